@@ -1,0 +1,282 @@
+/*
+ * card.c - partner cards and the trust store.
+ *
+ * A partner card is the public face of a daemon: partner id, display name,
+ * role, endpoint and three public keys (CURVE for the transport, Ed25519 for
+ * signatures, X25519 for sealing and pseudonyms). Partners exchange cards
+ * out of band and add each other's with `seinkey trust`. The format is the
+ * configuration file's "key = value" lines, with every key required once
+ * (municipalities optional) and every value checked, so a damaged or
+ * tampered card is refused with the line that is wrong.
+ *
+ * The trust store is a directory with one <partner>.card per trusted
+ * partner. The daemon admits a connecting peer only if its CURVE key is on
+ * one of these cards, and accepts a signal only if it verifies under the
+ * Ed25519 key on the sender's card.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "seinhuis.h"
+
+#define CARD_MAGIC "seinhuis_card"
+
+struct card_ctx {
+	sh_card *c;
+	unsigned seen;
+};
+
+static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
+		      size_t wl)
+{
+	struct card_ctx *cc = vctx;
+	sh_card *c = cc->c;
+	static const char *keys[] = {CARD_MAGIC, "partner", "name",
+				     "role",     "endpoint", "curve",
+				     "sign",     "seal",     "municipalities"};
+	size_t i, n = sizeof(keys) / sizeof(keys[0]);
+	for (i = 0; i < n; i++)
+		if (strcmp(key, keys[i]) == 0)
+			break;
+	if (i == n)
+		return snprintf(why, wl, "unknown key"), SH_ERR_CARD;
+	if (cc->seen & (1u << i))
+		return snprintf(why, wl, "given twice"), SH_ERR_CARD;
+	cc->seen |= 1u << i;
+	switch (i) {
+	case 0:
+		if (strcmp(v, "1") != 0)
+			return snprintf(why, wl, "card format version must be 1"),
+			       SH_ERR_CARD;
+		return SH_OK;
+	case 1:
+		if (!sh_partner_id_valid(v))
+			return snprintf(why, wl,
+					"a partner id has 2-64 characters a-z 0-9 . _ -"),
+			       SH_ERR_CARD;
+		strcpy(c->partner, v);
+		return SH_OK;
+	case 2:
+		if (*v == '\0' || strlen(v) >= sizeof(c->name))
+			return snprintf(why, wl, "must be 1 to %zu characters",
+					sizeof(c->name) - 1),
+			       SH_ERR_CARD;
+		strcpy(c->name, v);
+		return SH_OK;
+	case 3:
+		if (!sh_role_valid(v))
+			return snprintf(why, wl,
+					"not a known role (municipality_debt, "
+					"municipality_team, landlord, energy, water, "
+					"health_insurer, veilig_thuis, professional)"),
+			       SH_ERR_CARD;
+		strcpy(c->role, v);
+		return SH_OK;
+	case 4:
+		if (strncmp(v, "tcp://", 6) != 0 || strlen(v) >= sizeof(c->endpoint))
+			return snprintf(why, wl, "must be a tcp:// endpoint"),
+			       SH_ERR_CARD;
+		strcpy(c->endpoint, v);
+		return SH_OK;
+	case 5:
+		if (strlen(v) != 40 || !zmq_z85_decode(c->curve_pub, v))
+			return snprintf(why, wl,
+					"must be a CURVE public key: 40 Z85 characters"),
+			       SH_ERR_CARD;
+		strcpy(c->curve_z85, v);
+		return SH_OK;
+	case 6:
+		if (sh_unhex(c->sign_pub, 32, v) < 0)
+			return snprintf(why, wl, "must be 64 hex digits"),
+			       SH_ERR_CARD;
+		return SH_OK;
+	case 7:
+		if (sh_unhex(c->seal_pub, 32, v) < 0)
+			return snprintf(why, wl, "must be 64 hex digits"),
+			       SH_ERR_CARD;
+		return SH_OK;
+	case 8:
+		if (strlen(v) >= sizeof(c->municipalities))
+			return snprintf(why, wl, "too long"), SH_ERR_CARD;
+		for (const char *p = v; *p; p++)
+			if (!((*p >= '0' && *p <= '9') || *p == ','))
+				return snprintf(why, wl,
+						"must be a comma list of 4-digit CBS codes"),
+				       SH_ERR_CARD;
+		strcpy(c->municipalities, v);
+		return SH_OK;
+	}
+	return SH_ERR_CARD;
+}
+
+sh_err sh_card_parse(sh_card *c, const char *text, size_t len, char *why,
+		     size_t whylen)
+{
+	struct card_ctx cc = {c, 0};
+	memset(c, 0, sizeof(*c));
+	sh_err e = sh_kv_parse(text, len, card_kv, &cc, why, whylen);
+	if (e != SH_OK)
+		return SH_ERR_CARD;
+	if ((cc.seen & 0xff) != 0xff) {
+		snprintf(why, whylen,
+			 "a card needs %s, partner, name, role, endpoint, curve, "
+			 "sign and seal",
+			 CARD_MAGIC);
+		return SH_ERR_CARD;
+	}
+	return SH_OK;
+}
+
+sh_err sh_card_load(sh_card *c, const char *path, char *why, size_t whylen)
+{
+	char *text;
+	size_t len;
+	sh_err e = sh_read_file(path, 64 * 1024, &text, &len);
+	if (e != SH_OK) {
+		snprintf(why, whylen, "%s: cannot read (%s)", path,
+			 e == SH_ERR_NOTFOUND ? "no such file"
+			 : e == SH_ERR_WIRE_SIZE ? "larger than 64 KiB"
+						  : strerror(errno));
+		return SH_ERR_CARD;
+	}
+	char sub[512];
+	e = sh_card_parse(c, text, len, sub, sizeof(sub));
+	free(text);
+	if (e != SH_OK)
+		snprintf(why, whylen, "%s: %s", path, sub);
+	return e;
+}
+
+void sh_card_format(const sh_card *c, sh_buf *out)
+{
+	char sign[65], seal[65];
+	sh_hex(sign, c->sign_pub, 32);
+	sh_hex(seal, c->seal_pub, 32);
+	sh_buf_printf(out,
+		      "# Seinhuis partner card: public, holds no secrets.\n"
+		      "# Give it to the partners you exchange signals with;\n"
+		      "# they add it with: seinkey trust FILE\n"
+		      "%s = 1\n"
+		      "partner = %s\n"
+		      "name = %s\n"
+		      "role = %s\n"
+		      "endpoint = %s\n"
+		      "curve = %s\n"
+		      "sign = %s\n"
+		      "seal = %s\n",
+		      CARD_MAGIC, c->partner, c->name, c->role, c->endpoint,
+		      c->curve_z85, sign, seal);
+	if (c->municipalities[0])
+		sh_buf_printf(out, "municipalities = %s\n", c->municipalities);
+}
+
+void sh_key_fingerprint(char out[17], const uint8_t key[32])
+{
+	uint8_t h[32];
+	sh_sha256(h, key, 32);
+	sh_hex(out, h, 8);
+}
+
+/* ------------------------------------------------------- trust store */
+
+static int has_suffix(const char *s, const char *suf)
+{
+	size_t n = strlen(s), m = strlen(suf);
+	return n > m && strcmp(s + n - m, suf) == 0;
+}
+
+sh_err sh_trust_load(sh_trust *t, const char *dir, char *why, size_t whylen)
+{
+	memset(t, 0, sizeof(*t));
+	DIR *d = opendir(dir);
+	if (!d) {
+		snprintf(why, whylen, "%s: cannot open trust store: %s", dir,
+			 strerror(errno));
+		return SH_ERR_CARD;
+	}
+	struct dirent *de;
+	size_t cap = 0;
+	sh_err e = SH_OK;
+	while ((de = readdir(d))) {
+		if (!has_suffix(de->d_name, ".card"))
+			continue;
+		char path[1024];
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (t->n == cap) {
+			cap = cap ? cap * 2 : 16;
+			sh_card *nc = realloc(t->cards, cap * sizeof(*nc));
+			if (!nc) {
+				e = SH_ERR_NOMEM;
+				break;
+			}
+			t->cards = nc;
+		}
+		sh_card *c = &t->cards[t->n];
+		if ((e = sh_card_load(c, path, why, whylen)) != SH_OK)
+			break;
+		for (size_t i = 0; i < t->n; i++)
+			if (strcmp(t->cards[i].partner, c->partner) == 0 ||
+			    memcmp(t->cards[i].curve_pub, c->curve_pub, 32) == 0) {
+				snprintf(why, whylen,
+					 "%s: partner id or CURVE key also on another card",
+					 path);
+				e = SH_ERR_CARD;
+				break;
+			}
+		if (e != SH_OK)
+			break;
+		t->n++;
+	}
+	closedir(d);
+	if (e != SH_OK)
+		sh_trust_free(t);
+	return e;
+}
+
+void sh_trust_free(sh_trust *t)
+{
+	free(t->cards);
+	t->cards = NULL;
+	t->n = 0;
+}
+
+const sh_card *sh_trust_find(const sh_trust *t, const char *partner)
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (strcmp(t->cards[i].partner, partner) == 0)
+			return &t->cards[i];
+	return NULL;
+}
+
+const sh_card *sh_trust_find_curve(const sh_trust *t, const uint8_t key[32])
+{
+	for (size_t i = 0; i < t->n; i++)
+		if (memcmp(t->cards[i].curve_pub, key, 32) == 0)
+			return &t->cards[i];
+	return NULL;
+}
+
+sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
+		    size_t whylen)
+{
+	sh_card c;
+	sh_err e = sh_card_load(&c, card_path, why, whylen);
+	if (e != SH_OK)
+		return e;
+	if ((e = sh_mkdir_p(dir, 0755)) != SH_OK) {
+		snprintf(why, whylen, "%s: cannot create: %s", dir, strerror(errno));
+		return e;
+	}
+	sh_buf b = {0};
+	sh_card_format(&c, &b);
+	char path[1024];
+	snprintf(path, sizeof(path), "%s/%s.card", dir, c.partner);
+	e = sh_write_replace(path, 0644, b.data, b.len);
+	sh_buf_free(&b);
+	if (e != SH_OK)
+		snprintf(why, whylen, "%s: cannot write: %s", path, strerror(errno));
+	return e;
+}

@@ -1,0 +1,290 @@
+/*
+ * config.c - the daemon's configuration file.
+ *
+ * The format is deliberately plain: one "key = value" per line, '#' starts
+ * a comment line (only at the start of a line: Z85 keys contain '#'),
+ * blank lines are ignored. Every key is known; an unknown key, a
+ * repeated key or a value of the wrong form stops the daemon at start-up
+ * with the line number and the rule broken (a typo must never silently turn
+ * a setting off). The same line parser reads partner cards (card.c).
+ *
+ * The documented keys and their defaults are in seinhuisd.conf(5) under
+ * deploy/.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <grp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "seinhuis.h"
+
+sh_err sh_kv_parse(const char *text, size_t len, sh_kv_fn fn, void *ctx,
+		   char *why, size_t whylen)
+{
+	size_t pos = 0;
+	int lineno = 0;
+	char line[2048];
+
+	if (memchr(text, '\0', len))
+		return snprintf(why, whylen, "the file contains a NUL byte"),
+		       SH_ERR_CONFIG;
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+		lineno++;
+		if (n >= sizeof(line)) {
+			snprintf(why, whylen, "line %d: longer than %zu characters",
+				 lineno, sizeof(line) - 1);
+			return SH_ERR_CONFIG;
+		}
+		memcpy(line, text + pos, n);
+		line[n] = '\0';
+		pos += n + (nl ? 1 : 0);
+		char *l = sh_trim(line);
+		if (*l == '\0' || *l == '#')
+			continue;
+		char *eq = strchr(l, '=');
+		if (!eq) {
+			snprintf(why, whylen,
+				 "line %d: expected 'key = value'", lineno);
+			return SH_ERR_CONFIG;
+		}
+		*eq = '\0';
+		char *key = sh_trim(l), *value = sh_trim(eq + 1);
+		if (*key == '\0') {
+			snprintf(why, whylen, "line %d: the key is empty", lineno);
+			return SH_ERR_CONFIG;
+		}
+		for (char *k = key; *k; k++)
+			if (!(islower((unsigned char)*k) || isdigit((unsigned char)*k) ||
+			      *k == '_')) {
+				snprintf(why, whylen,
+					 "line %d: a key has only a-z, 0-9 and _",
+					 lineno);
+				return SH_ERR_CONFIG;
+			}
+		char sub[512] = "";
+		sh_err e = fn(ctx, key, value, sub, sizeof(sub));
+		if (e != SH_OK) {
+			snprintf(why, whylen, "line %d: %s: %s", lineno, key, sub);
+			return e;
+		}
+	}
+	return SH_OK;
+}
+
+int sh_parse_size(const char *s, size_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s || *s == '-')
+		return -1;
+	unsigned long long mul = 1;
+	if (*end == 'K' || *end == 'k')
+		mul = 1ULL << 10, end++;
+	else if (*end == 'M' || *end == 'm')
+		mul = 1ULL << 20, end++;
+	else if (*end == 'G' || *end == 'g')
+		mul = 1ULL << 30, end++;
+	if (*end != '\0' || v > (1ULL << 44) / mul)
+		return -1;
+	*out = (size_t)(v * mul);
+	return 0;
+}
+
+int sh_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	char *end;
+	errno = 0;
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	unsigned long v = strtoul(s, &end, 10);
+	if (errno || *end != '\0' || v < min || v > max)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+struct cfg_ctx {
+	sh_config *cfg;
+	uint64_t seen;
+};
+
+static sh_err set_path(char *dst, size_t dlen, const char *v, char *why,
+		       size_t wl)
+{
+	if (*v == '\0' || strlen(v) >= dlen) {
+		snprintf(why, wl, "must be a path of 1 to %zu characters",
+			 dlen - 1);
+		return SH_ERR_CONFIG;
+	}
+	strcpy(dst, v);
+	return SH_OK;
+}
+
+static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
+		     size_t wl)
+{
+	struct cfg_ctx *c = vctx;
+	sh_config *cfg = c->cfg;
+	static const char *keys[] = {
+	    "keydir", "trustdir", "datadir", "listen", "control",
+	    "control_group", "map_size", "max_message", "log_level",
+	    "log_syslog", "retry_min_ms", "retry_max_ms", "window", "batch_max"};
+	size_t i, nkeys = sizeof(keys) / sizeof(keys[0]);
+	for (i = 0; i < nkeys; i++)
+		if (strcmp(key, keys[i]) == 0)
+			break;
+	if (i == nkeys) {
+		snprintf(why, wl, "unknown key (see seinhuisd.conf(5))");
+		return SH_ERR_CONFIG;
+	}
+	if (c->seen & (1ULL << i)) {
+		snprintf(why, wl, "given twice");
+		return SH_ERR_CONFIG;
+	}
+	c->seen |= 1ULL << i;
+
+	switch (i) {
+	case 0:
+		return set_path(cfg->keydir, sizeof(cfg->keydir), v, why, wl);
+	case 1:
+		return set_path(cfg->trustdir, sizeof(cfg->trustdir), v, why, wl);
+	case 2:
+		return set_path(cfg->datadir, sizeof(cfg->datadir), v, why, wl);
+	case 3:
+		if (strncmp(v, "tcp://", 6) != 0 || strlen(v) >= sizeof(cfg->listen)) {
+			snprintf(why, wl, "must be a tcp:// endpoint, e.g. tcp://127.0.0.1:7100");
+			return SH_ERR_CONFIG;
+		}
+		strcpy(cfg->listen, v);
+		return SH_OK;
+	case 4:
+		if (strlen(v) >= 108) {
+			snprintf(why, wl, "a socket path has at most 107 characters");
+			return SH_ERR_CONFIG;
+		}
+		return set_path(cfg->control, sizeof(cfg->control), v, why, wl);
+	case 5:
+		if (strlen(v) >= sizeof(cfg->control_group) || *v == '\0') {
+			snprintf(why, wl, "must be a group name");
+			return SH_ERR_CONFIG;
+		}
+		strcpy(cfg->control_group, v);
+		return SH_OK;
+	case 6:
+		if (sh_parse_size(v, &cfg->map_size) < 0 ||
+		    cfg->map_size < (1u << 20)) {
+			snprintf(why, wl, "must be a size of at least 1M, e.g. 1G");
+			return SH_ERR_CONFIG;
+		}
+		return SH_OK;
+	case 7:
+		if (sh_parse_size(v, &cfg->max_message) < 0 ||
+		    cfg->max_message < 4096 || cfg->max_message > (64u << 20)) {
+			snprintf(why, wl, "must be a size from 4K to 64M");
+			return SH_ERR_CONFIG;
+		}
+		return SH_OK;
+	case 8:
+		if ((cfg->log_level = sh_log_level_parse(v)) < 0) {
+			snprintf(why, wl, "must be error, warn, info or debug");
+			return SH_ERR_CONFIG;
+		}
+		return SH_OK;
+	case 9:
+		if (strcmp(v, "yes") && strcmp(v, "no")) {
+			snprintf(why, wl, "must be yes or no");
+			return SH_ERR_CONFIG;
+		}
+		cfg->log_syslog = strcmp(v, "yes") == 0;
+		return SH_OK;
+	case 10:
+		if (sh_parse_u32(v, 10, 600000, &cfg->retry_min_ms) < 0) {
+			snprintf(why, wl, "must be 10 to 600000 milliseconds");
+			return SH_ERR_CONFIG;
+		}
+		return SH_OK;
+	case 11:
+		if (sh_parse_u32(v, 100, 3600000, &cfg->retry_max_ms) < 0) {
+			snprintf(why, wl, "must be 100 to 3600000 milliseconds");
+			return SH_ERR_CONFIG;
+		}
+		return SH_OK;
+	case 12:
+		if (sh_parse_u32(v, 1, 1000000, &cfg->window) < 0) {
+			snprintf(why, wl, "must be 1 to 1000000 signals");
+			return SH_ERR_CONFIG;
+		}
+		return SH_OK;
+	case 13:
+		if (sh_parse_u32(v, 1, 10000, &cfg->batch_max) < 0) {
+			snprintf(why, wl, "must be 1 to 10000 signals");
+			return SH_ERR_CONFIG;
+		}
+		return SH_OK;
+	}
+	return SH_ERR_CONFIG;
+}
+
+static void config_defaults(sh_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->map_size = (size_t)1 << 30;
+	cfg->max_message = (size_t)4 << 20;
+	cfg->log_level = SH_LOG_INFO;
+	cfg->retry_min_ms = 500;
+	cfg->retry_max_ms = 30000;
+	cfg->window = 8192;
+	cfg->batch_max = 256;
+}
+
+sh_err sh_config_parse(sh_config *cfg, const char *text, size_t len,
+		       char *why, size_t whylen)
+{
+	struct cfg_ctx c = {cfg, 0};
+	config_defaults(cfg);
+	sh_err e = sh_kv_parse(text, len, cfg_kv, &c, why, whylen);
+	if (e != SH_OK)
+		return e;
+	static const struct {
+		int bit;
+		const char *key;
+	} req[] = {{0, "keydir"}, {1, "trustdir"}, {2, "datadir"},
+		   {3, "listen"}, {4, "control"}};
+	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++)
+		if (!(c.seen & (1ULL << req[i].bit))) {
+			snprintf(why, whylen, "required key '%s' is missing",
+				 req[i].key);
+			return SH_ERR_CONFIG;
+		}
+	if (cfg->retry_min_ms > cfg->retry_max_ms) {
+		snprintf(why, whylen, "retry_min_ms is larger than retry_max_ms");
+		return SH_ERR_CONFIG;
+	}
+	return SH_OK;
+}
+
+sh_err sh_config_load(sh_config *cfg, const char *path, char *why,
+		      size_t whylen)
+{
+	char *text;
+	size_t len;
+	sh_err e = sh_read_file(path, 1 << 20, &text, &len);
+	if (e != SH_OK) {
+		snprintf(why, whylen, "%s: cannot read: %s", path,
+			 e == SH_ERR_NOTFOUND ? "no such file" : strerror(errno));
+		return SH_ERR_CONFIG;
+	}
+	char sub[600];
+	e = sh_config_parse(cfg, text, len, sub, sizeof(sub));
+	free(text);
+	if (e != SH_OK) {
+		snprintf(why, whylen, "%s: %s", path, sub);
+		return e;
+	}
+	snprintf(cfg->path, sizeof(cfg->path), "%s", path);
+	return SH_OK;
+}

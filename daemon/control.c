@@ -1,0 +1,573 @@
+/*
+ * control.c - the daemon's local control socket.
+ *
+ * A stream socket on a path in the file system, mode 0600 (0660 with a
+ * control_group), so only the daemon's user (and that group) can connect;
+ * the peer's credentials (SO_PEERCRED) are checked again on accept. Each
+ * request is a length-prefixed CtlRequest (ctlclient.c); replies come in
+ * the order of the requests.
+ *
+ * Requests that write (send, ack) join the loop turn's shared write
+ * transaction; their replies wait in the deferred list and go out only
+ * after the commit, so "accepted" always means "on disk". If the commit
+ * fails (storage full), those replies become errors naming the rule.
+ * Requests that only read are answered from a read transaction.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "daemon.h"
+
+sh_err sh_control_start(sh_daemon *d, char *why, size_t wl)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
+	const char *path = d->cfg.control;
+	gid_t gid = (gid_t)-1;
+
+	if (d->cfg.control_group[0]) {
+		struct group *g = getgrnam(d->cfg.control_group);
+		if (!g) {
+			snprintf(why, wl, "control_group '%s' does not exist",
+				 d->cfg.control_group);
+			return SH_ERR_CONFIG;
+		}
+		gid = g->gr_gid;
+	}
+	if (lstat(path, &st) == 0) {
+		if (!S_ISSOCK(st.st_mode)) {
+			snprintf(why, wl, "%s exists and is not a socket", path);
+			return SH_ERR_CONFIG;
+		}
+		unlink(path); /* stale socket of an earlier run */
+	}
+	strcpy(sa.sun_path, path);
+	d->ctl_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (d->ctl_listen < 0)
+		return snprintf(why, wl, "socket: %s", strerror(errno)), SH_ERR_SYS;
+	mode_t old = umask(0177);
+	int rc = bind(d->ctl_listen, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (rc < 0 || listen(d->ctl_listen, 64) < 0) {
+		snprintf(why, wl, "cannot listen on %s: %s", path, strerror(errno));
+		return SH_ERR_SYS;
+	}
+	if (gid != (gid_t)-1 &&
+	    (chown(path, (uid_t)-1, gid) < 0 || chmod(path, 0660) < 0)) {
+		snprintf(why, wl, "cannot give %s to group %s: %s", path,
+			 d->cfg.control_group, strerror(errno));
+		return SH_ERR_SYS;
+	}
+	return SH_OK;
+}
+
+void sh_control_stop(sh_daemon *d)
+{
+	while (d->conns) {
+		sh_ctl_conn *c = d->conns;
+		d->conns = c->next;
+		close(c->fd);
+		sh_buf_free(&c->in);
+		sh_buf_free(&c->out);
+		free(c);
+	}
+	if (d->ctl_listen >= 0) {
+		close(d->ctl_listen);
+		unlink(d->cfg.control);
+	}
+	d->ctl_listen = -1;
+}
+
+static int caller_allowed(sh_daemon *d, uid_t uid, gid_t gid)
+{
+	if (uid == geteuid() || uid == 0)
+		return 1;
+	if (!d->cfg.control_group[0])
+		return 0;
+	struct group *g = getgrnam(d->cfg.control_group);
+	if (!g)
+		return 0;
+	if (gid == g->gr_gid)
+		return 1;
+	struct passwd *pw = getpwuid(uid);
+	if (!pw)
+		return 0;
+	for (char **m = g->gr_mem; *m; m++)
+		if (strcmp(*m, pw->pw_name) == 0)
+			return 1;
+	return 0;
+}
+
+void sh_control_accept(sh_daemon *d)
+{
+	for (;;) {
+		int fd = accept4(d->ctl_listen, NULL, NULL,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		struct ucred cr;
+		socklen_t len = sizeof(cr);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 ||
+		    !caller_allowed(d, cr.uid, cr.gid)) {
+			sh_daemon_error(d, "control: refused local user %d",
+					(int)cr.uid);
+			close(fd);
+			continue;
+		}
+		sh_ctl_conn *c = sh_xcalloc(1, sizeof(*c));
+		c->fd = fd;
+		c->uid = cr.uid;
+		c->gid = cr.gid;
+		c->pid = cr.pid;
+		c->next = d->conns;
+		d->conns = c;
+	}
+}
+
+/* ------------------------------------------------------------ replies */
+
+static void queue_reply(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlReply *r,
+			int is_write)
+{
+	sh_defer *df = sh_defer_add(d, DEFER_CTL_REPLY);
+	df->conn = c;
+	df->is_write = is_write;
+	sh_frame_append(&df->data, &r->base);
+}
+
+static void reply_error(sh_daemon *d, sh_ctl_conn *c, sh_err e,
+			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static void reply_error(sh_daemon *d, sh_ctl_conn *c, sh_err e,
+			const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	r.ok = 0;
+	r.rule = (char *)sh_err_rule(e);
+	r.error = text;
+	queue_reply(d, c, &r, 0);
+}
+
+/* ------------------------------------------------------------- send */
+
+static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+{
+	Seinhuis__SignalType t = sh_signal_type_parse(q->type);
+	if (t == SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED)
+		return reply_error(d, c, SH_ERR_TYPE,
+				   "signal type '%.40s' is not known", q->type);
+	sh_peer *p = sh_peer_find(d, q->recipient);
+	if (!p)
+		return reply_error(d, c, SH_ERR_UNTRUSTED,
+				   "recipient '%.64s' is not in the trust store",
+				   q->recipient);
+	sh_err e = sh_peer_keys(d, p);
+	if (e)
+		return reply_error(d, c, e, "cannot derive keys for '%s'",
+				   p->card.partner);
+	uint8_t id[SH_ID_LEN];
+	char field[128];
+	sh_buf env = {0};
+	e = sh_wire_build(&d->self, &p->card, &p->keys, t, q->fields,
+			  q->n_fields, id, &env, field, sizeof(field));
+	if (e) {
+		sh_buf_free(&env);
+		return reply_error(d, c, e, "field '%s': %s", field, sh_err_str(e));
+	}
+	if ((e = sh_daemon_txn(d)) != SH_OK) {
+		sh_buf_free(&env);
+		return reply_error(d, c, e, "%s", sh_err_str(e));
+	}
+	Seinhuis__OutboxRecord rec = SEINHUIS__OUTBOX_RECORD__INIT;
+	rec.message_id.data = id;
+	rec.message_id.len = SH_ID_LEN;
+	rec.recipient = p->card.partner;
+	rec.type = t;
+	rec.state = SEINHUIS__OUT_STATE__OUT_PENDING;
+	rec.created_ms = sh_now_ms();
+	rec.envelope.data = env.data;
+	rec.envelope.len = env.len;
+	uint64_t seq;
+	e = sh_store_outbox_add(d->store, &rec, &seq);
+	sh_buf_free(&env);
+	if (e) {
+		sh_daemon_txn_fail(d, e);
+		return reply_error(d, c, e, "%s", sh_err_str(e));
+	}
+	sh_defer *df = sh_defer_add(d, DEFER_ENQUEUE);
+	df->peer = p;
+	df->seq = seq;
+	memcpy(df->id, id, SH_ID_LEN);
+	char idhex[33];
+	sh_hex(idhex, id, SH_ID_LEN);
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	r.ok = 1;
+	r.message_id = idhex;
+	queue_reply(d, c, &r, 1);
+}
+
+/* ----------------------------------------------------------- outbox */
+
+static const char *out_state_name(Seinhuis__OutState s)
+{
+	switch (s) {
+	case SEINHUIS__OUT_STATE__OUT_PENDING: return "pending";
+	case SEINHUIS__OUT_STATE__OUT_DELIVERED: return "delivered";
+	case SEINHUIS__OUT_STATE__OUT_FAILED: return "failed";
+	default: return "unknown";
+	}
+}
+
+struct list_ctx {
+	Seinhuis__CtlReply *r;
+	const char *state;
+	size_t limit;
+	sh_daemon *d;
+};
+
+static int outbox_one(void *vctx, uint64_t seq, const Seinhuis__OutboxRecord *rec)
+{
+	struct list_ctx *c = vctx;
+	(void)seq;
+	const char *st = out_state_name(rec->state);
+	if (c->state[0] && strcmp(c->state, st) != 0)
+		return 0;
+	Seinhuis__OutboxItem *it = sh_xmalloc(sizeof(*it));
+	seinhuis__outbox_item__init(it);
+	char idhex[33];
+	sh_hex(idhex, rec->message_id.data, SH_ID_LEN);
+	it->message_id = sh_strdup(idhex);
+	it->recipient = sh_strdup(rec->recipient);
+	it->type = sh_strdup(sh_signal_type_name(rec->type));
+	it->state = sh_strdup(st);
+	it->attempts = rec->attempts;
+	sh_outq_entry *e = sh_idmap_get(&c->d->pending, rec->message_id.data);
+	if (e && e->attempts > it->attempts)
+		it->attempts = e->attempts;
+	it->created_ms = rec->created_ms;
+	it->done_ms = rec->done_ms;
+	it->rule = sh_strdup(rec->rule);
+	it->detail = sh_strdup(rec->detail);
+	c->r->outbox = realloc(c->r->outbox,
+			       (c->r->n_outbox + 1) * sizeof(*c->r->outbox));
+	c->r->outbox[c->r->n_outbox++] = it;
+	return c->r->n_outbox >= c->limit;
+}
+
+static size_t limit_of(const Seinhuis__CtlRequest *q)
+{
+	return q->limit ? q->limit : 1000;
+}
+
+static void free_reply_lists(Seinhuis__CtlReply *r)
+{
+	for (size_t i = 0; i < r->n_outbox; i++)
+		seinhuis__outbox_item__free_unpacked(r->outbox[i], NULL);
+	free(r->outbox);
+	for (size_t i = 0; i < r->n_inbox; i++)
+		seinhuis__inbox_item__free_unpacked(r->inbox[i], NULL);
+	free(r->inbox);
+	r->outbox = NULL;
+	r->inbox = NULL;
+	r->n_outbox = r->n_inbox = 0;
+}
+
+static void op_outbox(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+{
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	if (q->state[0] && strcmp(q->state, "pending") &&
+	    strcmp(q->state, "delivered") && strcmp(q->state, "failed"))
+		return reply_error(d, c, SH_ERR_USAGE,
+				   "state must be pending, delivered or failed");
+	struct list_ctx lc = {&r, q->state, limit_of(q), d};
+	MDB_txn *txn = sh_store_read_begin(d->store);
+	if (!txn)
+		return reply_error(d, c, SH_ERR_STORE, "cannot read the store");
+	sh_err e = sh_store_outbox_scan(d->store, txn, 1, outbox_one, &lc);
+	sh_store_read_end(d->store, txn);
+	if (e) {
+		free_reply_lists(&r);
+		return reply_error(d, c, e, "%s", sh_err_str(e));
+	}
+	r.ok = 1;
+	queue_reply(d, c, &r, 0);
+	free_reply_lists(&r);
+}
+
+/* ------------------------------------------------------------ inbox */
+
+static Seinhuis__InboxItem *inbox_item(const Seinhuis__InboxRecord *rec)
+{
+	Seinhuis__InboxItem *it = sh_xmalloc(sizeof(*it));
+	seinhuis__inbox_item__init(it);
+	char hex[65];
+	sh_hex(hex, rec->message_id.data, SH_ID_LEN);
+	it->message_id = sh_strdup(hex);
+	it->sender = sh_strdup(rec->sender);
+	it->type = sh_strdup(sh_signal_type_name(rec->type));
+	it->received_ms = rec->received_ms;
+	Seinhuis__Envelope *env =
+	    seinhuis__envelope__unpack(NULL, rec->envelope.len, rec->envelope.data);
+	Seinhuis__Signal *s =
+	    env ? seinhuis__signal__unpack(NULL, env->signal.len, env->signal.data)
+		: NULL;
+	if (s) {
+		it->created_ms = s->created_ms;
+		if (s->subject.len == SH_PSEUDO_LEN) {
+			sh_hex(hex, s->subject.data, SH_PSEUDO_LEN);
+			it->subject = sh_strdup(hex);
+		}
+		it->legal_basis = sh_strdup(s->legal_basis);
+		it->n_fields = sh_wire_clear_fields(s, &it->fields);
+		seinhuis__signal__free_unpacked(s, NULL);
+	}
+	if (env)
+		seinhuis__envelope__free_unpacked(env, NULL);
+	return it;
+}
+
+static int inbox_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *rec)
+{
+	struct list_ctx *c = vctx;
+	(void)seq;
+	c->r->inbox =
+	    realloc(c->r->inbox, (c->r->n_inbox + 1) * sizeof(*c->r->inbox));
+	c->r->inbox[c->r->n_inbox++] = inbox_item(rec);
+	return c->r->n_inbox >= c->limit;
+}
+
+static void op_inbox_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+{
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	struct list_ctx lc = {&r, "", limit_of(q), d};
+	MDB_txn *txn = sh_store_read_begin(d->store);
+	if (!txn)
+		return reply_error(d, c, SH_ERR_STORE, "cannot read the store");
+	sh_err e = sh_store_inbox_scan(d->store, txn, inbox_one, &lc);
+	sh_store_read_end(d->store, txn);
+	if (e) {
+		free_reply_lists(&r);
+		return reply_error(d, c, e, "%s", sh_err_str(e));
+	}
+	r.ok = 1;
+	queue_reply(d, c, &r, 0);
+	free_reply_lists(&r);
+}
+
+static int parse_id(const char *hex, uint8_t id[SH_ID_LEN])
+{
+	return sh_unhex(id, SH_ID_LEN, hex);
+}
+
+static void op_inbox_show(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+{
+	uint8_t id[SH_ID_LEN];
+	if (parse_id(q->message_id, id) < 0)
+		return reply_error(d, c, SH_ERR_USAGE,
+				   "a message id is 32 hex digits");
+	MDB_txn *txn = sh_store_read_begin(d->store);
+	if (!txn)
+		return reply_error(d, c, SH_ERR_STORE, "cannot read the store");
+	Seinhuis__InboxRecord *rec = NULL;
+	sh_err e = sh_store_inbox_get(d->store, txn, id, &rec);
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	if (e == SH_OK) {
+		r.ok = 1;
+		r.n_inbox = 1;
+		r.inbox = sh_xmalloc(sizeof(*r.inbox));
+		r.inbox[0] = inbox_item(rec);
+		seinhuis__inbox_record__free_unpacked(rec, NULL);
+	}
+	sh_store_read_end(d->store, txn);
+	if (e == SH_ERR_NOTFOUND)
+		return reply_error(d, c, e, "no signal %s in the inbox",
+				   q->message_id);
+	if (e)
+		return reply_error(d, c, e, "%s", sh_err_str(e));
+	queue_reply(d, c, &r, 0);
+	free_reply_lists(&r);
+}
+
+static void op_inbox_ack(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+{
+	uint8_t id[SH_ID_LEN];
+	if (parse_id(q->message_id, id) < 0)
+		return reply_error(d, c, SH_ERR_USAGE,
+				   "a message id is 32 hex digits");
+	sh_err e = sh_daemon_txn(d);
+	if (e == SH_OK)
+		e = sh_store_inbox_ack(d->store, id);
+	if (e == SH_ERR_NOTFOUND)
+		return reply_error(d, c, e, "no signal %s in the inbox",
+				   q->message_id);
+	if (e) {
+		sh_daemon_txn_fail(d, e);
+		return reply_error(d, c, e, "%s", sh_err_str(e));
+	}
+	sh_info("inbox: %s taken by local user %d", q->message_id, (int)c->uid);
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	r.ok = 1;
+	r.message_id = q->message_id;
+	queue_reply(d, c, &r, 1);
+}
+
+/* ----------------------------------------------------------- status */
+
+static void op_status(sh_daemon *d, sh_ctl_conn *c)
+{
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	Seinhuis__DaemonStatus st = SEINHUIS__DAEMON_STATUS__INIT;
+	sh_store_counts sc;
+	sh_store_counts_get(d->store, &sc);
+	st.partner = d->self.card.partner;
+	st.role = d->self.card.role;
+	st.version = SH_VERSION;
+	st.started_ms = d->started_ms;
+	st.outbox_pending = sc.outbox_pending;
+	st.outbox_failed = sc.outbox_failed;
+	st.inbox_depth = sc.inbox_depth;
+	st.accepted = d->accepted;
+	st.received = d->received;
+	st.duplicates = d->duplicates;
+	st.rejected_in = d->rejected_in;
+	Seinhuis__PeerStatus *ps = sh_xcalloc(d->npeers, sizeof(*ps));
+	Seinhuis__PeerStatus **pp = sh_xcalloc(d->npeers, sizeof(*pp));
+	uint64_t delivered = 0;
+	for (size_t i = 0; i < d->npeers; i++) {
+		sh_peer *p = &d->peers[i];
+		seinhuis__peer_status__init(&ps[i]);
+		ps[i].partner = p->card.partner;
+		ps[i].role = p->card.role;
+		ps[i].endpoint = p->card.endpoint;
+		ps[i].connected = p->connected;
+		ps[i].pending = p->queued;
+		ps[i].inflight = p->inflight;
+		ps[i].last_receipt_ms = p->last_receipt_ms;
+		ps[i].last_error = p->last_error;
+		ps[i].retry_ms = p->rto_ms;
+		pp[i] = &ps[i];
+		delivered += p->delivered;
+	}
+	st.delivered_out = delivered;
+	st.n_peers = d->npeers;
+	st.peers = pp;
+	char *errs[8];
+	size_t ne = 0;
+	for (int i = 0; i < 8; i++) {
+		int k = (d->last_error_pos + i) % 8;
+		if (d->last_errors[k][0])
+			errs[ne++] = d->last_errors[k];
+	}
+	st.n_last_errors = ne;
+	st.last_errors = errs;
+	r.ok = 1;
+	r.status = &st;
+	queue_reply(d, c, &r, 0);
+	free(ps);
+	free(pp);
+}
+
+/* ---------------------------------------------------------- reading */
+
+static void dispatch(sh_daemon *d, sh_ctl_conn *c, const uint8_t *body,
+		     size_t len)
+{
+	Seinhuis__CtlRequest *q = seinhuis__ctl_request__unpack(NULL, len, body);
+	if (!q)
+		return reply_error(d, c, SH_ERR_CONTROL,
+				   "the request is not a valid control message");
+	switch (q->op) {
+	case SEINHUIS__CTL_REQUEST__OP__SEND: op_send(d, c, q); break;
+	case SEINHUIS__CTL_REQUEST__OP__OUTBOX: op_outbox(d, c, q); break;
+	case SEINHUIS__CTL_REQUEST__OP__INBOX_LIST: op_inbox_list(d, c, q); break;
+	case SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW: op_inbox_show(d, c, q); break;
+	case SEINHUIS__CTL_REQUEST__OP__INBOX_ACK: op_inbox_ack(d, c, q); break;
+	case SEINHUIS__CTL_REQUEST__OP__STATUS: op_status(d, c); break;
+	default:
+		reply_error(d, c, SH_ERR_CONTROL, "unknown control operation %d",
+			    (int)q->op);
+	}
+	seinhuis__ctl_request__free_unpacked(q, NULL);
+}
+
+void sh_control_read(sh_daemon *d, sh_ctl_conn *c)
+{
+	uint8_t chunk[65536];
+	for (int rounds = 0; rounds < 16 && !c->closing; rounds++) {
+		ssize_t n = read(c->fd, chunk, sizeof(chunk));
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			c->closing = 1;
+			break;
+		}
+		if (n < 0)
+			break;
+		sh_buf_add(&c->in, chunk, (size_t)n);
+		if ((size_t)n < sizeof(chunk))
+			break;
+	}
+	size_t off = 0;
+	for (int handled = 0; handled < 4096; handled++) {
+		const uint8_t *body;
+		size_t blen, flen;
+		int r = sh_frame_peek(c->in.data + off, c->in.len - off, &body,
+				      &blen, &flen);
+		if (r < 0) {
+			sh_daemon_error(d, "control: oversized frame; closing");
+			c->closing = 1;
+			break;
+		}
+		if (r == 0)
+			break;
+		dispatch(d, c, body, blen);
+		off += flen;
+	}
+	if (off) {
+		memmove(c->in.data, c->in.data + off, c->in.len - off);
+		c->in.len -= off;
+	}
+}
+
+void sh_control_write(sh_daemon *d, sh_ctl_conn *c)
+{
+	(void)d;
+	while (c->out_off < c->out.len) {
+		ssize_t w = write(c->fd, c->out.data + c->out_off,
+				  c->out.len - c->out_off);
+		if (w < 0) {
+			if (errno != EAGAIN && errno != EINTR)
+				c->closing = 1;
+			return;
+		}
+		c->out_off += (size_t)w;
+	}
+	c->out.len = c->out_off = 0;
+}
+
+void sh_control_reap(sh_daemon *d)
+{
+	for (sh_ctl_conn **pc = &d->conns; *pc;) {
+		sh_ctl_conn *c = *pc;
+		if (c->closing) {
+			*pc = c->next;
+			close(c->fd);
+			sh_buf_free(&c->in);
+			sh_buf_free(&c->out);
+			free(c);
+		} else {
+			pc = &c->next;
+		}
+	}
+}

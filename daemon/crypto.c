@@ -1,0 +1,197 @@
+/*
+ * crypto.c - the cryptographic primitives Seinhuis uses, all from OpenSSL 3.
+ *
+ *  - Ed25519 signs every signal; the recipient verifies before delivery.
+ *  - X25519 agreement between two partners' static "seal" keys, expanded
+ *    with HKDF-SHA256 into pair keys: one seals personal data (AEAD), one
+ *    keys the pairwise pseudonyms (HMAC-SHA256). Pair keys are derived once
+ *    per partner pair and cached by the caller, never per signal.
+ *  - ChaCha20-Poly1305 seals personal data with a random 96-bit nonce; the
+ *    signal's message id is bound in as associated data, so a sealed blob
+ *    cannot be moved into another signal.
+ *
+ * Transport encryption is ZeroMQ's CURVE and lives in peer.c.
+ */
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/kdf.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "seinhuis.h"
+
+sh_err sh_random(void *buf, size_t n)
+{
+	return RAND_bytes(buf, (int)n) == 1 ? SH_OK : SH_ERR_CRYPTO;
+}
+
+void sh_sha256(uint8_t out[32], const void *data, size_t n)
+{
+	SHA256(data, n, out);
+}
+
+void sh_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t klen,
+		    const void *data, size_t n)
+{
+	unsigned int olen = 32;
+	HMAC(EVP_sha256(), key, (int)klen, data, n, out, &olen);
+}
+
+void sh_wipe(void *p, size_t n)
+{
+	OPENSSL_cleanse(p, n);
+}
+
+sh_err sh_hkdf(uint8_t *out, size_t outlen, const uint8_t *ikm, size_t ikmlen,
+	       const char *salt, const char *info)
+{
+	sh_err e = SH_ERR_CRYPTO;
+	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
+	EVP_KDF_CTX *ctx = kdf ? EVP_KDF_CTX_new(kdf) : NULL;
+	if (!ctx)
+		goto err;
+	OSSL_PARAM params[] = {
+	    OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, "SHA256", 0),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm,
+					      ikmlen),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt,
+					      strlen(salt)),
+	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
+					      strlen(info)),
+	    OSSL_PARAM_construct_end()};
+	if (EVP_KDF_derive(ctx, out, outlen, params) == 1)
+		e = SH_OK;
+err:
+	EVP_KDF_CTX_free(ctx);
+	EVP_KDF_free(kdf);
+	return e;
+}
+
+static sh_err raw_keygen(int type, uint8_t pub[32], uint8_t sec[32])
+{
+	sh_err e = SH_ERR_CRYPTO;
+	EVP_PKEY *pk = NULL;
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_id(type, NULL);
+	size_t pl = 32, sl = 32;
+	if (!ctx || EVP_PKEY_keygen_init(ctx) != 1 ||
+	    EVP_PKEY_keygen(ctx, &pk) != 1)
+		goto err;
+	if (EVP_PKEY_get_raw_public_key(pk, pub, &pl) != 1 ||
+	    EVP_PKEY_get_raw_private_key(pk, sec, &sl) != 1 || pl != 32 ||
+	    sl != 32)
+		goto err;
+	e = SH_OK;
+err:
+	EVP_PKEY_free(pk);
+	EVP_PKEY_CTX_free(ctx);
+	return e;
+}
+
+sh_err sh_ed25519_keygen(uint8_t pub[32], uint8_t sec[32])
+{
+	return raw_keygen(EVP_PKEY_ED25519, pub, sec);
+}
+
+sh_err sh_x25519_keygen(uint8_t pub[32], uint8_t sec[32])
+{
+	return raw_keygen(EVP_PKEY_X25519, pub, sec);
+}
+
+sh_err sh_ed25519_sign(uint8_t sig[64], const uint8_t sec[32],
+		       const void *msg, size_t n)
+{
+	sh_err e = SH_ERR_CRYPTO;
+	size_t siglen = 64;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_PKEY *pk =
+	    EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, sec, 32);
+	if (!md || !pk || EVP_DigestSignInit(md, NULL, NULL, NULL, pk) != 1 ||
+	    EVP_DigestSign(md, sig, &siglen, msg, n) != 1 || siglen != 64)
+		goto err;
+	e = SH_OK;
+err:
+	EVP_PKEY_free(pk);
+	EVP_MD_CTX_free(md);
+	return e;
+}
+
+int sh_ed25519_verify(const uint8_t sig[64], const uint8_t pub[32],
+		      const void *msg, size_t n)
+{
+	int ok = 0;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
+	if (md && pk && EVP_DigestVerifyInit(md, NULL, NULL, NULL, pk) == 1)
+		ok = EVP_DigestVerify(md, sig, 64, msg, n) == 1;
+	EVP_PKEY_free(pk);
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
+sh_err sh_x25519(uint8_t shared[32], const uint8_t sec[32],
+		 const uint8_t peer_pub[32])
+{
+	sh_err e = SH_ERR_CRYPTO;
+	size_t len = 32;
+	EVP_PKEY *me = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sec, 32);
+	EVP_PKEY *peer =
+	    EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer_pub, 32);
+	EVP_PKEY_CTX *ctx = me ? EVP_PKEY_CTX_new(me, NULL) : NULL;
+	if (!ctx || !peer || EVP_PKEY_derive_init(ctx) != 1 ||
+	    EVP_PKEY_derive_set_peer(ctx, peer) != 1 ||
+	    EVP_PKEY_derive(ctx, shared, &len) != 1 || len != 32)
+		goto err;
+	e = SH_OK;
+err:
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(peer);
+	EVP_PKEY_free(me);
+	return e;
+}
+
+sh_err sh_seal(uint8_t *out, const uint8_t key[32], const uint8_t *ad,
+	       size_t adlen, const uint8_t *pt, size_t ptlen)
+{
+	sh_err e = SH_ERR_CRYPTO;
+	int len;
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	if (!c || sh_random(out, 12) != SH_OK ||
+	    EVP_EncryptInit_ex(c, EVP_chacha20_poly1305(), NULL, key, out) != 1 ||
+	    EVP_EncryptUpdate(c, NULL, &len, ad, (int)adlen) != 1 ||
+	    EVP_EncryptUpdate(c, out + 12, &len, pt, (int)ptlen) != 1 ||
+	    EVP_EncryptFinal_ex(c, out + 12 + len, &len) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16,
+				out + 12 + ptlen) != 1)
+		goto err;
+	e = SH_OK;
+err:
+	EVP_CIPHER_CTX_free(c);
+	return e;
+}
+
+sh_err sh_open(uint8_t *out, const uint8_t key[32], const uint8_t *ad,
+	       size_t adlen, const uint8_t *sealed, size_t sealedlen)
+{
+	sh_err e = SH_ERR_SEAL;
+	int len;
+	if (sealedlen < SH_SEAL_OVERHEAD)
+		return SH_ERR_SEAL;
+	size_t ctlen = sealedlen - SH_SEAL_OVERHEAD;
+	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+	if (!c ||
+	    EVP_DecryptInit_ex(c, EVP_chacha20_poly1305(), NULL, key, sealed) != 1 ||
+	    EVP_DecryptUpdate(c, NULL, &len, ad, (int)adlen) != 1 ||
+	    EVP_DecryptUpdate(c, out, &len, sealed + 12, (int)ctlen) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, 16,
+				(void *)(sealed + 12 + ctlen)) != 1 ||
+	    EVP_DecryptFinal_ex(c, out + len, &len) != 1)
+		goto err;
+	e = SH_OK;
+err:
+	EVP_CIPHER_CTX_free(c);
+	return e;
+}

@@ -1,0 +1,138 @@
+/*
+ * ctlclient.c - the client side of the control socket, shared by seinctl,
+ * the tests and the benchmark, and the framing the daemon uses too.
+ *
+ * The socket is a local stream socket; each request and reply is one
+ * length-prefixed protobuf message. Requests may be pipelined: the daemon
+ * answers them in order, which is how a bulk sender keeps many signals in
+ * one group commit.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "seinhuis.h"
+
+void sh_frame_append(sh_buf *out, const ProtobufCMessage *m)
+{
+	size_t n = protobuf_c_message_get_packed_size(m);
+	uint8_t hdr[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16),
+			  (uint8_t)(n >> 8), (uint8_t)n};
+	sh_buf_add(out, hdr, 4);
+	size_t at = out->len;
+	sh_buf_add(out, NULL, n);
+	protobuf_c_message_pack(m, out->data + at);
+}
+
+int sh_frame_peek(const uint8_t *buf, size_t len, const uint8_t **body,
+		  size_t *bodylen, size_t *framelen)
+{
+	if (len < 4)
+		return 0;
+	size_t n = (size_t)buf[0] << 24 | (size_t)buf[1] << 16 |
+		   (size_t)buf[2] << 8 | buf[3];
+	if (n > SH_CTL_MAX_FRAME)
+		return -1;
+	if (len < 4 + n)
+		return 0;
+	*body = buf + 4;
+	*bodylen = n;
+	*framelen = 4 + n;
+	return 1;
+}
+
+sh_err sh_ctl_connect(const char *path, int *fd, char *why, size_t wl)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(why, wl, "control socket path too long");
+		return SH_ERR_USAGE;
+	}
+	strcpy(sa.sun_path, path);
+	*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (*fd < 0 || connect(*fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		snprintf(why, wl, "cannot reach the daemon at %s: %s (is seinhuisd "
+				  "running, and are you allowed to use it?)",
+			 path, strerror(errno));
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		return SH_ERR_CONNECT;
+	}
+	return SH_OK;
+}
+
+sh_err sh_ctl_send(int fd, const Seinhuis__CtlRequest *req)
+{
+	sh_buf b = {0};
+	sh_frame_append(&b, &req->base);
+	size_t off = 0;
+	sh_err e = SH_OK;
+	while (off < b.len) {
+		ssize_t w = write(fd, b.data + off, b.len - off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			e = SH_ERR_CONNECT;
+			break;
+		}
+		off += (size_t)w;
+	}
+	sh_buf_free(&b);
+	return e;
+}
+
+static sh_err read_full(int fd, uint8_t *p, size_t n, int timeout_ms)
+{
+	while (n > 0) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		int r = poll(&pfd, 1, timeout_ms);
+		if (r == 0)
+			return SH_ERR_TIMEOUT;
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return SH_ERR_CONNECT;
+		}
+		ssize_t got = read(fd, p, n);
+		if (got <= 0) {
+			if (got < 0 && errno == EINTR)
+				continue;
+			return SH_ERR_CONNECT;
+		}
+		p += got;
+		n -= (size_t)got;
+	}
+	return SH_OK;
+}
+
+sh_err sh_ctl_recv(int fd, Seinhuis__CtlReply **reply, int timeout_ms)
+{
+	uint8_t hdr[4];
+	sh_err e = read_full(fd, hdr, 4, timeout_ms);
+	if (e)
+		return e;
+	size_t n = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 |
+		   (size_t)hdr[2] << 8 | hdr[3];
+	if (n > SH_CTL_MAX_FRAME)
+		return SH_ERR_CONTROL;
+	uint8_t *body = sh_xmalloc(n);
+	if ((e = read_full(fd, body, n, timeout_ms)) == SH_OK) {
+		*reply = seinhuis__ctl_reply__unpack(NULL, n, body);
+		if (!*reply)
+			e = SH_ERR_CONTROL;
+	}
+	free(body);
+	return e;
+}
+
+sh_err sh_ctl_call(int fd, const Seinhuis__CtlRequest *req,
+		   Seinhuis__CtlReply **reply, int timeout_ms)
+{
+	sh_err e = sh_ctl_send(fd, req);
+	return e ? e : sh_ctl_recv(fd, reply, timeout_ms);
+}

@@ -1,0 +1,155 @@
+/*
+ * daemon.h - state shared by the parts of seinhuisd: the event loop
+ * (seinhuisd.c), the peer transport (peer.c), the control socket
+ * (control.c) and the in-memory send queues (outq.c).
+ */
+#ifndef SEINHUIS_DAEMON_H
+#define SEINHUIS_DAEMON_H
+
+#include "seinhuis.h"
+#include "store.h"
+
+/* ------------------------------------------------ send queue (outq.c) */
+
+/* One pending outbox signal, in memory. Entries of a peer form a FIFO in
+ * outbox order; those before peer->cursor have been handed to ZeroMQ and
+ * await a receipt, those from the cursor on have not been sent. */
+typedef struct sh_outq_entry {
+	uint64_t seq;
+	uint8_t id[SH_ID_LEN];
+	int64_t sent_at; /* monotonic ms; 0 = not (yet, or again) sent */
+	uint32_t attempts;
+	int settling; /* a receipt for it is in the open transaction */
+	struct sh_peer *peer;
+	struct sh_outq_entry *prev, *next;
+} sh_outq_entry;
+
+/* Map from message id to entry (open addressing). */
+typedef struct {
+	sh_outq_entry **slots;
+	size_t cap, n, used;
+} sh_idmap;
+
+void sh_idmap_init(sh_idmap *m);
+void sh_idmap_free(sh_idmap *m);
+void sh_idmap_put(sh_idmap *m, sh_outq_entry *e);
+sh_outq_entry *sh_idmap_get(const sh_idmap *m, const uint8_t id[SH_ID_LEN]);
+void sh_idmap_del(sh_idmap *m, const uint8_t id[SH_ID_LEN]);
+
+/* ------------------------------------------------------------- peers */
+
+typedef struct sh_peer {
+	sh_card card;
+	sh_pair_keys keys;
+	int keys_ready;
+	void *dealer;  /* outbound CURVE client socket, created on demand */
+	void *monitor; /* PAIR socket receiving the dealer's events */
+	int connected;
+	sh_outq_entry *head, *tail, *cursor;
+	uint64_t queued, inflight;
+	uint32_t rto_ms;
+	int64_t last_progress; /* monotonic ms of last receipt or rewind */
+	int64_t last_receipt_ms;
+	char last_error[160];
+	/* counters, as seen by this daemon */
+	uint64_t sent, delivered, rejected_out, received, rejected_in,
+	    duplicates;
+} sh_peer;
+
+/* ---------------------------------------------------- control clients */
+
+typedef struct sh_ctl_conn {
+	int fd;
+	uid_t uid;
+	gid_t gid;
+	pid_t pid;
+	sh_buf in, out;
+	size_t out_off;
+	int closing;
+	struct sh_ctl_conn *next;
+} sh_ctl_conn;
+
+/* Work done inside the current write transaction whose effects (replies,
+ * receipts, queue changes) may only happen once it has committed. */
+typedef enum {
+	DEFER_CTL_REPLY, /* reply bytes to a control client */
+	DEFER_RECEIPTS,  /* a receipts frame to a peer (via ROUTER) */
+	DEFER_ENQUEUE,   /* new outbox entry to put on a peer's queue */
+	DEFER_DONE,      /* outbox entry settled by a receipt: drop it */
+} sh_defer_kind;
+
+typedef struct sh_defer {
+	sh_defer_kind kind;
+	sh_ctl_conn *conn;
+	sh_peer *peer;
+	sh_outq_entry *entry;
+	sh_buf data;        /* reply or frame bytes */
+	sh_buf routing_id;  /* ROUTER identity for receipts */
+	int is_write;       /* CTL_REPLY: fails if the commit fails */
+	int status;         /* DONE: 1 delivered, 0 rejected */
+	uint64_t seq;
+	uint8_t id[SH_ID_LEN];
+	struct sh_defer *next;
+} sh_defer;
+
+/* ------------------------------------------------------------ daemon */
+
+typedef struct {
+	sh_config cfg;
+	sh_identity self;
+	sh_trust trust;
+	sh_store *store;
+	void *zctx;
+	void *router; /* inbound CURVE server socket */
+	void *zap;    /* ZAP handler (REP on inproc://zeromq.zap.01) */
+	sh_peer *peers;
+	size_t npeers;
+	sh_idmap pending;
+	int ctl_listen;
+	sh_ctl_conn *conns;
+	sh_defer *defer_head, *defer_tail;
+	sh_err txn_error; /* first store error in the open transaction */
+	int64_t started_ms;
+	volatile int stop;
+	/* counters */
+	uint64_t accepted, received, duplicates, rejected_in, refused_peers;
+	char last_errors[8][200];
+	int last_error_pos;
+} sh_daemon;
+
+void sh_daemon_error(sh_daemon *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+sh_defer *sh_defer_add(sh_daemon *d, sh_defer_kind kind);
+/* Open the turn's write transaction (group commit); SH_OK or the error
+ * that makes this turn's writes fail. */
+sh_err sh_daemon_txn(sh_daemon *d);
+void sh_daemon_txn_fail(sh_daemon *d, sh_err e);
+sh_peer *sh_peer_find(sh_daemon *d, const char *partner);
+
+/* outq.c */
+void sh_outq_append(sh_daemon *d, sh_peer *p, uint64_t seq,
+		    const uint8_t id[SH_ID_LEN]);
+void sh_outq_remove(sh_daemon *d, sh_outq_entry *e);
+void sh_outq_rewind(sh_peer *p);
+sh_err sh_outq_load(sh_daemon *d);
+
+/* peer.c */
+sh_err sh_peer_start(sh_daemon *d, char *why, size_t whylen);
+void sh_peer_stop(sh_daemon *d);
+sh_err sh_peer_keys(sh_daemon *d, sh_peer *p);
+void sh_peer_handle_zap(sh_daemon *d);
+void sh_peer_handle_router(sh_daemon *d);
+void sh_peer_handle_dealer(sh_daemon *d, sh_peer *p);
+void sh_peer_handle_monitor(sh_daemon *d, sh_peer *p);
+void sh_peer_pump(sh_daemon *d);
+int64_t sh_peer_next_timer(sh_daemon *d);
+
+/* control.c */
+sh_err sh_control_start(sh_daemon *d, char *why, size_t whylen);
+void sh_control_stop(sh_daemon *d);
+void sh_control_accept(sh_daemon *d);
+void sh_control_read(sh_daemon *d, sh_ctl_conn *c);
+void sh_control_write(sh_daemon *d, sh_ctl_conn *c);
+void sh_control_reap(sh_daemon *d);
+
+#endif

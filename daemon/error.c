@@ -1,0 +1,59 @@
+/*
+ * error.c - errors as named values.
+ *
+ * Each sh_err has a stable rule code (what scripts, receipts and the audit
+ * log carry) and a sentence (what a person reads). Callers add the field or
+ * line that was wrong; they never add the offending value, because that
+ * value may be personal data.
+ */
+#include "seinhuis.h"
+
+static const struct {
+	const char *rule;
+	const char *text;
+} table[SH_ERR__COUNT] = {
+    [SH_OK] = {"OK", "success"},
+    [SH_ERR_SYS] = {"SYSTEM", "an operating-system call failed"},
+    [SH_ERR_NOMEM] = {"NOMEM", "out of memory"},
+    [SH_ERR_USAGE] = {"USAGE", "the command was not used as documented"},
+    [SH_ERR_CONFIG] = {"CONFIG", "the configuration is not valid"},
+    [SH_ERR_KEYFILE] = {"KEYFILE", "a key file is missing, malformed or readable by others"},
+    [SH_ERR_CARD] = {"CARD", "the partner card is not valid"},
+    [SH_ERR_EXISTS] = {"EXISTS", "refusing to overwrite an existing file"},
+    [SH_ERR_NOTFOUND] = {"NOT_FOUND", "no such item"},
+    [SH_ERR_CRYPTO] = {"CRYPTO", "a cryptographic operation failed"},
+    [SH_ERR_STORE] = {"STORE", "the local store (LMDB) reported an error"},
+    [SH_ERR_STORE_FULL] = {"STORAGE_FULL", "storage full: the data store has no room for new signals"},
+    [SH_ERR_STORE_CORRUPT] = {"STORE_CORRUPT", "a stored record is damaged and cannot be read"},
+    [SH_ERR_WIRE_DECODE] = {"WIRE_DECODE", "the message is not a valid Seinhuis message"},
+    [SH_ERR_WIRE_VERSION] = {"WIRE_VERSION", "the message format version is not supported"},
+    [SH_ERR_WIRE_SIZE] = {"WIRE_SIZE", "the message is larger than allowed"},
+    [SH_ERR_SIGNATURE] = {"SIGNATURE", "the sender's signature does not verify"},
+    [SH_ERR_SENDER] = {"SENDER", "the signal's sender is not the authenticated partner"},
+    [SH_ERR_RECIPIENT] = {"RECIPIENT", "the signal is addressed to another partner"},
+    [SH_ERR_UNTRUSTED] = {"UNTRUSTED", "the partner is not in the trust store"},
+    [SH_ERR_FIELD_UNKNOWN] = {"FIELD_UNKNOWN", "the field is not known for this signal type"},
+    [SH_ERR_FIELD_VALUE] = {"FIELD_VALUE", "the field value does not have the required form"},
+    [SH_ERR_FIELD_MISSING] = {"FIELD_MISSING", "a required field is missing"},
+    [SH_ERR_TYPE] = {"SIGNAL_TYPE", "the signal type is not known"},
+    [SH_ERR_SEAL] = {"SEAL", "the sealed personal data cannot be opened"},
+    [SH_ERR_DUPLICATE] = {"DUPLICATE", "this message id was seen before"},
+    [SH_ERR_CONTROL] = {"CONTROL", "the control request is malformed"},
+    [SH_ERR_DENIED] = {"DENIED", "the caller is not allowed to do this"},
+    [SH_ERR_TIMEOUT] = {"TIMEOUT", "no answer in time"},
+    [SH_ERR_CONNECT] = {"CONNECT", "cannot reach the daemon's control socket"},
+};
+
+const char *sh_err_rule(sh_err e)
+{
+	if (e < 0 || e >= SH_ERR__COUNT || !table[e].rule)
+		return "UNKNOWN";
+	return table[e].rule;
+}
+
+const char *sh_err_str(sh_err e)
+{
+	if (e < 0 || e >= SH_ERR__COUNT || !table[e].text)
+		return "unknown error";
+	return table[e].text;
+}

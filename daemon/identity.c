@@ -1,0 +1,197 @@
+/*
+ * identity.c - a partner's own key directory.
+ *
+ * Layout (created by `seinkey init`):
+ *   card       the public partner card (mode 0644)
+ *   curve.key  CURVE secret key, Z85      (mode 0600)
+ *   sign.key   Ed25519 secret key, hex    (mode 0600)
+ *   seal.key   X25519 secret key, hex     (mode 0600)
+ *
+ * Secret files are created with O_EXCL at mode 0600, so they never exist
+ * with a wider mode and are never overwritten. Loading refuses a secret
+ * file that group or others can read, and checks that each secret key
+ * matches the public key on the card, so a mixed-up key directory is
+ * caught at start-up rather than as failing handshakes later.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <zmq.h>
+
+#include <openssl/evp.h>
+
+#include "seinhuis.h"
+
+static sh_err derive_pub(int type, const uint8_t sec[32], uint8_t pub[32])
+{
+	size_t len = 32;
+	EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(type, NULL, sec, 32);
+	int ok = pk && EVP_PKEY_get_raw_public_key(pk, pub, &len) == 1 && len == 32;
+	EVP_PKEY_free(pk);
+	return ok ? SH_OK : SH_ERR_CRYPTO;
+}
+
+sh_err sh_identity_create(const char *dir, const sh_card *pub, char *why,
+			  size_t whylen)
+{
+	sh_identity id;
+	sh_err e;
+	char path[1024], hex[65];
+	sh_buf b = {0};
+
+	memset(&id, 0, sizeof(id));
+	id.card = *pub;
+	if ((e = sh_mkdir_p(dir, 0700)) != SH_OK) {
+		snprintf(why, whylen, "%s: cannot create directory: %s", dir,
+			 strerror(errno));
+		return e;
+	}
+	/* Refuse before generating anything if any file exists. */
+	static const char *files[] = {"card", "curve.key", "sign.key", "seal.key"};
+	for (size_t i = 0; i < 4; i++) {
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (stat(path, &st) == 0) {
+			snprintf(why, whylen,
+				 "%s exists: refusing to overwrite an identity", path);
+			return SH_ERR_EXISTS;
+		}
+	}
+	if (zmq_curve_keypair(id.card.curve_z85, id.curve_sec_z85) != 0 ||
+	    !zmq_z85_decode(id.card.curve_pub, id.card.curve_z85) ||
+	    sh_ed25519_keygen(id.card.sign_pub, id.sign_sec) != SH_OK ||
+	    sh_x25519_keygen(id.card.seal_pub, id.seal_sec) != SH_OK) {
+		snprintf(why, whylen, "key generation failed");
+		e = SH_ERR_CRYPTO;
+		goto err;
+	}
+	struct {
+		const char *name;
+		const char *text;
+	} secrets[3];
+	char signhex[66], sealhex[66], curve[42];
+	snprintf(curve, sizeof(curve), "%s\n", id.curve_sec_z85);
+	sh_hex(hex, id.sign_sec, 32);
+	snprintf(signhex, sizeof(signhex), "%s\n", hex);
+	sh_hex(hex, id.seal_sec, 32);
+	snprintf(sealhex, sizeof(sealhex), "%s\n", hex);
+	secrets[0].name = "curve.key", secrets[0].text = curve;
+	secrets[1].name = "sign.key", secrets[1].text = signhex;
+	secrets[2].name = "seal.key", secrets[2].text = sealhex;
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, secrets[i].name);
+		if ((e = sh_write_new(path, 0600, secrets[i].text,
+				      strlen(secrets[i].text))) != SH_OK) {
+			snprintf(why, whylen, "%s: cannot create: %s", path,
+				 e == SH_ERR_EXISTS ? "exists" : strerror(errno));
+			goto err;
+		}
+	}
+	sh_wipe(curve, sizeof(curve));
+	sh_wipe(signhex, sizeof(signhex));
+	sh_wipe(sealhex, sizeof(sealhex));
+	sh_card_format(&id.card, &b);
+	snprintf(path, sizeof(path), "%s/card", dir);
+	if ((e = sh_write_new(path, 0644, b.data, b.len)) != SH_OK)
+		snprintf(why, whylen, "%s: cannot create: %s", path, strerror(errno));
+err:
+	sh_buf_free(&b);
+	sh_identity_wipe(&id);
+	sh_wipe(hex, sizeof(hex));
+	return e;
+}
+
+/* Read a secret key file: mode must be 0600 or stricter. */
+static sh_err read_secret(const char *dir, const char *name, char *out,
+			  size_t outlen, char *why, size_t whylen)
+{
+	char path[1024], *text = NULL;
+	size_t len;
+	struct stat st;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (stat(path, &st) < 0) {
+		snprintf(why, whylen, "%s: %s", path, strerror(errno));
+		return SH_ERR_KEYFILE;
+	}
+	if (st.st_mode & 077) {
+		snprintf(why, whylen,
+			 "%s: secret key file has mode %03o; it must not be "
+			 "readable by group or others (chmod 600 %s)",
+			 path, (unsigned)(st.st_mode & 0777), path);
+		return SH_ERR_KEYFILE;
+	}
+	sh_err e = sh_read_file(path, 4096, &text, &len);
+	if (e != SH_OK) {
+		snprintf(why, whylen, "%s: cannot read: %s", path, strerror(errno));
+		return SH_ERR_KEYFILE;
+	}
+	char *t = sh_trim(text);
+	if (strlen(t) >= outlen) {
+		snprintf(why, whylen, "%s: not a key file (too long)", path);
+		e = SH_ERR_KEYFILE;
+	} else {
+		strcpy(out, t);
+	}
+	sh_wipe(text, len);
+	free(text);
+	return e;
+}
+
+sh_err sh_identity_load(sh_identity *id, const char *dir, char *why,
+			size_t whylen)
+{
+	char path[1024], hex[80];
+	uint8_t pub[32];
+	sh_err e;
+
+	memset(id, 0, sizeof(*id));
+	snprintf(path, sizeof(path), "%s/card", dir);
+	if ((e = sh_card_load(&id->card, path, why, whylen)) != SH_OK)
+		return e == SH_ERR_CARD ? SH_ERR_KEYFILE : e;
+	if ((e = read_secret(dir, "curve.key", id->curve_sec_z85,
+			     sizeof(id->curve_sec_z85), why, whylen)) != SH_OK)
+		goto err;
+	char z85pub[41];
+	if (strlen(id->curve_sec_z85) != 40 ||
+	    zmq_curve_public(z85pub, id->curve_sec_z85) != 0 ||
+	    strcmp(z85pub, id->card.curve_z85) != 0) {
+		snprintf(why, whylen,
+			 "%s/curve.key: not the CURVE secret key of this card", dir);
+		e = SH_ERR_KEYFILE;
+		goto err;
+	}
+	if ((e = read_secret(dir, "sign.key", hex, sizeof(hex), why, whylen)) !=
+	    SH_OK)
+		goto err;
+	if (sh_unhex(id->sign_sec, 32, hex) < 0 ||
+	    derive_pub(EVP_PKEY_ED25519, id->sign_sec, pub) != SH_OK ||
+	    memcmp(pub, id->card.sign_pub, 32) != 0) {
+		snprintf(why, whylen,
+			 "%s/sign.key: not the signing key of this card", dir);
+		e = SH_ERR_KEYFILE;
+		goto err;
+	}
+	if ((e = read_secret(dir, "seal.key", hex, sizeof(hex), why, whylen)) !=
+	    SH_OK)
+		goto err;
+	if (sh_unhex(id->seal_sec, 32, hex) < 0 ||
+	    derive_pub(EVP_PKEY_X25519, id->seal_sec, pub) != SH_OK ||
+	    memcmp(pub, id->card.seal_pub, 32) != 0) {
+		snprintf(why, whylen,
+			 "%s/seal.key: not the sealing key of this card", dir);
+		e = SH_ERR_KEYFILE;
+		goto err;
+	}
+	sh_wipe(hex, sizeof(hex));
+	return SH_OK;
+err:
+	sh_wipe(hex, sizeof(hex));
+	sh_identity_wipe(id);
+	return e;
+}
+
+void sh_identity_wipe(sh_identity *id)
+{
+	sh_wipe(id, sizeof(*id));
+}

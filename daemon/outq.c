@@ -1,0 +1,179 @@
+/*
+ * outq.c - the in-memory view of each peer's pending outbox.
+ *
+ * The outbox in LMDB is the truth; this is an index over its pending
+ * records so that the event loop can decide cheaply what to send next and
+ * what a receipt settles. Each peer has a FIFO of entries in outbox order
+ * and a cursor: entries before the cursor were handed to ZeroMQ and await
+ * a receipt, entries from the cursor on are still to be sent. A retry is a
+ * rewind: every entry becomes unsent again and the cursor goes back to the
+ * head, so a lost connection or a lost batch costs a resend, never a
+ * signal. A receipt removes its entry wherever it is in the list.
+ *
+ * On start-up the whole index is rebuilt from the pending outbox records,
+ * which is how signals accepted before a crash are sent after it.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon.h"
+
+static size_t id_hash(const uint8_t id[SH_ID_LEN])
+{
+	uint64_t h;
+	memcpy(&h, id, sizeof(h)); /* ids are random */
+	return (size_t)h;
+}
+
+#define TOMB ((sh_outq_entry *)(uintptr_t)1)
+
+void sh_idmap_init(sh_idmap *m)
+{
+	m->cap = 1024;
+	m->n = m->used = 0;
+	m->slots = sh_xcalloc(m->cap, sizeof(*m->slots));
+}
+
+void sh_idmap_free(sh_idmap *m)
+{
+	free(m->slots);
+	m->slots = NULL;
+	m->cap = m->n = m->used = 0;
+}
+
+static void idmap_grow(sh_idmap *m)
+{
+	sh_idmap old = *m;
+	m->cap = old.n * 4 > 1024 ? old.n * 4 : 1024;
+	m->slots = sh_xcalloc(m->cap, sizeof(*m->slots));
+	m->n = m->used = 0;
+	for (size_t i = 0; i < old.cap; i++)
+		if (old.slots[i] && old.slots[i] != TOMB)
+			sh_idmap_put(m, old.slots[i]);
+	free(old.slots);
+}
+
+void sh_idmap_put(sh_idmap *m, sh_outq_entry *e)
+{
+	if ((m->used + 1) * 4 > m->cap * 3)
+		idmap_grow(m);
+	size_t i = id_hash(e->id) & (m->cap - 1);
+	while (m->slots[i] && m->slots[i] != TOMB)
+		i = (i + 1) & (m->cap - 1);
+	if (!m->slots[i])
+		m->used++;
+	m->slots[i] = e;
+	m->n++;
+}
+
+static size_t idmap_find(const sh_idmap *m, const uint8_t id[SH_ID_LEN])
+{
+	size_t i = id_hash(id) & (m->cap - 1);
+	for (size_t probes = 0; probes < m->cap && m->slots[i];
+	     probes++, i = (i + 1) & (m->cap - 1))
+		if (m->slots[i] != TOMB && memcmp(m->slots[i]->id, id, SH_ID_LEN) == 0)
+			return i;
+	return SIZE_MAX;
+}
+
+sh_outq_entry *sh_idmap_get(const sh_idmap *m, const uint8_t id[SH_ID_LEN])
+{
+	size_t i = idmap_find(m, id);
+	return i == SIZE_MAX ? NULL : m->slots[i];
+}
+
+void sh_idmap_del(sh_idmap *m, const uint8_t id[SH_ID_LEN])
+{
+	size_t i = idmap_find(m, id);
+	if (i != SIZE_MAX) {
+		m->slots[i] = TOMB;
+		m->n--;
+	}
+}
+
+void sh_outq_append(sh_daemon *d, sh_peer *p, uint64_t seq,
+		    const uint8_t id[SH_ID_LEN])
+{
+	sh_outq_entry *e = sh_xcalloc(1, sizeof(*e));
+	e->seq = seq;
+	memcpy(e->id, id, SH_ID_LEN);
+	e->peer = p;
+	e->prev = p->tail;
+	if (p->tail)
+		p->tail->next = e;
+	else
+		p->head = e;
+	p->tail = e;
+	if (!p->cursor)
+		p->cursor = e;
+	p->queued++;
+	sh_idmap_put(&d->pending, e);
+}
+
+void sh_outq_remove(sh_daemon *d, sh_outq_entry *e)
+{
+	sh_peer *p = e->peer;
+	if (p->cursor == e)
+		p->cursor = e->next;
+	if (e->sent_at)
+		p->inflight--;
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		p->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		p->tail = e->prev;
+	p->queued--;
+	sh_idmap_del(&d->pending, e->id);
+	free(e);
+}
+
+void sh_outq_rewind(sh_peer *p)
+{
+	for (sh_outq_entry *e = p->head; e && e != p->cursor; e = e->next)
+		e->sent_at = 0;
+	p->cursor = p->head;
+	p->inflight = 0;
+}
+
+struct load_ctx {
+	sh_daemon *d;
+	size_t loaded, orphaned;
+};
+
+static int load_one(void *vctx, uint64_t seq, const Seinhuis__OutboxRecord *r)
+{
+	struct load_ctx *c = vctx;
+	if (r->state != SEINHUIS__OUT_STATE__OUT_PENDING)
+		return 0;
+	sh_peer *p = sh_peer_find(c->d, r->recipient);
+	if (!p) {
+		/* The partner was removed from the trust store: keep the
+		 * record, report it; it is sent if the partner returns. */
+		c->orphaned++;
+		return 0;
+	}
+	sh_outq_append(c->d, p, seq, r->message_id.data);
+	c->loaded++;
+	return 0;
+}
+
+sh_err sh_outq_load(sh_daemon *d)
+{
+	struct load_ctx c = {d, 0, 0};
+	MDB_txn *txn = sh_store_read_begin(d->store);
+	if (!txn)
+		return SH_ERR_STORE;
+	sh_err e = sh_store_outbox_scan(d->store, txn, 0, load_one, &c);
+	sh_store_read_end(d->store, txn);
+	if (c.loaded)
+		sh_info("outbox: %zu pending signals queued for sending", c.loaded);
+	if (c.orphaned)
+		sh_warn("outbox: %zu pending signals are for partners no longer "
+			"in the trust store; they wait until the partner is "
+			"trusted again",
+			c.orphaned);
+	return e;
+}

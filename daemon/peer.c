@@ -1,0 +1,642 @@
+/*
+ * peer.c - the transport between partner daemons: ZeroMQ with CURVE.
+ *
+ * Every daemon has one ROUTER socket, a CURVE server, on its listen
+ * endpoint. A ZAP handler (inproc, served from the event loop) admits a
+ * connecting client only if its CURVE public key is on a card in the trust
+ * store, and names the connection with that partner's id; an unknown key is
+ * refused and logged with its fingerprint. For every partner it sends to,
+ * the daemon keeps one DEALER socket, a CURVE client that knows the
+ * partner's server key from its card, so both ends are authenticated and
+ * the traffic is encrypted.
+ *
+ * Signals travel DEALER -> ROUTER as PeerFrames of up to batch_max
+ * envelopes; receipts come back on the same connection, ROUTER -> DEALER.
+ * The recipient commits a whole frame to its inbox in one transaction and
+ * answers only after that commit. The sender retries unanswered signals by
+ * rewinding the peer's queue (outq.c) after a timeout that doubles up to
+ * retry_max_ms while no receipts come, and at once when a connection is
+ * re-established. ZMQ_IMMEDIATE keeps frames from queuing towards a
+ * partner that is not connected; heartbeats detect dead connections.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "daemon.h"
+
+#define ZAP_ENDPOINT "inproc://zeromq.zap.01"
+#define DRAIN_MAX 64 /* frames read per socket per loop turn */
+
+static sh_err zset(void *sock, int opt, const void *v, size_t n,
+		   const char *what, char *why, size_t wl)
+{
+	if (zmq_setsockopt(sock, opt, v, n) == 0)
+		return SH_OK;
+	snprintf(why, wl, "cannot set %s: %s", what, zmq_strerror(errno));
+	return SH_ERR_SYS;
+}
+
+sh_err sh_peer_start(sh_daemon *d, char *why, size_t wl)
+{
+	int one = 1, linger = 0;
+	int64_t maxmsg = (int64_t)d->cfg.max_message;
+	sh_err e;
+
+	d->zctx = zmq_ctx_new();
+	if (!d->zctx)
+		return snprintf(why, wl, "cannot create ZeroMQ context"), SH_ERR_SYS;
+	zmq_ctx_set(d->zctx, ZMQ_IO_THREADS, 1);
+	d->zap = zmq_socket(d->zctx, ZMQ_REP);
+	if (!d->zap || zmq_bind(d->zap, ZAP_ENDPOINT) != 0)
+		return snprintf(why, wl, "cannot start the ZAP handler: %s",
+				zmq_strerror(errno)),
+		       SH_ERR_SYS;
+	d->router = zmq_socket(d->zctx, ZMQ_ROUTER);
+	if (!d->router)
+		return snprintf(why, wl, "cannot create socket"), SH_ERR_SYS;
+	if ((e = zset(d->router, ZMQ_CURVE_SERVER, &one, sizeof(one),
+		      "CURVE server", why, wl)) ||
+	    (e = zset(d->router, ZMQ_CURVE_SECRETKEY, d->self.curve_sec_z85, 40,
+		      "CURVE secret key", why, wl)) ||
+	    (e = zset(d->router, ZMQ_ZAP_DOMAIN, "seinhuis", 8, "ZAP domain",
+		      why, wl)) ||
+	    (e = zset(d->router, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg),
+		      "maximum message size", why, wl)) ||
+	    (e = zset(d->router, ZMQ_ROUTER_MANDATORY, &one, sizeof(one),
+		      "router mandatory", why, wl)) ||
+	    (e = zset(d->router, ZMQ_LINGER, &linger, sizeof(linger), "linger",
+		      why, wl)))
+		return e;
+	if (zmq_bind(d->router, d->cfg.listen) != 0) {
+		snprintf(why, wl, "cannot listen on %s: %s", d->cfg.listen,
+			 zmq_strerror(errno));
+		return SH_ERR_SYS;
+	}
+	return SH_OK;
+}
+
+void sh_peer_stop(sh_daemon *d)
+{
+	for (size_t i = 0; i < d->npeers; i++) {
+		sh_peer *p = &d->peers[i];
+		if (p->dealer) {
+			zmq_socket_monitor(p->dealer, NULL, 0);
+			zmq_close(p->dealer);
+		}
+		if (p->monitor)
+			zmq_close(p->monitor);
+		p->dealer = p->monitor = NULL;
+	}
+	if (d->router)
+		zmq_close(d->router);
+	if (d->zap)
+		zmq_close(d->zap);
+	d->router = d->zap = NULL;
+	if (d->zctx)
+		zmq_ctx_term(d->zctx);
+	d->zctx = NULL;
+}
+
+sh_err sh_peer_keys(sh_daemon *d, sh_peer *p)
+{
+	if (p->keys_ready)
+		return SH_OK;
+	sh_err e = sh_pair_keys_derive(&p->keys, &d->self, &p->card);
+	if (e == SH_OK)
+		p->keys_ready = 1;
+	return e;
+}
+
+static sh_err ensure_dealer(sh_daemon *d, sh_peer *p)
+{
+	char why[256], mon[128];
+	int linger = 0, one = 1, hb = 2000, hbto = 6000, ivl = 100,
+	    ivlmax = 2000;
+	int64_t maxmsg = (int64_t)d->cfg.max_message;
+	if (p->dealer)
+		return SH_OK;
+	p->dealer = zmq_socket(d->zctx, ZMQ_DEALER);
+	if (!p->dealer)
+		return SH_ERR_SYS;
+	if (zset(p->dealer, ZMQ_CURVE_SERVERKEY, p->card.curve_z85, 40, "server key", why, sizeof(why)) ||
+	    zset(p->dealer, ZMQ_CURVE_PUBLICKEY, d->self.card.curve_z85, 40, "public key", why, sizeof(why)) ||
+	    zset(p->dealer, ZMQ_CURVE_SECRETKEY, d->self.curve_sec_z85, 40, "secret key", why, sizeof(why)) ||
+	    zset(p->dealer, ZMQ_LINGER, &linger, sizeof(linger), "linger", why, sizeof(why)) ||
+	    zset(p->dealer, ZMQ_IMMEDIATE, &one, sizeof(one), "immediate", why, sizeof(why)) ||
+	    zset(p->dealer, ZMQ_HEARTBEAT_IVL, &hb, sizeof(hb), "heartbeat", why, sizeof(why)) ||
+	    zset(p->dealer, ZMQ_HEARTBEAT_TIMEOUT, &hbto, sizeof(hbto), "heartbeat timeout", why, sizeof(why)) ||
+	    zset(p->dealer, ZMQ_RECONNECT_IVL, &ivl, sizeof(ivl), "reconnect", why, sizeof(why)) ||
+	    zset(p->dealer, ZMQ_RECONNECT_IVL_MAX, &ivlmax, sizeof(ivlmax), "reconnect max", why, sizeof(why)) ||
+	    zset(p->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg), "maximum message size", why, sizeof(why))) {
+		sh_error("peer %s: %s", p->card.partner, why);
+		goto err;
+	}
+	snprintf(mon, sizeof(mon), "inproc://monitor-%s", p->card.partner);
+	if (zmq_socket_monitor(p->dealer, mon,
+			       ZMQ_EVENT_HANDSHAKE_SUCCEEDED |
+				   ZMQ_EVENT_DISCONNECTED |
+				   ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+				   ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |
+				   ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) != 0)
+		goto err;
+	p->monitor = zmq_socket(d->zctx, ZMQ_PAIR);
+	if (!p->monitor || zmq_connect(p->monitor, mon) != 0)
+		goto err;
+	if (zmq_connect(p->dealer, p->card.endpoint) != 0) {
+		sh_error("peer %s: cannot connect to %s: %s", p->card.partner,
+			 p->card.endpoint, zmq_strerror(errno));
+		goto err;
+	}
+	p->rto_ms = d->cfg.retry_min_ms;
+	return SH_OK;
+err:
+	if (p->monitor)
+		zmq_close(p->monitor);
+	if (p->dealer)
+		zmq_close(p->dealer);
+	p->dealer = p->monitor = NULL;
+	return SH_ERR_SYS;
+}
+
+/* ----------------------------------------------------------- ZAP */
+
+static int zap_recv(void *sock, char *buf, size_t cap, size_t *len, int *more)
+{
+	int n = zmq_recv(sock, buf, cap, 0);
+	if (n < 0)
+		return -1;
+	*len = (size_t)n > cap ? cap : (size_t)n;
+	int m = 0;
+	size_t ml = sizeof(m);
+	zmq_getsockopt(sock, ZMQ_RCVMORE, &m, &ml);
+	*more = m;
+	return 0;
+}
+
+void sh_peer_handle_zap(sh_daemon *d)
+{
+	char frames[8][256];
+	size_t lens[8] = {0};
+	int more = 1, n = 0;
+	while (more) {
+		char scratch[256];
+		char *dst = n < 8 ? frames[n] : scratch;
+		size_t len;
+		if (zap_recv(d->zap, dst, 256, &len, &more) < 0)
+			return;
+		if (n < 8)
+			lens[n] = len;
+		n++;
+	}
+	/* version, request id, domain, address, identity, mechanism, key */
+	const char *status = "400", *text = "unknown key";
+	const sh_card *c = NULL;
+	char user[SH_PARTNER_MAX + 1] = "";
+	if (n == 7 && lens[5] == 5 && memcmp(frames[5], "CURVE", 5) == 0 &&
+	    lens[6] == 32) {
+		c = sh_trust_find_curve(&d->trust, (uint8_t *)frames[6]);
+		if (c) {
+			status = "200", text = "OK";
+			snprintf(user, sizeof(user), "%s", c->partner);
+		} else {
+			char fp[17], addr[64];
+			sh_key_fingerprint(fp, (uint8_t *)frames[6]);
+			snprintf(addr, sizeof(addr), "%.*s",
+				 (int)(lens[3] < 63 ? lens[3] : 63), frames[3]);
+			d->refused_peers++;
+			sh_daemon_error(d,
+					"refused connection from %s: CURVE key %s is "
+					"not in the trust store",
+					addr, fp);
+		}
+	} else {
+		sh_daemon_error(d, "refused connection: not a CURVE handshake");
+	}
+	zmq_send(d->zap, "1.0", 3, ZMQ_SNDMORE);
+	zmq_send(d->zap, frames[1], lens[1], ZMQ_SNDMORE);
+	zmq_send(d->zap, status, 3, ZMQ_SNDMORE);
+	zmq_send(d->zap, text, strlen(text), ZMQ_SNDMORE);
+	zmq_send(d->zap, user, strlen(user), ZMQ_SNDMORE);
+	zmq_send(d->zap, "", 0, 0);
+}
+
+/* ------------------------------------------------- inbound signals */
+
+static Seinhuis__Receipt *new_receipt(const uint8_t *id, size_t idlen,
+				      Seinhuis__ReceiptStatus st, sh_err why)
+{
+	Seinhuis__Receipt *r = sh_xmalloc(sizeof(*r));
+	seinhuis__receipt__init(r);
+	r->message_id.data = sh_xmalloc(idlen ? idlen : 1);
+	if (idlen)
+		memcpy(r->message_id.data, id, idlen);
+	r->message_id.len = idlen;
+	r->status = st;
+	if (st == SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED) {
+		r->rule = sh_strdup(sh_err_rule(why));
+		r->detail = sh_strdup(sh_err_str(why));
+	}
+	return r;
+}
+
+static void handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
+			 const uint8_t *data, size_t len)
+{
+	Seinhuis__PeerFrame *f = seinhuis__peer_frame__unpack(NULL, len, data);
+	if (!f) {
+		p->rejected_in++;
+		d->rejected_in++;
+		sh_daemon_error(d, "peer %s: malformed frame of %zu bytes refused",
+				p->card.partner, len);
+		return;
+	}
+	if (f->format_version != SH_FORMAT_VERSION) {
+		p->rejected_in++;
+		d->rejected_in++;
+		sh_daemon_error(d, "peer %s: frame format version %u refused",
+				p->card.partner, f->format_version);
+		seinhuis__peer_frame__free_unpacked(f, NULL);
+		return;
+	}
+	if (f->n_receipts)
+		sh_warn("peer %s: receipts on the inbound socket ignored",
+			p->card.partner);
+	if (f->n_signals == 0) {
+		seinhuis__peer_frame__free_unpacked(f, NULL);
+		return;
+	}
+	Seinhuis__PeerFrame out = SEINHUIS__PEER_FRAME__INIT;
+	out.format_version = SH_FORMAT_VERSION;
+	out.receipts = sh_xcalloc(f->n_signals, sizeof(*out.receipts));
+	int store_ok = sh_daemon_txn(d) == SH_OK;
+	for (size_t i = 0; i < f->n_signals && store_ok; i++) {
+		const uint8_t *eb = f->signals[i].data;
+		size_t elen = f->signals[i].len;
+		Seinhuis__Signal *s = NULL;
+		uint8_t id[SH_ID_LEN] = {0};
+		char idhex[33];
+		sh_err e = sh_wire_verify(&d->self, &p->card, eb, elen, &s, id);
+		sh_hex(idhex, id, SH_ID_LEN);
+		Seinhuis__ReceiptStatus rs;
+		if (e == SH_OK && s->type != SEINHUIS__SIGNAL_TYPE__VT_NOTICE &&
+		    s->type != SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK &&
+		    s->type != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {
+			/* Check that what was sealed for us opens. */
+			Seinhuis__SealedContent *sc = NULL;
+			sh_err oe = sh_peer_keys(d, p);
+			if (oe == SH_OK)
+				oe = sh_wire_open(s, &p->keys, &sc);
+			if (oe != SH_OK && oe != SH_ERR_NOTFOUND)
+				e = SH_ERR_SEAL;
+			if (sc)
+				seinhuis__sealed_content__free_unpacked(sc, NULL);
+		}
+		if (e == SH_OK) {
+			e = sh_store_inbox_add(d->store, id, p->card.partner, s->type,
+					       eb, elen);
+			if (e == SH_OK) {
+				rs = SEINHUIS__RECEIPT_STATUS__RECEIPT_DELIVERED;
+				p->received++;
+				d->received++;
+				sh_debug("received %s %s from %s", idhex,
+					 sh_signal_type_name(s->type), p->card.partner);
+			} else if (e == SH_ERR_DUPLICATE) {
+				rs = SEINHUIS__RECEIPT_STATUS__RECEIPT_DUPLICATE;
+				p->duplicates++;
+				d->duplicates++;
+			} else {
+				sh_daemon_txn_fail(d, e);
+				store_ok = 0;
+				rs = SEINHUIS__RECEIPT_STATUS__RECEIPT_UNSPECIFIED;
+			}
+		} else {
+			rs = SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED;
+			p->rejected_in++;
+			d->rejected_in++;
+			sh_daemon_error(d, "peer %s: signal %s refused: %s (%s)",
+					p->card.partner, idhex, sh_err_rule(e),
+					sh_err_str(e));
+		}
+		static const uint8_t zero[SH_ID_LEN];
+		int have_id = memcmp(id, zero, SH_ID_LEN) != 0;
+		if (s)
+			seinhuis__signal__free_unpacked(s, NULL);
+		if (store_ok)
+			out.receipts[out.n_receipts++] = new_receipt(
+			    have_id ? id : NULL, have_id ? SH_ID_LEN : 0, rs, e);
+	}
+	if (store_ok && out.n_receipts) {
+		sh_defer *df = sh_defer_add(d, DEFER_RECEIPTS);
+		df->peer = p;
+		sh_buf_add(&df->routing_id, zmq_msg_data(rid), zmq_msg_size(rid));
+		size_t n = seinhuis__peer_frame__get_packed_size(&out);
+		sh_buf_add(&df->data, NULL, n);
+		seinhuis__peer_frame__pack(&out, df->data.data);
+	}
+	for (size_t i = 0; i < out.n_receipts; i++)
+		seinhuis__receipt__free_unpacked(out.receipts[i], NULL);
+	free(out.receipts);
+	seinhuis__peer_frame__free_unpacked(f, NULL);
+}
+
+void sh_peer_handle_router(sh_daemon *d)
+{
+	for (int i = 0; i < DRAIN_MAX; i++) {
+		zmq_msg_t rid, body;
+		zmq_msg_init(&rid);
+		if (zmq_msg_recv(&rid, d->router, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&rid);
+			return;
+		}
+		zmq_msg_init(&body);
+		if (!zmq_msg_more(&rid) ||
+		    zmq_msg_recv(&body, d->router, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&rid);
+			zmq_msg_close(&body);
+			continue;
+		}
+		const char *user = zmq_msg_gets(&body, "User-Id");
+		sh_peer *p = user ? sh_peer_find(d, user) : NULL;
+		if (!p) {
+			d->rejected_in++;
+			sh_daemon_error(d, "frame from a connection with no trusted "
+					   "partner id dropped");
+		} else if (zmq_msg_more(&body)) {
+			p->rejected_in++;
+			d->rejected_in++;
+			sh_daemon_error(d, "peer %s: multi-part message refused",
+					p->card.partner);
+			/* discard the remaining parts */
+			while (zmq_msg_more(&body)) {
+				zmq_msg_close(&body);
+				zmq_msg_init(&body);
+				if (zmq_msg_recv(&body, d->router, ZMQ_DONTWAIT) < 0)
+					break;
+			}
+		} else {
+			handle_frame(d, p, &rid, zmq_msg_data(&body),
+				     zmq_msg_size(&body));
+		}
+		zmq_msg_close(&rid);
+		zmq_msg_close(&body);
+	}
+}
+
+/* ------------------------------------------------------- receipts */
+
+/* Copy a peer-supplied short text, keeping printable ASCII only. */
+static char *clean_text(const char *in, size_t max)
+{
+	size_t n = strlen(in);
+	if (n > max)
+		n = max;
+	char *out = sh_xmalloc(n + 1);
+	for (size_t i = 0; i < n; i++)
+		out[i] = (in[i] >= 0x20 && in[i] < 0x7f) ? in[i] : '?';
+	out[n] = '\0';
+	return out;
+}
+
+static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r)
+{
+	if (r->message_id.len != SH_ID_LEN ||
+	    r->status == SEINHUIS__RECEIPT_STATUS__RECEIPT_UNSPECIFIED)
+		return;
+	sh_outq_entry *e = sh_idmap_get(&d->pending, r->message_id.data);
+	if (!e || e->peer != p || e->settling)
+		return; /* settled before: a late duplicate receipt */
+	if (sh_daemon_txn(d) != SH_OK)
+		return;
+	uint64_t seq;
+	Seinhuis__OutboxRecord *rec = NULL;
+	sh_err err = sh_store_outbox_find(d->store, sh_store_txn(d->store),
+					  r->message_id.data, &seq, &rec);
+	if (err != SH_OK) {
+		sh_daemon_txn_fail(d, err);
+		return;
+	}
+	int delivered = r->status != SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED;
+	if (rec->state == SEINHUIS__OUT_STATE__OUT_PENDING) {
+		rec->state = delivered ? SEINHUIS__OUT_STATE__OUT_DELIVERED
+				       : SEINHUIS__OUT_STATE__OUT_FAILED;
+		rec->done_ms = sh_now_ms();
+		rec->attempts = e->attempts;
+		rec->envelope.len = 0; /* the recipient holds it now */
+		if (!delivered) {
+			if (rec->rule != protobuf_c_empty_string)
+				free(rec->rule);
+			if (rec->detail != protobuf_c_empty_string)
+				free(rec->detail);
+			rec->rule = clean_text(r->rule, 40);
+			rec->detail = clean_text(r->detail, 200);
+		}
+		err = sh_store_outbox_put(d->store, seq, rec);
+	}
+	if (err != SH_OK) {
+		sh_daemon_txn_fail(d, err);
+	} else {
+		e->settling = 1;
+		sh_defer *df = sh_defer_add(d, DEFER_DONE);
+		df->peer = p;
+		df->entry = e;
+		df->status = delivered;
+		if (!delivered) {
+			char idhex[33];
+			sh_hex(idhex, e->id, SH_ID_LEN);
+			snprintf(p->last_error, sizeof(p->last_error),
+				 "signal %s rejected: %s", idhex, rec->rule);
+		}
+	}
+	seinhuis__outbox_record__free_unpacked(rec, NULL);
+}
+
+void sh_peer_handle_dealer(sh_daemon *d, sh_peer *p)
+{
+	for (int i = 0; i < DRAIN_MAX; i++) {
+		zmq_msg_t m;
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, p->dealer, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&m);
+			return;
+		}
+		Seinhuis__PeerFrame *f =
+		    zmq_msg_more(&m) ? NULL
+				     : seinhuis__peer_frame__unpack(
+					   NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+		if (!f || f->format_version != SH_FORMAT_VERSION) {
+			p->rejected_in++;
+			sh_daemon_error(d, "peer %s: malformed receipt frame refused",
+					p->card.partner);
+		} else {
+			for (size_t j = 0; j < f->n_receipts; j++)
+				settle(d, p, f->receipts[j]);
+			p->last_progress = sh_mono_ms();
+			p->last_receipt_ms = sh_now_ms();
+			p->rto_ms = d->cfg.retry_min_ms;
+		}
+		if (f)
+			seinhuis__peer_frame__free_unpacked(f, NULL);
+		while (zmq_msg_more(&m)) { /* drain stray parts */
+			zmq_msg_close(&m);
+			zmq_msg_init(&m);
+			if (zmq_msg_recv(&m, p->dealer, ZMQ_DONTWAIT) < 0)
+				break;
+		}
+		zmq_msg_close(&m);
+	}
+}
+
+void sh_peer_handle_monitor(sh_daemon *d, sh_peer *p)
+{
+	for (;;) {
+		zmq_msg_t m;
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, p->monitor, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&m);
+			return;
+		}
+		uint16_t ev = 0;
+		if (zmq_msg_size(&m) >= 2)
+			memcpy(&ev, zmq_msg_data(&m), 2);
+		while (zmq_msg_more(&m)) {
+			zmq_msg_close(&m);
+			zmq_msg_init(&m);
+			if (zmq_msg_recv(&m, p->monitor, 0) < 0)
+				break;
+		}
+		zmq_msg_close(&m);
+		switch (ev) {
+		case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
+			p->connected = 1;
+			p->rto_ms = d->cfg.retry_min_ms;
+			p->last_progress = sh_mono_ms();
+			sh_outq_rewind(p); /* resend what the old link may have lost */
+			sh_info("peer %s: connected (%s)", p->card.partner,
+				p->card.endpoint);
+			break;
+		case ZMQ_EVENT_DISCONNECTED:
+			if (p->connected)
+				sh_info("peer %s: disconnected", p->card.partner);
+			p->connected = 0;
+			break;
+		case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
+		case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
+		case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+			p->connected = 0;
+			snprintf(p->last_error, sizeof(p->last_error),
+				 "handshake refused by %.80s (is our card in its trust store?)",
+				 p->card.endpoint);
+			sh_daemon_error(d, "peer %s: %s", p->card.partner,
+					p->last_error);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* ---------------------------------------------------------- sending */
+
+/* Send one frame of up to batch_max signals from the peer's cursor.
+ * Returns 1 if it sent something and more may follow. */
+static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
+{
+	Seinhuis__OutboxRecord *recs[1024];
+	ProtobufCBinaryData sigs[1024];
+	size_t n = 0, bytes = 0, cap = d->cfg.batch_max;
+	size_t limit = d->cfg.max_message - 4096;
+	int64_t now = sh_mono_ms();
+	sh_outq_entry *e = p->cursor, *first = p->cursor;
+	if (cap > 1024)
+		cap = 1024;
+	while (e && n < cap && p->inflight + n < d->cfg.window) {
+		Seinhuis__OutboxRecord *r;
+		sh_err err = sh_store_outbox_envelope(d->store, txn, e->seq, &r);
+		if (err != SH_OK) {
+			sh_daemon_error(d, "outbox record %llu unreadable: %s",
+					(unsigned long long)e->seq, sh_err_rule(err));
+			break;
+		}
+		if (n > 0 && bytes + r->envelope.len > limit) {
+			seinhuis__outbox_record__free_unpacked(r, NULL);
+			break;
+		}
+		recs[n] = r;
+		sigs[n] = r->envelope;
+		bytes += r->envelope.len;
+		n++;
+		e = e->next;
+	}
+	if (n == 0)
+		return 0;
+	Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
+	f.format_version = SH_FORMAT_VERSION;
+	f.n_signals = n;
+	f.signals = sigs;
+	size_t len = seinhuis__peer_frame__get_packed_size(&f);
+	zmq_msg_t m;
+	zmq_msg_init_size(&m, len);
+	seinhuis__peer_frame__pack(&f, zmq_msg_data(&m));
+	int rc = zmq_msg_send(&m, p->dealer, ZMQ_DONTWAIT);
+	if (rc < 0)
+		zmq_msg_close(&m);
+	for (size_t i = 0; i < n; i++)
+		seinhuis__outbox_record__free_unpacked(recs[i], NULL);
+	if (rc < 0)
+		return 0; /* not connected or queue full: try again later */
+	for (e = first; n > 0; n--, e = e->next) {
+		e->sent_at = now;
+		e->attempts++;
+		p->inflight++;
+		p->sent++;
+	}
+	p->cursor = e;
+	return 1;
+}
+
+void sh_peer_pump(sh_daemon *d)
+{
+	int64_t now = sh_mono_ms();
+	MDB_txn *txn = NULL;
+	for (size_t i = 0; i < d->npeers; i++) {
+		sh_peer *p = &d->peers[i];
+		if (!p->head)
+			continue;
+		if (!p->dealer && ensure_dealer(d, p) != SH_OK)
+			continue;
+		/* Retry: nothing came back for rto while signals were out. */
+		if (p->inflight > 0 && now - p->last_progress > p->rto_ms) {
+			sh_debug("peer %s: no receipts for %u ms, resending %llu",
+				 p->card.partner, p->rto_ms,
+				 (unsigned long long)p->inflight);
+			sh_outq_rewind(p);
+			p->last_progress = now;
+			p->rto_ms = p->rto_ms * 2 > d->cfg.retry_max_ms
+					? d->cfg.retry_max_ms
+					: p->rto_ms * 2;
+		}
+		if (!p->connected || !p->cursor)
+			continue;
+		if (!txn && !(txn = sh_store_read_begin(d->store)))
+			return;
+		for (int b = 0; b < 64 && p->cursor && send_batch(d, p, txn); b++)
+			;
+	}
+	if (txn)
+		sh_store_read_end(d->store, txn);
+}
+
+int64_t sh_peer_next_timer(sh_daemon *d)
+{
+	int64_t now = sh_mono_ms(), next = now + 1000;
+	for (size_t i = 0; i < d->npeers; i++) {
+		sh_peer *p = &d->peers[i];
+		if (p->inflight > 0 && p->last_progress + p->rto_ms + 1 < next)
+			next = p->last_progress + p->rto_ms + 1;
+		if (p->connected && p->cursor && p->inflight < d->cfg.window)
+			next = now; /* more to send right away */
+	}
+	return next < now ? 0 : next - now;
+}

@@ -1,0 +1,259 @@
+/*
+ * pseudonym.c - the canonical identity of a resident and its pseudonyms.
+ *
+ * Outside sealed fields a resident is named only by a pseudonym: an
+ * HMAC-SHA256, under a key that only the two partners of a pair can derive
+ * (X25519 + HKDF, see sh_pair_keys_derive), of the resident's canonical
+ * identity. The same resident therefore has the same pseudonym within one
+ * pair and unrelated pseudonyms towards different partners.
+ *
+ * Canonical identity (version 1):
+ *   - "bsn:" followed by the nine digits, when the sender holds a BSN that
+ *     passes the eleven test;
+ *   - otherwise "nap:" surname "|" birth date "|" postcode "|" house number
+ *     "|" addition, where
+ *       surname      has diacritics folded to ASCII (é->e, ü->u, ß->ss,
+ *                    ĳ->ij, æ->ae), leading Dutch prefixes that were typed
+ *                    into the surname (van, de, van der, ter, 't, ...)
+ *                    removed, and only the letters and digits kept, in
+ *                    lower case: "Van der Berg-Öztürk" -> "bergozturk";
+ *       birth date   is YYYY-MM-DD or empty when not held;
+ *       postcode     is four digits and two capitals: "1234 ab" -> "1234AB";
+ *       house number is the digits, and the addition its letters and digits
+ *                    in lower case: "12A", "12-a", "12 a" all give 12 | a,
+ *                    "12 bis" gives 12 | bis.
+ */
+#include <ctype.h>
+#include <string.h>
+
+#include "seinhuis.h"
+
+/* On refusal, out holds the name of the field at fault. */
+
+/* ASCII folding of U+00C0..U+017F; entries are one or two letters. */
+static const char *const fold_c0[64] = {
+    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i",
+    "i", "i", "d", "n", "o", "o", "o", "o", "o", "",  "o", "u", "u", "u",
+    "u", "y", "th", "ss", "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e",
+    "e", "e", "i", "i", "i", "i", "d", "n", "o", "o", "o", "o", "o", "",
+    "o", "u", "u", "u", "u", "y", "th", "y"};
+
+static const char *fold_ext_a(unsigned cp)
+{
+	static const struct {
+		unsigned lo, hi;
+		const char *to;
+	} r[] = {{0x100, 0x105, "a"}, {0x106, 0x10d, "c"}, {0x10e, 0x111, "d"},
+		 {0x112, 0x11b, "e"}, {0x11c, 0x123, "g"}, {0x124, 0x127, "h"},
+		 {0x128, 0x131, "i"}, {0x132, 0x133, "ij"}, {0x134, 0x135, "j"},
+		 {0x136, 0x138, "k"}, {0x139, 0x142, "l"}, {0x143, 0x14b, "n"},
+		 {0x14c, 0x151, "o"}, {0x152, 0x153, "oe"}, {0x154, 0x159, "r"},
+		 {0x15a, 0x161, "s"}, {0x162, 0x167, "t"}, {0x168, 0x173, "u"},
+		 {0x174, 0x175, "w"}, {0x176, 0x178, "y"}, {0x179, 0x17e, "z"},
+		 {0x17f, 0x17f, "s"}};
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
+		if (cp >= r[i].lo && cp <= r[i].hi)
+			return r[i].to;
+	return NULL;
+}
+
+/* Fold UTF-8 to lower-case ASCII words separated by single spaces.
+ * Punctuation other than letters and digits becomes a separator, except
+ * the apostrophe, which is dropped ('t stays one word "t"). Returns -1 for
+ * characters that cannot be folded (outside Latin) or overflow. */
+static int fold(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+	int pending_space = 0;
+	const unsigned char *p = (const unsigned char *)in;
+	while (*p) {
+		const char *add = NULL;
+		char one[2] = {0, 0};
+		unsigned cp;
+		if (*p < 0x80) {
+			cp = *p++;
+			if (isalnum((int)cp)) {
+				one[0] = (char)tolower((int)cp);
+				add = one;
+			} else if (cp == '\'' || cp == '`') {
+				continue;
+			} else {
+				pending_space = o > 0;
+				continue;
+			}
+		} else if ((*p & 0xe0) == 0xc0 && (p[1] & 0xc0) == 0x80) {
+			cp = ((unsigned)(*p & 0x1f) << 6) | (p[1] & 0x3f);
+			p += 2;
+			if (cp == 0x2019 || cp == 0x00b4)
+				continue;
+			if (cp >= 0xc0 && cp <= 0xff)
+				add = fold_c0[cp - 0xc0];
+			else
+				add = fold_ext_a(cp);
+			if (!add)
+				return -1;
+			if (!*add) {
+				pending_space = o > 0;
+				continue;
+			}
+		} else if ((*p & 0xf0) == 0xe0 && (p[1] & 0xc0) == 0x80 &&
+			   (p[2] & 0xc0) == 0x80) {
+			cp = ((unsigned)(*p & 0x0f) << 12) |
+			     ((unsigned)(p[1] & 0x3f) << 6) | (p[2] & 0x3f);
+			p += 3;
+			if (cp == 0x2019 || cp == 0x2018) /* typographic apostrophes */
+				continue;
+			if (cp == 0x2010 || cp == 0x2011 || cp == 0x2013 ||
+			    cp == 0x00a0) {
+				pending_space = o > 0;
+				continue;
+			}
+			return -1;
+		} else {
+			return -1;
+		}
+		size_t n = strlen(add);
+		if (o + n + 2 >= outlen)
+			return -1;
+		if (pending_space)
+			out[o++] = ' ';
+		pending_space = 0;
+		memcpy(out + o, add, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+static int is_prefix_word(const char *w, size_t n)
+{
+	static const char *words[] = {"van", "de", "der", "den", "het", "t",
+				      "ter", "ten", "te", "in", "op", "uit",
+				      "aan", "bij", "la", "le", "du", "da",
+				      "di", "dos", "el", "l", "d", "vd"};
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (strlen(words[i]) == n && memcmp(words[i], w, n) == 0)
+			return 1;
+	return 0;
+}
+
+static int norm_surname(const char *in, char *out, size_t outlen)
+{
+	char f[256];
+	if (fold(in, f, sizeof(f)) < 0)
+		return -1;
+	/* Drop leading prefix words while another word follows. */
+	char *s = f;
+	for (;;) {
+		char *sp = strchr(s, ' ');
+		if (!sp || !is_prefix_word(s, (size_t)(sp - s)))
+			break;
+		s = sp + 1;
+	}
+	size_t o = 0;
+	for (; *s; s++)
+		if (*s != ' ') {
+			if (o + 1 >= outlen)
+				return -1;
+			out[o++] = *s;
+		}
+	out[o] = '\0';
+	return o ? 0 : -1;
+}
+
+static int norm_postcode(const char *in, char *out)
+{
+	size_t o = 0;
+	for (const char *p = in; *p; p++) {
+		if (*p == ' ')
+			continue;
+		if (o >= 6)
+			return -1;
+		if (o < 4 ? !isdigit((unsigned char)*p) : !isalpha((unsigned char)*p))
+			return -1;
+		out[o++] = (char)toupper((unsigned char)*p);
+	}
+	out[o] = '\0';
+	return o == 6 && out[0] != '0' ? 0 : -1;
+}
+
+/* "12", "12A", "12-a", "12 bis": digits, then the addition. */
+static int norm_house(const char *num, const char *add, char *n_out,
+		      char *a_out, size_t alen)
+{
+	const char *p = num;
+	size_t o = 0;
+	while (*p == ' ')
+		p++;
+	while (isdigit((unsigned char)*p)) {
+		if (o >= 6)
+			return -1;
+		n_out[o++] = *p++;
+	}
+	n_out[o] = '\0';
+	if (o == 0 || n_out[0] == '0')
+		return -1;
+	char rest[128];
+	snprintf(rest, sizeof(rest), "%s %s", p, add ? add : "");
+	o = 0;
+	for (const char *q = rest; *q; q++) {
+		if (isalnum((unsigned char)*q)) {
+			if (o + 1 >= alen)
+				return -1;
+			a_out[o++] = (char)tolower((unsigned char)*q);
+		} else if (!strchr(" -/.", *q)) {
+			return -1;
+		}
+	}
+	a_out[o] = '\0';
+	return 0;
+}
+
+static int bsn_valid(const char *s)
+{
+	if (strlen(s) != 9)
+		return 0;
+	int sum = 0;
+	for (int i = 0; i < 9; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+		int d = s[i] - '0';
+		sum += (i < 8 ? (9 - i) : -1) * d;
+	}
+	return sum % 11 == 0 && strcmp(s, "000000000") != 0;
+}
+
+sh_err sh_canonical_identity(const Seinhuis__Person *p, char *out,
+			     size_t outlen)
+{
+	if (p->bsn && p->bsn[0]) {
+		if (!bsn_valid(p->bsn))
+			return snprintf(out, outlen, "bsn"), SH_ERR_FIELD_VALUE;
+		snprintf(out, outlen, "bsn:%s", p->bsn);
+		return SH_OK;
+	}
+	char sur[128], pc[8], hn[8], ha[32];
+	const char *missing = !p->surname || !p->surname[0]   ? "surname"
+			      : !p->postcode || !p->postcode[0] ? "postcode"
+			      : !p->house_number || !p->house_number[0]
+				  ? "house_number"
+				  : NULL;
+	if (missing)
+		return snprintf(out, outlen, "%s", missing), SH_ERR_FIELD_MISSING;
+	if (norm_surname(p->surname, sur, sizeof(sur)) < 0)
+		return snprintf(out, outlen, "surname"), SH_ERR_FIELD_VALUE;
+	if (norm_postcode(p->postcode, pc) < 0)
+		return snprintf(out, outlen, "postcode"), SH_ERR_FIELD_VALUE;
+	if (norm_house(p->house_number, p->house_number_addition, hn, ha,
+		       sizeof(ha)) < 0)
+		return snprintf(out, outlen, "house_number"), SH_ERR_FIELD_VALUE;
+	snprintf(out, outlen, "nap:%s|%s|%s|%s|%s", sur,
+		 p->birth_date ? p->birth_date : "", pc, hn, ha);
+	return SH_OK;
+}
+
+void sh_pseudonym(uint8_t out[SH_PSEUDO_LEN], const uint8_t key[SH_KEY_LEN],
+		  const char *canonical)
+{
+	sh_hmac_sha256(out, key, SH_KEY_LEN, canonical, strlen(canonical));
+}

@@ -1,0 +1,605 @@
+/*
+ * seinctl.c - the control and admin tool: talks to its own daemon over the
+ * local control socket (ctlclient.c) and prints what it says, for people
+ * or, with --json, for scripts.
+ *
+ * The socket is found from -s PATH, else from the daemon's configuration
+ * (-c FILE, key `control`), else $SEINHUIS_CONTROL, else the packaged
+ * default /run/seinhuis/control.sock. Exit status: 0 success, 1 the daemon
+ * refused (the rule is printed), 2 bad usage, 3 daemon unreachable.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "seinhuis.h"
+
+#define DEFAULT_SOCKET "/run/seinhuis/control.sock"
+#define TIMEOUT_MS 30000
+
+static int json_out;
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: seinctl [-c CONF | -s SOCKET] [--json] COMMAND ...\n"
+		"commands:\n"
+		"  send --type TYPE --to PARTNER [--file JSON] [NAME=VALUE ...]\n"
+		"                         submit a signal; fields as NAME=VALUE or a\n"
+		"                         JSON object (or array of objects) in a file\n"
+		"  outbox [--state pending|delivered|failed] [--limit N]\n"
+		"  inbox list [--limit N]\n"
+		"  inbox show ID\n"
+		"  inbox ack ID           the team has taken the signal\n"
+		"  status                 peers, queue depths, last errors, version\n"
+		"signal types: arrears, meldcode_report, vt_notice, status_feedback,\n"
+		"  referral, consent_revocation\n");
+}
+
+static void fmt_time(char *out, size_t n, int64_t ms)
+{
+	if (ms <= 0) {
+		snprintf(out, n, "-");
+		return;
+	}
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static const char *socket_from_config(const char *conf)
+{
+	static sh_config cfg;
+	char why[1024];
+	if (sh_config_load(&cfg, conf, why, sizeof(why)) != SH_OK) {
+		fprintf(stderr, "seinctl: %s\n", why);
+		exit(2);
+	}
+	return cfg.control;
+}
+
+static int call(const char *sock, Seinhuis__CtlRequest *req,
+		Seinhuis__CtlReply **rep)
+{
+	int fd;
+	char why[512];
+	if (sh_ctl_connect(sock, &fd, why, sizeof(why)) != SH_OK) {
+		fprintf(stderr, "seinctl: %s\n", why);
+		return 3;
+	}
+	sh_err e = sh_ctl_call(fd, req, rep, TIMEOUT_MS);
+	close(fd);
+	if (e != SH_OK) {
+		fprintf(stderr, "seinctl: no answer from the daemon: %s\n",
+			sh_err_str(e));
+		return 3;
+	}
+	if (!(*rep)->ok) {
+		if (json_out) {
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "ok", json_object_new_boolean(0));
+			json_object_object_add(o, "rule", json_object_new_string((*rep)->rule));
+			json_object_object_add(o, "error", json_object_new_string((*rep)->error));
+			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+			json_object_put(o);
+		} else {
+			fprintf(stderr, "seinctl: refused: %s: %s\n", (*rep)->rule,
+				(*rep)->error);
+		}
+		seinhuis__ctl_reply__free_unpacked(*rep, NULL);
+		*rep = NULL;
+		return 1;
+	}
+	return 0;
+}
+
+static void print_json(json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+/* ------------------------------------------------------------- send */
+
+static void add_field(Seinhuis__CtlRequest *q, const char *name,
+		      const char *value)
+{
+	q->fields = realloc(q->fields, (q->n_fields + 1) * sizeof(*q->fields));
+	Seinhuis__Field *f = sh_xmalloc(sizeof(*f));
+	seinhuis__field__init(f);
+	f->name = sh_strdup(name);
+	f->value = sh_strdup(value);
+	q->fields[q->n_fields++] = f;
+}
+
+static void clear_fields(Seinhuis__CtlRequest *q)
+{
+	for (size_t i = 0; i < q->n_fields; i++) {
+		free(q->fields[i]->name);
+		free(q->fields[i]->value);
+		free(q->fields[i]);
+	}
+	free(q->fields);
+	q->fields = NULL;
+	q->n_fields = 0;
+}
+
+/* Fill a request from one JSON object: string or number values. */
+static int fields_from_json(Seinhuis__CtlRequest *q, json_object *o,
+			    char *type, char *to, size_t idx)
+{
+	if (!json_object_is_type(o, json_type_object)) {
+		fprintf(stderr, "seinctl: item %zu: expected a JSON object\n", idx);
+		return -1;
+	}
+	json_object_object_foreach(o, key, val)
+	{
+		const char *v;
+		if (json_object_is_type(val, json_type_string))
+			v = json_object_get_string(val);
+		else if (json_object_is_type(val, json_type_int))
+			v = json_object_get_string(val);
+		else {
+			fprintf(stderr,
+				"seinctl: item %zu: field '%s' must be a string or an "
+				"integer\n",
+				idx, key);
+			return -1;
+		}
+		if (strcmp(key, "type") == 0)
+			snprintf(type, 64, "%s", v);
+		else if (strcmp(key, "to") == 0)
+			snprintf(to, 80, "%s", v);
+		else
+			add_field(q, key, v);
+	}
+	return 0;
+}
+
+static int cmd_send(const char *sock, int argc, char **argv)
+{
+	char type[64] = "", to[80] = "";
+	const char *file = NULL;
+	static struct option opts[] = {{"type", required_argument, 0, 't'},
+				       {"to", required_argument, 0, 'r'},
+				       {"file", required_argument, 0, 'f'},
+				       {0, 0, 0, 0}};
+	int opt;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "+t:r:f:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 't': snprintf(type, sizeof(type), "%s", optarg); break;
+		case 'r': snprintf(to, sizeof(to), "%s", optarg); break;
+		case 'f': file = optarg; break;
+		default: usage(stderr); return 2;
+		}
+	}
+	json_object *items = NULL;
+	if (file) {
+		items = json_object_from_file(file);
+		if (!items) {
+			fprintf(stderr, "seinctl: %s: not valid JSON: %s\n", file,
+				json_util_get_last_err());
+			return 2;
+		}
+		if (!json_object_is_type(items, json_type_array)) {
+			json_object *arr = json_object_new_array();
+			json_object_array_add(arr, items);
+			items = arr;
+		}
+	} else {
+		items = json_object_new_array();
+		json_object_array_add(items, json_object_new_object());
+	}
+	int fd, rc = 0;
+	char why[512];
+	if (sh_ctl_connect(sock, &fd, why, sizeof(why)) != SH_OK) {
+		fprintf(stderr, "seinctl: %s\n", why);
+		json_object_put(items);
+		return 3;
+	}
+	size_t n = json_object_array_length(items), accepted = 0, refused = 0;
+	json_object *results = json_object_new_array();
+	/* Pipeline: send every request, then read the replies in order. */
+	size_t sent = 0;
+	for (size_t i = 0; i < n; i++) {
+		Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+		char ty[64], rcpt[80];
+		snprintf(ty, sizeof(ty), "%s", type);
+		snprintf(rcpt, sizeof(rcpt), "%s", to);
+		q.op = SEINHUIS__CTL_REQUEST__OP__SEND;
+		if (fields_from_json(&q, json_object_array_get_idx(items, i), ty,
+				     rcpt, i + 1) < 0) {
+			clear_fields(&q);
+			rc = 2;
+			break;
+		}
+		for (int a = optind; a < argc; a++) {
+			char *eq = strchr(argv[a], '=');
+			if (!eq || eq == argv[a]) {
+				fprintf(stderr, "seinctl: '%s': fields are NAME=VALUE\n",
+					argv[a]);
+				clear_fields(&q);
+				rc = 2;
+				break;
+			}
+			*eq = '\0';
+			add_field(&q, argv[a], eq + 1);
+			*eq = '=';
+		}
+		if (rc)
+			break;
+		if (!ty[0] || !rcpt[0]) {
+			fprintf(stderr, "seinctl: send needs --type and --to (or "
+					"\"type\" and \"to\" in the JSON)\n");
+			clear_fields(&q);
+			rc = 2;
+			break;
+		}
+		q.type = ty;
+		q.recipient = rcpt;
+		sh_err e = sh_ctl_send(fd, &q);
+		clear_fields(&q);
+		if (e) {
+			rc = 3;
+			break;
+		}
+		sent++;
+	}
+	for (size_t i = 0; i < sent; i++) {
+		Seinhuis__CtlReply *r;
+		if (sh_ctl_recv(fd, &r, TIMEOUT_MS) != SH_OK) {
+			fprintf(stderr, "seinctl: no answer from the daemon for "
+					"signal %zu; it may or may not be accepted\n",
+				i + 1);
+			rc = 3;
+			break;
+		}
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "ok", json_object_new_boolean(r->ok));
+		if (r->ok) {
+			accepted++;
+			json_object_object_add(o, "message_id",
+					       json_object_new_string(r->message_id));
+			if (!json_out)
+				printf("accepted %s\n", r->message_id);
+		} else {
+			refused++;
+			json_object_object_add(o, "rule", json_object_new_string(r->rule));
+			json_object_object_add(o, "error",
+					       json_object_new_string(r->error));
+			if (!json_out)
+				fprintf(stderr, "signal %zu refused: %s: %s\n", i + 1,
+					r->rule, r->error);
+		}
+		json_object_array_add(results, o);
+		seinhuis__ctl_reply__free_unpacked(r, NULL);
+	}
+	close(fd);
+	if (json_out)
+		print_json(results);
+	else
+		json_object_put(results);
+	json_object_put(items);
+	if (!json_out && n > 1)
+		printf("%zu accepted, %zu refused\n", accepted, refused);
+	if (rc)
+		return rc;
+	return refused ? 1 : 0;
+}
+
+/* ----------------------------------------------------------- listings */
+
+static int cmd_outbox(const char *sock, int argc, char **argv)
+{
+	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+	static struct option opts[] = {{"state", required_argument, 0, 's'},
+				       {"limit", required_argument, 0, 'l'},
+				       {0, 0, 0, 0}};
+	int opt;
+	uint32_t limit = 0;
+	q.op = SEINHUIS__CTL_REQUEST__OP__OUTBOX;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "s:l:", opts, NULL)) != -1) {
+		if (opt == 's')
+			q.state = optarg;
+		else if (opt == 'l' && sh_parse_u32(optarg, 1, 1000000, &limit) == 0)
+			q.limit = limit;
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	Seinhuis__CtlReply *r;
+	int rc = call(sock, &q, &r);
+	if (rc)
+		return rc;
+	if (json_out) {
+		json_object *arr = json_object_new_array();
+		for (size_t i = 0; i < r->n_outbox; i++) {
+			Seinhuis__OutboxItem *it = r->outbox[i];
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "message_id", json_object_new_string(it->message_id));
+			json_object_object_add(o, "recipient", json_object_new_string(it->recipient));
+			json_object_object_add(o, "type", json_object_new_string(it->type));
+			json_object_object_add(o, "state", json_object_new_string(it->state));
+			json_object_object_add(o, "attempts", json_object_new_int64(it->attempts));
+			json_object_object_add(o, "created_ms", json_object_new_int64(it->created_ms));
+			json_object_object_add(o, "done_ms", json_object_new_int64(it->done_ms));
+			if (it->rule[0]) {
+				json_object_object_add(o, "rule", json_object_new_string(it->rule));
+				json_object_object_add(o, "detail", json_object_new_string(it->detail));
+			}
+			json_object_array_add(arr, o);
+		}
+		print_json(arr);
+	} else {
+		printf("%-32s  %-20s  %-16s  %-9s  %3s  %-19s  %s\n", "MESSAGE ID",
+		       "RECIPIENT", "TYPE", "STATE", "TRY", "CREATED", "REASON");
+		for (size_t i = 0; i < r->n_outbox; i++) {
+			Seinhuis__OutboxItem *it = r->outbox[i];
+			char when[32];
+			fmt_time(when, sizeof(when), it->created_ms);
+			printf("%-32s  %-20s  %-16s  %-9s  %3u  %-19s  %s%s%s\n",
+			       it->message_id, it->recipient, it->type, it->state,
+			       it->attempts, when, it->rule, it->rule[0] ? ": " : "",
+			       it->detail);
+		}
+		printf("%zu signals\n", r->n_outbox);
+	}
+	seinhuis__ctl_reply__free_unpacked(r, NULL);
+	return 0;
+}
+
+static json_object *inbox_json(const Seinhuis__InboxItem *it)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "message_id", json_object_new_string(it->message_id));
+	json_object_object_add(o, "sender", json_object_new_string(it->sender));
+	json_object_object_add(o, "type", json_object_new_string(it->type));
+	json_object_object_add(o, "created_ms", json_object_new_int64(it->created_ms));
+	json_object_object_add(o, "received_ms", json_object_new_int64(it->received_ms));
+	json_object_object_add(o, "subject", json_object_new_string(it->subject));
+	json_object *f = json_object_new_object();
+	for (size_t i = 0; i < it->n_fields; i++)
+		json_object_object_add(f, it->fields[i]->name,
+				       json_object_new_string(it->fields[i]->value));
+	json_object_object_add(o, "fields", f);
+	return o;
+}
+
+static const char *field_of(const Seinhuis__InboxItem *it, const char *name)
+{
+	for (size_t i = 0; i < it->n_fields; i++)
+		if (strcmp(it->fields[i]->name, name) == 0)
+			return it->fields[i]->value;
+	return "";
+}
+
+static int cmd_inbox(const char *sock, int argc, char **argv)
+{
+	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+	const char *sub = argc > 1 ? argv[1] : "list";
+	uint32_t limit = 0;
+	if (strcmp(sub, "list") == 0) {
+		q.op = SEINHUIS__CTL_REQUEST__OP__INBOX_LIST;
+		for (int a = 2; a < argc; a++) {
+			if (strcmp(argv[a], "--limit") == 0 && a + 1 < argc &&
+			    sh_parse_u32(argv[a + 1], 1, 10000000, &limit) == 0) {
+				q.limit = limit;
+				a++;
+			} else {
+				usage(stderr);
+				return 2;
+			}
+		}
+	} else if ((strcmp(sub, "show") == 0 || strcmp(sub, "ack") == 0) &&
+		   argc == 3) {
+		q.op = sub[0] == 's' ? SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW
+				     : SEINHUIS__CTL_REQUEST__OP__INBOX_ACK;
+		q.message_id = argv[2];
+	} else {
+		usage(stderr);
+		return 2;
+	}
+	Seinhuis__CtlReply *r;
+	int rc = call(sock, &q, &r);
+	if (rc)
+		return rc;
+	if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_ACK) {
+		if (json_out) {
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "ok", json_object_new_boolean(1));
+			json_object_object_add(o, "message_id", json_object_new_string(r->message_id));
+			print_json(o);
+		} else {
+			printf("taken %s\n", r->message_id);
+		}
+	} else if (json_out) {
+		if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW && r->n_inbox == 1) {
+			print_json(inbox_json(r->inbox[0]));
+		} else {
+			json_object *arr = json_object_new_array();
+			for (size_t i = 0; i < r->n_inbox; i++)
+				json_object_array_add(arr, inbox_json(r->inbox[i]));
+			print_json(arr);
+		}
+	} else if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW) {
+		const Seinhuis__InboxItem *it = r->inbox[0];
+		char c[32], rcv[32];
+		fmt_time(c, sizeof(c), it->created_ms);
+		fmt_time(rcv, sizeof(rcv), it->received_ms);
+		printf("message id   %s\nfrom         %s\ntype         %s\n"
+		       "created      %s\nreceived     %s\nsubject      %s\n",
+		       it->message_id, it->sender, it->type, c, rcv,
+		       it->subject[0] ? it->subject : "-");
+		for (size_t i = 0; i < it->n_fields; i++)
+			printf("%-20s %s\n", it->fields[i]->name, it->fields[i]->value);
+		printf("(personal data stays sealed; it is opened only by reveal)\n");
+	} else {
+		printf("%-32s  %-20s  %-16s  %-19s  %-12s  %10s  %s\n", "MESSAGE ID",
+		       "FROM", "TYPE", "RECEIVED", "KIND", "AMOUNT", "URGENCY");
+		for (size_t i = 0; i < r->n_inbox; i++) {
+			const Seinhuis__InboxItem *it = r->inbox[i];
+			char rcv[32], amount[32] = "";
+			fmt_time(rcv, sizeof(rcv), it->received_ms);
+			const char *cents = field_of(it, "amount_cents");
+			if (cents[0]) {
+				long long v = atoll(cents);
+				snprintf(amount, sizeof(amount), "EUR %lld.%02lld", v / 100,
+					 v % 100);
+			}
+			const char *kind = field_of(it, "arrears_kind");
+			if (!kind[0])
+				kind = field_of(it, "concern_category");
+			if (!kind[0])
+				kind = field_of(it, "status");
+			printf("%-32s  %-20s  %-16s  %-19s  %-12s  %10s  %s\n",
+			       it->message_id, it->sender, it->type, rcv, kind, amount,
+			       field_of(it, "urgency"));
+		}
+		printf("%zu signals\n", r->n_inbox);
+	}
+	seinhuis__ctl_reply__free_unpacked(r, NULL);
+	return 0;
+}
+
+static int cmd_status(const char *sock)
+{
+	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+	q.op = SEINHUIS__CTL_REQUEST__OP__STATUS;
+	Seinhuis__CtlReply *r;
+	int rc = call(sock, &q, &r);
+	if (rc)
+		return rc;
+	const Seinhuis__DaemonStatus *s = r->status;
+	if (!s) {
+		fprintf(stderr, "seinctl: the daemon sent no status\n");
+		seinhuis__ctl_reply__free_unpacked(r, NULL);
+		return 1;
+	}
+	if (json_out) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "partner", json_object_new_string(s->partner));
+		json_object_object_add(o, "role", json_object_new_string(s->role));
+		json_object_object_add(o, "version", json_object_new_string(s->version));
+		json_object_object_add(o, "started_ms", json_object_new_int64(s->started_ms));
+		json_object_object_add(o, "outbox_pending", json_object_new_int64((int64_t)s->outbox_pending));
+		json_object_object_add(o, "outbox_failed", json_object_new_int64((int64_t)s->outbox_failed));
+		json_object_object_add(o, "inbox_depth", json_object_new_int64((int64_t)s->inbox_depth));
+		json_object_object_add(o, "accepted", json_object_new_int64((int64_t)s->accepted));
+		json_object_object_add(o, "delivered_out", json_object_new_int64((int64_t)s->delivered_out));
+		json_object_object_add(o, "received", json_object_new_int64((int64_t)s->received));
+		json_object_object_add(o, "duplicates", json_object_new_int64((int64_t)s->duplicates));
+		json_object_object_add(o, "rejected_in", json_object_new_int64((int64_t)s->rejected_in));
+		json_object *peers = json_object_new_array();
+		for (size_t i = 0; i < s->n_peers; i++) {
+			const Seinhuis__PeerStatus *p = s->peers[i];
+			json_object *po = json_object_new_object();
+			json_object_object_add(po, "partner", json_object_new_string(p->partner));
+			json_object_object_add(po, "role", json_object_new_string(p->role));
+			json_object_object_add(po, "endpoint", json_object_new_string(p->endpoint));
+			json_object_object_add(po, "connected", json_object_new_boolean(p->connected));
+			json_object_object_add(po, "pending", json_object_new_int64((int64_t)p->pending));
+			json_object_object_add(po, "inflight", json_object_new_int64((int64_t)p->inflight));
+			json_object_object_add(po, "retry_ms", json_object_new_int64(p->retry_ms));
+			json_object_object_add(po, "last_receipt_ms", json_object_new_int64(p->last_receipt_ms));
+			json_object_object_add(po, "last_error", json_object_new_string(p->last_error));
+			json_object_array_add(peers, po);
+		}
+		json_object_object_add(o, "peers", peers);
+		json_object *errs = json_object_new_array();
+		for (size_t i = 0; i < s->n_last_errors; i++)
+			json_object_array_add(errs, json_object_new_string(s->last_errors[i]));
+		json_object_object_add(o, "last_errors", errs);
+		print_json(o);
+	} else {
+		char since[32];
+		fmt_time(since, sizeof(since), s->started_ms);
+		printf("partner      %s (%s)\nversion      %s\nrunning since %s\n"
+		       "outbox       %llu pending, %llu failed\n"
+		       "inbox        %llu waiting\n"
+		       "since start  %llu accepted, %llu delivered to partners, %llu "
+		       "received, %llu duplicates ignored, %llu refused\n",
+		       s->partner, s->role, s->version, since,
+		       (unsigned long long)s->outbox_pending,
+		       (unsigned long long)s->outbox_failed,
+		       (unsigned long long)s->inbox_depth,
+		       (unsigned long long)s->accepted,
+		       (unsigned long long)s->delivered_out,
+		       (unsigned long long)s->received,
+		       (unsigned long long)s->duplicates,
+		       (unsigned long long)s->rejected_in);
+		printf("\n%-24s  %-18s  %-9s  %8s  %8s  %8s  %s\n", "PARTNER", "ROLE",
+		       "LINK", "PENDING", "IN FLIGHT", "RETRY", "LAST ERROR");
+		for (size_t i = 0; i < s->n_peers; i++) {
+			const Seinhuis__PeerStatus *p = s->peers[i];
+			printf("%-24s  %-18s  %-9s  %8llu  %8llu  %6ums  %s\n", p->partner,
+			       p->role, p->connected ? "up" : "down",
+			       (unsigned long long)p->pending,
+			       (unsigned long long)p->inflight, p->retry_ms,
+			       p->last_error);
+		}
+		if (s->n_last_errors) {
+			printf("\nlast errors:\n");
+			for (size_t i = 0; i < s->n_last_errors; i++)
+				printf("  %s\n", s->last_errors[i]);
+		}
+	}
+	seinhuis__ctl_reply__free_unpacked(r, NULL);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *sock = getenv("SEINHUIS_CONTROL");
+	const char *conf = NULL, *sockopt = NULL;
+	static struct option opts[] = {{"json", no_argument, 0, 'j'},
+				       {"config", required_argument, 0, 'c'},
+				       {"socket", required_argument, 0, 's'},
+				       {"help", no_argument, 0, 'h'},
+				       {"version", no_argument, 0, 'V'},
+				       {0, 0, 0, 0}};
+	int opt;
+	while ((opt = getopt_long(argc, argv, "+jc:s:hV", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'j': json_out = 1; break;
+		case 'c': conf = optarg; break;
+		case 's': sockopt = optarg; break;
+		case 'h': usage(stdout); return 0;
+		case 'V': printf("seinctl %s\n", SH_VERSION); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (sockopt)
+		sock = sockopt;
+	else if (conf)
+		sock = socket_from_config(conf);
+	if (!sock || !*sock)
+		sock = DEFAULT_SOCKET;
+	sh_log_init("seinctl", SH_LOG_WARN, 0);
+	const char *cmd = argv[optind];
+	int sub_argc = argc - optind;
+	char **sub_argv = argv + optind;
+	if (strcmp(cmd, "send") == 0)
+		return cmd_send(sock, sub_argc, sub_argv);
+	if (strcmp(cmd, "outbox") == 0)
+		return cmd_outbox(sock, sub_argc, sub_argv);
+	if (strcmp(cmd, "inbox") == 0)
+		return cmd_inbox(sock, sub_argc, sub_argv);
+	if (strcmp(cmd, "status") == 0 && sub_argc == 1)
+		return cmd_status(sock);
+	fprintf(stderr, "seinctl: unknown command '%s'\n", cmd);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,281 @@
+/*
+ * seinhuis.h - the types every part of Seinhuis shares.
+ *
+ * Seinhuis is built as one static library (libseinhuis) holding the codec,
+ * crypto, key and card handling, store, configuration and logging, and
+ * three programs linked against it: seinhuisd (the daemon), seinctl (the
+ * control tool) and seinkey (the key tool). This header is the map of that
+ * library; each .c file keeps its helpers static and opens with a comment
+ * that explains its part of the design.
+ *
+ * Errors are values: every function that can fail returns an sh_err, and
+ * sh_err_rule()/sh_err_str() turn it into the rule code and the sentence a
+ * person reads. Error texts never carry personal data; where a value was
+ * wrong, they name the field, not the value.
+ */
+#ifndef SEINHUIS_H
+#define SEINHUIS_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "seinhuis.pb-c.h"
+
+#define SH_VERSION "0.1.0"
+#define SH_FORMAT_VERSION 1
+#define SH_ID_LEN 16       /* message id: 128 random bits */
+#define SH_KEY_LEN 32      /* every public, secret and derived key */
+#define SH_SIG_LEN 64      /* Ed25519 signature */
+#define SH_PARTNER_MAX 64  /* partner id length */
+#define SH_PSEUDO_LEN 32   /* subject pseudonym */
+
+/* ------------------------------------------------------------- errors */
+
+typedef enum {
+	SH_OK = 0,
+	SH_ERR_SYS,           /* operating-system call failed (errno kept) */
+	SH_ERR_NOMEM,
+	SH_ERR_USAGE,         /* bad command-line use */
+	SH_ERR_CONFIG,        /* configuration file line is wrong */
+	SH_ERR_KEYFILE,       /* key file missing, malformed or too open */
+	SH_ERR_CARD,          /* partner card malformed */
+	SH_ERR_EXISTS,        /* refusing to overwrite */
+	SH_ERR_NOTFOUND,
+	SH_ERR_CRYPTO,        /* a cryptographic primitive failed */
+	SH_ERR_STORE,         /* LMDB failed */
+	SH_ERR_STORE_FULL,    /* LMDB map is full: storage full */
+	SH_ERR_STORE_CORRUPT, /* a stored record does not decode */
+	SH_ERR_WIRE_DECODE,   /* bytes are not a valid message */
+	SH_ERR_WIRE_VERSION,  /* format version not understood */
+	SH_ERR_WIRE_SIZE,     /* message larger than allowed */
+	SH_ERR_SIGNATURE,     /* signature does not verify */
+	SH_ERR_SENDER,        /* envelope sender is not the authenticated peer */
+	SH_ERR_RECIPIENT,     /* envelope is for another partner */
+	SH_ERR_UNTRUSTED,     /* partner not in the trust store */
+	SH_ERR_FIELD_UNKNOWN, /* field name not known for this signal type */
+	SH_ERR_FIELD_VALUE,   /* field value has the wrong form */
+	SH_ERR_FIELD_MISSING, /* required field absent */
+	SH_ERR_TYPE,          /* unknown signal type */
+	SH_ERR_SEAL,          /* sealed content cannot be opened */
+	SH_ERR_DUPLICATE,     /* message id seen before */
+	SH_ERR_CONTROL,       /* control request malformed */
+	SH_ERR_DENIED,        /* caller may not do this */
+	SH_ERR_TIMEOUT,
+	SH_ERR_CONNECT,       /* cannot reach the daemon */
+	SH_ERR__COUNT
+} sh_err;
+
+const char *sh_err_rule(sh_err e); /* short stable code: "STORE_FULL" */
+const char *sh_err_str(sh_err e);  /* one sentence for people */
+
+/* ---------------------------------------------------------------- log */
+
+enum { SH_LOG_ERROR, SH_LOG_WARN, SH_LOG_INFO, SH_LOG_DEBUG };
+
+void sh_log_init(const char *ident, int level, int to_syslog);
+void sh_log(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+#define sh_error(...) sh_log(SH_LOG_ERROR, __VA_ARGS__)
+#define sh_warn(...) sh_log(SH_LOG_WARN, __VA_ARGS__)
+#define sh_info(...) sh_log(SH_LOG_INFO, __VA_ARGS__)
+#define sh_debug(...) sh_log(SH_LOG_DEBUG, __VA_ARGS__)
+int sh_log_level_parse(const char *s);
+
+/* --------------------------------------------------------------- util */
+
+int64_t sh_now_ms(void);
+int64_t sh_mono_ms(void);
+void sh_hex(char *out, const uint8_t *in, size_t n); /* out: 2n+1 */
+int sh_unhex(uint8_t *out, size_t n, const char *in); /* 0 on success */
+int sh_partner_id_valid(const char *s);
+const char *sh_role_valid(const char *s); /* canonical role or NULL */
+/* Read a whole file (at most max bytes); caller frees *out. */
+sh_err sh_read_file(const char *path, size_t max, char **out, size_t *len);
+/* Create a file exclusively with the given mode and write data to it. */
+sh_err sh_write_new(const char *path, int mode, const void *data, size_t len);
+/* Write atomically (temp file + rename), replacing an existing file. */
+sh_err sh_write_replace(const char *path, int mode, const void *data,
+			size_t len);
+sh_err sh_mkdir_p(const char *path, int mode);
+char *sh_strdup(const char *s);
+void *sh_xmalloc(size_t n);
+void *sh_xcalloc(size_t n, size_t m);
+char *sh_trim(char *s);
+/* Growable byte buffer. */
+typedef struct {
+	uint8_t *data;
+	size_t len, cap;
+} sh_buf;
+void sh_buf_add(sh_buf *b, const void *p, size_t n);
+void sh_buf_printf(sh_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void sh_buf_free(sh_buf *b);
+const char *sh_signal_type_name(Seinhuis__SignalType t);
+Seinhuis__SignalType sh_signal_type_parse(const char *s);
+
+/* ------------------------------------------------------------- crypto */
+
+sh_err sh_random(void *buf, size_t n);
+void sh_sha256(uint8_t out[32], const void *data, size_t n);
+void sh_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t klen,
+		    const void *data, size_t n);
+sh_err sh_hkdf(uint8_t *out, size_t outlen, const uint8_t *ikm, size_t ikmlen,
+	       const char *salt, const char *info);
+/* Ed25519 */
+sh_err sh_ed25519_keygen(uint8_t pub[32], uint8_t sec[32]);
+sh_err sh_ed25519_sign(uint8_t sig[64], const uint8_t sec[32],
+		       const void *msg, size_t n);
+int sh_ed25519_verify(const uint8_t sig[64], const uint8_t pub[32],
+		      const void *msg, size_t n); /* 1 valid */
+/* X25519 */
+sh_err sh_x25519_keygen(uint8_t pub[32], uint8_t sec[32]);
+sh_err sh_x25519(uint8_t shared[32], const uint8_t sec[32],
+		 const uint8_t peer_pub[32]);
+/* AEAD (ChaCha20-Poly1305); sealed = nonce(12) || ciphertext || tag(16). */
+#define SH_SEAL_OVERHEAD 28
+sh_err sh_seal(uint8_t *out, const uint8_t key[32], const uint8_t *ad,
+	       size_t adlen, const uint8_t *pt, size_t ptlen);
+sh_err sh_open(uint8_t *out, const uint8_t key[32], const uint8_t *ad,
+	       size_t adlen, const uint8_t *sealed, size_t sealedlen);
+void sh_wipe(void *p, size_t n);
+
+/* --------------------------------------------------------- cards, keys */
+
+/* The public partner card that partners exchange. */
+typedef struct {
+	char partner[SH_PARTNER_MAX + 1];
+	char name[128];
+	char role[32];
+	char endpoint[256];
+	char curve_z85[41];
+	uint8_t curve_pub[SH_KEY_LEN];
+	uint8_t sign_pub[SH_KEY_LEN];
+	uint8_t seal_pub[SH_KEY_LEN];
+	char municipalities[512]; /* comma list of CBS codes; may be empty */
+} sh_card;
+
+sh_err sh_card_parse(sh_card *c, const char *text, size_t len, char *why,
+		     size_t whylen);
+sh_err sh_card_load(sh_card *c, const char *path, char *why, size_t whylen);
+void sh_card_format(const sh_card *c, sh_buf *out);
+/* Short fingerprint of a CURVE public key, for logs: 16 hex chars. */
+void sh_key_fingerprint(char out[17], const uint8_t key[32]);
+
+/* A partner's own identity: its card and its secret keys. */
+typedef struct {
+	sh_card card;
+	char curve_sec_z85[41];
+	uint8_t sign_sec[SH_KEY_LEN];
+	uint8_t seal_sec[SH_KEY_LEN];
+} sh_identity;
+
+sh_err sh_identity_create(const char *dir, const sh_card *pub_fields,
+			  char *why, size_t whylen);
+sh_err sh_identity_load(sh_identity *id, const char *dir, char *why,
+			size_t whylen);
+void sh_identity_wipe(sh_identity *id);
+
+/* Trust store: a directory of partner cards, one file per partner. */
+typedef struct {
+	sh_card *cards;
+	size_t n;
+} sh_trust;
+
+sh_err sh_trust_load(sh_trust *t, const char *dir, char *why, size_t whylen);
+void sh_trust_free(sh_trust *t);
+const sh_card *sh_trust_find(const sh_trust *t, const char *partner);
+const sh_card *sh_trust_find_curve(const sh_trust *t, const uint8_t key[32]);
+sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
+		    size_t whylen);
+
+/* ------------------------------------------------------------- config */
+
+typedef struct {
+	char path[512];
+	char keydir[512];
+	char trustdir[512];
+	char datadir[512];
+	char listen[256];
+	char control[512];
+	char control_group[64];
+	size_t map_size;
+	size_t max_message;
+	int log_level;
+	int log_syslog;
+	uint32_t retry_min_ms;
+	uint32_t retry_max_ms;
+	uint32_t window;
+	uint32_t batch_max;
+} sh_config;
+
+/* Line parser shared by configuration files and partner cards: calls fn for
+ * each "key = value" line; a line starting with '#' is a comment. fn returns SH_OK or an
+ * error after writing why; the parser prefixes "line N: ". */
+typedef sh_err (*sh_kv_fn)(void *ctx, const char *key, const char *value,
+			   char *why, size_t whylen);
+sh_err sh_kv_parse(const char *text, size_t len, sh_kv_fn fn, void *ctx,
+		   char *why, size_t whylen);
+int sh_parse_size(const char *s, size_t *out); /* "64M", "1G", "4096" */
+int sh_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+
+sh_err sh_config_load(sh_config *cfg, const char *path, char *why,
+		      size_t whylen);
+sh_err sh_config_parse(sh_config *cfg, const char *text, size_t len,
+		       char *why, size_t whylen);
+
+/* --------------------------------------------------------------- wire */
+
+/* Pair keys, derived once per partner pair (X25519 + HKDF) and cached. */
+typedef struct {
+	uint8_t seal_key[SH_KEY_LEN];   /* AEAD key for sealed content */
+	uint8_t pseudo_key[SH_KEY_LEN]; /* HMAC key for subject pseudonyms */
+} sh_pair_keys;
+sh_err sh_pair_keys_derive(sh_pair_keys *k, const sh_identity *self,
+			   const sh_card *peer);
+
+/* Build, seal and sign a signal from named fields (as given to seinctl
+ * send). The envelope bytes are appended to env_out. On refusal, err_field
+ * names the field at fault (never its value). */
+sh_err sh_wire_build(const sh_identity *self, const sh_card *peer,
+		     const sh_pair_keys *keys, Seinhuis__SignalType type,
+		     Seinhuis__Field **fields, size_t nfields,
+		     uint8_t msg_id[SH_ID_LEN], sh_buf *env_out,
+		     char *err_field, size_t err_len);
+/* Decode and verify an envelope received from `from`. On success *sig_out
+ * is the decoded signal (free with seinhuis__signal__free_unpacked). */
+sh_err sh_wire_verify(const sh_identity *self, const sh_card *from,
+		      const uint8_t *env, size_t envlen,
+		      Seinhuis__Signal **sig_out, uint8_t id_out[SH_ID_LEN]);
+/* Clear, non-personal fields of a signal as name/value pairs. */
+size_t sh_wire_clear_fields(const Seinhuis__Signal *s,
+			    Seinhuis__Field ***out);
+void sh_fields_free(Seinhuis__Field **f, size_t n);
+/* Open the sealed content of a signal received from a partner. */
+sh_err sh_wire_open(const Seinhuis__Signal *s, const sh_pair_keys *keys,
+		    Seinhuis__SealedContent **out);
+/* Canonical identity of a resident (pseudonym.c) and its pseudonym. */
+sh_err sh_canonical_identity(const Seinhuis__Person *p, char *out,
+			     size_t outlen);
+void sh_pseudonym(uint8_t out[SH_PSEUDO_LEN], const uint8_t key[SH_KEY_LEN],
+		  const char *canonical);
+extern const char sh_sig_domain[];
+#define SH_SIG_DOMAIN_LEN 19
+
+/* ------------------------------------------- control socket framing */
+
+/* Frames on the control socket: 4-byte big-endian length, then a
+ * CtlRequest or CtlReply. Shared by seinhuisd and seinctl (ctlclient.c). */
+#define SH_CTL_MAX_FRAME (16u << 20)
+void sh_frame_append(sh_buf *out, const ProtobufCMessage *m);
+/* If buf holds a whole frame, return its body length and set *body. */
+int sh_frame_peek(const uint8_t *buf, size_t len, const uint8_t **body,
+		  size_t *bodylen, size_t *framelen);
+sh_err sh_ctl_connect(const char *path, int *fd, char *why, size_t whylen);
+sh_err sh_ctl_send(int fd, const Seinhuis__CtlRequest *req);
+sh_err sh_ctl_recv(int fd, Seinhuis__CtlReply **reply, int timeout_ms);
+sh_err sh_ctl_call(int fd, const Seinhuis__CtlRequest *req,
+		   Seinhuis__CtlReply **reply, int timeout_ms);
+
+#endif

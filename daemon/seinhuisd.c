@@ -1,0 +1,371 @@
+/*
+ * seinhuisd.c - the Seinhuis daemon: start-up and the event loop.
+ *
+ * Start-up loads and checks, in order, the configuration, the own identity
+ * (secret key files must be mode 0600), the trust store and the data
+ * store (every record is decoded; a damaged store stops the daemon with a
+ * message that says how to recover). Any failure here is fatal and says
+ * why. Then it opens the control socket and the CURVE listener.
+ *
+ * The loop is single-threaded; ZeroMQ's I/O thread does the CURVE crypto.
+ * One turn of the loop:
+ *   1. wait in zmq_poll for the ZAP socket, the ROUTER, each peer's DEALER
+ *      and monitor, the control listener and control clients, or a timer;
+ *   2. handle everything ready; whatever must be written (signals from
+ *      seinctl, signals from peers, receipts) goes into ONE write
+ *      transaction, and whatever must happen after it (replies, receipts,
+ *      queue changes) into the deferred list;
+ *   3. commit once (group commit), then run the deferred list: on success
+ *      as planned, on failure as errors, so nothing is acknowledged that
+ *      is not on disk;
+ *   4. send what the peers' queues hold, and resend what timed out.
+ * Runtime errors are logged and survived.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "daemon.h"
+
+static sh_daemon *the_daemon;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	if (the_daemon)
+		the_daemon->stop = 1;
+}
+
+void sh_daemon_error(sh_daemon *d, const char *fmt, ...)
+{
+	char line[200];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	sh_warn("%s", line);
+	snprintf(d->last_errors[d->last_error_pos], sizeof(d->last_errors[0]),
+		 "%s", line);
+	d->last_error_pos = (d->last_error_pos + 1) % 8;
+}
+
+sh_peer *sh_peer_find(sh_daemon *d, const char *partner)
+{
+	for (size_t i = 0; i < d->npeers; i++)
+		if (strcmp(d->peers[i].card.partner, partner) == 0)
+			return &d->peers[i];
+	return NULL;
+}
+
+sh_defer *sh_defer_add(sh_daemon *d, sh_defer_kind kind)
+{
+	sh_defer *df = sh_xcalloc(1, sizeof(*df));
+	df->kind = kind;
+	if (d->defer_tail)
+		d->defer_tail->next = df;
+	else
+		d->defer_head = df;
+	d->defer_tail = df;
+	return df;
+}
+
+sh_err sh_daemon_txn(sh_daemon *d)
+{
+	if (d->txn_error)
+		return d->txn_error;
+	sh_err e = sh_store_begin(d->store);
+	if (e)
+		d->txn_error = e;
+	return e;
+}
+
+void sh_daemon_txn_fail(sh_daemon *d, sh_err e)
+{
+	if (!d->txn_error)
+		d->txn_error = e;
+}
+
+static void error_reply(sh_buf *out, sh_err e)
+{
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	char text[256];
+	snprintf(text, sizeof(text), "%s; nothing was accepted", sh_err_str(e));
+	r.rule = (char *)sh_err_rule(e);
+	r.error = text;
+	sh_frame_append(out, &r.base);
+}
+
+/* Commit the turn's transaction and carry out what waited for it. */
+static void finish_turn(sh_daemon *d)
+{
+	sh_err e = d->txn_error;
+	int had_txn = sh_store_in_txn(d->store);
+	if (had_txn) {
+		if (e == SH_OK)
+			e = sh_store_commit(d->store);
+		else
+			sh_store_abort(d->store);
+		if (e != SH_OK)
+			sh_daemon_error(d, "store: commit failed: %s (%s)",
+					sh_err_rule(e), sh_err_str(e));
+	}
+	d->txn_error = SH_OK;
+	sh_defer *df = d->defer_head;
+	d->defer_head = d->defer_tail = NULL;
+	while (df) {
+		sh_defer *next = df->next;
+		switch (df->kind) {
+		case DEFER_CTL_REPLY:
+			if (df->is_write && e != SH_OK)
+				error_reply(&df->conn->out, e);
+			else
+				sh_buf_add(&df->conn->out, df->data.data, df->data.len);
+			break;
+		case DEFER_RECEIPTS:
+			if (e == SH_OK &&
+			    (zmq_send(d->router, df->routing_id.data,
+				      df->routing_id.len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+			     zmq_send(d->router, df->data.data, df->data.len,
+				      ZMQ_DONTWAIT) < 0))
+				sh_debug("peer %s: receipts not sent (%s); the peer "
+					 "will resend and get them then",
+					 df->peer->card.partner, zmq_strerror(errno));
+			break;
+		case DEFER_ENQUEUE:
+			if (e == SH_OK) {
+				sh_outq_append(d, df->peer, df->seq, df->id);
+				d->accepted++;
+			}
+			break;
+		case DEFER_DONE:
+			if (e == SH_OK) {
+				if (df->status)
+					df->peer->delivered++;
+				else
+					df->peer->rejected_out++;
+				sh_outq_remove(d, df->entry);
+			} else {
+				df->entry->settling = 0;
+			}
+			break;
+		}
+		sh_buf_free(&df->data);
+		sh_buf_free(&df->routing_id);
+		free(df);
+		df = next;
+	}
+	for (sh_ctl_conn *c = d->conns; c; c = c->next)
+		if (c->out.len)
+			sh_control_write(d, c);
+}
+
+static void run(sh_daemon *d)
+{
+	size_t cap = 0;
+	zmq_pollitem_t *items = NULL;
+	sh_ctl_conn **conn_of = NULL;
+	sh_peer **peer_of = NULL;
+	int *kind = NULL; /* 0 zap 1 router 2 dealer 3 monitor 4 listen 5 conn */
+
+	while (!d->stop) {
+		size_t n = 0, need = 3 + 2 * d->npeers;
+		for (sh_ctl_conn *c = d->conns; c; c = c->next)
+			need++;
+		if (need > cap) {
+			cap = need * 2;
+			items = realloc(items, cap * sizeof(*items));
+			conn_of = realloc(conn_of, cap * sizeof(*conn_of));
+			peer_of = realloc(peer_of, cap * sizeof(*peer_of));
+			kind = realloc(kind, cap * sizeof(*kind));
+			if (!items || !conn_of || !peer_of || !kind)
+				abort();
+		}
+#define ADD(sock_, fd_, ev_, k_, c_, p_)                                      \
+	do {                                                                  \
+		items[n] = (zmq_pollitem_t){sock_, fd_, ev_, 0};              \
+		kind[n] = k_, conn_of[n] = c_, peer_of[n] = p_;               \
+		n++;                                                          \
+	} while (0)
+		ADD(d->zap, 0, ZMQ_POLLIN, 0, NULL, NULL);
+		ADD(d->router, 0, ZMQ_POLLIN, 1, NULL, NULL);
+		for (size_t i = 0; i < d->npeers; i++) {
+			sh_peer *p = &d->peers[i];
+			if (p->dealer)
+				ADD(p->dealer, 0, ZMQ_POLLIN, 2, NULL, p);
+			if (p->monitor)
+				ADD(p->monitor, 0, ZMQ_POLLIN, 3, NULL, p);
+		}
+		ADD(NULL, d->ctl_listen, ZMQ_POLLIN, 4, NULL, NULL);
+		for (sh_ctl_conn *c = d->conns; c; c = c->next)
+			ADD(NULL, c->fd,
+			    (short)(ZMQ_POLLIN | (c->out.len ? ZMQ_POLLOUT : 0)), 5,
+			    c, NULL);
+#undef ADD
+		long timeout = (long)sh_peer_next_timer(d);
+		int rc = zmq_poll(items, (int)n, timeout);
+		if (rc < 0) {
+			if (errno == EINTR)
+				continue;
+			sh_error("zmq_poll: %s", zmq_strerror(errno));
+			break;
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (!items[i].revents)
+				continue;
+			switch (kind[i]) {
+			case 0: sh_peer_handle_zap(d); break;
+			case 1: sh_peer_handle_router(d); break;
+			case 2: sh_peer_handle_dealer(d, peer_of[i]); break;
+			case 3: sh_peer_handle_monitor(d, peer_of[i]); break;
+			case 4: sh_control_accept(d); break;
+			case 5:
+				if (items[i].revents & ZMQ_POLLOUT)
+					sh_control_write(d, conn_of[i]);
+				if (items[i].revents & (ZMQ_POLLIN | ZMQ_POLLERR))
+					sh_control_read(d, conn_of[i]);
+				break;
+			}
+		}
+		finish_turn(d);
+		sh_control_reap(d);
+		sh_peer_pump(d);
+	}
+	free(items);
+	free(conn_of);
+	free(peer_of);
+	free(kind);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: seinhuisd -c FILE [-f] [-t]\n"
+		"  -c FILE   configuration file (see seinhuisd.conf(5))\n"
+		"  -t        check the configuration, keys, trust store and data "
+		"store, then exit\n"
+		"  -V        print the version\n");
+}
+
+int main(int argc, char **argv)
+{
+	const char *conf = NULL;
+	int check_only = 0, opt;
+	char why[1024];
+	static sh_daemon d;
+
+	while ((opt = getopt(argc, argv, "c:thV")) != -1) {
+		switch (opt) {
+		case 'c': conf = optarg; break;
+		case 't': check_only = 1; break;
+		case 'V': printf("seinhuisd %s\n", SH_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!conf || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	sh_log_init("seinhuisd", SH_LOG_INFO, 0);
+	d.ctl_listen = -1;
+	if (sh_config_load(&d.cfg, conf, why, sizeof(why)) != SH_OK) {
+		sh_error("configuration: %s", why);
+		return 1;
+	}
+	sh_log_init("seinhuisd", d.cfg.log_level, d.cfg.log_syslog);
+	if (geteuid() == 0) {
+		sh_error("refusing to run as root: run seinhuisd as its own user "
+			 "(the packaged unit uses 'seinhuis'; see deploy/)");
+		return 1;
+	}
+	umask(0077);
+	if (sh_identity_load(&d.self, d.cfg.keydir, why, sizeof(why)) != SH_OK) {
+		sh_error("identity: %s", why);
+		return 1;
+	}
+	if (sh_trust_load(&d.trust, d.cfg.trustdir, why, sizeof(why)) != SH_OK) {
+		sh_error("trust store: %s", why);
+		return 1;
+	}
+	sh_err e = sh_store_open(&d.store, d.cfg.datadir, d.cfg.map_size,
+				 d.self.card.partner, why, sizeof(why));
+	if (e == SH_OK && (e = sh_store_check(d.store, why, sizeof(why))) != SH_OK) {
+		char sub[2048];
+		snprintf(sub, sizeof(sub),
+			 "%s: %s. The data store is damaged; seinhuisd will not "
+			 "start on it, so that no signal is lost silently. Keep a "
+			 "copy of the directory and restore data.mdb from the last "
+			 "backup",
+			 d.cfg.datadir, why);
+		snprintf(why, sizeof(why), "%.1000s", sub);
+	}
+	if (e != SH_OK) {
+		sh_error("data store: %s", why);
+		return 1;
+	}
+	d.npeers = d.trust.n;
+	d.peers = sh_xcalloc(d.npeers, sizeof(*d.peers));
+	for (size_t i = 0; i < d.npeers; i++) {
+		d.peers[i].card = d.trust.cards[i];
+		d.peers[i].rto_ms = d.cfg.retry_min_ms;
+	}
+	sh_idmap_init(&d.pending);
+	if ((e = sh_outq_load(&d)) != SH_OK) {
+		sh_error("data store: cannot read the outbox: %s", sh_err_str(e));
+		return 1;
+	}
+	if (check_only) {
+		sh_store_counts c;
+		sh_store_counts_get(d.store, &c);
+		printf("seinhuisd: configuration, identity '%s', trust store "
+		       "(%zu partners) and data store are valid; outbox pending "
+		       "%llu, inbox %llu\n",
+		       d.self.card.partner, d.trust.n,
+		       (unsigned long long)c.outbox_pending,
+		       (unsigned long long)c.inbox_depth);
+		goto out;
+	}
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	the_daemon = &d;
+	if (sh_control_start(&d, why, sizeof(why)) != SH_OK) {
+		sh_error("control socket: %s", why);
+		return 1;
+	}
+	if (sh_peer_start(&d, why, sizeof(why)) != SH_OK) {
+		sh_error("transport: %s", why);
+		sh_control_stop(&d);
+		return 1;
+	}
+	d.started_ms = sh_now_ms();
+	sh_info("seinhuisd %s started as '%s' (%s), listening on %s, %zu trusted "
+		"partners",
+		SH_VERSION, d.self.card.partner, d.self.card.role, d.cfg.listen,
+		d.npeers);
+	run(&d);
+	sh_info("stopping");
+	sh_control_stop(&d);
+	sh_peer_stop(&d);
+out:
+	for (size_t i = 0; i < d.npeers; i++) {
+		sh_peer *p = &d.peers[i];
+		while (p->head)
+			sh_outq_remove(&d, p->head);
+		sh_wipe(&p->keys, sizeof(p->keys));
+	}
+	free(d.peers);
+	sh_idmap_free(&d.pending);
+	sh_store_close(&d.store);
+	sh_trust_free(&d.trust);
+	sh_identity_wipe(&d.self);
+	return 0;
+}

@@ -1,0 +1,653 @@
+/*
+ * store.c - the durable queues of a daemon, in one LMDB environment.
+ *
+ * Tables (LMDB named databases):
+ *   meta       "schema" -> "1", "partner" -> own partner id, and the next
+ *              outbox and inbox sequence numbers.
+ *   outbox     u64 sequence (big-endian, so FIFO) -> OutboxRecord. A signal
+ *              is here, state pending, before its sender hears "accepted";
+ *              it turns delivered (envelope dropped) or failed on receipt.
+ *   outbox_id  message id -> u64 outbox sequence, for receipts.
+ *   inbox      u64 arrival sequence -> InboxRecord, the team's work queue.
+ *   seen       message id -> u64 inbox sequence (0 once the team took it).
+ *              The exactly-once rule rests here: an id is added to the
+ *              inbox only if it is not in `seen`, in the same transaction.
+ *
+ * Durability: every write transaction commits with LMDB's default full
+ * sync. The daemon opens one write transaction per turn of its event loop
+ * and puts everything that arrived in that turn into it (signals from
+ * seinctl, batches from peers, receipts), so one fsync covers many
+ * signals: group commit. Nothing is acknowledged, to a client or a peer,
+ * before the commit that holds it has returned.
+ *
+ * Every record read back is decoded and checked before use; a record that
+ * does not decode is reported as STORE_CORRUPT with its table and key, and
+ * sh_store_check() runs that check over everything at start-up so that a
+ * damaged data directory stops the daemon instead of losing signals.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "store.h"
+
+#define SCHEMA "1"
+
+struct sh_store {
+	MDB_env *env;
+	MDB_dbi meta, outbox, outbox_id, inbox, seen;
+	MDB_txn *txn; /* the open write transaction, if any */
+	uint64_t next_out, next_in;
+	uint64_t txn_next_out, txn_next_in;
+	sh_store_counts counts, txn_counts;
+	int seq_dirty;
+};
+
+static void u64be(uint8_t out[8], uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		out[i] = (uint8_t)v;
+}
+
+static uint64_t be64(const uint8_t in[8])
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | in[i];
+	return v;
+}
+
+static sh_err mdb_err(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS: return SH_OK;
+	case MDB_MAP_FULL: return SH_ERR_STORE_FULL;
+	case MDB_NOTFOUND: return SH_ERR_NOTFOUND;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND:
+	case MDB_INVALID:
+	case MDB_VERSION_MISMATCH: return SH_ERR_STORE_CORRUPT;
+	default: return SH_ERR_STORE;
+	}
+}
+
+static sh_err meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *k,
+			   uint64_t *v)
+{
+	MDB_val key = {strlen(k), (void *)k}, val;
+	int rc = mdb_get(txn, dbi, &key, &val);
+	if (rc == MDB_NOTFOUND) {
+		*v = 1;
+		return SH_OK;
+	}
+	if (rc)
+		return mdb_err(rc);
+	if (val.mv_size != 8)
+		return SH_ERR_STORE_CORRUPT;
+	*v = be64(val.mv_data);
+	return SH_OK;
+}
+
+sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
+		     const char *partner, char *why, size_t wl)
+{
+	sh_store *st = sh_xcalloc(1, sizeof(*st));
+	MDB_txn *txn = NULL;
+	int rc;
+	sh_err e;
+
+	*out = NULL;
+	if ((e = sh_mkdir_p(dir, 0700)) != SH_OK) {
+		snprintf(why, wl, "%s: cannot create data directory: %s", dir,
+			 strerror(errno));
+		free(st);
+		return SH_ERR_STORE;
+	}
+	if ((rc = mdb_env_create(&st->env)) ||
+	    (rc = mdb_env_set_mapsize(st->env, map_size)) ||
+	    (rc = mdb_env_set_maxdbs(st->env, 8)) ||
+	    (rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0600))) {
+		snprintf(why, wl,
+			 "%s: cannot open the data store: %s. If the files were "
+			 "damaged or truncated, stop, keep a copy of the directory, "
+			 "and restore data.mdb from the last backup",
+			 dir, mdb_strerror(rc));
+		e = mdb_err(rc) == SH_ERR_STORE_CORRUPT ? SH_ERR_STORE_CORRUPT
+							 : SH_ERR_STORE;
+		goto err;
+	}
+	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) ||
+	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta)) ||
+	    (rc = mdb_dbi_open(txn, "outbox", MDB_CREATE, &st->outbox)) ||
+	    (rc = mdb_dbi_open(txn, "outbox_id", MDB_CREATE, &st->outbox_id)) ||
+	    (rc = mdb_dbi_open(txn, "inbox", MDB_CREATE, &st->inbox)) ||
+	    (rc = mdb_dbi_open(txn, "seen", MDB_CREATE, &st->seen))) {
+		snprintf(why, wl, "%s: cannot open the store's tables: %s", dir,
+			 mdb_strerror(rc));
+		e = mdb_err(rc) == SH_ERR_STORE_CORRUPT ? SH_ERR_STORE_CORRUPT
+							 : SH_ERR_STORE;
+		goto err;
+	}
+	MDB_val k = {6, "schema"}, v;
+	rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		MDB_val sv = {strlen(SCHEMA), SCHEMA};
+		MDB_val pk = {7, "partner"}, pv = {strlen(partner), (void *)partner};
+		if ((rc = mdb_put(txn, st->meta, &k, &sv, 0)) ||
+		    (rc = mdb_put(txn, st->meta, &pk, &pv, 0))) {
+			snprintf(why, wl, "%s: cannot initialise the store: %s", dir,
+				 mdb_strerror(rc));
+			e = mdb_err(rc);
+			goto err;
+		}
+	} else if (rc) {
+		snprintf(why, wl, "%s: cannot read the store: %s", dir,
+			 mdb_strerror(rc));
+		e = mdb_err(rc);
+		goto err;
+	} else {
+		if (v.mv_size != strlen(SCHEMA) || memcmp(v.mv_data, SCHEMA, v.mv_size)) {
+			snprintf(why, wl,
+				 "%s: the store has schema '%.*s'; this seinhuisd reads "
+				 "schema " SCHEMA,
+				 dir, (int)(v.mv_size > 16 ? 16 : v.mv_size),
+				 (const char *)v.mv_data);
+			e = SH_ERR_STORE_CORRUPT;
+			goto err;
+		}
+		MDB_val pk = {7, "partner"}, pv;
+		if (mdb_get(txn, st->meta, &pk, &pv) || pv.mv_size != strlen(partner) ||
+		    memcmp(pv.mv_data, partner, pv.mv_size)) {
+			snprintf(why, wl,
+				 "%s: this data directory belongs to another partner "
+				 "than '%s'; check datadir in the configuration",
+				 dir, partner);
+			e = SH_ERR_STORE;
+			goto err;
+		}
+	}
+	if ((e = meta_get_u64(txn, st->meta, "next_out", &st->next_out)) ||
+	    (e = meta_get_u64(txn, st->meta, "next_in", &st->next_in))) {
+		snprintf(why, wl, "%s: the store's counters are damaged", dir);
+		goto err;
+	}
+	if ((rc = mdb_txn_commit(txn))) {
+		txn = NULL;
+		snprintf(why, wl, "%s: cannot initialise the store: %s", dir,
+			 mdb_strerror(rc));
+		e = mdb_err(rc);
+		goto err;
+	}
+	txn = NULL;
+	*out = st;
+	return SH_OK;
+err:
+	if (txn)
+		mdb_txn_abort(txn);
+	if (st->env)
+		mdb_env_close(st->env);
+	free(st);
+	return e;
+}
+
+void sh_store_close(sh_store **stp)
+{
+	sh_store *st = *stp;
+	if (!st)
+		return;
+	if (st->txn)
+		mdb_txn_abort(st->txn);
+	mdb_env_close(st->env);
+	free(st);
+	*stp = NULL;
+}
+
+struct check_ctx {
+	sh_store *st;
+	MDB_txn *txn;
+	sh_err e;
+	char *why;
+	size_t wl;
+};
+
+sh_err sh_store_check(sh_store *st, char *why, size_t wl)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+	sh_err e = SH_OK;
+	sh_store_counts c = {0};
+	uint64_t max_out = 0, max_in = 0;
+
+	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)))
+		return snprintf(why, wl, "cannot read the store: %s",
+				mdb_strerror(rc)),
+		       mdb_err(rc);
+	/* outbox: every record decodes and its id index points back. */
+	mdb_cursor_open(txn, st->outbox, &cur);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8) {
+			snprintf(why, wl, "outbox: a key has the wrong size");
+			e = SH_ERR_STORE_CORRUPT;
+			break;
+		}
+		uint64_t seq = be64(k.mv_data);
+		Seinhuis__OutboxRecord *r =
+		    seinhuis__outbox_record__unpack(NULL, v.mv_size, v.mv_data);
+		if (!r || r->message_id.len != SH_ID_LEN ||
+		    (r->state == SEINHUIS__OUT_STATE__OUT_PENDING &&
+		     r->envelope.len == 0)) {
+			snprintf(why, wl, "outbox: record %llu does not decode",
+				 (unsigned long long)seq);
+			if (r)
+				seinhuis__outbox_record__free_unpacked(r, NULL);
+			e = SH_ERR_STORE_CORRUPT;
+			break;
+		}
+		MDB_val ik = {SH_ID_LEN, r->message_id.data}, iv;
+		if (mdb_get(txn, st->outbox_id, &ik, &iv) || iv.mv_size != 8 ||
+		    be64(iv.mv_data) != seq) {
+			snprintf(why, wl, "outbox: record %llu is missing from its index",
+				 (unsigned long long)seq);
+			e = SH_ERR_STORE_CORRUPT;
+		}
+		if (r->state == SEINHUIS__OUT_STATE__OUT_PENDING)
+			c.outbox_pending++;
+		else if (r->state == SEINHUIS__OUT_STATE__OUT_DELIVERED)
+			c.outbox_delivered++;
+		else
+			c.outbox_failed++;
+		seinhuis__outbox_record__free_unpacked(r, NULL);
+		if (seq > max_out)
+			max_out = seq;
+		if (e)
+			break;
+	}
+	mdb_cursor_close(cur);
+	if (e == SH_OK && rc != MDB_NOTFOUND && rc != 0) {
+		snprintf(why, wl, "outbox: %s", mdb_strerror(rc));
+		e = SH_ERR_STORE_CORRUPT;
+	}
+	if (e == SH_OK) {
+		mdb_cursor_open(txn, st->inbox, &cur);
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			uint64_t seq = k.mv_size == 8 ? be64(k.mv_data) : 0;
+			Seinhuis__InboxRecord *r =
+			    k.mv_size == 8 ? seinhuis__inbox_record__unpack(
+						 NULL, v.mv_size, v.mv_data)
+					   : NULL;
+			if (!r || r->message_id.len != SH_ID_LEN ||
+			    r->envelope.len == 0) {
+				snprintf(why, wl, "inbox: record %llu does not decode",
+					 (unsigned long long)seq);
+				if (r)
+					seinhuis__inbox_record__free_unpacked(r, NULL);
+				e = SH_ERR_STORE_CORRUPT;
+				break;
+			}
+			MDB_val ik = {SH_ID_LEN, r->message_id.data}, iv;
+			if (mdb_get(txn, st->seen, &ik, &iv) || iv.mv_size != 8 ||
+			    be64(iv.mv_data) != seq) {
+				snprintf(why, wl,
+					 "inbox: record %llu is missing from the seen index",
+					 (unsigned long long)seq);
+				e = SH_ERR_STORE_CORRUPT;
+			}
+			seinhuis__inbox_record__free_unpacked(r, NULL);
+			c.inbox_depth++;
+			if (seq > max_in)
+				max_in = seq;
+			if (e)
+				break;
+		}
+		mdb_cursor_close(cur);
+		if (e == SH_OK && rc != MDB_NOTFOUND && rc != 0) {
+			snprintf(why, wl, "inbox: %s", mdb_strerror(rc));
+			e = SH_ERR_STORE_CORRUPT;
+		}
+	}
+	if (e == SH_OK) {
+		MDB_stat ms;
+		mdb_stat(txn, st->seen, &ms);
+		c.seen = ms.ms_entries;
+		if (max_out >= st->next_out || max_in >= st->next_in) {
+			snprintf(why, wl, "meta: sequence counters are behind the data");
+			e = SH_ERR_STORE_CORRUPT;
+		}
+	}
+	mdb_txn_abort(txn);
+	if (e == SH_OK)
+		st->counts = c;
+	return e;
+}
+
+sh_err sh_store_begin(sh_store *st)
+{
+	if (st->txn)
+		return SH_OK;
+	int rc = mdb_txn_begin(st->env, NULL, 0, &st->txn);
+	if (rc) {
+		st->txn = NULL;
+		return mdb_err(rc);
+	}
+	st->txn_next_out = st->next_out;
+	st->txn_next_in = st->next_in;
+	st->txn_counts = st->counts;
+	st->seq_dirty = 0;
+	return SH_OK;
+}
+
+MDB_txn *sh_store_txn(sh_store *st)
+{
+	return st->txn;
+}
+
+int sh_store_in_txn(const sh_store *st)
+{
+	return st->txn != NULL;
+}
+
+sh_err sh_store_commit(sh_store *st)
+{
+	int rc = 0;
+	if (!st->txn)
+		return SH_OK;
+	if (st->seq_dirty) {
+		uint8_t b[8];
+		MDB_val k = {8, "next_out"}, v = {8, b};
+		u64be(b, st->txn_next_out);
+		rc = mdb_put(st->txn, st->meta, &k, &v, 0);
+		if (!rc) {
+			MDB_val k2 = {7, "next_in"};
+			u64be(b, st->txn_next_in);
+			rc = mdb_put(st->txn, st->meta, &k2, &v, 0);
+		}
+	}
+	if (rc) {
+		mdb_txn_abort(st->txn);
+		st->txn = NULL;
+		return mdb_err(rc);
+	}
+	rc = mdb_txn_commit(st->txn);
+	st->txn = NULL;
+	if (rc)
+		return mdb_err(rc);
+	st->next_out = st->txn_next_out;
+	st->next_in = st->txn_next_in;
+	st->counts = st->txn_counts;
+	return SH_OK;
+}
+
+void sh_store_abort(sh_store *st)
+{
+	if (st->txn)
+		mdb_txn_abort(st->txn);
+	st->txn = NULL;
+}
+
+MDB_txn *sh_store_read_begin(sh_store *st)
+{
+	MDB_txn *txn;
+	if (st->txn)
+		return st->txn; /* read our own writes */
+	if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn))
+		return NULL;
+	return txn;
+}
+
+void sh_store_read_end(sh_store *st, MDB_txn *txn)
+{
+	if (txn && txn != st->txn)
+		mdb_txn_abort(txn);
+}
+
+static void count_state(sh_store_counts *c, Seinhuis__OutState s, int d)
+{
+	if (s == SEINHUIS__OUT_STATE__OUT_PENDING)
+		c->outbox_pending += (uint64_t)d;
+	else if (s == SEINHUIS__OUT_STATE__OUT_DELIVERED)
+		c->outbox_delivered += (uint64_t)d;
+	else if (s == SEINHUIS__OUT_STATE__OUT_FAILED)
+		c->outbox_failed += (uint64_t)d;
+}
+
+static sh_err put_record(sh_store *st, MDB_dbi dbi, uint64_t seq,
+			 const ProtobufCMessage *m, unsigned flags)
+{
+	uint8_t kb[8];
+	u64be(kb, seq);
+	size_t n = protobuf_c_message_get_packed_size(m);
+	MDB_val k = {8, kb}, v = {n, NULL};
+	int rc = mdb_put(st->txn, dbi, &k, &v, flags | MDB_RESERVE);
+	if (rc)
+		return mdb_err(rc);
+	protobuf_c_message_pack(m, v.mv_data);
+	return SH_OK;
+}
+
+sh_err sh_store_outbox_add(sh_store *st, Seinhuis__OutboxRecord *rec,
+			   uint64_t *seq_out)
+{
+	if (!st->txn)
+		return SH_ERR_STORE;
+	uint64_t seq = st->txn_next_out;
+	uint8_t sb[8];
+	u64be(sb, seq);
+	MDB_val ik = {SH_ID_LEN, rec->message_id.data}, iv = {8, sb};
+	int rc = mdb_put(st->txn, st->outbox_id, &ik, &iv, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST)
+		return SH_ERR_DUPLICATE;
+	if (rc)
+		return mdb_err(rc);
+	sh_err e = put_record(st, st->outbox, seq, &rec->base, MDB_APPEND);
+	if (e)
+		return e;
+	st->txn_next_out = seq + 1;
+	st->seq_dirty = 1;
+	count_state(&st->txn_counts, rec->state, 1);
+	*seq_out = seq;
+	return SH_OK;
+}
+
+static sh_err get_outbox(sh_store *st, MDB_txn *txn, uint64_t seq,
+			 Seinhuis__OutboxRecord **rec)
+{
+	uint8_t kb[8];
+	u64be(kb, seq);
+	MDB_val k = {8, kb}, v;
+	int rc = mdb_get(txn, st->outbox, &k, &v);
+	if (rc)
+		return mdb_err(rc);
+	*rec = seinhuis__outbox_record__unpack(NULL, v.mv_size, v.mv_data);
+	if (!*rec || (*rec)->message_id.len != SH_ID_LEN) {
+		if (*rec)
+			seinhuis__outbox_record__free_unpacked(*rec, NULL);
+		*rec = NULL;
+		sh_error("store: outbox record %llu does not decode",
+			 (unsigned long long)seq);
+		return SH_ERR_STORE_CORRUPT;
+	}
+	return SH_OK;
+}
+
+sh_err sh_store_outbox_find(sh_store *st, MDB_txn *txn,
+			    const uint8_t id[SH_ID_LEN], uint64_t *seq,
+			    Seinhuis__OutboxRecord **rec)
+{
+	MDB_val k = {SH_ID_LEN, (void *)id}, v;
+	int rc = mdb_get(txn, st->outbox_id, &k, &v);
+	if (rc)
+		return mdb_err(rc);
+	if (v.mv_size != 8)
+		return SH_ERR_STORE_CORRUPT;
+	*seq = be64(v.mv_data);
+	return rec ? get_outbox(st, txn, *seq, rec) : SH_OK;
+}
+
+sh_err sh_store_outbox_envelope(sh_store *st, MDB_txn *txn, uint64_t seq,
+				Seinhuis__OutboxRecord **rec)
+{
+	return get_outbox(st, txn, seq, rec);
+}
+
+sh_err sh_store_outbox_put(sh_store *st, uint64_t seq,
+			   const Seinhuis__OutboxRecord *rec)
+{
+	Seinhuis__OutboxRecord *old;
+	if (!st->txn)
+		return SH_ERR_STORE;
+	sh_err e = get_outbox(st, st->txn, seq, &old);
+	if (e)
+		return e;
+	count_state(&st->txn_counts, old->state, -1);
+	seinhuis__outbox_record__free_unpacked(old, NULL);
+	if ((e = put_record(st, st->outbox, seq, &rec->base, 0)) != SH_OK)
+		return e;
+	count_state(&st->txn_counts, rec->state, 1);
+	return SH_OK;
+}
+
+sh_err sh_store_outbox_scan(sh_store *st, MDB_txn *txn, int newest_first,
+			    sh_outbox_fn fn, void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(txn, st->outbox, &cur);
+	if (rc)
+		return mdb_err(rc);
+	sh_err e = SH_OK;
+	MDB_cursor_op first = newest_first ? MDB_LAST : MDB_FIRST;
+	MDB_cursor_op next = newest_first ? MDB_PREV : MDB_NEXT;
+	for (rc = mdb_cursor_get(cur, &k, &v, first); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, next)) {
+		Seinhuis__OutboxRecord *r =
+		    k.mv_size == 8 ? seinhuis__outbox_record__unpack(
+					 NULL, v.mv_size, v.mv_data)
+				   : NULL;
+		if (!r) {
+			e = SH_ERR_STORE_CORRUPT;
+			break;
+		}
+		int stop = fn(ctx, be64(k.mv_data), r);
+		seinhuis__outbox_record__free_unpacked(r, NULL);
+		if (stop)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return e;
+}
+
+sh_err sh_store_inbox_add(sh_store *st, const uint8_t id[SH_ID_LEN],
+			  const char *sender, Seinhuis__SignalType type,
+			  const uint8_t *env, size_t envlen)
+{
+	if (!st->txn)
+		return SH_ERR_STORE;
+	uint64_t seq = st->txn_next_in;
+	uint8_t sb[8];
+	u64be(sb, seq);
+	MDB_val ik = {SH_ID_LEN, (void *)id}, iv = {8, sb};
+	int rc = mdb_put(st->txn, st->seen, &ik, &iv, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST)
+		return SH_ERR_DUPLICATE;
+	if (rc)
+		return mdb_err(rc);
+	Seinhuis__InboxRecord r = SEINHUIS__INBOX_RECORD__INIT;
+	r.message_id.data = (uint8_t *)id;
+	r.message_id.len = SH_ID_LEN;
+	r.sender = (char *)sender;
+	r.type = type;
+	r.received_ms = sh_now_ms();
+	r.envelope.data = (uint8_t *)env;
+	r.envelope.len = envlen;
+	sh_err e = put_record(st, st->inbox, seq, &r.base, MDB_APPEND);
+	if (e)
+		return e;
+	st->txn_next_in = seq + 1;
+	st->seq_dirty = 1;
+	st->txn_counts.inbox_depth++;
+	st->txn_counts.seen++;
+	return SH_OK;
+}
+
+sh_err sh_store_inbox_scan(sh_store *st, MDB_txn *txn, sh_inbox_fn fn,
+			   void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(txn, st->inbox, &cur);
+	if (rc)
+		return mdb_err(rc);
+	sh_err e = SH_OK;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		Seinhuis__InboxRecord *r =
+		    k.mv_size == 8
+			? seinhuis__inbox_record__unpack(NULL, v.mv_size, v.mv_data)
+			: NULL;
+		if (!r) {
+			e = SH_ERR_STORE_CORRUPT;
+			break;
+		}
+		int stop = fn(ctx, be64(k.mv_data), r);
+		seinhuis__inbox_record__free_unpacked(r, NULL);
+		if (stop)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return e;
+}
+
+sh_err sh_store_inbox_get(sh_store *st, MDB_txn *txn,
+			  const uint8_t id[SH_ID_LEN],
+			  Seinhuis__InboxRecord **rec)
+{
+	MDB_val k = {SH_ID_LEN, (void *)id}, v;
+	int rc = mdb_get(txn, st->seen, &k, &v);
+	if (rc)
+		return mdb_err(rc);
+	if (v.mv_size != 8)
+		return SH_ERR_STORE_CORRUPT;
+	uint64_t seq = be64(v.mv_data);
+	if (seq == 0)
+		return SH_ERR_NOTFOUND; /* taken by the team already */
+	MDB_val ik = {8, v.mv_data}, iv;
+	if ((rc = mdb_get(txn, st->inbox, &ik, &iv)))
+		return mdb_err(rc);
+	*rec = seinhuis__inbox_record__unpack(NULL, iv.mv_size, iv.mv_data);
+	return *rec ? SH_OK : SH_ERR_STORE_CORRUPT;
+}
+
+sh_err sh_store_inbox_ack(sh_store *st, const uint8_t id[SH_ID_LEN])
+{
+	if (!st->txn)
+		return SH_ERR_STORE;
+	MDB_val k = {SH_ID_LEN, (void *)id}, v;
+	int rc = mdb_get(st->txn, st->seen, &k, &v);
+	if (rc)
+		return mdb_err(rc);
+	if (v.mv_size != 8)
+		return SH_ERR_STORE_CORRUPT;
+	uint8_t kb[8];
+	memcpy(kb, v.mv_data, 8);
+	if (be64(kb) == 0)
+		return SH_ERR_NOTFOUND;
+	MDB_val ik = {8, kb};
+	if ((rc = mdb_del(st->txn, st->inbox, &ik, NULL)))
+		return mdb_err(rc);
+	uint8_t zero[8] = {0};
+	MDB_val zv = {8, zero};
+	if ((rc = mdb_put(st->txn, st->seen, &k, &zv, 0)))
+		return mdb_err(rc);
+	st->txn_counts.inbox_depth--;
+	return SH_OK;
+}
+
+void sh_store_counts_get(sh_store *st, sh_store_counts *c)
+{
+	*c = st->txn ? st->txn_counts : st->counts;
+}

@@ -1,0 +1,67 @@
+/*
+ * store.h - the daemon's durable queues (LMDB). See store.c for the design.
+ */
+#ifndef SEINHUIS_STORE_H
+#define SEINHUIS_STORE_H
+
+#include <lmdb.h>
+
+#include "seinhuis.h"
+
+typedef struct sh_store sh_store;
+
+sh_err sh_store_open(sh_store **st, const char *dir, size_t map_size,
+		     const char *partner, char *why, size_t whylen);
+void sh_store_close(sh_store **st);
+/* Full integrity check: every record decodes and every index agrees. */
+sh_err sh_store_check(sh_store *st, char *why, size_t whylen);
+
+/* One write transaction at a time, shared by everything that arrives in
+ * one turn of the event loop (group commit). */
+sh_err sh_store_begin(sh_store *st);
+sh_err sh_store_commit(sh_store *st);
+void sh_store_abort(sh_store *st);
+int sh_store_in_txn(const sh_store *st);
+MDB_txn *sh_store_txn(sh_store *st); /* the open write transaction */
+/* Read transactions for listings. */
+MDB_txn *sh_store_read_begin(sh_store *st);
+void sh_store_read_end(sh_store *st, MDB_txn *txn);
+
+/* Outbox (sender side). Within a write transaction. */
+sh_err sh_store_outbox_add(sh_store *st, Seinhuis__OutboxRecord *rec,
+			   uint64_t *seq_out);
+sh_err sh_store_outbox_find(sh_store *st, MDB_txn *txn,
+			    const uint8_t id[SH_ID_LEN], uint64_t *seq,
+			    Seinhuis__OutboxRecord **rec);
+sh_err sh_store_outbox_put(sh_store *st, uint64_t seq,
+			   const Seinhuis__OutboxRecord *rec);
+/* Envelope bytes of a pending record, valid until the transaction ends. */
+sh_err sh_store_outbox_envelope(sh_store *st, MDB_txn *txn, uint64_t seq,
+				Seinhuis__OutboxRecord **rec);
+typedef int (*sh_outbox_fn)(void *ctx, uint64_t seq,
+			    const Seinhuis__OutboxRecord *rec);
+sh_err sh_store_outbox_scan(sh_store *st, MDB_txn *txn, int newest_first,
+			    sh_outbox_fn fn, void *ctx);
+
+/* Inbox (recipient side). Within a write transaction. Returns
+ * SH_ERR_DUPLICATE (and adds nothing) when the id was delivered before. */
+sh_err sh_store_inbox_add(sh_store *st, const uint8_t id[SH_ID_LEN],
+			  const char *sender, Seinhuis__SignalType type,
+			  const uint8_t *env, size_t envlen);
+typedef int (*sh_inbox_fn)(void *ctx, uint64_t seq,
+			   const Seinhuis__InboxRecord *rec);
+sh_err sh_store_inbox_scan(sh_store *st, MDB_txn *txn, sh_inbox_fn fn,
+			   void *ctx);
+sh_err sh_store_inbox_get(sh_store *st, MDB_txn *txn,
+			  const uint8_t id[SH_ID_LEN],
+			  Seinhuis__InboxRecord **rec);
+/* The team has taken it: remove from the inbox, remember the id. */
+sh_err sh_store_inbox_ack(sh_store *st, const uint8_t id[SH_ID_LEN]);
+
+typedef struct {
+	uint64_t outbox_pending, outbox_delivered, outbox_failed;
+	uint64_t inbox_depth, seen;
+} sh_store_counts;
+void sh_store_counts_get(sh_store *st, sh_store_counts *c);
+
+#endif

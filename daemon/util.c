@@ -1,0 +1,293 @@
+/*
+ * util.c - small helpers every program uses: time, hex, files with safe
+ * modes, growable buffers and the names of signal types and roles.
+ *
+ * Files that hold secrets are created with O_EXCL and mode 0600 in one
+ * step, so there is no moment at which they exist with a wider mode, and
+ * an existing file is never overwritten by accident.
+ */
+#define _GNU_SOURCE
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "seinhuis.h"
+
+int64_t sh_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t sh_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void sh_hex(char *out, const uint8_t *in, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+static int hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int sh_unhex(uint8_t *out, size_t n, const char *in)
+{
+	if (strlen(in) != 2 * n)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		int hi = hexval((unsigned char)in[2 * i]);
+		int lo = hexval((unsigned char)in[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+int sh_partner_id_valid(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 2 || n > SH_PARTNER_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!(islower(c) || isdigit(c) || c == '-' || c == '_' || c == '.'))
+			return 0;
+	}
+	return isalnum((unsigned char)s[0]);
+}
+
+const char *sh_role_valid(const char *s)
+{
+	static const char *roles[] = {
+	    "municipality_debt", "municipality_team", "landlord", "energy",
+	    "water", "health_insurer", "veilig_thuis", "professional"};
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		if (strcmp(s, roles[i]) == 0)
+			return roles[i];
+	return NULL;
+}
+
+static const char *type_names[] = {
+    [SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED] = "unspecified",
+    [SEINHUIS__SIGNAL_TYPE__ARREARS] = "arrears",
+    [SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT] = "meldcode_report",
+    [SEINHUIS__SIGNAL_TYPE__VT_NOTICE] = "vt_notice",
+    [SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK] = "status_feedback",
+    [SEINHUIS__SIGNAL_TYPE__REFERRAL] = "referral",
+    [SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION] = "consent_revocation",
+};
+
+const char *sh_signal_type_name(Seinhuis__SignalType t)
+{
+	if ((int)t < 0 || (size_t)t >= sizeof(type_names) / sizeof(type_names[0]))
+		return "unknown";
+	return type_names[t];
+}
+
+Seinhuis__SignalType sh_signal_type_parse(const char *s)
+{
+	for (size_t i = 1; i < sizeof(type_names) / sizeof(type_names[0]); i++)
+		if (strcmp(s, type_names[i]) == 0)
+			return (Seinhuis__SignalType)i;
+	return SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED;
+}
+
+void *sh_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p) {
+		sh_error("out of memory allocating %zu bytes", n);
+		abort();
+	}
+	return p;
+}
+
+void *sh_xcalloc(size_t n, size_t m)
+{
+	void *p = calloc(n ? n : 1, m ? m : 1);
+	if (!p) {
+		sh_error("out of memory allocating %zu x %zu bytes", n, m);
+		abort();
+	}
+	return p;
+}
+
+char *sh_strdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = sh_xmalloc(n);
+	memcpy(p, s, n);
+	return p;
+}
+
+char *sh_trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+sh_err sh_read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? SH_ERR_NOTFOUND : SH_ERR_SYS;
+	sh_buf b = {0};
+	char chunk[8192];
+	ssize_t r;
+	while ((r = read(fd, chunk, sizeof(chunk))) > 0) {
+		if (b.len + (size_t)r > max) {
+			close(fd);
+			sh_buf_free(&b);
+			return SH_ERR_WIRE_SIZE;
+		}
+		sh_buf_add(&b, chunk, (size_t)r);
+	}
+	close(fd);
+	if (r < 0) {
+		sh_buf_free(&b);
+		return SH_ERR_SYS;
+	}
+	sh_buf_add(&b, "", 1);
+	*out = (char *)b.data;
+	*len = b.len - 1;
+	return SH_OK;
+}
+
+static sh_err write_all(int fd, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	while (len > 0) {
+		ssize_t w = write(fd, p, len);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return SH_ERR_SYS;
+		}
+		p += w;
+		len -= (size_t)w;
+	}
+	return SH_OK;
+}
+
+sh_err sh_write_new(const char *path, int mode, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+	if (fd < 0)
+		return errno == EEXIST ? SH_ERR_EXISTS : SH_ERR_SYS;
+	sh_err e = write_all(fd, data, len);
+	if (e == SH_OK && (fchmod(fd, (mode_t)mode) < 0 || fsync(fd) < 0))
+		e = SH_ERR_SYS;
+	close(fd);
+	if (e != SH_OK)
+		unlink(path);
+	return e;
+}
+
+sh_err sh_write_replace(const char *path, int mode, const void *data,
+			size_t len)
+{
+	char tmp[1024];
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	unlink(tmp);
+	sh_err e = sh_write_new(tmp, mode, data, len);
+	if (e != SH_OK)
+		return e;
+	if (rename(tmp, path) < 0) {
+		unlink(tmp);
+		return SH_ERR_SYS;
+	}
+	return SH_OK;
+}
+
+sh_err sh_mkdir_p(const char *path, int mode)
+{
+	char buf[1024];
+	size_t n = strlen(path);
+	if (n == 0 || n >= sizeof(buf))
+		return SH_ERR_USAGE;
+	memcpy(buf, path, n + 1);
+	for (size_t i = 1; i <= n; i++) {
+		if (buf[i] == '/' || buf[i] == '\0') {
+			char c = buf[i];
+			buf[i] = '\0';
+			if (mkdir(buf, (mode_t)mode) < 0 && errno != EEXIST)
+				return SH_ERR_SYS;
+			buf[i] = c;
+		}
+	}
+	return SH_OK;
+}
+
+void sh_buf_add(sh_buf *b, const void *p, size_t n)
+{
+	if (b->len + n > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n)
+			cap *= 2;
+		uint8_t *d = realloc(b->data, cap);
+		if (!d) {
+			sh_error("out of memory growing a buffer to %zu bytes", cap);
+			abort();
+		}
+		b->data = d;
+		b->cap = cap;
+	}
+	if (n && p)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+}
+
+void sh_buf_printf(sh_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	sh_buf_add(b, NULL, 0);
+	if (b->len + (size_t)n + 1 > b->cap) {
+		size_t old = b->len;
+		sh_buf_add(b, NULL, (size_t)n + 1);
+		b->len = old;
+	}
+	va_start(ap, fmt);
+	vsnprintf((char *)b->data + b->len, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->len += (size_t)n;
+}
+
+void sh_buf_free(sh_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}
