@@ -319,6 +319,7 @@ static Seinhuis__InboxItem *inbox_item(const Seinhuis__InboxRecord *rec)
 	it->sender = sh_strdup(rec->sender);
 	it->type = sh_strdup(sh_signal_type_name(rec->type));
 	it->received_ms = rec->received_ms;
+	it->received_us = rec->received_us;
 	Seinhuis__Envelope *env =
 	    seinhuis__envelope__unpack(NULL, rec->envelope.len, rec->envelope.data);
 	Seinhuis__Signal *s =

@@ -365,6 +365,7 @@ static json_object *inbox_json(const Seinhuis__InboxItem *it)
 	json_object_object_add(o, "type", json_object_new_string(it->type));
 	json_object_object_add(o, "created_ms", json_object_new_int64(it->created_ms));
 	json_object_object_add(o, "received_ms", json_object_new_int64(it->received_ms));
+	json_object_object_add(o, "received_us", json_object_new_int64(it->received_us));
 	json_object_object_add(o, "subject", json_object_new_string(it->subject));
 	json_object *f = json_object_new_object();
 	for (size_t i = 0; i < it->n_fields; i++)

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "store.h"
 
@@ -561,7 +562,10 @@ sh_err sh_store_inbox_add(sh_store *st, const uint8_t id[SH_ID_LEN],
 	r.message_id.len = SH_ID_LEN;
 	r.sender = (char *)sender;
 	r.type = type;
-	r.received_ms = sh_now_ms();
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r.received_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	r.received_ms = r.received_us / 1000;
 	r.envelope.data = (uint8_t *)env;
 	r.envelope.len = envlen;
 	sh_err e = put_record(st, st->inbox, seq, &r.base, MDB_APPEND);

@@ -1,0 +1,179 @@
+# lib.sh - shared harness for the integration tests: real daemons, real
+# keys, real LMDB files and real CURVE sockets on 127.0.0.1, started as the
+# unprivileged `seinhuis` user (seinhuisd refuses root) and stopped by pid.
+#
+# Source it, then:   it_setup NAME
+#   partner ID ROLE PORT [CONF-LINE...]   create keys and a config
+#   trust A B                              A trusts B's card
+#   trust_all                              every partner trusts every other
+#   start ID / stop ID / crash ID          run, stop (TERM), kill -9
+#   ctl ID ARGS...                         seinctl against ID's daemon
+#   wait_until TIMEOUT_S COMMAND...        poll until COMMAND succeeds
+#   pass MSG / fail MSG                    count and report
+# WRAP="valgrind ..." puts a wrapper in front of every daemon started.
+set -u
+
+SEINHUISD=${SEINHUISD:-$(dirname "$0")/../../build/seinhuisd}
+SEINCTL=${SEINCTL:-$(dirname "$0")/../../build/seinctl}
+SEINKEY=${SEINKEY:-$(dirname "$0")/../../build/seinkey}
+RUN_USER=${RUN_USER:-seinhuis}
+WRAP=${WRAP:-}
+IT_PASSED=0
+IT_FAILED=0
+declare -A IT_PIDS=()
+
+as_user() {
+	if [ "$(id -u)" = 0 ]; then
+		setpriv --reuid="$RUN_USER" --regid="$RUN_USER" --clear-groups -- "$@"
+	else
+		"$@"
+	fi
+}
+
+it_cleanup() {
+	local id
+	for id in "${!IT_PIDS[@]}"; do
+		kill -9 "${IT_PIDS[$id]}" 2>/dev/null
+	done
+	wait 2>/dev/null
+	if [ "${KEEP:-0}" = 1 ] || [ "$IT_FAILED" -gt 0 ]; then
+		echo "test files kept in $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+}
+
+it_setup() {
+	IT_NAME=$1
+	if [ "$(id -u)" = 0 ] && ! id "$RUN_USER" >/dev/null 2>&1; then
+		echo "the '$RUN_USER' system user is missing: run deploy/bootstrap first" >&2
+		exit 1
+	fi
+	WORK=$(mktemp -d "/tmp/seinhuis-$IT_NAME.XXXXXX")
+	chmod 755 "$WORK"
+	[ "$(id -u)" = 0 ] && chown "$RUN_USER:" "$WORK"
+	trap it_cleanup EXIT
+}
+
+partner() {
+	local id=$1 role=$2 port=$3
+	shift 3
+	as_user "$SEINKEY" init --dir "$WORK/$id/keys" --partner "$id" \
+		--name "Fictional $id" --role "$role" \
+		--endpoint "tcp://127.0.0.1:$port" >/dev/null || {
+		fail "seinkey init $id"
+		return 1
+	}
+	as_user mkdir -p "$WORK/$id/trust"
+	{
+		echo "keydir = $WORK/$id/keys"
+		echo "trustdir = $WORK/$id/trust"
+		echo "datadir = $WORK/$id/data"
+		echo "listen = tcp://127.0.0.1:$port"
+		echo "control = $WORK/$id/control.sock"
+		echo "map_size = 256M"
+		echo "retry_min_ms = 200"
+		echo "retry_max_ms = 2000"
+		local line
+		for line in "$@"; do echo "$line"; done
+	} | as_user tee "$WORK/$id.conf" >/dev/null
+	echo "$id" >>"$WORK/partners"
+}
+
+trust() {
+	as_user "$SEINKEY" trust --trustdir "$WORK/$1/trust" "$WORK/$2/keys/card" >/dev/null
+}
+
+trust_all() {
+	local a b
+	for a in $(cat "$WORK/partners"); do
+		for b in $(cat "$WORK/partners"); do
+			[ "$a" = "$b" ] || trust "$a" "$b"
+		done
+	done
+}
+
+ctl() {
+	local id=$1
+	shift
+	"$SEINCTL" -s "$WORK/$id/control.sock" "$@"
+}
+
+wait_until() {
+	local timeout=$1
+	shift
+	local end=$((SECONDS + timeout))
+	while ! "$@" >/dev/null 2>&1; do
+		[ $SECONDS -ge $end ] && return 1
+		sleep 0.1
+	done
+	return 0
+}
+
+start() {
+	local id=$1
+	# shellcheck disable=SC2086
+	as_user $WRAP "$SEINHUISD" -c "$WORK/$id.conf" >>"$WORK/$id.log" 2>&1 &
+	IT_PIDS[$id]=$!
+	if ! wait_until 60 ctl "$id" status; then
+		echo "--- $id.log"
+		tail -n 20 "$WORK/$id.log"
+		fail "daemon $id did not start"
+		return 1
+	fi
+}
+
+# The daemon exited (or was killed): collect its status.
+reap() {
+	local id=$1 rc=0
+	wait "${IT_PIDS[$id]}" 2>/dev/null || rc=$?
+	unset "IT_PIDS[$id]"
+	return $rc
+}
+
+stop() {
+	local id=$1
+	kill -TERM "${IT_PIDS[$id]}" 2>/dev/null
+	reap "$id"
+}
+
+crash() {
+	local id=$1
+	kill -9 "${IT_PIDS[$id]}" 2>/dev/null
+	reap "$id" || true
+}
+
+pass() {
+	IT_PASSED=$((IT_PASSED + 1))
+	echo "ok - $*"
+}
+
+fail() {
+	IT_FAILED=$((IT_FAILED + 1))
+	echo "FAIL - $*"
+}
+
+check() { # check "description" command...
+	local what=$1
+	shift
+	if "$@"; then pass "$what"; else fail "$what"; fi
+}
+
+it_done() {
+	echo "$IT_PASSED passed, $IT_FAILED failed"
+	[ "$IT_FAILED" -eq 0 ]
+}
+
+# Message ids in a daemon's inbox / outbox (by state), one per line.
+inbox_ids() { ctl "$1" --json inbox list --limit 10000000 | jq -r '.[].message_id'; }
+outbox_ids() { ctl "$1" --json outbox --state "$2" --limit 10000000 | jq -r '.[].message_id'; }
+status_field() { ctl "$1" --json status | jq -r ".$2"; }
+
+# A fictional arrears signal from $1 to $2 with a numbered resident.
+send_arrears() {
+	local from=$1 to=$2 n=$3
+	ctl "$from" send --type arrears --to "$to" arrears_kind=rent \
+		amount_cents=$((10000 + n)) arrears_since=2026-09-01 \
+		legal_basis=legal_duty initials=T. surname="Testpersoon$n" \
+		postcode="1234 AB" house_number="$n" place=Teststad
+}
