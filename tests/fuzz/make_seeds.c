@@ -1,0 +1,698 @@
+/*
+ * make_seeds.c - writes the seed corpus of every fuzz target.
+ *
+ *   make_seeds [FUZZDIR]      (default: the tests/fuzz source directory)
+ *
+ * First it makes sure the two fixture identities exist: if
+ * FUZZDIR/fixtures/<partner>/card is missing, a new identity is created
+ * with sh_identity_create and copied there, secret keys renamed to
+ * <name>.key.testonly (see common.c). Existing fixtures are never
+ * replaced, because the envelope seeds are only valid between exactly
+ * these keys. Then it empties FUZZDIR/corpus/<target>/ and writes a
+ * handful of small valid and nearly valid inputs for each target. The
+ * envelopes are built with sh_wire_build, so their ids, nonces and times
+ * differ on every run; run it once and commit what it wrote.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+
+static const char *base;
+static size_t total_bytes, total_files;
+
+static void die(const char *what, const char *detail)
+{
+	fprintf(stderr, "make_seeds: %s: %s\n", what, detail);
+	exit(1);
+}
+
+/* ------------------------------------------------------------ fixtures */
+
+static void make_fixture(const char *partner, const char *role,
+                         const char *endpoint, const char *name)
+{
+	char dir[1024], path[1024], tmp[512], made[1024], why[512];
+	snprintf(path, sizeof(path), "%s/fixtures/%s/card", base, partner);
+	if (access(path, F_OK) == 0)
+		return;
+	snprintf(dir, sizeof(dir), "%s/fixtures/%s", base, partner);
+	if (sh_mkdir_p(dir, 0755) != SH_OK)
+		die(dir, strerror(errno));
+	snprintf(tmp, sizeof(tmp), "/tmp/seinhuis-seeds-XXXXXX");
+	if (!mkdtemp(tmp))
+		die(tmp, strerror(errno));
+	snprintf(made, sizeof(made), "%s/%s", tmp, partner);
+
+	sh_card pub;
+	memset(&pub, 0, sizeof(pub));
+	snprintf(pub.partner, sizeof(pub.partner), "%s", partner);
+	snprintf(pub.name, sizeof(pub.name), "%s", name);
+	snprintf(pub.role, sizeof(pub.role), "%s", role);
+	snprintf(pub.endpoint, sizeof(pub.endpoint), "%s", endpoint);
+	if (sh_identity_create(made, &pub, why, sizeof(why)) != SH_OK)
+		die(made, why);
+
+	static const char *const files[][2] = {
+	    {"card", "card"},
+	    {"curve.key", "curve.key.testonly"},
+	    {"sign.key", "sign.key.testonly"},
+	    {"seal.key", "seal.key.testonly"}};
+	for (size_t i = 0; i < 4; i++) {
+		char src[1100], dst[1100], *text;
+		size_t len;
+		snprintf(src, sizeof(src), "%s/%s", made, files[i][0]);
+		snprintf(dst, sizeof(dst), "%s/%s", dir, files[i][1]);
+		if (sh_read_file(src, 4096, &text, &len) != SH_OK)
+			die(src, strerror(errno));
+		/* Public test fixtures: world-readable on purpose. */
+		if (sh_write_new(dst, 0644, text, len) != SH_OK)
+			die(dst,
+			    "cannot create (a partial fixture? remove it)");
+		sh_wipe(text, len);
+		free(text);
+		unlink(src);
+	}
+	rmdir(made);
+	rmdir(tmp);
+	printf("created fixture identity %s\n", partner);
+}
+
+/* --------------------------------------------------------------- seeds */
+
+static void clear_corpus(const char *target)
+{
+	char dir[1024];
+	snprintf(dir, sizeof(dir), "%s/corpus/%s", base, target);
+	if (sh_mkdir_p(dir, 0755) != SH_OK)
+		die(dir, strerror(errno));
+	DIR *d = opendir(dir);
+	if (!d)
+		die(dir, strerror(errno));
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		char path[1400];
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	closedir(d);
+}
+
+static void seed(const char *target, const char *name, const void *data,
+                 size_t len)
+{
+	char path[1400];
+	snprintf(path, sizeof(path), "%s/corpus/%s/%s", base, target, name);
+	FILE *f = fopen(path, "wb");
+	if (!f || (len && fwrite(data, 1, len, f) != len) || fclose(f) != 0)
+		die(path, strerror(errno));
+	total_bytes += len;
+	total_files++;
+}
+
+static void seed_text(const char *target, const char *name, const char *text)
+{
+	seed(target, name, text, strlen(text));
+}
+
+/* A field list as seinctl send gives it: name = value pairs. */
+typedef struct {
+	const char *name, *value;
+} nv_t;
+
+/* Fields from a list ending in {NULL, NULL}. */
+static Seinhuis__Field **fields_of(const nv_t *nv, size_t *n)
+{
+	size_t k = 0;
+	while (nv[k].name)
+		k++;
+	Seinhuis__Field **f = sh_xcalloc(k, sizeof(*f));
+	for (size_t i = 0; i < k; i++) {
+		f[i] = sh_xmalloc(sizeof(*f[i]));
+		seinhuis__field__init(f[i]);
+		f[i]->name = (char *)nv[i].name;
+		f[i]->value = (char *)nv[i].value;
+	}
+	*n = k;
+	return f;
+}
+
+static void free_fields(Seinhuis__Field **f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(f[i]);
+	free(f);
+}
+
+/* An envelope built with sh_wire_build, appended to out. */
+static void envelope(const sh_identity *from, const sh_card *to,
+                     Seinhuis__SignalType type, const nv_t *nv, sh_buf *out)
+{
+	sh_pair_keys k;
+	size_t n;
+	uint8_t id[SH_ID_LEN];
+	char field[128];
+	if (sh_pair_keys_derive(&k, from, to) != SH_OK)
+		die("pair keys", "cannot derive");
+	Seinhuis__Field **f = fields_of(nv, &n);
+	sh_err e = sh_wire_build(from, to, &k, type, f, n, id, out, field,
+	                         sizeof(field));
+	if (e != SH_OK)
+		die(field, sh_err_str(e));
+	free_fields(f, n);
+}
+
+/* Decode an envelope's signal, change it, and sign it again with the
+ * sender fixture's key: a signal that only a trusted peer could send. */
+static void resigned(const sh_buf *env, void (*change)(Seinhuis__Signal *),
+                     sh_buf *out)
+{
+	const fuzz_world_t *w = fuzz_world();
+	Seinhuis__Envelope *e =
+	    seinhuis__envelope__unpack(NULL, env->len, env->data);
+	Seinhuis__Signal *s =
+	    e ? seinhuis__signal__unpack(NULL, e->signal.len, e->signal.data)
+	      : NULL;
+	if (!s)
+		die("resign", "seed envelope does not decode");
+	change(s);
+	size_t slen = seinhuis__signal__get_packed_size(s);
+	uint8_t *tosign = sh_xmalloc(SH_SIG_DOMAIN_LEN + slen);
+	memcpy(tosign, sh_sig_domain, SH_SIG_DOMAIN_LEN);
+	seinhuis__signal__pack(s, tosign + SH_SIG_DOMAIN_LEN);
+	uint8_t sig[SH_SIG_LEN];
+	if (sh_ed25519_sign(sig, w->sender.sign_sec, tosign,
+	                    SH_SIG_DOMAIN_LEN + slen) != SH_OK)
+		die("resign", "cannot sign");
+	Seinhuis__Envelope ne = SEINHUIS__ENVELOPE__INIT;
+	ne.format_version = e->format_version;
+	ne.signal.data = tosign + SH_SIG_DOMAIN_LEN;
+	ne.signal.len = slen;
+	ne.signature.data = sig;
+	ne.signature.len = SH_SIG_LEN;
+	size_t plen = seinhuis__envelope__get_packed_size(&ne);
+	sh_buf_add(out, NULL, plen);
+	seinhuis__envelope__pack(&ne, out->data + out->len - plen);
+	free(tosign);
+	seinhuis__signal__free_unpacked(s, NULL);
+	seinhuis__envelope__free_unpacked(e, NULL);
+}
+
+static void signal_v2(Seinhuis__Signal *s)
+{
+	s->format_version = 2;
+}
+
+static void subject_short(Seinhuis__Signal *s)
+{
+	if (s->subject.len > 5)
+		s->subject.len = 5;
+}
+
+static void type_mismatch(Seinhuis__Signal *s)
+{
+	s->type = SEINHUIS__SIGNAL_TYPE__REFERRAL;
+}
+
+static void sealed_flipped(Seinhuis__Signal *s)
+{
+	if (s->payload_case == SEINHUIS__SIGNAL__PAYLOAD_ARREARS &&
+	    s->arrears->sealed.len > 40)
+		s->arrears->sealed.data[40] ^= 0x20;
+}
+
+/* Sealed bytes replaced by a plaintext SealedContent: common.c seals
+ * them afresh, so this seed reaches the decoding of sealed content. */
+static void sealed_plain(Seinhuis__Signal *s)
+{
+	static uint8_t plain[256];
+	if (s->payload_case != SEINHUIS__SIGNAL__PAYLOAD_ARREARS)
+		return;
+	Seinhuis__Person p = SEINHUIS__PERSON__INIT;
+	Seinhuis__Person *pp = &p;
+	Seinhuis__SealedContent sc = SEINHUIS__SEALED_CONTENT__INIT;
+	p.surname = "Jansen";
+	p.postcode = "1234AB";
+	p.house_number = "7";
+	sc.n_persons = 1;
+	sc.persons = &pp;
+	sc.description = "plaintext for the re-sealing path";
+	size_t n = seinhuis__sealed_content__pack(&sc, plain);
+	/* The old bytes belong to the unpacked message: keep freeing them. */
+	if (s->arrears->sealed.len < n)
+		die("sealed_plain", "seed too small");
+	memcpy(s->arrears->sealed.data, plain, n);
+	s->arrears->sealed.len = n;
+}
+
+static const nv_t arrears_full[] = {
+    {"legal_basis", "legal_duty"},
+    {"arrears_kind", "rent"},
+    {"amount_cents", "123456"},
+    {"arrears_since", "2024-01-01"},
+    {"contact_attempt_date", "2024-02-01"},
+    {"reminder_date", "2024-02-15"},
+    {"urgency", "eviction"},
+    {"creditor_reference", "HUUR-2024-0042"},
+    {"creditor_contact", "incasso@example.org"},
+    {"municipality_code", "0363"},
+    {"initials", "J."},
+    {"surname", "Van der Berg-\xc3\x96zt\xc3\xbcrk"},
+    {"street", "Dorpsstraat"},
+    {"house_number", "12"},
+    {"house_number_addition", "a"},
+    {"postcode", "1234 ab"},
+    {"place", "Amsterdam"},
+    {"birth_date", "1980-02-03"},
+    {"description", "two months of rent"},
+    {NULL, NULL}};
+
+static const nv_t arrears_bsn[] = {{"legal_basis", "legal_duty"},
+                                   {"arrears_kind", "health_insurance"},
+                                   {"amount_cents", "-5"},
+                                   {"bsn", "111222333"},
+                                   {NULL, NULL}};
+
+static const nv_t arrears_clear[] = {{"arrears_kind", "water"},
+                                     {"amount_cents", "0"},
+                                     {"urgency", "none"},
+                                     {NULL, NULL}};
+
+static const nv_t meldcode[] = {{"legal_basis", "meldrecht"},
+                                {"concern_category", "domestic_violence"},
+                                {"urgency", "acute"},
+                                {"steps_taken", "1,2,3,4"},
+                                {"reporter_role", "gp"},
+                                {"justification", "J2"},
+                                {"description", "free text"},
+                                {"reporter_contact", "desk@example.org"},
+                                {"surname", "'t Hart"},
+                                {"postcode", "9999ZZ"},
+                                {"house_number", "1 bis"},
+                                {"person2.surname", "de Vries"},
+                                {"person2.birth_date", "2015-06-07"},
+                                {NULL, NULL}};
+
+static const nv_t vt_notice[] = {
+    {"legal_basis", "legal_task"},
+    {"report_id", "00112233445566778899aabbccddeeff"},
+    {"status", "investigating"},
+    {"escalation_level", "2"},
+    {"next_step", "huisbezoek"},
+    {"contact_point", "vt@example.org"},
+    {NULL, NULL}};
+
+static const nv_t feedback[] = {
+    {"legal_basis", "consent"},
+    {"consent_ref", "C-2024-1"},
+    {"signal_id", "00112233445566778899aabbccddeeff"},
+    {"status", "contact_made"},
+    {NULL, NULL}};
+
+static const nv_t referral[] = {{"legal_basis", "consent"},
+                                {"consent_ref", "C-2024-2"},
+                                {"purpose", "schuldhulp"},
+                                {"surname", "D\xc4\xb3kstra"},
+                                {"postcode", "3511 AA"},
+                                {"house_number", "100-2"},
+                                {NULL, NULL}};
+
+static const nv_t revocation[] = {{"consent_ref", "C-2024-1"}, {NULL, NULL}};
+
+/* Envelope seeds; each built envelope is also kept for the frames. */
+static sh_buf env_full, env_notice, env_bad;
+
+static void envelope_seeds(void)
+{
+	const fuzz_world_t *w = fuzz_world();
+	const sh_identity *s = &w->sender, *r = &w->recipient;
+	const char *t = "fuzz_envelope";
+	sh_buf b = {0};
+	clear_corpus(t);
+
+	envelope(s, &r->card, SEINHUIS__SIGNAL_TYPE__ARREARS, arrears_full,
+	         &env_full);
+	seed(t, "arrears-full", env_full.data, env_full.len);
+#define ONE(name, type, nv)                                                    \
+	do {                                                                   \
+		b.len = 0;                                                     \
+		envelope(s, &r->card, type, nv, &b);                           \
+		seed(t, name, b.data, b.len);                                  \
+	} while (0)
+	ONE("arrears-bsn", SEINHUIS__SIGNAL_TYPE__ARREARS, arrears_bsn);
+	ONE("arrears-clear", SEINHUIS__SIGNAL_TYPE__ARREARS, arrears_clear);
+	ONE("meldcode", SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT, meldcode);
+	ONE("feedback", SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK, feedback);
+	ONE("referral", SEINHUIS__SIGNAL_TYPE__REFERRAL, referral);
+	ONE("revocation", SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION,
+	    revocation);
+#undef ONE
+	envelope(s, &r->card, SEINHUIS__SIGNAL_TYPE__VT_NOTICE, vt_notice,
+	         &env_notice);
+	seed(t, "vt-notice", env_notice.data, env_notice.len);
+
+	/* Nearly valid. */
+	b.len = 0; /* addressed to the sender itself: RECIPIENT */
+	envelope(s, &s->card, SEINHUIS__SIGNAL_TYPE__ARREARS, arrears_clear,
+	         &b);
+	seed(t, "wrong-recipient", b.data, b.len);
+	b.len = 0; /* signed by the recipient's key: SIGNATURE, then SENDER */
+	envelope(r, &r->card, SEINHUIS__SIGNAL_TYPE__ARREARS, arrears_clear,
+	         &b);
+	seed(t, "wrong-sender", b.data, b.len);
+
+	sh_buf_add(&env_bad, env_full.data, env_full.len);
+	env_bad.data[env_bad.len - 10] ^= 0x01; /* inside the signature */
+	seed(t, "bad-signature", env_bad.data, env_bad.len);
+	seed(t, "truncated", env_full.data, env_full.len / 2);
+
+	Seinhuis__Envelope *e =
+	    seinhuis__envelope__unpack(NULL, env_full.len, env_full.data);
+	if (!e)
+		die("envelope", "does not decode");
+	e->format_version = 2;
+	b.len = 0;
+	sh_buf_add(&b, NULL, seinhuis__envelope__get_packed_size(e));
+	seinhuis__envelope__pack(e, b.data);
+	seed(t, "envelope-v2", b.data, b.len);
+	seinhuis__envelope__free_unpacked(e, NULL);
+
+	b.len = 0;
+	resigned(&env_full, signal_v2, &b);
+	seed(t, "signal-v2", b.data, b.len);
+	b.len = 0;
+	resigned(&env_full, subject_short, &b);
+	seed(t, "subject-short", b.data, b.len);
+	b.len = 0;
+	resigned(&env_full, type_mismatch, &b);
+	seed(t, "type-mismatch", b.data, b.len);
+	b.len = 0;
+	resigned(&env_full, sealed_flipped, &b);
+	seed(t, "sealed-flipped", b.data, b.len);
+	b.len = 0;
+	resigned(&env_full, sealed_plain, &b);
+	seed(t, "sealed-plain", b.data, b.len);
+	sh_buf_free(&b);
+}
+
+static void frame(const char *name, uint32_t version, const sh_buf *const *sigs,
+                  size_t nsigs, int with_receipt)
+{
+	Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
+	ProtobufCBinaryData bd[8];
+	Seinhuis__Receipt rc = SEINHUIS__RECEIPT__INIT;
+	Seinhuis__Receipt *rcs[1] = {&rc};
+	static uint8_t rid[SH_ID_LEN] = {0xde, 0xad, 0xbe, 0xef};
+	f.format_version = version;
+	for (size_t i = 0; i < nsigs; i++) {
+		bd[i].data = sigs[i]->data;
+		bd[i].len = sigs[i]->len;
+	}
+	f.n_signals = nsigs;
+	f.signals = bd;
+	if (with_receipt) {
+		rc.message_id.data = rid;
+		rc.message_id.len = SH_ID_LEN;
+		rc.status = SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED;
+		rc.rule = "SIGNATURE";
+		rc.detail = "signature does not verify";
+		f.n_receipts = 1;
+		f.receipts = rcs;
+	}
+	sh_buf b = {0};
+	sh_buf_add(&b, NULL, seinhuis__peer_frame__get_packed_size(&f));
+	seinhuis__peer_frame__pack(&f, b.data);
+	seed("fuzz_peerframe", name, b.data, b.len);
+	sh_buf_free(&b);
+}
+
+static void peerframe_seeds(void)
+{
+	clear_corpus("fuzz_peerframe");
+	const sh_buf *one[] = {&env_full};
+	const sh_buf *three[] = {&env_full, &env_notice, &env_full};
+	const sh_buf *bad[] = {&env_bad, &env_notice};
+	frame("one-signal", 1, one, 1, 0);
+	frame("three-signals", 1, three, 3, 0);
+	frame("bad-and-good", 1, bad, 2, 0);
+	frame("receipt-only", 1, NULL, 0, 1);
+	frame("signal-and-receipt", 1, one, 1, 1);
+	frame("frame-v2", 2, one, 1, 0);
+	frame("empty", 1, NULL, 0, 0);
+}
+
+/* One control request frame, appended to out. */
+static void request(sh_buf *out, Seinhuis__CtlRequest__Op op, const char *type,
+                    const char *recipient, const nv_t *nv, const char *state,
+                    uint32_t limit, const char *id)
+{
+	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+	size_t n = 0;
+	Seinhuis__Field **f = nv ? fields_of(nv, &n) : NULL;
+	q.op = op;
+	if (type)
+		q.type = (char *)type;
+	if (recipient)
+		q.recipient = (char *)recipient;
+	q.fields = f;
+	q.n_fields = n;
+	if (state)
+		q.state = (char *)state;
+	q.limit = limit;
+	if (id)
+		q.message_id = (char *)id;
+	sh_frame_append(out, &q.base);
+	free_fields(f, n);
+}
+
+static void control_seeds(void)
+{
+	const char *t = "fuzz_control";
+	static const nv_t unknown_field[] = {
+	    {"arrears_kind", "rent"}, {"colour", "blue"}, {NULL, NULL}};
+	static const nv_t twice[] = {
+	    {"surname", "Jansen"}, {"surname", "Smit"}, {NULL, NULL}};
+	static const nv_t bad_amount[] = {{"amount_cents", " 12"},
+	                                  {NULL, NULL}};
+	sh_buf b = {0};
+	clear_corpus(t);
+#define REQ(name, ...)                                                         \
+	do {                                                                   \
+		b.len = 0;                                                     \
+		request(&b, __VA_ARGS__);                                      \
+		seed(t, name, b.data, b.len);                                  \
+	} while (0)
+	REQ("send-arrears", SEINHUIS__CTL_REQUEST__OP__SEND, "arrears",
+	    FUZZ_SENDER, arrears_full, NULL, 0, NULL);
+	REQ("send-meldcode", SEINHUIS__CTL_REQUEST__OP__SEND, "meldcode_report",
+	    FUZZ_SENDER, meldcode, NULL, 0, NULL);
+	REQ("send-vt-notice", SEINHUIS__CTL_REQUEST__OP__SEND, "vt_notice",
+	    FUZZ_SENDER, vt_notice, NULL, 0, NULL);
+	REQ("send-referral", SEINHUIS__CTL_REQUEST__OP__SEND, "referral",
+	    FUZZ_SENDER, referral, NULL, 0, NULL);
+	REQ("send-unknown-field", SEINHUIS__CTL_REQUEST__OP__SEND, "arrears",
+	    FUZZ_SENDER, unknown_field, NULL, 0, NULL);
+	REQ("send-field-twice", SEINHUIS__CTL_REQUEST__OP__SEND, "arrears",
+	    FUZZ_SENDER, twice, NULL, 0, NULL);
+	REQ("send-bad-amount", SEINHUIS__CTL_REQUEST__OP__SEND, "arrears",
+	    FUZZ_SENDER, bad_amount, NULL, 0, NULL);
+	REQ("send-bad-type", SEINHUIS__CTL_REQUEST__OP__SEND, "arrear",
+	    "nobody", arrears_clear, NULL, 0, NULL);
+	REQ("outbox-pending", SEINHUIS__CTL_REQUEST__OP__OUTBOX, NULL, NULL,
+	    NULL, "pending", 10, NULL);
+	REQ("outbox-bad-state", SEINHUIS__CTL_REQUEST__OP__OUTBOX, NULL, NULL,
+	    NULL, "lost", 0, NULL);
+	REQ("inbox-list", SEINHUIS__CTL_REQUEST__OP__INBOX_LIST, NULL, NULL,
+	    NULL, NULL, 5, NULL);
+	REQ("inbox-show", SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW, NULL, NULL,
+	    NULL, NULL, 0, "00112233445566778899AABBCCDDEEFF");
+	REQ("inbox-ack-bad-id", SEINHUIS__CTL_REQUEST__OP__INBOX_ACK, NULL,
+	    NULL, NULL, NULL, 0, "0011223344556677889");
+	REQ("status", SEINHUIS__CTL_REQUEST__OP__STATUS, NULL, NULL, NULL, NULL,
+	    0, NULL);
+	REQ("unknown-op", (Seinhuis__CtlRequest__Op)9, NULL, NULL, NULL, NULL,
+	    0, NULL);
+#undef REQ
+	/* Pipelined: three requests in one read. */
+	b.len = 0;
+	request(&b, SEINHUIS__CTL_REQUEST__OP__STATUS, NULL, NULL, NULL, NULL,
+	        0, NULL);
+	request(&b, SEINHUIS__CTL_REQUEST__OP__SEND, "consent_revocation",
+	        FUZZ_SENDER, revocation, NULL, 0, NULL);
+	request(&b, SEINHUIS__CTL_REQUEST__OP__INBOX_ACK, NULL, NULL, NULL,
+	        NULL, 0, "ffeeddccbbaa99887766554433221100");
+	seed(t, "pipelined", b.data, b.len);
+	/* A frame whose body has not all arrived yet. */
+	seed(t, "partial-frame", b.data, b.len - 3);
+	/* Not a request at all, and a length above the limit. */
+	static const uint8_t garbage[] = {0, 0, 0, 4, 0xff, 0xff, 0xff, 0xff};
+	seed(t, "garbage-body", garbage, sizeof(garbage));
+	static const uint8_t huge[] = {0x01, 0x00, 0x00, 0x01, 0x08, 0x06};
+	seed(t, "oversized", huge, sizeof(huge));
+	sh_buf_free(&b);
+}
+
+static void config_seeds(void)
+{
+	const char *t = "fuzz_config";
+	clear_corpus(t);
+	seed_text(t, "minimal",
+	          "keydir = /etc/seinhuis/keys\n"
+	          "trustdir = /etc/seinhuis/trust\n"
+	          "datadir = /var/lib/seinhuis\n"
+	          "listen = tcp://0.0.0.0:7100\n"
+	          "control = /run/seinhuis/control.sock\n");
+	seed_text(t, "full",
+	          "# Seinhuis daemon configuration\n"
+	          "\n"
+	          "keydir = /etc/seinhuis/keys\n"
+	          "trustdir = /etc/seinhuis/trust\n"
+	          "datadir = /var/lib/seinhuis\n"
+	          "  listen   =   tcp://127.0.0.1:7100  \n"
+	          "control = /run/seinhuis/control.sock\n"
+	          "control_group = seinhuis\n"
+	          "map_size = 2G\n"
+	          "max_message = 512k\n"
+	          "log_level = DEBUG\n"
+	          "log_syslog = yes\n"
+	          "retry_min_ms = 10\n"
+	          "retry_max_ms = 3600000\n"
+	          "window = 1000000\n"
+	          "batch_max = 1\n");
+	seed_text(t, "unknown-key",
+	          "keydir = /k\ntrustdir = /t\ndatadir = /d\n"
+	          "listen = tcp://h:1\ncontrol = /c\n"
+	          "colour = blue\n");
+	seed_text(t, "given-twice", "keydir = /k\nkeydir = /k2\n");
+	seed_text(t, "bad-size",
+	          "keydir = /k\ntrustdir = /t\ndatadir = /d\n"
+	          "listen = tcp://h:1\ncontrol = /c\n"
+	          "map_size = 17179869184G\n");
+	seed_text(t, "retry-inverted",
+	          "keydir = /k\ntrustdir = /t\ndatadir = /d\n"
+	          "listen = tcp://h:1\ncontrol = /c\n"
+	          "retry_min_ms = 600000\nretry_max_ms = 100\n");
+	seed_text(t, "missing-required", "keydir = /k\nlisten = tcp://h:1\n");
+	seed_text(t, "no-equals", "keydir /k\n");
+	seed_text(t, "upper-key", "KeyDir = /k\n");
+	seed_text(t, "crlf",
+	          "keydir = /k\r\ntrustdir = /t\r\ndatadir = /d\r\n"
+	          "listen = tcp://h:1\r\ncontrol = /c\r\n");
+	seed(t, "nul-byte", "keydir = /k\0\n", 13);
+}
+
+static void card_seeds(void)
+{
+	const char *t = "fuzz_card";
+	const fuzz_world_t *w = fuzz_world();
+	sh_buf b = {0};
+	clear_corpus(t);
+	sh_card_format(&w->recipient.card, &b);
+	seed(t, "alpha", b.data, b.len);
+	b.len = 0;
+	sh_card c = w->sender.card;
+	snprintf(c.municipalities, sizeof(c.municipalities), "0363,0344,0599");
+	sh_card_format(&c, &b);
+	seed(t, "beta-municipalities", b.data, b.len);
+
+	/* Nearly valid: the same card with one line changed. */
+	const char *text = (const char *)b.data;
+	const char *sign = strstr(text, "\nsign = ");
+	const char *seal = strstr(text, "\nseal = ");
+	if (!sign || !seal)
+		die("card", "unexpected format");
+	sh_buf m = {0};
+	sh_buf_add(&m, text, (size_t)(seal - text) + 1); /* no seal line */
+	seed(t, "no-seal", m.data, m.len);
+	m.len = 0;
+	sh_buf_add(&m, text, (size_t)(sign - text) + 8);
+	sh_buf_printf(&m, "zz%s", sign + 10); /* a non-hex digit */
+	seed(t, "bad-hex", m.data, m.len);
+	m.len = 0;
+	sh_buf_printf(&m, "%s", text);
+	m.data[strstr((char *)m.data, "seinhuis_card = 1") - (char *)m.data +
+	       16] = '2';
+	seed(t, "version-2", m.data, m.len);
+	m.len = 0;
+	sh_buf_printf(&m, "%spartner = again\n", text);
+	seed(t, "partner-twice", m.data, m.len);
+	m.len = 0;
+	sh_buf_printf(&m, "%s", text);
+	char *role = strstr((char *)m.data, "role = ");
+	memcpy(role + 7, "LANDLORD", 8);
+	seed(t, "bad-role", m.data, m.len);
+	sh_buf_free(&m);
+	sh_buf_free(&b);
+}
+
+static void identity_seeds(void)
+{
+	const char *t = "fuzz_identity";
+	clear_corpus(t);
+	/* Fields: initials prefix surname street house_number addition
+	 * postcode place phone email birth_date bsn, NUL-separated. */
+#define P(name, lit) seed(t, name, lit, sizeof(lit) - 1)
+	P("bsn-valid", "\0\0\0\0\0\0\0\0\0\0\0"
+	               "111222333");
+	P("bsn-invalid", "\0\0Jansen\0\0\0\0\0\0\0\0\0"
+	                 "123456789");
+	P("nap-diacritics", "J.\0\0Van der Berg-\xc3\x96zt\xc3\xbcrk\0"
+	                    "Dorpsstraat\0"
+	                    "12\0a\0"
+	                    "1234 ab\0Utrecht\0"
+	                    "0612345678\0j@example.org\0"
+	                    "1980-02-03\0");
+	P("nap-bis", "\0\0'T Hart\0\0"
+	             "1 bis\0\0"
+	             "9999ZZ\0");
+	P("nap-ij-addition", "\0\0D\xc4\xb3kstra\0\0"
+	                     "100-2\0A\0"
+	                     "3511AA\0");
+	P("nap-typographic", "\0\0O\xe2\x80\x99Neil\xe2\x80\x93Smit\0\0"
+	                     "7\0"
+	                     "\0"
+	                     "1000 AA\0");
+	P("postcode-zero", "\0\0Smit\0\0"
+	                   "3\0\0"
+	                   "0123AB\0");
+	P("house-missing", "\0\0Smit\0\0\0\0"
+	                   "1234AB\0");
+	P("surname-only-prefix", "\0\0van der\0\0"
+	                         "3\0\0"
+	                         "1234AB\0");
+	P("surname-greek", "\0\0\xce\x91\xce\xbb\xcf\x86\xce\xb1\0\0"
+	                   "3\0\0"
+	                   "1234AB\0");
+	P("empty", "");
+#undef P
+}
+
+int main(int argc, char **argv)
+{
+	base = argc > 1 ? argv[1] : fuzz_dir();
+	if (setenv("SEINHUIS_FUZZ_DIR", base, 1) != 0)
+		die("setenv", strerror(errno));
+	make_fixture(FUZZ_RECIPIENT, "municipality_debt",
+	             "tcp://127.0.0.1:7191", "Fuzz fixture Alpha (test only)");
+	make_fixture(FUZZ_SENDER, "landlord", "tcp://127.0.0.1:7192",
+	             "Fuzz fixture Beta (test only)");
+	envelope_seeds();
+	peerframe_seeds();
+	control_seeds();
+	config_seeds();
+	card_seeds();
+	identity_seeds();
+	sh_buf_free(&env_full);
+	sh_buf_free(&env_notice);
+	sh_buf_free(&env_bad);
+	printf("wrote %zu seed files, %zu bytes, under %s/corpus\n",
+	       total_files, total_bytes, base);
+	return 0;
+}
