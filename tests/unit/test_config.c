@@ -1,0 +1,486 @@
+/*
+ * test_config.c - the configuration parser (config.c).
+ *
+ * A full file sets every key; a minimal file gets the defaults. Every
+ * refusal is checked for its error and for the line number it reports,
+ * because "line N" is what an operator follows to the mistake.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "fixture.h"
+#include "seinhuis.h"
+
+#define REQUIRED                                                               \
+	"keydir = /etc/seinhuis/keys\n"                                        \
+	"trustdir = /etc/seinhuis/trust\n"                                     \
+	"datadir = /var/lib/seinhuis\n"                                        \
+	"listen = tcp://0.0.0.0:7100\n"                                        \
+	"control = /run/seinhuis/control.sock\n"
+
+/* The 1-based line at which `line` would be appended to text. */
+static int next_line(const char *text)
+{
+	int n = 1;
+	for (const char *p = text; *p; p++)
+		if (*p == '\n')
+			n++;
+	return n;
+}
+
+static sh_err parse(sh_config *cfg, const char *text, char *why, size_t wl)
+{
+	why[0] = '\0';
+	return sh_config_parse(cfg, text, strlen(text), why, wl);
+}
+
+static void test_full(void)
+{
+	static const char text[] = "# Seinhuis daemon configuration\r\n"
+	                           "\n"
+	                           "   # an indented comment\n"
+	                           "keydir=/srv/sh/keys\n"
+	                           "  trustdir   =   /srv/sh/trust  \n"
+	                           "datadir = /srv/sh/data\r\n"
+	                           "listen = tcp://127.0.0.1:7200\n"
+	                           "control = /run/sh/ctl.sock\n"
+	                           "control_group = seinhuis\n"
+	                           "map_size = 2G\n"
+	                           "max_message = 8M\n"
+	                           "log_level = debug\n"
+	                           "log_syslog = yes\n"
+	                           "retry_min_ms = 250\n"
+	                           "retry_max_ms = 60000\n"
+	                           "window = 100\n"
+	                           "batch_max = 50"; /* no final newline */
+	sh_config cfg;
+	char why[600];
+	CHECK_ERR(parse(&cfg, text, why, sizeof(why)), SH_OK);
+	CHECK_STR(cfg.keydir, "/srv/sh/keys");
+	CHECK_STR(cfg.trustdir, "/srv/sh/trust");
+	CHECK_STR(cfg.datadir, "/srv/sh/data");
+	CHECK_STR(cfg.listen, "tcp://127.0.0.1:7200");
+	CHECK_STR(cfg.control, "/run/sh/ctl.sock");
+	CHECK_STR(cfg.control_group, "seinhuis");
+	CHECK_INT(cfg.map_size, (size_t)2 << 30);
+	CHECK_INT(cfg.max_message, (size_t)8 << 20);
+	CHECK_INT(cfg.log_level, SH_LOG_DEBUG);
+	CHECK_INT(cfg.log_syslog, 1);
+	CHECK_INT(cfg.retry_min_ms, 250);
+	CHECK_INT(cfg.retry_max_ms, 60000);
+	CHECK_INT(cfg.window, 100);
+	CHECK_INT(cfg.batch_max, 50);
+}
+
+static void test_defaults(void)
+{
+	sh_config cfg;
+	char why[600];
+	/* Fill with junk first: parse must start from the defaults. */
+	memset(&cfg, 0x5a, sizeof(cfg));
+	CHECK_ERR(parse(&cfg, REQUIRED, why, sizeof(why)), SH_OK);
+	CHECK_STR(cfg.keydir, "/etc/seinhuis/keys");
+	CHECK_STR(cfg.control, "/run/seinhuis/control.sock");
+	CHECK_STR(cfg.control_group, "");
+	CHECK_STR(cfg.path, "");
+	CHECK_INT(cfg.map_size, (size_t)1 << 30);
+	CHECK_INT(cfg.max_message, (size_t)4 << 20);
+	CHECK_INT(cfg.log_level, SH_LOG_INFO);
+	CHECK_INT(cfg.log_syslog, 0);
+	CHECK_INT(cfg.retry_min_ms, 500);
+	CHECK_INT(cfg.retry_max_ms, 30000);
+	CHECK(cfg.retry_min_ms <= cfg.retry_max_ms);
+	CHECK_INT(cfg.window, 8192);
+	CHECK_INT(cfg.batch_max, 256);
+
+	/* log_syslog = no and the other log levels. */
+	static const struct {
+		const char *text;
+		int level;
+	} lv[] = {{"error", SH_LOG_ERROR},
+	          {"warn", SH_LOG_WARN},
+	          {"info", SH_LOG_INFO},
+	          {"DEBUG", SH_LOG_DEBUG}};
+	for (size_t i = 0; i < sizeof(lv) / sizeof(lv[0]); i++) {
+		char text[1024];
+		snprintf(text, sizeof(text),
+		         REQUIRED "log_level = %s\nlog_syslog = no\n",
+		         lv[i].text);
+		check_case("log_level = %s", lv[i].text);
+		CHECK_ERR(parse(&cfg, text, why, sizeof(why)), SH_OK);
+		CHECK_INT(cfg.log_level, lv[i].level);
+		CHECK_INT(cfg.log_syslog, 0);
+	}
+	check_case("%s", "");
+}
+
+/* Values on the edge of their ranges are accepted. */
+static void test_bounds_accepted(void)
+{
+	static const struct {
+		const char *line;
+		size_t off;
+		unsigned long long want;
+	} ok[] = {
+	    {"map_size = 1M", offsetof(sh_config, map_size), 1u << 20},
+	    {"map_size = 1048576", offsetof(sh_config, map_size), 1u << 20},
+	    {"map_size = 16384G", offsetof(sh_config, map_size), 1ULL << 44},
+	    {"max_message = 4K", offsetof(sh_config, max_message), 4096},
+	    {"max_message = 4096", offsetof(sh_config, max_message), 4096},
+	    {"max_message = 64M", offsetof(sh_config, max_message), 64u << 20},
+	    {"max_message = 65536k", offsetof(sh_config, max_message),
+	     64u << 20},
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char text[1024], why[600];
+		sh_config cfg;
+		snprintf(text, sizeof(text), REQUIRED "%s\n", ok[i].line);
+		check_case("%s", ok[i].line);
+		CHECK_ERR(parse(&cfg, text, why, sizeof(why)), SH_OK);
+		size_t got;
+		memcpy(&got, (char *)&cfg + ok[i].off, sizeof(got));
+		CHECK_INT(got, ok[i].want);
+	}
+	static const struct {
+		const char *lines;
+		uint32_t min, max, window, batch;
+	} u[] = {
+	    {"retry_min_ms = 10\nretry_max_ms = 100", 10, 100, 8192, 256},
+	    {"retry_min_ms = 600000\nretry_max_ms = 3600000", 600000, 3600000,
+	     8192, 256},
+	    {"retry_min_ms = 700\nretry_max_ms = 700", 700, 700, 8192, 256},
+	    {"window = 1\nbatch_max = 1", 500, 30000, 1, 1},
+	    {"window = 1000000\nbatch_max = 10000", 500, 30000, 1000000, 10000},
+	};
+	for (size_t i = 0; i < sizeof(u) / sizeof(u[0]); i++) {
+		char text[1024], why[600];
+		sh_config cfg;
+		snprintf(text, sizeof(text), REQUIRED "%s\n", u[i].lines);
+		check_case("%s", u[i].lines);
+		CHECK_ERR(parse(&cfg, text, why, sizeof(why)), SH_OK);
+		CHECK_INT(cfg.retry_min_ms, u[i].min);
+		CHECK_INT(cfg.retry_max_ms, u[i].max);
+		CHECK_INT(cfg.window, u[i].window);
+		CHECK_INT(cfg.batch_max, u[i].batch);
+	}
+	check_case("%s", "");
+}
+
+/* A bad line appended after a comment, a blank line and the required
+ * keys; the error must name that line and the key. */
+static void test_line_errors(void)
+{
+	static const struct {
+		const char *line;
+		const char *key;  /* expected in why; NULL: none */
+		const char *rule; /* expected in why */
+	} bad[] = {
+	    {"keydri = /x", "keydri", "unknown key"},
+	    {"keydir = /again", "keydir", "given twice"},
+	    {"listen = tcp://127.0.0.1:1", "listen", "given twice"},
+	    {"Keydir = /x", NULL, "a-z"},
+	    {"log-level = info", NULL, "a-z"},
+	    {"= value", NULL, "key is empty"},
+	    {"just some words", NULL, "expected 'key = value'"},
+	    {"map_size 1G", NULL, "expected 'key = value'"},
+	    {"map_size = 512K", "map_size", "at least 1M"},
+	    {"map_size = 1048575", "map_size", "at least 1M"},
+	    {"map_size = abc", "map_size", "size"},
+	    {"map_size = -1G", "map_size", "size"},
+	    {"map_size = 1T", "map_size", "size"},
+	    {"map_size = 10MB", "map_size", "size"},
+	    {"map_size = 1.5G", "map_size", "size"},
+	    {"map_size = 16385G", "map_size", "size"},
+	    {"map_size = 99999999999999999999999", "map_size", "size"},
+	    {"map_size =", "map_size", "size"},
+	    {"max_message = 4095", "max_message", "4K to 64M"},
+	    {"max_message = 1K", "max_message", "4K to 64M"},
+	    {"max_message = 65M", "max_message", "4K to 64M"},
+	    {"max_message = 2G", "max_message", "4K to 64M"},
+	    {"log_level = verbose", "log_level", "error, warn, info or debug"},
+	    {"log_syslog = true", "log_syslog", "yes or no"},
+	    {"log_syslog = YES", "log_syslog", "yes or no"},
+	    {"retry_min_ms = 9", "retry_min_ms", "10 to 600000"},
+	    {"retry_min_ms = 600001", "retry_min_ms", "10 to 600000"},
+	    {"retry_min_ms = abc", "retry_min_ms", "10 to 600000"},
+	    {"retry_min_ms = -100", "retry_min_ms", "10 to 600000"},
+	    {"retry_min_ms = +100", "retry_min_ms", "10 to 600000"},
+	    {"retry_min_ms = 100.5", "retry_min_ms", "10 to 600000"},
+	    {"retry_min_ms = 1e3", "retry_min_ms", "10 to 600000"},
+	    {"retry_min_ms = 100 ms", "retry_min_ms", "10 to 600000"},
+	    {"retry_max_ms = 99", "retry_max_ms", "100 to 3600000"},
+	    {"retry_max_ms = 99999999999999999999", "retry_max_ms",
+	     "100 to 3600000"},
+	    {"window = 0", "window", "1 to 1000000"},
+	    {"window = 1000001", "window", "1 to 1000000"},
+	    {"batch_max = 0", "batch_max", "1 to 10000"},
+	    {"batch_max = 10001", "batch_max", "1 to 10000"},
+	    {"control_group =", "control_group", "group name"},
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char text[2048], why[600], want[32];
+		sh_config cfg;
+		const char *head = "# Seinhuis\n\n" REQUIRED;
+		snprintf(text, sizeof(text), "%s%s\n# end\n", head,
+		         bad[i].line);
+		snprintf(want, sizeof(want), "line %d:", next_line(head));
+		check_case("%s", bad[i].line);
+		CHECK_ERR(parse(&cfg, text, why, sizeof(why)), SH_ERR_CONFIG);
+		CHECK_HAS(why, want);
+		if (bad[i].key)
+			CHECK_HAS(why, bad[i].key);
+		CHECK_HAS(why, bad[i].rule);
+	}
+
+	/* Path-like values: wrong scheme, too long. */
+	char longpath[700];
+	memset(longpath, 'p', sizeof(longpath) - 1);
+	longpath[0] = '/';
+	longpath[sizeof(longpath) - 1] = '\0';
+	static const char *keys[] = {"keydir", "trustdir", "datadir"};
+	for (size_t i = 0; i < 3; i++) {
+		char text[2048], why[600];
+		sh_config cfg;
+		/* The required line for this key is replaced by a bad one. */
+		snprintf(text, sizeof(text), "%s = %s\n%s", keys[i], longpath,
+		         REQUIRED);
+		char *dup = strstr(text + 1, keys[i]);
+		/* Remove the second (good) line for this key. */
+		char *eol = strchr(dup, '\n');
+		memmove(dup, eol + 1, strlen(eol + 1) + 1);
+		check_case("%s too long", keys[i]);
+		CHECK_ERR(parse(&cfg, text, why, sizeof(why)), SH_ERR_CONFIG);
+		CHECK_HAS(why, "line 1:");
+		CHECK_HAS(why, keys[i]);
+	}
+	static const struct {
+		const char *line;
+		const char *rule;
+	} misc[] = {
+	    {"listen = udp://127.0.0.1:7100", "tcp://"},
+	    {"listen = 127.0.0.1:7100", "tcp://"},
+	    {"control = /run/"
+	     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	     ".sock",
+	     "107 characters"},
+	};
+	for (size_t i = 0; i < sizeof(misc) / sizeof(misc[0]); i++) {
+		char text[2048], why[600];
+		sh_config cfg;
+		snprintf(text, sizeof(text),
+		         "keydir = /k\ntrustdir = /t\ndatadir = /d\n%s\n",
+		         misc[i].line);
+		check_case("%s", misc[i].line);
+		CHECK_ERR(parse(&cfg, text, why, sizeof(why)), SH_ERR_CONFIG);
+		CHECK_HAS(why, "line 4:");
+		CHECK_HAS(why, misc[i].rule);
+	}
+	check_case("%s", "");
+
+	/* A line too long for the parser names its line too. */
+	size_t n = 3000;
+	char *big = malloc(n + 64);
+	snprintf(big, n + 64, "keydir = /k\n# ");
+	size_t at = strlen(big);
+	memset(big + at, 'x', n);
+	big[at + n] = '\0';
+	char why[600];
+	sh_config cfg;
+	CHECK_ERR(parse(&cfg, big, why, sizeof(why)), SH_ERR_CONFIG);
+	CHECK_HAS(why, "line 2:");
+	free(big);
+
+	/* A NUL byte inside the text. */
+	static const char withnul[] = REQUIRED "window = 1\0 0\n";
+	CHECK_ERR(sh_config_parse(&cfg, withnul, sizeof(withnul) - 1, why,
+	                          sizeof(why)),
+	          SH_ERR_CONFIG);
+	CHECK_HAS(why, "NUL");
+}
+
+static void test_missing_required(void)
+{
+	static const char *req[] = {"keydir", "trustdir", "datadir", "listen",
+	                            "control"};
+	for (size_t i = 0; i < 5; i++) {
+		char text[1024], why[600], want[64];
+		sh_config cfg;
+		snprintf(text, sizeof(text), "%s", REQUIRED);
+		/* Drop the line of this key. */
+		char *at = strstr(text, req[i]);
+		char *eol = strchr(at, '\n');
+		memmove(at, eol + 1, strlen(eol + 1) + 1);
+		CHECK(strstr(text, req[i]) == NULL);
+		snprintf(want, sizeof(want), "'%s'", req[i]);
+		check_case("without %s", req[i]);
+		CHECK_ERR(parse(&cfg, text, why, sizeof(why)), SH_ERR_CONFIG);
+		CHECK_HAS(why, want);
+		CHECK_HAS(why, "missing");
+	}
+	check_case("%s", "");
+	/* An empty file misses the first of them. */
+	char why[600];
+	sh_config cfg;
+	CHECK_ERR(parse(&cfg, "", why, sizeof(why)), SH_ERR_CONFIG);
+	CHECK_HAS(why, "'keydir'");
+	CHECK_ERR(parse(&cfg, "# only a comment\n\n", why, sizeof(why)),
+	          SH_ERR_CONFIG);
+	CHECK_HAS(why, "missing");
+}
+
+static void test_retry_order(void)
+{
+	char why[600];
+	sh_config cfg;
+	CHECK_ERR(parse(&cfg,
+	                REQUIRED "retry_min_ms = 5000\nretry_max_ms = 1000\n",
+	                why, sizeof(why)),
+	          SH_ERR_CONFIG);
+	CHECK_HAS(why, "retry_min_ms");
+	CHECK_HAS(why, "retry_max_ms");
+	/* Against the default maximum (30000 ms) too. */
+	CHECK_ERR(
+	    parse(&cfg, REQUIRED "retry_min_ms = 40000\n", why, sizeof(why)),
+	    SH_ERR_CONFIG);
+	CHECK_HAS(why, "retry_min_ms");
+	/* And a maximum below the default minimum (500 ms). */
+	CHECK_ERR(
+	    parse(&cfg, REQUIRED "retry_max_ms = 200\n", why, sizeof(why)),
+	    SH_ERR_CONFIG);
+	CHECK_HAS(why, "retry_max_ms");
+}
+
+static void test_sizes(void)
+{
+	static const struct {
+		const char *s;
+		unsigned long long want;
+	} ok[] = {
+	    {"0", 0},           {"4096", 4096},       {"16k", 16384},
+	    {"16K", 16384},     {"64M", 64ULL << 20}, {"64m", 64ULL << 20},
+	    {"1G", 1ULL << 30}, {"3g", 3ULL << 30}};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		size_t got = 12345;
+		check_case("sh_parse_size(\"%s\")", ok[i].s);
+		CHECK_INT(sh_parse_size(ok[i].s, &got), 0);
+		CHECK_INT(got, ok[i].want);
+	}
+	static const char *bad[] = {"",     "K",    "-1",
+	                            "1KB",  "1 K",  "1T",
+	                            "0x10", "1.0M", "17592186044417"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t got = 777;
+		check_case("sh_parse_size(\"%s\")", bad[i]);
+		CHECK_INT(sh_parse_size(bad[i], &got), -1);
+		CHECK_INT(got, 777);
+	}
+	uint32_t u = 9;
+	check_case("%s", "sh_parse_u32");
+	CHECK(sh_parse_u32("42", 1, 100, &u) == 0 && u == 42);
+	CHECK(sh_parse_u32("1", 1, 100, &u) == 0 && u == 1);
+	CHECK(sh_parse_u32("100", 1, 100, &u) == 0 && u == 100);
+	CHECK(sh_parse_u32("4294967295", 0, UINT32_MAX, &u) == 0 &&
+	      u == UINT32_MAX);
+	u = 9;
+	CHECK(sh_parse_u32("0", 1, 100, &u) < 0);
+	CHECK(sh_parse_u32("101", 1, 100, &u) < 0);
+	CHECK(sh_parse_u32("4294967296", 0, UINT32_MAX, &u) < 0);
+	CHECK(sh_parse_u32(" 5", 1, 100, &u) < 0);
+	CHECK(sh_parse_u32("5 ", 1, 100, &u) < 0);
+	CHECK(sh_parse_u32("", 1, 100, &u) < 0);
+	CHECK_INT(u, 9);
+	check_case("%s", "");
+}
+
+static void test_load(void)
+{
+	char *dir = fx_tmpdir("config");
+	char path[1024], why[1200];
+	sh_config cfg;
+	fx_path(path, sizeof(path), dir, "seinhuisd.conf");
+	CHECK_INT(fx_write(path, REQUIRED "window = 77\n", 0644), 0);
+	CHECK_ERR(sh_config_load(&cfg, path, why, sizeof(why)), SH_OK);
+	CHECK_STR(cfg.path, path);
+	CHECK_INT(cfg.window, 77);
+
+	/* A refusal from a file names the file and the line. */
+	CHECK_INT(fx_write(path, REQUIRED "windows = 77\n", 0644), 0);
+	CHECK_ERR(sh_config_load(&cfg, path, why, sizeof(why)), SH_ERR_CONFIG);
+	CHECK_HAS(why, path);
+	CHECK_HAS(why, "line 6:");
+
+	fx_path(path, sizeof(path), dir, "absent.conf");
+	CHECK_ERR(sh_config_load(&cfg, path, why, sizeof(why)), SH_ERR_CONFIG);
+	CHECK_HAS(why, path);
+	CHECK_HAS(why, "no such file");
+	fx_rm_rf(dir);
+	free(dir);
+}
+
+/*
+ * The sample configuration shipped in deploy/ must parse, and each of its
+ * commented-out "#key = value" lines, which document a default, must
+ * name the default the parser really applies: uncommenting them all may
+ * change nothing.
+ */
+static void test_sample(const char *path)
+{
+	size_t len;
+	char *text = fx_read(path, &len);
+	char why[600];
+	sh_config as_is, uncommented;
+	if (!CHECK(text != NULL)) {
+		printf("     cannot read %s\n", path);
+		return;
+	}
+	CHECK_ERR(sh_config_parse(&as_is, text, len, why, sizeof(why)), SH_OK);
+
+	sh_buf b = {0};
+	int defaults = 0;
+	for (char *line = text; *line;) {
+		char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) + 1 : strlen(line);
+		size_t key = strspn(line + 1, "abcdefghijklmnopqrstuvwxyz_");
+		if (line[0] == '#' && key > 0 &&
+		    strncmp(line + 1 + key, " = ", 3) == 0) {
+			sh_buf_add(&b, line + 1, n - 1);
+			defaults++;
+		} else {
+			sh_buf_add(&b, line, n);
+		}
+		line += n;
+	}
+	CHECK(defaults > 0);
+	CHECK_ERR(sh_config_parse(&uncommented, (const char *)b.data, b.len,
+	                          why, sizeof(why)),
+	          SH_OK);
+	CHECK_INT(uncommented.map_size, as_is.map_size);
+	CHECK_INT(uncommented.max_message, as_is.max_message);
+	CHECK_INT(uncommented.log_level, as_is.log_level);
+	CHECK_INT(uncommented.log_syslog, as_is.log_syslog);
+	CHECK_INT(uncommented.retry_min_ms, as_is.retry_min_ms);
+	CHECK_INT(uncommented.retry_max_ms, as_is.retry_max_ms);
+	CHECK_INT(uncommented.window, as_is.window);
+	CHECK_INT(uncommented.batch_max, as_is.batch_max);
+	CHECK_STR(uncommented.control_group, as_is.control_group);
+	sh_buf_free(&b);
+	free(text);
+}
+
+int main(int argc, char **argv)
+{
+	test_full();
+	test_defaults();
+	test_bounds_accepted();
+	test_line_errors();
+	test_missing_required();
+	test_retry_order();
+	test_sizes();
+	test_load();
+	/* Optional: the path of deploy/seinhuisd.conf.sample. */
+	if (argc > 1)
+		test_sample(argv[1]);
+	return check_done();
+}

@@ -1,0 +1,630 @@
+/*
+ * test_keys.c - identities, partner cards and the trust store
+ * (identity.c, card.c).
+ *
+ * An identity directory must come out with exactly the documented modes,
+ * must never be overwritten, and must not load when a secret file is too
+ * open or belongs to another identity. A card must survive format and
+ * parse unchanged, and every damaged line must be refused by its number.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "fixture.h"
+#include "seinhuis.h"
+
+static const char *const files[] = {"card", "curve.key", "sign.key",
+                                    "seal.key"};
+
+static int mode_of(const char *dir, const char *name)
+{
+	char path[1024];
+	struct stat st;
+	fx_path(path, sizeof(path), dir, name);
+	if (lstat(path, &st) < 0)
+		return -1;
+	return (int)(st.st_mode & 07777);
+}
+
+static int exists(const char *dir, const char *name)
+{
+	char path[1024];
+	struct stat st;
+	fx_path(path, sizeof(path), dir, name);
+	return lstat(path, &st) == 0;
+}
+
+static char *read_in(const char *dir, const char *name)
+{
+	char path[1024];
+	fx_path(path, sizeof(path), dir, name);
+	return fx_read(path, NULL);
+}
+
+static int all_zero(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	for (size_t i = 0; i < n; i++)
+		if (b[i])
+			return 0;
+	return 1;
+}
+
+static void test_create(const char *root, const sh_identity *a,
+                        const char *adir)
+{
+	struct stat st;
+	CHECK(stat(adir, &st) == 0 && S_ISDIR(st.st_mode));
+	CHECK_INT(st.st_mode & 077, 0); /* the key directory is private */
+	CHECK_INT(mode_of(adir, "card"), 0644);
+	CHECK_INT(mode_of(adir, "curve.key"), 0600);
+	CHECK_INT(mode_of(adir, "sign.key"), 0600);
+	CHECK_INT(mode_of(adir, "seal.key"), 0600);
+
+	/* The secret files hold one key each, in the documented encoding. */
+	char *curve = read_in(adir, "curve.key");
+	char *sign = read_in(adir, "sign.key");
+	char *seal = read_in(adir, "seal.key");
+	CHECK(curve && strlen(sh_trim(curve)) == 40);
+	CHECK(sign && strlen(sh_trim(sign)) == 64 &&
+	      strspn(sign, "0123456789abcdef") == 64);
+	CHECK(seal && strlen(sh_trim(seal)) == 64 &&
+	      strspn(seal, "0123456789abcdef") == 64);
+	/* ... and what was loaded is what is in the files. */
+	char hex[65];
+	sh_hex(hex, a->sign_sec, 32);
+	CHECK_STR(sign, hex);
+	sh_hex(hex, a->seal_sec, 32);
+	CHECK_STR(seal, hex);
+	CHECK_STR(curve, a->curve_sec_z85);
+
+	/* The card is public: none of the secrets appear on it. */
+	char *card = read_in(adir, "card");
+	CHECK(card != NULL);
+	if (card && curve && sign && seal) {
+		CHECK(strstr(card, curve) == NULL);
+		CHECK(strstr(card, sign) == NULL);
+		CHECK(strstr(card, seal) == NULL);
+	}
+	CHECK_STR(a->card.partner, "woonstad");
+	CHECK_STR(a->card.role, "landlord");
+	CHECK_STR(a->card.name, "Test partner woonstad");
+	CHECK_STR(a->card.endpoint, "tcp://127.0.0.1:7100");
+	free(card);
+	free(curve);
+	free(sign);
+	free(seal);
+
+	/* A second identity has other keys. */
+	sh_identity b;
+	char bdir[1024];
+	CHECK_INT(fx_identity(&b, root, "other-partner", "energy", bdir,
+	                      sizeof(bdir)),
+	          0);
+	CHECK_MEM_NE(a->sign_sec, b.sign_sec, 32);
+	CHECK_MEM_NE(a->seal_sec, b.seal_sec, 32);
+	CHECK_MEM_NE(a->card.curve_pub, b.card.curve_pub, 32);
+	sh_identity_wipe(&b);
+	CHECK(all_zero(&b, sizeof(b)));
+}
+
+static void test_no_overwrite(const char *adir)
+{
+	char *before[4], *after[4], why[1024];
+	struct stat st_before[4], st_after[4];
+	for (int i = 0; i < 4; i++) {
+		char path[1024];
+		fx_path(path, sizeof(path), adir, files[i]);
+		before[i] = read_in(adir, files[i]);
+		stat(path, &st_before[i]);
+	}
+	sh_card pub;
+	memset(&pub, 0, sizeof(pub));
+	strcpy(pub.partner, "intruder");
+	strcpy(pub.name, "Intruder");
+	strcpy(pub.role, "energy");
+	strcpy(pub.endpoint, "tcp://127.0.0.1:9999");
+	why[0] = '\0';
+	CHECK_ERR(sh_identity_create(adir, &pub, why, sizeof(why)),
+	          SH_ERR_EXISTS);
+	CHECK_HAS(why, "exists");
+	CHECK_HAS(why, adir);
+	for (int i = 0; i < 4; i++) {
+		char path[1024];
+		fx_path(path, sizeof(path), adir, files[i]);
+		after[i] = read_in(adir, files[i]);
+		stat(path, &st_after[i]);
+		check_case("%s after a refused create", files[i]);
+		CHECK(before[i] && after[i] &&
+		      strcmp(before[i], after[i]) == 0);
+		CHECK_INT(st_after[i].st_ino, st_before[i].st_ino);
+		CHECK_INT(st_after[i].st_mode, st_before[i].st_mode);
+		free(after[i]);
+	}
+	check_case("%s", "");
+
+	/* Any one file present is enough to refuse: remove the card, and a
+	 * create still refuses and writes no new card. */
+	char cardpath[1024];
+	fx_path(cardpath, sizeof(cardpath), adir, "card");
+	CHECK_INT(unlink(cardpath), 0);
+	CHECK_ERR(sh_identity_create(adir, &pub, why, sizeof(why)),
+	          SH_ERR_EXISTS);
+	CHECK(!exists(adir, "card"));
+	for (int i = 1; i < 4; i++) {
+		char *now = read_in(adir, files[i]);
+		check_case("%s after a refused create without card", files[i]);
+		CHECK(now && before[i] && strcmp(now, before[i]) == 0);
+		free(now);
+	}
+	check_case("%s", "");
+	CHECK_INT(fx_write(cardpath, before[0], 0644), 0);
+	for (int i = 0; i < 4; i++)
+		free(before[i]);
+}
+
+static void test_load_refusals(const char *adir, const char *bdir)
+{
+	sh_identity id;
+	char why[1024], path[1024];
+
+	CHECK_ERR(sh_identity_load(&id, adir, why, sizeof(why)), SH_OK);
+
+	/* Secret files readable by group or others. */
+	static const char *const secret[] = {"curve.key", "sign.key",
+	                                     "seal.key"};
+	static const int open_modes[] = {0644, 0640, 0604, 0660, 0602, 0610};
+	for (size_t f = 0; f < 3; f++) {
+		fx_path(path, sizeof(path), adir, secret[f]);
+		for (size_t m = 0; m < sizeof(open_modes) / sizeof(int); m++) {
+			check_case("%s at mode %03o", secret[f],
+			           (unsigned)open_modes[m]);
+			CHECK_INT(chmod(path, (mode_t)open_modes[m]), 0);
+			why[0] = '\0';
+			CHECK_ERR(sh_identity_load(&id, adir, why, sizeof(why)),
+			          SH_ERR_KEYFILE);
+			CHECK_HAS(why, path);
+			CHECK_HAS(why, "chmod 600");
+			/* Nothing secret is left behind after a refusal. */
+			CHECK(all_zero(&id, sizeof(id)));
+		}
+		/* Stricter than 0600 is fine. */
+		check_case("%s at mode 0400", secret[f]);
+		CHECK_INT(chmod(path, 0400), 0);
+		CHECK_ERR(sh_identity_load(&id, adir, why, sizeof(why)), SH_OK);
+		CHECK_INT(chmod(path, 0600), 0);
+	}
+	check_case("%s", "");
+
+	/* A key file swapped in from another identity. */
+	for (size_t f = 0; f < 3; f++) {
+		char *mine = read_in(adir, secret[f]);
+		char *theirs = read_in(bdir, secret[f]);
+		fx_path(path, sizeof(path), adir, secret[f]);
+		check_case("%s from another identity", secret[f]);
+		CHECK(mine && theirs && strcmp(mine, theirs) != 0);
+		CHECK_INT(fx_write(path, theirs ? theirs : "", 0600), 0);
+		why[0] = '\0';
+		CHECK_ERR(sh_identity_load(&id, adir, why, sizeof(why)),
+		          SH_ERR_KEYFILE);
+		CHECK_HAS(why, secret[f]);
+		CHECK_HAS(why, "not the");
+		CHECK(all_zero(&id, sizeof(id)));
+		CHECK_INT(fx_write(path, mine ? mine : "", 0600), 0);
+		free(mine);
+		free(theirs);
+	}
+	/* The card of another identity over our keys. */
+	{
+		char *mine = read_in(adir, "card");
+		char *theirs = read_in(bdir, "card");
+		fx_path(path, sizeof(path), adir, "card");
+		check_case("%s", "card from another identity");
+		CHECK_INT(fx_write(path, theirs ? theirs : "", 0644), 0);
+		CHECK_ERR(sh_identity_load(&id, adir, why, sizeof(why)),
+		          SH_ERR_KEYFILE);
+		CHECK_INT(fx_write(path, mine ? mine : "", 0644), 0);
+		free(mine);
+		free(theirs);
+	}
+	/* Malformed, empty and missing key files. */
+	static const char *const junk[] = {"", "\n", "not a key\n", "zz",
+	                                   "0123"};
+	for (size_t f = 0; f < 3; f++) {
+		char *mine = read_in(adir, secret[f]);
+		fx_path(path, sizeof(path), adir, secret[f]);
+		for (size_t j = 0; j < sizeof(junk) / sizeof(junk[0]); j++) {
+			check_case("%s holding \"%s\"", secret[f], junk[j]);
+			CHECK_INT(fx_write(path, junk[j], 0600), 0);
+			CHECK_ERR(sh_identity_load(&id, adir, why, sizeof(why)),
+			          SH_ERR_KEYFILE);
+			CHECK_HAS(why, secret[f]);
+		}
+		check_case("%s missing", secret[f]);
+		unlink(path);
+		CHECK_ERR(sh_identity_load(&id, adir, why, sizeof(why)),
+		          SH_ERR_KEYFILE);
+		CHECK_HAS(why, secret[f]);
+		CHECK_INT(fx_write(path, mine ? mine : "", 0600), 0);
+		free(mine);
+	}
+	check_case("%s", "card missing");
+	{
+		char *card = read_in(adir, "card");
+		fx_path(path, sizeof(path), adir, "card");
+		unlink(path);
+		CHECK_ERR(sh_identity_load(&id, adir, why, sizeof(why)),
+		          SH_ERR_KEYFILE);
+		CHECK_HAS(why, "card");
+		CHECK_INT(fx_write(path, card ? card : "", 0644), 0);
+		free(card);
+	}
+	check_case("%s", "");
+	/* After putting everything back, it loads again. */
+	CHECK_ERR(sh_identity_load(&id, adir, why, sizeof(why)), SH_OK);
+	sh_identity_wipe(&id);
+}
+
+static int cards_equal(const sh_card *x, const sh_card *y)
+{
+	return strcmp(x->partner, y->partner) == 0 &&
+	       strcmp(x->name, y->name) == 0 && strcmp(x->role, y->role) == 0 &&
+	       strcmp(x->endpoint, y->endpoint) == 0 &&
+	       strcmp(x->curve_z85, y->curve_z85) == 0 &&
+	       memcmp(x->curve_pub, y->curve_pub, 32) == 0 &&
+	       memcmp(x->sign_pub, y->sign_pub, 32) == 0 &&
+	       memcmp(x->seal_pub, y->seal_pub, 32) == 0 &&
+	       strcmp(x->municipalities, y->municipalities) == 0;
+}
+
+static void test_card_roundtrip(const sh_identity *a, const char *adir)
+{
+	sh_card c = a->card, back;
+	char why[1024], path[1024];
+
+	/* The card file written by create loads as the identity's card. */
+	fx_path(path, sizeof(path), adir, "card");
+	CHECK_ERR(sh_card_load(&back, path, why, sizeof(why)), SH_OK);
+	CHECK(cards_equal(&back, &a->card));
+
+	for (int with_muni = 0; with_muni < 2; with_muni++) {
+		sh_buf b = {0}, b2 = {0};
+		if (with_muni)
+			strcpy(c.municipalities, "0363,0599,1680");
+		strcpy(c.name, "Woonstad Rotterdam = huurincasso # team");
+		sh_card_format(&c, &b);
+		check_case("card round trip, municipalities %d", with_muni);
+		memset(&back, 0xa5, sizeof(back));
+		CHECK_ERR(sh_card_parse(&back, (const char *)b.data, b.len, why,
+		                        sizeof(why)),
+		          SH_OK);
+		CHECK(cards_equal(&back, &c));
+		/* Format is a fixed point of parse. */
+		sh_card_format(&back, &b2);
+		CHECK(b.len == b2.len && memcmp(b.data, b2.data, b.len) == 0);
+		sh_buf_free(&b2);
+
+		/* CRLF line ends parse the same. */
+		sh_buf crlf = {0};
+		for (size_t i = 0; i < b.len; i++) {
+			if (b.data[i] == '\n')
+				sh_buf_add(&crlf, "\r", 1);
+			sh_buf_add(&crlf, &b.data[i], 1);
+		}
+		CHECK_ERR(sh_card_parse(&back, (const char *)crlf.data,
+		                        crlf.len, why, sizeof(why)),
+		          SH_OK);
+		CHECK(cards_equal(&back, &c));
+		sh_buf_free(&crlf);
+		sh_buf_free(&b);
+	}
+	check_case("%s", "");
+
+	/* Fingerprints: 16 hex digits, stable, different per key. */
+	char fp1[17], fp2[17], fp3[17];
+	uint8_t other[32];
+	memcpy(other, a->card.curve_pub, 32);
+	other[31] ^= 1;
+	sh_key_fingerprint(fp1, a->card.curve_pub);
+	sh_key_fingerprint(fp2, a->card.curve_pub);
+	sh_key_fingerprint(fp3, other);
+	CHECK_INT(strlen(fp1), 16);
+	CHECK_INT(strspn(fp1, "0123456789abcdef"), 16);
+	CHECK_STR(fp1, fp2);
+	CHECK(strcmp(fp1, fp3) != 0);
+}
+
+/*
+ * Copy base into out with the line whose key is `key` replaced by `line`
+ * (NULL: removed), or with `line` appended when key is NULL. Returns the
+ * 1-based number of the line concerned.
+ */
+static int edit_card(const char *base, const char *key, const char *line,
+                     sh_buf *out)
+{
+	int lineno = 0, at = 0;
+	const char *p = base;
+	size_t klen = key ? strlen(key) : 0;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) + 1 : strlen(p);
+		lineno++;
+		if (key && !at && strncmp(p, key, klen) == 0 &&
+		    (p[klen] == ' ' || p[klen] == '=')) {
+			at = lineno;
+			if (line)
+				sh_buf_printf(out, "%s\n", line);
+		} else {
+			sh_buf_add(out, p, n);
+		}
+		p += n;
+	}
+	if (!key) {
+		sh_buf_printf(out, "%s\n", line);
+		at = lineno + 1;
+	}
+	sh_buf_add(out, "", 1);
+	out->len--;
+	return at;
+}
+
+static void test_card_refusals(const sh_identity *a)
+{
+	sh_buf base = {0};
+	sh_card c;
+	char why[1024];
+	sh_card_format(&a->card, &base);
+	sh_buf_add(&base, "", 1); /* NUL-terminate */
+	const char *text = (const char *)base.data;
+
+	char long_id[80], bad_z85[48], big_z85[48], short_z85[48], g_hex[80],
+	    short_hex[80], long_hex[80];
+	memset(long_id, 'a', 65);
+	long_id[65] = '\0';
+	snprintf(bad_z85, sizeof(bad_z85), "%.20s,%.19s", a->card.curve_z85,
+	         a->card.curve_z85 + 21);
+	memset(big_z85, '#', 40);
+	big_z85[40] = '\0';
+	snprintf(short_z85, sizeof(short_z85), "%.39s", a->card.curve_z85);
+	sh_hex(g_hex, a->card.sign_pub, 32);
+	g_hex[10] = 'g';
+	sh_hex(short_hex, a->card.sign_pub, 31);
+	sh_hex(long_hex, a->card.sign_pub, 32);
+	strcat(long_hex, "00");
+
+	struct {
+		const char *key; /* line replaced; NULL: appended */
+		char line[200];
+		const char *rule;
+	} bad[] = {
+	    {"seinhuis_card", "seinhuis_card = 2", "version must be 1"},
+	    {"seinhuis_card", "seinhuis_card = 01", "version must be 1"},
+	    {"partner", "partner = Gemeente Amsterdam", "partner id"},
+	    {"partner", "partner = a", "partner id"},
+	    {"partner", "partner = -gemeente", "partner id"},
+	    {"partner", "partner = ../../etc/passwd", "partner id"},
+	    {"partner", "partner =", "partner id"},
+	    {"partner", "", "partner id"},
+	    {"name", "name =", "1 to 127"},
+	    {"role", "role = bank", "known role"},
+	    {"role", "role = Landlord", "known role"},
+	    {"role", "role =", "known role"},
+	    {"endpoint", "endpoint = http://example.nl:7100", "tcp://"},
+	    {"endpoint", "endpoint = example.nl:7100", "tcp://"},
+	    {"curve", "", "Z85"},
+	    {"curve", "", "Z85"},
+	    {"curve", "", "Z85"},
+	    {"sign", "", "64 hex digits"},
+	    {"sign", "", "64 hex digits"},
+	    {"seal", "", "64 hex digits"},
+	    {"seal", "seal = ", "64 hex digits"},
+	    {NULL, "colour = blue", "unknown key"},
+	    {NULL, "role = water", "given twice"},
+	    {NULL, "sign = 00", "given twice"},
+	    {NULL, "municipalities = 0363,abc", "CBS"},
+	    {NULL, "municipalities = 0363;0599", "CBS"},
+	    {NULL, "this line has no equals sign", "expected 'key = value'"},
+	    {NULL, "Partner = woonstad", "a-z"},
+	};
+	snprintf(bad[7].line, sizeof(bad[7].line), "partner = %s", long_id);
+	snprintf(bad[14].line, sizeof(bad[14].line), "curve = %s", bad_z85);
+	snprintf(bad[15].line, sizeof(bad[15].line), "curve = %s", big_z85);
+	snprintf(bad[16].line, sizeof(bad[16].line), "curve = %s", short_z85);
+	snprintf(bad[17].line, sizeof(bad[17].line), "sign = %s", g_hex);
+	snprintf(bad[18].line, sizeof(bad[18].line), "sign = %s", short_hex);
+	snprintf(bad[19].line, sizeof(bad[19].line), "seal = %s", long_hex);
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		sh_buf t = {0};
+		int lineno = edit_card(text, bad[i].key, bad[i].line, &t);
+		char want[32];
+		snprintf(want, sizeof(want), "line %d:", lineno);
+		check_case("card with \"%s\" at line %d", bad[i].line, lineno);
+		CHECK(lineno > 0);
+		why[0] = '\0';
+		CHECK_ERR(sh_card_parse(&c, (const char *)t.data, t.len, why,
+		                        sizeof(why)),
+		          SH_ERR_CARD);
+		CHECK_HAS(why, want);
+		CHECK_HAS(why, bad[i].rule);
+		sh_buf_free(&t);
+	}
+
+	/* Each required key missing. */
+	static const char *const req[] = {"seinhuis_card", "partner",  "name",
+	                                  "role",          "endpoint", "curve",
+	                                  "sign",          "seal"};
+	for (size_t i = 0; i < 8; i++) {
+		sh_buf t = {0};
+		check_case("card without %s", req[i]);
+		CHECK(edit_card(text, req[i], NULL, &t) > 0);
+		CHECK_ERR(sh_card_parse(&c, (const char *)t.data, t.len, why,
+		                        sizeof(why)),
+		          SH_ERR_CARD);
+		CHECK_HAS(why, "a card needs");
+		CHECK_HAS(why, req[i]);
+		sh_buf_free(&t);
+	}
+	check_case("%s", "");
+	CHECK_ERR(sh_card_parse(&c, "", 0, why, sizeof(why)), SH_ERR_CARD);
+	CHECK_ERR(sh_card_parse(&c, "\0", 1, why, sizeof(why)), SH_ERR_CARD);
+
+	/* A good card still parses after all that (the base was right). */
+	CHECK_ERR(sh_card_parse(&c, text, strlen(text), why, sizeof(why)),
+	          SH_OK);
+	sh_buf_free(&base);
+}
+
+static int count_cards(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+static void test_trust(const char *root, const sh_identity *a, const char *adir,
+                       const sh_identity *c, const char *cdir)
+{
+	char tdir[1024], path[1024], why[1024];
+	sh_trust t;
+	snprintf(tdir, sizeof(tdir), "%s/etc/trust", root);
+
+	fx_path(path, sizeof(path), adir, "card");
+	CHECK_ERR(sh_trust_add(tdir, path, why, sizeof(why)), SH_OK);
+	fx_path(path, sizeof(path), cdir, "card");
+	CHECK_ERR(sh_trust_add(tdir, path, why, sizeof(why)), SH_OK);
+	CHECK_INT(mode_of(tdir, "woonstad.card"), 0644);
+	CHECK_INT(mode_of(tdir, "vt-rijnmond.card"), 0644);
+	/* Adding the same card again replaces it, adds nothing. */
+	CHECK_ERR(sh_trust_add(tdir, path, why, sizeof(why)), SH_OK);
+	CHECK_INT(count_cards(tdir), 2);
+
+	/* Other files in the directory are ignored. */
+	fx_path(path, sizeof(path), tdir, "README");
+	CHECK_INT(fx_write(path, "not a card\n", 0644), 0);
+	fx_path(path, sizeof(path), tdir, "old.card.bak");
+	CHECK_INT(fx_write(path, "not a card either\n", 0644), 0);
+
+	CHECK_ERR(sh_trust_load(&t, tdir, why, sizeof(why)), SH_OK);
+	CHECK_INT(t.n, 2);
+	const sh_card *fa = sh_trust_find(&t, "woonstad");
+	const sh_card *fc = sh_trust_find(&t, "vt-rijnmond");
+	CHECK(fa && cards_equal(fa, &a->card));
+	CHECK(fc && cards_equal(fc, &c->card));
+	CHECK(sh_trust_find(&t, "nobody") == NULL);
+	CHECK(sh_trust_find(&t, "woonstad2") == NULL);
+	CHECK(sh_trust_find(&t, "woon") == NULL);
+	CHECK(sh_trust_find_curve(&t, a->card.curve_pub) == fa);
+	CHECK(sh_trust_find_curve(&t, c->card.curve_pub) == fc);
+	/* Other public keys of a card are not its CURVE key. */
+	CHECK(sh_trust_find_curve(&t, a->card.sign_pub) == NULL);
+	uint8_t other[32];
+	memcpy(other, a->card.curve_pub, 32);
+	other[0] ^= 0x40;
+	CHECK(sh_trust_find_curve(&t, other) == NULL);
+	sh_trust_free(&t);
+	CHECK(t.cards == NULL && t.n == 0);
+
+	/* A corrupted card is not trusted, and nothing is written. */
+	char *good = read_in(adir, "card");
+	sh_buf bad = {0};
+	edit_card(good ? good : "", "sign", "sign = not-hex", &bad);
+	fx_path(path, sizeof(path), root, "damaged.card");
+	CHECK_INT(fx_write(path, (const char *)bad.data, 0644), 0);
+	sh_buf_free(&bad);
+	int before = count_cards(tdir);
+	CHECK_ERR(sh_trust_add(tdir, path, why, sizeof(why)), SH_ERR_CARD);
+	CHECK_HAS(why, path);
+	CHECK_HAS(why, "sign");
+	CHECK_INT(count_cards(tdir), before);
+	fx_path(path, sizeof(path), root, "no-such.card");
+	CHECK_ERR(sh_trust_add(tdir, path, why, sizeof(why)), SH_ERR_CARD);
+	CHECK_HAS(why, "no such file");
+
+	/* Two cards for the same partner id. */
+	fx_path(path, sizeof(path), tdir, "woonstad-copy.card");
+	CHECK_INT(fx_write(path, good ? good : "", 0644), 0);
+	memset(&t, 0x5a, sizeof(t));
+	CHECK_ERR(sh_trust_load(&t, tdir, why, sizeof(why)), SH_ERR_CARD);
+	CHECK_HAS(why, "another card");
+	CHECK(t.cards == NULL && t.n == 0);
+	unlink(path);
+
+	/* Two partner ids with the same CURVE key. */
+	sh_buf imp = {0};
+	edit_card(good ? good : "", "partner", "partner = imposter", &imp);
+	fx_path(path, sizeof(path), tdir, "imposter.card");
+	CHECK_INT(fx_write(path, (const char *)imp.data, 0644), 0);
+	sh_buf_free(&imp);
+	CHECK_ERR(sh_trust_load(&t, tdir, why, sizeof(why)), SH_ERR_CARD);
+	CHECK_HAS(why, "another card");
+	unlink(path);
+
+	/* A damaged card in the store names its file and line. */
+	fx_path(path, sizeof(path), tdir, "broken.card");
+	CHECK_INT(fx_write(path, "seinhuis_card = 1\nrole = bank\n", 0644), 0);
+	CHECK_ERR(sh_trust_load(&t, tdir, why, sizeof(why)), SH_ERR_CARD);
+	CHECK_HAS(why, "broken.card");
+	CHECK_HAS(why, "line 2:");
+	unlink(path);
+
+	/* A card larger than 64 KiB. */
+	sh_buf huge = {0};
+	sh_buf_add(&huge, good ? good : "", good ? strlen(good) : 0);
+	for (int i = 0; i < 2000; i++)
+		sh_buf_printf(&huge, "# padding line %04d ..................\n",
+		              i);
+	sh_buf_add(&huge, "", 1);
+	fx_path(path, sizeof(path), root, "huge.card");
+	CHECK_INT(fx_write(path, (const char *)huge.data, 0644), 0);
+	sh_buf_free(&huge);
+	sh_card hc;
+	CHECK_ERR(sh_card_load(&hc, path, why, sizeof(why)), SH_ERR_CARD);
+	CHECK_HAS(why, "64 KiB");
+
+	/* Back to the two good cards. */
+	CHECK_ERR(sh_trust_load(&t, tdir, why, sizeof(why)), SH_OK);
+	CHECK_INT(t.n, 2);
+	sh_trust_free(&t);
+
+	fx_path(path, sizeof(path), root, "no-such-dir");
+	CHECK_ERR(sh_trust_load(&t, path, why, sizeof(why)), SH_ERR_CARD);
+	CHECK_HAS(why, path);
+	free(good);
+}
+
+int main(void)
+{
+	char *root = fx_tmpdir("keys");
+	sh_identity a, b, c;
+	char adir[1024], bdir[1024], cdir[1024];
+	if (fx_identity(&a, root, "woonstad", "landlord", adir, sizeof(adir)) ||
+	    fx_identity(&b, root, "gemeente-0363", "municipality_debt", bdir,
+	                sizeof(bdir)) ||
+	    fx_identity(&c, root, "vt-rijnmond", "veilig_thuis", cdir,
+	                sizeof(cdir))) {
+		fx_rm_rf(root);
+		return 2;
+	}
+	test_create(root, &a, adir);
+	test_no_overwrite(adir);
+	test_load_refusals(adir, bdir);
+	test_card_roundtrip(&a, adir);
+	test_card_refusals(&a);
+	test_trust(root, &a, adir, &c, cdir);
+	sh_identity_wipe(&a);
+	sh_identity_wipe(&b);
+	sh_identity_wipe(&c);
+	fx_rm_rf(root);
+	free(root);
+	return check_done();
+}

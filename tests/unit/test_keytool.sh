@@ -1,0 +1,213 @@
+#!/bin/bash
+# test_keytool.sh - the seinkey tool as an operator uses it: init, card,
+# trust and list, and the refusals that protect an identity.
+#
+# usage: test_keytool.sh PATH/TO/seinkey
+# Prints "N passed, M failed" last and exits non-zero on any failure.
+set -u
+
+SEINKEY=${1:?usage: test_keytool.sh PATH/TO/seinkey}
+PASSED=0
+FAILED=0
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/sh-unit-keytool-XXXXXX") || exit 2
+trap 'rm -rf -- "$WORK"' EXIT
+
+pass() { PASSED=$((PASSED + 1)); }
+fail() {
+	FAILED=$((FAILED + 1))
+	echo "FAIL: $*"
+	if [ -s "$WORK/err" ]; then sed 's/^/     stderr: /' "$WORK/err"; fi
+}
+check() { # check DESCRIPTION COMMAND...
+	local what=$1
+	shift
+	if "$@"; then pass; else fail "$what"; fi
+}
+# run EXPECTED_STATUS ARGS...: run seinkey, keep stdout/stderr in files.
+run() {
+	local want=$1
+	shift
+	"$SEINKEY" "$@" >"$WORK/out" 2>"$WORK/err"
+	local got=$?
+	if [ "$want" = nonzero ]; then
+		[ "$got" -ne 0 ]
+	else
+		[ "$got" -eq "$want" ]
+	fi
+}
+mode() { stat -c %a "$1"; }
+private_dir() { # no permission bits for group or others
+	local m
+	m=$(stat -c %a "$1" 2>/dev/null) || return 1
+	[ $((8#$m & 8#077)) -eq 0 ]
+}
+absent() {
+	local f
+	for f in "$@"; do [ ! -e "$f" ] || return 1; done
+}
+has() { grep -qF -- "$2" "$1"; }
+snapshot() { # the content, mode and inode of every file in a directory
+	(cd "$1" && for f in *; do
+		printf '%s %s %s ' "$f" "$(stat -c '%a %i' "$f")"
+		sha256sum <"$f"
+	done)
+}
+
+KEYS=$WORK/keys/woonstad
+
+# --- init
+check "init creates an identity" \
+	run 0 init --dir "$KEYS" --partner woonstad --name "Woonstad Rotterdam" \
+	--role landlord --endpoint tcp://127.0.0.1:7101
+check "init reports the partner" has "$WORK/out" "woonstad"
+check "card is 0644" [ "$(mode "$KEYS/card")" = 644 ]
+for f in curve.key sign.key seal.key; do
+	check "$f is 0600" [ "$(mode "$KEYS/$f")" = 600 ]
+done
+check "key directory is private" private_dir "$KEYS"
+check "exactly four files" [ "$(ls -A "$KEYS" | wc -l)" = 4 ]
+check "card names the partner" has "$KEYS/card" "partner = woonstad"
+check "card names the role" has "$KEYS/card" "role = landlord"
+for f in curve.key sign.key seal.key; do
+	secret=$(tr -d '\n' <"$KEYS/$f")
+	check "$f is not on the card" [ -n "$secret" ]
+	check "$f is not on the card" bash -c '! grep -qF -- "$1" "$2"' _ \
+		"$secret" "$KEYS/card"
+done
+
+# --- init again: refused, nothing changed
+before=$(snapshot "$KEYS")
+check "second init refused" \
+	run nonzero init --dir "$KEYS" --partner other --name Other \
+	--role energy --endpoint tcp://127.0.0.1:7199
+check "second init says why" has "$WORK/err" "exists"
+check "second init changed nothing" [ "$(snapshot "$KEYS")" = "$before" ]
+# Even with only one key file left, init does not regenerate.
+mkdir -p "$WORK/partial"
+cp -p "$KEYS/sign.key" "$WORK/partial/"
+check "init over a partial directory refused" \
+	run nonzero init --dir "$WORK/partial" --partner partial --name P \
+	--role energy --endpoint tcp://127.0.0.1:7198
+check "partial directory untouched" [ "$(ls -A "$WORK/partial")" = sign.key ]
+check "partial key unchanged" cmp -s "$KEYS/sign.key" "$WORK/partial/sign.key"
+
+# --- init refusals name the rule and create nothing
+refuse_init() { # DESCRIPTION EXPECTED-TEXT ARGS...
+	local what=$1 text=$2 dir=$WORK/refused
+	shift 2
+	rm -rf "$dir"
+	check "$what refused" run nonzero init --dir "$dir" "$@"
+	check "$what: message names the rule" has "$WORK/err" "$text"
+	check "$what: no files" absent "$dir/card" "$dir/curve.key" \
+		"$dir/sign.key" "$dir/seal.key"
+}
+refuse_init "role bank" "not a known role" --partner p1 --name N \
+	--role bank --endpoint tcp://127.0.0.1:7100
+refuse_init "capitalised role" "not a known role" --partner p1 --name N \
+	--role Landlord --endpoint tcp://127.0.0.1:7100
+refuse_init "partner id with capitals" "partner id has 2-64 characters" \
+	--partner Woonstad --name N --role landlord --endpoint tcp://h:1
+refuse_init "partner id with a space" "partner id has 2-64 characters" \
+	--partner "woon stad" --name N --role landlord --endpoint tcp://h:1
+refuse_init "partner id with a slash" "partner id has 2-64 characters" \
+	--partner "../etc" --name N --role landlord --endpoint tcp://h:1
+refuse_init "one-letter partner id" "partner id has 2-64 characters" \
+	--partner w --name N --role landlord --endpoint tcp://h:1
+refuse_init "endpoint without tcp://" "tcp://" --partner p1 --name N \
+	--role landlord --endpoint 127.0.0.1:7100
+refuse_init "line break in the name" "line break" --partner p1 \
+	--name "$(printf 'a\nsign = 00')" --role landlord --endpoint tcp://h:1
+refuse_init "missing role" "role" --partner p1 --name N \
+	--endpoint tcp://h:1
+refuse_init "bad municipalities" "CBS" --partner p1 --name N \
+	--role municipality_debt --endpoint tcp://h:1 --municipalities 0363,x
+
+# --- card, trust, list
+check "card prints" run 0 card --dir "$KEYS"
+cp "$WORK/out" "$WORK/woonstad.card"
+check "printed card is the card file" cmp -s "$WORK/woonstad.card" "$KEYS/card"
+
+check "second identity" \
+	run 0 init --dir "$WORK/keys/gemeente" --partner gemeente-0363 \
+	--name "Gemeente Amsterdam" --role municipality_debt \
+	--endpoint tcp://127.0.0.1:7102 --municipalities 0363,0437
+check "card prints municipalities" run 0 card --dir "$WORK/keys/gemeente"
+check "municipalities on the card" has "$WORK/out" "municipalities = 0363,0437"
+cp "$WORK/out" "$WORK/gemeente.card"
+
+TRUST=$WORK/trust
+check "trust accepts the card" run 0 trust --trustdir "$TRUST" "$WORK/woonstad.card"
+check "trust reports the partner" has "$WORK/out" "trusted 'woonstad'"
+check "trusted card stored" [ -f "$TRUST/woonstad.card" ]
+check "trusted card 0644" [ "$(mode "$TRUST/woonstad.card")" = 644 ]
+check "list works" run 0 list --trustdir "$TRUST"
+check "list shows the partner" has "$WORK/out" "woonstad"
+check "list shows the role" has "$WORK/out" "landlord"
+check "list counts one" has "$WORK/out" "1 trusted partners"
+
+check "trust a second card" run 0 trust --trustdir "$TRUST" "$WORK/gemeente.card"
+check "list shows both" run 0 list --trustdir "$TRUST"
+check "list counts two" has "$WORK/out" "2 trusted partners"
+check "list shows the second" has "$WORK/out" "gemeente-0363"
+# The key fingerprint that trust printed is the one list shows.
+fp=$("$SEINKEY" trust --trustdir "$TRUST" "$WORK/gemeente.card" |
+	sed -n 's/.*, key \([0-9a-f]*\)$/\1/p')
+check "trust prints a fingerprint" [ "${#fp}" = 16 ]
+check "list shows that fingerprint" bash -c \
+	'"$1" list --trustdir "$2" | grep gemeente-0363 | grep -qF -- "$3"' \
+	_ "$SEINKEY" "$TRUST" "${fp:-none}"
+
+# --- corrupted cards are not trusted
+before=$(snapshot "$TRUST")
+corrupt() { # NAME SED-EXPRESSION
+	sed "$2" "$WORK/woonstad.card" >"$WORK/$1.card"
+	check "$1: card differs" bash -c '! cmp -s "$1" "$2"' _ \
+		"$WORK/woonstad.card" "$WORK/$1.card"
+	check "$1: trust refuses" run nonzero trust --trustdir "$TRUST" "$WORK/$1.card"
+	check "$1: says not trusted" has "$WORK/err" "not trusted"
+	check "$1: names the line" has "$WORK/err" "line "
+}
+corrupt sign-hex 's/^sign = ./sign = g/'
+corrupt seal-short 's/^seal = ../seal = /'
+corrupt curve-z85 's/^curve = ./curve = ,/'
+corrupt role 's/^role = .*/role = bank/'
+corrupt version 's/^seinhuis_card = 1/seinhuis_card = 2/'
+corrupt extra-key '$a colour = blue'
+check "trust store unchanged by refusals" [ "$(snapshot "$TRUST")" = "$before" ]
+check "missing card file refused" run nonzero trust --trustdir "$TRUST" "$WORK/none.card"
+check "still two trusted" run 0 list --trustdir "$TRUST"
+check "still counts two" has "$WORK/out" "2 trusted partners"
+
+# A second card for the same partner id makes the store unusable, and
+# list says so rather than picking one.
+cp "$TRUST/woonstad.card" "$TRUST/woonstad-old.card"
+check "duplicate partner refused by list" run nonzero list --trustdir "$TRUST"
+check "duplicate partner explained" has "$WORK/err" "another card"
+rm -f "$TRUST/woonstad-old.card"
+
+# --- configuration file instead of flags
+cat >"$WORK/seinhuisd.conf" <<EOF
+keydir = $KEYS
+trustdir = $TRUST
+datadir = $WORK/data
+listen = tcp://127.0.0.1:7101
+control = $WORK/control.sock
+EOF
+check "card via -c" run 0 -c "$WORK/seinhuisd.conf" card
+check "card via -c is the card" cmp -s "$WORK/out" "$KEYS/card"
+check "list via -c" run 0 -c "$WORK/seinhuisd.conf" list
+check "list via -c counts two" has "$WORK/out" "2 trusted partners"
+echo "windows = 1" >>"$WORK/seinhuisd.conf"
+check "bad config refused" run nonzero -c "$WORK/seinhuisd.conf" card
+check "bad config names the line" has "$WORK/err" "line 6"
+
+# --- usage errors
+check "no command" run 2
+check "unknown command" run 2 frobnicate
+check "card without dir or config" run 2 card
+check "card of an empty dir" run nonzero card --dir "$WORK/nowhere"
+check "list of a missing trust dir" run nonzero list --trustdir "$WORK/nowhere"
+check "trust without cards" run 2 trust --trustdir "$TRUST"
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
