@@ -101,11 +101,17 @@ static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
 	case 8:
 		if (strlen(v) >= sizeof(c->municipalities))
 			return snprintf(why, wl, "too long"), SH_ERR_CARD;
-		for (const char *p = v; *p; p++)
-			if (!((*p >= '0' && *p <= '9') || *p == ','))
+		for (const char *p = v; *p;) {
+			int digits = 0;
+			while (*p >= '0' && *p <= '9')
+				p++, digits++;
+			if (digits != 4 || (*p && *p != ',') || (*p == ',' && !p[1]))
 				return snprintf(why, wl,
 						"must be a comma list of 4-digit CBS codes"),
 				       SH_ERR_CARD;
+			if (*p == ',')
+				p++;
+		}
 		strcpy(c->municipalities, v);
 		return SH_OK;
 	}
@@ -269,6 +275,19 @@ sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
 	if ((e = sh_mkdir_p(dir, 0755)) != SH_OK) {
 		snprintf(why, whylen, "%s: cannot create: %s", dir, strerror(errno));
 		return e;
+	}
+	sh_trust t;
+	char sub[512];
+	if (sh_trust_load(&t, dir, sub, sizeof(sub)) == SH_OK) {
+		const sh_card *other = sh_trust_find_curve(&t, c.curve_pub);
+		int clash = other && strcmp(other->partner, c.partner) != 0;
+		if (clash)
+			snprintf(why, whylen,
+				 "%s: its CURVE key is already on the card of '%s'",
+				 card_path, other->partner);
+		sh_trust_free(&t);
+		if (clash)
+			return SH_ERR_CARD;
 	}
 	sh_buf b = {0};
 	sh_card_format(&c, &b);

@@ -220,8 +220,8 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 		}
 		return SH_OK;
 	case 13:
-		if (sh_parse_u32(v, 1, 10000, &cfg->batch_max) < 0) {
-			snprintf(why, wl, "must be 1 to 10000 signals");
+		if (sh_parse_u32(v, 1, 1024, &cfg->batch_max) < 0) {
+			snprintf(why, wl, "must be 1 to 1024 signals");
 			return SH_ERR_CONFIG;
 		}
 		return SH_OK;

@@ -45,6 +45,9 @@ typedef struct sh_peer {
 	void *dealer;  /* outbound CURVE client socket, created on demand */
 	void *monitor; /* PAIR socket receiving the dealer's events */
 	int connected;
+	int redial;            /* handshake refused: rebuild the socket */
+	int64_t redial_at;     /* monotonic ms before which not to redial */
+	uint32_t redial_ms;
 	sh_outq_entry *head, *tail, *cursor;
 	uint64_t queued, inflight;
 	uint32_t rto_ms;

@@ -510,6 +510,7 @@ void sh_peer_handle_monitor(sh_daemon *d, sh_peer *p)
 		switch (ev) {
 		case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
 			p->connected = 1;
+			p->redial_ms = 0;
 			p->rto_ms = d->cfg.retry_min_ms;
 			p->last_progress = sh_mono_ms();
 			sh_outq_rewind(p); /* resend what the old link may have lost */
@@ -524,7 +525,15 @@ void sh_peer_handle_monitor(sh_daemon *d, sh_peer *p)
 		case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
 		case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
 		case ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL:
+			/* libzmq does not retry a refused handshake by itself;
+			 * the socket is rebuilt after a growing pause, so that a
+			 * partner who adds our card later gets our signals. */
 			p->connected = 0;
+			p->redial = 1;
+			p->redial_ms = p->redial_ms ? p->redial_ms * 2 : 1000;
+			if (p->redial_ms > d->cfg.retry_max_ms)
+				p->redial_ms = d->cfg.retry_max_ms;
+			p->redial_at = sh_mono_ms() + p->redial_ms;
 			snprintf(p->last_error, sizeof(p->last_error),
 				 "handshake refused by %.80s (is our card in its trust store?)",
 				 p->card.endpoint);
@@ -602,10 +611,18 @@ void sh_peer_pump(sh_daemon *d)
 	MDB_txn *txn = NULL;
 	for (size_t i = 0; i < d->npeers; i++) {
 		sh_peer *p = &d->peers[i];
-		if (!p->head)
+		if (p->redial && p->dealer) {
+			zmq_socket_monitor(p->dealer, NULL, 0);
+			zmq_close(p->dealer);
+			zmq_close(p->monitor);
+			p->dealer = p->monitor = NULL;
+			sh_outq_rewind(p);
+		}
+		if (!p->head || (p->redial && now < p->redial_at))
 			continue;
 		if (!p->dealer && ensure_dealer(d, p) != SH_OK)
 			continue;
+		p->redial = 0;
 		/* Retry: nothing came back for rto while signals were out. */
 		if (p->inflight > 0 && now - p->last_progress > p->rto_ms) {
 			sh_debug("peer %s: no receipts for %u ms, resending %llu",
@@ -637,6 +654,8 @@ int64_t sh_peer_next_timer(sh_daemon *d)
 			next = p->last_progress + p->rto_ms + 1;
 		if (p->connected && p->cursor && p->inflight < d->cfg.window)
 			next = now; /* more to send right away */
+		if (p->redial && p->head && p->redial_at < next)
+			next = p->redial_at;
 	}
 	return next < now ? 0 : next - now;
 }

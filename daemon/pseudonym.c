@@ -17,7 +17,8 @@
  *                    into the surname (van, de, van der, ter, 't, ...)
  *                    removed, and only the letters and digits kept, in
  *                    lower case: "Van der Berg-Öztürk" -> "bergozturk";
- *       birth date   is YYYY-MM-DD or empty when not held;
+ *       birth date   is YYYY-MM-DD (anything else is refused) or empty
+ *                    when not held;
  *       postcode     is four digits and two capitals: "1234 ab" -> "1234AB";
  *       house number is the digits, and the addition its letters and digits
  *                    in lower case: "12A", "12-a", "12 a" all give 12 | a,
@@ -84,8 +85,12 @@ static int fold(const char *in, char *out, size_t outlen)
 		} else if ((*p & 0xe0) == 0xc0 && (p[1] & 0xc0) == 0x80) {
 			cp = ((unsigned)(*p & 0x1f) << 6) | (p[1] & 0x3f);
 			p += 2;
-			if (cp == 0x2019 || cp == 0x00b4)
+			if (cp == 0x00b4) /* acute accent used as apostrophe */
 				continue;
+			if (cp == 0x00a0) { /* no-break space */
+				pending_space = o > 0;
+				continue;
+			}
 			if (cp >= 0xc0 && cp <= 0xff)
 				add = fold_c0[cp - 0xc0];
 			else
@@ -103,8 +108,7 @@ static int fold(const char *in, char *out, size_t outlen)
 			p += 3;
 			if (cp == 0x2019 || cp == 0x2018) /* typographic apostrophes */
 				continue;
-			if (cp == 0x2010 || cp == 0x2011 || cp == 0x2013 ||
-			    cp == 0x00a0) {
+			if (cp == 0x2010 || cp == 0x2011 || cp == 0x2013) {
 				pending_space = o > 0;
 				continue;
 			}
@@ -130,7 +134,7 @@ static int is_prefix_word(const char *w, size_t n)
 	static const char *words[] = {"van", "de", "der", "den", "het", "t",
 				      "ter", "ten", "te", "in", "op", "uit",
 				      "aan", "bij", "la", "le", "du", "da",
-				      "di", "dos", "el", "l", "d", "vd"};
+				      "di", "dos", "el", "l", "d", "vd", "v"};
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (strlen(words[i]) == n && memcmp(words[i], w, n) == 0)
 			return 1;
@@ -223,6 +227,21 @@ static int bsn_valid(const char *s)
 	return sum % 11 == 0 && strcmp(s, "000000000") != 0;
 }
 
+/* YYYY-MM-DD with a plausible month and day, or empty. */
+static int birth_date_valid(const char *s)
+{
+	if (!s || !*s)
+		return 1;
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+			return 0;
+	int m = (s[5] - '0') * 10 + (s[6] - '0');
+	int d = (s[8] - '0') * 10 + (s[9] - '0');
+	return m >= 1 && m <= 12 && d >= 1 && d <= 31 && s[0] >= '1';
+}
+
 sh_err sh_canonical_identity(const Seinhuis__Person *p, char *out,
 			     size_t outlen)
 {
@@ -240,6 +259,8 @@ sh_err sh_canonical_identity(const Seinhuis__Person *p, char *out,
 				  : NULL;
 	if (missing)
 		return snprintf(out, outlen, "%s", missing), SH_ERR_FIELD_MISSING;
+	if (!birth_date_valid(p->birth_date))
+		return snprintf(out, outlen, "birth_date"), SH_ERR_FIELD_VALUE;
 	if (norm_surname(p->surname, sur, sizeof(sur)) < 0)
 		return snprintf(out, outlen, "surname"), SH_ERR_FIELD_VALUE;
 	if (norm_postcode(p->postcode, pc) < 0)

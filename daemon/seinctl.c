@@ -309,7 +309,7 @@ static int cmd_outbox(const char *sock, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "s:l:", opts, NULL)) != -1) {
 		if (opt == 's')
 			q.state = optarg;
-		else if (opt == 'l' && sh_parse_u32(optarg, 1, 1000000, &limit) == 0)
+		else if (opt == 'l' && sh_parse_u32(optarg, 1, 10000000, &limit) == 0)
 			q.limit = limit;
 		else {
 			usage(stderr);
@@ -568,6 +568,14 @@ int main(int argc, char **argv)
 				       {"version", no_argument, 0, 'V'},
 				       {0, 0, 0, 0}};
 	int opt;
+	/* --json may also follow the command: take it out wherever it is. */
+	for (int a = 1; a < argc; a++)
+		if (strcmp(argv[a], "--json") == 0) {
+			json_out = 1;
+			memmove(&argv[a], &argv[a + 1], (size_t)(argc - a) * sizeof(*argv));
+			argc--;
+			a--;
+		}
 	while ((opt = getopt_long(argc, argv, "+jc:s:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'j': json_out = 1; break;

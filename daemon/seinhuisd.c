@@ -166,13 +166,14 @@ static void finish_turn(sh_daemon *d)
 			sh_control_write(d, c);
 }
 
-static void run(sh_daemon *d)
+static int run(sh_daemon *d)
 {
 	size_t cap = 0;
 	zmq_pollitem_t *items = NULL;
 	sh_ctl_conn **conn_of = NULL;
 	sh_peer **peer_of = NULL;
 	int *kind = NULL; /* 0 zap 1 router 2 dealer 3 monitor 4 listen 5 conn */
+	int failed = 0;
 
 	while (!d->stop) {
 		size_t n = 0, need = 3 + 2 * d->npeers;
@@ -214,6 +215,7 @@ static void run(sh_daemon *d)
 			if (errno == EINTR)
 				continue;
 			sh_error("zmq_poll: %s", zmq_strerror(errno));
+			failed = 1;
 			break;
 		}
 		for (size_t i = 0; i < n; i++) {
@@ -241,12 +243,13 @@ static void run(sh_daemon *d)
 	free(conn_of);
 	free(peer_of);
 	free(kind);
+	return failed;
 }
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: seinhuisd -c FILE [-f] [-t]\n"
+		"usage: seinhuisd -c FILE [-t]\n"
 		"  -c FILE   configuration file (see seinhuisd.conf(5))\n"
 		"  -t        check the configuration, keys, trust store and data "
 		"store, then exit\n"
@@ -256,7 +259,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	const char *conf = NULL;
-	int check_only = 0, opt;
+	int check_only = 0, opt, rc = 0;
 	char why[1024];
 	static sh_daemon d;
 
@@ -351,7 +354,7 @@ int main(int argc, char **argv)
 		"partners",
 		SH_VERSION, d.self.card.partner, d.self.card.role, d.cfg.listen,
 		d.npeers);
-	run(&d);
+	rc = run(&d);
 	sh_info("stopping");
 	sh_control_stop(&d);
 	sh_peer_stop(&d);
@@ -367,5 +370,5 @@ out:
 	sh_store_close(&d.store);
 	sh_trust_free(&d.trust);
 	sh_identity_wipe(&d.self);
-	return 0;
+	return rc;
 }

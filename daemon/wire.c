@@ -70,8 +70,6 @@ static sh_err set_scalar(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING: {
 		char **sp = at;
-		if (*sp && *sp != protobuf_c_empty_string && **sp)
-			return SH_ERR_DUPLICATE;
 		if (*sp && *sp != protobuf_c_empty_string)
 			free(*sp);
 		*sp = sh_strdup(value);
@@ -150,17 +148,26 @@ sh_err sh_wire_build(const sh_identity *self, const sh_card *peer,
 	*(ProtobufCMessage **)((char *)sig + pf->offset) = payload;
 	*(uint32_t *)((char *)sig + pf->quantifier_offset) = pf->id;
 
+	const char *first_personal = NULL;
 	for (size_t i = 0; i < nfields; i++) {
 		const char *name = fields[i]->name, *value = fields[i]->value;
 		ProtobufCMessage *target = NULL;
 		const ProtobufCFieldDescriptor *f = NULL;
 		snprintf(err_field, err_len, "%s", name);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(fields[j]->name, name) == 0) {
+				snprintf(err_field, err_len, "%s (given twice)", name);
+				e = SH_ERR_FIELD_VALUE;
+				goto err;
+			}
 		if (strcmp(name, "legal_basis") == 0 ||
 		    strcmp(name, "consent_ref") == 0) {
 			target = &sig->base;
 		} else if (strcmp(name, "description") == 0 ||
 			   strcmp(name, "reporter_contact") == 0) {
 			target = &sc->base;
+			if (!first_personal)
+				first_personal = fields[i]->name;
 		} else if (strcmp(name, "sealed") != 0) {
 			const char *pname = name;
 			size_t idx = 0;
@@ -173,6 +180,8 @@ sh_err sh_wire_build(const sh_identity *self, const sh_card *peer,
 				&seinhuis__person__descriptor, pname)) {
 				target = &person_at(sc, idx)->base;
 				name = pname;
+				if (!first_personal)
+					first_personal = fields[i]->name;
 			} else if (idx == 0) {
 				target = payload;
 			}
@@ -189,13 +198,18 @@ sh_err sh_wire_build(const sh_identity *self, const sh_card *peer,
 			e = SH_ERR_FIELD_VALUE;
 			goto err;
 		}
-		if ((e = set_scalar(target, f, value)) != SH_OK) {
-			if (e == SH_ERR_DUPLICATE)
-				snprintf(err_field, err_len, "%s (given twice)",
-					 fields[i]->name);
-			e = e == SH_ERR_DUPLICATE ? SH_ERR_FIELD_VALUE : e;
+		if ((e = set_scalar(target, f, value)) != SH_OK)
 			goto err;
-		}
+	}
+
+	/* Personal data only where the type has a sealed part for it. */
+	const ProtobufCFieldDescriptor *sf =
+	    protobuf_c_message_descriptor_get_field_by_name(payload->descriptor,
+							    "sealed");
+	if (first_personal && !sf) {
+		snprintf(err_field, err_len, "%s", first_personal);
+		e = SH_ERR_FIELD_UNKNOWN;
+		goto err;
 	}
 
 	if ((e = sh_random(msg_id, SH_ID_LEN)) != SH_OK)
@@ -222,15 +236,6 @@ sh_err sh_wire_build(const sh_identity *self, const sh_card *peer,
 		sh_wipe(canon, sizeof(canon));
 	}
 	if (sealed_has_content(sc)) {
-		const ProtobufCFieldDescriptor *sf =
-		    protobuf_c_message_descriptor_get_field_by_name(
-			payload->descriptor, "sealed");
-		if (!sf) {
-			snprintf(err_field, err_len, "%s",
-				 sc->n_persons ? "surname" : "description");
-			e = SH_ERR_FIELD_UNKNOWN;
-			goto err;
-		}
 		size_t plen = seinhuis__sealed_content__get_packed_size(sc);
 		uint8_t *plain = sh_xmalloc(plen);
 		seinhuis__sealed_content__pack(sc, plain);

@@ -50,6 +50,7 @@ it_setup() {
 		exit 1
 	fi
 	WORK=$(mktemp -d "/tmp/seinhuis-$IT_NAME.XXXXXX")
+	export WORK
 	chmod 755 "$WORK"
 	[ "$(id -u)" = 0 ] && chown "$RUN_USER:" "$WORK"
 	trap it_cleanup EXIT
@@ -112,8 +113,17 @@ wait_until() {
 
 start() {
 	local id=$1
-	# shellcheck disable=SC2086
-	as_user $WRAP "$SEINHUISD" -c "$WORK/$id.conf" >>"$WORK/$id.log" 2>&1 &
+	# Not through the as_user function: a backgrounded function is a
+	# subshell, and its pid is not the daemon's. setpriv execs the daemon
+	# (and WRAP, e.g. valgrind, execs it in turn), so $! is the daemon.
+	if [ "$(id -u)" = 0 ]; then
+		# shellcheck disable=SC2086
+		setpriv --reuid="$RUN_USER" --regid="$RUN_USER" --clear-groups -- \
+			$WRAP "$SEINHUISD" -c "$WORK/$id.conf" >>"$WORK/$id.log" 2>&1 &
+	else
+		# shellcheck disable=SC2086
+		$WRAP "$SEINHUISD" -c "$WORK/$id.conf" >>"$WORK/$id.log" 2>&1 &
+	fi
 	IT_PIDS[$id]=$!
 	if ! wait_until 60 ctl "$id" status; then
 		echo "--- $id.log"
@@ -168,6 +178,10 @@ it_done() {
 inbox_ids() { ctl "$1" --json inbox list --limit 10000000 | jq -r '.[].message_id'; }
 outbox_ids() { ctl "$1" --json outbox --state "$2" --limit 10000000 | jq -r '.[].message_id'; }
 status_field() { ctl "$1" --json status | jq -r ".$2"; }
+
+# Make the helpers usable from `bash -c` inside check/wait_until.
+export -f as_user ctl inbox_ids outbox_ids status_field
+export WORK SEINCTL SEINHUISD SEINKEY RUN_USER
 
 # A fictional arrears signal from $1 to $2 with a numbered resident.
 send_arrears() {

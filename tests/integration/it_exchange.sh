@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Two daemons: a signal is accepted, delivered, receipted, lands in the
+# recipient's inbox exactly once, and leaves it when the team acks it.
+. "$(dirname "$0")/lib.sh"
+it_setup exchange
+partner gem-test municipality_debt 17201
+partner corp-test landlord 17202
+trust_all
+start gem-test
+start corp-test
+
+out=$(send_arrears corp-test gem-test 7)
+id=${out#accepted }
+check "send is accepted with a message id" [ ${#id} -eq 32 ]
+check "receipt comes back: outbox shows delivered" \
+	wait_until 10 bash -c "[ \"\$(outbox_ids corp-test delivered)\" = $id ]"
+check "sender's outbox has nothing pending" [ -z "$(outbox_ids corp-test pending)" ]
+check "recipient's inbox holds exactly that signal once" [ "$(inbox_ids gem-test)" = "$id" ]
+show=$(ctl gem-test --json inbox show "$id")
+check "inbox show gives the clear fields" \
+	[ "$(jq -r .fields.amount_cents <<<"$show")" = 10007 -a "$(jq -r .fields.arrears_kind <<<"$show")" = rent ]
+check "inbox show gives a 32-byte subject pseudonym" [ "$(jq -r .subject <<<"$show" | tr -d '\n' | wc -c)" = 64 ]
+check "no personal value in the listing" bash -c "! ctl gem-test --json inbox show $id | grep -q Testpersoon"
+check "status counts one received" [ "$(status_field gem-test received)" = 1 ]
+
+check "unknown field is refused with its name" \
+	bash -c "ctl corp-test send --type arrears --to gem-test colour=blue 2>&1 | grep -q \"FIELD_UNKNOWN: field 'colour'\""
+check "unknown recipient is refused" \
+	bash -c "ctl corp-test send --type arrears --to nobody x=1 2>&1 | grep -q UNTRUSTED"
+
+check "ack removes it from the inbox" ctl gem-test inbox ack "$id"
+check "inbox is empty after ack" [ -z "$(inbox_ids gem-test)" ]
+check "a second ack is refused as not found" bash -c "! ctl gem-test inbox ack $id 2>/dev/null"
+
+# Batch through a JSON file: several signals in one pipelined call.
+jq -n '[range(0;50) | {type:"arrears", to:"gem-test", arrears_kind:"water",
+	amount_cents:(1000+.), legal_basis:"legal_duty", surname:"Fictief",
+	postcode:"1000 AA", house_number:((.+1)|tostring)}]' >"$WORK/batch.json"
+check "a JSON batch of 50 is accepted" ctl corp-test send --file "$WORK/batch.json"
+check "all 50 arrive exactly once" \
+	wait_until 10 bash -c "[ \$(inbox_ids gem-test | sort -u | wc -l) = 50 -a \$(inbox_ids gem-test | wc -l) = 50 ]"
+
+stop gem-test && pass "recipient stops cleanly on SIGTERM" || fail "recipient exit status"
+stop corp-test && pass "sender stops cleanly on SIGTERM" || fail "sender exit status"
+it_done

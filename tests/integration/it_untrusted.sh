@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# A daemon whose key is not in the recipient's trust store is refused at
+# the CURVE handshake; the refusal is logged with the key's fingerprint
+# and nothing reaches the inbox. The sender keeps the signal pending.
+. "$(dirname "$0")/lib.sh"
+it_setup untrusted
+partner gem-ut municipality_debt 17221
+partner rogue-ut landlord 17222
+trust rogue-ut gem-ut   # the rogue knows the municipality's card ...
+start gem-ut            # ... but the municipality does not trust it
+start rogue-ut
+
+out=$(send_arrears rogue-ut gem-ut 1)
+check "the rogue's own daemon accepts the signal locally" [ "${out%% *}" = accepted ]
+check "the refusal is logged with the key fingerprint" \
+	wait_until 10 grep -q "CURVE key [0-9a-f]\{16\} is not in the trust store" "$WORK/gem-ut.log"
+check "the recipient's status shows the refusal" \
+	bash -c "ctl gem-ut --json status | jq -e '.last_errors | map(test(\"not in the trust store\")) | any' >/dev/null"
+check "nothing reached the inbox" [ -z "$(inbox_ids gem-ut)" ]
+sleep 1
+check "the signal stays pending at the sender" [ "$(status_field rogue-ut outbox_pending)" = 1 ]
+check "the sender's status reports the refused handshake" \
+	bash -c "ctl rogue-ut --json status | jq -e '.peers[0].connected == false' >/dev/null"
+# Once trusted, the same pending signal is delivered: nothing was lost.
+trust gem-ut rogue-ut
+stop gem-ut
+start gem-ut
+check "after the card is trusted the pending signal is delivered" \
+	wait_until 15 bash -c "[ \"\$(inbox_ids gem-ut | wc -l)\" = 1 ]"
+it_done

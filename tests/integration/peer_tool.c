@@ -1,0 +1,162 @@
+/*
+ * peer_tool.c - a test partner that speaks the peer protocol directly,
+ * without a daemon, so that tests can send what a well-behaved daemon
+ * never would: a tampered signature, a signal for another recipient, a
+ * wrong format version, garbage, an oversized frame, or a replay.
+ *
+ *   peer_tool KEYDIR PEER_CARD MODE
+ *
+ * It connects with the identity in KEYDIR over CURVE to the partner on
+ * PEER_CARD, sends one frame built for MODE, and prints each receipt that
+ * comes back as "RECEIPT <id> <status> <rule>", or "NO-RECEIPT" if none
+ * comes within 3 seconds. The first line is "SENT <id>" (the message id,
+ * or "-" when the frame carries none).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <zmq.h>
+
+#include "seinhuis.h"
+
+static void die(const char *what, const char *why)
+{
+	fprintf(stderr, "peer_tool: %s: %s\n", what, why);
+	exit(2);
+}
+
+static void build(const sh_identity *self, const sh_card *peer,
+		  const char *recipient_override, sh_buf *env,
+		  uint8_t id[SH_ID_LEN])
+{
+	sh_pair_keys keys;
+	sh_card target = *peer;
+	if (recipient_override)
+		snprintf(target.partner, sizeof(target.partner), "%s",
+			 recipient_override);
+	if (sh_pair_keys_derive(&keys, self, &target) != SH_OK)
+		die("keys", "cannot derive pair keys");
+	static const char *kv[][2] = {
+	    {"arrears_kind", "rent"},  {"amount_cents", "45000"},
+	    {"legal_basis", "legal_duty"}, {"surname", "Testpersoon"},
+	    {"postcode", "9999 ZZ"},   {"house_number", "1"}};
+	Seinhuis__Field f[6], *fp[6];
+	for (int i = 0; i < 6; i++) {
+		seinhuis__field__init(&f[i]);
+		f[i].name = (char *)kv[i][0];
+		f[i].value = (char *)kv[i][1];
+		fp[i] = &f[i];
+	}
+	char field[128];
+	sh_err e = sh_wire_build(self, &target, &keys,
+				 SEINHUIS__SIGNAL_TYPE__ARREARS, fp, 6, id, env,
+				 field, sizeof(field));
+	if (e != SH_OK)
+		die("build", sh_err_str(e));
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 4) {
+		fprintf(stderr, "usage: peer_tool KEYDIR PEER_CARD MODE\n"
+				"modes: valid bad-signature wrong-recipient "
+				"wrong-version garbage oversize replay\n");
+		return 2;
+	}
+	const char *mode = argv[3];
+	char why[1024];
+	sh_identity self;
+	sh_card peer;
+	if (sh_identity_load(&self, argv[1], why, sizeof(why)) != SH_OK)
+		die("identity", why);
+	if (sh_card_load(&peer, argv[2], why, sizeof(why)) != SH_OK)
+		die("card", why);
+
+	sh_buf env = {0}, frame = {0};
+	uint8_t id[SH_ID_LEN] = {0};
+	int have_id = 1, copies = 1;
+	Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
+	f.format_version = SH_FORMAT_VERSION;
+
+	if (strcmp(mode, "garbage") == 0) {
+		for (int i = 0; i < 200; i++)
+			sh_buf_add(&frame, "\xff\x01\x7f", 3);
+		have_id = 0;
+	} else if (strcmp(mode, "oversize") == 0) {
+		/* A frame larger than the daemon's max_message (tests set 64K). */
+		sh_buf_add(&frame, NULL, 2u << 20);
+		memset(frame.data, 0x0a, frame.len);
+		have_id = 0;
+	} else {
+		build(&self, &peer,
+		      strcmp(mode, "wrong-recipient") == 0 ? "someone-else" : NULL,
+		      &env, id);
+		if (strcmp(mode, "bad-signature") == 0) {
+			/* The signature is the last field: flip its last byte. */
+			env.data[env.len - 1] ^= 0x01;
+		} else if (strcmp(mode, "wrong-version") == 0) {
+			f.format_version = 99;
+			have_id = 0;
+		} else if (strcmp(mode, "replay") == 0) {
+			copies = 2;
+		} else if (strcmp(mode, "valid") != 0 &&
+			   strcmp(mode, "wrong-recipient") != 0) {
+			die("mode", "unknown mode");
+		}
+		ProtobufCBinaryData sig = {env.len, env.data};
+		f.n_signals = 1;
+		f.signals = &sig;
+		sh_buf_add(&frame, NULL, seinhuis__peer_frame__get_packed_size(&f));
+		seinhuis__peer_frame__pack(&f, frame.data);
+	}
+
+	void *ctx = zmq_ctx_new();
+	void *s = zmq_socket(ctx, ZMQ_DEALER);
+	int linger = 0;
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, peer.curve_z85, 40);
+	zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, self.card.curve_z85, 40);
+	zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, self.curve_sec_z85, 40);
+	if (zmq_connect(s, peer.endpoint) != 0)
+		die("connect", zmq_strerror(zmq_errno()));
+	char idhex[33];
+	sh_hex(idhex, id, SH_ID_LEN);
+	printf("SENT %s\n", have_id ? idhex : "-");
+	fflush(stdout);
+	for (int c = 0; c < copies; c++)
+		zmq_send(s, frame.data, frame.len, 0);
+
+	int got = 0, timeout = 3000;
+	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
+	for (int c = 0; c < copies; c++) {
+		zmq_msg_t m;
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, s, 0) < 0) {
+			zmq_msg_close(&m);
+			break;
+		}
+		Seinhuis__PeerFrame *r = seinhuis__peer_frame__unpack(
+		    NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+		for (size_t i = 0; r && i < r->n_receipts; i++) {
+			char rid[33] = "-";
+			if (r->receipts[i]->message_id.len == SH_ID_LEN)
+				sh_hex(rid, r->receipts[i]->message_id.data, SH_ID_LEN);
+			static const char *st[] = {"UNSPECIFIED", "DELIVERED",
+						   "DUPLICATE", "REJECTED"};
+			unsigned k = (unsigned)r->receipts[i]->status;
+			printf("RECEIPT %s %s %s\n", rid, k < 4 ? st[k] : "?",
+			       r->receipts[i]->rule[0] ? r->receipts[i]->rule : "-");
+			got++;
+		}
+		if (r)
+			seinhuis__peer_frame__free_unpacked(r, NULL);
+		zmq_msg_close(&m);
+	}
+	if (!got)
+		printf("NO-RECEIPT\n");
+	zmq_close(s);
+	zmq_ctx_term(ctx);
+	sh_buf_free(&env);
+	sh_buf_free(&frame);
+	sh_identity_wipe(&self);
+	return 0;
+}
