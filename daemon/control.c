@@ -459,6 +459,8 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 		ps[i].last_receipt_ms = p->last_receipt_ms;
 		ps[i].last_error = p->last_error;
 		ps[i].retry_ms = p->rto_ms;
+		ps[i].link = p->connected ? "up" : p->dealer ? "down" : "idle";
+		ps[i].last_inbound_ms = p->last_inbound_ms;
 		pp[i] = &ps[i];
 		delivered += p->delivered;
 	}

@@ -53,6 +53,7 @@ typedef struct sh_peer {
 	uint32_t rto_ms;
 	int64_t last_progress; /* monotonic ms of last receipt or rewind */
 	int64_t last_receipt_ms;
+	int64_t last_inbound_ms;
 	char last_error[160];
 	/* counters, as seen by this daemon */
 	uint64_t sent, delivered, rejected_out, received, rejected_in,

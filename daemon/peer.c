@@ -376,6 +376,7 @@ void sh_peer_handle_router(sh_daemon *d)
 					break;
 			}
 		} else {
+			p->last_inbound_ms = sh_now_ms();
 			handle_frame(d, p, &rid, zmq_msg_data(&body),
 				     zmq_msg_size(&body));
 		}

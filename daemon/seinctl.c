@@ -340,13 +340,13 @@ static int cmd_outbox(const char *sock, int argc, char **argv)
 		}
 		print_json(arr);
 	} else {
-		printf("%-32s  %-20s  %-16s  %-9s  %3s  %-19s  %s\n", "MESSAGE ID",
+		printf("%-32s  %-24s  %-15s  %-9s  %3s  %-19s  %s\n", "MESSAGE ID",
 		       "RECIPIENT", "TYPE", "STATE", "TRY", "CREATED", "REASON");
 		for (size_t i = 0; i < r->n_outbox; i++) {
 			Seinhuis__OutboxItem *it = r->outbox[i];
 			char when[32];
 			fmt_time(when, sizeof(when), it->created_ms);
-			printf("%-32s  %-20s  %-16s  %-9s  %3u  %-19s  %s%s%s\n",
+			printf("%-32s  %-24s  %-15s  %-9s  %3u  %-19s  %s%s%s\n",
 			       it->message_id, it->recipient, it->type, it->state,
 			       it->attempts, when, it->rule, it->rule[0] ? ": " : "",
 			       it->detail);
@@ -444,7 +444,7 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 			printf("%-20s %s\n", it->fields[i]->name, it->fields[i]->value);
 		printf("(personal data stays sealed; it is opened only by reveal)\n");
 	} else {
-		printf("%-32s  %-20s  %-16s  %-19s  %-12s  %10s  %s\n", "MESSAGE ID",
+		printf("%-32s  %-24s  %-15s  %-19s  %-16s  %12s  %s\n", "MESSAGE ID",
 		       "FROM", "TYPE", "RECEIVED", "KIND", "AMOUNT", "URGENCY");
 		for (size_t i = 0; i < r->n_inbox; i++) {
 			const Seinhuis__InboxItem *it = r->inbox[i];
@@ -461,7 +461,7 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 				kind = field_of(it, "concern_category");
 			if (!kind[0])
 				kind = field_of(it, "status");
-			printf("%-32s  %-20s  %-16s  %-19s  %-12s  %10s  %s\n",
+			printf("%-32s  %-24s  %-15s  %-19s  %-16s  %12s  %s\n",
 			       it->message_id, it->sender, it->type, rcv, kind, amount,
 			       field_of(it, "urgency"));
 		}
@@ -507,6 +507,8 @@ static int cmd_status(const char *sock)
 			json_object_object_add(po, "role", json_object_new_string(p->role));
 			json_object_object_add(po, "endpoint", json_object_new_string(p->endpoint));
 			json_object_object_add(po, "connected", json_object_new_boolean(p->connected));
+			json_object_object_add(po, "link", json_object_new_string(p->link));
+			json_object_object_add(po, "last_inbound_ms", json_object_new_int64(p->last_inbound_ms));
 			json_object_object_add(po, "pending", json_object_new_int64((int64_t)p->pending));
 			json_object_object_add(po, "inflight", json_object_new_int64((int64_t)p->inflight));
 			json_object_object_add(po, "retry_ms", json_object_new_int64(p->retry_ms));
@@ -537,14 +539,17 @@ static int cmd_status(const char *sock)
 		       (unsigned long long)s->received,
 		       (unsigned long long)s->duplicates,
 		       (unsigned long long)s->rejected_in);
-		printf("\n%-24s  %-18s  %-9s  %8s  %8s  %8s  %s\n", "PARTNER", "ROLE",
-		       "LINK", "PENDING", "IN FLIGHT", "RETRY", "LAST ERROR");
+		printf("\n%-24s  %-17s  %-4s  %8s  %9s  %7s  %-19s  %s\n", "PARTNER",
+		       "ROLE", "LINK", "PENDING", "IN FLIGHT", "RETRY", "LAST HEARD FROM",
+		       "LAST ERROR");
 		for (size_t i = 0; i < s->n_peers; i++) {
 			const Seinhuis__PeerStatus *p = s->peers[i];
-			printf("%-24s  %-18s  %-9s  %8llu  %8llu  %6ums  %s\n", p->partner,
-			       p->role, p->connected ? "up" : "down",
+			char heard[32];
+			fmt_time(heard, sizeof(heard), p->last_inbound_ms);
+			printf("%-24s  %-17s  %-4s  %8llu  %9llu  %5ums  %-19s  %s\n",
+			       p->partner, p->role, p->link,
 			       (unsigned long long)p->pending,
-			       (unsigned long long)p->inflight, p->retry_ms,
+			       (unsigned long long)p->inflight, p->retry_ms, heard,
 			       p->last_error);
 		}
 		if (s->n_last_errors) {

@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# demo.sh - a small Seinhuis network on 127.0.0.1, end to end.
+#
+#   bash deploy/demo.sh [BUILD_DIR]      (./deploy/bootstrap demo does this)
+#
+# Seven fictional partners (deploy/demo/partners) each get their own keys,
+# trust store, data directory and daemon. Creditors report payment arrears
+# of fictional residents to the municipality's debt-help team; a wijkteam
+# files a meldcode report with Veilig Thuis, which answers with a notice.
+# The demo then shows what each team sees, and stops every daemon it
+# started, by pid. KEEP=1 keeps the files in the demo directory.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$(cd "${1:-$here/../build}" && pwd)
+SEINHUISD=$build/seinhuisd
+SEINCTL=$build/seinctl
+SEINKEY=$build/seinkey
+RUN_USER=${RUN_USER:-seinhuis}
+DIR=$(mktemp -d /tmp/seinhuis-demo.XXXXXX)
+chmod 755 "$DIR"
+declare -A PID=() PORT=() ROLE=() NAME=()
+IDS=()
+
+as_user() {
+	if [ "$(id -u)" = 0 ]; then
+		setpriv --reuid="$RUN_USER" --regid="$RUN_USER" --clear-groups -- "$@"
+	else
+		"$@"
+	fi
+}
+[ "$(id -u)" = 0 ] && chown "$RUN_USER:" "$DIR"
+
+cleanup() {
+	local id
+	for id in "${!PID[@]}"; do kill -TERM "${PID[$id]}" 2>/dev/null || true; done
+	for id in "${!PID[@]}"; do wait "${PID[$id]}" 2>/dev/null || true; done
+	if [ "${KEEP:-0}" = 1 ]; then echo "demo files kept in $DIR"; else rm -rf "$DIR"; fi
+}
+trap cleanup EXIT
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+ctl() { local id=$1; shift; "$SEINCTL" -s "$DIR/$id/control.sock" "$@"; }
+inbox_depth() { ctl "$1" status 2>/dev/null | awk '$1 == "inbox" {print $2}'; }
+
+while read -r id role port name; do
+	[[ -z "$id" || "$id" == \#* ]] && continue
+	IDS+=("$id")
+	ROLE[$id]=$role PORT[$id]=$port NAME[$id]=$name
+done <"$here/demo/partners"
+
+say "1. Each partner creates its identity (seinkey init) and configuration"
+for id in "${IDS[@]}"; do
+	as_user "$SEINKEY" init --dir "$DIR/$id/keys" --partner "$id" \
+		--name "${NAME[$id]}" --role "${ROLE[$id]}" \
+		--endpoint "tcp://127.0.0.1:${PORT[$id]}" | head -n 1
+	sed -e "s|@DIR@|$DIR|g" -e "s|@ID@|$id|g" -e "s|@PORT@|${PORT[$id]}|g" \
+		"$here/demo/partner.conf.in" | as_user tee "$DIR/$id.conf" >/dev/null
+done
+echo "secret keys are mode 0600:"
+ls -l "$DIR/gemeente-waterdam/keys" | sed 's/^/    /'
+
+say "2. Partners exchange public cards and trust the ones they work with"
+trust() { as_user "$SEINKEY" trust --trustdir "$DIR/$1/trust" "$DIR/$2/keys/card" | sed "s/^/    $1: /"; }
+for creditor in woonstichting-hoeksteen energiek-nederland waterbedrijf-polderland zorgverzekeraar-samen; do
+	trust gemeente-waterdam "$creditor"
+	trust "$creditor" gemeente-waterdam
+done
+trust wijkteam-waterdam veilig-thuis-waterdam
+trust veilig-thuis-waterdam wijkteam-waterdam
+
+say "3. Every partner starts its daemon (as the unprivileged '$RUN_USER' user)"
+for id in "${IDS[@]}"; do
+	if [ "$(id -u)" = 0 ]; then
+		setpriv --reuid="$RUN_USER" --regid="$RUN_USER" --clear-groups -- \
+			"$SEINHUISD" -c "$DIR/$id.conf" >"$DIR/$id.log" 2>&1 &
+	else
+		"$SEINHUISD" -c "$DIR/$id.conf" >"$DIR/$id.log" 2>&1 &
+	fi
+	PID[$id]=$!
+done
+for id in "${IDS[@]}"; do
+	for _ in $(seq 100); do ctl "$id" status >/dev/null 2>&1 && break; sleep 0.1; done
+	ctl "$id" status >/dev/null || { cat "$DIR/$id.log"; exit 1; }
+	echo "    $id: pid ${PID[$id]}, tcp://127.0.0.1:${PORT[$id]}"
+done
+
+say "4. Creditors report payment arrears of fictional residents (Wgs/Bgs legal duty)"
+RANDOM=2026
+SURNAMES=("Jansen" "de Vries" "van den Berg" "Bakker" "Visser" "Smit" "Meijer"
+	"de Boer" "Mulder" "de Groot" "Bos" "Vos" "Peters" "Hendriks" "van Leeuwen"
+	"Dekker" "Brouwer" "de Wit" "Dijkstra" "van der Meer" "Öztürk" "Kok")
+STREETS=("Molenweg" "Dijkstraat" "Kerkplein" "Havenkade" "Lindelaan" "Zuiderpad")
+# Twelve fictional households in Waterdam (postcodes 9901-9906).
+ABC=ABCDEFGHIJKLMNOPQRSTUVWXYZ
+HH=()
+for h in $(seq 0 11); do
+	HH+=("${SURNAMES[RANDOM % ${#SURNAMES[@]}]}|${STREETS[h % 6]}|$((h * 7 % 60 + 1))|990$((h % 6 + 1)) W${ABC:h:1}")
+done
+SENT=0
+send_arrears() { # creditor kind household-index urgency
+	local from=$1 kind=$2 h=$3 urgency=$4
+	IFS='|' read -r surname street number postcode <<<"${HH[$h]}"
+	local amount=$(((RANDOM % 180 + 20) * 1000 + RANDOM % 100))
+	local month=$((RANDOM % 3 + 7))
+	ctl "$from" send --type arrears --to gemeente-waterdam \
+		legal_basis=legal_duty arrears_kind="$kind" amount_cents="$amount" \
+		arrears_since="2026-0$month-01" contact_attempt_date="2026-10-0$((RANDOM % 9 + 1))" \
+		reminder_date="2026-10-1$((RANDOM % 9))" urgency="$urgency" \
+		creditor_reference="REF-$RANDOM" creditor_contact="incasso desk, 088 000 0000" \
+		municipality_code=9901 initials="${ABC:RANDOM % 26:1}.${ABC:RANDOM % 26:1}." \
+		surname="$surname" street="$street" house_number="$number" \
+		postcode="$postcode" place=Waterdam | sed "s/^/    $from: /"
+	SENT=$((SENT + 1))
+}
+for h in 0 1 2 3 4 5; do send_arrears woonstichting-hoeksteen rent "$h" none; done
+send_arrears woonstichting-hoeksteen rent 6 eviction
+for h in 0 2 7 8; do send_arrears energiek-nederland electricity "$h" none; done
+send_arrears energiek-nederland gas 9 disconnection
+for h in 1 2 10; do send_arrears waterbedrijf-polderland water "$h" none; done
+for h in 0 3 4 11; do send_arrears zorgverzekeraar-samen health_insurance "$h" none; done
+
+say "5. A wijkteam files a meldcode report with Veilig Thuis (meldrecht, weighing recorded)"
+report=$(ctl wijkteam-waterdam send --type meldcode_report --to veilig-thuis-waterdam \
+	legal_basis=meldrecht concern_category=child_abuse urgency=structural \
+	steps_taken=1,2,3,4 reporter_role=wijkteam justification=structural_unsafety \
+	surname="Mulder" postcode="9903 WC" house_number=15 \
+	description="Fictional demo text: concerns after three home visits." \
+	reporter_contact="wijkteam desk, 0900 000 0000")
+echo "    wijkteam-waterdam: $report"
+report_id=${report#accepted }
+
+echo "    waiting for delivery ..."
+for _ in $(seq 100); do
+	[ "$(inbox_depth gemeente-waterdam)" = "$SENT" ] &&
+		[ "$(inbox_depth veilig-thuis-waterdam)" = 1 ] && break
+	sleep 0.1
+done
+
+say "6. Veilig Thuis sends a notice back to the reporter (terugkoppeling)"
+ctl veilig-thuis-waterdam send --type vt_notice --to wijkteam-waterdam \
+	legal_basis=legal_task report_id="$report_id" status=received \
+	escalation_level=1 next_step="safety assessment within 5 working days" \
+	contact_point="Veilig Thuis advice line" | sed 's/^/    veilig-thuis-waterdam: /'
+for _ in $(seq 100); do
+	[ "$(inbox_depth wijkteam-waterdam)" = 1 ] && break
+	sleep 0.1
+done
+
+say "7. The debt-help team's inbox at Gemeente Waterdam (pseudonyms only, no names)"
+ctl gemeente-waterdam inbox list
+first=$(ctl gemeente-waterdam inbox list | awk 'NR==2{print $1}')
+say "   One signal in detail (personal data stays sealed until revealed)"
+ctl gemeente-waterdam inbox show "$first"
+say "   The team takes it (inbox ack); it leaves the queue"
+ctl gemeente-waterdam inbox ack "$first"
+
+say "8. Veilig Thuis received the report; the wijkteam received the notice"
+ctl veilig-thuis-waterdam inbox list
+ctl wijkteam-waterdam inbox list
+
+say "9. The landlord's outbox: every signal delivered, with receipts"
+ctl woonstichting-hoeksteen outbox
+say "   and the municipality's daemon status"
+ctl gemeente-waterdam status
+
+say "10. Stopping every daemon by pid"
+for id in "${IDS[@]}"; do
+	kill -TERM "${PID[$id]}"
+	wait "${PID[$id]}" && echo "    $id (pid ${PID[$id]}) stopped cleanly"
+	unset "PID[$id]"
+done
+say "Demo complete."

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# A two-daemon exchange with both daemons under valgrind: no invalid
+# access, no uninitialised use, no leak. valgrind's exit code (99 on any
+# error or definite/indirect leak) is the daemon's exit code after SIGTERM.
+. "$(dirname "$0")/lib.sh"
+if ! command -v valgrind >/dev/null; then
+	echo "valgrind is not installed: skipped"
+	exit 77
+fi
+it_setup valgrind
+WRAP="valgrind --quiet --error-exitcode=99 --leak-check=full \
+--errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect \
+--track-origins=yes --log-file=$WORK/valgrind.%p.log"
+partner gem-vg municipality_debt 17251
+partner corp-vg landlord 17252
+trust_all
+start gem-vg
+start corp-vg
+
+for n in $(seq 1 20); do send_arrears corp-vg gem-vg "$n" >/dev/null; done
+check "20 signals delivered under valgrind" \
+	wait_until 60 bash -c "[ \"\$(inbox_ids gem-vg | wc -l)\" = 20 ]"
+first=$(inbox_ids gem-vg | head -n 1)
+check "show and ack work under valgrind" bash -c \
+	"ctl gem-vg inbox show $first >/dev/null && ctl gem-vg inbox ack $first >/dev/null"
+check "refusals work under valgrind" bash -c \
+	"! ctl corp-vg send --type arrears --to gem-vg nonsense=1 2>/dev/null"
+ctl corp-vg status >/dev/null
+ctl corp-vg outbox >/dev/null
+stop gem-vg && pass "recipient: valgrind reports no errors or leaks" ||
+	fail "recipient: valgrind errors (see $WORK/valgrind.*.log)"
+stop corp-vg && pass "sender: valgrind reports no errors or leaks" ||
+	fail "sender: valgrind errors (see $WORK/valgrind.*.log)"
+cat "$WORK"/valgrind.*.log 2>/dev/null | head -n 60
+it_done
