@@ -46,7 +46,9 @@ static inline void fx_rm_rf(const char *path)
 			    strcmp(de->d_name, "..") == 0)
 				continue;
 			char sub[1024];
-			snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+			if (snprintf(sub, sizeof(sub), "%s/%s", path,
+				     de->d_name) >= (int)sizeof(sub))
+				continue;
 			fx_rm_rf(sub);
 		}
 		if (d)
@@ -60,7 +62,8 @@ static inline void fx_rm_rf(const char *path)
 static inline void fx_path(char *out, size_t n, const char *dir,
                            const char *name)
 {
-	snprintf(out, n, "%s/%s", dir, name);
+	if (snprintf(out, n, "%s/%s", dir, name) >= (int)n)
+		out[0] = '\0';
 }
 
 /* Whole file as a NUL-terminated string (caller frees); NULL if absent. */

@@ -427,7 +427,7 @@ static void test_load(void)
  */
 static void test_sample(const char *path)
 {
-	size_t len;
+	size_t len = 0;
 	char *text = fx_read(path, &len);
 	char why[600];
 	sh_config as_is, uncommented;
