@@ -132,7 +132,8 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 	static const char *keys[] = {
 	    "keydir", "trustdir", "datadir", "listen", "control",
 	    "control_group", "map_size", "max_message", "log_level",
-	    "log_syslog", "retry_min_ms", "retry_max_ms", "window", "batch_max"};
+	    "log_syslog", "retry_min_ms", "retry_max_ms", "window", "batch_max",
+	    "catalogue", "retention_interval"};
 	size_t i, nkeys = sizeof(keys) / sizeof(keys[0]);
 	for (i = 0; i < nkeys; i++)
 		if (strcmp(key, keys[i]) == 0)
@@ -225,6 +226,14 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 			return SH_ERR_CONFIG;
 		}
 		return SH_OK;
+	case 14:
+		return set_path(cfg->catalogue, sizeof(cfg->catalogue), v, why, wl);
+	case 15:
+		if (sh_parse_u32(v, 1, 86400, &cfg->retention_interval_s) < 0) {
+			snprintf(why, wl, "must be 1 to 86400 seconds");
+			return SH_ERR_CONFIG;
+		}
+		return SH_OK;
 	}
 	return SH_ERR_CONFIG;
 }
@@ -239,6 +248,9 @@ static void config_defaults(sh_config *cfg)
 	cfg->retry_max_ms = 30000;
 	cfg->window = 8192;
 	cfg->batch_max = 256;
+	snprintf(cfg->catalogue, sizeof(cfg->catalogue),
+		 "/etc/seinhuis/catalogue.conf");
+	cfg->retention_interval_s = 3600;
 }
 
 sh_err sh_config_parse(sh_config *cfg, const char *text, size_t len,

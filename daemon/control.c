@@ -163,33 +163,95 @@ static void reply_error(sh_daemon *d, sh_ctl_conn *c, sh_err e,
 
 /* ------------------------------------------------------------- send */
 
-static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+/* Check a signal about to be sent under consent against the register. */
+static sh_err consent_valid(sh_daemon *d, sh_peer *p, const sh_type_rule *t,
+			    const char *ref_hex, const uint8_t *subject,
+			    size_t subject_len, char *detail, size_t dl)
 {
-	Seinhuis__SignalType t = sh_signal_type_parse(q->type);
-	if (t == SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED)
-		return reply_error(d, c, SH_ERR_TYPE,
-				   "signal type '%.40s' is not known", q->type);
-	sh_peer *p = sh_peer_find(d, q->recipient);
-	if (!p)
-		return reply_error(d, c, SH_ERR_UNTRUSTED,
-				   "recipient '%.64s' is not in the trust store",
-				   q->recipient);
-	sh_err e = sh_peer_keys(d, p);
+	uint8_t ref[16];
+	Seinhuis__ConsentRecord *c = NULL;
+	char today[11];
+	sh_today(today);
+	if (sh_unhex(ref, sizeof(ref), ref_hex) < 0)
+		return snprintf(detail, dl, "consent_ref must be 32 hex digits"),
+		       SH_ERR_CONSENT;
+	MDB_txn *txn = sh_store_read_begin(d->store);
+	sh_err e = txn ? sh_store_consent_get(d->store, txn, ref, &c) : SH_ERR_STORE;
+	sh_store_read_end(d->store, txn);
+	if (e == SH_ERR_NOTFOUND)
+		return snprintf(detail, dl, "no consent with this reference in the "
+					    "register"),
+		       SH_ERR_CONSENT;
 	if (e)
-		return reply_error(d, c, e, "cannot derive keys for '%s'",
-				   p->card.partner);
+		return snprintf(detail, dl, "%s", sh_err_str(e)), e;
+	if (c->revoked_ms)
+		e = SH_ERR_CONSENT_REVOKED,
+		snprintf(detail, dl, "the consent was revoked");
+	else if (strcmp(c->recipient, p->card.partner) != 0)
+		e = SH_ERR_CONSENT,
+		snprintf(detail, dl, "the consent is for another recipient");
+	else if (strcmp(c->purpose, t->purpose) != 0)
+		e = SH_ERR_CONSENT,
+		snprintf(detail, dl, "the consent is for purpose '%s', this signal "
+				     "needs '%s'",
+			 c->purpose, t->purpose);
+	else if (strcmp(today, c->valid_from) < 0 ||
+		 (c->valid_until[0] && strcmp(today, c->valid_until) > 0))
+		e = SH_ERR_CONSENT,
+		snprintf(detail, dl, "the consent is not valid today");
+	else if (subject_len &&
+		 (c->subject.len != subject_len ||
+		  memcmp(c->subject.data, subject, subject_len) != 0))
+		e = SH_ERR_CONSENT,
+		snprintf(detail, dl, "the consent was given by another resident");
+	seinhuis__consent_record__free_unpacked(c, NULL);
+	return e;
+}
+
+/* Policy check, build, consent check and outbox entry, in the turn's
+ * transaction. Used for signals from seinctl and from the daemon itself. */
+sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
+			Seinhuis__Field **fields, size_t n, char *idhex,
+			char *field, size_t fl, char *detail, size_t dl)
+{
+	char today[11];
+	sh_today(today);
+	detail[0] = '\0';
+	sh_err e = sh_policy_check(&d->cat, t, d->self.card.role, p->card.role,
+				   fields, n, today, field, fl, detail, dl);
+	if (e)
+		return e;
+	if ((e = sh_peer_keys(d, p)) != SH_OK) {
+		snprintf(field, fl, "recipient");
+		return e;
+	}
 	uint8_t id[SH_ID_LEN];
-	char field[128];
 	sh_buf env = {0};
-	e = sh_wire_build(&d->self, &p->card, &p->keys, t, q->fields,
-			  q->n_fields, id, &env, field, sizeof(field));
+	e = sh_wire_build(&d->self, &p->card, &p->keys, t, fields, n, id, &env,
+			  field, fl);
+	const char *basis = sh_field_value(fields, n, "legal_basis");
+	if (e == SH_OK && basis && strcmp(basis, "consent") == 0 &&
+	    t != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {
+		Seinhuis__Envelope *ev =
+		    seinhuis__envelope__unpack(NULL, env.len, env.data);
+		Seinhuis__Signal *sg =
+		    ev ? seinhuis__signal__unpack(NULL, ev->signal.len, ev->signal.data)
+		       : NULL;
+		snprintf(field, fl, "consent_ref");
+		e = sg ? consent_valid(d, p, sh_catalogue_type(&d->cat, t),
+				       sg->consent_ref, sg->subject.data,
+				       sg->subject.len, detail, dl)
+		       : SH_ERR_WIRE_DECODE;
+		if (sg)
+			seinhuis__signal__free_unpacked(sg, NULL);
+		if (ev)
+			seinhuis__envelope__free_unpacked(ev, NULL);
+	}
+	if (e == SH_OK)
+		e = sh_daemon_txn(d);
 	if (e) {
 		sh_buf_free(&env);
-		return reply_error(d, c, e, "field '%s': %s", field, sh_err_str(e));
-	}
-	if ((e = sh_daemon_txn(d)) != SH_OK) {
-		sh_buf_free(&env);
-		return reply_error(d, c, e, "%s", sh_err_str(e));
+		return e;
 	}
 	Seinhuis__OutboxRecord rec = SEINHUIS__OUTBOX_RECORD__INIT;
 	rec.message_id.data = id;
@@ -205,18 +267,272 @@ static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	sh_buf_free(&env);
 	if (e) {
 		sh_daemon_txn_fail(d, e);
-		return reply_error(d, c, e, "%s", sh_err_str(e));
+		snprintf(field, fl, "store");
+		return e;
 	}
 	sh_defer *df = sh_defer_add(d, DEFER_ENQUEUE);
 	df->peer = p;
 	df->seq = seq;
 	memcpy(df->id, id, SH_ID_LEN);
-	char idhex[33];
 	sh_hex(idhex, id, SH_ID_LEN);
+	return SH_OK;
+}
+
+static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+{
+	Seinhuis__SignalType t = sh_signal_type_parse(q->type);
+	if (t == SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED ||
+	    t == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {
+		reply_error(d, c, SH_ERR_TYPE, "signal type '%.40s' is not one that "
+					       "can be sent",
+			    q->type);
+		return;
+	}
+	sh_peer *p = sh_peer_find(d, q->recipient);
+	if (!p) {
+		reply_error(d, c, SH_ERR_UNTRUSTED,
+			    "recipient '%.64s' is not in the trust store",
+			    q->recipient);
+		return;
+	}
+	char idhex[33], field[128], detail[300];
+	sh_err e = sh_daemon_submit(d, p, t, q->fields, q->n_fields, idhex, field,
+				    sizeof(field), detail, sizeof(detail));
+	if (e) {
+		reply_error(d, c, e, "field '%s': %s", field,
+			    detail[0] ? detail : sh_err_str(e));
+		return;
+	}
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
 	r.ok = 1;
 	r.message_id = idhex;
 	queue_reply(d, c, &r, 1);
+}
+
+/* ----------------------------------------------------------- consent */
+
+static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
+			     Seinhuis__CtlRequest *q)
+{
+	sh_peer *p = sh_peer_find(d, q->recipient);
+	char today[11];
+	sh_today(today);
+	if (!p) {
+		reply_error(d, c, SH_ERR_UNTRUSTED,
+			    "recipient '%.64s' is not in the trust store",
+			    q->recipient);
+		return;
+	}
+	if (!sh_partner_id_valid(q->purpose)) {
+		reply_error(d, c, SH_ERR_USAGE, "purpose is one word, e.g. referral");
+		return;
+	}
+	const char *from = q->valid_from[0] ? q->valid_from : today;
+	uint8_t dummy[16];
+	int from_ok = strlen(from) == 10 && from[4] == '-' && from[7] == '-';
+	int until_ok = !q->valid_until[0] ||
+		       (strlen(q->valid_until) == 10 && q->valid_until[4] == '-' &&
+			strcmp(q->valid_until, from) >= 0);
+	(void)dummy;
+	if (!from_ok || !until_ok) {
+		reply_error(d, c, SH_ERR_USAGE,
+			    "dates are YYYY-MM-DD and the end is not before the start");
+		return;
+	}
+	Seinhuis__Person person;
+	sh_person_from_fields(&person, q->fields, q->n_fields);
+	for (size_t i = 0; i < q->n_fields; i++)
+		if (!protobuf_c_message_descriptor_get_field_by_name(
+			&seinhuis__person__descriptor, q->fields[i]->name)) {
+			reply_error(d, c, SH_ERR_FIELD_UNKNOWN,
+				    "field '%.40s': not a resident identifier",
+				    q->fields[i]->name);
+			return;
+		}
+	char canon[300];
+	sh_err e = sh_canonical_identity(&person, canon, sizeof(canon));
+	if (e) {
+		reply_error(d, c, e, "field '%s': %s", canon, sh_err_str(e));
+		return;
+	}
+	if ((e = sh_peer_keys(d, p)) != SH_OK) {
+		reply_error(d, c, e, "%s", sh_err_str(e));
+		return;
+	}
+	uint8_t ref[16], subject[SH_PSEUDO_LEN];
+	sh_pseudonym(subject, p->keys.pseudo_key, canon);
+	sh_wipe(canon, sizeof(canon));
+	if ((e = sh_random(ref, sizeof(ref))) || (e = sh_daemon_txn(d))) {
+		reply_error(d, c, e, "%s", sh_err_str(e));
+		return;
+	}
+	Seinhuis__ConsentRecord rec = SEINHUIS__CONSENT_RECORD__INIT;
+	rec.ref.data = ref;
+	rec.ref.len = sizeof(ref);
+	rec.recipient = p->card.partner;
+	rec.subject.data = subject;
+	rec.subject.len = sizeof(subject);
+	rec.purpose = q->purpose;
+	rec.valid_from = (char *)from;
+	rec.valid_until = q->valid_until;
+	rec.granted_ms = sh_now_ms();
+	if ((e = sh_store_consent_put(d->store, &rec)) != SH_OK) {
+		sh_daemon_txn_fail(d, e);
+		reply_error(d, c, e, "%s", sh_err_str(e));
+		return;
+	}
+	char refhex[33];
+	sh_hex(refhex, ref, sizeof(ref));
+	sh_info("consent %s granted for %s, purpose %s, by local user %d", refhex,
+		p->card.partner, q->purpose, (int)c->uid);
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	r.ok = 1;
+	r.message_id = refhex;
+	queue_reply(d, c, &r, 1);
+}
+
+static void op_consent_revoke(sh_daemon *d, sh_ctl_conn *c,
+			      Seinhuis__CtlRequest *q)
+{
+	uint8_t ref[16];
+	Seinhuis__ConsentRecord *rec = NULL;
+	if (sh_unhex(ref, sizeof(ref), q->message_id) < 0) {
+		reply_error(d, c, SH_ERR_USAGE, "a consent reference is 32 hex digits");
+		return;
+	}
+	sh_err e = sh_daemon_txn(d);
+	if (e == SH_OK)
+		e = sh_store_consent_get(d->store, sh_store_txn(d->store), ref, &rec);
+	if (e) {
+		if (e != SH_ERR_NOTFOUND)
+			sh_daemon_txn_fail(d, e);
+		reply_error(d, c, e, e == SH_ERR_NOTFOUND ? "no consent %s" : "%s",
+			    e == SH_ERR_NOTFOUND ? q->message_id : sh_err_str(e));
+		return;
+	}
+	if (rec->revoked_ms) {
+		seinhuis__consent_record__free_unpacked(rec, NULL);
+		reply_error(d, c, SH_ERR_CONSENT_REVOKED, "consent %s was revoked "
+							  "before",
+			    q->message_id);
+		return;
+	}
+	rec->revoked_ms = sh_now_ms();
+	e = sh_store_consent_put(d->store, rec);
+	sh_peer *p = sh_peer_find(d, rec->recipient);
+	char idhex[33] = "", field[64], detail[300], today[11];
+	sh_today(today);
+	if (e == SH_OK && p) {
+		/* Tell the recipient, so that it stops delivering. */
+		Seinhuis__Field f[3], *fp[3];
+		const char *kv[3][2] = {{"legal_basis", "consent"},
+					{"consent_ref", q->message_id},
+					{"revoked_on", today}};
+		for (int i = 0; i < 3; i++) {
+			seinhuis__field__init(&f[i]);
+			f[i].name = (char *)kv[i][0];
+			f[i].value = (char *)kv[i][1];
+			fp[i] = &f[i];
+		}
+		e = sh_daemon_submit(d, p, SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION,
+				     fp, 3, idhex, field, sizeof(field), detail,
+				     sizeof(detail));
+	}
+	seinhuis__consent_record__free_unpacked(rec, NULL);
+	if (e) {
+		sh_daemon_txn_fail(d, e);
+		reply_error(d, c, e, "%s", sh_err_str(e));
+		return;
+	}
+	sh_info("consent %s revoked by local user %d; revocation %s sent",
+		q->message_id, (int)c->uid, idhex[0] ? idhex : "not");
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	r.ok = 1;
+	r.message_id = idhex;
+	queue_reply(d, c, &r, 1);
+}
+
+struct consent_ctx {
+	Seinhuis__CtlReply *r;
+};
+
+static int consent_one(void *vctx, const Seinhuis__ConsentRecord *rec)
+{
+	struct consent_ctx *cc = vctx;
+	Seinhuis__ConsentItem *it = sh_xmalloc(sizeof(*it));
+	seinhuis__consent_item__init(it);
+	char hex[65];
+	sh_hex(hex, rec->ref.data, rec->ref.len > 16 ? 16 : rec->ref.len);
+	it->ref = sh_strdup(hex);
+	sh_hex(hex, rec->subject.data, rec->subject.len > 32 ? 32 : rec->subject.len);
+	it->subject = sh_strdup(hex);
+	it->recipient = sh_strdup(rec->recipient);
+	it->purpose = sh_strdup(rec->purpose);
+	it->valid_from = sh_strdup(rec->valid_from);
+	it->valid_until = sh_strdup(rec->valid_until);
+	it->granted_ms = rec->granted_ms;
+	it->revoked_ms = rec->revoked_ms;
+	cc->r->consents = realloc(cc->r->consents,
+				  (cc->r->n_consents + 1) * sizeof(*cc->r->consents));
+	cc->r->consents[cc->r->n_consents++] = it;
+	return 0;
+}
+
+static void op_consent_list(sh_daemon *d, sh_ctl_conn *c)
+{
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	struct consent_ctx cc = {&r};
+	MDB_txn *txn = sh_store_read_begin(d->store);
+	sh_err e = txn ? sh_store_consent_scan(d->store, txn, consent_one, &cc)
+		       : SH_ERR_STORE;
+	sh_store_read_end(d->store, txn);
+	if (e == SH_OK) {
+		r.ok = 1;
+		queue_reply(d, c, &r, 0);
+	} else {
+		reply_error(d, c, e, "%s", sh_err_str(e));
+	}
+	for (size_t i = 0; i < r.n_consents; i++)
+		seinhuis__consent_item__free_unpacked(r.consents[i], NULL);
+	free(r.consents);
+}
+
+static int quarantine_one(void *vctx, const Seinhuis__QuarantineRecord *rec)
+{
+	Seinhuis__CtlReply *r = vctx;
+	Seinhuis__QuarantineItem *it = sh_xmalloc(sizeof(*it));
+	seinhuis__quarantine_item__init(it);
+	char hex[33] = "";
+	if (rec->message_id.len == SH_ID_LEN)
+		sh_hex(hex, rec->message_id.data, SH_ID_LEN);
+	it->message_id = sh_strdup(hex);
+	it->sender = sh_strdup(rec->sender);
+	it->type = sh_strdup(sh_signal_type_name(rec->type));
+	it->received_ms = rec->received_ms;
+	it->rule = sh_strdup(rec->rule);
+	it->detail = sh_strdup(rec->detail);
+	r->quarantine = realloc(r->quarantine,
+				(r->n_quarantine + 1) * sizeof(*r->quarantine));
+	r->quarantine[r->n_quarantine++] = it;
+	return r->n_quarantine >= 100000;
+}
+
+static void op_quarantine_list(sh_daemon *d, sh_ctl_conn *c)
+{
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	MDB_txn *txn = sh_store_read_begin(d->store);
+	sh_err e = txn ? sh_store_quarantine_scan(d->store, txn, quarantine_one, &r)
+		       : SH_ERR_STORE;
+	sh_store_read_end(d->store, txn);
+	if (e == SH_OK) {
+		r.ok = 1;
+		queue_reply(d, c, &r, 0);
+	} else {
+		reply_error(d, c, e, "%s", sh_err_str(e));
+	}
+	for (size_t i = 0; i < r.n_quarantine; i++)
+		seinhuis__quarantine_item__free_unpacked(r.quarantine[i], NULL);
+	free(r.quarantine);
 }
 
 /* ----------------------------------------------------------- outbox */
@@ -320,6 +636,11 @@ static Seinhuis__InboxItem *inbox_item(const Seinhuis__InboxRecord *rec)
 	it->type = sh_strdup(sh_signal_type_name(rec->type));
 	it->received_ms = rec->received_ms;
 	it->received_us = rec->received_us;
+	if (rec->case_key.len == SH_KEY_LEN) {
+		sh_hex(hex, rec->case_key.data, SH_KEY_LEN);
+		it->case_key = sh_strdup(hex);
+	}
+	it->consent_ref = sh_strdup(rec->consent_ref);
 	Seinhuis__Envelope *env =
 	    seinhuis__envelope__unpack(NULL, rec->envelope.len, rec->envelope.data);
 	Seinhuis__Signal *s =
@@ -499,6 +820,10 @@ static void dispatch(sh_daemon *d, sh_ctl_conn *c, const uint8_t *body,
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW: op_inbox_show(d, c, q); break;
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_ACK: op_inbox_ack(d, c, q); break;
 	case SEINHUIS__CTL_REQUEST__OP__STATUS: op_status(d, c); break;
+	case SEINHUIS__CTL_REQUEST__OP__QUARANTINE_LIST: op_quarantine_list(d, c); break;
+	case SEINHUIS__CTL_REQUEST__OP__CONSENT_GRANT: op_consent_grant(d, c, q); break;
+	case SEINHUIS__CTL_REQUEST__OP__CONSENT_REVOKE: op_consent_revoke(d, c, q); break;
+	case SEINHUIS__CTL_REQUEST__OP__CONSENT_LIST: op_consent_list(d, c); break;
 	default:
 		reply_error(d, c, SH_ERR_CONTROL, "unknown control operation %d",
 			    (int)q->op);

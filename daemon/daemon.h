@@ -6,6 +6,7 @@
 #ifndef SEINHUIS_DAEMON_H
 #define SEINHUIS_DAEMON_H
 
+#include "policy.h"
 #include "seinhuis.h"
 #include "store.h"
 
@@ -102,6 +103,9 @@ typedef struct {
 	sh_config cfg;
 	sh_identity self;
 	sh_trust trust;
+	sh_catalogue cat;
+	uint8_t case_secret[SH_KEY_LEN]; /* keys case keys; derived, never stored */
+	int64_t next_retention;          /* monotonic ms of the next sweep */
 	sh_store *store;
 	void *zctx;
 	void *router; /* inbound CURVE server socket */
@@ -129,6 +133,13 @@ sh_defer *sh_defer_add(sh_daemon *d, sh_defer_kind kind);
 sh_err sh_daemon_txn(sh_daemon *d);
 void sh_daemon_txn_fail(sh_daemon *d, sh_err e);
 sh_peer *sh_peer_find(sh_daemon *d, const char *partner);
+
+/* Remove inbox signals past their catalogue retention (seinhuisd.c). */
+void sh_retention_sweep(sh_daemon *d);
+/* Queue a signal built by the daemon itself (consent revocations). */
+sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
+			Seinhuis__Field **fields, size_t n, char *msg_id_hex,
+			char *field, size_t flen, char *detail, size_t dlen);
 
 /* outq.c */
 void sh_outq_append(sh_daemon *d, sh_peer *p, uint64_t seq,

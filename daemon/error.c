@@ -42,6 +42,18 @@ static const struct {
     [SH_ERR_DENIED] = {"DENIED", "the caller is not allowed to do this"},
     [SH_ERR_TIMEOUT] = {"TIMEOUT", "no answer in time"},
     [SH_ERR_CONNECT] = {"CONNECT", "cannot reach the daemon's control socket"},
+    [SH_ERR_CATALOGUE] = {"CATALOGUE", "the signal catalogue is not valid"},
+    [SH_ERR_FIELD_FORMAT] = {"FIELD_FORMAT", "the value does not have the form the catalogue requires"},
+    [SH_ERR_FIELD_RANGE] = {"FIELD_RANGE", "the value is outside the range the catalogue allows"},
+    [SH_ERR_FIELD_ENUM] = {"FIELD_ENUM", "the value is not one of the words the catalogue allows"},
+    [SH_ERR_FIELD_FUTURE] = {"FIELD_FUTURE", "the date lies in the future"},
+    [SH_ERR_FIELD_ROLE] = {"FIELD_ROLE", "this field may not be sent by a partner of this role"},
+    [SH_ERR_SENDER_ROLE] = {"SENDER_ROLE", "a partner of this role may not send this signal type"},
+    [SH_ERR_RECIPIENT_ROLE] = {"RECIPIENT_ROLE", "a partner of this role may not receive this signal type"},
+    [SH_ERR_LEGAL_BASIS] = {"LEGAL_BASIS", "this legal basis is not allowed for this signal type"},
+    [SH_ERR_CONDITION] = {"CONDITION", "a rule of the catalogue for this signal type is broken"},
+    [SH_ERR_CONSENT] = {"CONSENT", "there is no valid consent of the resident for this signal"},
+    [SH_ERR_CONSENT_REVOKED] = {"CONSENT_REVOKED", "the resident withdrew the consent for this signal"},
 };
 
 const char *sh_err_rule(sh_err e)

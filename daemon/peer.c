@@ -225,7 +225,8 @@ void sh_peer_handle_zap(sh_daemon *d)
 /* ------------------------------------------------- inbound signals */
 
 static Seinhuis__Receipt *new_receipt(const uint8_t *id, size_t idlen,
-				      Seinhuis__ReceiptStatus st, sh_err why)
+				      Seinhuis__ReceiptStatus st, sh_err why,
+				      const char *detail)
 {
 	Seinhuis__Receipt *r = sh_xmalloc(sizeof(*r));
 	seinhuis__receipt__init(r);
@@ -236,9 +237,152 @@ static Seinhuis__Receipt *new_receipt(const uint8_t *id, size_t idlen,
 	r->status = st;
 	if (st == SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED) {
 		r->rule = sh_strdup(sh_err_rule(why));
-		r->detail = sh_strdup(sh_err_str(why));
+		r->detail = sh_strdup(detail && *detail ? detail : sh_err_str(why));
 	}
 	return r;
+}
+
+struct revoke_ctx {
+	const char *sender, *ref;
+	uint64_t *seqs;
+	uint8_t (*ids)[SH_ID_LEN];
+	size_t n;
+};
+
+static int revoke_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *r)
+{
+	struct revoke_ctx *c = vctx;
+	if (strcmp(r->sender, c->sender) != 0 || strcmp(r->consent_ref, c->ref) != 0 ||
+	    r->message_id.len != SH_ID_LEN ||
+	    r->type == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
+		return 0;
+	c->seqs = realloc(c->seqs, (c->n + 1) * sizeof(*c->seqs));
+	c->ids = realloc(c->ids, (c->n + 1) * sizeof(*c->ids));
+	if (!c->seqs || !c->ids)
+		abort();
+	c->seqs[c->n] = seq;
+	memcpy(c->ids[c->n], r->message_id.data, SH_ID_LEN);
+	c->n++;
+	return 0;
+}
+
+/* A consent was withdrawn: remember it, and take out of the inbox what was
+ * sent under it and not yet taken by the team. */
+static sh_err apply_revocation(sh_daemon *d, sh_peer *p, const char *ref)
+{
+	struct revoke_ctx c = {p->card.partner, ref, NULL, NULL, 0};
+	sh_err e = sh_store_revoked_add(d->store, p->card.partner, ref);
+	if (e == SH_OK)
+		e = sh_store_inbox_scan(d->store, sh_store_txn(d->store), revoke_one,
+					&c);
+	for (size_t i = 0; e == SH_OK && i < c.n; i++)
+		e = sh_store_inbox_remove(d->store, c.seqs[i], c.ids[i]);
+	if (e == SH_OK)
+		sh_info("consent %s of %s revoked: %zu waiting signals removed", ref,
+			p->card.partner, c.n);
+	free(c.seqs);
+	free(c.ids);
+	return e;
+}
+
+/* The recipient's checks before delivery: the sealed part opens, the
+ * consent (if any) was not withdrawn, and the catalogue's rules hold. A
+ * signal that breaks the catalogue is quarantined. Then it is committed to
+ * the inbox with its case key. */
+static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
+				const Seinhuis__Signal *s,
+				const uint8_t id[SH_ID_LEN], const uint8_t *eb,
+				size_t elen, char *detail, size_t dl)
+{
+	Seinhuis__SealedContent *sc = NULL;
+	Seinhuis__Field **fields = NULL;
+	size_t nfields = 0;
+	uint8_t case_key[SH_KEY_LEN];
+	int have_case = 0;
+	MDB_txn *txn = sh_store_txn(d->store);
+	sh_err e = sh_peer_keys(d, p);
+	if (e == SH_OK) {
+		e = sh_wire_open(s, &p->keys, &sc);
+		e = e == SH_ERR_NOTFOUND ? SH_OK : e;
+		if (e)
+			return snprintf(detail, dl, "the sealed part does not open "
+						    "with our key"),
+			       SH_ERR_SEAL;
+	}
+	if (e == SH_OK && s->consent_ref[0] &&
+	    s->type != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION &&
+	    sh_store_revoked_has(d->store, txn, p->card.partner, s->consent_ref)) {
+		snprintf(detail, dl, "consent %.32s was withdrawn", s->consent_ref);
+		e = SH_ERR_CONSENT_REVOKED;
+		goto out;
+	}
+	Seinhuis__QuarantineRecord *old = NULL;
+	if (e == SH_OK && sh_store_quarantine_find(d->store, txn, id, &old) == SH_OK) {
+		/* quarantined before: the same answer again */
+		snprintf(detail, dl, "%s", old->detail);
+		for (int k = SH_OK; k < SH_ERR__COUNT; k++)
+			if (strcmp(sh_err_rule((sh_err)k), old->rule) == 0)
+				e = (sh_err)k;
+		if (e == SH_OK)
+			e = SH_ERR_CONDITION;
+		seinhuis__quarantine_record__free_unpacked(old, NULL);
+		goto out;
+	}
+	if (e == SH_OK) {
+		char field[64] = "", today[11];
+		sh_today(today);
+		e = sh_wire_fields(s, sc, &fields, &nfields);
+		if (e)
+			snprintf(detail, dl, "the signal carries fields this daemon "
+					     "does not know");
+		else
+			e = sh_policy_check(&d->cat, s->type, p->card.role,
+					    d->self.card.role, fields, nfields, today,
+					    field, sizeof(field), detail, dl);
+		if (e) {
+			char full[300];
+			snprintf(full, sizeof(full), "field '%s': %s", field, detail);
+			snprintf(detail, dl, "%s", full);
+			Seinhuis__QuarantineRecord q = SEINHUIS__QUARANTINE_RECORD__INIT;
+			q.message_id.data = (uint8_t *)id;
+			q.message_id.len = SH_ID_LEN;
+			q.sender = p->card.partner;
+			q.type = s->type;
+			q.received_ms = sh_now_ms();
+			q.rule = (char *)sh_err_rule(e);
+			q.detail = detail;
+			q.envelope.data = (uint8_t *)eb;
+			q.envelope.len = elen;
+			sh_err qe = sh_store_quarantine_add(d->store, &q);
+			if (qe)
+				e = qe;
+			goto out;
+		}
+	}
+	if (e == SH_OK && sc && sc->n_persons > 0) {
+		char hh[128];
+		if (sh_household(sc->persons[0], hh, sizeof(hh)) == SH_OK) {
+			sh_hmac_sha256(case_key, d->case_secret, SH_KEY_LEN, hh,
+				       strlen(hh));
+			have_case = 1;
+		}
+		sh_wipe(hh, sizeof(hh));
+	}
+	if (e == SH_OK)
+		e = sh_store_inbox_add(d->store, id, p->card.partner, s->type, eb,
+				       elen, have_case ? case_key : NULL,
+				       s->consent_ref);
+	if (e == SH_OK && s->type == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
+		e = apply_revocation(d, p, s->consent_ref);
+out:
+	if (fields) {
+		for (size_t i = 0; i < nfields; i++)
+			sh_wipe(fields[i]->value, strlen(fields[i]->value));
+		sh_fields_free(fields, nfields);
+	}
+	if (sc)
+		seinhuis__sealed_content__free_unpacked(sc, NULL);
+	return e;
 }
 
 static void handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
@@ -280,44 +424,35 @@ static void handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		sh_err e = sh_wire_verify(&d->self, &p->card, eb, elen, &s, id);
 		sh_hex(idhex, id, SH_ID_LEN);
 		Seinhuis__ReceiptStatus rs;
-		if (e == SH_OK && s->type != SEINHUIS__SIGNAL_TYPE__VT_NOTICE &&
-		    s->type != SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK &&
-		    s->type != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {
-			/* Check that what was sealed for us opens. */
-			Seinhuis__SealedContent *sc = NULL;
-			sh_err oe = sh_peer_keys(d, p);
-			if (oe == SH_OK)
-				oe = sh_wire_open(s, &p->keys, &sc);
-			if (oe != SH_OK && oe != SH_ERR_NOTFOUND)
-				e = SH_ERR_SEAL;
-			if (sc)
-				seinhuis__sealed_content__free_unpacked(sc, NULL);
-		}
-		if (e == SH_OK) {
-			e = sh_store_inbox_add(d->store, id, p->card.partner, s->type,
-					       eb, elen);
+		char detail[300] = "";
+		if (e == SH_OK &&
+		    sh_store_seen(d->store, sh_store_txn(d->store), id)) {
+			/* Delivered before: answer again, check nothing again. */
+			rs = SEINHUIS__RECEIPT_STATUS__RECEIPT_DUPLICATE;
+			p->duplicates++;
+			d->duplicates++;
+		} else {
+			e = e ? e : check_and_deliver(d, p, s, id, eb, elen, detail,
+						      sizeof(detail));
 			if (e == SH_OK) {
 				rs = SEINHUIS__RECEIPT_STATUS__RECEIPT_DELIVERED;
 				p->received++;
 				d->received++;
 				sh_debug("received %s %s from %s", idhex,
 					 sh_signal_type_name(s->type), p->card.partner);
-			} else if (e == SH_ERR_DUPLICATE) {
-				rs = SEINHUIS__RECEIPT_STATUS__RECEIPT_DUPLICATE;
-				p->duplicates++;
-				d->duplicates++;
-			} else {
+			} else if (e == SH_ERR_STORE || e == SH_ERR_STORE_FULL ||
+				   e == SH_ERR_STORE_CORRUPT) {
 				sh_daemon_txn_fail(d, e);
 				store_ok = 0;
 				rs = SEINHUIS__RECEIPT_STATUS__RECEIPT_UNSPECIFIED;
+			} else {
+				rs = SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED;
+				p->rejected_in++;
+				d->rejected_in++;
+				sh_daemon_error(d, "peer %s: signal %s refused: %s (%.120s)",
+						p->card.partner, idhex, sh_err_rule(e),
+						detail[0] ? detail : sh_err_str(e));
 			}
-		} else {
-			rs = SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED;
-			p->rejected_in++;
-			d->rejected_in++;
-			sh_daemon_error(d, "peer %s: signal %s refused: %s (%s)",
-					p->card.partner, idhex, sh_err_rule(e),
-					sh_err_str(e));
 		}
 		static const uint8_t zero[SH_ID_LEN];
 		int have_id = memcmp(id, zero, SH_ID_LEN) != 0;
@@ -325,7 +460,8 @@ static void handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 			seinhuis__signal__free_unpacked(s, NULL);
 		if (store_ok)
 			out.receipts[out.n_receipts++] = new_receipt(
-			    have_id ? id : NULL, have_id ? SH_ID_LEN : 0, rs, e);
+			    have_id ? id : NULL, have_id ? SH_ID_LEN : 0, rs, e,
+			    detail);
 	}
 	if (store_ok && out.n_receipts) {
 		sh_defer *df = sh_defer_add(d, DEFER_RECEIPTS);

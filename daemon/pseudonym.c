@@ -278,3 +278,27 @@ void sh_pseudonym(uint8_t out[SH_PSEUDO_LEN], const uint8_t key[SH_KEY_LEN],
 {
 	sh_hmac_sha256(out, key, SH_KEY_LEN, canonical, strlen(canonical));
 }
+
+sh_err sh_household(const Seinhuis__Person *p, char *out, size_t outlen)
+{
+	char pc[8], hn[8], ha[32];
+	if (!p->postcode || norm_postcode(p->postcode, pc) < 0 ||
+	    !p->house_number ||
+	    norm_house(p->house_number, p->house_number_addition, hn, ha,
+		       sizeof(ha)) < 0)
+		return SH_ERR_FIELD_VALUE;
+	snprintf(out, outlen, "household:%s|%s|%s", pc, hn, ha);
+	return SH_OK;
+}
+
+void sh_person_from_fields(Seinhuis__Person *p, Seinhuis__Field **f, size_t n)
+{
+	seinhuis__person__init(p);
+	const ProtobufCMessageDescriptor *d = &seinhuis__person__descriptor;
+	for (size_t i = 0; i < n; i++) {
+		const ProtobufCFieldDescriptor *fd =
+		    protobuf_c_message_descriptor_get_field_by_name(d, f[i]->name);
+		if (fd && fd->type == PROTOBUF_C_TYPE_STRING)
+			*(char **)((char *)p + fd->offset) = f[i]->value;
+	}
+}

@@ -36,6 +36,12 @@ static void usage(FILE *f)
 		"  inbox show ID\n"
 		"  inbox ack ID           the team has taken the signal\n"
 		"  status                 peers, queue depths, last errors, version\n"
+		"  quarantine list        signals that broke the catalogue (recipient)\n"
+		"  consent grant --to PARTNER --purpose P [--from DATE] [--until DATE]\n"
+		"                         resident's identifiers as NAME=VALUE lines on\n"
+		"                         standard input; prints the consent reference\n"
+		"  consent revoke REF     withdraw it; the recipient is told\n"
+		"  consent list\n"
 		"signal types: arrears, meldcode_report, vt_notice, status_feedback,\n"
 		"  referral, consent_revocation\n");
 }
@@ -367,6 +373,9 @@ static json_object *inbox_json(const Seinhuis__InboxItem *it)
 	json_object_object_add(o, "received_ms", json_object_new_int64(it->received_ms));
 	json_object_object_add(o, "received_us", json_object_new_int64(it->received_us));
 	json_object_object_add(o, "subject", json_object_new_string(it->subject));
+	json_object_object_add(o, "case_key", json_object_new_string(it->case_key));
+	if (it->consent_ref[0])
+		json_object_object_add(o, "consent_ref", json_object_new_string(it->consent_ref));
 	json_object *f = json_object_new_object();
 	for (size_t i = 0; i < it->n_fields; i++)
 		json_object_object_add(f, it->fields[i]->name,
@@ -440,6 +449,7 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 		       "created      %s\nreceived     %s\nsubject      %s\n",
 		       it->message_id, it->sender, it->type, c, rcv,
 		       it->subject[0] ? it->subject : "-");
+		printf("case key     %s\n", it->case_key[0] ? it->case_key : "-");
 		for (size_t i = 0; i < it->n_fields; i++)
 			printf("%-20s %s\n", it->fields[i]->name, it->fields[i]->value);
 		printf("(personal data stays sealed; it is opened only by reveal)\n");
@@ -562,6 +572,148 @@ static int cmd_status(const char *sock)
 	return 0;
 }
 
+static int cmd_quarantine(const char *sock, int argc, char **argv)
+{
+	if (argc != 2 || strcmp(argv[1], "list") != 0) {
+		usage(stderr);
+		return 2;
+	}
+	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+	q.op = SEINHUIS__CTL_REQUEST__OP__QUARANTINE_LIST;
+	Seinhuis__CtlReply *r;
+	int rc = call(sock, &q, &r);
+	if (rc)
+		return rc;
+	json_object *arr = json_object_new_array();
+	if (!json_out)
+		printf("%-32s  %-24s  %-15s  %-19s  %s\n", "MESSAGE ID", "FROM",
+		       "TYPE", "RECEIVED", "RULE BROKEN");
+	for (size_t i = 0; i < r->n_quarantine; i++) {
+		const Seinhuis__QuarantineItem *it = r->quarantine[i];
+		if (json_out) {
+			json_object *o = json_object_new_object();
+			json_object_object_add(o, "message_id", json_object_new_string(it->message_id));
+			json_object_object_add(o, "sender", json_object_new_string(it->sender));
+			json_object_object_add(o, "type", json_object_new_string(it->type));
+			json_object_object_add(o, "received_ms", json_object_new_int64(it->received_ms));
+			json_object_object_add(o, "rule", json_object_new_string(it->rule));
+			json_object_object_add(o, "detail", json_object_new_string(it->detail));
+			json_object_array_add(arr, o);
+		} else {
+			char when[32];
+			fmt_time(when, sizeof(when), it->received_ms);
+			printf("%-32s  %-24s  %-15s  %-19s  %s: %s\n", it->message_id,
+			       it->sender, it->type, when, it->rule, it->detail);
+		}
+	}
+	if (json_out)
+		print_json(arr);
+	else {
+		json_object_put(arr);
+		printf("%zu signals in quarantine\n", r->n_quarantine);
+	}
+	seinhuis__ctl_reply__free_unpacked(r, NULL);
+	return 0;
+}
+
+static int cmd_consent(const char *sock, int argc, char **argv)
+{
+	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+	const char *sub = argc > 1 ? argv[1] : "";
+	char line[512];
+	if (strcmp(sub, "grant") == 0) {
+		static struct option opts[] = {{"to", required_argument, 0, 't'},
+					       {"purpose", required_argument, 0, 'p'},
+					       {"from", required_argument, 0, 'f'},
+					       {"until", required_argument, 0, 'u'},
+					       {0, 0, 0, 0}};
+		int opt;
+		q.op = SEINHUIS__CTL_REQUEST__OP__CONSENT_GRANT;
+		optind = 2;
+		while ((opt = getopt_long(argc, argv, "t:p:f:u:", opts, NULL)) != -1) {
+			switch (opt) {
+			case 't': q.recipient = optarg; break;
+			case 'p': q.purpose = optarg; break;
+			case 'f': q.valid_from = optarg; break;
+			case 'u': q.valid_until = optarg; break;
+			default: usage(stderr); return 2;
+			}
+		}
+		if (!q.recipient[0] || !q.purpose[0] || optind != argc) {
+			usage(stderr);
+			return 2;
+		}
+		/* Identifiers come on stdin, never on the command line, so
+		 * that they do not show in the process list. */
+		while (fgets(line, sizeof(line), stdin)) {
+			char *l = sh_trim(line), *eq = strchr(l, '=');
+			if (!*l || *l == '#')
+				continue;
+			if (!eq) {
+				fprintf(stderr, "seinctl: identifiers are NAME=VALUE lines\n");
+				clear_fields(&q);
+				return 2;
+			}
+			*eq = '\0';
+			add_field(&q, sh_trim(l), sh_trim(eq + 1));
+		}
+		sh_wipe(line, sizeof(line));
+	} else if (strcmp(sub, "revoke") == 0 && argc == 3) {
+		q.op = SEINHUIS__CTL_REQUEST__OP__CONSENT_REVOKE;
+		q.message_id = argv[2];
+	} else if (strcmp(sub, "list") == 0 && argc == 2) {
+		q.op = SEINHUIS__CTL_REQUEST__OP__CONSENT_LIST;
+	} else {
+		usage(stderr);
+		return 2;
+	}
+	Seinhuis__CtlReply *r;
+	int rc = call(sock, &q, &r);
+	for (size_t i = 0; i < q.n_fields; i++)
+		sh_wipe(q.fields[i]->value, strlen(q.fields[i]->value));
+	clear_fields(&q);
+	if (rc)
+		return rc;
+	if (q.op == SEINHUIS__CTL_REQUEST__OP__CONSENT_GRANT) {
+		printf(json_out ? "{\"consent_ref\": \"%s\"}\n" : "consent %s\n",
+		       r->message_id);
+	} else if (q.op == SEINHUIS__CTL_REQUEST__OP__CONSENT_REVOKE) {
+		printf(json_out ? "{\"revocation\": \"%s\"}\n"
+				: "revoked; revocation signal %s\n",
+		       r->message_id);
+	} else {
+		json_object *arr = json_object_new_array();
+		if (!json_out)
+			printf("%-32s  %-24s  %-16s  %-10s  %-10s  %s\n", "CONSENT",
+			       "RECIPIENT", "PURPOSE", "FROM", "UNTIL", "STATE");
+		for (size_t i = 0; i < r->n_consents; i++) {
+			const Seinhuis__ConsentItem *it = r->consents[i];
+			if (json_out) {
+				json_object *o = json_object_new_object();
+				json_object_object_add(o, "ref", json_object_new_string(it->ref));
+				json_object_object_add(o, "recipient", json_object_new_string(it->recipient));
+				json_object_object_add(o, "subject", json_object_new_string(it->subject));
+				json_object_object_add(o, "purpose", json_object_new_string(it->purpose));
+				json_object_object_add(o, "valid_from", json_object_new_string(it->valid_from));
+				json_object_object_add(o, "valid_until", json_object_new_string(it->valid_until));
+				json_object_object_add(o, "revoked_ms", json_object_new_int64(it->revoked_ms));
+				json_object_array_add(arr, o);
+			} else {
+				printf("%-32s  %-24s  %-16s  %-10s  %-10s  %s\n", it->ref,
+				       it->recipient, it->purpose, it->valid_from,
+				       it->valid_until[0] ? it->valid_until : "-",
+				       it->revoked_ms ? "revoked" : "valid");
+			}
+		}
+		if (json_out)
+			print_json(arr);
+		else
+			json_object_put(arr);
+	}
+	seinhuis__ctl_reply__free_unpacked(r, NULL);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *sock = getenv("SEINHUIS_CONTROL");
@@ -613,6 +765,10 @@ int main(int argc, char **argv)
 		return cmd_inbox(sock, sub_argc, sub_argv);
 	if (strcmp(cmd, "status") == 0 && sub_argc == 1)
 		return cmd_status(sock);
+	if (strcmp(cmd, "quarantine") == 0)
+		return cmd_quarantine(sock, sub_argc, sub_argv);
+	if (strcmp(cmd, "consent") == 0)
+		return cmd_consent(sock, sub_argc, sub_argv);
 	fprintf(stderr, "seinctl: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;

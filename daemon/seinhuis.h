@@ -64,6 +64,18 @@ typedef enum {
 	SH_ERR_DENIED,        /* caller may not do this */
 	SH_ERR_TIMEOUT,
 	SH_ERR_CONNECT,       /* cannot reach the daemon */
+	SH_ERR_CATALOGUE,     /* the signal catalogue file is not valid */
+	SH_ERR_FIELD_FORMAT,  /* value does not have the field's form */
+	SH_ERR_FIELD_RANGE,   /* number or length outside the allowed range */
+	SH_ERR_FIELD_ENUM,    /* value not one of the allowed words */
+	SH_ERR_FIELD_FUTURE,  /* date lies in the future */
+	SH_ERR_FIELD_ROLE,    /* field not allowed from this sender's role */
+	SH_ERR_SENDER_ROLE,   /* sender's role may not send this type */
+	SH_ERR_RECIPIENT_ROLE, /* recipient's role may not receive this type */
+	SH_ERR_LEGAL_BASIS,   /* legal basis not allowed for this type */
+	SH_ERR_CONDITION,     /* a conditional rule of the catalogue is broken */
+	SH_ERR_CONSENT,       /* no valid consent for this signal */
+	SH_ERR_CONSENT_REVOKED, /* the consent was withdrawn */
 	SH_ERR__COUNT
 } sh_err;
 
@@ -200,6 +212,8 @@ typedef struct {
 	char listen[256];
 	char control[512];
 	char control_group[64];
+	char catalogue[512];
+	uint32_t retention_interval_s;
 	size_t map_size;
 	size_t max_message;
 	int log_level;
@@ -252,6 +266,16 @@ sh_err sh_wire_verify(const sh_identity *self, const sh_card *from,
 size_t sh_wire_clear_fields(const Seinhuis__Signal *s,
 			    Seinhuis__Field ***out);
 void sh_fields_free(Seinhuis__Field **f, size_t n);
+/* What a field name is for a signal type: clear (travels readable),
+ * personal (travels sealed) or not a field of that type at all. */
+enum { SH_FIELD_NONE, SH_FIELD_CLEAR, SH_FIELD_PERSONAL };
+int sh_wire_field_class(Seinhuis__SignalType type, const char *name);
+/* Every field of a received signal, clear and (if sc) opened personal
+ * ones, as name/value pairs for the policy check. FIELD_UNKNOWN if any part
+ * carries fields this schema does not know. */
+sh_err sh_wire_fields(const Seinhuis__Signal *s,
+		      const Seinhuis__SealedContent *sc, Seinhuis__Field ***out,
+		      size_t *n);
 /* Open the sealed content of a signal received from a partner. */
 sh_err sh_wire_open(const Seinhuis__Signal *s, const sh_pair_keys *keys,
 		    Seinhuis__SealedContent **out);
@@ -260,6 +284,13 @@ sh_err sh_canonical_identity(const Seinhuis__Person *p, char *out,
 			     size_t outlen);
 void sh_pseudonym(uint8_t out[SH_PSEUDO_LEN], const uint8_t key[SH_KEY_LEN],
 		  const char *canonical);
+/* Household of a person: normalised postcode, house number and addition,
+ * the basis of the recipient's case key. */
+sh_err sh_household(const Seinhuis__Person *p, char *out, size_t outlen);
+/* Fill a Person from named fields (person 1; no prefix); strings point
+ * into the fields, so free only the struct. */
+void sh_person_from_fields(Seinhuis__Person *p, Seinhuis__Field **f,
+			   size_t n);
 extern const char sh_sig_domain[];
 #define SH_SIG_DOMAIN_LEN 19
 

@@ -166,6 +166,53 @@ static void finish_turn(sh_daemon *d)
 			sh_control_write(d, c);
 }
 
+struct sweep_ctx {
+	sh_daemon *d;
+	int64_t now;
+	uint64_t *seqs;
+	uint8_t (*ids)[SH_ID_LEN];
+	size_t n;
+};
+
+static int sweep_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *r)
+{
+	struct sweep_ctx *c = vctx;
+	const sh_type_rule *t = sh_catalogue_type(&c->d->cat, r->type);
+	if (!t || r->message_id.len != SH_ID_LEN ||
+	    r->received_ms + t->keep_unanswered_s * 1000 > c->now)
+		return 0;
+	c->seqs = realloc(c->seqs, (c->n + 1) * sizeof(*c->seqs));
+	c->ids = realloc(c->ids, (c->n + 1) * sizeof(*c->ids));
+	if (!c->seqs || !c->ids)
+		abort();
+	c->seqs[c->n] = seq;
+	memcpy(c->ids[c->n], r->message_id.data, SH_ID_LEN);
+	return ++c->n >= 10000; /* the next sweep takes the rest */
+}
+
+/* Retention: a signal the team has not taken within the catalogue's
+ * keep_unanswered for its type is removed from the inbox. Its id stays in
+ * `seen`, so a late re-send cannot bring it back. */
+void sh_retention_sweep(sh_daemon *d)
+{
+	struct sweep_ctx c = {d, sh_now_ms(), NULL, NULL, 0};
+	if (sh_daemon_txn(d) != SH_OK)
+		return;
+	sh_err e = sh_store_inbox_scan(d->store, sh_store_txn(d->store), sweep_one,
+				       &c);
+	for (size_t i = 0; e == SH_OK && i < c.n; i++) {
+		char idhex[33];
+		sh_hex(idhex, c.ids[i], SH_ID_LEN);
+		e = sh_store_inbox_remove(d->store, c.seqs[i], c.ids[i]);
+		if (e == SH_OK)
+			sh_info("retention: %s removed from the inbox", idhex);
+	}
+	if (e)
+		sh_daemon_txn_fail(d, e);
+	free(c.seqs);
+	free(c.ids);
+}
+
 static int run(sh_daemon *d)
 {
 	size_t cap = 0;
@@ -210,6 +257,9 @@ static int run(sh_daemon *d)
 			    c, NULL);
 #undef ADD
 		long timeout = (long)sh_peer_next_timer(d);
+		int64_t to_sweep = d->next_retention - sh_mono_ms();
+		if (to_sweep < timeout)
+			timeout = to_sweep < 0 ? 0 : (long)to_sweep;
 		int rc = zmq_poll(items, (int)n, timeout);
 		if (rc < 0) {
 			if (errno == EINTR)
@@ -234,6 +284,11 @@ static int run(sh_daemon *d)
 					sh_control_read(d, conn_of[i]);
 				break;
 			}
+		}
+		if (sh_mono_ms() >= d->next_retention) {
+			sh_retention_sweep(d);
+			d->next_retention =
+			    sh_mono_ms() + (int64_t)d->cfg.retention_interval_s * 1000;
 		}
 		finish_turn(d);
 		sh_control_reap(d);
@@ -295,6 +350,17 @@ int main(int argc, char **argv)
 	}
 	if (sh_trust_load(&d.trust, d.cfg.trustdir, why, sizeof(why)) != SH_OK) {
 		sh_error("trust store: %s", why);
+		return 1;
+	}
+	if (sh_catalogue_load(&d.cat, d.cfg.catalogue, why, sizeof(why)) != SH_OK) {
+		sh_error("catalogue: %s", why);
+		return 1;
+	}
+	/* The case-key secret is derived from our own sealing key: only this
+	 * partner can compute its case keys, and nothing extra is stored. */
+	if (sh_hkdf(d.case_secret, SH_KEY_LEN, d.self.seal_sec, SH_KEY_LEN,
+		    "seinhuis/case/v1", d.self.card.partner) != SH_OK) {
+		sh_error("cannot derive the case-key secret");
 		return 1;
 	}
 	sh_err e = sh_store_open(&d.store, d.cfg.datadir, d.cfg.map_size,
@@ -369,6 +435,8 @@ out:
 	sh_idmap_free(&d.pending);
 	sh_store_close(&d.store);
 	sh_trust_free(&d.trust);
+	sh_catalogue_free(&d.cat);
+	sh_wipe(d.case_secret, sizeof(d.case_secret));
 	sh_identity_wipe(&d.self);
 	return rc;
 }

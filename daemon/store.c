@@ -9,7 +9,8 @@
  *              it turns delivered (envelope dropped) or failed on receipt.
  *   outbox_id  message id -> u64 outbox sequence, for receipts.
  *   inbox      u64 arrival sequence -> InboxRecord, the team's work queue.
- *   seen       message id -> u64 inbox sequence (0 once the team took it).
+ *   seen       message id -> u64 inbox sequence (0 once the team took it,
+ *              or it was removed by retention or revocation).
  *              The exactly-once rule rests here: an id is added to the
  *              inbox only if it is not in `seen`, in the same transaction.
  *
@@ -37,7 +38,7 @@
 
 struct sh_store {
 	MDB_env *env;
-	MDB_dbi meta, outbox, outbox_id, inbox, seen;
+	MDB_dbi meta, outbox, outbox_id, inbox, seen, quarantine, consent, revoked;
 	MDB_txn *txn; /* the open write transaction, if any */
 	uint64_t next_out, next_in;
 	uint64_t txn_next_out, txn_next_in;
@@ -107,7 +108,7 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	}
 	if ((rc = mdb_env_create(&st->env)) ||
 	    (rc = mdb_env_set_mapsize(st->env, map_size)) ||
-	    (rc = mdb_env_set_maxdbs(st->env, 8)) ||
+	    (rc = mdb_env_set_maxdbs(st->env, 16)) ||
 	    (rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0600))) {
 		snprintf(why, wl,
 			 "%s: cannot open the data store: %s. If the files were "
@@ -123,7 +124,10 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	    (rc = mdb_dbi_open(txn, "outbox", MDB_CREATE, &st->outbox)) ||
 	    (rc = mdb_dbi_open(txn, "outbox_id", MDB_CREATE, &st->outbox_id)) ||
 	    (rc = mdb_dbi_open(txn, "inbox", MDB_CREATE, &st->inbox)) ||
-	    (rc = mdb_dbi_open(txn, "seen", MDB_CREATE, &st->seen))) {
+	    (rc = mdb_dbi_open(txn, "seen", MDB_CREATE, &st->seen)) ||
+	    (rc = mdb_dbi_open(txn, "quarantine", MDB_CREATE, &st->quarantine)) ||
+	    (rc = mdb_dbi_open(txn, "consent", MDB_CREATE, &st->consent)) ||
+	    (rc = mdb_dbi_open(txn, "revoked", MDB_CREATE, &st->revoked))) {
 		snprintf(why, wl, "%s: cannot open the store's tables: %s", dir,
 			 mdb_strerror(rc));
 		e = mdb_err(rc) == SH_ERR_STORE_CORRUPT ? SH_ERR_STORE_CORRUPT
@@ -544,7 +548,8 @@ sh_err sh_store_outbox_scan(sh_store *st, MDB_txn *txn, int newest_first,
 
 sh_err sh_store_inbox_add(sh_store *st, const uint8_t id[SH_ID_LEN],
 			  const char *sender, Seinhuis__SignalType type,
-			  const uint8_t *env, size_t envlen)
+			  const uint8_t *env, size_t envlen,
+			  const uint8_t *case_key, const char *consent_ref)
 {
 	if (!st->txn)
 		return SH_ERR_STORE;
@@ -568,6 +573,12 @@ sh_err sh_store_inbox_add(sh_store *st, const uint8_t id[SH_ID_LEN],
 	r.received_ms = r.received_us / 1000;
 	r.envelope.data = (uint8_t *)env;
 	r.envelope.len = envlen;
+	if (case_key) {
+		r.case_key.data = (uint8_t *)case_key;
+		r.case_key.len = SH_KEY_LEN;
+	}
+	if (consent_ref)
+		r.consent_ref = (char *)consent_ref;
 	sh_err e = put_record(st, st->inbox, seq, &r.base, MDB_APPEND);
 	if (e)
 		return e;
@@ -654,4 +665,151 @@ sh_err sh_store_inbox_ack(sh_store *st, const uint8_t id[SH_ID_LEN])
 void sh_store_counts_get(sh_store *st, sh_store_counts *c)
 {
 	*c = st->txn ? st->txn_counts : st->counts;
+}
+
+sh_err sh_store_inbox_remove(sh_store *st, uint64_t seq,
+			     const uint8_t id[SH_ID_LEN])
+{
+	if (!st->txn)
+		return SH_ERR_STORE;
+	uint8_t kb[8], zero[8] = {0};
+	u64be(kb, seq);
+	MDB_val k = {8, kb}, ik = {SH_ID_LEN, (void *)id}, zv = {8, zero};
+	int rc = mdb_del(st->txn, st->inbox, &k, NULL);
+	if (rc)
+		return mdb_err(rc);
+	if ((rc = mdb_put(st->txn, st->seen, &ik, &zv, 0)))
+		return mdb_err(rc);
+	st->txn_counts.inbox_depth--;
+	return SH_OK;
+}
+
+static sh_err put_by_key(sh_store *st, MDB_dbi dbi, const void *key,
+			 size_t klen, const ProtobufCMessage *m)
+{
+	if (!st->txn)
+		return SH_ERR_STORE;
+	size_t n = protobuf_c_message_get_packed_size(m);
+	MDB_val k = {klen, (void *)key}, v = {n, NULL};
+	int rc = mdb_put(st->txn, dbi, &k, &v, MDB_RESERVE);
+	if (rc)
+		return mdb_err(rc);
+	protobuf_c_message_pack(m, v.mv_data);
+	return SH_OK;
+}
+
+sh_err sh_store_quarantine_add(sh_store *st,
+			       const Seinhuis__QuarantineRecord *rec)
+{
+	return put_by_key(st, st->quarantine, rec->message_id.data,
+			  rec->message_id.len, &rec->base);
+}
+
+sh_err sh_store_quarantine_find(sh_store *st, MDB_txn *txn,
+				const uint8_t id[SH_ID_LEN],
+				Seinhuis__QuarantineRecord **rec)
+{
+	MDB_val k = {SH_ID_LEN, (void *)id}, v;
+	int rc = mdb_get(txn, st->quarantine, &k, &v);
+	if (rc)
+		return mdb_err(rc);
+	*rec = seinhuis__quarantine_record__unpack(NULL, v.mv_size, v.mv_data);
+	return *rec ? SH_OK : SH_ERR_STORE_CORRUPT;
+}
+
+sh_err sh_store_quarantine_scan(sh_store *st, MDB_txn *txn,
+				sh_quarantine_fn fn, void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(txn, st->quarantine, &cur);
+	if (rc)
+		return mdb_err(rc);
+	sh_err e = SH_OK;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		Seinhuis__QuarantineRecord *r =
+		    seinhuis__quarantine_record__unpack(NULL, v.mv_size, v.mv_data);
+		if (!r) {
+			e = SH_ERR_STORE_CORRUPT;
+			break;
+		}
+		int stop = fn(ctx, r);
+		seinhuis__quarantine_record__free_unpacked(r, NULL);
+		if (stop)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return e;
+}
+
+sh_err sh_store_consent_put(sh_store *st, const Seinhuis__ConsentRecord *rec)
+{
+	return put_by_key(st, st->consent, rec->ref.data, rec->ref.len,
+			  &rec->base);
+}
+
+sh_err sh_store_consent_get(sh_store *st, MDB_txn *txn, const uint8_t ref[16],
+			    Seinhuis__ConsentRecord **rec)
+{
+	MDB_val k = {16, (void *)ref}, v;
+	int rc = mdb_get(txn, st->consent, &k, &v);
+	if (rc)
+		return mdb_err(rc);
+	*rec = seinhuis__consent_record__unpack(NULL, v.mv_size, v.mv_data);
+	return *rec ? SH_OK : SH_ERR_STORE_CORRUPT;
+}
+
+sh_err sh_store_consent_scan(sh_store *st, MDB_txn *txn, sh_consent_fn fn,
+			     void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(txn, st->consent, &cur);
+	if (rc)
+		return mdb_err(rc);
+	sh_err e = SH_OK;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		Seinhuis__ConsentRecord *r =
+		    seinhuis__consent_record__unpack(NULL, v.mv_size, v.mv_data);
+		if (!r) {
+			e = SH_ERR_STORE_CORRUPT;
+			break;
+		}
+		int stop = fn(ctx, r);
+		seinhuis__consent_record__free_unpacked(r, NULL);
+		if (stop)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return e;
+}
+
+sh_err sh_store_revoked_add(sh_store *st, const char *sender,
+			    const char *ref_hex)
+{
+	char key[128];
+	int n = snprintf(key, sizeof(key), "%s|%s", sender, ref_hex);
+	if (!st->txn || n <= 0 || (size_t)n >= sizeof(key))
+		return SH_ERR_STORE;
+	MDB_val k = {(size_t)n, key}, v = {0, ""};
+	return mdb_err(mdb_put(st->txn, st->revoked, &k, &v, 0));
+}
+
+int sh_store_revoked_has(sh_store *st, MDB_txn *txn, const char *sender,
+			 const char *ref_hex)
+{
+	char key[128];
+	int n = snprintf(key, sizeof(key), "%s|%s", sender, ref_hex);
+	if (n <= 0 || (size_t)n >= sizeof(key))
+		return 0;
+	MDB_val k = {(size_t)n, key}, v;
+	return mdb_get(txn, st->revoked, &k, &v) == 0;
+}
+
+int sh_store_seen(sh_store *st, MDB_txn *txn, const uint8_t id[SH_ID_LEN])
+{
+	MDB_val k = {SH_ID_LEN, (void *)id}, v;
+	return mdb_get(txn, st->seen, &k, &v) == 0;
 }

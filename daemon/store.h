@@ -47,7 +47,38 @@ sh_err sh_store_outbox_scan(sh_store *st, MDB_txn *txn, int newest_first,
  * SH_ERR_DUPLICATE (and adds nothing) when the id was delivered before. */
 sh_err sh_store_inbox_add(sh_store *st, const uint8_t id[SH_ID_LEN],
 			  const char *sender, Seinhuis__SignalType type,
-			  const uint8_t *env, size_t envlen);
+			  const uint8_t *env, size_t envlen,
+			  const uint8_t *case_key, const char *consent_ref);
+/* Was this message id delivered before (whether still in the inbox)? */
+int sh_store_seen(sh_store *st, MDB_txn *txn, const uint8_t id[SH_ID_LEN]);
+/* Remove an inbox entry that was not taken (retention, revocation). */
+sh_err sh_store_inbox_remove(sh_store *st, uint64_t seq,
+			     const uint8_t id[SH_ID_LEN]);
+
+/* Quarantine (recipient side): verified signals that broke the catalogue.
+ * _find returns SH_OK and the record if the id is quarantined already. */
+sh_err sh_store_quarantine_add(sh_store *st,
+			       const Seinhuis__QuarantineRecord *rec);
+sh_err sh_store_quarantine_find(sh_store *st, MDB_txn *txn,
+				const uint8_t id[SH_ID_LEN],
+				Seinhuis__QuarantineRecord **rec);
+typedef int (*sh_quarantine_fn)(void *ctx,
+				const Seinhuis__QuarantineRecord *rec);
+sh_err sh_store_quarantine_scan(sh_store *st, MDB_txn *txn,
+				sh_quarantine_fn fn, void *ctx);
+
+/* Consent register (sender side) and revoked consents (recipient side). */
+sh_err sh_store_consent_put(sh_store *st, const Seinhuis__ConsentRecord *rec);
+sh_err sh_store_consent_get(sh_store *st, MDB_txn *txn,
+			    const uint8_t ref[16],
+			    Seinhuis__ConsentRecord **rec);
+typedef int (*sh_consent_fn)(void *ctx, const Seinhuis__ConsentRecord *rec);
+sh_err sh_store_consent_scan(sh_store *st, MDB_txn *txn, sh_consent_fn fn,
+			     void *ctx);
+sh_err sh_store_revoked_add(sh_store *st, const char *sender,
+			    const char *ref_hex);
+int sh_store_revoked_has(sh_store *st, MDB_txn *txn, const char *sender,
+			 const char *ref_hex);
 typedef int (*sh_inbox_fn)(void *ctx, uint64_t seq,
 			   const Seinhuis__InboxRecord *rec);
 sh_err sh_store_inbox_scan(sh_store *st, MDB_txn *txn, sh_inbox_fn fn,

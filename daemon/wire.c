@@ -473,3 +473,100 @@ sh_err sh_wire_open(const Seinhuis__Signal *s, const sh_pair_keys *keys,
 	free(plain);
 	return e;
 }
+
+/* ------------------------------------------- fields for the policy */
+
+/* Strip "person2." .. "person8." from a name; *idx gets the person index. */
+static const char *person_name(const char *name, size_t *idx)
+{
+	*idx = 0;
+	if (strncmp(name, "person", 6) == 0 && name[6] >= '2' && name[6] <= '8' &&
+	    name[7] == '.') {
+		*idx = (size_t)(name[6] - '1');
+		return name + 8;
+	}
+	return name;
+}
+
+int sh_wire_field_class(Seinhuis__SignalType type, const char *name)
+{
+	const char *member = payload_member(type);
+	if (!member)
+		return SH_FIELD_NONE;
+	if (strcmp(name, "legal_basis") == 0 || strcmp(name, "consent_ref") == 0)
+		return SH_FIELD_CLEAR;
+	const ProtobufCFieldDescriptor *pf =
+	    protobuf_c_message_descriptor_get_field_by_name(
+		&seinhuis__signal__descriptor, member);
+	int sealable = protobuf_c_message_descriptor_get_field_by_name(
+			   pf->descriptor, "sealed") != NULL;
+	if (strcmp(name, "description") == 0 ||
+	    strcmp(name, "reporter_contact") == 0)
+		return sealable ? SH_FIELD_PERSONAL : SH_FIELD_NONE;
+	size_t idx;
+	const char *pname = person_name(name, &idx);
+	if (protobuf_c_message_descriptor_get_field_by_name(
+		&seinhuis__person__descriptor, pname))
+		return sealable ? SH_FIELD_PERSONAL : SH_FIELD_NONE;
+	if (idx != 0 || strcmp(name, "sealed") == 0)
+		return SH_FIELD_NONE;
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field_by_name(pf->descriptor, name);
+	if (!f || f->type == PROTOBUF_C_TYPE_MESSAGE ||
+	    f->type == PROTOBUF_C_TYPE_BYTES)
+		return SH_FIELD_NONE;
+	return SH_FIELD_CLEAR;
+}
+
+static void add_person_fields(Seinhuis__Field ***out, size_t *n,
+			      const Seinhuis__Person *p, size_t idx)
+{
+	const ProtobufCMessageDescriptor *d = p->base.descriptor;
+	for (unsigned j = 0; j < d->n_fields; j++) {
+		const char *v = *(char *const *)((const char *)p + d->fields[j].offset);
+		if (!v || !*v)
+			continue;
+		char name[64];
+		if (idx == 0)
+			snprintf(name, sizeof(name), "%s", d->fields[j].name);
+		else
+			snprintf(name, sizeof(name), "person%zu.%s", idx + 1,
+				 d->fields[j].name);
+		add_field(out, n, name, v);
+	}
+}
+
+sh_err sh_wire_fields(const Seinhuis__Signal *s,
+		      const Seinhuis__SealedContent *sc, Seinhuis__Field ***out,
+		      size_t *nout)
+{
+	*nout = sh_wire_clear_fields(s, out);
+	/* Integers are always present in proto3; zero counts as not given. */
+	size_t k = 0;
+	for (size_t i = 0; i < *nout; i++) {
+		if (strcmp((*out)[i]->value, "0") == 0 &&
+		    strcmp((*out)[i]->name, "legal_basis") != 0) {
+			seinhuis__field__free_unpacked((*out)[i], NULL);
+			continue;
+		}
+		(*out)[k++] = (*out)[i];
+	}
+	*nout = k;
+	const ProtobufCMessage *p = payload_of(s);
+	if (s->base.n_unknown_fields || (p && p->n_unknown_fields))
+		return SH_ERR_FIELD_UNKNOWN;
+	if (!sc)
+		return SH_OK;
+	if (sc->base.n_unknown_fields || sc->n_persons > 8)
+		return SH_ERR_FIELD_UNKNOWN;
+	for (size_t i = 0; i < sc->n_persons; i++) {
+		if (sc->persons[i]->base.n_unknown_fields)
+			return SH_ERR_FIELD_UNKNOWN;
+		add_person_fields(out, nout, sc->persons[i], i);
+	}
+	if (sc->description[0])
+		add_field(out, nout, "description", sc->description);
+	if (sc->reporter_contact[0])
+		add_field(out, nout, "reporter_contact", sc->reporter_contact);
+	return SH_OK;
+}

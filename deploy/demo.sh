@@ -54,6 +54,7 @@ for id in "${IDS[@]}"; do
 		--name "${NAME[$id]}" --role "${ROLE[$id]}" \
 		--endpoint "tcp://127.0.0.1:${PORT[$id]}" | head -n 1
 	sed -e "s|@DIR@|$DIR|g" -e "s|@ID@|$id|g" -e "s|@PORT@|${PORT[$id]}|g" \
+		-e "s|@CATALOGUE@|$here/catalogue.conf|g" \
 		"$here/demo/partner.conf.in" | as_user tee "$DIR/$id.conf" >/dev/null
 done
 echo "secret keys are mode 0600:"

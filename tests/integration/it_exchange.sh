@@ -24,7 +24,7 @@ check "no personal value in the listing" bash -c "! ctl gem-test --json inbox sh
 check "status counts one received" [ "$(status_field gem-test received)" = 1 ]
 
 check "unknown field is refused with its name" \
-	bash -c "ctl corp-test send --type arrears --to gem-test colour=blue 2>&1 | grep -q \"FIELD_UNKNOWN: field 'colour'\""
+	bash -c "ctl corp-test send --type arrears --to gem-test legal_basis=legal_duty colour=blue 2>&1 | grep -q \"FIELD_UNKNOWN: field 'colour'\""
 check "unknown recipient is refused" \
 	bash -c "ctl corp-test send --type arrears --to nobody x=1 2>&1 | grep -q UNTRUSTED"
 
@@ -33,9 +33,7 @@ check "inbox is empty after ack" [ -z "$(inbox_ids gem-test)" ]
 check "a second ack is refused as not found" bash -c "! ctl gem-test inbox ack $id 2>/dev/null"
 
 # Batch through a JSON file: several signals in one pipelined call.
-jq -n '[range(0;50) | {type:"arrears", to:"gem-test", arrears_kind:"water",
-	amount_cents:(1000+.), legal_basis:"legal_duty", surname:"Fictief",
-	postcode:"1000 AA", house_number:((.+1)|tostring)}]' >"$WORK/batch.json"
+arrears_json 50 gem-test >"$WORK/batch.json"
 check "a JSON batch of 50 is accepted" ctl corp-test send --file "$WORK/batch.json"
 check "all 50 arrive exactly once" \
 	wait_until 10 bash -c "[ \$(inbox_ids gem-test | sort -u | wc -l) = 50 -a \$(inbox_ids gem-test | wc -l) = 50 ]"

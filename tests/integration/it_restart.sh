@@ -12,11 +12,7 @@ start corp-rs
 
 CHUNK=${RESTART_CHUNK:-400}
 chunk() { # chunk K: submit CHUNK signals in one pipelined call
-	jq -n --argjson k "$1" --argjson n "$CHUNK" '[range(0;$n) | {type:"arrears",
-		to:"gem-rs", arrears_kind:"rent", amount_cents:(5000+.),
-		legal_basis:"legal_duty", surname:"Fictief",
-		postcode:"2000 BB", house_number:(($k*10000+.+1)|tostring)}]' \
-		>"$WORK/chunk$1.json"
+	arrears_json "$CHUNK" gem-rs "$1" >"$WORK/chunk$1.json"
 	ctl corp-rs --json send --file "$WORK/chunk$1.json" >"$WORK/accepted$1.json"
 }
 

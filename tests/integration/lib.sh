@@ -16,6 +16,7 @@ set -u
 SEINHUISD=${SEINHUISD:-$(dirname "$0")/../../build/seinhuisd}
 SEINCTL=${SEINCTL:-$(dirname "$0")/../../build/seinctl}
 SEINKEY=${SEINKEY:-$(dirname "$0")/../../build/seinkey}
+CATALOGUE=${CATALOGUE:-$(cd "$(dirname "$0")/../../deploy" && pwd)/catalogue.conf}
 RUN_USER=${RUN_USER:-seinhuis}
 WRAP=${WRAP:-}
 IT_PASSED=0
@@ -75,6 +76,7 @@ partner() {
 		echo "map_size = 256M"
 		echo "retry_min_ms = 200"
 		echo "retry_max_ms = 2000"
+		echo "catalogue = $CATALOGUE"
 		local line
 		for line in "$@"; do echo "$line"; done
 	} | as_user tee "$WORK/$id.conf" >/dev/null
@@ -181,13 +183,27 @@ status_field() { ctl "$1" --json status | jq -r ".$2"; }
 
 # Make the helpers usable from `bash -c` inside check/wait_until.
 export -f as_user ctl inbox_ids outbox_ids status_field
-export WORK SEINCTL SEINHUISD SEINKEY RUN_USER
+export WORK SEINCTL SEINHUISD SEINKEY RUN_USER CATALOGUE
 
 # A fictional arrears signal from $1 to $2 with a numbered resident.
 send_arrears() {
 	local from=$1 to=$2 n=$3
 	ctl "$from" send --type arrears --to "$to" arrears_kind=rent \
 		amount_cents=$((10000 + n)) arrears_since=2026-09-01 \
+		contact_attempt_date=2026-10-01 reminder_date=2026-10-15 \
+		urgency=none creditor_contact="incasso desk" \
 		legal_basis=legal_duty initials=T. surname="Testpersoon$n" \
-		postcode="1234 AB" house_number="$n" place=Teststad
+		street=Teststraat postcode="1234 AB" house_number="$n" place=Teststad
+}
+
+# A JSON array of N fictional arrears signals to $2 (houses K*10000+1...).
+arrears_json() {
+	local n=$1 to=$2 k=${3:-0}
+	jq -n --argjson n "$n" --argjson k "$k" --arg to "$to" '[range(0;$n) |
+		{type:"arrears", to:$to, legal_basis:"legal_duty",
+		arrears_kind:"rent", amount_cents:(5000+.), arrears_since:"2026-09-01",
+		contact_attempt_date:"2026-10-01", reminder_date:"2026-10-15",
+		urgency:"none", creditor_contact:"incasso desk",
+		surname:"Fictief", street:"Proefstraat", postcode:"2000 BB",
+		house_number:(($k*10000+.+1)|tostring), place:"Teststad"}]'
 }

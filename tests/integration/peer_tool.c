@@ -24,6 +24,8 @@ static void die(const char *what, const char *why)
 	exit(2);
 }
 
+static int policy_break;
+
 static void build(const sh_identity *self, const sh_card *peer,
 		  const char *recipient_override, sh_buf *env,
 		  uint8_t id[SH_ID_LEN])
@@ -36,11 +38,19 @@ static void build(const sh_identity *self, const sh_card *peer,
 	if (sh_pair_keys_derive(&keys, self, &target) != SH_OK)
 		die("keys", "cannot derive pair keys");
 	static const char *kv[][2] = {
-	    {"arrears_kind", "rent"},  {"amount_cents", "45000"},
-	    {"legal_basis", "legal_duty"}, {"surname", "Testpersoon"},
-	    {"postcode", "9999 ZZ"},   {"house_number", "1"}};
-	Seinhuis__Field f[6], *fp[6];
-	for (int i = 0; i < 6; i++) {
+	    {"arrears_kind", "rent"},          {"amount_cents", "45000"},
+	    {"legal_basis", "legal_duty"},     {"arrears_since", "2026-09-01"},
+	    {"contact_attempt_date", "2026-10-01"},
+	    {"reminder_date", "2026-10-15"},   {"urgency", "none"},
+	    {"creditor_contact", "incasso desk"},
+	    {"surname", "Testpersoon"},        {"street", "Proefstraat"},
+	    {"postcode", "9999 ZZ"},           {"house_number", "1"},
+	    {"place", "Teststad"},             {"colour", "blue"}};
+	/* "policy" mode adds a field the catalogue does not allow; the
+	 * recipient must quarantine it (the sender's daemon never would). */
+	size_t nkv = policy_break ? 14 : 13;
+	Seinhuis__Field f[14], *fp[14];
+	for (size_t i = 0; i < nkv; i++) {
 		seinhuis__field__init(&f[i]);
 		f[i].name = (char *)kv[i][0];
 		f[i].value = (char *)kv[i][1];
@@ -48,7 +58,7 @@ static void build(const sh_identity *self, const sh_card *peer,
 	}
 	char field[128];
 	sh_err e = sh_wire_build(self, &target, &keys,
-				 SEINHUIS__SIGNAL_TYPE__ARREARS, fp, 6, id, env,
+				 SEINHUIS__SIGNAL_TYPE__ARREARS, fp, nkv, id, env,
 				 field, sizeof(field));
 	if (e != SH_OK)
 		die("build", sh_err_str(e));
@@ -59,7 +69,7 @@ int main(int argc, char **argv)
 	if (argc != 4) {
 		fprintf(stderr, "usage: peer_tool KEYDIR PEER_CARD MODE\n"
 				"modes: valid bad-signature wrong-recipient "
-				"wrong-version garbage oversize replay\n");
+				"wrong-version garbage oversize replay policy\n");
 		return 2;
 	}
 	const char *mode = argv[3];
@@ -87,6 +97,7 @@ int main(int argc, char **argv)
 		memset(frame.data, 0x0a, frame.len);
 		have_id = 0;
 	} else {
+		policy_break = strcmp(mode, "policy") == 0;
 		build(&self, &peer,
 		      strcmp(mode, "wrong-recipient") == 0 ? "someone-else" : NULL,
 		      &env, id);
@@ -99,7 +110,8 @@ int main(int argc, char **argv)
 		} else if (strcmp(mode, "replay") == 0) {
 			copies = 2;
 		} else if (strcmp(mode, "valid") != 0 &&
-			   strcmp(mode, "wrong-recipient") != 0) {
+			   strcmp(mode, "wrong-recipient") != 0 &&
+			   strcmp(mode, "policy") != 0) {
 			die("mode", "unknown mode");
 		}
 		ProtobufCBinaryData sig = {env.len, env.data};

@@ -1,0 +1,859 @@
+/*
+ * policy.c - the signal catalogue and the minimal-data rules it states.
+ *
+ * The catalogue (deploy/catalogue.conf, loaded and validated at start-up)
+ * is the only list of fields the daemon knows: for each signal type it
+ * says which sender and recipient roles may exchange it, under which legal
+ * bases, which fields it may carry, which are required, which are personal
+ * (sealed), and how each value is checked. New arrears kinds and similar
+ * catalogue words need no code change.
+ *
+ * Format, one statement per line ('#' starts a comment line):
+ *
+ *   seinhuis_catalogue = 1
+ *   [arrears]                              a signal type (section)
+ *   senders = landlord energy              roles that may send it
+ *   recipients = municipality_debt         roles that may receive it
+ *   legal_basis = legal_duty               legal_duty meldrecht consent legal_task
+ *   purpose = debt_help                    what a consent must be for
+ *   keep_unanswered = 6 months             retention in the recipient's inbox
+ *   keep_taken = 12 months                 retention once the team took it
+ *   feedback = consent                     status feedback allowed: none, consent, legal_task
+ *   persons = 4                            how many persons one signal may name
+ *                                          (person2.surname ... use person 1's rules)
+ *   field NAME = required|optional [personal] CHECK [only ROLE...]
+ *   rule FIELD required when FIELD2 = VALUE
+ *   rule FIELD includes A,B,C when FIELD2 = VALUE
+ *
+ * CHECK is one of: text MIN MAX (length in bytes), int MIN MAX,
+ * enum WORD..., date [past], postcode, housenumber, phone, email, bsn,
+ * msgid, digits N, steps. "only ROLE..." limits a field to senders of
+ * those roles (a water company may send a birth date, a landlord not).
+ *
+ * At load, each field name is checked against the wire schema
+ * (sh_wire_field_class): a name the schema does not have for that type is
+ * an error, and "personal" must be given exactly for the fields that travel
+ * sealed, so the catalogue cannot promise what the wire does not do.
+ *
+ * The same sh_policy_check() runs at the sender before a signal is
+ * accepted and at the recipient before it is delivered. legal_basis is
+ * always required; consent_ref is required when the basis is consent.
+ * A refusal names the field and the rule; it never repeats the value.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "policy.h"
+
+static const char *bases_known = " legal_duty meldrecht consent legal_task ";
+
+static int word_in(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	if (n == 0)
+		return 0;
+	for (const char *p = list; (p = strstr(p, word)); p += n) {
+		int start = p == list || p[-1] == ' ' || p[-1] == ',';
+		int end = p[n] == '\0' || p[n] == ' ' || p[n] == ',';
+		if (start && end)
+			return 1;
+	}
+	return 0;
+}
+
+void sh_today(char out[11])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+const char *sh_field_value(Seinhuis__Field **fields, size_t n,
+			   const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(fields[i]->name, name) == 0)
+			return fields[i]->value;
+	return NULL;
+}
+
+/* --------------------------------------------------------- parsing */
+
+struct parse {
+	sh_catalogue *cat;
+	sh_type_rule *cur;
+	int line;
+	char *why;
+	size_t wl;
+};
+
+static sh_err perr(struct parse *p, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static sh_err perr(struct parse *p, const char *fmt, ...)
+{
+	char msg[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(p->why, p->wl, "line %d: %s", p->line, msg);
+	return SH_ERR_CATALOGUE;
+}
+
+/* Split s in place into words; returns the count. */
+static int split(char *s, char **w, int max)
+{
+	int n = 0;
+	for (char *t = strtok(s, " \t"); t && n < max; t = strtok(NULL, " \t"))
+		w[n++] = t;
+	return n;
+}
+
+static int parse_ll(const char *s, long long *v)
+{
+	char *end;
+	errno = 0;
+	*v = strtoll(s, &end, 10);
+	return errno || end == s || *end ? -1 : 0;
+}
+
+static int parse_duration(const char *s, int64_t *out)
+{
+	char buf[64], *w[3];
+	long long n;
+	snprintf(buf, sizeof(buf), "%s", s);
+	if (split(buf, w, 3) != 2 || parse_ll(w[0], &n) < 0 || n < 0 ||
+	    n > 1000000)
+		return -1;
+	static const struct {
+		const char *unit;
+		int64_t s;
+	} units[] = {{"seconds", 1},  {"minutes", 60},      {"hours", 3600},
+		     {"days", 86400}, {"months", 2592000}, {"years", 31536000}};
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (strcmp(w[1], units[i].unit) == 0 ||
+		    (n == 1 && strncmp(w[1], units[i].unit,
+				       strlen(units[i].unit) - 1) == 0 &&
+		     strlen(w[1]) == strlen(units[i].unit) - 1)) {
+			*out = n * units[i].s;
+			return 0;
+		}
+	return -1;
+}
+
+static sh_err roles_list(struct parse *p, const char *v, char *out,
+			 size_t outlen)
+{
+	char buf[512], *w[16];
+	snprintf(buf, sizeof(buf), "%s", v);
+	int n = split(buf, w, 16);
+	if (n == 0)
+		return perr(p, "needs at least one role");
+	out[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		if (!sh_role_valid(w[i]))
+			return perr(p, "'%s' is not a known role", w[i]);
+		size_t l = strlen(out);
+		snprintf(out + l, outlen - l, "%s%s", l ? " " : "", w[i]);
+	}
+	return SH_OK;
+}
+
+static sh_err parse_field(struct parse *p, const char *name, char *v)
+{
+	sh_type_rule *t = p->cur;
+	char *w[64];
+	int n = split(v, w, 64), i = 0;
+	int cls = sh_wire_field_class(t->type, name);
+	if (cls == SH_FIELD_NONE)
+		return perr(p, "'%s' is not a field of %s signals in the wire "
+			       "format (proto/seinhuis.proto)",
+			    name, sh_signal_type_name(t->type));
+	if (strcmp(name, "legal_basis") == 0 || strcmp(name, "consent_ref") == 0)
+		return perr(p, "%s is governed by the legal_basis line, not a field "
+			       "line",
+			    name);
+	for (size_t k = 0; k < t->nfields; k++)
+		if (strcmp(t->fields[k].name, name) == 0)
+			return perr(p, "field '%s' is given twice", name);
+	sh_field_rule r;
+	memset(&r, 0, sizeof(r));
+	snprintf(r.name, sizeof(r.name), "%s", name);
+	r.line = p->line;
+	if (i < n && strcmp(w[i], "required") == 0)
+		r.required = 1, i++;
+	else if (i < n && strcmp(w[i], "optional") == 0)
+		i++;
+	else
+		return perr(p, "field '%s': say 'required' or 'optional'", name);
+	if (i < n && strcmp(w[i], "personal") == 0)
+		r.personal = 1, i++;
+	if (r.personal && cls != SH_FIELD_PERSONAL)
+		return perr(p, "field '%s' travels in clear in the wire format; it "
+			       "cannot be marked personal (personal data must be "
+			       "in a sealed field)",
+			    name);
+	if (!r.personal && cls == SH_FIELD_PERSONAL)
+		return perr(p, "field '%s' travels sealed: mark it personal", name);
+	if (i >= n)
+		return perr(p, "field '%s': a check is missing", name);
+	const char *kind = w[i++];
+	long long a, b;
+	if (strcmp(kind, "text") == 0 || strcmp(kind, "int") == 0) {
+		r.kind = kind[0] == 't' ? CHK_TEXT : CHK_INT;
+		if (i + 1 >= n + 0 || i + 1 > n - 1 || parse_ll(w[i], &a) < 0 ||
+		    parse_ll(w[i + 1], &b) < 0 || a > b ||
+		    (r.kind == CHK_TEXT && (a < 0 || b > 4000)))
+			return perr(p, "field '%s': %s takes MIN MAX%s", name, kind,
+				    r.kind == CHK_TEXT ? " (0..4000)" : "");
+		r.min = a, r.max = b;
+		i += 2;
+	} else if (strcmp(kind, "enum") == 0) {
+		r.kind = CHK_ENUM;
+		while (i < n && strcmp(w[i], "only") != 0) {
+			size_t l = strlen(r.words);
+			if (l + strlen(w[i]) + 2 >= sizeof(r.words))
+				return perr(p, "field '%s': too many words", name);
+			snprintf(r.words + l, sizeof(r.words) - l, "%s%s",
+				 l ? " " : "", w[i]);
+			i++;
+		}
+		if (!r.words[0])
+			return perr(p, "field '%s': enum needs at least one word", name);
+	} else if (strcmp(kind, "date") == 0) {
+		r.kind = CHK_DATE;
+		if (i < n && strcmp(w[i], "past") == 0)
+			r.past = 1, i++;
+	} else if (strcmp(kind, "digits") == 0) {
+		r.kind = CHK_DIGITS;
+		if (i >= n || parse_ll(w[i], &a) < 0 || a < 1 || a > 32)
+			return perr(p, "field '%s': digits takes a count 1..32", name);
+		r.min = r.max = a;
+		i++;
+	} else {
+		static const struct {
+			const char *w;
+			sh_check_kind k;
+		} simple[] = {{"postcode", CHK_POSTCODE}, {"housenumber", CHK_HOUSENUMBER},
+			      {"phone", CHK_PHONE},       {"email", CHK_EMAIL},
+			      {"bsn", CHK_BSN},           {"msgid", CHK_MSGID},
+			      {"steps", CHK_STEPS}};
+		size_t k;
+		for (k = 0; k < sizeof(simple) / sizeof(simple[0]); k++)
+			if (strcmp(kind, simple[k].w) == 0)
+				break;
+		if (k == sizeof(simple) / sizeof(simple[0]))
+			return perr(p, "field '%s': unknown check '%s'", name, kind);
+		r.kind = simple[k].k;
+	}
+	if (i < n && strcmp(w[i], "only") == 0) {
+		i++;
+		for (; i < n; i++) {
+			if (!sh_role_valid(w[i]))
+				return perr(p, "field '%s': '%s' is not a known role",
+					    name, w[i]);
+			size_t l = strlen(r.only);
+			snprintf(r.only + l, sizeof(r.only) - l, "%s%s", l ? " " : "",
+				 w[i]);
+		}
+		if (!r.only[0])
+			return perr(p, "field '%s': 'only' needs roles", name);
+	}
+	if (i < n)
+		return perr(p, "field '%s': unexpected '%s'", name, w[i]);
+	t->fields = realloc(t->fields, (t->nfields + 1) * sizeof(*t->fields));
+	if (!t->fields)
+		abort();
+	t->fields[t->nfields++] = r;
+	return SH_OK;
+}
+
+static const sh_field_rule *field_rule(const sh_type_rule *t, const char *name)
+{
+	for (size_t i = 0; i < t->nfields; i++)
+		if (strcmp(t->fields[i].name, name) == 0)
+			return &t->fields[i];
+	return NULL;
+}
+
+static int known_name(const sh_type_rule *t, const char *name)
+{
+	return field_rule(t, name) || strcmp(name, "legal_basis") == 0 ||
+	       strcmp(name, "consent_ref") == 0;
+}
+
+static sh_err parse_rule(struct parse *p, char *line)
+{
+	sh_type_rule *t = p->cur;
+	char *all[10];
+	int n = split(line, all, 10) - 1, i = 0;
+	if (n < 1)
+		return perr(p, "a rule names a field");
+	const char *field = all[0];
+	char **w = all + 1;
+	sh_cond_rule c;
+	memset(&c, 0, sizeof(c));
+	c.line = p->line;
+	if (n >= 1 && strcmp(w[0], "required") == 0) {
+		i = 1;
+	} else if (n >= 2 && strcmp(w[0], "includes") == 0) {
+		snprintf(c.includes, sizeof(c.includes), "%s", w[1]);
+		i = 2;
+	} else {
+		return perr(p, "rule for '%s': say 'required' or 'includes LIST'",
+			    field);
+	}
+	if (n != i + 4 || strcmp(w[i], "when") != 0 || strcmp(w[i + 2], "=") != 0)
+		return perr(p, "rule for '%s': expected '... when FIELD = VALUE'",
+			    field);
+	if (!known_name(t, field) || !known_name(t, w[i + 1]))
+		return perr(p, "rule names a field that has no field line");
+	snprintf(c.field, sizeof(c.field), "%s", field);
+	snprintf(c.when, sizeof(c.when), "%s", w[i + 1]);
+	snprintf(c.value, sizeof(c.value), "%s", w[i + 3]);
+	t->conds = realloc(t->conds, (t->nconds + 1) * sizeof(*t->conds));
+	if (!t->conds)
+		abort();
+	t->conds[t->nconds++] = c;
+	return SH_OK;
+}
+
+static sh_err finish_type(struct parse *p)
+{
+	sh_type_rule *t = p->cur;
+	if (!t)
+		return SH_OK;
+	const char *missing = !t->senders[0]      ? "senders"
+			      : !t->recipients[0] ? "recipients"
+			      : !t->bases[0]      ? "legal_basis"
+						  : NULL;
+	if (missing)
+		return perr(p, "section [%s] has no '%s' line",
+			    sh_signal_type_name(t->type), missing);
+	if (word_in(t->bases, "consent") && !t->purpose[0])
+		return perr(p, "section [%s] allows consent but names no purpose",
+			    sh_signal_type_name(t->type));
+	return SH_OK;
+}
+
+static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
+{
+	if (*l == '[') {
+		char *end = strchr(l, ']');
+		if (!end || end[1])
+			return perr(p, "a section line is [signal_type]");
+		*end = '\0';
+		sh_err e = finish_type(p);
+		if (e)
+			return e;
+		Seinhuis__SignalType ty = sh_signal_type_parse(sh_trim(l + 1));
+		if (ty == SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED)
+			return perr(p, "'%s' is not a signal type", l + 1);
+		if (sh_catalogue_type(p->cat, ty))
+			return perr(p, "section [%s] is given twice", l + 1);
+		sh_catalogue *c = p->cat;
+		c->types = realloc(c->types, (c->ntypes + 1) * sizeof(*c->types));
+		if (!c->types)
+			abort();
+		p->cur = &c->types[c->ntypes++];
+		memset(p->cur, 0, sizeof(*p->cur));
+		p->cur->type = ty;
+		p->cur->keep_unanswered_s = 6 * 2592000LL;
+		p->cur->keep_taken_s = 12 * 2592000LL;
+		p->cur->persons = 1;
+		snprintf(p->cur->feedback, sizeof(p->cur->feedback), "none");
+		return SH_OK;
+	}
+	if (strncmp(l, "rule ", 5) == 0) {
+		if (!p->cur)
+			return perr(p, "a rule outside a [signal_type] section");
+		return parse_rule(p, l + 5);
+	}
+	char *eq = strchr(l, '=');
+	if (!eq)
+		return perr(p, "expected 'key = value' or [section]");
+	*eq = '\0';
+	char *key = sh_trim(l), *v = sh_trim(eq + 1);
+	if (strcmp(key, "seinhuis_catalogue") == 0) {
+		if (strcmp(v, "1") != 0)
+			return perr(p, "catalogue format must be 1");
+		*seen_magic = 1;
+		return SH_OK;
+	}
+	if (!*seen_magic)
+		return perr(p, "the first statement must be 'seinhuis_catalogue = 1'");
+	sh_type_rule *t = p->cur;
+	if (!t)
+		return perr(p, "'%s' outside a [signal_type] section", key);
+	if (strncmp(key, "field ", 6) == 0)
+		return parse_field(p, sh_trim(key + 6), v);
+	if (strcmp(key, "senders") == 0)
+		return roles_list(p, v, t->senders, sizeof(t->senders));
+	if (strcmp(key, "recipients") == 0)
+		return roles_list(p, v, t->recipients, sizeof(t->recipients));
+	if (strcmp(key, "legal_basis") == 0) {
+		char buf[256], *w[8];
+		snprintf(buf, sizeof(buf), "%s", v);
+		int n = split(buf, w, 8);
+		if (n == 0)
+			return perr(p, "legal_basis needs at least one basis");
+		for (int i = 0; i < n; i++) {
+			if (!word_in(bases_known, w[i]))
+				return perr(p, "'%s' is not a legal basis (legal_duty, "
+					       "meldrecht, consent, legal_task)",
+					    w[i]);
+			size_t len = strlen(t->bases);
+			snprintf(t->bases + len, sizeof(t->bases) - len, "%s%s",
+				 len ? " " : "", w[i]);
+		}
+		return SH_OK;
+	}
+	if (strcmp(key, "purpose") == 0) {
+		if (!sh_partner_id_valid(v) || strlen(v) >= sizeof(t->purpose))
+			return perr(p, "purpose is one word of a-z, 0-9, _ and -");
+		snprintf(t->purpose, sizeof(t->purpose), "%s", v);
+		return SH_OK;
+	}
+	if (strcmp(key, "keep_unanswered") == 0 || strcmp(key, "keep_taken") == 0) {
+		int64_t *dst = key[5] == 'u' ? &t->keep_unanswered_s : &t->keep_taken_s;
+		if (parse_duration(v, dst) < 0)
+			return perr(p, "%s takes 'N seconds|minutes|hours|days|months|"
+				       "years'",
+				    key);
+		return SH_OK;
+	}
+	if (strcmp(key, "persons") == 0) {
+		long long n;
+		if (parse_ll(v, &n) < 0 || n < 1 || n > 8)
+			return perr(p, "persons is 1 to 8");
+		t->persons = (int)n;
+		return SH_OK;
+	}
+	if (strcmp(key, "feedback") == 0) {
+		if (strcmp(v, "none") && strcmp(v, "consent") && strcmp(v, "legal_task"))
+			return perr(p, "feedback is none, consent or legal_task");
+		snprintf(t->feedback, sizeof(t->feedback), "%s", v);
+		return SH_OK;
+	}
+	return perr(p, "unknown statement '%s'", key);
+}
+
+sh_err sh_catalogue_parse(sh_catalogue *cat, const char *text, size_t len,
+			  char *why, size_t whylen)
+{
+	struct parse p = {cat, NULL, 0, why, whylen};
+	int seen_magic = 0;
+	size_t pos = 0;
+	char line[2048];
+	sh_err e = SH_OK;
+	memset(cat, 0, sizeof(*cat));
+	if (memchr(text, '\0', len)) {
+		snprintf(why, whylen, "the file contains a NUL byte");
+		return SH_ERR_CATALOGUE;
+	}
+	while (pos < len && e == SH_OK) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
+		p.line++;
+		if (n >= sizeof(line)) {
+			e = perr(&p, "line too long");
+			break;
+		}
+		memcpy(line, text + pos, n);
+		line[n] = '\0';
+		pos += n + (nl ? 1 : 0);
+		char *l = sh_trim(line);
+		if (*l == '\0' || *l == '#')
+			continue;
+		e = parse_line(&p, l, &seen_magic);
+	}
+	if (e == SH_OK)
+		e = finish_type(&p);
+	if (e == SH_OK && cat->ntypes == 0) {
+		snprintf(why, whylen, "the catalogue defines no signal type");
+		e = SH_ERR_CATALOGUE;
+	}
+	if (e != SH_OK)
+		sh_catalogue_free(cat);
+	return e;
+}
+
+sh_err sh_catalogue_load(sh_catalogue *cat, const char *path, char *why,
+			 size_t whylen)
+{
+	char *text, sub[512];
+	size_t len;
+	sh_err e = sh_read_file(path, 1 << 20, &text, &len);
+	if (e != SH_OK) {
+		snprintf(why, whylen, "%s: cannot read: %s", path,
+			 e == SH_ERR_NOTFOUND ? "no such file" : strerror(errno));
+		return SH_ERR_CATALOGUE;
+	}
+	e = sh_catalogue_parse(cat, text, len, sub, sizeof(sub));
+	free(text);
+	if (e != SH_OK)
+		snprintf(why, whylen, "%s: %s", path, sub);
+	return e;
+}
+
+void sh_catalogue_free(sh_catalogue *cat)
+{
+	for (size_t i = 0; i < cat->ntypes; i++) {
+		free(cat->types[i].fields);
+		free(cat->types[i].conds);
+	}
+	free(cat->types);
+	memset(cat, 0, sizeof(*cat));
+}
+
+const sh_type_rule *sh_catalogue_type(const sh_catalogue *cat,
+				      Seinhuis__SignalType t)
+{
+	for (size_t i = 0; i < cat->ntypes; i++)
+		if (cat->types[i].type == t)
+			return &cat->types[i];
+	return NULL;
+}
+
+/* ---------------------------------------------------------- checks */
+
+static int utf8_text_ok(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		if (*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r')
+			return 0;
+		if (*p == 0x7f)
+			return 0;
+		int extra = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1
+				       : (*p & 0xf0) == 0xe0 ? 2
+				       : (*p & 0xf8) == 0xf0 ? 3 : -1;
+		if (extra < 0 || (extra == 1 && *p < 0xc2))
+			return 0;
+		for (int i = 1; i <= extra; i++)
+			if ((p[i] & 0xc0) != 0x80)
+				return 0;
+		p += extra + 1;
+	}
+	return 1;
+}
+
+static int date_ok(const char *s)
+{
+	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	for (int i = 0; i < 10; i++)
+		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
+			return 0;
+	int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return 0;
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return !(m == 2 && d == 29 && !leap);
+}
+
+static int postcode_ok(const char *s)
+{
+	if (!isdigit((unsigned char)s[0]) || s[0] == '0')
+		return 0;
+	for (int i = 1; i < 4; i++)
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+	const char *l = s + 4;
+	if (*l == ' ')
+		l++;
+	if (!isalpha((unsigned char)l[0]) || !isalpha((unsigned char)l[1]) || l[2])
+		return 0;
+	char a = (char)toupper((unsigned char)l[0]), b = (char)toupper((unsigned char)l[1]);
+	return !(a == 'S' && (b == 'A' || b == 'D' || b == 'S'));
+}
+
+static int housenumber_ok(const char *s)
+{
+	int digits = 0;
+	if (*s == '0')
+		return 0;
+	while (isdigit((unsigned char)*s))
+		s++, digits++;
+	if (digits < 1 || digits > 5)
+		return 0;
+	if (*s == '-' || *s == ' ')
+		s++;
+	int add = 0;
+	while (isalnum((unsigned char)*s) && add < 6)
+		s++, add++;
+	return *s == '\0';
+}
+
+static int phone_ok(const char *s)
+{
+	int digits = 0;
+	for (const char *p = s; *p; p++) {
+		if (isdigit((unsigned char)*p))
+			digits++;
+		else if (*p == '+' ? p != s : !strchr(" -()/", *p))
+			return 0;
+	}
+	return digits >= 10 && digits <= 15;
+}
+
+static int email_ok(const char *s)
+{
+	const char *at = strchr(s, '@');
+	size_t n = strlen(s);
+	if (!at || at == s || strchr(at + 1, '@') || n > 254 || at - s > 64)
+		return 0;
+	for (const char *p = s; p < at; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("._%+-", *p))
+			return 0;
+	const char *dom = at + 1, *dot = strrchr(dom, '.');
+	if (!dot || dot == dom || !dot[1] || strlen(dot + 1) < 2)
+		return 0;
+	for (const char *p = dom; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.')
+			return 0;
+	return !strstr(dom, "..") && dom[0] != '.' && dom[0] != '-';
+}
+
+static int bsn_ok(const char *s)
+{
+	if (strlen(s) != 9 || strcmp(s, "000000000") == 0)
+		return 0;
+	int sum = 0;
+	for (int i = 0; i < 9; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return 0;
+		sum += (i < 8 ? 9 - i : -1) * (s[i] - '0');
+	}
+	return sum % 11 == 0;
+}
+
+static int steps_ok(const char *s)
+{
+	int seen = 0;
+	for (const char *p = s; *p;) {
+		if (*p < '1' || *p > '5' || (seen & (1 << (*p - '0'))))
+			return 0;
+		seen |= 1 << (*p - '0');
+		p++;
+		if (*p == ',')
+			p++;
+		else if (*p)
+			return 0;
+	}
+	return seen != 0 && s[strlen(s) - 1] != ',';
+}
+
+/* Check one value; on refusal write what the rule requires to detail. */
+static sh_err check_value(const sh_field_rule *r, const char *v,
+			  const char *today, char *detail, size_t dl)
+{
+	long long n;
+	switch (r->kind) {
+	case CHK_TEXT:
+		if (!utf8_text_ok(v))
+			return snprintf(detail, dl, "must be text without control "
+						    "characters, in UTF-8"),
+			       SH_ERR_FIELD_FORMAT;
+		if ((long long)strlen(v) < r->min || (long long)strlen(v) > r->max)
+			return snprintf(detail, dl, "must be %lld to %lld bytes long",
+					r->min, r->max),
+			       SH_ERR_FIELD_RANGE;
+		return SH_OK;
+	case CHK_INT:
+		if (parse_ll(v, &n) < 0 || isspace((unsigned char)*v) || *v == '+')
+			return snprintf(detail, dl, "must be a whole number"),
+			       SH_ERR_FIELD_FORMAT;
+		if (n < r->min || n > r->max)
+			return snprintf(detail, dl, "must be from %lld to %lld", r->min,
+					r->max),
+			       SH_ERR_FIELD_RANGE;
+		return SH_OK;
+	case CHK_ENUM:
+		if (strchr(v, ' ') || strchr(v, ',') || !word_in(r->words, v))
+			return snprintf(detail, dl, "must be one of: %s", r->words),
+			       SH_ERR_FIELD_ENUM;
+		return SH_OK;
+	case CHK_DATE:
+		if (!date_ok(v))
+			return snprintf(detail, dl, "must be a date YYYY-MM-DD"),
+			       SH_ERR_FIELD_FORMAT;
+		if (r->past && strcmp(v, today) > 0)
+			return snprintf(detail, dl, "must not lie in the future"),
+			       SH_ERR_FIELD_FUTURE;
+		return SH_OK;
+	case CHK_POSTCODE:
+		return postcode_ok(v) ? SH_OK
+				      : (snprintf(detail, dl, "must be a Dutch postcode: "
+							      "four digits and two letters"),
+					 SH_ERR_FIELD_FORMAT);
+	case CHK_HOUSENUMBER:
+		return housenumber_ok(v) ? SH_OK
+					 : (snprintf(detail, dl,
+						     "must be a house number, optionally "
+						     "with an addition (12, 12A, 12-a)"),
+					    SH_ERR_FIELD_FORMAT);
+	case CHK_PHONE:
+		return phone_ok(v) ? SH_OK
+				   : (snprintf(detail, dl, "must be a phone number of 10 "
+							   "to 15 digits"),
+				      SH_ERR_FIELD_FORMAT);
+	case CHK_EMAIL:
+		return email_ok(v) ? SH_OK
+				   : (snprintf(detail, dl, "must be an e-mail address"),
+				      SH_ERR_FIELD_FORMAT);
+	case CHK_BSN:
+		return bsn_ok(v) ? SH_OK
+				 : (snprintf(detail, dl, "must be a BSN: nine digits that "
+							 "pass the eleven test"),
+				    SH_ERR_FIELD_FORMAT);
+	case CHK_MSGID: {
+		uint8_t id[SH_ID_LEN];
+		return sh_unhex(id, SH_ID_LEN, v) == 0
+			   ? SH_OK
+			   : (snprintf(detail, dl, "must be a message id: 32 hex digits"),
+			      SH_ERR_FIELD_FORMAT);
+	}
+	case CHK_DIGITS:
+		for (const char *p = v; *p; p++)
+			if (!isdigit((unsigned char)*p))
+				return snprintf(detail, dl, "must be %lld digits", r->min),
+				       SH_ERR_FIELD_FORMAT;
+		return (long long)strlen(v) == r->min
+			   ? SH_OK
+			   : (snprintf(detail, dl, "must be %lld digits", r->min),
+			      SH_ERR_FIELD_FORMAT);
+	case CHK_STEPS:
+		return steps_ok(v) ? SH_OK
+				   : (snprintf(detail, dl, "must be meldcode steps, e.g. "
+							   "1,2,3,4"),
+				      SH_ERR_FIELD_FORMAT);
+	}
+	return SH_ERR_FIELD_FORMAT;
+}
+
+sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
+		       const char *sender_role, const char *recipient_role,
+		       Seinhuis__Field **fields, size_t n, const char *today,
+		       char *field, size_t fl, char *detail, size_t dl)
+{
+	const sh_type_rule *t = sh_catalogue_type(cat, type);
+	detail[0] = '\0';
+	snprintf(field, fl, "type");
+	if (!t)
+		return snprintf(detail, dl, "%s is not in the catalogue",
+				sh_signal_type_name(type)),
+		       SH_ERR_TYPE;
+	snprintf(field, fl, "sender");
+	if (!word_in(t->senders, sender_role))
+		return snprintf(detail, dl, "%s signals may be sent by: %s",
+				sh_signal_type_name(type), t->senders),
+		       SH_ERR_SENDER_ROLE;
+	snprintf(field, fl, "recipient");
+	if (!word_in(t->recipients, recipient_role))
+		return snprintf(detail, dl, "%s signals may be received by: %s",
+				sh_signal_type_name(type), t->recipients),
+		       SH_ERR_RECIPIENT_ROLE;
+	snprintf(field, fl, "legal_basis");
+	const char *basis = sh_field_value(fields, n, "legal_basis");
+	if (!basis || !*basis)
+		return snprintf(detail, dl, "required; allowed: %s", t->bases),
+		       SH_ERR_FIELD_MISSING;
+	if (!word_in(t->bases, basis) || strchr(basis, ' '))
+		return snprintf(detail, dl, "allowed for %s: %s",
+				sh_signal_type_name(type), t->bases),
+		       SH_ERR_LEGAL_BASIS;
+	for (size_t i = 0; i < n; i++) {
+		const char *name = fields[i]->name;
+		snprintf(field, fl, "%s", name);
+		if (strcmp(name, "legal_basis") == 0)
+			continue;
+		if (strcmp(name, "consent_ref") == 0) {
+			if (strcmp(basis, "consent") != 0)
+				return snprintf(detail, dl, "only with legal_basis consent"),
+				       SH_ERR_FIELD_UNKNOWN;
+			uint8_t ref[16];
+			if (sh_unhex(ref, sizeof(ref), fields[i]->value) < 0)
+				return snprintf(detail, dl,
+						"must be a consent reference: 32 hex digits"),
+				       SH_ERR_FIELD_FORMAT;
+			continue;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(fields[j]->name, name) == 0)
+				return snprintf(detail, dl, "given twice"),
+				       SH_ERR_FIELD_VALUE;
+		const char *base = name;
+		if (strncmp(name, "person", 6) == 0 && isdigit((unsigned char)name[6]) &&
+		    name[7] == '.') {
+			if (name[6] < '2' || name[6] - '0' > t->persons)
+				return snprintf(detail, dl,
+						"%s signals name at most %d person(s)",
+						sh_signal_type_name(type), t->persons),
+				       SH_ERR_FIELD_UNKNOWN;
+			base = name + 8;
+		}
+		const sh_field_rule *r = field_rule(t, base);
+		if (!r || (base != name && !r->personal))
+			return snprintf(detail, dl, "not allowed in %s signals",
+					sh_signal_type_name(type)),
+			       SH_ERR_FIELD_UNKNOWN;
+		if (r->only[0] && !word_in(r->only, sender_role))
+			return snprintf(detail, dl, "may be sent only by: %s", r->only),
+			       SH_ERR_FIELD_ROLE;
+		sh_err e = check_value(r, fields[i]->value, today, detail, dl);
+		if (e)
+			return e;
+	}
+	for (size_t i = 0; i < t->nfields; i++) {
+		const sh_field_rule *r = &t->fields[i];
+		if (!r->required || (r->only[0] && !word_in(r->only, sender_role)))
+			continue;
+		const char *v = sh_field_value(fields, n, r->name);
+		if (!v || !*v) {
+			snprintf(field, fl, "%s", r->name);
+			return snprintf(detail, dl, "required in %s signals",
+					sh_signal_type_name(type)),
+			       SH_ERR_FIELD_MISSING;
+		}
+	}
+	if (strcmp(basis, "consent") == 0) {
+		const char *ref = sh_field_value(fields, n, "consent_ref");
+		if (!ref || !*ref) {
+			snprintf(field, fl, "consent_ref");
+			return snprintf(detail, dl, "required when the legal basis is "
+						    "consent"),
+			       SH_ERR_FIELD_MISSING;
+		}
+	}
+	for (size_t i = 0; i < t->nconds; i++) {
+		const sh_cond_rule *c = &t->conds[i];
+		const char *w = sh_field_value(fields, n, c->when);
+		if (!w || strcmp(w, c->value) != 0)
+			continue;
+		const char *v = sh_field_value(fields, n, c->field);
+		snprintf(field, fl, "%s", c->field);
+		if (!v || !*v)
+			return snprintf(detail, dl, "required when %s is %s", c->when,
+					c->value),
+			       SH_ERR_CONDITION;
+		if (c->includes[0]) {
+			char need[64];
+			snprintf(need, sizeof(need), "%s", c->includes);
+			for (char *s = strtok(need, ","); s; s = strtok(NULL, ","))
+				if (!word_in(v, s))
+					return snprintf(detail, dl,
+							"must include %s when %s is %s",
+							c->includes, c->when, c->value),
+					       SH_ERR_CONDITION;
+		}
+	}
+	field[0] = '\0';
+	return SH_OK;
+}

@@ -1,0 +1,87 @@
+/*
+ * policy.h - the signal catalogue and the minimal-data rules it states.
+ * See policy.c for the catalogue format and deploy/catalogue.conf for the
+ * shipped catalogue.
+ */
+#ifndef SEINHUIS_POLICY_H
+#define SEINHUIS_POLICY_H
+
+#include "seinhuis.h"
+
+typedef enum {
+	CHK_TEXT,
+	CHK_INT,
+	CHK_ENUM,
+	CHK_DATE,
+	CHK_POSTCODE,
+	CHK_HOUSENUMBER,
+	CHK_PHONE,
+	CHK_EMAIL,
+	CHK_BSN,
+	CHK_MSGID,
+	CHK_DIGITS,
+	CHK_STEPS,
+} sh_check_kind;
+
+typedef struct {
+	char name[48];
+	int required;
+	int personal;
+	sh_check_kind kind;
+	long long min, max; /* int range, text length, digit count */
+	int past;           /* date: not in the future */
+	char words[512];    /* enum: allowed words, space separated */
+	char only[160];     /* sender roles allowed to send it; empty: all */
+	int line;
+} sh_field_rule;
+
+/* "rule FIELD required when WHEN = VALUE" or
+ * "rule FIELD includes A,B,C when WHEN = VALUE" */
+typedef struct {
+	char field[48];
+	char includes[64]; /* empty: required */
+	char when[48];
+	char value[64];
+	int line;
+} sh_cond_rule;
+
+typedef struct {
+	Seinhuis__SignalType type;
+	char senders[256];    /* roles, space separated */
+	char recipients[256];
+	char bases[128];      /* legal bases allowed */
+	char purpose[64];     /* what a consent for this type must be for */
+	int64_t keep_unanswered_s, keep_taken_s;
+	char feedback[32];    /* none, consent, legal_task */
+	int persons;          /* how many persons one signal may name */
+	sh_field_rule *fields;
+	size_t nfields;
+	sh_cond_rule *conds;
+	size_t nconds;
+} sh_type_rule;
+
+typedef struct {
+	sh_type_rule *types;
+	size_t ntypes;
+} sh_catalogue;
+
+sh_err sh_catalogue_parse(sh_catalogue *cat, const char *text, size_t len,
+			  char *why, size_t whylen);
+sh_err sh_catalogue_load(sh_catalogue *cat, const char *path, char *why,
+			 size_t whylen);
+void sh_catalogue_free(sh_catalogue *cat);
+const sh_type_rule *sh_catalogue_type(const sh_catalogue *cat,
+				      Seinhuis__SignalType t);
+
+/* Check one signal against the catalogue. On refusal, field names the
+ * field (or "type", "sender", "recipient") and detail says what the rule
+ * requires, never what the value was. today is YYYY-MM-DD. */
+sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
+		       const char *sender_role, const char *recipient_role,
+		       Seinhuis__Field **fields, size_t n, const char *today,
+		       char *field, size_t flen, char *detail, size_t dlen);
+const char *sh_field_value(Seinhuis__Field **fields, size_t n,
+			   const char *name);
+void sh_today(char out[11]);
+
+#endif
