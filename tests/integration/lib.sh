@@ -76,9 +76,12 @@ partner() {
 		echo "map_size = 256M"
 		echo "retry_min_ms = 200"
 		echo "retry_max_ms = 2000"
-		echo "catalogue = $CATALOGUE"
-		local line
-		for line in "$@"; do echo "$line"; done
+		local line own_catalogue=0
+		for line in "$@"; do
+			echo "$line"
+			[[ $line == catalogue* ]] && own_catalogue=1
+		done
+		[ $own_catalogue = 1 ] || echo "catalogue = $CATALOGUE"
 	} | as_user tee "$WORK/$id.conf" >/dev/null
 	echo "$id" >>"$WORK/partners"
 }

@@ -45,11 +45,11 @@ static void build(const sh_identity *self, const sh_card *peer,
 	    {"creditor_contact", "incasso desk"},
 	    {"surname", "Testpersoon"},        {"street", "Proefstraat"},
 	    {"postcode", "9999 ZZ"},           {"house_number", "1"},
-	    {"place", "Teststad"},             {"colour", "blue"}};
-	/* "policy" mode adds a field the catalogue does not allow; the
-	 * recipient must quarantine it (the sender's daemon never would). */
-	size_t nkv = policy_break ? 14 : 13;
-	Seinhuis__Field f[14], *fp[14];
+	    {"place", "Teststad"}};
+	/* "policy" mode leaves out a field the catalogue requires (the wire
+	 * format does not); the recipient must quarantine it. */
+	size_t nkv = policy_break ? 12 : 13;
+	Seinhuis__Field f[13], *fp[13];
 	for (size_t i = 0; i < nkv; i++) {
 		seinhuis__field__init(&f[i]);
 		f[i].name = (char *)kv[i][0];
@@ -69,7 +69,7 @@ int main(int argc, char **argv)
 	if (argc != 4) {
 		fprintf(stderr, "usage: peer_tool KEYDIR PEER_CARD MODE\n"
 				"modes: valid bad-signature wrong-recipient "
-				"wrong-version garbage oversize replay policy\n");
+				"wrong-version garbage oversize replay policy unknown-field\n");
 		return 2;
 	}
 	const char *mode = argv[3];
@@ -109,9 +109,38 @@ int main(int argc, char **argv)
 			have_id = 0;
 		} else if (strcmp(mode, "replay") == 0) {
 			copies = 2;
+		} else if (strcmp(mode, "unknown-field") == 0) {
+			/* Append field number 99 to the signed signal, re-sign:
+			 * a field this schema does not know, properly signed. */
+			Seinhuis__Envelope *ev =
+			    seinhuis__envelope__unpack(NULL, env.len, env.data);
+			if (!ev)
+				die("unknown-field", "cannot decode own envelope");
+			sh_buf sig = {0}, tosign = {0};
+			sh_buf_add(&sig, ev->signal.data, ev->signal.len);
+			sh_buf_add(&sig, "\x98\x06\x01", 3);
+			sh_buf_add(&tosign, sh_sig_domain, SH_SIG_DOMAIN_LEN);
+			sh_buf_add(&tosign, sig.data, sig.len);
+			uint8_t signature[SH_SIG_LEN];
+			if (sh_ed25519_sign(signature, self.sign_sec, tosign.data,
+					    tosign.len) != SH_OK)
+				die("unknown-field", "cannot sign");
+			Seinhuis__Envelope ne = SEINHUIS__ENVELOPE__INIT;
+			ne.format_version = SH_FORMAT_VERSION;
+			ne.signal.data = sig.data;
+			ne.signal.len = sig.len;
+			ne.signature.data = signature;
+			ne.signature.len = SH_SIG_LEN;
+			env.len = 0;
+			sh_buf_add(&env, NULL, seinhuis__envelope__get_packed_size(&ne));
+			seinhuis__envelope__pack(&ne, env.data);
+			seinhuis__envelope__free_unpacked(ev, NULL);
+			sh_buf_free(&sig);
+			sh_buf_free(&tosign);
 		} else if (strcmp(mode, "valid") != 0 &&
 			   strcmp(mode, "wrong-recipient") != 0 &&
-			   strcmp(mode, "policy") != 0) {
+			   strcmp(mode, "policy") != 0 &&
+			   strcmp(mode, "unknown-field") != 0) {
 			die("mode", "unknown mode");
 		}
 		ProtobufCBinaryData sig = {env.len, env.data};

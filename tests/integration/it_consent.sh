@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Consent: a referral under consent goes out only with a valid consent for
+# that resident, purpose and recipient; revoking it tells the recipient,
+# which removes what was not yet taken and refuses what comes later.
+. "$(dirname "$0")/lib.sh"
+it_setup consent
+partner gp-cs professional 17271
+partner team-cs municipality_team 17272
+partner team2-cs municipality_team 17273
+trust_all
+start gp-cs
+start team-cs
+start team2-cs
+
+resident='surname=de Vries
+postcode=9901 WA
+house_number=12
+birth_date=1970-05-06'
+ref=$(ctl gp-cs consent grant --to team-cs --purpose referral <<<"$resident" | awk '{print $2}')
+check "consent granted, with a reference" [ ${#ref} = 32 ]
+check "consent list shows it valid, without identifiers" bash -c \
+	"ctl gp-cs consent list | grep '$ref' | grep -q valid && ! ctl gp-cs consent list | grep -qi vries"
+referral() { # referral CONSENT_REF SURNAME [TO]
+	ctl gp-cs send --type referral --to "${3:-team-cs}" legal_basis=consent \
+		consent_ref="$1" purpose="please contact about debts" surname="$2" \
+		postcode="9901 WA" house_number=12 birth_date=1970-05-06
+}
+out=$(referral "$ref" "de Vries")
+id=${out#accepted }
+check "a referral under the consent is accepted" [ ${#id} = 32 ]
+check "and delivered, carrying the consent reference" wait_until 10 bash -c \
+	"ctl team-cs --json inbox list | jq -e '.[] | select(.message_id==\"$id\" and .consent_ref==\"$ref\")' >/dev/null"
+check "a referral about another resident is refused (CONSENT)" bash -c \
+	"ctl gp-cs send --type referral --to team-cs legal_basis=consent consent_ref=$ref purpose=x surname=Jansen postcode='9901 WA' house_number=12 2>&1 | grep -q 'CONSENT: field .consent_ref.'"
+check "a referral to another recipient is refused (CONSENT)" bash -c \
+	"ctl gp-cs send --type referral --to team2-cs legal_basis=consent consent_ref=$ref purpose=x surname='de Vries' postcode='9901 WA' house_number=12 birth_date=1970-05-06 2>&1 | grep -q CONSENT"
+check "a referral without consent_ref is refused" bash -c \
+	"ctl gp-cs send --type referral --to team-cs legal_basis=consent purpose=x surname=X postcode='9901 WA' house_number=1 2>&1 | grep -q \"FIELD_MISSING: field 'consent_ref'\""
+check "an unknown consent reference is refused" bash -c \
+	"ctl gp-cs send --type referral --to team-cs legal_basis=consent consent_ref=00112233445566778899aabbccddeeff purpose=x surname=X postcode='9901 WA' house_number=1 2>&1 | grep -q CONSENT"
+# A second referral, not yet taken; then the resident withdraws consent.
+referral "$ref" "de Vries" >/dev/null
+check "two referrals waiting at the team" wait_until 10 bash -c "[ \"\$(inbox_ids team-cs | wc -l)\" = 2 ]"
+out=$(ctl gp-cs consent revoke "$ref")
+check "revocation accepted and sent" grep -q "revoked; revocation signal [0-9a-f]\{32\}" <<<"$out"
+check "consent list shows it revoked" bash -c "ctl gp-cs consent list | grep '$ref' | grep -q revoked"
+check "the recipient removed the waiting referrals; only the revocation remains" \
+	wait_until 10 bash -c "[ \"\$(ctl team-cs --json inbox list | jq -r '.[].type')\" = consent_revocation ]"
+check "the recipient logged the revocation" grep -q "consent $ref of gp-cs revoked: 2 waiting signals removed" "$WORK/team-cs.log"
+revoked_refused() { referral "$ref" "de Vries" 2>&1 | grep -q CONSENT_REVOKED; }
+check "a new referral under the revoked consent is refused at the sender" revoked_refused
+check "revoking twice is refused" bash -c "! ctl gp-cs consent revoke $ref 2>/dev/null"
+it_done

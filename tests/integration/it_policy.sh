@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The catalogue is enforced on both sides. The sender refuses a signal that
+# breaks it, naming field and rule and never the value. A sender whose own
+# catalogue is laxer (misconfigured, or older) gets past its own check; the
+# recipient then quarantines the signal, answers with a negative receipt,
+# and the sender's outbox shows why it failed.
+. "$(dirname "$0")/lib.sh"
+it_setup policy
+PEER_TOOL=${PEER_TOOL:-$(dirname "$0")/../../build/tests/integration/peer_tool}
+# The landlord's catalogue wrongly allows it to send a birth date.
+sed 's/^field birth_date = optional personal date past only water health_insurer$/field birth_date = optional personal date past/' \
+	"$CATALOGUE" | as_user tee "$WORK/lax.conf" >/dev/null
+partner gem-pl municipality_debt 17261
+partner corp-pl landlord 17262 "catalogue = $WORK/lax.conf"
+partner vt-pl veilig_thuis 17263
+trust_all
+start gem-pl
+start corp-pl
+start vt-pl
+
+base=(legal_basis=legal_duty arrears_kind=rent amount_cents=12345
+	arrears_since=2026-09-01 contact_attempt_date=2026-10-01
+	reminder_date=2026-10-15 urgency=none creditor_contact=desk
+	surname=Jansen street=Kade house_number=5 "postcode=1234 AB" place=Stad)
+# refused RULE FIELD SECRET [NAME=VALUE]: send the base signal with field
+# NAME replaced by VALUE (or dropped when VALUE is "-"), expect RULE for
+# FIELD, and check that SECRET does not appear in what comes back.
+refused() {
+	local rule=$1 field=$2 secret=$3 change=${4:-} args=() f out rc=0
+	for f in "${base[@]}"; do
+		[ -n "$change" ] && [[ $f == "${change%%=*}="* ]] && continue
+		args+=("$f")
+	done
+	[ -n "$change" ] && [ "${change#*=}" != - ] && args+=("$change")
+	out=$(ctl corp-pl send --type arrears --to gem-pl "${args[@]}" 2>&1) || rc=$?
+	[ $rc = 1 ] && grep -q "$rule: field '$field'" <<<"$out" &&
+		! grep -qF -- "$secret" <<<"$out"
+}
+check "sender refuses a missing required field" refused FIELD_MISSING surname "-" surname=-
+check "sender refuses an amount out of range, without echoing it" \
+	refused FIELD_RANGE amount_cents 999999999999 amount_cents=999999999999
+check "sender refuses a bad postcode, without echoing it" \
+	refused FIELD_FORMAT postcode "12X4 QQ" "postcode=12X4 QQ"
+check "sender refuses an unknown arrears kind" refused FIELD_ENUM arrears_kind lottery arrears_kind=lottery
+check "sender refuses a BSN from a landlord" refused FIELD_ROLE bsn 111222333 bsn=111222333
+check "sender refuses a date in the future" refused FIELD_FUTURE arrears_since 2099-01-01 arrears_since=2099-01-01
+check "sender refuses a wrong legal basis" refused LEGAL_BASIS legal_basis XYZ legal_basis=consent
+check "sender refuses a signal type its role may not send" bash -c \
+	"ctl corp-pl send --type vt_notice --to gem-pl legal_basis=legal_task 2>&1 | grep -q SENDER_ROLE"
+check "sender refuses a recipient whose role may not receive it" bash -c \
+	"ctl corp-pl send --type arrears --to vt-pl ${base[*]@Q} 2>&1 | grep -q RECIPIENT_ROLE"
+check "nothing refused reached the recipient" [ -z "$(inbox_ids gem-pl)" ]
+
+# The lax sender accepts a birth date; the recipient's catalogue forbids it.
+out=$(ctl corp-pl send --type arrears --to gem-pl "${base[@]}" birth_date=1980-02-03)
+id=${out#accepted }
+check "the lax sender accepts what the catalogue forbids" [ ${#id} = 32 ]
+check "the recipient refuses it: the sender's outbox shows failed with the rule" \
+	wait_until 15 bash -c "ctl corp-pl --json outbox --state failed | jq -e '.[] | select(.message_id==\"$id\" and .rule==\"FIELD_ROLE\")' >/dev/null"
+check "it is in the recipient's quarantine with rule and field" \
+	bash -c "ctl gem-pl --json quarantine list | jq -e '.[] | select(.message_id==\"$id\" and .rule==\"FIELD_ROLE\" and (.detail|test(\"birth_date\")))' >/dev/null"
+check "it is not in the recipient's inbox" [ -z "$(inbox_ids gem-pl)" ]
+check "the quarantine shows no personal value" bash -c "! ctl gem-pl --json quarantine list | grep -q 1980-02-03"
+check "the refusal is logged without the value" bash -c "grep -q FIELD_ROLE $WORK/gem-pl.log && ! grep -q 1980-02-03 $WORK/gem-pl.log"
+
+# A trusted peer that bypasses its daemon: what breaks the catalogue, or
+# carries a field the schema does not know, is quarantined, not dropped.
+out=$(as_user "$PEER_TOOL" "$WORK/corp-pl/keys" "$WORK/gem-pl/keys/card" policy)
+check "a signal without a required field is rejected FIELD_MISSING" grep -q "REJECTED FIELD_MISSING" <<<"$out"
+out=$(as_user "$PEER_TOOL" "$WORK/corp-pl/keys" "$WORK/gem-pl/keys/card" unknown-field)
+check "a signed signal with an unknown field is rejected FIELD_UNKNOWN" grep -q "REJECTED FIELD_UNKNOWN" <<<"$out"
+check "three signals in quarantine now" [ "$(ctl gem-pl --json quarantine list | jq length)" = 3 ]
+# And a good one still goes through.
+ctl corp-pl send --type arrears --to gem-pl "${base[@]}" >/dev/null
+check "a valid signal next to them is delivered" wait_until 10 bash -c "[ \"\$(inbox_ids gem-pl | wc -l)\" = 1 ]"
+check "the inbox entry has a case key" bash -c "ctl gem-pl --json inbox list | jq -e '.[0].case_key | length == 64' >/dev/null"
+it_done
