@@ -29,7 +29,7 @@ out=$(referral "$ref" "de Vries")
 id=${out#accepted }
 check "a referral under the consent is accepted" [ ${#id} = 32 ]
 check "and delivered, carrying the consent reference" wait_until 10 bash -c \
-	"ctl team-cs --json inbox list | jq -e '.[] | select(.message_id==\"$id\" and .consent_ref==\"$ref\")' >/dev/null"
+	"ctl team-cs --json inbox list | json_has '.[] | select(.message_id==\"$id\" and .consent_ref==\"$ref\")'"
 check "a referral about another resident is refused (CONSENT)" bash -c \
 	"ctl gp-cs send --type referral --to team-cs legal_basis=consent consent_ref=$ref purpose=x surname=Jansen postcode='9901 WA' house_number=12 2>&1 | grep -q 'CONSENT: field .consent_ref.'"
 check "a referral to another recipient is refused (CONSENT)" bash -c \

@@ -56,9 +56,9 @@ out=$(ctl corp-pl send --type arrears --to gem-pl "${base[@]}" birth_date=1980-0
 id=${out#accepted }
 check "the lax sender accepts what the catalogue forbids" [ ${#id} = 32 ]
 check "the recipient refuses it: the sender's outbox shows failed with the rule" \
-	wait_until 15 bash -c "ctl corp-pl --json outbox --state failed | jq -e '.[] | select(.message_id==\"$id\" and .rule==\"FIELD_ROLE\")' >/dev/null"
+	wait_until 15 bash -c "ctl corp-pl --json outbox --state failed | json_has '.[] | select(.message_id==\"$id\" and .rule==\"FIELD_ROLE\")'"
 check "it is in the recipient's quarantine with rule and field" \
-	bash -c "ctl gem-pl --json quarantine list | jq -e '.[] | select(.message_id==\"$id\" and .rule==\"FIELD_ROLE\" and (.detail|test(\"birth_date\")))' >/dev/null"
+	bash -c "ctl gem-pl --json quarantine list | json_has '.[] | select(.message_id==\"$id\" and .rule==\"FIELD_ROLE\" and (.detail|test(\"birth_date\")))'"
 check "it is not in the recipient's inbox" [ -z "$(inbox_ids gem-pl)" ]
 check "the quarantine shows no personal value" bash -c "! ctl gem-pl --json quarantine list | grep -q 1980-02-03"
 check "the refusal is logged without the value" bash -c "grep -q FIELD_ROLE $WORK/gem-pl.log && ! grep -q 1980-02-03 $WORK/gem-pl.log"
@@ -73,5 +73,5 @@ check "three signals in quarantine now" [ "$(ctl gem-pl --json quarantine list |
 # And a good one still goes through.
 ctl corp-pl send --type arrears --to gem-pl "${base[@]}" >/dev/null
 check "a valid signal next to them is delivered" wait_until 10 bash -c "[ \"\$(inbox_ids gem-pl | wc -l)\" = 1 ]"
-check "the inbox entry has a case key" bash -c "ctl gem-pl --json inbox list | jq -e '.[0].case_key | length == 64' >/dev/null"
+check "the inbox entry has a case key" bash -c "ctl gem-pl --json inbox list | json_has '.[0].case_key | length == 64'"
 it_done

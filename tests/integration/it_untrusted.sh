@@ -15,12 +15,12 @@ check "the rogue's own daemon accepts the signal locally" [ "${out%% *}" = accep
 check "the refusal is logged with the key fingerprint" \
 	wait_until 10 grep -q "CURVE key [0-9a-f]\{16\} is not in the trust store" "$WORK/gem-ut.log"
 check "the recipient's status shows the refusal" \
-	bash -c "ctl gem-ut --json status | jq -e '.last_errors | map(test(\"not in the trust store\")) | any' >/dev/null"
+	bash -c "ctl gem-ut --json status | json_has '.last_errors | map(test(\"not in the trust store\")) | any'"
 check "nothing reached the inbox" [ -z "$(inbox_ids gem-ut)" ]
 sleep 1
 check "the signal stays pending at the sender" [ "$(status_field rogue-ut outbox_pending)" = 1 ]
 check "the sender's status reports the refused handshake" \
-	bash -c "ctl rogue-ut --json status | jq -e '.peers[0].connected == false' >/dev/null"
+	bash -c "ctl rogue-ut --json status | json_has '.peers[0].connected == false'"
 # Once trusted, the same pending signal is delivered: nothing was lost.
 trust gem-ut rogue-ut
 stop gem-ut

@@ -184,8 +184,16 @@ inbox_ids() { ctl "$1" --json inbox list --limit 10000000 | jq -r '.[].message_i
 outbox_ids() { ctl "$1" --json outbox --state "$2" --limit 10000000 | jq -r '.[].message_id'; }
 status_field() { ctl "$1" --json status | jq -r ".$2"; }
 
+# json_has FILTER: stdin is JSON for which FILTER is true. Unlike a bare
+# `jq -e`, empty input (an unreachable daemon) is a failure, not a pass.
+json_has() {
+	local in
+	in=$(cat)
+	[ -n "$in" ] && jq -e "$1" >/dev/null <<<"$in"
+}
+
 # Make the helpers usable from `bash -c` inside check/wait_until.
-export -f as_user ctl inbox_ids outbox_ids status_field
+export -f as_user ctl inbox_ids outbox_ids status_field json_has
 export WORK SEINCTL SEINHUISD SEINKEY RUN_USER CATALOGUE
 
 # A fictional arrears signal from $1 to $2 with a numbered resident.
