@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Privacy by construction: run a network with fixture residents, then
+# search every file the daemons wrote (LMDB data and lock files, logs,
+# outbox and inbox listings, quarantine, status) for each fixture name,
+# address, birth date, BSN, phone number and e-mail address, as bytes.
+# None may appear outside the sealed fields, which are encrypted at rest
+# and on the wire. Inputs reach seinctl as arguments and on stdin, never
+# as files in the daemons' directories.
+. "$(dirname "$0")/lib.sh"
+it_setup privacy
+partner gem-pv municipality_debt 17291
+partner ins-pv health_insurer 17292
+partner wat-pv water 17293
+partner team-pv municipality_team 17294
+partner vt-pv veilig_thuis 17295
+partner gp-pv professional 17296
+trust_all
+for p in gem-pv ins-pv wat-pv team-pv vt-pv gp-pv; do start $p; done
+
+# Fixture residents: fictional, and distinctive so that a hit is real.
+SECRETS=(Zwanenburg-Quist Ooievaarsplein Quistwoude "9904 QX" 9904QX
+	1961-07-14 123456782 0612345678 zwanenburg.fixture@example.nl
+	Vlaskamp-Oudendijk Reigersbos 1983-11-02 "06 9876 5432"
+	oudendijk.fixture@example.nl "Fixture description of Oudendijk")
+ctl ins-pv send --type arrears --to gem-pv legal_basis=legal_duty \
+	arrears_kind=health_insurance amount_cents=31200 arrears_since=2026-06-01 \
+	contact_attempt_date=2026-09-01 reminder_date=2026-09-15 urgency=termination \
+	creditor_contact="premie desk" initials=M. surname=Zwanenburg-Quist \
+	street=Ooievaarsplein house_number=7 postcode="9904 QX" place=Quistwoude \
+	birth_date=1961-07-14 bsn=123456782 phone=0612345678 \
+	email=zwanenburg.fixture@example.nl >/dev/null
+ctl wat-pv send --type arrears --to gem-pv legal_basis=legal_duty \
+	arrears_kind=water amount_cents=8800 arrears_since=2026-07-01 \
+	contact_attempt_date=2026-09-02 reminder_date=2026-09-20 urgency=none \
+	creditor_contact="debiteuren" surname=Vlaskamp-Oudendijk street=Reigersbos \
+	house_number=3 postcode="9904 QX" place=Quistwoude birth_date=1983-11-02 \
+	phone="06 9876 5432" email=oudendijk.fixture@example.nl >/dev/null
+ctl team-pv send --type meldcode_report --to vt-pv legal_basis=meldrecht \
+	concern_category=domestic_violence urgency=acute steps_taken=1,2,3,4 \
+	reporter_role=wijkteam justification=acute_unsafety \
+	surname=Vlaskamp-Oudendijk house_number=3 postcode="9904 QX" \
+	person2.surname=Zwanenburg-Quist person2.house_number=7 person2.postcode="9904 QX" \
+	description="Fixture description of Oudendijk" reporter_contact="wijkteam desk" >/dev/null
+ref=$(printf 'surname=Zwanenburg-Quist\npostcode=9904 QX\nhouse_number=7\nbirth_date=1961-07-14\n' |
+	ctl gp-pv consent grant --to team-pv --purpose referral | awk '{print $2}')
+ctl gp-pv send --type referral --to team-pv legal_basis=consent consent_ref="$ref" \
+	purpose="contact about money worries" surname=Zwanenburg-Quist \
+	house_number=7 postcode="9904 QX" birth_date=1961-07-14 \
+	phone=0612345678 email=zwanenburg.fixture@example.nl >/dev/null
+# A refused signal must not leak the refused value either.
+ctl ins-pv send --type arrears --to gem-pv legal_basis=legal_duty \
+	surname=Zwanenburg-Quist postcode="9904 QXX" >/dev/null 2>&1
+check "everything delivered" wait_until 15 bash -c \
+	"[ \$(status_field gem-pv inbox_depth) = 2 -a \$(status_field vt-pv inbox_depth) = 1 -a \$(status_field team-pv inbox_depth) = 1 ]"
+
+# Listings are files the daemons' users produce: keep them for the search.
+for p in gem-pv ins-pv wat-pv team-pv vt-pv gp-pv; do
+	ctl $p --json inbox list >"$WORK/$p.inbox.json"
+	ctl $p --json outbox >"$WORK/$p.outbox.json"
+	ctl $p --json status >"$WORK/$p.status.json"
+	ctl $p --json quarantine list >"$WORK/$p.quarantine.json"
+	ctl $p --json consent list >"$WORK/$p.consent.json"
+	for id in $(inbox_ids $p); do ctl $p --json inbox show "$id"; done >"$WORK/$p.show.json"
+done
+for p in gem-pv ins-pv wat-pv team-pv vt-pv gp-pv; do stop $p; done
+files=$(find "$WORK" -type f | wc -l)
+check "the daemons wrote LMDB stores and logs to search ($files files)" \
+	[ -s "$WORK/gem-pv/data/data.mdb" -a -s "$WORK/gem-pv.log" ]
+for secret in "${SECRETS[@]}"; do
+	hits=$(grep -r -a -F -l -- "$secret" "$WORK" || true)
+	check "'${secret:0:4}...' appears in no file the daemons wrote" [ -z "$hits" ]
+	[ -n "$hits" ] && echo "$hits"
+done
+# The search itself must be able to find them: a control file holding the
+# values (as a revealed output would) is found for every one of them.
+printf '%s\n' "${SECRETS[@]}" >"$WORK/control.txt"
+found=0
+for secret in "${SECRETS[@]}"; do
+	grep -r -a -F -l -- "$secret" "$WORK" | grep -q control.txt && found=$((found + 1))
+done
+check "the same search finds all ${#SECRETS[@]} values in a file that holds them" [ $found = ${#SECRETS[@]} ]
+it_done
