@@ -115,6 +115,13 @@ own_dir 0750 root "$group" /etc/seinhuis/trust
 mkdir -p "$root/var/lib"
 own_dir 0700 "$user" "$group" /var/lib/seinhuis
 
+if [ -e "$root/etc/seinhuis/catalogue.conf" ]; then
+	echo "kept the existing $root/etc/seinhuis/catalogue.conf"
+else
+	install -m 0644 "$here/catalogue.conf" "$root/etc/seinhuis/catalogue.conf"
+	echo "installed the signal catalogue as $root/etc/seinhuis/catalogue.conf"
+fi
+
 conf=/etc/seinhuis/seinhuisd.conf
 if [ -e "$root$conf" ] || [ -L "$root$conf" ]; then
 	echo "kept the existing $root$conf"
