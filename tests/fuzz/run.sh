@@ -35,8 +35,8 @@ if ! grep -q '^SEINHUIS_FUZZ:BOOL=ON' "$build/CMakeCache.txt"; then
 	exit 2
 fi
 # Only the fuzz targets: the rest of the tree need not build for this.
-# shellcheck disable=SC2086
 mkdir -p "$work"
+# shellcheck disable=SC2086
 make -C "$build" -j2 $targets >"$work/build.log" 2>&1 || {
 	tail -30 "$work/build.log" >&2
 	echo "run.sh: build failed (full log: $work/build.log)" >&2
