@@ -1,0 +1,1333 @@
+/*
+ * seinbench.c - figures for Seinhuis: what the layers underneath can do on
+ * this machine, and what two daemons do end to end.
+ *
+ *   seinbench raw-curve --size 512 --count N [--port P]
+ *       ZeroMQ CURVE PUSH -> PULL on tcp://127.0.0.1 inside one process
+ *       (a receiving thread, one context per side as in the daemons);
+ *       three repetitions, the median is the figure.
+ *   seinbench raw-lmdb --dir DIR [--seconds S]
+ *       LMDB durable commits (default sync) on a fresh environment in a new
+ *       directory under DIR: one 600-byte record per transaction, then
+ *       batches of 256 records per transaction.
+ *   seinbench crypto [--count N]
+ *       the CPU cost per signal of what the daemons do to it: build (seal
+ *       and sign) at the sender, verify and open at the recipient; and the
+ *       bare Ed25519 calls with the key object built per call (as
+ *       libseinhuis does) and built once.
+ *   seinbench e2e --from SOCK --to-partner ID --recv SOCK --count N
+ *       N arrears signals submitted through the sender's control socket,
+ *       pipelined; timed from the first submission until the sender's
+ *       STATUS counts them all delivered (committed in the recipient's
+ *       inbox and the receipt back).
+ *   seinbench latency --from SOCK --to-partner ID --recv SOCK --rate R
+ *       --seconds S
+ *       signals offered at a fixed rate; each submission time is matched,
+ *       by message id, with the recipient's InboxItem.received_us.
+ *
+ * Each figure is printed as one plain line "name value"; every other line
+ * starts with '#'. run.sh collects the figures. This is not a test: it
+ * exits 1 only when a measurement could not be made.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <lmdb.h>
+#include <openssl/evp.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zmq.h>
+
+#include "seinhuis.h"
+
+/* ------------------------------------------------------------ helpers */
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t real_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static void sleep_until(int64_t when_ns)
+{
+	struct timespec ts = {(time_t)(when_ns / 1000000000),
+	                      (long)(when_ns % 1000000000)};
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
+	       EINTR)
+		;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Nearest-rank percentile of sorted values, q in (0, 1]. */
+static double percentile(const double *v, size_t n, double q)
+{
+	size_t k = (size_t)(q * (double)n);
+	if ((double)k < q * (double)n)
+		k++;
+	if (k == 0)
+		k = 1;
+	if (k > n)
+		k = n;
+	return v[k - 1];
+}
+
+static void figure(const char *name, double value)
+{
+	if (value > -10 && value < 10)
+		printf("%s %.6f\n", name, value); /* ratios */
+	else
+		printf("%s %.3f\n", name, value);
+	fflush(stdout);
+}
+
+/* ------------------------------------------------------------ options */
+
+#define MAX_OPTS 16
+static const char *opt_name[MAX_OPTS], *opt_val[MAX_OPTS];
+static int n_opts;
+
+static int parse_opts(int argc, char **argv, const char *const *known)
+{
+	for (int i = 2; i < argc; i += 2) {
+		size_t k = 0;
+		while (known[k] && strcmp(argv[i], known[k]) != 0)
+			k++;
+		if (!known[k]) {
+			fprintf(stderr, "seinbench %s: unknown option '%s'\n",
+			        argv[1], argv[i]);
+			return -1;
+		}
+		if (i + 1 >= argc) {
+			fprintf(stderr, "seinbench %s: %s needs a value\n",
+			        argv[1], argv[i]);
+			return -1;
+		}
+		if (n_opts == MAX_OPTS) {
+			fprintf(stderr, "seinbench: too many options\n");
+			return -1;
+		}
+		opt_name[n_opts] = argv[i];
+		opt_val[n_opts++] = argv[i + 1];
+	}
+	return 0;
+}
+
+static const char *opt_str(const char *name, const char *dflt)
+{
+	const char *v = dflt;
+	for (int i = 0; i < n_opts; i++)
+		if (strcmp(opt_name[i], name) == 0)
+			v = opt_val[i];
+	return v;
+}
+
+static int opt_num(const char *name, double dflt, double min, double max,
+                   double *out)
+{
+	const char *s = opt_str(name, NULL);
+	if (!s) {
+		*out = dflt;
+		return 0;
+	}
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || *end || !(v >= min && v <= max)) {
+		fprintf(stderr,
+		        "seinbench: %s must be a number from %g to %g\n", name,
+		        min, max);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+static int opt_need(const char *name, const char **out)
+{
+	*out = opt_str(name, NULL);
+	if (!*out || !**out) {
+		fprintf(stderr, "seinbench: %s is required\n", name);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------- raw CURVE */
+
+struct curve_rx {
+	void *sock;
+	long count, got;
+	int64_t t_end;
+	atomic_int warm; /* 1 warm-up message arrived, -1 it did not */
+};
+
+static void *curve_rx_main(void *arg)
+{
+	struct curve_rx *rx = arg;
+	zmq_msg_t m;
+	zmq_msg_init(&m);
+	if (zmq_msg_recv(&m, rx->sock, 0) < 0) {
+		atomic_store(&rx->warm, -1);
+	} else {
+		atomic_store(&rx->warm, 1);
+		while (rx->got < rx->count &&
+		       zmq_msg_recv(&m, rx->sock, 0) >= 0)
+			rx->got++;
+	}
+	rx->t_end = mono_ns();
+	zmq_msg_close(&m);
+	return NULL;
+}
+
+static int zopt(void *s, int opt, const void *v, size_t n)
+{
+	if (zmq_setsockopt(s, opt, v, n) == 0)
+		return 0;
+	fprintf(stderr, "seinbench: zmq_setsockopt(%d): %s\n", opt,
+	        zmq_strerror(errno));
+	return -1;
+}
+
+/* One timed transfer of count messages; returns messages/s or -1. */
+static double curve_once(long size, long count, int port)
+{
+	char spub[41], ssec[41], cpub[41], csec[41], ep[128];
+	int one = 1, zero = 0, tmo = 10000;
+	double rate = -1;
+	uint8_t *buf = NULL;
+	struct curve_rx rx = {.count = count};
+	atomic_init(&rx.warm, 0);
+
+	if (zmq_curve_keypair(spub, ssec) || zmq_curve_keypair(cpub, csec)) {
+		fprintf(stderr, "seinbench: zmq_curve_keypair: %s\n",
+		        zmq_strerror(errno));
+		return -1;
+	}
+	void *rctx = zmq_ctx_new(), *sctx = zmq_ctx_new();
+	void *pull = rctx ? zmq_socket(rctx, ZMQ_PULL) : NULL;
+	void *push = sctx ? zmq_socket(sctx, ZMQ_PUSH) : NULL;
+	if (!pull || !push) {
+		fprintf(stderr, "seinbench: cannot create sockets: %s\n",
+		        zmq_strerror(errno));
+		goto out;
+	}
+	if (zopt(pull, ZMQ_CURVE_SERVER, &one, sizeof(one)) ||
+	    zopt(pull, ZMQ_CURVE_SECRETKEY, ssec, 40) ||
+	    zopt(pull, ZMQ_RCVTIMEO, &tmo, sizeof(tmo)) ||
+	    zopt(pull, ZMQ_LINGER, &zero, sizeof(zero)) ||
+	    zopt(push, ZMQ_CURVE_SERVERKEY, spub, 40) ||
+	    zopt(push, ZMQ_CURVE_PUBLICKEY, cpub, 40) ||
+	    zopt(push, ZMQ_CURVE_SECRETKEY, csec, 40) ||
+	    zopt(push, ZMQ_SNDTIMEO, &tmo, sizeof(tmo)) ||
+	    zopt(push, ZMQ_LINGER, &zero, sizeof(zero)))
+		goto out;
+	if (port > 0)
+		snprintf(ep, sizeof(ep), "tcp://127.0.0.1:%d", port);
+	else
+		snprintf(ep, sizeof(ep), "tcp://127.0.0.1:*");
+	size_t eplen = sizeof(ep);
+	if (zmq_bind(pull, ep) != 0 ||
+	    zmq_getsockopt(pull, ZMQ_LAST_ENDPOINT, ep, &eplen) != 0 ||
+	    zmq_connect(push, ep) != 0) {
+		fprintf(stderr, "seinbench: cannot bind or connect %s: %s\n",
+		        ep, zmq_strerror(errno));
+		goto out;
+	}
+	buf = sh_xmalloc((size_t)size);
+	for (long i = 0; i < size; i++)
+		buf[i] = (uint8_t)(i * 31 + 7);
+	rx.sock = pull;
+	pthread_t th;
+	if (pthread_create(&th, NULL, curve_rx_main, &rx) != 0) {
+		fprintf(stderr,
+		        "seinbench: cannot start the receiver thread\n");
+		goto out;
+	}
+	/* Warm-up: the handshake is done once one message has arrived. */
+	int ok = zmq_send(push, buf, (size_t)size, 0) == (int)size;
+	for (int i = 0; ok && i < 100000 && atomic_load(&rx.warm) == 0; i++)
+		usleep(100);
+	ok = ok && atomic_load(&rx.warm) == 1;
+	int64_t t0 = mono_ns();
+	long sent = 0;
+	while (ok && sent < count &&
+	       zmq_send(push, buf, (size_t)size, 0) == (int)size)
+		sent++;
+	pthread_join(th, NULL);
+	if (!ok || rx.got < count) {
+		fprintf(stderr,
+		        "seinbench: raw-curve: %ld of %ld messages arrived "
+		        "(sent %ld)\n",
+		        rx.got, count, sent);
+		goto out;
+	}
+	rate = (double)rx.got / ((double)(rx.t_end - t0) / 1e9);
+out:
+	free(buf);
+	if (push)
+		zmq_close(push);
+	if (pull)
+		zmq_close(pull);
+	if (sctx)
+		zmq_ctx_term(sctx);
+	if (rctx)
+		zmq_ctx_term(rctx);
+	return rate;
+}
+
+static int cmd_raw_curve(int argc, char **argv)
+{
+	static const char *const known[] = {"--size", "--count", "--port",
+	                                    NULL};
+	double size, count, port;
+	if (parse_opts(argc, argv, known) ||
+	    opt_num("--size", 512, 1, 16 << 20, &size) ||
+	    opt_num("--count", 200000, 1, 1e8, &count) ||
+	    opt_num("--port", 0, 0, 65535, &port))
+		return 2;
+	if (!zmq_has("curve")) {
+		fprintf(stderr, "seinbench: this libzmq has no CURVE\n");
+		return 1;
+	}
+	double r[3];
+	for (int i = 0; i < 3; i++) {
+		r[i] = curve_once((long)size, (long)count, (int)port);
+		if (r[i] < 0)
+			return 1;
+		printf("# raw-curve repetition %d: %.0f msgs/s\n", i + 1, r[i]);
+	}
+	qsort(r, 3, sizeof(r[0]), cmp_double);
+	printf("# raw-curve: %ld messages of %ld bytes, PUSH -> PULL, CURVE, "
+	       "one context (one I/O thread) per side; median of 3\n",
+	       (long)count, (long)size);
+	figure("raw_curve_msgs_per_s", r[1]);
+	figure("raw_curve_mbytes_per_s", r[1] * size / 1e6);
+	return 0;
+}
+
+/* ----------------------------------------------------------- raw LMDB */
+
+#define LMDB_RECORD 600
+
+static int lmdb_phase(MDB_env *env, MDB_dbi dbi, uint64_t *seq, int per_txn,
+                      double seconds, const char *what)
+{
+	uint8_t val[LMDB_RECORD];
+	for (size_t i = 0; i < sizeof(val); i++)
+		val[i] = (uint8_t)(i * 13 + 5);
+	int64_t t0 = mono_ns(), end = t0 + (int64_t)(seconds * 1e9);
+	long commits = 0;
+	int rc = 0;
+	while (commits < 10000000 && mono_ns() < end) {
+		MDB_txn *txn;
+		if ((rc = mdb_txn_begin(env, NULL, 0, &txn)))
+			break;
+		for (int i = 0; i < per_txn && !rc; i++) {
+			uint8_t kb[8];
+			uint64_t s = (*seq)++;
+			for (int j = 7; j >= 0; j--, s >>= 8)
+				kb[j] = (uint8_t)s;
+			memcpy(val, kb, 8); /* no two records alike */
+			MDB_val k = {8, kb}, v = {sizeof(val), val};
+			rc = mdb_put(txn, dbi, &k, &v, MDB_APPEND);
+		}
+		if (rc) {
+			mdb_txn_abort(txn);
+			break;
+		}
+		if ((rc = mdb_txn_commit(txn)))
+			break;
+		commits++;
+	}
+	if (rc) {
+		fprintf(stderr, "seinbench: raw-lmdb: %s\n", mdb_strerror(rc));
+		return -1;
+	}
+	double secs = (double)(mono_ns() - t0) / 1e9;
+	char name[80];
+	printf("# raw-lmdb %s: %ld commits of %d x %d-byte records in %.2f s\n",
+	       what, commits, per_txn, LMDB_RECORD, secs);
+	snprintf(name, sizeof(name), "lmdb_%s_commits_per_s", what);
+	figure(name, (double)commits / secs);
+	snprintf(name, sizeof(name), "lmdb_%s_records_per_s", what);
+	figure(name, (double)commits * per_txn / secs);
+	return 0;
+}
+
+static int cmd_raw_lmdb(int argc, char **argv)
+{
+	static const char *const known[] = {"--dir", "--seconds", NULL};
+	const char *dir;
+	double seconds;
+	if (parse_opts(argc, argv, known) || opt_need("--dir", &dir) ||
+	    opt_num("--seconds", 2, 0.1, 60, &seconds))
+		return 2;
+	char path[1024], file[1100];
+	snprintf(path, sizeof(path), "%s/seinbench-lmdb.XXXXXX", dir);
+	if (!mkdtemp(path)) {
+		fprintf(stderr,
+		        "seinbench: cannot create a directory in %s: %s\n", dir,
+		        strerror(errno));
+		return 1;
+	}
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_dbi dbi;
+	uint64_t seq = 1;
+	int rc, ret = 1;
+	/* Flags 0: LMDB's default full sync on every commit, as the daemon. */
+	if ((rc = mdb_env_create(&env)) ||
+	    (rc = mdb_env_set_mapsize(env, (size_t)2 << 30)) ||
+	    (rc = mdb_env_set_maxdbs(env, 4)) ||
+	    (rc = mdb_env_open(env, path, MDB_NOTLS, 0600)) ||
+	    (rc = mdb_txn_begin(env, NULL, 0, &txn)) ||
+	    (rc = mdb_dbi_open(txn, "bench", MDB_CREATE, &dbi)) ||
+	    (rc = mdb_txn_commit(txn))) {
+		fprintf(stderr, "seinbench: raw-lmdb: cannot open %s: %s\n",
+		        path, mdb_strerror(rc));
+		goto out;
+	}
+	printf("# raw-lmdb in %s (default sync: no MDB_NOSYNC/NOMETASYNC)\n",
+	       path);
+	if (lmdb_phase(env, dbi, &seq, 1, seconds, "single") == 0 &&
+	    lmdb_phase(env, dbi, &seq, 256, seconds, "batch256") == 0)
+		ret = 0;
+out:
+	if (env)
+		mdb_env_close(env);
+	snprintf(file, sizeof(file), "%s/data.mdb", path);
+	unlink(file);
+	snprintf(file, sizeof(file), "%s/lock.mdb", path);
+	unlink(file);
+	rmdir(path);
+	return ret;
+}
+
+/* ------------------------------------------- pipelined control client */
+
+typedef struct {
+	int fd;
+	sh_buf out, in;
+	size_t out_off, in_off;
+} conn;
+
+static int conn_open(conn *c, const char *path)
+{
+	char why[600];
+	memset(c, 0, sizeof(*c));
+	if (sh_ctl_connect(path, &c->fd, why, sizeof(why)) != SH_OK) {
+		fprintf(stderr, "seinbench: %s\n", why);
+		return -1;
+	}
+	int fl = fcntl(c->fd, F_GETFL);
+	if (fl < 0 || fcntl(c->fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		fprintf(stderr, "seinbench: fcntl: %s\n", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static void conn_close(conn *c)
+{
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	sh_buf_free(&c->out);
+	sh_buf_free(&c->in);
+}
+
+static size_t conn_unsent(const conn *c)
+{
+	return c->out.len - c->out_off;
+}
+
+static void conn_queue(conn *c, const Seinhuis__CtlRequest *q)
+{
+	if (c->out_off > 0 && c->out_off == c->out.len)
+		c->out.len = c->out_off = 0;
+	sh_frame_append(&c->out, &q->base);
+}
+
+/* Write what the socket takes now. -1 when the daemon is gone. */
+static int conn_flush(conn *c)
+{
+	while (c->out_off < c->out.len) {
+		ssize_t w = write(c->fd, c->out.data + c->out_off,
+		                  c->out.len - c->out_off);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				break;
+			fprintf(stderr, "seinbench: control socket: %s\n",
+			        strerror(errno));
+			return -1;
+		}
+		c->out_off += (size_t)w;
+	}
+	if (c->out_off == c->out.len) {
+		c->out.len = c->out_off = 0;
+	} else if (c->out_off > (1u << 20)) {
+		memmove(c->out.data, c->out.data + c->out_off, conn_unsent(c));
+		c->out.len -= c->out_off;
+		c->out_off = 0;
+	}
+	return 0;
+}
+
+/* Read what the socket holds now. -1 when the daemon is gone. */
+static int conn_fill(conn *c)
+{
+	if (c->in_off > 0) {
+		memmove(c->in.data, c->in.data + c->in_off,
+		        c->in.len - c->in_off);
+		c->in.len -= c->in_off;
+		c->in_off = 0;
+	}
+	for (int i = 0; i < 256; i++) {
+		const size_t chunk = 65536;
+		sh_buf_add(&c->in, NULL, chunk);
+		ssize_t r = read(c->fd, c->in.data + c->in.len - chunk, chunk);
+		c->in.len -= chunk - (r > 0 ? (size_t)r : 0);
+		if (r == 0) {
+			fprintf(stderr,
+			        "seinbench: the daemon closed the control "
+			        "connection\n");
+			return -1;
+		}
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN)
+				return 0;
+			fprintf(stderr, "seinbench: control socket: %s\n",
+			        strerror(errno));
+			return -1;
+		}
+		if ((size_t)r < chunk)
+			return 0;
+	}
+	return 0;
+}
+
+/* Next whole reply, if one has arrived: 1 yes, 0 not yet, -1 bad frame. */
+static int conn_next(conn *c, Seinhuis__CtlReply **rep)
+{
+	const uint8_t *body;
+	size_t blen, flen;
+	if (c->in.len - c->in_off < 4)
+		return 0;
+	int r = sh_frame_peek(c->in.data + c->in_off, c->in.len - c->in_off,
+	                      &body, &blen, &flen);
+	if (r < 0)
+		fprintf(stderr, "seinbench: reply frame larger than %u bytes\n",
+		        SH_CTL_MAX_FRAME);
+	if (r <= 0)
+		return r;
+	c->in_off += flen;
+	*rep = seinhuis__ctl_reply__unpack(NULL, blen, body);
+	if (!*rep) {
+		fprintf(stderr, "seinbench: a reply does not decode\n");
+		return -1;
+	}
+	return 1;
+}
+
+/* Wait up to timeout_ms for the socket; flush and fill. -1 on failure. */
+static int conn_wait(conn *c, int timeout_ms)
+{
+	struct pollfd p = {c->fd,
+	                   (short)(POLLIN | (conn_unsent(c) ? POLLOUT : 0)), 0};
+	int r = poll(&p, 1, timeout_ms);
+	if (r < 0)
+		return errno == EINTR ? 0 : -1;
+	if ((p.revents & POLLOUT) && conn_flush(c) < 0)
+		return -1;
+	if ((p.revents & (POLLIN | POLLHUP | POLLERR)) && conn_fill(c) < 0)
+		return -1;
+	return 0;
+}
+
+/* One request and its reply, with nothing else outstanding. */
+static int conn_call(conn *c, const Seinhuis__CtlRequest *q,
+                     Seinhuis__CtlReply **rep, int timeout_ms)
+{
+	int64_t end = mono_ns() + (int64_t)timeout_ms * 1000000;
+	conn_queue(c, q);
+	if (conn_flush(c) < 0)
+		return -1;
+	for (;;) {
+		int r = conn_next(c, rep);
+		if (r != 0)
+			return r > 0 ? 0 : -1;
+		int64_t left = (end - mono_ns()) / 1000000;
+		if (left <= 0) {
+			fprintf(stderr,
+			        "seinbench: no reply from the daemon\n");
+			return -1;
+		}
+		if (conn_wait(c, (int)left) < 0)
+			return -1;
+	}
+}
+
+typedef struct {
+	uint64_t delivered_out, outbox_failed, outbox_pending, inbox_depth,
+	    accepted, received, duplicates, rejected_in;
+} snap;
+
+static int get_status(conn *c, snap *s)
+{
+	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+	Seinhuis__CtlReply *r;
+	q.op = SEINHUIS__CTL_REQUEST__OP__STATUS;
+	if (conn_call(c, &q, &r, 30000) < 0)
+		return -1;
+	if (!r->ok || !r->status) {
+		fprintf(stderr, "seinbench: STATUS refused: %s\n", r->error);
+		seinhuis__ctl_reply__free_unpacked(r, NULL);
+		return -1;
+	}
+	const Seinhuis__DaemonStatus *d = r->status;
+	s->delivered_out = d->delivered_out;
+	s->outbox_failed = d->outbox_failed;
+	s->outbox_pending = d->outbox_pending;
+	s->inbox_depth = d->inbox_depth;
+	s->accepted = d->accepted;
+	s->received = d->received;
+	s->duplicates = d->duplicates;
+	s->rejected_in = d->rejected_in;
+	seinhuis__ctl_reply__free_unpacked(r, NULL);
+	return 0;
+}
+
+static void print_errors(conn *c)
+{
+	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+	Seinhuis__CtlReply *r;
+	q.op = SEINHUIS__CTL_REQUEST__OP__STATUS;
+	if (conn_call(c, &q, &r, 10000) < 0)
+		return;
+	if (r->status) {
+		for (size_t i = 0; i < r->status->n_last_errors; i++)
+			fprintf(stderr, "seinbench:   daemon error: %s\n",
+			        r->status->last_errors[i]);
+		for (size_t i = 0; i < r->status->n_peers; i++)
+			fprintf(
+			    stderr,
+			    "seinbench:   peer %s connected=%d pending=%" PRIu64
+			    " inflight=%" PRIu64 " last_error=%s\n",
+			    r->status->peers[i]->partner,
+			    (int)r->status->peers[i]->connected,
+			    r->status->peers[i]->pending,
+			    r->status->peers[i]->inflight,
+			    r->status->peers[i]->last_error);
+	}
+	seinhuis__ctl_reply__free_unpacked(r, NULL);
+}
+
+/* Poll the sender's STATUS until delivered + failed reaches target.
+ * *t_done is the monotonic time of the poll that saw it. */
+/* How long the daemons may show no progress at all before the benchmark
+ * gives up (a stuck daemon must not hold the run for the whole timeout). */
+#define STALL_S 30
+
+static int wait_settled(conn *c, uint64_t target, int timeout_s,
+                        int64_t *t_done, snap *last)
+{
+	int64_t end = mono_ns() + (int64_t)timeout_s * 1000000000;
+	int64_t moved = mono_ns();
+	uint64_t seen = 0;
+	for (long polls = 0; polls < 10000000; polls++) {
+		if (get_status(c, last) < 0)
+			return -1;
+		uint64_t done = last->delivered_out + last->outbox_failed;
+		if (done >= target) {
+			if (t_done)
+				*t_done = mono_ns();
+			return 0;
+		}
+		if (done != seen) {
+			seen = done;
+			moved = mono_ns();
+		}
+		if (mono_ns() > end ||
+		    mono_ns() - moved > (int64_t)STALL_S * 1000000000)
+			break;
+		usleep(2000);
+	}
+	fprintf(stderr,
+	        "seinbench: the sender counts %" PRIu64
+	        " delivered and %" PRIu64 " failed of %" PRIu64
+	        ", and no progress for a while\n",
+	        last->delivered_out, last->outbox_failed, target);
+	print_errors(c);
+	return -1;
+}
+
+/* ----------------------------------------------------- arrears signal */
+
+#define NFIELDS 16
+#define CREDITOR_CONTACT                                                       \
+	"Woonstichting De Fictieve Haven, team huurachterstand en incasso, "   \
+	"Postbus 0000, 9999 ZZ Teststad, telefoon 010-0000000 (werkdagen "     \
+	"9-17 uur), e-mail incasso@fictieve-haven.example"
+
+typedef struct {
+	Seinhuis__CtlRequest req;
+	Seinhuis__Field f[NFIELDS];
+	Seinhuis__Field *fp[NFIELDS];
+	char amount[24], ref[40], surname[40], house[16];
+} arrears_req;
+
+static void arrears_init(arrears_req *a, const char *to)
+{
+	static const char *const fixed[NFIELDS][2] = {
+	    {"arrears_kind", "rent"},
+	    {"amount_cents", NULL},
+	    {"arrears_since", "2025-09-01"},
+	    {"contact_attempt_date", "2025-10-02"},
+	    {"reminder_date", "2025-10-16"},
+	    {"urgency", "eviction"},
+	    {"creditor_reference", NULL},
+	    {"creditor_contact", CREDITOR_CONTACT},
+	    {"municipality_code", "0599"},
+	    {"legal_basis", "legal_duty"},
+	    {"initials", "T.J."},
+	    {"surname", NULL},
+	    {"street", "Fictieve Bloemenlaan"},
+	    {"house_number", NULL},
+	    {"postcode", "1234 AB"},
+	    {"place", "Teststad"},
+	};
+	memset(a, 0, sizeof(*a));
+	seinhuis__ctl_request__init(&a->req);
+	a->req.op = SEINHUIS__CTL_REQUEST__OP__SEND;
+	a->req.type = (char *)"arrears";
+	a->req.recipient = (char *)to;
+	for (int i = 0; i < NFIELDS; i++) {
+		seinhuis__field__init(&a->f[i]);
+		a->f[i].name = (char *)fixed[i][0];
+		if (fixed[i][1])
+			a->f[i].value = (char *)fixed[i][1];
+		a->fp[i] = &a->f[i];
+	}
+	a->f[1].value = a->amount;
+	a->f[6].value = a->ref;
+	a->f[11].value = a->surname;
+	a->f[13].value = a->house;
+	a->req.n_fields = NFIELDS;
+	a->req.fields = a->fp;
+}
+
+/* Number n: a different fictional resident and claim each time. */
+static void arrears_set(arrears_req *a, uint64_t n)
+{
+	snprintf(a->amount, sizeof(a->amount), "%" PRIu64, 25000 + n % 500000);
+	snprintf(a->ref, sizeof(a->ref), "WBV-HUUR-2026-%08" PRIu64,
+	         n % 100000000);
+	snprintf(a->surname, sizeof(a->surname), "Testpersoon-%" PRIu64, n);
+	snprintf(a->house, sizeof(a->house), "%" PRIu64, 1 + n % 999);
+}
+
+static size_t arrears_bytes(const arrears_req *a)
+{
+	size_t n = 0;
+	for (int i = 0; i < NFIELDS; i++)
+		n += strlen(a->f[i].name) + strlen(a->f[i].value);
+	return n;
+}
+
+/* One signal, waited for until delivered: the connection and the CURVE
+ * handshake between the daemons are made before anything is timed. */
+static int warm_up(conn *s, arrears_req *a, uint64_t n)
+{
+	snap b;
+	Seinhuis__CtlReply *r;
+	if (get_status(s, &b) < 0)
+		return -1;
+	arrears_set(a, n);
+	if (conn_call(s, &a->req, &r, 30000) < 0)
+		return -1;
+	if (!r->ok) {
+		fprintf(stderr,
+		        "seinbench: the sender refused the signal: %s: %s\n",
+		        r->rule, r->error);
+		seinhuis__ctl_reply__free_unpacked(r, NULL);
+		return -1;
+	}
+	seinhuis__ctl_reply__free_unpacked(r, NULL);
+	return wait_settled(s, b.delivered_out + b.outbox_failed + 1, 60, NULL,
+	                    &b);
+}
+
+struct exchange_opts {
+	const char *from, *to, *recv;
+};
+
+static int open_pair(const struct exchange_opts *o, conn *s, conn *r)
+{
+	s->fd = r->fd = -1;
+	if (conn_open(s, o->from) < 0)
+		return -1;
+	if (conn_open(r, o->recv) < 0) {
+		conn_close(s);
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- crypto */
+
+/* A throw-away identity in memory: no files, no CURVE keys. */
+static int make_identity(sh_identity *id, const char *partner, const char *role)
+{
+	memset(id, 0, sizeof(*id));
+	snprintf(id->card.partner, sizeof(id->card.partner), "%s", partner);
+	snprintf(id->card.name, sizeof(id->card.name), "Fictional %s", partner);
+	snprintf(id->card.role, sizeof(id->card.role), "%s", role);
+	if (sh_ed25519_keygen(id->card.sign_pub, id->sign_sec) != SH_OK ||
+	    sh_x25519_keygen(id->card.seal_pub, id->seal_sec) != SH_OK) {
+		fprintf(stderr, "seinbench: key generation failed\n");
+		return -1;
+	}
+	return 0;
+}
+
+/* Ed25519 with the key object built once, as a daemon could keep it. */
+static int sign_cached(EVP_PKEY *pk, uint8_t sig[64], const void *m, size_t n)
+{
+	size_t len = 64;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int ok = md && EVP_DigestSignInit(md, NULL, NULL, NULL, pk) == 1 &&
+	         EVP_DigestSign(md, sig, &len, m, n) == 1;
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : -1;
+}
+
+static int verify_cached(EVP_PKEY *pk, const uint8_t sig[64], const void *m,
+                         size_t n)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int ok = md && EVP_DigestVerifyInit(md, NULL, NULL, NULL, pk) == 1 &&
+	         EVP_DigestVerify(md, sig, 64, m, n) == 1;
+	EVP_MD_CTX_free(md);
+	return ok ? 0 : -1;
+}
+
+static double us_per(int64_t t0, long n)
+{
+	return (double)(mono_ns() - t0) / 1e3 / (double)n;
+}
+
+static int cmd_crypto(int argc, char **argv)
+{
+	static const char *const known[] = {"--count", NULL};
+	double count_d;
+	if (parse_opts(argc, argv, known) ||
+	    opt_num("--count", 2000, 1, 1e7, &count_d))
+		return 2;
+	long n = (long)count_d;
+	sh_identity snd, rcv;
+	sh_pair_keys ks, kr;
+	arrears_req a;
+	sh_buf env = {0};
+	uint8_t id[SH_ID_LEN], sig[SH_SIG_LEN];
+	char field[128];
+	int ret = 1;
+	EVP_PKEY *sk = NULL, *pk = NULL;
+	Seinhuis__Signal *sg = NULL;
+	Seinhuis__SealedContent *sc = NULL;
+
+	if (make_identity(&snd, "bench-landlord", "landlord") < 0 ||
+	    make_identity(&rcv, "bench-gemeente", "municipality_debt") < 0 ||
+	    sh_pair_keys_derive(&ks, &snd, &rcv.card) != SH_OK ||
+	    sh_pair_keys_derive(&kr, &rcv, &snd.card) != SH_OK) {
+		fprintf(stderr,
+		        "seinbench: crypto: cannot set up identities\n");
+		return 1;
+	}
+	arrears_init(&a, rcv.card.partner);
+	arrears_set(&a, 0);
+	printf("# crypto: %ld operations each, one thread, arrears signal of "
+	       "%zu bytes of fields\n",
+	       n, arrears_bytes(&a));
+
+	/* What op_send does per signal: build, seal and sign. */
+	int64_t t0 = mono_ns();
+	for (long i = 0; i < n; i++) {
+		arrears_set(&a, (uint64_t)i);
+		env.len = 0;
+		if (sh_wire_build(&snd, &rcv.card, &ks,
+		                  SEINHUIS__SIGNAL_TYPE__ARREARS, a.req.fields,
+		                  a.req.n_fields, id, &env, field,
+		                  sizeof(field)) != SH_OK) {
+			fprintf(stderr,
+			        "seinbench: crypto: build refused (%s)\n",
+			        field);
+			goto out;
+		}
+	}
+	double build_us = us_per(t0, n);
+	printf("# crypto: envelope of %zu bytes\n", env.len);
+
+	/* What handle_frame does per signal: verify, then open the seal. */
+	t0 = mono_ns();
+	for (long i = 0; i < n; i++) {
+		if (sh_wire_verify(&rcv, &snd.card, env.data, env.len, &sg,
+		                   id) != SH_OK) {
+			fprintf(stderr, "seinbench: crypto: verify failed\n");
+			goto out;
+		}
+		if (i + 1 < n)
+			seinhuis__signal__free_unpacked(sg, NULL);
+	}
+	double verify_us = us_per(t0, n);
+	t0 = mono_ns();
+	for (long i = 0; i < n; i++) {
+		if (sh_wire_open(sg, &kr, &sc) != SH_OK) {
+			fprintf(stderr, "seinbench: crypto: open failed\n");
+			goto out;
+		}
+		seinhuis__sealed_content__free_unpacked(sc, NULL);
+		sc = NULL;
+	}
+	double open_us = us_per(t0, n);
+
+	/* The bare primitive over the same bytes, as libseinhuis calls it
+	 * (key object built per call) and with the key object kept. */
+	t0 = mono_ns();
+	for (long i = 0; i < n; i++)
+		if (sh_ed25519_sign(sig, snd.sign_sec, env.data, env.len) !=
+		    SH_OK)
+			goto out;
+	double sign_us = us_per(t0, n);
+	t0 = mono_ns();
+	for (long i = 0; i < n; i++)
+		if (!sh_ed25519_verify(sig, snd.card.sign_pub, env.data,
+		                       env.len))
+			goto out;
+	double ver_us = us_per(t0, n);
+	sk = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, snd.sign_sec,
+	                                  32);
+	pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL,
+	                                 snd.card.sign_pub, 32);
+	if (!sk || !pk)
+		goto out;
+	t0 = mono_ns();
+	for (long i = 0; i < n; i++)
+		if (sign_cached(sk, sig, env.data, env.len) < 0)
+			goto out;
+	double sign_c_us = us_per(t0, n);
+	t0 = mono_ns();
+	for (long i = 0; i < n; i++)
+		if (verify_cached(pk, sig, env.data, env.len) < 0)
+			goto out;
+	double ver_c_us = us_per(t0, n);
+
+	figure("crypto_wire_build_us", build_us);
+	figure("crypto_wire_verify_us", verify_us);
+	figure("crypto_wire_open_us", open_us);
+	figure("crypto_ed25519_sign_us", sign_us);
+	figure("crypto_ed25519_sign_cached_key_us", sign_c_us);
+	figure("crypto_ed25519_verify_us", ver_us);
+	figure("crypto_ed25519_verify_cached_key_us", ver_c_us);
+	printf("# crypto: one core builds at most %.0f signals/s and receives "
+	       "(verify + open) at most %.0f signals/s\n",
+	       1e6 / build_us, 1e6 / (verify_us + open_us));
+	figure("crypto_sender_ceiling_per_s", 1e6 / build_us);
+	figure("crypto_recipient_ceiling_per_s", 1e6 / (verify_us + open_us));
+	ret = 0;
+out:
+	if (ret)
+		fprintf(stderr, "seinbench: crypto: a primitive failed\n");
+	EVP_PKEY_free(sk);
+	EVP_PKEY_free(pk);
+	if (sg)
+		seinhuis__signal__free_unpacked(sg, NULL);
+	sh_buf_free(&env);
+	sh_identity_wipe(&snd);
+	sh_identity_wipe(&rcv);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- e2e */
+
+/* The window is at most 4096: the daemon handles at most 4096 frames per
+ * read of a control connection and looks at the rest only when more bytes
+ * arrive, so a client with more small frames outstanding can wait for
+ * ever (control.c, sh_control_read). */
+static int cmd_e2e(int argc, char **argv)
+{
+	static const char *const known[] = {
+	    "--from",    "--to-partner", "--recv",      "--count", "--window",
+	    "--timeout", "--curve-rate", "--lmdb-rate", NULL};
+	struct exchange_opts o;
+	double count_d, window_d, timeout_d, curve_rate, lmdb_rate;
+	if (parse_opts(argc, argv, known) || opt_need("--from", &o.from) ||
+	    opt_need("--to-partner", &o.to) || opt_need("--recv", &o.recv) ||
+	    opt_num("--count", 20000, 1, 1e7, &count_d) ||
+	    opt_num("--window", 2048, 1, 4096, &window_d) ||
+	    opt_num("--timeout", 600, 1, 86400, &timeout_d) ||
+	    opt_num("--curve-rate", 0, 0, 1e12, &curve_rate) ||
+	    opt_num("--lmdb-rate", 0, 0, 1e12, &lmdb_rate))
+		return 2;
+	long count = (long)count_d, window = (long)window_d;
+	conn s, r;
+	arrears_req a;
+	snap bs, br, es, er;
+	int ret = 1;
+	uint64_t seed = (uint64_t)real_us() % 1000000000 * 100;
+
+	if (open_pair(&o, &s, &r) < 0)
+		return 1;
+	arrears_init(&a, o.to);
+	arrears_set(&a, seed);
+	printf(
+	    "# e2e: %ld arrears signals (%zu bytes of fields each) to %s, up "
+	    "to %ld requests outstanding\n",
+	    count, arrears_bytes(&a), o.to, window);
+	if (warm_up(&s, &a, seed) < 0 || get_status(&s, &bs) < 0 ||
+	    get_status(&r, &br) < 0)
+		goto out;
+
+	long sent = 0, replied = 0, accepted = 0, refused = 0;
+	int64_t t0 = mono_ns();
+	int64_t limit = t0 + (int64_t)(timeout_d * 1e9);
+	int64_t moved = t0;
+	while (replied < count) {
+		if (mono_ns() - moved > (int64_t)STALL_S * 1000000000) {
+			fprintf(
+			    stderr,
+			    "seinbench: e2e: no reply for %d s (%ld of %ld); "
+			    "is the sending daemon stuck?\n",
+			    STALL_S, replied, count);
+			print_errors(&r);
+			goto out;
+		}
+		if (mono_ns() > limit) {
+			fprintf(stderr,
+			        "seinbench: e2e: %ld of %ld replies after "
+			        "%.0f s\n",
+			        replied, count, timeout_d);
+			goto out;
+		}
+		while (sent < count && sent - replied < window &&
+		       conn_unsent(&s) < (1u << 20)) {
+			arrears_set(&a, seed + 1 + (uint64_t)sent);
+			conn_queue(&s, &a.req);
+			sent++;
+		}
+		if (conn_flush(&s) < 0 || conn_wait(&s, 1000) < 0)
+			goto out;
+		Seinhuis__CtlReply *rep;
+		int g;
+		while ((g = conn_next(&s, &rep)) == 1) {
+			replied++;
+			moved = mono_ns();
+			if (rep->ok)
+				accepted++;
+			else if (refused++ < 3)
+				fprintf(stderr, "seinbench: refused: %s: %s\n",
+				        rep->rule, rep->error);
+			seinhuis__ctl_reply__free_unpacked(rep, NULL);
+		}
+		if (g < 0)
+			goto out;
+	}
+	int64_t t_acc = mono_ns(), t_done;
+	if (wait_settled(
+	        &s, bs.delivered_out + bs.outbox_failed + (uint64_t)accepted,
+	        (int)timeout_d, &t_done, &es) < 0 ||
+	    get_status(&r, &er) < 0)
+		goto out;
+
+	double acc_s = (double)(t_acc - t0) / 1e9;
+	double e2e_s = (double)(t_done - t0) / 1e9;
+	double e2e_rate = (double)accepted / e2e_s;
+	printf("# e2e: %ld accepted, %ld refused in %.3f s; all settled at the "
+	       "sender after %.3f s\n",
+	       accepted, refused, acc_s, e2e_s);
+	printf("# e2e: sender delivered +%" PRIu64 ", failed +%" PRIu64
+	       "; recipient inbox +%" PRIu64 ", received +%" PRIu64
+	       ", duplicates +%" PRIu64 ", rejected +%" PRIu64 "\n",
+	       es.delivered_out - bs.delivered_out,
+	       es.outbox_failed - bs.outbox_failed,
+	       er.inbox_depth - br.inbox_depth, er.received - br.received,
+	       er.duplicates - br.duplicates, er.rejected_in - br.rejected_in);
+	figure("e2e_accept_per_s", (double)accepted / acc_s);
+	figure("e2e_signals_per_s", e2e_rate);
+	figure("e2e_recipient_duplicates",
+	       (double)(er.duplicates - br.duplicates));
+	if (curve_rate > 0)
+		figure("ratio_e2e_to_raw_curve", e2e_rate / curve_rate);
+	if (lmdb_rate > 0)
+		figure("ratio_e2e_to_lmdb_single_commit", e2e_rate / lmdb_rate);
+	ret = refused || es.outbox_failed != bs.outbox_failed ? 1 : 0;
+	if (ret)
+		fprintf(stderr, "seinbench: e2e: some signals were refused or "
+		                "failed\n");
+out:
+	conn_close(&s);
+	conn_close(&r);
+	return ret;
+}
+
+/* ------------------------------------------------------------ latency */
+
+typedef struct {
+	uint8_t id[SH_ID_LEN];
+	int64_t sub_us;
+} lat_rec;
+
+static int cmp_rec(const void *a, const void *b)
+{
+	return memcmp(((const lat_rec *)a)->id, ((const lat_rec *)b)->id,
+	              SH_ID_LEN);
+}
+
+/* Take the replies that have arrived; the k-th reply answers the k-th
+ * request. */
+static int take_replies(conn *s, long *replied, long *accepted, long *refused,
+                        const int64_t *sub_us, lat_rec *recs)
+{
+	Seinhuis__CtlReply *rep;
+	int g;
+	while ((g = conn_next(s, &rep)) == 1) {
+		long k = (*replied)++;
+		if (rep->ok && sh_unhex(recs[*accepted].id, SH_ID_LEN,
+		                        rep->message_id) == 0) {
+			recs[*accepted].sub_us = sub_us[k];
+			(*accepted)++;
+		} else if ((*refused)++ < 3) {
+			fprintf(stderr, "seinbench: refused: %s: %s\n",
+			        rep->rule, rep->error);
+		}
+		seinhuis__ctl_reply__free_unpacked(rep, NULL);
+	}
+	return g < 0 ? -1 : 0;
+}
+
+static int cmd_latency(int argc, char **argv)
+{
+	static const char *const known[] = {"--from", "--to-partner", "--recv",
+	                                    "--rate", "--seconds",    NULL};
+	struct exchange_opts o;
+	double rate, seconds;
+	if (parse_opts(argc, argv, known) || opt_need("--from", &o.from) ||
+	    opt_need("--to-partner", &o.to) || opt_need("--recv", &o.recv) ||
+	    opt_num("--rate", 1000, 1, 100000, &rate) ||
+	    opt_num("--seconds", 5, 0.1, 600, &seconds))
+		return 2;
+	long total = (long)(rate * seconds);
+	if (total < 1 || total > 1000000) {
+		fprintf(stderr,
+		        "seinbench: rate x seconds must be 1 to 1000000\n");
+		return 2;
+	}
+	int64_t interval = (int64_t)(1e9 / rate);
+	conn s, r;
+	arrears_req a;
+	snap bs, es;
+	int ret = 1;
+	uint64_t seed = (uint64_t)real_us() % 1000000000 * 100 + 50;
+	int64_t *sub_us = sh_xcalloc((size_t)total, sizeof(*sub_us));
+	lat_rec *recs = sh_xcalloc((size_t)total, sizeof(*recs));
+	double *lat = NULL;
+	Seinhuis__CtlReply *list = NULL;
+
+	if (open_pair(&o, &s, &r) < 0)
+		goto out_free;
+	arrears_init(&a, o.to);
+	if (warm_up(&s, &a, seed) < 0 || get_status(&s, &bs) < 0)
+		goto out;
+	printf("# latency: %ld signals offered at %.0f/s to %s\n", total, rate,
+	       o.to);
+
+	long sent = 0, replied = 0, accepted = 0, refused = 0, late = 0;
+	int64_t start = mono_ns() + 20000000, t_first = 0, t_last = 0;
+	int64_t moved = start;
+	long last_replied = 0;
+	int64_t limit = start + (int64_t)(seconds * 1e9) + 120 * 1000000000LL;
+	while (sent < total || replied < sent) {
+		int64_t now = mono_ns();
+		if (replied != last_replied || replied == sent) {
+			last_replied = replied;
+			moved = now;
+		}
+		if (replied < sent &&
+		    now - moved > (int64_t)STALL_S * 1000000000) {
+			fprintf(
+			    stderr,
+			    "seinbench: latency: the sender answered nothing "
+			    "for %d s; is the daemon stuck?\n",
+			    STALL_S);
+			goto out;
+		}
+		if (now > limit) {
+			fprintf(stderr,
+			        "seinbench: latency: %ld of %ld replies\n",
+			        replied, sent);
+			goto out;
+		}
+		if (sent < total) {
+			int64_t due = start + sent * interval;
+			/* Read replies while waiting, then sleep to the
+			 * deadline. */
+			int64_t wait_ms = (due - now) / 1000000 - 1;
+			if (wait_ms > 0 && conn_wait(&s, (int)wait_ms) < 0)
+				goto out;
+			if (take_replies(&s, &replied, &accepted, &refused,
+			                 sub_us, recs) < 0)
+				goto out;
+			if (mono_ns() < due - 1000000)
+				continue; /* woke early for a reply */
+			sleep_until(due);
+			if (mono_ns() - due > 1000000)
+				late++;
+			arrears_set(&a, seed + 1 + (uint64_t)sent);
+			conn_queue(&s, &a.req);
+			sub_us[sent++] = real_us();
+			t_last = mono_ns();
+			if (sent == 1)
+				t_first = t_last;
+			if (conn_flush(&s) < 0 || conn_wait(&s, 0) < 0)
+				goto out;
+		} else if (conn_wait(&s, 100) < 0) {
+			goto out;
+		}
+		if (take_replies(&s, &replied, &accepted, &refused, sub_us,
+		                 recs) < 0)
+			goto out;
+	}
+	double offered =
+	    t_last > t_first
+	        ? (double)(sent - 1) / ((double)(t_last - t_first) / 1e9)
+	        : 0;
+	if (wait_settled(
+	        &s, bs.delivered_out + bs.outbox_failed + (uint64_t)accepted,
+	        120, NULL, &es) < 0)
+		goto out;
+
+	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+	q.op = SEINHUIS__CTL_REQUEST__OP__INBOX_LIST;
+	q.limit = 10000000;
+	if (conn_call(&r, &q, &list, 120000) < 0)
+		goto out;
+	if (!list->ok) {
+		fprintf(stderr, "seinbench: INBOX_LIST refused: %s\n",
+		        list->error);
+		goto out;
+	}
+	qsort(recs, (size_t)accepted, sizeof(*recs), cmp_rec);
+	lat = sh_xcalloc(list->n_inbox + 1, sizeof(*lat));
+	size_t n = 0;
+	for (size_t i = 0; i < list->n_inbox; i++) {
+		lat_rec key;
+		const Seinhuis__InboxItem *it = list->inbox[i];
+		if (sh_unhex(key.id, SH_ID_LEN, it->message_id) != 0)
+			continue;
+		const lat_rec *m = bsearch(&key, recs, (size_t)accepted,
+		                           sizeof(*recs), cmp_rec);
+		if (m && it->received_us > 0)
+			lat[n++] =
+			    (double)(it->received_us - m->sub_us) / 1000.0;
+	}
+	printf("# latency: %ld accepted, %ld refused, %ld sent more than 1 ms "
+	       "late; %zu found in the recipient's inbox (of %zu listed)\n",
+	       accepted, refused, late, n, list->n_inbox);
+	if (n == 0) {
+		fprintf(stderr, "seinbench: latency: none of the signals is in "
+		                "the recipient's inbox\n");
+		goto out;
+	}
+	qsort(lat, n, sizeof(*lat), cmp_double);
+	figure("latency_offered_per_s", offered);
+	figure("latency_p50_ms", percentile(lat, n, 0.50));
+	figure("latency_p90_ms", percentile(lat, n, 0.90));
+	figure("latency_p99_ms", percentile(lat, n, 0.99));
+	figure("latency_max_ms", lat[n - 1]);
+	ret = (long)n == accepted && refused == 0 ? 0 : 1;
+	if (ret)
+		fprintf(stderr,
+		        "seinbench: latency: %ld accepted but %zu "
+		        "matched in the inbox\n",
+		        accepted, n);
+out:
+	if (list)
+		seinhuis__ctl_reply__free_unpacked(list, NULL);
+	conn_close(&s);
+	conn_close(&r);
+out_free:
+	free(lat);
+	free(sub_us);
+	free(recs);
+	return ret;
+}
+
+/* --------------------------------------------------------------- main */
+
+static void usage(FILE *f)
+{
+	fprintf(
+	    f, "usage: seinbench COMMAND [--OPTION VALUE ...]\n"
+	       "  raw-curve --size BYTES --count N [--port P]\n"
+	       "      ZeroMQ CURVE PUSH->PULL on 127.0.0.1; median of 3\n"
+	       "  raw-lmdb --dir DIR [--seconds S]\n"
+	       "      LMDB durable commits: 1 and 256 records of 600 bytes per "
+	       "transaction\n"
+	       "  crypto [--count N]\n"
+	       "      per-signal CPU cost: build (sign + seal), verify, open\n"
+	       "  e2e --from SOCK --to-partner ID --recv SOCK [--count N]\n"
+	       "      [--window W] [--timeout S] [--curve-rate R] [--lmdb-rate "
+	       "R]\n"
+	       "      signals/s end to end through two daemons\n"
+	       "  latency --from SOCK --to-partner ID --recv SOCK [--rate R]\n"
+	       "      [--seconds S]\n"
+	       "      submit-to-inbox latency at a fixed offered rate\n"
+	       "Figures are printed as 'name value' lines; other lines start "
+	       "with '#'.\n");
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "-h") == 0 ||
+	    strcmp(argv[1], "--help") == 0) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	sh_log_init("seinbench", SH_LOG_WARN, 0);
+	if (strcmp(argv[1], "raw-curve") == 0)
+		return cmd_raw_curve(argc, argv);
+	if (strcmp(argv[1], "raw-lmdb") == 0)
+		return cmd_raw_lmdb(argc, argv);
+	if (strcmp(argv[1], "crypto") == 0)
+		return cmd_crypto(argc, argv);
+	if (strcmp(argv[1], "e2e") == 0)
+		return cmd_e2e(argc, argv);
+	if (strcmp(argv[1], "latency") == 0)
+		return cmd_latency(argc, argv);
+	fprintf(stderr, "seinbench: unknown command '%s'\n", argv[1]);
+	usage(stderr);
+	return 2;
+}
