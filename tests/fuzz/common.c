@@ -1,6 +1,6 @@
 /*
- * common.c - fixture identities and the receiving path shared by the
- * envelope and peer-frame targets.
+ * common.c - fixture identities, the catalogue, and the receiving path
+ * shared by the envelope and peer-frame targets.
  *
  * Fixtures. tests/fuzz/fixtures/<partner>/ holds a partner card and its
  * three secret keys, stored as <name>.key.testonly: public TEST-ONLY keys
@@ -18,7 +18,10 @@
  * the signature was refused, once more signed with the sender's fixture
  * key: the model is a faulty or hostile trusted partner. Likewise, sealed
  * bytes that do not open are sealed afresh under the pair key and opened
- * again, so the decoding of sealed content is reached too.
+ * again, so the decoding of sealed content and the checks of personal
+ * fields are reached too. What the daemon does with a signal that needs
+ * its store (duplicates, revoked consents, quarantine, inbox) is left out;
+ * every library call it makes on the way is in.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +34,9 @@
 
 #ifndef SH_FUZZ_DIR
 #error "SH_FUZZ_DIR must name the tests/fuzz source directory"
+#endif
+#ifndef SH_FUZZ_CATALOGUE
+#error "SH_FUZZ_CATALOGUE must name deploy/catalogue.conf"
 #endif
 
 void fuzz_fail(const char *target, const char *what)
@@ -57,6 +63,41 @@ const char *fuzz_dir(void)
 {
 	const char *d = getenv("SEINHUIS_FUZZ_DIR");
 	return d && *d ? d : SH_FUZZ_DIR;
+}
+
+const char *fuzz_catalogue_path(void)
+{
+	const char *c = getenv("SEINHUIS_FUZZ_CATALOGUE");
+	return c && *c ? c : SH_FUZZ_CATALOGUE;
+}
+
+const char *fuzz_pick_word(const char *list, unsigned long long k, char *buf,
+                           size_t buflen)
+{
+	size_t n = 0;
+	buf[0] = '\0';
+	for (const char *p = list; *p;) {
+		while (*p == ' ')
+			p++;
+		if (*p)
+			n++;
+		while (*p && *p != ' ')
+			p++;
+	}
+	if (n == 0)
+		return buf;
+	k %= n;
+	for (const char *p = list; *p;) {
+		while (*p == ' ')
+			p++;
+		size_t len = strcspn(p, " ");
+		if (len && k-- == 0) {
+			snprintf(buf, buflen, "%.*s", (int)len, p);
+			break;
+		}
+		p += len;
+	}
+	return buf;
 }
 
 static void setup_fail(const char *what, const char *detail)
@@ -118,6 +159,7 @@ const fuzz_world_t *fuzz_world(void)
 	static fuzz_world_t w;
 	static int loaded;
 	if (!loaded) {
+		char why[600];
 		sh_log_init("fuzz", SH_LOG_ERROR, 0);
 		fuzz_load_identity(&w.recipient, FUZZ_RECIPIENT);
 		fuzz_load_identity(&w.sender, FUZZ_SENDER);
@@ -129,6 +171,12 @@ const fuzz_world_t *fuzz_world(void)
 			setup_fail("pair keys", "cannot derive");
 		if (memcmp(&w.keys, &other, sizeof(other)) != 0)
 			setup_fail("pair keys", "differ between the two sides");
+		if (sh_catalogue_load(&w.cat, fuzz_catalogue_path(), why,
+		                      sizeof(why)) != SH_OK)
+			setup_fail("catalogue", why);
+		/* The daemon derives its case secret from its own key; any
+		 * fixed key does for the fuzzer. */
+		memset(w.case_secret, 0x5c, sizeof(w.case_secret));
 		loaded = 1;
 	}
 	return &w;
@@ -145,22 +193,78 @@ static ProtobufCBinaryData *sealed_of(Seinhuis__Signal *s)
 	}
 }
 
-static void open_sealed(const fuzz_world_t *w, const Seinhuis__Signal *s,
-                        sh_err *result)
+/* The recipient's checks of a verified signal whose sealed part opened (sc)
+ * or that had none (sc NULL): sh_wire_fields, sh_policy_check and the case
+ * key. The policy runs twice: with the fixtures' own roles (fuzz-beta is a
+ * landlord, fuzz-alpha a municipality_debt), as the daemon would, and with
+ * a sender and recipient role the catalogue allows for the type, picked by
+ * the signal's created_ms, so that every type's field rules are reached. */
+static void deliver(const fuzz_world_t *w, const Seinhuis__Signal *s,
+                    const Seinhuis__SealedContent *sc)
+{
+	Seinhuis__Field **fields = NULL;
+	size_t n = 0;
+	char field[64], detail[300], today[11];
+	sh_today(today);
+	sh_err e = sh_wire_fields(s, sc, &fields, &n);
+	fuzz_trace("sh_wire_fields", e);
+	if (e == SH_OK) {
+		e = sh_policy_check(&w->cat, s->type, w->sender.card.role,
+		                    w->recipient.card.role, fields, n, today,
+		                    field, sizeof(field), detail,
+		                    sizeof(detail));
+		fuzz_trace("sh_policy_check (fixture roles)", e);
+		const sh_type_rule *t = sh_catalogue_type(&w->cat, s->type);
+		if (t) {
+			char from[32], to[32];
+			unsigned long long k =
+			    (unsigned long long)s->created_ms;
+			fuzz_pick_word(t->senders, k, from, sizeof(from));
+			fuzz_pick_word(t->recipients, k >> 8, to, sizeof(to));
+			e = sh_policy_check(&w->cat, s->type, from, to, fields,
+			                    n, today, field, sizeof(field),
+			                    detail, sizeof(detail));
+			fuzz_trace("sh_policy_check (catalogue roles)", e);
+		}
+		if (!memchr(field, '\0', sizeof(field)) ||
+		    !memchr(detail, '\0', sizeof(detail)))
+			fuzz_fail("receive", "refusal text not terminated");
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!fields[i] || !fields[i]->name || !fields[i]->value)
+			fuzz_fail("receive", "field without name or value");
+	if (fields) {
+		for (size_t i = 0; i < n; i++)
+			sh_wipe(fields[i]->value, strlen(fields[i]->value));
+		sh_fields_free(fields, n);
+	}
+	if (sc && sc->n_persons > 0) {
+		char hh[128];
+		uint8_t case_key[SH_KEY_LEN];
+		e = sh_household(sc->persons[0], hh, sizeof(hh));
+		fuzz_trace("sh_household", e);
+		if (e == SH_OK) {
+			if (strncmp(hh, "household:", 10) != 0)
+				fuzz_fail("receive", "household key malformed");
+			sh_hmac_sha256(case_key, w->case_secret, SH_KEY_LEN, hh,
+			               strlen(hh));
+		}
+	}
+}
+
+/* sh_wire_open, and on success the recipient's checks. */
+static sh_err open_and_deliver(const fuzz_world_t *w, const Seinhuis__Signal *s)
 {
 	Seinhuis__SealedContent *sc = NULL;
 	sh_err e = sh_wire_open(s, &w->keys, &sc);
 	fuzz_trace("sh_wire_open", e);
 	if ((e == SH_OK) != (sc != NULL))
 		fuzz_fail("receive", "sh_wire_open result and output disagree");
-	if (sc) {
-		for (size_t i = 0; i < sc->n_persons; i++)
-			if (!sc->persons[i] || !sc->persons[i]->surname)
-				fuzz_fail("receive",
-				          "opened person incomplete");
+	if (e == SH_OK || e == SH_ERR_NOTFOUND)
+		deliver(w, s, sc);
+	if (sc)
 		seinhuis__sealed_content__free_unpacked(sc, NULL);
-	}
-	*result = e;
+	return e;
 }
 
 /* What a trusted peer could send instead: the same plaintext bytes sealed
@@ -182,8 +286,7 @@ static void reseal_and_open(const fuzz_world_t *w, Seinhuis__Signal *s)
 	ProtobufCBinaryData saved = *bd;
 	bd->data = sealed;
 	bd->len = saved.len + SH_SEAL_OVERHEAD;
-	sh_err e;
-	open_sealed(w, s, &e);
+	sh_err e = open_and_deliver(w, s);
 	/* It opens; only the decoding of the plaintext may refuse it. */
 	if (e != SH_OK && e != SH_ERR_SEAL)
 		fuzz_fail("receive", "freshly sealed content did not open");
@@ -214,6 +317,10 @@ static sh_err verify_and_use(const fuzz_world_t *w, const uint8_t *env,
 	    memcmp(id, s->message_id.data, SH_ID_LEN) != 0)
 		fuzz_fail("receive", "verified signal is not what was checked");
 
+	/* As the receiving daemon checks it (peer.c check_and_deliver). */
+	if (open_and_deliver(w, s) == SH_ERR_SEAL)
+		reseal_and_open(w, s);
+
 	/* As the inbox listing shows it (control.c inbox_item). */
 	char hex[2 * SH_PSEUDO_LEN + 1];
 	if (s->subject.len == SH_PSEUDO_LEN)
@@ -226,12 +333,6 @@ static sh_err verify_and_use(const fuzz_world_t *w, const uint8_t *env,
 			fuzz_fail("receive",
 			          "clear field without name or value");
 	sh_fields_free(f, n);
-
-	/* As the receiving daemon checks it (peer.c handle_frame). */
-	sh_err oe;
-	open_sealed(w, s, &oe);
-	if (oe == SH_ERR_SEAL)
-		reseal_and_open(w, s);
 	seinhuis__signal__free_unpacked(s, NULL);
 	return SH_OK;
 }

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "policy.h"
 #include "seinhuis.h"
 
 /* Partner ids of the two fixture identities. */
@@ -25,16 +26,28 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-/* Both fixture identities and their (symmetric) pair keys. */
+/* Both fixture identities, their (symmetric) pair keys, and the signal
+ * catalogue both daemons check signals against. */
 typedef struct {
 	sh_identity recipient; /* fuzz-alpha */
 	sh_identity sender;    /* fuzz-beta */
 	sh_pair_keys keys;     /* the same from either side */
+	sh_catalogue cat;      /* deploy/catalogue.conf */
+	uint8_t case_secret[SH_KEY_LEN];
 } fuzz_world_t;
 
 /* Directory holding fixtures/ and corpus/ (compiled in; SEINHUIS_FUZZ_DIR in
  * the environment overrides it). */
 const char *fuzz_dir(void);
+
+/* The catalogue the targets use: the shipped deploy/catalogue.conf
+ * (compiled in; SEINHUIS_FUZZ_CATALOGUE in the environment overrides it). */
+const char *fuzz_catalogue_path(void);
+
+/* Word k (modulo their number) of a space-separated list, into buf; "" for
+ * an empty list. Picks the roles a policy check runs with. */
+const char *fuzz_pick_word(const char *list, unsigned long long k, char *buf,
+                           size_t buflen);
 
 /* Load a fixture identity (fixtures/<name>/): copy it to a fresh mkdtemp
  * directory with the secret files at mode 0600, load it there with
@@ -44,9 +57,11 @@ void fuzz_load_identity(sh_identity *id, const char *name);
 /* The two fixture identities, loaded on first use. */
 const fuzz_world_t *fuzz_world(void);
 
-/* The receiving daemon's handling of one envelope from its trusted peer:
- * sh_wire_verify, then on success sh_wire_clear_fields and sh_wire_open.
- * See common.c for the re-signing and re-sealing this adds. */
+/* The receiving daemon's handling of one envelope from its trusted peer
+ * (peer.c check_and_deliver): sh_wire_verify, then on success
+ * sh_wire_open, sh_wire_fields, sh_policy_check, sh_household, and
+ * sh_wire_clear_fields as the inbox listing shows it. See common.c for the
+ * re-signing and re-sealing this adds. */
 void fuzz_receive_envelope(const uint8_t *env, size_t len);
 
 /* With SEINHUIS_FUZZ_VERBOSE=1 in the environment, print a step's result

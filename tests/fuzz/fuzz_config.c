@@ -44,7 +44,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	    cfg.retry_min_ms > cfg.retry_max_ms)
 		FAIL("retry bounds outside their ranges");
 	if (cfg.window < 1 || cfg.window > 1000000 || cfg.batch_max < 1 ||
-	    cfg.batch_max > 10000)
+	    cfg.batch_max > 1024)
 		FAIL("window or batch_max outside its range");
+	if (!cfg.catalogue[0] || cfg.retention_interval_s < 1 ||
+	    cfg.retention_interval_s > 86400)
+		FAIL("catalogue or retention_interval outside its range");
+	if (!memchr(cfg.catalogue, '\0', sizeof(cfg.catalogue)) ||
+	    !memchr(cfg.control_group, '\0', sizeof(cfg.control_group)))
+		FAIL("a configuration string is not terminated");
 	return 0;
 }

@@ -3,18 +3,29 @@
  * control.c's sh_control_read and dispatch handle them: length-prefixed
  * frames cut with sh_frame_peek (pipelined, at most 4096 per read), each
  * body decoded with seinhuis__ctl_request__unpack, then the fields each
- * operation reads:
+ * operation reads, through the library calls the daemon makes:
  *
- *   SEND        type (sh_signal_type_parse), recipient, and the fields,
- *               given to sh_wire_build as op_send does. The recipient is
- *               not looked up: every request is built from fuzz-alpha to
- *               fuzz-beta, and what sh_wire_build accepts must verify and
- *               open at fuzz-beta: a signal the sender accepts but its
- *               partner refuses would be stuck for ever.
- *   OUTBOX      state (pending, delivered, failed) and limit
- *   INBOX_LIST  limit
+ *   SEND            type (sh_signal_type_parse), then as sh_daemon_submit:
+ *                   sh_policy_check and sh_wire_build from fuzz-alpha to
+ *                   fuzz-beta. The policy runs with the fixtures' roles, as
+ *                   the daemon would, and with a sender and recipient role
+ *                   the catalogue allows for the type, picked by the
+ *                   request's limit (unused by SEND), so that every type is
+ *                   reachable; the build follows the second check.
+ *   CONSENT_GRANT   purpose, sh_person_from_fields, the resident
+ *                   identifiers, sh_canonical_identity, sh_pseudonym
+ *   CONSENT_REVOKE  message_id (sh_unhex), then the consent_revocation
+ *                   signal the daemon sends, submitted as SEND is
+ *   OUTBOX          state (pending, delivered, failed) and limit
  *   INBOX_SHOW,
- *   INBOX_ACK   message_id (sh_unhex)
+ *   INBOX_ACK       message_id (sh_unhex)
+ *   others          nothing to read
+ *
+ * Invariant: what the sender's checks accept and sh_wire_build builds must
+ * pass the recipient's: verify, open, sh_wire_fields and the same policy
+ * check with the same roles. Otherwise a signal seinctl was told is
+ * accepted is refused by the partner. The consent register and the outbox
+ * need the daemon's store and are left out.
  *
  * Each request is answered with a CtlReply framed by sh_frame_append, and
  * the reply frame must cut back to exactly its own length.
@@ -25,6 +36,8 @@
 #include <strings.h>
 
 #include "fuzz.h"
+
+#define FAIL(what) fuzz_fail("fuzz_control", what)
 
 static void reply(const char *rule, const char *text, const char *id)
 {
@@ -42,11 +55,11 @@ static void reply(const char *rule, const char *text, const char *id)
 	size_t blen = 0, flen = 0;
 	if (sh_frame_peek(b.data, b.len, &body, &blen, &flen) != 1 ||
 	    flen != b.len || blen + 4 != b.len || body != b.data + 4)
-		fuzz_fail("fuzz_control", "a reply frame does not cut back");
+		FAIL("a reply frame does not cut back");
 	Seinhuis__CtlReply *back =
 	    seinhuis__ctl_reply__unpack(NULL, blen, body);
 	if (!back || back->ok != r.ok || strcmp(back->error, err) != 0)
-		fuzz_fail("fuzz_control", "a reply does not decode to itself");
+		FAIL("a reply does not decode to itself");
 	seinhuis__ctl_reply__free_unpacked(back, NULL);
 	sh_buf_free(&b);
 }
@@ -56,62 +69,170 @@ static void reply_err(sh_err e, const char *text)
 	reply(sh_err_rule(e), text, NULL);
 }
 
-static void op_send(const Seinhuis__CtlRequest *q)
+/* The partner's side of a signal just built: it must be accepted. */
+static void partner_accepts(const fuzz_world_t *w, Seinhuis__SignalType t,
+                            const uint8_t id[SH_ID_LEN], const sh_buf *env,
+                            const char *from, const char *to, const char *today)
+{
+	Seinhuis__Signal *s = NULL;
+	uint8_t got[SH_ID_LEN];
+	sh_err e = sh_wire_verify(&w->sender, &w->recipient.card, env->data,
+	                          env->len, &s, got);
+	fuzz_trace("partner: sh_wire_verify", e);
+	if (e != SH_OK)
+		FAIL("a built signal does not verify");
+	if (memcmp(got, id, SH_ID_LEN) != 0 || s->type != t)
+		FAIL("a built signal changed id or type");
+	Seinhuis__SealedContent *sc = NULL;
+	e = sh_wire_open(s, &w->keys, &sc);
+	fuzz_trace("partner: sh_wire_open", e);
+	if (e != SH_OK && e != SH_ERR_NOTFOUND)
+		FAIL("a built signal does not open");
+	Seinhuis__Field **f = NULL;
+	size_t n = 0;
+	e = sh_wire_fields(s, sc, &f, &n);
+	fuzz_trace("partner: sh_wire_fields", e);
+	if (e != SH_OK)
+		FAIL("a built signal carries fields its partner does not know");
+	char field[64], detail[300];
+	e = sh_policy_check(&w->cat, t, from, to, f, n, today, field,
+	                    sizeof(field), detail, sizeof(detail));
+	fuzz_trace("partner: sh_policy_check", e);
+	if (e != SH_OK) {
+		fprintf(stderr,
+		        "fuzz_control: partner refuses field '%s': %s "
+		        "(%s)\n",
+		        field, detail, sh_err_rule(e));
+		FAIL("the sender's checks accept what the partner's refuse");
+	}
+	if (sc && sc->n_persons > 0) {
+		char hh[128];
+		(void)sh_household(sc->persons[0], hh, sizeof(hh));
+	}
+	sh_fields_free(f, n);
+	if (sc)
+		seinhuis__sealed_content__free_unpacked(sc, NULL);
+	seinhuis__signal__free_unpacked(s, NULL);
+}
+
+/* sh_daemon_submit without the store: policy, build, partner's checks. */
+static sh_err submit(Seinhuis__SignalType t, Seinhuis__Field **fields, size_t n,
+                     unsigned pick, char *idhex, char *field, size_t fl,
+                     char *detail, size_t dl)
 {
 	const fuzz_world_t *w = fuzz_world();
-	char text[512];
+	char today[11], from[32] = "", to[32] = "";
+	sh_today(today);
+	/* Here fuzz-alpha is the sending daemon, fuzz-beta its partner. */
+	sh_err e = sh_policy_check(&w->cat, t, w->recipient.card.role,
+	                           w->sender.card.role, fields, n, today, field,
+	                           fl, detail, dl);
+	fuzz_trace("sh_policy_check (fixture roles)", e);
+	const sh_type_rule *rule = sh_catalogue_type(&w->cat, t);
+	if (rule) {
+		fuzz_pick_word(rule->senders, pick, from, sizeof(from));
+		fuzz_pick_word(rule->recipients, pick >> 4, to, sizeof(to));
+		e = sh_policy_check(&w->cat, t, from, to, fields, n, today,
+		                    field, fl, detail, dl);
+		fuzz_trace("sh_policy_check (catalogue roles)", e);
+	}
+	if (e != SH_OK)
+		return e;
+
+	uint8_t id[SH_ID_LEN];
+	sh_buf env = {0};
+	e = sh_wire_build(&w->recipient, &w->sender.card, &w->keys, t, fields,
+	                  n, id, &env, field, fl);
+	fuzz_trace("sh_wire_build", e);
+	if (e != SH_OK) {
+		if (env.len != 0)
+			FAIL("refused, yet an envelope was written");
+		sh_buf_free(&env);
+		return e;
+	}
+	partner_accepts(w, t, id, &env, from, to, today);
+	sh_buf_free(&env);
+	sh_hex(idhex, id, SH_ID_LEN);
+	return SH_OK;
+}
+
+static void op_send(const Seinhuis__CtlRequest *q)
+{
+	char text[512], idhex[33], field[128], detail[300];
 	Seinhuis__SignalType t = sh_signal_type_parse(q->type);
-	if (t == SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED) {
-		snprintf(text, sizeof(text), "signal type '%.40s' is not known",
+	if (t == SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED ||
+	    t == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {
+		snprintf(text, sizeof(text),
+		         "signal type '%.40s' is not one that can be sent",
 		         q->type);
 		return reply_err(SH_ERR_TYPE, text);
 	}
 	if (strcmp(sh_signal_type_name(t), q->type) != 0)
-		fuzz_fail("fuzz_control", "type name does not parse to itself");
+		FAIL("type name does not parse to itself");
 	(void)sh_partner_id_valid(q->recipient);
-
-	uint8_t id[SH_ID_LEN];
-	char field[128];
-	sh_buf env = {0};
-	sh_err e = sh_wire_build(&w->recipient, &w->sender.card, &w->keys, t,
-	                         q->fields, q->n_fields, id, &env, field,
-	                         sizeof(field));
-	fuzz_trace("sh_wire_build", e);
+	detail[0] = '\0';
+	sh_err e = submit(t, q->fields, q->n_fields, q->limit, idhex, field,
+	                  sizeof(field), detail, sizeof(detail));
 	if (e != SH_OK) {
-		if (env.len != 0)
-			fuzz_fail("fuzz_control",
-			          "refused, yet envelope written");
-		sh_buf_free(&env);
 		snprintf(text, sizeof(text), "field '%s': %s", field,
+		         detail[0] ? detail : sh_err_str(e));
+		return reply_err(e, text);
+	}
+	reply(NULL, "", idhex);
+}
+
+static void op_consent_grant(const Seinhuis__CtlRequest *q)
+{
+	char text[128];
+	if (!sh_partner_id_valid(q->purpose))
+		return reply_err(SH_ERR_USAGE, "purpose is one word");
+	Seinhuis__Person person;
+	sh_person_from_fields(&person, q->fields, q->n_fields);
+	for (size_t i = 0; i < q->n_fields; i++)
+		if (!protobuf_c_message_descriptor_get_field_by_name(
+		        &seinhuis__person__descriptor, q->fields[i]->name)) {
+			snprintf(text, sizeof(text),
+			         "field '%.40s': not a resident identifier",
+			         q->fields[i]->name);
+			return reply_err(SH_ERR_FIELD_UNKNOWN, text);
+		}
+	char canon[300];
+	sh_err e = sh_canonical_identity(&person, canon, sizeof(canon));
+	if (e != SH_OK) {
+		snprintf(text, sizeof(text), "field '%.40s': %s", canon,
 		         sh_err_str(e));
 		return reply_err(e, text);
 	}
+	if (strncmp(canon, "bsn:", 4) != 0 && strncmp(canon, "nap:", 4) != 0)
+		FAIL("canonical identity is neither bsn: nor nap:");
+	uint8_t subject[SH_PSEUDO_LEN];
+	sh_pseudonym(subject, fuzz_world()->keys.pseudo_key, canon);
+	sh_wipe(canon, sizeof(canon));
+	reply(NULL, "", NULL);
+}
 
-	/* The partner's side: what was accepted must be accepted there. */
-	Seinhuis__Signal *s = NULL;
-	uint8_t got[SH_ID_LEN];
-	e = sh_wire_verify(&w->sender, &w->recipient.card, env.data, env.len,
-	                   &s, got);
-	fuzz_trace("sh_wire_verify", e);
+static void op_consent_revoke(const Seinhuis__CtlRequest *q)
+{
+	uint8_t ref[16];
+	char today[11], idhex[33], field[64], detail[300];
+	if (sh_unhex(ref, sizeof(ref), q->message_id) < 0)
+		return reply_err(SH_ERR_USAGE,
+		                 "a consent reference is 32 hex digits");
+	sh_today(today);
+	Seinhuis__Field f[3], *fp[3];
+	const char *kv[3][2] = {{"legal_basis", "consent"},
+	                        {"consent_ref", q->message_id},
+	                        {"revoked_on", today}};
+	for (int i = 0; i < 3; i++) {
+		seinhuis__field__init(&f[i]);
+		f[i].name = (char *)kv[i][0];
+		f[i].value = (char *)kv[i][1];
+		fp[i] = &f[i];
+	}
+	sh_err e = submit(SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION, fp, 3, 0,
+	                  idhex, field, sizeof(field), detail, sizeof(detail));
 	if (e != SH_OK)
-		fuzz_fail("fuzz_control", "a built signal does not verify");
-	if (memcmp(got, id, SH_ID_LEN) != 0 || s->type != t)
-		fuzz_fail("fuzz_control", "a built signal changed id or type");
-	Seinhuis__Field **f = NULL;
-	size_t n = sh_wire_clear_fields(s, &f);
-	sh_fields_free(f, n);
-	Seinhuis__SealedContent *sc = NULL;
-	e = sh_wire_open(s, &w->keys, &sc);
-	fuzz_trace("sh_wire_open", e);
-	if (e != SH_OK && e != SH_ERR_NOTFOUND)
-		fuzz_fail("fuzz_control", "a built signal does not open");
-	if (sc)
-		seinhuis__sealed_content__free_unpacked(sc, NULL);
-	seinhuis__signal__free_unpacked(s, NULL);
-	sh_buf_free(&env);
-
-	char idhex[2 * SH_ID_LEN + 1];
-	sh_hex(idhex, id, SH_ID_LEN);
+		return reply_err(e, sh_err_str(e));
 	reply(NULL, "", idhex);
 }
 
@@ -136,7 +257,7 @@ static void op_inbox_id(const Seinhuis__CtlRequest *q)
 	char hex[2 * SH_ID_LEN + 1];
 	sh_hex(hex, id, SH_ID_LEN);
 	if (strcasecmp(hex, q->message_id) != 0)
-		fuzz_fail("fuzz_control", "message id does not round-trip");
+		FAIL("message id does not round-trip");
 	char text[128];
 	snprintf(text, sizeof(text), "no signal %s in the inbox",
 	         q->message_id);
@@ -157,7 +278,17 @@ static void dispatch(const uint8_t *body, size_t len)
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_LIST: op_list(q, 0); break;
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW:
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_ACK: op_inbox_id(q); break;
-	case SEINHUIS__CTL_REQUEST__OP__STATUS: reply(NULL, "", NULL); break;
+	case SEINHUIS__CTL_REQUEST__OP__CONSENT_GRANT:
+		op_consent_grant(q);
+		break;
+	case SEINHUIS__CTL_REQUEST__OP__CONSENT_REVOKE:
+		op_consent_revoke(q);
+		break;
+	case SEINHUIS__CTL_REQUEST__OP__STATUS:
+	case SEINHUIS__CTL_REQUEST__OP__QUARANTINE_LIST:
+	case SEINHUIS__CTL_REQUEST__OP__CONSENT_LIST:
+		reply(NULL, "", NULL);
+		break;
 	default:
 		snprintf(text, sizeof(text), "unknown control operation %d",
 		         (int)q->op);
@@ -179,8 +310,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break; /* < 0: oversized, the daemon closes */
 		if (body != data + off + 4 || flen != blen + 4 ||
 		    flen > size - off)
-			fuzz_fail("fuzz_control",
-			          "frame cut outside the input");
+			FAIL("frame cut outside the input");
 		dispatch(body, blen);
 		off += flen;
 	}

@@ -270,18 +270,31 @@ static const nv_t arrears_full[] = {
     {"house_number_addition", "a"},
     {"postcode", "1234 ab"},
     {"place", "Amsterdam"},
-    {"birth_date", "1980-02-03"},
-    {"description", "two months of rent"},
+    {"phone", "06-12345678"},
+    {"email", "j.berg@example.org"},
     {NULL, NULL}};
 
-static const nv_t arrears_bsn[] = {{"legal_basis", "legal_duty"},
-                                   {"arrears_kind", "health_insurance"},
-                                   {"amount_cents", "-5"},
-                                   {"bsn", "111222333"},
-                                   {NULL, NULL}};
+static const nv_t arrears_insurer[] = {
+    {"legal_basis", "legal_duty"},
+    {"arrears_kind", "health_insurance"},
+    {"amount_cents", "4200"},
+    {"arrears_since", "2023-11-01"},
+    {"contact_attempt_date", "2023-12-01"},
+    {"reminder_date", "2023-12-15"},
+    {"urgency", "termination"},
+    {"creditor_contact", "premie@example.org"},
+    {"surname", "de Vries"},
+    {"street", "Kerkweg"},
+    {"house_number", "3"},
+    {"postcode", "3511AA"},
+    {"place", "Utrecht"},
+    {"birth_date", "1970-05-05"},
+    {"bsn", "111222333"},
+    {NULL, NULL}};
 
-static const nv_t arrears_clear[] = {{"arrears_kind", "water"},
-                                     {"amount_cents", "0"},
+static const nv_t arrears_clear[] = {{"legal_basis", "legal_duty"},
+                                     {"arrears_kind", "water"},
+                                     {"amount_cents", "1"},
                                      {"urgency", "none"},
                                      {NULL, NULL}};
 
@@ -290,13 +303,15 @@ static const nv_t meldcode[] = {{"legal_basis", "meldrecht"},
                                 {"urgency", "acute"},
                                 {"steps_taken", "1,2,3,4"},
                                 {"reporter_role", "gp"},
-                                {"justification", "J2"},
+                                {"justification", "acute_unsafety"},
                                 {"description", "free text"},
                                 {"reporter_contact", "desk@example.org"},
                                 {"surname", "'t Hart"},
                                 {"postcode", "9999ZZ"},
                                 {"house_number", "1 bis"},
                                 {"person2.surname", "de Vries"},
+                                {"person2.postcode", "9999ZZ"},
+                                {"person2.house_number", "1"},
                                 {"person2.birth_date", "2015-06-07"},
                                 {NULL, NULL}};
 
@@ -311,20 +326,26 @@ static const nv_t vt_notice[] = {
 
 static const nv_t feedback[] = {
     {"legal_basis", "consent"},
-    {"consent_ref", "C-2024-1"},
+    {"consent_ref", "0123456789abcdef0123456789abcdef"},
     {"signal_id", "00112233445566778899aabbccddeeff"},
     {"status", "contact_made"},
     {NULL, NULL}};
 
-static const nv_t referral[] = {{"legal_basis", "consent"},
-                                {"consent_ref", "C-2024-2"},
-                                {"purpose", "schuldhulp"},
-                                {"surname", "D\xc4\xb3kstra"},
-                                {"postcode", "3511 AA"},
-                                {"house_number", "100-2"},
-                                {NULL, NULL}};
+static const nv_t referral[] = {
+    {"legal_basis", "consent"},
+    {"consent_ref", "fedcba9876543210fedcba9876543210"},
+    {"purpose", "schuldhulp"},
+    {"surname", "D\xc4\xb3kstra"},
+    {"postcode", "3511 AA"},
+    {"house_number", "100-2"},
+    {"description", "please call"},
+    {NULL, NULL}};
 
-static const nv_t revocation[] = {{"consent_ref", "C-2024-1"}, {NULL, NULL}};
+static const nv_t revocation[] = {
+    {"legal_basis", "consent"},
+    {"consent_ref", "0123456789abcdef0123456789abcdef"},
+    {"revoked_on", "2024-03-01"},
+    {NULL, NULL}};
 
 /* Envelope seeds; each built envelope is also kept for the frames. */
 static sh_buf env_full, env_notice, env_bad;
@@ -346,7 +367,7 @@ static void envelope_seeds(void)
 		envelope(s, &r->card, type, nv, &b);                           \
 		seed(t, name, b.data, b.len);                                  \
 	} while (0)
-	ONE("arrears-bsn", SEINHUIS__SIGNAL_TYPE__ARREARS, arrears_bsn);
+	ONE("arrears-insurer", SEINHUIS__SIGNAL_TYPE__ARREARS, arrears_insurer);
 	ONE("arrears-clear", SEINHUIS__SIGNAL_TYPE__ARREARS, arrears_clear);
 	ONE("meldcode", SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT, meldcode);
 	ONE("feedback", SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK, feedback);
@@ -472,14 +493,44 @@ static void request(sh_buf *out, Seinhuis__CtlRequest__Op op, const char *type,
 	free_fields(f, n);
 }
 
+/* A consent request (grant, revoke), appended to out. */
+static void consent_request(sh_buf *out, Seinhuis__CtlRequest__Op op,
+                            const nv_t *nv, const char *purpose,
+                            const char *from, const char *until,
+                            const char *ref)
+{
+	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+	size_t n = 0;
+	Seinhuis__Field **f = nv ? fields_of(nv, &n) : NULL;
+	q.op = op;
+	q.recipient = FUZZ_SENDER;
+	q.fields = f;
+	q.n_fields = n;
+	if (purpose)
+		q.purpose = (char *)purpose;
+	if (from)
+		q.valid_from = (char *)from;
+	if (until)
+		q.valid_until = (char *)until;
+	if (ref)
+		q.message_id = (char *)ref;
+	sh_frame_append(out, &q.base);
+	free_fields(f, n);
+}
+
 static void control_seeds(void)
 {
 	const char *t = "fuzz_control";
-	static const nv_t unknown_field[] = {
-	    {"arrears_kind", "rent"}, {"colour", "blue"}, {NULL, NULL}};
-	static const nv_t twice[] = {
-	    {"surname", "Jansen"}, {"surname", "Smit"}, {NULL, NULL}};
-	static const nv_t bad_amount[] = {{"amount_cents", " 12"},
+	static const nv_t unknown_field[] = {{"legal_basis", "legal_duty"},
+	                                     {"arrears_kind", "rent"},
+	                                     {"colour", "blue"},
+	                                     {NULL, NULL}};
+	static const nv_t twice[] = {{"legal_basis", "legal_duty"},
+	                             {"surname", "Jansen"},
+	                             {"surname", "Smit"},
+	                             {NULL, NULL}};
+	static const nv_t bad_amount[] = {{"legal_basis", "legal_duty"},
+	                                  {"amount_cents", " 12"},
 	                                  {NULL, NULL}};
 	sh_buf b = {0};
 	clear_corpus(t);
@@ -497,6 +548,13 @@ static void control_seeds(void)
 	    FUZZ_SENDER, vt_notice, NULL, 0, NULL);
 	REQ("send-referral", SEINHUIS__CTL_REQUEST__OP__SEND, "referral",
 	    FUZZ_SENDER, referral, NULL, 0, NULL);
+	REQ("send-feedback", SEINHUIS__CTL_REQUEST__OP__SEND, "status_feedback",
+	    FUZZ_SENDER, feedback, NULL, 0, NULL);
+	/* limit picks the roles: 3 = health_insurer, allowed a BSN */
+	REQ("send-arrears-insurer", SEINHUIS__CTL_REQUEST__OP__SEND, "arrears",
+	    FUZZ_SENDER, arrears_insurer, NULL, 3, NULL);
+	REQ("send-revocation", SEINHUIS__CTL_REQUEST__OP__SEND,
+	    "consent_revocation", FUZZ_SENDER, revocation, NULL, 0, NULL);
 	REQ("send-unknown-field", SEINHUIS__CTL_REQUEST__OP__SEND, "arrears",
 	    FUZZ_SENDER, unknown_field, NULL, 0, NULL);
 	REQ("send-field-twice", SEINHUIS__CTL_REQUEST__OP__SEND, "arrears",
@@ -517,20 +575,49 @@ static void control_seeds(void)
 	    NULL, NULL, NULL, 0, "0011223344556677889");
 	REQ("status", SEINHUIS__CTL_REQUEST__OP__STATUS, NULL, NULL, NULL, NULL,
 	    0, NULL);
-	REQ("unknown-op", (Seinhuis__CtlRequest__Op)9, NULL, NULL, NULL, NULL,
+	REQ("quarantine-list", SEINHUIS__CTL_REQUEST__OP__QUARANTINE_LIST, NULL,
+	    NULL, NULL, NULL, 0, NULL);
+	REQ("consent-list", SEINHUIS__CTL_REQUEST__OP__CONSENT_LIST, NULL, NULL,
+	    NULL, NULL, 0, NULL);
+	REQ("unknown-op", (Seinhuis__CtlRequest__Op)99, NULL, NULL, NULL, NULL,
 	    0, NULL);
 #undef REQ
 	/* Pipelined: three requests in one read. */
 	b.len = 0;
 	request(&b, SEINHUIS__CTL_REQUEST__OP__STATUS, NULL, NULL, NULL, NULL,
 	        0, NULL);
-	request(&b, SEINHUIS__CTL_REQUEST__OP__SEND, "consent_revocation",
-	        FUZZ_SENDER, revocation, NULL, 0, NULL);
+	request(&b, SEINHUIS__CTL_REQUEST__OP__SEND, "status_feedback",
+	        FUZZ_SENDER, feedback, NULL, 0, NULL);
 	request(&b, SEINHUIS__CTL_REQUEST__OP__INBOX_ACK, NULL, NULL, NULL,
 	        NULL, 0, "ffeeddccbbaa99887766554433221100");
 	seed(t, "pipelined", b.data, b.len);
 	/* A frame whose body has not all arrived yet. */
 	seed(t, "partial-frame", b.data, b.len - 3);
+	/* Consent register: grant (resident identifiers as fields), revoke. */
+	static const nv_t resident[] = {{"surname", "Jansen"},
+	                                {"postcode", "1234 AB"},
+	                                {"house_number", "7"},
+	                                {"birth_date", "1980-02-03"},
+	                                {NULL, NULL}};
+	static const nv_t not_resident[] = {
+	    {"surname", "Jansen"}, {"amount_cents", "5"}, {NULL, NULL}};
+	static const nv_t by_bsn[] = {{"bsn", "111222333"}, {NULL, NULL}};
+	b.len = 0;
+	consent_request(&b, SEINHUIS__CTL_REQUEST__OP__CONSENT_GRANT, resident,
+	                "referral", "2024-01-01", "2030-12-31", NULL);
+	seed(t, "consent-grant", b.data, b.len);
+	b.len = 0;
+	consent_request(&b, SEINHUIS__CTL_REQUEST__OP__CONSENT_GRANT, by_bsn,
+	                "collection_pause", NULL, NULL, NULL);
+	seed(t, "consent-grant-bsn", b.data, b.len);
+	b.len = 0;
+	consent_request(&b, SEINHUIS__CTL_REQUEST__OP__CONSENT_GRANT,
+	                not_resident, "referral", NULL, NULL, NULL);
+	seed(t, "consent-grant-bad-field", b.data, b.len);
+	b.len = 0;
+	consent_request(&b, SEINHUIS__CTL_REQUEST__OP__CONSENT_REVOKE, NULL,
+	                NULL, NULL, NULL, "0123456789abcdef0123456789abcdef");
+	seed(t, "consent-revoke", b.data, b.len);
 	/* Not a request at all, and a length above the limit. */
 	static const uint8_t garbage[] = {0, 0, 0, 4, 0xff, 0xff, 0xff, 0xff};
 	seed(t, "garbage-body", garbage, sizeof(garbage));
@@ -674,6 +761,73 @@ static void identity_seeds(void)
 #undef P
 }
 
+static void catalogue_seeds(void)
+{
+	const char *t = "fuzz_catalogue";
+	char *text;
+	size_t len;
+	clear_corpus(t);
+	if (sh_read_file(fuzz_catalogue_path(), 1 << 20, &text, &len) != SH_OK)
+		die(fuzz_catalogue_path(), strerror(errno));
+	seed(t, "shipped", text, len);
+	free(text);
+	seed_text(t, "minimal",
+	          "seinhuis_catalogue = 1\n"
+	          "[vt_notice]\n"
+	          "senders = veilig_thuis\n"
+	          "recipients = professional municipality_team\n"
+	          "legal_basis = legal_task\n"
+	          "field status = required enum received closed\n"
+	          "field escalation_level = optional int 0 4\n");
+	seed_text(t, "consent-rules",
+	          "seinhuis_catalogue = 1\n"
+	          "[meldcode_report]\n"
+	          "senders = professional\n"
+	          "recipients = veilig_thuis\n"
+	          "legal_basis = meldrecht consent\n"
+	          "purpose = meldcode\n"
+	          "persons = 2\n"
+	          "keep_unanswered = 1 month\n"
+	          "keep_taken = 36 hours\n"
+	          "feedback = legal_task\n"
+	          "field steps_taken = required steps\n"
+	          "field justification = optional enum a b c\n"
+	          "field surname = required personal text 1 100\n"
+	          "field bsn = optional personal bsn only professional\n"
+	          "field phone = optional personal phone\n"
+	          "field email = optional personal email\n"
+	          "field postcode = required personal postcode\n"
+	          "field house_number = required personal housenumber\n"
+	          "field birth_date = optional personal date past\n"
+	          "rule justification required when legal_basis = meldrecht\n"
+	          "rule steps_taken includes 1,2,3,4 when legal_basis = "
+	          "meldrecht\n");
+	seed_text(t, "arrears-digits",
+	          "seinhuis_catalogue = 1\n"
+	          "[arrears]\n"
+	          "senders = landlord\n"
+	          "recipients = municipality_debt\n"
+	          "legal_basis = legal_duty\n"
+	          "field municipality_code = optional digits 4\n"
+	          "field report_id = optional msgid\n"
+	          "field amount_cents = required int 1 100000000\n");
+	seed_text(t, "personal-in-clear",
+	          "seinhuis_catalogue = 1\n[arrears]\nsenders = landlord\n"
+	          "recipients = municipality_debt\nlegal_basis = legal_duty\n"
+	          "field surname = required text 1 100\n");
+	seed_text(t, "consent-no-purpose",
+	          "seinhuis_catalogue = 1\n[referral]\nsenders = professional\n"
+	          "recipients = municipality_team\nlegal_basis = consent\n");
+	seed_text(t, "no-magic", "[referral]\nsenders = professional\n");
+	seed_text(t, "bad-role",
+	          "seinhuis_catalogue = 1\n[referral]\n"
+	          "senders = plumber\n");
+	seed_text(t, "section-twice",
+	          "seinhuis_catalogue = 1\n[consent_revocation]\n"
+	          "senders = water\nrecipients = water\nlegal_basis = "
+	          "consent\npurpose = revocation\n[consent_revocation]\n");
+}
+
 int main(int argc, char **argv)
 {
 	base = argc > 1 ? argv[1] : fuzz_dir();
@@ -689,6 +843,7 @@ int main(int argc, char **argv)
 	config_seeds();
 	card_seeds();
 	identity_seeds();
+	catalogue_seeds();
 	sh_buf_free(&env_full);
 	sh_buf_free(&env_notice);
 	sh_buf_free(&env_bad);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh - build the libFuzzer targets and run each for a while.
 #
-#   tests/fuzz/run.sh [TARGET...]          default: all six targets
+#   tests/fuzz/run.sh [TARGET...]          default: all seven targets
 #
 # FUZZ_SECONDS  seconds per target (default 20; the long run is 600)
 # FUZZ_BUILD    clang fuzz build directory (default build-fuzz); configured
@@ -22,7 +22,8 @@ root=$(cd "$here/../.." && pwd)
 build=${FUZZ_BUILD:-$root/build-fuzz}
 seconds=${FUZZ_SECONDS:-20}
 extra=${FUZZ_ARGS:-}
-all="fuzz_envelope fuzz_peerframe fuzz_control fuzz_config fuzz_card fuzz_identity"
+all="fuzz_envelope fuzz_peerframe fuzz_control fuzz_config fuzz_card fuzz_identity
+	fuzz_catalogue"
 targets=${*:-$all}
 work=$here/corpus-work
 
@@ -52,7 +53,7 @@ for t in $targets; do
 		exit 2
 	fi
 	mkdir -p "$work/$t" "$work/artifacts/$t"
-	cp -n "$here/corpus/$t/"* "$work/$t/" 2>/dev/null
+	cp "$here/corpus/$t/"* "$work/$t/" 2>/dev/null # seeds stay current
 	dict=()
 	[ -f "$here/dict/$t.dict" ] && dict=("-dict=$here/dict/$t.dict")
 	log=$work/$t.log
