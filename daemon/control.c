@@ -831,23 +831,21 @@ static void dispatch(sh_daemon *d, sh_ctl_conn *c, const uint8_t *body,
 	seinhuis__ctl_request__free_unpacked(q, NULL);
 }
 
-void sh_control_read(sh_daemon *d, sh_ctl_conn *c)
+int sh_control_has_frame(const sh_ctl_conn *c)
 {
-	uint8_t chunk[65536];
-	for (int rounds = 0; rounds < 16 && !c->closing; rounds++) {
-		ssize_t n = read(c->fd, chunk, sizeof(chunk));
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-			c->closing = 1;
-			break;
-		}
-		if (n < 0)
-			break;
-		sh_buf_add(&c->in, chunk, (size_t)n);
-		if ((size_t)n < sizeof(chunk))
-			break;
-	}
+	const uint8_t *body;
+	size_t blen, flen;
+	return !c->closing &&
+	       sh_frame_peek(c->in.data, c->in.len, &body, &blen, &flen) != 0;
+}
+
+/* Answer the whole frames waiting in the connection's buffer, a bounded
+ * number per turn so that one client cannot starve the others; the rest
+ * are taken in the next turn without waiting for new bytes. */
+void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
+{
 	size_t off = 0;
-	for (int handled = 0; handled < 4096; handled++) {
+	for (int handled = 0; handled < 4096 && !c->closing; handled++) {
 		const uint8_t *body;
 		size_t blen, flen;
 		int r = sh_frame_peek(c->in.data + off, c->in.len - off, &body,
@@ -866,6 +864,24 @@ void sh_control_read(sh_daemon *d, sh_ctl_conn *c)
 		memmove(c->in.data, c->in.data + off, c->in.len - off);
 		c->in.len -= off;
 	}
+}
+
+void sh_control_read(sh_daemon *d, sh_ctl_conn *c)
+{
+	uint8_t chunk[65536];
+	for (int rounds = 0; rounds < 16 && !c->closing; rounds++) {
+		ssize_t n = read(c->fd, chunk, sizeof(chunk));
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			c->closing = 1;
+			break;
+		}
+		if (n < 0)
+			break;
+		sh_buf_add(&c->in, chunk, (size_t)n);
+		if ((size_t)n < sizeof(chunk))
+			break;
+	}
+	sh_control_process(d, c);
 }
 
 void sh_control_write(sh_daemon *d, sh_ctl_conn *c)

@@ -101,20 +101,39 @@ sh_err sh_x25519_keygen(uint8_t pub[32], uint8_t sec[32])
 	return raw_keygen(EVP_PKEY_X25519, pub, sec);
 }
 
+/* Building an Ed25519 key object from raw bytes derives the public key,
+ * about half the cost of a signature: the last signing key is kept (the
+ * daemon signs with one key). Programs are single-threaded. */
+static EVP_PKEY *sign_key;
+static uint8_t sign_key_sec[32];
+
+static void sign_key_drop(void)
+{
+	EVP_PKEY_free(sign_key);
+	sign_key = NULL;
+	sh_wipe(sign_key_sec, sizeof(sign_key_sec));
+}
+
 sh_err sh_ed25519_sign(uint8_t sig[64], const uint8_t sec[32],
 		       const void *msg, size_t n)
 {
 	sh_err e = SH_ERR_CRYPTO;
 	size_t siglen = 64;
+	if (!sign_key || CRYPTO_memcmp(sign_key_sec, sec, 32) != 0) {
+		if (!sign_key)
+			atexit(sign_key_drop);
+		EVP_PKEY_free(sign_key);
+		sign_key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, sec, 32);
+		memcpy(sign_key_sec, sec, 32);
+		if (!sign_key)
+			return SH_ERR_CRYPTO;
+	}
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	EVP_PKEY *pk =
-	    EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, sec, 32);
-	if (!md || !pk || EVP_DigestSignInit(md, NULL, NULL, NULL, pk) != 1 ||
+	if (!md || EVP_DigestSignInit(md, NULL, NULL, NULL, sign_key) != 1 ||
 	    EVP_DigestSign(md, sig, &siglen, msg, n) != 1 || siglen != 64)
 		goto err;
 	e = SH_OK;
 err:
-	EVP_PKEY_free(pk);
 	EVP_MD_CTX_free(md);
 	return e;
 }

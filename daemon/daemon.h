@@ -52,6 +52,7 @@ typedef struct sh_peer {
 	sh_outq_entry *head, *tail, *cursor;
 	uint64_t queued, inflight;
 	uint32_t rto_ms;
+	uint32_t srtt_ms; /* smoothed time from send to receipt */
 	int64_t last_progress; /* monotonic ms of last receipt or rewind */
 	int64_t last_receipt_ms;
 	int64_t last_inbound_ms;
@@ -164,6 +165,8 @@ sh_err sh_control_start(sh_daemon *d, char *why, size_t whylen);
 void sh_control_stop(sh_daemon *d);
 void sh_control_accept(sh_daemon *d);
 void sh_control_read(sh_daemon *d, sh_ctl_conn *c);
+void sh_control_process(sh_daemon *d, sh_ctl_conn *c);
+int sh_control_has_frame(const sh_ctl_conn *c);
 void sh_control_write(sh_daemon *d, sh_ctl_conn *c);
 void sh_control_reap(sh_daemon *d);
 

@@ -262,6 +262,10 @@ sh_err sh_wire_build(const sh_identity *self, const sh_card *peer,
 sh_err sh_wire_verify(const sh_identity *self, const sh_card *from,
 		      const uint8_t *env, size_t envlen,
 		      Seinhuis__Signal **sig_out, uint8_t id_out[SH_ID_LEN]);
+/* The message id an envelope claims, unverified: for answering re-sent
+ * signals from the seen table without verifying them again. */
+sh_err sh_wire_peek_id(const uint8_t *env, size_t envlen,
+		       uint8_t id_out[SH_ID_LEN]);
 /* Clear, non-personal fields of a signal as name/value pairs. */
 size_t sh_wire_clear_fields(const Seinhuis__Signal *s,
 			    Seinhuis__Field ***out);

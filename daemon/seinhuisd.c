@@ -257,6 +257,9 @@ static int run(sh_daemon *d)
 			    c, NULL);
 #undef ADD
 		long timeout = (long)sh_peer_next_timer(d);
+		for (sh_ctl_conn *c = d->conns; c; c = c->next)
+			if (sh_control_has_frame(c))
+				timeout = 0; /* requests already read wait */
 		int64_t to_sweep = d->next_retention - sh_mono_ms();
 		if (to_sweep < timeout)
 			timeout = to_sweep < 0 ? 0 : (long)to_sweep;
@@ -290,6 +293,9 @@ static int run(sh_daemon *d)
 			d->next_retention =
 			    sh_mono_ms() + (int64_t)d->cfg.retention_interval_s * 1000;
 		}
+		for (sh_ctl_conn *c = d->conns; c; c = c->next)
+			if (sh_control_has_frame(c))
+				sh_control_process(d, c);
 		finish_turn(d);
 		sh_control_reap(d);
 		sh_peer_pump(d);

@@ -570,3 +570,22 @@ sh_err sh_wire_fields(const Seinhuis__Signal *s,
 		add_field(out, nout, "reporter_contact", sc->reporter_contact);
 	return SH_OK;
 }
+
+sh_err sh_wire_peek_id(const uint8_t *envb, size_t envlen,
+		       uint8_t id_out[SH_ID_LEN])
+{
+	Seinhuis__Envelope *env = seinhuis__envelope__unpack(NULL, envlen, envb);
+	if (!env)
+		return SH_ERR_WIRE_DECODE;
+	Seinhuis__Signal *s =
+	    seinhuis__signal__unpack(NULL, env->signal.len, env->signal.data);
+	sh_err e = SH_ERR_WIRE_DECODE;
+	if (s && s->message_id.len == SH_ID_LEN) {
+		memcpy(id_out, s->message_id.data, SH_ID_LEN);
+		e = SH_OK;
+	}
+	if (s)
+		seinhuis__signal__free_unpacked(s, NULL);
+	seinhuis__envelope__free_unpacked(env, NULL);
+	return e;
+}
