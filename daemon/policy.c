@@ -332,18 +332,25 @@ static sh_err finish_type(struct parse *p)
 			      : !t->recipients[0] ? "recipients"
 			      : !t->bases[0]      ? "legal_basis"
 						  : NULL;
+	int here = p->line;
+	sh_err e = SH_OK;
+	p->line = t->line; /* report at the section's header */
 	if (missing)
-		return perr(p, "section [%s] has no '%s' line",
-			    sh_signal_type_name(t->type), missing);
-	if (word_in(t->bases, "consent") && !t->purpose[0])
-		return perr(p, "section [%s] allows consent but names no purpose",
-			    sh_signal_type_name(t->type));
-	return SH_OK;
+		e = perr(p, "section [%s] has no '%s' line",
+			 sh_signal_type_name(t->type), missing);
+	else if (word_in(t->bases, "consent") && !t->purpose[0])
+		e = perr(p, "section [%s] allows consent but names no purpose",
+			 sh_signal_type_name(t->type));
+	p->line = here;
+	return e;
 }
 
 static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 {
 	if (*l == '[') {
+		if (!*seen_magic)
+			return perr(p, "the first statement must be "
+				       "'seinhuis_catalogue = 1'");
 		char *end = strchr(l, ']');
 		if (!end || end[1])
 			return perr(p, "a section line is [signal_type]");
@@ -363,6 +370,7 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 		p->cur = &c->types[c->ntypes++];
 		memset(p->cur, 0, sizeof(*p->cur));
 		p->cur->type = ty;
+		p->cur->line = p->line;
 		p->cur->keep_unanswered_s = 6 * 2592000LL;
 		p->cur->keep_taken_s = 12 * 2592000LL;
 		p->cur->persons = 1;
@@ -380,6 +388,9 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 	*eq = '\0';
 	char *key = sh_trim(l), *v = sh_trim(eq + 1);
 	if (strcmp(key, "seinhuis_catalogue") == 0) {
+		if (*seen_magic || p->cur)
+			return perr(p, "seinhuis_catalogue must be the first statement, "
+				       "once");
 		if (strcmp(v, "1") != 0)
 			return perr(p, "catalogue format must be 1");
 		*seen_magic = 1;
@@ -522,22 +533,37 @@ const sh_type_rule *sh_catalogue_type(const sh_catalogue *cat,
 
 /* ---------------------------------------------------------- checks */
 
+/* Valid UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF)
+ * without control characters other than tab and line breaks. */
 static int utf8_text_ok(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	while (*p) {
-		if (*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r')
+		unsigned c = *p, cp;
+		int extra;
+		if (c < 0x80) {
+			if ((c < 0x20 && c != '\n' && c != '\t' && c != '\r') ||
+			    c == 0x7f)
+				return 0;
+			p++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			extra = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			extra = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			extra = 3, cp = c & 0x07;
+		else
 			return 0;
-		if (*p == 0x7f)
-			return 0;
-		int extra = *p < 0x80 ? 0 : (*p & 0xe0) == 0xc0 ? 1
-				       : (*p & 0xf0) == 0xe0 ? 2
-				       : (*p & 0xf8) == 0xf0 ? 3 : -1;
-		if (extra < 0 || (extra == 1 && *p < 0xc2))
-			return 0;
-		for (int i = 1; i <= extra; i++)
+		for (int i = 1; i <= extra; i++) {
 			if ((p[i] & 0xc0) != 0x80)
 				return 0;
+			cp = cp << 6 | (p[i] & 0x3f);
+		}
+		if ((extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return 0;
 		p += extra + 1;
 	}
 	return 1;
@@ -751,12 +777,13 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 				sh_signal_type_name(type)),
 		       SH_ERR_TYPE;
 	snprintf(field, fl, "sender");
-	if (!word_in(t->senders, sender_role))
+	if (!sh_role_valid(sender_role) || !word_in(t->senders, sender_role))
 		return snprintf(detail, dl, "%s signals may be sent by: %s",
 				sh_signal_type_name(type), t->senders),
 		       SH_ERR_SENDER_ROLE;
 	snprintf(field, fl, "recipient");
-	if (!word_in(t->recipients, recipient_role))
+	if (!sh_role_valid(recipient_role) ||
+	    !word_in(t->recipients, recipient_role))
 		return snprintf(detail, dl, "%s signals may be received by: %s",
 				sh_signal_type_name(type), t->recipients),
 		       SH_ERR_RECIPIENT_ROLE;
@@ -772,6 +799,10 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 	for (size_t i = 0; i < n; i++) {
 		const char *name = fields[i]->name;
 		snprintf(field, fl, "%s", name);
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(fields[j]->name, name) == 0)
+				return snprintf(detail, dl, "given twice"),
+				       SH_ERR_FIELD_VALUE;
 		if (strcmp(name, "legal_basis") == 0)
 			continue;
 		if (strcmp(name, "consent_ref") == 0) {
@@ -785,10 +816,6 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 				       SH_ERR_FIELD_FORMAT;
 			continue;
 		}
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(fields[j]->name, name) == 0)
-				return snprintf(detail, dl, "given twice"),
-				       SH_ERR_FIELD_VALUE;
 		const char *base = name;
 		if (strncmp(name, "person", 6) == 0 && isdigit((unsigned char)name[6]) &&
 		    name[7] == '.') {
@@ -800,7 +827,9 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 			base = name + 8;
 		}
 		const sh_field_rule *r = field_rule(t, base);
-		if (!r || (base != name && !r->personal))
+		if (!r || (base != name &&
+			   !protobuf_c_message_descriptor_get_field_by_name(
+			       &seinhuis__person__descriptor, base)))
 			return snprintf(detail, dl, "not allowed in %s signals",
 					sh_signal_type_name(type)),
 			       SH_ERR_FIELD_UNKNOWN;

@@ -54,6 +54,7 @@ typedef struct {
 	int64_t keep_unanswered_s, keep_taken_s;
 	char feedback[32];    /* none, consent, legal_task */
 	int persons;          /* how many persons one signal may name */
+	int line;             /* of the section header */
 	sh_field_rule *fields;
 	size_t nfields;
 	sh_cond_rule *conds;

@@ -394,7 +394,18 @@ static void add_field(Seinhuis__Field ***out, size_t *n, const char *name,
 	(*out)[(*n)++] = f;
 }
 
+static size_t clear_fields(const Seinhuis__Signal *s, Seinhuis__Field ***out,
+			   int skip_zero_ints);
+
 size_t sh_wire_clear_fields(const Seinhuis__Signal *s, Seinhuis__Field ***out)
+{
+	return clear_fields(s, out, 0);
+}
+
+/* skip_zero_ints: proto3 cannot tell an integer 0 from one not given, so
+ * for the policy check a 0 reads as absent. */
+static size_t clear_fields(const Seinhuis__Signal *s, Seinhuis__Field ***out,
+			   int skip_zero_ints)
 {
 	size_t n = 0;
 	*out = NULL;
@@ -416,11 +427,15 @@ size_t sh_wire_clear_fields(const Seinhuis__Signal *s, Seinhuis__Field ***out)
 				add_field(out, &n, f->name, *(char *const *)at);
 			break;
 		case PROTOBUF_C_TYPE_INT64:
+			if (skip_zero_ints && *(const int64_t *)at == 0)
+				break;
 			snprintf(num, sizeof(num), "%lld",
 				 (long long)*(const int64_t *)at);
 			add_field(out, &n, f->name, num);
 			break;
 		case PROTOBUF_C_TYPE_INT32:
+			if (skip_zero_ints && *(const int32_t *)at == 0)
+				break;
 			snprintf(num, sizeof(num), "%d", *(const int32_t *)at);
 			add_field(out, &n, f->name, num);
 			break;
@@ -540,18 +555,7 @@ sh_err sh_wire_fields(const Seinhuis__Signal *s,
 		      const Seinhuis__SealedContent *sc, Seinhuis__Field ***out,
 		      size_t *nout)
 {
-	*nout = sh_wire_clear_fields(s, out);
-	/* Integers are always present in proto3; zero counts as not given. */
-	size_t k = 0;
-	for (size_t i = 0; i < *nout; i++) {
-		if (strcmp((*out)[i]->value, "0") == 0 &&
-		    strcmp((*out)[i]->name, "legal_basis") != 0) {
-			seinhuis__field__free_unpacked((*out)[i], NULL);
-			continue;
-		}
-		(*out)[k++] = (*out)[i];
-	}
-	*nout = k;
+	*nout = clear_fields(s, out, 1);
 	const ProtobufCMessage *p = payload_of(s);
 	if (s->base.n_unknown_fields || (p && p->n_unknown_fields))
 		return SH_ERR_FIELD_UNKNOWN;
