@@ -133,7 +133,7 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 	    "keydir", "trustdir", "datadir", "listen", "control",
 	    "control_group", "map_size", "max_message", "log_level",
 	    "log_syslog", "retry_min_ms", "retry_max_ms", "window", "batch_max",
-	    "catalogue", "retention_interval"};
+	    "catalogue", "retention_interval", "postcode_table"};
 	size_t i, nkeys = sizeof(keys) / sizeof(keys[0]);
 	for (i = 0; i < nkeys; i++)
 		if (strcmp(key, keys[i]) == 0)
@@ -234,6 +234,9 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 			return SH_ERR_CONFIG;
 		}
 		return SH_OK;
+	case 16:
+		return set_path(cfg->postcode_table, sizeof(cfg->postcode_table), v,
+				why, wl);
 	}
 	return SH_ERR_CONFIG;
 }

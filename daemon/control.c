@@ -225,6 +225,37 @@ sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
 		snprintf(field, fl, "recipient");
 		return e;
 	}
+	/* A signal already sent with the same natural key (a re-imported
+	 * row) is not sent again. The key is hashed: no values are stored. */
+	const sh_type_rule *tr = sh_catalogue_type(&d->cat, t);
+	uint8_t natkey[SH_KEY_LEN];
+	int have_natkey = 0;
+	if (tr && tr->natural_key[0]) {
+		sh_buf k = {0};
+		char names[256];
+		sh_buf_printf(&k, "natural|%s|%s", sh_signal_type_name(t),
+			      p->card.partner);
+		snprintf(names, sizeof(names), "%s", tr->natural_key);
+		for (char *w = strtok(names, " "); w; w = strtok(NULL, " ")) {
+			const char *v = sh_field_value(fields, n, w);
+			sh_buf_printf(&k, "|%s", v ? v : "");
+		}
+		sh_hmac_sha256(natkey, d->case_secret, SH_KEY_LEN, k.data, k.len);
+		sh_wipe(k.data, k.len);
+		sh_buf_free(&k);
+		have_natkey = 1;
+		if ((e = sh_daemon_txn(d)) != SH_OK)
+			return e;
+		uint8_t prev[SH_ID_LEN];
+		if (sh_store_natkey_get(d->store, sh_store_txn(d->store), natkey,
+					prev) == SH_OK) {
+			char phex[33];
+			sh_hex(phex, prev, SH_ID_LEN);
+			snprintf(field, fl, "natural_key");
+			snprintf(detail, dl, "already accepted as %s", phex);
+			return SH_ERR_DUPLICATE;
+		}
+	}
 	uint8_t id[SH_ID_LEN];
 	sh_buf env = {0};
 	e = sh_wire_build(&d->self, &p->card, &p->keys, t, fields, n, id, &env,
@@ -265,6 +296,8 @@ sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
 	uint64_t seq;
 	e = sh_store_outbox_add(d->store, &rec, &seq);
 	sh_buf_free(&env);
+	if (e == SH_OK && have_natkey)
+		e = sh_store_natkey_put(d->store, natkey, id);
 	if (e) {
 		sh_daemon_txn_fail(d, e);
 		snprintf(field, fl, "store");
@@ -288,7 +321,37 @@ static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 			    q->type);
 		return;
 	}
-	sh_peer *p = sh_peer_find(d, q->recipient);
+	sh_peer *p = NULL;
+	if (!q->recipient[0] || strcmp(q->recipient, "auto") == 0) {
+		/* Route by the resident's postcode to the municipality. */
+		const sh_type_rule *tr = sh_catalogue_type(&d->cat, t);
+		const char *pc = sh_field_value(q->fields, q->n_fields, "postcode");
+		const char *muni = pc ? sh_routes_find(&d->routes, pc) : NULL;
+		char role[32] = "";
+		if (tr)
+			sscanf(tr->recipients, "%31s", role);
+		const sh_card *card = muni ? sh_route_partner(&d->trust, role, muni)
+					   : NULL;
+		if (!muni) {
+			reply_error(d, c, SH_ERR_ROUTE,
+				    "field 'postcode': %s",
+				    !d->routes.n ? "no postcode table is loaded "
+						   "(postcode_table); give --to"
+				    : pc ? "the postcode table names no municipality "
+					   "for it"
+					 : "needed to route the signal");
+			return;
+		}
+		if (!card) {
+			reply_error(d, c, SH_ERR_ROUTE,
+				    "municipality %s has no trusted %s partner card",
+				    muni, role);
+			return;
+		}
+		p = sh_peer_find(d, card->partner);
+	} else {
+		p = sh_peer_find(d, q->recipient);
+	}
 	if (!p) {
 		reply_error(d, c, SH_ERR_UNTRUSTED,
 			    "recipient '%.64s' is not in the trust store",

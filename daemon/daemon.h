@@ -7,6 +7,7 @@
 #define SEINHUIS_DAEMON_H
 
 #include "policy.h"
+#include "route.h"
 #include "seinhuis.h"
 #include "store.h"
 
@@ -105,6 +106,7 @@ typedef struct {
 	sh_identity self;
 	sh_trust trust;
 	sh_catalogue cat;
+	sh_routes routes;
 	uint8_t case_secret[SH_KEY_LEN]; /* keys case keys; derived, never stored */
 	int64_t next_retention;          /* monotonic ms of the next sweep */
 	sh_store *store;

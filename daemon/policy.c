@@ -19,6 +19,9 @@
  *   keep_unanswered = 6 months             retention in the recipient's inbox
  *   keep_taken = 12 months                 retention once the team took it
  *   feedback = consent                     status feedback allowed: none, consent, legal_task
+ *   natural_key = creditor_reference arrears_kind arrears_since
+ *                                          fields that make a signal the same one
+ *                                          again: a re-import is skipped, not re-sent
  *   persons = 4                            how many persons one signal may name
  *                                          (person2.surname ... use person 1's rules)
  *   field NAME = required|optional [personal] CHECK [only ROLE...]
@@ -436,6 +439,20 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 			return perr(p, "%s takes 'N seconds|minutes|hours|days|months|"
 				       "years'",
 				    key);
+		return SH_OK;
+	}
+	if (strcmp(key, "natural_key") == 0) {
+		char buf[256], *w[8];
+		snprintf(buf, sizeof(buf), "%s", v);
+		int n = split(buf, w, 8);
+		if (n == 0 || strlen(v) >= sizeof(t->natural_key))
+			return perr(p, "natural_key names 1 to 8 fields");
+		for (int i = 0; i < n; i++)
+			if (!field_rule(t, w[i]))
+				return perr(p, "natural_key: '%s' has no field line (give "
+					       "the field lines first)",
+					    w[i]);
+		snprintf(t->natural_key, sizeof(t->natural_key), "%s", v);
 		return SH_OK;
 	}
 	if (strcmp(key, "persons") == 0) {

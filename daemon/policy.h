@@ -55,6 +55,7 @@ typedef struct {
 	char feedback[32];    /* none, consent, legal_task */
 	int persons;          /* how many persons one signal may name */
 	int line;             /* of the section header */
+	char natural_key[256]; /* fields that identify a re-sent row */
 	sh_field_rule *fields;
 	size_t nfields;
 	sh_cond_rule *conds;

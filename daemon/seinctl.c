@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "csv.h"
 #include "seinhuis.h"
 
 #define DEFAULT_SOCKET "/run/seinhuis/control.sock"
@@ -28,9 +29,14 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: seinctl [-c CONF | -s SOCKET] [--json] COMMAND ...\n"
 		"commands:\n"
-		"  send --type TYPE --to PARTNER [--file JSON] [NAME=VALUE ...]\n"
+		"  send --type TYPE [--to PARTNER] [--file JSON] [NAME=VALUE ...]\n"
 		"                         submit a signal; fields as NAME=VALUE or a\n"
-		"                         JSON object (or array of objects) in a file\n"
+		"                         JSON object (or array of objects) in a file;\n"
+		"                         without --to it is routed by postcode\n"
+		"  import FILE --type TYPE [--to PARTNER] [--set NAME=VALUE]... [--quiet]\n"
+		"                         send every row of a CSV export (UTF-8 or\n"
+		"                         Windows-1252, ';' or ','; header = field names);\n"
+		"                         without --to, each row is routed by postcode\n"
 		"  outbox [--state pending|delivered|failed] [--limit N]\n"
 		"  inbox list [--limit N]\n"
 		"  inbox show ID\n"
@@ -177,7 +183,7 @@ static int cmd_send(const char *sock, int argc, char **argv)
 				       {"file", required_argument, 0, 'f'},
 				       {0, 0, 0, 0}};
 	int opt;
-	optind = 1;
+	optind = 0; /* 0: glibc re-initialises getopt, permutation included */
 	while ((opt = getopt_long(argc, argv, "+t:r:f:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 't': snprintf(type, sizeof(type), "%s", optarg); break;
@@ -241,9 +247,10 @@ static int cmd_send(const char *sock, int argc, char **argv)
 		}
 		if (rc)
 			break;
-		if (!ty[0] || !rcpt[0]) {
-			fprintf(stderr, "seinctl: send needs --type and --to (or "
-					"\"type\" and \"to\" in the JSON)\n");
+		if (!ty[0]) {
+			fprintf(stderr, "seinctl: send needs --type (or \"type\" in "
+					"the JSON); without --to the daemon routes by "
+					"postcode\n");
 			clear_fields(&q);
 			rc = 2;
 			break;
@@ -311,7 +318,7 @@ static int cmd_outbox(const char *sock, int argc, char **argv)
 	int opt;
 	uint32_t limit = 0;
 	q.op = SEINHUIS__CTL_REQUEST__OP__OUTBOX;
-	optind = 1;
+	optind = 0; /* 0: glibc re-initialises getopt, permutation included */
 	while ((opt = getopt_long(argc, argv, "s:l:", opts, NULL)) != -1) {
 		if (opt == 's')
 			q.state = optarg;
@@ -572,6 +579,200 @@ static int cmd_status(const char *sock)
 	return 0;
 }
 
+/* ------------------------------------------------------------- import */
+
+struct import_state {
+	int fd;
+	size_t outstanding, head;
+	int rows[2048];
+	char **header;
+	size_t ncols;
+	size_t accepted, refused, skipped, printed;
+	int quiet, tty;
+};
+
+static void report_row(struct import_state *st, int row, const char *rule,
+		       const char *error)
+{
+	st->refused++;
+	if (st->printed++ >= 200) {
+		if (st->printed == 201)
+			fprintf(stderr, "(further refusals are counted, not listed)\n");
+		return;
+	}
+	/* error reads "field 'NAME': ..."; name the column too */
+	char name[64] = "";
+	const char *col = "-";
+	char colbuf[24];
+	if (sscanf(error, "field '%63[^']'", name) == 1)
+		for (size_t i = 0; i < st->ncols; i++)
+			if (strcmp(st->header[i], name) == 0) {
+				snprintf(colbuf, sizeof(colbuf), "%zu", i + 1);
+				col = colbuf;
+			}
+	fprintf(stderr, "row %d, column %s: %s: %s\n", row, col, rule, error);
+}
+
+static int import_reply(struct import_state *st)
+{
+	Seinhuis__CtlReply *r;
+	if (sh_ctl_recv(st->fd, &r, TIMEOUT_MS) != SH_OK) {
+		fprintf(stderr, "seinctl: no answer from the daemon; rows after "
+				"row %d may or may not be accepted (re-import: rows "
+				"sent before are skipped)\n",
+			st->rows[st->head]);
+		return -1;
+	}
+	int row = st->rows[st->head];
+	st->head = (st->head + 1) % 2048;
+	st->outstanding--;
+	if (r->ok)
+		st->accepted++;
+	else if (strcmp(r->rule, "DUPLICATE") == 0)
+		st->skipped++;
+	else
+		report_row(st, row, r->rule, r->error);
+	seinhuis__ctl_reply__free_unpacked(r, NULL);
+	return 0;
+}
+
+static void progress(struct import_state *st, size_t rows, int done)
+{
+	if (st->quiet || !st->tty)
+		return;
+	fprintf(stderr, "\r%zu rows: %zu accepted, %zu refused, %zu skipped%s",
+		rows, st->accepted, st->refused, st->skipped, done ? "\n" : "");
+}
+
+static int cmd_import(const char *sock, int argc, char **argv)
+{
+	static struct option opts[] = {{"type", required_argument, 0, 't'},
+				       {"to", required_argument, 0, 'r'},
+				       {"set", required_argument, 0, 's'},
+				       {"quiet", no_argument, 0, 'q'},
+				       {0, 0, 0, 0}};
+	const char *type = NULL, *to = "";
+	char *sets[32];
+	size_t nsets = 0;
+	struct import_state st;
+	int opt;
+	memset(&st, 0, sizeof(st));
+	optind = 0; /* 0: glibc re-initialises getopt, permutation included */
+	while ((opt = getopt_long(argc, argv, "t:r:s:q", opts, NULL)) != -1) {
+		switch (opt) {
+		case 't': type = optarg; break;
+		case 'r': to = optarg; break;
+		case 's':
+			if (nsets == 32 || !strchr(optarg, '=')) {
+				fprintf(stderr, "seinctl: --set NAME=VALUE, at most 32\n");
+				return 2;
+			}
+			sets[nsets++] = optarg;
+			break;
+		case 'q': st.quiet = 1; break;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!type || optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	const char *file = argv[optind];
+	char *data, why[512];
+	size_t len;
+	sh_err e = sh_read_file(file, (size_t)1 << 30, &data, &len);
+	if (e) {
+		fprintf(stderr, "seinctl: %s: cannot read: %s\n", file,
+			e == SH_ERR_NOTFOUND ? "no such file" : strerror(errno));
+		return 2;
+	}
+	sh_csv csv;
+	e = sh_csv_open(&csv, (const uint8_t *)data, len, why, sizeof(why));
+	sh_wipe(data, len);
+	free(data);
+	if (e) {
+		fprintf(stderr, "seinctl: %s: %s\n", file, why);
+		return 1;
+	}
+	if (!st.quiet)
+		fprintf(stderr, "%s: %s, separator '%c', %zu columns\n", file,
+			csv.cp1252 ? "Windows-1252 (converted)" : "UTF-8", csv.sep,
+			csv.ncols);
+	st.header = csv.header;
+	st.ncols = csv.ncols;
+	st.tty = isatty(2);
+	if (sh_ctl_connect(sock, &st.fd, why, sizeof(why)) != SH_OK) {
+		fprintf(stderr, "seinctl: %s\n", why);
+		sh_csv_close(&csv);
+		return 3;
+	}
+	size_t to_col = SIZE_MAX, rows = 0;
+	for (size_t i = 0; i < csv.ncols; i++)
+		if (strcmp(csv.header[i], "to") == 0)
+			to_col = i;
+	int rc = 0;
+	sh_csv_row row;
+	int got;
+	while ((got = sh_csv_next(&csv, &row, why, sizeof(why))) != 0) {
+		rows++;
+		if (got < 0) {
+			int line = 0;
+			sscanf(why, "line %d", &line);
+			report_row(&st, line, "CSV", why);
+			continue;
+		}
+		Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+		q.op = SEINHUIS__CTL_REQUEST__OP__SEND;
+		q.type = (char *)type;
+		q.recipient = (char *)to;
+		for (size_t i = 0; i < nsets; i++) {
+			char *eq = strchr(sets[i], '=');
+			*eq = '\0';
+			add_field(&q, sets[i], eq + 1);
+			*eq = '=';
+		}
+		for (size_t i = 0; i < row.n; i++) {
+			char *v = sh_trim(row.cols[i]);
+			if (i == to_col) {
+				if (*v)
+					q.recipient = v;
+			} else if (*v) {
+				add_field(&q, csv.header[i], v);
+			}
+		}
+		while (st.outstanding >= 2048 && rc == 0)
+			rc = import_reply(&st) < 0 ? 3 : 0;
+		if (rc == 0 && sh_ctl_send(st.fd, &q) != SH_OK)
+			rc = 3;
+		for (size_t i = 0; i < q.n_fields; i++)
+			sh_wipe(q.fields[i]->value, strlen(q.fields[i]->value));
+		clear_fields(&q);
+		sh_csv_row_free(&row);
+		if (rc)
+			break;
+		st.rows[(st.head + st.outstanding) % 2048] = row.line;
+		st.outstanding++;
+		if (rows % 1000 == 0)
+			progress(&st, rows, 0);
+	}
+	while (st.outstanding > 0 && rc == 0)
+		rc = import_reply(&st) < 0 ? 3 : 0;
+	progress(&st, rows, 1);
+	close(st.fd);
+	sh_csv_close(&csv);
+	if (json_out)
+		printf("{\"rows\": %zu, \"accepted\": %zu, \"refused\": %zu, "
+		       "\"skipped\": %zu}\n",
+		       rows, st.accepted, st.refused, st.skipped);
+	else
+		printf("%s: %zu rows: %zu accepted, %zu refused, %zu skipped (sent "
+		       "before)\n",
+		       file, rows, st.accepted, st.refused, st.skipped);
+	if (rc)
+		return rc;
+	return st.refused ? 1 : 0;
+}
+
 static int cmd_quarantine(const char *sock, int argc, char **argv)
 {
 	if (argc != 2 || strcmp(argv[1], "list") != 0) {
@@ -765,6 +966,8 @@ int main(int argc, char **argv)
 		return cmd_inbox(sock, sub_argc, sub_argv);
 	if (strcmp(cmd, "status") == 0 && sub_argc == 1)
 		return cmd_status(sock);
+	if (strcmp(cmd, "import") == 0)
+		return cmd_import(sock, sub_argc, sub_argv);
 	if (strcmp(cmd, "quarantine") == 0)
 		return cmd_quarantine(sock, sub_argc, sub_argv);
 	if (strcmp(cmd, "consent") == 0)

@@ -76,6 +76,7 @@ typedef enum {
 	SH_ERR_CONDITION,     /* a conditional rule of the catalogue is broken */
 	SH_ERR_CONSENT,       /* no valid consent for this signal */
 	SH_ERR_CONSENT_REVOKED, /* the consent was withdrawn */
+	SH_ERR_ROUTE,         /* no municipality or partner for the postcode */
 	SH_ERR__COUNT
 } sh_err;
 
@@ -213,6 +214,7 @@ typedef struct {
 	char control[512];
 	char control_group[64];
 	char catalogue[512];
+	char postcode_table[512];
 	uint32_t retention_interval_s;
 	size_t map_size;
 	size_t max_message;

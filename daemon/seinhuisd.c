@@ -362,6 +362,12 @@ int main(int argc, char **argv)
 		sh_error("catalogue: %s", why);
 		return 1;
 	}
+	if (d.cfg.postcode_table[0] &&
+	    sh_routes_load(&d.routes, d.cfg.postcode_table, why, sizeof(why)) !=
+		SH_OK) {
+		sh_error("postcode table: %s", why);
+		return 1;
+	}
 	/* The case-key secret is derived from our own sealing key: only this
 	 * partner can compute its case keys, and nothing extra is stored. */
 	if (sh_hkdf(d.case_secret, SH_KEY_LEN, d.self.seal_sec, SH_KEY_LEN,
@@ -442,6 +448,7 @@ out:
 	sh_store_close(&d.store);
 	sh_trust_free(&d.trust);
 	sh_catalogue_free(&d.cat);
+	sh_routes_free(&d.routes);
 	sh_wipe(d.case_secret, sizeof(d.case_secret));
 	sh_identity_wipe(&d.self);
 	return rc;

@@ -38,7 +38,8 @@
 
 struct sh_store {
 	MDB_env *env;
-	MDB_dbi meta, outbox, outbox_id, inbox, seen, quarantine, consent, revoked;
+	MDB_dbi meta, outbox, outbox_id, inbox, seen, quarantine, consent, revoked,
+	    natkey;
 	MDB_txn *txn; /* the open write transaction, if any */
 	uint64_t next_out, next_in;
 	uint64_t txn_next_out, txn_next_in;
@@ -127,7 +128,8 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	    (rc = mdb_dbi_open(txn, "seen", MDB_CREATE, &st->seen)) ||
 	    (rc = mdb_dbi_open(txn, "quarantine", MDB_CREATE, &st->quarantine)) ||
 	    (rc = mdb_dbi_open(txn, "consent", MDB_CREATE, &st->consent)) ||
-	    (rc = mdb_dbi_open(txn, "revoked", MDB_CREATE, &st->revoked))) {
+	    (rc = mdb_dbi_open(txn, "revoked", MDB_CREATE, &st->revoked)) ||
+	    (rc = mdb_dbi_open(txn, "natkey", MDB_CREATE, &st->natkey))) {
 		snprintf(why, wl, "%s: cannot open the store's tables: %s", dir,
 			 mdb_strerror(rc));
 		e = mdb_err(rc) == SH_ERR_STORE_CORRUPT ? SH_ERR_STORE_CORRUPT
@@ -812,4 +814,26 @@ int sh_store_seen(sh_store *st, MDB_txn *txn, const uint8_t id[SH_ID_LEN])
 {
 	MDB_val k = {SH_ID_LEN, (void *)id}, v;
 	return mdb_get(txn, st->seen, &k, &v) == 0;
+}
+
+sh_err sh_store_natkey_get(sh_store *st, MDB_txn *txn,
+			   const uint8_t key[SH_KEY_LEN], uint8_t id[SH_ID_LEN])
+{
+	MDB_val k = {SH_KEY_LEN, (void *)key}, v;
+	int rc = mdb_get(txn, st->natkey, &k, &v);
+	if (rc)
+		return mdb_err(rc);
+	if (v.mv_size != SH_ID_LEN)
+		return SH_ERR_STORE_CORRUPT;
+	memcpy(id, v.mv_data, SH_ID_LEN);
+	return SH_OK;
+}
+
+sh_err sh_store_natkey_put(sh_store *st, const uint8_t key[SH_KEY_LEN],
+			   const uint8_t id[SH_ID_LEN])
+{
+	if (!st->txn)
+		return SH_ERR_STORE;
+	MDB_val k = {SH_KEY_LEN, (void *)key}, v = {SH_ID_LEN, (void *)id};
+	return mdb_err(mdb_put(st->txn, st->natkey, &k, &v, 0));
 }

@@ -67,6 +67,13 @@ typedef int (*sh_quarantine_fn)(void *ctx,
 sh_err sh_store_quarantine_scan(sh_store *st, MDB_txn *txn,
 				sh_quarantine_fn fn, void *ctx);
 
+/* Natural keys (sender side): keyed hash of a signal's identifying
+ * fields -> message id, so a re-imported row is recognised. */
+sh_err sh_store_natkey_get(sh_store *st, MDB_txn *txn,
+			   const uint8_t key[SH_KEY_LEN], uint8_t id[SH_ID_LEN]);
+sh_err sh_store_natkey_put(sh_store *st, const uint8_t key[SH_KEY_LEN],
+			   const uint8_t id[SH_ID_LEN]);
+
 /* Consent register (sender side) and revoked consents (recipient side). */
 sh_err sh_store_consent_put(sh_store *st, const Seinhuis__ConsentRecord *rec);
 sh_err sh_store_consent_get(sh_store *st, MDB_txn *txn,

@@ -60,9 +60,12 @@ it_setup() {
 partner() {
 	local id=$1 role=$2 port=$3
 	shift 3
+	# PARTNER_MUNIS=0363,0599 partner ... gives a municipality's card the
+	# CBS codes of the municipalities it serves.
 	as_user "$SEINKEY" init --dir "$WORK/$id/keys" --partner "$id" \
 		--name "Fictional $id" --role "$role" \
-		--endpoint "tcp://127.0.0.1:$port" >/dev/null || {
+		--endpoint "tcp://127.0.0.1:$port" \
+		${PARTNER_MUNIS:+--municipalities "$PARTNER_MUNIS"} >/dev/null || {
 		fail "seinkey init $id"
 		return 1
 	}

@@ -1,0 +1,298 @@
+/*
+ * csv.c - reading the CSV files that partners' own systems export.
+ *
+ * Dutch systems write CSV in UTF-8 or Windows-1252, separated by ';' (the
+ * Dutch locale's list separator) or ','. The reader takes the whole file:
+ *   - encoding: strict UTF-8 (a leading byte-order mark is dropped) if the
+ *     bytes are valid UTF-8, otherwise Windows-1252, converted to UTF-8;
+ *   - separator: whichever of ';' and ',' occurs more often outside quotes
+ *     in the header line (';' on a tie);
+ *   - records: fields may be quoted with '"', a quote inside is doubled,
+ *     quoted fields may hold separators and line breaks; lines end in LF or
+ *     CRLF; blank lines are skipped;
+ *   - the header names the columns; every record must have as many fields.
+ * A record that breaks a rule is reported with its line and the rule, and
+ * reading goes on with the next one; no field value is ever put in a
+ * message.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv.h"
+
+static int valid_utf8(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		uint8_t c = p[i];
+		size_t extra;
+		uint32_t cp;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			extra = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			extra = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			extra = 3, cp = c & 0x07;
+		else
+			return 0;
+		if (i + extra >= n)
+			return 0;
+		for (size_t k = 1; k <= extra; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		if ((extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return 0;
+		i += extra + 1;
+	}
+	return 1;
+}
+
+/* Windows-1252 0x80..0x9f; 0 where the code page has no character. */
+static const uint16_t cp1252_high[32] = {
+    0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+    0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
+    0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+    0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178};
+
+static void put_utf8(sh_buf *b, uint32_t cp)
+{
+	uint8_t o[3];
+	if (cp < 0x80) {
+		o[0] = (uint8_t)cp;
+		sh_buf_add(b, o, 1);
+	} else if (cp < 0x800) {
+		o[0] = (uint8_t)(0xc0 | cp >> 6);
+		o[1] = (uint8_t)(0x80 | (cp & 0x3f));
+		sh_buf_add(b, o, 2);
+	} else {
+		o[0] = (uint8_t)(0xe0 | cp >> 12);
+		o[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (uint8_t)(0x80 | (cp & 0x3f));
+		sh_buf_add(b, o, 3);
+	}
+}
+
+/* Read one record starting at c->pos into fields; returns the number of
+ * fields, or -1 with why for an unterminated quote or a stray quote. */
+static long read_record(sh_csv *c, sh_csv_row *row, char *why, size_t wl)
+{
+	sh_buf field = {0};
+	size_t cap = 0;
+	int quoted = 0, after_quote = 0, start_line = c->line;
+	row->cols = NULL;
+	row->n = 0;
+	row->line = start_line;
+	for (;;) {
+		int at_end = c->pos >= c->len;
+		char ch = at_end ? '\n' : c->text[c->pos];
+		if (quoted) {
+			if (at_end) {
+				snprintf(why, wl, "line %d: a quoted field is not closed",
+					 start_line);
+				sh_buf_free(&field);
+				sh_csv_row_free(row);
+				return -1;
+			}
+			c->pos++;
+			if (ch == '"') {
+				if (c->pos < c->len && c->text[c->pos] == '"') {
+					sh_buf_add(&field, "\"", 1);
+					c->pos++;
+				} else {
+					quoted = 0;
+					after_quote = 1;
+				}
+			} else {
+				if (ch == '\n')
+					c->line++;
+				sh_buf_add(&field, &ch, 1);
+			}
+			continue;
+		}
+		if (ch == c->sep || ch == '\n' || (ch == '\r' && !at_end)) {
+			if (ch == '\r') {
+				c->pos++;
+				if (c->pos < c->len && c->text[c->pos] != '\n') {
+					snprintf(why, wl, "line %d: a carriage return "
+							  "inside a field",
+						 start_line);
+					sh_buf_free(&field);
+					sh_csv_row_free(row);
+					return -1;
+				}
+				continue;
+			}
+			if (row->n == cap) {
+				cap = cap ? cap * 2 : 16;
+				row->cols = realloc(row->cols, cap * sizeof(*row->cols));
+				if (!row->cols)
+					abort();
+			}
+			sh_buf_add(&field, "", 1);
+			row->cols[row->n++] = (char *)field.data;
+			field.data = NULL;
+			field.len = field.cap = 0;
+			after_quote = 0;
+			if (!at_end)
+				c->pos++;
+			if (ch == '\n') {
+				if (!at_end)
+					c->line++;
+				return (long)row->n;
+			}
+			continue;
+		}
+		if (after_quote) {
+			snprintf(why, wl, "line %d: text after a closing quote",
+				 start_line);
+			sh_buf_free(&field);
+			/* skip to the end of this line */
+			while (c->pos < c->len && c->text[c->pos] != '\n')
+				c->pos++;
+			if (c->pos < c->len)
+				c->pos++, c->line++;
+			sh_csv_row_free(row);
+			return -1;
+		}
+		c->pos++;
+		if (ch == '"' && field.len == 0) {
+			quoted = 1;
+			continue;
+		}
+		sh_buf_add(&field, &ch, 1);
+	}
+}
+
+sh_err sh_csv_open(sh_csv *c, const uint8_t *data, size_t len, char *why,
+		   size_t wl)
+{
+	memset(c, 0, sizeof(*c));
+	sh_buf b = {0};
+	if (memchr(data, '\0', len)) {
+		snprintf(why, wl, "the file holds NUL bytes: not a CSV text file");
+		return SH_ERR_FIELD_FORMAT;
+	}
+	if (valid_utf8(data, len)) {
+		size_t skip = len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+		sh_buf_add(&b, data + skip, len - skip);
+	} else {
+		c->cp1252 = 1;
+		for (size_t i = 0; i < len; i++) {
+			uint8_t ch = data[i];
+			uint32_t cp = ch < 0x80 ? ch : ch < 0xa0 ? cp1252_high[ch - 0x80] : ch;
+			if (cp == 0) {
+				snprintf(why, wl, "byte 0x%02x at offset %zu is neither "
+						  "UTF-8 nor Windows-1252",
+					 ch, i);
+				sh_buf_free(&b);
+				return SH_ERR_FIELD_FORMAT;
+			}
+			put_utf8(&b, cp);
+		}
+	}
+	sh_buf_add(&b, "", 1);
+	c->text = (char *)b.data;
+	c->len = b.len - 1;
+	c->line = 1;
+	/* separator: count outside quotes on the first line */
+	size_t semi = 0, comma = 0;
+	int q = 0;
+	for (size_t i = 0; i < c->len && (q || c->text[i] != '\n'); i++) {
+		if (c->text[i] == '"')
+			q = !q;
+		else if (!q && c->text[i] == ';')
+			semi++;
+		else if (!q && c->text[i] == ',')
+			comma++;
+	}
+	c->sep = comma > semi ? ',' : ';';
+	sh_csv_row hdr;
+	long n = read_record(c, &hdr, why, wl);
+	if (n <= 0 || (n == 1 && hdr.cols[0][0] == '\0')) {
+		if (n > 0)
+			sh_csv_row_free(&hdr);
+		if (n == 0 || n == 1)
+			snprintf(why, wl, "line 1: the header row is missing");
+		sh_csv_close(c);
+		return SH_ERR_FIELD_FORMAT;
+	}
+	for (size_t i = 0; i < hdr.n; i++) {
+		char *h = sh_trim(hdr.cols[i]);
+		memmove(hdr.cols[i], h, strlen(h) + 1);
+		if (!hdr.cols[i][0]) {
+			snprintf(why, wl, "line 1: column %zu has no name", i + 1);
+			sh_csv_row_free(&hdr);
+			sh_csv_close(c);
+			return SH_ERR_FIELD_FORMAT;
+		}
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(hdr.cols[j], hdr.cols[i]) == 0) {
+				snprintf(why, wl, "line 1: column '%.40s' appears twice",
+					 hdr.cols[i]);
+				sh_csv_row_free(&hdr);
+				sh_csv_close(c);
+				return SH_ERR_FIELD_FORMAT;
+			}
+	}
+	c->header = hdr.cols;
+	c->ncols = hdr.n;
+	return SH_OK;
+}
+
+int sh_csv_next(sh_csv *c, sh_csv_row *row, char *why, size_t wl)
+{
+	for (;;) {
+		if (c->pos >= c->len)
+			return 0;
+		/* blank lines are skipped */
+		if (c->text[c->pos] == '\n' ||
+		    (c->text[c->pos] == '\r' && c->pos + 1 < c->len &&
+		     c->text[c->pos + 1] == '\n')) {
+			c->pos += c->text[c->pos] == '\r' ? 2 : 1;
+			c->line++;
+			continue;
+		}
+		break;
+	}
+	long n = read_record(c, row, why, wl);
+	if (n < 0)
+		return -1;
+	if ((size_t)n != c->ncols) {
+		snprintf(why, wl, "line %d: %ld fields where the header has %zu",
+			 row->line, n, c->ncols);
+		sh_csv_row_free(row);
+		return -1;
+	}
+	return 1;
+}
+
+void sh_csv_row_free(sh_csv_row *row)
+{
+	for (size_t i = 0; i < row->n; i++) {
+		sh_wipe(row->cols[i], strlen(row->cols[i]));
+		free(row->cols[i]);
+	}
+	free(row->cols);
+	row->cols = NULL;
+	row->n = 0;
+}
+
+void sh_csv_close(sh_csv *c)
+{
+	if (c->header) {
+		sh_csv_row h = {c->header, c->ncols, 0};
+		sh_csv_row_free(&h);
+	}
+	if (c->text) {
+		sh_wipe(c->text, c->len);
+		free(c->text);
+	}
+	memset(c, 0, sizeof(*c));
+}

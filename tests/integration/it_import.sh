@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Batch import and routing: a landlord imports its monthly arrears export
+# (UTF-8 with ';' and Windows-1252 with ','); every row is checked against
+# the catalogue, bad rows are reported by row, column and rule without the
+# value, each row goes to the municipality of the resident's postcode, and
+# re-importing (or importing an overlapping file) sends nothing twice. An
+# insurer's signal about the same household joins the same case.
+. "$(dirname "$0")/lib.sh"
+it_setup import
+PARTNER_MUNIS=0363 partner gem-a-im municipality_debt 17301
+PARTNER_MUNIS=0599,0600 partner gem-b-im municipality_debt 17302
+printf 'postcode;gemeentecode\n1011;GM0363\n1012;0363\n3011;0599\n3012AB;0600\n3012;0599\n' |
+	as_user tee "$WORK/postcodes.csv" >/dev/null
+partner corp-im landlord 17303 "postcode_table = $WORK/postcodes.csv"
+partner ins-im health_insurer 17304 "postcode_table = $WORK/postcodes.csv"
+trust_all
+for p in gem-a-im gem-b-im corp-im ins-im; do start $p; done
+
+IN=$(mktemp -d /tmp/seinhuis-import-in.XXXXXX) # inputs live apart
+trap 'rm -rf "$IN"; it_cleanup' EXIT
+hdr="creditor_reference;arrears_kind;amount_cents;arrears_since;contact_attempt_date;reminder_date;urgency;creditor_contact;initials;surname;street;house_number;postcode;place"
+row() { # row REF POSTCODE HOUSE [AMOUNT]
+	echo "$1;rent;${4:-45000};2026-08-01;2026-09-01;2026-09-15;none;\"incasso; desk\";J.;Jansen-Zuidhof;Gracht;$3;$2;Stad"
+}
+{
+	echo "$hdr"
+	row R1 "1011 AA" 1
+	row R2 "1012 BB" 2
+	row R3 "3011 CC" 3
+	row R4 "3012 AB" 4
+	row R5 "3012 ZZ" 5
+	row R6 "1011 AA" 6 999999999999 # amount out of range
+	echo "R7;rent;100;2026-08-01;2026-09-01;2026-09-15;none;desk;J.;Jansen;Gracht;7" # too few fields
+	row R8 "9999 XX" 8              # postcode in no municipality
+	row R9 "12AB 34" 9              # not a postcode
+} >"$IN/export1.csv"
+out=$(ctl corp-im import "$IN/export1.csv" --type arrears --set legal_basis=legal_duty 2>&1)
+echo "$out"
+check "summary: 9 rows, 5 accepted, 4 refused" grep -q "9 rows: 5 accepted, 4 refused, 0 skipped" <<<"$out"
+check "amount out of range reported by row, column and rule" grep -q "row 7, column 3: FIELD_RANGE: field 'amount_cents'" <<<"$out"
+check "a short row is reported with its row" grep -q "row 8, column -: CSV: line 8: 12 fields where the header has 14" <<<"$out"
+check "an unknown municipality is reported as ROUTE" grep -q "row 9, column 13: ROUTE: field 'postcode'" <<<"$out"
+check "a malformed postcode is reported" grep -q "row 10, column 13: ROUTE" <<<"$out"
+check "no refused value is echoed" bash -c "! grep -q -e 999999999999 -e '12AB 34' -e Jansen <<<\"\$0\"" "$out"
+check "each municipality gets exactly its own: 2 for 0363" \
+	wait_until 10 bash -c "[ \$(inbox_ids gem-a-im | wc -l) = 2 ]"
+check "and 3 for 0599/0600" wait_until 10 bash -c "[ \$(inbox_ids gem-b-im | wc -l) = 3 ]"
+
+out=$(ctl corp-im import "$IN/export1.csv" --type arrears --set legal_basis=legal_duty 2>&1)
+check "re-importing the same file sends nothing again" grep -q "9 rows: 0 accepted, 4 refused, 5 skipped" <<<"$out"
+# Next month's export, in Windows-1252 with ',': two old rows, two new.
+{
+	echo "$hdr" | tr ';' ','
+	row R1 "1011 AA" 1 | sed 's/"incasso; desk"/desk/' | tr ';' ','
+	row R3 "3011 CC" 3 | sed 's/"incasso; desk"/desk/' | tr ';' ','
+	printf 'R10,gas,1200,2026-08-01,2026-09-01,2026-09-15,none,desk,E.,Caf\xe9-M\xfcller,Stra\xdfe,10,1012 BB,Stad\r\n'
+	printf 'R11,rent,1300,2026-08-01,2026-09-01,2026-09-15,eviction,desk,E.,"Oost, van",Weg,11,3012 AB,Stad\r\n'
+} >"$IN/export2.csv"
+out=$(ctl corp-im import "$IN/export2.csv" --type arrears --set legal_basis=legal_duty 2>&1)
+echo "$out"
+check "Windows-1252 with ',' is detected" grep -q "Windows-1252 (converted), separator ','" <<<"$out"
+check "an overlapping file sends only the new rows" grep -q "4 rows: 2 accepted, 0 refused, 2 skipped" <<<"$out"
+check "the new rows arrive where they live" wait_until 10 bash -c \
+	"[ \$(inbox_ids gem-a-im | wc -l) = 3 -a \$(inbox_ids gem-b-im | wc -l) = 4 ]"
+
+# The insurer reports the household of R4 (3012 AB, house 4): same case.
+ctl ins-im send --type arrears legal_basis=legal_duty arrears_kind=health_insurance \
+	amount_cents=30000 arrears_since=2026-07-01 contact_attempt_date=2026-09-01 \
+	reminder_date=2026-09-10 urgency=none creditor_contact=desk surname=Jansen-Zuidhof \
+	street=Gracht house_number=4 postcode="3012AB" place=Stad bsn=111222333 >/dev/null
+check "the insurer's signal is routed to the same municipality" \
+	wait_until 10 bash -c "[ \$(inbox_ids gem-b-im | wc -l) = 5 ]"
+cases=$(ctl gem-b-im --json inbox list | jq -r 'group_by(.case_key) | map(length) | sort | join(",")')
+check "landlord's and insurer's signals about one household share a case key" [ "$cases" = "1,1,1,2" ]
+check "nothing left pending at the landlord" [ "$(status_field corp-im outbox_pending)" = 0 ]
+it_done
