@@ -70,21 +70,20 @@ partner() {
 		return 1
 	}
 	as_user mkdir -p "$WORK/$id/trust"
+	# Defaults, each replaced by an extra CONF-LINE with the same key.
+	local defaults=("keydir = $WORK/$id/keys" "trustdir = $WORK/$id/trust"
+		"datadir = $WORK/$id/data" "listen = tcp://127.0.0.1:$port"
+		"control = $WORK/$id/control.sock" "map_size = 256M"
+		"retry_min_ms = 200" "retry_max_ms = 2000" "catalogue = $CATALOGUE")
 	{
-		echo "keydir = $WORK/$id/keys"
-		echo "trustdir = $WORK/$id/trust"
-		echo "datadir = $WORK/$id/data"
-		echo "listen = tcp://127.0.0.1:$port"
-		echo "control = $WORK/$id/control.sock"
-		echo "map_size = 256M"
-		echo "retry_min_ms = 200"
-		echo "retry_max_ms = 2000"
-		local line own_catalogue=0
-		for line in "$@"; do
+		local line extra
+		for line in "${defaults[@]}"; do
+			for extra in "$@"; do
+				[ "${extra%% *}" = "${line%% *}" ] && continue 2
+			done
 			echo "$line"
-			[[ $line == catalogue* ]] && own_catalogue=1
 		done
-		[ $own_catalogue = 1 ] || echo "catalogue = $CATALOGUE"
+		for line in "$@"; do echo "$line"; done
 	} | as_user tee "$WORK/$id.conf" >/dev/null
 	echo "$id" >>"$WORK/partners"
 }
