@@ -299,7 +299,10 @@ static sh_err verify_and_use(const fuzz_world_t *w, const uint8_t *env,
                              size_t len)
 {
 	Seinhuis__Signal *s = NULL;
-	uint8_t id[SH_ID_LEN] = {0};
+	uint8_t id[SH_ID_LEN] = {0}, peeked[SH_ID_LEN] = {0};
+	/* The id a re-sent signal is looked up by, before any verifying. */
+	sh_err pe = sh_wire_peek_id(env, len, peeked);
+	fuzz_trace("sh_wire_peek_id", pe);
 	sh_err e =
 	    sh_wire_verify(&w->recipient, &w->sender.card, env, len, &s, id);
 	fuzz_trace("sh_wire_verify", e);
@@ -316,6 +319,8 @@ static sh_err verify_and_use(const fuzz_world_t *w, const uint8_t *env,
 	    s->message_id.len != SH_ID_LEN ||
 	    memcmp(id, s->message_id.data, SH_ID_LEN) != 0)
 		fuzz_fail("receive", "verified signal is not what was checked");
+	if (pe != SH_OK || memcmp(peeked, id, SH_ID_LEN) != 0)
+		fuzz_fail("receive", "sh_wire_peek_id disagrees with verify");
 
 	/* As the receiving daemon checks it (peer.c check_and_deliver). */
 	if (open_and_deliver(w, s) == SH_ERR_SEAL)

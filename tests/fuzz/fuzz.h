@@ -58,7 +58,8 @@ void fuzz_load_identity(sh_identity *id, const char *name);
 const fuzz_world_t *fuzz_world(void);
 
 /* The receiving daemon's handling of one envelope from its trusted peer
- * (peer.c check_and_deliver): sh_wire_verify, then on success
+ * (peer.c handle_frame, check_and_deliver): sh_wire_peek_id,
+ * sh_wire_verify, then on success
  * sh_wire_open, sh_wire_fields, sh_policy_check, sh_household, and
  * sh_wire_clear_fields as the inbox listing shows it. See common.c for the
  * re-signing and re-sealing this adds. */

@@ -75,7 +75,7 @@ for t in $targets; do
 	status=ok
 	if [ "$rc" -ne 0 ]; then
 		failed=1
-		what=$(grep -m1 -E 'ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)|runtime error:|invariant broken' "$log")
+		what=$(grep -m1 -E 'fuzz setup:|invariant broken|runtime error:|ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)' "$log")
 		unit=$(sed -nE 's/.*Test unit written to (.*)/\1/p' "$log" | tail -1)
 		status="FAILED (exit $rc): ${what:-see $log}${unit:+; input: $unit}"
 	fi
