@@ -293,6 +293,10 @@ sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
 	rec.created_ms = sh_now_ms();
 	rec.envelope.data = env.data;
 	rec.envelope.len = env.len;
+	if (have_natkey) {
+		rec.natural_key.data = natkey;
+		rec.natural_key.len = SH_KEY_LEN;
+	}
 	uint64_t seq;
 	e = sh_store_outbox_add(d->store, &rec, &seq);
 	sh_buf_free(&env);

@@ -579,8 +579,14 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r)
 				free(rec->detail);
 			rec->rule = clean_text(r->rule, 40);
 			rec->detail = clean_text(r->detail, 200);
+			/* A corrected signal with the same natural key may be
+			 * sent again: this one never arrived. */
+			if (rec->natural_key.len == SH_KEY_LEN)
+				err = sh_store_natkey_del(d->store,
+							  rec->natural_key.data);
 		}
-		err = sh_store_outbox_put(d->store, seq, rec);
+		if (err == SH_OK)
+			err = sh_store_outbox_put(d->store, seq, rec);
 	}
 	if (err != SH_OK) {
 		sh_daemon_txn_fail(d, err);

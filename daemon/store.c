@@ -837,3 +837,12 @@ sh_err sh_store_natkey_put(sh_store *st, const uint8_t key[SH_KEY_LEN],
 	MDB_val k = {SH_KEY_LEN, (void *)key}, v = {SH_ID_LEN, (void *)id};
 	return mdb_err(mdb_put(st->txn, st->natkey, &k, &v, 0));
 }
+
+sh_err sh_store_natkey_del(sh_store *st, const uint8_t key[SH_KEY_LEN])
+{
+	if (!st->txn)
+		return SH_ERR_STORE;
+	MDB_val k = {SH_KEY_LEN, (void *)key};
+	int rc = mdb_del(st->txn, st->natkey, &k, NULL);
+	return rc == MDB_NOTFOUND ? SH_OK : mdb_err(rc);
+}

@@ -73,6 +73,7 @@ sh_err sh_store_natkey_get(sh_store *st, MDB_txn *txn,
 			   const uint8_t key[SH_KEY_LEN], uint8_t id[SH_ID_LEN]);
 sh_err sh_store_natkey_put(sh_store *st, const uint8_t key[SH_KEY_LEN],
 			   const uint8_t id[SH_ID_LEN]);
+sh_err sh_store_natkey_del(sh_store *st, const uint8_t key[SH_KEY_LEN]);
 
 /* Consent register (sender side) and revoked consents (recipient side). */
 sh_err sh_store_consent_put(sh_store *st, const Seinhuis__ConsentRecord *rec);
