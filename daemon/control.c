@@ -25,6 +25,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "auditd.h"
 #include "daemon.h"
 
 sh_err sh_control_start(sh_daemon *d, char *why, size_t wl)
@@ -120,6 +121,7 @@ void sh_control_accept(sh_daemon *d)
 		    !caller_allowed(d, cr.uid, cr.gid)) {
 			sh_daemon_error(d, "control: refused local user %d",
 					(int)cr.uid);
+			sh_audit_caller_refused(d, cr.uid);
 			close(fd);
 			continue;
 		}
@@ -128,6 +130,7 @@ void sh_control_accept(sh_daemon *d)
 		c->uid = cr.uid;
 		c->gid = cr.gid;
 		c->pid = cr.pid;
+		c->roles = sh_roles_of(&d->cfg, fd, cr.uid, cr.gid);
 		c->next = d->conns;
 		d->conns = c;
 	}
@@ -492,6 +495,8 @@ static void dispatch(sh_daemon *d, sh_ctl_conn *c, const uint8_t *body,
 	if (!q)
 		return reply_error(d, c, SH_ERR_CONTROL,
 				   "the request is not a valid control message");
+	if (!sh_audit_ctl_before(d, c, q)) /* roles; audit operations */
+		goto done;
 	switch (q->op) {
 	case SEINHUIS__CTL_REQUEST__OP__SEND: op_send(d, c, q); break;
 	case SEINHUIS__CTL_REQUEST__OP__OUTBOX: op_outbox(d, c, q); break;
@@ -503,6 +508,8 @@ static void dispatch(sh_daemon *d, sh_ctl_conn *c, const uint8_t *body,
 		reply_error(d, c, SH_ERR_CONTROL, "unknown control operation %d",
 			    (int)q->op);
 	}
+	sh_audit_ctl_after(d, c, q); /* records what a send or ack did */
+done:
 	seinhuis__ctl_request__free_unpacked(q, NULL);
 }
 

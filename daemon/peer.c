@@ -24,6 +24,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "auditd.h"
 #include "daemon.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
@@ -214,6 +215,10 @@ void sh_peer_handle_zap(sh_daemon *d)
 	} else {
 		sh_daemon_error(d, "refused connection: not a CURVE handshake");
 	}
+	if (!c)
+		sh_audit_peer_refused(d, n >= 7 && lens[6] == 32 ? (uint8_t *)frames[6]
+							       : NULL,
+				      frames[3], n > 3 ? lens[3] : 0);
 	zmq_send(d->zap, "1.0", 3, ZMQ_SNDMORE);
 	zmq_send(d->zap, frames[1], lens[1], ZMQ_SNDMORE);
 	zmq_send(d->zap, status, 3, ZMQ_SNDMORE);
@@ -250,6 +255,7 @@ static void handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		d->rejected_in++;
 		sh_daemon_error(d, "peer %s: malformed frame of %zu bytes refused",
 				p->card.partner, len);
+		sh_audit_frame_refused(d, p, SH_ERR_WIRE_DECODE);
 		return;
 	}
 	if (f->format_version != SH_FORMAT_VERSION) {
@@ -257,6 +263,7 @@ static void handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		d->rejected_in++;
 		sh_daemon_error(d, "peer %s: frame format version %u refused",
 				p->card.partner, f->format_version);
+		sh_audit_frame_refused(d, p, SH_ERR_WIRE_VERSION);
 		seinhuis__peer_frame__free_unpacked(f, NULL);
 		return;
 	}
@@ -319,6 +326,7 @@ static void handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 					p->card.partner, idhex, sh_err_rule(e),
 					sh_err_str(e));
 		}
+		sh_audit_inbound(d, p, s, id, rs, e);
 		static const uint8_t zero[SH_ID_LEN];
 		int have_id = memcmp(id, zero, SH_ID_LEN) != 0;
 		if (s)
@@ -434,6 +442,8 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r)
 			rec->detail = clean_text(r->detail, 200);
 		}
 		err = sh_store_outbox_put(d->store, seq, rec);
+		if (err == SH_OK)
+			err = sh_audit_receipt(d, p, rec, r);
 	}
 	if (err != SH_OK) {
 		sh_daemon_txn_fail(d, err);
@@ -599,6 +609,8 @@ static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 	for (e = first; n > 0; n--, e = e->next) {
 		e->sent_at = now;
 		e->attempts++;
+		if (e->attempts == 1)
+			sh_audit_sent(d, p, e->id);
 		p->inflight++;
 		p->sent++;
 	}
