@@ -508,7 +508,32 @@ void sh_audit_tick(sh_daemon *d)
 
 /* ------------------------------------------------------------- inbound */
 
+/* A refused signal whose signature still verifies (refused for its
+ * recipient, sender or type): its type and pseudonym can be trusted. */
+static Seinhuis__Signal *signed_signal(const sh_peer *p, const uint8_t *env,
+				       size_t len)
+{
+	Seinhuis__Signal *s = NULL;
+	Seinhuis__Envelope *e =
+	    len ? seinhuis__envelope__unpack(NULL, len, env) : NULL;
+	if (!e)
+		return NULL;
+	if (e->signature.len == SH_SIG_LEN) {
+		sh_buf tbs = {0};
+		sh_buf_add(&tbs, sh_sig_domain, SH_SIG_DOMAIN_LEN);
+		sh_buf_add(&tbs, e->signal.data, e->signal.len);
+		if (sh_ed25519_verify(e->signature.data, p->card.sign_pub,
+				      tbs.data, tbs.len))
+			s = seinhuis__signal__unpack(NULL, e->signal.len,
+						     e->signal.data);
+		sh_buf_free(&tbs);
+	}
+	seinhuis__envelope__free_unpacked(e, NULL);
+	return s;
+}
+
 void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
+		      const uint8_t *env, size_t envlen,
 		      const uint8_t id[SH_ID_LEN], Seinhuis__ReceiptStatus rs,
 		      sh_err why)
 {
@@ -516,8 +541,11 @@ void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 	struct signal_bits b;
 	int delivered = rs == SEINHUIS__RECEIPT_STATUS__RECEIPT_DELIVERED;
 	char detail[160];
+	Seinhuis__Signal *own = NULL;
 	if (rs == SEINHUIS__RECEIPT_STATUS__RECEIPT_UNSPECIFIED)
 		return; /* the store failed; the turn is rolled back */
+	if (!s && rs == SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED)
+		s = own = signed_signal(p, env, envlen);
 	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_RECEIVED;
 	en.partner = p->card.partner;
 	set_id(&en, id);
@@ -532,7 +560,7 @@ void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 		en.rule = (char *)sh_err_rule(why);
 	}
 	if (sh_audit_record(d, &en) != SH_OK)
-		return;
+		goto out;
 	if (delivered) {
 		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_DELIVERED;
 		en.outcome = "inbox";
@@ -544,6 +572,9 @@ void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 		en.detail = detail;
 		sh_audit_record(d, &en);
 	}
+out:
+	if (own)
+		seinhuis__signal__free_unpacked(own, NULL);
 }
 
 void sh_audit_frame_refused(sh_daemon *d, sh_peer *p, sh_err why)

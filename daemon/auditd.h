@@ -50,7 +50,9 @@ void sh_audit_tick(sh_daemon *d);
 /* Hooks. Each appends within the turn's transaction; when that fails the
  * transaction is failed too, so no change commits without its entry. */
 void sh_audit_sent(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN]);
+/* s: the verified signal, or NULL; env: its envelope as received. */
 void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
+		      const uint8_t *env, size_t envlen,
 		      const uint8_t id[SH_ID_LEN], Seinhuis__ReceiptStatus rs,
 		      sh_err why);
 void sh_audit_frame_refused(sh_daemon *d, sh_peer *p, sh_err why);

@@ -326,7 +326,7 @@ static void handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 					p->card.partner, idhex, sh_err_rule(e),
 					sh_err_str(e));
 		}
-		sh_audit_inbound(d, p, s, id, rs, e);
+		sh_audit_inbound(d, p, s, eb, elen, id, rs, e);
 		static const uint8_t zero[SH_ID_LEN];
 		int have_id = memcmp(id, zero, SH_ID_LEN) != 0;
 		if (s)

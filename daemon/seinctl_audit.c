@@ -378,6 +378,13 @@ static const char *csv_cols[] = {"index",   "time",        "time_us",
 				 "reason",  "detail"};
 #define N_CSV (sizeof(csv_cols) / sizeof(csv_cols[0]))
 
+static void table_header(void)
+{
+	printf("%6s  %-19s  %-17s  %-10s  %-24s  %-15s  %-32s  %-20s  %s\n",
+	       "INDEX", "TIME", "EVENT", "OUTCOME", "PARTNER", "TYPE",
+	       "MESSAGE ID", "USER (ROLE)", "RULE / DETAIL");
+}
+
 static int print_entry(void *vctx, const Seinhuis__AuditEntry *e)
 {
 	struct print_ctx *c = vctx;
@@ -402,6 +409,8 @@ static int print_entry(void *vctx, const Seinhuis__AuditEntry *e)
 		json_object_put(o);
 	} else {
 		char t[32], id[33] = "-", b1[80], b2[80], b3[200], who[100] = "";
+		if (c->n == 1)
+			table_header();
 		fmt_local(t, sizeof(t), e->time_us);
 		if (e->message_id.len == SH_ID_LEN)
 			sh_hex(id, e->message_id.data, SH_ID_LEN);
@@ -441,10 +450,6 @@ static int cmd_list(const char *sock, int argc, char **argv, int export)
 	if (strcmp(pc.format, "csv") == 0)
 		for (size_t i = 0; i < N_CSV; i++)
 			csv_field(csv_cols[i], i + 1 == N_CSV);
-	if (strcmp(pc.format, "table") == 0)
-		printf("%6s  %-19s  %-17s  %-10s  %-24s  %-15s  %-32s  %-20s  %s\n",
-		       "INDEX", "TIME", "EVENT", "OUTCOME", "PARTNER", "TYPE",
-		       "MESSAGE ID", "USER (ROLE)", "RULE / DETAIL");
 	rc = fetch(sock, &f, print_entry, &pc);
 	if (pc.arr) {
 		if (rc == 0)
