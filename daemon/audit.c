@@ -107,7 +107,7 @@ struct sh_audit {
 	char partner[SH_PARTNER_MAX + 1];
 	sh_merkle_frontier tree; /* committed */
 	sh_merkle_frontier txn_tree;
-	int in_txn;             /* txn_tree is the open transaction's */
+	int in_txn; /* txn_tree is the open transaction's */
 	uint64_t head_size, txn_head_size;
 	sh_err append_error; /* first error in the emit callback */
 };
@@ -189,7 +189,7 @@ void sh_tree_head_tbs(const Seinhuis__SignedTreeHead *h, sh_buf *out)
 }
 
 int sh_tree_head_verify(const Seinhuis__SignedTreeHead *h,
-			const uint8_t pub[32])
+                        const uint8_t pub[32])
 {
 	if (h->root_hash.len != 32 || h->signature.len != SH_SIG_LEN ||
 	    strlen(h->partner) > SH_PARTNER_MAX)
@@ -222,7 +222,7 @@ static void node_key(uint8_t k[9], unsigned level, uint64_t index)
 }
 
 static sh_err get_node(sh_audit *a, MDB_txn *txn, unsigned level,
-		       uint64_t index, uint8_t out[32])
+                       uint64_t index, uint8_t out[32])
 {
 	uint8_t kb[9];
 	node_key(kb, level, index);
@@ -237,7 +237,7 @@ static sh_err get_node(sh_audit *a, MDB_txn *txn, unsigned level,
 }
 
 static sh_err get_state_u64(sh_audit *a, MDB_txn *txn, const char *key,
-			    uint64_t *out)
+                            uint64_t *out)
 {
 	MDB_val k = {strlen(key), (void *)key}, v;
 	int rc = mdb_get(txn, a->state, &k, &v);
@@ -275,7 +275,7 @@ static sh_merkle_frontier *txn_tree(sh_audit *a)
 }
 
 sh_err sh_audit_open(sh_audit **out, sh_store *st, const char *partner,
-		     char *why, size_t wl, char *warning, size_t warnl)
+                     char *why, size_t wl, char *warning, size_t warnl)
 {
 	sh_audit *a = sh_xcalloc(1, sizeof(*a));
 	MDB_dbi dbi[4];
@@ -305,13 +305,15 @@ sh_err sh_audit_open(sh_audit **out, sh_store *st, const char *partner,
 	for (unsigned l = 0; l < 64; l++) {
 		if (!((size >> l) & 1))
 			continue;
-		if ((e = get_node(a, txn, l, (size >> l) - 1, a->tree.hash[l]))) {
-			snprintf(why, wl,
-				 "audit log: the tree's hash of entries %llu.. is "
-				 "missing or damaged, so the log cannot be "
-				 "continued. Keep a copy of the data directory and "
-				 "restore data.mdb from the last backup",
-				 (unsigned long long)(((size >> l) - 1) << l));
+		if ((e = get_node(a, txn, l, (size >> l) - 1,
+		                  a->tree.hash[l]))) {
+			snprintf(
+			    why, wl,
+			    "audit log: the tree's hash of entries %llu.. is "
+			    "missing or damaged, so the log cannot be "
+			    "continued. Keep a copy of the data directory and "
+			    "restore data.mdb from the last backup",
+			    (unsigned long long)(((size >> l) - 1) << l));
 			if (e == SH_ERR_NOTFOUND)
 				e = SH_ERR_STORE_CORRUPT;
 			goto err;
@@ -325,20 +327,23 @@ sh_err sh_audit_open(sh_audit **out, sh_store *st, const char *partner,
 	uint64_t last = 0;
 	int have_last = 0;
 	if (mdb_cursor_open(txn, a->entries, &cur) == 0) {
-		if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 && k.mv_size == 8) {
+		if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 &&
+		    k.mv_size == 8) {
 			last = get_u64(k.mv_data);
 			have_last = 1;
 		}
 		mdb_cursor_close(cur);
 	}
 	if (ms.ms_entries != size || (size && (!have_last || last != size - 1)))
-		snprintf(warning, warnl,
-			 "the audit log holds %llu entries but its tree %llu; run "
-			 "'seinctl audit verify' to find the damage",
-			 (unsigned long long)ms.ms_entries,
-			 (unsigned long long)size);
+		snprintf(
+		    warning, warnl,
+		    "the audit log holds %llu entries but its tree %llu; run "
+		    "'seinctl audit verify' to find the damage",
+		    (unsigned long long)ms.ms_entries,
+		    (unsigned long long)size);
 	if (mdb_cursor_open(txn, a->heads, &cur) == 0) {
-		if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 && k.mv_size == 8)
+		if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 &&
+		    k.mv_size == 8)
 			a->head_size = get_u64(k.mv_data);
 		mdb_cursor_close(cur);
 	}
@@ -374,7 +379,7 @@ uint64_t sh_audit_head_size(const sh_audit *a)
 }
 
 static void store_node(void *ctx, unsigned level, uint64_t index,
-		       const uint8_t hash[32])
+                       const uint8_t hash[32])
 {
 	sh_audit *a = ctx;
 	uint8_t kb[9];
@@ -425,8 +430,7 @@ sh_err sh_audit_append(sh_audit *a, Seinhuis__AuditEntry *e)
 	return SH_OK;
 }
 
-sh_err sh_audit_sign_head(sh_audit *a, const sh_identity *self,
-			  int64_t now_ms)
+sh_err sh_audit_sign_head(sh_audit *a, const sh_identity *self, int64_t now_ms)
 {
 	MDB_txn *txn = sh_store_txn(a->st);
 	if (!txn)
@@ -476,7 +480,7 @@ static sh_err decode_head(const MDB_val *v, Seinhuis__SignedTreeHead **out)
 }
 
 sh_err sh_audit_get_head(sh_audit *a, MDB_txn *txn, uint64_t size,
-			 Seinhuis__SignedTreeHead **out)
+                         Seinhuis__SignedTreeHead **out)
 {
 	MDB_val k, v;
 	uint8_t kb[8];
@@ -501,7 +505,7 @@ sh_err sh_audit_get_head(sh_audit *a, MDB_txn *txn, uint64_t size,
 /* ------------------------------------------------------------ reading */
 
 sh_err sh_audit_scan(sh_audit *a, MDB_txn *txn, uint64_t from,
-		     sh_audit_scan_fn fn, void *ctx)
+                     sh_audit_scan_fn fn, void *ctx)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -550,7 +554,7 @@ struct verify_ctx {
 };
 
 static void check_node(void *vctx, unsigned level, uint64_t index,
-		       const uint8_t hash[32])
+                       const uint8_t hash[32])
 {
 	struct verify_ctx *c = vctx;
 	uint8_t stored[32];
@@ -567,10 +571,10 @@ static void check_node(void *vctx, unsigned level, uint64_t index,
 }
 
 static void set_problem(Seinhuis__AuditVerifyResult *r, int has_bad,
-			uint64_t bad, const char *fmt, ...)
+                        uint64_t bad, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static void set_problem(Seinhuis__AuditVerifyResult *r, int has_bad,
-			uint64_t bad, const char *fmt, ...)
+                        uint64_t bad, const char *fmt, ...)
 {
 	char text[512];
 	va_list ap;
@@ -594,9 +598,9 @@ static void fmt_ms(char *out, size_t n, int64_t ms)
 /* Check one signed head against the recomputed root at its size. Returns
  * 0 and sets the problem if it fails. */
 static int check_head(Seinhuis__AuditVerifyResult *r, const MDB_val *k,
-		      const MDB_val *v, const uint8_t root[32],
-		      const uint8_t sign_pub[32], const char *partner,
-		      uint64_t *other_key)
+                      const MDB_val *v, const uint8_t root[32],
+                      const uint8_t sign_pub[32], const char *partner,
+                      uint64_t *other_key)
 {
 	Seinhuis__SignedTreeHead *h = NULL;
 	uint64_t size = k->mv_size == 8 ? get_u64(k->mv_data) : 0;
@@ -604,34 +608,37 @@ static int check_head(Seinhuis__AuditVerifyResult *r, const MDB_val *k,
 	int ok = 0;
 	if (decode_head(v, &h) != SH_OK || h->tree_size != size) {
 		set_problem(r, 0, 0,
-			    "the tree head stored at size %llu does not decode",
-			    (unsigned long long)size);
+		            "the tree head stored at size %llu does not decode",
+		            (unsigned long long)size);
 		goto out;
 	}
 	fmt_ms(when, sizeof(when), h->timestamp_ms);
 	if (strcmp(h->partner, partner) != 0) {
-		set_problem(r, 0, 0, "the tree head at size %llu (%s) names "
-				     "another partner",
-			    (unsigned long long)size, when);
+		set_problem(r, 0, 0,
+		            "the tree head at size %llu (%s) names "
+		            "another partner",
+		            (unsigned long long)size, when);
 		goto out;
 	}
-	if (h->sign_key.len != 32 || !sh_tree_head_verify(h, h->sign_key.data)) {
-		set_problem(r, 0, 0,
-			    "the tree head at size %llu (%s): its signature does "
-			    "not verify",
-			    (unsigned long long)size, when);
+	if (h->sign_key.len != 32 ||
+	    !sh_tree_head_verify(h, h->sign_key.data)) {
+		set_problem(
+		    r, 0, 0,
+		    "the tree head at size %llu (%s): its signature does "
+		    "not verify",
+		    (unsigned long long)size, when);
 		goto out;
 	}
 	if (memcmp(h->sign_key.data, sign_pub, 32) != 0)
 		(*other_key)++;
 	if (memcmp(h->root_hash.data, root, 32) != 0) {
-		set_problem(r, 0, 0,
-			    "the tree head at size %llu, signed %s, does not "
-			    "match the entries: an entry below %llu was changed "
-			    "or removed after it was signed (entries and their "
-			    "stored hashes were rewritten alike)",
-			    (unsigned long long)size, when,
-			    (unsigned long long)size);
+		set_problem(
+		    r, 0, 0,
+		    "the tree head at size %llu, signed %s, does not "
+		    "match the entries: an entry below %llu was changed "
+		    "or removed after it was signed (entries and their "
+		    "stored hashes were rewritten alike)",
+		    (unsigned long long)size, when, (unsigned long long)size);
 		goto out;
 	}
 	r->heads++;
@@ -645,7 +652,7 @@ out:
 }
 
 sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const uint8_t sign_pub[32],
-		       Seinhuis__AuditVerifyResult *r)
+                       Seinhuis__AuditVerifyResult *r)
 {
 	MDB_cursor *cur = NULL, *hcur = NULL;
 	MDB_val k, v, hk, hv;
@@ -673,103 +680,116 @@ sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const uint8_t sign_pub[32],
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), i++) {
 		uint8_t leaf[32], stored[32];
 		if (k.mv_size != 8) {
-			set_problem(r, 1, i, "entry %llu: the table holds a key "
-					     "that is not an index",
-				    (unsigned long long)i);
+			set_problem(r, 1, i,
+			            "entry %llu: the table holds a key "
+			            "that is not an index",
+			            (unsigned long long)i);
 			break;
 		}
 		uint64_t key = get_u64(k.mv_data);
 		if (key != i) {
-			set_problem(r, 1, i,
-				    "entry %llu is missing: it was removed from "
-				    "the log",
-				    (unsigned long long)i);
+			set_problem(
+			    r, 1, i,
+			    "entry %llu is missing: it was removed from "
+			    "the log",
+			    (unsigned long long)i);
 			break;
 		}
 		Seinhuis__AuditEntry *e =
 		    seinhuis__audit_entry__unpack(NULL, v.mv_size, v.mv_data);
 		if (!e) {
-			set_problem(r, 1, i,
-				    "entry %llu does not decode: it was changed "
-				    "after it was written",
-				    (unsigned long long)i);
+			set_problem(
+			    r, 1, i,
+			    "entry %llu does not decode: it was changed "
+			    "after it was written",
+			    (unsigned long long)i);
 			break;
 		}
 		uint64_t claims = e->index;
 		seinhuis__audit_entry__free_unpacked(e, NULL);
 		if (claims != i) {
-			set_problem(r, 1, i,
-				    "entry %llu is out of place: it holds entry "
-				    "%llu (entries were moved or swapped)",
-				    (unsigned long long)i, (unsigned long long)claims);
+			set_problem(
+			    r, 1, i,
+			    "entry %llu is out of place: it holds entry "
+			    "%llu (entries were moved or swapped)",
+			    (unsigned long long)i, (unsigned long long)claims);
 			break;
 		}
 		sh_merkle_leaf(leaf, v.mv_data, v.mv_size);
 		sh_err ne = get_node(a, txn, 0, i, stored);
 		if (ne != SH_OK) {
-			set_problem(r, 1, i, "entry %llu: the tree has no hash for it",
-				    (unsigned long long)i);
+			set_problem(r, 1, i,
+			            "entry %llu: the tree has no hash for it",
+			            (unsigned long long)i);
 			break;
 		}
 		if (memcmp(leaf, stored, 32) != 0) {
-			set_problem(r, 1, i,
-				    "entry %llu was changed after it was written: "
-				    "its hash differs from the one the tree "
-				    "recorded",
-				    (unsigned long long)i);
+			set_problem(
+			    r, 1, i,
+			    "entry %llu was changed after it was written: "
+			    "its hash differs from the one the tree "
+			    "recorded",
+			    (unsigned long long)i);
 			break;
 		}
 		sh_merkle_push(&f, leaf, check_node, &vc);
 		if (vc.node_bad) {
-			set_problem(r, 0, 0,
-				    "the tree's stored hash at level %u, index %llu "
-				    "differs from the entries (the stored tree was "
-				    "altered)",
-				    vc.bad_level, (unsigned long long)vc.bad_index);
+			set_problem(
+			    r, 0, 0,
+			    "the tree's stored hash at level %u, index %llu "
+			    "differs from the entries (the stored tree was "
+			    "altered)",
+			    vc.bad_level, (unsigned long long)vc.bad_index);
 			break;
 		}
 		/* Heads at sizes already passed were never matched. */
-		while (hrc == 0 && hk.mv_size == 8 && get_u64(hk.mv_data) <= i) {
-			set_problem(r, 0, 0,
-				    "the tree head at size %llu does not fit the "
-				    "log",
-				    (unsigned long long)get_u64(hk.mv_data));
+		while (hrc == 0 && hk.mv_size == 8 &&
+		       get_u64(hk.mv_data) <= i) {
+			set_problem(
+			    r, 0, 0,
+			    "the tree head at size %llu does not fit the "
+			    "log",
+			    (unsigned long long)get_u64(hk.mv_data));
 			break;
 		}
 		if (!r->ok)
 			break;
-		if (hrc == 0 && hk.mv_size == 8 && get_u64(hk.mv_data) == i + 1) {
+		if (hrc == 0 && hk.mv_size == 8 &&
+		    get_u64(hk.mv_data) == i + 1) {
 			sh_merkle_root(&f, root);
 			if (!check_head(r, &hk, &hv, root, sign_pub, a->partner,
-					&other_key))
+			                &other_key))
 				break;
 			hrc = mdb_cursor_get(hcur, &hk, &hv, MDB_NEXT);
 		}
 	}
 	if (r->ok && rc != 0 && rc != MDB_NOTFOUND)
 		set_problem(r, 0, 0, "the audit table cannot be read: %s",
-			    mdb_strerror(rc));
+		            mdb_strerror(rc));
 	r->entries = i;
 	if (r->ok && i < size)
-		set_problem(r, 1, i,
-			    "entry %llu is missing: the tree holds %llu entries, "
-			    "the table only %llu (entries were removed from the "
-			    "end)",
-			    (unsigned long long)i, (unsigned long long)size,
-			    (unsigned long long)i);
+		set_problem(
+		    r, 1, i,
+		    "entry %llu is missing: the tree holds %llu entries, "
+		    "the table only %llu (entries were removed from the "
+		    "end)",
+		    (unsigned long long)i, (unsigned long long)size,
+		    (unsigned long long)i);
 	if (r->ok && i > size)
-		set_problem(r, 1, size,
-			    "entry %llu was added outside the tree: the tree holds "
-			    "%llu entries, the table %llu",
-			    (unsigned long long)size, (unsigned long long)size,
-			    (unsigned long long)i);
+		set_problem(
+		    r, 1, size,
+		    "entry %llu was added outside the tree: the tree holds "
+		    "%llu entries, the table %llu",
+		    (unsigned long long)size, (unsigned long long)size,
+		    (unsigned long long)i);
 	if (r->ok && hrc == 0)
-		set_problem(r, 1, i,
-			    "the tree head at size %llu lies beyond the last entry: "
-			    "entries from %llu on were removed",
-			    (unsigned long long)(hk.mv_size == 8 ? get_u64(hk.mv_data)
-								   : 0),
-			    (unsigned long long)i);
+		set_problem(
+		    r, 1, i,
+		    "the tree head at size %llu lies beyond the last entry: "
+		    "entries from %llu on were removed",
+		    (unsigned long long)(hk.mv_size == 8 ? get_u64(hk.mv_data)
+		                                         : 0),
+		    (unsigned long long)i);
 	mdb_cursor_close(cur);
 	mdb_cursor_close(hcur);
 	sh_merkle_root(&f, root);
@@ -780,16 +800,18 @@ sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const uint8_t sign_pub[32],
 		uint8_t cur_root[32];
 		sh_merkle_root(&a->tree, cur_root);
 		if (memcmp(cur_root, root, 32) != 0)
-			set_problem(r, 0, 0,
-				    "the tree the daemon continues from differs from "
-				    "the entries");
+			set_problem(
+			    r, 0, 0,
+			    "the tree the daemon continues from differs from "
+			    "the entries");
 	}
 	if (r->ok && other_key) {
 		char text[200];
-		snprintf(text, sizeof(text),
-			 "%llu tree heads are signed with an earlier key of this "
-			 "partner",
-			 (unsigned long long)other_key);
+		snprintf(
+		    text, sizeof(text),
+		    "%llu tree heads are signed with an earlier key of this "
+		    "partner",
+		    (unsigned long long)other_key);
 		r->problem = sh_strdup(text);
 	}
 	return SH_OK;
@@ -811,7 +833,7 @@ struct node_ctx {
 };
 
 static sh_err node_from_store(void *vctx, unsigned level, uint64_t index,
-			      uint8_t out[32])
+                              uint8_t out[32])
 {
 	struct node_ctx *c = vctx;
 	sh_err e = get_node(c->a, c->txn, level, index, out);
@@ -819,32 +841,33 @@ static sh_err node_from_store(void *vctx, unsigned level, uint64_t index,
 }
 
 sh_err sh_audit_prove_inclusion(sh_audit *a, MDB_txn *txn, uint64_t index,
-				uint64_t size,
-				uint8_t path[SH_MERKLE_MAX_PATH][32],
-				size_t *len)
+                                uint64_t size,
+                                uint8_t path[SH_MERKLE_MAX_PATH][32],
+                                size_t *len)
 {
 	struct node_ctx c = {a, txn};
 	if (index >= size || size > a->tree.size)
 		return SH_ERR_NOTFOUND;
 	return sh_merkle_inclusion_proof(node_from_store, &c, index, size, path,
-					 len);
+	                                 len);
 }
 
 sh_err sh_audit_prove_consistency(sh_audit *a, MDB_txn *txn, uint64_t m,
-				  uint64_t n,
-				  uint8_t path[SH_MERKLE_MAX_PATH][32],
-				  size_t *len)
+                                  uint64_t n,
+                                  uint8_t path[SH_MERKLE_MAX_PATH][32],
+                                  size_t *len)
 {
 	struct node_ctx c = {a, txn};
 	if (m > n || n > a->tree.size)
 		return SH_ERR_NOTFOUND;
-	return sh_merkle_consistency_proof(node_from_store, &c, m, n, path, len);
+	return sh_merkle_consistency_proof(node_from_store, &c, m, n, path,
+	                                   len);
 }
 
 /* -------------------------------------------------------------- state */
 
 sh_err sh_audit_state_get(sh_audit *a, MDB_txn *txn, const char *key,
-			  sh_buf *out)
+                          sh_buf *out)
 {
 	MDB_val k = {strlen(key), (void *)key}, v;
 	int rc = mdb_get(txn, a->state, &k, &v);
@@ -855,7 +878,7 @@ sh_err sh_audit_state_get(sh_audit *a, MDB_txn *txn, const char *key,
 }
 
 sh_err sh_audit_state_put(sh_audit *a, const char *key, const void *val,
-			  size_t len)
+                          size_t len)
 {
 	MDB_txn *txn = sh_store_txn(a->st);
 	if (!txn)
@@ -875,7 +898,7 @@ sh_err sh_audit_state_del(sh_audit *a, const char *key)
 }
 
 sh_err sh_audit_state_keys(sh_audit *a, MDB_txn *txn, const char *prefix,
-			   sh_audit_key_fn fn, void *ctx)
+                           sh_audit_key_fn fn, void *ctx)
 {
 	MDB_cursor *cur;
 	size_t pl = strlen(prefix);

@@ -41,11 +41,11 @@
 #include "auditd.h"
 
 #define LIST_MAX_BYTES (8u << 20) /* well below SH_CTL_MAX_FRAME */
-#define LIST_DEFAULT 1000
-#define LIST_MAX 100000
+#define LIST_DEFAULT   1000
+#define LIST_MAX       100000
 
 void sh_ctl_reply(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlReply *r,
-		  int is_write)
+                  int is_write)
 {
 	sh_defer *df = sh_defer_add(d, DEFER_CTL_REPLY);
 	df->conn = c;
@@ -53,8 +53,7 @@ void sh_ctl_reply(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlReply *r,
 	sh_frame_append(&df->data, &r->base);
 }
 
-void sh_ctl_refuse(sh_daemon *d, sh_ctl_conn *c, sh_err e, const char *fmt,
-		   ...)
+void sh_ctl_refuse(sh_daemon *d, sh_ctl_conn *c, sh_err e, const char *fmt, ...)
 {
 	char text[600];
 	va_list ap;
@@ -100,7 +99,7 @@ static int id_in(const match_set *m, const ProtobufCBinaryData *b)
 }
 
 static int collect_ids(void *vctx, uint64_t index, const uint8_t *bytes,
-		       size_t len, const Seinhuis__AuditEntry *e)
+                       size_t len, const Seinhuis__AuditEntry *e)
 {
 	match_set *m = vctx;
 	(void)index, (void)bytes, (void)len;
@@ -165,7 +164,7 @@ static int list_match(const struct list_ctx *c, const Seinhuis__AuditEntry *e)
 	if (c->event && e->event != c->event)
 		return 0;
 	if (c->have_id && (e->message_id.len != SH_ID_LEN ||
-			   memcmp(e->message_id.data, c->id, SH_ID_LEN) != 0))
+	                   memcmp(e->message_id.data, c->id, SH_ID_LEN) != 0))
 		return 0;
 	if (c->match && !key_in(c->match, &e->subject) &&
 	    !key_in(c->match, &e->case_key) && !id_in(c->match, &e->message_id))
@@ -174,7 +173,7 @@ static int list_match(const struct list_ctx *c, const Seinhuis__AuditEntry *e)
 }
 
 static int list_one(void *vctx, uint64_t index, const uint8_t *bytes,
-		    size_t len, const Seinhuis__AuditEntry *e)
+                    size_t len, const Seinhuis__AuditEntry *e)
 {
 	struct list_ctx *c = vctx;
 	if (!e || !list_match(c, e))
@@ -213,19 +212,19 @@ static void op_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	struct list_ctx lc = {.q = q};
 	match_set m = {0};
 	lc.limit = q->limit ? (q->limit > LIST_MAX ? LIST_MAX : q->limit)
-			    : LIST_DEFAULT;
-	if (q->event[0] &&
-	    !(lc.event = sh_audit_event_parse(q->event)))
-		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
-				     "event '%.40s' is not known (see seinctl(1))",
-				     q->event);
+	                    : LIST_DEFAULT;
+	if (q->event[0] && !(lc.event = sh_audit_event_parse(q->event)))
+		return sh_ctl_refuse(
+		    d, c, SH_ERR_USAGE,
+		    "event '%.40s' is not known (see seinctl(1))", q->event);
 	if (q->type[0] && !(lc.type = sh_signal_type_parse(q->type)))
 		return sh_ctl_refuse(d, c, SH_ERR_TYPE,
-				     "signal type '%.40s' is not known", q->type);
+		                     "signal type '%.40s' is not known",
+		                     q->type);
 	if (q->message_id[0]) {
 		if (sh_unhex(lc.id, SH_ID_LEN, q->message_id) < 0)
 			return sh_ctl_refuse(d, c, SH_ERR_USAGE,
-					     "a message id is 32 hex digits");
+			                     "a message id is 32 hex digits");
 		lc.have_id = 1;
 	}
 	if (q->case_key[0]) {
@@ -233,21 +232,23 @@ static void op_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		m.nkeys = 1;
 		if (sh_unhex(m.keys[0], 32, q->case_key) < 0) {
 			match_free(&m);
-			return sh_ctl_refuse(d, c, SH_ERR_USAGE,
-					     "a case key or pseudonym is 64 hex "
-					     "digits");
+			return sh_ctl_refuse(
+			    d, c, SH_ERR_USAGE,
+			    "a case key or pseudonym is 64 hex "
+			    "digits");
 		}
 		lc.match = &m;
 	}
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	if (!txn) {
 		match_free(&m);
-		return sh_ctl_refuse(d, c, SH_ERR_STORE, "cannot read the store");
+		return sh_ctl_refuse(d, c, SH_ERR_STORE,
+		                     "cannot read the store");
 	}
 	sh_err e = lc.match ? match_prepare(sh_audit_log(d), txn, &m) : SH_OK;
 	if (e == SH_OK)
-		e = sh_audit_scan(sh_audit_log(d), txn, q->start_index, list_one,
-				  &lc);
+		e = sh_audit_scan(sh_audit_log(d), txn, q->start_index,
+		                  list_one, &lc);
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
 	if (e == SH_OK) {
 		r.ok = 1;
@@ -270,9 +271,10 @@ static void op_verify(sh_daemon *d, sh_ctl_conn *c)
 	Seinhuis__AuditVerifyResult v;
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	if (!txn)
-		return sh_ctl_refuse(d, c, SH_ERR_STORE, "cannot read the store");
-	sh_err e = sh_audit_verify(sh_audit_log(d), txn, d->self.card.sign_pub,
-				   &v);
+		return sh_ctl_refuse(d, c, SH_ERR_STORE,
+		                     "cannot read the store");
+	sh_err e =
+	    sh_audit_verify(sh_audit_log(d), txn, d->self.card.sign_pub, &v);
 	sh_store_read_end(d->store, txn);
 	if (e != SH_OK)
 		return sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
@@ -293,7 +295,7 @@ static void op_head(sh_daemon *d, sh_ctl_conn *c)
 	sh_err e = sh_daemon_txn(d);
 	if (e == SH_OK && sh_audit_size(log) == 0)
 		return sh_ctl_refuse(d, c, SH_ERR_NOTFOUND,
-				     "the audit log is empty");
+		                     "the audit log is empty");
 	if (e == SH_OK && sh_audit_size(log) > sh_audit_head_size(log)) {
 		e = sh_audit_sign_head(log, &d->self, sh_now_ms());
 		if (e != SH_OK)
@@ -304,7 +306,7 @@ static void op_head(sh_daemon *d, sh_ctl_conn *c)
 		e = sh_audit_get_head(log, sh_store_txn(d->store), 0, &h);
 	if (e != SH_OK)
 		return sh_ctl_refuse(d, c, e, "cannot sign a tree head: %s",
-				     sh_err_str(e));
+		                     sh_err_str(e));
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
 	r.ok = 1;
 	r.head = h;
@@ -325,32 +327,34 @@ static void op_prove(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	int inclusion = strcmp(q->proof_kind, "inclusion") == 0;
 	if (!inclusion && strcmp(q->proof_kind, "consistency") != 0)
 		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
-				     "a proof is of kind inclusion or "
-				     "consistency");
+		                     "a proof is of kind inclusion or "
+		                     "consistency");
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	if (!txn)
-		return sh_ctl_refuse(d, c, SH_ERR_STORE, "cannot read the store");
+		return sh_ctl_refuse(d, c, SH_ERR_STORE,
+		                     "cannot read the store");
 	sh_err e = sh_audit_get_head(log, txn, q->tree_size, &head);
 	if (e == SH_ERR_NOTFOUND) {
 		if (q->tree_size)
 			sh_ctl_refuse(d, c, e,
-				      "no tree head was signed at size %llu",
-				      (unsigned long long)q->tree_size);
+			              "no tree head was signed at size %llu",
+			              (unsigned long long)q->tree_size);
 		else
 			sh_ctl_refuse(d, c, e,
-				      "no tree head has been signed yet: run "
-				      "'seinctl audit head'");
+			              "no tree head has been signed yet: run "
+			              "'seinctl audit head'");
 		goto out;
 	}
 	uint64_t n = head ? head->tree_size : 0;
 	if (e == SH_OK && inclusion) {
 		if (q->index >= n) {
-			sh_ctl_refuse(d, c, SH_ERR_NOTFOUND,
-				      "entry %llu is not in the tree of the signed "
-				      "head (size %llu): sign a newer head with "
-				      "'seinctl audit head'",
-				      (unsigned long long)q->index,
-				      (unsigned long long)n);
+			sh_ctl_refuse(
+			    d, c, SH_ERR_NOTFOUND,
+			    "entry %llu is not in the tree of the signed "
+			    "head (size %llu): sign a newer head with "
+			    "'seinctl audit head'",
+			    (unsigned long long)q->index,
+			    (unsigned long long)n);
 			goto out;
 		}
 		e = sh_audit_prove_inclusion(log, txn, q->index, n, path, &len);
@@ -359,19 +363,19 @@ static void op_prove(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	} else if (e == SH_OK) {
 		if (q->old_size == 0 || q->old_size > n) {
 			sh_ctl_refuse(d, c, SH_ERR_USAGE,
-				      "the older tree size must be 1 to %llu",
-				      (unsigned long long)n);
+			              "the older tree size must be 1 to %llu",
+			              (unsigned long long)n);
 			goto out;
 		}
 		e = sh_audit_prove_consistency(log, txn, q->old_size, n, path,
-					       &len);
-		if (e == SH_OK &&
-		    sh_audit_get_head(log, txn, q->old_size, &old) == SH_ERR_NOTFOUND)
+		                               &len);
+		if (e == SH_OK && sh_audit_get_head(log, txn, q->old_size,
+		                                    &old) == SH_ERR_NOTFOUND)
 			old = NULL;
 	}
 	if (e != SH_OK) {
 		sh_ctl_refuse(d, c, e, "cannot build the proof: %s",
-			      sh_err_str(e));
+		              sh_err_str(e));
 		goto out;
 	}
 	Seinhuis__AuditProof pr = SEINHUIS__AUDIT_PROOF__INIT;
@@ -410,7 +414,8 @@ static void wipe_fields(Seinhuis__CtlRequest *q)
 	for (size_t i = 0; i < q->n_fields; i++)
 		if (q->fields[i]->value &&
 		    q->fields[i]->value != protobuf_c_empty_string)
-			sh_wipe(q->fields[i]->value, strlen(q->fields[i]->value));
+			sh_wipe(q->fields[i]->value,
+			        strlen(q->fields[i]->value));
 }
 
 static void add_key(match_set *m, const uint8_t k[32])
@@ -423,7 +428,7 @@ static void add_key(match_set *m, const uint8_t k[32])
 
 /* Case key and every partner's pseudonym for one canonical identity. */
 static void add_identity(sh_daemon *d, match_set *m, const char *canon,
-			 uint8_t first_case_key[32], int *have_first)
+                         uint8_t first_case_key[32], int *have_first)
 {
 	uint8_t k[32];
 	sh_audit_case_key_canon(d, canon, k);
@@ -444,12 +449,13 @@ static void add_identity(sh_daemon *d, match_set *m, const char *canon,
 
 static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 {
-	static const char *allowed[] = {"surname", "postcode", "house_number",
-					"house_number_addition", "birth_date",
-					"bsn"};
+	static const char *allowed[] = {"surname",      "postcode",
+	                                "house_number", "house_number_addition",
+	                                "birth_date",   "bsn"};
 	Seinhuis__Person p = SEINHUIS__PERSON__INIT;
-	char **slot[] = {&p.surname, &p.postcode, &p.house_number,
-			 &p.house_number_addition, &p.birth_date, &p.bsn};
+	char **slot[] = {&p.surname,      &p.postcode,
+	                 &p.house_number, &p.house_number_addition,
+	                 &p.birth_date,   &p.bsn};
 	match_set m = {0};
 	struct list_ctx lc = {.q = NULL};
 	uint8_t first[32];
@@ -469,11 +475,12 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	}
 	if (bad[0]) {
 		wipe_fields(q);
-		return sh_ctl_refuse(d, c, SH_ERR_FIELD_UNKNOWN,
-				     "identifier '%s' is not used: give surname, "
-				     "postcode, house_number, house_number_addition, "
-				     "birth_date and/or bsn",
-				     bad);
+		return sh_ctl_refuse(
+		    d, c, SH_ERR_FIELD_UNKNOWN,
+		    "identifier '%s' is not used: give surname, "
+		    "postcode, house_number, house_number_addition, "
+		    "birth_date and/or bsn",
+		    bad);
 	}
 	/* The identities a partner may have used for this resident. */
 	if (p.bsn[0]) {
@@ -491,10 +498,10 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 			add_identity(d, &m, canon, first, &have_first);
 			if (p.birth_date[0]) {
 				p.birth_date = (char *)protobuf_c_empty_string;
-				if (sh_canonical_identity(&p, canon, sizeof(canon)) ==
-				    SH_OK)
+				if (sh_canonical_identity(
+				        &p, canon, sizeof(canon)) == SH_OK)
 					add_identity(d, &m, canon, first,
-						     &have_first);
+					             &have_first);
 			}
 		} else {
 			snprintf(bad, sizeof(bad), "%.60s", canon);
@@ -505,18 +512,20 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	if (bad[0] || !have_first) {
 		match_free(&m);
 		if (bad[0])
-			return sh_ctl_refuse(d, c, SH_ERR_FIELD_VALUE,
-					     "identifier '%s' does not have the "
-					     "required form",
-					     bad);
+			return sh_ctl_refuse(
+			    d, c, SH_ERR_FIELD_VALUE,
+			    "identifier '%s' does not have the "
+			    "required form",
+			    bad);
 		return sh_ctl_refuse(d, c, SH_ERR_FIELD_MISSING,
-				     "give a bsn, or surname, postcode and "
-				     "house_number");
+		                     "give a bsn, or surname, postcode and "
+		                     "house_number");
 	}
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	if (!txn) {
 		match_free(&m);
-		return sh_ctl_refuse(d, c, SH_ERR_STORE, "cannot read the store");
+		return sh_ctl_refuse(d, c, SH_ERR_STORE,
+		                     "cannot read the store");
 	}
 	Seinhuis__CtlRequest all = SEINHUIS__CTL_REQUEST__INIT;
 	lc.q = &all;
@@ -535,8 +544,8 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		sh_audit_set_caller(&en, c, name, sizeof(name));
 		en.case_key.data = first;
 		en.case_key.len = 32;
-		snprintf(detail, sizeof(detail), "%zu entries about %zu signals",
-			 lc.n, m.nids);
+		snprintf(detail, sizeof(detail),
+		         "%zu entries about %zu signals", lc.n, m.nids);
 		en.detail = detail;
 		e = sh_audit_record(d, &en);
 	}
@@ -568,23 +577,27 @@ static int reason_ok(const char *r, char *why, size_t wl)
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)r[i];
 		if (ch < 0x20 || ch == 0x7f) {
-			snprintf(why, wl, "the reason may not hold control "
-					  "characters");
+			snprintf(why, wl,
+			         "the reason may not hold control "
+			         "characters");
 			return 0;
 		}
 		if (ch == '@') {
-			snprintf(why, wl, "the reason may not hold an e-mail "
-					  "address: say why, not who");
+			snprintf(why, wl,
+			         "the reason may not hold an e-mail "
+			         "address: say why, not who");
 			return 0;
 		}
 		digits = isdigit(ch) ? digits + 1 : 0;
 		if (digits >= 5) {
-			snprintf(why, wl, "the reason may not hold long numbers "
-					  "(a BSN, phone number or reference of a "
-					  "person): say why, not who");
+			snprintf(why, wl,
+			         "the reason may not hold long numbers "
+			         "(a BSN, phone number or reference of a "
+			         "person): say why, not who");
 			return 0;
 		}
-		if (i + 4 <= n && isdigit(ch) && isdigit((unsigned char)r[i + 1]) &&
+		if (i + 4 <= n && isdigit(ch) &&
+		    isdigit((unsigned char)r[i + 1]) &&
 		    isdigit((unsigned char)r[i + 2]) &&
 		    isdigit((unsigned char)r[i + 3])) {
 			size_t j = i + 4;
@@ -593,8 +606,9 @@ static int reason_ok(const char *r, char *why, size_t wl)
 			if (j + 1 < n && isalpha((unsigned char)r[j]) &&
 			    isalpha((unsigned char)r[j + 1]) &&
 			    (j + 2 == n || !isalpha((unsigned char)r[j + 2]))) {
-				snprintf(why, wl, "the reason may not hold a "
-						  "postcode: say why, not who");
+				snprintf(why, wl,
+				         "the reason may not hold a "
+				         "postcode: say why, not who");
 				return 0;
 			}
 		}
@@ -603,7 +617,7 @@ static int reason_ok(const char *r, char *why, size_t wl)
 }
 
 static void add_revealed(Seinhuis__Field ***out, size_t *n, const char *name,
-			 const char *value, sh_buf *names)
+                         const char *value, sh_buf *names)
 {
 	if (!value || !value[0])
 		return;
@@ -634,25 +648,25 @@ static void op_reveal(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 
 	if (sh_unhex(id, SH_ID_LEN, q->message_id) < 0)
 		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
-				     "a message id is 32 hex digits");
+		                     "a message id is 32 hex digits");
 	if (!reason_ok(q->reason, why, sizeof(why)))
-		return sh_ctl_refuse(d, c, SH_ERR_USAGE, "reveal needs --reason: %s",
-				     why);
+		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
+		                     "reveal needs --reason: %s", why);
 	if ((e = sh_daemon_txn(d)) != SH_OK)
 		return sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
 	e = sh_store_inbox_get(d->store, sh_store_txn(d->store), id, &rec);
 	if (e == SH_ERR_NOTFOUND) {
 		sh_ctl_refuse(d, c, e,
-			      "no signal %s in the inbox (personal data can be "
-			      "revealed only before the team takes a signal)",
-			      q->message_id);
+		              "no signal %s in the inbox (personal data can be "
+		              "revealed only before the team takes a signal)",
+		              q->message_id);
 		goto out;
 	}
 	if (e == SH_OK &&
 	    (!(env = seinhuis__envelope__unpack(NULL, rec->envelope.len,
-						rec->envelope.data)) ||
+	                                        rec->envelope.data)) ||
 	     !(s = seinhuis__signal__unpack(NULL, env->signal.len,
-					    env->signal.data))))
+	                                    env->signal.data))))
 		e = SH_ERR_STORE_CORRUPT;
 	if (e != SH_OK) {
 		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
@@ -660,18 +674,19 @@ static void op_reveal(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	}
 	sh_peer *p = sh_peer_find(d, rec->sender);
 	if (!p) {
-		sh_ctl_refuse(d, c, SH_ERR_UNTRUSTED,
-			      "the sender '%s' is no longer in the trust store, so "
-			      "the key to open the personal data cannot be "
-			      "derived",
-			      rec->sender);
+		sh_ctl_refuse(
+		    d, c, SH_ERR_UNTRUSTED,
+		    "the sender '%s' is no longer in the trust store, so "
+		    "the key to open the personal data cannot be "
+		    "derived",
+		    rec->sender);
 		goto out;
 	}
 	if ((e = sh_peer_keys(d, p)) == SH_OK)
 		e = sh_wire_open(s, &p->keys, &sc);
 	if (e == SH_ERR_NOTFOUND) {
 		sh_ctl_refuse(d, c, e, "signal %s carries no personal data",
-			      q->message_id);
+		              q->message_id);
 		goto out;
 	}
 	if (e != SH_OK) {
@@ -684,19 +699,20 @@ static void op_reveal(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		for (unsigned j = 0; j < desc->n_fields; j++) {
 			char fname[64];
 			const char *v =
-			    *(char *const *)((const char *)per + desc->fields[j].offset);
+			    *(char *const *)((const char *)per +
+			                     desc->fields[j].offset);
 			if (i == 0)
 				snprintf(fname, sizeof(fname), "%s",
-					 desc->fields[j].name);
+				         desc->fields[j].name);
 			else
-				snprintf(fname, sizeof(fname), "person%zu.%s", i + 1,
-					 desc->fields[j].name);
+				snprintf(fname, sizeof(fname), "person%zu.%s",
+				         i + 1, desc->fields[j].name);
 			add_revealed(&fields, &nf, fname, v, &names);
 		}
 	}
 	add_revealed(&fields, &nf, "description", sc->description, &names);
 	add_revealed(&fields, &nf, "reporter_contact", sc->reporter_contact,
-		     &names);
+	             &names);
 	sh_buf_add(&names, "", 1);
 
 	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
@@ -718,9 +734,10 @@ static void op_reveal(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	}
 	en.detail = (char *)names.data;
 	if ((e = sh_audit_record(d, &en)) != SH_OK) {
-		sh_ctl_refuse(d, c, e, "the reveal could not be recorded, so "
-				       "nothing is shown: %s",
-			      sh_err_str(e));
+		sh_ctl_refuse(d, c, e,
+		              "the reveal could not be recorded, so "
+		              "nothing is shown: %s",
+		              sh_err_str(e));
 		goto out;
 	}
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
@@ -731,7 +748,7 @@ static void op_reveal(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	r.role = (char *)sh_roles_name(c->roles);
 	sh_ctl_reply(d, c, &r, 1);
 	sh_info("inbox: personal data of %s revealed to local user %d",
-		q->message_id, (int)c->uid);
+	        q->message_id, (int)c->uid);
 out:
 	for (size_t i = 0; i < nf; i++)
 		sh_wipe(fields[i]->value, strlen(fields[i]->value));
@@ -748,18 +765,19 @@ out:
 
 /* ------------------------------------------------------------ dispatch */
 
-void sh_auditctl_dispatch(sh_daemon *d, sh_ctl_conn *c,
-			  Seinhuis__CtlRequest *q)
+void sh_auditctl_dispatch(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 {
 	switch (q->op) {
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_LIST: op_list(d, c, q); break;
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_VERIFY: op_verify(d, c); break;
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_HEAD: op_head(d, c); break;
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_PROVE: op_prove(d, c, q); break;
-	case SEINHUIS__CTL_REQUEST__OP__AUDIT_SUBJECT: op_subject(d, c, q); break;
+	case SEINHUIS__CTL_REQUEST__OP__AUDIT_SUBJECT:
+		op_subject(d, c, q);
+		break;
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_REVEAL: op_reveal(d, c, q); break;
 	default:
-		sh_ctl_refuse(d, c, SH_ERR_CONTROL, "unknown control operation %d",
-			      (int)q->op);
+		sh_ctl_refuse(d, c, SH_ERR_CONTROL,
+		              "unknown control operation %d", (int)q->op);
 	}
 }

@@ -17,8 +17,8 @@
 
 #include "auditd.h"
 
-#define LIMIT_WINDOW_MS 60000
-#define LIMIT_SLOTS 64
+#define LIMIT_WINDOW_MS  60000
+#define LIMIT_SLOTS      64
 #define LIMIT_PER_WINDOW 60
 
 struct sent_item {
@@ -67,16 +67,17 @@ sh_err sh_audit_record(sh_daemon *d, Seinhuis__AuditEntry *e)
 		err = sh_audit_append(d->auditd->log, e);
 	if (err != SH_OK) {
 		sh_daemon_txn_fail(d, err);
-		sh_daemon_error(d,
-				"audit: cannot record a %s event: %s; nothing of "
-				"this turn is committed",
-				sh_audit_event_name(e->event), sh_err_rule(err));
+		sh_daemon_error(
+		    d,
+		    "audit: cannot record a %s event: %s; nothing of "
+		    "this turn is committed",
+		    sh_audit_event_name(e->event), sh_err_rule(err));
 	}
 	return err;
 }
 
 void sh_audit_set_caller(Seinhuis__AuditEntry *e, const sh_ctl_conn *c,
-			 char *name, size_t n)
+                         char *name, size_t n)
 {
 	sh_user_name(c->uid, name, n);
 	e->user = name;
@@ -103,7 +104,8 @@ void sh_sealed_wipe_free(Seinhuis__SealedContent *sc)
 		Seinhuis__Person *p = sc->persons[i];
 		const ProtobufCMessageDescriptor *desc = p->base.descriptor;
 		for (unsigned j = 0; j < desc->n_fields; j++) {
-			char *s = *(char **)((char *)p + desc->fields[j].offset);
+			char *s =
+			    *(char **)((char *)p + desc->fields[j].offset);
 			if (s && s != protobuf_c_empty_string)
 				sh_wipe(s, strlen(s));
 		}
@@ -117,15 +119,14 @@ void sh_sealed_wipe_free(Seinhuis__SealedContent *sc)
 }
 
 int sh_audit_case_key_canon(sh_daemon *d, const char *canonical,
-			    uint8_t out[32])
+                            uint8_t out[32])
 {
 	sh_hmac_sha256(out, d->auditd->case_secret, SH_KEY_LEN, canonical,
-		       strlen(canonical));
+	               strlen(canonical));
 	return 1;
 }
 
-int sh_audit_case_key(sh_daemon *d, const Seinhuis__Person *p,
-		      uint8_t out[32])
+int sh_audit_case_key(sh_daemon *d, const Seinhuis__Person *p, uint8_t out[32])
 {
 	char canon[300];
 	int ok = sh_canonical_identity(p, canon, sizeof(canon)) == SH_OK;
@@ -156,16 +157,16 @@ struct signal_bits {
 };
 
 static void fill_from_signal(sh_daemon *d, Seinhuis__AuditEntry *e,
-			     const Seinhuis__Signal *s, const sh_pair_keys *keys,
-			     struct signal_bits *b)
+                             const Seinhuis__Signal *s,
+                             const sh_pair_keys *keys, struct signal_bits *b)
 {
 	if (!s)
 		return;
 	e->type = s->type;
 	if (s->subject.len == SH_PSEUDO_LEN)
 		e->subject = s->subject;
-	e->legal_basis = clean(b->legal_basis, sizeof(b->legal_basis),
-			       s->legal_basis);
+	e->legal_basis =
+	    clean(b->legal_basis, sizeof(b->legal_basis), s->legal_basis);
 	if (keys) {
 		Seinhuis__SealedContent *sc = NULL;
 		if (sh_wire_open(s, keys, &sc) == SH_OK && sc->n_persons > 0 &&
@@ -187,7 +188,7 @@ static void set_id(Seinhuis__AuditEntry *e, const uint8_t *id)
 }
 
 static void consent_revoked(sh_daemon *d, const Seinhuis__AuditEntry *base,
-			    const Seinhuis__Signal *s)
+                            const Seinhuis__Signal *s)
 {
 	if (!s || s->type != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
 		return;
@@ -197,7 +198,7 @@ static void consent_revoked(sh_daemon *d, const Seinhuis__AuditEntry *base,
 	e.event = SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_REVOKED;
 	e.outcome = "revoked";
 	snprintf(detail, sizeof(detail), "consent_ref %s",
-		 clean(ref, sizeof(ref), s->consent_ref));
+	         clean(ref, sizeof(ref), s->consent_ref));
 	e.detail = detail;
 	sh_audit_record(d, &e);
 }
@@ -258,7 +259,7 @@ static void card_detail(char *out, size_t n, const sh_card *c)
 	sh_key_fingerprint(cfp, c->curve_pub);
 	sh_key_fingerprint(sfp, c->sign_pub);
 	snprintf(out, n, "role %s, endpoint %.100s, curve key %s, sign key %s",
-		 c->role, c->endpoint, cfp, sfp);
+	         c->role, c->endpoint, cfp, sfp);
 }
 
 struct key_list {
@@ -286,8 +287,8 @@ static sh_err record_keys(sh_daemon *d)
 	sh_err e = SH_OK;
 
 	for (size_t i = 0; i <= d->trust.n && e == SH_OK; i++) {
-		const sh_card *c = i < d->trust.n ? &d->trust.cards[i]
-						  : &d->self.card;
+		const sh_card *c =
+		    i < d->trust.n ? &d->trust.cards[i] : &d->self.card;
 		int self = i == d->trust.n;
 		if (self)
 			snprintf(name, sizeof(name), "self");
@@ -296,7 +297,8 @@ static sh_err record_keys(sh_daemon *d)
 		card_digest(c, dg);
 		sh_buf old = {0};
 		sh_err ge = sh_audit_state_get(log, txn, name, &old);
-		int same = ge == SH_OK && old.len == 32 && memcmp(old.data, dg, 32) == 0;
+		int same = ge == SH_OK && old.len == 32 &&
+		           memcmp(old.data, dg, 32) == 0;
 		sh_buf_free(&old);
 		if (same)
 			continue;
@@ -306,8 +308,10 @@ static sh_err record_keys(sh_daemon *d)
 			en.event = SEINHUIS__AUDIT_EVENT__AUDIT_KEY_CHANGED;
 			en.outcome = ge == SH_OK ? "changed" : "first seen";
 		} else {
-			en.event = ge == SH_OK ? SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_CHANGED
-					       : SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_ADDED;
+			en.event =
+			    ge == SH_OK
+			        ? SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_CHANGED
+			        : SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_ADDED;
 			en.outcome = ge == SH_OK ? "changed" : "added";
 			en.partner = (char *)c->partner;
 		}
@@ -342,10 +346,10 @@ sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 		return e;
 	sh_auditd *ad = sh_xcalloc(1, sizeof(*ad));
 	e = sh_hkdf(ad->case_secret, SH_KEY_LEN, d->self.seal_sec, SH_KEY_LEN,
-		    "seinhuis/case/v1", d->self.card.partner);
+	            "seinhuis/case/v1", d->self.card.partner);
 	if (e == SH_OK)
 		e = sh_audit_open(&ad->log, d->store, d->self.card.partner, why,
-				  wl, warning, sizeof(warning));
+		                  wl, warning, sizeof(warning));
 	else
 		snprintf(why, wl, "cannot derive the case key");
 	if (e != SH_OK) {
@@ -368,9 +372,10 @@ sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 		free(text);
 	}
 	snprintf(detail, sizeof(detail),
-		 "%.400s, sha256 %.16s, admin_group %s, caseworker_group %s",
-		 d->cfg.path, hex, d->cfg.admin_group[0] ? d->cfg.admin_group : "-",
-		 d->cfg.caseworker_group[0] ? d->cfg.caseworker_group : "-");
+	         "%.400s, sha256 %.16s, admin_group %s, caseworker_group %s",
+	         d->cfg.path, hex,
+	         d->cfg.admin_group[0] ? d->cfg.admin_group : "-",
+	         d->cfg.caseworker_group[0] ? d->cfg.caseworker_group : "-");
 	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
 	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_CONFIG_LOADED;
 	en.outcome = "loaded";
@@ -381,7 +386,7 @@ sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 	if (e == SH_OK) {
 		Seinhuis__AuditEntry tl = SEINHUIS__AUDIT_ENTRY__INIT;
 		snprintf(detail, sizeof(detail), "%.400s: %zu partners",
-			 d->cfg.trustdir, d->trust.n);
+		         d->cfg.trustdir, d->trust.n);
 		tl.event = SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_LOADED;
 		tl.outcome = "loaded";
 		tl.detail = detail;
@@ -393,8 +398,9 @@ sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 		sh_store_abort(d->store);
 	d->txn_error = SH_OK;
 	if (e != SH_OK)
-		snprintf(why, wl, "cannot record the start in the audit log: %s",
-			 sh_err_str(e));
+		snprintf(why, wl,
+		         "cannot record the start in the audit log: %s",
+		         sh_err_str(e));
 	return e;
 }
 
@@ -408,7 +414,7 @@ static void sign_head(sh_daemon *d)
 	if (e != SH_OK) {
 		sh_daemon_txn_fail(d, e);
 		sh_daemon_error(d, "audit: cannot sign a tree head: %s",
-				sh_err_rule(e));
+		                sh_err_rule(e));
 	}
 }
 
@@ -433,8 +439,8 @@ void sh_audit_stop(sh_daemon *d)
 	}
 	if (e != SH_OK)
 		sh_error("audit: the last entries and tree head were not "
-			 "committed: %s",
-			 sh_err_str(e));
+		         "committed: %s",
+		         sh_err_str(e));
 	d->txn_error = SH_OK;
 	sh_audit_close(&ad->log);
 	free(ad->sent);
@@ -472,10 +478,11 @@ static void flush_sent(sh_daemon *d)
 		struct sent_item *it = &ad->sent[i];
 		uint64_t seq;
 		Seinhuis__OutboxRecord *rec = NULL;
-		if (sh_store_outbox_find(d->store, sh_store_txn(d->store), it->id,
-					 &seq, &rec) != SH_OK)
+		if (sh_store_outbox_find(d->store, sh_store_txn(d->store),
+		                         it->id, &seq, &rec) != SH_OK)
 			continue;
-		Seinhuis__Signal *s = signal_of(rec->envelope.data, rec->envelope.len);
+		Seinhuis__Signal *s =
+		    signal_of(rec->envelope.data, rec->envelope.len);
 		Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
 		struct signal_bits b;
 		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_SENT;
@@ -511,7 +518,7 @@ void sh_audit_tick(sh_daemon *d)
 /* A refused signal whose signature still verifies (refused for its
  * recipient, sender or type): its type and pseudonym can be trusted. */
 static Seinhuis__Signal *signed_signal(const sh_peer *p, const uint8_t *env,
-				       size_t len)
+                                       size_t len)
 {
 	Seinhuis__Signal *s = NULL;
 	Seinhuis__Envelope *e =
@@ -523,9 +530,9 @@ static Seinhuis__Signal *signed_signal(const sh_peer *p, const uint8_t *env,
 		sh_buf_add(&tbs, sh_sig_domain, SH_SIG_DOMAIN_LEN);
 		sh_buf_add(&tbs, e->signal.data, e->signal.len);
 		if (sh_ed25519_verify(e->signature.data, p->card.sign_pub,
-				      tbs.data, tbs.len))
+		                      tbs.data, tbs.len))
 			s = seinhuis__signal__unpack(NULL, e->signal.len,
-						     e->signal.data);
+			                             e->signal.data);
 		sh_buf_free(&tbs);
 	}
 	seinhuis__envelope__free_unpacked(e, NULL);
@@ -533,9 +540,9 @@ static Seinhuis__Signal *signed_signal(const sh_peer *p, const uint8_t *env,
 }
 
 void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
-		      const uint8_t *env, size_t envlen,
-		      const uint8_t id[SH_ID_LEN], Seinhuis__ReceiptStatus rs,
-		      sh_err why)
+                      const uint8_t *env, size_t envlen,
+                      const uint8_t id[SH_ID_LEN], Seinhuis__ReceiptStatus rs,
+                      sh_err why)
 {
 	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
 	struct signal_bits b;
@@ -549,8 +556,8 @@ void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_RECEIVED;
 	en.partner = p->card.partner;
 	set_id(&en, id);
-	fill_from_signal(d, &en, s, delivered && p->keys_ready ? &p->keys : NULL,
-			 &b);
+	fill_from_signal(d, &en, s,
+	                 delivered && p->keys_ready ? &p->keys : NULL, &b);
 	if (delivered) {
 		en.outcome = "delivered";
 	} else if (rs == SEINHUIS__RECEIPT_STATUS__RECEIPT_DUPLICATE) {
@@ -589,8 +596,8 @@ void sh_audit_frame_refused(sh_daemon *d, sh_peer *p, sh_err why)
 }
 
 sh_err sh_audit_receipt(sh_daemon *d, sh_peer *p,
-			const Seinhuis__OutboxRecord *rec,
-			const Seinhuis__Receipt *r)
+                        const Seinhuis__OutboxRecord *rec,
+                        const Seinhuis__Receipt *r)
 {
 	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
 	char rule[48], detail[200];
@@ -615,7 +622,7 @@ sh_err sh_audit_receipt(sh_daemon *d, sh_peer *p,
 }
 
 void sh_audit_peer_refused(sh_daemon *d, const uint8_t *curve_key,
-			   const char *addr, size_t addrlen)
+                           const char *addr, size_t addrlen)
 {
 	char fp[17] = "-", a[64], key[48], detail[200];
 	uint32_t left_out = 0;
@@ -626,7 +633,8 @@ void sh_audit_peer_refused(sh_daemon *d, const uint8_t *curve_key,
 	snprintf(key, sizeof(key), "peer:%s", fp);
 	if (!limit_allow(d->auditd, key, &left_out))
 		return;
-	snprintf(a, sizeof(a), "%.*s", (int)(addrlen < 63 ? addrlen : 63), addr);
+	snprintf(a, sizeof(a), "%.*s", (int)(addrlen < 63 ? addrlen : 63),
+	         addr);
 	char ca[64];
 	clean(ca, sizeof(ca), a);
 	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
@@ -634,12 +642,12 @@ void sh_audit_peer_refused(sh_daemon *d, const uint8_t *curve_key,
 	en.outcome = "refused";
 	en.rule = (char *)sh_err_rule(SH_ERR_UNTRUSTED);
 	snprintf(detail, sizeof(detail),
-		 curve_key ? "CURVE key %s from %s is not in the trust store%s"
-			   : "not a CURVE handshake (%s) from %s%s",
-		 fp, ca, left_out ? "; earlier refusals not recorded: " : "");
+	         curve_key ? "CURVE key %s from %s is not in the trust store%s"
+	                   : "not a CURVE handshake (%s) from %s%s",
+	         fp, ca, left_out ? "; earlier refusals not recorded: " : "");
 	if (left_out)
-		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
-			 "%u", left_out);
+		snprintf(detail + strlen(detail),
+		         sizeof(detail) - strlen(detail), "%u", left_out);
 	en.detail = detail;
 	sh_audit_record(d, &en);
 }
@@ -662,20 +670,20 @@ void sh_audit_caller_refused(sh_daemon *d, uid_t uid)
 	en.uid = (uint32_t)uid;
 	en.role = "none";
 	snprintf(detail, sizeof(detail),
-		 "connect: not allowed on the control socket (not the daemon's "
-		 "user, root or control_group)%s",
-		 left_out ? "; earlier refusals not recorded: " : "");
+	         "connect: not allowed on the control socket (not the daemon's "
+	         "user, root or control_group)%s",
+	         left_out ? "; earlier refusals not recorded: " : "");
 	if (left_out)
-		snprintf(detail + strlen(detail), sizeof(detail) - strlen(detail),
-			 "%u", left_out);
+		snprintf(detail + strlen(detail),
+		         sizeof(detail) - strlen(detail), "%u", left_out);
 	en.detail = detail;
 	sh_audit_record(d, &en);
 }
 
 sh_err sh_audit_signal_event(sh_daemon *d, Seinhuis__AuditEvent ev,
-			     const uint8_t id[SH_ID_LEN], const char *partner,
-			     Seinhuis__SignalType type, const char *outcome,
-			     const char *rule, const char *detail)
+                             const uint8_t id[SH_ID_LEN], const char *partner,
+                             Seinhuis__SignalType type, const char *outcome,
+                             const char *rule, const char *detail)
 {
 	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
 	en.event = ev;
@@ -691,7 +699,7 @@ sh_err sh_audit_signal_event(sh_daemon *d, Seinhuis__AuditEvent ev,
 /* ------------------------------------------------------ control socket */
 
 static void refuse_by_role(sh_daemon *d, sh_ctl_conn *c,
-			   Seinhuis__CtlRequest *q, unsigned need)
+                           Seinhuis__CtlRequest *q, unsigned need)
 {
 	char name[80], detail[120];
 	uint8_t id[SH_ID_LEN];
@@ -708,35 +716,35 @@ static void refuse_by_role(sh_daemon *d, sh_ctl_conn *c,
 	sh_audit_record(d, &en);
 
 	const char *what = q->op == SEINHUIS__CTL_REQUEST__OP__INBOX_REVEAL
-			       ? "revealing personal data"
-			       : op;
+	                       ? "revealing personal data"
+	                       : op;
 	if (!(c->roles & SH_ROLES_ALL))
-		sh_ctl_refuse(d, c, SH_ERR_DENIED,
-			      "local user '%s' (uid %u) has no role on this "
-			      "daemon: an administrator is a member of "
-			      "admin_group '%s', a caseworker of caseworker_group "
-			      "'%s'; the refusal is recorded in the audit log",
-			      name, (unsigned)c->uid,
-			      d->cfg.admin_group[0] ? d->cfg.admin_group : "-",
-			      d->cfg.caseworker_group[0] ? d->cfg.caseworker_group
-							 : "-");
+		sh_ctl_refuse(
+		    d, c, SH_ERR_DENIED,
+		    "local user '%s' (uid %u) has no role on this "
+		    "daemon: an administrator is a member of "
+		    "admin_group '%s', a caseworker of caseworker_group "
+		    "'%s'; the refusal is recorded in the audit log",
+		    name, (unsigned)c->uid,
+		    d->cfg.admin_group[0] ? d->cfg.admin_group : "-",
+		    d->cfg.caseworker_group[0] ? d->cfg.caseworker_group : "-");
 	else if (need == SH_ROLE_CASEWORKER)
-		sh_ctl_refuse(d, c, SH_ERR_DENIED,
-			      "%s is for caseworkers (caseworker_group '%s'); local "
-			      "user '%s' is %s; the refusal is recorded in the "
-			      "audit log",
-			      what,
-			      d->cfg.caseworker_group[0] ? d->cfg.caseworker_group
-							 : "-",
-			      name, "an administrator");
+		sh_ctl_refuse(
+		    d, c, SH_ERR_DENIED,
+		    "%s is for caseworkers (caseworker_group '%s'); local "
+		    "user '%s' is %s; the refusal is recorded in the "
+		    "audit log",
+		    what,
+		    d->cfg.caseworker_group[0] ? d->cfg.caseworker_group : "-",
+		    name, "an administrator");
 	else
-		sh_ctl_refuse(d, c, SH_ERR_DENIED,
-			      "%s is for administrators (admin_group '%s'); local "
-			      "user '%s' is a caseworker; the refusal is recorded "
-			      "in the audit log",
-			      what,
-			      d->cfg.admin_group[0] ? d->cfg.admin_group : "-",
-			      name);
+		sh_ctl_refuse(
+		    d, c, SH_ERR_DENIED,
+		    "%s is for administrators (admin_group '%s'); local "
+		    "user '%s' is a caseworker; the refusal is recorded "
+		    "in the audit log",
+		    what, d->cfg.admin_group[0] ? d->cfg.admin_group : "-",
+		    name);
 }
 
 static void stash_ack(sh_daemon *d, Seinhuis__CtlRequest *q)
@@ -752,7 +760,8 @@ static void stash_ack(sh_daemon *d, Seinhuis__CtlRequest *q)
 		return;
 	if (sh_store_inbox_get(d->store, txn, id, &rec) == SH_OK) {
 		ad->ack_found = 1;
-		snprintf(ad->ack_sender, sizeof(ad->ack_sender), "%s", rec->sender);
+		snprintf(ad->ack_sender, sizeof(ad->ack_sender), "%s",
+		         rec->sender);
 		ad->ack_type = rec->type;
 		Seinhuis__Signal *s =
 		    signal_of(rec->envelope.data, rec->envelope.len);
@@ -784,11 +793,8 @@ int sh_audit_ctl_before(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_REVEAL:
 		sh_auditctl_dispatch(d, c, q);
 		return 0;
-	case SEINHUIS__CTL_REQUEST__OP__INBOX_ACK:
-		stash_ack(d, q);
-		return 1;
-	default:
-		return 1;
+	case SEINHUIS__CTL_REQUEST__OP__INBOX_ACK: stash_ack(d, q); return 1;
+	default: return 1;
 	}
 }
 
@@ -799,16 +805,17 @@ static Seinhuis__CtlReply *last_reply(sh_daemon *d, sh_ctl_conn *c)
 	const uint8_t *body;
 	size_t blen, flen;
 	if (!df || df->kind != DEFER_CTL_REPLY || df->conn != c ||
-	    sh_frame_peek(df->data.data, df->data.len, &body, &blen, &flen) != 1) {
+	    sh_frame_peek(df->data.data, df->data.len, &body, &blen, &flen) !=
+	        1) {
 		sh_warn("audit: the reply to a control request was not found; "
-			"the request is not recorded");
+		        "the request is not recorded");
 		return NULL;
 	}
 	return seinhuis__ctl_reply__unpack(NULL, blen, body);
 }
 
 static void record_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q,
-			const Seinhuis__CtlReply *r)
+                        const Seinhuis__CtlReply *r)
 {
 	char name[80], rule[48], detail[300];
 	uint8_t id[SH_ID_LEN];
@@ -829,9 +836,9 @@ static void record_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q,
 	Seinhuis__OutboxRecord *rec = NULL;
 	if (sh_unhex(id, SH_ID_LEN, r->message_id) < 0 ||
 	    sh_store_outbox_find(d->store, sh_store_txn(d->store), id, &seq,
-				 &rec) != SH_OK) {
+	                         &rec) != SH_OK) {
 		sh_warn("audit: accepted signal %.40s not found in the outbox",
-			r->message_id);
+		        r->message_id);
 		return;
 	}
 	sh_peer *p = sh_peer_find(d, rec->recipient);
@@ -875,7 +882,7 @@ static void record_ack(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 void sh_audit_ctl_after(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 {
 	if (!d->auditd || (q->op != SEINHUIS__CTL_REQUEST__OP__SEND &&
-			   q->op != SEINHUIS__CTL_REQUEST__OP__INBOX_ACK))
+	                   q->op != SEINHUIS__CTL_REQUEST__OP__INBOX_ACK))
 		return;
 	Seinhuis__CtlReply *r = last_reply(d, c);
 	if (!r)
@@ -895,23 +902,24 @@ sh_err sh_audit_check_offline(sh_daemon *d)
 	char why[600], warning[300];
 	Seinhuis__AuditVerifyResult r;
 	sh_err e = sh_audit_open(&log, d->store, d->self.card.partner, why,
-				 sizeof(why), warning, sizeof(warning));
+	                         sizeof(why), warning, sizeof(warning));
 	if (e != SH_OK) {
 		sh_error("audit log: %s", why);
 		return e;
 	}
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	e = txn ? sh_audit_verify(log, txn, d->self.card.sign_pub, &r)
-		: SH_ERR_STORE;
+	        : SH_ERR_STORE;
 	if (txn)
 		sh_store_read_end(d->store, txn);
 	if (e == SH_OK) {
 		if (r.ok)
-			printf("seinhuisd: audit log verifies: %llu entries, %llu "
-			       "signed tree heads%s%s\n",
-			       (unsigned long long)r.entries,
-			       (unsigned long long)r.heads, r.problem[0] ? "; " : "",
-			       r.problem);
+			printf(
+			    "seinhuisd: audit log verifies: %llu entries, %llu "
+			    "signed tree heads%s%s\n",
+			    (unsigned long long)r.entries,
+			    (unsigned long long)r.heads,
+			    r.problem[0] ? "; " : "", r.problem);
 		else
 			sh_error("audit log FAILS verification: %s", r.problem);
 		if (!r.ok)

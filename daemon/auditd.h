@@ -52,15 +52,15 @@ void sh_audit_tick(sh_daemon *d);
 void sh_audit_sent(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN]);
 /* s: the verified signal, or NULL; env: its envelope as received. */
 void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
-		      const uint8_t *env, size_t envlen,
-		      const uint8_t id[SH_ID_LEN], Seinhuis__ReceiptStatus rs,
-		      sh_err why);
+                      const uint8_t *env, size_t envlen,
+                      const uint8_t id[SH_ID_LEN], Seinhuis__ReceiptStatus rs,
+                      sh_err why);
 void sh_audit_frame_refused(sh_daemon *d, sh_peer *p, sh_err why);
 sh_err sh_audit_receipt(sh_daemon *d, sh_peer *p,
-			const Seinhuis__OutboxRecord *rec,
-			const Seinhuis__Receipt *r);
+                        const Seinhuis__OutboxRecord *rec,
+                        const Seinhuis__Receipt *r);
 void sh_audit_peer_refused(sh_daemon *d, const uint8_t *curve_key,
-			   const char *addr, size_t addrlen);
+                           const char *addr, size_t addrlen);
 void sh_audit_caller_refused(sh_daemon *d, uid_t uid);
 /* Around a control request: before returns 0 when it answered the request
  * itself (refused by role, or an audit operation); after records what a
@@ -70,29 +70,28 @@ void sh_audit_ctl_after(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q);
 /* For events this daemon does not produce yet (quarantine, consent
  * granted, retention removal): record one about a signal. */
 sh_err sh_audit_signal_event(sh_daemon *d, Seinhuis__AuditEvent ev,
-			     const uint8_t id[SH_ID_LEN], const char *partner,
-			     Seinhuis__SignalType type, const char *outcome,
-			     const char *rule, const char *detail);
+                             const uint8_t id[SH_ID_LEN], const char *partner,
+                             Seinhuis__SignalType type, const char *outcome,
+                             const char *rule, const char *detail);
 
 /* Helpers shared with auditctl.c. */
 sh_err sh_audit_record(sh_daemon *d, Seinhuis__AuditEntry *e);
 void sh_audit_set_caller(Seinhuis__AuditEntry *e, const sh_ctl_conn *c,
-			 char *namebuf, size_t namelen);
+                         char *namebuf, size_t namelen);
 /* This daemon's case key of a resident; 0 if the identity is incomplete. */
-int sh_audit_case_key(sh_daemon *d, const Seinhuis__Person *p,
-		      uint8_t out[32]);
+int sh_audit_case_key(sh_daemon *d, const Seinhuis__Person *p, uint8_t out[32]);
 int sh_audit_case_key_canon(sh_daemon *d, const char *canonical,
-			    uint8_t out[32]);
+                            uint8_t out[32]);
 void sh_sealed_wipe_free(Seinhuis__SealedContent *sc);
 
 /* --------------------------------------------------------- auditctl.c */
 
 /* The audit operations and reveal; roles were checked before. */
 void sh_auditctl_dispatch(sh_daemon *d, sh_ctl_conn *c,
-			  Seinhuis__CtlRequest *q);
+                          Seinhuis__CtlRequest *q);
 void sh_ctl_reply(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlReply *r,
-		  int is_write);
-void sh_ctl_refuse(sh_daemon *d, sh_ctl_conn *c, sh_err e, const char *fmt,
-		   ...) __attribute__((format(printf, 4, 5)));
+                  int is_write);
+void sh_ctl_refuse(sh_daemon *d, sh_ctl_conn *c, sh_err e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -41,7 +41,7 @@ void sh_merkle_leaf(uint8_t out[32], const void *data, size_t n)
 }
 
 void sh_merkle_node(uint8_t out[32], const uint8_t left[32],
-		    const uint8_t right[32])
+                    const uint8_t right[32])
 {
 	uint8_t in[65];
 	in[0] = 0x01;
@@ -66,7 +66,7 @@ uint64_t sh_merkle_split(uint64_t n)
 /* ------------------------------------------------------------ frontier */
 
 void sh_merkle_push(sh_merkle_frontier *f, const uint8_t leaf[32],
-		    sh_merkle_node_fn emit, void *ctx)
+                    sh_merkle_node_fn emit, void *ctx)
 {
 	uint8_t h[32];
 	unsigned level = 0;
@@ -120,7 +120,7 @@ static unsigned log2u(uint64_t n)
 }
 
 sh_err sh_merkle_range(sh_merkle_get_fn get, void *ctx, uint64_t begin,
-		       uint64_t end, uint8_t out[32])
+                       uint64_t end, uint8_t out[32])
 {
 	uint64_t n = end - begin;
 	if (end <= begin)
@@ -141,8 +141,8 @@ sh_err sh_merkle_range(sh_merkle_get_fn get, void *ctx, uint64_t begin,
 
 /* PATH(m, D[begin:end]), appended to path. */
 static sh_err path_of(sh_merkle_get_fn get, void *ctx, uint64_t m,
-		      uint64_t begin, uint64_t end, uint8_t (*path)[32],
-		      size_t *len)
+                      uint64_t begin, uint64_t end, uint8_t (*path)[32],
+                      size_t *len)
 {
 	uint64_t n = end - begin;
 	if (n == 1)
@@ -164,10 +164,10 @@ static sh_err path_of(sh_merkle_get_fn get, void *ctx, uint64_t m,
 	return e;
 }
 
-sh_err sh_merkle_inclusion_proof(sh_merkle_get_fn get, void *ctx,
-				 uint64_t m, uint64_t n,
-				 uint8_t path[SH_MERKLE_MAX_PATH][32],
-				 size_t *len)
+sh_err sh_merkle_inclusion_proof(sh_merkle_get_fn get, void *ctx, uint64_t m,
+                                 uint64_t n,
+                                 uint8_t path[SH_MERKLE_MAX_PATH][32],
+                                 size_t *len)
 {
 	*len = 0;
 	if (m >= n)
@@ -178,7 +178,7 @@ sh_err sh_merkle_inclusion_proof(sh_merkle_get_fn get, void *ctx,
 /* Root of a subtree of n leaves holding leaf m, from the first `len`
  * path hashes (the innermost first, as path_of appends them). */
 static int incl_root(uint64_t m, uint64_t n, const uint8_t leaf[32],
-		     const uint8_t (*path)[32], size_t len, uint8_t out[32])
+                     const uint8_t (*path)[32], size_t len, uint8_t out[32])
 {
 	if (n == 1) {
 		if (len != 0)
@@ -203,8 +203,8 @@ static int incl_root(uint64_t m, uint64_t n, const uint8_t leaf[32],
 }
 
 int sh_merkle_inclusion_verify(uint64_t m, uint64_t n, const uint8_t leaf[32],
-			       const uint8_t (*path)[32], size_t len,
-			       const uint8_t root[32])
+                               const uint8_t (*path)[32], size_t len,
+                               const uint8_t root[32])
 {
 	uint8_t got[32];
 	if (m >= n || len > SH_MERKLE_MAX_PATH)
@@ -217,8 +217,8 @@ int sh_merkle_inclusion_verify(uint64_t m, uint64_t n, const uint8_t leaf[32],
 
 /* SUBPROOF(m, D[begin:end], b), appended to path. */
 static sh_err subproof(sh_merkle_get_fn get, void *ctx, uint64_t m,
-		       uint64_t begin, uint64_t end, int b, uint8_t (*path)[32],
-		       size_t *len)
+                       uint64_t begin, uint64_t end, int b, uint8_t (*path)[32],
+                       size_t *len)
 {
 	uint64_t n = end - begin, k = 0;
 	sh_err e = SH_OK;
@@ -227,10 +227,11 @@ static sh_err subproof(sh_merkle_get_fn get, void *ctx, uint64_t m,
 	if (m != n) {
 		k = sh_merkle_split(n);
 		if (m <= k)
-			e = subproof(get, ctx, m, begin, begin + k, b, path, len);
+			e = subproof(get, ctx, m, begin, begin + k, b, path,
+			             len);
 		else
 			e = subproof(get, ctx, m - k, begin + k, end, 0, path,
-				     len);
+			             len);
 	}
 	if (e == SH_OK && *len >= SH_MERKLE_MAX_PATH)
 		e = SH_ERR_USAGE;
@@ -247,10 +248,10 @@ static sh_err subproof(sh_merkle_get_fn get, void *ctx, uint64_t m,
 	return e;
 }
 
-sh_err sh_merkle_consistency_proof(sh_merkle_get_fn get, void *ctx,
-				   uint64_t m, uint64_t n,
-				   uint8_t path[SH_MERKLE_MAX_PATH][32],
-				   size_t *len)
+sh_err sh_merkle_consistency_proof(sh_merkle_get_fn get, void *ctx, uint64_t m,
+                                   uint64_t n,
+                                   uint8_t path[SH_MERKLE_MAX_PATH][32],
+                                   size_t *len)
 {
 	*len = 0;
 	if (m > n)
@@ -270,7 +271,7 @@ struct cons_walk {
  * tree's, the old subtree's hash and the new one's, consuming proof
  * hashes in the order subproof() wrote them. */
 static int cons_roots(struct cons_walk *w, uint64_t m, uint64_t n, int b,
-		      uint8_t old_h[32], uint8_t new_h[32])
+                      uint8_t old_h[32], uint8_t new_h[32])
 {
 	if (m == n) {
 		if (b) {
@@ -305,9 +306,9 @@ static int cons_roots(struct cons_walk *w, uint64_t m, uint64_t n, int b,
 }
 
 int sh_merkle_consistency_verify(uint64_t m, uint64_t n,
-				 const uint8_t old_root[32],
-				 const uint8_t new_root[32],
-				 const uint8_t (*path)[32], size_t len)
+                                 const uint8_t old_root[32],
+                                 const uint8_t new_root[32],
+                                 const uint8_t (*path)[32], size_t len)
 {
 	if (m > n || len > SH_MERKLE_MAX_PATH)
 		return 0;

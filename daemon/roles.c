@@ -40,7 +40,7 @@ sh_err sh_roles_check(const sh_config *cfg, char *why, size_t wl)
 	for (int i = 0; i < 2; i++)
 		if (names[i][0] && !getgrnam(names[i])) {
 			snprintf(why, wl, "%s '%s' does not exist", keys[i],
-				 names[i]);
+			         names[i]);
 			return SH_ERR_CONFIG;
 		}
 	return SH_OK;
@@ -119,16 +119,13 @@ unsigned sh_roles_needed(Seinhuis__CtlRequest__Op op)
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_LIST:
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW:
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_ACK:
-	case SEINHUIS__CTL_REQUEST__OP__INBOX_REVEAL:
-		return SH_ROLE_CASEWORKER;
+	case SEINHUIS__CTL_REQUEST__OP__INBOX_REVEAL: return SH_ROLE_CASEWORKER;
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_LIST:
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_VERIFY:
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_HEAD:
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_PROVE:
-	case SEINHUIS__CTL_REQUEST__OP__AUDIT_SUBJECT:
-		return SH_ROLE_ADMIN;
-	default:
-		return SH_ROLES_ALL;
+	case SEINHUIS__CTL_REQUEST__OP__AUDIT_SUBJECT: return SH_ROLE_ADMIN;
+	default: return SH_ROLES_ALL;
 	}
 }
 

@@ -18,7 +18,7 @@
 static void die(const char *what, int rc)
 {
 	fprintf(stderr, "audit_tamper: %s: %s\n", what,
-		rc ? mdb_strerror(rc) : "usage");
+	        rc ? mdb_strerror(rc) : "usage");
 	exit(2);
 }
 
@@ -62,7 +62,8 @@ int main(int argc, char **argv)
 	if (strcmp(mode, "flip") == 0) {
 		unsigned char *copy = malloc(v.mv_size);
 		memcpy(copy, v.mv_data, v.mv_size);
-		size_t off = argc > 4 ? strtoull(argv[4], NULL, 10) : v.mv_size / 2;
+		size_t off =
+		    argc > 4 ? strtoull(argv[4], NULL, 10) : v.mv_size / 2;
 		if (off >= v.mv_size)
 			die("offset beyond the entry", 0);
 		copy[off] ^= 0x01;

@@ -19,9 +19,14 @@
 
 #define MAXLEAVES 130
 
-static const char *vec_leaves[8] = {
-    "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-    "606162636465666768696a6b6c6d6e6f"};
+static const char *vec_leaves[8] = {"",
+                                    "00",
+                                    "10",
+                                    "2021",
+                                    "3031",
+                                    "40414243",
+                                    "5051525354555657",
+                                    "606162636465666768696a6b6c6d6e6f"};
 static const char *vec_roots[8] = {
     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
     "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
@@ -36,12 +41,14 @@ static const struct {
 	const char *path[3];
 	size_t len;
 } vec_incl[] = {
-    {0, 8,
+    {0,
+     8,
      {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
       "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
       "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"},
      3},
-    {5, 8,
+    {5,
+     8,
      {"bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b",
       "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
       "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"},
@@ -53,17 +60,20 @@ static const struct {
 	size_t len;
 } vec_cons[] = {
     {1, 1, {NULL}, 0},
-    {1, 8,
+    {1,
+     8,
      {"96a296d224f285c67bee93c30f8a309157f0daa35dc5b87e410b78630a09cfc7",
       "5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
       "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4"},
      3},
-    {6, 8,
+    {6,
+     8,
      {"0ebc5d3437fbe2db158b9f126a1d118e308181031d0a949f8dededebc558ef6a",
       "ca854ea128ed050b41b35ffc1b87b8eb2bde461e9e3b5596ece6b9d5975a0ae0",
       "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7"},
      3},
-    {2, 5,
+    {2,
+     5,
      {"5f083f0a1a33ca076a95279832580db3e0ef4584bdff1f54c8a360f50de3031e",
       "bc1a0643b12e4d2d7c77918f44e0f4f79a838b6cf9ec5b5c283e1f4d88599e6b"},
      2}};
@@ -78,7 +88,7 @@ typedef struct {
 } tree;
 
 static void keep_node(void *ctx, unsigned level, uint64_t index,
-		      const uint8_t h[32])
+                      const uint8_t h[32])
 {
 	tree *t = ctx;
 	if (level < 9 && index < MAXLEAVES) {
@@ -88,7 +98,7 @@ static void keep_node(void *ctx, unsigned level, uint64_t index,
 }
 
 static sh_err get_node(void *ctx, unsigned level, uint64_t index,
-		       uint8_t out[32])
+                       uint8_t out[32])
 {
 	tree *t = ctx;
 	if (level >= 9 || index >= MAXLEAVES || !t->have[level][index])
@@ -99,7 +109,7 @@ static sh_err get_node(void *ctx, unsigned level, uint64_t index,
 
 /* MTH(D[a:b]) straight from RFC 6962's definition. */
 static void mth(const uint8_t (*leaf)[32], uint64_t a, uint64_t b,
-		uint8_t out[32])
+                uint8_t out[32])
 {
 	if (b == a) {
 		sh_merkle_empty(out);
@@ -134,8 +144,9 @@ static void vectors(void)
 	size_t len;
 
 	sh_merkle_root(&t->f, root);
-	sh_unhex(want, 32,
-		 "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	sh_unhex(
+	    want, 32,
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 	CHECK_MEM(root, want, 32);
 	for (int i = 0; i < 8; i++) {
 		uint8_t data[16];
@@ -150,29 +161,29 @@ static void vectors(void)
 	}
 	for (size_t v = 0; v < sizeof(vec_incl) / sizeof(vec_incl[0]); v++) {
 		check_case("RFC 6962 vector audit path %llu in %llu",
-			   (unsigned long long)vec_incl[v].m,
-			   (unsigned long long)vec_incl[v].n);
+		           (unsigned long long)vec_incl[v].m,
+		           (unsigned long long)vec_incl[v].n);
 		CHECK_ERR(sh_merkle_inclusion_proof(get_node, t, vec_incl[v].m,
-						    vec_incl[v].n, path, &len),
-			  SH_OK);
+		                                    vec_incl[v].n, path, &len),
+		          SH_OK);
 		CHECK_INT(len, vec_incl[v].len);
 		for (size_t i = 0; i < len && i < vec_incl[v].len; i++) {
 			sh_unhex(want, 32, vec_incl[v].path[i]);
 			CHECK_MEM(path[i], want, 32);
 		}
 		sh_unhex(root, 32, vec_roots[vec_incl[v].n - 1]);
-		CHECK(sh_merkle_inclusion_verify(vec_incl[v].m, vec_incl[v].n,
-						 t->leaf[vec_incl[v].m],
-						 (const uint8_t(*)[32])path, len,
-						 root));
+		CHECK(sh_merkle_inclusion_verify(
+		    vec_incl[v].m, vec_incl[v].n, t->leaf[vec_incl[v].m],
+		    (const uint8_t(*)[32])path, len, root));
 	}
 	for (size_t v = 0; v < sizeof(vec_cons) / sizeof(vec_cons[0]); v++) {
 		check_case("RFC 6962 vector consistency %llu -> %llu",
-			   (unsigned long long)vec_cons[v].m,
-			   (unsigned long long)vec_cons[v].n);
-		CHECK_ERR(sh_merkle_consistency_proof(get_node, t, vec_cons[v].m,
-						      vec_cons[v].n, path, &len),
-			  SH_OK);
+		           (unsigned long long)vec_cons[v].m,
+		           (unsigned long long)vec_cons[v].n);
+		CHECK_ERR(
+		    sh_merkle_consistency_proof(get_node, t, vec_cons[v].m,
+		                                vec_cons[v].n, path, &len),
+		    SH_OK);
 		CHECK_INT(len, vec_cons[v].len);
 		for (size_t i = 0; i < len && i < vec_cons[v].len; i++) {
 			sh_unhex(want, 32, vec_cons[v].path[i]);
@@ -181,9 +192,9 @@ static void vectors(void)
 		uint8_t old[32];
 		sh_unhex(old, 32, vec_roots[vec_cons[v].m - 1]);
 		sh_unhex(root, 32, vec_roots[vec_cons[v].n - 1]);
-		CHECK(sh_merkle_consistency_verify(vec_cons[v].m, vec_cons[v].n,
-						   old, root,
-						   (const uint8_t(*)[32])path, len));
+		CHECK(sh_merkle_consistency_verify(
+		    vec_cons[v].m, vec_cons[v].n, old, root,
+		    (const uint8_t(*)[32])path, len));
 	}
 	check_case("%s", "");
 	free(t);
@@ -203,47 +214,49 @@ static void inclusion(const tree *t, uint64_t n)
 	mth(t->leaf, 0, n, root);
 	for (uint64_t m = 0; m < n; m++) {
 		check_case("inclusion of %llu in %llu", (unsigned long long)m,
-			   (unsigned long long)n);
-		if (!CHECK_ERR(sh_merkle_inclusion_proof(get_node, (void *)t, m, n,
-							 path, &len),
-			       SH_OK))
+		           (unsigned long long)n);
+		if (!CHECK_ERR(sh_merkle_inclusion_proof(get_node, (void *)t, m,
+		                                         n, path, &len),
+		               SH_OK))
 			continue;
 		const uint8_t(*p)[32] = (const uint8_t(*)[32])path;
-		if (CHECK(sh_merkle_inclusion_verify(m, n, t->leaf[m], p, len, root)))
+		if (CHECK(sh_merkle_inclusion_verify(m, n, t->leaf[m], p, len,
+		                                     root)))
 			verified_incl++;
 		/* Forgeries: each must fail. */
 		int all_fail = 1;
 		for (size_t i = 0; i < len; i++) {
 			flip(path[i], i * 37 + m);
-			all_fail &= !sh_merkle_inclusion_verify(m, n, t->leaf[m], p,
-								len, root);
+			all_fail &= !sh_merkle_inclusion_verify(
+			    m, n, t->leaf[m], p, len, root);
 			flip(path[i], i * 37 + m);
 			forged_incl++;
 		}
 		uint8_t other[32];
 		memcpy(other, t->leaf[m], 32);
 		flip(other, m);
-		all_fail &= !sh_merkle_inclusion_verify(m, n, other, p, len, root);
+		all_fail &=
+		    !sh_merkle_inclusion_verify(m, n, other, p, len, root);
 		if (n > 1)
-			all_fail &= !sh_merkle_inclusion_verify(m, n, t->leaf[(m + 1) % n],
-								p, len, root);
+			all_fail &= !sh_merkle_inclusion_verify(
+			    m, n, t->leaf[(m + 1) % n], p, len, root);
 		if ((m ^ 1) < n)
-			all_fail &= !sh_merkle_inclusion_verify(m ^ 1, n, t->leaf[m],
-								p, len, root);
+			all_fail &= !sh_merkle_inclusion_verify(
+			    m ^ 1, n, t->leaf[m], p, len, root);
 		if (len > 0)
-			all_fail &= !sh_merkle_inclusion_verify(m, n, t->leaf[m], p,
-								len - 1, root);
+			all_fail &= !sh_merkle_inclusion_verify(
+			    m, n, t->leaf[m], p, len - 1, root);
 		if (len < SH_MERKLE_MAX_PATH) {
 			memcpy(path[len], root, 32);
-			all_fail &= !sh_merkle_inclusion_verify(m, n, t->leaf[m], p,
-								len + 1, root);
+			all_fail &= !sh_merkle_inclusion_verify(
+			    m, n, t->leaf[m], p, len + 1, root);
 		}
 		memcpy(other, root, 32);
 		flip(other, 3);
-		all_fail &= !sh_merkle_inclusion_verify(m, n, t->leaf[m], p, len,
-							other);
-		all_fail &= !sh_merkle_inclusion_verify(m, m, t->leaf[m], p, len,
-							root);
+		all_fail &= !sh_merkle_inclusion_verify(m, n, t->leaf[m], p,
+		                                        len, other);
+		all_fail &=
+		    !sh_merkle_inclusion_verify(m, m, t->leaf[m], p, len, root);
 		forged_incl += 7;
 		CHECK(all_fail);
 	}
@@ -258,42 +271,45 @@ static void consistency(const tree *t, const tree *changed, uint64_t n)
 		uint8_t old[32];
 		mth(t->leaf, 0, m, old);
 		check_case("consistency %llu -> %llu", (unsigned long long)m,
-			   (unsigned long long)n);
-		if (!CHECK_ERR(sh_merkle_consistency_proof(get_node, (void *)t, m,
-							   n, path, &len),
-			       SH_OK))
+		           (unsigned long long)n);
+		if (!CHECK_ERR(sh_merkle_consistency_proof(get_node, (void *)t,
+		                                           m, n, path, &len),
+		               SH_OK))
 			continue;
 		const uint8_t(*p)[32] = (const uint8_t(*)[32])path;
-		if (CHECK(sh_merkle_consistency_verify(m, n, old, root, p, len)))
+		if (CHECK(
+		        sh_merkle_consistency_verify(m, n, old, root, p, len)))
 			verified_cons++;
 		if (m == 0 || m == n)
 			continue;
 		int all_fail = 1;
 		for (size_t i = 0; i < len; i++) {
 			flip(path[i], i * 53 + m);
-			all_fail &= !sh_merkle_consistency_verify(m, n, old, root, p,
-								  len);
+			all_fail &= !sh_merkle_consistency_verify(m, n, old,
+			                                          root, p, len);
 			flip(path[i], i * 53 + m);
 			forged_cons++;
 		}
 		uint8_t bad[32];
 		memcpy(bad, old, 32);
 		flip(bad, 7);
-		all_fail &= !sh_merkle_consistency_verify(m, n, bad, root, p, len);
+		all_fail &=
+		    !sh_merkle_consistency_verify(m, n, bad, root, p, len);
 		memcpy(bad, root, 32);
 		flip(bad, 9);
-		all_fail &= !sh_merkle_consistency_verify(m, n, old, bad, p, len);
-		all_fail &= !sh_merkle_consistency_verify(m, n, old, root, p,
-							  len - 1);
+		all_fail &=
+		    !sh_merkle_consistency_verify(m, n, old, bad, p, len);
+		all_fail &=
+		    !sh_merkle_consistency_verify(m, n, old, root, p, len - 1);
 		/* The old tree as it was against a new tree in which entry
 		 * n/3 was changed: if that entry is below m, the change must
 		 * show; if not, the old tree is still a prefix. */
 		uint8_t croot[32], cpath[SH_MERKLE_MAX_PATH][32];
 		size_t clen;
 		mth(changed->leaf, 0, n, croot);
-		CHECK_ERR(sh_merkle_consistency_proof(get_node, (void *)changed, m,
-						      n, cpath, &clen),
-			  SH_OK);
+		CHECK_ERR(sh_merkle_consistency_proof(get_node, (void *)changed,
+		                                      m, n, cpath, &clen),
+		          SH_OK);
 		int cok = sh_merkle_consistency_verify(
 		    m, n, old, croot, (const uint8_t(*)[32])cpath, clen);
 		if (n / 3 < m) {
@@ -318,10 +334,11 @@ static void trees(void)
 		for (uint64_t i = 0; i < n; i++) {
 			char data[32];
 			int l = snprintf(data, sizeof(data), "entry %llu/%u",
-					 (unsigned long long)i, i == n / 3 ? 2u : 1u);
+			                 (unsigned long long)i,
+			                 i == n / 3 ? 2u : 1u);
 			sh_merkle_leaf(changed->leaf[i], data, (size_t)l);
 			sh_merkle_push(&changed->f, changed->leaf[i], keep_node,
-				       changed);
+			               changed);
 		}
 		check_case("root of %llu leaves", (unsigned long long)n);
 		mth(t->leaf, 0, n, want);
@@ -340,16 +357,16 @@ static void trees(void)
 	mth(t->leaf, 0, 8, root);
 	check_case("%s", "bad arguments");
 	CHECK_ERR(sh_merkle_inclusion_proof(get_node, t, 8, 8, path, &len),
-		  SH_ERR_USAGE);
+	          SH_ERR_USAGE);
 	CHECK_ERR(sh_merkle_consistency_proof(get_node, t, 9, 8, path, &len),
-		  SH_ERR_USAGE);
+	          SH_ERR_USAGE);
 	CHECK(!sh_merkle_inclusion_verify(8, 8, t->leaf[0],
-					  (const uint8_t(*)[32])path, 0, root));
+	                                  (const uint8_t(*)[32])path, 0, root));
 	CHECK(!sh_merkle_consistency_verify(9, 8, root, root,
-					    (const uint8_t(*)[32])path, 0));
+	                                    (const uint8_t(*)[32])path, 0));
 	/* A tree asked beyond what it stored. */
 	CHECK_ERR(sh_merkle_inclusion_proof(get_node, t, 3, 9, path, &len),
-		  SH_ERR_NOTFOUND);
+	          SH_ERR_NOTFOUND);
 	CHECK_INT(sh_merkle_split(2), 1);
 	CHECK_INT(sh_merkle_split(3), 2);
 	CHECK_INT(sh_merkle_split(8), 4);
@@ -414,7 +431,8 @@ static void names(void)
 	}
 	check_case("%s", "");
 	CHECK_INT(sh_audit_event_parse("nonsense"), 0);
-	CHECK_STR(sh_audit_event_name(SEINHUIS__AUDIT_EVENT__AUDIT_TAKEN), "taken");
+	CHECK_STR(sh_audit_event_name(SEINHUIS__AUDIT_EVENT__AUDIT_TAKEN),
+	          "taken");
 	CHECK_STR(sh_audit_event_name((Seinhuis__AuditEvent)999), "unknown");
 }
 
@@ -425,8 +443,10 @@ int main(void)
 	heads();
 	names();
 	printf("inclusion proofs verified: %llu, forgeries refused: %llu\n",
-	       (unsigned long long)verified_incl, (unsigned long long)forged_incl);
+	       (unsigned long long)verified_incl,
+	       (unsigned long long)forged_incl);
 	printf("consistency proofs verified: %llu, forgeries refused: %llu\n",
-	       (unsigned long long)verified_cons, (unsigned long long)forged_cons);
+	       (unsigned long long)verified_cons,
+	       (unsigned long long)forged_cons);
 	return check_done();
 }
