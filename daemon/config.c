@@ -124,6 +124,23 @@ static sh_err set_path(char *dst, size_t dlen, const char *v, char *why,
 	return SH_OK;
 }
 
+/* A group name as useradd(8) takes it: letters, digits, '_', '-', '.',
+ * not starting with '-'. Whether it exists is checked at start-up. */
+static sh_err set_group(char *dst, size_t dlen, const char *v, char *why,
+			size_t wl)
+{
+	size_t n = strlen(v);
+	int ok = n > 0 && n < dlen && v[0] != '-';
+	for (size_t i = 0; ok && i < n; i++)
+		ok = isalnum((unsigned char)v[i]) || strchr("_-.", v[i]);
+	if (!ok) {
+		snprintf(why, wl, "must be a group name (letters, digits, _ - .)");
+		return SH_ERR_CONFIG;
+	}
+	strcpy(dst, v);
+	return SH_OK;
+}
+
 static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 		     size_t wl)
 {
@@ -133,7 +150,8 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 	    "keydir", "trustdir", "datadir", "listen", "control",
 	    "control_group", "map_size", "max_message", "log_level",
 	    "log_syslog", "retry_min_ms", "retry_max_ms", "window", "batch_max",
-	    "catalogue", "retention_interval", "postcode_table"};
+	    "catalogue", "retention_interval", "postcode_table",
+	    "admin_group", "caseworker_group", "audit_head_interval"};
 	size_t i, nkeys = sizeof(keys) / sizeof(keys[0]);
 	for (i = 0; i < nkeys; i++)
 		if (strcmp(key, keys[i]) == 0)
@@ -237,6 +255,16 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 	case 16:
 		return set_path(cfg->postcode_table, sizeof(cfg->postcode_table), v,
 				why, wl);
+	case 17:
+	case 18:
+		return set_group(i == 17 ? cfg->admin_group : cfg->caseworker_group,
+				 sizeof(cfg->admin_group), v, why, wl);
+	case 19:
+		if (sh_parse_u32(v, 1, 86400, &cfg->audit_head_interval) < 0) {
+			snprintf(why, wl, "must be 1 to 86400 seconds");
+			return SH_ERR_CONFIG;
+		}
+		return SH_OK;
 	}
 	return SH_ERR_CONFIG;
 }
@@ -254,6 +282,7 @@ static void config_defaults(sh_config *cfg)
 	snprintf(cfg->catalogue, sizeof(cfg->catalogue),
 		 "/etc/seinhuis/catalogue.conf");
 	cfg->retention_interval_s = 3600;
+	cfg->audit_head_interval = 300;
 }
 
 sh_err sh_config_parse(sh_config *cfg, const char *text, size_t len,
@@ -277,6 +306,13 @@ sh_err sh_config_parse(sh_config *cfg, const char *text, size_t len,
 		}
 	if (cfg->retry_min_ms > cfg->retry_max_ms) {
 		snprintf(why, whylen, "retry_min_ms is larger than retry_max_ms");
+		return SH_ERR_CONFIG;
+	}
+	if (cfg->admin_group[0] &&
+	    strcmp(cfg->admin_group, cfg->caseworker_group) == 0) {
+		snprintf(why, whylen, "admin_group and caseworker_group must be "
+				      "different groups: administrators may not "
+				      "reveal personal data");
 		return SH_ERR_CONFIG;
 	}
 	return SH_OK;

@@ -25,6 +25,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "auditd.h"
 #include "daemon.h"
 
 sh_err sh_control_start(sh_daemon *d, char *why, size_t wl)
@@ -120,6 +121,7 @@ void sh_control_accept(sh_daemon *d)
 		    !caller_allowed(d, cr.uid, cr.gid)) {
 			sh_daemon_error(d, "control: refused local user %d",
 					(int)cr.uid);
+			sh_audit_caller_refused(d, cr.uid);
 			close(fd);
 			continue;
 		}
@@ -128,6 +130,7 @@ void sh_control_accept(sh_daemon *d)
 		c->uid = cr.uid;
 		c->gid = cr.gid;
 		c->pid = cr.pid;
+		c->roles = sh_roles_of(&d->cfg, fd, cr.uid, cr.gid);
 		c->next = d->conns;
 		d->conns = c;
 	}
@@ -450,6 +453,16 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 	}
 	char refhex[33];
 	sh_hex(refhex, ref, sizeof(ref));
+	char what[120];
+	snprintf(what, sizeof(what), "purpose %s", q->purpose);
+	if ((e = sh_audit_signal_event(d, SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_GRANTED,
+				       ref, p->card.partner,
+				       SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED,
+				       "granted", "", what)) != SH_OK) {
+		sh_daemon_txn_fail(d, e);
+		reply_error(d, c, e, "%s", sh_err_str(e));
+		return;
+	}
 	sh_info("consent %s granted for %s, purpose %s, by local user %d", refhex,
 		p->card.partner, q->purpose, (int)c->uid);
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
@@ -486,6 +499,11 @@ static void op_consent_revoke(sh_daemon *d, sh_ctl_conn *c,
 	}
 	rec->revoked_ms = sh_now_ms();
 	e = sh_store_consent_put(d->store, rec);
+	if (e == SH_OK)
+		e = sh_audit_signal_event(d, SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_REVOKED,
+					  ref, rec->recipient,
+					  SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED,
+					  "revoked", "", "");
 	sh_peer *p = sh_peer_find(d, rec->recipient);
 	char idhex[33] = "", field[64], detail[300], today[11];
 	sh_today(today);
@@ -880,6 +898,8 @@ static void dispatch(sh_daemon *d, sh_ctl_conn *c, const uint8_t *body,
 	if (!q)
 		return reply_error(d, c, SH_ERR_CONTROL,
 				   "the request is not a valid control message");
+	if (!sh_audit_ctl_before(d, c, q)) /* roles; audit operations */
+		goto done;
 	switch (q->op) {
 	case SEINHUIS__CTL_REQUEST__OP__SEND: op_send(d, c, q); break;
 	case SEINHUIS__CTL_REQUEST__OP__OUTBOX: op_outbox(d, c, q); break;
@@ -895,6 +915,8 @@ static void dispatch(sh_daemon *d, sh_ctl_conn *c, const uint8_t *body,
 		reply_error(d, c, SH_ERR_CONTROL, "unknown control operation %d",
 			    (int)q->op);
 	}
+	sh_audit_ctl_after(d, c, q); /* records what a send or ack did */
+done:
 	seinhuis__ctl_request__free_unpacked(q, NULL);
 }
 

@@ -74,6 +74,7 @@ typedef struct sh_ctl_conn {
 	size_t out_off;
 	int closing;
 	struct sh_ctl_conn *next;
+	unsigned roles; /* SH_ROLE_* of the caller (roles.c) */
 } sh_ctl_conn;
 
 /* Work done inside the current write transaction whose effects (replies,
@@ -126,6 +127,7 @@ typedef struct {
 	uint64_t accepted, received, duplicates, rejected_in, refused_peers;
 	char last_errors[8][200];
 	int last_error_pos;
+	struct sh_auditd *auditd; /* the audit log and its hooks (auditd.c) */
 } sh_daemon;
 
 void sh_daemon_error(sh_daemon *d, const char *fmt, ...)

@@ -24,6 +24,7 @@
 #include <string.h>
 #include <zmq.h>
 
+#include "auditd.h"
 #include "daemon.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
@@ -214,6 +215,10 @@ void sh_peer_handle_zap(sh_daemon *d)
 	} else {
 		sh_daemon_error(d, "refused connection: not a CURVE handshake");
 	}
+	if (!c)
+		sh_audit_peer_refused(d, n >= 7 && lens[6] == 32 ? (uint8_t *)frames[6]
+							       : NULL,
+				      frames[3], n > 3 ? lens[3] : 0);
 	zmq_send(d->zap, "1.0", 3, ZMQ_SNDMORE);
 	zmq_send(d->zap, frames[1], lens[1], ZMQ_SNDMORE);
 	zmq_send(d->zap, status, 3, ZMQ_SNDMORE);
@@ -275,8 +280,15 @@ static sh_err apply_revocation(sh_daemon *d, sh_peer *p, const char *ref)
 	if (e == SH_OK)
 		e = sh_store_inbox_scan(d->store, sh_store_txn(d->store), revoke_one,
 					&c);
-	for (size_t i = 0; e == SH_OK && i < c.n; i++)
+	for (size_t i = 0; e == SH_OK && i < c.n; i++) {
 		e = sh_store_inbox_remove(d->store, c.seqs[i], c.ids[i]);
+		if (e == SH_OK)
+			e = sh_audit_signal_event(
+			    d, SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_REVOKED, c.ids[i],
+			    p->card.partner, SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED,
+			    "removed from the inbox: consent withdrawn", "",
+			    "consent reference in the signal");
+	}
 	if (e == SH_OK)
 		sh_info("consent %s of %s revoked: %zu waiting signals removed", ref,
 			p->card.partner, c.n);
@@ -354,6 +366,11 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 			q.envelope.data = (uint8_t *)eb;
 			q.envelope.len = elen;
 			sh_err qe = sh_store_quarantine_add(d->store, &q);
+			if (qe == SH_OK)
+				qe = sh_audit_signal_event(
+				    d, SEINHUIS__AUDIT_EVENT__AUDIT_QUARANTINED, id,
+				    p->card.partner, s->type, "quarantined",
+				    sh_err_rule(e), detail);
 			if (qe)
 				e = qe;
 			goto out;
@@ -394,6 +411,7 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		d->rejected_in++;
 		sh_daemon_error(d, "peer %s: malformed frame of %zu bytes refused",
 				p->card.partner, len);
+		sh_audit_frame_refused(d, p, SH_ERR_WIRE_DECODE);
 		return 0;
 	}
 	if (f->format_version != SH_FORMAT_VERSION) {
@@ -401,6 +419,7 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		d->rejected_in++;
 		sh_daemon_error(d, "peer %s: frame format version %u refused",
 				p->card.partner, f->format_version);
+		sh_audit_frame_refused(d, p, SH_ERR_WIRE_VERSION);
 		seinhuis__peer_frame__free_unpacked(f, NULL);
 		return 0;
 	}
@@ -458,6 +477,7 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 						detail[0] ? detail : sh_err_str(e));
 			}
 		}
+		sh_audit_inbound(d, p, s, eb, elen, id, rs, e);
 		static const uint8_t zero[SH_ID_LEN];
 		int have_id = memcmp(id, zero, SH_ID_LEN) != 0;
 		if (s)
@@ -587,6 +607,8 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r)
 		}
 		if (err == SH_OK)
 			err = sh_store_outbox_put(d->store, seq, rec);
+		if (err == SH_OK)
+			err = sh_audit_receipt(d, p, rec, r);
 	}
 	if (err != SH_OK) {
 		sh_daemon_txn_fail(d, err);
@@ -763,6 +785,8 @@ static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 	for (e = first; n > 0; n--, e = e->next) {
 		e->sent_at = now;
 		e->attempts++;
+		if (e->attempts == 1)
+			sh_audit_sent(d, p, e->id);
 		p->inflight++;
 		p->sent++;
 	}

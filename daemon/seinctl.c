@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "csv.h"
+#include "seinctl_audit.h"
 #include "seinhuis.h"
 
 #define DEFAULT_SOCKET "/run/seinhuis/control.sock"
@@ -48,6 +49,20 @@ static void usage(FILE *f)
 		"                         standard input; prints the consent reference\n"
 		"  consent revoke REF     withdraw it; the recipient is told\n"
 		"  consent list\n"
+		"  inbox reveal ID --reason TEXT\n"
+		"                         open the personal data (caseworkers; audited)\n"
+		"  audit list [FILTERS] [--limit N]   audit entries (administrators)\n"
+		"  audit export [FILTERS] [--format jsonl|csv]\n"
+		"  audit verify           recompute the tree, check every signed head\n"
+		"  audit head             sign a tree head now; print it (JSON)\n"
+		"  audit prove --index N [--size S]    inclusion proof (JSON)\n"
+		"  audit prove --old HEAD.json [--size S]  consistency proof (JSON)\n"
+		"  audit check-proof FILE [--old HEAD.json] [--card CARD]  offline\n"
+		"  audit subject          a resident's records; identifiers on stdin\n"
+		"  report [--by week|month] [--since T] [--until T] [--csv]\n"
+		"         [--from EXPORT.jsonl]   figures from the audit log\n"
+		"  FILTERS: --since T --until T --partner P --type T --event E\n"
+		"           --id MESSAGE-ID --case-key HEX (T: YYYY-MM-DD[THH:MM[:SS]])\n"
 		"signal types: arrears, meldcode_report, vt_notice, status_feedback,\n"
 		"  referral, consent_revocation\n");
 }
@@ -404,6 +419,8 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
 	const char *sub = argc > 1 ? argv[1] : "list";
 	uint32_t limit = 0;
+	if (strcmp(sub, "reveal") == 0)
+		return seinctl_inbox_reveal(sock, json_out, argc, argv);
 	if (strcmp(sub, "list") == 0) {
 		q.op = SEINHUIS__CTL_REQUEST__OP__INBOX_LIST;
 		for (int a = 2; a < argc; a++) {
@@ -972,6 +989,10 @@ int main(int argc, char **argv)
 		return cmd_quarantine(sock, sub_argc, sub_argv);
 	if (strcmp(cmd, "consent") == 0)
 		return cmd_consent(sock, sub_argc, sub_argv);
+	if (strcmp(cmd, "audit") == 0)
+		return seinctl_audit(sock, json_out, sub_argc, sub_argv);
+	if (strcmp(cmd, "report") == 0)
+		return seinctl_report(sock, json_out, sub_argc, sub_argv);
 	fprintf(stderr, "seinctl: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;

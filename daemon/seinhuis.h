@@ -224,6 +224,10 @@ typedef struct {
 	uint32_t retry_max_ms;
 	uint32_t window;
 	uint32_t batch_max;
+	/* roles on the control socket and the audit log (roles.c, audit.c) */
+	char admin_group[64];
+	char caseworker_group[64];
+	uint32_t audit_head_interval; /* seconds between signed tree heads */
 } sh_config;
 
 /* Line parser shared by configuration files and partner cards: calls fn for

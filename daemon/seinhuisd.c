@@ -32,6 +32,7 @@
 #include <unistd.h>
 #include <zmq.h>
 
+#include "auditd.h"
 #include "daemon.h"
 
 static sh_daemon *the_daemon;
@@ -205,6 +206,11 @@ void sh_retention_sweep(sh_daemon *d)
 		sh_hex(idhex, c.ids[i], SH_ID_LEN);
 		e = sh_store_inbox_remove(d->store, c.seqs[i], c.ids[i]);
 		if (e == SH_OK)
+			e = sh_audit_signal_event(
+			    d, SEINHUIS__AUDIT_EVENT__AUDIT_RETENTION_REMOVED, c.ids[i],
+			    "", SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED, "removed",
+			    "", "past keep_unanswered of the catalogue");
+		if (e == SH_OK)
 			sh_info("retention: %s removed from the inbox", idhex);
 	}
 	if (e)
@@ -299,6 +305,11 @@ static int run(sh_daemon *d)
 		finish_turn(d);
 		sh_control_reap(d);
 		sh_peer_pump(d);
+		/* Signals handed to the network, a due tree head: recorded
+		 * and committed in this turn too (audit.c). */
+		sh_audit_tick(d);
+		if (sh_store_in_txn(d->store))
+			finish_turn(d);
 	}
 	free(items);
 	free(conn_of);
@@ -403,6 +414,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check_only) {
+		if (sh_audit_check_offline(&d) != SH_OK)
+			rc = 1;
 		sh_store_counts c;
 		sh_store_counts_get(d.store, &c);
 		printf("seinhuisd: configuration, identity '%s', trust store "
@@ -418,6 +431,10 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	the_daemon = &d;
+	if (sh_audit_start(&d, why, sizeof(why)) != SH_OK) {
+		sh_error("audit log: %s", why);
+		return 1;
+	}
 	if (sh_control_start(&d, why, sizeof(why)) != SH_OK) {
 		sh_error("control socket: %s", why);
 		return 1;
@@ -436,6 +453,7 @@ int main(int argc, char **argv)
 	sh_info("stopping");
 	sh_control_stop(&d);
 	sh_peer_stop(&d);
+	sh_audit_stop(&d);
 out:
 	for (size_t i = 0; i < d.npeers; i++) {
 		sh_peer *p = &d.peers[i];

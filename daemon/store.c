@@ -13,6 +13,10 @@
  *              or it was removed by retention or revocation).
  *              The exactly-once rule rests here: an id is added to the
  *              inbox only if it is not in `seen`, in the same transaction.
+ *   audit, audit_nodes, audit_heads, audit_state
+ *              the audit log (audit.c). They live in this environment so
+ *              that an event commits in the same transaction as the change
+ *              it records; this file only opens them.
  *
  * Durability: every write transaction commits with LMDB's default full
  * sync. The daemon opens one write transaction per turn of its event loop
@@ -40,7 +44,10 @@ struct sh_store {
 	MDB_env *env;
 	MDB_dbi meta, outbox, outbox_id, inbox, seen, quarantine, consent, revoked,
 	    natkey;
+	MDB_dbi audit[4]; /* entries, nodes, heads, state (audit.c) */
 	MDB_txn *txn; /* the open write transaction, if any */
+	sh_store_txn_fn txn_hook;
+	void *txn_hook_ctx;
 	uint64_t next_out, next_in;
 	uint64_t txn_next_out, txn_next_in;
 	sh_store_counts counts, txn_counts;
@@ -109,7 +116,7 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	}
 	if ((rc = mdb_env_create(&st->env)) ||
 	    (rc = mdb_env_set_mapsize(st->env, map_size)) ||
-	    (rc = mdb_env_set_maxdbs(st->env, 16)) ||
+	    (rc = mdb_env_set_maxdbs(st->env, 32)) ||
 	    (rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0600))) {
 		snprintf(why, wl,
 			 "%s: cannot open the data store: %s. If the files were "
@@ -129,7 +136,11 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	    (rc = mdb_dbi_open(txn, "quarantine", MDB_CREATE, &st->quarantine)) ||
 	    (rc = mdb_dbi_open(txn, "consent", MDB_CREATE, &st->consent)) ||
 	    (rc = mdb_dbi_open(txn, "revoked", MDB_CREATE, &st->revoked)) ||
-	    (rc = mdb_dbi_open(txn, "natkey", MDB_CREATE, &st->natkey))) {
+	    (rc = mdb_dbi_open(txn, "natkey", MDB_CREATE, &st->natkey)) ||
+	    (rc = mdb_dbi_open(txn, "audit", MDB_CREATE, &st->audit[0])) ||
+	    (rc = mdb_dbi_open(txn, "audit_nodes", MDB_CREATE, &st->audit[1])) ||
+	    (rc = mdb_dbi_open(txn, "audit_heads", MDB_CREATE, &st->audit[2])) ||
+	    (rc = mdb_dbi_open(txn, "audit_state", MDB_CREATE, &st->audit[3]))) {
 		snprintf(why, wl, "%s: cannot open the store's tables: %s", dir,
 			 mdb_strerror(rc));
 		e = mdb_err(rc) == SH_ERR_STORE_CORRUPT ? SH_ERR_STORE_CORRUPT
@@ -332,6 +343,12 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 	return e;
 }
 
+static void txn_ended(sh_store *st, int committed)
+{
+	if (st->txn_hook)
+		st->txn_hook(st->txn_hook_ctx, committed);
+}
+
 sh_err sh_store_begin(sh_store *st)
 {
 	if (st->txn)
@@ -377,10 +394,12 @@ sh_err sh_store_commit(sh_store *st)
 	if (rc) {
 		mdb_txn_abort(st->txn);
 		st->txn = NULL;
+		txn_ended(st, 0);
 		return mdb_err(rc);
 	}
 	rc = mdb_txn_commit(st->txn);
 	st->txn = NULL;
+	txn_ended(st, rc == 0);
 	if (rc)
 		return mdb_err(rc);
 	st->next_out = st->txn_next_out;
@@ -391,9 +410,22 @@ sh_err sh_store_commit(sh_store *st)
 
 void sh_store_abort(sh_store *st)
 {
-	if (st->txn)
+	if (st->txn) {
 		mdb_txn_abort(st->txn);
-	st->txn = NULL;
+		st->txn = NULL;
+		txn_ended(st, 0);
+	}
+}
+
+void sh_store_set_txn_hook(sh_store *st, sh_store_txn_fn fn, void *ctx)
+{
+	st->txn_hook = fn;
+	st->txn_hook_ctx = ctx;
+}
+
+void sh_store_audit_tables(sh_store *st, MDB_dbi dbi[4])
+{
+	memcpy(dbi, st->audit, sizeof(st->audit));
 }
 
 MDB_txn *sh_store_read_begin(sh_store *st)

@@ -23,6 +23,14 @@ sh_err sh_store_commit(sh_store *st);
 void sh_store_abort(sh_store *st);
 int sh_store_in_txn(const sh_store *st);
 MDB_txn *sh_store_txn(sh_store *st); /* the open write transaction */
+/* Called when the write transaction ends: committed 1 after a successful
+ * commit, 0 after an abort or a failed commit. For modules that keep an
+ * in-memory view of what they wrote (the audit log's tree). */
+typedef void (*sh_store_txn_fn)(void *ctx, int committed);
+void sh_store_set_txn_hook(sh_store *st, sh_store_txn_fn fn, void *ctx);
+/* The audit log's tables, opened here (see audit.c): entries, nodes,
+ * heads, state. */
+void sh_store_audit_tables(sh_store *st, MDB_dbi dbi[4]);
 /* Read transactions for listings. */
 MDB_txn *sh_store_read_begin(sh_store *st);
 void sh_store_read_end(sh_store *st, MDB_txn *txn);

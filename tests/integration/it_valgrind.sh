@@ -27,6 +27,17 @@ check "refusals work under valgrind" bash -c \
 	"! ctl corp-vg send --type arrears --to gem-vg nonsense=1 2>/dev/null"
 ctl corp-vg status >/dev/null
 ctl corp-vg outbox >/dev/null
+second=$(inbox_ids gem-vg | head -n 1)
+check "the audit log works under valgrind" bash -c \
+	"ctl gem-vg inbox reveal $second --reason 'check under valgrind' >/dev/null &&
+	 ctl gem-vg audit head >$WORK/head.json && ctl gem-vg audit verify >/dev/null &&
+	 ctl gem-vg audit prove --index 3 >/dev/null && ctl gem-vg audit prove --old-size 2 >/dev/null &&
+	 ctl gem-vg audit list --case-key \$(ctl gem-vg --json audit list --event delivered | jq -r '.[0].case_key') >/dev/null &&
+	 printf 'surname=Testpersoon1\npostcode=1234 AB\nhouse_number=1\n' | ctl gem-vg audit subject >/dev/null &&
+	 ctl gem-vg report >/dev/null && ctl corp-vg report --csv >/dev/null"
+check "refused audit requests work under valgrind" bash -c \
+	"! ctl gem-vg audit prove --index 100000 2>/dev/null && ! ctl gem-vg inbox reveal $second --reason x 2>/dev/null"
+ctl corp-vg audit export --format csv >/dev/null
 stop gem-vg && pass "recipient: valgrind reports no errors or leaks" ||
 	fail "recipient: valgrind errors (see $WORK/valgrind.*.log)"
 stop corp-vg && pass "sender: valgrind reports no errors or leaks" ||

@@ -1,0 +1,922 @@
+/*
+ * audit.c - the audit log: what happened to every signal, kept so that an
+ * administrator can show it and an outsider can prove it was not altered.
+ *
+ * What is recorded
+ *   Every daemon appends an AuditEntry (proto/seinhuis.proto) for each
+ *   event: a signal accepted or refused at submission (rule), sent (first
+ *   handed to the partner's connection; again after a restart), received
+ *   from a partner (outcome: delivered, duplicate or rejected), delivered
+ *   into the inbox, rejected (rule), the receipt that settled an outbox
+ *   signal, taken by the team, revealed (reason, role), consent revoked (a
+ *   consent_revocation signal accepted or delivered), a connection refused
+ *   at authentication, own keys first seen or changed, trust store cards
+ *   added, changed or removed (noticed at start-up, when the daemon reads
+ *   them), trust store and configuration loaded, a local caller refused on
+ *   the control socket, a resident's entries looked up (audit subject),
+ *   and a clean stop. Quarantine, consent granted and retention removal
+ *   have event codes and the hook sh_audit_signal_event() (auditd.c), but
+ *   nothing in this daemon quarantines, registers consent or expires
+ *   signals yet, so nothing emits them.
+ *   An entry carries time (microseconds), message id, the other partner's
+ *   id, the signal type, the pair's pseudonym of the resident (`subject`),
+ *   a case key, the legal basis, outcome, rule, the local user (login name
+ *   and uid) and role that acted, a reveal's reason, and a short
+ *   non-personal detail (the control operation, a key fingerprint, a
+ *   configuration digest). Never a field value, name, address, birth date,
+ *   BSN, phone number or e-mail address.
+ *   The case key is this daemon's own pseudonym of the resident:
+ *   HMAC-SHA256 of the canonical identity (pseudonym.c) under a key derived
+ *   from the daemon's seal secret key (HKDF, "seinhuis/case/v1"). Unlike the
+ *   pairwise pseudonym it is the same whichever partner sent or received
+ *   the signal, so one daemon can find all its entries for one resident;
+ *   nobody without this daemon's secret key can compute it.
+ *
+ * Atomicity
+ *   An entry is written into the event loop's open write transaction (see
+ *   seinhuisd.c), the same one that holds the state change it records: a
+ *   signal is never in the inbox, taken or settled without its entry, and
+ *   an entry never survives a change that was rolled back. Events that
+ *   happen outside a transaction (a connection refused, a caller refused,
+ *   a signal handed to the network, a tree head) open the turn's
+ *   transaction. A turn that only sent signals or signed a head commits
+ *   once more after sending (seinhuisd.c), so those entries are durable
+ *   within the same turn too.
+ *
+ * Tables (LMDB, opened by store.c in the queues' environment)
+ *   audit        u64 index (big-endian) -> AuditEntry bytes. These bytes
+ *                are the Merkle leaf; they are hashed as stored and never
+ *                re-encoded.
+ *   audit_nodes  level (1 byte) || u64 index -> 32-byte hash of every
+ *                complete subtree (level 0: the leaf hashes). Written as
+ *                the tree grows (merkle.c's carry), so proofs take
+ *                O(log^2 n) lookups and the root O(log n).
+ *   audit_heads  u64 tree size -> SignedTreeHead.
+ *   audit_state  "size" -> u64 tree size; "self" and "card:<partner>" ->
+ *                digests of the keys last seen (to record key and trust
+ *                store changes).
+ *   In memory: the tree size and the frontier (the complete subtrees on
+ *   the right edge), loaded from audit_nodes at start-up; appending is
+ *   O(log n). A copy is changed during a transaction and becomes the
+ *   committed one only when the store reports the commit (store.c's
+ *   transaction hook), so an aborted turn leaves the tree as it was.
+ *
+ * Tamper evidence, in the style of Certificate Transparency (RFC 6962)
+ *   The entries are the leaves of an append-only Merkle tree (merkle.c).
+ *   Every audit_head_interval seconds in which the tree grew, at clean
+ *   shutdown and on request (seinctl audit head), the daemon signs a tree
+ *   head: Ed25519 with its sign key (the one on its partner card) over
+ *   "seinhuis/tree-head/v1\0" || len(partner) || partner || size (u64 BE)
+ *   || root (32) || time in ms (i64 BE). Anyone with the partner's card
+ *   can check a head.
+ *   `audit verify` reads every entry in index order and checks that (1)
+ *   no index is missing, (2) every entry decodes and names its own index
+ *   (so two swapped entries show), (3) its leaf hash is the one the tree
+ *   recorded when it was appended, (4) every stored inner node is the hash
+ *   of its children, (5) at each signed head the recomputed root equals
+ *   the signed one and the signature verifies, and (6) the tree size and
+ *   root equal the ones the daemon continues from. It reports the first
+ *   failure and, where it can, the first bad entry. Someone who rewrites
+ *   entries and the stored hashes consistently is caught by (5) between
+ *   two heads; someone who also re-signs heads (the daemon's key is on the
+ *   same machine) is caught by an outside auditor who kept an earlier head:
+ *   the consistency proof from that head to a new one cannot be made.
+ *   `audit prove` gives RFC 6962 inclusion and consistency proofs built
+ *   from audit_nodes, against signed heads; `seinctl audit check-proof`
+ *   checks them offline. Proofs commit to the stored tree; that the
+ *   entries still match it is what `audit verify` checks, and an
+ *   inclusion proof carries the entry itself.
+ *   Heads signed with an earlier key (a new identity on the same data
+ *   directory) still verify under the key they name and are reported as
+ *   such, not as failures.
+ *
+ * Roles (roles.c), resident's inspection and the report (seinctl_audit.c)
+ *   are described in those files; the entries they rely on are above.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit.h"
+
+static const char head_domain[] = "seinhuis/tree-head/v1"; /* + NUL */
+
+struct sh_audit {
+	sh_store *st;
+	MDB_dbi entries, nodes, heads, state;
+	char partner[SH_PARTNER_MAX + 1];
+	sh_merkle_frontier tree; /* committed */
+	sh_merkle_frontier txn_tree;
+	int in_txn; /* txn_tree is the open transaction's */
+	uint64_t head_size, txn_head_size;
+	sh_err append_error; /* first error in the emit callback */
+};
+
+/* -------------------------------------------------------------- names */
+
+static const char *const event_names[] = {
+    [SEINHUIS__AUDIT_EVENT__AUDIT_EVENT_UNSPECIFIED] = "unspecified",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_ACCEPTED] = "accepted",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_REFUSED] = "refused",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_SENT] = "sent",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_RECEIVED] = "received",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_DELIVERED] = "delivered",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_REJECTED] = "rejected",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_QUARANTINED] = "quarantined",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_RECEIPT] = "receipt",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_TAKEN] = "taken",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_REVEALED] = "revealed",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_GRANTED] = "consent_granted",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_REVOKED] = "consent_revoked",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_RETENTION_REMOVED] = "retention_removed",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_PEER_REFUSED] = "peer_refused",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_KEY_CHANGED] = "key_changed",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_ADDED] = "trust_added",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_CHANGED] = "trust_changed",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_REMOVED] = "trust_removed",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_LOADED] = "trust_loaded",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_CONFIG_LOADED] = "config_loaded",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_ACCESS_DENIED] = "access_denied",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_SUBJECT_ACCESS] = "subject_access",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_STOPPED] = "stopped",
+};
+#define N_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
+
+const char *sh_audit_event_name(Seinhuis__AuditEvent e)
+{
+	if ((int)e < 0 || (size_t)e >= N_EVENTS || !event_names[e])
+		return "unknown";
+	return event_names[e];
+}
+
+Seinhuis__AuditEvent sh_audit_event_parse(const char *name)
+{
+	for (size_t i = 1; i < N_EVENTS; i++)
+		if (event_names[i] && strcmp(name, event_names[i]) == 0)
+			return (Seinhuis__AuditEvent)i;
+	return SEINHUIS__AUDIT_EVENT__AUDIT_EVENT_UNSPECIFIED;
+}
+
+/* --------------------------------------------------------- tree heads */
+
+static void put_u64(uint8_t out[8], uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		out[i] = (uint8_t)v;
+}
+
+static uint64_t get_u64(const uint8_t in[8])
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | in[i];
+	return v;
+}
+
+void sh_tree_head_tbs(const Seinhuis__SignedTreeHead *h, sh_buf *out)
+{
+	uint8_t b[8];
+	size_t plen = strlen(h->partner);
+	uint8_t pl = (uint8_t)(plen > 255 ? 255 : plen);
+	sh_buf_add(out, head_domain, sizeof(head_domain)); /* with NUL */
+	sh_buf_add(out, &pl, 1);
+	sh_buf_add(out, h->partner, pl);
+	put_u64(b, h->tree_size);
+	sh_buf_add(out, b, 8);
+	sh_buf_add(out, h->root_hash.data, h->root_hash.len);
+	put_u64(b, (uint64_t)h->timestamp_ms);
+	sh_buf_add(out, b, 8);
+}
+
+int sh_tree_head_verify(const Seinhuis__SignedTreeHead *h,
+                        const uint8_t pub[32])
+{
+	if (h->root_hash.len != 32 || h->signature.len != SH_SIG_LEN ||
+	    strlen(h->partner) > SH_PARTNER_MAX)
+		return 0;
+	sh_buf b = {0};
+	sh_tree_head_tbs(h, &b);
+	int ok = sh_ed25519_verify(h->signature.data, pub, b.data, b.len);
+	sh_buf_free(&b);
+	return ok;
+}
+
+/* ------------------------------------------------------ open, append */
+
+static sh_err mdb_to_sh(int rc)
+{
+	switch (rc) {
+	case MDB_SUCCESS: return SH_OK;
+	case MDB_NOTFOUND: return SH_ERR_NOTFOUND;
+	case MDB_MAP_FULL: return SH_ERR_STORE_FULL;
+	case MDB_CORRUPTED:
+	case MDB_PAGE_NOTFOUND: return SH_ERR_STORE_CORRUPT;
+	default: return SH_ERR_STORE;
+	}
+}
+
+static void node_key(uint8_t k[9], unsigned level, uint64_t index)
+{
+	k[0] = (uint8_t)level;
+	put_u64(k + 1, index);
+}
+
+static sh_err get_node(sh_audit *a, MDB_txn *txn, unsigned level,
+                       uint64_t index, uint8_t out[32])
+{
+	uint8_t kb[9];
+	node_key(kb, level, index);
+	MDB_val k = {9, kb}, v;
+	int rc = mdb_get(txn, a->nodes, &k, &v);
+	if (rc)
+		return mdb_to_sh(rc);
+	if (v.mv_size != 32)
+		return SH_ERR_STORE_CORRUPT;
+	memcpy(out, v.mv_data, 32);
+	return SH_OK;
+}
+
+static sh_err get_state_u64(sh_audit *a, MDB_txn *txn, const char *key,
+                            uint64_t *out)
+{
+	MDB_val k = {strlen(key), (void *)key}, v;
+	int rc = mdb_get(txn, a->state, &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		*out = 0;
+		return SH_OK;
+	}
+	if (rc)
+		return mdb_to_sh(rc);
+	if (v.mv_size != 8)
+		return SH_ERR_STORE_CORRUPT;
+	*out = get_u64(v.mv_data);
+	return SH_OK;
+}
+
+static void txn_end(void *ctx, int committed)
+{
+	sh_audit *a = ctx;
+	if (a->in_txn && committed) {
+		a->tree = a->txn_tree;
+		a->head_size = a->txn_head_size;
+	}
+	a->in_txn = 0;
+}
+
+/* The tree as the open transaction sees it. */
+static sh_merkle_frontier *txn_tree(sh_audit *a)
+{
+	if (!a->in_txn) {
+		a->txn_tree = a->tree;
+		a->txn_head_size = a->head_size;
+		a->in_txn = 1;
+	}
+	return &a->txn_tree;
+}
+
+sh_err sh_audit_open(sh_audit **out, sh_store *st, const char *partner,
+                     char *why, size_t wl, char *warning, size_t warnl)
+{
+	sh_audit *a = sh_xcalloc(1, sizeof(*a));
+	MDB_dbi dbi[4];
+	MDB_txn *txn = NULL;
+	sh_err e = SH_OK;
+	uint64_t size;
+
+	*out = NULL;
+	warning[0] = '\0';
+	a->st = st;
+	sh_store_audit_tables(st, dbi);
+	a->entries = dbi[0], a->nodes = dbi[1], a->heads = dbi[2];
+	a->state = dbi[3];
+	snprintf(a->partner, sizeof(a->partner), "%s", partner);
+	if (!(txn = sh_store_read_begin(st))) {
+		snprintf(why, wl, "cannot read the audit log");
+		e = SH_ERR_STORE;
+		goto err;
+	}
+	if ((e = get_state_u64(a, txn, "size", &size)) != SH_OK) {
+		snprintf(why, wl, "audit log: its recorded size is damaged");
+		goto err;
+	}
+	/* The frontier: for each set bit l of size, the complete subtree of
+	 * 2^l leaves ending the tree at that height. */
+	a->tree.size = size;
+	for (unsigned l = 0; l < 64; l++) {
+		if (!((size >> l) & 1))
+			continue;
+		if ((e = get_node(a, txn, l, (size >> l) - 1,
+		                  a->tree.hash[l]))) {
+			snprintf(
+			    why, wl,
+			    "audit log: the tree's hash of entries %llu.. is "
+			    "missing or damaged, so the log cannot be "
+			    "continued. Keep a copy of the data directory and "
+			    "restore data.mdb from the last backup",
+			    (unsigned long long)(((size >> l) - 1) << l));
+			if (e == SH_ERR_NOTFOUND)
+				e = SH_ERR_STORE_CORRUPT;
+			goto err;
+		}
+	}
+	/* A cheap agreement check; `audit verify` does the full one. */
+	MDB_stat ms;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	mdb_stat(txn, a->entries, &ms);
+	uint64_t last = 0;
+	int have_last = 0;
+	if (mdb_cursor_open(txn, a->entries, &cur) == 0) {
+		if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 &&
+		    k.mv_size == 8) {
+			last = get_u64(k.mv_data);
+			have_last = 1;
+		}
+		mdb_cursor_close(cur);
+	}
+	if (ms.ms_entries != size || (size && (!have_last || last != size - 1)))
+		snprintf(
+		    warning, warnl,
+		    "the audit log holds %llu entries but its tree %llu; run "
+		    "'seinctl audit verify' to find the damage",
+		    (unsigned long long)ms.ms_entries,
+		    (unsigned long long)size);
+	if (mdb_cursor_open(txn, a->heads, &cur) == 0) {
+		if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 &&
+		    k.mv_size == 8)
+			a->head_size = get_u64(k.mv_data);
+		mdb_cursor_close(cur);
+	}
+	sh_store_read_end(st, txn);
+	sh_store_set_txn_hook(st, txn_end, a);
+	*out = a;
+	return SH_OK;
+err:
+	if (txn)
+		sh_store_read_end(st, txn);
+	free(a);
+	return e;
+}
+
+void sh_audit_close(sh_audit **ap)
+{
+	sh_audit *a = *ap;
+	if (!a)
+		return;
+	sh_store_set_txn_hook(a->st, NULL, NULL);
+	free(a);
+	*ap = NULL;
+}
+
+uint64_t sh_audit_size(const sh_audit *a)
+{
+	return a->in_txn ? a->txn_tree.size : a->tree.size;
+}
+
+uint64_t sh_audit_head_size(const sh_audit *a)
+{
+	return a->in_txn ? a->txn_head_size : a->head_size;
+}
+
+static void store_node(void *ctx, unsigned level, uint64_t index,
+                       const uint8_t hash[32])
+{
+	sh_audit *a = ctx;
+	uint8_t kb[9];
+	if (a->append_error)
+		return;
+	node_key(kb, level, index);
+	MDB_val k = {9, kb}, v = {32, (void *)hash};
+	int rc = mdb_put(sh_store_txn(a->st), a->nodes, &k, &v, 0);
+	if (rc)
+		a->append_error = mdb_to_sh(rc);
+}
+
+sh_err sh_audit_append(sh_audit *a, Seinhuis__AuditEntry *e)
+{
+	MDB_txn *txn = sh_store_txn(a->st);
+	if (!txn)
+		return SH_ERR_STORE;
+	sh_merkle_frontier *t = txn_tree(a);
+	if (e->time_us == 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		e->time_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+	}
+	e->index = t->size;
+	size_t n = seinhuis__audit_entry__get_packed_size(e);
+	uint8_t kb[8], leaf[32];
+	put_u64(kb, e->index);
+	MDB_val k = {8, kb}, v = {n, NULL};
+	int rc = mdb_put(txn, a->entries, &k, &v, MDB_RESERVE | MDB_APPEND);
+	if (rc == MDB_KEYEXIST)
+		/* Damaged: an entry beyond the tree's size exists. */
+		rc = mdb_put(txn, a->entries, &k, &v, MDB_RESERVE);
+	if (rc)
+		return mdb_to_sh(rc);
+	seinhuis__audit_entry__pack(e, v.mv_data);
+	sh_merkle_leaf(leaf, v.mv_data, n);
+	a->append_error = SH_OK;
+	sh_merkle_frontier next = *t;
+	sh_merkle_push(&next, leaf, store_node, a);
+	if (a->append_error)
+		return a->append_error;
+	uint8_t sb[8];
+	put_u64(sb, next.size);
+	MDB_val sk = {4, "size"}, sv = {8, sb};
+	if ((rc = mdb_put(txn, a->state, &sk, &sv, 0)))
+		return mdb_to_sh(rc);
+	*t = next;
+	return SH_OK;
+}
+
+sh_err sh_audit_sign_head(sh_audit *a, const sh_identity *self, int64_t now_ms)
+{
+	MDB_txn *txn = sh_store_txn(a->st);
+	if (!txn)
+		return SH_ERR_STORE;
+	sh_merkle_frontier *t = txn_tree(a);
+	uint8_t root[32], sig[SH_SIG_LEN];
+	sh_merkle_root(t, root);
+	Seinhuis__SignedTreeHead h = SEINHUIS__SIGNED_TREE_HEAD__INIT;
+	h.partner = a->partner;
+	h.tree_size = t->size;
+	h.root_hash.data = root;
+	h.root_hash.len = 32;
+	h.timestamp_ms = now_ms;
+	h.sign_key.data = (uint8_t *)self->card.sign_pub;
+	h.sign_key.len = 32;
+	sh_buf tbs = {0};
+	sh_tree_head_tbs(&h, &tbs);
+	sh_err e = sh_ed25519_sign(sig, self->sign_sec, tbs.data, tbs.len);
+	sh_buf_free(&tbs);
+	if (e)
+		return e;
+	h.signature.data = sig;
+	h.signature.len = SH_SIG_LEN;
+	uint8_t kb[8];
+	put_u64(kb, h.tree_size);
+	size_t n = seinhuis__signed_tree_head__get_packed_size(&h);
+	MDB_val k = {8, kb}, v = {n, NULL};
+	int rc = mdb_put(txn, a->heads, &k, &v, MDB_RESERVE);
+	if (rc)
+		return mdb_to_sh(rc);
+	seinhuis__signed_tree_head__pack(&h, v.mv_data);
+	a->txn_head_size = h.tree_size;
+	return SH_OK;
+}
+
+static sh_err decode_head(const MDB_val *v, Seinhuis__SignedTreeHead **out)
+{
+	*out = seinhuis__signed_tree_head__unpack(NULL, v->mv_size, v->mv_data);
+	if (!*out)
+		return SH_ERR_STORE_CORRUPT;
+	if ((*out)->root_hash.len != 32) {
+		seinhuis__signed_tree_head__free_unpacked(*out, NULL);
+		*out = NULL;
+		return SH_ERR_STORE_CORRUPT;
+	}
+	return SH_OK;
+}
+
+sh_err sh_audit_get_head(sh_audit *a, MDB_txn *txn, uint64_t size,
+                         Seinhuis__SignedTreeHead **out)
+{
+	MDB_val k, v;
+	uint8_t kb[8];
+	int rc;
+	*out = NULL;
+	if (size == 0) {
+		MDB_cursor *cur;
+		if ((rc = mdb_cursor_open(txn, a->heads, &cur)))
+			return mdb_to_sh(rc);
+		rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+		mdb_cursor_close(cur);
+	} else {
+		put_u64(kb, size);
+		k.mv_size = 8, k.mv_data = kb;
+		rc = mdb_get(txn, a->heads, &k, &v);
+	}
+	if (rc)
+		return mdb_to_sh(rc);
+	return decode_head(&v, out);
+}
+
+/* ------------------------------------------------------------ reading */
+
+sh_err sh_audit_scan(sh_audit *a, MDB_txn *txn, uint64_t from,
+                     sh_audit_scan_fn fn, void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t kb[8];
+	int rc = mdb_cursor_open(txn, a->entries, &cur);
+	if (rc)
+		return mdb_to_sh(rc);
+	put_u64(kb, from);
+	k.mv_size = 8, k.mv_data = kb;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8)
+			continue;
+		Seinhuis__AuditEntry *e =
+		    seinhuis__audit_entry__unpack(NULL, v.mv_size, v.mv_data);
+		int stop = fn(ctx, get_u64(k.mv_data), v.mv_data, v.mv_size, e);
+		if (e)
+			seinhuis__audit_entry__free_unpacked(e, NULL);
+		if (stop)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return rc == 0 || rc == MDB_NOTFOUND ? SH_OK : mdb_to_sh(rc);
+}
+
+sh_err sh_audit_entry(sh_audit *a, MDB_txn *txn, uint64_t index, sh_buf *out)
+{
+	uint8_t kb[8];
+	put_u64(kb, index);
+	MDB_val k = {8, kb}, v;
+	int rc = mdb_get(txn, a->entries, &k, &v);
+	if (rc)
+		return mdb_to_sh(rc);
+	sh_buf_add(out, v.mv_data, v.mv_size);
+	return SH_OK;
+}
+
+/* ------------------------------------------------------------- verify */
+
+struct verify_ctx {
+	sh_audit *a;
+	MDB_txn *txn;
+	sh_err node_bad; /* first stored node that differs */
+	unsigned bad_level;
+	uint64_t bad_index;
+};
+
+static void check_node(void *vctx, unsigned level, uint64_t index,
+                       const uint8_t hash[32])
+{
+	struct verify_ctx *c = vctx;
+	uint8_t stored[32];
+	if (c->node_bad || level == 0) /* leaves are checked by the caller */
+		return;
+	sh_err e = get_node(c->a, c->txn, level, index, stored);
+	if (e == SH_OK && memcmp(stored, hash, 32) != 0)
+		e = SH_ERR_STORE_CORRUPT;
+	if (e) {
+		c->node_bad = e;
+		c->bad_level = level;
+		c->bad_index = index;
+	}
+}
+
+static void set_problem(Seinhuis__AuditVerifyResult *r, int has_bad,
+                        uint64_t bad, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static void set_problem(Seinhuis__AuditVerifyResult *r, int has_bad,
+                        uint64_t bad, const char *fmt, ...)
+{
+	char text[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	r->ok = 0;
+	r->has_bad_entry = has_bad;
+	r->first_bad_entry = bad;
+	r->problem = sh_strdup(text);
+}
+
+static void fmt_ms(char *out, size_t n, int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Check one signed head against the recomputed root at its size. Returns
+ * 0 and sets the problem if it fails. */
+static int check_head(Seinhuis__AuditVerifyResult *r, const MDB_val *k,
+                      const MDB_val *v, const uint8_t root[32],
+                      const uint8_t sign_pub[32], const char *partner,
+                      uint64_t *other_key)
+{
+	Seinhuis__SignedTreeHead *h = NULL;
+	uint64_t size = k->mv_size == 8 ? get_u64(k->mv_data) : 0;
+	char when[32] = "?";
+	int ok = 0;
+	if (decode_head(v, &h) != SH_OK || h->tree_size != size) {
+		set_problem(r, 0, 0,
+		            "the tree head stored at size %llu does not decode",
+		            (unsigned long long)size);
+		goto out;
+	}
+	fmt_ms(when, sizeof(when), h->timestamp_ms);
+	if (strcmp(h->partner, partner) != 0) {
+		set_problem(r, 0, 0,
+		            "the tree head at size %llu (%s) names "
+		            "another partner",
+		            (unsigned long long)size, when);
+		goto out;
+	}
+	if (h->sign_key.len != 32 ||
+	    !sh_tree_head_verify(h, h->sign_key.data)) {
+		set_problem(
+		    r, 0, 0,
+		    "the tree head at size %llu (%s): its signature does "
+		    "not verify",
+		    (unsigned long long)size, when);
+		goto out;
+	}
+	if (memcmp(h->sign_key.data, sign_pub, 32) != 0)
+		(*other_key)++;
+	if (memcmp(h->root_hash.data, root, 32) != 0) {
+		set_problem(
+		    r, 0, 0,
+		    "the tree head at size %llu, signed %s, does not "
+		    "match the entries: an entry below %llu was changed "
+		    "or removed after it was signed (entries and their "
+		    "stored hashes were rewritten alike)",
+		    (unsigned long long)size, when, (unsigned long long)size);
+		goto out;
+	}
+	r->heads++;
+	r->latest_head_size = size;
+	r->latest_head_ms = h->timestamp_ms;
+	ok = 1;
+out:
+	if (h)
+		seinhuis__signed_tree_head__free_unpacked(h, NULL);
+	return ok;
+}
+
+sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const uint8_t sign_pub[32],
+                       Seinhuis__AuditVerifyResult *r)
+{
+	MDB_cursor *cur = NULL, *hcur = NULL;
+	MDB_val k, v, hk, hv;
+	int rc, hrc;
+	uint64_t i = 0, size = 0, other_key = 0;
+	sh_merkle_frontier f;
+	struct verify_ctx vc = {a, txn, SH_OK, 0, 0};
+	uint8_t root[32];
+
+	seinhuis__audit_verify_result__init(r);
+	r->ok = 1;
+	memset(&f, 0, sizeof(f));
+	if ((rc = get_state_u64(a, txn, "size", &size)) != SH_OK) {
+		set_problem(r, 0, 0, "the log's recorded size is damaged");
+		return SH_OK;
+	}
+	if ((rc = mdb_cursor_open(txn, a->entries, &cur)) ||
+	    (rc = mdb_cursor_open(txn, a->heads, &hcur))) {
+		if (cur)
+			mdb_cursor_close(cur);
+		return mdb_to_sh(rc);
+	}
+	hrc = mdb_cursor_get(hcur, &hk, &hv, MDB_FIRST);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && r->ok;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), i++) {
+		uint8_t leaf[32], stored[32];
+		if (k.mv_size != 8) {
+			set_problem(r, 1, i,
+			            "entry %llu: the table holds a key "
+			            "that is not an index",
+			            (unsigned long long)i);
+			break;
+		}
+		uint64_t key = get_u64(k.mv_data);
+		if (key != i) {
+			set_problem(
+			    r, 1, i,
+			    "entry %llu is missing: it was removed from "
+			    "the log",
+			    (unsigned long long)i);
+			break;
+		}
+		Seinhuis__AuditEntry *e =
+		    seinhuis__audit_entry__unpack(NULL, v.mv_size, v.mv_data);
+		if (!e) {
+			set_problem(
+			    r, 1, i,
+			    "entry %llu does not decode: it was changed "
+			    "after it was written",
+			    (unsigned long long)i);
+			break;
+		}
+		uint64_t claims = e->index;
+		seinhuis__audit_entry__free_unpacked(e, NULL);
+		if (claims != i) {
+			set_problem(
+			    r, 1, i,
+			    "entry %llu is out of place: it holds entry "
+			    "%llu (entries were moved or swapped)",
+			    (unsigned long long)i, (unsigned long long)claims);
+			break;
+		}
+		sh_merkle_leaf(leaf, v.mv_data, v.mv_size);
+		sh_err ne = get_node(a, txn, 0, i, stored);
+		if (ne != SH_OK) {
+			set_problem(r, 1, i,
+			            "entry %llu: the tree has no hash for it",
+			            (unsigned long long)i);
+			break;
+		}
+		if (memcmp(leaf, stored, 32) != 0) {
+			set_problem(
+			    r, 1, i,
+			    "entry %llu was changed after it was written: "
+			    "its hash differs from the one the tree "
+			    "recorded",
+			    (unsigned long long)i);
+			break;
+		}
+		sh_merkle_push(&f, leaf, check_node, &vc);
+		if (vc.node_bad) {
+			set_problem(
+			    r, 0, 0,
+			    "the tree's stored hash at level %u, index %llu "
+			    "differs from the entries (the stored tree was "
+			    "altered)",
+			    vc.bad_level, (unsigned long long)vc.bad_index);
+			break;
+		}
+		/* Heads at sizes already passed were never matched. */
+		while (hrc == 0 && hk.mv_size == 8 &&
+		       get_u64(hk.mv_data) <= i) {
+			set_problem(
+			    r, 0, 0,
+			    "the tree head at size %llu does not fit the "
+			    "log",
+			    (unsigned long long)get_u64(hk.mv_data));
+			break;
+		}
+		if (!r->ok)
+			break;
+		if (hrc == 0 && hk.mv_size == 8 &&
+		    get_u64(hk.mv_data) == i + 1) {
+			sh_merkle_root(&f, root);
+			if (!check_head(r, &hk, &hv, root, sign_pub, a->partner,
+			                &other_key))
+				break;
+			hrc = mdb_cursor_get(hcur, &hk, &hv, MDB_NEXT);
+		}
+	}
+	if (r->ok && rc != 0 && rc != MDB_NOTFOUND)
+		set_problem(r, 0, 0, "the audit table cannot be read: %s",
+		            mdb_strerror(rc));
+	r->entries = i;
+	if (r->ok && i < size)
+		set_problem(
+		    r, 1, i,
+		    "entry %llu is missing: the tree holds %llu entries, "
+		    "the table only %llu (entries were removed from the "
+		    "end)",
+		    (unsigned long long)i, (unsigned long long)size,
+		    (unsigned long long)i);
+	if (r->ok && i > size)
+		set_problem(
+		    r, 1, size,
+		    "entry %llu was added outside the tree: the tree holds "
+		    "%llu entries, the table %llu",
+		    (unsigned long long)size, (unsigned long long)size,
+		    (unsigned long long)i);
+	if (r->ok && hrc == 0)
+		set_problem(
+		    r, 1, i,
+		    "the tree head at size %llu lies beyond the last entry: "
+		    "entries from %llu on were removed",
+		    (unsigned long long)(hk.mv_size == 8 ? get_u64(hk.mv_data)
+		                                         : 0),
+		    (unsigned long long)i);
+	mdb_cursor_close(cur);
+	mdb_cursor_close(hcur);
+	sh_merkle_root(&f, root);
+	r->root_hash.data = sh_xmalloc(32);
+	r->root_hash.len = 32;
+	memcpy(r->root_hash.data, root, 32);
+	if (r->ok && a->tree.size == f.size && !a->in_txn) {
+		uint8_t cur_root[32];
+		sh_merkle_root(&a->tree, cur_root);
+		if (memcmp(cur_root, root, 32) != 0)
+			set_problem(
+			    r, 0, 0,
+			    "the tree the daemon continues from differs from "
+			    "the entries");
+	}
+	if (r->ok && other_key) {
+		char text[200];
+		snprintf(
+		    text, sizeof(text),
+		    "%llu tree heads are signed with an earlier key of this "
+		    "partner",
+		    (unsigned long long)other_key);
+		r->problem = sh_strdup(text);
+	}
+	return SH_OK;
+}
+
+void sh_audit_verify_free(Seinhuis__AuditVerifyResult *r)
+{
+	if (r->problem && r->problem != protobuf_c_empty_string)
+		free(r->problem);
+	free(r->root_hash.data);
+	seinhuis__audit_verify_result__init(r);
+}
+
+/* ------------------------------------------------------------- proofs */
+
+struct node_ctx {
+	sh_audit *a;
+	MDB_txn *txn;
+};
+
+static sh_err node_from_store(void *vctx, unsigned level, uint64_t index,
+                              uint8_t out[32])
+{
+	struct node_ctx *c = vctx;
+	sh_err e = get_node(c->a, c->txn, level, index, out);
+	return e == SH_ERR_NOTFOUND ? SH_ERR_STORE_CORRUPT : e;
+}
+
+sh_err sh_audit_prove_inclusion(sh_audit *a, MDB_txn *txn, uint64_t index,
+                                uint64_t size,
+                                uint8_t path[SH_MERKLE_MAX_PATH][32],
+                                size_t *len)
+{
+	struct node_ctx c = {a, txn};
+	if (index >= size || size > a->tree.size)
+		return SH_ERR_NOTFOUND;
+	return sh_merkle_inclusion_proof(node_from_store, &c, index, size, path,
+	                                 len);
+}
+
+sh_err sh_audit_prove_consistency(sh_audit *a, MDB_txn *txn, uint64_t m,
+                                  uint64_t n,
+                                  uint8_t path[SH_MERKLE_MAX_PATH][32],
+                                  size_t *len)
+{
+	struct node_ctx c = {a, txn};
+	if (m > n || n > a->tree.size)
+		return SH_ERR_NOTFOUND;
+	return sh_merkle_consistency_proof(node_from_store, &c, m, n, path,
+	                                   len);
+}
+
+/* -------------------------------------------------------------- state */
+
+sh_err sh_audit_state_get(sh_audit *a, MDB_txn *txn, const char *key,
+                          sh_buf *out)
+{
+	MDB_val k = {strlen(key), (void *)key}, v;
+	int rc = mdb_get(txn, a->state, &k, &v);
+	if (rc)
+		return mdb_to_sh(rc);
+	sh_buf_add(out, v.mv_data, v.mv_size);
+	return SH_OK;
+}
+
+sh_err sh_audit_state_put(sh_audit *a, const char *key, const void *val,
+                          size_t len)
+{
+	MDB_txn *txn = sh_store_txn(a->st);
+	if (!txn)
+		return SH_ERR_STORE;
+	MDB_val k = {strlen(key), (void *)key}, v = {len, (void *)val};
+	return mdb_to_sh(mdb_put(txn, a->state, &k, &v, 0));
+}
+
+sh_err sh_audit_state_del(sh_audit *a, const char *key)
+{
+	MDB_txn *txn = sh_store_txn(a->st);
+	if (!txn)
+		return SH_ERR_STORE;
+	MDB_val k = {strlen(key), (void *)key};
+	int rc = mdb_del(txn, a->state, &k, NULL);
+	return rc == MDB_NOTFOUND ? SH_OK : mdb_to_sh(rc);
+}
+
+sh_err sh_audit_state_keys(sh_audit *a, MDB_txn *txn, const char *prefix,
+                           sh_audit_key_fn fn, void *ctx)
+{
+	MDB_cursor *cur;
+	size_t pl = strlen(prefix);
+	MDB_val k = {pl, (void *)prefix}, v;
+	int rc = mdb_cursor_open(txn, a->state, &cur);
+	if (rc)
+		return mdb_to_sh(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < pl || memcmp(k.mv_data, prefix, pl) != 0)
+			break;
+		char name[256];
+		if (k.mv_size >= sizeof(name))
+			continue;
+		memcpy(name, k.mv_data, k.mv_size);
+		name[k.mv_size] = '\0';
+		fn(ctx, name);
+	}
+	mdb_cursor_close(cur);
+	return SH_OK;
+}

@@ -1,0 +1,136 @@
+/*
+ * audit.h - the tamper-evident audit log: the Merkle tree (merkle.c), the
+ * log in LMDB and its signed tree heads (audit.c). Shared by the daemon,
+ * seinctl (offline proof checks) and the tests. The daemon's event hooks
+ * are in auditd.h.
+ */
+#ifndef SEINHUIS_AUDIT_H
+#define SEINHUIS_AUDIT_H
+
+#include "seinhuis.h"
+#include "store.h"
+
+/* ---------------------------------------------------------- merkle.c */
+
+/* Longest audit path or consistency proof handled: a tree of 2^64 leaves
+ * needs at most 65 hashes. */
+#define SH_MERKLE_MAX_PATH 72
+
+/* The right edge of a tree: hash[l] is the complete subtree of 2^l leaves
+ * that bit l of size stands for (only set bits are meaningful). */
+typedef struct {
+	uint64_t size;
+	uint8_t hash[64][32];
+} sh_merkle_frontier;
+
+/* A complete subtree: level l, index i covers leaves [i*2^l, (i+1)*2^l). */
+typedef void (*sh_merkle_node_fn)(void *ctx, unsigned level, uint64_t index,
+                                  const uint8_t hash[32]);
+typedef sh_err (*sh_merkle_get_fn)(void *ctx, unsigned level, uint64_t index,
+                                   uint8_t out[32]);
+
+void sh_merkle_leaf(uint8_t out[32], const void *data, size_t n);
+void sh_merkle_node(uint8_t out[32], const uint8_t left[32],
+                    const uint8_t right[32]);
+void sh_merkle_empty(uint8_t out[32]);
+uint64_t sh_merkle_split(uint64_t n); /* largest power of 2 below n (n>=2) */
+/* Append a leaf hash; emit (may be NULL) sees each completed subtree. */
+void sh_merkle_push(sh_merkle_frontier *f, const uint8_t leaf[32],
+                    sh_merkle_node_fn emit, void *ctx);
+void sh_merkle_root(const sh_merkle_frontier *f, uint8_t root[32]);
+/* MTH(D[begin:end]) from complete subtrees given by get. */
+sh_err sh_merkle_range(sh_merkle_get_fn get, void *ctx, uint64_t begin,
+                       uint64_t end, uint8_t out[32]);
+/* RFC 6962 2.1.1: audit path of leaf m in the tree of the first n leaves. */
+sh_err sh_merkle_inclusion_proof(sh_merkle_get_fn get, void *ctx, uint64_t m,
+                                 uint64_t n,
+                                 uint8_t path[SH_MERKLE_MAX_PATH][32],
+                                 size_t *len);
+/* RFC 6962 2.1.2: proof that the tree of m leaves is a prefix of the tree
+ * of n leaves (empty when m is 0 or n). */
+sh_err sh_merkle_consistency_proof(sh_merkle_get_fn get, void *ctx, uint64_t m,
+                                   uint64_t n,
+                                   uint8_t path[SH_MERKLE_MAX_PATH][32],
+                                   size_t *len);
+/* 1 if valid. */
+int sh_merkle_inclusion_verify(uint64_t m, uint64_t n, const uint8_t leaf[32],
+                               const uint8_t (*path)[32], size_t len,
+                               const uint8_t root[32]);
+int sh_merkle_consistency_verify(uint64_t m, uint64_t n,
+                                 const uint8_t old_root[32],
+                                 const uint8_t new_root[32],
+                                 const uint8_t (*path)[32], size_t len);
+
+/* ----------------------------------------------------------- audit.c */
+
+const char *sh_audit_event_name(Seinhuis__AuditEvent e); /* "delivered" */
+/* AUDIT_EVENT_UNSPECIFIED if unknown. */
+Seinhuis__AuditEvent sh_audit_event_parse(const char *name);
+
+/* Tree heads: the signed bytes, signing and checking. */
+void sh_tree_head_tbs(const Seinhuis__SignedTreeHead *h, sh_buf *out);
+/* 1 if the head is well formed and its signature verifies under pub. */
+int sh_tree_head_verify(const Seinhuis__SignedTreeHead *h,
+                        const uint8_t pub[32]);
+
+typedef struct sh_audit sh_audit;
+
+/* Open the log on a store whose tables store.c has opened. Fails (with
+ * why) only if the tree cannot be continued; a log whose entries do not
+ * agree with the tree opens with *warning set, for `audit verify` to
+ * explain. */
+sh_err sh_audit_open(sh_audit **a, sh_store *st, const char *partner, char *why,
+                     size_t whylen, char *warning, size_t wlen);
+void sh_audit_close(sh_audit **a);
+
+/* Append an entry within the store's open write transaction; sets its
+ * index and, if 0, its time. */
+sh_err sh_audit_append(sh_audit *a, Seinhuis__AuditEntry *e);
+uint64_t sh_audit_size(const sh_audit *a);      /* with the open transaction */
+uint64_t sh_audit_head_size(const sh_audit *a); /* latest signed head */
+/* Sign a head over the current tree, within the write transaction. */
+sh_err sh_audit_sign_head(sh_audit *a, const sh_identity *self, int64_t now_ms);
+/* The signed head at size (0: the latest); SH_ERR_NOTFOUND if none. */
+sh_err sh_audit_get_head(sh_audit *a, MDB_txn *txn, uint64_t size,
+                         Seinhuis__SignedTreeHead **out);
+
+/* Entries in index order from `from`; fn returns non-zero to stop.
+ * bytes are the stored leaf; e is decoded (NULL if it does not decode). */
+typedef int (*sh_audit_scan_fn)(void *ctx, uint64_t index, const uint8_t *bytes,
+                                size_t len, const Seinhuis__AuditEntry *e);
+sh_err sh_audit_scan(sh_audit *a, MDB_txn *txn, uint64_t from,
+                     sh_audit_scan_fn fn, void *ctx);
+sh_err sh_audit_entry(sh_audit *a, MDB_txn *txn, uint64_t index, sh_buf *out);
+
+/* Recompute the whole tree from the entries and check it against the
+ * stored tree and every signed head. r's strings and bytes are allocated
+ * (free with sh_audit_verify_free). Returns SH_OK when the check ran,
+ * whatever it found. */
+sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const uint8_t sign_pub[32],
+                       Seinhuis__AuditVerifyResult *r);
+void sh_audit_verify_free(Seinhuis__AuditVerifyResult *r);
+
+/* Proofs from the stored tree, for a tree size that has been committed. */
+sh_err sh_audit_prove_inclusion(sh_audit *a, MDB_txn *txn, uint64_t index,
+                                uint64_t size,
+                                uint8_t path[SH_MERKLE_MAX_PATH][32],
+                                size_t *len);
+sh_err sh_audit_prove_consistency(sh_audit *a, MDB_txn *txn, uint64_t m,
+                                  uint64_t n,
+                                  uint8_t path[SH_MERKLE_MAX_PATH][32],
+                                  size_t *len);
+
+/* Small named values the log keeps beside the tree (what the trust store
+ * looked like last time, to record its changes). get: SH_ERR_NOTFOUND if
+ * absent. put and del need the write transaction. */
+sh_err sh_audit_state_get(sh_audit *a, MDB_txn *txn, const char *key,
+                          sh_buf *out);
+sh_err sh_audit_state_put(sh_audit *a, const char *key, const void *val,
+                          size_t len);
+sh_err sh_audit_state_del(sh_audit *a, const char *key);
+/* Keys beginning with prefix, each as a NUL-terminated string. */
+typedef void (*sh_audit_key_fn)(void *ctx, const char *key);
+sh_err sh_audit_state_keys(sh_audit *a, MDB_txn *txn, const char *prefix,
+                           sh_audit_key_fn fn, void *ctx);
+
+#endif

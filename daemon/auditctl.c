@@ -1,0 +1,783 @@
+/*
+ * auditctl.c - the control operations of the audit log, and reveal.
+ *
+ *   AUDIT_LIST     entries by filter (time, partner, type, event, message
+ *                  id, case key), in log order, paged by index. The case
+ *                  key filter matches an entry's case key or pseudonym and
+ *                  then every entry about the same message ids.
+ *   AUDIT_VERIFY   audit.c's full check, answered with its findings.
+ *   AUDIT_HEAD     signs a tree head now if the tree grew since the last
+ *                  one, and answers with the latest head.
+ *   AUDIT_PROVE    an inclusion proof of one entry, or a consistency proof
+ *                  from an older tree size, against a signed head.
+ *   AUDIT_SUBJECT  a resident's right to inspect: from the identifiers the
+ *                  caller sends (surname, postcode, house number and
+ *                  addition, birth date, BSN), the canonical identities a
+ *                  partner may have used (by BSN; by name and address with
+ *                  and without birth date), and from each this daemon's
+ *                  case key and the pairwise pseudonym for every trusted
+ *                  partner; answered with every entry that carries one of
+ *                  them and every entry about the same signals. The
+ *                  identifiers are wiped from memory once used and are
+ *                  never logged or stored; the lookup itself is recorded
+ *                  (subject_access, with the case key, user and role).
+ *   INBOX_REVEAL   opens the sealed personal data of a signal in the inbox
+ *                  (sh_wire_open with the sender's pair keys) for a
+ *                  caseworker, and answers with the personal fields. It is
+ *                  recorded (revealed: reason, role, user, which fields;
+ *                  never their values) in the same transaction, and the
+ *                  answer waits for the commit, so nothing is shown that
+ *                  the log does not hold. The reason is recorded as given:
+ *                  it must say why, not who, and a reason that looks like
+ *                  it holds personal data (an e-mail address, a postcode,
+ *                  a long number) is refused.
+ * Which roles may run each one is roles.c's table; it was checked before
+ * these run.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auditd.h"
+
+#define LIST_MAX_BYTES (8u << 20) /* well below SH_CTL_MAX_FRAME */
+#define LIST_DEFAULT   1000
+#define LIST_MAX       100000
+
+void sh_ctl_reply(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlReply *r,
+                  int is_write)
+{
+	sh_defer *df = sh_defer_add(d, DEFER_CTL_REPLY);
+	df->conn = c;
+	df->is_write = is_write;
+	sh_frame_append(&df->data, &r->base);
+}
+
+void sh_ctl_refuse(sh_daemon *d, sh_ctl_conn *c, sh_err e, const char *fmt, ...)
+{
+	char text[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	r.ok = 0;
+	r.rule = (char *)sh_err_rule(e);
+	r.error = text;
+	sh_ctl_reply(d, c, &r, 0);
+}
+
+/* ------------------------------------------------------------ matching */
+
+/* A set of 32-byte values (case keys, pseudonyms) and of message ids. */
+typedef struct {
+	uint8_t (*keys)[32];
+	size_t nkeys;
+	uint8_t (*ids)[SH_ID_LEN];
+	size_t nids, capids;
+} match_set;
+
+static int key_in(const match_set *m, const ProtobufCBinaryData *b)
+{
+	if (b->len != 32)
+		return 0;
+	for (size_t i = 0; i < m->nkeys; i++)
+		if (memcmp(m->keys[i], b->data, 32) == 0)
+			return 1;
+	return 0;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+	return memcmp(a, b, SH_ID_LEN);
+}
+
+static int id_in(const match_set *m, const ProtobufCBinaryData *b)
+{
+	return b->len == SH_ID_LEN && m->nids &&
+	       bsearch(b->data, m->ids, m->nids, SH_ID_LEN, cmp_id) != NULL;
+}
+
+static int collect_ids(void *vctx, uint64_t index, const uint8_t *bytes,
+                       size_t len, const Seinhuis__AuditEntry *e)
+{
+	match_set *m = vctx;
+	(void)index, (void)bytes, (void)len;
+	if (!e || e->message_id.len != SH_ID_LEN ||
+	    !(key_in(m, &e->subject) || key_in(m, &e->case_key)))
+		return 0;
+	if (m->nids == m->capids) {
+		m->capids = m->capids ? m->capids * 2 : 64;
+		m->ids = realloc(m->ids, m->capids * SH_ID_LEN);
+		if (!m->ids)
+			abort();
+	}
+	memcpy(m->ids[m->nids++], e->message_id.data, SH_ID_LEN);
+	return 0;
+}
+
+/* Pass one: the message ids of the entries that carry a key. */
+static sh_err match_prepare(sh_audit *log, MDB_txn *txn, match_set *m)
+{
+	sh_err e = sh_audit_scan(log, txn, 0, collect_ids, m);
+	if (e == SH_OK && m->nids) {
+		qsort(m->ids, m->nids, SH_ID_LEN, cmp_id);
+		size_t o = 1;
+		for (size_t i = 1; i < m->nids; i++)
+			if (memcmp(m->ids[i], m->ids[o - 1], SH_ID_LEN) != 0)
+				memcpy(m->ids[o++], m->ids[i], SH_ID_LEN);
+		m->nids = o;
+	}
+	return e;
+}
+
+static void match_free(match_set *m)
+{
+	free(m->keys);
+	free(m->ids);
+	memset(m, 0, sizeof(*m));
+}
+
+struct list_ctx {
+	const Seinhuis__CtlRequest *q;
+	Seinhuis__AuditEvent event;
+	Seinhuis__SignalType type;
+	uint8_t id[SH_ID_LEN];
+	int have_id;
+	const match_set *match; /* NULL: no case key filter */
+	ProtobufCBinaryData *items;
+	size_t n, cap, bytes, limit;
+	uint64_t next;
+};
+
+static int list_match(const struct list_ctx *c, const Seinhuis__AuditEntry *e)
+{
+	const Seinhuis__CtlRequest *q = c->q;
+	if (q->since_us && e->time_us < q->since_us)
+		return 0;
+	if (q->until_us && e->time_us >= q->until_us)
+		return 0;
+	if (q->partner[0] && strcmp(q->partner, e->partner) != 0)
+		return 0;
+	if (c->type && e->type != c->type)
+		return 0;
+	if (c->event && e->event != c->event)
+		return 0;
+	if (c->have_id && (e->message_id.len != SH_ID_LEN ||
+	                   memcmp(e->message_id.data, c->id, SH_ID_LEN) != 0))
+		return 0;
+	if (c->match && !key_in(c->match, &e->subject) &&
+	    !key_in(c->match, &e->case_key) && !id_in(c->match, &e->message_id))
+		return 0;
+	return 1;
+}
+
+static int list_one(void *vctx, uint64_t index, const uint8_t *bytes,
+                    size_t len, const Seinhuis__AuditEntry *e)
+{
+	struct list_ctx *c = vctx;
+	if (!e || !list_match(c, e))
+		return 0;
+	if (c->n >= c->limit || c->bytes + len > LIST_MAX_BYTES) {
+		c->next = index;
+		return 1;
+	}
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64;
+		c->items = realloc(c->items, c->cap * sizeof(*c->items));
+		if (!c->items)
+			abort();
+	}
+	c->items[c->n].data = sh_xmalloc(len);
+	memcpy(c->items[c->n].data, bytes, len);
+	c->items[c->n].len = len;
+	c->n++;
+	c->bytes += len;
+	return 0;
+}
+
+static void list_free(struct list_ctx *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->items[i].data);
+	free(c->items);
+	c->items = NULL;
+	c->n = c->cap = 0;
+}
+
+/* ---------------------------------------------------------------- list */
+
+static void op_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+{
+	struct list_ctx lc = {.q = q};
+	match_set m = {0};
+	lc.limit = q->limit ? (q->limit > LIST_MAX ? LIST_MAX : q->limit)
+	                    : LIST_DEFAULT;
+	if (q->event[0] && !(lc.event = sh_audit_event_parse(q->event)))
+		return sh_ctl_refuse(
+		    d, c, SH_ERR_USAGE,
+		    "event '%.40s' is not known (see seinctl(1))", q->event);
+	if (q->type[0] && !(lc.type = sh_signal_type_parse(q->type)))
+		return sh_ctl_refuse(d, c, SH_ERR_TYPE,
+		                     "signal type '%.40s' is not known",
+		                     q->type);
+	if (q->message_id[0]) {
+		if (sh_unhex(lc.id, SH_ID_LEN, q->message_id) < 0)
+			return sh_ctl_refuse(d, c, SH_ERR_USAGE,
+			                     "a message id is 32 hex digits");
+		lc.have_id = 1;
+	}
+	if (q->case_key[0]) {
+		m.keys = sh_xmalloc(32);
+		m.nkeys = 1;
+		if (sh_unhex(m.keys[0], 32, q->case_key) < 0) {
+			match_free(&m);
+			return sh_ctl_refuse(
+			    d, c, SH_ERR_USAGE,
+			    "a case key or pseudonym is 64 hex "
+			    "digits");
+		}
+		lc.match = &m;
+	}
+	MDB_txn *txn = sh_store_read_begin(d->store);
+	if (!txn) {
+		match_free(&m);
+		return sh_ctl_refuse(d, c, SH_ERR_STORE,
+		                     "cannot read the store");
+	}
+	sh_err e = lc.match ? match_prepare(sh_audit_log(d), txn, &m) : SH_OK;
+	if (e == SH_OK)
+		e = sh_audit_scan(sh_audit_log(d), txn, q->start_index,
+		                  list_one, &lc);
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	if (e == SH_OK) {
+		r.ok = 1;
+		r.n_audit_entries = lc.n;
+		r.audit_entries = lc.items;
+		r.next_index = lc.next;
+		sh_ctl_reply(d, c, &r, 0);
+	}
+	sh_store_read_end(d->store, txn);
+	list_free(&lc);
+	match_free(&m);
+	if (e != SH_OK)
+		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
+}
+
+/* -------------------------------------------------------------- verify */
+
+static void op_verify(sh_daemon *d, sh_ctl_conn *c)
+{
+	Seinhuis__AuditVerifyResult v;
+	MDB_txn *txn = sh_store_read_begin(d->store);
+	if (!txn)
+		return sh_ctl_refuse(d, c, SH_ERR_STORE,
+		                     "cannot read the store");
+	sh_err e =
+	    sh_audit_verify(sh_audit_log(d), txn, d->self.card.sign_pub, &v);
+	sh_store_read_end(d->store, txn);
+	if (e != SH_OK)
+		return sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
+	if (!v.ok)
+		sh_daemon_error(d, "audit: verification failed: %s", v.problem);
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	r.ok = 1;
+	r.verify = &v;
+	sh_ctl_reply(d, c, &r, 0);
+	sh_audit_verify_free(&v);
+}
+
+/* ---------------------------------------------------------------- head */
+
+static void op_head(sh_daemon *d, sh_ctl_conn *c)
+{
+	sh_audit *log = sh_audit_log(d);
+	sh_err e = sh_daemon_txn(d);
+	if (e == SH_OK && sh_audit_size(log) == 0)
+		return sh_ctl_refuse(d, c, SH_ERR_NOTFOUND,
+		                     "the audit log is empty");
+	if (e == SH_OK && sh_audit_size(log) > sh_audit_head_size(log)) {
+		e = sh_audit_sign_head(log, &d->self, sh_now_ms());
+		if (e != SH_OK)
+			sh_daemon_txn_fail(d, e);
+	}
+	Seinhuis__SignedTreeHead *h = NULL;
+	if (e == SH_OK)
+		e = sh_audit_get_head(log, sh_store_txn(d->store), 0, &h);
+	if (e != SH_OK)
+		return sh_ctl_refuse(d, c, e, "cannot sign a tree head: %s",
+		                     sh_err_str(e));
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	r.ok = 1;
+	r.head = h;
+	sh_ctl_reply(d, c, &r, 1);
+	seinhuis__signed_tree_head__free_unpacked(h, NULL);
+}
+
+/* --------------------------------------------------------------- prove */
+
+static void op_prove(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+{
+	sh_audit *log = sh_audit_log(d);
+	Seinhuis__SignedTreeHead *head = NULL, *old = NULL;
+	uint8_t path[SH_MERKLE_MAX_PATH][32];
+	ProtobufCBinaryData hashes[SH_MERKLE_MAX_PATH];
+	size_t len = 0;
+	sh_buf leaf = {0};
+	int inclusion = strcmp(q->proof_kind, "inclusion") == 0;
+	if (!inclusion && strcmp(q->proof_kind, "consistency") != 0)
+		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
+		                     "a proof is of kind inclusion or "
+		                     "consistency");
+	MDB_txn *txn = sh_store_read_begin(d->store);
+	if (!txn)
+		return sh_ctl_refuse(d, c, SH_ERR_STORE,
+		                     "cannot read the store");
+	sh_err e = sh_audit_get_head(log, txn, q->tree_size, &head);
+	if (e == SH_ERR_NOTFOUND) {
+		if (q->tree_size)
+			sh_ctl_refuse(d, c, e,
+			              "no tree head was signed at size %llu",
+			              (unsigned long long)q->tree_size);
+		else
+			sh_ctl_refuse(d, c, e,
+			              "no tree head has been signed yet: run "
+			              "'seinctl audit head'");
+		goto out;
+	}
+	uint64_t n = head ? head->tree_size : 0;
+	if (e == SH_OK && inclusion) {
+		if (q->index >= n) {
+			sh_ctl_refuse(
+			    d, c, SH_ERR_NOTFOUND,
+			    "entry %llu is not in the tree of the signed "
+			    "head (size %llu): sign a newer head with "
+			    "'seinctl audit head'",
+			    (unsigned long long)q->index,
+			    (unsigned long long)n);
+			goto out;
+		}
+		e = sh_audit_prove_inclusion(log, txn, q->index, n, path, &len);
+		if (e == SH_OK)
+			e = sh_audit_entry(log, txn, q->index, &leaf);
+	} else if (e == SH_OK) {
+		if (q->old_size == 0 || q->old_size > n) {
+			sh_ctl_refuse(d, c, SH_ERR_USAGE,
+			              "the older tree size must be 1 to %llu",
+			              (unsigned long long)n);
+			goto out;
+		}
+		e = sh_audit_prove_consistency(log, txn, q->old_size, n, path,
+		                               &len);
+		if (e == SH_OK && sh_audit_get_head(log, txn, q->old_size,
+		                                    &old) == SH_ERR_NOTFOUND)
+			old = NULL;
+	}
+	if (e != SH_OK) {
+		sh_ctl_refuse(d, c, e, "cannot build the proof: %s",
+		              sh_err_str(e));
+		goto out;
+	}
+	Seinhuis__AuditProof pr = SEINHUIS__AUDIT_PROOF__INIT;
+	pr.kind = inclusion ? "inclusion" : "consistency";
+	pr.index = inclusion ? q->index : 0;
+	pr.old_size = inclusion ? 0 : q->old_size;
+	pr.tree_size = n;
+	for (size_t i = 0; i < len; i++) {
+		hashes[i].data = path[i];
+		hashes[i].len = 32;
+	}
+	pr.n_path = len;
+	pr.path = hashes;
+	pr.leaf.data = leaf.data;
+	pr.leaf.len = leaf.len;
+	pr.head = head;
+	pr.old_head = old;
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	r.ok = 1;
+	r.proof = &pr;
+	r.head = head;
+	sh_ctl_reply(d, c, &r, 0);
+out:
+	sh_store_read_end(d->store, txn);
+	sh_buf_free(&leaf);
+	if (head)
+		seinhuis__signed_tree_head__free_unpacked(head, NULL);
+	if (old)
+		seinhuis__signed_tree_head__free_unpacked(old, NULL);
+}
+
+/* ------------------------------------------------------------- subject */
+
+static void wipe_fields(Seinhuis__CtlRequest *q)
+{
+	for (size_t i = 0; i < q->n_fields; i++)
+		if (q->fields[i]->value &&
+		    q->fields[i]->value != protobuf_c_empty_string)
+			sh_wipe(q->fields[i]->value,
+			        strlen(q->fields[i]->value));
+}
+
+static void add_key(match_set *m, const uint8_t k[32])
+{
+	m->keys = realloc(m->keys, (m->nkeys + 1) * 32);
+	if (!m->keys)
+		abort();
+	memcpy(m->keys[m->nkeys++], k, 32);
+}
+
+/* Case key and every partner's pseudonym for one canonical identity. */
+static void add_identity(sh_daemon *d, match_set *m, const char *canon,
+                         uint8_t first_case_key[32], int *have_first)
+{
+	uint8_t k[32];
+	sh_audit_case_key_canon(d, canon, k);
+	add_key(m, k);
+	if (!*have_first) {
+		memcpy(first_case_key, k, 32);
+		*have_first = 1;
+	}
+	for (size_t i = 0; i < d->npeers; i++) {
+		sh_peer *p = &d->peers[i];
+		if (sh_peer_keys(d, p) != SH_OK)
+			continue;
+		sh_pseudonym(k, p->keys.pseudo_key, canon);
+		add_key(m, k);
+	}
+	sh_wipe(k, sizeof(k));
+}
+
+static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+{
+	static const char *allowed[] = {"surname",      "postcode",
+	                                "house_number", "house_number_addition",
+	                                "birth_date",   "bsn"};
+	Seinhuis__Person p = SEINHUIS__PERSON__INIT;
+	char **slot[] = {&p.surname,      &p.postcode,
+	                 &p.house_number, &p.house_number_addition,
+	                 &p.birth_date,   &p.bsn};
+	match_set m = {0};
+	struct list_ctx lc = {.q = NULL};
+	uint8_t first[32];
+	int have_first = 0;
+	char canon[300], bad[80] = "";
+	sh_err e = SH_OK;
+
+	for (size_t i = 0; i < q->n_fields && !bad[0]; i++) {
+		size_t k;
+		for (k = 0; k < 6; k++)
+			if (strcmp(q->fields[i]->name, allowed[k]) == 0)
+				break;
+		if (k == 6)
+			snprintf(bad, sizeof(bad), "%.60s", q->fields[i]->name);
+		else
+			*slot[k] = q->fields[i]->value;
+	}
+	if (bad[0]) {
+		wipe_fields(q);
+		return sh_ctl_refuse(
+		    d, c, SH_ERR_FIELD_UNKNOWN,
+		    "identifier '%s' is not used: give surname, "
+		    "postcode, house_number, house_number_addition, "
+		    "birth_date and/or bsn",
+		    bad);
+	}
+	/* The identities a partner may have used for this resident. */
+	if (p.bsn[0]) {
+		Seinhuis__Person b = SEINHUIS__PERSON__INIT;
+		b.bsn = p.bsn;
+		if (sh_canonical_identity(&b, canon, sizeof(canon)) == SH_OK)
+			add_identity(d, &m, canon, first, &have_first);
+		else
+			snprintf(bad, sizeof(bad), "bsn");
+	}
+	p.bsn = (char *)protobuf_c_empty_string;
+	if (!bad[0] && p.surname[0]) {
+		e = sh_canonical_identity(&p, canon, sizeof(canon));
+		if (e == SH_OK) {
+			add_identity(d, &m, canon, first, &have_first);
+			if (p.birth_date[0]) {
+				p.birth_date = (char *)protobuf_c_empty_string;
+				if (sh_canonical_identity(
+				        &p, canon, sizeof(canon)) == SH_OK)
+					add_identity(d, &m, canon, first,
+					             &have_first);
+			}
+		} else {
+			snprintf(bad, sizeof(bad), "%.60s", canon);
+		}
+	}
+	sh_wipe(canon, sizeof(canon));
+	wipe_fields(q);
+	if (bad[0] || !have_first) {
+		match_free(&m);
+		if (bad[0])
+			return sh_ctl_refuse(
+			    d, c, SH_ERR_FIELD_VALUE,
+			    "identifier '%s' does not have the "
+			    "required form",
+			    bad);
+		return sh_ctl_refuse(d, c, SH_ERR_FIELD_MISSING,
+		                     "give a bsn, or surname, postcode and "
+		                     "house_number");
+	}
+	MDB_txn *txn = sh_store_read_begin(d->store);
+	if (!txn) {
+		match_free(&m);
+		return sh_ctl_refuse(d, c, SH_ERR_STORE,
+		                     "cannot read the store");
+	}
+	Seinhuis__CtlRequest all = SEINHUIS__CTL_REQUEST__INIT;
+	lc.q = &all;
+	lc.match = &m;
+	lc.limit = (size_t)-1;
+	e = match_prepare(sh_audit_log(d), txn, &m);
+	if (e == SH_OK)
+		e = sh_audit_scan(sh_audit_log(d), txn, 0, list_one, &lc);
+	sh_store_read_end(d->store, txn);
+	/* Record the lookup, then answer after the commit. */
+	if (e == SH_OK) {
+		char name[80], detail[120];
+		Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_SUBJECT_ACCESS;
+		en.outcome = lc.next ? "partial" : "listed";
+		sh_audit_set_caller(&en, c, name, sizeof(name));
+		en.case_key.data = first;
+		en.case_key.len = 32;
+		snprintf(detail, sizeof(detail),
+		         "%zu entries about %zu signals", lc.n, m.nids);
+		en.detail = detail;
+		e = sh_audit_record(d, &en);
+	}
+	if (e == SH_OK) {
+		Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+		r.ok = 1;
+		r.n_audit_entries = lc.n;
+		r.audit_entries = lc.items;
+		r.next_index = lc.next;
+		sh_ctl_reply(d, c, &r, 1);
+	} else {
+		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
+	}
+	list_free(&lc);
+	match_free(&m);
+	sh_wipe(first, sizeof(first));
+}
+
+/* -------------------------------------------------------------- reveal */
+
+/* The reason is recorded verbatim: refuse what looks like personal data. */
+static int reason_ok(const char *r, char *why, size_t wl)
+{
+	size_t n = strlen(r), digits = 0;
+	if (n < 3 || n > 200) {
+		snprintf(why, wl, "give a reason of 3 to 200 characters");
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)r[i];
+		if (ch < 0x20 || ch == 0x7f) {
+			snprintf(why, wl,
+			         "the reason may not hold control "
+			         "characters");
+			return 0;
+		}
+		if (ch == '@') {
+			snprintf(why, wl,
+			         "the reason may not hold an e-mail "
+			         "address: say why, not who");
+			return 0;
+		}
+		digits = isdigit(ch) ? digits + 1 : 0;
+		if (digits >= 5) {
+			snprintf(why, wl,
+			         "the reason may not hold long numbers "
+			         "(a BSN, phone number or reference of a "
+			         "person): say why, not who");
+			return 0;
+		}
+		if (i + 4 <= n && isdigit(ch) &&
+		    isdigit((unsigned char)r[i + 1]) &&
+		    isdigit((unsigned char)r[i + 2]) &&
+		    isdigit((unsigned char)r[i + 3])) {
+			size_t j = i + 4;
+			if (j < n && r[j] == ' ')
+				j++;
+			if (j + 1 < n && isalpha((unsigned char)r[j]) &&
+			    isalpha((unsigned char)r[j + 1]) &&
+			    (j + 2 == n || !isalpha((unsigned char)r[j + 2]))) {
+				snprintf(why, wl,
+				         "the reason may not hold a "
+				         "postcode: say why, not who");
+				return 0;
+			}
+		}
+	}
+	return 1;
+}
+
+static void add_revealed(Seinhuis__Field ***out, size_t *n, const char *name,
+                         const char *value, sh_buf *names)
+{
+	if (!value || !value[0])
+		return;
+	*out = realloc(*out, (*n + 1) * sizeof(**out));
+	if (!*out)
+		abort();
+	Seinhuis__Field *f = sh_xmalloc(sizeof(*f));
+	seinhuis__field__init(f);
+	f->name = sh_strdup(name);
+	f->value = sh_strdup(value);
+	(*out)[(*n)++] = f;
+	if (names->len < 240)
+		sh_buf_printf(names, "%s%s", names->len ? "," : "", name);
+}
+
+static void op_reveal(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+{
+	uint8_t id[SH_ID_LEN], ck[32];
+	char why[200], lb[48], name[80];
+	Seinhuis__InboxRecord *rec = NULL;
+	Seinhuis__Envelope *env = NULL;
+	Seinhuis__Signal *s = NULL;
+	Seinhuis__SealedContent *sc = NULL;
+	Seinhuis__Field **fields = NULL;
+	size_t nf = 0;
+	sh_buf names = {0};
+	sh_err e;
+
+	if (sh_unhex(id, SH_ID_LEN, q->message_id) < 0)
+		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
+		                     "a message id is 32 hex digits");
+	if (!reason_ok(q->reason, why, sizeof(why)))
+		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
+		                     "reveal needs --reason: %s", why);
+	if ((e = sh_daemon_txn(d)) != SH_OK)
+		return sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
+	e = sh_store_inbox_get(d->store, sh_store_txn(d->store), id, &rec);
+	if (e == SH_ERR_NOTFOUND) {
+		sh_ctl_refuse(d, c, e,
+		              "no signal %s in the inbox (personal data can be "
+		              "revealed only before the team takes a signal)",
+		              q->message_id);
+		goto out;
+	}
+	if (e == SH_OK &&
+	    (!(env = seinhuis__envelope__unpack(NULL, rec->envelope.len,
+	                                        rec->envelope.data)) ||
+	     !(s = seinhuis__signal__unpack(NULL, env->signal.len,
+	                                    env->signal.data))))
+		e = SH_ERR_STORE_CORRUPT;
+	if (e != SH_OK) {
+		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
+		goto out;
+	}
+	sh_peer *p = sh_peer_find(d, rec->sender);
+	if (!p) {
+		sh_ctl_refuse(
+		    d, c, SH_ERR_UNTRUSTED,
+		    "the sender '%s' is no longer in the trust store, so "
+		    "the key to open the personal data cannot be "
+		    "derived",
+		    rec->sender);
+		goto out;
+	}
+	if ((e = sh_peer_keys(d, p)) == SH_OK)
+		e = sh_wire_open(s, &p->keys, &sc);
+	if (e == SH_ERR_NOTFOUND) {
+		sh_ctl_refuse(d, c, e, "signal %s carries no personal data",
+		              q->message_id);
+		goto out;
+	}
+	if (e != SH_OK) {
+		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
+		goto out;
+	}
+	for (size_t i = 0; i < sc->n_persons; i++) {
+		const Seinhuis__Person *per = sc->persons[i];
+		const ProtobufCMessageDescriptor *desc = per->base.descriptor;
+		for (unsigned j = 0; j < desc->n_fields; j++) {
+			char fname[64];
+			const char *v =
+			    *(char *const *)((const char *)per +
+			                     desc->fields[j].offset);
+			if (i == 0)
+				snprintf(fname, sizeof(fname), "%s",
+				         desc->fields[j].name);
+			else
+				snprintf(fname, sizeof(fname), "person%zu.%s",
+				         i + 1, desc->fields[j].name);
+			add_revealed(&fields, &nf, fname, v, &names);
+		}
+	}
+	add_revealed(&fields, &nf, "description", sc->description, &names);
+	add_revealed(&fields, &nf, "reporter_contact", sc->reporter_contact,
+	             &names);
+	sh_buf_add(&names, "", 1);
+
+	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_REVEALED;
+	en.outcome = "revealed";
+	sh_audit_set_caller(&en, c, name, sizeof(name));
+	en.reason = q->reason;
+	en.message_id.data = id;
+	en.message_id.len = SH_ID_LEN;
+	en.partner = rec->sender;
+	en.type = rec->type;
+	if (s->subject.len == SH_PSEUDO_LEN)
+		en.subject = s->subject;
+	snprintf(lb, sizeof(lb), "%s", s->legal_basis);
+	en.legal_basis = lb;
+	if (sc->n_persons && sh_audit_case_key(d, sc->persons[0], ck)) {
+		en.case_key.data = ck;
+		en.case_key.len = 32;
+	}
+	en.detail = (char *)names.data;
+	if ((e = sh_audit_record(d, &en)) != SH_OK) {
+		sh_ctl_refuse(d, c, e,
+		              "the reveal could not be recorded, so "
+		              "nothing is shown: %s",
+		              sh_err_str(e));
+		goto out;
+	}
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	r.ok = 1;
+	r.message_id = q->message_id;
+	r.n_revealed = nf;
+	r.revealed = fields;
+	r.role = (char *)sh_roles_name(c->roles);
+	sh_ctl_reply(d, c, &r, 1);
+	sh_info("inbox: personal data of %s revealed to local user %d",
+	        q->message_id, (int)c->uid);
+out:
+	for (size_t i = 0; i < nf; i++)
+		sh_wipe(fields[i]->value, strlen(fields[i]->value));
+	sh_fields_free(fields, nf);
+	sh_buf_free(&names);
+	sh_sealed_wipe_free(sc);
+	if (s)
+		seinhuis__signal__free_unpacked(s, NULL);
+	if (env)
+		seinhuis__envelope__free_unpacked(env, NULL);
+	if (rec)
+		seinhuis__inbox_record__free_unpacked(rec, NULL);
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+void sh_auditctl_dispatch(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+{
+	switch (q->op) {
+	case SEINHUIS__CTL_REQUEST__OP__AUDIT_LIST: op_list(d, c, q); break;
+	case SEINHUIS__CTL_REQUEST__OP__AUDIT_VERIFY: op_verify(d, c); break;
+	case SEINHUIS__CTL_REQUEST__OP__AUDIT_HEAD: op_head(d, c); break;
+	case SEINHUIS__CTL_REQUEST__OP__AUDIT_PROVE: op_prove(d, c, q); break;
+	case SEINHUIS__CTL_REQUEST__OP__AUDIT_SUBJECT:
+		op_subject(d, c, q);
+		break;
+	case SEINHUIS__CTL_REQUEST__OP__INBOX_REVEAL: op_reveal(d, c, q); break;
+	default:
+		sh_ctl_refuse(d, c, SH_ERR_CONTROL,
+		              "unknown control operation %d", (int)q->op);
+	}
+}

@@ -1,0 +1,933 @@
+/*
+ * auditd.c - the audit log inside the daemon: one hook per place where
+ * something happens to a signal (called from seinhuisd.c, peer.c and
+ * control.c), each appending an entry in the loop turn's write
+ * transaction, next to the change it records. What is recorded, and why
+ * the entries hold no personal data, is explained in audit.c.
+ *
+ * Refusals that an outsider can cause (a connection with an unknown key,
+ * a local user who may not use the socket) are recorded at most once a
+ * minute per key or user, and at most 60 such entries a minute in all;
+ * the next entry says how many were left out. Without that limit anyone
+ * who can reach the port could fill the data store, and a full store
+ * stops the daemon from accepting signals.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "auditd.h"
+
+#define LIMIT_WINDOW_MS  60000
+#define LIMIT_SLOTS      64
+#define LIMIT_PER_WINDOW 60
+
+struct sent_item {
+	sh_peer *peer;
+	uint8_t id[SH_ID_LEN];
+};
+
+struct limit_slot {
+	char key[48];
+	int64_t last_ms;
+	uint32_t suppressed;
+};
+
+struct sh_auditd {
+	sh_audit *log;
+	uint8_t case_secret[SH_KEY_LEN];
+	int64_t last_head_mono;
+	struct sent_item *sent;
+	size_t nsent, capsent;
+	/* what an ack is about, looked up before the ack removes it */
+	int ack_found;
+	char ack_sender[SH_PARTNER_MAX + 1];
+	Seinhuis__SignalType ack_type;
+	uint8_t ack_subject[SH_PSEUDO_LEN];
+	int ack_has_subject;
+	struct limit_slot limits[LIMIT_SLOTS];
+	int64_t window_start;
+	uint32_t window_count, window_suppressed;
+};
+
+sh_audit *sh_audit_log(sh_daemon *d)
+{
+	return d->auditd ? d->auditd->log : NULL;
+}
+
+/* ------------------------------------------------------------ helpers */
+
+sh_err sh_audit_record(sh_daemon *d, Seinhuis__AuditEntry *e)
+{
+	if (!d->auditd)
+		return SH_OK;
+	if (d->txn_error)
+		return d->txn_error; /* the turn fails anyway */
+	sh_err err = sh_daemon_txn(d);
+	if (err == SH_OK)
+		err = sh_audit_append(d->auditd->log, e);
+	if (err != SH_OK) {
+		sh_daemon_txn_fail(d, err);
+		sh_daemon_error(
+		    d,
+		    "audit: cannot record a %s event: %s; nothing of "
+		    "this turn is committed",
+		    sh_audit_event_name(e->event), sh_err_rule(err));
+	}
+	return err;
+}
+
+void sh_audit_set_caller(Seinhuis__AuditEntry *e, const sh_ctl_conn *c,
+                         char *name, size_t n)
+{
+	sh_user_name(c->uid, name, n);
+	e->user = name;
+	e->uid = (uint32_t)c->uid;
+	e->role = (char *)sh_roles_name(c->roles);
+}
+
+/* Printable ASCII only, at most n-1 characters: for text that came from a
+ * partner or a caller. */
+static char *clean(char *out, size_t n, const char *in)
+{
+	size_t o = 0;
+	for (; in && *in && o + 1 < n; in++)
+		out[o++] = (*in >= 0x20 && *in < 0x7f) ? *in : '?';
+	out[o] = '\0';
+	return out;
+}
+
+void sh_sealed_wipe_free(Seinhuis__SealedContent *sc)
+{
+	if (!sc)
+		return;
+	for (size_t i = 0; i < sc->n_persons; i++) {
+		Seinhuis__Person *p = sc->persons[i];
+		const ProtobufCMessageDescriptor *desc = p->base.descriptor;
+		for (unsigned j = 0; j < desc->n_fields; j++) {
+			char *s =
+			    *(char **)((char *)p + desc->fields[j].offset);
+			if (s && s != protobuf_c_empty_string)
+				sh_wipe(s, strlen(s));
+		}
+	}
+	if (sc->description && sc->description != protobuf_c_empty_string)
+		sh_wipe(sc->description, strlen(sc->description));
+	if (sc->reporter_contact &&
+	    sc->reporter_contact != protobuf_c_empty_string)
+		sh_wipe(sc->reporter_contact, strlen(sc->reporter_contact));
+	seinhuis__sealed_content__free_unpacked(sc, NULL);
+}
+
+int sh_audit_case_key_canon(sh_daemon *d, const char *canonical,
+                            uint8_t out[32])
+{
+	sh_hmac_sha256(out, d->auditd->case_secret, SH_KEY_LEN, canonical,
+	               strlen(canonical));
+	return 1;
+}
+
+int sh_audit_case_key(sh_daemon *d, const Seinhuis__Person *p, uint8_t out[32])
+{
+	char canon[300];
+	int ok = sh_canonical_identity(p, canon, sizeof(canon)) == SH_OK;
+	if (ok)
+		sh_audit_case_key_canon(d, canon, out);
+	sh_wipe(canon, sizeof(canon));
+	return ok;
+}
+
+static Seinhuis__Signal *signal_of(const uint8_t *env, size_t len)
+{
+	if (!len)
+		return NULL;
+	Seinhuis__Envelope *e = seinhuis__envelope__unpack(NULL, len, env);
+	if (!e)
+		return NULL;
+	Seinhuis__Signal *s =
+	    seinhuis__signal__unpack(NULL, e->signal.len, e->signal.data);
+	seinhuis__envelope__free_unpacked(e, NULL);
+	return s;
+}
+
+/* Type, pseudonym and legal basis of a signal; with keys, also the case
+ * key from its sealed first person (opened here, wiped at once). */
+struct signal_bits {
+	uint8_t case_key[32];
+	char legal_basis[48];
+};
+
+static void fill_from_signal(sh_daemon *d, Seinhuis__AuditEntry *e,
+                             const Seinhuis__Signal *s,
+                             const sh_pair_keys *keys, struct signal_bits *b)
+{
+	if (!s)
+		return;
+	e->type = s->type;
+	if (s->subject.len == SH_PSEUDO_LEN)
+		e->subject = s->subject;
+	e->legal_basis =
+	    clean(b->legal_basis, sizeof(b->legal_basis), s->legal_basis);
+	if (keys) {
+		Seinhuis__SealedContent *sc = NULL;
+		if (sh_wire_open(s, keys, &sc) == SH_OK && sc->n_persons > 0 &&
+		    sh_audit_case_key(d, sc->persons[0], b->case_key)) {
+			e->case_key.data = b->case_key;
+			e->case_key.len = 32;
+		}
+		sh_sealed_wipe_free(sc);
+	}
+}
+
+static void set_id(Seinhuis__AuditEntry *e, const uint8_t *id)
+{
+	static const uint8_t zero[SH_ID_LEN];
+	if (id && memcmp(id, zero, SH_ID_LEN) != 0) {
+		e->message_id.data = (uint8_t *)id;
+		e->message_id.len = SH_ID_LEN;
+	}
+}
+
+static void consent_revoked(sh_daemon *d, const Seinhuis__AuditEntry *base,
+                            const Seinhuis__Signal *s)
+{
+	if (!s || s->type != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
+		return;
+	char ref[80], detail[120];
+	Seinhuis__AuditEntry e = *base;
+	e.index = 0;
+	e.event = SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_REVOKED;
+	e.outcome = "revoked";
+	snprintf(detail, sizeof(detail), "consent_ref %s",
+	         clean(ref, sizeof(ref), s->consent_ref));
+	e.detail = detail;
+	sh_audit_record(d, &e);
+}
+
+/* One entry per key a minute, LIMIT_PER_WINDOW a minute in all. Returns 1
+ * if this one is to be recorded, with how many were left out before it. */
+static int limit_allow(sh_auditd *ad, const char *key, uint32_t *left_out)
+{
+	int64_t now = sh_mono_ms();
+	struct limit_slot *slot = NULL, *oldest = &ad->limits[0];
+	if (now - ad->window_start >= LIMIT_WINDOW_MS) {
+		ad->window_start = now;
+		ad->window_count = 0;
+	}
+	for (size_t i = 0; i < LIMIT_SLOTS; i++) {
+		if (strcmp(ad->limits[i].key, key) == 0) {
+			slot = &ad->limits[i];
+			break;
+		}
+		if (ad->limits[i].last_ms < oldest->last_ms)
+			oldest = &ad->limits[i];
+	}
+	if (slot && now - slot->last_ms < LIMIT_WINDOW_MS) {
+		slot->suppressed++;
+		return 0;
+	}
+	if (ad->window_count >= LIMIT_PER_WINDOW) {
+		ad->window_suppressed++;
+		return 0;
+	}
+	if (!slot) {
+		slot = oldest;
+		ad->window_suppressed += slot->suppressed;
+		snprintf(slot->key, sizeof(slot->key), "%s", key);
+		slot->suppressed = 0;
+	}
+	*left_out = slot->suppressed + ad->window_suppressed;
+	slot->suppressed = 0;
+	ad->window_suppressed = 0;
+	slot->last_ms = now;
+	ad->window_count++;
+	return 1;
+}
+
+/* ---------------------------------------------------- start and stop */
+
+static void card_digest(const sh_card *c, uint8_t out[32])
+{
+	sh_buf b = {0};
+	sh_card_format(c, &b);
+	sh_sha256(out, b.data, b.len);
+	sh_buf_free(&b);
+}
+
+static void card_detail(char *out, size_t n, const sh_card *c)
+{
+	char cfp[17], sfp[17];
+	sh_key_fingerprint(cfp, c->curve_pub);
+	sh_key_fingerprint(sfp, c->sign_pub);
+	snprintf(out, n, "role %s, endpoint %.100s, curve key %s, sign key %s",
+	         c->role, c->endpoint, cfp, sfp);
+}
+
+struct key_list {
+	char **keys;
+	size_t n;
+};
+
+static void collect_key(void *ctx, const char *key)
+{
+	struct key_list *l = ctx;
+	l->keys = realloc(l->keys, (l->n + 1) * sizeof(*l->keys));
+	if (!l->keys)
+		abort();
+	l->keys[l->n++] = sh_strdup(key);
+}
+
+/* Record the own card and each trusted card that is new or changed since
+ * the last start, and those gone. */
+static sh_err record_keys(sh_daemon *d)
+{
+	sh_audit *log = d->auditd->log;
+	MDB_txn *txn = sh_store_txn(d->store);
+	uint8_t dg[32];
+	char detail[300], name[80];
+	sh_err e = SH_OK;
+
+	for (size_t i = 0; i <= d->trust.n && e == SH_OK; i++) {
+		const sh_card *c =
+		    i < d->trust.n ? &d->trust.cards[i] : &d->self.card;
+		int self = i == d->trust.n;
+		if (self)
+			snprintf(name, sizeof(name), "self");
+		else
+			snprintf(name, sizeof(name), "card:%s", c->partner);
+		card_digest(c, dg);
+		sh_buf old = {0};
+		sh_err ge = sh_audit_state_get(log, txn, name, &old);
+		int same = ge == SH_OK && old.len == 32 &&
+		           memcmp(old.data, dg, 32) == 0;
+		sh_buf_free(&old);
+		if (same)
+			continue;
+		Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+		card_detail(detail, sizeof(detail), c);
+		if (self) {
+			en.event = SEINHUIS__AUDIT_EVENT__AUDIT_KEY_CHANGED;
+			en.outcome = ge == SH_OK ? "changed" : "first seen";
+		} else {
+			en.event =
+			    ge == SH_OK
+			        ? SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_CHANGED
+			        : SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_ADDED;
+			en.outcome = ge == SH_OK ? "changed" : "added";
+			en.partner = (char *)c->partner;
+		}
+		en.detail = detail;
+		if ((e = sh_audit_record(d, &en)) == SH_OK)
+			e = sh_audit_state_put(log, name, dg, 32);
+	}
+	struct key_list kl = {NULL, 0};
+	if (e == SH_OK)
+		e = sh_audit_state_keys(log, txn, "card:", collect_key, &kl);
+	for (size_t i = 0; i < kl.n; i++) {
+		const char *partner = kl.keys[i] + 5;
+		if (e == SH_OK && !sh_trust_find(&d->trust, partner)) {
+			Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+			en.event = SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_REMOVED;
+			en.outcome = "removed";
+			en.partner = (char *)partner;
+			if ((e = sh_audit_record(d, &en)) == SH_OK)
+				e = sh_audit_state_del(log, kl.keys[i]);
+		}
+		free(kl.keys[i]);
+	}
+	free(kl.keys);
+	return e;
+}
+
+sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
+{
+	char warning[300], detail[700];
+	sh_err e;
+	if ((e = sh_roles_check(&d->cfg, why, wl)) != SH_OK)
+		return e;
+	sh_auditd *ad = sh_xcalloc(1, sizeof(*ad));
+	e = sh_hkdf(ad->case_secret, SH_KEY_LEN, d->self.seal_sec, SH_KEY_LEN,
+	            "seinhuis/case/v1", d->self.card.partner);
+	if (e == SH_OK)
+		e = sh_audit_open(&ad->log, d->store, d->self.card.partner, why,
+		                  wl, warning, sizeof(warning));
+	else
+		snprintf(why, wl, "cannot derive the case key");
+	if (e != SH_OK) {
+		sh_wipe(ad, sizeof(*ad));
+		free(ad);
+		return e;
+	}
+	d->auditd = ad;
+	if (warning[0])
+		sh_daemon_error(d, "audit: %s", warning);
+
+	/* The configuration as read, by digest (it holds no secrets, but a
+	 * digest is what shows a change). */
+	char *text = NULL, hex[65] = "unreadable";
+	size_t len = 0;
+	if (sh_read_file(d->cfg.path, 1 << 20, &text, &len) == SH_OK) {
+		uint8_t dg[32];
+		sh_sha256(dg, text, len);
+		sh_hex(hex, dg, 32);
+		free(text);
+	}
+	snprintf(detail, sizeof(detail),
+	         "%.400s, sha256 %.16s, admin_group %s, caseworker_group %s",
+	         d->cfg.path, hex,
+	         d->cfg.admin_group[0] ? d->cfg.admin_group : "-",
+	         d->cfg.caseworker_group[0] ? d->cfg.caseworker_group : "-");
+	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_CONFIG_LOADED;
+	en.outcome = "loaded";
+	en.detail = detail;
+	e = sh_audit_record(d, &en);
+	if (e == SH_OK)
+		e = record_keys(d);
+	if (e == SH_OK) {
+		Seinhuis__AuditEntry tl = SEINHUIS__AUDIT_ENTRY__INIT;
+		snprintf(detail, sizeof(detail), "%.400s: %zu partners",
+		         d->cfg.trustdir, d->trust.n);
+		tl.event = SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_LOADED;
+		tl.outcome = "loaded";
+		tl.detail = detail;
+		e = sh_audit_record(d, &tl);
+	}
+	if (e == SH_OK)
+		e = sh_store_commit(d->store);
+	else
+		sh_store_abort(d->store);
+	d->txn_error = SH_OK;
+	if (e != SH_OK)
+		snprintf(why, wl,
+		         "cannot record the start in the audit log: %s",
+		         sh_err_str(e));
+	return e;
+}
+
+static void flush_sent(sh_daemon *d);
+
+static void sign_head(sh_daemon *d)
+{
+	if (sh_daemon_txn(d) != SH_OK)
+		return;
+	sh_err e = sh_audit_sign_head(d->auditd->log, &d->self, sh_now_ms());
+	if (e != SH_OK) {
+		sh_daemon_txn_fail(d, e);
+		sh_daemon_error(d, "audit: cannot sign a tree head: %s",
+		                sh_err_rule(e));
+	}
+}
+
+void sh_audit_stop(sh_daemon *d)
+{
+	sh_auditd *ad = d->auditd;
+	if (!ad)
+		return;
+	flush_sent(d);
+	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_STOPPED;
+	en.outcome = "stopped";
+	sh_audit_record(d, &en);
+	if (sh_audit_size(ad->log) > sh_audit_head_size(ad->log))
+		sign_head(d);
+	sh_err e = d->txn_error;
+	if (sh_store_in_txn(d->store)) {
+		if (e == SH_OK)
+			e = sh_store_commit(d->store);
+		else
+			sh_store_abort(d->store);
+	}
+	if (e != SH_OK)
+		sh_error("audit: the last entries and tree head were not "
+		         "committed: %s",
+		         sh_err_str(e));
+	d->txn_error = SH_OK;
+	sh_audit_close(&ad->log);
+	free(ad->sent);
+	sh_wipe(ad, sizeof(*ad));
+	free(ad);
+	d->auditd = NULL;
+}
+
+/* ------------------------------------------------------------- sending */
+
+void sh_audit_sent(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN])
+{
+	sh_auditd *ad = d->auditd;
+	if (!ad)
+		return;
+	if (ad->nsent == ad->capsent) {
+		ad->capsent = ad->capsent ? ad->capsent * 2 : 64;
+		ad->sent = realloc(ad->sent, ad->capsent * sizeof(*ad->sent));
+		if (!ad->sent)
+			abort();
+	}
+	ad->sent[ad->nsent].peer = p;
+	memcpy(ad->sent[ad->nsent].id, id, SH_ID_LEN);
+	ad->nsent++;
+}
+
+static void flush_sent(sh_daemon *d)
+{
+	sh_auditd *ad = d->auditd;
+	size_t n = ad->nsent;
+	ad->nsent = 0;
+	if (n == 0 || sh_daemon_txn(d) != SH_OK)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		struct sent_item *it = &ad->sent[i];
+		uint64_t seq;
+		Seinhuis__OutboxRecord *rec = NULL;
+		if (sh_store_outbox_find(d->store, sh_store_txn(d->store),
+		                         it->id, &seq, &rec) != SH_OK)
+			continue;
+		Seinhuis__Signal *s =
+		    signal_of(rec->envelope.data, rec->envelope.len);
+		Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+		struct signal_bits b;
+		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_SENT;
+		en.outcome = "sent";
+		en.partner = it->peer->card.partner;
+		en.type = rec->type;
+		set_id(&en, it->id);
+		fill_from_signal(d, &en, s, NULL, &b);
+		sh_audit_record(d, &en);
+		if (s)
+			seinhuis__signal__free_unpacked(s, NULL);
+		seinhuis__outbox_record__free_unpacked(rec, NULL);
+	}
+}
+
+void sh_audit_tick(sh_daemon *d)
+{
+	sh_auditd *ad = d->auditd;
+	if (!ad)
+		return;
+	flush_sent(d);
+	int64_t now = sh_mono_ms();
+	if (now - ad->last_head_mono >=
+	    (int64_t)d->cfg.audit_head_interval * 1000) {
+		ad->last_head_mono = now;
+		if (sh_audit_size(ad->log) > sh_audit_head_size(ad->log))
+			sign_head(d);
+	}
+}
+
+/* ------------------------------------------------------------- inbound */
+
+/* A refused signal whose signature still verifies (refused for its
+ * recipient, sender or type): its type and pseudonym can be trusted. */
+static Seinhuis__Signal *signed_signal(const sh_peer *p, const uint8_t *env,
+                                       size_t len)
+{
+	Seinhuis__Signal *s = NULL;
+	Seinhuis__Envelope *e =
+	    len ? seinhuis__envelope__unpack(NULL, len, env) : NULL;
+	if (!e)
+		return NULL;
+	if (e->signature.len == SH_SIG_LEN) {
+		sh_buf tbs = {0};
+		sh_buf_add(&tbs, sh_sig_domain, SH_SIG_DOMAIN_LEN);
+		sh_buf_add(&tbs, e->signal.data, e->signal.len);
+		if (sh_ed25519_verify(e->signature.data, p->card.sign_pub,
+		                      tbs.data, tbs.len))
+			s = seinhuis__signal__unpack(NULL, e->signal.len,
+			                             e->signal.data);
+		sh_buf_free(&tbs);
+	}
+	seinhuis__envelope__free_unpacked(e, NULL);
+	return s;
+}
+
+void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
+                      const uint8_t *env, size_t envlen,
+                      const uint8_t id[SH_ID_LEN], Seinhuis__ReceiptStatus rs,
+                      sh_err why)
+{
+	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+	struct signal_bits b;
+	int delivered = rs == SEINHUIS__RECEIPT_STATUS__RECEIPT_DELIVERED;
+	char detail[160];
+	Seinhuis__Signal *own = NULL;
+	if (rs == SEINHUIS__RECEIPT_STATUS__RECEIPT_UNSPECIFIED)
+		return; /* the store failed; the turn is rolled back */
+	if (!s && rs == SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED)
+		s = own = signed_signal(p, env, envlen);
+	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_RECEIVED;
+	en.partner = p->card.partner;
+	set_id(&en, id);
+	fill_from_signal(d, &en, s,
+	                 delivered && p->keys_ready ? &p->keys : NULL, &b);
+	if (delivered) {
+		en.outcome = "delivered";
+	} else if (rs == SEINHUIS__RECEIPT_STATUS__RECEIPT_DUPLICATE) {
+		en.outcome = "duplicate";
+	} else {
+		en.outcome = "rejected";
+		en.rule = (char *)sh_err_rule(why);
+	}
+	if (sh_audit_record(d, &en) != SH_OK)
+		goto out;
+	if (delivered) {
+		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_DELIVERED;
+		en.outcome = "inbox";
+		if (sh_audit_record(d, &en) == SH_OK)
+			consent_revoked(d, &en, s);
+	} else if (rs == SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED) {
+		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_REJECTED;
+		snprintf(detail, sizeof(detail), "%s", sh_err_str(why));
+		en.detail = detail;
+		sh_audit_record(d, &en);
+	}
+out:
+	if (own)
+		seinhuis__signal__free_unpacked(own, NULL);
+}
+
+void sh_audit_frame_refused(sh_daemon *d, sh_peer *p, sh_err why)
+{
+	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_REJECTED;
+	en.outcome = "rejected";
+	en.partner = p->card.partner;
+	en.rule = (char *)sh_err_rule(why);
+	en.detail = "a whole frame was refused; no signal in it was read";
+	sh_audit_record(d, &en);
+}
+
+sh_err sh_audit_receipt(sh_daemon *d, sh_peer *p,
+                        const Seinhuis__OutboxRecord *rec,
+                        const Seinhuis__Receipt *r)
+{
+	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+	char rule[48], detail[200];
+	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_RECEIPT;
+	en.partner = p->card.partner;
+	en.type = rec->type;
+	set_id(&en, rec->message_id.data);
+	switch (r->status) {
+	case SEINHUIS__RECEIPT_STATUS__RECEIPT_DELIVERED:
+		en.outcome = "delivered";
+		break;
+	case SEINHUIS__RECEIPT_STATUS__RECEIPT_DUPLICATE:
+		en.outcome = "duplicate";
+		break;
+	default:
+		en.outcome = "rejected";
+		en.rule = clean(rule, sizeof(rule), r->rule);
+		en.detail = clean(detail, sizeof(detail), r->detail);
+		break;
+	}
+	return sh_audit_record(d, &en);
+}
+
+void sh_audit_peer_refused(sh_daemon *d, const uint8_t *curve_key,
+                           const char *addr, size_t addrlen)
+{
+	char fp[17] = "-", a[64], key[48], detail[200];
+	uint32_t left_out = 0;
+	if (!d->auditd)
+		return;
+	if (curve_key)
+		sh_key_fingerprint(fp, curve_key);
+	snprintf(key, sizeof(key), "peer:%s", fp);
+	if (!limit_allow(d->auditd, key, &left_out))
+		return;
+	snprintf(a, sizeof(a), "%.*s", (int)(addrlen < 63 ? addrlen : 63),
+	         addr);
+	char ca[64];
+	clean(ca, sizeof(ca), a);
+	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_PEER_REFUSED;
+	en.outcome = "refused";
+	en.rule = (char *)sh_err_rule(SH_ERR_UNTRUSTED);
+	snprintf(detail, sizeof(detail),
+	         curve_key ? "CURVE key %s from %s is not in the trust store%s"
+	                   : "not a CURVE handshake (%s) from %s%s",
+	         fp, ca, left_out ? "; earlier refusals not recorded: " : "");
+	if (left_out)
+		snprintf(detail + strlen(detail),
+		         sizeof(detail) - strlen(detail), "%u", left_out);
+	en.detail = detail;
+	sh_audit_record(d, &en);
+}
+
+void sh_audit_caller_refused(sh_daemon *d, uid_t uid)
+{
+	char key[48], name[80], detail[200];
+	uint32_t left_out = 0;
+	if (!d->auditd)
+		return;
+	snprintf(key, sizeof(key), "uid:%u", (unsigned)uid);
+	if (!limit_allow(d->auditd, key, &left_out))
+		return;
+	sh_user_name(uid, name, sizeof(name));
+	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_ACCESS_DENIED;
+	en.outcome = "refused";
+	en.rule = (char *)sh_err_rule(SH_ERR_DENIED);
+	en.user = name;
+	en.uid = (uint32_t)uid;
+	en.role = "none";
+	snprintf(detail, sizeof(detail),
+	         "connect: not allowed on the control socket (not the daemon's "
+	         "user, root or control_group)%s",
+	         left_out ? "; earlier refusals not recorded: " : "");
+	if (left_out)
+		snprintf(detail + strlen(detail),
+		         sizeof(detail) - strlen(detail), "%u", left_out);
+	en.detail = detail;
+	sh_audit_record(d, &en);
+}
+
+sh_err sh_audit_signal_event(sh_daemon *d, Seinhuis__AuditEvent ev,
+                             const uint8_t id[SH_ID_LEN], const char *partner,
+                             Seinhuis__SignalType type, const char *outcome,
+                             const char *rule, const char *detail)
+{
+	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+	en.event = ev;
+	set_id(&en, id);
+	en.partner = (char *)(partner ? partner : "");
+	en.type = type;
+	en.outcome = (char *)(outcome ? outcome : "");
+	en.rule = (char *)(rule ? rule : "");
+	en.detail = (char *)(detail ? detail : "");
+	return sh_audit_record(d, &en);
+}
+
+/* ------------------------------------------------------ control socket */
+
+static void refuse_by_role(sh_daemon *d, sh_ctl_conn *c,
+                           Seinhuis__CtlRequest *q, unsigned need)
+{
+	char name[80], detail[120];
+	uint8_t id[SH_ID_LEN];
+	const char *op = sh_ctl_op_name(q->op);
+	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_ACCESS_DENIED;
+	en.outcome = "refused";
+	en.rule = (char *)sh_err_rule(SH_ERR_DENIED);
+	sh_audit_set_caller(&en, c, name, sizeof(name));
+	snprintf(detail, sizeof(detail), "op %s", op);
+	en.detail = detail;
+	if (q->message_id[0] && sh_unhex(id, SH_ID_LEN, q->message_id) == 0)
+		set_id(&en, id);
+	sh_audit_record(d, &en);
+
+	const char *what = q->op == SEINHUIS__CTL_REQUEST__OP__INBOX_REVEAL
+	                       ? "revealing personal data"
+	                       : op;
+	if (!(c->roles & SH_ROLES_ALL))
+		sh_ctl_refuse(
+		    d, c, SH_ERR_DENIED,
+		    "local user '%s' (uid %u) has no role on this "
+		    "daemon: an administrator is a member of "
+		    "admin_group '%s', a caseworker of caseworker_group "
+		    "'%s'; the refusal is recorded in the audit log",
+		    name, (unsigned)c->uid,
+		    d->cfg.admin_group[0] ? d->cfg.admin_group : "-",
+		    d->cfg.caseworker_group[0] ? d->cfg.caseworker_group : "-");
+	else if (need == SH_ROLE_CASEWORKER)
+		sh_ctl_refuse(
+		    d, c, SH_ERR_DENIED,
+		    "%s is for caseworkers (caseworker_group '%s'); local "
+		    "user '%s' is %s; the refusal is recorded in the "
+		    "audit log",
+		    what,
+		    d->cfg.caseworker_group[0] ? d->cfg.caseworker_group : "-",
+		    name, "an administrator");
+	else
+		sh_ctl_refuse(
+		    d, c, SH_ERR_DENIED,
+		    "%s is for administrators (admin_group '%s'); local "
+		    "user '%s' is a caseworker; the refusal is recorded "
+		    "in the audit log",
+		    what, d->cfg.admin_group[0] ? d->cfg.admin_group : "-",
+		    name);
+}
+
+static void stash_ack(sh_daemon *d, Seinhuis__CtlRequest *q)
+{
+	sh_auditd *ad = d->auditd;
+	uint8_t id[SH_ID_LEN];
+	ad->ack_found = 0;
+	if (sh_unhex(id, SH_ID_LEN, q->message_id) < 0)
+		return;
+	MDB_txn *txn = sh_store_read_begin(d->store);
+	Seinhuis__InboxRecord *rec = NULL;
+	if (!txn)
+		return;
+	if (sh_store_inbox_get(d->store, txn, id, &rec) == SH_OK) {
+		ad->ack_found = 1;
+		snprintf(ad->ack_sender, sizeof(ad->ack_sender), "%s",
+		         rec->sender);
+		ad->ack_type = rec->type;
+		Seinhuis__Signal *s =
+		    signal_of(rec->envelope.data, rec->envelope.len);
+		ad->ack_has_subject = s && s->subject.len == SH_PSEUDO_LEN;
+		if (ad->ack_has_subject)
+			memcpy(ad->ack_subject, s->subject.data, SH_PSEUDO_LEN);
+		if (s)
+			seinhuis__signal__free_unpacked(s, NULL);
+		seinhuis__inbox_record__free_unpacked(rec, NULL);
+	}
+	sh_store_read_end(d->store, txn);
+}
+
+int sh_audit_ctl_before(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+{
+	if (!d->auditd)
+		return 1;
+	unsigned need = sh_roles_needed(q->op);
+	if (!(c->roles & need)) {
+		refuse_by_role(d, c, q, need);
+		return 0;
+	}
+	switch (q->op) {
+	case SEINHUIS__CTL_REQUEST__OP__AUDIT_LIST:
+	case SEINHUIS__CTL_REQUEST__OP__AUDIT_VERIFY:
+	case SEINHUIS__CTL_REQUEST__OP__AUDIT_HEAD:
+	case SEINHUIS__CTL_REQUEST__OP__AUDIT_PROVE:
+	case SEINHUIS__CTL_REQUEST__OP__AUDIT_SUBJECT:
+	case SEINHUIS__CTL_REQUEST__OP__INBOX_REVEAL:
+		sh_auditctl_dispatch(d, c, q);
+		return 0;
+	case SEINHUIS__CTL_REQUEST__OP__INBOX_ACK: stash_ack(d, q); return 1;
+	default: return 1;
+	}
+}
+
+/* The reply the operation just queued for c, decoded. */
+static Seinhuis__CtlReply *last_reply(sh_daemon *d, sh_ctl_conn *c)
+{
+	sh_defer *df = d->defer_tail;
+	const uint8_t *body;
+	size_t blen, flen;
+	if (!df || df->kind != DEFER_CTL_REPLY || df->conn != c ||
+	    sh_frame_peek(df->data.data, df->data.len, &body, &blen, &flen) !=
+	        1) {
+		sh_warn("audit: the reply to a control request was not found; "
+		        "the request is not recorded");
+		return NULL;
+	}
+	return seinhuis__ctl_reply__unpack(NULL, blen, body);
+}
+
+static void record_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q,
+                        const Seinhuis__CtlReply *r)
+{
+	char name[80], rule[48], detail[300];
+	uint8_t id[SH_ID_LEN];
+	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+	sh_audit_set_caller(&en, c, name, sizeof(name));
+	if (!r->ok) {
+		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_REFUSED;
+		en.outcome = "refused";
+		en.rule = clean(rule, sizeof(rule), r->rule);
+		en.detail = clean(detail, sizeof(detail), r->error);
+		en.type = sh_signal_type_parse(q->type);
+		if (sh_peer_find(d, q->recipient))
+			en.partner = q->recipient;
+		sh_audit_record(d, &en);
+		return;
+	}
+	uint64_t seq;
+	Seinhuis__OutboxRecord *rec = NULL;
+	if (sh_unhex(id, SH_ID_LEN, r->message_id) < 0 ||
+	    sh_store_outbox_find(d->store, sh_store_txn(d->store), id, &seq,
+	                         &rec) != SH_OK) {
+		sh_warn("audit: accepted signal %.40s not found in the outbox",
+		        r->message_id);
+		return;
+	}
+	sh_peer *p = sh_peer_find(d, rec->recipient);
+	Seinhuis__Signal *s = signal_of(rec->envelope.data, rec->envelope.len);
+	struct signal_bits b;
+	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_ACCEPTED;
+	en.outcome = "accepted";
+	en.partner = rec->recipient;
+	en.type = rec->type;
+	set_id(&en, id);
+	fill_from_signal(d, &en, s, p && p->keys_ready ? &p->keys : NULL, &b);
+	if (sh_audit_record(d, &en) == SH_OK)
+		consent_revoked(d, &en, s);
+	if (s)
+		seinhuis__signal__free_unpacked(s, NULL);
+	seinhuis__outbox_record__free_unpacked(rec, NULL);
+}
+
+static void record_ack(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+{
+	sh_auditd *ad = d->auditd;
+	char name[80];
+	uint8_t id[SH_ID_LEN];
+	if (!ad->ack_found || sh_unhex(id, SH_ID_LEN, q->message_id) < 0)
+		return;
+	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+	sh_audit_set_caller(&en, c, name, sizeof(name));
+	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_TAKEN;
+	en.outcome = "taken";
+	en.partner = ad->ack_sender;
+	en.type = ad->ack_type;
+	set_id(&en, id);
+	if (ad->ack_has_subject) {
+		en.subject.data = ad->ack_subject;
+		en.subject.len = SH_PSEUDO_LEN;
+	}
+	sh_audit_record(d, &en);
+	ad->ack_found = 0;
+}
+
+void sh_audit_ctl_after(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+{
+	if (!d->auditd || (q->op != SEINHUIS__CTL_REQUEST__OP__SEND &&
+	                   q->op != SEINHUIS__CTL_REQUEST__OP__INBOX_ACK))
+		return;
+	Seinhuis__CtlReply *r = last_reply(d, c);
+	if (!r)
+		return;
+	if (q->op == SEINHUIS__CTL_REQUEST__OP__SEND)
+		record_send(d, c, q, r);
+	else if (r->ok)
+		record_ack(d, c, q);
+	seinhuis__ctl_reply__free_unpacked(r, NULL);
+}
+
+/* ------------------------------------------------------ seinhuisd -t */
+
+sh_err sh_audit_check_offline(sh_daemon *d)
+{
+	sh_audit *log;
+	char why[600], warning[300];
+	Seinhuis__AuditVerifyResult r;
+	sh_err e = sh_audit_open(&log, d->store, d->self.card.partner, why,
+	                         sizeof(why), warning, sizeof(warning));
+	if (e != SH_OK) {
+		sh_error("audit log: %s", why);
+		return e;
+	}
+	MDB_txn *txn = sh_store_read_begin(d->store);
+	e = txn ? sh_audit_verify(log, txn, d->self.card.sign_pub, &r)
+	        : SH_ERR_STORE;
+	if (txn)
+		sh_store_read_end(d->store, txn);
+	if (e == SH_OK) {
+		if (r.ok)
+			printf(
+			    "seinhuisd: audit log verifies: %llu entries, %llu "
+			    "signed tree heads%s%s\n",
+			    (unsigned long long)r.entries,
+			    (unsigned long long)r.heads,
+			    r.problem[0] ? "; " : "", r.problem);
+		else
+			sh_error("audit log FAILS verification: %s", r.problem);
+		if (!r.ok)
+			e = SH_ERR_STORE_CORRUPT;
+		sh_audit_verify_free(&r);
+	} else {
+		sh_error("audit log: cannot verify: %s", sh_err_str(e));
+	}
+	sh_audit_close(&log);
+	return e;
+}

@@ -1,0 +1,97 @@
+/*
+ * auditd.h - the audit log inside seinhuisd: the hooks the event loop,
+ * the peer transport and the control socket call (auditd.c), the roles of
+ * local callers (roles.c) and the audit log's control operations
+ * (auditctl.c). The design is in audit.c.
+ */
+#ifndef SEINHUIS_AUDITD_H
+#define SEINHUIS_AUDITD_H
+
+#include "audit.h"
+#include "daemon.h"
+
+/* ----------------------------------------------------------- roles.c */
+
+enum {
+	SH_ROLE_ADMIN = 1,       /* query and verify the audit log */
+	SH_ROLE_CASEWORKER = 2,  /* work the inbox, reveal, send */
+	SH_ROLE_MAINTENANCE = 4, /* the daemon's own user or root: both */
+	SH_ROLE_OPEN = 8,        /* no role groups configured: both */
+};
+#define SH_ROLES_ALL (SH_ROLE_ADMIN | SH_ROLE_CASEWORKER)
+
+/* Check at start-up that the configured role groups exist. */
+sh_err sh_roles_check(const sh_config *cfg, char *why, size_t whylen);
+/* The roles of a caller on an accepted control connection. */
+unsigned sh_roles_of(const sh_config *cfg, int fd, uid_t uid, gid_t gid);
+const char *sh_roles_name(unsigned roles);
+/* The roles that may run an operation. */
+unsigned sh_roles_needed(Seinhuis__CtlRequest__Op op);
+const char *sh_ctl_op_name(Seinhuis__CtlRequest__Op op);
+/* Login name of a uid, or "#uid". */
+void sh_user_name(uid_t uid, char *out, size_t outlen);
+
+/* ---------------------------------------------------------- auditd.c */
+
+typedef struct sh_auditd sh_auditd;
+
+/* Open the log (fatal on error), then record the configuration, keys and
+ * trust store as loaded, and commit. */
+sh_err sh_audit_start(sh_daemon *d, char *why, size_t whylen);
+/* Record a clean stop, sign a last head, commit, close. */
+void sh_audit_stop(sh_daemon *d);
+sh_audit *sh_audit_log(sh_daemon *d);
+/* seinhuisd -t: verify the whole log and print the result. */
+sh_err sh_audit_check_offline(sh_daemon *d);
+/* After the turn: record signals handed to the network, sign a head when
+ * one is due. May open a transaction (the loop commits it). */
+void sh_audit_tick(sh_daemon *d);
+
+/* Hooks. Each appends within the turn's transaction; when that fails the
+ * transaction is failed too, so no change commits without its entry. */
+void sh_audit_sent(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN]);
+/* s: the verified signal, or NULL; env: its envelope as received. */
+void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
+                      const uint8_t *env, size_t envlen,
+                      const uint8_t id[SH_ID_LEN], Seinhuis__ReceiptStatus rs,
+                      sh_err why);
+void sh_audit_frame_refused(sh_daemon *d, sh_peer *p, sh_err why);
+sh_err sh_audit_receipt(sh_daemon *d, sh_peer *p,
+                        const Seinhuis__OutboxRecord *rec,
+                        const Seinhuis__Receipt *r);
+void sh_audit_peer_refused(sh_daemon *d, const uint8_t *curve_key,
+                           const char *addr, size_t addrlen);
+void sh_audit_caller_refused(sh_daemon *d, uid_t uid);
+/* Around a control request: before returns 0 when it answered the request
+ * itself (refused by role, or an audit operation); after records what a
+ * send or an ack did, from the reply it queued. */
+int sh_audit_ctl_before(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q);
+void sh_audit_ctl_after(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q);
+/* For events this daemon does not produce yet (quarantine, consent
+ * granted, retention removal): record one about a signal. */
+sh_err sh_audit_signal_event(sh_daemon *d, Seinhuis__AuditEvent ev,
+                             const uint8_t id[SH_ID_LEN], const char *partner,
+                             Seinhuis__SignalType type, const char *outcome,
+                             const char *rule, const char *detail);
+
+/* Helpers shared with auditctl.c. */
+sh_err sh_audit_record(sh_daemon *d, Seinhuis__AuditEntry *e);
+void sh_audit_set_caller(Seinhuis__AuditEntry *e, const sh_ctl_conn *c,
+                         char *namebuf, size_t namelen);
+/* This daemon's case key of a resident; 0 if the identity is incomplete. */
+int sh_audit_case_key(sh_daemon *d, const Seinhuis__Person *p, uint8_t out[32]);
+int sh_audit_case_key_canon(sh_daemon *d, const char *canonical,
+                            uint8_t out[32]);
+void sh_sealed_wipe_free(Seinhuis__SealedContent *sc);
+
+/* --------------------------------------------------------- auditctl.c */
+
+/* The audit operations and reveal; roles were checked before. */
+void sh_auditctl_dispatch(sh_daemon *d, sh_ctl_conn *c,
+                          Seinhuis__CtlRequest *q);
+void sh_ctl_reply(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlReply *r,
+                  int is_write);
+void sh_ctl_refuse(sh_daemon *d, sh_ctl_conn *c, sh_err e, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif

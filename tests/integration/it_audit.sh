@@ -1,0 +1,251 @@
+#!/usr/bin/env bash
+# The audit log with real daemons: every event of an exchange is recorded
+# without personal data; list, export, subject and report give what the
+# test itself did; tree heads and proofs verify and forged ones do not;
+# and a log altered in the LMDB file (a byte changed, an entry deleted,
+# two entries swapped) fails `audit verify`, which names the first bad
+# entry, while the untouched log verifies.
+. "$(dirname "$0")/lib.sh"
+it_setup audit
+PEER_TOOL=${PEER_TOOL:-$(dirname "$0")/../../build/tests/integration/peer_tool}
+AUDIT_TAMPER=${AUDIT_TAMPER:-$(dirname "$0")/../../build/tests/integration/audit_tamper}
+partner gem-au municipality_debt 17601 "audit_head_interval = 1"
+partner corp-au landlord 17602 "audit_head_interval = 1"
+partner stranger-au energy 17603
+trust gem-au corp-au
+trust corp-au gem-au
+trust stranger-au gem-au # gem-au does not trust stranger-au
+start gem-au
+start corp-au
+
+alist() { ctl "$1" --json audit list --limit 100000 "${@:2}"; }
+count() { alist "$@" | jq length; }
+export -f alist count
+
+# --- what the test does, and counts itself -------------------------------
+SENT=6 REFUSED_AT_SUBMISSION=1 TAKE=4 REVEAL=2
+for n in $(seq 1 $SENT); do send_arrears corp-au gem-au "$n" >/dev/null; done
+ctl corp-au send --type arrears --to gem-au legal_basis=legal_duty colour=blue 2>/dev/null
+check "all $SENT signals delivered" \
+	wait_until 20 bash -c "[ \$(inbox_ids gem-au | wc -l) = $SENT ]"
+probe() { as_user "$PEER_TOOL" "$WORK/corp-au/keys" "$WORK/gem-au/keys/card" "$1"; }
+check "a tampered signature is refused by gem-au" \
+	grep -q "REJECTED SIGNATURE" <<<"$(probe bad-signature)"
+check "a signal for another partner is refused by gem-au" \
+	grep -q "REJECTED RECIPIENT" <<<"$(probe wrong-recipient)"
+replay=$(probe replay)
+replay_id=$(awk '$1=="SENT"{print $2}' <<<"$replay")
+check "a replayed signal is delivered once, then a duplicate" \
+	grep -q "RECEIPT $replay_id DUPLICATE" <<<"$replay"
+DELIVERED=$((SENT + 1))
+mapfile -t ids < <(inbox_ids gem-au)
+for i in $(seq 0 $((REVEAL - 1))); do
+	ctl gem-au inbox reveal "${ids[$i]}" --reason "contact the resident about debt help" >/dev/null
+done
+for i in $(seq 0 $((TAKE - 1))); do
+	sleep 0.$((RANDOM % 4 + 1))
+	ctl gem-au inbox ack "${ids[$i]}" >/dev/null
+done
+check "the sender's outbox is settled" \
+	wait_until 20 bash -c "[ \$(outbox_ids corp-au delivered | wc -l) = $SENT ]"
+
+# --- every event recorded -------------------------------------------------
+check "start-up recorded: configuration, own keys, trust store" bash -c \
+	"[ \$(count gem-au --event config_loaded) -ge 1 -a \$(count gem-au --event key_changed) -ge 1 \
+	   -a \$(count gem-au --event trust_added) = 1 -a \$(count gem-au --event trust_loaded) -ge 1 ]"
+check "sender: $SENT accepted by root (maintenance), 1 refused with its rule" bash -c \
+	"[ \$(count corp-au --event accepted) = $SENT -a \
+	   \$(alist corp-au --event accepted | jq '[.[]|select(.user==\"root\" and .role==\"maintenance\")]|length') = $SENT -a \
+	   \$(alist corp-au --event refused | jq -r '.[0].rule') = FIELD_UNKNOWN ]"
+check "sender: $SENT sent and $SENT receipts, delivered" bash -c \
+	"[ \$(count corp-au --event sent) = $SENT -a \
+	   \$(alist corp-au --event receipt | jq '[.[]|select(.outcome==\"delivered\")]|length') = $SENT ]"
+check "recipient: $DELIVERED delivered with pseudonym and case key" bash -c \
+	"[ \$(alist gem-au --event delivered | jq '[.[]|select((.subject|length)==64 and (.case_key|length)==64 and .legal_basis==\"legal_duty\")]|length') = $DELIVERED ]"
+check "recipient: rejections with their rules (SIGNATURE, RECIPIENT)" bash -c \
+	"[ \"\$(alist gem-au --event rejected | jq -r '[.[].rule]|sort|join(\",\")')\" = RECIPIENT,SIGNATURE ]"
+check "recipient: the replay is recorded as a duplicate arrival" bash -c \
+	"[ \$(alist gem-au --event received --id $replay_id | jq -r '[.[].outcome]|join(\",\")') = delivered,duplicate ]"
+check "recipient: $TAKE taken, $REVEAL revealed with reason and role" bash -c \
+	"[ \$(count gem-au --event taken) = $TAKE -a \
+	   \$(alist gem-au --event revealed | jq '[.[]|select(.reason==\"contact the resident about debt help\" and .role==\"maintenance\")]|length') = $REVEAL ]"
+check "the revealed entry names the fields shown, not their values" bash -c \
+	"alist gem-au --event revealed | jq -r '.[0].detail' | grep -qx 'initials,surname,street,house_number,postcode,place'"
+# The same case key for the same resident, whoever sent it: the replayed
+# signal is about peer_tool's fixed test resident, the others each about
+# their own.
+check "case keys: one per resident" bash -c \
+	"[ \$(alist gem-au --event delivered | jq '[.[].case_key]|unique|length') = $DELIVERED ]"
+
+# --- no personal data: not in the log, the export, nor the LMDB file -----
+ctl gem-au audit export >"$WORK/gem.jsonl"
+ctl corp-au audit export >"$WORK/corp.jsonl"
+check "no personal value in the audit export or the daemon logs" bash -c \
+	"! grep -qiE 'Testpersoon|1234 ?AB|Teststad' $WORK/gem.jsonl $WORK/corp.jsonl $WORK/gem-au.log $WORK/corp-au.log"
+
+# --- queries ---------------------------------------------------------------
+total=$(wc -l <"$WORK/gem.jsonl")
+check "export as JSON lines holds every entry ($total)" \
+	[ "$(count gem-au)" = "$total" ]
+check "export as CSV: a header and one line per entry" \
+	[ "$(ctl gem-au audit export --format csv | wc -l)" = $((total + 1)) ]
+check "filter by partner and type" \
+	[ "$(count gem-au --partner corp-au --type arrears --event delivered)" = $DELIVERED ]
+check "filter by message id gives that signal's history" bash -c \
+	"[ \"\$(alist gem-au --id ${ids[0]} | jq -r '[.[].event]|join(\",\")')\" = received,delivered,revealed,taken ]"
+ck=$(alist gem-au --event delivered --id "${ids[0]}" | jq -r '.[0].case_key')
+check "filter by case key finds the resident's signal and what followed" bash -c \
+	"[ \"\$(alist gem-au --case-key $ck | jq -r '[.[].event]|join(\",\")')\" = received,delivered,revealed,taken ]"
+check "filter by time: nothing after tomorrow, everything since yesterday" bash -c \
+	"[ \$(count gem-au --since $(date -d tomorrow +%F)) = 0 -a \
+	   \$(count gem-au --since $(date -d yesterday +%F) --until $(date -d tomorrow +%F)) = $total ]"
+check "the human listing ends with the count" bash -c \
+	"ctl gem-au audit list --event taken | tail -n 1 | grep -qx '$TAKE entries'"
+check "an unknown event name is refused" bash -c \
+	"! ctl gem-au audit list --event nonsense 2>/dev/null"
+
+# --- resident's right to inspect -------------------------------------------
+printf 'surname = Testpersoon1\npostcode = 1234ab\nhouse_number = 1\n' >"$WORK/resident1"
+subj=$(ctl gem-au audit subject <"$WORK/resident1")
+r1_id=$(ctl gem-au --json audit subject <"$WORK/resident1" | jq -r '[.[]|select(.event=="delivered")][0].message_id')
+check "subject: the resident's signal is found from identifiers on stdin" \
+	grep -q "received from corp-au and placed in the team's inbox" <<<"$subj"
+check "subject: in plain language, with the legal basis" \
+	grep -q "payment arrears signal, legal basis: legal duty" <<<"$subj"
+check "subject: messy input (1234ab) gives the same pseudonyms" \
+	[ "$(jq -r 'select(.message_id=="'"$r1_id"'" and .event=="delivered") | .subject' "$WORK/gem.jsonl" | wc -l)" = 1 ]
+check "subject: the sender finds it too (its own case key)" bash -c \
+	"ctl corp-au audit subject <$WORK/resident1 | grep -q 'sent to gem-au'"
+check "subject: a resident without signals has none" bash -c \
+	"printf 'surname=Niemand\npostcode=9999 ZZ\nhouse_number=99\n' | ctl gem-au audit subject | grep -q '^Nothing'"
+check "subject: each look-up is recorded, with user and case key" bash -c \
+	"[ \$(alist gem-au --event subject_access | jq '[.[]|select(.user==\"root\" and (.case_key|length)==64)]|length') -ge 3 ]"
+check "subject: an unknown identifier is refused before anything is sent" bash -c \
+	"printf 'colour=blue\n' | ctl gem-au audit subject 2>&1 | grep -q \"'colour' is not one of\""
+check "subject: an identifier of the wrong form is refused by the daemon" bash -c \
+	"printf 'bsn=123456789\n' | ctl gem-au audit subject 2>&1 | grep -q FIELD_VALUE"
+check "subject: identifiers are not stored (LMDB file)" bash -c \
+	"! grep -qa 'Testpersoon1' $WORK/gem-au/data/data.mdb"
+
+# --- report ----------------------------------------------------------------
+month=$(date +%Y-%m)
+week=$(date +%G-W%V)
+rep=$(ctl gem-au report --csv)
+row=$(grep "^$month,corp-au,arrears," <<<"$rep")
+col() { awk -F, -v c="$1" '{print $c}' <<<"$row"; }
+# The test's own figures: SENT signals plus the replay and the signal for
+# another partner (signed, so its type is known) arrived as arrears; the
+# tampered one arrived with no type that can be trusted.
+check "report: received $((SENT + 2))" [ "$(col 4)" = $((SENT + 2)) ]
+check "report: refused 1, by rule RECIPIENT=1" [ "$(col 5),$(col 6)" = "1,RECIPIENT=1" ]
+check "report: delivered $DELIVERED" [ "$(col 7)" = $DELIVERED ]
+check "report: taken $TAKE" [ "$(col 8)" = $TAKE ]
+check "report: reveals $REVEAL, no retention removals" [ "$(col 11),$(col 12)" = "$REVEAL,0" ]
+want=$(jq -rs '
+	(map(select(.event=="delivered")) | map({key: .message_id, value: .time_us}) | from_entries) as $d
+	| [.[] | select(.event=="taken") | ((.time_us - $d[.message_id]) / 1000 | floor)] | sort
+	| . as $a | length as $n
+	| "\($a[((50 * $n + 99) / 100 | floor) - 1]),\($a[((90 * $n + 99) / 100 | floor) - 1])"' "$WORK/gem.jsonl")
+check "report: take time median and p90 ($want ms) as computed from the entries" \
+	[ "$(col 9),$(col 10)" = "$want" ]
+row=$(grep "^$month,corp-au,-," <<<"$rep")
+check "report: the tampered signal counted as received and refused (SIGNATURE)" \
+	[ "$(col 4),$(col 5),$(col 6)" = "1,1,SIGNATURE=1" ]
+row=$(ctl gem-au report --csv --by week | grep "^$week,corp-au,arrears,")
+check "report by week gives the same figures" [ "$(col 4),$(col 7),$(col 8)" = "$((SENT + 2)),$DELIVERED,$TAKE" ]
+row=$(ctl corp-au report --csv | grep "^$month,gem-au,arrears,")
+check "report (sender): accepted $SENT, refused 1, sent $SENT, confirmed $SENT" \
+	[ "$(col 13),$(col 14),$(col 15),$(col 16),$(col 17)" = "$SENT,1,$SENT,$SENT,0" ]
+row=$(ctl gem-au report --csv --from "$WORK/gem.jsonl" | grep "^$month,corp-au,arrears,")
+check "report from an export file, without the daemon" [ "$(col 4),$(col 8),$(col 9),$(col 10)" = "$((SENT + 2)),$TAKE,$want" ]
+check "report as a readable table" bash -c \
+	"ctl gem-au report | grep -E '^$month +corp-au +arrears +$((SENT + 2)) +1 +$DELIVERED +$TAKE '"
+
+# --- a partner refused at authentication ------------------------------------
+start stranger-au
+send_arrears stranger-au gem-au 99 >/dev/null
+check "a connection with an unknown key is recorded as peer_refused" \
+	wait_until 20 bash -c "[ \$(count gem-au --event peer_refused) -ge 1 ]"
+sleep 3 # the stranger keeps redialling
+check "repeated refusals of the same key are recorded once a minute" \
+	[ "$(count gem-au --event peer_refused)" = 1 ]
+stop stranger-au || true
+
+# --- tree heads and proofs ----------------------------------------------------
+ctl gem-au audit head >"$WORK/head1.json"
+size1=$(jq .tree_size "$WORK/head1.json")
+check "audit head prints a signed tree head covering the log" \
+	[ "$size1" -ge "$total" ]
+check "a kept head checks offline against the partner's card" \
+	"$SEINCTL" audit check-proof "$WORK/head1.json" --card "$WORK/gem-au/keys/card"
+idx=$(alist gem-au --event revealed | jq '.[0].index')
+ctl gem-au audit prove --index "$idx" >"$WORK/incl.json"
+check "inclusion proof of a reveal verifies offline" \
+	"$SEINCTL" audit check-proof "$WORK/incl.json" --card "$WORK/gem-au/keys/card"
+forge() { jq "$1" "$WORK/$2" >"$WORK/forged.json"; ! "$SEINCTL" audit check-proof "$WORK/forged.json" "${@:3}" >/dev/null; }
+check "forged: the entry changed (reason)" \
+	forge '.leaf |= (.[0:60] + (if .[60:61] == "0" then "1" else "0" end) + .[61:])' incl.json
+check "forged: a path hash changed" \
+	forge '.path[0] |= (if .[0:1] == "0" then "1" else "0" end) + .[1:]' incl.json
+check "forged: another index claimed" forge '.index += 1' incl.json
+check "forged: a root not signed by the partner" \
+	forge '.head.root_hash |= (if .[0:1] == "0" then "1" else "0" end) + .[1:]' incl.json
+check "forged: checked against another partner's card" \
+	forge '.' incl.json --card "$WORK/corp-au/keys/card"
+ctl gem-au inbox ack "${ids[$TAKE]}" >/dev/null
+sleep 1.2
+ctl gem-au audit head >"$WORK/head2.json"
+ctl gem-au audit prove --old "$WORK/head1.json" >"$WORK/cons.json"
+check "consistency proof from the kept head to a newer one verifies offline" \
+	"$SEINCTL" audit check-proof "$WORK/cons.json" --old "$WORK/head1.json" --card "$WORK/gem-au/keys/card"
+check "a consistency proof carries the older signed head when there is one" bash -c \
+	"ctl gem-au audit prove --old-size $size1 >$WORK/cons2.json &&
+	 jq -e '.old_head.tree_size == $size1' $WORK/cons2.json >/dev/null && $SEINCTL audit check-proof $WORK/cons2.json"
+check "without a signed older head, only a kept head can anchor a proof" bash -c \
+	"jq '.old_head = null' $WORK/cons2.json >$WORK/cons3.json &&
+	 $SEINCTL audit check-proof $WORK/cons3.json | grep -q 'give the one you kept with --old' &&
+	 $SEINCTL audit check-proof $WORK/cons3.json --old $WORK/head1.json >/dev/null"
+check "forged: a path hash changed" \
+	forge '.path[1] |= (if .[0:1] == "0" then "1" else "0" end) + .[1:]' cons.json --old "$WORK/head1.json"
+jq '.root_hash |= (if .[0:1] == "0" then "1" else "0" end) + .[1:]' "$WORK/head1.json" >"$WORK/head1-forged.json"
+check "forged: an older head that was not signed so" \
+	forge '.' cons.json --old "$WORK/head1-forged.json"
+check "forged: the proof between other sizes than the kept head" \
+	forge '.old_size -= 1' cons.json --old "$WORK/head1.json"
+check "audit verify: the untouched log verifies" ctl gem-au audit verify
+check "audit verify --json says ok with no bad entry" bash -c \
+	"ctl gem-au --json audit verify | jq -e '.ok and .first_bad_entry == null' >/dev/null"
+
+# --- tampering with the LMDB file -----------------------------------------
+stop gem-au && pass "gem-au stops cleanly (and signs a last head)" || fail "gem-au exit status"
+check "seinhuisd -t verifies the untouched log offline" bash -c \
+	"as_user $SEINHUISD -t -c $WORK/gem-au.conf | grep -q 'audit log verifies'"
+as_user cp -a "$WORK/gem-au/data" "$WORK/gem-au/data.orig"
+restore() { rm -rf "$WORK/gem-au/data" && as_user cp -a "$WORK/gem-au/data.orig" "$WORK/gem-au/data"; }
+tampered() { # tampered NAME FIRST-BAD audit_tamper-ARGS...
+	local name=$1 bad=$2
+	shift 2
+	restore
+	as_user "$AUDIT_TAMPER" "$WORK/gem-au/data" "$@" >/dev/null || { fail "$name: audit_tamper"; return; }
+	check "$name: seinhuisd -t refuses it" bash -c "! as_user $SEINHUISD -t -c $WORK/gem-au.conf >/dev/null 2>&1"
+	start gem-au
+	local out rc=0
+	out=$(ctl gem-au audit verify) || rc=$?
+	check "$name: audit verify fails" [ $rc = 1 ]
+	check "$name: and names entry $bad as the first bad one" grep -q "first bad entry: $bad\$" <<<"$out"
+	echo "    $(grep problem <<<"$out")"
+	stop gem-au || fail "$name: gem-au exit status"
+}
+n=$(as_user "$AUDIT_TAMPER" "$WORK/gem-au/data" count)
+k=$((n / 2))
+tampered "one byte changed in entry $k" $k flip $k
+tampered "the first byte of entry 7 changed" 7 flip 7 0
+tampered "entry $k deleted" $k delete $k
+tampered "the last entry deleted" $((n - 1)) delete $((n - 1))
+tampered "entries $k and $((k + 3)) swapped" $k swap $k $((k + 3))
+restore
+start gem-au
+check "restored: the untouched log verifies again" ctl gem-au audit verify
+stop gem-au && pass "recipient stops cleanly" || fail "recipient exit status"
+stop corp-au && pass "sender stops cleanly" || fail "sender exit status"
+it_done

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Roles on the control socket, with real local users: an administrator may
+# query and verify the audit log but is refused on reveal; a caseworker
+# may reveal but not query the log; a user with no role and a user not
+# allowed on the socket are refused; every refusal and the reveal are in
+# the audit log with user and role. Needs root (it creates the users and
+# groups, named sh-test-*-PID, and removes them at the end).
+. "$(dirname "$0")/lib.sh"
+if [ "$(id -u)" != 0 ]; then
+	echo "needs root to create test users: skipped"
+	exit 77
+fi
+it_setup audit-roles
+P=$$
+ADMIN_GROUP=sh-test-admin-$P CW_GROUP=sh-test-cw-$P
+U_ADMIN=sh-test-adm-$P U_CW=sh-test-cwu-$P U_NONE=sh-test-none-$P U_OUT=sh-test-out-$P
+roles_cleanup() {
+	local u g
+	for u in $U_ADMIN $U_CW $U_NONE $U_OUT; do userdel "$u" 2>/dev/null; done
+	for g in $ADMIN_GROUP $CW_GROUP; do groupdel "$g" 2>/dev/null; done
+	it_cleanup
+}
+trap roles_cleanup EXIT
+groupadd "$ADMIN_GROUP" && groupadd "$CW_GROUP" || { fail "groupadd"; exit 1; }
+# Primary group seinhuis: allowed on the socket (control_group). The
+# outsider keeps the default group and is not.
+useradd -M -N -s /usr/sbin/nologin -g seinhuis -G "$ADMIN_GROUP" "$U_ADMIN" &&
+	useradd -M -N -s /usr/sbin/nologin -g seinhuis -G "$CW_GROUP" "$U_CW" &&
+	useradd -M -N -s /usr/sbin/nologin -g seinhuis "$U_NONE" &&
+	useradd -M -N -s /usr/sbin/nologin "$U_OUT" || { fail "useradd"; exit 1; }
+
+partner gem-ro municipality_debt 17611 "control_group = seinhuis" \
+	"admin_group = $ADMIN_GROUP" "caseworker_group = $CW_GROUP"
+partner corp-ro landlord 17612
+trust_all
+chmod 711 "$WORK/gem-ro" # the socket's directory, for the test users
+start gem-ro
+start corp-ro
+as() { # as USER seinctl-args...
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups -- \
+		"$SEINCTL" -s "$WORK/gem-ro/control.sock" "$@"
+}
+export -f as
+
+for n in 1 2; do send_arrears corp-ro gem-ro "$n" >/dev/null; done
+check "two signals delivered" wait_until 20 bash -c "[ \$(inbox_ids gem-ro | wc -l) = 2 ]"
+mapfile -t ids < <(inbox_ids gem-ro)
+reason="contact the resident about debt help"
+
+# --- administrator ---------------------------------------------------------
+check "administrator: may verify the audit log" as "$U_ADMIN" audit verify
+check "administrator: may list the audit log" bash -c "as $U_ADMIN --json audit list | jq -e 'length > 0' >/dev/null"
+check "administrator: may make the report" bash -c "as $U_ADMIN report --csv >/dev/null"
+check "administrator: may see the status" bash -c "as $U_ADMIN status >/dev/null"
+out=$(as "$U_ADMIN" inbox reveal "${ids[0]}" --reason "$reason" 2>&1)
+rc=$?
+check "administrator: refused on reveal (exit 1)" [ $rc = 1 ]
+check "administrator: the rule is DENIED" grep -q "refused: DENIED" <<<"$out"
+check "administrator: the refusal says why" \
+	grep -q "revealing personal data is for caseworkers (caseworker_group '$CW_GROUP'); local user '$U_ADMIN' is an administrator" <<<"$out"
+check "administrator: no personal data in the refusal" bash -c "! grep -q Testpersoon <<<'$out'"
+check "administrator: refused on the inbox too" bash -c "! as $U_ADMIN inbox list >/dev/null 2>&1"
+
+# --- caseworker ------------------------------------------------------------
+check "caseworker: may list the inbox" bash -c "as $U_CW inbox list | grep -q '2 signals'"
+out=$(as "$U_CW" inbox reveal "${ids[0]}" --reason "$reason")
+check "caseworker: reveal allowed, shows the personal data" \
+	grep -qE "^surname +Testpersoon" <<<"$out"
+check "caseworker: reveal without a reason is refused" bash -c \
+	"! as $U_CW inbox reveal ${ids[1]} 2>/dev/null"
+check "caseworker: a reason that holds personal data is refused" bash -c \
+	"as $U_CW inbox reveal ${ids[1]} --reason 'called from 06 12345678' 2>&1 | grep -q 'say why, not who'"
+check "caseworker: may take a signal" as "$U_CW" inbox ack "${ids[0]}"
+out=$(as "$U_CW" audit list 2>&1)
+check "caseworker: refused on the audit log" \
+	grep -q "audit_list is for administrators (admin_group '$ADMIN_GROUP')" <<<"$out"
+
+# --- no role, not allowed ----------------------------------------------------
+out=$(as "$U_NONE" status 2>&1)
+check "a user with no role is refused with a clear message" \
+	grep -q "local user '$U_NONE' (uid $(id -u "$U_NONE")) has no role on this daemon" <<<"$out"
+out=$(as "$U_OUT" status 2>&1)
+rc=$?
+check "a user not allowed on the socket cannot open it (file mode)" [ $rc = 3 ]
+# With the socket's group as a supplementary group of the process only
+# (not in the group database), the file lets it connect and the daemon's
+# own check refuses it.
+setpriv --reuid="$U_OUT" --regid="$(id -g "$U_OUT")" --groups=seinhuis -- \
+	"$SEINCTL" -s "$WORK/gem-ro/control.sock" status >/dev/null 2>&1
+rc=$?
+check "... and one who gets past the file mode is refused by the daemon" [ $rc = 3 ]
+
+# --- all of it in the audit log ----------------------------------------------
+denied=$(ctl gem-ro --json audit list --event access_denied)
+has() { jq -e "$1" <<<"$denied" >/dev/null; }
+check "audited: the administrator's refused reveal, with user, role and message id" \
+	has "any(.[]; .user==\"$U_ADMIN\" and .role==\"admin\" and .detail==\"op inbox_reveal\" and .message_id==\"${ids[0]}\" and .rule==\"DENIED\")"
+check "audited: the administrator's refused inbox list" \
+	has "any(.[]; .user==\"$U_ADMIN\" and .detail==\"op inbox_list\")"
+check "audited: the caseworker's refused audit query" \
+	has "any(.[]; .user==\"$U_CW\" and .role==\"caseworker\" and .detail==\"op audit_list\")"
+check "audited: the user with no role" \
+	has "any(.[]; .user==\"$U_NONE\" and .role==\"none\" and .detail==\"op status\")"
+check "audited: the user not allowed on the socket" \
+	has "any(.[]; .user==\"$U_OUT\" and (.detail|startswith(\"connect\")))"
+revealed=$(ctl gem-ro --json audit list --event revealed)
+check "audited: the caseworker's reveal, with reason and role" \
+	jq -e "length == 1 and .[0].user==\"$U_CW\" and .[0].role==\"caseworker\" and .[0].reason==\"$reason\" and .[0].message_id==\"${ids[0]}\"" <<<"$revealed"
+check "audited: the caseworker took the signal" bash -c \
+	"ctl gem-ro --json audit list --event taken | jq -e '.[0].user==\"$U_CW\" and .[0].role==\"caseworker\"' >/dev/null"
+check "the daemon's own user and root hold both roles (maintenance)" bash -c \
+	"ctl gem-ro inbox reveal ${ids[1]} --reason 'check of a signal' >/dev/null && ctl gem-ro audit verify >/dev/null"
+check "the audit log still verifies" ctl gem-ro audit verify >/dev/null
+
+# --- configuration --------------------------------------------------------------
+stop gem-ro && pass "gem-ro stops cleanly" || fail "gem-ro exit status"
+sed "s/^caseworker_group = .*/caseworker_group = $ADMIN_GROUP/" "$WORK/gem-ro.conf" >"$WORK/same.conf"
+check "one group for both roles is refused" bash -c \
+	"as_user $SEINHUISD -t -c $WORK/same.conf 2>&1 | grep -q 'must be different groups'"
+sed "s/^admin_group = .*/admin_group = sh-test-nogroup-$P/" "$WORK/gem-ro.conf" >"$WORK/nogroup.conf"
+chmod 644 "$WORK/same.conf" "$WORK/nogroup.conf"
+check "a role group that does not exist stops the daemon at start-up" bash -c \
+	"as_user timeout 20 $SEINHUISD -c $WORK/nogroup.conf 2>&1 | grep -q \"admin_group 'sh-test-nogroup-$P' does not exist\""
+stop corp-ro && pass "corp-ro stops cleanly" || fail "corp-ro exit status"
+it_done
