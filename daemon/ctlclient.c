@@ -73,7 +73,9 @@ sh_err sh_ctl_send(int fd, const Seinhuis__CtlRequest *req)
 	size_t off = 0;
 	sh_err e = SH_OK;
 	while (off < b.len) {
-		ssize_t w = write(fd, b.data + off, b.len - off);
+		/* MSG_NOSIGNAL: a daemon that closed the connection (a refused
+		 * caller) is an error to report, not a SIGPIPE that kills us. */
+		ssize_t w = send(fd, b.data + off, b.len - off, MSG_NOSIGNAL);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;

@@ -87,9 +87,10 @@ check "a user not allowed on the socket cannot open it (file mode)" [ $rc = 3 ]
 # With the socket's group as a supplementary group of the process only
 # (not in the group database), the file lets it connect and the daemon's
 # own check refuses it.
-setpriv --reuid="$U_OUT" --regid="$(id -g "$U_OUT")" --groups=seinhuis -- \
-	"$SEINCTL" -s "$WORK/gem-ro/control.sock" status >/dev/null 2>&1
+out=$(setpriv --reuid="$U_OUT" --regid="$(id -g "$U_OUT")" --groups=seinhuis -- \
+	"$SEINCTL" -s "$WORK/gem-ro/control.sock" status 2>&1)
 rc=$?
+[ $rc = 3 ] || echo "seinctl exited $rc: $out"
 check "... and one who gets past the file mode is refused by the daemon" [ $rc = 3 ]
 
 # --- all of it in the audit log ----------------------------------------------
