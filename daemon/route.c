@@ -52,7 +52,7 @@ sh_err sh_routes_parse(sh_routes *r, const char *text, size_t len, char *why,
 		       size_t wl)
 {
 	size_t pos = 0, cap = 0;
-	int line = 0;
+	int line = 0, first = 1;
 	memset(r, 0, sizeof(*r));
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
@@ -94,8 +94,10 @@ sh_err sh_routes_parse(sh_routes *r, const char *text, size_t len, char *why,
 		int code_ok = strlen(code) == 4;
 		for (int i = 0; code_ok && i < 4; i++)
 			code_ok = isdigit((unsigned char)code[i]);
+		int was_first = first;
+		first = 0;
 		if (norm_pc(pc, e.pc) < 0 || !code_ok) {
-			if (line == 1 && !isdigit((unsigned char)*pc))
+			if (was_first && !isdigit((unsigned char)*pc))
 				continue; /* a header line */
 			snprintf(why, wl, "line %d: expected a postcode (1011AB or "
 					  "1011) and a four-digit CBS code",

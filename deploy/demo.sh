@@ -50,11 +50,14 @@ done <"$here/demo/partners"
 
 say "1. Each partner creates its identity (seinkey init) and configuration"
 for id in "${IDS[@]}"; do
+	munis=()
+	[ "${ROLE[$id]}" = municipality_debt ] && munis=(--municipalities 9901)
 	as_user "$SEINKEY" init --dir "$DIR/$id/keys" --partner "$id" \
 		--name "${NAME[$id]}" --role "${ROLE[$id]}" \
-		--endpoint "tcp://127.0.0.1:${PORT[$id]}" | head -n 1
+		--endpoint "tcp://127.0.0.1:${PORT[$id]}" "${munis[@]}" | head -n 1
 	sed -e "s|@DIR@|$DIR|g" -e "s|@ID@|$id|g" -e "s|@PORT@|${PORT[$id]}|g" \
 		-e "s|@CATALOGUE@|$here/catalogue.conf|g" \
+		-e "s|@POSTCODES@|$here/demo/postcodes.sample|g" \
 		"$here/demo/partner.conf.in" | as_user tee "$DIR/$id.conf" >/dev/null
 done
 echo "secret keys are mode 0600:"
@@ -113,8 +116,26 @@ send_arrears() { # creditor kind household-index urgency
 		postcode="$postcode" place=Waterdam | sed "s/^/    $from: /"
 	SENT=$((SENT + 1))
 }
-for h in 0 1 2 3 4 5; do send_arrears woonstichting-hoeksteen rent "$h" none; done
-send_arrears woonstichting-hoeksteen rent 6 eviction
+# The housing corporation imports its monthly export; each row is routed
+# by postcode to the municipality (deploy/demo/postcodes.sample).
+CSV=$(mktemp /tmp/seinhuis-demo-export.XXXXXX.csv)
+{
+	echo "creditor_reference;arrears_kind;amount_cents;arrears_since;contact_attempt_date;reminder_date;urgency;creditor_contact;initials;surname;street;house_number;postcode;place"
+	for h in 0 1 2 3 4 5 6; do
+		IFS='|' read -r surname street number postcode <<<"${HH[$h]}"
+		urgency=none
+		[ "$h" = 6 ] && urgency=eviction
+		echo "HUUR-2026-$((1000 + h));rent;$(((RANDOM % 180 + 20) * 1000));2026-08-01;2026-09-0$((h + 1));2026-09-2$((h % 9));$urgency;huurincasso 088 000 0001;${ABC:h:1}.;$surname;$street;$number;$postcode;Waterdam"
+	done
+	echo "HUUR-2026-1099;rent;25000;2026-08-01;2026-09-01;2026-09-20;none;huurincasso;X.;Buitendorp;Veldweg;3;1234 AB;Elders"
+} >"$CSV"
+chmod 644 "$CSV"
+echo "    woonstichting-hoeksteen imports its export (8 rows, one outside Waterdam):"
+ctl woonstichting-hoeksteen import "$CSV" --type arrears --set legal_basis=legal_duty 2>&1 | sed 's/^/      /' || true
+echo "    ... and imports the same file again: nothing is sent twice:"
+ctl woonstichting-hoeksteen import "$CSV" --type arrears --set legal_basis=legal_duty --quiet 2>/dev/null | sed 's/^/      /' || true
+rm -f "$CSV"
+SENT=$((SENT + 7))
 for h in 0 2 7 8; do send_arrears energiek-nederland electricity "$h" none; done
 send_arrears energiek-nederland gas 9 disconnection
 for h in 1 2 10; do send_arrears waterbedrijf-polderland water "$h" none; done
