@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "seinhuis.h"
@@ -298,4 +299,21 @@ sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
 	if (e != SH_OK)
 		snprintf(why, whylen, "%s: cannot write: %s", path, strerror(errno));
 	return e;
+}
+
+sh_err sh_trust_remove(const char *dir, const char *partner, char *why,
+		       size_t whylen)
+{
+	char path[1024];
+	if (!sh_partner_id_valid(partner)) {
+		snprintf(why, whylen, "'%.64s' is not a partner id", partner);
+		return SH_ERR_USAGE;
+	}
+	snprintf(path, sizeof(path), "%s/%s.card", dir, partner);
+	if (unlink(path) < 0) {
+		snprintf(why, whylen, "%s: %s", path,
+			 errno == ENOENT ? "not in the trust store" : strerror(errno));
+		return errno == ENOENT ? SH_ERR_NOTFOUND : SH_ERR_SYS;
+	}
+	return SH_OK;
 }

@@ -853,25 +853,29 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 	Seinhuis__PeerStatus *ps = sh_xcalloc(d->npeers, sizeof(*ps));
 	Seinhuis__PeerStatus **pp = sh_xcalloc(d->npeers, sizeof(*pp));
 	uint64_t delivered = 0;
+	size_t np = 0;
 	for (size_t i = 0; i < d->npeers; i++) {
 		sh_peer *p = &d->peers[i];
-		seinhuis__peer_status__init(&ps[i]);
-		ps[i].partner = p->card.partner;
-		ps[i].role = p->card.role;
-		ps[i].endpoint = p->card.endpoint;
-		ps[i].connected = p->connected;
-		ps[i].pending = p->queued;
-		ps[i].inflight = p->inflight;
-		ps[i].last_receipt_ms = p->last_receipt_ms;
-		ps[i].last_error = p->last_error;
-		ps[i].retry_ms = p->rto_ms;
-		ps[i].link = p->connected ? "up" : p->dealer ? "down" : "idle";
-		ps[i].last_inbound_ms = p->last_inbound_ms;
-		pp[i] = &ps[i];
+		if (p->removed)
+			continue;
+		Seinhuis__PeerStatus *pst = &ps[np];
+		seinhuis__peer_status__init(pst);
+		pst->partner = p->card.partner;
+		pst->role = p->card.role;
+		pst->endpoint = p->card.endpoint;
+		pst->connected = p->connected;
+		pst->pending = p->queued;
+		pst->inflight = p->inflight;
+		pst->last_receipt_ms = p->last_receipt_ms;
+		pst->last_error = p->last_error;
+		pst->retry_ms = p->rto_ms;
+		pst->link = p->connected ? "up" : p->dealer ? "down" : "idle";
+		pst->last_inbound_ms = p->last_inbound_ms;
+		pp[np++] = pst;
 		delivered += p->delivered;
 	}
 	st.delivered_out = delivered;
-	st.n_peers = d->npeers;
+	st.n_peers = np;
 	st.peers = pp;
 	char *errs[8];
 	size_t ne = 0;

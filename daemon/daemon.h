@@ -42,6 +42,7 @@ void sh_idmap_del(sh_idmap *m, const uint8_t id[SH_ID_LEN]);
 
 typedef struct sh_peer {
 	sh_card card;
+	int removed; /* no longer in the trust store: ignored, slot kept */
 	sh_pair_keys keys;
 	int keys_ready;
 	void *dealer;  /* outbound CURVE client socket, created on demand */
@@ -114,8 +115,10 @@ typedef struct {
 	void *zctx;
 	void *router; /* inbound CURVE server socket */
 	void *zap;    /* ZAP handler (REP on inproc://zeromq.zap.01) */
-	sh_peer *peers;
-	size_t npeers;
+	sh_peer *peers; /* slots never move: queue entries point into them */
+	size_t npeers, peers_cap;
+	int64_t next_trust_check; /* monotonic ms */
+	int64_t trust_mtime_ns;
 	sh_idmap pending;
 	int ctl_listen;
 	sh_ctl_conn *conns;
@@ -152,10 +155,13 @@ void sh_outq_append(sh_daemon *d, sh_peer *p, uint64_t seq,
 void sh_outq_remove(sh_daemon *d, sh_outq_entry *e);
 void sh_outq_rewind(sh_peer *p);
 sh_err sh_outq_load(sh_daemon *d);
+sh_err sh_outq_load_partner(sh_daemon *d, const char *partner);
 
 /* peer.c */
 sh_err sh_peer_start(sh_daemon *d, char *why, size_t whylen);
 void sh_peer_stop(sh_daemon *d);
+void sh_peer_close(sh_daemon *d, sh_peer *p);
+void sh_peer_rebind(sh_daemon *d);
 sh_err sh_peer_keys(sh_daemon *d, sh_peer *p);
 void sh_peer_handle_zap(sh_daemon *d);
 void sh_peer_handle_router(sh_daemon *d);

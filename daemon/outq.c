@@ -68,12 +68,14 @@ void sh_outq_rewind(sh_peer *p)
 struct load_ctx {
 	sh_daemon *d;
 	size_t loaded, orphaned;
+	const char *only; /* load only this partner's records */
 };
 
 static int load_one(void *vctx, uint64_t seq, const Seinhuis__OutboxRecord *r)
 {
 	struct load_ctx *c = vctx;
-	if (r->state != SEINHUIS__OUT_STATE__OUT_PENDING)
+	if (r->state != SEINHUIS__OUT_STATE__OUT_PENDING ||
+	    (c->only && strcmp(r->recipient, c->only) != 0))
 		return 0;
 	sh_peer *p = sh_peer_find(c->d, r->recipient);
 	if (!p) {
@@ -87,9 +89,23 @@ static int load_one(void *vctx, uint64_t seq, const Seinhuis__OutboxRecord *r)
 	return 0;
 }
 
+sh_err sh_outq_load_partner(sh_daemon *d, const char *partner)
+{
+	struct load_ctx c = {d, 0, 0, partner};
+	MDB_txn *txn = sh_store_read_begin(d->store);
+	if (!txn)
+		return SH_ERR_STORE;
+	sh_err e = sh_store_outbox_scan(d->store, txn, 0, load_one, &c);
+	sh_store_read_end(d->store, txn);
+	if (c.loaded)
+		sh_info("outbox: %zu pending signals for %s queued again", c.loaded,
+			partner);
+	return e;
+}
+
 sh_err sh_outq_load(sh_daemon *d)
 {
-	struct load_ctx c = {d, 0, 0};
+	struct load_ctx c = {d, 0, 0, NULL};
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	if (!txn)
 		return SH_ERR_STORE;

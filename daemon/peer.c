@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include "auditd.h"
@@ -76,6 +77,35 @@ sh_err sh_peer_start(sh_daemon *d, char *why, size_t wl)
 		return SH_ERR_SYS;
 	}
 	return SH_OK;
+}
+
+void sh_peer_close(sh_daemon *d, sh_peer *p)
+{
+	(void)d;
+	if (p->dealer) {
+		zmq_socket_monitor(p->dealer, NULL, 0);
+		zmq_close(p->dealer);
+	}
+	if (p->monitor)
+		zmq_close(p->monitor);
+	p->dealer = p->monitor = NULL;
+	p->connected = 0;
+	sh_outq_rewind(p);
+}
+
+void sh_peer_rebind(sh_daemon *d)
+{
+	/* Unbinding ends the listener and every connection it accepted. */
+	if (zmq_unbind(d->router, d->cfg.listen) != 0)
+		sh_daemon_error(d, "cannot unbind %s: %s", d->cfg.listen,
+				zmq_strerror(errno));
+	for (int tries = 0; tries < 50; tries++) {
+		if (zmq_bind(d->router, d->cfg.listen) == 0)
+			return;
+		usleep(20000);
+	}
+	sh_daemon_error(d, "cannot listen again on %s: %s", d->cfg.listen,
+			zmq_strerror(errno));
 }
 
 void sh_peer_stop(sh_daemon *d)
@@ -800,6 +830,8 @@ void sh_peer_pump(sh_daemon *d)
 	MDB_txn *txn = NULL;
 	for (size_t i = 0; i < d->npeers; i++) {
 		sh_peer *p = &d->peers[i];
+		if (p->removed)
+			continue;
 		if (p->redial && p->dealer) {
 			zmq_socket_monitor(p->dealer, NULL, 0);
 			zmq_close(p->dealer);

@@ -202,6 +202,9 @@ const sh_card *sh_trust_find(const sh_trust *t, const char *partner);
 const sh_card *sh_trust_find_curve(const sh_trust *t, const uint8_t key[32]);
 sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
 		    size_t whylen);
+/* Remove a partner's card; a running daemon drops it within seconds. */
+sh_err sh_trust_remove(const char *dir, const char *partner, char *why,
+		       size_t whylen);
 
 /* ------------------------------------------------------------- config */
 

@@ -60,9 +60,118 @@ void sh_daemon_error(sh_daemon *d, const char *fmt, ...)
 sh_peer *sh_peer_find(sh_daemon *d, const char *partner)
 {
 	for (size_t i = 0; i < d->npeers; i++)
-		if (strcmp(d->peers[i].card.partner, partner) == 0)
+		if (!d->peers[i].removed &&
+		    strcmp(d->peers[i].card.partner, partner) == 0)
 			return &d->peers[i];
 	return NULL;
+}
+
+static int64_t dir_mtime_ns(const char *dir)
+{
+	struct stat st;
+	if (stat(dir, &st) < 0)
+		return -1;
+	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+static void trust_event(sh_daemon *d, Seinhuis__AuditEvent ev,
+			const sh_card *c, const char *what)
+{
+	static const uint8_t none[SH_ID_LEN];
+	char fp[17], detail[120];
+	sh_key_fingerprint(fp, c->curve_pub);
+	snprintf(detail, sizeof(detail), "%s; CURVE key %s", what, fp);
+	sh_err e = sh_audit_signal_event(d, ev, none, c->partner,
+					 SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED,
+					 what, "", detail);
+	if (e)
+		sh_daemon_txn_fail(d, e);
+}
+
+/* The trust store changed on disk (seinkey trust / revoke): take it in
+ * without a restart. A removed partner is cut off at once: its queue is
+ * dropped from memory (its outbox records stay), and the listener is
+ * re-bound, which closes every connection accepted through it; trusted
+ * partners reconnect within a fraction of a second and resend what was in
+ * flight, while the removed one's new handshakes are refused by ZAP. */
+static void trust_reload(sh_daemon *d)
+{
+	char why[1024];
+	sh_trust nt;
+	int64_t m = dir_mtime_ns(d->cfg.trustdir);
+	if (m == d->trust_mtime_ns)
+		return;
+	d->trust_mtime_ns = m;
+	if (sh_trust_load(&nt, d->cfg.trustdir, why, sizeof(why)) != SH_OK) {
+		sh_daemon_error(d, "trust store not reloaded, the old one stays: %.150s",
+				why);
+		return;
+	}
+	size_t added = 0, changed = 0, removed = 0;
+	for (size_t i = 0; i < d->npeers; i++) {
+		sh_peer *p = &d->peers[i];
+		if (p->removed)
+			continue;
+		const sh_card *c = sh_trust_find(&nt, p->card.partner);
+		int keys_changed =
+		    c && (memcmp(c->curve_pub, p->card.curve_pub, 32) ||
+			  memcmp(c->sign_pub, p->card.sign_pub, 32) ||
+			  memcmp(c->seal_pub, p->card.seal_pub, 32) ||
+			  strcmp(c->endpoint, p->card.endpoint) ||
+			  strcmp(c->role, p->card.role));
+		if (c && !keys_changed) {
+			p->card = *c; /* name, municipalities */
+			continue;
+		}
+		sh_peer_close(d, p);
+		if (!c) {
+			trust_event(d, SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_REMOVED,
+				    &p->card, "removed from the trust store");
+			while (p->head)
+				sh_outq_remove(d, p->head);
+			p->removed = 1;
+			removed++;
+			sh_info("trust store: %s removed; its connections are dropped",
+				p->card.partner);
+		} else {
+			p->card = *c;
+			sh_wipe(&p->keys, sizeof(p->keys));
+			p->keys_ready = 0;
+			trust_event(d, SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_CHANGED, c,
+				    "card changed");
+			changed++;
+			sh_info("trust store: %s changed; reconnecting", c->partner);
+		}
+	}
+	for (size_t i = 0; i < nt.n; i++) {
+		if (sh_peer_find(d, nt.cards[i].partner))
+			continue;
+		if (d->npeers == d->peers_cap) {
+			sh_daemon_error(d, "trust store: no room for partner %s until "
+					   "a restart",
+					nt.cards[i].partner);
+			continue;
+		}
+		sh_peer *p = &d->peers[d->npeers++];
+		memset(p, 0, sizeof(*p));
+		p->card = nt.cards[i];
+		p->rto_ms = d->cfg.retry_min_ms;
+		trust_event(d, SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_ADDED, &p->card,
+			    "added to the trust store");
+		added++;
+		sh_info("trust store: %s added", p->card.partner);
+		/* signals accepted for it earlier (a partner trusted again) */
+		if (sh_outq_load_partner(d, p->card.partner) != SH_OK)
+			sh_daemon_error(d, "outbox: cannot read pending signals for %s",
+					p->card.partner);
+	}
+	sh_trust_free(&d->trust);
+	d->trust = nt;
+	if (removed || changed)
+		sh_peer_rebind(d);
+	if (added || removed || changed)
+		sh_info("trust store reloaded: %zu added, %zu changed, %zu removed",
+			added, changed, removed);
 }
 
 sh_defer *sh_defer_add(sh_daemon *d, sh_defer_kind kind)
@@ -267,6 +376,8 @@ static int run(sh_daemon *d)
 			if (sh_control_has_frame(c))
 				timeout = 0; /* requests already read wait */
 		int64_t to_sweep = d->next_retention - sh_mono_ms();
+		if (d->next_trust_check - sh_mono_ms() < to_sweep)
+			to_sweep = d->next_trust_check - sh_mono_ms();
 		if (to_sweep < timeout)
 			timeout = to_sweep < 0 ? 0 : (long)to_sweep;
 		int rc = zmq_poll(items, (int)n, timeout);
@@ -293,6 +404,10 @@ static int run(sh_daemon *d)
 					sh_control_read(d, conn_of[i]);
 				break;
 			}
+		}
+		if (sh_mono_ms() >= d->next_trust_check) {
+			trust_reload(d);
+			d->next_trust_check = sh_mono_ms() + 1000;
 		}
 		if (sh_mono_ms() >= d->next_retention) {
 			sh_retention_sweep(d);
@@ -403,7 +518,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.npeers = d.trust.n;
-	d.peers = sh_xcalloc(d.npeers, sizeof(*d.peers));
+	/* Room for partners added while running (trust_reload); slots never
+	 * move, because queue entries point into them. */
+	d.peers_cap = d.trust.n * 4 > 1024 ? d.trust.n * 4 : 1024;
+	d.peers = sh_xcalloc(d.peers_cap, sizeof(*d.peers));
+	d.trust_mtime_ns = dir_mtime_ns(d.cfg.trustdir);
 	for (size_t i = 0; i < d.npeers; i++) {
 		d.peers[i].card = d.trust.cards[i];
 		d.peers[i].rto_ms = d.cfg.retry_min_ms;

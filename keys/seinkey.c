@@ -28,6 +28,8 @@ static void usage(FILE *f)
 		"  card  --dir KEYDIR   print the public partner card\n"
 		"  trust --trustdir DIR CARD...  add partner cards to the trust store\n"
 		"  list  --trustdir DIR list the trusted partners\n"
+		"  revoke --trustdir DIR PARTNER  remove a partner's card; a running\n"
+		"                       daemon drops its connections within seconds\n"
 		"roles: municipality_debt municipality_team landlord energy water\n"
 		"       health_insurer veilig_thuis professional\n");
 }
@@ -200,6 +202,24 @@ static int cmd_trust(int argc, char **argv)
 	return rc;
 }
 
+static int cmd_revoke(int argc, char **argv)
+{
+	const char *dir = trustdir_arg(argc, argv);
+	if (optind != argc - 1) {
+		usage(stderr);
+		return 2;
+	}
+	char why[1024];
+	if (sh_trust_remove(dir, argv[optind], why, sizeof(why)) != SH_OK) {
+		fprintf(stderr, "seinkey: %s\n", why);
+		return 1;
+	}
+	printf("revoked '%s': its card is removed from %s; a running daemon "
+	       "drops its connections within seconds\n",
+	       argv[optind], dir);
+	return 0;
+}
+
 static int cmd_list(int argc, char **argv)
 {
 	const char *dir = trustdir_arg(argc, argv);
@@ -245,7 +265,7 @@ int main(int argc, char **argv)
 	const char *cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
-	optind = 1;
+	optind = 0; /* glibc: re-initialise getopt */
 	if (strcmp(cmd, "init") == 0)
 		return cmd_init(argc, argv);
 	if (strcmp(cmd, "card") == 0)
@@ -254,6 +274,8 @@ int main(int argc, char **argv)
 		return cmd_trust(argc, argv);
 	if (strcmp(cmd, "list") == 0)
 		return cmd_list(argc, argv);
+	if (strcmp(cmd, "revoke") == 0)
+		return cmd_revoke(argc, argv);
 	fprintf(stderr, "seinkey: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Keys over time: `seinkey revoke` removes a partner's card from the trust
+# store, and the running daemon drops that partner's connections within
+# seconds, without a restart, while other partners keep working. Trusting
+# the card again lets the signals that waited go through.
+. "$(dirname "$0")/lib.sh"
+it_setup revoke
+partner gem-rv municipality_debt 17321
+partner corp-rv landlord 17322
+partner ins-rv health_insurer 17323
+trust_all
+for p in gem-rv corp-rv ins-rv; do start $p; done
+
+send_arrears corp-rv gem-rv 1 >/dev/null
+check "before: the landlord's signal is delivered" wait_until 10 bash -c "[ \$(inbox_ids gem-rv | wc -l) = 1 ]"
+out=$(as_user "$SEINKEY" revoke --trustdir "$WORK/gem-rv/trust" corp-rv)
+check "seinkey revoke removes the card" grep -q "revoked 'corp-rv'" <<<"$out"
+t0=$SECONDS
+check "the daemon takes it in within seconds, without a restart" \
+	wait_until 5 grep -q "trust store: corp-rv removed; its connections are dropped" "$WORK/gem-rv.log"
+check "the landlord's link is cut and its new handshake refused" \
+	wait_until 10 grep -q "peer gem-rv: handshake refused" "$WORK/corp-rv.log"
+echo "cut off after $((SECONDS - t0)) s"
+send_arrears corp-rv gem-rv 2 >/dev/null
+send_arrears ins-rv gem-rv 3 >/dev/null
+check "another trusted partner keeps delivering" wait_until 10 bash -c \
+	"ctl gem-rv --json inbox list | json_has 'map(select(.sender==\"ins-rv\")) | length == 1'"
+sleep 2
+check "nothing more from the revoked partner arrives" [ "$(ctl gem-rv --json inbox list | jq '[.[]|select(.sender=="corp-rv")]|length')" = 1 ]
+check "its signal waits at the sender" [ "$(status_field corp-rv outbox_pending)" = 1 ]
+check "status no longer lists the revoked partner" bash -c \
+	"! ctl gem-rv --json status | jq -r '.peers[].partner' | grep -qx corp-rv"
+check "the removal is in the audit log" bash -c \
+	"ctl gem-rv --json audit list --event trust_removed | json_has 'length == 1 and .[0].partner == \"corp-rv\"'"
+trust gem-rv corp-rv
+check "trusted again, the waiting signal is delivered" wait_until 20 bash -c \
+	"[ \$(ctl gem-rv --json inbox list | jq '[.[]|select(.sender==\"corp-rv\")]|length') = 2 ]"
+check "and the sender's outbox drains" wait_until 10 bash -c "[ \$(status_field corp-rv outbox_pending) = 0 ]"
+it_done
