@@ -151,7 +151,7 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 	    "control_group", "map_size", "max_message", "log_level",
 	    "log_syslog", "retry_min_ms", "retry_max_ms", "window", "batch_max",
 	    "catalogue", "retention_interval", "postcode_table",
-	    "admin_group", "caseworker_group", "audit_head_interval"};
+	    "admin_group", "caseworker_group", "audit_head_interval", "peer_rate"};
 	size_t i, nkeys = sizeof(keys) / sizeof(keys[0]);
 	for (i = 0; i < nkeys; i++)
 		if (strcmp(key, keys[i]) == 0)
@@ -265,6 +265,12 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 			return SH_ERR_CONFIG;
 		}
 		return SH_OK;
+	case 20:
+		if (sh_parse_u32(v, 1, 10000000, &cfg->peer_rate) < 0) {
+			snprintf(why, wl, "must be 1 to 10000000 signals per second");
+			return SH_ERR_CONFIG;
+		}
+		return SH_OK;
 	}
 	return SH_ERR_CONFIG;
 }
@@ -279,6 +285,7 @@ static void config_defaults(sh_config *cfg)
 	cfg->retry_max_ms = 30000;
 	cfg->window = 8192;
 	cfg->batch_max = 256;
+	cfg->peer_rate = 20000;
 	snprintf(cfg->catalogue, sizeof(cfg->catalogue),
 		 "/etc/seinhuis/catalogue.conf");
 	cfg->retention_interval_s = 3600;

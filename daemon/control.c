@@ -871,6 +871,10 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 		pst->retry_ms = p->rto_ms;
 		pst->link = p->connected ? "up" : p->dealer ? "down" : "idle";
 		pst->last_inbound_ms = p->last_inbound_ms;
+		pst->received = p->received;
+		pst->rejected = p->rejected_in;
+		pst->duplicates = p->duplicates;
+		pst->rate_limited = p->rate_limited;
 		pp[np++] = pst;
 		delivered += p->delivered;
 	}

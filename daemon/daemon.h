@@ -61,7 +61,10 @@ typedef struct sh_peer {
 	char last_error[160];
 	/* counters, as seen by this daemon */
 	uint64_t sent, delivered, rejected_out, received, rejected_in,
-	    duplicates;
+	    duplicates, rate_limited;
+	double tokens;          /* flood control: signals it may still send */
+	int64_t tokens_at;      /* monotonic ms of the last refill */
+	int64_t limited_logged; /* monotonic ms of the last rate-limit log */
 } sh_peer;
 
 /* ---------------------------------------------------- control clients */

@@ -461,6 +461,33 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		seinhuis__peer_frame__free_unpacked(f, NULL);
 		return 0;
 	}
+	/* Flood control per partner: a token bucket of peer_rate signals a
+	 * second, bursts up to twice that. A frame over it is dropped without
+	 * receipts; the sender's retry back-off then slows it down, and the
+	 * other partners keep their share of this loop. */
+	int64_t now = sh_mono_ms();
+	double rate = d->cfg.peer_rate, burst = 2.0 * d->cfg.peer_rate;
+	if (p->tokens_at == 0)
+		p->tokens = burst;
+	else
+		p->tokens += rate * (double)(now - p->tokens_at) / 1000.0;
+	if (p->tokens > burst)
+		p->tokens = burst;
+	p->tokens_at = now;
+	if (p->tokens < (double)nsignals) {
+		p->rate_limited += nsignals;
+		if (now - p->limited_logged >= 1000) {
+			p->limited_logged = now;
+			sh_daemon_error(d, "peer %s: over %u signals a second; %llu "
+					   "signals dropped so far, to be re-sent",
+					p->card.partner, d->cfg.peer_rate,
+					(unsigned long long)p->rate_limited);
+			sh_audit_frame_refused(d, p, SH_ERR_RATE_LIMIT);
+		}
+		seinhuis__peer_frame__free_unpacked(f, NULL);
+		return nsignals;
+	}
+	p->tokens -= (double)nsignals;
 	Seinhuis__PeerFrame out = SEINHUIS__PEER_FRAME__INIT;
 	out.format_version = SH_FORMAT_VERSION;
 	out.receipts = sh_xcalloc(f->n_signals, sizeof(*out.receipts));

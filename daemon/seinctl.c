@@ -543,6 +543,10 @@ static int cmd_status(const char *sock)
 			json_object_object_add(po, "connected", json_object_new_boolean(p->connected));
 			json_object_object_add(po, "link", json_object_new_string(p->link));
 			json_object_object_add(po, "last_inbound_ms", json_object_new_int64(p->last_inbound_ms));
+			json_object_object_add(po, "received", json_object_new_int64((int64_t)p->received));
+			json_object_object_add(po, "rejected", json_object_new_int64((int64_t)p->rejected));
+			json_object_object_add(po, "duplicates", json_object_new_int64((int64_t)p->duplicates));
+			json_object_object_add(po, "rate_limited", json_object_new_int64((int64_t)p->rate_limited));
 			json_object_object_add(po, "pending", json_object_new_int64((int64_t)p->pending));
 			json_object_object_add(po, "inflight", json_object_new_int64((int64_t)p->inflight));
 			json_object_object_add(po, "retry_ms", json_object_new_int64(p->retry_ms));

@@ -77,6 +77,7 @@ typedef enum {
 	SH_ERR_CONSENT,       /* no valid consent for this signal */
 	SH_ERR_CONSENT_REVOKED, /* the consent was withdrawn */
 	SH_ERR_ROUTE,         /* no municipality or partner for the postcode */
+	SH_ERR_RATE_LIMIT,    /* a partner sends more than peer_rate allows */
 	SH_ERR__COUNT
 } sh_err;
 
@@ -218,6 +219,7 @@ typedef struct {
 	char control_group[64];
 	char catalogue[512];
 	char postcode_table[512];
+	uint32_t peer_rate; /* signals per second accepted from one partner */
 	uint32_t retention_interval_s;
 	size_t map_size;
 	size_t max_message;

@@ -69,7 +69,7 @@ int main(int argc, char **argv)
 	if (argc != 4) {
 		fprintf(stderr, "usage: peer_tool KEYDIR PEER_CARD MODE\n"
 				"modes: valid bad-signature wrong-recipient "
-				"wrong-version garbage oversize replay policy unknown-field\n");
+				"wrong-version garbage oversize replay policy unknown-field flood\n");
 		return 2;
 	}
 	const char *mode = argv[3];
@@ -87,6 +87,61 @@ int main(int argc, char **argv)
 	Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
 	f.format_version = SH_FORMAT_VERSION;
 
+	if (strcmp(mode, "flood") == 0) {
+		/* 5,000 valid signals in frames of 100, as fast as possible,
+		 * then count the receipts that come back within 3 seconds. */
+		void *fctx = zmq_ctx_new();
+		void *fs = zmq_socket(fctx, ZMQ_DEALER);
+		int lg = 0, tmo = 3000;
+		zmq_setsockopt(fs, ZMQ_LINGER, &lg, sizeof(lg));
+		zmq_setsockopt(fs, ZMQ_RCVTIMEO, &tmo, sizeof(tmo));
+		zmq_setsockopt(fs, ZMQ_CURVE_SERVERKEY, peer.curve_z85, 40);
+		zmq_setsockopt(fs, ZMQ_CURVE_PUBLICKEY, self.card.curve_z85, 40);
+		zmq_setsockopt(fs, ZMQ_CURVE_SECRETKEY, self.curve_sec_z85, 40);
+		if (zmq_connect(fs, peer.endpoint) != 0)
+			die("connect", zmq_strerror(zmq_errno()));
+		size_t sent = 0, receipts = 0;
+		for (int fr = 0; fr < 50; fr++) {
+			sh_buf envs[100];
+			ProtobufCBinaryData sigs[100];
+			for (int i = 0; i < 100; i++) {
+				memset(&envs[i], 0, sizeof(envs[i]));
+				build(&self, &peer, NULL, &envs[i], id);
+				sigs[i].data = envs[i].data;
+				sigs[i].len = envs[i].len;
+			}
+			f.n_signals = 100;
+			f.signals = sigs;
+			sh_buf fb = {0};
+			sh_buf_add(&fb, NULL, seinhuis__peer_frame__get_packed_size(&f));
+			seinhuis__peer_frame__pack(&f, fb.data);
+			zmq_send(fs, fb.data, fb.len, 0);
+			sent += 100;
+			sh_buf_free(&fb);
+			for (int i = 0; i < 100; i++)
+				sh_buf_free(&envs[i]);
+		}
+		for (;;) {
+			zmq_msg_t m;
+			zmq_msg_init(&m);
+			if (zmq_msg_recv(&m, fs, 0) < 0) {
+				zmq_msg_close(&m);
+				break;
+			}
+			Seinhuis__PeerFrame *r = seinhuis__peer_frame__unpack(
+			    NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+			if (r) {
+				receipts += r->n_receipts;
+				seinhuis__peer_frame__free_unpacked(r, NULL);
+			}
+			zmq_msg_close(&m);
+		}
+		printf("FLOOD sent %zu receipts %zu\n", sent, receipts);
+		zmq_close(fs);
+		zmq_ctx_term(fctx);
+		sh_identity_wipe(&self);
+		return 0;
+	}
 	if (strcmp(mode, "garbage") == 0) {
 		for (int i = 0; i < 200; i++)
 			sh_buf_add(&frame, "\xff\x01\x7f", 3);
