@@ -55,6 +55,7 @@ typedef struct sh_peer {
 	uint64_t queued, inflight;
 	uint32_t rto_ms;
 	uint32_t srtt_ms; /* smoothed time from send to receipt */
+	int silent_timeouts; /* timeouts in a row without any receipt */
 	int64_t last_progress; /* monotonic ms of last receipt or rewind */
 	int64_t last_receipt_ms;
 	int64_t last_inbound_ms;

@@ -714,6 +714,7 @@ void sh_peer_handle_dealer(sh_daemon *d, sh_peer *p)
 				settle(d, p, f->receipts[j]);
 			p->last_progress = sh_mono_ms();
 			p->last_receipt_ms = sh_now_ms();
+			p->silent_timeouts = 0;
 			/* Timeout: four smoothed round trips, within the bounds. */
 			uint32_t rto = 4 * p->srtt_ms;
 			p->rto_ms = rto < d->cfg.retry_min_ms   ? d->cfg.retry_min_ms
@@ -851,6 +852,40 @@ static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 	return 1;
 }
 
+/* Send the oldest in-flight signals (up to one batch) again, leaving the
+ * queue's cursor where it is. */
+static void resend_oldest(sh_daemon *d, sh_peer *p, MDB_txn *txn)
+{
+	Seinhuis__OutboxRecord *recs[1024];
+	ProtobufCBinaryData sigs[1024];
+	size_t n = 0, cap = d->cfg.batch_max > 1024 ? 1024 : d->cfg.batch_max;
+	int64_t now = sh_mono_ms();
+	for (sh_outq_entry *e = p->head; e && e != p->cursor && n < cap;
+	     e = e->next) {
+		if (sh_store_outbox_envelope(d->store, txn, e->seq, &recs[n]) != SH_OK)
+			break;
+		sigs[n] = recs[n]->envelope;
+		e->sent_at = now;
+		e->attempts++;
+		n++;
+	}
+	if (n) {
+		Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
+		f.format_version = SH_FORMAT_VERSION;
+		f.n_signals = n;
+		f.signals = sigs;
+		zmq_msg_t m;
+		zmq_msg_init_size(&m, seinhuis__peer_frame__get_packed_size(&f));
+		seinhuis__peer_frame__pack(&f, zmq_msg_data(&m));
+		if (zmq_msg_send(&m, p->dealer, ZMQ_DONTWAIT) < 0)
+			zmq_msg_close(&m);
+		sh_debug("peer %s: no receipts for %u ms, resent the oldest %zu",
+			 p->card.partner, p->rto_ms, n);
+	}
+	for (size_t i = 0; i < n; i++)
+		seinhuis__outbox_record__free_unpacked(recs[i], NULL);
+}
+
 void sh_peer_pump(sh_daemon *d)
 {
 	int64_t now = sh_mono_ms();
@@ -871,12 +906,25 @@ void sh_peer_pump(sh_daemon *d)
 		if (!p->dealer && ensure_dealer(d, p) != SH_OK)
 			continue;
 		p->redial = 0;
-		/* Retry: nothing came back for rto while signals were out. */
+		/* Retry: nothing came back for rto while signals were out. A
+		 * busy recipient is the usual reason, so only the oldest batch
+		 * is sent again (it answers whether the link still works), and
+		 * the timeout doubles. After three silent timeouts in a row,
+		 * everything in flight is sent again. A lost connection
+		 * rewinds at once, on reconnect (sh_peer_handle_monitor). */
 		if (p->inflight > 0 && now - p->last_progress > p->rto_ms) {
-			sh_debug("peer %s: no receipts for %u ms, resending %llu",
-				 p->card.partner, p->rto_ms,
-				 (unsigned long long)p->inflight);
-			sh_outq_rewind(p);
+			p->silent_timeouts++;
+			if (p->silent_timeouts >= 3) {
+				sh_debug("peer %s: still no receipts, resending %llu",
+					 p->card.partner,
+					 (unsigned long long)p->inflight);
+				sh_outq_rewind(p);
+				p->silent_timeouts = 0;
+			} else if (p->connected) {
+				if (!txn && !(txn = sh_store_read_begin(d->store)))
+					return;
+				resend_oldest(d, p, txn);
+			}
 			p->last_progress = now;
 			p->rto_ms = p->rto_ms * 2 > d->cfg.retry_max_ms
 					? d->cfg.retry_max_ms
