@@ -151,7 +151,8 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 	    "control_group", "map_size", "max_message", "log_level",
 	    "log_syslog", "retry_min_ms", "retry_max_ms", "window", "batch_max",
 	    "catalogue", "retention_interval", "postcode_table",
-	    "admin_group", "caseworker_group", "audit_head_interval", "peer_rate"};
+	    "admin_group", "caseworker_group", "audit_head_interval", "peer_rate",
+	    "max_signal_age"};
 	size_t i, nkeys = sizeof(keys) / sizeof(keys[0]);
 	for (i = 0; i < nkeys; i++)
 		if (strcmp(key, keys[i]) == 0)
@@ -271,6 +272,12 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 			return SH_ERR_CONFIG;
 		}
 		return SH_OK;
+	case 21:
+		if (sh_parse_u32(v, 60, 31536000, &cfg->max_signal_age_s) < 0) {
+			snprintf(why, wl, "must be 60 to 31536000 seconds");
+			return SH_ERR_CONFIG;
+		}
+		return SH_OK;
 	}
 	return SH_ERR_CONFIG;
 }
@@ -286,6 +293,7 @@ static void config_defaults(sh_config *cfg)
 	cfg->window = 8192;
 	cfg->batch_max = 256;
 	cfg->peer_rate = 20000;
+	cfg->max_signal_age_s = 14 * 86400;
 	snprintf(cfg->catalogue, sizeof(cfg->catalogue),
 		 "/etc/seinhuis/catalogue.conf");
 	cfg->retention_interval_s = 3600;

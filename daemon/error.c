@@ -54,6 +54,7 @@ static const struct {
     [SH_ERR_CONDITION] = {"CONDITION", "a rule of the catalogue for this signal type is broken"},
     [SH_ERR_CONSENT] = {"CONSENT", "there is no valid consent of the resident for this signal"},
     [SH_ERR_RATE_LIMIT] = {"RATE_LIMIT", "the partner sends more signals a second than allowed"},
+    [SH_ERR_STALE] = {"STALE", "the signal was created outside the accepted time window"},
     [SH_ERR_ROUTE] = {"ROUTE", "the signal cannot be routed to a partner"},
     [SH_ERR_CONSENT_REVOKED] = {"CONSENT_REVOKED", "the resident withdrew the consent for this signal"},
 };

@@ -342,6 +342,17 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 	uint8_t case_key[SH_KEY_LEN];
 	int have_case = 0;
 	MDB_txn *txn = sh_store_txn(d->store);
+	/* A new id on an old signal is a replay the seen table cannot catch:
+	 * only signals created within max_signal_age (and not ahead of our
+	 * clock by more than five minutes) are taken. */
+	int64_t now = sh_now_ms();
+	if (s->created_ms < now - (int64_t)d->cfg.max_signal_age_s * 1000 ||
+	    s->created_ms > now + 300000) {
+		snprintf(detail, dl, "created outside the accepted window of %u "
+				     "seconds",
+			 d->cfg.max_signal_age_s);
+		return SH_ERR_STALE;
+	}
 	sh_err e = sh_peer_keys(d, p);
 	if (e == SH_OK) {
 		e = sh_wire_open(s, &p->keys, &sc);

@@ -78,6 +78,7 @@ typedef enum {
 	SH_ERR_CONSENT_REVOKED, /* the consent was withdrawn */
 	SH_ERR_ROUTE,         /* no municipality or partner for the postcode */
 	SH_ERR_RATE_LIMIT,    /* a partner sends more than peer_rate allows */
+	SH_ERR_STALE,         /* created outside the accepted time window */
 	SH_ERR__COUNT
 } sh_err;
 
@@ -220,6 +221,7 @@ typedef struct {
 	char catalogue[512];
 	char postcode_table[512];
 	uint32_t peer_rate; /* signals per second accepted from one partner */
+	uint32_t max_signal_age_s; /* older signals are refused as replays */
 	uint32_t retention_interval_s;
 	size_t map_size;
 	size_t max_message;

@@ -23,8 +23,16 @@ out=$(probe garbage)
 check "garbage frame: no receipt, frame refused" grep -q NO-RECEIPT <<<"$out"
 out=$(probe oversize)
 check "oversized frame: dropped by ZeroMQ's size limit" grep -q NO-RECEIPT <<<"$out"
+out=$(probe old)
+check "a signed signal dated a year back (replay, new id): REJECTED STALE" grep -q "REJECTED STALE" <<<"$out"
+out=$(probe future)
+check "a signal dated an hour ahead: REJECTED STALE" grep -q "REJECTED STALE" <<<"$out"
 check "nothing bad reached the inbox" [ -z "$(inbox_ids gem-tp)" ]
-check "refusals are counted" [ "$(status_field gem-tp rejected_in)" -ge 4 ]
+check "refusals are counted" [ "$(status_field gem-tp rejected_in)" -ge 6 ]
+check "and counted for that partner" bash -c \
+	"ctl gem-tp --json status | json_has '.peers[] | select(.partner==\"corp-tp\") | .rejected >= 6'"
+check "each refused signal is in the audit log with its rule" bash -c \
+	"ctl gem-tp --json audit list --event rejected | json_has '[.[].rule] | (index(\"SIGNATURE\") != null) and (index(\"RECIPIENT\") != null) and (index(\"STALE\") != null) and (index(\"WIRE_VERSION\") != null)'"
 check "refusals are logged with the rule" grep -q "refused: SIGNATURE" "$WORK/gem-tp.log"
 out=$(probe replay)
 id=$(awk '$1=="SENT"{print $2}' <<<"$out")

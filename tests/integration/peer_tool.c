@@ -69,7 +69,7 @@ int main(int argc, char **argv)
 	if (argc != 4) {
 		fprintf(stderr, "usage: peer_tool KEYDIR PEER_CARD MODE\n"
 				"modes: valid bad-signature wrong-recipient "
-				"wrong-version garbage oversize replay policy unknown-field flood\n");
+				"wrong-version garbage oversize replay policy unknown-field flood old future\n");
 		return 2;
 	}
 	const char *mode = argv[3];
@@ -164,6 +164,40 @@ int main(int argc, char **argv)
 			have_id = 0;
 		} else if (strcmp(mode, "replay") == 0) {
 			copies = 2;
+		} else if (strcmp(mode, "old") == 0 || strcmp(mode, "future") == 0) {
+			/* The same signal, dated a year back (or an hour ahead),
+			 * properly signed: a replay with a fresh id. */
+			Seinhuis__Envelope *ev =
+			    seinhuis__envelope__unpack(NULL, env.len, env.data);
+			Seinhuis__Signal *sg =
+			    ev ? seinhuis__signal__unpack(NULL, ev->signal.len,
+							  ev->signal.data)
+			       : NULL;
+			if (!sg)
+				die("old", "cannot decode own signal");
+			sg->created_ms += mode[0] == 'o' ? -365LL * 86400000 : 3600000;
+			sh_buf sb = {0}, tosign = {0};
+			sh_buf_add(&sb, NULL, seinhuis__signal__get_packed_size(sg));
+			seinhuis__signal__pack(sg, sb.data);
+			sh_buf_add(&tosign, sh_sig_domain, SH_SIG_DOMAIN_LEN);
+			sh_buf_add(&tosign, sb.data, sb.len);
+			uint8_t signature[SH_SIG_LEN];
+			if (sh_ed25519_sign(signature, self.sign_sec, tosign.data,
+					    tosign.len) != SH_OK)
+				die("old", "cannot sign");
+			Seinhuis__Envelope ne = SEINHUIS__ENVELOPE__INIT;
+			ne.format_version = SH_FORMAT_VERSION;
+			ne.signal.data = sb.data;
+			ne.signal.len = sb.len;
+			ne.signature.data = signature;
+			ne.signature.len = SH_SIG_LEN;
+			env.len = 0;
+			sh_buf_add(&env, NULL, seinhuis__envelope__get_packed_size(&ne));
+			seinhuis__envelope__pack(&ne, env.data);
+			seinhuis__signal__free_unpacked(sg, NULL);
+			seinhuis__envelope__free_unpacked(ev, NULL);
+			sh_buf_free(&sb);
+			sh_buf_free(&tosign);
 		} else if (strcmp(mode, "unknown-field") == 0) {
 			/* Append field number 99 to the signed signal, re-sign:
 			 * a field this schema does not know, properly signed. */
@@ -195,7 +229,8 @@ int main(int argc, char **argv)
 		} else if (strcmp(mode, "valid") != 0 &&
 			   strcmp(mode, "wrong-recipient") != 0 &&
 			   strcmp(mode, "policy") != 0 &&
-			   strcmp(mode, "unknown-field") != 0) {
+			   strcmp(mode, "unknown-field") != 0 &&
+			   strcmp(mode, "old") != 0 && strcmp(mode, "future") != 0) {
 			die("mode", "unknown mode");
 		}
 		ProtobufCBinaryData sig = {env.len, env.data};
