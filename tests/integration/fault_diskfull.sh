@@ -29,7 +29,10 @@ set_conf() { # set_conf ID KEY VALUE
 CALL=0
 submit() { # submit FROM TO COUNT
 	CALL=$((CALL + 1))
-	arrears_json "$3" "$2" $((CALL % 9)) >"$WORK/batch.json"
+	# its own creditor reference per signal: the catalogue's natural key
+	# would make the sender skip a repeated one
+	arrears_json "$3" "$2" $((CALL % 9)) | jq --arg t "FD-$CALL" \
+		'to_entries | map(.value + {creditor_reference: "\($t)-\(.key)"})' >"$WORK/batch.json"
 	ctl "$1" --json send --file "$WORK/batch.json" >"$WORK/reply$CALL.json"
 	local rc=$?
 	jq -r '.[] | select(.ok) | .message_id' "$WORK/reply$CALL.json" >>"$WORK/$1.accepted"

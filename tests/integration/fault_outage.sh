@@ -29,7 +29,10 @@ start $S || { it_done; exit 1; }
 N=0
 submit() { # submit COUNT: one pipelined call, accepted ids recorded
 	N=$((N + 1))
-	arrears_json "$1" $R $((N % 9)) >"$WORK/batch.json"
+	# its own creditor reference per signal: the catalogue's natural key
+	# would make the sender skip a repeated one
+	arrears_json "$1" $R $((N % 9)) | jq --arg t "FO-$N" \
+		'to_entries | map(.value + {creditor_reference: "\($t)-\(.key)"})' >"$WORK/batch.json"
 	ctl $S --json send --file "$WORK/batch.json" >"$WORK/reply$N.json"
 	jq -r '.[] | select(.ok) | .message_id' "$WORK/reply$N.json" >>"$WORK/accepted"
 	jq -r '.[] | select(.ok | not) | .rule' "$WORK/reply$N.json" >>"$WORK/refused"

@@ -1,0 +1,261 @@
+#!/usr/bin/env bash
+# fault_corrupt: damaged data directories. Between runs (daemon stopped)
+# the store is truncated, overwritten, zeroed, deleted or made unreadable;
+# the daemon must then refuse to start, exit non-zero (not by a signal),
+# with a message that names the data directory, says what is wrong and how
+# to recover (restore from backup / move aside), and it must never start
+# silently with an empty store. An intact store must still start.
+#
+# LMDB does not checksum pages: damage inside a record's bytes is only seen
+# if the record no longer decodes (the start-up check in store.c decodes
+# every record). The cases say which damage is caught at start-up and which
+# is not; for damage inside a signed envelope (not caught at start-up) the
+# test checks what happens instead: the recipient refuses the signal and
+# the sender marks it failed with the rule, so it is not lost silently.
+. "$(dirname "$0")/lib.sh"
+it_setup fault-corrupt
+S=corp-fc
+R=gem-fc
+partner $R municipality_debt 17731
+partner $S landlord 17732
+trust_all
+
+# ------------------------------------------------ a store with content
+start $R || { it_done; exit 1; }
+start $S || { it_done; exit 1; }
+arrears_json 300 $R 1 >"$WORK/b1.json"
+ctl $S --json send --file "$WORK/b1.json" >/dev/null
+check "setup: 300 signals delivered" wait_until 60 bash -c "[ \"\$(status_field $S outbox_pending)\" = 0 ]"
+stop $R
+arrears_json 200 $R 2 >"$WORK/b2.json"
+ctl $S --json send --file "$WORK/b2.json" >/dev/null
+check "setup: 200 more pending at the sender" [ "$(status_field $S outbox_pending)" = 200 ]
+outbox_ids $S pending | sort >"$WORK/pending.ids"
+start $R
+inbox_ids $R | sort >"$WORK/inbox.ids"
+stop $R
+check "setup: the sender still has the 200 pending" [ "$(status_field $S outbox_pending)" = 200 ]
+stop $S
+check "setup: 300 in the recipient's inbox" [ "$(wc -l <"$WORK/inbox.ids")" = 300 ]
+for id in $S $R; do cp -a "$WORK/$id/data" "$WORK/$id.pristine"; done
+VICTIM=$(head -n1 "$WORK/pending.ids") # a pending signal at the sender
+VICTIM_IN=$(head -n1 "$WORK/inbox.ids") # a signal in the recipient's inbox
+
+restore() { # restore ID: the data directory as it was after the setup
+	rm -rf "$WORK/$1/data"
+	cp -a "$WORK/$1.pristine" "$WORK/$1/data"
+}
+hexof() { printf %s "$1" | od -An -tx1 | tr -d ' \n'; }
+# patch FILE HEX-PATTERN MODE: damage every copy of a record (LMDB keeps
+# stale copies in free pages) that starts with the pattern. MODE header:
+# the record's first two bytes become ff ff, so it no longer decodes;
+# envelope: one byte in the middle of its envelope (field 10) is flipped,
+# so it still decodes. Prints how many copies it damaged.
+patch() {
+	perl -e '
+	my ($file, $pat, $mode) = @ARGV;
+	open(my $fh, "+<:raw", $file) or die "$file: $!";
+	local $/; my $d = <$fh>;
+	my $needle = pack("H*", $pat);
+	my ($pos, $n) = (0, 0);
+	while (($pos = index($d, $needle, $pos)) >= 0) {
+		if ($mode eq "header") {
+			substr($d, $pos, 2) = "\xff\xff";
+			$n++;
+		} else {
+			my $p = $pos;
+			my $varint = sub { my ($v, $s) = (0, 0);
+				while (1) { my $b = ord(substr($d, $p++, 1));
+					$v |= ($b & 0x7f) << $s; $s += 7;
+					last unless $b & 0x80; } $v };
+			while ($p < $pos + 8192) {
+				my $k = $varint->(); my ($f, $wt) = ($k >> 3, $k & 7);
+				if ($wt == 0) { $varint->() }
+				elsif ($wt == 2) { my $l = $varint->();
+					if ($f == 10) { substr($d, $p + int($l / 2), 1) ^= "\x55"; $n++; last }
+					$p += $l }
+				elsif ($wt == 1) { $p += 8 } elsif ($wt == 5) { $p += 4 }
+				else { last }
+			}
+		}
+		$pos += length($needle);
+	}
+	seek($fh, 0, 0); print $fh $d; close($fh);
+	print "$n\n";
+	' "$@"
+}
+out_record() { echo "0a10${VICTIM}1206$(hexof $R)"; }  # OutboxRecord of VICTIM
+in_record() { echo "0a10${VICTIM_IN}1207$(hexof $S)"; } # InboxRecord of VICTIM_IN
+
+# try_start ID: start the daemon; sets STARTED (1 if its control socket
+# answered, 0 if it exited, hang otherwise), RC (its exit status) and
+# STATUS (its status in JSON if it started). Output goes to $WORK/try.log.
+try_start() {
+	local id=$1 i pid
+	: >"$WORK/try.log"
+	STATUS='{}'
+	rm -f "$WORK/$id/control.sock"
+	if [ "$(id -u)" = 0 ]; then
+		setpriv --reuid="$RUN_USER" --regid="$RUN_USER" --clear-groups -- \
+			"$SEINHUISD" -c "$WORK/$id.conf" >"$WORK/try.log" 2>&1 &
+	else
+		"$SEINHUISD" -c "$WORK/$id.conf" >"$WORK/try.log" 2>&1 &
+	fi
+	pid=$!
+	IT_PIDS[try]=$pid
+	STARTED=hang
+	for ((i = 0; i < 150; i++)); do
+		if ! kill -0 $pid 2>/dev/null; then
+			STARTED=0
+			break
+		fi
+		if STATUS=$(ctl "$id" --json status 2>/dev/null); then
+			STARTED=1
+			kill -TERM $pid
+			break
+		fi
+		sleep 0.1
+	done
+	[ $STARTED = hang ] && kill -9 $pid
+	RC=0
+	wait $pid || RC=$?
+	unset "IT_PIDS[try]"
+}
+
+# refused CASE ID: the daemon must refuse to start on the damaged store.
+declare -a SUMMARY=()
+refused() {
+	local what=$1 id=$2 first
+	try_start "$id"
+	first=$(grep -m1 -E 'error|data store' "$WORK/try.log" | cut -c1-400)
+	SUMMARY+=("$(printf '%-34s %-8s exit %-3s %s' "$what" \
+		"$([ $STARTED = 1 ] && echo STARTED || echo refused)" "$RC" "$first")")
+	check "$what: the daemon does not start (started=$STARTED)" [ $STARTED = 0 ]
+	check "$what: it exits non-zero, not by a signal (exit $RC)" \
+		bash -c "[ $RC -ge 1 ] && [ $RC -lt 128 ]"
+	check "$what: the message names the data directory" \
+		grep -qF "$WORK/$id/data" "$WORK/try.log"
+	check "$what: the message says how to recover (backup / move aside)" \
+		grep -qiE 'backup|aside' "$WORK/try.log"
+	if [ $STARTED = 1 ]; then
+		echo "   it started with outbox_pending $(jq .outbox_pending <<<"$STATUS")," \
+			"inbox_depth $(jq .inbox_depth <<<"$STATUS")"
+		check "$what: at least it did not start with an empty store" \
+			bash -c "[ $(jq '.outbox_pending + .inbox_depth' <<<"$STATUS") -gt 0 ]"
+	fi
+}
+# intact CASE ID PENDING INBOX: the daemon starts with everything.
+intact() {
+	local what=$1 id=$2
+	try_start "$id"
+	SUMMARY+=("$(printf '%-34s %-8s exit %-3s pending %s inbox %s' "$what" \
+		"$([ $STARTED = 1 ] && echo STARTED || echo refused)" "$RC" \
+		"$(jq .outbox_pending <<<"$STATUS")" "$(jq .inbox_depth <<<"$STATUS")")")
+	check "$what: the daemon starts" [ $STARTED = 1 ]
+	check "$what: with every record (pending $3, inbox $4)" \
+		[ "$(jq -c '[.outbox_pending, .inbox_depth]' <<<"$STATUS")" = "[$3,$4]" ]
+	check "$what: and stops cleanly (exit $RC)" [ $RC = 0 ]
+}
+
+# ------------------------------------------------------------- cases
+intact "control: intact sender store" $S 200 0
+intact "control: intact recipient store" $R 0 300
+check "control: seinhuisd -t accepts the intact stores" bash -c \
+	"as_user $SEINHUISD -t -c $WORK/$S.conf >/dev/null && as_user $SEINHUISD -t -c $WORK/$R.conf >/dev/null"
+
+restore $S
+F=$WORK/$S/data/data.mdb
+truncate -s $(($(stat -c %s "$F") / 2)) "$F"
+refused "truncated to half (sender)" $S
+
+restore $R
+F=$WORK/$R/data/data.mdb
+truncate -s $(($(stat -c %s "$F") / 2)) "$F"
+refused "truncated to half (recipient)" $R
+
+restore $S
+n=$(patch "$WORK/$S/data/data.mdb" "$(out_record)" header)
+check "outbox record overwritten: found the record ($n copies)" [ "$n" -ge 1 ]
+refused "outbox record overwritten" $S
+check "outbox record overwritten: the message names the damaged record" \
+	grep -qE 'outbox: record [0-9]+ does not decode|outbox:.*(corrupt|CORRUPT)' "$WORK/try.log"
+
+restore $R
+n=$(patch "$WORK/$R/data/data.mdb" "$(in_record)" header)
+check "inbox record overwritten: found the record ($n copies)" [ "$n" -ge 1 ]
+refused "inbox record overwritten" $R
+check "inbox record overwritten: the message names the damaged record" \
+	grep -qE 'inbox: record [0-9]+ does not decode|inbox:.*(corrupt|CORRUPT)' "$WORK/try.log"
+
+# 4 KiB of garbage over the page in the middle of the file: whatever that
+# page held (a branch, leaf or free page), the daemon refuses or starts
+# with every record; it never starts with less or crashes.
+restore $S
+F=$WORK/$S/data/data.mdb
+pages=$(($(stat -c %s "$F") / 4096))
+perl -e 'print "\xa5" x 4096' | dd of="$F" bs=4096 seek=$((pages / 2)) conv=notrunc status=none
+try_start $S
+if [ $STARTED = 1 ]; then
+	SUMMARY+=("$(printf '%-34s %-8s exit %-3s pending %s (page %s of %s was not in use)' \
+		"page in the middle overwritten" STARTED "$RC" "$(jq .outbox_pending <<<"$STATUS")" \
+		$((pages / 2)) "$pages")")
+	check "page in the middle overwritten: started, so with every record" \
+		[ "$(jq .outbox_pending <<<"$STATUS")" = 200 ]
+else
+	refused "page in the middle overwritten" $S
+fi
+
+restore $S
+dd if=/dev/zero of="$WORK/$S/data/data.mdb" bs=4096 count=1 conv=notrunc status=none
+refused "first page zeroed" $S
+
+restore $S
+rm -f "$WORK/$S/data/data.mdb"
+refused "data.mdb deleted, lock.mdb left" $S
+refused "data.mdb deleted, second start" $S
+
+restore $S
+chmod 000 "$WORK/$S/data/data.mdb"
+if [ "$(id -u)" = 0 ] || [ ! -r "$WORK/$S/data/data.mdb" ]; then
+	refused "data.mdb unreadable by the daemon" $S
+fi
+
+restore $S
+rm -f "$WORK/$S/data/lock.mdb"
+intact "lock.mdb deleted (harmless)" $S 200 0
+
+# Damage inside a pending signal's envelope: the record still decodes, so
+# the start-up check cannot see it. The recipient must refuse the signal
+# and the sender must mark it failed with the rule: not lost silently.
+restore $S
+restore $R
+n=$(patch "$WORK/$S/data/data.mdb" "$(out_record)" envelope)
+check "envelope byte flipped: found the record ($n copies)" [ "$n" -ge 1 ]
+try_start $S
+SUMMARY+=("$(printf '%-34s %-8s exit %-3s (not caught at start-up: the record decodes)' \
+	"byte inside a signed envelope" "$([ $STARTED = 1 ] && echo STARTED || echo refused)" "$RC")")
+if [ $STARTED = 1 ]; then
+	start $R
+	start $S
+	check "envelope byte flipped: the sender's queue settles" \
+		wait_until 60 bash -c "[ \"\$(status_field $S outbox_pending)\" = 0 ]"
+	ctl $S --json outbox --state failed >"$WORK/failed.json"
+	check "envelope byte flipped: the damaged signal is failed, with a rule" \
+		bash -c "jq -e --arg id $VICTIM '.[] | select(.message_id == \$id and (.rule | length) > 0)' '$WORK/failed.json' >/dev/null"
+	echo "   rule: $(jq -r --arg id "$VICTIM" '.[] | select(.message_id == $id) | "\(.rule): \(.detail)"' "$WORK/failed.json")"
+	check "envelope byte flipped: nothing else failed" [ "$(jq length "$WORK/failed.json")" = 1 ]
+	inbox_ids $R | sort >"$WORK/inbox.after"
+	check "envelope byte flipped: the damaged signal was not delivered" \
+		bash -c "! grep -qx $VICTIM '$WORK/inbox.after'"
+	check "envelope byte flipped: the other 199 were delivered" \
+		[ "$(comm -12 "$WORK/pending.ids" "$WORK/inbox.after" | wc -l)" = 199 ]
+	stop $S
+	stop $R
+else
+	check "envelope byte flipped: refused at start-up (stronger than required)" \
+		grep -qiE 'backup|aside' "$WORK/try.log"
+fi
+
+echo "what the daemon did with each damaged store:"
+printf '  %s\n' "${SUMMARY[@]}"
+it_done
