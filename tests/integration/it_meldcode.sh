@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The Veilig Thuis loop: a professional files a meldcode report (meldrecht
+# with the weighing recorded, or consent); Veilig Thuis answers the
+# reporter with notices and hands the case to the municipality's liaison,
+# who receives the notice meant for the local team. Notices carry no
+# description of the person.
+. "$(dirname "$0")/lib.sh"
+it_setup meldcode
+partner school-mc professional 17341
+partner vt-mc veilig_thuis 17342
+partner team-mc municipality_team 17343
+trust_all
+for p in school-mc vt-mc team-mc; do start $p; done
+
+report() { # report EXTRA-FIELDS...
+	ctl school-mc send --type meldcode_report --to vt-mc concern_category=child_abuse \
+		urgency=structural reporter_role=school surname=Fictief house_number=4 \
+		postcode="9901 WA" description="fictional concern" \
+		reporter_contact="school desk" "$@"
+}
+refused_with() { local rule=$1; shift; report "$@" 2>&1 | grep -q "$rule"; }
+check "meldrecht without the weighing outcome is refused" \
+	refused_with "CONDITION: field 'justification'" legal_basis=meldrecht steps_taken=1,2,3,4
+check "meldrecht before steps 1-4 are taken is refused" \
+	refused_with "CONDITION: field 'steps_taken'" legal_basis=meldrecht steps_taken=1,2 justification=structural_unsafety
+check "a report by a role that may not report is refused" bash -c \
+	"ctl vt-mc send --type meldcode_report --to vt-mc legal_basis=meldrecht 2>&1 | grep -q -e SENDER_ROLE -e UNTRUSTED"
+out=$(report legal_basis=meldrecht steps_taken=1,2,3,4 justification=structural_unsafety)
+rid=${out#accepted }
+check "a report under meldrecht with the weighing is accepted" [ ${#rid} = 32 ]
+check "Veilig Thuis receives it" wait_until 10 bash -c "[ \"\$(inbox_ids vt-mc)\" = $rid ]"
+check "the report's description stays sealed at Veilig Thuis" bash -c \
+	"! ctl vt-mc --json inbox show $rid | grep -q 'fictional concern'"
+
+notice() { # notice TO STATUS LEVEL [EXTRA...]
+	local to=$1 status=$2 level=$3
+	shift 3
+	ctl vt-mc send --type vt_notice --to "$to" legal_basis=legal_task report_id="$rid" \
+		status="$status" escalation_level="$level" contact_point="VT advice line" "$@"
+}
+check "a notice with a description of the person is refused" bash -c \
+	"notice() { ctl vt-mc send --type vt_notice --to school-mc legal_basis=legal_task report_id=$rid status=received contact_point=x description=y; }; notice 2>&1 | grep -q FIELD_UNKNOWN"
+check "an escalation level outside 0-4 is refused" bash -c \
+	"ctl vt-mc send --type vt_notice --to school-mc legal_basis=legal_task report_id=$rid status=received escalation_level=7 contact_point=x 2>&1 | grep -q FIELD_RANGE"
+n1=$(notice school-mc received 1 next_step="safety assessment")
+n2=$(notice school-mc assessed 2)
+n3=$(notice team-mc handed_over 2 next_step="local team takes over")
+check "three notices accepted" [ "${n1%% *}${n2%% *}${n3%% *}" = acceptedacceptedaccepted ]
+check "the reporter receives its two notices, referring to its report" wait_until 10 bash -c \
+	"ctl school-mc --json inbox list | json_has 'length == 2 and all(.[]; .fields.report_id == \"$rid\" and .type == \"vt_notice\")'"
+check "in order: received, then assessed" bash -c \
+	"[ \"\$(ctl school-mc --json inbox list | jq -r '[.[].fields.status]|join(\",\")')\" = received,assessed ]"
+check "the municipality's liaison receives the hand-over notice" wait_until 10 bash -c \
+	"ctl team-mc --json inbox list | json_has 'length == 1 and .[0].fields.status == \"handed_over\" and .[0].fields.escalation_level == \"2\"'"
+check "the hand-over names the next step" bash -c \
+	"ctl team-mc --json inbox list | json_has '.[0].fields.next_step == \"local team takes over\"'"
+it_done
