@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store.h"
 
@@ -114,6 +115,25 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 		free(st);
 		return SH_ERR_STORE;
 	}
+	/* A data store, once created, is marked by a file beside it, so that
+	 * a lost data.mdb is noticed instead of silently starting empty. */
+	char data_path[1100], marker[1100];
+	struct stat dst;
+	snprintf(data_path, sizeof(data_path), "%s/data.mdb", dir);
+	snprintf(marker, sizeof(marker), "%s/STORE", dir);
+	int have_data = stat(data_path, &dst) == 0;
+	int have_marker = access(marker, F_OK) == 0;
+	if (!have_data && have_marker) {
+		snprintf(why, wl,
+			 "%s: data.mdb is missing, but this directory held a data "
+			 "store (see the file STORE). seinhuisd will not start "
+			 "with an empty store: restore data.mdb from the last "
+			 "backup, or, to start afresh on purpose, move the "
+			 "directory aside",
+			 dir);
+		e = SH_ERR_STORE_CORRUPT;
+		goto err;
+	}
 	if ((rc = mdb_env_create(&st->env)) ||
 	    (rc = mdb_env_set_mapsize(st->env, map_size)) ||
 	    (rc = mdb_env_set_maxdbs(st->env, 32)) ||
@@ -126,6 +146,27 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 		e = mdb_err(rc) == SH_ERR_STORE_CORRUPT ? SH_ERR_STORE_CORRUPT
 							 : SH_ERR_STORE;
 		goto err;
+	}
+	/* LMDB maps the file: reading a page past its end would kill the
+	 * process (SIGBUS). A file shorter than the pages its meta page
+	 * counts is truncated, and is refused before anything is read. */
+	if (have_data) {
+		MDB_envinfo info;
+		MDB_stat ms;
+		struct stat now;
+		if (mdb_env_info(st->env, &info) == 0 && mdb_env_stat(st->env, &ms) == 0 &&
+		    stat(data_path, &now) == 0 &&
+		    (uint64_t)now.st_size < ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize) {
+			snprintf(why, wl,
+				 "%s: data.mdb is truncated (%llu bytes; its pages "
+				 "need %llu). seinhuisd will not start on it: keep a "
+				 "copy of the directory and restore data.mdb from the "
+				 "last backup",
+				 dir, (unsigned long long)now.st_size,
+				 ((unsigned long long)info.me_last_pgno + 1) * ms.ms_psize);
+			e = SH_ERR_STORE_CORRUPT;
+			goto err;
+		}
 	}
 	if ((rc = mdb_txn_begin(st->env, NULL, 0, &txn)) ||
 	    (rc = mdb_dbi_open(txn, "meta", MDB_CREATE, &st->meta)) ||
@@ -198,6 +239,19 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 		goto err;
 	}
 	txn = NULL;
+	if (!have_marker) {
+		char text[200];
+		int n = snprintf(text, sizeof(text),
+				 "This directory holds the Seinhuis data store of "
+				 "partner '%s' (data.mdb).\n",
+				 partner);
+		if (sh_write_replace(marker, 0600, text, (size_t)n) != SH_OK) {
+			snprintf(why, wl, "%s: cannot write the STORE marker: %s", dir,
+				 strerror(errno));
+			e = SH_ERR_STORE;
+			goto err;
+		}
+	}
 	*out = st;
 	return SH_OK;
 err:
