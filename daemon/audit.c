@@ -409,9 +409,16 @@ sh_err sh_audit_append(sh_audit *a, Seinhuis__AuditEntry *e)
 	put_u64(kb, e->index);
 	MDB_val k = {8, kb}, v = {n, NULL};
 	int rc = mdb_put(txn, a->entries, &k, &v, MDB_RESERVE | MDB_APPEND);
-	if (rc == MDB_KEYEXIST)
-		/* Damaged: an entry beyond the tree's size exists. */
+	if (rc == MDB_KEYEXIST) {
+		/* Damaged: an entry at or beyond the tree's size exists,
+		 * written outside the tree. The tree goes on; `audit verify`
+		 * has reported the stranger until now. */
+		sh_warn(
+		    "audit: the table holds entries from index %llu on that "
+		    "are not in the tree; writing over them",
+		    (unsigned long long)e->index);
 		rc = mdb_put(txn, a->entries, &k, &v, MDB_RESERVE);
+	}
 	if (rc)
 		return mdb_to_sh(rc);
 	seinhuis__audit_entry__pack(e, v.mv_data);
