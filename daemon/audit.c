@@ -14,10 +14,9 @@
  *   added, changed or removed (noticed at start-up, when the daemon reads
  *   them), trust store and configuration loaded, a local caller refused on
  *   the control socket, a resident's entries looked up (audit subject),
- *   and a clean stop. Quarantine, consent granted and retention removal
- *   have event codes and the hook sh_audit_signal_event() (auditd.c), but
- *   nothing in this daemon quarantines, registers consent or expires
- *   signals yet, so nothing emits them.
+ *   and a clean stop. Quarantine, consent granted and revoked through
+ *   the consent register, and retention removal are recorded by the code
+ *   that does them, through the hook sh_audit_signal_event() (auditd.c).
  *   An entry carries time (microseconds), message id, the other partner's
  *   id, the signal type, the pair's pseudonym of the resident (`subject`),
  *   a case key, the legal basis, outcome, rule, the local user (login name
