@@ -14,10 +14,9 @@
  *   added, changed or removed (noticed at start-up, when the daemon reads
  *   them), trust store and configuration loaded, a local caller refused on
  *   the control socket, a resident's entries looked up (audit subject),
- *   and a clean stop. Quarantine, consent granted and retention removal
- *   have event codes and the hook sh_audit_signal_event() (auditd.c), but
- *   nothing in this daemon quarantines, registers consent or expires
- *   signals yet, so nothing emits them.
+ *   and a clean stop. Quarantine, consent granted and revoked through
+ *   the consent register, and retention removal are recorded by the code
+ *   that does them, through the hook sh_audit_signal_event() (auditd.c).
  *   An entry carries time (microseconds), message id, the other partner's
  *   id, the signal type, the pair's pseudonym of the resident (`subject`),
  *   a case key, the legal basis, outcome, rule, the local user (login name
@@ -409,9 +408,16 @@ sh_err sh_audit_append(sh_audit *a, Seinhuis__AuditEntry *e)
 	put_u64(kb, e->index);
 	MDB_val k = {8, kb}, v = {n, NULL};
 	int rc = mdb_put(txn, a->entries, &k, &v, MDB_RESERVE | MDB_APPEND);
-	if (rc == MDB_KEYEXIST)
-		/* Damaged: an entry beyond the tree's size exists. */
+	if (rc == MDB_KEYEXIST) {
+		/* Damaged: an entry at or beyond the tree's size exists,
+		 * written outside the tree. The tree goes on; `audit verify`
+		 * has reported the stranger until now. */
+		sh_warn(
+		    "audit: the table holds entries from index %llu on that "
+		    "are not in the tree; writing over them",
+		    (unsigned long long)e->index);
 		rc = mdb_put(txn, a->entries, &k, &v, MDB_RESERVE);
+	}
 	if (rc)
 		return mdb_to_sh(rc);
 	seinhuis__audit_entry__pack(e, v.mv_data);
