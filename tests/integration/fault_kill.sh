@@ -18,7 +18,7 @@
 #   FAULT_GAP_MS   mean pause between kills          (default 1000)
 #   FAULT_SEED     seed of the random choices        (default: the pid)
 #
-# Soak (not part of ctest; about ten minutes on a 2-core machine):
+# Soak (not part of ctest; about three minutes on a 2-core machine):
 #   FAULT_SIGNALS=100000 FAULT_KILLS=50 bash tests/integration/fault_kill.sh
 # with SEINHUISD/SEINCTL/SEINKEY pointing at the build (default ../../build).
 # KEEP=1 keeps the files, logs and the per-call replies.
@@ -83,6 +83,7 @@ submitter() {
 		bad=$(jq '[.[] | select(.ok | not)] | length' "$WORK/calls/$k.json" 2>/dev/null || echo 0)
 		[ -s "$WORK/calls/$k.json" ] && ! jq -e . "$WORK/calls/$k.json" >/dev/null 2>&1 &&
 			echo "call $k: reply is not JSON" >>"$WORK/calls/problems"
+		bad=${bad:-0}
 		got=$((got + n))
 		echo "$got" >"$WORK/accepted.count.tmp" && mv "$WORK/accepted.count.tmp" "$WORK/accepted.count"
 		echo "$k $rc $n $bad" >>"$WORK/calls/log"
