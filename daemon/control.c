@@ -366,6 +366,11 @@ static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		return;
 	}
 	char idhex[33], field[128], detail[300];
+	if (sh_daemon_store_full(d) || !sh_daemon_write_ok(d)) {
+		reply_error(d, c, SH_ERR_STORE_FULL, "%s; nothing was accepted",
+			    sh_err_str(SH_ERR_STORE_FULL));
+		return;
+	}
 	sh_err e = sh_daemon_submit(d, p, t, q->fields, q->n_fields, idhex, field,
 				    sizeof(field), detail, sizeof(detail));
 	if (e) {
@@ -814,6 +819,11 @@ static void op_inbox_ack(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	if (parse_id(q->message_id, id) < 0)
 		return reply_error(d, c, SH_ERR_USAGE,
 				   "a message id is 32 hex digits");
+	if (!sh_daemon_write_ok(d)) {
+		reply_error(d, c, SH_ERR_STORE_FULL, "%s; try again in a moment",
+			    sh_err_str(SH_ERR_STORE_FULL));
+		return;
+	}
 	sh_err e = sh_daemon_txn(d);
 	if (e == SH_OK)
 		e = sh_store_inbox_ack(d->store, id);

@@ -128,6 +128,15 @@ typedef struct {
 	sh_ctl_conn *conns;
 	sh_defer *defer_head, *defer_tail;
 	sh_err txn_error; /* first store error in the open transaction */
+	/* Storage full: writes allowed per turn (a quarter of the turn's
+	 * writes after a commit that found the map full, doubled back after
+	 * successes); the share of the map in use (refreshed each second or
+	 * every 32 writes); and a latch that refuses new signals from the
+	 * first full commit until the map is below 65%. */
+	size_t write_cap, turn_writes, writes_since_usage;
+	double usage;
+	int64_t usage_at;
+	int full_latched;
 	int64_t started_ms;
 	volatile int stop;
 	/* counters */
@@ -144,6 +153,10 @@ sh_defer *sh_defer_add(sh_daemon *d, sh_defer_kind kind);
  * that makes this turn's writes fail. */
 sh_err sh_daemon_txn(sh_daemon *d);
 void sh_daemon_txn_fail(sh_daemon *d, sh_err e);
+/* May the turn take one more write (signal, receipt, ack)? Counts it. */
+int sh_daemon_write_ok(sh_daemon *d);
+/* Is the store so full that new signals must be refused? */
+int sh_daemon_store_full(sh_daemon *d);
 sh_peer *sh_peer_find(sh_daemon *d, const char *partner);
 
 /* Remove inbox signals past their catalogue retention (seinhuisd.c). */

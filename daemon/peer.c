@@ -504,6 +504,10 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 	out.receipts = sh_xcalloc(f->n_signals, sizeof(*out.receipts));
 	int store_ok = sh_daemon_txn(d) == SH_OK;
 	for (size_t i = 0; i < f->n_signals && store_ok; i++) {
+		/* storage full: take what fits this turn, leave the rest
+		 * unanswered; the sender sends it again */
+		if (!sh_daemon_write_ok(d))
+			break;
 		const uint8_t *eb = f->signals[i].data;
 		size_t elen = f->signals[i].len;
 		Seinhuis__Signal *s = NULL;
@@ -643,6 +647,8 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r)
 	sh_outq_entry *e = sh_idmap_get(&d->pending, r->message_id.data);
 	if (!e || e->peer != p || e->settling)
 		return; /* settled before: a late duplicate receipt */
+	if (!sh_daemon_write_ok(d))
+		return; /* storage full: settled when the receipt comes again */
 	if (sh_daemon_txn(d) != SH_OK)
 		return;
 	uint64_t seq;

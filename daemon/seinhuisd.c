@@ -196,6 +196,34 @@ sh_err sh_daemon_txn(sh_daemon *d)
 	return e;
 }
 
+int sh_daemon_write_ok(sh_daemon *d)
+{
+	if (d->turn_writes >= d->write_cap)
+		return 0;
+	d->turn_writes++;
+	d->writes_since_usage++;
+	return 1;
+}
+
+int sh_daemon_store_full(sh_daemon *d)
+{
+	int64_t now = sh_mono_ms();
+	if (now - d->usage_at >= 1000 || d->usage_at == 0 ||
+	    d->writes_since_usage >= 32) {
+		/* committed pages only: the open transaction's are not seen */
+		d->usage = sh_store_usage(d->store) +
+			   (sh_store_in_txn(d->store) ? 0.0005 * d->turn_writes : 0);
+		d->usage_at = now;
+		d->writes_since_usage = 0;
+	}
+	/* Keep a quarter of the map for the writes that free room: settling
+	 * receipts (dropping envelopes), taking signals, retention. Once a
+	 * commit found the map full, new signals wait until it is below 65%. */
+	if (d->full_latched && d->usage < 0.65)
+		d->full_latched = 0;
+	return d->full_latched || d->usage > 0.75;
+}
+
 void sh_daemon_txn_fail(sh_daemon *d, sh_err e)
 {
 	if (!d->txn_error)
@@ -213,7 +241,7 @@ static void error_reply(sh_buf *out, sh_err e)
 }
 
 /* Commit the turn's transaction and carry out what waited for it. */
-static void finish_turn(sh_daemon *d)
+static void finish_turn(sh_daemon *d, int adapt)
 {
 	sh_err e = d->txn_error;
 	int had_txn = sh_store_in_txn(d->store);
@@ -225,7 +253,20 @@ static void finish_turn(sh_daemon *d)
 		if (e != SH_OK)
 			sh_daemon_error(d, "store: commit failed: %s (%s)",
 					sh_err_rule(e), sh_err_str(e));
+		if (!adapt) {
+			; /* the turn's second commit (audit of sends) */
+		} else if (e == SH_ERR_STORE_FULL) {
+			/* fewer writes per turn until they fit again */
+			d->write_cap = d->turn_writes / 4 > 1 ? d->turn_writes / 4 : 1;
+			d->usage_at = 0;
+			d->full_latched = 1;
+		} else if (e == SH_OK && d->write_cap < SIZE_MAX / 2) {
+			d->write_cap *= 2;
+		} else if (e == SH_OK) {
+			d->write_cap = SIZE_MAX;
+		}
 	}
+	d->turn_writes = 0;
 	d->txn_error = SH_OK;
 	sh_defer *df = d->defer_head;
 	d->defer_head = d->defer_tail = NULL;
@@ -417,14 +458,14 @@ static int run(sh_daemon *d)
 		for (sh_ctl_conn *c = d->conns; c; c = c->next)
 			if (sh_control_has_frame(c))
 				sh_control_process(d, c);
-		finish_turn(d);
+		finish_turn(d, 1);
 		sh_control_reap(d);
 		sh_peer_pump(d);
 		/* Signals handed to the network, a due tree head: recorded
 		 * and committed in this turn too (audit.c). */
 		sh_audit_tick(d);
 		if (sh_store_in_txn(d->store))
-			finish_turn(d);
+			finish_turn(d, 0);
 	}
 	free(items);
 	free(conn_of);
@@ -528,6 +569,7 @@ int main(int argc, char **argv)
 		d.peers[i].rto_ms = d.cfg.retry_min_ms;
 	}
 	sh_idmap_init(&d.pending);
+	d.write_cap = SIZE_MAX;
 	if ((e = sh_outq_load(&d)) != SH_OK) {
 		sh_error("data store: cannot read the outbox: %s", sh_err_str(e));
 		return 1;

@@ -932,3 +932,28 @@ sh_err sh_store_natkey_del(sh_store *st, const uint8_t key[SH_KEY_LEN])
 	int rc = mdb_del(st->txn, st->natkey, &k, NULL);
 	return rc == MDB_NOTFOUND ? SH_OK : mdb_err(rc);
 }
+
+double sh_store_usage(sh_store *st)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t free_pages = 0;
+	if (mdb_env_info(st->env, &info) || mdb_env_stat(st->env, &ms) ||
+	    mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn))
+		return 0.0;
+	/* the free list (database 0): each record lists freed page numbers,
+	 * its first word the count */
+	if (mdb_cursor_open(txn, 0, &cur) == 0) {
+		while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0)
+			if (v.mv_size >= sizeof(size_t))
+				free_pages += *(const size_t *)v.mv_data;
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	double used = (double)(info.me_last_pgno + 1) - (double)free_pages;
+	double total = (double)info.me_mapsize / ms.ms_psize;
+	return total > 0 ? used / total : 0.0;
+}

@@ -105,6 +105,9 @@ sh_err sh_store_inbox_get(sh_store *st, MDB_txn *txn,
 /* The team has taken it: remove from the inbox, remember the id. */
 sh_err sh_store_inbox_ack(sh_store *st, const uint8_t id[SH_ID_LEN]);
 
+/* Share of the map in use (pages in use, free pages not counted), 0..1. */
+double sh_store_usage(sh_store *st);
+
 typedef struct {
 	uint64_t outbox_pending, outbox_delivered, outbox_failed;
 	uint64_t inbox_depth, seen;
