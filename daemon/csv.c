@@ -20,40 +20,6 @@
 
 #include "csv.h"
 
-static int valid_utf8(const uint8_t *p, size_t n)
-{
-	size_t i = 0;
-	while (i < n) {
-		uint8_t c = p[i];
-		size_t extra;
-		uint32_t cp;
-		if (c < 0x80) {
-			i++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			extra = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			extra = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			extra = 3, cp = c & 0x07;
-		else
-			return 0;
-		if (i + extra >= n)
-			return 0;
-		for (size_t k = 1; k <= extra; k++) {
-			if ((p[i + k] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (p[i + k] & 0x3f);
-		}
-		if ((extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return 0;
-		i += extra + 1;
-	}
-	return 1;
-}
-
 /* Windows-1252 0x80..0x9f; 0 where the code page has no character. */
 static const uint16_t cp1252_high[32] = {
     0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
@@ -179,7 +145,7 @@ sh_err sh_csv_open(sh_csv *c, const uint8_t *data, size_t len, char *why,
 		snprintf(why, wl, "the file holds NUL bytes: not a CSV text file");
 		return SH_ERR_FIELD_FORMAT;
 	}
-	if (valid_utf8(data, len)) {
+	if (sh_utf8_valid(data, len)) {
 		size_t skip = len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
 		sh_buf_add(&b, data + skip, len - skip);
 	} else {

@@ -550,40 +550,14 @@ const sh_type_rule *sh_catalogue_type(const sh_catalogue *cat,
 
 /* ---------------------------------------------------------- checks */
 
-/* Valid UTF-8 (no overlong forms, no surrogates, nothing above U+10FFFF)
- * without control characters other than tab and line breaks. */
+/* Valid UTF-8 without control characters other than tab and line breaks. */
 static int utf8_text_ok(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		unsigned c = *p, cp;
-		int extra;
-		if (c < 0x80) {
-			if ((c < 0x20 && c != '\n' && c != '\t' && c != '\r') ||
-			    c == 0x7f)
-				return 0;
-			p++;
-			continue;
-		}
-		if (c >= 0xc2 && c <= 0xdf)
-			extra = 1, cp = c & 0x1f;
-		else if (c >= 0xe0 && c <= 0xef)
-			extra = 2, cp = c & 0x0f;
-		else if (c >= 0xf0 && c <= 0xf4)
-			extra = 3, cp = c & 0x07;
-		else
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r') ||
+		    *p == 0x7f)
 			return 0;
-		for (int i = 1; i <= extra; i++) {
-			if ((p[i] & 0xc0) != 0x80)
-				return 0;
-			cp = cp << 6 | (p[i] & 0x3f);
-		}
-		if ((extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
-		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-			return 0;
-		p += extra + 1;
-	}
-	return 1;
+	return sh_utf8_valid((const uint8_t *)s, strlen(s));
 }
 
 static int date_ok(const char *s)

@@ -165,7 +165,7 @@ static int norm_surname(const char *in, char *out, size_t outlen)
 	return o ? 0 : -1;
 }
 
-static int norm_postcode(const char *in, char *out)
+int sh_postcode_norm(const char *in, char out[7], int allow_area)
 {
 	size_t o = 0;
 	for (const char *p = in; *p; p++) {
@@ -178,7 +178,12 @@ static int norm_postcode(const char *in, char *out)
 		out[o++] = (char)toupper((unsigned char)*p);
 	}
 	out[o] = '\0';
-	return o == 6 && out[0] != '0' ? 0 : -1;
+	return (o == 6 || (allow_area && o == 4)) && out[0] != '0' ? 0 : -1;
+}
+
+static int norm_postcode(const char *in, char *out)
+{
+	return sh_postcode_norm(in, out, 0);
 }
 
 /* "12", "12A", "12-a", "12 bis": digits, then the addition. */

@@ -31,21 +31,10 @@ static int cmp_entry(const void *a, const void *b)
 		      ((const sh_route_entry *)b)->pc);
 }
 
-/* Normalise "1011 ab" to "1011AB"; 4 or 6 characters, else -1. */
+/* "1011 ab" -> "1011AB"; a four-digit area "1011" is fine here. */
 static int norm_pc(const char *in, char out[7])
 {
-	size_t o = 0;
-	for (const char *p = in; *p; p++) {
-		if (*p == ' ')
-			continue;
-		if (o >= 6)
-			return -1;
-		if (o < 4 ? !isdigit((unsigned char)*p) : !isalpha((unsigned char)*p))
-			return -1;
-		out[o++] = (char)toupper((unsigned char)*p);
-	}
-	out[o] = '\0';
-	return (o == 4 || o == 6) && out[0] != '0' ? 0 : -1;
+	return sh_postcode_norm(in, out, 1);
 }
 
 sh_err sh_routes_parse(sh_routes *r, const char *text, size_t len, char *why,

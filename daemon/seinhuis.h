@@ -301,6 +301,11 @@ sh_err sh_canonical_identity(const Seinhuis__Person *p, char *out,
 			     size_t outlen);
 void sh_pseudonym(uint8_t out[SH_PSEUDO_LEN], const uint8_t key[SH_KEY_LEN],
 		  const char *canonical);
+/* Normalise a Dutch postcode: "1234 ab" -> "1234AB"; with allow_area a
+ * four-digit area ("1234") is accepted too. 0, or -1 if it is none. */
+int sh_postcode_norm(const char *in, char out[7], int allow_area);
+/* Valid UTF-8: no overlong forms, no surrogates, nothing above U+10FFFF. */
+int sh_utf8_valid(const uint8_t *p, size_t n);
 /* Household of a person: normalised postcode, house number and addition,
  * the basis of the recipient's case key. */
 sh_err sh_household(const Seinhuis__Person *p, char *out, size_t outlen);

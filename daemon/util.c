@@ -291,3 +291,38 @@ void sh_buf_free(sh_buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
+
+int sh_utf8_valid(const uint8_t *p, size_t n)
+{
+	size_t i = 0;
+	while (i < n) {
+		uint8_t c = p[i];
+		size_t extra;
+		uint32_t cp;
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			extra = 1, cp = c & 0x1f;
+		else if (c >= 0xe0 && c <= 0xef)
+			extra = 2, cp = c & 0x0f;
+		else if (c >= 0xf0 && c <= 0xf4)
+			extra = 3, cp = c & 0x07;
+		else
+			return 0;
+		if (i + extra >= n)
+			return 0;
+		for (size_t k = 1; k <= extra; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return 0;
+			cp = cp << 6 | (p[i + k] & 0x3f);
+		}
+		if ((extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
+		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+			return 0;
+		i += extra + 1;
+	}
+	return 1;
+}
+
