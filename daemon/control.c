@@ -637,17 +637,21 @@ static const char *out_state_name(Seinhuis__OutState s)
 	}
 }
 
+/* A reply stays well inside one control frame (SH_CTL_MAX_FRAME); a
+ * longer inbox listing comes in pages, continued from next_index. */
+#define LIST_PAGE_BYTES (4u << 20)
+
 struct list_ctx {
 	Seinhuis__CtlReply *r;
 	const char *state;
 	size_t limit;
 	sh_daemon *d;
+	size_t bytes;
 };
 
 static int outbox_one(void *vctx, uint64_t seq, const Seinhuis__OutboxRecord *rec)
 {
 	struct list_ctx *c = vctx;
-	(void)seq;
 	const char *st = out_state_name(rec->state);
 	if (c->state[0] && strcmp(c->state, st) != 0)
 		return 0;
@@ -670,6 +674,11 @@ static int outbox_one(void *vctx, uint64_t seq, const Seinhuis__OutboxRecord *re
 	c->r->outbox = realloc(c->r->outbox,
 			       (c->r->n_outbox + 1) * sizeof(*c->r->outbox));
 	c->r->outbox[c->r->n_outbox++] = it;
+	c->bytes += seinhuis__outbox_item__get_packed_size(it);
+	if (c->bytes >= 3 * LIST_PAGE_BYTES) {
+		c->r->next_index = seq ? seq : 1; /* cut short: newest first */
+		return 1;
+	}
 	return c->r->n_outbox >= c->limit;
 }
 
@@ -698,7 +707,7 @@ static void op_outbox(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	    strcmp(q->state, "delivered") && strcmp(q->state, "failed"))
 		return reply_error(d, c, SH_ERR_USAGE,
 				   "state must be pending, delivered or failed");
-	struct list_ctx lc = {&r, q->state, limit_of(q), d};
+	struct list_ctx lc = {&r, q->state, limit_of(q), d, 0};
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	if (!txn)
 		return reply_error(d, c, SH_ERR_STORE, "cannot read the store");
@@ -751,24 +760,33 @@ static Seinhuis__InboxItem *inbox_item(const Seinhuis__InboxRecord *rec)
 	return it;
 }
 
+
 static int inbox_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *rec)
 {
 	struct list_ctx *c = vctx;
-	(void)seq;
+	if (c->r->n_inbox >= c->limit)
+		return 1;
+	if (c->bytes >= LIST_PAGE_BYTES) {
+		c->r->next_index = seq; /* more from here */
+		return 1;
+	}
 	c->r->inbox =
 	    realloc(c->r->inbox, (c->r->n_inbox + 1) * sizeof(*c->r->inbox));
-	c->r->inbox[c->r->n_inbox++] = inbox_item(rec);
-	return c->r->n_inbox >= c->limit;
+	Seinhuis__InboxItem *it = inbox_item(rec);
+	c->bytes += seinhuis__inbox_item__get_packed_size(it);
+	c->r->inbox[c->r->n_inbox++] = it;
+	return 0;
 }
 
 static void op_inbox_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 {
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
-	struct list_ctx lc = {&r, "", limit_of(q), d};
+	struct list_ctx lc = {&r, "", limit_of(q), d, 0};
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	if (!txn)
 		return reply_error(d, c, SH_ERR_STORE, "cannot read the store");
-	sh_err e = sh_store_inbox_scan(d->store, txn, inbox_one, &lc);
+	sh_err e = sh_store_inbox_scan_from(d->store, txn, q->start_index,
+					    inbox_one, &lc);
 	sh_store_read_end(d->store, txn);
 	if (e) {
 		free_reply_lists(&r);

@@ -446,6 +446,29 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 	int rc = call(sock, &q, &r);
 	if (rc)
 		return rc;
+	/* A long listing comes in pages: gather them. */
+	uint32_t want = q.limit;
+	while (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_LIST && r->next_index &&
+	       (!want || r->n_inbox < want)) {
+		Seinhuis__CtlReply *more;
+		q.start_index = r->next_index;
+		if (want)
+			q.limit = want - (uint32_t)r->n_inbox;
+		if ((rc = call(sock, &q, &more)) != 0) {
+			seinhuis__ctl_reply__free_unpacked(r, NULL);
+			return rc;
+		}
+		r->inbox = realloc(r->inbox, (r->n_inbox + more->n_inbox) *
+						 sizeof(*r->inbox));
+		if (!r->inbox)
+			abort();
+		memcpy(r->inbox + r->n_inbox, more->inbox,
+		       more->n_inbox * sizeof(*r->inbox));
+		r->n_inbox += more->n_inbox;
+		r->next_index = more->next_index;
+		more->n_inbox = 0; /* the items now belong to r */
+		seinhuis__ctl_reply__free_unpacked(more, NULL);
+	}
 	if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_ACK) {
 		if (json_out) {
 			json_object *o = json_object_new_object();

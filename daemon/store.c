@@ -680,14 +680,22 @@ sh_err sh_store_inbox_add(sh_store *st, const uint8_t id[SH_ID_LEN],
 sh_err sh_store_inbox_scan(sh_store *st, MDB_txn *txn, sh_inbox_fn fn,
 			   void *ctx)
 {
+	return sh_store_inbox_scan_from(st, txn, 0, fn, ctx);
+}
+
+sh_err sh_store_inbox_scan_from(sh_store *st, MDB_txn *txn, uint64_t from,
+				sh_inbox_fn fn, void *ctx)
+{
 	MDB_cursor *cur;
-	MDB_val k, v;
+	uint8_t fb[8];
+	u64be(fb, from);
+	MDB_val k = {8, fb}, v;
 	int rc = mdb_cursor_open(txn, st->inbox, &cur);
 	if (rc)
 		return mdb_err(rc);
 	sh_err e = SH_OK;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	for (rc = mdb_cursor_get(cur, &k, &v, from ? MDB_SET_RANGE : MDB_FIRST);
+	     rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		Seinhuis__InboxRecord *r =
 		    k.mv_size == 8
 			? seinhuis__inbox_record__unpack(NULL, v.mv_size, v.mv_data)

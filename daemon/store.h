@@ -99,6 +99,9 @@ typedef int (*sh_inbox_fn)(void *ctx, uint64_t seq,
 			   const Seinhuis__InboxRecord *rec);
 sh_err sh_store_inbox_scan(sh_store *st, MDB_txn *txn, sh_inbox_fn fn,
 			   void *ctx);
+/* The same, from arrival sequence `from` on (paging). */
+sh_err sh_store_inbox_scan_from(sh_store *st, MDB_txn *txn, uint64_t from,
+				sh_inbox_fn fn, void *ctx);
 sh_err sh_store_inbox_get(sh_store *st, MDB_txn *txn,
 			  const uint8_t id[SH_ID_LEN],
 			  Seinhuis__InboxRecord **rec);
