@@ -50,4 +50,17 @@ check "the recipient logged the revocation" grep -q "consent $ref of gp-cs revok
 revoked_refused() { referral "$ref" "de Vries" 2>&1 | grep -q CONSENT_REVOKED; }
 check "a new referral under the revoked consent is refused at the sender" revoked_refused
 check "revoking twice is refused" bash -c "! ctl gp-cs consent revoke $ref 2>/dev/null"
+# Both sides record it in the audit log.
+check "audit (sender): the consent granted, for team-cs, purpose referral" bash -c \
+	"ctl gp-cs --json audit list --event consent_granted | json_has 'length == 1 and .[0].partner == \"team-cs\" and (.[0].detail | test(\"referral\"))'"
+check "audit (sender): the consent revoked" bash -c \
+	"ctl gp-cs --json audit list --event consent_revoked | json_has 'length == 1 and .[0].partner == \"team-cs\"'"
+check "audit (recipient): the revocation, and each waiting referral it removed" bash -c \
+	"ctl team-cs --json audit list --event consent_revoked | json_has 'map(select(.outcome | startswith(\"removed\"))) | length == 2 and all(.[]; .partner == \"gp-cs\" and (.message_id | length) == 32)'"
+check "audit (recipient): the removed ones are exactly the two referrals" bash -c \
+	"[ \"\$(ctl team-cs --json audit list --event consent_revoked | jq -r '[.[]|select(.outcome|startswith(\"removed\"))|.message_id]|sort|join(\",\")')\" = \"\$(ctl team-cs --json audit list --event delivered | jq -r '[.[]|select(.type==\"referral\")|.message_id]|sort|join(\",\")')\" ]"
+check "audit (recipient): the revocation signal itself delivered" bash -c \
+	"ctl team-cs --json audit list --event delivered | json_has 'map(select(.type == \"consent_revocation\")) | length == 1'"
+check "no identifier of the resident in either audit log" bash -c \
+	"! (ctl gp-cs --json audit export; ctl team-cs --json audit export) 2>/dev/null | grep -qi -e vries -e 1970-05-06 -e '9901 WA'"
 it_done

@@ -19,4 +19,8 @@ check "it is still there within the retention period" [ "$(inbox_ids gem-rt)" = 
 check "it is removed after keep_unanswered" wait_until 10 bash -c "[ -z \"\$(inbox_ids gem-rt)\" ]"
 check "the removal is logged by message id" grep -q "retention: $id removed from the inbox" "$WORK/gem-rt.log"
 check "status shows an empty inbox" [ "$(status_field gem-rt inbox_depth)" = 0 ]
+check "the removal is in the audit log, by message id" bash -c \
+	"ctl gem-rt --json audit list --event retention_removed | json_has 'length == 1 and .[0].message_id == \"$id\"'"
+check "it was delivered before it was removed (audit order)" bash -c \
+	"[ \"\$(ctl gem-rt --json audit list --id $id | jq -r '[.[].event]|map(select(. == \"delivered\" or . == \"retention_removed\"))|join(\",\")')\" = delivered,retention_removed ]"
 it_done
