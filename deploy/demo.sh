@@ -29,6 +29,15 @@ as_user() {
 	fi
 }
 [ "$(id -u)" = 0 ] && chown "$RUN_USER:" "$DIR"
+# The daemons run as $RUN_USER, who cannot reach a checkout under /root:
+# they run copies, with copies of the catalogue and the postcode table.
+mkdir -p "$DIR/bin" "$DIR/etc"
+cp "$SEINHUISD" "$SEINKEY" "$DIR/bin/"
+cp "$here/catalogue.conf" "$here/demo/postcodes.sample" "$DIR/etc/"
+chmod 755 "$DIR/bin" "$DIR/etc" "$DIR"/bin/*
+chmod 644 "$DIR"/etc/*
+SEINHUISD=$DIR/bin/seinhuisd
+SEINKEY=$DIR/bin/seinkey
 
 cleanup() {
 	local id
@@ -56,8 +65,8 @@ for id in "${IDS[@]}"; do
 		--name "${NAME[$id]}" --role "${ROLE[$id]}" \
 		--endpoint "tcp://127.0.0.1:${PORT[$id]}" "${munis[@]}" | head -n 1
 	sed -e "s|@DIR@|$DIR|g" -e "s|@ID@|$id|g" -e "s|@PORT@|${PORT[$id]}|g" \
-		-e "s|@CATALOGUE@|$here/catalogue.conf|g" \
-		-e "s|@POSTCODES@|$here/demo/postcodes.sample|g" \
+		-e "s|@CATALOGUE@|$DIR/etc/catalogue.conf|g" \
+		-e "s|@POSTCODES@|$DIR/etc/postcodes.sample|g" \
 		"$here/demo/partner.conf.in" | as_user tee "$DIR/$id.conf" >/dev/null
 done
 echo "secret keys are mode 0600:"

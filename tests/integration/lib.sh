@@ -54,6 +54,22 @@ it_setup() {
 	export WORK
 	chmod 755 "$WORK"
 	[ "$(id -u)" = 0 ] && chown "$RUN_USER:" "$WORK"
+	# What runs as the daemon user must be reachable by it: a checkout
+	# under /root (mode 0700) is not. Copy the programs it runs and the
+	# catalogue into the work directory.
+	mkdir -p "$WORK/bin"
+	local v
+	for v in SEINHUISD SEINKEY PEER_TOOL AUDIT_TAMPER; do
+		if [ -n "${!v:-}" ] && [ -f "${!v}" ]; then
+			cp "${!v}" "$WORK/bin/"
+			printf -v "$v" '%s' "$WORK/bin/$(basename "${!v}")"
+		fi
+	done
+	chmod 755 "$WORK/bin" "$WORK"/bin/*
+	cp "$CATALOGUE" "$WORK/catalogue.conf"
+	chmod 644 "$WORK/catalogue.conf"
+	CATALOGUE=$WORK/catalogue.conf
+	export SEINHUISD SEINKEY PEER_TOOL AUDIT_TAMPER CATALOGUE
 	trap it_cleanup EXIT
 }
 
