@@ -90,8 +90,11 @@ static const char *socket_from_config(const char *conf)
 	return cfg.control;
 }
 
-static int call(const char *sock, Seinhuis__CtlRequest *req,
-		Seinhuis__CtlReply **rep)
+/* One request, one reply; a refusal is printed (as JSON with --json) and
+ * answered with 1, an unreachable daemon with 3. Shared with the audit
+ * commands (seinctl_audit.c). */
+int seinctl_call(const char *sock, Seinhuis__CtlRequest *req,
+		 Seinhuis__CtlReply **rep)
 {
 	int fd;
 	char why[512];
@@ -123,6 +126,12 @@ static int call(const char *sock, Seinhuis__CtlRequest *req,
 		return 1;
 	}
 	return 0;
+}
+
+static int call(const char *sock, Seinhuis__CtlRequest *req,
+		Seinhuis__CtlReply **rep)
+{
+	return seinctl_call(sock, req, rep);
 }
 
 static void print_json(json_object *o)

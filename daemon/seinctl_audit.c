@@ -46,40 +46,7 @@ static int json_out;
 static int call(const char *sock, Seinhuis__CtlRequest *req,
                 Seinhuis__CtlReply **rep)
 {
-	int fd;
-	char why[512];
-	if (sh_ctl_connect(sock, &fd, why, sizeof(why)) != SH_OK) {
-		fprintf(stderr, "seinctl: %s\n", why);
-		return 3;
-	}
-	sh_err e = sh_ctl_call(fd, req, rep, TIMEOUT_MS);
-	close(fd);
-	if (e != SH_OK) {
-		fprintf(stderr, "seinctl: no answer from the daemon: %s\n",
-		        sh_err_str(e));
-		return 3;
-	}
-	if (!(*rep)->ok) {
-		if (json_out) {
-			json_object *o = json_object_new_object();
-			json_object_object_add(o, "ok",
-			                       json_object_new_boolean(0));
-			json_object_object_add(
-			    o, "rule", json_object_new_string((*rep)->rule));
-			json_object_object_add(
-			    o, "error", json_object_new_string((*rep)->error));
-			printf("%s\n", json_object_to_json_string_ext(
-			                   o, JSON_C_TO_STRING_PLAIN));
-			json_object_put(o);
-		} else {
-			fprintf(stderr, "seinctl: refused: %s: %s\n",
-			        (*rep)->rule, (*rep)->error);
-		}
-		seinhuis__ctl_reply__free_unpacked(*rep, NULL);
-		*rep = NULL;
-		return 1;
-	}
-	return 0;
+	return seinctl_call(sock, req, rep);
 }
 
 static void print_json(json_object *o)

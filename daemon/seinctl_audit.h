@@ -7,6 +7,12 @@
 #ifndef SEINHUIS_SEINCTL_AUDIT_H
 #define SEINHUIS_SEINCTL_AUDIT_H
 
+#include "seinhuis.h"
+
+/* seinctl.c: one control request and its reply; refusals printed. */
+int seinctl_call(const char *sock, Seinhuis__CtlRequest *req,
+		 Seinhuis__CtlReply **rep);
+
 int seinctl_audit(const char *sock, int json, int argc, char **argv);
 int seinctl_report(const char *sock, int json, int argc, char **argv);
 /* argv: "inbox" "reveal" ID --reason TEXT */
