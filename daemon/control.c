@@ -138,32 +138,6 @@ void sh_control_accept(sh_daemon *d)
 
 /* ------------------------------------------------------------ replies */
 
-static void queue_reply(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlReply *r,
-			int is_write)
-{
-	sh_defer *df = sh_defer_add(d, DEFER_CTL_REPLY);
-	df->conn = c;
-	df->is_write = is_write;
-	sh_frame_append(&df->data, &r->base);
-}
-
-static void reply_error(sh_daemon *d, sh_ctl_conn *c, sh_err e,
-			const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-static void reply_error(sh_daemon *d, sh_ctl_conn *c, sh_err e,
-			const char *fmt, ...)
-{
-	char text[512];
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(text, sizeof(text), fmt, ap);
-	va_end(ap);
-	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
-	r.ok = 0;
-	r.rule = (char *)sh_err_rule(e);
-	r.error = text;
-	queue_reply(d, c, &r, 0);
-}
-
 /* ------------------------------------------------------------- send */
 
 /* Check a signal about to be sent under consent against the register. */
@@ -323,7 +297,7 @@ static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	Seinhuis__SignalType t = sh_signal_type_parse(q->type);
 	if (t == SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED ||
 	    t == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {
-		reply_error(d, c, SH_ERR_TYPE, "signal type '%.40s' is not one that "
+		sh_ctl_refuse(d, c, SH_ERR_TYPE, "signal type '%.40s' is not one that "
 					       "can be sent",
 			    q->type);
 		return;
@@ -340,7 +314,7 @@ static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		const sh_card *card = muni ? sh_route_partner(&d->trust, role, muni)
 					   : NULL;
 		if (!muni) {
-			reply_error(d, c, SH_ERR_ROUTE,
+			sh_ctl_refuse(d, c, SH_ERR_ROUTE,
 				    "field 'postcode': %s",
 				    !d->routes.n ? "no postcode table is loaded "
 						   "(postcode_table); give --to"
@@ -350,7 +324,7 @@ static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 			return;
 		}
 		if (!card) {
-			reply_error(d, c, SH_ERR_ROUTE,
+			sh_ctl_refuse(d, c, SH_ERR_ROUTE,
 				    "municipality %s has no trusted %s partner card",
 				    muni, role);
 			return;
@@ -360,28 +334,28 @@ static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		p = sh_peer_find(d, q->recipient);
 	}
 	if (!p) {
-		reply_error(d, c, SH_ERR_UNTRUSTED,
+		sh_ctl_refuse(d, c, SH_ERR_UNTRUSTED,
 			    "recipient '%.64s' is not in the trust store",
 			    q->recipient);
 		return;
 	}
 	char idhex[33], field[128], detail[300];
 	if (sh_daemon_store_full(d) || !sh_daemon_write_ok(d)) {
-		reply_error(d, c, SH_ERR_STORE_FULL, "%s; nothing was accepted",
+		sh_ctl_refuse(d, c, SH_ERR_STORE_FULL, "%s; nothing was accepted",
 			    sh_err_str(SH_ERR_STORE_FULL));
 		return;
 	}
 	sh_err e = sh_daemon_submit(d, p, t, q->fields, q->n_fields, idhex, field,
 				    sizeof(field), detail, sizeof(detail));
 	if (e) {
-		reply_error(d, c, e, "field '%s': %s", field,
+		sh_ctl_refuse(d, c, e, "field '%s': %s", field,
 			    detail[0] ? detail : sh_err_str(e));
 		return;
 	}
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
 	r.ok = 1;
 	r.message_id = idhex;
-	queue_reply(d, c, &r, 1);
+	sh_ctl_reply(d, c, &r, 1);
 }
 
 /* ----------------------------------------------------------- consent */
@@ -393,13 +367,13 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 	char today[11];
 	sh_today(today);
 	if (!p) {
-		reply_error(d, c, SH_ERR_UNTRUSTED,
+		sh_ctl_refuse(d, c, SH_ERR_UNTRUSTED,
 			    "recipient '%.64s' is not in the trust store",
 			    q->recipient);
 		return;
 	}
 	if (!sh_partner_id_valid(q->purpose)) {
-		reply_error(d, c, SH_ERR_USAGE, "purpose is one word, e.g. referral");
+		sh_ctl_refuse(d, c, SH_ERR_USAGE, "purpose is one word, e.g. referral");
 		return;
 	}
 	const char *from = q->valid_from[0] ? q->valid_from : today;
@@ -410,7 +384,7 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 			strcmp(q->valid_until, from) >= 0);
 	(void)dummy;
 	if (!from_ok || !until_ok) {
-		reply_error(d, c, SH_ERR_USAGE,
+		sh_ctl_refuse(d, c, SH_ERR_USAGE,
 			    "dates are YYYY-MM-DD and the end is not before the start");
 		return;
 	}
@@ -419,7 +393,7 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 	for (size_t i = 0; i < q->n_fields; i++)
 		if (!protobuf_c_message_descriptor_get_field_by_name(
 			&seinhuis__person__descriptor, q->fields[i]->name)) {
-			reply_error(d, c, SH_ERR_FIELD_UNKNOWN,
+			sh_ctl_refuse(d, c, SH_ERR_FIELD_UNKNOWN,
 				    "field '%.40s': not a resident identifier",
 				    q->fields[i]->name);
 			return;
@@ -427,18 +401,18 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 	char canon[300];
 	sh_err e = sh_canonical_identity(&person, canon, sizeof(canon));
 	if (e) {
-		reply_error(d, c, e, "field '%s': %s", canon, sh_err_str(e));
+		sh_ctl_refuse(d, c, e, "field '%s': %s", canon, sh_err_str(e));
 		return;
 	}
 	if ((e = sh_peer_keys(d, p)) != SH_OK) {
-		reply_error(d, c, e, "%s", sh_err_str(e));
+		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
 		return;
 	}
 	uint8_t ref[16], subject[SH_PSEUDO_LEN];
 	sh_pseudonym(subject, p->keys.pseudo_key, canon);
 	sh_wipe(canon, sizeof(canon));
 	if ((e = sh_random(ref, sizeof(ref))) || (e = sh_daemon_txn(d))) {
-		reply_error(d, c, e, "%s", sh_err_str(e));
+		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
 		return;
 	}
 	Seinhuis__ConsentRecord rec = SEINHUIS__CONSENT_RECORD__INIT;
@@ -453,7 +427,7 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 	rec.granted_ms = sh_now_ms();
 	if ((e = sh_store_consent_put(d->store, &rec)) != SH_OK) {
 		sh_daemon_txn_fail(d, e);
-		reply_error(d, c, e, "%s", sh_err_str(e));
+		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
 		return;
 	}
 	char refhex[33];
@@ -465,7 +439,7 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 				       SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED,
 				       "granted", "", what)) != SH_OK) {
 		sh_daemon_txn_fail(d, e);
-		reply_error(d, c, e, "%s", sh_err_str(e));
+		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
 		return;
 	}
 	sh_info("consent %s granted for %s, purpose %s, by local user %d", refhex,
@@ -473,7 +447,7 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
 	r.ok = 1;
 	r.message_id = refhex;
-	queue_reply(d, c, &r, 1);
+	sh_ctl_reply(d, c, &r, 1);
 }
 
 static void op_consent_revoke(sh_daemon *d, sh_ctl_conn *c,
@@ -482,7 +456,7 @@ static void op_consent_revoke(sh_daemon *d, sh_ctl_conn *c,
 	uint8_t ref[16];
 	Seinhuis__ConsentRecord *rec = NULL;
 	if (sh_unhex(ref, sizeof(ref), q->message_id) < 0) {
-		reply_error(d, c, SH_ERR_USAGE, "a consent reference is 32 hex digits");
+		sh_ctl_refuse(d, c, SH_ERR_USAGE, "a consent reference is 32 hex digits");
 		return;
 	}
 	sh_err e = sh_daemon_txn(d);
@@ -491,13 +465,13 @@ static void op_consent_revoke(sh_daemon *d, sh_ctl_conn *c,
 	if (e) {
 		if (e != SH_ERR_NOTFOUND)
 			sh_daemon_txn_fail(d, e);
-		reply_error(d, c, e, e == SH_ERR_NOTFOUND ? "no consent %s" : "%s",
+		sh_ctl_refuse(d, c, e, e == SH_ERR_NOTFOUND ? "no consent %s" : "%s",
 			    e == SH_ERR_NOTFOUND ? q->message_id : sh_err_str(e));
 		return;
 	}
 	if (rec->revoked_ms) {
 		seinhuis__consent_record__free_unpacked(rec, NULL);
-		reply_error(d, c, SH_ERR_CONSENT_REVOKED, "consent %s was revoked "
+		sh_ctl_refuse(d, c, SH_ERR_CONSENT_REVOKED, "consent %s was revoked "
 							  "before",
 			    q->message_id);
 		return;
@@ -531,7 +505,7 @@ static void op_consent_revoke(sh_daemon *d, sh_ctl_conn *c,
 	seinhuis__consent_record__free_unpacked(rec, NULL);
 	if (e) {
 		sh_daemon_txn_fail(d, e);
-		reply_error(d, c, e, "%s", sh_err_str(e));
+		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
 		return;
 	}
 	sh_info("consent %s revoked by local user %d; revocation %s sent",
@@ -539,7 +513,7 @@ static void op_consent_revoke(sh_daemon *d, sh_ctl_conn *c,
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
 	r.ok = 1;
 	r.message_id = idhex;
-	queue_reply(d, c, &r, 1);
+	sh_ctl_reply(d, c, &r, 1);
 }
 
 struct consent_ctx {
@@ -578,9 +552,9 @@ static void op_consent_list(sh_daemon *d, sh_ctl_conn *c)
 	sh_store_read_end(d->store, txn);
 	if (e == SH_OK) {
 		r.ok = 1;
-		queue_reply(d, c, &r, 0);
+		sh_ctl_reply(d, c, &r, 0);
 	} else {
-		reply_error(d, c, e, "%s", sh_err_str(e));
+		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
 	}
 	for (size_t i = 0; i < r.n_consents; i++)
 		seinhuis__consent_item__free_unpacked(r.consents[i], NULL);
@@ -616,9 +590,9 @@ static void op_quarantine_list(sh_daemon *d, sh_ctl_conn *c)
 	sh_store_read_end(d->store, txn);
 	if (e == SH_OK) {
 		r.ok = 1;
-		queue_reply(d, c, &r, 0);
+		sh_ctl_reply(d, c, &r, 0);
 	} else {
-		reply_error(d, c, e, "%s", sh_err_str(e));
+		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
 	}
 	for (size_t i = 0; i < r.n_quarantine; i++)
 		seinhuis__quarantine_item__free_unpacked(r.quarantine[i], NULL);
@@ -705,20 +679,20 @@ static void op_outbox(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
 	if (q->state[0] && strcmp(q->state, "pending") &&
 	    strcmp(q->state, "delivered") && strcmp(q->state, "failed"))
-		return reply_error(d, c, SH_ERR_USAGE,
+		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
 				   "state must be pending, delivered or failed");
 	struct list_ctx lc = {&r, q->state, limit_of(q), d, 0};
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	if (!txn)
-		return reply_error(d, c, SH_ERR_STORE, "cannot read the store");
+		return sh_ctl_refuse(d, c, SH_ERR_STORE, "cannot read the store");
 	sh_err e = sh_store_outbox_scan(d->store, txn, 1, outbox_one, &lc);
 	sh_store_read_end(d->store, txn);
 	if (e) {
 		free_reply_lists(&r);
-		return reply_error(d, c, e, "%s", sh_err_str(e));
+		return sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
 	}
 	r.ok = 1;
-	queue_reply(d, c, &r, 0);
+	sh_ctl_reply(d, c, &r, 0);
 	free_reply_lists(&r);
 }
 
@@ -784,16 +758,16 @@ static void op_inbox_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	struct list_ctx lc = {&r, "", limit_of(q), d, 0};
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	if (!txn)
-		return reply_error(d, c, SH_ERR_STORE, "cannot read the store");
+		return sh_ctl_refuse(d, c, SH_ERR_STORE, "cannot read the store");
 	sh_err e = sh_store_inbox_scan_from(d->store, txn, q->start_index,
 					    inbox_one, &lc);
 	sh_store_read_end(d->store, txn);
 	if (e) {
 		free_reply_lists(&r);
-		return reply_error(d, c, e, "%s", sh_err_str(e));
+		return sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
 	}
 	r.ok = 1;
-	queue_reply(d, c, &r, 0);
+	sh_ctl_reply(d, c, &r, 0);
 	free_reply_lists(&r);
 }
 
@@ -806,11 +780,11 @@ static void op_inbox_show(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 {
 	uint8_t id[SH_ID_LEN];
 	if (parse_id(q->message_id, id) < 0)
-		return reply_error(d, c, SH_ERR_USAGE,
+		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
 				   "a message id is 32 hex digits");
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	if (!txn)
-		return reply_error(d, c, SH_ERR_STORE, "cannot read the store");
+		return sh_ctl_refuse(d, c, SH_ERR_STORE, "cannot read the store");
 	Seinhuis__InboxRecord *rec = NULL;
 	sh_err e = sh_store_inbox_get(d->store, txn, id, &rec);
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
@@ -823,11 +797,11 @@ static void op_inbox_show(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	}
 	sh_store_read_end(d->store, txn);
 	if (e == SH_ERR_NOTFOUND)
-		return reply_error(d, c, e, "no signal %s in the inbox",
+		return sh_ctl_refuse(d, c, e, "no signal %s in the inbox",
 				   q->message_id);
 	if (e)
-		return reply_error(d, c, e, "%s", sh_err_str(e));
-	queue_reply(d, c, &r, 0);
+		return sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
+	sh_ctl_reply(d, c, &r, 0);
 	free_reply_lists(&r);
 }
 
@@ -835,10 +809,10 @@ static void op_inbox_ack(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 {
 	uint8_t id[SH_ID_LEN];
 	if (parse_id(q->message_id, id) < 0)
-		return reply_error(d, c, SH_ERR_USAGE,
+		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
 				   "a message id is 32 hex digits");
 	if (!sh_daemon_write_ok(d)) {
-		reply_error(d, c, SH_ERR_STORE_FULL, "%s; try again in a moment",
+		sh_ctl_refuse(d, c, SH_ERR_STORE_FULL, "%s; try again in a moment",
 			    sh_err_str(SH_ERR_STORE_FULL));
 		return;
 	}
@@ -846,17 +820,17 @@ static void op_inbox_ack(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	if (e == SH_OK)
 		e = sh_store_inbox_ack(d->store, id);
 	if (e == SH_ERR_NOTFOUND)
-		return reply_error(d, c, e, "no signal %s in the inbox",
+		return sh_ctl_refuse(d, c, e, "no signal %s in the inbox",
 				   q->message_id);
 	if (e) {
 		sh_daemon_txn_fail(d, e);
-		return reply_error(d, c, e, "%s", sh_err_str(e));
+		return sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
 	}
 	sh_info("inbox: %s taken by local user %d", q->message_id, (int)c->uid);
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
 	r.ok = 1;
 	r.message_id = q->message_id;
-	queue_reply(d, c, &r, 1);
+	sh_ctl_reply(d, c, &r, 1);
 }
 
 /* ----------------------------------------------------------- status */
@@ -920,7 +894,7 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 	st.last_errors = errs;
 	r.ok = 1;
 	r.status = &st;
-	queue_reply(d, c, &r, 0);
+	sh_ctl_reply(d, c, &r, 0);
 	free(ps);
 	free(pp);
 }
@@ -932,7 +906,7 @@ static void dispatch(sh_daemon *d, sh_ctl_conn *c, const uint8_t *body,
 {
 	Seinhuis__CtlRequest *q = seinhuis__ctl_request__unpack(NULL, len, body);
 	if (!q)
-		return reply_error(d, c, SH_ERR_CONTROL,
+		return sh_ctl_refuse(d, c, SH_ERR_CONTROL,
 				   "the request is not a valid control message");
 	if (!sh_audit_ctl_before(d, c, q)) /* roles; audit operations */
 		goto done;
@@ -948,7 +922,7 @@ static void dispatch(sh_daemon *d, sh_ctl_conn *c, const uint8_t *body,
 	case SEINHUIS__CTL_REQUEST__OP__CONSENT_REVOKE: op_consent_revoke(d, c, q); break;
 	case SEINHUIS__CTL_REQUEST__OP__CONSENT_LIST: op_consent_list(d, c); break;
 	default:
-		reply_error(d, c, SH_ERR_CONTROL, "unknown control operation %d",
+		sh_ctl_refuse(d, c, SH_ERR_CONTROL, "unknown control operation %d",
 			    (int)q->op);
 	}
 	sh_audit_ctl_after(d, c, q); /* records what a send or ack did */

@@ -64,6 +64,45 @@ static void build(const sh_identity *self, const sh_card *peer,
 		die("build", sh_err_str(e));
 }
 
+/* Change a built envelope's signal (shift created_ms, or append an unknown
+ * field 99) and sign it again with the sender's key, as a misbehaving but
+ * trusted partner could. */
+static void resign(const sh_identity *self, sh_buf *env, int64_t shift_ms,
+		   int unknown_field)
+{
+	Seinhuis__Envelope *ev = seinhuis__envelope__unpack(NULL, env->len, env->data);
+	Seinhuis__Signal *sg =
+	    ev ? seinhuis__signal__unpack(NULL, ev->signal.len, ev->signal.data)
+	       : NULL;
+	if (!sg)
+		die("resign", "cannot decode own signal");
+	sg->created_ms += shift_ms;
+	sh_buf sb = {0}, tosign = {0};
+	sh_buf_add(&sb, NULL, seinhuis__signal__get_packed_size(sg));
+	seinhuis__signal__pack(sg, sb.data);
+	if (unknown_field)
+		sh_buf_add(&sb, "\x98\x06\x01", 3);
+	sh_buf_add(&tosign, sh_sig_domain, SH_SIG_DOMAIN_LEN);
+	sh_buf_add(&tosign, sb.data, sb.len);
+	uint8_t signature[SH_SIG_LEN];
+	if (sh_ed25519_sign(signature, self->sign_sec, tosign.data, tosign.len) !=
+	    SH_OK)
+		die("resign", "cannot sign");
+	Seinhuis__Envelope ne = SEINHUIS__ENVELOPE__INIT;
+	ne.format_version = SH_FORMAT_VERSION;
+	ne.signal.data = sb.data;
+	ne.signal.len = sb.len;
+	ne.signature.data = signature;
+	ne.signature.len = SH_SIG_LEN;
+	env->len = 0;
+	sh_buf_add(env, NULL, seinhuis__envelope__get_packed_size(&ne));
+	seinhuis__envelope__pack(&ne, env->data);
+	seinhuis__signal__free_unpacked(sg, NULL);
+	seinhuis__envelope__free_unpacked(ev, NULL);
+	sh_buf_free(&sb);
+	sh_buf_free(&tosign);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
@@ -167,65 +206,12 @@ int main(int argc, char **argv)
 		} else if (strcmp(mode, "old") == 0 || strcmp(mode, "future") == 0) {
 			/* The same signal, dated a year back (or an hour ahead),
 			 * properly signed: a replay with a fresh id. */
-			Seinhuis__Envelope *ev =
-			    seinhuis__envelope__unpack(NULL, env.len, env.data);
-			Seinhuis__Signal *sg =
-			    ev ? seinhuis__signal__unpack(NULL, ev->signal.len,
-							  ev->signal.data)
-			       : NULL;
-			if (!sg)
-				die("old", "cannot decode own signal");
-			sg->created_ms += mode[0] == 'o' ? -365LL * 86400000 : 3600000;
-			sh_buf sb = {0}, tosign = {0};
-			sh_buf_add(&sb, NULL, seinhuis__signal__get_packed_size(sg));
-			seinhuis__signal__pack(sg, sb.data);
-			sh_buf_add(&tosign, sh_sig_domain, SH_SIG_DOMAIN_LEN);
-			sh_buf_add(&tosign, sb.data, sb.len);
-			uint8_t signature[SH_SIG_LEN];
-			if (sh_ed25519_sign(signature, self.sign_sec, tosign.data,
-					    tosign.len) != SH_OK)
-				die("old", "cannot sign");
-			Seinhuis__Envelope ne = SEINHUIS__ENVELOPE__INIT;
-			ne.format_version = SH_FORMAT_VERSION;
-			ne.signal.data = sb.data;
-			ne.signal.len = sb.len;
-			ne.signature.data = signature;
-			ne.signature.len = SH_SIG_LEN;
-			env.len = 0;
-			sh_buf_add(&env, NULL, seinhuis__envelope__get_packed_size(&ne));
-			seinhuis__envelope__pack(&ne, env.data);
-			seinhuis__signal__free_unpacked(sg, NULL);
-			seinhuis__envelope__free_unpacked(ev, NULL);
-			sh_buf_free(&sb);
-			sh_buf_free(&tosign);
+			resign(&self, &env, mode[0] == 'o' ? -365LL * 86400000 : 3600000,
+			       0);
 		} else if (strcmp(mode, "unknown-field") == 0) {
-			/* Append field number 99 to the signed signal, re-sign:
+			/* Field number 99 appended to the signed signal, re-signed:
 			 * a field this schema does not know, properly signed. */
-			Seinhuis__Envelope *ev =
-			    seinhuis__envelope__unpack(NULL, env.len, env.data);
-			if (!ev)
-				die("unknown-field", "cannot decode own envelope");
-			sh_buf sig = {0}, tosign = {0};
-			sh_buf_add(&sig, ev->signal.data, ev->signal.len);
-			sh_buf_add(&sig, "\x98\x06\x01", 3);
-			sh_buf_add(&tosign, sh_sig_domain, SH_SIG_DOMAIN_LEN);
-			sh_buf_add(&tosign, sig.data, sig.len);
-			uint8_t signature[SH_SIG_LEN];
-			if (sh_ed25519_sign(signature, self.sign_sec, tosign.data,
-					    tosign.len) != SH_OK)
-				die("unknown-field", "cannot sign");
-			Seinhuis__Envelope ne = SEINHUIS__ENVELOPE__INIT;
-			ne.format_version = SH_FORMAT_VERSION;
-			ne.signal.data = sig.data;
-			ne.signal.len = sig.len;
-			ne.signature.data = signature;
-			ne.signature.len = SH_SIG_LEN;
-			env.len = 0;
-			sh_buf_add(&env, NULL, seinhuis__envelope__get_packed_size(&ne));
-			seinhuis__envelope__pack(&ne, env.data);
-			seinhuis__envelope__free_unpacked(ev, NULL);
-			sh_buf_free(&sig);
-			sh_buf_free(&tosign);
+			resign(&self, &env, 0, 1);
 		} else if (strcmp(mode, "valid") != 0 &&
 			   strcmp(mode, "wrong-recipient") != 0 &&
 			   strcmp(mode, "policy") != 0 &&
