@@ -76,6 +76,9 @@ it_setup() {
 partner() {
 	local id=$1 role=$2 port=$3
 	shift 3
+	# Each test has its own fixed ports; SEINHUIS_PORT_OFFSET moves them all,
+	# so that two copies of the suite can run side by side on one machine.
+	port=$((port + ${SEINHUIS_PORT_OFFSET:-0}))
 	# PARTNER_MUNIS=0363,0599 partner ... gives a municipality's card the
 	# CBS codes of the municipalities it serves.
 	as_user "$SEINKEY" init --dir "$WORK/$id/keys" --partner "$id" \
