@@ -313,6 +313,15 @@ static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 			sscanf(tr->recipients, "%31s", role);
 		const sh_card *card = muni ? sh_route_partner(&d->trust, role, muni)
 					   : NULL;
+		char norm[7];
+		if (pc && sh_postcode_norm(pc, norm, 0) < 0) {
+			/* A malformed postcode is the field's fault, not the
+			 * table's: say so with the catalogue's rule. */
+			sh_ctl_refuse(d, c, SH_ERR_FIELD_FORMAT,
+				    "field 'postcode': must be a Dutch postcode: "
+				    "four digits and two letters");
+			return;
+		}
 		if (!muni) {
 			sh_ctl_refuse(d, c, SH_ERR_ROUTE,
 				    "field 'postcode': %s",

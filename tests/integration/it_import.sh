@@ -40,7 +40,7 @@ check "summary: 9 rows, 5 accepted, 4 refused" grep -q "9 rows: 5 accepted, 4 re
 check "amount out of range reported by row, column and rule" grep -q "row 7, column 3: FIELD_RANGE: field 'amount_cents'" <<<"$out"
 check "a short row is reported with its row" grep -q "row 8, column -: CSV: line 8: 12 fields where the header has 14" <<<"$out"
 check "an unknown municipality is reported as ROUTE" grep -q "row 9, column 13: ROUTE: field 'postcode'" <<<"$out"
-check "a malformed postcode is reported" grep -q "row 10, column 13: ROUTE" <<<"$out"
+check "a malformed postcode is reported as FIELD_FORMAT, not ROUTE" grep -q "row 10, column 13: FIELD_FORMAT" <<<"$out"
 check "no refused value is echoed" bash -c "! grep -q -e 999999999999 -e '12AB 34' -e Jansen <<<\"\$0\"" "$out"
 check "each municipality gets exactly its own: 2 for 0363" \
 	wait_until 10 bash -c "[ \$(inbox_ids gem-a-im | wc -l) = 2 ]"
