@@ -158,7 +158,7 @@ static sh_err case_signals(sh_daemon *d, MDB_txn *txn, const uint8_t *key,
 
 static void audit_case(sh_daemon *d, sh_ctl_conn *c, Seinhuis__AuditEvent ev,
                        const uint8_t key[SH_KEY_LEN], const char *outcome,
-                       const char *detail)
+                       const char *rule, const char *detail)
 {
 	char name[80];
 	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
@@ -167,6 +167,7 @@ static void audit_case(sh_daemon *d, sh_ctl_conn *c, Seinhuis__AuditEvent ev,
 	en.case_key.len = SH_KEY_LEN;
 	sh_audit_set_caller(&en, c, name, sizeof(name));
 	en.outcome = (char *)outcome;
+	en.rule = (char *)rule;
 	en.detail = (char *)detail;
 	sh_err e = sh_audit_record(d, &en);
 	if (e)
@@ -266,6 +267,12 @@ static void op_case_claim(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	if (parse_case_key(q->case_key, key) < 0)
 		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
 		                     "a case key is 64 hex digits");
+	if ((q->force && !(c->roles & SH_ROLE_ADMIN)) ||
+	    (!q->force && !(c->roles & SH_ROLE_CASEWORKER)))
+		audit_case(d, c, SEINHUIS__AUDIT_EVENT__AUDIT_ACCESS_DENIED,
+		           key, "refused", sh_err_rule(SH_ERR_DENIED),
+		           q->force ? "op case_claim --force"
+		                    : "op case_claim");
 	if (q->force && !(c->roles & SH_ROLE_ADMIN))
 		return sh_ctl_refuse(d, c, SH_ERR_DENIED,
 		                     "forcing a claim is for administrators "
@@ -339,6 +346,12 @@ static void op_case_claim(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 			goto out;
 		}
 		if (owner[0] && !q->force) {
+			snprintf(detail, sizeof(detail), "claimed by '%s'",
+			         owner);
+			audit_case(d, c,
+			           SEINHUIS__AUDIT_EVENT__AUDIT_CASE_CLAIMED,
+			           key, "refused",
+			           sh_err_rule(SH_ERR_CASE_CLAIMED), detail);
 			sh_ctl_refuse(
 			    d, c, SH_ERR_CASE_CLAIMED,
 			    "the case is claimed by '%s'; the owner releases "
@@ -361,7 +374,7 @@ static void op_case_claim(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
 		goto out;
 	}
-	audit_case(d, c, ev, key, outcome, detail);
+	audit_case(d, c, ev, key, outcome, "", detail);
 	sh_info("case %.16s... %s by local user %d", q->case_key, outcome,
 	        (int)c->uid);
 	Seinhuis__CaseRecord *v[1] = {&nr};
@@ -676,7 +689,7 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		snprintf(detail, sizeof(detail),
 		         "feedback %s to %zu creditor(s)", status, nids);
 	audit_case(d, c, SEINHUIS__AUDIT_EVENT__AUDIT_CASE_STEP, key, q->step,
-	           detail);
+	           "", detail);
 	sh_info("case %.16s...: step %s by local user %d%s%s", q->case_key,
 	        q->step, (int)c->uid, detail[0] ? ", " : "", detail);
 	Seinhuis__CaseRecord *v[1] = {&nr};

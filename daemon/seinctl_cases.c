@@ -37,7 +37,8 @@ static int json_out;
 static void print_json(json_object *o)
 {
 	printf("%s\n", json_object_to_json_string_ext(
-			   o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+	                   o, JSON_C_TO_STRING_PRETTY |
+	                          JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 
@@ -111,7 +112,7 @@ static int fetch_inbox(const char *sock, Seinhuis__CtlReply **out)
 			return rc;
 		}
 		r->inbox = realloc(r->inbox, (r->n_inbox + more->n_inbox) *
-						 sizeof(*r->inbox));
+		                                 sizeof(*r->inbox));
 		if (!r->inbox)
 			abort();
 		memcpy(r->inbox + r->n_inbox, more->inbox,
@@ -131,9 +132,9 @@ static int by_created(const void *a, const void *b)
 	const Seinhuis__InboxItem *y = *(const Seinhuis__InboxItem *const *)b;
 	if (x->created_ms != y->created_ms)
 		return x->created_ms < y->created_ms ? -1 : 1;
-	return x->received_us < y->received_us	 ? -1
+	return x->received_us < y->received_us   ? -1
 	       : x->received_us > y->received_us ? 1
-						 : 0;
+	                                         : 0;
 }
 
 static void case_figures(struct cs_case *c)
@@ -159,12 +160,12 @@ static void case_figures(struct cs_case *c)
 			const Seinhuis__InboxItem *b = c->sig[j];
 			if (j == i || strcmp(b->sender, a->sender) ||
 			    strcmp(field_of(b, "arrears_kind"),
-				   field_of(a, "arrears_kind")))
+			           field_of(a, "arrears_kind")))
 				continue;
 			if (j > i)
 				newest = 0;
 			else if (atoll(field_of(b, "amount_cents")) <
-				 atoll(field_of(a, "amount_cents")))
+			         atoll(field_of(a, "amount_cents")))
 				c->rising = 1;
 		}
 		if (newest)
@@ -176,9 +177,9 @@ static int case_order(const void *a, const void *b)
 {
 	const struct cs_case *x = a, *y = b;
 	int sx = (urgency_rank(x->urgency) > 0) * 4 + (x->creditors > 1) * 2 +
-		 x->rising;
+	         x->rising;
 	int sy = (urgency_rank(y->urgency) > 0) * 4 + (y->creditors > 1) * 2 +
-		 y->rising;
+	         y->rising;
 	if (sx != sy)
 		return sy - sx;
 	if (urgency_rank(x->urgency) != urgency_rank(y->urgency))
@@ -234,7 +235,8 @@ static int view_load(const char *sock, struct cs_view *w)
 			if (!w->v)
 				abort();
 			memset(&w->v[k], 0, sizeof(w->v[k]));
-			snprintf(w->v[k].key, sizeof(w->v[k].key), "%s", it->case_key);
+			snprintf(w->v[k].key, sizeof(w->v[k].key), "%s",
+			         it->case_key);
 			w->n++;
 		}
 		struct cs_case *c = &w->v[k];
@@ -263,8 +265,9 @@ static int resolve_case(const char *sock, const char *arg, char out[65])
 		return 0;
 	}
 	if (len < 8 || len > 64 || strspn(arg, "0123456789abcdef") != len) {
-		fprintf(stderr, "seinctl: a case is its case key (64 hex digits) "
-				"or at least its first 8\n");
+		fprintf(stderr,
+		        "seinctl: a case is its case key (64 hex digits) "
+		        "or at least its first 8\n");
 		return 2;
 	}
 	struct cs_view w;
@@ -286,8 +289,8 @@ static int resolve_case(const char *sock, const char *arg, char out[65])
 	if (found == 1)
 		return 0;
 	fprintf(stderr, "seinctl: %s: %s\n", arg,
-		found ? "more than one case starts so; give more digits"
-		      : "no case in the inbox starts so");
+	        found ? "more than one case starts so; give more digits"
+	              : "no case in the inbox starts so");
 	return 1;
 }
 
@@ -311,14 +314,18 @@ static json_object *steps_json(const Seinhuis__CaseRecord *r)
 	for (size_t i = 0; r && i < r->n_steps; i++) {
 		const Seinhuis__CaseStep *s = r->steps[i];
 		json_object *o = json_object_new_object();
-		json_object_object_add(o, "step", json_object_new_string(s->step));
-		json_object_object_add(o, "time_ms", json_object_new_int64(s->time_ms));
-		json_object_object_add(o, "user", json_object_new_string(s->user));
+		json_object_object_add(o, "step",
+		                       json_object_new_string(s->step));
+		json_object_object_add(o, "time_ms",
+		                       json_object_new_int64(s->time_ms));
+		json_object_object_add(o, "user",
+		                       json_object_new_string(s->user));
 		if (s->feedback[0]) {
-			json_object_object_add(o, "feedback",
-					       json_object_new_string(s->feedback));
-			json_object_object_add(o, "feedback_signals",
-					       json_object_new_int64(s->feedback_count));
+			json_object_object_add(
+			    o, "feedback", json_object_new_string(s->feedback));
+			json_object_object_add(
+			    o, "feedback_signals",
+			    json_object_new_int64(s->feedback_count));
 		}
 		json_object_array_add(a, o);
 	}
@@ -331,15 +338,19 @@ static json_object *case_json(const struct cs_case *c, int with_signals)
 	int64_t step_ms;
 	const char *step = last_step(c->rec, &step_ms);
 	json_object_object_add(o, "case_key", json_object_new_string(c->key));
-	json_object_object_add(o, "signals", json_object_new_int64((int64_t)c->nsig));
+	json_object_object_add(o, "signals",
+	                       json_object_new_int64((int64_t)c->nsig));
 	json_object_object_add(o, "creditors",
-			       json_object_new_int64((int64_t)c->creditors));
-	json_object_object_add(o, "total_cents", json_object_new_int64(c->total_cents));
-	json_object_object_add(o, "urgency", json_object_new_string(c->urgency));
+	                       json_object_new_int64((int64_t)c->creditors));
+	json_object_object_add(o, "total_cents",
+	                       json_object_new_int64(c->total_cents));
+	json_object_object_add(o, "urgency",
+	                       json_object_new_string(c->urgency));
 	json_object_object_add(o, "rising", json_object_new_boolean(c->rising));
-	json_object_object_add(o, "newest_ms", json_object_new_int64(c->newest_ms));
-	json_object_object_add(o, "owner",
-			       json_object_new_string(c->rec ? c->rec->owner : ""));
+	json_object_object_add(o, "newest_ms",
+	                       json_object_new_int64(c->newest_ms));
+	json_object_object_add(
+	    o, "owner", json_object_new_string(c->rec ? c->rec->owner : ""));
 	json_object_object_add(o, "step", json_object_new_string(step));
 	json_object_object_add(o, "step_ms", json_object_new_int64(step_ms));
 	if (with_signals) {
@@ -348,19 +359,25 @@ static json_object *case_json(const struct cs_case *c, int with_signals)
 		for (size_t i = 0; i < c->nsig; i++) {
 			const Seinhuis__InboxItem *it = c->sig[i];
 			json_object *s = json_object_new_object();
-			json_object_object_add(s, "message_id",
-					       json_object_new_string(it->message_id));
-			json_object_object_add(s, "sender", json_object_new_string(it->sender));
-			json_object_object_add(s, "type", json_object_new_string(it->type));
-			json_object_object_add(s, "created_ms",
-					       json_object_new_int64(it->created_ms));
-			json_object_object_add(s, "received_ms",
-					       json_object_new_int64(it->received_ms));
+			json_object_object_add(
+			    s, "message_id",
+			    json_object_new_string(it->message_id));
+			json_object_object_add(
+			    s, "sender", json_object_new_string(it->sender));
+			json_object_object_add(
+			    s, "type", json_object_new_string(it->type));
+			json_object_object_add(
+			    s, "created_ms",
+			    json_object_new_int64(it->created_ms));
+			json_object_object_add(
+			    s, "received_ms",
+			    json_object_new_int64(it->received_ms));
 			json_object *f = json_object_new_object();
 			for (size_t j = 0; j < it->n_fields; j++)
 				json_object_object_add(
 				    f, it->fields[j]->name,
-				    json_object_new_string(it->fields[j]->value));
+				    json_object_new_string(
+				        it->fields[j]->value));
 			json_object_object_add(s, "fields", f);
 			json_object_array_add(a, s);
 		}
@@ -397,21 +414,23 @@ int seinctl_case_list(const char *sock, int json)
 			char total[32], newest[32];
 			euro(total, sizeof(total), c->total_cents);
 			fmt_time(newest, sizeof(newest), c->newest_ms);
-			const char *owner = c->rec && c->rec->owner[0] ? c->rec->owner
-								       : "-";
+			const char *owner =
+			    c->rec && c->rec->owner[0] ? c->rec->owner : "-";
 			const char *step = last_step(c->rec, NULL);
-			printf("%-16.16s  %4zu  %4zu  %14s  %-13s  %-6s  %-19s  "
-			       "%-16s  %s\n",
-			       c->key, c->nsig, c->creditors, total, c->urgency,
-			       c->rising ? "yes" : "no", newest, owner,
-			       step[0] ? step : "-");
+			printf(
+			    "%-16.16s  %4zu  %4zu  %14s  %-13s  %-6s  %-19s  "
+			    "%-16s  %s\n",
+			    c->key, c->nsig, c->creditors, total, c->urgency,
+			    c->rising ? "yes" : "no", newest, owner,
+			    step[0] ? step : "-");
 		}
 		size_t loose = 0;
 		for (size_t i = 0; i < w.inbox->n_inbox; i++)
 			loose += strlen(w.inbox->inbox[i]->case_key) != 64;
 		printf("%zu cases", w.n);
 		if (loose)
-			printf(", %zu signals without a case key (inbox --signals)",
+			printf(", %zu signals without a case key (inbox "
+			       "--signals)",
 			       loose);
 		printf("\n");
 	}
@@ -447,7 +466,8 @@ static int case_show(const char *sock, const char *arg)
 	char total[32], when[32];
 	euro(total, sizeof(total), c->total_cents);
 	printf("case key     %s\n", c->key);
-	printf("signals      %zu from %zu creditor(s)\n", c->nsig, c->creditors);
+	printf("signals      %zu from %zu creditor(s)\n", c->nsig,
+	       c->creditors);
 	printf("total        %s%s\n", total, c->rising ? " (rising)" : "");
 	printf("urgency      %s\n", c->urgency);
 	fmt_time(when, sizeof(when), c->rec ? c->rec->claimed_ms : 0);
@@ -494,15 +514,18 @@ static void print_case_reply(const Seinhuis__CtlReply *r, const char *what)
 		if (r->n_cases) {
 			char key[65];
 			const Seinhuis__CaseRecord *c = r->cases[0];
-			sh_hex(key, c->case_key.data, c->case_key.len == 32 ? 32 : 0);
-			json_object_object_add(o, "case_key", json_object_new_string(key));
-			json_object_object_add(o, "owner", json_object_new_string(c->owner));
+			sh_hex(key, c->case_key.data,
+			       c->case_key.len == 32 ? 32 : 0);
+			json_object_object_add(o, "case_key",
+			                       json_object_new_string(key));
+			json_object_object_add(
+			    o, "owner", json_object_new_string(c->owner));
 			json_object_object_add(o, "steps", steps_json(c));
 		}
 		json_object *ids = json_object_new_array();
 		for (size_t i = 0; i < r->n_feedback_ids; i++)
-			json_object_array_add(ids,
-					      json_object_new_string(r->feedback_ids[i]));
+			json_object_array_add(
+			    ids, json_object_new_string(r->feedback_ids[i]));
 		json_object_object_add(o, "feedback_ids", ids);
 		print_json(o);
 		return;
@@ -517,8 +540,8 @@ static void print_case_reply(const Seinhuis__CtlReply *r, const char *what)
 static int case_claim(const char *sock, int argc, char **argv)
 {
 	static const struct option opts[] = {{"release", no_argument, 0, 'r'},
-					     {"force", no_argument, 0, 'f'},
-					     {0, 0, 0, 0}};
+	                                     {"force", no_argument, 0, 'f'},
+	                                     {0, 0, 0, 0}};
 	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
 	int opt;
 	char key[65];
@@ -543,7 +566,7 @@ static int case_claim(const char *sock, int argc, char **argv)
 		return rc;
 	char what[120];
 	snprintf(what, sizeof(what), "case %.16s %s", key,
-		 q.release ? "released" : "claimed");
+	         q.release ? "released" : "claimed");
 	print_case_reply(r, what);
 	seinhuis__ctl_reply__free_unpacked(r, NULL);
 	return 0;
@@ -554,9 +577,10 @@ usage:
 
 static int case_step(const char *sock, int argc, char **argv)
 {
-	static const struct option opts[] = {{"feedback", no_argument, 0, 'b'},
-					     {"consent", required_argument, 0, 'c'},
-					     {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"feedback", no_argument, 0, 'b'},
+	    {"consent", required_argument, 0, 'c'},
+	    {0, 0, 0, 0}};
 	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
 	char *refs[16];
 	int opt;
@@ -588,10 +612,11 @@ static int case_step(const char *sock, int argc, char **argv)
 	seinhuis__ctl_reply__free_unpacked(r, NULL);
 	return 0;
 usage:
-	fprintf(stderr, "usage: seinctl case step CASE STEP [--feedback "
-			"[--consent REF]...]\n"
-			"  STEP: contact_attempted, in_conversation, help_accepted, "
-			"help_declined, closed\n");
+	fprintf(stderr,
+	        "usage: seinctl case step CASE STEP [--feedback "
+	        "[--consent REF]...]\n"
+	        "  STEP: contact_attempted, in_conversation, help_accepted, "
+	        "help_declined, closed\n");
 	return 2;
 }
 
@@ -614,8 +639,8 @@ int seinctl_case(const char *sock, int json, int argc, char **argv)
 	if (strcmp(sub, "step") == 0)
 		return case_step(sock, argc - 1, argv + 1);
 	fprintf(stderr, "usage: seinctl case list | show CASE | claim CASE "
-			"[--release] [--force] | step CASE STEP [--feedback "
-			"[--consent REF]...]\n");
+	                "[--release] [--force] | step CASE STEP [--feedback "
+	                "[--consent REF]...]\n");
 	return 2;
 }
 
@@ -623,7 +648,7 @@ int seinctl_case(const char *sock, int json, int argc, char **argv)
 
 /* The personal fields of one signal: an audited reveal in the daemon. */
 static int reveal(const char *sock, const char *id, const char *reason,
-		  Seinhuis__CtlReply **r)
+                  Seinhuis__CtlReply **r)
 {
 	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
 	q.op = SEINHUIS__CTL_REQUEST__OP__INBOX_REVEAL;
@@ -682,7 +707,7 @@ int seinctl_export(const char *sock, int json, int argc, char **argv)
 	    {"reason", required_argument, 0, 'R'},
 	    {0, 0, 0, 0}};
 	const char *format = json ? "json" : NULL, *out = NULL, *only = NULL,
-		   *reason = NULL;
+	           *reason = NULL;
 	int opt, do_reveal = 0, rc;
 	char key[65] = "";
 	optind = 0;
@@ -701,7 +726,7 @@ int seinctl_export(const char *sock, int json, int argc, char **argv)
 		goto usage;
 	if (do_reveal && (!reason || !reason[0])) {
 		fprintf(stderr, "seinctl: export --reveal needs --reason TEXT: "
-				"each reveal is recorded with it\n");
+		                "each reveal is recorded with it\n");
 		return 2;
 	}
 	if (!do_reveal && reason)
@@ -729,7 +754,8 @@ int seinctl_export(const char *sock, int json, int argc, char **argv)
 				names_add(&clear, it->fields[j]->name);
 			if (!do_reveal)
 				continue;
-			if ((rc = reveal(sock, it->message_id, reason, &rv[s])) != 0)
+			if ((rc = reveal(sock, it->message_id, reason,
+			                 &rv[s])) != 0)
 				goto done;
 			for (size_t j = 0; j < rv[s]->n_revealed; j++)
 				names_add(&personal, rv[s]->revealed[j]->name);
@@ -737,10 +763,12 @@ int seinctl_export(const char *sock, int json, int argc, char **argv)
 	}
 	FILE *f = stdout;
 	if (out) {
-		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
-			      0600);
+		int fd = open(
+		    out, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
 		if (fd < 0 || fchmod(fd, 0600) < 0 || !(f = fdopen(fd, "w"))) {
-			fprintf(stderr, "seinctl: %s: %s\n", out, strerror(errno));
+			fprintf(stderr, "seinctl: %s: %s\n", out,
+			        strerror(errno));
 			if (fd >= 0)
 				close(fd);
 			rc = 2;
@@ -766,19 +794,22 @@ int seinctl_export(const char *sock, int json, int argc, char **argv)
 					json_object_object_add(
 					    p, rv[s]->revealed[j]->name,
 					    json_object_new_string(
-						rv[s]->revealed[j]->value));
-				json_object_object_add(json_object_array_get_idx(sl, i),
-						       "personal", p);
+					        rv[s]->revealed[j]->value));
+				json_object_object_add(
+				    json_object_array_get_idx(sl, i),
+				    "personal", p);
 			}
 			json_object_array_add(a, o);
 		}
-		fprintf(f, "%s\n", json_object_to_json_string_ext(
-				       a, JSON_C_TO_STRING_PRETTY |
-					      JSON_C_TO_STRING_NOSLASHESCAPE));
+		fprintf(f, "%s\n",
+		        json_object_to_json_string_ext(
+		            a, JSON_C_TO_STRING_PRETTY |
+		                   JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(a);
 	} else {
-		const char *head[] = {"case_key", "owner", "step", "message_id",
-				      "sender", "type", "created", "received"};
+		const char *head[] = {"case_key",   "owner",   "step",
+		                      "message_id", "sender",  "type",
+		                      "created",    "received"};
 		for (size_t j = 0; j < 8; j++)
 			csv_cell(f, head[j], 0);
 		for (size_t j = 0; j < clear.n; j++)
@@ -807,9 +838,13 @@ int seinctl_export(const char *sock, int json, int argc, char **argv)
 				csv_cell(f, cr, 0);
 				csv_cell(f, rc2, 0);
 				for (size_t j = 0; j < clear.n; j++)
-					csv_cell(f, field_of(it, clear.v[j]), 0);
+					csv_cell(f, field_of(it, clear.v[j]),
+					         0);
 				for (size_t j = 0; j < personal.n; j++)
-					csv_cell(f, revealed_of(rv[s], personal.v[j]), 0);
+					csv_cell(
+					    f,
+					    revealed_of(rv[s], personal.v[j]),
+					    0);
 				csv_cell(f, rv[s] ? "revealed" : "sealed", 1);
 			}
 		}
@@ -824,7 +859,7 @@ done:
 		if (rv[i]) {
 			for (size_t j = 0; j < rv[i]->n_revealed; j++)
 				sh_wipe(rv[i]->revealed[j]->value,
-					strlen(rv[i]->revealed[j]->value));
+				        strlen(rv[i]->revealed[j]->value));
 			seinhuis__ctl_reply__free_unpacked(rv[i], NULL);
 		}
 	free(rv);
@@ -838,6 +873,6 @@ done:
 	return rc;
 usage:
 	fprintf(stderr, "usage: seinctl export --format json|csv [--out FILE] "
-			"[--case CASE] [--reveal --reason TEXT]\n");
+	                "[--case CASE] [--reveal --reason TEXT]\n");
 	return 2;
 }
