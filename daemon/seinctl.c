@@ -389,10 +389,13 @@ static int cmd_outbox(const char *sock, int argc, char **argv)
 			}
 			if (it->feedback_status[0]) {
 				json_object *fb = json_object_new_object();
-				json_object_object_add(fb, "status",
-						       json_object_new_string(it->feedback_status));
-				json_object_object_add(fb, "time_ms",
-						       json_object_new_int64(it->feedback_ms));
+				json_object_object_add(
+				    fb, "status",
+				    json_object_new_string(
+				        it->feedback_status));
+				json_object_object_add(
+				    fb, "time_ms",
+				    json_object_new_int64(it->feedback_ms));
 				json_object_object_add(o, "feedback", fb);
 			}
 			json_object_array_add(arr, o);
@@ -407,13 +410,16 @@ static int cmd_outbox(const char *sock, int argc, char **argv)
 			fmt_time(when, sizeof(when), it->created_ms);
 			char fbwhen[32] = "";
 			if (it->feedback_status[0])
-				fmt_time(fbwhen, sizeof(fbwhen), it->feedback_ms);
-			printf("%-32s  %-24s  %-15s  %-9s  %3u  %-19s  %s%s%s%s%s%s%s\n",
-			       it->message_id, it->recipient, it->type, it->state,
-			       it->attempts, when, it->rule, it->rule[0] ? ": " : "",
-			       it->detail, it->feedback_status[0] ? "feedback: " : "",
-			       it->feedback_status, it->feedback_status[0] ? " at " : "",
-			       fbwhen);
+				fmt_time(fbwhen, sizeof(fbwhen),
+				         it->feedback_ms);
+			printf("%-32s  %-24s  %-15s  %-9s  %3u  %-19s  "
+			       "%s%s%s%s%s%s%s\n",
+			       it->message_id, it->recipient, it->type,
+			       it->state, it->attempts, when, it->rule,
+			       it->rule[0] ? ": " : "", it->detail,
+			       it->feedback_status[0] ? "feedback: " : "",
+			       it->feedback_status,
+			       it->feedback_status[0] ? " at " : "", fbwhen);
 		}
 		printf("%zu signals\n", r->n_outbox);
 	}
@@ -464,11 +470,12 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 		int rc = call(sock, &sq, &sr);
 		if (rc)
 			return rc;
-		int debt = sr->status && strcmp(sr->status->role, "municipality_debt") == 0;
+		int debt = sr->status &&
+		           strcmp(sr->status->role, "municipality_debt") == 0;
 		seinhuis__ctl_reply__free_unpacked(sr, NULL);
 		if (debt || sub[0])
 			return argc <= 2 ? seinctl_case_list(sock, json_out)
-					 : (usage(stderr), 2);
+			                 : (usage(stderr), 2);
 		sub = "list";
 	} else if (strcmp(sub, "--signals") == 0) {
 		sub = "list";

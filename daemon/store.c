@@ -387,6 +387,28 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 		}
 	}
 	if (e == SH_OK) {
+		/* cases: every record decodes and sits under its own key */
+		mdb_cursor_open(txn, st->cases, &cur);
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			Seinhuis__CaseRecord *r = seinhuis__case_record__unpack(
+			    NULL, v.mv_size, v.mv_data);
+			int ok = r && k.mv_size == SH_KEY_LEN &&
+			         r->case_key.len == SH_KEY_LEN &&
+			         memcmp(r->case_key.data, k.mv_data,
+			                SH_KEY_LEN) == 0;
+			if (r)
+				seinhuis__case_record__free_unpacked(r, NULL);
+			if (!ok) {
+				snprintf(why, wl,
+				         "cases: a record does not decode");
+				e = SH_ERR_STORE_CORRUPT;
+				break;
+			}
+		}
+		mdb_cursor_close(cur);
+	}
+	if (e == SH_OK) {
 		MDB_stat ms;
 		mdb_stat(txn, st->seen, &ms);
 		c.seen = ms.ms_entries;
@@ -977,11 +999,12 @@ sh_err sh_store_case_put(sh_store *st, const Seinhuis__CaseRecord *rec)
 	if (rec->case_key.len != SH_KEY_LEN)
 		return SH_ERR_STORE;
 	return put_by_key(st, st->cases, rec->case_key.data, rec->case_key.len,
-			  &rec->base);
+	                  &rec->base);
 }
 
 sh_err sh_store_case_get(sh_store *st, MDB_txn *txn,
-			 const uint8_t key[SH_KEY_LEN], Seinhuis__CaseRecord **rec)
+                         const uint8_t key[SH_KEY_LEN],
+                         Seinhuis__CaseRecord **rec)
 {
 	MDB_val k = {SH_KEY_LEN, (void *)key}, v;
 	int rc = mdb_get(txn, st->cases, &k, &v);
@@ -997,8 +1020,7 @@ sh_err sh_store_case_get(sh_store *st, MDB_txn *txn,
 	return SH_OK;
 }
 
-sh_err sh_store_case_scan(sh_store *st, MDB_txn *txn, sh_case_fn fn,
-			  void *ctx)
+sh_err sh_store_case_scan(sh_store *st, MDB_txn *txn, sh_case_fn fn, void *ctx)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;

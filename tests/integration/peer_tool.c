@@ -33,7 +33,7 @@ static int policy_break;
 static int feedback_mode;
 
 static void build_feedback(const sh_identity *self, const sh_card *peer,
-			   sh_buf *env, uint8_t id[SH_ID_LEN])
+                           sh_buf *env, uint8_t id[SH_ID_LEN])
 {
 	sh_pair_keys keys;
 	if (sh_pair_keys_derive(&keys, self, peer) != SH_OK)
@@ -42,9 +42,9 @@ static void build_feedback(const sh_identity *self, const sh_card *peer,
 	const char *basis = getenv("PEER_FEEDBACK_BASIS");
 	const char *consent = getenv("PEER_FEEDBACK_CONSENT");
 	const char *kv[4][2] = {{"signal_id", ref ? ref : ""},
-				{"status", "contact_made"},
-				{"legal_basis", basis ? basis : "legal_task"},
-				{"consent_ref", consent ? consent : ""}};
+	                        {"status", "contact_made"},
+	                        {"legal_basis", basis ? basis : "legal_task"},
+	                        {"consent_ref", consent ? consent : ""}};
 	size_t n = consent && consent[0] ? 4 : 3;
 	Seinhuis__Field f[4], *fp[4];
 	for (size_t i = 0; i < n; i++) {
@@ -55,8 +55,8 @@ static void build_feedback(const sh_identity *self, const sh_card *peer,
 	}
 	char field[128];
 	sh_err e = sh_wire_build(self, peer, &keys,
-				 SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK, fp, n, id,
-				 env, field, sizeof(field));
+	                         SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK, fp, n,
+	                         id, env, field, sizeof(field));
 	if (e != SH_OK)
 		die("build", sh_err_str(e));
 }
@@ -142,9 +142,10 @@ int main(int argc, char **argv)
 {
 	if (argc != 4) {
 		fprintf(stderr, "usage: peer_tool KEYDIR PEER_CARD MODE\n"
-				"modes: valid bad-signature wrong-recipient "
-				"wrong-version garbage oversize replay policy unknown-field flood old future\n"
-				"       feedback (see PEER_FEEDBACK_*)\n");
+		                "modes: valid bad-signature wrong-recipient "
+		                "wrong-version garbage oversize replay policy "
+		                "unknown-field flood old future\n"
+		                "       feedback (see PEER_FEEDBACK_*)\n");
 		return 2;
 	}
 	const char *mode = argv[3];
@@ -233,8 +234,9 @@ int main(int argc, char **argv)
 			build_feedback(&self, &peer, &env, id);
 		else
 			build(&self, &peer,
-			      strcmp(mode, "wrong-recipient") == 0 ? "someone-else"
-								   : NULL,
+			      strcmp(mode, "wrong-recipient") == 0
+			          ? "someone-else"
+			          : NULL,
 			      &env, id);
 		if (strcmp(mode, "bad-signature") == 0) {
 			/* The signature is the last field: flip its last byte. */
@@ -254,10 +256,11 @@ int main(int argc, char **argv)
 			 * a field this schema does not know, properly signed. */
 			resign(&self, &env, 0, 1);
 		} else if (strcmp(mode, "valid") != 0 && !feedback_mode &&
-			   strcmp(mode, "wrong-recipient") != 0 &&
-			   strcmp(mode, "policy") != 0 &&
-			   strcmp(mode, "unknown-field") != 0 &&
-			   strcmp(mode, "old") != 0 && strcmp(mode, "future") != 0) {
+		           strcmp(mode, "wrong-recipient") != 0 &&
+		           strcmp(mode, "policy") != 0 &&
+		           strcmp(mode, "unknown-field") != 0 &&
+		           strcmp(mode, "old") != 0 &&
+		           strcmp(mode, "future") != 0) {
 			die("mode", "unknown mode");
 		}
 		ProtobufCBinaryData sig = {env.len, env.data};
