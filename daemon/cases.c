@@ -676,7 +676,8 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	st.feedback_count = (uint32_t)nids;
 	Seinhuis__CaseRecord nr = *old;
 	nr.steps = sh_xcalloc(old->n_steps + 1, sizeof(*nr.steps));
-	memcpy(nr.steps, old->steps, old->n_steps * sizeof(*nr.steps));
+	if (old->n_steps)
+		memcpy(nr.steps, old->steps, old->n_steps * sizeof(*nr.steps));
 	nr.steps[nr.n_steps++] = &st;
 	e = sh_store_case_put(d->store, &nr);
 	if (e) {

@@ -115,8 +115,9 @@ static int fetch_inbox(const char *sock, Seinhuis__CtlReply **out)
 		                                 sizeof(*r->inbox));
 		if (!r->inbox)
 			abort();
-		memcpy(r->inbox + r->n_inbox, more->inbox,
-		       more->n_inbox * sizeof(*r->inbox));
+		if (more->n_inbox)
+			memcpy(r->inbox + r->n_inbox, more->inbox,
+			       more->n_inbox * sizeof(*r->inbox));
 		r->n_inbox += more->n_inbox;
 		r->next_index = more->next_index;
 		more->n_inbox = 0;
@@ -251,7 +252,8 @@ static int view_load(const char *sock, struct cs_view *w)
 			if (strcmp(w->keys[i], w->v[k].key) == 0)
 				w->v[k].rec = w->cases->cases[i];
 	}
-	qsort(w->v, w->n, sizeof(*w->v), case_order);
+	if (w->n > 1)
+		qsort(w->v, w->n, sizeof(*w->v), case_order);
 	return 0;
 }
 
