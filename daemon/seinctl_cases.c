@@ -190,6 +190,17 @@ static int case_order(const void *a, const void *b)
 	return strcmp(x->key, y->key);
 }
 
+static int by_case_key(const void *a, const void *b)
+{
+	return strcmp((*(const Seinhuis__InboxItem *const *)a)->case_key,
+	              (*(const Seinhuis__InboxItem *const *)b)->case_key);
+}
+
+static int by_key_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static void view_free(struct cs_view *w)
 {
 	for (size_t i = 0; i < w->n; i++)
@@ -218,40 +229,56 @@ static int view_load(const char *sock, struct cs_view *w)
 		view_free(w);
 		return rc;
 	}
-	w->keys = calloc(w->cases->n_cases + 1, sizeof(*w->keys));
+	/* The daemon lists case records in key order (LMDB's, which the
+	 * hex digits keep), so they can be searched; checked, not assumed. */
+	int sorted = 1;
+	w->keys = sh_xcalloc(w->cases->n_cases + 1, sizeof(*w->keys));
 	for (size_t i = 0; i < w->cases->n_cases; i++) {
-		w->keys[i] = malloc(65);
+		w->keys[i] = sh_xmalloc(65);
 		sh_hex(w->keys[i], w->cases->cases[i]->case_key.data,
 		       w->cases->cases[i]->case_key.len == 32 ? 32 : 0);
+		if (i && strcmp(w->keys[i - 1], w->keys[i]) >= 0)
+			sorted = 0;
 	}
-	for (size_t i = 0; i < w->inbox->n_inbox; i++) {
-		const Seinhuis__InboxItem *it = w->inbox->inbox[i];
-		if (strlen(it->case_key) != 64)
-			continue;
-		size_t k;
-		for (k = 0; k < w->n && strcmp(w->v[k].key, it->case_key); k++)
-			;
-		if (k == w->n) {
-			w->v = realloc(w->v, (w->n + 1) * sizeof(*w->v));
-			if (!w->v)
-				abort();
-			memset(&w->v[k], 0, sizeof(w->v[k]));
-			snprintf(w->v[k].key, sizeof(w->v[k].key), "%s",
-			         it->case_key);
-			w->n++;
-		}
-		struct cs_case *c = &w->v[k];
-		c->sig = realloc(c->sig, (c->nsig + 1) * sizeof(*c->sig));
-		if (!c->sig)
+	/* Group by case key: sort the signals by key (a large city's inbox
+	 * holds tens of thousands), then take the runs. */
+	const Seinhuis__InboxItem **its =
+	    sh_xcalloc(w->inbox->n_inbox + 1, sizeof(*its));
+	size_t nits = 0;
+	for (size_t i = 0; i < w->inbox->n_inbox; i++)
+		if (strlen(w->inbox->inbox[i]->case_key) == 64)
+			its[nits++] = w->inbox->inbox[i];
+	if (nits > 1)
+		qsort(its, nits, sizeof(*its), by_case_key);
+	for (size_t i = 0; i < nits;) {
+		size_t j = i + 1;
+		while (j < nits &&
+		       strcmp(its[j]->case_key, its[i]->case_key) == 0)
+			j++;
+		w->v = realloc(w->v, (w->n + 1) * sizeof(*w->v));
+		if (!w->v)
 			abort();
-		c->sig[c->nsig++] = it;
+		struct cs_case *c = &w->v[w->n++];
+		memset(c, 0, sizeof(*c));
+		snprintf(c->key, sizeof(c->key), "%s", its[i]->case_key);
+		c->sig = sh_xmalloc((j - i) * sizeof(*c->sig));
+		memcpy(c->sig, its + i, (j - i) * sizeof(*c->sig));
+		c->nsig = j - i;
+		case_figures(c);
+		const char *key = c->key;
+		char **hit = NULL;
+		if (sorted && w->cases->n_cases)
+			hit = bsearch(&key, w->keys, w->cases->n_cases,
+			              sizeof(*w->keys), by_key_str);
+		for (size_t r = 0; !sorted && !hit && r < w->cases->n_cases;
+		     r++)
+			if (strcmp(w->keys[r], key) == 0)
+				hit = &w->keys[r];
+		if (hit)
+			c->rec = w->cases->cases[hit - w->keys];
+		i = j;
 	}
-	for (size_t k = 0; k < w->n; k++) {
-		case_figures(&w->v[k]);
-		for (size_t i = 0; i < w->cases->n_cases; i++)
-			if (strcmp(w->keys[i], w->v[k].key) == 0)
-				w->v[k].rec = w->cases->cases[i];
-	}
+	free(its);
 	if (w->n > 1)
 		qsort(w->v, w->n, sizeof(*w->v), case_order);
 	return 0;
@@ -742,7 +769,7 @@ int seinctl_export(const char *sock, int json, int argc, char **argv)
 	size_t total = 0;
 	for (size_t k = 0; k < w.n; k++)
 		total += w.v[k].nsig;
-	Seinhuis__CtlReply **rv = calloc(total + 1, sizeof(*rv));
+	Seinhuis__CtlReply **rv = sh_xcalloc(total + 1, sizeof(*rv));
 	struct names clear = {0}, personal = {0};
 	size_t s = 0;
 	for (size_t k = 0; k < w.n; k++) {
