@@ -138,6 +138,9 @@ static const char *const event_names[] = {
     [SEINHUIS__AUDIT_EVENT__AUDIT_ACCESS_DENIED] = "access_denied",
     [SEINHUIS__AUDIT_EVENT__AUDIT_SUBJECT_ACCESS] = "subject_access",
     [SEINHUIS__AUDIT_EVENT__AUDIT_STOPPED] = "stopped",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_CASE_CLAIMED] = "case_claimed",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_CASE_RELEASED] = "case_released",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_CASE_STEP] = "case_step",
 };
 #define N_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "auditd.h"
+#include "cases.h"
 #include "daemon.h"
 
 sh_err sh_control_start(sh_daemon *d, char *why, size_t wl)
@@ -654,6 +655,8 @@ static int outbox_one(void *vctx, uint64_t seq, const Seinhuis__OutboxRecord *re
 	it->done_ms = rec->done_ms;
 	it->rule = sh_strdup(rec->rule);
 	it->detail = sh_strdup(rec->detail);
+	it->feedback_status = sh_strdup(rec->feedback_status);
+	it->feedback_ms = rec->feedback_ms;
 	c->r->outbox = realloc(c->r->outbox,
 			       (c->r->n_outbox + 1) * sizeof(*c->r->outbox));
 	c->r->outbox[c->r->n_outbox++] = it;
@@ -930,6 +933,9 @@ static void dispatch(sh_daemon *d, sh_ctl_conn *c, const uint8_t *body,
 	case SEINHUIS__CTL_REQUEST__OP__CONSENT_GRANT: op_consent_grant(d, c, q); break;
 	case SEINHUIS__CTL_REQUEST__OP__CONSENT_REVOKE: op_consent_revoke(d, c, q); break;
 	case SEINHUIS__CTL_REQUEST__OP__CONSENT_LIST: op_consent_list(d, c); break;
+	case SEINHUIS__CTL_REQUEST__OP__CASE_LIST:
+	case SEINHUIS__CTL_REQUEST__OP__CASE_CLAIM:
+	case SEINHUIS__CTL_REQUEST__OP__CASE_STEP: sh_cases_dispatch(d, c, q); break;
 	default:
 		sh_ctl_refuse(d, c, SH_ERR_CONTROL, "unknown control operation %d",
 			    (int)q->op);

@@ -55,6 +55,10 @@ static const struct {
     [SH_ERR_CONSENT] = {"CONSENT", "there is no valid consent of the resident for this signal"},
     [SH_ERR_RATE_LIMIT] = {"RATE_LIMIT", "the partner sends more signals a second than allowed"},
     [SH_ERR_STALE] = {"STALE", "the signal was created outside the accepted time window"},
+    [SH_ERR_CASE_CLAIMED] = {"CASE_CLAIMED", "the case is claimed by another caseworker"},
+    [SH_ERR_CASE_OWNER] = {"CASE_OWNER", "only the caseworker who claimed the case may do this"},
+    [SH_ERR_CASE_STEP] = {"CASE_STEP", "not an outreach step, or a step the creditor is not told about"},
+    [SH_ERR_FEEDBACK] = {"FEEDBACK", "the catalogue does not allow status feedback on this signal"},
     [SH_ERR_ROUTE] = {"ROUTE", "the signal cannot be routed to a partner"},
     [SH_ERR_CONSENT_REVOKED] = {"CONSENT_REVOKED", "the resident withdrew the consent for this signal"},
 };

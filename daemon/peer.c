@@ -26,6 +26,7 @@
 #include <zmq.h>
 
 #include "auditd.h"
+#include "cases.h"
 #include "daemon.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
@@ -426,6 +427,8 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 		}
 		sh_wipe(hh, sizeof(hh));
 	}
+	if (e == SH_OK) /* status feedback: checked and attached (cases.c) */
+		e = sh_feedback_deliver(d, p, s, detail, dl);
 	if (e == SH_OK)
 		e = sh_store_inbox_add(d->store, id, p->card.partner, s->type, eb,
 				       elen, have_case ? case_key : NULL,

@@ -122,7 +122,12 @@ unsigned sh_roles_needed(Seinhuis__CtlRequest__Op op)
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_REVEAL:
 	case SEINHUIS__CTL_REQUEST__OP__CONSENT_GRANT:
 	case SEINHUIS__CTL_REQUEST__OP__CONSENT_REVOKE:
-	case SEINHUIS__CTL_REQUEST__OP__CONSENT_LIST: return SH_ROLE_CASEWORKER;
+	case SEINHUIS__CTL_REQUEST__OP__CONSENT_LIST:
+	case SEINHUIS__CTL_REQUEST__OP__CASE_LIST: return SH_ROLE_CASEWORKER;
+	/* claim: a caseworker, or an administrator forcing it; step: the
+	 * owner or an administrator (cases.c checks which) */
+	case SEINHUIS__CTL_REQUEST__OP__CASE_CLAIM:
+	case SEINHUIS__CTL_REQUEST__OP__CASE_STEP: return SH_ROLES_ALL;
 	case SEINHUIS__CTL_REQUEST__OP__QUARANTINE_LIST:
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_LIST:
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_VERIFY:
@@ -152,6 +157,9 @@ const char *sh_ctl_op_name(Seinhuis__CtlRequest__Op op)
 	case SEINHUIS__CTL_REQUEST__OP__CONSENT_GRANT: return "consent_grant";
 	case SEINHUIS__CTL_REQUEST__OP__CONSENT_REVOKE: return "consent_revoke";
 	case SEINHUIS__CTL_REQUEST__OP__CONSENT_LIST: return "consent_list";
+	case SEINHUIS__CTL_REQUEST__OP__CASE_LIST: return "case_list";
+	case SEINHUIS__CTL_REQUEST__OP__CASE_CLAIM: return "case_claim";
+	case SEINHUIS__CTL_REQUEST__OP__CASE_STEP: return "case_step";
 	default: return "other";
 	}
 }

@@ -18,6 +18,7 @@
 
 #include "csv.h"
 #include "seinctl_audit.h"
+#include "seinctl_cases.h"
 #include "seinhuis.h"
 
 #define DEFAULT_SOCKET "/run/seinhuis/control.sock"
@@ -39,7 +40,10 @@ static void usage(FILE *f)
 		"                         Windows-1252, ';' or ','; header = field names);\n"
 		"                         without --to, each row is routed by postcode\n"
 		"  outbox [--state pending|delivered|failed] [--limit N]\n"
-		"  inbox list [--limit N]\n"
+		"  inbox                  a debt-help team's cases (municipality_debt;\n"
+		"                         other roles: the signals)\n"
+		"  inbox --signals [--limit N] | inbox list [--limit N]\n"
+		"                         the signals one by one\n"
 		"  inbox show ID\n"
 		"  inbox ack ID           the team has taken the signal\n"
 		"  status                 peers, queue depths, last errors, version\n"
@@ -49,6 +53,16 @@ static void usage(FILE *f)
 		"                         standard input; prints the consent reference\n"
 		"  consent revoke REF     withdraw it; the recipient is told\n"
 		"  consent list\n"
+		"  case list | case show CASE\n"
+		"                         cases: signals per household, owner, steps\n"
+		"  claim CASE [--release] [--force]\n"
+		"                         take a case (one owner; --force: admin)\n"
+		"  case step CASE STEP [--feedback [--consent REF]...]\n"
+		"                         record contact_attempted, in_conversation,\n"
+		"                         help_accepted, help_declined or closed;\n"
+		"                         --feedback tells the case's creditors\n"
+		"  export --format json|csv [--out FILE] [--case CASE]\n"
+		"         [--reveal --reason TEXT]   cases for case management\n"
 		"  inbox reveal ID --reason TEXT\n"
 		"                         open the personal data (caseworkers; audited)\n"
 		"  audit list [FILTERS] [--limit N]   audit entries (administrators)\n"
@@ -373,6 +387,17 @@ static int cmd_outbox(const char *sock, int argc, char **argv)
 				json_object_object_add(o, "rule", json_object_new_string(it->rule));
 				json_object_object_add(o, "detail", json_object_new_string(it->detail));
 			}
+			if (it->feedback_status[0]) {
+				json_object *fb = json_object_new_object();
+				json_object_object_add(
+				    fb, "status",
+				    json_object_new_string(
+				        it->feedback_status));
+				json_object_object_add(
+				    fb, "time_ms",
+				    json_object_new_int64(it->feedback_ms));
+				json_object_object_add(o, "feedback", fb);
+			}
 			json_object_array_add(arr, o);
 		}
 		print_json(arr);
@@ -383,10 +408,18 @@ static int cmd_outbox(const char *sock, int argc, char **argv)
 			Seinhuis__OutboxItem *it = r->outbox[i];
 			char when[32];
 			fmt_time(when, sizeof(when), it->created_ms);
-			printf("%-32s  %-24s  %-15s  %-9s  %3u  %-19s  %s%s%s\n",
-			       it->message_id, it->recipient, it->type, it->state,
-			       it->attempts, when, it->rule, it->rule[0] ? ": " : "",
-			       it->detail);
+			char fbwhen[32] = "";
+			if (it->feedback_status[0])
+				fmt_time(fbwhen, sizeof(fbwhen),
+				         it->feedback_ms);
+			printf("%-32s  %-24s  %-15s  %-9s  %3u  %-19s  "
+			       "%s%s%s%s%s%s%s\n",
+			       it->message_id, it->recipient, it->type,
+			       it->state, it->attempts, when, it->rule,
+			       it->rule[0] ? ": " : "", it->detail,
+			       it->feedback_status[0] ? "feedback: " : "",
+			       it->feedback_status,
+			       it->feedback_status[0] ? " at " : "", fbwhen);
 		}
 		printf("%zu signals\n", r->n_outbox);
 	}
@@ -426,8 +459,27 @@ static const char *field_of(const Seinhuis__InboxItem *it, const char *name)
 static int cmd_inbox(const char *sock, int argc, char **argv)
 {
 	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
-	const char *sub = argc > 1 ? argv[1] : "list";
+	const char *sub = argc > 1 ? argv[1] : "";
 	uint32_t limit = 0;
+	/* Plain `inbox` on a debt-help team's daemon lists cases; the
+	 * signals one by one stay behind --signals (or `inbox list`). */
+	if (!sub[0] || strcmp(sub, "cases") == 0) {
+		Seinhuis__CtlRequest sq = SEINHUIS__CTL_REQUEST__INIT;
+		Seinhuis__CtlReply *sr;
+		sq.op = SEINHUIS__CTL_REQUEST__OP__STATUS;
+		int rc = call(sock, &sq, &sr);
+		if (rc)
+			return rc;
+		int debt = sr->status &&
+		           strcmp(sr->status->role, "municipality_debt") == 0;
+		seinhuis__ctl_reply__free_unpacked(sr, NULL);
+		if (debt || sub[0])
+			return argc <= 2 ? seinctl_case_list(sock, json_out)
+			                 : (usage(stderr), 2);
+		sub = "list";
+	} else if (strcmp(sub, "--signals") == 0) {
+		sub = "list";
+	}
 	if (strcmp(sub, "reveal") == 0)
 		return seinctl_inbox_reveal(sock, json_out, argc, argv);
 	if (strcmp(sub, "list") == 0) {
@@ -1027,6 +1079,12 @@ int main(int argc, char **argv)
 		return cmd_consent(sock, sub_argc, sub_argv);
 	if (strcmp(cmd, "audit") == 0)
 		return seinctl_audit(sock, json_out, sub_argc, sub_argv);
+	if (strcmp(cmd, "case") == 0)
+		return seinctl_case(sock, json_out, sub_argc, sub_argv);
+	if (strcmp(cmd, "claim") == 0)
+		return seinctl_claim(sock, json_out, sub_argc, sub_argv);
+	if (strcmp(cmd, "export") == 0)
+		return seinctl_export(sock, json_out, sub_argc, sub_argv);
 	if (strcmp(cmd, "report") == 0)
 		return seinctl_report(sock, json_out, sub_argc, sub_argv);
 	fprintf(stderr, "seinctl: unknown command '%s'\n", cmd);

@@ -79,6 +79,10 @@ typedef enum {
 	SH_ERR_ROUTE,         /* no municipality or partner for the postcode */
 	SH_ERR_RATE_LIMIT,    /* a partner sends more than peer_rate allows */
 	SH_ERR_STALE,         /* created outside the accepted time window */
+	SH_ERR_CASE_CLAIMED,  /* the case is claimed by another caseworker */
+	SH_ERR_CASE_OWNER,    /* only the case's owner may do this */
+	SH_ERR_CASE_STEP,     /* not an outreach step, or no feedback meaning */
+	SH_ERR_FEEDBACK,      /* the catalogue does not allow this feedback */
 	SH_ERR__COUNT
 } sh_err;
 

@@ -13,6 +13,9 @@
  *              or it was removed by retention or revocation).
  *              The exactly-once rule rests here: an id is added to the
  *              inbox only if it is not in `seen`, in the same transaction.
+ *   cases      case key -> CaseRecord (debt-help team): who claimed the
+ *              case and its outreach steps (cases.c). Created on open, so
+ *              a data directory of an older version opens and gains it.
  *   audit, audit_nodes, audit_heads, audit_state
  *              the audit log (audit.c). They live in this environment so
  *              that an event commits in the same transaction as the change
@@ -44,7 +47,7 @@
 struct sh_store {
 	MDB_env *env;
 	MDB_dbi meta, outbox, outbox_id, inbox, seen, quarantine, consent, revoked,
-	    natkey;
+	    natkey, cases;
 	MDB_dbi audit[4]; /* entries, nodes, heads, state (audit.c) */
 	MDB_txn *txn; /* the open write transaction, if any */
 	sh_store_txn_fn txn_hook;
@@ -178,6 +181,7 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	    (rc = mdb_dbi_open(txn, "consent", MDB_CREATE, &st->consent)) ||
 	    (rc = mdb_dbi_open(txn, "revoked", MDB_CREATE, &st->revoked)) ||
 	    (rc = mdb_dbi_open(txn, "natkey", MDB_CREATE, &st->natkey)) ||
+	    (rc = mdb_dbi_open(txn, "cases", MDB_CREATE, &st->cases)) ||
 	    (rc = mdb_dbi_open(txn, "audit", MDB_CREATE, &st->audit[0])) ||
 	    (rc = mdb_dbi_open(txn, "audit_nodes", MDB_CREATE, &st->audit[1])) ||
 	    (rc = mdb_dbi_open(txn, "audit_heads", MDB_CREATE, &st->audit[2])) ||
@@ -381,6 +385,28 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 			snprintf(why, wl, "inbox: %s", mdb_strerror(rc));
 			e = SH_ERR_STORE_CORRUPT;
 		}
+	}
+	if (e == SH_OK) {
+		/* cases: every record decodes and sits under its own key */
+		mdb_cursor_open(txn, st->cases, &cur);
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			Seinhuis__CaseRecord *r = seinhuis__case_record__unpack(
+			    NULL, v.mv_size, v.mv_data);
+			int ok = r && k.mv_size == SH_KEY_LEN &&
+			         r->case_key.len == SH_KEY_LEN &&
+			         memcmp(r->case_key.data, k.mv_data,
+			                SH_KEY_LEN) == 0;
+			if (r)
+				seinhuis__case_record__free_unpacked(r, NULL);
+			if (!ok) {
+				snprintf(why, wl,
+				         "cases: a record does not decode");
+				e = SH_ERR_STORE_CORRUPT;
+				break;
+			}
+		}
+		mdb_cursor_close(cur);
 	}
 	if (e == SH_OK) {
 		MDB_stat ms;
@@ -964,4 +990,59 @@ double sh_store_usage(sh_store *st)
 	double used = (double)(info.me_last_pgno + 1) - (double)free_pages;
 	double total = (double)info.me_mapsize / ms.ms_psize;
 	return total > 0 ? used / total : 0.0;
+}
+
+/* ------------------------------------------------------------ cases */
+
+sh_err sh_store_case_put(sh_store *st, const Seinhuis__CaseRecord *rec)
+{
+	if (rec->case_key.len != SH_KEY_LEN)
+		return SH_ERR_STORE;
+	return put_by_key(st, st->cases, rec->case_key.data, rec->case_key.len,
+	                  &rec->base);
+}
+
+sh_err sh_store_case_get(sh_store *st, MDB_txn *txn,
+                         const uint8_t key[SH_KEY_LEN],
+                         Seinhuis__CaseRecord **rec)
+{
+	MDB_val k = {SH_KEY_LEN, (void *)key}, v;
+	int rc = mdb_get(txn, st->cases, &k, &v);
+	if (rc)
+		return mdb_err(rc);
+	*rec = seinhuis__case_record__unpack(NULL, v.mv_size, v.mv_data);
+	if (!*rec || (*rec)->case_key.len != SH_KEY_LEN) {
+		if (*rec)
+			seinhuis__case_record__free_unpacked(*rec, NULL);
+		*rec = NULL;
+		return SH_ERR_STORE_CORRUPT;
+	}
+	return SH_OK;
+}
+
+sh_err sh_store_case_scan(sh_store *st, MDB_txn *txn, sh_case_fn fn, void *ctx)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(txn, st->cases, &cur);
+	if (rc)
+		return mdb_err(rc);
+	sh_err e = SH_OK;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		Seinhuis__CaseRecord *r =
+		    seinhuis__case_record__unpack(NULL, v.mv_size, v.mv_data);
+		if (!r || r->case_key.len != SH_KEY_LEN) {
+			if (r)
+				seinhuis__case_record__free_unpacked(r, NULL);
+			e = SH_ERR_STORE_CORRUPT;
+			break;
+		}
+		int stop = fn(ctx, r);
+		seinhuis__case_record__free_unpacked(r, NULL);
+		if (stop)
+			break;
+	}
+	mdb_cursor_close(cur);
+	return e;
 }

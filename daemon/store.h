@@ -108,6 +108,15 @@ sh_err sh_store_inbox_get(sh_store *st, MDB_txn *txn,
 /* The team has taken it: remove from the inbox, remember the id. */
 sh_err sh_store_inbox_ack(sh_store *st, const uint8_t id[SH_ID_LEN]);
 
+/* Cases (debt-help team): case key -> who claimed it, outreach steps.
+ * _put within a write transaction. */
+sh_err sh_store_case_put(sh_store *st, const Seinhuis__CaseRecord *rec);
+sh_err sh_store_case_get(sh_store *st, MDB_txn *txn,
+                         const uint8_t key[SH_KEY_LEN],
+                         Seinhuis__CaseRecord **rec);
+typedef int (*sh_case_fn)(void *ctx, const Seinhuis__CaseRecord *rec);
+sh_err sh_store_case_scan(sh_store *st, MDB_txn *txn, sh_case_fn fn, void *ctx);
+
 /* Share of the map in use (pages in use, free pages not counted), 0..1. */
 double sh_store_usage(sh_store *st);
 

@@ -179,6 +179,8 @@ done
 
 say "7. The debt-help team's inbox at Gemeente Waterdam (pseudonyms only, no names)"
 ctl gemeente-waterdam inbox list
+say "   The same signals as cases, one per household, most urgent first"
+ctl gemeente-waterdam inbox
 first=$(ctl gemeente-waterdam inbox list | awk 'NR==2{print $1}')
 say "   One signal in detail (personal data stays sealed until revealed)"
 ctl gemeente-waterdam inbox show "$first"

@@ -11,6 +11,11 @@
  * comes back as "RECEIPT <id> <status> <rule>", or "NO-RECEIPT" if none
  * comes within 3 seconds. The first line is "SENT <id>" (the message id,
  * or "-" when the frame carries none).
+ *
+ * Mode "feedback" sends a status_feedback (status contact_made) about the
+ * signal id in $PEER_FEEDBACK_ID, under the basis in $PEER_FEEDBACK_BASIS
+ * (default legal_task) and, if set, consent $PEER_FEEDBACK_CONSENT: what
+ * a municipality's daemon sends, but without its checks.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +30,36 @@ static void die(const char *what, const char *why)
 }
 
 static int policy_break;
+static int feedback_mode;
+
+static void build_feedback(const sh_identity *self, const sh_card *peer,
+                           sh_buf *env, uint8_t id[SH_ID_LEN])
+{
+	sh_pair_keys keys;
+	if (sh_pair_keys_derive(&keys, self, peer) != SH_OK)
+		die("keys", "cannot derive pair keys");
+	const char *ref = getenv("PEER_FEEDBACK_ID");
+	const char *basis = getenv("PEER_FEEDBACK_BASIS");
+	const char *consent = getenv("PEER_FEEDBACK_CONSENT");
+	const char *kv[4][2] = {{"signal_id", ref ? ref : ""},
+	                        {"status", "contact_made"},
+	                        {"legal_basis", basis ? basis : "legal_task"},
+	                        {"consent_ref", consent ? consent : ""}};
+	size_t n = consent && consent[0] ? 4 : 3;
+	Seinhuis__Field f[4], *fp[4];
+	for (size_t i = 0; i < n; i++) {
+		seinhuis__field__init(&f[i]);
+		f[i].name = (char *)kv[i][0];
+		f[i].value = (char *)kv[i][1];
+		fp[i] = &f[i];
+	}
+	char field[128];
+	sh_err e = sh_wire_build(self, peer, &keys,
+	                         SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK, fp, n,
+	                         id, env, field, sizeof(field));
+	if (e != SH_OK)
+		die("build", sh_err_str(e));
+}
 
 static void build(const sh_identity *self, const sh_card *peer,
 		  const char *recipient_override, sh_buf *env,
@@ -107,8 +142,10 @@ int main(int argc, char **argv)
 {
 	if (argc != 4) {
 		fprintf(stderr, "usage: peer_tool KEYDIR PEER_CARD MODE\n"
-				"modes: valid bad-signature wrong-recipient "
-				"wrong-version garbage oversize replay policy unknown-field flood old future\n");
+		                "modes: valid bad-signature wrong-recipient "
+		                "wrong-version garbage oversize replay policy "
+		                "unknown-field flood old future\n"
+		                "       feedback (see PEER_FEEDBACK_*)\n");
 		return 2;
 	}
 	const char *mode = argv[3];
@@ -192,9 +229,15 @@ int main(int argc, char **argv)
 		have_id = 0;
 	} else {
 		policy_break = strcmp(mode, "policy") == 0;
-		build(&self, &peer,
-		      strcmp(mode, "wrong-recipient") == 0 ? "someone-else" : NULL,
-		      &env, id);
+		feedback_mode = strcmp(mode, "feedback") == 0;
+		if (feedback_mode)
+			build_feedback(&self, &peer, &env, id);
+		else
+			build(&self, &peer,
+			      strcmp(mode, "wrong-recipient") == 0
+			          ? "someone-else"
+			          : NULL,
+			      &env, id);
 		if (strcmp(mode, "bad-signature") == 0) {
 			/* The signature is the last field: flip its last byte. */
 			env.data[env.len - 1] ^= 0x01;
@@ -212,11 +255,12 @@ int main(int argc, char **argv)
 			/* Field number 99 appended to the signed signal, re-signed:
 			 * a field this schema does not know, properly signed. */
 			resign(&self, &env, 0, 1);
-		} else if (strcmp(mode, "valid") != 0 &&
-			   strcmp(mode, "wrong-recipient") != 0 &&
-			   strcmp(mode, "policy") != 0 &&
-			   strcmp(mode, "unknown-field") != 0 &&
-			   strcmp(mode, "old") != 0 && strcmp(mode, "future") != 0) {
+		} else if (strcmp(mode, "valid") != 0 && !feedback_mode &&
+		           strcmp(mode, "wrong-recipient") != 0 &&
+		           strcmp(mode, "policy") != 0 &&
+		           strcmp(mode, "unknown-field") != 0 &&
+		           strcmp(mode, "old") != 0 &&
+		           strcmp(mode, "future") != 0) {
 			die("mode", "unknown mode");
 		}
 		ProtobufCBinaryData sig = {env.len, env.data};

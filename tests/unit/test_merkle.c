@@ -423,7 +423,7 @@ static void heads(void)
 
 static void names(void)
 {
-	for (int e = 1; e <= SEINHUIS__AUDIT_EVENT__AUDIT_STOPPED; e++) {
+	for (int e = 1; e <= SEINHUIS__AUDIT_EVENT__AUDIT_CASE_STEP; e++) {
 		const char *n = sh_audit_event_name((Seinhuis__AuditEvent)e);
 		check_case("event %d", e);
 		CHECK(strcmp(n, "unknown") != 0);

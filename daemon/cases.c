@@ -1,0 +1,787 @@
+/*
+ * cases.c - the debt-help team's cases and the status feedback to the
+ * creditors.
+ *
+ * A case is a household: the inbox signals that share a case key (the
+ * recipient's own HMAC of postcode and house number, see control.c and
+ * peer.c). The signals themselves stay in the inbox; the `cases` table
+ * (store.c) keeps only what the team adds to a case: the caseworker who
+ * claimed it (one owner at a time) and the outreach steps, in order, each
+ * with time, caseworker and the status feedback that went with it. None of
+ * it is personal: case keys, login names, step words, message ids.
+ *
+ * Rules, each refusal named:
+ *   claim      a caseworker claims an unclaimed case (or one they own);
+ *              another's case is refused with CASE_CLAIMED until its owner
+ *              releases it, or an administrator forces the claim.
+ *   step       only the owner (or an administrator) records a step, on a
+ *              claimed case; unknown words are CASE_STEP.
+ *   feedback   a step with a meaning for the creditor (in_conversation and
+ *              help_declined: contact_made; help_accepted; closed before
+ *              any contact: no_contact) may be told to each creditor whose
+ *              signal is in the case: one status_feedback signal per
+ *              creditor, referring to that creditor's newest signal in the
+ *              case. The catalogue entry of the referred signal's type
+ *              decides (`feedback =`): none refuses (FEEDBACK), consent
+ *              needs a granted, unrevoked, valid consent for that creditor
+ *              and the catalogue's purpose, given by the same resident
+ *              (CONSENT), legal_task allows. Everything is checked before
+ *              anything is written: either the step and all its feedback
+ *              signals are accepted, or nothing is.
+ *   delivery   the creditor's daemon checks again (sh_feedback_deliver):
+ *              the referred signal is in its own outbox, was sent to the
+ *              partner that answers, and its type's `feedback` allows the
+ *              basis the answer came under; then the status and time are
+ *              attached to that outbox record in the delivering
+ *              transaction. Anything else is rejected like any refused
+ *              signal (negative receipt, audit entry).
+ * Claims, releases and steps are audit entries with the case key, user
+ * and role, in the transaction that records them.
+ */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+
+#include "auditd.h"
+#include "cases.h"
+#include "daemon.h"
+
+static const char *const step_words[] = {"contact_attempted", "in_conversation",
+                                         "help_accepted", "help_declined",
+                                         "closed"};
+#define N_STEPS (sizeof(step_words) / sizeof(step_words[0]))
+
+static int word_in(const char *list, const char *word)
+{
+	size_t n = strlen(word);
+	for (const char *p = list; n && (p = strstr(p, word)) != NULL; p += n)
+		if ((p == list || p[-1] == ' ') &&
+		    (p[n] == ' ' || p[n] == '\0'))
+			return 1;
+	return 0;
+}
+
+static int step_valid(const char *s)
+{
+	for (size_t i = 0; i < N_STEPS; i++)
+		if (strcmp(s, step_words[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* What a step tells the creditor, or NULL. closed says no_contact only
+ * when no earlier step reached the resident. */
+static const char *feedback_status(const char *step,
+                                   const Seinhuis__CaseRecord *rec)
+{
+	if (strcmp(step, "in_conversation") == 0 ||
+	    strcmp(step, "help_declined") == 0)
+		return "contact_made";
+	if (strcmp(step, "help_accepted") == 0)
+		return "help_accepted";
+	if (strcmp(step, "closed") == 0) {
+		for (size_t i = 0; rec && i < rec->n_steps; i++) {
+			const char *s = rec->steps[i]->step;
+			if (strcmp(s, "in_conversation") == 0 ||
+			    strcmp(s, "help_accepted") == 0 ||
+			    strcmp(s, "help_declined") == 0)
+				return NULL;
+		}
+		return "no_contact";
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------- a case's signals */
+
+struct case_sig {
+	uint8_t id[SH_ID_LEN];
+	char sender[SH_PARTNER_MAX + 1];
+	Seinhuis__SignalType type;
+	int64_t created_ms;
+	uint8_t subject[SH_PSEUDO_LEN];
+	int have_subject;
+};
+
+struct case_scan {
+	const uint8_t *key;
+	struct case_sig *v;
+	size_t n;
+};
+
+static int case_sig_one(void *vctx, uint64_t seq,
+                        const Seinhuis__InboxRecord *rec)
+{
+	struct case_scan *c = vctx;
+	(void)seq;
+	if (rec->case_key.len != SH_KEY_LEN ||
+	    memcmp(rec->case_key.data, c->key, SH_KEY_LEN) != 0 ||
+	    rec->message_id.len != SH_ID_LEN)
+		return 0;
+	c->v = realloc(c->v, (c->n + 1) * sizeof(*c->v));
+	if (!c->v)
+		abort();
+	struct case_sig *s = &c->v[c->n++];
+	memset(s, 0, sizeof(*s));
+	memcpy(s->id, rec->message_id.data, SH_ID_LEN);
+	snprintf(s->sender, sizeof(s->sender), "%s", rec->sender);
+	s->type = rec->type;
+	Seinhuis__Envelope *env = seinhuis__envelope__unpack(
+	    NULL, rec->envelope.len, rec->envelope.data);
+	Seinhuis__Signal *sg =
+	    env ? seinhuis__signal__unpack(NULL, env->signal.len,
+	                                   env->signal.data)
+	        : NULL;
+	if (sg) {
+		s->created_ms = sg->created_ms;
+		if (sg->subject.len == SH_PSEUDO_LEN) {
+			memcpy(s->subject, sg->subject.data, SH_PSEUDO_LEN);
+			s->have_subject = 1;
+		}
+		seinhuis__signal__free_unpacked(sg, NULL);
+	}
+	if (env)
+		seinhuis__envelope__free_unpacked(env, NULL);
+	return 0;
+}
+
+static sh_err case_signals(sh_daemon *d, MDB_txn *txn, const uint8_t *key,
+                           struct case_scan *cs)
+{
+	cs->key = key;
+	cs->v = NULL;
+	cs->n = 0;
+	return sh_store_inbox_scan(d->store, txn, case_sig_one, cs);
+}
+
+/* ---------------------------------------------------------- helpers */
+
+static void audit_case(sh_daemon *d, sh_ctl_conn *c, Seinhuis__AuditEvent ev,
+                       const uint8_t key[SH_KEY_LEN], const char *outcome,
+                       const char *rule, const char *detail)
+{
+	char name[80];
+	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+	en.event = ev;
+	en.case_key.data = (uint8_t *)key;
+	en.case_key.len = SH_KEY_LEN;
+	sh_audit_set_caller(&en, c, name, sizeof(name));
+	en.outcome = (char *)outcome;
+	en.rule = (char *)rule;
+	en.detail = (char *)detail;
+	sh_err e = sh_audit_record(d, &en);
+	if (e)
+		sh_daemon_txn_fail(d, e);
+}
+
+static Seinhuis__CaseRecord *copy_case(const Seinhuis__CaseRecord *r)
+{
+	size_t n = seinhuis__case_record__get_packed_size(r);
+	uint8_t *b = sh_xmalloc(n ? n : 1);
+	seinhuis__case_record__pack(r, b);
+	Seinhuis__CaseRecord *out = seinhuis__case_record__unpack(NULL, n, b);
+	free(b);
+	if (!out)
+		abort();
+	return out;
+}
+
+static void reply_cases(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CaseRecord **v,
+                        size_t n, char **ids, size_t nids, int is_write)
+{
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	r.ok = 1;
+	r.cases = v;
+	r.n_cases = n;
+	r.feedback_ids = ids;
+	r.n_feedback_ids = nids;
+	sh_ctl_reply(d, c, &r, is_write);
+}
+
+static int parse_case_key(const char *hex, uint8_t key[SH_KEY_LEN])
+{
+	return strlen(hex) == 2 * SH_KEY_LEN &&
+	               sh_unhex(key, SH_KEY_LEN, hex) == 0
+	           ? 0
+	           : -1;
+}
+
+/* ------------------------------------------------------------- list */
+
+struct list_ctx {
+	Seinhuis__CaseRecord **v;
+	size_t n;
+};
+
+static int case_one(void *vctx, const Seinhuis__CaseRecord *rec)
+{
+	struct list_ctx *l = vctx;
+	l->v = realloc(l->v, (l->n + 1) * sizeof(*l->v));
+	if (!l->v)
+		abort();
+	l->v[l->n++] = copy_case(rec);
+	return 0;
+}
+
+static void op_case_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+{
+	uint8_t key[SH_KEY_LEN];
+	struct list_ctx l = {NULL, 0};
+	if (q->case_key[0] && parse_case_key(q->case_key, key) < 0)
+		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
+		                     "a case key is 64 hex digits");
+	MDB_txn *txn = sh_store_read_begin(d->store);
+	if (!txn)
+		return sh_ctl_refuse(d, c, SH_ERR_STORE,
+		                     "cannot read the store");
+	sh_err e;
+	if (q->case_key[0]) {
+		Seinhuis__CaseRecord *rec = NULL;
+		e = sh_store_case_get(d->store, txn, key, &rec);
+		if (e == SH_OK) {
+			case_one(&l, rec);
+			seinhuis__case_record__free_unpacked(rec, NULL);
+		}
+		if (e == SH_ERR_NOTFOUND)
+			e = SH_OK; /* a case nobody claimed yet */
+	} else {
+		e = sh_store_case_scan(d->store, txn, case_one, &l);
+	}
+	sh_store_read_end(d->store, txn);
+	if (e == SH_OK)
+		reply_cases(d, c, l.v, l.n, NULL, 0, 0);
+	else
+		sh_ctl_refuse(d, c, e, "cases: %s", sh_err_str(e));
+	for (size_t i = 0; i < l.n; i++)
+		seinhuis__case_record__free_unpacked(l.v[i], NULL);
+	free(l.v);
+}
+
+/* ------------------------------------------------------------ claim */
+
+static void op_case_claim(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+{
+	uint8_t key[SH_KEY_LEN];
+	char user[80], detail[200] = "";
+	Seinhuis__CaseRecord *old = NULL;
+	if (parse_case_key(q->case_key, key) < 0)
+		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
+		                     "a case key is 64 hex digits");
+	if ((q->force && !(c->roles & SH_ROLE_ADMIN)) ||
+	    (!q->force && !(c->roles & SH_ROLE_CASEWORKER)))
+		audit_case(d, c, SEINHUIS__AUDIT_EVENT__AUDIT_ACCESS_DENIED,
+		           key, "refused", sh_err_rule(SH_ERR_DENIED),
+		           q->force ? "op case_claim --force"
+		                    : "op case_claim");
+	if (q->force && !(c->roles & SH_ROLE_ADMIN))
+		return sh_ctl_refuse(d, c, SH_ERR_DENIED,
+		                     "forcing a claim is for administrators "
+		                     "(admin_group '%s')",
+		                     d->cfg.admin_group[0] ? d->cfg.admin_group
+		                                           : "-");
+	if (!q->force && !(c->roles & SH_ROLE_CASEWORKER))
+		return sh_ctl_refuse(
+		    d, c, SH_ERR_DENIED,
+		    "claiming a case is for caseworkers "
+		    "(caseworker_group '%s')",
+		    d->cfg.caseworker_group[0] ? d->cfg.caseworker_group : "-");
+	if (!sh_daemon_write_ok(d))
+		return sh_ctl_refuse(d, c, SH_ERR_STORE_FULL,
+		                     "%s; try again in a moment",
+		                     sh_err_str(SH_ERR_STORE_FULL));
+	sh_user_name(c->uid, user, sizeof(user));
+	sh_err e = sh_daemon_txn(d);
+	if (e)
+		return sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
+	MDB_txn *txn = sh_store_txn(d->store);
+	e = sh_store_case_get(d->store, txn, key, &old);
+	if (e == SH_ERR_NOTFOUND) {
+		struct case_scan cs;
+		e = case_signals(d, txn, key, &cs);
+		free(cs.v);
+		if (e == SH_OK && cs.n == 0)
+			return sh_ctl_refuse(
+			    d, c, SH_ERR_NOTFOUND,
+			    "no signal in the inbox has case key "
+			    "%.64s",
+			    q->case_key);
+	}
+	if (e)
+		return sh_ctl_refuse(d, c, e, "case: %s", sh_err_str(e));
+	const char *owner = old ? old->owner : "";
+	Seinhuis__CaseRecord nr = SEINHUIS__CASE_RECORD__INIT;
+	nr.case_key.data = key;
+	nr.case_key.len = SH_KEY_LEN;
+	if (old) {
+		nr.steps = old->steps;
+		nr.n_steps = old->n_steps;
+	}
+	Seinhuis__AuditEvent ev;
+	const char *outcome;
+	if (q->release) {
+		if (!owner[0]) {
+			sh_ctl_refuse(
+			    d, c, SH_ERR_CASE_OWNER,
+			    "the case is not claimed; there is nothing to "
+			    "release");
+			goto out;
+		}
+		if (strcmp(owner, user) != 0 && !q->force) {
+			sh_ctl_refuse(
+			    d, c, SH_ERR_CASE_OWNER,
+			    "the case is claimed by '%s'; only they (or an "
+			    "administrator, with --force) may release it",
+			    owner);
+			goto out;
+		}
+		nr.owner = "";
+		ev = SEINHUIS__AUDIT_EVENT__AUDIT_CASE_RELEASED;
+		outcome = "released";
+		snprintf(detail, sizeof(detail), "owner was '%s'", owner);
+	} else {
+		if (strcmp(owner, user) == 0) {
+			/* already ours: nothing changes */
+			Seinhuis__CaseRecord *v[1] = {old};
+			reply_cases(d, c, v, 1, NULL, 0, 0);
+			goto out;
+		}
+		if (owner[0] && !q->force) {
+			snprintf(detail, sizeof(detail), "claimed by '%s'",
+			         owner);
+			audit_case(d, c,
+			           SEINHUIS__AUDIT_EVENT__AUDIT_CASE_CLAIMED,
+			           key, "refused",
+			           sh_err_rule(SH_ERR_CASE_CLAIMED), detail);
+			sh_ctl_refuse(
+			    d, c, SH_ERR_CASE_CLAIMED,
+			    "the case is claimed by '%s'; the owner releases "
+			    "it (seinctl claim CASE --release) or an "
+			    "administrator forces the claim (--force)",
+			    owner);
+			goto out;
+		}
+		nr.owner = user;
+		nr.owner_uid = (uint32_t)c->uid;
+		nr.claimed_ms = sh_now_ms();
+		ev = SEINHUIS__AUDIT_EVENT__AUDIT_CASE_CLAIMED;
+		outcome = owner[0] ? "taken over" : "claimed";
+		if (owner[0])
+			snprintf(detail, sizeof(detail),
+			         "forced; owner was '%s'", owner);
+	}
+	if ((e = sh_store_case_put(d->store, &nr)) != SH_OK) {
+		sh_daemon_txn_fail(d, e);
+		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
+		goto out;
+	}
+	audit_case(d, c, ev, key, outcome, "", detail);
+	sh_info("case %.16s... %s by local user %d", q->case_key, outcome,
+	        (int)c->uid);
+	Seinhuis__CaseRecord *v[1] = {&nr};
+	reply_cases(d, c, v, 1, NULL, 0, 1);
+out:
+	if (old)
+		seinhuis__case_record__free_unpacked(old, NULL);
+}
+
+/* ------------------------------------------------------------- step */
+
+/* One creditor to tell: its newest signal in the case and the basis. */
+struct fb_target {
+	sh_peer *peer;
+	const struct case_sig *sig;
+	const char *basis;
+	char consent_ref[33];
+};
+
+/* A consent among refs that covers feedback to p about sig; on failure
+ * why says what was wrong with the closest one. */
+static sh_err find_consent(sh_daemon *d, MDB_txn *txn, sh_peer *p,
+                           const struct case_sig *sig, const char *purpose,
+                           char **refs, size_t nrefs, char out[33], char *why,
+                           size_t wl)
+{
+	char today[11];
+	sh_err best = SH_ERR_CONSENT;
+	sh_today(today);
+	snprintf(
+	    why, wl,
+	    "feedback to '%s' needs the resident's consent: give --consent "
+	    "REF of a consent granted for recipient '%s', purpose '%s'",
+	    p->card.partner, p->card.partner, purpose);
+	for (size_t i = 0; i < nrefs; i++) {
+		uint8_t ref[16];
+		Seinhuis__ConsentRecord *cr = NULL;
+		if (strlen(refs[i]) != 32 ||
+		    sh_unhex(ref, sizeof(ref), refs[i]) < 0)
+			continue;
+		if (sh_store_consent_get(d->store, txn, ref, &cr) != SH_OK)
+			continue;
+		int mine = strcmp(cr->recipient, p->card.partner) == 0;
+		if (!mine) {
+			seinhuis__consent_record__free_unpacked(cr, NULL);
+			continue;
+		}
+		if (cr->revoked_ms) {
+			best = SH_ERR_CONSENT_REVOKED;
+			snprintf(why, wl, "consent %s for '%s' was revoked",
+			         refs[i], p->card.partner);
+		} else if (strcmp(cr->purpose, purpose) != 0) {
+			snprintf(
+			    why, wl,
+			    "consent %s is for purpose '%s'; feedback needs "
+			    "'%s'",
+			    refs[i], cr->purpose, purpose);
+		} else if (strcmp(today, cr->valid_from) < 0 ||
+		           (cr->valid_until[0] &&
+		            strcmp(today, cr->valid_until) > 0)) {
+			snprintf(why, wl, "consent %s is not valid today",
+			         refs[i]);
+		} else if (sig->have_subject &&
+		           cr->subject.len == SH_PSEUDO_LEN &&
+		           memcmp(cr->subject.data, sig->subject,
+		                  SH_PSEUDO_LEN) != 0) {
+			snprintf(
+			    why, wl,
+			    "consent %s was given by another resident than "
+			    "the one of '%s''s signal",
+			    refs[i], p->card.partner);
+		} else {
+			snprintf(out, 33, "%s", refs[i]);
+			seinhuis__consent_record__free_unpacked(cr, NULL);
+			return SH_OK;
+		}
+		seinhuis__consent_record__free_unpacked(cr, NULL);
+	}
+	return best;
+}
+
+static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+{
+	uint8_t key[SH_KEY_LEN];
+	char user[80], detail[200] = "", why[600];
+	Seinhuis__CaseRecord *old = NULL;
+	struct case_scan cs = {NULL, NULL, 0};
+	struct fb_target *tg = NULL;
+	size_t ntg = 0;
+	char **ids = NULL;
+	size_t nids = 0;
+	if (parse_case_key(q->case_key, key) < 0)
+		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
+		                     "a case key is 64 hex digits");
+	if (!step_valid(q->step))
+		return sh_ctl_refuse(
+		    d, c, SH_ERR_CASE_STEP,
+		    "step must be one of contact_attempted, "
+		    "in_conversation, help_accepted, help_declined, "
+		    "closed");
+	if (!sh_daemon_write_ok(d) || (q->feedback && sh_daemon_store_full(d)))
+		return sh_ctl_refuse(d, c, SH_ERR_STORE_FULL,
+		                     "%s; nothing was recorded",
+		                     sh_err_str(SH_ERR_STORE_FULL));
+	sh_user_name(c->uid, user, sizeof(user));
+	sh_err e = sh_daemon_txn(d);
+	if (e)
+		return sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
+	MDB_txn *txn = sh_store_txn(d->store);
+	e = sh_store_case_get(d->store, txn, key, &old);
+	if (e == SH_ERR_NOTFOUND || (e == SH_OK && !old->owner[0])) {
+		sh_ctl_refuse(
+		    d, c, SH_ERR_CASE_OWNER,
+		    "the case is not claimed: claim it first (seinctl "
+		    "claim CASE)");
+		goto out;
+	}
+	if (e) {
+		sh_ctl_refuse(d, c, e, "case: %s", sh_err_str(e));
+		goto out;
+	}
+	if (strcmp(old->owner, user) != 0 && !(c->roles & SH_ROLE_ADMIN)) {
+		sh_ctl_refuse(d, c, SH_ERR_CASE_OWNER,
+		              "the case is claimed by '%s'; only they or an "
+		              "administrator may record its steps",
+		              old->owner);
+		goto out;
+	}
+	const char *status = feedback_status(q->step, old);
+	if (q->feedback && !status) {
+		sh_ctl_refuse(
+		    d, c, SH_ERR_CASE_STEP,
+		    "step '%s' tells the creditor nothing: feedback goes "
+		    "with in_conversation or help_declined "
+		    "(contact_made), help_accepted, or closed before any "
+		    "contact (no_contact)",
+		    q->step);
+		goto out;
+	}
+	if (!q->feedback && q->n_consent_refs) {
+		sh_ctl_refuse(d, c, SH_ERR_USAGE,
+		              "--consent goes with --feedback");
+		goto out;
+	}
+	/* Feedback: every creditor's newest signal, every check, before
+	 * anything is written. */
+	if (q->feedback) {
+		const sh_type_rule *sf = sh_catalogue_type(
+		    &d->cat, SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK);
+		if (!sf) {
+			sh_ctl_refuse(
+			    d, c, SH_ERR_FEEDBACK,
+			    "the catalogue has no status_feedback entry");
+			goto out;
+		}
+		if ((e = case_signals(d, txn, key, &cs)) != SH_OK) {
+			sh_ctl_refuse(d, c, e, "case: %s", sh_err_str(e));
+			goto out;
+		}
+		tg = sh_xcalloc(cs.n + 1, sizeof(*tg));
+		for (size_t i = 0; i < cs.n; i++) {
+			sh_peer *p = sh_peer_find(d, cs.v[i].sender);
+			if (!p || !word_in(sf->recipients, p->card.role))
+				continue; /* not a creditor */
+			size_t k;
+			for (k = 0; k < ntg && tg[k].peer != p; k++)
+				;
+			if (k == ntg) {
+				tg[ntg].peer = p;
+				tg[ntg++].sig = &cs.v[i];
+			} else if (cs.v[i].created_ms > tg[k].sig->created_ms) {
+				tg[k].sig = &cs.v[i];
+			}
+		}
+		if (ntg == 0) {
+			sh_ctl_refuse(
+			    d, c, SH_ERR_FEEDBACK,
+			    "no creditor's signal is in this case (signals "
+			    "taken from the inbox no longer count)");
+			goto out;
+		}
+		char today[11];
+		sh_today(today);
+		for (size_t k = 0; k < ntg; k++) {
+			const sh_type_rule *rt =
+			    sh_catalogue_type(&d->cat, tg[k].sig->type);
+			const char *fb = rt ? rt->feedback : "none";
+			const char *tname =
+			    sh_signal_type_name(tg[k].sig->type);
+			if (strcmp(fb, "consent") == 0) {
+				e = find_consent(
+				    d, txn, tg[k].peer, tg[k].sig, sf->purpose,
+				    q->consent_refs, q->n_consent_refs,
+				    tg[k].consent_ref, why, sizeof(why));
+				if (e) {
+					sh_ctl_refuse(d, c, e,
+					              "%s; nothing was sent or "
+					              "recorded",
+					              why);
+					goto out;
+				}
+				tg[k].basis = "consent";
+			} else if (strcmp(fb, "legal_task") == 0) {
+				tg[k].basis = "legal_task";
+			} else {
+				sh_ctl_refuse(
+				    d, c, SH_ERR_FEEDBACK,
+				    "the catalogue's [%s] entry says feedback "
+				    "= %s: creditor '%s' may not be told; "
+				    "nothing was sent or recorded",
+				    tname, fb, tg[k].peer->card.partner);
+				goto out;
+			}
+			char field[64] = "", pdetail[300] = "", sid[33];
+			sh_hex(sid, tg[k].sig->id, SH_ID_LEN);
+			Seinhuis__Field f[4], *fp[4];
+			size_t nf = 0;
+			const char *names[4] = {"legal_basis", "signal_id",
+			                        "status", "consent_ref"};
+			const char *vals[4] = {tg[k].basis, sid, status,
+			                       tg[k].consent_ref};
+			for (size_t j = 0; j < 4; j++) {
+				if (j == 3 && !tg[k].consent_ref[0])
+					break;
+				seinhuis__field__init(&f[j]);
+				f[j].name = (char *)names[j];
+				f[j].value = (char *)vals[j];
+				fp[nf++] = &f[j];
+			}
+			e = sh_policy_check(
+			    &d->cat, SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK,
+			    d->self.card.role, tg[k].peer->card.role, fp, nf,
+			    today, field, sizeof(field), pdetail,
+			    sizeof(pdetail));
+			if (e) {
+				sh_ctl_refuse(
+				    d, c, e,
+				    "status_feedback to '%s': field '%s': %s; "
+				    "nothing was sent or recorded",
+				    tg[k].peer->card.partner, field,
+				    pdetail[0] ? pdetail : sh_err_str(e));
+				goto out;
+			}
+		}
+		/* All checked: send. */
+		ids = sh_xcalloc(ntg, sizeof(*ids));
+		for (size_t k = 0; k < ntg; k++) {
+			char sid[33], idhex[33], field[64] = "",
+			                         pdetail[300] = "";
+			sh_hex(sid, tg[k].sig->id, SH_ID_LEN);
+			Seinhuis__Field f[4], *fp[4];
+			const char *names[4] = {"legal_basis", "signal_id",
+			                        "status", "consent_ref"};
+			const char *vals[4] = {tg[k].basis, sid, status,
+			                       tg[k].consent_ref};
+			size_t nf = 0;
+			for (size_t j = 0; j < 4; j++) {
+				if (j == 3 && !tg[k].consent_ref[0])
+					break;
+				seinhuis__field__init(&f[j]);
+				f[j].name = (char *)names[j];
+				f[j].value = (char *)vals[j];
+				fp[nf++] = &f[j];
+			}
+			e = sh_daemon_submit(
+			    d, tg[k].peer,
+			    SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK, fp, nf,
+			    idhex, field, sizeof(field), pdetail,
+			    sizeof(pdetail));
+			if (e == SH_OK) {
+				uint8_t nid[SH_ID_LEN];
+				sh_unhex(nid, SH_ID_LEN, idhex);
+				e = sh_audit_signal_event(
+				    d, SEINHUIS__AUDIT_EVENT__AUDIT_ACCEPTED,
+				    nid, tg[k].peer->card.partner,
+				    SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK,
+				    "accepted", "",
+				    "status feedback on a case step");
+			}
+			if (e) {
+				/* partly queued: the whole turn must not commit
+				 */
+				sh_daemon_txn_fail(d, e);
+				sh_ctl_refuse(
+				    d, c, e,
+				    "status_feedback to '%s': field '%s': %s",
+				    tg[k].peer->card.partner, field,
+				    pdetail[0] ? pdetail : sh_err_str(e));
+				goto out;
+			}
+			ids[nids++] = sh_strdup(idhex);
+		}
+	}
+	Seinhuis__CaseStep st = SEINHUIS__CASE_STEP__INIT;
+	st.step = q->step;
+	st.time_ms = sh_now_ms();
+	st.user = user;
+	st.feedback = q->feedback ? (char *)status : "";
+	st.feedback_count = (uint32_t)nids;
+	Seinhuis__CaseRecord nr = *old;
+	nr.steps = sh_xcalloc(old->n_steps + 1, sizeof(*nr.steps));
+	if (old->n_steps)
+		memcpy(nr.steps, old->steps, old->n_steps * sizeof(*nr.steps));
+	nr.steps[nr.n_steps++] = &st;
+	e = sh_store_case_put(d->store, &nr);
+	if (e) {
+		free(nr.steps);
+		sh_daemon_txn_fail(d, e);
+		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
+		goto out;
+	}
+	if (q->feedback)
+		snprintf(detail, sizeof(detail),
+		         "feedback %s to %zu creditor(s)", status, nids);
+	audit_case(d, c, SEINHUIS__AUDIT_EVENT__AUDIT_CASE_STEP, key, q->step,
+	           "", detail);
+	sh_info("case %.16s...: step %s by local user %d%s%s", q->case_key,
+	        q->step, (int)c->uid, detail[0] ? ", " : "", detail);
+	Seinhuis__CaseRecord *v[1] = {&nr};
+	reply_cases(d, c, v, 1, ids, nids, 1);
+	free(nr.steps);
+out:
+	for (size_t i = 0; i < nids; i++)
+		free(ids[i]);
+	free(ids);
+	free(tg);
+	free(cs.v);
+	if (old)
+		seinhuis__case_record__free_unpacked(old, NULL);
+}
+
+void sh_cases_dispatch(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+{
+	switch (q->op) {
+	case SEINHUIS__CTL_REQUEST__OP__CASE_LIST: op_case_list(d, c, q); break;
+	case SEINHUIS__CTL_REQUEST__OP__CASE_CLAIM:
+		op_case_claim(d, c, q);
+		break;
+	case SEINHUIS__CTL_REQUEST__OP__CASE_STEP: op_case_step(d, c, q); break;
+	default: sh_ctl_refuse(d, c, SH_ERR_CONTROL, "not a case operation");
+	}
+}
+
+/* ------------------------------------------- feedback, at the creditor */
+
+sh_err sh_feedback_deliver(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
+                           char *detail, size_t dl)
+{
+	if (s->type != SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK)
+		return SH_OK;
+	const Seinhuis__StatusFeedback *fb = s->feedback;
+	uint8_t ref[SH_ID_LEN];
+	uint64_t seq;
+	Seinhuis__OutboxRecord *rec = NULL;
+	if (!fb || strlen(fb->signal_id) != 2 * SH_ID_LEN ||
+	    sh_unhex(ref, SH_ID_LEN, fb->signal_id) < 0) {
+		snprintf(detail, dl, "field 'signal_id': not a message id");
+		return SH_ERR_FEEDBACK;
+	}
+	sh_err e = sh_store_outbox_find(d->store, sh_store_txn(d->store), ref,
+	                                &seq, &rec);
+	if (e == SH_ERR_NOTFOUND) {
+		snprintf(detail, dl,
+		         "field 'signal_id': refers to no signal in "
+		         "this partner's outbox");
+		return SH_ERR_FEEDBACK;
+	}
+	if (e)
+		return e;
+	const sh_type_rule *rt = sh_catalogue_type(&d->cat, rec->type);
+	const char *allowed = rt ? rt->feedback : "none";
+	if (strcmp(rec->recipient, p->card.partner) != 0) {
+		snprintf(detail, dl,
+		         "field 'signal_id': the signal it refers to "
+		         "was not sent to this partner");
+		e = SH_ERR_FEEDBACK;
+	} else if (strcmp(allowed, "consent") == 0 &&
+	           (strcmp(s->legal_basis, "consent") != 0 ||
+	            !s->consent_ref[0])) {
+		snprintf(detail, dl,
+		         "feedback on %s needs the resident's consent "
+		         "(catalogue: feedback = consent)",
+		         sh_signal_type_name(rec->type));
+		e = SH_ERR_FEEDBACK;
+	} else if (strcmp(allowed, "consent") != 0 &&
+	           strcmp(allowed, "legal_task") != 0) {
+		snprintf(detail, dl,
+		         "the catalogue allows no feedback on %s "
+		         "(feedback = %s)",
+		         sh_signal_type_name(rec->type), allowed);
+		e = SH_ERR_FEEDBACK;
+	}
+	if (e == SH_OK) {
+		/* The record as stored, with the feedback set; the strings
+		 * it owns are swapped back before it is freed. */
+		char *old_status = rec->feedback_status;
+		ProtobufCBinaryData old_id = rec->feedback_id;
+		rec->feedback_status = fb->status;
+		rec->feedback_ms = sh_now_ms();
+		rec->feedback_id = s->message_id;
+		e = sh_store_outbox_put(d->store, seq, rec);
+		rec->feedback_status = old_status;
+		rec->feedback_id = old_id;
+		if (e == SH_OK)
+			sh_info("outbox: %s has feedback %s from %s",
+			        fb->signal_id, fb->status, p->card.partner);
+	}
+	seinhuis__outbox_record__free_unpacked(rec, NULL);
+	return e;
+}

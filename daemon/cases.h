@@ -1,0 +1,19 @@
+/*
+ * cases.h - the debt-help team's cases (claims, outreach steps) and the
+ * status feedback to creditors. See cases.c for the design.
+ */
+#ifndef SEINHUIS_CASES_H
+#define SEINHUIS_CASES_H
+
+#include "daemon.h"
+
+/* CASE_LIST, CASE_CLAIM, CASE_STEP; roles were checked before. */
+void sh_cases_dispatch(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q);
+/* At delivery, in the delivering transaction: a status_feedback signal
+ * must refer to a signal in this partner's outbox, sent to p, whose type's
+ * catalogue entry allows feedback under the signal's basis; then the
+ * status is attached to that outbox record. SH_OK for other types. */
+sh_err sh_feedback_deliver(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
+                           char *detail, size_t dl);
+
+#endif

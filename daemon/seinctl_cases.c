@@ -1,0 +1,907 @@
+/*
+ * seinctl_cases.c - seinctl's commands for the debt-help team's cases:
+ * the case listing (`inbox` on a municipality_debt daemon, `case list`),
+ * `case show`, `claim` (`case claim`), `case step` and `export`.
+ *
+ * The daemon keeps the signals (inbox) and what the team adds to a case
+ * (owner, outreach steps: cases.c); the figures of the listing are worked
+ * out here, from the inbox listing's clear fields:
+ *   signals     the inbox signals with the case key
+ *   creditors   distinct senders
+ *   total       sum of amount_cents over the newest signal per creditor
+ *               and arrears kind (a later signal replaces an earlier one)
+ *   urgency     the highest: eviction > disconnection > termination > none
+ *   rising      a newer signal of the same creditor and kind has a higher
+ *               amount than an older one
+ * Order: cases with a threatened eviction, disconnection or termination
+ * first, then several creditors, then rising arrears, then the newest
+ * arrival. Nothing personal is listed: personal fields are sealed in the
+ * daemon and only `export --reveal` (each signal an audited reveal)
+ * opens them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "seinctl_audit.h"
+#include "seinctl_cases.h"
+
+static int json_out;
+
+static void print_json(json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(
+	                   o, JSON_C_TO_STRING_PRETTY |
+	                          JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static void fmt_time(char *out, size_t n, int64_t ms)
+{
+	if (ms <= 0) {
+		snprintf(out, n, "-");
+		return;
+	}
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+}
+
+static const char *field_of(const Seinhuis__InboxItem *it, const char *name)
+{
+	for (size_t i = 0; i < it->n_fields; i++)
+		if (strcmp(it->fields[i]->name, name) == 0)
+			return it->fields[i]->value;
+	return "";
+}
+
+static int urgency_rank(const char *u)
+{
+	if (strcmp(u, "eviction") == 0)
+		return 3;
+	if (strcmp(u, "disconnection") == 0)
+		return 2;
+	if (strcmp(u, "termination") == 0)
+		return 1;
+	return 0;
+}
+
+/* ------------------------------------------------------ gathering */
+
+struct cs_case {
+	char key[65];
+	const Seinhuis__InboxItem **sig;
+	size_t nsig;
+	size_t creditors;
+	long long total_cents;
+	const char *urgency;
+	int rising;
+	int64_t newest_ms;
+	const Seinhuis__CaseRecord *rec;
+};
+
+struct cs_view {
+	Seinhuis__CtlReply *inbox; /* every inbox signal */
+	Seinhuis__CtlReply *cases; /* every case record */
+	struct cs_case *v;
+	size_t n;
+	char **keys; /* hex keys of the case records */
+};
+
+static int fetch_inbox(const char *sock, Seinhuis__CtlReply **out)
+{
+	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+	Seinhuis__CtlReply *r;
+	q.op = SEINHUIS__CTL_REQUEST__OP__INBOX_LIST;
+	q.limit = 100000000;
+	int rc = seinctl_call(sock, &q, &r);
+	if (rc)
+		return rc;
+	while (r->next_index) {
+		Seinhuis__CtlReply *more;
+		q.start_index = r->next_index;
+		if ((rc = seinctl_call(sock, &q, &more)) != 0) {
+			seinhuis__ctl_reply__free_unpacked(r, NULL);
+			return rc;
+		}
+		r->inbox = realloc(r->inbox, (r->n_inbox + more->n_inbox) *
+		                                 sizeof(*r->inbox));
+		if (!r->inbox)
+			abort();
+		if (more->n_inbox)
+			memcpy(r->inbox + r->n_inbox, more->inbox,
+			       more->n_inbox * sizeof(*r->inbox));
+		r->n_inbox += more->n_inbox;
+		r->next_index = more->next_index;
+		more->n_inbox = 0;
+		seinhuis__ctl_reply__free_unpacked(more, NULL);
+	}
+	*out = r;
+	return 0;
+}
+
+static int by_created(const void *a, const void *b)
+{
+	const Seinhuis__InboxItem *x = *(const Seinhuis__InboxItem *const *)a;
+	const Seinhuis__InboxItem *y = *(const Seinhuis__InboxItem *const *)b;
+	if (x->created_ms != y->created_ms)
+		return x->created_ms < y->created_ms ? -1 : 1;
+	return x->received_us < y->received_us   ? -1
+	       : x->received_us > y->received_us ? 1
+	                                         : 0;
+}
+
+static void case_figures(struct cs_case *c)
+{
+	qsort(c->sig, c->nsig, sizeof(*c->sig), by_created);
+	c->urgency = "none";
+	for (size_t i = 0; i < c->nsig; i++) {
+		const Seinhuis__InboxItem *a = c->sig[i];
+		const char *u = field_of(a, "urgency");
+		if (urgency_rank(u) > urgency_rank(c->urgency))
+			c->urgency = u;
+		if (a->received_ms > c->newest_ms)
+			c->newest_ms = a->received_ms;
+		size_t j;
+		for (j = 0; j < i && strcmp(c->sig[j]->sender, a->sender); j++)
+			;
+		if (j == i)
+			c->creditors++;
+		/* the newest of its creditor and kind counts; an older one
+		 * with a lower amount means rising arrears */
+		int newest = 1;
+		for (j = 0; j < c->nsig; j++) {
+			const Seinhuis__InboxItem *b = c->sig[j];
+			if (j == i || strcmp(b->sender, a->sender) ||
+			    strcmp(field_of(b, "arrears_kind"),
+			           field_of(a, "arrears_kind")))
+				continue;
+			if (j > i)
+				newest = 0;
+			else if (atoll(field_of(b, "amount_cents")) <
+			         atoll(field_of(a, "amount_cents")))
+				c->rising = 1;
+		}
+		if (newest)
+			c->total_cents += atoll(field_of(a, "amount_cents"));
+	}
+}
+
+static int case_order(const void *a, const void *b)
+{
+	const struct cs_case *x = a, *y = b;
+	int sx = (urgency_rank(x->urgency) > 0) * 4 + (x->creditors > 1) * 2 +
+	         x->rising;
+	int sy = (urgency_rank(y->urgency) > 0) * 4 + (y->creditors > 1) * 2 +
+	         y->rising;
+	if (sx != sy)
+		return sy - sx;
+	if (urgency_rank(x->urgency) != urgency_rank(y->urgency))
+		return urgency_rank(y->urgency) - urgency_rank(x->urgency);
+	if (x->newest_ms != y->newest_ms)
+		return x->newest_ms > y->newest_ms ? -1 : 1;
+	return strcmp(x->key, y->key);
+}
+
+static int by_case_key(const void *a, const void *b)
+{
+	return strcmp((*(const Seinhuis__InboxItem *const *)a)->case_key,
+	              (*(const Seinhuis__InboxItem *const *)b)->case_key);
+}
+
+static int by_key_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void view_free(struct cs_view *w)
+{
+	for (size_t i = 0; i < w->n; i++)
+		free(w->v[i].sig);
+	free(w->v);
+	if (w->cases)
+		for (size_t i = 0; i < w->cases->n_cases; i++)
+			free(w->keys[i]);
+	free(w->keys);
+	if (w->inbox)
+		seinhuis__ctl_reply__free_unpacked(w->inbox, NULL);
+	if (w->cases)
+		seinhuis__ctl_reply__free_unpacked(w->cases, NULL);
+	memset(w, 0, sizeof(*w));
+}
+
+static int view_load(const char *sock, struct cs_view *w)
+{
+	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+	memset(w, 0, sizeof(*w));
+	int rc = fetch_inbox(sock, &w->inbox);
+	if (rc)
+		return rc;
+	q.op = SEINHUIS__CTL_REQUEST__OP__CASE_LIST;
+	if ((rc = seinctl_call(sock, &q, &w->cases)) != 0) {
+		view_free(w);
+		return rc;
+	}
+	/* The daemon lists case records in key order (LMDB's, which the
+	 * hex digits keep), so they can be searched; checked, not assumed. */
+	int sorted = 1;
+	w->keys = sh_xcalloc(w->cases->n_cases + 1, sizeof(*w->keys));
+	for (size_t i = 0; i < w->cases->n_cases; i++) {
+		w->keys[i] = sh_xmalloc(65);
+		sh_hex(w->keys[i], w->cases->cases[i]->case_key.data,
+		       w->cases->cases[i]->case_key.len == 32 ? 32 : 0);
+		if (i && strcmp(w->keys[i - 1], w->keys[i]) >= 0)
+			sorted = 0;
+	}
+	/* Group by case key: sort the signals by key (a large city's inbox
+	 * holds tens of thousands), then take the runs. */
+	const Seinhuis__InboxItem **its =
+	    sh_xcalloc(w->inbox->n_inbox + 1, sizeof(*its));
+	size_t nits = 0;
+	for (size_t i = 0; i < w->inbox->n_inbox; i++)
+		if (strlen(w->inbox->inbox[i]->case_key) == 64)
+			its[nits++] = w->inbox->inbox[i];
+	if (nits > 1)
+		qsort(its, nits, sizeof(*its), by_case_key);
+	for (size_t i = 0; i < nits;) {
+		size_t j = i + 1;
+		while (j < nits &&
+		       strcmp(its[j]->case_key, its[i]->case_key) == 0)
+			j++;
+		w->v = realloc(w->v, (w->n + 1) * sizeof(*w->v));
+		if (!w->v)
+			abort();
+		struct cs_case *c = &w->v[w->n++];
+		memset(c, 0, sizeof(*c));
+		snprintf(c->key, sizeof(c->key), "%s", its[i]->case_key);
+		c->sig = sh_xmalloc((j - i) * sizeof(*c->sig));
+		memcpy(c->sig, its + i, (j - i) * sizeof(*c->sig));
+		c->nsig = j - i;
+		case_figures(c);
+		const char *key = c->key;
+		char **hit = NULL;
+		if (sorted && w->cases->n_cases)
+			hit = bsearch(&key, w->keys, w->cases->n_cases,
+			              sizeof(*w->keys), by_key_str);
+		for (size_t r = 0; !sorted && !hit && r < w->cases->n_cases;
+		     r++)
+			if (strcmp(w->keys[r], key) == 0)
+				hit = &w->keys[r];
+		if (hit)
+			c->rec = w->cases->cases[hit - w->keys];
+		i = j;
+	}
+	free(its);
+	if (w->n > 1)
+		qsort(w->v, w->n, sizeof(*w->v), case_order);
+	return 0;
+}
+
+/* A case key, or a unique prefix of at least 8 hex digits of one in the
+ * inbox or the case records. */
+static int resolve_case(const char *sock, const char *arg, char out[65])
+{
+	size_t len = strlen(arg);
+	if (len == 64) {
+		snprintf(out, 65, "%s", arg);
+		return 0;
+	}
+	if (len < 8 || len > 64 || strspn(arg, "0123456789abcdef") != len) {
+		fprintf(stderr,
+		        "seinctl: a case is its case key (64 hex digits) "
+		        "or at least its first 8\n");
+		return 2;
+	}
+	struct cs_view w;
+	int rc = view_load(sock, &w);
+	if (rc)
+		return rc;
+	size_t found = 0;
+	for (size_t k = 0; k < w.n; k++)
+		if (strncmp(w.v[k].key, arg, len) == 0 && found++ == 0)
+			snprintf(out, 65, "%s", w.v[k].key);
+	for (size_t i = 0; w.cases && i < w.cases->n_cases; i++) {
+		int dup = 0;
+		for (size_t k = 0; k < w.n; k++)
+			dup |= strcmp(w.v[k].key, w.keys[i]) == 0;
+		if (!dup && strncmp(w.keys[i], arg, len) == 0 && found++ == 0)
+			snprintf(out, 65, "%s", w.keys[i]);
+	}
+	view_free(&w);
+	if (found == 1)
+		return 0;
+	fprintf(stderr, "seinctl: %s: %s\n", arg,
+	        found ? "more than one case starts so; give more digits"
+	              : "no case in the inbox starts so");
+	return 1;
+}
+
+/* ------------------------------------------------------------ JSON */
+
+static const char *last_step(const Seinhuis__CaseRecord *r, int64_t *when)
+{
+	if (!r || r->n_steps == 0) {
+		if (when)
+			*when = 0;
+		return "";
+	}
+	if (when)
+		*when = r->steps[r->n_steps - 1]->time_ms;
+	return r->steps[r->n_steps - 1]->step;
+}
+
+static json_object *steps_json(const Seinhuis__CaseRecord *r)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; r && i < r->n_steps; i++) {
+		const Seinhuis__CaseStep *s = r->steps[i];
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "step",
+		                       json_object_new_string(s->step));
+		json_object_object_add(o, "time_ms",
+		                       json_object_new_int64(s->time_ms));
+		json_object_object_add(o, "user",
+		                       json_object_new_string(s->user));
+		if (s->feedback[0]) {
+			json_object_object_add(
+			    o, "feedback", json_object_new_string(s->feedback));
+			json_object_object_add(
+			    o, "feedback_signals",
+			    json_object_new_int64(s->feedback_count));
+		}
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
+static json_object *case_json(const struct cs_case *c, int with_signals)
+{
+	json_object *o = json_object_new_object();
+	int64_t step_ms;
+	const char *step = last_step(c->rec, &step_ms);
+	json_object_object_add(o, "case_key", json_object_new_string(c->key));
+	json_object_object_add(o, "signals",
+	                       json_object_new_int64((int64_t)c->nsig));
+	json_object_object_add(o, "creditors",
+	                       json_object_new_int64((int64_t)c->creditors));
+	json_object_object_add(o, "total_cents",
+	                       json_object_new_int64(c->total_cents));
+	json_object_object_add(o, "urgency",
+	                       json_object_new_string(c->urgency));
+	json_object_object_add(o, "rising", json_object_new_boolean(c->rising));
+	json_object_object_add(o, "newest_ms",
+	                       json_object_new_int64(c->newest_ms));
+	json_object_object_add(
+	    o, "owner", json_object_new_string(c->rec ? c->rec->owner : ""));
+	json_object_object_add(o, "step", json_object_new_string(step));
+	json_object_object_add(o, "step_ms", json_object_new_int64(step_ms));
+	if (with_signals) {
+		json_object_object_add(o, "steps", steps_json(c->rec));
+		json_object *a = json_object_new_array();
+		for (size_t i = 0; i < c->nsig; i++) {
+			const Seinhuis__InboxItem *it = c->sig[i];
+			json_object *s = json_object_new_object();
+			json_object_object_add(
+			    s, "message_id",
+			    json_object_new_string(it->message_id));
+			json_object_object_add(
+			    s, "sender", json_object_new_string(it->sender));
+			json_object_object_add(
+			    s, "type", json_object_new_string(it->type));
+			json_object_object_add(
+			    s, "created_ms",
+			    json_object_new_int64(it->created_ms));
+			json_object_object_add(
+			    s, "received_ms",
+			    json_object_new_int64(it->received_ms));
+			json_object *f = json_object_new_object();
+			for (size_t j = 0; j < it->n_fields; j++)
+				json_object_object_add(
+				    f, it->fields[j]->name,
+				    json_object_new_string(
+				        it->fields[j]->value));
+			json_object_object_add(s, "fields", f);
+			json_object_array_add(a, s);
+		}
+		json_object_object_add(o, "signal_list", a);
+	}
+	return o;
+}
+
+static void euro(char *out, size_t n, long long cents)
+{
+	snprintf(out, n, "EUR %lld.%02lld", cents / 100, cents % 100);
+}
+
+/* ----------------------------------------------------------- list */
+
+int seinctl_case_list(const char *sock, int json)
+{
+	struct cs_view w;
+	json_out = json;
+	int rc = view_load(sock, &w);
+	if (rc)
+		return rc;
+	if (json_out) {
+		json_object *a = json_object_new_array();
+		for (size_t k = 0; k < w.n; k++)
+			json_object_array_add(a, case_json(&w.v[k], 0));
+		print_json(a);
+	} else {
+		printf("%-16s  %4s  %4s  %14s  %-13s  %-6s  %-19s  %-16s  %s\n",
+		       "CASE", "SIGS", "CRED", "TOTAL", "URGENCY", "RISING",
+		       "NEWEST", "OWNER", "STEP");
+		for (size_t k = 0; k < w.n; k++) {
+			const struct cs_case *c = &w.v[k];
+			char total[32], newest[32];
+			euro(total, sizeof(total), c->total_cents);
+			fmt_time(newest, sizeof(newest), c->newest_ms);
+			const char *owner =
+			    c->rec && c->rec->owner[0] ? c->rec->owner : "-";
+			const char *step = last_step(c->rec, NULL);
+			printf(
+			    "%-16.16s  %4zu  %4zu  %14s  %-13s  %-6s  %-19s  "
+			    "%-16s  %s\n",
+			    c->key, c->nsig, c->creditors, total, c->urgency,
+			    c->rising ? "yes" : "no", newest, owner,
+			    step[0] ? step : "-");
+		}
+		size_t loose = 0;
+		for (size_t i = 0; i < w.inbox->n_inbox; i++)
+			loose += strlen(w.inbox->inbox[i]->case_key) != 64;
+		printf("%zu cases", w.n);
+		if (loose)
+			printf(", %zu signals without a case key (inbox "
+			       "--signals)",
+			       loose);
+		printf("\n");
+	}
+	view_free(&w);
+	return 0;
+}
+
+/* ----------------------------------------------------------- show */
+
+static int case_show(const char *sock, const char *arg)
+{
+	char key[65];
+	int rc = resolve_case(sock, arg, key);
+	if (rc)
+		return rc;
+	struct cs_view w;
+	if ((rc = view_load(sock, &w)) != 0)
+		return rc;
+	struct cs_case none = {0}, *c = &none;
+	snprintf(none.key, sizeof(none.key), "%s", key);
+	none.urgency = "none";
+	for (size_t k = 0; k < w.n; k++)
+		if (strcmp(w.v[k].key, key) == 0)
+			c = &w.v[k];
+	for (size_t i = 0; c == &none && i < w.cases->n_cases; i++)
+		if (strcmp(w.keys[i], key) == 0)
+			none.rec = w.cases->cases[i];
+	if (json_out) {
+		print_json(case_json(c, 1));
+		view_free(&w);
+		return 0;
+	}
+	char total[32], when[32];
+	euro(total, sizeof(total), c->total_cents);
+	printf("case key     %s\n", c->key);
+	printf("signals      %zu from %zu creditor(s)\n", c->nsig,
+	       c->creditors);
+	printf("total        %s%s\n", total, c->rising ? " (rising)" : "");
+	printf("urgency      %s\n", c->urgency);
+	fmt_time(when, sizeof(when), c->rec ? c->rec->claimed_ms : 0);
+	printf("owner        %s%s%s\n",
+	       c->rec && c->rec->owner[0] ? c->rec->owner : "-",
+	       c->rec && c->rec->owner[0] ? ", since " : "",
+	       c->rec && c->rec->owner[0] ? when : "");
+	printf("steps\n");
+	for (size_t i = 0; c->rec && i < c->rec->n_steps; i++) {
+		const Seinhuis__CaseStep *s = c->rec->steps[i];
+		fmt_time(when, sizeof(when), s->time_ms);
+		printf("  %-19s  %-17s  %-16s", when, s->step, s->user);
+		if (s->feedback[0])
+			printf("  feedback %s to %u creditor(s)", s->feedback,
+			       s->feedback_count);
+		printf("\n");
+	}
+	printf("%-32s  %-24s  %-19s  %-16s  %12s  %s\n", "MESSAGE ID", "FROM",
+	       "RECEIVED", "KIND", "AMOUNT", "URGENCY");
+	for (size_t i = 0; i < c->nsig; i++) {
+		const Seinhuis__InboxItem *it = c->sig[i];
+		char amount[32] = "", rcv[32];
+		const char *cents = field_of(it, "amount_cents");
+		if (cents[0])
+			euro(amount, sizeof(amount), atoll(cents));
+		fmt_time(rcv, sizeof(rcv), it->received_ms);
+		printf("%-32s  %-24s  %-19s  %-16s  %12s  %s\n", it->message_id,
+		       it->sender, rcv, field_of(it, "arrears_kind"), amount,
+		       field_of(it, "urgency"));
+	}
+	printf("(personal data stays sealed; export --reveal or inbox reveal "
+	       "opens it)\n");
+	view_free(&w);
+	return 0;
+}
+
+/* ---------------------------------------------------- claim, step */
+
+static void print_case_reply(const Seinhuis__CtlReply *r, const char *what)
+{
+	if (json_out) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "ok", json_object_new_boolean(1));
+		if (r->n_cases) {
+			char key[65];
+			const Seinhuis__CaseRecord *c = r->cases[0];
+			sh_hex(key, c->case_key.data,
+			       c->case_key.len == 32 ? 32 : 0);
+			json_object_object_add(o, "case_key",
+			                       json_object_new_string(key));
+			json_object_object_add(
+			    o, "owner", json_object_new_string(c->owner));
+			json_object_object_add(o, "steps", steps_json(c));
+		}
+		json_object *ids = json_object_new_array();
+		for (size_t i = 0; i < r->n_feedback_ids; i++)
+			json_object_array_add(
+			    ids, json_object_new_string(r->feedback_ids[i]));
+		json_object_object_add(o, "feedback_ids", ids);
+		print_json(o);
+		return;
+	}
+	const Seinhuis__CaseRecord *c = r->n_cases ? r->cases[0] : NULL;
+	printf("%s%s%s\n", what, c && c->owner[0] ? "; owner " : "",
+	       c && c->owner[0] ? c->owner : "");
+	for (size_t i = 0; i < r->n_feedback_ids; i++)
+		printf("feedback accepted %s\n", r->feedback_ids[i]);
+}
+
+static int case_claim(const char *sock, int argc, char **argv)
+{
+	static const struct option opts[] = {{"release", no_argument, 0, 'r'},
+	                                     {"force", no_argument, 0, 'f'},
+	                                     {0, 0, 0, 0}};
+	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+	int opt;
+	char key[65];
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'r')
+			q.release = 1;
+		else if (opt == 'f')
+			q.force = 1;
+		else
+			goto usage;
+	}
+	if (optind + 1 != argc)
+		goto usage;
+	int rc = resolve_case(sock, argv[optind], key);
+	if (rc)
+		return rc;
+	q.op = SEINHUIS__CTL_REQUEST__OP__CASE_CLAIM;
+	q.case_key = key;
+	Seinhuis__CtlReply *r;
+	if ((rc = seinctl_call(sock, &q, &r)) != 0)
+		return rc;
+	char what[120];
+	snprintf(what, sizeof(what), "case %.16s %s", key,
+	         q.release ? "released" : "claimed");
+	print_case_reply(r, what);
+	seinhuis__ctl_reply__free_unpacked(r, NULL);
+	return 0;
+usage:
+	fprintf(stderr, "usage: seinctl claim CASE [--release] [--force]\n");
+	return 2;
+}
+
+static int case_step(const char *sock, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"feedback", no_argument, 0, 'b'},
+	    {"consent", required_argument, 0, 'c'},
+	    {0, 0, 0, 0}};
+	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+	char *refs[16];
+	int opt;
+	char key[65];
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (opt == 'b')
+			q.feedback = 1;
+		else if (opt == 'c' && q.n_consent_refs < 16)
+			refs[q.n_consent_refs++] = optarg;
+		else
+			goto usage;
+	}
+	if (optind + 2 != argc)
+		goto usage;
+	int rc = resolve_case(sock, argv[optind], key);
+	if (rc)
+		return rc;
+	q.op = SEINHUIS__CTL_REQUEST__OP__CASE_STEP;
+	q.case_key = key;
+	q.step = argv[optind + 1];
+	q.consent_refs = refs;
+	Seinhuis__CtlReply *r;
+	if ((rc = seinctl_call(sock, &q, &r)) != 0)
+		return rc;
+	char what[160];
+	snprintf(what, sizeof(what), "case %.16s: %s recorded", key, q.step);
+	print_case_reply(r, what);
+	seinhuis__ctl_reply__free_unpacked(r, NULL);
+	return 0;
+usage:
+	fprintf(stderr,
+	        "usage: seinctl case step CASE STEP [--feedback "
+	        "[--consent REF]...]\n"
+	        "  STEP: contact_attempted, in_conversation, help_accepted, "
+	        "help_declined, closed\n");
+	return 2;
+}
+
+int seinctl_claim(const char *sock, int json, int argc, char **argv)
+{
+	json_out = json;
+	return case_claim(sock, argc, argv);
+}
+
+int seinctl_case(const char *sock, int json, int argc, char **argv)
+{
+	json_out = json;
+	const char *sub = argc > 1 ? argv[1] : "";
+	if (strcmp(sub, "list") == 0 && argc == 2)
+		return seinctl_case_list(sock, json);
+	if (strcmp(sub, "show") == 0 && argc == 3)
+		return case_show(sock, argv[2]);
+	if (strcmp(sub, "claim") == 0)
+		return case_claim(sock, argc - 1, argv + 1);
+	if (strcmp(sub, "step") == 0)
+		return case_step(sock, argc - 1, argv + 1);
+	fprintf(stderr, "usage: seinctl case list | show CASE | claim CASE "
+	                "[--release] [--force] | step CASE STEP [--feedback "
+	                "[--consent REF]...]\n");
+	return 2;
+}
+
+/* --------------------------------------------------------- export */
+
+/* The personal fields of one signal: an audited reveal in the daemon. */
+static int reveal(const char *sock, const char *id, const char *reason,
+                  Seinhuis__CtlReply **r)
+{
+	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+	q.op = SEINHUIS__CTL_REQUEST__OP__INBOX_REVEAL;
+	q.message_id = (char *)id;
+	q.reason = (char *)reason;
+	return seinctl_call(sock, &q, r);
+}
+
+static void csv_cell(FILE *f, const char *s, int last)
+{
+	/* quoted always; a quote doubled; a leading = + - @ is kept as text
+	 * by a spreadsheet only with a quote in front */
+	fputc('"', f);
+	if (strchr("=+-@", s[0]) && s[0])
+		fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	fputc('"', f);
+	fputc(last ? '\n' : ',', f);
+}
+
+struct names {
+	char **v;
+	size_t n;
+};
+
+static void names_add(struct names *ns, const char *name)
+{
+	for (size_t i = 0; i < ns->n; i++)
+		if (strcmp(ns->v[i], name) == 0)
+			return;
+	ns->v = realloc(ns->v, (ns->n + 1) * sizeof(*ns->v));
+	if (!ns->v)
+		abort();
+	ns->v[ns->n++] = sh_strdup(name);
+}
+
+static const char *revealed_of(const Seinhuis__CtlReply *r, const char *name)
+{
+	for (size_t i = 0; r && i < r->n_revealed; i++)
+		if (strcmp(r->revealed[i]->name, name) == 0)
+			return r->revealed[i]->value;
+	return "";
+}
+
+int seinctl_export(const char *sock, int json, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"format", required_argument, 0, 'f'},
+	    {"out", required_argument, 0, 'o'},
+	    {"case", required_argument, 0, 'c'},
+	    {"reveal", no_argument, 0, 'r'},
+	    {"reason", required_argument, 0, 'R'},
+	    {0, 0, 0, 0}};
+	const char *format = json ? "json" : NULL, *out = NULL, *only = NULL,
+	           *reason = NULL;
+	int opt, do_reveal = 0, rc;
+	char key[65] = "";
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'f': format = optarg; break;
+		case 'o': out = optarg; break;
+		case 'c': only = optarg; break;
+		case 'r': do_reveal = 1; break;
+		case 'R': reason = optarg; break;
+		default: goto usage;
+		}
+	}
+	if (optind != argc || !format ||
+	    (strcmp(format, "json") != 0 && strcmp(format, "csv") != 0))
+		goto usage;
+	if (do_reveal && (!reason || !reason[0])) {
+		fprintf(stderr, "seinctl: export --reveal needs --reason TEXT: "
+		                "each reveal is recorded with it\n");
+		return 2;
+	}
+	if (!do_reveal && reason)
+		goto usage;
+	if (only && (rc = resolve_case(sock, only, key)) != 0)
+		return rc;
+	struct cs_view w;
+	if ((rc = view_load(sock, &w)) != 0)
+		return rc;
+	/* reveals first: a refusal leaves no file behind */
+	size_t total = 0;
+	for (size_t k = 0; k < w.n; k++)
+		total += w.v[k].nsig;
+	Seinhuis__CtlReply **rv = sh_xcalloc(total + 1, sizeof(*rv));
+	struct names clear = {0}, personal = {0};
+	size_t s = 0;
+	for (size_t k = 0; k < w.n; k++) {
+		if (key[0] && strcmp(w.v[k].key, key) != 0) {
+			s += w.v[k].nsig;
+			continue;
+		}
+		for (size_t i = 0; i < w.v[k].nsig; i++, s++) {
+			const Seinhuis__InboxItem *it = w.v[k].sig[i];
+			for (size_t j = 0; j < it->n_fields; j++)
+				names_add(&clear, it->fields[j]->name);
+			if (!do_reveal)
+				continue;
+			if ((rc = reveal(sock, it->message_id, reason,
+			                 &rv[s])) != 0)
+				goto done;
+			for (size_t j = 0; j < rv[s]->n_revealed; j++)
+				names_add(&personal, rv[s]->revealed[j]->name);
+		}
+	}
+	FILE *f = stdout;
+	if (out) {
+		int fd = open(
+		    out, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
+		if (fd < 0 || fchmod(fd, 0600) < 0 || !(f = fdopen(fd, "w"))) {
+			fprintf(stderr, "seinctl: %s: %s\n", out,
+			        strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			rc = 2;
+			goto done;
+		}
+	}
+	if (strcmp(format, "json") == 0) {
+		json_object *a = json_object_new_array();
+		s = 0;
+		for (size_t k = 0; k < w.n; k++) {
+			if (key[0] && strcmp(w.v[k].key, key) != 0) {
+				s += w.v[k].nsig;
+				continue;
+			}
+			json_object *o = case_json(&w.v[k], 1);
+			json_object *sl;
+			json_object_object_get_ex(o, "signal_list", &sl);
+			for (size_t i = 0; i < w.v[k].nsig; i++, s++) {
+				if (!rv[s])
+					continue;
+				json_object *p = json_object_new_object();
+				for (size_t j = 0; j < rv[s]->n_revealed; j++)
+					json_object_object_add(
+					    p, rv[s]->revealed[j]->name,
+					    json_object_new_string(
+					        rv[s]->revealed[j]->value));
+				json_object_object_add(
+				    json_object_array_get_idx(sl, i),
+				    "personal", p);
+			}
+			json_object_array_add(a, o);
+		}
+		fprintf(f, "%s\n",
+		        json_object_to_json_string_ext(
+		            a, JSON_C_TO_STRING_PRETTY |
+		                   JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(a);
+	} else {
+		const char *head[] = {"case_key",   "owner",   "step",
+		                      "message_id", "sender",  "type",
+		                      "created",    "received"};
+		for (size_t j = 0; j < 8; j++)
+			csv_cell(f, head[j], 0);
+		for (size_t j = 0; j < clear.n; j++)
+			csv_cell(f, clear.v[j], 0);
+		for (size_t j = 0; j < personal.n; j++)
+			csv_cell(f, personal.v[j], 0);
+		csv_cell(f, "personal_data", 1);
+		s = 0;
+		for (size_t k = 0; k < w.n; k++) {
+			const struct cs_case *c = &w.v[k];
+			if (key[0] && strcmp(c->key, key) != 0) {
+				s += c->nsig;
+				continue;
+			}
+			for (size_t i = 0; i < c->nsig; i++, s++) {
+				const Seinhuis__InboxItem *it = c->sig[i];
+				char cr[32], rc2[32];
+				fmt_time(cr, sizeof(cr), it->created_ms);
+				fmt_time(rc2, sizeof(rc2), it->received_ms);
+				csv_cell(f, c->key, 0);
+				csv_cell(f, c->rec ? c->rec->owner : "", 0);
+				csv_cell(f, last_step(c->rec, NULL), 0);
+				csv_cell(f, it->message_id, 0);
+				csv_cell(f, it->sender, 0);
+				csv_cell(f, it->type, 0);
+				csv_cell(f, cr, 0);
+				csv_cell(f, rc2, 0);
+				for (size_t j = 0; j < clear.n; j++)
+					csv_cell(f, field_of(it, clear.v[j]),
+					         0);
+				for (size_t j = 0; j < personal.n; j++)
+					csv_cell(
+					    f,
+					    revealed_of(rv[s], personal.v[j]),
+					    0);
+				csv_cell(f, rv[s] ? "revealed" : "sealed", 1);
+			}
+		}
+	}
+	if (f != stdout && fclose(f) != 0) {
+		fprintf(stderr, "seinctl: %s: %s\n", out, strerror(errno));
+		rc = 1;
+	}
+	fflush(stdout);
+done:
+	for (size_t i = 0; i < total; i++)
+		if (rv[i]) {
+			for (size_t j = 0; j < rv[i]->n_revealed; j++)
+				sh_wipe(rv[i]->revealed[j]->value,
+				        strlen(rv[i]->revealed[j]->value));
+			seinhuis__ctl_reply__free_unpacked(rv[i], NULL);
+		}
+	free(rv);
+	for (size_t j = 0; j < clear.n; j++)
+		free(clear.v[j]);
+	free(clear.v);
+	for (size_t j = 0; j < personal.n; j++)
+		free(personal.v[j]);
+	free(personal.v);
+	view_free(&w);
+	return rc;
+usage:
+	fprintf(stderr, "usage: seinctl export --format json|csv [--out FILE] "
+	                "[--case CASE] [--reveal --reason TEXT]\n");
+	return 2;
+}

@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# The debt-help team's cases, with real local users: two creditors'
+# signals about one household form one case with the right counts, total,
+# urgency and rising flag, listed before calmer cases; one caseworker
+# claims it, a second is refused (CASE_CLAIMED) until the owner releases
+# it or an administrator forces the claim; outreach steps are recorded by
+# the owner only, shown with time and user, and kept across a restart;
+# export gives JSON and CSV without personal values unless --reveal, each
+# reveal audited, in a file of mode 0600. Needs root (it creates the users
+# and groups, named sh-test-*-PID, and removes them at the end).
+. "$(dirname "$0")/lib.sh"
+if [ "$(id -u)" != 0 ]; then
+	echo "needs root to create test users: skipped"
+	exit 77
+fi
+it_setup cases
+P=$$
+ADMIN_GROUP=sh-tc-admin-$P CW_GROUP=sh-tc-cw-$P
+U_ADMIN=sh-tc-adm-$P U_CW1=sh-tc-cw1-$P U_CW2=sh-tc-cw2-$P
+cases_cleanup() {
+	local u g
+	for u in $U_ADMIN $U_CW1 $U_CW2; do userdel "$u" 2>/dev/null; done
+	for g in $ADMIN_GROUP $CW_GROUP; do groupdel "$g" 2>/dev/null; done
+	it_cleanup
+}
+trap cases_cleanup EXIT
+groupadd "$ADMIN_GROUP" && groupadd "$CW_GROUP" || { fail "groupadd"; exit 1; }
+useradd -M -N -s /usr/sbin/nologin -g seinhuis -G "$ADMIN_GROUP" "$U_ADMIN" &&
+	useradd -M -N -s /usr/sbin/nologin -g seinhuis -G "$CW_GROUP" "$U_CW1" &&
+	useradd -M -N -s /usr/sbin/nologin -g seinhuis -G "$CW_GROUP" "$U_CW2" ||
+	{ fail "useradd"; exit 1; }
+
+partner gem-cs municipality_debt 17641 "control_group = seinhuis" \
+	"admin_group = $ADMIN_GROUP" "caseworker_group = $CW_GROUP"
+partner corp-cs landlord 17642
+partner nrg-cs energy 17643
+trust_all
+chmod 711 "$WORK/gem-cs"
+for p in gem-cs corp-cs nrg-cs; do start $p; done
+as() { # as USER seinctl-args...
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups -- \
+		"$SEINCTL" -s "$WORK/gem-cs/control.sock" "$@"
+}
+export -f as
+
+arrears() { # arrears FROM KIND AMOUNT URGENCY REF SURNAME STREET NUMBER POSTCODE
+	ctl "$1" send --type arrears --to gem-cs arrears_kind="$2" amount_cents="$3" \
+		arrears_since=2026-09-01 contact_attempt_date=2026-10-01 \
+		reminder_date=2026-10-15 urgency="$4" creditor_reference="$5" \
+		creditor_contact="incasso desk" legal_basis=legal_duty initials=J. \
+		surname="$6" street="$7" house_number="$8" postcode="$9" \
+		place=Waterdam | awk '{print $2}'
+}
+# Household A: rent rising from 450 to 600 euro, and an energy supplier
+# threatening disconnection (200 euro). Household B: one rent signal.
+# Household C: one gas signal, the newest of all.
+a1=$(arrears corp-cs rent 45000 none HUUR-1 "de Vries" Molenweg 12 "9901 WA")
+sleep 0.05
+a2=$(arrears corp-cs rent 60000 none HUUR-2 "de Vries" Molenweg 12 "9901 WA")
+a3=$(arrears nrg-cs electricity 20000 disconnection EL-1 "Vries" Molenweg 12 "9901wa")
+b1=$(arrears corp-cs rent 10000 none HUUR-3 Bakker Dorpsstraat 5 "1234 AB")
+sleep 1.1
+c1=$(arrears nrg-cs gas 30000 none GAS-1 Jansen Kerkweg 7 "5678 CD")
+check "five signals accepted" bash -c "[ ${#a1}${#a2}${#a3}${#b1}${#c1} = 3232323232 ]"
+check "five signals delivered" wait_until 20 bash -c "[ \$(inbox_ids gem-cs | wc -l) = 5 ]"
+
+list=$(as "$U_CW1" --json inbox)
+check "the inbox lists three cases" json_has 'length == 3' <<<"$list"
+check "the threatened household comes first: 3 signals, 2 creditors" \
+	json_has '.[0].signals == 3 and .[0].creditors == 2' <<<"$list"
+check "... total over the newest signal per creditor and kind (600 + 200 euro)" \
+	json_has '.[0].total_cents == 80000' <<<"$list"
+check "... highest urgency disconnection, arrears rising" \
+	json_has '.[0].urgency == "disconnection" and .[0].rising == true' <<<"$list"
+check "then the newest calm case (C), then B" \
+	json_has '.[1].total_cents == 30000 and .[1].rising == false and .[2].total_cents == 10000 and .[1].newest_ms > .[2].newest_ms' <<<"$list"
+A=$(jq -r '.[0].case_key' <<<"$list")
+B=$(jq -r '.[2].case_key' <<<"$list")
+check "the case key is the one on each of the household's signals" bash -c \
+	"[ \$(ctl gem-cs --json inbox list | jq -r '[.[] | select(.case_key==\"$A\")] | length') = 3 ]"
+text=$(as "$U_CW1" inbox)
+check "the text listing: three cases, no personal values" bash -c \
+	"grep -q '^3 cases' <<<'$text' && ! grep -qiE 'vries|bakker|jansen|molenweg|9901|1234 ?ab' <<<'$text'"
+check "the signal listing stays available (inbox --signals)" bash -c \
+	"as $U_CW1 inbox --signals | grep -q '^5 signals'"
+check "inbox list still lists the signals" bash -c "as $U_CW1 --json inbox list | jq -e 'length == 5' >/dev/null"
+
+# --- claim ----------------------------------------------------------------------
+out=$(as "$U_CW1" claim "${A:0:12}")
+check "caseworker 1 claims case A (by a prefix of its key)" grep -q "claimed; owner $U_CW1" <<<"$out"
+out=$(as "$U_CW2" claim "$A" 2>&1)
+rc=$?
+check "caseworker 2 is refused (exit 1, CASE_CLAIMED, names the owner)" bash -c \
+	"[ $rc = 1 ] && grep -q \"refused: CASE_CLAIMED: the case is claimed by '$U_CW1'\" <<<\"\$0\"" "$out"
+out=$(as "$U_CW2" case step "$A" contact_attempted 2>&1)
+check "caseworker 2 may not record a step on it (CASE_OWNER)" grep -q "refused: CASE_OWNER" <<<"$out"
+out=$(as "$U_CW2" claim "$A" --force 2>&1)
+check "a caseworker may not force a claim (DENIED)" grep -q "refused: DENIED: forcing a claim is for administrators" <<<"$out"
+out=$(as "$U_CW2" claim "$A" --release 2>&1)
+check "nor release another's case (CASE_OWNER)" grep -q "refused: CASE_OWNER" <<<"$out"
+out=$(as "$U_ADMIN" claim "$A" 2>&1)
+check "an administrator does not claim without --force (DENIED)" grep -q "refused: DENIED: claiming a case is for caseworkers" <<<"$out"
+out=$(as "$U_CW1" case step "$A" phoned 2>&1)
+check "an unknown step is refused (CASE_STEP)" grep -q "refused: CASE_STEP: step must be one of" <<<"$out"
+out=$(as "$U_CW1" case step "$B" contact_attempted 2>&1)
+check "a step on an unclaimed case is refused (CASE_OWNER)" grep -q "refused: CASE_OWNER: the case is not claimed" <<<"$out"
+check "no claim on a case key that is not in the inbox" bash -c \
+	"as $U_CW1 claim $(printf 'ab%.0s' {1..32}) 2>&1 | grep -q 'refused: NOT_FOUND: no signal in the inbox has case key'"
+
+# --- steps ----------------------------------------------------------------------
+check "the owner records contact_attempted" bash -c "as $U_CW1 case step $A contact_attempted >/dev/null"
+check "... and in_conversation" bash -c "as $U_CW1 case step $A in_conversation >/dev/null"
+list=$(as "$U_CW1" --json inbox)
+check "the listing shows owner and latest step" \
+	json_has ".[] | select(.case_key==\"$A\") | .owner == \"$U_CW1\" and .step == \"in_conversation\" and .step_ms > 0" <<<"$list"
+show=$(as "$U_CW1" --json case show "$A")
+check "case show: both steps in order, with user and time" \
+	json_has ".steps | length == 2 and .[0].step == \"contact_attempted\" and .[1].step == \"in_conversation\" and all(.user == \"$U_CW1\" and .time_ms > 0)" <<<"$show"
+check "case show: the three signals with their clear fields" \
+	json_has '.signal_list | length == 3 and all(.fields.amount_cents != null) and all(.fields | has("surname") | not)' <<<"$show"
+text=$(as "$U_CW1" case show "$A")
+check "case show (text): steps and user, no personal values" bash -c \
+	"grep -qE 'contact_attempted +$U_CW1' <<<'$text' && ! grep -qiE 'vries|molenweg|9901' <<<'$text'"
+
+# --- release, second caseworker, forced claim ------------------------------------
+check "the owner releases the case" bash -c "as $U_CW1 claim $A --release | grep -q released"
+check "now caseworker 2 may claim it" bash -c "as $U_CW2 claim $A | grep -q 'owner $U_CW2'"
+check "caseworker 2 records a step" bash -c "as $U_CW2 case step $A help_accepted >/dev/null"
+check "caseworker 1 is refused now" bash -c "as $U_CW1 claim $A 2>&1 | grep -q \"CASE_CLAIMED: the case is claimed by '$U_CW2'\""
+check "an administrator forces the claim" bash -c "as $U_ADMIN claim $A --force | grep -q 'owner $U_ADMIN'"
+check "an administrator may record a step" bash -c "as $U_ADMIN case step $A closed >/dev/null"
+check "the claims are in the audit log with user and role, without personal data" bash -c \
+	"as $U_ADMIN --json audit list --case-key $A | jq -e '
+	  ([.[] | select(.event==\"case_claimed\" and .outcome!=\"refused\")] | length) == 3 and
+	  ([.[] | select(.event==\"case_claimed\" and .outcome==\"refused\" and .rule==\"CASE_CLAIMED\")] | length) >= 2 and
+	  ([.[] | select(.event==\"access_denied\")] | length) >= 2 and
+	  ([.[] | select(.event==\"case_released\" and .user==\"$U_CW1\")] | length) == 1 and
+	  ([.[] | select(.event==\"case_step\")] | length) == 4 and
+	  ([.[] | select(.event==\"case_claimed\" and .role==\"admin\" and (.detail | test(\"forced\")))] | length) == 1' >/dev/null &&
+	 ! as $U_ADMIN --json audit list --case-key $A | grep -qiE 'vries|molenweg|9901'"
+
+# --- durable ------------------------------------------------------------------
+stop gem-cs
+start gem-cs
+show=$(as "$U_CW1" --json case show "$A")
+check "after a restart: owner and four steps kept" \
+	json_has ".owner == \"$U_ADMIN\" and (.steps | map(.step)) == [\"contact_attempted\",\"in_conversation\",\"help_accepted\",\"closed\"]" <<<"$show"
+
+# --- export ---------------------------------------------------------------------
+chmod 1777 "$WORK" # the caseworker writes the export files here
+as "$U_CW1" export --format json --out "$WORK/cases.json"
+check "export JSON parses: 3 cases, 5 signals" bash -c \
+	"jq -e 'length == 3 and ([.[].signal_list[]] | length) == 5' '$WORK/cases.json' >/dev/null"
+check "export JSON: the clear fields are there" bash -c \
+	"jq -e '[.[].signal_list[].fields.arrears_kind] | sort == [\"electricity\",\"gas\",\"rent\",\"rent\",\"rent\"]' '$WORK/cases.json' >/dev/null"
+check "export JSON: no personal values without --reveal" bash -c \
+	"! grep -qiE 'vries|bakker|jansen|molenweg|dorpsstraat|kerkweg|9901|1234 ?ab|5678' '$WORK/cases.json' && ! jq -e '.. | objects | has(\"personal\")' '$WORK/cases.json' | grep -q true"
+check "export file mode 0600" [ "$(stat -c %a "$WORK/cases.json")" = 600 ]
+as "$U_CW1" export --format csv --out "$WORK/cases.csv"
+check "export CSV: a header and five rows, every row the same number of columns" \
+	python3 -c "
+import csv,sys
+rows=list(csv.reader(open('$WORK/cases.csv')))
+assert len(rows)==6, len(rows)
+assert len({len(r) for r in rows})==1
+h=rows[0]
+assert 'case_key' in h and 'amount_cents' in h and 'surname' not in h
+assert sorted(r[h.index('message_id')] for r in rows[1:])==sorted('$a1 $a2 $a3 $b1 $c1'.split())
+assert all(r[-1]=='sealed' for r in rows[1:])
+"
+check "export CSV: no personal values, mode 0600" bash -c \
+	"! grep -qiE 'vries|bakker|jansen|molenweg|9901' '$WORK/cases.csv' && [ \$(stat -c %a '$WORK/cases.csv') = 600 ]"
+before=$(as "$U_ADMIN" --json audit list --event revealed | jq length)
+out=$(as "$U_CW1" export --format csv --case "${A:0:10}" --reveal 2>&1)
+check "export --reveal needs a reason" grep -q "needs --reason" <<<"$out"
+as "$U_CW1" export --format csv --case "${A:0:10}" --reveal --reason "debt help intake" --out "$WORK/reveal.csv"
+check "export --reveal --case: the household's three signals with their personal fields" \
+	python3 -c "
+import csv
+rows=list(csv.reader(open('$WORK/reveal.csv')))
+h=rows[0]
+assert len(rows)==4 and len({len(r) for r in rows})==1
+assert {r[h.index('surname')] for r in rows[1:]} <= {'de Vries','Vries'}
+assert all(r[h.index('case_key')]=='$A' and r[-1]=='revealed' for r in rows[1:])
+"
+after=$(as "$U_ADMIN" --json audit list --event revealed | jq length)
+check "... each reveal audited (3 more revealed entries, with reason and user)" bash -c \
+	"[ $((after - before)) = 3 ] && as $U_ADMIN --json audit list --event revealed | jq -e '[.[] | select(.reason==\"debt help intake\" and .user==\"$U_CW1\")] | length == 3' >/dev/null"
+out=$(as "$U_ADMIN" export --format json --reveal --reason "debt help intake" --out "$WORK/admin.json" 2>&1)
+check "an administrator may not export with --reveal (DENIED), and no file is left" bash -c \
+	"grep -q 'refused: DENIED' <<<\"\$0\" && [ ! -e '$WORK/admin.json' ]" "$out"
+out=$(as "$U_CW1" export --format xml 2>&1)
+check "an unknown format is refused (exit 2)" grep -q "usage: seinctl export" <<<"$out"
+check "no personal data in the daemon's log" bash -c "! grep -qiE 'vries|bakker|jansen|molenweg|9901' '$WORK/gem-cs.log'"
+check "the audit log verifies" bash -c "as $U_ADMIN audit verify >/dev/null"
+
+for p in gem-cs corp-cs nrg-cs; do stop $p; done
+it_done

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Status feedback to creditors: a debt-help team's outreach step goes back
+# as a status_feedback signal to each creditor whose signal is in the case,
+# only as far as the catalogue allows (arrears: feedback = consent). Without
+# consent, with a revoked consent, or under a catalogue that says
+# feedback = none, nothing is sent or recorded. At the creditor the
+# feedback is attached to the outbox record it refers to; a feedback that
+# refers to an unknown signal, to one sent to another municipality, or
+# comes without the consent the catalogue needs is rejected and audited.
+. "$(dirname "$0")/lib.sh"
+it_setup feedback
+sed 's/^feedback = consent$/feedback = none/' "$CATALOGUE" >"$WORK/catalogue-none.conf"
+chmod 644 "$WORK/catalogue-none.conf"
+grep -q '^feedback = none$' "$WORK/catalogue-none.conf" || fail "test catalogue with feedback = none"
+partner gem-fb municipality_debt 17651
+partner gem2-fb municipality_debt 17652 "catalogue = $WORK/catalogue-none.conf"
+partner corp-fb landlord 17653
+partner nrg-fb energy 17654
+trust_all
+for p in gem-fb gem2-fb corp-fb nrg-fb; do start $p; done
+
+arrears() { # arrears FROM TO KIND AMOUNT REF
+	ctl "$1" send --type arrears --to "$2" arrears_kind="$3" amount_cents="$4" \
+		arrears_since=2026-09-01 contact_attempt_date=2026-10-01 \
+		reminder_date=2026-10-15 urgency=none creditor_reference="$5" \
+		creditor_contact="incasso desk" legal_basis=legal_duty initials=J. \
+		surname="de Vries" street=Molenweg house_number=12 postcode="9901 WA" \
+		place=Waterdam | awk '{print $2}'
+}
+rent=$(arrears corp-fb gem-fb rent 45000 H-1)
+elec=$(arrears nrg-fb gem-fb electricity 20000 E-1)
+other=$(arrears corp-fb gem2-fb rent 30000 H-2)
+check "three arrears signals accepted" [ ${#rent} = 32 -a ${#elec} = 32 -a ${#other} = 32 ]
+check "delivered to both municipalities" wait_until 20 bash -c \
+	"[ \$(inbox_ids gem-fb | wc -l) = 2 ] && [ \$(inbox_ids gem2-fb | wc -l) = 1 ]"
+case=$(ctl gem-fb --json inbox | jq -r '.[0].case_key')
+check "one case for the household" [ "$(ctl gem-fb --json inbox | jq 'length')" = 1 -a ${#case} = 64 ]
+ctl gem-fb claim "$case" >/dev/null
+check "the case is claimed" bash -c "ctl gem-fb --json case show $case | jq -e '.owner != \"\"' >/dev/null"
+
+no_feedback_sent() { [ -z "$(ctl "$1" --json outbox | jq -r '.[] | select(.type=="status_feedback") | .message_id')" ]; }
+steps_are() { [ "$(ctl "$1" --json case show "$2" | jq '.steps | length')" = "$3" ]; }
+export -f no_feedback_sent steps_are
+
+# --- refused before anything is written --------------------------------------
+out=$(ctl gem-fb case step "$case" in_conversation --feedback 2>&1)
+rc=$?
+check "feedback without consent is refused (exit 1)" [ $rc = 1 ]
+check "... with rule CONSENT, naming the creditor" grep -q "refused: CONSENT: feedback to '\(corp\|nrg\)-fb' needs the resident's consent" <<<"$out"
+check "... nothing was sent" no_feedback_sent gem-fb
+check "... and the step was not recorded" steps_are gem-fb "$case" 0
+
+resident='surname=de Vries
+postcode=9901 WA
+house_number=12'
+ref_corp=$(ctl gem-fb consent grant --to corp-fb --purpose collection_pause <<<"$resident" | awk '{print $2}')
+ref_nrg=$(ctl gem-fb consent grant --to nrg-fb --purpose collection_pause <<<"$resident" | awk '{print $2}')
+ref_other=$(ctl gem-fb consent grant --to nrg-fb --purpose collection_pause <<<'surname=Jansen
+postcode=9901 WA
+house_number=14' | awk '{print $2}')
+check "consents granted for both creditors" [ ${#ref_corp} = 32 -a ${#ref_nrg} = 32 ]
+out=$(ctl gem-fb case step "$case" in_conversation --feedback --consent "$ref_corp" 2>&1)
+check "consent for one creditor only: refused, naming the other" \
+	grep -q "refused: CONSENT: feedback to 'nrg-fb' needs the resident's consent" <<<"$out"
+out=$(ctl gem-fb case step "$case" in_conversation --feedback --consent "$ref_corp" --consent "$ref_other" 2>&1)
+check "another resident's consent: refused" grep -q "CONSENT: consent $ref_other was given by another resident" <<<"$out"
+check "... nothing sent, nothing recorded" bash -c "no_feedback_sent gem-fb && steps_are gem-fb $case 0"
+out=$(ctl gem-fb case step "$case" contact_attempted --feedback 2>&1)
+check "a step without meaning for the creditor: refused (CASE_STEP)" grep -q "refused: CASE_STEP: step 'contact_attempted' tells the creditor nothing" <<<"$out"
+
+# --- sent, delivered, attached ---------------------------------------------
+out=$(ctl gem-fb --json case step "$case" in_conversation --feedback --consent "$ref_corp" --consent "$ref_nrg")
+check "with both consents: the step is recorded with two feedback signals" \
+	json_has '.ok and (.feedback_ids | length) == 2 and .steps[-1].step == "in_conversation" and .steps[-1].feedback == "contact_made"' <<<"$out"
+check "the creditor's outbox shows the feedback next to its signal" wait_until 20 bash -c \
+	"ctl corp-fb --json outbox | json_has '.[] | select(.message_id==\"$rent\" and .feedback.status==\"contact_made\" and .feedback.time_ms > 0)'"
+check "... and so does the other creditor's" wait_until 20 bash -c \
+	"ctl nrg-fb --json outbox | json_has '.[] | select(.message_id==\"$elec\" and .feedback.status==\"contact_made\")'"
+check "the signal to the other municipality has no feedback" bash -c \
+	"ctl corp-fb --json outbox | json_has '.[] | select(.message_id==\"$other\" and (has(\"feedback\") | not))'"
+check "the text listing shows it too" bash -c "ctl corp-fb outbox | grep '$rent' | grep -q 'feedback: contact_made'"
+check "the feedback carries the consent reference at the creditor" bash -c \
+	"ctl corp-fb --json inbox list | json_has '.[] | select(.type==\"status_feedback\" and .consent_ref==\"$ref_corp\" and .fields.signal_id==\"$rent\")'"
+stop corp-fb
+start corp-fb
+check "... (after restart) still attached" bash -c \
+	"ctl corp-fb --json outbox | json_has '.[] | select(.message_id==\"$rent\" and .feedback.status==\"contact_made\")'"
+
+# --- revoked consent --------------------------------------------------------
+ctl gem-fb consent revoke "$ref_nrg" >/dev/null
+out=$(ctl gem-fb case step "$case" help_accepted --feedback --consent "$ref_corp" --consent "$ref_nrg" 2>&1)
+check "a revoked consent: refused (CONSENT_REVOKED)" grep -q "refused: CONSENT_REVOKED: consent $ref_nrg for 'nrg-fb' was revoked" <<<"$out"
+check "... the step was not recorded" steps_are gem-fb "$case" 1
+check "a step without --feedback is still recorded" bash -c "ctl gem-fb case step $case help_accepted >/dev/null"
+check "... (now two steps)" steps_are gem-fb "$case" 2
+
+# --- the catalogue says feedback = none ---------------------------------------
+case2=$(ctl gem2-fb --json inbox | jq -r '.[0].case_key')
+ctl gem2-fb claim "$case2" >/dev/null
+ref2=$(ctl gem2-fb consent grant --to corp-fb --purpose collection_pause <<<"$resident" | awk '{print $2}')
+out=$(ctl gem2-fb case step "$case2" in_conversation --feedback --consent "$ref2" 2>&1)
+check "feedback = none in the catalogue: refused (FEEDBACK)" \
+	grep -q "refused: FEEDBACK: the catalogue's \[arrears\] entry says feedback = none: creditor 'corp-fb' may not be told" <<<"$out"
+check "... nothing sent" no_feedback_sent gem2-fb
+
+# --- forged or unauthorised feedback at the creditor ---------------------------
+probe() { # probe FROM-KEYS SIGNAL-ID BASIS [CONSENT]
+	PEER_FEEDBACK_ID=$2 PEER_FEEDBACK_BASIS=$3 PEER_FEEDBACK_CONSENT=${4:-} \
+		as_user "$PEER_TOOL" "$WORK/$1/keys" "$WORK/corp-fb/keys/card" feedback
+}
+out=$(probe gem-fb 00112233445566778899aabbccddeeff consent "$ref_corp")
+check "feedback on an unknown signal: rejected (FEEDBACK)" grep -qE "^RECEIPT [0-9a-f]{32} REJECTED FEEDBACK" <<<"$out"
+fid=$(awk '/^SENT/ {print $2}' <<<"$out")
+out=$(probe gem-fb "$other" consent "$ref_corp")
+check "feedback on a signal sent to another municipality: rejected" grep -qE "^RECEIPT [0-9a-f]{32} REJECTED FEEDBACK" <<<"$out"
+out=$(probe gem-fb "$rent" legal_task)
+check "feedback without the consent the catalogue needs: rejected" grep -qE "^RECEIPT [0-9a-f]{32} REJECTED FEEDBACK" <<<"$out"
+out=$(probe gem2-fb "$rent" consent "$ref_corp")
+check "feedback from a municipality the signal was not sent to: rejected" grep -qE "^RECEIPT [0-9a-f]{32} REJECTED FEEDBACK" <<<"$out"
+check "the rejections are in the creditor's audit log with rule FEEDBACK" bash -c \
+	"[ \$(ctl corp-fb --json audit list --event rejected | jq '[.[] | select(.rule==\"FEEDBACK\")] | length') -ge 4 ]"
+check "... the first one by its message id" bash -c \
+	"ctl corp-fb --json audit list --id $fid | json_has '.[] | select(.event==\"rejected\")'"
+check "the forged feedback changed nothing on the outbox record" bash -c \
+	"ctl corp-fb --json outbox | json_has '.[] | select(.message_id==\"$rent\" and .feedback.status==\"contact_made\")'"
+check "no personal data in the creditor's log" bash -c "! grep -qi 'vries\|molenweg\|9901' '$WORK/corp-fb.log'"
+check "no personal data in the municipality's log" bash -c "! grep -qi 'vries\|molenweg\|9901' '$WORK/gem-fb.log'"
+check "audit logs verify" bash -c "ctl gem-fb audit verify >/dev/null && ctl corp-fb audit verify >/dev/null"
+
+for p in gem-fb gem2-fb corp-fb nrg-fb; do stop $p; done
+it_done
