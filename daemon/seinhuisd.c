@@ -205,23 +205,47 @@ int sh_daemon_write_ok(sh_daemon *d)
 	return 1;
 }
 
+/* Room one accepted signal takes in the store before it is delivered
+ * (record, envelope, natural key, id index), and the room it still needs
+ * to be settled: the audit entries of sending it (again after each restart)
+ * and of its receipt, each about 400 bytes with its Merkle tree nodes
+ * (measured on a full 1 MiB store). Settling only shrinks the outbox
+ * record, while the audit log only grows, so a store that took signals
+ * until it was full could not drain; the reserve keeps that room free. */
+#define SH_SIGNAL_BYTES   1024
+#define SH_SETTLE_RESERVE 1536
+
 int sh_daemon_store_full(sh_daemon *d)
 {
 	int64_t now = sh_mono_ms();
 	if (now - d->usage_at >= 1000 || d->usage_at == 0 ||
 	    d->writes_since_usage >= 32) {
 		/* committed pages only: the open transaction's are not seen */
-		d->usage = sh_store_usage(d->store) +
-			   (sh_store_in_txn(d->store) ? 0.0005 * d->turn_writes : 0);
+		d->usage = sh_store_usage(d->store);
 		d->usage_at = now;
 		d->writes_since_usage = 0;
 	}
+	double map = d->cfg.map_size ? (double)d->cfg.map_size : 1.0;
+	size_t in_turn = sh_store_in_txn(d->store) ? d->turn_writes : 0;
+	double need =
+	    d->usage + (double)in_turn * SH_SIGNAL_BYTES / map +
+	    (double)(d->pending.n + in_turn) * SH_SETTLE_RESERVE / map;
 	/* Keep a quarter of the map for the writes that free room: settling
 	 * receipts (dropping envelopes), taking signals, retention. Once a
 	 * commit found the map full, new signals wait until it is below 65%. */
 	if (d->full_latched && d->usage < 0.65)
 		d->full_latched = 0;
-	return d->full_latched || d->usage > 0.75;
+	int full = d->full_latched || need > 0.75;
+	if (full && now - d->full_logged >= 1000) {
+		d->full_logged = now;
+		sh_daemon_error(
+		    d,
+		    "store: new signals refused: %s (%.0f%% of the map in "
+		    "use, %zu pending signals still to be settled)",
+		    sh_err_rule(SH_ERR_STORE_FULL), d->usage * 100.0,
+		    d->pending.n);
+	}
+	return full;
 }
 
 void sh_daemon_txn_fail(sh_daemon *d, sh_err e)
