@@ -122,6 +122,7 @@ typedef struct {
 	sh_peer *peers; /* slots never move: queue entries point into them */
 	size_t npeers, peers_cap;
 	int64_t next_trust_check; /* monotonic ms */
+	int64_t prev_keys_checked_s; /* rotation_tick: Unix s, 0 at start */
 	int64_t trust_mtime_ns;
 	sh_idmap pending;
 	int ctl_listen;

@@ -174,6 +174,37 @@ static void trust_reload(sh_daemon *d)
 			added, changed, removed);
 }
 
+/* Key rotation, checked each second. A partner's previous key whose
+ * overlap just ended: the listener is re-bound, which closes connections
+ * made with it (new ones are refused by ZAP as KEY_EXPIRED), logged and
+ * audited. Our own previous keys (KEYDIR/previous/) are removed once their
+ * overlap has ended. */
+static void rotation_tick(sh_daemon *d)
+{
+	int64_t now = sh_now_ms() / 1000, since = d->prev_keys_checked_s;
+	int ended = 0;
+	d->prev_keys_checked_s = now;
+	for (size_t i = 0; since && i < d->npeers; i++) {
+		const sh_card *c = &d->peers[i].card;
+		if (d->peers[i].removed || !c->has_prev ||
+		    c->prev_until > now || c->prev_until <= since)
+			continue;
+		ended++;
+		sh_daemon_error(
+		    d,
+		    "peer %s: the overlap of its previous key has ended; "
+		    "that key is refused from now on (%s)",
+		    c->partner, sh_err_rule(SH_ERR_KEY_EXPIRED));
+		sh_audit_key_expired(d, c, "overlap ended");
+	}
+	if (ended)
+		sh_peer_rebind(d);
+	if (sh_identity_prune_previous(d->cfg.keydir, now))
+		sh_info("key rotation: the previous keys' overlap has ended; "
+		        "%s/previous removed",
+		        d->cfg.keydir);
+}
+
 sh_defer *sh_defer_add(sh_daemon *d, sh_defer_kind kind)
 {
 	sh_defer *df = sh_xcalloc(1, sizeof(*df));
@@ -472,6 +503,7 @@ static int run(sh_daemon *d)
 		}
 		if (sh_mono_ms() >= d->next_trust_check) {
 			trust_reload(d);
+			rotation_tick(d);
 			d->next_trust_check = sh_mono_ms() + 1000;
 		}
 		if (sh_mono_ms() >= d->next_retention) {
