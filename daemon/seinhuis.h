@@ -35,13 +35,13 @@
 
 typedef enum {
 	SH_OK = 0,
-	SH_ERR_SYS, /* operating-system call failed (errno kept) */
+	SH_ERR_SYS,           /* operating-system call failed (errno kept) */
 	SH_ERR_NOMEM,
-	SH_ERR_USAGE,   /* bad command-line use */
-	SH_ERR_CONFIG,  /* configuration file line is wrong */
-	SH_ERR_KEYFILE, /* key file missing, malformed or too open */
-	SH_ERR_CARD,    /* partner card malformed */
-	SH_ERR_EXISTS,  /* refusing to overwrite */
+	SH_ERR_USAGE,         /* bad command-line use */
+	SH_ERR_CONFIG,        /* configuration file line is wrong */
+	SH_ERR_KEYFILE,       /* key file missing, malformed or too open */
+	SH_ERR_CARD,          /* partner card malformed */
+	SH_ERR_EXISTS,        /* refusing to overwrite */
 	SH_ERR_NOTFOUND,
 	SH_ERR_CRYPTO,        /* a cryptographic primitive failed */
 	SH_ERR_STORE,         /* LMDB failed */
@@ -51,9 +51,9 @@ typedef enum {
 	SH_ERR_WIRE_VERSION,  /* format version not understood */
 	SH_ERR_WIRE_SIZE,     /* message larger than allowed */
 	SH_ERR_SIGNATURE,     /* signature does not verify */
-	SH_ERR_SENDER,    /* envelope sender is not the authenticated peer */
-	SH_ERR_RECIPIENT, /* envelope is for another partner */
-	SH_ERR_UNTRUSTED, /* partner not in the trust store */
+	SH_ERR_SENDER,        /* envelope sender is not the authenticated peer */
+	SH_ERR_RECIPIENT,     /* envelope is for another partner */
+	SH_ERR_UNTRUSTED,     /* partner not in the trust store */
 	SH_ERR_FIELD_UNKNOWN, /* field name not known for this signal type */
 	SH_ERR_FIELD_VALUE,   /* field value has the wrong form */
 	SH_ERR_FIELD_MISSING, /* required field absent */
@@ -63,23 +63,23 @@ typedef enum {
 	SH_ERR_CONTROL,       /* control request malformed */
 	SH_ERR_DENIED,        /* caller may not do this */
 	SH_ERR_TIMEOUT,
-	SH_ERR_CONNECT,        /* cannot reach the daemon */
-	SH_ERR_CATALOGUE,      /* the signal catalogue file is not valid */
-	SH_ERR_FIELD_FORMAT,   /* value does not have the field's form */
-	SH_ERR_FIELD_RANGE,    /* number or length outside the allowed range */
-	SH_ERR_FIELD_ENUM,     /* value not one of the allowed words */
-	SH_ERR_FIELD_FUTURE,   /* date lies in the future */
-	SH_ERR_FIELD_ROLE,     /* field not allowed from this sender's role */
-	SH_ERR_SENDER_ROLE,    /* sender's role may not send this type */
+	SH_ERR_CONNECT,       /* cannot reach the daemon */
+	SH_ERR_CATALOGUE,     /* the signal catalogue file is not valid */
+	SH_ERR_FIELD_FORMAT,  /* value does not have the field's form */
+	SH_ERR_FIELD_RANGE,   /* number or length outside the allowed range */
+	SH_ERR_FIELD_ENUM,    /* value not one of the allowed words */
+	SH_ERR_FIELD_FUTURE,  /* date lies in the future */
+	SH_ERR_FIELD_ROLE,    /* field not allowed from this sender's role */
+	SH_ERR_SENDER_ROLE,   /* sender's role may not send this type */
 	SH_ERR_RECIPIENT_ROLE, /* recipient's role may not receive this type */
-	SH_ERR_LEGAL_BASIS,    /* legal basis not allowed for this type */
-	SH_ERR_CONDITION, /* a conditional rule of the catalogue is broken */
-	SH_ERR_CONSENT,   /* no valid consent for this signal */
+	SH_ERR_LEGAL_BASIS,   /* legal basis not allowed for this type */
+	SH_ERR_CONDITION,     /* a conditional rule of the catalogue is broken */
+	SH_ERR_CONSENT,       /* no valid consent for this signal */
 	SH_ERR_CONSENT_REVOKED, /* the consent was withdrawn */
-	SH_ERR_ROUTE,       /* no municipality or partner for the postcode */
-	SH_ERR_RATE_LIMIT,  /* a partner sends more than peer_rate allows */
-	SH_ERR_STALE,       /* created outside the accepted time window */
-	SH_ERR_KEY_EXPIRED, /* a partner's previous key after the overlap */
+	SH_ERR_ROUTE,         /* no municipality or partner for the postcode */
+	SH_ERR_RATE_LIMIT,    /* a partner sends more than peer_rate allows */
+	SH_ERR_STALE,         /* created outside the accepted time window */
+	SH_ERR_KEY_EXPIRED,   /* a partner's previous key after the overlap */
 	SH_ERR__COUNT
 } sh_err;
 
@@ -222,6 +222,7 @@ sh_err sh_identity_create(const char *dir, const sh_card *pub_fields,
 sh_err sh_identity_load(sh_identity *id, const char *dir, char *why,
 			size_t whylen);
 void sh_identity_wipe(sh_identity *id);
+
 /* Key rotation: move the CURVE and signing keys to KEYDIR/previous/ (kept
  * until the Unix time `until`), make new ones and a card that continues
  * the old one (signed by the old signing key). Refused while an earlier
