@@ -715,6 +715,27 @@ static void card_seeds(void)
 	char *role = strstr((char *)m.data, "role = ");
 	memcpy(role + 7, "LANDLORD", 8);
 	seed(t, "bad-role", m.data, m.len);
+
+	/* A rotated card (seinkey rotate): alpha continuing beta's keys, as
+	 * if they had been its own, signed with beta's signing key. */
+	sh_card r = w->recipient.card;
+	r.has_prev = 1;
+	memcpy(r.prev_curve, w->sender.card.curve_pub, SH_KEY_LEN);
+	memcpy(r.prev_curve_z85, w->sender.card.curve_z85,
+	       sizeof(r.prev_curve_z85));
+	memcpy(r.prev_sign, w->sender.card.sign_pub, SH_KEY_LEN);
+	r.prev_until = 1800000000;
+	if (sh_card_sign_previous(&r, w->sender.sign_sec) != SH_OK)
+		die("card", "cannot sign a rotated card");
+	m.len = 0;
+	sh_card_format(&r, &m);
+	seed(t, "rotated", m.data, m.len);
+	char *until = strstr((char *)m.data, "previous_until = 18");
+	until[18] = '9'; /* no longer what was signed */
+	seed(t, "rotated-bad-signature", m.data, m.len);
+	until[18] = '8';
+	*strstr((char *)m.data, "previous_signature = ") = '\0';
+	seed(t, "rotated-unsigned", m.data, strlen((char *)m.data));
 	sh_buf_free(&m);
 	sh_buf_free(&b);
 }
