@@ -240,11 +240,15 @@ int sh_daemon_write_ok(sh_daemon *d)
  * (record, envelope, natural key, id index), and the room it still needs
  * to be settled: the audit entries of sending it (again after each restart)
  * and of its receipt, each about 400 bytes with its Merkle tree nodes
- * (measured on a full 1 MiB store). Settling only shrinks the outbox
- * record, while the audit log only grows, so a store that took signals
- * until it was full could not drain; the reserve keeps that room free. */
+ * (measured on a full 1 MiB store). Likewise a signal in the inbox needs
+ * room for the audit entry of taking it (ack) or of its removal at the end
+ * of its retention. Settling only shrinks an outbox record and taking a
+ * signal frees about as much as its audit entry takes, while the audit
+ * log only grows: a store that took signals until it was full could not
+ * drain. The reserves keep that room free. */
 #define SH_SIGNAL_BYTES   1024
 #define SH_SETTLE_RESERVE 1536
+#define SH_TAKE_RESERVE   512
 
 int sh_daemon_store_full(sh_daemon *d)
 {
@@ -256,11 +260,14 @@ int sh_daemon_store_full(sh_daemon *d)
 		d->usage_at = now;
 		d->writes_since_usage = 0;
 	}
+	sh_store_counts sc;
+	sh_store_counts_get(d->store, &sc);
 	double map = d->cfg.map_size ? (double)d->cfg.map_size : 1.0;
 	size_t in_turn = sh_store_in_txn(d->store) ? d->turn_writes : 0;
 	double need =
 	    d->usage + (double)in_turn * SH_SIGNAL_BYTES / map +
-	    (double)(d->pending.n + in_turn) * SH_SETTLE_RESERVE / map;
+	    (double)(d->pending.n + in_turn) * SH_SETTLE_RESERVE / map +
+	    (double)sc.inbox_depth * SH_TAKE_RESERVE / map;
 	/* Keep a quarter of the map for the writes that free room: settling
 	 * receipts (dropping envelopes), taking signals, retention. Once a
 	 * commit found the map full, new signals wait until it is below 65%. */
@@ -272,9 +279,11 @@ int sh_daemon_store_full(sh_daemon *d)
 		sh_daemon_error(
 		    d,
 		    "store: new signals refused: %s (%.0f%% of the map in "
-		    "use, %zu pending signals still to be settled)",
+		    "use, %.0f%% with the room kept to settle %zu pending "
+		    "and take %llu inbox signals)",
 		    sh_err_rule(SH_ERR_STORE_FULL), d->usage * 100.0,
-		    d->pending.n);
+		    need * 100.0, d->pending.n,
+		    (unsigned long long)sc.inbox_depth);
 	}
 	return full;
 }

@@ -295,6 +295,19 @@ static int cmd_list(int argc, char **argv)
 		}
 	}
 	printf("%zu trusted partners\n", t.n);
+	/* With -c: this daemon's own previous keys, if it rotated. */
+	int64_t own_until;
+	sh_card own;
+	if (cfg.path[0] && sh_identity_previous(cfg.keydir, &own_until, &own)) {
+		char fp[17], until[32];
+		sh_key_fingerprint(fp, own.curve_pub);
+		utc_text(own_until, until, sizeof(until));
+		printf("own previous key %s (in %s/previous) %s %s\n", fp,
+		       cfg.keydir,
+		       own_until > sh_now_ms() / 1000 ? "accepted until"
+		                                      : "expired at",
+		       until);
+	}
 	sh_trust_free(&t);
 	return 0;
 }

@@ -63,6 +63,8 @@ check "the new card names the previous keys and is signed by the old key" \
 	bash -c "grep -q '^previous_curve = ' '$WORK/$C/keys/card' && grep -q '^previous_signature = ' '$WORK/$C/keys/card'"
 check "the previous secret keys are kept at mode 0600" bash -c \
 	"[ \$(stat -c %a '$WORK/$C/keys/previous/curve.key') = 600 ] && [ \$(stat -c %a '$WORK/$C/keys/previous/sign.key') = 600 ]"
+check "seinkey list shows the landlord's own previous key and its end" bash -c \
+	"as_user '$SEINKEY' -c '$WORK/$C.conf' list | grep -q 'own previous key .* accepted until'"
 check "a second rotation during the overlap is refused" \
 	bash -c "! as_user '$SEINKEY' rotate --dir '$WORK/$C/keys' --overlap 10s 2>/dev/null"
 # The new CURVE key with the old signing key (see the header).
