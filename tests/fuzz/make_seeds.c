@@ -887,14 +887,16 @@ static void postcode_seeds(void)
 {
 	const char *t = "fuzz_postcodes";
 	clear_corpus(t);
-	seed_text(t, "sample-header", "postcode;gemeentecode\n"
-	                              "# Amsterdam centre\n"
-	                              "1011;0363\n"
-	                              "1011AB;0363\n"
-	                              "2000 aa;GM0392\n");
-	seed_text(t, "cbs-quoted", "\"PC6\",\"Gemeente2024\"\n"
-	                           "\"1011AB\",\"GM0363\"\n"
-	                           "\"3511AA\",\"GM0344\"\n");
+	seed_text(t, "sample-header",
+	          "postcode;gemeentecode\n"
+	          "# Amsterdam centre\n"
+	          "1011;0363\n"
+	          "1011AB;0363\n"
+	          "2000 aa;GM0392\n");
+	seed_text(t, "cbs-quoted",
+	          "\"PC6\",\"Gemeente2024\"\n"
+	          "\"1011AB\",\"GM0363\"\n"
+	          "\"3511AA\",\"GM0344\"\n");
 	seed_text(t, "pc4-and-pc6", "1234;0344\n1234ZZ;0363\n1234AA;0344\n");
 	seed_text(t, "twice-same", "1011AB;0363\n1011AB;0363\n");
 	seed_text(t, "twice-different", "1011AB;0363\n1011 ab;0384\n");
