@@ -652,6 +652,32 @@ void sh_audit_peer_refused(sh_daemon *d, const uint8_t *curve_key,
 	sh_audit_record(d, &en);
 }
 
+void sh_audit_key_expired(sh_daemon *d, const sh_card *c, const char *what)
+{
+	char fp[17], key[120], detail[200];
+	uint32_t left_out = 0;
+	if (!d->auditd || !c->has_prev)
+		return;
+	sh_key_fingerprint(fp, c->prev_curve);
+	snprintf(key, sizeof(key), "expired:%s:%s", c->partner, what);
+	if (!limit_allow(d->auditd, key, &left_out))
+		return;
+	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_PEER_REFUSED;
+	en.outcome = "refused";
+	en.rule = (char *)sh_err_rule(SH_ERR_KEY_EXPIRED);
+	en.partner = (char *)c->partner;
+	snprintf(detail, sizeof(detail),
+	         "%s: previous key %s of %s expired at %lld (Unix time)%s",
+	         what, fp, c->partner, (long long)c->prev_until,
+	         left_out ? "; earlier refusals not recorded: " : "");
+	if (left_out)
+		snprintf(detail + strlen(detail),
+		         sizeof(detail) - strlen(detail), "%u", left_out);
+	en.detail = detail;
+	sh_audit_record(d, &en);
+}
+
 void sh_audit_caller_refused(sh_daemon *d, uid_t uid)
 {
 	char key[48], name[80], detail[200];

@@ -62,6 +62,9 @@ sh_err sh_audit_receipt(sh_daemon *d, sh_peer *p,
 void sh_audit_peer_refused(sh_daemon *d, const uint8_t *curve_key,
                            const char *addr, size_t addrlen);
 void sh_audit_caller_refused(sh_daemon *d, uid_t uid);
+/* A partner's previous key used after its overlap ended (rule
+ * KEY_EXPIRED); what: "CURVE handshake", "signature" or "overlap ended". */
+void sh_audit_key_expired(sh_daemon *d, const sh_card *c, const char *what);
 /* Around a control request: before returns 0 when it answered the request
  * itself (refused by role, or an audit operation); after records what a
  * send or an ack did, from the reply it queued. */

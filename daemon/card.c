@@ -13,6 +13,18 @@
  * partner. The daemon admits a connecting peer only if its CURVE key is on
  * one of these cards, and accepts a signal only if it verifies under the
  * Ed25519 key on the sender's card.
+ *
+ * Key rotation (seinkey rotate) gives a partner new CURVE and signing keys.
+ * Its new card names the keys it continues (previous_curve, previous_sign),
+ * until when they stay accepted (previous_until, Unix seconds), and is
+ * signed by the previous signing key (previous_signature), so that a
+ * partner can see that the holder of the trusted keys made it. The trust
+ * store keeps the previous keys only when they are the ones on the card it
+ * replaces (sh_trust_add); until the overlap ends they are accepted for the
+ * CURVE handshake and for signal signatures, and after it they are refused
+ * as KEY_EXPIRED (sh_card_key_state). The sealing key is not rotated: the
+ * pair keys, and so the residents' pseudonyms between two partners, stay
+ * the same.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -24,6 +36,12 @@
 #include "seinhuis.h"
 
 #define CARD_MAGIC "seinhuis_card"
+/* Signed by the previous signing key: this text, then the card's lines
+ * (without comments and without previous_signature). */
+#define ROTATION_DOMAIN "seinhuis card rotation v1\n"
+#define PREV_BITS       (0xfu << 9)
+
+static void format_lines(const sh_card *c, sh_buf *out, int with_sig);
 
 struct card_ctx {
 	sh_card *c;
@@ -35,9 +53,19 @@ static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
 {
 	struct card_ctx *cc = vctx;
 	sh_card *c = cc->c;
-	static const char *keys[] = {CARD_MAGIC, "partner", "name",
-				     "role",     "endpoint", "curve",
-				     "sign",     "seal",     "municipalities"};
+	static const char *keys[] = {CARD_MAGIC,
+	                             "partner",
+	                             "name",
+	                             "role",
+	                             "endpoint",
+	                             "curve",
+	                             "sign",
+	                             "seal",
+	                             "municipalities",
+	                             "previous_curve",
+	                             "previous_sign",
+	                             "previous_until",
+	                             "previous_signature"};
 	size_t i, n = sizeof(keys) / sizeof(keys[0]);
 	for (i = 0; i < n; i++)
 		if (strcmp(key, keys[i]) == 0)
@@ -115,6 +143,36 @@ static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
 		}
 		strcpy(c->municipalities, v);
 		return SH_OK;
+	case 9:
+		if (strlen(v) != 40 || !zmq_z85_decode(c->prev_curve, v))
+			return snprintf(why, wl,
+			                "must be a CURVE public key: 40 Z85 "
+			                "characters"),
+			       SH_ERR_CARD;
+		strcpy(c->prev_curve_z85, v);
+		return SH_OK;
+	case 10:
+		if (sh_unhex(c->prev_sign, 32, v) < 0)
+			return snprintf(why, wl, "must be 64 hex digits"),
+			       SH_ERR_CARD;
+		return SH_OK;
+	case 11: {
+		char *end;
+		errno = 0;
+		long long t = strtoll(v, &end, 10);
+		if (errno || *end || end == v || t < 1 || t > 253402300799LL)
+			return snprintf(why, wl,
+			                "must be a time in Unix seconds (1 to "
+			                "253402300799)"),
+			       SH_ERR_CARD;
+		c->prev_until = t;
+		return SH_OK;
+	}
+	case 12:
+		if (sh_unhex(c->prev_sig, SH_SIG_LEN, v) < 0)
+			return snprintf(why, wl, "must be 128 hex digits"),
+			       SH_ERR_CARD;
+		return SH_OK;
 	}
 	return SH_ERR_CARD;
 }
@@ -133,6 +191,36 @@ sh_err sh_card_parse(sh_card *c, const char *text, size_t len, char *why,
 			 "sign and seal",
 			 CARD_MAGIC);
 		return SH_ERR_CARD;
+	}
+	if ((cc.seen & PREV_BITS) != 0 && (cc.seen & PREV_BITS) != PREV_BITS) {
+		snprintf(
+		    why, whylen,
+		    "a rotated card needs all of previous_curve, "
+		    "previous_sign, previous_until and previous_signature");
+		return SH_ERR_CARD;
+	}
+	c->has_prev = (cc.seen & PREV_BITS) != 0;
+	if (c->has_prev) {
+		if (memcmp(c->prev_curve, c->curve_pub, 32) == 0 ||
+		    memcmp(c->prev_sign, c->sign_pub, 32) == 0) {
+			snprintf(why, whylen,
+			         "previous_curve and previous_sign must differ "
+			         "from curve and sign");
+			return SH_ERR_CARD;
+		}
+		sh_buf m = {0};
+		sh_buf_add(&m, ROTATION_DOMAIN, strlen(ROTATION_DOMAIN));
+		format_lines(c, &m, 0);
+		int ok =
+		    sh_ed25519_verify(c->prev_sig, c->prev_sign, m.data, m.len);
+		sh_buf_free(&m);
+		if (!ok) {
+			snprintf(
+			    why, whylen,
+			    "previous_signature: not made by previous_sign "
+			    "over this card");
+			return SH_ERR_CARD;
+		}
 	}
 	return SH_OK;
 }
@@ -157,27 +245,83 @@ sh_err sh_card_load(sh_card *c, const char *path, char *why, size_t whylen)
 	return e;
 }
 
-void sh_card_format(const sh_card *c, sh_buf *out)
+/* The card's lines; previous_signature only if with_sig. */
+static void format_lines(const sh_card *c, sh_buf *out, int with_sig)
 {
 	char sign[65], seal[65];
 	sh_hex(sign, c->sign_pub, 32);
 	sh_hex(seal, c->seal_pub, 32);
 	sh_buf_printf(out,
-		      "# Seinhuis partner card: public, holds no secrets.\n"
-		      "# Give it to the partners you exchange signals with;\n"
-		      "# they add it with: seinkey trust FILE\n"
-		      "%s = 1\n"
-		      "partner = %s\n"
-		      "name = %s\n"
-		      "role = %s\n"
-		      "endpoint = %s\n"
-		      "curve = %s\n"
-		      "sign = %s\n"
-		      "seal = %s\n",
-		      CARD_MAGIC, c->partner, c->name, c->role, c->endpoint,
-		      c->curve_z85, sign, seal);
+	              "%s = 1\n"
+	              "partner = %s\n"
+	              "name = %s\n"
+	              "role = %s\n"
+	              "endpoint = %s\n"
+	              "curve = %s\n"
+	              "sign = %s\n"
+	              "seal = %s\n",
+	              CARD_MAGIC, c->partner, c->name, c->role, c->endpoint,
+	              c->curve_z85, sign, seal);
 	if (c->municipalities[0])
 		sh_buf_printf(out, "municipalities = %s\n", c->municipalities);
+	if (c->has_prev) {
+		char psign[65], psig[2 * SH_SIG_LEN + 1];
+		sh_hex(psign, c->prev_sign, 32);
+		sh_buf_printf(out,
+		              "previous_curve = %s\n"
+		              "previous_sign = %s\n"
+		              "previous_until = %lld\n",
+		              c->prev_curve_z85, psign,
+		              (long long)c->prev_until);
+		if (with_sig) {
+			sh_hex(psig, c->prev_sig, SH_SIG_LEN);
+			sh_buf_printf(out, "previous_signature = %s\n", psig);
+		}
+	}
+}
+
+void sh_card_format(const sh_card *c, sh_buf *out)
+{
+	sh_buf_printf(out,
+	              "# Seinhuis partner card: public, holds no secrets.\n"
+	              "# Give it to the partners you exchange signals with;\n"
+	              "# they add it with: seinkey trust FILE\n");
+	format_lines(c, out, 1);
+}
+
+sh_err sh_card_sign_previous(sh_card *c, const uint8_t prev_sign_sec[32])
+{
+	sh_buf m = {0};
+	sh_buf_add(&m, ROTATION_DOMAIN, strlen(ROTATION_DOMAIN));
+	format_lines(c, &m, 0);
+	sh_err e = sh_ed25519_sign(c->prev_sig, prev_sign_sec, m.data, m.len);
+	sh_buf_free(&m);
+	return e;
+}
+
+sh_key_state sh_card_key_state(const sh_card *c, int which,
+                               const uint8_t key[SH_KEY_LEN], int64_t now_s)
+{
+	const uint8_t *cur = which == SH_KEY_CURVE ? c->curve_pub : c->sign_pub;
+	const uint8_t *prev =
+	    which == SH_KEY_CURVE ? c->prev_curve : c->prev_sign;
+	if (memcmp(key, cur, SH_KEY_LEN) == 0)
+		return SH_KEY_CURRENT;
+	if (!c->has_prev || memcmp(key, prev, SH_KEY_LEN) != 0)
+		return SH_KEY_UNKNOWN;
+	return now_s < c->prev_until ? SH_KEY_PREVIOUS : SH_KEY_EXPIRED;
+}
+
+sh_key_state sh_card_previous(const sh_card *c, int64_t now_s, sh_card *out)
+{
+	if (!c->has_prev)
+		return SH_KEY_UNKNOWN;
+	*out = *c;
+	memcpy(out->curve_pub, c->prev_curve, SH_KEY_LEN);
+	memcpy(out->curve_z85, c->prev_curve_z85, sizeof(out->curve_z85));
+	memcpy(out->sign_pub, c->prev_sign, SH_KEY_LEN);
+	out->has_prev = 0;
+	return sh_card_key_state(c, SH_KEY_SIGN, c->prev_sign, now_s);
 }
 
 void sh_key_fingerprint(char out[17], const uint8_t key[32])
@@ -258,6 +402,27 @@ const sh_card *sh_trust_find(const sh_trust *t, const char *partner)
 	return NULL;
 }
 
+const sh_card *sh_trust_find_curve_at(const sh_trust *t, const uint8_t key[32],
+                                      int64_t now_s, sh_key_state *st)
+{
+	const sh_card *prev = NULL;
+	for (size_t i = 0; i < t->n; i++) {
+		sh_key_state k =
+		    sh_card_key_state(&t->cards[i], SH_KEY_CURVE, key, now_s);
+		if (k == SH_KEY_CURRENT) {
+			*st = k;
+			return &t->cards[i];
+		}
+		if (k != SH_KEY_UNKNOWN && !prev) {
+			*st = k;
+			prev = &t->cards[i];
+		}
+	}
+	if (!prev)
+		*st = SH_KEY_UNKNOWN;
+	return prev;
+}
+
 const sh_card *sh_trust_find_curve(const sh_trust *t, const uint8_t key[32])
 {
 	for (size_t i = 0; i < t->n; i++)
@@ -282,6 +447,19 @@ sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
 	if (sh_trust_load(&t, dir, sub, sizeof(sub)) == SH_OK) {
 		const sh_card *other = sh_trust_find_curve(&t, c.curve_pub);
 		int clash = other && strcmp(other->partner, c.partner) != 0;
+		/* A rotated card keeps its previous keys accepted only if
+		 * they are the keys this store trusted for the partner (or
+		 * the card is the same rotation again); keys the store
+		 * never trusted get no overlap. */
+		const sh_card *old = sh_trust_find(&t, c.partner);
+		if (c.has_prev &&
+		    !(old && memcmp(old->curve_pub, c.prev_curve, 32) == 0 &&
+		      memcmp(old->sign_pub, c.prev_sign, 32) == 0) &&
+		    !(old && old->has_prev &&
+		      memcmp(old->curve_pub, c.curve_pub, 32) == 0 &&
+		      memcmp(old->prev_curve, c.prev_curve, 32) == 0 &&
+		      memcmp(old->prev_sign, c.prev_sign, 32) == 0))
+			c.has_prev = 0;
 		if (clash)
 			snprintf(why, whylen,
 				 "%s: its CURVE key is already on the card of '%s'",
@@ -289,6 +467,8 @@ sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
 		sh_trust_free(&t);
 		if (clash)
 			return SH_ERR_CARD;
+	} else {
+		c.has_prev = 0;
 	}
 	sh_buf b = {0};
 	sh_card_format(&c, &b);

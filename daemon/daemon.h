@@ -122,6 +122,7 @@ typedef struct {
 	sh_peer *peers; /* slots never move: queue entries point into them */
 	size_t npeers, peers_cap;
 	int64_t next_trust_check; /* monotonic ms */
+	int64_t prev_keys_checked_s; /* rotation_tick: Unix s, 0 at start */
 	int64_t trust_mtime_ns;
 	sh_idmap pending;
 	int ctl_listen;
@@ -132,10 +133,13 @@ typedef struct {
 	 * writes after a commit that found the map full, doubled back after
 	 * successes); the share of the map in use (refreshed each second or
 	 * every 32 writes); and a latch that refuses new signals from the
-	 * first full commit until the map is below 65%. */
+	 * first full commit until the map is below 65%. New signals are
+	 * also refused while the room that the pending ones still need to be
+	 * settled (their audit entries) does not fit; full_logged: when the
+	 * refusal was last put in the log. */
 	size_t write_cap, turn_writes, writes_since_usage;
 	double usage;
-	int64_t usage_at;
+	int64_t usage_at, full_logged;
 	int full_latched;
 	int64_t started_ms;
 	volatile int stop;

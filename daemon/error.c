@@ -61,6 +61,7 @@ static const struct {
     [SH_ERR_FEEDBACK] = {"FEEDBACK", "the catalogue does not allow status feedback on this signal"},
     [SH_ERR_ROUTE] = {"ROUTE", "the signal cannot be routed to a partner"},
     [SH_ERR_CONSENT_REVOKED] = {"CONSENT_REVOKED", "the resident withdrew the consent for this signal"},
+    [SH_ERR_KEY_EXPIRED] = {"KEY_EXPIRED", "the partner's previous key is no longer accepted: its overlap after a key rotation has ended"},
 };
 
 const char *sh_err_rule(sh_err e)

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include <openssl/evp.h>
@@ -194,4 +195,178 @@ err:
 void sh_identity_wipe(sh_identity *id)
 {
 	sh_wipe(id, sizeof(*id));
+}
+
+/* ------------------------------------------------------------- rotation */
+
+/* KEYDIR/previous/ holds what the last rotation replaced: its curve.key
+ * and sign.key (mode 0600), its card, and "until", the end of the overlap
+ * in Unix seconds, written last. The daemon removes it once the overlap
+ * has ended (sh_identity_prune_previous). */
+#define PREV_DIR "previous"
+
+int sh_identity_previous(const char *dir, int64_t *until, sh_card *card)
+{
+	char path[1100], *text;
+	size_t len;
+	snprintf(path, sizeof(path), "%s/" PREV_DIR "/until", dir);
+	if (sh_read_file(path, 64, &text, &len) != SH_OK)
+		return 0;
+	char *end;
+	long long t = strtoll(text, &end, 10);
+	int ok = end != text && (*end == '\n' || *end == '\0') && t > 0;
+	free(text);
+	if (!ok)
+		return 0;
+	*until = t;
+	if (card) {
+		char why[256];
+		snprintf(path, sizeof(path), "%s/" PREV_DIR "/card", dir);
+		if (sh_card_load(card, path, why, sizeof(why)) != SH_OK)
+			memset(card, 0, sizeof(*card));
+	}
+	return 1;
+}
+
+int sh_identity_prune_previous(const char *dir, int64_t now_s)
+{
+	int64_t until;
+	if (!sh_identity_previous(dir, &until, NULL) || now_s < until)
+		return 0;
+	static const char *files[] = {"until", "curve.key", "sign.key", "card"};
+	char path[1100];
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/" PREV_DIR "/%s", dir,
+		         files[i]);
+		unlink(path);
+	}
+	snprintf(path, sizeof(path), "%s/" PREV_DIR, dir);
+	rmdir(path);
+	return 1;
+}
+
+sh_err sh_identity_rotate(const char *dir, int64_t until, sh_card *out,
+                          char *why, size_t whylen)
+{
+	sh_identity old, nw;
+	char path[1200], pdir[1100], text[200];
+	sh_err e;
+	int64_t prev_until;
+	if ((e = sh_identity_load(&old, dir, why, whylen)) != SH_OK)
+		return e;
+	memset(&nw, 0, sizeof(nw));
+	if (sh_identity_previous(dir, &prev_until, NULL)) {
+		if (sh_now_ms() / 1000 < prev_until) {
+			snprintf(
+			    why, whylen,
+			    "%s/" PREV_DIR
+			    ": the last rotation's overlap lasts "
+			    "until %lld (Unix time); rotate again after it",
+			    dir, (long long)prev_until);
+			e = SH_ERR_EXISTS;
+			goto done;
+		}
+		sh_identity_prune_previous(dir, prev_until);
+	}
+	snprintf(pdir, sizeof(pdir), "%s/" PREV_DIR, dir);
+	if (access(pdir, F_OK) == 0) {
+		snprintf(why, whylen,
+		         "%s exists without a valid 'until' file: move it away "
+		         "first",
+		         pdir);
+		e = SH_ERR_EXISTS;
+		goto done;
+	}
+	if ((e = sh_mkdir_p(pdir, 0700)) != SH_OK) {
+		snprintf(why, whylen, "%s: cannot create: %s", pdir,
+		         strerror(errno));
+		goto done;
+	}
+	/* The previous keys first: a rotation cut short leaves the identity
+	 * as it was, plus a previous/ that the next attempt replaces. */
+	char hex[65];
+	struct {
+		const char *name;
+		int mode;
+		char text[80];
+	} keep[2] = {{"curve.key", 0600, ""}, {"sign.key", 0600, ""}};
+	snprintf(keep[0].text, sizeof(keep[0].text), "%s\n", old.curve_sec_z85);
+	sh_hex(hex, old.sign_sec, 32);
+	snprintf(keep[1].text, sizeof(keep[1].text), "%s\n", hex);
+	sh_wipe(hex, sizeof(hex));
+	for (size_t i = 0; i < 2 && e == SH_OK; i++) {
+		snprintf(path, sizeof(path), "%s/%s", pdir, keep[i].name);
+		unlink(path);
+		e = sh_write_new(path, keep[i].mode, keep[i].text,
+		                 strlen(keep[i].text));
+		sh_wipe(keep[i].text, sizeof(keep[i].text));
+		if (e != SH_OK)
+			snprintf(why, whylen, "%s: cannot create: %s", path,
+			         strerror(errno));
+	}
+	if (e != SH_OK)
+		goto done;
+	sh_buf b = {0};
+	sh_card_format(&old.card, &b);
+	snprintf(path, sizeof(path), "%s/card", pdir);
+	e = sh_write_replace(path, 0644, b.data, b.len);
+	sh_buf_free(&b);
+	snprintf(path, sizeof(path), "%s/until", pdir);
+	snprintf(text, sizeof(text), "%lld\n", (long long)until);
+	if (e == SH_OK)
+		e = sh_write_replace(path, 0600, text, strlen(text));
+	if (e != SH_OK) {
+		snprintf(why, whylen, "%s: cannot write: %s", path,
+		         strerror(errno));
+		goto done;
+	}
+	/* The new keys, on a card that names the previous ones. */
+	nw.card = old.card;
+	if (zmq_curve_keypair(nw.card.curve_z85, nw.curve_sec_z85) != 0 ||
+	    !zmq_z85_decode(nw.card.curve_pub, nw.card.curve_z85) ||
+	    sh_ed25519_keygen(nw.card.sign_pub, nw.sign_sec) != SH_OK) {
+		snprintf(why, whylen, "key generation failed");
+		e = SH_ERR_CRYPTO;
+		goto done;
+	}
+	nw.card.has_prev = 1;
+	memcpy(nw.card.prev_curve, old.card.curve_pub, SH_KEY_LEN);
+	memcpy(nw.card.prev_curve_z85, old.card.curve_z85,
+	       sizeof(nw.card.prev_curve_z85));
+	memcpy(nw.card.prev_sign, old.card.sign_pub, SH_KEY_LEN);
+	nw.card.prev_until = until;
+	if ((e = sh_card_sign_previous(&nw.card, old.sign_sec)) != SH_OK) {
+		snprintf(why, whylen, "signing the new card failed");
+		goto done;
+	}
+	char curve[48], sign[72];
+	snprintf(curve, sizeof(curve), "%s\n", nw.curve_sec_z85);
+	sh_hex(hex, nw.sign_sec, 32);
+	snprintf(sign, sizeof(sign), "%s\n", hex);
+	sh_wipe(hex, sizeof(hex));
+	sh_buf cb = {0};
+	sh_card_format(&nw.card, &cb);
+	const char *names[3] = {"curve.key", "sign.key", "card"};
+	const char *texts[3] = {curve, sign, (const char *)cb.data};
+	size_t lens[3] = {strlen(curve), strlen(sign), cb.len};
+	int modes[3] = {0600, 0600, 0644};
+	for (size_t i = 0; i < 3 && e == SH_OK; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		e = sh_write_replace(path, modes[i], texts[i], lens[i]);
+		if (e != SH_OK)
+			snprintf(
+			    why, whylen,
+			    "%s: cannot write: %s (the previous keys are in "
+			    "%s)",
+			    path, strerror(errno), pdir);
+	}
+	sh_wipe(curve, sizeof(curve));
+	sh_wipe(sign, sizeof(sign));
+	sh_buf_free(&cb);
+	if (e == SH_OK && out)
+		*out = nw.card;
+done:
+	sh_identity_wipe(&old);
+	sh_identity_wipe(&nw);
+	return e;
 }

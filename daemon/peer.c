@@ -226,10 +226,23 @@ void sh_peer_handle_zap(sh_daemon *d)
 	const char *status = "400", *text = "unknown key";
 	const sh_card *c = NULL;
 	char user[SH_PARTNER_MAX + 1] = "";
+	int expired = 0;
 	if (n == 7 && lens[5] == 5 && memcmp(frames[5], "CURVE", 5) == 0 &&
 	    lens[6] == 32) {
-		c = sh_trust_find_curve(&d->trust, (uint8_t *)frames[6]);
-		if (c) {
+		sh_key_state st;
+		c = sh_trust_find_curve_at(&d->trust, (uint8_t *)frames[6],
+		                           sh_now_ms() / 1000, &st);
+		if (c && st == SH_KEY_EXPIRED) {
+			sh_daemon_error(
+			    d,
+			    "refused connection from %s: its previous "
+			    "CURVE key is no longer accepted (%s)",
+			    c->partner, sh_err_rule(SH_ERR_KEY_EXPIRED));
+			sh_audit_key_expired(d, c, "CURVE handshake");
+			text = "key expired";
+			expired = 1;
+			c = NULL;
+		} else if (c) {
 			status = "200", text = "OK";
 			snprintf(user, sizeof(user), "%s", c->partner);
 		} else {
@@ -246,7 +259,7 @@ void sh_peer_handle_zap(sh_daemon *d)
 	} else {
 		sh_daemon_error(d, "refused connection: not a CURVE handshake");
 	}
-	if (!c)
+	if (!c && !expired)
 		sh_audit_peer_refused(d, n >= 7 && lens[6] == 32 ? (uint8_t *)frames[6]
 							       : NULL,
 				      frames[3], n > 3 ? lens[3] : 0);
@@ -259,6 +272,26 @@ void sh_peer_handle_zap(sh_daemon *d)
 }
 
 /* ------------------------------------------------- inbound signals */
+
+/* A signal signed with the partner's previous key (it rotated its keys):
+ * accepted until the overlap on its card ends, then refused as
+ * KEY_EXPIRED (card.c decides which keys are acceptable). */
+static sh_err verify_previous(sh_daemon *d, sh_peer *p, const uint8_t *env,
+                              size_t len, Seinhuis__Signal **s,
+                              uint8_t id[SH_ID_LEN])
+{
+	sh_card prev;
+	sh_key_state st = sh_card_previous(&p->card, sh_now_ms() / 1000, &prev);
+	if (st == SH_KEY_UNKNOWN ||
+	    sh_wire_verify(&d->self, &prev, env, len, s, id) != SH_OK)
+		return SH_ERR_SIGNATURE;
+	if (st == SH_KEY_EXPIRED) {
+		seinhuis__signal__free_unpacked(*s, NULL);
+		*s = NULL;
+		return SH_ERR_KEY_EXPIRED;
+	}
+	return SH_OK;
+}
 
 static Seinhuis__Receipt *new_receipt(const uint8_t *id, size_t idlen,
 				      Seinhuis__ReceiptStatus st, sh_err why,
@@ -508,8 +541,9 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 	int store_ok = sh_daemon_txn(d) == SH_OK;
 	for (size_t i = 0; i < f->n_signals && store_ok; i++) {
 		/* storage full: take what fits this turn, leave the rest
-		 * unanswered; the sender sends it again */
-		if (!sh_daemon_write_ok(d))
+		 * unanswered; the sender sends it again. Above the threshold
+		 * the room left is for taking signals out of the inbox. */
+		if (sh_daemon_store_full(d) || !sh_daemon_write_ok(d))
 			break;
 		const uint8_t *eb = f->signals[i].data;
 		size_t elen = f->signals[i].len;
@@ -522,6 +556,8 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 			   sh_store_seen(d->store, sh_store_txn(d->store), id);
 		sh_err e = seen ? SH_OK
 				: sh_wire_verify(&d->self, &p->card, eb, elen, &s, id);
+		if (e == SH_ERR_SIGNATURE)
+			e = verify_previous(d, p, eb, elen, &s, id);
 		sh_hex(idhex, id, SH_ID_LEN);
 		Seinhuis__ReceiptStatus rs;
 		char detail[300] = "";

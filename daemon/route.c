@@ -103,7 +103,8 @@ sh_err sh_routes_parse(sh_routes *r, const char *text, size_t len, char *why,
 		}
 		r->e[r->n++] = e;
 	}
-	qsort(r->e, r->n, sizeof(*r->e), cmp_entry);
+	if (r->n) /* an empty table has no array: qsort wants one */
+		qsort(r->e, r->n, sizeof(*r->e), cmp_entry);
 	for (size_t i = 1; i < r->n; i++)
 		if (strcmp(r->e[i].pc, r->e[i - 1].pc) == 0 &&
 		    strcmp(r->e[i].muni, r->e[i - 1].muni) != 0) {

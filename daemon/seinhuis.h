@@ -83,6 +83,7 @@ typedef enum {
 	SH_ERR_CASE_OWNER,    /* only the case's owner may do this */
 	SH_ERR_CASE_STEP,     /* not an outreach step, or no feedback meaning */
 	SH_ERR_FEEDBACK,      /* the catalogue does not allow this feedback */
+	SH_ERR_KEY_EXPIRED,   /* a partner's previous key after the overlap */
 	SH_ERR__COUNT
 } sh_err;
 
@@ -173,12 +174,42 @@ typedef struct {
 	uint8_t sign_pub[SH_KEY_LEN];
 	uint8_t seal_pub[SH_KEY_LEN];
 	char municipalities[512]; /* comma list of CBS codes; may be empty */
+	/* Key rotation (seinkey rotate): the CURVE and signing keys of the
+	 * card this one continues, accepted until prev_until (Unix seconds),
+	 * and the previous signing key's signature over this card. All four
+	 * card lines, or none (has_prev 0). */
+	int has_prev;
+	char prev_curve_z85[41];
+	uint8_t prev_curve[SH_KEY_LEN];
+	uint8_t prev_sign[SH_KEY_LEN];
+	int64_t prev_until;
+	uint8_t prev_sig[SH_SIG_LEN];
 } sh_card;
 
 sh_err sh_card_parse(sh_card *c, const char *text, size_t len, char *why,
 		     size_t whylen);
 sh_err sh_card_load(sh_card *c, const char *path, char *why, size_t whylen);
 void sh_card_format(const sh_card *c, sh_buf *out);
+/* Sign a rotated card with the previous signing key (has_prev set, the
+ * previous keys and prev_until filled in). */
+sh_err sh_card_sign_previous(sh_card *c, const uint8_t prev_sign_sec[32]);
+/* Which of a partner's keys are acceptable now (now in Unix seconds): the
+ * card's own key, its previous key until the overlap ends, and after that
+ * the previous key is expired (refused as KEY_EXPIRED). */
+typedef enum {
+	SH_KEY_UNKNOWN,  /* neither the card's key nor its previous one */
+	SH_KEY_CURRENT,  /* the card's key */
+	SH_KEY_PREVIOUS, /* the previous key, within the overlap */
+	SH_KEY_EXPIRED   /* the previous key, after the overlap */
+} sh_key_state;
+enum { SH_KEY_CURVE, SH_KEY_SIGN };
+sh_key_state sh_card_key_state(const sh_card *c, int which,
+                               const uint8_t key[SH_KEY_LEN], int64_t now_s);
+/* The card as it was before the rotation (the previous CURVE and signing
+ * keys in place of the current ones), for checking what the partner
+ * signed with its previous key; the state of that key now, SH_KEY_UNKNOWN
+ * when the card continues none. */
+sh_key_state sh_card_previous(const sh_card *c, int64_t now_s, sh_card *out);
 /* Short fingerprint of a CURVE public key, for logs: 16 hex chars. */
 void sh_key_fingerprint(char out[17], const uint8_t key[32]);
 
@@ -196,6 +227,18 @@ sh_err sh_identity_load(sh_identity *id, const char *dir, char *why,
 			size_t whylen);
 void sh_identity_wipe(sh_identity *id);
 
+/* Key rotation: move the CURVE and signing keys to KEYDIR/previous/ (kept
+ * until the Unix time `until`), make new ones and a card that continues
+ * the old one (signed by the old signing key). Refused while an earlier
+ * rotation's overlap lasts. The new card goes to *out. */
+sh_err sh_identity_rotate(const char *dir, int64_t until, sh_card *out,
+                          char *why, size_t whylen);
+/* 1 and the overlap's end (and the previous card, if card) when KEYDIR
+ * holds the keys of a rotation; 0 when not. */
+int sh_identity_previous(const char *dir, int64_t *until, sh_card *card);
+/* Remove KEYDIR/previous/ once its overlap has ended; 1 if removed. */
+int sh_identity_prune_previous(const char *dir, int64_t now_s);
+
 /* Trust store: a directory of partner cards, one file per partner. */
 typedef struct {
 	sh_card *cards;
@@ -206,6 +249,10 @@ sh_err sh_trust_load(sh_trust *t, const char *dir, char *why, size_t whylen);
 void sh_trust_free(sh_trust *t);
 const sh_card *sh_trust_find(const sh_trust *t, const char *partner);
 const sh_card *sh_trust_find_curve(const sh_trust *t, const uint8_t key[32]);
+/* The card whose current or previous CURVE key this is, and which of the
+ * two and whether it is still accepted (*st); NULL if none. */
+const sh_card *sh_trust_find_curve_at(const sh_trust *t, const uint8_t key[32],
+                                      int64_t now_s, sh_key_state *st);
 sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
 		    size_t whylen);
 /* Remove a partner's card; a running daemon drops it within seconds. */

@@ -174,6 +174,37 @@ static void trust_reload(sh_daemon *d)
 			added, changed, removed);
 }
 
+/* Key rotation, checked each second. A partner's previous key whose
+ * overlap just ended: the listener is re-bound, which closes connections
+ * made with it (new ones are refused by ZAP as KEY_EXPIRED), logged and
+ * audited. Our own previous keys (KEYDIR/previous/) are removed once their
+ * overlap has ended. */
+static void rotation_tick(sh_daemon *d)
+{
+	int64_t now = sh_now_ms() / 1000, since = d->prev_keys_checked_s;
+	int ended = 0;
+	d->prev_keys_checked_s = now;
+	for (size_t i = 0; since && i < d->npeers; i++) {
+		const sh_card *c = &d->peers[i].card;
+		if (d->peers[i].removed || !c->has_prev ||
+		    c->prev_until > now || c->prev_until <= since)
+			continue;
+		ended++;
+		sh_daemon_error(
+		    d,
+		    "peer %s: the overlap of its previous key has ended; "
+		    "that key is refused from now on (%s)",
+		    c->partner, sh_err_rule(SH_ERR_KEY_EXPIRED));
+		sh_audit_key_expired(d, c, "overlap ended");
+	}
+	if (ended)
+		sh_peer_rebind(d);
+	if (sh_identity_prune_previous(d->cfg.keydir, now))
+		sh_info("key rotation: the previous keys' overlap has ended; "
+		        "%s/previous removed",
+		        d->cfg.keydir);
+}
+
 sh_defer *sh_defer_add(sh_daemon *d, sh_defer_kind kind)
 {
 	sh_defer *df = sh_xcalloc(1, sizeof(*df));
@@ -205,23 +236,56 @@ int sh_daemon_write_ok(sh_daemon *d)
 	return 1;
 }
 
+/* Room one accepted signal takes in the store before it is delivered
+ * (record, envelope, natural key, id index), and the room it still needs
+ * to be settled: the audit entries of sending it (again after each restart)
+ * and of its receipt, each about 400 bytes with its Merkle tree nodes
+ * (measured on a full 1 MiB store). Likewise a signal in the inbox needs
+ * room for the audit entry of taking it (ack) or of its removal at the end
+ * of its retention. Settling only shrinks an outbox record and taking a
+ * signal frees about as much as its audit entry takes, while the audit
+ * log only grows: a store that took signals until it was full could not
+ * drain. The reserves keep that room free. */
+#define SH_SIGNAL_BYTES   1024
+#define SH_SETTLE_RESERVE 1536
+#define SH_TAKE_RESERVE   512
+
 int sh_daemon_store_full(sh_daemon *d)
 {
 	int64_t now = sh_mono_ms();
 	if (now - d->usage_at >= 1000 || d->usage_at == 0 ||
 	    d->writes_since_usage >= 32) {
 		/* committed pages only: the open transaction's are not seen */
-		d->usage = sh_store_usage(d->store) +
-			   (sh_store_in_txn(d->store) ? 0.0005 * d->turn_writes : 0);
+		d->usage = sh_store_usage(d->store);
 		d->usage_at = now;
 		d->writes_since_usage = 0;
 	}
+	sh_store_counts sc;
+	sh_store_counts_get(d->store, &sc);
+	double map = d->cfg.map_size ? (double)d->cfg.map_size : 1.0;
+	size_t in_turn = sh_store_in_txn(d->store) ? d->turn_writes : 0;
+	double need =
+	    d->usage + (double)in_turn * SH_SIGNAL_BYTES / map +
+	    (double)(d->pending.n + in_turn) * SH_SETTLE_RESERVE / map +
+	    (double)sc.inbox_depth * SH_TAKE_RESERVE / map;
 	/* Keep a quarter of the map for the writes that free room: settling
 	 * receipts (dropping envelopes), taking signals, retention. Once a
 	 * commit found the map full, new signals wait until it is below 65%. */
 	if (d->full_latched && d->usage < 0.65)
 		d->full_latched = 0;
-	return d->full_latched || d->usage > 0.75;
+	int full = d->full_latched || need > 0.75;
+	if (full && now - d->full_logged >= 1000) {
+		d->full_logged = now;
+		sh_daemon_error(
+		    d,
+		    "store: new signals refused: %s (%.0f%% of the map in "
+		    "use, %.0f%% with the room kept to settle %zu pending "
+		    "and take %llu inbox signals)",
+		    sh_err_rule(SH_ERR_STORE_FULL), d->usage * 100.0,
+		    need * 100.0, d->pending.n,
+		    (unsigned long long)sc.inbox_depth);
+	}
+	return full;
 }
 
 void sh_daemon_txn_fail(sh_daemon *d, sh_err e)
@@ -448,6 +512,7 @@ static int run(sh_daemon *d)
 		}
 		if (sh_mono_ms() >= d->next_trust_check) {
 			trust_reload(d);
+			rotation_tick(d);
 			d->next_trust_check = sh_mono_ms() + 1000;
 		}
 		if (sh_mono_ms() >= d->next_retention) {

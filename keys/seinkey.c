@@ -7,31 +7,54 @@
  *   seinkey card  --dir KEYDIR
  *   seinkey trust --trustdir DIR CARD...
  *   seinkey list  --trustdir DIR
+ *   seinkey rotate --dir KEYDIR --overlap 7d
  *
  * With -c CONF, KEYDIR and the trust store come from the daemon's
  * configuration. Secret key files are created 0600 and never overwritten
  * (identity.c); a card is validated before it is trusted (card.c).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "seinhuis.h"
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: seinkey [-c CONF] COMMAND ...\n"
-		"  init  --dir KEYDIR --partner ID --name NAME --role ROLE\n"
-		"        --endpoint tcp://HOST:PORT [--municipalities CODES]\n"
-		"                       create a partner identity (refuses to overwrite)\n"
-		"  card  --dir KEYDIR   print the public partner card\n"
-		"  trust --trustdir DIR CARD...  add partner cards to the trust store\n"
-		"  list  --trustdir DIR list the trusted partners\n"
-		"  revoke --trustdir DIR PARTNER  remove a partner's card; a running\n"
-		"                       daemon drops its connections within seconds\n"
-		"roles: municipality_debt municipality_team landlord energy water\n"
-		"       health_insurer veilig_thuis professional\n");
+	fprintf(
+	    f,
+	    "usage: seinkey [-c CONF] COMMAND ...\n"
+	    "  init  --dir KEYDIR --partner ID --name NAME --role ROLE\n"
+	    "        --endpoint tcp://HOST:PORT [--municipalities CODES]\n"
+	    "                       create a partner identity (refuses to "
+	    "overwrite)\n"
+	    "  card  --dir KEYDIR   print the public partner card\n"
+	    "  trust --trustdir DIR CARD...  add partner cards to the trust "
+	    "store\n"
+	    "  list  --trustdir DIR list the trusted partners (and previous "
+	    "keys\n"
+	    "                       still accepted after their key rotation)\n"
+	    "  rotate --dir KEYDIR --overlap N(s|m|h|d)\n"
+	    "                       new CURVE and signing keys; the previous "
+	    "ones\n"
+	    "                       stay accepted by partners for the overlap\n"
+	    "  revoke --trustdir DIR PARTNER  remove a partner's card; a "
+	    "running\n"
+	    "                       daemon drops its connections within "
+	    "seconds\n"
+	    "roles: municipality_debt municipality_team landlord energy water\n"
+	    "       health_insurer veilig_thuis professional\n");
+}
+
+static void utc_text(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (!gmtime_r(&tt, &tm) ||
+	    !strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, len, "%lld", (long long)t);
 }
 
 static const char *conf_path;
@@ -194,10 +217,30 @@ static int cmd_trust(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
-		char fp[17];
+		char fp[17], path[1200];
 		sh_key_fingerprint(fp, c.curve_pub);
 		printf("trusted '%s' (%s) at %s, key %s\n", c.partner, c.role,
 		       c.endpoint, fp);
+		/* What the store kept: the previous keys only if it trusted
+		 * them (sh_trust_add). */
+		snprintf(path, sizeof(path), "%s/%s.card", dir, c.partner);
+		if (c.has_prev) {
+			sh_card kept;
+			char until[32];
+			sh_key_fingerprint(fp, c.prev_curve);
+			utc_text(c.prev_until, until, sizeof(until));
+			if (sh_card_load(&kept, path, why, sizeof(why)) ==
+			        SH_OK &&
+			    kept.has_prev)
+				printf(
+				    "  continues key %s, accepted until %s\n",
+				    fp, until);
+			else
+				printf("  the previous key %s was not trusted "
+				       "here: "
+				       "no overlap, it is refused\n",
+				       fp);
+		}
 	}
 	return rc;
 }
@@ -240,9 +283,107 @@ static int cmd_list(int argc, char **argv)
 		sh_key_fingerprint(fp, t.cards[i].curve_pub);
 		printf("%-24s  %-18s  %-28s  %-16s  %s\n", t.cards[i].partner,
 		       t.cards[i].role, t.cards[i].endpoint, fp, t.cards[i].name);
+		if (t.cards[i].has_prev) {
+			char until[32];
+			sh_key_fingerprint(fp, t.cards[i].prev_curve);
+			utc_text(t.cards[i].prev_until, until, sizeof(until));
+			printf("%-24s  previous key %s %s %s\n", "", fp,
+			       t.cards[i].prev_until > sh_now_ms() / 1000
+			           ? "accepted until"
+			           : "expired at",
+			       until);
+		}
 	}
 	printf("%zu trusted partners\n", t.n);
+	/* With -c: this daemon's own previous keys, if it rotated. */
+	int64_t own_until;
+	sh_card own;
+	if (cfg.path[0] && sh_identity_previous(cfg.keydir, &own_until, &own)) {
+		char fp[17], until[32];
+		sh_key_fingerprint(fp, own.curve_pub);
+		utc_text(own_until, until, sizeof(until));
+		printf("own previous key %s (in %s/previous) %s %s\n", fp,
+		       cfg.keydir,
+		       own_until > sh_now_ms() / 1000 ? "accepted until"
+		                                      : "expired at",
+		       until);
+	}
 	sh_trust_free(&t);
+	return 0;
+}
+
+/* "90s", "15m", "2h", "7d": seconds, 1 s to 366 days. */
+static int parse_overlap(const char *v, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	long long n = strtoll(v, &end, 10);
+	long long unit = 0;
+	if (end == v || errno || n < 1 || end[0] == '\0' || end[1] != '\0')
+		return -1;
+	switch (*end) {
+	case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
+	default: return -1;
+	}
+	if (n > 366LL * 86400 / unit)
+		return -1;
+	*out = n * unit;
+	return 0;
+}
+
+static int cmd_rotate(int argc, char **argv)
+{
+	const char *dir = NULL, *overlap = NULL;
+	static struct option opts[] = {{"dir", required_argument, 0, 'd'},
+	                               {"overlap", required_argument, 0, 'o'},
+	                               {0, 0, 0, 0}};
+	int opt;
+	while ((opt = getopt_long(argc, argv, "d:o:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd': dir = optarg; break;
+		case 'o': overlap = optarg; break;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (!dir) {
+		need_conf();
+		dir = cfg.path[0] ? cfg.keydir : NULL;
+	}
+	if (!dir || !overlap || optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	int64_t secs;
+	if (parse_overlap(overlap, &secs) < 0) {
+		fprintf(
+		    stderr,
+		    "seinkey: --overlap '%.40s': a number and a unit s, m, h "
+		    "or d (e.g. 7d), at least 1s and at most 366d\n",
+		    overlap);
+		return 2;
+	}
+	char why[1024], fpo[17], fpn[17], until[32];
+	sh_card c;
+	int64_t end = sh_now_ms() / 1000 + secs;
+	if (sh_identity_rotate(dir, end, &c, why, sizeof(why)) != SH_OK) {
+		fprintf(stderr, "seinkey: not rotated: %s\n", why);
+		return 1;
+	}
+	sh_key_fingerprint(fpo, c.prev_curve);
+	sh_key_fingerprint(fpn, c.curve_pub);
+	utc_text(end, until, sizeof(until));
+	printf(
+	    "rotated '%s': new key %s, previous key %s accepted until %s\n"
+	    "  new card: %s/card (signed by the previous key; give it to "
+	    "your partners,\n"
+	    "  who add it with seinkey trust before the overlap ends)\n"
+	    "  previous keys: %s/previous/ (mode 0600; removed by the daemon "
+	    "when the overlap ends)\n"
+	    "  restart seinhuisd to use the new keys\n",
+	    c.partner, fpn, fpo, until, dir, dir);
 	return 0;
 }
 
@@ -276,6 +417,8 @@ int main(int argc, char **argv)
 		return cmd_list(argc, argv);
 	if (strcmp(cmd, "revoke") == 0)
 		return cmd_revoke(argc, argv);
+	if (strcmp(cmd, "rotate") == 0)
+		return cmd_rotate(argc, argv);
 	fprintf(stderr, "seinkey: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;

@@ -715,6 +715,27 @@ static void card_seeds(void)
 	char *role = strstr((char *)m.data, "role = ");
 	memcpy(role + 7, "LANDLORD", 8);
 	seed(t, "bad-role", m.data, m.len);
+
+	/* A rotated card (seinkey rotate): alpha continuing beta's keys, as
+	 * if they had been its own, signed with beta's signing key. */
+	sh_card r = w->recipient.card;
+	r.has_prev = 1;
+	memcpy(r.prev_curve, w->sender.card.curve_pub, SH_KEY_LEN);
+	memcpy(r.prev_curve_z85, w->sender.card.curve_z85,
+	       sizeof(r.prev_curve_z85));
+	memcpy(r.prev_sign, w->sender.card.sign_pub, SH_KEY_LEN);
+	r.prev_until = 1800000000;
+	if (sh_card_sign_previous(&r, w->sender.sign_sec) != SH_OK)
+		die("card", "cannot sign a rotated card");
+	m.len = 0;
+	sh_card_format(&r, &m);
+	seed(t, "rotated", m.data, m.len);
+	char *until = strstr((char *)m.data, "previous_until = 18");
+	until[18] = '9'; /* no longer what was signed */
+	seed(t, "rotated-bad-signature", m.data, m.len);
+	until[18] = '8';
+	*strstr((char *)m.data, "previous_signature = ") = '\0';
+	seed(t, "rotated-unsigned", m.data, strlen((char *)m.data));
 	sh_buf_free(&m);
 	sh_buf_free(&b);
 }
@@ -828,6 +849,65 @@ static void catalogue_seeds(void)
 	          "consent\npurpose = revocation\n[consent_revocation]\n");
 }
 
+/* CSV exports as partners' systems write them (seinctl send --csv). */
+static void csv_seeds(void)
+{
+	const char *t = "fuzz_csv";
+	clear_corpus(t);
+#define P(name, lit) seed(t, name, lit, sizeof(lit) - 1)
+	P("semicolon", "type;surname;postcode;house_number;amount\n"
+	               "arrears_rent;Jansen;1234 AB;12;450\n"
+	               "arrears_rent;de Vries;3511AA;3;1200\n");
+	P("comma-crlf", "type,surname,postcode\r\n"
+	                "arrears_energy,Smit,1000AA\r\n"
+	                "\r\n"
+	                "arrears_energy,Bakker,9999ZZ\r\n");
+	P("quoted", "type;note;surname\n"
+	            "arrears_rent;\"a; b\";\"O\"\"Neil\"\n"
+	            "arrears_rent;\"two\nlines\";Smit\n");
+	P("bom-utf8", "\xef\xbb\xbftype;surname\narrears_rent;\xc3\x96zt"
+	              "\xc3\xbcrk\n");
+	P("cp1252", "type;surname\narrears_rent;M\xfcller \x80 \x93\n");
+	P("cp1252-hole", "type;surname\narrears_rent;\x81\n");
+	P("unclosed-quote", "type;surname\narrears_rent;\"Jansen\n");
+	P("text-after-quote", "type;surname\narrears_rent;\"Jan\"sen\n"
+	                      "arrears_rent;Smit\n");
+	P("field-count", "type;surname\narrears_rent\narrears_rent;a;b\n");
+	P("cr-inside", "type;surname\narrears_rent;Jan\rsen\n");
+	P("header-twice", "type;type\nx;y\n");
+	P("header-empty-column", "type;;surname\n");
+	P("no-header", "\n\n");
+	P("nul", "type;surname\narrears_rent;J\0\n");
+	P("empty", "");
+#undef P
+}
+
+/* Postcode tables (postcode_table), as CBS publishes them and by hand. */
+static void postcode_seeds(void)
+{
+	const char *t = "fuzz_postcodes";
+	clear_corpus(t);
+	seed_text(t, "sample-header",
+	          "postcode;gemeentecode\n"
+	          "# Amsterdam centre\n"
+	          "1011;0363\n"
+	          "1011AB;0363\n"
+	          "2000 aa;GM0392\n");
+	seed_text(t, "cbs-quoted",
+	          "\"PC6\",\"Gemeente2024\"\n"
+	          "\"1011AB\",\"GM0363\"\n"
+	          "\"3511AA\",\"GM0344\"\n");
+	seed_text(t, "pc4-and-pc6", "1234;0344\n1234ZZ;0363\n1234AA;0344\n");
+	seed_text(t, "twice-same", "1011AB;0363\n1011AB;0363\n");
+	seed_text(t, "twice-different", "1011AB;0363\n1011 ab;0384\n");
+	seed_text(t, "bad-code", "1011AB;363\n");
+	seed_text(t, "leading-zero", "0123AB;0363\n");
+	seed_text(t, "no-separator", "1011AB 0363\n");
+	seed_text(t, "crlf", "1011AB;0363\r\n1012;0363\r\n");
+	seed_text(t, "comments-only", "# nothing\n\n");
+	seed(t, "empty", "", 0);
+}
+
 int main(int argc, char **argv)
 {
 	base = argc > 1 ? argv[1] : fuzz_dir();
@@ -844,6 +924,8 @@ int main(int argc, char **argv)
 	card_seeds();
 	identity_seeds();
 	catalogue_seeds();
+	csv_seeds();
+	postcode_seeds();
 	sh_buf_free(&env_full);
 	sh_buf_free(&env_notice);
 	sh_buf_free(&env_bad);

@@ -602,6 +602,112 @@ static void test_trust(const char *root, const sh_identity *a, const char *adir,
 	free(good);
 }
 
+/* Key rotation: new CURVE and signing keys, the old ones kept (0600) for
+ * the overlap, a card that continues the old one, signed by the old key;
+ * a trust store keeps the previous keys only if it trusted them, accepts
+ * them until the overlap ends and calls them expired after it. */
+static void test_rotate(const char *root, const sh_identity *b,
+                        const char *bdir)
+{
+	char tdir[1024], t2dir[1024], path[1024], pdir[1100], why[1024];
+	sh_trust t;
+	sh_card nc, prev;
+	sh_identity nb;
+	int64_t now = sh_now_ms() / 1000, until = now + 100;
+	sh_key_state st;
+	snprintf(tdir, sizeof(tdir), "%s/etc/trust-rot", root);
+	snprintf(t2dir, sizeof(t2dir), "%s/etc/trust-new", root);
+	snprintf(pdir, sizeof(pdir), "%s/previous", bdir);
+	fx_path(path, sizeof(path), bdir, "card");
+	CHECK_ERR(sh_trust_add(tdir, path, why, sizeof(why)), SH_OK);
+
+	CHECK_ERR(sh_identity_rotate(bdir, until, &nc, why, sizeof(why)),
+	          SH_OK);
+	CHECK_INT(mode_of(pdir, "curve.key"), 0600);
+	CHECK_INT(mode_of(pdir, "sign.key"), 0600);
+	CHECK_INT(mode_of(bdir, "curve.key"), 0600);
+	CHECK_INT(mode_of(bdir, "sign.key"), 0600);
+	CHECK(exists(pdir, "until") && exists(pdir, "card"));
+	CHECK_ERR(sh_identity_load(&nb, bdir, why, sizeof(why)), SH_OK);
+	CHECK(memcmp(nb.card.curve_pub, b->card.curve_pub, 32) != 0);
+	CHECK(memcmp(nb.card.sign_pub, b->card.sign_pub, 32) != 0);
+	CHECK(memcmp(nb.card.seal_pub, b->card.seal_pub, 32) == 0);
+	CHECK(nb.card.has_prev && nb.card.prev_until == until);
+	CHECK(memcmp(nb.card.prev_curve, b->card.curve_pub, 32) == 0);
+	CHECK(memcmp(nb.card.prev_sign, b->card.sign_pub, 32) == 0);
+	sh_identity_wipe(&nb);
+	int64_t got;
+	CHECK_INT(sh_identity_previous(bdir, &got, NULL), 1);
+	CHECK(got == until);
+	/* No second rotation while the overlap lasts. */
+	CHECK_ERR(sh_identity_rotate(bdir, until, &nc, why, sizeof(why)),
+	          SH_ERR_EXISTS);
+	CHECK_HAS(why, "overlap");
+
+	/* The store that trusted the old card keeps the old keys... */
+	CHECK_ERR(sh_trust_add(tdir, path, why, sizeof(why)), SH_OK);
+	CHECK_ERR(sh_trust_load(&t, tdir, why, sizeof(why)), SH_OK);
+	const sh_card *c = sh_trust_find(&t, b->card.partner);
+	CHECK(c && c->has_prev && c->prev_until == until);
+	if (c) {
+		CHECK(sh_card_key_state(c, SH_KEY_CURVE, nc.curve_pub, now) ==
+		      SH_KEY_CURRENT);
+		CHECK(sh_card_key_state(c, SH_KEY_CURVE, b->card.curve_pub,
+		                        now) == SH_KEY_PREVIOUS);
+		CHECK(sh_card_key_state(c, SH_KEY_SIGN, b->card.sign_pub,
+		                        until - 1) == SH_KEY_PREVIOUS);
+		CHECK(sh_card_key_state(c, SH_KEY_SIGN, b->card.sign_pub,
+		                        until) == SH_KEY_EXPIRED);
+		/* the signing key is not a CURVE key, nor the reverse */
+		CHECK(sh_card_key_state(c, SH_KEY_CURVE, b->card.sign_pub,
+		                        now) == SH_KEY_UNKNOWN);
+		CHECK(sh_card_previous(c, now, &prev) == SH_KEY_PREVIOUS);
+		CHECK(memcmp(prev.sign_pub, b->card.sign_pub, 32) == 0);
+		CHECK(memcmp(prev.curve_pub, b->card.curve_pub, 32) == 0);
+		CHECK(sh_card_previous(c, until + 1, &prev) == SH_KEY_EXPIRED);
+	}
+	CHECK(sh_trust_find_curve_at(&t, b->card.curve_pub, now, &st) == c &&
+	      st == SH_KEY_PREVIOUS);
+	CHECK(sh_trust_find_curve_at(&t, b->card.curve_pub, until, &st) == c &&
+	      st == SH_KEY_EXPIRED);
+	CHECK(sh_trust_find_curve_at(&t, nc.curve_pub, until, &st) == c &&
+	      st == SH_KEY_CURRENT);
+	CHECK(sh_trust_find_curve(&t, b->card.curve_pub) == NULL);
+	sh_trust_free(&t);
+	/* ...a store that never trusted them gives them no overlap. */
+	CHECK_ERR(sh_trust_add(t2dir, path, why, sizeof(why)), SH_OK);
+	CHECK_ERR(sh_trust_load(&t, t2dir, why, sizeof(why)), SH_OK);
+	c = sh_trust_find(&t, b->card.partner);
+	CHECK(c && !c->has_prev);
+	sh_trust_free(&t);
+
+	/* The previous signature covers the card: a changed end of the
+	 * overlap, or a missing line, is refused. */
+	char *text = read_in(bdir, "card");
+	sh_buf m = {0};
+	edit_card(text ? text : "", "previous_until",
+	          "previous_until = 253402300799", &m);
+	CHECK_ERR(
+	    sh_card_parse(&prev, (const char *)m.data, m.len, why, sizeof(why)),
+	    SH_ERR_CARD);
+	CHECK_HAS(why, "previous_signature");
+	m.len = 0;
+	edit_card(text ? text : "", "previous_sign", NULL, &m);
+	CHECK_ERR(
+	    sh_card_parse(&prev, (const char *)m.data, m.len, why, sizeof(why)),
+	    SH_ERR_CARD);
+	CHECK_HAS(why, "all of previous_curve");
+	sh_buf_free(&m);
+	free(text);
+
+	/* The previous keys are removed once the overlap has ended. */
+	CHECK_INT(sh_identity_prune_previous(bdir, until - 1), 0);
+	CHECK(exists(pdir, "sign.key"));
+	CHECK_INT(sh_identity_prune_previous(bdir, until), 1);
+	CHECK(!exists(bdir, "previous"));
+	CHECK_INT(sh_identity_previous(bdir, &got, NULL), 0);
+}
+
 int main(void)
 {
 	char *root = fx_tmpdir("keys");
@@ -621,6 +727,7 @@ int main(void)
 	test_card_roundtrip(&a, adir);
 	test_card_refusals(&a);
 	test_trust(root, &a, adir, &c, cdir);
+	test_rotate(root, &b, bdir);
 	sh_identity_wipe(&a);
 	sh_identity_wipe(&b);
 	sh_identity_wipe(&c);

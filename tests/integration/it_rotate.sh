@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# Key rotation with overlap: `seinkey rotate` gives the landlord new CURVE
+# and signing keys and a card that continues the old one. The municipality
+# trusts the new card; until the overlap ends it still accepts the old
+# keys, both for the CURVE handshake and for signal signatures, and after
+# it refuses them (KEY_EXPIRED, logged and audited). Signals the landlord
+# signed with its old key before the rotation, and sent after a restart
+# with the new keys, are delivered exactly once.
+#
+# Besides the landlord (corp-ro) two stand-ins of it run for a moment, with
+# the same partner id and their own store: corp-old with the keys from
+# before the rotation (old CURVE key, old signing key), and corp-mix with
+# the new CURVE key but the old signing key (so that its handshake is
+# accepted and only the signature is at stake).
+. "$(dirname "$0")/lib.sh"
+it_setup rotate
+OVERLAP=${ROTATE_OVERLAP:-25}
+G=gem-ro
+C=corp-ro
+partner $G municipality_debt 17901
+partner $C landlord 17902
+trust_all
+start $G || { it_done; exit 1; }
+start $C || { it_done; exit 1; }
+
+# accepted ids of a plain seinctl send, to $WORK/<sender>.accepted
+N=0
+send() { # send FROM: one signal to the municipality, a new resident each time
+	N=$((N + 1))
+	send_arrears "$1" $G "$N" | awk '$1 == "accepted" {print $2}' >>"$WORK/$1.accepted"
+}
+inbox_count() { inbox_ids $G | wc -l; }
+export -f inbox_count
+export G
+
+send $C
+send $C
+check "before: the landlord's signals are delivered" wait_until 10 bash -c "[ \$(inbox_count) = 2 ]"
+
+# The stand-ins' identities: the keys as they are before the rotation.
+as_user cp -a "$WORK/$C/keys" "$WORK/old-keys"
+stand_in() { # stand_in ID PORT: a config for a stand-in of the landlord
+	as_user mkdir -p "$WORK/$1"
+	as_user cp -a "$WORK/$C/trust" "$WORK/$1/trust"
+	sed -e "s|$WORK/$C/|$WORK/$1/|g" \
+		-e "s|^listen = .*|listen = tcp://127.0.0.1:$(($2 + ${SEINHUIS_PORT_OFFSET:-0}))|" \
+		"$WORK/$C.conf" | as_user tee "$WORK/$1.conf" >/dev/null
+}
+stand_in corp-old 17903
+as_user cp -a "$WORK/old-keys" "$WORK/corp-old/keys"
+
+# Signals signed with the old key, waiting in the outbox: the municipality
+# is down.
+stop $G
+for i in 1 2 3 4 5; do send $C; done
+check "while the municipality is down, five signals wait" [ "$(status_field $C outbox_pending)" = 5 ]
+
+out=$(as_user "$SEINKEY" rotate --dir "$WORK/$C/keys" --overlap "${OVERLAP}s" 2>&1)
+echo "$out" | head -1
+check "seinkey rotate makes new keys" grep -q "rotated '$C': new key" <<<"$out"
+until_s=$(sed -n 's/^previous_until = //p' "$WORK/$C/keys/card")
+check "the new card names the previous keys and is signed by the old key" \
+	bash -c "grep -q '^previous_curve = ' '$WORK/$C/keys/card' && grep -q '^previous_signature = ' '$WORK/$C/keys/card'"
+check "the previous secret keys are kept at mode 0600" bash -c \
+	"[ \$(stat -c %a '$WORK/$C/keys/previous/curve.key') = 600 ] && [ \$(stat -c %a '$WORK/$C/keys/previous/sign.key') = 600 ]"
+check "seinkey list shows the landlord's own previous key and its end" bash -c \
+	"as_user '$SEINKEY' -c '$WORK/$C.conf' list | grep -q 'own previous key .* accepted until'"
+check "a second rotation during the overlap is refused" \
+	bash -c "! as_user '$SEINKEY' rotate --dir '$WORK/$C/keys' --overlap 10s 2>/dev/null"
+# The new CURVE key with the old signing key (see the header).
+as_user mkdir -p "$WORK/corp-mix/keys"
+as_user chmod 700 "$WORK/corp-mix/keys"
+as_user cp "$WORK/$C/keys/curve.key" "$WORK/$C/keys/seal.key" "$WORK/corp-mix/keys/"
+as_user cp "$WORK/old-keys/sign.key" "$WORK/corp-mix/keys/"
+old_sign=$(sed -n 's/^sign = //p' "$WORK/old-keys/card")
+grep -v '^previous_' "$WORK/$C/keys/card" | sed "s/^sign = .*/sign = $old_sign/" |
+	as_user tee "$WORK/corp-mix/keys/card" >/dev/null
+stand_in corp-mix 17904
+
+out=$(as_user "$SEINKEY" trust --trustdir "$WORK/$G/trust" "$WORK/$C/keys/card")
+check "the municipality trusts the new card and keeps the old key for the overlap" \
+	grep -q "continues key .* accepted until" <<<"$out"
+check "seinkey list shows the previous key and its end" bash -c \
+	"as_user '$SEINKEY' list --trustdir '$WORK/$G/trust' | grep -q 'previous key .* accepted until'"
+
+# Restart in the middle: the landlord now runs with its new keys, and its
+# outbox still holds the five signals signed with the old one.
+stop $C
+start $C || { it_done; exit 1; }
+start $G || { it_done; exit 1; }
+check "the signals signed with the old key are delivered during the overlap" \
+	wait_until 20 bash -c "[ \$(status_field $C outbox_pending) = 0 ] && [ \$(inbox_count) = 7 ]"
+send $C
+check "a signal signed with the new key is delivered" wait_until 10 bash -c "[ \$(inbox_count) = 8 ]"
+
+# The old keys, handshake and signature, during the overlap.
+start corp-old || { it_done; exit 1; }
+send corp-old
+check "during the overlap, a handshake with the old CURVE key and a signal signed with the old key are accepted" \
+	wait_until 10 bash -c "[ \$(inbox_count) = 9 ] && [ \$(status_field corp-old outbox_pending) = 0 ]"
+stop corp-old
+start corp-mix || { it_done; exit 1; }
+send corp-mix
+check "during the overlap, a signal signed with the old key over a new-key connection is accepted" \
+	wait_until 10 bash -c "[ \$(inbox_count) = 10 ] && [ \$(status_field corp-mix outbox_pending) = 0 ]"
+stop corp-mix
+stop $G
+start $G || { it_done; exit 1; }
+check "the municipality restarted during the overlap keeps its inbox" [ "$(inbox_count)" = 10 ]
+left=$((until_s - $(date +%s)))
+echo "overlap left after the checks within it: ${left}s"
+check "the checks within the overlap ended before it did (${left}s left)" [ "$left" -gt 0 ]
+
+# The overlap ends.
+sleep $((left > 0 ? left : 0))
+check "the end of the overlap is logged with KEY_EXPIRED" wait_until 5 \
+	grep -q "peer $C: the overlap of its previous key has ended; that key is refused from now on (KEY_EXPIRED)" "$WORK/$G.log"
+check "the landlord's own previous keys are removed" \
+	wait_until 5 bash -c "[ ! -e '$WORK/$C/keys/previous' ]"
+check "seinkey list shows the previous key as expired" bash -c \
+	"as_user '$SEINKEY' list --trustdir '$WORK/$G/trust' | grep -q 'previous key .* expired at'"
+start corp-old || { it_done; exit 1; }
+send corp-old
+check "after the overlap, a handshake with the old CURVE key is refused and logged" wait_until 10 \
+	grep -q "refused connection from $C: its previous CURVE key is no longer accepted (KEY_EXPIRED)" "$WORK/$G.log"
+sleep 1
+check "and its signal stays at the sender" [ "$(status_field corp-old outbox_pending)" = 1 ]
+stop corp-old
+start corp-mix || { it_done; exit 1; }
+send corp-mix
+check "after the overlap, a signal signed with the old key is refused as KEY_EXPIRED" wait_until 10 \
+	bash -c "ctl corp-mix --json outbox --state failed | json_has 'length == 1 and .[0].rule == \"KEY_EXPIRED\"'"
+stop corp-mix
+check "the refusals are in the municipality's audit log, naming KEY_EXPIRED" bash -c \
+	"ctl $G --json audit list --limit 1000 | json_has '[.[] | select(.rule == \"KEY_EXPIRED\")] | length >= 2'"
+check "the refused signal is not in the inbox" [ "$(inbox_count)" = 10 ]
+send $C
+check "after the overlap, signals signed with the new key still flow" wait_until 10 bash -c "[ \$(inbox_count) = 11 ]"
+
+# Exactly once: everything accepted during or before the overlap arrived,
+# once; the signals refused after it did not.
+inbox_ids $G | sort >"$WORK/inbox"
+sort "$WORK/$C.accepted" "$WORK/corp-old.accepted" "$WORK/corp-mix.accepted" >"$WORK/all"
+head -1 "$WORK/corp-old.accepted" >"$WORK/expect"
+head -1 "$WORK/corp-mix.accepted" >>"$WORK/expect"
+cat "$WORK/$C.accepted" >>"$WORK/expect"
+sort -o "$WORK/expect" "$WORK/expect"
+check "every signal accepted within the overlap is in the inbox ($(wc -l <"$WORK/expect"))" \
+	[ -z "$(comm -23 "$WORK/expect" "$WORK/inbox")" ]
+check "no duplicates in the inbox" [ -z "$(uniq -d "$WORK/inbox")" ]
+check "nothing in the inbox that was not accepted" [ -z "$(comm -13 "$WORK/all" "$WORK/inbox")" ]
+check "nothing failed at the landlord" [ -z "$(outbox_ids $C failed)" ]
+stop $C
+stop $G
+it_done
