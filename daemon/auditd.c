@@ -498,6 +498,11 @@ static void flush_sent(sh_daemon *d)
 	}
 }
 
+int sh_audit_pending(const sh_daemon *d)
+{
+	return d->auditd && d->auditd->nsent > 0;
+}
+
 void sh_audit_tick(sh_daemon *d)
 {
 	sh_auditd *ad = d->auditd;
