@@ -476,8 +476,6 @@ sh_err sh_batch_verify(const sh_identity *self, const sh_card *from,
 	size_t n = f->n_signals;
 	if (n == 0 || n > SH_BATCH_MAX)
 		return SH_ERR_WIRE_DECODE;
-	if (f->batch_signature.len != SH_SIG_LEN)
-		return SH_ERR_SIGNATURE;
 	Seinhuis__Envelope **envs = sh_xcalloc(n, sizeof(*envs));
 	batch_tree t = {0};
 	t.n = t.count[0] = n;
@@ -497,6 +495,8 @@ sh_err sh_batch_verify(const sh_identity *self, const sh_card *from,
 	}
 	uint8_t root[32];
 	sh_buf stmt = {0};
+	if (e == SH_OK && f->batch_signature.len != SH_SIG_LEN)
+		e = SH_ERR_SIGNATURE;
 	if (e == SH_OK) {
 		tree_grow(&t);
 		e = sh_merkle_range(tree_get, &t, 0, n, root);
