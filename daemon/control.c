@@ -728,6 +728,44 @@ static void op_outbox(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 
 /* ------------------------------------------------------------ inbox */
 
+/* Whether a stored signal still proves its sender, checked now against
+ * the sender's card: signed alone, or by its batch's signature with its
+ * audit path. */
+static char *signature_note(sh_daemon *d, const Seinhuis__InboxRecord *rec)
+{
+	char out[160];
+	sh_peer *p = sh_peer_find(d, rec->sender);
+	Seinhuis__Envelope *env = seinhuis__envelope__unpack(
+	    NULL, rec->envelope.len, rec->envelope.data);
+	if (!env) {
+		snprintf(out, sizeof(out),
+		         "not checked: the envelope does not "
+		         "decode");
+	} else if (!p) {
+		snprintf(out, sizeof(out),
+		         "not checked: the sender is no longer "
+		         "in the trust store");
+	} else {
+		const char *v =
+		    sh_wire_signed_by(&d->self, &p->card, rec->envelope.data,
+		                      rec->envelope.len)
+		        ? "verified"
+		        : "DOES NOT VERIFY";
+		if (env->batch_count)
+			snprintf(out, sizeof(out),
+			         "%s: batch signature, signal %u of %u, audit "
+			         "path of %zu hash%s",
+			         v, env->batch_index + 1, env->batch_count,
+			         env->n_batch_path,
+			         env->n_batch_path == 1 ? "" : "es");
+		else
+			snprintf(out, sizeof(out), "%s: signed alone", v);
+	}
+	if (env)
+		seinhuis__envelope__free_unpacked(env, NULL);
+	return sh_strdup(out);
+}
+
 static Seinhuis__InboxItem *inbox_item(const Seinhuis__InboxRecord *rec)
 {
 	Seinhuis__InboxItem *it = sh_xmalloc(sizeof(*it));
@@ -824,6 +862,7 @@ static void op_inbox_show(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		r.n_inbox = 1;
 		r.inbox = sh_xmalloc(sizeof(*r.inbox));
 		r.inbox[0] = inbox_item(rec);
+		r.inbox[0]->signature = signature_note(d, rec);
 		seinhuis__inbox_record__free_unpacked(rec, NULL);
 	}
 	sh_store_read_end(d->store, txn);

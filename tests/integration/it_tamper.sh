@@ -79,7 +79,11 @@ check "a valid batch: its three signals DELIVERED" \
 	[ "$(grep -c ' DELIVERED' <<<"$out")" = 3 ]
 for i in $good; do
 	check "batch signal $i is in the inbox" bash -c "inbox_ids gem-tp | grep -q $i"
+	check "  and its stored proof verifies: batch of 3, audit path of 1 or 2 hashes" bash -c \
+		"ctl gem-tp --json inbox show $i | json_has '.signature | test(\"^verified: batch signature, signal [1-3] of 3, audit path of (1 hash|2 hashes)$\")'"
 done
+check "a signal signed alone (the earlier format) verifies as such" bash -c \
+	"ctl gem-tp --json inbox show $id | json_has '.signature == \"verified: signed alone\"'"
 out=$(probe batch-proof)
 i=$(awk '$1=="SENT"{print $2}' <<<"$out")
 check "a valid stored proof, sent alone, verifies by itself: DELIVERED" \
