@@ -218,6 +218,17 @@ err:
 	return e;
 }
 
+/* The AEAD, fetched once per thread (EVP_chacha20_poly1305() makes every
+ * init fetch it again). */
+static _Thread_local EVP_CIPHER *aead;
+
+static const EVP_CIPHER *chacha_poly(void)
+{
+	if (!aead)
+		aead = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+	return aead ? aead : EVP_chacha20_poly1305();
+}
+
 sh_err sh_seal(uint8_t *out, const uint8_t key[32], const uint8_t *ad,
                size_t adlen, const uint8_t *pt, size_t ptlen)
 {
@@ -225,8 +236,7 @@ sh_err sh_seal(uint8_t *out, const uint8_t key[32], const uint8_t *ad,
 	int len;
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	if (!c || sh_random(out, 12) != SH_OK ||
-	    EVP_EncryptInit_ex(c, EVP_chacha20_poly1305(), NULL, key, out) !=
-	        1 ||
+	    EVP_EncryptInit_ex(c, chacha_poly(), NULL, key, out) != 1 ||
 	    EVP_EncryptUpdate(c, NULL, &len, ad, (int)adlen) != 1 ||
 	    EVP_EncryptUpdate(c, out + 12, &len, pt, (int)ptlen) != 1 ||
 	    EVP_EncryptFinal_ex(c, out + 12 + len, &len) != 1 ||
@@ -249,8 +259,7 @@ sh_err sh_open(uint8_t *out, const uint8_t key[32], const uint8_t *ad,
 	size_t ctlen = sealedlen - SH_SEAL_OVERHEAD;
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	if (!c ||
-	    EVP_DecryptInit_ex(c, EVP_chacha20_poly1305(), NULL, key, sealed) !=
-	        1 ||
+	    EVP_DecryptInit_ex(c, chacha_poly(), NULL, key, sealed) != 1 ||
 	    EVP_DecryptUpdate(c, NULL, &len, ad, (int)adlen) != 1 ||
 	    EVP_DecryptUpdate(c, out, &len, sealed + 12, (int)ctlen) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, 16,
