@@ -1028,6 +1028,8 @@ static sh_err proof_changed(const sh_buf *proof,
 	    seinhuis__envelope__unpack(NULL, proof->len, proof->data);
 	if (!e)
 		return SH_ERR_WIRE_DECODE;
+	size_t npath = e->n_batch_path; /* so that free_unpacked frees all */
+	ProtobufCBinaryData *path = e->batch_path;
 	fn(e);
 	size_t n = seinhuis__envelope__get_packed_size(e);
 	uint8_t *b = malloc(n);
@@ -1038,6 +1040,8 @@ static sh_err proof_changed(const sh_buf *proof,
 	if (s)
 		seinhuis__signal__free_unpacked(s, NULL);
 	free(b);
+	e->n_batch_path = npath;
+	e->batch_path = path;
 	seinhuis__envelope__free_unpacked(e, NULL);
 	return r;
 }
