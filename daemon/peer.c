@@ -480,7 +480,8 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		sh_audit_frame_refused(d, p, SH_ERR_WIRE_DECODE);
 		return 0;
 	}
-	if (f->format_version != SH_FORMAT_VERSION) {
+	if (f->format_version != SH_FORMAT_VERSION &&
+	    f->format_version != SH_FRAME_BATCH_VERSION) {
 		p->rejected_in++;
 		d->rejected_in++;
 		sh_daemon_error(d, "peer %s: frame format version %u refused",
@@ -533,7 +534,7 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 	sh_buf *proofs = NULL;
 	sh_sig_memo memo = {0};
 	sh_err batch_e = SH_OK;
-	if (f->batch_signature.len) {
+	if (f->format_version == SH_FRAME_BATCH_VERSION) {
 		proofs = sh_xcalloc(f->n_signals, sizeof(*proofs));
 		batch_e = sh_batch_verify(&d->self, &p->card, f, proofs, &memo);
 		if (batch_e != SH_OK)

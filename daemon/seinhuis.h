@@ -25,11 +25,15 @@
 
 #define SH_VERSION        "0.1.0"
 #define SH_FORMAT_VERSION 1
-#define SH_ID_LEN         16 /* message id: 128 random bits */
-#define SH_KEY_LEN        32 /* every public, secret and derived key */
-#define SH_SIG_LEN        64 /* Ed25519 signature */
-#define SH_PARTNER_MAX    64 /* partner id length */
-#define SH_PSEUDO_LEN     32 /* subject pseudonym */
+/* PeerFrame.format_version of a batch-signed frame: a daemon that knows
+ * only version 1 refuses it whole (WIRE_VERSION) and the sender keeps its
+ * signals pending, rather than have each refused for its signature. */
+#define SH_FRAME_BATCH_VERSION 2
+#define SH_ID_LEN              16 /* message id: 128 random bits */
+#define SH_KEY_LEN             32 /* every public, secret and derived key */
+#define SH_SIG_LEN             64 /* Ed25519 signature */
+#define SH_PARTNER_MAX         64 /* partner id length */
+#define SH_PSEUDO_LEN          32 /* subject pseudonym */
 
 /* ------------------------------------------------------------- errors */
 
@@ -309,14 +313,14 @@ int sh_wire_signed_by(const sh_identity *self, const sh_card *from,
  * Signals (Envelope.signal of sh_wire_build_unsigned), signed with self's
  * key, appended to frame_out packed. 1 <= n <= SH_BATCH_MAX, else USAGE.
  *
- * sh_batch_verify: check a received batch-signed frame (batch_signature
- * set) from `from`. On SH_OK, proofs[i] (n_signals buffers, empty or
- * not, appended to) gets signal i's envelope with its proof: the batch
- * signature, leaf index, leaf count and audit path; sh_wire_verify accepts
- * it alone, offline, with from's card. WIRE_DECODE: an entry is not an
- * envelope with a signal only, or too many; SIGNATURE: the signature does
- * not verify for these signals. memo (may be NULL) remembers the verified
- * signature for sh_wire_verify_memo on the proofs. */
+ * sh_batch_verify: check a received batch-signed frame (format version
+ * SH_FRAME_BATCH_VERSION, else WIRE_VERSION) from `from`. On SH_OK, proofs[i]
+ * (n_signals buffers, empty or not, appended to) gets signal i's envelope with
+ * its proof: the batch signature, leaf index, leaf count and audit path;
+ * sh_wire_verify accepts it alone, offline, with from's card. WIRE_DECODE: an
+ * entry is not an envelope with a signal only, or too many; SIGNATURE: the
+ * signature does not verify for these signals. memo (may be NULL) remembers the
+ * verified signature for sh_wire_verify_memo on the proofs. */
 #define SH_BATCH_MAX 4096
 sh_err sh_batch_build(const sh_identity *self, const char *recipient,
                       const ProtobufCBinaryData *signals, size_t n,

@@ -452,7 +452,7 @@ sh_err sh_batch_build(const sh_identity *self, const char *recipient,
 	}
 	if (e == SH_OK) {
 		Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
-		f.format_version = SH_FORMAT_VERSION;
+		f.format_version = SH_FRAME_BATCH_VERSION;
 		f.n_signals = n;
 		f.signals = entries;
 		f.batch_signature.data = sig;
@@ -474,6 +474,8 @@ sh_err sh_batch_verify(const sh_identity *self, const sh_card *from,
                        sh_sig_memo *memo)
 {
 	size_t n = f->n_signals;
+	if (f->format_version != SH_FRAME_BATCH_VERSION)
+		return SH_ERR_WIRE_VERSION;
 	if (n == 0 || n > SH_BATCH_MAX)
 		return SH_ERR_WIRE_DECODE;
 	Seinhuis__Envelope **envs = sh_xcalloc(n, sizeof(*envs));

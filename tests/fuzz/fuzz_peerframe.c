@@ -85,7 +85,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	Seinhuis__PeerFrame *f = seinhuis__peer_frame__unpack(NULL, size, data);
 	if (!f)
 		return 0;
-	if (f->format_version != SH_FORMAT_VERSION) {
+	if (f->format_version != SH_FORMAT_VERSION &&
+	    f->format_version != SH_FRAME_BATCH_VERSION) {
 		seinhuis__peer_frame__free_unpacked(f, NULL);
 		return 0;
 	}
@@ -96,7 +97,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sh_hex(hex, r->message_id.data, SH_ID_LEN);
 		}
 	}
-	if (f->batch_signature.len)
+	if (f->format_version == SH_FRAME_BATCH_VERSION)
 		receive_batch(f);
 	else
 		for (size_t i = 0; i < f->n_signals; i++)

@@ -1188,6 +1188,16 @@ static void test_batch_frames(void)
 				          SH_ERR_SIGNATURE);
 				f->batch_signature.data[7] ^= 0x04;
 				sh_buf_free(&b);
+				/* a batch signature in a version 1 frame */
+				f->format_version = SH_FORMAT_VERSION;
+				sh_buf_add(
+				    &b, NULL,
+				    seinhuis__peer_frame__get_packed_size(f));
+				seinhuis__peer_frame__pack(f, b.data);
+				CHECK_ERR(batch_check(&b, &A.card, NULL, NULL),
+				          SH_ERR_WIRE_VERSION);
+				f->format_version = SH_FRAME_BATCH_VERSION;
+				sh_buf_free(&b);
 				/* the last entry's last byte: inside its signal
 				 */
 				ProtobufCBinaryData *last = &f->signals[n - 1];
