@@ -6,7 +6,9 @@
  *    with HKDF-SHA256 into pair keys: one seals personal data (AEAD), one
  *    keys the pairwise pseudonyms (HMAC-SHA256). Pair keys are derived once
  *    per partner pair and cached by the caller, never per signal.
- *  - ChaCha20-Poly1305 seals personal data with a random 96-bit nonce; the
+ *  - ChaCha20-Poly1305 seals personal data with a 96-bit nonce that is
+ *    unique per signal (random, or the first 12 bytes of the signal's
+ *    random 16-byte message id, which is never reused); the
  *    signal's message id is bound in as associated data, so a sealed blob
  *    cannot be moved into another signal.
  *
@@ -232,11 +234,22 @@ static const EVP_CIPHER *chacha_poly(void)
 sh_err sh_seal(uint8_t *out, const uint8_t key[32], const uint8_t *ad,
                size_t adlen, const uint8_t *pt, size_t ptlen)
 {
+	uint8_t nonce[12];
+	if (sh_random(nonce, sizeof(nonce)) != SH_OK)
+		return SH_ERR_CRYPTO;
+	return sh_seal_nonce(out, key, nonce, ad, adlen, pt, ptlen);
+}
+
+sh_err sh_seal_nonce(uint8_t *out, const uint8_t key[32],
+                     const uint8_t nonce[12], const uint8_t *ad, size_t adlen,
+                     const uint8_t *pt, size_t ptlen)
+{
 	sh_err e = SH_ERR_CRYPTO;
 	int len;
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-	if (!c || sh_random(out, 12) != SH_OK ||
-	    EVP_EncryptInit_ex(c, chacha_poly(), NULL, key, out) != 1 ||
+	if (c)
+		memcpy(out, nonce, 12);
+	if (!c || EVP_EncryptInit_ex(c, chacha_poly(), NULL, key, out) != 1 ||
 	    EVP_EncryptUpdate(c, NULL, &len, ad, (int)adlen) != 1 ||
 	    EVP_EncryptUpdate(c, out + 12, &len, pt, (int)ptlen) != 1 ||
 	    EVP_EncryptFinal_ex(c, out + 12 + len, &len) != 1 ||

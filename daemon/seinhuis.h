@@ -156,6 +156,11 @@ sh_err sh_x25519(uint8_t shared[32], const uint8_t sec[32],
 #define SH_SEAL_OVERHEAD 28
 sh_err sh_seal(uint8_t *out, const uint8_t key[32], const uint8_t *ad,
                size_t adlen, const uint8_t *pt, size_t ptlen);
+/* The same with the caller's nonce, which must never repeat under a key
+ * (wire.c uses the signal's fresh random message id). */
+sh_err sh_seal_nonce(uint8_t *out, const uint8_t key[32],
+                     const uint8_t nonce[12], const uint8_t *ad, size_t adlen,
+                     const uint8_t *pt, size_t ptlen);
 sh_err sh_open(uint8_t *out, const uint8_t key[32], const uint8_t *ad,
                size_t adlen, const uint8_t *sealed, size_t sealedlen);
 void sh_wipe(void *p, size_t n);

@@ -224,6 +224,17 @@ static void test_aead_roundtrip(void)
 	CHECK_MEM_NE(s1, s2, slen);
 	/* The plain text does not show through. */
 	CHECK(memmem(s1, slen, "van der Berg", 12) == NULL);
+	/* With the caller's nonce: it leads the sealed bytes, and they open. */
+	static const uint8_t nonce[12] = {1, 2, 3, 4,  5,  6,
+	                                  7, 8, 9, 10, 11, 12};
+	CHECK_ERR(sh_seal_nonce(s2, key, nonce, (const uint8_t *)ad, adlen,
+	                        (const uint8_t *)pt, ptlen),
+	          SH_OK);
+	CHECK_MEM(s2, nonce, 12);
+	memset(out, 0, ptlen);
+	CHECK_ERR(sh_open(out, key, (const uint8_t *)ad, adlen, s2, slen),
+	          SH_OK);
+	CHECK_MEM(out, pt, ptlen);
 
 	memset(out, 0, ptlen);
 	CHECK_ERR(sh_open(out, key, (const uint8_t *)ad, adlen, s1, slen),
