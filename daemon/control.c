@@ -281,6 +281,10 @@ sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
 	rec.created_ms = sh_now_ms();
 	rec.envelope.data = env.data;
 	rec.envelope.len = env.len;
+	uint8_t env_hash[32];
+	sh_sha256(env_hash, env.data, env.len);
+	rec.envelope_sha256.data = env_hash;
+	rec.envelope_sha256.len = sizeof(env_hash);
 	if (have_natkey) {
 		rec.natural_key.data = natkey;
 		rec.natural_key.len = SH_KEY_LEN;

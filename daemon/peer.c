@@ -538,12 +538,12 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		proofs = sh_xcalloc(f->n_signals, sizeof(*proofs));
 		batch_e = sh_batch_verify(&d->self, &p->card, f, proofs, &memo);
 		if (batch_e != SH_OK)
-			sh_daemon_error(
-			    d,
-			    "peer %s: batch of %zu signals refused: "
-			    "%s (%s)",
-			    p->card.partner, f->n_signals, sh_err_rule(batch_e),
-			    sh_err_str(batch_e));
+			sh_daemon_error(d,
+			                "peer %s: batch of %zu signals "
+			                "refused: %s (%s)",
+			                p->card.partner, f->n_signals,
+			                sh_err_rule(batch_e),
+			                sh_err_str(batch_e));
 	}
 	Seinhuis__PeerFrame out = SEINHUIS__PEER_FRAME__INIT;
 	out.format_version = SH_FORMAT_VERSION;
@@ -781,6 +781,37 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r)
 	seinhuis__outbox_record__free_unpacked(rec, NULL);
 }
 
+void sh_peer_fail_corrupt(sh_daemon *d)
+{
+	if (!d->corrupt_waiting)
+		return;
+	for (size_t i = 0; i < d->npeers; i++) {
+		sh_peer *p = &d->peers[i];
+		for (sh_outq_entry *e = p->head; e && d->corrupt_waiting;) {
+			sh_outq_entry *next = e->next;
+			if (e->corrupt && !e->settling) {
+				Seinhuis__Receipt r = SEINHUIS__RECEIPT__INIT;
+				r.message_id.data = e->id;
+				r.message_id.len = SH_ID_LEN;
+				r.status =
+				    SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED;
+				r.rule =
+				    (char *)sh_err_rule(SH_ERR_STORE_CORRUPT);
+				r.detail =
+				    (char *)"not sent: the stored signal "
+				            "is damaged (sender's "
+				            "data store)";
+				settle(d, p, &r);
+				if (e->settling) {
+					e->corrupt = 0;
+					d->corrupt_waiting--;
+				}
+			}
+			e = next;
+		}
+	}
+}
+
 void sh_peer_handle_dealer(sh_daemon *d, sh_peer *p)
 {
 	for (int i = 0; i < DRAIN_MAX; i++) {
@@ -897,30 +928,58 @@ static void free_buf(void *data, void *hint)
 
 /* One batch-signed frame of the signals of these outbox records: one
  * Ed25519 signature for all of them (sh_batch_build). A record whose
- * envelope does not decode travels with an empty signal, which the
- * recipient refuses, so that it ends as failed, not lost. */
+ * envelope is not what was built (its SHA-256 differs) or does not decode
+ * (a damaged store) is left out and its entry
+ * marked corrupt: the next turn marks it failed with rule STORE_CORRUPT
+ * (sh_peer_fail_corrupt), so it is not lost silently. Returns -1 if no
+ * frame was made (*m untouched). */
 static int batch_frame(sh_daemon *d, sh_peer *p,
-                       Seinhuis__OutboxRecord *const *recs, size_t n,
-                       zmq_msg_t *m)
+                       Seinhuis__OutboxRecord *const *recs,
+                       sh_outq_entry *first, size_t n, zmq_msg_t *m)
 {
 	ProtobufCBinaryData sigs[1024];
 	Seinhuis__Envelope *envs[1024];
+	size_t k = 0;
 	if (n == 0 || n > 1024)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		envs[i] = seinhuis__envelope__unpack(
-		    NULL, recs[i]->envelope.len, recs[i]->envelope.data);
-		sigs[i].data = envs[i] ? envs[i]->signal.data : NULL;
-		sigs[i].len = envs[i] ? envs[i]->signal.len : 0;
+	sh_outq_entry *e = first;
+	for (size_t i = 0; i < n; i++, e = e ? e->next : NULL) {
+		const ProtobufCBinaryData *eb = &recs[i]->envelope;
+		uint8_t h[32];
+		int intact = 1;
+		if (recs[i]->envelope_sha256.len) {
+			sh_sha256(h, eb->data, eb->len);
+			intact =
+			    recs[i]->envelope_sha256.len == 32 &&
+			    memcmp(h, recs[i]->envelope_sha256.data, 32) == 0;
+		}
+		envs[i] =
+		    intact ? seinhuis__envelope__unpack(NULL, eb->len, eb->data)
+		           : NULL;
+		if (envs[i]) {
+			sigs[k++] = envs[i]->signal;
+		} else if (e && !e->corrupt) {
+			char idhex[33];
+			sh_hex(idhex, e->id, SH_ID_LEN);
+			sh_daemon_error(d,
+			                "outbox signal %s to %s is damaged in "
+			                "the store: not sent, marked failed",
+			                idhex, p->card.partner);
+			e->corrupt = 1;
+			d->corrupt_waiting++;
+		}
 	}
 	sh_buf out = {0};
-	sh_err e = sh_batch_build(&d->self, p->card.partner, sigs, n, &out);
+	sh_err err =
+	    k ? sh_batch_build(&d->self, p->card.partner, sigs, k, &out)
+	      : SH_ERR_NOTFOUND;
 	for (size_t i = 0; i < n; i++)
 		if (envs[i])
 			seinhuis__envelope__free_unpacked(envs[i], NULL);
-	if (e != SH_OK) {
-		sh_daemon_error(d, "peer %s: cannot sign a frame: %s",
-		                p->card.partner, sh_err_rule(e));
+	if (err != SH_OK) {
+		if (err != SH_ERR_NOTFOUND)
+			sh_daemon_error(d, "peer %s: cannot sign a frame: %s",
+			                p->card.partner, sh_err_rule(err));
 		sh_buf_free(&out);
 		return -1;
 	}
@@ -961,11 +1020,14 @@ static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 	if (n == 0)
 		return 0;
 	zmq_msg_t m;
-	int rc = batch_frame(d, p, recs, n, &m);
+	size_t corrupt_before = d->corrupt_waiting;
+	int rc = batch_frame(d, p, recs, first, n, &m);
 	if (rc == 0) {
 		rc = zmq_msg_send(&m, p->dealer, ZMQ_DONTWAIT);
 		if (rc < 0)
 			zmq_msg_close(&m);
+	} else if (d->corrupt_waiting > corrupt_before) {
+		rc = 0; /* nothing decodable: on as if sent, failed next turn */
 	}
 	for (size_t i = 0; i < n; i++)
 		seinhuis__outbox_record__free_unpacked(recs[i], NULL);
@@ -974,7 +1036,7 @@ static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 	for (e = first; n > 0; n--, e = e->next) {
 		e->sent_at = now;
 		e->attempts++;
-		if (e->attempts == 1)
+		if (e->attempts == 1 && !e->corrupt)
 			sh_audit_sent(d, p, e->id);
 		p->inflight++;
 		p->sent++;
@@ -990,6 +1052,7 @@ static void resend_oldest(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 	Seinhuis__OutboxRecord *recs[1024];
 	size_t n = 0, cap = d->cfg.batch_max > 1024 ? 1024 : d->cfg.batch_max;
 	int64_t now = sh_mono_ms();
+	sh_outq_entry *first = p->head;
 	for (sh_outq_entry *e = p->head; e && e != p->cursor && n < cap;
 	     e = e->next) {
 		if (sh_store_outbox_envelope(d->store, txn, e->seq, &recs[n]) !=
@@ -1000,7 +1063,7 @@ static void resend_oldest(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 		n++;
 	}
 	zmq_msg_t m;
-	if (n && batch_frame(d, p, recs, n, &m) == 0) {
+	if (n && batch_frame(d, p, recs, first, n, &m) == 0) {
 		/* signed again: a resent frame is a new batch */
 		if (zmq_msg_send(&m, p->dealer, ZMQ_DONTWAIT) < 0)
 			zmq_msg_close(&m);

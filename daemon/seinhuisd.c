@@ -468,6 +468,7 @@ static int run(sh_daemon *d)
 		 * head: recorded first in this turn's transaction, so that a
 		 * turn costs one commit at most (audit.c). */
 		sh_audit_tick(d);
+		sh_peer_fail_corrupt(d);
 		for (size_t i = 0; i < n; i++) {
 			if (!items[i].revents)
 				continue;
