@@ -52,6 +52,11 @@ sh_err sh_merkle_consistency_proof(sh_merkle_get_fn get, void *ctx, uint64_t m,
                                    uint64_t n,
                                    uint8_t path[SH_MERKLE_MAX_PATH][32],
                                    size_t *len);
+/* The root that an audit path of leaf m in a tree of n leaves leads to;
+ * 0 if the path has the wrong length for m and n. */
+int sh_merkle_inclusion_root(uint64_t m, uint64_t n, const uint8_t leaf[32],
+                             const uint8_t (*path)[32], size_t len,
+                             uint8_t root[32]);
 /* 1 if valid. */
 int sh_merkle_inclusion_verify(uint64_t m, uint64_t n, const uint8_t leaf[32],
                                const uint8_t (*path)[32], size_t len,

@@ -498,6 +498,11 @@ static void flush_sent(sh_daemon *d)
 	}
 }
 
+int sh_audit_pending(const sh_daemon *d)
+{
+	return d->auditd && d->auditd->nsent > 0;
+}
+
 void sh_audit_tick(sh_daemon *d)
 {
 	sh_auditd *ad = d->auditd;
@@ -515,27 +520,21 @@ void sh_audit_tick(sh_daemon *d)
 
 /* ------------------------------------------------------------- inbound */
 
-/* A refused signal whose signature still verifies (refused for its
- * recipient, sender or type): its type and pseudonym can be trusted. */
-static Seinhuis__Signal *signed_signal(const sh_peer *p, const uint8_t *env,
-                                       size_t len)
+/* A refused signal whose signature (alone or of its batch) still
+ * verifies (refused for its recipient, sender or type): its type and
+ * pseudonym can be trusted. */
+static Seinhuis__Signal *signed_signal(const sh_daemon *d, const sh_peer *p,
+                                       const uint8_t *env, size_t len)
 {
 	Seinhuis__Signal *s = NULL;
-	Seinhuis__Envelope *e =
-	    len ? seinhuis__envelope__unpack(NULL, len, env) : NULL;
-	if (!e)
+	if (!len || !sh_wire_signed_by(&d->self, &p->card, env, len))
 		return NULL;
-	if (e->signature.len == SH_SIG_LEN) {
-		sh_buf tbs = {0};
-		sh_buf_add(&tbs, sh_sig_domain, SH_SIG_DOMAIN_LEN);
-		sh_buf_add(&tbs, e->signal.data, e->signal.len);
-		if (sh_ed25519_verify(e->signature.data, p->card.sign_pub,
-		                      tbs.data, tbs.len))
-			s = seinhuis__signal__unpack(NULL, e->signal.len,
-			                             e->signal.data);
-		sh_buf_free(&tbs);
-	}
-	seinhuis__envelope__free_unpacked(e, NULL);
+	Seinhuis__Envelope *e = seinhuis__envelope__unpack(NULL, len, env);
+	if (e)
+		s = seinhuis__signal__unpack(NULL, e->signal.len,
+		                             e->signal.data);
+	if (e)
+		seinhuis__envelope__free_unpacked(e, NULL);
 	return s;
 }
 
@@ -552,7 +551,7 @@ void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 	if (rs == SEINHUIS__RECEIPT_STATUS__RECEIPT_UNSPECIFIED)
 		return; /* the store failed; the turn is rolled back */
 	if (!s && rs == SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED)
-		s = own = signed_signal(p, env, envlen);
+		s = own = signed_signal(d, p, env, envlen);
 	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_RECEIVED;
 	en.partner = p->card.partner;
 	set_id(&en, id);

@@ -43,9 +43,13 @@ void sh_audit_stop(sh_daemon *d);
 sh_audit *sh_audit_log(sh_daemon *d);
 /* seinhuisd -t: verify the whole log and print the result. */
 sh_err sh_audit_check_offline(sh_daemon *d);
-/* After the turn: record signals handed to the network, sign a head when
- * one is due. May open a transaction (the loop commits it). */
+/* At the start of a turn: record the signals handed to the network in
+ * the turns before, sign a head when one is due. May open the turn's
+ * transaction, so that these entries share its one commit. */
 void sh_audit_tick(sh_daemon *d);
+/* Signals handed to the network whose "sent" entries wait for the next
+ * turn (the loop does not sleep long while there are some). */
+int sh_audit_pending(const sh_daemon *d);
 
 /* Hooks. Each appends within the turn's transaction; when that fails the
  * transaction is failed too, so no change commits without its entry. */

@@ -40,33 +40,37 @@ sh_err sh_control_start(sh_daemon *d, char *why, size_t wl)
 		struct group *g = getgrnam(d->cfg.control_group);
 		if (!g) {
 			snprintf(why, wl, "control_group '%s' does not exist",
-				 d->cfg.control_group);
+			         d->cfg.control_group);
 			return SH_ERR_CONFIG;
 		}
 		gid = g->gr_gid;
 	}
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
-			snprintf(why, wl, "%s exists and is not a socket", path);
+			snprintf(why, wl, "%s exists and is not a socket",
+			         path);
 			return SH_ERR_CONFIG;
 		}
 		unlink(path); /* stale socket of an earlier run */
 	}
 	strcpy(sa.sun_path, path);
-	d->ctl_listen = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	d->ctl_listen =
+	    socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (d->ctl_listen < 0)
-		return snprintf(why, wl, "socket: %s", strerror(errno)), SH_ERR_SYS;
+		return snprintf(why, wl, "socket: %s", strerror(errno)),
+		       SH_ERR_SYS;
 	mode_t old = umask(0177);
 	int rc = bind(d->ctl_listen, (struct sockaddr *)&sa, sizeof(sa));
 	umask(old);
 	if (rc < 0 || listen(d->ctl_listen, 64) < 0) {
-		snprintf(why, wl, "cannot listen on %s: %s", path, strerror(errno));
+		snprintf(why, wl, "cannot listen on %s: %s", path,
+		         strerror(errno));
 		return SH_ERR_SYS;
 	}
 	if (gid != (gid_t)-1 &&
 	    (chown(path, (uid_t)-1, gid) < 0 || chmod(path, 0660) < 0)) {
 		snprintf(why, wl, "cannot give %s to group %s: %s", path,
-			 d->cfg.control_group, strerror(errno));
+		         d->cfg.control_group, strerror(errno));
 		return SH_ERR_SYS;
 	}
 	return SH_OK;
@@ -113,7 +117,7 @@ void sh_control_accept(sh_daemon *d)
 {
 	for (;;) {
 		int fd = accept4(d->ctl_listen, NULL, NULL,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
 		struct ucred cr;
@@ -121,7 +125,7 @@ void sh_control_accept(sh_daemon *d)
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 ||
 		    !caller_allowed(d, cr.uid, cr.gid)) {
 			sh_daemon_error(d, "control: refused local user %d",
-					(int)cr.uid);
+			                (int)cr.uid);
 			sh_audit_caller_refused(d, cr.uid);
 			close(fd);
 			continue;
@@ -143,22 +147,25 @@ void sh_control_accept(sh_daemon *d)
 
 /* Check a signal about to be sent under consent against the register. */
 static sh_err consent_valid(sh_daemon *d, sh_peer *p, const sh_type_rule *t,
-			    const char *ref_hex, const uint8_t *subject,
-			    size_t subject_len, char *detail, size_t dl)
+                            const char *ref_hex, const uint8_t *subject,
+                            size_t subject_len, char *detail, size_t dl)
 {
 	uint8_t ref[16];
 	Seinhuis__ConsentRecord *c = NULL;
 	char today[11];
 	sh_today(today);
 	if (sh_unhex(ref, sizeof(ref), ref_hex) < 0)
-		return snprintf(detail, dl, "consent_ref must be 32 hex digits"),
+		return snprintf(detail, dl,
+		                "consent_ref must be 32 hex digits"),
 		       SH_ERR_CONSENT;
 	MDB_txn *txn = sh_store_read_begin(d->store);
-	sh_err e = txn ? sh_store_consent_get(d->store, txn, ref, &c) : SH_ERR_STORE;
+	sh_err e =
+	    txn ? sh_store_consent_get(d->store, txn, ref, &c) : SH_ERR_STORE;
 	sh_store_read_end(d->store, txn);
 	if (e == SH_ERR_NOTFOUND)
-		return snprintf(detail, dl, "no consent with this reference in the "
-					    "register"),
+		return snprintf(detail, dl,
+		                "no consent with this reference in the "
+		                "register"),
 		       SH_ERR_CONSENT;
 	if (e)
 		return snprintf(detail, dl, "%s", sh_err_str(e)), e;
@@ -170,18 +177,20 @@ static sh_err consent_valid(sh_daemon *d, sh_peer *p, const sh_type_rule *t,
 		snprintf(detail, dl, "the consent is for another recipient");
 	else if (strcmp(c->purpose, t->purpose) != 0)
 		e = SH_ERR_CONSENT,
-		snprintf(detail, dl, "the consent is for purpose '%s', this signal "
-				     "needs '%s'",
-			 c->purpose, t->purpose);
+		snprintf(detail, dl,
+		         "the consent is for purpose '%s', this signal "
+		         "needs '%s'",
+		         c->purpose, t->purpose);
 	else if (strcmp(today, c->valid_from) < 0 ||
-		 (c->valid_until[0] && strcmp(today, c->valid_until) > 0))
+	         (c->valid_until[0] && strcmp(today, c->valid_until) > 0))
 		e = SH_ERR_CONSENT,
 		snprintf(detail, dl, "the consent is not valid today");
 	else if (subject_len &&
-		 (c->subject.len != subject_len ||
-		  memcmp(c->subject.data, subject, subject_len) != 0))
+	         (c->subject.len != subject_len ||
+	          memcmp(c->subject.data, subject, subject_len) != 0))
 		e = SH_ERR_CONSENT,
-		snprintf(detail, dl, "the consent was given by another resident");
+		snprintf(detail, dl,
+		         "the consent was given by another resident");
 	seinhuis__consent_record__free_unpacked(c, NULL);
 	return e;
 }
@@ -189,14 +198,14 @@ static sh_err consent_valid(sh_daemon *d, sh_peer *p, const sh_type_rule *t,
 /* Policy check, build, consent check and outbox entry, in the turn's
  * transaction. Used for signals from seinctl and from the daemon itself. */
 sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
-			Seinhuis__Field **fields, size_t n, char *idhex,
-			char *field, size_t fl, char *detail, size_t dl)
+                        Seinhuis__Field **fields, size_t n, char *idhex,
+                        char *field, size_t fl, char *detail, size_t dl)
 {
 	char today[11];
 	sh_today(today);
 	detail[0] = '\0';
 	sh_err e = sh_policy_check(&d->cat, t, d->self.card.role, p->card.role,
-				   fields, n, today, field, fl, detail, dl);
+	                           fields, n, today, field, fl, detail, dl);
 	if (e)
 		return e;
 	if ((e = sh_peer_keys(d, p)) != SH_OK) {
@@ -212,21 +221,22 @@ sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
 		sh_buf k = {0};
 		char names[256];
 		sh_buf_printf(&k, "natural|%s|%s", sh_signal_type_name(t),
-			      p->card.partner);
+		              p->card.partner);
 		snprintf(names, sizeof(names), "%s", tr->natural_key);
 		for (char *w = strtok(names, " "); w; w = strtok(NULL, " ")) {
 			const char *v = sh_field_value(fields, n, w);
 			sh_buf_printf(&k, "|%s", v ? v : "");
 		}
-		sh_hmac_sha256(natkey, d->case_secret, SH_KEY_LEN, k.data, k.len);
+		sh_hmac_sha256(natkey, d->case_secret, SH_KEY_LEN, k.data,
+		               k.len);
 		sh_wipe(k.data, k.len);
 		sh_buf_free(&k);
 		have_natkey = 1;
 		if ((e = sh_daemon_txn(d)) != SH_OK)
 			return e;
 		uint8_t prev[SH_ID_LEN];
-		if (sh_store_natkey_get(d->store, sh_store_txn(d->store), natkey,
-					prev) == SH_OK) {
+		if (sh_store_natkey_get(d->store, sh_store_txn(d->store),
+		                        natkey, prev) == SH_OK) {
 			char phex[33];
 			sh_hex(phex, prev, SH_ID_LEN);
 			snprintf(field, fl, "natural_key");
@@ -236,20 +246,21 @@ sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
 	}
 	uint8_t id[SH_ID_LEN];
 	sh_buf env = {0};
-	e = sh_wire_build(&d->self, &p->card, &p->keys, t, fields, n, id, &env,
-			  field, fl);
+	e = sh_wire_build_unsigned(&d->self, &p->card, &p->keys, t, fields, n,
+	                           id, &env, field, fl);
 	const char *basis = sh_field_value(fields, n, "legal_basis");
 	if (e == SH_OK && basis && strcmp(basis, "consent") == 0 &&
 	    t != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {
 		Seinhuis__Envelope *ev =
 		    seinhuis__envelope__unpack(NULL, env.len, env.data);
 		Seinhuis__Signal *sg =
-		    ev ? seinhuis__signal__unpack(NULL, ev->signal.len, ev->signal.data)
+		    ev ? seinhuis__signal__unpack(NULL, ev->signal.len,
+		                                  ev->signal.data)
 		       : NULL;
 		snprintf(field, fl, "consent_ref");
 		e = sg ? consent_valid(d, p, sh_catalogue_type(&d->cat, t),
-				       sg->consent_ref, sg->subject.data,
-				       sg->subject.len, detail, dl)
+		                       sg->consent_ref, sg->subject.data,
+		                       sg->subject.len, detail, dl)
 		       : SH_ERR_WIRE_DECODE;
 		if (sg)
 			seinhuis__signal__free_unpacked(sg, NULL);
@@ -271,6 +282,10 @@ sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
 	rec.created_ms = sh_now_ms();
 	rec.envelope.data = env.data;
 	rec.envelope.len = env.len;
+	uint8_t env_hash[32];
+	sh_sha256(env_hash, env.data, env.len);
+	rec.envelope_sha256.data = env_hash;
+	rec.envelope_sha256.len = sizeof(env_hash);
 	if (have_natkey) {
 		rec.natural_key.data = natkey;
 		rec.natural_key.len = SH_KEY_LEN;
@@ -298,16 +313,18 @@ static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	Seinhuis__SignalType t = sh_signal_type_parse(q->type);
 	if (t == SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED ||
 	    t == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {
-		sh_ctl_refuse(d, c, SH_ERR_TYPE, "signal type '%.40s' is not one that "
-					       "can be sent",
-			    q->type);
+		sh_ctl_refuse(d, c, SH_ERR_TYPE,
+		              "signal type '%.40s' is not one that "
+		              "can be sent",
+		              q->type);
 		return;
 	}
 	sh_peer *p = NULL;
 	if (!q->recipient[0] || strcmp(q->recipient, "auto") == 0) {
 		/* Route by the resident's postcode to the municipality. */
 		const sh_type_rule *tr = sh_catalogue_type(&d->cat, t);
-		const char *pc = sh_field_value(q->fields, q->n_fields, "postcode");
+		const char *pc =
+		    sh_field_value(q->fields, q->n_fields, "postcode");
 		const char *muni = pc ? sh_routes_find(&d->routes, pc) : NULL;
 		char role[32] = "";
 		if (tr)
@@ -324,19 +341,20 @@ static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 			return;
 		}
 		if (!muni) {
-			sh_ctl_refuse(d, c, SH_ERR_ROUTE,
-				    "field 'postcode': %s",
-				    !d->routes.n ? "no postcode table is loaded "
-						   "(postcode_table); give --to"
-				    : pc ? "the postcode table names no municipality "
-					   "for it"
-					 : "needed to route the signal");
+			sh_ctl_refuse(
+			    d, c, SH_ERR_ROUTE, "field 'postcode': %s",
+			    !d->routes.n ? "no postcode table is loaded "
+			                   "(postcode_table); give --to"
+			    : pc ? "the postcode table names no municipality "
+			           "for it"
+			         : "needed to route the signal");
 			return;
 		}
 		if (!card) {
-			sh_ctl_refuse(d, c, SH_ERR_ROUTE,
-				    "municipality %s has no trusted %s partner card",
-				    muni, role);
+			sh_ctl_refuse(
+			    d, c, SH_ERR_ROUTE,
+			    "municipality %s has no trusted %s partner card",
+			    muni, role);
 			return;
 		}
 		p = sh_peer_find(d, card->partner);
@@ -345,21 +363,23 @@ static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	}
 	if (!p) {
 		sh_ctl_refuse(d, c, SH_ERR_UNTRUSTED,
-			    "recipient '%.64s' is not in the trust store",
-			    q->recipient);
+		              "recipient '%.64s' is not in the trust store",
+		              q->recipient);
 		return;
 	}
 	char idhex[33], field[128], detail[300];
 	if (sh_daemon_store_full(d) || !sh_daemon_write_ok(d)) {
-		sh_ctl_refuse(d, c, SH_ERR_STORE_FULL, "%s; nothing was accepted",
-			    sh_err_str(SH_ERR_STORE_FULL));
+		sh_ctl_refuse(d, c, SH_ERR_STORE_FULL,
+		              "%s; nothing was accepted",
+		              sh_err_str(SH_ERR_STORE_FULL));
 		return;
 	}
-	sh_err e = sh_daemon_submit(d, p, t, q->fields, q->n_fields, idhex, field,
-				    sizeof(field), detail, sizeof(detail));
+	sh_err e =
+	    sh_daemon_submit(d, p, t, q->fields, q->n_fields, idhex, field,
+	                     sizeof(field), detail, sizeof(detail));
 	if (e) {
 		sh_ctl_refuse(d, c, e, "field '%s': %s", field,
-			    detail[0] ? detail : sh_err_str(e));
+		              detail[0] ? detail : sh_err_str(e));
 		return;
 	}
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
@@ -371,41 +391,45 @@ static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 /* ----------------------------------------------------------- consent */
 
 static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
-			     Seinhuis__CtlRequest *q)
+                             Seinhuis__CtlRequest *q)
 {
 	sh_peer *p = sh_peer_find(d, q->recipient);
 	char today[11];
 	sh_today(today);
 	if (!p) {
 		sh_ctl_refuse(d, c, SH_ERR_UNTRUSTED,
-			    "recipient '%.64s' is not in the trust store",
-			    q->recipient);
+		              "recipient '%.64s' is not in the trust store",
+		              q->recipient);
 		return;
 	}
 	if (!sh_partner_id_valid(q->purpose)) {
-		sh_ctl_refuse(d, c, SH_ERR_USAGE, "purpose is one word, e.g. referral");
+		sh_ctl_refuse(d, c, SH_ERR_USAGE,
+		              "purpose is one word, e.g. referral");
 		return;
 	}
 	const char *from = q->valid_from[0] ? q->valid_from : today;
 	uint8_t dummy[16];
 	int from_ok = strlen(from) == 10 && from[4] == '-' && from[7] == '-';
-	int until_ok = !q->valid_until[0] ||
-		       (strlen(q->valid_until) == 10 && q->valid_until[4] == '-' &&
-			strcmp(q->valid_until, from) >= 0);
+	int until_ok =
+	    !q->valid_until[0] ||
+	    (strlen(q->valid_until) == 10 && q->valid_until[4] == '-' &&
+	     strcmp(q->valid_until, from) >= 0);
 	(void)dummy;
 	if (!from_ok || !until_ok) {
-		sh_ctl_refuse(d, c, SH_ERR_USAGE,
-			    "dates are YYYY-MM-DD and the end is not before the start");
+		sh_ctl_refuse(
+		    d, c, SH_ERR_USAGE,
+		    "dates are YYYY-MM-DD and the end is not before the start");
 		return;
 	}
 	Seinhuis__Person person;
 	sh_person_from_fields(&person, q->fields, q->n_fields);
 	for (size_t i = 0; i < q->n_fields; i++)
 		if (!protobuf_c_message_descriptor_get_field_by_name(
-			&seinhuis__person__descriptor, q->fields[i]->name)) {
-			sh_ctl_refuse(d, c, SH_ERR_FIELD_UNKNOWN,
-				    "field '%.40s': not a resident identifier",
-				    q->fields[i]->name);
+		        &seinhuis__person__descriptor, q->fields[i]->name)) {
+			sh_ctl_refuse(
+			    d, c, SH_ERR_FIELD_UNKNOWN,
+			    "field '%.40s': not a resident identifier",
+			    q->fields[i]->name);
 			return;
 		}
 	char canon[300];
@@ -444,16 +468,16 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 	sh_hex(refhex, ref, sizeof(ref));
 	char what[120];
 	snprintf(what, sizeof(what), "purpose %s", q->purpose);
-	if ((e = sh_audit_signal_event(d, SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_GRANTED,
-				       ref, p->card.partner,
-				       SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED,
-				       "granted", "", what)) != SH_OK) {
+	if ((e = sh_audit_signal_event(
+	         d, SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_GRANTED, ref,
+	         p->card.partner, SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED,
+	         "granted", "", what)) != SH_OK) {
 		sh_daemon_txn_fail(d, e);
 		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
 		return;
 	}
-	sh_info("consent %s granted for %s, purpose %s, by local user %d", refhex,
-		p->card.partner, q->purpose, (int)c->uid);
+	sh_info("consent %s granted for %s, purpose %s, by local user %d",
+	        refhex, p->card.partner, q->purpose, (int)c->uid);
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
 	r.ok = 1;
 	r.message_id = refhex;
@@ -461,38 +485,42 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 }
 
 static void op_consent_revoke(sh_daemon *d, sh_ctl_conn *c,
-			      Seinhuis__CtlRequest *q)
+                              Seinhuis__CtlRequest *q)
 {
 	uint8_t ref[16];
 	Seinhuis__ConsentRecord *rec = NULL;
 	if (sh_unhex(ref, sizeof(ref), q->message_id) < 0) {
-		sh_ctl_refuse(d, c, SH_ERR_USAGE, "a consent reference is 32 hex digits");
+		sh_ctl_refuse(d, c, SH_ERR_USAGE,
+		              "a consent reference is 32 hex digits");
 		return;
 	}
 	sh_err e = sh_daemon_txn(d);
 	if (e == SH_OK)
-		e = sh_store_consent_get(d->store, sh_store_txn(d->store), ref, &rec);
+		e = sh_store_consent_get(d->store, sh_store_txn(d->store), ref,
+		                         &rec);
 	if (e) {
 		if (e != SH_ERR_NOTFOUND)
 			sh_daemon_txn_fail(d, e);
-		sh_ctl_refuse(d, c, e, e == SH_ERR_NOTFOUND ? "no consent %s" : "%s",
-			    e == SH_ERR_NOTFOUND ? q->message_id : sh_err_str(e));
+		sh_ctl_refuse(
+		    d, c, e, e == SH_ERR_NOTFOUND ? "no consent %s" : "%s",
+		    e == SH_ERR_NOTFOUND ? q->message_id : sh_err_str(e));
 		return;
 	}
 	if (rec->revoked_ms) {
 		seinhuis__consent_record__free_unpacked(rec, NULL);
-		sh_ctl_refuse(d, c, SH_ERR_CONSENT_REVOKED, "consent %s was revoked "
-							  "before",
-			    q->message_id);
+		sh_ctl_refuse(d, c, SH_ERR_CONSENT_REVOKED,
+		              "consent %s was revoked "
+		              "before",
+		              q->message_id);
 		return;
 	}
 	rec->revoked_ms = sh_now_ms();
 	e = sh_store_consent_put(d->store, rec);
 	if (e == SH_OK)
-		e = sh_audit_signal_event(d, SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_REVOKED,
-					  ref, rec->recipient,
-					  SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED,
-					  "revoked", "", "");
+		e = sh_audit_signal_event(
+		    d, SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_REVOKED, ref,
+		    rec->recipient, SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED,
+		    "revoked", "", "");
 	sh_peer *p = sh_peer_find(d, rec->recipient);
 	char idhex[33] = "", field[64], detail[300], today[11];
 	sh_today(today);
@@ -500,17 +528,17 @@ static void op_consent_revoke(sh_daemon *d, sh_ctl_conn *c,
 		/* Tell the recipient, so that it stops delivering. */
 		Seinhuis__Field f[3], *fp[3];
 		const char *kv[3][2] = {{"legal_basis", "consent"},
-					{"consent_ref", q->message_id},
-					{"revoked_on", today}};
+		                        {"consent_ref", q->message_id},
+		                        {"revoked_on", today}};
 		for (int i = 0; i < 3; i++) {
 			seinhuis__field__init(&f[i]);
 			f[i].name = (char *)kv[i][0];
 			f[i].value = (char *)kv[i][1];
 			fp[i] = &f[i];
 		}
-		e = sh_daemon_submit(d, p, SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION,
-				     fp, 3, idhex, field, sizeof(field), detail,
-				     sizeof(detail));
+		e = sh_daemon_submit(
+		    d, p, SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION, fp, 3,
+		    idhex, field, sizeof(field), detail, sizeof(detail));
 	}
 	seinhuis__consent_record__free_unpacked(rec, NULL);
 	if (e) {
@@ -519,7 +547,7 @@ static void op_consent_revoke(sh_daemon *d, sh_ctl_conn *c,
 		return;
 	}
 	sh_info("consent %s revoked by local user %d; revocation %s sent",
-		q->message_id, (int)c->uid, idhex[0] ? idhex : "not");
+	        q->message_id, (int)c->uid, idhex[0] ? idhex : "not");
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
 	r.ok = 1;
 	r.message_id = idhex;
@@ -538,7 +566,8 @@ static int consent_one(void *vctx, const Seinhuis__ConsentRecord *rec)
 	char hex[65];
 	sh_hex(hex, rec->ref.data, rec->ref.len > 16 ? 16 : rec->ref.len);
 	it->ref = sh_strdup(hex);
-	sh_hex(hex, rec->subject.data, rec->subject.len > 32 ? 32 : rec->subject.len);
+	sh_hex(hex, rec->subject.data,
+	       rec->subject.len > 32 ? 32 : rec->subject.len);
 	it->subject = sh_strdup(hex);
 	it->recipient = sh_strdup(rec->recipient);
 	it->purpose = sh_strdup(rec->purpose);
@@ -546,8 +575,9 @@ static int consent_one(void *vctx, const Seinhuis__ConsentRecord *rec)
 	it->valid_until = sh_strdup(rec->valid_until);
 	it->granted_ms = rec->granted_ms;
 	it->revoked_ms = rec->revoked_ms;
-	cc->r->consents = realloc(cc->r->consents,
-				  (cc->r->n_consents + 1) * sizeof(*cc->r->consents));
+	cc->r->consents =
+	    realloc(cc->r->consents,
+	            (cc->r->n_consents + 1) * sizeof(*cc->r->consents));
 	cc->r->consents[cc->r->n_consents++] = it;
 	return 0;
 }
@@ -558,7 +588,7 @@ static void op_consent_list(sh_daemon *d, sh_ctl_conn *c)
 	struct consent_ctx cc = {&r};
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	sh_err e = txn ? sh_store_consent_scan(d->store, txn, consent_one, &cc)
-		       : SH_ERR_STORE;
+	               : SH_ERR_STORE;
 	sh_store_read_end(d->store, txn);
 	if (e == SH_OK) {
 		r.ok = 1;
@@ -586,7 +616,7 @@ static int quarantine_one(void *vctx, const Seinhuis__QuarantineRecord *rec)
 	it->rule = sh_strdup(rec->rule);
 	it->detail = sh_strdup(rec->detail);
 	r->quarantine = realloc(r->quarantine,
-				(r->n_quarantine + 1) * sizeof(*r->quarantine));
+	                        (r->n_quarantine + 1) * sizeof(*r->quarantine));
 	r->quarantine[r->n_quarantine++] = it;
 	return r->n_quarantine >= 100000;
 }
@@ -595,8 +625,9 @@ static void op_quarantine_list(sh_daemon *d, sh_ctl_conn *c)
 {
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
 	MDB_txn *txn = sh_store_read_begin(d->store);
-	sh_err e = txn ? sh_store_quarantine_scan(d->store, txn, quarantine_one, &r)
-		       : SH_ERR_STORE;
+	sh_err e =
+	    txn ? sh_store_quarantine_scan(d->store, txn, quarantine_one, &r)
+	        : SH_ERR_STORE;
 	sh_store_read_end(d->store, txn);
 	if (e == SH_OK) {
 		r.ok = 1;
@@ -633,7 +664,8 @@ struct list_ctx {
 	size_t bytes;
 };
 
-static int outbox_one(void *vctx, uint64_t seq, const Seinhuis__OutboxRecord *rec)
+static int outbox_one(void *vctx, uint64_t seq,
+                      const Seinhuis__OutboxRecord *rec)
 {
 	struct list_ctx *c = vctx;
 	const char *st = out_state_name(rec->state);
@@ -691,12 +723,14 @@ static void op_outbox(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
 	if (q->state[0] && strcmp(q->state, "pending") &&
 	    strcmp(q->state, "delivered") && strcmp(q->state, "failed"))
-		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
-				   "state must be pending, delivered or failed");
+		return sh_ctl_refuse(
+		    d, c, SH_ERR_USAGE,
+		    "state must be pending, delivered or failed");
 	struct list_ctx lc = {&r, q->state, limit_of(q), d, 0};
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	if (!txn)
-		return sh_ctl_refuse(d, c, SH_ERR_STORE, "cannot read the store");
+		return sh_ctl_refuse(d, c, SH_ERR_STORE,
+		                     "cannot read the store");
 	sh_err e = sh_store_outbox_scan(d->store, txn, 1, outbox_one, &lc);
 	sh_store_read_end(d->store, txn);
 	if (e) {
@@ -709,6 +743,44 @@ static void op_outbox(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 }
 
 /* ------------------------------------------------------------ inbox */
+
+/* Whether a stored signal still proves its sender, checked now against
+ * the sender's card: signed alone, or by its batch's signature with its
+ * audit path. */
+static char *signature_note(sh_daemon *d, const Seinhuis__InboxRecord *rec)
+{
+	char out[160];
+	sh_peer *p = sh_peer_find(d, rec->sender);
+	Seinhuis__Envelope *env = seinhuis__envelope__unpack(
+	    NULL, rec->envelope.len, rec->envelope.data);
+	if (!env) {
+		snprintf(out, sizeof(out),
+		         "not checked: the envelope does not "
+		         "decode");
+	} else if (!p) {
+		snprintf(out, sizeof(out),
+		         "not checked: the sender is no longer "
+		         "in the trust store");
+	} else {
+		const char *v =
+		    sh_wire_signed_by(&d->self, &p->card, rec->envelope.data,
+		                      rec->envelope.len)
+		        ? "verified"
+		        : "DOES NOT VERIFY";
+		if (env->batch_count)
+			snprintf(out, sizeof(out),
+			         "%s: batch signature, signal %u of %u, audit "
+			         "path of %zu hash%s",
+			         v, env->batch_index + 1, env->batch_count,
+			         env->n_batch_path,
+			         env->n_batch_path == 1 ? "" : "es");
+		else
+			snprintf(out, sizeof(out), "%s: signed alone", v);
+	}
+	if (env)
+		seinhuis__envelope__free_unpacked(env, NULL);
+	return sh_strdup(out);
+}
 
 static Seinhuis__InboxItem *inbox_item(const Seinhuis__InboxRecord *rec)
 {
@@ -726,11 +798,11 @@ static Seinhuis__InboxItem *inbox_item(const Seinhuis__InboxRecord *rec)
 		it->case_key = sh_strdup(hex);
 	}
 	it->consent_ref = sh_strdup(rec->consent_ref);
-	Seinhuis__Envelope *env =
-	    seinhuis__envelope__unpack(NULL, rec->envelope.len, rec->envelope.data);
-	Seinhuis__Signal *s =
-	    env ? seinhuis__signal__unpack(NULL, env->signal.len, env->signal.data)
-		: NULL;
+	Seinhuis__Envelope *env = seinhuis__envelope__unpack(
+	    NULL, rec->envelope.len, rec->envelope.data);
+	Seinhuis__Signal *s = env ? seinhuis__signal__unpack(
+	                                NULL, env->signal.len, env->signal.data)
+	                          : NULL;
 	if (s) {
 		it->created_ms = s->created_ms;
 		if (s->subject.len == SH_PSEUDO_LEN) {
@@ -745,7 +817,6 @@ static Seinhuis__InboxItem *inbox_item(const Seinhuis__InboxRecord *rec)
 		seinhuis__envelope__free_unpacked(env, NULL);
 	return it;
 }
-
 
 static int inbox_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *rec)
 {
@@ -770,9 +841,10 @@ static void op_inbox_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	struct list_ctx lc = {&r, "", limit_of(q), d, 0};
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	if (!txn)
-		return sh_ctl_refuse(d, c, SH_ERR_STORE, "cannot read the store");
+		return sh_ctl_refuse(d, c, SH_ERR_STORE,
+		                     "cannot read the store");
 	sh_err e = sh_store_inbox_scan_from(d->store, txn, q->start_index,
-					    inbox_one, &lc);
+	                                    inbox_one, &lc);
 	sh_store_read_end(d->store, txn);
 	if (e) {
 		free_reply_lists(&r);
@@ -793,10 +865,11 @@ static void op_inbox_show(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	uint8_t id[SH_ID_LEN];
 	if (parse_id(q->message_id, id) < 0)
 		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
-				   "a message id is 32 hex digits");
+		                     "a message id is 32 hex digits");
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	if (!txn)
-		return sh_ctl_refuse(d, c, SH_ERR_STORE, "cannot read the store");
+		return sh_ctl_refuse(d, c, SH_ERR_STORE,
+		                     "cannot read the store");
 	Seinhuis__InboxRecord *rec = NULL;
 	sh_err e = sh_store_inbox_get(d->store, txn, id, &rec);
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
@@ -805,12 +878,13 @@ static void op_inbox_show(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		r.n_inbox = 1;
 		r.inbox = sh_xmalloc(sizeof(*r.inbox));
 		r.inbox[0] = inbox_item(rec);
+		r.inbox[0]->signature = signature_note(d, rec);
 		seinhuis__inbox_record__free_unpacked(rec, NULL);
 	}
 	sh_store_read_end(d->store, txn);
 	if (e == SH_ERR_NOTFOUND)
 		return sh_ctl_refuse(d, c, e, "no signal %s in the inbox",
-				   q->message_id);
+		                     q->message_id);
 	if (e)
 		return sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
 	sh_ctl_reply(d, c, &r, 0);
@@ -822,10 +896,11 @@ static void op_inbox_ack(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	uint8_t id[SH_ID_LEN];
 	if (parse_id(q->message_id, id) < 0)
 		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
-				   "a message id is 32 hex digits");
+		                     "a message id is 32 hex digits");
 	if (!sh_daemon_write_ok(d)) {
-		sh_ctl_refuse(d, c, SH_ERR_STORE_FULL, "%s; try again in a moment",
-			    sh_err_str(SH_ERR_STORE_FULL));
+		sh_ctl_refuse(d, c, SH_ERR_STORE_FULL,
+		              "%s; try again in a moment",
+		              sh_err_str(SH_ERR_STORE_FULL));
 		return;
 	}
 	sh_err e = sh_daemon_txn(d);
@@ -833,7 +908,7 @@ static void op_inbox_ack(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		e = sh_store_inbox_ack(d->store, id);
 	if (e == SH_ERR_NOTFOUND)
 		return sh_ctl_refuse(d, c, e, "no signal %s in the inbox",
-				   q->message_id);
+		                     q->message_id);
 	if (e) {
 		sh_daemon_txn_fail(d, e);
 		return sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
@@ -914,19 +989,25 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 /* ---------------------------------------------------------- reading */
 
 static void dispatch(sh_daemon *d, sh_ctl_conn *c, const uint8_t *body,
-		     size_t len)
+                     size_t len)
 {
-	Seinhuis__CtlRequest *q = seinhuis__ctl_request__unpack(NULL, len, body);
+	Seinhuis__CtlRequest *q =
+	    seinhuis__ctl_request__unpack(NULL, len, body);
 	if (!q)
-		return sh_ctl_refuse(d, c, SH_ERR_CONTROL,
-				   "the request is not a valid control message");
+		return sh_ctl_refuse(
+		    d, c, SH_ERR_CONTROL,
+		    "the request is not a valid control message");
 	if (!sh_audit_ctl_before(d, c, q)) /* roles; audit operations */
 		goto done;
 	switch (q->op) {
 	case SEINHUIS__CTL_REQUEST__OP__SEND: op_send(d, c, q); break;
 	case SEINHUIS__CTL_REQUEST__OP__OUTBOX: op_outbox(d, c, q); break;
-	case SEINHUIS__CTL_REQUEST__OP__INBOX_LIST: op_inbox_list(d, c, q); break;
-	case SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW: op_inbox_show(d, c, q); break;
+	case SEINHUIS__CTL_REQUEST__OP__INBOX_LIST:
+		op_inbox_list(d, c, q);
+		break;
+	case SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW:
+		op_inbox_show(d, c, q);
+		break;
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_ACK: op_inbox_ack(d, c, q); break;
 	case SEINHUIS__CTL_REQUEST__OP__STATUS: op_status(d, c); break;
 	case SEINHUIS__CTL_REQUEST__OP__QUARANTINE_LIST: op_quarantine_list(d, c); break;
@@ -937,8 +1018,8 @@ static void dispatch(sh_daemon *d, sh_ctl_conn *c, const uint8_t *body,
 	case SEINHUIS__CTL_REQUEST__OP__CASE_CLAIM:
 	case SEINHUIS__CTL_REQUEST__OP__CASE_STEP: sh_cases_dispatch(d, c, q); break;
 	default:
-		sh_ctl_refuse(d, c, SH_ERR_CONTROL, "unknown control operation %d",
-			    (int)q->op);
+		sh_ctl_refuse(d, c, SH_ERR_CONTROL,
+		              "unknown control operation %d", (int)q->op);
 	}
 	sh_audit_ctl_after(d, c, q); /* records what a send or ack did */
 done:
@@ -963,7 +1044,7 @@ void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
 		const uint8_t *body;
 		size_t blen, flen;
 		int r = sh_frame_peek(c->in.data + off, c->in.len - off, &body,
-				      &blen, &flen);
+		                      &blen, &flen);
 		if (r < 0) {
 			sh_daemon_error(d, "control: oversized frame; closing");
 			c->closing = 1;
@@ -1003,7 +1084,7 @@ void sh_control_write(sh_daemon *d, sh_ctl_conn *c)
 	(void)d;
 	while (c->out_off < c->out.len) {
 		ssize_t w = write(c->fd, c->out.data + c->out_off,
-				  c->out.len - c->out_off);
+		                  c->out.len - c->out_off);
 		if (w < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				c->closing = 1;

@@ -6,7 +6,9 @@
  *    with HKDF-SHA256 into pair keys: one seals personal data (AEAD), one
  *    keys the pairwise pseudonyms (HMAC-SHA256). Pair keys are derived once
  *    per partner pair and cached by the caller, never per signal.
- *  - ChaCha20-Poly1305 seals personal data with a random 96-bit nonce; the
+ *  - ChaCha20-Poly1305 seals personal data with a 96-bit nonce that is
+ *    unique per signal (random, or the first 12 bytes of the signal's
+ *    random 16-byte message id, which is never reused); the
  *    signal's message id is bound in as associated data, so a sealed blob
  *    cannot be moved into another signal.
  *
@@ -29,16 +31,58 @@ sh_err sh_random(void *buf, size_t n)
 	return RAND_bytes(buf, (int)n) == 1 ? SH_OK : SH_ERR_CRYPTO;
 }
 
+/* SHA-256 through a digest fetched once and a context kept per thread:
+ * OpenSSL 3's one-shot SHA256() and HMAC() fetch the algorithm on every
+ * call, which cost more than the hashing of a signal (batch proofs and the
+ * audit tree hash a lot of short inputs). */
+static _Thread_local EVP_MD *sha256_md;
+static _Thread_local EVP_MD_CTX *sha256_ctx;
+
+static EVP_MD_CTX *sha256_begin(void)
+{
+	if (!sha256_md)
+		sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	if (sha256_md && !sha256_ctx)
+		sha256_ctx = EVP_MD_CTX_new();
+	if (!sha256_ctx || !EVP_DigestInit_ex2(sha256_ctx, sha256_md, NULL))
+		return NULL;
+	return sha256_ctx;
+}
+
 void sh_sha256(uint8_t out[32], const void *data, size_t n)
 {
-	SHA256(data, n, out);
+	EVP_MD_CTX *c = sha256_begin();
+	if (!c || !EVP_DigestUpdate(c, data, n) ||
+	    !EVP_DigestFinal_ex(c, out, NULL))
+		SHA256(data, n, out);
 }
 
 void sh_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t klen,
-		    const void *data, size_t n)
+                    const void *data, size_t n)
 {
-	unsigned int olen = 32;
-	HMAC(EVP_sha256(), key, (int)klen, data, n, out, &olen);
+	/* RFC 2104 with SHA-256: H((K ^ opad) || H((K ^ ipad) || data)) */
+	uint8_t k[64] = {0}, pad[64], inner[32];
+	EVP_MD_CTX *c;
+	if (klen > sizeof(k))
+		sh_sha256(k, key, klen);
+	else if (klen)
+		memcpy(k, key, klen);
+	for (int i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x36;
+	int ok = (c = sha256_begin()) && EVP_DigestUpdate(c, pad, 64) &&
+	         EVP_DigestUpdate(c, data, n) &&
+	         EVP_DigestFinal_ex(c, inner, NULL);
+	for (int i = 0; i < 64; i++)
+		pad[i] = k[i] ^ 0x5c;
+	ok = ok && (c = sha256_begin()) && EVP_DigestUpdate(c, pad, 64) &&
+	     EVP_DigestUpdate(c, inner, 32) && EVP_DigestFinal_ex(c, out, NULL);
+	if (!ok) {
+		unsigned int olen = 32;
+		HMAC(EVP_sha256(), key, (int)klen, data, n, out, &olen);
+	}
+	sh_wipe(k, sizeof(k));
+	sh_wipe(pad, sizeof(pad));
+	sh_wipe(inner, sizeof(inner));
 }
 
 void sh_wipe(void *p, size_t n)
@@ -47,7 +91,7 @@ void sh_wipe(void *p, size_t n)
 }
 
 sh_err sh_hkdf(uint8_t *out, size_t outlen, const uint8_t *ikm, size_t ikmlen,
-	       const char *salt, const char *info)
+               const char *salt, const char *info)
 {
 	sh_err e = SH_ERR_CRYPTO;
 	EVP_KDF *kdf = EVP_KDF_fetch(NULL, "HKDF", NULL);
@@ -55,13 +99,14 @@ sh_err sh_hkdf(uint8_t *out, size_t outlen, const uint8_t *ikm, size_t ikmlen,
 	if (!ctx)
 		goto err;
 	OSSL_PARAM params[] = {
-	    OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, "SHA256", 0),
+	    OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, "SHA256",
+	                                     0),
 	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)ikm,
-					      ikmlen),
+	                                      ikmlen),
 	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt,
-					      strlen(salt)),
+	                                      strlen(salt)),
 	    OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)info,
-					      strlen(info)),
+	                                      strlen(info)),
 	    OSSL_PARAM_construct_end()};
 	if (EVP_KDF_derive(ctx, out, outlen, params) == 1)
 		e = SH_OK;
@@ -114,8 +159,8 @@ static void sign_key_drop(void)
 	sh_wipe(sign_key_sec, sizeof(sign_key_sec));
 }
 
-sh_err sh_ed25519_sign(uint8_t sig[64], const uint8_t sec[32],
-		       const void *msg, size_t n)
+sh_err sh_ed25519_sign(uint8_t sig[64], const uint8_t sec[32], const void *msg,
+                       size_t n)
 {
 	sh_err e = SH_ERR_CRYPTO;
 	size_t siglen = 64;
@@ -123,7 +168,8 @@ sh_err sh_ed25519_sign(uint8_t sig[64], const uint8_t sec[32],
 		if (!sign_key)
 			atexit(sign_key_drop);
 		EVP_PKEY_free(sign_key);
-		sign_key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, sec, 32);
+		sign_key = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL,
+		                                        sec, 32);
 		memcpy(sign_key_sec, sec, 32);
 		if (!sign_key)
 			return SH_ERR_CRYPTO;
@@ -139,11 +185,12 @@ err:
 }
 
 int sh_ed25519_verify(const uint8_t sig[64], const uint8_t pub[32],
-		      const void *msg, size_t n)
+                      const void *msg, size_t n)
 {
 	int ok = 0;
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	EVP_PKEY *pk = EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
+	EVP_PKEY *pk =
+	    EVP_PKEY_new_raw_public_key(EVP_PKEY_ED25519, NULL, pub, 32);
 	if (md && pk && EVP_DigestVerifyInit(md, NULL, NULL, NULL, pk) == 1)
 		ok = EVP_DigestVerify(md, sig, 64, msg, n) == 1;
 	EVP_PKEY_free(pk);
@@ -152,11 +199,12 @@ int sh_ed25519_verify(const uint8_t sig[64], const uint8_t pub[32],
 }
 
 sh_err sh_x25519(uint8_t shared[32], const uint8_t sec[32],
-		 const uint8_t peer_pub[32])
+                 const uint8_t peer_pub[32])
 {
 	sh_err e = SH_ERR_CRYPTO;
 	size_t len = 32;
-	EVP_PKEY *me = EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sec, 32);
+	EVP_PKEY *me =
+	    EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sec, 32);
 	EVP_PKEY *peer =
 	    EVP_PKEY_new_raw_public_key(EVP_PKEY_X25519, NULL, peer_pub, 32);
 	EVP_PKEY_CTX *ctx = me ? EVP_PKEY_CTX_new(me, NULL) : NULL;
@@ -172,19 +220,41 @@ err:
 	return e;
 }
 
+/* The AEAD, fetched once per thread (EVP_chacha20_poly1305() makes every
+ * init fetch it again). */
+static _Thread_local EVP_CIPHER *aead;
+
+static const EVP_CIPHER *chacha_poly(void)
+{
+	if (!aead)
+		aead = EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
+	return aead ? aead : EVP_chacha20_poly1305();
+}
+
 sh_err sh_seal(uint8_t *out, const uint8_t key[32], const uint8_t *ad,
-	       size_t adlen, const uint8_t *pt, size_t ptlen)
+               size_t adlen, const uint8_t *pt, size_t ptlen)
+{
+	uint8_t nonce[12];
+	if (sh_random(nonce, sizeof(nonce)) != SH_OK)
+		return SH_ERR_CRYPTO;
+	return sh_seal_nonce(out, key, nonce, ad, adlen, pt, ptlen);
+}
+
+sh_err sh_seal_nonce(uint8_t *out, const uint8_t key[32],
+                     const uint8_t nonce[12], const uint8_t *ad, size_t adlen,
+                     const uint8_t *pt, size_t ptlen)
 {
 	sh_err e = SH_ERR_CRYPTO;
 	int len;
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
-	if (!c || sh_random(out, 12) != SH_OK ||
-	    EVP_EncryptInit_ex(c, EVP_chacha20_poly1305(), NULL, key, out) != 1 ||
+	if (c)
+		memcpy(out, nonce, 12);
+	if (!c || EVP_EncryptInit_ex(c, chacha_poly(), NULL, key, out) != 1 ||
 	    EVP_EncryptUpdate(c, NULL, &len, ad, (int)adlen) != 1 ||
 	    EVP_EncryptUpdate(c, out + 12, &len, pt, (int)ptlen) != 1 ||
 	    EVP_EncryptFinal_ex(c, out + 12 + len, &len) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_GET_TAG, 16,
-				out + 12 + ptlen) != 1)
+	                        out + 12 + ptlen) != 1)
 		goto err;
 	e = SH_OK;
 err:
@@ -193,7 +263,7 @@ err:
 }
 
 sh_err sh_open(uint8_t *out, const uint8_t key[32], const uint8_t *ad,
-	       size_t adlen, const uint8_t *sealed, size_t sealedlen)
+               size_t adlen, const uint8_t *sealed, size_t sealedlen)
 {
 	sh_err e = SH_ERR_SEAL;
 	int len;
@@ -202,11 +272,11 @@ sh_err sh_open(uint8_t *out, const uint8_t key[32], const uint8_t *ad,
 	size_t ctlen = sealedlen - SH_SEAL_OVERHEAD;
 	EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
 	if (!c ||
-	    EVP_DecryptInit_ex(c, EVP_chacha20_poly1305(), NULL, key, sealed) != 1 ||
+	    EVP_DecryptInit_ex(c, chacha_poly(), NULL, key, sealed) != 1 ||
 	    EVP_DecryptUpdate(c, NULL, &len, ad, (int)adlen) != 1 ||
 	    EVP_DecryptUpdate(c, out, &len, sealed + 12, (int)ctlen) != 1 ||
 	    EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_TAG, 16,
-				(void *)(sealed + 12 + ctlen)) != 1 ||
+	                        (void *)(sealed + 12 + ctlen)) != 1 ||
 	    EVP_DecryptFinal_ex(c, out + len, &len) != 1)
 		goto err;
 	e = SH_OK;

@@ -22,6 +22,7 @@ typedef struct sh_outq_entry {
 	int64_t sent_at; /* monotonic ms; 0 = not (yet, or again) sent */
 	uint32_t attempts;
 	int settling; /* a receipt for it is in the open transaction */
+	int corrupt;  /* its stored envelope does not decode: not sent */
 	struct sh_peer *peer;
 	struct sh_outq_entry *prev, *next;
 } sh_outq_entry;
@@ -48,14 +49,14 @@ typedef struct sh_peer {
 	void *dealer;  /* outbound CURVE client socket, created on demand */
 	void *monitor; /* PAIR socket receiving the dealer's events */
 	int connected;
-	int redial;            /* handshake refused: rebuild the socket */
-	int64_t redial_at;     /* monotonic ms before which not to redial */
+	int redial;        /* handshake refused: rebuild the socket */
+	int64_t redial_at; /* monotonic ms before which not to redial */
 	uint32_t redial_ms;
 	sh_outq_entry *head, *tail, *cursor;
 	uint64_t queued, inflight;
 	uint32_t rto_ms;
-	uint32_t srtt_ms; /* smoothed time from send to receipt */
-	int silent_timeouts; /* timeouts in a row without any receipt */
+	uint32_t srtt_ms;      /* smoothed time from send to receipt */
+	int silent_timeouts;   /* timeouts in a row without any receipt */
 	int64_t last_progress; /* monotonic ms of last receipt or rewind */
 	int64_t last_receipt_ms;
 	int64_t last_inbound_ms;
@@ -96,10 +97,10 @@ typedef struct sh_defer {
 	sh_ctl_conn *conn;
 	sh_peer *peer;
 	sh_outq_entry *entry;
-	sh_buf data;        /* reply or frame bytes */
-	sh_buf routing_id;  /* ROUTER identity for receipts */
-	int is_write;       /* CTL_REPLY: fails if the commit fails */
-	int status;         /* DONE: 1 delivered, 0 rejected */
+	sh_buf data;       /* reply or frame bytes */
+	sh_buf routing_id; /* ROUTER identity for receipts */
+	int is_write;      /* CTL_REPLY: fails if the commit fails */
+	int status;        /* DONE: 1 delivered, 0 rejected */
 	uint64_t seq;
 	uint8_t id[SH_ID_LEN];
 	struct sh_defer *next;
@@ -113,12 +114,13 @@ typedef struct {
 	sh_trust trust;
 	sh_catalogue cat;
 	sh_routes routes;
-	uint8_t case_secret[SH_KEY_LEN]; /* keys case keys; derived, never stored */
-	int64_t next_retention;          /* monotonic ms of the next sweep */
+	uint8_t
+	    case_secret[SH_KEY_LEN]; /* keys case keys; derived, never stored */
+	int64_t next_retention;      /* monotonic ms of the next sweep */
 	sh_store *store;
 	void *zctx;
-	void *router; /* inbound CURVE server socket */
-	void *zap;    /* ZAP handler (REP on inproc://zeromq.zap.01) */
+	void *router;   /* inbound CURVE server socket */
+	void *zap;      /* ZAP handler (REP on inproc://zeromq.zap.01) */
 	sh_peer *peers; /* slots never move: queue entries point into them */
 	size_t npeers, peers_cap;
 	int64_t next_trust_check; /* monotonic ms */
@@ -148,6 +150,7 @@ typedef struct {
 	char last_errors[8][200];
 	int last_error_pos;
 	struct sh_auditd *auditd; /* the audit log and its hooks (auditd.c) */
+	size_t corrupt_waiting;   /* entries marked corrupt, not yet failed */
 } sh_daemon;
 
 void sh_daemon_error(sh_daemon *d, const char *fmt, ...)
@@ -167,12 +170,12 @@ sh_peer *sh_peer_find(sh_daemon *d, const char *partner);
 void sh_retention_sweep(sh_daemon *d);
 /* Queue a signal built by the daemon itself (consent revocations). */
 sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
-			Seinhuis__Field **fields, size_t n, char *msg_id_hex,
-			char *field, size_t flen, char *detail, size_t dlen);
+                        Seinhuis__Field **fields, size_t n, char *msg_id_hex,
+                        char *field, size_t flen, char *detail, size_t dlen);
 
 /* outq.c */
 void sh_outq_append(sh_daemon *d, sh_peer *p, uint64_t seq,
-		    const uint8_t id[SH_ID_LEN]);
+                    const uint8_t id[SH_ID_LEN]);
 void sh_outq_remove(sh_daemon *d, sh_outq_entry *e);
 void sh_outq_rewind(sh_peer *p);
 sh_err sh_outq_load(sh_daemon *d);
@@ -190,6 +193,9 @@ void sh_peer_handle_dealer(sh_daemon *d, sh_peer *p);
 void sh_peer_handle_monitor(sh_daemon *d, sh_peer *p);
 void sh_peer_pump(sh_daemon *d);
 int64_t sh_peer_next_timer(sh_daemon *d);
+/* Mark failed, in the turn's transaction, the signals whose stored
+ * envelope did not decode when they were due to be sent. */
+void sh_peer_fail_corrupt(sh_daemon *d);
 
 /* control.c */
 sh_err sh_control_start(sh_daemon *d, char *why, size_t whylen);

@@ -202,6 +202,15 @@ static int incl_root(uint64_t m, uint64_t n, const uint8_t leaf[32],
 	return 1;
 }
 
+int sh_merkle_inclusion_root(uint64_t m, uint64_t n, const uint8_t leaf[32],
+                             const uint8_t (*path)[32], size_t len,
+                             uint8_t root[32])
+{
+	if (m >= n || len > SH_MERKLE_MAX_PATH)
+		return 0;
+	return incl_root(m, n, leaf, path, len, root);
+}
+
 int sh_merkle_inclusion_verify(uint64_t m, uint64_t n, const uint8_t leaf[32],
                                const uint8_t (*path)[32], size_t len,
                                const uint8_t root[32])

@@ -48,11 +48,25 @@ sh_err sh_roles_check(const sh_config *cfg, char *why, size_t wl)
 
 void sh_user_name(uid_t uid, char *out, size_t n)
 {
+	/* Every control request is audited with its caller's name, and
+	 * getpwuid reads the password file each time: the last answer is
+	 * kept for a second. */
+	static uid_t last_uid;
+	static char last[64];
+	static int64_t last_at;
+	int64_t now = sh_mono_ms();
+	if (last_at && uid == last_uid && now - last_at < 1000) {
+		snprintf(out, n, "%s", last);
+		return;
+	}
 	struct passwd *pw = getpwuid(uid);
 	if (pw && pw->pw_name)
-		snprintf(out, n, "%s", pw->pw_name);
+		snprintf(last, sizeof(last), "%s", pw->pw_name);
 	else
-		snprintf(out, n, "#%u", (unsigned)uid);
+		snprintf(last, sizeof(last), "#%u", (unsigned)uid);
+	last_uid = uid;
+	last_at = now;
+	snprintf(out, n, "%s", last);
 }
 
 /* Is the caller in the group: primary group, supplementary groups of the
@@ -153,7 +167,8 @@ const char *sh_ctl_op_name(Seinhuis__CtlRequest__Op op)
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_HEAD: return "audit_head";
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_PROVE: return "audit_prove";
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_SUBJECT: return "audit_subject";
-	case SEINHUIS__CTL_REQUEST__OP__QUARANTINE_LIST: return "quarantine_list";
+	case SEINHUIS__CTL_REQUEST__OP__QUARANTINE_LIST:
+		return "quarantine_list";
 	case SEINHUIS__CTL_REQUEST__OP__CONSENT_GRANT: return "consent_grant";
 	case SEINHUIS__CTL_REQUEST__OP__CONSENT_REVOKE: return "consent_revoke";
 	case SEINHUIS__CTL_REQUEST__OP__CONSENT_LIST: return "consent_list";

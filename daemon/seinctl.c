@@ -22,7 +22,7 @@
 #include "seinhuis.h"
 
 #define DEFAULT_SOCKET "/run/seinhuis/control.sock"
-#define TIMEOUT_MS 30000
+#define TIMEOUT_MS     30000
 
 static int json_out;
 
@@ -108,7 +108,7 @@ static const char *socket_from_config(const char *conf)
  * answered with 1, an unreachable daemon with 3. Shared with the audit
  * commands (seinctl_audit.c). */
 int seinctl_call(const char *sock, Seinhuis__CtlRequest *req,
-		 Seinhuis__CtlReply **rep)
+                 Seinhuis__CtlReply **rep)
 {
 	int fd;
 	char why[512];
@@ -120,20 +120,24 @@ int seinctl_call(const char *sock, Seinhuis__CtlRequest *req,
 	close(fd);
 	if (e != SH_OK) {
 		fprintf(stderr, "seinctl: no answer from the daemon: %s\n",
-			sh_err_str(e));
+		        sh_err_str(e));
 		return 3;
 	}
 	if (!(*rep)->ok) {
 		if (json_out) {
 			json_object *o = json_object_new_object();
-			json_object_object_add(o, "ok", json_object_new_boolean(0));
-			json_object_object_add(o, "rule", json_object_new_string((*rep)->rule));
-			json_object_object_add(o, "error", json_object_new_string((*rep)->error));
-			printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+			json_object_object_add(o, "ok",
+			                       json_object_new_boolean(0));
+			json_object_object_add(
+			    o, "rule", json_object_new_string((*rep)->rule));
+			json_object_object_add(
+			    o, "error", json_object_new_string((*rep)->error));
+			printf("%s\n", json_object_to_json_string_ext(
+			                   o, JSON_C_TO_STRING_PLAIN));
 			json_object_put(o);
 		} else {
-			fprintf(stderr, "seinctl: refused: %s: %s\n", (*rep)->rule,
-				(*rep)->error);
+			fprintf(stderr, "seinctl: refused: %s: %s\n",
+			        (*rep)->rule, (*rep)->error);
 		}
 		seinhuis__ctl_reply__free_unpacked(*rep, NULL);
 		*rep = NULL;
@@ -143,22 +147,23 @@ int seinctl_call(const char *sock, Seinhuis__CtlRequest *req,
 }
 
 static int call(const char *sock, Seinhuis__CtlRequest *req,
-		Seinhuis__CtlReply **rep)
+                Seinhuis__CtlReply **rep)
 {
 	return seinctl_call(sock, req, rep);
 }
 
 static void print_json(json_object *o)
 {
-	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-							      JSON_C_TO_STRING_NOSLASHESCAPE));
+	printf("%s\n", json_object_to_json_string_ext(
+	                   o, JSON_C_TO_STRING_PRETTY |
+	                          JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 
 /* ------------------------------------------------------------- send */
 
 static void add_field(Seinhuis__CtlRequest *q, const char *name,
-		      const char *value)
+                      const char *value)
 {
 	q->fields = realloc(q->fields, (q->n_fields + 1) * sizeof(*q->fields));
 	Seinhuis__Field *f = sh_xmalloc(sizeof(*f));
@@ -181,11 +186,12 @@ static void clear_fields(Seinhuis__CtlRequest *q)
 }
 
 /* Fill a request from one JSON object: string or number values. */
-static int fields_from_json(Seinhuis__CtlRequest *q, json_object *o,
-			    char *type, char *to, size_t idx)
+static int fields_from_json(Seinhuis__CtlRequest *q, json_object *o, char *type,
+                            char *to, size_t idx)
 {
 	if (!json_object_is_type(o, json_type_object)) {
-		fprintf(stderr, "seinctl: item %zu: expected a JSON object\n", idx);
+		fprintf(stderr, "seinctl: item %zu: expected a JSON object\n",
+		        idx);
 		return -1;
 	}
 	json_object_object_foreach(o, key, val)
@@ -197,9 +203,10 @@ static int fields_from_json(Seinhuis__CtlRequest *q, json_object *o,
 			v = json_object_get_string(val);
 		else {
 			fprintf(stderr,
-				"seinctl: item %zu: field '%s' must be a string or an "
-				"integer\n",
-				idx, key);
+			        "seinctl: item %zu: field '%s' must be a "
+			        "string or an "
+			        "integer\n",
+			        idx, key);
 			return -1;
 		}
 		if (strcmp(key, "type") == 0)
@@ -217,9 +224,9 @@ static int cmd_send(const char *sock, int argc, char **argv)
 	char type[64] = "", to[80] = "";
 	const char *file = NULL;
 	static struct option opts[] = {{"type", required_argument, 0, 't'},
-				       {"to", required_argument, 0, 'r'},
-				       {"file", required_argument, 0, 'f'},
-				       {0, 0, 0, 0}};
+	                               {"to", required_argument, 0, 'r'},
+	                               {"file", required_argument, 0, 'f'},
+	                               {0, 0, 0, 0}};
 	int opt;
 	optind = 0; /* 0: glibc re-initialises getopt, permutation included */
 	while ((opt = getopt_long(argc, argv, "+t:r:f:", opts, NULL)) != -1) {
@@ -234,8 +241,8 @@ static int cmd_send(const char *sock, int argc, char **argv)
 	if (file) {
 		items = json_object_from_file(file);
 		if (!items) {
-			fprintf(stderr, "seinctl: %s: not valid JSON: %s\n", file,
-				json_util_get_last_err());
+			fprintf(stderr, "seinctl: %s: not valid JSON: %s\n",
+			        file, json_util_get_last_err());
 			return 2;
 		}
 		if (!json_object_is_type(items, json_type_array)) {
@@ -264,8 +271,8 @@ static int cmd_send(const char *sock, int argc, char **argv)
 		snprintf(ty, sizeof(ty), "%s", type);
 		snprintf(rcpt, sizeof(rcpt), "%s", to);
 		q.op = SEINHUIS__CTL_REQUEST__OP__SEND;
-		if (fields_from_json(&q, json_object_array_get_idx(items, i), ty,
-				     rcpt, i + 1) < 0) {
+		if (fields_from_json(&q, json_object_array_get_idx(items, i),
+		                     ty, rcpt, i + 1) < 0) {
 			clear_fields(&q);
 			rc = 2;
 			break;
@@ -273,8 +280,10 @@ static int cmd_send(const char *sock, int argc, char **argv)
 		for (int a = optind; a < argc; a++) {
 			char *eq = strchr(argv[a], '=');
 			if (!eq || eq == argv[a]) {
-				fprintf(stderr, "seinctl: '%s': fields are NAME=VALUE\n",
-					argv[a]);
+				fprintf(
+				    stderr,
+				    "seinctl: '%s': fields are NAME=VALUE\n",
+				    argv[a]);
 				clear_fields(&q);
 				rc = 2;
 				break;
@@ -286,9 +295,10 @@ static int cmd_send(const char *sock, int argc, char **argv)
 		if (rc)
 			break;
 		if (!ty[0]) {
-			fprintf(stderr, "seinctl: send needs --type (or \"type\" in "
-					"the JSON); without --to the daemon routes by "
-					"postcode\n");
+			fprintf(stderr,
+			        "seinctl: send needs --type (or \"type\" in "
+			        "the JSON); without --to the daemon routes by "
+			        "postcode\n");
 			clear_fields(&q);
 			rc = 2;
 			break;
@@ -306,9 +316,10 @@ static int cmd_send(const char *sock, int argc, char **argv)
 	for (size_t i = 0; i < sent; i++) {
 		Seinhuis__CtlReply *r;
 		if (sh_ctl_recv(fd, &r, TIMEOUT_MS) != SH_OK) {
-			fprintf(stderr, "seinctl: no answer from the daemon for "
-					"signal %zu; it may or may not be accepted\n",
-				i + 1);
+			fprintf(stderr,
+			        "seinctl: no answer from the daemon for "
+			        "signal %zu; it may or may not be accepted\n",
+			        i + 1);
 			rc = 3;
 			break;
 		}
@@ -316,18 +327,20 @@ static int cmd_send(const char *sock, int argc, char **argv)
 		json_object_object_add(o, "ok", json_object_new_boolean(r->ok));
 		if (r->ok) {
 			accepted++;
-			json_object_object_add(o, "message_id",
-					       json_object_new_string(r->message_id));
+			json_object_object_add(
+			    o, "message_id",
+			    json_object_new_string(r->message_id));
 			if (!json_out)
 				printf("accepted %s\n", r->message_id);
 		} else {
 			refused++;
-			json_object_object_add(o, "rule", json_object_new_string(r->rule));
-			json_object_object_add(o, "error",
-					       json_object_new_string(r->error));
+			json_object_object_add(o, "rule",
+			                       json_object_new_string(r->rule));
+			json_object_object_add(
+			    o, "error", json_object_new_string(r->error));
 			if (!json_out)
-				fprintf(stderr, "signal %zu refused: %s: %s\n", i + 1,
-					r->rule, r->error);
+				fprintf(stderr, "signal %zu refused: %s: %s\n",
+				        i + 1, r->rule, r->error);
 		}
 		json_object_array_add(results, o);
 		seinhuis__ctl_reply__free_unpacked(r, NULL);
@@ -351,8 +364,8 @@ static int cmd_outbox(const char *sock, int argc, char **argv)
 {
 	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
 	static struct option opts[] = {{"state", required_argument, 0, 's'},
-				       {"limit", required_argument, 0, 'l'},
-				       {0, 0, 0, 0}};
+	                               {"limit", required_argument, 0, 'l'},
+	                               {0, 0, 0, 0}};
 	int opt;
 	uint32_t limit = 0;
 	q.op = SEINHUIS__CTL_REQUEST__OP__OUTBOX;
@@ -360,7 +373,8 @@ static int cmd_outbox(const char *sock, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "s:l:", opts, NULL)) != -1) {
 		if (opt == 's')
 			q.state = optarg;
-		else if (opt == 'l' && sh_parse_u32(optarg, 1, 10000000, &limit) == 0)
+		else if (opt == 'l' &&
+		         sh_parse_u32(optarg, 1, 10000000, &limit) == 0)
 			q.limit = limit;
 		else {
 			usage(stderr);
@@ -376,16 +390,30 @@ static int cmd_outbox(const char *sock, int argc, char **argv)
 		for (size_t i = 0; i < r->n_outbox; i++) {
 			Seinhuis__OutboxItem *it = r->outbox[i];
 			json_object *o = json_object_new_object();
-			json_object_object_add(o, "message_id", json_object_new_string(it->message_id));
-			json_object_object_add(o, "recipient", json_object_new_string(it->recipient));
-			json_object_object_add(o, "type", json_object_new_string(it->type));
-			json_object_object_add(o, "state", json_object_new_string(it->state));
-			json_object_object_add(o, "attempts", json_object_new_int64(it->attempts));
-			json_object_object_add(o, "created_ms", json_object_new_int64(it->created_ms));
-			json_object_object_add(o, "done_ms", json_object_new_int64(it->done_ms));
+			json_object_object_add(
+			    o, "message_id",
+			    json_object_new_string(it->message_id));
+			json_object_object_add(
+			    o, "recipient",
+			    json_object_new_string(it->recipient));
+			json_object_object_add(
+			    o, "type", json_object_new_string(it->type));
+			json_object_object_add(
+			    o, "state", json_object_new_string(it->state));
+			json_object_object_add(
+			    o, "attempts", json_object_new_int64(it->attempts));
+			json_object_object_add(
+			    o, "created_ms",
+			    json_object_new_int64(it->created_ms));
+			json_object_object_add(
+			    o, "done_ms", json_object_new_int64(it->done_ms));
 			if (it->rule[0]) {
-				json_object_object_add(o, "rule", json_object_new_string(it->rule));
-				json_object_object_add(o, "detail", json_object_new_string(it->detail));
+				json_object_object_add(
+				    o, "rule",
+				    json_object_new_string(it->rule));
+				json_object_object_add(
+				    o, "detail",
+				    json_object_new_string(it->detail));
 			}
 			if (it->feedback_status[0]) {
 				json_object *fb = json_object_new_object();
@@ -402,8 +430,9 @@ static int cmd_outbox(const char *sock, int argc, char **argv)
 		}
 		print_json(arr);
 	} else {
-		printf("%-32s  %-24s  %-15s  %-9s  %3s  %-19s  %s\n", "MESSAGE ID",
-		       "RECIPIENT", "TYPE", "STATE", "TRY", "CREATED", "REASON");
+		printf("%-32s  %-24s  %-15s  %-9s  %3s  %-19s  %s\n",
+		       "MESSAGE ID", "RECIPIENT", "TYPE", "STATE", "TRY",
+		       "CREATED", "REASON");
 		for (size_t i = 0; i < r->n_outbox; i++) {
 			Seinhuis__OutboxItem *it = r->outbox[i];
 			char when[32];
@@ -430,20 +459,31 @@ static int cmd_outbox(const char *sock, int argc, char **argv)
 static json_object *inbox_json(const Seinhuis__InboxItem *it)
 {
 	json_object *o = json_object_new_object();
-	json_object_object_add(o, "message_id", json_object_new_string(it->message_id));
+	json_object_object_add(o, "message_id",
+	                       json_object_new_string(it->message_id));
 	json_object_object_add(o, "sender", json_object_new_string(it->sender));
 	json_object_object_add(o, "type", json_object_new_string(it->type));
-	json_object_object_add(o, "created_ms", json_object_new_int64(it->created_ms));
-	json_object_object_add(o, "received_ms", json_object_new_int64(it->received_ms));
-	json_object_object_add(o, "received_us", json_object_new_int64(it->received_us));
-	json_object_object_add(o, "subject", json_object_new_string(it->subject));
-	json_object_object_add(o, "case_key", json_object_new_string(it->case_key));
+	json_object_object_add(o, "created_ms",
+	                       json_object_new_int64(it->created_ms));
+	json_object_object_add(o, "received_ms",
+	                       json_object_new_int64(it->received_ms));
+	json_object_object_add(o, "received_us",
+	                       json_object_new_int64(it->received_us));
+	json_object_object_add(o, "subject",
+	                       json_object_new_string(it->subject));
+	json_object_object_add(o, "case_key",
+	                       json_object_new_string(it->case_key));
 	if (it->consent_ref[0])
-		json_object_object_add(o, "consent_ref", json_object_new_string(it->consent_ref));
+		json_object_object_add(o, "consent_ref",
+		                       json_object_new_string(it->consent_ref));
+	if (it->signature[0])
+		json_object_object_add(o, "signature",
+		                       json_object_new_string(it->signature));
 	json_object *f = json_object_new_object();
 	for (size_t i = 0; i < it->n_fields; i++)
-		json_object_object_add(f, it->fields[i]->name,
-				       json_object_new_string(it->fields[i]->value));
+		json_object_object_add(
+		    f, it->fields[i]->name,
+		    json_object_new_string(it->fields[i]->value));
 	json_object_object_add(o, "fields", f);
 	return o;
 }
@@ -486,7 +526,8 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 		q.op = SEINHUIS__CTL_REQUEST__OP__INBOX_LIST;
 		for (int a = 2; a < argc; a++) {
 			if (strcmp(argv[a], "--limit") == 0 && a + 1 < argc &&
-			    sh_parse_u32(argv[a + 1], 1, 10000000, &limit) == 0) {
+			    sh_parse_u32(argv[a + 1], 1, 10000000, &limit) ==
+			        0) {
 				q.limit = limit;
 				a++;
 			} else {
@@ -495,9 +536,9 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 			}
 		}
 	} else if ((strcmp(sub, "show") == 0 || strcmp(sub, "ack") == 0) &&
-		   argc == 3) {
+	           argc == 3) {
 		q.op = sub[0] == 's' ? SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW
-				     : SEINHUIS__CTL_REQUEST__OP__INBOX_ACK;
+		                     : SEINHUIS__CTL_REQUEST__OP__INBOX_ACK;
 		q.message_id = argv[2];
 	} else {
 		usage(stderr);
@@ -520,7 +561,7 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 			return rc;
 		}
 		r->inbox = realloc(r->inbox, (r->n_inbox + more->n_inbox) *
-						 sizeof(*r->inbox));
+		                                 sizeof(*r->inbox));
 		if (!r->inbox)
 			abort();
 		memcpy(r->inbox + r->n_inbox, more->inbox,
@@ -533,19 +574,24 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 	if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_ACK) {
 		if (json_out) {
 			json_object *o = json_object_new_object();
-			json_object_object_add(o, "ok", json_object_new_boolean(1));
-			json_object_object_add(o, "message_id", json_object_new_string(r->message_id));
+			json_object_object_add(o, "ok",
+			                       json_object_new_boolean(1));
+			json_object_object_add(
+			    o, "message_id",
+			    json_object_new_string(r->message_id));
 			print_json(o);
 		} else {
 			printf("taken %s\n", r->message_id);
 		}
 	} else if (json_out) {
-		if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW && r->n_inbox == 1) {
+		if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW &&
+		    r->n_inbox == 1) {
 			print_json(inbox_json(r->inbox[0]));
 		} else {
 			json_object *arr = json_object_new_array();
 			for (size_t i = 0; i < r->n_inbox; i++)
-				json_object_array_add(arr, inbox_json(r->inbox[i]));
+				json_object_array_add(arr,
+				                      inbox_json(r->inbox[i]));
 			print_json(arr);
 		}
 	} else if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW) {
@@ -557,13 +603,19 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 		       "created      %s\nreceived     %s\nsubject      %s\n",
 		       it->message_id, it->sender, it->type, c, rcv,
 		       it->subject[0] ? it->subject : "-");
-		printf("case key     %s\n", it->case_key[0] ? it->case_key : "-");
+		printf("case key     %s\n",
+		       it->case_key[0] ? it->case_key : "-");
+		printf("signature    %s\n",
+		       it->signature[0] ? it->signature : "-");
 		for (size_t i = 0; i < it->n_fields; i++)
-			printf("%-20s %s\n", it->fields[i]->name, it->fields[i]->value);
-		printf("(personal data stays sealed; it is opened only by reveal)\n");
+			printf("%-20s %s\n", it->fields[i]->name,
+			       it->fields[i]->value);
+		printf("(personal data stays sealed; it is opened only by "
+		       "reveal)\n");
 	} else {
-		printf("%-32s  %-24s  %-15s  %-19s  %-16s  %12s  %s\n", "MESSAGE ID",
-		       "FROM", "TYPE", "RECEIVED", "KIND", "AMOUNT", "URGENCY");
+		printf("%-32s  %-24s  %-15s  %-19s  %-16s  %12s  %s\n",
+		       "MESSAGE ID", "FROM", "TYPE", "RECEIVED", "KIND",
+		       "AMOUNT", "URGENCY");
 		for (size_t i = 0; i < r->n_inbox; i++) {
 			const Seinhuis__InboxItem *it = r->inbox[i];
 			char rcv[32], amount[32] = "";
@@ -571,8 +623,8 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 			const char *cents = field_of(it, "amount_cents");
 			if (cents[0]) {
 				long long v = atoll(cents);
-				snprintf(amount, sizeof(amount), "EUR %lld.%02lld", v / 100,
-					 v % 100);
+				snprintf(amount, sizeof(amount),
+				         "EUR %lld.%02lld", v / 100, v % 100);
 			}
 			const char *kind = field_of(it, "arrears_kind");
 			if (!kind[0])
@@ -580,8 +632,8 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 			if (!kind[0])
 				kind = field_of(it, "status");
 			printf("%-32s  %-24s  %-15s  %-19s  %-16s  %12s  %s\n",
-			       it->message_id, it->sender, it->type, rcv, kind, amount,
-			       field_of(it, "urgency"));
+			       it->message_id, it->sender, it->type, rcv, kind,
+			       amount, field_of(it, "urgency"));
 		}
 		printf("%zu signals\n", r->n_inbox);
 	}
@@ -605,74 +657,122 @@ static int cmd_status(const char *sock)
 	}
 	if (json_out) {
 		json_object *o = json_object_new_object();
-		json_object_object_add(o, "partner", json_object_new_string(s->partner));
-		json_object_object_add(o, "role", json_object_new_string(s->role));
-		json_object_object_add(o, "version", json_object_new_string(s->version));
-		json_object_object_add(o, "started_ms", json_object_new_int64(s->started_ms));
-		json_object_object_add(o, "outbox_pending", json_object_new_int64((int64_t)s->outbox_pending));
-		json_object_object_add(o, "outbox_failed", json_object_new_int64((int64_t)s->outbox_failed));
-		json_object_object_add(o, "inbox_depth", json_object_new_int64((int64_t)s->inbox_depth));
-		json_object_object_add(o, "accepted", json_object_new_int64((int64_t)s->accepted));
-		json_object_object_add(o, "delivered_out", json_object_new_int64((int64_t)s->delivered_out));
-		json_object_object_add(o, "received", json_object_new_int64((int64_t)s->received));
-		json_object_object_add(o, "duplicates", json_object_new_int64((int64_t)s->duplicates));
-		json_object_object_add(o, "rejected_in", json_object_new_int64((int64_t)s->rejected_in));
+		json_object_object_add(o, "partner",
+		                       json_object_new_string(s->partner));
+		json_object_object_add(o, "role",
+		                       json_object_new_string(s->role));
+		json_object_object_add(o, "version",
+		                       json_object_new_string(s->version));
+		json_object_object_add(o, "started_ms",
+		                       json_object_new_int64(s->started_ms));
+		json_object_object_add(
+		    o, "outbox_pending",
+		    json_object_new_int64((int64_t)s->outbox_pending));
+		json_object_object_add(
+		    o, "outbox_failed",
+		    json_object_new_int64((int64_t)s->outbox_failed));
+		json_object_object_add(
+		    o, "inbox_depth",
+		    json_object_new_int64((int64_t)s->inbox_depth));
+		json_object_object_add(
+		    o, "accepted", json_object_new_int64((int64_t)s->accepted));
+		json_object_object_add(
+		    o, "delivered_out",
+		    json_object_new_int64((int64_t)s->delivered_out));
+		json_object_object_add(
+		    o, "received", json_object_new_int64((int64_t)s->received));
+		json_object_object_add(
+		    o, "duplicates",
+		    json_object_new_int64((int64_t)s->duplicates));
+		json_object_object_add(
+		    o, "rejected_in",
+		    json_object_new_int64((int64_t)s->rejected_in));
 		json_object *peers = json_object_new_array();
 		for (size_t i = 0; i < s->n_peers; i++) {
 			const Seinhuis__PeerStatus *p = s->peers[i];
 			json_object *po = json_object_new_object();
-			json_object_object_add(po, "partner", json_object_new_string(p->partner));
-			json_object_object_add(po, "role", json_object_new_string(p->role));
-			json_object_object_add(po, "endpoint", json_object_new_string(p->endpoint));
-			json_object_object_add(po, "connected", json_object_new_boolean(p->connected));
-			json_object_object_add(po, "link", json_object_new_string(p->link));
-			json_object_object_add(po, "last_inbound_ms", json_object_new_int64(p->last_inbound_ms));
-			json_object_object_add(po, "received", json_object_new_int64((int64_t)p->received));
-			json_object_object_add(po, "rejected", json_object_new_int64((int64_t)p->rejected));
-			json_object_object_add(po, "duplicates", json_object_new_int64((int64_t)p->duplicates));
-			json_object_object_add(po, "rate_limited", json_object_new_int64((int64_t)p->rate_limited));
-			json_object_object_add(po, "pending", json_object_new_int64((int64_t)p->pending));
-			json_object_object_add(po, "inflight", json_object_new_int64((int64_t)p->inflight));
-			json_object_object_add(po, "retry_ms", json_object_new_int64(p->retry_ms));
-			json_object_object_add(po, "last_receipt_ms", json_object_new_int64(p->last_receipt_ms));
-			json_object_object_add(po, "last_error", json_object_new_string(p->last_error));
+			json_object_object_add(
+			    po, "partner", json_object_new_string(p->partner));
+			json_object_object_add(po, "role",
+			                       json_object_new_string(p->role));
+			json_object_object_add(
+			    po, "endpoint",
+			    json_object_new_string(p->endpoint));
+			json_object_object_add(
+			    po, "connected",
+			    json_object_new_boolean(p->connected));
+			json_object_object_add(po, "link",
+			                       json_object_new_string(p->link));
+			json_object_object_add(
+			    po, "last_inbound_ms",
+			    json_object_new_int64(p->last_inbound_ms));
+			json_object_object_add(
+			    po, "received",
+			    json_object_new_int64((int64_t)p->received));
+			json_object_object_add(
+			    po, "rejected",
+			    json_object_new_int64((int64_t)p->rejected));
+			json_object_object_add(
+			    po, "duplicates",
+			    json_object_new_int64((int64_t)p->duplicates));
+			json_object_object_add(
+			    po, "rate_limited",
+			    json_object_new_int64((int64_t)p->rate_limited));
+			json_object_object_add(
+			    po, "pending",
+			    json_object_new_int64((int64_t)p->pending));
+			json_object_object_add(
+			    po, "inflight",
+			    json_object_new_int64((int64_t)p->inflight));
+			json_object_object_add(
+			    po, "retry_ms", json_object_new_int64(p->retry_ms));
+			json_object_object_add(
+			    po, "last_receipt_ms",
+			    json_object_new_int64(p->last_receipt_ms));
+			json_object_object_add(
+			    po, "last_error",
+			    json_object_new_string(p->last_error));
 			json_object_array_add(peers, po);
 		}
 		json_object_object_add(o, "peers", peers);
 		json_object *errs = json_object_new_array();
 		for (size_t i = 0; i < s->n_last_errors; i++)
-			json_object_array_add(errs, json_object_new_string(s->last_errors[i]));
+			json_object_array_add(
+			    errs, json_object_new_string(s->last_errors[i]));
 		json_object_object_add(o, "last_errors", errs);
 		print_json(o);
 	} else {
 		char since[32];
 		fmt_time(since, sizeof(since), s->started_ms);
-		printf("partner      %s (%s)\nversion      %s\nrunning since %s\n"
-		       "outbox       %llu pending, %llu failed\n"
-		       "inbox        %llu waiting\n"
-		       "since start  %llu accepted, %llu delivered to partners, %llu "
-		       "received, %llu duplicates ignored, %llu refused\n",
-		       s->partner, s->role, s->version, since,
-		       (unsigned long long)s->outbox_pending,
-		       (unsigned long long)s->outbox_failed,
-		       (unsigned long long)s->inbox_depth,
-		       (unsigned long long)s->accepted,
-		       (unsigned long long)s->delivered_out,
-		       (unsigned long long)s->received,
-		       (unsigned long long)s->duplicates,
-		       (unsigned long long)s->rejected_in);
-		printf("\n%-24s  %-17s  %-4s  %8s  %9s  %7s  %-19s  %s\n", "PARTNER",
-		       "ROLE", "LINK", "PENDING", "IN FLIGHT", "RETRY", "LAST HEARD FROM",
-		       "LAST ERROR");
+		printf(
+		    "partner      %s (%s)\nversion      %s\nrunning since %s\n"
+		    "outbox       %llu pending, %llu failed\n"
+		    "inbox        %llu waiting\n"
+		    "since start  %llu accepted, %llu delivered to partners, "
+		    "%llu "
+		    "received, %llu duplicates ignored, %llu refused\n",
+		    s->partner, s->role, s->version, since,
+		    (unsigned long long)s->outbox_pending,
+		    (unsigned long long)s->outbox_failed,
+		    (unsigned long long)s->inbox_depth,
+		    (unsigned long long)s->accepted,
+		    (unsigned long long)s->delivered_out,
+		    (unsigned long long)s->received,
+		    (unsigned long long)s->duplicates,
+		    (unsigned long long)s->rejected_in);
+		printf("\n%-24s  %-17s  %-4s  %8s  %9s  %7s  %-19s  %s\n",
+		       "PARTNER", "ROLE", "LINK", "PENDING", "IN FLIGHT",
+		       "RETRY", "LAST HEARD FROM", "LAST ERROR");
 		for (size_t i = 0; i < s->n_peers; i++) {
 			const Seinhuis__PeerStatus *p = s->peers[i];
 			char heard[32];
 			fmt_time(heard, sizeof(heard), p->last_inbound_ms);
-			printf("%-24s  %-17s  %-4s  %8llu  %9llu  %5ums  %-19s  %s\n",
+			printf("%-24s  %-17s  %-4s  %8llu  %9llu  %5ums  %-19s "
+			       " %s\n",
 			       p->partner, p->role, p->link,
 			       (unsigned long long)p->pending,
-			       (unsigned long long)p->inflight, p->retry_ms, heard,
-			       p->last_error);
+			       (unsigned long long)p->inflight, p->retry_ms,
+			       heard, p->last_error);
 		}
 		if (s->n_last_errors) {
 			printf("\nlast errors:\n");
@@ -697,12 +797,13 @@ struct import_state {
 };
 
 static void report_row(struct import_state *st, int row, const char *rule,
-		       const char *error)
+                       const char *error)
 {
 	st->refused++;
 	if (st->printed++ >= 200) {
 		if (st->printed == 201)
-			fprintf(stderr, "(further refusals are counted, not listed)\n");
+			fprintf(stderr,
+			        "(further refusals are counted, not listed)\n");
 		return;
 	}
 	/* error reads "field 'NAME': ..."; name the column too */
@@ -722,10 +823,11 @@ static int import_reply(struct import_state *st)
 {
 	Seinhuis__CtlReply *r;
 	if (sh_ctl_recv(st->fd, &r, TIMEOUT_MS) != SH_OK) {
-		fprintf(stderr, "seinctl: no answer from the daemon; rows after "
-				"row %d may or may not be accepted (re-import: rows "
-				"sent before are skipped)\n",
-			st->rows[st->head]);
+		fprintf(stderr,
+		        "seinctl: no answer from the daemon; rows after "
+		        "row %d may or may not be accepted (re-import: rows "
+		        "sent before are skipped)\n",
+		        st->rows[st->head]);
 		return -1;
 	}
 	int row = st->rows[st->head];
@@ -746,16 +848,16 @@ static void progress(struct import_state *st, size_t rows, int done)
 	if (st->quiet || !st->tty)
 		return;
 	fprintf(stderr, "\r%zu rows: %zu accepted, %zu refused, %zu skipped%s",
-		rows, st->accepted, st->refused, st->skipped, done ? "\n" : "");
+	        rows, st->accepted, st->refused, st->skipped, done ? "\n" : "");
 }
 
 static int cmd_import(const char *sock, int argc, char **argv)
 {
 	static struct option opts[] = {{"type", required_argument, 0, 't'},
-				       {"to", required_argument, 0, 'r'},
-				       {"set", required_argument, 0, 's'},
-				       {"quiet", no_argument, 0, 'q'},
-				       {0, 0, 0, 0}};
+	                               {"to", required_argument, 0, 'r'},
+	                               {"set", required_argument, 0, 's'},
+	                               {"quiet", no_argument, 0, 'q'},
+	                               {0, 0, 0, 0}};
 	const char *type = NULL, *to = "";
 	char *sets[32];
 	size_t nsets = 0;
@@ -769,7 +871,9 @@ static int cmd_import(const char *sock, int argc, char **argv)
 		case 'r': to = optarg; break;
 		case 's':
 			if (nsets == 32 || !strchr(optarg, '=')) {
-				fprintf(stderr, "seinctl: --set NAME=VALUE, at most 32\n");
+				fprintf(
+				    stderr,
+				    "seinctl: --set NAME=VALUE, at most 32\n");
 				return 2;
 			}
 			sets[nsets++] = optarg;
@@ -788,7 +892,8 @@ static int cmd_import(const char *sock, int argc, char **argv)
 	sh_err e = sh_read_file(file, (size_t)1 << 30, &data, &len);
 	if (e) {
 		fprintf(stderr, "seinctl: %s: cannot read: %s\n", file,
-			e == SH_ERR_NOTFOUND ? "no such file" : strerror(errno));
+		        e == SH_ERR_NOTFOUND ? "no such file"
+		                             : strerror(errno));
 		return 2;
 	}
 	sh_csv csv;
@@ -801,8 +906,8 @@ static int cmd_import(const char *sock, int argc, char **argv)
 	}
 	if (!st.quiet)
 		fprintf(stderr, "%s: %s, separator '%c', %zu columns\n", file,
-			csv.cp1252 ? "Windows-1252 (converted)" : "UTF-8", csv.sep,
-			csv.ncols);
+		        csv.cp1252 ? "Windows-1252 (converted)" : "UTF-8",
+		        csv.sep, csv.ncols);
 	st.header = csv.header;
 	st.ncols = csv.ncols;
 	st.tty = isatty(2);
@@ -870,7 +975,8 @@ static int cmd_import(const char *sock, int argc, char **argv)
 		       "\"skipped\": %zu}\n",
 		       rows, st.accepted, st.refused, st.skipped);
 	else
-		printf("%s: %zu rows: %zu accepted, %zu refused, %zu skipped (sent "
+		printf("%s: %zu rows: %zu accepted, %zu refused, %zu skipped "
+		       "(sent "
 		       "before)\n",
 		       file, rows, st.accepted, st.refused, st.skipped);
 	if (rc)
@@ -898,18 +1004,27 @@ static int cmd_quarantine(const char *sock, int argc, char **argv)
 		const Seinhuis__QuarantineItem *it = r->quarantine[i];
 		if (json_out) {
 			json_object *o = json_object_new_object();
-			json_object_object_add(o, "message_id", json_object_new_string(it->message_id));
-			json_object_object_add(o, "sender", json_object_new_string(it->sender));
-			json_object_object_add(o, "type", json_object_new_string(it->type));
-			json_object_object_add(o, "received_ms", json_object_new_int64(it->received_ms));
-			json_object_object_add(o, "rule", json_object_new_string(it->rule));
-			json_object_object_add(o, "detail", json_object_new_string(it->detail));
+			json_object_object_add(
+			    o, "message_id",
+			    json_object_new_string(it->message_id));
+			json_object_object_add(
+			    o, "sender", json_object_new_string(it->sender));
+			json_object_object_add(
+			    o, "type", json_object_new_string(it->type));
+			json_object_object_add(
+			    o, "received_ms",
+			    json_object_new_int64(it->received_ms));
+			json_object_object_add(
+			    o, "rule", json_object_new_string(it->rule));
+			json_object_object_add(
+			    o, "detail", json_object_new_string(it->detail));
 			json_object_array_add(arr, o);
 		} else {
 			char when[32];
 			fmt_time(when, sizeof(when), it->received_ms);
-			printf("%-32s  %-24s  %-15s  %-19s  %s: %s\n", it->message_id,
-			       it->sender, it->type, when, it->rule, it->detail);
+			printf("%-32s  %-24s  %-15s  %-19s  %s: %s\n",
+			       it->message_id, it->sender, it->type, when,
+			       it->rule, it->detail);
 		}
 	}
 	if (json_out)
@@ -928,15 +1043,17 @@ static int cmd_consent(const char *sock, int argc, char **argv)
 	const char *sub = argc > 1 ? argv[1] : "";
 	char line[512];
 	if (strcmp(sub, "grant") == 0) {
-		static struct option opts[] = {{"to", required_argument, 0, 't'},
-					       {"purpose", required_argument, 0, 'p'},
-					       {"from", required_argument, 0, 'f'},
-					       {"until", required_argument, 0, 'u'},
-					       {0, 0, 0, 0}};
+		static struct option opts[] = {
+		    {"to", required_argument, 0, 't'},
+		    {"purpose", required_argument, 0, 'p'},
+		    {"from", required_argument, 0, 'f'},
+		    {"until", required_argument, 0, 'u'},
+		    {0, 0, 0, 0}};
 		int opt;
 		q.op = SEINHUIS__CTL_REQUEST__OP__CONSENT_GRANT;
 		optind = 2;
-		while ((opt = getopt_long(argc, argv, "t:p:f:u:", opts, NULL)) != -1) {
+		while ((opt = getopt_long(argc, argv, "t:p:f:u:", opts,
+		                          NULL)) != -1) {
 			switch (opt) {
 			case 't': q.recipient = optarg; break;
 			case 'p': q.purpose = optarg; break;
@@ -956,7 +1073,8 @@ static int cmd_consent(const char *sock, int argc, char **argv)
 			if (!*l || *l == '#')
 				continue;
 			if (!eq) {
-				fprintf(stderr, "seinctl: identifiers are NAME=VALUE lines\n");
+				fprintf(stderr, "seinctl: identifiers are "
+				                "NAME=VALUE lines\n");
 				clear_fields(&q);
 				return 2;
 			}
@@ -981,34 +1099,51 @@ static int cmd_consent(const char *sock, int argc, char **argv)
 	if (rc)
 		return rc;
 	if (q.op == SEINHUIS__CTL_REQUEST__OP__CONSENT_GRANT) {
-		printf(json_out ? "{\"consent_ref\": \"%s\"}\n" : "consent %s\n",
+		printf(json_out ? "{\"consent_ref\": \"%s\"}\n"
+		                : "consent %s\n",
 		       r->message_id);
 	} else if (q.op == SEINHUIS__CTL_REQUEST__OP__CONSENT_REVOKE) {
 		printf(json_out ? "{\"revocation\": \"%s\"}\n"
-				: "revoked; revocation signal %s\n",
+		                : "revoked; revocation signal %s\n",
 		       r->message_id);
 	} else {
 		json_object *arr = json_object_new_array();
 		if (!json_out)
-			printf("%-32s  %-24s  %-16s  %-10s  %-10s  %s\n", "CONSENT",
-			       "RECIPIENT", "PURPOSE", "FROM", "UNTIL", "STATE");
+			printf("%-32s  %-24s  %-16s  %-10s  %-10s  %s\n",
+			       "CONSENT", "RECIPIENT", "PURPOSE", "FROM",
+			       "UNTIL", "STATE");
 		for (size_t i = 0; i < r->n_consents; i++) {
 			const Seinhuis__ConsentItem *it = r->consents[i];
 			if (json_out) {
 				json_object *o = json_object_new_object();
-				json_object_object_add(o, "ref", json_object_new_string(it->ref));
-				json_object_object_add(o, "recipient", json_object_new_string(it->recipient));
-				json_object_object_add(o, "subject", json_object_new_string(it->subject));
-				json_object_object_add(o, "purpose", json_object_new_string(it->purpose));
-				json_object_object_add(o, "valid_from", json_object_new_string(it->valid_from));
-				json_object_object_add(o, "valid_until", json_object_new_string(it->valid_until));
-				json_object_object_add(o, "revoked_ms", json_object_new_int64(it->revoked_ms));
+				json_object_object_add(
+				    o, "ref", json_object_new_string(it->ref));
+				json_object_object_add(
+				    o, "recipient",
+				    json_object_new_string(it->recipient));
+				json_object_object_add(
+				    o, "subject",
+				    json_object_new_string(it->subject));
+				json_object_object_add(
+				    o, "purpose",
+				    json_object_new_string(it->purpose));
+				json_object_object_add(
+				    o, "valid_from",
+				    json_object_new_string(it->valid_from));
+				json_object_object_add(
+				    o, "valid_until",
+				    json_object_new_string(it->valid_until));
+				json_object_object_add(
+				    o, "revoked_ms",
+				    json_object_new_int64(it->revoked_ms));
 				json_object_array_add(arr, o);
 			} else {
-				printf("%-32s  %-24s  %-16s  %-10s  %-10s  %s\n", it->ref,
-				       it->recipient, it->purpose, it->valid_from,
-				       it->valid_until[0] ? it->valid_until : "-",
-				       it->revoked_ms ? "revoked" : "valid");
+				printf(
+				    "%-32s  %-24s  %-16s  %-10s  %-10s  %s\n",
+				    it->ref, it->recipient, it->purpose,
+				    it->valid_from,
+				    it->valid_until[0] ? it->valid_until : "-",
+				    it->revoked_ms ? "revoked" : "valid");
 			}
 		}
 		if (json_out)
@@ -1025,17 +1160,18 @@ int main(int argc, char **argv)
 	const char *sock = getenv("SEINHUIS_CONTROL");
 	const char *conf = NULL, *sockopt = NULL;
 	static struct option opts[] = {{"json", no_argument, 0, 'j'},
-				       {"config", required_argument, 0, 'c'},
-				       {"socket", required_argument, 0, 's'},
-				       {"help", no_argument, 0, 'h'},
-				       {"version", no_argument, 0, 'V'},
-				       {0, 0, 0, 0}};
+	                               {"config", required_argument, 0, 'c'},
+	                               {"socket", required_argument, 0, 's'},
+	                               {"help", no_argument, 0, 'h'},
+	                               {"version", no_argument, 0, 'V'},
+	                               {0, 0, 0, 0}};
 	int opt;
 	/* --json may also follow the command: take it out wherever it is. */
 	for (int a = 1; a < argc; a++)
 		if (strcmp(argv[a], "--json") == 0) {
 			json_out = 1;
-			memmove(&argv[a], &argv[a + 1], (size_t)(argc - a) * sizeof(*argv));
+			memmove(&argv[a], &argv[a + 1],
+			        (size_t)(argc - a) * sizeof(*argv));
 			argc--;
 			a--;
 		}

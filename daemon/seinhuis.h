@@ -23,25 +23,29 @@
 
 #include "seinhuis.pb-c.h"
 
-#define SH_VERSION "0.1.0"
+#define SH_VERSION        "0.1.0"
 #define SH_FORMAT_VERSION 1
-#define SH_ID_LEN 16       /* message id: 128 random bits */
-#define SH_KEY_LEN 32      /* every public, secret and derived key */
-#define SH_SIG_LEN 64      /* Ed25519 signature */
-#define SH_PARTNER_MAX 64  /* partner id length */
-#define SH_PSEUDO_LEN 32   /* subject pseudonym */
+/* PeerFrame.format_version of a batch-signed frame: a daemon that knows
+ * only version 1 refuses it whole (WIRE_VERSION) and the sender keeps its
+ * signals pending, rather than have each refused for its signature. */
+#define SH_FRAME_BATCH_VERSION 2
+#define SH_ID_LEN              16 /* message id: 128 random bits */
+#define SH_KEY_LEN             32 /* every public, secret and derived key */
+#define SH_SIG_LEN             64 /* Ed25519 signature */
+#define SH_PARTNER_MAX         64 /* partner id length */
+#define SH_PSEUDO_LEN          32 /* subject pseudonym */
 
 /* ------------------------------------------------------------- errors */
 
 typedef enum {
 	SH_OK = 0,
-	SH_ERR_SYS,           /* operating-system call failed (errno kept) */
+	SH_ERR_SYS, /* operating-system call failed (errno kept) */
 	SH_ERR_NOMEM,
-	SH_ERR_USAGE,         /* bad command-line use */
-	SH_ERR_CONFIG,        /* configuration file line is wrong */
-	SH_ERR_KEYFILE,       /* key file missing, malformed or too open */
-	SH_ERR_CARD,          /* partner card malformed */
-	SH_ERR_EXISTS,        /* refusing to overwrite */
+	SH_ERR_USAGE,   /* bad command-line use */
+	SH_ERR_CONFIG,  /* configuration file line is wrong */
+	SH_ERR_KEYFILE, /* key file missing, malformed or too open */
+	SH_ERR_CARD,    /* partner card malformed */
+	SH_ERR_EXISTS,  /* refusing to overwrite */
 	SH_ERR_NOTFOUND,
 	SH_ERR_CRYPTO,        /* a cryptographic primitive failed */
 	SH_ERR_STORE,         /* LMDB failed */
@@ -51,9 +55,9 @@ typedef enum {
 	SH_ERR_WIRE_VERSION,  /* format version not understood */
 	SH_ERR_WIRE_SIZE,     /* message larger than allowed */
 	SH_ERR_SIGNATURE,     /* signature does not verify */
-	SH_ERR_SENDER,        /* envelope sender is not the authenticated peer */
-	SH_ERR_RECIPIENT,     /* envelope is for another partner */
-	SH_ERR_UNTRUSTED,     /* partner not in the trust store */
+	SH_ERR_SENDER,    /* envelope sender is not the authenticated peer */
+	SH_ERR_RECIPIENT, /* envelope is for another partner */
+	SH_ERR_UNTRUSTED, /* partner not in the trust store */
 	SH_ERR_FIELD_UNKNOWN, /* field name not known for this signal type */
 	SH_ERR_FIELD_VALUE,   /* field value has the wrong form */
 	SH_ERR_FIELD_MISSING, /* required field absent */
@@ -63,18 +67,18 @@ typedef enum {
 	SH_ERR_CONTROL,       /* control request malformed */
 	SH_ERR_DENIED,        /* caller may not do this */
 	SH_ERR_TIMEOUT,
-	SH_ERR_CONNECT,       /* cannot reach the daemon */
-	SH_ERR_CATALOGUE,     /* the signal catalogue file is not valid */
-	SH_ERR_FIELD_FORMAT,  /* value does not have the field's form */
-	SH_ERR_FIELD_RANGE,   /* number or length outside the allowed range */
-	SH_ERR_FIELD_ENUM,    /* value not one of the allowed words */
-	SH_ERR_FIELD_FUTURE,  /* date lies in the future */
-	SH_ERR_FIELD_ROLE,    /* field not allowed from this sender's role */
-	SH_ERR_SENDER_ROLE,   /* sender's role may not send this type */
+	SH_ERR_CONNECT,        /* cannot reach the daemon */
+	SH_ERR_CATALOGUE,      /* the signal catalogue file is not valid */
+	SH_ERR_FIELD_FORMAT,   /* value does not have the field's form */
+	SH_ERR_FIELD_RANGE,    /* number or length outside the allowed range */
+	SH_ERR_FIELD_ENUM,     /* value not one of the allowed words */
+	SH_ERR_FIELD_FUTURE,   /* date lies in the future */
+	SH_ERR_FIELD_ROLE,     /* field not allowed from this sender's role */
+	SH_ERR_SENDER_ROLE,    /* sender's role may not send this type */
 	SH_ERR_RECIPIENT_ROLE, /* recipient's role may not receive this type */
-	SH_ERR_LEGAL_BASIS,   /* legal basis not allowed for this type */
-	SH_ERR_CONDITION,     /* a conditional rule of the catalogue is broken */
-	SH_ERR_CONSENT,       /* no valid consent for this signal */
+	SH_ERR_LEGAL_BASIS,    /* legal basis not allowed for this type */
+	SH_ERR_CONDITION, /* a conditional rule of the catalogue is broken */
+	SH_ERR_CONSENT,   /* no valid consent for this signal */
 	SH_ERR_CONSENT_REVOKED, /* the consent was withdrawn */
 	SH_ERR_ROUTE,         /* no municipality or partner for the postcode */
 	SH_ERR_RATE_LIMIT,    /* a partner sends more than peer_rate allows */
@@ -98,8 +102,8 @@ void sh_log_init(const char *ident, int level, int to_syslog);
 void sh_log(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 #define sh_error(...) sh_log(SH_LOG_ERROR, __VA_ARGS__)
-#define sh_warn(...) sh_log(SH_LOG_WARN, __VA_ARGS__)
-#define sh_info(...) sh_log(SH_LOG_INFO, __VA_ARGS__)
+#define sh_warn(...)  sh_log(SH_LOG_WARN, __VA_ARGS__)
+#define sh_info(...)  sh_log(SH_LOG_INFO, __VA_ARGS__)
 #define sh_debug(...) sh_log(SH_LOG_DEBUG, __VA_ARGS__)
 int sh_log_level_parse(const char *s);
 
@@ -107,7 +111,7 @@ int sh_log_level_parse(const char *s);
 
 int64_t sh_now_ms(void);
 int64_t sh_mono_ms(void);
-void sh_hex(char *out, const uint8_t *in, size_t n); /* out: 2n+1 */
+void sh_hex(char *out, const uint8_t *in, size_t n);  /* out: 2n+1 */
 int sh_unhex(uint8_t *out, size_t n, const char *in); /* 0 on success */
 int sh_partner_id_valid(const char *s);
 const char *sh_role_valid(const char *s); /* canonical role or NULL */
@@ -117,7 +121,7 @@ sh_err sh_read_file(const char *path, size_t max, char **out, size_t *len);
 sh_err sh_write_new(const char *path, int mode, const void *data, size_t len);
 /* Write atomically (temp file + rename), replacing an existing file. */
 sh_err sh_write_replace(const char *path, int mode, const void *data,
-			size_t len);
+                        size_t len);
 sh_err sh_mkdir_p(const char *path, int mode);
 char *sh_strdup(const char *s);
 void *sh_xmalloc(size_t n);
@@ -140,25 +144,30 @@ Seinhuis__SignalType sh_signal_type_parse(const char *s);
 sh_err sh_random(void *buf, size_t n);
 void sh_sha256(uint8_t out[32], const void *data, size_t n);
 void sh_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t klen,
-		    const void *data, size_t n);
+                    const void *data, size_t n);
 sh_err sh_hkdf(uint8_t *out, size_t outlen, const uint8_t *ikm, size_t ikmlen,
-	       const char *salt, const char *info);
+               const char *salt, const char *info);
 /* Ed25519 */
 sh_err sh_ed25519_keygen(uint8_t pub[32], uint8_t sec[32]);
-sh_err sh_ed25519_sign(uint8_t sig[64], const uint8_t sec[32],
-		       const void *msg, size_t n);
+sh_err sh_ed25519_sign(uint8_t sig[64], const uint8_t sec[32], const void *msg,
+                       size_t n);
 int sh_ed25519_verify(const uint8_t sig[64], const uint8_t pub[32],
-		      const void *msg, size_t n); /* 1 valid */
+                      const void *msg, size_t n); /* 1 valid */
 /* X25519 */
 sh_err sh_x25519_keygen(uint8_t pub[32], uint8_t sec[32]);
 sh_err sh_x25519(uint8_t shared[32], const uint8_t sec[32],
-		 const uint8_t peer_pub[32]);
+                 const uint8_t peer_pub[32]);
 /* AEAD (ChaCha20-Poly1305); sealed = nonce(12) || ciphertext || tag(16). */
 #define SH_SEAL_OVERHEAD 28
 sh_err sh_seal(uint8_t *out, const uint8_t key[32], const uint8_t *ad,
-	       size_t adlen, const uint8_t *pt, size_t ptlen);
+               size_t adlen, const uint8_t *pt, size_t ptlen);
+/* The same with the caller's nonce, which must never repeat under a key
+ * (wire.c uses the signal's fresh random message id). */
+sh_err sh_seal_nonce(uint8_t *out, const uint8_t key[32],
+                     const uint8_t nonce[12], const uint8_t *ad, size_t adlen,
+                     const uint8_t *pt, size_t ptlen);
 sh_err sh_open(uint8_t *out, const uint8_t key[32], const uint8_t *ad,
-	       size_t adlen, const uint8_t *sealed, size_t sealedlen);
+               size_t adlen, const uint8_t *sealed, size_t sealedlen);
 void sh_wipe(void *p, size_t n);
 
 /* --------------------------------------------------------- cards, keys */
@@ -187,7 +196,7 @@ typedef struct {
 } sh_card;
 
 sh_err sh_card_parse(sh_card *c, const char *text, size_t len, char *why,
-		     size_t whylen);
+                     size_t whylen);
 sh_err sh_card_load(sh_card *c, const char *path, char *why, size_t whylen);
 void sh_card_format(const sh_card *c, sh_buf *out);
 /* Sign a rotated card with the previous signing key (has_prev set, the
@@ -221,10 +230,10 @@ typedef struct {
 	uint8_t seal_sec[SH_KEY_LEN];
 } sh_identity;
 
-sh_err sh_identity_create(const char *dir, const sh_card *pub_fields,
-			  char *why, size_t whylen);
+sh_err sh_identity_create(const char *dir, const sh_card *pub_fields, char *why,
+                          size_t whylen);
 sh_err sh_identity_load(sh_identity *id, const char *dir, char *why,
-			size_t whylen);
+                        size_t whylen);
 void sh_identity_wipe(sh_identity *id);
 
 /* Key rotation: move the CURVE and signing keys to KEYDIR/previous/ (kept
@@ -254,10 +263,10 @@ const sh_card *sh_trust_find_curve(const sh_trust *t, const uint8_t key[32]);
 const sh_card *sh_trust_find_curve_at(const sh_trust *t, const uint8_t key[32],
                                       int64_t now_s, sh_key_state *st);
 sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
-		    size_t whylen);
+                    size_t whylen);
 /* Remove a partner's card; a running daemon drops it within seconds. */
 sh_err sh_trust_remove(const char *dir, const char *partner, char *why,
-		       size_t whylen);
+                       size_t whylen);
 
 /* ------------------------------------------------------------- config */
 
@@ -289,19 +298,19 @@ typedef struct {
 } sh_config;
 
 /* Line parser shared by configuration files and partner cards: calls fn for
- * each "key = value" line; a line starting with '#' is a comment. fn returns SH_OK or an
- * error after writing why; the parser prefixes "line N: ". */
+ * each "key = value" line; a line starting with '#' is a comment. fn returns
+ * SH_OK or an error after writing why; the parser prefixes "line N: ". */
 typedef sh_err (*sh_kv_fn)(void *ctx, const char *key, const char *value,
-			   char *why, size_t whylen);
+                           char *why, size_t whylen);
 sh_err sh_kv_parse(const char *text, size_t len, sh_kv_fn fn, void *ctx,
-		   char *why, size_t whylen);
+                   char *why, size_t whylen);
 int sh_parse_size(const char *s, size_t *out); /* "64M", "1G", "4096" */
 int sh_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 
 sh_err sh_config_load(sh_config *cfg, const char *path, char *why,
-		      size_t whylen);
-sh_err sh_config_parse(sh_config *cfg, const char *text, size_t len,
-		       char *why, size_t whylen);
+                      size_t whylen);
+sh_err sh_config_parse(sh_config *cfg, const char *text, size_t len, char *why,
+                       size_t whylen);
 
 /* --------------------------------------------------------------- wire */
 
@@ -311,28 +320,76 @@ typedef struct {
 	uint8_t pseudo_key[SH_KEY_LEN]; /* HMAC key for subject pseudonyms */
 } sh_pair_keys;
 sh_err sh_pair_keys_derive(sh_pair_keys *k, const sh_identity *self,
-			   const sh_card *peer);
+                           const sh_card *peer);
 
 /* Build, seal and sign a signal from named fields (as given to seinctl
  * send). The envelope bytes are appended to env_out. On refusal, err_field
  * names the field at fault (never its value). */
 sh_err sh_wire_build(const sh_identity *self, const sh_card *peer,
-		     const sh_pair_keys *keys, Seinhuis__SignalType type,
-		     Seinhuis__Field **fields, size_t nfields,
-		     uint8_t msg_id[SH_ID_LEN], sh_buf *env_out,
-		     char *err_field, size_t err_len);
-/* Decode and verify an envelope received from `from`. On success *sig_out
- * is the decoded signal (free with seinhuis__signal__free_unpacked). */
+                     const sh_pair_keys *keys, Seinhuis__SignalType type,
+                     Seinhuis__Field **fields, size_t nfields,
+                     uint8_t msg_id[SH_ID_LEN], sh_buf *env_out,
+                     char *err_field, size_t err_len);
+/* As sh_wire_build, but the envelope carries no signature: it travels
+ * only in a batch-signed frame (sh_batch_build), as the daemon's outbox
+ * keeps it. */
+sh_err sh_wire_build_unsigned(const sh_identity *self, const sh_card *peer,
+                              const sh_pair_keys *keys,
+                              Seinhuis__SignalType type,
+                              Seinhuis__Field **fields, size_t nfields,
+                              uint8_t msg_id[SH_ID_LEN], sh_buf *env_out,
+                              char *err_field, size_t err_len);
+/* Decode and verify an envelope received from `from`: signed alone, or
+ * signed in a batch with its proof (as sh_batch_verify makes it and the
+ * inbox stores it). On success *sig_out is the decoded signal (free with
+ * seinhuis__signal__free_unpacked). */
 sh_err sh_wire_verify(const sh_identity *self, const sh_card *from,
-		      const uint8_t *env, size_t envlen,
-		      Seinhuis__Signal **sig_out, uint8_t id_out[SH_ID_LEN]);
+                      const uint8_t *env, size_t envlen,
+                      Seinhuis__Signal **sig_out, uint8_t id_out[SH_ID_LEN]);
+/* The last batch signature that verified (zero it before first use): the
+ * other signals of the same batch then cost their audit path's hashes,
+ * not another Ed25519 verification. */
+typedef struct {
+	uint8_t key[32];
+	int valid;
+} sh_sig_memo;
+sh_err sh_wire_verify_memo(const sh_identity *self, const sh_card *from,
+                           const uint8_t *env, size_t envlen, sh_sig_memo *memo,
+                           Seinhuis__Signal **sig_out,
+                           uint8_t id_out[SH_ID_LEN]);
+/* 1 if the envelope's signature, alone or of its batch, is `from`'s to
+ * self (whatever the signal says). */
+int sh_wire_signed_by(const sh_identity *self, const sh_card *from,
+                      const uint8_t *env, size_t envlen);
+
+/* Batch signatures: one Ed25519 signature per PeerFrame over the Merkle
+ * root of its signals (see PeerFrame in proto/seinhuis.proto).
+ *
+ * sh_batch_build: a PeerFrame to `recipient` holding the n serialised
+ * Signals (Envelope.signal of sh_wire_build_unsigned), signed with self's
+ * key, appended to frame_out packed. 1 <= n <= SH_BATCH_MAX, else USAGE.
+ *
+ * sh_batch_verify: check a received batch-signed frame (format version
+ * SH_FRAME_BATCH_VERSION, else WIRE_VERSION) from `from`. On SH_OK, proofs[i]
+ * (n_signals buffers, empty or not, appended to) gets signal i's envelope with
+ * its proof: the batch signature, leaf index, leaf count and audit path;
+ * sh_wire_verify accepts it alone, offline, with from's card. WIRE_DECODE: an
+ * entry is not an envelope with a signal only, or too many; SIGNATURE: the
+ * signature does not verify for these signals. memo (may be NULL) remembers the
+ * verified signature for sh_wire_verify_memo on the proofs. */
+#define SH_BATCH_MAX 4096
+sh_err sh_batch_build(const sh_identity *self, const char *recipient,
+                      const ProtobufCBinaryData *signals, size_t n,
+                      sh_buf *frame_out);
+sh_err sh_batch_verify(const sh_identity *self, const sh_card *from,
+                       const Seinhuis__PeerFrame *f, sh_buf *proofs,
+                       sh_sig_memo *memo);
 /* The message id an envelope claims, unverified: for answering re-sent
  * signals from the seen table without verifying them again. */
 sh_err sh_wire_peek_id(const uint8_t *env, size_t envlen,
-		       uint8_t id_out[SH_ID_LEN]);
+                       uint8_t id_out[SH_ID_LEN]);
 /* Clear, non-personal fields of a signal as name/value pairs. */
-size_t sh_wire_clear_fields(const Seinhuis__Signal *s,
-			    Seinhuis__Field ***out);
+size_t sh_wire_clear_fields(const Seinhuis__Signal *s, Seinhuis__Field ***out);
 void sh_fields_free(Seinhuis__Field **f, size_t n);
 /* What a field name is for a signal type: clear (travels readable),
  * personal (travels sealed) or not a field of that type at all. */
@@ -342,16 +399,16 @@ int sh_wire_field_class(Seinhuis__SignalType type, const char *name);
  * ones, as name/value pairs for the policy check. FIELD_UNKNOWN if any part
  * carries fields this schema does not know. */
 sh_err sh_wire_fields(const Seinhuis__Signal *s,
-		      const Seinhuis__SealedContent *sc, Seinhuis__Field ***out,
-		      size_t *n);
+                      const Seinhuis__SealedContent *sc, Seinhuis__Field ***out,
+                      size_t *n);
 /* Open the sealed content of a signal received from a partner. */
 sh_err sh_wire_open(const Seinhuis__Signal *s, const sh_pair_keys *keys,
-		    Seinhuis__SealedContent **out);
+                    Seinhuis__SealedContent **out);
 /* Canonical identity of a resident (pseudonym.c) and its pseudonym. */
 sh_err sh_canonical_identity(const Seinhuis__Person *p, char *out,
-			     size_t outlen);
+                             size_t outlen);
 void sh_pseudonym(uint8_t out[SH_PSEUDO_LEN], const uint8_t key[SH_KEY_LEN],
-		  const char *canonical);
+                  const char *canonical);
 /* Normalise a Dutch postcode: "1234 ab" -> "1234AB"; with allow_area a
  * four-digit area ("1234") is accepted too. 0, or -1 if it is none. */
 int sh_postcode_norm(const char *in, char out[7], int allow_area);
@@ -362,10 +419,10 @@ int sh_utf8_valid(const uint8_t *p, size_t n);
 sh_err sh_household(const Seinhuis__Person *p, char *out, size_t outlen);
 /* Fill a Person from named fields (person 1; no prefix); strings point
  * into the fields, so free only the struct. */
-void sh_person_from_fields(Seinhuis__Person *p, Seinhuis__Field **f,
-			   size_t n);
+void sh_person_from_fields(Seinhuis__Person *p, Seinhuis__Field **f, size_t n);
 extern const char sh_sig_domain[];
 #define SH_SIG_DOMAIN_LEN 19
+extern const char sh_batch_domain[];
 
 /* ------------------------------------------- control socket framing */
 
@@ -375,11 +432,11 @@ extern const char sh_sig_domain[];
 void sh_frame_append(sh_buf *out, const ProtobufCMessage *m);
 /* If buf holds a whole frame, return its body length and set *body. */
 int sh_frame_peek(const uint8_t *buf, size_t len, const uint8_t **body,
-		  size_t *bodylen, size_t *framelen);
+                  size_t *bodylen, size_t *framelen);
 sh_err sh_ctl_connect(const char *path, int *fd, char *why, size_t whylen);
 sh_err sh_ctl_send(int fd, const Seinhuis__CtlRequest *req);
 sh_err sh_ctl_recv(int fd, Seinhuis__CtlReply **reply, int timeout_ms);
 sh_err sh_ctl_call(int fd, const Seinhuis__CtlRequest *req,
-		   Seinhuis__CtlReply **reply, int timeout_ms);
+                   Seinhuis__CtlReply **reply, int timeout_ms);
 
 #endif

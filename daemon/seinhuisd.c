@@ -11,13 +11,16 @@
  * One turn of the loop:
  *   1. wait in zmq_poll for the ZAP socket, the ROUTER, each peer's DEALER
  *      and monitor, the control listener and control clients, or a timer;
- *   2. handle everything ready; whatever must be written (signals from
+ *   2. record, as the turn's first writes, the "sent" audit entries of
+ *      the signals handed to the network in the turn before (and a due
+ *      tree head), then handle everything ready; whatever must be
+ *      written (signals from
  *      seinctl, signals from peers, receipts) goes into ONE write
  *      transaction, and whatever must happen after it (replies, receipts,
  *      queue changes) into the deferred list;
- *   3. commit once (group commit), then run the deferred list: on success
- *      as planned, on failure as errors, so nothing is acknowledged that
- *      is not on disk;
+ *   3. commit once (group commit: one commit per turn at most), then run the
+ * deferred list: on success as planned, on failure as errors, so nothing is
+ * acknowledged that is not on disk;
  *   4. send what the peers' queues hold, and resend what timed out.
  * Runtime errors are logged and survived.
  */
@@ -34,6 +37,9 @@
 
 #include "auditd.h"
 #include "daemon.h"
+
+/* Longest wait for the commit of "sent" audit entries when idle, ms. */
+#define AUDIT_SENT_WAIT_MS 5
 
 static sh_daemon *the_daemon;
 
@@ -53,7 +59,7 @@ void sh_daemon_error(sh_daemon *d, const char *fmt, ...)
 	va_end(ap);
 	sh_warn("%s", line);
 	snprintf(d->last_errors[d->last_error_pos], sizeof(d->last_errors[0]),
-		 "%s", line);
+	         "%s", line);
 	d->last_error_pos = (d->last_error_pos + 1) % 8;
 }
 
@@ -74,16 +80,16 @@ static int64_t dir_mtime_ns(const char *dir)
 	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
 }
 
-static void trust_event(sh_daemon *d, Seinhuis__AuditEvent ev,
-			const sh_card *c, const char *what)
+static void trust_event(sh_daemon *d, Seinhuis__AuditEvent ev, const sh_card *c,
+                        const char *what)
 {
 	static const uint8_t none[SH_ID_LEN];
 	char fp[17], detail[120];
 	sh_key_fingerprint(fp, c->curve_pub);
 	snprintf(detail, sizeof(detail), "%s; CURVE key %s", what, fp);
-	sh_err e = sh_audit_signal_event(d, ev, none, c->partner,
-					 SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED,
-					 what, "", detail);
+	sh_err e = sh_audit_signal_event(
+	    d, ev, none, c->partner, SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED,
+	    what, "", detail);
 	if (e)
 		sh_daemon_txn_fail(d, e);
 }
@@ -103,8 +109,9 @@ static void trust_reload(sh_daemon *d)
 		return;
 	d->trust_mtime_ns = m;
 	if (sh_trust_load(&nt, d->cfg.trustdir, why, sizeof(why)) != SH_OK) {
-		sh_daemon_error(d, "trust store not reloaded, the old one stays: %.150s",
-				why);
+		sh_daemon_error(
+		    d, "trust store not reloaded, the old one stays: %.150s",
+		    why);
 		return;
 	}
 	size_t added = 0, changed = 0, removed = 0;
@@ -115,63 +122,71 @@ static void trust_reload(sh_daemon *d)
 		const sh_card *c = sh_trust_find(&nt, p->card.partner);
 		int keys_changed =
 		    c && (memcmp(c->curve_pub, p->card.curve_pub, 32) ||
-			  memcmp(c->sign_pub, p->card.sign_pub, 32) ||
-			  memcmp(c->seal_pub, p->card.seal_pub, 32) ||
-			  strcmp(c->endpoint, p->card.endpoint) ||
-			  strcmp(c->role, p->card.role));
+		          memcmp(c->sign_pub, p->card.sign_pub, 32) ||
+		          memcmp(c->seal_pub, p->card.seal_pub, 32) ||
+		          strcmp(c->endpoint, p->card.endpoint) ||
+		          strcmp(c->role, p->card.role));
 		if (c && !keys_changed) {
 			p->card = *c; /* name, municipalities */
 			continue;
 		}
 		sh_peer_close(d, p);
 		if (!c) {
-			trust_event(d, SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_REMOVED,
-				    &p->card, "removed from the trust store");
+			trust_event(d,
+			            SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_REMOVED,
+			            &p->card, "removed from the trust store");
 			while (p->head)
 				sh_outq_remove(d, p->head);
 			p->removed = 1;
 			removed++;
-			sh_info("trust store: %s removed; its connections are dropped",
-				p->card.partner);
+			sh_info("trust store: %s removed; its connections are "
+			        "dropped",
+			        p->card.partner);
 		} else {
 			p->card = *c;
 			sh_wipe(&p->keys, sizeof(p->keys));
 			p->keys_ready = 0;
-			trust_event(d, SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_CHANGED, c,
-				    "card changed");
+			trust_event(d,
+			            SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_CHANGED,
+			            c, "card changed");
 			changed++;
-			sh_info("trust store: %s changed; reconnecting", c->partner);
+			sh_info("trust store: %s changed; reconnecting",
+			        c->partner);
 		}
 	}
 	for (size_t i = 0; i < nt.n; i++) {
 		if (sh_peer_find(d, nt.cards[i].partner))
 			continue;
 		if (d->npeers == d->peers_cap) {
-			sh_daemon_error(d, "trust store: no room for partner %s until "
-					   "a restart",
-					nt.cards[i].partner);
+			sh_daemon_error(
+			    d,
+			    "trust store: no room for partner %s until "
+			    "a restart",
+			    nt.cards[i].partner);
 			continue;
 		}
 		sh_peer *p = &d->peers[d->npeers++];
 		memset(p, 0, sizeof(*p));
 		p->card = nt.cards[i];
 		p->rto_ms = d->cfg.retry_min_ms;
-		trust_event(d, SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_ADDED, &p->card,
-			    "added to the trust store");
+		trust_event(d, SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_ADDED,
+		            &p->card, "added to the trust store");
 		added++;
 		sh_info("trust store: %s added", p->card.partner);
 		/* signals accepted for it earlier (a partner trusted again) */
 		if (sh_outq_load_partner(d, p->card.partner) != SH_OK)
-			sh_daemon_error(d, "outbox: cannot read pending signals for %s",
-					p->card.partner);
+			sh_daemon_error(
+			    d, "outbox: cannot read pending signals for %s",
+			    p->card.partner);
 	}
 	sh_trust_free(&d->trust);
 	d->trust = nt;
 	if (removed || changed)
 		sh_peer_rebind(d);
 	if (added || removed || changed)
-		sh_info("trust store reloaded: %zu added, %zu changed, %zu removed",
-			added, changed, removed);
+		sh_info(
+		    "trust store reloaded: %zu added, %zu changed, %zu removed",
+		    added, changed, removed);
 }
 
 /* Key rotation, checked each second. A partner's previous key whose
@@ -255,7 +270,8 @@ int sh_daemon_store_full(sh_daemon *d)
 	int64_t now = sh_mono_ms();
 	if (now - d->usage_at >= 1000 || d->usage_at == 0 ||
 	    d->writes_since_usage >= 32) {
-		/* committed pages only: the open transaction's are not seen */
+		/* committed pages only: the open transaction's writes are
+		 * counted below (in_turn) */
 		d->usage = sh_store_usage(d->store);
 		d->usage_at = now;
 		d->writes_since_usage = 0;
@@ -305,7 +321,7 @@ static void error_reply(sh_buf *out, sh_err e)
 }
 
 /* Commit the turn's transaction and carry out what waited for it. */
-static void finish_turn(sh_daemon *d, int adapt)
+static void finish_turn(sh_daemon *d)
 {
 	sh_err e = d->txn_error;
 	int had_txn = sh_store_in_txn(d->store);
@@ -316,12 +332,11 @@ static void finish_turn(sh_daemon *d, int adapt)
 			sh_store_abort(d->store);
 		if (e != SH_OK)
 			sh_daemon_error(d, "store: commit failed: %s (%s)",
-					sh_err_rule(e), sh_err_str(e));
-		if (!adapt) {
-			; /* the turn's second commit (audit of sends) */
-		} else if (e == SH_ERR_STORE_FULL) {
+			                sh_err_rule(e), sh_err_str(e));
+		if (e == SH_ERR_STORE_FULL) {
 			/* fewer writes per turn until they fit again */
-			d->write_cap = d->turn_writes / 4 > 1 ? d->turn_writes / 4 : 1;
+			d->write_cap =
+			    d->turn_writes / 4 > 1 ? d->turn_writes / 4 : 1;
 			d->usage_at = 0;
 			d->full_latched = 1;
 		} else if (e == SH_OK && d->write_cap < SIZE_MAX / 2) {
@@ -341,17 +356,21 @@ static void finish_turn(sh_daemon *d, int adapt)
 			if (df->is_write && e != SH_OK)
 				error_reply(&df->conn->out, e);
 			else
-				sh_buf_add(&df->conn->out, df->data.data, df->data.len);
+				sh_buf_add(&df->conn->out, df->data.data,
+				           df->data.len);
 			break;
 		case DEFER_RECEIPTS:
 			if (e == SH_OK &&
 			    (zmq_send(d->router, df->routing_id.data,
-				      df->routing_id.len, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+			              df->routing_id.len,
+			              ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
 			     zmq_send(d->router, df->data.data, df->data.len,
-				      ZMQ_DONTWAIT) < 0))
-				sh_debug("peer %s: receipts not sent (%s); the peer "
-					 "will resend and get them then",
-					 df->peer->card.partner, zmq_strerror(errno));
+			              ZMQ_DONTWAIT) < 0))
+				sh_debug(
+				    "peer %s: receipts not sent (%s); the peer "
+				    "will resend and get them then",
+				    df->peer->card.partner,
+				    zmq_strerror(errno));
 			break;
 		case DEFER_ENQUEUE:
 			if (e == SH_OK) {
@@ -413,17 +432,19 @@ void sh_retention_sweep(sh_daemon *d)
 	struct sweep_ctx c = {d, sh_now_ms(), NULL, NULL, 0};
 	if (sh_daemon_txn(d) != SH_OK)
 		return;
-	sh_err e = sh_store_inbox_scan(d->store, sh_store_txn(d->store), sweep_one,
-				       &c);
+	sh_err e = sh_store_inbox_scan(d->store, sh_store_txn(d->store),
+	                               sweep_one, &c);
 	for (size_t i = 0; e == SH_OK && i < c.n; i++) {
 		char idhex[33];
 		sh_hex(idhex, c.ids[i], SH_ID_LEN);
 		e = sh_store_inbox_remove(d->store, c.seqs[i], c.ids[i]);
 		if (e == SH_OK)
 			e = sh_audit_signal_event(
-			    d, SEINHUIS__AUDIT_EVENT__AUDIT_RETENTION_REMOVED, c.ids[i],
-			    "", SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED, "removed",
-			    "", "past keep_unanswered of the catalogue");
+			    d, SEINHUIS__AUDIT_EVENT__AUDIT_RETENTION_REMOVED,
+			    c.ids[i], "",
+			    SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED,
+			    "removed", "",
+			    "past keep_unanswered of the catalogue");
 		if (e == SH_OK)
 			sh_info("retention: %s removed from the inbox", idhex);
 	}
@@ -439,7 +460,8 @@ static int run(sh_daemon *d)
 	zmq_pollitem_t *items = NULL;
 	sh_ctl_conn **conn_of = NULL;
 	sh_peer **peer_of = NULL;
-	int *kind = NULL; /* 0 zap 1 router 2 dealer 3 monitor 4 listen 5 conn */
+	int *kind =
+	    NULL; /* 0 zap 1 router 2 dealer 3 monitor 4 listen 5 conn */
 	int failed = 0;
 
 	while (!d->stop) {
@@ -455,11 +477,11 @@ static int run(sh_daemon *d)
 			if (!items || !conn_of || !peer_of || !kind)
 				abort();
 		}
-#define ADD(sock_, fd_, ev_, k_, c_, p_)                                      \
-	do {                                                                  \
-		items[n] = (zmq_pollitem_t){sock_, fd_, ev_, 0};              \
-		kind[n] = k_, conn_of[n] = c_, peer_of[n] = p_;               \
-		n++;                                                          \
+#define ADD(sock_, fd_, ev_, k_, c_, p_)                                       \
+	do {                                                                   \
+		items[n] = (zmq_pollitem_t){sock_, fd_, ev_, 0};               \
+		kind[n] = k_, conn_of[n] = c_, peer_of[n] = p_;                \
+		n++;                                                           \
 	} while (0)
 		ADD(d->zap, 0, ZMQ_POLLIN, 0, NULL, NULL);
 		ADD(d->router, 0, ZMQ_POLLIN, 1, NULL, NULL);
@@ -473,8 +495,9 @@ static int run(sh_daemon *d)
 		ADD(NULL, d->ctl_listen, ZMQ_POLLIN, 4, NULL, NULL);
 		for (sh_ctl_conn *c = d->conns; c; c = c->next)
 			ADD(NULL, c->fd,
-			    (short)(ZMQ_POLLIN | (c->out.len ? ZMQ_POLLOUT : 0)), 5,
-			    c, NULL);
+			    (short)(ZMQ_POLLIN |
+			            (c->out.len ? ZMQ_POLLOUT : 0)),
+			    5, c, NULL);
 #undef ADD
 		long timeout = (long)sh_peer_next_timer(d);
 		for (sh_ctl_conn *c = d->conns; c; c = c->next)
@@ -485,6 +508,10 @@ static int run(sh_daemon *d)
 			to_sweep = d->next_trust_check - sh_mono_ms();
 		if (to_sweep < timeout)
 			timeout = to_sweep < 0 ? 0 : (long)to_sweep;
+		/* "sent" audit entries of the last turn go into this turn's
+		 * commit; with nothing else to do, that commit comes soon. */
+		if (sh_audit_pending(d) && timeout > AUDIT_SENT_WAIT_MS)
+			timeout = AUDIT_SENT_WAIT_MS;
 		int rc = zmq_poll(items, (int)n, timeout);
 		if (rc < 0) {
 			if (errno == EINTR)
@@ -493,6 +520,11 @@ static int run(sh_daemon *d)
 			failed = 1;
 			break;
 		}
+		/* Signals handed to the network in the last turn, a due tree
+		 * head: recorded first in this turn's transaction, so that a
+		 * turn costs one commit at most (audit.c). */
+		sh_audit_tick(d);
+		sh_peer_fail_corrupt(d);
 		for (size_t i = 0; i < n; i++) {
 			if (!items[i].revents)
 				continue;
@@ -505,7 +537,8 @@ static int run(sh_daemon *d)
 			case 5:
 				if (items[i].revents & ZMQ_POLLOUT)
 					sh_control_write(d, conn_of[i]);
-				if (items[i].revents & (ZMQ_POLLIN | ZMQ_POLLERR))
+				if (items[i].revents &
+				    (ZMQ_POLLIN | ZMQ_POLLERR))
 					sh_control_read(d, conn_of[i]);
 				break;
 			}
@@ -518,19 +551,15 @@ static int run(sh_daemon *d)
 		if (sh_mono_ms() >= d->next_retention) {
 			sh_retention_sweep(d);
 			d->next_retention =
-			    sh_mono_ms() + (int64_t)d->cfg.retention_interval_s * 1000;
+			    sh_mono_ms() +
+			    (int64_t)d->cfg.retention_interval_s * 1000;
 		}
 		for (sh_ctl_conn *c = d->conns; c; c = c->next)
 			if (sh_control_has_frame(c))
 				sh_control_process(d, c);
-		finish_turn(d, 1);
+		finish_turn(d);
 		sh_control_reap(d);
 		sh_peer_pump(d);
-		/* Signals handed to the network, a due tree head: recorded
-		 * and committed in this turn too (audit.c). */
-		sh_audit_tick(d);
-		if (sh_store_in_txn(d->store))
-			finish_turn(d, 0);
 	}
 	free(items);
 	free(conn_of);
@@ -541,12 +570,13 @@ static int run(sh_daemon *d)
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: seinhuisd -c FILE [-t]\n"
-		"  -c FILE   configuration file (see seinhuisd.conf(5))\n"
-		"  -t        check the configuration, keys, trust store and data "
-		"store, then exit\n"
-		"  -V        print the version\n");
+	fprintf(
+	    f,
+	    "usage: seinhuisd -c FILE [-t]\n"
+	    "  -c FILE   configuration file (see seinhuisd.conf(5))\n"
+	    "  -t        check the configuration, keys, trust store and data "
+	    "store, then exit\n"
+	    "  -V        print the version\n");
 }
 
 int main(int argc, char **argv)
@@ -577,46 +607,52 @@ int main(int argc, char **argv)
 	}
 	sh_log_init("seinhuisd", d.cfg.log_level, d.cfg.log_syslog);
 	if (geteuid() == 0) {
-		sh_error("refusing to run as root: run seinhuisd as its own user "
-			 "(the packaged unit uses 'seinhuis'; see deploy/)");
+		sh_error(
+		    "refusing to run as root: run seinhuisd as its own user "
+		    "(the packaged unit uses 'seinhuis'; see deploy/)");
 		return 1;
 	}
 	umask(0077);
-	if (sh_identity_load(&d.self, d.cfg.keydir, why, sizeof(why)) != SH_OK) {
+	if (sh_identity_load(&d.self, d.cfg.keydir, why, sizeof(why)) !=
+	    SH_OK) {
 		sh_error("identity: %s", why);
 		return 1;
 	}
-	if (sh_trust_load(&d.trust, d.cfg.trustdir, why, sizeof(why)) != SH_OK) {
+	if (sh_trust_load(&d.trust, d.cfg.trustdir, why, sizeof(why)) !=
+	    SH_OK) {
 		sh_error("trust store: %s", why);
 		return 1;
 	}
-	if (sh_catalogue_load(&d.cat, d.cfg.catalogue, why, sizeof(why)) != SH_OK) {
+	if (sh_catalogue_load(&d.cat, d.cfg.catalogue, why, sizeof(why)) !=
+	    SH_OK) {
 		sh_error("catalogue: %s", why);
 		return 1;
 	}
 	if (d.cfg.postcode_table[0] &&
 	    sh_routes_load(&d.routes, d.cfg.postcode_table, why, sizeof(why)) !=
-		SH_OK) {
+	        SH_OK) {
 		sh_error("postcode table: %s", why);
 		return 1;
 	}
 	/* The case-key secret is derived from our own sealing key: only this
 	 * partner can compute its case keys, and nothing extra is stored. */
 	if (sh_hkdf(d.case_secret, SH_KEY_LEN, d.self.seal_sec, SH_KEY_LEN,
-		    "seinhuis/case/v1", d.self.card.partner) != SH_OK) {
+	            "seinhuis/case/v1", d.self.card.partner) != SH_OK) {
 		sh_error("cannot derive the case-key secret");
 		return 1;
 	}
 	sh_err e = sh_store_open(&d.store, d.cfg.datadir, d.cfg.map_size,
-				 d.self.card.partner, why, sizeof(why));
-	if (e == SH_OK && (e = sh_store_check(d.store, why, sizeof(why))) != SH_OK) {
+	                         d.self.card.partner, why, sizeof(why));
+	if (e == SH_OK &&
+	    (e = sh_store_check(d.store, why, sizeof(why))) != SH_OK) {
 		char sub[2048];
-		snprintf(sub, sizeof(sub),
-			 "%s: %s. The data store is damaged; seinhuisd will not "
-			 "start on it, so that no signal is lost silently. Keep a "
-			 "copy of the directory and restore data.mdb from the last "
-			 "backup",
-			 d.cfg.datadir, why);
+		snprintf(
+		    sub, sizeof(sub),
+		    "%s: %s. The data store is damaged; seinhuisd will not "
+		    "start on it, so that no signal is lost silently. Keep a "
+		    "copy of the directory and restore data.mdb from the last "
+		    "backup",
+		    d.cfg.datadir, why);
 		snprintf(why, sizeof(why), "%.1000s", sub);
 	}
 	if (e != SH_OK) {
@@ -636,7 +672,8 @@ int main(int argc, char **argv)
 	sh_idmap_init(&d.pending);
 	d.write_cap = SIZE_MAX;
 	if ((e = sh_outq_load(&d)) != SH_OK) {
-		sh_error("data store: cannot read the outbox: %s", sh_err_str(e));
+		sh_error("data store: cannot read the outbox: %s",
+		         sh_err_str(e));
 		return 1;
 	}
 	if (check_only) {
@@ -644,12 +681,13 @@ int main(int argc, char **argv)
 			rc = 1;
 		sh_store_counts c;
 		sh_store_counts_get(d.store, &c);
-		printf("seinhuisd: configuration, identity '%s', trust store "
-		       "(%zu partners) and data store are valid; outbox pending "
-		       "%llu, inbox %llu\n",
-		       d.self.card.partner, d.trust.n,
-		       (unsigned long long)c.outbox_pending,
-		       (unsigned long long)c.inbox_depth);
+		printf(
+		    "seinhuisd: configuration, identity '%s', trust store "
+		    "(%zu partners) and data store are valid; outbox pending "
+		    "%llu, inbox %llu\n",
+		    d.self.card.partner, d.trust.n,
+		    (unsigned long long)c.outbox_pending,
+		    (unsigned long long)c.inbox_depth);
 		goto out;
 	}
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -671,10 +709,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	d.started_ms = sh_now_ms();
-	sh_info("seinhuisd %s started as '%s' (%s), listening on %s, %zu trusted "
-		"partners",
-		SH_VERSION, d.self.card.partner, d.self.card.role, d.cfg.listen,
-		d.npeers);
+	sh_info(
+	    "seinhuisd %s started as '%s' (%s), listening on %s, %zu trusted "
+	    "partners",
+	    SH_VERSION, d.self.card.partner, d.self.card.role, d.cfg.listen,
+	    d.npeers);
 	rc = run(&d);
 	sh_info("stopping");
 	sh_control_stop(&d);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "seinhuis.h"
 
 const char sh_sig_domain[] = "seinhuis/signal/v1"; /* + its NUL: 19 bytes */
@@ -39,7 +40,7 @@ static const char *payload_member(Seinhuis__SignalType t)
 }
 
 sh_err sh_pair_keys_derive(sh_pair_keys *k, const sh_identity *self,
-			   const sh_card *peer)
+                           const sh_card *peer)
 {
 	uint8_t shared[32];
 	char info[200];
@@ -56,14 +57,15 @@ sh_err sh_pair_keys_derive(sh_pair_keys *k, const sh_identity *self,
 	e = sh_hkdf(k->seal_key, 32, shared, 32, "seinhuis/pair/v1", info);
 	snprintf(info, sizeof(info), "pseudonym|%s|%s", a, b);
 	if (e == SH_OK)
-		e = sh_hkdf(k->pseudo_key, 32, shared, 32, "seinhuis/pair/v1", info);
+		e = sh_hkdf(k->pseudo_key, 32, shared, 32, "seinhuis/pair/v1",
+		            info);
 	sh_wipe(shared, sizeof(shared));
 	return e;
 }
 
 /* Set one scalar field of a message from text. */
 static sh_err set_scalar(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-			 const char *value)
+                         const char *value)
 {
 	void *at = (char *)m + f->offset;
 	char *end;
@@ -78,7 +80,8 @@ static sh_err set_scalar(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	case PROTOBUF_C_TYPE_INT64: {
 		errno = 0;
 		long long v = strtoll(value, &end, 10);
-		if (errno || end == value || *end || isspace((unsigned char)*value))
+		if (errno || end == value || *end ||
+		    isspace((unsigned char)*value))
 			return SH_ERR_FIELD_VALUE;
 		*(int64_t *)at = v;
 		return SH_OK;
@@ -86,14 +89,13 @@ static sh_err set_scalar(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	case PROTOBUF_C_TYPE_INT32: {
 		errno = 0;
 		long v = strtol(value, &end, 10);
-		if (errno || end == value || *end || v < INT32_MIN || v > INT32_MAX ||
-		    isspace((unsigned char)*value))
+		if (errno || end == value || *end || v < INT32_MIN ||
+		    v > INT32_MAX || isspace((unsigned char)*value))
 			return SH_ERR_FIELD_VALUE;
 		*(int32_t *)at = (int32_t)v;
 		return SH_OK;
 	}
-	default:
-		return SH_ERR_FIELD_UNKNOWN;
+	default: return SH_ERR_FIELD_UNKNOWN;
 	}
 }
 
@@ -107,8 +109,8 @@ static ProtobufCMessage *new_message(const ProtobufCMessageDescriptor *d)
 static Seinhuis__Person *person_at(Seinhuis__SealedContent *sc, size_t idx)
 {
 	while (sc->n_persons <= idx) {
-		sc->persons = realloc(sc->persons,
-				      (sc->n_persons + 1) * sizeof(*sc->persons));
+		sc->persons = realloc(sc->persons, (sc->n_persons + 1) *
+		                                       sizeof(*sc->persons));
 		if (!sc->persons)
 			abort();
 		sc->persons[sc->n_persons++] = (Seinhuis__Person *)new_message(
@@ -119,14 +121,15 @@ static Seinhuis__Person *person_at(Seinhuis__SealedContent *sc, size_t idx)
 
 static int sealed_has_content(const Seinhuis__SealedContent *sc)
 {
-	return sc->n_persons > 0 || sc->description[0] || sc->reporter_contact[0];
+	return sc->n_persons > 0 || sc->description[0] ||
+	       sc->reporter_contact[0];
 }
 
-sh_err sh_wire_build(const sh_identity *self, const sh_card *peer,
-		     const sh_pair_keys *keys, Seinhuis__SignalType type,
-		     Seinhuis__Field **fields, size_t nfields,
-		     uint8_t msg_id[SH_ID_LEN], sh_buf *env_out,
-		     char *err_field, size_t err_len)
+static sh_err build(const sh_identity *self, const sh_card *peer,
+                    const sh_pair_keys *keys, Seinhuis__SignalType type,
+                    Seinhuis__Field **fields, size_t nfields,
+                    uint8_t msg_id[SH_ID_LEN], sh_buf *env_out, char *err_field,
+                    size_t err_len, int sign)
 {
 	const char *member = payload_member(type);
 	sh_err e = SH_OK;
@@ -140,7 +143,7 @@ sh_err sh_wire_build(const sh_identity *self, const sh_card *peer,
 		return SH_ERR_TYPE;
 	const ProtobufCFieldDescriptor *pf =
 	    protobuf_c_message_descriptor_get_field_by_name(
-		&seinhuis__signal__descriptor, member);
+	        &seinhuis__signal__descriptor, member);
 	sig = (Seinhuis__Signal *)new_message(&seinhuis__signal__descriptor);
 	sc = (Seinhuis__SealedContent *)new_message(
 	    &seinhuis__sealed_content__descriptor);
@@ -156,7 +159,8 @@ sh_err sh_wire_build(const sh_identity *self, const sh_card *peer,
 		snprintf(err_field, err_len, "%s", name);
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(fields[j]->name, name) == 0) {
-				snprintf(err_field, err_len, "%s (given twice)", name);
+				snprintf(err_field, err_len, "%s (given twice)",
+				         name);
 				e = SH_ERR_FIELD_VALUE;
 				goto err;
 			}
@@ -164,7 +168,7 @@ sh_err sh_wire_build(const sh_identity *self, const sh_card *peer,
 		    strcmp(name, "consent_ref") == 0) {
 			target = &sig->base;
 		} else if (strcmp(name, "description") == 0 ||
-			   strcmp(name, "reporter_contact") == 0) {
+		           strcmp(name, "reporter_contact") == 0) {
 			target = &sc->base;
 			if (!first_personal)
 				first_personal = fields[i]->name;
@@ -177,7 +181,7 @@ sh_err sh_wire_build(const sh_identity *self, const sh_card *peer,
 				pname = name + 8;
 			}
 			if (protobuf_c_message_descriptor_get_field_by_name(
-				&seinhuis__person__descriptor, pname)) {
+			        &seinhuis__person__descriptor, pname)) {
 				target = &person_at(sc, idx)->base;
 				name = pname;
 				if (!first_personal)
@@ -205,7 +209,7 @@ sh_err sh_wire_build(const sh_identity *self, const sh_card *peer,
 	/* Personal data only where the type has a sealed part for it. */
 	const ProtobufCFieldDescriptor *sf =
 	    protobuf_c_message_descriptor_get_field_by_name(payload->descriptor,
-							    "sealed");
+	                                                    "sealed");
 	if (first_personal && !sf) {
 		snprintf(err_field, err_len, "%s", first_personal);
 		e = SH_ERR_FIELD_UNKNOWN;
@@ -226,7 +230,7 @@ sh_err sh_wire_build(const sh_identity *self, const sh_card *peer,
 	if (sc->n_persons > 0) {
 		char canon[300];
 		if ((e = sh_canonical_identity(sc->persons[0], canon,
-					       sizeof(canon))) != SH_OK) {
+		                               sizeof(canon))) != SH_OK) {
 			snprintf(err_field, err_len, "%s", canon);
 			goto err;
 		}
@@ -243,7 +247,10 @@ sh_err sh_wire_build(const sh_identity *self, const sh_card *peer,
 		sh_buf_add(&ad, msg_id, SH_ID_LEN);
 		sh_buf_printf(&ad, "%s|%s", sig->sender, sig->recipient);
 		sealed = sh_xmalloc(plen + SH_SEAL_OVERHEAD);
-		e = sh_seal(sealed, keys->seal_key, ad.data, ad.len, plain, plen);
+		/* the nonce: from the fresh random message id, saving a
+		 * second call of the random generator per signal */
+		e = sh_seal_nonce(sealed, keys->seal_key, msg_id, ad.data,
+		                  ad.len, plain, plen);
 		sh_wipe(plain, plen);
 		free(plain);
 		sh_buf_free(&ad);
@@ -261,15 +268,17 @@ sh_err sh_wire_build(const sh_identity *self, const sh_card *peer,
 	memcpy(tosign, sh_sig_domain, SH_SIG_DOMAIN_LEN);
 	seinhuis__signal__pack(sig, tosign + SH_SIG_DOMAIN_LEN);
 	uint8_t signature[SH_SIG_LEN];
-	if ((e = sh_ed25519_sign(signature, self->sign_sec, tosign,
-				 SH_SIG_DOMAIN_LEN + slen)) != SH_OK)
+	if (sign && (e = sh_ed25519_sign(signature, self->sign_sec, tosign,
+	                                 SH_SIG_DOMAIN_LEN + slen)) != SH_OK)
 		goto err;
 	Seinhuis__Envelope env = SEINHUIS__ENVELOPE__INIT;
 	env.format_version = SH_FORMAT_VERSION;
 	env.signal.data = tosign + SH_SIG_DOMAIN_LEN;
 	env.signal.len = slen;
-	env.signature.data = signature;
-	env.signature.len = SH_SIG_LEN;
+	if (sign) {
+		env.signature.data = signature;
+		env.signature.len = SH_SIG_LEN;
+	}
 	size_t elen = seinhuis__envelope__get_packed_size(&env);
 	packed = sh_xmalloc(elen);
 	seinhuis__envelope__pack(&env, packed);
@@ -282,9 +291,11 @@ err:
 	if (sc) {
 		for (size_t i = 0; i < sc->n_persons; i++) {
 			Seinhuis__Person *p = sc->persons[i];
-			const ProtobufCMessageDescriptor *d = p->base.descriptor;
+			const ProtobufCMessageDescriptor *d =
+			    p->base.descriptor;
 			for (unsigned j = 0; j < d->n_fields; j++) {
-				char *str = *(char **)((char *)p + d->fields[j].offset);
+				char *str =
+				    *(char **)((char *)p + d->fields[j].offset);
 				if (str && str != protobuf_c_empty_string)
 					sh_wipe(str, strlen(str));
 			}
@@ -296,14 +307,317 @@ err:
 	return e;
 }
 
+sh_err sh_wire_build(const sh_identity *self, const sh_card *peer,
+                     const sh_pair_keys *keys, Seinhuis__SignalType type,
+                     Seinhuis__Field **fields, size_t nfields,
+                     uint8_t msg_id[SH_ID_LEN], sh_buf *env_out,
+                     char *err_field, size_t err_len)
+{
+	return build(self, peer, keys, type, fields, nfields, msg_id, env_out,
+	             err_field, err_len, 1);
+}
+
+sh_err sh_wire_build_unsigned(const sh_identity *self, const sh_card *peer,
+                              const sh_pair_keys *keys,
+                              Seinhuis__SignalType type,
+                              Seinhuis__Field **fields, size_t nfields,
+                              uint8_t msg_id[SH_ID_LEN], sh_buf *env_out,
+                              char *err_field, size_t err_len)
+{
+	return build(self, peer, keys, type, fields, nfields, msg_id, env_out,
+	             err_field, err_len, 0);
+}
+
+/* ------------------------------------------------- batch signatures */
+
+const char sh_batch_domain[] = "seinhuis/batch/v1"; /* + its NUL: 18 bytes */
+#define SH_BATCH_DOMAIN_LEN 18
+
+/* The statement a batch signature covers (see PeerFrame in the proto). */
+static void batch_statement(sh_buf *b, const char *sender,
+                            const char *recipient, uint64_t count,
+                            const uint8_t root[32])
+{
+	uint8_t be[8];
+	for (int i = 0; i < 8; i++)
+		be[i] = (uint8_t)(count >> (56 - 8 * i));
+	sh_buf_add(b, sh_batch_domain, SH_BATCH_DOMAIN_LEN);
+	sh_buf_add(b, sender, strlen(sender) + 1);
+	sh_buf_add(b, recipient, strlen(recipient) + 1);
+	sh_buf_add(b, be, sizeof(be));
+	sh_buf_add(b, root, 32);
+}
+
+static void batch_leaf(uint8_t out[32], const uint8_t *signal, size_t len)
+{
+	uint8_t h[32];
+	sh_sha256(h, signal, len);
+	sh_merkle_leaf(out, h, sizeof(h));
+}
+
+/* Ed25519 over the statement, by `pub`; a memo remembers the last one
+ * that verified, so the other signals of its batch cost no second check. */
+static int batch_sig_ok(const uint8_t sig[SH_SIG_LEN], const uint8_t pub[32],
+                        const sh_buf *stmt, sh_sig_memo *memo)
+{
+	uint8_t key[32];
+	if (memo) {
+		sh_buf k = {0};
+		sh_buf_add(&k, pub, 32);
+		sh_buf_add(&k, sig, SH_SIG_LEN);
+		sh_buf_add(&k, stmt->data, stmt->len);
+		sh_sha256(key, k.data, k.len);
+		sh_buf_free(&k);
+		if (memo->valid && memcmp(memo->key, key, 32) == 0)
+			return 1;
+	}
+	if (!sh_ed25519_verify(sig, pub, stmt->data, stmt->len))
+		return 0;
+	if (memo) {
+		memcpy(memo->key, key, 32);
+		memo->valid = 1;
+	}
+	return 1;
+}
+
+/* The hashes of a batch's tree: level l holds its complete subtrees of
+ * 2^l leaves, so that each audit path costs lookups only. */
+typedef struct {
+	size_t n;
+	uint8_t (*level[14])[32];
+	size_t count[14];
+} batch_tree;
+
+static sh_err tree_get(void *ctx, unsigned level, uint64_t index,
+                       uint8_t out[32])
+{
+	batch_tree *t = ctx;
+	if (level >= 14 || index >= t->count[level])
+		return SH_ERR_USAGE;
+	memcpy(out, t->level[level][index], 32);
+	return SH_OK;
+}
+
+/* Leaves given; fills the levels above them. n <= SH_BATCH_MAX. */
+static void tree_grow(batch_tree *t)
+{
+	for (unsigned l = 1; l < 14; l++) {
+		t->count[l] = t->count[l - 1] / 2;
+		t->level[l] = t->count[l] ? sh_xmalloc(t->count[l] * 32) : NULL;
+		for (size_t i = 0; i < t->count[l]; i++)
+			sh_merkle_node(t->level[l][i], t->level[l - 1][2 * i],
+			               t->level[l - 1][2 * i + 1]);
+	}
+}
+
+static void tree_free(batch_tree *t)
+{
+	for (unsigned l = 0; l < 14; l++)
+		free(t->level[l]);
+}
+
+sh_err sh_batch_build(const sh_identity *self, const char *recipient,
+                      const ProtobufCBinaryData *signals, size_t n,
+                      sh_buf *frame_out)
+{
+	if (n == 0 || n > SH_BATCH_MAX)
+		return SH_ERR_USAGE;
+	batch_tree t = {0};
+	t.n = t.count[0] = n;
+	t.level[0] = sh_xmalloc(n * 32);
+	/* the entries: Envelopes with the signal only, packed one after the
+	 * other into one buffer */
+	Seinhuis__Envelope env = SEINHUIS__ENVELOPE__INIT;
+	env.format_version = SH_FORMAT_VERSION;
+	size_t total = 0;
+	for (size_t i = 0; i < n; i++) {
+		env.signal = signals[i];
+		total += seinhuis__envelope__get_packed_size(&env);
+		batch_leaf(t.level[0][i], signals[i].data, signals[i].len);
+	}
+	uint8_t *packed = sh_xmalloc(total ? total : 1);
+	ProtobufCBinaryData *entries = sh_xcalloc(n, sizeof(*entries));
+	size_t at = 0;
+	for (size_t i = 0; i < n; i++) {
+		env.signal = signals[i];
+		entries[i].data = packed + at;
+		entries[i].len = seinhuis__envelope__pack(&env, packed + at);
+		at += entries[i].len;
+	}
+	tree_grow(&t);
+	uint8_t root[32], sig[SH_SIG_LEN];
+	sh_buf stmt = {0};
+	sh_err e = sh_merkle_range(tree_get, &t, 0, n, root);
+	if (e == SH_OK) {
+		batch_statement(&stmt, self->card.partner, recipient, n, root);
+		e = sh_ed25519_sign(sig, self->sign_sec, stmt.data, stmt.len);
+	}
+	if (e == SH_OK) {
+		Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
+		f.format_version = SH_FRAME_BATCH_VERSION;
+		f.n_signals = n;
+		f.signals = entries;
+		f.batch_signature.data = sig;
+		f.batch_signature.len = SH_SIG_LEN;
+		size_t len = seinhuis__peer_frame__get_packed_size(&f);
+		size_t old = frame_out->len;
+		sh_buf_add(frame_out, NULL, len);
+		seinhuis__peer_frame__pack(&f, frame_out->data + old);
+	}
+	sh_buf_free(&stmt);
+	free(entries);
+	free(packed);
+	tree_free(&t);
+	return e;
+}
+
+sh_err sh_batch_verify(const sh_identity *self, const sh_card *from,
+                       const Seinhuis__PeerFrame *f, sh_buf *proofs,
+                       sh_sig_memo *memo)
+{
+	size_t n = f->n_signals;
+	if (f->format_version != SH_FRAME_BATCH_VERSION)
+		return SH_ERR_WIRE_VERSION;
+	if (n == 0 || n > SH_BATCH_MAX)
+		return SH_ERR_WIRE_DECODE;
+	Seinhuis__Envelope **envs = sh_xcalloc(n, sizeof(*envs));
+	batch_tree t = {0};
+	t.n = t.count[0] = n;
+	t.level[0] = sh_xmalloc(n * 32);
+	sh_err e = SH_OK;
+	for (size_t i = 0; i < n && e == SH_OK; i++) {
+		envs[i] = seinhuis__envelope__unpack(NULL, f->signals[i].len,
+		                                     f->signals[i].data);
+		/* an entry carries its signal only: the frame signs it */
+		if (!envs[i] || envs[i]->signature.len ||
+		    envs[i]->batch_count || envs[i]->batch_index ||
+		    envs[i]->n_batch_path)
+			e = SH_ERR_WIRE_DECODE;
+		else
+			batch_leaf(t.level[0][i], envs[i]->signal.data,
+			           envs[i]->signal.len);
+	}
+	uint8_t root[32];
+	sh_buf stmt = {0};
+	if (e == SH_OK && f->batch_signature.len != SH_SIG_LEN)
+		e = SH_ERR_SIGNATURE;
+	if (e == SH_OK) {
+		tree_grow(&t);
+		e = sh_merkle_range(tree_get, &t, 0, n, root);
+	}
+	if (e == SH_OK) {
+		batch_statement(&stmt, from->partner, self->card.partner, n,
+		                root);
+		if (!batch_sig_ok(f->batch_signature.data, from->sign_pub,
+		                  &stmt, memo))
+			e = SH_ERR_SIGNATURE;
+	}
+	/* Each signal's proof: the envelope as it is stored. */
+	for (size_t i = 0; i < n && e == SH_OK; i++) {
+		uint8_t path[SH_MERKLE_MAX_PATH][32];
+		ProtobufCBinaryData bd[SH_MERKLE_MAX_PATH];
+		size_t plen = 0;
+		e = sh_merkle_inclusion_proof(tree_get, &t, i, n, path, &plen);
+		if (e != SH_OK)
+			break;
+		for (size_t k = 0; k < plen; k++) {
+			bd[k].data = path[k];
+			bd[k].len = 32;
+		}
+		Seinhuis__Envelope *pe = envs[i];
+		pe->signature = f->batch_signature;
+		pe->batch_index = (uint32_t)i;
+		pe->batch_count = (uint32_t)n;
+		pe->n_batch_path = plen;
+		ProtobufCBinaryData *keep = pe->batch_path;
+		pe->batch_path = bd;
+		size_t old = proofs[i].len;
+		sh_buf_add(&proofs[i], NULL,
+		           seinhuis__envelope__get_packed_size(pe));
+		seinhuis__envelope__pack(pe, proofs[i].data + old);
+		/* give the unpacked message back what it owns */
+		pe->signature.data = NULL;
+		pe->signature.len = 0;
+		pe->batch_path = keep;
+		pe->n_batch_path = 0;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (envs[i])
+			seinhuis__envelope__free_unpacked(envs[i], NULL);
+	free(envs);
+	sh_buf_free(&stmt);
+	tree_free(&t);
+	return e;
+}
+
+/* Whether an envelope's signature (alone or of its batch) is `from`'s. */
+static int envelope_signed(const sh_identity *self, const sh_card *from,
+                           const Seinhuis__Envelope *env, sh_sig_memo *memo)
+{
+	if (env->signature.len != SH_SIG_LEN)
+		return 0;
+	if (env->batch_count == 0) {
+		if (env->n_batch_path || env->batch_index)
+			return 0;
+		sh_buf tbs = {0};
+		sh_buf_add(&tbs, sh_sig_domain, SH_SIG_DOMAIN_LEN);
+		sh_buf_add(&tbs, env->signal.data, env->signal.len);
+		int ok = sh_ed25519_verify(env->signature.data, from->sign_pub,
+		                           tbs.data, tbs.len);
+		sh_buf_free(&tbs);
+		return ok;
+	}
+	if (env->batch_count > SH_BATCH_MAX ||
+	    env->batch_index >= env->batch_count ||
+	    env->n_batch_path > SH_MERKLE_MAX_PATH)
+		return 0;
+	uint8_t path[SH_MERKLE_MAX_PATH][32], leaf[32], root[32];
+	for (size_t k = 0; k < env->n_batch_path; k++) {
+		if (env->batch_path[k].len != 32)
+			return 0;
+		memcpy(path[k], env->batch_path[k].data, 32);
+	}
+	batch_leaf(leaf, env->signal.data, env->signal.len);
+	if (!sh_merkle_inclusion_root(env->batch_index, env->batch_count, leaf,
+	                              (const uint8_t(*)[32])path,
+	                              env->n_batch_path, root))
+		return 0;
+	sh_buf stmt = {0};
+	batch_statement(&stmt, from->partner, self->card.partner,
+	                env->batch_count, root);
+	int ok = batch_sig_ok(env->signature.data, from->sign_pub, &stmt, memo);
+	sh_buf_free(&stmt);
+	return ok;
+}
+
+int sh_wire_signed_by(const sh_identity *self, const sh_card *from,
+                      const uint8_t *envb, size_t envlen)
+{
+	Seinhuis__Envelope *env =
+	    seinhuis__envelope__unpack(NULL, envlen, envb);
+	int ok = env && envelope_signed(self, from, env, NULL);
+	if (env)
+		seinhuis__envelope__free_unpacked(env, NULL);
+	return ok;
+}
+
 sh_err sh_wire_verify(const sh_identity *self, const sh_card *from,
-		      const uint8_t *envb, size_t envlen,
-		      Seinhuis__Signal **sig_out, uint8_t id_out[SH_ID_LEN])
+                      const uint8_t *envb, size_t envlen,
+                      Seinhuis__Signal **sig_out, uint8_t id_out[SH_ID_LEN])
+{
+	return sh_wire_verify_memo(self, from, envb, envlen, NULL, sig_out,
+	                           id_out);
+}
+
+sh_err sh_wire_verify_memo(const sh_identity *self, const sh_card *from,
+                           const uint8_t *envb, size_t envlen,
+                           sh_sig_memo *memo, Seinhuis__Signal **sig_out,
+                           uint8_t id_out[SH_ID_LEN])
 {
 	sh_err e;
-	uint8_t *tosign = NULL;
 	Seinhuis__Signal *s = NULL;
-	Seinhuis__Envelope *env = seinhuis__envelope__unpack(NULL, envlen, envb);
+	Seinhuis__Envelope *env =
+	    seinhuis__envelope__unpack(NULL, envlen, envb);
 	*sig_out = NULL;
 	if (!env)
 		return SH_ERR_WIRE_DECODE;
@@ -319,16 +633,7 @@ sh_err sh_wire_verify(const sh_identity *self, const sh_card *from,
 		goto err;
 	}
 	memcpy(id_out, s->message_id.data, SH_ID_LEN);
-	if (env->signature.len != SH_SIG_LEN) {
-		e = SH_ERR_SIGNATURE;
-		goto err;
-	}
-	tosign = sh_xmalloc(SH_SIG_DOMAIN_LEN + env->signal.len);
-	memcpy(tosign, sh_sig_domain, SH_SIG_DOMAIN_LEN);
-	if (env->signal.len)
-		memcpy(tosign + SH_SIG_DOMAIN_LEN, env->signal.data, env->signal.len);
-	if (!sh_ed25519_verify(env->signature.data, from->sign_pub, tosign,
-			       SH_SIG_DOMAIN_LEN + env->signal.len)) {
+	if (!envelope_signed(self, from, env, memo)) {
 		e = SH_ERR_SIGNATURE;
 		goto err;
 	}
@@ -347,8 +652,8 @@ sh_err sh_wire_verify(const sh_identity *self, const sh_card *from,
 	const char *member = payload_member(s->type);
 	const ProtobufCFieldDescriptor *pf =
 	    member ? protobuf_c_message_descriptor_get_field_by_name(
-			 &seinhuis__signal__descriptor, member)
-		   : NULL;
+	                 &seinhuis__signal__descriptor, member)
+	           : NULL;
 	if (!pf || (uint32_t)s->payload_case != pf->id) {
 		e = SH_ERR_TYPE;
 		goto err;
@@ -361,7 +666,6 @@ sh_err sh_wire_verify(const sh_identity *self, const sh_card *from,
 	s = NULL;
 	e = SH_OK;
 err:
-	free(tosign);
 	if (s)
 		seinhuis__signal__free_unpacked(s, NULL);
 	seinhuis__envelope__free_unpacked(env, NULL);
@@ -375,14 +679,14 @@ static const ProtobufCMessage *payload_of(const Seinhuis__Signal *s)
 		return NULL;
 	const ProtobufCFieldDescriptor *pf =
 	    protobuf_c_message_descriptor_get_field_by_name(
-		&seinhuis__signal__descriptor, member);
+	        &seinhuis__signal__descriptor, member);
 	if (!pf || (uint32_t)s->payload_case != pf->id)
 		return NULL;
 	return *(const ProtobufCMessage *const *)((const char *)s + pf->offset);
 }
 
 static void add_field(Seinhuis__Field ***out, size_t *n, const char *name,
-		      const char *value)
+                      const char *value)
 {
 	*out = realloc(*out, (*n + 1) * sizeof(**out));
 	if (!*out)
@@ -395,7 +699,7 @@ static void add_field(Seinhuis__Field ***out, size_t *n, const char *name,
 }
 
 static size_t clear_fields(const Seinhuis__Signal *s, Seinhuis__Field ***out,
-			   int skip_zero_ints);
+                           int skip_zero_ints);
 
 size_t sh_wire_clear_fields(const Seinhuis__Signal *s, Seinhuis__Field ***out)
 {
@@ -405,7 +709,7 @@ size_t sh_wire_clear_fields(const Seinhuis__Signal *s, Seinhuis__Field ***out)
 /* skip_zero_ints: proto3 cannot tell an integer 0 from one not given, so
  * for the policy check a 0 reads as absent. */
 static size_t clear_fields(const Seinhuis__Signal *s, Seinhuis__Field ***out,
-			   int skip_zero_ints)
+                           int skip_zero_ints)
 {
 	size_t n = 0;
 	*out = NULL;
@@ -430,7 +734,7 @@ static size_t clear_fields(const Seinhuis__Signal *s, Seinhuis__Field ***out,
 			if (skip_zero_ints && *(const int64_t *)at == 0)
 				break;
 			snprintf(num, sizeof(num), "%lld",
-				 (long long)*(const int64_t *)at);
+			         (long long)*(const int64_t *)at);
 			add_field(out, &n, f->name, num);
 			break;
 		case PROTOBUF_C_TYPE_INT32:
@@ -439,8 +743,7 @@ static size_t clear_fields(const Seinhuis__Signal *s, Seinhuis__Field ***out,
 			snprintf(num, sizeof(num), "%d", *(const int32_t *)at);
 			add_field(out, &n, f->name, num);
 			break;
-		default:
-			break; /* sealed bytes are never shown in clear */
+		default: break; /* sealed bytes are never shown in clear */
 		}
 	}
 	return n;
@@ -454,7 +757,7 @@ void sh_fields_free(Seinhuis__Field **f, size_t n)
 }
 
 sh_err sh_wire_open(const Seinhuis__Signal *s, const sh_pair_keys *keys,
-		    Seinhuis__SealedContent **out)
+                    Seinhuis__SealedContent **out)
 {
 	*out = NULL;
 	const ProtobufCMessage *p = payload_of(s);
@@ -462,7 +765,7 @@ sh_err sh_wire_open(const Seinhuis__Signal *s, const sh_pair_keys *keys,
 		return SH_ERR_TYPE;
 	const ProtobufCFieldDescriptor *sf =
 	    protobuf_c_message_descriptor_get_field_by_name(p->descriptor,
-							    "sealed");
+	                                                    "sealed");
 	if (!sf)
 		return SH_ERR_NOTFOUND;
 	const ProtobufCBinaryData *bd =
@@ -476,8 +779,8 @@ sh_err sh_wire_open(const Seinhuis__Signal *s, const sh_pair_keys *keys,
 	sh_buf ad = {0};
 	sh_buf_add(&ad, s->message_id.data, s->message_id.len);
 	sh_buf_printf(&ad, "%s|%s", s->sender, s->recipient);
-	sh_err e = sh_open(plain, keys->seal_key, ad.data, ad.len, bd->data,
-			   bd->len);
+	sh_err e =
+	    sh_open(plain, keys->seal_key, ad.data, ad.len, bd->data, bd->len);
 	sh_buf_free(&ad);
 	if (e == SH_OK) {
 		*out = seinhuis__sealed_content__unpack(NULL, plen, plain);
@@ -495,8 +798,8 @@ sh_err sh_wire_open(const Seinhuis__Signal *s, const sh_pair_keys *keys,
 static const char *person_name(const char *name, size_t *idx)
 {
 	*idx = 0;
-	if (strncmp(name, "person", 6) == 0 && name[6] >= '2' && name[6] <= '8' &&
-	    name[7] == '.') {
+	if (strncmp(name, "person", 6) == 0 && name[6] >= '2' &&
+	    name[6] <= '8' && name[7] == '.') {
 		*idx = (size_t)(name[6] - '1');
 		return name + 8;
 	}
@@ -508,25 +811,27 @@ int sh_wire_field_class(Seinhuis__SignalType type, const char *name)
 	const char *member = payload_member(type);
 	if (!member)
 		return SH_FIELD_NONE;
-	if (strcmp(name, "legal_basis") == 0 || strcmp(name, "consent_ref") == 0)
+	if (strcmp(name, "legal_basis") == 0 ||
+	    strcmp(name, "consent_ref") == 0)
 		return SH_FIELD_CLEAR;
 	const ProtobufCFieldDescriptor *pf =
 	    protobuf_c_message_descriptor_get_field_by_name(
-		&seinhuis__signal__descriptor, member);
+	        &seinhuis__signal__descriptor, member);
 	int sealable = protobuf_c_message_descriptor_get_field_by_name(
-			   pf->descriptor, "sealed") != NULL;
+	                   pf->descriptor, "sealed") != NULL;
 	if (strcmp(name, "description") == 0 ||
 	    strcmp(name, "reporter_contact") == 0)
 		return sealable ? SH_FIELD_PERSONAL : SH_FIELD_NONE;
 	size_t idx;
 	const char *pname = person_name(name, &idx);
 	if (protobuf_c_message_descriptor_get_field_by_name(
-		&seinhuis__person__descriptor, pname))
+	        &seinhuis__person__descriptor, pname))
 		return sealable ? SH_FIELD_PERSONAL : SH_FIELD_NONE;
 	if (idx != 0 || strcmp(name, "sealed") == 0)
 		return SH_FIELD_NONE;
 	const ProtobufCFieldDescriptor *f =
-	    protobuf_c_message_descriptor_get_field_by_name(pf->descriptor, name);
+	    protobuf_c_message_descriptor_get_field_by_name(pf->descriptor,
+	                                                    name);
 	if (!f || f->type == PROTOBUF_C_TYPE_MESSAGE ||
 	    f->type == PROTOBUF_C_TYPE_BYTES)
 		return SH_FIELD_NONE;
@@ -534,11 +839,12 @@ int sh_wire_field_class(Seinhuis__SignalType type, const char *name)
 }
 
 static void add_person_fields(Seinhuis__Field ***out, size_t *n,
-			      const Seinhuis__Person *p, size_t idx)
+                              const Seinhuis__Person *p, size_t idx)
 {
 	const ProtobufCMessageDescriptor *d = p->base.descriptor;
 	for (unsigned j = 0; j < d->n_fields; j++) {
-		const char *v = *(char *const *)((const char *)p + d->fields[j].offset);
+		const char *v =
+		    *(char *const *)((const char *)p + d->fields[j].offset);
 		if (!v || !*v)
 			continue;
 		char name[64];
@@ -546,14 +852,14 @@ static void add_person_fields(Seinhuis__Field ***out, size_t *n,
 			snprintf(name, sizeof(name), "%s", d->fields[j].name);
 		else
 			snprintf(name, sizeof(name), "person%zu.%s", idx + 1,
-				 d->fields[j].name);
+			         d->fields[j].name);
 		add_field(out, n, name, v);
 	}
 }
 
 sh_err sh_wire_fields(const Seinhuis__Signal *s,
-		      const Seinhuis__SealedContent *sc, Seinhuis__Field ***out,
-		      size_t *nout)
+                      const Seinhuis__SealedContent *sc, Seinhuis__Field ***out,
+                      size_t *nout)
 {
 	*nout = clear_fields(s, out, 1);
 	const ProtobufCMessage *p = payload_of(s);
@@ -576,9 +882,10 @@ sh_err sh_wire_fields(const Seinhuis__Signal *s,
 }
 
 sh_err sh_wire_peek_id(const uint8_t *envb, size_t envlen,
-		       uint8_t id_out[SH_ID_LEN])
+                       uint8_t id_out[SH_ID_LEN])
 {
-	Seinhuis__Envelope *env = seinhuis__envelope__unpack(NULL, envlen, envb);
+	Seinhuis__Envelope *env =
+	    seinhuis__envelope__unpack(NULL, envlen, envb);
 	if (!env)
 		return SH_ERR_WIRE_DECODE;
 	Seinhuis__Signal *s =

@@ -126,7 +126,7 @@ bench_cleanup() {
 trap bench_cleanup EXIT
 
 # Port plan (17900-17999): 17900 raw CURVE; run r uses 17910+2r, 17911+2r.
-CURVE_PORT=17900
+CURVE_PORT=$((17900 + ${SEINHUIS_PORT_OFFSET:-0}))
 
 # Set a key of a partner's configuration (lib.sh writes the defaults).
 set_conf() {

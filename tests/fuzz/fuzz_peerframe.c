@@ -1,12 +1,83 @@
 /*
  * fuzz_peerframe - one ZeroMQ frame from a trusted peer, decoded as
  * peer.c's handle_frame does: a PeerFrame of the known format version,
- * whose signals each go through the receiving path of fuzz_envelope.
+ * whose signals each go through the receiving path of fuzz_envelope; a
+ * batch-signed frame first through sh_batch_verify, its signals then as
+ * the proofs that it gives them.
  * Receipts on the inbound socket are ignored by the daemon (it only logs
  * that there were some); their message ids are turned into hex as a
  * receipt's id is for a log line.
  */
+#include <stdlib.h>
+
 #include "fuzz.h"
+
+/* sh_batch_verify on the frame, then each signal's proof as an envelope.
+ * A mutated frame almost never keeps a valid batch signature; since a
+ * trusted peer can sign anything, a frame refused for its signature only
+ * is signed again over the same entries' signals (sh_batch_build), and
+ * must then verify. */
+static void verify_batch(const Seinhuis__PeerFrame *f, int again)
+{
+	const fuzz_world_t *w = fuzz_world();
+	size_t n = f->n_signals;
+	sh_buf *proofs = calloc(n ? n : 1, sizeof(*proofs));
+	if (!proofs)
+		abort();
+	sh_sig_memo memo = {0};
+	sh_err e =
+	    sh_batch_verify(&w->recipient, &w->sender.card, f, proofs, &memo);
+	fuzz_trace("sh_batch_verify", e);
+	if (e == SH_OK) {
+		for (size_t i = 0; i < n; i++) {
+			/* every proof of a verified batch verifies alone */
+			if (!sh_wire_signed_by(&w->recipient, &w->sender.card,
+			                       proofs[i].data, proofs[i].len))
+				fuzz_fail("peerframe", "a proof of a verified "
+				                       "batch does not verify");
+			fuzz_receive_envelope(proofs[i].data, proofs[i].len);
+		}
+	} else if (e == SH_ERR_SIGNATURE && again) {
+		fuzz_fail("peerframe", "a freshly signed batch is refused");
+	} else if (e == SH_ERR_SIGNATURE) {
+		Seinhuis__Envelope **envs = calloc(n, sizeof(*envs));
+		ProtobufCBinaryData *sigs = calloc(n, sizeof(*sigs));
+		if (!envs || !sigs)
+			abort();
+		for (size_t i = 0; i < n; i++) {
+			envs[i] = seinhuis__envelope__unpack(
+			    NULL, f->signals[i].len, f->signals[i].data);
+			if (!envs[i])
+				fuzz_fail("peerframe",
+				          "signature refused on an "
+				          "undecodable entry");
+			sigs[i] = envs[i]->signal;
+		}
+		sh_buf b = {0};
+		if (sh_batch_build(&w->sender, FUZZ_RECIPIENT, sigs, n, &b) !=
+		    SH_OK)
+			fuzz_fail("peerframe", "cannot sign the batch again");
+		Seinhuis__PeerFrame *g =
+		    seinhuis__peer_frame__unpack(NULL, b.len, b.data);
+		if (!g)
+			fuzz_fail("peerframe", "a built batch does not decode");
+		verify_batch(g, 1);
+		seinhuis__peer_frame__free_unpacked(g, NULL);
+		sh_buf_free(&b);
+		for (size_t i = 0; i < n; i++)
+			seinhuis__envelope__free_unpacked(envs[i], NULL);
+		free(envs);
+		free(sigs);
+	}
+	for (size_t i = 0; i < n; i++)
+		sh_buf_free(&proofs[i]);
+	free(proofs);
+}
+
+static void receive_batch(const Seinhuis__PeerFrame *f)
+{
+	verify_batch(f, 0);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -14,7 +85,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	Seinhuis__PeerFrame *f = seinhuis__peer_frame__unpack(NULL, size, data);
 	if (!f)
 		return 0;
-	if (f->format_version != SH_FORMAT_VERSION) {
+	if (f->format_version != SH_FORMAT_VERSION &&
+	    f->format_version != SH_FRAME_BATCH_VERSION) {
 		seinhuis__peer_frame__free_unpacked(f, NULL);
 		return 0;
 	}
@@ -25,8 +97,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sh_hex(hex, r->message_id.data, SH_ID_LEN);
 		}
 	}
-	for (size_t i = 0; i < f->n_signals; i++)
-		fuzz_receive_envelope(f->signals[i].data, f->signals[i].len);
+	if (f->format_version == SH_FRAME_BATCH_VERSION)
+		receive_batch(f);
+	else
+		for (size_t i = 0; i < f->n_signals; i++)
+			fuzz_receive_envelope(f->signals[i].data,
+			                      f->signals[i].len);
 	seinhuis__peer_frame__free_unpacked(f, NULL);
 	return 0;
 }

@@ -454,6 +454,34 @@ static void frame(const char *name, uint32_t version, const sh_buf *const *sigs,
 	sh_buf_free(&b);
 }
 
+/* A batch-signed frame of the envelopes' signals, as a daemon sends it;
+ * flip: one bit of its signature changed. */
+static void batch(const char *name, const sh_buf *const *envs, size_t n,
+                  int flip)
+{
+	const fuzz_world_t *w = fuzz_world();
+	Seinhuis__Envelope *ev[8];
+	ProtobufCBinaryData sigs[8];
+	for (size_t i = 0; i < n; i++) {
+		ev[i] = seinhuis__envelope__unpack(NULL, envs[i]->len,
+		                                   envs[i]->data);
+		if (!ev[i])
+			die(name, "envelope does not decode");
+		sigs[i] = ev[i]->signal;
+	}
+	sh_buf b = {0};
+	if (sh_batch_build(&w->sender, FUZZ_RECIPIENT, sigs, n, &b) != SH_OK)
+		die(name, "cannot build the batch");
+	if (flip) {
+		/* the signature is the frame's last field */
+		b.data[b.len - 1] ^= 0x01;
+	}
+	seed("fuzz_peerframe", name, b.data, b.len);
+	sh_buf_free(&b);
+	for (size_t i = 0; i < n; i++)
+		seinhuis__envelope__free_unpacked(ev[i], NULL);
+}
+
 static void peerframe_seeds(void)
 {
 	clear_corpus("fuzz_peerframe");
@@ -467,6 +495,10 @@ static void peerframe_seeds(void)
 	frame("signal-and-receipt", 1, one, 1, 1);
 	frame("frame-v2", 2, one, 1, 0);
 	frame("empty", 1, NULL, 0, 0);
+	batch("batch-one", one, 1, 0);
+	batch("batch-three", three, 3, 0);
+	batch("batch-bad-signature", three, 3, 1);
+	batch("batch-bad-and-good", bad, 2, 0);
 }
 
 /* One control request frame, appended to out. */

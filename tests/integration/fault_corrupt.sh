@@ -224,8 +224,11 @@ rm -f "$WORK/$S/data/lock.mdb"
 intact "lock.mdb deleted (harmless)" $S 200 0
 
 # Damage inside a pending signal's envelope: the record still decodes, so
-# the start-up check cannot see it. The recipient must refuse the signal
-# and the sender must mark it failed with the rule: not lost silently.
+# the start-up check cannot see it. The signal must not be delivered and
+# the sender must mark it failed with a rule: not lost silently. (The
+# sender signs at send time, one signature per batch, so it checks the
+# envelope's SHA-256 from when it was built and fails it itself with
+# STORE_CORRUPT; before batch signatures the recipient refused it.)
 restore $S
 restore $R
 n=$(patch "$WORK/$S/data/data.mdb" "$(out_record)" envelope)

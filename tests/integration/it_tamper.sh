@@ -2,6 +2,9 @@
 # Signals from a trusted peer that are tampered with or misaddressed are
 # rejected with a negative receipt naming the rule, counted, and never
 # delivered; a valid one from the same peer is; a replay is a duplicate.
+# The same for batch-signed frames: a wrong batch signature, a signal
+# changed after signing, or a proof with a wrong audit path is refused and
+# audited; a valid batch, and a valid proof alone, are delivered.
 . "$(dirname "$0")/lib.sh"
 it_setup tamper
 PEER_TOOL=${PEER_TOOL:-$(dirname "$0")/../../build/tests/integration/peer_tool}
@@ -39,6 +42,52 @@ id=$(awk '$1=="SENT"{print $2}' <<<"$out")
 check "a valid signal from the same peer is delivered" grep -q "RECEIPT $id DELIVERED" <<<"$out"
 check "its replay is answered as a duplicate" grep -q "RECEIPT $id DUPLICATE" <<<"$out"
 check "the inbox holds it exactly once" [ "$(inbox_ids gem-tp)" = "$id" ]
+
+# Batch-signed frames: one signature over the Merkle root of the frame's
+# signals. A wrong signature or a signal changed after signing fails the
+# whole frame; a stored proof whose audit path is wrong fails alone.
+refused_ids() {
+	local out=$1 rule=$2 i
+	for i in $(awk '$1=="SENT"{print $2}' <<<"$out"); do
+		grep -q "RECEIPT $i REJECTED $rule" <<<"$out" || return 1
+	done
+}
+out=$(probe batch-bad-signature)
+bad=$(awk '$1=="SENT"{print $2}' <<<"$out")
+check "batch with a wrong signature: its three signals REJECTED SIGNATURE" \
+	bash -c "[ \"\$(grep -c 'REJECTED SIGNATURE' <<<'$out')\" = 3 ]"
+check "  each by its id" refused_ids "$out" SIGNATURE
+out=$(probe batch-altered)
+bad="$bad $(awk '$1=="SENT"{print $2}' <<<"$out")"
+check "batch with a signal changed after signing: all REJECTED SIGNATURE" \
+	refused_ids "$out" SIGNATURE
+check "  three receipts" [ "$(grep -c 'REJECTED SIGNATURE' <<<"$out")" = 3 ]
+out=$(probe batch-bad-path)
+bad="$bad $(awk '$1=="SENT"{print $2}' <<<"$out")"
+check "a batch proof with a wrong audit path: REJECTED SIGNATURE" \
+	refused_ids "$out" SIGNATURE
+for i in $bad; do
+	check "refused batch signal $i is not in the inbox" \
+		bash -c "! inbox_ids gem-tp | grep -q $i"
+	check "  and is in the audit log as rejected for SIGNATURE" bash -c \
+		"ctl gem-tp --json audit list --event rejected | json_has 'any(.[]; .message_id==\"$i\" and .rule==\"SIGNATURE\")'"
+done
+check "the batch refusals are logged" grep -q "batch of 3 signals refused: SIGNATURE" "$WORK/gem-tp.log"
+out=$(probe batch-valid)
+good=$(awk '$1=="SENT"{print $2}' <<<"$out")
+check "a valid batch: its three signals DELIVERED" \
+	[ "$(grep -c ' DELIVERED' <<<"$out")" = 3 ]
+for i in $good; do
+	check "batch signal $i is in the inbox" bash -c "inbox_ids gem-tp | grep -q $i"
+	check "  and its stored proof verifies: batch of 3, audit path of 1 or 2 hashes" bash -c \
+		"ctl gem-tp --json inbox show $i | json_has '.signature | test(\"^verified: batch signature, signal [1-3] of 3, audit path of (1 hash|2 hashes)$\")'"
+done
+check "a signal signed alone (the earlier format) verifies as such" bash -c \
+	"ctl gem-tp --json inbox show $id | json_has '.signature == \"verified: signed alone\"'"
+out=$(probe batch-proof)
+i=$(awk '$1=="SENT"{print $2}' <<<"$out")
+check "a valid stored proof, sent alone, verifies by itself: DELIVERED" \
+	grep -q "RECEIPT $i DELIVERED" <<<"$out"
 check "the daemon is still up" ctl gem-tp status
 stop gem-tp && pass "daemon stops cleanly" || fail "daemon exit status"
 it_done

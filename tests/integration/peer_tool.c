@@ -2,7 +2,9 @@
  * peer_tool.c - a test partner that speaks the peer protocol directly,
  * without a daemon, so that tests can send what a well-behaved daemon
  * never would: a tampered signature, a signal for another recipient, a
- * wrong format version, garbage, an oversized frame, or a replay.
+ * wrong format version, garbage, an oversized frame, or a replay; and
+ * batch-signed frames with a wrong signature, a changed signal or a proof
+ * with a wrong audit path.
  *
  *   peer_tool KEYDIR PEER_CARD MODE
  *
@@ -10,7 +12,8 @@
  * PEER_CARD, sends one frame built for MODE, and prints each receipt that
  * comes back as "RECEIPT <id> <status> <rule>", or "NO-RECEIPT" if none
  * comes within 3 seconds. The first line is "SENT <id>" (the message id,
- * or "-" when the frame carries none).
+ * or "-" when the frame carries none); batch modes print one such line per
+ * signal in the frame.
  *
  * Mode "feedback" sends a status_feedback (status contact_made) about the
  * signal id in $PEER_FEEDBACK_ID, under the basis in $PEER_FEEDBACK_BASIS
@@ -62,25 +65,29 @@ static void build_feedback(const sh_identity *self, const sh_card *peer,
 }
 
 static void build(const sh_identity *self, const sh_card *peer,
-		  const char *recipient_override, sh_buf *env,
-		  uint8_t id[SH_ID_LEN])
+                  const char *recipient_override, sh_buf *env,
+                  uint8_t id[SH_ID_LEN])
 {
 	sh_pair_keys keys;
 	sh_card target = *peer;
 	if (recipient_override)
 		snprintf(target.partner, sizeof(target.partner), "%s",
-			 recipient_override);
+		         recipient_override);
 	if (sh_pair_keys_derive(&keys, self, &target) != SH_OK)
 		die("keys", "cannot derive pair keys");
-	static const char *kv[][2] = {
-	    {"arrears_kind", "rent"},          {"amount_cents", "45000"},
-	    {"legal_basis", "legal_duty"},     {"arrears_since", "2026-09-01"},
-	    {"contact_attempt_date", "2026-10-01"},
-	    {"reminder_date", "2026-10-15"},   {"urgency", "none"},
-	    {"creditor_contact", "incasso desk"},
-	    {"surname", "Testpersoon"},        {"street", "Proefstraat"},
-	    {"postcode", "9999 ZZ"},           {"house_number", "1"},
-	    {"place", "Teststad"}};
+	static const char *kv[][2] = {{"arrears_kind", "rent"},
+	                              {"amount_cents", "45000"},
+	                              {"legal_basis", "legal_duty"},
+	                              {"arrears_since", "2026-09-01"},
+	                              {"contact_attempt_date", "2026-10-01"},
+	                              {"reminder_date", "2026-10-15"},
+	                              {"urgency", "none"},
+	                              {"creditor_contact", "incasso desk"},
+	                              {"surname", "Testpersoon"},
+	                              {"street", "Proefstraat"},
+	                              {"postcode", "9999 ZZ"},
+	                              {"house_number", "1"},
+	                              {"place", "Teststad"}};
 	/* "policy" mode leaves out a field the catalogue requires (the wire
 	 * format does not); the recipient must quarantine it. */
 	size_t nkv = policy_break ? 12 : 13;
@@ -92,9 +99,9 @@ static void build(const sh_identity *self, const sh_card *peer,
 		fp[i] = &f[i];
 	}
 	char field[128];
-	sh_err e = sh_wire_build(self, &target, &keys,
-				 SEINHUIS__SIGNAL_TYPE__ARREARS, fp, nkv, id, env,
-				 field, sizeof(field));
+	sh_err e =
+	    sh_wire_build(self, &target, &keys, SEINHUIS__SIGNAL_TYPE__ARREARS,
+	                  fp, nkv, id, env, field, sizeof(field));
 	if (e != SH_OK)
 		die("build", sh_err_str(e));
 }
@@ -103,9 +110,10 @@ static void build(const sh_identity *self, const sh_card *peer,
  * field 99) and sign it again with the sender's key, as a misbehaving but
  * trusted partner could. */
 static void resign(const sh_identity *self, sh_buf *env, int64_t shift_ms,
-		   int unknown_field)
+                   int unknown_field)
 {
-	Seinhuis__Envelope *ev = seinhuis__envelope__unpack(NULL, env->len, env->data);
+	Seinhuis__Envelope *ev =
+	    seinhuis__envelope__unpack(NULL, env->len, env->data);
 	Seinhuis__Signal *sg =
 	    ev ? seinhuis__signal__unpack(NULL, ev->signal.len, ev->signal.data)
 	       : NULL;
@@ -120,8 +128,8 @@ static void resign(const sh_identity *self, sh_buf *env, int64_t shift_ms,
 	sh_buf_add(&tosign, sh_sig_domain, SH_SIG_DOMAIN_LEN);
 	sh_buf_add(&tosign, sb.data, sb.len);
 	uint8_t signature[SH_SIG_LEN];
-	if (sh_ed25519_sign(signature, self->sign_sec, tosign.data, tosign.len) !=
-	    SH_OK)
+	if (sh_ed25519_sign(signature, self->sign_sec, tosign.data,
+	                    tosign.len) != SH_OK)
 		die("resign", "cannot sign");
 	Seinhuis__Envelope ne = SEINHUIS__ENVELOPE__INIT;
 	ne.format_version = SH_FORMAT_VERSION;
@@ -138,6 +146,93 @@ static void resign(const sh_identity *self, sh_buf *env, int64_t shift_ms,
 	sh_buf_free(&tosign);
 }
 
+/* Batch-signed frames, as daemons send them (one signature over the
+ * Merkle root of three signals), right and wrong:
+ *   valid      the frame as sh_batch_build makes it
+ *   bad-signature  its batch signature with one bit flipped
+ *   altered    one signal changed after the frame was signed
+ *   proof      the second signal's proof (signature, leaf, audit path, as
+ *              the recipient stores it) sent alone in a plain frame
+ *   bad-path   the same with one bit of its audit path flipped
+ * The frame goes to *frame; the ids of the signals it carries to ids.
+ * Returns how many. */
+static int batch_mode(const sh_identity *self, const sh_card *peer,
+                      const char *how, sh_buf *frame, uint8_t ids[3][SH_ID_LEN])
+{
+	sh_buf envs[3] = {{0}}, bf = {0};
+	Seinhuis__Envelope *ev[3];
+	ProtobufCBinaryData sigs[3];
+	for (int i = 0; i < 3; i++) {
+		build(self, peer, NULL, &envs[i], ids[i]);
+		ev[i] =
+		    seinhuis__envelope__unpack(NULL, envs[i].len, envs[i].data);
+		if (!ev[i])
+			die("batch", "cannot decode own envelope");
+		sigs[i] = ev[i]->signal;
+	}
+	if (sh_batch_build(self, peer->partner, sigs, 3, &bf) != SH_OK)
+		die("batch", "cannot build the frame");
+	Seinhuis__PeerFrame *f =
+	    seinhuis__peer_frame__unpack(NULL, bf.len, bf.data);
+	if (!f)
+		die("batch", "cannot decode own frame");
+	int n = 3;
+	if (strcmp(how, "valid") == 0) {
+		;
+	} else if (strcmp(how, "bad-signature") == 0) {
+		f->batch_signature.data[10] ^= 0x01;
+	} else if (strcmp(how, "altered") == 0) {
+		/* the entry's last bytes are its signal's */
+		f->signals[1].data[f->signals[1].len - 1] ^= 0x01;
+	} else if (strcmp(how, "proof") == 0 || strcmp(how, "bad-path") == 0) {
+		/* the recipient's view: self's card as sender, peer's as us */
+		sh_identity as_peer;
+		memset(&as_peer, 0, sizeof(as_peer));
+		as_peer.card = *peer;
+		sh_buf proofs[3] = {{0}};
+		if (sh_batch_verify(&as_peer, &self->card, f, proofs, NULL) !=
+		    SH_OK)
+			die("batch", "own frame does not verify");
+		Seinhuis__Envelope *pe = seinhuis__envelope__unpack(
+		    NULL, proofs[1].len, proofs[1].data);
+		if (!pe || pe->n_batch_path == 0)
+			die("batch", "no audit path");
+		if (how[0] == 'b')
+			pe->batch_path[0].data[3] ^= 0x20;
+		sh_buf one = {0};
+		sh_buf_add(&one, NULL, seinhuis__envelope__get_packed_size(pe));
+		seinhuis__envelope__pack(pe, one.data);
+		Seinhuis__PeerFrame plain = SEINHUIS__PEER_FRAME__INIT;
+		ProtobufCBinaryData sig = {one.len, one.data};
+		plain.format_version = SH_FORMAT_VERSION;
+		plain.n_signals = 1;
+		plain.signals = &sig;
+		sh_buf_add(frame, NULL,
+		           seinhuis__peer_frame__get_packed_size(&plain));
+		seinhuis__peer_frame__pack(&plain, frame->data);
+		memcpy(ids[0], ids[1], SH_ID_LEN);
+		n = 1;
+		sh_buf_free(&one);
+		seinhuis__envelope__free_unpacked(pe, NULL);
+		for (int i = 0; i < 3; i++)
+			sh_buf_free(&proofs[i]);
+	} else {
+		die("mode", "unknown batch mode");
+	}
+	if (n == 3) {
+		sh_buf_add(frame, NULL,
+		           seinhuis__peer_frame__get_packed_size(f));
+		seinhuis__peer_frame__pack(f, frame->data);
+	}
+	seinhuis__peer_frame__free_unpacked(f, NULL);
+	for (int i = 0; i < 3; i++) {
+		seinhuis__envelope__free_unpacked(ev[i], NULL);
+		sh_buf_free(&envs[i]);
+	}
+	sh_buf_free(&bf);
+	return n;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
@@ -145,6 +240,8 @@ int main(int argc, char **argv)
 		                "modes: valid bad-signature wrong-recipient "
 		                "wrong-version garbage oversize replay policy "
 		                "unknown-field flood old future\n"
+		                "       batch-valid batch-bad-signature "
+		                "batch-altered batch-proof batch-bad-path\n"
 		                "       feedback (see PEER_FEEDBACK_*)\n");
 		return 2;
 	}
@@ -158,8 +255,8 @@ int main(int argc, char **argv)
 		die("card", why);
 
 	sh_buf env = {0}, frame = {0};
-	uint8_t id[SH_ID_LEN] = {0};
-	int have_id = 1, copies = 1;
+	uint8_t id[SH_ID_LEN] = {0}, bids[3][SH_ID_LEN];
+	int have_id = 1, copies = 1, nbatch = 0;
 	Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
 	f.format_version = SH_FORMAT_VERSION;
 
@@ -172,7 +269,8 @@ int main(int argc, char **argv)
 		zmq_setsockopt(fs, ZMQ_LINGER, &lg, sizeof(lg));
 		zmq_setsockopt(fs, ZMQ_RCVTIMEO, &tmo, sizeof(tmo));
 		zmq_setsockopt(fs, ZMQ_CURVE_SERVERKEY, peer.curve_z85, 40);
-		zmq_setsockopt(fs, ZMQ_CURVE_PUBLICKEY, self.card.curve_z85, 40);
+		zmq_setsockopt(fs, ZMQ_CURVE_PUBLICKEY, self.card.curve_z85,
+		               40);
 		zmq_setsockopt(fs, ZMQ_CURVE_SECRETKEY, self.curve_sec_z85, 40);
 		if (zmq_connect(fs, peer.endpoint) != 0)
 			die("connect", zmq_strerror(zmq_errno()));
@@ -189,7 +287,8 @@ int main(int argc, char **argv)
 			f.n_signals = 100;
 			f.signals = sigs;
 			sh_buf fb = {0};
-			sh_buf_add(&fb, NULL, seinhuis__peer_frame__get_packed_size(&f));
+			sh_buf_add(&fb, NULL,
+			           seinhuis__peer_frame__get_packed_size(&f));
 			seinhuis__peer_frame__pack(&f, fb.data);
 			zmq_send(fs, fb.data, fb.len, 0);
 			sent += 100;
@@ -218,12 +317,15 @@ int main(int argc, char **argv)
 		sh_identity_wipe(&self);
 		return 0;
 	}
-	if (strcmp(mode, "garbage") == 0) {
+	if (strncmp(mode, "batch-", 6) == 0) {
+		nbatch = batch_mode(&self, &peer, mode + 6, &frame, bids);
+	} else if (strcmp(mode, "garbage") == 0) {
 		for (int i = 0; i < 200; i++)
 			sh_buf_add(&frame, "\xff\x01\x7f", 3);
 		have_id = 0;
 	} else if (strcmp(mode, "oversize") == 0) {
-		/* A frame larger than the daemon's max_message (tests set 64K). */
+		/* A frame larger than the daemon's max_message (tests set 64K).
+		 */
 		sh_buf_add(&frame, NULL, 2u << 20);
 		memset(frame.data, 0x0a, frame.len);
 		have_id = 0;
@@ -239,21 +341,24 @@ int main(int argc, char **argv)
 			          : NULL,
 			      &env, id);
 		if (strcmp(mode, "bad-signature") == 0) {
-			/* The signature is the last field: flip its last byte. */
+			/* The signature is the last field: flip its last byte.
+			 */
 			env.data[env.len - 1] ^= 0x01;
 		} else if (strcmp(mode, "wrong-version") == 0) {
 			f.format_version = 99;
 			have_id = 0;
 		} else if (strcmp(mode, "replay") == 0) {
 			copies = 2;
-		} else if (strcmp(mode, "old") == 0 || strcmp(mode, "future") == 0) {
-			/* The same signal, dated a year back (or an hour ahead),
-			 * properly signed: a replay with a fresh id. */
-			resign(&self, &env, mode[0] == 'o' ? -365LL * 86400000 : 3600000,
-			       0);
+		} else if (strcmp(mode, "old") == 0 ||
+		           strcmp(mode, "future") == 0) {
+			/* The same signal, dated a year back (or an hour
+			 * ahead), properly signed: a replay with a fresh id. */
+			resign(&self, &env,
+			       mode[0] == 'o' ? -365LL * 86400000 : 3600000, 0);
 		} else if (strcmp(mode, "unknown-field") == 0) {
-			/* Field number 99 appended to the signed signal, re-signed:
-			 * a field this schema does not know, properly signed. */
+			/* Field number 99 appended to the signed signal,
+			 * re-signed: a field this schema does not know,
+			 * properly signed. */
 			resign(&self, &env, 0, 1);
 		} else if (strcmp(mode, "valid") != 0 && !feedback_mode &&
 		           strcmp(mode, "wrong-recipient") != 0 &&
@@ -266,7 +371,8 @@ int main(int argc, char **argv)
 		ProtobufCBinaryData sig = {env.len, env.data};
 		f.n_signals = 1;
 		f.signals = &sig;
-		sh_buf_add(&frame, NULL, seinhuis__peer_frame__get_packed_size(&f));
+		sh_buf_add(&frame, NULL,
+		           seinhuis__peer_frame__get_packed_size(&f));
 		seinhuis__peer_frame__pack(&f, frame.data);
 	}
 
@@ -281,7 +387,12 @@ int main(int argc, char **argv)
 		die("connect", zmq_strerror(zmq_errno()));
 	char idhex[33];
 	sh_hex(idhex, id, SH_ID_LEN);
-	printf("SENT %s\n", have_id ? idhex : "-");
+	for (int i = 0; i < nbatch; i++) {
+		sh_hex(idhex, bids[i], SH_ID_LEN);
+		printf("SENT %s\n", idhex);
+	}
+	if (!nbatch)
+		printf("SENT %s\n", have_id ? idhex : "-");
 	fflush(stdout);
 	for (int c = 0; c < copies; c++)
 		zmq_send(s, frame.data, frame.len, 0);
@@ -300,12 +411,14 @@ int main(int argc, char **argv)
 		for (size_t i = 0; r && i < r->n_receipts; i++) {
 			char rid[33] = "-";
 			if (r->receipts[i]->message_id.len == SH_ID_LEN)
-				sh_hex(rid, r->receipts[i]->message_id.data, SH_ID_LEN);
+				sh_hex(rid, r->receipts[i]->message_id.data,
+				       SH_ID_LEN);
 			static const char *st[] = {"UNSPECIFIED", "DELIVERED",
-						   "DUPLICATE", "REJECTED"};
+			                           "DUPLICATE", "REJECTED"};
 			unsigned k = (unsigned)r->receipts[i]->status;
 			printf("RECEIPT %s %s %s\n", rid, k < 4 ? st[k] : "?",
-			       r->receipts[i]->rule[0] ? r->receipts[i]->rule : "-");
+			       r->receipts[i]->rule[0] ? r->receipts[i]->rule
+			                               : "-");
 			got++;
 		}
 		if (r)

@@ -9,6 +9,9 @@
  * given, the sealed content must open with the pair's key and hold the
  * personal fields, and no personal value may appear anywhere in the
  * envelope bytes. Then every way an envelope can be wrong is tried.
+ * Batch-signed frames (sh_batch_build, sh_batch_verify) of several sizes
+ * give every signal a proof that verifies alone and fails when its index,
+ * path, leaf count, signal, signer or recipient is changed.
  */
 #define _GNU_SOURCE /* memmem */
 #include <stdlib.h>
@@ -965,6 +968,337 @@ static void test_peer_frame(void)
 	sh_buf_free(&e2);
 }
 
+/* An unsigned envelope (as the outbox keeps it) and its signal bytes. */
+static Seinhuis__Envelope *unsigned_signal(const sh_identity *from,
+                                           const sh_card *to, uint64_t n,
+                                           uint8_t id[SH_ID_LEN])
+{
+	sh_pair_keys k;
+	struct fieldset fs;
+	char ref[40], errf[64];
+	snprintf(ref, sizeof(ref), "REF-%llu", (unsigned long long)n);
+	struct kv kv[N(arrears)];
+	memcpy(kv, arrears, sizeof(kv));
+	for (size_t i = 0; i < N(kv); i++)
+		if (strcmp(kv[i].name, "creditor_reference") == 0)
+			kv[i].value = ref;
+	if (sh_pair_keys_derive(&k, from, to) != SH_OK)
+		return NULL;
+	fieldset_of(&fs, kv, N(kv));
+	sh_buf env = {0};
+	sh_err e =
+	    sh_wire_build_unsigned(from, to, &k, SEINHUIS__SIGNAL_TYPE__ARREARS,
+	                           fs.p, fs.n, id, &env, errf, sizeof(errf));
+	Seinhuis__Envelope *out =
+	    e == SH_OK ? seinhuis__envelope__unpack(NULL, env.len, env.data)
+	               : NULL;
+	sh_buf_free(&env);
+	return out;
+}
+
+/* Verify a batch frame as B from `from`; proofs freed unless kept. */
+static sh_err batch_check(const sh_buf *frame, const sh_card *from,
+                          sh_buf **keep, size_t *nkeep)
+{
+	Seinhuis__PeerFrame *f =
+	    seinhuis__peer_frame__unpack(NULL, frame->len, frame->data);
+	if (!f)
+		return SH_ERR_WIRE_DECODE;
+	sh_buf *proofs =
+	    calloc(f->n_signals ? f->n_signals : 1, sizeof(*proofs));
+	sh_err e = sh_batch_verify(&B, from, f, proofs, NULL);
+	if (keep) {
+		*keep = proofs;
+		*nkeep = f->n_signals;
+	} else {
+		for (size_t i = 0; i < f->n_signals; i++)
+			sh_buf_free(&proofs[i]);
+		free(proofs);
+	}
+	seinhuis__peer_frame__free_unpacked(f, NULL);
+	return e;
+}
+
+/* Change one stored proof (an envelope as the inbox keeps it) with fn and
+ * verify it again as B. */
+static sh_err proof_changed(const sh_buf *proof,
+                            void (*fn)(Seinhuis__Envelope *))
+{
+	Seinhuis__Envelope *e =
+	    seinhuis__envelope__unpack(NULL, proof->len, proof->data);
+	if (!e)
+		return SH_ERR_WIRE_DECODE;
+	size_t npath = e->n_batch_path; /* so that free_unpacked frees all */
+	ProtobufCBinaryData *path = e->batch_path;
+	fn(e);
+	size_t n = seinhuis__envelope__get_packed_size(e);
+	uint8_t *b = malloc(n);
+	seinhuis__envelope__pack(e, b);
+	Seinhuis__Signal *s = NULL;
+	uint8_t id[SH_ID_LEN];
+	sh_err r = sh_wire_verify(&B, &A.card, b, n, &s, id);
+	if (s)
+		seinhuis__signal__free_unpacked(s, NULL);
+	free(b);
+	e->n_batch_path = npath;
+	e->batch_path = path;
+	seinhuis__envelope__free_unpacked(e, NULL);
+	return r;
+}
+
+static void next_index(Seinhuis__Envelope *e)
+{
+	e->batch_index = (e->batch_index + 1) % e->batch_count;
+}
+static void more_leaves(Seinhuis__Envelope *e)
+{
+	e->batch_count++;
+}
+static void short_path(Seinhuis__Envelope *e)
+{
+	if (e->n_batch_path)
+		e->n_batch_path--;
+}
+static void bad_path(Seinhuis__Envelope *e)
+{
+	if (e->n_batch_path)
+		e->batch_path[0].data[5] ^= 0x10;
+}
+static void alone(Seinhuis__Envelope *e)
+{
+	e->batch_count = 0;
+	e->batch_index = 0;
+	e->n_batch_path = 0;
+}
+static void bad_signal(Seinhuis__Envelope *e)
+{
+	e->signal.data[e->signal.len - 1] ^= 0x01;
+}
+
+/* Batch signatures: one signature per frame, a proof per signal. */
+static void test_batch_frames(void)
+{
+	static const size_t sizes[] = {1, 2, 3, 5, 8, 13, 64, 257};
+	for (size_t z = 0; z < N(sizes); z++) {
+		size_t n = sizes[z];
+		Seinhuis__Envelope **envs = calloc(n, sizeof(*envs));
+		ProtobufCBinaryData *sigs = calloc(n, sizeof(*sigs));
+		uint8_t(*ids)[SH_ID_LEN] = calloc(n, SH_ID_LEN);
+		int built = 1;
+		for (size_t i = 0; i < n; i++) {
+			envs[i] = unsigned_signal(&A, &B.card, i, ids[i]);
+			if (!envs[i]) {
+				built = 0;
+				break;
+			}
+			/* the outbox's envelope carries no signature */
+			CHECK_INT(envs[i]->signature.len, 0);
+			sigs[i] = envs[i]->signal;
+		}
+		CHECK(built);
+		sh_buf frame = {0};
+		if (built && CHECK_ERR(sh_batch_build(&A, B.card.partner, sigs,
+		                                      n, &frame),
+		                       SH_OK)) {
+			sh_buf *proofs = NULL;
+			size_t np = 0;
+			CHECK_ERR(batch_check(&frame, &A.card, &proofs, &np),
+			          SH_OK);
+			CHECK_INT(np, n);
+			sh_sig_memo memo = {0};
+			for (size_t i = 0; proofs && i < np; i++) {
+				/* each proof verifies alone, offline, and
+				 * names its own signal */
+				Seinhuis__Signal *s = NULL;
+				uint8_t id[SH_ID_LEN];
+				CHECK_ERR(sh_wire_verify(&B, &A.card,
+				                         proofs[i].data,
+				                         proofs[i].len, &s, id),
+				          SH_OK);
+				CHECK_MEM(id, ids[i], SH_ID_LEN);
+				if (s)
+					seinhuis__signal__free_unpacked(s,
+					                                NULL);
+				CHECK_ERR(sh_wire_verify_memo(
+				              &B, &A.card, proofs[i].data,
+				              proofs[i].len, &memo, &s, id),
+				          SH_OK);
+				if (s)
+					seinhuis__signal__free_unpacked(s,
+					                                NULL);
+				CHECK(sh_wire_signed_by(&B, &A.card,
+				                        proofs[i].data,
+				                        proofs[i].len));
+				/* not a proof for another recipient or sender
+				 */
+				CHECK_ERR(sh_wire_verify(&C, &A.card,
+				                         proofs[i].data,
+				                         proofs[i].len, &s, id),
+				          SH_ERR_SIGNATURE);
+				CHECK_ERR(sh_wire_verify(&B, &C.card,
+				                         proofs[i].data,
+				                         proofs[i].len, &s, id),
+				          SH_ERR_SIGNATURE);
+				if (i == 0 || i == np - 1) {
+					if (n > 1) {
+						CHECK_ERR(
+						    proof_changed(&proofs[i],
+						                  next_index),
+						    SH_ERR_SIGNATURE);
+						CHECK_ERR(
+						    proof_changed(&proofs[i],
+						                  short_path),
+						    SH_ERR_SIGNATURE);
+						CHECK_ERR(
+						    proof_changed(&proofs[i],
+						                  bad_path),
+						    SH_ERR_SIGNATURE);
+					}
+					CHECK_ERR(proof_changed(&proofs[i],
+					                        more_leaves),
+					          SH_ERR_SIGNATURE);
+					CHECK_ERR(
+					    proof_changed(&proofs[i], alone),
+					    SH_ERR_SIGNATURE);
+					CHECK_ERR(proof_changed(&proofs[i],
+					                        bad_signal),
+					          SH_ERR_SIGNATURE);
+				}
+			}
+			for (size_t i = 0; i < np; i++)
+				sh_buf_free(&proofs[i]);
+			free(proofs);
+			/* from someone else's key, the frame does not verify */
+			CHECK_ERR(batch_check(&frame, &C.card, NULL, NULL),
+			          SH_ERR_SIGNATURE);
+
+			/* a changed signature, a changed signal, two signals
+			 * swapped: refused */
+			Seinhuis__PeerFrame *f = seinhuis__peer_frame__unpack(
+			    NULL, frame.len, frame.data);
+			CHECK(f != NULL);
+			if (f) {
+				sh_buf b = {0};
+				f->batch_signature.data[7] ^= 0x04;
+				sh_buf_add(
+				    &b, NULL,
+				    seinhuis__peer_frame__get_packed_size(f));
+				seinhuis__peer_frame__pack(f, b.data);
+				CHECK_ERR(batch_check(&b, &A.card, NULL, NULL),
+				          SH_ERR_SIGNATURE);
+				f->batch_signature.data[7] ^= 0x04;
+				sh_buf_free(&b);
+				/* a batch signature in a version 1 frame */
+				f->format_version = SH_FORMAT_VERSION;
+				sh_buf_add(
+				    &b, NULL,
+				    seinhuis__peer_frame__get_packed_size(f));
+				seinhuis__peer_frame__pack(f, b.data);
+				CHECK_ERR(batch_check(&b, &A.card, NULL, NULL),
+				          SH_ERR_WIRE_VERSION);
+				f->format_version = SH_FRAME_BATCH_VERSION;
+				sh_buf_free(&b);
+				/* the last entry's last byte: inside its signal
+				 */
+				ProtobufCBinaryData *last = &f->signals[n - 1];
+				last->data[last->len - 1] ^= 0x01;
+				sh_buf_add(
+				    &b, NULL,
+				    seinhuis__peer_frame__get_packed_size(f));
+				seinhuis__peer_frame__pack(f, b.data);
+				CHECK_ERR(batch_check(&b, &A.card, NULL, NULL),
+				          SH_ERR_SIGNATURE);
+				last->data[last->len - 1] ^= 0x01;
+				sh_buf_free(&b);
+				if (n > 1) {
+					ProtobufCBinaryData t = f->signals[0];
+					f->signals[0] = f->signals[1];
+					f->signals[1] = t;
+					sh_buf_add(
+					    &b, NULL,
+					    seinhuis__peer_frame__get_packed_size(
+					        f));
+					seinhuis__peer_frame__pack(f, b.data);
+					CHECK_ERR(batch_check(&b, &A.card, NULL,
+					                      NULL),
+					          SH_ERR_SIGNATURE);
+					f->signals[1] = f->signals[0];
+					f->signals[0] = t;
+					sh_buf_free(&b);
+				}
+				seinhuis__peer_frame__free_unpacked(f, NULL);
+			}
+		}
+		/* An unsigned envelope alone is not a signed signal. */
+		if (built) {
+			size_t len =
+			    seinhuis__envelope__get_packed_size(envs[0]);
+			uint8_t *b = malloc(len);
+			seinhuis__envelope__pack(envs[0], b);
+			Seinhuis__Signal *s = NULL;
+			uint8_t id[SH_ID_LEN];
+			CHECK_ERR(sh_wire_verify(&B, &A.card, b, len, &s, id),
+			          SH_ERR_SIGNATURE);
+			CHECK(!sh_wire_signed_by(&B, &A.card, b, len));
+			free(b);
+		}
+		sh_buf_free(&frame);
+		for (size_t i = 0; i < n; i++)
+			if (envs[i])
+				seinhuis__envelope__free_unpacked(envs[i],
+				                                  NULL);
+		free(envs);
+		free(sigs);
+		free(ids);
+	}
+
+	/* A batch frame whose entry carries a signature of its own is not
+	 * one the format allows. */
+	uint8_t id[SH_ID_LEN];
+	char errf[64];
+	sh_buf env = {0};
+	CHECK_ERR(build(&A, &B.card, SEINHUIS__SIGNAL_TYPE__ARREARS, arrears,
+	                N(arrears), id, &env, errf, sizeof(errf)),
+	          SH_OK);
+	Seinhuis__Envelope *ev =
+	    seinhuis__envelope__unpack(NULL, env.len, env.data);
+	CHECK(ev != NULL);
+	if (ev) {
+		sh_buf frame = {0};
+		CHECK_ERR(
+		    sh_batch_build(&A, B.card.partner, &ev->signal, 1, &frame),
+		    SH_OK);
+		Seinhuis__PeerFrame *f =
+		    seinhuis__peer_frame__unpack(NULL, frame.len, frame.data);
+		if (CHECK(f != NULL)) {
+			ProtobufCBinaryData keep = f->signals[0];
+			f->signals[0].data = env.data;
+			f->signals[0].len = env.len;
+			sh_buf b = {0};
+			sh_buf_add(&b, NULL,
+			           seinhuis__peer_frame__get_packed_size(f));
+			seinhuis__peer_frame__pack(f, b.data);
+			CHECK_ERR(batch_check(&b, &A.card, NULL, NULL),
+			          SH_ERR_WIRE_DECODE);
+			sh_buf_free(&b);
+			f->signals[0] = keep;
+			seinhuis__peer_frame__free_unpacked(f, NULL);
+		}
+		sh_buf_free(&frame);
+		seinhuis__envelope__free_unpacked(ev, NULL);
+	}
+	sh_buf_free(&env);
+	/* No signals, or too many, make no frame. */
+	ProtobufCBinaryData none = {0, NULL};
+	sh_buf frame = {0};
+	CHECK_ERR(sh_batch_build(&A, B.card.partner, &none, 0, &frame),
+	          SH_ERR_USAGE);
+	CHECK_ERR(
+	    sh_batch_build(&A, B.card.partner, &none, SH_BATCH_MAX + 1, &frame),
+	    SH_ERR_USAGE);
+	CHECK_INT(frame.len, 0);
+}
+
 static void test_control_frames(void)
 {
 	/* A SEND request. */
@@ -1228,6 +1562,7 @@ int main(void)
 	test_verify_refusals();
 	test_handmade_signals();
 	test_peer_frame();
+	test_batch_frames();
 	test_control_frames();
 	test_names();
 	sh_identity_wipe(&A);

@@ -40,6 +40,27 @@ static void test_hash_vectors(void)
 	vec(want, 32,
 	    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 	CHECK_MEM(got, want, 32);
+
+	/* RFC 4231 test case 6: a key longer than the block is hashed. */
+	uint8_t longkey[131];
+	memset(longkey, 0xaa, sizeof(longkey));
+	const char *msg6 =
+	    "Test Using Larger Than Block-Size Key - Hash Key First";
+	sh_hmac_sha256(got, longkey, sizeof(longkey), msg6, strlen(msg6));
+	vec(want, 32,
+	    "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+	CHECK_MEM(got, want, 32);
+
+	/* Hashing again after an empty input gives the same digests: the
+	 * kept context starts afresh each time. */
+	sh_sha256(got, "", 0);
+	vec(want, 32,
+	    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	CHECK_MEM(got, want, 32);
+	sh_sha256(got, "abc", 3);
+	vec(want, 32,
+	    "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+	CHECK_MEM(got, want, 32);
 }
 
 static void test_hkdf(void)
@@ -203,6 +224,17 @@ static void test_aead_roundtrip(void)
 	CHECK_MEM_NE(s1, s2, slen);
 	/* The plain text does not show through. */
 	CHECK(memmem(s1, slen, "van der Berg", 12) == NULL);
+	/* With the caller's nonce: it leads the sealed bytes, and they open. */
+	static const uint8_t nonce[12] = {1, 2, 3, 4,  5,  6,
+	                                  7, 8, 9, 10, 11, 12};
+	CHECK_ERR(sh_seal_nonce(s2, key, nonce, (const uint8_t *)ad, adlen,
+	                        (const uint8_t *)pt, ptlen),
+	          SH_OK);
+	CHECK_MEM(s2, nonce, 12);
+	memset(out, 0, ptlen);
+	CHECK_ERR(sh_open(out, key, (const uint8_t *)ad, adlen, s2, slen),
+	          SH_OK);
+	CHECK_MEM(out, pt, ptlen);
 
 	memset(out, 0, ptlen);
 	CHECK_ERR(sh_open(out, key, (const uint8_t *)ad, adlen, s1, slen),
