@@ -46,41 +46,13 @@ sh_err sh_roles_check(const sh_config *cfg, char *why, size_t wl)
 	return SH_OK;
 }
 
-/* The audit log names the caller of every request, and an import sends
- * one request per row: getpwuid opens and reads the password file each
- * time (a tenth of the daemon's time per imported row). The last few
- * names are kept for USER_CACHE_MS, so a renamed or removed user shows
- * within seconds. */
-#define USER_CACHE    8
-#define USER_CACHE_MS 5000
-
 void sh_user_name(uid_t uid, char *out, size_t n)
 {
-	static struct {
-		uid_t uid;
-		int64_t at; /* monotonic ms; 0 = empty */
-		char name[80];
-	} cache[USER_CACHE];
-	static unsigned next;
-	int64_t now = sh_mono_ms();
-	for (unsigned i = 0; i < USER_CACHE; i++)
-		if (cache[i].at && cache[i].uid == uid &&
-		    now - cache[i].at < USER_CACHE_MS) {
-			snprintf(out, n, "%s", cache[i].name);
-			return;
-		}
 	struct passwd *pw = getpwuid(uid);
 	if (pw && pw->pw_name)
 		snprintf(out, n, "%s", pw->pw_name);
 	else
 		snprintf(out, n, "#%u", (unsigned)uid);
-	unsigned slot = next++ % USER_CACHE;
-	for (unsigned i = 0; i < USER_CACHE; i++)
-		if (cache[i].at && cache[i].uid == uid)
-			slot = i; /* refresh in place: one entry per uid */
-	cache[slot].uid = uid;
-	cache[slot].at = now;
-	snprintf(cache[slot].name, sizeof(cache[slot].name), "%s", out);
 }
 
 /* Is the caller in the group: primary group, supplementary groups of the
@@ -176,8 +148,7 @@ const char *sh_ctl_op_name(Seinhuis__CtlRequest__Op op)
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_HEAD: return "audit_head";
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_PROVE: return "audit_prove";
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_SUBJECT: return "audit_subject";
-	case SEINHUIS__CTL_REQUEST__OP__QUARANTINE_LIST:
-		return "quarantine_list";
+	case SEINHUIS__CTL_REQUEST__OP__QUARANTINE_LIST: return "quarantine_list";
 	case SEINHUIS__CTL_REQUEST__OP__CONSENT_GRANT: return "consent_grant";
 	case SEINHUIS__CTL_REQUEST__OP__CONSENT_REVOKE: return "consent_revoke";
 	case SEINHUIS__CTL_REQUEST__OP__CONSENT_LIST: return "consent_list";
