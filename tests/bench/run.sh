@@ -229,17 +229,17 @@ chmod 755 "$WORK/bin/seinbench"
 SEINBENCH=$WORK/bin/seinbench
 
 # The CSV file of the import phase: IMPORT_ROWS distinct fictional
-# residents and claims, with a quoted field.
+# residents and claims (creditor references PREFIX-n), with a quoted field.
 import_file() {
-	awk -v n="$IMPORT_ROWS" 'BEGIN {
+	awk -v n="$IMPORT_ROWS" -v p="$1" 'BEGIN {
 	    print "creditor_reference;arrears_kind;amount_cents;arrears_since;" \
 		"contact_attempt_date;reminder_date;urgency;creditor_contact;" \
 		"initials;surname;street;house_number;postcode;place"
 	    for (i = 1; i <= n; i++)
-		printf "BENCH-IMP-%08d;rent;%d;2026-08-01;2026-09-01;" \
+		printf "%s-%08d;rent;%d;2026-08-01;2026-09-01;" \
 		    "2026-09-15;none;\"incasso; desk\";T.;Testpersoon-%d;" \
 		    "Fictieve Laan;%d;1234 AB;Teststad\n",
-		    i, 1000 + i % 90000, i, 1 + i % 999 }'
+		    p, i, 1000 + i % 90000, i, 1 + i % 999 }'
 }
 
 # seinctl import as the run user, timed; figures import_* (or
@@ -342,12 +342,20 @@ for run in $(seq 1 "$RUNS"); do
 
 		if has import; then
 			echo "--- import: $IMPORT_ROWS CSV rows ($from -> $to)"
-			import_file | as_user tee "$WORK/import.csv" >/dev/null
+			import_file BENCH-IMP | as_user tee "$WORK/import.csv" >/dev/null
 			[ "$run" = 1 ] && perf_start "import-run1"
 			import_phase "$run" "$fsock" "$to" "$WORK/import.csv" import
 			perf_stop
 			mem_figures "$run" "${DAEMON_PIDS[$from]}" import_sender
 			import_phase "$run" "$fsock" "$to" "$WORK/import.csv" reimport
+			# The same size again with the recipient stopped: what
+			# accepting alone costs, without the sender also
+			# delivering and settling receipts on its one thread and
+			# the recipient verifying on the same two cores.
+			echo "--- import with $to stopped (accepting only)"
+			bench_stop "$to"
+			import_file BENCH-OFF | as_user tee "$WORK/import.csv" >/dev/null
+			import_phase "$run" "$fsock" "$to" "$WORK/import.csv" import_offline
 		fi
 
 		echo "--- load average after run $run: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -493,6 +501,8 @@ row "import refused" import_refused "rows"
 row "re-import (all skipped)" reimport_seconds "s" %.2f
 row "re-import skipped" reimport_skipped "rows"
 row "import sender VmHWM" import_sender_vmhwm_mb "MB" %.1f
+row "import, recipient stopped" import_offline_seconds "s" %.2f
+row "import, recipient stopped" import_offline_rows_per_s "rows/s"
 row "inbox 10k: daemon start" inbox_10k_start_s "s" %.2f
 row "inbox 10k: 10 partners" scale_signals_per_s_inbox_10k "signals/s"
 row "inbox 10k: delivery median" scale_delivery_p50_ms_inbox_10k "ms" %.1f
@@ -550,6 +560,9 @@ else
 	    printf "%-12s %-13s %d rows in %.2f s (target: 100000 in < 5 s), " \
 		"%d accepted, %d refused\n", "4 import", ok ? "met" : "NOT MET",
 		n, s, a, f }'
+	off=$(median import_offline_seconds)
+	[ -n "$off" ] && printf '%-12s %-13s the same with the recipient stopped ' \
+		'(accepting only): %.2f s\n' "" "" "$off"
 fi
 r1=$(median scale_signals_per_s_p1) r4=$(median "scale_signals_per_s_p$P")
 i1=$(median scale_signals_per_s_inbox_10k) i2=$(median scale_signals_per_s_inbox_big)
