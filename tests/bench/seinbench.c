@@ -24,6 +24,16 @@
  *       --seconds S
  *       signals offered at a fixed rate; each submission time is matched,
  *       by message id, with the recipient's InboxItem.received_us.
+ *   seinbench scale-setup --dir DIR --partners N --trustdir DIR
+ *       N load-partner identities (landlords) under DIR, made as seinkey
+ *       makes them; their cards written into the daemon's trust dir.
+ *   seinbench scale --dir DIR --server CARD --partners N --per-partner M
+ *       N of them at once, one CURVE DEALER each, sending M signed and
+ *       sealed arrears signals each to the daemon of CARD; throughput,
+ *       delivery time per signal (send to receipt), per-partner medians
+ *       and their fairness, the daemon's memory (--pid).
+ *   seinbench inbox-fill --dir DIR --server CARD --datadir DIR --count N
+ *       N signals put into a stopped daemon's inbox with the store API.
  *
  * Each figure is printed as one plain line "name value"; every other line
  * starts with '#'. run.sh collects the figures. This is not a test: it
