@@ -123,6 +123,7 @@ alive() {
 
 bench_stop() {
 	local id=$1 pid=${DAEMON_PIDS[$1]:-}
+	[ -n "${IT_PIDS[$id]:-}" ] || return 0 # stopped before
 	if [ -n "$pid" ]; then
 		kill -TERM "$pid" 2>/dev/null
 		for _ in $(seq 1 100); do
