@@ -379,10 +379,11 @@ for run in $(seq 1 "$RUNS"); do
 			per=$((SCALE_SIGNALS / n))
 			[ "$per" -ge 1 ] || per=1
 			echo "--- scale: $n partner(s) at once, $per signals each"
+			curve=$(value_of "$run" raw_curve_msgs_per_s)
 			bench "$run" scale --dir "$LG" --server "$WORK/$sc/keys/card" \
 				--partners "$n" --per-partner "$per" \
 				--pid "${DAEMON_PIDS[$sc]}" --tag "p$n" \
-				--curve-rate "$(value_of "$run" raw_curve_msgs_per_s)"
+				${curve:+--curve-rate "$curve"}
 		done
 		echo "    daemon $sc after the scale phase:"
 		mem_figures "$run" "${DAEMON_PIDS[$sc]}" scale_daemon
@@ -562,8 +563,8 @@ else
 		"%d accepted, %d refused\n", "4 import", ok ? "met" : "NOT MET",
 		n, s, a, f }'
 	off=$(median import_offline_seconds)
-	[ -n "$off" ] && printf '%-12s %-13s the same with the recipient stopped ' \
-		'(accepting only): %.2f s\n' "" "" "$off"
+	[ -n "$off" ] && printf '%-12s %-13s %s %.2f s\n' "" "" \
+		"the same with the recipient stopped (accepting only):" "$off"
 fi
 r1=$(median scale_signals_per_s_p1) r4=$(median "scale_signals_per_s_p$P")
 i1=$(median scale_signals_per_s_inbox_10k) i2=$(median scale_signals_per_s_inbox_big)
