@@ -334,10 +334,12 @@ for run in $(seq 1 "$RUNS"); do
 		if has e2e; then
 			echo "--- e2e ($from -> $to)"
 			[ "$run" = 1 ] && perf_start "e2e-run1"
+			curve=$(value_of "$run" raw_curve_msgs_per_s)
+			lmdb=$(value_of "$run" lmdb_single_commits_per_s)
 			bench "$run" e2e --from "$fsock" --to-partner "$to" \
 				--recv "$tsock" --count "$BENCH_COUNT" \
-				--curve-rate "$(value_of "$run" raw_curve_msgs_per_s)" \
-				--lmdb-rate "$(value_of "$run" lmdb_single_commits_per_s)"
+				${curve:+--curve-rate "$curve"} \
+				${lmdb:+--lmdb-rate "$lmdb"}
 			perf_stop
 		fi
 
