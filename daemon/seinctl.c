@@ -11,8 +11,10 @@
 #include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -786,10 +788,19 @@ static int cmd_status(const char *sock)
 
 /* ------------------------------------------------------------- import */
 
+/* Rows in flight: the daemon answers requests in order, and takes all that
+ * one read of the socket brings into one group commit. Requests are
+ * written IMPORT_FLUSH at a time and replies read in bulk, so neither side
+ * pays a system call per row. */
+#define IMPORT_WINDOW 2048
+#define IMPORT_FLUSH  256
+
 struct import_state {
 	int fd;
-	size_t outstanding, head;
-	int rows[2048];
+	size_t outstanding, head, unflushed;
+	int rows[IMPORT_WINDOW];
+	sh_buf out, in; /* requests not yet written; replies not yet read */
+	size_t in_off;
 	char **header;
 	size_t ncols;
 	size_t accepted, refused, skipped, printed;
@@ -819,19 +830,86 @@ static void report_row(struct import_state *st, int row, const char *rule,
 	fprintf(stderr, "row %d, column %s: %s: %s\n", row, col, rule, error);
 }
 
+/* Write the requests gathered so far; their bytes hold personal data, so
+ * the buffer is wiped once written. */
+static int import_flush(struct import_state *st)
+{
+	size_t off = 0;
+	int rc = 0;
+	while (off < st->out.len) {
+		ssize_t w = send(st->fd, st->out.data + off, st->out.len - off,
+		                 MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = -1;
+			break;
+		}
+		off += (size_t)w;
+	}
+	sh_wipe(st->out.data, st->out.len);
+	st->out.len = 0;
+	st->unflushed = 0;
+	return rc;
+}
+
+/* The next reply, reading whatever the socket holds when none is whole
+ * yet. */
+static sh_err import_next(struct import_state *st, Seinhuis__CtlReply **r)
+{
+	for (;;) {
+		const uint8_t *body;
+		size_t blen, flen;
+		int got =
+		    sh_frame_peek(st->in.data + st->in_off,
+		                  st->in.len - st->in_off, &body, &blen, &flen);
+		if (got < 0)
+			return SH_ERR_CONTROL;
+		if (got > 0) {
+			*r = seinhuis__ctl_reply__unpack(NULL, blen, body);
+			st->in_off += flen;
+			if (st->in_off == st->in.len)
+				st->in.len = st->in_off = 0;
+			return *r ? SH_OK : SH_ERR_CONTROL;
+		}
+		if (st->in_off > 0) {
+			memmove(st->in.data, st->in.data + st->in_off,
+			        st->in.len - st->in_off);
+			st->in.len -= st->in_off;
+			st->in_off = 0;
+		}
+		struct pollfd pfd = {st->fd, POLLIN, 0};
+		int pr = poll(&pfd, 1, TIMEOUT_MS);
+		if (pr == 0)
+			return SH_ERR_TIMEOUT;
+		if (pr < 0) {
+			if (errno == EINTR)
+				continue;
+			return SH_ERR_CONNECT;
+		}
+		const size_t chunk = 1 << 16;
+		sh_buf_add(&st->in, NULL, chunk);
+		ssize_t n =
+		    read(st->fd, st->in.data + st->in.len - chunk, chunk);
+		st->in.len -= chunk - (n > 0 ? (size_t)n : 0);
+		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
+			return SH_ERR_CONNECT;
+	}
+}
+
 static int import_reply(struct import_state *st)
 {
 	Seinhuis__CtlReply *r;
-	if (sh_ctl_recv(st->fd, &r, TIMEOUT_MS) != SH_OK) {
-		fprintf(stderr,
-		        "seinctl: no answer from the daemon; rows after "
-		        "row %d may or may not be accepted (re-import: rows "
-		        "sent before are skipped)\n",
-		        st->rows[st->head]);
+	if ((st->unflushed && import_flush(st) < 0) ||
+	    import_next(st, &r) != SH_OK) {
+		fprintf(stderr, "seinctl: no answer from the daemon; rows after "
+				"row %d may or may not be accepted (re-import: rows "
+				"sent before are skipped)\n",
+			st->rows[st->head]);
 		return -1;
 	}
 	int row = st->rows[st->head];
-	st->head = (st->head + 1) % 2048;
+	st->head = (st->head + 1) % IMPORT_WINDOW;
 	st->outstanding--;
 	if (r->ok)
 		st->accepted++;
@@ -910,6 +988,10 @@ static int cmd_import(const char *sock, int argc, char **argv)
 		        csv.sep, csv.ncols);
 	st.header = csv.header;
 	st.ncols = csv.ncols;
+	/* room for IMPORT_FLUSH requests, so that no copy of personal data is
+	 * left behind by a reallocation */
+	sh_buf_add(&st.out, NULL, (size_t)1 << 20);
+	st.out.len = 0;
 	st.tty = isatty(2);
 	if (sh_ctl_connect(sock, &st.fd, why, sizeof(why)) != SH_OK) {
 		fprintf(stderr, "seinctl: %s\n", why);
@@ -950,24 +1032,33 @@ static int cmd_import(const char *sock, int argc, char **argv)
 				add_field(&q, csv.header[i], v);
 			}
 		}
-		while (st.outstanding >= 2048 && rc == 0)
+		while (st.outstanding >= IMPORT_WINDOW && rc == 0)
 			rc = import_reply(&st) < 0 ? 3 : 0;
-		if (rc == 0 && sh_ctl_send(st.fd, &q) != SH_OK)
-			rc = 3;
+		if (rc == 0) {
+			sh_frame_append(&st.out, &q.base);
+			st.unflushed++;
+		}
 		for (size_t i = 0; i < q.n_fields; i++)
 			sh_wipe(q.fields[i]->value, strlen(q.fields[i]->value));
 		clear_fields(&q);
 		sh_csv_row_free(&row);
 		if (rc)
 			break;
-		st.rows[(st.head + st.outstanding) % 2048] = row.line;
+		st.rows[(st.head + st.outstanding) % IMPORT_WINDOW] = row.line;
 		st.outstanding++;
+		if (st.unflushed >= IMPORT_FLUSH && import_flush(&st) < 0)
+			rc = 3;
+		if (rc)
+			break;
 		if (rows % 1000 == 0)
 			progress(&st, rows, 0);
 	}
 	while (st.outstanding > 0 && rc == 0)
 		rc = import_reply(&st) < 0 ? 3 : 0;
 	progress(&st, rows, 1);
+	sh_wipe(st.out.data, st.out.len);
+	sh_buf_free(&st.out);
+	sh_buf_free(&st.in);
 	close(st.fd);
 	sh_csv_close(&csv);
 	if (json_out)

@@ -11,11 +11,26 @@
 #   crypto     CPU cost per signal of build (sign + seal) and verify + open
 #   latency    1000 signals/s for 5 s, submit -> recipient inbox
 #   e2e        BENCH_COUNT arrears signals (default 20000), pipelined
+#   import     seinctl import of IMPORT_ROWS CSV rows (default 100000),
+#              then the same file again (every row skipped)
 # on a fresh pair of partners (a landlord sending to a municipality_debt
-# desk), started for that run and stopped by pid after it. It repeats the
-# set RUNS times (default 3) and prints the median of each figure.
+# desk), started for that run and stopped by pid after it; and
+#   scale      one municipality daemon trusting SCALE_PARTNERS (400) load
+#              partners (seinbench scale: one process, one identity and
+#              one CURVE connection each); 1, 10, 100 and all of them send
+#              at once, SCALE_SIGNALS (20000) signals in all; delivery
+#              time per partner, fairness, the daemon's memory
+#   inbox      a daemon whose inbox was prefilled (daemon stopped) with
+#              10,000 and then INBOX_BIG (1000000) signals; the time it
+#              takes to start and what 10 partners get through then
+# It repeats the set RUNS times (default 3) and prints the median of each
+# figure, then a verdict per issue #7 target.
 #
-# Environment: BENCH_COUNT, RUNS, CURVE_COUNT (default 200000),
+# PHASES (default "curve lmdb crypto latency e2e import scale inbox")
+# chooses phases, e.g. PHASES="scale import".
+#
+# Environment: BENCH_COUNT, RUNS, PHASES, IMPORT_ROWS, SCALE_PARTNERS,
+# SCALE_SIGNALS, INBOX_BIG, CURVE_COUNT (default 200000),
 # LATENCY_RATE (1000), LATENCY_SECONDS (5), BENCH_CONF (extra daemon
 # settings for both partners, e.g. "retry_min_ms=5000;window=1024"),
 # BENCH_PERF_DIR (if set, perf record with DWARF call graphs of both
@@ -38,6 +53,11 @@ LATENCY_RATE=${LATENCY_RATE:-1000}
 LATENCY_SECONDS=${LATENCY_SECONDS:-5}
 BENCH_PERF_DIR=${BENCH_PERF_DIR:-}
 BENCH_CONF=${BENCH_CONF:-}
+PHASES=${PHASES:-curve lmdb crypto latency e2e import scale inbox}
+IMPORT_ROWS=${IMPORT_ROWS:-100000}
+SCALE_PARTNERS=${SCALE_PARTNERS:-400}
+SCALE_SIGNALS=${SCALE_SIGNALS:-20000}
+INBOX_BIG=${INBOX_BIG:-1000000}
 
 export SEINHUISD=$BUILD/seinhuisd SEINCTL=$BUILD/seinctl SEINKEY=$BUILD/seinkey
 SEINBENCH=$BUILD/tests/bench/seinbench
@@ -48,9 +68,10 @@ for b in "$SEINHUISD" "$SEINCTL" "$SEINKEY" "$SEINBENCH"; do
 		exit 2
 	fi
 done
-case $BENCH_COUNT$RUNS in
+case $BENCH_COUNT$RUNS$IMPORT_ROWS$SCALE_PARTNERS$SCALE_SIGNALS$INBOX_BIG in
 *[!0-9]*)
-	echo "run.sh: BENCH_COUNT and RUNS must be numbers" >&2
+	echo "run.sh: BENCH_COUNT, RUNS, IMPORT_ROWS, SCALE_PARTNERS," \
+		"SCALE_SIGNALS and INBOX_BIG must be numbers" >&2
 	exit 2
 	;;
 esac
@@ -102,6 +123,7 @@ alive() {
 
 bench_stop() {
 	local id=$1 pid=${DAEMON_PIDS[$1]:-}
+	[ -n "${IT_PIDS[$id]:-}" ] || return 0 # stopped before
 	if [ -n "$pid" ]; then
 		kill -TERM "$pid" 2>/dev/null
 		for _ in $(seq 1 100); do
@@ -125,7 +147,8 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
-# Port plan (17900-17999): 17900 raw CURVE; run r uses 17910+2r, 17911+2r.
+# Port plan (17900-17999): 17900 raw CURVE; run r uses 17910+2r, 17911+2r,
+# 17950+r (scale) and 17970+r (inbox).
 CURVE_PORT=$((17900 + ${SEINHUIS_PORT_OFFSET:-0}))
 
 # Set a key of a partner's configuration (lib.sh writes the defaults).
@@ -189,58 +212,218 @@ echo "# at their defaults (window 8192, batch_max 256); stopped by pid after"
 echo "# the run. Extra settings (BENCH_CONF): ${BENCH_CONF:-none}."
 echo "# Work directory: $WORK"
 
+has() { case " $PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
+for ph in $PHASES; do
+	case $ph in
+	curve | lmdb | crypto | latency | e2e | import | scale | inbox) ;;
+	*)
+		echo "run.sh: unknown phase '$ph' in PHASES" >&2
+		exit 2
+		;;
+	esac
+done
+
+# seinbench's own copy, reachable by the run user (lib.sh copies the
+# daemon's programs the same way).
+cp "$SEINBENCH" "$WORK/bin/seinbench"
+chmod 755 "$WORK/bin/seinbench"
+SEINBENCH=$WORK/bin/seinbench
+
+# The CSV file of the import phase: IMPORT_ROWS distinct fictional
+# residents and claims (creditor references PREFIX-n), with a quoted field.
+import_file() {
+	awk -v n="$IMPORT_ROWS" -v p="$1" 'BEGIN {
+	    print "creditor_reference;arrears_kind;amount_cents;arrears_since;" \
+		"contact_attempt_date;reminder_date;urgency;creditor_contact;" \
+		"initials;surname;street;house_number;postcode;place"
+	    for (i = 1; i <= n; i++)
+		printf "%s-%08d;rent;%d;2026-08-01;2026-09-01;" \
+		    "2026-09-15;none;\"incasso; desk\";T.;Testpersoon-%d;" \
+		    "Fictieve Laan;%d;1234 AB;Teststad\n",
+		    p, i, 1000 + i % 90000, i, 1 + i % 999 }'
+}
+
+# seinctl import as the run user, timed; figures import_* (or
+# reimport_* for the second time).
+import_phase() {
+	local run=$1 sock=$2 to=$3 file=$4 what=$5 t0 t1 out rc=0
+	t0=$(date +%s%N)
+	out=$(as_user "$SEINCTL" -s "$sock" --json import "$file" --type arrears \
+		--to "$to" --set legal_basis=legal_duty --set municipality_code=0599 \
+		--quiet 2>"$WORK/import-$what.err") || rc=$?
+	t1=$(date +%s%N)
+	echo "    seinctl import ($what): $out (exit $rc); $(wc -l <"$WORK/import-$what.err") lines of refusals"
+	head -n 3 "$WORK/import-$what.err" | sed 's/^/    /'
+	local rows acc ref skip
+	rows=$(jq -r .rows <<<"$out") acc=$(jq -r .accepted <<<"$out")
+	ref=$(jq -r .refused <<<"$out") skip=$(jq -r .skipped <<<"$out")
+	awk -v r="$run" -v w="$what" -v t0="$t0" -v t1="$t1" -v n="$rows" \
+		-v a="$acc" -v f="$ref" -v s="$skip" 'BEGIN {
+		    secs = (t1 - t0) / 1e9
+		    printf "%s %s_seconds %.3f\n%s %s_rows_per_s %.1f\n", r, w, secs, r, w, n / secs
+		    printf "%s %s_accepted %d\n%s %s_refused %d\n%s %s_skipped %d\n",
+			r, w, a, r, w, f, r, w, s }' | tee -a "$RESULTS" |
+		awk '{ print "    " $2, $3 }'
+}
+
+# Memory of a daemon by pid, as figures.
+mem_figures() {
+	local run=$1 pid=$2 tag=$3 k
+	for k in VmHWM VmRSS RssAnon RssFile; do
+		awk -v r="$run" -v k="$k" -v t="$tag" '$1 == k ":" {
+		    printf "%s %s_%s_mb %.1f\n", r, t, tolower(k), $2 / 1024 }' \
+			"/proc/$pid/status"
+	done | tee -a "$RESULTS" | awk '{ print "    " $2, $3 }'
+}
+
+LG=$WORK/lg
+if has scale || has inbox; then
+	as_user mkdir -p "$LG"
+fi
+
 for run in $(seq 1 "$RUNS"); do
 	echo
 	echo "=== run $run of $RUNS (load average $(cut -d' ' -f1-3 /proc/loadavg))"
-	echo "--- raw-curve"
-	bench "$run" raw-curve --size 512 --count "$CURVE_COUNT" \
-		--port "$CURVE_PORT"
-	echo "--- raw-lmdb"
-	as_user mkdir -p "$WORK/lmdb-$run"
-	bench "$run" raw-lmdb --dir "$WORK/lmdb-$run"
-
-	echo "--- crypto"
-	bench "$run" crypto --count 2000
-
-	from=landlord$run to=gemeente$run
-	p1=$((17910 + 2 * run)) p2=$((17911 + 2 * run))
-	partner "$from" landlord "$p1" || exit 1
-	partner "$to" municipality_debt "$p2" || exit 1
-	for id in "$from" "$to"; do
-		set_conf "$id" map_size 2G
-		set_conf "$id" retry_min_ms 500
-		set_conf "$id" retry_max_ms 30000
-		IFS=';' read -ra kvs <<<"$BENCH_CONF"
-		for kv in "${kvs[@]}"; do
-			[ -n "$kv" ] || continue
-			set_conf "$id" "$(echo "${kv%%=*}" | tr -d ' ')" \
-				"$(echo "${kv#*=}" | tr -d ' ')"
-		done
-	done
-	if ! trust "$from" "$to" || ! trust "$to" "$from"; then
-		fail "trust"
-		exit 1
+	if has curve; then
+		echo "--- raw-curve"
+		bench "$run" raw-curve --size 512 --count "$CURVE_COUNT" \
+			--port "$CURVE_PORT"
 	fi
-	bench_start "$from" || exit 1
-	bench_start "$to" || exit 1
-	fsock=$WORK/$from/control.sock tsock=$WORK/$to/control.sock
+	if has lmdb; then
+		echo "--- raw-lmdb"
+		as_user mkdir -p "$WORK/lmdb-$run"
+		bench "$run" raw-lmdb --dir "$WORK/lmdb-$run"
+		rm -rf "${WORK:?}/lmdb-$run"
+	fi
+	if has crypto; then
+		echo "--- crypto"
+		bench "$run" crypto --count 2000
+	fi
 
-	echo "--- latency ($from -> $to)"
-	bench "$run" latency --from "$fsock" --to-partner "$to" \
-		--recv "$tsock" --rate "$LATENCY_RATE" --seconds "$LATENCY_SECONDS"
+	if has latency || has e2e || has import; then
+		from=landlord$run to=gemeente$run
+		p1=$((17910 + 2 * run)) p2=$((17911 + 2 * run))
+		partner "$from" landlord "$p1" || exit 1
+		partner "$to" municipality_debt "$p2" || exit 1
+		for id in "$from" "$to"; do
+			set_conf "$id" map_size 2G
+			set_conf "$id" retry_min_ms 500
+			set_conf "$id" retry_max_ms 30000
+			IFS=';' read -ra kvs <<<"$BENCH_CONF"
+			for kv in "${kvs[@]}"; do
+				[ -n "$kv" ] || continue
+				set_conf "$id" "$(echo "${kv%%=*}" | tr -d ' ')" \
+					"$(echo "${kv#*=}" | tr -d ' ')"
+			done
+		done
+		if ! trust "$from" "$to" || ! trust "$to" "$from"; then
+			fail "trust"
+			exit 1
+		fi
+		bench_start "$from" || exit 1
+		bench_start "$to" || exit 1
+		fsock=$WORK/$from/control.sock tsock=$WORK/$to/control.sock
 
-	echo "--- e2e ($from -> $to)"
-	[ "$run" = 1 ] && perf_start "e2e-run1"
-	bench "$run" e2e --from "$fsock" --to-partner "$to" --recv "$tsock" \
-		--count "$BENCH_COUNT" \
-		--curve-rate "$(value_of "$run" raw_curve_msgs_per_s)" \
-		--lmdb-rate "$(value_of "$run" lmdb_single_commits_per_s)"
-	perf_stop
+		if has latency; then
+			echo "--- latency ($from -> $to)"
+			bench "$run" latency --from "$fsock" --to-partner "$to" \
+				--recv "$tsock" --rate "$LATENCY_RATE" \
+				--seconds "$LATENCY_SECONDS"
+		fi
 
-	echo "--- load average after run $run: $(cut -d' ' -f1-3 /proc/loadavg)"
-	bench_stop "$from"
-	bench_stop "$to"
-	rm -rf "${WORK:?}/$from" "${WORK:?}/$to" "$WORK/lmdb-$run"
+		if has e2e; then
+			echo "--- e2e ($from -> $to)"
+			[ "$run" = 1 ] && perf_start "e2e-run1"
+			curve=$(value_of "$run" raw_curve_msgs_per_s)
+			lmdb=$(value_of "$run" lmdb_single_commits_per_s)
+			bench "$run" e2e --from "$fsock" --to-partner "$to" \
+				--recv "$tsock" --count "$BENCH_COUNT" \
+				${curve:+--curve-rate "$curve"} \
+				${lmdb:+--lmdb-rate "$lmdb"}
+			perf_stop
+		fi
+
+		if has import; then
+			echo "--- import: $IMPORT_ROWS CSV rows ($from -> $to)"
+			import_file BENCH-IMP | as_user tee "$WORK/import.csv" >/dev/null
+			[ "$run" = 1 ] && perf_start "import-run1"
+			import_phase "$run" "$fsock" "$to" "$WORK/import.csv" import
+			perf_stop
+			mem_figures "$run" "${DAEMON_PIDS[$from]}" import_sender
+			import_phase "$run" "$fsock" "$to" "$WORK/import.csv" reimport
+			# The same size again with the recipient stopped: what
+			# accepting alone costs, without the sender also
+			# delivering and settling receipts on its one thread and
+			# the recipient verifying on the same two cores.
+			echo "--- import with $to stopped (accepting only)"
+			bench_stop "$to"
+			import_file BENCH-OFF | as_user tee "$WORK/import.csv" >/dev/null
+			import_phase "$run" "$fsock" "$to" "$WORK/import.csv" import_offline
+		fi
+
+		echo "--- load average after run $run: $(cut -d' ' -f1-3 /proc/loadavg)"
+		bench_stop "$from"
+		bench_stop "$to"
+		rm -rf "${WORK:?}/$from" "${WORK:?}/$to" "$WORK/import.csv"
+	fi
+
+	if has scale; then
+		sc=scale$run
+		partner "$sc" municipality_debt $((17950 + run)) || exit 1
+		set_conf "$sc" map_size 2G
+		echo "--- scale: $SCALE_PARTNERS load partners trusted by $sc"
+		as_user "$SEINBENCH" scale-setup --dir "$LG" \
+			--partners "$SCALE_PARTNERS" --trustdir "$WORK/$sc/trust" |
+			sed 's/^/    /'
+		bench_start "$sc" || exit 1
+		for n in 1 10 100 "$SCALE_PARTNERS"; do
+			[ "$n" -le "$SCALE_PARTNERS" ] || continue
+			per=$((SCALE_SIGNALS / n))
+			[ "$per" -ge 1 ] || per=1
+			echo "--- scale: $n partner(s) at once, $per signals each"
+			curve=$(value_of "$run" raw_curve_msgs_per_s)
+			bench "$run" scale --dir "$LG" --server "$WORK/$sc/keys/card" \
+				--partners "$n" --per-partner "$per" \
+				--pid "${DAEMON_PIDS[$sc]}" --tag "p$n" \
+				${curve:+--curve-rate "$curve"}
+		done
+		echo "    daemon $sc after the scale phase:"
+		mem_figures "$run" "${DAEMON_PIDS[$sc]}" scale_daemon
+		echo "    trust dir rescans: $(grep -c 'trust store reloaded' "$WORK/$sc.log") reloads logged"
+		bench_stop "$sc"
+		rm -rf "${WORK:?}/$sc"
+	fi
+
+	if has inbox; then
+		ib=inbox$run
+		partner "$ib" municipality_debt $((17970 + run)) || exit 1
+		set_conf "$ib" map_size 4G
+		as_user "$SEINBENCH" scale-setup --dir "$LG" --partners 10 \
+			--trustdir "$WORK/$ib/trust" | sed 's/^/    /'
+		have=0
+		for size in 10000 "$INBOX_BIG"; do
+			[ "$size" -gt "$have" ] || continue
+			tag=$([ "$size" = 10000 ] && echo 10k || echo big)
+			echo "--- inbox: prefill to $size signals (daemon stopped)"
+			as_user "$SEINBENCH" inbox-fill --dir "$LG" \
+				--server "$WORK/$ib/keys/card" \
+				--datadir "$WORK/$ib/data" --count $((size - have)) \
+				--map-size 4096 | sed 's/^/    /'
+			have=$size
+			t0=$(date +%s%N)
+			bench_start "$ib" || exit 1
+			t1=$(date +%s%N)
+			awk -v r="$run" -v t="$tag" -v a="$t0" -v b="$t1" 'BEGIN {
+			    printf "%s inbox_%s_start_s %.3f\n", r, t, (b - a) / 1e9 }' |
+				tee -a "$RESULTS" | awk '{ print "    " $2, $3 }'
+			bench "$run" scale --dir "$LG" --server "$WORK/$ib/keys/card" \
+				--partners 10 --per-partner 1000 \
+				--pid "${DAEMON_PIDS[$ib]}" --tag "inbox_$tag"
+			mem_figures "$run" "${DAEMON_PIDS[$ib]}" "inbox_$tag"
+			bench_stop "$ib"
+		done
+		rm -rf "${WORK:?}/$ib"
+	fi
 done
 
 # ------------------------------------------------------------- summary
@@ -300,6 +483,41 @@ row "e2e recipient duplicates" e2e_recipient_duplicates "signals"
 row "ratio e2e / raw CURVE" ratio_e2e_to_raw_curve "(per run)" %.4f
 row "ratio e2e / LMDB 1-record commits" ratio_e2e_to_lmdb_single_commit \
 	"(per run)" %.2f
+for n in 1 10 100 "$SCALE_PARTNERS"; do
+	row "scale $n partner(s): throughput" "scale_signals_per_s_p$n" "signals/s"
+	row "scale $n: delivery median" "scale_delivery_p50_ms_p$n" "ms" %.1f
+	row "scale $n: delivery p99" "scale_delivery_p99_ms_p$n" "ms" %.1f
+	row "scale $n: worst partner median" "scale_partner_median_max_ms_p$n" \
+		"ms" %.1f
+	row "scale $n: fairness (worst/median)" "scale_fairness_ratio_p$n" \
+		"(<= 3)" %.2f
+	row "scale $n: ratio to raw CURVE" "scale_ratio_to_raw_curve_p$n" \
+		"(per run)" %.4f
+done
+row "scale daemon VmHWM" scale_daemon_vmhwm_mb "MB" %.1f
+row "scale daemon RssAnon (heap)" scale_daemon_rssanon_mb "MB" %.1f
+row "scale daemon RssFile (LMDB map)" scale_daemon_rssfile_mb "MB" %.1f
+row "scale daemon open files" "scale_daemon_fds_p$SCALE_PARTNERS" "fds"
+row "import $IMPORT_ROWS rows" import_seconds "s" %.2f
+row "import rows/s" import_rows_per_s "rows/s"
+row "import accepted" import_accepted "rows"
+row "import refused" import_refused "rows"
+row "re-import (all skipped)" reimport_seconds "s" %.2f
+row "re-import skipped" reimport_skipped "rows"
+row "import sender VmHWM" import_sender_vmhwm_mb "MB" %.1f
+row "import, recipient stopped" import_offline_seconds "s" %.2f
+row "import, recipient stopped" import_offline_rows_per_s "rows/s"
+row "inbox 10k: daemon start" inbox_10k_start_s "s" %.2f
+row "inbox 10k: 10 partners" scale_signals_per_s_inbox_10k "signals/s"
+row "inbox 10k: delivery median" scale_delivery_p50_ms_inbox_10k "ms" %.1f
+row "inbox 10k: RssAnon" inbox_10k_rssanon_mb "MB" %.1f
+row "inbox $INBOX_BIG: daemon start" inbox_big_start_s "s" %.2f
+row "inbox $INBOX_BIG: 10 partners" scale_signals_per_s_inbox_big \
+	"signals/s"
+row "inbox $INBOX_BIG: delivery median" scale_delivery_p50_ms_inbox_big \
+	"ms" %.1f
+row "inbox $INBOX_BIG: RssAnon" inbox_big_rssanon_mb "MB" %.1f
+row "inbox $INBOX_BIG: RssFile" inbox_big_rssfile_mb "MB" %.1f
 e2e=$(median e2e_signals_per_s)
 curve=$(median raw_curve_msgs_per_s)
 lmdb=$(median lmdb_single_commits_per_s)
@@ -311,5 +529,54 @@ if [ -n "$e2e" ] && [ -n "$curve" ] && [ -n "$lmdb" ]; then
 			"(group commit gain if above 1; below 1 the e2e path is " \
 			"limited by something other than fsync)\n", e / l }'
 fi
-[ -n "$BENCH_PERF_DIR" ] && echo "perf data of run 1 (e2e): $BENCH_PERF_DIR"
+
+# ------------------------------------------------------------ verdicts
+# One line per issue #7 target, from the medians above. Targets 1 and 2
+# (throughput ratio, latency) are printed as figures: their thresholds are
+# the perf work's (see README, Performance).
+echo
+echo "=== verdicts (issue #7), medians of $RUNS run(s), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+verdict() { # label, condition result (met / not met / not measured), why
+	printf '%-12s %-13s %s\n' "$1" "$2" "$3"
+}
+v=$(median ratio_e2e_to_raw_curve)
+verdict "1 throughput" "figure" "e2e / raw CURVE = ${v:-not measured}"
+v=$(median latency_p50_ms) w=$(median latency_p99_ms)
+verdict "2 latency" "figure" "at ${LATENCY_RATE}/s: median ${v:-?} ms, p99 ${w:-?} ms"
+P=$SCALE_PARTNERS
+fair=$(median "scale_fairness_ratio_p$P") hwm=$(median scale_daemon_vmhwm_mb)
+if [ -z "$fair" ] || [ -z "$hwm" ]; then
+	verdict "3 scale" "not measured" "(PHASES without scale, or it failed)"
+else
+	awk -v f="$fair" -v m="$hwm" -v n="$P" 'BEGIN {
+	    ok = f <= 3 && m < 256
+	    printf "%-12s %-13s %d partners at once: worst partner median / " \
+		"overall median = %.2f (<= 3), daemon VmHWM %.1f MB (< 256)\n",
+		"3 scale", ok ? "met" : "NOT MET", n, f, m }'
+fi
+secs=$(median import_seconds) refused=$(median import_refused)
+acc=$(median import_accepted)
+if [ -z "$secs" ]; then
+	verdict "4 import" "not measured" "(PHASES without import, or it failed)"
+else
+	awk -v s="$secs" -v a="$acc" -v f="$refused" -v n="$IMPORT_ROWS" 'BEGIN {
+	    ok = s < 5 && a == n && f == 0 && n >= 100000
+	    printf "%-12s %-13s %d rows in %.2f s (target: 100000 in < 5 s), " \
+		"%d accepted, %d refused\n", "4 import", ok ? "met" : "NOT MET",
+		n, s, a, f }'
+	off=$(median import_offline_seconds)
+	[ -n "$off" ] && printf '%-12s %-13s %s %.2f s\n' "" "" \
+		"the same with the recipient stopped (accepting only):" "$off"
+fi
+r1=$(median scale_signals_per_s_p1) r4=$(median "scale_signals_per_s_p$P")
+i1=$(median scale_signals_per_s_inbox_10k) i2=$(median scale_signals_per_s_inbox_big)
+if [ -z "$r1" ] || [ -z "$r4" ] || [ -z "$i1" ] || [ -z "$i2" ]; then
+	verdict "5 growth" "not measured" "(needs the scale and inbox phases)"
+else
+	awk -v a="$r1" -v b="$r4" -v c="$i1" -v d="$i2" -v n="$P" -v big="$INBOX_BIG" 'BEGIN {
+	    printf "%-12s %-13s throughput at %d partners is %.2f of 1 partner; " \
+		"with %d signals in the inbox %.2f of 10,000 (printed, " \
+		"visible: met)\n", "5 growth", "met", n, b / a, big, d / c }'
+fi
+[ -n "$BENCH_PERF_DIR" ] && echo "perf data of run 1 (e2e, import): $BENCH_PERF_DIR"
 exit 0

@@ -24,11 +24,22 @@
  *       --seconds S
  *       signals offered at a fixed rate; each submission time is matched,
  *       by message id, with the recipient's InboxItem.received_us.
+ *   seinbench scale-setup --dir DIR --partners N --trustdir DIR
+ *       N load-partner identities (landlords) under DIR, made as seinkey
+ *       makes them; their cards written into the daemon's trust dir.
+ *   seinbench scale --dir DIR --server CARD --partners N --per-partner M
+ *       N of them at once, one CURVE DEALER each, sending M signed and
+ *       sealed arrears signals each to the daemon of CARD; throughput,
+ *       delivery time per signal (send to receipt), per-partner medians
+ *       and their fairness, the daemon's memory (--pid).
+ *   seinbench inbox-fill --dir DIR --server CARD --datadir DIR --count N
+ *       N signals put into a stopped daemon's inbox with the store API.
  *
  * Each figure is printed as one plain line "name value"; every other line
  * starts with '#'. run.sh collects the figures. This is not a test: it
  * exits 1 only when a measurement could not be made.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -46,6 +57,7 @@
 #include <zmq.h>
 
 #include "seinhuis.h"
+#include "store.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -1285,28 +1297,618 @@ out_free:
 	return ret;
 }
 
+/* ------------------------------------------------------------- scale */
+
+/* The load generator: many partners in one process. Each load partner is
+ * a real identity (keys and card made by libseinhuis, as seinkey makes
+ * them), trusted by the daemon under test through its card in the trust
+ * directory, with its own CURVE DEALER socket to the daemon's ROUTER. It
+ * sends signed and sealed arrears signals in PeerFrames, as a daemon does,
+ * and times each signal from the moment its frame is handed to ZeroMQ
+ * until its receipt comes back (the recipient answers only after its
+ * inbox commit). */
+
+#define LG_PREFIX "lg-landlord-"
+
+typedef struct {
+	uint8_t id[SH_ID_LEN];
+	int64_t sent_ns, done_ns;
+} lg_sig;
+
+typedef struct {
+	sh_buf bytes;    /* the packed PeerFrame */
+	size_t first, n; /* its signals: sigs[first .. first + n) */
+	int64_t sent_ns; /* last (re)send; 0 = not sent */
+	size_t open;     /* signals without a receipt */
+} lg_frame;
+
+typedef struct {
+	sh_identity self;
+	sh_pair_keys keys;
+	void *dealer;
+	lg_sig *sigs;
+	size_t nsigs;
+	lg_frame *frames;
+	size_t nframes, next_frame, inflight, done, resends;
+	size_t scan; /* receipts usually come in order: search from here */
+} lg_partner;
+
+static void lg_dir(char *out, size_t n, const char *base, size_t i)
+{
+	snprintf(out, n, "%s/" LG_PREFIX "%04zu", base, i + 1);
+}
+
+/* seinbench scale-setup: make N identities under DIR and put their cards
+ * into the daemon's trust directory (as seinkey trust does, without
+ * reloading the whole store for each card). Existing ones are kept. */
+static int cmd_scale_setup(int argc, char **argv)
+{
+	static const char *const known[] = {"--dir", "--partners", "--trustdir",
+	                                    NULL};
+	const char *dir, *trustdir;
+	double nd;
+	if (parse_opts(argc, argv, known) || opt_need("--dir", &dir) ||
+	    opt_need("--trustdir", &trustdir) ||
+	    opt_num("--partners", 400, 1, 5000, &nd))
+		return 2;
+	char path[1024], why[512];
+	int64_t t0 = mono_ns();
+	size_t made = 0;
+	for (size_t i = 0; i < (size_t)nd; i++) {
+		sh_identity id;
+		lg_dir(path, sizeof(path), dir, i);
+		if (sh_identity_load(&id, path, why, sizeof(why)) != SH_OK) {
+			sh_card c;
+			memset(&c, 0, sizeof(c));
+			snprintf(c.partner, sizeof(c.partner),
+			         LG_PREFIX "%04zu", i + 1);
+			snprintf(c.name, sizeof(c.name),
+			         "Fictional load partner %zu", i + 1);
+			snprintf(c.role, sizeof(c.role), "landlord");
+			snprintf(c.endpoint, sizeof(c.endpoint),
+			         "tcp://127.0.0.1:1");
+			if (sh_identity_create(path, &c, why, sizeof(why)) !=
+			        SH_OK ||
+			    sh_identity_load(&id, path, why, sizeof(why)) !=
+			        SH_OK) {
+				fprintf(stderr, "seinbench: scale-setup: %s\n",
+				        why);
+				return 1;
+			}
+			made++;
+		}
+		sh_buf b = {0};
+		sh_card_format(&id.card, &b);
+		char cpath[1100];
+		snprintf(cpath, sizeof(cpath), "%s/%s.card", trustdir,
+		         id.card.partner);
+		sh_err e = sh_write_replace(cpath, 0644, b.data, b.len);
+		sh_buf_free(&b);
+		sh_identity_wipe(&id);
+		if (e != SH_OK) {
+			fprintf(stderr, "seinbench: scale-setup: %s: %s\n",
+			        cpath, strerror(errno));
+			return 1;
+		}
+	}
+	printf("# scale-setup: %zu load partners (%zu new) in %s, cards in "
+	       "%s, %.1f s\n",
+	       (size_t)nd, made, dir, trustdir, (double)(mono_ns() - t0) / 1e9);
+	return 0;
+}
+
+/* One outgoing frame from signals [first, first + n) of a partner: each
+ * signal built, sealed and signed by sh_wire_build (one Ed25519
+ * signature per signal, the current wire format), then packed into one
+ * PeerFrame. When the batch-signed format lands (one signature over the
+ * Merkle root of the frame's signals), this is the one function that
+ * changes. */
+static int lg_build_frame(lg_partner *p, const sh_card *to, arrears_req *a,
+                          uint64_t seed, size_t first, size_t n, lg_frame *f)
+{
+	ProtobufCBinaryData *env = sh_xcalloc(n, sizeof(*env));
+	sh_buf *bufs = sh_xcalloc(n, sizeof(*bufs));
+	char field[128];
+	int ret = -1;
+	for (size_t i = 0; i < n; i++) {
+		arrears_set(a, seed + first + i);
+		if (sh_wire_build(&p->self, to, &p->keys,
+		                  SEINHUIS__SIGNAL_TYPE__ARREARS, a->req.fields,
+		                  a->req.n_fields, p->sigs[first + i].id,
+		                  &bufs[i], field, sizeof(field)) != SH_OK) {
+			fprintf(stderr,
+			        "seinbench: scale: build refused (field %s)\n",
+			        field);
+			goto out;
+		}
+		env[i].data = bufs[i].data;
+		env[i].len = bufs[i].len;
+	}
+	Seinhuis__PeerFrame pf = SEINHUIS__PEER_FRAME__INIT;
+	pf.format_version = SH_FORMAT_VERSION;
+	pf.n_signals = n;
+	pf.signals = env;
+	size_t len = seinhuis__peer_frame__get_packed_size(&pf);
+	memset(f, 0, sizeof(*f));
+	sh_buf_add(&f->bytes, NULL, len);
+	seinhuis__peer_frame__pack(&pf, f->bytes.data);
+	f->first = first;
+	f->n = n;
+	ret = 0;
+out:
+	for (size_t i = 0; i < n; i++)
+		sh_buf_free(&bufs[i]);
+	free(bufs);
+	free(env);
+	return ret;
+}
+
+static int lg_send(lg_partner *p, lg_frame *f)
+{
+	if (zmq_send(p->dealer, f->bytes.data, f->bytes.len, ZMQ_DONTWAIT) !=
+	    (int)f->bytes.len)
+		return errno == EAGAIN ? 0 : -1;
+	f->sent_ns = mono_ns();
+	for (size_t i = 0; i < f->n; i++)
+		if (!p->sigs[f->first + i].done_ns)
+			p->sigs[f->first + i].sent_ns = f->sent_ns;
+	return 1;
+}
+
+/* Receipts from the daemon: settle the signals they name. */
+static int lg_receipts(lg_partner *p, size_t *rejected)
+{
+	for (;;) {
+		zmq_msg_t m;
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, p->dealer, ZMQ_DONTWAIT) < 0) {
+			zmq_msg_close(&m);
+			return errno == EAGAIN ? 0 : -1;
+		}
+		int64_t now = mono_ns();
+		Seinhuis__PeerFrame *f = seinhuis__peer_frame__unpack(
+		    NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+		zmq_msg_close(&m);
+		if (!f) {
+			fprintf(stderr, "seinbench: scale: a receipt frame "
+			                "does not decode\n");
+			return -1;
+		}
+		for (size_t r = 0; r < f->n_receipts; r++) {
+			const Seinhuis__Receipt *rc = f->receipts[r];
+			if (rc->message_id.len != SH_ID_LEN)
+				continue;
+			size_t k = p->scan, found = SIZE_MAX;
+			for (size_t j = 0; j < p->nsigs; j++, k++) {
+				if (k >= p->nsigs)
+					k = 0;
+				if (memcmp(p->sigs[k].id, rc->message_id.data,
+				           SH_ID_LEN) == 0) {
+					found = k;
+					break;
+				}
+			}
+			if (found == SIZE_MAX || p->sigs[found].done_ns)
+				continue;
+			if (rc->status ==
+			    SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED) {
+				if ((*rejected)++ < 3)
+					fprintf(stderr,
+					        "seinbench: scale: rejected: "
+					        "%s: %s\n",
+					        rc->rule, rc->detail);
+			}
+			p->sigs[found].done_ns = now;
+			p->scan = found + 1;
+			p->done++;
+			lg_frame *fr = &p->frames[found / p->frames[0].n];
+			if (--fr->open == 0)
+				p->inflight--;
+		}
+		seinhuis__peer_frame__free_unpacked(f, NULL);
+	}
+}
+
+static long status_vm_kb(const char *pid, const char *key)
+{
+	char path[64], line[256];
+	long v = -1;
+	snprintf(path, sizeof(path), "/proc/%s/status", pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return -1;
+	size_t kl = strlen(key);
+	while (fgets(line, sizeof(line), f))
+		if (strncmp(line, key, kl) == 0 && line[kl] == ':')
+			v = strtol(line + kl + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+static long proc_fds(const char *pid)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%s/fd", pid);
+	DIR *d = opendir(path);
+	long n = 0;
+	if (!d)
+		return -1;
+	for (struct dirent *e; (e = readdir(d));)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+/* seinbench scale: N load partners send M signals each, all at once, to
+ * the daemon whose card is --server; prints throughput, the overall and
+ * per-partner median delivery time and the daemon's memory. */
+static int cmd_scale(int argc, char **argv)
+{
+	static const char *const known[] = {
+	    "--dir",   "--server",     "--partners", "--per-partner",
+	    "--frame", "--inflight",   "--pid",      "--timeout",
+	    "--tag",   "--curve-rate", NULL};
+	const char *dir, *server, *pid, *tag;
+	double nd, md, fd, infl, tmo, curve_rate;
+	if (parse_opts(argc, argv, known) || opt_need("--dir", &dir) ||
+	    opt_need("--server", &server) ||
+	    opt_num("--partners", 400, 1, 5000, &nd) ||
+	    opt_num("--per-partner", 50, 1, 1e6, &md) ||
+	    opt_num("--frame", 16, 1, 1024, &fd) ||
+	    opt_num("--inflight", 4096, 1, 1e6, &infl) ||
+	    opt_num("--timeout", 300, 1, 86400, &tmo) ||
+	    opt_num("--curve-rate", 0, 0, 1e12, &curve_rate))
+		return 2;
+	pid = opt_str("--pid", NULL);
+	tag = opt_str("--tag", NULL);
+	size_t np = (size_t)nd, per = (size_t)md, fsz = (size_t)fd;
+	if (fsz > per)
+		fsz = per;
+	/* Frames each partner may have unanswered: the in-flight budget
+	 * shared out, at least one frame each. */
+	size_t win = (size_t)infl / (fsz * np);
+	if (win < 1)
+		win = 1;
+	char why[512], path[1024];
+	sh_card to;
+	int ret = 1;
+	void *ctx = NULL;
+	lg_partner *ps = sh_xcalloc(np, sizeof(*ps));
+	zmq_pollitem_t *items = sh_xcalloc(np, sizeof(*items));
+	double *lat = NULL, *pmed = NULL;
+	arrears_req a;
+	uint64_t seed = (uint64_t)real_us() % 1000000000 * 100;
+
+	if (sh_card_load(&to, server, why, sizeof(why)) != SH_OK) {
+		fprintf(stderr, "seinbench: scale: %s\n", why);
+		goto out;
+	}
+	arrears_init(&a, to.partner);
+	/* Everything is built before the clock starts: the generator's own
+	 * signing must not compete with the daemon under test. */
+	int64_t tb = mono_ns();
+	for (size_t i = 0; i < np; i++) {
+		lg_partner *p = &ps[i];
+		lg_dir(path, sizeof(path), dir, i);
+		if (sh_identity_load(&p->self, path, why, sizeof(why)) !=
+		        SH_OK ||
+		    sh_pair_keys_derive(&p->keys, &p->self, &to) != SH_OK) {
+			fprintf(stderr,
+			        "seinbench: scale: %s (run scale-setup "
+			        "first)\n",
+			        why);
+			goto out;
+		}
+		/* frame 0 is the warm-up: it waits for the handshake */
+		p->nsigs = per + fsz;
+		p->sigs = sh_xcalloc(p->nsigs, sizeof(*p->sigs));
+		p->nframes = (p->nsigs + fsz - 1) / fsz;
+		p->frames = sh_xcalloc(p->nframes, sizeof(*p->frames));
+		for (size_t k = 0; k < p->nframes; k++) {
+			size_t first = k * fsz;
+			size_t n =
+			    first + fsz > p->nsigs ? p->nsigs - first : fsz;
+			if (lg_build_frame(p, &to, &a, seed + i * 1000000ULL,
+			                   first, n, &p->frames[k]) < 0)
+				goto out;
+			p->frames[k].open = n;
+		}
+	}
+	printf("# scale: %zu partners x %zu signals in frames of %zu, up to "
+	       "%zu frames unanswered per partner; built in %.1f s\n",
+	       np, per, fsz, win, (double)(mono_ns() - tb) / 1e9);
+
+	ctx = zmq_ctx_new();
+	zmq_ctx_set(ctx, ZMQ_MAX_SOCKETS, (int)np + 64);
+	zmq_ctx_set(ctx, ZMQ_IO_THREADS, 1);
+	int linger = 0, hwm = 0;
+	for (size_t i = 0; i < np; i++) {
+		lg_partner *p = &ps[i];
+		p->dealer = zmq_socket(ctx, ZMQ_DEALER);
+		if (!p->dealer ||
+		    zopt(p->dealer, ZMQ_CURVE_SERVERKEY, to.curve_z85, 40) ||
+		    zopt(p->dealer, ZMQ_CURVE_PUBLICKEY, p->self.card.curve_z85,
+		         40) ||
+		    zopt(p->dealer, ZMQ_CURVE_SECRETKEY, p->self.curve_sec_z85,
+		         40) ||
+		    zopt(p->dealer, ZMQ_LINGER, &linger, sizeof(linger)) ||
+		    zopt(p->dealer, ZMQ_SNDHWM, &hwm, sizeof(hwm)) ||
+		    zmq_connect(p->dealer, to.endpoint) != 0) {
+			fprintf(stderr,
+			        "seinbench: scale: socket %zu: %s (file "
+			        "descriptors?)\n",
+			        i + 1, zmq_strerror(errno));
+			goto out;
+		}
+		items[i].socket = p->dealer;
+		items[i].events = ZMQ_POLLIN;
+	}
+
+	/* Warm-up: one frame per partner, answered, before the clock starts
+	 * (every CURVE handshake and ZAP check done). */
+	size_t done = 0, rejected = 0, warm = np * fsz;
+	int64_t t0 = mono_ns(), limit = t0 + (int64_t)(tmo * 1e9);
+	int64_t resend_ns = 10 * 1000000000LL, last_move = t0;
+	long peak_rss = 0;
+	int64_t next_mem = t0;
+	size_t target = warm, total = np * (per + fsz);
+	size_t cap = 1; /* frames unanswered per partner: 1 while warming */
+	for (;;) {
+		if (done >= target) {
+			if (target == total)
+				break;
+			target = total;
+			cap = win;
+			t0 = last_move = mono_ns();
+			printf(
+			    "# scale: %zu partners connected and answered in "
+			    "the warm-up\n",
+			    np);
+		}
+		int64_t now = mono_ns();
+		if (now > limit || now - last_move > STALL_S * 1000000000LL) {
+			fprintf(stderr,
+			        "seinbench: scale: %zu of %zu receipts after "
+			        "%.0f s\n",
+			        done, total, (double)(now - t0) / 1e9);
+			goto out;
+		}
+		for (size_t i = 0; i < np; i++) {
+			lg_partner *p = &ps[i];
+			size_t upto = target == total ? p->nframes : 1;
+			while (p->inflight < cap && p->next_frame < upto) {
+				int s = lg_send(p, &p->frames[p->next_frame]);
+				if (s < 0)
+					goto out;
+				if (s == 0)
+					break;
+				p->next_frame++;
+				p->inflight++;
+			}
+			/* no receipt for a while (the handshake was not done,
+			 * or the frame was over the daemon's peer_rate): send
+			 * it again; the daemon answers re-sent signals it has
+			 * as duplicates */
+			for (size_t k = 0; k < p->next_frame; k++) {
+				lg_frame *f = &p->frames[k];
+				if (f->open && now - f->sent_ns > resend_ns &&
+				    lg_send(p, f) == 1)
+					p->resends++;
+			}
+		}
+		if (pid && now >= next_mem) {
+			long r = status_vm_kb(pid, "VmRSS");
+			if (r > peak_rss)
+				peak_rss = r;
+			next_mem = now + 100000000;
+		}
+		if (zmq_poll(items, (int)np, 50) < 0 && errno != EINTR) {
+			fprintf(stderr, "seinbench: scale: zmq_poll: %s\n",
+			        zmq_strerror(errno));
+			goto out;
+		}
+		size_t before = done;
+		done = 0;
+		for (size_t i = 0; i < np; i++) {
+			if ((items[i].revents & ZMQ_POLLIN) &&
+			    lg_receipts(&ps[i], &rejected) < 0)
+				goto out;
+			done += ps[i].done;
+		}
+		if (done != before)
+			last_move = mono_ns();
+	}
+	int64_t t1 = mono_ns();
+
+	/* Delivery times: each signal from its last send to its receipt. */
+	lat = sh_xcalloc(total, sizeof(*lat));
+	pmed = sh_xcalloc(np, sizeof(*pmed));
+	size_t n = 0, resends = 0;
+	for (size_t i = 0; i < np; i++) {
+		lg_partner *p = &ps[i];
+		size_t first = n;
+		for (size_t k = fsz; k < p->nsigs; k++)
+			lat[n++] =
+			    (double)(p->sigs[k].done_ns - p->sigs[k].sent_ns) /
+			    1e6;
+		qsort(lat + first, n - first, sizeof(*lat), cmp_double);
+		pmed[i] = percentile(lat + first, n - first, 0.5);
+		resends += p->resends;
+	}
+	qsort(lat, n, sizeof(*lat), cmp_double);
+	qsort(pmed, np, sizeof(*pmed), cmp_double);
+	total -= warm;
+	double secs = (double)(t1 - t0) / 1e9, rate = (double)total / secs;
+	double med = percentile(lat, n, 0.5), worst = pmed[np - 1];
+	printf("# scale: %zu signals from %zu partners in %.2f s; %zu "
+	       "rejected, %zu frames re-sent\n",
+	       total, np, secs, rejected, resends);
+	char name[96];
+#define TAGGED(base)                                                           \
+	(snprintf(name, sizeof(name), "%s%s%s", base, tag ? "_" : "",          \
+	          tag ? tag : ""),                                             \
+	 name)
+	figure(TAGGED("scale_signals_per_s"), rate);
+	figure(TAGGED("scale_delivery_p50_ms"), med);
+	figure(TAGGED("scale_delivery_p99_ms"), percentile(lat, n, 0.99));
+	figure(TAGGED("scale_partner_median_min_ms"), pmed[0]);
+	figure(TAGGED("scale_partner_median_max_ms"), worst);
+	figure(TAGGED("scale_fairness_ratio"), med > 0 ? worst / med : 0);
+	if (curve_rate > 0)
+		figure(TAGGED("scale_ratio_to_raw_curve"), rate / curve_rate);
+	if (pid) {
+		long hwm_kb = status_vm_kb(pid, "VmHWM");
+		long rss_kb = status_vm_kb(pid, "VmRSS");
+		long fds = proc_fds(pid);
+		if (rss_kb > peak_rss)
+			peak_rss = rss_kb;
+		printf("# scale: daemon %s: VmHWM %ld kB, VmRSS %ld kB (peak "
+		       "seen %ld kB), %ld open files\n",
+		       pid, hwm_kb, rss_kb, peak_rss, fds);
+		figure(TAGGED("scale_daemon_vmhwm_mb"), (double)hwm_kb / 1024);
+		figure(TAGGED("scale_daemon_rss_mb"), (double)peak_rss / 1024);
+		if (fds >= 0)
+			figure(TAGGED("scale_daemon_fds"), (double)fds);
+	}
+#undef TAGGED
+	ret = rejected ? 1 : 0;
+out:
+	for (size_t i = 0; i < np; i++) {
+		lg_partner *p = &ps[i];
+		if (p->dealer)
+			zmq_close(p->dealer);
+		for (size_t k = 0; k < p->nframes; k++)
+			sh_buf_free(&p->frames[k].bytes);
+		free(p->frames);
+		free(p->sigs);
+		sh_identity_wipe(&p->self);
+		sh_wipe(&p->keys, sizeof(p->keys));
+	}
+	if (ctx)
+		zmq_ctx_term(ctx);
+	free(ps);
+	free(items);
+	free(lat);
+	free(pmed);
+	return ret;
+}
+
+/* seinbench inbox-fill: put N signals into a stopped daemon's inbox with
+ * the store API, in transactions of 10,000: copies of one real envelope
+ * from load partner 1 under new message ids, so that the daemon's seen
+ * table and inbox have the size of a long-running recipient's. */
+static int cmd_inbox_fill(int argc, char **argv)
+{
+	static const char *const known[] = {
+	    "--dir", "--server", "--datadir", "--count", "--map-size", NULL};
+	const char *dir, *server, *datadir;
+	double cd, mapd;
+	if (parse_opts(argc, argv, known) || opt_need("--dir", &dir) ||
+	    opt_need("--server", &server) || opt_need("--datadir", &datadir) ||
+	    opt_num("--count", 10000, 1, 1e8, &cd) ||
+	    opt_num("--map-size", 4096, 16, 1 << 20, &mapd))
+		return 2;
+	char why[512], path[1024], field[128];
+	sh_card to;
+	lg_partner p;
+	arrears_req a;
+	sh_buf env = {0};
+	sh_store *st = NULL;
+	int ret = 1;
+	memset(&p, 0, sizeof(p));
+	lg_dir(path, sizeof(path), dir, 0);
+	if (sh_card_load(&to, server, why, sizeof(why)) != SH_OK ||
+	    sh_identity_load(&p.self, path, why, sizeof(why)) != SH_OK) {
+		fprintf(stderr, "seinbench: inbox-fill: %s\n", why);
+		return 1;
+	}
+	uint8_t id[SH_ID_LEN];
+	arrears_init(&a, to.partner);
+	arrears_set(&a, 1);
+	if (sh_pair_keys_derive(&p.keys, &p.self, &to) != SH_OK ||
+	    sh_wire_build(&p.self, &to, &p.keys, SEINHUIS__SIGNAL_TYPE__ARREARS,
+	                  a.req.fields, a.req.n_fields, id, &env, field,
+	                  sizeof(field)) != SH_OK) {
+		fprintf(stderr, "seinbench: inbox-fill: cannot build\n");
+		goto out;
+	}
+	if (sh_store_open(&st, datadir, (size_t)mapd << 20, to.partner, why,
+	                  sizeof(why)) != SH_OK) {
+		fprintf(stderr, "seinbench: inbox-fill: %s\n", why);
+		goto out;
+	}
+	long count = (long)cd, added = 0;
+	int64_t t0 = mono_ns();
+	while (added < count) {
+		if (sh_store_begin(st) != SH_OK)
+			goto out;
+		for (int k = 0; k < 10000 && added < count; k++, added++) {
+			if (sh_random(id, SH_ID_LEN) != SH_OK)
+				goto out;
+			sh_err e =
+			    sh_store_inbox_add(st, id, p.self.card.partner,
+			                       SEINHUIS__SIGNAL_TYPE__ARREARS,
+			                       env.data, env.len, NULL, "");
+			if (e != SH_OK) {
+				fprintf(
+				    stderr,
+				    "seinbench: inbox-fill: after %ld: %s\n",
+				    added, sh_err_str(e));
+				sh_store_abort(st);
+				goto out;
+			}
+		}
+		if (sh_store_commit(st) != SH_OK) {
+			fprintf(stderr, "seinbench: inbox-fill: commit failed "
+			                "(map size?)\n");
+			goto out;
+		}
+	}
+	printf("# inbox-fill: %ld signals of %zu bytes added to %s in %.1f s\n",
+	       added, env.len, datadir, (double)(mono_ns() - t0) / 1e9);
+	ret = 0;
+out:
+	if (st)
+		sh_store_close(&st);
+	sh_buf_free(&env);
+	sh_identity_wipe(&p.self);
+	sh_wipe(&p.keys, sizeof(p.keys));
+	return ret;
+}
+
 /* --------------------------------------------------------------- main */
 
 static void usage(FILE *f)
 {
 	fprintf(
-	    f, "usage: seinbench COMMAND [--OPTION VALUE ...]\n"
-	       "  raw-curve --size BYTES --count N [--port P]\n"
-	       "      ZeroMQ CURVE PUSH->PULL on 127.0.0.1; median of 3\n"
-	       "  raw-lmdb --dir DIR [--seconds S]\n"
-	       "      LMDB durable commits: 1 and 256 records of 600 bytes per "
-	       "transaction\n"
-	       "  crypto [--count N]\n"
-	       "      per-signal CPU cost: build (sign + seal), verify, open\n"
-	       "  e2e --from SOCK --to-partner ID --recv SOCK [--count N]\n"
-	       "      [--window W] [--timeout S] [--curve-rate R] [--lmdb-rate "
-	       "R]\n"
-	       "      signals/s end to end through two daemons\n"
-	       "  latency --from SOCK --to-partner ID --recv SOCK [--rate R]\n"
-	       "      [--seconds S]\n"
-	       "      submit-to-inbox latency at a fixed offered rate\n"
-	       "Figures are printed as 'name value' lines; other lines start "
-	       "with '#'.\n");
+	    f,
+	    "usage: seinbench COMMAND [--OPTION VALUE ...]\n"
+	    "  raw-curve --size BYTES --count N [--port P]\n"
+	    "      ZeroMQ CURVE PUSH->PULL on 127.0.0.1; median of 3\n"
+	    "  raw-lmdb --dir DIR [--seconds S]\n"
+	    "      LMDB durable commits: 1 and 256 records of 600 bytes per "
+	    "transaction\n"
+	    "  crypto [--count N]\n"
+	    "      per-signal CPU cost: build (sign + seal), verify, open\n"
+	    "  e2e --from SOCK --to-partner ID --recv SOCK [--count N]\n"
+	    "      [--window W] [--timeout S] [--curve-rate R] [--lmdb-rate "
+	    "R]\n"
+	    "      signals/s end to end through two daemons\n"
+	    "  latency --from SOCK --to-partner ID --recv SOCK [--rate R]\n"
+	    "      [--seconds S]\n"
+	    "      submit-to-inbox latency at a fixed offered rate\n"
+	    "  scale-setup --dir DIR --partners N --trustdir DIR\n"
+	    "      make N load-partner identities; trust their cards\n"
+	    "  scale --dir DIR --server CARD --partners N [--per-partner M]\n"
+	    "      [--frame F] [--inflight S] [--pid PID] [--tag T]\n"
+	    "      N partners at once: throughput, delivery times, fairness,\n"
+	    "      the daemon's memory\n"
+	    "  inbox-fill --dir DIR --server CARD --datadir DIR --count N\n"
+	    "      [--map-size MB]\n"
+	    "      prefill a stopped daemon's inbox with N signals\n"
+	    "Figures are printed as 'name value' lines; other lines start "
+	    "with '#'.\n");
 }
 
 int main(int argc, char **argv)
@@ -1327,6 +1929,12 @@ int main(int argc, char **argv)
 		return cmd_e2e(argc, argv);
 	if (strcmp(argv[1], "latency") == 0)
 		return cmd_latency(argc, argv);
+	if (strcmp(argv[1], "scale-setup") == 0)
+		return cmd_scale_setup(argc, argv);
+	if (strcmp(argv[1], "scale") == 0)
+		return cmd_scale(argc, argv);
+	if (strcmp(argv[1], "inbox-fill") == 0)
+		return cmd_inbox_fill(argc, argv);
 	fprintf(stderr, "seinbench: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;
