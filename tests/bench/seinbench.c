@@ -1397,49 +1397,53 @@ static int cmd_scale_setup(int argc, char **argv)
 	return 0;
 }
 
-/* One outgoing frame from signals [first, first + n) of a partner: each
- * signal built, sealed and signed by sh_wire_build (one Ed25519
- * signature per signal, the current wire format), then packed into one
- * PeerFrame. When the batch-signed format lands (one signature over the
- * Merkle root of the frame's signals), this is the one function that
- * changes. */
+/* One outgoing frame from signals [first, first + n) of a partner, as the
+ * daemon sends it: each signal built and sealed unsigned
+ * (sh_wire_build_unsigned), then one Ed25519 signature over the Merkle
+ * root of the frame's signals (sh_batch_build). */
 static int lg_build_frame(lg_partner *p, const sh_card *to, arrears_req *a,
                           uint64_t seed, size_t first, size_t n, lg_frame *f)
 {
-	ProtobufCBinaryData *env = sh_xcalloc(n, sizeof(*env));
-	sh_buf *bufs = sh_xcalloc(n, sizeof(*bufs));
+	ProtobufCBinaryData *sig = sh_xcalloc(n, sizeof(*sig));
+	Seinhuis__Envelope **envs = sh_xcalloc(n, sizeof(*envs));
+	sh_buf buf = {0};
 	char field[128];
 	int ret = -1;
 	for (size_t i = 0; i < n; i++) {
 		arrears_set(a, seed + first + i);
-		if (sh_wire_build(&p->self, to, &p->keys,
-		                  SEINHUIS__SIGNAL_TYPE__ARREARS, a->req.fields,
-		                  a->req.n_fields, p->sigs[first + i].id,
-		                  &bufs[i], field, sizeof(field)) != SH_OK) {
+		buf.len = 0;
+		if (sh_wire_build_unsigned(&p->self, to, &p->keys,
+		                           SEINHUIS__SIGNAL_TYPE__ARREARS,
+		                           a->req.fields, a->req.n_fields,
+		                           p->sigs[first + i].id, &buf, field,
+		                           sizeof(field)) != SH_OK) {
 			fprintf(stderr,
 			        "seinbench: scale: build refused (field %s)\n",
 			        field);
 			goto out;
 		}
-		env[i].data = bufs[i].data;
-		env[i].len = bufs[i].len;
+		envs[i] = seinhuis__envelope__unpack(NULL, buf.len, buf.data);
+		if (!envs[i]) {
+			fprintf(stderr, "seinbench: scale: envelope undecodable\n");
+			goto out;
+		}
+		sig[i] = envs[i]->signal;
 	}
-	Seinhuis__PeerFrame pf = SEINHUIS__PEER_FRAME__INIT;
-	pf.format_version = SH_FORMAT_VERSION;
-	pf.n_signals = n;
-	pf.signals = env;
-	size_t len = seinhuis__peer_frame__get_packed_size(&pf);
 	memset(f, 0, sizeof(*f));
-	sh_buf_add(&f->bytes, NULL, len);
-	seinhuis__peer_frame__pack(&pf, f->bytes.data);
+	if (sh_batch_build(&p->self, to->partner, sig, n, &f->bytes) != SH_OK) {
+		fprintf(stderr, "seinbench: scale: batch not signed\n");
+		goto out;
+	}
 	f->first = first;
 	f->n = n;
 	ret = 0;
 out:
 	for (size_t i = 0; i < n; i++)
-		sh_buf_free(&bufs[i]);
-	free(bufs);
-	free(env);
+		if (envs[i])
+			seinhuis__envelope__free_unpacked(envs[i], NULL);
+	sh_buf_free(&buf);
+	free(envs);
+	free(sig);
 	return ret;
 }
 
