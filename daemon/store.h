@@ -57,6 +57,10 @@ sh_err sh_store_inbox_add(sh_store *st, const uint8_t id[SH_ID_LEN],
 			  const char *sender, Seinhuis__SignalType type,
 			  const uint8_t *env, size_t envlen,
 			  const uint8_t *case_key, const char *consent_ref);
+/* Record a delivered id that does not go into the inbox (status feedback,
+ * attached to an outbox record instead): in `seen` as taken already, so
+ * that a re-sent copy is a duplicate. SH_ERR_DUPLICATE when seen before. */
+sh_err sh_store_seen_settled(sh_store *st, const uint8_t id[SH_ID_LEN]);
 /* Was this message id delivered before (whether still in the inbox)? */
 int sh_store_seen(sh_store *st, MDB_txn *txn, const uint8_t id[SH_ID_LEN]);
 /* Remove an inbox entry that was not taken (retention, revocation). */
