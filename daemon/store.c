@@ -1037,6 +1037,14 @@ sh_err sh_store_case_get(sh_store *st, MDB_txn *txn,
 	return SH_OK;
 }
 
+sh_err sh_store_case_del(sh_store *st, const uint8_t key[SH_KEY_LEN])
+{
+	if (!st->txn)
+		return SH_ERR_STORE;
+	MDB_val k = {SH_KEY_LEN, (void *)key};
+	return mdb_err(mdb_del(st->txn, st->cases, &k, NULL));
+}
+
 sh_err sh_store_case_scan(sh_store *st, MDB_txn *txn, sh_case_fn fn, void *ctx)
 {
 	MDB_cursor *cur;

@@ -118,6 +118,8 @@ sh_err sh_store_case_put(sh_store *st, const Seinhuis__CaseRecord *rec);
 sh_err sh_store_case_get(sh_store *st, MDB_txn *txn,
                          const uint8_t key[SH_KEY_LEN],
                          Seinhuis__CaseRecord **rec);
+/* Remove a case record (retention), within a write transaction. */
+sh_err sh_store_case_del(sh_store *st, const uint8_t key[SH_KEY_LEN]);
 typedef int (*sh_case_fn)(void *ctx, const Seinhuis__CaseRecord *rec);
 sh_err sh_store_case_scan(sh_store *st, MDB_txn *txn, sh_case_fn fn, void *ctx);
 
