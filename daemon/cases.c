@@ -908,7 +908,8 @@ sh_err sh_cases_retention(sh_daemon *d, int64_t now_ms)
 			char hex[2 * SH_KEY_LEN + 1];
 			sh_hex(hex, r->case_key.data, SH_KEY_LEN);
 			sh_info("retention: case %.16s... removed (%s)", hex,
-			        closed ? "closed" : "no signals, no steps");
+			        closed ? "closed"
+			               : "open, no signals left, idle");
 		}
 	}
 	for (size_t i = 0; i < c.ncases; i++)

@@ -66,7 +66,7 @@ check "the removals are audited by case key, with the reason" bash -c \
 	 ctl gem-rc --json audit list --event retention_removed --case-key ${KEY[13]} | json_has 'length == 0'"
 check "the removals are logged by case key prefix" bash -c \
 	"grep -q 'retention: case ${KEY[11]:0:16}... removed (closed)' '$WORK/gem-rc.log' &&
-	 grep -q 'retention: case ${KEY[12]:0:16}... removed (no signals, no steps)' '$WORK/gem-rc.log'"
+	 grep -q 'retention: case ${KEY[12]:0:16}... removed (open, no signals left, idle)' '$WORK/gem-rc.log'"
 stop gem-rc
 start gem-rc
 check "after a restart the removed records stay gone, the kept one is there" bash -c \
