@@ -570,6 +570,16 @@ void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 	if (delivered) {
 		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_DELIVERED;
 		en.outcome = "inbox";
+		if (s->type == SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK &&
+		    s->feedback) {
+			/* attached to our own outbox record, not in the inbox;
+			 * the detail names that record (a message id) */
+			en.outcome = "outbox";
+			snprintf(detail, sizeof(detail),
+			         "attached to outbox record %.32s",
+			         s->feedback->signal_id);
+			en.detail = detail;
+		}
 		if (sh_audit_record(d, &en) == SH_OK)
 			consent_revoked(d, &en, s);
 	} else if (rs == SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED) {

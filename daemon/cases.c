@@ -37,6 +37,17 @@
  *              signal (negative receipt, audit entry).
  * Claims, releases and steps are audit entries with the case key, user
  * and role, in the transaction that records them.
+ *
+ * Retention (sh_cases_retention, from the daemon's retention sweep): a
+ * case record is removed once its last activity (its newest step, or the
+ * claim when it has none) is older than its keep period, if the case is
+ * closed (its newest step is `closed`) or if none of its signals is left
+ * in the inbox. The keep period is the longest `keep_taken` among the
+ * catalogue entries of its signals still in the inbox; with none left
+ * (taken or removed, so their types are no longer known), the longest
+ * `keep_taken` among the types this partner's role may receive, so that a
+ * case is never removed before the keep period of any of its signals. The
+ * removal is an audit entry (retention_removed) with the case key only.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -783,5 +794,127 @@ sh_err sh_feedback_deliver(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 			        fb->signal_id, fb->status, p->card.partner);
 	}
 	seinhuis__outbox_record__free_unpacked(rec, NULL);
+	return e;
+}
+
+/* ------------------------------------------------------- retention */
+
+/* The case key and type of each inbox signal that has one. */
+struct ret_sig {
+	uint8_t key[SH_KEY_LEN];
+	Seinhuis__SignalType type;
+};
+
+struct ret_scan {
+	struct ret_sig *sigs;
+	size_t nsigs;
+	Seinhuis__CaseRecord **cases;
+	size_t ncases;
+};
+
+static int ret_sig_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *r)
+{
+	struct ret_scan *c = vctx;
+	(void)seq;
+	if (r->case_key.len != SH_KEY_LEN)
+		return 0;
+	c->sigs = realloc(c->sigs, (c->nsigs + 1) * sizeof(*c->sigs));
+	if (!c->sigs)
+		abort();
+	memcpy(c->sigs[c->nsigs].key, r->case_key.data, SH_KEY_LEN);
+	c->sigs[c->nsigs++].type = r->type;
+	return 0;
+}
+
+static int ret_case_one(void *vctx, const Seinhuis__CaseRecord *rec)
+{
+	struct ret_scan *c = vctx;
+	c->cases = realloc(c->cases, (c->ncases + 1) * sizeof(*c->cases));
+	if (!c->cases)
+		abort();
+	c->cases[c->ncases++] = copy_case(rec);
+	return c->ncases >= 10000; /* the next sweep takes the rest */
+}
+
+static int ret_sig_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct ret_sig *)a)->key,
+	              ((const struct ret_sig *)b)->key, SH_KEY_LEN);
+}
+
+sh_err sh_cases_retention(sh_daemon *d, int64_t now_ms)
+{
+	struct ret_scan c = {NULL, 0, NULL, 0};
+	MDB_txn *txn = sh_store_txn(d->store);
+	sh_err e = sh_store_case_scan(d->store, txn, ret_case_one, &c);
+	if (e == SH_OK && c.ncases)
+		e = sh_store_inbox_scan(d->store, txn, ret_sig_one, &c);
+	if (c.nsigs > 1)
+		qsort(c.sigs, c.nsigs, sizeof(*c.sigs), ret_sig_cmp);
+	/* Signals no longer in the inbox: the longest keep_taken of the
+	 * types this partner may receive. */
+	int64_t keep_any = 0;
+	for (size_t i = 0; i < d->cat.ntypes; i++)
+		if (word_in(d->cat.types[i].recipients, d->self.card.role) &&
+		    d->cat.types[i].keep_taken_s > keep_any)
+			keep_any = d->cat.types[i].keep_taken_s;
+	for (size_t i = 0; e == SH_OK && i < c.ncases; i++) {
+		const Seinhuis__CaseRecord *r = c.cases[i];
+		/* the case's signals still in the inbox, and their keep */
+		size_t lo = 0, hi = c.nsigs, nsig = 0;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (memcmp(c.sigs[mid].key, r->case_key.data,
+			           SH_KEY_LEN) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		int64_t keep = 0;
+		for (size_t k = lo;
+		     k < c.nsigs &&
+		     memcmp(c.sigs[k].key, r->case_key.data, SH_KEY_LEN) == 0;
+		     k++, nsig++) {
+			const sh_type_rule *t =
+			    sh_catalogue_type(&d->cat, c.sigs[k].type);
+			int64_t kt = t ? t->keep_taken_s : keep_any;
+			if (kt > keep)
+				keep = kt;
+		}
+		if (nsig == 0)
+			keep = keep_any;
+		int64_t last = r->claimed_ms;
+		if (r->n_steps && r->steps[r->n_steps - 1]->time_ms > last)
+			last = r->steps[r->n_steps - 1]->time_ms;
+		int closed =
+		    r->n_steps &&
+		    strcmp(r->steps[r->n_steps - 1]->step, "closed") == 0;
+		if ((!closed && nsig > 0) || last + keep * 1000 > now_ms)
+			continue;
+		e = sh_store_case_del(d->store, r->case_key.data);
+		if (e != SH_OK)
+			break;
+		Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_RETENTION_REMOVED;
+		en.case_key.data = r->case_key.data;
+		en.case_key.len = SH_KEY_LEN;
+		en.outcome = "removed";
+		en.detail = closed ? "case record: closed, past keep_taken of "
+		                     "the catalogue"
+		                   : "case record: no signal left and no step "
+		                     "within keep_taken of the catalogue";
+		e = sh_audit_record(d, &en);
+		if (e == SH_OK) {
+			char hex[2 * SH_KEY_LEN + 1];
+			sh_hex(hex, r->case_key.data, SH_KEY_LEN);
+			sh_info("retention: case %.16s... removed (%s)", hex,
+			        closed ? "closed"
+			               : "open, no signals left, idle");
+		}
+	}
+	for (size_t i = 0; i < c.ncases; i++)
+		seinhuis__case_record__free_unpacked(c.cases[i], NULL);
+	free(c.cases);
+	free(c.sigs);
 	return e;
 }

@@ -9,6 +9,9 @@
 
 /* CASE_LIST, CASE_CLAIM, CASE_STEP; roles were checked before. */
 void sh_cases_dispatch(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q);
+/* Retention, in the sweep's write transaction: remove the case records
+ * that are past their keep period (see cases.c), audited. */
+sh_err sh_cases_retention(sh_daemon *d, int64_t now_ms);
 /* At delivery, in the delivering transaction: a status_feedback signal
  * must refer to a signal in this partner's outbox, sent to p, whose type's
  * catalogue entry allows feedback under the signal's basis; then the

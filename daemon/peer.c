@@ -486,10 +486,15 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 	}
 	if (e == SH_OK) /* status feedback: checked and attached (cases.c) */
 		e = sh_feedback_deliver(d, p, s, detail, dl);
-	if (e == SH_OK)
-		e = sh_store_inbox_add(d->store, id, p->card.partner, s->type,
-		                       eb, elen, have_case ? case_key : NULL,
-		                       s->consent_ref);
+	/* A status feedback is attached to the creditor's outbox record and
+	 * audited; it is no inbox item that someone has to take. Its id is
+	 * seen (as taken), so a re-sent copy is answered as a duplicate. */
+	if (e == SH_OK && s->type == SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK)
+		e = sh_store_seen_settled(d->store, id);
+	else if (e == SH_OK)
+		e = sh_store_inbox_add(d->store, id, p->card.partner, s->type, eb,
+				       elen, have_case ? case_key : NULL,
+				       s->consent_ref);
 	if (e == SH_OK && s->type == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
 		e = apply_revocation(d, p, s->consent_ref);
 out:

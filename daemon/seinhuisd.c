@@ -36,6 +36,7 @@
 #include <zmq.h>
 
 #include "auditd.h"
+#include "cases.h"
 #include "daemon.h"
 
 /* Longest wait for the commit of "sent" audit entries when idle, ms. */
@@ -426,7 +427,8 @@ static int sweep_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *r)
 
 /* Retention: a signal the team has not taken within the catalogue's
  * keep_unanswered for its type is removed from the inbox. Its id stays in
- * `seen`, so a late re-send cannot bring it back. */
+ * `seen`, so a late re-send cannot bring it back. Then case records past
+ * their keep period are removed (sh_cases_retention, cases.c). */
 void sh_retention_sweep(sh_daemon *d)
 {
 	struct sweep_ctx c = {d, sh_now_ms(), NULL, NULL, 0};
@@ -448,6 +450,9 @@ void sh_retention_sweep(sh_daemon *d)
 		if (e == SH_OK)
 			sh_info("retention: %s removed from the inbox", idhex);
 	}
+	/* then the debt-help team's case records past their keep period */
+	if (e == SH_OK)
+		e = sh_cases_retention(d, c.now);
 	if (e)
 		sh_daemon_txn_fail(d, e);
 	free(c.seqs);

@@ -10,7 +10,9 @@
  *   outbox_id  message id -> u64 outbox sequence, for receipts.
  *   inbox      u64 arrival sequence -> InboxRecord, the team's work queue.
  *   seen       message id -> u64 inbox sequence (0 once the team took it,
- *              or it was removed by retention or revocation).
+ *              or it was removed by retention or revocation, and from the
+ *              start for a status feedback, which is attached to its
+ *              outbox record and never enters the inbox).
  *              The exactly-once rule rests here: an id is added to the
  *              inbox only if it is not in `seen`, in the same transaction.
  *   cases      case key -> CaseRecord (debt-help team): who claimed the
@@ -703,6 +705,21 @@ sh_err sh_store_inbox_add(sh_store *st, const uint8_t id[SH_ID_LEN],
 	return SH_OK;
 }
 
+sh_err sh_store_seen_settled(sh_store *st, const uint8_t id[SH_ID_LEN])
+{
+	if (!st->txn)
+		return SH_ERR_STORE;
+	uint8_t zero[8] = {0};
+	MDB_val k = {SH_ID_LEN, (void *)id}, v = {8, zero};
+	int rc = mdb_put(st->txn, st->seen, &k, &v, MDB_NOOVERWRITE);
+	if (rc == MDB_KEYEXIST)
+		return SH_ERR_DUPLICATE;
+	if (rc)
+		return mdb_err(rc);
+	st->txn_counts.seen++;
+	return SH_OK;
+}
+
 sh_err sh_store_inbox_scan(sh_store *st, MDB_txn *txn, sh_inbox_fn fn,
 			   void *ctx)
 {
@@ -1018,6 +1035,14 @@ sh_err sh_store_case_get(sh_store *st, MDB_txn *txn,
 		return SH_ERR_STORE_CORRUPT;
 	}
 	return SH_OK;
+}
+
+sh_err sh_store_case_del(sh_store *st, const uint8_t key[SH_KEY_LEN])
+{
+	if (!st->txn)
+		return SH_ERR_STORE;
+	MDB_val k = {SH_KEY_LEN, (void *)key};
+	return mdb_err(mdb_del(st->txn, st->cases, &k, NULL));
 }
 
 sh_err sh_store_case_scan(sh_store *st, MDB_txn *txn, sh_case_fn fn, void *ctx)

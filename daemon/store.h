@@ -57,6 +57,10 @@ sh_err sh_store_inbox_add(sh_store *st, const uint8_t id[SH_ID_LEN],
 			  const char *sender, Seinhuis__SignalType type,
 			  const uint8_t *env, size_t envlen,
 			  const uint8_t *case_key, const char *consent_ref);
+/* Record a delivered id that does not go into the inbox (status feedback,
+ * attached to an outbox record instead): in `seen` as taken already, so
+ * that a re-sent copy is a duplicate. SH_ERR_DUPLICATE when seen before. */
+sh_err sh_store_seen_settled(sh_store *st, const uint8_t id[SH_ID_LEN]);
 /* Was this message id delivered before (whether still in the inbox)? */
 int sh_store_seen(sh_store *st, MDB_txn *txn, const uint8_t id[SH_ID_LEN]);
 /* Remove an inbox entry that was not taken (retention, revocation). */
@@ -114,6 +118,8 @@ sh_err sh_store_case_put(sh_store *st, const Seinhuis__CaseRecord *rec);
 sh_err sh_store_case_get(sh_store *st, MDB_txn *txn,
                          const uint8_t key[SH_KEY_LEN],
                          Seinhuis__CaseRecord **rec);
+/* Remove a case record (retention), within a write transaction. */
+sh_err sh_store_case_del(sh_store *st, const uint8_t key[SH_KEY_LEN]);
 typedef int (*sh_case_fn)(void *ctx, const Seinhuis__CaseRecord *rec);
 sh_err sh_store_case_scan(sh_store *st, MDB_txn *txn, sh_case_fn fn, void *ctx);
 

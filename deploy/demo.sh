@@ -7,8 +7,12 @@
 # trust store, data directory and daemon. Creditors report payment arrears
 # of fictional residents to the municipality's debt-help team; a wijkteam
 # files a meldcode report with Veilig Thuis, which answers with a notice.
-# The demo then shows what each team sees, and stops every daemon it
-# started, by pid. KEEP=1 keeps the files in the demo directory.
+# The demo then shows what each team sees; a caseworker claims the most
+# urgent case, records the outreach and, under the resident's consent,
+# tells the creditor, whose outbox shows it; the team exports its cases as
+# CSV. It stops every daemon it started, by pid, and exits 0 only if every
+# step worked. KEEP=1 keeps the files in the demo directory;
+# SEINHUIS_PORT_OFFSET moves the ports of deploy/demo/partners.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$(cd "${1:-$here/../build}" && pwd)
@@ -54,7 +58,9 @@ inbox_depth() { ctl "$1" status 2>/dev/null | awk '$1 == "inbox" {print $2}'; }
 while read -r id role port name; do
 	[[ -z "$id" || "$id" == \#* ]] && continue
 	IDS+=("$id")
-	ROLE[$id]=$role PORT[$id]=$port NAME[$id]=$name
+	# SEINHUIS_PORT_OFFSET moves every port, as in the integration tests,
+	# so that the demo can run beside another copy on one machine.
+	ROLE[$id]=$role PORT[$id]=$((port + ${SEINHUIS_PORT_OFFSET:-0})) NAME[$id]=$name
 done <"$here/demo/partners"
 
 say "1. Each partner creates its identity (seinkey init) and configuration"
@@ -187,16 +193,46 @@ ctl gemeente-waterdam inbox show "$first"
 say "   The team takes it (inbox ack); it leaves the queue"
 ctl gemeente-waterdam inbox ack "$first"
 
-say "8. Veilig Thuis received the report; the wijkteam received the notice"
+say "8. A caseworker claims the most urgent case and records the outreach"
+urgent=$(ctl gemeente-waterdam inbox | awk 'NR==2{print $1}')
+ctl gemeente-waterdam claim "$urgent" | sed 's/^/    /'
+ctl gemeente-waterdam case step "$urgent" contact_attempted | sed 's/^/    /'
+# Household 6 (the eviction) agrees that its landlord is told about the
+# contact; the team registers that consent (fictional identifiers, on
+# standard input) and sends the step to the case's creditors under it.
+IFS='|' read -r surname street number postcode <<<"${HH[6]}"
+consent=$(printf 'surname=%s\npostcode=%s\nhouse_number=%s\n' "$surname" "$postcode" "$number" |
+	ctl gemeente-waterdam consent grant --to woonstichting-hoeksteen \
+		--purpose collection_pause --until 2027-06-30 | awk '{print $2}')
+echo "    consent $consent: the resident agrees that the landlord hears of the contact"
+ctl gemeente-waterdam case step "$urgent" in_conversation --feedback --consent "$consent" |
+	sed 's/^/    /'
+ctl gemeente-waterdam case show "$urgent" | sed 's/^/    /'
+say "   The landlord's outbox shows the status next to its signal"
+fb_line=""
+for _ in $(seq 100); do
+	fb_line=$(ctl woonstichting-hoeksteen outbox | grep 'feedback: contact_made' || true)
+	[ -n "$fb_line" ] && break
+	sleep 0.1
+done
+[ -n "$fb_line" ] || { echo "the feedback did not reach the landlord" >&2; exit 1; }
+echo "$fb_line" | sed 's/^/    /'
+say "   The team exports its cases as CSV (no personal data without --reveal)"
+ctl gemeente-waterdam export --format csv --out "$DIR/cases.csv" | sed 's/^/    /'
+ls -l "$DIR/cases.csv" | sed 's/^/    /'
+head -n 4 "$DIR/cases.csv" | cut -c 1-160 | sed 's/^/    /'
+grep -q "$surname" "$DIR/cases.csv" && { echo "personal data in the export" >&2; exit 1; }
+
+say "9. Veilig Thuis received the report; the wijkteam received the notice"
 ctl veilig-thuis-waterdam inbox list
 ctl wijkteam-waterdam inbox list
 
-say "9. The landlord's outbox: every signal delivered, with receipts"
+say "10. The landlord's outbox: every signal delivered, with receipts"
 ctl woonstichting-hoeksteen outbox
 say "   and the municipality's daemon status"
 ctl gemeente-waterdam status
 
-say "10. Stopping every daemon by pid"
+say "11. Stopping every daemon by pid"
 for id in "${IDS[@]}"; do
 	kill -TERM "${PID[$id]}"
 	wait "${PID[$id]}" && echo "    $id (pid ${PID[$id]}) stopped cleanly"

@@ -79,8 +79,16 @@ check "... and so does the other creditor's" wait_until 20 bash -c \
 check "the signal to the other municipality has no feedback" bash -c \
 	"ctl corp-fb --json outbox | json_has '.[] | select(.message_id==\"$other\" and (has(\"feedback\") | not))'"
 check "the text listing shows it too" bash -c "ctl corp-fb outbox | grep '$rent' | grep -q 'feedback: contact_made'"
-check "the feedback carries the consent reference at the creditor" bash -c \
-	"ctl corp-fb --json inbox list | json_has '.[] | select(.type==\"status_feedback\" and .consent_ref==\"$ref_corp\" and .fields.signal_id==\"$rent\")'"
+fb_ids=$(jq -r '.feedback_ids[]' <<<"$out")
+check "the feedback is not a loose item in the creditor's inbox" bash -c \
+	"[ \$(ctl corp-fb --json inbox list | jq '[.[] | select(.type==\"status_feedback\")] | length') = 0 ] &&
+	 [ \$(ctl nrg-fb --json inbox list | jq 'length') = 0 ]"
+check "... its status shows an empty inbox" bash -c "ctl corp-fb status | awk '\$1==\"inbox\" {exit \$2 != 0}'"
+check "... it is audited at the creditor: received, and delivered to the outbox record" bash -c \
+	"ctl corp-fb --json audit list --type status_feedback --event delivered |
+	 json_has '.[] | select(.outcome==\"outbox\" and .legal_basis==\"consent\" and (.detail | contains(\"$rent\")))'"
+check "... under one of the two feedback ids the municipality sent" bash -c \
+	"ctl corp-fb --json audit list --type status_feedback --event received | jq -r '.[].message_id' | grep -qxF -f <(printf '%s\n' $fb_ids)"
 stop corp-fb
 start corp-fb
 check "... (after restart) still attached" bash -c \
@@ -117,6 +125,11 @@ out=$(probe gem-fb "$rent" legal_task)
 check "feedback without the consent the catalogue needs: rejected" grep -qE "^RECEIPT [0-9a-f]{32} REJECTED FEEDBACK" <<<"$out"
 out=$(probe gem2-fb "$rent" consent "$ref_corp")
 check "feedback from a municipality the signal was not sent to: rejected" grep -qE "^RECEIPT [0-9a-f]{32} REJECTED FEEDBACK" <<<"$out"
+out=$(PEER_FEEDBACK_COPIES=2 probe gem-fb "$rent" consent "$ref_corp")
+check "a valid feedback sent twice in one frame: delivered once, then a duplicate" bash -c \
+	"grep -qE '^RECEIPT [0-9a-f]{32} DELIVERED' <<<'$out' && grep -qE '^RECEIPT [0-9a-f]{32} DUPLICATE' <<<'$out'"
+check "... still no inbox item at the creditor" bash -c \
+	"[ \$(ctl corp-fb --json inbox list | jq 'length') = 0 ]"
 check "the rejections are in the creditor's audit log with rule FEEDBACK" bash -c \
 	"[ \$(ctl corp-fb --json audit list --event rejected | jq '[.[] | select(.rule==\"FEEDBACK\")] | length') -ge 4 ]"
 check "... the first one by its message id" bash -c \

@@ -1,16 +1,25 @@
 #!/usr/bin/env bash
 # Retention: a signal the team has not taken within the catalogue's
 # keep_unanswered is removed from the inbox, and a late re-send cannot
-# bring it back.
+# bring it back. A debt-help team's case record (owner, steps) is removed
+# after the catalogue's keep_taken once the case is closed, or once none of
+# its signals is left and no step was recorded for that long; an open case
+# with signals in the inbox is kept. Removals are audited by case key.
 . "$(dirname "$0")/lib.sh"
 it_setup retention
 sed 's/^keep_unanswered = 6 months$/keep_unanswered = 3 seconds/' "$CATALOGUE" |
 	as_user tee "$WORK/short.conf" >/dev/null
 partner gem-rt municipality_debt 17281 "catalogue = $WORK/short.conf" "retention_interval = 1"
 partner corp-rt landlord 17282
+# keep_taken of 4 seconds for every type: the case records' keep period.
+sed 's/^keep_taken = .*$/keep_taken = 4 seconds/' "$CATALOGUE" |
+	as_user tee "$WORK/short-cases.conf" >/dev/null
+grep -q '^keep_taken = 4 seconds$' "$WORK/short-cases.conf" || fail "test catalogue with keep_taken = 4 seconds"
+partner gem-rc municipality_debt 17283 "catalogue = $WORK/short-cases.conf" "retention_interval = 1"
 trust_all
 start gem-rt
 start corp-rt
+start gem-rc
 out=$(send_arrears corp-rt gem-rt 1)
 id=${out#accepted }
 check "the signal is delivered" wait_until 10 bash -c "[ \"\$(inbox_ids gem-rt)\" = $id ]"
@@ -23,4 +32,50 @@ check "the removal is in the audit log, by message id" bash -c \
 	"ctl gem-rt --json audit list --event retention_removed | json_has 'length == 1 and .[0].message_id == \"$id\"'"
 check "it was delivered before it was removed (audit order)" bash -c \
 	"[ \"\$(ctl gem-rt --json audit list --id $id | jq -r '[.[].event]|map(select(. == \"delivered\" or . == \"retention_removed\"))|join(\",\")')\" = delivered,retention_removed ]"
+
+# --- case records ------------------------------------------------------------
+declare -A ID=() KEY=()
+for h in 11 12 13; do
+	out=$(send_arrears corp-rt gem-rc $h)
+	ID[$h]=${out#accepted }
+done
+check "three signals for three households delivered" wait_until 10 bash -c "[ \$(inbox_ids gem-rc | wc -l) = 3 ]"
+for h in 11 12 13; do
+	KEY[$h]=$(ctl gem-rc --json inbox list | jq -r ".[] | select(.message_id==\"${ID[$h]}\") | .case_key")
+	ctl gem-rc claim "${KEY[$h]}" >/dev/null
+	ctl gem-rc case step "${KEY[$h]}" contact_attempted >/dev/null
+done
+# 11: taken and closed; 12: taken, left open; 13: open, signal still waiting
+ctl gem-rc inbox ack "${ID[11]}" >/dev/null
+ctl gem-rc case step "${KEY[11]}" closed >/dev/null
+ctl gem-rc inbox ack "${ID[12]}" >/dev/null
+has_record() { ctl gem-rc --json case show "$1" | jq -e '.owner != "" and (.steps | length) > 0' >/dev/null; }
+no_record() { ctl gem-rc --json case show "$1" | jq -e '.owner == "" and (.steps | length) == 0' >/dev/null; }
+export -f has_record no_record
+check "three case records with owner and steps" bash -c "has_record ${KEY[11]} && has_record ${KEY[12]} && has_record ${KEY[13]}"
+sleep 1.5
+check "within keep_taken all three are kept" bash -c "has_record ${KEY[11]} && has_record ${KEY[12]} && has_record ${KEY[13]}"
+check "the closed case is removed after keep_taken" wait_until 15 no_record "${KEY[11]}"
+check "the open case without signals and without a step for keep_taken is removed" wait_until 5 no_record "${KEY[12]}"
+sleep 2
+check "the open case whose signal still waits is kept (its step is older than keep_taken)" has_record "${KEY[13]}"
+check "... and so is its signal" bash -c "inbox_ids gem-rc | grep -qx ${ID[13]}"
+check "the removals are audited by case key, with the reason" bash -c \
+	"ctl gem-rc --json audit list --event retention_removed --case-key ${KEY[11]} | json_has 'length == 1 and (.[0].detail | contains(\"closed\"))' &&
+	 ctl gem-rc --json audit list --event retention_removed --case-key ${KEY[12]} | json_has 'length == 1 and (.[0].detail | contains(\"no signal left\"))' &&
+	 ctl gem-rc --json audit list --event retention_removed --case-key ${KEY[13]} | json_has 'length == 0'"
+check "the removals are logged by case key prefix" bash -c \
+	"grep -q 'retention: case ${KEY[11]:0:16}... removed (closed)' '$WORK/gem-rc.log' &&
+	 grep -q 'retention: case ${KEY[12]:0:16}... removed (open, no signals left, idle)' '$WORK/gem-rc.log'"
+stop gem-rc
+start gem-rc
+check "after a restart the removed records stay gone, the kept one is there" bash -c \
+	"no_record ${KEY[11]} && no_record ${KEY[12]} && has_record ${KEY[13]}"
+ctl gem-rc inbox ack "${ID[13]}" >/dev/null
+check "once its signal is taken, the open case idle for keep_taken is removed too" wait_until 10 no_record "${KEY[13]}"
+check "no personal data in the log" bash -c "! grep -qi 'testpersoon\|teststraat\|1234 \?ab' '$WORK/gem-rc.log'"
+check "no personal data in the audit log" bash -c \
+	"! ctl gem-rc --json audit list | grep -qi 'testpersoon\|teststraat\|1234 \?ab'"
+check "the audit log verifies" bash -c "ctl gem-rc audit verify >/dev/null"
+for p in gem-rt corp-rt gem-rc; do stop $p; done
 it_done

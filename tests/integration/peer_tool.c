@@ -18,7 +18,8 @@
  * Mode "feedback" sends a status_feedback (status contact_made) about the
  * signal id in $PEER_FEEDBACK_ID, under the basis in $PEER_FEEDBACK_BASIS
  * (default legal_task) and, if set, consent $PEER_FEEDBACK_CONSENT: what
- * a municipality's daemon sends, but without its checks.
+ * a municipality's daemon sends, but without its checks. With
+ * PEER_FEEDBACK_COPIES=2 the frame carries it twice, as a re-send would.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -332,9 +333,11 @@ int main(int argc, char **argv)
 	} else {
 		policy_break = strcmp(mode, "policy") == 0;
 		feedback_mode = strcmp(mode, "feedback") == 0;
-		if (feedback_mode)
+		if (feedback_mode) {
 			build_feedback(&self, &peer, &env, id);
-		else
+			const char *c = getenv("PEER_FEEDBACK_COPIES");
+			copies = c && strcmp(c, "2") == 0 ? 2 : 1;
+		} else
 			build(&self, &peer,
 			      strcmp(mode, "wrong-recipient") == 0
 			          ? "someone-else"
