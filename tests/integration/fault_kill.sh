@@ -40,8 +40,8 @@ echo "fault_kill: signals $FAULT_SIGNALS, kills $FAULT_KILLS, chunk $FAULT_CHUNK
 
 S=corp-fk # the sender (a landlord)
 R=gem-fk  # the recipient (a municipality's debt-help team)
-partner $R municipality_debt 17701
-partner $S landlord 17702
+partner $R municipality_debt 17701 "map_size = 2G" # room for a 100,000-signal soak
+partner $S landlord 17702 "map_size = 2G"
 trust_all
 start $R || { it_done; exit 1; }
 start $S || { it_done; exit 1; }
