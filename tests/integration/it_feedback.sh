@@ -136,8 +136,8 @@ check "... the first one by its message id" bash -c \
 	"ctl corp-fb --json audit list --id $fid | json_has '.[] | select(.event==\"rejected\")'"
 check "the forged feedback changed nothing on the outbox record" bash -c \
 	"ctl corp-fb --json outbox | json_has '.[] | select(.message_id==\"$rent\" and .feedback.status==\"contact_made\")'"
-check "no personal data in the creditor's log" bash -c "! grep -qi 'vries\|molenweg\|9901' '$WORK/corp-fb.log'"
-check "no personal data in the municipality's log" bash -c "! grep -qi 'vries\|molenweg\|9901' '$WORK/gem-fb.log'"
+check "no personal data in the creditor's log" bash -c "! grep -qi 'vries\|molenweg\|9901 \?wa' '$WORK/corp-fb.log'"
+check "no personal data in the municipality's log" bash -c "! grep -qi 'vries\|molenweg\|9901 \?wa' '$WORK/gem-fb.log'"
 check "audit logs verify" bash -c "ctl gem-fb audit verify >/dev/null && ctl corp-fb audit verify >/dev/null"
 
 for p in gem-fb gem2-fb corp-fb nrg-fb; do stop $p; done
