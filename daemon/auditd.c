@@ -44,6 +44,12 @@ struct sh_auditd {
 	Seinhuis__SignalType ack_type;
 	uint8_t ack_subject[SH_PSEUDO_LEN];
 	int ack_has_subject;
+	/* the signal sh_daemon_submit accepted last, for its entry */
+	int note_valid;
+	uint8_t note_id[SH_ID_LEN];
+	char note_partner[SH_PARTNER_MAX + 1];
+	Seinhuis__SignalType note_type;
+	sh_build_note note;
 	struct limit_slot limits[LIMIT_SLOTS];
 	int64_t window_start;
 	uint32_t window_count, window_suppressed;
@@ -188,9 +194,9 @@ static void set_id(Seinhuis__AuditEntry *e, const uint8_t *id)
 }
 
 static void consent_revoked(sh_daemon *d, const Seinhuis__AuditEntry *base,
-                            const Seinhuis__Signal *s)
+                            Seinhuis__SignalType type, const char *consent_ref)
 {
-	if (!s || s->type != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
+	if (type != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
 		return;
 	char ref[80], detail[120];
 	Seinhuis__AuditEntry e = *base;
@@ -198,7 +204,7 @@ static void consent_revoked(sh_daemon *d, const Seinhuis__AuditEntry *base,
 	e.event = SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_REVOKED;
 	e.outcome = "revoked";
 	snprintf(detail, sizeof(detail), "consent_ref %s",
-	         clean(ref, sizeof(ref), s->consent_ref));
+	         clean(ref, sizeof(ref), consent_ref));
 	e.detail = detail;
 	sh_audit_record(d, &e);
 }
@@ -570,8 +576,8 @@ void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 	if (delivered) {
 		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_DELIVERED;
 		en.outcome = "inbox";
-		if (sh_audit_record(d, &en) == SH_OK)
-			consent_revoked(d, &en, s);
+		if (sh_audit_record(d, &en) == SH_OK && s)
+			consent_revoked(d, &en, s->type, s->consent_ref);
 	} else if (rs == SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED) {
 		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_REJECTED;
 		snprintf(detail, sizeof(detail), "%s", sh_err_str(why));
@@ -800,6 +806,14 @@ static void stash_ack(sh_daemon *d, Seinhuis__CtlRequest *q)
 	sh_store_read_end(d->store, txn);
 }
 
+static void forget_note(sh_auditd *ad)
+{
+	if (!ad->note_valid)
+		return;
+	ad->note_valid = 0;
+	sh_wipe(&ad->note, sizeof(ad->note));
+}
+
 int sh_audit_ctl_before(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 {
 	if (!d->auditd)
@@ -819,6 +833,7 @@ int sh_audit_ctl_before(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		sh_auditctl_dispatch(d, c, q);
 		return 0;
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_ACK: stash_ack(d, q); return 1;
+	case SEINHUIS__CTL_REQUEST__OP__SEND: forget_note(d->auditd); return 1;
 	default: return 1;
 	}
 }
@@ -857,6 +872,32 @@ static void record_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q,
 		sh_audit_record(d, &en);
 		return;
 	}
+	sh_auditd *ad = d->auditd;
+	if (sh_unhex(id, SH_ID_LEN, r->message_id) == 0 && ad->note_valid &&
+	    memcmp(ad->note_id, id, SH_ID_LEN) == 0) {
+		/* Built from what the submit just had: no second read of the
+		 * outbox record, no second opening of the seal. */
+		char basis[48];
+		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_ACCEPTED;
+		en.outcome = "accepted";
+		en.partner = ad->note_partner;
+		en.type = ad->note_type;
+		set_id(&en, id);
+		if (ad->note.has_subject) {
+			en.subject.data = ad->note.subject;
+			en.subject.len = SH_PSEUDO_LEN;
+		}
+		en.legal_basis =
+		    clean(basis, sizeof(basis), ad->note.legal_basis);
+		if (ad->note.has_case_key) {
+			en.case_key.data = ad->note.case_key;
+			en.case_key.len = 32;
+		}
+		if (sh_audit_record(d, &en) == SH_OK)
+			consent_revoked(d, &en, ad->note_type,
+			                ad->note.consent_ref);
+		return;
+	}
 	uint64_t seq;
 	Seinhuis__OutboxRecord *rec = NULL;
 	if (sh_unhex(id, SH_ID_LEN, r->message_id) < 0 ||
@@ -875,8 +916,8 @@ static void record_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q,
 	en.type = rec->type;
 	set_id(&en, id);
 	fill_from_signal(d, &en, s, p && p->keys_ready ? &p->keys : NULL, &b);
-	if (sh_audit_record(d, &en) == SH_OK)
-		consent_revoked(d, &en, s);
+	if (sh_audit_record(d, &en) == SH_OK && s)
+		consent_revoked(d, &en, s->type, s->consent_ref);
 	if (s)
 		seinhuis__signal__free_unpacked(s, NULL);
 	seinhuis__outbox_record__free_unpacked(rec, NULL);
@@ -917,6 +958,29 @@ void sh_audit_ctl_after(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	else if (r->ok)
 		record_ack(d, c, q);
 	seinhuis__ctl_reply__free_unpacked(r, NULL);
+	forget_note(d->auditd);
+}
+
+const uint8_t *sh_audit_case_secret(const sh_daemon *d)
+{
+	return d->auditd ? d->auditd->case_secret : NULL;
+}
+
+void sh_audit_note_accepted(sh_daemon *d, const uint8_t id[SH_ID_LEN],
+                            const sh_peer *p, Seinhuis__SignalType type,
+                            const sh_build_note *note)
+{
+	sh_auditd *ad = d->auditd;
+	if (!ad)
+		return;
+	forget_note(ad);
+	memcpy(ad->note_id, id, SH_ID_LEN);
+	snprintf(ad->note_partner, sizeof(ad->note_partner), "%s",
+	         p->card.partner);
+	ad->note_type = type;
+	ad->note = *note;
+	ad->note.case_secret = NULL;
+	ad->note_valid = 1;
 }
 
 /* ------------------------------------------------------ seinhuisd -t */

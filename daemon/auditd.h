@@ -59,6 +59,14 @@ void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
                       const uint8_t *env, size_t envlen,
                       const uint8_t id[SH_ID_LEN], Seinhuis__ReceiptStatus rs,
                       sh_err why);
+/* sh_daemon_submit accepted signal `id` for p: the accepted entry of the
+ * SEND request being handled is made from this note (copied; wiped once
+ * the request's entry is made). */
+void sh_audit_note_accepted(sh_daemon *d, const uint8_t id[SH_ID_LEN],
+                            const sh_peer *p, Seinhuis__SignalType type,
+                            const sh_build_note *note);
+/* The secret the audit log's case keys are made with, or NULL. */
+const uint8_t *sh_audit_case_secret(const sh_daemon *d);
 void sh_audit_frame_refused(sh_daemon *d, sh_peer *p, sh_err why);
 sh_err sh_audit_receipt(sh_daemon *d, sh_peer *p,
                         const Seinhuis__OutboxRecord *rec,

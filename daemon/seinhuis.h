@@ -80,14 +80,14 @@ typedef enum {
 	SH_ERR_CONDITION, /* a conditional rule of the catalogue is broken */
 	SH_ERR_CONSENT,   /* no valid consent for this signal */
 	SH_ERR_CONSENT_REVOKED, /* the consent was withdrawn */
-	SH_ERR_ROUTE,         /* no municipality or partner for the postcode */
-	SH_ERR_RATE_LIMIT,    /* a partner sends more than peer_rate allows */
-	SH_ERR_STALE,         /* created outside the accepted time window */
-	SH_ERR_CASE_CLAIMED,  /* the case is claimed by another caseworker */
-	SH_ERR_CASE_OWNER,    /* only the case's owner may do this */
-	SH_ERR_CASE_STEP,     /* not an outreach step, or no feedback meaning */
-	SH_ERR_FEEDBACK,      /* the catalogue does not allow this feedback */
-	SH_ERR_KEY_EXPIRED,   /* a partner's previous key after the overlap */
+	SH_ERR_ROUTE,        /* no municipality or partner for the postcode */
+	SH_ERR_RATE_LIMIT,   /* a partner sends more than peer_rate allows */
+	SH_ERR_STALE,        /* created outside the accepted time window */
+	SH_ERR_CASE_CLAIMED, /* the case is claimed by another caseworker */
+	SH_ERR_CASE_OWNER,   /* only the case's owner may do this */
+	SH_ERR_CASE_STEP,    /* not an outreach step, or no feedback meaning */
+	SH_ERR_FEEDBACK,     /* the catalogue does not allow this feedback */
+	SH_ERR_KEY_EXPIRED,  /* a partner's previous key after the overlap */
 	SH_ERR__COUNT
 } sh_err;
 
@@ -339,6 +339,25 @@ sh_err sh_wire_build_unsigned(const sh_identity *self, const sh_card *peer,
                               Seinhuis__Field **fields, size_t nfields,
                               uint8_t msg_id[SH_ID_LEN], sh_buf *env_out,
                               char *err_field, size_t err_len);
+/* What building a signal learned that its sender's audit entry and consent
+ * check need, so that neither decodes nor opens the signal again. */
+typedef struct {
+	const uint8_t *case_secret;     /* in: SH_KEY_LEN bytes, or NULL */
+	uint8_t subject[SH_PSEUDO_LEN]; /* the pairwise pseudonym */
+	int has_subject;
+	uint8_t case_key[32]; /* HMAC of the first person's canonical identity
+	                         under case_secret (sh_audit_case_key) */
+	int has_case_key;
+	char legal_basis[48];
+	char consent_ref[80];
+} sh_build_note;
+/* sh_wire_build_unsigned, filling *note (its case_secret is read first). */
+sh_err sh_wire_build_noted(const sh_identity *self, const sh_card *peer,
+                           const sh_pair_keys *keys, Seinhuis__SignalType type,
+                           Seinhuis__Field **fields, size_t nfields,
+                           uint8_t msg_id[SH_ID_LEN], sh_buf *env_out,
+                           char *err_field, size_t err_len,
+                           sh_build_note *note);
 /* Decode and verify an envelope received from `from`: signed alone, or
  * signed in a batch with its proof (as sh_batch_verify makes it and the
  * inbox stores it). On success *sig_out is the decoded signal (free with
