@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "seinhuis.pb-c.h"
 
@@ -127,6 +128,15 @@ char *sh_strdup(const char *s);
 void *sh_xmalloc(size_t n);
 void *sh_xcalloc(size_t n, size_t m);
 char *sh_trim(char *s);
+/* Copy src into dst of size n (n > 0), cut to fit, always terminated:
+ * snprintf(dst, n, "%s", src) without the cost of formatting. */
+void sh_copy_str(char *dst, size_t n, const char *src);
+/* strcmp(a, b) == 0, the first bytes compared inline first (field names
+ * are looked up many times a signal and most differ at once). */
+static inline int sh_same_name(const char *a, const char *b)
+{
+	return a[0] == b[0] && strcmp(a, b) == 0;
+}
 /* Growable byte buffer. */
 typedef struct {
 	uint8_t *data;
@@ -142,6 +152,9 @@ Seinhuis__SignalType sh_signal_type_parse(const char *s);
 /* ------------------------------------------------------------- crypto */
 
 sh_err sh_random(void *buf, size_t n);
+/* A fresh random message id: the same generator, drawn a block at a time
+ * (the block is wiped as it is used); for the sending thread only. */
+sh_err sh_random_id(uint8_t id[SH_ID_LEN]);
 void sh_sha256(uint8_t out[32], const void *data, size_t n);
 void sh_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t klen,
                     const void *data, size_t n);

@@ -156,9 +156,9 @@ static sh_err build(const sh_identity *self, const sh_card *peer,
 		const char *name = fields[i]->name, *value = fields[i]->value;
 		ProtobufCMessage *target = NULL;
 		const ProtobufCFieldDescriptor *f = NULL;
-		snprintf(err_field, err_len, "%s", name);
+		sh_copy_str(err_field, err_len, name);
 		for (size_t j = 0; j < i; j++)
-			if (strcmp(fields[j]->name, name) == 0) {
+			if (sh_same_name(fields[j]->name, name)) {
 				snprintf(err_field, err_len, "%s (given twice)",
 				         name);
 				e = SH_ERR_FIELD_VALUE;
@@ -216,7 +216,7 @@ static sh_err build(const sh_identity *self, const sh_card *peer,
 		goto err;
 	}
 
-	if ((e = sh_random(msg_id, SH_ID_LEN)) != SH_OK)
+	if ((e = sh_random_id(msg_id)) != SH_OK)
 		goto err;
 	sig->format_version = SH_FORMAT_VERSION;
 	sig->message_id.data = sh_xmalloc(SH_ID_LEN);
