@@ -24,6 +24,11 @@
 struct sent_item {
 	sh_peer *peer;
 	uint8_t id[SH_ID_LEN];
+	int have_bits; /* the rest is known, from the record as sent */
+	Seinhuis__SignalType type;
+	int has_subject;
+	uint8_t subject[SH_PSEUDO_LEN];
+	char legal_basis[48];
 };
 
 struct limit_slot {
@@ -457,7 +462,8 @@ void sh_audit_stop(sh_daemon *d)
 
 /* ------------------------------------------------------------- sending */
 
-void sh_audit_sent(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN])
+void sh_audit_sent(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN],
+                   const Seinhuis__OutboxRecord *rec)
 {
 	sh_auditd *ad = d->auditd;
 	if (!ad)
@@ -468,9 +474,21 @@ void sh_audit_sent(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN])
 		if (!ad->sent)
 			abort();
 	}
-	ad->sent[ad->nsent].peer = p;
-	memcpy(ad->sent[ad->nsent].id, id, SH_ID_LEN);
-	ad->nsent++;
+	struct sent_item *it = &ad->sent[ad->nsent++];
+	it->peer = p;
+	memcpy(it->id, id, SH_ID_LEN);
+	it->have_bits = 0;
+	Seinhuis__Signal *s =
+	    rec ? signal_of(rec->envelope.data, rec->envelope.len) : NULL;
+	if (!s)
+		return;
+	it->have_bits = 1;
+	it->type = s->type;
+	it->has_subject = s->subject.len == SH_PSEUDO_LEN;
+	if (it->has_subject)
+		memcpy(it->subject, s->subject.data, SH_PSEUDO_LEN);
+	clean(it->legal_basis, sizeof(it->legal_basis), s->legal_basis);
+	seinhuis__signal__free_unpacked(s, NULL);
 }
 
 static void flush_sent(sh_daemon *d)
@@ -482,6 +500,21 @@ static void flush_sent(sh_daemon *d)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		struct sent_item *it = &ad->sent[i];
+		if (it->have_bits) {
+			Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+			en.event = SEINHUIS__AUDIT_EVENT__AUDIT_SENT;
+			en.outcome = "sent";
+			en.partner = it->peer->card.partner;
+			en.type = it->type;
+			set_id(&en, it->id);
+			if (it->has_subject) {
+				en.subject.data = it->subject;
+				en.subject.len = SH_PSEUDO_LEN;
+			}
+			en.legal_basis = it->legal_basis;
+			sh_audit_record(d, &en);
+			continue;
+		}
 		uint64_t seq;
 		Seinhuis__OutboxRecord *rec = NULL;
 		if (sh_store_outbox_find(d->store, sh_store_txn(d->store),

@@ -53,7 +53,11 @@ int sh_audit_pending(const sh_daemon *d);
 
 /* Hooks. Each appends within the turn's transaction; when that fails the
  * transaction is failed too, so no change commits without its entry. */
-void sh_audit_sent(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN]);
+/* rec: the signal's outbox record as just sent (its type, pseudonym and
+ * legal basis are kept for the entry, so that the entry does not read the
+ * outbox again), or NULL (then the entry reads it). */
+void sh_audit_sent(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN],
+                   const Seinhuis__OutboxRecord *rec);
 /* s: the verified signal, or NULL; env: its envelope as received. */
 void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
                       const uint8_t *env, size_t envlen,

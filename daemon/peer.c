@@ -272,9 +272,9 @@ void sh_peer_handle_zap(sh_daemon *d)
 		sh_daemon_error(d, "refused connection: not a CURVE handshake");
 	}
 	if (!c && !expired)
-		sh_audit_peer_refused(d, n >= 7 && lens[6] == 32 ? (uint8_t *)frames[6]
-							       : NULL,
-				      frames[3], n > 3 ? lens[3] : 0);
+		sh_audit_peer_refused(
+		    d, n >= 7 && lens[6] == 32 ? (uint8_t *)frames[6] : NULL,
+		    frames[3], n > 3 ? lens[3] : 0);
 	zmq_send(d->zap, "1.0", 3, ZMQ_SNDMORE);
 	zmq_send(d->zap, frames[1], lens[1], ZMQ_SNDMORE);
 	zmq_send(d->zap, status, 3, ZMQ_SNDMORE);
@@ -586,8 +586,8 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		    sh_batch_verify(&d->self, &prev, f, proofs, &pm) == SH_OK) {
 			memo = pm;
 			from = &prev;
-			batch_e = st == SH_KEY_EXPIRED ? SH_ERR_KEY_EXPIRED
-			                               : SH_OK;
+			batch_e =
+			    st == SH_KEY_EXPIRED ? SH_ERR_KEY_EXPIRED : SH_OK;
 		}
 		if (batch_e != SH_OK)
 			sh_daemon_error(d,
@@ -1085,18 +1085,20 @@ static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 	} else if (d->corrupt_waiting > corrupt_before) {
 		rc = 0; /* nothing decodable: on as if sent, failed next turn */
 	}
-	for (size_t i = 0; i < n; i++)
+	e = first;
+	for (size_t i = 0; i < n; i++, e = e->next) {
+		if (rc >= 0) {
+			e->sent_at = now;
+			e->attempts++;
+			if (e->attempts == 1 && !e->corrupt)
+				sh_audit_sent(d, p, e->id, recs[i]);
+			p->inflight++;
+			p->sent++;
+		}
 		seinhuis__outbox_record__free_unpacked(recs[i], NULL);
+	}
 	if (rc < 0)
 		return 0; /* not connected or queue full: try again later */
-	for (e = first; n > 0; n--, e = e->next) {
-		e->sent_at = now;
-		e->attempts++;
-		if (e->attempts == 1 && !e->corrupt)
-			sh_audit_sent(d, p, e->id);
-		p->inflight++;
-		p->sent++;
-	}
 	p->cursor = e;
 	return 1;
 }
