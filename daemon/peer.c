@@ -776,10 +776,17 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r)
 		return; /* storage full: settled when the receipt comes again */
 	if (sh_daemon_txn(d) != SH_OK)
 		return;
-	uint64_t seq;
+	/* The queue entry knows where the record is: no look-up by id. */
+	uint64_t seq = e->seq;
 	Seinhuis__OutboxRecord *rec = NULL;
-	sh_err err = sh_store_outbox_find(d->store, sh_store_txn(d->store),
-	                                  r->message_id.data, &seq, &rec);
+	sh_err err = sh_store_outbox_envelope(d->store, sh_store_txn(d->store),
+	                                      seq, &rec);
+	if (err == SH_OK &&
+	    memcmp(rec->message_id.data, r->message_id.data, SH_ID_LEN) != 0) {
+		seinhuis__outbox_record__free_unpacked(rec, NULL);
+		rec = NULL;
+		err = SH_ERR_STORE_CORRUPT;
+	}
 	if (err != SH_OK) {
 		sh_daemon_txn_fail(d, err);
 		return;
@@ -805,7 +812,9 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r)
 				    d->store, rec->natural_key.data);
 		}
 		if (err == SH_OK)
-			err = sh_store_outbox_put(d->store, seq, rec);
+			err = sh_store_outbox_replace(
+			    d->store, seq, SEINHUIS__OUT_STATE__OUT_PENDING,
+			    rec);
 		if (err == SH_OK)
 			err = sh_audit_receipt(d, p, rec, r);
 	}
