@@ -53,14 +53,25 @@ import_run() {
 	local cmd=("$SEINCTL" -s "$WORK/$from/control.sock" --json import "$file"
 		--type arrears --to "$to" --set legal_basis=legal_duty
 		--set municipality_code=0599 --quiet)
+	local pid c0 c1
+	pid=$(daemon_pid "$from")
+	c0=$(cpu_ticks "$pid")
 	t0=$(date +%s%N)
 	out=$(as_user "${cmd[@]}" 2>"$WORK/$what.err") || rc=$?
 	t1=$(date +%s%N)
+	c1=$(cpu_ticks "$pid")
 	awk -v t0="$t0" -v t1="$t1" -v r="$run" -v w="$what" \
-		'BEGIN { printf "%s %s %.3f\n", r, w, (t1 - t0) / 1e9 }' >>"$RESULTS"
-	echo "  $what: $(tail -n1 "$RESULTS" | cut -d' ' -f3) s: $out (exit $rc)"
+		-v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" 'BEGIN {
+		    printf "%s %s %.3f\n%s %s_cpu %.2f\n", r, w, (t1 - t0) / 1e9,
+			r, w, c / hz }' >>"$RESULTS"
+	echo "  $what: $(tail -n2 "$RESULTS" | head -n1 | cut -d' ' -f3) s" \
+		"(sending daemon's CPU $(tail -n1 "$RESULTS" | cut -d' ' -f3) s):" \
+		"$out (exit $rc)"
 	head -n 3 "$WORK/$what.err" | sed 's/^/    /'
 }
+
+# user + system CPU time of a process so far, in clock ticks
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 daemon_pid() { # the seinhuisd pid under lib.sh's start
 	local top=${IT_PIDS[$1]} p
@@ -113,7 +124,7 @@ for run in $(seq 1 "$RUNS"); do
 	stop "$from"
 	rm -rf "${WORK:?}/$from" "${WORK:?}/$to" "$WORK/a.csv" "$WORK/b.csv"
 done
-for w in import reimport offline; do
+for w in import import_cpu reimport reimport_cpu offline offline_cpu; do
 	awk -v w="$w" '$2 == w { print $3 }' "$RESULTS" | sort -g | awk -v w="$w" '
 	    { v[NR] = $1 } END { printf "median %-9s %.3f s over %d run(s)\n", w,
 		NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, NR }'
