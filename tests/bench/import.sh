@@ -57,7 +57,16 @@ import_run() {
 	pid=$(daemon_pid "$from")
 	c0=$(cpu_ticks "$pid")
 	t0=$(date +%s%N)
-	out=$(as_user "${cmd[@]}" 2>"$WORK/$what.err") || rc=$?
+	# PERF_CTL=1: seinctl of the first run's PERF_PHASE under perf too
+	if [ "${PERF_CTL:-0}" = 1 ] && [ -n "$PERF_DIR" ] && [ "$run" = 1 ] &&
+		[ "$what" = "${PERF_PHASE:-import}" ]; then
+		cmd=(perf record -g -q -o "$PERF_DIR/$what-seinctl.data" --
+			setpriv --reuid="$RUN_USER" --regid="$RUN_USER"
+			--clear-groups -- "${cmd[@]}")
+		out=$("${cmd[@]}" 2>"$WORK/$what.err") || rc=$?
+	else
+		out=$(as_user "${cmd[@]}" 2>"$WORK/$what.err") || rc=$?
+	fi
 	t1=$(date +%s%N)
 	c1=$(cpu_ticks "$pid")
 	awk -v t0="$t0" -v t1="$t1" -v r="$run" -v w="$what" \
