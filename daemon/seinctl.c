@@ -892,10 +892,12 @@ static Seinhuis__CtlReply *import_next(struct import_state *st)
 			st->in_off += flen;
 			return seinhuis__ctl_reply__unpack(NULL, blen, body);
 		}
-		memmove(st->in.data, st->in.data + st->in_off,
-		        st->in.len - st->in_off);
-		st->in.len -= st->in_off;
-		st->in_off = 0;
+		if (st->in_off) {
+			memmove(st->in.data, st->in.data + st->in_off,
+			        st->in.len - st->in_off);
+			st->in.len -= st->in_off;
+			st->in_off = 0;
+		}
 		struct pollfd pfd = {st->fd, POLLIN, 0};
 		int pr = poll(&pfd, 1, TIMEOUT_MS);
 		if (pr < 0 && errno == EINTR)
@@ -1002,6 +1004,8 @@ static int cmd_import(const char *sock, int argc, char **argv)
 		fprintf(stderr, "%s: %s, separator '%c', %zu columns\n", file,
 		        csv.cp1252 ? "Windows-1252 (converted)" : "UTF-8",
 		        csv.sep, csv.ncols);
+	sh_buf_add(&st.in, NULL, 65536); /* never a null buffer */
+	st.in.len = 0;
 	st.header = csv.header;
 	st.ncols = csv.ncols;
 	st.tty = isatty(2);
