@@ -53,9 +53,11 @@ import_run() {
 	local cmd=("$SEINCTL" -s "$WORK/$from/control.sock" --json import "$file"
 		--type arrears --to "$to" --set legal_basis=legal_duty
 		--set municipality_code=0599 --quiet)
-	local pid c0 c1
+	local pid c0 c1 rpid r0=0 r1=0
 	pid=$(daemon_pid "$from")
+	rpid=$(daemon_pid "$to" 2>/dev/null)
 	c0=$(cpu_ticks "$pid")
+	[ -n "$rpid" ] && r0=$(cpu_ticks "$rpid")
 	t0=$(date +%s%N)
 	# PERF_CTL=1: seinctl of the first run's PERF_PHASE under perf too
 	if [ "${PERF_CTL:-0}" = 1 ] && [ -n "$PERF_DIR" ] && [ "$run" = 1 ] &&
@@ -69,13 +71,16 @@ import_run() {
 	fi
 	t1=$(date +%s%N)
 	c1=$(cpu_ticks "$pid")
+	[ -n "$rpid" ] && r1=$(cpu_ticks "$rpid")
 	awk -v t0="$t0" -v t1="$t1" -v r="$run" -v w="$what" \
-		-v c="$((c1 - c0))" -v hz="$(getconf CLK_TCK)" 'BEGIN {
-		    printf "%s %s %.3f\n%s %s_cpu %.2f\n", r, w, (t1 - t0) / 1e9,
-			r, w, c / hz }' >>"$RESULTS"
-	echo "  $what: $(tail -n2 "$RESULTS" | head -n1 | cut -d' ' -f3) s" \
-		"(sending daemon's CPU $(tail -n1 "$RESULTS" | cut -d' ' -f3) s):" \
-		"$out (exit $rc)"
+		-v c="$((c1 - c0))" -v rc="$((r1 - r0))" \
+		-v hz="$(getconf CLK_TCK)" 'BEGIN {
+		    printf "%s %s %.3f\n%s %s_cpu %.2f\n%s %s_recipient_cpu %.2f\n",
+			r, w, (t1 - t0) / 1e9, r, w, c / hz, r, w, rc / hz }' \
+		>>"$RESULTS"
+	echo "  $what: $(tail -n3 "$RESULTS" | head -n1 | cut -d' ' -f3) s" \
+		"(CPU: sending daemon $(tail -n2 "$RESULTS" | head -n1 | cut -d' ' -f3) s," \
+		"recipient $(tail -n1 "$RESULTS" | cut -d' ' -f3) s): $out (exit $rc)"
 	head -n 3 "$WORK/$what.err" | sed 's/^/    /'
 }
 
@@ -133,7 +138,8 @@ for run in $(seq 1 "$RUNS"); do
 	stop "$from"
 	rm -rf "${WORK:?}/$from" "${WORK:?}/$to" "$WORK/a.csv" "$WORK/b.csv"
 done
-for w in import import_cpu reimport reimport_cpu offline offline_cpu; do
+for w in import import_cpu import_recipient_cpu reimport reimport_cpu \
+	offline offline_cpu; do
 	awk -v w="$w" '$2 == w { print $3 }' "$RESULTS" | sort -g | awk -v w="$w" '
 	    { v[NR] = $1 } END { printf "median %-9s %.3f s over %d run(s)\n", w,
 		NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2, NR }'
