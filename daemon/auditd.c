@@ -24,6 +24,11 @@
 struct sent_item {
 	sh_peer *peer;
 	uint8_t id[SH_ID_LEN];
+	int have_bits; /* the rest is known, from the record as sent */
+	Seinhuis__SignalType type;
+	int has_subject;
+	uint8_t subject[SH_PSEUDO_LEN];
+	char legal_basis[48];
 };
 
 struct limit_slot {
@@ -44,6 +49,12 @@ struct sh_auditd {
 	Seinhuis__SignalType ack_type;
 	uint8_t ack_subject[SH_PSEUDO_LEN];
 	int ack_has_subject;
+	/* the signal sh_daemon_submit accepted last, for its entry */
+	int note_valid;
+	uint8_t note_id[SH_ID_LEN];
+	char note_partner[SH_PARTNER_MAX + 1];
+	Seinhuis__SignalType note_type;
+	sh_build_note note;
 	struct limit_slot limits[LIMIT_SLOTS];
 	int64_t window_start;
 	uint32_t window_count, window_suppressed;
@@ -188,9 +199,9 @@ static void set_id(Seinhuis__AuditEntry *e, const uint8_t *id)
 }
 
 static void consent_revoked(sh_daemon *d, const Seinhuis__AuditEntry *base,
-                            const Seinhuis__Signal *s)
+                            Seinhuis__SignalType type, const char *consent_ref)
 {
-	if (!s || s->type != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
+	if (type != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
 		return;
 	char ref[80], detail[120];
 	Seinhuis__AuditEntry e = *base;
@@ -198,7 +209,7 @@ static void consent_revoked(sh_daemon *d, const Seinhuis__AuditEntry *base,
 	e.event = SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_REVOKED;
 	e.outcome = "revoked";
 	snprintf(detail, sizeof(detail), "consent_ref %s",
-	         clean(ref, sizeof(ref), s->consent_ref));
+	         clean(ref, sizeof(ref), consent_ref));
 	e.detail = detail;
 	sh_audit_record(d, &e);
 }
@@ -451,7 +462,8 @@ void sh_audit_stop(sh_daemon *d)
 
 /* ------------------------------------------------------------- sending */
 
-void sh_audit_sent(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN])
+void sh_audit_sent(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN],
+                   const Seinhuis__OutboxRecord *rec)
 {
 	sh_auditd *ad = d->auditd;
 	if (!ad)
@@ -462,9 +474,21 @@ void sh_audit_sent(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN])
 		if (!ad->sent)
 			abort();
 	}
-	ad->sent[ad->nsent].peer = p;
-	memcpy(ad->sent[ad->nsent].id, id, SH_ID_LEN);
-	ad->nsent++;
+	struct sent_item *it = &ad->sent[ad->nsent++];
+	it->peer = p;
+	memcpy(it->id, id, SH_ID_LEN);
+	it->have_bits = 0;
+	Seinhuis__Signal *s =
+	    rec ? signal_of(rec->envelope.data, rec->envelope.len) : NULL;
+	if (!s)
+		return;
+	it->have_bits = 1;
+	it->type = s->type;
+	it->has_subject = s->subject.len == SH_PSEUDO_LEN;
+	if (it->has_subject)
+		memcpy(it->subject, s->subject.data, SH_PSEUDO_LEN);
+	clean(it->legal_basis, sizeof(it->legal_basis), s->legal_basis);
+	seinhuis__signal__free_unpacked(s, NULL);
 }
 
 static void flush_sent(sh_daemon *d)
@@ -476,6 +500,21 @@ static void flush_sent(sh_daemon *d)
 		return;
 	for (size_t i = 0; i < n; i++) {
 		struct sent_item *it = &ad->sent[i];
+		if (it->have_bits) {
+			Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+			en.event = SEINHUIS__AUDIT_EVENT__AUDIT_SENT;
+			en.outcome = "sent";
+			en.partner = it->peer->card.partner;
+			en.type = it->type;
+			set_id(&en, it->id);
+			if (it->has_subject) {
+				en.subject.data = it->subject;
+				en.subject.len = SH_PSEUDO_LEN;
+			}
+			en.legal_basis = it->legal_basis;
+			sh_audit_record(d, &en);
+			continue;
+		}
 		uint64_t seq;
 		Seinhuis__OutboxRecord *rec = NULL;
 		if (sh_store_outbox_find(d->store, sh_store_txn(d->store),
@@ -580,8 +619,8 @@ void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 			         s->feedback->signal_id);
 			en.detail = detail;
 		}
-		if (sh_audit_record(d, &en) == SH_OK)
-			consent_revoked(d, &en, s);
+		if (sh_audit_record(d, &en) == SH_OK && s)
+			consent_revoked(d, &en, s->type, s->consent_ref);
 	} else if (rs == SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED) {
 		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_REJECTED;
 		snprintf(detail, sizeof(detail), "%s", sh_err_str(why));
@@ -810,6 +849,14 @@ static void stash_ack(sh_daemon *d, Seinhuis__CtlRequest *q)
 	sh_store_read_end(d->store, txn);
 }
 
+static void forget_note(sh_auditd *ad)
+{
+	if (!ad->note_valid)
+		return;
+	ad->note_valid = 0;
+	sh_wipe(&ad->note, sizeof(ad->note));
+}
+
 int sh_audit_ctl_before(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 {
 	if (!d->auditd)
@@ -829,6 +876,7 @@ int sh_audit_ctl_before(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		sh_auditctl_dispatch(d, c, q);
 		return 0;
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_ACK: stash_ack(d, q); return 1;
+	case SEINHUIS__CTL_REQUEST__OP__SEND: forget_note(d->auditd); return 1;
 	default: return 1;
 	}
 }
@@ -867,6 +915,32 @@ static void record_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q,
 		sh_audit_record(d, &en);
 		return;
 	}
+	sh_auditd *ad = d->auditd;
+	if (sh_unhex(id, SH_ID_LEN, r->message_id) == 0 && ad->note_valid &&
+	    memcmp(ad->note_id, id, SH_ID_LEN) == 0) {
+		/* Built from what the submit just had: no second read of the
+		 * outbox record, no second opening of the seal. */
+		char basis[48];
+		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_ACCEPTED;
+		en.outcome = "accepted";
+		en.partner = ad->note_partner;
+		en.type = ad->note_type;
+		set_id(&en, id);
+		if (ad->note.has_subject) {
+			en.subject.data = ad->note.subject;
+			en.subject.len = SH_PSEUDO_LEN;
+		}
+		en.legal_basis =
+		    clean(basis, sizeof(basis), ad->note.legal_basis);
+		if (ad->note.has_case_key) {
+			en.case_key.data = ad->note.case_key;
+			en.case_key.len = 32;
+		}
+		if (sh_audit_record(d, &en) == SH_OK)
+			consent_revoked(d, &en, ad->note_type,
+			                ad->note.consent_ref);
+		return;
+	}
 	uint64_t seq;
 	Seinhuis__OutboxRecord *rec = NULL;
 	if (sh_unhex(id, SH_ID_LEN, r->message_id) < 0 ||
@@ -885,8 +959,8 @@ static void record_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q,
 	en.type = rec->type;
 	set_id(&en, id);
 	fill_from_signal(d, &en, s, p && p->keys_ready ? &p->keys : NULL, &b);
-	if (sh_audit_record(d, &en) == SH_OK)
-		consent_revoked(d, &en, s);
+	if (sh_audit_record(d, &en) == SH_OK && s)
+		consent_revoked(d, &en, s->type, s->consent_ref);
 	if (s)
 		seinhuis__signal__free_unpacked(s, NULL);
 	seinhuis__outbox_record__free_unpacked(rec, NULL);
@@ -927,6 +1001,29 @@ void sh_audit_ctl_after(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	else if (r->ok)
 		record_ack(d, c, q);
 	seinhuis__ctl_reply__free_unpacked(r, NULL);
+	forget_note(d->auditd);
+}
+
+const uint8_t *sh_audit_case_secret(const sh_daemon *d)
+{
+	return d->auditd ? d->auditd->case_secret : NULL;
+}
+
+void sh_audit_note_accepted(sh_daemon *d, const uint8_t id[SH_ID_LEN],
+                            const sh_peer *p, Seinhuis__SignalType type,
+                            const sh_build_note *note)
+{
+	sh_auditd *ad = d->auditd;
+	if (!ad)
+		return;
+	forget_note(ad);
+	memcpy(ad->note_id, id, SH_ID_LEN);
+	snprintf(ad->note_partner, sizeof(ad->note_partner), "%s",
+	         p->card.partner);
+	ad->note_type = type;
+	ad->note = *note;
+	ad->note.case_secret = NULL;
+	ad->note_valid = 1;
 }
 
 /* ------------------------------------------------------ seinhuisd -t */

@@ -53,12 +53,24 @@ int sh_audit_pending(const sh_daemon *d);
 
 /* Hooks. Each appends within the turn's transaction; when that fails the
  * transaction is failed too, so no change commits without its entry. */
-void sh_audit_sent(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN]);
+/* rec: the signal's outbox record as just sent (its type, pseudonym and
+ * legal basis are kept for the entry, so that the entry does not read the
+ * outbox again), or NULL (then the entry reads it). */
+void sh_audit_sent(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN],
+                   const Seinhuis__OutboxRecord *rec);
 /* s: the verified signal, or NULL; env: its envelope as received. */
 void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
                       const uint8_t *env, size_t envlen,
                       const uint8_t id[SH_ID_LEN], Seinhuis__ReceiptStatus rs,
                       sh_err why);
+/* sh_daemon_submit accepted signal `id` for p: the accepted entry of the
+ * SEND request being handled is made from this note (copied; wiped once
+ * the request's entry is made). */
+void sh_audit_note_accepted(sh_daemon *d, const uint8_t id[SH_ID_LEN],
+                            const sh_peer *p, Seinhuis__SignalType type,
+                            const sh_build_note *note);
+/* The secret the audit log's case keys are made with, or NULL. */
+const uint8_t *sh_audit_case_secret(const sh_daemon *d);
 void sh_audit_frame_refused(sh_daemon *d, sh_peer *p, sh_err why);
 sh_err sh_audit_receipt(sh_daemon *d, sh_peer *p,
                         const Seinhuis__OutboxRecord *rec,

@@ -246,30 +246,22 @@ sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
 	}
 	uint8_t id[SH_ID_LEN];
 	sh_buf env = {0};
-	e = sh_wire_build_unsigned(&d->self, &p->card, &p->keys, t, fields, n,
-	                           id, &env, field, fl);
-	const char *basis = sh_field_value(fields, n, "legal_basis");
-	if (e == SH_OK && basis && strcmp(basis, "consent") == 0 &&
+	sh_build_note note;
+	note.case_secret = sh_audit_case_secret(d);
+	e = sh_wire_build_noted(&d->self, &p->card, &p->keys, t, fields, n, id,
+	                        &env, field, fl, &note);
+	if (e == SH_OK && strcmp(note.legal_basis, "consent") == 0 &&
 	    t != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {
-		Seinhuis__Envelope *ev =
-		    seinhuis__envelope__unpack(NULL, env.len, env.data);
-		Seinhuis__Signal *sg =
-		    ev ? seinhuis__signal__unpack(NULL, ev->signal.len,
-		                                  ev->signal.data)
-		       : NULL;
 		snprintf(field, fl, "consent_ref");
-		e = sg ? consent_valid(d, p, sh_catalogue_type(&d->cat, t),
-		                       sg->consent_ref, sg->subject.data,
-		                       sg->subject.len, detail, dl)
-		       : SH_ERR_WIRE_DECODE;
-		if (sg)
-			seinhuis__signal__free_unpacked(sg, NULL);
-		if (ev)
-			seinhuis__envelope__free_unpacked(ev, NULL);
+		e = consent_valid(d, p, sh_catalogue_type(&d->cat, t),
+		                  note.consent_ref, note.subject,
+		                  note.has_subject ? SH_PSEUDO_LEN : 0, detail,
+		                  dl);
 	}
 	if (e == SH_OK)
 		e = sh_daemon_txn(d);
 	if (e) {
+		sh_wipe(&note, sizeof(note));
 		sh_buf_free(&env);
 		return e;
 	}
@@ -296,10 +288,13 @@ sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
 	if (e == SH_OK && have_natkey)
 		e = sh_store_natkey_put(d->store, natkey, id);
 	if (e) {
+		sh_wipe(&note, sizeof(note));
 		sh_daemon_txn_fail(d, e);
 		snprintf(field, fl, "store");
 		return e;
 	}
+	sh_audit_note_accepted(d, id, p, t, &note);
+	sh_wipe(&note, sizeof(note));
 	sh_defer *df = sh_defer_add(d, DEFER_ENQUEUE);
 	df->peer = p;
 	df->seq = seq;
@@ -329,15 +324,16 @@ static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		char role[32] = "";
 		if (tr)
 			sscanf(tr->recipients, "%31s", role);
-		const sh_card *card = muni ? sh_route_partner(&d->trust, role, muni)
-					   : NULL;
+		const sh_card *card =
+		    muni ? sh_route_partner(&d->trust, role, muni) : NULL;
 		char norm[7];
 		if (pc && sh_postcode_norm(pc, norm, 0) < 0) {
 			/* A malformed postcode is the field's fault, not the
 			 * table's: say so with the catalogue's rule. */
-			sh_ctl_refuse(d, c, SH_ERR_FIELD_FORMAT,
-				    "field 'postcode': must be a Dutch postcode: "
-				    "four digits and two letters");
+			sh_ctl_refuse(
+			    d, c, SH_ERR_FIELD_FORMAT,
+			    "field 'postcode': must be a Dutch postcode: "
+			    "four digits and two letters");
 			return;
 		}
 		if (!muni) {
@@ -689,8 +685,8 @@ static int outbox_one(void *vctx, uint64_t seq,
 	it->detail = sh_strdup(rec->detail);
 	it->feedback_status = sh_strdup(rec->feedback_status);
 	it->feedback_ms = rec->feedback_ms;
-	c->r->outbox = realloc(c->r->outbox,
-			       (c->r->n_outbox + 1) * sizeof(*c->r->outbox));
+	c->r->outbox =
+	    realloc(c->r->outbox, (c->r->n_outbox + 1) * sizeof(*c->r->outbox));
 	c->r->outbox[c->r->n_outbox++] = it;
 	c->bytes += seinhuis__outbox_item__get_packed_size(it);
 	if (c->bytes >= 3 * LIST_PAGE_BYTES) {
@@ -1010,13 +1006,23 @@ static void dispatch(sh_daemon *d, sh_ctl_conn *c, const uint8_t *body,
 		break;
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_ACK: op_inbox_ack(d, c, q); break;
 	case SEINHUIS__CTL_REQUEST__OP__STATUS: op_status(d, c); break;
-	case SEINHUIS__CTL_REQUEST__OP__QUARANTINE_LIST: op_quarantine_list(d, c); break;
-	case SEINHUIS__CTL_REQUEST__OP__CONSENT_GRANT: op_consent_grant(d, c, q); break;
-	case SEINHUIS__CTL_REQUEST__OP__CONSENT_REVOKE: op_consent_revoke(d, c, q); break;
-	case SEINHUIS__CTL_REQUEST__OP__CONSENT_LIST: op_consent_list(d, c); break;
+	case SEINHUIS__CTL_REQUEST__OP__QUARANTINE_LIST:
+		op_quarantine_list(d, c);
+		break;
+	case SEINHUIS__CTL_REQUEST__OP__CONSENT_GRANT:
+		op_consent_grant(d, c, q);
+		break;
+	case SEINHUIS__CTL_REQUEST__OP__CONSENT_REVOKE:
+		op_consent_revoke(d, c, q);
+		break;
+	case SEINHUIS__CTL_REQUEST__OP__CONSENT_LIST:
+		op_consent_list(d, c);
+		break;
 	case SEINHUIS__CTL_REQUEST__OP__CASE_LIST:
 	case SEINHUIS__CTL_REQUEST__OP__CASE_CLAIM:
-	case SEINHUIS__CTL_REQUEST__OP__CASE_STEP: sh_cases_dispatch(d, c, q); break;
+	case SEINHUIS__CTL_REQUEST__OP__CASE_STEP:
+		sh_cases_dispatch(d, c, q);
+		break;
 	default:
 		sh_ctl_refuse(d, c, SH_ERR_CONTROL,
 		              "unknown control operation %d", (int)q->op);
@@ -1034,13 +1040,17 @@ int sh_control_has_frame(const sh_ctl_conn *c)
 	       sh_frame_peek(c->in.data, c->in.len, &body, &blen, &flen) != 0;
 }
 
-/* Answer the whole frames waiting in the connection's buffer, a bounded
- * number per turn so that one client cannot starve the others; the rest
- * are taken in the next turn without waiting for new bytes. */
+/* A turn answers at most this many requests of one connection, and reads
+ * more of them only while the turn is younger than CTL_TURN_MS: replies
+ * wait for the turn's commit, so the bound is the latency a bulk import
+ * can add; the rest are taken in the next turn without waiting. */
+#define CTL_TURN_MAX 8192
+#define CTL_TURN_MS  150
+
 void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
 {
 	size_t off = 0;
-	for (int handled = 0; handled < 4096 && !c->closing; handled++) {
+	while (c->turn_handled < CTL_TURN_MAX && !c->closing) {
 		const uint8_t *body;
 		size_t blen, flen;
 		int r = sh_frame_peek(c->in.data + off, c->in.len - off, &body,
@@ -1053,6 +1063,7 @@ void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
 		if (r == 0)
 			break;
 		dispatch(d, c, body, blen);
+		c->turn_handled++;
 		off += flen;
 	}
 	if (off) {
@@ -1064,19 +1075,34 @@ void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
 void sh_control_read(sh_daemon *d, sh_ctl_conn *c)
 {
 	uint8_t chunk[65536];
-	for (int rounds = 0; rounds < 16 && !c->closing; rounds++) {
+	int64_t start = sh_mono_ms();
+	while (!c->closing && c->turn_handled < CTL_TURN_MAX) {
 		ssize_t n = read(c->fd, chunk, sizeof(chunk));
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			c->closing = 1;
 			break;
 		}
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n < 0)
-			break;
+			break; /* nothing more waiting */
 		sh_buf_add(&c->in, chunk, (size_t)n);
-		if ((size_t)n < sizeof(chunk))
+		size_t before = c->turn_handled;
+		sh_control_process(d, c);
+		/* a client that sent a part of a request, or one waiting
+		 * for its replies, sends no more now */
+		if (c->turn_handled == before && (size_t)n < sizeof(chunk))
+			break;
+		if (sh_mono_ms() - start >= CTL_TURN_MS)
 			break;
 	}
-	sh_control_process(d, c);
+	sh_wipe(chunk, sizeof(chunk));
+}
+
+void sh_control_turn_reset(sh_daemon *d)
+{
+	for (sh_ctl_conn *c = d->conns; c; c = c->next)
+		c->turn_handled = 0;
 }
 
 void sh_control_write(sh_daemon *d, sh_ctl_conn *c)

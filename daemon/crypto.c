@@ -31,6 +31,25 @@ sh_err sh_random(void *buf, size_t n)
 	return RAND_bytes(buf, (int)n) == 1 ? SH_OK : SH_ERR_CRYPTO;
 }
 
+/* Message ids come from the generator a block at a time: one call of
+ * RAND_bytes (with its locking and fork check) per 256 ids, not per id. */
+static _Thread_local uint8_t id_pool[256 * SH_ID_LEN];
+static _Thread_local size_t id_left;
+
+sh_err sh_random_id(uint8_t id[SH_ID_LEN])
+{
+	if (id_left < SH_ID_LEN) {
+		if (RAND_bytes(id_pool, (int)sizeof(id_pool)) != 1)
+			return SH_ERR_CRYPTO;
+		id_left = sizeof(id_pool);
+	}
+	uint8_t *p = id_pool + sizeof(id_pool) - id_left;
+	memcpy(id, p, SH_ID_LEN);
+	sh_wipe(p, SH_ID_LEN);
+	id_left -= SH_ID_LEN;
+	return SH_OK;
+}
+
 /* SHA-256 through a digest fetched once and a context kept per thread:
  * OpenSSL 3's one-shot SHA256() and HMAC() fetch the algorithm on every
  * call, which cost more than the hashing of a signal (batch proofs and the

@@ -80,7 +80,8 @@ typedef struct sh_ctl_conn {
 	size_t out_off;
 	int closing;
 	struct sh_ctl_conn *next;
-	unsigned roles; /* SH_ROLE_* of the caller (roles.c) */
+	unsigned roles;      /* SH_ROLE_* of the caller (roles.c) */
+	size_t turn_handled; /* requests answered in this turn (control.c) */
 } sh_ctl_conn;
 
 /* Work done inside the current write transaction whose effects (replies,
@@ -123,7 +124,7 @@ typedef struct {
 	void *zap;      /* ZAP handler (REP on inproc://zeromq.zap.01) */
 	sh_peer *peers; /* slots never move: queue entries point into them */
 	size_t npeers, peers_cap;
-	int64_t next_trust_check; /* monotonic ms */
+	int64_t next_trust_check;    /* monotonic ms */
 	int64_t prev_keys_checked_s; /* rotation_tick: Unix s, 0 at start */
 	int64_t trust_mtime_ns;
 	sh_idmap pending;
@@ -201,8 +202,15 @@ void sh_peer_fail_corrupt(sh_daemon *d);
 sh_err sh_control_start(sh_daemon *d, char *why, size_t whylen);
 void sh_control_stop(sh_daemon *d);
 void sh_control_accept(sh_daemon *d);
+/* Read what the client has queued and answer it; while answering, more
+ * arrives from a bulk client (seinctl import), so read again, until
+ * nothing more is waiting or the turn's bound is reached (CTL_TURN_MAX
+ * requests, CTL_TURN_MS): all of it shares the turn's one commit. */
 void sh_control_read(sh_daemon *d, sh_ctl_conn *c);
+/* Answer the whole requests already read, within the turn's bound. */
 void sh_control_process(sh_daemon *d, sh_ctl_conn *c);
+/* A new turn: the bound starts again. */
+void sh_control_turn_reset(sh_daemon *d);
 int sh_control_has_frame(const sh_ctl_conn *c);
 void sh_control_write(sh_daemon *d, sh_ctl_conn *c);
 void sh_control_reap(sh_daemon *d);

@@ -272,9 +272,9 @@ void sh_peer_handle_zap(sh_daemon *d)
 		sh_daemon_error(d, "refused connection: not a CURVE handshake");
 	}
 	if (!c && !expired)
-		sh_audit_peer_refused(d, n >= 7 && lens[6] == 32 ? (uint8_t *)frames[6]
-							       : NULL,
-				      frames[3], n > 3 ? lens[3] : 0);
+		sh_audit_peer_refused(
+		    d, n >= 7 && lens[6] == 32 ? (uint8_t *)frames[6] : NULL,
+		    frames[3], n > 3 ? lens[3] : 0);
 	zmq_send(d->zap, "1.0", 3, ZMQ_SNDMORE);
 	zmq_send(d->zap, frames[1], lens[1], ZMQ_SNDMORE);
 	zmq_send(d->zap, status, 3, ZMQ_SNDMORE);
@@ -591,8 +591,8 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		    sh_batch_verify(&d->self, &prev, f, proofs, &pm) == SH_OK) {
 			memo = pm;
 			from = &prev;
-			batch_e = st == SH_KEY_EXPIRED ? SH_ERR_KEY_EXPIRED
-			                               : SH_OK;
+			batch_e =
+			    st == SH_KEY_EXPIRED ? SH_ERR_KEY_EXPIRED : SH_OK;
 		}
 		if (batch_e != SH_OK)
 			sh_daemon_error(d,
@@ -781,10 +781,17 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r)
 		return; /* storage full: settled when the receipt comes again */
 	if (sh_daemon_txn(d) != SH_OK)
 		return;
-	uint64_t seq;
+	/* The queue entry knows where the record is: no look-up by id. */
+	uint64_t seq = e->seq;
 	Seinhuis__OutboxRecord *rec = NULL;
-	sh_err err = sh_store_outbox_find(d->store, sh_store_txn(d->store),
-	                                  r->message_id.data, &seq, &rec);
+	sh_err err = sh_store_outbox_envelope(d->store, sh_store_txn(d->store),
+	                                      seq, &rec);
+	if (err == SH_OK &&
+	    memcmp(rec->message_id.data, r->message_id.data, SH_ID_LEN) != 0) {
+		seinhuis__outbox_record__free_unpacked(rec, NULL);
+		rec = NULL;
+		err = SH_ERR_STORE_CORRUPT;
+	}
 	if (err != SH_OK) {
 		sh_daemon_txn_fail(d, err);
 		return;
@@ -810,7 +817,9 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r)
 				    d->store, rec->natural_key.data);
 		}
 		if (err == SH_OK)
-			err = sh_store_outbox_put(d->store, seq, rec);
+			err = sh_store_outbox_replace(
+			    d->store, seq, SEINHUIS__OUT_STATE__OUT_PENDING,
+			    rec);
 		if (err == SH_OK)
 			err = sh_audit_receipt(d, p, rec, r);
 	}
@@ -1090,18 +1099,20 @@ static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 	} else if (d->corrupt_waiting > corrupt_before) {
 		rc = 0; /* nothing decodable: on as if sent, failed next turn */
 	}
-	for (size_t i = 0; i < n; i++)
+	e = first;
+	for (size_t i = 0; i < n; i++, e = e->next) {
+		if (rc >= 0) {
+			e->sent_at = now;
+			e->attempts++;
+			if (e->attempts == 1 && !e->corrupt)
+				sh_audit_sent(d, p, e->id, recs[i]);
+			p->inflight++;
+			p->sent++;
+		}
 		seinhuis__outbox_record__free_unpacked(recs[i], NULL);
+	}
 	if (rc < 0)
 		return 0; /* not connected or queue full: try again later */
-	for (e = first; n > 0; n--, e = e->next) {
-		e->sent_at = now;
-		e->attempts++;
-		if (e->attempts == 1 && !e->corrupt)
-			sh_audit_sent(d, p, e->id);
-		p->inflight++;
-		p->sent++;
-	}
 	p->cursor = e;
 	return 1;
 }

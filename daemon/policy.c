@@ -14,19 +14,17 @@
  *   [arrears]                              a signal type (section)
  *   senders = landlord energy              roles that may send it
  *   recipients = municipality_debt         roles that may receive it
- *   legal_basis = legal_duty               legal_duty meldrecht consent legal_task
- *   purpose = debt_help                    what a consent must be for
+ *   legal_basis = legal_duty               legal_duty meldrecht consent
+ * legal_task purpose = debt_help                    what a consent must be for
  *   keep_unanswered = 6 months             retention in the recipient's inbox
  *   keep_taken = 12 months                 retention once the team took it
- *   feedback = consent                     status feedback allowed: none, consent, legal_task
- *   natural_key = creditor_reference arrears_kind arrears_since
- *                                          fields that make a signal the same one
- *                                          again: a re-import is skipped, not re-sent
- *   persons = 4                            how many persons one signal may name
- *                                          (person2.surname ... use person 1's rules)
- *   field NAME = required|optional [personal] CHECK [only ROLE...]
- *   rule FIELD required when FIELD2 = VALUE
- *   rule FIELD includes A,B,C when FIELD2 = VALUE
+ *   feedback = consent                     status feedback allowed: none,
+ * consent, legal_task natural_key = creditor_reference arrears_kind
+ * arrears_since fields that make a signal the same one again: a re-import is
+ * skipped, not re-sent persons = 4                            how many persons
+ * one signal may name (person2.surname ... use person 1's rules) field NAME =
+ * required|optional [personal] CHECK [only ROLE...] rule FIELD required when
+ * FIELD2 = VALUE rule FIELD includes A,B,C when FIELD2 = VALUE
  *
  * CHECK is one of: text MIN MAX (length in bytes), int MIN MAX,
  * enum WORD..., date [past], postcode, housenumber, phone, email, bsn,
@@ -76,11 +74,10 @@ void sh_today(char out[11])
 	strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
-const char *sh_field_value(Seinhuis__Field **fields, size_t n,
-			   const char *name)
+const char *sh_field_value(Seinhuis__Field **fields, size_t n, const char *name)
 {
 	for (size_t i = 0; i < n; i++)
-		if (strcmp(fields[i]->name, name) == 0)
+		if (sh_same_name(fields[i]->name, name))
 			return fields[i]->value;
 	return NULL;
 }
@@ -136,12 +133,13 @@ static int parse_duration(const char *s, int64_t *out)
 	static const struct {
 		const char *unit;
 		int64_t s;
-	} units[] = {{"seconds", 1},  {"minutes", 60},      {"hours", 3600},
-		     {"days", 86400}, {"months", 2592000}, {"years", 31536000}};
+	} units[] = {{"seconds", 1},  {"minutes", 60},     {"hours", 3600},
+	             {"days", 86400}, {"months", 2592000}, {"years", 31536000}};
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 		if (strcmp(w[1], units[i].unit) == 0 ||
-		    (n == 1 && strncmp(w[1], units[i].unit,
-				       strlen(units[i].unit) - 1) == 0 &&
+		    (n == 1 &&
+		     strncmp(w[1], units[i].unit, strlen(units[i].unit) - 1) ==
+		         0 &&
 		     strlen(w[1]) == strlen(units[i].unit) - 1)) {
 			*out = n * units[i].s;
 			return 0;
@@ -150,7 +148,7 @@ static int parse_duration(const char *s, int64_t *out)
 }
 
 static sh_err roles_list(struct parse *p, const char *v, char *out,
-			 size_t outlen)
+                         size_t outlen)
 {
 	char buf[512], *w[16];
 	snprintf(buf, sizeof(buf), "%s", v);
@@ -174,13 +172,17 @@ static sh_err parse_field(struct parse *p, const char *name, char *v)
 	int n = split(v, w, 64), i = 0;
 	int cls = sh_wire_field_class(t->type, name);
 	if (cls == SH_FIELD_NONE)
-		return perr(p, "'%s' is not a field of %s signals in the wire "
-			       "format (proto/seinhuis.proto)",
-			    name, sh_signal_type_name(t->type));
-	if (strcmp(name, "legal_basis") == 0 || strcmp(name, "consent_ref") == 0)
-		return perr(p, "%s is governed by the legal_basis line, not a field "
-			       "line",
-			    name);
+		return perr(p,
+		            "'%s' is not a field of %s signals in the wire "
+		            "format (proto/seinhuis.proto)",
+		            name, sh_signal_type_name(t->type));
+	if (strcmp(name, "legal_basis") == 0 ||
+	    strcmp(name, "consent_ref") == 0)
+		return perr(
+		    p,
+		    "%s is governed by the legal_basis line, not a field "
+		    "line",
+		    name);
 	for (size_t k = 0; k < t->nfields; k++)
 		if (strcmp(t->fields[k].name, name) == 0)
 			return perr(p, "field '%s' is given twice", name);
@@ -193,16 +195,20 @@ static sh_err parse_field(struct parse *p, const char *name, char *v)
 	else if (i < n && strcmp(w[i], "optional") == 0)
 		i++;
 	else
-		return perr(p, "field '%s': say 'required' or 'optional'", name);
+		return perr(p, "field '%s': say 'required' or 'optional'",
+		            name);
 	if (i < n && strcmp(w[i], "personal") == 0)
 		r.personal = 1, i++;
 	if (r.personal && cls != SH_FIELD_PERSONAL)
-		return perr(p, "field '%s' travels in clear in the wire format; it "
-			       "cannot be marked personal (personal data must be "
-			       "in a sealed field)",
-			    name);
+		return perr(
+		    p,
+		    "field '%s' travels in clear in the wire format; it "
+		    "cannot be marked personal (personal data must be "
+		    "in a sealed field)",
+		    name);
 	if (!r.personal && cls == SH_FIELD_PERSONAL)
-		return perr(p, "field '%s' travels sealed: mark it personal", name);
+		return perr(p, "field '%s' travels sealed: mark it personal",
+		            name);
 	if (i >= n)
 		return perr(p, "field '%s': a check is missing", name);
 	const char *kind = w[i++];
@@ -212,8 +218,9 @@ static sh_err parse_field(struct parse *p, const char *name, char *v)
 		if (i + 1 >= n + 0 || i + 1 > n - 1 || parse_ll(w[i], &a) < 0 ||
 		    parse_ll(w[i + 1], &b) < 0 || a > b ||
 		    (r.kind == CHK_TEXT && (a < 0 || b > 4000)))
-			return perr(p, "field '%s': %s takes MIN MAX%s", name, kind,
-				    r.kind == CHK_TEXT ? " (0..4000)" : "");
+			return perr(p, "field '%s': %s takes MIN MAX%s", name,
+			            kind,
+			            r.kind == CHK_TEXT ? " (0..4000)" : "");
 		r.min = a, r.max = b;
 		i += 2;
 	} else if (strcmp(kind, "enum") == 0) {
@@ -221,13 +228,16 @@ static sh_err parse_field(struct parse *p, const char *name, char *v)
 		while (i < n && strcmp(w[i], "only") != 0) {
 			size_t l = strlen(r.words);
 			if (l + strlen(w[i]) + 2 >= sizeof(r.words))
-				return perr(p, "field '%s': too many words", name);
+				return perr(p, "field '%s': too many words",
+				            name);
 			snprintf(r.words + l, sizeof(r.words) - l, "%s%s",
-				 l ? " " : "", w[i]);
+			         l ? " " : "", w[i]);
 			i++;
 		}
 		if (!r.words[0])
-			return perr(p, "field '%s': enum needs at least one word", name);
+			return perr(p,
+			            "field '%s': enum needs at least one word",
+			            name);
 	} else if (strcmp(kind, "date") == 0) {
 		r.kind = CHK_DATE;
 		if (i < n && strcmp(w[i], "past") == 0)
@@ -235,34 +245,40 @@ static sh_err parse_field(struct parse *p, const char *name, char *v)
 	} else if (strcmp(kind, "digits") == 0) {
 		r.kind = CHK_DIGITS;
 		if (i >= n || parse_ll(w[i], &a) < 0 || a < 1 || a > 32)
-			return perr(p, "field '%s': digits takes a count 1..32", name);
+			return perr(p, "field '%s': digits takes a count 1..32",
+			            name);
 		r.min = r.max = a;
 		i++;
 	} else {
 		static const struct {
 			const char *w;
 			sh_check_kind k;
-		} simple[] = {{"postcode", CHK_POSTCODE}, {"housenumber", CHK_HOUSENUMBER},
-			      {"phone", CHK_PHONE},       {"email", CHK_EMAIL},
-			      {"bsn", CHK_BSN},           {"msgid", CHK_MSGID},
-			      {"steps", CHK_STEPS}};
+		} simple[] = {{"postcode", CHK_POSTCODE},
+		              {"housenumber", CHK_HOUSENUMBER},
+		              {"phone", CHK_PHONE},
+		              {"email", CHK_EMAIL},
+		              {"bsn", CHK_BSN},
+		              {"msgid", CHK_MSGID},
+		              {"steps", CHK_STEPS}};
 		size_t k;
 		for (k = 0; k < sizeof(simple) / sizeof(simple[0]); k++)
 			if (strcmp(kind, simple[k].w) == 0)
 				break;
 		if (k == sizeof(simple) / sizeof(simple[0]))
-			return perr(p, "field '%s': unknown check '%s'", name, kind);
+			return perr(p, "field '%s': unknown check '%s'", name,
+			            kind);
 		r.kind = simple[k].k;
 	}
 	if (i < n && strcmp(w[i], "only") == 0) {
 		i++;
 		for (; i < n; i++) {
 			if (!sh_role_valid(w[i]))
-				return perr(p, "field '%s': '%s' is not a known role",
-					    name, w[i]);
+				return perr(
+				    p, "field '%s': '%s' is not a known role",
+				    name, w[i]);
 			size_t l = strlen(r.only);
-			snprintf(r.only + l, sizeof(r.only) - l, "%s%s", l ? " " : "",
-				 w[i]);
+			snprintf(r.only + l, sizeof(r.only) - l, "%s%s",
+			         l ? " " : "", w[i]);
 		}
 		if (!r.only[0])
 			return perr(p, "field '%s': 'only' needs roles", name);
@@ -279,7 +295,7 @@ static sh_err parse_field(struct parse *p, const char *name, char *v)
 static const sh_field_rule *field_rule(const sh_type_rule *t, const char *name)
 {
 	for (size_t i = 0; i < t->nfields; i++)
-		if (strcmp(t->fields[i].name, name) == 0)
+		if (sh_same_name(t->fields[i].name, name))
 			return &t->fields[i];
 	return NULL;
 }
@@ -308,12 +324,15 @@ static sh_err parse_rule(struct parse *p, char *line)
 		snprintf(c.includes, sizeof(c.includes), "%s", w[1]);
 		i = 2;
 	} else {
-		return perr(p, "rule for '%s': say 'required' or 'includes LIST'",
-			    field);
+		return perr(p,
+		            "rule for '%s': say 'required' or 'includes LIST'",
+		            field);
 	}
-	if (n != i + 4 || strcmp(w[i], "when") != 0 || strcmp(w[i + 2], "=") != 0)
-		return perr(p, "rule for '%s': expected '... when FIELD = VALUE'",
-			    field);
+	if (n != i + 4 || strcmp(w[i], "when") != 0 ||
+	    strcmp(w[i + 2], "=") != 0)
+		return perr(p,
+		            "rule for '%s': expected '... when FIELD = VALUE'",
+		            field);
 	if (!known_name(t, field) || !known_name(t, w[i + 1]))
 		return perr(p, "rule names a field that has no field line");
 	snprintf(c.field, sizeof(c.field), "%s", field);
@@ -332,18 +351,18 @@ static sh_err finish_type(struct parse *p)
 	if (!t)
 		return SH_OK;
 	const char *missing = !t->senders[0]      ? "senders"
-			      : !t->recipients[0] ? "recipients"
-			      : !t->bases[0]      ? "legal_basis"
-						  : NULL;
+	                      : !t->recipients[0] ? "recipients"
+	                      : !t->bases[0]      ? "legal_basis"
+	                                          : NULL;
 	int here = p->line;
 	sh_err e = SH_OK;
 	p->line = t->line; /* report at the section's header */
 	if (missing)
 		e = perr(p, "section [%s] has no '%s' line",
-			 sh_signal_type_name(t->type), missing);
+		         sh_signal_type_name(t->type), missing);
 	else if (word_in(t->bases, "consent") && !t->purpose[0])
 		e = perr(p, "section [%s] allows consent but names no purpose",
-			 sh_signal_type_name(t->type));
+		         sh_signal_type_name(t->type));
 	p->line = here;
 	return e;
 }
@@ -353,7 +372,7 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 	if (*l == '[') {
 		if (!*seen_magic)
 			return perr(p, "the first statement must be "
-				       "'seinhuis_catalogue = 1'");
+			               "'seinhuis_catalogue = 1'");
 		char *end = strchr(l, ']');
 		if (!end || end[1])
 			return perr(p, "a section line is [signal_type]");
@@ -367,7 +386,8 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 		if (sh_catalogue_type(p->cat, ty))
 			return perr(p, "section [%s] is given twice", l + 1);
 		sh_catalogue *c = p->cat;
-		c->types = realloc(c->types, (c->ntypes + 1) * sizeof(*c->types));
+		c->types =
+		    realloc(c->types, (c->ntypes + 1) * sizeof(*c->types));
 		if (!c->types)
 			abort();
 		p->cur = &c->types[c->ntypes++];
@@ -382,7 +402,8 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 	}
 	if (strncmp(l, "rule ", 5) == 0) {
 		if (!p->cur)
-			return perr(p, "a rule outside a [signal_type] section");
+			return perr(p,
+			            "a rule outside a [signal_type] section");
 		return parse_rule(p, l + 5);
 	}
 	char *eq = strchr(l, '=');
@@ -392,15 +413,18 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 	char *key = sh_trim(l), *v = sh_trim(eq + 1);
 	if (strcmp(key, "seinhuis_catalogue") == 0) {
 		if (*seen_magic || p->cur)
-			return perr(p, "seinhuis_catalogue must be the first statement, "
-				       "once");
+			return perr(
+			    p,
+			    "seinhuis_catalogue must be the first statement, "
+			    "once");
 		if (strcmp(v, "1") != 0)
 			return perr(p, "catalogue format must be 1");
 		*seen_magic = 1;
 		return SH_OK;
 	}
 	if (!*seen_magic)
-		return perr(p, "the first statement must be 'seinhuis_catalogue = 1'");
+		return perr(
+		    p, "the first statement must be 'seinhuis_catalogue = 1'");
 	sh_type_rule *t = p->cur;
 	if (!t)
 		return perr(p, "'%s' outside a [signal_type] section", key);
@@ -418,27 +442,34 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 			return perr(p, "legal_basis needs at least one basis");
 		for (int i = 0; i < n; i++) {
 			if (!word_in(bases_known, w[i]))
-				return perr(p, "'%s' is not a legal basis (legal_duty, "
-					       "meldrecht, consent, legal_task)",
-					    w[i]);
+				return perr(
+				    p,
+				    "'%s' is not a legal basis (legal_duty, "
+				    "meldrecht, consent, legal_task)",
+				    w[i]);
 			size_t len = strlen(t->bases);
 			snprintf(t->bases + len, sizeof(t->bases) - len, "%s%s",
-				 len ? " " : "", w[i]);
+			         len ? " " : "", w[i]);
 		}
 		return SH_OK;
 	}
 	if (strcmp(key, "purpose") == 0) {
 		if (!sh_partner_id_valid(v) || strlen(v) >= sizeof(t->purpose))
-			return perr(p, "purpose is one word of a-z, 0-9, _ and -");
+			return perr(p,
+			            "purpose is one word of a-z, 0-9, _ and -");
 		snprintf(t->purpose, sizeof(t->purpose), "%s", v);
 		return SH_OK;
 	}
-	if (strcmp(key, "keep_unanswered") == 0 || strcmp(key, "keep_taken") == 0) {
-		int64_t *dst = key[5] == 'u' ? &t->keep_unanswered_s : &t->keep_taken_s;
+	if (strcmp(key, "keep_unanswered") == 0 ||
+	    strcmp(key, "keep_taken") == 0) {
+		int64_t *dst =
+		    key[5] == 'u' ? &t->keep_unanswered_s : &t->keep_taken_s;
 		if (parse_duration(v, dst) < 0)
-			return perr(p, "%s takes 'N seconds|minutes|hours|days|months|"
-				       "years'",
-				    key);
+			return perr(
+			    p,
+			    "%s takes 'N seconds|minutes|hours|days|months|"
+			    "years'",
+			    key);
 		return SH_OK;
 	}
 	if (strcmp(key, "natural_key") == 0) {
@@ -449,9 +480,11 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 			return perr(p, "natural_key names 1 to 8 fields");
 		for (int i = 0; i < n; i++)
 			if (!field_rule(t, w[i]))
-				return perr(p, "natural_key: '%s' has no field line (give "
-					       "the field lines first)",
-					    w[i]);
+				return perr(
+				    p,
+				    "natural_key: '%s' has no field line (give "
+				    "the field lines first)",
+				    w[i]);
 		snprintf(t->natural_key, sizeof(t->natural_key), "%s", v);
 		return SH_OK;
 	}
@@ -463,8 +496,10 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 		return SH_OK;
 	}
 	if (strcmp(key, "feedback") == 0) {
-		if (strcmp(v, "none") && strcmp(v, "consent") && strcmp(v, "legal_task"))
-			return perr(p, "feedback is none, consent or legal_task");
+		if (strcmp(v, "none") && strcmp(v, "consent") &&
+		    strcmp(v, "legal_task"))
+			return perr(p,
+			            "feedback is none, consent or legal_task");
 		snprintf(t->feedback, sizeof(t->feedback), "%s", v);
 		return SH_OK;
 	}
@@ -472,7 +507,7 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 }
 
 sh_err sh_catalogue_parse(sh_catalogue *cat, const char *text, size_t len,
-			  char *why, size_t whylen)
+                          char *why, size_t whylen)
 {
 	struct parse p = {cat, NULL, 0, why, whylen};
 	int seen_magic = 0;
@@ -512,14 +547,15 @@ sh_err sh_catalogue_parse(sh_catalogue *cat, const char *text, size_t len,
 }
 
 sh_err sh_catalogue_load(sh_catalogue *cat, const char *path, char *why,
-			 size_t whylen)
+                         size_t whylen)
 {
 	char *text, sub[512];
 	size_t len;
 	sh_err e = sh_read_file(path, 1 << 20, &text, &len);
 	if (e != SH_OK) {
 		snprintf(why, whylen, "%s: cannot read: %s", path,
-			 e == SH_ERR_NOTFOUND ? "no such file" : strerror(errno));
+		         e == SH_ERR_NOTFOUND ? "no such file"
+		                              : strerror(errno));
 		return SH_ERR_CATALOGUE;
 	}
 	e = sh_catalogue_parse(cat, text, len, sub, sizeof(sub));
@@ -540,7 +576,7 @@ void sh_catalogue_free(sh_catalogue *cat)
 }
 
 const sh_type_rule *sh_catalogue_type(const sh_catalogue *cat,
-				      Seinhuis__SignalType t)
+                                      Seinhuis__SignalType t)
 {
 	for (size_t i = 0; i < cat->ntypes; i++)
 		if (cat->types[i].type == t)
@@ -568,7 +604,8 @@ static int date_ok(const char *s)
 		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
 			return 0;
 	int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const int mdays[] = {31, 29, 31, 30, 31, 30,
+	                            31, 31, 30, 31, 30, 31};
 	if (y < 1900 || m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
 		return 0;
 	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
@@ -585,9 +622,11 @@ static int postcode_ok(const char *s)
 	const char *l = s + 4;
 	if (*l == ' ')
 		l++;
-	if (!isalpha((unsigned char)l[0]) || !isalpha((unsigned char)l[1]) || l[2])
+	if (!isalpha((unsigned char)l[0]) || !isalpha((unsigned char)l[1]) ||
+	    l[2])
 		return 0;
-	char a = (char)toupper((unsigned char)l[0]), b = (char)toupper((unsigned char)l[1]);
+	char a = (char)toupper((unsigned char)l[0]),
+	     b = (char)toupper((unsigned char)l[1]);
 	return !(a == 'S' && (b == 'A' || b == 'D' || b == 'S'));
 }
 
@@ -669,163 +708,186 @@ static int steps_ok(const char *s)
 
 /* Check one value; on refusal write what the rule requires to detail. */
 static sh_err check_value(const sh_field_rule *r, const char *v,
-			  const char *today, char *detail, size_t dl)
+                          const char *today, char *detail, size_t dl)
 {
 	long long n;
 	switch (r->kind) {
 	case CHK_TEXT:
 		if (!utf8_text_ok(v))
-			return snprintf(detail, dl, "must be text without control "
-						    "characters, in UTF-8"),
+			return snprintf(detail, dl,
+			                "must be text without control "
+			                "characters, in UTF-8"),
 			       SH_ERR_FIELD_FORMAT;
-		if ((long long)strlen(v) < r->min || (long long)strlen(v) > r->max)
-			return snprintf(detail, dl, "must be %lld to %lld bytes long",
-					r->min, r->max),
+		if ((long long)strlen(v) < r->min ||
+		    (long long)strlen(v) > r->max)
+			return snprintf(detail, dl,
+			                "must be %lld to %lld bytes long",
+			                r->min, r->max),
 			       SH_ERR_FIELD_RANGE;
 		return SH_OK;
 	case CHK_INT:
-		if (parse_ll(v, &n) < 0 || isspace((unsigned char)*v) || *v == '+')
+		if (parse_ll(v, &n) < 0 || isspace((unsigned char)*v) ||
+		    *v == '+')
 			return snprintf(detail, dl, "must be a whole number"),
 			       SH_ERR_FIELD_FORMAT;
 		if (n < r->min || n > r->max)
-			return snprintf(detail, dl, "must be from %lld to %lld", r->min,
-					r->max),
+			return snprintf(detail, dl, "must be from %lld to %lld",
+			                r->min, r->max),
 			       SH_ERR_FIELD_RANGE;
 		return SH_OK;
 	case CHK_ENUM:
 		if (strchr(v, ' ') || strchr(v, ',') || !word_in(r->words, v))
-			return snprintf(detail, dl, "must be one of: %s", r->words),
+			return snprintf(detail, dl, "must be one of: %s",
+			                r->words),
 			       SH_ERR_FIELD_ENUM;
 		return SH_OK;
 	case CHK_DATE:
 		if (!date_ok(v))
-			return snprintf(detail, dl, "must be a date YYYY-MM-DD"),
+			return snprintf(detail, dl,
+			                "must be a date YYYY-MM-DD"),
 			       SH_ERR_FIELD_FORMAT;
 		if (r->past && strcmp(v, today) > 0)
-			return snprintf(detail, dl, "must not lie in the future"),
+			return snprintf(detail, dl,
+			                "must not lie in the future"),
 			       SH_ERR_FIELD_FUTURE;
 		return SH_OK;
 	case CHK_POSTCODE:
-		return postcode_ok(v) ? SH_OK
-				      : (snprintf(detail, dl, "must be a Dutch postcode: "
-							      "four digits and two letters"),
-					 SH_ERR_FIELD_FORMAT);
+		return postcode_ok(v)
+		           ? SH_OK
+		           : (snprintf(detail, dl,
+		                       "must be a Dutch postcode: "
+		                       "four digits and two letters"),
+		              SH_ERR_FIELD_FORMAT);
 	case CHK_HOUSENUMBER:
-		return housenumber_ok(v) ? SH_OK
-					 : (snprintf(detail, dl,
-						     "must be a house number, optionally "
-						     "with an addition (12, 12A, 12-a)"),
-					    SH_ERR_FIELD_FORMAT);
+		return housenumber_ok(v)
+		           ? SH_OK
+		           : (snprintf(detail, dl,
+		                       "must be a house number, optionally "
+		                       "with an addition (12, 12A, 12-a)"),
+		              SH_ERR_FIELD_FORMAT);
 	case CHK_PHONE:
 		return phone_ok(v) ? SH_OK
-				   : (snprintf(detail, dl, "must be a phone number of 10 "
-							   "to 15 digits"),
-				      SH_ERR_FIELD_FORMAT);
+		                   : (snprintf(detail, dl,
+		                               "must be a phone number of 10 "
+		                               "to 15 digits"),
+		                      SH_ERR_FIELD_FORMAT);
 	case CHK_EMAIL:
-		return email_ok(v) ? SH_OK
-				   : (snprintf(detail, dl, "must be an e-mail address"),
-				      SH_ERR_FIELD_FORMAT);
+		return email_ok(v)
+		           ? SH_OK
+		           : (snprintf(detail, dl, "must be an e-mail address"),
+		              SH_ERR_FIELD_FORMAT);
 	case CHK_BSN:
 		return bsn_ok(v) ? SH_OK
-				 : (snprintf(detail, dl, "must be a BSN: nine digits that "
-							 "pass the eleven test"),
-				    SH_ERR_FIELD_FORMAT);
+		                 : (snprintf(detail, dl,
+		                             "must be a BSN: nine digits that "
+		                             "pass the eleven test"),
+		                    SH_ERR_FIELD_FORMAT);
 	case CHK_MSGID: {
 		uint8_t id[SH_ID_LEN];
 		return sh_unhex(id, SH_ID_LEN, v) == 0
-			   ? SH_OK
-			   : (snprintf(detail, dl, "must be a message id: 32 hex digits"),
-			      SH_ERR_FIELD_FORMAT);
+		           ? SH_OK
+		           : (snprintf(detail, dl,
+		                       "must be a message id: 32 hex digits"),
+		              SH_ERR_FIELD_FORMAT);
 	}
 	case CHK_DIGITS:
 		for (const char *p = v; *p; p++)
 			if (!isdigit((unsigned char)*p))
-				return snprintf(detail, dl, "must be %lld digits", r->min),
+				return snprintf(detail, dl,
+				                "must be %lld digits", r->min),
 				       SH_ERR_FIELD_FORMAT;
 		return (long long)strlen(v) == r->min
-			   ? SH_OK
-			   : (snprintf(detail, dl, "must be %lld digits", r->min),
-			      SH_ERR_FIELD_FORMAT);
+		           ? SH_OK
+		           : (snprintf(detail, dl, "must be %lld digits",
+		                       r->min),
+		              SH_ERR_FIELD_FORMAT);
 	case CHK_STEPS:
 		return steps_ok(v) ? SH_OK
-				   : (snprintf(detail, dl, "must be meldcode steps, e.g. "
-							   "1,2,3,4"),
-				      SH_ERR_FIELD_FORMAT);
+		                   : (snprintf(detail, dl,
+		                               "must be meldcode steps, e.g. "
+		                               "1,2,3,4"),
+		                      SH_ERR_FIELD_FORMAT);
 	}
 	return SH_ERR_FIELD_FORMAT;
 }
 
 sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
-		       const char *sender_role, const char *recipient_role,
-		       Seinhuis__Field **fields, size_t n, const char *today,
-		       char *field, size_t fl, char *detail, size_t dl)
+                       const char *sender_role, const char *recipient_role,
+                       Seinhuis__Field **fields, size_t n, const char *today,
+                       char *field, size_t fl, char *detail, size_t dl)
 {
 	const sh_type_rule *t = sh_catalogue_type(cat, type);
 	detail[0] = '\0';
-	snprintf(field, fl, "type");
+	sh_copy_str(field, fl, "type");
 	if (!t)
 		return snprintf(detail, dl, "%s is not in the catalogue",
-				sh_signal_type_name(type)),
+		                sh_signal_type_name(type)),
 		       SH_ERR_TYPE;
-	snprintf(field, fl, "sender");
+	sh_copy_str(field, fl, "sender");
 	if (!sh_role_valid(sender_role) || !word_in(t->senders, sender_role))
 		return snprintf(detail, dl, "%s signals may be sent by: %s",
-				sh_signal_type_name(type), t->senders),
+		                sh_signal_type_name(type), t->senders),
 		       SH_ERR_SENDER_ROLE;
-	snprintf(field, fl, "recipient");
+	sh_copy_str(field, fl, "recipient");
 	if (!sh_role_valid(recipient_role) ||
 	    !word_in(t->recipients, recipient_role))
 		return snprintf(detail, dl, "%s signals may be received by: %s",
-				sh_signal_type_name(type), t->recipients),
+		                sh_signal_type_name(type), t->recipients),
 		       SH_ERR_RECIPIENT_ROLE;
-	snprintf(field, fl, "legal_basis");
+	sh_copy_str(field, fl, "legal_basis");
 	const char *basis = sh_field_value(fields, n, "legal_basis");
 	if (!basis || !*basis)
 		return snprintf(detail, dl, "required; allowed: %s", t->bases),
 		       SH_ERR_FIELD_MISSING;
 	if (!word_in(t->bases, basis) || strchr(basis, ' '))
 		return snprintf(detail, dl, "allowed for %s: %s",
-				sh_signal_type_name(type), t->bases),
+		                sh_signal_type_name(type), t->bases),
 		       SH_ERR_LEGAL_BASIS;
 	for (size_t i = 0; i < n; i++) {
 		const char *name = fields[i]->name;
-		snprintf(field, fl, "%s", name);
+		sh_copy_str(field, fl, name);
 		for (size_t j = 0; j < i; j++)
-			if (strcmp(fields[j]->name, name) == 0)
+			if (sh_same_name(fields[j]->name, name))
 				return snprintf(detail, dl, "given twice"),
 				       SH_ERR_FIELD_VALUE;
 		if (strcmp(name, "legal_basis") == 0)
 			continue;
 		if (strcmp(name, "consent_ref") == 0) {
 			if (strcmp(basis, "consent") != 0)
-				return snprintf(detail, dl, "only with legal_basis consent"),
+				return snprintf(
+				           detail, dl,
+				           "only with legal_basis consent"),
 				       SH_ERR_FIELD_UNKNOWN;
 			uint8_t ref[16];
 			if (sh_unhex(ref, sizeof(ref), fields[i]->value) < 0)
 				return snprintf(detail, dl,
-						"must be a consent reference: 32 hex digits"),
+				                "must be a consent reference: "
+				                "32 hex digits"),
 				       SH_ERR_FIELD_FORMAT;
 			continue;
 		}
 		const char *base = name;
-		if (strncmp(name, "person", 6) == 0 && isdigit((unsigned char)name[6]) &&
-		    name[7] == '.') {
+		if (strncmp(name, "person", 6) == 0 &&
+		    isdigit((unsigned char)name[6]) && name[7] == '.') {
 			if (name[6] < '2' || name[6] - '0' > t->persons)
 				return snprintf(detail, dl,
-						"%s signals name at most %d person(s)",
-						sh_signal_type_name(type), t->persons),
+				                "%s signals name at most %d "
+				                "person(s)",
+				                sh_signal_type_name(type),
+				                t->persons),
 				       SH_ERR_FIELD_UNKNOWN;
 			base = name + 8;
 		}
 		const sh_field_rule *r = field_rule(t, base);
 		if (!r || (base != name &&
-			   !protobuf_c_message_descriptor_get_field_by_name(
-			       &seinhuis__person__descriptor, base)))
+		           !protobuf_c_message_descriptor_get_field_by_name(
+		               &seinhuis__person__descriptor, base)))
 			return snprintf(detail, dl, "not allowed in %s signals",
-					sh_signal_type_name(type)),
+			                sh_signal_type_name(type)),
 			       SH_ERR_FIELD_UNKNOWN;
 		if (r->only[0] && !word_in(r->only, sender_role))
-			return snprintf(detail, dl, "may be sent only by: %s", r->only),
+			return snprintf(detail, dl, "may be sent only by: %s",
+			                r->only),
 			       SH_ERR_FIELD_ROLE;
 		sh_err e = check_value(r, fields[i]->value, today, detail, dl);
 		if (e)
@@ -833,13 +895,14 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 	}
 	for (size_t i = 0; i < t->nfields; i++) {
 		const sh_field_rule *r = &t->fields[i];
-		if (!r->required || (r->only[0] && !word_in(r->only, sender_role)))
+		if (!r->required ||
+		    (r->only[0] && !word_in(r->only, sender_role)))
 			continue;
 		const char *v = sh_field_value(fields, n, r->name);
 		if (!v || !*v) {
-			snprintf(field, fl, "%s", r->name);
+			sh_copy_str(field, fl, r->name);
 			return snprintf(detail, dl, "required in %s signals",
-					sh_signal_type_name(type)),
+			                sh_signal_type_name(type)),
 			       SH_ERR_FIELD_MISSING;
 		}
 	}
@@ -847,8 +910,9 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 		const char *ref = sh_field_value(fields, n, "consent_ref");
 		if (!ref || !*ref) {
 			snprintf(field, fl, "consent_ref");
-			return snprintf(detail, dl, "required when the legal basis is "
-						    "consent"),
+			return snprintf(detail, dl,
+			                "required when the legal basis is "
+			                "consent"),
 			       SH_ERR_FIELD_MISSING;
 		}
 	}
@@ -860,17 +924,20 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 		const char *v = sh_field_value(fields, n, c->field);
 		snprintf(field, fl, "%s", c->field);
 		if (!v || !*v)
-			return snprintf(detail, dl, "required when %s is %s", c->when,
-					c->value),
+			return snprintf(detail, dl, "required when %s is %s",
+			                c->when, c->value),
 			       SH_ERR_CONDITION;
 		if (c->includes[0]) {
 			char need[64];
 			snprintf(need, sizeof(need), "%s", c->includes);
-			for (char *s = strtok(need, ","); s; s = strtok(NULL, ","))
+			for (char *s = strtok(need, ","); s;
+			     s = strtok(NULL, ","))
 				if (!word_in(v, s))
 					return snprintf(detail, dl,
-							"must include %s when %s is %s",
-							c->includes, c->when, c->value),
+					                "must include %s when "
+					                "%s is %s",
+					                c->includes, c->when,
+					                c->value),
 					       SH_ERR_CONDITION;
 		}
 	}

@@ -30,57 +30,80 @@ static int json_out;
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: seinctl [-c CONF | -s SOCKET] [--json] COMMAND ...\n"
-		"commands:\n"
-		"  send --type TYPE [--to PARTNER] [--file JSON] [NAME=VALUE ...]\n"
-		"                         submit a signal; fields as NAME=VALUE or a\n"
-		"                         JSON object (or array of objects) in a file;\n"
-		"                         without --to it is routed by postcode\n"
-		"  import FILE --type TYPE [--to PARTNER] [--set NAME=VALUE]... [--quiet]\n"
-		"                         send every row of a CSV export (UTF-8 or\n"
-		"                         Windows-1252, ';' or ','; header = field names);\n"
-		"                         without --to, each row is routed by postcode\n"
-		"  outbox [--state pending|delivered|failed] [--limit N]\n"
-		"  inbox                  a debt-help team's cases (municipality_debt;\n"
-		"                         other roles: the signals)\n"
-		"  inbox --signals [--limit N] | inbox list [--limit N]\n"
-		"                         the signals one by one\n"
-		"  inbox show ID\n"
-		"  inbox ack ID           the team has taken the signal\n"
-		"  status                 peers, queue depths, last errors, version\n"
-		"  quarantine list        signals that broke the catalogue (recipient)\n"
-		"  consent grant --to PARTNER --purpose P [--from DATE] [--until DATE]\n"
-		"                         resident's identifiers as NAME=VALUE lines on\n"
-		"                         standard input; prints the consent reference\n"
-		"  consent revoke REF     withdraw it; the recipient is told\n"
-		"  consent list\n"
-		"  case list | case show CASE\n"
-		"                         cases: signals per household, owner, steps\n"
-		"  claim CASE [--release] [--force]\n"
-		"                         take a case (one owner; --force: admin)\n"
-		"  case step CASE STEP [--feedback [--consent REF]...]\n"
-		"                         record contact_attempted, in_conversation,\n"
-		"                         help_accepted, help_declined or closed;\n"
-		"                         --feedback tells the case's creditors\n"
-		"  export --format json|csv [--out FILE] [--case CASE]\n"
-		"         [--reveal --reason TEXT]   cases for case management\n"
-		"  inbox reveal ID --reason TEXT\n"
-		"                         open the personal data (caseworkers; audited)\n"
-		"  audit list [FILTERS] [--limit N]   audit entries (administrators)\n"
-		"  audit export [FILTERS] [--format jsonl|csv]\n"
-		"  audit verify           recompute the tree, check every signed head\n"
-		"  audit head             sign a tree head now; print it (JSON)\n"
-		"  audit prove --index N [--size S]    inclusion proof (JSON)\n"
-		"  audit prove --old HEAD.json [--size S]  consistency proof (JSON)\n"
-		"  audit check-proof FILE [--old HEAD.json] [--card CARD]  offline\n"
-		"  audit subject          a resident's records; identifiers on stdin\n"
-		"  report [--by week|month] [--since T] [--until T] [--csv]\n"
-		"         [--from EXPORT.jsonl]   figures from the audit log\n"
-		"  FILTERS: --since T --until T --partner P --type T --event E\n"
-		"           --id MESSAGE-ID --case-key HEX (T: YYYY-MM-DD[THH:MM[:SS]])\n"
-		"signal types: arrears, meldcode_report, vt_notice, status_feedback,\n"
-		"  referral, consent_revocation\n");
+	fprintf(
+	    f,
+	    "usage: seinctl [-c CONF | -s SOCKET] [--json] COMMAND ...\n"
+	    "commands:\n"
+	    "  send --type TYPE [--to PARTNER] [--file JSON] [NAME=VALUE ...]\n"
+	    "                         submit a signal; fields as NAME=VALUE or "
+	    "a\n"
+	    "                         JSON object (or array of objects) in a "
+	    "file;\n"
+	    "                         without --to it is routed by postcode\n"
+	    "  import FILE --type TYPE [--to PARTNER] [--set NAME=VALUE]... "
+	    "[--quiet]\n"
+	    "                         send every row of a CSV export (UTF-8 "
+	    "or\n"
+	    "                         Windows-1252, ';' or ','; header = field "
+	    "names);\n"
+	    "                         without --to, each row is routed by "
+	    "postcode\n"
+	    "  outbox [--state pending|delivered|failed] [--limit N]\n"
+	    "  inbox                  a debt-help team's cases "
+	    "(municipality_debt;\n"
+	    "                         other roles: the signals)\n"
+	    "  inbox --signals [--limit N] | inbox list [--limit N]\n"
+	    "                         the signals one by one\n"
+	    "  inbox show ID\n"
+	    "  inbox ack ID           the team has taken the signal\n"
+	    "  status                 peers, queue depths, last errors, "
+	    "version\n"
+	    "  quarantine list        signals that broke the catalogue "
+	    "(recipient)\n"
+	    "  consent grant --to PARTNER --purpose P [--from DATE] [--until "
+	    "DATE]\n"
+	    "                         resident's identifiers as NAME=VALUE "
+	    "lines on\n"
+	    "                         standard input; prints the consent "
+	    "reference\n"
+	    "  consent revoke REF     withdraw it; the recipient is told\n"
+	    "  consent list\n"
+	    "  case list | case show CASE\n"
+	    "                         cases: signals per household, owner, "
+	    "steps\n"
+	    "  claim CASE [--release] [--force]\n"
+	    "                         take a case (one owner; --force: admin)\n"
+	    "  case step CASE STEP [--feedback [--consent REF]...]\n"
+	    "                         record contact_attempted, "
+	    "in_conversation,\n"
+	    "                         help_accepted, help_declined or closed;\n"
+	    "                         --feedback tells the case's creditors\n"
+	    "  export --format json|csv [--out FILE] [--case CASE]\n"
+	    "         [--reveal --reason TEXT]   cases for case management\n"
+	    "  inbox reveal ID --reason TEXT\n"
+	    "                         open the personal data (caseworkers; "
+	    "audited)\n"
+	    "  audit list [FILTERS] [--limit N]   audit entries "
+	    "(administrators)\n"
+	    "  audit export [FILTERS] [--format jsonl|csv]\n"
+	    "  audit verify           recompute the tree, check every signed "
+	    "head\n"
+	    "  audit head             sign a tree head now; print it (JSON)\n"
+	    "  audit prove --index N [--size S]    inclusion proof (JSON)\n"
+	    "  audit prove --old HEAD.json [--size S]  consistency proof "
+	    "(JSON)\n"
+	    "  audit check-proof FILE [--old HEAD.json] [--card CARD]  "
+	    "offline\n"
+	    "  audit subject          a resident's records; identifiers on "
+	    "stdin\n"
+	    "  report [--by week|month] [--since T] [--until T] [--csv]\n"
+	    "         [--from EXPORT.jsonl]   figures from the audit log\n"
+	    "  FILTERS: --since T --until T --partner P --type T --event E\n"
+	    "           --id MESSAGE-ID --case-key HEX (T: "
+	    "YYYY-MM-DD[THH:MM[:SS]])\n"
+	    "signal types: arrears, meldcode_report, vt_notice, "
+	    "status_feedback,\n"
+	    "  referral, consent_revocation\n");
 }
 
 static void fmt_time(char *out, size_t n, int64_t ms)
@@ -788,18 +811,18 @@ static int cmd_status(const char *sock)
 
 /* ------------------------------------------------------------- import */
 
-/* Rows in flight: the daemon answers requests in order, and takes all that
- * one read of the socket brings into one group commit. Requests are
- * written IMPORT_FLUSH at a time and replies read in bulk, so neither side
- * pays a system call per row. */
-#define IMPORT_WINDOW 2048
-#define IMPORT_FLUSH  256
+/* Requests in flight at most (the daemon answers them in order, a group
+ * commit at a time), and how many are written with one system call. */
+#define IMPORT_WINDOW 8192
+#define IMPORT_BURST  256
 
 struct import_state {
 	int fd;
-	size_t outstanding, head, unflushed;
+	size_t outstanding, head;
 	int rows[IMPORT_WINDOW];
-	sh_buf out, in; /* requests not yet written; replies not yet read */
+	sh_buf out; /* encoded requests not yet written (wiped once written) */
+	size_t out_frames;
+	sh_buf in; /* replies read, not yet taken; from in_off */
 	size_t in_off;
 	char **header;
 	size_t ncols;
@@ -830,13 +853,13 @@ static void report_row(struct import_state *st, int row, const char *rule,
 	fprintf(stderr, "row %d, column %s: %s: %s\n", row, col, rule, error);
 }
 
-/* Write the requests gathered so far; their bytes hold personal data, so
- * the buffer is wiped once written. */
+/* Write the requests encoded so far in one go. */
 static int import_flush(struct import_state *st)
 {
 	size_t off = 0;
 	int rc = 0;
 	while (off < st->out.len) {
+		/* MSG_NOSIGNAL: a daemon gone is an error, not a SIGPIPE */
 		ssize_t w = send(st->fd, st->out.data + off, st->out.len - off,
 		                 MSG_NOSIGNAL);
 		if (w < 0) {
@@ -849,30 +872,27 @@ static int import_flush(struct import_state *st)
 	}
 	sh_wipe(st->out.data, st->out.len);
 	st->out.len = 0;
-	st->unflushed = 0;
+	st->out_frames = 0;
 	return rc;
 }
 
-/* The next reply, reading whatever the socket holds when none is whole
- * yet. */
-static sh_err import_next(struct import_state *st, Seinhuis__CtlReply **r)
+/* The next reply: from what was read before, else from one read of as
+ * much as has arrived (many replies a system call). */
+static Seinhuis__CtlReply *import_next(struct import_state *st)
 {
 	for (;;) {
 		const uint8_t *body;
 		size_t blen, flen;
-		int got =
+		int k =
 		    sh_frame_peek(st->in.data + st->in_off,
 		                  st->in.len - st->in_off, &body, &blen, &flen);
-		if (got < 0)
-			return SH_ERR_CONTROL;
-		if (got > 0) {
-			*r = seinhuis__ctl_reply__unpack(NULL, blen, body);
+		if (k < 0)
+			return NULL;
+		if (k > 0) {
 			st->in_off += flen;
-			if (st->in_off == st->in.len)
-				st->in.len = st->in_off = 0;
-			return *r ? SH_OK : SH_ERR_CONTROL;
+			return seinhuis__ctl_reply__unpack(NULL, blen, body);
 		}
-		if (st->in_off > 0) {
+		if (st->in_off) {
 			memmove(st->in.data, st->in.data + st->in_off,
 			        st->in.len - st->in_off);
 			st->in.len -= st->in_off;
@@ -880,32 +900,30 @@ static sh_err import_next(struct import_state *st, Seinhuis__CtlReply **r)
 		}
 		struct pollfd pfd = {st->fd, POLLIN, 0};
 		int pr = poll(&pfd, 1, TIMEOUT_MS);
-		if (pr == 0)
-			return SH_ERR_TIMEOUT;
-		if (pr < 0) {
-			if (errno == EINTR)
-				continue;
-			return SH_ERR_CONNECT;
-		}
-		const size_t chunk = 1 << 16;
-		sh_buf_add(&st->in, NULL, chunk);
-		ssize_t n =
-		    read(st->fd, st->in.data + st->in.len - chunk, chunk);
-		st->in.len -= chunk - (n > 0 ? (size_t)n : 0);
-		if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN))
-			return SH_ERR_CONNECT;
+		if (pr < 0 && errno == EINTR)
+			continue;
+		if (pr <= 0)
+			return NULL;
+		size_t have = st->in.len;
+		sh_buf_add(&st->in, NULL, 65536);
+		ssize_t got = read(st->fd, st->in.data + have, 65536);
+		if (got < 0 && errno == EINTR)
+			got = 0;
+		else if (got <= 0)
+			return NULL;
+		st->in.len = have + (size_t)got;
 	}
 }
 
 static int import_reply(struct import_state *st)
 {
 	Seinhuis__CtlReply *r;
-	if ((st->unflushed && import_flush(st) < 0) ||
-	    import_next(st, &r) != SH_OK) {
-		fprintf(stderr, "seinctl: no answer from the daemon; rows after "
-				"row %d may or may not be accepted (re-import: rows "
-				"sent before are skipped)\n",
-			st->rows[st->head]);
+	if ((st->out.len && import_flush(st) < 0) || !(r = import_next(st))) {
+		fprintf(stderr,
+		        "seinctl: no answer from the daemon; rows after "
+		        "row %d may or may not be accepted (re-import: rows "
+		        "sent before are skipped)\n",
+		        st->rows[st->head]);
 		return -1;
 	}
 	int row = st->rows[st->head];
@@ -986,12 +1004,10 @@ static int cmd_import(const char *sock, int argc, char **argv)
 		fprintf(stderr, "%s: %s, separator '%c', %zu columns\n", file,
 		        csv.cp1252 ? "Windows-1252 (converted)" : "UTF-8",
 		        csv.sep, csv.ncols);
+	sh_buf_add(&st.in, NULL, 65536); /* never a null buffer */
+	st.in.len = 0;
 	st.header = csv.header;
 	st.ncols = csv.ncols;
-	/* room for IMPORT_FLUSH requests, so that no copy of personal data is
-	 * left behind by a reallocation */
-	sh_buf_add(&st.out, NULL, (size_t)1 << 20);
-	st.out.len = 0;
 	st.tty = isatty(2);
 	if (sh_ctl_connect(sock, &st.fd, why, sizeof(why)) != SH_OK) {
 		fprintf(stderr, "seinctl: %s\n", why);
@@ -1036,7 +1052,9 @@ static int cmd_import(const char *sock, int argc, char **argv)
 			rc = import_reply(&st) < 0 ? 3 : 0;
 		if (rc == 0) {
 			sh_frame_append(&st.out, &q.base);
-			st.unflushed++;
+			if (++st.out_frames >= IMPORT_BURST &&
+			    import_flush(&st) < 0)
+				rc = 3;
 		}
 		for (size_t i = 0; i < q.n_fields; i++)
 			sh_wipe(q.fields[i]->value, strlen(q.fields[i]->value));
@@ -1046,20 +1064,17 @@ static int cmd_import(const char *sock, int argc, char **argv)
 			break;
 		st.rows[(st.head + st.outstanding) % IMPORT_WINDOW] = row.line;
 		st.outstanding++;
-		if (st.unflushed >= IMPORT_FLUSH && import_flush(&st) < 0)
-			rc = 3;
-		if (rc)
-			break;
 		if (rows % 1000 == 0)
 			progress(&st, rows, 0);
 	}
 	while (st.outstanding > 0 && rc == 0)
 		rc = import_reply(&st) < 0 ? 3 : 0;
 	progress(&st, rows, 1);
-	sh_wipe(st.out.data, st.out.len);
+	close(st.fd);
+	if (st.out.data)
+		sh_wipe(st.out.data, st.out.cap);
 	sh_buf_free(&st.out);
 	sh_buf_free(&st.in);
-	close(st.fd);
 	sh_csv_close(&csv);
 	if (json_out)
 		printf("{\"rows\": %zu, \"accepted\": %zu, \"refused\": %zu, "

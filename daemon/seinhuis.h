@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "seinhuis.pb-c.h"
 
@@ -80,14 +81,14 @@ typedef enum {
 	SH_ERR_CONDITION, /* a conditional rule of the catalogue is broken */
 	SH_ERR_CONSENT,   /* no valid consent for this signal */
 	SH_ERR_CONSENT_REVOKED, /* the consent was withdrawn */
-	SH_ERR_ROUTE,         /* no municipality or partner for the postcode */
-	SH_ERR_RATE_LIMIT,    /* a partner sends more than peer_rate allows */
-	SH_ERR_STALE,         /* created outside the accepted time window */
-	SH_ERR_CASE_CLAIMED,  /* the case is claimed by another caseworker */
-	SH_ERR_CASE_OWNER,    /* only the case's owner may do this */
-	SH_ERR_CASE_STEP,     /* not an outreach step, or no feedback meaning */
-	SH_ERR_FEEDBACK,      /* the catalogue does not allow this feedback */
-	SH_ERR_KEY_EXPIRED,   /* a partner's previous key after the overlap */
+	SH_ERR_ROUTE,        /* no municipality or partner for the postcode */
+	SH_ERR_RATE_LIMIT,   /* a partner sends more than peer_rate allows */
+	SH_ERR_STALE,        /* created outside the accepted time window */
+	SH_ERR_CASE_CLAIMED, /* the case is claimed by another caseworker */
+	SH_ERR_CASE_OWNER,   /* only the case's owner may do this */
+	SH_ERR_CASE_STEP,    /* not an outreach step, or no feedback meaning */
+	SH_ERR_FEEDBACK,     /* the catalogue does not allow this feedback */
+	SH_ERR_KEY_EXPIRED,  /* a partner's previous key after the overlap */
 	SH_ERR__COUNT
 } sh_err;
 
@@ -127,6 +128,15 @@ char *sh_strdup(const char *s);
 void *sh_xmalloc(size_t n);
 void *sh_xcalloc(size_t n, size_t m);
 char *sh_trim(char *s);
+/* Copy src into dst of size n (n > 0), cut to fit, always terminated:
+ * snprintf(dst, n, "%s", src) without the cost of formatting. */
+void sh_copy_str(char *dst, size_t n, const char *src);
+/* strcmp(a, b) == 0, the first bytes compared inline first (field names
+ * are looked up many times a signal and most differ at once). */
+static inline int sh_same_name(const char *a, const char *b)
+{
+	return a[0] == b[0] && strcmp(a, b) == 0;
+}
 /* Growable byte buffer. */
 typedef struct {
 	uint8_t *data;
@@ -142,6 +152,9 @@ Seinhuis__SignalType sh_signal_type_parse(const char *s);
 /* ------------------------------------------------------------- crypto */
 
 sh_err sh_random(void *buf, size_t n);
+/* A fresh random message id: the same generator, drawn a block at a time
+ * (the block is wiped as it is used); for the sending thread only. */
+sh_err sh_random_id(uint8_t id[SH_ID_LEN]);
 void sh_sha256(uint8_t out[32], const void *data, size_t n);
 void sh_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t klen,
                     const void *data, size_t n);
@@ -339,6 +352,25 @@ sh_err sh_wire_build_unsigned(const sh_identity *self, const sh_card *peer,
                               Seinhuis__Field **fields, size_t nfields,
                               uint8_t msg_id[SH_ID_LEN], sh_buf *env_out,
                               char *err_field, size_t err_len);
+/* What building a signal learned that its sender's audit entry and consent
+ * check need, so that neither decodes nor opens the signal again. */
+typedef struct {
+	const uint8_t *case_secret;     /* in: SH_KEY_LEN bytes, or NULL */
+	uint8_t subject[SH_PSEUDO_LEN]; /* the pairwise pseudonym */
+	int has_subject;
+	uint8_t case_key[32]; /* HMAC of the first person's canonical identity
+	                         under case_secret (sh_audit_case_key) */
+	int has_case_key;
+	char legal_basis[48];
+	char consent_ref[80];
+} sh_build_note;
+/* sh_wire_build_unsigned, filling *note (its case_secret is read first). */
+sh_err sh_wire_build_noted(const sh_identity *self, const sh_card *peer,
+                           const sh_pair_keys *keys, Seinhuis__SignalType type,
+                           Seinhuis__Field **fields, size_t nfields,
+                           uint8_t msg_id[SH_ID_LEN], sh_buf *env_out,
+                           char *err_field, size_t err_len,
+                           sh_build_note *note);
 /* Decode and verify an envelope received from `from`: signed alone, or
  * signed in a batch with its proof (as sh_batch_verify makes it and the
  * inbox stores it). On success *sig_out is the decoded signal (free with

@@ -348,6 +348,7 @@ static void finish_turn(sh_daemon *d)
 	}
 	d->turn_writes = 0;
 	d->txn_error = SH_OK;
+	sh_control_turn_reset(d);
 	sh_defer *df = d->defer_head;
 	d->defer_head = d->defer_tail = NULL;
 	while (df) {

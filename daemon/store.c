@@ -48,10 +48,10 @@
 
 struct sh_store {
 	MDB_env *env;
-	MDB_dbi meta, outbox, outbox_id, inbox, seen, quarantine, consent, revoked,
-	    natkey, cases;
+	MDB_dbi meta, outbox, outbox_id, inbox, seen, quarantine, consent,
+	    revoked, natkey, cases;
 	MDB_dbi audit[4]; /* entries, nodes, heads, state (audit.c) */
-	MDB_txn *txn; /* the open write transaction, if any */
+	MDB_txn *txn;     /* the open write transaction, if any */
 	sh_store_txn_fn txn_hook;
 	void *txn_hook_ctx;
 	uint64_t next_out, next_in;
@@ -89,7 +89,7 @@ static sh_err mdb_err(int rc)
 }
 
 static sh_err meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *k,
-			   uint64_t *v)
+                           uint64_t *v)
 {
 	MDB_val key = {strlen(k), (void *)k}, val;
 	int rc = mdb_get(txn, dbi, &key, &val);
@@ -106,7 +106,7 @@ static sh_err meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *k,
 }
 
 sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
-		     const char *partner, char *why, size_t wl)
+                     const char *partner, char *why, size_t wl)
 {
 	sh_store *st = sh_xcalloc(1, sizeof(*st));
 	MDB_txn *txn = NULL;
@@ -116,7 +116,7 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	*out = NULL;
 	if ((e = sh_mkdir_p(dir, 0700)) != SH_OK) {
 		snprintf(why, wl, "%s: cannot create data directory: %s", dir,
-			 strerror(errno));
+		         strerror(errno));
 		free(st);
 		return SH_ERR_STORE;
 	}
@@ -129,13 +129,14 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	int have_data = stat(data_path, &dst) == 0;
 	int have_marker = access(marker, F_OK) == 0;
 	if (!have_data && have_marker) {
-		snprintf(why, wl,
-			 "%s: data.mdb is missing, but this directory held a data "
-			 "store (see the file STORE). seinhuisd will not start "
-			 "with an empty store: restore data.mdb from the last "
-			 "backup, or, to start afresh on purpose, move the "
-			 "directory aside",
-			 dir);
+		snprintf(
+		    why, wl,
+		    "%s: data.mdb is missing, but this directory held a data "
+		    "store (see the file STORE). seinhuisd will not start "
+		    "with an empty store: restore data.mdb from the last "
+		    "backup, or, to start afresh on purpose, move the "
+		    "directory aside",
+		    dir);
 		e = SH_ERR_STORE_CORRUPT;
 		goto err;
 	}
@@ -143,13 +144,14 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	    (rc = mdb_env_set_mapsize(st->env, map_size)) ||
 	    (rc = mdb_env_set_maxdbs(st->env, 32)) ||
 	    (rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0600))) {
-		snprintf(why, wl,
-			 "%s: cannot open the data store: %s. If the files were "
-			 "damaged or truncated, stop, keep a copy of the directory, "
-			 "and restore data.mdb from the last backup",
-			 dir, mdb_strerror(rc));
+		snprintf(
+		    why, wl,
+		    "%s: cannot open the data store: %s. If the files were "
+		    "damaged or truncated, stop, keep a copy of the directory, "
+		    "and restore data.mdb from the last backup",
+		    dir, mdb_strerror(rc));
 		e = mdb_err(rc) == SH_ERR_STORE_CORRUPT ? SH_ERR_STORE_CORRUPT
-							 : SH_ERR_STORE;
+		                                        : SH_ERR_STORE;
 		goto err;
 	}
 	/* LMDB maps the file: reading a page past its end would kill the
@@ -159,16 +161,22 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 		MDB_envinfo info;
 		MDB_stat ms;
 		struct stat now;
-		if (mdb_env_info(st->env, &info) == 0 && mdb_env_stat(st->env, &ms) == 0 &&
+		if (mdb_env_info(st->env, &info) == 0 &&
+		    mdb_env_stat(st->env, &ms) == 0 &&
 		    stat(data_path, &now) == 0 &&
-		    (uint64_t)now.st_size < ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize) {
-			snprintf(why, wl,
-				 "%s: data.mdb is truncated (%llu bytes; its pages "
-				 "need %llu). seinhuisd will not start on it: keep a "
-				 "copy of the directory and restore data.mdb from the "
-				 "last backup",
-				 dir, (unsigned long long)now.st_size,
-				 ((unsigned long long)info.me_last_pgno + 1) * ms.ms_psize);
+		    (uint64_t)now.st_size <
+		        ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize) {
+			snprintf(
+			    why, wl,
+			    "%s: data.mdb is truncated (%llu bytes; its pages "
+			    "need %llu). seinhuisd will not start on it: keep "
+			    "a "
+			    "copy of the directory and restore data.mdb from "
+			    "the "
+			    "last backup",
+			    dir, (unsigned long long)now.st_size,
+			    ((unsigned long long)info.me_last_pgno + 1) *
+			        ms.ms_psize);
 			e = SH_ERR_STORE_CORRUPT;
 			goto err;
 		}
@@ -179,55 +187,65 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	    (rc = mdb_dbi_open(txn, "outbox_id", MDB_CREATE, &st->outbox_id)) ||
 	    (rc = mdb_dbi_open(txn, "inbox", MDB_CREATE, &st->inbox)) ||
 	    (rc = mdb_dbi_open(txn, "seen", MDB_CREATE, &st->seen)) ||
-	    (rc = mdb_dbi_open(txn, "quarantine", MDB_CREATE, &st->quarantine)) ||
+	    (rc = mdb_dbi_open(txn, "quarantine", MDB_CREATE,
+	                       &st->quarantine)) ||
 	    (rc = mdb_dbi_open(txn, "consent", MDB_CREATE, &st->consent)) ||
 	    (rc = mdb_dbi_open(txn, "revoked", MDB_CREATE, &st->revoked)) ||
 	    (rc = mdb_dbi_open(txn, "natkey", MDB_CREATE, &st->natkey)) ||
 	    (rc = mdb_dbi_open(txn, "cases", MDB_CREATE, &st->cases)) ||
 	    (rc = mdb_dbi_open(txn, "audit", MDB_CREATE, &st->audit[0])) ||
-	    (rc = mdb_dbi_open(txn, "audit_nodes", MDB_CREATE, &st->audit[1])) ||
-	    (rc = mdb_dbi_open(txn, "audit_heads", MDB_CREATE, &st->audit[2])) ||
-	    (rc = mdb_dbi_open(txn, "audit_state", MDB_CREATE, &st->audit[3]))) {
+	    (rc =
+	         mdb_dbi_open(txn, "audit_nodes", MDB_CREATE, &st->audit[1])) ||
+	    (rc =
+	         mdb_dbi_open(txn, "audit_heads", MDB_CREATE, &st->audit[2])) ||
+	    (rc =
+	         mdb_dbi_open(txn, "audit_state", MDB_CREATE, &st->audit[3]))) {
 		snprintf(why, wl, "%s: cannot open the store's tables: %s", dir,
-			 mdb_strerror(rc));
+		         mdb_strerror(rc));
 		e = mdb_err(rc) == SH_ERR_STORE_CORRUPT ? SH_ERR_STORE_CORRUPT
-							 : SH_ERR_STORE;
+		                                        : SH_ERR_STORE;
 		goto err;
 	}
 	MDB_val k = {6, "schema"}, v;
 	rc = mdb_get(txn, st->meta, &k, &v);
 	if (rc == MDB_NOTFOUND) {
 		MDB_val sv = {strlen(SCHEMA), SCHEMA};
-		MDB_val pk = {7, "partner"}, pv = {strlen(partner), (void *)partner};
+		MDB_val pk = {7, "partner"},
+		        pv = {strlen(partner), (void *)partner};
 		if ((rc = mdb_put(txn, st->meta, &k, &sv, 0)) ||
 		    (rc = mdb_put(txn, st->meta, &pk, &pv, 0))) {
-			snprintf(why, wl, "%s: cannot initialise the store: %s", dir,
-				 mdb_strerror(rc));
+			snprintf(why, wl, "%s: cannot initialise the store: %s",
+			         dir, mdb_strerror(rc));
 			e = mdb_err(rc);
 			goto err;
 		}
 	} else if (rc) {
 		snprintf(why, wl, "%s: cannot read the store: %s", dir,
-			 mdb_strerror(rc));
+		         mdb_strerror(rc));
 		e = mdb_err(rc);
 		goto err;
 	} else {
-		if (v.mv_size != strlen(SCHEMA) || memcmp(v.mv_data, SCHEMA, v.mv_size)) {
+		if (v.mv_size != strlen(SCHEMA) ||
+		    memcmp(v.mv_data, SCHEMA, v.mv_size)) {
 			snprintf(why, wl,
-				 "%s: the store has schema '%.*s'; this seinhuisd reads "
-				 "schema " SCHEMA,
-				 dir, (int)(v.mv_size > 16 ? 16 : v.mv_size),
-				 (const char *)v.mv_data);
+			         "%s: the store has schema '%.*s'; this "
+			         "seinhuisd reads "
+			         "schema " SCHEMA,
+			         dir, (int)(v.mv_size > 16 ? 16 : v.mv_size),
+			         (const char *)v.mv_data);
 			e = SH_ERR_STORE_CORRUPT;
 			goto err;
 		}
 		MDB_val pk = {7, "partner"}, pv;
-		if (mdb_get(txn, st->meta, &pk, &pv) || pv.mv_size != strlen(partner) ||
+		if (mdb_get(txn, st->meta, &pk, &pv) ||
+		    pv.mv_size != strlen(partner) ||
 		    memcmp(pv.mv_data, partner, pv.mv_size)) {
-			snprintf(why, wl,
-				 "%s: this data directory belongs to another partner "
-				 "than '%s'; check datadir in the configuration",
-				 dir, partner);
+			snprintf(
+			    why, wl,
+			    "%s: this data directory belongs to another "
+			    "partner "
+			    "than '%s'; check datadir in the configuration",
+			    dir, partner);
 			e = SH_ERR_STORE;
 			goto err;
 		}
@@ -240,20 +258,22 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	if ((rc = mdb_txn_commit(txn))) {
 		txn = NULL;
 		snprintf(why, wl, "%s: cannot initialise the store: %s", dir,
-			 mdb_strerror(rc));
+		         mdb_strerror(rc));
 		e = mdb_err(rc);
 		goto err;
 	}
 	txn = NULL;
 	if (!have_marker) {
 		char text[200];
-		int n = snprintf(text, sizeof(text),
-				 "This directory holds the Seinhuis data store of "
-				 "partner '%s' (data.mdb).\n",
-				 partner);
+		int n =
+		    snprintf(text, sizeof(text),
+		             "This directory holds the Seinhuis data store of "
+		             "partner '%s' (data.mdb).\n",
+		             partner);
 		if (sh_write_replace(marker, 0600, text, (size_t)n) != SH_OK) {
-			snprintf(why, wl, "%s: cannot write the STORE marker: %s", dir,
-				 strerror(errno));
+			snprintf(why, wl,
+			         "%s: cannot write the STORE marker: %s", dir,
+			         strerror(errno));
 			e = SH_ERR_STORE;
 			goto err;
 		}
@@ -301,7 +321,7 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 
 	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)))
 		return snprintf(why, wl, "cannot read the store: %s",
-				mdb_strerror(rc)),
+		                mdb_strerror(rc)),
 		       mdb_err(rc);
 	/* outbox: every record decodes and its id index points back. */
 	mdb_cursor_open(txn, st->outbox, &cur);
@@ -319,7 +339,7 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 		    (r->state == SEINHUIS__OUT_STATE__OUT_PENDING &&
 		     r->envelope.len == 0)) {
 			snprintf(why, wl, "outbox: record %llu does not decode",
-				 (unsigned long long)seq);
+			         (unsigned long long)seq);
 			if (r)
 				seinhuis__outbox_record__free_unpacked(r, NULL);
 			e = SH_ERR_STORE_CORRUPT;
@@ -328,8 +348,10 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 		MDB_val ik = {SH_ID_LEN, r->message_id.data}, iv;
 		if (mdb_get(txn, st->outbox_id, &ik, &iv) || iv.mv_size != 8 ||
 		    be64(iv.mv_data) != seq) {
-			snprintf(why, wl, "outbox: record %llu is missing from its index",
-				 (unsigned long long)seq);
+			snprintf(
+			    why, wl,
+			    "outbox: record %llu is missing from its index",
+			    (unsigned long long)seq);
 			e = SH_ERR_STORE_CORRUPT;
 		}
 		if (r->state == SEINHUIS__OUT_STATE__OUT_PENDING)
@@ -356,23 +378,26 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 			uint64_t seq = k.mv_size == 8 ? be64(k.mv_data) : 0;
 			Seinhuis__InboxRecord *r =
 			    k.mv_size == 8 ? seinhuis__inbox_record__unpack(
-						 NULL, v.mv_size, v.mv_data)
-					   : NULL;
+			                         NULL, v.mv_size, v.mv_data)
+			                   : NULL;
 			if (!r || r->message_id.len != SH_ID_LEN ||
 			    r->envelope.len == 0) {
-				snprintf(why, wl, "inbox: record %llu does not decode",
-					 (unsigned long long)seq);
+				snprintf(why, wl,
+				         "inbox: record %llu does not decode",
+				         (unsigned long long)seq);
 				if (r)
-					seinhuis__inbox_record__free_unpacked(r, NULL);
+					seinhuis__inbox_record__free_unpacked(
+					    r, NULL);
 				e = SH_ERR_STORE_CORRUPT;
 				break;
 			}
 			MDB_val ik = {SH_ID_LEN, r->message_id.data}, iv;
-			if (mdb_get(txn, st->seen, &ik, &iv) || iv.mv_size != 8 ||
-			    be64(iv.mv_data) != seq) {
+			if (mdb_get(txn, st->seen, &ik, &iv) ||
+			    iv.mv_size != 8 || be64(iv.mv_data) != seq) {
 				snprintf(why, wl,
-					 "inbox: record %llu is missing from the seen index",
-					 (unsigned long long)seq);
+				         "inbox: record %llu is missing from "
+				         "the seen index",
+				         (unsigned long long)seq);
 				e = SH_ERR_STORE_CORRUPT;
 			}
 			seinhuis__inbox_record__free_unpacked(r, NULL);
@@ -415,7 +440,8 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 		mdb_stat(txn, st->seen, &ms);
 		c.seen = ms.ms_entries;
 		if (max_out >= st->next_out || max_in >= st->next_in) {
-			snprintf(why, wl, "meta: sequence counters are behind the data");
+			snprintf(why, wl,
+			         "meta: sequence counters are behind the data");
 			e = SH_ERR_STORE_CORRUPT;
 		}
 	}
@@ -537,7 +563,7 @@ static void count_state(sh_store_counts *c, Seinhuis__OutState s, int d)
 }
 
 static sh_err put_record(sh_store *st, MDB_dbi dbi, uint64_t seq,
-			 const ProtobufCMessage *m, unsigned flags)
+                         const ProtobufCMessage *m, unsigned flags)
 {
 	uint8_t kb[8];
 	u64be(kb, seq);
@@ -551,7 +577,7 @@ static sh_err put_record(sh_store *st, MDB_dbi dbi, uint64_t seq,
 }
 
 sh_err sh_store_outbox_add(sh_store *st, Seinhuis__OutboxRecord *rec,
-			   uint64_t *seq_out)
+                           uint64_t *seq_out)
 {
 	if (!st->txn)
 		return SH_ERR_STORE;
@@ -575,7 +601,7 @@ sh_err sh_store_outbox_add(sh_store *st, Seinhuis__OutboxRecord *rec,
 }
 
 static sh_err get_outbox(sh_store *st, MDB_txn *txn, uint64_t seq,
-			 Seinhuis__OutboxRecord **rec)
+                         Seinhuis__OutboxRecord **rec)
 {
 	uint8_t kb[8];
 	u64be(kb, seq);
@@ -589,15 +615,15 @@ static sh_err get_outbox(sh_store *st, MDB_txn *txn, uint64_t seq,
 			seinhuis__outbox_record__free_unpacked(*rec, NULL);
 		*rec = NULL;
 		sh_error("store: outbox record %llu does not decode",
-			 (unsigned long long)seq);
+		         (unsigned long long)seq);
 		return SH_ERR_STORE_CORRUPT;
 	}
 	return SH_OK;
 }
 
 sh_err sh_store_outbox_find(sh_store *st, MDB_txn *txn,
-			    const uint8_t id[SH_ID_LEN], uint64_t *seq,
-			    Seinhuis__OutboxRecord **rec)
+                            const uint8_t id[SH_ID_LEN], uint64_t *seq,
+                            Seinhuis__OutboxRecord **rec)
 {
 	MDB_val k = {SH_ID_LEN, (void *)id}, v;
 	int rc = mdb_get(txn, st->outbox_id, &k, &v);
@@ -610,13 +636,13 @@ sh_err sh_store_outbox_find(sh_store *st, MDB_txn *txn,
 }
 
 sh_err sh_store_outbox_envelope(sh_store *st, MDB_txn *txn, uint64_t seq,
-				Seinhuis__OutboxRecord **rec)
+                                Seinhuis__OutboxRecord **rec)
 {
 	return get_outbox(st, txn, seq, rec);
 }
 
 sh_err sh_store_outbox_put(sh_store *st, uint64_t seq,
-			   const Seinhuis__OutboxRecord *rec)
+                           const Seinhuis__OutboxRecord *rec)
 {
 	Seinhuis__OutboxRecord *old;
 	if (!st->txn)
@@ -632,8 +658,22 @@ sh_err sh_store_outbox_put(sh_store *st, uint64_t seq,
 	return SH_OK;
 }
 
+sh_err sh_store_outbox_replace(sh_store *st, uint64_t seq,
+                               Seinhuis__OutState old_state,
+                               const Seinhuis__OutboxRecord *rec)
+{
+	if (!st->txn)
+		return SH_ERR_STORE;
+	sh_err e = put_record(st, st->outbox, seq, &rec->base, 0);
+	if (e != SH_OK)
+		return e;
+	count_state(&st->txn_counts, old_state, -1);
+	count_state(&st->txn_counts, rec->state, 1);
+	return SH_OK;
+}
+
 sh_err sh_store_outbox_scan(sh_store *st, MDB_txn *txn, int newest_first,
-			    sh_outbox_fn fn, void *ctx)
+                            sh_outbox_fn fn, void *ctx)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -647,8 +687,8 @@ sh_err sh_store_outbox_scan(sh_store *st, MDB_txn *txn, int newest_first,
 	     rc = mdb_cursor_get(cur, &k, &v, next)) {
 		Seinhuis__OutboxRecord *r =
 		    k.mv_size == 8 ? seinhuis__outbox_record__unpack(
-					 NULL, v.mv_size, v.mv_data)
-				   : NULL;
+		                         NULL, v.mv_size, v.mv_data)
+		                   : NULL;
 		if (!r) {
 			e = SH_ERR_STORE_CORRUPT;
 			break;
@@ -663,9 +703,9 @@ sh_err sh_store_outbox_scan(sh_store *st, MDB_txn *txn, int newest_first,
 }
 
 sh_err sh_store_inbox_add(sh_store *st, const uint8_t id[SH_ID_LEN],
-			  const char *sender, Seinhuis__SignalType type,
-			  const uint8_t *env, size_t envlen,
-			  const uint8_t *case_key, const char *consent_ref)
+                          const char *sender, Seinhuis__SignalType type,
+                          const uint8_t *env, size_t envlen,
+                          const uint8_t *case_key, const char *consent_ref)
 {
 	if (!st->txn)
 		return SH_ERR_STORE;
@@ -721,13 +761,13 @@ sh_err sh_store_seen_settled(sh_store *st, const uint8_t id[SH_ID_LEN])
 }
 
 sh_err sh_store_inbox_scan(sh_store *st, MDB_txn *txn, sh_inbox_fn fn,
-			   void *ctx)
+                           void *ctx)
 {
 	return sh_store_inbox_scan_from(st, txn, 0, fn, ctx);
 }
 
 sh_err sh_store_inbox_scan_from(sh_store *st, MDB_txn *txn, uint64_t from,
-				sh_inbox_fn fn, void *ctx)
+                                sh_inbox_fn fn, void *ctx)
 {
 	MDB_cursor *cur;
 	uint8_t fb[8];
@@ -739,10 +779,10 @@ sh_err sh_store_inbox_scan_from(sh_store *st, MDB_txn *txn, uint64_t from,
 	sh_err e = SH_OK;
 	for (rc = mdb_cursor_get(cur, &k, &v, from ? MDB_SET_RANGE : MDB_FIRST);
 	     rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		Seinhuis__InboxRecord *r =
-		    k.mv_size == 8
-			? seinhuis__inbox_record__unpack(NULL, v.mv_size, v.mv_data)
-			: NULL;
+		Seinhuis__InboxRecord *r = k.mv_size == 8
+		                               ? seinhuis__inbox_record__unpack(
+		                                     NULL, v.mv_size, v.mv_data)
+		                               : NULL;
 		if (!r) {
 			e = SH_ERR_STORE_CORRUPT;
 			break;
@@ -757,8 +797,8 @@ sh_err sh_store_inbox_scan_from(sh_store *st, MDB_txn *txn, uint64_t from,
 }
 
 sh_err sh_store_inbox_get(sh_store *st, MDB_txn *txn,
-			  const uint8_t id[SH_ID_LEN],
-			  Seinhuis__InboxRecord **rec)
+                          const uint8_t id[SH_ID_LEN],
+                          Seinhuis__InboxRecord **rec)
 {
 	MDB_val k = {SH_ID_LEN, (void *)id}, v;
 	int rc = mdb_get(txn, st->seen, &k, &v);
@@ -807,7 +847,7 @@ void sh_store_counts_get(sh_store *st, sh_store_counts *c)
 }
 
 sh_err sh_store_inbox_remove(sh_store *st, uint64_t seq,
-			     const uint8_t id[SH_ID_LEN])
+                             const uint8_t id[SH_ID_LEN])
 {
 	if (!st->txn)
 		return SH_ERR_STORE;
@@ -824,7 +864,7 @@ sh_err sh_store_inbox_remove(sh_store *st, uint64_t seq,
 }
 
 static sh_err put_by_key(sh_store *st, MDB_dbi dbi, const void *key,
-			 size_t klen, const ProtobufCMessage *m)
+                         size_t klen, const ProtobufCMessage *m)
 {
 	if (!st->txn)
 		return SH_ERR_STORE;
@@ -838,15 +878,15 @@ static sh_err put_by_key(sh_store *st, MDB_dbi dbi, const void *key,
 }
 
 sh_err sh_store_quarantine_add(sh_store *st,
-			       const Seinhuis__QuarantineRecord *rec)
+                               const Seinhuis__QuarantineRecord *rec)
 {
 	return put_by_key(st, st->quarantine, rec->message_id.data,
-			  rec->message_id.len, &rec->base);
+	                  rec->message_id.len, &rec->base);
 }
 
 sh_err sh_store_quarantine_find(sh_store *st, MDB_txn *txn,
-				const uint8_t id[SH_ID_LEN],
-				Seinhuis__QuarantineRecord **rec)
+                                const uint8_t id[SH_ID_LEN],
+                                Seinhuis__QuarantineRecord **rec)
 {
 	MDB_val k = {SH_ID_LEN, (void *)id}, v;
 	int rc = mdb_get(txn, st->quarantine, &k, &v);
@@ -856,8 +896,8 @@ sh_err sh_store_quarantine_find(sh_store *st, MDB_txn *txn,
 	return *rec ? SH_OK : SH_ERR_STORE_CORRUPT;
 }
 
-sh_err sh_store_quarantine_scan(sh_store *st, MDB_txn *txn,
-				sh_quarantine_fn fn, void *ctx)
+sh_err sh_store_quarantine_scan(sh_store *st, MDB_txn *txn, sh_quarantine_fn fn,
+                                void *ctx)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -868,7 +908,8 @@ sh_err sh_store_quarantine_scan(sh_store *st, MDB_txn *txn,
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		Seinhuis__QuarantineRecord *r =
-		    seinhuis__quarantine_record__unpack(NULL, v.mv_size, v.mv_data);
+		    seinhuis__quarantine_record__unpack(NULL, v.mv_size,
+		                                        v.mv_data);
 		if (!r) {
 			e = SH_ERR_STORE_CORRUPT;
 			break;
@@ -885,11 +926,11 @@ sh_err sh_store_quarantine_scan(sh_store *st, MDB_txn *txn,
 sh_err sh_store_consent_put(sh_store *st, const Seinhuis__ConsentRecord *rec)
 {
 	return put_by_key(st, st->consent, rec->ref.data, rec->ref.len,
-			  &rec->base);
+	                  &rec->base);
 }
 
 sh_err sh_store_consent_get(sh_store *st, MDB_txn *txn, const uint8_t ref[16],
-			    Seinhuis__ConsentRecord **rec)
+                            Seinhuis__ConsentRecord **rec)
 {
 	MDB_val k = {16, (void *)ref}, v;
 	int rc = mdb_get(txn, st->consent, &k, &v);
@@ -900,7 +941,7 @@ sh_err sh_store_consent_get(sh_store *st, MDB_txn *txn, const uint8_t ref[16],
 }
 
 sh_err sh_store_consent_scan(sh_store *st, MDB_txn *txn, sh_consent_fn fn,
-			     void *ctx)
+                             void *ctx)
 {
 	MDB_cursor *cur;
 	MDB_val k, v;
@@ -910,8 +951,8 @@ sh_err sh_store_consent_scan(sh_store *st, MDB_txn *txn, sh_consent_fn fn,
 	sh_err e = SH_OK;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		Seinhuis__ConsentRecord *r =
-		    seinhuis__consent_record__unpack(NULL, v.mv_size, v.mv_data);
+		Seinhuis__ConsentRecord *r = seinhuis__consent_record__unpack(
+		    NULL, v.mv_size, v.mv_data);
 		if (!r) {
 			e = SH_ERR_STORE_CORRUPT;
 			break;
@@ -926,7 +967,7 @@ sh_err sh_store_consent_scan(sh_store *st, MDB_txn *txn, sh_consent_fn fn,
 }
 
 sh_err sh_store_revoked_add(sh_store *st, const char *sender,
-			    const char *ref_hex)
+                            const char *ref_hex)
 {
 	char key[128];
 	int n = snprintf(key, sizeof(key), "%s|%s", sender, ref_hex);
@@ -937,7 +978,7 @@ sh_err sh_store_revoked_add(sh_store *st, const char *sender,
 }
 
 int sh_store_revoked_has(sh_store *st, MDB_txn *txn, const char *sender,
-			 const char *ref_hex)
+                         const char *ref_hex)
 {
 	char key[128];
 	int n = snprintf(key, sizeof(key), "%s|%s", sender, ref_hex);
@@ -954,7 +995,7 @@ int sh_store_seen(sh_store *st, MDB_txn *txn, const uint8_t id[SH_ID_LEN])
 }
 
 sh_err sh_store_natkey_get(sh_store *st, MDB_txn *txn,
-			   const uint8_t key[SH_KEY_LEN], uint8_t id[SH_ID_LEN])
+                           const uint8_t key[SH_KEY_LEN], uint8_t id[SH_ID_LEN])
 {
 	MDB_val k = {SH_KEY_LEN, (void *)key}, v;
 	int rc = mdb_get(txn, st->natkey, &k, &v);
@@ -967,7 +1008,7 @@ sh_err sh_store_natkey_get(sh_store *st, MDB_txn *txn,
 }
 
 sh_err sh_store_natkey_put(sh_store *st, const uint8_t key[SH_KEY_LEN],
-			   const uint8_t id[SH_ID_LEN])
+                           const uint8_t id[SH_ID_LEN])
 {
 	if (!st->txn)
 		return SH_ERR_STORE;

@@ -11,7 +11,7 @@
 typedef struct sh_store sh_store;
 
 sh_err sh_store_open(sh_store **st, const char *dir, size_t map_size,
-		     const char *partner, char *why, size_t whylen);
+                     const char *partner, char *why, size_t whylen);
 void sh_store_close(sh_store **st);
 /* Full integrity check: every record decodes and every index agrees. */
 sh_err sh_store_check(sh_store *st, char *why, size_t whylen);
@@ -37,26 +37,31 @@ void sh_store_read_end(sh_store *st, MDB_txn *txn);
 
 /* Outbox (sender side). Within a write transaction. */
 sh_err sh_store_outbox_add(sh_store *st, Seinhuis__OutboxRecord *rec,
-			   uint64_t *seq_out);
+                           uint64_t *seq_out);
 sh_err sh_store_outbox_find(sh_store *st, MDB_txn *txn,
-			    const uint8_t id[SH_ID_LEN], uint64_t *seq,
-			    Seinhuis__OutboxRecord **rec);
+                            const uint8_t id[SH_ID_LEN], uint64_t *seq,
+                            Seinhuis__OutboxRecord **rec);
 sh_err sh_store_outbox_put(sh_store *st, uint64_t seq,
-			   const Seinhuis__OutboxRecord *rec);
+                           const Seinhuis__OutboxRecord *rec);
+/* As sh_store_outbox_put, for a caller that read the record in this
+ * transaction and knows the state it had (no second read). */
+sh_err sh_store_outbox_replace(sh_store *st, uint64_t seq,
+                               Seinhuis__OutState old_state,
+                               const Seinhuis__OutboxRecord *rec);
 /* Envelope bytes of a pending record, valid until the transaction ends. */
 sh_err sh_store_outbox_envelope(sh_store *st, MDB_txn *txn, uint64_t seq,
-				Seinhuis__OutboxRecord **rec);
+                                Seinhuis__OutboxRecord **rec);
 typedef int (*sh_outbox_fn)(void *ctx, uint64_t seq,
-			    const Seinhuis__OutboxRecord *rec);
+                            const Seinhuis__OutboxRecord *rec);
 sh_err sh_store_outbox_scan(sh_store *st, MDB_txn *txn, int newest_first,
-			    sh_outbox_fn fn, void *ctx);
+                            sh_outbox_fn fn, void *ctx);
 
 /* Inbox (recipient side). Within a write transaction. Returns
  * SH_ERR_DUPLICATE (and adds nothing) when the id was delivered before. */
 sh_err sh_store_inbox_add(sh_store *st, const uint8_t id[SH_ID_LEN],
-			  const char *sender, Seinhuis__SignalType type,
-			  const uint8_t *env, size_t envlen,
-			  const uint8_t *case_key, const char *consent_ref);
+                          const char *sender, Seinhuis__SignalType type,
+                          const uint8_t *env, size_t envlen,
+                          const uint8_t *case_key, const char *consent_ref);
 /* Record a delivered id that does not go into the inbox (status feedback,
  * attached to an outbox record instead): in `seen` as taken already, so
  * that a re-sent copy is a duplicate. SH_ERR_DUPLICATE when seen before. */
@@ -65,50 +70,50 @@ sh_err sh_store_seen_settled(sh_store *st, const uint8_t id[SH_ID_LEN]);
 int sh_store_seen(sh_store *st, MDB_txn *txn, const uint8_t id[SH_ID_LEN]);
 /* Remove an inbox entry that was not taken (retention, revocation). */
 sh_err sh_store_inbox_remove(sh_store *st, uint64_t seq,
-			     const uint8_t id[SH_ID_LEN]);
+                             const uint8_t id[SH_ID_LEN]);
 
 /* Quarantine (recipient side): verified signals that broke the catalogue.
  * _find returns SH_OK and the record if the id is quarantined already. */
 sh_err sh_store_quarantine_add(sh_store *st,
-			       const Seinhuis__QuarantineRecord *rec);
+                               const Seinhuis__QuarantineRecord *rec);
 sh_err sh_store_quarantine_find(sh_store *st, MDB_txn *txn,
-				const uint8_t id[SH_ID_LEN],
-				Seinhuis__QuarantineRecord **rec);
+                                const uint8_t id[SH_ID_LEN],
+                                Seinhuis__QuarantineRecord **rec);
 typedef int (*sh_quarantine_fn)(void *ctx,
-				const Seinhuis__QuarantineRecord *rec);
-sh_err sh_store_quarantine_scan(sh_store *st, MDB_txn *txn,
-				sh_quarantine_fn fn, void *ctx);
+                                const Seinhuis__QuarantineRecord *rec);
+sh_err sh_store_quarantine_scan(sh_store *st, MDB_txn *txn, sh_quarantine_fn fn,
+                                void *ctx);
 
 /* Natural keys (sender side): keyed hash of a signal's identifying
  * fields -> message id, so a re-imported row is recognised. */
 sh_err sh_store_natkey_get(sh_store *st, MDB_txn *txn,
-			   const uint8_t key[SH_KEY_LEN], uint8_t id[SH_ID_LEN]);
+                           const uint8_t key[SH_KEY_LEN],
+                           uint8_t id[SH_ID_LEN]);
 sh_err sh_store_natkey_put(sh_store *st, const uint8_t key[SH_KEY_LEN],
-			   const uint8_t id[SH_ID_LEN]);
+                           const uint8_t id[SH_ID_LEN]);
 sh_err sh_store_natkey_del(sh_store *st, const uint8_t key[SH_KEY_LEN]);
 
 /* Consent register (sender side) and revoked consents (recipient side). */
 sh_err sh_store_consent_put(sh_store *st, const Seinhuis__ConsentRecord *rec);
-sh_err sh_store_consent_get(sh_store *st, MDB_txn *txn,
-			    const uint8_t ref[16],
-			    Seinhuis__ConsentRecord **rec);
+sh_err sh_store_consent_get(sh_store *st, MDB_txn *txn, const uint8_t ref[16],
+                            Seinhuis__ConsentRecord **rec);
 typedef int (*sh_consent_fn)(void *ctx, const Seinhuis__ConsentRecord *rec);
 sh_err sh_store_consent_scan(sh_store *st, MDB_txn *txn, sh_consent_fn fn,
-			     void *ctx);
+                             void *ctx);
 sh_err sh_store_revoked_add(sh_store *st, const char *sender,
-			    const char *ref_hex);
+                            const char *ref_hex);
 int sh_store_revoked_has(sh_store *st, MDB_txn *txn, const char *sender,
-			 const char *ref_hex);
+                         const char *ref_hex);
 typedef int (*sh_inbox_fn)(void *ctx, uint64_t seq,
-			   const Seinhuis__InboxRecord *rec);
+                           const Seinhuis__InboxRecord *rec);
 sh_err sh_store_inbox_scan(sh_store *st, MDB_txn *txn, sh_inbox_fn fn,
-			   void *ctx);
+                           void *ctx);
 /* The same, from arrival sequence `from` on (paging). */
 sh_err sh_store_inbox_scan_from(sh_store *st, MDB_txn *txn, uint64_t from,
-				sh_inbox_fn fn, void *ctx);
+                                sh_inbox_fn fn, void *ctx);
 sh_err sh_store_inbox_get(sh_store *st, MDB_txn *txn,
-			  const uint8_t id[SH_ID_LEN],
-			  Seinhuis__InboxRecord **rec);
+                          const uint8_t id[SH_ID_LEN],
+                          Seinhuis__InboxRecord **rec);
 /* The team has taken it: remove from the inbox, remember the id. */
 sh_err sh_store_inbox_ack(sh_store *st, const uint8_t id[SH_ID_LEN]);
 

@@ -74,7 +74,8 @@ int sh_partner_id_valid(const char *s)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (!(islower(c) || isdigit(c) || c == '-' || c == '_' || c == '.'))
+		if (!(islower(c) || isdigit(c) || c == '-' || c == '_' ||
+		      c == '.'))
 			return 0;
 	}
 	return isalnum((unsigned char)s[0]);
@@ -82,9 +83,14 @@ int sh_partner_id_valid(const char *s)
 
 const char *sh_role_valid(const char *s)
 {
-	static const char *roles[] = {
-	    "municipality_debt", "municipality_team", "landlord", "energy",
-	    "water", "health_insurer", "veilig_thuis", "professional"};
+	static const char *roles[] = {"municipality_debt",
+	                              "municipality_team",
+	                              "landlord",
+	                              "energy",
+	                              "water",
+	                              "health_insurer",
+	                              "veilig_thuis",
+	                              "professional"};
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
 		if (strcmp(s, roles[i]) == 0)
 			return roles[i];
@@ -103,7 +109,8 @@ static const char *type_names[] = {
 
 const char *sh_signal_type_name(Seinhuis__SignalType t)
 {
-	if ((int)t < 0 || (size_t)t >= sizeof(type_names) / sizeof(type_names[0]))
+	if ((int)t < 0 ||
+	    (size_t)t >= sizeof(type_names) / sizeof(type_names[0]))
 		return "unknown";
 	return type_names[t];
 }
@@ -212,7 +219,7 @@ sh_err sh_write_new(const char *path, int mode, const void *data, size_t len)
 }
 
 sh_err sh_write_replace(const char *path, int mode, const void *data,
-			size_t len)
+                        size_t len)
 {
 	char tmp[1024];
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
@@ -246,6 +253,15 @@ sh_err sh_mkdir_p(const char *path, int mode)
 	return SH_OK;
 }
 
+void sh_copy_str(char *dst, size_t n, const char *src)
+{
+	size_t len = strlen(src);
+	if (len >= n)
+		len = n - 1;
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 void sh_buf_add(sh_buf *b, const void *p, size_t n)
 {
 	if (b->len + n > b->cap) {
@@ -254,7 +270,8 @@ void sh_buf_add(sh_buf *b, const void *p, size_t n)
 			cap *= 2;
 		uint8_t *d = realloc(b->data, cap);
 		if (!d) {
-			sh_error("out of memory growing a buffer to %zu bytes", cap);
+			sh_error("out of memory growing a buffer to %zu bytes",
+			         cap);
 			abort();
 		}
 		b->data = d;
@@ -318,11 +335,11 @@ int sh_utf8_valid(const uint8_t *p, size_t n)
 				return 0;
 			cp = cp << 6 | (p[i + k] & 0x3f);
 		}
-		if ((extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000) ||
+		if ((extra == 2 && cp < 0x800) ||
+		    (extra == 3 && cp < 0x10000) ||
 		    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
 			return 0;
 		i += extra + 1;
 	}
 	return 1;
 }
-

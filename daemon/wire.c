@@ -129,7 +129,7 @@ static sh_err build(const sh_identity *self, const sh_card *peer,
                     const sh_pair_keys *keys, Seinhuis__SignalType type,
                     Seinhuis__Field **fields, size_t nfields,
                     uint8_t msg_id[SH_ID_LEN], sh_buf *env_out, char *err_field,
-                    size_t err_len, int sign)
+                    size_t err_len, int sign, sh_build_note *note)
 {
 	const char *member = payload_member(type);
 	sh_err e = SH_OK;
@@ -156,9 +156,9 @@ static sh_err build(const sh_identity *self, const sh_card *peer,
 		const char *name = fields[i]->name, *value = fields[i]->value;
 		ProtobufCMessage *target = NULL;
 		const ProtobufCFieldDescriptor *f = NULL;
-		snprintf(err_field, err_len, "%s", name);
+		sh_copy_str(err_field, err_len, name);
 		for (size_t j = 0; j < i; j++)
-			if (strcmp(fields[j]->name, name) == 0) {
+			if (sh_same_name(fields[j]->name, name)) {
 				snprintf(err_field, err_len, "%s (given twice)",
 				         name);
 				e = SH_ERR_FIELD_VALUE;
@@ -216,7 +216,7 @@ static sh_err build(const sh_identity *self, const sh_card *peer,
 		goto err;
 	}
 
-	if ((e = sh_random(msg_id, SH_ID_LEN)) != SH_OK)
+	if ((e = sh_random_id(msg_id)) != SH_OK)
 		goto err;
 	sig->format_version = SH_FORMAT_VERSION;
 	sig->message_id.data = sh_xmalloc(SH_ID_LEN);
@@ -237,6 +237,16 @@ static sh_err build(const sh_identity *self, const sh_card *peer,
 		sig->subject.data = sh_xmalloc(SH_PSEUDO_LEN);
 		sig->subject.len = SH_PSEUDO_LEN;
 		sh_pseudonym(sig->subject.data, keys->pseudo_key, canon);
+		if (note) {
+			memcpy(note->subject, sig->subject.data, SH_PSEUDO_LEN);
+			note->has_subject = 1;
+			if (note->case_secret) {
+				sh_hmac_sha256(note->case_key,
+				               note->case_secret, SH_KEY_LEN,
+				               canon, strlen(canon));
+				note->has_case_key = 1;
+			}
+		}
 		sh_wipe(canon, sizeof(canon));
 	}
 	if (sealed_has_content(sc)) {
@@ -283,6 +293,12 @@ static sh_err build(const sh_identity *self, const sh_card *peer,
 	packed = sh_xmalloc(elen);
 	seinhuis__envelope__pack(&env, packed);
 	sh_buf_add(env_out, packed, elen);
+	if (note) {
+		snprintf(note->legal_basis, sizeof(note->legal_basis), "%s",
+		         sig->legal_basis ? sig->legal_basis : "");
+		snprintf(note->consent_ref, sizeof(note->consent_ref), "%s",
+		         sig->consent_ref ? sig->consent_ref : "");
+	}
 	err_field[0] = '\0';
 err:
 	free(packed);
@@ -314,7 +330,7 @@ sh_err sh_wire_build(const sh_identity *self, const sh_card *peer,
                      char *err_field, size_t err_len)
 {
 	return build(self, peer, keys, type, fields, nfields, msg_id, env_out,
-	             err_field, err_len, 1);
+	             err_field, err_len, 1, NULL);
 }
 
 sh_err sh_wire_build_unsigned(const sh_identity *self, const sh_card *peer,
@@ -325,7 +341,23 @@ sh_err sh_wire_build_unsigned(const sh_identity *self, const sh_card *peer,
                               char *err_field, size_t err_len)
 {
 	return build(self, peer, keys, type, fields, nfields, msg_id, env_out,
-	             err_field, err_len, 0);
+	             err_field, err_len, 0, NULL);
+}
+
+sh_err sh_wire_build_noted(const sh_identity *self, const sh_card *peer,
+                           const sh_pair_keys *keys, Seinhuis__SignalType type,
+                           Seinhuis__Field **fields, size_t nfields,
+                           uint8_t msg_id[SH_ID_LEN], sh_buf *env_out,
+                           char *err_field, size_t err_len, sh_build_note *note)
+{
+	const uint8_t *secret = note->case_secret;
+	memset(note, 0, sizeof(*note));
+	note->case_secret = secret;
+	sh_err e = build(self, peer, keys, type, fields, nfields, msg_id,
+	                 env_out, err_field, err_len, 0, note);
+	if (e != SH_OK)
+		sh_wipe(note->case_key, sizeof(note->case_key));
+	return e;
 }
 
 /* ------------------------------------------------- batch signatures */

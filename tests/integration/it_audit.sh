@@ -57,6 +57,13 @@ check "sender: $SENT accepted by root (maintenance), 1 refused with its rule" ba
 	"[ \$(count corp-au --event accepted) = $SENT -a \
 	   \$(alist corp-au --event accepted | jq '[.[]|select(.user==\"root\" and .role==\"maintenance\")]|length') = $SENT -a \
 	   \$(alist corp-au --event refused | jq -r '.[0].rule') = FIELD_UNKNOWN ]"
+# The accepted entry is made from what the submit built (no second opening
+# of the seal): it carries the same pseudonym as the entry made from the
+# stored signal when it was sent, the case key and the legal basis.
+check "sender: each accepted entry has pseudonym, case key and legal basis, the pseudonym as sent" bash -c \
+	"[ \$(alist corp-au --event accepted | jq '[.[]|select((.subject|length)==64 and (.case_key|length)==64 and .legal_basis==\"legal_duty\")]|length') = $SENT -a \
+	   \$(jq -n --argjson a \"\$(alist corp-au --event accepted)\" --argjson s \"\$(alist corp-au --event sent)\" \
+	     '[\$a[] as \$x | \$s[] | select(.message_id == \$x.message_id and .subject == \$x.subject)]|length') = $SENT ]"
 check "sender: $SENT sent and $SENT receipts, delivered" bash -c \
 	"[ \$(count corp-au --event sent) = $SENT -a \
 	   \$(alist corp-au --event receipt | jq '[.[]|select(.outcome==\"delivered\")]|length') = $SENT ]"
