@@ -49,7 +49,7 @@ struct card_ctx {
 };
 
 static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
-		      size_t wl)
+                      size_t wl)
 {
 	struct card_ctx *cc = vctx;
 	sh_card *c = cc->c;
@@ -78,34 +78,39 @@ static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
 	switch (i) {
 	case 0:
 		if (strcmp(v, "1") != 0)
-			return snprintf(why, wl, "card format version must be 1"),
+			return snprintf(why, wl,
+			                "card format version must be 1"),
 			       SH_ERR_CARD;
 		return SH_OK;
 	case 1:
 		if (!sh_partner_id_valid(v))
 			return snprintf(why, wl,
-					"a partner id has 2-64 characters a-z 0-9 . _ -"),
+			                "a partner id has 2-64 characters a-z "
+			                "0-9 . _ -"),
 			       SH_ERR_CARD;
 		strcpy(c->partner, v);
 		return SH_OK;
 	case 2:
 		if (*v == '\0' || strlen(v) >= sizeof(c->name))
 			return snprintf(why, wl, "must be 1 to %zu characters",
-					sizeof(c->name) - 1),
+			                sizeof(c->name) - 1),
 			       SH_ERR_CARD;
 		strcpy(c->name, v);
 		return SH_OK;
 	case 3:
 		if (!sh_role_valid(v))
 			return snprintf(why, wl,
-					"not a known role (municipality_debt, "
-					"municipality_team, landlord, energy, water, "
-					"health_insurer, veilig_thuis, professional)"),
+			                "not a known role (municipality_debt, "
+			                "municipality_team, landlord, energy, "
+			                "water, "
+			                "health_insurer, veilig_thuis, "
+			                "professional)"),
 			       SH_ERR_CARD;
 		strcpy(c->role, v);
 		return SH_OK;
 	case 4:
-		if (strncmp(v, "tcp://", 6) != 0 || strlen(v) >= sizeof(c->endpoint))
+		if (strncmp(v, "tcp://", 6) != 0 ||
+		    strlen(v) >= sizeof(c->endpoint))
 			return snprintf(why, wl, "must be a tcp:// endpoint"),
 			       SH_ERR_CARD;
 		strcpy(c->endpoint, v);
@@ -113,7 +118,8 @@ static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
 	case 5:
 		if (strlen(v) != 40 || !zmq_z85_decode(c->curve_pub, v))
 			return snprintf(why, wl,
-					"must be a CURVE public key: 40 Z85 characters"),
+			                "must be a CURVE public key: 40 Z85 "
+			                "characters"),
 			       SH_ERR_CARD;
 		strcpy(c->curve_z85, v);
 		return SH_OK;
@@ -134,9 +140,11 @@ static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
 			int digits = 0;
 			while (*p >= '0' && *p <= '9')
 				p++, digits++;
-			if (digits != 4 || (*p && *p != ',') || (*p == ',' && !p[1]))
+			if (digits != 4 || (*p && *p != ',') ||
+			    (*p == ',' && !p[1]))
 				return snprintf(why, wl,
-						"must be a comma list of 4-digit CBS codes"),
+				                "must be a comma list of "
+				                "4-digit CBS codes"),
 				       SH_ERR_CARD;
 			if (*p == ',')
 				p++;
@@ -178,7 +186,7 @@ static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
 }
 
 sh_err sh_card_parse(sh_card *c, const char *text, size_t len, char *why,
-		     size_t whylen)
+                     size_t whylen)
 {
 	struct card_ctx cc = {c, 0};
 	memset(c, 0, sizeof(*c));
@@ -186,10 +194,11 @@ sh_err sh_card_parse(sh_card *c, const char *text, size_t len, char *why,
 	if (e != SH_OK)
 		return SH_ERR_CARD;
 	if ((cc.seen & 0xff) != 0xff) {
-		snprintf(why, whylen,
-			 "a card needs %s, partner, name, role, endpoint, curve, "
-			 "sign and seal",
-			 CARD_MAGIC);
+		snprintf(
+		    why, whylen,
+		    "a card needs %s, partner, name, role, endpoint, curve, "
+		    "sign and seal",
+		    CARD_MAGIC);
 		return SH_ERR_CARD;
 	}
 	if ((cc.seen & PREV_BITS) != 0 && (cc.seen & PREV_BITS) != PREV_BITS) {
@@ -232,9 +241,9 @@ sh_err sh_card_load(sh_card *c, const char *path, char *why, size_t whylen)
 	sh_err e = sh_read_file(path, 64 * 1024, &text, &len);
 	if (e != SH_OK) {
 		snprintf(why, whylen, "%s: cannot read (%s)", path,
-			 e == SH_ERR_NOTFOUND ? "no such file"
-			 : e == SH_ERR_WIRE_SIZE ? "larger than 64 KiB"
-						  : strerror(errno));
+		         e == SH_ERR_NOTFOUND    ? "no such file"
+		         : e == SH_ERR_WIRE_SIZE ? "larger than 64 KiB"
+		                                 : strerror(errno));
 		return SH_ERR_CARD;
 	}
 	char sub[512];
@@ -345,7 +354,7 @@ sh_err sh_trust_load(sh_trust *t, const char *dir, char *why, size_t whylen)
 	DIR *d = opendir(dir);
 	if (!d) {
 		snprintf(why, whylen, "%s: cannot open trust store: %s", dir,
-			 strerror(errno));
+		         strerror(errno));
 		return SH_ERR_CARD;
 	}
 	struct dirent *de;
@@ -370,10 +379,12 @@ sh_err sh_trust_load(sh_trust *t, const char *dir, char *why, size_t whylen)
 			break;
 		for (size_t i = 0; i < t->n; i++)
 			if (strcmp(t->cards[i].partner, c->partner) == 0 ||
-			    memcmp(t->cards[i].curve_pub, c->curve_pub, 32) == 0) {
+			    memcmp(t->cards[i].curve_pub, c->curve_pub, 32) ==
+			        0) {
 				snprintf(why, whylen,
-					 "%s: partner id or CURVE key also on another card",
-					 path);
+				         "%s: partner id or CURVE key also on "
+				         "another card",
+				         path);
 				e = SH_ERR_CARD;
 				break;
 			}
@@ -432,14 +443,15 @@ const sh_card *sh_trust_find_curve(const sh_trust *t, const uint8_t key[32])
 }
 
 sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
-		    size_t whylen)
+                    size_t whylen)
 {
 	sh_card c;
 	sh_err e = sh_card_load(&c, card_path, why, whylen);
 	if (e != SH_OK)
 		return e;
 	if ((e = sh_mkdir_p(dir, 0755)) != SH_OK) {
-		snprintf(why, whylen, "%s: cannot create: %s", dir, strerror(errno));
+		snprintf(why, whylen, "%s: cannot create: %s", dir,
+		         strerror(errno));
 		return e;
 	}
 	sh_trust t;
@@ -461,9 +473,10 @@ sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
 		      memcmp(old->prev_sign, c.prev_sign, 32) == 0))
 			c.has_prev = 0;
 		if (clash)
-			snprintf(why, whylen,
-				 "%s: its CURVE key is already on the card of '%s'",
-				 card_path, other->partner);
+			snprintf(
+			    why, whylen,
+			    "%s: its CURVE key is already on the card of '%s'",
+			    card_path, other->partner);
 		sh_trust_free(&t);
 		if (clash)
 			return SH_ERR_CARD;
@@ -477,12 +490,13 @@ sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
 	e = sh_write_replace(path, 0644, b.data, b.len);
 	sh_buf_free(&b);
 	if (e != SH_OK)
-		snprintf(why, whylen, "%s: cannot write: %s", path, strerror(errno));
+		snprintf(why, whylen, "%s: cannot write: %s", path,
+		         strerror(errno));
 	return e;
 }
 
 sh_err sh_trust_remove(const char *dir, const char *partner, char *why,
-		       size_t whylen)
+                       size_t whylen)
 {
 	char path[1024];
 	if (!sh_partner_id_valid(partner)) {
@@ -492,7 +506,8 @@ sh_err sh_trust_remove(const char *dir, const char *partner, char *why,
 	snprintf(path, sizeof(path), "%s/%s.card", dir, partner);
 	if (unlink(path) < 0) {
 		snprintf(why, whylen, "%s: %s", path,
-			 errno == ENOENT ? "not in the trust store" : strerror(errno));
+		         errno == ENOENT ? "not in the trust store"
+		                         : strerror(errno));
 		return errno == ENOENT ? SH_ERR_NOTFOUND : SH_ERR_SYS;
 	}
 	return SH_OK;

@@ -20,7 +20,7 @@
 #include "seinhuis.h"
 
 sh_err sh_kv_parse(const char *text, size_t len, sh_kv_fn fn, void *ctx,
-		   char *why, size_t whylen)
+                   char *why, size_t whylen)
 {
 	size_t pos = 0;
 	int lineno = 0;
@@ -34,8 +34,9 @@ sh_err sh_kv_parse(const char *text, size_t len, sh_kv_fn fn, void *ctx,
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
 		lineno++;
 		if (n >= sizeof(line)) {
-			snprintf(why, whylen, "line %d: longer than %zu characters",
-				 lineno, sizeof(line) - 1);
+			snprintf(why, whylen,
+			         "line %d: longer than %zu characters", lineno,
+			         sizeof(line) - 1);
 			return SH_ERR_CONFIG;
 		}
 		memcpy(line, text + pos, n);
@@ -46,28 +47,31 @@ sh_err sh_kv_parse(const char *text, size_t len, sh_kv_fn fn, void *ctx,
 			continue;
 		char *eq = strchr(l, '=');
 		if (!eq) {
-			snprintf(why, whylen,
-				 "line %d: expected 'key = value'", lineno);
+			snprintf(why, whylen, "line %d: expected 'key = value'",
+			         lineno);
 			return SH_ERR_CONFIG;
 		}
 		*eq = '\0';
 		char *key = sh_trim(l), *value = sh_trim(eq + 1);
 		if (*key == '\0') {
-			snprintf(why, whylen, "line %d: the key is empty", lineno);
+			snprintf(why, whylen, "line %d: the key is empty",
+			         lineno);
 			return SH_ERR_CONFIG;
 		}
 		for (char *k = key; *k; k++)
-			if (!(islower((unsigned char)*k) || isdigit((unsigned char)*k) ||
-			      *k == '_')) {
-				snprintf(why, whylen,
-					 "line %d: a key has only a-z, 0-9 and _",
-					 lineno);
+			if (!(islower((unsigned char)*k) ||
+			      isdigit((unsigned char)*k) || *k == '_')) {
+				snprintf(
+				    why, whylen,
+				    "line %d: a key has only a-z, 0-9 and _",
+				    lineno);
 				return SH_ERR_CONFIG;
 			}
 		char sub[512] = "";
 		sh_err e = fn(ctx, key, value, sub, sizeof(sub));
 		if (e != SH_OK) {
-			snprintf(why, whylen, "line %d: %s: %s", lineno, key, sub);
+			snprintf(why, whylen, "line %d: %s: %s", lineno, key,
+			         sub);
 			return e;
 		}
 	}
@@ -113,11 +117,11 @@ struct cfg_ctx {
 };
 
 static sh_err set_path(char *dst, size_t dlen, const char *v, char *why,
-		       size_t wl)
+                       size_t wl)
 {
 	if (*v == '\0' || strlen(v) >= dlen) {
 		snprintf(why, wl, "must be a path of 1 to %zu characters",
-			 dlen - 1);
+		         dlen - 1);
 		return SH_ERR_CONFIG;
 	}
 	strcpy(dst, v);
@@ -127,14 +131,15 @@ static sh_err set_path(char *dst, size_t dlen, const char *v, char *why,
 /* A group name as useradd(8) takes it: letters, digits, '_', '-', '.',
  * not starting with '-'. Whether it exists is checked at start-up. */
 static sh_err set_group(char *dst, size_t dlen, const char *v, char *why,
-			size_t wl)
+                        size_t wl)
 {
 	size_t n = strlen(v);
 	int ok = n > 0 && n < dlen && v[0] != '-';
 	for (size_t i = 0; ok && i < n; i++)
 		ok = isalnum((unsigned char)v[i]) || strchr("_-.", v[i]);
 	if (!ok) {
-		snprintf(why, wl, "must be a group name (letters, digits, _ - .)");
+		snprintf(why, wl,
+		         "must be a group name (letters, digits, _ - .)");
 		return SH_ERR_CONFIG;
 	}
 	strcpy(dst, v);
@@ -142,17 +147,21 @@ static sh_err set_group(char *dst, size_t dlen, const char *v, char *why,
 }
 
 static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
-		     size_t wl)
+                     size_t wl)
 {
 	struct cfg_ctx *c = vctx;
 	sh_config *cfg = c->cfg;
-	static const char *keys[] = {
-	    "keydir", "trustdir", "datadir", "listen", "control",
-	    "control_group", "map_size", "max_message", "log_level",
-	    "log_syslog", "retry_min_ms", "retry_max_ms", "window", "batch_max",
-	    "catalogue", "retention_interval", "postcode_table",
-	    "admin_group", "caseworker_group", "audit_head_interval", "peer_rate",
-	    "max_signal_age"};
+	static const char *keys[] = {"keydir",           "trustdir",
+	                             "datadir",          "listen",
+	                             "control",          "control_group",
+	                             "map_size",         "max_message",
+	                             "log_level",        "log_syslog",
+	                             "retry_min_ms",     "retry_max_ms",
+	                             "window",           "batch_max",
+	                             "catalogue",        "retention_interval",
+	                             "postcode_table",   "admin_group",
+	                             "caseworker_group", "audit_head_interval",
+	                             "peer_rate",        "max_signal_age"};
 	size_t i, nkeys = sizeof(keys) / sizeof(keys[0]);
 	for (i = 0; i < nkeys; i++)
 		if (strcmp(key, keys[i]) == 0)
@@ -168,22 +177,25 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 	c->seen |= 1ULL << i;
 
 	switch (i) {
-	case 0:
-		return set_path(cfg->keydir, sizeof(cfg->keydir), v, why, wl);
+	case 0: return set_path(cfg->keydir, sizeof(cfg->keydir), v, why, wl);
 	case 1:
-		return set_path(cfg->trustdir, sizeof(cfg->trustdir), v, why, wl);
-	case 2:
-		return set_path(cfg->datadir, sizeof(cfg->datadir), v, why, wl);
+		return set_path(cfg->trustdir, sizeof(cfg->trustdir), v, why,
+		                wl);
+	case 2: return set_path(cfg->datadir, sizeof(cfg->datadir), v, why, wl);
 	case 3:
-		if (strncmp(v, "tcp://", 6) != 0 || strlen(v) >= sizeof(cfg->listen)) {
-			snprintf(why, wl, "must be a tcp:// endpoint, e.g. tcp://127.0.0.1:7100");
+		if (strncmp(v, "tcp://", 6) != 0 ||
+		    strlen(v) >= sizeof(cfg->listen)) {
+			snprintf(why, wl,
+			         "must be a tcp:// endpoint, e.g. "
+			         "tcp://127.0.0.1:7100");
 			return SH_ERR_CONFIG;
 		}
 		strcpy(cfg->listen, v);
 		return SH_OK;
 	case 4:
 		if (strlen(v) >= 108) {
-			snprintf(why, wl, "a socket path has at most 107 characters");
+			snprintf(why, wl,
+			         "a socket path has at most 107 characters");
 			return SH_ERR_CONFIG;
 		}
 		return set_path(cfg->control, sizeof(cfg->control), v, why, wl);
@@ -197,7 +209,8 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 	case 6:
 		if (sh_parse_size(v, &cfg->map_size) < 0 ||
 		    cfg->map_size < (1u << 20)) {
-			snprintf(why, wl, "must be a size of at least 1M, e.g. 1G");
+			snprintf(why, wl,
+			         "must be a size of at least 1M, e.g. 1G");
 			return SH_ERR_CONFIG;
 		}
 		return SH_OK;
@@ -229,7 +242,8 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 		return SH_OK;
 	case 11:
 		if (sh_parse_u32(v, 100, 3600000, &cfg->retry_max_ms) < 0) {
-			snprintf(why, wl, "must be 100 to 3600000 milliseconds");
+			snprintf(why, wl,
+			         "must be 100 to 3600000 milliseconds");
 			return SH_ERR_CONFIG;
 		}
 		return SH_OK;
@@ -246,7 +260,8 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 		}
 		return SH_OK;
 	case 14:
-		return set_path(cfg->catalogue, sizeof(cfg->catalogue), v, why, wl);
+		return set_path(cfg->catalogue, sizeof(cfg->catalogue), v, why,
+		                wl);
 	case 15:
 		if (sh_parse_u32(v, 1, 86400, &cfg->retention_interval_s) < 0) {
 			snprintf(why, wl, "must be 1 to 86400 seconds");
@@ -254,12 +269,13 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 		}
 		return SH_OK;
 	case 16:
-		return set_path(cfg->postcode_table, sizeof(cfg->postcode_table), v,
-				why, wl);
+		return set_path(cfg->postcode_table,
+		                sizeof(cfg->postcode_table), v, why, wl);
 	case 17:
 	case 18:
-		return set_group(i == 17 ? cfg->admin_group : cfg->caseworker_group,
-				 sizeof(cfg->admin_group), v, why, wl);
+		return set_group(i == 17 ? cfg->admin_group
+		                         : cfg->caseworker_group,
+		                 sizeof(cfg->admin_group), v, why, wl);
 	case 19:
 		if (sh_parse_u32(v, 1, 86400, &cfg->audit_head_interval) < 0) {
 			snprintf(why, wl, "must be 1 to 86400 seconds");
@@ -268,7 +284,8 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 		return SH_OK;
 	case 20:
 		if (sh_parse_u32(v, 1, 10000000, &cfg->peer_rate) < 0) {
-			snprintf(why, wl, "must be 1 to 10000000 signals per second");
+			snprintf(why, wl,
+			         "must be 1 to 10000000 signals per second");
 			return SH_ERR_CONFIG;
 		}
 		return SH_OK;
@@ -295,13 +312,13 @@ static void config_defaults(sh_config *cfg)
 	cfg->peer_rate = 20000;
 	cfg->max_signal_age_s = 14 * 86400;
 	snprintf(cfg->catalogue, sizeof(cfg->catalogue),
-		 "/etc/seinhuis/catalogue.conf");
+	         "/etc/seinhuis/catalogue.conf");
 	cfg->retention_interval_s = 3600;
 	cfg->audit_head_interval = 300;
 }
 
-sh_err sh_config_parse(sh_config *cfg, const char *text, size_t len,
-		       char *why, size_t whylen)
+sh_err sh_config_parse(sh_config *cfg, const char *text, size_t len, char *why,
+                       size_t whylen)
 {
 	struct cfg_ctx c = {cfg, 0};
 	config_defaults(cfg);
@@ -311,37 +328,43 @@ sh_err sh_config_parse(sh_config *cfg, const char *text, size_t len,
 	static const struct {
 		int bit;
 		const char *key;
-	} req[] = {{0, "keydir"}, {1, "trustdir"}, {2, "datadir"},
-		   {3, "listen"}, {4, "control"}};
+	} req[] = {{0, "keydir"},
+	           {1, "trustdir"},
+	           {2, "datadir"},
+	           {3, "listen"},
+	           {4, "control"}};
 	for (size_t i = 0; i < sizeof(req) / sizeof(req[0]); i++)
 		if (!(c.seen & (1ULL << req[i].bit))) {
 			snprintf(why, whylen, "required key '%s' is missing",
-				 req[i].key);
+			         req[i].key);
 			return SH_ERR_CONFIG;
 		}
 	if (cfg->retry_min_ms > cfg->retry_max_ms) {
-		snprintf(why, whylen, "retry_min_ms is larger than retry_max_ms");
+		snprintf(why, whylen,
+		         "retry_min_ms is larger than retry_max_ms");
 		return SH_ERR_CONFIG;
 	}
 	if (cfg->admin_group[0] &&
 	    strcmp(cfg->admin_group, cfg->caseworker_group) == 0) {
-		snprintf(why, whylen, "admin_group and caseworker_group must be "
-				      "different groups: administrators may not "
-				      "reveal personal data");
+		snprintf(why, whylen,
+		         "admin_group and caseworker_group must be "
+		         "different groups: administrators may not "
+		         "reveal personal data");
 		return SH_ERR_CONFIG;
 	}
 	return SH_OK;
 }
 
 sh_err sh_config_load(sh_config *cfg, const char *path, char *why,
-		      size_t whylen)
+                      size_t whylen)
 {
 	char *text;
 	size_t len;
 	sh_err e = sh_read_file(path, 1 << 20, &text, &len);
 	if (e != SH_OK) {
 		snprintf(why, whylen, "%s: cannot read: %s", path,
-			 e == SH_ERR_NOTFOUND ? "no such file" : strerror(errno));
+		         e == SH_ERR_NOTFOUND ? "no such file"
+		                              : strerror(errno));
 		return SH_ERR_CONFIG;
 	}
 	char sub[600];

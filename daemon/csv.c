@@ -22,10 +22,10 @@
 
 /* Windows-1252 0x80..0x9f; 0 where the code page has no character. */
 static const uint16_t cp1252_high[32] = {
-    0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
-    0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0,
-    0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
-    0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178};
+    0x20ac, 0,      0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+    0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0,      0x017d, 0,
+    0,      0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+    0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0,      0x017e, 0x0178};
 
 static void put_utf8(sh_buf *b, uint32_t cp)
 {
@@ -60,8 +60,10 @@ static long read_record(sh_csv *c, sh_csv_row *row, char *why, size_t wl)
 		char ch = at_end ? '\n' : c->text[c->pos];
 		if (quoted) {
 			if (at_end) {
-				snprintf(why, wl, "line %d: a quoted field is not closed",
-					 start_line);
+				snprintf(
+				    why, wl,
+				    "line %d: a quoted field is not closed",
+				    start_line);
 				sh_buf_free(&field);
 				sh_csv_row_free(row);
 				return -1;
@@ -85,10 +87,12 @@ static long read_record(sh_csv *c, sh_csv_row *row, char *why, size_t wl)
 		if (ch == c->sep || ch == '\n' || (ch == '\r' && !at_end)) {
 			if (ch == '\r') {
 				c->pos++;
-				if (c->pos < c->len && c->text[c->pos] != '\n') {
-					snprintf(why, wl, "line %d: a carriage return "
-							  "inside a field",
-						 start_line);
+				if (c->pos < c->len &&
+				    c->text[c->pos] != '\n') {
+					snprintf(why, wl,
+					         "line %d: a carriage return "
+					         "inside a field",
+					         start_line);
 					sh_buf_free(&field);
 					sh_csv_row_free(row);
 					return -1;
@@ -97,7 +101,8 @@ static long read_record(sh_csv *c, sh_csv_row *row, char *why, size_t wl)
 			}
 			if (row->n == cap) {
 				cap = cap ? cap * 2 : 16;
-				row->cols = realloc(row->cols, cap * sizeof(*row->cols));
+				row->cols = realloc(row->cols,
+				                    cap * sizeof(*row->cols));
 				if (!row->cols)
 					abort();
 			}
@@ -117,7 +122,7 @@ static long read_record(sh_csv *c, sh_csv_row *row, char *why, size_t wl)
 		}
 		if (after_quote) {
 			snprintf(why, wl, "line %d: text after a closing quote",
-				 start_line);
+			         start_line);
 			sh_buf_free(&field);
 			/* skip to the end of this line */
 			while (c->pos < c->len && c->text[c->pos] != '\n')
@@ -137,26 +142,31 @@ static long read_record(sh_csv *c, sh_csv_row *row, char *why, size_t wl)
 }
 
 sh_err sh_csv_open(sh_csv *c, const uint8_t *data, size_t len, char *why,
-		   size_t wl)
+                   size_t wl)
 {
 	memset(c, 0, sizeof(*c));
 	sh_buf b = {0};
 	if (memchr(data, '\0', len)) {
-		snprintf(why, wl, "the file holds NUL bytes: not a CSV text file");
+		snprintf(why, wl,
+		         "the file holds NUL bytes: not a CSV text file");
 		return SH_ERR_FIELD_FORMAT;
 	}
 	if (sh_utf8_valid(data, len)) {
-		size_t skip = len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+		size_t skip =
+		    len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
 		sh_buf_add(&b, data + skip, len - skip);
 	} else {
 		c->cp1252 = 1;
 		for (size_t i = 0; i < len; i++) {
 			uint8_t ch = data[i];
-			uint32_t cp = ch < 0x80 ? ch : ch < 0xa0 ? cp1252_high[ch - 0x80] : ch;
+			uint32_t cp = ch < 0x80   ? ch
+			              : ch < 0xa0 ? cp1252_high[ch - 0x80]
+			                          : ch;
 			if (cp == 0) {
-				snprintf(why, wl, "byte 0x%02x at offset %zu is neither "
-						  "UTF-8 nor Windows-1252",
-					 ch, i);
+				snprintf(why, wl,
+				         "byte 0x%02x at offset %zu is neither "
+				         "UTF-8 nor Windows-1252",
+				         ch, i);
 				sh_buf_free(&b);
 				return SH_ERR_FIELD_FORMAT;
 			}
@@ -193,15 +203,17 @@ sh_err sh_csv_open(sh_csv *c, const uint8_t *data, size_t len, char *why,
 		char *h = sh_trim(hdr.cols[i]);
 		memmove(hdr.cols[i], h, strlen(h) + 1);
 		if (!hdr.cols[i][0]) {
-			snprintf(why, wl, "line 1: column %zu has no name", i + 1);
+			snprintf(why, wl, "line 1: column %zu has no name",
+			         i + 1);
 			sh_csv_row_free(&hdr);
 			sh_csv_close(c);
 			return SH_ERR_FIELD_FORMAT;
 		}
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(hdr.cols[j], hdr.cols[i]) == 0) {
-				snprintf(why, wl, "line 1: column '%.40s' appears twice",
-					 hdr.cols[i]);
+				snprintf(why, wl,
+				         "line 1: column '%.40s' appears twice",
+				         hdr.cols[i]);
 				sh_csv_row_free(&hdr);
 				sh_csv_close(c);
 				return SH_ERR_FIELD_FORMAT;
@@ -231,8 +243,9 @@ int sh_csv_next(sh_csv *c, sh_csv_row *row, char *why, size_t wl)
 	if (n < 0)
 		return -1;
 	if ((size_t)n != c->ncols) {
-		snprintf(why, wl, "line %d: %ld fields where the header has %zu",
-			 row->line, n, c->ncols);
+		snprintf(why, wl,
+		         "line %d: %ld fields where the header has %zu",
+		         row->line, n, c->ncols);
 		sh_csv_row_free(row);
 		return -1;
 	}

@@ -25,7 +25,7 @@ typedef struct {
 /* Take the file's bytes; detect encoding and separator; read the header.
  * Fails with why (line-numbered) if the header is not usable. */
 sh_err sh_csv_open(sh_csv *c, const uint8_t *data, size_t len, char *why,
-		   size_t whylen);
+                   size_t whylen);
 /* Next record: 1 and a row, 0 at the end, -1 for a record that cannot be
  * read (why says which rule; reading goes on with the next record). */
 int sh_csv_next(sh_csv *c, sh_csv_row *row, char *why, size_t whylen);

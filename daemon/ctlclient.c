@@ -21,7 +21,7 @@ void sh_frame_append(sh_buf *out, const ProtobufCMessage *m)
 {
 	size_t n = protobuf_c_message_get_packed_size(m);
 	uint8_t hdr[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16),
-			  (uint8_t)(n >> 8), (uint8_t)n};
+	                  (uint8_t)(n >> 8), (uint8_t)n};
 	sh_buf_add(out, hdr, 4);
 	size_t at = out->len;
 	sh_buf_add(out, NULL, n);
@@ -29,12 +29,12 @@ void sh_frame_append(sh_buf *out, const ProtobufCMessage *m)
 }
 
 int sh_frame_peek(const uint8_t *buf, size_t len, const uint8_t **body,
-		  size_t *bodylen, size_t *framelen)
+                  size_t *bodylen, size_t *framelen)
 {
 	if (len < 4)
 		return 0;
 	size_t n = (size_t)buf[0] << 24 | (size_t)buf[1] << 16 |
-		   (size_t)buf[2] << 8 | buf[3];
+	           (size_t)buf[2] << 8 | buf[3];
 	if (n > SH_CTL_MAX_FRAME)
 		return -1;
 	if (len < 4 + n)
@@ -55,9 +55,10 @@ sh_err sh_ctl_connect(const char *path, int *fd, char *why, size_t wl)
 	strcpy(sa.sun_path, path);
 	*fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (*fd < 0 || connect(*fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		snprintf(why, wl, "cannot reach the daemon at %s: %s (is seinhuisd "
-				  "running, and are you allowed to use it?)",
-			 path, strerror(errno));
+		snprintf(why, wl,
+		         "cannot reach the daemon at %s: %s (is seinhuisd "
+		         "running, and are you allowed to use it?)",
+		         path, strerror(errno));
 		if (*fd >= 0)
 			close(*fd);
 		*fd = -1;
@@ -74,7 +75,8 @@ sh_err sh_ctl_send(int fd, const Seinhuis__CtlRequest *req)
 	sh_err e = SH_OK;
 	while (off < b.len) {
 		/* MSG_NOSIGNAL: a daemon that closed the connection (a refused
-		 * caller) is an error to report, not a SIGPIPE that kills us. */
+		 * caller) is an error to report, not a SIGPIPE that kills us.
+		 */
 		ssize_t w = send(fd, b.data + off, b.len - off, MSG_NOSIGNAL);
 		if (w < 0) {
 			if (errno == EINTR)
@@ -119,7 +121,7 @@ sh_err sh_ctl_recv(int fd, Seinhuis__CtlReply **reply, int timeout_ms)
 	if (e)
 		return e;
 	size_t n = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 |
-		   (size_t)hdr[2] << 8 | hdr[3];
+	           (size_t)hdr[2] << 8 | hdr[3];
 	if (n > SH_CTL_MAX_FRAME)
 		return SH_ERR_CONTROL;
 	uint8_t *body = sh_xmalloc(n);
@@ -133,7 +135,7 @@ sh_err sh_ctl_recv(int fd, Seinhuis__CtlReply **reply, int timeout_ms)
 }
 
 sh_err sh_ctl_call(int fd, const Seinhuis__CtlRequest *req,
-		   Seinhuis__CtlReply **reply, int timeout_ms)
+                   Seinhuis__CtlReply **reply, int timeout_ms)
 {
 	sh_err e = sh_ctl_send(fd, req);
 	return e ? e : sh_ctl_recv(fd, reply, timeout_ms);

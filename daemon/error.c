@@ -17,23 +17,34 @@ static const struct {
     [SH_ERR_NOMEM] = {"NOMEM", "out of memory"},
     [SH_ERR_USAGE] = {"USAGE", "the command was not used as documented"},
     [SH_ERR_CONFIG] = {"CONFIG", "the configuration is not valid"},
-    [SH_ERR_KEYFILE] = {"KEYFILE", "a key file is missing, malformed or readable by others"},
+    [SH_ERR_KEYFILE] =
+        {"KEYFILE", "a key file is missing, malformed or readable by others"},
     [SH_ERR_CARD] = {"CARD", "the partner card is not valid"},
     [SH_ERR_EXISTS] = {"EXISTS", "refusing to overwrite an existing file"},
     [SH_ERR_NOTFOUND] = {"NOT_FOUND", "no such item"},
     [SH_ERR_CRYPTO] = {"CRYPTO", "a cryptographic operation failed"},
     [SH_ERR_STORE] = {"STORE", "the local store (LMDB) reported an error"},
-    [SH_ERR_STORE_FULL] = {"STORAGE_FULL", "storage full: the data store has no room for new signals"},
-    [SH_ERR_STORE_CORRUPT] = {"STORE_CORRUPT", "a stored record is damaged and cannot be read"},
-    [SH_ERR_WIRE_DECODE] = {"WIRE_DECODE", "the message is not a valid Seinhuis message"},
-    [SH_ERR_WIRE_VERSION] = {"WIRE_VERSION", "the message format version is not supported"},
+    [SH_ERR_STORE_FULL] =
+        {"STORAGE_FULL",
+         "storage full: the data store has no room for new signals"},
+    [SH_ERR_STORE_CORRUPT] = {"STORE_CORRUPT",
+                              "a stored record is damaged and cannot be read"},
+    [SH_ERR_WIRE_DECODE] = {"WIRE_DECODE",
+                            "the message is not a valid Seinhuis message"},
+    [SH_ERR_WIRE_VERSION] = {"WIRE_VERSION",
+                             "the message format version is not supported"},
     [SH_ERR_WIRE_SIZE] = {"WIRE_SIZE", "the message is larger than allowed"},
-    [SH_ERR_SIGNATURE] = {"SIGNATURE", "the sender's signature does not verify"},
-    [SH_ERR_SENDER] = {"SENDER", "the signal's sender is not the authenticated partner"},
-    [SH_ERR_RECIPIENT] = {"RECIPIENT", "the signal is addressed to another partner"},
+    [SH_ERR_SIGNATURE] = {"SIGNATURE",
+                          "the sender's signature does not verify"},
+    [SH_ERR_SENDER] = {"SENDER",
+                       "the signal's sender is not the authenticated partner"},
+    [SH_ERR_RECIPIENT] = {"RECIPIENT",
+                          "the signal is addressed to another partner"},
     [SH_ERR_UNTRUSTED] = {"UNTRUSTED", "the partner is not in the trust store"},
-    [SH_ERR_FIELD_UNKNOWN] = {"FIELD_UNKNOWN", "the field is not known for this signal type"},
-    [SH_ERR_FIELD_VALUE] = {"FIELD_VALUE", "the field value does not have the required form"},
+    [SH_ERR_FIELD_UNKNOWN] = {"FIELD_UNKNOWN",
+                              "the field is not known for this signal type"},
+    [SH_ERR_FIELD_VALUE] = {"FIELD_VALUE",
+                            "the field value does not have the required form"},
     [SH_ERR_FIELD_MISSING] = {"FIELD_MISSING", "a required field is missing"},
     [SH_ERR_TYPE] = {"SIGNAL_TYPE", "the signal type is not known"},
     [SH_ERR_SEAL] = {"SEAL", "the sealed personal data cannot be opened"},
@@ -43,25 +54,50 @@ static const struct {
     [SH_ERR_TIMEOUT] = {"TIMEOUT", "no answer in time"},
     [SH_ERR_CONNECT] = {"CONNECT", "cannot reach the daemon's control socket"},
     [SH_ERR_CATALOGUE] = {"CATALOGUE", "the signal catalogue is not valid"},
-    [SH_ERR_FIELD_FORMAT] = {"FIELD_FORMAT", "the value does not have the form the catalogue requires"},
-    [SH_ERR_FIELD_RANGE] = {"FIELD_RANGE", "the value is outside the range the catalogue allows"},
-    [SH_ERR_FIELD_ENUM] = {"FIELD_ENUM", "the value is not one of the words the catalogue allows"},
+    [SH_ERR_FIELD_FORMAT] =
+        {"FIELD_FORMAT",
+         "the value does not have the form the catalogue requires"},
+    [SH_ERR_FIELD_RANGE] =
+        {"FIELD_RANGE", "the value is outside the range the catalogue allows"},
+    [SH_ERR_FIELD_ENUM] =
+        {"FIELD_ENUM",
+         "the value is not one of the words the catalogue allows"},
     [SH_ERR_FIELD_FUTURE] = {"FIELD_FUTURE", "the date lies in the future"},
-    [SH_ERR_FIELD_ROLE] = {"FIELD_ROLE", "this field may not be sent by a partner of this role"},
-    [SH_ERR_SENDER_ROLE] = {"SENDER_ROLE", "a partner of this role may not send this signal type"},
-    [SH_ERR_RECIPIENT_ROLE] = {"RECIPIENT_ROLE", "a partner of this role may not receive this signal type"},
-    [SH_ERR_LEGAL_BASIS] = {"LEGAL_BASIS", "this legal basis is not allowed for this signal type"},
-    [SH_ERR_CONDITION] = {"CONDITION", "a rule of the catalogue for this signal type is broken"},
-    [SH_ERR_CONSENT] = {"CONSENT", "there is no valid consent of the resident for this signal"},
-    [SH_ERR_RATE_LIMIT] = {"RATE_LIMIT", "the partner sends more signals a second than allowed"},
-    [SH_ERR_STALE] = {"STALE", "the signal was created outside the accepted time window"},
-    [SH_ERR_CASE_CLAIMED] = {"CASE_CLAIMED", "the case is claimed by another caseworker"},
-    [SH_ERR_CASE_OWNER] = {"CASE_OWNER", "only the caseworker who claimed the case may do this"},
-    [SH_ERR_CASE_STEP] = {"CASE_STEP", "not an outreach step, or a step the creditor is not told about"},
-    [SH_ERR_FEEDBACK] = {"FEEDBACK", "the catalogue does not allow status feedback on this signal"},
+    [SH_ERR_FIELD_ROLE] =
+        {"FIELD_ROLE", "this field may not be sent by a partner of this role"},
+    [SH_ERR_SENDER_ROLE] =
+        {"SENDER_ROLE", "a partner of this role may not send this signal type"},
+    [SH_ERR_RECIPIENT_ROLE] =
+        {"RECIPIENT_ROLE",
+         "a partner of this role may not receive this signal type"},
+    [SH_ERR_LEGAL_BASIS] =
+        {"LEGAL_BASIS", "this legal basis is not allowed for this signal type"},
+    [SH_ERR_CONDITION] =
+        {"CONDITION", "a rule of the catalogue for this signal type is broken"},
+    [SH_ERR_CONSENT] =
+        {"CONSENT",
+         "there is no valid consent of the resident for this signal"},
+    [SH_ERR_RATE_LIMIT] =
+        {"RATE_LIMIT", "the partner sends more signals a second than allowed"},
+    [SH_ERR_STALE] =
+        {"STALE", "the signal was created outside the accepted time window"},
+    [SH_ERR_CASE_CLAIMED] = {"CASE_CLAIMED",
+                             "the case is claimed by another caseworker"},
+    [SH_ERR_CASE_OWNER] =
+        {"CASE_OWNER", "only the caseworker who claimed the case may do this"},
+    [SH_ERR_CASE_STEP] =
+        {"CASE_STEP",
+         "not an outreach step, or a step the creditor is not told about"},
+    [SH_ERR_FEEDBACK] =
+        {"FEEDBACK",
+         "the catalogue does not allow status feedback on this signal"},
     [SH_ERR_ROUTE] = {"ROUTE", "the signal cannot be routed to a partner"},
-    [SH_ERR_CONSENT_REVOKED] = {"CONSENT_REVOKED", "the resident withdrew the consent for this signal"},
-    [SH_ERR_KEY_EXPIRED] = {"KEY_EXPIRED", "the partner's previous key is no longer accepted: its overlap after a key rotation has ended"},
+    [SH_ERR_CONSENT_REVOKED] =
+        {"CONSENT_REVOKED",
+         "the resident withdrew the consent for this signal"},
+    [SH_ERR_KEY_EXPIRED] = {"KEY_EXPIRED",
+                            "the partner's previous key is no longer accepted: "
+                            "its overlap after a key rotation has ended"},
 };
 
 const char *sh_err_rule(sh_err e)

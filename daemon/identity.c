@@ -28,13 +28,14 @@ static sh_err derive_pub(int type, const uint8_t sec[32], uint8_t pub[32])
 {
 	size_t len = 32;
 	EVP_PKEY *pk = EVP_PKEY_new_raw_private_key(type, NULL, sec, 32);
-	int ok = pk && EVP_PKEY_get_raw_public_key(pk, pub, &len) == 1 && len == 32;
+	int ok =
+	    pk && EVP_PKEY_get_raw_public_key(pk, pub, &len) == 1 && len == 32;
 	EVP_PKEY_free(pk);
 	return ok ? SH_OK : SH_ERR_CRYPTO;
 }
 
 sh_err sh_identity_create(const char *dir, const sh_card *pub, char *why,
-			  size_t whylen)
+                          size_t whylen)
 {
 	sh_identity id;
 	sh_err e;
@@ -45,17 +46,19 @@ sh_err sh_identity_create(const char *dir, const sh_card *pub, char *why,
 	id.card = *pub;
 	if ((e = sh_mkdir_p(dir, 0700)) != SH_OK) {
 		snprintf(why, whylen, "%s: cannot create directory: %s", dir,
-			 strerror(errno));
+		         strerror(errno));
 		return e;
 	}
 	/* Refuse before generating anything if any file exists. */
-	static const char *files[] = {"card", "curve.key", "sign.key", "seal.key"};
+	static const char *files[] = {"card", "curve.key", "sign.key",
+	                              "seal.key"};
 	for (size_t i = 0; i < 4; i++) {
 		struct stat st;
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
 		if (stat(path, &st) == 0) {
 			snprintf(why, whylen,
-				 "%s exists: refusing to overwrite an identity", path);
+			         "%s exists: refusing to overwrite an identity",
+			         path);
 			return SH_ERR_EXISTS;
 		}
 	}
@@ -83,9 +86,10 @@ sh_err sh_identity_create(const char *dir, const sh_card *pub, char *why,
 	for (size_t i = 0; i < 3; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, secrets[i].name);
 		if ((e = sh_write_new(path, 0600, secrets[i].text,
-				      strlen(secrets[i].text))) != SH_OK) {
+		                      strlen(secrets[i].text))) != SH_OK) {
 			snprintf(why, whylen, "%s: cannot create: %s", path,
-				 e == SH_ERR_EXISTS ? "exists" : strerror(errno));
+			         e == SH_ERR_EXISTS ? "exists"
+			                            : strerror(errno));
 			goto err;
 		}
 	}
@@ -95,7 +99,8 @@ sh_err sh_identity_create(const char *dir, const sh_card *pub, char *why,
 	sh_card_format(&id.card, &b);
 	snprintf(path, sizeof(path), "%s/card", dir);
 	if ((e = sh_write_new(path, 0644, b.data, b.len)) != SH_OK)
-		snprintf(why, whylen, "%s: cannot create: %s", path, strerror(errno));
+		snprintf(why, whylen, "%s: cannot create: %s", path,
+		         strerror(errno));
 err:
 	sh_buf_free(&b);
 	sh_identity_wipe(&id);
@@ -105,7 +110,7 @@ err:
 
 /* Read a secret key file: mode must be 0600 or stricter. */
 static sh_err read_secret(const char *dir, const char *name, char *out,
-			  size_t outlen, char *why, size_t whylen)
+                          size_t outlen, char *why, size_t whylen)
 {
 	char path[1024], *text = NULL;
 	size_t len;
@@ -117,14 +122,15 @@ static sh_err read_secret(const char *dir, const char *name, char *out,
 	}
 	if (st.st_mode & 077) {
 		snprintf(why, whylen,
-			 "%s: secret key file has mode %03o; it must not be "
-			 "readable by group or others (chmod 600 %s)",
-			 path, (unsigned)(st.st_mode & 0777), path);
+		         "%s: secret key file has mode %03o; it must not be "
+		         "readable by group or others (chmod 600 %s)",
+		         path, (unsigned)(st.st_mode & 0777), path);
 		return SH_ERR_KEYFILE;
 	}
 	sh_err e = sh_read_file(path, 4096, &text, &len);
 	if (e != SH_OK) {
-		snprintf(why, whylen, "%s: cannot read: %s", path, strerror(errno));
+		snprintf(why, whylen, "%s: cannot read: %s", path,
+		         strerror(errno));
 		return SH_ERR_KEYFILE;
 	}
 	char *t = sh_trim(text);
@@ -140,7 +146,7 @@ static sh_err read_secret(const char *dir, const char *name, char *out,
 }
 
 sh_err sh_identity_load(sh_identity *id, const char *dir, char *why,
-			size_t whylen)
+                        size_t whylen)
 {
 	char path[1024], hex[80];
 	uint8_t pub[32];
@@ -151,14 +157,15 @@ sh_err sh_identity_load(sh_identity *id, const char *dir, char *why,
 	if ((e = sh_card_load(&id->card, path, why, whylen)) != SH_OK)
 		return e == SH_ERR_CARD ? SH_ERR_KEYFILE : e;
 	if ((e = read_secret(dir, "curve.key", id->curve_sec_z85,
-			     sizeof(id->curve_sec_z85), why, whylen)) != SH_OK)
+	                     sizeof(id->curve_sec_z85), why, whylen)) != SH_OK)
 		goto err;
 	char z85pub[41];
 	if (strlen(id->curve_sec_z85) != 40 ||
 	    zmq_curve_public(z85pub, id->curve_sec_z85) != 0 ||
 	    strcmp(z85pub, id->card.curve_z85) != 0) {
 		snprintf(why, whylen,
-			 "%s/curve.key: not the CURVE secret key of this card", dir);
+		         "%s/curve.key: not the CURVE secret key of this card",
+		         dir);
 		e = SH_ERR_KEYFILE;
 		goto err;
 	}
@@ -169,7 +176,7 @@ sh_err sh_identity_load(sh_identity *id, const char *dir, char *why,
 	    derive_pub(EVP_PKEY_ED25519, id->sign_sec, pub) != SH_OK ||
 	    memcmp(pub, id->card.sign_pub, 32) != 0) {
 		snprintf(why, whylen,
-			 "%s/sign.key: not the signing key of this card", dir);
+		         "%s/sign.key: not the signing key of this card", dir);
 		e = SH_ERR_KEYFILE;
 		goto err;
 	}
@@ -180,7 +187,7 @@ sh_err sh_identity_load(sh_identity *id, const char *dir, char *why,
 	    derive_pub(EVP_PKEY_X25519, id->seal_sec, pub) != SH_OK ||
 	    memcmp(pub, id->card.seal_pub, 32) != 0) {
 		snprintf(why, whylen,
-			 "%s/seal.key: not the sealing key of this card", dir);
+		         "%s/seal.key: not the sealing key of this card", dir);
 		e = SH_ERR_KEYFILE;
 		goto err;
 	}

@@ -65,7 +65,8 @@ static size_t idmap_find(const sh_idmap *m, const uint8_t id[SH_ID_LEN])
 	size_t i = id_hash(id) & (m->cap - 1);
 	for (size_t probes = 0; probes < m->cap && m->slots[i];
 	     probes++, i = (i + 1) & (m->cap - 1))
-		if (m->slots[i] != TOMB && memcmp(m->slots[i]->id, id, SH_ID_LEN) == 0)
+		if (m->slots[i] != TOMB &&
+		    memcmp(m->slots[i]->id, id, SH_ID_LEN) == 0)
 			return i;
 	return SIZE_MAX;
 }
@@ -84,4 +85,3 @@ void sh_idmap_del(sh_idmap *m, const uint8_t id[SH_ID_LEN])
 		m->n--;
 	}
 }
-

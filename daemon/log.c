@@ -59,5 +59,5 @@ void sh_log(int level, const char *fmt, ...)
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S", &tm);
 	fprintf(stderr, "%s.%03ldZ %s[%s] %s\n", when, ts.tv_nsec / 1000000,
-		log_ident, tag[level], line);
+	        log_ident, tag[level], line);
 }

@@ -19,7 +19,7 @@
 #include "daemon.h"
 
 void sh_outq_append(sh_daemon *d, sh_peer *p, uint64_t seq,
-		    const uint8_t id[SH_ID_LEN])
+                    const uint8_t id[SH_ID_LEN])
 {
 	sh_outq_entry *e = sh_xcalloc(1, sizeof(*e));
 	e->seq = seq;
@@ -98,8 +98,8 @@ sh_err sh_outq_load_partner(sh_daemon *d, const char *partner)
 	sh_err e = sh_store_outbox_scan(d->store, txn, 0, load_one, &c);
 	sh_store_read_end(d->store, txn);
 	if (c.loaded)
-		sh_info("outbox: %zu pending signals for %s queued again", c.loaded,
-			partner);
+		sh_info("outbox: %zu pending signals for %s queued again",
+		        c.loaded, partner);
 	return e;
 }
 
@@ -112,11 +112,13 @@ sh_err sh_outq_load(sh_daemon *d)
 	sh_err e = sh_store_outbox_scan(d->store, txn, 0, load_one, &c);
 	sh_store_read_end(d->store, txn);
 	if (c.loaded)
-		sh_info("outbox: %zu pending signals queued for sending", c.loaded);
+		sh_info("outbox: %zu pending signals queued for sending",
+		        c.loaded);
 	if (c.orphaned)
-		sh_warn("outbox: %zu pending signals are for partners no longer "
-			"in the trust store; they wait until the partner is "
-			"trusted again",
-			c.orphaned);
+		sh_warn(
+		    "outbox: %zu pending signals are for partners no longer "
+		    "in the trust store; they wait until the partner is "
+		    "trusted again",
+		    c.orphaned);
 	return e;
 }

@@ -492,9 +492,9 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 	if (e == SH_OK && s->type == SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK)
 		e = sh_store_seen_settled(d->store, id);
 	else if (e == SH_OK)
-		e = sh_store_inbox_add(d->store, id, p->card.partner, s->type, eb,
-				       elen, have_case ? case_key : NULL,
-				       s->consent_ref);
+		e = sh_store_inbox_add(d->store, id, p->card.partner, s->type,
+		                       eb, elen, have_case ? case_key : NULL,
+		                       s->consent_ref);
 	if (e == SH_OK && s->type == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
 		e = apply_revocation(d, p, s->consent_ref);
 out:

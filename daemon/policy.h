@@ -47,14 +47,14 @@ typedef struct {
 
 typedef struct {
 	Seinhuis__SignalType type;
-	char senders[256];    /* roles, space separated */
+	char senders[256]; /* roles, space separated */
 	char recipients[256];
-	char bases[128];      /* legal bases allowed */
-	char purpose[64];     /* what a consent for this type must be for */
+	char bases[128];  /* legal bases allowed */
+	char purpose[64]; /* what a consent for this type must be for */
 	int64_t keep_unanswered_s, keep_taken_s;
-	char feedback[32];    /* none, consent, legal_task */
-	int persons;          /* how many persons one signal may name */
-	int line;             /* of the section header */
+	char feedback[32];     /* none, consent, legal_task */
+	int persons;           /* how many persons one signal may name */
+	int line;              /* of the section header */
 	char natural_key[256]; /* fields that identify a re-sent row */
 	sh_field_rule *fields;
 	size_t nfields;
@@ -68,22 +68,22 @@ typedef struct {
 } sh_catalogue;
 
 sh_err sh_catalogue_parse(sh_catalogue *cat, const char *text, size_t len,
-			  char *why, size_t whylen);
+                          char *why, size_t whylen);
 sh_err sh_catalogue_load(sh_catalogue *cat, const char *path, char *why,
-			 size_t whylen);
+                         size_t whylen);
 void sh_catalogue_free(sh_catalogue *cat);
 const sh_type_rule *sh_catalogue_type(const sh_catalogue *cat,
-				      Seinhuis__SignalType t);
+                                      Seinhuis__SignalType t);
 
 /* Check one signal against the catalogue. On refusal, field names the
  * field (or "type", "sender", "recipient") and detail says what the rule
  * requires, never what the value was. today is YYYY-MM-DD. */
 sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
-		       const char *sender_role, const char *recipient_role,
-		       Seinhuis__Field **fields, size_t n, const char *today,
-		       char *field, size_t flen, char *detail, size_t dlen);
+                       const char *sender_role, const char *recipient_role,
+                       Seinhuis__Field **fields, size_t n, const char *today,
+                       char *field, size_t flen, char *detail, size_t dlen);
 const char *sh_field_value(Seinhuis__Field **fields, size_t n,
-			   const char *name);
+                           const char *name);
 void sh_today(char out[11]);
 
 #endif

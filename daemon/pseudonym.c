@@ -33,25 +33,25 @@
 
 /* ASCII folding of U+00C0..U+017F; entries are one or two letters. */
 static const char *const fold_c0[64] = {
-    "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i",
-    "i", "i", "d", "n", "o", "o", "o", "o", "o", "",  "o", "u", "u", "u",
-    "u", "y", "th", "ss", "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e",
-    "e", "e", "i", "i", "i", "i", "d", "n", "o", "o", "o", "o", "o", "",
-    "o", "u", "u", "u", "u", "y", "th", "y"};
+    "a", "a", "a", "a", "a",  "a",  "ae", "c", "e", "e", "e",  "e", "i",
+    "i", "i", "i", "d", "n",  "o",  "o",  "o", "o", "o", "",   "o", "u",
+    "u", "u", "u", "y", "th", "ss", "a",  "a", "a", "a", "a",  "a", "ae",
+    "c", "e", "e", "e", "e",  "i",  "i",  "i", "i", "d", "n",  "o", "o",
+    "o", "o", "o", "",  "o",  "u",  "u",  "u", "u", "y", "th", "y"};
 
 static const char *fold_ext_a(unsigned cp)
 {
 	static const struct {
 		unsigned lo, hi;
 		const char *to;
-	} r[] = {{0x100, 0x105, "a"}, {0x106, 0x10d, "c"}, {0x10e, 0x111, "d"},
-		 {0x112, 0x11b, "e"}, {0x11c, 0x123, "g"}, {0x124, 0x127, "h"},
-		 {0x128, 0x131, "i"}, {0x132, 0x133, "ij"}, {0x134, 0x135, "j"},
-		 {0x136, 0x138, "k"}, {0x139, 0x142, "l"}, {0x143, 0x14b, "n"},
-		 {0x14c, 0x151, "o"}, {0x152, 0x153, "oe"}, {0x154, 0x159, "r"},
-		 {0x15a, 0x161, "s"}, {0x162, 0x167, "t"}, {0x168, 0x173, "u"},
-		 {0x174, 0x175, "w"}, {0x176, 0x178, "y"}, {0x179, 0x17e, "z"},
-		 {0x17f, 0x17f, "s"}};
+	} r[] = {{0x100, 0x105, "a"}, {0x106, 0x10d, "c"},  {0x10e, 0x111, "d"},
+	         {0x112, 0x11b, "e"}, {0x11c, 0x123, "g"},  {0x124, 0x127, "h"},
+	         {0x128, 0x131, "i"}, {0x132, 0x133, "ij"}, {0x134, 0x135, "j"},
+	         {0x136, 0x138, "k"}, {0x139, 0x142, "l"},  {0x143, 0x14b, "n"},
+	         {0x14c, 0x151, "o"}, {0x152, 0x153, "oe"}, {0x154, 0x159, "r"},
+	         {0x15a, 0x161, "s"}, {0x162, 0x167, "t"},  {0x168, 0x173, "u"},
+	         {0x174, 0x175, "w"}, {0x176, 0x178, "y"},  {0x179, 0x17e, "z"},
+	         {0x17f, 0x17f, "s"}};
 	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
 		if (cp >= r[i].lo && cp <= r[i].hi)
 			return r[i].to;
@@ -102,11 +102,12 @@ static int fold(const char *in, char *out, size_t outlen)
 				continue;
 			}
 		} else if ((*p & 0xf0) == 0xe0 && (p[1] & 0xc0) == 0x80 &&
-			   (p[2] & 0xc0) == 0x80) {
+		           (p[2] & 0xc0) == 0x80) {
 			cp = ((unsigned)(*p & 0x0f) << 12) |
 			     ((unsigned)(p[1] & 0x3f) << 6) | (p[2] & 0x3f);
 			p += 3;
-			if (cp == 0x2019 || cp == 0x2018) /* typographic apostrophes */
+			if (cp == 0x2019 ||
+			    cp == 0x2018) /* typographic apostrophes */
 				continue;
 			if (cp == 0x2010 || cp == 0x2011 || cp == 0x2013) {
 				pending_space = o > 0;
@@ -131,10 +132,10 @@ static int fold(const char *in, char *out, size_t outlen)
 
 static int is_prefix_word(const char *w, size_t n)
 {
-	static const char *words[] = {"van", "de", "der", "den", "het", "t",
-				      "ter", "ten", "te", "in", "op", "uit",
-				      "aan", "bij", "la", "le", "du", "da",
-				      "di", "dos", "el", "l", "d", "vd", "v"};
+	static const char *words[] = {
+	    "van", "de",  "der", "den", "het", "t",  "ter", "ten", "te",
+	    "in",  "op",  "uit", "aan", "bij", "la", "le",  "du",  "da",
+	    "di",  "dos", "el",  "l",   "d",   "vd", "v"};
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
 		if (strlen(words[i]) == n && memcmp(words[i], w, n) == 0)
 			return 1;
@@ -173,7 +174,8 @@ int sh_postcode_norm(const char *in, char out[7], int allow_area)
 			continue;
 		if (o >= 6)
 			return -1;
-		if (o < 4 ? !isdigit((unsigned char)*p) : !isalpha((unsigned char)*p))
+		if (o < 4 ? !isdigit((unsigned char)*p)
+		          : !isalpha((unsigned char)*p))
 			return -1;
 		out[o++] = (char)toupper((unsigned char)*p);
 	}
@@ -188,7 +190,7 @@ static int norm_postcode(const char *in, char *out)
 
 /* "12", "12A", "12-a", "12 bis": digits, then the addition. */
 static int norm_house(const char *num, const char *add, char *n_out,
-		      char *a_out, size_t alen)
+                      char *a_out, size_t alen)
 {
 	const char *p = num;
 	size_t o = 0;
@@ -248,7 +250,7 @@ static int birth_date_valid(const char *s)
 }
 
 sh_err sh_canonical_identity(const Seinhuis__Person *p, char *out,
-			     size_t outlen)
+                             size_t outlen)
 {
 	if (p->bsn && p->bsn[0]) {
 		if (!bsn_valid(p->bsn))
@@ -257,13 +259,14 @@ sh_err sh_canonical_identity(const Seinhuis__Person *p, char *out,
 		return SH_OK;
 	}
 	char sur[128], pc[8], hn[8], ha[32];
-	const char *missing = !p->surname || !p->surname[0]   ? "surname"
-			      : !p->postcode || !p->postcode[0] ? "postcode"
-			      : !p->house_number || !p->house_number[0]
-				  ? "house_number"
-				  : NULL;
+	const char *missing = !p->surname || !p->surname[0]     ? "surname"
+	                      : !p->postcode || !p->postcode[0] ? "postcode"
+	                      : !p->house_number || !p->house_number[0]
+	                          ? "house_number"
+	                          : NULL;
 	if (missing)
-		return snprintf(out, outlen, "%s", missing), SH_ERR_FIELD_MISSING;
+		return snprintf(out, outlen, "%s", missing),
+		       SH_ERR_FIELD_MISSING;
 	if (!birth_date_valid(p->birth_date))
 		return snprintf(out, outlen, "birth_date"), SH_ERR_FIELD_VALUE;
 	if (norm_surname(p->surname, sur, sizeof(sur)) < 0)
@@ -271,15 +274,16 @@ sh_err sh_canonical_identity(const Seinhuis__Person *p, char *out,
 	if (norm_postcode(p->postcode, pc) < 0)
 		return snprintf(out, outlen, "postcode"), SH_ERR_FIELD_VALUE;
 	if (norm_house(p->house_number, p->house_number_addition, hn, ha,
-		       sizeof(ha)) < 0)
-		return snprintf(out, outlen, "house_number"), SH_ERR_FIELD_VALUE;
+	               sizeof(ha)) < 0)
+		return snprintf(out, outlen, "house_number"),
+		       SH_ERR_FIELD_VALUE;
 	snprintf(out, outlen, "nap:%s|%s|%s|%s|%s", sur,
-		 p->birth_date ? p->birth_date : "", pc, hn, ha);
+	         p->birth_date ? p->birth_date : "", pc, hn, ha);
 	return SH_OK;
 }
 
 void sh_pseudonym(uint8_t out[SH_PSEUDO_LEN], const uint8_t key[SH_KEY_LEN],
-		  const char *canonical)
+                  const char *canonical)
 {
 	sh_hmac_sha256(out, key, SH_KEY_LEN, canonical, strlen(canonical));
 }
@@ -290,7 +294,7 @@ sh_err sh_household(const Seinhuis__Person *p, char *out, size_t outlen)
 	if (!p->postcode || norm_postcode(p->postcode, pc) < 0 ||
 	    !p->house_number ||
 	    norm_house(p->house_number, p->house_number_addition, hn, ha,
-		       sizeof(ha)) < 0)
+	               sizeof(ha)) < 0)
 		return SH_ERR_FIELD_VALUE;
 	snprintf(out, outlen, "household:%s|%s|%s", pc, hn, ha);
 	return SH_OK;
@@ -302,7 +306,8 @@ void sh_person_from_fields(Seinhuis__Person *p, Seinhuis__Field **f, size_t n)
 	const ProtobufCMessageDescriptor *d = &seinhuis__person__descriptor;
 	for (size_t i = 0; i < n; i++) {
 		const ProtobufCFieldDescriptor *fd =
-		    protobuf_c_message_descriptor_get_field_by_name(d, f[i]->name);
+		    protobuf_c_message_descriptor_get_field_by_name(d,
+		                                                    f[i]->name);
 		if (fd && fd->type == PROTOBUF_C_TYPE_STRING)
 			*(char **)((char *)p + fd->offset) = f[i]->value;
 	}

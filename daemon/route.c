@@ -28,7 +28,7 @@
 static int cmp_entry(const void *a, const void *b)
 {
 	return strcmp(((const sh_route_entry *)a)->pc,
-		      ((const sh_route_entry *)b)->pc);
+	              ((const sh_route_entry *)b)->pc);
 }
 
 /* "1011 ab" -> "1011AB"; a four-digit area "1011" is fine here. */
@@ -38,7 +38,7 @@ static int norm_pc(const char *in, char out[7])
 }
 
 sh_err sh_routes_parse(sh_routes *r, const char *text, size_t len, char *why,
-		       size_t wl)
+                       size_t wl)
 {
 	size_t pos = 0, cap = 0;
 	int line = 0, first = 1;
@@ -61,7 +61,8 @@ sh_err sh_routes_parse(sh_routes *r, const char *text, size_t len, char *why,
 			continue;
 		char *sep = strpbrk(l, ";,");
 		if (!sep) {
-			snprintf(why, wl, "line %d: expected POSTCODE;CBS-CODE", line);
+			snprintf(why, wl, "line %d: expected POSTCODE;CBS-CODE",
+			         line);
 			sh_routes_free(r);
 			return SH_ERR_CONFIG;
 		}
@@ -77,7 +78,8 @@ sh_err sh_routes_parse(sh_routes *r, const char *text, size_t len, char *why,
 		if ((q = strchr(code, '"')))
 			*q = '\0';
 		/* "GM0363" as in CBS files, or "0363" */
-		if ((code[0] == 'G' || code[0] == 'g') && (code[1] == 'M' || code[1] == 'm'))
+		if ((code[0] == 'G' || code[0] == 'g') &&
+		    (code[1] == 'M' || code[1] == 'm'))
 			code += 2;
 		sh_route_entry e;
 		int code_ok = strlen(code) == 4;
@@ -88,9 +90,10 @@ sh_err sh_routes_parse(sh_routes *r, const char *text, size_t len, char *why,
 		if (norm_pc(pc, e.pc) < 0 || !code_ok) {
 			if (was_first && !isdigit((unsigned char)*pc))
 				continue; /* a header line */
-			snprintf(why, wl, "line %d: expected a postcode (1011AB or "
-					  "1011) and a four-digit CBS code",
-				 line);
+			snprintf(why, wl,
+			         "line %d: expected a postcode (1011AB or "
+			         "1011) and a four-digit CBS code",
+			         line);
 			sh_routes_free(r);
 			return SH_ERR_CONFIG;
 		}
@@ -108,8 +111,9 @@ sh_err sh_routes_parse(sh_routes *r, const char *text, size_t len, char *why,
 	for (size_t i = 1; i < r->n; i++)
 		if (strcmp(r->e[i].pc, r->e[i - 1].pc) == 0 &&
 		    strcmp(r->e[i].muni, r->e[i - 1].muni) != 0) {
-			snprintf(why, wl, "postcode %s is given for two municipalities",
-				 r->e[i].pc);
+			snprintf(why, wl,
+			         "postcode %s is given for two municipalities",
+			         r->e[i].pc);
 			sh_routes_free(r);
 			return SH_ERR_CONFIG;
 		}
@@ -123,7 +127,8 @@ sh_err sh_routes_load(sh_routes *r, const char *path, char *why, size_t wl)
 	sh_err e = sh_read_file(path, (size_t)256 << 20, &text, &len);
 	if (e != SH_OK) {
 		snprintf(why, wl, "%s: cannot read: %s", path,
-			 e == SH_ERR_NOTFOUND ? "no such file" : strerror(errno));
+		         e == SH_ERR_NOTFOUND ? "no such file"
+		                              : strerror(errno));
 		return SH_ERR_CONFIG;
 	}
 	e = sh_routes_parse(r, text, len, sub, sizeof(sub));
@@ -163,14 +168,15 @@ const char *sh_routes_find(const sh_routes *r, const char *postcode)
 }
 
 const sh_card *sh_route_partner(const sh_trust *t, const char *role,
-				const char *muni)
+                                const char *muni)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		const sh_card *c = &t->cards[i];
 		if (strcmp(c->role, role) != 0)
 			continue;
 		for (const char *p = c->municipalities; *p;) {
-			if (strncmp(p, muni, 4) == 0 && (p[4] == ',' || p[4] == '\0'))
+			if (strncmp(p, muni, 4) == 0 &&
+			    (p[4] == ',' || p[4] == '\0'))
 				return c;
 			p = strchr(p, ',');
 			if (!p)

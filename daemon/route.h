@@ -8,8 +8,8 @@
 #include "seinhuis.h"
 
 typedef struct {
-	char pc[7];      /* "1011AB" (PC6) or "1011" (PC4) */
-	char muni[5];    /* CBS municipality code, four digits */
+	char pc[7];   /* "1011AB" (PC6) or "1011" (PC4) */
+	char muni[5]; /* CBS municipality code, four digits */
 } sh_route_entry;
 
 typedef struct {
@@ -18,15 +18,14 @@ typedef struct {
 } sh_routes;
 
 sh_err sh_routes_parse(sh_routes *r, const char *text, size_t len, char *why,
-		       size_t whylen);
-sh_err sh_routes_load(sh_routes *r, const char *path, char *why,
-		      size_t whylen);
+                       size_t whylen);
+sh_err sh_routes_load(sh_routes *r, const char *path, char *why, size_t whylen);
 void sh_routes_free(sh_routes *r);
 /* The municipality code for a postcode ("1011 ab" is fine), PC6 first,
  * then PC4; NULL when the table has none. */
 const char *sh_routes_find(const sh_routes *r, const char *postcode);
 /* The trusted partner of the given role that serves the municipality. */
 const sh_card *sh_route_partner(const sh_trust *t, const char *role,
-				const char *muni);
+                                const char *muni);
 
 #endif

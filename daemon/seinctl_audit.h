@@ -11,7 +11,7 @@
 
 /* seinctl.c: one control request and its reply; refusals printed. */
 int seinctl_call(const char *sock, Seinhuis__CtlRequest *req,
-		 Seinhuis__CtlReply **rep);
+                 Seinhuis__CtlReply **rep);
 
 int seinctl_audit(const char *sock, int json, int argc, char **argv);
 int seinctl_report(const char *sock, int json, int argc, char **argv);

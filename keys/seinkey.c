@@ -86,8 +86,10 @@ static int cmd_init(int argc, char **argv)
 	memset(&c, 0, sizeof(c));
 	char text[4096];
 	size_t len = 0;
-	len += (size_t)snprintf(text + len, sizeof(text) - len, "seinhuis_card = 1\n");
-	while ((opt = getopt_long(argc, argv, "d:p:n:r:e:m:", opts, NULL)) != -1) {
+	len += (size_t)snprintf(text + len, sizeof(text) - len,
+	                        "seinhuis_card = 1\n");
+	while ((opt = getopt_long(argc, argv, "d:p:n:r:e:m:", opts, NULL)) !=
+	       -1) {
 		const char *key = NULL;
 		switch (opt) {
 		case 'd': dir = optarg; continue;
@@ -99,12 +101,13 @@ static int cmd_init(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 		if (strchr(optarg, '\n') || strchr(optarg, '\r')) {
-			fprintf(stderr, "seinkey: --%s may not hold a line break\n",
-				key);
+			fprintf(stderr,
+			        "seinkey: --%s may not hold a line break\n",
+			        key);
 			return 2;
 		}
-		len += (size_t)snprintf(text + len, sizeof(text) - len, "%s = %s\n",
-					key, optarg);
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+		                        "%s = %s\n", key, optarg);
 		if (len >= sizeof(text)) {
 			fprintf(stderr, "seinkey: arguments too long\n");
 			return 2;
@@ -123,7 +126,8 @@ static int cmd_init(int argc, char **argv)
 	len += (size_t)snprintf(
 	    text + len, sizeof(text) - len,
 	    "curve = 0000000000000000000000000000000000000000\n"
-	    "sign = %064d\nseal = %064d\n", 0, 0);
+	    "sign = %064d\nseal = %064d\n",
+	    0, 0);
 	char why[1024];
 	if (sh_card_parse(&c, text, len, why, sizeof(why)) != SH_OK) {
 		fprintf(stderr, "seinkey: %s\n", why);
@@ -135,7 +139,8 @@ static int cmd_init(int argc, char **argv)
 	}
 	printf("created identity '%s' (%s) in %s\n"
 	       "  public card: %s/card  (give it to your partners)\n"
-	       "  secret keys: curve.key sign.key seal.key (mode 0600; never share "
+	       "  secret keys: curve.key sign.key seal.key (mode 0600; never "
+	       "share "
 	       "or commit them)\n",
 	       c.partner, c.role, dir, dir);
 	return 0;
@@ -145,7 +150,7 @@ static int cmd_card(int argc, char **argv)
 {
 	const char *dir = NULL;
 	static struct option opts[] = {{"dir", required_argument, 0, 'd'},
-				       {0, 0, 0, 0}};
+	                               {0, 0, 0, 0}};
 	int opt;
 	while ((opt = getopt_long(argc, argv, "d:", opts, NULL)) != -1) {
 		if (opt != 'd') {
@@ -179,7 +184,7 @@ static int cmd_card(int argc, char **argv)
 static const char *trustdir_arg(int argc, char **argv)
 {
 	static struct option opts[] = {{"trustdir", required_argument, 0, 't'},
-				       {0, 0, 0, 0}};
+	                               {0, 0, 0, 0}};
 	const char *dir = NULL;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "t:", opts, NULL)) != -1) {
@@ -276,13 +281,14 @@ static int cmd_list(int argc, char **argv)
 		fprintf(stderr, "seinkey: %s\n", why);
 		return 1;
 	}
-	printf("%-24s  %-18s  %-28s  %-16s  %s\n", "PARTNER", "ROLE", "ENDPOINT",
-	       "KEY", "NAME");
+	printf("%-24s  %-18s  %-28s  %-16s  %s\n", "PARTNER", "ROLE",
+	       "ENDPOINT", "KEY", "NAME");
 	for (size_t i = 0; i < t.n; i++) {
 		char fp[17];
 		sh_key_fingerprint(fp, t.cards[i].curve_pub);
 		printf("%-24s  %-18s  %-28s  %-16s  %s\n", t.cards[i].partner,
-		       t.cards[i].role, t.cards[i].endpoint, fp, t.cards[i].name);
+		       t.cards[i].role, t.cards[i].endpoint, fp,
+		       t.cards[i].name);
 		if (t.cards[i].has_prev) {
 			char until[32];
 			sh_key_fingerprint(fp, t.cards[i].prev_curve);

@@ -1412,11 +1412,10 @@ static int lg_build_frame(lg_partner *p, const sh_card *to, arrears_req *a,
 	for (size_t i = 0; i < n; i++) {
 		arrears_set(a, seed + first + i);
 		buf.len = 0;
-		if (sh_wire_build_unsigned(&p->self, to, &p->keys,
-		                           SEINHUIS__SIGNAL_TYPE__ARREARS,
-		                           a->req.fields, a->req.n_fields,
-		                           p->sigs[first + i].id, &buf, field,
-		                           sizeof(field)) != SH_OK) {
+		if (sh_wire_build_unsigned(
+		        &p->self, to, &p->keys, SEINHUIS__SIGNAL_TYPE__ARREARS,
+		        a->req.fields, a->req.n_fields, p->sigs[first + i].id,
+		        &buf, field, sizeof(field)) != SH_OK) {
 			fprintf(stderr,
 			        "seinbench: scale: build refused (field %s)\n",
 			        field);
@@ -1424,7 +1423,8 @@ static int lg_build_frame(lg_partner *p, const sh_card *to, arrears_req *a,
 		}
 		envs[i] = seinhuis__envelope__unpack(NULL, buf.len, buf.data);
 		if (!envs[i]) {
-			fprintf(stderr, "seinbench: scale: envelope undecodable\n");
+			fprintf(stderr,
+			        "seinbench: scale: envelope undecodable\n");
 			goto out;
 		}
 		sig[i] = envs[i]->signal;
