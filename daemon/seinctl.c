@@ -106,7 +106,7 @@ static void usage(FILE *f)
 	    "  referral, consent_revocation\n");
 }
 
-static void fmt_time(char *out, size_t n, int64_t ms)
+void seinctl_fmt_time(char *out, size_t n, int64_t ms)
 {
 	if (ms <= 0) {
 		snprintf(out, n, "-");
@@ -177,7 +177,7 @@ static int call(const char *sock, Seinhuis__CtlRequest *req,
 	return seinctl_call(sock, req, rep);
 }
 
-static void print_json(json_object *o)
+void seinctl_print_json(json_object *o)
 {
 	printf("%s\n", json_object_to_json_string_ext(
 	                   o, JSON_C_TO_STRING_PRETTY |
@@ -372,7 +372,7 @@ static int cmd_send(const char *sock, int argc, char **argv)
 	}
 	close(fd);
 	if (json_out)
-		print_json(results);
+		seinctl_print_json(results);
 	else
 		json_object_put(results);
 	json_object_put(items);
@@ -453,7 +453,7 @@ static int cmd_outbox(const char *sock, int argc, char **argv)
 			}
 			json_object_array_add(arr, o);
 		}
-		print_json(arr);
+		seinctl_print_json(arr);
 	} else {
 		printf("%-32s  %-24s  %-15s  %-9s  %3s  %-19s  %s\n",
 		       "MESSAGE ID", "RECIPIENT", "TYPE", "STATE", "TRY",
@@ -461,11 +461,11 @@ static int cmd_outbox(const char *sock, int argc, char **argv)
 		for (size_t i = 0; i < r->n_outbox; i++) {
 			Seinhuis__OutboxItem *it = r->outbox[i];
 			char when[32];
-			fmt_time(when, sizeof(when), it->created_ms);
+			seinctl_fmt_time(when, sizeof(when), it->created_ms);
 			char fbwhen[32] = "";
 			if (it->feedback_status[0])
-				fmt_time(fbwhen, sizeof(fbwhen),
-				         it->feedback_ms);
+				seinctl_fmt_time(fbwhen, sizeof(fbwhen),
+				                 it->feedback_ms);
 			printf("%-32s  %-24s  %-15s  %-9s  %3u  %-19s  "
 			       "%s%s%s%s%s%s%s\n",
 			       it->message_id, it->recipient, it->type,
@@ -513,7 +513,7 @@ static json_object *inbox_json(const Seinhuis__InboxItem *it)
 	return o;
 }
 
-static const char *field_of(const Seinhuis__InboxItem *it, const char *name)
+const char *seinctl_field_of(const Seinhuis__InboxItem *it, const char *name)
 {
 	for (size_t i = 0; i < it->n_fields; i++)
 		if (strcmp(it->fields[i]->name, name) == 0)
@@ -604,26 +604,26 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 			json_object_object_add(
 			    o, "message_id",
 			    json_object_new_string(r->message_id));
-			print_json(o);
+			seinctl_print_json(o);
 		} else {
 			printf("taken %s\n", r->message_id);
 		}
 	} else if (json_out) {
 		if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW &&
 		    r->n_inbox == 1) {
-			print_json(inbox_json(r->inbox[0]));
+			seinctl_print_json(inbox_json(r->inbox[0]));
 		} else {
 			json_object *arr = json_object_new_array();
 			for (size_t i = 0; i < r->n_inbox; i++)
 				json_object_array_add(arr,
 				                      inbox_json(r->inbox[i]));
-			print_json(arr);
+			seinctl_print_json(arr);
 		}
 	} else if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW) {
 		const Seinhuis__InboxItem *it = r->inbox[0];
 		char c[32], rcv[32];
-		fmt_time(c, sizeof(c), it->created_ms);
-		fmt_time(rcv, sizeof(rcv), it->received_ms);
+		seinctl_fmt_time(c, sizeof(c), it->created_ms);
+		seinctl_fmt_time(rcv, sizeof(rcv), it->received_ms);
 		printf("message id   %s\nfrom         %s\ntype         %s\n"
 		       "created      %s\nreceived     %s\nsubject      %s\n",
 		       it->message_id, it->sender, it->type, c, rcv,
@@ -644,21 +644,22 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 		for (size_t i = 0; i < r->n_inbox; i++) {
 			const Seinhuis__InboxItem *it = r->inbox[i];
 			char rcv[32], amount[32] = "";
-			fmt_time(rcv, sizeof(rcv), it->received_ms);
-			const char *cents = field_of(it, "amount_cents");
+			seinctl_fmt_time(rcv, sizeof(rcv), it->received_ms);
+			const char *cents =
+			    seinctl_field_of(it, "amount_cents");
 			if (cents[0]) {
 				long long v = atoll(cents);
 				snprintf(amount, sizeof(amount),
 				         "EUR %lld.%02lld", v / 100, v % 100);
 			}
-			const char *kind = field_of(it, "arrears_kind");
+			const char *kind = seinctl_field_of(it, "arrears_kind");
 			if (!kind[0])
-				kind = field_of(it, "concern_category");
+				kind = seinctl_field_of(it, "concern_category");
 			if (!kind[0])
-				kind = field_of(it, "status");
+				kind = seinctl_field_of(it, "status");
 			printf("%-32s  %-24s  %-15s  %-19s  %-16s  %12s  %s\n",
 			       it->message_id, it->sender, it->type, rcv, kind,
-			       amount, field_of(it, "urgency"));
+			       amount, seinctl_field_of(it, "urgency"));
 		}
 		printf("%zu signals\n", r->n_inbox);
 	}
@@ -765,10 +766,10 @@ static int cmd_status(const char *sock)
 			json_object_array_add(
 			    errs, json_object_new_string(s->last_errors[i]));
 		json_object_object_add(o, "last_errors", errs);
-		print_json(o);
+		seinctl_print_json(o);
 	} else {
 		char since[32];
-		fmt_time(since, sizeof(since), s->started_ms);
+		seinctl_fmt_time(since, sizeof(since), s->started_ms);
 		printf(
 		    "partner      %s (%s)\nversion      %s\nrunning since %s\n"
 		    "outbox       %llu pending, %llu failed\n"
@@ -791,7 +792,8 @@ static int cmd_status(const char *sock)
 		for (size_t i = 0; i < s->n_peers; i++) {
 			const Seinhuis__PeerStatus *p = s->peers[i];
 			char heard[32];
-			fmt_time(heard, sizeof(heard), p->last_inbound_ms);
+			seinctl_fmt_time(heard, sizeof(heard),
+			                 p->last_inbound_ms);
 			printf("%-24s  %-17s  %-4s  %8llu  %9llu  %5ums  %-19s "
 			       " %s\n",
 			       p->partner, p->role, p->link,
@@ -1127,14 +1129,14 @@ static int cmd_quarantine(const char *sock, int argc, char **argv)
 			json_object_array_add(arr, o);
 		} else {
 			char when[32];
-			fmt_time(when, sizeof(when), it->received_ms);
+			seinctl_fmt_time(when, sizeof(when), it->received_ms);
 			printf("%-32s  %-24s  %-15s  %-19s  %s: %s\n",
 			       it->message_id, it->sender, it->type, when,
 			       it->rule, it->detail);
 		}
 	}
 	if (json_out)
-		print_json(arr);
+		seinctl_print_json(arr);
 	else {
 		json_object_put(arr);
 		printf("%zu signals in quarantine\n", r->n_quarantine);
@@ -1253,7 +1255,7 @@ static int cmd_consent(const char *sock, int argc, char **argv)
 			}
 		}
 		if (json_out)
-			print_json(arr);
+			seinctl_print_json(arr);
 		else
 			json_object_put(arr);
 	}

@@ -49,14 +49,6 @@ static int call(const char *sock, Seinhuis__CtlRequest *req,
 	return seinctl_call(sock, req, rep);
 }
 
-static void print_json(json_object *o)
-{
-	printf("%s\n", json_object_to_json_string_ext(
-	                   o, JSON_C_TO_STRING_PRETTY |
-	                          JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-}
-
 static json_object *hex_json(const uint8_t *p, size_t n)
 {
 	char *h = sh_xmalloc(2 * n + 1);
@@ -442,7 +434,7 @@ static int cmd_list(const char *sock, int argc, char **argv, int export)
 	rc = fetch(sock, &f, print_entry, &pc);
 	if (pc.arr) {
 		if (rc == 0)
-			print_json(pc.arr);
+			seinctl_print_json(pc.arr);
 		else
 			json_object_put(pc.arr);
 	}
@@ -493,7 +485,7 @@ static int cmd_verify(const char *sock)
 		    json_object_new_int64((int64_t)v->latest_head_size));
 		json_object_object_add(o, "latest_head_time",
 		                       json_object_new_string(t));
-		print_json(o);
+		seinctl_print_json(o);
 	} else if (v->ok) {
 		printf(
 		    "audit log verified: %llu entries, %llu signed tree heads "
@@ -534,7 +526,7 @@ static int cmd_head(const char *sock)
 		fprintf(stderr, "seinctl: the daemon sent no tree head\n");
 		rc = 1;
 	} else {
-		print_json(head_json(r->head));
+		seinctl_print_json(head_json(r->head));
 	}
 	seinhuis__ctl_reply__free_unpacked(r, NULL);
 	return rc;
@@ -695,7 +687,7 @@ static int cmd_prove(const char *sock, int argc, char **argv)
 		json_object_object_add(
 		    o, "old_head", p->old_head ? head_json(p->old_head) : NULL);
 	json_object_object_add(o, "head", head_json(p->head));
-	print_json(o);
+	seinctl_print_json(o);
 	seinhuis__ctl_reply__free_unpacked(r, NULL);
 	return 0;
 }
@@ -772,7 +764,7 @@ static int check_result(int ok, const char *text)
 		json_object_object_add(o, "valid", json_object_new_boolean(ok));
 		json_object_object_add(o, ok ? "what" : "reason",
 		                       json_object_new_string(text));
-		print_json(o);
+		seinctl_print_json(o);
 	} else if (ok) {
 		printf("proof valid: %s\n", text);
 	} else {
@@ -1177,7 +1169,7 @@ static int cmd_subject(const char *sock, int argc)
 		json_object *arr = json_object_new_array();
 		for (size_t i = 0; i < n; i++)
 			json_object_array_add(arr, entry_json(items[i].e));
-		print_json(arr);
+		seinctl_print_json(arr);
 	} else {
 		printf(
 		    "What this partner recorded about the resident\n"
@@ -1744,7 +1736,7 @@ int seinctl_report(const char *sock, int json, int argc, char **argv)
 		       "the team; median and 90th percentile, nearest rank.\n");
 	}
 	if (arr)
-		print_json(arr);
+		seinctl_print_json(arr);
 	for (size_t i = 0; i < nrows; i++)
 		free(rows[i].take_ms);
 	free(rows);
@@ -1788,7 +1780,7 @@ int seinctl_inbox_reveal(const char *sock, int json, int argc, char **argv)
 			    f, r->revealed[i]->name,
 			    json_object_new_string(r->revealed[i]->value));
 		json_object_object_add(o, "personal", f);
-		print_json(o);
+		seinctl_print_json(o);
 	} else {
 		char buf[4100];
 		printf("message id   %s\n", r->message_id);

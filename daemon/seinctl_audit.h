@@ -7,11 +7,19 @@
 #ifndef SEINHUIS_SEINCTL_AUDIT_H
 #define SEINHUIS_SEINCTL_AUDIT_H
 
+#include <json-c/json.h>
+
 #include "seinhuis.h"
 
-/* seinctl.c: one control request and its reply; refusals printed. */
+/* seinctl.c, shared by its command files: one control request and its
+ * reply (refusals printed); a JSON value printed and freed; a time in ms
+ * as local "YYYY-MM-DD HH:MM:SS" ("-" for none); a clear field's value
+ * of an inbox item ("" if absent). */
 int seinctl_call(const char *sock, Seinhuis__CtlRequest *req,
                  Seinhuis__CtlReply **rep);
+void seinctl_print_json(json_object *o);
+void seinctl_fmt_time(char *out, size_t n, int64_t ms);
+const char *seinctl_field_of(const Seinhuis__InboxItem *it, const char *name);
 
 int seinctl_audit(const char *sock, int json, int argc, char **argv);
 int seinctl_report(const char *sock, int json, int argc, char **argv);

@@ -34,34 +34,6 @@
 
 static int json_out;
 
-static void print_json(json_object *o)
-{
-	printf("%s\n", json_object_to_json_string_ext(
-	                   o, JSON_C_TO_STRING_PRETTY |
-	                          JSON_C_TO_STRING_NOSLASHESCAPE));
-	json_object_put(o);
-}
-
-static void fmt_time(char *out, size_t n, int64_t ms)
-{
-	if (ms <= 0) {
-		snprintf(out, n, "-");
-		return;
-	}
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
-static const char *field_of(const Seinhuis__InboxItem *it, const char *name)
-{
-	for (size_t i = 0; i < it->n_fields; i++)
-		if (strcmp(it->fields[i]->name, name) == 0)
-			return it->fields[i]->value;
-	return "";
-}
-
 static int urgency_rank(const char *u)
 {
 	if (strcmp(u, "eviction") == 0)
@@ -144,7 +116,7 @@ static void case_figures(struct cs_case *c)
 	c->urgency = "none";
 	for (size_t i = 0; i < c->nsig; i++) {
 		const Seinhuis__InboxItem *a = c->sig[i];
-		const char *u = field_of(a, "urgency");
+		const char *u = seinctl_field_of(a, "urgency");
 		if (urgency_rank(u) > urgency_rank(c->urgency))
 			c->urgency = u;
 		if (a->received_ms > c->newest_ms)
@@ -160,17 +132,18 @@ static void case_figures(struct cs_case *c)
 		for (j = 0; j < c->nsig; j++) {
 			const Seinhuis__InboxItem *b = c->sig[j];
 			if (j == i || strcmp(b->sender, a->sender) ||
-			    strcmp(field_of(b, "arrears_kind"),
-			           field_of(a, "arrears_kind")))
+			    strcmp(seinctl_field_of(b, "arrears_kind"),
+			           seinctl_field_of(a, "arrears_kind")))
 				continue;
 			if (j > i)
 				newest = 0;
-			else if (atoll(field_of(b, "amount_cents")) <
-			         atoll(field_of(a, "amount_cents")))
+			else if (atoll(seinctl_field_of(b, "amount_cents")) <
+			         atoll(seinctl_field_of(a, "amount_cents")))
 				c->rising = 1;
 		}
 		if (newest)
-			c->total_cents += atoll(field_of(a, "amount_cents"));
+			c->total_cents +=
+			    atoll(seinctl_field_of(a, "amount_cents"));
 	}
 }
 
@@ -433,7 +406,7 @@ int seinctl_case_list(const char *sock, int json)
 		json_object *a = json_object_new_array();
 		for (size_t k = 0; k < w.n; k++)
 			json_object_array_add(a, case_json(&w.v[k], 0));
-		print_json(a);
+		seinctl_print_json(a);
 	} else {
 		printf("%-16s  %4s  %4s  %14s  %-13s  %-6s  %-19s  %-16s  %s\n",
 		       "CASE", "SIGS", "CRED", "TOTAL", "URGENCY", "RISING",
@@ -442,7 +415,7 @@ int seinctl_case_list(const char *sock, int json)
 			const struct cs_case *c = &w.v[k];
 			char total[32], newest[32];
 			euro(total, sizeof(total), c->total_cents);
-			fmt_time(newest, sizeof(newest), c->newest_ms);
+			seinctl_fmt_time(newest, sizeof(newest), c->newest_ms);
 			const char *owner =
 			    c->rec && c->rec->owner[0] ? c->rec->owner : "-";
 			const char *step = last_step(c->rec, NULL);
@@ -488,7 +461,7 @@ static int case_show(const char *sock, const char *arg)
 		if (strcmp(w.keys[i], key) == 0)
 			none.rec = w.cases->cases[i];
 	if (json_out) {
-		print_json(case_json(c, 1));
+		seinctl_print_json(case_json(c, 1));
 		view_free(&w);
 		return 0;
 	}
@@ -499,7 +472,7 @@ static int case_show(const char *sock, const char *arg)
 	       c->creditors);
 	printf("total        %s%s\n", total, c->rising ? " (rising)" : "");
 	printf("urgency      %s\n", c->urgency);
-	fmt_time(when, sizeof(when), c->rec ? c->rec->claimed_ms : 0);
+	seinctl_fmt_time(when, sizeof(when), c->rec ? c->rec->claimed_ms : 0);
 	printf("owner        %s%s%s\n",
 	       c->rec && c->rec->owner[0] ? c->rec->owner : "-",
 	       c->rec && c->rec->owner[0] ? ", since " : "",
@@ -507,7 +480,7 @@ static int case_show(const char *sock, const char *arg)
 	printf("steps\n");
 	for (size_t i = 0; c->rec && i < c->rec->n_steps; i++) {
 		const Seinhuis__CaseStep *s = c->rec->steps[i];
-		fmt_time(when, sizeof(when), s->time_ms);
+		seinctl_fmt_time(when, sizeof(when), s->time_ms);
 		printf("  %-19s  %-17s  %-16s", when, s->step, s->user);
 		if (s->feedback[0])
 			printf("  feedback %s to %u creditor(s)", s->feedback,
@@ -519,13 +492,13 @@ static int case_show(const char *sock, const char *arg)
 	for (size_t i = 0; i < c->nsig; i++) {
 		const Seinhuis__InboxItem *it = c->sig[i];
 		char amount[32] = "", rcv[32];
-		const char *cents = field_of(it, "amount_cents");
+		const char *cents = seinctl_field_of(it, "amount_cents");
 		if (cents[0])
 			euro(amount, sizeof(amount), atoll(cents));
-		fmt_time(rcv, sizeof(rcv), it->received_ms);
+		seinctl_fmt_time(rcv, sizeof(rcv), it->received_ms);
 		printf("%-32s  %-24s  %-19s  %-16s  %12s  %s\n", it->message_id,
-		       it->sender, rcv, field_of(it, "arrears_kind"), amount,
-		       field_of(it, "urgency"));
+		       it->sender, rcv, seinctl_field_of(it, "arrears_kind"),
+		       amount, seinctl_field_of(it, "urgency"));
 	}
 	printf("(personal data stays sealed; export --reveal or inbox reveal "
 	       "opens it)\n");
@@ -556,7 +529,7 @@ static void print_case_reply(const Seinhuis__CtlReply *r, const char *what)
 			json_object_array_add(
 			    ids, json_object_new_string(r->feedback_ids[i]));
 		json_object_object_add(o, "feedback_ids", ids);
-		print_json(o);
+		seinctl_print_json(o);
 		return;
 	}
 	const Seinhuis__CaseRecord *c = r->n_cases ? r->cases[0] : NULL;
@@ -856,8 +829,10 @@ int seinctl_export(const char *sock, int json, int argc, char **argv)
 			for (size_t i = 0; i < c->nsig; i++, s++) {
 				const Seinhuis__InboxItem *it = c->sig[i];
 				char cr[32], rc2[32];
-				fmt_time(cr, sizeof(cr), it->created_ms);
-				fmt_time(rc2, sizeof(rc2), it->received_ms);
+				seinctl_fmt_time(cr, sizeof(cr),
+				                 it->created_ms);
+				seinctl_fmt_time(rc2, sizeof(rc2),
+				                 it->received_ms);
 				csv_cell(f, c->key, 0);
 				csv_cell(f, c->rec ? c->rec->owner : "", 0);
 				csv_cell(f, last_step(c->rec, NULL), 0);
@@ -867,8 +842,9 @@ int seinctl_export(const char *sock, int json, int argc, char **argv)
 				csv_cell(f, cr, 0);
 				csv_cell(f, rc2, 0);
 				for (size_t j = 0; j < clear.n; j++)
-					csv_cell(f, field_of(it, clear.v[j]),
-					         0);
+					csv_cell(
+					    f, seinctl_field_of(it, clear.v[j]),
+					    0);
 				for (size_t j = 0; j < personal.n; j++)
 					csv_cell(
 					    f,
