@@ -461,16 +461,21 @@ row "raw CURVE 512 B" raw_curve_mbytes_per_s "MB/s" %.1f
 row "LMDB 1 record/commit" lmdb_single_commits_per_s "commits/s"
 row "LMDB 256 records/commit" lmdb_batch256_commits_per_s "commits/s"
 row "LMDB 256 records/commit" lmdb_batch256_records_per_s "records/s"
-row "build: sign + seal (1 core)" crypto_wire_build_us "us/signal" %.1f
-row "receive: verify (1 core)" crypto_wire_verify_us "us/signal" %.1f
+row "build + seal, unsigned (1 core)" crypto_wire_build_unsigned_us "us/signal" %.1f
+row "batch 256: sign, per signal" crypto_batch256_sign_per_signal_us "us/signal" %.2f
+row "batch 256: verify+proof, per sig." crypto_batch256_verify_per_signal_us "us/signal" %.2f
+row "CPU ceiling sender, batch (1 core)" crypto_batch_sender_ceiling_per_s "signals/s"
+row "CPU ceiling recip., batch (1 core)" crypto_batch_recipient_ceiling_per_s "signals/s"
+row "single: sign + seal (1 core)" crypto_wire_build_us "us/signal" %.1f
+row "single: verify (1 core)" crypto_wire_verify_us "us/signal" %.1f
 row "receive: open seal (1 core)" crypto_wire_open_us "us/signal" %.1f
 row "Ed25519 sign, key per call" crypto_ed25519_sign_us "us" %.1f
 row "Ed25519 sign, key kept" crypto_ed25519_sign_cached_key_us "us" %.1f
 row "Ed25519 verify, key per call" crypto_ed25519_verify_us "us" %.1f
 row "Ed25519 verify, key kept" crypto_ed25519_verify_cached_key_us "us" \
 	%.1f
-row "CPU ceiling sender (1 core)" crypto_sender_ceiling_per_s "signals/s"
-row "CPU ceiling recipient (1 core)" crypto_recipient_ceiling_per_s \
+row "CPU ceiling sender, single (1 core)" crypto_sender_ceiling_per_s "signals/s"
+row "CPU ceiling recip., single (1 core)" crypto_recipient_ceiling_per_s \
 	"signals/s"
 row "latency offered" latency_offered_per_s "signals/s" %.1f
 row "latency median" latency_p50_ms "ms" %.2f
