@@ -474,8 +474,8 @@ row "Ed25519 sign, key kept" crypto_ed25519_sign_cached_key_us "us" %.1f
 row "Ed25519 verify, key per call" crypto_ed25519_verify_us "us" %.1f
 row "Ed25519 verify, key kept" crypto_ed25519_verify_cached_key_us "us" \
 	%.1f
-row "CPU ceiling sender, single (1 core)" crypto_sender_ceiling_per_s "signals/s"
-row "CPU ceiling recip., single (1 core)" crypto_recipient_ceiling_per_s \
+row "CPU ceiling sender, single" crypto_sender_ceiling_per_s "signals/s"
+row "CPU ceiling recip., single" crypto_recipient_ceiling_per_s \
 	"signals/s"
 row "latency offered" latency_offered_per_s "signals/s" %.1f
 row "latency median" latency_p50_ms "ms" %.2f
