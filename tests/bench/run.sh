@@ -536,18 +536,31 @@ if [ -n "$e2e" ] && [ -n "$curve" ] && [ -n "$lmdb" ]; then
 fi
 
 # ------------------------------------------------------------ verdicts
-# One line per issue #7 target, from the medians above. Targets 1 and 2
-# (throughput ratio, latency) are printed as figures: their thresholds are
-# the perf work's (see README, Performance).
+# One line per issue #7 target, from the medians above: met or NOT MET
+# against the issue's thresholds, with the figure.
 echo
 echo "=== verdicts (issue #7), medians of $RUNS run(s), load average $(cut -d' ' -f1-3 /proc/loadavg)"
 verdict() { # label, condition result (met / not met / not measured), why
 	printf '%-12s %-13s %s\n' "$1" "$2" "$3"
 }
-v=$(median ratio_e2e_to_raw_curve)
-verdict "1 throughput" "figure" "e2e / raw CURVE = ${v:-not measured}"
+v=$(median ratio_e2e_to_raw_curve) e=$(median e2e_signals_per_s)
+if [ -z "$v" ]; then
+	verdict "1 throughput" "not measured" "(PHASES without curve and e2e, or it failed)"
+else
+	awk -v r="$v" -v e="$e" 'BEGIN {
+	    printf "%-12s %-13s end to end %.0f signals/s = %.1f %% of raw " \
+		"CURVE (target: >= 25 %%)\n", "1 throughput",
+		(r >= 0.25 ? "met" : "NOT MET"), e, 100 * r }'
+fi
 v=$(median latency_p50_ms) w=$(median latency_p99_ms)
-verdict "2 latency" "figure" "at ${LATENCY_RATE}/s: median ${v:-?} ms, p99 ${w:-?} ms"
+if [ -z "$v" ] || [ -z "$w" ]; then
+	verdict "2 latency" "not measured" "(PHASES without latency, or it failed)"
+else
+	awk -v m="$v" -v p="$w" -v r="$LATENCY_RATE" 'BEGIN {
+	    printf "%-12s %-13s at %d/s offered: median %.2f ms (< 1), p99 " \
+		"%.2f ms (< 5)\n", "2 latency",
+		(m < 1 && p < 5 && r >= 1000 ? "met" : "NOT MET"), r, m, p }'
+fi
 P=$SCALE_PARTNERS
 fair=$(median "scale_fairness_ratio_p$P") hwm=$(median scale_daemon_vmhwm_mb)
 if [ -z "$fair" ] || [ -z "$hwm" ]; then
