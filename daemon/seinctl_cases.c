@@ -857,6 +857,19 @@ int seinctl_export(const char *sock, int json, int argc, char **argv)
 	if (f != stdout && fclose(f) != 0) {
 		fprintf(stderr, "seinctl: %s: %s\n", out, strerror(errno));
 		rc = 1;
+	} else if (f != stdout) {
+		/* what was written, for the person who asked */
+		size_t ncases = 0, nsig = 0, nrev = 0;
+		for (size_t k = 0; k < w.n; k++)
+			if (!key[0] || strcmp(w.v[k].key, key) == 0) {
+				ncases++;
+				nsig += w.v[k].nsig;
+			}
+		for (size_t i = 0; i < total; i++)
+			nrev += rv[i] != NULL;
+		printf("exported %zu case(s), %zu signal(s), %zu with personal "
+		       "data revealed, to %s (mode 0600)\n",
+		       ncases, nsig, nrev, out);
 	}
 	fflush(stdout);
 done:

@@ -150,7 +150,8 @@ check "after a restart: owner and four steps kept" \
 
 # --- export ---------------------------------------------------------------------
 chmod 1777 "$WORK" # the caseworker writes the export files here
-as "$U_CW1" export --format json --out "$WORK/cases.json"
+said=$(as "$U_CW1" export --format json --out "$WORK/cases.json")
+check "export says what it wrote" grep -q "^exported 3 case(s), 5 signal(s), 0 with personal data revealed, to $WORK/cases.json" <<<"$said"
 check "export JSON parses: 3 cases, 5 signals" bash -c \
 	"jq -e 'length == 3 and ([.[].signal_list[]] | length) == 5' '$WORK/cases.json' >/dev/null"
 check "export JSON: the clear fields are there" bash -c \
