@@ -118,6 +118,35 @@ void seinctl_fmt_time(char *out, size_t n, int64_t ms)
 	strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
+int seinctl_inbox_rest(const char *sock, Seinhuis__CtlRequest *q,
+                       Seinhuis__CtlReply *r)
+{
+	uint32_t want = q->limit;
+	while (r->next_index && (!want || r->n_inbox < want)) {
+		Seinhuis__CtlReply *more;
+		q->start_index = r->next_index;
+		if (want)
+			q->limit = want - (uint32_t)r->n_inbox;
+		int rc = seinctl_call(sock, q, &more);
+		if (rc)
+			return rc;
+		if (more->n_inbox) {
+			r->inbox =
+			    realloc(r->inbox, (r->n_inbox + more->n_inbox) *
+			                          sizeof(*r->inbox));
+			if (!r->inbox)
+				abort();
+			memcpy(r->inbox + r->n_inbox, more->inbox,
+			       more->n_inbox * sizeof(*r->inbox));
+		}
+		r->n_inbox += more->n_inbox;
+		r->next_index = more->next_index;
+		more->n_inbox = 0; /* the items now belong to r */
+		seinhuis__ctl_reply__free_unpacked(more, NULL);
+	}
+	return 0;
+}
+
 static const char *socket_from_config(const char *conf)
 {
 	static sh_config cfg;
@@ -481,7 +510,7 @@ static int cmd_outbox(const char *sock, int argc, char **argv)
 	return 0;
 }
 
-static json_object *inbox_json(const Seinhuis__InboxItem *it)
+json_object *seinctl_inbox_json(const Seinhuis__InboxItem *it)
 {
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "message_id",
@@ -574,27 +603,10 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 	if (rc)
 		return rc;
 	/* A long listing comes in pages: gather them. */
-	uint32_t want = q.limit;
-	while (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_LIST && r->next_index &&
-	       (!want || r->n_inbox < want)) {
-		Seinhuis__CtlReply *more;
-		q.start_index = r->next_index;
-		if (want)
-			q.limit = want - (uint32_t)r->n_inbox;
-		if ((rc = call(sock, &q, &more)) != 0) {
-			seinhuis__ctl_reply__free_unpacked(r, NULL);
-			return rc;
-		}
-		r->inbox = realloc(r->inbox, (r->n_inbox + more->n_inbox) *
-		                                 sizeof(*r->inbox));
-		if (!r->inbox)
-			abort();
-		memcpy(r->inbox + r->n_inbox, more->inbox,
-		       more->n_inbox * sizeof(*r->inbox));
-		r->n_inbox += more->n_inbox;
-		r->next_index = more->next_index;
-		more->n_inbox = 0; /* the items now belong to r */
-		seinhuis__ctl_reply__free_unpacked(more, NULL);
+	if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_LIST &&
+	    (rc = seinctl_inbox_rest(sock, &q, r)) != 0) {
+		seinhuis__ctl_reply__free_unpacked(r, NULL);
+		return rc;
 	}
 	if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_ACK) {
 		if (json_out) {
@@ -611,12 +623,12 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 	} else if (json_out) {
 		if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW &&
 		    r->n_inbox == 1) {
-			seinctl_print_json(inbox_json(r->inbox[0]));
+			seinctl_print_json(seinctl_inbox_json(r->inbox[0]));
 		} else {
 			json_object *arr = json_object_new_array();
 			for (size_t i = 0; i < r->n_inbox; i++)
-				json_object_array_add(arr,
-				                      inbox_json(r->inbox[i]));
+				json_object_array_add(
+				    arr, seinctl_inbox_json(r->inbox[i]));
 			seinctl_print_json(arr);
 		}
 	} else if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW) {

@@ -17,7 +17,14 @@
  * of an inbox item ("" if absent). */
 int seinctl_call(const char *sock, Seinhuis__CtlRequest *req,
                  Seinhuis__CtlReply **rep);
+/* The rest of a paged INBOX_LIST whose first page is r: further pages
+ * appended to r until the listing ends or q->limit (0: no limit) items
+ * are there; seinctl's exit status. */
+int seinctl_inbox_rest(const char *sock, Seinhuis__CtlRequest *q,
+                       Seinhuis__CtlReply *r);
 void seinctl_print_json(json_object *o);
+/* An inbox item as `inbox list --json` prints it. */
+json_object *seinctl_inbox_json(const Seinhuis__InboxItem *it);
 void seinctl_fmt_time(char *out, size_t n, int64_t ms);
 const char *seinctl_field_of(const Seinhuis__InboxItem *it, const char *name);
 

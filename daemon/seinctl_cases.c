@@ -76,24 +76,9 @@ static int fetch_inbox(const char *sock, Seinhuis__CtlReply **out)
 	int rc = seinctl_call(sock, &q, &r);
 	if (rc)
 		return rc;
-	while (r->next_index) {
-		Seinhuis__CtlReply *more;
-		q.start_index = r->next_index;
-		if ((rc = seinctl_call(sock, &q, &more)) != 0) {
-			seinhuis__ctl_reply__free_unpacked(r, NULL);
-			return rc;
-		}
-		r->inbox = realloc(r->inbox, (r->n_inbox + more->n_inbox) *
-		                                 sizeof(*r->inbox));
-		if (!r->inbox)
-			abort();
-		if (more->n_inbox)
-			memcpy(r->inbox + r->n_inbox, more->inbox,
-			       more->n_inbox * sizeof(*r->inbox));
-		r->n_inbox += more->n_inbox;
-		r->next_index = more->next_index;
-		more->n_inbox = 0;
-		seinhuis__ctl_reply__free_unpacked(more, NULL);
+	if ((rc = seinctl_inbox_rest(sock, &q, r)) != 0) {
+		seinhuis__ctl_reply__free_unpacked(r, NULL);
+		return rc;
 	}
 	*out = r;
 	return 0;
@@ -359,28 +344,7 @@ static json_object *case_json(const struct cs_case *c, int with_signals)
 		json_object_object_add(o, "steps", steps_json(c->rec));
 		json_object *a = json_object_new_array();
 		for (size_t i = 0; i < c->nsig; i++) {
-			const Seinhuis__InboxItem *it = c->sig[i];
-			json_object *s = json_object_new_object();
-			json_object_object_add(
-			    s, "message_id",
-			    json_object_new_string(it->message_id));
-			json_object_object_add(
-			    s, "sender", json_object_new_string(it->sender));
-			json_object_object_add(
-			    s, "type", json_object_new_string(it->type));
-			json_object_object_add(
-			    s, "created_ms",
-			    json_object_new_int64(it->created_ms));
-			json_object_object_add(
-			    s, "received_ms",
-			    json_object_new_int64(it->received_ms));
-			json_object *f = json_object_new_object();
-			for (size_t j = 0; j < it->n_fields; j++)
-				json_object_object_add(
-				    f, it->fields[j]->name,
-				    json_object_new_string(
-				        it->fields[j]->value));
-			json_object_object_add(s, "fields", f);
+			json_object *s = seinctl_inbox_json(c->sig[i]);
 			json_object_array_add(a, s);
 		}
 		json_object_object_add(o, "signal_list", a);

@@ -73,4 +73,19 @@ check "the insurer's signal is routed to the same municipality" \
 cases=$(ctl gem-b-im --json inbox list | jq -r 'group_by(.case_key) | map(length) | sort | join(",")')
 check "landlord's and insurer's signals about one household share a case key" [ "$cases" = "1,1,1,2" ]
 check "nothing left pending at the landlord" [ "$(status_field corp-im outbox_pending)" = 0 ]
+
+# A large export: more signals than one control reply (4 MiB) holds, so
+# that the signal listing and the case listing are gathered from pages.
+N=12000
+{
+	echo "$hdr"
+	for i in $(seq 1 $N); do row "BIG$i" "1011 AA" "$((100 + i))"; done
+} >"$IN/big.csv"
+out=$(ctl corp-im import "$IN/big.csv" --type arrears --set legal_basis=legal_duty --quiet 2>&1)
+check "a $N-row export is accepted" grep -q "$N rows: $N accepted, 0 refused, 0 skipped" <<<"$out"
+check "all $N arrive" wait_until 60 bash -c "[ \$(status_field gem-a-im inbox_depth) = $((N + 3)) ]"
+check "the signal listing gathers every page: $((N + 3)) signals, each once" bash -c \
+	"[ \$(ctl gem-a-im --json inbox list --limit 100000 | jq -r '.[].message_id' | sort -u | wc -l) = $((N + 3)) ]"
+check "the case listing does too: $((N + 3)) households" bash -c \
+	"[ \$(ctl gem-a-im --json inbox | jq length) = $((N + 3)) ]"
 it_done
