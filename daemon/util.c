@@ -268,11 +268,19 @@ void sh_buf_add(sh_buf *b, const void *p, size_t n)
 		size_t cap = b->cap ? b->cap : 256;
 		while (cap < b->len + n)
 			cap *= 2;
-		uint8_t *d = realloc(b->data, cap);
+		/* not realloc: buffers carry personal data (requests, sealed
+		 * content before sealing), and the old block is wiped before
+		 * it goes back to the allocator */
+		uint8_t *d = malloc(cap);
 		if (!d) {
 			sh_error("out of memory growing a buffer to %zu bytes",
 			         cap);
 			abort();
+		}
+		if (b->data) {
+			memcpy(d, b->data, b->len);
+			sh_wipe(b->data, b->cap);
+			free(b->data);
 		}
 		b->data = d;
 		b->cap = cap;
@@ -304,6 +312,8 @@ void sh_buf_printf(sh_buf *b, const char *fmt, ...)
 
 void sh_buf_free(sh_buf *b)
 {
+	if (b->data)
+		sh_wipe(b->data, b->cap);
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
