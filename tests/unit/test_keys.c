@@ -362,7 +362,7 @@ static int edit_card(const char *base, const char *key, const char *line,
 		}
 		p += n;
 	}
-	if (!key) {
+	if (!key && line) {
 		sh_buf_printf(out, "%s\n", line);
 		at = lineno + 1;
 	}
