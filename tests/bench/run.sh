@@ -29,7 +29,7 @@
 # PHASES (default "curve lmdb crypto latency e2e import scale inbox")
 # chooses phases, e.g. PHASES="scale import".
 #
-# Environment: BENCH_COUNT, RUNS, PHASES, IMPORT_ROWS, SCALE_PARTNERS,
+# Environment: BENCH_COUNT, E2E_WINDOW (requests outstanding, 2048), RUNS, PHASES, IMPORT_ROWS, SCALE_PARTNERS,
 # SCALE_SIGNALS, INBOX_BIG, CURVE_COUNT (default 200000),
 # LATENCY_RATE (1000), LATENCY_SECONDS (5), BENCH_CONF (extra daemon
 # settings for both partners, e.g. "retry_min_ms=5000;window=1024"),
@@ -266,6 +266,21 @@ import_phase() {
 		awk '{ print "    " $2, $3 }'
 }
 
+# CPU time (user + system, all threads) a process has used, in clock
+# ticks; and a figure of the CPU microseconds per signal between two such
+# readings. CPU time does not depend on what else the shared machine runs,
+# which makes it the steadier measure of the work per signal.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+cpu_figure() {
+	local run=$1 name=$2 t0=$3 t1=$4 n=$5
+	awk -v r="$run" -v k="$name" -v t0="$t0" -v t1="$t1" -v n="$n" \
+		-v hz="$(getconf CLK_TCK)" 'BEGIN {
+		    printf "%s %s %.1f\n", r, k, (t1 - t0) / hz * 1e6 / n }' |
+		tee -a "$RESULTS" | awk '{ print "    " $2, $3 }'
+}
+
 # Memory of a daemon by pid, as figures.
 mem_figures() {
 	local run=$1 pid=$2 tag=$3 k
@@ -336,10 +351,17 @@ for run in $(seq 1 "$RUNS"); do
 			[ "$run" = 1 ] && perf_start "e2e-run1"
 			curve=$(value_of "$run" raw_curve_msgs_per_s)
 			lmdb=$(value_of "$run" lmdb_single_commits_per_s)
+			c0f=$(cpu_ticks "${DAEMON_PIDS[$from]}")
+			c0t=$(cpu_ticks "${DAEMON_PIDS[$to]}")
 			bench "$run" e2e --from "$fsock" --to-partner "$to" \
 				--recv "$tsock" --count "$BENCH_COUNT" \
+				${E2E_WINDOW:+--window "$E2E_WINDOW"} \
 				${curve:+--curve-rate "$curve"} \
 				${lmdb:+--lmdb-rate "$lmdb"}
+			cpu_figure "$run" e2e_sender_cpu_us_per_signal "$c0f" \
+				"$(cpu_ticks "${DAEMON_PIDS[$from]}")" "$BENCH_COUNT"
+			cpu_figure "$run" e2e_recipient_cpu_us_per_signal "$c0t" \
+				"$(cpu_ticks "${DAEMON_PIDS[$to]}")" "$BENCH_COUNT"
 			perf_stop
 		fi
 
@@ -485,6 +507,8 @@ row "latency max" latency_max_ms "ms" %.2f
 row "e2e accept (sender control)" e2e_accept_per_s "signals/s"
 row "e2e end to end (receipt back)" e2e_signals_per_s "signals/s"
 row "e2e recipient duplicates" e2e_recipient_duplicates "signals"
+row "e2e sender CPU per signal" e2e_sender_cpu_us_per_signal "us"
+row "e2e recipient CPU per signal" e2e_recipient_cpu_us_per_signal "us"
 row "ratio e2e / raw CURVE" ratio_e2e_to_raw_curve "(per run)" %.4f
 row "ratio e2e / LMDB 1-record commits" ratio_e2e_to_lmdb_single_commit \
 	"(per run)" %.2f
