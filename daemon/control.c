@@ -851,6 +851,99 @@ static void op_inbox_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	free_reply_lists(&r);
 }
 
+/* INBOX_WAIT: a team's tool (seinctl inbox watch) learns of new signals
+ * as soon as they are committed, without polling. The request is parked
+ * here and answered by sh_control_waiters after a turn's commit, so what
+ * it lists is on disk; the connection's later requests wait behind it. */
+#define WAIT_DEFAULT_MS 30000
+#define WAIT_MAX_MS     600000
+
+static void op_inbox_wait(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+{
+	if (q->wait_ms > WAIT_MAX_MS)
+		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
+		                     "wait_ms is at most %d (ten minutes)",
+		                     WAIT_MAX_MS);
+	c->waiting = 1;
+	c->wait_from =
+	    q->start_index ? q->start_index : sh_store_inbox_next(d->store);
+	c->wait_until =
+	    sh_mono_ms() + (q->wait_ms ? (int64_t)q->wait_ms : WAIT_DEFAULT_MS);
+	c->wait_limit = (uint32_t)limit_of(q);
+}
+
+struct wait_ctx {
+	struct list_ctx lc;
+	uint64_t next;
+};
+
+static int wait_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *rec)
+{
+	struct wait_ctx *w = vctx;
+	int stop = inbox_one(&w->lc, seq, rec);
+	if (!stop)
+		w->next = seq + 1;
+	return stop;
+}
+
+void sh_control_waiters(sh_daemon *d)
+{
+	MDB_txn *txn = NULL;
+	int64_t now = sh_mono_ms();
+	uint64_t next_in = sh_store_inbox_next(d->store);
+	for (sh_ctl_conn *c = d->conns; c; c = c->next) {
+		if (!c->waiting || c->closing)
+			continue;
+		if (c->wait_from >= next_in && now < c->wait_until)
+			continue; /* nothing new, time left */
+		if (!txn && !(txn = sh_store_read_begin(d->store)))
+			return;
+		Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+		struct wait_ctx w = {{&r, "", c->wait_limit, d, 0},
+		                     c->wait_from};
+		sh_err e = c->wait_from < next_in
+		               ? sh_store_inbox_scan_from(
+		                     d->store, txn, c->wait_from, wait_one, &w)
+		               : SH_OK;
+		/* signals taken meanwhile leave gaps; skip past them */
+		if (e == SH_OK && r.n_inbox == 0 && now < c->wait_until) {
+			c->wait_from = next_in;
+			continue;
+		}
+		if (e == SH_OK && r.n_inbox == 0)
+			w.next =
+			    next_in > c->wait_from ? next_in : c->wait_from;
+		c->waiting = 0;
+		if (e) {
+			r.ok = 0;
+			r.rule = (char *)sh_err_rule(e);
+			r.error = (char *)sh_err_str(e);
+		} else {
+			r.ok = 1;
+			r.next_index = w.next;
+		}
+		sh_frame_append(&c->out, &r.base);
+		free_reply_lists(&r);
+	}
+	if (txn)
+		sh_store_read_end(d->store, txn);
+}
+
+long sh_control_wait_timeout(sh_daemon *d)
+{
+	long best = -1;
+	int64_t now = sh_mono_ms();
+	for (sh_ctl_conn *c = d->conns; c; c = c->next) {
+		if (!c->waiting || c->closing)
+			continue;
+		long left =
+		    c->wait_until > now ? (long)(c->wait_until - now) : 0;
+		if (best < 0 || left < best)
+			best = left;
+	}
+	return best;
+}
+
 static int parse_id(const char *hex, uint8_t id[SH_ID_LEN])
 {
 	return sh_unhex(id, SH_ID_LEN, hex);
@@ -1004,6 +1097,9 @@ static void dispatch(sh_daemon *d, sh_ctl_conn *c, const uint8_t *body,
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW:
 		op_inbox_show(d, c, q);
 		break;
+	case SEINHUIS__CTL_REQUEST__OP__INBOX_WAIT:
+		op_inbox_wait(d, c, q);
+		break;
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_ACK: op_inbox_ack(d, c, q); break;
 	case SEINHUIS__CTL_REQUEST__OP__STATUS: op_status(d, c); break;
 	case SEINHUIS__CTL_REQUEST__OP__QUARANTINE_LIST:
@@ -1036,7 +1132,7 @@ int sh_control_has_frame(const sh_ctl_conn *c)
 {
 	const uint8_t *body;
 	size_t blen, flen;
-	return !c->closing &&
+	return !c->closing && !c->waiting &&
 	       sh_frame_peek(c->in.data, c->in.len, &body, &blen, &flen) != 0;
 }
 
@@ -1050,7 +1146,7 @@ int sh_control_has_frame(const sh_ctl_conn *c)
 void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
 {
 	size_t off = 0;
-	while (c->turn_handled < CTL_TURN_MAX && !c->closing) {
+	while (c->turn_handled < CTL_TURN_MAX && !c->closing && !c->waiting) {
 		const uint8_t *body;
 		size_t blen, flen;
 		int r = sh_frame_peek(c->in.data + off, c->in.len - off, &body,
@@ -1076,7 +1172,8 @@ void sh_control_read(sh_daemon *d, sh_ctl_conn *c)
 {
 	uint8_t chunk[65536];
 	int64_t start = sh_mono_ms();
-	while (!c->closing && c->turn_handled < CTL_TURN_MAX) {
+	while (!c->closing && c->turn_handled < CTL_TURN_MAX &&
+	       !(c->waiting && c->in.len >= (1u << 20))) {
 		ssize_t n = read(c->fd, chunk, sizeof(chunk));
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			c->closing = 1;

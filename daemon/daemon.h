@@ -82,6 +82,13 @@ typedef struct sh_ctl_conn {
 	struct sh_ctl_conn *next;
 	unsigned roles;      /* SH_ROLE_* of the caller (roles.c) */
 	size_t turn_handled; /* requests answered in this turn (control.c) */
+	/* INBOX_WAIT parked until the inbox has a signal from wait_from on,
+	 * or until wait_until (monotonic ms); the connection's later
+	 * requests wait behind it, in order */
+	int waiting;
+	uint64_t wait_from;
+	int64_t wait_until;
+	uint32_t wait_limit;
 } sh_ctl_conn;
 
 /* Work done inside the current write transaction whose effects (replies,
@@ -212,6 +219,11 @@ void sh_control_process(sh_daemon *d, sh_ctl_conn *c);
 /* A new turn: the bound starts again. */
 void sh_control_turn_reset(sh_daemon *d);
 int sh_control_has_frame(const sh_ctl_conn *c);
+/* After a turn's commit: answer the INBOX_WAIT requests that have new
+ * inbox signals or whose wait is over. */
+void sh_control_waiters(sh_daemon *d);
+/* Milliseconds until the next INBOX_WAIT runs out (-1: none waits). */
+long sh_control_wait_timeout(sh_daemon *d);
 void sh_control_write(sh_daemon *d, sh_ctl_conn *c);
 void sh_control_reap(sh_daemon *d);
 

@@ -131,6 +131,7 @@ unsigned sh_roles_needed(Seinhuis__CtlRequest__Op op)
 	switch (op) {
 	case SEINHUIS__CTL_REQUEST__OP__SEND:
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_LIST:
+	case SEINHUIS__CTL_REQUEST__OP__INBOX_WAIT:
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW:
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_ACK:
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_REVEAL:
@@ -158,6 +159,7 @@ const char *sh_ctl_op_name(Seinhuis__CtlRequest__Op op)
 	case SEINHUIS__CTL_REQUEST__OP__SEND: return "send";
 	case SEINHUIS__CTL_REQUEST__OP__OUTBOX: return "outbox";
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_LIST: return "inbox_list";
+	case SEINHUIS__CTL_REQUEST__OP__INBOX_WAIT: return "inbox_wait";
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW: return "inbox_show";
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_ACK: return "inbox_ack";
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_REVEAL: return "inbox_reveal";

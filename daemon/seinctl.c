@@ -55,6 +55,7 @@ static void usage(FILE *f)
 	    "  inbox --signals [--limit N] | inbox list [--limit N]\n"
 	    "                         the signals one by one\n"
 	    "  inbox show ID\n"
+	    "  inbox watch [--timeout S] [--count N]\n"
 	    "  inbox ack ID           the team has taken the signal\n"
 	    "  status                 peers, queue depths, last errors, "
 	    "version\n"
@@ -550,6 +551,116 @@ const char *seinctl_field_of(const Seinhuis__InboxItem *it, const char *name)
 	return "";
 }
 
+static void inbox_header(void)
+{
+	printf("%-32s  %-24s  %-15s  %-19s  %-16s  %12s  %s\n", "MESSAGE ID",
+	       "FROM", "TYPE", "RECEIVED", "KIND", "AMOUNT", "URGENCY");
+}
+
+static void inbox_line(const Seinhuis__InboxItem *it)
+{
+	char rcv[32], amount[32] = "";
+	seinctl_fmt_time(rcv, sizeof(rcv), it->received_ms);
+	const char *cents = seinctl_field_of(it, "amount_cents");
+	if (cents[0]) {
+		long long v = atoll(cents);
+		snprintf(amount, sizeof(amount), "EUR %lld.%02lld", v / 100,
+		         v % 100);
+	}
+	const char *kind = seinctl_field_of(it, "arrears_kind");
+	if (!kind[0])
+		kind = seinctl_field_of(it, "concern_category");
+	if (!kind[0])
+		kind = seinctl_field_of(it, "status");
+	printf("%-32s  %-24s  %-15s  %-19s  %-16s  %12s  %s\n", it->message_id,
+	       it->sender, it->type, rcv, kind, amount,
+	       seinctl_field_of(it, "urgency"));
+}
+
+/* inbox watch [--timeout S] [--count N]: each signal as it is committed
+ * to the inbox (one line, or one JSON object per line with --json), until
+ * S seconds have passed or N signals were shown; without either, until
+ * interrupted. One connection; each wait continues where the last one
+ * ended, so nothing committed meanwhile is missed. */
+static int inbox_watch(const char *sock, int argc, char **argv)
+{
+	uint32_t secs = 0, count = 0;
+	for (int a = 2; a < argc; a++) {
+		if (strcmp(argv[a], "--timeout") == 0 && a + 1 < argc &&
+		    sh_parse_u32(argv[a + 1], 1, 31536000, &secs) == 0) {
+			a++;
+		} else if (strcmp(argv[a], "--count") == 0 && a + 1 < argc &&
+		           sh_parse_u32(argv[a + 1], 1, 10000000, &count) ==
+		               0) {
+			a++;
+		} else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	int fd;
+	char why[512];
+	if (sh_ctl_connect(sock, &fd, why, sizeof(why)) != SH_OK) {
+		fprintf(stderr, "seinctl: %s\n", why);
+		return 3;
+	}
+	int64_t end = secs ? sh_mono_ms() + (int64_t)secs * 1000 : 0;
+	uint64_t from = 0;
+	uint32_t shown = 0;
+	int rc = 0;
+	if (!json_out) {
+		inbox_header();
+		fflush(stdout);
+	}
+	while (!count || shown < count) {
+		int64_t left = end ? end - sh_mono_ms() : 30000;
+		if (left <= 0)
+			break;
+		Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+		Seinhuis__CtlReply *r = NULL;
+		q.op = SEINHUIS__CTL_REQUEST__OP__INBOX_WAIT;
+		q.start_index = from;
+		q.wait_ms = (uint32_t)(left < 30000 ? left : 30000);
+		if (count)
+			q.limit = count - shown;
+		sh_err e = sh_ctl_call(fd, &q, &r, (int)q.wait_ms + TIMEOUT_MS);
+		if (e != SH_OK) {
+			fprintf(stderr,
+			        "seinctl: no answer from the daemon: %s\n",
+			        sh_err_str(e));
+			rc = 3;
+			break;
+		}
+		if (!r->ok) {
+			fprintf(stderr, "seinctl: refused: %s: %s\n", r->rule,
+			        r->error);
+			seinhuis__ctl_reply__free_unpacked(r, NULL);
+			rc = 1;
+			break;
+		}
+		for (size_t i = 0; i < r->n_inbox; i++) {
+			if (json_out) {
+				json_object *o =
+				    seinctl_inbox_json(r->inbox[i]);
+				printf(
+				    "%s\n",
+				    json_object_to_json_string_ext(
+				        o, JSON_C_TO_STRING_PLAIN |
+				               JSON_C_TO_STRING_NOSLASHESCAPE));
+				json_object_put(o);
+			} else {
+				inbox_line(r->inbox[i]);
+			}
+		}
+		shown += (uint32_t)r->n_inbox;
+		from = r->next_index;
+		seinhuis__ctl_reply__free_unpacked(r, NULL);
+		fflush(stdout);
+	}
+	close(fd);
+	return rc;
+}
+
 static int cmd_inbox(const char *sock, int argc, char **argv)
 {
 	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
@@ -576,6 +687,8 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 	}
 	if (strcmp(sub, "reveal") == 0)
 		return seinctl_inbox_reveal(sock, json_out, argc, argv);
+	if (strcmp(sub, "watch") == 0)
+		return inbox_watch(sock, argc, argv);
 	if (strcmp(sub, "list") == 0) {
 		q.op = SEINHUIS__CTL_REQUEST__OP__INBOX_LIST;
 		for (int a = 2; a < argc; a++) {
@@ -650,29 +763,9 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 		printf("(personal data stays sealed; it is opened only by "
 		       "reveal)\n");
 	} else {
-		printf("%-32s  %-24s  %-15s  %-19s  %-16s  %12s  %s\n",
-		       "MESSAGE ID", "FROM", "TYPE", "RECEIVED", "KIND",
-		       "AMOUNT", "URGENCY");
-		for (size_t i = 0; i < r->n_inbox; i++) {
-			const Seinhuis__InboxItem *it = r->inbox[i];
-			char rcv[32], amount[32] = "";
-			seinctl_fmt_time(rcv, sizeof(rcv), it->received_ms);
-			const char *cents =
-			    seinctl_field_of(it, "amount_cents");
-			if (cents[0]) {
-				long long v = atoll(cents);
-				snprintf(amount, sizeof(amount),
-				         "EUR %lld.%02lld", v / 100, v % 100);
-			}
-			const char *kind = seinctl_field_of(it, "arrears_kind");
-			if (!kind[0])
-				kind = seinctl_field_of(it, "concern_category");
-			if (!kind[0])
-				kind = seinctl_field_of(it, "status");
-			printf("%-32s  %-24s  %-15s  %-19s  %-16s  %12s  %s\n",
-			       it->message_id, it->sender, it->type, rcv, kind,
-			       amount, seinctl_field_of(it, "urgency"));
-		}
+		inbox_header();
+		for (size_t i = 0; i < r->n_inbox; i++)
+			inbox_line(r->inbox[i]);
 		printf("%zu signals\n", r->n_inbox);
 	}
 	seinhuis__ctl_reply__free_unpacked(r, NULL);

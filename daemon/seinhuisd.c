@@ -397,6 +397,7 @@ static void finish_turn(sh_daemon *d)
 		free(df);
 		df = next;
 	}
+	sh_control_waiters(d);
 	for (sh_ctl_conn *c = d->conns; c; c = c->next)
 		if (c->out.len)
 			sh_control_write(d, c);
@@ -499,9 +500,13 @@ static int run(sh_daemon *d)
 				ADD(p->monitor, 0, ZMQ_POLLIN, 3, NULL, p);
 		}
 		ADD(NULL, d->ctl_listen, ZMQ_POLLIN, 4, NULL, NULL);
+		/* a client whose INBOX_WAIT is parked is read no further once
+		 * a megabyte of its requests waits behind it */
 		for (sh_ctl_conn *c = d->conns; c; c = c->next)
 			ADD(NULL, c->fd,
-			    (short)(ZMQ_POLLIN |
+			    (short)((c->waiting && c->in.len >= (1u << 20)
+			                 ? 0
+			                 : ZMQ_POLLIN) |
 			            (c->out.len ? ZMQ_POLLOUT : 0)),
 			    5, c, NULL);
 #undef ADD
@@ -509,6 +514,9 @@ static int run(sh_daemon *d)
 		for (sh_ctl_conn *c = d->conns; c; c = c->next)
 			if (sh_control_has_frame(c))
 				timeout = 0; /* requests already read wait */
+		long to_wait = sh_control_wait_timeout(d);
+		if (to_wait >= 0 && (timeout < 0 || to_wait < timeout))
+			timeout = to_wait;
 		int64_t to_sweep = d->next_retention - sh_mono_ms();
 		if (d->next_trust_check - sh_mono_ms() < to_sweep)
 			to_sweep = d->next_trust_check - sh_mono_ms();

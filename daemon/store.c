@@ -766,6 +766,11 @@ sh_err sh_store_inbox_scan(sh_store *st, MDB_txn *txn, sh_inbox_fn fn,
 	return sh_store_inbox_scan_from(st, txn, 0, fn, ctx);
 }
 
+uint64_t sh_store_inbox_next(const sh_store *st)
+{
+	return st->next_in;
+}
+
 sh_err sh_store_inbox_scan_from(sh_store *st, MDB_txn *txn, uint64_t from,
                                 sh_inbox_fn fn, void *ctx)
 {

@@ -109,6 +109,8 @@ typedef int (*sh_inbox_fn)(void *ctx, uint64_t seq,
 sh_err sh_store_inbox_scan(sh_store *st, MDB_txn *txn, sh_inbox_fn fn,
                            void *ctx);
 /* The same, from arrival sequence `from` on (paging). */
+/* The sequence number the next committed inbox signal will get. */
+uint64_t sh_store_inbox_next(const sh_store *st);
 sh_err sh_store_inbox_scan_from(sh_store *st, MDB_txn *txn, uint64_t from,
                                 sh_inbox_fn fn, void *ctx);
 sh_err sh_store_inbox_get(sh_store *st, MDB_txn *txn,

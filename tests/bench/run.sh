@@ -504,6 +504,8 @@ row "latency median" latency_p50_ms "ms" %.2f
 row "latency p90" latency_p90_ms "ms" %.2f
 row "latency p99" latency_p99_ms "ms" %.2f
 row "latency max" latency_max_ms "ms" %.2f
+row "latency to handling, median" latency_handled_p50_ms "ms" %.2f
+row "latency to handling, p99" latency_handled_p99_ms "ms" %.2f
 row "e2e accept (sender control)" e2e_accept_per_s "signals/s"
 row "e2e end to end (receipt back)" e2e_signals_per_s "signals/s"
 row "e2e recipient duplicates" e2e_recipient_duplicates "signals"

@@ -42,6 +42,31 @@ check "a JSON batch of 50 is accepted" ctl corp-test send --file "$WORK/batch.js
 check "all 50 arrive exactly once" \
 	wait_until 10 bash -c "[ \$(inbox_ids gem-test | sort -u | wc -l) = 50 -a \$(inbox_ids gem-test | wc -l) = 50 ]"
 
+# inbox watch: each signal once, as soon as it is committed; other clients
+# are served while a watch waits.
+before=$(inbox_ids gem-test | sort)
+ctl gem-test --json inbox watch --count 3 --timeout 30 >"$WORK/watch.json" \
+	2>"$WORK/watch.err" &
+watcher=$!
+sleep 0.5
+for n in 101 102 103; do send_arrears corp-test gem-test $n >/dev/null; done
+check "a watch waiting does not hold up the team's other requests" \
+	bash -c "ctl gem-test --json status | jq -e '.received >= 53' >/dev/null"
+wait "$watcher"
+check "inbox watch --count 3 ends by itself with status 0" [ $? -eq 0 ]
+new=$(comm -13 <(echo "$before") <(inbox_ids gem-test | sort))
+check "the watch showed the 3 new signals, each once" \
+	[ "$(jq -r .message_id "$WORK/watch.json" | sort)" = "$new" -a "$(wc -l <"$WORK/watch.json")" = 3 ]
+check "  with their clear fields and no personal value" bash -c \
+	"jq -e .fields.amount_cents '$WORK/watch.json' >/dev/null && ! grep -q Testpersoon '$WORK/watch.json'"
+t0=$(date +%s%N)
+out=$(ctl gem-test inbox watch --timeout 1)
+t1=$(date +%s%N)
+check "a watch with nothing arriving ends after its timeout, header only" \
+	[ $(((t1 - t0) / 1000000)) -ge 900 -a "$(wc -l <<<"$out")" = 1 ]
+check "inbox watch --timeout 0 is refused with the usage" bash -c \
+	"ctl gem-test inbox watch --timeout 0 2>&1 | grep -q usage"
+
 stop gem-test && pass "recipient stops cleanly on SIGTERM" || fail "recipient exit status"
 stop corp-test && pass "sender stops cleanly on SIGTERM" || fail "sender exit status"
 it_done
