@@ -586,6 +586,13 @@ else
 	    printf "%-12s %-13s at %d/s offered: median %.2f ms (< 1), p99 " \
 		"%.2f ms (< 5)\n", "2 latency",
 		(m < 1 && p < 5 && r >= 1000 ? "met" : "NOT MET"), r, m, p }'
+	# A signal is committed twice in series before it counts (the
+	# sender's commit before it is sent, the recipient's before the
+	# receipt): that much of the median is the disk's.
+	[ -n "$lmdb" ] && awk -v l="$lmdb" -v m="$v" 'BEGIN {
+	    printf "%-12s %-13s two durable LMDB commits in series take " \
+		"%.2f ms here (2 x 1/%.0f), %.0f%% of that median\n", "",
+		"(floor)", 2000 / l, l, 2000 / l / m * 100 }'
 fi
 P=$SCALE_PARTNERS
 fair=$(median "scale_fairness_ratio_p$P") hwm=$(median scale_daemon_vmhwm_mb)
