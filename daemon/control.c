@@ -1028,6 +1028,7 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 	st.received = d->received;
 	st.duplicates = d->duplicates;
 	st.rejected_in = d->rejected_in;
+	st.refused_peers = d->refused_peers;
 	Seinhuis__PeerStatus *ps = sh_xcalloc(d->npeers, sizeof(*ps));
 	Seinhuis__PeerStatus **pp = sh_xcalloc(d->npeers, sizeof(*pp));
 	uint64_t delivered = 0;

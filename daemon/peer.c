@@ -252,6 +252,7 @@ void sh_peer_handle_zap(sh_daemon *d)
 			sh_audit_key_expired(d, c, "CURVE handshake");
 			text = "key expired";
 			expired = 1;
+			d->refused_peers++;
 			c = NULL;
 		} else if (c) {
 			status = "200", text = "OK";

@@ -818,6 +818,9 @@ static int cmd_status(const char *sock)
 		json_object_object_add(
 		    o, "rejected_in",
 		    json_object_new_int64((int64_t)s->rejected_in));
+		json_object_object_add(
+		    o, "refused_peers",
+		    json_object_new_int64((int64_t)s->refused_peers));
 		json_object *peers = json_object_new_array();
 		for (size_t i = 0; i < s->n_peers; i++) {
 			const Seinhuis__PeerStatus *p = s->peers[i];
@@ -881,7 +884,8 @@ static int cmd_status(const char *sock)
 		    "inbox        %llu waiting\n"
 		    "since start  %llu accepted, %llu delivered to partners, "
 		    "%llu "
-		    "received, %llu duplicates ignored, %llu refused\n",
+		    "received, %llu duplicates ignored, %llu refused\n"
+		    "handshakes   %llu refused (unknown or expired key)\n",
 		    s->partner, s->role, s->version, since,
 		    (unsigned long long)s->outbox_pending,
 		    (unsigned long long)s->outbox_failed,
@@ -890,7 +894,8 @@ static int cmd_status(const char *sock)
 		    (unsigned long long)s->delivered_out,
 		    (unsigned long long)s->received,
 		    (unsigned long long)s->duplicates,
-		    (unsigned long long)s->rejected_in);
+		    (unsigned long long)s->rejected_in,
+		    (unsigned long long)s->refused_peers);
 		printf("\n%-24s  %-17s  %-4s  %8s  %9s  %7s  %-19s  %s\n",
 		       "PARTNER", "ROLE", "LINK", "PENDING", "IN FLIGHT",
 		       "RETRY", "LAST HEARD FROM", "LAST ERROR");

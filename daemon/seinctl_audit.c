@@ -1036,9 +1036,16 @@ static void subject_line(const Seinhuis__AuditEntry *e)
 			    t, p);
 		break;
 	case SEINHUIS__AUDIT_EVENT__AUDIT_DELIVERED:
-		printf(
-		    "  %s  received from %s and placed in the team's inbox\n",
-		    t, p);
+		/* a status feedback is attached to our own outbox record
+		 * (auditd.c: outcome "outbox"), not put in the inbox */
+		if (strcmp(e->outcome, "outbox") == 0)
+			printf("  %s  status feedback from %s, attached to the "
+			       "signal sent to it\n",
+			       t, p);
+		else
+			printf("  %s  received from %s and placed in the "
+			       "team's inbox\n",
+			       t, p);
 		break;
 	case SEINHUIS__AUDIT_EVENT__AUDIT_REJECTED:
 		printf("  %s  received from %s and refused (rule %s); not "

@@ -125,6 +125,8 @@ check "after the overlap, a handshake with the old CURVE key is refused and logg
 	grep -q "refused connection from $C: its previous CURVE key is no longer accepted (KEY_EXPIRED)" "$WORK/$G.log"
 sleep 1
 check "and its signal stays at the sender" [ "$(status_field corp-old outbox_pending)" = 1 ]
+check "the refused handshake counts in the municipality's refused_peers" \
+	[ "$(status_field $G refused_peers)" -ge 1 ]
 stop corp-old
 start corp-mix || { it_done; exit 1; }
 send corp-mix

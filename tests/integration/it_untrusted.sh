@@ -16,6 +16,8 @@ check "the refusal is logged with the key fingerprint" \
 	wait_until 10 grep -q "CURVE key [0-9a-f]\{16\} is not in the trust store" "$WORK/gem-ut.log"
 check "the recipient's status shows the refusal" \
 	bash -c "ctl gem-ut --json status | json_has '.last_errors | map(test(\"not in the trust store\")) | any'"
+check "the recipient counts refused handshakes in its status" \
+	[ "$(status_field gem-ut refused_peers)" -ge 1 ]
 check "nothing reached the inbox" [ -z "$(inbox_ids gem-ut)" ]
 sleep 1
 check "the signal stays pending at the sender" [ "$(status_field rogue-ut outbox_pending)" = 1 ]
