@@ -31,22 +31,33 @@ sh_err sh_random(void *buf, size_t n)
 	return RAND_bytes(buf, (int)n) == 1 ? SH_OK : SH_ERR_CRYPTO;
 }
 
-/* Message ids come from the generator a block at a time: one call of
- * RAND_bytes (with its locking and fork check) per 256 ids, not per id. */
-static _Thread_local uint8_t id_pool[256 * SH_ID_LEN];
+/* A message id is the creation time in milliseconds (48 bits, big-endian)
+ * followed by 80 random bits. Time first, so that the tables keyed by id
+ * (the sender's id index, the recipient's seen table) grow at their end:
+ * a turn's inserts then dirty a few neighbouring pages instead of one page
+ * at a random place per signal, which is most of what a large commit
+ * writes. The random part keeps ids unguessable and unique; the seal's
+ * nonce is the id's last 12 bytes (wire.c), 80 of them random. The random
+ * bits come from the generator a block at a time: one call of RAND_bytes
+ * (with its locking and fork check) per 256 ids, not per id. */
+#define ID_RANDOM (SH_ID_LEN - 6)
+static _Thread_local uint8_t id_pool[256 * ID_RANDOM];
 static _Thread_local size_t id_left;
 
 sh_err sh_random_id(uint8_t id[SH_ID_LEN])
 {
-	if (id_left < SH_ID_LEN) {
+	if (id_left < ID_RANDOM) {
 		if (RAND_bytes(id_pool, (int)sizeof(id_pool)) != 1)
 			return SH_ERR_CRYPTO;
 		id_left = sizeof(id_pool);
 	}
 	uint8_t *p = id_pool + sizeof(id_pool) - id_left;
-	memcpy(id, p, SH_ID_LEN);
-	sh_wipe(p, SH_ID_LEN);
-	id_left -= SH_ID_LEN;
+	uint64_t ms = (uint64_t)sh_now_ms();
+	for (int i = 0; i < 6; i++)
+		id[i] = (uint8_t)(ms >> (8 * (5 - i)));
+	memcpy(id + 6, p, ID_RANDOM);
+	sh_wipe(p, ID_RANDOM);
+	id_left -= ID_RANDOM;
 	return SH_OK;
 }
 

@@ -1,7 +1,8 @@
 /*
  * idmap.c - a map from message id to send-queue entry, for the daemon's
  * in-memory send queues (outq.c): open addressing with linear probing and
- * tombstones. Message ids are random, so their first bytes are the hash.
+ * tombstones. A message id's last 8 bytes are random (its first 6 are
+ * its creation time), so they are the hash.
  * The capacity is a power of two, because slots are found with a mask.
  */
 #include <stdlib.h>
@@ -12,7 +13,7 @@
 static size_t id_hash(const uint8_t id[SH_ID_LEN])
 {
 	uint64_t h;
-	memcpy(&h, id, sizeof(h)); /* ids are random */
+	memcpy(&h, id + SH_ID_LEN - sizeof(h), sizeof(h)); /* random part */
 	return (size_t)h;
 }
 

@@ -30,7 +30,7 @@
  * only version 1 refuses it whole (WIRE_VERSION) and the sender keeps its
  * signals pending, rather than have each refused for its signature. */
 #define SH_FRAME_BATCH_VERSION 2
-#define SH_ID_LEN              16 /* message id: 128 random bits */
+#define SH_ID_LEN              16 /* message id: ms time (48 bits), 80 random bits */
 #define SH_KEY_LEN             32 /* every public, secret and derived key */
 #define SH_SIG_LEN             64 /* Ed25519 signature */
 #define SH_PARTNER_MAX         64 /* partner id length */
@@ -152,8 +152,9 @@ Seinhuis__SignalType sh_signal_type_parse(const char *s);
 /* ------------------------------------------------------------- crypto */
 
 sh_err sh_random(void *buf, size_t n);
-/* A fresh random message id: the same generator, drawn a block at a time
- * (the block is wiped as it is used); for the sending thread only. */
+/* A fresh message id: creation time in ms (6 bytes, big-endian), then 10
+ * random bytes from the same generator, drawn a block at a time (the block
+ * is wiped as it is used); for the sending thread only. */
 sh_err sh_random_id(uint8_t id[SH_ID_LEN]);
 void sh_sha256(uint8_t out[32], const void *data, size_t n);
 void sh_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t klen,

@@ -257,9 +257,10 @@ static sh_err build(const sh_identity *self, const sh_card *peer,
 		sh_buf_add(&ad, msg_id, SH_ID_LEN);
 		sh_buf_printf(&ad, "%s|%s", sig->sender, sig->recipient);
 		sealed = sh_xmalloc(plen + SH_SEAL_OVERHEAD);
-		/* the nonce: from the fresh random message id, saving a
-		 * second call of the random generator per signal */
-		e = sh_seal_nonce(sealed, keys->seal_key, msg_id, ad.data,
+		/* the nonce: the fresh message id's last 12 bytes (80 of
+		 * their bits random; crypto.c, sh_random_id), saving a second
+		 * call of the random generator per signal */
+		e = sh_seal_nonce(sealed, keys->seal_key, msg_id + 4, ad.data,
 		                  ad.len, plain, plen);
 		sh_wipe(plain, plen);
 		free(plain);

@@ -312,6 +312,34 @@ static void test_random(void)
 	CHECK_MEM_NE(a, zero, 32);
 }
 
+/* Message ids: creation time first (so id-keyed tables grow at their
+ * end), then 80 random bits; never repeated. */
+static void test_message_ids(void)
+{
+	enum { N = 3000 };
+	static uint8_t ids[N][SH_ID_LEN];
+	int64_t t0 = sh_now_ms();
+	for (int i = 0; i < N; i++)
+		CHECK_ERR(sh_random_id(ids[i]), SH_OK);
+	int64_t t1 = sh_now_ms();
+	int in_time = 1, ordered = 1, distinct = 1;
+	for (int i = 0; i < N; i++) {
+		int64_t ms = 0;
+		for (int k = 0; k < 6; k++)
+			ms = ms << 8 | ids[i][k];
+		if (ms < t0 || ms > t1)
+			in_time = 0;
+		if (i && memcmp(ids[i - 1], ids[i], 6) > 0)
+			ordered = 0;
+		for (int j = 0; j < i && distinct; j++)
+			if (memcmp(ids[i] + 6, ids[j] + 6, SH_ID_LEN - 6) == 0)
+				distinct = 0;
+	}
+	CHECK(in_time);
+	CHECK(ordered);
+	CHECK(distinct);
+}
+
 static void test_wipe(void)
 {
 	uint8_t buf[40], zero[40] = {0};
@@ -361,6 +389,7 @@ int main(void)
 	test_aead_vector();
 	test_aead_roundtrip();
 	test_random();
+	test_message_ids();
 	test_wipe();
 	test_hex();
 	return check_done();
