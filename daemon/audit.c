@@ -47,18 +47,28 @@
  *                are the Merkle leaf; they are hashed as stored and never
  *                re-encoded.
  *   audit_nodes  level (1 byte) || u64 index -> 32-byte hash of every
- *                complete subtree (level 0: the leaf hashes). Written as
- *                the tree grows (merkle.c's carry), so proofs take
- *                O(log^2 n) lookups and the root O(log n).
+ *                complete subtree of 2^STORED_LEVEL (16) entries or more.
+ *                Written as the tree grows (merkle.c's carry). A smaller
+ *                subtree is recomputed from its at most 8 entries when a
+ *                proof or the start-up needs it (see STORED_LEVEL for
+ *                why). Logs written before kept every level, the leaf
+ *                hashes too; those are still checked, never needed.
  *   audit_heads  u64 tree size -> SignedTreeHead.
- *   audit_state  "size" -> u64 tree size; "self" and "card:<partner>" ->
- *                digests of the keys last seen (to record key and trust
- *                store changes).
+ *   audit_state  "size" -> u64 tree size; "edge" -> u64 tree size ||
+ *                the hashes of the right edge's complete subtrees below
+ *                STORED_LEVEL (one per set bit, the smallest first): the
+ *                stored hash of the last size % 16 entries, which no
+ *                node covers yet. Both are written once per transaction,
+ *                just before it commits (store.c's pre-commit hook).
+ *                "self" and "card:<partner>" -> digests of the keys last
+ *                seen (to record key and trust store changes).
  *   In memory: the tree size and the frontier (the complete subtrees on
- *   the right edge), loaded from audit_nodes at start-up; appending is
- *   O(log n). A copy is changed during a transaction and becomes the
- *   committed one only when the store reports the commit (store.c's
- *   transaction hook), so an aborted turn leaves the tree as it was.
+ *   the right edge), loaded from audit_nodes and "edge" at start-up, never
+ *   from the entries, so a changed entry is not taken into the tree;
+ *   appending is O(log n). A copy is changed during a transaction and
+ *   becomes the committed one only when the store reports the commit
+ *   (store.c's transaction hook), so an aborted turn leaves the tree as it
+ *   was.
  *
  * Tamper evidence, in the style of Certificate Transparency (RFC 6962)
  *   The entries are the leaves of an append-only Merkle tree (merkle.c).
@@ -70,21 +80,29 @@
  *   can check a head.
  *   `audit verify` reads every entry in index order and checks that (1)
  *   no index is missing, (2) every entry decodes and names its own index
- *   (so two swapped entries show), (3) its leaf hash is the one the tree
- *   recorded when it was appended, (4) every stored inner node is the hash
- *   of its children, (5) at each signed head the recomputed root equals
- *   the signed one and the signature verifies, and (6) the tree size and
- *   root equal the ones the daemon continues from. It reports the first
- *   failure and, where it can, the first bad entry. Someone who rewrites
- *   entries and the stored hashes consistently is caught by (5) between
- *   two heads; someone who also re-signs heads (the daemon's key is on the
- *   same machine) is caught by an outside auditor who kept an earlier head:
- *   the consistency proof from that head to a new one cannot be made.
+ *   (so two swapped entries show), (3) every stored hash, the nodes of
+ *   16 entries and more and the right edge (and a log written before:
+ *   the leaf hashes and small nodes), equals the one recomputed from the
+ *   entries, so every entry is covered by a hash stored in the
+ *   transaction that appended it, (4) at each signed head the recomputed
+ *   root equals the signed one and the signature verifies, and (5) the
+ *   tree size and root equal the ones the daemon continues from. It
+ *   reports the first failure and, where it can, the first bad entry: a
+ *   changed entry shows as a stored hash that no longer matches, which
+ *   tells only that one of the entries it covers (at most 16) was
+ *   changed, so the first of those is named, and the problem names them
+ *   all; with a leaf hash (an older log) the entry itself. Someone who
+ *   rewrites entries and the stored hashes consistently is caught by (4)
+ *   between two heads; someone who also re-signs heads (the daemon's key
+ *   is on the same machine) is caught by an outside auditor who kept an
+ *   earlier head: the consistency proof from that head to a new one
+ *   cannot be made.
  *   `audit prove` gives RFC 6962 inclusion and consistency proofs built
- *   from audit_nodes, against signed heads; `seinctl audit check-proof`
- *   checks them offline. Proofs commit to the stored tree; that the
- *   entries still match it is what `audit verify` checks, and an
- *   inclusion proof carries the entry itself.
+ *   from audit_nodes and, below STORED_LEVEL, from the entries, against
+ *   signed heads; `seinctl audit check-proof` checks them offline. Proofs
+ *   commit to the stored tree and the entries; that they still match is
+ *   what `audit verify` checks, and an inclusion proof carries the entry
+ *   itself.
  *   Heads signed with an earlier key (a new identity on the same data
  *   directory) still verify under the key they name and are reported as
  *   such, not as failures.
@@ -99,6 +117,23 @@
 #include "audit.h"
 
 static const char head_domain[] = "seinhuis/tree-head/v1"; /* + NUL */
+
+/* The lowest level of the tree whose nodes are stored: a node of 16
+ * entries and every larger one. Storing every level cost each entry two
+ * node writes (its leaf hash and, on average, one inner node), each a put
+ * into a different part of audit_nodes and so another dirty page in the
+ * commit; from level 4 on it is 1/16 + 1/32 + ... = 1/8 of a put per
+ * entry. What is not stored is recomputed from the entries, which lie
+ * side by side in the audit table: a node below level 4 needs at most 8
+ * of them (about 3 KB, one or two pages) and 15 hashes, and a proof's
+ * path below level 4 stays within one block of 16 entries, plus at most
+ * 15 at the right edge of a tree whose size is not a multiple of 16.
+ * Level 5 would save only 1/16 of a put more per entry while doubling
+ * what is read, and `audit verify` could then only say which 32 entries
+ * hold a changed one instead of which 16; level 3 would keep twice the
+ * writes. */
+#define STORED_LEVEL 4
+#define BLOCK        ((uint64_t)1 << STORED_LEVEL)
 
 struct sh_audit {
 	sh_store *st;
@@ -238,6 +273,82 @@ static sh_err get_node(sh_audit *a, MDB_txn *txn, unsigned level,
 	return SH_OK;
 }
 
+/* A node below STORED_LEVEL, recomputed from its 2^level entries. */
+static sh_err node_from_entries(sh_audit *a, MDB_txn *txn, unsigned level,
+                                uint64_t index, uint8_t out[32])
+{
+	uint64_t first = index << level, n = (uint64_t)1 << level;
+	uint8_t kb[8], leaf[32];
+	sh_merkle_frontier f;
+	MDB_cursor *cur;
+	MDB_val k = {8, kb}, v;
+	int rc = mdb_cursor_open(txn, a->entries, &cur);
+	if (rc)
+		return mdb_to_sh(rc);
+	f.size = 0;
+	put_u64(kb, first);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+	for (uint64_t i = 0; rc == 0 && i < n; i++) {
+		if (k.mv_size != 8 || get_u64(k.mv_data) != first + i) {
+			rc = MDB_NOTFOUND; /* an entry is missing */
+			break;
+		}
+		sh_merkle_leaf(leaf, v.mv_data, v.mv_size);
+		sh_merkle_push(&f, leaf, NULL, NULL);
+		if (i + 1 < n)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+	}
+	mdb_cursor_close(cur);
+	if (rc)
+		return rc == MDB_NOTFOUND ? SH_ERR_STORE_CORRUPT
+		                          : mdb_to_sh(rc);
+	/* 2^level leaves from an empty tree: one complete subtree. */
+	memcpy(out, f.hash[level], 32);
+	return SH_OK;
+}
+
+/* The stored right edge below STORED_LEVEL, if "edge" holds one for this
+ * size: hash[l] for each set bit l < STORED_LEVEL of size. A log written
+ * before has none (and one an older version went on with, a stale one);
+ * its nodes at those levels stand in. */
+typedef struct {
+	int valid;
+	uint8_t hash[STORED_LEVEL][32];
+} tree_edge;
+
+static void get_edge(sh_audit *a, MDB_txn *txn, uint64_t size, tree_edge *ed)
+{
+	MDB_val k = {4, "edge"}, v;
+	size_t want = 8;
+	ed->valid = 0;
+	for (unsigned l = 0; l < STORED_LEVEL; l++)
+		want += ((size >> l) & 1) ? 32 : 0;
+	if (mdb_get(txn, a->state, &k, &v) != 0 || v.mv_size != want ||
+	    get_u64(v.mv_data) != size)
+		return;
+	const uint8_t *p = (const uint8_t *)v.mv_data + 8;
+	for (unsigned l = 0; l < STORED_LEVEL; l++) {
+		if ((size >> l) & 1) {
+			memcpy(ed->hash[l], p, 32);
+			p += 32;
+		}
+	}
+	ed->valid = 1;
+}
+
+/* The stored hash of the right edge's complete subtree at level l (bit l
+ * of size set): "edge" below STORED_LEVEL when it is this size's, else
+ * the node. */
+static sh_err get_edge_node(sh_audit *a, MDB_txn *txn, const tree_edge *ed,
+                            uint64_t size, unsigned l, uint8_t out[32])
+{
+	if (l < STORED_LEVEL && ed->valid) {
+		memcpy(out, ed->hash[l], 32);
+		return SH_OK;
+	}
+	return get_node(a, txn, l, (size >> l) - 1, out);
+}
+
 static sh_err get_state_u64(sh_audit *a, MDB_txn *txn, const char *key,
                             uint64_t *out)
 {
@@ -263,6 +374,33 @@ static void txn_end(void *ctx, int committed)
 		a->head_size = a->txn_head_size;
 	}
 	a->in_txn = 0;
+}
+
+/* Store's pre-commit hook: the tree's size and right edge, once per
+ * transaction that appended entries. Written with every entry before;
+ * once is enough because nothing reads them from the table while the
+ * transaction is open (sh_audit_verify takes them from txn_tree then) and
+ * they commit or roll back with the entries. */
+static sh_err write_state(void *ctx, MDB_txn *txn)
+{
+	sh_audit *a = ctx;
+	const sh_merkle_frontier *t = &a->txn_tree;
+	uint8_t b[8 + STORED_LEVEL * 32];
+	size_t n = 8;
+	if (!a->in_txn || t->size == a->tree.size)
+		return SH_OK;
+	put_u64(b, t->size);
+	for (unsigned l = 0; l < STORED_LEVEL; l++) {
+		if ((t->size >> l) & 1) {
+			memcpy(b + n, t->hash[l], 32);
+			n += 32;
+		}
+	}
+	MDB_val sk = {4, "size"}, sv = {8, b}, ek = {4, "edge"}, ev = {n, b};
+	int rc = mdb_put(txn, a->state, &sk, &sv, 0);
+	if (rc == 0)
+		rc = mdb_put(txn, a->state, &ek, &ev, 0);
+	return mdb_to_sh(rc);
 }
 
 /* The tree as the open transaction sees it. */
@@ -302,13 +440,17 @@ sh_err sh_audit_open(sh_audit **out, sh_store *st, const char *partner,
 		goto err;
 	}
 	/* The frontier: for each set bit l of size, the complete subtree of
-	 * 2^l leaves ending the tree at that height. */
+	 * 2^l leaves ending the tree at that height. Below STORED_LEVEL from
+	 * "edge", not from the entries: the tree goes on from what was
+	 * committed, and a changed entry stays visible to `audit verify`. */
+	tree_edge ed;
+	get_edge(a, txn, size, &ed);
 	a->tree.size = size;
 	for (unsigned l = 0; l < 64; l++) {
 		if (!((size >> l) & 1))
 			continue;
-		if ((e = get_node(a, txn, l, (size >> l) - 1,
-		                  a->tree.hash[l]))) {
+		if ((e = get_edge_node(a, txn, &ed, size, l,
+		                       a->tree.hash[l]))) {
 			snprintf(
 			    why, wl,
 			    "audit log: the tree's hash of entries %llu.. is "
@@ -351,6 +493,7 @@ sh_err sh_audit_open(sh_audit **out, sh_store *st, const char *partner,
 	}
 	sh_store_read_end(st, txn);
 	sh_store_set_txn_hook(st, txn_end, a);
+	sh_store_set_precommit_hook(st, write_state, a);
 	*out = a;
 	return SH_OK;
 err:
@@ -366,6 +509,7 @@ void sh_audit_close(sh_audit **ap)
 	if (!a)
 		return;
 	sh_store_set_txn_hook(a->st, NULL, NULL);
+	sh_store_set_precommit_hook(a->st, NULL, NULL);
 	free(a);
 	*ap = NULL;
 }
@@ -385,7 +529,7 @@ static void store_node(void *ctx, unsigned level, uint64_t index,
 {
 	sh_audit *a = ctx;
 	uint8_t kb[9];
-	if (a->append_error)
+	if (a->append_error || level < STORED_LEVEL)
 		return;
 	node_key(kb, level, index);
 	MDB_val k = {9, kb}, v = {32, (void *)hash};
@@ -430,12 +574,7 @@ sh_err sh_audit_append(sh_audit *a, Seinhuis__AuditEntry *e)
 	sh_merkle_push(&next, leaf, store_node, a);
 	if (a->append_error)
 		return a->append_error;
-	uint8_t sb[8];
-	put_u64(sb, next.size);
-	MDB_val sk = {4, "size"}, sv = {8, sb};
-	if ((rc = mdb_put(txn, a->state, &sk, &sv, 0)))
-		return mdb_to_sh(rc);
-	*t = next;
+	*t = next; /* size and edge: write_state(), at commit */
 	return SH_OK;
 }
 
@@ -557,9 +696,15 @@ sh_err sh_audit_entry(sh_audit *a, MDB_txn *txn, uint64_t index, sh_buf *out)
 struct verify_ctx {
 	sh_audit *a;
 	MDB_txn *txn;
-	sh_err node_bad; /* first stored node that differs */
+	/* Entries so far with no leaf hash of their own in audit_nodes (every
+	 * entry appended since STORED_LEVEL): whether any, and the last. */
+	int bare;
+	uint64_t last_bare;
+	sh_err node_bad; /* first stored node that differs or is missing */
 	unsigned bad_level;
 	uint64_t bad_index;
+	int hash_failed; /* a problem set by hash_problem(), from entry: */
+	uint64_t hash_from;
 };
 
 static void check_node(void *vctx, unsigned level, uint64_t index,
@@ -570,6 +715,8 @@ static void check_node(void *vctx, unsigned level, uint64_t index,
 	if (c->node_bad || level == 0) /* leaves are checked by the caller */
 		return;
 	sh_err e = get_node(c->a, c->txn, level, index, stored);
+	if (e == SH_ERR_NOTFOUND && level < STORED_LEVEL)
+		return; /* stored only by versions before STORED_LEVEL */
 	if (e == SH_OK && memcmp(stored, hash, 32) != 0)
 		e = SH_ERR_STORE_CORRUPT;
 	if (e) {
@@ -604,17 +751,91 @@ static void fmt_ms(char *out, size_t n, int64_t ms)
 	strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* A stored hash of entries from..to that is missing (e is NOTFOUND) or
+ * differs from the one recomputed from them. If each of those entries
+ * matched a leaf hash of its own (a log written before STORED_LEVEL), the
+ * stored hash is what was altered; if not, one of the entries may have
+ * been, and no stored hash says which, so the first of them is named. */
+static void hash_problem(Seinhuis__AuditVerifyResult *r, struct verify_ctx *c,
+                         sh_err e, uint64_t from, uint64_t to)
+{
+	c->hash_failed = 1;
+	c->hash_from = from;
+	if (e == SH_ERR_NOTFOUND)
+		set_problem(r, 0, 0,
+		            "the tree has no stored hash of entries %llu to "
+		            "%llu (the stored tree was altered)",
+		            (unsigned long long)from, (unsigned long long)to);
+	else if (!c->bare || c->last_bare < from)
+		set_problem(r, 0, 0,
+		            "the tree's stored hash of entries %llu to %llu "
+		            "differs from the entries (the stored tree was "
+		            "altered)",
+		            (unsigned long long)from, (unsigned long long)to);
+	else if (from == to)
+		set_problem(r, 1, from,
+		            "entry %llu does not match the hash the tree "
+		            "stored for it: it was changed after it was "
+		            "written (or that hash was)",
+		            (unsigned long long)from);
+	else
+		set_problem(r, 1, from,
+		            "entries %llu to %llu do not match the hash the "
+		            "tree stored for them: one of them was changed "
+		            "after it was written (or that hash was)",
+		            (unsigned long long)from, (unsigned long long)to);
+}
+
+/* The right edge below STORED_LEVEL, as stored for the tree's size (or,
+ * within the open transaction, as write_state() will store it: live),
+ * against the frontier f recomputed from the entries: the hash of the
+ * last entries, which no node covers yet. 0 with the problem set if it
+ * differs. */
+static int check_edge(Seinhuis__AuditVerifyResult *r, struct verify_ctx *c,
+                      const sh_merkle_frontier *f,
+                      const sh_merkle_frontier *live)
+{
+	tree_edge ed;
+	uint64_t size = f->size;
+	if (live) {
+		ed.valid = 1;
+		memcpy(ed.hash, live->hash, sizeof(ed.hash));
+	} else {
+		get_edge(c->a, c->txn, size, &ed);
+	}
+	/* The largest subtree first: it holds the earliest entries. */
+	for (unsigned l = STORED_LEVEL; l-- > 0;) {
+		uint8_t h[32];
+		if (!((size >> l) & 1))
+			continue;
+		sh_err e = get_edge_node(c->a, c->txn, &ed, size, l, h);
+		if (e == SH_OK && memcmp(h, f->hash[l], 32) != 0)
+			e = SH_ERR_STORE_CORRUPT;
+		if (e) {
+			uint64_t from = ((size >> l) - 1) << l;
+			hash_problem(r, c, e, from,
+			             from + ((uint64_t)1 << l) - 1);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+enum { HEAD_BAD, HEAD_OK, HEAD_DIFFERS };
+
 /* Check one signed head against the recomputed root at its size. Returns
- * 0 and sets the problem if it fails. */
+ * HEAD_BAD and sets the problem if it fails; HEAD_DIFFERS, the problem
+ * only written to `differs`, if it is sound but the root is not the
+ * entries' (the caller may find a stored hash that says more). */
 static int check_head(Seinhuis__AuditVerifyResult *r, const MDB_val *k,
                       const MDB_val *v, const uint8_t root[32],
                       const uint8_t sign_pub[32], const char *partner,
-                      uint64_t *other_key)
+                      uint64_t *other_key, char *differs, size_t dl)
 {
 	Seinhuis__SignedTreeHead *h = NULL;
 	uint64_t size = k->mv_size == 8 ? get_u64(k->mv_data) : 0;
 	char when[32] = "?";
-	int ok = 0;
+	int ok = HEAD_BAD;
 	if (decode_head(v, &h) != SH_OK || h->tree_size != size) {
 		set_problem(r, 0, 0,
 		            "the tree head stored at size %llu does not decode",
@@ -641,19 +862,20 @@ static int check_head(Seinhuis__AuditVerifyResult *r, const MDB_val *k,
 	if (memcmp(h->sign_key.data, sign_pub, 32) != 0)
 		(*other_key)++;
 	if (memcmp(h->root_hash.data, root, 32) != 0) {
-		set_problem(
-		    r, 0, 0,
-		    "the tree head at size %llu, signed %s, does not "
-		    "match the entries: an entry below %llu was changed "
-		    "or removed after it was signed (entries and their "
-		    "stored hashes were rewritten alike)",
-		    (unsigned long long)size, when, (unsigned long long)size);
+		snprintf(differs, dl,
+		         "the tree head at size %llu, signed %s, does not "
+		         "match the entries: an entry below %llu was changed "
+		         "or removed after it was signed (entries and their "
+		         "stored hashes were rewritten alike)",
+		         (unsigned long long)size, when,
+		         (unsigned long long)size);
+		ok = HEAD_DIFFERS;
 		goto out;
 	}
 	r->heads++;
 	r->latest_head_size = size;
 	r->latest_head_ms = h->timestamp_ms;
-	ok = 1;
+	ok = HEAD_OK;
 out:
 	if (h)
 		seinhuis__signed_tree_head__free_unpacked(h, NULL);
@@ -668,8 +890,19 @@ sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const uint8_t sign_pub[32],
 	int rc, hrc;
 	uint64_t i = 0, size = 0, other_key = 0;
 	sh_merkle_frontier f;
-	struct verify_ctx vc = {a, txn, SH_OK, 0, 0};
+	struct verify_ctx vc = {a, txn, 0, 0, SH_OK, 0, 0, 0, 0};
 	uint8_t root[32];
+	/* Within the open write transaction the tree's size and right edge
+	 * are the ones in memory: write_state() stores them at commit. */
+	const sh_merkle_frontier *live =
+	    a->in_txn && txn == sh_store_txn(a->st) ? &a->txn_tree : NULL;
+	/* A head whose root is not the entries' is reported once the stored
+	 * hash of the entries just below it (at most 15 entries on) has been
+	 * checked as well: that one says which entries changed, the head
+	 * only that one below its size did. */
+	char differs[512];
+	int pending = 0;
+	uint64_t pend_size = 0, pend_end = 0;
 
 	seinhuis__audit_verify_result__init(r);
 	r->ok = 1;
@@ -678,6 +911,8 @@ sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const uint8_t sign_pub[32],
 		set_problem(r, 0, 0, "the log's recorded size is damaged");
 		return SH_OK;
 	}
+	if (live)
+		size = live->size;
 	if ((rc = mdb_cursor_open(txn, a->entries, &cur)) ||
 	    (rc = mdb_cursor_open(txn, a->heads, &hcur))) {
 		if (cur)
@@ -726,13 +961,18 @@ sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const uint8_t sign_pub[32],
 		}
 		sh_merkle_leaf(leaf, v.mv_data, v.mv_size);
 		sh_err ne = get_node(a, txn, 0, i, stored);
-		if (ne != SH_OK) {
+		if (ne == SH_ERR_NOTFOUND) {
+			/* Appended since STORED_LEVEL: its block's node or
+			 * the right edge covers it. */
+			vc.bare = 1;
+			vc.last_bare = i;
+		} else if (ne != SH_OK) {
 			set_problem(r, 1, i,
-			            "entry %llu: the tree has no hash for it",
+			            "entry %llu: the tree's hash for it is "
+			            "damaged",
 			            (unsigned long long)i);
 			break;
-		}
-		if (memcmp(leaf, stored, 32) != 0) {
+		} else if (memcmp(leaf, stored, 32) != 0) {
 			set_problem(
 			    r, 1, i,
 			    "entry %llu was changed after it was written: "
@@ -743,13 +983,17 @@ sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const uint8_t sign_pub[32],
 		}
 		sh_merkle_push(&f, leaf, check_node, &vc);
 		if (vc.node_bad) {
-			set_problem(
-			    r, 0, 0,
-			    "the tree's stored hash at level %u, index %llu "
-			    "differs from the entries (the stored tree was "
-			    "altered)",
-			    vc.bad_level, (unsigned long long)vc.bad_index);
+			uint64_t from = vc.bad_index << vc.bad_level;
+			hash_problem(r, &vc, vc.node_bad, from,
+			             from + ((uint64_t)1 << vc.bad_level) - 1);
 			break;
+		}
+		if (i + 1 == size && !check_edge(r, &vc, &f, live))
+			break;
+		if (pending) {
+			if (i >= pend_end)
+				break;
+			continue;
 		}
 		/* Heads at sizes already passed were never matched. */
 		while (hrc == 0 && hk.mv_size == 8 &&
@@ -766,11 +1010,34 @@ sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const uint8_t sign_pub[32],
 		if (hrc == 0 && hk.mv_size == 8 &&
 		    get_u64(hk.mv_data) == i + 1) {
 			sh_merkle_root(&f, root);
-			if (!check_head(r, &hk, &hv, root, sign_pub, a->partner,
-			                &other_key))
+			int hr =
+			    check_head(r, &hk, &hv, root, sign_pub, a->partner,
+			               &other_key, differs, sizeof(differs));
+			if (hr == HEAD_BAD)
 				break;
+			if (hr == HEAD_DIFFERS) {
+				/* Entry i's block node, when the block is
+				 * complete, else the right edge. */
+				uint64_t blk_end = i | (BLOCK - 1);
+				pending = 1;
+				pend_size = i + 1;
+				pend_end = blk_end < size ? blk_end
+				           : size > i     ? size - 1
+				                          : i;
+				if (i >= pend_end)
+					break;
+				continue;
+			}
 			hrc = mdb_cursor_get(hcur, &hk, &hv, MDB_NEXT);
 		}
+	}
+	/* Anything found after the differing head but about later entries
+	 * gives way to it. */
+	if (pending &&
+	    (r->ok || !vc.hash_failed || vc.hash_from >= pend_size)) {
+		if (r->problem && r->problem != protobuf_c_empty_string)
+			free(r->problem);
+		set_problem(r, 0, 0, "%s", differs);
 	}
 	if (r->ok && rc != 0 && rc != MDB_NOTFOUND)
 		set_problem(r, 0, 0, "the audit table cannot be read: %s",
@@ -841,10 +1108,15 @@ struct node_ctx {
 	MDB_txn *txn;
 };
 
-static sh_err node_from_store(void *vctx, unsigned level, uint64_t index,
-                              uint8_t out[32])
+/* A node for a proof: stored from STORED_LEVEL up, recomputed from the
+ * entries below (a log written before has those stored too; the entries
+ * give the same hashes, or `audit verify` reports them). */
+static sh_err proof_node(void *vctx, unsigned level, uint64_t index,
+                         uint8_t out[32])
 {
 	struct node_ctx *c = vctx;
+	if (level < STORED_LEVEL)
+		return node_from_entries(c->a, c->txn, level, index, out);
 	sh_err e = get_node(c->a, c->txn, level, index, out);
 	return e == SH_ERR_NOTFOUND ? SH_ERR_STORE_CORRUPT : e;
 }
@@ -857,7 +1129,7 @@ sh_err sh_audit_prove_inclusion(sh_audit *a, MDB_txn *txn, uint64_t index,
 	struct node_ctx c = {a, txn};
 	if (index >= size || size > a->tree.size)
 		return SH_ERR_NOTFOUND;
-	return sh_merkle_inclusion_proof(node_from_store, &c, index, size, path,
+	return sh_merkle_inclusion_proof(proof_node, &c, index, size, path,
 	                                 len);
 }
 
@@ -869,8 +1141,7 @@ sh_err sh_audit_prove_consistency(sh_audit *a, MDB_txn *txn, uint64_t m,
 	struct node_ctx c = {a, txn};
 	if (m > n || n > a->tree.size)
 		return SH_ERR_NOTFOUND;
-	return sh_merkle_consistency_proof(node_from_store, &c, m, n, path,
-	                                   len);
+	return sh_merkle_consistency_proof(proof_node, &c, m, n, path, len);
 }
 
 /* -------------------------------------------------------------- state */

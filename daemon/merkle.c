@@ -14,8 +14,10 @@
  * right edge); a new leaf merges with the subtrees of equal height as a
  * carry ripples through a binary counter, and the root folds the frontier
  * from the smallest subtree up. Every subtree completed on the way is
- * handed to the caller, which keeps them (audit.c stores them in LMDB) so
- * that a proof needs O(log n) lookups, never the whole log.
+ * handed to the caller, which keeps those it wants (audit.c stores the
+ * ones of 16 leaves and more in LMDB and recomputes smaller ones from
+ * their leaves) so that a proof needs O(log n) lookups, never the whole
+ * log.
  *
  * Proofs follow RFC 6962 section 2.1.1 (audit path PATH(m, D[n])) and
  * 2.1.2 (consistency proof PROOF(m, D[n]) via SUBPROOF). They are built

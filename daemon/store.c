@@ -54,6 +54,8 @@ struct sh_store {
 	MDB_txn *txn;     /* the open write transaction, if any */
 	sh_store_txn_fn txn_hook;
 	void *txn_hook_ctx;
+	sh_store_precommit_fn precommit;
+	void *precommit_ctx;
 	uint64_t next_out, next_in;
 	uint64_t txn_next_out, txn_next_in;
 	sh_store_counts counts, txn_counts;
@@ -488,6 +490,15 @@ sh_err sh_store_commit(sh_store *st)
 	int rc = 0;
 	if (!st->txn)
 		return SH_OK;
+	if (st->precommit) {
+		sh_err e = st->precommit(st->precommit_ctx, st->txn);
+		if (e != SH_OK) {
+			mdb_txn_abort(st->txn);
+			st->txn = NULL;
+			txn_ended(st, 0);
+			return e;
+		}
+	}
 	if (st->seq_dirty) {
 		uint8_t b[8];
 		MDB_val k = {8, "next_out"}, v = {8, b};
@@ -529,6 +540,13 @@ void sh_store_set_txn_hook(sh_store *st, sh_store_txn_fn fn, void *ctx)
 {
 	st->txn_hook = fn;
 	st->txn_hook_ctx = ctx;
+}
+
+void sh_store_set_precommit_hook(sh_store *st, sh_store_precommit_fn fn,
+                                 void *ctx)
+{
+	st->precommit = fn;
+	st->precommit_ctx = ctx;
 }
 
 void sh_store_audit_tables(sh_store *st, MDB_dbi dbi[4])

@@ -28,6 +28,13 @@ MDB_txn *sh_store_txn(sh_store *st); /* the open write transaction */
  * in-memory view of what they wrote (the audit log's tree). */
 typedef void (*sh_store_txn_fn)(void *ctx, int committed);
 void sh_store_set_txn_hook(sh_store *st, sh_store_txn_fn fn, void *ctx);
+/* Called by sh_store_commit just before the write transaction commits,
+ * within it, for a module that keeps a value in memory during the
+ * transaction and writes it once instead of with every change (the audit
+ * log's size and right edge). An error aborts the transaction. */
+typedef sh_err (*sh_store_precommit_fn)(void *ctx, MDB_txn *txn);
+void sh_store_set_precommit_hook(sh_store *st, sh_store_precommit_fn fn,
+                                 void *ctx);
 /* The audit log's tables, opened here (see audit.c): entries, nodes,
  * heads, state. */
 void sh_store_audit_tables(sh_store *st, MDB_dbi dbi[4]);

@@ -4,7 +4,9 @@
 # test itself did; tree heads and proofs verify and forged ones do not;
 # and a log altered in the LMDB file (a byte changed, an entry deleted,
 # two entries swapped) fails `audit verify`, which names the first bad
-# entry, while the untouched log verifies.
+# entry (for a changed entry that still decodes: the first of the at most
+# 16 entries one stored hash covers, the problem naming them all), while
+# the untouched log verifies.
 . "$(dirname "$0")/lib.sh"
 it_setup audit
 PEER_TOOL=${PEER_TOOL:-$(dirname "$0")/../../build/tests/integration/peer_tool}
@@ -229,6 +231,19 @@ check "seinhuisd -t verifies the untouched log offline" bash -c \
 	"as_user $SEINHUISD -t -c $WORK/gem-au.conf | grep -q 'audit log verifies'"
 as_user cp -a "$WORK/gem-au/data" "$WORK/gem-au/data.orig"
 restore() { rm -rf "$WORK/gem-au/data" && as_user cp -a "$WORK/gem-au/data.orig" "$WORK/gem-au/data"; }
+# names OUT K: verify's output names entry K as the first bad one, or
+# names the entries one stored hash covers, K among them (the log stores
+# no hash of a single entry, so a changed entry that decodes and names its
+# index is found as one of at most 16).
+names() {
+	local out=$1 k=$2 b e
+	b=$(sed -n 's/^ *first bad entry: \([0-9]*\)$/\1/p' <<<"$out")
+	[ -n "$b" ] || return 1
+	[ "$b" = "$k" ] && return 0
+	e=$(sed -n 's/.*entries \([0-9]*\) to \([0-9]*\) do not match.*/\1 \2/p' <<<"$out")
+	[ "${e% *}" = "$b" ] && [ "$b" -le "$k" ] && [ "$k" -le "${e#* }" ] &&
+		[ $((${e#* } - b)) -lt 16 ]
+}
 tampered() { # tampered NAME FIRST-BAD audit_tamper-ARGS...
 	local name=$1 bad=$2
 	shift 2
@@ -239,7 +254,7 @@ tampered() { # tampered NAME FIRST-BAD audit_tamper-ARGS...
 	local out rc=0
 	out=$(ctl gem-au audit verify) || rc=$?
 	check "$name: audit verify fails" [ $rc = 1 ]
-	check "$name: and names entry $bad as the first bad one" grep -q "first bad entry: $bad\$" <<<"$out"
+	check "$name: and names entry $bad as the first bad one (or its block)" names "$out" "$bad"
 	echo "    $(grep problem <<<"$out")"
 	stop gem-au || fail "$name: gem-au exit status"
 }

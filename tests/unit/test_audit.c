@@ -1,0 +1,700 @@
+/*
+ * test_audit - the audit log in LMDB (daemon/audit.c): the tree it keeps,
+ * its proofs and `audit verify`, on a real store.
+ *
+ * The log stores Merkle nodes of 16 entries and more and recomputes the
+ * smaller ones from the entries. A reference tree in memory keeps every
+ * node, as the log did before; for logs of 1, 2, 15, 16, 17, 33 and 1000
+ * entries (committed in transactions of varying size, reopened on the
+ * way) every inclusion and consistency proof the log gives must be the
+ * reference's, byte for byte, and the root the same. A log converted to
+ * the old layout (every node, no right edge record) must open, verify,
+ * give the same proofs and take new entries. Tampering must show: a
+ * changed entry (named exactly where the old layout has its leaf hash,
+ * else as the first of the entries one stored hash covers), a changed or
+ * missing stored node at any level, a changed right edge, and a changed
+ * entry below a head signed in the middle of a block.
+ */
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "audit.h"
+#include "check.h"
+#include "fixture.h"
+
+#define PARTNER "gemeente-test"
+#define MAXN    1100
+#define LEVELS  12
+
+static char *root_dir;
+static sh_identity self;
+static unsigned dir_seq;
+
+typedef struct {
+	char dir[700];
+	sh_store *st;
+	sh_audit *log;
+	MDB_dbi dbi[4]; /* entries, nodes, heads, state */
+} logfx;
+
+/* Every node of the tree of the log's entries, as the old layout kept. */
+typedef struct {
+	uint64_t n;
+	uint8_t node[LEVELS][MAXN][32];
+	sh_merkle_frontier f;
+} reftree;
+
+static void ref_keep(void *ctx, unsigned level, uint64_t index,
+                     const uint8_t h[32])
+{
+	reftree *t = ctx;
+	if (level < LEVELS && index < MAXN)
+		memcpy(t->node[level][index], h, 32);
+}
+
+static sh_err ref_get(void *ctx, unsigned level, uint64_t index,
+                      uint8_t out[32])
+{
+	reftree *t = ctx;
+	if (level >= LEVELS || ((index + 1) << level) > t->n)
+		return SH_ERR_NOTFOUND;
+	memcpy(out, t->node[level][index], 32);
+	return SH_OK;
+}
+
+static int log_open(logfx *x)
+{
+	char why[600], warning[300];
+	sh_err e = sh_audit_open(&x->log, x->st, PARTNER, why, sizeof(why),
+	                         warning, sizeof(warning));
+	if (e != SH_OK)
+		x->log = NULL;
+	return e == SH_OK;
+}
+
+static void fx_open(logfx *x)
+{
+	char why[600];
+	snprintf(x->dir, sizeof(x->dir), "%s/log%u", root_dir, dir_seq++);
+	if (sh_store_open(&x->st, x->dir, 256u << 20, PARTNER, why,
+	                  sizeof(why)) != SH_OK) {
+		printf("cannot open a store: %s\n", why);
+		exit(2);
+	}
+	sh_store_audit_tables(x->st, x->dbi);
+	if (!log_open(x)) {
+		printf("cannot open the audit log\n");
+		exit(2);
+	}
+}
+
+static void fx_close(logfx *x)
+{
+	sh_audit_close(&x->log);
+	sh_store_close(&x->st);
+}
+
+/* Close and open the log again, as a restart does. */
+static int reopen(logfx *x)
+{
+	sh_audit_close(&x->log);
+	return log_open(x);
+}
+
+/* Append `count` entries, `per_txn` to a commit (0: a varying number). */
+static void append(logfx *x, uint64_t count, unsigned per_txn)
+{
+	char detail[64];
+	uint64_t done = 0;
+	unsigned turn = 0;
+	while (done < count) {
+		unsigned in_txn = per_txn ? per_txn : 1 + (turn * 7) % 23;
+		turn++;
+		CHECK_ERR(sh_store_begin(x->st), SH_OK);
+		for (unsigned j = 0; j < in_txn && done < count; j++, done++) {
+			Seinhuis__AuditEntry e = SEINHUIS__AUDIT_ENTRY__INIT;
+			uint64_t at = sh_audit_size(x->log);
+			e.event = at % 2
+			              ? SEINHUIS__AUDIT_EVENT__AUDIT_SENT
+			              : SEINHUIS__AUDIT_EVENT__AUDIT_ACCEPTED;
+			e.outcome = "ok";
+			snprintf(detail, sizeof(detail), "test entry %llu",
+			         (unsigned long long)at);
+			e.detail = detail;
+			e.time_us = 1790000000000000 + (int64_t)at;
+			CHECK_ERR(sh_audit_append(x->log, &e), SH_OK);
+		}
+		CHECK_ERR(sh_store_commit(x->st), SH_OK);
+	}
+}
+
+static void sign_head(logfx *x)
+{
+	CHECK_ERR(sh_store_begin(x->st), SH_OK);
+	CHECK_ERR(sh_audit_sign_head(x->log, &self, 1790000000000), SH_OK);
+	CHECK_ERR(sh_store_commit(x->st), SH_OK);
+}
+
+/* The reference tree of the entries as stored. */
+static void ref_build(logfx *x, reftree *t)
+{
+	MDB_txn *txn = sh_store_read_begin(x->st);
+	memset(&t->f, 0, sizeof(t->f));
+	t->n = sh_audit_size(x->log);
+	for (uint64_t i = 0; i < t->n; i++) {
+		sh_buf b = {0};
+		uint8_t leaf[32];
+		CHECK_ERR(sh_audit_entry(x->log, txn, i, &b), SH_OK);
+		sh_merkle_leaf(leaf, b.data, b.len);
+		sh_merkle_push(&t->f, leaf, ref_keep, t);
+		sh_buf_free(&b);
+	}
+	sh_store_read_end(x->st, txn);
+}
+
+static Seinhuis__AuditVerifyResult verify(logfx *x)
+{
+	Seinhuis__AuditVerifyResult r;
+	MDB_txn *txn = sh_store_read_begin(x->st);
+	CHECK_ERR(sh_audit_verify(x->log, txn, self.card.sign_pub, &r), SH_OK);
+	sh_store_read_end(x->st, txn);
+	return r;
+}
+
+static int verifies(logfx *x)
+{
+	Seinhuis__AuditVerifyResult r = verify(x);
+	int ok = r.ok;
+	if (!ok)
+		printf("     verify: %s\n", r.problem);
+	sh_audit_verify_free(&r);
+	return ok;
+}
+
+/* Verify fails; with want_bad >= 0, naming that entry first. */
+static void fails(logfx *x, long long want_bad, const char *says)
+{
+	Seinhuis__AuditVerifyResult r = verify(x);
+	CHECK(!r.ok);
+	if (want_bad >= 0) {
+		CHECK(r.has_bad_entry);
+		CHECK_INT(r.first_bad_entry, want_bad);
+	} else {
+		CHECK(!r.has_bad_entry);
+	}
+	if (says)
+		CHECK_HAS(r.problem, says);
+	sh_audit_verify_free(&r);
+}
+
+/* Which sizes n, and which m for a size, same_proofs() asks about: all
+ * of a small tree; of a large one the sizes around powers of two and a
+ * sample, and for each the first and last 18 entries and a sample. */
+static int asked_size(uint64_t n, uint64_t total)
+{
+	if (total <= 70 || n <= 40 || n + 1 >= total || n % 37 == 0)
+		return 1;
+	for (uint64_t p = 64; p <= total; p <<= 1)
+		if (n + 1 >= p && n <= p + 1)
+			return 1;
+	return 0;
+}
+
+static int asked_index(uint64_t m, uint64_t n)
+{
+	return n <= 70 || m <= 17 || m + 18 >= n || m % 13 == 0;
+}
+
+/* Every proof the log gives against the reference's. */
+static void same_proofs(logfx *x, const reftree *t)
+{
+	uint8_t got[SH_MERKLE_MAX_PATH][32], want[SH_MERKLE_MAX_PATH][32];
+	size_t glen, wlen;
+	MDB_txn *txn = sh_store_read_begin(x->st);
+	uint64_t mismatched = 0, asked = 0;
+	for (uint64_t n = 1; n <= t->n; n++) {
+		if (!asked_size(n, t->n))
+			continue;
+		for (uint64_t m = 0; m <= n; m++) {
+			if (!asked_index(m, n))
+				continue;
+			asked++;
+			if (m < n) {
+				sh_err ge = sh_audit_prove_inclusion(
+				    x->log, txn, m, n, got, &glen);
+				sh_err we = sh_merkle_inclusion_proof(
+				    ref_get, (void *)t, m, n, want, &wlen);
+				if (ge != SH_OK || we != SH_OK ||
+				    glen != wlen ||
+				    memcmp(got, want, 32 * glen) != 0) {
+					check_case("inclusion %llu in %llu",
+					           (unsigned long long)m,
+					           (unsigned long long)n);
+					CHECK_ERR(ge, SH_OK);
+					CHECK_ERR(we, SH_OK);
+					CHECK_INT(glen, wlen);
+					mismatched++;
+				}
+			}
+			sh_err ge = sh_audit_prove_consistency(x->log, txn, m,
+			                                       n, got, &glen);
+			sh_err we = sh_merkle_consistency_proof(
+			    ref_get, (void *)t, m, n, want, &wlen);
+			if (ge != SH_OK || we != SH_OK || glen != wlen ||
+			    memcmp(got, want, 32 * glen) != 0) {
+				check_case("consistency %llu -> %llu",
+				           (unsigned long long)m,
+				           (unsigned long long)n);
+				CHECK_ERR(ge, SH_OK);
+				CHECK_ERR(we, SH_OK);
+				CHECK_INT(glen, wlen);
+				mismatched++;
+			}
+		}
+	}
+	check_case("proofs of a tree of %llu", (unsigned long long)t->n);
+	CHECK_INT(mismatched, 0);
+	CHECK(asked > 0);
+	/* Beyond the committed tree nothing is proved. */
+	CHECK_ERR(
+	    sh_audit_prove_inclusion(x->log, txn, 0, t->n + 1, got, &glen),
+	    SH_ERR_NOTFOUND);
+	sh_store_read_end(x->st, txn);
+	check_case("%s", "");
+}
+
+static void same_root(logfx *x, const reftree *t)
+{
+	uint8_t want[32];
+	Seinhuis__AuditVerifyResult r = verify(x);
+	sh_merkle_root(&t->f, want);
+	check_case("root of %llu", (unsigned long long)t->n);
+	CHECK(r.ok);
+	CHECK_INT(r.entries, t->n);
+	if (CHECK_INT(r.root_hash.len, 32))
+		CHECK_MEM(r.root_hash.data, want, 32);
+	sh_audit_verify_free(&r);
+	check_case("%s", "");
+}
+
+/* Nodes stored per level. */
+static void count_nodes(logfx *x, uint64_t per_level[64])
+{
+	MDB_txn *txn = sh_store_read_begin(x->st);
+	MDB_cursor *cur;
+	MDB_val k, v;
+	memset(per_level, 0, 64 * sizeof(uint64_t));
+	mdb_cursor_open(txn, x->dbi[1], &cur);
+	for (int rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		if (k.mv_size == 9 && ((uint8_t *)k.mv_data)[0] < 64)
+			per_level[((uint8_t *)k.mv_data)[0]]++;
+	mdb_cursor_close(cur);
+	sh_store_read_end(x->st, txn);
+}
+
+/* ------------------------------------------------- direct changes */
+
+static void node_key(uint8_t k[9], unsigned level, uint64_t index)
+{
+	k[0] = (uint8_t)level;
+	for (int i = 8; i >= 1; i--, index >>= 8)
+		k[i] = (uint8_t)index;
+}
+
+static void put_node(logfx *x, unsigned level, uint64_t index,
+                     const uint8_t h[32])
+{
+	uint8_t kb[9];
+	node_key(kb, level, index);
+	MDB_val k = {9, kb}, v = {32, (void *)h};
+	CHECK_INT(mdb_put(sh_store_txn(x->st), x->dbi[1], &k, &v, 0), 0);
+}
+
+static void old_node(void *ctx, unsigned level, uint64_t index,
+                     const uint8_t h[32])
+{
+	put_node(ctx, level, index, h);
+}
+
+/* Rewrite the log as the version before STORED_LEVEL left it: every node
+ * of every level, and no right edge record. The log is closed meanwhile,
+ * like a stopped daemon's. */
+static void make_old(logfx *x)
+{
+	reftree *t = malloc(sizeof(*t));
+	ref_build(x, t);
+	sh_audit_close(&x->log);
+	sh_merkle_frontier f = {0};
+	CHECK_ERR(sh_store_begin(x->st), SH_OK);
+	MDB_txn *txn = sh_store_txn(x->st);
+	for (uint64_t i = 0; i < t->n; i++)
+		sh_merkle_push(&f, t->node[0][i], old_node, x);
+	MDB_val ek = {4, "edge"};
+	CHECK_INT(mdb_del(txn, x->dbi[3], &ek, NULL), 0);
+	CHECK_ERR(sh_store_commit(x->st), SH_OK);
+	CHECK(log_open(x));
+	free(t);
+}
+
+/* Change entry j's detail (it still decodes and names its index). */
+static void change_entry(logfx *x, uint64_t j)
+{
+	uint8_t kb[8];
+	for (int i = 7; i >= 0; i--)
+		kb[i] = (uint8_t)(j >> (8 * (7 - i)));
+	sh_audit_close(&x->log);
+	CHECK_ERR(sh_store_begin(x->st), SH_OK);
+	MDB_txn *txn = sh_store_txn(x->st);
+	MDB_val k = {8, kb}, v;
+	CHECK_INT(mdb_get(txn, x->dbi[0], &k, &v), 0);
+	Seinhuis__AuditEntry *e =
+	    seinhuis__audit_entry__unpack(NULL, v.mv_size, v.mv_data);
+	CHECK(e != NULL);
+	char *was = e->detail;
+	e->detail = "changed afterwards";
+	size_t n = seinhuis__audit_entry__get_packed_size(e);
+	uint8_t *buf = malloc(n);
+	seinhuis__audit_entry__pack(e, buf);
+	e->detail = was;
+	seinhuis__audit_entry__free_unpacked(e, NULL);
+	MDB_val nv = {n, buf};
+	CHECK_INT(mdb_put(txn, x->dbi[0], &k, &nv, 0), 0);
+	CHECK_ERR(sh_store_commit(x->st), SH_OK);
+	free(buf);
+	CHECK(log_open(x));
+}
+
+/* Flip a bit of a stored node (level, index); the log closed meanwhile. */
+static void change_node(logfx *x, unsigned level, uint64_t index)
+{
+	uint8_t kb[9], h[32];
+	node_key(kb, level, index);
+	sh_audit_close(&x->log);
+	CHECK_ERR(sh_store_begin(x->st), SH_OK);
+	MDB_val k = {9, kb}, v;
+	if (CHECK_INT(mdb_get(sh_store_txn(x->st), x->dbi[1], &k, &v), 0) &&
+	    v.mv_size == 32) {
+		memcpy(h, v.mv_data, 32);
+		h[9] ^= 0x10;
+		put_node(x, level, index, h);
+	}
+	CHECK_ERR(sh_store_commit(x->st), SH_OK);
+	CHECK(log_open(x));
+}
+
+static void delete_node(logfx *x, unsigned level, uint64_t index)
+{
+	uint8_t kb[9];
+	node_key(kb, level, index);
+	sh_audit_close(&x->log);
+	CHECK_ERR(sh_store_begin(x->st), SH_OK);
+	MDB_val k = {9, kb};
+	CHECK_INT(mdb_del(sh_store_txn(x->st), x->dbi[1], &k, NULL), 0);
+	CHECK_ERR(sh_store_commit(x->st), SH_OK);
+	CHECK(log_open(x));
+}
+
+/* The "edge" record: flip a bit of its last hash, or delete it. Returns
+ * whether the log opens afterwards. */
+static int change_edge(logfx *x, int remove)
+{
+	sh_audit_close(&x->log);
+	CHECK_ERR(sh_store_begin(x->st), SH_OK);
+	MDB_txn *txn = sh_store_txn(x->st);
+	MDB_val k = {4, "edge"}, v;
+	if (remove) {
+		CHECK_INT(mdb_del(txn, x->dbi[3], &k, NULL), 0);
+	} else if (CHECK_INT(mdb_get(txn, x->dbi[3], &k, &v), 0)) {
+		uint8_t buf[200];
+		if (CHECK(v.mv_size > 8 && v.mv_size <= sizeof(buf))) {
+			memcpy(buf, v.mv_data, v.mv_size);
+			buf[v.mv_size - 1] ^= 0x01;
+			MDB_val nv = {v.mv_size, buf};
+			CHECK_INT(mdb_put(txn, x->dbi[3], &k, &nv, 0), 0);
+		}
+	}
+	CHECK_ERR(sh_store_commit(x->st), SH_OK);
+	return log_open(x);
+}
+
+/* --------------------------------------------------------------- tests */
+
+static reftree ref; /* large: static */
+
+static void proofs_match(void)
+{
+	static const uint64_t sizes[] = {1, 2, 15, 16, 17, 33, 1000};
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		logfx x;
+		uint64_t n = sizes[s], levels[64];
+		fx_open(&x);
+		/* Half, a restart, the rest: the frontier comes back from
+		 * the stored nodes and the right edge. */
+		append(&x, n / 2, 0);
+		CHECK(reopen(&x));
+		append(&x, n - n / 2, n > 100 ? 0 : 1);
+		check_case("log of %llu", (unsigned long long)n);
+		CHECK_INT(sh_audit_size(x.log), n);
+		CHECK(reopen(&x));
+		CHECK_INT(sh_audit_size(x.log), n);
+		ref_build(&x, &ref);
+		same_root(&x, &ref);
+		same_proofs(&x, &ref);
+		/* Only nodes of 16 entries and more are stored, all of
+		 * them. */
+		count_nodes(&x, levels);
+		check_case("nodes stored for %llu", (unsigned long long)n);
+		for (unsigned l = 0; l < 64; l++)
+			CHECK_INT(levels[l], l < 4 ? 0 : n >> l);
+		/* The same log in the old layout: the same proofs. */
+		make_old(&x);
+		count_nodes(&x, levels);
+		CHECK_INT(levels[0], n);
+		same_root(&x, &ref);
+		same_proofs(&x, &ref);
+		fx_close(&x);
+	}
+	check_case("%s", "");
+}
+
+static void old_layout(void)
+{
+	logfx x;
+	fx_open(&x);
+	append(&x, 45, 0);
+	sign_head(&x);
+	make_old(&x);
+	check_case("%s", "old layout, as left");
+	CHECK(verifies(&x));
+	/* The old layout's tampering, named as before. */
+	change_entry(&x, 21);
+	fails(&x, 21, "entry 21 was changed after it was written");
+	/* Back to the old layout's good state for each case. */
+	fx_close(&x);
+
+	fx_open(&x);
+	append(&x, 45, 0);
+	sign_head(&x);
+	make_old(&x);
+	change_node(&x, 2, 3); /* entries 12..15 */
+	fails(&x, -1, "stored hash of entries 12 to 15 differs");
+	fx_close(&x);
+
+	fx_open(&x);
+	append(&x, 45, 0);
+	make_old(&x);
+	change_node(&x, 0, 44); /* the last leaf hash */
+	fails(&x, 44, "entry 44 was changed");
+	fx_close(&x);
+
+	fx_open(&x);
+	append(&x, 45, 0);
+	make_old(&x);
+	change_node(&x, 5, 0);
+	fails(&x, -1, "stored hash of entries 0 to 31 differs");
+	fx_close(&x);
+
+	/* An old log goes on under this version: new entries have no leaf
+	 * hash of their own, the old ones keep theirs. */
+	fx_open(&x);
+	append(&x, 45, 0);
+	sign_head(&x);
+	make_old(&x);
+	append(&x, 30, 0);
+	sign_head(&x);
+	check_case("%s", "old layout, continued");
+	CHECK(verifies(&x));
+	CHECK(reopen(&x));
+	CHECK(verifies(&x));
+	ref_build(&x, &ref);
+	same_root(&x, &ref);
+	same_proofs(&x, &ref);
+	/* An old entry is still named exactly, a new one by its block
+	 * (entries 48..63 are both: 45..47 have leaf hashes). */
+	change_entry(&x, 50);
+	fails(&x, 48, "entries 48 to 63 do not match");
+	fx_close(&x);
+	check_case("%s", "");
+}
+
+static void tampering(void)
+{
+	logfx x;
+	/* 100 entries: blocks 0..5 complete, 96..99 under the right edge
+	 * (a subtree of 4). */
+	fx_open(&x);
+	append(&x, 100, 0);
+	sign_head(&x);
+	check_case("%s", "untouched");
+	CHECK(verifies(&x));
+	change_entry(&x, 37);
+	check_case("%s", "entry 37 changed");
+	fails(&x, 32, "entries 32 to 47 do not match");
+	fx_close(&x);
+
+	fx_open(&x);
+	append(&x, 100, 0);
+	sign_head(&x);
+	change_entry(&x, 98);
+	check_case("%s", "entry 98 changed (right edge)");
+	fails(&x, 96, "entries 96 to 99 do not match");
+	fx_close(&x);
+
+	fx_open(&x);
+	append(&x, 100, 0);
+	change_node(&x, 4, 2);
+	check_case("%s", "node of 32..47 changed");
+	fails(&x, 32, "entries 32 to 47 do not match");
+	fx_close(&x);
+
+	fx_open(&x);
+	append(&x, 100, 0);
+	change_node(&x, 6, 0);
+	check_case("%s", "node of 0..63 changed");
+	fails(&x, 0, "entries 0 to 63 do not match");
+	fx_close(&x);
+
+	fx_open(&x);
+	append(&x, 100, 0);
+	delete_node(&x, 5, 1);
+	check_case("%s", "node of 32..63 removed");
+	fails(&x, -1, "no stored hash of entries 32 to 63");
+	fx_close(&x);
+
+	fx_open(&x);
+	append(&x, 100, 0);
+	check_case("%s", "right edge changed");
+	CHECK(change_edge(&x, 0));
+	fails(&x, 96, "entries 96 to 99 do not match");
+	/* A log that goes on from a changed edge stays caught. */
+	append(&x, 40, 0);
+	fails(&x, 96, "entries 96 to 111 do not match");
+	fx_close(&x);
+
+	fx_open(&x);
+	append(&x, 100, 0);
+	check_case("%s", "right edge removed");
+	CHECK(!change_edge(&x, 1));
+	x.log = NULL;
+	fx_close(&x);
+
+	/* A log of a multiple of 16 needs no edge. */
+	fx_open(&x);
+	append(&x, 96, 0);
+	check_case("%s", "no edge at 96");
+	CHECK(change_edge(&x, 1));
+	CHECK(verifies(&x));
+	fx_close(&x);
+
+	/* A head in the middle of a block, an entry below it changed: the
+	 * block's node names the entries, not just the head. */
+	fx_open(&x);
+	append(&x, 40, 0);
+	sign_head(&x);
+	append(&x, 30, 0);
+	sign_head(&x);
+	change_entry(&x, 35);
+	check_case("%s", "entry 35 changed below the head at 40");
+	fails(&x, 32, "entries 32 to 47 do not match");
+	fx_close(&x);
+
+	/* The same with the entry under the right edge at the head. */
+	fx_open(&x);
+	append(&x, 40, 0);
+	sign_head(&x);
+	change_entry(&x, 38);
+	check_case("%s", "entry 38 changed below the last head");
+	fails(&x, 32, "entries 32 to 39 do not match");
+	fx_close(&x);
+
+	/* Entries and stored hashes rewritten alike: the head tells. */
+	fx_open(&x);
+	append(&x, 40, 0);
+	sign_head(&x);
+	change_entry(&x, 3);
+	{
+		reftree *t = malloc(sizeof(*t));
+		ref_build(&x, t);
+		sh_audit_close(&x.log);
+		CHECK_ERR(sh_store_begin(x.st), SH_OK);
+		sh_merkle_frontier f = {0};
+		for (uint64_t i = 0; i < t->n; i++)
+			sh_merkle_push(&f, t->node[0][i], NULL, NULL);
+		uint8_t b[8 + 32 * 4];
+		size_t n = 8;
+		for (int i = 7; i >= 0; i--)
+			b[i] = (uint8_t)(t->n >> (8 * (7 - i)));
+		for (unsigned l = 0; l < 4; l++)
+			if ((t->n >> l) & 1) {
+				memcpy(b + n, f.hash[l], 32);
+				n += 32;
+			}
+		put_node(&x, 4, 0, t->node[4][0]);
+		put_node(&x, 5, 0, t->node[5][0]);
+		MDB_val k = {4, "edge"}, v = {n, b};
+		CHECK_INT(mdb_put(sh_store_txn(x.st), x.dbi[3], &k, &v, 0), 0);
+		CHECK_ERR(sh_store_commit(x.st), SH_OK);
+		CHECK(log_open(&x));
+		free(t);
+	}
+	check_case("%s", "entry 3 and the stored hashes rewritten");
+	fails(&x, -1, "the tree head at size 40");
+	fx_close(&x);
+	check_case("%s", "");
+}
+
+static void transactions(void)
+{
+	logfx x;
+	fx_open(&x);
+	append(&x, 37, 0);
+	sign_head(&x);
+	/* Verify within the open transaction that appended: the size and
+	 * edge are not stored yet, the ones in memory count. */
+	CHECK_ERR(sh_store_begin(x.st), SH_OK);
+	Seinhuis__AuditEntry e = SEINHUIS__AUDIT_ENTRY__INIT;
+	e.event = SEINHUIS__AUDIT_EVENT__AUDIT_STOPPED;
+	e.outcome = "stopped";
+	for (int i = 0; i < 5; i++)
+		CHECK_ERR(sh_audit_append(x.log, &e), SH_OK);
+	check_case("%s", "within the transaction");
+	CHECK(verifies(&x));
+	/* An aborted transaction leaves size and edge as they were. */
+	sh_store_abort(x.st);
+	CHECK_INT(sh_audit_size(x.log), 37);
+	CHECK(verifies(&x));
+	CHECK(reopen(&x));
+	CHECK_INT(sh_audit_size(x.log), 37);
+	CHECK(verifies(&x));
+	/* A transaction that only signs a head writes no state. */
+	sign_head(&x);
+	CHECK(reopen(&x));
+	CHECK(verifies(&x));
+	append(&x, 3, 1);
+	CHECK(reopen(&x));
+	CHECK_INT(sh_audit_size(x.log), 40);
+	CHECK(verifies(&x));
+	ref_build(&x, &ref);
+	same_root(&x, &ref);
+	fx_close(&x);
+	check_case("%s", "");
+}
+
+int main(void)
+{
+	uint8_t pub[32];
+	root_dir = fx_tmpdir("audit");
+	memset(&self, 0, sizeof(self));
+	snprintf(self.card.partner, sizeof(self.card.partner), "%s", PARTNER);
+	sh_ed25519_keygen(pub, self.sign_sec);
+	memcpy(self.card.sign_pub, pub, 32);
+	proofs_match();
+	old_layout();
+	tampering();
+	transactions();
+	fx_rm_rf(root_dir);
+	free(root_dir);
+	return check_done();
+}
