@@ -284,21 +284,24 @@ sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
 	}
 	uint64_t seq;
 	e = sh_store_outbox_add(d->store, &rec, &seq);
-	sh_buf_free(&env);
 	if (e == SH_OK && have_natkey)
 		e = sh_store_natkey_put(d->store, natkey, id);
 	if (e) {
 		sh_wipe(&note, sizeof(note));
+		sh_buf_free(&env);
 		sh_daemon_txn_fail(d, e);
 		snprintf(field, fl, "store");
 		return e;
 	}
 	sh_audit_note_accepted(d, id, p, t, &note);
-	sh_wipe(&note, sizeof(note));
 	sh_defer *df = sh_defer_add(d, DEFER_ENQUEUE);
 	df->peer = p;
 	df->seq = seq;
 	memcpy(df->id, id, SH_ID_LEN);
+	/* kept for the first send, if the commit succeeds (finish_turn) */
+	df->env = sh_outq_env_keep(d, p, env.data, env.len, t, &note);
+	sh_wipe(&note, sizeof(note));
+	sh_buf_free(&env);
 	sh_hex(idhex, id, SH_ID_LEN);
 	return SH_OK;
 }
