@@ -1089,9 +1089,12 @@ void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
 void sh_control_read(sh_daemon *d, sh_ctl_conn *c)
 {
 	uint8_t chunk[65536];
+	size_t used = 0; /* bytes of chunk that read() wrote */
 	int64_t start = sh_mono_ms();
 	while (!c->closing && c->turn_handled < CTL_TURN_MAX) {
 		ssize_t n = read(c->fd, chunk, sizeof(chunk));
+		if (n > 0 && (size_t)n > used)
+			used = (size_t)n;
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			c->closing = 1;
 			break;
@@ -1110,7 +1113,9 @@ void sh_control_read(sh_daemon *d, sh_ctl_conn *c)
 		if (sh_mono_ms() - start >= CTL_TURN_MS)
 			break;
 	}
-	sh_wipe(chunk, sizeof(chunk));
+	/* Only what was read: a one-request read (a signal at a time) wiped
+	 * 64 KiB for a few hundred bytes. */
+	sh_wipe(chunk, used);
 }
 
 void sh_control_turn_reset(sh_daemon *d)
