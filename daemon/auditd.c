@@ -462,12 +462,9 @@ void sh_audit_stop(sh_daemon *d)
 
 /* ------------------------------------------------------------- sending */
 
-void sh_audit_sent(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN],
-                   const Seinhuis__OutboxRecord *rec)
+static struct sent_item *sent_add(sh_auditd *ad, sh_peer *p,
+                                  const uint8_t id[SH_ID_LEN])
 {
-	sh_auditd *ad = d->auditd;
-	if (!ad)
-		return;
 	if (ad->nsent == ad->capsent) {
 		ad->capsent = ad->capsent ? ad->capsent * 2 : 64;
 		ad->sent = realloc(ad->sent, ad->capsent * sizeof(*ad->sent));
@@ -478,6 +475,32 @@ void sh_audit_sent(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN],
 	it->peer = p;
 	memcpy(it->id, id, SH_ID_LEN);
 	it->have_bits = 0;
+	return it;
+}
+
+void sh_audit_sent_known(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN],
+                         Seinhuis__SignalType type, const uint8_t *subject,
+                         const char *legal_basis)
+{
+	sh_auditd *ad = d->auditd;
+	if (!ad)
+		return;
+	struct sent_item *it = sent_add(ad, p, id);
+	it->have_bits = 1;
+	it->type = type;
+	it->has_subject = subject != NULL;
+	if (subject)
+		memcpy(it->subject, subject, SH_PSEUDO_LEN);
+	clean(it->legal_basis, sizeof(it->legal_basis), legal_basis);
+}
+
+void sh_audit_sent(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN],
+                   const Seinhuis__OutboxRecord *rec)
+{
+	sh_auditd *ad = d->auditd;
+	if (!ad)
+		return;
+	struct sent_item *it = sent_add(ad, p, id);
 	Seinhuis__Signal *s =
 	    rec ? signal_of(rec->envelope.data, rec->envelope.len) : NULL;
 	if (!s)

@@ -58,6 +58,11 @@ int sh_audit_pending(const sh_daemon *d);
  * outbox again), or NULL (then the entry reads it). */
 void sh_audit_sent(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN],
                    const Seinhuis__OutboxRecord *rec);
+/* The same, with the signal's type, pseudonym (NULL: none) and legal basis
+ * known already (kept since it was built): nothing is decoded. */
+void sh_audit_sent_known(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN],
+                         Seinhuis__SignalType type, const uint8_t *subject,
+                         const char *legal_basis);
 /* s: the verified signal, or NULL; env: its envelope as received. */
 void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
                       const uint8_t *env, size_t envlen,

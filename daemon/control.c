@@ -195,6 +195,16 @@ static sh_err consent_valid(sh_daemon *d, sh_peer *p, const sh_type_rule *t,
 	return e;
 }
 
+/* The next part of a natural key: "|" and the text, the bytes that
+ * sh_buf_printf(k, "|%s", s) gave (the stored keys of earlier signals must
+ * still match). Not printf: this runs for every part of every signal, and
+ * formatting cost about as much as hashing the key. */
+static void natkey_part(sh_buf *k, const char *s)
+{
+	sh_buf_add(k, "|", 1);
+	sh_buf_add(k, s, strlen(s));
+}
+
 /* Policy check, build, consent check and outbox entry, in the turn's
  * transaction. Used for signals from seinctl and from the daemon itself. */
 sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
@@ -220,12 +230,13 @@ sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
 	if (tr && tr->natural_key[0]) {
 		sh_buf k = {0};
 		char names[256];
-		sh_buf_printf(&k, "natural|%s|%s", sh_signal_type_name(t),
-		              p->card.partner);
+		sh_buf_add(&k, "natural", 7);
+		natkey_part(&k, sh_signal_type_name(t));
+		natkey_part(&k, p->card.partner);
 		snprintf(names, sizeof(names), "%s", tr->natural_key);
 		for (char *w = strtok(names, " "); w; w = strtok(NULL, " ")) {
 			const char *v = sh_field_value(fields, n, w);
-			sh_buf_printf(&k, "|%s", v ? v : "");
+			natkey_part(&k, v ? v : "");
 		}
 		sh_hmac_sha256(natkey, d->case_secret, SH_KEY_LEN, k.data,
 		               k.len);
@@ -284,21 +295,24 @@ sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
 	}
 	uint64_t seq;
 	e = sh_store_outbox_add(d->store, &rec, &seq);
-	sh_buf_free(&env);
 	if (e == SH_OK && have_natkey)
 		e = sh_store_natkey_put(d->store, natkey, id);
 	if (e) {
 		sh_wipe(&note, sizeof(note));
+		sh_buf_free(&env);
 		sh_daemon_txn_fail(d, e);
 		snprintf(field, fl, "store");
 		return e;
 	}
 	sh_audit_note_accepted(d, id, p, t, &note);
-	sh_wipe(&note, sizeof(note));
 	sh_defer *df = sh_defer_add(d, DEFER_ENQUEUE);
 	df->peer = p;
 	df->seq = seq;
 	memcpy(df->id, id, SH_ID_LEN);
+	/* kept for the first send, if the commit succeeds (finish_turn) */
+	df->env = sh_outq_env_keep(d, p, env.data, env.len, t, &note);
+	sh_wipe(&note, sizeof(note));
+	sh_buf_free(&env);
 	sh_hex(idhex, id, SH_ID_LEN);
 	return SH_OK;
 }
@@ -1172,10 +1186,13 @@ void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
 void sh_control_read(sh_daemon *d, sh_ctl_conn *c)
 {
 	uint8_t chunk[65536];
+	size_t used = 0; /* bytes of chunk that read() wrote */
 	int64_t start = sh_mono_ms();
 	while (!c->closing && c->turn_handled < CTL_TURN_MAX &&
 	       !(c->waiting && c->in.len >= (1u << 20))) {
 		ssize_t n = read(c->fd, chunk, sizeof(chunk));
+		if (n > 0 && (size_t)n > used)
+			used = (size_t)n;
 		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
 			c->closing = 1;
 			break;
@@ -1194,7 +1211,9 @@ void sh_control_read(sh_daemon *d, sh_ctl_conn *c)
 		if (sh_mono_ms() - start >= CTL_TURN_MS)
 			break;
 	}
-	sh_wipe(chunk, sizeof(chunk));
+	/* Only what was read: a one-request read (a signal at a time) wiped
+	 * 64 KiB for a few hundred bytes. */
+	sh_wipe(chunk, used);
 }
 
 void sh_control_turn_reset(sh_daemon *d)

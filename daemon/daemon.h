@@ -13,6 +13,25 @@
 
 /* ------------------------------------------------ send queue (outq.c) */
 
+/* The envelope of a signal as it was built and committed, kept in memory
+ * with its queue entry from acceptance until it is first sent (outq.c),
+ * with what building it learned for its "sent" audit entry (type,
+ * pseudonym, legal basis), so that sending decodes nothing for that. */
+typedef struct sh_outq_env {
+	Seinhuis__SignalType type;
+	int has_subject;
+	uint8_t subject[SH_PSEUDO_LEN];
+	char legal_basis[48];
+	size_t len;
+	uint8_t data[];
+} sh_outq_env;
+
+/* Bytes of envelopes all peers' queues may keep in memory together: a
+ * few thousand signals, enough for what one connected partner is sent in
+ * a burst; beyond it (and after a restart, and for every resend) the
+ * envelope is read from the store, which stays the truth. */
+#define SH_OUTQ_ENV_MAX (4u << 20)
+
 /* One pending outbox signal, in memory. Entries of a peer form a FIFO in
  * outbox order; those before peer->cursor have been handed to ZeroMQ and
  * await a receipt, those from the cursor on have not been sent. */
@@ -21,10 +40,13 @@ typedef struct sh_outq_entry {
 	uint8_t id[SH_ID_LEN];
 	int64_t sent_at; /* monotonic ms; 0 = not (yet, or again) sent */
 	uint32_t attempts;
-	int settling; /* a receipt for it is in the open transaction */
-	int corrupt;  /* its stored envelope does not decode: not sent */
+	/* bytes, not ints: with env the entry stays 72 bytes (millions of
+	 * entries when partners are unreachable for long) */
+	uint8_t settling; /* a receipt for it is in the open transaction */
+	uint8_t corrupt;  /* its stored envelope does not decode: not sent */
 	struct sh_peer *peer;
 	struct sh_outq_entry *prev, *next;
+	sh_outq_env *env; /* kept since acceptance, until sent; or NULL */
 } sh_outq_entry;
 
 /* Map from message id to entry (open addressing). */
@@ -111,6 +133,7 @@ typedef struct sh_defer {
 	int status;        /* DONE: 1 delivered, 0 rejected */
 	uint64_t seq;
 	uint8_t id[SH_ID_LEN];
+	sh_outq_env *env; /* ENQUEUE: the envelope for the entry, or NULL */
 	struct sh_defer *next;
 } sh_defer;
 
@@ -159,6 +182,7 @@ typedef struct {
 	int last_error_pos;
 	struct sh_auditd *auditd; /* the audit log and its hooks (auditd.c) */
 	size_t corrupt_waiting;   /* entries marked corrupt, not yet failed */
+	size_t env_kept; /* bytes of envelopes kept with entries (outq.c) */
 } sh_daemon;
 
 void sh_daemon_error(sh_daemon *d, const char *fmt, ...)
@@ -182,9 +206,22 @@ sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
                         char *field, size_t flen, char *detail, size_t dlen);
 
 /* outq.c */
+/* The entry takes env (NULL: none kept), which sh_outq_env_keep made. */
 void sh_outq_append(sh_daemon *d, sh_peer *p, uint64_t seq,
-                    const uint8_t id[SH_ID_LEN]);
+                    const uint8_t id[SH_ID_LEN], sh_outq_env *env);
 void sh_outq_remove(sh_daemon *d, sh_outq_entry *e);
+/* A copy of a just-built envelope to keep with its queue entry, or NULL if
+ * it is not worth keeping (the partner is not connected) or the room for
+ * kept envelopes (SH_OUTQ_ENV_MAX) is taken. */
+sh_outq_env *sh_outq_env_keep(sh_daemon *d, const sh_peer *p,
+                              const uint8_t *env, size_t len,
+                              Seinhuis__SignalType type,
+                              const sh_build_note *note);
+/* Wipe and free a kept envelope (NULL is fine) and give its room back. */
+void sh_outq_env_drop(sh_daemon *d, sh_outq_env **env);
+/* Drop the kept envelopes of a peer's unsent entries: it is not connected,
+ * so they would only hold room that connected partners can use. */
+void sh_outq_env_drop_peer(sh_daemon *d, sh_peer *p);
 void sh_outq_rewind(sh_peer *p);
 sh_err sh_outq_load(sh_daemon *d);
 sh_err sh_outq_load_partner(sh_daemon *d, const char *partner);

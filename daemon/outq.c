@@ -12,18 +12,77 @@
  *
  * On start-up the whole index is rebuilt from the pending outbox records,
  * which is how signals accepted before a crash are sent after it.
+ *
+ * A signal accepted while its partner is connected usually goes out in the
+ * next loop turn; its entry keeps a copy of the envelope until then, so
+ * that the first send does not read back (and decode) the record that was
+ * just written. The copy travels with the deferred enqueue and joins the
+ * entry only if the turn's commit succeeds, so nothing is sent from memory
+ * that is not on disk. It is dropped, wiped, once the signal was handed to
+ * ZeroMQ (or its partner disconnects): resends after a timeout or a
+ * reconnect, and everything after a restart, read the store. All kept copies
+ * together stay within SH_OUTQ_ENV_MAX; beyond that a signal is sent from the
+ * store as before.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "daemon.h"
 
+_Static_assert(sizeof(((sh_outq_env *)0)->legal_basis) ==
+                   sizeof(((sh_build_note *)0)->legal_basis),
+               "legal_basis is copied whole");
+
+static size_t env_size(const sh_outq_env *env)
+{
+	return sizeof(*env) + env->len;
+}
+
+sh_outq_env *sh_outq_env_keep(sh_daemon *d, const sh_peer *p,
+                              const uint8_t *env, size_t len,
+                              Seinhuis__SignalType type,
+                              const sh_build_note *note)
+{
+	size_t size = sizeof(sh_outq_env) + len;
+	if (!p->connected || d->env_kept + size > SH_OUTQ_ENV_MAX)
+		return NULL;
+	sh_outq_env *k = sh_xmalloc(size);
+	k->type = type;
+	k->has_subject = note->has_subject;
+	memcpy(k->subject, note->subject, SH_PSEUDO_LEN);
+	memcpy(k->legal_basis, note->legal_basis, sizeof(k->legal_basis));
+	k->len = len;
+	memcpy(k->data, env, len);
+	d->env_kept += size;
+	return k;
+}
+
+void sh_outq_env_drop(sh_daemon *d, sh_outq_env **env)
+{
+	if (!*env)
+		return;
+	size_t size = env_size(*env);
+	d->env_kept -= size;
+	/* its personal part is sealed, but what carried a signal is wiped */
+	sh_wipe(*env, size);
+	free(*env);
+	*env = NULL;
+}
+
+void sh_outq_env_drop_peer(sh_daemon *d, sh_peer *p)
+{
+	/* entries before the cursor were sent and keep none */
+	for (sh_outq_entry *e = p->cursor; e; e = e->next)
+		sh_outq_env_drop(d, &e->env);
+}
+
 void sh_outq_append(sh_daemon *d, sh_peer *p, uint64_t seq,
-                    const uint8_t id[SH_ID_LEN])
+                    const uint8_t id[SH_ID_LEN], sh_outq_env *env)
 {
 	sh_outq_entry *e = sh_xcalloc(1, sizeof(*e));
 	e->seq = seq;
 	memcpy(e->id, id, SH_ID_LEN);
+	e->env = env;
 	e->peer = p;
 	e->prev = p->tail;
 	if (p->tail)
@@ -54,6 +113,7 @@ void sh_outq_remove(sh_daemon *d, sh_outq_entry *e)
 		p->tail = e->prev;
 	p->queued--;
 	sh_idmap_del(&d->pending, e->id);
+	sh_outq_env_drop(d, &e->env);
 	free(e);
 }
 
@@ -84,7 +144,7 @@ static int load_one(void *vctx, uint64_t seq, const Seinhuis__OutboxRecord *r)
 		c->orphaned++;
 		return 0;
 	}
-	sh_outq_append(c->d, p, seq, r->message_id.data);
+	sh_outq_append(c->d, p, seq, r->message_id.data, NULL);
 	c->loaded++;
 	return 0;
 }

@@ -83,7 +83,6 @@ sh_err sh_peer_start(sh_daemon *d, char *why, size_t wl)
 
 void sh_peer_close(sh_daemon *d, sh_peer *p)
 {
-	(void)d;
 	if (p->dealer) {
 		zmq_socket_monitor(p->dealer, NULL, 0);
 		zmq_close(p->dealer);
@@ -93,6 +92,7 @@ void sh_peer_close(sh_daemon *d, sh_peer *p)
 	p->dealer = p->monitor = NULL;
 	p->connected = 0;
 	sh_outq_rewind(p);
+	sh_outq_env_drop_peer(d, p);
 }
 
 void sh_peer_rebind(sh_daemon *d)
@@ -963,6 +963,7 @@ void sh_peer_handle_monitor(sh_daemon *d, sh_peer *p)
 				sh_info("peer %s: disconnected",
 				        p->card.partner);
 			p->connected = 0;
+			sh_outq_env_drop_peer(d, p);
 			break;
 		case ZMQ_EVENT_HANDSHAKE_FAILED_AUTH:
 		case ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL:
@@ -997,38 +998,67 @@ static void free_buf(void *data, void *hint)
 	free(data);
 }
 
-/* One batch-signed frame of the signals of these outbox records: one
- * Ed25519 signature for all of them (sh_batch_build). A record whose
- * envelope is not what was built (its SHA-256 differs) or does not decode
- * (a damaged store) is left out and its entry
- * marked corrupt: the next turn marks it failed with rule STORE_CORRUPT
- * (sh_peer_fail_corrupt), so it is not lost silently. Returns -1 if no
- * frame was made (*m untouched). */
-static int batch_frame(sh_daemon *d, sh_peer *p,
-                       Seinhuis__OutboxRecord *const *recs,
+/* A signal on its way into a frame: its envelope as kept with the queue
+ * entry since it was accepted (rec NULL), or as read back from the store
+ * (rec, which env points into). */
+typedef struct {
+	Seinhuis__OutboxRecord *rec;
+	ProtobufCBinaryData env;
+} out_sig;
+
+static void out_sigs_free(out_sig *sigs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (sigs[i].rec)
+			seinhuis__outbox_record__free_unpacked(sigs[i].rec,
+			                                       NULL);
+}
+
+/* Read an entry's envelope back from the store. */
+static sh_err out_sig_read(sh_daemon *d, MDB_txn *txn, const sh_outq_entry *e,
+                           out_sig *o)
+{
+	sh_err err = sh_store_outbox_envelope(d->store, txn, e->seq, &o->rec);
+	if (err == SH_OK)
+		o->env = o->rec->envelope;
+	return err;
+}
+
+/* One batch-signed frame of these signals: one Ed25519 signature for all
+ * of them (sh_batch_build). A stored envelope that is not what was built
+ * (its SHA-256 differs) or does not decode (a damaged store) is left out
+ * and its entry marked corrupt: the next turn marks it failed with rule
+ * STORE_CORRUPT (sh_peer_fail_corrupt), so it is not lost silently.
+ * Returns -1 if no frame was made (*m untouched). */
+static int batch_frame(sh_daemon *d, sh_peer *p, const out_sig *sigs,
                        sh_outq_entry *first, size_t n, zmq_msg_t *m)
 {
-	ProtobufCBinaryData sigs[1024];
+	ProtobufCBinaryData signals[1024];
 	Seinhuis__Envelope *envs[1024];
 	size_t k = 0;
 	if (n == 0 || n > 1024)
 		return -1;
 	sh_outq_entry *e = first;
 	for (size_t i = 0; i < n; i++, e = e ? e->next : NULL) {
-		const ProtobufCBinaryData *eb = &recs[i]->envelope;
+		const ProtobufCBinaryData *eb = &sigs[i].env;
+		const Seinhuis__OutboxRecord *rec = sigs[i].rec;
 		uint8_t h[32];
 		int intact = 1;
-		if (recs[i]->envelope_sha256.len) {
+		/* Only an envelope read from the store is checked: the hash
+		 * guards against damage in the store. A kept envelope (no
+		 * rec) is a copy of the bytes the hash was computed from at
+		 * acceptance that never went through the store; checking it
+		 * would compare those bytes with themselves. */
+		if (rec && rec->envelope_sha256.len) {
 			sh_sha256(h, eb->data, eb->len);
-			intact =
-			    recs[i]->envelope_sha256.len == 32 &&
-			    memcmp(h, recs[i]->envelope_sha256.data, 32) == 0;
+			intact = rec->envelope_sha256.len == 32 &&
+			         memcmp(h, rec->envelope_sha256.data, 32) == 0;
 		}
 		envs[i] =
 		    intact ? seinhuis__envelope__unpack(NULL, eb->len, eb->data)
 		           : NULL;
 		if (envs[i]) {
-			sigs[k++] = envs[i]->signal;
+			signals[k++] = envs[i]->signal;
 		} else if (e && !e->corrupt) {
 			char idhex[33];
 			sh_hex(idhex, e->id, SH_ID_LEN);
@@ -1042,7 +1072,7 @@ static int batch_frame(sh_daemon *d, sh_peer *p,
 	}
 	sh_buf out = {0};
 	sh_err err =
-	    k ? sh_batch_build(&d->self, p->card.partner, sigs, k, &out)
+	    k ? sh_batch_build(&d->self, p->card.partner, signals, k, &out)
 	      : SH_ERR_NOTFOUND;
 	for (size_t i = 0; i < n; i++)
 		if (envs[i])
@@ -1058,11 +1088,25 @@ static int batch_frame(sh_daemon *d, sh_peer *p,
 	return 0;
 }
 
+/* The "sent" audit entry of a signal sent for the first time: from what
+ * was kept since it was built, else from its record read from the store. */
+static void audit_first_send(sh_daemon *d, sh_peer *p, const sh_outq_entry *e,
+                             const Seinhuis__OutboxRecord *rec)
+{
+	const sh_outq_env *k = e->env;
+	if (k)
+		sh_audit_sent_known(d, p, e->id, k->type,
+		                    k->has_subject ? k->subject : NULL,
+		                    k->legal_basis);
+	else
+		sh_audit_sent(d, p, e->id, rec);
+}
+
 /* Send one frame of up to batch_max signals from the peer's cursor.
  * Returns 1 if it sent something and more may follow. */
 static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 {
-	Seinhuis__OutboxRecord *recs[1024];
+	out_sig sigs[1024];
 	size_t n = 0, bytes = 0, cap = d->cfg.batch_max;
 	size_t limit = d->cfg.max_message - 4096;
 	int64_t now = sh_mono_ms();
@@ -1070,21 +1114,26 @@ static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 	if (cap > 1024)
 		cap = 1024;
 	while (e && n < cap && p->inflight + n < d->cfg.window) {
-		Seinhuis__OutboxRecord *r;
-		sh_err err =
-		    sh_store_outbox_envelope(d->store, txn, e->seq, &r);
-		if (err != SH_OK) {
-			sh_daemon_error(d, "outbox record %llu unreadable: %s",
-			                (unsigned long long)e->seq,
-			                sh_err_rule(err));
+		out_sig o = {NULL, {0, NULL}};
+		if (e->env) {
+			o.env.data = e->env->data;
+			o.env.len = e->env->len;
+		} else {
+			sh_err err = out_sig_read(d, txn, e, &o);
+			if (err != SH_OK) {
+				sh_daemon_error(
+				    d, "outbox record %llu unreadable: %s",
+				    (unsigned long long)e->seq,
+				    sh_err_rule(err));
+				break;
+			}
+		}
+		if (n > 0 && bytes + o.env.len > limit) {
+			out_sigs_free(&o, 1);
 			break;
 		}
-		if (n > 0 && bytes + r->envelope.len > limit) {
-			seinhuis__outbox_record__free_unpacked(r, NULL);
-			break;
-		}
-		recs[n] = r;
-		bytes += r->envelope.len;
+		sigs[n] = o;
+		bytes += o.env.len;
 		n++;
 		e = e->next;
 	}
@@ -1092,7 +1141,7 @@ static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 		return 0;
 	zmq_msg_t m;
 	size_t corrupt_before = d->corrupt_waiting;
-	int rc = batch_frame(d, p, recs, first, n, &m);
+	int rc = batch_frame(d, p, sigs, first, n, &m);
 	if (rc == 0) {
 		rc = zmq_msg_send(&m, p->dealer, ZMQ_DONTWAIT);
 		if (rc < 0)
@@ -1106,12 +1155,14 @@ static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 			e->sent_at = now;
 			e->attempts++;
 			if (e->attempts == 1 && !e->corrupt)
-				sh_audit_sent(d, p, e->id, recs[i]);
+				audit_first_send(d, p, e, sigs[i].rec);
 			p->inflight++;
 			p->sent++;
+			/* handed to ZeroMQ: a resend reads the store */
+			sh_outq_env_drop(d, &e->env);
 		}
-		seinhuis__outbox_record__free_unpacked(recs[i], NULL);
 	}
+	out_sigs_free(sigs, n);
 	if (rc < 0)
 		return 0; /* not connected or queue full: try again later */
 	p->cursor = e;
@@ -1119,24 +1170,24 @@ static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 }
 
 /* Send the oldest in-flight signals (up to one batch) again, leaving the
- * queue's cursor where it is. */
+ * queue's cursor where it is. They were sent before and kept no envelope:
+ * read from the store. */
 static void resend_oldest(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 {
-	Seinhuis__OutboxRecord *recs[1024];
+	out_sig sigs[1024];
 	size_t n = 0, cap = d->cfg.batch_max > 1024 ? 1024 : d->cfg.batch_max;
 	int64_t now = sh_mono_ms();
 	sh_outq_entry *first = p->head;
 	for (sh_outq_entry *e = p->head; e && e != p->cursor && n < cap;
 	     e = e->next) {
-		if (sh_store_outbox_envelope(d->store, txn, e->seq, &recs[n]) !=
-		    SH_OK)
+		if (out_sig_read(d, txn, e, &sigs[n]) != SH_OK)
 			break;
 		e->sent_at = now;
 		e->attempts++;
 		n++;
 	}
 	zmq_msg_t m;
-	if (n && batch_frame(d, p, recs, first, n, &m) == 0) {
+	if (n && batch_frame(d, p, sigs, first, n, &m) == 0) {
 		/* signed again: a resent frame is a new batch */
 		if (zmq_msg_send(&m, p->dealer, ZMQ_DONTWAIT) < 0)
 			zmq_msg_close(&m);
@@ -1144,8 +1195,7 @@ static void resend_oldest(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 		    "peer %s: no receipts for %u ms, resent the oldest %zu",
 		    p->card.partner, p->rto_ms, n);
 	}
-	for (size_t i = 0; i < n; i++)
-		seinhuis__outbox_record__free_unpacked(recs[i], NULL);
+	out_sigs_free(sigs, n);
 }
 
 void sh_peer_pump(sh_daemon *d)
@@ -1162,6 +1212,7 @@ void sh_peer_pump(sh_daemon *d)
 			zmq_close(p->monitor);
 			p->dealer = p->monitor = NULL;
 			sh_outq_rewind(p);
+			sh_outq_env_drop_peer(d, p);
 		}
 		if (!p->head || (p->redial && now < p->redial_at))
 			continue;

@@ -376,9 +376,12 @@ static void finish_turn(sh_daemon *d)
 			break;
 		case DEFER_ENQUEUE:
 			if (e == SH_OK) {
-				sh_outq_append(d, df->peer, df->seq, df->id);
+				sh_outq_append(d, df->peer, df->seq, df->id,
+				               df->env);
+				df->env = NULL; /* the entry has it now */
 				d->accepted++;
 			}
+			sh_outq_env_drop(d, &df->env);
 			break;
 		case DEFER_DONE:
 			if (e == SH_OK) {
