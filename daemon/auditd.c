@@ -43,6 +43,7 @@ struct sh_auditd {
 	int64_t last_head_mono;
 	struct sent_item *sent;
 	size_t nsent, capsent;
+	int64_t sent_first_mono; /* when the oldest waiting "sent" came */
 	/* what an ack is about, looked up before the ack removes it */
 	int ack_found;
 	char ack_sender[SH_PARTNER_MAX + 1];
@@ -471,6 +472,8 @@ static struct sent_item *sent_add(sh_auditd *ad, sh_peer *p,
 		if (!ad->sent)
 			abort();
 	}
+	if (ad->nsent == 0)
+		ad->sent_first_mono = sh_mono_ms();
 	struct sent_item *it = &ad->sent[ad->nsent++];
 	it->peer = p;
 	memcpy(it->id, id, SH_ID_LEN);
@@ -560,9 +563,18 @@ static void flush_sent(sh_daemon *d)
 	}
 }
 
-int sh_audit_pending(const sh_daemon *d)
+int64_t sh_audit_due(const sh_daemon *d, int64_t lazy_ms)
 {
-	return d->auditd && d->auditd->nsent > 0;
+	const sh_auditd *ad = d->auditd;
+	if (!ad)
+		return INT64_MAX;
+	int64_t due =
+	    ad->last_head_mono + (int64_t)d->cfg.audit_head_interval * 1000;
+	if (ad->nsent && ad->sent_first_mono + lazy_ms < due)
+		due = ad->sent_first_mono + lazy_ms;
+	if (ad->nsent >= 4096) /* enough for a commit of their own */
+		due = 0;
+	return due;
 }
 
 void sh_audit_tick(sh_daemon *d)

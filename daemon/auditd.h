@@ -43,13 +43,14 @@ void sh_audit_stop(sh_daemon *d);
 sh_audit *sh_audit_log(sh_daemon *d);
 /* seinhuisd -t: verify the whole log and print the result. */
 sh_err sh_audit_check_offline(sh_daemon *d);
-/* At the start of a turn: record the signals handed to the network in
- * the turns before, sign a head when one is due. May open the turn's
- * transaction, so that these entries share its one commit. */
+/* Record the signals handed to the network in the turns before, sign a
+ * head when one is due. May open the turn's transaction, so that these
+ * entries share its one commit; the loop calls it at the end of a turn
+ * that commits anyway, or when sh_audit_due says so (seinhuisd.c). */
 void sh_audit_tick(sh_daemon *d);
-/* Signals handed to the network whose "sent" entries wait for the next
- * turn (the loop does not sleep long while there are some). */
-int sh_audit_pending(const sh_daemon *d);
+/* When sh_audit_tick must run at the latest (monotonic ms): the oldest
+ * waiting "sent" entry lazy_ms after it came, or a tree head due. */
+int64_t sh_audit_due(const sh_daemon *d, int64_t lazy_ms);
 
 /* Hooks. Each appends within the turn's transaction; when that fails the
  * transaction is failed too, so no change commits without its entry. */

@@ -178,6 +178,10 @@ typedef struct {
 	volatile int stop;
 	/* counters */
 	uint64_t accepted, received, duplicates, rejected_in, refused_peers;
+	/* receipt frames held for a lazy settle (peer.c) */
+	struct sh_held_receipts *held;
+	size_t nheld, capheld;
+	int64_t held_first_mono;
 	char last_errors[8][200];
 	int last_error_pos;
 	struct sh_auditd *auditd; /* the audit log and its hooks (auditd.c) */
@@ -238,6 +242,14 @@ void sh_peer_handle_dealer(sh_daemon *d, sh_peer *p);
 void sh_peer_handle_monitor(sh_daemon *d, sh_peer *p);
 void sh_peer_pump(sh_daemon *d);
 int64_t sh_peer_next_timer(sh_daemon *d);
+/* Receipts are held back from the turn they arrive in and settled at the
+ * end of a turn that commits anyway (seinhuisd.c): settling a receipt is
+ * not urgent (it was recorded durably at the recipient, and one lost in a
+ * crash is answered again as a duplicate), and alone it would cost a
+ * commit of its own. sh_peer_held_due: when they must be settled at the
+ * latest (monotonic ms; INT64_MAX: none held). */
+void sh_peer_settle_held(sh_daemon *d);
+int64_t sh_peer_held_due(const sh_daemon *d, int64_t lazy_ms);
 /* Mark failed, in the turn's transaction, the signals whose stored
  * envelope did not decode when they were due to be sent. */
 void sh_peer_fail_corrupt(sh_daemon *d);

@@ -770,7 +770,8 @@ static char *clean_text(const char *in, size_t max)
 	return out;
 }
 
-static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r)
+static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
+                   int64_t arrived_mono)
 {
 	if (r->message_id.len != SH_ID_LEN ||
 	    r->status == SEINHUIS__RECEIPT_STATUS__RECEIPT_UNSPECIFIED)
@@ -830,7 +831,7 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r)
 		if (e->sent_at && e->attempts == 1) {
 			/* Round trip of a signal sent once: adapt the timeout.
 			 */
-			int64_t rtt = sh_mono_ms() - e->sent_at;
+			int64_t rtt = arrived_mono - e->sent_at;
 			p->srtt_ms =
 			    p->srtt_ms
 			        ? (uint32_t)((7 * (int64_t)p->srtt_ms + rtt) /
@@ -872,7 +873,7 @@ void sh_peer_fail_corrupt(sh_daemon *d)
 				    (char *)"not sent: the stored signal "
 				            "is damaged (sender's "
 				            "data store)";
-				settle(d, p, &r);
+				settle(d, p, &r, sh_mono_ms());
 				if (e->settling) {
 					e->corrupt = 0;
 					d->corrupt_waiting--;
@@ -881,6 +882,51 @@ void sh_peer_fail_corrupt(sh_daemon *d)
 			e = next;
 		}
 	}
+}
+
+struct sh_held_receipts {
+	sh_peer *peer; /* peers stay at their place in d->peers */
+	Seinhuis__PeerFrame *frame;
+	int64_t arrived_mono;
+};
+
+static void hold(sh_daemon *d, sh_peer *p, Seinhuis__PeerFrame *f)
+{
+	if (f->n_receipts == 0) {
+		seinhuis__peer_frame__free_unpacked(f, NULL);
+		return;
+	}
+	if (d->nheld == d->capheld) {
+		d->capheld = d->capheld ? 2 * d->capheld : 64;
+		d->held = realloc(d->held, d->capheld * sizeof(*d->held));
+		if (!d->held)
+			abort();
+	}
+	int64_t now = sh_mono_ms();
+	if (d->nheld == 0)
+		d->held_first_mono = now;
+	d->held[d->nheld++] = (struct sh_held_receipts){p, f, now};
+}
+
+void sh_peer_settle_held(sh_daemon *d)
+{
+	for (size_t i = 0; i < d->nheld; i++) {
+		struct sh_held_receipts *h = &d->held[i];
+		for (size_t j = 0; j < h->frame->n_receipts; j++)
+			settle(d, h->peer, h->frame->receipts[j],
+			       h->arrived_mono);
+		seinhuis__peer_frame__free_unpacked(h->frame, NULL);
+	}
+	d->nheld = 0;
+}
+
+int64_t sh_peer_held_due(const sh_daemon *d, int64_t lazy_ms)
+{
+	if (d->nheld == 0)
+		return INT64_MAX;
+	if (d->nheld >= 64) /* enough for a commit of their own */
+		return 0;
+	return d->held_first_mono + lazy_ms;
 }
 
 void sh_peer_handle_dealer(sh_daemon *d, sh_peer *p)
@@ -903,8 +949,8 @@ void sh_peer_handle_dealer(sh_daemon *d, sh_peer *p)
 			    d, "peer %s: malformed receipt frame refused",
 			    p->card.partner);
 		} else {
-			for (size_t j = 0; j < f->n_receipts; j++)
-				settle(d, p, f->receipts[j]);
+			hold(d, p, f);
+			f = NULL;
 			p->last_progress = sh_mono_ms();
 			p->last_receipt_ms = sh_now_ms();
 			p->silent_timeouts = 0;

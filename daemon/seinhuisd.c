@@ -11,13 +11,13 @@
  * One turn of the loop:
  *   1. wait in zmq_poll for the ZAP socket, the ROUTER, each peer's DEALER
  *      and monitor, the control listener and control clients, or a timer;
- *   2. record, as the turn's first writes, the "sent" audit entries of
- *      the signals handed to the network in the turn before (and a due
- *      tree head), then handle everything ready; whatever must be
- *      written (signals from
- *      seinctl, signals from peers, receipts) goes into ONE write
- *      transaction, and whatever must happen after it (replies, receipts,
- *      queue changes) into the deferred list;
+ *   2. handle everything ready; whatever must be written (signals from
+ *      seinctl, signals from peers) goes into ONE write transaction, and
+ *      whatever must happen after it (replies, receipts, queue changes)
+ *      into the deferred list. Writes that are not urgent (the "sent"
+ *      audit entries of signals handed to the network, a due tree head,
+ *      settling the receipts that came back) join that transaction at
+ *      the end of the turn, or get one of their own after LAZY_MS;
  *   3. commit once (group commit: one commit per turn at most), then run the
  * deferred list: on success as planned, on failure as errors, so nothing is
  * acknowledged that is not on disk;
@@ -39,8 +39,14 @@
 #include "cases.h"
 #include "daemon.h"
 
-/* Longest wait for the commit of "sent" audit entries when idle, ms. */
-#define AUDIT_SENT_WAIT_MS 5
+/* Writes that are not urgent (the "sent" audit entries, settling the
+ * receipts that came back) wait for the next turn that commits anyway, at
+ * most this long (ms). They touch the same pages as the accepting writes
+ * of newer signals (the newest outbox records, the end of the audit log),
+ * so riding along costs that commit little, while a commit of their own
+ * would cost a full disk sync, and a new signal arriving during it would
+ * wait for it. */
+#define LAZY_MS 20
 
 static sh_daemon *the_daemon;
 
@@ -464,6 +470,12 @@ void sh_retention_sweep(sh_daemon *d)
 	free(c.ids);
 }
 
+static int64_t lazy_due(const sh_daemon *d)
+{
+	int64_t a = sh_audit_due(d, LAZY_MS), h = sh_peer_held_due(d, LAZY_MS);
+	return a < h ? a : h;
+}
+
 static int run(sh_daemon *d)
 {
 	size_t cap = 0;
@@ -525,10 +537,10 @@ static int run(sh_daemon *d)
 			to_sweep = d->next_trust_check - sh_mono_ms();
 		if (to_sweep < timeout)
 			timeout = to_sweep < 0 ? 0 : (long)to_sweep;
-		/* "sent" audit entries of the last turn go into this turn's
-		 * commit; with nothing else to do, that commit comes soon. */
-		if (sh_audit_pending(d) && timeout > AUDIT_SENT_WAIT_MS)
-			timeout = AUDIT_SENT_WAIT_MS;
+		/* lazy writes (LAZY_MS) wait no longer than that */
+		int64_t lazy = lazy_due(d) - sh_mono_ms();
+		if (lazy < timeout)
+			timeout = lazy < 0 ? 0 : (long)lazy;
 		int rc = zmq_poll(items, (int)n, timeout);
 		if (rc < 0) {
 			if (errno == EINTR)
@@ -537,10 +549,6 @@ static int run(sh_daemon *d)
 			failed = 1;
 			break;
 		}
-		/* Signals handed to the network in the last turn, a due tree
-		 * head: recorded first in this turn's transaction, so that a
-		 * turn costs one commit at most (audit.c). */
-		sh_audit_tick(d);
 		sh_peer_fail_corrupt(d);
 		for (size_t i = 0; i < n; i++) {
 			if (!items[i].revents)
@@ -574,10 +582,27 @@ static int run(sh_daemon *d)
 		for (sh_ctl_conn *c = d->conns; c; c = c->next)
 			if (sh_control_has_frame(c))
 				sh_control_process(d, c);
+		/* The lazy writes ride along with a turn that commits anyway,
+		 * or get a commit of their own once due. "Sent" entries go
+		 * first: a receipt settled here is never recorded before the
+		 * sending of its signal. */
+		if (sh_store_in_txn(d->store) || lazy_due(d) <= sh_mono_ms()) {
+			sh_audit_tick(d);
+			sh_peer_settle_held(d);
+		}
 		finish_turn(d);
 		sh_control_reap(d);
 		sh_peer_pump(d);
 	}
+	/* receipts held for a lazy commit are settled before stopping (one
+	 * lost here would only be answered again as a duplicate) */
+	if (d->nheld) {
+		sh_audit_tick(d);
+		sh_peer_settle_held(d);
+		finish_turn(d);
+	}
+	free(d->held);
+	d->held = NULL;
 	free(items);
 	free(conn_of);
 	free(peer_of);
