@@ -58,11 +58,14 @@ int sh_audit_pending(const sh_daemon *d);
  * outbox again), or NULL (then the entry reads it). */
 void sh_audit_sent(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN],
                    const Seinhuis__OutboxRecord *rec);
-/* s: the verified signal, or NULL; env: its envelope as received. */
+/* s: the verified signal, or NULL; env: its envelope as received;
+ * case_key: for a delivered signal, the case key of its first person
+ * (sh_audit_case_key), made by the caller while the sealed part was open,
+ * or NULL when it names none. */
 void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
                       const uint8_t *env, size_t envlen,
                       const uint8_t id[SH_ID_LEN], Seinhuis__ReceiptStatus rs,
-                      sh_err why);
+                      sh_err why, const uint8_t case_key[32]);
 /* sh_daemon_submit accepted signal `id` for p: the accepted entry of the
  * SEND request being handled is made from this note (copied; wiped once
  * the request's entry is made). */

@@ -379,11 +379,14 @@ static sh_err apply_revocation(sh_daemon *d, sh_peer *p, const char *ref)
 /* The recipient's checks before delivery: the sealed part opens, the
  * consent (if any) was not withdrawn, and the catalogue's rules hold. A
  * signal that breaks the catalogue is quarantined. Then it is committed to
- * the inbox with its case key. */
+ * the inbox with its case key. A delivered signal naming a person also
+ * gets its audit case key (audit_key, *have_audit_key) here, where the
+ * sealed part is open: the audit entry would otherwise open it again. */
 static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
                                 const Seinhuis__Signal *s,
                                 const uint8_t id[SH_ID_LEN], const uint8_t *eb,
-                                size_t elen, char *detail, size_t dl)
+                                size_t elen, char *detail, size_t dl,
+                                uint8_t audit_key[32], int *have_audit_key)
 {
 	Seinhuis__SealedContent *sc = NULL;
 	Seinhuis__Field **fields = NULL;
@@ -497,6 +500,9 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 		                       s->consent_ref);
 	if (e == SH_OK && s->type == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
 		e = apply_revocation(d, p, s->consent_ref);
+	if (e == SH_OK && sc && sc->n_persons > 0)
+		*have_audit_key =
+		    sh_audit_case_key(d, sc->persons[0], audit_key);
 out:
 	if (fields) {
 		for (size_t i = 0; i < nfields; i++)
@@ -617,7 +623,8 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		    proven ? proofs[i].data : f->signals[i].data;
 		size_t elen = proven ? proofs[i].len : f->signals[i].len;
 		Seinhuis__Signal *s = NULL;
-		uint8_t id[SH_ID_LEN] = {0};
+		uint8_t id[SH_ID_LEN] = {0}, audit_key[32];
+		int have_audit_key = 0;
 		char idhex[33];
 		/* A re-sent signal that was delivered before is answered from
 		 * the seen table, without paying for its signature again. */
@@ -642,7 +649,8 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		} else {
 			e = e ? e
 			      : check_and_deliver(d, p, s, id, eb, elen, detail,
-			                          sizeof(detail));
+			                          sizeof(detail), audit_key,
+			                          &have_audit_key);
 			if (e == SH_OK) {
 				rs =
 				    SEINHUIS__RECEIPT_STATUS__RECEIPT_DELIVERED;
@@ -669,7 +677,9 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 				    detail[0] ? detail : sh_err_str(e));
 			}
 		}
-		sh_audit_inbound(d, p, s, eb, elen, id, rs, e);
+		sh_audit_inbound(d, p, s, eb, elen, id, rs, e,
+		                 have_audit_key ? audit_key : NULL);
+		sh_wipe(audit_key, sizeof(audit_key));
 		static const uint8_t zero[SH_ID_LEN];
 		int have_id = memcmp(id, zero, SH_ID_LEN) != 0;
 		if (s)
