@@ -174,6 +174,9 @@ sh_err sh_random(void *buf, size_t n);
  * (the block is wiped as it is used); for the sending thread only. */
 sh_err sh_random_id(uint8_t id[SH_ID_LEN]);
 void sh_sha256(uint8_t out[32], const void *data, size_t n);
+/* SHA-256 of a followed by b, without copying them together. */
+void sh_sha256_2(uint8_t out[32], const void *a, size_t an, const void *b,
+                 size_t bn);
 void sh_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t klen,
                     const void *data, size_t n);
 sh_err sh_hkdf(uint8_t *out, size_t outlen, const uint8_t *ikm, size_t ikmlen,
@@ -398,9 +401,12 @@ sh_err sh_wire_verify(const sh_identity *self, const sh_card *from,
                       Seinhuis__Signal **sig_out, uint8_t id_out[SH_ID_LEN]);
 /* The last batch signature that verified (zero it before first use): the
  * other signals of the same batch then cost their audit path's hashes,
- * not another Ed25519 verification. */
+ * not another Ed25519 verification. It keeps the key, signature and signed
+ * statement (domain, both partner ids, count, root) it verified. */
+#define SH_BATCH_STMT_MAX (18 + 2 * (SH_PARTNER_MAX + 1) + 8 + 32)
 typedef struct {
-	uint8_t key[32];
+	uint8_t pub[SH_KEY_LEN], sig[SH_SIG_LEN], stmt[SH_BATCH_STMT_MAX];
+	size_t stmt_len;
 	int valid;
 } sh_sig_memo;
 sh_err sh_wire_verify_memo(const sh_identity *self, const sh_card *from,

@@ -378,20 +378,31 @@ sh_err sh_wire_build_noted(const sh_identity *self, const sh_card *peer,
 
 const char sh_batch_domain[] = "seinhuis/batch/v1"; /* + its NUL: 18 bytes */
 #define SH_BATCH_DOMAIN_LEN 18
+_Static_assert(SH_BATCH_STMT_MAX ==
+                   SH_BATCH_DOMAIN_LEN + 2 * (SH_PARTNER_MAX + 1) + 8 + 32,
+               "SH_BATCH_STMT_MAX holds the longest batch statement");
 
-/* The statement a batch signature covers (see PeerFrame in the proto). */
-static void batch_statement(sh_buf *b, const char *sender,
-                            const char *recipient, uint64_t count,
-                            const uint8_t root[32])
+/* The statement a batch signature covers (see PeerFrame in the proto),
+ * written to out; its length, or 0 if a partner id is longer than a card
+ * holds. A buffer on the stack, not an sh_buf: a recipient makes one for
+ * every signal it verifies. */
+static size_t batch_statement(uint8_t out[SH_BATCH_STMT_MAX],
+                              const char *sender, const char *recipient,
+                              uint64_t count, const uint8_t root[32])
 {
-	uint8_t be[8];
+	size_t ls = strlen(sender) + 1, lr = strlen(recipient) + 1, n = 0;
+	if (ls > SH_PARTNER_MAX + 1 || lr > SH_PARTNER_MAX + 1)
+		return 0;
+	memcpy(out, sh_batch_domain, SH_BATCH_DOMAIN_LEN);
+	n += SH_BATCH_DOMAIN_LEN;
+	memcpy(out + n, sender, ls);
+	n += ls;
+	memcpy(out + n, recipient, lr);
+	n += lr;
 	for (int i = 0; i < 8; i++)
-		be[i] = (uint8_t)(count >> (56 - 8 * i));
-	sh_buf_add(b, sh_batch_domain, SH_BATCH_DOMAIN_LEN);
-	sh_buf_add(b, sender, strlen(sender) + 1);
-	sh_buf_add(b, recipient, strlen(recipient) + 1);
-	sh_buf_add(b, be, sizeof(be));
-	sh_buf_add(b, root, 32);
+		out[n++] = (uint8_t)(count >> (56 - 8 * i));
+	memcpy(out + n, root, 32);
+	return n + 32;
 }
 
 static void batch_leaf(uint8_t out[32], const uint8_t *signal, size_t len)
@@ -402,25 +413,25 @@ static void batch_leaf(uint8_t out[32], const uint8_t *signal, size_t len)
 }
 
 /* Ed25519 over the statement, by `pub`; a memo remembers the last one
- * that verified, so the other signals of its batch cost no second check. */
+ * that verified (key, signature and statement, compared byte for byte), so
+ * the other signals of its batch cost no second check. */
 static int batch_sig_ok(const uint8_t sig[SH_SIG_LEN], const uint8_t pub[32],
-                        const sh_buf *stmt, sh_sig_memo *memo)
+                        const uint8_t *stmt, size_t len, sh_sig_memo *memo)
 {
-	uint8_t key[32];
-	if (memo) {
-		sh_buf k = {0};
-		sh_buf_add(&k, pub, 32);
-		sh_buf_add(&k, sig, SH_SIG_LEN);
-		sh_buf_add(&k, stmt->data, stmt->len);
-		sh_sha256(key, k.data, k.len);
-		sh_buf_free(&k);
-		if (memo->valid && memcmp(memo->key, key, 32) == 0)
-			return 1;
-	}
-	if (!sh_ed25519_verify(sig, pub, stmt->data, stmt->len))
+	if (len == 0 || len > SH_BATCH_STMT_MAX)
+		return 0;
+	if (memo && memo->valid && memo->stmt_len == len &&
+	    memcmp(memo->pub, pub, 32) == 0 &&
+	    memcmp(memo->sig, sig, SH_SIG_LEN) == 0 &&
+	    memcmp(memo->stmt, stmt, len) == 0)
+		return 1;
+	if (!sh_ed25519_verify(sig, pub, stmt, len))
 		return 0;
 	if (memo) {
-		memcpy(memo->key, key, 32);
+		memcpy(memo->pub, pub, 32);
+		memcpy(memo->sig, sig, SH_SIG_LEN);
+		memcpy(memo->stmt, stmt, len);
+		memo->stmt_len = len;
 		memo->valid = 1;
 	}
 	return 1;
@@ -491,12 +502,14 @@ sh_err sh_batch_build(const sh_identity *self, const char *recipient,
 		at += entries[i].len;
 	}
 	tree_grow(&t);
-	uint8_t root[32], sig[SH_SIG_LEN];
-	sh_buf stmt = {0};
+	uint8_t root[32], sig[SH_SIG_LEN], stmt[SH_BATCH_STMT_MAX];
+	size_t slen = 0;
 	sh_err e = sh_merkle_range(tree_get, &t, 0, n, root);
 	if (e == SH_OK) {
-		batch_statement(&stmt, self->card.partner, recipient, n, root);
-		e = sh_ed25519_sign(sig, self->sign_sec, stmt.data, stmt.len);
+		slen = batch_statement(stmt, self->card.partner, recipient, n,
+		                       root);
+		e = slen ? sh_ed25519_sign(sig, self->sign_sec, stmt, slen)
+		         : SH_ERR_USAGE;
 	}
 	if (e == SH_OK) {
 		Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
@@ -510,7 +523,6 @@ sh_err sh_batch_build(const sh_identity *self, const char *recipient,
 		sh_buf_add(frame_out, NULL, len);
 		seinhuis__peer_frame__pack(&f, frame_out->data + old);
 	}
-	sh_buf_free(&stmt);
 	free(entries);
 	free(packed);
 	tree_free(&t);
@@ -553,8 +565,7 @@ sh_err sh_batch_verify_a(const sh_identity *self, const sh_card *from,
 			batch_leaf(t.level[0][i], envs[i]->signal.data,
 			           envs[i]->signal.len);
 	}
-	uint8_t root[32];
-	sh_buf stmt = {0};
+	uint8_t root[32], stmt[SH_BATCH_STMT_MAX];
 	if (e == SH_OK && f->batch_signature.len != SH_SIG_LEN)
 		e = SH_ERR_SIGNATURE;
 	if (e == SH_OK) {
@@ -562,10 +573,10 @@ sh_err sh_batch_verify_a(const sh_identity *self, const sh_card *from,
 		e = sh_merkle_range(tree_get, &t, 0, n, root);
 	}
 	if (e == SH_OK) {
-		batch_statement(&stmt, from->partner, self->card.partner, n,
-		                root);
-		if (!batch_sig_ok(f->batch_signature.data, from->sign_pub,
-		                  &stmt, memo))
+		size_t slen = batch_statement(stmt, from->partner,
+		                              self->card.partner, n, root);
+		if (!batch_sig_ok(f->batch_signature.data, from->sign_pub, stmt,
+		                  slen, memo))
 			e = SH_ERR_SIGNATURE;
 	}
 	/* Each signal's proof: the envelope as it is stored. */
@@ -602,7 +613,6 @@ sh_err sh_batch_verify_a(const sh_identity *self, const sh_card *from,
 			msg_free(envs[i], NULL);
 		free(envs);
 	}
-	sh_buf_free(&stmt);
 	tree_free(&t);
 	return e;
 }
@@ -639,12 +649,11 @@ static int envelope_signed(const sh_identity *self, const sh_card *from,
 	                              (const uint8_t(*)[32])path,
 	                              env->n_batch_path, root))
 		return 0;
-	sh_buf stmt = {0};
-	batch_statement(&stmt, from->partner, self->card.partner,
-	                env->batch_count, root);
-	int ok = batch_sig_ok(env->signature.data, from->sign_pub, &stmt, memo);
-	sh_buf_free(&stmt);
-	return ok;
+	uint8_t stmt[SH_BATCH_STMT_MAX];
+	size_t slen = batch_statement(stmt, from->partner, self->card.partner,
+	                              env->batch_count, root);
+	return batch_sig_ok(env->signature.data, from->sign_pub, stmt, slen,
+	                    memo);
 }
 
 int sh_wire_signed_by(const sh_identity *self, const sh_card *from,
