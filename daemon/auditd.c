@@ -615,7 +615,7 @@ static Seinhuis__Signal *signed_signal(const sh_daemon *d, const sh_peer *p,
 void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
                       const uint8_t *env, size_t envlen,
                       const uint8_t id[SH_ID_LEN], Seinhuis__ReceiptStatus rs,
-                      sh_err why)
+                      sh_err why, const uint8_t case_key[32])
 {
 	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
 	struct signal_bits b;
@@ -629,8 +629,13 @@ void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_RECEIVED;
 	en.partner = p->card.partner;
 	set_id(&en, id);
-	fill_from_signal(d, &en, s,
-	                 delivered && p->keys_ready ? &p->keys : NULL, &b);
+	/* no keys: the caller opened the sealed part once, for its checks,
+	 * and made the case key then */
+	fill_from_signal(d, &en, s, NULL, &b);
+	if (s && delivered && case_key) {
+		en.case_key.data = (uint8_t *)case_key;
+		en.case_key.len = 32;
+	}
 	if (delivered) {
 		en.outcome = "delivered";
 	} else if (rs == SEINHUIS__RECEIPT_STATUS__RECEIPT_DUPLICATE) {

@@ -64,11 +64,14 @@ void sh_audit_sent(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN],
 void sh_audit_sent_known(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN],
                          Seinhuis__SignalType type, const uint8_t *subject,
                          const char *legal_basis);
-/* s: the verified signal, or NULL; env: its envelope as received. */
+/* s: the verified signal, or NULL; env: its envelope as received;
+ * case_key: for a delivered signal, the case key of its first person
+ * (sh_audit_case_key), made by the caller while the sealed part was open,
+ * or NULL when it names none. */
 void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
                       const uint8_t *env, size_t envlen,
                       const uint8_t id[SH_ID_LEN], Seinhuis__ReceiptStatus rs,
-                      sh_err why);
+                      sh_err why, const uint8_t case_key[32]);
 /* sh_daemon_submit accepted signal `id` for p: the accepted entry of the
  * SEND request being handled is made from this note (copied; wiped once
  * the request's entry is made). */

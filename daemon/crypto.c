@@ -87,6 +87,21 @@ void sh_sha256(uint8_t out[32], const void *data, size_t n)
 		SHA256(data, n, out);
 }
 
+void sh_sha256_2(uint8_t out[32], const void *a, size_t an, const void *b,
+                 size_t bn)
+{
+	EVP_MD_CTX *c = sha256_begin();
+	if (c && EVP_DigestUpdate(c, a, an) && EVP_DigestUpdate(c, b, bn) &&
+	    EVP_DigestFinal_ex(c, out, NULL))
+		return;
+	/* as sh_sha256 falls back: through one buffer and SHA256() */
+	sh_buf t = {0};
+	sh_buf_add(&t, a, an);
+	sh_buf_add(&t, b, bn);
+	SHA256(t.data, t.len, out);
+	sh_buf_free(&t);
+}
+
 void sh_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t klen,
                     const void *data, size_t n)
 {

@@ -187,6 +187,11 @@ typedef struct {
 	struct sh_auditd *auditd; /* the audit log and its hooks (auditd.c) */
 	size_t corrupt_waiting;   /* entries marked corrupt, not yet failed */
 	size_t env_kept; /* bytes of envelopes kept with entries (outq.c) */
+	/* What a received frame decodes (the frame, its entries, receipts)
+	 * and what each of its signals does (envelope, signal, opened sealed
+	 * content, fields): let go, wiped, after the frame and after each
+	 * signal (peer.c). */
+	sh_arena frame_arena, sig_arena;
 } sh_daemon;
 
 void sh_daemon_error(sh_daemon *d, const char *fmt, ...)

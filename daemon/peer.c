@@ -289,38 +289,38 @@ void sh_peer_handle_zap(sh_daemon *d)
 /* A signal signed with the partner's previous key (it rotated its keys):
  * accepted until the overlap on its card ends, then refused as
  * KEY_EXPIRED (card.c decides which keys are acceptable). */
-static sh_err verify_previous(sh_daemon *d, sh_peer *p, const uint8_t *env,
-                              size_t len, Seinhuis__Signal **s,
+static sh_err verify_previous(sh_daemon *d, sh_peer *p,
+                              const sh_wire_decoded *dec, Seinhuis__Signal **s,
                               uint8_t id[SH_ID_LEN])
 {
 	sh_card prev;
 	sh_key_state st = sh_card_previous(&p->card, sh_now_ms() / 1000, &prev);
 	if (st == SH_KEY_UNKNOWN ||
-	    sh_wire_verify(&d->self, &prev, env, len, s, id) != SH_OK)
+	    sh_wire_verify_decoded(&d->self, &prev, dec, NULL, s, id) != SH_OK)
 		return SH_ERR_SIGNATURE;
 	if (st == SH_KEY_EXPIRED) {
-		seinhuis__signal__free_unpacked(*s, NULL);
-		*s = NULL;
+		*s = NULL; /* in the signal's arena */
 		return SH_ERR_KEY_EXPIRED;
 	}
 	return SH_OK;
 }
 
-static Seinhuis__Receipt *new_receipt(const uint8_t *id, size_t idlen,
-                                      Seinhuis__ReceiptStatus st, sh_err why,
-                                      const char *detail)
+/* A receipt in the frame's arena, packed before the arena is reset. */
+static Seinhuis__Receipt *new_receipt(sh_arena *a, const uint8_t *id,
+                                      size_t idlen, Seinhuis__ReceiptStatus st,
+                                      sh_err why, const char *detail)
 {
-	Seinhuis__Receipt *r = sh_xmalloc(sizeof(*r));
+	Seinhuis__Receipt *r = sh_arena_alloc(a, sizeof(*r));
 	seinhuis__receipt__init(r);
-	r->message_id.data = sh_xmalloc(idlen ? idlen : 1);
+	r->message_id.data = sh_arena_alloc(a, idlen ? idlen : 1);
 	if (idlen)
 		memcpy(r->message_id.data, id, idlen);
 	r->message_id.len = idlen;
 	r->status = st;
 	if (st == SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED) {
-		r->rule = sh_strdup(sh_err_rule(why));
-		r->detail =
-		    sh_strdup(detail && *detail ? detail : sh_err_str(why));
+		r->rule = sh_arena_strdup(a, sh_err_rule(why));
+		r->detail = sh_arena_strdup(
+		    a, detail && *detail ? detail : sh_err_str(why));
 	}
 	return r;
 }
@@ -380,11 +380,14 @@ static sh_err apply_revocation(sh_daemon *d, sh_peer *p, const char *ref)
 /* The recipient's checks before delivery: the sealed part opens, the
  * consent (if any) was not withdrawn, and the catalogue's rules hold. A
  * signal that breaks the catalogue is quarantined. Then it is committed to
- * the inbox with its case key. */
+ * the inbox with its case key. A delivered signal naming a person also
+ * gets its audit case key (audit_key, *have_audit_key) here, where the
+ * sealed part is open: the audit entry would otherwise open it again. */
 static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
                                 const Seinhuis__Signal *s,
                                 const uint8_t id[SH_ID_LEN], const uint8_t *eb,
-                                size_t elen, char *detail, size_t dl)
+                                size_t elen, char *detail, size_t dl,
+                                uint8_t audit_key[32], int *have_audit_key)
 {
 	Seinhuis__SealedContent *sc = NULL;
 	Seinhuis__Field **fields = NULL;
@@ -406,7 +409,7 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 	}
 	sh_err e = sh_peer_keys(d, p);
 	if (e == SH_OK) {
-		e = sh_wire_open(s, &p->keys, &sc);
+		e = sh_wire_open_a(s, &p->keys, &d->sig_arena, &sc);
 		e = e == SH_ERR_NOTFOUND ? SH_OK : e;
 		if (e)
 			return snprintf(detail, dl,
@@ -439,7 +442,7 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 	if (e == SH_OK) {
 		char field[64] = "", today[11];
 		sh_today(today);
-		e = sh_wire_fields(s, sc, &fields, &nfields);
+		e = sh_wire_fields_a(s, sc, &d->sig_arena, &fields, &nfields);
 		if (e)
 			snprintf(detail, dl,
 			         "the signal carries fields this daemon "
@@ -498,22 +501,25 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 		                       s->consent_ref);
 	if (e == SH_OK && s->type == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
 		e = apply_revocation(d, p, s->consent_ref);
+	if (e == SH_OK && sc && sc->n_persons > 0)
+		*have_audit_key =
+		    sh_audit_case_key(d, sc->persons[0], audit_key);
 out:
-	if (fields) {
-		for (size_t i = 0; i < nfields; i++)
-			sh_wipe(fields[i]->value, strlen(fields[i]->value));
-		sh_fields_free(fields, nfields);
-	}
-	if (sc)
-		seinhuis__sealed_content__free_unpacked(sc, NULL);
+	/* sc and fields are in the signal's arena: wiped by handle_frame's
+	 * reset of it once the signal is answered and audited */
 	return e;
 }
 
 static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
                            const uint8_t *data, size_t len)
 {
-	Seinhuis__PeerFrame *f = seinhuis__peer_frame__unpack(NULL, len, data);
+	/* The frame, its entries and its receipts are in the frame's arena,
+	 * let go (wiped) before this returns. */
+	sh_arena *fa = &d->frame_arena;
+	Seinhuis__PeerFrame *f =
+	    seinhuis__peer_frame__unpack(&fa->pc, len, data);
 	if (!f) {
+		sh_arena_reset(fa);
 		p->rejected_in++;
 		d->rejected_in++;
 		sh_daemon_error(d,
@@ -529,7 +535,7 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		sh_daemon_error(d, "peer %s: frame format version %u refused",
 		                p->card.partner, f->format_version);
 		sh_audit_frame_refused(d, p, SH_ERR_WIRE_VERSION);
-		seinhuis__peer_frame__free_unpacked(f, NULL);
+		sh_arena_reset(fa);
 		return 0;
 	}
 	if (f->n_receipts)
@@ -537,7 +543,7 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		        p->card.partner);
 	size_t nsignals = f->n_signals;
 	if (f->n_signals == 0) {
-		seinhuis__peer_frame__free_unpacked(f, NULL);
+		sh_arena_reset(fa);
 		return 0;
 	}
 	/* Flood control per partner: a token bucket of peer_rate signals a
@@ -565,7 +571,7 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 			    (unsigned long long)p->rate_limited);
 			sh_audit_frame_refused(d, p, SH_ERR_RATE_LIMIT);
 		}
-		seinhuis__peer_frame__free_unpacked(f, NULL);
+		sh_arena_reset(fa);
 		return nsignals;
 	}
 	p->tokens -= (double)nsignals;
@@ -580,7 +586,8 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 	sh_card prev;
 	if (f->format_version == SH_FRAME_BATCH_VERSION) {
 		proofs = sh_xcalloc(f->n_signals, sizeof(*proofs));
-		batch_e = sh_batch_verify(&d->self, from, f, proofs, &memo);
+		batch_e =
+		    sh_batch_verify_a(&d->self, from, f, proofs, &memo, fa);
 		/* signed by the partner's previous key: accepted within the
 		 * overlap of its key rotation, KEY_EXPIRED after it */
 		sh_key_state st = SH_KEY_UNKNOWN;
@@ -589,7 +596,8 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 			                      &prev);
 		sh_sig_memo pm = {0};
 		if (st != SH_KEY_UNKNOWN &&
-		    sh_batch_verify(&d->self, &prev, f, proofs, &pm) == SH_OK) {
+		    sh_batch_verify_a(&d->self, &prev, f, proofs, &pm, fa) ==
+		        SH_OK) {
 			memo = pm;
 			from = &prev;
 			batch_e =
@@ -605,7 +613,7 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 	}
 	Seinhuis__PeerFrame out = SEINHUIS__PEER_FRAME__INIT;
 	out.format_version = SH_FORMAT_VERSION;
-	out.receipts = sh_xcalloc(f->n_signals, sizeof(*out.receipts));
+	out.receipts = sh_arena_alloc(fa, f->n_signals * sizeof(*out.receipts));
 	int store_ok = sh_daemon_txn(d) == SH_OK;
 	for (size_t i = 0; i < f->n_signals && store_ok; i++) {
 		/* storage full: take what fits this turn, leave the rest
@@ -618,21 +626,26 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		    proven ? proofs[i].data : f->signals[i].data;
 		size_t elen = proven ? proofs[i].len : f->signals[i].len;
 		Seinhuis__Signal *s = NULL;
-		uint8_t id[SH_ID_LEN] = {0};
+		uint8_t id[SH_ID_LEN] = {0}, audit_key[32];
+		int have_audit_key = 0;
 		char idhex[33];
 		/* A re-sent signal that was delivered before is answered from
-		 * the seen table, without paying for its signature again. */
-		int seen = sh_wire_peek_id(eb, elen, id) == SH_OK &&
+		 * the seen table, without paying for its signature again. It
+		 * is decoded once, into the signal's arena, for this look-up
+		 * and for the checks that follow. */
+		sh_wire_decoded dec;
+		int seen = sh_wire_decode_a(eb, elen, &d->sig_arena, &dec,
+		                            id) == SH_OK &&
 		           batch_e == SH_OK &&
 		           sh_store_seen(d->store, sh_store_txn(d->store), id);
 		sh_err e = seen ? SH_OK
 		           : batch_e != SH_OK
 		               ? batch_e
-		               : sh_wire_verify_memo(&d->self, from, eb, elen,
-		                                     &memo, &s, id);
+		               : sh_wire_verify_decoded(&d->self, from, &dec,
+		                                        &memo, &s, id);
 		/* a singly signed signal by the partner's previous key */
 		if (e == SH_ERR_SIGNATURE && !proofs)
-			e = verify_previous(d, p, eb, elen, &s, id);
+			e = verify_previous(d, p, &dec, &s, id);
 		sh_hex(idhex, id, SH_ID_LEN);
 		Seinhuis__ReceiptStatus rs;
 		char detail[300] = "";
@@ -643,7 +656,8 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		} else {
 			e = e ? e
 			      : check_and_deliver(d, p, s, id, eb, elen, detail,
-			                          sizeof(detail));
+			                          sizeof(detail), audit_key,
+			                          &have_audit_key);
 			if (e == SH_OK) {
 				rs =
 				    SEINHUIS__RECEIPT_STATUS__RECEIPT_DELIVERED;
@@ -670,15 +684,17 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 				    detail[0] ? detail : sh_err_str(e));
 			}
 		}
-		sh_audit_inbound(d, p, s, eb, elen, id, rs, e);
+		sh_audit_inbound(d, p, s, eb, elen, id, rs, e,
+		                 have_audit_key ? audit_key : NULL);
+		sh_wipe(audit_key, sizeof(audit_key));
 		static const uint8_t zero[SH_ID_LEN];
 		int have_id = memcmp(id, zero, SH_ID_LEN) != 0;
-		if (s)
-			seinhuis__signal__free_unpacked(s, NULL);
 		if (store_ok)
 			out.receipts[out.n_receipts++] =
-			    new_receipt(have_id ? id : NULL,
+			    new_receipt(fa, have_id ? id : NULL,
 			                have_id ? SH_ID_LEN : 0, rs, e, detail);
+		/* the signal, its opened sealed part and its fields */
+		sh_arena_reset(&d->sig_arena);
 	}
 	if (store_ok && out.n_receipts) {
 		sh_defer *df = sh_defer_add(d, DEFER_RECEIPTS);
@@ -689,15 +705,12 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		sh_buf_add(&df->data, NULL, n);
 		seinhuis__peer_frame__pack(&out, df->data.data);
 	}
-	for (size_t i = 0; i < out.n_receipts; i++)
-		seinhuis__receipt__free_unpacked(out.receipts[i], NULL);
-	free(out.receipts);
 	if (proofs) {
 		for (size_t i = 0; i < f->n_signals; i++)
 			sh_buf_free(&proofs[i]);
 		free(proofs);
 	}
-	seinhuis__peer_frame__free_unpacked(f, NULL);
+	sh_arena_reset(fa);
 	return nsignals;
 }
 

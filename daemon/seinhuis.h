@@ -146,6 +146,24 @@ void sh_buf_add(sh_buf *b, const void *p, size_t n);
 void sh_buf_printf(sh_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void sh_buf_free(sh_buf *b);
+/* Bump allocator (arena.c) for the short-lived decodes of one received
+ * signal or frame; also a ProtobufCAllocator (pc). sh_arena_reset wipes
+ * all that was handed out (it holds opened personal data) and lets it go
+ * at once; freeing one block is a no-op. Large blocks, and what does not
+ * fit the chunk, come from malloc and are wiped and freed on reset. */
+typedef struct {
+	ProtobufCAllocator pc; /* allocator_data: this arena */
+	uint8_t *chunk;
+	size_t cap, used;
+	size_t want;    /* size of the next chunk */
+	size_t spilled; /* bytes that did not fit the chunk since the reset */
+	struct sh_arena_big *big;
+} sh_arena;
+void sh_arena_init(sh_arena *a, size_t cap);
+void *sh_arena_alloc(sh_arena *a, size_t n);
+char *sh_arena_strdup(sh_arena *a, const char *s);
+void sh_arena_reset(sh_arena *a);
+void sh_arena_free(sh_arena *a); /* reset, and the chunk too */
 const char *sh_signal_type_name(Seinhuis__SignalType t);
 Seinhuis__SignalType sh_signal_type_parse(const char *s);
 
@@ -157,6 +175,9 @@ sh_err sh_random(void *buf, size_t n);
  * is wiped as it is used); for the sending thread only. */
 sh_err sh_random_id(uint8_t id[SH_ID_LEN]);
 void sh_sha256(uint8_t out[32], const void *data, size_t n);
+/* SHA-256 of a followed by b, without copying them together. */
+void sh_sha256_2(uint8_t out[32], const void *a, size_t an, const void *b,
+                 size_t bn);
 void sh_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t klen,
                     const void *data, size_t n);
 sh_err sh_hkdf(uint8_t *out, size_t outlen, const uint8_t *ikm, size_t ikmlen,
@@ -381,9 +402,12 @@ sh_err sh_wire_verify(const sh_identity *self, const sh_card *from,
                       Seinhuis__Signal **sig_out, uint8_t id_out[SH_ID_LEN]);
 /* The last batch signature that verified (zero it before first use): the
  * other signals of the same batch then cost their audit path's hashes,
- * not another Ed25519 verification. */
+ * not another Ed25519 verification. It keeps the key, signature and signed
+ * statement (domain, both partner ids, count, root) it verified. */
+#define SH_BATCH_STMT_MAX (18 + 2 * (SH_PARTNER_MAX + 1) + 8 + 32)
 typedef struct {
-	uint8_t key[32];
+	uint8_t pub[SH_KEY_LEN], sig[SH_SIG_LEN], stmt[SH_BATCH_STMT_MAX];
+	size_t stmt_len;
 	int valid;
 } sh_sig_memo;
 sh_err sh_wire_verify_memo(const sh_identity *self, const sh_card *from,
@@ -417,10 +441,31 @@ sh_err sh_batch_build(const sh_identity *self, const char *recipient,
 sh_err sh_batch_verify(const sh_identity *self, const sh_card *from,
                        const Seinhuis__PeerFrame *f, sh_buf *proofs,
                        sh_sig_memo *memo);
+/* The same, decoding the entries into arena a (not reset here). */
+sh_err sh_batch_verify_a(const sh_identity *self, const sh_card *from,
+                         const Seinhuis__PeerFrame *f, sh_buf *proofs,
+                         sh_sig_memo *memo, sh_arena *a);
 /* The message id an envelope claims, unverified: for answering re-sent
  * signals from the seen table without verifying them again. */
 sh_err sh_wire_peek_id(const uint8_t *env, size_t envlen,
                        uint8_t id_out[SH_ID_LEN]);
+/* An envelope and its signal as received, decoded, nothing verified: the
+ * recipient decodes each signal once, into its arena, peeks at the id for
+ * the seen table and verifies only what it has not seen (peer.c). */
+typedef struct {
+	Seinhuis__Envelope *env; /* NULL: the bytes are no envelope */
+	Seinhuis__Signal *sig;   /* NULL: no signal decodes from it */
+} sh_wire_decoded;
+/* Decode into a (or from malloc with a NULL, the caller frees both);
+ * returns what sh_wire_peek_id would, with the id it would give. */
+sh_err sh_wire_decode_a(const uint8_t *env, size_t envlen, sh_arena *a,
+                        sh_wire_decoded *out, uint8_t id_out[SH_ID_LEN]);
+/* sh_wire_verify_memo on what sh_wire_decode_a gave: the same checks, in
+ * the same order, with the same results; on success *sig_out is dec->sig. */
+sh_err sh_wire_verify_decoded(const sh_identity *self, const sh_card *from,
+                              const sh_wire_decoded *dec, sh_sig_memo *memo,
+                              Seinhuis__Signal **sig_out,
+                              uint8_t id_out[SH_ID_LEN]);
 /* Clear, non-personal fields of a signal as name/value pairs. */
 size_t sh_wire_clear_fields(const Seinhuis__Signal *s, Seinhuis__Field ***out);
 void sh_fields_free(Seinhuis__Field **f, size_t n);
@@ -434,9 +479,17 @@ int sh_wire_field_class(Seinhuis__SignalType type, const char *name);
 sh_err sh_wire_fields(const Seinhuis__Signal *s,
                       const Seinhuis__SealedContent *sc, Seinhuis__Field ***out,
                       size_t *n);
+/* The same, the pairs in arena a (not for sh_fields_free). */
+sh_err sh_wire_fields_a(const Seinhuis__Signal *s,
+                        const Seinhuis__SealedContent *sc, sh_arena *a,
+                        Seinhuis__Field ***out, size_t *n);
 /* Open the sealed content of a signal received from a partner. */
 sh_err sh_wire_open(const Seinhuis__Signal *s, const sh_pair_keys *keys,
                     Seinhuis__SealedContent **out);
+/* The same, opened into arena a: *out holds personal data until the
+ * arena's reset wipes it, and is not to be freed on its own. */
+sh_err sh_wire_open_a(const Seinhuis__Signal *s, const sh_pair_keys *keys,
+                      sh_arena *a, Seinhuis__SealedContent **out);
 /* Canonical identity of a resident (pseudonym.c) and its pseudonym. */
 sh_err sh_canonical_identity(const Seinhuis__Person *p, char *out,
                              size_t outlen);

@@ -712,6 +712,8 @@ int main(int argc, char **argv)
 		d.peers[i].rto_ms = d.cfg.retry_min_ms;
 	}
 	sh_idmap_init(&d.pending);
+	sh_arena_init(&d.frame_arena, 256u << 10);
+	sh_arena_init(&d.sig_arena, 16u << 10);
 	d.write_cap = SIZE_MAX;
 	if ((e = sh_outq_load(&d)) != SH_OK) {
 		sh_error("data store: cannot read the outbox: %s",
@@ -770,6 +772,8 @@ out:
 	}
 	free(d.peers);
 	sh_idmap_free(&d.pending);
+	sh_arena_free(&d.frame_arena);
+	sh_arena_free(&d.sig_arena);
 	sh_store_close(&d.store);
 	sh_trust_free(&d.trust);
 	sh_catalogue_free(&d.cat);

@@ -39,6 +39,20 @@ static const char *payload_member(Seinhuis__SignalType t)
 	}
 }
 
+/* Messages are unpacked into an arena (the recipient's hot path in peer.c
+ * passes its per-signal one) or, without one, from malloc. What is in an
+ * arena is let go, and wiped, when the arena is reset, never one by one. */
+static ProtobufCAllocator *pc_of(sh_arena *a)
+{
+	return a ? &a->pc : NULL;
+}
+
+static void msg_free(void *m, sh_arena *a)
+{
+	if (m && !a)
+		protobuf_c_message_free_unpacked(m, NULL);
+}
+
 sh_err sh_pair_keys_derive(sh_pair_keys *k, const sh_identity *self,
                            const sh_card *peer)
 {
@@ -365,20 +379,31 @@ sh_err sh_wire_build_noted(const sh_identity *self, const sh_card *peer,
 
 const char sh_batch_domain[] = "seinhuis/batch/v1"; /* + its NUL: 18 bytes */
 #define SH_BATCH_DOMAIN_LEN 18
+_Static_assert(SH_BATCH_STMT_MAX ==
+                   SH_BATCH_DOMAIN_LEN + 2 * (SH_PARTNER_MAX + 1) + 8 + 32,
+               "SH_BATCH_STMT_MAX holds the longest batch statement");
 
-/* The statement a batch signature covers (see PeerFrame in the proto). */
-static void batch_statement(sh_buf *b, const char *sender,
-                            const char *recipient, uint64_t count,
-                            const uint8_t root[32])
+/* The statement a batch signature covers (see PeerFrame in the proto),
+ * written to out; its length, or 0 if a partner id is longer than a card
+ * holds. A buffer on the stack, not an sh_buf: a recipient makes one for
+ * every signal it verifies. */
+static size_t batch_statement(uint8_t out[SH_BATCH_STMT_MAX],
+                              const char *sender, const char *recipient,
+                              uint64_t count, const uint8_t root[32])
 {
-	uint8_t be[8];
+	size_t ls = strlen(sender) + 1, lr = strlen(recipient) + 1, n = 0;
+	if (ls > SH_PARTNER_MAX + 1 || lr > SH_PARTNER_MAX + 1)
+		return 0;
+	memcpy(out, sh_batch_domain, SH_BATCH_DOMAIN_LEN);
+	n += SH_BATCH_DOMAIN_LEN;
+	memcpy(out + n, sender, ls);
+	n += ls;
+	memcpy(out + n, recipient, lr);
+	n += lr;
 	for (int i = 0; i < 8; i++)
-		be[i] = (uint8_t)(count >> (56 - 8 * i));
-	sh_buf_add(b, sh_batch_domain, SH_BATCH_DOMAIN_LEN);
-	sh_buf_add(b, sender, strlen(sender) + 1);
-	sh_buf_add(b, recipient, strlen(recipient) + 1);
-	sh_buf_add(b, be, sizeof(be));
-	sh_buf_add(b, root, 32);
+		out[n++] = (uint8_t)(count >> (56 - 8 * i));
+	memcpy(out + n, root, 32);
+	return n + 32;
 }
 
 static void batch_leaf(uint8_t out[32], const uint8_t *signal, size_t len)
@@ -389,25 +414,25 @@ static void batch_leaf(uint8_t out[32], const uint8_t *signal, size_t len)
 }
 
 /* Ed25519 over the statement, by `pub`; a memo remembers the last one
- * that verified, so the other signals of its batch cost no second check. */
+ * that verified (key, signature and statement, compared byte for byte), so
+ * the other signals of its batch cost no second check. */
 static int batch_sig_ok(const uint8_t sig[SH_SIG_LEN], const uint8_t pub[32],
-                        const sh_buf *stmt, sh_sig_memo *memo)
+                        const uint8_t *stmt, size_t len, sh_sig_memo *memo)
 {
-	uint8_t key[32];
-	if (memo) {
-		sh_buf k = {0};
-		sh_buf_add(&k, pub, 32);
-		sh_buf_add(&k, sig, SH_SIG_LEN);
-		sh_buf_add(&k, stmt->data, stmt->len);
-		sh_sha256(key, k.data, k.len);
-		sh_buf_free(&k);
-		if (memo->valid && memcmp(memo->key, key, 32) == 0)
-			return 1;
-	}
-	if (!sh_ed25519_verify(sig, pub, stmt->data, stmt->len))
+	if (len == 0 || len > SH_BATCH_STMT_MAX)
+		return 0;
+	if (memo && memo->valid && memo->stmt_len == len &&
+	    memcmp(memo->pub, pub, 32) == 0 &&
+	    memcmp(memo->sig, sig, SH_SIG_LEN) == 0 &&
+	    memcmp(memo->stmt, stmt, len) == 0)
+		return 1;
+	if (!sh_ed25519_verify(sig, pub, stmt, len))
 		return 0;
 	if (memo) {
-		memcpy(memo->key, key, 32);
+		memcpy(memo->pub, pub, 32);
+		memcpy(memo->sig, sig, SH_SIG_LEN);
+		memcpy(memo->stmt, stmt, len);
+		memo->stmt_len = len;
 		memo->valid = 1;
 	}
 	return 1;
@@ -478,12 +503,14 @@ sh_err sh_batch_build(const sh_identity *self, const char *recipient,
 		at += entries[i].len;
 	}
 	tree_grow(&t);
-	uint8_t root[32], sig[SH_SIG_LEN];
-	sh_buf stmt = {0};
+	uint8_t root[32], sig[SH_SIG_LEN], stmt[SH_BATCH_STMT_MAX];
+	size_t slen = 0;
 	sh_err e = sh_merkle_range(tree_get, &t, 0, n, root);
 	if (e == SH_OK) {
-		batch_statement(&stmt, self->card.partner, recipient, n, root);
-		e = sh_ed25519_sign(sig, self->sign_sec, stmt.data, stmt.len);
+		slen = batch_statement(stmt, self->card.partner, recipient, n,
+		                       root);
+		e = slen ? sh_ed25519_sign(sig, self->sign_sec, stmt, slen)
+		         : SH_ERR_USAGE;
 	}
 	if (e == SH_OK) {
 		Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
@@ -497,7 +524,6 @@ sh_err sh_batch_build(const sh_identity *self, const char *recipient,
 		sh_buf_add(frame_out, NULL, len);
 		seinhuis__peer_frame__pack(&f, frame_out->data + old);
 	}
-	sh_buf_free(&stmt);
 	free(entries);
 	free(packed);
 	tree_free(&t);
@@ -508,19 +534,29 @@ sh_err sh_batch_verify(const sh_identity *self, const sh_card *from,
                        const Seinhuis__PeerFrame *f, sh_buf *proofs,
                        sh_sig_memo *memo)
 {
+	return sh_batch_verify_a(self, from, f, proofs, memo, NULL);
+}
+
+sh_err sh_batch_verify_a(const sh_identity *self, const sh_card *from,
+                         const Seinhuis__PeerFrame *f, sh_buf *proofs,
+                         sh_sig_memo *memo, sh_arena *a)
+{
 	size_t n = f->n_signals;
 	if (f->format_version != SH_FRAME_BATCH_VERSION)
 		return SH_ERR_WIRE_VERSION;
 	if (n == 0 || n > SH_BATCH_MAX)
 		return SH_ERR_WIRE_DECODE;
-	Seinhuis__Envelope **envs = sh_xcalloc(n, sizeof(*envs));
+	Seinhuis__Envelope **envs = a ? sh_arena_alloc(a, n * sizeof(*envs))
+	                              : sh_xcalloc(n, sizeof(*envs));
+	if (a)
+		memset(envs, 0, n * sizeof(*envs));
 	batch_tree t = {0};
 	t.n = t.count[0] = n;
 	t.level[0] = sh_xmalloc(n * 32);
 	sh_err e = SH_OK;
 	for (size_t i = 0; i < n && e == SH_OK; i++) {
-		envs[i] = seinhuis__envelope__unpack(NULL, f->signals[i].len,
-		                                     f->signals[i].data);
+		envs[i] = seinhuis__envelope__unpack(
+		    pc_of(a), f->signals[i].len, f->signals[i].data);
 		/* an entry carries its signal only: the frame signs it */
 		if (!envs[i] || envs[i]->signature.len ||
 		    envs[i]->batch_count || envs[i]->batch_index ||
@@ -530,8 +566,7 @@ sh_err sh_batch_verify(const sh_identity *self, const sh_card *from,
 			batch_leaf(t.level[0][i], envs[i]->signal.data,
 			           envs[i]->signal.len);
 	}
-	uint8_t root[32];
-	sh_buf stmt = {0};
+	uint8_t root[32], stmt[SH_BATCH_STMT_MAX];
 	if (e == SH_OK && f->batch_signature.len != SH_SIG_LEN)
 		e = SH_ERR_SIGNATURE;
 	if (e == SH_OK) {
@@ -539,10 +574,10 @@ sh_err sh_batch_verify(const sh_identity *self, const sh_card *from,
 		e = sh_merkle_range(tree_get, &t, 0, n, root);
 	}
 	if (e == SH_OK) {
-		batch_statement(&stmt, from->partner, self->card.partner, n,
-		                root);
-		if (!batch_sig_ok(f->batch_signature.data, from->sign_pub,
-		                  &stmt, memo))
+		size_t slen = batch_statement(stmt, from->partner,
+		                              self->card.partner, n, root);
+		if (!batch_sig_ok(f->batch_signature.data, from->sign_pub, stmt,
+		                  slen, memo))
 			e = SH_ERR_SIGNATURE;
 	}
 	/* Each signal's proof: the envelope as it is stored. */
@@ -574,11 +609,11 @@ sh_err sh_batch_verify(const sh_identity *self, const sh_card *from,
 		pe->batch_path = keep;
 		pe->n_batch_path = 0;
 	}
-	for (size_t i = 0; i < n; i++)
-		if (envs[i])
-			seinhuis__envelope__free_unpacked(envs[i], NULL);
-	free(envs);
-	sh_buf_free(&stmt);
+	if (!a) {
+		for (size_t i = 0; i < n; i++)
+			msg_free(envs[i], NULL);
+		free(envs);
+	}
 	tree_free(&t);
 	return e;
 }
@@ -615,12 +650,11 @@ static int envelope_signed(const sh_identity *self, const sh_card *from,
 	                              (const uint8_t(*)[32])path,
 	                              env->n_batch_path, root))
 		return 0;
-	sh_buf stmt = {0};
-	batch_statement(&stmt, from->partner, self->card.partner,
-	                env->batch_count, root);
-	int ok = batch_sig_ok(env->signature.data, from->sign_pub, &stmt, memo);
-	sh_buf_free(&stmt);
-	return ok;
+	uint8_t stmt[SH_BATCH_STMT_MAX];
+	size_t slen = batch_statement(stmt, from->partner, self->card.partner,
+	                              env->batch_count, root);
+	return batch_sig_ok(env->signature.data, from->sign_pub, stmt, slen,
+	                    memo);
 }
 
 int sh_wire_signed_by(const sh_identity *self, const sh_card *from,
@@ -642,66 +676,71 @@ sh_err sh_wire_verify(const sh_identity *self, const sh_card *from,
 	                           id_out);
 }
 
-sh_err sh_wire_verify_memo(const sh_identity *self, const sh_card *from,
-                           const uint8_t *envb, size_t envlen,
-                           sh_sig_memo *memo, Seinhuis__Signal **sig_out,
-                           uint8_t id_out[SH_ID_LEN])
+sh_err sh_wire_decode_a(const uint8_t *envb, size_t envlen, sh_arena *a,
+                        sh_wire_decoded *out, uint8_t id_out[SH_ID_LEN])
 {
-	sh_err e;
-	Seinhuis__Signal *s = NULL;
-	Seinhuis__Envelope *env =
-	    seinhuis__envelope__unpack(NULL, envlen, envb);
+	out->env = seinhuis__envelope__unpack(pc_of(a), envlen, envb);
+	out->sig =
+	    out->env ? seinhuis__signal__unpack(pc_of(a), out->env->signal.len,
+	                                        out->env->signal.data)
+	             : NULL;
+	if (!out->sig || out->sig->message_id.len != SH_ID_LEN)
+		return SH_ERR_WIRE_DECODE;
+	memcpy(id_out, out->sig->message_id.data, SH_ID_LEN);
+	return SH_OK;
+}
+
+sh_err sh_wire_verify_decoded(const sh_identity *self, const sh_card *from,
+                              const sh_wire_decoded *dec, sh_sig_memo *memo,
+                              Seinhuis__Signal **sig_out,
+                              uint8_t id_out[SH_ID_LEN])
+{
+	const Seinhuis__Envelope *env = dec->env;
+	Seinhuis__Signal *s = dec->sig;
 	*sig_out = NULL;
 	if (!env)
 		return SH_ERR_WIRE_DECODE;
-	if (env->format_version != SH_FORMAT_VERSION) {
-		e = SH_ERR_WIRE_VERSION;
-		goto err;
-	}
-	/* Decode first so that a refusal can name the message id; nothing
+	if (env->format_version != SH_FORMAT_VERSION)
+		return SH_ERR_WIRE_VERSION;
+	/* Decoded first so that a refusal can name the message id; nothing
 	 * in the signal is trusted until the signature has verified. */
-	s = seinhuis__signal__unpack(NULL, env->signal.len, env->signal.data);
-	if (!s || s->message_id.len != SH_ID_LEN) {
-		e = SH_ERR_WIRE_DECODE;
-		goto err;
-	}
+	if (!s || s->message_id.len != SH_ID_LEN)
+		return SH_ERR_WIRE_DECODE;
 	memcpy(id_out, s->message_id.data, SH_ID_LEN);
-	if (!envelope_signed(self, from, env, memo)) {
-		e = SH_ERR_SIGNATURE;
-		goto err;
-	}
-	if (s->format_version != SH_FORMAT_VERSION) {
-		e = SH_ERR_WIRE_VERSION;
-		goto err;
-	}
-	if (strcmp(s->sender, from->partner) != 0) {
-		e = SH_ERR_SENDER;
-		goto err;
-	}
-	if (strcmp(s->recipient, self->card.partner) != 0) {
-		e = SH_ERR_RECIPIENT;
-		goto err;
-	}
+	if (!envelope_signed(self, from, env, memo))
+		return SH_ERR_SIGNATURE;
+	if (s->format_version != SH_FORMAT_VERSION)
+		return SH_ERR_WIRE_VERSION;
+	if (strcmp(s->sender, from->partner) != 0)
+		return SH_ERR_SENDER;
+	if (strcmp(s->recipient, self->card.partner) != 0)
+		return SH_ERR_RECIPIENT;
 	const char *member = payload_member(s->type);
 	const ProtobufCFieldDescriptor *pf =
 	    member ? protobuf_c_message_descriptor_get_field_by_name(
 	                 &seinhuis__signal__descriptor, member)
 	           : NULL;
-	if (!pf || (uint32_t)s->payload_case != pf->id) {
-		e = SH_ERR_TYPE;
-		goto err;
-	}
-	if (s->subject.len != 0 && s->subject.len != SH_PSEUDO_LEN) {
-		e = SH_ERR_WIRE_DECODE;
-		goto err;
-	}
+	if (!pf || (uint32_t)s->payload_case != pf->id)
+		return SH_ERR_TYPE;
+	if (s->subject.len != 0 && s->subject.len != SH_PSEUDO_LEN)
+		return SH_ERR_WIRE_DECODE;
 	*sig_out = s;
-	s = NULL;
-	e = SH_OK;
-err:
-	if (s)
-		seinhuis__signal__free_unpacked(s, NULL);
-	seinhuis__envelope__free_unpacked(env, NULL);
+	return SH_OK;
+}
+
+sh_err sh_wire_verify_memo(const sh_identity *self, const sh_card *from,
+                           const uint8_t *envb, size_t envlen,
+                           sh_sig_memo *memo, Seinhuis__Signal **sig_out,
+                           uint8_t id_out[SH_ID_LEN])
+{
+	sh_wire_decoded dec;
+	uint8_t id[SH_ID_LEN]; /* id_out only as verifying sets it */
+	sh_wire_decode_a(envb, envlen, NULL, &dec, id);
+	sh_err e =
+	    sh_wire_verify_decoded(self, from, &dec, memo, sig_out, id_out);
+	if (e != SH_OK)
+		msg_free(dec.sig, NULL);
+	msg_free(dec.env, NULL);
 	return e;
 }
 
@@ -718,41 +757,62 @@ static const ProtobufCMessage *payload_of(const Seinhuis__Signal *s)
 	return *(const ProtobufCMessage *const *)((const char *)s + pf->offset);
 }
 
-static void add_field(Seinhuis__Field ***out, size_t *n, const char *name,
-                      const char *value)
+/* Name/value pairs as they are collected: from malloc (the caller frees
+ * them with sh_fields_free) or, with an arena, in it. */
+typedef struct {
+	Seinhuis__Field **v;
+	size_t n, cap;
+	sh_arena *a;
+} field_list;
+
+static void add_field(field_list *l, const char *name, const char *value)
 {
-	*out = realloc(*out, (*n + 1) * sizeof(**out));
-	if (!*out)
-		abort();
-	Seinhuis__Field *f = sh_xmalloc(sizeof(*f));
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		if (l->a) {
+			Seinhuis__Field **v =
+			    sh_arena_alloc(l->a, cap * sizeof(*v));
+			if (l->n)
+				memcpy(v, l->v, l->n * sizeof(*v));
+			l->v = v;
+		} else {
+			l->v = realloc(l->v, cap * sizeof(*l->v));
+			if (!l->v)
+				abort();
+		}
+		l->cap = cap;
+	}
+	Seinhuis__Field *f =
+	    l->a ? sh_arena_alloc(l->a, sizeof(*f)) : sh_xmalloc(sizeof(*f));
 	seinhuis__field__init(f);
-	f->name = sh_strdup(name);
-	f->value = sh_strdup(value);
-	(*out)[(*n)++] = f;
+	f->name = l->a ? sh_arena_strdup(l->a, name) : sh_strdup(name);
+	f->value = l->a ? sh_arena_strdup(l->a, value) : sh_strdup(value);
+	l->v[l->n++] = f;
 }
 
-static size_t clear_fields(const Seinhuis__Signal *s, Seinhuis__Field ***out,
-                           int skip_zero_ints);
+static void clear_fields(const Seinhuis__Signal *s, field_list *l,
+                         int skip_zero_ints);
 
 size_t sh_wire_clear_fields(const Seinhuis__Signal *s, Seinhuis__Field ***out)
 {
-	return clear_fields(s, out, 0);
+	field_list l = {0};
+	clear_fields(s, &l, 0);
+	*out = l.v;
+	return l.n;
 }
 
 /* skip_zero_ints: proto3 cannot tell an integer 0 from one not given, so
  * for the policy check a 0 reads as absent. */
-static size_t clear_fields(const Seinhuis__Signal *s, Seinhuis__Field ***out,
-                           int skip_zero_ints)
+static void clear_fields(const Seinhuis__Signal *s, field_list *l,
+                         int skip_zero_ints)
 {
-	size_t n = 0;
-	*out = NULL;
 	if (s->legal_basis[0])
-		add_field(out, &n, "legal_basis", s->legal_basis);
+		add_field(l, "legal_basis", s->legal_basis);
 	if (s->consent_ref[0])
-		add_field(out, &n, "consent_ref", s->consent_ref);
+		add_field(l, "consent_ref", s->consent_ref);
 	const ProtobufCMessage *p = payload_of(s);
 	if (!p)
-		return n;
+		return;
 	const ProtobufCMessageDescriptor *d = p->descriptor;
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
@@ -761,25 +821,24 @@ static size_t clear_fields(const Seinhuis__Signal *s, Seinhuis__Field ***out,
 		switch (f->type) {
 		case PROTOBUF_C_TYPE_STRING:
 			if (*(char *const *)at && **(char *const *)at)
-				add_field(out, &n, f->name, *(char *const *)at);
+				add_field(l, f->name, *(char *const *)at);
 			break;
 		case PROTOBUF_C_TYPE_INT64:
 			if (skip_zero_ints && *(const int64_t *)at == 0)
 				break;
 			snprintf(num, sizeof(num), "%lld",
 			         (long long)*(const int64_t *)at);
-			add_field(out, &n, f->name, num);
+			add_field(l, f->name, num);
 			break;
 		case PROTOBUF_C_TYPE_INT32:
 			if (skip_zero_ints && *(const int32_t *)at == 0)
 				break;
 			snprintf(num, sizeof(num), "%d", *(const int32_t *)at);
-			add_field(out, &n, f->name, num);
+			add_field(l, f->name, num);
 			break;
 		default: break; /* sealed bytes are never shown in clear */
 		}
 	}
-	return n;
 }
 
 void sh_fields_free(Seinhuis__Field **f, size_t n)
@@ -791,6 +850,12 @@ void sh_fields_free(Seinhuis__Field **f, size_t n)
 
 sh_err sh_wire_open(const Seinhuis__Signal *s, const sh_pair_keys *keys,
                     Seinhuis__SealedContent **out)
+{
+	return sh_wire_open_a(s, keys, NULL, out);
+}
+
+sh_err sh_wire_open_a(const Seinhuis__Signal *s, const sh_pair_keys *keys,
+                      sh_arena *a, Seinhuis__SealedContent **out)
 {
 	*out = NULL;
 	const ProtobufCMessage *p = payload_of(s);
@@ -808,20 +873,29 @@ sh_err sh_wire_open(const Seinhuis__Signal *s, const sh_pair_keys *keys,
 	if (bd->len < SH_SEAL_OVERHEAD)
 		return SH_ERR_SEAL;
 	size_t plen = bd->len - SH_SEAL_OVERHEAD;
-	uint8_t *plain = sh_xmalloc(plen);
-	sh_buf ad = {0};
-	sh_buf_add(&ad, s->message_id.data, s->message_id.len);
-	sh_buf_printf(&ad, "%s|%s", s->sender, s->recipient);
-	sh_err e =
-	    sh_open(plain, keys->seal_key, ad.data, ad.len, bd->data, bd->len);
-	sh_buf_free(&ad);
+	uint8_t *plain = a ? sh_arena_alloc(a, plen) : sh_xmalloc(plen);
+	/* associated data: message id, then "sender|recipient" */
+	size_t ls = strlen(s->sender), lr = strlen(s->recipient);
+	size_t adlen = s->message_id.len + ls + 1 + lr;
+	uint8_t *ad = a ? sh_arena_alloc(a, adlen) : sh_xmalloc(adlen);
+	if (s->message_id.len)
+		memcpy(ad, s->message_id.data, s->message_id.len);
+	memcpy(ad + s->message_id.len, s->sender, ls);
+	ad[s->message_id.len + ls] = '|';
+	memcpy(ad + s->message_id.len + ls + 1, s->recipient, lr);
+	sh_err e = sh_open(plain, keys->seal_key, ad, adlen, bd->data, bd->len);
+	if (!a)
+		free(ad);
 	if (e == SH_OK) {
-		*out = seinhuis__sealed_content__unpack(NULL, plen, plain);
+		*out = seinhuis__sealed_content__unpack(pc_of(a), plen, plain);
 		if (!*out)
 			e = SH_ERR_SEAL;
 	}
+	/* the opened bytes at once; what was unpacked from them is wiped by
+	 * the caller (or the arena's reset) */
 	sh_wipe(plain, plen);
-	free(plain);
+	if (!a)
+		free(plain);
 	return e;
 }
 
@@ -871,8 +945,8 @@ int sh_wire_field_class(Seinhuis__SignalType type, const char *name)
 	return SH_FIELD_CLEAR;
 }
 
-static void add_person_fields(Seinhuis__Field ***out, size_t *n,
-                              const Seinhuis__Person *p, size_t idx)
+static void add_person_fields(field_list *l, const Seinhuis__Person *p,
+                              size_t idx)
 {
 	const ProtobufCMessageDescriptor *d = p->base.descriptor;
 	for (unsigned j = 0; j < d->n_fields; j++) {
@@ -882,19 +956,19 @@ static void add_person_fields(Seinhuis__Field ***out, size_t *n,
 			continue;
 		char name[64];
 		if (idx == 0)
-			snprintf(name, sizeof(name), "%s", d->fields[j].name);
-		else
+			add_field(l, d->fields[j].name, v);
+		else {
 			snprintf(name, sizeof(name), "person%zu.%s", idx + 1,
 			         d->fields[j].name);
-		add_field(out, n, name, v);
+			add_field(l, name, v);
+		}
 	}
 }
 
-sh_err sh_wire_fields(const Seinhuis__Signal *s,
-                      const Seinhuis__SealedContent *sc, Seinhuis__Field ***out,
-                      size_t *nout)
+static sh_err fields(const Seinhuis__Signal *s,
+                     const Seinhuis__SealedContent *sc, field_list *l)
 {
-	*nout = clear_fields(s, out, 1);
+	clear_fields(s, l, 1);
 	const ProtobufCMessage *p = payload_of(s);
 	if (s->base.n_unknown_fields || (p && p->n_unknown_fields))
 		return SH_ERR_FIELD_UNKNOWN;
@@ -905,31 +979,39 @@ sh_err sh_wire_fields(const Seinhuis__Signal *s,
 	for (size_t i = 0; i < sc->n_persons; i++) {
 		if (sc->persons[i]->base.n_unknown_fields)
 			return SH_ERR_FIELD_UNKNOWN;
-		add_person_fields(out, nout, sc->persons[i], i);
+		add_person_fields(l, sc->persons[i], i);
 	}
 	if (sc->description[0])
-		add_field(out, nout, "description", sc->description);
+		add_field(l, "description", sc->description);
 	if (sc->reporter_contact[0])
-		add_field(out, nout, "reporter_contact", sc->reporter_contact);
+		add_field(l, "reporter_contact", sc->reporter_contact);
 	return SH_OK;
+}
+
+sh_err sh_wire_fields(const Seinhuis__Signal *s,
+                      const Seinhuis__SealedContent *sc, Seinhuis__Field ***out,
+                      size_t *nout)
+{
+	return sh_wire_fields_a(s, sc, NULL, out, nout);
+}
+
+sh_err sh_wire_fields_a(const Seinhuis__Signal *s,
+                        const Seinhuis__SealedContent *sc, sh_arena *a,
+                        Seinhuis__Field ***out, size_t *nout)
+{
+	field_list l = {.a = a};
+	sh_err e = fields(s, sc, &l);
+	*out = l.v;
+	*nout = l.n;
+	return e;
 }
 
 sh_err sh_wire_peek_id(const uint8_t *envb, size_t envlen,
                        uint8_t id_out[SH_ID_LEN])
 {
-	Seinhuis__Envelope *env =
-	    seinhuis__envelope__unpack(NULL, envlen, envb);
-	if (!env)
-		return SH_ERR_WIRE_DECODE;
-	Seinhuis__Signal *s =
-	    seinhuis__signal__unpack(NULL, env->signal.len, env->signal.data);
-	sh_err e = SH_ERR_WIRE_DECODE;
-	if (s && s->message_id.len == SH_ID_LEN) {
-		memcpy(id_out, s->message_id.data, SH_ID_LEN);
-		e = SH_OK;
-	}
-	if (s)
-		seinhuis__signal__free_unpacked(s, NULL);
-	seinhuis__envelope__free_unpacked(env, NULL);
+	sh_wire_decoded dec;
+	sh_err e = sh_wire_decode_a(envb, envlen, NULL, &dec, id_out);
+	msg_free(dec.sig, NULL);
+	msg_free(dec.env, NULL);
 	return e;
 }

@@ -294,6 +294,91 @@ static void reseal_and_open(const fuzz_world_t *w, Seinhuis__Signal *s)
 	free(sealed);
 }
 
+static int same_packed(const void *a, const void *b)
+{
+	size_t n = protobuf_c_message_get_packed_size(a);
+	if (n != protobuf_c_message_get_packed_size(b))
+		return 0;
+	uint8_t *x = sh_xmalloc(n), *y = sh_xmalloc(n);
+	protobuf_c_message_pack(a, x);
+	protobuf_c_message_pack(b, y);
+	int same = memcmp(x, y, n) == 0;
+	free(x);
+	free(y);
+	return same;
+}
+
+/* The arena the daemon decodes each received signal into (peer.c), kept
+ * from one input to the next as the daemon keeps it. */
+static sh_arena *fuzz_arena(void)
+{
+	static sh_arena a;
+	static int ready;
+	if (!ready) {
+		sh_arena_init(&a, 16u << 10);
+		ready = 1;
+	}
+	return &a;
+}
+
+/* As the receiving daemon does it: decoded once, into its arena
+ * (sh_wire_decode_a, sh_wire_verify_decoded), the verified signal opened
+ * and its fields collected there. Each step must answer as the malloc
+ * path answered (pe, peeked: sh_wire_peek_id; ve, id, s: sh_wire_verify;
+ * os, sc: sh_wire_open of s). */
+static void arena_agrees(const fuzz_world_t *w, const uint8_t *env, size_t len,
+                         sh_err pe, const uint8_t *peeked, sh_err ve,
+                         const uint8_t *id, const Seinhuis__Signal *s)
+{
+	sh_arena *a = fuzz_arena();
+	sh_wire_decoded dec;
+	uint8_t aid[SH_ID_LEN] = {0}, vid[SH_ID_LEN] = {0};
+	Seinhuis__Signal *as = NULL;
+	sh_err e = sh_wire_decode_a(env, len, a, &dec, aid);
+	fuzz_trace("sh_wire_decode_a", e);
+	if (e != pe || (e == SH_OK && memcmp(aid, peeked, SH_ID_LEN) != 0))
+		fuzz_fail("receive", "sh_wire_decode_a disagrees with peek");
+	e = sh_wire_verify_decoded(&w->recipient, &w->sender.card, &dec, NULL,
+	                           &as, vid);
+	fuzz_trace("sh_wire_verify_decoded", e);
+	if (e != ve || (e == SH_OK) != (as != NULL) ||
+	    memcmp(vid, id, SH_ID_LEN) != 0)
+		fuzz_fail("receive",
+		          "sh_wire_verify_decoded disagrees with verify");
+	if (e == SH_OK) {
+		if (!same_packed(as, s))
+			fuzz_fail("receive", "arena and malloc decode differ");
+		Seinhuis__SealedContent *sc = NULL, *asc = NULL;
+		sh_err os = sh_wire_open(s, &w->keys, &sc);
+		e = sh_wire_open_a(as, &w->keys, a, &asc);
+		if (e != os || (sc == NULL) != (asc == NULL) ||
+		    (sc && !same_packed(sc, asc)))
+			fuzz_fail("receive", "sh_wire_open_a disagrees");
+		Seinhuis__Field **f = NULL, **af = NULL;
+		size_t n = 0, an = 0;
+		e = sh_wire_fields(s, sc, &f, &n);
+		if (sh_wire_fields_a(as, asc, a, &af, &an) != e || an != n)
+			fuzz_fail("receive", "sh_wire_fields_a disagrees");
+		for (size_t i = 0; i < n; i++)
+			if (strcmp(f[i]->name, af[i]->name) != 0 ||
+			    strcmp(f[i]->value, af[i]->value) != 0)
+				fuzz_fail(
+				    "receive",
+				    "sh_wire_fields_a gives other fields");
+		for (size_t i = 0; i < n; i++)
+			sh_wipe(f[i]->value, strlen(f[i]->value));
+		sh_fields_free(f, n);
+		if (sc)
+			seinhuis__sealed_content__free_unpacked(sc, NULL);
+	}
+	size_t used = a->used;
+	const uint8_t *chunk = a->chunk;
+	sh_arena_reset(a);
+	for (size_t i = 0; chunk == a->chunk && i < used; i++)
+		if (chunk[i])
+			fuzz_fail("receive", "the arena's reset left bytes");
+}
+
 /* sh_wire_verify and what the daemon does with a verified signal. */
 static sh_err verify_and_use(const fuzz_world_t *w, const uint8_t *env,
                              size_t len)
@@ -306,6 +391,7 @@ static sh_err verify_and_use(const fuzz_world_t *w, const uint8_t *env,
 	sh_err e =
 	    sh_wire_verify(&w->recipient, &w->sender.card, env, len, &s, id);
 	fuzz_trace("sh_wire_verify", e);
+	arena_agrees(w, env, len, pe, peeked, e, id, s);
 	if (e != SH_OK) {
 		if (s != NULL)
 			fuzz_fail("receive",

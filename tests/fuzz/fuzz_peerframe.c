@@ -28,6 +28,31 @@ static void verify_batch(const Seinhuis__PeerFrame *f, int again)
 	sh_err e =
 	    sh_batch_verify(&w->recipient, &w->sender.card, f, proofs, &memo);
 	fuzz_trace("sh_batch_verify", e);
+	/* as the daemon does it, the entries decoded into its frame arena:
+	 * the same answer and the same proofs */
+	static sh_arena fa;
+	static int fa_ready;
+	if (!fa_ready) {
+		sh_arena_init(&fa, 256u << 10);
+		fa_ready = 1;
+	}
+	sh_buf *ap = calloc(n ? n : 1, sizeof(*ap));
+	if (!ap)
+		abort();
+	sh_sig_memo am = {0};
+	sh_err ae =
+	    sh_batch_verify_a(&w->recipient, &w->sender.card, f, ap, &am, &fa);
+	if (ae != e)
+		fuzz_fail("peerframe", "sh_batch_verify_a disagrees");
+	for (size_t i = 0; e == SH_OK && i < n; i++)
+		if (ap[i].len != proofs[i].len ||
+		    memcmp(ap[i].data, proofs[i].data, ap[i].len) != 0)
+			fuzz_fail("peerframe", "sh_batch_verify_a gives other "
+			                       "proofs");
+	for (size_t i = 0; i < n; i++)
+		sh_buf_free(&ap[i]);
+	free(ap);
+	sh_arena_reset(&fa);
 	if (e == SH_OK) {
 		for (size_t i = 0; i < n; i++) {
 			/* every proof of a verified batch verifies alone */
