@@ -39,6 +39,7 @@
  * starts with '#'. run.sh collects the figures. This is not a test: it
  * exits 1 only when a measurement could not be made.
  */
+#define _GNU_SOURCE /* ppoll */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -73,15 +74,6 @@ static int64_t real_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static void sleep_until(int64_t when_ns)
-{
-	struct timespec ts = {(time_t)(when_ns / 1000000000),
-	                      (long)(when_ns % 1000000000)};
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) ==
-	       EINTR)
-		;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -1306,13 +1298,17 @@ static int watch_take(watcher *w)
 	return g < 0 ? -1 : 0;
 }
 
-/* Wait on the sender's connection and the watch together. */
-static int wait_two(conn *s, watcher *w, int timeout_ms)
+/* Wait on the sender's connection and the watch together, up to
+ * timeout_ns (ppoll: the watch's replies are timed as they come, not at
+ * the next millisecond). */
+static int wait_two(conn *s, watcher *w, int64_t timeout_ns)
 {
+	struct timespec ts = {(time_t)(timeout_ns / 1000000000),
+	                      (long)(timeout_ns % 1000000000)};
 	struct pollfd p[2] = {
 	    {s->fd, (short)(POLLIN | (conn_unsent(s) ? POLLOUT : 0)), 0},
 	    {w->c.fd, (short)(POLLIN | (conn_unsent(&w->c) ? POLLOUT : 0)), 0}};
-	int r = poll(p, 2, timeout_ms);
+	int r = ppoll(p, 2, &ts, NULL);
 	if (r < 0)
 		return errno == EINTR ? 0 : -1;
 	if ((p[0].revents & POLLOUT) && conn_flush(s) < 0)
@@ -1396,18 +1392,16 @@ static int cmd_latency(int argc, char **argv)
 		}
 		if (sent < total) {
 			int64_t due = start + sent * interval;
-			/* Read replies while waiting, then sleep to the
-			 * deadline. */
-			int64_t wait_ms = (due - now) / 1000000 - 1;
-			if (wait_ms > 0 && wait_two(&s, &w, (int)wait_ms) < 0)
-				goto out;
-			if (take_replies(&s, &replied, &accepted, &refused,
-			                 sub_us, recs) < 0)
-				goto out;
-			if (mono_ns() < due - 1000000)
-				continue; /* woke early for a reply */
-			sleep_until(due);
-			if (mono_ns() - due > 1000000)
+			/* Until the deadline, read replies and the watch as
+			 * they come. */
+			if (now < due) {
+				if (wait_two(&s, &w, due - now) < 0 ||
+				    take_replies(&s, &replied, &accepted,
+				                 &refused, sub_us, recs) < 0)
+					goto out;
+				continue;
+			}
+			if (now - due > 1000000)
 				late++;
 			arrears_set(&a, seed + 1 + (uint64_t)sent);
 			conn_queue(&s, &a.req);
@@ -1417,7 +1411,7 @@ static int cmd_latency(int argc, char **argv)
 				t_first = t_last;
 			if (conn_flush(&s) < 0 || wait_two(&s, &w, 0) < 0)
 				goto out;
-		} else if (wait_two(&s, &w, 100) < 0) {
+		} else if (wait_two(&s, &w, 100000000) < 0) {
 			goto out;
 		}
 		if (take_replies(&s, &replied, &accepted, &refused, sub_us,
@@ -1431,7 +1425,7 @@ static int cmd_latency(int argc, char **argv)
 	/* every accepted signal's commit seen by the watch (or 60 s) */
 	int64_t watch_end = mono_ns() + 60 * 1000000000LL;
 	while (w.n < (size_t)accepted && mono_ns() < watch_end)
-		if (wait_two(&s, &w, 100) < 0)
+		if (wait_two(&s, &w, 100000000) < 0)
 			goto out;
 	if (wait_settled(
 	        &s, bs.delivered_out + bs.outbox_failed + (uint64_t)accepted,
