@@ -298,6 +298,10 @@ fi
 
 for run in $(seq 1 "$RUNS"); do
 	echo
+	# The last run's phases leave dirty pages (the 1,000,000-signal inbox
+	# alone is some 800 MB); their write-back would land in this run's
+	# disk figures. Flush them first.
+	sync
 	echo "=== run $run of $RUNS (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 	if has curve; then
 		echo "--- raw-curve"
@@ -340,6 +344,7 @@ for run in $(seq 1 "$RUNS"); do
 		fsock=$WORK/$from/control.sock tsock=$WORK/$to/control.sock
 
 		if has latency; then
+			sync
 			echo "--- latency ($from -> $to)"
 			bench "$run" latency --from "$fsock" --to-partner "$to" \
 				--recv "$tsock" --rate "$LATENCY_RATE" \
