@@ -384,6 +384,7 @@ static void txn_end(void *ctx, int committed)
 static sh_err write_state(void *ctx, MDB_txn *txn)
 {
 	sh_audit *a = ctx;
+	(void)txn; /* the store's: written through sh_store_put */
 	const sh_merkle_frontier *t = &a->txn_tree;
 	uint8_t b[8 + STORED_LEVEL * 32];
 	size_t n = 8;
@@ -397,9 +398,9 @@ static sh_err write_state(void *ctx, MDB_txn *txn)
 		}
 	}
 	MDB_val sk = {4, "size"}, sv = {8, b}, ek = {4, "edge"}, ev = {n, b};
-	int rc = mdb_put(txn, a->state, &sk, &sv, 0);
+	int rc = sh_store_put(a->st, a->state, &sk, &sv, 0);
 	if (rc == 0)
-		rc = mdb_put(txn, a->state, &ek, &ev, 0);
+		rc = sh_store_put(a->st, a->state, &ek, &ev, 0);
 	return mdb_to_sh(rc);
 }
 
@@ -533,7 +534,7 @@ static void store_node(void *ctx, unsigned level, uint64_t index,
 		return;
 	node_key(kb, level, index);
 	MDB_val k = {9, kb}, v = {32, (void *)hash};
-	int rc = mdb_put(sh_store_txn(a->st), a->nodes, &k, &v, 0);
+	int rc = sh_store_put(a->st, a->nodes, &k, &v, 0);
 	if (rc)
 		a->append_error = mdb_to_sh(rc);
 }
@@ -554,7 +555,8 @@ sh_err sh_audit_append(sh_audit *a, Seinhuis__AuditEntry *e)
 	uint8_t kb[8], leaf[32];
 	put_u64(kb, e->index);
 	MDB_val k = {8, kb}, v = {n, NULL};
-	int rc = mdb_put(txn, a->entries, &k, &v, MDB_RESERVE | MDB_APPEND);
+	int rc =
+	    sh_store_put(a->st, a->entries, &k, &v, MDB_RESERVE | MDB_APPEND);
 	if (rc == MDB_KEYEXIST) {
 		/* Damaged: an entry at or beyond the tree's size exists,
 		 * written outside the tree. The tree goes on; `audit verify`
@@ -563,7 +565,7 @@ sh_err sh_audit_append(sh_audit *a, Seinhuis__AuditEntry *e)
 		    "audit: the table holds entries from index %llu on that "
 		    "are not in the tree; writing over them",
 		    (unsigned long long)e->index);
-		rc = mdb_put(txn, a->entries, &k, &v, MDB_RESERVE);
+		rc = sh_store_put(a->st, a->entries, &k, &v, MDB_RESERVE);
 	}
 	if (rc)
 		return mdb_to_sh(rc);
@@ -606,7 +608,7 @@ sh_err sh_audit_sign_head(sh_audit *a, const sh_identity *self, int64_t now_ms)
 	put_u64(kb, h.tree_size);
 	size_t n = seinhuis__signed_tree_head__get_packed_size(&h);
 	MDB_val k = {8, kb}, v = {n, NULL};
-	int rc = mdb_put(txn, a->heads, &k, &v, MDB_RESERVE);
+	int rc = sh_store_put(a->st, a->heads, &k, &v, MDB_RESERVE);
 	if (rc)
 		return mdb_to_sh(rc);
 	seinhuis__signed_tree_head__pack(&h, v.mv_data);
@@ -1164,7 +1166,7 @@ sh_err sh_audit_state_put(sh_audit *a, const char *key, const void *val,
 	if (!txn)
 		return SH_ERR_STORE;
 	MDB_val k = {strlen(key), (void *)key}, v = {len, (void *)val};
-	return mdb_to_sh(mdb_put(txn, a->state, &k, &v, 0));
+	return mdb_to_sh(sh_store_put(a->st, a->state, &k, &v, 0));
 }
 
 sh_err sh_audit_state_del(sh_audit *a, const char *key)
@@ -1173,7 +1175,7 @@ sh_err sh_audit_state_del(sh_audit *a, const char *key)
 	if (!txn)
 		return SH_ERR_STORE;
 	MDB_val k = {strlen(key), (void *)key};
-	int rc = mdb_del(txn, a->state, &k, NULL);
+	int rc = sh_store_del(a->st, a->state, &k);
 	return rc == MDB_NOTFOUND ? SH_OK : mdb_to_sh(rc);
 }
 

@@ -476,6 +476,28 @@ static int64_t lazy_due(const sh_daemon *d)
 	return a < h ? a : h;
 }
 
+/* Checkpoint (store.h) when due, after the turn's sends went out, so the
+ * LMDB commit overlaps the peer's work. While the map is more than half
+ * full, after every turn: the pages a checkpoint frees are only reused
+ * after it. */
+static void checkpoint_if_due(sh_daemon *d)
+{
+	int64_t now = sh_mono_ms(), due = sh_store_checkpoint_due(d->store);
+	if (due == INT64_MAX || now < d->ckpt_retry_at ||
+	    (due > now && d->usage < 0.5))
+		return;
+	sh_err e = sh_store_checkpoint(d->store);
+	d->usage_at = 0; /* committed pages changed */
+	if (e != SH_OK) {
+		d->ckpt_retry_at = now + 1000;
+		sh_daemon_error(d,
+		                "store: checkpoint failed: %s (%s); what it "
+		                "would have committed is in the journal, and "
+		                "it is tried again in a second",
+		                sh_err_rule(e), sh_err_str(e));
+	}
+}
+
 static int run(sh_daemon *d)
 {
 	size_t cap = 0;
@@ -541,6 +563,14 @@ static int run(sh_daemon *d)
 		int64_t lazy = lazy_due(d) - sh_mono_ms();
 		if (lazy < timeout)
 			timeout = lazy < 0 ? 0 : (long)lazy;
+		int64_t ckpt = sh_store_checkpoint_due(d->store);
+		if (ckpt != INT64_MAX) {
+			if (ckpt < d->ckpt_retry_at)
+				ckpt = d->ckpt_retry_at;
+			ckpt -= sh_mono_ms();
+			if (ckpt < timeout)
+				timeout = ckpt < 0 ? 0 : (long)ckpt;
+		}
 		int rc = zmq_poll(items, (int)n, timeout);
 		if (rc < 0) {
 			if (errno == EINTR)
@@ -593,6 +623,7 @@ static int run(sh_daemon *d)
 		finish_turn(d);
 		sh_control_reap(d);
 		sh_peer_pump(d);
+		checkpoint_if_due(d);
 	}
 	/* receipts held for a lazy commit are settled before stopping (one
 	 * lost here would only be answered again as a duplicate) */
@@ -701,6 +732,10 @@ int main(int argc, char **argv)
 		sh_error("data store: %s", why);
 		return 1;
 	}
+	if (sh_store_replayed(d.store))
+		sh_info("data store: %zu turn(s) acknowledged after the last "
+		        "checkpoint were replayed from the journal",
+		        sh_store_replayed(d.store));
 	d.npeers = d.trust.n;
 	/* Room for partners added while running (trust_reload); slots never
 	 * move, because queue entries point into them. */

@@ -42,16 +42,35 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "journal.h"
 #include "store.h"
 
 #define SCHEMA "1"
+
+/* Tables as the journal numbers them (the order they are opened in). */
+#define SH_STORE_TABLES 14
+#define SH_STORE_MAXDBI 64
 
 struct sh_store {
 	MDB_env *env;
 	MDB_dbi meta, outbox, outbox_id, inbox, seen, quarantine, consent,
 	    revoked, natkey, cases;
 	MDB_dbi audit[4]; /* entries, nodes, heads, state (audit.c) */
-	MDB_txn *txn;     /* the open write transaction, if any */
+	MDB_txn *txn;     /* the write transaction, open across turns until
+	                     the next checkpoint (see journal.c) */
+	int turn;         /* a turn's writes are going into txn */
+	sh_journal *jr;
+	sh_buf jops;          /* this turn's changes (jnote) */
+	sh_buf jrec;          /* its journal record */
+	uint64_t jbase;       /* LMDB's last committed transaction */
+	size_t jturns;        /* turns in txn and the journal since then */
+	int64_t jfirst;       /* when the first of them was written */
+	uint64_t checkpoints; /* LMDB commits since open */
+	size_t replayed;      /* turns replayed from the journal at open */
+	const char *replay_why;
+	sh_err broken; /* the transaction could not be rebuilt */
+	MDB_dbi tabs[SH_STORE_TABLES];   /* journal table number -> dbi */
+	uint8_t tab_of[SH_STORE_MAXDBI]; /* dbi -> journal table number */
 	sh_store_txn_fn txn_hook;
 	void *txn_hook_ctx;
 	sh_store_precommit_fn precommit;
@@ -89,6 +108,10 @@ static sh_err mdb_err(int rc)
 	default: return SH_ERR_STORE;
 	}
 }
+
+static void turn_abort(sh_store *st);
+static sh_err apply_record(void *ctx, const uint8_t *p, size_t n);
+static uint64_t last_txnid(sh_store *st);
 
 static sh_err meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *k,
                            uint64_t *v)
@@ -142,6 +165,11 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 		e = SH_ERR_STORE_CORRUPT;
 		goto err;
 	}
+	/* The journal first: its lock keeps a second process out. */
+	char jpath[1100];
+	snprintf(jpath, sizeof(jpath), "%s/journal", dir);
+	if ((e = sh_journal_open(&st->jr, jpath, why, wl)) != SH_OK)
+		goto err;
 	if ((rc = mdb_env_create(&st->env)) ||
 	    (rc = mdb_env_set_mapsize(st->env, map_size)) ||
 	    (rc = mdb_env_set_maxdbs(st->env, 32)) ||
@@ -208,6 +236,16 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 		                                        : SH_ERR_STORE;
 		goto err;
 	}
+	MDB_dbi order[SH_STORE_TABLES] = {
+	    st->meta,       st->outbox,   st->outbox_id, st->inbox,   st->seen,
+	    st->quarantine, st->consent,  st->revoked,   st->natkey,  st->cases,
+	    st->audit[0],   st->audit[1], st->audit[2],  st->audit[3]};
+	memset(st->tab_of, 0xff, sizeof(st->tab_of));
+	for (unsigned i = 0; i < SH_STORE_TABLES; i++) {
+		st->tabs[i] = order[i];
+		if (order[i] < SH_STORE_MAXDBI)
+			st->tab_of[order[i]] = (uint8_t)i;
+	}
 	MDB_val k = {6, "schema"}, v;
 	rc = mdb_get(txn, st->meta, &k, &v);
 	if (rc == MDB_NOTFOUND) {
@@ -252,6 +290,24 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 			goto err;
 		}
 	}
+	/* Turns that were acknowledged after LMDB's last commit (a crash
+	 * before the next checkpoint): from the journal, in order. */
+	st->txn = txn;
+	e = sh_journal_replay(st->jr, last_txnid(st), apply_record, st,
+	                      &st->replayed);
+	st->txn = NULL;
+	if (e != SH_OK) {
+		snprintf(why, wl,
+		         "%s: the journal cannot be replayed: %s (%s). Keep a "
+		         "copy of the directory; moving the file 'journal' "
+		         "aside starts from data.mdb alone, without the turns "
+		         "after its last commit",
+		         dir, sh_err_str(e),
+		         st->replay_why ? st->replay_why
+		                        : "LMDB refused a "
+		                          "change");
+		goto err;
+	}
 	if ((e = meta_get_u64(txn, st->meta, "next_out", &st->next_out)) ||
 	    (e = meta_get_u64(txn, st->meta, "next_in", &st->next_in))) {
 		snprintf(why, wl, "%s: the store's counters are damaged", dir);
@@ -265,6 +321,8 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 		goto err;
 	}
 	txn = NULL;
+	st->jbase = last_txnid(st);
+	sh_journal_reset(st->jr, st->jbase);
 	if (!have_marker) {
 		char text[200];
 		int n =
@@ -287,6 +345,7 @@ err:
 		mdb_txn_abort(txn);
 	if (st->env)
 		mdb_env_close(st->env);
+	sh_journal_close(&st->jr);
 	free(st);
 	return e;
 }
@@ -296,9 +355,15 @@ void sh_store_close(sh_store **stp)
 	sh_store *st = *stp;
 	if (!st)
 		return;
+	if (st->turn)
+		turn_abort(st);
+	(void)sh_store_checkpoint(st); /* what fails stays in the journal */
 	if (st->txn)
 		mdb_txn_abort(st->txn);
 	mdb_env_close(st->env);
+	sh_journal_close(&st->jr);
+	sh_buf_free(&st->jops);
+	sh_buf_free(&st->jrec);
 	free(st);
 	*stp = NULL;
 }
@@ -459,15 +524,217 @@ static void txn_ended(sh_store *st, int committed)
 		st->txn_hook(st->txn_hook_ctx, committed);
 }
 
-sh_err sh_store_begin(sh_store *st)
+/* ------------------------------------------------------------ journal */
+
+/* Note a change of this turn for its journal record. A put with
+ * MDB_RESERVE is noted by key only: its value is filled in after the
+ * put, and read back when the record is written (journal_turn). */
+static void jnote(sh_store *st, int op, MDB_dbi dbi, const MDB_val *k,
+                  const MDB_val *v)
 {
-	if (st->txn)
-		return SH_OK;
+	uint8_t h[SH_JOP_HDR];
+	size_t vlen = op == SH_JOP_PUT ? v->mv_size : 0;
+	h[0] = (uint8_t)op;
+	h[1] = dbi < SH_STORE_MAXDBI ? st->tab_of[dbi] : 0xff;
+	h[2] = (uint8_t)k->mv_size;
+	h[3] = (uint8_t)(k->mv_size >> 8);
+	for (int i = 0; i < 4; i++)
+		h[4 + i] = (uint8_t)(vlen >> (8 * i));
+	sh_buf_add(&st->jops, h, sizeof(h));
+	sh_buf_add(&st->jops, k->mv_data, k->mv_size);
+	if (vlen)
+		sh_buf_add(&st->jops, v->mv_data, vlen);
+}
+
+static int jput(sh_store *st, MDB_dbi dbi, MDB_val *k, MDB_val *v,
+                unsigned flags)
+{
+	int rc = mdb_put(st->txn, dbi, k, v, flags);
+	if (rc == 0)
+		jnote(st, flags & MDB_RESERVE ? SH_JOP_PUT_LATE : SH_JOP_PUT,
+		      dbi, k, v);
+	return rc;
+}
+
+static int jdel(sh_store *st, MDB_dbi dbi, MDB_val *k)
+{
+	int rc = mdb_del(st->txn, dbi, k, NULL);
+	if (rc == 0)
+		jnote(st, SH_JOP_DEL, dbi, k, NULL);
+	return rc;
+}
+
+int sh_store_put(sh_store *st, MDB_dbi dbi, MDB_val *k, MDB_val *v,
+                 unsigned flags)
+{
+	if (!st->turn)
+		return EINVAL;
+	return jput(st, dbi, k, v, flags);
+}
+
+int sh_store_del(sh_store *st, MDB_dbi dbi, MDB_val *k)
+{
+	if (!st->turn)
+		return EINVAL;
+	return jdel(st, dbi, k);
+}
+
+/* Build this turn's record from its notes (each value as it is now, at
+ * the end of the turn) and append it durably. */
+static sh_err journal_turn(sh_store *st)
+{
+	sh_buf *r = &st->jrec;
+	r->len = 0;
+	uint8_t hdr[SH_JOURNAL_HDR] = {0};
+	sh_buf_add(r, hdr, sizeof(hdr));
+	const uint8_t *p = st->jops.data, *endp = p + st->jops.len;
+	while (p < endp) {
+		size_t klen = (size_t)p[2] | (size_t)p[3] << 8;
+		size_t vlen = (size_t)p[4] | (size_t)p[5] << 8 |
+		              (size_t)p[6] << 16 | (size_t)p[7] << 24;
+		size_t n = SH_JOP_HDR + klen + vlen;
+		if (p[0] != SH_JOP_PUT_LATE) {
+			sh_buf_add(r, p, n);
+			p += n;
+			continue;
+		}
+		MDB_val k = {klen, (void *)(p + SH_JOP_HDR)}, v;
+		unsigned t = p[1];
+		int rc = t < SH_STORE_TABLES
+		             ? mdb_get(st->txn, st->tabs[t], &k, &v)
+		             : EINVAL;
+		uint8_t h[SH_JOP_HDR];
+		memcpy(h, p, SH_JOP_HDR);
+		if (rc == MDB_NOTFOUND) { /* deleted later in the turn */
+			h[0] = SH_JOP_DEL;
+			v.mv_size = 0;
+		} else if (rc) {
+			return mdb_err(rc);
+		} else {
+			h[0] = SH_JOP_PUT;
+		}
+		for (int i = 0; i < 4; i++)
+			h[4 + i] = (uint8_t)(v.mv_size >> (8 * i));
+		sh_buf_add(r, h, sizeof(h));
+		sh_buf_add(r, k.mv_data, klen);
+		if (v.mv_size)
+			sh_buf_add(r, v.mv_data, v.mv_size);
+		p += n;
+	}
+	if (r->len - SH_JOURNAL_HDR > SH_JOURNAL_MAX_RECORD)
+		return SH_ERR_STORE_FULL;
+	return sh_journal_append(st->jr, r->data, r->len);
+}
+
+static sh_err apply_op(void *ctx, int op, unsigned table, const uint8_t *key,
+                       size_t klen, const uint8_t *val, size_t vlen)
+{
+	sh_store *st = ctx;
+	MDB_val k = {klen, (void *)key}, v = {vlen, (void *)val};
+	int rc = op == SH_JOP_PUT ? mdb_put(st->txn, st->tabs[table], &k, &v, 0)
+	                          : mdb_del(st->txn, st->tabs[table], &k, NULL);
+	return rc == 0 || (op == SH_JOP_DEL && rc == MDB_NOTFOUND)
+	           ? SH_OK
+	           : mdb_err(rc);
+}
+
+static sh_err apply_record(void *ctx, const uint8_t *p, size_t n)
+{
+	sh_store *st = ctx;
+	const char *why = "";
+	sh_err e = sh_journal_ops(p, n, SH_STORE_TABLES, apply_op, st, &why);
+	if (e == SH_ERR_STORE_CORRUPT)
+		st->replay_why = why;
+	return e;
+}
+
+static uint64_t last_txnid(sh_store *st)
+{
+	MDB_envinfo info;
+	return mdb_env_info(st->env, &info) == 0 ? (uint64_t)info.me_last_txnid
+	                                         : 0;
+}
+
+/* A write transaction holding what LMDB has committed plus every turn the
+ * journal holds (after an abort, or a checkpoint that failed). */
+static sh_err rebuild(sh_store *st)
+{
+	size_t n = 0;
 	int rc = mdb_txn_begin(st->env, NULL, 0, &st->txn);
 	if (rc) {
 		st->txn = NULL;
 		return mdb_err(rc);
 	}
+	sh_err e = sh_journal_replay(st->jr, st->jbase, apply_record, st, &n);
+	if (e != SH_OK || n != st->jturns) {
+		mdb_txn_abort(st->txn);
+		st->txn = NULL;
+		return e != SH_OK ? e : SH_ERR_STORE;
+	}
+	return SH_OK;
+}
+
+sh_err sh_store_checkpoint(sh_store *st)
+{
+	if (st->turn || !st->txn)
+		return SH_OK;
+	if (!st->jturns) {
+		mdb_txn_abort(st->txn);
+		st->txn = NULL;
+		return SH_OK;
+	}
+	int rc = mdb_txn_commit(st->txn);
+	st->txn = NULL;
+	if (rc) {
+		/* Still in the journal: carry on from it, try again later. */
+		sh_err e = rebuild(st);
+		if (e != SH_OK)
+			st->broken = e;
+		return mdb_err(rc);
+	}
+	st->jbase = last_txnid(st);
+	sh_journal_reset(st->jr, st->jbase);
+	st->jturns = 0;
+	st->checkpoints++;
+	return SH_OK;
+}
+
+size_t sh_store_replayed(const sh_store *st)
+{
+	return st->replayed;
+}
+
+uint64_t sh_store_checkpoints(const sh_store *st)
+{
+	return st->checkpoints;
+}
+
+int64_t sh_store_checkpoint_due(const sh_store *st)
+{
+	if (!st->jturns || st->turn)
+		return INT64_MAX;
+	if (sh_journal_bytes(st->jr) >= SH_STORE_JOURNAL_MAX)
+		return 0;
+	return st->jfirst + SH_STORE_CHECKPOINT_MS;
+}
+
+/* ------------------------------------------------------------ turns */
+
+sh_err sh_store_begin(sh_store *st)
+{
+	if (st->turn)
+		return SH_OK;
+	if (st->broken)
+		return st->broken;
+	if (!st->txn) {
+		int rc = mdb_txn_begin(st->env, NULL, 0, &st->txn);
+		if (rc) {
+			st->txn = NULL;
+			return mdb_err(rc);
+		}
+	}
+	st->turn = 1;
+	st->jops.len = 0;
 	st->txn_next_out = st->next_out;
 	st->txn_next_in = st->next_in;
 	st->txn_counts = st->counts;
@@ -482,20 +749,40 @@ MDB_txn *sh_store_txn(sh_store *st)
 
 int sh_store_in_txn(const sh_store *st)
 {
-	return st->txn != NULL;
+	return st->turn;
+}
+
+/* The turn failed: LMDB holds its partial writes in the same transaction
+ * as earlier turns that were acknowledged. Drop the transaction and build
+ * it again from the journal; then commit that (a checkpoint), so that a
+ * store that ran full gets the room its commits free. */
+static void turn_abort(sh_store *st)
+{
+	st->turn = 0;
+	st->jops.len = 0;
+	if (st->txn) {
+		mdb_txn_abort(st->txn);
+		st->txn = NULL;
+	}
+	if (st->jturns) {
+		sh_err e = rebuild(st);
+		if (e == SH_OK)
+			(void)sh_store_checkpoint(st);
+		else
+			st->broken = e;
+	}
+	txn_ended(st, 0);
 }
 
 sh_err sh_store_commit(sh_store *st)
 {
 	int rc = 0;
-	if (!st->txn)
+	if (!st->turn)
 		return SH_OK;
 	if (st->precommit) {
 		sh_err e = st->precommit(st->precommit_ctx, st->txn);
 		if (e != SH_OK) {
-			mdb_txn_abort(st->txn);
-			st->txn = NULL;
-			txn_ended(st, 0);
+			turn_abort(st);
 			return e;
 		}
 	}
@@ -503,37 +790,45 @@ sh_err sh_store_commit(sh_store *st)
 		uint8_t b[8];
 		MDB_val k = {8, "next_out"}, v = {8, b};
 		u64be(b, st->txn_next_out);
-		rc = mdb_put(st->txn, st->meta, &k, &v, 0);
+		rc = jput(st, st->meta, &k, &v, 0);
 		if (!rc) {
 			MDB_val k2 = {7, "next_in"};
 			u64be(b, st->txn_next_in);
-			rc = mdb_put(st->txn, st->meta, &k2, &v, 0);
+			rc = jput(st, st->meta, &k2, &v, 0);
 		}
 	}
 	if (rc) {
-		mdb_txn_abort(st->txn);
-		st->txn = NULL;
-		txn_ended(st, 0);
+		turn_abort(st);
 		return mdb_err(rc);
 	}
-	rc = mdb_txn_commit(st->txn);
-	st->txn = NULL;
-	txn_ended(st, rc == 0);
-	if (rc)
-		return mdb_err(rc);
+	if (st->jops.len) {
+		sh_err e = journal_turn(st);
+		if (e != SH_OK) {
+			turn_abort(st);
+			return e;
+		}
+		if (st->jturns++ == 0)
+			st->jfirst = sh_mono_ms();
+		st->turn = 0;
+		txn_ended(st, 1);
+	} else {
+		st->turn = 0; /* nothing written */
+		txn_ended(st, 1);
+	}
 	st->next_out = st->txn_next_out;
 	st->next_in = st->txn_next_in;
 	st->counts = st->txn_counts;
+	/* a journal past its limit is checkpointed at once (a failure is
+	 * tried again at the next turn: what it holds is durable) */
+	if (sh_journal_bytes(st->jr) >= SH_STORE_JOURNAL_MAX)
+		(void)sh_store_checkpoint(st);
 	return SH_OK;
 }
 
 void sh_store_abort(sh_store *st)
 {
-	if (st->txn) {
-		mdb_txn_abort(st->txn);
-		st->txn = NULL;
-		txn_ended(st, 0);
-	}
+	if (st->turn)
+		turn_abort(st);
 }
 
 void sh_store_set_txn_hook(sh_store *st, sh_store_txn_fn fn, void *ctx)
@@ -587,7 +882,7 @@ static sh_err put_record(sh_store *st, MDB_dbi dbi, uint64_t seq,
 	u64be(kb, seq);
 	size_t n = protobuf_c_message_get_packed_size(m);
 	MDB_val k = {8, kb}, v = {n, NULL};
-	int rc = mdb_put(st->txn, dbi, &k, &v, flags | MDB_RESERVE);
+	int rc = jput(st, dbi, &k, &v, flags | MDB_RESERVE);
 	if (rc)
 		return mdb_err(rc);
 	protobuf_c_message_pack(m, v.mv_data);
@@ -597,13 +892,13 @@ static sh_err put_record(sh_store *st, MDB_dbi dbi, uint64_t seq,
 sh_err sh_store_outbox_add(sh_store *st, Seinhuis__OutboxRecord *rec,
                            uint64_t *seq_out)
 {
-	if (!st->txn)
+	if (!st->turn)
 		return SH_ERR_STORE;
 	uint64_t seq = st->txn_next_out;
 	uint8_t sb[8];
 	u64be(sb, seq);
 	MDB_val ik = {SH_ID_LEN, rec->message_id.data}, iv = {8, sb};
-	int rc = mdb_put(st->txn, st->outbox_id, &ik, &iv, MDB_NOOVERWRITE);
+	int rc = jput(st, st->outbox_id, &ik, &iv, MDB_NOOVERWRITE);
 	if (rc == MDB_KEYEXIST)
 		return SH_ERR_DUPLICATE;
 	if (rc)
@@ -663,7 +958,7 @@ sh_err sh_store_outbox_put(sh_store *st, uint64_t seq,
                            const Seinhuis__OutboxRecord *rec)
 {
 	Seinhuis__OutboxRecord *old;
-	if (!st->txn)
+	if (!st->turn)
 		return SH_ERR_STORE;
 	sh_err e = get_outbox(st, st->txn, seq, &old);
 	if (e)
@@ -680,7 +975,7 @@ sh_err sh_store_outbox_replace(sh_store *st, uint64_t seq,
                                Seinhuis__OutState old_state,
                                const Seinhuis__OutboxRecord *rec)
 {
-	if (!st->txn)
+	if (!st->turn)
 		return SH_ERR_STORE;
 	sh_err e = put_record(st, st->outbox, seq, &rec->base, 0);
 	if (e != SH_OK)
@@ -725,13 +1020,13 @@ sh_err sh_store_inbox_add(sh_store *st, const uint8_t id[SH_ID_LEN],
                           const uint8_t *env, size_t envlen,
                           const uint8_t *case_key, const char *consent_ref)
 {
-	if (!st->txn)
+	if (!st->turn)
 		return SH_ERR_STORE;
 	uint64_t seq = st->txn_next_in;
 	uint8_t sb[8];
 	u64be(sb, seq);
 	MDB_val ik = {SH_ID_LEN, (void *)id}, iv = {8, sb};
-	int rc = mdb_put(st->txn, st->seen, &ik, &iv, MDB_NOOVERWRITE);
+	int rc = jput(st, st->seen, &ik, &iv, MDB_NOOVERWRITE);
 	if (rc == MDB_KEYEXIST)
 		return SH_ERR_DUPLICATE;
 	if (rc)
@@ -765,11 +1060,11 @@ sh_err sh_store_inbox_add(sh_store *st, const uint8_t id[SH_ID_LEN],
 
 sh_err sh_store_seen_settled(sh_store *st, const uint8_t id[SH_ID_LEN])
 {
-	if (!st->txn)
+	if (!st->turn)
 		return SH_ERR_STORE;
 	uint8_t zero[8] = {0};
 	MDB_val k = {SH_ID_LEN, (void *)id}, v = {8, zero};
-	int rc = mdb_put(st->txn, st->seen, &k, &v, MDB_NOOVERWRITE);
+	int rc = jput(st, st->seen, &k, &v, MDB_NOOVERWRITE);
 	if (rc == MDB_KEYEXIST)
 		return SH_ERR_DUPLICATE;
 	if (rc)
@@ -841,7 +1136,7 @@ sh_err sh_store_inbox_get(sh_store *st, MDB_txn *txn,
 
 sh_err sh_store_inbox_ack(sh_store *st, const uint8_t id[SH_ID_LEN])
 {
-	if (!st->txn)
+	if (!st->turn)
 		return SH_ERR_STORE;
 	MDB_val k = {SH_ID_LEN, (void *)id}, v;
 	int rc = mdb_get(st->txn, st->seen, &k, &v);
@@ -854,11 +1149,11 @@ sh_err sh_store_inbox_ack(sh_store *st, const uint8_t id[SH_ID_LEN])
 	if (be64(kb) == 0)
 		return SH_ERR_NOTFOUND;
 	MDB_val ik = {8, kb};
-	if ((rc = mdb_del(st->txn, st->inbox, &ik, NULL)))
+	if ((rc = jdel(st, st->inbox, &ik)))
 		return mdb_err(rc);
 	uint8_t zero[8] = {0};
 	MDB_val zv = {8, zero};
-	if ((rc = mdb_put(st->txn, st->seen, &k, &zv, 0)))
+	if ((rc = jput(st, st->seen, &k, &zv, 0)))
 		return mdb_err(rc);
 	st->txn_counts.inbox_depth--;
 	return SH_OK;
@@ -866,21 +1161,21 @@ sh_err sh_store_inbox_ack(sh_store *st, const uint8_t id[SH_ID_LEN])
 
 void sh_store_counts_get(sh_store *st, sh_store_counts *c)
 {
-	*c = st->txn ? st->txn_counts : st->counts;
+	*c = st->turn ? st->txn_counts : st->counts;
 }
 
 sh_err sh_store_inbox_remove(sh_store *st, uint64_t seq,
                              const uint8_t id[SH_ID_LEN])
 {
-	if (!st->txn)
+	if (!st->turn)
 		return SH_ERR_STORE;
 	uint8_t kb[8], zero[8] = {0};
 	u64be(kb, seq);
 	MDB_val k = {8, kb}, ik = {SH_ID_LEN, (void *)id}, zv = {8, zero};
-	int rc = mdb_del(st->txn, st->inbox, &k, NULL);
+	int rc = jdel(st, st->inbox, &k);
 	if (rc)
 		return mdb_err(rc);
-	if ((rc = mdb_put(st->txn, st->seen, &ik, &zv, 0)))
+	if ((rc = jput(st, st->seen, &ik, &zv, 0)))
 		return mdb_err(rc);
 	st->txn_counts.inbox_depth--;
 	return SH_OK;
@@ -889,11 +1184,11 @@ sh_err sh_store_inbox_remove(sh_store *st, uint64_t seq,
 static sh_err put_by_key(sh_store *st, MDB_dbi dbi, const void *key,
                          size_t klen, const ProtobufCMessage *m)
 {
-	if (!st->txn)
+	if (!st->turn)
 		return SH_ERR_STORE;
 	size_t n = protobuf_c_message_get_packed_size(m);
 	MDB_val k = {klen, (void *)key}, v = {n, NULL};
-	int rc = mdb_put(st->txn, dbi, &k, &v, MDB_RESERVE);
+	int rc = jput(st, dbi, &k, &v, MDB_RESERVE);
 	if (rc)
 		return mdb_err(rc);
 	protobuf_c_message_pack(m, v.mv_data);
@@ -994,10 +1289,10 @@ sh_err sh_store_revoked_add(sh_store *st, const char *sender,
 {
 	char key[128];
 	int n = snprintf(key, sizeof(key), "%s|%s", sender, ref_hex);
-	if (!st->txn || n <= 0 || (size_t)n >= sizeof(key))
+	if (!st->turn || n <= 0 || (size_t)n >= sizeof(key))
 		return SH_ERR_STORE;
 	MDB_val k = {(size_t)n, key}, v = {0, ""};
-	return mdb_err(mdb_put(st->txn, st->revoked, &k, &v, 0));
+	return mdb_err(jput(st, st->revoked, &k, &v, 0));
 }
 
 int sh_store_revoked_has(sh_store *st, MDB_txn *txn, const char *sender,
@@ -1033,18 +1328,18 @@ sh_err sh_store_natkey_get(sh_store *st, MDB_txn *txn,
 sh_err sh_store_natkey_put(sh_store *st, const uint8_t key[SH_KEY_LEN],
                            const uint8_t id[SH_ID_LEN])
 {
-	if (!st->txn)
+	if (!st->turn)
 		return SH_ERR_STORE;
 	MDB_val k = {SH_KEY_LEN, (void *)key}, v = {SH_ID_LEN, (void *)id};
-	return mdb_err(mdb_put(st->txn, st->natkey, &k, &v, 0));
+	return mdb_err(jput(st, st->natkey, &k, &v, 0));
 }
 
 sh_err sh_store_natkey_del(sh_store *st, const uint8_t key[SH_KEY_LEN])
 {
-	if (!st->txn)
+	if (!st->turn)
 		return SH_ERR_STORE;
 	MDB_val k = {SH_KEY_LEN, (void *)key};
-	int rc = mdb_del(st->txn, st->natkey, &k, NULL);
+	int rc = jdel(st, st->natkey, &k);
 	return rc == MDB_NOTFOUND ? SH_OK : mdb_err(rc);
 }
 
@@ -1103,10 +1398,10 @@ sh_err sh_store_case_get(sh_store *st, MDB_txn *txn,
 
 sh_err sh_store_case_del(sh_store *st, const uint8_t key[SH_KEY_LEN])
 {
-	if (!st->txn)
+	if (!st->turn)
 		return SH_ERR_STORE;
 	MDB_val k = {SH_KEY_LEN, (void *)key};
-	return mdb_err(mdb_del(st->txn, st->cases, &k, NULL));
+	return mdb_err(jdel(st, st->cases, &k));
 }
 
 sh_err sh_store_case_scan(sh_store *st, MDB_txn *txn, sh_case_fn fn, void *ctx)

@@ -16,13 +16,38 @@ void sh_store_close(sh_store **st);
 /* Full integrity check: every record decodes and every index agrees. */
 sh_err sh_store_check(sh_store *st, char *why, size_t whylen);
 
-/* One write transaction at a time, shared by everything that arrives in
- * one turn of the event loop (group commit). */
+/* One turn at a time: everything that arrives in one turn of the event
+ * loop goes into it (group commit). sh_store_commit makes the turn
+ * durable (one journal record and its fdatasync) and sh_store_abort
+ * undoes it; the LMDB write transaction under it stays open across turns
+ * until the next checkpoint (journal.c). */
 sh_err sh_store_begin(sh_store *st);
 sh_err sh_store_commit(sh_store *st);
 void sh_store_abort(sh_store *st);
-int sh_store_in_txn(const sh_store *st);
-MDB_txn *sh_store_txn(sh_store *st); /* the open write transaction */
+int sh_store_in_txn(const sh_store *st); /* a turn is open */
+/* The write transaction, for reads of everything durable so far and, in
+ * a turn, for writes through sh_store_put/sh_store_del. NULL if none. */
+MDB_txn *sh_store_txn(sh_store *st);
+/* mdb_put and mdb_del on the write transaction, noted for the journal:
+ * the only way a module outside store.c writes (the audit log). Only in
+ * a turn (EINVAL otherwise). */
+int sh_store_put(sh_store *st, MDB_dbi dbi, MDB_val *k, MDB_val *v,
+                 unsigned flags);
+int sh_store_del(sh_store *st, MDB_dbi dbi, MDB_val *k);
+
+/* Checkpoint: commit the turns made durable since the last one to LMDB
+ * (full sync) and start the journal again. Due SH_STORE_CHECKPOINT_MS
+ * after the first of them, or at once past SH_STORE_JOURNAL_MAX bytes of
+ * journal; sh_store_checkpoint_due gives that time (sh_mono_ms clock,
+ * INT64_MAX for none). Not within a turn. sh_store_close makes one. */
+#define SH_STORE_CHECKPOINT_MS 100
+#define SH_STORE_JOURNAL_MAX   (8u << 20)
+sh_err sh_store_checkpoint(sh_store *st);
+int64_t sh_store_checkpoint_due(const sh_store *st);
+/* Turns replayed from the journal when the store was opened (after a
+ * crash), and checkpoints made since. */
+size_t sh_store_replayed(const sh_store *st);
+uint64_t sh_store_checkpoints(const sh_store *st);
 /* Called when the write transaction ends: committed 1 after a successful
  * commit, 0 after an abort or a failed commit. For modules that keep an
  * in-memory view of what they wrote (the audit log's tree). */

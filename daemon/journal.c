@@ -1,0 +1,401 @@
+/*
+ * journal.c - the store's redo journal.
+ *
+ * A turn of the event loop used to end with an LMDB commit, and nothing
+ * was acknowledged before it returned. A durable LMDB commit writes every
+ * page the turn touched (the tables' leaves and branches: some ten runs of
+ * pages for one signal), flushes them, then writes and flushes a meta
+ * page: two flushes and ten separate writes, about half a millisecond on
+ * the disks we measured, on both sides of every exchange.
+ *
+ * Now a turn ends with one record appended here and one fdatasync: the
+ * turn's changes (each put and delete, with its table, key and final
+ * value) in one contiguous write. The LMDB write transaction stays open
+ * across turns and is committed, with LMDB's full sync, every
+ * SH_STORE_CHECKPOINT_MS or when the journal grows past its limit (store.c:
+ * a checkpoint). After a checkpoint the journal starts again at its start.
+ *
+ * Generations. Each record carries `base`, the id of the last LMDB
+ * transaction committed before it (the checkpoint it follows), and its
+ * number within that generation. After a crash, store.c replays the
+ * records whose base is the id of LMDB's last committed transaction, in
+ * order, from the start of the file, and stops at the first that is not
+ * one: a torn or unfinished record (only a record whose fdatasync
+ * returned was ever acknowledged, and records are written one after the
+ * other), a zeroed stretch, or a record of an older generation (already
+ * in LMDB: its checkpoint committed). Replaying puts each key's final
+ * value of each turn, in order, so the result is the state after the last
+ * acknowledged turn.
+ *
+ * Record: magic "SHJ1", payload length (u32), base (u64), number (u64),
+ * CRC-32C over the three and the payload (u32), zero (u32); then the
+ * payload. All little-endian. The file is grown ahead of the records with
+ * written zeros, so that an append does not change its size and the flush
+ * has no inode to write.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "journal.h"
+
+#define GROW_MIN (4u << 20)
+
+struct sh_journal {
+	int fd;
+	uint64_t base, seq; /* generation, number of the next record */
+	uint64_t off;       /* where the next record goes */
+	uint64_t size;      /* file size (zeros past off) */
+};
+
+static const uint8_t MAGIC[4] = {'S', 'H', 'J', '1'};
+
+static void le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static void le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static uint64_t rd64(const uint8_t *p)
+{
+	return (uint64_t)rd32(p) | (uint64_t)rd32(p + 4) << 32;
+}
+
+/* ------------------------------------------------------------ CRC-32C */
+
+static uint32_t crc_table[256];
+
+static void crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82F63B78u : c >> 1;
+		crc_table[i] = c;
+	}
+}
+
+static uint32_t crc_soft(uint32_t crc, const uint8_t *p, size_t n)
+{
+	static int ready;
+	if (!ready) {
+		crc_init();
+		ready = 1;
+	}
+	while (n--)
+		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
+	return crc;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* The SSE 4.2 instruction computes the same polynomial, 8 bytes a step. */
+__attribute__((target("sse4.2"))) static uint32_t
+crc_hw(uint32_t crc, const uint8_t *p, size_t n)
+{
+	uint64_t c = crc;
+	while (n >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		c = __builtin_ia32_crc32di(c, w);
+		p += 8;
+		n -= 8;
+	}
+	uint32_t c32 = (uint32_t)c;
+	while (n--)
+		c32 = __builtin_ia32_crc32qi(c32, *p++);
+	return c32;
+}
+
+uint32_t sh_crc32c(uint32_t crc, const uint8_t *p, size_t n)
+{
+	static int hw = -1;
+	if (hw < 0) {
+		__builtin_cpu_init();
+		hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+	}
+	crc = ~crc;
+	crc = hw ? crc_hw(crc, p, n) : crc_soft(crc, p, n);
+	return ~crc;
+}
+#else
+uint32_t sh_crc32c(uint32_t crc, const uint8_t *p, size_t n)
+{
+	return ~crc_soft(~crc, p, n);
+}
+#endif
+
+/* ------------------------------------------------------------ records */
+
+static uint32_t record_crc(const uint8_t *hdr, const uint8_t *payload,
+                           size_t len)
+{
+	return sh_crc32c(sh_crc32c(0, hdr + 4, 20), payload, len);
+}
+
+/* Header of the record expected next (generation base, number seq) with
+ * at most `room` bytes of payload after it? Its length in *len. */
+static int header_ok(const uint8_t *h, uint64_t base, uint64_t seq,
+                     uint64_t room, size_t *len)
+{
+	uint32_t n = rd32(h + 4);
+	if (memcmp(h, MAGIC, 4) || rd64(h + 8) != base || rd64(h + 16) != seq ||
+	    rd32(h + 28) != 0 || n > SH_JOURNAL_MAX_RECORD || n > room)
+		return 0;
+	*len = n;
+	return 1;
+}
+
+sh_err sh_journal_parse(const uint8_t *buf, size_t len, uint64_t base,
+                        sh_journal_fn fn, void *ctx, size_t *count, size_t *end)
+{
+	size_t off = 0, n = 0, plen;
+	*count = 0;
+	*end = 0;
+	while (
+	    len - off >= SH_JOURNAL_HDR &&
+	    header_ok(buf + off, base, n, len - off - SH_JOURNAL_HDR, &plen)) {
+		const uint8_t *p = buf + off + SH_JOURNAL_HDR;
+		if (record_crc(buf + off, p, plen) != rd32(buf + off + 24))
+			break;
+		if (fn) {
+			sh_err e = fn(ctx, p, plen);
+			if (e != SH_OK)
+				return e;
+		}
+		off += SH_JOURNAL_HDR + plen;
+		*count = ++n;
+		*end = off;
+	}
+	return SH_OK;
+}
+
+sh_err sh_journal_ops(const uint8_t *p, size_t n, unsigned ntables,
+                      sh_journal_op_fn fn, void *ctx, const char **why)
+{
+	size_t off = 0;
+	while (off < n) {
+		if (n - off < SH_JOP_HDR) {
+			*why = "an operation is cut short";
+			return SH_ERR_STORE_CORRUPT;
+		}
+		const uint8_t *h = p + off;
+		int op = h[0];
+		unsigned table = h[1];
+		size_t klen = (size_t)h[2] | (size_t)h[3] << 8;
+		size_t vlen = rd32(h + 4);
+		if ((op != SH_JOP_PUT && op != SH_JOP_DEL) ||
+		    table >= ntables) {
+			*why = "an operation has an unknown kind or table";
+			return SH_ERR_STORE_CORRUPT;
+		}
+		if (klen == 0 || (op == SH_JOP_DEL && vlen != 0)) {
+			*why = "an operation has an empty key, or a delete a "
+			       "value";
+			return SH_ERR_STORE_CORRUPT;
+		}
+		if (n - off - SH_JOP_HDR < klen ||
+		    n - off - SH_JOP_HDR - klen < vlen) {
+			*why = "an operation runs past its record";
+			return SH_ERR_STORE_CORRUPT;
+		}
+		if (fn) {
+			sh_err e = fn(ctx, op, table, h + SH_JOP_HDR, klen,
+			              h + SH_JOP_HDR + klen, vlen);
+			if (e != SH_OK)
+				return e;
+		}
+		off += SH_JOP_HDR + klen + vlen;
+	}
+	return SH_OK;
+}
+
+/* ------------------------------------------------------------ the file */
+
+sh_err sh_journal_open(sh_journal **out, const char *path, char *why, size_t wl)
+{
+	*out = NULL;
+	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(why, wl, "%s: cannot open the journal: %s", path,
+		         strerror(errno));
+		return SH_ERR_STORE;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		int err = errno;
+		close(fd);
+		if (err == EWOULDBLOCK) {
+			snprintf(why, wl,
+			         "%s: the data store is in use by another "
+			         "process (a running seinhuisd?); one process "
+			         "at a time",
+			         path);
+			return SH_ERR_STORE;
+		}
+		snprintf(why, wl, "%s: cannot lock the journal: %s", path,
+		         strerror(err));
+		return SH_ERR_STORE;
+	}
+	struct stat sb;
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		snprintf(why, wl, "%s: the journal is not a regular file",
+		         path);
+		close(fd);
+		return SH_ERR_STORE;
+	}
+	sh_journal *j = calloc(1, sizeof(*j));
+	if (!j)
+		abort();
+	j->fd = fd;
+	j->size = (uint64_t)sb.st_size;
+	*out = j;
+	return SH_OK;
+}
+
+void sh_journal_close(sh_journal **jp)
+{
+	sh_journal *j = *jp;
+	if (!j)
+		return;
+	close(j->fd);
+	free(j);
+	*jp = NULL;
+}
+
+static int read_at(int fd, void *buf, size_t n, uint64_t off)
+{
+	uint8_t *p = buf;
+	while (n) {
+		ssize_t r = pread(fd, p, n, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		p += r;
+		n -= (size_t)r;
+		off += (uint64_t)r;
+	}
+	return 0;
+}
+
+static int write_at(int fd, const void *buf, size_t n, uint64_t off)
+{
+	const uint8_t *p = buf;
+	while (n) {
+		ssize_t w = pwrite(fd, p, n, (off_t)off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			if (w == 0)
+				errno = EIO;
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+		off += (uint64_t)w;
+	}
+	return 0;
+}
+
+sh_err sh_journal_replay(sh_journal *j, uint64_t base, sh_journal_fn fn,
+                         void *ctx, size_t *count)
+{
+	uint8_t h[SH_JOURNAL_HDR];
+	uint8_t *buf = NULL;
+	size_t cap = 0, plen;
+	uint64_t off = 0, n = 0;
+	sh_err e = SH_OK;
+	while (j->size - off >= SH_JOURNAL_HDR &&
+	       read_at(j->fd, h, sizeof(h), off) == 0 &&
+	       header_ok(h, base, n, j->size - off - SH_JOURNAL_HDR, &plen)) {
+		if (plen > cap) {
+			free(buf);
+			cap = plen;
+			buf = malloc(cap);
+			if (!buf)
+				abort();
+		}
+		if (read_at(j->fd, buf, plen, off + SH_JOURNAL_HDR) < 0 ||
+		    record_crc(h, buf, plen) != rd32(h + 24))
+			break;
+		if ((e = fn(ctx, buf, plen)) != SH_OK)
+			break;
+		off += SH_JOURNAL_HDR + plen;
+		n++;
+	}
+	free(buf);
+	*count = (size_t)n;
+	if (e == SH_OK) {
+		j->base = base;
+		j->seq = n;
+		j->off = off;
+	}
+	return e;
+}
+
+void sh_journal_reset(sh_journal *j, uint64_t base)
+{
+	j->base = base;
+	j->seq = 0;
+	j->off = 0;
+}
+
+size_t sh_journal_bytes(const sh_journal *j)
+{
+	return (size_t)j->off;
+}
+
+/* Grow the file with written zeros to hold `need` bytes. */
+static int grow(sh_journal *j, uint64_t need)
+{
+	static const uint8_t zeros[65536];
+	uint64_t to = j->size * 2 > GROW_MIN ? j->size * 2 : GROW_MIN;
+	if (to > j->size + (64u << 20))
+		to = j->size + (64u << 20);
+	if (to < need)
+		to = need + GROW_MIN;
+	for (uint64_t at = j->size; at < to;) {
+		size_t n =
+		    to - at > sizeof(zeros) ? sizeof(zeros) : (size_t)(to - at);
+		if (write_at(j->fd, zeros, n, at) < 0)
+			return -1;
+		at += n;
+	}
+	j->size = to;
+	return 0;
+}
+
+sh_err sh_journal_append(sh_journal *j, uint8_t *rec, size_t total)
+{
+	size_t plen = total - SH_JOURNAL_HDR;
+	memcpy(rec, MAGIC, 4);
+	le32(rec + 4, (uint32_t)plen);
+	le64(rec + 8, j->base);
+	le64(rec + 16, j->seq);
+	le32(rec + 28, 0);
+	le32(rec + 24, record_crc(rec, rec + SH_JOURNAL_HDR, plen));
+	if ((j->off + total > j->size && grow(j, j->off + total) < 0) ||
+	    write_at(j->fd, rec, total, j->off) < 0 || fdatasync(j->fd) < 0)
+		return errno == ENOSPC || errno == EDQUOT ? SH_ERR_STORE_FULL
+		                                          : SH_ERR_STORE;
+	j->off += total;
+	j->seq++;
+	return SH_OK;
+}
