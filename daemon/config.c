@@ -161,7 +161,8 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 	                             "catalogue",        "retention_interval",
 	                             "postcode_table",   "admin_group",
 	                             "caseworker_group", "audit_head_interval",
-	                             "peer_rate",        "max_signal_age"};
+	                             "peer_rate",        "max_signal_age",
+	                             "checkpoint_ms"};
 	size_t i, nkeys = sizeof(keys) / sizeof(keys[0]);
 	for (i = 0; i < nkeys; i++)
 		if (strcmp(key, keys[i]) == 0)
@@ -295,6 +296,12 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 			return SH_ERR_CONFIG;
 		}
 		return SH_OK;
+	case 22:
+		if (sh_parse_u32(v, 10, 600000, &cfg->checkpoint_ms) < 0) {
+			snprintf(why, wl, "must be 10 to 600000 milliseconds");
+			return SH_ERR_CONFIG;
+		}
+		return SH_OK;
 	}
 	return SH_ERR_CONFIG;
 }
@@ -307,6 +314,7 @@ static void config_defaults(sh_config *cfg)
 	cfg->log_level = SH_LOG_INFO;
 	cfg->retry_min_ms = 500;
 	cfg->retry_max_ms = 30000;
+	cfg->checkpoint_ms = 100;
 	cfg->window = 8192;
 	cfg->batch_max = 256;
 	cfg->peer_rate = 20000;

@@ -324,6 +324,7 @@ typedef struct {
 	int log_syslog;
 	uint32_t retry_min_ms;
 	uint32_t retry_max_ms;
+	uint32_t checkpoint_ms; /* LMDB commit of the journal's turns */
 	uint32_t window;
 	uint32_t batch_max;
 	/* roles on the control socket and the audit log (roles.c, audit.c) */

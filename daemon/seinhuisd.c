@@ -732,6 +732,7 @@ int main(int argc, char **argv)
 		sh_error("data store: %s", why);
 		return 1;
 	}
+	sh_store_set_checkpoint_ms(d.store, d.cfg.checkpoint_ms);
 	if (sh_store_replayed(d.store))
 		sh_info("data store: %zu turn(s) acknowledged after the last "
 		        "checkpoint were replayed from the journal",

@@ -23,12 +23,15 @@
  *              that an event commits in the same transaction as the change
  *              it records; this file only opens them.
  *
- * Durability: every write transaction commits with LMDB's default full
- * sync. The daemon opens one write transaction per turn of its event loop
- * and puts everything that arrived in that turn into it (signals from
- * seinctl, batches from peers, receipts), so one fsync covers many
- * signals: group commit. Nothing is acknowledged, to a client or a peer,
- * before the commit that holds it has returned.
+ * Durability: the daemon opens one turn per turn of its event loop and
+ * puts everything that arrived in it into the store (signals from
+ * seinctl, batches from peers, receipts). sh_store_commit ends the turn
+ * with one journal record of its changes and one fdatasync (journal.c),
+ * so one flush covers many signals: group commit. Nothing is
+ * acknowledged, to a client or a peer, before that has returned. The
+ * LMDB write transaction under the turns commits with LMDB's full sync at
+ * each checkpoint (sh_store_checkpoint); after a crash, sh_store_open
+ * replays the journal's turns since the last one.
  *
  * Every record read back is decoded and checked before use; a record that
  * does not decode is reported as STORE_CORRUPT with its table and key, and
@@ -66,6 +69,7 @@ struct sh_store {
 	size_t jturns;        /* turns in txn and the journal since then */
 	int64_t jfirst;       /* when the first of them was written */
 	uint64_t checkpoints; /* LMDB commits since open */
+	uint32_t ckpt_ms;     /* checkpoint interval */
 	size_t replayed;      /* turns replayed from the journal at open */
 	const char *replay_why;
 	sh_err broken; /* the transaction could not be rebuilt */
@@ -135,6 +139,7 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 {
 	sh_store *st = sh_xcalloc(1, sizeof(*st));
 	MDB_txn *txn = NULL;
+	st->ckpt_ms = SH_STORE_CHECKPOINT_MS;
 	int rc;
 	sh_err e;
 
@@ -699,6 +704,11 @@ sh_err sh_store_checkpoint(sh_store *st)
 	return SH_OK;
 }
 
+void sh_store_set_checkpoint_ms(sh_store *st, uint32_t ms)
+{
+	st->ckpt_ms = ms;
+}
+
 size_t sh_store_replayed(const sh_store *st)
 {
 	return st->replayed;
@@ -715,7 +725,7 @@ int64_t sh_store_checkpoint_due(const sh_store *st)
 		return INT64_MAX;
 	if (sh_journal_bytes(st->jr) >= SH_STORE_JOURNAL_MAX)
 		return 0;
-	return st->jfirst + SH_STORE_CHECKPOINT_MS;
+	return st->jfirst + st->ckpt_ms;
 }
 
 /* ------------------------------------------------------------ turns */

@@ -36,12 +36,14 @@ int sh_store_put(sh_store *st, MDB_dbi dbi, MDB_val *k, MDB_val *v,
 int sh_store_del(sh_store *st, MDB_dbi dbi, MDB_val *k);
 
 /* Checkpoint: commit the turns made durable since the last one to LMDB
- * (full sync) and start the journal again. Due SH_STORE_CHECKPOINT_MS
- * after the first of them, or at once past SH_STORE_JOURNAL_MAX bytes of
- * journal; sh_store_checkpoint_due gives that time (sh_mono_ms clock,
- * INT64_MAX for none). Not within a turn. sh_store_close makes one. */
+ * (full sync) and start the journal again. Due the checkpoint interval
+ * (sh_store_set_checkpoint_ms, default SH_STORE_CHECKPOINT_MS) after the
+ * first of them, or at once past SH_STORE_JOURNAL_MAX bytes of journal;
+ * sh_store_checkpoint_due gives that time (sh_mono_ms clock, INT64_MAX
+ * for none). Not within a turn. sh_store_close makes one. */
 #define SH_STORE_CHECKPOINT_MS 100
 #define SH_STORE_JOURNAL_MAX   (8u << 20)
+void sh_store_set_checkpoint_ms(sh_store *st, uint32_t ms);
 sh_err sh_store_checkpoint(sh_store *st);
 int64_t sh_store_checkpoint_due(const sh_store *st);
 /* Turns replayed from the journal when the store was opened (after a

@@ -48,6 +48,28 @@ crash corp-rs
 wait $job
 start corp-rs
 
+# 5. sender killed while what it accepted is only in its journal: with a
+#    checkpoint interval of ten minutes nothing of chunk 5 reaches data.mdb
+#    before the kill. On restart the journal is replayed (and says so),
+#    and the chunk is delivered.
+crash gem-rs
+echo "checkpoint_ms = 600000" | as_user tee -a "$WORK/corp-rs.conf" >/dev/null
+stop corp-rs
+start corp-rs
+chunk 5
+replays=$(grep -c "replayed from the journal" "$WORK/corp-rs.log")
+crash corp-rs
+start corp-rs
+check "the restarted sender replayed its journal" \
+	[ "$(grep -c "replayed from the journal" "$WORK/corp-rs.log")" -gt "$replays" ]
+check "after the replay the sender lists chunk 5 pending" bash -c \
+	"[ \"\$(status_field corp-rs outbox_pending)\" -ge $CHUNK ]"
+start gem-rs
+# 6. one process per data directory: while gem-rs runs, a second daemon
+#    (here seinhuisd -t) on its data store is refused, and says why.
+check "a second process on a running daemon's data store is refused" bash -c \
+	"! as_user $SEINHUISD -t -c $WORK/gem-rs.conf >$WORK/second.out 2>&1 && grep -q 'in use by another process' $WORK/second.out"
+
 cat "$WORK"/accepted*.json | jq -r '.[] | select(.ok) | .message_id' | sort >"$WORK/accepted"
 check "at least three full chunks accepted" [ "$(wc -l <"$WORK/accepted")" -ge $((3 * CHUNK)) ]
 check "sender's outbox drains after the restarts" \
