@@ -378,6 +378,44 @@ static int lmdb_phase(MDB_env *env, MDB_dbi dbi, uint64_t *seq, int per_txn,
 	return 0;
 }
 
+/* The floor under the daemon's journal (journal.c): 1 KiB written into a
+ * file grown ahead with zeros, then fdatasync, one after the other. */
+static int fsync_phase(const char *dir, double seconds)
+{
+	char file[1100];
+	snprintf(file, sizeof(file), "%s/appends", dir);
+	int fd = open(file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	static uint8_t block[65536];
+	const size_t rec = 1024, span = 16u << 20;
+	int ok = fd >= 0;
+	for (size_t off = 0; ok && off < span; off += sizeof(block))
+		ok = pwrite(fd, block, sizeof(block), (off_t)off) ==
+		     (ssize_t)sizeof(block);
+	ok = ok && fsync(fd) == 0;
+	int64_t t0 = mono_ns(), end = t0 + (int64_t)(seconds * 1e9);
+	long n = 0;
+	for (size_t off = 0; ok && mono_ns() < end; n++) {
+		memset(block, (int)(n & 0xff), rec);
+		ok = pwrite(fd, block, rec, (off_t)off) == (ssize_t)rec &&
+		     fdatasync(fd) == 0;
+		off = off + rec >= span ? 0 : off + rec;
+	}
+	if (fd >= 0)
+		close(fd);
+	unlink(file);
+	if (!ok) {
+		fprintf(stderr, "seinbench: raw appends: %s\n",
+		        strerror(errno));
+		return -1;
+	}
+	double secs = (double)(mono_ns() - t0) / 1e9;
+	printf("# raw appends: %ld of %zu bytes, each followed by fdatasync, "
+	       "in %.2f s\n",
+	       n, rec, secs);
+	figure("fsync_appends_per_s", (double)n / secs);
+	return 0;
+}
+
 static int cmd_raw_lmdb(int argc, char **argv)
 {
 	static const char *const known[] = {"--dir", "--seconds", NULL};
@@ -414,7 +452,8 @@ static int cmd_raw_lmdb(int argc, char **argv)
 	printf("# raw-lmdb in %s (default sync: no MDB_NOSYNC/NOMETASYNC)\n",
 	       path);
 	if (lmdb_phase(env, dbi, &seq, 1, seconds, "single") == 0 &&
-	    lmdb_phase(env, dbi, &seq, 256, seconds, "batch256") == 0)
+	    lmdb_phase(env, dbi, &seq, 256, seconds, "batch256") == 0 &&
+	    fsync_phase(path, seconds) == 0)
 		ret = 0;
 out:
 	if (env)
