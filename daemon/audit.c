@@ -570,6 +570,7 @@ sh_err sh_audit_append(sh_audit *a, Seinhuis__AuditEntry *e)
 	if (rc)
 		return mdb_to_sh(rc);
 	seinhuis__audit_entry__pack(e, v.mv_data);
+	sh_store_filled(a->st, a->entries, &k, &v);
 	sh_merkle_leaf(leaf, v.mv_data, n);
 	a->append_error = SH_OK;
 	sh_merkle_frontier next = *t;
@@ -612,6 +613,7 @@ sh_err sh_audit_sign_head(sh_audit *a, const sh_identity *self, int64_t now_ms)
 	if (rc)
 		return mdb_to_sh(rc);
 	seinhuis__signed_tree_head__pack(&h, v.mv_data);
+	sh_store_filled(a->st, a->heads, &k, &v);
 	a->txn_head_size = h.tree_size;
 	return SH_OK;
 }

@@ -9,8 +9,8 @@
  * the disks we measured, on both sides of every exchange.
  *
  * Now a turn ends with one record appended here and one fdatasync: the
- * turn's changes (each put and delete, with its table, key and final
- * value) in one contiguous write. The LMDB write transaction stays open
+ * turn's changes (each put and delete in the order made, with its table,
+ * key and value) in one contiguous write. The LMDB write transaction stays open
  * across turns and is committed, with LMDB's full sync, every
  * SH_STORE_CHECKPOINT_MS or when the journal grows past its limit (store.c:
  * a checkpoint). After a checkpoint the journal starts again at its start.
@@ -23,9 +23,9 @@
  * one: a torn or unfinished record (only a record whose fdatasync
  * returned was ever acknowledged, and records are written one after the
  * other), a zeroed stretch, or a record of an older generation (already
- * in LMDB: its checkpoint committed). Replaying puts each key's final
- * value of each turn, in order, so the result is the state after the last
- * acknowledged turn.
+ * in LMDB: its checkpoint committed). Replaying makes the same puts and
+ * deletes in the same order on the same state, so the result is the state
+ * after the last acknowledged turn.
  *
  * Record: magic "SHJ1", payload length (u32), base (u64), number (u64),
  * CRC-32C over the three and the payload (u32), zero (u32); then the

@@ -59,7 +59,7 @@ uint32_t sh_crc32c(uint32_t crc, const uint8_t *p, size_t n);
  * tables. Layout of one: op (1 byte: SH_JOP_PUT or SH_JOP_DEL), table
  * (1 byte), key length (2 bytes, little-endian), value length (4 bytes,
  * little-endian, 0 for a delete), key, value. */
-enum { SH_JOP_PUT = 1, SH_JOP_DEL = 2, SH_JOP_PUT_LATE = 3 };
+enum { SH_JOP_PUT = 1, SH_JOP_DEL = 2 };
 #define SH_JOP_HDR 8
 typedef sh_err (*sh_journal_op_fn)(void *ctx, int op, unsigned table,
                                    const uint8_t *key, size_t klen,

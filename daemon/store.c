@@ -63,8 +63,7 @@ struct sh_store {
 	                     the next checkpoint (see journal.c) */
 	int turn;         /* a turn's writes are going into txn */
 	sh_journal *jr;
-	sh_buf jops;          /* this turn's changes (jnote) */
-	sh_buf jrec;          /* its journal record */
+	sh_buf jrec;          /* this turn's journal record (jnote) */
 	uint64_t jbase;       /* LMDB's last committed transaction */
 	size_t jturns;        /* turns in txn and the journal since then */
 	int64_t jfirst;       /* when the first of them was written */
@@ -367,7 +366,6 @@ void sh_store_close(sh_store **stp)
 		mdb_txn_abort(st->txn);
 	mdb_env_close(st->env);
 	sh_journal_close(&st->jr);
-	sh_buf_free(&st->jops);
 	sh_buf_free(&st->jrec);
 	free(st);
 	*stp = NULL;
@@ -531,9 +529,8 @@ static void txn_ended(sh_store *st, int committed)
 
 /* ------------------------------------------------------------ journal */
 
-/* Note a change of this turn for its journal record. A put with
- * MDB_RESERVE is noted by key only: its value is filled in after the
- * put, and read back when the record is written (journal_turn). */
+/* Note a change of this turn in its journal record (st->jrec, after room
+ * for the record's header). */
 static void jnote(sh_store *st, int op, MDB_dbi dbi, const MDB_val *k,
                   const MDB_val *v)
 {
@@ -545,19 +542,20 @@ static void jnote(sh_store *st, int op, MDB_dbi dbi, const MDB_val *k,
 	h[3] = (uint8_t)(k->mv_size >> 8);
 	for (int i = 0; i < 4; i++)
 		h[4 + i] = (uint8_t)(vlen >> (8 * i));
-	sh_buf_add(&st->jops, h, sizeof(h));
-	sh_buf_add(&st->jops, k->mv_data, k->mv_size);
+	sh_buf_add(&st->jrec, h, sizeof(h));
+	sh_buf_add(&st->jrec, k->mv_data, k->mv_size);
 	if (vlen)
-		sh_buf_add(&st->jops, v->mv_data, vlen);
+		sh_buf_add(&st->jrec, v->mv_data, vlen);
 }
 
+/* A put with MDB_RESERVE is noted once its value is filled in
+ * (sh_store_filled), so the record gets the bytes written. */
 static int jput(sh_store *st, MDB_dbi dbi, MDB_val *k, MDB_val *v,
                 unsigned flags)
 {
 	int rc = mdb_put(st->txn, dbi, k, v, flags);
-	if (rc == 0)
-		jnote(st, flags & MDB_RESERVE ? SH_JOP_PUT_LATE : SH_JOP_PUT,
-		      dbi, k, v);
+	if (rc == 0 && !(flags & MDB_RESERVE))
+		jnote(st, SH_JOP_PUT, dbi, k, v);
 	return rc;
 }
 
@@ -577,6 +575,13 @@ int sh_store_put(sh_store *st, MDB_dbi dbi, MDB_val *k, MDB_val *v,
 	return jput(st, dbi, k, v, flags);
 }
 
+void sh_store_filled(sh_store *st, MDB_dbi dbi, const MDB_val *k,
+                     const MDB_val *v)
+{
+	if (st->turn)
+		jnote(st, SH_JOP_PUT, dbi, k, v);
+}
+
 int sh_store_del(sh_store *st, MDB_dbi dbi, MDB_val *k)
 {
 	if (!st->turn)
@@ -584,51 +589,12 @@ int sh_store_del(sh_store *st, MDB_dbi dbi, MDB_val *k)
 	return jdel(st, dbi, k);
 }
 
-/* Build this turn's record from its notes (each value as it is now, at
- * the end of the turn) and append it durably. */
+/* Append this turn's record durably. */
 static sh_err journal_turn(sh_store *st)
 {
-	sh_buf *r = &st->jrec;
-	r->len = 0;
-	uint8_t hdr[SH_JOURNAL_HDR] = {0};
-	sh_buf_add(r, hdr, sizeof(hdr));
-	const uint8_t *p = st->jops.data, *endp = p + st->jops.len;
-	while (p < endp) {
-		size_t klen = (size_t)p[2] | (size_t)p[3] << 8;
-		size_t vlen = (size_t)p[4] | (size_t)p[5] << 8 |
-		              (size_t)p[6] << 16 | (size_t)p[7] << 24;
-		size_t n = SH_JOP_HDR + klen + vlen;
-		if (p[0] != SH_JOP_PUT_LATE) {
-			sh_buf_add(r, p, n);
-			p += n;
-			continue;
-		}
-		MDB_val k = {klen, (void *)(p + SH_JOP_HDR)}, v;
-		unsigned t = p[1];
-		int rc = t < SH_STORE_TABLES
-		             ? mdb_get(st->txn, st->tabs[t], &k, &v)
-		             : EINVAL;
-		uint8_t h[SH_JOP_HDR];
-		memcpy(h, p, SH_JOP_HDR);
-		if (rc == MDB_NOTFOUND) { /* deleted later in the turn */
-			h[0] = SH_JOP_DEL;
-			v.mv_size = 0;
-		} else if (rc) {
-			return mdb_err(rc);
-		} else {
-			h[0] = SH_JOP_PUT;
-		}
-		for (int i = 0; i < 4; i++)
-			h[4 + i] = (uint8_t)(v.mv_size >> (8 * i));
-		sh_buf_add(r, h, sizeof(h));
-		sh_buf_add(r, k.mv_data, klen);
-		if (v.mv_size)
-			sh_buf_add(r, v.mv_data, v.mv_size);
-		p += n;
-	}
-	if (r->len - SH_JOURNAL_HDR > SH_JOURNAL_MAX_RECORD)
+	if (st->jrec.len - SH_JOURNAL_HDR > SH_JOURNAL_MAX_RECORD)
 		return SH_ERR_STORE_FULL;
-	return sh_journal_append(st->jr, r->data, r->len);
+	return sh_journal_append(st->jr, st->jrec.data, st->jrec.len);
 }
 
 static sh_err apply_op(void *ctx, int op, unsigned table, const uint8_t *key,
@@ -744,7 +710,9 @@ sh_err sh_store_begin(sh_store *st)
 		}
 	}
 	st->turn = 1;
-	st->jops.len = 0;
+	st->jrec.len = 0;
+	static const uint8_t room[SH_JOURNAL_HDR];
+	sh_buf_add(&st->jrec, room, sizeof(room));
 	st->txn_next_out = st->next_out;
 	st->txn_next_in = st->next_in;
 	st->txn_counts = st->counts;
@@ -769,7 +737,7 @@ int sh_store_in_txn(const sh_store *st)
 static void turn_abort(sh_store *st)
 {
 	st->turn = 0;
-	st->jops.len = 0;
+	st->jrec.len = 0;
 	if (st->txn) {
 		mdb_txn_abort(st->txn);
 		st->txn = NULL;
@@ -811,7 +779,7 @@ sh_err sh_store_commit(sh_store *st)
 		turn_abort(st);
 		return mdb_err(rc);
 	}
-	if (st->jops.len) {
+	if (st->jrec.len > SH_JOURNAL_HDR) {
 		sh_err e = journal_turn(st);
 		if (e != SH_OK) {
 			turn_abort(st);
@@ -896,6 +864,7 @@ static sh_err put_record(sh_store *st, MDB_dbi dbi, uint64_t seq,
 	if (rc)
 		return mdb_err(rc);
 	protobuf_c_message_pack(m, v.mv_data);
+	jnote(st, SH_JOP_PUT, dbi, &k, &v);
 	return SH_OK;
 }
 
@@ -1202,6 +1171,7 @@ static sh_err put_by_key(sh_store *st, MDB_dbi dbi, const void *key,
 	if (rc)
 		return mdb_err(rc);
 	protobuf_c_message_pack(m, v.mv_data);
+	jnote(st, SH_JOP_PUT, dbi, &k, &v);
 	return SH_OK;
 }
 

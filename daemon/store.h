@@ -33,6 +33,10 @@ MDB_txn *sh_store_txn(sh_store *st);
  * a turn (EINVAL otherwise). */
 int sh_store_put(sh_store *st, MDB_dbi dbi, MDB_val *k, MDB_val *v,
                  unsigned flags);
+/* After a put with MDB_RESERVE, once v->mv_data is filled in and before
+ * any other write: note the value for the journal. */
+void sh_store_filled(sh_store *st, MDB_dbi dbi, const MDB_val *k,
+                     const MDB_val *v);
 int sh_store_del(sh_store *st, MDB_dbi dbi, MDB_val *k);
 
 /* Checkpoint: commit the turns made durable since the last one to LMDB
