@@ -173,7 +173,6 @@ typedef struct {
 	size_t write_cap, turn_writes, writes_since_usage;
 	double usage;
 	int64_t usage_at, full_logged;
-	int64_t ckpt_retry_at; /* after a failed checkpoint */
 	int full_latched;
 	int64_t started_ms;
 	volatile int stop;

@@ -479,23 +479,21 @@ static int64_t lazy_due(const sh_daemon *d)
 /* Checkpoint (store.h) when due, after the turn's sends went out, so the
  * LMDB commit overlaps the peer's work. While the map is more than half
  * full, after every turn: the pages a checkpoint frees are only reused
- * after it. */
+ * after it. A failed checkpoint is tried again a second later (the store
+ * says when). */
 static void checkpoint_if_due(sh_daemon *d)
 {
 	int64_t now = sh_mono_ms(), due = sh_store_checkpoint_due(d->store);
-	if (due == INT64_MAX || now < d->ckpt_retry_at ||
-	    (due > now && d->usage < 0.5))
+	if (due == INT64_MAX || (due > now && d->usage < 0.5))
 		return;
 	sh_err e = sh_store_checkpoint(d->store);
 	d->usage_at = 0; /* committed pages changed */
-	if (e != SH_OK) {
-		d->ckpt_retry_at = now + 1000;
+	if (e != SH_OK)
 		sh_daemon_error(d,
 		                "store: checkpoint failed: %s (%s); what it "
 		                "would have committed is in the journal, and "
 		                "it is tried again in a second",
 		                sh_err_rule(e), sh_err_str(e));
-	}
 }
 
 static int run(sh_daemon *d)
@@ -565,8 +563,6 @@ static int run(sh_daemon *d)
 			timeout = lazy < 0 ? 0 : (long)lazy;
 		int64_t ckpt = sh_store_checkpoint_due(d->store);
 		if (ckpt != INT64_MAX) {
-			if (ckpt < d->ckpt_retry_at)
-				ckpt = d->ckpt_retry_at;
 			ckpt -= sh_mono_ms();
 			if (ckpt < timeout)
 				timeout = ckpt < 0 ? 0 : (long)ckpt;
@@ -624,6 +620,15 @@ static int run(sh_daemon *d)
 		sh_control_reap(d);
 		sh_peer_pump(d);
 		checkpoint_if_due(d);
+		sh_err broken = sh_store_broken(d->store);
+		if (broken != SH_OK) {
+			sh_error("store: the write transaction cannot be "
+			         "rebuilt from the journal (%s); stopping, so "
+			         "that a restart replays it",
+			         sh_err_str(broken));
+			failed = 1;
+			break;
+		}
 	}
 	/* receipts held for a lazy commit are settled before stopping (one
 	 * lost here would only be answered again as a duplicate) */

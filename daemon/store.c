@@ -71,7 +71,8 @@ struct sh_store {
 	uint32_t ckpt_ms;     /* checkpoint interval */
 	size_t replayed;      /* turns replayed from the journal at open */
 	const char *replay_why;
-	sh_err broken; /* the transaction could not be rebuilt */
+	sh_err broken;         /* the transaction could not be rebuilt */
+	int64_t ckpt_retry_at; /* a checkpoint failed: not before then */
 	MDB_dbi tabs[SH_STORE_TABLES];   /* journal table number -> dbi */
 	uint8_t tab_of[SH_STORE_MAXDBI]; /* dbi -> journal table number */
 	sh_store_txn_fn txn_hook;
@@ -113,6 +114,7 @@ static sh_err mdb_err(int rc)
 }
 
 static void turn_abort(sh_store *st);
+static sh_err checkpoint(sh_store *st, int force);
 static sh_err apply_record(void *ctx, const uint8_t *p, size_t n);
 static uint64_t last_txnid(sh_store *st);
 
@@ -361,7 +363,7 @@ void sh_store_close(sh_store **stp)
 		return;
 	if (st->turn)
 		turn_abort(st);
-	(void)sh_store_checkpoint(st); /* what fails stays in the journal */
+	(void)checkpoint(st, 1); /* what fails stays in the journal */
 	if (st->txn)
 		mdb_txn_abort(st->txn);
 	mdb_env_close(st->env);
@@ -645,9 +647,10 @@ static sh_err rebuild(sh_store *st)
 	return SH_OK;
 }
 
-sh_err sh_store_checkpoint(sh_store *st)
+static sh_err checkpoint(sh_store *st, int force)
 {
-	if (st->turn || !st->txn)
+	if (st->turn || !st->txn ||
+	    (!force && sh_mono_ms() < st->ckpt_retry_at))
 		return SH_OK;
 	if (!st->jturns) {
 		mdb_txn_abort(st->txn);
@@ -657,10 +660,12 @@ sh_err sh_store_checkpoint(sh_store *st)
 	int rc = mdb_txn_commit(st->txn);
 	st->txn = NULL;
 	if (rc) {
-		/* Still in the journal: carry on from it, try again later. */
+		/* Still in the journal: carry on from it, try again in a
+		 * second (each try replays the journal). */
 		sh_err e = rebuild(st);
 		if (e != SH_OK)
 			st->broken = e;
+		st->ckpt_retry_at = sh_mono_ms() + 1000;
 		return mdb_err(rc);
 	}
 	st->jbase = last_txnid(st);
@@ -668,6 +673,11 @@ sh_err sh_store_checkpoint(sh_store *st)
 	st->jturns = 0;
 	st->checkpoints++;
 	return SH_OK;
+}
+
+sh_err sh_store_broken(const sh_store *st)
+{
+	return st->broken;
 }
 
 void sh_store_set_checkpoint_ms(sh_store *st, uint32_t ms)
@@ -685,13 +695,19 @@ uint64_t sh_store_checkpoints(const sh_store *st)
 	return st->checkpoints;
 }
 
+sh_err sh_store_checkpoint(sh_store *st)
+{
+	return checkpoint(st, 0);
+}
+
 int64_t sh_store_checkpoint_due(const sh_store *st)
 {
 	if (!st->jturns || st->turn)
 		return INT64_MAX;
-	if (sh_journal_bytes(st->jr) >= SH_STORE_JOURNAL_MAX)
-		return 0;
-	return st->jfirst + st->ckpt_ms;
+	int64_t due = sh_journal_bytes(st->jr) >= SH_STORE_JOURNAL_MAX
+	                  ? 0
+	                  : st->jfirst + st->ckpt_ms;
+	return due > st->ckpt_retry_at ? due : st->ckpt_retry_at;
 }
 
 /* ------------------------------------------------------------ turns */
@@ -798,7 +814,8 @@ sh_err sh_store_commit(sh_store *st)
 	st->counts = st->txn_counts;
 	/* a journal past its limit is checkpointed at once (a failure is
 	 * tried again at the next turn: what it holds is durable) */
-	if (sh_journal_bytes(st->jr) >= SH_STORE_JOURNAL_MAX)
+	if (sh_journal_bytes(st->jr) >= SH_STORE_JOURNAL_MAX &&
+	    sh_store_checkpoint_due(st) <= sh_mono_ms())
 		(void)sh_store_checkpoint(st);
 	return SH_OK;
 }

@@ -44,12 +44,18 @@ int sh_store_del(sh_store *st, MDB_dbi dbi, MDB_val *k);
  * (sh_store_set_checkpoint_ms, default SH_STORE_CHECKPOINT_MS) after the
  * first of them, or at once past SH_STORE_JOURNAL_MAX bytes of journal;
  * sh_store_checkpoint_due gives that time (sh_mono_ms clock, INT64_MAX
- * for none). Not within a turn. sh_store_close makes one. */
+ * for none). Not within a turn, nor within a second of a failed one.
+ * sh_store_close makes one. */
 #define SH_STORE_CHECKPOINT_MS 100
 #define SH_STORE_JOURNAL_MAX   (8u << 20)
 void sh_store_set_checkpoint_ms(sh_store *st, uint32_t ms);
 sh_err sh_store_checkpoint(sh_store *st);
 int64_t sh_store_checkpoint_due(const sh_store *st);
+/* Not SH_OK once the write transaction could not be rebuilt from the
+ * journal after a failed turn or checkpoint: nothing can be written any
+ * more (sh_store_begin returns it). What was acknowledged is in the
+ * journal, and opening the store again replays it. */
+sh_err sh_store_broken(const sh_store *st);
 /* Turns replayed from the journal when the store was opened (after a
  * crash), and checkpoints made since. */
 size_t sh_store_replayed(const sh_store *st);
