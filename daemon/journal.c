@@ -260,6 +260,24 @@ sh_err sh_journal_open(sh_journal **out, const char *path, char *why, size_t wl)
 		close(fd);
 		return SH_ERR_STORE;
 	}
+	/* A new file's directory entry is not covered by fdatasync on the
+	 * file: flush the directory once, so the journal itself survives a
+	 * power loss after its first record. */
+	char dir[1100];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 || fsync(dfd) < 0) {
+		snprintf(why, wl, "%s: cannot flush the data directory: %s",
+		         path, strerror(errno));
+		if (dfd >= 0)
+			close(dfd);
+		close(fd);
+		return SH_ERR_STORE;
+	}
+	close(dfd);
 	sh_journal *j = calloc(1, sizeof(*j));
 	if (!j)
 		abort();
