@@ -803,6 +803,8 @@ sh_err sh_store_commit(sh_store *st)
 		}
 		if (st->jturns++ == 0)
 			st->jfirst = sh_mono_ms();
+		if (st->jrec.cap > (8u << 20))
+			sh_buf_free(&st->jrec); /* a bulk turn's room */
 		st->turn = 0;
 		txn_ended(st, 1);
 	} else {
