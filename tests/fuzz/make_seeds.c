@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
+#include "journal.h"
 
 static const char *base;
 static size_t total_bytes, total_files;
@@ -940,6 +941,157 @@ static void postcode_seeds(void)
 	seed(t, "empty", "", 0);
 }
 
+/* The store's redo journal (journal.c): files written by
+ * sh_journal_append itself, then cut, changed or left as they are. */
+static char jdir[64], jpath[128];
+static sh_journal *jr;
+
+static void journal_begin(uint64_t gen)
+{
+	char why[512];
+	snprintf(jdir, sizeof(jdir), "/tmp/seinhuis-seeds-XXXXXX");
+	if (!mkdtemp(jdir))
+		die(jdir, strerror(errno));
+	snprintf(jpath, sizeof(jpath), "%s/journal", jdir);
+	if (sh_journal_open(&jr, jpath, why, sizeof(why)) != SH_OK)
+		die(jpath, why);
+	sh_journal_reset(jr, gen);
+}
+
+static void journal_add(const sh_buf *payload)
+{
+	sh_buf r = {0};
+	uint8_t hdr[SH_JOURNAL_HDR] = {0};
+	sh_buf_add(&r, hdr, sizeof(hdr));
+	sh_buf_add(&r, payload->data, payload->len);
+	if (sh_journal_append(jr, r.data, r.len) != SH_OK)
+		die(jpath, "cannot append");
+	sh_buf_free(&r);
+}
+
+/* The file's first `len` bytes (the records and the zeros it is grown
+ * with after them) into out; the file is removed. */
+static void journal_end(sh_buf *out, size_t len)
+{
+	char *text = NULL;
+	size_t n = 0;
+	sh_journal_close(&jr);
+	if (sh_read_file(jpath, 64u << 20, &text, &n) != SH_OK)
+		die(jpath, strerror(errno));
+	if (len > n)
+		die(jpath, "shorter than its records");
+	out->len = 0;
+	sh_buf_add(out, text, len);
+	free(text);
+	unlink(jpath);
+	rmdir(jdir);
+}
+
+/* One operation of a payload (journal.h). */
+static void jop(sh_buf *p, int op, unsigned table, const void *key, size_t klen,
+                const void *val, size_t vlen)
+{
+	uint8_t h[SH_JOP_HDR] = {(uint8_t)op, (uint8_t)table, (uint8_t)klen,
+	                         (uint8_t)(klen >> 8)};
+	for (int i = 0; i < 4; i++)
+		h[4 + i] = (uint8_t)(vlen >> (8 * i));
+	sh_buf_add(p, h, sizeof(h));
+	sh_buf_add(p, key, klen);
+	if (vlen)
+		sh_buf_add(p, val, vlen);
+}
+
+static void journal_seeds(void)
+{
+	const char *t = "fuzz_journal";
+	/* table numbers as store.c gives them */
+	enum { META = 0, OUTBOX = 1, OUTBOX_ID = 2, INBOX = 3, SEEN = 4 };
+	enum { REVOKED = 7, NATKEY = 8, AUDIT_STATE = 13 };
+	uint8_t seq1[8] = {0, 0, 0, 0, 0, 0, 0, 1};
+	uint8_t seq2[8] = {0, 0, 0, 0, 0, 0, 0, 2};
+	uint8_t zero8[8] = {0}, id[16], key[32], rec[24];
+	for (size_t i = 0; i < sizeof(id); i++)
+		id[i] = (uint8_t)(0x10 + i);
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(0xa0 + i);
+	for (size_t i = 0; i < sizeof(rec); i++)
+		rec[i] = (uint8_t)(i * 7);
+	rec[0] = 0x0a; /* an OutboxRecord's message_id field, of 16 bytes */
+	rec[1] = 0x10;
+
+	/* a turn that took a signal from seinctl */
+	sh_buf p1 = {0}, p2 = {0}, p3 = {0}, bad = {0}, f = {0};
+	jop(&p1, SH_JOP_PUT, NATKEY, key, sizeof(key), id, sizeof(id));
+	jop(&p1, SH_JOP_PUT, OUTBOX_ID, id, sizeof(id), seq1, 8);
+	jop(&p1, SH_JOP_PUT, OUTBOX, seq1, 8, rec, sizeof(rec));
+	jop(&p1, SH_JOP_PUT, META, "next_out", 8, seq2, 8);
+	jop(&p1, SH_JOP_PUT, META, "next_in", 7, seq1, 8);
+	/* one that took a signal out of the inbox and noted a revocation */
+	jop(&p2, SH_JOP_DEL, INBOX, seq1, 8, NULL, 0);
+	jop(&p2, SH_JOP_PUT, SEEN, id, sizeof(id), zero8, 8);
+	jop(&p2, SH_JOP_PUT, REVOKED, "fuzz-beta|00112233", 18, NULL, 0);
+	/* one that released a natural key and wrote the audit log's size */
+	jop(&p3, SH_JOP_DEL, NATKEY, key, sizeof(key), NULL, 0);
+	jop(&p3, SH_JOP_PUT, AUDIT_STATE, "size", 4, seq2, 8);
+	size_t r1 = SH_JOURNAL_HDR + p1.len, r2 = SH_JOURNAL_HDR + p2.len,
+	       r3 = SH_JOURNAL_HDR + p3.len;
+
+	clear_corpus(t);
+	journal_begin(1);
+	journal_add(&p1);
+	journal_end(&f, r1);
+	seed(t, "one-record", f.data, f.len);
+
+	journal_begin(7);
+	journal_add(&p1);
+	journal_add(&p2);
+	journal_add(&p3);
+	journal_end(&f, r1 + r2 + r3 + 96);
+	seed(t, "zero-tail", f.data, f.len);
+	seed(t, "three-records", f.data, r1 + r2 + r3);
+	seed(t, "torn-payload", f.data, r1 + r2 + SH_JOURNAL_HDR + p3.len / 2);
+	seed(t, "torn-header", f.data, r1 + r2 + 20);
+	f.data[r1 + SH_JOURNAL_HDR + 5] ^= 0x40;
+	seed(t, "flipped-payload", f.data, r1 + r2 + r3);
+
+	/* generation 5, then 9 over it: 9's record ends where 5's second
+	 * begins, which is still there */
+	journal_begin(5);
+	journal_add(&p2);
+	journal_add(&p2);
+	journal_add(&p2);
+	sh_journal_reset(jr, 9);
+	journal_add(&p2);
+	journal_end(&f, 3 * r2 + 32);
+	seed(t, "two-generations", f.data, f.len);
+
+	/* records that are whole but hold what a store never writes */
+	journal_begin(3);
+	bad.len = 0;
+	jop(&bad, SH_JOP_PUT_LATE, OUTBOX, seq1, 8, NULL, 0);
+	journal_add(&bad);
+	journal_end(&f, SH_JOURNAL_HDR + bad.len);
+	seed(t, "op-put-late", f.data, f.len);
+	journal_begin(3);
+	bad.len = 0;
+	sh_buf_add(&bad, p1.data, p1.len - 3);
+	journal_add(&bad);
+	journal_end(&f, SH_JOURNAL_HDR + bad.len);
+	seed(t, "op-cut-short", f.data, f.len);
+	journal_begin(3);
+	bad.len = 0;
+	jop(&bad, SH_JOP_DEL, 14, "k", 1, "v", 1);
+	journal_add(&bad);
+	journal_end(&f, SH_JOURNAL_HDR + bad.len);
+	seed(t, "op-bad-table", f.data, f.len);
+	seed(t, "empty", "", 0);
+	sh_buf_free(&p1);
+	sh_buf_free(&p2);
+	sh_buf_free(&p3);
+	sh_buf_free(&bad);
+	sh_buf_free(&f);
+}
+
 int main(int argc, char **argv)
 {
 	base = argc > 1 ? argv[1] : fuzz_dir();
@@ -958,6 +1110,7 @@ int main(int argc, char **argv)
 	catalogue_seeds();
 	csv_seeds();
 	postcode_seeds();
+	journal_seeds();
 	sh_buf_free(&env_full);
 	sh_buf_free(&env_notice);
 	sh_buf_free(&env_bad);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run.sh - build the libFuzzer targets and run each for a while.
 #
-#   tests/fuzz/run.sh [TARGET...]          default: all nine targets
+#   tests/fuzz/run.sh [TARGET...]          default: all ten targets
 #
 # FUZZ_SECONDS  seconds per target (default 20; the long run is 600)
 # FUZZ_BUILD    clang fuzz build directory (default build-fuzz); configured
@@ -23,7 +23,7 @@ build=${FUZZ_BUILD:-$root/build-fuzz}
 seconds=${FUZZ_SECONDS:-20}
 extra=${FUZZ_ARGS:-}
 all="fuzz_envelope fuzz_peerframe fuzz_control fuzz_config fuzz_card fuzz_identity
-	fuzz_catalogue fuzz_csv fuzz_postcodes"
+	fuzz_catalogue fuzz_csv fuzz_postcodes fuzz_journal"
 targets=${*:-$all}
 work=$here/corpus-work
 

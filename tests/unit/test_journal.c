@@ -1,0 +1,1151 @@
+/*
+ * test_journal - the store's redo journal (daemon/journal.c) and the crash
+ * recovery built on it (daemon/store.c).
+ *
+ * Records: several records come back in order and byte for byte; the
+ * file sh_journal_append writes has exactly the documented layout (a
+ * record built here by hand from it is the same bytes); the walk stops
+ * after the last whole record of the generation asked for: at a record
+ * cut short, one with a flipped byte, one of another generation, one with
+ * the wrong number, a nonzero reserved word, or zeros. sh_journal_ops
+ * refuses every kind of malformed operation with STORE_CORRUPT and a
+ * reason, and never hands one on. CRC-32C gives the known answer and
+ * agrees with a plain bitwise implementation at every length and
+ * alignment. After sh_journal_reset a replay sees only the new records,
+ * although the old generation's bytes are still behind them.
+ *
+ * Store: a child process makes turns and exits without closing (nothing
+ * reached LMDB); the parent's open replays exactly those turns, every key
+ * is there and sh_store_check passes; after a checkpoint in the child
+ * only the later turns are replayed; a journal cut in the last record, or
+ * with a byte of it flipped, loses that turn and only that one. An
+ * aborted turn is undone and the turns before it are kept, in memory and
+ * after reopening. A second process cannot open a store that is open.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <lmdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "fixture.h"
+#include "journal.h"
+#include "store.h"
+
+#define PARTNER "gemeente-test"
+#define MAP     (64u << 20)
+#define NTABLES 14 /* the store's tables, as store.c numbers them */
+
+static char *root_dir;
+static unsigned dir_seq;
+
+static void new_dir(char *out, size_t n, const char *tag)
+{
+	snprintf(out, n, "%s/%s%u", root_dir, tag, dir_seq++);
+	if (sh_mkdir_p(out, 0700) != SH_OK) {
+		printf("cannot make %s\n", out);
+		exit(2);
+	}
+}
+
+/* The whole of a (binary) file; exits if it cannot be read. */
+static uint8_t *read_all(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY);
+	struct stat sb;
+	if (fd < 0 || fstat(fd, &sb) < 0) {
+		printf("cannot read %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	size_t n = (size_t)sb.st_size, got = 0;
+	uint8_t *p = malloc(n ? n : 1);
+	if (!p)
+		exit(2);
+	while (got < n) {
+		ssize_t r = read(fd, p + got, n - got);
+		if (r <= 0) {
+			printf("cannot read %s\n", path);
+			exit(2);
+		}
+		got += (size_t)r;
+	}
+	close(fd);
+	*len = n;
+	return p;
+}
+
+static void put_le32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static void put_le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+static uint64_t get_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* A record as journal.c documents it, built here from that text alone:
+ * "SHJ1", payload length, base, number, CRC-32C over the three and the
+ * payload, a zero word; then the payload. */
+static void hand_record(sh_buf *out, uint64_t base, uint64_t seq,
+                        const uint8_t *payload, size_t plen)
+{
+	uint8_t h[SH_JOURNAL_HDR];
+	memcpy(h, "SHJ1", 4);
+	put_le32(h + 4, (uint32_t)plen);
+	put_le64(h + 8, base);
+	put_le64(h + 16, seq);
+	uint32_t crc = sh_crc32c(0, h + 4, 20);
+	crc = sh_crc32c(crc, payload, plen);
+	put_le32(h + 24, crc);
+	put_le32(h + 28, 0);
+	sh_buf_add(out, h, sizeof(h));
+	if (plen)
+		sh_buf_add(out, payload, plen);
+}
+
+/* One operation of a payload, as journal.h describes the layout. */
+static void add_op(sh_buf *p, int op, unsigned table, const void *key,
+                   size_t klen, const void *val, size_t vlen)
+{
+	uint8_t h[SH_JOP_HDR];
+	h[0] = (uint8_t)op;
+	h[1] = (uint8_t)table;
+	h[2] = (uint8_t)klen;
+	h[3] = (uint8_t)(klen >> 8);
+	put_le32(h + 4, (uint32_t)vlen);
+	sh_buf_add(p, h, sizeof(h));
+	if (klen)
+		sh_buf_add(p, key, klen);
+	if (vlen)
+		sh_buf_add(p, val, vlen);
+}
+
+/* What a walk handed to its callback. */
+#define MAXREC 16
+typedef struct {
+	size_t n;
+	const uint8_t *p[MAXREC];
+	size_t len[MAXREC];
+	uint8_t copy[MAXREC][64]; /* first bytes, for sh_journal_replay */
+	size_t fail_at;           /* return SH_ERR_STORE at this call (1-) */
+} seen_t;
+
+static sh_err on_record(void *ctx, const uint8_t *p, size_t len)
+{
+	seen_t *s = ctx;
+	if (s->n < MAXREC) {
+		s->p[s->n] = p;
+		s->len[s->n] = len;
+		memcpy(s->copy[s->n], p, len < 64 ? len : 64);
+	}
+	s->n++;
+	return s->fail_at && s->n == s->fail_at ? SH_ERR_STORE : SH_OK;
+}
+
+/* Parse buf[0..len) for generation base; count and end returned. */
+static size_t walk(const uint8_t *buf, size_t len, uint64_t base, size_t *end,
+                   seen_t *s)
+{
+	seen_t local;
+	size_t count = 99;
+	static const uint8_t none[64];
+	if (!s)
+		s = &local;
+	memset(s, 0, sizeof(*s));
+	/* records not returned read as zeros, and fail the checks on them */
+	for (size_t i = 0; i < MAXREC; i++)
+		s->p[i] = none;
+	*end = 12345;
+	CHECK_ERR(sh_journal_parse(buf, len, base, on_record, s, &count, end),
+	          SH_OK);
+	CHECK_INT(s->n, count);
+	return count;
+}
+
+/* ------------------------------------------------------------ CRC-32C */
+
+static uint32_t crc_bitwise(const uint8_t *p, size_t n)
+{
+	uint32_t c = 0xffffffffu;
+	for (size_t i = 0; i < n; i++) {
+		c ^= p[i];
+		for (int k = 0; k < 8; k++)
+			c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1)));
+	}
+	return ~c;
+}
+
+static void crc_known(void)
+{
+	const uint8_t *digits = (const uint8_t *)"123456789";
+	CHECK_INT(sh_crc32c(0, digits, 9), 0xE3069283u);
+	/* in pieces: the result of one call continues the next */
+	CHECK_INT(sh_crc32c(sh_crc32c(0, digits, 4), digits + 4, 5),
+	          0xE3069283u);
+	CHECK_INT(sh_crc32c(0, digits, 0), 0);
+	/* 32 bytes of zeros and of 0xff: the published iSCSI test vectors */
+	uint8_t z[32], ff[32];
+	memset(z, 0, sizeof(z));
+	memset(ff, 0xff, sizeof(ff));
+	CHECK_INT(sh_crc32c(0, z, 32), 0x8A9136AAu);
+	CHECK_INT(sh_crc32c(0, ff, 32), 0x62A8AB43u);
+	/* every length 0..80 at every alignment 0..7 (the 8-byte steps of
+	 * the SSE 4.2 path and its byte tail) */
+	uint8_t buf[96];
+	for (size_t i = 0; i < sizeof(buf); i++)
+		buf[i] = (uint8_t)(i * 37 + 11);
+	int bad = 0;
+	for (size_t a = 0; a < 8; a++)
+		for (size_t n = 0; n <= 80; n++)
+			if (sh_crc32c(0, buf + a, n) != crc_bitwise(buf + a, n))
+				bad++;
+	CHECK_INT(bad, 0);
+}
+
+/* ------------------------------------------------------------ records */
+
+/* Three records through sh_journal_append on a real file, generation 7. */
+static const char *const PAYLOADS[3] = {"first record", "",
+                                        "the third record, the longest"};
+
+static uint8_t *appended(char *jpath, size_t n, size_t *flen)
+{
+	char dir[600], why[600];
+	sh_journal *j = NULL;
+	new_dir(dir, sizeof(dir), "rec");
+	snprintf(jpath, n, "%s/journal", dir);
+	if (!CHECK_ERR(sh_journal_open(&j, jpath, why, sizeof(why)), SH_OK)) {
+		printf("     %s\n", why);
+		exit(2);
+	}
+	sh_journal_reset(j, 7);
+	size_t total = 0;
+	for (int i = 0; i < 3; i++) {
+		sh_buf r = {0};
+		uint8_t hdr[SH_JOURNAL_HDR] = {0};
+		sh_buf_add(&r, hdr, sizeof(hdr));
+		sh_buf_add(&r, PAYLOADS[i], strlen(PAYLOADS[i]));
+		CHECK_ERR(sh_journal_append(j, r.data, r.len), SH_OK);
+		total += r.len;
+		CHECK_INT(sh_journal_bytes(j), total);
+		sh_buf_free(&r);
+	}
+	sh_journal_close(&j);
+	CHECK(j == NULL);
+	return read_all(jpath, flen);
+}
+
+static void records(void)
+{
+	char jpath[700];
+	size_t flen, end;
+	seen_t s;
+	uint8_t *f = appended(jpath, sizeof(jpath), &flen);
+	size_t len[3], off[3], total = 0;
+	for (int i = 0; i < 3; i++) {
+		off[i] = total;
+		len[i] = SH_JOURNAL_HDR + strlen(PAYLOADS[i]);
+		total += len[i];
+	}
+	/* The file is grown ahead with zeros. */
+	CHECK(flen > total);
+
+	/* The documented layout, byte for byte. */
+	sh_buf hand = {0};
+	for (int i = 0; i < 3; i++)
+		hand_record(&hand, 7, (uint64_t)i, (const uint8_t *)PAYLOADS[i],
+		            strlen(PAYLOADS[i]));
+	CHECK_INT(hand.len, total);
+	CHECK_MEM(hand.data, f, total);
+
+	check_case("all three records");
+	CHECK_INT(walk(f, flen, 7, &end, &s), 3);
+	CHECK_INT(end, total);
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT(s.len[i], strlen(PAYLOADS[i]));
+		CHECK(s.p[i] == f + off[i] + SH_JOURNAL_HDR);
+		CHECK_MEM(s.p[i], PAYLOADS[i], strlen(PAYLOADS[i]));
+	}
+	/* the same with no zeros after them, and with no callback */
+	CHECK_INT(walk(f, total, 7, &end, NULL), 3);
+	CHECK_INT(end, total);
+	size_t count = 0;
+	end = 0;
+	CHECK_ERR(sh_journal_parse(f, flen, 7, NULL, NULL, &count, &end),
+	          SH_OK);
+	CHECK_INT(count, 3);
+	CHECK_INT(end, total);
+
+	check_case("a callback's error stops the walk and is returned");
+	memset(&s, 0, sizeof(s));
+	s.fail_at = 2;
+	CHECK_ERR(sh_journal_parse(f, flen, 7, on_record, &s, &count, &end),
+	          SH_ERR_STORE);
+	CHECK_INT(s.n, 2);
+
+	check_case("cut in the third record's payload");
+	CHECK_INT(walk(f, off[2] + SH_JOURNAL_HDR + 10, 7, &end, NULL), 2);
+	CHECK_INT(end, off[2]);
+	check_case("cut one byte before the third record's end");
+	CHECK_INT(walk(f, total - 1, 7, &end, NULL), 2);
+	CHECK_INT(end, off[2]);
+	check_case("cut in the third record's header");
+	CHECK_INT(walk(f, off[2] + 20, 7, &end, NULL), 2);
+	CHECK_INT(end, off[2]);
+	check_case("cut in the first header; nothing at all");
+	CHECK_INT(walk(f, 31, 7, &end, NULL), 0);
+	CHECK_INT(end, 0);
+	CHECK_INT(walk(f, 0, 7, &end, NULL), 0);
+	CHECK_INT(end, 0);
+
+	/* A flipped byte anywhere in the third record but its magic. */
+	uint8_t *g = malloc(flen);
+	static const size_t at[] = {4, 8, 16, 24, 28, 32, 40, 60};
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		memcpy(g, f, flen);
+		g[off[2] + at[i]] ^= 0x01;
+		check_case("third record, byte %zu flipped", at[i]);
+		CHECK_INT(walk(g, flen, 7, &end, NULL), 2);
+		CHECK_INT(end, off[2]);
+	}
+	check_case("first record's payload flipped: the later ones are not "
+	           "reached either");
+	memcpy(g, f, flen);
+	g[SH_JOURNAL_HDR + 3] ^= 0x80;
+	CHECK_INT(walk(g, flen, 7, &end, NULL), 0);
+	CHECK_INT(end, 0);
+	check_case("magic changed");
+	memcpy(g, f, flen);
+	g[off[1] + 3] = '2';
+	CHECK_INT(walk(g, flen, 7, &end, NULL), 1);
+	CHECK_INT(end, off[1]);
+	check_case("reserved word not zero (the CRC does not cover it)");
+	memcpy(g, f, flen);
+	put_le32(g + off[1] + 28, 1);
+	CHECK_INT(walk(g, flen, 7, &end, NULL), 1);
+
+	check_case("another generation asked for");
+	CHECK_INT(walk(f, flen, 6, &end, NULL), 0);
+	CHECK_INT(walk(f, flen, 8, &end, NULL), 0);
+	CHECK_INT(end, 0);
+	free(g);
+	free(f);
+	sh_buf_free(&hand);
+
+	/* Hand-built sequences. */
+	const uint8_t pa[] = "alpha", pb[] = "bravo!", pc[] = "charlie";
+	sh_buf b = {0};
+	check_case("a record of an older generation in the middle");
+	hand_record(&b, 9, 0, pa, 5);
+	hand_record(&b, 8, 1, pb, 6);
+	hand_record(&b, 9, 1, pc, 7);
+	CHECK_INT(walk(b.data, b.len, 9, &end, NULL), 1);
+	CHECK_INT(end, SH_JOURNAL_HDR + 5);
+	CHECK_INT(walk(b.data, b.len, 8, &end, NULL), 0);
+	b.len = 0;
+	check_case("a later generation after the first record");
+	hand_record(&b, 9, 0, pa, 5);
+	hand_record(&b, 10, 1, pb, 6);
+	CHECK_INT(walk(b.data, b.len, 9, &end, NULL), 1);
+	b.len = 0;
+	check_case("numbers 0, 2: a gap");
+	hand_record(&b, 9, 0, pa, 5);
+	hand_record(&b, 9, 2, pb, 6);
+	CHECK_INT(walk(b.data, b.len, 9, &end, NULL), 1);
+	CHECK_INT(end, SH_JOURNAL_HDR + 5);
+	b.len = 0;
+	check_case("numbers 0, 0: a repeat");
+	hand_record(&b, 9, 0, pa, 5);
+	hand_record(&b, 9, 0, pb, 6);
+	CHECK_INT(walk(b.data, b.len, 9, &end, NULL), 1);
+	b.len = 0;
+	check_case("the first record numbered 1");
+	hand_record(&b, 9, 1, pa, 5);
+	hand_record(&b, 9, 2, pb, 6);
+	CHECK_INT(walk(b.data, b.len, 9, &end, NULL), 0);
+	b.len = 0;
+	check_case("base 0, numbers 0 1 2 then a zeroed tail");
+	hand_record(&b, 0, 0, pa, 5);
+	hand_record(&b, 0, 1, pb, 6);
+	hand_record(&b, 0, 2, pc, 7);
+	size_t three = b.len;
+	uint8_t zeros[200] = {0};
+	sh_buf_add(&b, zeros, sizeof(zeros));
+	CHECK_INT(walk(b.data, b.len, 0, &end, &s), 3);
+	CHECK_INT(end, three);
+	CHECK_MEM(s.p[2], pc, 7);
+	check_case("only zeros, for base 0");
+	CHECK_INT(walk(zeros, sizeof(zeros), 0, &end, NULL), 0);
+	CHECK_INT(end, 0);
+	check_case("a length past the end of the buffer");
+	b.len = 0;
+	hand_record(&b, 9, 0, pa, 5);
+	hand_record(&b, 9, 1, pb, 6);
+	put_le32(b.data + SH_JOURNAL_HDR + 5 + 4, 0xffffffffu);
+	CHECK_INT(walk(b.data, b.len, 9, &end, NULL), 1);
+	CHECK_INT(end, SH_JOURNAL_HDR + 5);
+	sh_buf_free(&b);
+	check_case("%s", "");
+}
+
+/* ------------------------------------------------------------ ops */
+
+typedef struct {
+	size_t n;
+	int op[8];
+	unsigned table[8];
+	size_t klen[8], vlen[8];
+	const uint8_t *key[8], *val[8];
+	int bad; /* something the contract rules out reached the callback */
+} ops_t;
+
+static sh_err on_op(void *ctx, int op, unsigned table, const uint8_t *key,
+                    size_t klen, const uint8_t *val, size_t vlen)
+{
+	ops_t *o = ctx;
+	if ((op != SH_JOP_PUT && op != SH_JOP_DEL) || table >= NTABLES ||
+	    klen == 0 || (op == SH_JOP_DEL && vlen))
+		o->bad = 1;
+	if (o->n < 8) {
+		o->op[o->n] = op;
+		o->table[o->n] = table;
+		o->key[o->n] = key;
+		o->klen[o->n] = klen;
+		o->val[o->n] = val;
+		o->vlen[o->n] = vlen;
+	}
+	o->n++;
+	return SH_OK;
+}
+
+/* A valid put first, then the bytes of `bad`: refused with a reason. */
+static void refused(const char *what, const uint8_t *bad, size_t badlen)
+{
+	sh_buf p = {0};
+	ops_t o;
+	const char *why = NULL;
+	check_case("ops: %s", what);
+	add_op(&p, SH_JOP_PUT, 1, "k", 1, "v", 1);
+	sh_buf_add(&p, bad, badlen);
+	memset(&o, 0, sizeof(o));
+	CHECK_ERR(sh_journal_ops(p.data, p.len, NTABLES, on_op, &o, &why),
+	          SH_ERR_STORE_CORRUPT);
+	CHECK(why != NULL && why[0] != '\0');
+	CHECK(!o.bad);
+	CHECK(o.n <= 1);
+	/* alone, too */
+	why = NULL;
+	memset(&o, 0, sizeof(o));
+	CHECK_ERR(sh_journal_ops(bad, badlen, NTABLES, on_op, &o, &why),
+	          SH_ERR_STORE_CORRUPT);
+	CHECK(why != NULL && why[0] != '\0');
+	CHECK_INT(o.n, 0);
+	sh_buf_free(&p);
+}
+
+static void ops(void)
+{
+	sh_buf p = {0};
+	ops_t o;
+	const char *why = NULL;
+	uint8_t bigkey[511];
+	memset(bigkey, 'K', sizeof(bigkey));
+
+	check_case("ops: four valid operations");
+	add_op(&p, SH_JOP_PUT, 0, "schema", 6, "1", 1);
+	add_op(&p, SH_JOP_DEL, NTABLES - 1, "gone", 4, NULL, 0);
+	add_op(&p, SH_JOP_PUT, 7, "sender|ref", 10, NULL, 0); /* empty value */
+	add_op(&p, SH_JOP_PUT, 8, bigkey, sizeof(bigkey), "value", 5);
+	memset(&o, 0, sizeof(o));
+	CHECK_ERR(sh_journal_ops(p.data, p.len, NTABLES, on_op, &o, &why),
+	          SH_OK);
+	CHECK_INT(o.n, 4);
+	CHECK(!o.bad);
+	CHECK_INT(o.op[0], SH_JOP_PUT);
+	CHECK_INT(o.table[0], 0);
+	CHECK_INT(o.klen[0], 6);
+	CHECK_MEM(o.key[0], "schema", 6);
+	CHECK_INT(o.vlen[0], 1);
+	CHECK_MEM(o.val[0], "1", 1);
+	CHECK(o.key[0] == p.data + SH_JOP_HDR);
+	CHECK_INT(o.op[1], SH_JOP_DEL);
+	CHECK_INT(o.table[1], NTABLES - 1);
+	CHECK_INT(o.vlen[1], 0);
+	CHECK_MEM(o.key[1], "gone", 4);
+	CHECK_INT(o.op[2], SH_JOP_PUT);
+	CHECK_INT(o.vlen[2], 0);
+	CHECK_INT(o.klen[3], sizeof(bigkey));
+	CHECK_MEM(o.val[3], "value", 5);
+	CHECK(o.val[3] + 5 == p.data + p.len);
+	check_case("ops: an empty payload");
+	memset(&o, 0, sizeof(o));
+	CHECK_ERR(sh_journal_ops(p.data, 0, NTABLES, on_op, &o, &why), SH_OK);
+	CHECK_INT(o.n, 0);
+	check_case("ops: table 13 with only 13 tables");
+	memset(&o, 0, sizeof(o));
+	why = NULL;
+	CHECK_ERR(sh_journal_ops(p.data, p.len, NTABLES - 1, on_op, &o, &why),
+	          SH_ERR_STORE_CORRUPT);
+	CHECK(why && *why);
+	CHECK(o.n <= 1);
+	CHECK(o.n == 0 || o.table[0] == 0);
+	sh_buf_free(&p);
+
+	sh_buf b = {0};
+	add_op(&b, SH_JOP_PUT, 2, "key", 3, "value", 5);
+	size_t full = b.len;
+	refused("header cut short", b.data, 5);
+	refused("header only", b.data, SH_JOP_HDR);
+	refused("key cut short", b.data, SH_JOP_HDR + 2);
+	refused("value cut short", b.data, full - 1);
+	uint8_t t[64];
+	memcpy(t, b.data, full);
+	put_le32(t + 4, 0xffffffffu); /* value length near 4 GiB */
+	refused("value length 0xffffffff", t, full);
+	memcpy(t, b.data, full);
+	t[2] = 0xff; /* key length 0x00ff, past the end */
+	refused("key length past the end", t, full);
+	static const int kinds[] = {0, SH_JOP_PUT_LATE, 4, 0x81, 0xff};
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		char what[64];
+		memcpy(t, b.data, full);
+		t[0] = (uint8_t)kinds[i];
+		snprintf(what, sizeof(what), "operation kind %d", kinds[i]);
+		refused(what, t, full);
+	}
+	static const unsigned tables[] = {NTABLES, NTABLES + 1, 0xff};
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		char what[64];
+		memcpy(t, b.data, full);
+		t[1] = (uint8_t)tables[i];
+		snprintf(what, sizeof(what), "table %u", tables[i]);
+		refused(what, t, full);
+	}
+	b.len = 0;
+	add_op(&b, SH_JOP_PUT, 2, NULL, 0, "value", 5);
+	refused("an empty key", b.data, b.len);
+	b.len = 0;
+	add_op(&b, SH_JOP_DEL, 2, NULL, 0, NULL, 0);
+	refused("a delete with an empty key", b.data, b.len);
+	b.len = 0;
+	add_op(&b, SH_JOP_DEL, 2, "key", 3, "v", 1);
+	refused("a delete with a value", b.data, b.len);
+	sh_buf_free(&b);
+	check_case("%s", "");
+}
+
+/* ------------------------------------------------------------ reset */
+
+static void reset_generation(void)
+{
+	char dir[600], jpath[700], why[600];
+	sh_journal *j = NULL;
+	uint8_t payload[50];
+	new_dir(dir, sizeof(dir), "reset");
+	snprintf(jpath, sizeof(jpath), "%s/journal", dir);
+	CHECK_ERR(sh_journal_open(&j, jpath, why, sizeof(why)), SH_OK);
+	if (!j)
+		return;
+	/* generation 5: three records of one size */
+	sh_journal_reset(j, 5);
+	for (int i = 0; i < 3; i++) {
+		uint8_t r[SH_JOURNAL_HDR + sizeof(payload)];
+		memset(payload, 'a' + i, sizeof(payload));
+		memcpy(r + SH_JOURNAL_HDR, payload, sizeof(payload));
+		CHECK_ERR(sh_journal_append(j, r, sizeof(r)), SH_OK);
+	}
+	/* generation 9: one record of the same size, so that the old second
+	 * record starts exactly where the new one ends */
+	sh_journal_reset(j, 9);
+	CHECK_INT(sh_journal_bytes(j), 0);
+	uint8_t r[SH_JOURNAL_HDR + sizeof(payload)];
+	memset(r + SH_JOURNAL_HDR, 'N', sizeof(payload));
+	CHECK_ERR(sh_journal_append(j, r, sizeof(r)), SH_OK);
+	CHECK_INT(sh_journal_bytes(j), sizeof(r));
+
+	size_t flen, end;
+	seen_t s;
+	uint8_t *f = read_all(jpath, &flen);
+	check_case("reset: the new record overwrote the first old one");
+	CHECK_INT(get_le64(f + 8), 9);
+	/* generation 5's second and third records are still there */
+	CHECK_MEM(f + sizeof(r), "SHJ1", 4);
+	CHECK_INT(get_le64(f + sizeof(r) + 8), 5);
+	CHECK_INT(get_le64(f + sizeof(r) + 16), 1);
+	CHECK_INT(walk(f, flen, 9, &end, &s), 1);
+	CHECK_INT(end, sizeof(r));
+	CHECK_INT(s.len[0], sizeof(payload));
+	CHECK_INT(s.p[0][0], 'N');
+	CHECK_INT(walk(f, flen, 5, &end, NULL), 0);
+	free(f);
+	sh_journal_close(&j);
+
+	/* The same through sh_journal_replay on the file, reopened; then the
+	 * next append goes after the replayed record, numbered 1. */
+	CHECK_ERR(sh_journal_open(&j, jpath, why, sizeof(why)), SH_OK);
+	if (!j)
+		return;
+	size_t count = 99;
+	memset(&s, 0, sizeof(s));
+	CHECK_ERR(sh_journal_replay(j, 9, on_record, &s, &count), SH_OK);
+	CHECK_INT(count, 1);
+	CHECK_INT(s.n, 1);
+	CHECK_INT(s.len[0], sizeof(payload));
+	CHECK_INT(s.copy[0][0], 'N');
+	CHECK_INT(sh_journal_bytes(j), sizeof(r));
+	memset(r + SH_JOURNAL_HDR, 'M', sizeof(payload));
+	CHECK_ERR(sh_journal_append(j, r, sizeof(r)), SH_OK);
+	f = read_all(jpath, &flen);
+	CHECK_INT(walk(f, flen, 9, &end, &s), 2);
+	CHECK_INT(end, 2 * sizeof(r));
+	CHECK_INT(s.p[1][0], 'M');
+	/* the old third record, behind them, is still of generation 5 */
+	CHECK_INT(get_le64(f + 2 * sizeof(r) + 8), 5);
+	free(f);
+	/* A replay of a generation that is not there: nothing, and the next
+	 * append starts at the beginning. */
+	memset(&s, 0, sizeof(s));
+	CHECK_ERR(sh_journal_replay(j, 4, on_record, &s, &count), SH_OK);
+	CHECK_INT(count, 0);
+	CHECK_INT(s.n, 0);
+	CHECK_INT(sh_journal_bytes(j), 0);
+	/* A callback's error is returned by the replay. */
+	memset(&s, 0, sizeof(s));
+	s.fail_at = 1;
+	CHECK_ERR(sh_journal_replay(j, 9, on_record, &s, &count), SH_ERR_STORE);
+	sh_journal_close(&j);
+
+	check_case("journal lock: a second open in this process");
+	sh_journal *j1 = NULL, *j2 = NULL;
+	CHECK_ERR(sh_journal_open(&j1, jpath, why, sizeof(why)), SH_OK);
+	why[0] = '\0';
+	CHECK_ERR(sh_journal_open(&j2, jpath, why, sizeof(why)), SH_ERR_STORE);
+	CHECK(j2 == NULL);
+	CHECK_HAS(why, "in use");
+	sh_journal_close(&j1);
+	CHECK_ERR(sh_journal_open(&j2, jpath, why, sizeof(why)), SH_OK);
+	sh_journal_close(&j2);
+	check_case("%s", "");
+}
+
+/* ------------------------------------------------------------ store */
+
+static void natkey(uint8_t k[SH_KEY_LEN], unsigned i)
+{
+	for (unsigned b = 0; b < SH_KEY_LEN; b++)
+		k[b] = (uint8_t)(0x40 + i * 3 + b);
+}
+
+static void msgid(uint8_t id[SH_ID_LEN], unsigned i, uint8_t kind)
+{
+	memset(id, 0, SH_ID_LEN);
+	id[0] = kind;
+	id[14] = (uint8_t)(i >> 8);
+	id[15] = (uint8_t)i;
+}
+
+static sh_store *store_open(const char *dir, char *why, size_t wl)
+{
+	sh_store *st = NULL;
+	if (sh_store_open(&st, dir, MAP, PARTNER, why, wl) != SH_OK)
+		return NULL;
+	return st;
+}
+
+/* Turn i: a natural key, an outbox record and an inbox signal, each with
+ * keys of its own. Returns 0 when every step succeeded. */
+static int one_turn(sh_store *st, unsigned i)
+{
+	uint8_t k[SH_KEY_LEN], id[SH_ID_LEN], oid[SH_ID_LEN], iid[SH_ID_LEN];
+	uint8_t env[40];
+	uint64_t seq;
+	natkey(k, i);
+	msgid(id, i, 0xA0);
+	msgid(oid, i, 0xB0);
+	msgid(iid, i, 0xC0);
+	memset(env, (int)(0x30 + i), sizeof(env));
+	Seinhuis__OutboxRecord rec = SEINHUIS__OUTBOX_RECORD__INIT;
+	rec.message_id.data = oid;
+	rec.message_id.len = SH_ID_LEN;
+	rec.recipient = "woningcorporatie-test";
+	rec.type = SEINHUIS__SIGNAL_TYPE__ARREARS;
+	rec.state = SEINHUIS__OUT_STATE__OUT_PENDING;
+	rec.created_ms = 1790000000000 + i;
+	rec.envelope.data = env;
+	rec.envelope.len = sizeof(env);
+	if (sh_store_begin(st) != SH_OK)
+		return 1;
+	if (sh_store_natkey_put(st, k, id) != SH_OK ||
+	    sh_store_outbox_add(st, &rec, &seq) != SH_OK ||
+	    sh_store_inbox_add(st, iid, "woningcorporatie-test",
+	                       SEINHUIS__SIGNAL_TYPE__ARREARS, env, sizeof(env),
+	                       NULL, NULL) != SH_OK) {
+		sh_store_abort(st);
+		return 2;
+	}
+	return sh_store_commit(st) == SH_OK ? 0 : 3;
+}
+
+/* Are turn i's keys there (1), absent (0), or half there (-1)? */
+static int turn_present(sh_store *st, unsigned i)
+{
+	uint8_t k[SH_KEY_LEN], id[SH_ID_LEN], want[SH_ID_LEN];
+	uint8_t oid[SH_ID_LEN], iid[SH_ID_LEN];
+	uint64_t seq;
+	natkey(k, i);
+	msgid(want, i, 0xA0);
+	msgid(oid, i, 0xB0);
+	msgid(iid, i, 0xC0);
+	MDB_txn *txn = sh_store_read_begin(st);
+	if (!txn)
+		return -2;
+	sh_err a = sh_store_natkey_get(st, txn, k, id);
+	sh_err b = sh_store_outbox_find(st, txn, oid, &seq, NULL);
+	int c = sh_store_seen(st, txn, iid);
+	sh_store_read_end(st, txn);
+	if (a == SH_OK && memcmp(id, want, SH_ID_LEN) != 0)
+		return -1;
+	if (a == SH_OK && b == SH_OK && c)
+		return 1;
+	if (a == SH_ERR_NOTFOUND && b == SH_ERR_NOTFOUND && !c)
+		return 0;
+	return -1;
+}
+
+/* In a child process: open the store in dir, make turns first..last-1
+ * (a checkpoint after turn `ckpt` when ckpt < last), then _exit without
+ * closing: a crash as far as the store is concerned. Returns the child's
+ * exit status (0: every step succeeded). */
+typedef int (*turn_fn)(sh_store *st, unsigned i);
+
+static int crash_child_with(const char *dir, unsigned first, unsigned last,
+                            unsigned ckpt, turn_fn turn)
+{
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		exit(2);
+	}
+	if (pid == 0) {
+		char why[1024];
+		alarm(20); /* a store that blocks fails instead of hanging */
+		sh_store *st = store_open(dir, why, sizeof(why));
+		if (!st) {
+			printf("child: cannot open the store: %s\n", why);
+			fflush(stdout);
+			_exit(10);
+		}
+		for (unsigned i = first; i < last; i++) {
+			int rc = turn(st, i);
+			if (rc)
+				_exit(20 + rc);
+			if (i == ckpt && sh_store_checkpoint(st) != SH_OK)
+				_exit(30);
+		}
+		_exit(0);
+	}
+	int status = 0;
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 100;
+}
+
+static int crash_child(const char *dir, unsigned first, unsigned last,
+                       unsigned ckpt)
+{
+	return crash_child_with(dir, first, last, ckpt, one_turn);
+}
+
+/* A turn whose journal record has puts reserved in LMDB (MDB_RESERVE,
+ * written as SH_JOP_PUT_LATE and resolved at commit) that the same turn
+ * then deletes or overwrites: an inbox signal added and removed, an
+ * outbox record added and then marked delivered; and a natural key. */
+static int late_turn(sh_store *st, unsigned i)
+{
+	uint8_t k[SH_KEY_LEN], id[SH_ID_LEN], oid[SH_ID_LEN], iid[SH_ID_LEN];
+	uint8_t env[40];
+	uint64_t oseq, iseq;
+	natkey(k, i);
+	msgid(id, i, 0xA0);
+	msgid(oid, i, 0xB0);
+	msgid(iid, i, 0xC0);
+	memset(env, 0x55, sizeof(env));
+	Seinhuis__OutboxRecord rec = SEINHUIS__OUTBOX_RECORD__INIT;
+	rec.message_id.data = oid;
+	rec.message_id.len = SH_ID_LEN;
+	rec.recipient = "woningcorporatie-test";
+	rec.type = SEINHUIS__SIGNAL_TYPE__ARREARS;
+	rec.state = SEINHUIS__OUT_STATE__OUT_PENDING;
+	rec.envelope.data = env;
+	rec.envelope.len = sizeof(env);
+	if (sh_store_begin(st) != SH_OK)
+		return 1;
+	iseq = sh_store_inbox_next(st);
+	if (sh_store_natkey_put(st, k, id) != SH_OK ||
+	    sh_store_inbox_add(st, iid, "woningcorporatie-test",
+	                       SEINHUIS__SIGNAL_TYPE__ARREARS, env, sizeof(env),
+	                       NULL, NULL) != SH_OK ||
+	    sh_store_inbox_remove(st, iseq, iid) != SH_OK ||
+	    sh_store_outbox_add(st, &rec, &oseq) != SH_OK) {
+		sh_store_abort(st);
+		return 2;
+	}
+	rec.state = SEINHUIS__OUT_STATE__OUT_DELIVERED;
+	rec.envelope.len = 0;
+	rec.envelope.data = NULL;
+	rec.done_ms = 1790000000123;
+	if (sh_store_outbox_replace(st, oseq, SEINHUIS__OUT_STATE__OUT_PENDING,
+	                            &rec) != SH_OK) {
+		sh_store_abort(st);
+		return 4;
+	}
+	return sh_store_commit(st) == SH_OK ? 0 : 3;
+}
+
+/* Turns 0 and 1 as one_turn makes them, turn 2 as late_turn. */
+static int mixed_turn(sh_store *st, unsigned i)
+{
+	return i == 2 ? late_turn(st, i) : one_turn(st, i);
+}
+
+/* Open dir, expect `replayed` turns replayed and turns [0, present) there
+ * and [present, upto) absent; check the store; close. */
+static void expect_store(const char *dir, size_t replayed, unsigned present,
+                         unsigned upto)
+{
+	char why[1024];
+	sh_store *st = store_open(dir, why, sizeof(why));
+	if (!CHECK(st != NULL)) {
+		printf("     %s\n", why);
+		return;
+	}
+	CHECK_INT(sh_store_replayed(st), replayed);
+	for (unsigned i = 0; i < upto; i++)
+		if (!CHECK_INT(turn_present(st, i), i < present ? 1 : 0))
+			printf("     turn %u\n", i);
+	why[0] = '\0';
+	if (!CHECK_ERR(sh_store_check(st, why, sizeof(why)), SH_OK))
+		printf("     %s\n", why);
+	sh_store_counts c;
+	sh_store_counts_get(st, &c);
+	CHECK_INT(c.outbox_pending, present);
+	CHECK_INT(c.inbox_depth, present);
+	CHECK_INT(c.seen, present);
+	sh_store_close(&st);
+}
+
+/* The records of the journal in dir: their offsets and sizes. */
+static size_t journal_records(const char *dir, size_t off[], size_t len[],
+                              size_t max)
+{
+	char jpath[700];
+	size_t flen, end, count;
+	seen_t s;
+	snprintf(jpath, sizeof(jpath), "%s/journal", dir);
+	uint8_t *f = read_all(jpath, &flen);
+	uint64_t base = flen >= SH_JOURNAL_HDR ? get_le64(f + 8) : 0;
+	count = walk(f, flen, base, &end, &s);
+	for (size_t i = 0; i < count && i < max && i < MAXREC; i++) {
+		off[i] = (size_t)(s.p[i] - f) - SH_JOURNAL_HDR;
+		len[i] = SH_JOURNAL_HDR + s.len[i];
+	}
+	free(f);
+	return count;
+}
+
+static void crash_recovery(void)
+{
+	char dir[600], jpath[700];
+
+	check_case("crash: five turns, none checkpointed");
+	new_dir(dir, sizeof(dir), "crash");
+	CHECK_INT(crash_child(dir, 0, 5, 99), 0);
+	expect_store(dir, 5, 5, 6);
+	/* that open committed them: nothing to replay a second time */
+	check_case("crash: reopened after the replay");
+	expect_store(dir, 0, 5, 6);
+	/* a second crash on the same store: only its own turns */
+	check_case("crash: three more turns, crash again");
+	CHECK_INT(crash_child(dir, 5, 8, 99), 0);
+	expect_store(dir, 3, 8, 9);
+
+	check_case("crash: checkpoint after three of six turns");
+	new_dir(dir, sizeof(dir), "ckpt");
+	CHECK_INT(crash_child(dir, 0, 6, 2), 0);
+	expect_store(dir, 3, 6, 7);
+
+	check_case("crash: the journal cut in its last record");
+	new_dir(dir, sizeof(dir), "torn");
+	CHECK_INT(crash_child(dir, 0, 4, 99), 0);
+	size_t off[8], len[8];
+	CHECK_INT(journal_records(dir, off, len, 8), 4);
+	snprintf(jpath, sizeof(jpath), "%s/journal", dir);
+	CHECK(truncate(jpath, (off_t)(off[3] + len[3] / 2)) == 0);
+	expect_store(dir, 3, 3, 4);
+	/* and the store goes on from there: the lost turn can be made */
+	check_case("crash: after the cut journal, the lost turn again");
+	CHECK_INT(crash_child(dir, 3, 5, 99), 0);
+	expect_store(dir, 2, 5, 6);
+
+	check_case("crash: a byte of the last record's payload flipped");
+	new_dir(dir, sizeof(dir), "flip");
+	CHECK_INT(crash_child(dir, 0, 4, 99), 0);
+	CHECK_INT(journal_records(dir, off, len, 8), 4);
+	snprintf(jpath, sizeof(jpath), "%s/journal", dir);
+	int fd = open(jpath, O_RDWR);
+	uint8_t byte = 0;
+	off_t where = (off_t)(off[3] + SH_JOURNAL_HDR + 20);
+	CHECK(fd >= 0 && pread(fd, &byte, 1, where) == 1);
+	byte ^= 0x10;
+	CHECK(fd >= 0 && pwrite(fd, &byte, 1, where) == 1);
+	if (fd >= 0)
+		close(fd);
+	expect_store(dir, 3, 3, 4);
+
+	check_case("crash: puts reserved and then deleted in the same turn");
+	new_dir(dir, sizeof(dir), "late");
+	CHECK_INT(crash_child_with(dir, 0, 3, 99, mixed_turn), 0);
+	{
+		char w[1024];
+		sh_store *ls = store_open(dir, w, sizeof(w));
+		if (CHECK(ls != NULL)) {
+			uint8_t oid[SH_ID_LEN], iid[SH_ID_LEN], k[SH_KEY_LEN];
+			uint8_t id[SH_ID_LEN];
+			uint64_t seq = 0;
+			Seinhuis__OutboxRecord *r = NULL;
+			Seinhuis__InboxRecord *ir = NULL;
+			CHECK_INT(sh_store_replayed(ls), 3);
+			CHECK_INT(turn_present(ls, 0), 1);
+			CHECK_INT(turn_present(ls, 1), 1);
+			msgid(oid, 2, 0xB0);
+			msgid(iid, 2, 0xC0);
+			natkey(k, 2);
+			MDB_txn *txn = sh_store_read_begin(ls);
+			CHECK_ERR(sh_store_natkey_get(ls, txn, k, id), SH_OK);
+			/* seen, but no longer in the inbox */
+			CHECK(sh_store_seen(ls, txn, iid));
+			CHECK_ERR(sh_store_inbox_get(ls, txn, iid, &ir),
+			          SH_ERR_NOTFOUND);
+			/* the record as it was at the end of the turn */
+			if (CHECK_ERR(
+			        sh_store_outbox_find(ls, txn, oid, &seq, &r),
+			        SH_OK)) {
+				CHECK_INT(r->state,
+				          SEINHUIS__OUT_STATE__OUT_DELIVERED);
+				CHECK_INT(r->envelope.len, 0);
+				CHECK_INT(r->done_ms, 1790000000123);
+				seinhuis__outbox_record__free_unpacked(r, NULL);
+			}
+			sh_store_read_end(ls, txn);
+			w[0] = '\0';
+			if (!CHECK_ERR(sh_store_check(ls, w, sizeof(w)), SH_OK))
+				printf("     %s\n", w);
+			sh_store_counts c;
+			sh_store_counts_get(ls, &c);
+			CHECK_INT(c.outbox_pending, 2);
+			CHECK_INT(c.outbox_delivered, 1);
+			CHECK_INT(c.inbox_depth, 2);
+			CHECK_INT(c.seen, 3);
+			sh_store_close(&ls);
+		}
+	}
+
+	check_case("crash: the journal removed after a clean close");
+	new_dir(dir, sizeof(dir), "clean");
+	char why[1024];
+	sh_store *st = store_open(dir, why, sizeof(why));
+	if (CHECK(st != NULL)) {
+		for (unsigned i = 0; i < 3; i++)
+			CHECK_INT(one_turn(st, i), 0);
+		sh_store_close(&st);
+	}
+	snprintf(jpath, sizeof(jpath), "%s/journal", dir);
+	CHECK(unlink(jpath) == 0);
+	expect_store(dir, 0, 3, 4);
+	check_case("%s", "");
+}
+
+/* ------------------------------------------------------------ abort */
+
+static int natkey_is(sh_store *st, unsigned i, uint8_t kind)
+{
+	uint8_t k[SH_KEY_LEN], id[SH_ID_LEN], want[SH_ID_LEN];
+	natkey(k, i);
+	msgid(want, i, kind);
+	MDB_txn *txn = sh_store_read_begin(st);
+	sh_err e = sh_store_natkey_get(st, txn, k, id);
+	sh_store_read_end(st, txn);
+	if (e == SH_ERR_NOTFOUND)
+		return 0;
+	return e == SH_OK && memcmp(id, want, SH_ID_LEN) == 0 ? 1 : -1;
+}
+
+static sh_err put_natkey(sh_store *st, unsigned i, uint8_t kind)
+{
+	uint8_t k[SH_KEY_LEN], id[SH_ID_LEN];
+	natkey(k, i);
+	msgid(id, i, kind);
+	return sh_store_natkey_put(st, k, id);
+}
+
+static void abort_rebuild(void)
+{
+	char dir[600], why[1024];
+	new_dir(dir, sizeof(dir), "abort");
+	sh_store *st = store_open(dir, why, sizeof(why));
+	if (!CHECK(st != NULL))
+		return;
+	check_case("abort: turn 1 commits A, turn 2 writes B and aborts");
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(put_natkey(st, 1, 0xA0), SH_OK);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(put_natkey(st, 2, 0xA0), SH_OK);
+	CHECK_INT(natkey_is(st, 2, 0xA0), 1); /* seen within the turn */
+	sh_store_abort(st);
+	CHECK(!sh_store_in_txn(st));
+	CHECK_INT(natkey_is(st, 1, 0xA0), 1);
+	CHECK_INT(natkey_is(st, 2, 0xA0), 0);
+
+	check_case("abort: a changed value goes back to the committed one");
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(put_natkey(st, 3, 0xA0), SH_OK);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(put_natkey(st, 3, 0xEE), SH_OK);
+	CHECK_ERR(put_natkey(st, 4, 0xA0), SH_OK);
+	uint8_t k1[SH_KEY_LEN];
+	natkey(k1, 1);
+	CHECK_ERR(sh_store_natkey_del(st, k1), SH_OK);
+	CHECK_INT(natkey_is(st, 1, 0xA0), 0);
+	sh_store_abort(st);
+	CHECK_INT(natkey_is(st, 1, 0xA0), 1);
+	CHECK_INT(natkey_is(st, 3, 0xA0), 1);
+	CHECK_INT(natkey_is(st, 4, 0xA0), 0);
+
+	check_case("abort: the first turn after a checkpoint");
+	CHECK_ERR(sh_store_checkpoint(st), SH_OK);
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(put_natkey(st, 5, 0xA0), SH_OK);
+	sh_store_abort(st);
+	CHECK_INT(natkey_is(st, 5, 0xA0), 0);
+	CHECK_INT(natkey_is(st, 3, 0xA0), 1);
+
+	check_case("abort: turns go on after it");
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(put_natkey(st, 6, 0xA0), SH_OK);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_INT(natkey_is(st, 6, 0xA0), 1);
+	why[0] = '\0';
+	if (!CHECK_ERR(sh_store_check(st, why, sizeof(why)), SH_OK))
+		printf("     %s\n", why);
+	sh_store_close(&st);
+
+	check_case("abort: after reopening");
+	st = store_open(dir, why, sizeof(why));
+	if (!CHECK(st != NULL)) {
+		printf("     %s\n", why);
+		return;
+	}
+	CHECK_INT(sh_store_replayed(st), 0);
+	CHECK_INT(natkey_is(st, 1, 0xA0), 1);
+	CHECK_INT(natkey_is(st, 2, 0xA0), 0);
+	CHECK_INT(natkey_is(st, 3, 0xA0), 1);
+	CHECK_INT(natkey_is(st, 4, 0xA0), 0);
+	CHECK_INT(natkey_is(st, 5, 0xA0), 0);
+	CHECK_INT(natkey_is(st, 6, 0xA0), 1);
+	sh_store_close(&st);
+	check_case("%s", "");
+}
+
+/* ------------------------------------------------------------ lock */
+
+static void second_opener(void)
+{
+	char dir[600], why[1024];
+	int fds[2];
+	new_dir(dir, sizeof(dir), "lock");
+	sh_store *st = store_open(dir, why, sizeof(why));
+	if (!CHECK(st != NULL))
+		return;
+	CHECK_INT(one_turn(st, 0), 0);
+	if (pipe(fds) < 0) {
+		perror("pipe");
+		exit(2);
+	}
+	fflush(stdout);
+	pid_t pid = fork();
+	if (pid < 0) {
+		perror("fork");
+		exit(2);
+	}
+	if (pid == 0) {
+		/* The parent's store is not touched here (its journal fd is
+		 * shared, its LMDB environment must not be used after fork):
+		 * only a second open of the directory. */
+		sh_store *st2 = NULL;
+		char w[1024] = "";
+		close(fds[0]);
+		alarm(20); /* if the open is not refused, LMDB's writer lock
+		              would block it: fail, do not hang */
+		sh_err e = sh_store_open(&st2, dir, MAP, PARTNER, w, sizeof(w));
+		size_t n = strlen(w);
+		if (write(fds[1], w, n) != (ssize_t)n)
+			_exit(3);
+		_exit(e == SH_OK ? 1 : 0);
+	}
+	close(fds[1]);
+	char got[1100];
+	size_t n = 0;
+	ssize_t r;
+	while (n < sizeof(got) - 1 &&
+	       (r = read(fds[0], got + n, sizeof(got) - 1 - n)) > 0)
+		n += (size_t)r;
+	got[n] = '\0';
+	close(fds[0]);
+	int status = 0;
+	CHECK(waitpid(pid, &status, 0) == pid);
+	check_case("second opener: refused");
+	CHECK(WIFEXITED(status));
+	CHECK_INT(WEXITSTATUS(status), 0);
+	CHECK_HAS(got, "in use");
+	/* the first store is unharmed */
+	CHECK_INT(turn_present(st, 0), 1);
+	CHECK_INT(one_turn(st, 1), 0);
+	sh_store_close(&st);
+	/* once closed, another process may open it */
+	check_case("second opener: after close");
+	expect_store(dir, 0, 2, 3);
+	check_case("%s", "");
+}
+
+int main(void)
+{
+	root_dir = fx_tmpdir("journal");
+	crc_known();
+	records();
+	ops();
+	reset_generation();
+	crash_recovery();
+	abort_rebuild();
+	second_opener();
+	fx_rm_rf(root_dir);
+	free(root_dir);
+	return check_done();
+}
