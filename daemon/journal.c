@@ -15,19 +15,23 @@
  * SH_STORE_CHECKPOINT_MS or when the journal grows past its limit (store.c:
  * a checkpoint). After a checkpoint the journal starts again at its start.
  *
- * Generations. Each record carries `base`, the id of the last LMDB
- * transaction committed before it (the checkpoint it follows), and its
- * number within that generation. After a crash, store.c replays the
- * records whose base is the id of LMDB's last committed transaction, in
- * order, from the start of the file, and stops at the first that is not
- * one: a torn or unfinished record (only a record whose fdatasync
- * returned was ever acknowledged, and records are written one after the
- * other), a zeroed stretch, or a record of an older generation (already
- * in LMDB: its checkpoint committed). Replaying makes the same puts and
- * deletes in the same order on the same state, so the result is the state
- * after the last acknowledged turn.
+ * Generations. Each record carries the generation it belongs to, a
+ * random 64-bit number that store.c draws at every checkpoint and at open
+ * and commits in LMDB's meta table with that commit; and its number
+ * within the generation. After a crash, store.c replays the records of
+ * the generation LMDB names, in order, from the start of the file, and
+ * stops at the first that is not one: a torn or unfinished record (only a
+ * record whose fdatasync returned was ever acknowledged, and records are
+ * written one after the other), a zeroed stretch, or a record of an older
+ * generation (already in LMDB: its checkpoint committed). The number is
+ * random so that bytes inside a payload (a peer's envelope) can never pass
+ * for a record of the current generation. A record whose CRC fails with a
+ * whole record after it is damage, not a torn write, and is reported.
+ * Replaying makes the same puts and deletes in the same order on the same
+ * state, so the result is the state after the last acknowledged turn.
  *
- * Record: magic "SHJ1", payload length (u32), base (u64), number (u64),
+ * Record: magic "SHJ1", payload length (u32), generation (u64), number
+ * (u64),
  * CRC-32C over the three and the payload (u32), zero (u32); then the
  * payload. All little-endian. The file is grown ahead of the records with
  * written zeros, so that an append does not change its size and the flush
@@ -36,6 +40,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,9 +54,9 @@
 
 struct sh_journal {
 	int fd;
-	uint64_t base, seq; /* generation, number of the next record */
-	uint64_t off;       /* where the next record goes */
-	uint64_t size;      /* file size (zeros past off) */
+	uint64_t gen, seq; /* generation, number of the next record */
+	uint64_t off;      /* where the next record goes */
+	uint64_t size;     /* file size (zeros past off) */
 };
 
 static const uint8_t MAGIC[4] = {'S', 'H', 'J', '1'};
@@ -95,11 +100,8 @@ static void crc_init(void)
 
 static uint32_t crc_soft(uint32_t crc, const uint8_t *p, size_t n)
 {
-	static int ready;
-	if (!ready) {
-		crc_init();
-		ready = 1;
-	}
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, crc_init);
 	while (n--)
 		crc = crc_table[(crc ^ *p++) & 0xff] ^ (crc >> 8);
 	return crc;
@@ -124,13 +126,19 @@ crc_hw(uint32_t crc, const uint8_t *p, size_t n)
 	return c32;
 }
 
+static int crc_hw_ok;
+
+static void crc_probe(void)
+{
+	__builtin_cpu_init();
+	crc_hw_ok = __builtin_cpu_supports("sse4.2") ? 1 : 0;
+}
+
 uint32_t sh_crc32c(uint32_t crc, const uint8_t *p, size_t n)
 {
-	static int hw = -1;
-	if (hw < 0) {
-		__builtin_cpu_init();
-		hw = __builtin_cpu_supports("sse4.2") ? 1 : 0;
-	}
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, crc_probe);
+	int hw = crc_hw_ok;
 	crc = ~crc;
 	crc = hw ? crc_hw(crc, p, n) : crc_soft(crc, p, n);
 	return ~crc;
@@ -150,31 +158,93 @@ static uint32_t record_crc(const uint8_t *hdr, const uint8_t *payload,
 	return sh_crc32c(sh_crc32c(0, hdr + 4, 20), payload, len);
 }
 
-/* Header of the record expected next (generation base, number seq) with
+/* Header of the record expected next (generation gen, number seq) with
  * at most `room` bytes of payload after it? Its length in *len. */
-static int header_ok(const uint8_t *h, uint64_t base, uint64_t seq,
+static int header_ok(const uint8_t *h, uint64_t gen, uint64_t seq,
                      uint64_t room, size_t *len)
 {
 	uint32_t n = rd32(h + 4);
-	if (memcmp(h, MAGIC, 4) || rd64(h + 8) != base || rd64(h + 16) != seq ||
+	if (memcmp(h, MAGIC, 4) || rd64(h + 8) != gen || rd64(h + 16) != seq ||
 	    rd32(h + 28) != 0 || n > SH_JOURNAL_MAX_RECORD || n > room)
 		return 0;
 	*len = n;
 	return 1;
 }
 
-sh_err sh_journal_parse(const uint8_t *buf, size_t len, uint64_t base,
-                        sh_journal_fn fn, void *ctx, size_t *count, size_t *end)
+static int read_at(int fd, void *buf, size_t n, uint64_t off);
+
+/* Where the records are read from: bytes in memory, or the file. */
+typedef struct {
+	const uint8_t *mem;
+	uint64_t size;
+	int fd;
+	uint8_t *buf; /* payloads read from the file */
+	size_t cap;
+} source;
+
+/* Bytes [off, off + n) of the source (within its size), or NULL on a read
+ * error. Headers are read into `hdr`, payloads into the source's buffer. */
+static const uint8_t *get(source *s, uint64_t off, size_t n, uint8_t *hdr)
 {
-	size_t off = 0, n = 0, plen;
+	if (s->mem)
+		return s->mem + off;
+	uint8_t *to = hdr;
+	if (!to) {
+		if (n > s->cap) {
+			free(s->buf);
+			s->cap = n;
+			s->buf = malloc(n ? n : 1);
+			if (!s->buf)
+				abort();
+		}
+		to = s->buf;
+	}
+	return read_at(s->fd, to, n, off) == 0 ? to : NULL;
+}
+
+/* Is there a whole record of generation gen, number seq, at off? */
+static int whole_record_at(source *s, uint64_t off, uint64_t gen, uint64_t seq)
+{
+	uint8_t hb[SH_JOURNAL_HDR];
+	size_t plen;
+	if (s->size - off < SH_JOURNAL_HDR)
+		return 0;
+	const uint8_t *h = get(s, off, SH_JOURNAL_HDR, hb);
+	if (!h ||
+	    !header_ok(h, gen, seq, s->size - off - SH_JOURNAL_HDR, &plen))
+		return 0;
+	const uint8_t *p = get(s, off + SH_JOURNAL_HDR, plen, NULL);
+	return p && record_crc(h, p, plen) == rd32(h + 24);
+}
+
+/* The walk shared by parse and replay. A record whose header is the one
+ * expected but whose CRC fails ends the walk as a torn write, unless a
+ * whole next record follows it: then the journal was damaged after it was
+ * written (SH_ERR_STORE_CORRUPT), and nothing may be left out silently. */
+static sh_err walk(source *s, uint64_t gen, size_t limit, sh_journal_fn fn,
+                   void *ctx, size_t *count, uint64_t *end)
+{
+	uint8_t hb[SH_JOURNAL_HDR];
+	uint64_t off = 0;
+	size_t n = 0, plen;
 	*count = 0;
 	*end = 0;
-	while (
-	    len - off >= SH_JOURNAL_HDR &&
-	    header_ok(buf + off, base, n, len - off - SH_JOURNAL_HDR, &plen)) {
-		const uint8_t *p = buf + off + SH_JOURNAL_HDR;
-		if (record_crc(buf + off, p, plen) != rd32(buf + off + 24))
+	while (n < limit && s->size - off >= SH_JOURNAL_HDR) {
+		const uint8_t *h = get(s, off, SH_JOURNAL_HDR, hb);
+		if (!h)
+			return SH_ERR_STORE;
+		if (!header_ok(h, gen, n, s->size - off - SH_JOURNAL_HDR,
+		               &plen))
 			break;
+		const uint8_t *p = get(s, off + SH_JOURNAL_HDR, plen, NULL);
+		if (!p)
+			return SH_ERR_STORE;
+		if (record_crc(h, p, plen) != rd32(h + 24)) {
+			if (whole_record_at(s, off + SH_JOURNAL_HDR + plen, gen,
+			                    n + 1))
+				return SH_ERR_STORE_CORRUPT;
+			break;
+		}
 		if (fn) {
 			sh_err e = fn(ctx, p, plen);
 			if (e != SH_OK)
@@ -185,6 +255,17 @@ sh_err sh_journal_parse(const uint8_t *buf, size_t len, uint64_t base,
 		*end = off;
 	}
 	return SH_OK;
+}
+
+sh_err sh_journal_parse(const uint8_t *buf, size_t len, uint64_t gen,
+                        sh_journal_fn fn, void *ctx, size_t *count, size_t *end)
+{
+	static const uint8_t none[1];
+	source s = {len ? buf : none, len, -1, NULL, 0};
+	uint64_t e64 = 0;
+	sh_err e = walk(&s, gen, SIZE_MAX, fn, ctx, count, &e64);
+	*end = (size_t)e64;
+	return e;
 }
 
 sh_err sh_journal_ops(const uint8_t *p, size_t n, unsigned ntables,
@@ -332,45 +413,24 @@ static int write_at(int fd, const void *buf, size_t n, uint64_t off)
 	return 0;
 }
 
-sh_err sh_journal_replay(sh_journal *j, uint64_t base, sh_journal_fn fn,
-                         void *ctx, size_t *count)
+sh_err sh_journal_replay(sh_journal *j, uint64_t gen, size_t limit,
+                         sh_journal_fn fn, void *ctx, size_t *count)
 {
-	uint8_t h[SH_JOURNAL_HDR];
-	uint8_t *buf = NULL;
-	size_t cap = 0, plen;
-	uint64_t off = 0, n = 0;
-	sh_err e = SH_OK;
-	while (j->size - off >= SH_JOURNAL_HDR &&
-	       read_at(j->fd, h, sizeof(h), off) == 0 &&
-	       header_ok(h, base, n, j->size - off - SH_JOURNAL_HDR, &plen)) {
-		if (plen > cap) {
-			free(buf);
-			cap = plen;
-			buf = malloc(cap);
-			if (!buf)
-				abort();
-		}
-		if (read_at(j->fd, buf, plen, off + SH_JOURNAL_HDR) < 0 ||
-		    record_crc(h, buf, plen) != rd32(h + 24))
-			break;
-		if ((e = fn(ctx, buf, plen)) != SH_OK)
-			break;
-		off += SH_JOURNAL_HDR + plen;
-		n++;
-	}
-	free(buf);
-	*count = (size_t)n;
+	source s = {NULL, j->size, j->fd, NULL, 0};
+	uint64_t end = 0;
+	sh_err e = walk(&s, gen, limit, fn, ctx, count, &end);
+	free(s.buf);
 	if (e == SH_OK) {
-		j->base = base;
-		j->seq = n;
-		j->off = off;
+		j->gen = gen;
+		j->seq = *count;
+		j->off = end;
 	}
 	return e;
 }
 
-void sh_journal_reset(sh_journal *j, uint64_t base)
+void sh_journal_reset(sh_journal *j, uint64_t gen)
 {
-	j->base = base;
+	j->gen = gen;
 	j->seq = 0;
 	j->off = 0;
 }
@@ -405,14 +465,22 @@ sh_err sh_journal_append(sh_journal *j, uint8_t *rec, size_t total)
 	size_t plen = total - SH_JOURNAL_HDR;
 	memcpy(rec, MAGIC, 4);
 	le32(rec + 4, (uint32_t)plen);
-	le64(rec + 8, j->base);
+	le64(rec + 8, j->gen);
 	le64(rec + 16, j->seq);
 	le32(rec + 28, 0);
 	le32(rec + 24, record_crc(rec, rec + SH_JOURNAL_HDR, plen));
 	if ((j->off + total > j->size && grow(j, j->off + total) < 0) ||
-	    write_at(j->fd, rec, total, j->off) < 0 || fdatasync(j->fd) < 0)
-		return errno == ENOSPC || errno == EDQUOT ? SH_ERR_STORE_FULL
-		                                          : SH_ERR_STORE;
+	    write_at(j->fd, rec, total, j->off) < 0 || fdatasync(j->fd) < 0) {
+		int err = errno;
+		/* The record may be on disk whole although the flush failed:
+		 * unmake it, as far as the disk still lets us, so that a
+		 * replay never brings back a turn that was refused. */
+		static const uint8_t zero[SH_JOURNAL_HDR];
+		if (j->off + SH_JOURNAL_HDR <= j->size)
+			(void)write_at(j->fd, zero, sizeof(zero), j->off);
+		return err == ENOSPC || err == EDQUOT ? SH_ERR_STORE_FULL
+		                                      : SH_ERR_STORE;
+	}
 	j->off += total;
 	j->seq++;
 	return SH_OK;

@@ -27,21 +27,23 @@ void sh_journal_close(sh_journal **j);
  * walk and is returned. */
 typedef sh_err (*sh_journal_fn)(void *ctx, const uint8_t *payload, size_t len);
 
-/* Walk the records of generation `base` from the start of the file, up
+/* Walk the records of generation `gen` from the start of the file, up
  * to the first that is not one (torn or never finished, of another
- * generation, or past the end). *count gets the number of records and
- * the next append goes after the last of them. */
-sh_err sh_journal_replay(sh_journal *j, uint64_t base, sh_journal_fn fn,
-                         void *ctx, size_t *count);
-/* The same walk over bytes in memory (the fuzz target uses it): *end
- * gets the offset after the last whole record. */
-sh_err sh_journal_parse(const uint8_t *buf, size_t len, uint64_t base,
+ * generation, or past the end), or `limit` records (SIZE_MAX: all).
+ * *count gets the number of records and the next append goes after the
+ * last of them. SH_ERR_STORE if the file cannot be read;
+ * SH_ERR_STORE_CORRUPT if a record is damaged but a whole one follows it. */
+sh_err sh_journal_replay(sh_journal *j, uint64_t gen, size_t limit,
+                         sh_journal_fn fn, void *ctx, size_t *count);
+/* The same walk over bytes in memory (the fuzz target uses it), without a
+ * limit: *end gets the offset after the last whole record. */
+sh_err sh_journal_parse(const uint8_t *buf, size_t len, uint64_t gen,
                         sh_journal_fn fn, void *ctx, size_t *count,
                         size_t *end);
 
-/* Start generation `base`: the next record is written at the start of the
+/* Start generation `gen`: the next record is written at the start of the
  * file, over the previous generation's (which a reader then ignores). */
-void sh_journal_reset(sh_journal *j, uint64_t base);
+void sh_journal_reset(sh_journal *j, uint64_t gen);
 
 /* Append one record and wait until it is on disk (fdatasync). `rec` holds
  * SH_JOURNAL_HDR bytes of room for the header, then the payload; the

@@ -64,7 +64,7 @@ struct sh_store {
 	int turn;         /* a turn's writes are going into txn */
 	sh_journal *jr;
 	sh_buf jrec;          /* this turn's journal record (jnote) */
-	uint64_t jbase;       /* LMDB's last committed transaction */
+	uint64_t jgen;        /* the journal's generation (meta journal_gen) */
 	size_t jturns;        /* turns in txn and the journal since then */
 	int64_t jfirst;       /* when the first of them was written */
 	uint64_t checkpoints; /* LMDB commits since open */
@@ -116,7 +116,7 @@ static sh_err mdb_err(int rc)
 static void turn_abort(sh_store *st);
 static sh_err checkpoint(sh_store *st, int force);
 static sh_err apply_record(void *ctx, const uint8_t *p, size_t n);
-static uint64_t last_txnid(sh_store *st);
+static sh_err new_generation(sh_store *st, MDB_txn *txn, uint64_t *gen);
 
 static sh_err meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *k,
                            uint64_t *v)
@@ -297,21 +297,38 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 		}
 	}
 	/* Turns that were acknowledged after LMDB's last commit (a crash
-	 * before the next checkpoint): from the journal, in order. */
-	st->txn = txn;
-	e = sh_journal_replay(st->jr, last_txnid(st), apply_record, st,
-	                      &st->replayed);
-	st->txn = NULL;
+	 * before the next checkpoint): from the journal, in order, those of
+	 * the generation LMDB names (none in a store that never had one). */
+	uint64_t gen;
+	MDB_val gk = {11, "journal_gen"}, gv;
+	rc = mdb_get(txn, st->meta, &gk, &gv);
+	if (rc == 0 && gv.mv_size == 8) {
+		st->txn = txn;
+		e = sh_journal_replay(st->jr, be64(gv.mv_data), SIZE_MAX,
+		                      apply_record, st, &st->replayed);
+		st->txn = NULL;
+	} else {
+		e = rc == MDB_NOTFOUND ? SH_OK : SH_ERR_STORE_CORRUPT;
+	}
 	if (e != SH_OK) {
 		snprintf(why, wl,
-		         "%s: the journal cannot be replayed: %s (%s). Keep a "
-		         "copy of the directory; moving the file 'journal' "
-		         "aside starts from data.mdb alone, without the turns "
-		         "after its last commit",
-		         dir, sh_err_str(e),
+		         "%s: the journal cannot be replayed: %s. Keep a copy "
+		         "of the directory; moving the file 'journal' aside "
+		         "starts from data.mdb alone, without the turns "
+		         "acknowledged after its last commit",
+		         dir,
 		         st->replay_why ? st->replay_why
-		                        : "LMDB refused a "
-		                          "change");
+		         : e == SH_ERR_STORE_CORRUPT
+		             ? "a record in it is damaged, and whole records "
+		               "follow it (or the store's generation entry is)"
+		         : e == SH_ERR_STORE ? "it cannot be read"
+		                             : "LMDB refused a change in it");
+		goto err;
+	}
+	/* a new generation for what is written from now on */
+	if ((e = new_generation(st, txn, &gen)) != SH_OK) {
+		snprintf(why, wl, "%s: cannot start a journal generation: %s",
+		         dir, sh_err_str(e));
 		goto err;
 	}
 	if ((e = meta_get_u64(txn, st->meta, "next_out", &st->next_out)) ||
@@ -327,8 +344,8 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 		goto err;
 	}
 	txn = NULL;
-	st->jbase = last_txnid(st);
-	sh_journal_reset(st->jr, st->jbase);
+	st->jgen = gen;
+	sh_journal_reset(st->jr, gen);
 	if (!have_marker) {
 		char text[200];
 		int n =
@@ -539,7 +556,7 @@ static void jnote(sh_store *st, int op, MDB_dbi dbi, const MDB_val *k,
 	uint8_t h[SH_JOP_HDR];
 	size_t vlen = op == SH_JOP_PUT ? v->mv_size : 0;
 	h[0] = (uint8_t)op;
-	h[1] = dbi < SH_STORE_MAXDBI ? st->tab_of[dbi] : 0xff;
+	h[1] = st->tab_of[dbi]; /* checked by jput and jdel */
 	h[2] = (uint8_t)k->mv_size;
 	h[3] = (uint8_t)(k->mv_size >> 8);
 	for (int i = 0; i < 4; i++)
@@ -555,6 +572,11 @@ static void jnote(sh_store *st, int op, MDB_dbi dbi, const MDB_val *k,
 static int jput(sh_store *st, MDB_dbi dbi, MDB_val *k, MDB_val *v,
                 unsigned flags)
 {
+	/* only what the journal can say: a known table, a key of at most
+	 * 511 bytes (LMDB's limit), a value under 4 GiB */
+	if (dbi >= SH_STORE_MAXDBI || st->tab_of[dbi] == 0xff ||
+	    k->mv_size > 0xffff || v->mv_size > 0xffffffffu)
+		return EINVAL;
 	int rc = mdb_put(st->txn, dbi, k, v, flags);
 	if (rc == 0 && !(flags & MDB_RESERVE))
 		jnote(st, SH_JOP_PUT, dbi, k, v);
@@ -563,6 +585,9 @@ static int jput(sh_store *st, MDB_dbi dbi, MDB_val *k, MDB_val *v,
 
 static int jdel(sh_store *st, MDB_dbi dbi, MDB_val *k)
 {
+	if (dbi >= SH_STORE_MAXDBI || st->tab_of[dbi] == 0xff ||
+	    k->mv_size > 0xffff)
+		return EINVAL;
 	int rc = mdb_del(st->txn, dbi, k, NULL);
 	if (rc == 0)
 		jnote(st, SH_JOP_DEL, dbi, k, NULL);
@@ -580,7 +605,7 @@ int sh_store_put(sh_store *st, MDB_dbi dbi, MDB_val *k, MDB_val *v,
 void sh_store_filled(sh_store *st, MDB_dbi dbi, const MDB_val *k,
                      const MDB_val *v)
 {
-	if (st->turn)
+	if (st->turn && dbi < SH_STORE_MAXDBI && st->tab_of[dbi] != 0xff)
 		jnote(st, SH_JOP_PUT, dbi, k, v);
 }
 
@@ -621,11 +646,22 @@ static sh_err apply_record(void *ctx, const uint8_t *p, size_t n)
 	return e;
 }
 
-static uint64_t last_txnid(sh_store *st)
+/* Draw the journal generation of what follows the commit of `txn`, and
+ * put it in the meta table, in that transaction (not in the journal: it
+ * takes effect with the commit). Every open and checkpoint commit thus
+ * changes the store and names a generation no record of an earlier one
+ * can have, however few changes the turns made. */
+static sh_err new_generation(sh_store *st, MDB_txn *txn, uint64_t *gen)
 {
-	MDB_envinfo info;
-	return mdb_env_info(st->env, &info) == 0 ? (uint64_t)info.me_last_txnid
-	                                         : 0;
+	uint8_t b[8];
+	if (sh_random(b, sizeof(b)) != SH_OK)
+		return SH_ERR_CRYPTO;
+	MDB_val k = {11, "journal_gen"}, v = {8, b};
+	int rc = mdb_put(txn, st->meta, &k, &v, 0);
+	if (rc)
+		return mdb_err(rc);
+	*gen = be64(b);
+	return SH_OK;
 }
 
 /* A write transaction holding what LMDB has committed plus every turn the
@@ -638,7 +674,8 @@ static sh_err rebuild(sh_store *st)
 		st->txn = NULL;
 		return mdb_err(rc);
 	}
-	sh_err e = sh_journal_replay(st->jr, st->jbase, apply_record, st, &n);
+	sh_err e = sh_journal_replay(st->jr, st->jgen, st->jturns, apply_record,
+	                             st, &n);
 	if (e != SH_OK || n != st->jturns) {
 		mdb_txn_abort(st->txn);
 		st->txn = NULL;
@@ -657,19 +694,23 @@ static sh_err checkpoint(sh_store *st, int force)
 		st->txn = NULL;
 		return SH_OK;
 	}
-	int rc = mdb_txn_commit(st->txn);
+	uint64_t gen;
+	sh_err ge = new_generation(st, st->txn, &gen);
+	int rc = ge == SH_OK ? mdb_txn_commit(st->txn) : 0;
+	if (ge != SH_OK)
+		mdb_txn_abort(st->txn);
 	st->txn = NULL;
-	if (rc) {
+	if (ge != SH_OK || rc) {
 		/* Still in the journal: carry on from it, try again in a
 		 * second (each try replays the journal). */
 		sh_err e = rebuild(st);
 		if (e != SH_OK)
 			st->broken = e;
 		st->ckpt_retry_at = sh_mono_ms() + 1000;
-		return mdb_err(rc);
+		return ge != SH_OK ? ge : mdb_err(rc);
 	}
-	st->jbase = last_txnid(st);
-	sh_journal_reset(st->jr, st->jbase);
+	st->jgen = gen;
+	sh_journal_reset(st->jr, gen);
 	st->jturns = 0;
 	st->checkpoints++;
 	return SH_OK;

@@ -4,9 +4,9 @@
  * the file) and sh_journal_ops on every record it returns.
  *
  * The input is a journal file. It is walked for a few generations: base
- * 0, the base in the first record's header (bytes 8..15, the one a store
- * whose LMDB stopped there would ask for) and the first 8 bytes read as a
- * base. Invariants:
+ * 0, the generation in the first record's header (bytes 8..15, the one a
+ * store whose LMDB names it would ask for) and the first 8 bytes read as
+ * one. Invariants:
  *  - each record handed on starts where the previous one ended, lies
  *    inside the input and has the header of record number i of that
  *    generation; count and end are the number and total size of them,
@@ -14,6 +14,9 @@
  *  - the walk agrees, record for record, with one written here from the
  *    layout journal.c documents (magic, length, base, number, CRC-32C,
  *    zero word);
+ *  - the walk returns STORE_CORRUPT exactly when it stopped at a record
+ *    whose CRC alone is wrong and a whole next record follows it (damage,
+ *    not a torn write), OK otherwise;
  *  - a callback's error stops the walk at once and is returned;
  *  - sh_journal_ops hands on only puts and deletes on tables below 14
  *    with a non-empty key (a delete without a value), each operation
@@ -51,30 +54,57 @@ static void set32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t)v;
 }
 
+/* Record number n of generation base at off: its payload length, or -1
+ * (crc_ok: whether its CRC is right). */
+static long ref_record(const uint8_t *buf, size_t len, size_t off,
+                       uint64_t base, size_t n, int *crc_ok)
+{
+	if (len - off < SH_JOURNAL_HDR)
+		return -1;
+	const uint8_t *h = buf + off;
+	uint32_t plen = get32(h + 4);
+	if (memcmp(h, "SHJ1", 4) != 0 || get64(h + 8) != base ||
+	    get64(h + 16) != n || get32(h + 28) != 0 ||
+	    plen > SH_JOURNAL_MAX_RECORD || plen > len - off - SH_JOURNAL_HDR)
+		return -1;
+	uint32_t crc =
+	    sh_crc32c(sh_crc32c(0, h + 4, 20), h + SH_JOURNAL_HDR, plen);
+	*crc_ok = crc == get32(h + 24);
+	return (long)plen;
+}
+
 /* The walk as journal.c's comment describes the records. With `fix`
  * (a copy of buf), a record whose CRC alone is wrong gets the right one
- * there and counts. */
+ * there and counts. Without, *damaged says whether the walk stopped at a
+ * record whose CRC is wrong with a whole record after it. */
 static size_t ref_walk(const uint8_t *buf, size_t len, uint64_t base,
-                       uint8_t *fix, size_t *end)
+                       uint8_t *fix, size_t *end, int *damaged)
 {
 	size_t off = 0, n = 0;
+	int ok;
+	long plen;
 	*end = 0;
-	while (len - off >= SH_JOURNAL_HDR) {
-		const uint8_t *h = buf + off;
-		uint32_t plen = get32(h + 4);
-		if (memcmp(h, "SHJ1", 4) != 0 || get64(h + 8) != base ||
-		    get64(h + 16) != n || get32(h + 28) != 0 ||
-		    plen > SH_JOURNAL_MAX_RECORD ||
-		    plen > len - off - SH_JOURNAL_HDR)
-			break;
-		uint32_t crc = sh_crc32c(sh_crc32c(0, h + 4, 20),
-		                         h + SH_JOURNAL_HDR, plen);
-		if (crc != get32(h + 24)) {
-			if (!fix)
+	if (damaged)
+		*damaged = 0;
+	while ((plen = ref_record(buf, len, off, base, n, &ok)) >= 0) {
+		if (!ok) {
+			if (!fix) {
+				int ok2 = 0;
+				size_t next =
+				    off + SH_JOURNAL_HDR + (size_t)plen;
+				if (damaged &&
+				    ref_record(buf, len, next, base, n + 1,
+				               &ok2) >= 0 &&
+				    ok2)
+					*damaged = 1;
 				break;
-			set32(fix + off + 24, crc);
+			}
+			set32(fix + off + 24,
+			      sh_crc32c(sh_crc32c(0, buf + off + 4, 20),
+			                buf + off + SH_JOURNAL_HDR,
+			                (size_t)plen));
 		}
-		off += SH_JOURNAL_HDR + plen;
+		off += SH_JOURNAL_HDR + (size_t)plen;
 		n++;
 		*end = off;
 	}
@@ -178,20 +208,23 @@ static void walk(const uint8_t *buf, size_t len, uint64_t base)
 	sh_err e =
 	    sh_journal_parse(buf, len, base, on_record, &w, &count, &end);
 	fuzz_trace("sh_journal_parse", e);
-	if (e != SH_OK)
-		fuzz_fail("journal", "sh_journal_parse failed on its own");
+	size_t ref_end;
+	int damaged;
+	size_t ref_n = ref_walk(buf, len, base, NULL, &ref_end, &damaged);
+	if (e != (damaged ? SH_ERR_STORE_CORRUPT : SH_OK))
+		fuzz_fail("journal", "damage in the middle not reported, or "
+		                     "reported where there is none");
 	if (count != w.records)
 		fuzz_fail("journal", "count is not the records handed on");
 	if (end != w.sum || end > len)
 		fuzz_fail("journal", "end is not the records' total size");
-	size_t ref_end;
-	if (ref_walk(buf, len, base, NULL, &ref_end) != count || ref_end != end)
+	if (ref_n != count || ref_end != end)
 		fuzz_fail("journal", "the walk differs from the layout");
 	if (count && get64(buf + 8) != base)
 		fuzz_fail("journal", "a first record of another generation");
 	/* without a callback: the same */
 	size_t c2, e2;
-	if (sh_journal_parse(buf, len, base, NULL, NULL, &c2, &e2) != SH_OK ||
+	if (sh_journal_parse(buf, len, base, NULL, NULL, &c2, &e2) != e ||
 	    c2 != count || e2 != end)
 		fuzz_fail("journal", "another walk without a callback");
 	/* an error from the callback stops the walk there */
@@ -230,8 +263,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(copy, data, size);
 		uint64_t base = get64(data + 8);
 		size_t end, end0;
-		size_t fixed = ref_walk(data, size, base, copy, &end);
-		if (fixed < ref_walk(data, size, base, NULL, &end0))
+		size_t fixed = ref_walk(data, size, base, copy, &end, NULL);
+		if (fixed < ref_walk(data, size, base, NULL, &end0, NULL))
 			fuzz_fail("journal", "repairing CRCs lost records");
 		size_t count = 0, pend = 0;
 		if (sh_journal_parse(copy, size, base, NULL, NULL, &count,

@@ -1068,7 +1068,7 @@ static void journal_seeds(void)
 	/* records that are whole but hold what a store never writes */
 	journal_begin(3);
 	bad.len = 0;
-	jop(&bad, SH_JOP_PUT_LATE, OUTBOX, seq1, 8, NULL, 0);
+	jop(&bad, 3 /* no such kind */, OUTBOX, seq1, 8, NULL, 0);
 	journal_add(&bad);
 	journal_end(&f, SH_JOURNAL_HDR + bad.len);
 	seed(t, "op-put-late", f.data, f.len);
