@@ -499,11 +499,10 @@ row "CPU ceiling recip., batch (1 core)" crypto_batch_recipient_ceiling_per_s "s
 row "single: sign + seal (1 core)" crypto_wire_build_us "us/signal" %.1f
 row "single: verify (1 core)" crypto_wire_verify_us "us/signal" %.1f
 row "receive: open seal (1 core)" crypto_wire_open_us "us/signal" %.1f
-row "Ed25519 sign, key per call" crypto_ed25519_sign_us "us" %.1f
-row "Ed25519 sign, key kept" crypto_ed25519_sign_cached_key_us "us" %.1f
-row "Ed25519 verify, key per call" crypto_ed25519_verify_us "us" %.1f
-row "Ed25519 verify, key kept" crypto_ed25519_verify_cached_key_us "us" \
-	%.1f
+row "Ed25519 sign (libsodium)" crypto_ed25519_sign_us "us" %.1f
+row "Ed25519 sign (OpenSSL 3)" crypto_ed25519_sign_openssl_us "us" %.1f
+row "Ed25519 verify (libsodium)" crypto_ed25519_verify_us "us" %.1f
+row "Ed25519 verify (OpenSSL 3)" crypto_ed25519_verify_openssl_us "us" %.1f
 row "CPU ceiling sender, single" crypto_sender_ceiling_per_s "signals/s"
 row "CPU ceiling recip., single" crypto_recipient_ceiling_per_s \
 	"signals/s"
