@@ -314,7 +314,7 @@ static void config_defaults(sh_config *cfg)
 	cfg->log_level = SH_LOG_INFO;
 	cfg->retry_min_ms = 500;
 	cfg->retry_max_ms = 30000;
-	cfg->checkpoint_ms = 100;
+	cfg->checkpoint_ms = 1000; /* as SH_STORE_CHECKPOINT_MS */
 	cfg->window = 8192;
 	cfg->batch_max = 256;
 	cfg->peer_rate = 20000;

@@ -10,10 +10,10 @@
  *
  * Now a turn ends with one record appended here and one fdatasync: the
  * turn's changes (each put and delete in the order made, with its table,
- * key and value) in one contiguous write. The LMDB write transaction stays open
- * across turns and is committed, with LMDB's full sync, every
- * SH_STORE_CHECKPOINT_MS or when the journal grows past its limit (store.c:
- * a checkpoint). After a checkpoint the journal starts again at its start.
+ * key and value) in one contiguous write. The LMDB write transaction stays
+ * open across turns and is committed, with LMDB's full sync, every
+ * checkpoint_ms or when the journal grows past its limit (store.c: a
+ * checkpoint). After a checkpoint the journal starts again at its start.
  *
  * Generations. Each record carries the generation it belongs to, a
  * random 64-bit number that store.c draws at every checkpoint and at open

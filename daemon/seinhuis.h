@@ -112,6 +112,7 @@ int sh_log_level_parse(const char *s);
 
 int64_t sh_now_ms(void);
 int64_t sh_mono_ms(void);
+int64_t sh_mono_us(void);
 void sh_hex(char *out, const uint8_t *in, size_t n);  /* out: 2n+1 */
 int sh_unhex(uint8_t *out, size_t n, const char *in); /* 0 on success */
 int sh_partner_id_valid(const char *s);

@@ -486,8 +486,11 @@ static void checkpoint_if_due(sh_daemon *d)
 	int64_t now = sh_mono_ms(), due = sh_store_checkpoint_due(d->store);
 	if (due == INT64_MAX || (due > now && d->usage < 0.5))
 		return;
+	int64_t t0 = sh_mono_us();
 	sh_err e = sh_store_checkpoint(d->store);
 	d->usage_at = 0; /* committed pages changed */
+	sh_debug("store: checkpoint in %.1f ms",
+	         (double)(sh_mono_us() - t0) / 1000.0);
 	if (e != SH_OK)
 		sh_daemon_error(d,
 		                "store: checkpoint failed: %s (%s); what it "

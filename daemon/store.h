@@ -46,7 +46,7 @@ int sh_store_del(sh_store *st, MDB_dbi dbi, MDB_val *k);
  * sh_store_checkpoint_due gives that time (sh_mono_ms clock, INT64_MAX
  * for none). Not within a turn, nor within a second of a failed one.
  * sh_store_close makes one. */
-#define SH_STORE_CHECKPOINT_MS 100
+#define SH_STORE_CHECKPOINT_MS 1000
 #define SH_STORE_JOURNAL_MAX   (8u << 20)
 void sh_store_set_checkpoint_ms(sh_store *st, uint32_t ms);
 sh_err sh_store_checkpoint(sh_store *st);
