@@ -18,10 +18,12 @@
  *      audit entries of signals handed to the network, a due tree head,
  *      settling the receipts that came back) join that transaction at
  *      the end of the turn, or get one of their own after LAZY_MS;
- *   3. commit once (group commit: one commit per turn at most), then run the
+ *   3. make the turn durable once (group commit: one journal record and one
+ * fdatasync per turn at most, store.c and journal.c), then run the
  * deferred list: on success as planned, on failure as errors, so nothing is
  * acknowledged that is not on disk;
- *   4. send what the peers' queues hold, and resend what timed out.
+ *   4. send what the peers' queues hold, and resend what timed out;
+ *   5. checkpoint the store (commit the turns to LMDB) when due.
  * Runtime errors are logged and survived.
  */
 #define _GNU_SOURCE
