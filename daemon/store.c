@@ -69,6 +69,7 @@ struct sh_store {
 	int64_t jfirst;       /* when the first of them was written */
 	uint64_t checkpoints; /* LMDB commits since open */
 	uint32_t ckpt_ms;     /* checkpoint interval */
+	size_t jmax;          /* journal bytes that make one due at once */
 	size_t replayed;      /* turns replayed from the journal at open */
 	const char *replay_why;
 	sh_err broken;         /* the transaction could not be rebuilt */
@@ -141,6 +142,12 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	sh_store *st = sh_xcalloc(1, sizeof(*st));
 	MDB_txn *txn = NULL;
 	st->ckpt_ms = SH_STORE_CHECKPOINT_MS;
+	/* Until a checkpoint, pages the turns free cannot be used again and
+	 * new ones come from the end of the map: on a small map, a long
+	 * stretch of turns would fill it with pages about to be free. So a
+	 * checkpoint is also due once the journal holds a 64th of the map. */
+	st->jmax = map_size / 64 < SH_STORE_JOURNAL_MAX ? map_size / 64
+	                                                : SH_STORE_JOURNAL_MAX;
 	int rc;
 	sh_err e;
 
@@ -745,9 +752,8 @@ int64_t sh_store_checkpoint_due(const sh_store *st)
 {
 	if (!st->jturns || st->turn)
 		return INT64_MAX;
-	int64_t due = sh_journal_bytes(st->jr) >= SH_STORE_JOURNAL_MAX
-	                  ? 0
-	                  : st->jfirst + st->ckpt_ms;
+	int64_t due =
+	    sh_journal_bytes(st->jr) >= st->jmax ? 0 : st->jfirst + st->ckpt_ms;
 	return due > st->ckpt_retry_at ? due : st->ckpt_retry_at;
 }
 
@@ -857,7 +863,7 @@ sh_err sh_store_commit(sh_store *st)
 	st->counts = st->txn_counts;
 	/* a journal past its limit is checkpointed at once (a failure is
 	 * tried again at the next turn: what it holds is durable) */
-	if (sh_journal_bytes(st->jr) >= SH_STORE_JOURNAL_MAX &&
+	if (sh_journal_bytes(st->jr) >= st->jmax &&
 	    sh_store_checkpoint_due(st) <= sh_mono_ms())
 		(void)sh_store_checkpoint(st);
 	return SH_OK;

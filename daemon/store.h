@@ -42,7 +42,8 @@ int sh_store_del(sh_store *st, MDB_dbi dbi, MDB_val *k);
 /* Checkpoint: commit the turns made durable since the last one to LMDB
  * (full sync) and start the journal again. Due the checkpoint interval
  * (sh_store_set_checkpoint_ms, default SH_STORE_CHECKPOINT_MS) after the
- * first of them, or at once past SH_STORE_JOURNAL_MAX bytes of journal;
+ * first of them, or at once past SH_STORE_JOURNAL_MAX bytes of journal
+ * (a 64th of the map if that is less);
  * sh_store_checkpoint_due gives that time (sh_mono_ms clock, INT64_MAX
  * for none). Not within a turn, nor within a second of a failed one.
  * sh_store_close makes one. */
