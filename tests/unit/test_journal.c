@@ -365,34 +365,50 @@ static void records(void)
 	/* Hand-built sequences. */
 	const uint8_t pa[] = "alpha", pb[] = "bravo!", pc[] = "charlie";
 	sh_buf b = {0};
-	check_case("a record of an older generation in the middle");
-	hand_record(&b, 9, 0, pa, 5);
-	hand_record(&b, 8, 1, pb, 6);
-	hand_record(&b, 9, 1, pc, 7);
-	CHECK_INT(walk(b.data, b.len, 9, &end, NULL), 1);
-	CHECK_INT(end, SH_JOURNAL_HDR + 5);
-	CHECK_INT(walk(b.data, b.len, 8, &end, NULL), 0);
-	b.len = 0;
-	check_case("a later generation after the first record");
-	hand_record(&b, 9, 0, pa, 5);
-	hand_record(&b, 10, 1, pb, 6);
-	CHECK_INT(walk(b.data, b.len, 9, &end, NULL), 1);
-	b.len = 0;
-	check_case("numbers 0, 2: a gap");
-	hand_record(&b, 9, 0, pa, 5);
-	hand_record(&b, 9, 2, pb, 6);
-	CHECK_INT(walk(b.data, b.len, 9, &end, NULL), 1);
-	CHECK_INT(end, SH_JOURNAL_HDR + 5);
-	b.len = 0;
-	check_case("numbers 0, 0: a repeat");
-	hand_record(&b, 9, 0, pa, 5);
-	hand_record(&b, 9, 0, pb, 6);
-	CHECK_INT(walk(b.data, b.len, 9, &end, NULL), 1);
-	b.len = 0;
-	check_case("the first record numbered 1");
-	hand_record(&b, 9, 1, pa, 5);
-	hand_record(&b, 9, 2, pb, 6);
-	CHECK_INT(walk(b.data, b.len, 9, &end, NULL), 0);
+	/* Records (generation, number) in a row, the generation asked for,
+	 * and how many of them the walk must return. */
+	static const struct {
+		const char *what;
+		uint64_t gen[3], seq[3];
+		size_t n, ask, want;
+	} seqs[] = {
+	    {"a record of an older generation in the middle",
+	     {9, 8, 9},
+	     {0, 1, 1},
+	     3,
+	     9,
+	     1},
+	    {"the same, the older generation asked for",
+	     {9, 8, 9},
+	     {0, 1, 1},
+	     3,
+	     8,
+	     0},
+	    {"a later generation after the first record",
+	     {9, 10},
+	     {0, 1},
+	     2,
+	     9,
+	     1},
+	    {"numbers 0, 2: a gap", {9, 9}, {0, 2}, 2, 9, 1},
+	    {"numbers 0, 0: a repeat", {9, 9}, {0, 0}, 2, 9, 1},
+	    {"the first record numbered 1", {9, 9}, {1, 2}, 2, 9, 0},
+	};
+	const uint8_t *pay[3] = {pa, pb, pc};
+	const size_t plen[3] = {5, 6, 7};
+	for (size_t i = 0; i < sizeof(seqs) / sizeof(seqs[0]); i++) {
+		check_case("%s", seqs[i].what);
+		b.len = 0;
+		for (size_t r = 0; r < seqs[i].n; r++)
+			hand_record(&b, seqs[i].gen[r], seqs[i].seq[r], pay[r],
+			            plen[r]);
+		CHECK_INT(walk(b.data, b.len, seqs[i].ask, &end, NULL),
+		          seqs[i].want);
+		size_t want_end = 0;
+		for (size_t r = 0; r < seqs[i].want; r++)
+			want_end += SH_JOURNAL_HDR + plen[r];
+		CHECK_INT(end, want_end);
+	}
 	b.len = 0;
 	check_case("base 0, numbers 0 1 2 then a zeroed tail");
 	hand_record(&b, 0, 0, pa, 5);
