@@ -232,7 +232,7 @@ check "both stores pass the start-up check (-t)" bash -c \
 # turn, so the restarts recover from the journal: the exactly-once checks
 # above cover that path only if it was taken.
 replays=$(cat "$WORK/$S.log" "$WORK/$R.log" | grep -c "replayed from the journal")
-check "restarts replayed the journal ($replays of $KILLS rounds' restarts)" [ "$replays" -gt 0 ]
+check "restarts replayed the journal ($replays restarts did, in $KILLS kill rounds)" [ "$replays" -gt 0 ]
 
 echo "fault_kill figures: accepted $accepted, delivered $delivered" \
 	"(of which $extra submitted in calls the sender died in, unanswered)," \
