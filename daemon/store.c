@@ -63,14 +63,13 @@ struct sh_store {
 	                     the next checkpoint (see journal.c) */
 	int turn;         /* a turn's writes are going into txn */
 	sh_journal *jr;
-	sh_buf jrec;          /* this turn's journal record (jnote) */
-	uint64_t jgen;        /* the journal's generation (meta journal_gen) */
-	size_t jturns;        /* turns in txn and the journal since then */
-	int64_t jfirst;       /* when the first of them was written */
-	uint64_t checkpoints; /* LMDB commits since open */
-	uint32_t ckpt_ms;     /* checkpoint interval */
-	size_t jmax;          /* journal bytes that make one due at once */
-	size_t replayed;      /* turns replayed from the journal at open */
+	sh_buf jrec;      /* this turn's journal record (jnote) */
+	uint64_t jgen;    /* the journal's generation (meta journal_gen) */
+	size_t jturns;    /* turns in txn and the journal since then */
+	int64_t jfirst;   /* when the first of them was written */
+	uint32_t ckpt_ms; /* checkpoint interval */
+	size_t jmax;      /* journal bytes that make one due at once */
+	size_t replayed;  /* turns replayed from the journal at open */
 	const char *replay_why;
 	sh_err broken;         /* the transaction could not be rebuilt */
 	int64_t ckpt_retry_at; /* a checkpoint failed: not before then */
@@ -719,7 +718,6 @@ static sh_err checkpoint(sh_store *st, int force)
 	st->jgen = gen;
 	sh_journal_reset(st->jr, gen);
 	st->jturns = 0;
-	st->checkpoints++;
 	return SH_OK;
 }
 
@@ -736,11 +734,6 @@ void sh_store_set_checkpoint_ms(sh_store *st, uint32_t ms)
 size_t sh_store_replayed(const sh_store *st)
 {
 	return st->replayed;
-}
-
-uint64_t sh_store_checkpoints(const sh_store *st)
-{
-	return st->checkpoints;
 }
 
 sh_err sh_store_checkpoint(sh_store *st)

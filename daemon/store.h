@@ -58,9 +58,8 @@ int64_t sh_store_checkpoint_due(const sh_store *st);
  * journal, and opening the store again replays it. */
 sh_err sh_store_broken(const sh_store *st);
 /* Turns replayed from the journal when the store was opened (after a
- * crash), and checkpoints made since. */
+ * crash). */
 size_t sh_store_replayed(const sh_store *st);
-uint64_t sh_store_checkpoints(const sh_store *st);
 /* Called when the write transaction ends: committed 1 after a successful
  * commit, 0 after an abort or a failed commit. For modules that keep an
  * in-memory view of what they wrote (the audit log's tree). */

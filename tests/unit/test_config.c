@@ -52,6 +52,7 @@ static void test_full(void)
 	                           "log_syslog = yes\n"
 	                           "retry_min_ms = 250\n"
 	                           "retry_max_ms = 60000\n"
+	                           "checkpoint_ms = 250\n"
 	                           "window = 100\n"
 	                           "batch_max = 50"; /* no final newline */
 	sh_config cfg;
@@ -68,6 +69,7 @@ static void test_full(void)
 	CHECK_INT(cfg.log_level, SH_LOG_DEBUG);
 	CHECK_INT(cfg.log_syslog, 1);
 	CHECK_INT(cfg.retry_min_ms, 250);
+	CHECK_INT(cfg.checkpoint_ms, 250);
 	CHECK_INT(cfg.retry_max_ms, 60000);
 	CHECK_INT(cfg.window, 100);
 	CHECK_INT(cfg.batch_max, 50);
@@ -90,6 +92,7 @@ static void test_defaults(void)
 	CHECK_INT(cfg.log_syslog, 0);
 	CHECK_INT(cfg.retry_min_ms, 500);
 	CHECK_INT(cfg.retry_max_ms, 30000);
+	CHECK_INT(cfg.checkpoint_ms, 1000);
 	CHECK(cfg.retry_min_ms <= cfg.retry_max_ms);
 	CHECK_INT(cfg.window, 8192);
 	CHECK_INT(cfg.batch_max, 256);
@@ -209,6 +212,11 @@ static void test_line_errors(void)
 	    {"retry_min_ms = 100.5", "retry_min_ms", "10 to 600000"},
 	    {"retry_min_ms = 1e3", "retry_min_ms", "10 to 600000"},
 	    {"retry_min_ms = 100 ms", "retry_min_ms", "10 to 600000"},
+	    {"checkpoint_ms = 9", "checkpoint_ms", "10 to 600000"},
+	    {"checkpoint_ms = 600001", "checkpoint_ms", "10 to 600000"},
+	    {"checkpoint_ms = 1s", "checkpoint_ms", "10 to 600000"},
+	    {"checkpoint_ms = -1", "checkpoint_ms", "10 to 600000"},
+	    {"checkpoint_ms =", "checkpoint_ms", "10 to 600000"},
 	    {"retry_max_ms = 99", "retry_max_ms", "100 to 3600000"},
 	    {"retry_max_ms = 99999999999999999999", "retry_max_ms",
 	     "100 to 3600000"},
