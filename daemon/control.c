@@ -1068,6 +1068,7 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 		pst->rejected = p->rejected_in;
 		pst->duplicates = p->duplicates;
 		pst->rate_limited = p->rate_limited;
+		pst->deferred = p->deferred;
 		pp[np++] = pst;
 		delivered += p->delivered;
 	}

@@ -85,10 +85,15 @@ typedef struct sh_peer {
 	char last_error[160];
 	/* counters, as seen by this daemon */
 	uint64_t sent, delivered, rejected_out, received, rejected_in,
-	    duplicates, rate_limited;
+	    duplicates, rate_limited, deferred;
+	int64_t paused_until; /* monotonic ms: it asked us not to send before */
+	/* pacing after a deferral: a copy of the partner's bucket for us */
+	double pace_rate, pace_tokens; /* signals a second; 0: not pacing */
+	int64_t pace_at, pace_since;   /* last refill; last deferral */
 	double tokens;          /* flood control: signals it may still send */
 	int64_t tokens_at;      /* monotonic ms of the last refill */
 	int64_t limited_logged; /* monotonic ms of the last rate-limit log */
+	int64_t refuse_until;   /* monotonic ms: told to wait until then */
 } sh_peer;
 
 /* ---------------------------------------------------- control clients */
@@ -232,6 +237,8 @@ void sh_outq_env_drop(sh_daemon *d, sh_outq_env **env);
  * so they would only hold room that connected partners can use. */
 void sh_outq_env_drop_peer(sh_daemon *d, sh_peer *p);
 void sh_outq_rewind(sh_peer *p);
+size_t sh_outq_rewind_from(sh_daemon *d, sh_peer *p,
+                           const uint8_t id[SH_ID_LEN]);
 sh_err sh_outq_load(sh_daemon *d);
 sh_err sh_outq_load_partner(sh_daemon *d, const char *partner);
 

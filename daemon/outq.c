@@ -125,6 +125,30 @@ void sh_outq_rewind(sh_peer *p)
 	p->inflight = 0;
 }
 
+/* The partner did not take a frame (it was over its peer_rate): the
+ * signals from the frame's first one on become unsent again, and the
+ * cursor goes back to it. Signals sent before it stay in flight: their
+ * receipts are still coming. Returns how many were rewound; 0 when that
+ * signal is not in flight to this partner (settled, or rewound already by
+ * an earlier deferral). */
+size_t sh_outq_rewind_from(sh_daemon *d, sh_peer *p,
+                           const uint8_t id[SH_ID_LEN])
+{
+	sh_outq_entry *from = sh_idmap_get(&d->pending, id);
+	if (!from || from->peer != p || !from->sent_at)
+		return 0;
+	size_t n = 0;
+	for (sh_outq_entry *e = from; e && e != p->cursor; e = e->next) {
+		if (e->sent_at) {
+			e->sent_at = 0;
+			p->inflight--;
+			n++;
+		}
+	}
+	p->cursor = from;
+	return n;
+}
+
 struct load_ctx {
 	sh_daemon *d;
 	size_t loaded, orphaned;

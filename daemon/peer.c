@@ -510,6 +510,40 @@ out:
 	return e;
 }
 
+/* Tell the sender of a frame dropped over peer_rate to send it again,
+ * from its first signal on, after retry_after_ms. Nothing of it was
+ * stored, so this goes out at once, not after a commit. A first signal
+ * with no readable message id gets no answer: the sender's own time-out
+ * covers it. */
+static void defer_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
+                        const Seinhuis__PeerFrame *f, uint32_t retry_after_ms,
+                        sh_arena *fa)
+{
+	Seinhuis__Envelope *env = seinhuis__envelope__unpack(
+	    &fa->pc, f->signals[0].len, f->signals[0].data);
+	Seinhuis__Signal *s =
+	    env ? seinhuis__signal__unpack(&fa->pc, env->signal.len,
+	                                   env->signal.data)
+	        : NULL;
+	if (!s || s->message_id.len != SH_ID_LEN)
+		return;
+	Seinhuis__PeerFrame out = SEINHUIS__PEER_FRAME__INIT;
+	uint8_t buf[64];
+	out.format_version = SH_FORMAT_VERSION;
+	out.deferred_from = s->message_id;
+	out.retry_after_ms = retry_after_ms;
+	out.rate_per_s = d->cfg.peer_rate;
+	size_t n = seinhuis__peer_frame__get_packed_size(&out);
+	if (n > sizeof(buf))
+		return;
+	seinhuis__peer_frame__pack(&out, buf);
+	if (zmq_send(d->router, zmq_msg_data(rid), zmq_msg_size(rid),
+	             ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+	    zmq_send(d->router, buf, n, ZMQ_DONTWAIT) < 0)
+		sh_debug("peer %s: deferral not sent (%s)", p->card.partner,
+		         zmq_strerror(errno));
+}
+
 static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
                            const uint8_t *data, size_t len)
 {
@@ -547,9 +581,10 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		return 0;
 	}
 	/* Flood control per partner: a token bucket of peer_rate signals a
-	 * second, bursts up to twice that. A frame over it is dropped without
-	 * receipts; the sender's retry back-off then slows it down, and the
-	 * other partners keep their share of this loop. */
+	 * second, bursts up to twice that. A frame over it is dropped, so
+	 * that the other partners keep their share of this loop, and the
+	 * sender is told when the bucket will hold it (defer_frame); one
+	 * that does not listen is slowed by its own retry back-off. */
 	int64_t now = sh_mono_ms();
 	double rate = d->cfg.peer_rate, burst = 2.0 * d->cfg.peer_rate;
 	if (p->tokens_at == 0)
@@ -559,7 +594,10 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 	if (p->tokens > burst)
 		p->tokens = burst;
 	p->tokens_at = now;
-	if (p->tokens < (double)nsignals) {
+	/* Once a frame is deferred, later ones are too until the time the
+	 * sender was given: it sends them all again in order then, so none
+	 * taken in between would arrive twice. */
+	if (p->tokens < (double)nsignals || now < p->refuse_until) {
 		p->rate_limited += nsignals;
 		if (now - p->limited_logged >= 1000) {
 			p->limited_logged = now;
@@ -571,6 +609,13 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 			    (unsigned long long)p->rate_limited);
 			sh_audit_frame_refused(d, p, SH_ERR_RATE_LIMIT);
 		}
+		if (now >= p->refuse_until) {
+			double wait =
+			    ((double)nsignals - p->tokens) * 1000.0 / rate;
+			p->refuse_until = now + (int64_t)wait + 1;
+		}
+		defer_frame(d, p, rid, f, (uint32_t)(p->refuse_until - now),
+		            fa);
 		sh_arena_reset(fa);
 		return nsignals;
 	}
@@ -961,6 +1006,33 @@ void sh_peer_handle_dealer(sh_daemon *d, sh_peer *p)
 			sh_daemon_error(
 			    d, "peer %s: malformed receipt frame refused",
 			    p->card.partner);
+		} else if (f->deferred_from.len == SH_ID_LEN) {
+			/* over the partner's peer_rate: send that frame
+			 * again once its bucket holds it, not at once (which
+			 * it would drop again) nor after a doubling time-out */
+			uint32_t ms = f->retry_after_ms;
+			if (ms < 1)
+				ms = 1;
+			if (ms > d->cfg.retry_max_ms)
+				ms = d->cfg.retry_max_ms;
+			int64_t now = sh_mono_ms();
+			size_t n =
+			    sh_outq_rewind_from(d, p, f->deferred_from.data);
+			if (n) {
+				p->deferred += n;
+				p->paused_until = now + ms;
+				/* and from then on keep to its rate: a copy
+				 * of its bucket, as empty as it is now */
+				p->pace_rate = f->rate_per_s;
+				p->pace_tokens = 0;
+				p->pace_at = now;
+				p->pace_since = now;
+				sh_debug("peer %s: over its rate; %zu signals "
+				         "to be sent again in %u ms",
+				         p->card.partner, n, ms);
+			}
+			p->last_progress = now;
+			p->silent_timeouts = 0;
 		} else {
 			hold(d, p, f);
 			f = NULL;
@@ -1163,6 +1235,40 @@ static void audit_first_send(sh_daemon *d, sh_peer *p, const sh_outq_entry *e,
 
 /* Send one frame of up to batch_max signals from the peer's cursor.
  * Returns 1 if it sent something and more may follow. */
+/* Pacing. A partner that deferred a frame of ours (we were over its
+ * peer_rate) gets no more than its rate from then on: we keep a copy of
+ * its bucket for us, empty at the deferral, and send a frame only when
+ * that copy holds it. Ten seconds after the last deferral the pacing
+ * ends, so that a raised peer_rate is used. */
+#define PACE_HOLD_MS 10000
+
+/* Signals we may send it now; SIZE_MAX when not pacing. */
+static size_t pace_allows(sh_peer *p, int64_t now)
+{
+	if (p->pace_rate <= 0)
+		return SIZE_MAX;
+	if (now - p->pace_since > PACE_HOLD_MS) {
+		p->pace_rate = 0;
+		return SIZE_MAX;
+	}
+	if (now > p->pace_at) {
+		p->pace_tokens +=
+		    p->pace_rate * (double)(now - p->pace_at) / 1000.0;
+		if (p->pace_tokens > 2.0 * p->pace_rate)
+			p->pace_tokens = 2.0 * p->pace_rate;
+		p->pace_at = now;
+	}
+	return p->pace_tokens < 1.0 ? 0 : (size_t)p->pace_tokens;
+}
+
+/* Signals the next frame to this partner would hold. */
+static size_t next_frame_size(const sh_daemon *d, const sh_peer *p)
+{
+	size_t cap = d->cfg.batch_max > 1024 ? 1024 : d->cfg.batch_max;
+	uint64_t unsent = p->queued - p->inflight;
+	return unsent < cap ? (size_t)unsent : cap;
+}
+
 static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 {
 	out_sig sigs[1024];
@@ -1172,6 +1278,14 @@ static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 	sh_outq_entry *e = p->cursor, *first = p->cursor;
 	if (cap > 1024)
 		cap = 1024;
+	size_t allow = pace_allows(p, now);
+	if (allow != SIZE_MAX) {
+		/* whole frames, not a trickle of small ones */
+		if (allow < next_frame_size(d, p) || allow == 0)
+			return 0;
+		if (allow < cap)
+			cap = allow;
+	}
 	while (e && n < cap && p->inflight + n < d->cfg.window) {
 		out_sig o = {NULL, {0, NULL}};
 		if (e->env) {
@@ -1224,6 +1338,8 @@ static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 	out_sigs_free(sigs, n);
 	if (rc < 0)
 		return 0; /* not connected or queue full: try again later */
+	if (p->pace_rate > 0)
+		p->pace_tokens -= (double)n;
 	p->cursor = e;
 	return 1;
 }
@@ -1304,7 +1420,7 @@ void sh_peer_pump(sh_daemon *d)
 			                ? d->cfg.retry_max_ms
 			                : p->rto_ms * 2;
 		}
-		if (!p->connected || !p->cursor)
+		if (!p->connected || !p->cursor || now < p->paused_until)
 			continue;
 		if (!txn && !(txn = sh_store_read_begin(d->store)))
 			return;
@@ -1323,8 +1439,22 @@ int64_t sh_peer_next_timer(sh_daemon *d)
 		sh_peer *p = &d->peers[i];
 		if (p->inflight > 0 && p->last_progress + p->rto_ms + 1 < next)
 			next = p->last_progress + p->rto_ms + 1;
-		if (p->connected && p->cursor && p->inflight < d->cfg.window)
-			next = now; /* more to send right away */
+		if (p->connected && p->cursor && p->inflight < d->cfg.window) {
+			int64_t at = now; /* more to send right away */
+			if (at < p->paused_until)
+				at = p->paused_until;
+			if (p->pace_rate > 0) {
+				double lack = (double)next_frame_size(d, p) -
+				              p->pace_tokens;
+				int64_t due =
+				    p->pace_at +
+				    (int64_t)(lack * 1000.0 / p->pace_rate) + 1;
+				if (due > at)
+					at = due;
+			}
+			if (at < next)
+				next = at;
+		}
 		if (p->redial && p->head && p->redial_at < next)
 			next = p->redial_at;
 	}

@@ -853,6 +853,9 @@ static int cmd_status(const char *sock)
 			    po, "rate_limited",
 			    json_object_new_int64((int64_t)p->rate_limited));
 			json_object_object_add(
+			    po, "deferred",
+			    json_object_new_int64((int64_t)p->deferred));
+			json_object_object_add(
 			    po, "pending",
 			    json_object_new_int64((int64_t)p->pending));
 			json_object_object_add(
