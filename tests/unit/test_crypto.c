@@ -199,6 +199,12 @@ static void test_aead_vector(void)
 	CHECK_INT(strlen(pt), sizeof(out));
 	CHECK_ERR(sh_open(out, key, ad, sizeof(ad), sealed, n), SH_OK);
 	CHECK_MEM(out, pt, sizeof(out));
+	/* and sealing with that nonce gives exactly those bytes */
+	uint8_t again[sizeof(sealed)];
+	CHECK_ERR(sh_seal_nonce(again, key, sealed, ad, sizeof(ad),
+	                        (const uint8_t *)pt, strlen(pt)),
+	          SH_OK);
+	CHECK_MEM(again, sealed, sizeof(sealed));
 }
 
 static void test_aead_roundtrip(void)
