@@ -30,7 +30,8 @@
 #include "daemon.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
-#define DRAIN_MAX    64 /* frames read per socket per loop turn */
+#define DRAIN_MAX    64  /* frames read per socket per loop turn */
+#define DEFER_MIN_MS 250 /* a deferred sender waits at least this long */
 
 static sh_err zset(void *sock, int opt, const void *v, size_t n,
                    const char *what, char *why, size_t wl)
@@ -596,7 +597,10 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 	p->tokens_at = now;
 	/* Once a frame is deferred, later ones are too until the time the
 	 * sender was given: it sends them all again in order then, so none
-	 * taken in between would arrive twice. */
+	 * taken in between would arrive twice. That time is at least
+	 * DEFER_MIN_MS, longer than the frames the sender put on the wire
+	 * before it heard of the deferral take to arrive; the wait costs no
+	 * throughput, as the bucket fills meanwhile. */
 	if (p->tokens < (double)nsignals || now < p->refuse_until) {
 		p->rate_limited += nsignals;
 		if (now - p->limited_logged >= 1000) {
@@ -612,7 +616,9 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		if (now >= p->refuse_until) {
 			double wait =
 			    ((double)nsignals - p->tokens) * 1000.0 / rate;
-			p->refuse_until = now + (int64_t)wait + 1;
+			p->refuse_until =
+			    now + (wait + 1 > DEFER_MIN_MS ? (int64_t)wait + 1
+			                                   : DEFER_MIN_MS);
 		}
 		defer_frame(d, p, rid, f, (uint32_t)(p->refuse_until - now),
 		            fa);

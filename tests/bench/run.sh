@@ -12,7 +12,9 @@
 #              as the daemons' data
 #   crypto     CPU cost per signal of build (sign + seal) and verify + open
 #   latency    1000 signals/s for 5 s, submit -> recipient inbox
-#   e2e        BENCH_COUNT arrears signals (default 50000), pipelined
+#   e2e        BENCH_COUNT arrears signals (default 50000), pipelined;
+#              then PACED_COUNT (100000) with the recipient at peer_rate
+#              PACED_RATE (20000, the default): paced by the sender
 #   import     seinctl import of IMPORT_ROWS CSV rows (default 100000),
 #              then the same file again (every row skipped)
 # on a fresh pair of partners (a landlord sending to a municipality_debt
@@ -49,6 +51,8 @@ else
 	BUILD=$ROOT/$BUILD
 fi
 BENCH_COUNT=${BENCH_COUNT:-50000}
+PACED_COUNT=${PACED_COUNT:-100000}
+PACED_RATE=${PACED_RATE:-20000}
 RUNS=${RUNS:-3}
 CURVE_COUNT=${CURVE_COUNT:-200000}
 LATENCY_RATE=${LATENCY_RATE:-1000}
@@ -166,6 +170,19 @@ bench() {
 	local run=$1 out rc=0
 	shift
 	out=$(as_user "$SEINBENCH" "$@") || rc=$?
+	printf '%s\n' "$out" | sed 's/^/    /'
+	printf '%s\n' "$out" | awk -v r="$run" \
+		'/^[a-z0-9_]+ [-0-9.]+$/ { print r, $1, $2 }' >>"$RESULTS"
+	[ $rc -eq 0 ] || echo "    (seinbench $1 exited with status $rc)"
+	return $rc
+}
+
+# bench, with the figures' prefix FROM_ renamed TO_ (a phase run twice).
+bench_renamed() {
+	local run=$1 from=$2 to=$3 out rc=0
+	shift 3
+	out=$(as_user "$SEINBENCH" "$@") || rc=$?
+	out=$(printf '%s\n' "$out" | sed "s/^${from}_/${to}_/")
 	printf '%s\n' "$out" | sed 's/^/    /'
 	printf '%s\n' "$out" | awk -v r="$run" \
 		'/^[a-z0-9_]+ [-0-9.]+$/ { print r, $1, $2 }' >>"$RESULTS"
@@ -374,6 +391,26 @@ for run in $(seq 1 "$RUNS"); do
 			cpu_figure "$run" e2e_recipient_cpu_us_per_signal "$c0t" \
 				"$(cpu_ticks "${DAEMON_PIDS[$to]}")" "$BENCH_COUNT"
 			perf_stop
+
+			# The same with the recipient at the default peer_rate:
+			# past its burst, the sender is told to wait and paces
+			# itself, so the batch should take what the bucket
+			# allows, (count - 2 * rate) / rate seconds, and no more.
+			echo "--- e2e paced: $PACED_COUNT signals, $to at" \
+				"peer_rate $PACED_RATE"
+			bench_stop "$to"
+			set_conf "$to" peer_rate "$PACED_RATE"
+			bench_start "$to" || exit 1
+			bench_renamed "$run" e2e paced e2e --from "$fsock" \
+				--to-partner "$to" --recv "$tsock" \
+				--count "$PACED_COUNT"
+			awk -v n="$PACED_COUNT" -v r="$PACED_RATE" -v run="$run" \
+				'BEGIN { t = (n - 2 * r) / r;
+				  if (t > 0) print run, "paced_bucket_bound_per_s", n / t }' \
+				>>"$RESULTS"
+			bench_stop "$to"
+			set_conf "$to" peer_rate 1000000
+			bench_start "$to" || exit 1
 		fi
 
 		if has import; then
@@ -522,6 +559,9 @@ row "e2e end to end (receipt back)" e2e_signals_per_s "signals/s"
 row "e2e recipient duplicates" e2e_recipient_duplicates "signals"
 row "e2e sender CPU per signal" e2e_sender_cpu_us_per_signal "us"
 row "e2e recipient CPU per signal" e2e_recipient_cpu_us_per_signal "us"
+row "e2e paced by peer_rate" paced_signals_per_s "signals/s"
+row "  bucket bound (count-2r)/r" paced_bucket_bound_per_s "signals/s"
+row "  paced duplicates" paced_recipient_duplicates "signals"
 row "ratio e2e / raw CURVE" ratio_e2e_to_raw_curve "(per run)" %.4f
 row "ratio e2e / LMDB 1-record commits" ratio_e2e_to_lmdb_single_commit \
 	"(per run)" %.2f
