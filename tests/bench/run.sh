@@ -33,7 +33,7 @@
 # PHASES (default "curve lmdb crypto latency e2e import scale inbox")
 # chooses phases, e.g. PHASES="scale import".
 #
-# Environment: BENCH_COUNT, E2E_WINDOW (requests outstanding, 2048), RUNS, PHASES, IMPORT_ROWS, SCALE_PARTNERS,
+# Environment: BENCH_COUNT, PACED_COUNT (0: no paced batch), PACED_RATE, E2E_WINDOW (requests outstanding, 2048), RUNS, PHASES, IMPORT_ROWS, SCALE_PARTNERS,
 # SCALE_SIGNALS, INBOX_BIG, CURVE_COUNT (default 200000),
 # LATENCY_RATE (1000), LATENCY_SECONDS (5), BENCH_CONF (extra daemon
 # settings for both partners, e.g. "retry_min_ms=5000;window=1024"),
@@ -74,7 +74,7 @@ for b in "$SEINHUISD" "$SEINCTL" "$SEINKEY" "$SEINBENCH"; do
 		exit 2
 	fi
 done
-case $BENCH_COUNT$RUNS$IMPORT_ROWS$SCALE_PARTNERS$SCALE_SIGNALS$INBOX_BIG in
+case $BENCH_COUNT$PACED_COUNT$PACED_RATE$RUNS$IMPORT_ROWS$SCALE_PARTNERS$SCALE_SIGNALS$INBOX_BIG in
 *[!0-9]*)
 	echo "run.sh: BENCH_COUNT, RUNS, IMPORT_ROWS, SCALE_PARTNERS," \
 		"SCALE_SIGNALS and INBOX_BIG must be numbers" >&2
@@ -392,25 +392,27 @@ for run in $(seq 1 "$RUNS"); do
 				"$(cpu_ticks "${DAEMON_PIDS[$to]}")" "$BENCH_COUNT"
 			perf_stop
 
-			# The same with the recipient at the default peer_rate:
-			# past its burst, the sender is told to wait and paces
-			# itself, so the batch should take what the bucket
-			# allows, (count - 2 * rate) / rate seconds, and no more.
-			echo "--- e2e paced: $PACED_COUNT signals, $to at" \
-				"peer_rate $PACED_RATE"
-			bench_stop "$to"
-			set_conf "$to" peer_rate "$PACED_RATE"
-			bench_start "$to" || exit 1
-			bench_renamed "$run" e2e paced e2e --from "$fsock" \
-				--to-partner "$to" --recv "$tsock" \
-				--count "$PACED_COUNT"
-			awk -v n="$PACED_COUNT" -v r="$PACED_RATE" -v run="$run" \
-				'BEGIN { t = (n - 2 * r) / r;
-				  if (t > 0) print run, "paced_bucket_bound_per_s", n / t }' \
-				>>"$RESULTS"
-			bench_stop "$to"
-			set_conf "$to" peer_rate 1000000
-			bench_start "$to" || exit 1
+			if [ "$PACED_COUNT" -gt 0 ]; then
+				# The same with the recipient at the default peer_rate:
+				# past its burst, the sender is told to wait and paces
+				# itself, so the batch should take what the bucket
+				# allows, (count - 2 * rate) / rate seconds, and no more.
+				echo "--- e2e paced: $PACED_COUNT signals, $to at" \
+					"peer_rate $PACED_RATE"
+				bench_stop "$to"
+				set_conf "$to" peer_rate "$PACED_RATE"
+				bench_start "$to" || exit 1
+				bench_renamed "$run" e2e paced e2e --from "$fsock" \
+					--to-partner "$to" --recv "$tsock" \
+					--count "$PACED_COUNT"
+				awk -v n="$PACED_COUNT" -v r="$PACED_RATE" -v run="$run" \
+					'BEGIN { t = (n - 2 * r) / r;
+					  if (t > 0) print run, "paced_bucket_bound_per_s", n / t }' \
+					>>"$RESULTS"
+				bench_stop "$to"
+				set_conf "$to" peer_rate 1000000
+				bench_start "$to" || exit 1
+			fi
 		fi
 
 		if has import; then
