@@ -937,6 +937,34 @@ static Seinhuis__CtlReply *last_reply(sh_daemon *d, sh_ctl_conn *c)
 	return seinhuis__ctl_reply__unpack(NULL, blen, body);
 }
 
+/* A send the daemon just accepted, from what the submit noted (the note
+ * is left only by an accepted signal, whose reply is ok with its id): no
+ * decoding of the reply, no second read of the outbox record, no second
+ * opening of the seal. */
+static void record_accepted(sh_daemon *d, sh_ctl_conn *c)
+{
+	sh_auditd *ad = d->auditd;
+	char name[80], basis[48];
+	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+	sh_audit_set_caller(&en, c, name, sizeof(name));
+	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_ACCEPTED;
+	en.outcome = "accepted";
+	en.partner = ad->note_partner;
+	en.type = ad->note_type;
+	set_id(&en, ad->note_id);
+	if (ad->note.has_subject) {
+		en.subject.data = ad->note.subject;
+		en.subject.len = SH_PSEUDO_LEN;
+	}
+	en.legal_basis = clean(basis, sizeof(basis), ad->note.legal_basis);
+	if (ad->note.has_case_key) {
+		en.case_key.data = ad->note.case_key;
+		en.case_key.len = 32;
+	}
+	if (sh_audit_record(d, &en) == SH_OK)
+		consent_revoked(d, &en, ad->note_type, ad->note.consent_ref);
+}
+
 static void record_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q,
                         const Seinhuis__CtlReply *r)
 {
@@ -953,32 +981,6 @@ static void record_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q,
 		if (sh_peer_find(d, q->recipient))
 			en.partner = q->recipient;
 		sh_audit_record(d, &en);
-		return;
-	}
-	sh_auditd *ad = d->auditd;
-	if (sh_unhex(id, SH_ID_LEN, r->message_id) == 0 && ad->note_valid &&
-	    memcmp(ad->note_id, id, SH_ID_LEN) == 0) {
-		/* Built from what the submit just had: no second read of the
-		 * outbox record, no second opening of the seal. */
-		char basis[48];
-		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_ACCEPTED;
-		en.outcome = "accepted";
-		en.partner = ad->note_partner;
-		en.type = ad->note_type;
-		set_id(&en, id);
-		if (ad->note.has_subject) {
-			en.subject.data = ad->note.subject;
-			en.subject.len = SH_PSEUDO_LEN;
-		}
-		en.legal_basis =
-		    clean(basis, sizeof(basis), ad->note.legal_basis);
-		if (ad->note.has_case_key) {
-			en.case_key.data = ad->note.case_key;
-			en.case_key.len = 32;
-		}
-		if (sh_audit_record(d, &en) == SH_OK)
-			consent_revoked(d, &en, ad->note_type,
-			                ad->note.consent_ref);
 		return;
 	}
 	uint64_t seq;
@@ -1033,6 +1035,11 @@ void sh_audit_ctl_after(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	if (!d->auditd || (q->op != SEINHUIS__CTL_REQUEST__OP__SEND &&
 	                   q->op != SEINHUIS__CTL_REQUEST__OP__INBOX_ACK))
 		return;
+	if (q->op == SEINHUIS__CTL_REQUEST__OP__SEND && d->auditd->note_valid) {
+		record_accepted(d, c);
+		forget_note(d->auditd);
+		return;
+	}
 	Seinhuis__CtlReply *r = last_reply(d, c);
 	if (!r)
 		return;
