@@ -614,8 +614,11 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 			sh_audit_frame_refused(d, p, SH_ERR_RATE_LIMIT);
 		}
 		if (now >= p->refuse_until) {
-			double wait =
-			    ((double)nsignals - p->tokens) * 1000.0 / rate;
+			/* till the bucket holds the frame, or is full: a
+			 * pacing sender sends no more than that */
+			double need =
+			    (double)nsignals < burst ? (double)nsignals : burst;
+			double wait = (need - p->tokens) * 1000.0 / rate;
 			p->refuse_until =
 			    now + (wait + 1 > DEFER_MIN_MS ? (int64_t)wait + 1
 			                                   : DEFER_MIN_MS);
@@ -1267,12 +1270,18 @@ static size_t pace_allows(sh_peer *p, int64_t now)
 	return p->pace_tokens < 1.0 ? 0 : (size_t)p->pace_tokens;
 }
 
-/* Signals the next frame to this partner would hold. */
-static size_t next_frame_size(const sh_daemon *d, const sh_peer *p)
+/* What the copy of the bucket must hold before the next frame goes: that
+ * frame whole, or a full bucket (twice the rate) if that is less, as a
+ * frame larger than the bucket would never be taken. */
+static size_t pace_need(const sh_daemon *d, const sh_peer *p)
 {
 	size_t cap = d->cfg.batch_max > 1024 ? 1024 : d->cfg.batch_max;
 	uint64_t unsent = p->queued - p->inflight;
-	return unsent < cap ? (size_t)unsent : cap;
+	size_t need = unsent < cap ? (size_t)unsent : cap;
+	size_t full = (size_t)(2.0 * p->pace_rate);
+	if (full < 1)
+		full = 1;
+	return need < full ? need : full;
 }
 
 static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
@@ -1287,7 +1296,7 @@ static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 	size_t allow = pace_allows(p, now);
 	if (allow != SIZE_MAX) {
 		/* whole frames, not a trickle of small ones */
-		if (allow < next_frame_size(d, p) || allow == 0)
+		if (allow < pace_need(d, p) || allow == 0)
 			return 0;
 		if (allow < cap)
 			cap = allow;
@@ -1328,6 +1337,11 @@ static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 	} else if (d->corrupt_waiting > corrupt_before) {
 		rc = 0; /* nothing decodable: on as if sent, failed next turn */
 	}
+	/* Nothing was out: the wait for a receipt starts now, not at the
+	 * last receipt, which may be long ago (an idle partner, or a paced
+	 * one); else the retry timer would send this frame again at once. */
+	if (rc >= 0 && p->inflight == 0)
+		p->last_progress = now;
 	e = first;
 	for (size_t i = 0; i < n; i++, e = e->next) {
 		if (rc >= 0) {
@@ -1450,8 +1464,8 @@ int64_t sh_peer_next_timer(sh_daemon *d)
 			if (at < p->paused_until)
 				at = p->paused_until;
 			if (p->pace_rate > 0) {
-				double lack = (double)next_frame_size(d, p) -
-				              p->pace_tokens;
+				double lack =
+				    (double)pace_need(d, p) - p->pace_tokens;
 				int64_t due =
 				    p->pace_at +
 				    (int64_t)(lack * 1000.0 / p->pace_rate) + 1;

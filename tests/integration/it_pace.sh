@@ -8,9 +8,18 @@ it_setup pace
 RATE=500 N=2500 # the bucket holds 2 * RATE; the rest comes at RATE a second
 partner gem-pa municipality_debt 17761 "peer_rate = $RATE"
 partner corp-pa landlord 17762 "retry_min_ms = 2000" "retry_max_ms = 30000"
+# a bucket (2 * 40) smaller than a frame (batch_max 256): frames shrink
+partner gem-sm municipality_debt 17763 "peer_rate = 40"
+# a sender that goes quiet between signals (retry_min_ms 200, the default
+# of these tests)
+partner gem-id municipality_debt 17764
+partner corp-id landlord 17765
 trust_all
 start gem-pa
+start gem-sm
+start gem-id
 start corp-pa
+start corp-id
 arrears_json "$N" gem-pa >"$WORK/batch.json"
 t0=$(date +%s%N)
 ctl corp-pa --json send --file "$WORK/batch.json" >/dev/null
@@ -34,4 +43,27 @@ check "the sender was told and re-queued them" [ "$deferred" -gt 0 ]
 # drops stay near one window's worth instead of growing with the batch
 check "drops stay below the batch size ($limited < $N)" [ "$limited" -lt "$N" ]
 check "the deferral is logged at the recipient" grep -q "peer corp-pa: over $RATE signals a second" "$WORK/gem-pa.log"
+
+# A recipient whose whole bucket (80) holds less than one frame (256): the
+# sender sends frames of what the bucket holds, so 200 signals arrive in
+# about (200 - 80) / 40 = 3 s, instead of never (a frame over the bucket
+# is never taken).
+arrears_json 200 gem-sm 7 >"$WORK/small.json"
+t0=$(date +%s%N)
+ctl corp-pa --json send --file "$WORK/small.json" >/dev/null
+check "200 signals through a bucket of 80 within 12 s" wait_until 12 bash -c \
+	"[ \"\$(ctl gem-sm --json inbox list --limit 1000 | jq 'length')\" = 200 ]"
+echo "200 signals at peer_rate 40 delivered in $((($(date +%s%N) - t0) / 1000000)) ms"
+check "none twice ($(status_field gem-sm duplicates) duplicates)" [ "$(status_field gem-sm duplicates)" = 0 ]
+
+# A signal sent after a quiet spell longer than the retry time-out is sent
+# once: the time-out counts from its send, not from the last receipt.
+for n in 1 2 3; do
+	send_arrears corp-id gem-id "$n" >/dev/null
+	sleep 0.6
+done
+check "three signals after quiet spells arrived" wait_until 10 bash -c \
+	"[ \"\$(ctl gem-id --json inbox list --limit 10 | jq 'length')\" = 3 ]"
+sleep 0.5
+check "each was sent once ($(status_field gem-id duplicates) duplicates)" [ "$(status_field gem-id duplicates)" = 0 ]
 it_done
