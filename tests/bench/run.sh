@@ -391,6 +391,7 @@ for run in $(seq 1 "$RUNS"); do
 			cpu_figure "$run" e2e_recipient_cpu_us_per_signal "$c0t" \
 				"$(cpu_ticks "${DAEMON_PIDS[$to]}")" "$BENCH_COUNT"
 			perf_stop
+			mem_figures "$run" "${DAEMON_PIDS[$from]}" e2e_sender
 
 			if [ "$PACED_COUNT" -gt 0 ]; then
 				# The same with the recipient at the default peer_rate:
@@ -405,6 +406,7 @@ for run in $(seq 1 "$RUNS"); do
 				bench_renamed "$run" e2e paced e2e --from "$fsock" \
 					--to-partner "$to" --recv "$tsock" \
 					--count "$PACED_COUNT"
+				mem_figures "$run" "${DAEMON_PIDS[$from]}" paced_sender
 				awk -v n="$PACED_COUNT" -v r="$PACED_RATE" -v run="$run" \
 					'BEGIN { t = (n - 2 * r) / r;
 					  if (t > 0) print run, "paced_bucket_bound_per_s", n / t }' \
@@ -564,6 +566,8 @@ row "e2e recipient CPU per signal" e2e_recipient_cpu_us_per_signal "us"
 row "e2e paced by peer_rate" paced_signals_per_s "signals/s"
 row "  bucket bound (count-2r)/r" paced_bucket_bound_per_s "signals/s"
 row "  paced duplicates" paced_recipient_duplicates "signals"
+row "e2e sender VmHWM" e2e_sender_vmhwm_mb "MB" %.1f
+row "paced sender VmHWM (queue grew)" paced_sender_vmhwm_mb "MB" %.1f
 row "ratio e2e / raw CURVE" ratio_e2e_to_raw_curve "(per run)" %.4f
 row "ratio e2e / LMDB 1-record commits" ratio_e2e_to_lmdb_single_commit \
 	"(per run)" %.2f
@@ -588,7 +592,7 @@ row "import accepted" import_accepted "rows"
 row "import refused" import_refused "rows"
 row "re-import (all skipped)" reimport_seconds "s" %.2f
 row "re-import skipped" reimport_skipped "rows"
-row "import sender VmHWM" import_sender_vmhwm_mb "MB" %.1f
+row "import sender VmHWM (since start)" import_sender_vmhwm_mb "MB" %.1f
 row "import, recipient stopped" import_offline_seconds "s" %.2f
 row "import, recipient stopped" import_offline_rows_per_s "rows/s"
 row "inbox 10k: daemon start" inbox_10k_start_s "s" %.2f
