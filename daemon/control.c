@@ -260,7 +260,7 @@ sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
 	sh_build_note note;
 	note.case_secret = sh_audit_case_secret(d);
 	e = sh_wire_build_noted(&d->self, &p->card, &p->keys, t, fields, n, id,
-	                        &env, field, fl, &note);
+	                        &env, field, fl, &note, &d->build_arena);
 	if (e == SH_OK && strcmp(note.legal_basis, "consent") == 0 &&
 	    t != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {
 		snprintf(field, fl, "consent_ref");

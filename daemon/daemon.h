@@ -196,7 +196,7 @@ typedef struct {
 	 * and what each of its signals does (envelope, signal, opened sealed
 	 * content, fields): let go, wiped, after the frame and after each
 	 * signal (peer.c). */
-	sh_arena frame_arena, sig_arena, ctl_arena;
+	sh_arena frame_arena, sig_arena, ctl_arena, build_arena;
 } sh_daemon;
 
 void sh_daemon_error(sh_daemon *d, const char *fmt, ...)

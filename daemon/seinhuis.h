@@ -393,8 +393,8 @@ sh_err sh_wire_build_noted(const sh_identity *self, const sh_card *peer,
                            const sh_pair_keys *keys, Seinhuis__SignalType type,
                            Seinhuis__Field **fields, size_t nfields,
                            uint8_t msg_id[SH_ID_LEN], sh_buf *env_out,
-                           char *err_field, size_t err_len,
-                           sh_build_note *note);
+                           char *err_field, size_t err_len, sh_build_note *note,
+                           sh_arena *a);
 /* Decode and verify an envelope received from `from`: signed alone, or
  * signed in a batch with its proof (as sh_batch_verify makes it and the
  * inbox stores it). On success *sig_out is the decoded signal (free with

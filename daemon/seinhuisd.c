@@ -761,6 +761,7 @@ int main(int argc, char **argv)
 	sh_arena_init(&d.frame_arena, 256u << 10);
 	sh_arena_init(&d.sig_arena, 16u << 10);
 	sh_arena_init(&d.ctl_arena, 16u << 10);
+	sh_arena_init(&d.build_arena, 16u << 10);
 	d.write_cap = SIZE_MAX;
 	if ((e = sh_outq_load(&d)) != SH_OK) {
 		sh_error("data store: cannot read the outbox: %s",
@@ -822,6 +823,7 @@ out:
 	sh_arena_free(&d.frame_arena);
 	sh_arena_free(&d.sig_arena);
 	sh_arena_free(&d.ctl_arena);
+	sh_arena_free(&d.build_arena);
 	sh_store_close(&d.store);
 	sh_trust_free(&d.trust);
 	sh_catalogue_free(&d.cat);

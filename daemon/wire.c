@@ -77,18 +77,16 @@ sh_err sh_pair_keys_derive(sh_pair_keys *k, const sh_identity *self,
 	return e;
 }
 
-/* Set one scalar field of a message from text. */
+/* Set one scalar field of a message (in arena a) from text. */
 static sh_err set_scalar(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-                         const char *value)
+                         const char *value, sh_arena *a)
 {
 	void *at = (char *)m + f->offset;
 	char *end;
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING: {
 		char **sp = at;
-		if (*sp && *sp != protobuf_c_empty_string)
-			free(*sp);
-		*sp = sh_strdup(value);
+		*sp = sh_arena_strdup(a, value);
 		return SH_OK;
 	}
 	case PROTOBUF_C_TYPE_INT64: {
@@ -113,22 +111,26 @@ static sh_err set_scalar(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	}
 }
 
-static ProtobufCMessage *new_message(const ProtobufCMessageDescriptor *d)
+static ProtobufCMessage *new_message(const ProtobufCMessageDescriptor *d,
+                                     sh_arena *a)
 {
-	ProtobufCMessage *m = sh_xmalloc(d->sizeof_message);
+	ProtobufCMessage *m = sh_arena_alloc(a, d->sizeof_message);
 	d->message_init(m);
 	return m;
 }
 
-static Seinhuis__Person *person_at(Seinhuis__SealedContent *sc, size_t idx)
+static Seinhuis__Person *person_at(Seinhuis__SealedContent *sc, size_t idx,
+                                   sh_arena *a)
 {
 	while (sc->n_persons <= idx) {
-		sc->persons = realloc(sc->persons, (sc->n_persons + 1) *
-		                                       sizeof(*sc->persons));
-		if (!sc->persons)
-			abort();
+		Seinhuis__Person **grown = sh_arena_alloc(
+		    a, (sc->n_persons + 1) * sizeof(*sc->persons));
+		if (sc->n_persons)
+			memcpy(grown, sc->persons,
+			       sc->n_persons * sizeof(*sc->persons));
+		sc->persons = grown;
 		sc->persons[sc->n_persons++] = (Seinhuis__Person *)new_message(
-		    &seinhuis__person__descriptor);
+		    &seinhuis__person__descriptor, a);
 	}
 	return sc->persons[idx];
 }
@@ -139,15 +141,18 @@ static int sealed_has_content(const Seinhuis__SealedContent *sc)
 	       sc->reporter_contact[0];
 }
 
-static sh_err build(const sh_identity *self, const sh_card *peer,
-                    const sh_pair_keys *keys, Seinhuis__SignalType type,
-                    Seinhuis__Field **fields, size_t nfields,
-                    uint8_t msg_id[SH_ID_LEN], sh_buf *env_out, char *err_field,
-                    size_t err_len, int sign, sh_build_note *note)
+/* Everything build() makes on the way (the messages, their fields, some
+ * personal, the plain sealed part, the packed bytes) comes from the arena
+ * a and is wiped with it when build returns; only env_out is kept. */
+static sh_err build_in(const sh_identity *self, const sh_card *peer,
+                       const sh_pair_keys *keys, Seinhuis__SignalType type,
+                       Seinhuis__Field **fields, size_t nfields,
+                       uint8_t msg_id[SH_ID_LEN], sh_buf *env_out,
+                       char *err_field, size_t err_len, int sign,
+                       sh_build_note *note, sh_arena *a)
 {
 	const char *member = payload_member(type);
 	sh_err e = SH_OK;
-	uint8_t *packed = NULL, *sealed = NULL, *tosign = NULL;
 	Seinhuis__Signal *sig = NULL;
 	Seinhuis__SealedContent *sc = NULL;
 	ProtobufCMessage *payload = NULL;
@@ -158,10 +163,10 @@ static sh_err build(const sh_identity *self, const sh_card *peer,
 	const ProtobufCFieldDescriptor *pf =
 	    protobuf_c_message_descriptor_get_field_by_name(
 	        &seinhuis__signal__descriptor, member);
-	sig = (Seinhuis__Signal *)new_message(&seinhuis__signal__descriptor);
+	sig = (Seinhuis__Signal *)new_message(&seinhuis__signal__descriptor, a);
 	sc = (Seinhuis__SealedContent *)new_message(
-	    &seinhuis__sealed_content__descriptor);
-	payload = new_message(pf->descriptor);
+	    &seinhuis__sealed_content__descriptor, a);
+	payload = new_message(pf->descriptor, a);
 	*(ProtobufCMessage **)((char *)sig + pf->offset) = payload;
 	*(uint32_t *)((char *)sig + pf->quantifier_offset) = pf->id;
 
@@ -196,7 +201,7 @@ static sh_err build(const sh_identity *self, const sh_card *peer,
 			}
 			if (protobuf_c_message_descriptor_get_field_by_name(
 			        &seinhuis__person__descriptor, pname)) {
-				target = &person_at(sc, idx)->base;
+				target = &person_at(sc, idx, a)->base;
 				name = pname;
 				if (!first_personal)
 					first_personal = fields[i]->name;
@@ -216,7 +221,7 @@ static sh_err build(const sh_identity *self, const sh_card *peer,
 			e = SH_ERR_FIELD_VALUE;
 			goto err;
 		}
-		if ((e = set_scalar(target, f, value)) != SH_OK)
+		if ((e = set_scalar(target, f, value, a)) != SH_OK)
 			goto err;
 	}
 
@@ -233,11 +238,10 @@ static sh_err build(const sh_identity *self, const sh_card *peer,
 	if ((e = sh_random_id(msg_id)) != SH_OK)
 		goto err;
 	sig->format_version = SH_FORMAT_VERSION;
-	sig->message_id.data = sh_xmalloc(SH_ID_LEN);
-	memcpy(sig->message_id.data, msg_id, SH_ID_LEN);
+	sig->message_id.data = msg_id;
 	sig->message_id.len = SH_ID_LEN;
-	sig->sender = sh_strdup(self->card.partner);
-	sig->recipient = sh_strdup(peer->partner);
+	sig->sender = (char *)self->card.partner;
+	sig->recipient = (char *)peer->partner;
 	sig->type = type;
 	sig->created_ms = sh_now_ms();
 
@@ -248,7 +252,7 @@ static sh_err build(const sh_identity *self, const sh_card *peer,
 			snprintf(err_field, err_len, "%s", canon);
 			goto err;
 		}
-		sig->subject.data = sh_xmalloc(SH_PSEUDO_LEN);
+		sig->subject.data = sh_arena_alloc(a, SH_PSEUDO_LEN);
 		sig->subject.len = SH_PSEUDO_LEN;
 		sh_pseudonym(sig->subject.data, keys->pseudo_key, canon);
 		if (note) {
@@ -265,31 +269,32 @@ static sh_err build(const sh_identity *self, const sh_card *peer,
 	}
 	if (sealed_has_content(sc)) {
 		size_t plen = seinhuis__sealed_content__get_packed_size(sc);
-		uint8_t *plain = sh_xmalloc(plen);
+		uint8_t *plain = sh_arena_alloc(a, plen);
 		seinhuis__sealed_content__pack(sc, plain);
-		sh_buf ad = {0};
-		sh_buf_add(&ad, msg_id, SH_ID_LEN);
-		sh_buf_printf(&ad, "%s|%s", sig->sender, sig->recipient);
-		sealed = sh_xmalloc(plen + SH_SEAL_OVERHEAD);
+		/* associated data: message id || sender "|" recipient */
+		size_t ls = strlen(sig->sender), lr = strlen(sig->recipient);
+		size_t adlen = SH_ID_LEN + ls + 1 + lr;
+		uint8_t *ad = sh_arena_alloc(a, adlen);
+		memcpy(ad, msg_id, SH_ID_LEN);
+		memcpy(ad + SH_ID_LEN, sig->sender, ls);
+		ad[SH_ID_LEN + ls] = '|';
+		memcpy(ad + SH_ID_LEN + ls + 1, sig->recipient, lr);
+		uint8_t *sealed = sh_arena_alloc(a, plen + SH_SEAL_OVERHEAD);
 		/* the nonce: the fresh message id's last 12 bytes (80 of
 		 * their bits random; crypto.c, sh_random_id), saving a second
 		 * call of the random generator per signal */
-		e = sh_seal_nonce(sealed, keys->seal_key, msg_id + 4, ad.data,
-		                  ad.len, plain, plen);
-		sh_wipe(plain, plen);
-		free(plain);
-		sh_buf_free(&ad);
+		e = sh_seal_nonce(sealed, keys->seal_key, msg_id + 4, ad, adlen,
+		                  plain, plen);
 		if (e != SH_OK)
 			goto err;
 		ProtobufCBinaryData *bd =
 		    (ProtobufCBinaryData *)((char *)payload + sf->offset);
 		bd->data = sealed;
 		bd->len = plen + SH_SEAL_OVERHEAD;
-		sealed = NULL;
 	}
 
 	size_t slen = seinhuis__signal__get_packed_size(sig);
-	tosign = sh_xmalloc(SH_SIG_DOMAIN_LEN + slen);
+	uint8_t *tosign = sh_arena_alloc(a, SH_SIG_DOMAIN_LEN + slen);
 	memcpy(tosign, sh_sig_domain, SH_SIG_DOMAIN_LEN);
 	seinhuis__signal__pack(sig, tosign + SH_SIG_DOMAIN_LEN);
 	uint8_t signature[SH_SIG_LEN];
@@ -305,9 +310,9 @@ static sh_err build(const sh_identity *self, const sh_card *peer,
 		env.signature.len = SH_SIG_LEN;
 	}
 	size_t elen = seinhuis__envelope__get_packed_size(&env);
-	packed = sh_xmalloc(elen);
-	seinhuis__envelope__pack(&env, packed);
-	sh_buf_add(env_out, packed, elen);
+	size_t at = env_out->len;
+	sh_buf_add(env_out, NULL, elen);
+	seinhuis__envelope__pack(&env, env_out->data + at);
 	if (note) {
 		snprintf(note->legal_basis, sizeof(note->legal_basis), "%s",
 		         sig->legal_basis ? sig->legal_basis : "");
@@ -316,25 +321,28 @@ static sh_err build(const sh_identity *self, const sh_card *peer,
 	}
 	err_field[0] = '\0';
 err:
-	free(packed);
-	free(sealed);
-	free(tosign);
-	if (sc) {
-		for (size_t i = 0; i < sc->n_persons; i++) {
-			Seinhuis__Person *p = sc->persons[i];
-			const ProtobufCMessageDescriptor *d =
-			    p->base.descriptor;
-			for (unsigned j = 0; j < d->n_fields; j++) {
-				char *str =
-				    *(char **)((char *)p + d->fields[j].offset);
-				if (str && str != protobuf_c_empty_string)
-					sh_wipe(str, strlen(str));
-			}
-		}
-		seinhuis__sealed_content__free_unpacked(sc, NULL);
+	return e; /* the caller resets the arena: wiped, let go */
+}
+
+/* build_in in the caller's arena, or in one of its own (the bench, tests
+ * and tools, which build now and then); either way wiped after. */
+static sh_err build(const sh_identity *self, const sh_card *peer,
+                    const sh_pair_keys *keys, Seinhuis__SignalType type,
+                    Seinhuis__Field **fields, size_t nfields,
+                    uint8_t msg_id[SH_ID_LEN], sh_buf *env_out, char *err_field,
+                    size_t err_len, int sign, sh_build_note *note, sh_arena *a)
+{
+	sh_arena own;
+	if (!a) {
+		sh_arena_init(&own, 16u << 10);
+		a = &own;
 	}
-	if (sig)
-		seinhuis__signal__free_unpacked(sig, NULL);
+	sh_err e = build_in(self, peer, keys, type, fields, nfields, msg_id,
+	                    env_out, err_field, err_len, sign, note, a);
+	if (a == &own)
+		sh_arena_free(&own);
+	else
+		sh_arena_reset(a);
 	return e;
 }
 
@@ -345,7 +353,7 @@ sh_err sh_wire_build(const sh_identity *self, const sh_card *peer,
                      char *err_field, size_t err_len)
 {
 	return build(self, peer, keys, type, fields, nfields, msg_id, env_out,
-	             err_field, err_len, 1, NULL);
+	             err_field, err_len, 1, NULL, NULL);
 }
 
 sh_err sh_wire_build_unsigned(const sh_identity *self, const sh_card *peer,
@@ -356,20 +364,21 @@ sh_err sh_wire_build_unsigned(const sh_identity *self, const sh_card *peer,
                               char *err_field, size_t err_len)
 {
 	return build(self, peer, keys, type, fields, nfields, msg_id, env_out,
-	             err_field, err_len, 0, NULL);
+	             err_field, err_len, 0, NULL, NULL);
 }
 
 sh_err sh_wire_build_noted(const sh_identity *self, const sh_card *peer,
                            const sh_pair_keys *keys, Seinhuis__SignalType type,
                            Seinhuis__Field **fields, size_t nfields,
                            uint8_t msg_id[SH_ID_LEN], sh_buf *env_out,
-                           char *err_field, size_t err_len, sh_build_note *note)
+                           char *err_field, size_t err_len, sh_build_note *note,
+                           sh_arena *a)
 {
 	const uint8_t *secret = note->case_secret;
 	memset(note, 0, sizeof(*note));
 	note->case_secret = secret;
 	sh_err e = build(self, peer, keys, type, fields, nfields, msg_id,
-	                 env_out, err_field, err_len, 0, note);
+	                 env_out, err_field, err_len, 0, note, a);
 	if (e != SH_OK)
 		sh_wipe(note->case_key, sizeof(note->case_key));
 	return e;
