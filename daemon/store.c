@@ -46,7 +46,6 @@
 #include <unistd.h>
 
 #include "journal.h"
-#include "keyfilter.h"
 #include "store.h"
 
 #define SCHEMA "1"
@@ -56,10 +55,6 @@
 #define SH_STORE_MAXDBI 64
 
 struct sh_store {
-	/* "certainly absent" for most natural keys, without LMDB
-	 * (keyfilter.c); built from the writer's view on first use */
-	sh_keyfilter natfilter;
-	int natfilter_off; /* could not be built: look every key up */
 	MDB_env *env;
 	MDB_dbi meta, outbox, outbox_id, inbox, seen, quarantine, consent,
 	    revoked, natkey, cases;
@@ -397,7 +392,6 @@ void sh_store_close(sh_store **stp)
 	mdb_env_close(st->env);
 	sh_journal_close(&st->jr);
 	sh_buf_free(&st->jrec);
-	sh_keyfilter_free(&st->natfilter);
 	free(st);
 	*stp = NULL;
 }
@@ -1357,48 +1351,10 @@ int sh_store_seen(sh_store *st, MDB_txn *txn, const uint8_t id[SH_ID_LEN])
 	return mdb_get(txn, st->seen, &k, &v) == 0;
 }
 
-/* Build the natural-key filter from the table as the writer sees it now
- * (with its turns not yet checkpointed), sized for twice as many keys.
- * Every key stored from then on is added as it is put; one deleted or
- * rolled back stays in it, which costs a look-up, never a miss. */
-static void natfilter_build(sh_store *st)
-{
-	MDB_stat ms;
-	MDB_cursor *cur;
-	MDB_val k, v;
-	int rc;
-	sh_keyfilter_free(&st->natfilter);
-	if (mdb_stat(st->txn, st->natkey, &ms) != 0 ||
-	    sh_keyfilter_init(&st->natfilter, 2 * (uint64_t)ms.ms_entries) !=
-	        0 ||
-	    mdb_cursor_open(st->txn, st->natkey, &cur) != 0) {
-		sh_keyfilter_free(&st->natfilter);
-		st->natfilter_off = 1;
-		return;
-	}
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-		if (k.mv_size == SH_KEY_LEN)
-			sh_keyfilter_add(&st->natfilter, k.mv_data);
-	mdb_cursor_close(cur);
-	if (rc != MDB_NOTFOUND) {
-		sh_keyfilter_free(&st->natfilter);
-		st->natfilter_off = 1;
-	}
-}
-
 sh_err sh_store_natkey_get(sh_store *st, MDB_txn *txn,
                            const uint8_t key[SH_KEY_LEN], uint8_t id[SH_ID_LEN])
 {
 	MDB_val k = {SH_KEY_LEN, (void *)key}, v;
-	/* only the writer's view: a reader's snapshot may lack keys the
-	 * filter was never told of */
-	if (st->turn && txn == st->txn && !st->natfilter_off) {
-		if (!st->natfilter.nbits || sh_keyfilter_full(&st->natfilter))
-			natfilter_build(st);
-		if (!sh_keyfilter_maybe(&st->natfilter, key))
-			return mdb_err(MDB_NOTFOUND);
-	}
 	int rc = mdb_get(txn, st->natkey, &k, &v);
 	if (rc)
 		return mdb_err(rc);
@@ -1414,10 +1370,7 @@ sh_err sh_store_natkey_put(sh_store *st, const uint8_t key[SH_KEY_LEN],
 	if (!st->turn)
 		return SH_ERR_STORE;
 	MDB_val k = {SH_KEY_LEN, (void *)key}, v = {SH_ID_LEN, (void *)id};
-	int rc = jput(st, st->natkey, &k, &v, 0);
-	if (rc == 0)
-		sh_keyfilter_add(&st->natfilter, key); /* a no-op until built */
-	return mdb_err(rc);
+	return mdb_err(jput(st, st->natkey, &k, &v, 0));
 }
 
 sh_err sh_store_natkey_del(sh_store *st, const uint8_t key[SH_KEY_LEN])
