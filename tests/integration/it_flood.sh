@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A trusted partner that floods is limited to peer_rate signals a second
-# (frames over it are dropped without receipts, counted per partner and
-# audited), without starving another partner, and the daemon stays up.
+# (frames over it are dropped without receipts, answered with when to send
+# them again, counted per partner and audited), without starving another
+# partner, and the daemon stays up. peer_tool's flood mode does not listen
+# to that answer: a daemon that does is it_pace's subject.
 . "$(dirname "$0")/lib.sh"
 it_setup flood
 PEER_TOOL=${PEER_TOOL:-$(dirname "$0")/../../build/tests/integration/peer_tool}
