@@ -396,6 +396,65 @@ void sh_store_close(sh_store **stp)
 	*stp = NULL;
 }
 
+/* The inbox's id -> sequence pairs, checked against the seen index a
+ * chunk at a time in id order: looked up in the order of the index's own
+ * keys, each look-up walks pages the one before it just read, where one
+ * look-up per record in sequence order walks the whole index at random
+ * (1.0 of 1.8 s for 1,000,000 signals). */
+struct seen_pair {
+	uint8_t id[SH_ID_LEN];
+	uint64_t seq;
+};
+#define SEEN_CHUNK ((size_t)1 << 20) /* pairs sorted at once: 24 MiB */
+
+static int seen_pair_cmp(const void *a, const void *b)
+{
+	return memcmp(((const struct seen_pair *)a)->id,
+	              ((const struct seen_pair *)b)->id, SH_ID_LEN);
+}
+
+/* 0, or the sequence number of a record the index does not point back to
+ * (its id missing, or naming another record). */
+static uint64_t seen_check_chunk(MDB_txn *txn, MDB_dbi seen,
+                                 struct seen_pair *p, size_t n, int *bad)
+{
+	MDB_cursor *cur;
+	*bad = 0;
+	if (n == 0)
+		return 0;
+	qsort(p, n, sizeof(*p), seen_pair_cmp);
+	if (mdb_cursor_open(txn, seen, &cur) != 0) {
+		*bad = 1;
+		return p[0].seq;
+	}
+	/* a merge: step through the index while its keys are smaller, and
+	 * seek (a walk from the root) only over a gap of more than a few */
+	MDB_val k = {0, NULL}, v;
+	int at = 0; /* the cursor is on a key (k, v) */
+	for (size_t i = 0; i < n; i++) {
+		int c = at ? memcmp(k.mv_data, p[i].id, SH_ID_LEN) : 1;
+		for (int steps = 0; at && c < 0 && steps < 8; steps++) {
+			at = mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0 &&
+			     k.mv_size == SH_ID_LEN;
+			c = at ? memcmp(k.mv_data, p[i].id, SH_ID_LEN) : 1;
+		}
+		if (!at || c < 0) {
+			k.mv_size = SH_ID_LEN;
+			k.mv_data = p[i].id;
+			at = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE) == 0 &&
+			     k.mv_size == SH_ID_LEN;
+			c = at ? memcmp(k.mv_data, p[i].id, SH_ID_LEN) : 1;
+		}
+		if (c != 0 || v.mv_size != 8 || be64(v.mv_data) != p[i].seq) {
+			mdb_cursor_close(cur);
+			*bad = 1;
+			return p[i].seq;
+		}
+	}
+	mdb_cursor_close(cur);
+	return 0;
+}
+
 struct check_ctx {
 	sh_store *st;
 	MDB_txn *txn;
@@ -466,7 +525,15 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 		snprintf(why, wl, "outbox: %s", mdb_strerror(rc));
 		e = SH_ERR_STORE_CORRUPT;
 	}
+	struct seen_pair *pairs = NULL;
+	size_t npairs = 0;
 	if (e == SH_OK) {
+		MDB_stat is;
+		size_t cap = mdb_stat(txn, st->inbox, &is) == 0 &&
+		                     is.ms_entries < SEEN_CHUNK
+		                 ? is.ms_entries + 1
+		                 : SEEN_CHUNK;
+		pairs = sh_xmalloc(cap * sizeof(*pairs));
 		mdb_cursor_open(txn, st->inbox, &cur);
 		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
@@ -486,14 +553,21 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 				e = SH_ERR_STORE_CORRUPT;
 				break;
 			}
-			MDB_val ik = {SH_ID_LEN, r->message_id.data}, iv;
-			if (mdb_get(txn, st->seen, &ik, &iv) ||
-			    iv.mv_size != 8 || be64(iv.mv_data) != seq) {
-				snprintf(why, wl,
-				         "inbox: record %llu is missing from "
-				         "the seen index",
-				         (unsigned long long)seq);
-				e = SH_ERR_STORE_CORRUPT;
+			memcpy(pairs[npairs].id, r->message_id.data, SH_ID_LEN);
+			pairs[npairs++].seq = seq;
+			if (npairs == cap) {
+				int bad;
+				uint64_t at = seen_check_chunk(
+				    txn, st->seen, pairs, npairs, &bad);
+				npairs = 0;
+				if (bad) {
+					snprintf(
+					    why, wl,
+					    "inbox: record %llu is missing "
+					    "from the seen index",
+					    (unsigned long long)at);
+					e = SH_ERR_STORE_CORRUPT;
+				}
 			}
 			seinhuis__inbox_record__free_unpacked(r, NULL);
 			c.inbox_depth++;
@@ -507,7 +581,19 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 			snprintf(why, wl, "inbox: %s", mdb_strerror(rc));
 			e = SH_ERR_STORE_CORRUPT;
 		}
+		int bad;
+		uint64_t at = e == SH_OK ? seen_check_chunk(txn, st->seen,
+		                                            pairs, npairs, &bad)
+		                         : (bad = 0);
+		if (bad) {
+			snprintf(why, wl,
+			         "inbox: record %llu is missing from the seen "
+			         "index",
+			         (unsigned long long)at);
+			e = SH_ERR_STORE_CORRUPT;
+		}
 	}
+	free(pairs);
 	if (e == SH_OK) {
 		/* cases: every record decodes and sits under its own key */
 		mdb_cursor_open(txn, st->cases, &cur);

@@ -9,6 +9,12 @@
  *                                         byte OFF; default: the middle)
  *   audit_tamper DATADIR delete INDEX     remove an entry
  *   audit_tamper DATADIR swap A B         exchange two entries' contents
+ *
+ * and, for the start-up check of the store (fault_corrupt.sh), one
+ * change outside the audit log:
+ *
+ *   audit_tamper DATADIR seen-drop HEXID  remove an inbox signal's entry
+ *                                         from the seen index
  */
 #include <lmdb.h>
 #include <stdio.h>
@@ -40,10 +46,29 @@ int main(int argc, char **argv)
 	    (rc = mdb_env_set_mapsize(env, 256u << 20)) ||
 	    (rc = mdb_env_open(env, argv[1], 0, 0600)))
 		die("open", rc);
+	const char *mode = argv[2];
+	if (strcmp(mode, "seen-drop") == 0) {
+		unsigned char id[16];
+		if (argc < 4 || strlen(argv[3]) != 32)
+			die("seen-drop needs a 32-digit hex id", 0);
+		for (int i = 0; i < 16; i++) {
+			unsigned int b;
+			if (sscanf(argv[3] + 2 * i, "%2x", &b) != 1)
+				die("seen-drop needs a 32-digit hex id", 0);
+			id[i] = (unsigned char)b;
+		}
+		MDB_val k = {16, id};
+		if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) ||
+		    (rc = mdb_dbi_open(txn, "seen", 0, &dbi)) ||
+		    (rc = mdb_del(txn, dbi, &k, NULL)) ||
+		    (rc = mdb_txn_commit(txn)))
+			die("seen-drop", rc);
+		mdb_env_close(env);
+		return 0;
+	}
 	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) ||
 	    (rc = mdb_dbi_open(txn, "audit", 0, &dbi)))
 		die("audit table", rc);
-	const char *mode = argv[2];
 	if (strcmp(mode, "count") == 0) {
 		MDB_stat st;
 		mdb_stat(txn, dbi, &st);

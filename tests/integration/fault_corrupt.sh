@@ -186,6 +186,15 @@ refused "inbox record overwritten" $R
 check "inbox record overwritten: the message names the damaged record" \
 	grep -qE 'inbox: record [0-9]+ does not decode|inbox:.*(corrupt|CORRUPT)' "$WORK/try.log"
 
+# An inbox signal missing from the seen index (which refuses re-sends):
+# the start-up check (a merge of the two in id order) names the record.
+restore $R
+as_user "$AUDIT_TAMPER" "$WORK/$R/data" seen-drop "$VICTIM_IN" ||
+	fail "seen-drop: audit_tamper"
+refused "seen index entry removed" $R
+check "seen index entry removed: the message names the record" \
+	grep -qE 'inbox: record [0-9]+ is missing from the seen index' "$WORK/try.log"
+
 # 4 KiB of garbage over the page in the middle of the file: whatever that
 # page held (a branch, leaf or free page), the daemon refuses or starts
 # with every record; it never starts with less or crashes.
