@@ -1,17 +1,17 @@
 /*
  * crypto.c - the cryptographic primitives Seinhuis uses: OpenSSL 3, and
- * libsodium for Ed25519 signatures (faster; see below).
+ * libsodium for Ed25519 signatures and the AEAD (faster; see below).
  *
  *  - Ed25519 signs every signal; the recipient verifies before delivery.
  *  - X25519 agreement between two partners' static "seal" keys, expanded
  *    with HKDF-SHA256 into pair keys: one seals personal data (AEAD), one
  *    keys the pairwise pseudonyms (HMAC-SHA256). Pair keys are derived once
  *    per partner pair and cached by the caller, never per signal.
- * *  - ChaCha20-Poly1305 (libsodium) seals personal data with a 96-bit nonce
- * that is unique per signal (random, or the first 12 bytes of the signal's
- *    random 16-byte message id, which is never reused); the
- *    signal's message id is bound in as associated data, so a sealed blob
- *    cannot be moved into another signal.
+ *  - ChaCha20-Poly1305 (RFC 8439) seals personal data with a 96-bit nonce
+ *    that is unique per signal (random, or the last 12 bytes of the
+ *    signal's fresh message id, which is never reused); the signal's
+ *    message id is bound in as associated data, so a sealed blob cannot
+ *    be moved into another signal.
  *
  * Transport encryption is ZeroMQ's CURVE and lives in peer.c.
  */

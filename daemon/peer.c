@@ -1242,8 +1242,6 @@ static void audit_first_send(sh_daemon *d, sh_peer *p, const sh_outq_entry *e,
 		sh_audit_sent(d, p, e->id, rec);
 }
 
-/* Send one frame of up to batch_max signals from the peer's cursor.
- * Returns 1 if it sent something and more may follow. */
 /* Pacing. A partner that deferred a frame of ours (we were over its
  * peer_rate) gets no more than its rate from then on: we keep a copy of
  * its bucket for us, empty at the deferral, and send a frame only when
@@ -1284,6 +1282,8 @@ static size_t pace_need(const sh_daemon *d, const sh_peer *p)
 	return need < full ? need : full;
 }
 
+/* Send one frame of up to batch_max signals from the peer's cursor.
+ * Returns 1 if it sent something and more may follow. */
 static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 {
 	out_sig sigs[1024];

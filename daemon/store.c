@@ -413,19 +413,18 @@ static int seen_pair_cmp(const void *a, const void *b)
 	              ((const struct seen_pair *)b)->id, SH_ID_LEN);
 }
 
-/* 0, or the sequence number of a record the index does not point back to
- * (its id missing, or naming another record). */
-static uint64_t seen_check_chunk(MDB_txn *txn, MDB_dbi seen,
-                                 struct seen_pair *p, size_t n, int *bad)
+/* 1 if the index points back to every record of the chunk; else 0, with
+ * *bad_seq a record whose id is missing or names another record. */
+static int seen_check_chunk(MDB_txn *txn, MDB_dbi seen, struct seen_pair *p,
+                            size_t n, uint64_t *bad_seq)
 {
 	MDB_cursor *cur;
-	*bad = 0;
 	if (n == 0)
-		return 0;
+		return 1;
 	qsort(p, n, sizeof(*p), seen_pair_cmp);
 	if (mdb_cursor_open(txn, seen, &cur) != 0) {
-		*bad = 1;
-		return p[0].seq;
+		*bad_seq = p[0].seq;
+		return 0;
 	}
 	/* a merge: step through the index while its keys are smaller, and
 	 * seek (a walk from the root) only over a gap of more than a few */
@@ -447,12 +446,12 @@ static uint64_t seen_check_chunk(MDB_txn *txn, MDB_dbi seen,
 		}
 		if (c != 0 || v.mv_size != 8 || be64(v.mv_data) != p[i].seq) {
 			mdb_cursor_close(cur);
-			*bad = 1;
-			return p[i].seq;
+			*bad_seq = p[i].seq;
+			return 0;
 		}
 	}
 	mdb_cursor_close(cur);
-	return 0;
+	return 1;
 }
 
 struct check_ctx {
@@ -556,18 +555,17 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 			memcpy(pairs[npairs].id, r->message_id.data, SH_ID_LEN);
 			pairs[npairs++].seq = seq;
 			if (npairs == cap) {
-				int bad;
-				uint64_t at = seen_check_chunk(
-				    txn, st->seen, pairs, npairs, &bad);
-				npairs = 0;
-				if (bad) {
+				uint64_t bad;
+				if (!seen_check_chunk(txn, st->seen, pairs,
+				                      npairs, &bad)) {
 					snprintf(
 					    why, wl,
 					    "inbox: record %llu is missing "
 					    "from the seen index",
-					    (unsigned long long)at);
+					    (unsigned long long)bad);
 					e = SH_ERR_STORE_CORRUPT;
 				}
+				npairs = 0;
 			}
 			seinhuis__inbox_record__free_unpacked(r, NULL);
 			c.inbox_depth++;
@@ -581,15 +579,13 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 			snprintf(why, wl, "inbox: %s", mdb_strerror(rc));
 			e = SH_ERR_STORE_CORRUPT;
 		}
-		int bad;
-		uint64_t at = e == SH_OK ? seen_check_chunk(txn, st->seen,
-		                                            pairs, npairs, &bad)
-		                         : (bad = 0);
-		if (bad) {
+		uint64_t bad;
+		if (e == SH_OK &&
+		    !seen_check_chunk(txn, st->seen, pairs, npairs, &bad)) {
 			snprintf(why, wl,
 			         "inbox: record %llu is missing from the seen "
 			         "index",
-			         (unsigned long long)at);
+			         (unsigned long long)bad);
 			e = SH_ERR_STORE_CORRUPT;
 		}
 	}

@@ -167,22 +167,18 @@ set_conf() {
 
 # Run seinbench as the run user; keep its figures for the summary.
 bench() {
-	local run=$1 out rc=0
+	local run=$1
 	shift
-	out=$(as_user "$SEINBENCH" "$@") || rc=$?
-	printf '%s\n' "$out" | sed 's/^/    /'
-	printf '%s\n' "$out" | awk -v r="$run" \
-		'/^[a-z0-9_]+ [-0-9.]+$/ { print r, $1, $2 }' >>"$RESULTS"
-	[ $rc -eq 0 ] || echo "    (seinbench $1 exited with status $rc)"
-	return $rc
+	bench_renamed "$run" "" "" "$@"
 }
 
-# bench, with the figures' prefix FROM_ renamed TO_ (a phase run twice).
+# bench, with the figures' prefix FROM_ renamed TO_ (a phase run twice);
+# an empty FROM renames nothing.
 bench_renamed() {
 	local run=$1 from=$2 to=$3 out rc=0
 	shift 3
 	out=$(as_user "$SEINBENCH" "$@") || rc=$?
-	out=$(printf '%s\n' "$out" | sed "s/^${from}_/${to}_/")
+	[ -n "$from" ] && out=$(printf '%s\n' "$out" | sed "s/^${from}_/${to}_/")
 	printf '%s\n' "$out" | sed 's/^/    /'
 	printf '%s\n' "$out" | awk -v r="$run" \
 		'/^[a-z0-9_]+ [-0-9.]+$/ { print r, $1, $2 }' >>"$RESULTS"
