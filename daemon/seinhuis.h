@@ -179,8 +179,12 @@ void sh_sha256(uint8_t out[32], const void *data, size_t n);
 /* SHA-256 of a followed by b, without copying them together. */
 void sh_sha256_2(uint8_t out[32], const void *a, size_t an, const void *b,
                  size_t bn);
+/* HMAC-SHA256. The calling thread keeps the padded-key states of the last
+ * few keys it used (secret: wiped by sh_crypto_forget). */
 void sh_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t klen,
                     const void *data, size_t n);
+/* Wipes the calling thread's kept HMAC key states. */
+void sh_crypto_forget(void);
 sh_err sh_hkdf(uint8_t *out, size_t outlen, const uint8_t *ikm, size_t ikmlen,
                const char *salt, const char *info);
 /* Ed25519 */

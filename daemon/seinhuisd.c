@@ -829,6 +829,7 @@ out:
 	sh_catalogue_free(&d.cat);
 	sh_routes_free(&d.routes);
 	sh_wipe(d.case_secret, sizeof(d.case_secret));
+	sh_crypto_forget();
 	sh_identity_wipe(&d.self);
 	return rc;
 }

@@ -289,6 +289,13 @@ import_phase() {
 cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
+# Kernel-mode ticks of a process, and the machine's busy ticks (all CPUs).
+sys_ticks() {
+	awk '{ print $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+busy_ticks() {
+	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
 cpu_figure() {
 	local run=$1 name=$2 t0=$3 t1=$4 n=$5
 	awk -v r="$run" -v k="$name" -v t0="$t0" -v t1="$t1" -v n="$n" \
@@ -377,6 +384,9 @@ for run in $(seq 1 "$RUNS"); do
 			lmdb=$(value_of "$run" lmdb_single_commits_per_s)
 			c0f=$(cpu_ticks "${DAEMON_PIDS[$from]}")
 			c0t=$(cpu_ticks "${DAEMON_PIDS[$to]}")
+			k0f=$(sys_ticks "${DAEMON_PIDS[$from]}")
+			k0t=$(sys_ticks "${DAEMON_PIDS[$to]}")
+			m0=$(busy_ticks)
 			bench "$run" e2e --from "$fsock" --to-partner "$to" \
 				--recv "$tsock" --count "$BENCH_COUNT" \
 				${E2E_WINDOW:+--window "$E2E_WINDOW"} \
@@ -386,6 +396,14 @@ for run in $(seq 1 "$RUNS"); do
 				"$(cpu_ticks "${DAEMON_PIDS[$from]}")" "$BENCH_COUNT"
 			cpu_figure "$run" e2e_recipient_cpu_us_per_signal "$c0t" \
 				"$(cpu_ticks "${DAEMON_PIDS[$to]}")" "$BENCH_COUNT"
+			cpu_figure "$run" e2e_sender_kernel_us_per_signal "$k0f" \
+				"$(sys_ticks "${DAEMON_PIDS[$from]}")" "$BENCH_COUNT"
+			cpu_figure "$run" e2e_recipient_kernel_us_per_signal "$k0t" \
+				"$(sys_ticks "${DAEMON_PIDS[$to]}")" "$BENCH_COUNT"
+			# Everything the machine ran meanwhile (both daemons, the
+			# client, ZeroMQ's threads, the kernel, other tenants).
+			cpu_figure "$run" e2e_machine_cpu_us_per_signal "$m0" \
+				"$(busy_ticks)" "$BENCH_COUNT"
 			perf_stop
 			mem_figures "$run" "${DAEMON_PIDS[$from]}" e2e_sender
 
@@ -559,6 +577,10 @@ row "e2e end to end (receipt back)" e2e_signals_per_s "signals/s"
 row "e2e recipient duplicates" e2e_recipient_duplicates "signals"
 row "e2e sender CPU per signal" e2e_sender_cpu_us_per_signal "us"
 row "e2e recipient CPU per signal" e2e_recipient_cpu_us_per_signal "us"
+row "  of which kernel: sender" e2e_sender_kernel_us_per_signal "us" %.1f
+row "  of which kernel: recipient" e2e_recipient_kernel_us_per_signal "us" %.1f
+row "e2e client CPU per signal" e2e_client_cpu_us_per_signal "us" %.1f
+row "e2e machine CPU per signal (all)" e2e_machine_cpu_us_per_signal "us" %.1f
 row "e2e paced by peer_rate" paced_signals_per_s "signals/s"
 row "  bucket bound (count-2r)/r" paced_bucket_bound_per_s "signals/s"
 row "  paced duplicates" paced_recipient_duplicates "signals"

@@ -52,7 +52,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -74,6 +76,11 @@ static int64_t real_us(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static double tv_us(const struct timeval *t)
+{
+	return (double)t->tv_sec * 1e6 + (double)t->tv_usec;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -1143,6 +1150,8 @@ static int cmd_e2e(int argc, char **argv)
 		goto out;
 
 	long sent = 0, replied = 0, accepted = 0, refused = 0;
+	struct rusage ru0, ru1;
+	getrusage(RUSAGE_SELF, &ru0);
 	int64_t t0 = mono_ns();
 	int64_t limit = t0 + (int64_t)(timeout_d * 1e9);
 	int64_t moved = t0;
@@ -1187,6 +1196,7 @@ static int cmd_e2e(int argc, char **argv)
 			goto out;
 	}
 	int64_t t_acc = mono_ns(), t_done;
+	getrusage(RUSAGE_SELF, &ru1);
 	if (wait_settled(
 	        &s, bs.delivered_out + bs.outbox_failed + (uint64_t)accepted,
 	        (int)timeout_d, &t_done, &es) < 0 ||
@@ -1210,6 +1220,12 @@ static int cmd_e2e(int argc, char **argv)
 	figure("e2e_signals_per_s", e2e_rate);
 	figure("e2e_recipient_duplicates",
 	       (double)(er.duplicates - br.duplicates));
+	/* The submitting client's own CPU (until the last reply; it only
+	 * polls for status after that): part of what the machine spends. */
+	figure("e2e_client_cpu_us_per_signal",
+	       (tv_us(&ru1.ru_utime) - tv_us(&ru0.ru_utime) +
+	        tv_us(&ru1.ru_stime) - tv_us(&ru0.ru_stime)) /
+	           (double)count);
 	if (curve_rate > 0)
 		figure("ratio_e2e_to_raw_curve", e2e_rate / curve_rate);
 	if (lmdb_rate > 0)

@@ -51,6 +51,29 @@ static void test_hash_vectors(void)
 	    "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
 	CHECK_MEM(got, want, 32);
 
+	/* The padded-key states are kept per key: after more keys than are
+	 * kept, and with a key that differs from a kept one in its last byte
+	 * only ("Jefe" and "Jeff"), each key still gives its own HMAC. */
+	for (int round = 0; round < 2; round++) {
+		uint8_t k[5] = "key0";
+		for (int i = 0; i < 6; i++) {
+			k[3] = (uint8_t)('0' + i);
+			sh_hmac_sha256(got, k, 4, msg, strlen(msg));
+		}
+		sh_hmac_sha256(got, (const uint8_t *)"Jeff", 4, msg,
+		               strlen(msg));
+		vec(want, 32,
+		    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b96"
+		    "4ec3843");
+		CHECK(memcmp(got, want, 32) != 0);
+		sh_hmac_sha256(got, (const uint8_t *)"Jefe", 4, msg,
+		               strlen(msg));
+		CHECK_MEM(got, want, 32);
+	}
+	sh_crypto_forget();
+	sh_hmac_sha256(got, (const uint8_t *)"Jefe", 4, msg, strlen(msg));
+	CHECK_MEM(got, want, 32);
+
 	/* Hashing again after an empty input gives the same digests: the
 	 * kept context starts afresh each time. */
 	sh_sha256(got, "", 0);
