@@ -297,7 +297,8 @@ static sh_err verify_previous(sh_daemon *d, sh_peer *p,
 	sh_card prev;
 	sh_key_state st = sh_card_previous(&p->card, sh_now_ms() / 1000, &prev);
 	if (st == SH_KEY_UNKNOWN ||
-	    sh_wire_verify_decoded(&d->self, &prev, dec, NULL, s, id) != SH_OK)
+	    sh_wire_verify_decoded(&d->self, &prev, dec, NULL, 0, s, id) !=
+	        SH_OK)
 		return SH_ERR_SIGNATURE;
 	if (st == SH_KEY_EXPIRED) {
 		*s = NULL; /* in the signal's arena */
@@ -696,7 +697,7 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		           : batch_e != SH_OK
 		               ? batch_e
 		               : sh_wire_verify_decoded(&d->self, from, &dec,
-		                                        &memo, &s, id);
+		                                        &memo, proven, &s, id);
 		/* a singly signed signal by the partner's previous key */
 		if (e == SH_ERR_SIGNATURE && !proofs)
 			e = verify_previous(d, p, &dec, &s, id);

@@ -467,10 +467,13 @@ typedef struct {
 sh_err sh_wire_decode_a(const uint8_t *env, size_t envlen, sh_arena *a,
                         sh_wire_decoded *out, uint8_t id_out[SH_ID_LEN]);
 /* sh_wire_verify_memo on what sh_wire_decode_a gave: the same checks, in
- * the same order, with the same results; on success *sig_out is dec->sig. */
+ * the same order, with the same results; on success *sig_out is dec->sig.
+ * proven: the envelope is a proof that sh_batch_verify_a made from a frame
+ * whose signature verified (same signal bytes, path from the verified
+ * tree), so its signature is not checked a second time. */
 sh_err sh_wire_verify_decoded(const sh_identity *self, const sh_card *from,
                               const sh_wire_decoded *dec, sh_sig_memo *memo,
-                              Seinhuis__Signal **sig_out,
+                              int proven, Seinhuis__Signal **sig_out,
                               uint8_t id_out[SH_ID_LEN]);
 /* Clear, non-personal fields of a signal as name/value pairs. */
 size_t sh_wire_clear_fields(const Seinhuis__Signal *s, Seinhuis__Field ***out);

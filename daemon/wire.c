@@ -701,7 +701,7 @@ sh_err sh_wire_decode_a(const uint8_t *envb, size_t envlen, sh_arena *a,
 
 sh_err sh_wire_verify_decoded(const sh_identity *self, const sh_card *from,
                               const sh_wire_decoded *dec, sh_sig_memo *memo,
-                              Seinhuis__Signal **sig_out,
+                              int proven, Seinhuis__Signal **sig_out,
                               uint8_t id_out[SH_ID_LEN])
 {
 	const Seinhuis__Envelope *env = dec->env;
@@ -716,7 +716,7 @@ sh_err sh_wire_verify_decoded(const sh_identity *self, const sh_card *from,
 	if (!s || s->message_id.len != SH_ID_LEN)
 		return SH_ERR_WIRE_DECODE;
 	memcpy(id_out, s->message_id.data, SH_ID_LEN);
-	if (!envelope_signed(self, from, env, memo))
+	if (!proven && !envelope_signed(self, from, env, memo))
 		return SH_ERR_SIGNATURE;
 	if (s->format_version != SH_FORMAT_VERSION)
 		return SH_ERR_WIRE_VERSION;
@@ -746,7 +746,7 @@ sh_err sh_wire_verify_memo(const sh_identity *self, const sh_card *from,
 	uint8_t id[SH_ID_LEN]; /* id_out only as verifying sets it */
 	sh_wire_decode_a(envb, envlen, NULL, &dec, id);
 	sh_err e =
-	    sh_wire_verify_decoded(self, from, &dec, memo, sig_out, id_out);
+	    sh_wire_verify_decoded(self, from, &dec, memo, 0, sig_out, id_out);
 	if (e != SH_OK)
 		msg_free(dec.sig, NULL);
 	msg_free(dec.env, NULL);

@@ -339,7 +339,7 @@ static void arena_agrees(const fuzz_world_t *w, const uint8_t *env, size_t len,
 	if (e != pe || (e == SH_OK && memcmp(aid, peeked, SH_ID_LEN) != 0))
 		fuzz_fail("receive", "sh_wire_decode_a disagrees with peek");
 	e = sh_wire_verify_decoded(&w->recipient, &w->sender.card, &dec, NULL,
-	                           &as, vid);
+	                           0, &as, vid);
 	fuzz_trace("sh_wire_verify_decoded", e);
 	if (e != ve || (e == SH_OK) != (as != NULL) ||
 	    memcmp(vid, id, SH_ID_LEN) != 0)

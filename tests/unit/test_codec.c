@@ -171,8 +171,9 @@ static void arena_path(const sh_identity *from, const sh_identity *to,
 	Seinhuis__Signal *s = NULL;
 	sh_arena_init(&a, 4096);
 	CHECK_ERR(sh_wire_decode_a(env->data, env->len, &a, &dec, id), SH_OK);
-	CHECK_ERR(sh_wire_verify_decoded(to, &from->card, &dec, NULL, &s, id2),
-	          SH_OK);
+	CHECK_ERR(
+	    sh_wire_verify_decoded(to, &from->card, &dec, NULL, 0, &s, id2),
+	    SH_OK);
 	CHECK_MEM(id, id2, SH_ID_LEN);
 	CHECK_MEM(id, sig->message_id.data, SH_ID_LEN);
 	if (!s) {
@@ -183,7 +184,7 @@ static void arena_path(const sh_identity *from, const sh_identity *to,
 	CHECK(same_message(s, sig));
 	/* not from a third partner, as the malloc path refuses it */
 	Seinhuis__Signal *t = NULL;
-	CHECK_ERR(sh_wire_verify_decoded(to, &C.card, &dec, NULL, &t, id2),
+	CHECK_ERR(sh_wire_verify_decoded(to, &C.card, &dec, NULL, 0, &t, id2),
 	          from == &C ? SH_OK : SH_ERR_SIGNATURE);
 
 	Seinhuis__SealedContent *sc = NULL, *asc = NULL;
