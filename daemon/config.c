@@ -162,7 +162,7 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 	                             "postcode_table",   "admin_group",
 	                             "caseworker_group", "audit_head_interval",
 	                             "peer_rate",        "max_signal_age",
-	                             "checkpoint_ms"};
+	                             "checkpoint_ms",    "helper_thread"};
 	size_t i, nkeys = sizeof(keys) / sizeof(keys[0]);
 	for (i = 0; i < nkeys; i++)
 		if (strcmp(key, keys[i]) == 0)
@@ -299,6 +299,18 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 	case 22:
 		if (sh_parse_u32(v, 10, 600000, &cfg->checkpoint_ms) < 0) {
 			snprintf(why, wl, "must be 10 to 600000 milliseconds");
+			return SH_ERR_CONFIG;
+		}
+		return SH_OK;
+	case 23:
+		if (strcmp(v, "auto") == 0)
+			cfg->helper_thread = SH_HELPER_AUTO;
+		else if (strcmp(v, "yes") == 0)
+			cfg->helper_thread = SH_HELPER_YES;
+		else if (strcmp(v, "no") == 0)
+			cfg->helper_thread = SH_HELPER_NO;
+		else {
+			snprintf(why, wl, "must be auto, yes or no");
 			return SH_ERR_CONFIG;
 		}
 		return SH_OK;

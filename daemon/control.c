@@ -76,8 +76,11 @@ sh_err sh_control_start(sh_daemon *d, char *why, size_t wl)
 	return SH_OK;
 }
 
+static void window_free(sh_daemon *d);
+
 void sh_control_stop(sh_daemon *d)
 {
+	window_free(d);
 	while (d->conns) {
 		sh_ctl_conn *c = d->conns;
 		d->conns = c->next;
@@ -205,129 +208,213 @@ static void natkey_part(sh_buf *k, const char *s)
 	sh_buf_add(k, s, strlen(s));
 }
 
+/* A signal on its way in: what sh_daemon_submit works out before it
+ * touches the store. The first part (resolve, policy, natural key, build)
+ * reads only the request, catalogue, cards and pair keys, and may run on
+ * the helper thread (prep.c); the rest runs on the main thread, in order. */
+typedef struct {
+	/* op_send's resolution of type and recipient */
+	sh_err refuse_e;
+	char refuse_msg[200];
+	sh_peer *p;
+	Seinhuis__SignalType t;
+	/* the policy check */
+	int checked;
+	sh_err policy_e;
+	char field[128], detail[300];
+	/* the natural key, hashed */
+	int have_natkey;
+	uint8_t natkey[SH_KEY_LEN];
+	/* the built, sealed signal */
+	int built;
+	sh_err build_e;
+	char build_field[128];
+	uint8_t id[SH_ID_LEN];
+	sh_buf env;
+	sh_build_note note;
+} sh_submit_prep;
+
+static void submit_init(sh_submit_prep *s, sh_peer *p, Seinhuis__SignalType t)
+{
+	memset(s, 0, sizeof(*s));
+	s->p = p;
+	s->t = t;
+}
+
+/* Wipes what a preparation holds (the note's keys, the envelope). */
+static void submit_drop(sh_submit_prep *s)
+{
+	sh_wipe(&s->note, sizeof(s->note));
+	sh_wipe(s->natkey, sizeof(s->natkey));
+	sh_buf_free(&s->env);
+}
+
+/* The policy check and the natural key's hash. */
+static void submit_check(sh_daemon *d, sh_submit_prep *s,
+                         Seinhuis__Field **fields, size_t n)
+{
+	char today[11];
+	sh_today(today);
+	s->checked = 1;
+	s->policy_e = sh_policy_check(
+	    &d->cat, s->t, d->self.card.role, s->p->card.role, fields, n, today,
+	    s->field, sizeof(s->field), s->detail, sizeof(s->detail));
+	if (s->policy_e)
+		return;
+	/* A signal already sent with the same natural key (a re-imported
+	 * row) is not sent again. The key is hashed: no values are stored. */
+	const sh_type_rule *tr = sh_catalogue_type(&d->cat, s->t);
+	if (tr && tr->natural_key[0]) {
+		sh_buf k = {0};
+		char names[256], *save = NULL;
+		sh_buf_add(&k, "natural", 7);
+		natkey_part(&k, sh_signal_type_name(s->t));
+		natkey_part(&k, s->p->card.partner);
+		snprintf(names, sizeof(names), "%s", tr->natural_key);
+		for (char *w = strtok_r(names, " ", &save); w;
+		     w = strtok_r(NULL, " ", &save)) {
+			const char *v = sh_field_value(fields, n, w);
+			natkey_part(&k, v ? v : "");
+		}
+		sh_hmac_sha256(s->natkey, d->case_secret, SH_KEY_LEN, k.data,
+		               k.len);
+		sh_wipe(k.data, k.len);
+		sh_buf_free(&k);
+		s->have_natkey = 1;
+	}
+}
+
+/* Build and seal the signal (the pair keys must be ready). */
+static void submit_build(sh_daemon *d, sh_submit_prep *s,
+                         Seinhuis__Field **fields, size_t n, sh_arena *a)
+{
+	s->built = 1;
+	s->note.case_secret = sh_audit_case_secret(d);
+	s->build_e = sh_wire_build_noted(
+	    &d->self, &s->p->card, &s->p->keys, s->t, fields, n, s->id, &s->env,
+	    s->build_field, sizeof(s->build_field), &s->note, a);
+}
+
+/* The rest, on the main thread: pair keys, the natural-key look-up,
+ * building if not done, consent, outbox entry. Drops s. */
+static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
+                            Seinhuis__Field **fields, size_t n, char *idhex,
+                            char *field, size_t fl, char *detail, size_t dl)
+{
+	sh_peer *p = s->p;
+	Seinhuis__SignalType t = s->t;
+	sh_err e;
+	detail[0] = '\0';
+	if (!s->checked)
+		submit_check(d, s, fields, n);
+	if ((e = s->policy_e) != SH_OK) {
+		snprintf(field, fl, "%s", s->field);
+		snprintf(detail, dl, "%s", s->detail);
+		goto out;
+	}
+	if ((e = sh_peer_keys(d, p)) != SH_OK) {
+		snprintf(field, fl, "recipient");
+		goto out;
+	}
+	if (s->have_natkey) {
+		if ((e = sh_daemon_txn(d)) != SH_OK)
+			goto out;
+		uint8_t prev[SH_ID_LEN];
+		if (sh_store_natkey_get(d->store, sh_store_txn(d->store),
+		                        s->natkey, prev) == SH_OK) {
+			char phex[33];
+			sh_hex(phex, prev, SH_ID_LEN);
+			snprintf(field, fl, "natural_key");
+			snprintf(detail, dl, "already accepted as %s", phex);
+			e = SH_ERR_DUPLICATE;
+			goto out;
+		}
+	}
+	if (!s->built)
+		submit_build(d, s, fields, n, &d->build_arena);
+	e = s->build_e;
+	if (e != SH_OK)
+		snprintf(field, fl, "%s", s->build_field);
+	if (e == SH_OK && strcmp(s->note.legal_basis, "consent") == 0 &&
+	    t != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {
+		snprintf(field, fl, "consent_ref");
+		e = consent_valid(d, p, sh_catalogue_type(&d->cat, t),
+		                  s->note.consent_ref, s->note.subject,
+		                  s->note.has_subject ? SH_PSEUDO_LEN : 0,
+		                  detail, dl);
+	}
+	if (e == SH_OK)
+		e = sh_daemon_txn(d);
+	if (e)
+		goto out;
+	Seinhuis__OutboxRecord rec = SEINHUIS__OUTBOX_RECORD__INIT;
+	rec.message_id.data = s->id;
+	rec.message_id.len = SH_ID_LEN;
+	rec.recipient = p->card.partner;
+	rec.type = t;
+	rec.state = SEINHUIS__OUT_STATE__OUT_PENDING;
+	rec.created_ms = sh_now_ms();
+	rec.envelope.data = s->env.data;
+	rec.envelope.len = s->env.len;
+	uint8_t env_hash[32];
+	sh_sha256(env_hash, s->env.data, s->env.len);
+	rec.envelope_sha256.data = env_hash;
+	rec.envelope_sha256.len = sizeof(env_hash);
+	if (s->have_natkey) {
+		rec.natural_key.data = s->natkey;
+		rec.natural_key.len = SH_KEY_LEN;
+	}
+	uint64_t seq;
+	e = sh_store_outbox_add(d->store, &rec, &seq);
+	if (e == SH_OK && s->have_natkey)
+		e = sh_store_natkey_put(d->store, s->natkey, s->id);
+	if (e) {
+		sh_daemon_txn_fail(d, e);
+		snprintf(field, fl, "store");
+		goto out;
+	}
+	sh_audit_note_accepted(d, s->id, p, t, &s->note);
+	sh_defer *df = sh_defer_add(d, DEFER_ENQUEUE);
+	df->peer = p;
+	df->seq = seq;
+	memcpy(df->id, s->id, SH_ID_LEN);
+	/* kept for the first send, if the commit succeeds (finish_turn) */
+	df->env = sh_outq_env_keep(d, p, s->env.data, s->env.len, t, &s->note);
+	sh_hex(idhex, s->id, SH_ID_LEN);
+out:
+	submit_drop(s);
+	return e;
+}
+
 /* Policy check, build, consent check and outbox entry, in the turn's
  * transaction. Used for signals from seinctl and from the daemon itself. */
 sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
                         Seinhuis__Field **fields, size_t n, char *idhex,
                         char *field, size_t fl, char *detail, size_t dl)
 {
-	char today[11];
-	sh_today(today);
-	detail[0] = '\0';
-	sh_err e = sh_policy_check(&d->cat, t, d->self.card.role, p->card.role,
-	                           fields, n, today, field, fl, detail, dl);
-	if (e)
-		return e;
-	if ((e = sh_peer_keys(d, p)) != SH_OK) {
-		snprintf(field, fl, "recipient");
-		return e;
-	}
-	/* A signal already sent with the same natural key (a re-imported
-	 * row) is not sent again. The key is hashed: no values are stored. */
-	const sh_type_rule *tr = sh_catalogue_type(&d->cat, t);
-	uint8_t natkey[SH_KEY_LEN];
-	int have_natkey = 0;
-	if (tr && tr->natural_key[0]) {
-		sh_buf k = {0};
-		char names[256];
-		sh_buf_add(&k, "natural", 7);
-		natkey_part(&k, sh_signal_type_name(t));
-		natkey_part(&k, p->card.partner);
-		snprintf(names, sizeof(names), "%s", tr->natural_key);
-		for (char *w = strtok(names, " "); w; w = strtok(NULL, " ")) {
-			const char *v = sh_field_value(fields, n, w);
-			natkey_part(&k, v ? v : "");
-		}
-		sh_hmac_sha256(natkey, d->case_secret, SH_KEY_LEN, k.data,
-		               k.len);
-		sh_wipe(k.data, k.len);
-		sh_buf_free(&k);
-		have_natkey = 1;
-		if ((e = sh_daemon_txn(d)) != SH_OK)
-			return e;
-		uint8_t prev[SH_ID_LEN];
-		if (sh_store_natkey_get(d->store, sh_store_txn(d->store),
-		                        natkey, prev) == SH_OK) {
-			char phex[33];
-			sh_hex(phex, prev, SH_ID_LEN);
-			snprintf(field, fl, "natural_key");
-			snprintf(detail, dl, "already accepted as %s", phex);
-			return SH_ERR_DUPLICATE;
-		}
-	}
-	uint8_t id[SH_ID_LEN];
-	sh_buf env = {0};
-	sh_build_note note;
-	note.case_secret = sh_audit_case_secret(d);
-	e = sh_wire_build_noted(&d->self, &p->card, &p->keys, t, fields, n, id,
-	                        &env, field, fl, &note, &d->build_arena);
-	if (e == SH_OK && strcmp(note.legal_basis, "consent") == 0 &&
-	    t != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {
-		snprintf(field, fl, "consent_ref");
-		e = consent_valid(d, p, sh_catalogue_type(&d->cat, t),
-		                  note.consent_ref, note.subject,
-		                  note.has_subject ? SH_PSEUDO_LEN : 0, detail,
-		                  dl);
-	}
-	if (e == SH_OK)
-		e = sh_daemon_txn(d);
-	if (e) {
-		sh_wipe(&note, sizeof(note));
-		sh_buf_free(&env);
-		return e;
-	}
-	Seinhuis__OutboxRecord rec = SEINHUIS__OUTBOX_RECORD__INIT;
-	rec.message_id.data = id;
-	rec.message_id.len = SH_ID_LEN;
-	rec.recipient = p->card.partner;
-	rec.type = t;
-	rec.state = SEINHUIS__OUT_STATE__OUT_PENDING;
-	rec.created_ms = sh_now_ms();
-	rec.envelope.data = env.data;
-	rec.envelope.len = env.len;
-	uint8_t env_hash[32];
-	sh_sha256(env_hash, env.data, env.len);
-	rec.envelope_sha256.data = env_hash;
-	rec.envelope_sha256.len = sizeof(env_hash);
-	if (have_natkey) {
-		rec.natural_key.data = natkey;
-		rec.natural_key.len = SH_KEY_LEN;
-	}
-	uint64_t seq;
-	e = sh_store_outbox_add(d->store, &rec, &seq);
-	if (e == SH_OK && have_natkey)
-		e = sh_store_natkey_put(d->store, natkey, id);
-	if (e) {
-		sh_wipe(&note, sizeof(note));
-		sh_buf_free(&env);
-		sh_daemon_txn_fail(d, e);
-		snprintf(field, fl, "store");
-		return e;
-	}
-	sh_audit_note_accepted(d, id, p, t, &note);
-	sh_defer *df = sh_defer_add(d, DEFER_ENQUEUE);
-	df->peer = p;
-	df->seq = seq;
-	memcpy(df->id, id, SH_ID_LEN);
-	/* kept for the first send, if the commit succeeds (finish_turn) */
-	df->env = sh_outq_env_keep(d, p, env.data, env.len, t, &note);
-	sh_wipe(&note, sizeof(note));
-	sh_buf_free(&env);
-	sh_hex(idhex, id, SH_ID_LEN);
-	return SH_OK;
+	sh_submit_prep s;
+	submit_init(&s, p, t);
+	return submit_finish(d, &s, fields, n, idhex, field, fl, detail, dl);
 }
 
-static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+/* op_send's first part: the type and the recipient (by name, or routed by
+ * the resident's postcode). Reads tables only; a refusal is kept in s. */
+static void send_resolve(sh_daemon *d, const Seinhuis__CtlRequest *q,
+                         sh_submit_prep *s)
 {
 	Seinhuis__SignalType t = sh_signal_type_parse(q->type);
+	submit_init(s, NULL, t);
+#define REFUSE(code, ...)                                                      \
+	do {                                                                   \
+		s->refuse_e = (code);                                          \
+		snprintf(s->refuse_msg, sizeof(s->refuse_msg), __VA_ARGS__);   \
+		return;                                                        \
+	} while (0)
 	if (t == SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED ||
-	    t == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {
-		sh_ctl_refuse(d, c, SH_ERR_TYPE,
-		              "signal type '%.40s' is not one that "
-		              "can be sent",
-		              q->type);
-		return;
-	}
+	    t == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
+		REFUSE(SH_ERR_TYPE,
+		       "signal type '%.40s' is not one that can be sent",
+		       q->type);
 	sh_peer *p = NULL;
 	if (!q->recipient[0] || strcmp(q->recipient, "auto") == 0) {
 		/* Route by the resident's postcode to the municipality. */
@@ -341,40 +428,60 @@ static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		const sh_card *card =
 		    muni ? sh_route_partner(&d->trust, role, muni) : NULL;
 		char norm[7];
-		if (pc && sh_postcode_norm(pc, norm, 0) < 0) {
+		if (pc && sh_postcode_norm(pc, norm, 0) < 0)
 			/* A malformed postcode is the field's fault, not the
 			 * table's: say so with the catalogue's rule. */
-			sh_ctl_refuse(
-			    d, c, SH_ERR_FIELD_FORMAT,
-			    "field 'postcode': must be a Dutch postcode: "
-			    "four digits and two letters");
-			return;
-		}
-		if (!muni) {
-			sh_ctl_refuse(
-			    d, c, SH_ERR_ROUTE, "field 'postcode': %s",
-			    !d->routes.n ? "no postcode table is loaded "
-			                   "(postcode_table); give --to"
-			    : pc ? "the postcode table names no municipality "
-			           "for it"
-			         : "needed to route the signal");
-			return;
-		}
-		if (!card) {
-			sh_ctl_refuse(
-			    d, c, SH_ERR_ROUTE,
-			    "municipality %s has no trusted %s partner card",
-			    muni, role);
-			return;
-		}
+			REFUSE(SH_ERR_FIELD_FORMAT,
+			       "field 'postcode': must be a Dutch postcode: "
+			       "four digits and two letters");
+		if (!muni)
+			REFUSE(SH_ERR_ROUTE, "field 'postcode': %s",
+			       !d->routes.n ? "no postcode table is loaded "
+			                      "(postcode_table); give --to"
+			       : pc         ? "the postcode table names no "
+			                      "municipality for it"
+			                    : "needed to route the signal");
+		if (!card)
+			REFUSE(SH_ERR_ROUTE,
+			       "municipality %s has no trusted %s partner card",
+			       muni, role);
 		p = sh_peer_find(d, card->partner);
 	} else {
 		p = sh_peer_find(d, q->recipient);
 	}
-	if (!p) {
-		sh_ctl_refuse(d, c, SH_ERR_UNTRUSTED,
-		              "recipient '%.64s' is not in the trust store",
-		              q->recipient);
+	if (!p)
+		REFUSE(SH_ERR_UNTRUSTED,
+		       "recipient '%.64s' is not in the trust store",
+		       q->recipient);
+#undef REFUSE
+	s->p = p;
+}
+
+/* All that can be done of a send request before the store (see prep.c):
+ * resolve, check, and build if the pair keys are ready. */
+static void send_prepare(sh_daemon *d, const Seinhuis__CtlRequest *q,
+                         sh_submit_prep *s, sh_arena *build)
+{
+	send_resolve(d, q, s);
+	if (s->refuse_e)
+		return;
+	submit_check(d, s, q->fields, q->n_fields);
+	if (!s->policy_e && s->p->keys_ready)
+		submit_build(d, s, q->fields, q->n_fields, build);
+}
+
+/* pre: what send_prepare made of q, or NULL (done here, then). */
+static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q,
+                    sh_submit_prep *pre)
+{
+	sh_submit_prep own;
+	if (!pre) {
+		send_resolve(d, q, &own);
+		pre = &own;
+	}
+	if (pre->refuse_e) {
+		sh_ctl_refuse(d, c, pre->refuse_e, "%s", pre->refuse_msg);
+		submit_drop(pre);
 		return;
 	}
 	char idhex[33], field[128], detail[300];
@@ -382,11 +489,11 @@ static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		sh_ctl_refuse(d, c, SH_ERR_STORE_FULL,
 		              "%s; nothing was accepted",
 		              sh_err_str(SH_ERR_STORE_FULL));
+		submit_drop(pre);
 		return;
 	}
-	sh_err e =
-	    sh_daemon_submit(d, p, t, q->fields, q->n_fields, idhex, field,
-	                     sizeof(field), detail, sizeof(detail));
+	sh_err e = submit_finish(d, pre, q->fields, q->n_fields, idhex, field,
+	                         sizeof(field), detail, sizeof(detail));
 	if (e) {
 		sh_ctl_refuse(d, c, e, "field '%s': %s", field,
 		              detail[0] ? detail : sh_err_str(e));
@@ -1093,24 +1200,18 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 
 /* ---------------------------------------------------------- reading */
 
-static void dispatch(sh_daemon *d, sh_ctl_conn *c, const uint8_t *body,
-                     size_t len)
+/* One decoded request: roles, the operation, its audit entry. pre: the
+ * prepared send, or NULL. */
+static void dispatch_q(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q,
+                       sh_submit_prep *pre)
 {
-	/* decoded into an arena: a request's dozens of small blocks (field
-	 * names and values, some personal) cost no malloc, and are wiped at
-	 * once after it */
-	Seinhuis__CtlRequest *q =
-	    seinhuis__ctl_request__unpack(&d->ctl_arena.pc, len, body);
-	if (!q) {
-		sh_arena_reset(&d->ctl_arena);
-		sh_ctl_refuse(d, c, SH_ERR_CONTROL,
-		              "the request is not a valid control message");
+	if (!sh_audit_ctl_before(d, c, q)) { /* roles; audit operations */
+		if (pre)
+			submit_drop(pre);
 		return;
 	}
-	if (!sh_audit_ctl_before(d, c, q)) /* roles; audit operations */
-		goto done;
 	switch (q->op) {
-	case SEINHUIS__CTL_REQUEST__OP__SEND: op_send(d, c, q); break;
+	case SEINHUIS__CTL_REQUEST__OP__SEND: op_send(d, c, q, pre); break;
 	case SEINHUIS__CTL_REQUEST__OP__OUTBOX: op_outbox(d, c, q); break;
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_LIST:
 		op_inbox_list(d, c, q);
@@ -1145,8 +1246,92 @@ static void dispatch(sh_daemon *d, sh_ctl_conn *c, const uint8_t *body,
 		              "unknown control operation %d", (int)q->op);
 	}
 	sh_audit_ctl_after(d, c, q); /* records what a send or ack did */
-done:
+}
+
+static void refuse_undecoded(sh_daemon *d, sh_ctl_conn *c)
+{
+	sh_ctl_refuse(d, c, SH_ERR_CONTROL,
+	              "the request is not a valid control message");
+}
+
+static void dispatch(sh_daemon *d, sh_ctl_conn *c, const uint8_t *body,
+                     size_t len)
+{
+	/* decoded into an arena: a request's dozens of small blocks (field
+	 * names and values, some personal) cost no malloc, and are wiped at
+	 * once after it */
+	Seinhuis__CtlRequest *q =
+	    seinhuis__ctl_request__unpack(&d->ctl_arena.pc, len, body);
+	if (q)
+		dispatch_q(d, c, q, NULL);
+	else
+		refuse_undecoded(d, c);
 	sh_arena_reset(&d->ctl_arena);
+}
+
+/* A window of requests read together, each decoded into its own arena and,
+ * if it is a send, prepared (send_prepare) by either thread (prep.c). */
+typedef struct {
+	const uint8_t *body;
+	size_t blen, flen;
+	sh_arena arena;
+	Seinhuis__CtlRequest *q;
+	int is_send;
+	sh_submit_prep send;
+} ctl_slot;
+
+struct sh_ctl_window {
+	ctl_slot slot[SH_PREP_MAX];
+};
+
+static void prepare_slot(sh_daemon *d, void *ctx, size_t i, sh_arena *build)
+{
+	ctl_slot *s = &((struct sh_ctl_window *)ctx)->slot[i];
+	s->q = seinhuis__ctl_request__unpack(&s->arena.pc, s->blen, s->body);
+	s->is_send = s->q && s->q->op == SEINHUIS__CTL_REQUEST__OP__SEND;
+	if (s->is_send)
+		send_prepare(d, s->q, &s->send, build);
+}
+
+static void slot_clear(ctl_slot *s)
+{
+	if (s->is_send)
+		submit_drop(&s->send);
+	s->is_send = 0;
+	s->q = NULL;
+	sh_arena_reset(&s->arena);
+}
+
+static struct sh_ctl_window *window_of(sh_daemon *d)
+{
+	if (!d->ctl_window) {
+		d->ctl_window = sh_xcalloc(1, sizeof(*d->ctl_window));
+		for (size_t i = 0; i < SH_PREP_MAX; i++)
+			sh_arena_init(&d->ctl_window->slot[i].arena, 8u << 10);
+	}
+	return d->ctl_window;
+}
+
+static void window_free(sh_daemon *d)
+{
+	sh_prep_free(d);
+	if (!d->ctl_window)
+		return;
+	for (size_t i = 0; i < SH_PREP_MAX; i++)
+		sh_arena_free(&d->ctl_window->slot[i].arena);
+	free(d->ctl_window);
+	d->ctl_window = NULL;
+}
+
+/* Fewer requests than this waiting are taken one at a time, as they come;
+ * a window needs the pair keys of every partner first. */
+#define CTL_WINDOW_MIN 8
+
+static void ready_keys(sh_daemon *d)
+{
+	for (size_t i = 0; i < d->npeers; i++)
+		if (!d->peers[i].removed && !d->peers[i].keys_ready)
+			sh_peer_keys(d, &d->peers[i]);
 }
 
 int sh_control_has_frame(const sh_ctl_conn *c)
@@ -1168,20 +1353,61 @@ void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
 {
 	size_t off = 0;
 	while (c->turn_handled < CTL_TURN_MAX && !c->closing && !c->waiting) {
-		const uint8_t *body;
-		size_t blen, flen;
-		int r = sh_frame_peek(c->in.data + off, c->in.len - off, &body,
-		                      &blen, &flen);
-		if (r < 0) {
-			sh_daemon_error(d, "control: oversized frame; closing");
-			c->closing = 1;
+		/* the whole requests waiting, up to a window */
+		struct sh_ctl_window *w = window_of(d);
+		size_t room = CTL_TURN_MAX - c->turn_handled, nf = 0, at = off;
+		int bad = 0;
+		if (room > SH_PREP_MAX)
+			room = SH_PREP_MAX;
+		while (nf < room) {
+			ctl_slot *s = &w->slot[nf];
+			int r = sh_frame_peek(c->in.data + at, c->in.len - at,
+			                      &s->body, &s->blen, &s->flen);
+			if (r < 0)
+				bad = 1;
+			if (r <= 0)
+				break;
+			at += s->flen;
+			nf++;
+		}
+		if (nf == 0) {
+			if (bad) {
+				sh_daemon_error(
+				    d, "control: oversized frame; closing");
+				c->closing = 1;
+			}
 			break;
 		}
-		if (r == 0)
-			break;
-		dispatch(d, c, body, blen);
-		c->turn_handled++;
-		off += flen;
+		size_t i = 0;
+		if (nf < CTL_WINDOW_MIN) {
+			for (; i < nf && !c->closing && !c->waiting; i++) {
+				dispatch(d, c, w->slot[i].body,
+				         w->slot[i].blen);
+				c->turn_handled++;
+				off += w->slot[i].flen;
+			}
+			continue;
+		}
+		ready_keys(d);
+		sh_prep_start(d, prepare_slot, w, nf);
+		for (; i < nf && !c->closing && !c->waiting; i++) {
+			ctl_slot *s = &w->slot[i];
+			sh_prep_take(d, i);
+			if (!s->q)
+				refuse_undecoded(d, c);
+			else
+				dispatch_q(d, c, s->q,
+				           s->is_send ? &s->send : NULL);
+			s->is_send = 0; /* op_send dropped it */
+			slot_clear(s);
+			c->turn_handled++;
+			off += s->flen;
+		}
+		sh_prep_finish(d);
+		/* prepared by the helper, but not taken: read again later */
+		for (; i < nf; i++)
+			if (sh_prep_done(d, i))
+				slot_clear(&w->slot[i]);
 	}
 	if (off) {
 		memmove(c->in.data, c->in.data + off, c->in.len - off);

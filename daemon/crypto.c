@@ -15,6 +15,7 @@
  *
  * Transport encryption is ZeroMQ's CURVE and lives in peer.c.
  */
+#include <stdatomic.h>
 #include <string.h>
 
 #include <openssl/core_names.h>
@@ -238,12 +239,13 @@ static void sign_key_drop(void)
 	sign_ready = 0;
 }
 
+/* Atomic: the sending side seals on two threads (control.c). */
 static int sodium_ready(void)
 {
-	static int ready;
-	if (!ready && sodium_init() >= 0)
-		ready = 1;
-	return ready;
+	static atomic_int ready;
+	if (!atomic_load(&ready) && sodium_init() >= 0)
+		atomic_store(&ready, 1);
+	return atomic_load(&ready);
 }
 
 sh_err sh_ed25519_sign(uint8_t sig[64], const uint8_t sec[32], const void *msg,

@@ -144,7 +144,7 @@ typedef struct sh_defer {
 
 /* ------------------------------------------------------------ daemon */
 
-typedef struct {
+typedef struct sh_daemon {
 	sh_config cfg;
 	sh_identity self;
 	sh_trust trust;
@@ -197,7 +197,32 @@ typedef struct {
 	 * content, fields): let go, wiped, after the frame and after each
 	 * signal (peer.c). */
 	sh_arena frame_arena, sig_arena, ctl_arena, build_arena;
+	/* the control requests of a window, prepared by the helper thread
+	 * and the main thread (prep.c, control.c) */
+	struct sh_prep *prep;
+	int prep_off; /* no helper: off by configuration, or not started */
+	void (*prep_fn)(struct sh_daemon *d, void *ctx, size_t i,
+	                sh_arena *build);
+	void *prep_ctx;
+	size_t prep_n;
+	struct sh_ctl_window *ctl_window;
 } sh_daemon;
+
+/* The helper thread (prep.c): items [0, n) of a job (n <= SH_PREP_MAX)
+ * are prepared by fn, each once, by the helper from the end or by the
+ * main thread in sh_prep_take from the front. fn gets the calling
+ * thread's build arena. */
+#define SH_PREP_MAX 256
+typedef void (*sh_prep_fn)(sh_daemon *d, void *ctx, size_t i, sh_arena *build);
+void sh_prep_start(sh_daemon *d, sh_prep_fn fn, void *ctx, size_t n);
+/* Item i, prepared: by the helper (waits for it), or now. */
+void sh_prep_take(sh_daemon *d, size_t i);
+/* The job is over: the helper takes no more items and is idle on return. */
+void sh_prep_finish(sh_daemon *d);
+/* After sh_prep_finish: did the helper prepare item i? */
+int sh_prep_done(sh_daemon *d, size_t i);
+/* Stops the helper thread. */
+void sh_prep_free(sh_daemon *d);
 
 void sh_daemon_error(sh_daemon *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

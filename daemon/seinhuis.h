@@ -330,6 +330,9 @@ typedef struct {
 	uint32_t retry_min_ms;
 	uint32_t retry_max_ms;
 	uint32_t checkpoint_ms; /* LMDB commit of the journal's turns */
+	/* a second thread prepares bulk control requests (prep.c); auto: if
+	 * more than one CPU is online */
+	enum { SH_HELPER_AUTO, SH_HELPER_YES, SH_HELPER_NO } helper_thread;
 	uint32_t window;
 	uint32_t batch_max;
 	/* roles on the control socket and the audit log (roles.c, audit.c) */

@@ -289,6 +289,10 @@ import_phase() {
 cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
+# CPU ticks of a process's main thread (the event loop).
+main_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/task/$1/stat" 2>/dev/null || echo 0
+}
 # Kernel-mode ticks of a process, and the machine's busy ticks (all CPUs).
 sys_ticks() {
 	awk '{ print $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
@@ -384,6 +388,8 @@ for run in $(seq 1 "$RUNS"); do
 			lmdb=$(value_of "$run" lmdb_single_commits_per_s)
 			c0f=$(cpu_ticks "${DAEMON_PIDS[$from]}")
 			c0t=$(cpu_ticks "${DAEMON_PIDS[$to]}")
+			l0f=$(main_ticks "${DAEMON_PIDS[$from]}")
+			l0t=$(main_ticks "${DAEMON_PIDS[$to]}")
 			k0f=$(sys_ticks "${DAEMON_PIDS[$from]}")
 			k0t=$(sys_ticks "${DAEMON_PIDS[$to]}")
 			m0=$(busy_ticks)
@@ -396,6 +402,10 @@ for run in $(seq 1 "$RUNS"); do
 				"$(cpu_ticks "${DAEMON_PIDS[$from]}")" "$BENCH_COUNT"
 			cpu_figure "$run" e2e_recipient_cpu_us_per_signal "$c0t" \
 				"$(cpu_ticks "${DAEMON_PIDS[$to]}")" "$BENCH_COUNT"
+			cpu_figure "$run" e2e_sender_loop_us_per_signal "$l0f" \
+				"$(main_ticks "${DAEMON_PIDS[$from]}")" "$BENCH_COUNT"
+			cpu_figure "$run" e2e_recipient_loop_us_per_signal "$l0t" \
+				"$(main_ticks "${DAEMON_PIDS[$to]}")" "$BENCH_COUNT"
 			cpu_figure "$run" e2e_sender_kernel_us_per_signal "$k0f" \
 				"$(sys_ticks "${DAEMON_PIDS[$from]}")" "$BENCH_COUNT"
 			cpu_figure "$run" e2e_recipient_kernel_us_per_signal "$k0t" \
@@ -577,6 +587,8 @@ row "e2e end to end (receipt back)" e2e_signals_per_s "signals/s"
 row "e2e recipient duplicates" e2e_recipient_duplicates "signals"
 row "e2e sender CPU per signal" e2e_sender_cpu_us_per_signal "us"
 row "e2e recipient CPU per signal" e2e_recipient_cpu_us_per_signal "us"
+row "  of which main thread: sender" e2e_sender_loop_us_per_signal "us" %.1f
+row "  of which main thread: recipient" e2e_recipient_loop_us_per_signal "us" %.1f
 row "  of which kernel: sender" e2e_sender_kernel_us_per_signal "us" %.1f
 row "  of which kernel: recipient" e2e_recipient_kernel_us_per_signal "us" %.1f
 row "e2e client CPU per signal" e2e_client_cpu_us_per_signal "us" %.1f

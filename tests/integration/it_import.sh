@@ -88,4 +88,25 @@ check "the signal listing gathers every page: $((N + 3)) signals, each once" bas
 	"[ \$(ctl gem-a-im --json inbox list --limit 100000 | jq -r '.[].message_id' | sort -u | wc -l) = $((N + 3)) ]"
 check "the case listing does too: $((N + 3)) households" bash -c \
 	"[ \$(ctl gem-a-im --json inbox | jq length) = $((N + 3)) ]"
+
+# One window of requests: the daemon prepares a window's signals on two
+# threads and commits them in order. A row repeated within the file is
+# accepted once and skipped after; a bad row between good ones is refused
+# alone; every good row arrives once.
+{
+	echo "$hdr"
+	for i in 1 2 3 4 5; do row "W$i" "3011 CC" "$((20 + i))"; done
+	row W1 "3011 CC" 21
+	row W6 "3011 CC" 26 999999999999
+	row W2 "3011 CC" 22
+	for i in 7 8 9; do row "W$i" "3011 CC" "$((20 + i))"; done
+} >"$IN/repeats.csv"
+before=$(inbox_ids gem-b-im | wc -l)
+out=$(ctl corp-im import "$IN/repeats.csv" --type arrears --set legal_basis=legal_duty 2>&1)
+echo "$out"
+check "rows repeated within one file: 11 rows, 8 accepted, 1 refused, 2 skipped" \
+	grep -q "11 rows: 8 accepted, 1 refused, 2 skipped" <<<"$out"
+check "  the bad row is refused by its rule" grep -q "row 8, column 3: FIELD_RANGE" <<<"$out"
+check "  the 8 arrive, each once" wait_until 10 bash -c \
+	"[ \$(inbox_ids gem-b-im | sort -u | wc -l) = $((before + 8)) -a \$(inbox_ids gem-b-im | wc -l) = $((before + 8)) ]"
 it_done

@@ -53,6 +53,7 @@ static void test_full(void)
 	                           "retry_min_ms = 250\n"
 	                           "retry_max_ms = 60000\n"
 	                           "checkpoint_ms = 250\n"
+	                           "helper_thread = no\n"
 	                           "window = 100\n"
 	                           "batch_max = 50"; /* no final newline */
 	sh_config cfg;
@@ -70,6 +71,7 @@ static void test_full(void)
 	CHECK_INT(cfg.log_syslog, 1);
 	CHECK_INT(cfg.retry_min_ms, 250);
 	CHECK_INT(cfg.checkpoint_ms, 250);
+	CHECK_INT(cfg.helper_thread, SH_HELPER_NO);
 	CHECK_INT(cfg.retry_max_ms, 60000);
 	CHECK_INT(cfg.window, 100);
 	CHECK_INT(cfg.batch_max, 50);
@@ -93,6 +95,7 @@ static void test_defaults(void)
 	CHECK_INT(cfg.retry_min_ms, 500);
 	CHECK_INT(cfg.retry_max_ms, 30000);
 	CHECK_INT(cfg.checkpoint_ms, 1000);
+	CHECK_INT(cfg.helper_thread, SH_HELPER_AUTO);
 	CHECK(cfg.retry_min_ms <= cfg.retry_max_ms);
 	CHECK_INT(cfg.window, 8192);
 	CHECK_INT(cfg.batch_max, 256);
@@ -217,6 +220,8 @@ static void test_line_errors(void)
 	    {"checkpoint_ms = 1s", "checkpoint_ms", "10 to 600000"},
 	    {"checkpoint_ms = -1", "checkpoint_ms", "10 to 600000"},
 	    {"checkpoint_ms =", "checkpoint_ms", "10 to 600000"},
+	    {"helper_thread = 2", "helper_thread", "auto, yes or no"},
+	    {"helper_thread = true", "helper_thread", "auto, yes or no"},
 	    {"retry_max_ms = 99", "retry_max_ms", "100 to 3600000"},
 	    {"retry_max_ms = 99999999999999999999", "retry_max_ms",
 	     "100 to 3600000"},
