@@ -405,7 +405,7 @@ struct seen_pair {
 	uint8_t id[SH_ID_LEN];
 	uint64_t seq;
 };
-#define SEEN_CHUNK ((size_t)1 << 20) /* pairs sorted at once: 24 MiB */
+size_t sh_store_seen_chunk = (size_t)1 << 20; /* 24 MiB of pairs */
 
 static int seen_pair_cmp(const void *a, const void *b)
 {
@@ -528,10 +528,11 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 	size_t npairs = 0;
 	if (e == SH_OK) {
 		MDB_stat is;
-		size_t cap = mdb_stat(txn, st->inbox, &is) == 0 &&
-		                     is.ms_entries < SEEN_CHUNK
-		                 ? is.ms_entries + 1
-		                 : SEEN_CHUNK;
+		size_t chunk = sh_store_seen_chunk ? sh_store_seen_chunk : 1;
+		size_t cap =
+		    mdb_stat(txn, st->inbox, &is) == 0 && is.ms_entries < chunk
+		        ? is.ms_entries + 1
+		        : chunk;
 		pairs = sh_xmalloc(cap * sizeof(*pairs));
 		mdb_cursor_open(txn, st->inbox, &cur);
 		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;

@@ -15,6 +15,9 @@ sh_err sh_store_open(sh_store **st, const char *dir, size_t map_size,
 void sh_store_close(sh_store **st);
 /* Full integrity check: every record decodes and every index agrees. */
 sh_err sh_store_check(sh_store *st, char *why, size_t whylen);
+/* How many inbox id/sequence pairs sh_store_check sorts and merges with the
+ * seen index at a time (default 2^20; a test makes it small). */
+extern size_t sh_store_seen_chunk;
 
 /* One turn at a time: everything that arrives in one turn of the event
  * loop goes into it (group commit). sh_store_commit makes the turn

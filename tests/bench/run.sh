@@ -462,7 +462,7 @@ for run in $(seq 1 "$RUNS"); do
 		echo "--- load average after run $run: $(cut -d' ' -f1-3 /proc/loadavg)"
 		bench_stop "$from"
 		bench_stop "$to"
-		rm -rf "${WORK:?}/$from" "${WORK:?}/$to" "$WORK/import.csv"
+		[ "${KEEP:-0}" = 1 ] || rm -rf "${WORK:?}/$from" "${WORK:?}/$to" "$WORK/import.csv"
 	fi
 
 	if has scale; then

@@ -1146,6 +1146,61 @@ static void abort_rebuild(void)
 	check_case("%s", "");
 }
 
+/* ------------------------------------------------------------ seen check */
+
+/* sh_store_check merges the inbox with the seen index a chunk of id/seq
+ * pairs at a time (2^20 in the daemon). With chunks of 3, ten signals take
+ * four chunks, the last one short; a signal missing from the index is
+ * named by its record in whichever chunk it falls. */
+static void seen_chunks(void)
+{
+	char dir[600], why[1024] = "";
+	size_t keep = sh_store_seen_chunk;
+	new_dir(dir, sizeof(dir), "seen-chunks");
+	sh_store *st = store_open(dir, why, sizeof(why));
+	if (!CHECK(st != NULL))
+		return;
+	for (unsigned i = 0; i < 10; i++)
+		CHECK_INT(one_turn(st, i), 0);
+	sh_store_seen_chunk = 3;
+	if (!CHECK_ERR(sh_store_check(st, why, sizeof(why)), SH_OK))
+		printf("     %s\n", why);
+	sh_store_close(&st);
+
+	/* drop the seen entry of turn 4's signal (inbox record 5, in the
+	 * second chunk) behind the store's back */
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	uint8_t iid[SH_ID_LEN];
+	msgid(iid, 4, 0xC0);
+	MDB_val k = {SH_ID_LEN, iid};
+	CHECK_INT(mdb_env_create(&env), 0);
+	mdb_env_set_maxdbs(env, 32);
+	mdb_env_set_mapsize(env, MAP);
+	CHECK_INT(mdb_env_open(env, dir, 0, 0600), 0);
+	CHECK_INT(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	CHECK_INT(mdb_dbi_open(txn, "seen", 0, &dbi), 0);
+	CHECK_INT(mdb_del(txn, dbi, &k, NULL), 0);
+	CHECK_INT(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+
+	st = store_open(dir, why, sizeof(why));
+	if (CHECK(st != NULL)) {
+		CHECK_ERR(sh_store_check(st, why, sizeof(why)),
+		          SH_ERR_STORE_CORRUPT);
+		CHECK_STR(why,
+		          "inbox: record 5 is missing from the seen index");
+		sh_store_seen_chunk = 100; /* one chunk: the same finding */
+		CHECK_ERR(sh_store_check(st, why, sizeof(why)),
+		          SH_ERR_STORE_CORRUPT);
+		CHECK_STR(why,
+		          "inbox: record 5 is missing from the seen index");
+		sh_store_close(&st);
+	}
+	sh_store_seen_chunk = keep;
+}
+
 /* ------------------------------------------------------------ lock */
 
 static void second_opener(void)
@@ -1218,6 +1273,7 @@ int main(void)
 	abort_rebuild();
 	generations();
 	second_opener();
+	seen_chunks();
 	fx_rm_rf(root_dir);
 	free(root_dir);
 	return check_done();
