@@ -899,20 +899,27 @@ static int cmd_status(const char *sock)
 		    (unsigned long long)s->duplicates,
 		    (unsigned long long)s->rejected_in,
 		    (unsigned long long)s->refused_peers);
-		printf("\n%-24s  %-17s  %-4s  %8s  %9s  %7s  %-19s  %s\n",
+		/* OVER RATE: their signals we dropped over our peer_rate /
+		 * ours they deferred over theirs */
+		printf("\n%-24s  %-17s  %-4s  %8s  %9s  %7s  %11s  %-19s  "
+		       "%s\n",
 		       "PARTNER", "ROLE", "LINK", "PENDING", "IN FLIGHT",
-		       "RETRY", "LAST HEARD FROM", "LAST ERROR");
+		       "RETRY", "OVER RATE", "LAST HEARD FROM", "LAST ERROR");
 		for (size_t i = 0; i < s->n_peers; i++) {
 			const Seinhuis__PeerStatus *p = s->peers[i];
 			char heard[32];
 			seinctl_fmt_time(heard, sizeof(heard),
 			                 p->last_inbound_ms);
-			printf("%-24s  %-17s  %-4s  %8llu  %9llu  %5ums  %-19s "
-			       " %s\n",
+			char rate[32];
+			snprintf(rate, sizeof(rate), "%llu/%llu",
+			         (unsigned long long)p->rate_limited,
+			         (unsigned long long)p->deferred);
+			printf("%-24s  %-17s  %-4s  %8llu  %9llu  %5ums  %11s  "
+			       "%-19s  %s\n",
 			       p->partner, p->role, p->link,
 			       (unsigned long long)p->pending,
 			       (unsigned long long)p->inflight, p->retry_ms,
-			       heard, p->last_error);
+			       rate, heard, p->last_error);
 		}
 		if (s->n_last_errors) {
 			printf("\nlast errors:\n");

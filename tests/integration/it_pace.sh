@@ -39,6 +39,10 @@ deferred=$(ctl corp-pa --json status | jq '.peers[] | select(.partner=="gem-pa")
 echo "recipient dropped $limited signals over its rate; sender re-queued $deferred"
 check "the recipient did defer frames over its rate" [ "$limited" -gt 0 ]
 check "the sender was told and re-queued them" [ "$deferred" -gt 0 ]
+check "text status shows both: OVER RATE $limited/0 at the recipient" bash -c \
+	"ctl gem-pa status | grep -E '^corp-pa .* $limited/0 '"
+check "  and 0/$deferred at the sender" bash -c \
+	"ctl corp-pa status | grep -E '^gem-pa .* 0/$deferred '"
 # paced: after the first deferral it sends what the bucket holds, so the
 # drops stay near one window's worth instead of growing with the batch
 check "drops stay below the batch size ($limited < $N)" [ "$limited" -lt "$N" ]
