@@ -210,8 +210,9 @@ typedef struct sh_daemon {
 
 /* The helper thread (prep.c): items [0, n) of a job (n <= SH_PREP_MAX)
  * are prepared by fn, each once, by the helper from the end or by the
- * main thread in sh_prep_take from the front. fn gets the calling
- * thread's build arena. */
+ * main thread in sh_prep_take from the front. fn gets the helper's build
+ * arena, or NULL when the main thread calls it (it then prepares only
+ * what it must not do twice: it commits the item right after). */
 #define SH_PREP_MAX 256
 typedef void (*sh_prep_fn)(sh_daemon *d, void *ctx, size_t i, sh_arena *build);
 void sh_prep_start(sh_daemon *d, sh_prep_fn fn, void *ctx, size_t n);

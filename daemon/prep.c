@@ -163,12 +163,12 @@ void sh_prep_take(sh_daemon *d, size_t i)
 {
 	struct sh_prep *w = d->prep;
 	if (!w) {
-		d->prep_fn(d, d->prep_ctx, i, &d->build_arena);
+		d->prep_fn(d, d->prep_ctx, i, NULL);
 		return;
 	}
 	unsigned char f = CLAIM_FREE;
 	if (atomic_compare_exchange_strong(&w->claim[i], &f, CLAIM_MAIN)) {
-		w->fn(d, w->ctx, i, &d->build_arena);
+		w->fn(d, w->ctx, i, NULL);
 		return;
 	}
 	/* the helper has it: wait for the one it works on (a few

@@ -979,6 +979,12 @@ MDB_txn *sh_store_read_begin(sh_store *st)
 	return txn;
 }
 
+MDB_txn *sh_store_snapshot(sh_store *st)
+{
+	MDB_txn *txn;
+	return mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) ? NULL : txn;
+}
+
 void sh_store_read_end(sh_store *st, MDB_txn *txn)
 {
 	if (txn && txn != st->txn)

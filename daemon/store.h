@@ -78,6 +78,10 @@ void sh_store_set_precommit_hook(sh_store *st, sh_store_precommit_fn fn,
 /* The audit log's tables, opened here (see audit.c): entries, nodes,
  * heads, state. */
 void sh_store_audit_tables(sh_store *st, MDB_dbi dbi[4]);
+/* A read-only snapshot of the last checkpoint, never the open turn: for
+ * the helper thread (the environment is opened with MDB_NOTLS, so any
+ * thread may end it, with mdb_txn_abort). NULL if none could be begun. */
+MDB_txn *sh_store_snapshot(sh_store *st);
 /* Read transactions for listings. */
 MDB_txn *sh_store_read_begin(sh_store *st);
 void sh_store_read_end(sh_store *st, MDB_txn *txn);
