@@ -293,10 +293,7 @@ cpu_ticks() {
 main_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/task/$1/stat" 2>/dev/null || echo 0
 }
-# Kernel-mode ticks of a process, and the machine's busy ticks (all CPUs).
-sys_ticks() {
-	awk '{ print $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
-}
+# The machine's busy ticks (all CPUs).
 busy_ticks() {
 	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
 }
@@ -390,8 +387,6 @@ for run in $(seq 1 "$RUNS"); do
 			c0t=$(cpu_ticks "${DAEMON_PIDS[$to]}")
 			l0f=$(main_ticks "${DAEMON_PIDS[$from]}")
 			l0t=$(main_ticks "${DAEMON_PIDS[$to]}")
-			k0f=$(sys_ticks "${DAEMON_PIDS[$from]}")
-			k0t=$(sys_ticks "${DAEMON_PIDS[$to]}")
 			m0=$(busy_ticks)
 			bench "$run" e2e --from "$fsock" --to-partner "$to" \
 				--recv "$tsock" --count "$BENCH_COUNT" \
@@ -406,10 +401,6 @@ for run in $(seq 1 "$RUNS"); do
 				"$(main_ticks "${DAEMON_PIDS[$from]}")" "$BENCH_COUNT"
 			cpu_figure "$run" e2e_recipient_loop_us_per_signal "$l0t" \
 				"$(main_ticks "${DAEMON_PIDS[$to]}")" "$BENCH_COUNT"
-			cpu_figure "$run" e2e_sender_kernel_us_per_signal "$k0f" \
-				"$(sys_ticks "${DAEMON_PIDS[$from]}")" "$BENCH_COUNT"
-			cpu_figure "$run" e2e_recipient_kernel_us_per_signal "$k0t" \
-				"$(sys_ticks "${DAEMON_PIDS[$to]}")" "$BENCH_COUNT"
 			# Everything the machine ran meanwhile (both daemons, the
 			# client, ZeroMQ's threads, the kernel, other tenants).
 			cpu_figure "$run" e2e_machine_cpu_us_per_signal "$m0" \
@@ -589,8 +580,6 @@ row "e2e sender CPU per signal" e2e_sender_cpu_us_per_signal "us"
 row "e2e recipient CPU per signal" e2e_recipient_cpu_us_per_signal "us"
 row "  of which main thread: sender" e2e_sender_loop_us_per_signal "us" %.1f
 row "  of which main thread: recipient" e2e_recipient_loop_us_per_signal "us" %.1f
-row "  of which kernel: sender" e2e_sender_kernel_us_per_signal "us" %.1f
-row "  of which kernel: recipient" e2e_recipient_kernel_us_per_signal "us" %.1f
 row "e2e client CPU per signal" e2e_client_cpu_us_per_signal "us" %.1f
 row "e2e machine CPU per signal (all)" e2e_machine_cpu_us_per_signal "us" %.1f
 row "e2e paced by peer_rate" paced_signals_per_s "signals/s"
