@@ -132,6 +132,8 @@ static struct sh_prep *helper(sh_daemon *d)
 		return NULL;
 	}
 	d->prep = w;
+	sh_info("control: a helper thread prepares bulk requests "
+	        "(helper_thread)");
 	return w;
 }
 

@@ -37,6 +37,23 @@ check "the audit log works under valgrind" bash -c \
 	 ctl gem-vg report >/dev/null && ctl corp-vg report --csv >/dev/null"
 check "refused audit requests work under valgrind" bash -c \
 	"! ctl gem-vg audit prove --index 100000 2>/dev/null && ! ctl gem-vg inbox reveal $second --reason x 2>/dev/null"
+# A bulk import: windows of requests, prepared by the helper thread and
+# committed by the event loop (with a bad row and a repeated one); then the
+# same file again, all skipped (the helper looks rows up in a snapshot).
+{
+	echo "creditor_reference;arrears_kind;amount_cents;arrears_since;contact_attempt_date;reminder_date;urgency;creditor_contact;initials;surname;street;house_number;postcode;place"
+	for n in $(seq 1 30); do
+		echo "VG$n;rent;$((20000 + n));2026-09-01;2026-10-01;2026-10-15;none;desk;T.;Testpersoon$n;Teststraat;$((100 + n));1234 AB;Teststad"
+	done
+	echo "VG5;rent;20005;2026-09-01;2026-10-01;2026-10-15;none;desk;T.;Testpersoon5;Teststraat;105;1234 AB;Teststad"
+	echo "VG31;rent;999999999999;2026-09-01;2026-10-01;2026-10-15;none;desk;T.;Testpersoon31;Teststraat;131;1234 AB;Teststad"
+} | as_user tee "$WORK/bulk.csv" >/dev/null
+check "a bulk import works under valgrind: 30 accepted, 1 refused, 1 skipped" bash -c \
+	"ctl corp-vg import $WORK/bulk.csv --type arrears --to gem-vg --set legal_basis=legal_duty 2>&1 | grep -q '32 rows: 30 accepted, 1 refused, 1 skipped'"
+check "  and again: all 31 good rows skipped" bash -c \
+	"ctl corp-vg import $WORK/bulk.csv --type arrears --to gem-vg --set legal_basis=legal_duty 2>&1 | grep -q '32 rows: 0 accepted, 1 refused, 31 skipped'"
+check "  the helper thread did the preparing" grep -q "control: a helper thread prepares bulk requests" "$WORK/corp-vg.log"
+check "  the 30 arrive" wait_until 60 bash -c "[ \"\$(inbox_ids gem-vg | wc -l)\" = 49 ]"
 ctl corp-vg audit export --format csv >/dev/null
 stop gem-vg && pass "recipient: valgrind reports no errors or leaks" ||
 	fail "recipient: valgrind errors (see $WORK/valgrind.*.log)"
