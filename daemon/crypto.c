@@ -115,7 +115,8 @@ static const hmac_pads *hmac_pads_of(const uint8_t *key, size_t klen)
 			return &hmac_kept[i];
 	hmac_pads *h = &hmac_kept[hmac_next++ % HMAC_KEEP];
 	uint8_t k[64] = {0}, pad[64];
-	memcpy(k, key, klen);
+	if (klen) /* an empty key may come as NULL */
+		memcpy(k, key, klen);
 	for (int i = 0; i < 64; i++)
 		pad[i] = k[i] ^ 0x36;
 	SHA256_Init(&h->inner);
@@ -124,7 +125,8 @@ static const hmac_pads *hmac_pads_of(const uint8_t *key, size_t klen)
 		pad[i] = k[i] ^ 0x5c;
 	SHA256_Init(&h->outer);
 	SHA256_Update(&h->outer, pad, 64);
-	memcpy(h->key, key, klen);
+	if (klen)
+		memcpy(h->key, key, klen);
 	h->klen = klen;
 	sh_wipe(k, sizeof(k));
 	sh_wipe(pad, sizeof(pad));

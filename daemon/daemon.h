@@ -204,7 +204,6 @@ typedef struct sh_daemon {
 	void (*prep_fn)(struct sh_daemon *d, void *ctx, size_t i,
 	                sh_arena *build);
 	void *prep_ctx;
-	size_t prep_n;
 	struct sh_ctl_window *ctl_window;
 } sh_daemon;
 

@@ -39,7 +39,7 @@ struct sh_prep {
 	pthread_cond_t wake, idle;
 	int stop;      /* under mu: the thread ends */
 	unsigned job;  /* under mu: counts the jobs started */
-	unsigned seen; /* under mu: the last job the helper took */
+	unsigned seen; /* under mu: the last job taken, or withdrawn */
 	int busy;      /* under mu: the helper works on a job */
 	sh_daemon *d;
 	sh_prep_fn fn;
@@ -57,10 +57,10 @@ static void run_job(struct sh_prep *w)
 		if (atomic_load_explicit(&w->quit, memory_order_acquire))
 			break;
 		unsigned char f = CLAIM_FREE;
+		/* failing: the main thread got here; all before are its */
 		if (!atomic_compare_exchange_strong(&w->claim[j], &f,
 		                                    CLAIM_HELPER))
-			break; /* the main thread got here: all before are its
-			        */
+			break;
 		w->fn(w->d, w->ctx, j, &w->arena);
 		atomic_store_explicit(&w->done[j], 1, memory_order_release);
 	}
@@ -143,7 +143,6 @@ void sh_prep_start(sh_daemon *d, sh_prep_fn fn, void *ctx, size_t n)
 		n = SH_PREP_MAX;
 	d->prep_fn = fn;
 	d->prep_ctx = ctx;
-	d->prep_n = n;
 	struct sh_prep *w = helper(d);
 	if (!w)
 		return;
@@ -170,7 +169,7 @@ void sh_prep_take(sh_daemon *d, size_t i)
 	}
 	unsigned char f = CLAIM_FREE;
 	if (atomic_compare_exchange_strong(&w->claim[i], &f, CLAIM_MAIN)) {
-		w->fn(d, w->ctx, i, NULL);
+		d->prep_fn(d, d->prep_ctx, i, NULL);
 		return;
 	}
 	/* the helper has it: wait for the one it works on (a few
@@ -187,10 +186,13 @@ void sh_prep_finish(sh_daemon *d)
 	if (!w)
 		return;
 	atomic_store_explicit(&w->quit, 1, memory_order_release);
-	/* until the helper has taken this job and left it: the next job
-	 * starts on arrays it no longer reads */
+	/* The next job starts on arrays the helper must no longer read. A
+	 * job it has not taken yet is withdrawn (it takes jobs under mu, so
+	 * it will not see this one); one it has taken is waited for. */
 	pthread_mutex_lock(&w->mu);
-	while (w->busy || w->seen != w->job)
+	if (!w->busy)
+		w->seen = w->job;
+	while (w->busy)
 		pthread_cond_wait(&w->idle, &w->mu);
 	pthread_mutex_unlock(&w->mu);
 }

@@ -109,4 +109,41 @@ check "rows repeated within one file: 11 rows, 8 accepted, 1 refused, 2 skipped"
 check "  the bad row is refused by its rule" grep -q "row 8, column 3: FIELD_RANGE" <<<"$out"
 check "  the 8 arrive, each once" wait_until 10 bash -c \
 	"[ \$(inbox_ids gem-b-im | sort -u | wc -l) = $((before + 8)) -a \$(inbox_ids gem-b-im | wc -l) = $((before + 8)) ]"
+
+# Raw control frames in one write (one window): five status requests, a
+# body that is no control message, an inbox show with a malformed id, five
+# status requests. Each is answered, in order; the bad ones name their
+# rule and the good ones around them are served.
+answers=$(python3 - "$WORK/corp-im/control.sock" <<'PY'
+import socket, struct, sys
+def frame(body): return struct.pack(">I", len(body)) + body
+status = frame(b"\x08\x06")                       # op = STATUS
+garbage = frame(b"\xff\xff\xff")
+show = frame(b"\x08\x04" + b"\x3a\x02zz")          # INBOX_SHOW, message_id "zz"
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1])
+s.sendall(status * 5 + garbage + show + status * 5)
+buf, out = b"", []
+while len(out) < 12:
+    chunk = s.recv(65536)
+    if not chunk: break
+    buf += chunk
+    while len(buf) >= 4 and len(buf) >= 4 + struct.unpack(">I", buf[:4])[0]:
+        n = struct.unpack(">I", buf[:4])[0]; body, buf = buf[4:4 + n], buf[4 + n:]
+        ok, rule, i = 0, "", 0
+        while i < len(body):                        # fields 1 (ok), 2 (rule)
+            tag = body[i]; i += 1
+            if tag == 0x08: ok = body[i]; i += 1
+            elif tag & 7 == 2:
+                l = body[i]; i += 1
+                if tag == 0x12: rule = body[i:i + l].decode()
+                i += l
+                if l > 127: break                   # long fields: not needed
+            else: break
+        out.append("ok" if ok else rule)
+print(" ".join(out))
+PY
+)
+echo "answers: $answers"
+check "a window with two bad requests: each answered in order, the bad ones by rule" \
+	[ "$answers" = "ok ok ok ok ok CONTROL USAGE ok ok ok ok ok" ]
 it_done
