@@ -683,16 +683,15 @@ void sh_audit_frame_refused(sh_daemon *d, sh_peer *p, sh_err why)
 	sh_audit_record(d, &en);
 }
 
-sh_err sh_audit_receipt(sh_daemon *d, sh_peer *p,
-                        const Seinhuis__OutboxRecord *rec,
-                        const Seinhuis__Receipt *r)
+sh_err sh_audit_receipt(sh_daemon *d, sh_peer *p, Seinhuis__SignalType type,
+                        const uint8_t id[SH_ID_LEN], const Seinhuis__Receipt *r)
 {
 	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
 	char rule[48], detail[200];
 	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_RECEIPT;
 	en.partner = p->card.partner;
-	en.type = rec->type;
-	set_id(&en, rec->message_id.data);
+	en.type = type;
+	set_id(&en, id);
 	switch (r->status) {
 	case SEINHUIS__RECEIPT_STATUS__RECEIPT_DELIVERED:
 		en.outcome = "delivered";

@@ -81,8 +81,9 @@ void sh_audit_note_accepted(sh_daemon *d, const uint8_t id[SH_ID_LEN],
 /* The secret the audit log's case keys are made with, or NULL. */
 const uint8_t *sh_audit_case_secret(const sh_daemon *d);
 void sh_audit_frame_refused(sh_daemon *d, sh_peer *p, sh_err why);
-sh_err sh_audit_receipt(sh_daemon *d, sh_peer *p,
-                        const Seinhuis__OutboxRecord *rec,
+/* The receipt r settled outbox signal `id` of type `type`. */
+sh_err sh_audit_receipt(sh_daemon *d, sh_peer *p, Seinhuis__SignalType type,
+                        const uint8_t id[SH_ID_LEN],
                         const Seinhuis__Receipt *r);
 void sh_audit_peer_refused(sh_daemon *d, const uint8_t *curve_key,
                            const char *addr, size_t addrlen);

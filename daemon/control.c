@@ -558,8 +558,8 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 	Seinhuis__Person person;
 	sh_person_from_fields(&person, q->fields, q->n_fields);
 	for (size_t i = 0; i < q->n_fields; i++)
-		if (!protobuf_c_message_descriptor_get_field_by_name(
-		        &seinhuis__person__descriptor, q->fields[i]->name)) {
+		if (!sh_pb_field(&seinhuis__person__descriptor,
+		                 q->fields[i]->name)) {
 			sh_ctl_refuse(
 			    d, c, SH_ERR_FIELD_UNKNOWN,
 			    "field '%.40s': not a resident identifier",

@@ -164,7 +164,10 @@ void sh_crypto_forget(void)
 
 void sh_wipe(void *p, size_t n)
 {
-	OPENSSL_cleanse(p, n);
+	/* glibc's explicit_bzero: memset's speed (OPENSSL_cleanse stores a
+	 * word at a time), and the compiler may not drop it */
+	if (n)
+		explicit_bzero(p, n);
 }
 
 sh_err sh_hkdf(uint8_t *out, size_t outlen, const uint8_t *ikm, size_t ikmlen,

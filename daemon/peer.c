@@ -838,6 +838,10 @@ static char *clean_text(const char *in, size_t max)
 	return out;
 }
 
+static void settled(sh_daemon *d, sh_peer *p, sh_outq_entry *e,
+                    int64_t arrived_mono, sh_err err, int delivered,
+                    const char *rule);
+
 static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
                    int64_t arrived_mono)
 {
@@ -853,9 +857,28 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
 		return;
 	/* The queue entry knows where the record is: no look-up by id. */
 	uint64_t seq = e->seq;
+	int delivered = r->status != SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED;
 	Seinhuis__OutboxRecord *rec = NULL;
-	sh_err err = sh_store_outbox_envelope(d->store, sh_store_txn(d->store),
-	                                      seq, &rec);
+	sh_err err = SH_OK;
+	if (delivered) {
+		/* The common case, without decoding the record; anything
+		 * unusual about it takes the path below. */
+		Seinhuis__SignalType type;
+		int done = 0;
+		err = sh_store_outbox_settle(d->store, seq, r->message_id.data,
+		                             SEINHUIS__OUT_STATE__OUT_DELIVERED,
+		                             e->attempts, sh_now_ms(), &type,
+		                             &done);
+		if (err == SH_OK && done)
+			err =
+			    sh_audit_receipt(d, p, type, r->message_id.data, r);
+		if (err != SH_OK || done) {
+			settled(d, p, e, arrived_mono, err, delivered, NULL);
+			return;
+		}
+	}
+	err = sh_store_outbox_envelope(d->store, sh_store_txn(d->store), seq,
+	                               &rec);
 	if (err == SH_OK &&
 	    memcmp(rec->message_id.data, r->message_id.data, SH_ID_LEN) != 0) {
 		seinhuis__outbox_record__free_unpacked(rec, NULL);
@@ -866,7 +889,6 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
 		sh_daemon_txn_fail(d, err);
 		return;
 	}
-	int delivered = r->status != SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED;
 	if (rec->state == SEINHUIS__OUT_STATE__OUT_PENDING) {
 		rec->state = delivered ? SEINHUIS__OUT_STATE__OUT_DELIVERED
 		                       : SEINHUIS__OUT_STATE__OUT_FAILED;
@@ -891,8 +913,19 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
 			    d->store, seq, SEINHUIS__OUT_STATE__OUT_PENDING,
 			    rec);
 		if (err == SH_OK)
-			err = sh_audit_receipt(d, p, rec, r);
+			err = sh_audit_receipt(d, p, rec->type,
+			                       rec->message_id.data, r);
 	}
+	settled(d, p, e, arrived_mono, err, delivered, rec->rule);
+	seinhuis__outbox_record__free_unpacked(rec, NULL);
+}
+
+/* After a receipt was put into the transaction (err SH_OK): the entry
+ * leaves the queue when it commits. */
+static void settled(sh_daemon *d, sh_peer *p, sh_outq_entry *e,
+                    int64_t arrived_mono, sh_err err, int delivered,
+                    const char *rule)
+{
 	if (err != SH_OK) {
 		sh_daemon_txn_fail(d, err);
 	} else {
@@ -915,10 +948,10 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
 			char idhex[33];
 			sh_hex(idhex, e->id, SH_ID_LEN);
 			snprintf(p->last_error, sizeof(p->last_error),
-			         "signal %s rejected: %s", idhex, rec->rule);
+			         "signal %s rejected: %s", idhex,
+			         rule ? rule : "");
 		}
 	}
-	seinhuis__outbox_record__free_unpacked(rec, NULL);
 }
 
 void sh_peer_fail_corrupt(sh_daemon *d)

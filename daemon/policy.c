@@ -66,12 +66,28 @@ static int word_in(const char *list, const char *word)
 	return 0;
 }
 
+/* FNV-1a of a field name: names are compared by this first. */
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u;
+	for (; *s; s++)
+		h = (h ^ (uint8_t)*s) * 16777619u;
+	return h;
+}
+
 void sh_today(char out[11])
 {
+	/* once a second per thread: it is asked for every signal */
+	static _Thread_local time_t last = (time_t)-1;
+	static _Thread_local char day[11];
 	time_t t = time(NULL);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	strftime(out, 11, "%Y-%m-%d", &tm);
+	if (t != last) {
+		struct tm tm;
+		localtime_r(&t, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		last = t;
+	}
+	memcpy(out, day, sizeof(day));
 }
 
 const char *sh_field_value(Seinhuis__Field **fields, size_t n, const char *name)
@@ -288,16 +304,24 @@ static sh_err parse_field(struct parse *p, const char *name, char *v)
 	t->fields = realloc(t->fields, (t->nfields + 1) * sizeof(*t->fields));
 	if (!t->fields)
 		abort();
+	r.hash = name_hash(r.name);
 	t->fields[t->nfields++] = r;
 	return SH_OK;
 }
 
-static const sh_field_rule *field_rule(const sh_type_rule *t, const char *name)
+static const sh_field_rule *rule_by_hash(const sh_type_rule *t,
+                                         const char *name, uint32_t h)
 {
 	for (size_t i = 0; i < t->nfields; i++)
-		if (sh_same_name(t->fields[i].name, name))
+		if (t->fields[i].hash == h &&
+		    strcmp(t->fields[i].name, name) == 0)
 			return &t->fields[i];
 	return NULL;
+}
+
+static const sh_field_rule *field_rule(const sh_type_rule *t, const char *name)
+{
+	return rule_by_hash(t, name, name_hash(name));
 }
 
 static int known_name(const sh_type_rule *t, const char *name)
@@ -587,13 +611,38 @@ const sh_type_rule *sh_catalogue_type(const sh_catalogue *cat,
 /* ---------------------------------------------------------- checks */
 
 /* Valid UTF-8 without control characters other than tab and line breaks. */
-static int utf8_text_ok(const char *s)
+/* Text without control characters (tab, CR and LF allowed), in UTF-8;
+ * its length in *len. Printable ASCII, most text, is checked eight bytes
+ * at a time. */
+static int utf8_text_ok(const char *s, size_t *len)
 {
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if ((*p < 0x20 && *p != '\n' && *p != '\t' && *p != '\r') ||
-		    *p == 0x7f)
+	const unsigned char *p = (const unsigned char *)s;
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+	size_t n = strlen(s), i = 0;
+	*len = n;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x;
+		memcpy(&x, p + i, 8);
+		/* a byte below 0x20, or above 0x7e */
+		if ((((x - 0x20 * ones) & ~x) | ((x + ones) | x)) & high)
+			break;
+	}
+	for (; i < n; i++) {
+		unsigned c = p[i];
+		if (c - 0x20u < 0x5fu || c == '\n' || c == '\t' || c == '\r')
+			continue;
+		if (c < 0x80)
+			return 0; /* another control character, or DEL */
+		break;            /* not ASCII: the rest the long way */
+	}
+	if (i == n)
+		return 1;
+	for (size_t j = i; j < n; j++)
+		if ((p[j] < 0x20 && p[j] != '\n' && p[j] != '\t' &&
+		     p[j] != '\r') ||
+		    p[j] == 0x7f)
 			return 0;
-	return sh_utf8_valid((const uint8_t *)s, strlen(s));
+	return sh_utf8_valid(p + i, n - i);
 }
 
 static int date_ok(const char *s)
@@ -711,15 +760,15 @@ static sh_err check_value(const sh_field_rule *r, const char *v,
                           const char *today, char *detail, size_t dl)
 {
 	long long n;
+	size_t len;
 	switch (r->kind) {
 	case CHK_TEXT:
-		if (!utf8_text_ok(v))
+		if (!utf8_text_ok(v, &len))
 			return snprintf(detail, dl,
 			                "must be text without control "
 			                "characters, in UTF-8"),
 			       SH_ERR_FIELD_FORMAT;
-		if ((long long)strlen(v) < r->min ||
-		    (long long)strlen(v) > r->max)
+		if ((long long)len < r->min || (long long)len > r->max)
 			return snprintf(detail, dl,
 			                "must be %lld to %lld bytes long",
 			                r->min, r->max),
@@ -811,6 +860,65 @@ static sh_err check_value(const sh_field_rule *r, const char *v,
 	return SH_ERR_FIELD_FORMAT;
 }
 
+/* Field i of a signal whose type, roles and legal basis passed. hs holds
+ * the name hashes of the fields before it (of the first 64) and gets its
+ * own. *rule is the rule of a field named without a person prefix. */
+static sh_err check_field(const sh_type_rule *t, Seinhuis__SignalType type,
+                          const char *sender_role, Seinhuis__Field **fields,
+                          size_t i, uint32_t hs[64], const char *basis,
+                          const char *today, const sh_field_rule **rule,
+                          char *detail, size_t dl)
+{
+	const char *name = fields[i]->name;
+	uint32_t h = name_hash(name);
+	if (i < 64)
+		hs[i] = h;
+	for (size_t j = 0; j < i; j++)
+		if ((j >= 64 || hs[j] == h) &&
+		    sh_same_name(fields[j]->name, name))
+			return snprintf(detail, dl, "given twice"),
+			       SH_ERR_FIELD_VALUE;
+	if (strcmp(name, "legal_basis") == 0)
+		return SH_OK;
+	if (strcmp(name, "consent_ref") == 0) {
+		if (strcmp(basis, "consent") != 0)
+			return snprintf(detail, dl,
+			                "only with legal_basis consent"),
+			       SH_ERR_FIELD_UNKNOWN;
+		uint8_t ref[16];
+		if (sh_unhex(ref, sizeof(ref), fields[i]->value) < 0)
+			return snprintf(detail, dl,
+			                "must be a consent reference: "
+			                "32 hex digits"),
+			       SH_ERR_FIELD_FORMAT;
+		return SH_OK;
+	}
+	const char *base = name;
+	if (strncmp(name, "person", 6) == 0 &&
+	    isdigit((unsigned char)name[6]) && name[7] == '.') {
+		if (name[6] < '2' || name[6] - '0' > t->persons)
+			return snprintf(detail, dl,
+			                "%s signals name at most %d "
+			                "person(s)",
+			                sh_signal_type_name(type), t->persons),
+			       SH_ERR_FIELD_UNKNOWN;
+		base = name + 8;
+		h = name_hash(base);
+	}
+	const sh_field_rule *r = rule_by_hash(t, base, h);
+	if (!r ||
+	    (base != name && !sh_pb_field(&seinhuis__person__descriptor, base)))
+		return snprintf(detail, dl, "not allowed in %s signals",
+		                sh_signal_type_name(type)),
+		       SH_ERR_FIELD_UNKNOWN;
+	if (r->only[0] && !word_in(r->only, sender_role))
+		return snprintf(detail, dl, "may be sent only by: %s", r->only),
+		       SH_ERR_FIELD_ROLE;
+	if (base == name)
+		*rule = r;
+	return check_value(r, fields[i]->value, today, detail, dl);
+}
+
 sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
                        const char *sender_role, const char *recipient_role,
                        Seinhuis__Field **fields, size_t n, const char *today,
@@ -843,59 +951,26 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 		return snprintf(detail, dl, "allowed for %s: %s",
 		                sh_signal_type_name(type), t->bases),
 		       SH_ERR_LEGAL_BASIS;
+	/* Each field in order; the hashes of the names seen find a
+	 * duplicate without comparing every pair, and `have` notes the
+	 * rules given a value, for the required ones below. */
+	uint32_t hs[64];
+	uint64_t have = 0;
 	for (size_t i = 0; i < n; i++) {
-		const char *name = fields[i]->name;
-		sh_copy_str(field, fl, name);
-		for (size_t j = 0; j < i; j++)
-			if (sh_same_name(fields[j]->name, name))
-				return snprintf(detail, dl, "given twice"),
-				       SH_ERR_FIELD_VALUE;
-		if (strcmp(name, "legal_basis") == 0)
-			continue;
-		if (strcmp(name, "consent_ref") == 0) {
-			if (strcmp(basis, "consent") != 0)
-				return snprintf(
-				           detail, dl,
-				           "only with legal_basis consent"),
-				       SH_ERR_FIELD_UNKNOWN;
-			uint8_t ref[16];
-			if (sh_unhex(ref, sizeof(ref), fields[i]->value) < 0)
-				return snprintf(detail, dl,
-				                "must be a consent reference: "
-				                "32 hex digits"),
-				       SH_ERR_FIELD_FORMAT;
-			continue;
-		}
-		const char *base = name;
-		if (strncmp(name, "person", 6) == 0 &&
-		    isdigit((unsigned char)name[6]) && name[7] == '.') {
-			if (name[6] < '2' || name[6] - '0' > t->persons)
-				return snprintf(detail, dl,
-				                "%s signals name at most %d "
-				                "person(s)",
-				                sh_signal_type_name(type),
-				                t->persons),
-				       SH_ERR_FIELD_UNKNOWN;
-			base = name + 8;
-		}
-		const sh_field_rule *r = field_rule(t, base);
-		if (!r || (base != name &&
-		           !protobuf_c_message_descriptor_get_field_by_name(
-		               &seinhuis__person__descriptor, base)))
-			return snprintf(detail, dl, "not allowed in %s signals",
-			                sh_signal_type_name(type)),
-			       SH_ERR_FIELD_UNKNOWN;
-		if (r->only[0] && !word_in(r->only, sender_role))
-			return snprintf(detail, dl, "may be sent only by: %s",
-			                r->only),
-			       SH_ERR_FIELD_ROLE;
-		sh_err e = check_value(r, fields[i]->value, today, detail, dl);
-		if (e)
+		const sh_field_rule *r = NULL;
+		sh_err e = check_field(t, type, sender_role, fields, i, hs,
+		                       basis, today, &r, detail, dl);
+		if (e) {
+			sh_copy_str(field, fl, fields[i]->name);
 			return e;
+		}
+		size_t k = r ? (size_t)(r - t->fields) : 64;
+		if (k < 64 && fields[i]->value[0])
+			have |= (uint64_t)1 << k;
 	}
 	for (size_t i = 0; i < t->nfields; i++) {
 		const sh_field_rule *r = &t->fields[i];
-		if (!r->required ||
+		if (!r->required || (i < 64 && (have >> i & 1)) ||
 		    (r->only[0] && !word_in(r->only, sender_role)))
 			continue;
 		const char *v = sh_field_value(fields, n, r->name);

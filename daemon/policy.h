@@ -33,6 +33,7 @@ typedef struct {
 	char words[512];    /* enum: allowed words, space separated */
 	char only[160];     /* sender roles allowed to send it; empty: all */
 	int line;
+	uint32_t hash; /* of name (sh_name_hash), to find the rule fast */
 } sh_field_rule;
 
 /* "rule FIELD required when WHEN = VALUE" or

@@ -204,20 +204,35 @@ static int norm_house(const char *num, const char *add, char *n_out,
 	n_out[o] = '\0';
 	if (o == 0 || n_out[0] == '0')
 		return -1;
-	char rest[128];
-	snprintf(rest, sizeof(rest), "%s %s", p, add ? add : "");
+	/* the rest of the number, a space and the addition: at most 127
+	 * bytes of them, as always */
+	const char *part[3] = {p, " ", add ? add : ""};
+	size_t seen = 0;
 	o = 0;
-	for (const char *q = rest; *q; q++) {
-		if (isalnum((unsigned char)*q)) {
-			if (o + 1 >= alen)
+	for (int k = 0; k < 3; k++)
+		for (const char *q = part[k]; *q && seen < 127; q++, seen++) {
+			if (isalnum((unsigned char)*q)) {
+				if (o + 1 >= alen)
+					return -1;
+				a_out[o++] = (char)tolower((unsigned char)*q);
+			} else if (!strchr(" -/.", *q)) {
 				return -1;
-			a_out[o++] = (char)tolower((unsigned char)*q);
-		} else if (!strchr(" -/.", *q)) {
-			return -1;
+			}
 		}
-	}
 	a_out[o] = '\0';
 	return 0;
+}
+
+/* Append the strings of `part` to out (outlen > 0), cut to fit and
+ * terminated, as snprintf with "%s%s..." would (without its cost: this is
+ * done for every signal). */
+static void join(char *out, size_t outlen, const char *const *part, int n)
+{
+	size_t o = 0;
+	for (int k = 0; k < n; k++)
+		for (const char *q = part[k]; *q && o + 1 < outlen; q++)
+			out[o++] = *q;
+	out[o] = '\0';
 }
 
 static int bsn_valid(const char *s)
@@ -255,7 +270,7 @@ sh_err sh_canonical_identity(const Seinhuis__Person *p, char *out,
 	if (p->bsn && p->bsn[0]) {
 		if (!bsn_valid(p->bsn))
 			return snprintf(out, outlen, "bsn"), SH_ERR_FIELD_VALUE;
-		snprintf(out, outlen, "bsn:%s", p->bsn);
+		join(out, outlen, (const char *[]){"bsn:", p->bsn}, 2);
 		return SH_OK;
 	}
 	char sur[128], pc[8], hn[8], ha[32];
@@ -277,8 +292,11 @@ sh_err sh_canonical_identity(const Seinhuis__Person *p, char *out,
 	               sizeof(ha)) < 0)
 		return snprintf(out, outlen, "house_number"),
 		       SH_ERR_FIELD_VALUE;
-	snprintf(out, outlen, "nap:%s|%s|%s|%s|%s", sur,
-	         p->birth_date ? p->birth_date : "", pc, hn, ha);
+	join(out, outlen,
+	     (const char *[]){"nap:", sur, "|",
+	                      p->birth_date ? p->birth_date : "", "|", pc, "|",
+	                      hn, "|", ha},
+	     10);
 	return SH_OK;
 }
 
@@ -296,7 +314,8 @@ sh_err sh_household(const Seinhuis__Person *p, char *out, size_t outlen)
 	    norm_house(p->house_number, p->house_number_addition, hn, ha,
 	               sizeof(ha)) < 0)
 		return SH_ERR_FIELD_VALUE;
-	snprintf(out, outlen, "household:%s|%s|%s", pc, hn, ha);
+	join(out, outlen, (const char *[]){"household:", pc, "|", hn, "|", ha},
+	     6);
 	return SH_OK;
 }
 
@@ -305,9 +324,7 @@ void sh_person_from_fields(Seinhuis__Person *p, Seinhuis__Field **f, size_t n)
 	seinhuis__person__init(p);
 	const ProtobufCMessageDescriptor *d = &seinhuis__person__descriptor;
 	for (size_t i = 0; i < n; i++) {
-		const ProtobufCFieldDescriptor *fd =
-		    protobuf_c_message_descriptor_get_field_by_name(d,
-		                                                    f[i]->name);
+		const ProtobufCFieldDescriptor *fd = sh_pb_field(d, f[i]->name);
 		if (fd && fd->type == PROTOBUF_C_TYPE_STRING)
 			*(char **)((char *)p + fd->offset) = f[i]->value;
 	}

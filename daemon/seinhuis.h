@@ -138,6 +138,10 @@ static inline int sh_same_name(const char *a, const char *b)
 {
 	return a[0] == b[0] && strcmp(a, b) == 0;
 }
+/* protobuf_c_message_descriptor_get_field_by_name, remembered per thread:
+ * field names are looked up some hundred times a signal. */
+const ProtobufCFieldDescriptor *sh_pb_field(const ProtobufCMessageDescriptor *d,
+                                            const char *name);
 /* Growable byte buffer. */
 typedef struct {
 	uint8_t *data;

@@ -1112,6 +1112,165 @@ sh_err sh_store_outbox_replace(sh_store *st, uint64_t seq,
 	return SH_OK;
 }
 
+/* ------------------------------------------- settling without decoding */
+
+/* One field of a record in protobuf's wire format: its number and the
+ * bytes it takes (tag included). */
+typedef struct {
+	uint32_t num;
+	size_t at, len;
+	uint64_t value; /* a varint's value */
+} wire_field;
+
+static int wire_varint(const uint8_t *p, size_t n, size_t *off, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (unsigned shift = 0; shift < 64 && *off < n; shift += 7) {
+		uint8_t b = p[(*off)++];
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*v = x;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/* Split a record into its fields, in order; -1 if it does not parse, has
+ * more than max fields, or its numbers do not ascend (protobuf-c writes
+ * them ascending, each once: anything else takes the decoding path). */
+static int wire_split(const uint8_t *p, size_t n, wire_field *f, size_t max,
+                      size_t *nf)
+{
+	size_t off = 0, k = 0;
+	while (off < n) {
+		uint64_t tag, v = 0;
+		size_t at = off;
+		if (k == max || wire_varint(p, n, &off, &tag) < 0 ||
+		    tag >> 3 == 0 || tag >> 3 > 0x1fffffff)
+			return -1;
+		switch (tag & 7) {
+		case 0:
+			if (wire_varint(p, n, &off, &v) < 0)
+				return -1;
+			break;
+		case 1:
+			if (n - off < 8)
+				return -1;
+			off += 8;
+			break;
+		case 2:
+			if (wire_varint(p, n, &off, &v) < 0 || n - off < v)
+				return -1;
+			off += (size_t)v;
+			break;
+		case 5:
+			if (n - off < 4)
+				return -1;
+			off += 4;
+			break;
+		default: return -1;
+		}
+		uint32_t num = (uint32_t)(tag >> 3);
+		if (k && num <= f[k - 1].num)
+			return -1;
+		f[k++] = (wire_field){num, at, off - at, v};
+	}
+	*nf = k;
+	return 0;
+}
+
+sh_err sh_store_outbox_settle(sh_store *st, uint64_t seq,
+                              const uint8_t id[SH_ID_LEN],
+                              Seinhuis__OutState state, uint32_t attempts,
+                              int64_t done_ms, Seinhuis__SignalType *type,
+                              int *settled)
+{
+	*settled = 0;
+	if (!st->turn)
+		return SH_ERR_STORE;
+	uint8_t kb[8];
+	u64be(kb, seq);
+	MDB_val k = {8, kb}, v;
+	int rc = mdb_get(st->txn, st->outbox, &k, &v);
+	if (rc)
+		return SH_OK; /* the decoding path reports it */
+	const uint8_t *p = v.mv_data;
+	wire_field f[24];
+	size_t nf, i;
+	if (wire_split(p, v.mv_size, f, 24, &nf) < 0)
+		return SH_OK;
+	/* field 1: message id; 3: type; 4: state (pending, else nothing to
+	 * settle here) */
+	int pending = 0;
+	*type = SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED;
+	for (i = 0; i < nf; i++) {
+		const wire_field *w = &f[i];
+		if (w->num == 1 &&
+		    (w->len != 2 + SH_ID_LEN || p[w->at] != 0x0a ||
+		     p[w->at + 1] != SH_ID_LEN ||
+		     memcmp(p + w->at + 2, id, SH_ID_LEN) != 0))
+			return SH_OK;
+		if (w->num == 3) {
+			if (p[w->at] != 0x18)
+				return SH_OK;
+			*type = (Seinhuis__SignalType)w->value;
+		}
+		if (w->num == 4) {
+			if (p[w->at] != 0x20 ||
+			    w->value != SEINHUIS__OUT_STATE__OUT_PENDING)
+				return SH_OK;
+			pending = 1;
+		}
+	}
+	if (!pending || f[0].num != 1)
+		return SH_OK;
+	/* The new record: the old one's fields in order, without the
+	 * envelope (10), with state (4), attempts (5) and done_ms (7) new;
+	 * zero values left out, as protobuf-c does. */
+	struct {
+		uint32_t num, tag;
+		uint64_t v;
+	} put[3] = {{4, 0x20, (uint64_t)state},
+	            {5, 0x28, attempts},
+	            {7, 0x38, (uint64_t)done_ms}};
+	uint8_t out[1024];
+	size_t o = 0, np = 0;
+	for (i = 0; i <= nf; i++) {
+		uint32_t num = i < nf ? f[i].num : UINT32_MAX;
+		for (; np < 3 && put[np].num <= num; np++) {
+			if (put[np].v == 0)
+				continue;
+			out[o++] = (uint8_t)put[np].tag;
+			o += put_varint(out + o, put[np].v);
+		}
+		if (i == nf || num == 4 || num == 5 || num == 7 || num == 10)
+			continue;
+		if (o + f[i].len + 40 > sizeof(out))
+			return SH_OK; /* larger than a settled record is */
+		memcpy(out + o, p + f[i].at, f[i].len);
+		o += f[i].len;
+	}
+	MDB_val nv = {o, out};
+	if ((rc = jput(st, st->outbox, &k, &nv, 0)))
+		return mdb_err(rc);
+	count_state(&st->txn_counts, SEINHUIS__OUT_STATE__OUT_PENDING, -1);
+	count_state(&st->txn_counts, state, 1);
+	*settled = 1;
+	return SH_OK;
+}
+
 sh_err sh_store_outbox_scan(sh_store *st, MDB_txn *txn, int newest_first,
                             sh_outbox_fn fn, void *ctx)
 {

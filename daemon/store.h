@@ -99,6 +99,18 @@ sh_err sh_store_outbox_put(sh_store *st, uint64_t seq,
 sh_err sh_store_outbox_replace(sh_store *st, uint64_t seq,
                                Seinhuis__OutState old_state,
                                const Seinhuis__OutboxRecord *rec);
+/* Settle a pending record as sh_store_outbox_replace would after a
+ * decode, without decoding it: its stored bytes are rewritten in the wire
+ * format, the envelope left out and state, attempts and done_ms set; the
+ * result is the bytes protobuf-c would write. *settled = 1 and *type the
+ * record's type if done; *settled = 0 (and SH_OK) if the record is not a
+ * plain pending record of message `id` (not pending, damaged, unusual):
+ * the caller then takes the decoding path, which reports what is wrong. */
+sh_err sh_store_outbox_settle(sh_store *st, uint64_t seq,
+                              const uint8_t id[SH_ID_LEN],
+                              Seinhuis__OutState state, uint32_t attempts,
+                              int64_t done_ms, Seinhuis__SignalType *type,
+                              int *settled);
 /* Envelope bytes of a pending record, valid until the transaction ends. */
 sh_err sh_store_outbox_envelope(sh_store *st, MDB_txn *txn, uint64_t seq,
                                 Seinhuis__OutboxRecord **rec);

@@ -260,6 +260,43 @@ sh_err sh_mkdir_p(const char *path, int mode)
 	return SH_OK;
 }
 
+/* A direct-mapped table per thread of (descriptor, name) -> field, found
+ * ones and missing ones alike, each checked against the whole name. The
+ * slot comes from the name's first and last eight bytes and its length:
+ * a collision costs a look-up, never a wrong answer. */
+#define PB_CACHE_BITS 10
+struct pb_slot {
+	const ProtobufCMessageDescriptor *d;
+	const ProtobufCFieldDescriptor *f;
+	char name[48];
+};
+
+const ProtobufCFieldDescriptor *sh_pb_field(const ProtobufCMessageDescriptor *d,
+                                            const char *name)
+{
+	static _Thread_local struct pb_slot slots[1u << PB_CACHE_BITS];
+	size_t n = strlen(name);
+	uint64_t a = 0, b = 0;
+	memcpy(&a, name, n < 8 ? n : 8);
+	if (n > 8)
+		memcpy(&b, name + n - 8, 8);
+	uint64_t h = (a * 0x9e3779b97f4a7c15u) ^ (b * 0xc2b2ae3d27d4eb4fu) ^
+	             ((uint64_t)(uintptr_t)d << 8) ^ n;
+	h *= 0xff51afd7ed558ccdu;
+	struct pb_slot *s = &slots[h >> (64 - PB_CACHE_BITS)];
+	if (n < sizeof(s->name) && s->d == d &&
+	    memcmp(s->name, name, n + 1) == 0)
+		return s->f;
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field_by_name(d, name);
+	if (n < sizeof(s->name)) {
+		s->d = d;
+		s->f = f;
+		memcpy(s->name, name, n + 1);
+	}
+	return f;
+}
+
 void sh_copy_str(char *dst, size_t n, const char *src)
 {
 	size_t len = strlen(src);

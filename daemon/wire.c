@@ -161,8 +161,7 @@ static sh_err build_in(const sh_identity *self, const sh_card *peer,
 	if (!member)
 		return SH_ERR_TYPE;
 	const ProtobufCFieldDescriptor *pf =
-	    protobuf_c_message_descriptor_get_field_by_name(
-	        &seinhuis__signal__descriptor, member);
+	    sh_pb_field(&seinhuis__signal__descriptor, member);
 	sig = (Seinhuis__Signal *)new_message(&seinhuis__signal__descriptor, a);
 	sc = (Seinhuis__SealedContent *)new_message(
 	    &seinhuis__sealed_content__descriptor, a);
@@ -199,8 +198,7 @@ static sh_err build_in(const sh_identity *self, const sh_card *peer,
 				idx = (size_t)(name[6] - '1');
 				pname = name + 8;
 			}
-			if (protobuf_c_message_descriptor_get_field_by_name(
-			        &seinhuis__person__descriptor, pname)) {
+			if (sh_pb_field(&seinhuis__person__descriptor, pname)) {
 				target = &person_at(sc, idx, a)->base;
 				name = pname;
 				if (!first_personal)
@@ -210,8 +208,7 @@ static sh_err build_in(const sh_identity *self, const sh_card *peer,
 			}
 		}
 		if (target)
-			f = protobuf_c_message_descriptor_get_field_by_name(
-			    target->descriptor, name);
+			f = sh_pb_field(target->descriptor, name);
 		if (!f || f->type == PROTOBUF_C_TYPE_MESSAGE ||
 		    f->type == PROTOBUF_C_TYPE_BYTES) {
 			e = SH_ERR_FIELD_UNKNOWN;
@@ -227,8 +224,7 @@ static sh_err build_in(const sh_identity *self, const sh_card *peer,
 
 	/* Personal data only where the type has a sealed part for it. */
 	const ProtobufCFieldDescriptor *sf =
-	    protobuf_c_message_descriptor_get_field_by_name(payload->descriptor,
-	                                                    "sealed");
+	    sh_pb_field(payload->descriptor, "sealed");
 	if (first_personal && !sf) {
 		snprintf(err_field, err_len, "%s", first_personal);
 		e = SH_ERR_FIELD_UNKNOWN;
@@ -726,9 +722,7 @@ sh_err sh_wire_verify_decoded(const sh_identity *self, const sh_card *from,
 		return SH_ERR_RECIPIENT;
 	const char *member = payload_member(s->type);
 	const ProtobufCFieldDescriptor *pf =
-	    member ? protobuf_c_message_descriptor_get_field_by_name(
-	                 &seinhuis__signal__descriptor, member)
-	           : NULL;
+	    member ? sh_pb_field(&seinhuis__signal__descriptor, member) : NULL;
 	if (!pf || (uint32_t)s->payload_case != pf->id)
 		return SH_ERR_TYPE;
 	if (s->subject.len != 0 && s->subject.len != SH_PSEUDO_LEN)
@@ -759,8 +753,7 @@ static const ProtobufCMessage *payload_of(const Seinhuis__Signal *s)
 	if (!member)
 		return NULL;
 	const ProtobufCFieldDescriptor *pf =
-	    protobuf_c_message_descriptor_get_field_by_name(
-	        &seinhuis__signal__descriptor, member);
+	    sh_pb_field(&seinhuis__signal__descriptor, member);
 	if (!pf || (uint32_t)s->payload_case != pf->id)
 		return NULL;
 	return *(const ProtobufCMessage *const *)((const char *)s + pf->offset);
@@ -871,8 +864,7 @@ sh_err sh_wire_open_a(const Seinhuis__Signal *s, const sh_pair_keys *keys,
 	if (!p)
 		return SH_ERR_TYPE;
 	const ProtobufCFieldDescriptor *sf =
-	    protobuf_c_message_descriptor_get_field_by_name(p->descriptor,
-	                                                    "sealed");
+	    sh_pb_field(p->descriptor, "sealed");
 	if (!sf)
 		return SH_ERR_NOTFOUND;
 	const ProtobufCBinaryData *bd =
@@ -931,23 +923,18 @@ int sh_wire_field_class(Seinhuis__SignalType type, const char *name)
 	    strcmp(name, "consent_ref") == 0)
 		return SH_FIELD_CLEAR;
 	const ProtobufCFieldDescriptor *pf =
-	    protobuf_c_message_descriptor_get_field_by_name(
-	        &seinhuis__signal__descriptor, member);
-	int sealable = protobuf_c_message_descriptor_get_field_by_name(
-	                   pf->descriptor, "sealed") != NULL;
+	    sh_pb_field(&seinhuis__signal__descriptor, member);
+	int sealable = sh_pb_field(pf->descriptor, "sealed") != NULL;
 	if (strcmp(name, "description") == 0 ||
 	    strcmp(name, "reporter_contact") == 0)
 		return sealable ? SH_FIELD_PERSONAL : SH_FIELD_NONE;
 	size_t idx;
 	const char *pname = person_name(name, &idx);
-	if (protobuf_c_message_descriptor_get_field_by_name(
-	        &seinhuis__person__descriptor, pname))
+	if (sh_pb_field(&seinhuis__person__descriptor, pname))
 		return sealable ? SH_FIELD_PERSONAL : SH_FIELD_NONE;
 	if (idx != 0 || strcmp(name, "sealed") == 0)
 		return SH_FIELD_NONE;
-	const ProtobufCFieldDescriptor *f =
-	    protobuf_c_message_descriptor_get_field_by_name(pf->descriptor,
-	                                                    name);
+	const ProtobufCFieldDescriptor *f = sh_pb_field(pf->descriptor, name);
 	if (!f || f->type == PROTOBUF_C_TYPE_MESSAGE ||
 	    f->type == PROTOBUF_C_TYPE_BYTES)
 		return SH_FIELD_NONE;

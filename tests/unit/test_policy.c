@@ -563,7 +563,15 @@ static const struct kind_table {
       {"Qz\300\257ovl", 0},
       {"Qz\342\202", 0},
       {"Qz\377\376ff", 0},
-      {"Qz\370\210\200\200\200five", 0}}},
+      {"Qz\370\210\200\200\200five", 0},
+      /* a control character after text that is not ASCII */
+      {"Qz\303\274\001ctl", 0},
+      {"Qz\303\274\177del", 0},
+      /* past the first eight bytes, which are checked together */
+      {"Qzabcdefghijk\001lm", 0},
+      {"Qzabcdefghijklmnopqrstu\037", 0},
+      {"Qzabcdefghijklmno\177pq", 0},
+      {"Qzabcdefghijklmno\377pq", 0}}},
     {CHK_INT,
      "int",
      SH_ERR_FIELD_FORMAT,

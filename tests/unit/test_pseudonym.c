@@ -213,6 +213,33 @@ static void test_equal_forms(void)
 	struct who nobirth = {"Jansen", NULL, "1234AB", "12", NULL, NULL, NULL};
 	CHECK_ERR(canon(&nobirth, out, sizeof(out)), SH_OK);
 	CHECK_STR(out, "nap:jansen||1234AB|12|");
+
+	/* The addition given apart; the household form; a buffer too small
+	 * (cut and terminated); the number and addition read as at most 127
+	 * bytes together, as they always were. */
+	struct who apart = {"Jansen", NULL, "1234AB", "12", "Bis", NULL, NULL};
+	CHECK_ERR(canon(&apart, out, sizeof(out)), SH_OK);
+	CHECK_STR(out, "nap:jansen||1234AB|12|bis");
+	Seinhuis__Person hp;
+	person_from(&hp, &apart);
+	CHECK_ERR(sh_household(&hp, out, sizeof(out)), SH_OK);
+	CHECK_STR(out, "household:1234AB|12|bis");
+	char small[10];
+	CHECK_ERR(canon(&apart, small, sizeof(small)), SH_OK);
+	CHECK_STR(small, "nap:janse");
+	char num[160];
+	for (int cut = 0; cut < 2; cut++) {
+		/* "12", then 126 or 127 spaces, then "c" */
+		memcpy(num, "12", 2);
+		memset(num + 2, ' ', (size_t)(126 + cut));
+		num[128 + cut] = 'c';
+		num[129 + cut] = '\0';
+		struct who far = {"Jansen", NULL, "1234AB", num,
+		                  "d",      NULL, NULL};
+		CHECK_ERR(canon(&far, out, sizeof(out)), SH_OK);
+		CHECK_STR(out, cut ? "nap:jansen||1234AB|12|"
+		                   : "nap:jansen||1234AB|12|c");
+	}
 }
 
 /* Pairs that name different residents, or the same address differently. */
