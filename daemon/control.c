@@ -356,10 +356,8 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 	rec.created_ms = sh_now_ms();
 	rec.envelope.data = s->env.data;
 	rec.envelope.len = s->env.len;
-	uint8_t env_hash[32];
-	sh_sha256(env_hash, s->env.data, s->env.len);
-	rec.envelope_sha256.data = env_hash;
-	rec.envelope_sha256.len = sizeof(env_hash);
+	rec.signal_sha256.data = s->note.signal_sha256;
+	rec.signal_sha256.len = sizeof(s->note.signal_sha256);
 	if (s->have_natkey) {
 		rec.natural_key.data = s->natkey;
 		rec.natural_key.len = SH_KEY_LEN;

@@ -22,6 +22,7 @@ typedef struct sh_outq_env {
 	int has_subject;
 	uint8_t subject[SH_PSEUDO_LEN];
 	char legal_basis[48];
+	uint8_t signal_sha256[32]; /* sh_build_note's: the batch leaf's hash */
 	size_t len;
 	uint8_t data[];
 } sh_outq_env;

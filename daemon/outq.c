@@ -51,6 +51,7 @@ sh_outq_env *sh_outq_env_keep(sh_daemon *d, const sh_peer *p,
 	k->has_subject = note->has_subject;
 	memcpy(k->subject, note->subject, SH_PSEUDO_LEN);
 	memcpy(k->legal_basis, note->legal_basis, sizeof(k->legal_basis));
+	memcpy(k->signal_sha256, note->signal_sha256, 32);
 	k->len = len;
 	memcpy(k->data, env, len);
 	d->env_kept += size;

@@ -1178,6 +1178,7 @@ static void free_buf(void *data, void *hint)
 typedef struct {
 	Seinhuis__OutboxRecord *rec;
 	ProtobufCBinaryData env;
+	const uint8_t *hash; /* a kept envelope's signal_sha256 */
 } out_sig;
 
 static void out_sigs_free(out_sig *sigs, size_t n)
@@ -1209,6 +1210,8 @@ static int batch_frame(sh_daemon *d, sh_peer *p, const out_sig *sigs,
 {
 	ProtobufCBinaryData signals[1024];
 	Seinhuis__Envelope *envs[1024];
+	uint8_t hs[1024][32];
+	const uint8_t *hp[1024];
 	size_t k = 0;
 	if (n == 0 || n > 1024)
 		return -1;
@@ -1216,14 +1219,17 @@ static int batch_frame(sh_daemon *d, sh_peer *p, const out_sig *sigs,
 	for (size_t i = 0; i < n; i++, e = e ? e->next : NULL) {
 		const ProtobufCBinaryData *eb = &sigs[i].env;
 		const Seinhuis__OutboxRecord *rec = sigs[i].rec;
-		uint8_t h[32];
+		const uint8_t *known = sigs[i].hash;
 		int intact = 1;
 		/* Only an envelope read from the store is checked: the hash
 		 * guards against damage in the store. A kept envelope (no
 		 * rec) is a copy of the bytes the hash was computed from at
 		 * acceptance that never went through the store; checking it
-		 * would compare those bytes with themselves. */
+		 * would compare those bytes with themselves. Records written
+		 * before 2026-12-04 hold the envelope's hash, later ones the
+		 * signal's, which the batch leaf is made from. */
 		if (rec && rec->envelope_sha256.len) {
+			uint8_t h[32];
 			sh_sha256(h, eb->data, eb->len);
 			intact = rec->envelope_sha256.len == 32 &&
 			         memcmp(h, rec->envelope_sha256.data, 32) == 0;
@@ -1231,7 +1237,19 @@ static int batch_frame(sh_daemon *d, sh_peer *p, const out_sig *sigs,
 		envs[i] =
 		    intact ? seinhuis__envelope__unpack(NULL, eb->len, eb->data)
 		           : NULL;
+		if (envs[i] && rec && rec->signal_sha256.len) {
+			sh_sha256(hs[k], envs[i]->signal.data,
+			          envs[i]->signal.len);
+			known = hs[k];
+			if (rec->signal_sha256.len != 32 ||
+			    memcmp(hs[k], rec->signal_sha256.data, 32) != 0) {
+				seinhuis__envelope__free_unpacked(envs[i],
+				                                  NULL);
+				envs[i] = NULL;
+			}
+		}
 		if (envs[i]) {
+			hp[k] = known;
 			signals[k++] = envs[i]->signal;
 		} else if (e && !e->corrupt) {
 			char idhex[33];
@@ -1245,9 +1263,9 @@ static int batch_frame(sh_daemon *d, sh_peer *p, const out_sig *sigs,
 		}
 	}
 	sh_buf out = {0};
-	sh_err err =
-	    k ? sh_batch_build(&d->self, p->card.partner, signals, k, &out)
-	      : SH_ERR_NOTFOUND;
+	sh_err err = k ? sh_batch_build_h(&d->self, p->card.partner, signals,
+	                                  hp, k, &out)
+	               : SH_ERR_NOTFOUND;
 	for (size_t i = 0; i < n; i++)
 		if (envs[i])
 			seinhuis__envelope__free_unpacked(envs[i], NULL);
@@ -1336,10 +1354,11 @@ static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 			cap = allow;
 	}
 	while (e && n < cap && p->inflight + n < d->cfg.window) {
-		out_sig o = {NULL, {0, NULL}};
+		out_sig o = {NULL, {0, NULL}, NULL};
 		if (e->env) {
 			o.env.data = e->env->data;
 			o.env.len = e->env->len;
+			o.hash = e->env->signal_sha256;
 		} else {
 			sh_err err = out_sig_read(d, txn, e, &o);
 			if (err != SH_OK) {

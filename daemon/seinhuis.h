@@ -398,6 +398,7 @@ typedef struct {
 	int has_case_key;
 	char legal_basis[48];
 	char consent_ref[80];
+	uint8_t signal_sha256[32]; /* of the Envelope's signal bytes */
 } sh_build_note;
 /* sh_wire_build_unsigned, filling *note (its case_secret is read first). */
 sh_err sh_wire_build_noted(const sh_identity *self, const sh_card *peer,
@@ -451,6 +452,13 @@ int sh_wire_signed_by(const sh_identity *self, const sh_card *from,
 sh_err sh_batch_build(const sh_identity *self, const char *recipient,
                       const ProtobufCBinaryData *signals, size_t n,
                       sh_buf *frame_out);
+/* The same, with hash[i] (or NULL) the SHA-256 of signals[i] where the
+ * caller has it (sh_build_note.signal_sha256, or checked against the
+ * store): it is not computed again. */
+sh_err sh_batch_build_h(const sh_identity *self, const char *recipient,
+                        const ProtobufCBinaryData *signals,
+                        const uint8_t *const *hash, size_t n,
+                        sh_buf *frame_out);
 sh_err sh_batch_verify(const sh_identity *self, const sh_card *from,
                        const Seinhuis__PeerFrame *f, sh_buf *proofs,
                        sh_sig_memo *memo);

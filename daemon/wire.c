@@ -310,10 +310,13 @@ static sh_err build_in(const sh_identity *self, const sh_card *peer,
 	sh_buf_add(env_out, NULL, elen);
 	seinhuis__envelope__pack(&env, env_out->data + at);
 	if (note) {
-		snprintf(note->legal_basis, sizeof(note->legal_basis), "%s",
-		         sig->legal_basis ? sig->legal_basis : "");
-		snprintf(note->consent_ref, sizeof(note->consent_ref), "%s",
-		         sig->consent_ref ? sig->consent_ref : "");
+		sh_copy_str(note->legal_basis, sizeof(note->legal_basis),
+		            sig->legal_basis ? sig->legal_basis : "");
+		sh_copy_str(note->consent_ref, sizeof(note->consent_ref),
+		            sig->consent_ref ? sig->consent_ref : "");
+		/* what the outbox record keeps to check the stored signal by,
+		 * and the batch leaf is made from */
+		sh_sha256(note->signal_sha256, env.signal.data, env.signal.len);
 	}
 	err_field[0] = '\0';
 err:
@@ -411,11 +414,13 @@ static size_t batch_statement(uint8_t out[SH_BATCH_STMT_MAX],
 	return n + 32;
 }
 
-static void batch_leaf(uint8_t out[32], const uint8_t *signal, size_t len)
+static void batch_leaf(uint8_t out[32], const uint8_t *signal, size_t len,
+                       const uint8_t *known)
 {
 	uint8_t h[32];
-	sh_sha256(h, signal, len);
-	sh_merkle_leaf(out, h, sizeof(h));
+	if (!known)
+		sh_sha256(h, signal, len);
+	sh_merkle_leaf(out, known ? known : h, sizeof(h));
 }
 
 /* Ed25519 over the statement, by `pub`; a memo remembers the last one
@@ -483,6 +488,13 @@ sh_err sh_batch_build(const sh_identity *self, const char *recipient,
                       const ProtobufCBinaryData *signals, size_t n,
                       sh_buf *frame_out)
 {
+	return sh_batch_build_h(self, recipient, signals, NULL, n, frame_out);
+}
+
+sh_err sh_batch_build_h(const sh_identity *self, const char *recipient,
+                        const ProtobufCBinaryData *signals,
+                        const uint8_t *const *hash, size_t n, sh_buf *frame_out)
+{
 	if (n == 0 || n > SH_BATCH_MAX)
 		return SH_ERR_USAGE;
 	batch_tree t = {0};
@@ -496,7 +508,8 @@ sh_err sh_batch_build(const sh_identity *self, const char *recipient,
 	for (size_t i = 0; i < n; i++) {
 		env.signal = signals[i];
 		total += seinhuis__envelope__get_packed_size(&env);
-		batch_leaf(t.level[0][i], signals[i].data, signals[i].len);
+		batch_leaf(t.level[0][i], signals[i].data, signals[i].len,
+		           hash ? hash[i] : NULL);
 	}
 	uint8_t *packed = sh_xmalloc(total ? total : 1);
 	ProtobufCBinaryData *entries = sh_xcalloc(n, sizeof(*entries));
@@ -569,7 +582,7 @@ sh_err sh_batch_verify_a(const sh_identity *self, const sh_card *from,
 			e = SH_ERR_WIRE_DECODE;
 		else
 			batch_leaf(t.level[0][i], envs[i]->signal.data,
-			           envs[i]->signal.len);
+			           envs[i]->signal.len, NULL);
 	}
 	uint8_t root[32], stmt[SH_BATCH_STMT_MAX];
 	if (e == SH_OK && f->batch_signature.len != SH_SIG_LEN)
@@ -650,7 +663,7 @@ static int envelope_signed(const sh_identity *self, const sh_card *from,
 			return 0;
 		memcpy(path[k], env->batch_path[k].data, 32);
 	}
-	batch_leaf(leaf, env->signal.data, env->signal.len);
+	batch_leaf(leaf, env->signal.data, env->signal.len, NULL);
 	if (!sh_merkle_inclusion_root(env->batch_index, env->batch_count, leaf,
 	                              (const uint8_t(*)[32])path,
 	                              env->n_batch_path, root))
