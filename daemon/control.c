@@ -1276,7 +1276,7 @@ static void dispatch(sh_daemon *d, sh_ctl_conn *c, const uint8_t *body,
 	 * names and values, some personal) cost no malloc, and are wiped at
 	 * once after it */
 	Seinhuis__CtlRequest *q =
-	    seinhuis__ctl_request__unpack(&d->ctl_arena.pc, len, body);
+	    sh_ctl_request_decode(&d->ctl_arena, body, len, NULL);
 	if (q)
 		dispatch_q(d, c, q, NULL);
 	else
@@ -1307,7 +1307,7 @@ static void prepare_slot(sh_daemon *d, void *ctx, size_t i, sh_arena *build)
 {
 	struct sh_ctl_window *w = ctx;
 	ctl_slot *s = &w->slot[i];
-	s->q = seinhuis__ctl_request__unpack(&s->arena.pc, s->blen, s->body);
+	s->q = sh_ctl_request_decode(&s->arena, s->body, s->blen, NULL);
 	s->is_send = s->q && s->q->op == SEINHUIS__CTL_REQUEST__OP__SEND;
 	if (s->is_send)
 		send_prepare(d, s->q, &s->send, build, &w->snap,

@@ -28,6 +28,137 @@ void sh_frame_append(sh_buf *out, const ProtobufCMessage *m)
 	protobuf_c_message_pack(m, out->data + at);
 }
 
+/* ------------------------------------------- decoding a SEND directly */
+
+/* A varint of at most four bytes (values under 2^28): longer ones, which
+ * protobuf-c reads its own way, are left to it. */
+static int varint4(const uint8_t *p, size_t n, size_t *o, uint32_t *v)
+{
+	uint32_t x = 0;
+	for (unsigned i = 0; i < 4 && *o < n; i++) {
+		uint8_t b = p[(*o)++];
+		x |= (uint32_t)(b & 0x7f) << (7 * i);
+		if (!(b & 0x80)) {
+			*v = x;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* A length-delimited part at *o: its bytes in [*at, *at + *len). */
+static int part(const uint8_t *p, size_t n, size_t *o, size_t *at, size_t *len)
+{
+	uint32_t l;
+	if (varint4(p, n, o, &l) < 0 || l > n - *o)
+		return -1;
+	*at = *o;
+	*len = l;
+	*o += l;
+	return 0;
+}
+
+static char *arena_str(sh_arena *a, const uint8_t *p, size_t len)
+{
+	char *s = sh_arena_alloc(a, len + 1);
+	memcpy(s, p, len);
+	s[len] = '\0';
+	return s;
+}
+
+/* A Field: name (1) and value (2), each at most once, nothing else. */
+static Seinhuis__Field *fast_field(sh_arena *a, const uint8_t *p, size_t n)
+{
+	Seinhuis__Field *f = sh_arena_alloc(a, sizeof(*f));
+	seinhuis__field__init(f);
+	size_t o = 0, at = 0, len = 0;
+	unsigned seen = 0;
+	while (o < n) {
+		uint32_t tag;
+		if (varint4(p, n, &o, &tag) < 0)
+			return NULL;
+		unsigned num = tag >> 3;
+		if ((tag & 7) != 2 || (num != 1 && num != 2) ||
+		    (seen & 1u << num) || part(p, n, &o, &at, &len) < 0)
+			return NULL;
+		seen |= 1u << num;
+		char *s = arena_str(a, p + at, len);
+		if (num == 1)
+			f->name = s;
+		else
+			f->value = s;
+	}
+	return f;
+}
+
+static Seinhuis__CtlRequest *fast_send(sh_arena *a, const uint8_t *p, size_t n)
+{
+	size_t o = 0, at = 0, len = 0, nf = 0;
+	size_t type_at = 0, type_len = 0, rcpt_at = 0, rcpt_len = 0;
+	uint32_t op = 0;
+	unsigned seen = 0;
+	while (o < n) {
+		uint32_t tag;
+		if (varint4(p, n, &o, &tag) < 0)
+			return NULL;
+		unsigned num = tag >> 3;
+		if (num == 1 && (tag & 7) == 0 && !(seen & 2)) {
+			if (varint4(p, n, &o, &op) < 0)
+				return NULL;
+		} else if (num >= 2 && num <= 4 && (tag & 7) == 2 &&
+		           (num == 4 || !(seen & 1u << num))) {
+			if (part(p, n, &o, &at, &len) < 0)
+				return NULL;
+			if (num == 2)
+				type_at = at, type_len = len;
+			else if (num == 3)
+				rcpt_at = at, rcpt_len = len;
+			else
+				nf++;
+		} else {
+			return NULL;
+		}
+		seen |= 1u << num;
+	}
+	if (op != SEINHUIS__CTL_REQUEST__OP__SEND)
+		return NULL;
+	Seinhuis__CtlRequest *q = sh_arena_alloc(a, sizeof(*q));
+	seinhuis__ctl_request__init(q);
+	q->op = SEINHUIS__CTL_REQUEST__OP__SEND;
+	if (seen & 1u << 2)
+		q->type = arena_str(a, p + type_at, type_len);
+	if (seen & 1u << 3)
+		q->recipient = arena_str(a, p + rcpt_at, rcpt_len);
+	if (nf) {
+		q->fields = sh_arena_alloc(a, nf * sizeof(*q->fields));
+		q->n_fields = nf;
+	}
+	/* again, for the fields, now that their number is known */
+	size_t k = 0;
+	for (o = 0; o < n;) {
+		uint32_t tag = 0, v;
+		(void)varint4(p, n, &o, &tag);
+		if (tag >> 3 == 1) {
+			(void)varint4(p, n, &o, &v);
+			continue;
+		}
+		(void)part(p, n, &o, &at, &len);
+		if (tag >> 3 == 4 &&
+		    !(q->fields[k++] = fast_field(a, p + at, len)))
+			return NULL;
+	}
+	return q;
+}
+
+Seinhuis__CtlRequest *sh_ctl_request_decode(sh_arena *a, const uint8_t *body,
+                                            size_t len, int *fast)
+{
+	Seinhuis__CtlRequest *q = fast_send(a, body, len);
+	if (fast)
+		*fast = q != NULL;
+	return q ? q : seinhuis__ctl_request__unpack(&a->pc, len, body);
+}
+
 int sh_frame_peek(const uint8_t *buf, size_t len, const uint8_t **body,
                   size_t *bodylen, size_t *framelen)
 {

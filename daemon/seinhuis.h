@@ -543,6 +543,13 @@ void sh_frame_append(sh_buf *out, const ProtobufCMessage *m);
 /* If buf holds a whole frame, return its body length and set *body. */
 int sh_frame_peek(const uint8_t *buf, size_t len, const uint8_t **body,
                   size_t *bodylen, size_t *framelen);
+/* A request body decoded into arena a (NULL: it does not decode). A SEND
+ * as seinctl and the bulk importers write it (op, type, recipient and
+ * fields of a name and a value, each once, nothing else) is read directly;
+ * anything else, or unusual, by protobuf-c. Both give the same request.
+ * *fast (may be NULL) tells which did. */
+Seinhuis__CtlRequest *sh_ctl_request_decode(sh_arena *a, const uint8_t *body,
+                                            size_t len, int *fast);
 sh_err sh_ctl_connect(const char *path, int *fd, char *why, size_t whylen);
 sh_err sh_ctl_send(int fd, const Seinhuis__CtlRequest *req);
 sh_err sh_ctl_recv(int fd, Seinhuis__CtlReply **reply, int timeout_ms);

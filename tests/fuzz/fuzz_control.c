@@ -2,7 +2,8 @@
  * fuzz_control - bytes arriving on the control socket, handled as
  * control.c's sh_control_read and dispatch handle them: length-prefixed
  * frames cut with sh_frame_peek (pipelined, at most 4096 per read), each
- * body decoded with seinhuis__ctl_request__unpack, then the fields each
+ * body decoded with seinhuis__ctl_request__unpack (and with the daemon's
+ * sh_ctl_request_decode, which must agree with it), then the fields each
  * operation reads, through the library calls the daemon makes:
  *
  *   SEND            type (sh_signal_type_parse), then as sh_daemon_submit:
@@ -264,10 +265,39 @@ static void op_inbox_id(const Seinhuis__CtlRequest *q)
 	reply_err(SH_ERR_NOTFOUND, text);
 }
 
+/* The daemon decodes a plain SEND directly (sh_ctl_request_decode): it
+ * must decode what protobuf-c decodes, and to the same request (the same
+ * bytes when packed again), and fail where protobuf-c fails. */
+static void same_decode(const uint8_t *body, size_t len,
+                        const Seinhuis__CtlRequest *q)
+{
+	sh_arena a;
+	sh_arena_init(&a, 4096);
+	int fast = 0;
+	Seinhuis__CtlRequest *d = sh_ctl_request_decode(&a, body, len, &fast);
+	if (!d != !q)
+		FAIL("the daemon's decoder and protobuf-c disagree on whether "
+		     "a request decodes");
+	if (d && q) {
+		size_t n = seinhuis__ctl_request__get_packed_size(q);
+		if (seinhuis__ctl_request__get_packed_size(d) != n)
+			FAIL("the daemon's decoder gives another request");
+		uint8_t *x = malloc(n ? n : 1), *y = malloc(n ? n : 1);
+		seinhuis__ctl_request__pack(q, x);
+		seinhuis__ctl_request__pack(d, y);
+		if (memcmp(x, y, n) != 0)
+			FAIL("the daemon's decoder gives another request");
+		free(x);
+		free(y);
+	}
+	sh_arena_free(&a);
+}
+
 static void dispatch(const uint8_t *body, size_t len)
 {
 	Seinhuis__CtlRequest *q =
 	    seinhuis__ctl_request__unpack(NULL, len, body);
+	same_decode(body, len, q);
 	if (!q)
 		return reply_err(SH_ERR_CONTROL,
 		                 "the request is not a valid control message");
