@@ -539,6 +539,71 @@ static void store_node(void *ctx, unsigned level, uint64_t index,
 		a->append_error = mdb_to_sh(rc);
 }
 
+/* ------------------------------------------- packing an entry */
+
+static size_t pb_varint(uint8_t *out, size_t o, uint64_t v)
+{
+	do {
+		uint8_t b = (uint8_t)(v & 0x7f);
+		v >>= 7;
+		if (out)
+			out[o] = v ? (uint8_t)(b | 0x80) : b;
+		o++;
+	} while (v);
+	return o;
+}
+
+/* A field's tag: number and wire type. */
+static size_t pb_tag(uint8_t *out, size_t o, unsigned num, unsigned wt)
+{
+	return pb_varint(out, o, (uint64_t)num << 3 | wt);
+}
+
+/* proto3 as protobuf-c writes it: zero numbers, empty strings and bytes
+ * are left out; an int32 (the enums) is sign-extended to 64 bits. */
+static size_t pb_num(uint8_t *out, size_t o, unsigned num, uint64_t v)
+{
+	return v ? pb_varint(out, pb_tag(out, o, num, 0), v) : o;
+}
+
+static size_t pb_bytes(uint8_t *out, size_t o, unsigned num, const void *p,
+                       size_t n)
+{
+	if (!n)
+		return o;
+	o = pb_varint(out, pb_tag(out, o, num, 2), n);
+	if (out)
+		memcpy(out + o, p, n);
+	return o + n;
+}
+
+static size_t pb_str(uint8_t *out, size_t o, unsigned num, const char *s)
+{
+	return s ? pb_bytes(out, o, num, s, strlen(s)) : o;
+}
+
+size_t sh_audit_entry_write(const Seinhuis__AuditEntry *e, uint8_t *out)
+{
+	size_t o = 0;
+	o = pb_num(out, o, 1, e->index);
+	o = pb_num(out, o, 2, (uint64_t)e->time_us);
+	o = pb_num(out, o, 3, (uint64_t)(int64_t)(int32_t)e->event);
+	o = pb_str(out, o, 4, e->outcome);
+	o = pb_str(out, o, 5, e->rule);
+	o = pb_bytes(out, o, 6, e->message_id.data, e->message_id.len);
+	o = pb_str(out, o, 7, e->partner);
+	o = pb_num(out, o, 8, (uint64_t)(int64_t)(int32_t)e->type);
+	o = pb_bytes(out, o, 9, e->subject.data, e->subject.len);
+	o = pb_bytes(out, o, 10, e->case_key.data, e->case_key.len);
+	o = pb_str(out, o, 11, e->legal_basis);
+	o = pb_str(out, o, 12, e->user);
+	o = pb_num(out, o, 13, e->uid);
+	o = pb_str(out, o, 14, e->role);
+	o = pb_str(out, o, 15, e->reason);
+	o = pb_str(out, o, 16, e->detail);
+	return o;
+}
+
 sh_err sh_audit_append(sh_audit *a, Seinhuis__AuditEntry *e)
 {
 	MDB_txn *txn = sh_store_txn(a->st);
@@ -551,7 +616,11 @@ sh_err sh_audit_append(sh_audit *a, Seinhuis__AuditEntry *e)
 		e->time_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 	}
 	e->index = t->size;
-	size_t n = seinhuis__audit_entry__get_packed_size(e);
+	/* (an entry with unknown fields, which the daemon never makes, is
+	 * left to protobuf-c, which keeps them) */
+	int own = e->base.n_unknown_fields == 0;
+	size_t n = own ? sh_audit_entry_write(e, NULL)
+	               : seinhuis__audit_entry__get_packed_size(e);
 	uint8_t kb[8], leaf[32];
 	put_u64(kb, e->index);
 	MDB_val k = {8, kb}, v = {n, NULL};
@@ -569,7 +638,10 @@ sh_err sh_audit_append(sh_audit *a, Seinhuis__AuditEntry *e)
 	}
 	if (rc)
 		return mdb_to_sh(rc);
-	seinhuis__audit_entry__pack(e, v.mv_data);
+	if (own)
+		sh_audit_entry_write(e, v.mv_data);
+	else
+		seinhuis__audit_entry__pack(e, v.mv_data);
 	sh_store_filled(a->st, a->entries, &k, &v);
 	sh_merkle_leaf(leaf, v.mv_data, n);
 	a->append_error = SH_OK;

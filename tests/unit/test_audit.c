@@ -682,6 +682,96 @@ static void transactions(void)
 	check_case("%s", "");
 }
 
+/* sh_audit_entry_write gives protobuf-c's bytes: every field alone at
+ * the edges of its type (zero, small, negative, large, empty), then
+ * pseudo-random entries with any mix of fields. */
+static void entry_bytes(void)
+{
+	static const int64_t nums[] = {
+	    0,  1,         127,       128,       16383,     16384,
+	    -1, INT32_MIN, INT32_MAX, INT64_MIN, INT64_MAX, 1790000000123456};
+	static const char *const strs[] = {NULL, "", "a", "delivered",
+	                                   "x\xc3\xa9y"};
+	uint8_t blob[300];
+	for (size_t i = 0; i < sizeof(blob); i++)
+		blob[i] = (uint8_t)(i * 37 + 1);
+	uint64_t r = 0x243f6a8885a308d3u;
+	for (int round = 0; round < 3000; round++) {
+		Seinhuis__AuditEntry e = SEINHUIS__AUDIT_ENTRY__INIT;
+		/* round < 16 * 12: field round/12 alone, value round%12;
+		 * then random mixes */
+		for (unsigned f = 1; f <= 16; f++) {
+			r = r * 6364136223846793005u + 1442695040888963407u;
+			unsigned pick = (unsigned)(r >> 33);
+			if (round < 16 * 12 ? f != (unsigned)round / 12 + 1
+			                    : pick % 3 == 0)
+				continue;
+			unsigned k =
+			    round < 16 * 12 ? (unsigned)round % 12 : pick >> 2;
+			int64_t v = nums[k % 12];
+			const char *s = strs[k % 5];
+			size_t bl = k % 5 == 0 ? 0 : (k * 7) % sizeof(blob);
+			switch (f) {
+			case 1: e.index = (uint64_t)v; break;
+			case 2: e.time_us = v; break;
+			case 3:
+				e.event = (Seinhuis__AuditEvent)(int32_t)v;
+				break;
+			case 4: e.outcome = (char *)s; break;
+			case 5: e.rule = (char *)s; break;
+			case 6:
+				e.message_id.data = blob;
+				e.message_id.len = bl;
+				break;
+			case 7: e.partner = (char *)s; break;
+			case 8:
+				e.type = (Seinhuis__SignalType)(int32_t)v;
+				break;
+			case 9:
+				e.subject.data = blob;
+				e.subject.len = bl;
+				break;
+			case 10:
+				e.case_key.data = blob + 1;
+				e.case_key.len = bl ? bl - 1 : 0;
+				break;
+			case 11: e.legal_basis = (char *)s; break;
+			case 12: e.user = (char *)s; break;
+			case 13: e.uid = (uint32_t)v; break;
+			case 14: e.role = (char *)s; break;
+			case 15: e.reason = (char *)s; break;
+			case 16: e.detail = (char *)s; break;
+			}
+		}
+		/* protobuf-c's string fields are never NULL once set */
+		const char **sp[] = {
+		    (const char **)&e.outcome, (const char **)&e.rule,
+		    (const char **)&e.partner, (const char **)&e.legal_basis,
+		    (const char **)&e.user,    (const char **)&e.role,
+		    (const char **)&e.reason,  (const char **)&e.detail};
+		for (size_t i = 0; i < sizeof(sp) / sizeof(sp[0]); i++)
+			if (!*sp[i] && (round & 1))
+				*sp[i] = NULL;
+			else if (!*sp[i])
+				*sp[i] = "";
+		size_t want = seinhuis__audit_entry__get_packed_size(&e);
+		size_t got = sh_audit_entry_write(&e, NULL);
+		uint8_t *w = malloc(want + 1), *g = malloc(got + 1);
+		seinhuis__audit_entry__pack(&e, w);
+		size_t wrote = sh_audit_entry_write(&e, g);
+		check_case("entry %d", round);
+		if (!CHECK_INT(got, want) || !CHECK_INT(wrote, got) ||
+		    !CHECK(memcmp(w, g, want) == 0)) {
+			free(w);
+			free(g);
+			break;
+		}
+		free(w);
+		free(g);
+	}
+	check_case("%s", "");
+}
+
 int main(void)
 {
 	uint8_t pub[32];
@@ -690,6 +780,7 @@ int main(void)
 	snprintf(self.card.partner, sizeof(self.card.partner), "%s", PARTNER);
 	sh_ed25519_keygen(pub, self.sign_sec);
 	memcpy(self.card.sign_pub, pub, 32);
+	entry_bytes();
 	proofs_match();
 	old_layout();
 	tampering();
