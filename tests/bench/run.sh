@@ -96,14 +96,22 @@ RESULTS=$WORK/results # lines: RUN NAME VALUE
 # signal the subshell). The benchmark finds the daemon's own pid and stops
 # it by that pid.
 declare -A DAEMON_PIDS=()
+# The daemon's process, also under a WRAP of valgrind (instructions.sh),
+# whose tool takes the daemon's place in the same process.
+is_daemon() {
+	case $(cat "/proc/$1/comm" 2>/dev/null) in
+	seinhuisd | callgrind-* | memcheck-*) return 0 ;;
+	esac
+	return 1
+}
 daemon_pid() {
 	local top=${IT_PIDS[$1]} p
-	if [ "$(cat "/proc/$top/comm" 2>/dev/null)" = seinhuisd ]; then
+	if is_daemon "$top"; then
 		echo "$top"
 		return 0
 	fi
 	for p in $(ps -o pid= --ppid "$top"); do
-		if [ "$(cat "/proc/$p/comm" 2>/dev/null)" = seinhuisd ]; then
+		if is_daemon "$p"; then
 			echo "$p"
 			return 0
 		fi
