@@ -16,7 +16,8 @@
 # a CPU with SHA-NI; and instructions are not time (cache misses, system
 # calls and the kernel's share are not in them). Use it to see what a
 # change does to the work per signal; use run.sh for what it does to
-# throughput. Needs valgrind (apt-get install valgrind).
+# throughput. Needs valgrind (apt-get install valgrind). KEEP=1 keeps the
+# callgrind files, for callgrind_annotate (where the instructions go).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
@@ -60,7 +61,11 @@ totals() {
 		echo "instructions.sh: the run with $n signals did not complete; see $out/run.log" >&2
 		return 1
 	fi
-	rm -rf "$out"
+	if [ "${KEEP:-0}" = 1 ]; then
+		echo "callgrind files of $build, $n signals: $out" >&2
+	else
+		rm -rf "$out"
+	fi
 	echo "$s $r"
 }
 
