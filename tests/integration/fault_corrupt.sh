@@ -49,9 +49,13 @@ hexof() { printf %s "$1" | od -An -tx1 | tr -d ' \n'; }
 # stale copies in free pages) that starts with the pattern. MODE header:
 # the record's first two bytes become ff ff, so it no longer decodes;
 # envelope: one byte in the middle of its envelope (field 10) is flipped,
-# so it still decodes. Prints how many copies it damaged.
+# so it still decodes; legacy: the record made as records were before
+# 2026-12-04, its signal's SHA-256 (field 16) replaced by its envelope's
+# (field 15, the tag written in two bytes so that the size stays);
+# legacyflip: that, then the envelope byte flipped. Prints how many copies
+# it changed.
 patch() {
-	perl -e '
+	perl -MDigest::SHA=sha256 -e '
 	my ($file, $pat, $mode) = @ARGV;
 	open(my $fh, "+<:raw", $file) or die "$file: $!";
 	local $/; my $d = <$fh>;
@@ -67,14 +71,32 @@ patch() {
 				while (1) { my $b = ord(substr($d, $p++, 1));
 					$v |= ($b & 0x7f) << $s; $s += 7;
 					last unless $b & 0x80; } $v };
+			my ($last, $env_at, $env_len, $h_at) = (0);
 			while ($p < $pos + 8192) {
+				my $at = $p;
 				my $k = $varint->(); my ($f, $wt) = ($k >> 3, $k & 7);
+				last if $f <= $last; # past the record
+				$last = $f;
 				if ($wt == 0) { $varint->() }
 				elsif ($wt == 2) { my $l = $varint->();
-					if ($f == 10) { substr($d, $p + int($l / 2), 1) ^= "\x55"; $n++; last }
+					($env_at, $env_len) = ($p, $l) if $f == 10;
+					$h_at = $at if $f == 16 && $l == 32;
 					$p += $l }
 				elsif ($wt == 1) { $p += 8 } elsif ($wt == 5) { $p += 4 }
 				else { last }
+				last if $f == 16 || ($f == 10 && $mode eq "envelope");
+			}
+			if ($mode eq "envelope" && defined $env_at) {
+				substr($d, $env_at + int($env_len / 2), 1) ^= "\x55";
+				$n++;
+			} elsif ($mode =~ /^legacy/ && defined $env_at &&
+			         defined $h_at && substr($d, $h_at, 3) eq "\x82\x01\x20") {
+				substr($d, $h_at, 2) = "\xfa\x00";
+				substr($d, $h_at + 3, 32) =
+				    sha256(substr($d, $env_at, $env_len));
+				substr($d, $env_at + int($env_len / 2), 1) ^= "\x55"
+				    if $mode eq "legacyflip";
+				$n++;
 			}
 		}
 		$pos += length($needle);
@@ -266,6 +288,34 @@ else
 	check "envelope byte flipped: refused at start-up (stronger than required)" \
 		grep -qiE 'backup|aside' "$WORK/try.log"
 fi
+
+# Records written before 2026-12-04 hold their envelope's SHA-256 (field
+# 15), later ones their signal's (field 16). The older kind is still sent
+# when intact, and still caught when damaged.
+for mode in legacy legacyflip; do
+	restore $S
+	restore $R
+	n=$(patch "$WORK/$S/data/data.mdb" "$(out_record)" $mode)
+	check "$mode: found the record ($n copies)" [ "$n" -ge 1 ]
+	start $R
+	start $S
+	check "$mode: the sender's queue settles" \
+		wait_until 60 bash -c "[ \"\$(status_field $S outbox_pending)\" = 0 ]"
+	ctl $S --json outbox --state failed >"$WORK/failed.json"
+	inbox_ids $R | sort >"$WORK/inbox.after"
+	delivered=$(comm -12 "$WORK/pending.ids" "$WORK/inbox.after" | wc -l)
+	if [ $mode = legacy ]; then
+		check "legacy: nothing failed" [ "$(jq length "$WORK/failed.json")" = 0 ]
+		check "legacy: all 200 were delivered ($delivered)" [ "$delivered" = 200 ]
+	else
+		check "legacyflip: the damaged signal is failed, and only it" \
+			bash -c "jq -e --arg id $VICTIM 'length == 1 and .[0].message_id == \$id' '$WORK/failed.json' >/dev/null"
+		check "legacyflip: the other 199 were delivered ($delivered)" \
+			[ "$delivered" = 199 ]
+	fi
+	stop $S
+	stop $R
+done
 
 echo "what the daemon did with each damaged store:"
 printf '  %s\n' "${SUMMARY[@]}"
