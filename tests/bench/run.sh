@@ -85,11 +85,23 @@ if [ "$RUNS" -lt 1 ] || [ "$RUNS" -gt 20 ]; then
 	echo "run.sh: RUNS must be 1 to 20" >&2
 	exit 2
 fi
+case ${E2E_WINDOW:-2048} in
+*[!0-9]* | '')
+	echo "run.sh: E2E_WINDOW must be a number from 1 to 4096" >&2
+	exit 2
+	;;
+esac
+if [ "${E2E_WINDOW:-2048}" -lt 1 ] || [ "${E2E_WINDOW:-2048}" -gt 4096 ]; then
+	echo "run.sh: E2E_WINDOW must be a number from 1 to 4096" \
+		"(requests outstanding; seinbench's limit)" >&2
+	exit 2
+fi
 
 # shellcheck source=tests/integration/lib.sh
 . "$HERE/../integration/lib.sh"
 it_setup bench
 RESULTS=$WORK/results # lines: RUN NAME VALUE
+: >"$RESULTS"
 
 # lib.sh's start runs the daemon under a backgrounded shell function, so
 # IT_PIDS holds that subshell's pid, not the daemon's (and stop/it_cleanup
@@ -396,23 +408,25 @@ for run in $(seq 1 "$RUNS"); do
 			l0f=$(main_ticks "${DAEMON_PIDS[$from]}")
 			l0t=$(main_ticks "${DAEMON_PIDS[$to]}")
 			m0=$(busy_ticks)
-			bench "$run" e2e --from "$fsock" --to-partner "$to" \
+			# (no CPU figures for a run that did not complete)
+			if bench "$run" e2e --from "$fsock" --to-partner "$to" \
 				--recv "$tsock" --count "$BENCH_COUNT" \
 				${E2E_WINDOW:+--window "$E2E_WINDOW"} \
 				${curve:+--curve-rate "$curve"} \
-				${lmdb:+--lmdb-rate "$lmdb"}
-			cpu_figure "$run" e2e_sender_cpu_us_per_signal "$c0f" \
-				"$(cpu_ticks "${DAEMON_PIDS[$from]}")" "$BENCH_COUNT"
-			cpu_figure "$run" e2e_recipient_cpu_us_per_signal "$c0t" \
-				"$(cpu_ticks "${DAEMON_PIDS[$to]}")" "$BENCH_COUNT"
-			cpu_figure "$run" e2e_sender_loop_us_per_signal "$l0f" \
-				"$(main_ticks "${DAEMON_PIDS[$from]}")" "$BENCH_COUNT"
-			cpu_figure "$run" e2e_recipient_loop_us_per_signal "$l0t" \
-				"$(main_ticks "${DAEMON_PIDS[$to]}")" "$BENCH_COUNT"
-			# Everything the machine ran meanwhile (both daemons, the
-			# client, ZeroMQ's threads, the kernel, other tenants).
-			cpu_figure "$run" e2e_machine_cpu_us_per_signal "$m0" \
-				"$(busy_ticks)" "$BENCH_COUNT"
+				${lmdb:+--lmdb-rate "$lmdb"}; then
+				cpu_figure "$run" e2e_sender_cpu_us_per_signal "$c0f" \
+					"$(cpu_ticks "${DAEMON_PIDS[$from]}")" "$BENCH_COUNT"
+				cpu_figure "$run" e2e_recipient_cpu_us_per_signal "$c0t" \
+					"$(cpu_ticks "${DAEMON_PIDS[$to]}")" "$BENCH_COUNT"
+				cpu_figure "$run" e2e_sender_loop_us_per_signal "$l0f" \
+					"$(main_ticks "${DAEMON_PIDS[$from]}")" "$BENCH_COUNT"
+				cpu_figure "$run" e2e_recipient_loop_us_per_signal "$l0t" \
+					"$(main_ticks "${DAEMON_PIDS[$to]}")" "$BENCH_COUNT"
+				# Everything the machine ran meanwhile (both daemons,
+				# the client, ZeroMQ's threads, the kernel, others).
+				cpu_figure "$run" e2e_machine_cpu_us_per_signal "$m0" \
+					"$(busy_ticks)" "$BENCH_COUNT"
+			fi
 			perf_stop
 			mem_figures "$run" "${DAEMON_PIDS[$from]}" e2e_sender
 
