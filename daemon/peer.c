@@ -1208,7 +1208,7 @@ static sh_err out_sig_read(sh_daemon *d, MDB_txn *txn, const sh_outq_entry *e,
 static int batch_frame(sh_daemon *d, sh_peer *p, const out_sig *sigs,
                        sh_outq_entry *first, size_t n, zmq_msg_t *m)
 {
-	ProtobufCBinaryData signals[1024];
+	ProtobufCBinaryData signals[1024], packed[1024];
 	Seinhuis__Envelope *envs[1024];
 	uint8_t hs[1024][32];
 	const uint8_t *hp[1024];
@@ -1220,7 +1220,9 @@ static int batch_frame(sh_daemon *d, sh_peer *p, const out_sig *sigs,
 		const ProtobufCBinaryData *eb = &sigs[i].env;
 		const Seinhuis__OutboxRecord *rec = sigs[i].rec;
 		const uint8_t *known = sigs[i].hash;
+		ProtobufCBinaryData sv = {0, NULL};
 		int intact = 1;
+		envs[i] = NULL;
 		/* Only an envelope read from the store is checked: the hash
 		 * guards against damage in the store. A kept envelope (no
 		 * rec) is a copy of the bytes the hash was computed from at
@@ -1234,23 +1236,30 @@ static int batch_frame(sh_daemon *d, sh_peer *p, const out_sig *sigs,
 			intact = rec->envelope_sha256.len == 32 &&
 			         memcmp(h, rec->envelope_sha256.data, 32) == 0;
 		}
-		envs[i] =
-		    intact ? seinhuis__envelope__unpack(NULL, eb->len, eb->data)
-		           : NULL;
-		if (envs[i] && rec && rec->signal_sha256.len) {
-			sh_sha256(hs[k], envs[i]->signal.data,
-			          envs[i]->signal.len);
-			known = hs[k];
-			if (rec->signal_sha256.len != 32 ||
-			    memcmp(hs[k], rec->signal_sha256.data, 32) != 0) {
-				seinhuis__envelope__free_unpacked(envs[i],
-				                                  NULL);
-				envs[i] = NULL;
-			}
+		/* An envelope as built (the signal only) goes into the frame
+		 * as it is; another is decoded, and its signal packed anew. */
+		int direct =
+		    intact && sh_envelope_signal_view(eb->data, eb->len, &sv);
+		if (intact && !direct) {
+			envs[i] =
+			    seinhuis__envelope__unpack(NULL, eb->len, eb->data);
+			if (envs[i])
+				sv = envs[i]->signal;
+			else
+				intact = 0;
 		}
-		if (envs[i]) {
+		if (intact && rec && rec->signal_sha256.len) {
+			sh_sha256(hs[k], sv.data, sv.len);
+			known = hs[k];
+			intact =
+			    rec->signal_sha256.len == 32 &&
+			    memcmp(hs[k], rec->signal_sha256.data, 32) == 0;
+		}
+		if (intact) {
 			hp[k] = known;
-			signals[k++] = envs[i]->signal;
+			packed[k] =
+			    direct ? *eb : (ProtobufCBinaryData){0, NULL};
+			signals[k++] = sv;
 		} else if (e && !e->corrupt) {
 			char idhex[33];
 			sh_hex(idhex, e->id, SH_ID_LEN);
@@ -1264,7 +1273,7 @@ static int batch_frame(sh_daemon *d, sh_peer *p, const out_sig *sigs,
 	}
 	sh_buf out = {0};
 	sh_err err = k ? sh_batch_build_h(&d->self, p->card.partner, signals,
-	                                  hp, k, &out)
+	                                  hp, packed, k, &out)
 	               : SH_ERR_NOTFOUND;
 	for (size_t i = 0; i < n; i++)
 		if (envs[i])

@@ -454,11 +454,20 @@ sh_err sh_batch_build(const sh_identity *self, const char *recipient,
                       sh_buf *frame_out);
 /* The same, with hash[i] (or NULL) the SHA-256 of signals[i] where the
  * caller has it (sh_build_note.signal_sha256, or checked against the
- * store): it is not computed again. */
+ * store): it is not computed again; and packed[i] (or NULL, or empty)
+ * signal i's Envelope as sh_batch_build would pack it, found so by
+ * sh_envelope_signal_view: it is used as it is. */
 sh_err sh_batch_build_h(const sh_identity *self, const char *recipient,
                         const ProtobufCBinaryData *signals,
-                        const uint8_t *const *hash, size_t n,
+                        const uint8_t *const *hash,
+                        const ProtobufCBinaryData *packed, size_t n,
                         sh_buf *frame_out);
+/* 1 if env is exactly an Envelope of format_version SH_FORMAT_VERSION and
+ * a non-empty signal, in the bytes protobuf-c packs it to (as a signal's
+ * unsigned envelope is built, and a batch's entry is packed); *signal is
+ * then the signal's bytes inside env. Else 0. */
+int sh_envelope_signal_view(const uint8_t *env, size_t n,
+                            ProtobufCBinaryData *signal);
 sh_err sh_batch_verify(const sh_identity *self, const sh_card *from,
                        const Seinhuis__PeerFrame *f, sh_buf *proofs,
                        sh_sig_memo *memo);

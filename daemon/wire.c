@@ -488,12 +488,41 @@ sh_err sh_batch_build(const sh_identity *self, const char *recipient,
                       const ProtobufCBinaryData *signals, size_t n,
                       sh_buf *frame_out)
 {
-	return sh_batch_build_h(self, recipient, signals, NULL, n, frame_out);
+	return sh_batch_build_h(self, recipient, signals, NULL, NULL, n,
+	                        frame_out);
+}
+
+int sh_envelope_signal_view(const uint8_t *env, size_t n,
+                            ProtobufCBinaryData *signal)
+{
+	/* 08 <version> 12 <length, shortest form> <signal> */
+	if (n < 4 || env[0] != 0x08 || env[1] != SH_FORMAT_VERSION ||
+	    env[2] != 0x12)
+		return 0;
+	size_t o = 3, len = 0;
+	for (unsigned shift = 0;; shift += 7) {
+		if (o == n || shift > 28)
+			return 0;
+		uint8_t b = env[o++];
+		len |= (size_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			if (b == 0 && shift) /* not the shortest form */
+				return 0;
+			break;
+		}
+	}
+	if (len == 0 || len != n - o)
+		return 0;
+	signal->data = (uint8_t *)env + o;
+	signal->len = len;
+	return 1;
 }
 
 sh_err sh_batch_build_h(const sh_identity *self, const char *recipient,
                         const ProtobufCBinaryData *signals,
-                        const uint8_t *const *hash, size_t n, sh_buf *frame_out)
+                        const uint8_t *const *hash,
+                        const ProtobufCBinaryData *packed_in, size_t n,
+                        sh_buf *frame_out)
 {
 	if (n == 0 || n > SH_BATCH_MAX)
 		return SH_ERR_USAGE;
@@ -507,7 +536,8 @@ sh_err sh_batch_build_h(const sh_identity *self, const char *recipient,
 	size_t total = 0;
 	for (size_t i = 0; i < n; i++) {
 		env.signal = signals[i];
-		total += seinhuis__envelope__get_packed_size(&env);
+		if (!packed_in || !packed_in[i].len)
+			total += seinhuis__envelope__get_packed_size(&env);
 		batch_leaf(t.level[0][i], signals[i].data, signals[i].len,
 		           hash ? hash[i] : NULL);
 	}
@@ -515,6 +545,10 @@ sh_err sh_batch_build_h(const sh_identity *self, const char *recipient,
 	ProtobufCBinaryData *entries = sh_xcalloc(n, sizeof(*entries));
 	size_t at = 0;
 	for (size_t i = 0; i < n; i++) {
+		if (packed_in && packed_in[i].len) {
+			entries[i] = packed_in[i];
+			continue;
+		}
 		env.signal = signals[i];
 		entries[i].data = packed + at;
 		entries[i].len = seinhuis__envelope__pack(&env, packed + at);

@@ -1178,6 +1178,36 @@ static void test_batch_frames(void)
 		if (built && CHECK_ERR(sh_batch_build(&A, B.card.partner, sigs,
 		                                      n, &frame),
 		                       SH_OK)) {
+			/* the daemon's way: each envelope as built goes into
+			 * the frame as it is; the same frame, byte for byte
+			 * (Ed25519 signs deterministically) */
+			sh_buf envb = {0}, frame2 = {0};
+			size_t *at = calloc(n, sizeof(*at));
+			for (size_t i = 0; i < n; i++) {
+				at[i] = envb.len;
+				packed_of(&envs[i]->base, &envb);
+			}
+			ProtobufCBinaryData *packed =
+			    calloc(n, sizeof(*packed));
+			for (size_t i = 0; i < n; i++) {
+				packed[i].data = envb.data + at[i];
+				packed[i].len =
+				    (i + 1 < n ? at[i + 1] : envb.len) - at[i];
+				ProtobufCBinaryData v = {0, NULL};
+				CHECK(sh_envelope_signal_view(
+				    packed[i].data, packed[i].len, &v));
+				CHECK(v.len == sigs[i].len &&
+				      memcmp(v.data, sigs[i].data, v.len) == 0);
+			}
+			CHECK_ERR(sh_batch_build_h(&A, B.card.partner, sigs,
+			                           NULL, packed, n, &frame2),
+			          SH_OK);
+			CHECK(frame2.len == frame.len &&
+			      memcmp(frame2.data, frame.data, frame.len) == 0);
+			free(packed);
+			free(at);
+			sh_buf_free(&envb);
+			sh_buf_free(&frame2);
 			sh_buf *proofs = NULL;
 			size_t np = 0;
 			CHECK_ERR(batch_check(&frame, &A.card, &proofs, &np),
@@ -1656,6 +1686,39 @@ static void decode_both(const char *what, const uint8_t *body, size_t len,
 	check_case("%s", "");
 }
 
+/* sh_envelope_signal_view takes only an envelope of version 1 with a
+ * non-empty signal and nothing else, in protobuf-c's own bytes. */
+static void test_signal_view(void)
+{
+	static const struct {
+		const char *what;
+		uint8_t b[8];
+		size_t n;
+		int ok;
+	} c[] = {
+	    {"version 1, a 2-byte signal", {8, 1, 0x12, 2, 'a', 'b'}, 6, 1},
+	    {"a byte too many", {8, 1, 0x12, 2, 'a', 'b', 'c'}, 7, 0},
+	    {"a byte too few", {8, 1, 0x12, 2, 'a'}, 5, 0},
+	    {"version 2", {8, 2, 0x12, 2, 'a', 'b'}, 6, 0},
+	    {"an empty signal", {8, 1, 0x12, 0}, 4, 0},
+	    {"the length in two bytes", {8, 1, 0x12, 0x82, 0, 'a', 'b'}, 7, 0},
+	    {"a signature after it", {8, 1, 0x12, 1, 'a', 0x1a, 1, 's'}, 8, 0},
+	    {"the signal first", {0x12, 1, 'a', 8, 1}, 5, 0},
+	    {"a length that never ends",
+	     {8, 1, 0x12, 0x80, 0x80, 0x80, 0x80, 0x80},
+	     8,
+	     0},
+	};
+	for (size_t i = 0; i < N(c); i++) {
+		check_case("%s", c[i].what);
+		ProtobufCBinaryData v = {0, NULL};
+		CHECK_INT(sh_envelope_signal_view(c[i].b, c[i].n, &v), c[i].ok);
+		if (c[i].ok)
+			CHECK(v.data == c[i].b + 4 && v.len == 2);
+	}
+	check_case("%s", "");
+}
+
 static void test_direct_decode(void)
 {
 	Seinhuis__CtlRequest rq = SEINHUIS__CTL_REQUEST__INIT;
@@ -1735,6 +1798,7 @@ int main(void)
 	test_batch_frames();
 	test_control_frames();
 	test_direct_decode();
+	test_signal_view();
 	test_names();
 	sh_identity_wipe(&A);
 	sh_identity_wipe(&B);
