@@ -167,6 +167,10 @@ typedef struct sh_daemon {
 	int ctl_listen;
 	sh_ctl_conn *conns;
 	sh_defer *defer_head, *defer_tail;
+	/* defers done with, kept for the next ones with their buffers
+	 * (wiped): a signal makes two or three (seinhuisd.c) */
+	sh_defer *defer_free;
+	size_t defer_nfree;
 	sh_err txn_error; /* first store error in the open transaction */
 	/* Storage full: writes allowed per turn (a quarter of the turn's
 	 * writes after a commit that found the map full, doubled back after

@@ -229,9 +229,25 @@ static void rotation_tick(sh_daemon *d)
 		        d->cfg.keydir);
 }
 
+/* At most this many done defers are kept, and only with buffers of up to
+ * DEFER_KEEP_BUF bytes (replies and receipt frames; a large reply's
+ * buffer is let go). */
+#define DEFER_POOL     4096
+#define DEFER_KEEP_BUF 4096
+
 sh_defer *sh_defer_add(sh_daemon *d, sh_defer_kind kind)
 {
-	sh_defer *df = sh_xcalloc(1, sizeof(*df));
+	sh_defer *df = d->defer_free;
+	if (df) {
+		d->defer_free = df->next;
+		d->defer_nfree--;
+		sh_buf data = df->data, rid = df->routing_id;
+		memset(df, 0, sizeof(*df));
+		df->data = data; /* len 0, wiped */
+		df->routing_id = rid;
+	} else {
+		df = sh_xcalloc(1, sizeof(*df));
+	}
 	df->kind = kind;
 	if (d->defer_tail)
 		d->defer_tail->next = df;
@@ -329,6 +345,39 @@ static void error_reply(sh_buf *out, sh_err e)
 	sh_frame_append(out, &r.base);
 }
 
+/* A defer carried out: kept for sh_defer_add, its buffers wiped, or let
+ * go. */
+static void defer_done(sh_daemon *d, sh_defer *df)
+{
+	if (d->defer_nfree >= DEFER_POOL || df->data.cap > DEFER_KEEP_BUF ||
+	    df->routing_id.cap > DEFER_KEEP_BUF) {
+		sh_buf_free(&df->data);
+		sh_buf_free(&df->routing_id);
+		free(df);
+		return;
+	}
+	if (df->data.len)
+		sh_wipe(df->data.data, df->data.len);
+	if (df->routing_id.len)
+		sh_wipe(df->routing_id.data, df->routing_id.len);
+	df->data.len = df->routing_id.len = 0;
+	df->next = d->defer_free;
+	d->defer_free = df;
+	d->defer_nfree++;
+}
+
+static void defers_free(sh_daemon *d)
+{
+	while (d->defer_free) {
+		sh_defer *df = d->defer_free;
+		d->defer_free = df->next;
+		sh_buf_free(&df->data);
+		sh_buf_free(&df->routing_id);
+		free(df);
+	}
+	d->defer_nfree = 0;
+}
+
 /* Commit the turn's transaction and carry out what waited for it. */
 static void finish_turn(sh_daemon *d)
 {
@@ -403,9 +452,7 @@ static void finish_turn(sh_daemon *d)
 			}
 			break;
 		}
-		sh_buf_free(&df->data);
-		sh_buf_free(&df->routing_id);
-		free(df);
+		defer_done(d, df);
 		df = next;
 	}
 	sh_control_waiters(d);
@@ -819,6 +866,7 @@ out:
 		sh_wipe(&p->keys, sizeof(p->keys));
 	}
 	free(d.peers);
+	defers_free(&d);
 	sh_idmap_free(&d.pending);
 	sh_arena_free(&d.frame_arena);
 	sh_arena_free(&d.sig_arena);
