@@ -69,13 +69,18 @@ static int fold(const char *in, char *out, size_t outlen)
 	const unsigned char *p = (const unsigned char *)in;
 	while (*p) {
 		const char *add = NULL;
-		char one[2] = {0, 0};
 		unsigned cp;
 		if (*p < 0x80) {
 			cp = *p++;
 			if (isalnum((int)cp)) {
-				one[0] = (char)tolower((int)cp);
-				add = one;
+				/* the common case, as below for one byte */
+				if (o + 3 >= outlen)
+					return -1;
+				if (pending_space)
+					out[o++] = ' ';
+				pending_space = 0;
+				out[o++] = (char)tolower((int)cp);
+				continue;
 			} else if (cp == '\'' || cp == '`') {
 				continue;
 			} else {
@@ -137,7 +142,8 @@ static int is_prefix_word(const char *w, size_t n)
 	    "in",  "op",  "uit", "aan", "bij", "la", "le",  "du",  "da",
 	    "di",  "dos", "el",  "l",   "d",   "vd", "v"};
 	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
-		if (strlen(words[i]) == n && memcmp(words[i], w, n) == 0)
+		if (words[i][0] == w[0] && strlen(words[i]) == n &&
+		    memcmp(words[i], w, n) == 0)
 			return 1;
 	return 0;
 }
