@@ -543,14 +543,7 @@ static void store_node(void *ctx, unsigned level, uint64_t index,
 
 static size_t pb_varint(uint8_t *out, size_t o, uint64_t v)
 {
-	do {
-		uint8_t b = (uint8_t)(v & 0x7f);
-		v >>= 7;
-		if (out)
-			out[o] = v ? (uint8_t)(b | 0x80) : b;
-		o++;
-	} while (v);
-	return o;
+	return o + sh_pb_varint_put(out ? out + o : NULL, v);
 }
 
 /* A field's tag: number and wire type. */

@@ -34,16 +34,11 @@ void sh_frame_append(sh_buf *out, const ProtobufCMessage *m)
  * protobuf-c reads its own way, are left to it. */
 static int varint4(const uint8_t *p, size_t n, size_t *o, uint32_t *v)
 {
-	uint32_t x = 0;
-	for (unsigned i = 0; i < 4 && *o < n; i++) {
-		uint8_t b = p[(*o)++];
-		x |= (uint32_t)(b & 0x7f) << (7 * i);
-		if (!(b & 0x80)) {
-			*v = x;
-			return 0;
-		}
-	}
-	return -1;
+	uint64_t x;
+	if (sh_pb_varint_get(p, n, o, 4, &x) < 0)
+		return -1;
+	*v = (uint32_t)x;
+	return 0;
 }
 
 /* A length-delimited part at *o: its bytes in [*at, *at + *len). */

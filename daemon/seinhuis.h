@@ -142,6 +142,16 @@ static inline int sh_same_name(const char *a, const char *b)
  * field names are looked up some hundred times a signal. */
 const ProtobufCFieldDescriptor *sh_pb_field(const ProtobufCMessageDescriptor *d,
                                             const char *name);
+/* Varints of protobuf's wire format, for the few places that read or
+ * write it by hand (a receipt's settlement in store.c, a plain SEND in
+ * ctlclient.c, an envelope as built in wire.c, audit entries in audit.c):
+ * sh_pb_varint_get reads one of at most maxbytes bytes (10 for any 64-bit
+ * value) at p[*off], below n, and moves *off past it; -1 if it is cut
+ * short or longer. sh_pb_varint_put writes v at out (NULL: only counts)
+ * and returns the bytes it takes. */
+int sh_pb_varint_get(const uint8_t *p, size_t n, size_t *off, unsigned maxbytes,
+                     uint64_t *v);
+size_t sh_pb_varint_put(uint8_t *out, uint64_t v);
 /* Growable byte buffer. */
 typedef struct {
 	uint8_t *data;

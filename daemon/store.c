@@ -1122,31 +1122,6 @@ typedef struct {
 	uint64_t value; /* a varint's value */
 } wire_field;
 
-static int wire_varint(const uint8_t *p, size_t n, size_t *off, uint64_t *v)
-{
-	uint64_t x = 0;
-	for (unsigned shift = 0; shift < 64 && *off < n; shift += 7) {
-		uint8_t b = p[(*off)++];
-		x |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			*v = x;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-static size_t put_varint(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
 /* Split a record into its fields, in order; -1 if it does not parse, has
  * more than max fields, or its numbers do not ascend (protobuf-c writes
  * them ascending, each once: anything else takes the decoding path). */
@@ -1157,12 +1132,12 @@ static int wire_split(const uint8_t *p, size_t n, wire_field *f, size_t max,
 	while (off < n) {
 		uint64_t tag, v = 0;
 		size_t at = off;
-		if (k == max || wire_varint(p, n, &off, &tag) < 0 ||
+		if (k == max || sh_pb_varint_get(p, n, &off, 10, &tag) < 0 ||
 		    tag >> 3 == 0 || tag >> 3 > 0x1fffffff)
 			return -1;
 		switch (tag & 7) {
 		case 0:
-			if (wire_varint(p, n, &off, &v) < 0)
+			if (sh_pb_varint_get(p, n, &off, 10, &v) < 0)
 				return -1;
 			break;
 		case 1:
@@ -1171,7 +1146,8 @@ static int wire_split(const uint8_t *p, size_t n, wire_field *f, size_t max,
 			off += 8;
 			break;
 		case 2:
-			if (wire_varint(p, n, &off, &v) < 0 || n - off < v)
+			if (sh_pb_varint_get(p, n, &off, 10, &v) < 0 ||
+			    n - off < v)
 				return -1;
 			off += (size_t)v;
 			break;
@@ -1253,7 +1229,7 @@ sh_err sh_store_outbox_settle(sh_store *st, uint64_t seq,
 			if (put[np].v == 0)
 				continue;
 			out[o++] = (uint8_t)put[np].tag;
-			o += put_varint(out + o, put[np].v);
+			o += sh_pb_varint_put(out + o, put[np].v);
 		}
 		if (i == nf || num == 4 || num == 5 || num == 7 || num == 10)
 			continue;

@@ -499,18 +499,11 @@ int sh_envelope_signal_view(const uint8_t *env, size_t n,
 	if (n < 4 || env[0] != 0x08 || env[1] != SH_FORMAT_VERSION ||
 	    env[2] != 0x12)
 		return 0;
-	size_t o = 3, len = 0;
-	for (unsigned shift = 0;; shift += 7) {
-		if (o == n || shift > 28)
-			return 0;
-		uint8_t b = env[o++];
-		len |= (size_t)(b & 0x7f) << shift;
-		if (!(b & 0x80)) {
-			if (b == 0 && shift) /* not the shortest form */
-				return 0;
-			break;
-		}
-	}
+	size_t o = 3;
+	uint64_t len;
+	if (sh_pb_varint_get(env, n, &o, 5, &len) < 0 ||
+	    (o - 3 > 1 && env[o - 1] == 0)) /* not the shortest form */
+		return 0;
 	if (len == 0 || len != n - o)
 		return 0;
 	signal->data = (uint8_t *)env + o;

@@ -1291,6 +1291,19 @@ static uint8_t *outbox_bytes(const char *dir, uint64_t seq, size_t *len)
 	return out;
 }
 
+/* sh_store_outbox_settle as a delivered receipt calls it: 1 settled, 0
+ * left to the decoding path, -1 an error. */
+static int settle_one(sh_store *st, uint64_t seq, const uint8_t id[SH_ID_LEN],
+                      uint32_t attempts, int64_t done_ms,
+                      Seinhuis__SignalType *type)
+{
+	int done = -1;
+	sh_err e = sh_store_outbox_settle(st, seq, id,
+	                                  SEINHUIS__OUT_STATE__OUT_DELIVERED,
+	                                  attempts, done_ms, type, &done);
+	return e == SH_OK ? done : -1;
+}
+
 /* sh_store_outbox_settle writes the bytes that decoding, changing and
  * packing the record would (the path it replaces), and leaves alone what
  * it cannot settle. */
@@ -1352,31 +1365,14 @@ static void settle_in_place(void)
 	CHECK_ERR(sh_store_commit(st), SH_OK);
 
 	Seinhuis__SignalType type = 0;
-	int done = -1;
 	CHECK_ERR(sh_store_begin(st), SH_OK);
 	/* another message's id: not settled, nothing changed */
-	CHECK_ERR(sh_store_outbox_settle(st, seq[0], id[1],
-	                                 SEINHUIS__OUT_STATE__OUT_DELIVERED, 3,
-	                                 1790000000500, &type, &done),
-	          SH_OK);
-	CHECK_INT(done, 0);
-	CHECK_ERR(sh_store_outbox_settle(st, seq[0], id[0],
-	                                 SEINHUIS__OUT_STATE__OUT_DELIVERED, 3,
-	                                 1790000000500, &type, &done),
-	          SH_OK);
-	CHECK_INT(done, 1);
+	CHECK_INT(settle_one(st, seq[0], id[1], 3, 1790000000500, &type), 0);
+	CHECK_INT(settle_one(st, seq[0], id[0], 3, 1790000000500, &type), 1);
 	CHECK_INT(type, SEINHUIS__SIGNAL_TYPE__ARREARS);
 	/* settled: a second receipt finds nothing pending */
-	CHECK_ERR(sh_store_outbox_settle(st, seq[0], id[0],
-	                                 SEINHUIS__OUT_STATE__OUT_DELIVERED, 4,
-	                                 1790000000600, &type, &done),
-	          SH_OK);
-	CHECK_INT(done, 0);
-	CHECK_ERR(sh_store_outbox_settle(st, seq[1], id[1],
-	                                 SEINHUIS__OUT_STATE__OUT_DELIVERED, 1,
-	                                 1790000000700, &type, &done),
-	          SH_OK);
-	CHECK_INT(done, 1);
+	CHECK_INT(settle_one(st, seq[0], id[0], 4, 1790000000600, &type), 0);
+	CHECK_INT(settle_one(st, seq[1], id[1], 1, 1790000000700, &type), 1);
 	CHECK_ERR(sh_store_commit(st), SH_OK);
 	sh_store_counts c;
 	sh_store_counts_get(st, &c);
@@ -1446,13 +1442,7 @@ static void settle_in_place(void)
 		if (!CHECK(st != NULL))
 			break;
 		CHECK_ERR(sh_store_begin(st), SH_OK);
-		done = -1;
-		CHECK_ERR(
-		    sh_store_outbox_settle(st, seq[2], id[2],
-		                           SEINHUIS__OUT_STATE__OUT_DELIVERED,
-		                           1, 1, &type, &done),
-		    SH_OK);
-		CHECK_INT(done, 0);
+		CHECK_INT(settle_one(st, seq[2], id[2], 1, 1, &type), 0);
 		sh_store_abort(st);
 		sh_store_close(&st);
 		size_t n = 0;
