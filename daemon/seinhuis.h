@@ -148,10 +148,32 @@ const ProtobufCFieldDescriptor *sh_pb_field(const ProtobufCMessageDescriptor *d,
  * sh_pb_varint_get reads one of at most maxbytes bytes (10 for any 64-bit
  * value) at p[*off], below n, and moves *off past it; -1 if it is cut
  * short or longer. sh_pb_varint_put writes v at out (NULL: only counts)
- * and returns the bytes it takes. */
-int sh_pb_varint_get(const uint8_t *p, size_t n, size_t *off, unsigned maxbytes,
-                     uint64_t *v);
-size_t sh_pb_varint_put(uint8_t *out, uint64_t v);
+ * and returns the bytes it takes. (Inline: they run dozens of times a
+ * signal.) */
+static inline int sh_pb_varint_get(const uint8_t *p, size_t n, size_t *off,
+                                   unsigned maxbytes, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (unsigned i = 0; i < maxbytes && i < 10 && *off < n; i++) {
+		uint8_t b = p[(*off)++];
+		x |= (uint64_t)(b & 0x7f) << (7 * i);
+		if (!(b & 0x80)) {
+			*v = x;
+			return 0;
+		}
+	}
+	return -1;
+}
+static inline size_t sh_pb_varint_put(uint8_t *out, uint64_t v)
+{
+	size_t n = 0;
+	for (; v >= 0x80; v >>= 7, n++)
+		if (out)
+			out[n] = (uint8_t)(v | 0x80);
+	if (out)
+		out[n] = (uint8_t)v;
+	return n + 1;
+}
 /* Growable byte buffer. */
 typedef struct {
 	uint8_t *data;

@@ -260,32 +260,6 @@ sh_err sh_mkdir_p(const char *path, int mode)
 	return SH_OK;
 }
 
-int sh_pb_varint_get(const uint8_t *p, size_t n, size_t *off, unsigned maxbytes,
-                     uint64_t *v)
-{
-	uint64_t x = 0;
-	for (unsigned i = 0; i < maxbytes && i < 10 && *off < n; i++) {
-		uint8_t b = p[(*off)++];
-		x |= (uint64_t)(b & 0x7f) << (7 * i);
-		if (!(b & 0x80)) {
-			*v = x;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-size_t sh_pb_varint_put(uint8_t *out, uint64_t v)
-{
-	size_t n = 0;
-	for (; v >= 0x80; v >>= 7, n++)
-		if (out)
-			out[n] = (uint8_t)(v | 0x80);
-	if (out)
-		out[n] = (uint8_t)v;
-	return n + 1;
-}
-
 /* A direct-mapped table per thread of (descriptor, name) -> field, found
  * ones and missing ones alike, each checked against the whole name. The
  * slot comes from the name's first and last eight bytes and its length:
