@@ -458,30 +458,18 @@ static void send_resolve(sh_daemon *d, const Seinhuis__CtlRequest *q,
 /* All that can be done of a send request before the store (see prep.c):
  * resolve, check, and build if the pair keys are ready. */
 static void send_prepare(sh_daemon *d, const Seinhuis__CtlRequest *q,
-                         sh_submit_prep *s, sh_arena *build, MDB_txn **snap,
-                         int *snap_tried)
+                         sh_submit_prep *s, sh_arena *build)
 {
 	send_resolve(d, q, s);
 	if (s->refuse_e)
 		return;
 	submit_check(d, s, q->fields, q->n_fields);
 	/* The main thread commits right after: it builds then, after the
-	 * look-up (a re-sent row costs no build). The helper builds ahead,
-	 * unless the last checkpoint already holds the natural key: a
-	 * re-imported row is skipped then, and building it would be waste.
-	 * (A key put since that checkpoint is found by the main thread.) */
+	 * natural-key look-up (a re-sent row costs no build). The helper
+	 * builds ahead: the natural keys' index is the main thread's
+	 * (store.c), so a re-imported row is built here and then skipped. */
 	if (!build || s->policy_e || !s->p->keys_ready)
 		return;
-	if (s->have_natkey) {
-		if (!*snap_tried) {
-			*snap_tried = 1;
-			*snap = sh_store_snapshot(d->store);
-		}
-		uint8_t prev[SH_ID_LEN];
-		if (*snap && sh_store_natkey_get(d->store, *snap, s->natkey,
-		                                 prev) == SH_OK)
-			return;
-	}
 	submit_build(d, s, q->fields, q->n_fields, build);
 }
 
@@ -1297,10 +1285,6 @@ typedef struct {
 
 struct sh_ctl_window {
 	ctl_slot slot[SH_PREP_MAX];
-	/* the helper's read snapshot, begun on its first look-up in a
-	 * window and ended by the main thread after the window */
-	MDB_txn *snap;
-	int snap_tried;
 };
 
 static void prepare_slot(sh_daemon *d, void *ctx, size_t i, sh_arena *build)
@@ -1310,8 +1294,7 @@ static void prepare_slot(sh_daemon *d, void *ctx, size_t i, sh_arena *build)
 	s->q = sh_ctl_request_decode(&s->arena, s->body, s->blen, NULL);
 	s->is_send = s->q && s->q->op == SEINHUIS__CTL_REQUEST__OP__SEND;
 	if (s->is_send)
-		send_prepare(d, s->q, &s->send, build, &w->snap,
-		             &w->snap_tried);
+		send_prepare(d, s->q, &s->send, build);
 }
 
 static void slot_clear(ctl_slot *s)
@@ -1425,10 +1408,6 @@ void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
 			off += s->flen;
 		}
 		sh_prep_finish(d);
-		if (w->snap)
-			mdb_txn_abort(w->snap);
-		w->snap = NULL;
-		w->snap_tried = 0;
 		/* prepared by the helper, but not taken: read again later */
 		for (; i < nf; i++)
 			if (sh_prep_done(d, i))

@@ -2,7 +2,7 @@
  * store.c - the durable queues of a daemon, in one LMDB environment.
  *
  * Tables (LMDB named databases):
- *   meta       "schema" -> "1", "partner" -> own partner id, and the next
+ *   meta       "schema" -> "2", "partner" -> own partner id, and the next
  *              outbox and inbox sequence numbers.
  *   outbox     u64 sequence (big-endian, so FIFO) -> OutboxRecord. A signal
  *              is here, state pending, before its sender hears "accepted";
@@ -15,6 +15,10 @@
  *              outbox record and never enters the inbox).
  *              The exactly-once rule rests here: an id is added to the
  *              inbox only if it is not in `seen`, in the same transaction.
+ *   natkeys    u64 sequence -> natural key (32) || message id (16), in the
+ *              order put; found through an index in memory (below,
+ *              "natural keys"). Schema 1's `natkey` (natural key -> id)
+ *              is moved here at open and left empty.
  *   cases      case key -> CaseRecord (debt-help team): who claimed the
  *              case and its outreach steps (cases.c). Created on open, so
  *              a data directory of an older version opens and gains it.
@@ -48,16 +52,18 @@
 #include "journal.h"
 #include "store.h"
 
-#define SCHEMA "1"
+/* Schema 2: natural keys in `natkeys`, in the order put (schema 1 kept
+ * them in `natkey`, keyed by their hash; moved over at open). */
+#define SCHEMA "2"
 
 /* Tables as the journal numbers them (the order they are opened in). */
-#define SH_STORE_TABLES 14
+#define SH_STORE_TABLES 15
 #define SH_STORE_MAXDBI 64
 
 struct sh_store {
 	MDB_env *env;
 	MDB_dbi meta, outbox, outbox_id, inbox, seen, quarantine, consent,
-	    revoked, natkey, cases;
+	    revoked, natkey, cases, natkeys;
 	MDB_dbi audit[4]; /* entries, nodes, heads, state (audit.c) */
 	MDB_txn *txn;     /* the write transaction, open across turns until
 	                     the next checkpoint (see journal.c) */
@@ -83,6 +89,14 @@ struct sh_store {
 	uint64_t txn_next_out, txn_next_in;
 	sh_store_counts counts, txn_counts;
 	int seq_dirty;
+	/* natural keys: the index in memory (see "natural keys" below), the
+	 * next sequence of `natkeys`, and this turn's changes to the index,
+	 * undone if the turn is */
+	struct nk_slot *nk;
+	size_t nk_cap, nk_used, nk_live;
+	uint64_t nk_next, txn_nk_next;
+	struct nk_undo *nku;
+	size_t nnku, capnku;
 };
 
 static void u64be(uint8_t out[8], uint64_t v)
@@ -114,6 +128,8 @@ static sh_err mdb_err(int rc)
 }
 
 static void turn_abort(sh_store *st);
+static void nk_undo_turn(sh_store *st);
+static sh_err natkeys_open(sh_store *st, MDB_txn *txn, char *why, size_t wl);
 static sh_err checkpoint(sh_store *st, int force);
 static sh_err apply_record(void *ctx, const uint8_t *p, size_t n);
 static sh_err new_generation(sh_store *st, MDB_txn *txn, uint64_t *gen);
@@ -235,6 +251,7 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	    (rc = mdb_dbi_open(txn, "revoked", MDB_CREATE, &st->revoked)) ||
 	    (rc = mdb_dbi_open(txn, "natkey", MDB_CREATE, &st->natkey)) ||
 	    (rc = mdb_dbi_open(txn, "cases", MDB_CREATE, &st->cases)) ||
+	    (rc = mdb_dbi_open(txn, "natkeys", MDB_CREATE, &st->natkeys)) ||
 	    (rc = mdb_dbi_open(txn, "audit", MDB_CREATE, &st->audit[0])) ||
 	    (rc =
 	         mdb_dbi_open(txn, "audit_nodes", MDB_CREATE, &st->audit[1])) ||
@@ -249,9 +266,10 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 		goto err;
 	}
 	MDB_dbi order[SH_STORE_TABLES] = {
-	    st->meta,       st->outbox,   st->outbox_id, st->inbox,   st->seen,
-	    st->quarantine, st->consent,  st->revoked,   st->natkey,  st->cases,
-	    st->audit[0],   st->audit[1], st->audit[2],  st->audit[3]};
+	    st->meta,     st->outbox,     st->outbox_id, st->inbox,
+	    st->seen,     st->quarantine, st->consent,   st->revoked,
+	    st->natkey,   st->cases,      st->audit[0],  st->audit[1],
+	    st->audit[2], st->audit[3],   st->natkeys};
 	memset(st->tab_of, 0xff, sizeof(st->tab_of));
 	for (unsigned i = 0; i < SH_STORE_TABLES; i++) {
 		st->tabs[i] = order[i];
@@ -277,12 +295,12 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 		e = mdb_err(rc);
 		goto err;
 	} else {
-		if (v.mv_size != strlen(SCHEMA) ||
-		    memcmp(v.mv_data, SCHEMA, v.mv_size)) {
+		if (v.mv_size != 1 || (memcmp(v.mv_data, "1", 1) &&
+		                       memcmp(v.mv_data, SCHEMA, 1))) {
 			snprintf(why, wl,
 			         "%s: the store has schema '%.*s'; this "
 			         "seinhuisd reads "
-			         "schema " SCHEMA,
+			         "schema 1 and " SCHEMA,
 			         dir, (int)(v.mv_size > 16 ? 16 : v.mv_size),
 			         (const char *)v.mv_data);
 			e = SH_ERR_STORE_CORRUPT;
@@ -331,6 +349,8 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 		                             : "LMDB refused a change in it");
 		goto err;
 	}
+	if ((e = natkeys_open(st, txn, why, wl)) != SH_OK)
+		goto err;
 	/* a new generation for what is written from now on */
 	if ((e = new_generation(st, txn, &gen)) != SH_OK) {
 		snprintf(why, wl, "%s: cannot start a journal generation: %s",
@@ -375,6 +395,7 @@ err:
 	if (st->env)
 		mdb_env_close(st->env);
 	sh_journal_close(&st->jr);
+	free(st->nk);
 	free(st);
 	return e;
 }
@@ -392,6 +413,8 @@ void sh_store_close(sh_store **stp)
 	mdb_env_close(st->env);
 	sh_journal_close(&st->jr);
 	sh_buf_free(&st->jrec);
+	free(st->nk);
+	free(st->nku);
 	free(st);
 	*stp = NULL;
 }
@@ -856,6 +879,8 @@ sh_err sh_store_begin(sh_store *st)
 	st->txn_next_in = st->next_in;
 	st->txn_counts = st->counts;
 	st->seq_dirty = 0;
+	st->txn_nk_next = st->nk_next;
+	st->nnku = 0;
 	return SH_OK;
 }
 
@@ -877,6 +902,7 @@ static void turn_abort(sh_store *st)
 {
 	st->turn = 0;
 	st->jrec.len = 0;
+	nk_undo_turn(st);
 	if (st->txn) {
 		mdb_txn_abort(st->txn);
 		st->txn = NULL;
@@ -937,6 +963,8 @@ sh_err sh_store_commit(sh_store *st)
 	st->next_out = st->txn_next_out;
 	st->next_in = st->txn_next_in;
 	st->counts = st->txn_counts;
+	st->nk_next = st->txn_nk_next;
+	st->nnku = 0;
 	/* a journal past its limit is checkpointed at once (a failure is
 	 * tried again at the next turn: what it holds is durable) */
 	if (sh_journal_bytes(st->jr) >= st->jmax &&
@@ -977,12 +1005,6 @@ MDB_txn *sh_store_read_begin(sh_store *st)
 	if (mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn))
 		return NULL;
 	return txn;
-}
-
-MDB_txn *sh_store_snapshot(sh_store *st)
-{
-	MDB_txn *txn;
-	return mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn) ? NULL : txn;
 }
 
 void sh_store_read_end(sh_store *st, MDB_txn *txn)
@@ -1575,17 +1597,231 @@ int sh_store_seen(sh_store *st, MDB_txn *txn, const uint8_t id[SH_ID_LEN])
 	return mdb_get(txn, st->seen, &k, &v) == 0;
 }
 
+/* --------------------------------------------------------- natural keys
+ *
+ * `natkeys` holds the natural keys in the order they were put: u64
+ * sequence (big-endian) -> key (32 bytes) || message id (16). Each put is
+ * an append at the table's right edge. Keyed by the key itself (schema 1),
+ * every put landed on a random leaf: a cold descent for the look-up before
+ * it, and most leaves of the table dirtied and written again at every
+ * checkpoint, a cost that grew with the sender's history.
+ *
+ * What finds a key is an index in memory, built at open from the table:
+ * open addressing with linear probing over (tag, sequence) slots, the tag
+ * being the key's first 8 bytes (the key is a keyed hash: uniform). A tag
+ * only points: every match is read back from the table and compared whole.
+ * The index follows the write transaction: a turn's changes to it are
+ * logged and undone if the turn is; turns that committed stay in it
+ * (also in the transaction that a failed checkpoint rebuilds from the
+ * journal). Look-ups through another transaction than the store's write
+ * transaction (a reader's) see no key put since that one began, and may
+ * miss one deleted since; only the main thread uses the index. */
+
+struct nk_slot {
+	uint64_t tag, seq; /* tag NK_EMPTY: never used; NK_GONE: deleted */
+};
+
+#define NK_EMPTY 0
+#define NK_GONE  1
+#define NK_VLEN  (SH_KEY_LEN + SH_ID_LEN)
+
+static uint64_t nk_tag(const uint8_t key[SH_KEY_LEN])
+{
+	uint64_t t;
+	memcpy(&t, key, sizeof(t));
+	return t < 2 ? t + 2 : t;
+}
+
+static void nk_place(struct nk_slot *tab, size_t cap, uint64_t tag,
+                     uint64_t seq)
+{
+	size_t m = cap - 1, i = (size_t)tag & m;
+	while (tab[i].tag != NK_EMPTY && tab[i].tag != NK_GONE)
+		i = (i + 1) & m;
+	tab[i].tag = tag;
+	tab[i].seq = seq;
+}
+
+static void nk_insert(sh_store *st, uint64_t tag, uint64_t seq)
+{
+	if ((st->nk_used + 1) * 4 > st->nk_cap * 3) {
+		size_t cap = st->nk_cap ? st->nk_cap : 1024;
+		while ((st->nk_live + 1) * 2 > cap)
+			cap *= 2;
+		struct nk_slot *tab = sh_xcalloc(cap, sizeof(*tab));
+		for (size_t i = 0; i < st->nk_cap; i++)
+			if (st->nk[i].tag > NK_GONE)
+				nk_place(tab, cap, st->nk[i].tag,
+				         st->nk[i].seq);
+		free(st->nk);
+		st->nk = tab;
+		st->nk_cap = cap;
+		st->nk_used = st->nk_live;
+	}
+	size_t m = st->nk_cap - 1, i = (size_t)tag & m;
+	while (st->nk[i].tag > NK_GONE)
+		i = (i + 1) & m;
+	if (st->nk[i].tag == NK_EMPTY)
+		st->nk_used++;
+	st->nk[i].tag = tag;
+	st->nk[i].seq = seq;
+	st->nk_live++;
+}
+
+static void nk_remove(sh_store *st, uint64_t tag, uint64_t seq)
+{
+	if (!st->nk_cap)
+		return;
+	size_t m = st->nk_cap - 1;
+	for (size_t i = (size_t)tag & m; st->nk[i].tag != NK_EMPTY;
+	     i = (i + 1) & m)
+		if (st->nk[i].tag == tag && st->nk[i].seq == seq) {
+			st->nk[i].tag = NK_GONE;
+			st->nk_live--;
+			return;
+		}
+}
+
+/* A change to the index in this turn: added (undo: remove), or removed
+ * (undo: add again). */
+struct nk_undo {
+	uint64_t tag, seq;
+	int added;
+};
+
+static void nk_log(sh_store *st, uint64_t tag, uint64_t seq, int added)
+{
+	if (st->nnku == st->capnku) {
+		st->capnku = st->capnku ? st->capnku * 2 : 256;
+		st->nku = realloc(st->nku, st->capnku * sizeof(*st->nku));
+		if (!st->nku)
+			abort();
+	}
+	st->nku[st->nnku++] = (struct nk_undo){tag, seq, added};
+}
+
+static void nk_undo_turn(sh_store *st)
+{
+	while (st->nnku > 0) {
+		struct nk_undo *u = &st->nku[--st->nnku];
+		if (u->added)
+			nk_remove(st, u->tag, u->seq);
+		else
+			nk_insert(st, u->tag, u->seq);
+	}
+	st->txn_nk_next = st->nk_next;
+}
+
+/* The sequence of `key` in `natkeys` as txn has it, with its message id. */
+static sh_err nk_find(sh_store *st, MDB_txn *txn, const uint8_t key[SH_KEY_LEN],
+                      uint64_t *seq, uint8_t id[SH_ID_LEN])
+{
+	if (!st->nk_cap)
+		return SH_ERR_NOTFOUND;
+	uint64_t tag = nk_tag(key);
+	size_t m = st->nk_cap - 1;
+	for (size_t i = (size_t)tag & m; st->nk[i].tag != NK_EMPTY;
+	     i = (i + 1) & m) {
+		if (st->nk[i].tag != tag)
+			continue;
+		uint8_t kb[8];
+		u64be(kb, st->nk[i].seq);
+		MDB_val k = {8, kb}, v;
+		int rc = mdb_get(txn, st->natkeys, &k, &v);
+		if (rc == MDB_NOTFOUND)
+			continue;
+		if (rc)
+			return mdb_err(rc);
+		if (v.mv_size != NK_VLEN)
+			return SH_ERR_STORE_CORRUPT;
+		if (memcmp(v.mv_data, key, SH_KEY_LEN) != 0)
+			continue;
+		*seq = st->nk[i].seq;
+		if (id)
+			memcpy(id, (const uint8_t *)v.mv_data + SH_KEY_LEN,
+			       SH_ID_LEN);
+		return SH_OK;
+	}
+	return SH_ERR_NOTFOUND;
+}
+
+/* At open, after the journal's turns: schema 1's `natkey` (key -> id)
+ * moved into `natkeys`, then the index built from it. */
+static sh_err natkeys_open(sh_store *st, MDB_txn *txn, char *why, size_t wl)
+{
+	MDB_cursor *c = NULL;
+	MDB_val k, v;
+	uint64_t next = 1;
+	int rc = mdb_cursor_open(txn, st->natkeys, &c);
+	if (!rc) {
+		rc = mdb_cursor_get(c, &k, &v, MDB_LAST);
+		if (rc == 0 && k.mv_size == 8)
+			next = be64(k.mv_data) + 1;
+		else if (rc == 0)
+			rc = MDB_CORRUPTED;
+		else if (rc == MDB_NOTFOUND)
+			rc = 0;
+	}
+	mdb_cursor_close(c);
+	c = NULL;
+	size_t moved = 0;
+	if (!rc)
+		rc = mdb_cursor_open(txn, st->natkey, &c);
+	while (!rc && (rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if (k.mv_size != SH_KEY_LEN || v.mv_size != SH_ID_LEN) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		uint8_t kb[8], vb[NK_VLEN];
+		u64be(kb, next++);
+		memcpy(vb, k.mv_data, SH_KEY_LEN);
+		memcpy(vb + SH_KEY_LEN, v.mv_data, SH_ID_LEN);
+		MDB_val nk = {8, kb}, nv = {sizeof(vb), vb};
+		rc = mdb_put(txn, st->natkeys, &nk, &nv, MDB_APPEND);
+		moved++;
+	}
+	mdb_cursor_close(c);
+	c = NULL;
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	if (!rc && moved)
+		rc = mdb_drop(txn, st->natkey, 0);
+	if (!rc) {
+		MDB_val sk = {6, "schema"}, sv = {strlen(SCHEMA), SCHEMA};
+		rc = mdb_put(txn, st->meta, &sk, &sv, 0);
+	}
+	if (!rc)
+		rc = mdb_cursor_open(txn, st->natkeys, &c);
+	while (!rc && (rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
+		if (k.mv_size != 8 || v.mv_size != NK_VLEN) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		nk_insert(st, nk_tag(v.mv_data), be64(k.mv_data));
+	}
+	mdb_cursor_close(c);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	if (rc) {
+		snprintf(why, wl, "%s the natural-key table: %s",
+		         rc == MDB_CORRUPTED ? "a damaged record in"
+		                             : "cannot read or convert",
+		         mdb_strerror(rc));
+		return rc == MDB_CORRUPTED ? SH_ERR_STORE_CORRUPT : mdb_err(rc);
+	}
+	st->nk_next = st->txn_nk_next = next;
+	if (moved)
+		sh_info("store: %zu natural keys moved to the schema " SCHEMA
+		        " table",
+		        moved);
+	return SH_OK;
+}
+
 sh_err sh_store_natkey_get(sh_store *st, MDB_txn *txn,
                            const uint8_t key[SH_KEY_LEN], uint8_t id[SH_ID_LEN])
 {
-	MDB_val k = {SH_KEY_LEN, (void *)key}, v;
-	int rc = mdb_get(txn, st->natkey, &k, &v);
-	if (rc)
-		return mdb_err(rc);
-	if (v.mv_size != SH_ID_LEN)
-		return SH_ERR_STORE_CORRUPT;
-	memcpy(id, v.mv_data, SH_ID_LEN);
-	return SH_OK;
+	uint64_t seq;
+	return nk_find(st, txn, key, &seq, id);
 }
 
 sh_err sh_store_natkey_put(sh_store *st, const uint8_t key[SH_KEY_LEN],
@@ -1593,17 +1829,48 @@ sh_err sh_store_natkey_put(sh_store *st, const uint8_t key[SH_KEY_LEN],
 {
 	if (!st->turn)
 		return SH_ERR_STORE;
-	MDB_val k = {SH_KEY_LEN, (void *)key}, v = {SH_ID_LEN, (void *)id};
-	return mdb_err(jput(st, st->natkey, &k, &v, 0));
+	uint64_t seq;
+	uint8_t kb[8], vb[NK_VLEN];
+	sh_err e = nk_find(st, st->txn, key, &seq, NULL);
+	if (e != SH_OK && e != SH_ERR_NOTFOUND)
+		return e;
+	int fresh = e == SH_ERR_NOTFOUND;
+	if (fresh)
+		seq = st->txn_nk_next;
+	u64be(kb, seq);
+	memcpy(vb, key, SH_KEY_LEN);
+	memcpy(vb + SH_KEY_LEN, id, SH_ID_LEN);
+	MDB_val k = {8, kb}, v = {sizeof(vb), vb};
+	int rc = jput(st, st->natkeys, &k, &v, fresh ? MDB_APPEND : 0);
+	if (rc)
+		return mdb_err(rc);
+	if (fresh) {
+		st->txn_nk_next++;
+		nk_insert(st, nk_tag(key), seq);
+		nk_log(st, nk_tag(key), seq, 1);
+	}
+	return SH_OK;
 }
 
 sh_err sh_store_natkey_del(sh_store *st, const uint8_t key[SH_KEY_LEN])
 {
 	if (!st->turn)
 		return SH_ERR_STORE;
-	MDB_val k = {SH_KEY_LEN, (void *)key};
-	int rc = jdel(st, st->natkey, &k);
-	return rc == MDB_NOTFOUND ? SH_OK : mdb_err(rc);
+	uint64_t seq;
+	sh_err e = nk_find(st, st->txn, key, &seq, NULL);
+	if (e == SH_ERR_NOTFOUND)
+		return SH_OK;
+	if (e != SH_OK)
+		return e;
+	uint8_t kb[8];
+	u64be(kb, seq);
+	MDB_val k = {8, kb};
+	int rc = jdel(st, st->natkeys, &k);
+	if (rc)
+		return mdb_err(rc);
+	nk_remove(st, nk_tag(key), seq);
+	nk_log(st, nk_tag(key), seq, 0);
+	return SH_OK;
 }
 
 double sh_store_usage(sh_store *st)

@@ -78,10 +78,6 @@ void sh_store_set_precommit_hook(sh_store *st, sh_store_precommit_fn fn,
 /* The audit log's tables, opened here (see audit.c): entries, nodes,
  * heads, state. */
 void sh_store_audit_tables(sh_store *st, MDB_dbi dbi[4]);
-/* A read-only snapshot of the last checkpoint, never the open turn: for
- * the helper thread (the environment is opened with MDB_NOTLS, so any
- * thread may end it, with mdb_txn_abort). NULL if none could be begun. */
-MDB_txn *sh_store_snapshot(sh_store *st);
 /* Read transactions for listings. */
 MDB_txn *sh_store_read_begin(sh_store *st);
 void sh_store_read_end(sh_store *st, MDB_txn *txn);
@@ -148,7 +144,10 @@ sh_err sh_store_quarantine_scan(sh_store *st, MDB_txn *txn, sh_quarantine_fn fn,
                                 void *ctx);
 
 /* Natural keys (sender side): keyed hash of a signal's identifying
- * fields -> message id, so a re-imported row is recognised. */
+ * fields -> message id, so a re-imported row is recognised. Found through
+ * an index in memory that follows the store's write transaction: for the
+ * main thread only; a look-up through a reader's txn sees that txn's keys
+ * at most. */
 sh_err sh_store_natkey_get(sh_store *st, MDB_txn *txn,
                            const uint8_t key[SH_KEY_LEN],
                            uint8_t id[SH_ID_LEN]);

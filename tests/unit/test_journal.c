@@ -1038,6 +1038,293 @@ static sh_err put_natkey(sh_store *st, unsigned i, uint8_t kind)
 	return sh_store_natkey_put(st, k, id);
 }
 
+/* ------------------------------------------------------- natural keys */
+
+/* Key i of many: spread over the whole index (the natkey() keys differ in
+ * their first byte only a little). Keys with the same `tag` share their
+ * first 8 bytes, the index's tag, and differ after it. */
+static void many_key(uint8_t k[SH_KEY_LEN], unsigned i, unsigned tag)
+{
+	uint8_t seed[8];
+	for (int b = 0; b < 4; b++)
+		seed[b] = (uint8_t)(i >> (8 * b));
+	for (int b = 0; b < 4; b++)
+		seed[4 + b] = (uint8_t)(tag >> (8 * b));
+	sh_sha256(k, seed, sizeof(seed));
+	if (tag) {
+		memset(k, 0, 8);
+		k[0] = (uint8_t)tag;
+	}
+}
+
+/* How many of keys [from, to) the store finds, with the id each was put
+ * with (msgid(i, kind)); -1 if one is found with another id. */
+static int found_keys(sh_store *st, unsigned from, unsigned to, unsigned tag,
+                      uint8_t kind)
+{
+	int n = 0;
+	MDB_txn *txn = sh_store_read_begin(st);
+	for (unsigned i = from; i < to; i++) {
+		uint8_t k[SH_KEY_LEN], id[SH_ID_LEN], want[SH_ID_LEN];
+		many_key(k, i, tag);
+		msgid(want, i, kind);
+		sh_err e = sh_store_natkey_get(st, txn, k, id);
+		if (e == SH_OK && memcmp(id, want, SH_ID_LEN) != 0) {
+			n = -1;
+			break;
+		}
+		n += e == SH_OK;
+	}
+	sh_store_read_end(st, txn);
+	return n;
+}
+
+static sh_err put_keys(sh_store *st, unsigned from, unsigned to, unsigned tag,
+                       uint8_t kind)
+{
+	sh_err e = SH_OK;
+	for (unsigned i = from; i < to && e == SH_OK; i++) {
+		uint8_t k[SH_KEY_LEN], id[SH_ID_LEN];
+		many_key(k, i, tag);
+		msgid(id, i, kind);
+		e = sh_store_natkey_put(st, k, id);
+	}
+	return e;
+}
+
+/* A schema 1 store: the keys in `natkey` (key -> id), written with LMDB
+ * directly, as an older seinhuisd left them. */
+static void legacy_keys(const char *dir, unsigned n)
+{
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_dbi meta, nk;
+	int rc = mdb_env_create(&env);
+	if (!rc)
+		rc = mdb_env_set_mapsize(env, MAP);
+	if (!rc)
+		rc = mdb_env_set_maxdbs(env, 32);
+	if (!rc)
+		rc = mdb_env_open(env, dir, MDB_NOTLS, 0600);
+	if (!rc)
+		rc = mdb_txn_begin(env, NULL, 0, &txn);
+	if (!rc)
+		rc = mdb_dbi_open(txn, "meta", 0, &meta);
+	if (!rc)
+		rc = mdb_dbi_open(txn, "natkey", MDB_CREATE, &nk);
+	for (unsigned i = 0; i < n && !rc; i++) {
+		uint8_t k[SH_KEY_LEN], id[SH_ID_LEN];
+		many_key(k, i, 0);
+		msgid(id, i, 0xE0);
+		MDB_val kv = {SH_KEY_LEN, k}, vv = {SH_ID_LEN, id};
+		rc = mdb_put(txn, nk, &kv, &vv, 0);
+	}
+	MDB_val sk = {6, "schema"}, sv = {1, "1"};
+	if (!rc)
+		rc = mdb_put(txn, meta, &sk, &sv, 0);
+	if (!rc) {
+		rc = mdb_txn_commit(txn);
+		txn = NULL;
+	}
+	if (txn)
+		mdb_txn_abort(txn);
+	CHECK_INT(rc, 0);
+	mdb_env_close(env);
+}
+
+/* What the legacy table and the schema entry hold now. */
+static void legacy_after(const char *dir, size_t *left, char schema[2])
+{
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_dbi meta, nk;
+	MDB_stat ms;
+	MDB_val sk = {6, "schema"}, sv;
+	*left = (size_t)-1;
+	schema[0] = '?';
+	schema[1] = '\0';
+	if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 32) ||
+	    mdb_env_open(env, dir, MDB_NOTLS | MDB_RDONLY, 0600) ||
+	    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) {
+		CHECK(0);
+	} else {
+		if (!mdb_dbi_open(txn, "natkey", 0, &nk) &&
+		    !mdb_stat(txn, nk, &ms))
+			*left = ms.ms_entries;
+		if (!mdb_dbi_open(txn, "meta", 0, &meta) &&
+		    !mdb_get(txn, meta, &sk, &sv) && sv.mv_size == 1)
+			schema[0] = *(const char *)sv.mv_data;
+		mdb_txn_abort(txn);
+	}
+	mdb_env_close(env);
+}
+
+/* A record of 5 bytes in `natkeys`, after the others. */
+static void damage_natkeys(const char *dir)
+{
+	MDB_env *env = NULL;
+	MDB_txn *txn = NULL;
+	MDB_dbi nk;
+	uint8_t kb[8] = {0x7f, 0, 0, 0, 0, 0, 0, 1};
+	MDB_val kv = {8, kb}, vv = {5, "short"};
+	int rc = mdb_env_create(&env);
+	if (!rc)
+		rc = mdb_env_set_maxdbs(env, 32);
+	if (!rc)
+		rc = mdb_env_open(env, dir, MDB_NOTLS, 0600);
+	if (!rc)
+		rc = mdb_txn_begin(env, NULL, 0, &txn);
+	if (!rc)
+		rc = mdb_dbi_open(txn, "natkeys", 0, &nk);
+	if (!rc)
+		rc = mdb_put(txn, nk, &kv, &vv, 0);
+	if (!rc) {
+		rc = mdb_txn_commit(txn);
+		txn = NULL;
+	}
+	if (txn)
+		mdb_txn_abort(txn);
+	CHECK_INT(rc, 0);
+	mdb_env_close(env);
+}
+
+/* The natural keys' table is kept in the order put and found through an
+ * index in memory (store.c): every key put is found with its id, through
+ * the index's growth, tag collisions, deletes, an aborted turn, reopening
+ * (the index built again), and the move of a schema 1 table. */
+static void natural_keys(void)
+{
+	char dir[600], w[512];
+	uint8_t k[SH_KEY_LEN];
+	check_case("%s", "natural keys");
+	new_dir(dir, sizeof(dir), "natkeys");
+	sh_store *st = store_open(dir, w, sizeof(w));
+	if (!CHECK(st != NULL)) {
+		printf("  %s\n", w);
+		return;
+	}
+	/* 5,000 keys in two turns: the index grows past its first size */
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(put_keys(st, 0, 2500, 0, 0xA1), SH_OK);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(put_keys(st, 2500, 5000, 0, 0xA1), SH_OK);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_INT(found_keys(st, 0, 5000, 0, 0xA1), 5000);
+	CHECK_INT(found_keys(st, 5000, 6000, 0, 0xA1), 0);
+	/* 40 keys with one tag (first 8 bytes), found each with its own id */
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(put_keys(st, 0, 40, 7, 0xA2), SH_OK);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_INT(found_keys(st, 0, 40, 7, 0xA2), 40);
+	CHECK_INT(found_keys(st, 40, 80, 7, 0xA2), 0);
+	/* a key put again keeps one entry, with the later id */
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(put_keys(st, 10, 11, 7, 0xA3), SH_OK);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_INT(found_keys(st, 10, 11, 7, 0xA3), 1);
+	CHECK_INT(found_keys(st, 0, 10, 7, 0xA2) +
+	              found_keys(st, 11, 40, 7, 0xA2),
+	          39);
+	/* deletes: one key of the shared tag, 1,000 others */
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	many_key(k, 20, 7);
+	CHECK_ERR(sh_store_natkey_del(st, k), SH_OK);
+	CHECK_ERR(sh_store_natkey_del(st, k), SH_OK); /* gone: no error */
+	for (unsigned i = 1000; i < 2000; i++) {
+		many_key(k, i, 0);
+		CHECK_ERR(sh_store_natkey_del(st, k), SH_OK);
+	}
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_INT(found_keys(st, 0, 10, 7, 0xA2) +
+	              found_keys(st, 11, 40, 7, 0xA2),
+	          38);
+	CHECK_INT(found_keys(st, 0, 5000, 0, 0xA1), 4000);
+	/* an aborted turn leaves the index as it was: its puts are not
+	 * found, its deletes are undone, and the next put appends */
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(put_keys(st, 6000, 6500, 0, 0xA4), SH_OK);
+	for (unsigned i = 0; i < 500; i++) {
+		many_key(k, i, 0);
+		CHECK_ERR(sh_store_natkey_del(st, k), SH_OK);
+	}
+	CHECK_INT(found_keys(st, 6000, 6500, 0, 0xA4), 500);
+	CHECK_INT(found_keys(st, 0, 500, 0, 0xA1), 0);
+	sh_store_abort(st);
+	CHECK_INT(found_keys(st, 6000, 6500, 0, 0xA4), 0);
+	CHECK_INT(found_keys(st, 0, 500, 0, 0xA1), 500);
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(put_keys(st, 6000, 6100, 0, 0xA5), SH_OK);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_INT(found_keys(st, 6000, 6100, 0, 0xA5), 100);
+	/* a deleted key put again is found with its new id */
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(put_keys(st, 1500, 1501, 0, 0xA6), SH_OK);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_INT(found_keys(st, 1500, 1501, 0, 0xA6), 1);
+	sh_store_close(&st);
+
+	/* reopened: the index is built from the table as it was left */
+	st = store_open(dir, w, sizeof(w));
+	if (CHECK(st != NULL)) {
+		CHECK_INT(found_keys(st, 0, 1500, 0, 0xA1), 1000);
+		CHECK_INT(found_keys(st, 1501, 5000, 0, 0xA1), 3000);
+		CHECK_INT(found_keys(st, 1500, 1501, 0, 0xA6), 1);
+		CHECK_INT(found_keys(st, 6000, 6100, 0, 0xA5), 100);
+		CHECK_INT(found_keys(st, 6100, 6500, 0, 0xA4), 0);
+		CHECK_INT(found_keys(st, 0, 10, 7, 0xA2) +
+		              found_keys(st, 11, 40, 7, 0xA2),
+		          38);
+		CHECK_INT(found_keys(st, 10, 11, 7, 0xA3), 1);
+		/* and appends after what is there */
+		CHECK_ERR(sh_store_begin(st), SH_OK);
+		CHECK_ERR(put_keys(st, 7000, 7010, 0, 0xA7), SH_OK);
+		CHECK_ERR(sh_store_commit(st), SH_OK);
+		CHECK_INT(found_keys(st, 7000, 7010, 0, 0xA7), 10);
+		sh_store_close(&st);
+	}
+
+	/* a schema 1 store: its keys are moved over at open */
+	new_dir(dir, sizeof(dir), "natkey1");
+	st = store_open(dir, w, sizeof(w));
+	if (!CHECK(st != NULL))
+		return;
+	sh_store_close(&st);
+	legacy_keys(dir, 300);
+	size_t left;
+	char schema[2];
+	legacy_after(dir, &left, schema);
+	CHECK_INT(left, 300);
+	CHECK_STR(schema, "1");
+	st = store_open(dir, w, sizeof(w));
+	if (CHECK(st != NULL)) {
+		CHECK_INT(found_keys(st, 0, 300, 0, 0xE0), 300);
+		CHECK_INT(found_keys(st, 300, 400, 0, 0xE0), 0);
+		CHECK_ERR(sh_store_begin(st), SH_OK);
+		CHECK_ERR(put_keys(st, 300, 310, 0, 0xE1), SH_OK);
+		CHECK_ERR(sh_store_commit(st), SH_OK);
+		CHECK_INT(found_keys(st, 300, 310, 0, 0xE1), 10);
+		sh_store_close(&st);
+	}
+	legacy_after(dir, &left, schema);
+	CHECK_INT(left, 0);
+	CHECK_STR(schema, "2");
+	st = store_open(dir, w, sizeof(w));
+	if (CHECK(st != NULL)) {
+		CHECK_INT(found_keys(st, 0, 300, 0, 0xE0), 300);
+		CHECK_INT(found_keys(st, 300, 310, 0, 0xE1), 10);
+		sh_store_close(&st);
+	}
+	/* a damaged record in the table stops the open, with the reason */
+	damage_natkeys(dir);
+	st = NULL;
+	CHECK_ERR(sh_store_open(&st, dir, MAP, PARTNER, w, sizeof(w)),
+	          SH_ERR_STORE_CORRUPT);
+	CHECK(strstr(w, "natural-key table") != NULL);
+	CHECK(st == NULL);
+	check_case("%s", "");
+}
+
 /* ------------------------------------------------------- generations */
 
 /* A turn whose changes cancel out: a natural key put, then deleted. */
@@ -1466,6 +1753,7 @@ int main(void)
 	second_opener();
 	seen_chunks();
 	settle_in_place();
+	natural_keys();
 	fx_rm_rf(root_dir);
 	free(root_dir);
 	return check_done();
