@@ -17,6 +17,9 @@
 #              PACED_RATE (20000, the default): paced by the sender
 #   import     seinctl import of IMPORT_ROWS CSV rows (default 100000),
 #              then the same file again (every row skipped)
+#   history    the sender stopped and given HISTORY_KEYS (1000000) natural
+#              keys, as years of imports leave; its start-up time, then
+#              e2e again (BENCH_COUNT signals)
 # on a fresh pair of partners (a landlord sending to a municipality_debt
 # desk), started for that run and stopped by pid after it; and
 #   scale      one municipality daemon trusting SCALE_PARTNERS (400) load
@@ -30,7 +33,7 @@
 # It repeats the set RUNS times (default 3) and prints the median of each
 # figure, then a verdict per issue #7 target.
 #
-# PHASES (default "curve lmdb crypto latency e2e import scale inbox")
+# PHASES (default "curve lmdb crypto latency e2e import history scale inbox")
 # chooses phases, e.g. PHASES="scale import".
 #
 # Environment: BENCH_COUNT, PACED_COUNT (0: no paced batch), PACED_RATE, E2E_WINDOW (requests outstanding, 2048), RUNS, PHASES, IMPORT_ROWS, SCALE_PARTNERS,
@@ -59,11 +62,12 @@ LATENCY_RATE=${LATENCY_RATE:-1000}
 LATENCY_SECONDS=${LATENCY_SECONDS:-5}
 BENCH_PERF_DIR=${BENCH_PERF_DIR:-}
 BENCH_CONF=${BENCH_CONF:-}
-PHASES=${PHASES:-curve lmdb crypto latency e2e import scale inbox}
+PHASES=${PHASES:-curve lmdb crypto latency e2e import history scale inbox}
 IMPORT_ROWS=${IMPORT_ROWS:-100000}
 SCALE_PARTNERS=${SCALE_PARTNERS:-400}
 SCALE_SIGNALS=${SCALE_SIGNALS:-20000}
 INBOX_BIG=${INBOX_BIG:-1000000}
+HISTORY_KEYS=${HISTORY_KEYS:-1000000}
 
 export SEINHUISD=$BUILD/seinhuisd SEINCTL=$BUILD/seinctl SEINKEY=$BUILD/seinkey
 SEINBENCH=$BUILD/tests/bench/seinbench
@@ -74,10 +78,10 @@ for b in "$SEINHUISD" "$SEINCTL" "$SEINKEY" "$SEINBENCH"; do
 		exit 2
 	fi
 done
-case $BENCH_COUNT$PACED_COUNT$PACED_RATE$RUNS$IMPORT_ROWS$SCALE_PARTNERS$SCALE_SIGNALS$INBOX_BIG in
+case $BENCH_COUNT$PACED_COUNT$PACED_RATE$RUNS$IMPORT_ROWS$SCALE_PARTNERS$SCALE_SIGNALS$INBOX_BIG$HISTORY_KEYS in
 *[!0-9]*)
 	echo "run.sh: BENCH_COUNT, RUNS, IMPORT_ROWS, SCALE_PARTNERS," \
-		"SCALE_SIGNALS and INBOX_BIG must be numbers" >&2
+		"SCALE_SIGNALS, INBOX_BIG and HISTORY_KEYS must be numbers" >&2
 	exit 2
 	;;
 esac
@@ -251,7 +255,7 @@ echo "# Work directory: $WORK"
 has() { case " $PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
 for ph in $PHASES; do
 	case $ph in
-	curve | lmdb | crypto | latency | e2e | import | scale | inbox) ;;
+	curve | lmdb | crypto | latency | e2e | import | history | scale | inbox) ;;
 	*)
 		echo "run.sh: unknown phase '$ph' in PHASES" >&2
 		exit 2
@@ -363,7 +367,7 @@ for run in $(seq 1 "$RUNS"); do
 		bench "$run" crypto --count 2000
 	fi
 
-	if has latency || has e2e || has import; then
+	if has latency || has e2e || has import || has history; then
 		from=landlord$run to=gemeente$run
 		p1=$((17910 + 2 * run)) p2=$((17911 + 2 * run))
 		partner "$from" landlord "$p1" || exit 1
@@ -470,6 +474,29 @@ for run in $(seq 1 "$RUNS"); do
 			bench_stop "$to"
 			import_file BENCH-OFF | as_user tee "$WORK/import.csv" >/dev/null
 			import_phase "$run" "$fsock" "$to" "$WORK/import.csv" import_offline
+		fi
+
+		if has history; then
+			# The same pair again after the sender was given a
+			# history of HISTORY_KEYS natural keys (years of
+			# imports): each new signal's key is looked up among
+			# them and added.
+			echo "--- history: $HISTORY_KEYS natural keys in $from's store"
+			bench_stop "$from"
+			as_user "$SEINBENCH" natkey-fill --card "$WORK/$from/keys/card" \
+				--datadir "$WORK/$from/data" --count "$HISTORY_KEYS" |
+				sed 's/^/    /'
+			t0=$(date +%s%N)
+			bench_start "$from" || exit 1
+			t1=$(date +%s%N)
+			awk -v r="$run" -v a="$t0" -v b="$t1" 'BEGIN {
+			    printf "%s history_start_s %.3f\n", r, (b - a) / 1e9 }' |
+				tee -a "$RESULTS" | awk '{ print "    " $2, $3 }'
+			[ -n "${DAEMON_PIDS[$to]:-}" ] || bench_start "$to" || exit 1
+			bench_renamed "$run" e2e history e2e --from "$fsock" \
+				--to-partner "$to" --recv "$tsock" \
+				--count "$BENCH_COUNT"
+			mem_figures "$run" "${DAEMON_PIDS[$from]}" history_sender
 		fi
 
 		echo "--- load average after run $run: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -636,6 +663,8 @@ row "re-import skipped" reimport_skipped "rows"
 row "import sender VmHWM (since start)" import_sender_vmhwm_mb "MB" %.1f
 row "import, recipient stopped" import_offline_seconds "s" %.2f
 row "import, recipient stopped" import_offline_rows_per_s "rows/s"
+row "history $HISTORY_KEYS keys: start" history_start_s "s" %.2f
+row "history $HISTORY_KEYS keys: e2e" history_signals_per_s "signals/s"
 row "inbox 10k: daemon start" inbox_10k_start_s "s" %.2f
 row "inbox 10k: 10 partners" scale_signals_per_s_inbox_10k "signals/s"
 row "inbox 10k: delivery median" scale_delivery_p50_ms_inbox_10k "ms" %.1f
@@ -727,6 +756,12 @@ else
 	    printf "%-12s %-13s throughput at %d partners is %.2f of 1 partner; " \
 		"with %d signals in the inbox %.2f of 10,000 (printed, " \
 		"visible: met)\n", "5 growth", "met", n, b / a, big, d / c }'
+fi
+h1=$(median e2e_signals_per_s) h2=$(median history_signals_per_s)
+if [ -n "$h1" ] && [ -n "$h2" ]; then
+	awk -v a="$h1" -v b="$h2" -v k="$HISTORY_KEYS" 'BEGIN {
+	    printf "%-12s %-13s end to end with %d natural keys in the " \
+		"sender'"'"'s history: %.2f of a fresh sender\n", "", "", k, b / a }'
 fi
 [ -n "$BENCH_PERF_DIR" ] && echo "perf data of run 1 (e2e, import): $BENCH_PERF_DIR"
 exit 0

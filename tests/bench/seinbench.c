@@ -34,6 +34,8 @@
  *       and their fairness, the daemon's memory (--pid).
  *   seinbench inbox-fill --dir DIR --server CARD --datadir DIR --count N
  *       N signals put into a stopped daemon's inbox with the store API.
+ *   seinbench natkey-fill --card CARD --datadir DIR --count N
+ *       N natural keys put into a stopped sender's store: its history.
  *
  * Each figure is printed as one plain line "name value"; every other line
  * starts with '#'. run.sh collects the figures. This is not a test: it
@@ -2154,6 +2156,67 @@ out:
 	return ret;
 }
 
+/* seinbench natkey-fill: give a stopped sending daemon a history of N
+ * natural keys (random keys and ids), as years of imports leave: each
+ * later signal with a natural key is looked up among them and added. */
+static int cmd_natkey_fill(int argc, char **argv)
+{
+	static const char *const known[] = {"--card", "--datadir", "--count",
+	                                    "--map-size", NULL};
+	const char *cardp, *datadir;
+	double cd, mapd;
+	if (parse_opts(argc, argv, known) || opt_need("--card", &cardp) ||
+	    opt_need("--datadir", &datadir) ||
+	    opt_num("--count", 100000, 1, 1e8, &cd) ||
+	    opt_num("--map-size", 2048, 16, 1 << 20, &mapd))
+		return 2;
+	char why[512];
+	sh_card own;
+	sh_store *st = NULL;
+	int ret = 1;
+	if (sh_card_load(&own, cardp, why, sizeof(why)) != SH_OK ||
+	    sh_store_open(&st, datadir, (size_t)mapd << 20, own.partner, why,
+	                  sizeof(why)) != SH_OK) {
+		fprintf(stderr, "seinbench: natkey-fill: %s\n", why);
+		return 1;
+	}
+	long count = (long)cd, added = 0;
+	int64_t t0 = mono_ns();
+	while (added < count) {
+		if (sh_store_begin(st) != SH_OK)
+			goto out;
+		for (int k = 0; k < 20000 && added < count; k++, added++) {
+			uint8_t key[SH_KEY_LEN], id[SH_ID_LEN];
+			sh_err e = sh_random(key, sizeof(key));
+			if (e == SH_OK)
+				e = sh_random(id, sizeof(id));
+			if (e == SH_OK)
+				e = sh_store_natkey_put(st, key, id);
+			if (e != SH_OK) {
+				fprintf(
+				    stderr,
+				    "seinbench: natkey-fill: after %ld: %s\n",
+				    added, sh_err_str(e));
+				sh_store_abort(st);
+				goto out;
+			}
+		}
+		if (sh_store_commit(st) != SH_OK ||
+		    sh_store_checkpoint(st) != SH_OK) {
+			fprintf(stderr, "seinbench: natkey-fill: commit failed "
+			                "(map size?)\n");
+			goto out;
+		}
+	}
+	printf("# natkey-fill: %ld natural keys added to %s in %.1f s\n", added,
+	       datadir, (double)(mono_ns() - t0) / 1e9);
+	ret = 0;
+out:
+	if (st)
+		sh_store_close(&st);
+	return ret;
+}
+
 /* --------------------------------------------------------------- main */
 
 static void usage(FILE *f)
@@ -2184,6 +2247,9 @@ static void usage(FILE *f)
 	    "  inbox-fill --dir DIR --server CARD --datadir DIR --count N\n"
 	    "      [--map-size MB]\n"
 	    "      prefill a stopped daemon's inbox with N signals\n"
+	    "  natkey-fill --card CARD --datadir DIR --count N [--map-size "
+	    "MB]\n"
+	    "      give a stopped sender a history of N natural keys\n"
 	    "Figures are printed as 'name value' lines; other lines start "
 	    "with '#'.\n");
 }
@@ -2212,6 +2278,8 @@ int main(int argc, char **argv)
 		return cmd_scale(argc, argv);
 	if (strcmp(argv[1], "inbox-fill") == 0)
 		return cmd_inbox_fill(argc, argv);
+	if (strcmp(argv[1], "natkey-fill") == 0)
+		return cmd_natkey_fill(argc, argv);
 	fprintf(stderr, "seinbench: unknown command '%s'\n", argv[1]);
 	usage(stderr);
 	return 2;
