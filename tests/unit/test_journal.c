@@ -1092,22 +1092,60 @@ static sh_err put_keys(sh_store *st, unsigned from, unsigned to, unsigned tag,
 	return e;
 }
 
+/* One turn that puts keys [from, to) and commits. */
+static sh_err put_turn(sh_store *st, unsigned from, unsigned to, unsigned tag,
+                       uint8_t kind)
+{
+	sh_err e = sh_store_begin(st);
+	if (e == SH_OK)
+		e = put_keys(st, from, to, tag, kind);
+	if (e != SH_OK) {
+		sh_store_abort(st);
+		return e;
+	}
+	return sh_store_commit(st);
+}
+
+/* The store's LMDB environment opened directly, with a transaction
+ * (read-only with MDB_RDONLY): for what an older seinhuisd wrote, damage,
+ * or the stored bytes themselves. */
+static int raw_begin(const char *dir, unsigned flags, MDB_env **env,
+                     MDB_txn **txn)
+{
+	*txn = NULL;
+	int rc = mdb_env_create(env);
+	if (rc) {
+		*env = NULL;
+		return rc;
+	}
+	if (!(rc = mdb_env_set_mapsize(*env, MAP)) &&
+	    !(rc = mdb_env_set_maxdbs(*env, 32)) &&
+	    !(rc = mdb_env_open(*env, dir, MDB_NOTLS | flags, 0600)))
+		rc = mdb_txn_begin(*env, NULL, flags, txn);
+	return rc;
+}
+
+/* Commits a write transaction that got this far without an error (else
+ * drops it) and closes the environment; the first error. */
+static int raw_end(MDB_env *env, MDB_txn *txn, int rc)
+{
+	if (txn && !rc)
+		rc = mdb_txn_commit(txn);
+	else if (txn)
+		mdb_txn_abort(txn);
+	if (env)
+		mdb_env_close(env);
+	return rc;
+}
+
 /* A schema 1 store: the keys in `natkey` (key -> id), written with LMDB
  * directly, as an older seinhuisd left them. */
 static void legacy_keys(const char *dir, unsigned n)
 {
-	MDB_env *env = NULL;
-	MDB_txn *txn = NULL;
+	MDB_env *env;
+	MDB_txn *txn;
 	MDB_dbi meta, nk;
-	int rc = mdb_env_create(&env);
-	if (!rc)
-		rc = mdb_env_set_mapsize(env, MAP);
-	if (!rc)
-		rc = mdb_env_set_maxdbs(env, 32);
-	if (!rc)
-		rc = mdb_env_open(env, dir, MDB_NOTLS, 0600);
-	if (!rc)
-		rc = mdb_txn_begin(env, NULL, 0, &txn);
+	int rc = raw_begin(dir, 0, &env, &txn);
 	if (!rc)
 		rc = mdb_dbi_open(txn, "meta", 0, &meta);
 	if (!rc)
@@ -1122,70 +1160,45 @@ static void legacy_keys(const char *dir, unsigned n)
 	MDB_val sk = {6, "schema"}, sv = {1, "1"};
 	if (!rc)
 		rc = mdb_put(txn, meta, &sk, &sv, 0);
-	if (!rc) {
-		rc = mdb_txn_commit(txn);
-		txn = NULL;
-	}
-	if (txn)
-		mdb_txn_abort(txn);
-	CHECK_INT(rc, 0);
-	mdb_env_close(env);
+	CHECK_INT(raw_end(env, txn, rc), 0);
 }
 
 /* What the legacy table and the schema entry hold now. */
 static void legacy_after(const char *dir, size_t *left, char schema[2])
 {
-	MDB_env *env = NULL;
-	MDB_txn *txn = NULL;
+	MDB_env *env;
+	MDB_txn *txn;
 	MDB_dbi meta, nk;
 	MDB_stat ms;
 	MDB_val sk = {6, "schema"}, sv;
 	*left = (size_t)-1;
 	schema[0] = '?';
 	schema[1] = '\0';
-	if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 32) ||
-	    mdb_env_open(env, dir, MDB_NOTLS | MDB_RDONLY, 0600) ||
-	    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) {
-		CHECK(0);
-	} else {
-		if (!mdb_dbi_open(txn, "natkey", 0, &nk) &&
-		    !mdb_stat(txn, nk, &ms))
-			*left = ms.ms_entries;
-		if (!mdb_dbi_open(txn, "meta", 0, &meta) &&
-		    !mdb_get(txn, meta, &sk, &sv) && sv.mv_size == 1)
-			schema[0] = *(const char *)sv.mv_data;
-		mdb_txn_abort(txn);
-	}
-	mdb_env_close(env);
+	int rc = raw_begin(dir, MDB_RDONLY, &env, &txn);
+	CHECK_INT(rc, 0);
+	if (!rc && !mdb_dbi_open(txn, "natkey", 0, &nk) &&
+	    !mdb_stat(txn, nk, &ms))
+		*left = ms.ms_entries;
+	if (!rc && !mdb_dbi_open(txn, "meta", 0, &meta) &&
+	    !mdb_get(txn, meta, &sk, &sv) && sv.mv_size == 1)
+		schema[0] = *(const char *)sv.mv_data;
+	raw_end(env, txn, 1); /* read only: dropped */
 }
 
 /* A record of 5 bytes in `natkeys`, after the others. */
 static void damage_natkeys(const char *dir)
 {
-	MDB_env *env = NULL;
-	MDB_txn *txn = NULL;
+	MDB_env *env;
+	MDB_txn *txn;
 	MDB_dbi nk;
 	uint8_t kb[8] = {0x7f, 0, 0, 0, 0, 0, 0, 1};
 	MDB_val kv = {8, kb}, vv = {5, "short"};
-	int rc = mdb_env_create(&env);
-	if (!rc)
-		rc = mdb_env_set_maxdbs(env, 32);
-	if (!rc)
-		rc = mdb_env_open(env, dir, MDB_NOTLS, 0600);
-	if (!rc)
-		rc = mdb_txn_begin(env, NULL, 0, &txn);
+	int rc = raw_begin(dir, 0, &env, &txn);
 	if (!rc)
 		rc = mdb_dbi_open(txn, "natkeys", 0, &nk);
 	if (!rc)
 		rc = mdb_put(txn, nk, &kv, &vv, 0);
-	if (!rc) {
-		rc = mdb_txn_commit(txn);
-		txn = NULL;
-	}
-	if (txn)
-		mdb_txn_abort(txn);
-	CHECK_INT(rc, 0);
-	mdb_env_close(env);
+	CHECK_INT(raw_end(env, txn, rc), 0);
 }
 
 /* The natural keys' table is kept in the order put and found through an
@@ -1204,24 +1217,16 @@ static void natural_keys(void)
 		return;
 	}
 	/* 5,000 keys in two turns: the index grows past its first size */
-	CHECK_ERR(sh_store_begin(st), SH_OK);
-	CHECK_ERR(put_keys(st, 0, 2500, 0, 0xA1), SH_OK);
-	CHECK_ERR(sh_store_commit(st), SH_OK);
-	CHECK_ERR(sh_store_begin(st), SH_OK);
-	CHECK_ERR(put_keys(st, 2500, 5000, 0, 0xA1), SH_OK);
-	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_ERR(put_turn(st, 0, 2500, 0, 0xA1), SH_OK);
+	CHECK_ERR(put_turn(st, 2500, 5000, 0, 0xA1), SH_OK);
 	CHECK_INT(found_keys(st, 0, 5000, 0, 0xA1), 5000);
 	CHECK_INT(found_keys(st, 5000, 6000, 0, 0xA1), 0);
 	/* 40 keys with one tag (first 8 bytes), found each with its own id */
-	CHECK_ERR(sh_store_begin(st), SH_OK);
-	CHECK_ERR(put_keys(st, 0, 40, 7, 0xA2), SH_OK);
-	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_ERR(put_turn(st, 0, 40, 7, 0xA2), SH_OK);
 	CHECK_INT(found_keys(st, 0, 40, 7, 0xA2), 40);
 	CHECK_INT(found_keys(st, 40, 80, 7, 0xA2), 0);
 	/* a key put again keeps one entry, with the later id */
-	CHECK_ERR(sh_store_begin(st), SH_OK);
-	CHECK_ERR(put_keys(st, 10, 11, 7, 0xA3), SH_OK);
-	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_ERR(put_turn(st, 10, 11, 7, 0xA3), SH_OK);
 	CHECK_INT(found_keys(st, 10, 11, 7, 0xA3), 1);
 	CHECK_INT(found_keys(st, 0, 10, 7, 0xA2) +
 	              found_keys(st, 11, 40, 7, 0xA2),
@@ -1253,14 +1258,10 @@ static void natural_keys(void)
 	sh_store_abort(st);
 	CHECK_INT(found_keys(st, 6000, 6500, 0, 0xA4), 0);
 	CHECK_INT(found_keys(st, 0, 500, 0, 0xA1), 500);
-	CHECK_ERR(sh_store_begin(st), SH_OK);
-	CHECK_ERR(put_keys(st, 6000, 6100, 0, 0xA5), SH_OK);
-	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_ERR(put_turn(st, 6000, 6100, 0, 0xA5), SH_OK);
 	CHECK_INT(found_keys(st, 6000, 6100, 0, 0xA5), 100);
 	/* a deleted key put again is found with its new id */
-	CHECK_ERR(sh_store_begin(st), SH_OK);
-	CHECK_ERR(put_keys(st, 1500, 1501, 0, 0xA6), SH_OK);
-	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_ERR(put_turn(st, 1500, 1501, 0, 0xA6), SH_OK);
 	CHECK_INT(found_keys(st, 1500, 1501, 0, 0xA6), 1);
 	sh_store_close(&st);
 
@@ -1277,9 +1278,7 @@ static void natural_keys(void)
 		          38);
 		CHECK_INT(found_keys(st, 10, 11, 7, 0xA3), 1);
 		/* and appends after what is there */
-		CHECK_ERR(sh_store_begin(st), SH_OK);
-		CHECK_ERR(put_keys(st, 7000, 7010, 0, 0xA7), SH_OK);
-		CHECK_ERR(sh_store_commit(st), SH_OK);
+		CHECK_ERR(put_turn(st, 7000, 7010, 0, 0xA7), SH_OK);
 		CHECK_INT(found_keys(st, 7000, 7010, 0, 0xA7), 10);
 		sh_store_close(&st);
 	}
@@ -1300,9 +1299,7 @@ static void natural_keys(void)
 	if (CHECK(st != NULL)) {
 		CHECK_INT(found_keys(st, 0, 300, 0, 0xE0), 300);
 		CHECK_INT(found_keys(st, 300, 400, 0, 0xE0), 0);
-		CHECK_ERR(sh_store_begin(st), SH_OK);
-		CHECK_ERR(put_keys(st, 300, 310, 0, 0xE1), SH_OK);
-		CHECK_ERR(sh_store_commit(st), SH_OK);
+		CHECK_ERR(put_turn(st, 300, 310, 0, 0xE1), SH_OK);
 		CHECK_INT(found_keys(st, 300, 310, 0, 0xE1), 10);
 		sh_store_close(&st);
 	}
@@ -1560,21 +1557,14 @@ static uint8_t *outbox_bytes(const char *dir, uint64_t seq, size_t *len)
 	for (int i = 7; i >= 0; i--, seq >>= 8)
 		kb[i] = (uint8_t)seq;
 	MDB_val k = {8, kb}, v;
-	if (mdb_env_create(&env))
-		return NULL;
-	mdb_env_set_maxdbs(env, 32);
-	mdb_env_set_mapsize(env, MAP);
-	if (mdb_env_open(env, dir, MDB_RDONLY, 0600) == 0 &&
-	    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) == 0) {
-		if (mdb_dbi_open(txn, "outbox", 0, &dbi) == 0 &&
-		    mdb_get(txn, dbi, &k, &v) == 0) {
-			out = malloc(v.mv_size + 1);
-			memcpy(out, v.mv_data, v.mv_size);
-			*len = v.mv_size;
-		}
-		mdb_txn_abort(txn);
+	if (raw_begin(dir, MDB_RDONLY, &env, &txn) == 0 &&
+	    mdb_dbi_open(txn, "outbox", 0, &dbi) == 0 &&
+	    mdb_get(txn, dbi, &k, &v) == 0) {
+		out = malloc(v.mv_size + 1);
+		memcpy(out, v.mv_data, v.mv_size);
+		*len = v.mv_size;
 	}
-	mdb_env_close(env);
+	raw_end(env, txn, 1); /* read only: dropped */
 	return out;
 }
 
