@@ -129,7 +129,8 @@ static sh_err mdb_err(int rc)
 
 static void turn_abort(sh_store *st);
 static void nk_undo_turn(sh_store *st);
-static sh_err natkeys_open(sh_store *st, MDB_txn *txn, char *why, size_t wl);
+static sh_err natkeys_open(sh_store *st, MDB_txn *txn, const char *dir,
+                           char *why, size_t wl);
 static sh_err checkpoint(sh_store *st, int force);
 static sh_err apply_record(void *ctx, const uint8_t *p, size_t n);
 static sh_err new_generation(sh_store *st, MDB_txn *txn, uint64_t *gen);
@@ -349,7 +350,7 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 		                             : "LMDB refused a change in it");
 		goto err;
 	}
-	if ((e = natkeys_open(st, txn, why, wl)) != SH_OK)
+	if ((e = natkeys_open(st, txn, dir, why, wl)) != SH_OK)
 		goto err;
 	/* a new generation for what is written from now on */
 	if ((e = new_generation(st, txn, &gen)) != SH_OK) {
@@ -1747,7 +1748,8 @@ static sh_err nk_find(sh_store *st, MDB_txn *txn, const uint8_t key[SH_KEY_LEN],
 
 /* At open, after the journal's turns: schema 1's `natkey` (key -> id)
  * moved into `natkeys`, then the index built from it. */
-static sh_err natkeys_open(sh_store *st, MDB_txn *txn, char *why, size_t wl)
+static sh_err natkeys_open(sh_store *st, MDB_txn *txn, const char *dir,
+                           char *why, size_t wl)
 {
 	MDB_cursor *c = NULL;
 	MDB_val k, v;
@@ -1803,10 +1805,17 @@ static sh_err natkeys_open(sh_store *st, MDB_txn *txn, char *why, size_t wl)
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
 	if (rc) {
-		snprintf(why, wl, "%s the natural-key table: %s",
-		         rc == MDB_CORRUPTED ? "a damaged record in"
-		                             : "cannot read or convert",
-		         mdb_strerror(rc));
+		if (rc == MDB_CORRUPTED)
+			snprintf(why, wl,
+			         "%s: the natural-key table holds a record of "
+			         "the wrong size. Keep a copy of the directory "
+			         "and restore data.mdb from the last backup",
+			         dir);
+		else
+			snprintf(why, wl,
+			         "%s: cannot read or convert the natural-key "
+			         "table: %s",
+			         dir, mdb_strerror(rc));
 		return rc == MDB_CORRUPTED ? SH_ERR_STORE_CORRUPT : mdb_err(rc);
 	}
 	st->nk_next = st->txn_nk_next = next;
