@@ -321,6 +321,17 @@ cpu_ticks() {
 main_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/task/$1/stat" 2>/dev/null || echo 0
 }
+# Minor page faults of a process (all threads): memory it touched for the
+# first time, or again after giving it back.
+fault_count() {
+	awk '{ print $10 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+fault_figure() {
+	local run=$1 name=$2 f0=$3 f1=$4 n=$5
+	awk -v r="$run" -v k="$name" -v f0="$f0" -v f1="$f1" -v n="$n" 'BEGIN {
+	    printf "%s %s %.3f\n", r, k, (f1 - f0) / n }' |
+		tee -a "$RESULTS" | awk '{ print "    " $2, $3 }'
+}
 # The machine's busy ticks (all CPUs).
 busy_ticks() {
 	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
@@ -415,6 +426,8 @@ for run in $(seq 1 "$RUNS"); do
 			c0t=$(cpu_ticks "${DAEMON_PIDS[$to]}")
 			l0f=$(main_ticks "${DAEMON_PIDS[$from]}")
 			l0t=$(main_ticks "${DAEMON_PIDS[$to]}")
+			p0f=$(fault_count "${DAEMON_PIDS[$from]}")
+			p0t=$(fault_count "${DAEMON_PIDS[$to]}")
 			m0=$(busy_ticks)
 			# (no CPU figures for a run that did not complete)
 			if bench "$run" e2e --from "$fsock" --to-partner "$to" \
@@ -434,6 +447,10 @@ for run in $(seq 1 "$RUNS"); do
 				# the client, ZeroMQ's threads, the kernel, others).
 				cpu_figure "$run" e2e_machine_cpu_us_per_signal "$m0" \
 					"$(busy_ticks)" "$BENCH_COUNT"
+				fault_figure "$run" e2e_sender_faults_per_signal "$p0f" \
+					"$(fault_count "${DAEMON_PIDS[$from]}")" "$BENCH_COUNT"
+				fault_figure "$run" e2e_recipient_faults_per_signal "$p0t" \
+					"$(fault_count "${DAEMON_PIDS[$to]}")" "$BENCH_COUNT"
 			fi
 			perf_stop
 			mem_figures "$run" "${DAEMON_PIDS[$from]}" e2e_sender
@@ -642,6 +659,8 @@ row "  of which main thread: sender" e2e_sender_loop_us_per_signal "us" %.1f
 row "  of which main thread: recipient" e2e_recipient_loop_us_per_signal "us" %.1f
 row "e2e client CPU per signal" e2e_client_cpu_us_per_signal "us" %.1f
 row "e2e machine CPU per signal (all)" e2e_machine_cpu_us_per_signal "us" %.1f
+row "e2e sender page faults per signal" e2e_sender_faults_per_signal "" %.2f
+row "e2e recipient page faults per signal" e2e_recipient_faults_per_signal "" %.2f
 row "e2e paced by peer_rate" paced_signals_per_s "signals/s"
 row "  bucket bound (count-2r)/r" paced_bucket_bound_per_s "signals/s"
 row "  paced duplicates" paced_recipient_duplicates "signals"
