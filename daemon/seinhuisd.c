@@ -29,7 +29,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
-#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -710,23 +709,6 @@ static void usage(FILE *f)
 	    "  -V        print the version\n");
 }
 
-/* The allocator, told that this is a long-running process with a steady
- * working set. By default glibc hands memory back to the kernel whenever
- * 128 KiB lie free at the top of a heap, and serves blocks above a
- * threshold (which it moves as it goes) with a mapping of their own; a
- * busy daemon then touches the same memory afresh, page fault by page
- * fault, turn after turn (the journal record of a turn, a frame of
- * signals, the buffers of a batch). Kept: blocks below 8 MiB come from the
- * heap, and up to 64 MiB of free memory stays with the process. Peak
- * memory (VmHWM) does not change; memory in use between bursts may stay
- * at its peak. */
-static void tune_allocator(void)
-{
-	mallopt(M_MMAP_THRESHOLD, 8 << 20);
-	mallopt(M_TRIM_THRESHOLD, 64 << 20);
-	mallopt(M_TOP_PAD, 1 << 20);
-}
-
 int main(int argc, char **argv)
 {
 	const char *conf = NULL;
@@ -747,7 +729,6 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	tune_allocator();
 	sh_log_init("seinhuisd", SH_LOG_INFO, 0);
 	d.ctl_listen = -1;
 	if (sh_config_load(&d.cfg, conf, why, sizeof(why)) != SH_OK) {
