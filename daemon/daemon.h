@@ -75,6 +75,9 @@ typedef struct sh_peer {
 	int redial;        /* handshake refused: rebuild the socket */
 	int64_t redial_at; /* monotonic ms before which not to redial */
 	uint32_t redial_ms;
+	unsigned sock_failed; /* attempts to open its socket that failed */
+	int zcheck; /* its sockets were used since the loop last asked them
+	               for input (ZMQ_FD is edge-triggered; seinhuisd.c) */
 	sh_outq_entry *head, *tail, *cursor;
 	uint64_t queued, inflight;
 	uint32_t rto_ms;
@@ -156,9 +159,11 @@ typedef struct sh_daemon {
 	int64_t next_retention;      /* monotonic ms of the next sweep */
 	sh_store *store;
 	void *zctx;
-	void *router;   /* inbound CURVE server socket */
-	void *zap;      /* ZAP handler (REP on inproc://zeromq.zap.01) */
-	sh_peer *peers; /* slots never move: queue entries point into them */
+	long nofile; /* open-file limit (soft), after sh_peer_start raised it */
+	int max_sockets; /* ZeroMQ socket limit set by sh_peer_start */
+	void *router;    /* inbound CURVE server socket */
+	void *zap;       /* ZAP handler (REP on inproc://zeromq.zap.01) */
+	sh_peer *peers;  /* slots never move: queue entries point into them */
 	size_t npeers, peers_cap;
 	int64_t next_trust_check;    /* monotonic ms */
 	int64_t prev_keys_checked_s; /* rotation_tick: Unix s, 0 at start */
@@ -274,6 +279,9 @@ sh_err sh_outq_load_partner(sh_daemon *d, const char *partner);
 
 /* peer.c */
 sh_err sh_peer_start(sh_daemon *d, char *why, size_t whylen);
+/* About how many partners the open-file and ZeroMQ socket limits let this
+ * daemon be connected to at once (set by sh_peer_start). */
+size_t sh_peer_room(const sh_daemon *d);
 void sh_peer_stop(sh_daemon *d);
 void sh_peer_close(sh_daemon *d, sh_peer *p);
 void sh_peer_rebind(sh_daemon *d);

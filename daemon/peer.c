@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <zmq.h>
 
@@ -42,17 +43,76 @@ static sh_err zset(void *sock, int opt, const void *v, size_t n,
 	return SH_ERR_SYS;
 }
 
+/* Room for partners. A partner we send to holds a DEALER socket, its
+ * monitor (two PAIR sockets, one inside ZeroMQ) and a TCP connection; one
+ * that sends to us, a connection to our ROUTER. Each ZeroMQ socket also
+ * has a descriptor for its mailbox. ZeroMQ's default limit of 1023
+ * sockets therefore ends at about 340 partners sent to, and a soft limit
+ * of 1024 open files (systemd's default) at about 200: fewer than the
+ * municipalities a national insurer or energy supplier reports to. So the
+ * soft limit is raised to the hard one (as systemd advises services that
+ * need more), up to SH_NOFILE_MAX, and ZeroMQ may have as many sockets as
+ * there are files. */
+#define SH_NOFILE_MAX     65536
+#define SH_FILES_BASE     64 /* the store, journal, control socket, ... */
+#define SH_FILES_PER_PEER 5
+
+static long raise_nofile(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return -1;
+	rlim_t want = rl.rlim_max;
+	if (want == RLIM_INFINITY || want > SH_NOFILE_MAX)
+		want = SH_NOFILE_MAX;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		rl.rlim_cur = want;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > SH_NOFILE_MAX)
+		return SH_NOFILE_MAX;
+	return (long)rl.rlim_cur;
+}
+
+size_t sh_peer_room(const sh_daemon *d)
+{
+	long f = d->nofile;
+	int s = d->max_sockets;
+	if (f <= SH_FILES_BASE || s <= 8)
+		return 0;
+	size_t by_files = (size_t)(f - SH_FILES_BASE) / SH_FILES_PER_PEER;
+	size_t by_sockets = (size_t)(s - 8) / 3; /* dealer, 2 monitor ends */
+	return by_files < by_sockets ? by_files : by_sockets;
+}
+
 sh_err sh_peer_start(sh_daemon *d, char *why, size_t wl)
 {
 	int one = 1, linger = 0;
 	int64_t maxmsg = (int64_t)d->cfg.max_message;
 	sh_err e;
 
+	d->nofile = raise_nofile();
 	d->zctx = zmq_ctx_new();
 	if (!d->zctx)
 		return snprintf(why, wl, "cannot create ZeroMQ context"),
 		       SH_ERR_SYS;
 	zmq_ctx_set(d->zctx, ZMQ_IO_THREADS, 1);
+	/* before the first socket: ZeroMQ sizes its tables then */
+	int zmax = zmq_ctx_get(d->zctx, ZMQ_SOCKET_LIMIT);
+	int want = d->nofile > 0 && d->nofile < zmax ? (int)d->nofile : zmax;
+	if (want > 1023 && zmq_ctx_set(d->zctx, ZMQ_MAX_SOCKETS, want) != 0)
+		want = 1023;
+	d->max_sockets = zmq_ctx_get(d->zctx, ZMQ_MAX_SOCKETS);
+	if (d->nofile > 0 && d->npeers > sh_peer_room(d))
+		sh_warn("transport: %zu trusted partners, but the limits allow "
+		        "connections to about %zu of them at once (open files "
+		        "%ld, ZeroMQ sockets %d); raise the open-file limit "
+		        "(LimitNOFILE= in the systemd unit, ulimit -n) to at "
+		        "least %zu",
+		        d->npeers, sh_peer_room(d), d->nofile, d->max_sockets,
+		        (size_t)SH_FILES_BASE +
+		            d->npeers * (size_t)SH_FILES_PER_PEER);
 	d->zap = zmq_socket(d->zctx, ZMQ_REP);
 	if (!d->zap || zmq_bind(d->zap, ZAP_ENDPOINT) != 0)
 		return snprintf(why, wl, "cannot start the ZAP handler: %s",
@@ -194,13 +254,37 @@ static sh_err ensure_dealer(sh_daemon *d, sh_peer *p)
 		goto err;
 	}
 	p->rto_ms = d->cfg.retry_min_ms;
+	p->zcheck = 1;
+	if (p->sock_failed) {
+		sh_info("peer %s: connection opened after %u failed attempts",
+		        p->card.partner, p->sock_failed);
+		p->sock_failed = 0;
+	}
 	return SH_OK;
 err:
+	/* Most likely out of sockets or open files (sh_peer_start). Its
+	 * signals wait in the outbox; the attempt is repeated after a pause
+	 * that grows to retry_max_ms, not in every turn of the loop. */
+	if (!p->last_error[0] || !p->sock_failed)
+		snprintf(p->last_error, sizeof(p->last_error),
+		         "cannot open a connection: %s (open files %ld, "
+		         "ZeroMQ sockets %d)",
+		         zmq_strerror(errno), d->nofile, d->max_sockets);
+	if (p->sock_failed++ == 0)
+		sh_daemon_error(d,
+		                "peer %s: %s; its signals wait in the outbox "
+		                "and the connection is tried again",
+		                p->card.partner, p->last_error);
 	if (p->monitor)
 		zmq_close(p->monitor);
 	if (p->dealer)
 		zmq_close(p->dealer);
 	p->dealer = p->monitor = NULL;
+	p->redial = 1;
+	p->redial_ms = p->redial_ms ? p->redial_ms * 2 : 1000;
+	if (p->redial_ms > d->cfg.retry_max_ms)
+		p->redial_ms = d->cfg.retry_max_ms;
+	p->redial_at = sh_mono_ms() + p->redial_ms;
 	return SH_ERR_SYS;
 }
 
@@ -1032,6 +1116,7 @@ int64_t sh_peer_held_due(const sh_daemon *d, int64_t lazy_ms)
 
 void sh_peer_handle_dealer(sh_daemon *d, sh_peer *p)
 {
+	p->zcheck = 1; /* used: asked again before the loop waits */
 	for (int i = 0; i < DRAIN_MAX; i++) {
 		zmq_msg_t m;
 		zmq_msg_init(&m);
@@ -1104,6 +1189,7 @@ void sh_peer_handle_dealer(sh_daemon *d, sh_peer *p)
 
 void sh_peer_handle_monitor(sh_daemon *d, sh_peer *p)
 {
+	p->zcheck = 1;
 	for (;;) {
 		zmq_msg_t m;
 		zmq_msg_init(&m);
@@ -1394,6 +1480,7 @@ static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 	int rc = batch_frame(d, p, sigs, first, n, &m);
 	if (rc == 0) {
 		rc = zmq_msg_send(&m, p->dealer, ZMQ_DONTWAIT);
+		p->zcheck = 1; /* see run() in seinhuisd.c */
 		if (rc < 0)
 			zmq_msg_close(&m);
 	} else if (d->corrupt_waiting > corrupt_before) {
@@ -1446,6 +1533,7 @@ static void resend_oldest(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 	zmq_msg_t m;
 	if (n && batch_frame(d, p, sigs, first, n, &m) == 0) {
 		/* signed again: a resent frame is a new batch */
+		p->zcheck = 1;
 		if (zmq_msg_send(&m, p->dealer, ZMQ_DONTWAIT) < 0)
 			zmq_msg_close(&m);
 		sh_debug(
