@@ -20,6 +20,11 @@
 #   history    the sender stopped and given HISTORY_KEYS (1000000) natural
 #              keys, as years of imports leave; its start-up time, then
 #              e2e again (BENCH_COUNT signals)
+#   fanout     the sender given FANOUT_PARTNERS (400) more partners, as a
+#              national insurer has municipalities, each with a signal
+#              waiting (their endpoint is a port nobody listens on, so
+#              the sender keeps a connection attempt open to every one);
+#              then latency and e2e again
 # on a fresh pair of partners (a landlord sending to a municipality_debt
 # desk), started for that run and stopped by pid after it; and
 #   scale      one municipality daemon trusting SCALE_PARTNERS (400) load
@@ -33,7 +38,8 @@
 # It repeats the set RUNS times (default 3) and prints the median of each
 # figure, then a verdict per issue #7 target.
 #
-# PHASES (default "curve lmdb crypto latency e2e import history scale inbox")
+# PHASES (default "curve lmdb crypto latency e2e import history fanout scale
+# inbox")
 # chooses phases, e.g. PHASES="scale import".
 #
 # Environment: BENCH_COUNT, PACED_COUNT (0: no paced batch), PACED_RATE, E2E_WINDOW (requests outstanding, 2048), RUNS, PHASES, IMPORT_ROWS, SCALE_PARTNERS,
@@ -62,7 +68,8 @@ LATENCY_RATE=${LATENCY_RATE:-1000}
 LATENCY_SECONDS=${LATENCY_SECONDS:-5}
 BENCH_PERF_DIR=${BENCH_PERF_DIR:-}
 BENCH_CONF=${BENCH_CONF:-}
-PHASES=${PHASES:-curve lmdb crypto latency e2e import history scale inbox}
+PHASES=${PHASES:-curve lmdb crypto latency e2e import history fanout scale inbox}
+FANOUT_PARTNERS=${FANOUT_PARTNERS:-400}
 IMPORT_ROWS=${IMPORT_ROWS:-100000}
 SCALE_PARTNERS=${SCALE_PARTNERS:-400}
 SCALE_SIGNALS=${SCALE_SIGNALS:-20000}
@@ -382,7 +389,7 @@ for run in $(seq 1 "$RUNS"); do
 		bench "$run" crypto --count 2000
 	fi
 
-	if has latency || has e2e || has import || has history; then
+	if has latency || has e2e || has import || has history || has fanout; then
 		from=landlord$run to=gemeente$run
 		p1=$((17910 + 2 * run)) p2=$((17911 + 2 * run))
 		partner "$from" landlord "$p1" || exit 1
@@ -527,10 +534,52 @@ for run in $(seq 1 "$RUNS"); do
 			fi
 		fi
 
+		if has fanout; then
+			# FANOUT_PARTNERS more municipalities in the sender's
+			# trust store, a signal waiting for each; nothing
+			# listens on their port (the top of the bench's range),
+			# so a connection attempt to each stays open.
+			echo "--- fanout: $FANOUT_PARTNERS more partners of $from, a signal waiting for each"
+			fan=$WORK/fan$run
+			as_user mkdir -p "$fan"
+			asu=()
+			[ "$(id -u)" = 0 ] && asu=(setpriv --reuid="$RUN_USER" --regid="$RUN_USER" --clear-groups --)
+			seq 1 "$FANOUT_PARTNERS" | xargs -P 2 -I{} "${asu[@]}" "$SEINKEY" init \
+				--dir "$fan/{}/keys" --partner "fan{}" --name "Fictional fan{}" \
+				--role municipality_debt \
+				--endpoint "tcp://127.0.0.1:$((17999 + ${SEINHUIS_PORT_OFFSET:-0}))" >/dev/null
+			# shellcheck disable=SC2046
+			as_user "$SEINKEY" trust --trustdir "$WORK/$from/trust" \
+				$(seq 1 "$FANOUT_PARTNERS" | sed "s|.*|$fan/&/keys/card|") >/dev/null
+			bench_stop "$from"
+			bench_start "$from" || exit 1
+			seq 1 "$FANOUT_PARTNERS" | jq -R -s '[split("\n")[] | select(length > 0) |
+			    {type:"arrears", to:("fan" + .), legal_basis:"legal_duty",
+			     arrears_kind:"rent", amount_cents:5000, arrears_since:"2026-09-01",
+			     contact_attempt_date:"2026-10-01", reminder_date:"2026-10-15",
+			     urgency:"none", creditor_contact:"incasso desk", surname:"Fictief",
+			     street:"Verrestraat", postcode:"3000 CC", house_number:.,
+			     place:"Teststad"}]' >"$fan/signals.json"
+			before=$(status_field "$from" outbox_pending)
+			ctl "$from" --json send --file "$fan/signals.json" >/dev/null
+			if wait_until 60 bash -c "[ \"\$(status_field $from outbox_pending)\" -ge $((before + FANOUT_PARTNERS)) ]"; then
+				sleep 2 # their sockets open
+				echo "    sender open files: $(ls "/proc/${DAEMON_PIDS[$from]}/fd" | wc -l)"
+				[ -n "${DAEMON_PIDS[$to]:-}" ] || bench_start "$to" || exit 1
+				bench_renamed "$run" latency fanout_latency latency \
+					--from "$fsock" --to-partner "$to" --recv "$tsock" \
+					--rate "$LATENCY_RATE" --seconds "$LATENCY_SECONDS"
+				bench_renamed "$run" e2e fanout e2e --from "$fsock" \
+					--to-partner "$to" --recv "$tsock" --count "$BENCH_COUNT"
+			else
+				echo "    (the $FANOUT_PARTNERS signals were not queued: the fanout phase is skipped)"
+			fi
+		fi
+
 		echo "--- load average after run $run: $(cut -d' ' -f1-3 /proc/loadavg)"
 		bench_stop "$from"
 		bench_stop "$to"
-		[ "${KEEP:-0}" = 1 ] || rm -rf "${WORK:?}/$from" "${WORK:?}/$to" "$WORK/import.csv"
+		[ "${KEEP:-0}" = 1 ] || rm -rf "${WORK:?}/$from" "${WORK:?}/$to" "$WORK/import.csv" "$WORK/fan$run"
 	fi
 
 	if has scale; then
@@ -695,6 +744,9 @@ row "import, recipient stopped" import_offline_seconds "s" %.2f
 row "import, recipient stopped" import_offline_rows_per_s "rows/s"
 row "history $HISTORY_KEYS keys: start" history_start_s "s" %.2f
 row "history $HISTORY_KEYS keys: e2e" history_signals_per_s "signals/s"
+row "fanout $FANOUT_PARTNERS partners: latency median" fanout_latency_p50_ms "ms" %.2f
+row "fanout $FANOUT_PARTNERS partners: latency p99" fanout_latency_p99_ms "ms" %.2f
+row "fanout $FANOUT_PARTNERS partners: e2e" fanout_signals_per_s "signals/s"
 row "inbox 10k: daemon start" inbox_10k_start_s "s" %.2f
 row "inbox 10k: 10 partners" scale_signals_per_s_inbox_10k "signals/s"
 row "inbox 10k: delivery median" scale_delivery_p50_ms_inbox_10k "ms" %.1f
@@ -792,6 +844,17 @@ if [ -n "$h1" ] && [ -n "$h2" ]; then
 	awk -v a="$h1" -v b="$h2" -v k="$HISTORY_KEYS" 'BEGIN {
 	    printf "%-12s %-13s end to end with %d natural keys in the " \
 		"sender'"'"'s history: %.2f of a fresh sender\n", "", "", k, b / a }'
+fi
+f1=$(median fanout_signals_per_s) f2=$(median fanout_latency_p50_ms) f3=$(median fanout_latency_p99_ms)
+if [ -n "$h1" ] && [ -n "$f1" ]; then
+	awk -v a="$h1" -v b="$f1" -v k="$FANOUT_PARTNERS" 'BEGIN {
+	    printf "%-12s %-13s end to end with %d more partners waiting at " \
+		"the sender: %.2f of a fresh sender\n", "", "", k, b / a }'
+fi
+if [ -n "$f2" ] && [ -n "$f3" ]; then
+	awk -v a="$f2" -v b="$f3" -v k="$FANOUT_PARTNERS" 'BEGIN {
+	    printf "%-12s %-13s latency with %d more partners waiting at the " \
+		"sender: median %.2f ms, p99 %.2f ms (printed)\n", "", "", k, a, b }'
 fi
 [ -n "$BENCH_PERF_DIR" ] && echo "perf data of run 1 (e2e, import): $BENCH_PERF_DIR"
 exit 0
