@@ -266,7 +266,7 @@ echo "# Work directory: $WORK"
 has() { case " $PHASES " in *" $1 "*) return 0 ;; esac; return 1; }
 for ph in $PHASES; do
 	case $ph in
-	curve | lmdb | crypto | latency | e2e | import | history | scale | inbox) ;;
+	curve | lmdb | crypto | latency | e2e | import | history | fanout | scale | inbox) ;;
 	*)
 		echo "run.sh: unknown phase '$ph' in PHASES" >&2
 		exit 2

@@ -1490,19 +1490,9 @@ static int cmd_latency(int argc, char **argv)
 	        120, NULL, &es) < 0)
 		goto out;
 
-	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
-	q.op = SEINHUIS__CTL_REQUEST__OP__INBOX_LIST;
-	q.limit = 10000000;
-	if (conn_call(&r, &q, &list, 120000) < 0)
-		goto out;
-	if (!list->ok) {
-		fprintf(stderr, "seinbench: INBOX_LIST refused: %s\n",
-		        list->error);
-		goto out;
-	}
 	qsort(recs, (size_t)accepted, sizeof(*recs), cmp_rec);
 	/* submission -> recipient commit (seen by the watch) */
-	lat = sh_xcalloc(w.n + list->n_inbox + 1, sizeof(*lat));
+	lat = sh_xcalloc(w.n + (size_t)accepted + 1, sizeof(*lat));
 	size_t nc = 0;
 	for (size_t i = 0; i < w.n; i++) {
 		const lat_rec *m = bsearch(&w.seen[i], recs, (size_t)accepted,
@@ -1528,21 +1518,42 @@ static int cmd_latency(int argc, char **argv)
 	/* submission -> the recipient handling it, before its commit (the
 	 * inbox record's received_us): the part of the latency before the
 	 * recipient's commit */
-	size_t n = 0;
-	for (size_t i = 0; i < list->n_inbox; i++) {
-		lat_rec key;
-		const Seinhuis__InboxItem *it = list->inbox[i];
-		if (sh_unhex(key.id, SH_ID_LEN, it->message_id) != 0)
-			continue;
-		const lat_rec *m = bsearch(&key, recs, (size_t)accepted,
-		                           sizeof(*recs), cmp_rec);
-		if (m && it->received_us > 0)
-			lat[n++] =
-			    (double)(it->received_us - m->sub_us) / 1000.0;
+	/* (the whole inbox, page by page: earlier phases may have filled it) */
+	size_t n = 0, listed = 0;
+	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+	q.op = SEINHUIS__CTL_REQUEST__OP__INBOX_LIST;
+	q.limit = 10000000;
+	for (;;) {
+		if (conn_call(&r, &q, &list, 120000) < 0)
+			goto out;
+		if (!list->ok) {
+			fprintf(stderr, "seinbench: INBOX_LIST refused: %s\n",
+			        list->error);
+			goto out;
+		}
+		for (size_t i = 0; i < list->n_inbox; i++) {
+			lat_rec key;
+			const Seinhuis__InboxItem *it = list->inbox[i];
+			if (sh_unhex(key.id, SH_ID_LEN, it->message_id) != 0)
+				continue;
+			const lat_rec *m = bsearch(&key, recs, (size_t)accepted,
+			                           sizeof(*recs), cmp_rec);
+			if (m && it->received_us > 0 && n < (size_t)accepted)
+				lat[n++] =
+				    (double)(it->received_us - m->sub_us) /
+				    1000.0;
+		}
+		listed += list->n_inbox;
+		uint64_t next = list->next_index;
+		seinhuis__ctl_reply__free_unpacked(list, NULL);
+		list = NULL;
+		if (next == 0 || next == q.start_index)
+			break;
+		q.start_index = next;
 	}
 	printf("# latency: %ld accepted, %ld refused, %ld sent more than 1 ms "
 	       "late; %zu found in the recipient's inbox (of %zu listed)\n",
-	       accepted, refused, late, n, list->n_inbox);
+	       accepted, refused, late, n, listed);
 	if (n == 0) {
 		fprintf(stderr, "seinbench: latency: none of the signals is in "
 		                "the recipient's inbox\n");
