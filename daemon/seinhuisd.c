@@ -568,9 +568,11 @@ static int zmq_has_input(void *sock)
  * and a zmq_send or zmq_recv may take in such commands itself. So a
  * socket is asked (zmq_has_input) when its descriptor is readable, when
  * it was used since it was last asked (sh_peer.zcheck; the router and the
- * ZAP socket always), and all of them once a second besides; a socket
- * with input left makes the next wait a zero one. */
-#define ZSWEEP_MS 1000
+ * ZAP socket always), and all of them once a second besides, a sixteenth
+ * of them every 1/16 s (so that 800 sockets are not asked in one go); a
+ * socket with input left makes the next wait a zero one. */
+#define ZSWEEP_MS    1000
+#define ZSWEEP_PARTS 16
 
 static int run(sh_daemon *d)
 {
@@ -584,6 +586,7 @@ static int run(sh_daemon *d)
 	    NULL; /* 0 zap 1 router 2 dealer 3 monitor 4 listen 5 conn */
 	int failed = 0;
 	int64_t next_sweep = 0;
+	unsigned sweep_part = 0;
 
 	while (!d->stop) {
 		size_t n = 0, need = 3 + 2 * d->npeers;
@@ -603,8 +606,11 @@ static int run(sh_daemon *d)
 		}
 		int64_t now0 = sh_mono_ms();
 		int sweep = now0 >= next_sweep, any_ready = 0;
-		if (sweep)
-			next_sweep = now0 + ZSWEEP_MS;
+		unsigned zk = 0; /* ZeroMQ sockets added so far */
+		if (sweep) {
+			next_sweep = now0 + ZSWEEP_MS / ZSWEEP_PARTS;
+			sweep_part = (sweep_part + 1) % ZSWEEP_PARTS;
+		}
 #define ADD(sock_, fd_, ev_, k_, c_, p_)                                       \
 	do {                                                                   \
 		pfd[n] = (struct pollfd){fd_, ev_, 0};                         \
@@ -619,8 +625,9 @@ static int run(sh_daemon *d)
 		if (zmq_getsockopt(sock_, ZMQ_FD, &zfd_, &zl_) != 0)           \
 			zfd_ = -1; /* poll ignores it */                       \
 		ADD(sock_, zfd_, POLLIN, k_, NULL, p_);                        \
-		if ((check_) || sweep)                                         \
+		if ((check_) || (sweep && zk % ZSWEEP_PARTS == sweep_part))    \
 			any_ready |= zready[n - 1] = zmq_has_input(sock_);     \
+		zk++;                                                          \
 	} while (0)
 		ADDZ(d->zap, 1, 0, NULL);
 		ADDZ(d->router, 1, 1, NULL);

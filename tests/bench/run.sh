@@ -20,11 +20,11 @@
 #   history    the sender stopped and given HISTORY_KEYS (1000000) natural
 #              keys, as years of imports leave; its start-up time, then
 #              e2e again (BENCH_COUNT signals)
-#   fanout     the sender given FANOUT_PARTNERS (400) more partners, as a
-#              national insurer has municipalities, each with a signal
-#              waiting (their endpoint is a port nobody listens on, so
-#              the sender keeps a connection attempt open to every one);
-#              then latency and e2e again
+#   fanout     a fresh pair whose sender is given FANOUT_PARTNERS (400)
+#              more partners, as a national insurer has municipalities,
+#              each with a signal waiting (their endpoint is a port nobody
+#              listens on, so the sender keeps a connection attempt open
+#              to every one); then latency and e2e as above
 # on a fresh pair of partners (a landlord sending to a municipality_debt
 # desk), started for that run and stopped by pid after it; and
 #   scale      one municipality daemon trusting SCALE_PARTNERS (400) load
@@ -189,7 +189,8 @@ bench_cleanup() {
 trap bench_cleanup EXIT
 
 # Port plan (17900-17999): 17900 raw CURVE; run r uses 17910+2r, 17911+2r,
-# 17950+r (scale) and 17970+r (inbox).
+# 17930+2r, 17931+2r (fanout), 17950+r (scale) and 17970+r (inbox);
+# nothing listens on 17999 (the fanout phase's partners).
 CURVE_PORT=$((17900 + ${SEINHUIS_PORT_OFFSET:-0}))
 
 # Set a key of a partner's configuration (lib.sh writes the defaults).
@@ -198,6 +199,23 @@ set_conf() {
 	as_user sed -i "s|^$key = .*|$key = $value|" "$WORK/$id.conf"
 	grep -q "^$key = " "$WORK/$id.conf" ||
 		echo "$key = $value" | as_user tee -a "$WORK/$id.conf" >/dev/null
+}
+
+# The settings of a benchmarked pair's partner.
+pair_conf() {
+	local id=$1 kv kvs
+	set_conf "$id" map_size 2G
+	set_conf "$id" retry_min_ms 500
+	set_conf "$id" retry_max_ms 30000
+	# the flood limit (default 20,000 a second, bursts of 40,000) would
+	# be the figure, not the daemons
+	set_conf "$id" peer_rate 1000000
+	IFS=';' read -ra kvs <<<"$BENCH_CONF"
+	for kv in "${kvs[@]}"; do
+		[ -n "$kv" ] || continue
+		set_conf "$id" "$(echo "${kv%%=*}" | tr -d ' ')" \
+			"$(echo "${kv#*=}" | tr -d ' ')"
+	done
 }
 
 # Run seinbench as the run user; keep its figures for the summary.
@@ -389,25 +407,13 @@ for run in $(seq 1 "$RUNS"); do
 		bench "$run" crypto --count 2000
 	fi
 
-	if has latency || has e2e || has import || has history || has fanout; then
+	if has latency || has e2e || has import || has history; then
 		from=landlord$run to=gemeente$run
 		p1=$((17910 + 2 * run)) p2=$((17911 + 2 * run))
 		partner "$from" landlord "$p1" || exit 1
 		partner "$to" municipality_debt "$p2" || exit 1
-		for id in "$from" "$to"; do
-			set_conf "$id" map_size 2G
-			set_conf "$id" retry_min_ms 500
-			set_conf "$id" retry_max_ms 30000
-			# the flood limit (default 20,000 a second, bursts
-			# of 40,000) would be the figure, not the daemons
-			set_conf "$id" peer_rate 1000000
-			IFS=';' read -ra kvs <<<"$BENCH_CONF"
-			for kv in "${kvs[@]}"; do
-				[ -n "$kv" ] || continue
-				set_conf "$id" "$(echo "${kv%%=*}" | tr -d ' ')" \
-					"$(echo "${kv#*=}" | tr -d ' ')"
-			done
-		done
+		pair_conf "$from"
+		pair_conf "$to"
 		if ! trust "$from" "$to" || ! trust "$to" "$from"; then
 			fail "trust"
 			exit 1
@@ -534,52 +540,65 @@ for run in $(seq 1 "$RUNS"); do
 			fi
 		fi
 
-		if has fanout; then
-			# FANOUT_PARTNERS more municipalities in the sender's
-			# trust store, a signal waiting for each; nothing
-			# listens on their port (the top of the bench's range),
-			# so a connection attempt to each stays open.
-			echo "--- fanout: $FANOUT_PARTNERS more partners of $from, a signal waiting for each"
-			fan=$WORK/fan$run
-			as_user mkdir -p "$fan"
-			asu=()
-			[ "$(id -u)" = 0 ] && asu=(setpriv --reuid="$RUN_USER" --regid="$RUN_USER" --clear-groups --)
-			seq 1 "$FANOUT_PARTNERS" | xargs -P 2 -I{} "${asu[@]}" "$SEINKEY" init \
-				--dir "$fan/{}/keys" --partner "fan{}" --name "Fictional fan{}" \
-				--role municipality_debt \
-				--endpoint "tcp://127.0.0.1:$((17999 + ${SEINHUIS_PORT_OFFSET:-0}))" >/dev/null
-			# shellcheck disable=SC2046
-			as_user "$SEINKEY" trust --trustdir "$WORK/$from/trust" \
-				$(seq 1 "$FANOUT_PARTNERS" | sed "s|.*|$fan/&/keys/card|") >/dev/null
-			bench_stop "$from"
-			bench_start "$from" || exit 1
-			seq 1 "$FANOUT_PARTNERS" | jq -R -s '[split("\n")[] | select(length > 0) |
-			    {type:"arrears", to:("fan" + .), legal_basis:"legal_duty",
-			     arrears_kind:"rent", amount_cents:5000, arrears_since:"2026-09-01",
-			     contact_attempt_date:"2026-10-01", reminder_date:"2026-10-15",
-			     urgency:"none", creditor_contact:"incasso desk", surname:"Fictief",
-			     street:"Verrestraat", postcode:"3000 CC", house_number:.,
-			     place:"Teststad"}]' >"$fan/signals.json"
-			before=$(status_field "$from" outbox_pending)
-			ctl "$from" --json send --file "$fan/signals.json" >/dev/null
-			if wait_until 60 bash -c "[ \"\$(status_field $from outbox_pending)\" -ge $((before + FANOUT_PARTNERS)) ]"; then
-				sleep 2 # their sockets open
-				echo "    sender open files: $(ls "/proc/${DAEMON_PIDS[$from]}/fd" | wc -l)"
-				[ -n "${DAEMON_PIDS[$to]:-}" ] || bench_start "$to" || exit 1
-				bench_renamed "$run" latency fanout_latency latency \
-					--from "$fsock" --to-partner "$to" --recv "$tsock" \
-					--rate "$LATENCY_RATE" --seconds "$LATENCY_SECONDS"
-				bench_renamed "$run" e2e fanout e2e --from "$fsock" \
-					--to-partner "$to" --recv "$tsock" --count "$BENCH_COUNT"
-			else
-				echo "    (the $FANOUT_PARTNERS signals were not queued: the fanout phase is skipped)"
-			fi
-		fi
-
 		echo "--- load average after run $run: $(cut -d' ' -f1-3 /proc/loadavg)"
 		bench_stop "$from"
 		bench_stop "$to"
-		[ "${KEEP:-0}" = 1 ] || rm -rf "${WORK:?}/$from" "${WORK:?}/$to" "$WORK/import.csv" "$WORK/fan$run"
+		[ "${KEEP:-0}" = 1 ] || rm -rf "${WORK:?}/$from" "${WORK:?}/$to" "$WORK/import.csv"
+	fi
+
+	if has fanout; then
+		# A fresh pair whose sender is given FANOUT_PARTNERS more
+		# municipalities, a signal waiting for each; nothing listens
+		# on their port (the top of the bench's range), so a
+		# connection attempt to each stays open. Then latency and e2e
+		# as above.
+		from=fanl$run to=fanm$run
+		partner "$from" landlord $((17930 + 2 * run)) || exit 1
+		partner "$to" municipality_debt $((17931 + 2 * run)) || exit 1
+		pair_conf "$from"
+		pair_conf "$to"
+		if ! trust "$from" "$to" || ! trust "$to" "$from"; then
+			fail "trust"
+			exit 1
+		fi
+		echo "--- fanout: $FANOUT_PARTNERS more partners of $from, a signal waiting for each"
+		fan=$WORK/fan$run
+		as_user mkdir -p "$fan"
+		asu=()
+		[ "$(id -u)" = 0 ] && asu=(setpriv --reuid="$RUN_USER" --regid="$RUN_USER" --clear-groups --)
+		seq 1 "$FANOUT_PARTNERS" | xargs -P 2 -I{} "${asu[@]}" "$SEINKEY" init \
+			--dir "$fan/{}/keys" --partner "fan{}" --name "Fictional fan{}" \
+			--role municipality_debt \
+			--endpoint "tcp://127.0.0.1:$((17999 + ${SEINHUIS_PORT_OFFSET:-0}))" >/dev/null
+		# shellcheck disable=SC2046
+		as_user "$SEINKEY" trust --trustdir "$WORK/$from/trust" \
+			$(seq 1 "$FANOUT_PARTNERS" | sed "s|.*|$fan/&/keys/card|") >/dev/null
+		bench_start "$from" || exit 1
+		bench_start "$to" || exit 1
+		fsock=$WORK/$from/control.sock tsock=$WORK/$to/control.sock
+		seq 1 "$FANOUT_PARTNERS" | jq -R -s '[split("\n")[] | select(length > 0) |
+		    {type:"arrears", to:("fan" + .), legal_basis:"legal_duty",
+		     arrears_kind:"rent", amount_cents:5000, arrears_since:"2026-09-01",
+		     contact_attempt_date:"2026-10-01", reminder_date:"2026-10-15",
+		     urgency:"none", creditor_contact:"incasso desk", surname:"Fictief",
+		     street:"Verrestraat", postcode:"3000 CC", house_number:.,
+		     place:"Teststad"}]' >"$fan/signals.json"
+		ctl "$from" --json send --file "$fan/signals.json" >/dev/null
+		if wait_until 60 bash -c "[ \"\$(status_field $from outbox_pending)\" = $FANOUT_PARTNERS ]"; then
+			sleep 2 # their sockets open
+			echo "    sender open files: $(ls "/proc/${DAEMON_PIDS[$from]}/fd" | wc -l)"
+			sync
+			bench_renamed "$run" latency fanout_latency latency \
+				--from "$fsock" --to-partner "$to" --recv "$tsock" \
+				--rate "$LATENCY_RATE" --seconds "$LATENCY_SECONDS"
+			bench_renamed "$run" e2e fanout e2e --from "$fsock" \
+				--to-partner "$to" --recv "$tsock" --count "$BENCH_COUNT"
+		else
+			echo "    (the $FANOUT_PARTNERS signals were not queued: the fanout phase is skipped)"
+		fi
+		bench_stop "$from"
+		bench_stop "$to"
+		[ "${KEEP:-0}" = 1 ] || rm -rf "${WORK:?}/$from" "${WORK:?}/$to" "$fan"
 	fi
 
 	if has scale; then
