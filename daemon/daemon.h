@@ -76,8 +76,9 @@ typedef struct sh_peer {
 	int64_t redial_at; /* monotonic ms before which not to redial */
 	uint32_t redial_ms;
 	unsigned sock_failed; /* attempts to open its socket that failed */
+	int counted;          /* its DEALER counts in sh_daemon.ndealers */
 	int zcheck; /* its sockets were used since the loop last asked them
-	               for input (ZMQ_FD is edge-triggered; seinhuisd.c) */
+	              for input (ZMQ_FD is edge-triggered; seinhuisd.c) */
 	sh_outq_entry *head, *tail, *cursor;
 	uint64_t queued, inflight;
 	uint32_t rto_ms;
@@ -161,6 +162,8 @@ typedef struct sh_daemon {
 	void *zctx;
 	long nofile; /* open-file limit (soft), after sh_peer_start raised it */
 	int max_sockets; /* ZeroMQ socket limit set by sh_peer_start */
+	int epfd;        /* epoll set of the partners' sockets (peer.c) */
+	size_t ndealers; /* partners with a DEALER socket now */
 	void *router;    /* inbound CURVE server socket */
 	void *zap;       /* ZAP handler (REP on inproc://zeromq.zap.01) */
 	sh_peer *peers;  /* slots never move: queue entries point into them */

@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/resource.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -41,6 +42,51 @@ static sh_err zset(void *sock, int opt, const void *v, size_t n,
 		return SH_OK;
 	snprintf(why, wl, "cannot set %s: %s", what, zmq_strerror(errno));
 	return SH_ERR_SYS;
+}
+
+/* The event loop waits for the partners' DEALER and monitor sockets in
+ * an epoll set (seinhuisd.c): each socket's ZMQ_FD is registered when the
+ * socket is made, under the partner's slot number (slots never move) and
+ * a bit for the monitor, and removed before the socket is closed. */
+static void watch_fd(sh_daemon *d, void *sock, size_t slot, int monitor)
+{
+	int fd = -1;
+	size_t len = sizeof(fd);
+	if (d->epfd < 0 || zmq_getsockopt(sock, ZMQ_FD, &fd, &len) != 0)
+		return;
+	struct epoll_event ev = {.events = EPOLLIN};
+	ev.data.u64 = (uint64_t)slot << 1 | (uint64_t)(monitor != 0);
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
+		sh_warn("transport: cannot watch a socket (%s); it is looked "
+		        "at once a second instead",
+		        strerror(errno));
+}
+
+static void unwatch_fd(sh_daemon *d, void *sock)
+{
+	int fd = -1;
+	size_t len = sizeof(fd);
+	if (d->epfd >= 0 && sock &&
+	    zmq_getsockopt(sock, ZMQ_FD, &fd, &len) == 0)
+		(void)epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
+}
+
+/* Close a partner's DEALER and its monitor. */
+static void close_sockets(sh_daemon *d, sh_peer *p)
+{
+	if (p->dealer) {
+		unwatch_fd(d, p->dealer);
+		zmq_socket_monitor(p->dealer, NULL, 0);
+		zmq_close(p->dealer);
+	}
+	if (p->monitor) {
+		unwatch_fd(d, p->monitor);
+		zmq_close(p->monitor);
+	}
+	if (p->counted)
+		d->ndealers--;
+	p->counted = 0;
+	p->dealer = p->monitor = NULL;
 }
 
 /* Room for partners. A partner we send to holds a DEALER socket, its
@@ -93,6 +139,11 @@ sh_err sh_peer_start(sh_daemon *d, char *why, size_t wl)
 	sh_err e;
 
 	d->nofile = raise_nofile();
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->epfd < 0)
+		return snprintf(why, wl, "cannot create an epoll set: %s",
+		                strerror(errno)),
+		       SH_ERR_SYS;
 	d->zctx = zmq_ctx_new();
 	if (!d->zctx)
 		return snprintf(why, wl, "cannot create ZeroMQ context"),
@@ -144,13 +195,7 @@ sh_err sh_peer_start(sh_daemon *d, char *why, size_t wl)
 
 void sh_peer_close(sh_daemon *d, sh_peer *p)
 {
-	if (p->dealer) {
-		zmq_socket_monitor(p->dealer, NULL, 0);
-		zmq_close(p->dealer);
-	}
-	if (p->monitor)
-		zmq_close(p->monitor);
-	p->dealer = p->monitor = NULL;
+	close_sockets(d, p);
 	p->connected = 0;
 	sh_outq_rewind(p);
 	sh_outq_env_drop_peer(d, p);
@@ -173,16 +218,11 @@ void sh_peer_rebind(sh_daemon *d)
 
 void sh_peer_stop(sh_daemon *d)
 {
-	for (size_t i = 0; i < d->npeers; i++) {
-		sh_peer *p = &d->peers[i];
-		if (p->dealer) {
-			zmq_socket_monitor(p->dealer, NULL, 0);
-			zmq_close(p->dealer);
-		}
-		if (p->monitor)
-			zmq_close(p->monitor);
-		p->dealer = p->monitor = NULL;
-	}
+	for (size_t i = 0; i < d->npeers; i++)
+		close_sockets(d, &d->peers[i]);
+	if (d->epfd >= 0)
+		close(d->epfd);
+	d->epfd = -1;
 	if (d->router)
 		zmq_close(d->router);
 	if (d->zap)
@@ -211,6 +251,13 @@ static sh_err ensure_dealer(sh_daemon *d, sh_peer *p)
 	int64_t maxmsg = (int64_t)d->cfg.max_message;
 	if (p->dealer)
 		return SH_OK;
+	/* Past the room the limits leave (sh_peer_room), no more: the files
+	 * left are for the control socket's clients, the partners that
+	 * connect to us and the store. */
+	if (d->nofile > 0 && d->ndealers >= sh_peer_room(d)) {
+		errno = EMFILE;
+		goto err;
+	}
 	p->dealer = zmq_socket(d->zctx, ZMQ_DEALER);
 	if (!p->dealer)
 		return SH_ERR_SYS;
@@ -254,6 +301,10 @@ static sh_err ensure_dealer(sh_daemon *d, sh_peer *p)
 		goto err;
 	}
 	p->rto_ms = d->cfg.retry_min_ms;
+	d->ndealers++;
+	p->counted = 1;
+	watch_fd(d, p->dealer, (size_t)(p - d->peers), 0);
+	watch_fd(d, p->monitor, (size_t)(p - d->peers), 1);
 	p->zcheck = 1;
 	if (p->sock_failed) {
 		sh_info("peer %s: connection opened after %u failed attempts",
@@ -275,11 +326,7 @@ err:
 		                "peer %s: %s; its signals wait in the outbox "
 		                "and the connection is tried again",
 		                p->card.partner, p->last_error);
-	if (p->monitor)
-		zmq_close(p->monitor);
-	if (p->dealer)
-		zmq_close(p->dealer);
-	p->dealer = p->monitor = NULL;
+	close_sockets(d, p);
 	p->redial = 1;
 	p->redial_ms = p->redial_ms ? p->redial_ms * 2 : 1000;
 	if (p->redial_ms > d->cfg.retry_max_ms)
@@ -1552,10 +1599,7 @@ void sh_peer_pump(sh_daemon *d)
 		if (p->removed)
 			continue;
 		if (p->redial && p->dealer) {
-			zmq_socket_monitor(p->dealer, NULL, 0);
-			zmq_close(p->dealer);
-			zmq_close(p->monitor);
-			p->dealer = p->monitor = NULL;
+			close_sockets(d, p);
 			sh_outq_rewind(p);
 			sh_outq_env_drop_peer(d, p);
 		}

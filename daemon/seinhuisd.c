@@ -34,6 +34,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -560,17 +561,35 @@ static int zmq_has_input(void *sock)
 }
 
 /* The event loop waits in one poll(2) over the descriptors of the control
- * socket, its clients and the ZeroMQ sockets (ZMQ_FD), instead of in
- * zmq_poll: zmq_poll asks every ZeroMQ socket for its state before and
- * after waiting, two system calls each, and a daemon that sends to 400
- * partners has 800 of them (a DEALER and a monitor each). ZMQ_FD is
- * edge-triggered: it turns readable when commands arrive for the socket,
- * and a zmq_send or zmq_recv may take in such commands itself. So a
- * socket is asked (zmq_has_input) when its descriptor is readable, when
- * it was used since it was last asked (sh_peer.zcheck; the router and the
- * ZAP socket always), and all of them once a second besides, a sixteenth
- * of them every 1/16 s (so that 800 sockets are not asked in one go); a
- * socket with input left makes the next wait a zero one. */
+ * socket, its clients, the router and ZAP sockets (ZMQ_FD) and an epoll
+ * set that holds the partners' DEALER and monitor sockets (peer.c),
+ * instead of in zmq_poll: zmq_poll asks every ZeroMQ socket for its state
+ * before and after waiting, two system calls each, and a daemon that
+ * sends to 400 partners has 800 of them; through the epoll set a turn
+ * costs what its active sockets cost. ZMQ_FD is edge-triggered: it turns
+ * readable when commands arrive for the socket, and a zmq_send or
+ * zmq_recv may take in such commands itself. So a socket is asked
+ * (zmq_has_input) when its descriptor is readable, when it was used since
+ * it was last asked (sh_peer.zcheck; the router and the ZAP socket
+ * always), and all of them once a second besides, a sixteenth of them
+ * every 1/16 s; a socket with input left makes the next wait a zero one. */
+struct zready_item {
+	sh_peer *p;
+	int kind; /* 2 dealer, 3 monitor */
+};
+
+static void ready_add(struct zready_item **v, size_t *n, size_t *cap,
+                      sh_peer *p, int kind)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		*v = realloc(*v, *cap * sizeof(**v));
+		if (!*v)
+			abort();
+	}
+	(*v)[(*n)++] = (struct zready_item){p, kind};
+}
+
 #define ZSWEEP_MS    1000
 #define ZSWEEP_PARTS 16
 
@@ -582,14 +601,16 @@ static int run(sh_daemon *d)
 	char *zready = NULL; /* it has input: handle it */
 	sh_ctl_conn **conn_of = NULL;
 	sh_peer **peer_of = NULL;
-	int *kind =
-	    NULL; /* 0 zap 1 router 2 dealer 3 monitor 4 listen 5 conn */
+	int *kind = NULL; /* 0 zap 1 router 4 listen 5 conn 6 epoll (2 dealer, 3
+	                     monitor: through the epoll set) */
 	int failed = 0;
 	int64_t next_sweep = 0;
 	unsigned sweep_part = 0;
+	struct zready_item *ready = NULL; /* partners' sockets with input */
+	size_t nready = 0, ready_cap = 0;
 
 	while (!d->stop) {
-		size_t n = 0, need = 3 + 2 * d->npeers;
+		size_t n = 0, need = 4;
 		for (sh_ctl_conn *c = d->conns; c; c = c->next)
 			need++;
 		if (need > cap) {
@@ -631,14 +652,23 @@ static int run(sh_daemon *d)
 	} while (0)
 		ADDZ(d->zap, 1, 0, NULL);
 		ADDZ(d->router, 1, 1, NULL);
+		/* partners' sockets used since they were last asked, or in
+		 * this part of the sweep: asked now */
+		nready = 0;
 		for (size_t i = 0; i < d->npeers; i++) {
 			sh_peer *p = &d->peers[i];
-			if (p->dealer)
-				ADDZ(p->dealer, p->zcheck, 2, p);
-			if (p->monitor)
-				ADDZ(p->monitor, p->zcheck, 3, p);
+			int ask = p->zcheck ||
+			          (sweep && i % ZSWEEP_PARTS == sweep_part);
 			p->zcheck = 0;
+			if (!ask)
+				continue;
+			if (p->dealer && zmq_has_input(p->dealer))
+				ready_add(&ready, &nready, &ready_cap, p, 2);
+			if (p->monitor && zmq_has_input(p->monitor))
+				ready_add(&ready, &nready, &ready_cap, p, 3);
 		}
+		any_ready |= nready > 0;
+		ADD(NULL, d->epfd, POLLIN, 6, NULL, NULL);
 		ADD(NULL, d->ctl_listen, POLLIN, 4, NULL, NULL);
 		/* a client whose INBOX_WAIT is parked is read no further once
 		 * a megabyte of its requests waits behind it */
@@ -706,6 +736,25 @@ static int run(sh_daemon *d)
 			case 2: sh_peer_handle_dealer(d, peer_of[i]); break;
 			case 3: sh_peer_handle_monitor(d, peer_of[i]); break;
 			case 4: sh_control_accept(d); break;
+			case 6: {
+				struct epoll_event ev[256];
+				int ne = epoll_wait(d->epfd, ev, 256, 0);
+				for (int k = 0; k < ne; k++) {
+					size_t slot =
+					    (size_t)(ev[k].data.u64 >> 1);
+					int mon = (int)(ev[k].data.u64 & 1);
+					if (slot >= d->npeers)
+						continue;
+					sh_peer *p = &d->peers[slot];
+					void *sock =
+					    mon ? p->monitor : p->dealer;
+					if (sock && zmq_has_input(sock))
+						ready_add(&ready, &nready,
+						          &ready_cap, p,
+						          mon ? 3 : 2);
+				}
+				break;
+			}
 			case 5:
 				if (re & POLLOUT)
 					sh_control_write(d, conn_of[i]);
@@ -715,6 +764,16 @@ static int run(sh_daemon *d)
 				break;
 			}
 		}
+		/* (a socket closed meanwhile is NULL: a redial, a revoke) */
+		for (size_t k = 0; k < nready; k++) {
+			sh_peer *p = ready[k].p;
+			p->zcheck = 1; /* read: asked again next turn */
+			if (ready[k].kind == 2 && p->dealer)
+				sh_peer_handle_dealer(d, p);
+			else if (ready[k].kind == 3 && p->monitor)
+				sh_peer_handle_monitor(d, p);
+		}
+		nready = 0;
 		if (sh_mono_ms() >= d->next_trust_check) {
 			trust_reload(d);
 			rotation_tick(d);
@@ -760,6 +819,7 @@ static int run(sh_daemon *d)
 	}
 	free(d->held);
 	d->held = NULL;
+	free(ready);
 	free(pfd);
 	free(zsock);
 	free(zready);
@@ -802,6 +862,7 @@ int main(int argc, char **argv)
 	}
 	sh_log_init("seinhuisd", SH_LOG_INFO, 0);
 	d.ctl_listen = -1;
+	d.epfd = -1;
 	if (sh_config_load(&d.cfg, conf, why, sizeof(why)) != SH_OK) {
 		sh_error("configuration: %s", why);
 		return 1;
