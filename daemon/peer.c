@@ -152,8 +152,8 @@ sh_err sh_peer_start(sh_daemon *d, char *why, size_t wl)
 	/* before the first socket: ZeroMQ sizes its tables then */
 	int zmax = zmq_ctx_get(d->zctx, ZMQ_SOCKET_LIMIT);
 	int want = d->nofile > 0 && d->nofile < zmax ? (int)d->nofile : zmax;
-	if (want > 1023 && zmq_ctx_set(d->zctx, ZMQ_MAX_SOCKETS, want) != 0)
-		want = 1023;
+	if (want > 1023) /* on failure ZeroMQ keeps its default */
+		(void)zmq_ctx_set(d->zctx, ZMQ_MAX_SOCKETS, want);
 	d->max_sockets = zmq_ctx_get(d->zctx, ZMQ_MAX_SOCKETS);
 	if (d->nofile > 0 && d->npeers > sh_peer_room(d))
 		sh_warn("transport: %zu trusted partners, but the limits allow "
@@ -316,7 +316,7 @@ err:
 	/* Most likely out of sockets or open files (sh_peer_start). Its
 	 * signals wait in the outbox; the attempt is repeated after a pause
 	 * that grows to retry_max_ms, not in every turn of the loop. */
-	if (!p->last_error[0] || !p->sock_failed)
+	if (p->sock_failed == 0)
 		snprintf(p->last_error, sizeof(p->last_error),
 		         "cannot open a connection: %s (open files %ld, "
 		         "ZeroMQ sockets %d)",

@@ -600,9 +600,8 @@ static int run(sh_daemon *d)
 	void **zsock = NULL; /* the ZeroMQ socket of pfd[i], or NULL */
 	char *zready = NULL; /* it has input: handle it */
 	sh_ctl_conn **conn_of = NULL;
-	sh_peer **peer_of = NULL;
-	int *kind = NULL; /* 0 zap 1 router 4 listen 5 conn 6 epoll (2 dealer, 3
-	                     monitor: through the epoll set) */
+	int *kind = NULL; /* 0 zap 1 router 4 listen 5 conn 6 the epoll set of
+	                     the partners' sockets */
 	int failed = 0;
 	int64_t next_sweep = 0;
 	unsigned sweep_part = 0;
@@ -619,39 +618,35 @@ static int run(sh_daemon *d)
 			zsock = realloc(zsock, cap * sizeof(*zsock));
 			zready = realloc(zready, cap);
 			conn_of = realloc(conn_of, cap * sizeof(*conn_of));
-			peer_of = realloc(peer_of, cap * sizeof(*peer_of));
 			kind = realloc(kind, cap * sizeof(*kind));
-			if (!pfd || !zsock || !zready || !conn_of || !peer_of ||
-			    !kind)
+			if (!pfd || !zsock || !zready || !conn_of || !kind)
 				abort();
 		}
 		int64_t now0 = sh_mono_ms();
 		int sweep = now0 >= next_sweep, any_ready = 0;
-		unsigned zk = 0; /* ZeroMQ sockets added so far */
 		if (sweep) {
 			next_sweep = now0 + ZSWEEP_MS / ZSWEEP_PARTS;
 			sweep_part = (sweep_part + 1) % ZSWEEP_PARTS;
 		}
-#define ADD(sock_, fd_, ev_, k_, c_, p_)                                       \
+#define ADD(sock_, fd_, ev_, k_, c_)                                           \
 	do {                                                                   \
 		pfd[n] = (struct pollfd){fd_, ev_, 0};                         \
 		zsock[n] = sock_, zready[n] = 0;                               \
-		kind[n] = k_, conn_of[n] = c_, peer_of[n] = p_;                \
+		kind[n] = k_, conn_of[n] = c_;                                 \
 		n++;                                                           \
 	} while (0)
-#define ADDZ(sock_, check_, k_, p_)                                            \
+/* the router and the ZAP socket: asked in every turn */
+#define ADDZ(sock_, k_)                                                        \
 	do {                                                                   \
 		int zfd_ = -1;                                                 \
 		size_t zl_ = sizeof(zfd_);                                     \
 		if (zmq_getsockopt(sock_, ZMQ_FD, &zfd_, &zl_) != 0)           \
 			zfd_ = -1; /* poll ignores it */                       \
-		ADD(sock_, zfd_, POLLIN, k_, NULL, p_);                        \
-		if ((check_) || (sweep && zk % ZSWEEP_PARTS == sweep_part))    \
-			any_ready |= zready[n - 1] = zmq_has_input(sock_);     \
-		zk++;                                                          \
+		ADD(sock_, zfd_, POLLIN, k_, NULL);                            \
+		any_ready |= zready[n - 1] = zmq_has_input(sock_);             \
 	} while (0)
-		ADDZ(d->zap, 1, 0, NULL);
-		ADDZ(d->router, 1, 1, NULL);
+		ADDZ(d->zap, 0);
+		ADDZ(d->router, 1);
 		/* partners' sockets used since they were last asked, or in
 		 * this part of the sweep: asked now */
 		nready = 0;
@@ -668,8 +663,8 @@ static int run(sh_daemon *d)
 				ready_add(&ready, &nready, &ready_cap, p, 3);
 		}
 		any_ready |= nready > 0;
-		ADD(NULL, d->epfd, POLLIN, 6, NULL, NULL);
-		ADD(NULL, d->ctl_listen, POLLIN, 4, NULL, NULL);
+		ADD(NULL, d->epfd, POLLIN, 6, NULL);
+		ADD(NULL, d->ctl_listen, POLLIN, 4, NULL);
 		/* a client whose INBOX_WAIT is parked is read no further once
 		 * a megabyte of its requests waits behind it */
 		for (sh_ctl_conn *c = d->conns; c; c = c->next)
@@ -678,7 +673,7 @@ static int run(sh_daemon *d)
 			                 ? 0
 			                 : POLLIN) |
 			            (c->out.len ? POLLOUT : 0)),
-			    5, c, NULL);
+			    5, c);
 #undef ADDZ
 #undef ADD
 		long timeout = (long)sh_peer_next_timer(d);
@@ -725,16 +720,12 @@ static int run(sh_daemon *d)
 					    (char)zmq_has_input(zsock[i]);
 				if (!zready[i])
 					continue;
-				if (peer_of[i])
-					peer_of[i]->zcheck = 1; /* read below */
 			} else if (!re) {
 				continue;
 			}
 			switch (kind[i]) {
 			case 0: sh_peer_handle_zap(d); break;
 			case 1: sh_peer_handle_router(d); break;
-			case 2: sh_peer_handle_dealer(d, peer_of[i]); break;
-			case 3: sh_peer_handle_monitor(d, peer_of[i]); break;
 			case 4: sh_control_accept(d); break;
 			case 6: {
 				struct epoll_event ev[256];
@@ -824,7 +815,6 @@ static int run(sh_daemon *d)
 	free(zsock);
 	free(zready);
 	free(conn_of);
-	free(peer_of);
 	free(kind);
 	return failed;
 }

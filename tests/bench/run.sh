@@ -85,15 +85,21 @@ for b in "$SEINHUISD" "$SEINCTL" "$SEINKEY" "$SEINBENCH"; do
 		exit 2
 	fi
 done
-case $BENCH_COUNT$PACED_COUNT$PACED_RATE$RUNS$IMPORT_ROWS$SCALE_PARTNERS$SCALE_SIGNALS$INBOX_BIG$HISTORY_KEYS in
+case $BENCH_COUNT$PACED_COUNT$PACED_RATE$RUNS$IMPORT_ROWS$SCALE_PARTNERS$SCALE_SIGNALS$INBOX_BIG$HISTORY_KEYS$FANOUT_PARTNERS in
 *[!0-9]*)
 	echo "run.sh: BENCH_COUNT, RUNS, IMPORT_ROWS, SCALE_PARTNERS," \
-		"SCALE_SIGNALS, INBOX_BIG and HISTORY_KEYS must be numbers" >&2
+		"SCALE_SIGNALS, INBOX_BIG, HISTORY_KEYS and FANOUT_PARTNERS" \
+		"must be numbers" >&2
 	exit 2
 	;;
 esac
 if [ "$RUNS" -lt 1 ] || [ "$RUNS" -gt 20 ]; then
 	echo "run.sh: RUNS must be 1 to 20" >&2
+	exit 2
+fi
+if [ -z "$FANOUT_PARTNERS" ] || [ "$FANOUT_PARTNERS" -lt 1 ] ||
+	[ "$FANOUT_PARTNERS" -gt 5000 ]; then
+	echo "run.sh: FANOUT_PARTNERS must be 1 to 5000" >&2
 	exit 2
 fi
 if [ "$HISTORY_KEYS" -lt 1 ] || [ "$HISTORY_KEYS" -gt 100000000 ]; then
