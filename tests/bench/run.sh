@@ -194,10 +194,16 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
-# Port plan (17900-17999): 17900 raw CURVE; run r uses 17910+2r, 17911+2r,
-# 17930+2r, 17931+2r (fanout), 17950+r (scale) and 17970+r (inbox);
-# nothing listens on 17999 (the fanout phase's partners).
+# Port plan (17900-18025): 17900 raw CURVE; nothing listens on 17905 (the
+# fanout phase's partners); run r (1 to 20) has six ports of its own from
+# run_port r 0 = 17900 + 6r: the pair (0, 1), the fanout pair (2, 3),
+# scale (4) and inbox (5). (Before, the fanout and scale ports of a run
+# from the tenth on were those of the main pair of a later run.)
 CURVE_PORT=$((17900 + ${SEINHUIS_PORT_OFFSET:-0}))
+NOBODY_PORT=$((17905 + ${SEINHUIS_PORT_OFFSET:-0}))
+run_port() { # run, slot (0-5); partner adds SEINHUIS_PORT_OFFSET
+	echo $((17900 + 6 * $1 + $2))
+}
 
 # Set a key of a partner's configuration (lib.sh writes the defaults).
 set_conf() {
@@ -357,6 +363,11 @@ main_ticks() {
 fault_count() {
 	awk '{ print $10 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
+# Bytes a process has sent to the storage layer (journal appends, LMDB
+# checkpoints; /proc/PID/io write_bytes), for bytes written per signal.
+write_bytes() {
+	awk '$1 == "write_bytes:" { print $2 }' "/proc/$1/io" 2>/dev/null || echo 0
+}
 fault_figure() {
 	local run=$1 name=$2 f0=$3 f1=$4 n=$5
 	awk -v r="$run" -v k="$name" -v f0="$f0" -v f1="$f1" -v n="$n" 'BEGIN {
@@ -415,7 +426,7 @@ for run in $(seq 1 "$RUNS"); do
 
 	if has latency || has e2e || has import || has history; then
 		from=landlord$run to=gemeente$run
-		p1=$((17910 + 2 * run)) p2=$((17911 + 2 * run))
+		p1=$(run_port "$run" 0) p2=$(run_port "$run" 1)
 		partner "$from" landlord "$p1" || exit 1
 		partner "$to" municipality_debt "$p2" || exit 1
 		pair_conf "$from"
@@ -447,6 +458,8 @@ for run in $(seq 1 "$RUNS"); do
 			l0t=$(main_ticks "${DAEMON_PIDS[$to]}")
 			p0f=$(fault_count "${DAEMON_PIDS[$from]}")
 			p0t=$(fault_count "${DAEMON_PIDS[$to]}")
+			w0f=$(write_bytes "${DAEMON_PIDS[$from]}")
+			w0t=$(write_bytes "${DAEMON_PIDS[$to]}")
 			m0=$(busy_ticks)
 			# (no CPU figures for a run that did not complete)
 			if bench "$run" e2e --from "$fsock" --to-partner "$to" \
@@ -470,6 +483,12 @@ for run in $(seq 1 "$RUNS"); do
 					"$(fault_count "${DAEMON_PIDS[$from]}")" "$BENCH_COUNT"
 				fault_figure "$run" e2e_recipient_faults_per_signal "$p0t" \
 					"$(fault_count "${DAEMON_PIDS[$to]}")" "$BENCH_COUNT"
+				fault_figure "$run" e2e_sender_bytes_written_per_signal \
+					"$w0f" "$(write_bytes "${DAEMON_PIDS[$from]}")" \
+					"$BENCH_COUNT"
+				fault_figure "$run" e2e_recipient_bytes_written_per_signal \
+					"$w0t" "$(write_bytes "${DAEMON_PIDS[$to]}")" \
+					"$BENCH_COUNT"
 			fi
 			perf_stop
 			mem_figures "$run" "${DAEMON_PIDS[$from]}" e2e_sender
@@ -555,12 +574,12 @@ for run in $(seq 1 "$RUNS"); do
 	if has fanout; then
 		# A fresh pair whose sender is given FANOUT_PARTNERS more
 		# municipalities, a signal waiting for each; nothing listens
-		# on their port (the top of the bench's range), so a
+		# on their port (NOBODY_PORT), so a
 		# connection attempt to each stays open. Then latency and e2e
 		# as above.
 		from=fanl$run to=fanm$run
-		partner "$from" landlord $((17930 + 2 * run)) || exit 1
-		partner "$to" municipality_debt $((17931 + 2 * run)) || exit 1
+		partner "$from" landlord "$(run_port "$run" 2)" || exit 1
+		partner "$to" municipality_debt "$(run_port "$run" 3)" || exit 1
 		pair_conf "$from"
 		pair_conf "$to"
 		if ! trust "$from" "$to" || ! trust "$to" "$from"; then
@@ -575,7 +594,7 @@ for run in $(seq 1 "$RUNS"); do
 		seq 1 "$FANOUT_PARTNERS" | xargs -P 2 -I{} "${asu[@]}" "$SEINKEY" init \
 			--dir "$fan/{}/keys" --partner "fan{}" --name "Fictional fan{}" \
 			--role municipality_debt \
-			--endpoint "tcp://127.0.0.1:$((17999 + ${SEINHUIS_PORT_OFFSET:-0}))" >/dev/null
+			--endpoint "tcp://127.0.0.1:$NOBODY_PORT" >/dev/null
 		# shellcheck disable=SC2046
 		as_user "$SEINKEY" trust --trustdir "$WORK/$from/trust" \
 			$(seq 1 "$FANOUT_PARTNERS" | sed "s|.*|$fan/&/keys/card|") >/dev/null
@@ -609,7 +628,7 @@ for run in $(seq 1 "$RUNS"); do
 
 	if has scale; then
 		sc=scale$run
-		partner "$sc" municipality_debt $((17950 + run)) || exit 1
+		partner "$sc" municipality_debt "$(run_port "$run" 4)" || exit 1
 		set_conf "$sc" map_size 2G
 		echo "--- scale: $SCALE_PARTNERS load partners trusted by $sc"
 		as_user "$SEINBENCH" scale-setup --dir "$LG" \
@@ -636,7 +655,7 @@ for run in $(seq 1 "$RUNS"); do
 
 	if has inbox; then
 		ib=inbox$run
-		partner "$ib" municipality_debt $((17970 + run)) || exit 1
+		partner "$ib" municipality_debt "$(run_port "$run" 5)" || exit 1
 		set_conf "$ib" map_size 4G
 		as_user "$SEINBENCH" scale-setup --dir "$LG" --partners 10 \
 			--trustdir "$WORK/$ib/trust" | sed 's/^/    /'
@@ -735,6 +754,8 @@ row "e2e client CPU per signal" e2e_client_cpu_us_per_signal "us" %.1f
 row "e2e machine CPU per signal (all)" e2e_machine_cpu_us_per_signal "us" %.1f
 row "e2e sender page faults per signal" e2e_sender_faults_per_signal "" %.2f
 row "e2e recipient page faults per signal" e2e_recipient_faults_per_signal "" %.2f
+row "e2e sender bytes written per signal" e2e_sender_bytes_written_per_signal bytes %.0f
+row "e2e recipient bytes written per signal" e2e_recipient_bytes_written_per_signal bytes %.0f
 row "e2e paced by peer_rate" paced_signals_per_s "signals/s"
 row "  bucket bound (count-2r)/r" paced_bucket_bound_per_s "signals/s"
 row "  paced duplicates" paced_recipient_duplicates "signals"
