@@ -2,11 +2,24 @@
  * store.c - the durable queues of a daemon, in one LMDB environment.
  *
  * Tables (LMDB named databases):
- *   meta       "schema" -> "2", "partner" -> own partner id, and the next
+ *   meta       "schema" -> "3", "partner" -> own partner id, and the next
  *              outbox and inbox sequence numbers.
  *   outbox     u64 sequence (big-endian, so FIFO) -> OutboxRecord. A signal
  *              is here, state pending, before its sender hears "accepted";
- *              it turns delivered (envelope dropped) or failed on receipt.
+ *              it turns delivered or failed on receipt. Since schema 3
+ *              the record is stored without its envelope, which waits in
+ *              `outbox_env` while it is pending (below).
+ *   outbox_env u64 outbox sequence -> the envelope of a pending record,
+ *              deleted when the record settles. The records stay small
+ *              from the start, so a page of `outbox` holds some 30 of
+ *              them; with the envelope inside, a page was split while it
+ *              held a few pending records of a kilobyte and kept only
+ *              those few once they had shrunk (LMDB does not merge pages
+ *              whose records shrink), 680 bytes a record in all. A record
+ *              of schema 2 with its envelope inside is still read, and
+ *              loses it when it settles. The store API hides the split:
+ *              a record read has its envelope, a record written gives it
+ *              up.
  *   outbox_id  message id -> u64 outbox sequence, for receipts.
  *   inbox      u64 arrival sequence -> InboxRecord, the team's work queue.
  *   seen       message id -> u64 inbox sequence (0 once the team took it,
@@ -53,17 +66,21 @@
 #include "store.h"
 
 /* Schema 2: natural keys in `natkeys`, in the order put (schema 1 kept
- * them in `natkey`, keyed by their hash; moved over at open). */
-#define SCHEMA "2"
+ * them in `natkey`, keyed by their hash; moved over at open). Schema 3:
+ * a pending outbox record's envelope in `outbox_env` (nothing to move: a
+ * schema 2 record keeps its envelope inside until it settles; the number
+ * keeps older builds from opening a store whose pending records they
+ * would find without one). */
+#define SCHEMA "3"
 
 /* Tables as the journal numbers them (the order they are opened in). */
-#define SH_STORE_TABLES 15
+#define SH_STORE_TABLES 16
 #define SH_STORE_MAXDBI 64
 
 struct sh_store {
 	MDB_env *env;
 	MDB_dbi meta, outbox, outbox_id, inbox, seen, quarantine, consent,
-	    revoked, natkey, cases, natkeys;
+	    revoked, natkey, cases, natkeys, outbox_env;
 	MDB_dbi audit[4]; /* entries, nodes, heads, state (audit.c) */
 	MDB_txn *txn;     /* the write transaction, open across turns until
 	                     the next checkpoint (see journal.c) */
@@ -253,6 +270,8 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	    (rc = mdb_dbi_open(txn, "natkey", MDB_CREATE, &st->natkey)) ||
 	    (rc = mdb_dbi_open(txn, "cases", MDB_CREATE, &st->cases)) ||
 	    (rc = mdb_dbi_open(txn, "natkeys", MDB_CREATE, &st->natkeys)) ||
+	    (rc = mdb_dbi_open(txn, "outbox_env", MDB_CREATE,
+	                       &st->outbox_env)) ||
 	    (rc = mdb_dbi_open(txn, "audit", MDB_CREATE, &st->audit[0])) ||
 	    (rc =
 	         mdb_dbi_open(txn, "audit_nodes", MDB_CREATE, &st->audit[1])) ||
@@ -270,7 +289,7 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	    st->meta,     st->outbox,     st->outbox_id, st->inbox,
 	    st->seen,     st->quarantine, st->consent,   st->revoked,
 	    st->natkey,   st->cases,      st->audit[0],  st->audit[1],
-	    st->audit[2], st->audit[3],   st->natkeys};
+	    st->audit[2], st->audit[3],   st->natkeys,   st->outbox_env};
 	memset(st->tab_of, 0xff, sizeof(st->tab_of));
 	for (unsigned i = 0; i < SH_STORE_TABLES; i++) {
 		st->tabs[i] = order[i];
@@ -296,12 +315,12 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 		e = mdb_err(rc);
 		goto err;
 	} else {
-		if (v.mv_size != 1 || (memcmp(v.mv_data, "1", 1) &&
-		                       memcmp(v.mv_data, SCHEMA, 1))) {
+		if (v.mv_size != 1 || *(const char *)v.mv_data < '1' ||
+		    *(const char *)v.mv_data > SCHEMA[0]) {
 			snprintf(why, wl,
 			         "%s: the store has schema '%.*s'; this "
 			         "seinhuisd reads "
-			         "schema 1 and " SCHEMA,
+			         "schemas 1 to " SCHEMA,
 			         dir, (int)(v.mv_size > 16 ? 16 : v.mv_size),
 			         (const char *)v.mv_data);
 			e = SH_ERR_STORE_CORRUPT;
@@ -512,11 +531,23 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 		uint64_t seq = be64(k.mv_data);
 		Seinhuis__OutboxRecord *r =
 		    seinhuis__outbox_record__unpack(NULL, v.mv_size, v.mv_data);
-		if (!r || r->message_id.len != SH_ID_LEN ||
-		    (r->state == SEINHUIS__OUT_STATE__OUT_PENDING &&
-		     r->envelope.len == 0)) {
-			snprintf(why, wl, "outbox: record %llu does not decode",
-			         (unsigned long long)seq);
+		int no_env = 0;
+		if (r && r->state == SEINHUIS__OUT_STATE__OUT_PENDING &&
+		    r->envelope.len == 0) {
+			MDB_val ev;
+			no_env = mdb_get(txn, st->outbox_env, &k, &ev) != 0 ||
+			         ev.mv_size == 0;
+		}
+		if (!r || r->message_id.len != SH_ID_LEN || no_env) {
+			if (no_env)
+				snprintf(why, wl,
+				         "outbox: pending record %llu has no "
+				         "envelope",
+				         (unsigned long long)seq);
+			else
+				snprintf(why, wl,
+				         "outbox: record %llu does not decode",
+				         (unsigned long long)seq);
 			if (r)
 				seinhuis__outbox_record__free_unpacked(r, NULL);
 			e = SH_ERR_STORE_CORRUPT;
@@ -1039,6 +1070,51 @@ static sh_err put_record(sh_store *st, MDB_dbi dbi, uint64_t seq,
 	return SH_OK;
 }
 
+/* Write outbox record seq: its envelope, if it has one, into
+ * `outbox_env` and the rest into `outbox`; a record without one (settled)
+ * takes any envelope of seq out of `outbox_env`. flags: MDB_APPEND for a
+ * new record (both tables grow at their right edge). */
+static sh_err put_outbox(sh_store *st, uint64_t seq,
+                         const Seinhuis__OutboxRecord *rec, unsigned flags)
+{
+	Seinhuis__OutboxRecord r = *rec;
+	uint8_t kb[8];
+	u64be(kb, seq);
+	MDB_val k = {8, kb};
+	int rc;
+	if (r.envelope.len) {
+		MDB_val v = {r.envelope.len, r.envelope.data};
+		if ((rc = jput(st, st->outbox_env, &k, &v, flags)))
+			return mdb_err(rc);
+		r.envelope.data = NULL;
+		r.envelope.len = 0;
+	} else if ((rc = jdel(st, st->outbox_env, &k)) && rc != MDB_NOTFOUND) {
+		return mdb_err(rc);
+	}
+	return put_record(st, st->outbox, seq, &r.base, flags);
+}
+
+/* A record read whose envelope is in `outbox_env`: given a copy of it
+ * (freed with the record). */
+static sh_err attach_env(sh_store *st, MDB_txn *txn, const MDB_val *k,
+                         Seinhuis__OutboxRecord *r)
+{
+	if (r->envelope.len || r->state != SEINHUIS__OUT_STATE__OUT_PENDING)
+		return SH_OK;
+	MDB_val kk = *k, v;
+	int rc = mdb_get(txn, st->outbox_env, &kk, &v);
+	if (rc == MDB_NOTFOUND || (rc == 0 && v.mv_size == 0))
+		return SH_OK; /* the readers (and sh_store_check) name it */
+	if (rc)
+		return mdb_err(rc);
+	r->envelope.data = malloc(v.mv_size);
+	if (!r->envelope.data)
+		return SH_ERR_NOMEM;
+	memcpy(r->envelope.data, v.mv_data, v.mv_size);
+	r->envelope.len = v.mv_size;
+	return SH_OK;
+}
+
 sh_err sh_store_outbox_add(sh_store *st, Seinhuis__OutboxRecord *rec,
                            uint64_t *seq_out)
 {
@@ -1053,7 +1129,7 @@ sh_err sh_store_outbox_add(sh_store *st, Seinhuis__OutboxRecord *rec,
 		return SH_ERR_DUPLICATE;
 	if (rc)
 		return mdb_err(rc);
-	sh_err e = put_record(st, st->outbox, seq, &rec->base, MDB_APPEND);
+	sh_err e = put_outbox(st, seq, rec, MDB_APPEND);
 	if (e)
 		return e;
 	st->txn_next_out = seq + 1;
@@ -1081,7 +1157,12 @@ static sh_err get_outbox(sh_store *st, MDB_txn *txn, uint64_t seq,
 		         (unsigned long long)seq);
 		return SH_ERR_STORE_CORRUPT;
 	}
-	return SH_OK;
+	sh_err e = attach_env(st, txn, &k, *rec);
+	if (e) {
+		seinhuis__outbox_record__free_unpacked(*rec, NULL);
+		*rec = NULL;
+	}
+	return e;
 }
 
 sh_err sh_store_outbox_find(sh_store *st, MDB_txn *txn,
@@ -1115,7 +1196,7 @@ sh_err sh_store_outbox_put(sh_store *st, uint64_t seq,
 		return e;
 	count_state(&st->txn_counts, old->state, -1);
 	seinhuis__outbox_record__free_unpacked(old, NULL);
-	if ((e = put_record(st, st->outbox, seq, &rec->base, 0)) != SH_OK)
+	if ((e = put_outbox(st, seq, rec, 0)) != SH_OK)
 		return e;
 	count_state(&st->txn_counts, rec->state, 1);
 	return SH_OK;
@@ -1127,7 +1208,7 @@ sh_err sh_store_outbox_replace(sh_store *st, uint64_t seq,
 {
 	if (!st->turn)
 		return SH_ERR_STORE;
-	sh_err e = put_record(st, st->outbox, seq, &rec->base, 0);
+	sh_err e = put_outbox(st, seq, rec, 0);
 	if (e != SH_OK)
 		return e;
 	count_state(&st->txn_counts, old_state, -1);
@@ -1264,6 +1345,9 @@ sh_err sh_store_outbox_settle(sh_store *st, uint64_t seq,
 	MDB_val nv = {o, out};
 	if ((rc = jput(st, st->outbox, &k, &nv, 0)))
 		return mdb_err(rc);
+	/* the envelope (schema 3: beside the record) goes */
+	if ((rc = jdel(st, st->outbox_env, &k)) && rc != MDB_NOTFOUND)
+		return mdb_err(rc);
 	count_state(&st->txn_counts, SEINHUIS__OUT_STATE__OUT_PENDING, -1);
 	count_state(&st->txn_counts, state, 1);
 	*settled = 1;
@@ -1289,6 +1373,10 @@ sh_err sh_store_outbox_scan(sh_store *st, MDB_txn *txn, int newest_first,
 		                   : NULL;
 		if (!r) {
 			e = SH_ERR_STORE_CORRUPT;
+			break;
+		}
+		if ((e = attach_env(st, txn, &k, r)) != SH_OK) {
+			seinhuis__outbox_record__free_unpacked(r, NULL);
 			break;
 		}
 		int stop = fn(ctx, be64(k.mv_data), r);
@@ -1820,8 +1908,8 @@ static sh_err natkeys_open(sh_store *st, MDB_txn *txn, const char *dir,
 	}
 	st->nk_next = st->txn_nk_next = next;
 	if (moved)
-		sh_info("store: %zu natural keys moved to the schema " SCHEMA
-		        " table",
+		sh_info("store: %zu natural keys moved to the natkeys table "
+		        "(schema 2)",
 		        moved);
 	return SH_OK;
 }

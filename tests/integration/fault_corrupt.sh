@@ -46,60 +46,88 @@ restore() { # restore ID: the data directory as it was after the setup
 }
 hexof() { printf %s "$1" | od -An -tx1 | tr -d ' \n'; }
 # patch FILE HEX-PATTERN MODE: damage every copy of a record (LMDB keeps
-# stale copies in free pages) that starts with the pattern. MODE header:
-# the record's first two bytes become ff ff, so it no longer decodes;
-# envelope: one byte in the middle of its envelope (field 10) is flipped,
-# so it still decodes; legacy: the record made as records were before
-# 2026-12-04, its signal's SHA-256 (field 16) replaced by its envelope's
-# (field 15, the tag written in two bytes so that the size stays);
-# legacyflip: that, then the envelope byte flipped. Prints how many copies
-# it changed.
+# stale copies in free pages) that starts with the pattern (an outbox or
+# inbox record: 0a 10, then the message id). MODE header: the record's
+# first two bytes become ff ff, so it no longer decodes; envelope: one byte
+# in the middle of its envelope is flipped, so it still decodes; legacy:
+# the record made as records were before 2026-12-04, its signal's SHA-256
+# (field 16) replaced by its envelope's (field 15, the tag written in two
+# bytes so that the size stays); legacyflip: that, then the envelope byte
+# flipped. A pending outbox record's envelope is found beside it, in
+# `outbox_env` (store schema 3): an LMDB leaf node (data size in two
+# 16-bit halves, flags, key size 8, then the key) with the record's key,
+# whose value starts as an envelope does (field 1, a varint) and holds
+# the message id near its start. Prints how many copies it changed.
 patch() {
 	perl -MDigest::SHA=sha256 -e '
 	my ($file, $pat, $mode) = @ARGV;
 	open(my $fh, "+<:raw", $file) or die "$file: $!";
 	local $/; my $d = <$fh>;
 	my $needle = pack("H*", $pat);
+	my $id = substr($needle, 2, 16);
 	my ($pos, $n) = (0, 0);
+	my %envs; # where the envelope copies start -> their length
+	my $find_envs = sub {
+		my $key = shift;
+		my $q = 8;
+		while (($q = index($d, $key, $q)) >= 0) {
+			my ($lo, $hi, $fl, $ks) = unpack("v4", substr($d, $q - 8, 8));
+			my $len = $lo | ($hi << 16);
+			if ($ks == 8 && $fl == 0 && $len > 64 && $len < 65536 &&
+			    substr($d, $q + 8, 1) eq "\x08" &&
+			    index(substr($d, $q + 8, 64), $id) >= 0) {
+				$envs{$q + 8} = $len;
+			}
+			$q += 8;
+		}
+	};
+	my @recs;
 	while (($pos = index($d, $needle, $pos)) >= 0) {
+		push @recs, $pos;
+		$find_envs->(substr($d, $pos - 8, 8))
+		    if $mode ne "header" && unpack("v", substr($d, $pos - 10, 2)) == 8;
+		$pos += length($needle);
+	}
+	my ($env) = map { substr($d, $_, $envs{$_}) } sort keys %envs;
+	for my $pos (@recs) {
 		if ($mode eq "header") {
 			substr($d, $pos, 2) = "\xff\xff";
 			$n++;
-		} else {
-			my $p = $pos;
-			my $varint = sub { my ($v, $s) = (0, 0);
-				while (1) { my $b = ord(substr($d, $p++, 1));
-					$v |= ($b & 0x7f) << $s; $s += 7;
-					last unless $b & 0x80; } $v };
-			my ($last, $env_at, $env_len, $h_at) = (0);
-			while ($p < $pos + 8192) {
-				my $at = $p;
-				my $k = $varint->(); my ($f, $wt) = ($k >> 3, $k & 7);
-				last if $f <= $last; # past the record
-				$last = $f;
-				if ($wt == 0) { $varint->() }
-				elsif ($wt == 2) { my $l = $varint->();
-					($env_at, $env_len) = ($p, $l) if $f == 10;
-					$h_at = $at if $f == 16 && $l == 32;
-					$p += $l }
-				elsif ($wt == 1) { $p += 8 } elsif ($wt == 5) { $p += 4 }
-				else { last }
-				last if $f == 16 || ($f == 10 && $mode eq "envelope");
-			}
-			if ($mode eq "envelope" && defined $env_at) {
-				substr($d, $env_at + int($env_len / 2), 1) ^= "\x55";
-				$n++;
-			} elsif ($mode =~ /^legacy/ && defined $env_at &&
-			         defined $h_at && substr($d, $h_at, 3) eq "\x82\x01\x20") {
-				substr($d, $h_at, 2) = "\xfa\x00";
-				substr($d, $h_at + 3, 32) =
-				    sha256(substr($d, $env_at, $env_len));
-				substr($d, $env_at + int($env_len / 2), 1) ^= "\x55"
-				    if $mode eq "legacyflip";
-				$n++;
-			}
+			next;
 		}
-		$pos += length($needle);
+		next if $mode eq "envelope";
+		my $p = $pos;
+		my $varint = sub { my ($v, $s) = (0, 0);
+			while (1) { my $b = ord(substr($d, $p++, 1));
+				$v |= ($b & 0x7f) << $s; $s += 7;
+				last unless $b & 0x80; } $v };
+		my ($last, $h_at) = (0);
+		while ($p < $pos + 8192) {
+			my $at = $p;
+			my $k = $varint->(); my ($f, $wt) = ($k >> 3, $k & 7);
+			last if $f <= $last; # past the record
+			$last = $f;
+			if ($wt == 0) { $varint->() }
+			elsif ($wt == 2) { my $l = $varint->();
+				$h_at = $at if $f == 16 && $l == 32;
+				$p += $l }
+			elsif ($wt == 1) { $p += 8 } elsif ($wt == 5) { $p += 4 }
+			else { last }
+			last if $f == 16;
+		}
+		if (defined $env && defined $h_at &&
+		    substr($d, $h_at, 3) eq "\x82\x01\x20") {
+			substr($d, $h_at, 2) = "\xfa\x00";
+			substr($d, $h_at + 3, 32) = sha256($env);
+			$n++;
+		}
+	}
+	if ($mode eq "envelope" || $mode eq "legacyflip") {
+		for my $at (keys %envs) {
+			substr($d, $at + int($envs{$at} / 2), 1) ^= "\x55";
+			$n++ if $mode eq "envelope";
+		}
+		$n = 0 if $mode eq "legacyflip" && !%envs;
 	}
 	seek($fh, 0, 0); print $fh $d; close($fh);
 	print "$n\n";
