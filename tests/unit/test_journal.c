@@ -1913,6 +1913,45 @@ static void outbox_envelopes(void)
 	check_case("%s", "");
 }
 
+/* A store of a schema this build does not know (a newer build's) is
+ * refused, naming it; nothing in it is changed. */
+static void schema_unknown(void)
+{
+	char dir[512], why[1024];
+	new_dir(dir, sizeof(dir), "schema");
+	sh_store *st = store_open(dir, why, sizeof(why));
+	if (!CHECK(st != NULL))
+		return;
+	sh_store_close(&st);
+	const char *bad[] = {"4", "0", "22"};
+	for (unsigned i = 0; i < 3; i++) {
+		check_case("schema '%s'", bad[i]);
+		MDB_env *e;
+		MDB_txn *txn;
+		MDB_dbi meta;
+		MDB_val k = {6, "schema"}, v = {strlen(bad[i]), (void *)bad[i]};
+		CHECK_INT(raw_begin(dir, 0, &e, &txn), 0);
+		CHECK_INT(mdb_dbi_open(txn, "meta", 0, &meta), 0);
+		CHECK_INT(mdb_put(txn, meta, &k, &v, 0), 0);
+		CHECK_INT(raw_end(e, txn, 0), 0);
+		why[0] = 0;
+		st = NULL;
+		CHECK(sh_store_open(&st, dir, MAP, PARTNER, why, sizeof(why)) !=
+		      SH_OK);
+		char want[64];
+		snprintf(want, sizeof(want), "has schema '%s'", bad[i]);
+		CHECK(strstr(why, want) != NULL);
+		if (st)
+			sh_store_close(&st);
+		size_t left;
+		char schema[2];
+		legacy_after(dir, &left, schema);
+		CHECK_INT(schema[0],
+		          bad[i][1] ? '?' : bad[i][0]); /* unchanged */
+	}
+	check_case("%s", "");
+}
+
 int main(void)
 {
 	root_dir = fx_tmpdir("journal");
@@ -1928,6 +1967,7 @@ int main(void)
 	settle_in_place();
 	natural_keys();
 	outbox_envelopes();
+	schema_unknown();
 	fx_rm_rf(root_dir);
 	free(root_dir);
 	return check_done();
