@@ -1070,6 +1070,14 @@ static sh_err put_record(sh_store *st, MDB_dbi dbi, uint64_t seq,
 	return SH_OK;
 }
 
+/* Zeros a pending record carries (field 17, 3 bytes of tag and length
+ * with them) for what settling adds: done_ms (7 bytes until 2109) and
+ * attempts (2 bytes up to 16383), less nothing: the state keeps its
+ * size. So a settled record is no larger than the pending one was and
+ * LMDB rewrites it where it is, instead of splitting a full page in two
+ * (which left the table's pages half full). */
+#define SH_OUTBOX_ROOM 6
+
 /* Write outbox record seq: its envelope, if it has one, into
  * `outbox_env` and the rest into `outbox`; a record without one (settled)
  * takes any envelope of seq out of `outbox_env`. flags: MDB_APPEND for a
@@ -1077,7 +1085,12 @@ static sh_err put_record(sh_store *st, MDB_dbi dbi, uint64_t seq,
 static sh_err put_outbox(sh_store *st, uint64_t seq,
                          const Seinhuis__OutboxRecord *rec, unsigned flags)
 {
+	static uint8_t zeros[SH_OUTBOX_ROOM];
 	Seinhuis__OutboxRecord r = *rec;
+	/* a pending record keeps room for what settling adds */
+	r.room.data =
+	    r.state == SEINHUIS__OUT_STATE__OUT_PENDING ? zeros : NULL;
+	r.room.len = r.room.data ? sizeof(zeros) : 0;
 	uint8_t kb[8];
 	u64be(kb, seq);
 	MDB_val k = {8, kb};
@@ -1317,8 +1330,8 @@ sh_err sh_store_outbox_settle(sh_store *st, uint64_t seq,
 	if (!pending || f[0].num != 1)
 		return SH_OK;
 	/* The new record: the old one's fields in order, without the
-	 * envelope (10), with state (4), attempts (5) and done_ms (7) new;
-	 * zero values left out, as protobuf-c does. */
+	 * envelope (10) and the room (17), with state (4), attempts (5) and
+	 * done_ms (7) new; zero values left out, as protobuf-c does. */
 	struct {
 		uint32_t num, tag;
 		uint64_t v;
@@ -1335,7 +1348,8 @@ sh_err sh_store_outbox_settle(sh_store *st, uint64_t seq,
 			out[o++] = (uint8_t)put[np].tag;
 			o += sh_pb_varint_put(out + o, put[np].v);
 		}
-		if (i == nf || num == 4 || num == 5 || num == 7 || num == 10)
+		if (i == nf || num == 4 || num == 5 || num == 7 || num == 10 ||
+		    num == 17)
 			continue;
 		if (o + f[i].len + 40 > sizeof(out))
 			return SH_OK; /* larger than a settled record is */
