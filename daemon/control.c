@@ -1153,6 +1153,10 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 	st.duplicates = d->duplicates;
 	st.rejected_in = d->rejected_in;
 	st.refused_peers = d->refused_peers;
+	double need, used = sh_daemon_store_usage(d, 0, &need);
+	st.store_map_bytes = d->cfg.map_size;
+	st.store_used_bytes = (uint64_t)(used * (double)d->cfg.map_size);
+	st.store_kept_bytes = (uint64_t)(need * (double)d->cfg.map_size);
 	Seinhuis__PeerStatus *ps = sh_xcalloc(d->npeers, sizeof(*ps));
 	Seinhuis__PeerStatus **pp = sh_xcalloc(d->npeers, sizeof(*pp));
 	uint64_t delivered = 0;

@@ -187,10 +187,11 @@ typedef struct sh_daemon {
 	 * first full commit until the map is below 65%. New signals are
 	 * also refused while the room that the pending ones still need to be
 	 * settled (their audit entries) does not fit; full_logged: when the
-	 * refusal was last put in the log. */
+	 * refusal was last put in the log; usage_warned: when the log last
+	 * warned that the store is filling (SH_STORE_WARN). */
 	size_t write_cap, turn_writes, writes_since_usage;
 	double usage;
-	int64_t usage_at, full_logged;
+	int64_t usage_at, full_logged, usage_warned;
 	int full_latched;
 	int64_t started_ms;
 	volatile int stop;
@@ -248,6 +249,11 @@ void sh_daemon_txn_fail(sh_daemon *d, sh_err e);
 int sh_daemon_write_ok(sh_daemon *d);
 /* Is the store so full that new signals must be refused? */
 int sh_daemon_store_full(sh_daemon *d);
+/* The share of the map in use (committed pages), refreshed if older than
+ * max_age_ms; *need (if not NULL): that with the room kept for the signals
+ * the store holds, which new signals are refused by. Warns in the log
+ * when the store is filling. */
+double sh_daemon_store_usage(sh_daemon *d, int64_t max_age_ms, double *need);
 sh_peer *sh_peer_find(sh_daemon *d, const char *partner);
 
 /* Remove inbox signals past their catalogue retention (seinhuisd.c). */

@@ -772,6 +772,11 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 	return 0;
 }
 
+static double pct(uint64_t part, uint64_t whole)
+{
+	return whole ? (double)part * 100.0 / (double)whole : 0.0;
+}
+
 static int cmd_status(const char *sock)
 {
 	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
@@ -821,6 +826,15 @@ static int cmd_status(const char *sock)
 		json_object_object_add(
 		    o, "refused_peers",
 		    json_object_new_int64((int64_t)s->refused_peers));
+		json_object_object_add(
+		    o, "store_used_bytes",
+		    json_object_new_int64((int64_t)s->store_used_bytes));
+		json_object_object_add(
+		    o, "store_map_bytes",
+		    json_object_new_int64((int64_t)s->store_map_bytes));
+		json_object_object_add(
+		    o, "store_kept_bytes",
+		    json_object_new_int64((int64_t)s->store_kept_bytes));
 		json_object *peers = json_object_new_array();
 		for (size_t i = 0; i < s->n_peers; i++) {
 			const Seinhuis__PeerStatus *p = s->peers[i];
@@ -888,7 +902,10 @@ static int cmd_status(const char *sock)
 		    "since start  %llu accepted, %llu delivered to partners, "
 		    "%llu "
 		    "received, %llu duplicates ignored, %llu refused\n"
-		    "handshakes   %llu refused (unknown or expired key)\n",
+		    "handshakes   %llu refused (unknown or expired key)\n"
+		    "store        %.1f MB of %.1f MB in use (%.0f%%), %.0f%% "
+		    "with the room kept for what it holds; new signals are "
+		    "refused from 75%%\n",
 		    s->partner, s->role, s->version, since,
 		    (unsigned long long)s->outbox_pending,
 		    (unsigned long long)s->outbox_failed,
@@ -898,7 +915,11 @@ static int cmd_status(const char *sock)
 		    (unsigned long long)s->received,
 		    (unsigned long long)s->duplicates,
 		    (unsigned long long)s->rejected_in,
-		    (unsigned long long)s->refused_peers);
+		    (unsigned long long)s->refused_peers,
+		    (double)s->store_used_bytes / 1048576.0,
+		    (double)s->store_map_bytes / 1048576.0,
+		    pct(s->store_used_bytes, s->store_map_bytes),
+		    pct(s->store_kept_bytes, s->store_map_bytes));
 		/* OVER RATE: their signals we dropped over our peer_rate /
 		 * ours they deferred over theirs */
 		printf("\n%-24s  %-17s  %-4s  %8s  %9s  %7s  %11s  %-19s  "

@@ -292,10 +292,18 @@ int sh_daemon_write_ok(sh_daemon *d)
 #define SH_SETTLE_RESERVE 1536
 #define SH_TAKE_RESERVE   512
 
-int sh_daemon_store_full(sh_daemon *d)
+/* From this share of the map, counted as the refusal below counts it
+ * (in use, plus the room kept for what the store holds), the log warns,
+ * at most once an hour, that the store is filling: new signals are
+ * refused from 75 %, and raising map_size needs a restart, so the
+ * operator hears of it while there is time. */
+#define SH_STORE_WARN      0.60
+#define SH_STORE_WARN_EACH (3600 * 1000)
+
+double sh_daemon_store_usage(sh_daemon *d, int64_t max_age_ms, double *need)
 {
 	int64_t now = sh_mono_ms();
-	if (now - d->usage_at >= 1000 || d->usage_at == 0 ||
+	if (now - d->usage_at >= max_age_ms || d->usage_at == 0 ||
 	    d->writes_since_usage >= 32) {
 		/* committed pages only: the open transaction's writes are
 		 * counted below (in_turn) */
@@ -307,10 +315,31 @@ int sh_daemon_store_full(sh_daemon *d)
 	sh_store_counts_get(d->store, &sc);
 	double map = d->cfg.map_size ? (double)d->cfg.map_size : 1.0;
 	size_t in_turn = sh_store_in_txn(d->store) ? d->turn_writes : 0;
-	double need =
-	    d->usage + (double)in_turn * SH_SIGNAL_BYTES / map +
-	    (double)(d->pending.n + in_turn) * SH_SETTLE_RESERVE / map +
-	    (double)sc.inbox_depth * SH_TAKE_RESERVE / map;
+	double n = d->usage + (double)in_turn * SH_SIGNAL_BYTES / map +
+	           (double)(d->pending.n + in_turn) * SH_SETTLE_RESERVE / map +
+	           (double)sc.inbox_depth * SH_TAKE_RESERVE / map;
+	if (need)
+		*need = n;
+	if (n >= SH_STORE_WARN &&
+	    (d->usage_warned == 0 ||
+	     now - d->usage_warned >= SH_STORE_WARN_EACH)) {
+		d->usage_warned = now;
+		sh_warn(
+		    "store: %.0f%% of map_size (%zu MB) in use, %.0f%% with "
+		    "the room kept to settle %zu pending and take %llu "
+		    "inbox signals; new signals are refused from 75%%: "
+		    "raise map_size in the configuration and restart",
+		    d->usage * 100.0, d->cfg.map_size >> 20, n * 100.0,
+		    d->pending.n, (unsigned long long)sc.inbox_depth);
+	}
+	return d->usage;
+}
+
+int sh_daemon_store_full(sh_daemon *d)
+{
+	int64_t now = sh_mono_ms();
+	double need;
+	sh_daemon_store_usage(d, 1000, &need);
 	/* Keep a quarter of the map for the writes that free room: settling
 	 * receipts (dropping envelopes), taking signals, retention. Once a
 	 * commit found the map full, new signals wait until it is below 65%. */
@@ -318,6 +347,8 @@ int sh_daemon_store_full(sh_daemon *d)
 		d->full_latched = 0;
 	int full = d->full_latched || need > 0.75;
 	if (full && now - d->full_logged >= 1000) {
+		sh_store_counts sc;
+		sh_store_counts_get(d->store, &sc);
 		d->full_logged = now;
 		sh_daemon_error(
 		    d,
@@ -768,6 +799,7 @@ static int run(sh_daemon *d)
 		if (sh_mono_ms() >= d->next_trust_check) {
 			trust_reload(d);
 			rotation_tick(d);
+			(void)sh_daemon_store_usage(d, 10000, NULL); /* warns */
 			d->next_trust_check = sh_mono_ms() + 1000;
 		}
 		if (sh_mono_ms() >= d->next_retention) {

@@ -79,6 +79,16 @@ check "A1: plain seinctl send prints the rule ($plain)" grep -q STORAGE_FULL <<<
 check "A1: the daemon is still up and reports the full store in its last errors" \
 	bash -c "ctl $S --json status | jq -e '.last_errors | map(test(\"STORAGE_FULL\")) | any' >/dev/null"
 check "A1: every accepted signal is pending, nothing more ($accepted_a)" pending_is $S "$accepted_a"
+# the operator is told before it is full: the log warns from 60 % of the
+# map in use, ahead of the first refusal, and status shows how much is used
+warn_line=$(grep -n "of map_size (1 MB) in use" "$WORK/$S.log" | head -n1 | cut -d: -f1)
+full_line=$(grep -n "STORAGE_FULL" "$WORK/$S.log" | head -n1 | cut -d: -f1)
+check "A1: the log warned that the store was filling (line ${warn_line:-none}) before it refused (line ${full_line:-none})" \
+	bash -c "[ -n '$warn_line' ] && [ -n '$full_line' ] && [ '$warn_line' -lt '$full_line' ]"
+ctl $S --json status >"$WORK/status-full.json"
+check "A1: status gives the store's size: map $(jq .store_map_bytes "$WORK/status-full.json") bytes, $(jq .store_used_bytes "$WORK/status-full.json") used, $(jq .store_kept_bytes "$WORK/status-full.json") with the room kept" \
+	jq -e '.store_map_bytes == 1048576 and .store_used_bytes > 0 and .store_used_bytes <= 1048576 and .store_kept_bytes >= 0.6 * 1048576 and .store_kept_bytes >= .store_used_bytes' "$WORK/status-full.json"
+check "A1: seinctl status prints it" bash -c "ctl $S status | grep -qE '^store +[0-9.]+ MB of 1.0 MB in use \\([0-9]+%\\), ([6-9][0-9]|[1-9][0-9][0-9])% with the room kept'"
 # A2. a full sender restarts with everything it accepted
 stop $S
 start $S
