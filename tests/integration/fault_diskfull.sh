@@ -53,7 +53,8 @@ set_conf $S map_size 1M
 start $S || { it_done; exit 1; }
 : >"$WORK/$S.accepted"
 : >"$WORK/$S.refused"
-# A1. fill it while the recipient is down (about 2000 signals fit in 1M):
+# A1. fill it while the recipient is down (about 330 signals fit in 1M,
+# with the room kept to settle them):
 # batches of 50 until one is refused, then of 5, then single signals (a
 # turn with fewer signals may still fit when a larger one did not).
 rc=0
