@@ -260,7 +260,7 @@ static sh_err ensure_dealer(sh_daemon *d, sh_peer *p)
 	}
 	p->dealer = zmq_socket(d->zctx, ZMQ_DEALER);
 	if (!p->dealer)
-		return SH_ERR_SYS;
+		goto err; /* EMFILE past ZeroMQ's socket limit */
 	if (zset(p->dealer, ZMQ_CURVE_SERVERKEY, p->card.curve_z85, 40,
 	         "server key", why, sizeof(why)) ||
 	    zset(p->dealer, ZMQ_CURVE_PUBLICKEY, d->self.card.curve_z85, 40,
@@ -316,16 +316,16 @@ err:
 	/* Most likely out of sockets or open files (sh_peer_start). Its
 	 * signals wait in the outbox; the attempt is repeated after a pause
 	 * that grows to retry_max_ms, not in every turn of the loop. */
-	if (p->sock_failed == 0)
+	if (p->sock_failed++ == 0) {
 		snprintf(p->last_error, sizeof(p->last_error),
 		         "cannot open a connection: %s (open files %ld, "
 		         "ZeroMQ sockets %d)",
 		         zmq_strerror(errno), d->nofile, d->max_sockets);
-	if (p->sock_failed++ == 0)
 		sh_daemon_error(d,
 		                "peer %s: %s; its signals wait in the outbox "
 		                "and the connection is tried again",
 		                p->card.partner, p->last_error);
+	}
 	close_sockets(d, p);
 	p->redial = 1;
 	p->redial_ms = p->redial_ms ? p->redial_ms * 2 : 1000;

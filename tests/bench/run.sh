@@ -368,7 +368,8 @@ fault_count() {
 write_bytes() {
 	awk '$1 == "write_bytes:" { print $2 }' "/proc/$1/io" 2>/dev/null || echo 0
 }
-fault_figure() {
+# A figure per signal between two readings of a counter (faults, bytes).
+per_signal_figure() {
 	local run=$1 name=$2 f0=$3 f1=$4 n=$5
 	awk -v r="$run" -v k="$name" -v f0="$f0" -v f1="$f1" -v n="$n" 'BEGIN {
 	    printf "%s %s %.3f\n", r, k, (f1 - f0) / n }' |
@@ -479,14 +480,14 @@ for run in $(seq 1 "$RUNS"); do
 				# the client, ZeroMQ's threads, the kernel, others).
 				cpu_figure "$run" e2e_machine_cpu_us_per_signal "$m0" \
 					"$(busy_ticks)" "$BENCH_COUNT"
-				fault_figure "$run" e2e_sender_faults_per_signal "$p0f" \
+				per_signal_figure "$run" e2e_sender_faults_per_signal "$p0f" \
 					"$(fault_count "${DAEMON_PIDS[$from]}")" "$BENCH_COUNT"
-				fault_figure "$run" e2e_recipient_faults_per_signal "$p0t" \
+				per_signal_figure "$run" e2e_recipient_faults_per_signal "$p0t" \
 					"$(fault_count "${DAEMON_PIDS[$to]}")" "$BENCH_COUNT"
-				fault_figure "$run" e2e_sender_bytes_written_per_signal \
+				per_signal_figure "$run" e2e_sender_bytes_written_per_signal \
 					"$w0f" "$(write_bytes "${DAEMON_PIDS[$from]}")" \
 					"$BENCH_COUNT"
-				fault_figure "$run" e2e_recipient_bytes_written_per_signal \
+				per_signal_figure "$run" e2e_recipient_bytes_written_per_signal \
 					"$w0t" "$(write_bytes "${DAEMON_PIDS[$to]}")" \
 					"$BENCH_COUNT"
 			fi
