@@ -1,3 +1,4 @@
+/* clang-format off */
 /*
  * policy.c - the signal catalogue and the minimal-data rules it states.
  *
@@ -11,20 +12,26 @@
  * Format, one statement per line ('#' starts a comment line):
  *
  *   seinhuis_catalogue = 1
- *   [arrears]                              a signal type (section)
- *   senders = landlord energy              roles that may send it
- *   recipients = municipality_debt         roles that may receive it
- *   legal_basis = legal_duty               legal_duty meldrecht consent
- * legal_task purpose = debt_help                    what a consent must be for
- *   keep_unanswered = 6 months             retention in the recipient's inbox
- *   keep_taken = 12 months                 retention once the team took it
- *   feedback = consent                     status feedback allowed: none,
- * consent, legal_task natural_key = creditor_reference arrears_kind
- * arrears_since fields that make a signal the same one again: a re-import is
- * skipped, not re-sent persons = 4                            how many persons
- * one signal may name (person2.surname ... use person 1's rules) field NAME =
- * required|optional [personal] CHECK [only ROLE...] rule FIELD required when
- * FIELD2 = VALUE rule FIELD includes A,B,C when FIELD2 = VALUE
+ *   [arrears]                     a signal type (section)
+ *   senders = landlord energy     roles that may send it
+ *   recipients = municipality_debt
+ *                                 roles that may receive it
+ *   legal_basis = legal_duty      of legal_duty meldrecht consent legal_task
+ *   purpose = debt_help           what a consent must be for
+ *   keep_unanswered = 6 months    retention in the recipient's inbox
+ *   keep_taken = 12 months        retention once the team took it
+ *   keep_sent = 12 months         retention of the sender's settled outbox
+ *                                 record and its natural key
+ *   feedback = consent            status feedback allowed: none, consent,
+ *                                 legal_task
+ *   natural_key = creditor_reference arrears_kind arrears_since
+ *                                 fields that make a signal the same one
+ *                                 again: a re-import is skipped, not re-sent
+ *   persons = 4                   how many persons one signal may name
+ *                                 (person2.surname ... use person 1's rules)
+ *   field NAME = required|optional [personal] CHECK [only ROLE...]
+ *   rule FIELD required when FIELD2 = VALUE
+ *   rule FIELD includes A,B,C when FIELD2 = VALUE
  *
  * CHECK is one of: text MIN MAX (length in bytes), int MIN MAX,
  * enum WORD..., date [past], postcode, housenumber, phone, email, bsn,
@@ -41,6 +48,7 @@
  * always required; consent_ref is required when the basis is consent.
  * A refusal names the field and the rule; it never repeats the value.
  */
+/* clang-format on */
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -420,6 +428,7 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 		p->cur->line = p->line;
 		p->cur->keep_unanswered_s = 6 * 2592000LL;
 		p->cur->keep_taken_s = 12 * 2592000LL;
+		p->cur->keep_sent_s = 12 * 2592000LL;
 		p->cur->persons = 1;
 		snprintf(p->cur->feedback, sizeof(p->cur->feedback), "none");
 		return SH_OK;
@@ -485,9 +494,10 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 		return SH_OK;
 	}
 	if (strcmp(key, "keep_unanswered") == 0 ||
-	    strcmp(key, "keep_taken") == 0) {
-		int64_t *dst =
-		    key[5] == 'u' ? &t->keep_unanswered_s : &t->keep_taken_s;
+	    strcmp(key, "keep_taken") == 0 || strcmp(key, "keep_sent") == 0) {
+		int64_t *dst = key[5] == 'u'   ? &t->keep_unanswered_s
+		               : key[5] == 't' ? &t->keep_taken_s
+		                               : &t->keep_sent_s;
 		if (parse_duration(v, dst) < 0)
 			return perr(
 			    p,

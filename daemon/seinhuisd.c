@@ -518,10 +518,86 @@ static int sweep_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *r)
 	return ++c->n >= 10000; /* the next sweep takes the rest */
 }
 
+struct out_sweep {
+	sh_daemon *d;
+	int64_t now, keep_min_s, keep_max_s;
+	uint64_t *seqs;
+	size_t n, cap;
+};
+
+static int out_sweep_one(void *vctx, uint64_t seq,
+                         const Seinhuis__OutboxRecord *r)
+{
+	struct out_sweep *c = vctx;
+	/* records are kept in the order accepted: from here on none is old
+	 * enough for even the shortest keep_sent */
+	if (r->created_ms + c->keep_min_s * 1000 > c->now)
+		return 1;
+	if (r->state == SEINHUIS__OUT_STATE__OUT_PENDING)
+		return 0; /* still to be delivered: never removed here */
+	const sh_type_rule *t = sh_catalogue_type(&c->d->cat, r->type);
+	int64_t keep = t ? t->keep_sent_s : c->keep_max_s;
+	if (r->created_ms + keep * 1000 > c->now)
+		return 0;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 256;
+		c->seqs = realloc(c->seqs, c->cap * sizeof(*c->seqs));
+		if (!c->seqs)
+			abort();
+	}
+	c->seqs[c->n] = seq;
+	return ++c->n >= 10000; /* the next sweep takes the rest */
+}
+
+/* Retention at the sender: a settled outbox record (delivered or failed)
+ * is removed once its signal was accepted longer ago than the catalogue's
+ * keep_sent for its type, with its id index and its natural key, so a
+ * row imported again after that is sent as a new signal. Pending records
+ * are never removed. Each removal is audited by message id. */
+static sh_err outbox_retention(sh_daemon *d, int64_t now)
+{
+	struct out_sweep c = {d, now, INT64_MAX / 2000, 0, NULL, 0, 0};
+	for (size_t i = 0; i < d->cat.ntypes; i++) {
+		int64_t k = d->cat.types[i].keep_sent_s;
+		if (k < c.keep_min_s)
+			c.keep_min_s = k;
+		if (k > c.keep_max_s)
+			c.keep_max_s = k;
+	}
+	if (d->cat.ntypes == 0)
+		return SH_OK;
+	MDB_txn *txn = sh_store_txn(d->store);
+	sh_err e = sh_store_outbox_scan(d->store, txn, 0, out_sweep_one, &c);
+	size_t removed = 0;
+	for (size_t i = 0; e == SH_OK && i < c.n; i++) {
+		Seinhuis__OutboxRecord *r = NULL;
+		e = sh_store_outbox_envelope(d->store, txn, c.seqs[i], &r);
+		if (e == SH_OK)
+			e = sh_store_outbox_remove(d->store, c.seqs[i], r);
+		if (e == SH_OK)
+			e = sh_audit_signal_event(
+			    d, SEINHUIS__AUDIT_EVENT__AUDIT_RETENTION_REMOVED,
+			    r->message_id.data, r->recipient, r->type,
+			    "removed", "",
+			    "outbox record past keep_sent of the catalogue");
+		if (r)
+			seinhuis__outbox_record__free_unpacked(r, NULL);
+		if (e == SH_OK)
+			removed++;
+	}
+	if (removed)
+		sh_info("retention: %zu settled outbox record(s) removed, "
+		        "past keep_sent of the catalogue",
+		        removed);
+	free(c.seqs);
+	return e;
+}
+
 /* Retention: a signal the team has not taken within the catalogue's
  * keep_unanswered for its type is removed from the inbox. Its id stays in
  * `seen`, so a late re-send cannot bring it back. Then case records past
- * their keep period are removed (sh_cases_retention, cases.c). */
+ * their keep period are removed (sh_cases_retention, cases.c), and the
+ * sender's settled outbox records past keep_sent (outbox_retention). */
 void sh_retention_sweep(sh_daemon *d)
 {
 	struct sweep_ctx c = {d, sh_now_ms(), NULL, NULL, 0};
@@ -546,6 +622,8 @@ void sh_retention_sweep(sh_daemon *d)
 	/* then the debt-help team's case records past their keep period */
 	if (e == SH_OK)
 		e = sh_cases_retention(d, c.now);
+	if (e == SH_OK)
+		e = outbox_retention(d, c.now);
 	if (e)
 		sh_daemon_txn_fail(d, e);
 	free(c.seqs);

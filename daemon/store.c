@@ -146,6 +146,8 @@ static sh_err mdb_err(int rc)
 
 static void turn_abort(sh_store *st);
 static void nk_undo_turn(sh_store *st);
+static sh_err natkey_del(sh_store *st, const uint8_t key[SH_KEY_LEN],
+                         const uint8_t *owner);
 static sh_err natkeys_open(sh_store *st, MDB_txn *txn, const char *dir,
                            char *why, size_t wl);
 static sh_err checkpoint(sh_store *st, int force);
@@ -1368,6 +1370,34 @@ sh_err sh_store_outbox_settle(sh_store *st, uint64_t seq,
 	return SH_OK;
 }
 
+sh_err sh_store_outbox_remove(sh_store *st, uint64_t seq,
+                              const Seinhuis__OutboxRecord *rec)
+{
+	if (!st->turn || rec->state == SEINHUIS__OUT_STATE__OUT_PENDING ||
+	    rec->message_id.len != SH_ID_LEN)
+		return SH_ERR_STORE;
+	uint8_t kb[8];
+	u64be(kb, seq);
+	MDB_val k = {8, kb}, ik = {SH_ID_LEN, rec->message_id.data};
+	int rc = jdel(st, st->outbox, &k);
+	if (rc)
+		return mdb_err(rc);
+	/* a settled record has no envelope beside it; its id index and
+	 * natural key go with it */
+	if ((rc = jdel(st, st->outbox_env, &k)) && rc != MDB_NOTFOUND)
+		return mdb_err(rc);
+	if ((rc = jdel(st, st->outbox_id, &ik)) && rc != MDB_NOTFOUND)
+		return mdb_err(rc);
+	if (rec->natural_key.len == SH_KEY_LEN) {
+		sh_err e =
+		    natkey_del(st, rec->natural_key.data, rec->message_id.data);
+		if (e)
+			return e;
+	}
+	count_state(&st->txn_counts, rec->state, -1);
+	return SH_OK;
+}
+
 sh_err sh_store_outbox_scan(sh_store *st, MDB_txn *txn, int newest_first,
                             sh_outbox_fn fn, void *ctx)
 {
@@ -1963,13 +1993,19 @@ sh_err sh_store_natkey_put(sh_store *st, const uint8_t key[SH_KEY_LEN],
 	return SH_OK;
 }
 
-sh_err sh_store_natkey_del(sh_store *st, const uint8_t key[SH_KEY_LEN])
+/* Delete `key` from `natkeys`; with `owner`, only while it still names
+ * that message (a failed signal's key may have been given to a corrected
+ * one since). */
+static sh_err natkey_del(sh_store *st, const uint8_t key[SH_KEY_LEN],
+                         const uint8_t *owner)
 {
 	if (!st->turn)
 		return SH_ERR_STORE;
 	uint64_t seq;
-	sh_err e = nk_find(st, st->txn, key, &seq, NULL);
-	if (e == SH_ERR_NOTFOUND)
+	uint8_t id[SH_ID_LEN];
+	sh_err e = nk_find(st, st->txn, key, &seq, id);
+	if (e == SH_ERR_NOTFOUND ||
+	    (e == SH_OK && owner && memcmp(id, owner, SH_ID_LEN) != 0))
 		return SH_OK;
 	if (e != SH_OK)
 		return e;
@@ -1982,6 +2018,11 @@ sh_err sh_store_natkey_del(sh_store *st, const uint8_t key[SH_KEY_LEN])
 	nk_remove(st, nk_tag(key), seq);
 	nk_log(st, nk_tag(key), seq, 0);
 	return SH_OK;
+}
+
+sh_err sh_store_natkey_del(sh_store *st, const uint8_t key[SH_KEY_LEN])
+{
+	return natkey_del(st, key, NULL);
 }
 
 double sh_store_usage(sh_store *st)

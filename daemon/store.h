@@ -110,6 +110,12 @@ sh_err sh_store_outbox_settle(sh_store *st, uint64_t seq,
 /* Envelope bytes of a pending record, valid until the transaction ends. */
 sh_err sh_store_outbox_envelope(sh_store *st, MDB_txn *txn, uint64_t seq,
                                 Seinhuis__OutboxRecord **rec);
+/* Remove a settled record (retention at the sender): the record, its id
+ * in the index and its natural key, if that still names this message.
+ * The message id is then unknown here: a late receipt or status feedback
+ * for it is refused as for any unknown id. */
+sh_err sh_store_outbox_remove(sh_store *st, uint64_t seq,
+                              const Seinhuis__OutboxRecord *rec);
 typedef int (*sh_outbox_fn)(void *ctx, uint64_t seq,
                             const Seinhuis__OutboxRecord *rec);
 sh_err sh_store_outbox_scan(sh_store *st, MDB_txn *txn, int newest_first,

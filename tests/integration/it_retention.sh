@@ -5,6 +5,9 @@
 # after the catalogue's keep_taken once the case is closed, or once none of
 # its signals is left and no step was recorded for that long; an open case
 # with signals in the inbox is kept. Removals are audited by case key.
+# At the sender, a settled outbox record and its natural key are removed
+# after keep_sent (the same row imported again is then a new signal); a
+# pending one is kept until it is delivered.
 . "$(dirname "$0")/lib.sh"
 it_setup retention
 sed 's/^keep_unanswered = 6 months$/keep_unanswered = 3 seconds/' "$CATALOGUE" |
@@ -16,6 +19,12 @@ sed 's/^keep_taken = .*$/keep_taken = 4 seconds/' "$CATALOGUE" |
 	as_user tee "$WORK/short-cases.conf" >/dev/null
 grep -q '^keep_taken = 4 seconds$' "$WORK/short-cases.conf" || fail "test catalogue with keep_taken = 4 seconds"
 partner gem-rc municipality_debt 17283 "catalogue = $WORK/short-cases.conf" "retention_interval = 1"
+# keep_sent of 4 seconds for every type: the sender's outbox records.
+sed 's/^keep_sent = .*$/keep_sent = 4 seconds/' "$CATALOGUE" |
+	as_user tee "$WORK/short-sent.conf" >/dev/null
+grep -q '^keep_sent = 4 seconds$' "$WORK/short-sent.conf" || fail "test catalogue with keep_sent = 4 seconds"
+partner gem-rs municipality_debt 17284
+partner corp-rs landlord 17285 "catalogue = $WORK/short-sent.conf" "retention_interval = 1"
 trust_all
 start gem-rt
 start corp-rt
@@ -77,5 +86,47 @@ check "no personal data in the log" bash -c "! grep -qi 'testpersoon\|teststraat
 check "no personal data in the audit log" bash -c \
 	"! ctl gem-rc --json audit list | grep -qi 'testpersoon\|teststraat\|1234 \?ab'"
 check "the audit log verifies" bash -c "ctl gem-rc audit verify >/dev/null"
-for p in gem-rt corp-rt gem-rc; do stop $p; done
+
+# --- the sender's outbox: keep_sent -------------------------------------------
+start gem-rs
+start corp-rs
+hdr="creditor_reference;arrears_kind;amount_cents;arrears_since;contact_attempt_date;reminder_date;urgency;creditor_contact;initials;surname;street;house_number;postcode;place"
+rs_row() { echo "$1;rent;45000;2026-08-01;2026-09-01;2026-09-15;none;desk;T.;Testpersoon;Teststraat;$2;1234 AB;Teststad"; }
+{ echo "$hdr"; rs_row RS1 1; rs_row RS2 2; } | as_user tee "$WORK/sent.csv" >/dev/null
+{ echo "$hdr"; rs_row RS3 3; } | as_user tee "$WORK/sent3.csv" >/dev/null
+rs_import() { ctl corp-rs import "$1" --type arrears --to gem-rs --set legal_basis=legal_duty 2>&1 | tail -1; }
+check "two rows accepted" grep -q "2 rows: 2 accepted, 0 refused, 0 skipped" <<<"$(rs_import "$WORK/sent.csv")"
+check "both delivered" wait_until 10 bash -c "[ \$(inbox_ids gem-rs | wc -l) = 2 ]"
+check "both settled at the sender" wait_until 10 bash -c "[ \$(outbox_ids corp-rs delivered | wc -l) = 2 ]"
+first=$(outbox_ids corp-rs delivered | sort | paste -sd,)
+check "imported again within keep_sent: both skipped" grep -q "2 rows: 0 accepted, 0 refused, 2 skipped" <<<"$(rs_import "$WORK/sent.csv")"
+stop gem-rs
+check "a third row, its recipient down: accepted" grep -q "1 rows\?: 1 accepted" <<<"$(rs_import "$WORK/sent3.csv")"
+pending=$(outbox_ids corp-rs pending)
+check "  and pending" [ -n "$pending" ]
+check "the settled records are removed after keep_sent" wait_until 15 bash -c "[ -z \"\$(outbox_ids corp-rs delivered)\" ]"
+sleep 5
+check "the pending one is kept past keep_sent" [ "$(outbox_ids corp-rs pending)" = "$pending" ]
+check "status counts what the outbox holds" bash -c \
+	"ctl corp-rs --json status | json_has '.outbox_pending == 1 and .outbox_failed == 0'"
+check "the removals are audited by message id, with the recipient" bash -c \
+	"[ \"\$(ctl corp-rs --json audit list --event retention_removed | jq -r '[.[] | select(.partner == \"gem-rs\" and .type == \"arrears\") | .message_id] | sort | join(\",\")')\" = '$first' ]"
+check "the removals are logged, without ids or data" grep -q "retention: [12] settled outbox record(s) removed, past keep_sent" "$WORK/corp-rs.log"
+start gem-rs
+check "the pending one is delivered once its recipient is back" wait_until 15 bash -c "[ \$(inbox_ids gem-rs | wc -l) = 3 ]"
+check "  and, settled and older than keep_sent, removed too" wait_until 10 bash -c "[ -z \"\$(outbox_ids corp-rs delivered)\$(outbox_ids corp-rs pending)\" ]"
+check "the first two rows imported again after keep_sent: sent as new signals" grep -q "2 rows: 2 accepted, 0 refused, 0 skipped" <<<"$(rs_import "$WORK/sent.csv")"
+check "  and delivered (5 in all, none twice)" wait_until 10 bash -c \
+	"[ \$(inbox_ids gem-rs | wc -l) = 5 ] && [ \$(inbox_ids gem-rs | sort -u | wc -l) = 5 ]"
+check "  the first two are among them, so the new ones have new ids" bash -c \
+	"inbox_ids gem-rs | grep -q '${first%%,*}' && inbox_ids gem-rs | grep -q '${first##*,}'"
+check "no personal data in the sender's log or audit log" bash -c \
+	"! { cat '$WORK/corp-rs.log'; ctl corp-rs --json audit list; } | grep -qi 'testpersoon\|teststraat\|1234 \?ab'"
+check "the sender's audit log verifies" bash -c "ctl corp-rs audit verify >/dev/null"
+stop corp-rs
+check "the sender's store passes the start-up check" as_user "$SEINHUISD" -t -c "$WORK/corp-rs.conf"
+start corp-rs
+check "after a restart the removed records stay gone" bash -c \
+	"ctl corp-rs --json outbox --limit 100 | json_has 'map(.message_id) | index(\"${first%%,*}\") == null and index(\"${first##*,}\") == null'"
+for p in gem-rt corp-rt gem-rc gem-rs corp-rs; do stop $p; done
 it_done

@@ -1912,6 +1912,129 @@ static void outbox_envelopes(void)
 	check_case("%s", "");
 }
 
+/* sh_store_natkey_get through a reader of its own */
+static sh_err nk_lookup(sh_store *st, const uint8_t key[SH_KEY_LEN],
+                        uint8_t id[SH_ID_LEN])
+{
+	MDB_txn *txn = sh_store_read_begin(st);
+	if (!txn)
+		return SH_ERR_STORE;
+	sh_err e = sh_store_natkey_get(st, txn, key, id);
+	sh_store_read_end(st, txn);
+	return e;
+}
+
+/* Retention at the sender: sh_store_outbox_remove takes a settled record,
+ * its id index and its natural key, and nothing else; it refuses a
+ * pending record, and leaves a natural key that was given to a corrected
+ * signal after the first one failed. Undone with its turn. */
+static void outbox_remove(void)
+{
+	char dir[512], why[1024];
+	new_dir(dir, sizeof(dir), "outrm");
+	sh_store *st = store_open(dir, why, sizeof(why));
+	if (!CHECK(st != NULL))
+		return;
+	static const uint8_t env[300] = {1, 2, 3};
+	uint8_t id[4][SH_ID_LEN], nk[3][SH_KEY_LEN], got[SH_ID_LEN];
+	uint64_t seq[4];
+	Seinhuis__SignalType type;
+	Seinhuis__OutboxRecord r[4];
+	for (unsigned i = 0; i < 3; i++)
+		natkey(nk[i], 70 + i);
+	check_case("set up: delivered, failed (key given on), pending");
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	for (unsigned i = 0; i < 4; i++) {
+		r[i] = pending_rec(id[i], 500 + i, env, sizeof(env));
+		/* 0: key 0; 1 and 3: key 1 (3 is the corrected one); 2: key 2
+		 */
+		unsigned k = i == 3 ? 1 : i;
+		r[i].natural_key.data = nk[k];
+		r[i].natural_key.len = SH_KEY_LEN;
+		CHECK_ERR(sh_store_outbox_add(st, &r[i], &seq[i]), SH_OK);
+		if (i != 3)
+			CHECK_ERR(sh_store_natkey_put(st, nk[k], id[i]), SH_OK);
+	}
+	CHECK_INT(settle_one(st, seq[0], id[0], 1, 1790000001000, &type), 1);
+	/* 1 failed: its key is released and given to the corrected 3 */
+	CHECK_ERR(sh_store_natkey_del(st, nk[1]), SH_OK);
+	CHECK_ERR(sh_store_natkey_put(st, nk[1], id[3]), SH_OK);
+	int done = 0;
+	CHECK_ERR(sh_store_outbox_settle(st, seq[1], id[1],
+	                                 SEINHUIS__OUT_STATE__OUT_FAILED, 1,
+	                                 1790000001001, &type, &done),
+	          SH_OK);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+
+	Seinhuis__OutboxRecord *rec[4] = {NULL, NULL, NULL, NULL};
+	MDB_txn *txn = sh_store_read_begin(st);
+	for (unsigned i = 0; txn && i < 3; i++)
+		CHECK_ERR(
+		    sh_store_outbox_find(st, txn, id[i], &seq[i], &rec[i]),
+		    SH_OK);
+	sh_store_read_end(st, txn);
+	if (!CHECK(rec[0] && rec[1] && rec[2]))
+		goto out;
+
+	check_case("a pending record is refused");
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(sh_store_outbox_remove(st, seq[2], rec[2]), SH_ERR_STORE);
+
+	check_case("an aborted removal leaves everything");
+	CHECK_ERR(sh_store_outbox_remove(st, seq[0], rec[0]), SH_OK);
+	CHECK_ERR(sh_store_natkey_get(st, sh_store_txn(st), nk[0], got),
+	          SH_ERR_NOTFOUND);
+	sh_store_abort(st);
+	CHECK_ERR(nk_lookup(st, nk[0], got), SH_OK);
+	CHECK(memcmp(got, id[0], SH_ID_LEN) == 0);
+
+	check_case("delivered and failed removed");
+	sh_store_counts before, after;
+	sh_store_counts_get(st, &before);
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(sh_store_outbox_remove(st, seq[0], rec[0]), SH_OK);
+	CHECK_ERR(sh_store_outbox_remove(st, seq[1], rec[1]), SH_OK);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	sh_store_counts_get(st, &after);
+	CHECK_INT(after.outbox_delivered + 1, before.outbox_delivered);
+	CHECK_INT(after.outbox_failed + 1, before.outbox_failed);
+	CHECK_INT(after.outbox_pending, before.outbox_pending);
+	sh_store_close(&st);
+
+	check_case("after reopening");
+	st = store_open(dir, why, sizeof(why));
+	if (!CHECK(st != NULL))
+		goto out;
+	txn = sh_store_read_begin(st);
+	uint64_t s2;
+	CHECK_ERR(sh_store_outbox_find(st, txn, id[0], &s2, NULL),
+	          SH_ERR_NOTFOUND);
+	CHECK_ERR(sh_store_outbox_find(st, txn, id[1], &s2, NULL),
+	          SH_ERR_NOTFOUND);
+	CHECK_ERR(sh_store_outbox_find(st, txn, id[2], &s2, NULL), SH_OK);
+	CHECK_ERR(sh_store_outbox_find(st, txn, id[3], &s2, NULL), SH_OK);
+	sh_store_read_end(st, txn);
+	CHECK_ERR(nk_lookup(st, nk[0], got), SH_ERR_NOTFOUND);
+	/* the corrected signal keeps the key the failed one had */
+	CHECK_ERR(nk_lookup(st, nk[1], got), SH_OK);
+	CHECK(memcmp(got, id[3], SH_ID_LEN) == 0);
+	CHECK_ERR(nk_lookup(st, nk[2], got), SH_OK);
+	/* the check counts the records, as at the daemon's start */
+	CHECK_ERR(sh_store_check(st, why, sizeof(why)), SH_OK);
+	sh_store_counts c;
+	sh_store_counts_get(st, &c);
+	CHECK_INT(c.outbox_delivered, 0);
+	CHECK_INT(c.outbox_failed, 0);
+	CHECK_INT(c.outbox_pending, 2);
+	sh_store_close(&st);
+out:
+	for (unsigned i = 0; i < 4; i++)
+		if (rec[i])
+			seinhuis__outbox_record__free_unpacked(rec[i], NULL);
+	if (st)
+		sh_store_close(&st);
+}
+
 /* A store of a schema this build does not know (a newer build's) is
  * refused, naming it; nothing in it is changed. */
 static void schema_unknown(void)
@@ -1966,6 +2089,7 @@ int main(void)
 	settle_in_place();
 	natural_keys();
 	outbox_envelopes();
+	outbox_remove();
 	schema_unknown();
 	fx_rm_rf(root_dir);
 	free(root_dir);

@@ -1651,7 +1651,8 @@ static void test_shipped(const sh_catalogue *cat)
 			continue;
 		CHECK_INT(t->persons, want[i].persons);
 		CHECK_INT(has_word(t->bases, " ", "consent"), want[i].consent);
-		CHECK(t->keep_unanswered_s > 0 && t->keep_taken_s > 0);
+		CHECK(t->keep_unanswered_s > 0 && t->keep_taken_s > 0 &&
+		      t->keep_sent_s > 0);
 		int last = 0;
 		for (size_t j = 0; j < t->nfields; j++) {
 			const sh_field_rule *r = &t->fields[j];
@@ -1683,6 +1684,7 @@ static void test_shipped(const sh_catalogue *cat)
 		CHECK_STR(a->bases, "legal_duty");
 		CHECK_INT(a->keep_unanswered_s, 6 * 2592000LL);
 		CHECK_INT(a->keep_taken_s, 12 * 2592000LL);
+		CHECK_INT(a->keep_sent_s, 12 * 2592000LL);
 		CHECK_STR(a->feedback, "consent");
 		CHECK_STR(m->bases, "meldrecht consent");
 		CHECK_STR(m->purpose, "meldcode");
@@ -2009,6 +2011,8 @@ static const struct broken {
      "seinhuis_catalogue = 1\nrule urgency required when legal_basis = x\n", 2,
      2, "outside"},
     {"duration in weeks", HEAD "keep_taken = 12 weeks\n", 6, 6, "keep_taken"},
+    {"keep_sent without unit", HEAD "keep_sent = 12\n", 6, 6, "keep_sent"},
+    {"keep_sent in weeks", HEAD "keep_sent = 2 weeks\n", 6, 6, "keep_sent"},
     {"duration in words", HEAD "keep_taken = twelve months\n", 6, 6,
      "keep_taken"},
     {"negative duration", HEAD "keep_unanswered = -1 months\n", 6, 6,
@@ -2114,6 +2118,8 @@ static void test_parser(const char *path)
 			CHECK_INT(t->persons, 8);
 			CHECK_INT(t->keep_unanswered_s, 2592000);
 			CHECK_INT(t->keep_taken_s, 2 * 31536000LL);
+			/* not given: the default */
+			CHECK_INT(t->keep_sent_s, 12 * 2592000LL);
 			CHECK_STR(t->feedback, "legal_task");
 			CHECK_INT(t->nfields, 4);
 			CHECK_INT(t->nconds, 2);
