@@ -257,7 +257,9 @@ double sh_daemon_store_usage(sh_daemon *d, int64_t max_age_ms, double *need);
 sh_peer *sh_peer_find(sh_daemon *d, const char *partner);
 
 /* Remove inbox signals past their catalogue retention (seinhuisd.c). */
-void sh_retention_sweep(sh_daemon *d);
+/* One retention sweep, in the current turn; 1 if it left removals for the
+ * next (a capped batch), which should then come soon. */
+int sh_retention_sweep(sh_daemon *d);
 /* Queue a signal built by the daemon itself (consent revocations). */
 sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
                         Seinhuis__Field **fields, size_t n, char *msg_id_hex,

@@ -518,6 +518,11 @@ static int sweep_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *r)
 	return ++c->n >= 10000; /* the next sweep takes the rest */
 }
 
+/* Outbox records removed in one retention sweep at most (a turn that the
+ * signals waiting behind it wait for); a sweep that reaches it is followed
+ * by the next one a second later instead of after retention_interval. */
+#define SH_OUTBOX_SWEEP_MAX 2000
+
 struct out_sweep {
 	sh_daemon *d;
 	int64_t now, keep_min_s, keep_max_s;
@@ -546,7 +551,9 @@ static int out_sweep_one(void *vctx, uint64_t seq,
 			abort();
 	}
 	c->seqs[c->n] = seq;
-	return ++c->n >= 10000; /* the next sweep takes the rest */
+	/* a turn of its own, kept short: the next sweep, soon, takes the
+	 * rest */
+	return ++c->n >= SH_OUTBOX_SWEEP_MAX;
 }
 
 /* Retention at the sender: a settled outbox record (delivered or failed)
@@ -554,8 +561,9 @@ static int out_sweep_one(void *vctx, uint64_t seq,
  * keep_sent for its type, with its id index and its natural key, so a
  * row imported again after that is sent as a new signal. Pending records
  * are never removed. Each removal is audited by message id. */
-static sh_err outbox_retention(sh_daemon *d, int64_t now)
+static sh_err outbox_retention(sh_daemon *d, int64_t now, int *more)
 {
+	int64_t t0 = sh_mono_ms();
 	struct out_sweep c = {d, now, INT64_MAX / 2000, 0, NULL, 0, 0};
 	for (size_t i = 0; i < d->cat.ntypes; i++) {
 		int64_t k = d->cat.types[i].keep_sent_s;
@@ -587,8 +595,10 @@ static sh_err outbox_retention(sh_daemon *d, int64_t now)
 	}
 	if (removed)
 		sh_info("retention: %zu settled outbox record(s) removed, "
-		        "past keep_sent of the catalogue",
-		        removed);
+		        "past keep_sent of the catalogue (%lld ms)",
+		        removed, (long long)(sh_mono_ms() - t0));
+	if (c.n >= SH_OUTBOX_SWEEP_MAX)
+		*more = 1;
 	free(c.seqs);
 	return e;
 }
@@ -598,11 +608,12 @@ static sh_err outbox_retention(sh_daemon *d, int64_t now)
  * `seen`, so a late re-send cannot bring it back. Then case records past
  * their keep period are removed (sh_cases_retention, cases.c), and the
  * sender's settled outbox records past keep_sent (outbox_retention). */
-void sh_retention_sweep(sh_daemon *d)
+int sh_retention_sweep(sh_daemon *d)
 {
 	struct sweep_ctx c = {d, sh_now_ms(), NULL, NULL, 0};
+	int more = 0;
 	if (sh_daemon_txn(d) != SH_OK)
-		return;
+		return 0;
 	sh_err e = sh_store_inbox_scan(d->store, sh_store_txn(d->store),
 	                               sweep_one, &c);
 	for (size_t i = 0; e == SH_OK && i < c.n; i++) {
@@ -623,11 +634,14 @@ void sh_retention_sweep(sh_daemon *d)
 	if (e == SH_OK)
 		e = sh_cases_retention(d, c.now);
 	if (e == SH_OK)
-		e = outbox_retention(d, c.now);
+		e = outbox_retention(d, c.now, &more);
+	if (c.n >= 10000)
+		more = 1;
 	if (e)
 		sh_daemon_txn_fail(d, e);
 	free(c.seqs);
 	free(c.ids);
+	return e == SH_OK && more;
 }
 
 static int64_t lazy_due(const sh_daemon *d)
@@ -881,10 +895,12 @@ static int run(sh_daemon *d)
 			d->next_trust_check = sh_mono_ms() + 1000;
 		}
 		if (sh_mono_ms() >= d->next_retention) {
-			sh_retention_sweep(d);
+			int more = sh_retention_sweep(d);
 			d->next_retention =
 			    sh_mono_ms() +
-			    (int64_t)d->cfg.retention_interval_s * 1000;
+			    (more
+			         ? 1000
+			         : (int64_t)d->cfg.retention_interval_s * 1000);
 		}
 		for (sh_ctl_conn *c = d->conns; c; c = c->next)
 			if (sh_control_has_frame(c))

@@ -128,5 +128,29 @@ check "the sender's store passes the start-up check" as_user "$SEINHUISD" -t -c 
 start corp-rs
 check "after a restart the removed records stay gone" bash -c \
 	"ctl corp-rs --json outbox --limit 100 | json_has 'map(.message_id) | index(\"${first%%,*}\") == null and index(\"${first##*,}\") == null'"
+
+# More than one sweep takes (2,000 records): with retention_interval at an
+# hour, the sweep at start removes 2,000 and the next, a second later, the
+# rest.
+stop corp-rs
+as_user sed -i 's/^retention_interval = 1$/retention_interval = 3600/' "$WORK/corp-rs.conf"
+check "the sender now sweeps once an hour" grep -qx 'retention_interval = 3600' "$WORK/corp-rs.conf"
+start corp-rs
+{
+	echo "$hdr"
+	for i in $(seq 1 2500); do rs_row "RB$i" $((100 + i % 50)); done
+} | as_user tee "$WORK/sent-big.csv" >/dev/null
+check "2,500 more rows accepted" grep -q "2500 rows: 2500 accepted" <<<"$(rs_import "$WORK/sent-big.csv")"
+delivered_n() { ctl corp-rs --json outbox --state delivered --limit 10000 | jq length; }
+export -f delivered_n
+check "  delivered and settled" wait_until 60 bash -c "[ \$(delivered_n) -ge 2500 ]"
+stop corp-rs
+sleep 4.5 # past keep_sent of them all
+start corp-rs
+check "after a restart, all are removed within seconds" wait_until 10 bash -c "[ \$(delivered_n) = 0 ]"
+sweeps=$(grep -o 'retention: [0-9]* settled outbox record(s) removed, past keep_sent of the catalogue ([0-9]* ms)' "$WORK/corp-rs.log" | tail -2)
+echo "$sweeps"
+check "  in two sweeps: 2,000, then the rest" bash -c \
+	"awk '{ n[NR] = \$2 } END { exit !(NR == 2 && n[1] == 2000 && n[2] >= 500 && n[2] <= 502) }' <<<'$sweeps'"
 for p in gem-rt corp-rt gem-rc gem-rs corp-rs; do stop $p; done
 it_done
