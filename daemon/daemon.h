@@ -256,9 +256,10 @@ int sh_daemon_store_full(sh_daemon *d);
 double sh_daemon_store_usage(sh_daemon *d, int64_t max_age_ms, double *need);
 sh_peer *sh_peer_find(sh_daemon *d, const char *partner);
 
-/* Remove inbox signals past their catalogue retention (seinhuisd.c). */
-/* One retention sweep, in the current turn; 1 if it left removals for the
- * next (a capped batch), which should then come soon. */
+/* One retention sweep, in the current turn (seinhuisd.c): inbox signals,
+ * case records and settled outbox records past their catalogue keep
+ * periods. 1 if it left removals for the next (a capped batch), which
+ * should then come soon. */
 int sh_retention_sweep(sh_daemon *d);
 /* Queue a signal built by the daemon itself (consent revocations). */
 sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,

@@ -1382,8 +1382,9 @@ sh_err sh_store_outbox_remove(sh_store *st, uint64_t seq,
 	int rc = jdel(st, st->outbox, &k);
 	if (rc)
 		return mdb_err(rc);
-	/* a settled record has no envelope beside it; its id index and
-	 * natural key go with it */
+	/* settling took its envelope out of `outbox_env`; one left beside
+	 * it (a damaged store) goes too, and so do its id index and its
+	 * natural key */
 	if ((rc = jdel(st, st->outbox_env, &k)) && rc != MDB_NOTFOUND)
 		return mdb_err(rc);
 	if ((rc = jdel(st, st->outbox_id, &ik)) && rc != MDB_NOTFOUND)

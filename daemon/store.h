@@ -107,7 +107,8 @@ sh_err sh_store_outbox_settle(sh_store *st, uint64_t seq,
                               Seinhuis__OutState state, uint32_t attempts,
                               int64_t done_ms, Seinhuis__SignalType *type,
                               int *settled);
-/* Envelope bytes of a pending record, valid until the transaction ends. */
+/* Outbox record seq (a pending one with a copy of its envelope); the
+ * caller frees it with seinhuis__outbox_record__free_unpacked. */
 sh_err sh_store_outbox_envelope(sh_store *st, MDB_txn *txn, uint64_t seq,
                                 Seinhuis__OutboxRecord **rec);
 /* Remove a settled record (retention at the sender): the record, its id
