@@ -21,7 +21,9 @@
  *   keep_unanswered = 6 months    retention in the recipient's inbox
  *   keep_taken = 12 months        retention once the team took it
  *   keep_sent = 12 months         retention of the sender's settled outbox
- *                                 record and its natural key
+ *                                 record and its natural key (each keep
+ *                                 period: N seconds|minutes|hours|days|
+ *                                 months|years, N from 1)
  *   feedback = consent            status feedback allowed: none, consent,
  *                                 legal_task
  *   natural_key = creditor_reference arrears_kind arrears_since
@@ -504,6 +506,11 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 			    "%s takes 'N seconds|minutes|hours|days|months|"
 			    "years'",
 			    key);
+		/* 0 would remove what it keeps at the next sweep: a team's
+		 * unread signals, its cases, or the sender's guard against
+		 * sending an imported row twice */
+		if (*dst == 0)
+			return perr(p, "%s must be longer than 0", key);
 		return SH_OK;
 	}
 	if (strcmp(key, "natural_key") == 0) {
