@@ -172,6 +172,15 @@ for _ in $(seq 100); do
 		[ "$(inbox_depth veilig-thuis-waterdam)" = 1 ] && break
 	sleep 0.1
 done
+[ "$(inbox_depth gemeente-waterdam)" = "$SENT" ] || {
+	echo "gemeente-waterdam has $(inbox_depth gemeente-waterdam) of the $SENT arrears signals" >&2
+	exit 1
+}
+[ "$(inbox_depth veilig-thuis-waterdam)" = 1 ] || {
+	echo "the meldcode report did not reach veilig-thuis-waterdam" >&2
+	exit 1
+}
+echo "    gemeente-waterdam has all $SENT arrears signals; veilig-thuis-waterdam the report"
 
 say "6. Veilig Thuis sends a notice back to the reporter (terugkoppeling)"
 ctl veilig-thuis-waterdam send --type vt_notice --to wijkteam-waterdam \
@@ -182,6 +191,10 @@ for _ in $(seq 100); do
 	[ "$(inbox_depth wijkteam-waterdam)" = 1 ] && break
 	sleep 0.1
 done
+[ "$(inbox_depth wijkteam-waterdam)" = 1 ] || {
+	echo "the notice did not reach wijkteam-waterdam" >&2
+	exit 1
+}
 
 say "7. The debt-help team's inbox at Gemeente Waterdam (pseudonyms only, no names)"
 ctl gemeente-waterdam inbox list
@@ -235,7 +248,15 @@ ctl gemeente-waterdam status
 say "11. Stopping every daemon by pid"
 for id in "${IDS[@]}"; do
 	kill -TERM "${PID[$id]}"
-	wait "${PID[$id]}" && echo "    $id (pid ${PID[$id]}) stopped cleanly"
+	rc=0
+	wait "${PID[$id]}" || rc=$?
+	[ "$rc" = 0 ] || {
+		echo "$id (pid ${PID[$id]}) stopped with status $rc; its log:" >&2
+		tail -n 20 "$DIR/$id.log" >&2
+		unset "PID[$id]"
+		exit 1
+	}
+	echo "    $id (pid ${PID[$id]}) stopped cleanly"
 	unset "PID[$id]"
 done
 say "Demo complete."
