@@ -120,6 +120,7 @@ submit $S $R 50
 rc=$?
 check "A4: new signals are accepted again once delivered envelopes are dropped (exit $rc, refused: $(sort -u "$WORK/$S.refused" | tr '\n' ' '))" \
 	[ "$rc" = 0 ]
+check "A4: all 50 of them" [ "$(count "$WORK/$S.accepted")" = $((before + 50)) ]
 [ $drained_by_itself = 1 ] || echo "   (A4 ran after the map was enlarged, so it proves less)"
 check "A4: they are delivered" wait_until 30 pending_is $S 0
 sort "$WORK/$S.accepted" >"$WORK/a.accepted"
