@@ -62,16 +62,6 @@ static const char *const step_words[] = {"contact_attempted", "in_conversation",
                                          "closed"};
 #define N_STEPS (sizeof(step_words) / sizeof(step_words[0]))
 
-static int word_in(const char *list, const char *word)
-{
-	size_t n = strlen(word);
-	for (const char *p = list; n && (p = strstr(p, word)) != NULL; p += n)
-		if ((p == list || p[-1] == ' ') &&
-		    (p[n] == ' ' || p[n] == '\0'))
-			return 1;
-	return 0;
-}
-
 static int step_valid(const char *s)
 {
 	for (size_t i = 0; i < N_STEPS; i++)
@@ -548,7 +538,7 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		tg = sh_xcalloc(cs.n + 1, sizeof(*tg));
 		for (size_t i = 0; i < cs.n; i++) {
 			sh_peer *p = sh_peer_find(d, cs.v[i].sender);
-			if (!p || !word_in(sf->recipients, p->card.role))
+			if (!p || !sh_role_in(sf->recipients, p->card.role))
 				continue; /* not a creditor */
 			size_t k;
 			for (k = 0; k < ntg && tg[k].peer != p; k++)
@@ -855,7 +845,7 @@ sh_err sh_cases_retention(sh_daemon *d, int64_t now_ms)
 	 * types this partner may receive. */
 	int64_t keep_any = 0;
 	for (size_t i = 0; i < d->cat.ntypes; i++)
-		if (word_in(d->cat.types[i].recipients, d->self.card.role) &&
+		if (sh_role_in(d->cat.types[i].recipients, d->self.card.role) &&
 		    d->cat.types[i].keep_taken_s > keep_any)
 			keep_any = d->cat.types[i].keep_taken_s;
 	for (size_t i = 0; e == SH_OK && i < c.ncases; i++) {

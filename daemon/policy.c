@@ -76,6 +76,11 @@ static int word_in(const char *list, const char *word)
 	return 0;
 }
 
+int sh_role_in(const char *roles, const char *role)
+{
+	return word_in(roles, role);
+}
+
 /* FNV-1a of a field name: names are compared by this first. */
 static uint32_t name_hash(const char *s)
 {

@@ -76,6 +76,8 @@ sh_err sh_catalogue_load(sh_catalogue *cat, const char *path, char *why,
 void sh_catalogue_free(sh_catalogue *cat);
 const sh_type_rule *sh_catalogue_type(const sh_catalogue *cat,
                                       Seinhuis__SignalType t);
+/* 1 if role is one of a type's roles (its senders or recipients). */
+int sh_role_in(const char *roles, const char *role);
 
 /* Check one signal against the catalogue. On refusal, field names the
  * field (or "type", "sender", "recipient") and detail says what the rule

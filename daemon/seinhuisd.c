@@ -565,15 +565,28 @@ static sh_err outbox_retention(sh_daemon *d, int64_t now, int *more)
 {
 	int64_t t0 = sh_mono_ms();
 	struct out_sweep c = {d, now, INT64_MAX / 2000, 0, NULL, 0, 0};
-	for (size_t i = 0; i < d->cat.ntypes; i++) {
-		int64_t k = d->cat.types[i].keep_sent_s;
-		if (k < c.keep_min_s)
-			c.keep_min_s = k;
-		if (k > c.keep_max_s)
-			c.keep_max_s = k;
-	}
 	if (d->cat.ntypes == 0)
 		return SH_OK;
+	/* The scan stops at the first record younger than the shortest
+	 * keep_sent of the types this partner sends: a shorter one of a type
+	 * it never sends (a municipality's status_feedback, 6 months, at a
+	 * creditor keeping arrears 12) would have every sweep read half a
+	 * year of records only to keep them. A record of a type it does
+	 * not send (the catalogue changed since) waits for that point too;
+	 * without any type it sends, the shortest of all types counts. */
+	int64_t min_all = c.keep_min_s;
+	for (size_t i = 0; i < d->cat.ntypes; i++) {
+		const sh_type_rule *t = &d->cat.types[i];
+		if (sh_role_in(t->senders, d->self.card.role) &&
+		    t->keep_sent_s < c.keep_min_s)
+			c.keep_min_s = t->keep_sent_s;
+		if (t->keep_sent_s < min_all)
+			min_all = t->keep_sent_s;
+		if (t->keep_sent_s > c.keep_max_s)
+			c.keep_max_s = t->keep_sent_s;
+	}
+	if (c.keep_min_s == INT64_MAX / 2000)
+		c.keep_min_s = min_all;
 	MDB_txn *txn = sh_store_txn(d->store);
 	sh_err e = sh_store_outbox_scan(d->store, txn, 0, out_sweep_one, &c);
 	size_t removed = 0;

@@ -18,11 +18,11 @@ mode() { stat -c %a "$1"; }
 # --- refusals, before anything is written ------------------------------------
 rc=0
 out=$(PREFIX_ROOT="$WORK/never" bash "$INSTALL" a b 2>&1) || rc=$?
-check "two arguments: usage, exit status 2" bash -c "[ $rc = 2 ] && grep -q '^usage:' <<<'$out'"
+check "two arguments: usage, exit status 2" bash -c '[ "$1" = 2 ] && grep -q "^usage:" <<<"$2"' _ "$rc" "$out"
 rc=0
 out=$(PREFIX_ROOT="$WORK/never" bash "$INSTALL" "$WORK/no-build" 2>&1) || rc=$?
 check "a build directory without programs is refused, and says so" bash -c \
-	"[ $rc = 1 ] && grep -q 'no-build/seinhuisd not found: build first' <<<'$out'"
+	'[ "$1" = 1 ] && grep -q "no-build/seinhuisd not found: build first" <<<"$2"' _ "$rc" "$out"
 check "... and nothing was written" [ ! -e "$WORK/never" ]
 
 # --- a staged installation per partner ---------------------------------------
@@ -63,7 +63,7 @@ if command -v systemd-analyze >/dev/null; then
 	rc=$?
 	[ -z "$out" ] || echo "$out"
 	check "systemd-analyze verify accepts the installed unit, without a remark" \
-		bash -c "[ $rc = 0 ] && [ -z '$out' ]"
+		bash -c '[ "$1" = 0 ] && [ -z "$2" ]' _ "$rc" "$out"
 else
 	echo "# systemd-analyze not installed: the unit is not verified here"
 fi
