@@ -176,6 +176,7 @@ static const char *const event_names[] = {
     [SEINHUIS__AUDIT_EVENT__AUDIT_CASE_CLAIMED] = "case_claimed",
     [SEINHUIS__AUDIT_EVENT__AUDIT_CASE_RELEASED] = "case_released",
     [SEINHUIS__AUDIT_EVENT__AUDIT_CASE_STEP] = "case_step",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_RESEND_REQUESTED] = "resend_requested",
 };
 #define N_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
 

@@ -683,6 +683,20 @@ void sh_audit_frame_refused(sh_daemon *d, sh_peer *p, sh_err why)
 	sh_audit_record(d, &en);
 }
 
+sh_err sh_audit_resend(sh_daemon *d, const sh_ctl_conn *c, const char *partner,
+                       const char *outcome, const char *detail)
+{
+	char name[80];
+	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_RESEND_REQUESTED;
+	en.partner = (char *)partner;
+	en.outcome = (char *)outcome;
+	en.detail = (char *)detail;
+	if (c)
+		sh_audit_set_caller(&en, c, name, sizeof(name));
+	return sh_audit_record(d, &en);
+}
+
 sh_err sh_audit_receipt(sh_daemon *d, sh_peer *p, Seinhuis__SignalType type,
                         const uint8_t id[SH_ID_LEN], const Seinhuis__Receipt *r)
 {

@@ -81,6 +81,10 @@ void sh_audit_note_accepted(sh_daemon *d, const uint8_t id[SH_ID_LEN],
 /* The secret the audit log's case keys are made with, or NULL. */
 const uint8_t *sh_audit_case_secret(const sh_daemon *d);
 void sh_audit_frame_refused(sh_daemon *d, sh_peer *p, sh_err why);
+/* seinctl recover: asked (recipient, c the caller), answered (recipient),
+ * queued (sender); detail: the time asked from, and a count. */
+sh_err sh_audit_resend(sh_daemon *d, const sh_ctl_conn *c, const char *partner,
+                       const char *outcome, const char *detail);
 /* The receipt r settled outbox signal `id` of type `type`. */
 sh_err sh_audit_receipt(sh_daemon *d, sh_peer *p, Seinhuis__SignalType type,
                         const uint8_t id[SH_ID_LEN],

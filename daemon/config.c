@@ -162,7 +162,8 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 	                             "postcode_table",   "admin_group",
 	                             "caseworker_group", "audit_head_interval",
 	                             "peer_rate",        "max_signal_age",
-	                             "checkpoint_ms",    "helper_thread"};
+	                             "checkpoint_ms",    "helper_thread",
+	                             "resend_window"};
 	size_t i, nkeys = sizeof(keys) / sizeof(keys[0]);
 	for (i = 0; i < nkeys; i++)
 		if (strcmp(key, keys[i]) == 0)
@@ -314,6 +315,12 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 			return SH_ERR_CONFIG;
 		}
 		return SH_OK;
+	case 24:
+		if (sh_parse_u32(v, 0, 31536000, &cfg->resend_window_s) < 0) {
+			snprintf(why, wl, "must be 0 to 31536000 seconds");
+			return SH_ERR_CONFIG;
+		}
+		return SH_OK;
 	}
 	return SH_ERR_CONFIG;
 }
@@ -331,6 +338,7 @@ static void config_defaults(sh_config *cfg)
 	cfg->batch_max = 256;
 	cfg->peer_rate = 20000;
 	cfg->max_signal_age_s = 14 * 86400;
+	cfg->resend_window_s = 14 * 86400;
 	snprintf(cfg->catalogue, sizeof(cfg->catalogue),
 	         "/etc/seinhuis/catalogue.conf");
 	cfg->retention_interval_s = 3600;

@@ -1135,6 +1135,61 @@ static void op_inbox_ack(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 
 /* ----------------------------------------------------------- status */
 
+/* RECOVER: after a backup of this store was restored, ask partners to send
+ * again what they delivered here since then (peer.c, "recover"). */
+static void op_recover(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
+{
+	int64_t since = q->since_us / 1000, now = sh_now_ms();
+	if (q->since_us <= 0) {
+		sh_ctl_refuse(d, c, SH_ERR_USAGE,
+		              "recover needs a time (--since): when the backup "
+		              "that was restored was made");
+		return;
+	}
+	if (since > now + 60000) {
+		sh_ctl_refuse(d, c, SH_ERR_USAGE,
+		              "--since lies in the future: give the time the "
+		              "restored backup was made");
+		return;
+	}
+	sh_peer *only = NULL;
+	if (q->partner[0] && !(only = sh_peer_find(d, q->partner))) {
+		sh_ctl_refuse(d, c, SH_ERR_NOTFOUND,
+		              "partner %.64s is not in the trust store",
+		              q->partner);
+		return;
+	}
+	char when[40], detail[120];
+	sh_fmt_utc(when, sizeof(when), since);
+	snprintf(detail, sizeof(detail),
+	         "asked to send again what was delivered here since %s", when);
+	uint32_t asked = 0;
+	sh_err e = SH_OK;
+	for (size_t i = 0; e == SH_OK && i < d->npeers; i++) {
+		sh_peer *p = &d->peers[i];
+		if (p->removed || (only && p != only))
+			continue;
+		e = sh_audit_resend(d, c, p->card.partner, "asked", detail);
+		p->recover_since_ms = since;
+		p->recover_sent_at = 0;
+		p->recover_tries = 0;
+		p->recover_answered_ms = 0;
+		p->recover_count = 0;
+		asked++;
+	}
+	if (e != SH_OK) {
+		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
+		return;
+	}
+	sh_info("recover: local user %d asked %u partner(s) to send again what "
+	        "they delivered since %s",
+	        (int)c->uid, asked, when);
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	r.ok = 1;
+	r.partners = asked;
+	sh_ctl_reply(d, c, &r, 1);
+}
+
 static void op_status(sh_daemon *d, sh_ctl_conn *c)
 {
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
@@ -1183,6 +1238,9 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 		pst->duplicates = p->duplicates;
 		pst->rate_limited = p->rate_limited;
 		pst->deferred = p->deferred;
+		pst->recover_since_ms = p->recover_since_ms;
+		pst->recover_answered_ms = p->recover_answered_ms;
+		pst->recover_count = p->recover_count;
 		pp[np++] = pst;
 		delivered += p->delivered;
 	}
@@ -1231,6 +1289,7 @@ static void dispatch_q(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q,
 		break;
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_ACK: op_inbox_ack(d, c, q); break;
 	case SEINHUIS__CTL_REQUEST__OP__STATUS: op_status(d, c); break;
+	case SEINHUIS__CTL_REQUEST__OP__RECOVER: op_recover(d, c, q); break;
 	case SEINHUIS__CTL_REQUEST__OP__QUARANTINE_LIST:
 		op_quarantine_list(d, c);
 		break;

@@ -99,6 +99,15 @@ typedef struct sh_peer {
 	int64_t tokens_at;      /* monotonic ms of the last refill */
 	int64_t limited_logged; /* monotonic ms of the last rate-limit log */
 	int64_t refuse_until;   /* monotonic ms: told to wait until then */
+	/* seinctl recover, asking this partner (peer.c): from when (Unix
+	 * ms; 0: not asked), when the request last went out (monotonic ms)
+	 * and how often, when it answered (Unix ms; 0: not yet) and how
+	 * many signals it sends again */
+	int64_t recover_since_ms, recover_sent_at, recover_answered_ms;
+	unsigned recover_tries;
+	uint64_t recover_count;
+	/* answering this partner's requests: when we last did (monotonic) */
+	int64_t recover_handled_at;
 } sh_peer;
 
 /* ---------------------------------------------------- control clients */
@@ -130,6 +139,7 @@ typedef enum {
 	DEFER_RECEIPTS,  /* a receipts frame to a peer (via ROUTER) */
 	DEFER_ENQUEUE,   /* new outbox entry to put on a peer's queue */
 	DEFER_DONE,      /* outbox entry settled by a receipt: drop it */
+	DEFER_REQUEUE,   /* a delivered signal to send again (recover) */
 } sh_defer_kind;
 
 typedef struct sh_defer {

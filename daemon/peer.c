@@ -677,6 +677,155 @@ static void defer_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		         zmq_strerror(errno));
 }
 
+/* ------------------------------------------------------------ recover
+ *
+ * A recipient that restored a backup of its store has lost what was
+ * delivered to it after the backup was made, while its senders hold those
+ * signals as delivered. `seinctl recover --since T` there asks each
+ * partner, in a frame of its own (resend_since_ms), to send again what it
+ * delivered since T. The sender keeps a delivered signal's envelope for
+ * resend_window (store.c), turns each such record pending again and sends
+ * it as any other; the recipient's seen table answers those it still has
+ * as duplicates, so each signal ends up in its inbox once. The request is
+ * repeated until answered (it is kept in memory only: asking again is
+ * harmless). */
+
+/* Asked again after this long without an answer, at most this often. */
+#define RECOVER_RETRY_MS 5000
+#define RECOVER_TRIES    12
+/* The sender answers one partner's requests at most this often. */
+#define RECOVER_MIN_MS 1000
+
+struct requeue_ctx {
+	sh_daemon *d;
+	sh_peer *p;
+};
+
+static int requeue_one(void *vctx, uint64_t seq,
+                       const Seinhuis__OutboxRecord *r)
+{
+	struct requeue_ctx *c = vctx;
+	if (sh_idmap_get(&c->d->pending, r->message_id.data))
+		return 0; /* on its queue already */
+	sh_defer *df = sh_defer_add(c->d, DEFER_REQUEUE);
+	df->peer = c->p;
+	df->seq = seq;
+	memcpy(df->id, r->message_id.data, SH_ID_LEN);
+	return 1;
+}
+
+/* Sender: partner p asks for what we delivered to it since `since`. */
+static void answer_resend(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
+                          int64_t since)
+{
+	int64_t mono = sh_mono_ms(), now = sh_now_ms();
+	if (p->recover_handled_at &&
+	    mono - p->recover_handled_at < RECOVER_MIN_MS)
+		return; /* it asks again if it hears nothing */
+	if (sh_daemon_txn(d) != SH_OK)
+		return;
+	p->recover_handled_at = mono;
+	char when[40], detail[160];
+	sh_fmt_utc(when, sizeof(when), since);
+	size_t n = 0;
+	sh_err e = SH_OK;
+	/* a time ahead of our clock (beyond a minute's skew) asks for
+	 * nothing */
+	if (since > 0 && since <= now + 60000) {
+		struct requeue_ctx c = {d, p};
+		e = sh_store_outbox_requeue(d->store, p->card.partner, since,
+		                            requeue_one, &c, &n);
+	}
+	snprintf(detail, sizeof(detail),
+	         "%zu signal(s) delivered since %s queued to be sent again", n,
+	         when);
+	if (e == SH_OK)
+		e = sh_audit_resend(d, NULL, p->card.partner, "queued", detail);
+	if (e != SH_OK) {
+		sh_daemon_txn_fail(d, e);
+		sh_daemon_error(
+		    d, "peer %s: cannot answer its recover request: %s",
+		    p->card.partner, sh_err_rule(e));
+		return;
+	}
+	sh_info("peer %s asked for the signals delivered to it since %s "
+	        "(it restored a backup): %zu queued to be sent again",
+	        p->card.partner, when, n);
+	Seinhuis__PeerFrame out = SEINHUIS__PEER_FRAME__INIT;
+	out.format_version = SH_FORMAT_VERSION;
+	out.resend_answer = 1;
+	out.resend_since_ms = since;
+	out.resend_count = n;
+	sh_defer *df = sh_defer_add(d, DEFER_RECEIPTS);
+	df->peer = p;
+	sh_buf_add(&df->routing_id, zmq_msg_data(rid), zmq_msg_size(rid));
+	size_t len = seinhuis__peer_frame__get_packed_size(&out);
+	sh_buf_add(&df->data, NULL, len);
+	seinhuis__peer_frame__pack(&out, df->data.data);
+}
+
+/* Recipient: ask p (connected) again if it has not answered for a while. */
+static void recover_ask(sh_daemon *d, sh_peer *p, int64_t now)
+{
+	if (p->recover_sent_at && now - p->recover_sent_at < RECOVER_RETRY_MS)
+		return;
+	if (p->redial && now < p->redial_at)
+		return;
+	if (!p->dealer) {
+		if (ensure_dealer(d, p) != SH_OK)
+			return;
+		p->redial = 0;
+	}
+	if (!p->connected)
+		return;
+	char when[40];
+	sh_fmt_utc(when, sizeof(when), p->recover_since_ms);
+	if (p->recover_tries >= RECOVER_TRIES) {
+		p->recover_answered_ms = -1;
+		snprintf(p->last_error, sizeof(p->last_error),
+		         "no answer to recover since %s", when);
+		sh_daemon_error(d,
+		                "peer %s: no answer to %u requests to send "
+		                "again what it delivered since %s (a version "
+		                "without recover?); given up",
+		                p->card.partner, p->recover_tries, when);
+		return;
+	}
+	Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
+	uint8_t buf[64];
+	f.format_version = SH_FORMAT_VERSION;
+	f.resend_since_ms = p->recover_since_ms;
+	size_t len = seinhuis__peer_frame__pack(&f, buf);
+	p->zcheck = 1;
+	if (zmq_send(p->dealer, buf, len, ZMQ_DONTWAIT) < 0)
+		return; /* tried again next turn */
+	p->recover_sent_at = now;
+	p->recover_tries++;
+	sh_debug("peer %s: asked to send again what it delivered since %s",
+	         p->card.partner, when);
+}
+
+/* Recipient: p answered. */
+static void recover_answered(sh_daemon *d, sh_peer *p,
+                             const Seinhuis__PeerFrame *f)
+{
+	char when[40], detail[160];
+	if (!p->recover_since_ms || p->recover_answered_ms > 0 ||
+	    f->resend_since_ms != p->recover_since_ms) {
+		sh_debug("peer %s: a recover answer not asked for ignored",
+		         p->card.partner);
+		return;
+	}
+	p->recover_answered_ms = sh_now_ms();
+	p->recover_count = f->resend_count;
+	sh_fmt_utc(when, sizeof(when), f->resend_since_ms);
+	snprintf(detail, sizeof(detail),
+	         "sends %llu signal(s) delivered since %s again",
+	         (unsigned long long)f->resend_count, when);
+	sh_info("peer %s %s", p->card.partner, detail);
+	sh_audit_resend(d, NULL, p->card.partner, "answered", detail);
+}
+
 static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
                            const uint8_t *data, size_t len)
 {
@@ -708,6 +857,8 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 	if (f->n_receipts)
 		sh_warn("peer %s: receipts on the inbound socket ignored",
 		        p->card.partner);
+	if (f->resend_since_ms)
+		answer_resend(d, p, rid, f->resend_since_ms);
 	size_t nsignals = f->n_signals;
 	if (f->n_signals == 0) {
 		sh_arena_reset(fa);
@@ -1181,6 +1332,8 @@ void sh_peer_handle_dealer(sh_daemon *d, sh_peer *p)
 			sh_daemon_error(
 			    d, "peer %s: malformed receipt frame refused",
 			    p->card.partner);
+		} else if (f->resend_answer) {
+			recover_answered(d, p, f);
 		} else if (f->deferred_from.len == SH_ID_LEN) {
 			/* over the partner's peer_rate: send that frame
 			 * again once its bucket holds it, not at once (which
@@ -1603,6 +1756,8 @@ void sh_peer_pump(sh_daemon *d)
 			sh_outq_rewind(p);
 			sh_outq_env_drop_peer(d, p);
 		}
+		if (p->recover_since_ms && !p->recover_answered_ms)
+			recover_ask(d, p, now);
 		if (!p->head || (p->redial && now < p->redial_at))
 			continue;
 		if (!p->dealer && ensure_dealer(d, p) != SH_OK)

@@ -148,7 +148,8 @@ unsigned sh_roles_needed(Seinhuis__CtlRequest__Op op)
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_VERIFY:
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_HEAD:
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_PROVE:
-	case SEINHUIS__CTL_REQUEST__OP__AUDIT_SUBJECT: return SH_ROLE_ADMIN;
+	case SEINHUIS__CTL_REQUEST__OP__AUDIT_SUBJECT:
+	case SEINHUIS__CTL_REQUEST__OP__RECOVER: return SH_ROLE_ADMIN;
 	default: return SH_ROLES_ALL;
 	}
 }
@@ -177,6 +178,7 @@ const char *sh_ctl_op_name(Seinhuis__CtlRequest__Op op)
 	case SEINHUIS__CTL_REQUEST__OP__CASE_LIST: return "case_list";
 	case SEINHUIS__CTL_REQUEST__OP__CASE_CLAIM: return "case_claim";
 	case SEINHUIS__CTL_REQUEST__OP__CASE_STEP: return "case_step";
+	case SEINHUIS__CTL_REQUEST__OP__RECOVER: return "recover";
 	default: return "other";
 	}
 }

@@ -59,6 +59,12 @@ static void usage(FILE *f)
 	    "  inbox ack ID           the team has taken the signal\n"
 	    "  status                 peers, queue depths, last errors, "
 	    "version\n"
+	    "  recover --since T [--partner P]\n"
+	    "                         after restoring a backup of the store: "
+	    "ask\n"
+	    "                         partners to send again what they "
+	    "delivered\n"
+	    "                         since T (administrators)\n"
 	    "  quarantine list        signals that broke the catalogue "
 	    "(recipient)\n"
 	    "  consent grant --to PARTNER --purpose P [--from DATE] [--until "
@@ -777,6 +783,66 @@ static double pct(uint64_t part, uint64_t whole)
 	return whole ? (double)part * 100.0 / (double)whole : 0.0;
 }
 
+/* recover --since T [--partner P]: after restoring a backup of the
+ * store, ask partners to send again what they delivered since T. */
+static int cmd_recover(const char *sock, int argc, char **argv)
+{
+	static struct option opts[] = {{"since", required_argument, 0, 'S'},
+	                               {"partner", required_argument, 0, 'p'},
+	                               {0, 0, 0, 0}};
+	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+	q.op = SEINHUIS__CTL_REQUEST__OP__RECOVER;
+	int opt, have_since = 0;
+	optind = 0; /* 0: glibc re-initialises getopt */
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'S':
+			if (seinctl_parse_time(optarg, &q.since_us) < 0 ||
+			    q.since_us <= 0) {
+				fprintf(stderr,
+				        "seinctl: --since: give YYYY-MM-DD, "
+				        "YYYY-MM-DDTHH:MM[:SS] (local time) or "
+				        "@UNIX-SECONDS\n");
+				return 2;
+			}
+			have_since = 1;
+			break;
+		case 'p': q.partner = optarg; break;
+		default:
+			fprintf(stderr, "usage: seinctl recover --since T "
+			                "[--partner P]\n");
+			return 2;
+		}
+	}
+	if (!have_since || optind != argc) {
+		fprintf(stderr,
+		        "usage: seinctl recover --since T [--partner P]\n"
+		        "  T: when the backup that was restored was made\n");
+		return 2;
+	}
+	Seinhuis__CtlReply *r;
+	int rc = call(sock, &q, &r);
+	if (rc)
+		return rc;
+	char since[32];
+	seinctl_fmt_time(since, sizeof(since), q.since_us / 1000);
+	if (json_out) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "partners",
+		                       json_object_new_int64(r->partners));
+		json_object_object_add(
+		    o, "since_ms", json_object_new_int64(q.since_us / 1000));
+		seinctl_print_json(o);
+	} else {
+		printf("recover: asked %u partner(s) to send again what they "
+		       "delivered since %s; their answers show in seinctl "
+		       "status\n",
+		       r->partners, since);
+	}
+	seinhuis__ctl_reply__free_unpacked(r, NULL);
+	return 0;
+}
+
 static int cmd_status(const char *sock)
 {
 	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
@@ -870,6 +936,15 @@ static int cmd_status(const char *sock)
 			    po, "deferred",
 			    json_object_new_int64((int64_t)p->deferred));
 			json_object_object_add(
+			    po, "recover_since_ms",
+			    json_object_new_int64(p->recover_since_ms));
+			json_object_object_add(
+			    po, "recover_answered_ms",
+			    json_object_new_int64(p->recover_answered_ms));
+			json_object_object_add(
+			    po, "recover_count",
+			    json_object_new_int64((int64_t)p->recover_count));
+			json_object_object_add(
 			    po, "pending",
 			    json_object_new_int64((int64_t)p->pending));
 			json_object_object_add(
@@ -941,6 +1016,33 @@ static int cmd_status(const char *sock)
 			       (unsigned long long)p->pending,
 			       (unsigned long long)p->inflight, p->retry_ms,
 			       rate, heard, p->last_error);
+		}
+		int head = 0;
+		for (size_t i = 0; i < s->n_peers; i++) {
+			const Seinhuis__PeerStatus *p = s->peers[i];
+			char from[32], at[32];
+			if (!p->recover_since_ms)
+				continue;
+			if (!head++)
+				printf(
+				    "\nrecover (asked to send again what they "
+				    "delivered since):\n");
+			seinctl_fmt_time(from, sizeof(from),
+			                 p->recover_since_ms);
+			seinctl_fmt_time(at, sizeof(at),
+			                 p->recover_answered_ms);
+			if (p->recover_answered_ms > 0)
+				printf("  %-24s  since %s: %llu signal(s) sent "
+				       "again (answered %s)\n",
+				       p->partner, from,
+				       (unsigned long long)p->recover_count,
+				       at);
+			else
+				printf("  %-24s  since %s: %s\n", p->partner,
+				       from,
+				       p->recover_answered_ms < 0
+				           ? "no answer, given up"
+				           : "waiting for its answer");
 		}
 		if (s->n_last_errors) {
 			printf("\nlast errors:\n");
@@ -1458,6 +1560,8 @@ int main(int argc, char **argv)
 		return cmd_status(sock);
 	if (strcmp(cmd, "import") == 0)
 		return cmd_import(sock, sub_argc, sub_argv);
+	if (strcmp(cmd, "recover") == 0)
+		return cmd_recover(sock, sub_argc, sub_argv);
 	if (strcmp(cmd, "quarantine") == 0)
 		return cmd_quarantine(sock, sub_argc, sub_argv);
 	if (strcmp(cmd, "consent") == 0)

@@ -88,7 +88,7 @@ static const char *safe(const char *s, char *buf, size_t n)
 }
 
 /* "2026-11-23", "2026-11-23T10:00[:00]" (local time) or "@SECONDS". */
-static int parse_time(const char *s, int64_t *us)
+int seinctl_parse_time(const char *s, int64_t *us)
 {
 	if (s[0] == '@') {
 		char *end;
@@ -237,8 +237,9 @@ static int parse_filter(int argc, char **argv, filter *f, const char **format)
 		switch (opt) {
 		case 'S':
 		case 'U':
-			if (parse_time(optarg, opt == 'S' ? &f->since
-			                                  : &f->until) < 0) {
+			if (seinctl_parse_time(optarg, opt == 'S'
+			                                   ? &f->since
+			                                   : &f->until) < 0) {
 				fprintf(stderr,
 				        "seinctl: --%s: give YYYY-MM-DD, "
 				        "YYYY-MM-DDTHH:MM[:SS] or @SECONDS\n",
@@ -1439,8 +1440,8 @@ int seinctl_report(const char *sock, int json, int argc, char **argv)
 		case 'f': from = optarg; break;
 		case 'S':
 		case 'U':
-			if (parse_time(optarg, opt == 'S' ? &since : &until) <
-			    0) {
+			if (seinctl_parse_time(
+			        optarg, opt == 'S' ? &since : &until) < 0) {
 				fprintf(stderr,
 				        "seinctl: --since/--until: give "
 				        "YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] or "

@@ -26,6 +26,9 @@ void seinctl_print_json(json_object *o);
 /* An inbox item as `inbox list --json` prints it. */
 json_object *seinctl_inbox_json(const Seinhuis__InboxItem *it);
 void seinctl_fmt_time(char *out, size_t n, int64_t ms);
+/* "2026-11-23", "2026-11-23T10:00[:00]" (local time) or "@SECONDS" as Unix
+ * microseconds; -1 if it is none of these. */
+int seinctl_parse_time(const char *s, int64_t *us);
 const char *seinctl_field_of(const Seinhuis__InboxItem *it, const char *name);
 
 int seinctl_audit(const char *sock, int json, int argc, char **argv);

@@ -111,6 +111,8 @@ int sh_log_level_parse(const char *s);
 /* --------------------------------------------------------------- util */
 
 int64_t sh_now_ms(void);
+/* Unix ms as "2026-12-05T06:00:00Z" (UTC), for logs and audit details. */
+void sh_fmt_utc(char *out, size_t n, int64_t ms);
 int64_t sh_mono_ms(void);
 int64_t sh_mono_us(void);
 void sh_hex(char *out, const uint8_t *in, size_t n);  /* out: 2n+1 */
@@ -358,6 +360,9 @@ typedef struct {
 	char postcode_table[512];
 	uint32_t peer_rate; /* signals per second accepted from one partner */
 	uint32_t max_signal_age_s; /* older signals are refused as replays */
+	/* a delivered signal's envelope is kept this long after it was
+	 * created, to send it again when the recipient asks (recover) */
+	uint32_t resend_window_s;
 	uint32_t retention_interval_s;
 	size_t map_size;
 	size_t max_message;

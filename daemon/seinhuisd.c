@@ -473,6 +473,11 @@ static void finish_turn(sh_daemon *d)
 			}
 			sh_outq_env_drop(d, &df->env);
 			break;
+		case DEFER_REQUEUE:
+			if (e == SH_OK)
+				sh_outq_append(d, df->peer, df->seq, df->id,
+				               NULL);
+			break;
 		case DEFER_DONE:
 			if (e == SH_OK) {
 				if (df->status)
@@ -565,8 +570,11 @@ static sh_err outbox_retention(sh_daemon *d, int64_t now, int *more)
 {
 	int64_t t0 = sh_mono_ms();
 	struct out_sweep c = {d, now, INT64_MAX / 2000, 0, NULL, 0, 0};
-	if (d->cat.ntypes == 0)
-		return SH_OK;
+	if (d->cat.ntypes == 0) {
+		size_t dropped;
+		return sh_store_outbox_env_expire(
+		    d->store, now, SH_OUTBOX_SWEEP_MAX, &dropped, more);
+	}
 	/* The scan stops at the first record younger than the shortest
 	 * keep_sent of the types this partner sends: a shorter one of a type
 	 * it never sends (a municipality's status_feedback, 6 months, at a
@@ -613,6 +621,19 @@ static sh_err outbox_retention(sh_daemon *d, int64_t now, int *more)
 	if (c.n >= SH_OUTBOX_SWEEP_MAX)
 		*more = 1;
 	free(c.seqs);
+	/* then the envelopes of delivered signals kept for a recipient's
+	 * recover, past resend_window */
+	size_t dropped = 0;
+	int env_more = 0;
+	if (e == SH_OK)
+		e = sh_store_outbox_env_expire(
+		    d->store, now, SH_OUTBOX_SWEEP_MAX, &dropped, &env_more);
+	if (dropped)
+		sh_info("retention: the envelopes of %zu delivered signal(s) "
+		        "dropped, past resend_window",
+		        dropped);
+	if (env_more)
+		*more = 1;
 	return e;
 }
 
@@ -1051,6 +1072,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	sh_store_set_checkpoint_ms(d.store, d.cfg.checkpoint_ms);
+	sh_store_set_resend_window(d.store,
+	                           (int64_t)d.cfg.resend_window_s * 1000);
 	if (sh_store_replayed(d.store))
 		sh_info("data store: %zu turn(s) acknowledged after the last "
 		        "checkpoint were replayed from the journal",

@@ -10,7 +10,12 @@
  *              the record is stored without its envelope, which waits in
  *              `outbox_env` while it is pending (below).
  *   outbox_env u64 outbox sequence -> the envelope of a pending record,
- *              deleted when the record settles. The records stay small
+ *              deleted when the record settles, except that a delivered
+ *              one's is kept for the resend window
+ *              (sh_store_set_resend_window): until its signal is that old,
+ *              the recipient may ask for it again after restoring a backup
+ *              (sh_store_outbox_requeue); sh_store_outbox_env_expire drops
+ *              it after. The records stay small
  *              from the start, so a page of `outbox` holds some 30 of
  *              them; with the envelope inside, a page was split while it
  *              held a few pending records of a kilobyte and kept only
@@ -86,13 +91,14 @@ struct sh_store {
 	                     the next checkpoint (see journal.c) */
 	int turn;         /* a turn's writes are going into txn */
 	sh_journal *jr;
-	sh_buf jrec;      /* this turn's journal record (jnote) */
-	uint64_t jgen;    /* the journal's generation (meta journal_gen) */
-	size_t jturns;    /* turns in txn and the journal since then */
-	int64_t jfirst;   /* when the first of them was written */
-	uint32_t ckpt_ms; /* checkpoint interval */
-	size_t jmax;      /* journal bytes that make one due at once */
-	size_t replayed;  /* turns replayed from the journal at open */
+	sh_buf jrec;       /* this turn's journal record (jnote) */
+	uint64_t jgen;     /* the journal's generation (meta journal_gen) */
+	size_t jturns;     /* turns in txn and the journal since then */
+	int64_t jfirst;    /* when the first of them was written */
+	uint32_t ckpt_ms;  /* checkpoint interval */
+	int64_t resend_ms; /* delivered envelopes kept this long; 0: none */
+	size_t jmax;       /* journal bytes that make one due at once */
+	size_t replayed;   /* turns replayed from the journal at open */
 	const char *replay_why;
 	sh_err broken;         /* the transaction could not be rebuilt */
 	int64_t ckpt_retry_at; /* a checkpoint failed: not before then */
@@ -871,6 +877,11 @@ void sh_store_set_checkpoint_ms(sh_store *st, uint32_t ms)
 	st->ckpt_ms = ms;
 }
 
+void sh_store_set_resend_window(sh_store *st, int64_t ms)
+{
+	st->resend_ms = ms > 0 ? ms : 0;
+}
+
 size_t sh_store_replayed(const sh_store *st)
 {
 	return st->replayed;
@@ -1080,6 +1091,15 @@ static sh_err put_record(sh_store *st, MDB_dbi dbi, uint64_t seq,
  * (which left the table's pages half full). */
 #define SH_OUTBOX_ROOM 6
 
+/* Does a record settled in this state at done_ms keep its envelope (the
+ * resend window)? */
+static int keeps_env(const sh_store *st, Seinhuis__OutState state,
+                     int64_t created_ms, int64_t done_ms)
+{
+	return state == SEINHUIS__OUT_STATE__OUT_DELIVERED && st->resend_ms &&
+	       created_ms + st->resend_ms > done_ms;
+}
+
 /* Write outbox record seq: its envelope, if it has one, into
  * `outbox_env` and the rest into `outbox`; a record without one (settled)
  * takes any envelope of seq out of `outbox_env`. flags: MDB_APPEND for a
@@ -1103,6 +1123,11 @@ static sh_err put_outbox(sh_store *st, uint64_t seq,
 			return mdb_err(rc);
 		r.envelope.data = NULL;
 		r.envelope.len = 0;
+	} else if (r.state == SEINHUIS__OUT_STATE__OUT_PENDING ||
+	           keeps_env(st, r.state, r.created_ms,
+	                     r.done_ms ? r.done_ms : sh_now_ms())) {
+		/* pending again (requeued), or delivered within the resend
+		 * window: the envelope stays where it is */
 	} else if ((rc = jdel(st, st->outbox_env, &k)) && rc != MDB_NOTFOUND) {
 		return mdb_err(rc);
 	}
@@ -1309,9 +1334,12 @@ sh_err sh_store_outbox_settle(sh_store *st, uint64_t seq,
 	/* field 1: message id; 3: type; 4: state (pending, else nothing to
 	 * settle here) */
 	int pending = 0;
+	int64_t created_ms = 0;
 	*type = SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED;
 	for (i = 0; i < nf; i++) {
 		const wire_field *w = &f[i];
+		if (w->num == 6 && p[w->at] == 0x30)
+			created_ms = (int64_t)w->value;
 		if (w->num == 1 &&
 		    (w->len != 2 + SH_ID_LEN || p[w->at] != 0x0a ||
 		     p[w->at + 1] != SH_ID_LEN ||
@@ -1361,8 +1389,10 @@ sh_err sh_store_outbox_settle(sh_store *st, uint64_t seq,
 	MDB_val nv = {o, out};
 	if ((rc = jput(st, st->outbox, &k, &nv, 0)))
 		return mdb_err(rc);
-	/* the envelope (schema 3: beside the record) goes */
-	if ((rc = jdel(st, st->outbox_env, &k)) && rc != MDB_NOTFOUND)
+	/* the envelope (schema 3: beside the record) goes, unless it is
+	 * kept for the resend window */
+	if (!keeps_env(st, state, created_ms, done_ms) &&
+	    (rc = jdel(st, st->outbox_env, &k)) && rc != MDB_NOTFOUND)
 		return mdb_err(rc);
 	count_state(&st->txn_counts, SEINHUIS__OUT_STATE__OUT_PENDING, -1);
 	count_state(&st->txn_counts, state, 1);
@@ -1397,6 +1427,136 @@ sh_err sh_store_outbox_remove(sh_store *st, uint64_t seq,
 	}
 	count_state(&st->txn_counts, rec->state, -1);
 	return SH_OK;
+}
+
+/* ------------------------------------------ the resend window (recover) */
+
+/* The sequence numbers of `outbox_env`, from the first, up to max (the
+ * table holds the pending records' envelopes and the delivered ones kept
+ * for the resend window: far fewer than `outbox`). */
+static sh_err env_seqs(sh_store *st, uint64_t **seqs, size_t *n)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	size_t cap = 0;
+	*seqs = NULL;
+	*n = 0;
+	int rc = mdb_cursor_open(st->txn, st->outbox_env, &cur);
+	if (rc)
+		return mdb_err(rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8)
+			continue;
+		if (*n == cap) {
+			cap = cap ? 2 * cap : 256;
+			uint64_t *s = realloc(*seqs, cap * sizeof(**seqs));
+			if (!s) {
+				mdb_cursor_close(cur);
+				return SH_ERR_NOMEM;
+			}
+			*seqs = s;
+		}
+		(*seqs)[(*n)++] = be64(k.mv_data);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? SH_OK : mdb_err(rc);
+}
+
+sh_err sh_store_outbox_requeue(sh_store *st, const char *recipient,
+                               int64_t since_ms, sh_outbox_fn fn, void *ctx,
+                               size_t *n)
+{
+	*n = 0;
+	if (!st->turn)
+		return SH_ERR_STORE;
+	uint64_t *seqs;
+	size_t ns;
+	sh_err e = env_seqs(st, &seqs, &ns);
+	for (size_t i = 0; e == SH_OK && i < ns; i++) {
+		Seinhuis__OutboxRecord *r;
+		uint8_t kb[8];
+		u64be(kb, seqs[i]);
+		MDB_val k = {8, kb}, v;
+		if (mdb_get(st->txn, st->outbox, &k, &v))
+			continue; /* an envelope left without its record */
+		r = seinhuis__outbox_record__unpack(NULL, v.mv_size, v.mv_data);
+		if (!r) {
+			sh_error("store: outbox record %llu does not decode",
+			         (unsigned long long)seqs[i]);
+			e = SH_ERR_STORE_CORRUPT;
+			break;
+		}
+		if (r->state == SEINHUIS__OUT_STATE__OUT_DELIVERED &&
+		    r->message_id.len == SH_ID_LEN && r->done_ms >= since_ms &&
+		    strcmp(r->recipient, recipient) == 0 &&
+		    fn(ctx, seqs[i], r)) {
+			r->state = SEINHUIS__OUT_STATE__OUT_PENDING;
+			r->done_ms = 0;
+			e = put_outbox(st, seqs[i], r, 0);
+			if (e == SH_OK) {
+				count_state(&st->txn_counts,
+				            SEINHUIS__OUT_STATE__OUT_DELIVERED,
+				            -1);
+				count_state(&st->txn_counts,
+				            SEINHUIS__OUT_STATE__OUT_PENDING,
+				            1);
+				(*n)++;
+			}
+		}
+		seinhuis__outbox_record__free_unpacked(r, NULL);
+	}
+	free(seqs);
+	return e;
+}
+
+sh_err sh_store_outbox_env_expire(sh_store *st, int64_t now_ms, size_t max,
+                                  size_t *dropped, int *more)
+{
+	*dropped = 0;
+	*more = 0;
+	if (!st->turn)
+		return SH_ERR_STORE;
+	uint64_t *seqs;
+	size_t ns;
+	sh_err e = env_seqs(st, &seqs, &ns);
+	for (size_t i = 0; e == SH_OK && i < ns; i++) {
+		uint8_t kb[8];
+		u64be(kb, seqs[i]);
+		MDB_val k = {8, kb}, v;
+		int drop = 1; /* an envelope without its record: drop it */
+		if (mdb_get(st->txn, st->outbox, &k, &v) == 0) {
+			Seinhuis__OutboxRecord *r =
+			    seinhuis__outbox_record__unpack(NULL, v.mv_size,
+			                                    v.mv_data);
+			if (!r)
+				drop = 0; /* sh_store_check names it */
+			else if (r->state == SEINHUIS__OUT_STATE__OUT_PENDING)
+				drop = 0; /* still to be delivered */
+			else if (keeps_env(st, r->state, r->created_ms,
+			                   now_ms)) {
+				/* kept in the order accepted: the rest are
+				 * younger */
+				seinhuis__outbox_record__free_unpacked(r, NULL);
+				break;
+			}
+			if (r)
+				seinhuis__outbox_record__free_unpacked(r, NULL);
+		}
+		if (!drop)
+			continue;
+		if (*dropped == max) {
+			*more = 1;
+			break;
+		}
+		int rc = jdel(st, st->outbox_env, &k);
+		if (rc && rc != MDB_NOTFOUND)
+			e = mdb_err(rc);
+		else
+			(*dropped)++;
+	}
+	free(seqs);
+	return e;
 }
 
 sh_err sh_store_outbox_scan(sh_store *st, MDB_txn *txn, int newest_first,

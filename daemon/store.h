@@ -119,6 +119,23 @@ sh_err sh_store_outbox_remove(sh_store *st, uint64_t seq,
                               const Seinhuis__OutboxRecord *rec);
 typedef int (*sh_outbox_fn)(void *ctx, uint64_t seq,
                             const Seinhuis__OutboxRecord *rec);
+
+/* The resend window: a record settled as delivered keeps its envelope
+ * until its signal is ms old (0, the default: drops it at once), so that
+ * the recipient can ask for it again after restoring a backup. */
+void sh_store_set_resend_window(sh_store *st, int64_t ms);
+/* Recover, at the sender: every record delivered to `recipient` at or
+ * after since_ms whose envelope is still kept, and for which fn returns
+ * 1, turns pending again (attempts kept, done_ms cleared); *n says how
+ * many. Within a turn. */
+sh_err sh_store_outbox_requeue(sh_store *st, const char *recipient,
+                               int64_t since_ms, sh_outbox_fn fn, void *ctx,
+                               size_t *n);
+/* Retention: drop the kept envelopes of records older than the resend
+ * window at now_ms, at most max (*more = 1 if more are due). Within a
+ * turn. */
+sh_err sh_store_outbox_env_expire(sh_store *st, int64_t now_ms, size_t max,
+                                  size_t *dropped, int *more);
 sh_err sh_store_outbox_scan(sh_store *st, MDB_txn *txn, int newest_first,
                             sh_outbox_fn fn, void *ctx);
 

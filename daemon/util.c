@@ -26,6 +26,15 @@ int64_t sh_now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void sh_fmt_utc(char *out, size_t n, int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	if (ms < 0 || !gmtime_r(&t, &tm) ||
+	    strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		snprintf(out, n, "%lld ms", (long long)ms);
+}
+
 int64_t sh_mono_us(void)
 {
 	struct timespec ts;
