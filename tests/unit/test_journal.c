@@ -1912,6 +1912,128 @@ static void outbox_envelopes(void)
 	check_case("%s", "");
 }
 
+static int requeue_all(void *ctx, uint64_t seq, const Seinhuis__OutboxRecord *r)
+{
+	(void)seq;
+	(void)r;
+	(*(size_t *)ctx)++;
+	return 1;
+}
+
+/* The resend window (recover): a record settled as delivered keeps its
+ * envelope until its signal is that old, on the fast settling path and on
+ * the decoding one; sh_store_outbox_requeue turns those delivered to one
+ * partner since a time pending again, with their envelope, and only
+ * those; sh_store_outbox_env_expire drops envelopes past the window and
+ * never a pending record's. */
+static void resend_window(void)
+{
+	char dir[512], why[1024];
+	const int64_t t0 = 1790000000000;
+	new_dir(dir, sizeof(dir), "resend");
+	sh_store *st = store_open(dir, why, sizeof(why));
+	if (!CHECK(st != NULL))
+		return;
+	sh_store_set_resend_window(st, 10000);
+	static const uint8_t env[400] = {9, 8, 7};
+	uint8_t id[5][SH_ID_LEN];
+	uint64_t seq[5];
+	Seinhuis__SignalType type;
+	long envs, el;
+	size_t n = 0, calls = 0, dropped = 0;
+	int more = 0;
+	check_case("settle: kept within the window, dropped past it");
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	for (unsigned i = 0; i < 5; i++) {
+		Seinhuis__OutboxRecord r =
+		    pending_rec(id[i], 600 + i, env, sizeof(env));
+		r.created_ms = t0 + 1000 * (int64_t)i;
+		if (i == 3)
+			r.recipient = "other-partner";
+		CHECK_ERR(sh_store_outbox_add(st, &r, &seq[i]), SH_OK);
+	}
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_INT(settle_one(st, seq[0], id[0], 1, t0 + 5000, &type), 1);
+	CHECK_INT(settle_one(st, seq[1], id[1], 1, t0 + 5000, &type), 1);
+	/* created t0 + 2 s, settled 20 s later: past the window */
+	CHECK_INT(settle_one(st, seq[2], id[2], 1, t0 + 20000, &type), 1);
+	CHECK_INT(settle_one(st, seq[3], id[3], 1, t0 + 5000, &type), 1);
+	/* the decoding path, as for a record settling can't take in place */
+	Seinhuis__OutboxRecord *r4 = NULL;
+	CHECK_ERR(sh_store_outbox_envelope(st, sh_store_txn(st), seq[4], &r4),
+	          SH_OK);
+	if (r4) {
+		r4->state = SEINHUIS__OUT_STATE__OUT_DELIVERED;
+		r4->done_ms = t0 + 6000;
+		r4->envelope.len = 0;
+		CHECK_ERR(sh_store_outbox_replace(
+		              st, seq[4], SEINHUIS__OUT_STATE__OUT_PENDING, r4),
+		          SH_OK);
+		seinhuis__outbox_record__free_unpacked(r4, NULL);
+	}
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	sh_store_close(&st);
+	table_stat(dir, "outbox_env", &envs, &el);
+	CHECK_INT(envs, 4); /* 0, 1, 3, 4 */
+
+	check_case("requeue: one partner's, delivered since, with envelope");
+	st = store_open(dir, why, sizeof(why));
+	if (!CHECK(st != NULL))
+		return;
+	sh_store_set_resend_window(st, 10000);
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(sh_store_outbox_requeue(st, "gemeente-test", t0 + 5000,
+	                                  requeue_all, &calls, &n),
+	          SH_OK);
+	CHECK_INT(n, 3); /* 0, 1, 4: not 2 (no envelope), not 3 (other) */
+	CHECK_INT(calls, 3);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_INT(reads_envelope(st, id[0], env, sizeof(env)), 1);
+	CHECK_INT(reads_envelope(st, id[4], env, sizeof(env)), 1);
+	CHECK_INT(reads_envelope(st, id[3], env, sizeof(env)), 0);
+	CHECK_ERR(sh_store_check(st, why, sizeof(why)), SH_OK);
+	check_case("requeue: pending ones are not taken twice");
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(sh_store_outbox_requeue(st, "gemeente-test", t0, requeue_all,
+	                                  &calls, &n),
+	          SH_OK);
+	CHECK_INT(n, 0);
+	/* settled again, later: then not asked for from after that */
+	CHECK_INT(settle_one(st, seq[0], id[0], 2, t0 + 6000, &type), 1);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(sh_store_outbox_requeue(st, "gemeente-test", t0 + 7000,
+	                                  requeue_all, &calls, &n),
+	          SH_OK);
+	CHECK_INT(n, 0);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+
+	check_case("expire: past the window dropped, pending kept");
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	/* 0 (created t0) is past; 1 and 4 are pending; 3 (t0 + 3 s) is not */
+	CHECK_ERR(
+	    sh_store_outbox_env_expire(st, t0 + 10500, 100, &dropped, &more),
+	    SH_OK);
+	CHECK_INT(dropped, 1);
+	CHECK_INT(more, 0);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_INT(reads_envelope(st, id[1], env, sizeof(env)), 1);
+	check_case("expire: window 0 drops every delivered one");
+	sh_store_set_resend_window(st, 0);
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(
+	    sh_store_outbox_env_expire(st, t0 + 10500, 100, &dropped, &more),
+	    SH_OK);
+	CHECK_INT(dropped, 1); /* 3 */
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_ERR(sh_store_check(st, why, sizeof(why)), SH_OK);
+	sh_store_close(&st);
+	table_stat(dir, "outbox_env", &envs, &el);
+	CHECK_INT(envs, 2); /* the pending 1 and 4 */
+	check_case("%s", "");
+}
+
 /* sh_store_natkey_get through a reader of its own */
 static sh_err nk_lookup(sh_store *st, const uint8_t key[SH_KEY_LEN],
                         uint8_t id[SH_ID_LEN])
@@ -2089,6 +2211,7 @@ int main(void)
 	settle_in_place();
 	natural_keys();
 	outbox_envelopes();
+	resend_window();
 	outbox_remove();
 	schema_unknown();
 	fx_rm_rf(root_dir);
