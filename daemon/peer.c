@@ -729,12 +729,19 @@ static void answer_resend(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 	sh_fmt_utc(when, sizeof(when), since);
 	size_t n = 0;
 	sh_err e = SH_OK;
-	/* a time ahead of our clock (beyond a minute's skew) asks for
-	 * nothing */
+	/* A time ahead of our clock (beyond a minute's skew) asks for
+	 * nothing. Only signals within the resend window, and young enough
+	 * that a recipient with our max_signal_age would not refuse them as
+	 * STALE on arrival (a minute to spare), go again: one it refuses
+	 * turns failed here, as any refused signal does. */
+	uint32_t keep_s = d->cfg.resend_window_s < d->cfg.max_signal_age_s
+	                      ? d->cfg.resend_window_s
+	                      : d->cfg.max_signal_age_s;
+	int64_t min_created = now - (int64_t)keep_s * 1000 + 60000;
 	if (since > 0 && since <= now + 60000) {
 		struct requeue_ctx c = {d, p};
 		e = sh_store_outbox_requeue(d->store, p->card.partner, since,
-		                            requeue_one, &c, &n);
+		                            min_created, requeue_one, &c, &n);
 	}
 	snprintf(detail, sizeof(detail),
 	         "%zu signal(s) delivered since %s queued to be sent again", n,

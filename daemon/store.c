@@ -1464,8 +1464,8 @@ static sh_err env_seqs(sh_store *st, uint64_t **seqs, size_t *n)
 }
 
 sh_err sh_store_outbox_requeue(sh_store *st, const char *recipient,
-                               int64_t since_ms, sh_outbox_fn fn, void *ctx,
-                               size_t *n)
+                               int64_t since_ms, int64_t min_created_ms,
+                               sh_outbox_fn fn, void *ctx, size_t *n)
 {
 	*n = 0;
 	if (!st->turn)
@@ -1489,6 +1489,7 @@ sh_err sh_store_outbox_requeue(sh_store *st, const char *recipient,
 		}
 		if (r->state == SEINHUIS__OUT_STATE__OUT_DELIVERED &&
 		    r->message_id.len == SH_ID_LEN && r->done_ms >= since_ms &&
+		    r->created_ms >= min_created_ms &&
 		    strcmp(r->recipient, recipient) == 0 &&
 		    fn(ctx, seqs[i], r)) {
 			r->state = SEINHUIS__OUT_STATE__OUT_PENDING;

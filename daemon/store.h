@@ -125,12 +125,12 @@ typedef int (*sh_outbox_fn)(void *ctx, uint64_t seq,
  * the recipient can ask for it again after restoring a backup. */
 void sh_store_set_resend_window(sh_store *st, int64_t ms);
 /* Recover, at the sender: every record delivered to `recipient` at or
- * after since_ms whose envelope is still kept, and for which fn returns
- * 1, turns pending again (attempts kept, done_ms cleared); *n says how
- * many. Within a turn. */
+ * after since_ms, created at or after min_created_ms, whose envelope is
+ * still kept, and for which fn returns 1, turns pending again (attempts
+ * kept, done_ms cleared); *n says how many. Within a turn. */
 sh_err sh_store_outbox_requeue(sh_store *st, const char *recipient,
-                               int64_t since_ms, sh_outbox_fn fn, void *ctx,
-                               size_t *n);
+                               int64_t since_ms, int64_t min_created_ms,
+                               sh_outbox_fn fn, void *ctx, size_t *n);
 /* Retention: drop the kept envelopes of records older than the resend
  * window at now_ms, at most max (*more = 1 if more are due). Within a
  * turn. */

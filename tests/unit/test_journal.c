@@ -1983,10 +1983,15 @@ static void resend_window(void)
 		return;
 	sh_store_set_resend_window(st, 10000);
 	CHECK_ERR(sh_store_begin(st), SH_OK);
+	/* not one created before t0 + 1 s (the sender's window and age) */
 	CHECK_ERR(sh_store_outbox_requeue(st, "gemeente-test", t0 + 5000,
+	                                  t0 + 1000, requeue_all, &calls, &n),
+	          SH_OK);
+	CHECK_INT(n, 2); /* 1, 4 */
+	CHECK_ERR(sh_store_outbox_requeue(st, "gemeente-test", t0 + 5000, t0,
 	                                  requeue_all, &calls, &n),
 	          SH_OK);
-	CHECK_INT(n, 3); /* 0, 1, 4: not 2 (no envelope), not 3 (other) */
+	CHECK_INT(n, 1); /* 0: not 2 (no envelope), not 3 (other partner) */
 	CHECK_INT(calls, 3);
 	CHECK_ERR(sh_store_commit(st), SH_OK);
 	CHECK_INT(reads_envelope(st, id[0], env, sizeof(env)), 1);
@@ -1995,15 +2000,15 @@ static void resend_window(void)
 	CHECK_ERR(sh_store_check(st, why, sizeof(why)), SH_OK);
 	check_case("requeue: pending ones are not taken twice");
 	CHECK_ERR(sh_store_begin(st), SH_OK);
-	CHECK_ERR(sh_store_outbox_requeue(st, "gemeente-test", t0, requeue_all,
-	                                  &calls, &n),
+	CHECK_ERR(sh_store_outbox_requeue(st, "gemeente-test", t0, t0,
+	                                  requeue_all, &calls, &n),
 	          SH_OK);
 	CHECK_INT(n, 0);
 	/* settled again, later: then not asked for from after that */
 	CHECK_INT(settle_one(st, seq[0], id[0], 2, t0 + 6000, &type), 1);
 	CHECK_ERR(sh_store_commit(st), SH_OK);
 	CHECK_ERR(sh_store_begin(st), SH_OK);
-	CHECK_ERR(sh_store_outbox_requeue(st, "gemeente-test", t0 + 7000,
+	CHECK_ERR(sh_store_outbox_requeue(st, "gemeente-test", t0 + 7000, t0,
 	                                  requeue_all, &calls, &n),
 	          SH_OK);
 	CHECK_INT(n, 0);

@@ -1,0 +1,264 @@
+#!/usr/bin/env bash
+# Recovery of a restored recipient: `seinctl recover --since T` asks the
+# partners to send again what they delivered to it at or after T. A
+# recipient backed up (stopped) after 5 signals receives 6 more, is
+# restored to the backup (5) and asks from the time it was started again:
+# the sender sends the 6 again and the inbox holds all 11, each once. Asked
+# from before the first signal, the sender sends all 11 and the recipient
+# answers them as duplicates. Wrong uses are refused and change nothing.
+# The kept envelopes survive a restart of the sender, and a sender killed
+# (-9) while it sends them again sends the rest after its restart, each
+# arriving once.
+# A sender keeps delivered envelopes for resend_window seconds only: with
+# a window of 2 seconds and a retention sweep every second, a later
+# request finds nothing to send. Both sides audit the request
+# (resend_requested), both audit logs verify, and no log holds the
+# fictional residents' data.
+. "$(dirname "$0")/lib.sh"
+it_setup recover
+R=gem-rv
+S=corp-rv
+partner $R municipality_debt 17954
+partner $S landlord 17955 "checkpoint_ms = 100"
+trust_all
+start $R
+start $S
+
+# FIELD of the recipient's status entry for the sender.
+peer_field() { ctl "$1" --json status | jq -r --arg p "$2" ".peers[] | select(.partner == \$p) | .$3"; }
+# The recipient's inbox holds exactly the ids in $WORK/ids (sorted).
+inbox_is_ids() { [ "$(inbox_ids "$1" | sort)" = "$(cat "$WORK/ids")" ]; }
+# resend_requested audit entries (JSON array) at a daemon.
+resend_audit() { ctl "$1" --json audit list --limit 100000 --event resend_requested; }
+export -f peer_field inbox_is_ids resend_audit
+now_ms() { date +%s%3N; }
+# recover_ok RC OUTPUT: seinctl recover succeeded and asked one partner.
+recover_ok() { [ "$1" = 0 ] && grep -q '^recover: asked 1 partner(s)' <<<"$2"; }
+# answered_after MS COUNT: the sender's answer to a request made at or
+# after MS arrived, saying it sends COUNT signals again.
+answered_after() {
+	local at n
+	at=$(peer_field $R $S recover_answered_ms)
+	n=$(peer_field $R $S recover_count)
+	[[ $at =~ ^[0-9]+$ ]] && [ "$at" -ge "$1" ] && [ "$n" = "$2" ]
+}
+# audit_outcomes ID OUTCOME PARTNER N: N resend_requested entries.
+audit_outcomes() {
+	resend_audit "$1" | json_has "[.[] | select(.outcome == \"$2\" and .partner == \"$3\")] | length == $4"
+}
+# the sender's "queued" entries name the counts given, in order.
+queued_counts() {
+	local details i=0 d
+	mapfile -t details < <(resend_audit $S | jq -r --arg p $R '.[] | select(.outcome == "queued" and .partner == $p) | .detail')
+	[ ${#details[@]} = $# ] || return 1
+	for d in "$@"; do
+		[[ " ${details[$i]//[^0-9]/ } " == *" $d "* ]] || return 1
+		i=$((i + 1))
+	done
+}
+
+# A backup of the recipient's store (taken stopped) put back in place.
+restore() { # restore ID BACKUP-DIR
+	cp "$2/data.mdb" "$WORK/$1/data/data.mdb"
+	chown "$RUN_USER:" "$WORK/$1/data/data.mdb"
+	chmod 600 "$WORK/$1/data/data.mdb"
+	rm -f "$WORK/$1/data/journal"
+}
+
+# --- a. 5 signals -------------------------------------------------------------
+TA=$(($(date +%s) - 5)) # before the first signal
+declare -a ID=()
+for n in 1 2 3 4 5; do
+	out=$(send_arrears $S $R "$n")
+	ID+=("${out#accepted }")
+done
+check "a: 5 signals delivered" wait_until 15 bash -c "[ \$(inbox_ids $R | wc -l) = 5 ]"
+check "a: ... and settled at the sender" \
+	wait_until 15 bash -c "[ \$(outbox_ids $S delivered | wc -l) = 5 ]"
+
+# --- b. back the recipient up, stopped ----------------------------------------
+check "b: the recipient stops cleanly" stop $R
+mkdir -p "$WORK/backup-gem"
+check "b: its data.mdb is copied" cp "$WORK/$R/data/data.mdb" "$WORK/backup-gem/"
+sleep 1
+T0=$(date +%s)
+sleep 1
+
+# --- c. 6 more after the backup -----------------------------------------------
+start $R
+for n in 6 7 8 9 10 11; do
+	out=$(send_arrears $S $R "$n")
+	ID+=("${out#accepted }")
+done
+printf '%s\n' "${ID[@]}" | sort >"$WORK/ids"
+check "c: the sender accepted 11 distinct signals" \
+	bash -c "[ \$(grep -c . '$WORK/ids') = 11 ] && [ \$(sort -u '$WORK/ids' | wc -l) = 11 ]"
+check "c: 11 in the recipient's inbox" wait_until 15 bash -c "[ \$(inbox_ids $R | wc -l) = 11 ]"
+check "c: 11 delivered at the sender" \
+	wait_until 15 bash -c "[ \$(outbox_ids $S delivered | wc -l) = 11 ]"
+
+# --- d. restore the recipient -------------------------------------------------
+stop $R
+restore $R "$WORK/backup-gem"
+start $R
+check "d: the restored recipient holds only the 5 of the backup" bash -c \
+	"[ \"\$(inbox_ids $R | sort)\" = \"\$(printf '%s\n' ${ID[*]:0:5} | sort)\" ]"
+
+# --- e. wrong uses ------------------------------------------------------------
+rc=0
+out=$(ctl $R recover 2>&1) || rc=$?
+check "e: recover without --since: exit 2 ($rc)" [ $rc = 2 ]
+check "e: ... with a usage message" grep -qi "usage\|--since" <<<"$out"
+rc=0
+out=$(ctl $R recover --since yesterday-ish 2>&1) || rc=$?
+check "e: recover --since yesterday-ish: exit 2 ($rc)" [ $rc = 2 ]
+check "e: ... the message names --since" grep -q -- "--since" <<<"$out"
+rc=0
+future=$(date -d @$(($(date +%s) + 86400)) +%Y-%m-%dT%H:%M)
+out=$(ctl $R recover --since "$future" 2>&1) || rc=$?
+check "e: recover --since a day ahead ($future): exit 1 ($rc)" [ $rc = 1 ]
+check "e: ... refused by the daemon, naming the rule (USAGE): $out" grep -q "USAGE" <<<"$out"
+rc=0
+out=$(ctl $R recover --since "@$T0" --partner nosuch 2>&1) || rc=$?
+check "e: recover --partner nosuch: exit 1 ($rc)" [ $rc = 1 ]
+check "e: ... refused as NOT_FOUND: $out" grep -q "NOT_FOUND" <<<"$out"
+sleep 1
+check "e: nothing changed: the inbox holds the 5" bash -c "[ \$(inbox_ids $R | wc -l) = 5 ]"
+check "e: ... no request recorded in status or audit, none pending at the sender" bash -c \
+	"[ \"\$(peer_field $R $S recover_since_ms)\" = 0 ] && [ \$(outbox_ids $S pending | wc -l) = 0 ] &&
+	 resend_audit $R | json_has '[.[] | select(.outcome == \"asked\")] | length == 0'"
+
+# --- f. recover from T0: the 6 lost are sent again ----------------------------
+dup0=$(status_field $R duplicates)
+t=$(now_ms)
+rc=0
+out=$(ctl $R recover --since "@$T0" 2>&1) || rc=$?
+check "f: recover --since @$T0 succeeds ($rc): $out" recover_ok $rc "$out"
+check "f: the recipient's status records the request (recover_since_ms = T0)" \
+	wait_until 5 bash -c "[ \"\$(peer_field $R $S recover_since_ms)\" = ${T0}000 ]"
+check "f: the sender answers: recover_answered_ms set, recover_count 6" \
+	wait_until 15 answered_after "$t" 6
+check "f: the inbox holds the 11 again" wait_until 15 bash -c "[ \$(inbox_ids $R | wc -l) = 11 ]"
+check "f: ... 11 distinct ids, exactly those the sender accepted" inbox_is_ids $R
+check "f: the sender has 11 delivered, 0 pending" wait_until 15 bash -c \
+	"[ \$(outbox_ids $S delivered | wc -l) = 11 ] && [ \$(outbox_ids $S pending | wc -l) = 0 ]"
+check "f: only the 6 after T0 were sent: no duplicates" \
+	bash -c "[ \$(status_field $R duplicates) = $dup0 ]"
+
+# --- g. recover from before the first signal: all 11 again --------------------
+since=$(date -d @$TA +%Y-%m-%dT%H:%M:%S)
+dup0=$(status_field $R duplicates)
+t=$(now_ms)
+rc=0
+out=$(ctl $R recover --since "$since" --partner $S 2>&1) || rc=$?
+check "g: recover --since $since --partner $S succeeds ($rc): $out" recover_ok $rc "$out"
+check "g: the sender answers with recover_count 11" wait_until 15 answered_after "$t" 11
+check "g: ... recover_since_ms is the new T" \
+	bash -c "[ \"\$(peer_field $R $S recover_since_ms)\" = ${TA}000 ]"
+check "g: the recipient answers the 11 as duplicates" \
+	wait_until 15 bash -c "[ \$(status_field $R duplicates) = $((dup0 + 11)) ]"
+check "g: ... the sender settles them: 11 delivered, 0 pending" wait_until 15 bash -c \
+	"[ \$(outbox_ids $S delivered | wc -l) = 11 ] && [ \$(outbox_ids $S pending | wc -l) = 0 ]"
+check "g: the inbox still holds exactly the same 11 ids" inbox_is_ids $R
+
+# --- h. audit -----------------------------------------------------------------
+check "h: the recipient's audit log verifies" ctl $R audit verify
+check "h: the sender's audit log verifies" ctl $S audit verify
+check "h: the recipient audited its 2 requests as asked" audit_outcomes $R asked $S 2
+check "h: ... and the 2 answers as answered" audit_outcomes $R answered $S 2
+check "h: the sender audited them as queued, with the counts 6 and 11" queued_counts 6 11
+
+# --- the kept envelopes survive a restart of the sender ------------------------
+# Step g delivered all 11 again, so all 11 count as delivered after T0 now:
+# the sender sends at least the 6 the backup lacks, the rest are duplicates.
+check "r: the sender stops cleanly" stop $S
+start $S
+stop $R
+restore $R "$WORK/backup-gem"
+start $R
+dup0=$(status_field $R duplicates)
+t=$(now_ms)
+rc=0
+out=$(ctl $R recover --since "@$T0" 2>&1) || rc=$?
+check "r: after a sender restart, recover --since @$T0 succeeds ($rc): $out" recover_ok $rc "$out"
+check "r: the sender answers (recover_count >= 6)" wait_until 15 bash -c \
+	"n=\$(peer_field $R $S recover_count) && [ \$(peer_field $R $S recover_answered_ms) -ge $t ] && [ \"\$n\" -ge 6 ]"
+n=$(peer_field $R $S recover_count)
+check "r: the inbox holds exactly the 11 ids again" wait_until 15 inbox_is_ids $R
+check "r: ... the other $((n - 6)) were answered as duplicates" \
+	wait_until 15 bash -c "[ \$(status_field $R duplicates) = $((dup0 + n - 6)) ]"
+check "r: the sender has 11 delivered, 0 pending" wait_until 15 bash -c \
+	"[ \$(outbox_ids $S delivered | wc -l) = 11 ] && [ \$(outbox_ids $S pending | wc -l) = 0 ]"
+
+# --- k. the sender crashes (kill -9) while it sends them again ----------------
+# The restored recipient takes 1 signal a second (peer_rate), so the signals
+# sent again are still on their way when the sender is killed; turned
+# pending in the same turn that answered, they are sent again after its
+# restart, and each arrives once.
+set_conf() { # set_conf ID LINE...: the configuration with these lines
+	local id=$1
+	shift
+	{
+		grep -vE '^(peer_rate|resend_window|retention_interval) ' "$WORK/$id.conf"
+		printf '%s\n' "$@"
+	} >"$WORK/new.conf"
+	as_user tee "$WORK/$id.conf" <"$WORK/new.conf" >/dev/null
+}
+stop $R
+restore $R "$WORK/backup-gem"
+set_conf $R "peer_rate = 1"
+start $R
+t=$(now_ms)
+rc=0
+out=$(ctl $R recover --since "@$T0" 2>&1) || rc=$?
+check "k: recover --since @$T0 with the recipient at 1 signal/s ($rc): $out" recover_ok $rc "$out"
+check "k: the sender answers (recover_count >= 6)" wait_until 15 bash -c \
+	"[ \$(peer_field $R $S recover_answered_ms) -ge $t ] && [ \$(peer_field $R $S recover_count) -ge 6 ]"
+sleep 1
+crash $S
+n=$(inbox_ids $R | wc -l)
+check "k: killed (-9) while sending them again: $n of 11 in the inbox" [ "$n" -lt 11 ]
+start $S
+check "k: after its restart the rest arrive: 11 in the inbox" \
+	wait_until 40 bash -c "[ \$(inbox_ids $R | wc -l) = 11 ]"
+check "k: ... exactly the 11 ids, each once" inbox_is_ids $R
+check "k: the sender has 11 delivered, 0 pending" wait_until 15 bash -c \
+	"[ \$(outbox_ids $S delivered | wc -l) = 11 ] && [ \$(outbox_ids $S pending | wc -l) = 0 ]"
+check "k: the sender's audit log verifies after the crash" ctl $S audit verify
+stop $R
+set_conf $R
+start $R
+
+# --- i. past the resend window, nothing is left to send -----------------------
+stop $S
+cp "$WORK/$S.conf" "$WORK/bad.conf"
+echo "resend_window = 31536001" >>"$WORK/bad.conf"
+chmod 644 "$WORK/bad.conf"
+check "i: resend_window above a year is refused" bash -c \
+	"! as_user '$SEINHUISD' -t -c '$WORK/bad.conf' >'$WORK/bad.out' 2>&1 && grep -q resend_window '$WORK/bad.out'"
+set_conf $S "resend_window = 2" "retention_interval = 1"
+start $S
+sleep 4
+stop $R
+restore $R "$WORK/backup-gem"
+start $R
+check "i: restored again: the recipient holds the 5" bash -c "[ \$(inbox_ids $R | wc -l) = 5 ]"
+t=$(now_ms)
+rc=0
+out=$(ctl $R recover --since "@$T0" --partner $S 2>&1) || rc=$?
+check "i: recover --since @$T0 --partner $S succeeds ($rc): $out" recover_ok $rc "$out"
+check "i: the sender answers with recover_count 0 (window of 2 s passed)" \
+	wait_until 15 answered_after "$t" 0
+sleep 2
+check "i: the inbox stays at 5, the sender has 11 delivered and 0 pending" bash -c \
+	"[ \$(inbox_ids $R | wc -l) = 5 ] && [ \$(outbox_ids $S delivered | wc -l) = 11 ] &&
+	 [ \$(outbox_ids $S pending | wc -l) = 0 ]"
+check "i: both audit logs verify" bash -c "ctl $R audit verify && ctl $S audit verify"
+
+# --- j. privacy ---------------------------------------------------------------
+stop $R
+stop $S
+check "j: no personal data in either daemon's log" bash -c \
+	"[ -s '$WORK/$R.log' ] && [ -s '$WORK/$S.log' ] &&
+	 ! grep -qiE 'Testpersoon|Teststraat|1234 ?AB|Teststad' '$WORK/$R.log' '$WORK/$S.log'"
+it_done
