@@ -1137,10 +1137,27 @@ static void op_inbox_ack(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 
 /* RECOVER: after a backup of this store was restored, ask partners to send
  * again what they delivered here since then (peer.c, "recover"). */
+/* --since backup: the store's last commit before this start, less this
+ * (the partners' clocks may differ from ours) */
+#define SH_RECOVER_MARGIN_MS 300000
+
 static void op_recover(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 {
 	int64_t since = q->since_us / 1000, now = sh_now_ms();
-	if (q->since_us <= 0) {
+	if (q->since_backup) {
+		/* the time the store we started with holds everything up
+		 * to, less a margin for the partners' clocks */
+		int64_t at = sh_store_committed_before(d->store);
+		if (at <= 0) {
+			sh_ctl_refuse(d, c, SH_ERR_NOTFOUND,
+			              "the store does not record when it was "
+			              "last committed before this start (made "
+			              "by an older version): give --since a "
+			              "time");
+			return;
+		}
+		since = at - SH_RECOVER_MARGIN_MS;
+	} else if (q->since_us <= 0) {
 		sh_ctl_refuse(d, c, SH_ERR_USAGE,
 		              "recover needs a time (--since): when the backup "
 		              "that was restored was made");
@@ -1187,6 +1204,7 @@ static void op_recover(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
 	r.ok = 1;
 	r.partners = asked;
+	r.since_ms = since;
 	sh_ctl_reply(d, c, &r, 1);
 }
 
@@ -1212,6 +1230,7 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 	st.store_map_bytes = d->cfg.map_size;
 	st.store_used_bytes = (uint64_t)(used * (double)d->cfg.map_size);
 	st.store_kept_bytes = (uint64_t)(need * (double)d->cfg.map_size);
+	st.store_committed_ms = sh_store_committed_before(d->store);
 	Seinhuis__PeerStatus *ps = sh_xcalloc(d->npeers, sizeof(*ps));
 	Seinhuis__PeerStatus **pp = sh_xcalloc(d->npeers, sizeof(*pp));
 	uint64_t delivered = 0;

@@ -59,7 +59,7 @@ static void usage(FILE *f)
 	    "  inbox ack ID           the team has taken the signal\n"
 	    "  status                 peers, queue depths, last errors, "
 	    "version\n"
-	    "  recover --since T [--partner P]\n"
+	    "  recover --since T|backup [--partner P]\n"
 	    "                         after restoring a backup of the store: "
 	    "ask\n"
 	    "                         partners to send again what they "
@@ -797,27 +797,34 @@ static int cmd_recover(const char *sock, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'S':
-			if (seinctl_parse_time(optarg, &q.since_us) < 0 ||
-			    q.since_us <= 0) {
+			if (strcmp(optarg, "backup") == 0) {
+				q.since_backup = 1;
+			} else if (seinctl_parse_time(optarg, &q.since_us) <
+			               0 ||
+			           q.since_us <= 0) {
 				fprintf(stderr,
 				        "seinctl: --since: give YYYY-MM-DD, "
-				        "YYYY-MM-DDTHH:MM[:SS] (local time) or "
-				        "@UNIX-SECONDS\n");
+				        "YYYY-MM-DDTHH:MM[:SS] (local time), "
+				        "@UNIX-SECONDS or backup\n");
 				return 2;
 			}
 			have_since = 1;
 			break;
 		case 'p': q.partner = optarg; break;
 		default:
-			fprintf(stderr, "usage: seinctl recover --since T "
-			                "[--partner P]\n");
+			fprintf(stderr, "usage: seinctl recover --since "
+			                "T|backup [--partner P]\n");
 			return 2;
 		}
 	}
 	if (!have_since || optind != argc) {
-		fprintf(stderr,
-		        "usage: seinctl recover --since T [--partner P]\n"
-		        "  T: when the backup that was restored was made\n");
+		fprintf(
+		    stderr,
+		    "usage: seinctl recover --since T|backup [--partner P]\n"
+		    "  T: when the backup that was restored was made; "
+		    "backup: when the\n"
+		    "  store the daemon started with was last committed, "
+		    "less five minutes\n");
 		return 2;
 	}
 	Seinhuis__CtlReply *r;
@@ -825,13 +832,13 @@ static int cmd_recover(const char *sock, int argc, char **argv)
 	if (rc)
 		return rc;
 	char since[32];
-	seinctl_fmt_time(since, sizeof(since), q.since_us / 1000);
+	seinctl_fmt_time(since, sizeof(since), r->since_ms);
 	if (json_out) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "partners",
 		                       json_object_new_int64(r->partners));
-		json_object_object_add(
-		    o, "since_ms", json_object_new_int64(q.since_us / 1000));
+		json_object_object_add(o, "since_ms",
+		                       json_object_new_int64(r->since_ms));
 		seinctl_print_json(o);
 	} else {
 		printf("recover: asked %u partner(s) to send again what they "
@@ -901,6 +908,9 @@ static int cmd_status(const char *sock)
 		json_object_object_add(
 		    o, "store_kept_bytes",
 		    json_object_new_int64((int64_t)s->store_kept_bytes));
+		json_object_object_add(
+		    o, "store_committed_ms",
+		    json_object_new_int64(s->store_committed_ms));
 		json_object *peers = json_object_new_array();
 		for (size_t i = 0; i < s->n_peers; i++) {
 			const Seinhuis__PeerStatus *p = s->peers[i];
@@ -995,6 +1005,14 @@ static int cmd_status(const char *sock)
 		    (double)s->store_map_bytes / 1048576.0,
 		    pct(s->store_used_bytes, s->store_map_bytes),
 		    pct(s->store_kept_bytes, s->store_map_bytes));
+		if (s->store_committed_ms > 0) {
+			char at[32];
+			seinctl_fmt_time(at, sizeof(at), s->store_committed_ms);
+			printf(
+			    "             last committed %s before this start "
+			    "(after a restore: the backup's time)\n",
+			    at);
+		}
 		/* OVER RATE: their signals we dropped over our peer_rate /
 		 * ours they deferred over theirs */
 		printf("\n%-24s  %-17s  %-4s  %8s  %9s  %7s  %11s  %-19s  "

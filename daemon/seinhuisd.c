@@ -1078,6 +1078,13 @@ int main(int argc, char **argv)
 		sh_info("data store: %zu turn(s) acknowledged after the last "
 		        "checkpoint were replayed from the journal",
 		        sh_store_replayed(d.store));
+	else if (!check_only && sh_store_committed_before(d.store) > 0) {
+		char at[40];
+		sh_fmt_utc(at, sizeof(at), sh_store_committed_before(d.store));
+		sh_info("data store: last committed at %s (if it was restored "
+		        "from a backup: seinctl recover --since backup)",
+		        at);
+	}
 	d.npeers = d.trust.n;
 	/* Room for partners added while running (trust_reload); slots never
 	 * move, because queue entries point into them. */
@@ -1111,6 +1118,15 @@ int main(int argc, char **argv)
 		    d.self.card.partner, d.trust.n,
 		    (unsigned long long)c.outbox_pending,
 		    (unsigned long long)c.inbox_depth);
+		if (sh_store_committed_before(d.store) > 0) {
+			char at[40];
+			sh_fmt_utc(at, sizeof(at),
+			           sh_store_committed_before(d.store));
+			printf(
+			    "seinhuisd: the data store was last committed at "
+			    "%s\n",
+			    at);
+		}
 		goto out;
 	}
 	struct sigaction sa = {.sa_handler = on_signal};

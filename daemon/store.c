@@ -2,8 +2,11 @@
  * store.c - the durable queues of a daemon, in one LMDB environment.
  *
  * Tables (LMDB named databases):
- *   meta       "schema" -> "3", "partner" -> own partner id, and the next
- *              outbox and inbox sequence numbers.
+ *   meta       "schema" -> "3", "partner" -> own partner id, the next
+ *              outbox and inbox sequence numbers, and "committed_ms":
+ *              when LMDB last committed turns (a checkpoint, or an open
+ *              that replayed the journal): in a restored backup, the time
+ *              it holds everything up to (sh_store_committed_before).
  *   outbox     u64 sequence (big-endian, so FIFO) -> OutboxRecord. A signal
  *              is here, state pending, before its sender hears "accepted";
  *              it turns delivered or failed on receipt. Since schema 3
@@ -97,8 +100,9 @@ struct sh_store {
 	int64_t jfirst;    /* when the first of them was written */
 	uint32_t ckpt_ms;  /* checkpoint interval */
 	int64_t resend_ms; /* delivered envelopes kept this long; 0: none */
-	size_t jmax;       /* journal bytes that make one due at once */
-	size_t replayed;   /* turns replayed from the journal at open */
+	int64_t committed_before; /* meta committed_ms at open (0: none) */
+	size_t jmax;              /* journal bytes that make one due at once */
+	size_t replayed;          /* turns replayed from the journal at open */
 	const char *replay_why;
 	sh_err broken;         /* the transaction could not be rebuilt */
 	int64_t ckpt_retry_at; /* a checkpoint failed: not before then */
@@ -158,7 +162,8 @@ static sh_err natkeys_open(sh_store *st, MDB_txn *txn, const char *dir,
                            char *why, size_t wl);
 static sh_err checkpoint(sh_store *st, int force);
 static sh_err apply_record(void *ctx, const uint8_t *p, size_t n);
-static sh_err new_generation(sh_store *st, MDB_txn *txn, uint64_t *gen);
+static sh_err new_generation(sh_store *st, MDB_txn *txn, uint64_t *gen,
+                             int stamp);
 
 static sh_err meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *k,
                            uint64_t *v)
@@ -379,8 +384,14 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	}
 	if ((e = natkeys_open(st, txn, dir, why, wl)) != SH_OK)
 		goto err;
-	/* a new generation for what is written from now on */
-	if ((e = new_generation(st, txn, &gen)) != SH_OK) {
+	/* when turns were last committed, before this open (a restored
+	 * backup's: the time it holds everything up to) */
+	MDB_val ck = {12, "committed_ms"}, cv;
+	if (mdb_get(txn, st->meta, &ck, &cv) == 0 && cv.mv_size == 8)
+		st->committed_before = (int64_t)be64(cv.mv_data);
+	/* a new generation for what is written from now on (turns replayed
+	 * from the journal are committed now) */
+	if ((e = new_generation(st, txn, &gen, st->replayed > 0)) != SH_OK) {
 		snprintf(why, wl, "%s: cannot start a journal generation: %s",
 		         dir, sh_err_str(e));
 		goto err;
@@ -803,14 +814,20 @@ static sh_err apply_record(void *ctx, const uint8_t *p, size_t n)
  * takes effect with the commit). Every open and checkpoint commit thus
  * changes the store and names a generation no record of an earlier one
  * can have, however few changes the turns made. */
-static sh_err new_generation(sh_store *st, MDB_txn *txn, uint64_t *gen)
+static sh_err new_generation(sh_store *st, MDB_txn *txn, uint64_t *gen,
+                             int stamp)
 {
-	uint8_t b[8];
+	uint8_t b[8], t[8];
 	if (sh_random(b, sizeof(b)) != SH_OK)
 		return SH_ERR_CRYPTO;
 	MDB_val k = {11, "journal_gen"}, v = {8, b};
 	int rc = mdb_put(txn, st->meta, &k, &v, 0);
 	if (rc)
+		return mdb_err(rc);
+	/* turns committed: the time the store holds them up to */
+	MDB_val ck = {12, "committed_ms"}, cv = {8, t};
+	u64be(t, (uint64_t)sh_now_ms());
+	if (stamp && (rc = mdb_put(txn, st->meta, &ck, &cv, 0)))
 		return mdb_err(rc);
 	*gen = be64(b);
 	return SH_OK;
@@ -847,7 +864,7 @@ static sh_err checkpoint(sh_store *st, int force)
 		return SH_OK;
 	}
 	uint64_t gen;
-	sh_err ge = new_generation(st, st->txn, &gen);
+	sh_err ge = new_generation(st, st->txn, &gen, 1);
 	int rc = ge == SH_OK ? mdb_txn_commit(st->txn) : 0;
 	if (ge != SH_OK)
 		mdb_txn_abort(st->txn);
@@ -880,6 +897,11 @@ void sh_store_set_checkpoint_ms(sh_store *st, uint32_t ms)
 void sh_store_set_resend_window(sh_store *st, int64_t ms)
 {
 	st->resend_ms = ms > 0 ? ms : 0;
+}
+
+int64_t sh_store_committed_before(const sh_store *st)
+{
+	return st->committed_before;
 }
 
 size_t sh_store_replayed(const sh_store *st)

@@ -60,6 +60,12 @@ int64_t sh_store_checkpoint_due(const sh_store *st);
  * more (sh_store_begin returns it). What was acknowledged is in the
  * journal, and opening the store again replays it. */
 sh_err sh_store_broken(const sh_store *st);
+/* When LMDB last committed turns before this open (Unix ms; 0: not
+ * recorded, a store of an older version): after restoring a backup of
+ * data.mdb without its journal, the time the backup holds everything up
+ * to. After a crash, the turns replayed from the journal at open hold more
+ * than that (asking partners from it then brings only duplicates). */
+int64_t sh_store_committed_before(const sh_store *st);
 /* Turns replayed from the journal when the store was opened (after a
  * crash). */
 size_t sh_store_replayed(const sh_store *st);

@@ -2039,6 +2039,38 @@ static void resend_window(void)
 	check_case("%s", "");
 }
 
+/* sh_store_committed_before: 0 for a new store; after turns and a
+ * checkpoint, that checkpoint's time at the next open; an open without
+ * turns (seinhuisd -t on a restored backup) leaves it. */
+static void committed_time(void)
+{
+	char dir[512], why[1024];
+	static const uint8_t env[50] = {4};
+	uint8_t id[SH_ID_LEN];
+	uint64_t seq;
+	new_dir(dir, sizeof(dir), "committed");
+	sh_store *st = store_open(dir, why, sizeof(why));
+	if (!CHECK(st != NULL))
+		return;
+	CHECK_INT(sh_store_committed_before(st), 0);
+	int64_t t0 = sh_now_ms();
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	Seinhuis__OutboxRecord r = pending_rec(id, 700, env, sizeof(env));
+	CHECK_ERR(sh_store_outbox_add(st, &r, &seq), SH_OK);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_ERR(sh_store_checkpoint(st), SH_OK);
+	int64_t t1 = sh_now_ms();
+	sh_store_close(&st);
+	for (int i = 0; i < 2; i++) {
+		st = store_open(dir, why, sizeof(why));
+		if (!CHECK(st != NULL))
+			return;
+		int64_t c = sh_store_committed_before(st);
+		CHECK(c >= t0 && c <= t1);
+		sh_store_close(&st);
+	}
+}
+
 /* sh_store_natkey_get through a reader of its own */
 static sh_err nk_lookup(sh_store *st, const uint8_t key[SH_KEY_LEN],
                         uint8_t id[SH_ID_LEN])
@@ -2217,6 +2249,7 @@ int main(void)
 	natural_keys();
 	outbox_envelopes();
 	resend_window();
+	committed_time();
 	outbox_remove();
 	schema_unknown();
 	fx_rm_rf(root_dir);
