@@ -662,8 +662,14 @@ int sh_retention_sweep(sh_daemon *d)
 			    "removed", "",
 			    "past keep_unanswered of the catalogue");
 		if (e == SH_OK)
-			sh_info("retention: %s removed from the inbox", idhex);
+			sh_debug("retention: %s removed from the inbox", idhex);
 	}
+	/* one line a sweep (up to 10,000 signals); the ids are in the
+	 * audit log (retention_removed) and, at log_level debug, here */
+	if (e == SH_OK && c.n)
+		sh_info("retention: %zu signal(s) removed from the inbox, past "
+		        "keep_unanswered of the catalogue",
+		        c.n);
 	/* then the debt-help team's case records past their keep period */
 	if (e == SH_OK)
 		e = sh_cases_retention(d, c.now);
