@@ -131,7 +131,11 @@ check "e: ... no request recorded in status or audit, none pending at the sender
 	 resend_audit $R | json_has '[.[] | select(.outcome == \"asked\")] | length == 0'"
 
 # --- f. recover from T0: the 6 lost are sent again ----------------------------
-dup0=$(status_field $R duplicates)
+# 'sent' entries: one per signal when a queue entry is first sent (a retry
+# after a timeout writes none), so they count the signals sent again
+sent_entries() { ctl "$1" --json audit list --limit 100000 --event sent | jq length; }
+export -f sent_entries
+sent0=$(sent_entries $S)
 t=$(now_ms)
 rc=0
 out=$(ctl $R recover --since "@$T0" 2>&1) || rc=$?
@@ -144,8 +148,8 @@ check "f: the inbox holds the 11 again" wait_until 15 bash -c "[ \$(inbox_ids $R
 check "f: ... 11 distinct ids, exactly those the sender accepted" inbox_is_ids $R
 check "f: the sender has 11 delivered, 0 pending" wait_until 15 bash -c \
 	"[ \$(outbox_ids $S delivered | wc -l) = 11 ] && [ \$(outbox_ids $S pending | wc -l) = 0 ]"
-check "f: only the 6 after T0 were sent: no duplicates" \
-	bash -c "[ \$(status_field $R duplicates) = $dup0 ]"
+check "f: only the 6 after T0 were sent again: 6 more 'sent' entries in the sender's audit log" \
+	bash -c "[ \$(sent_entries $S) = $((sent0 + 6)) ]"
 
 # --- g. recover from before the first signal: all 11 again --------------------
 since=$(date -d @$TA +%Y-%m-%dT%H:%M:%S)
@@ -157,8 +161,9 @@ check "g: recover --since $since --partner $S succeeds ($rc): $out" recover_ok $
 check "g: the sender answers with recover_count 11" wait_until 15 answered_after "$t" 11
 check "g: ... recover_since_ms is the new T" \
 	bash -c "[ \"\$(peer_field $R $S recover_since_ms)\" = ${TA}000 ]"
+# (at least: a retry after a time-out, on a slow machine, adds more)
 check "g: the recipient answers the 11 as duplicates" \
-	wait_until 15 bash -c "[ \$(status_field $R duplicates) = $((dup0 + 11)) ]"
+	wait_until 15 bash -c "[ \$(status_field $R duplicates) -ge $((dup0 + 11)) ]"
 check "g: ... the sender settles them: 11 delivered, 0 pending" wait_until 15 bash -c \
 	"[ \$(outbox_ids $S delivered | wc -l) = 11 ] && [ \$(outbox_ids $S pending | wc -l) = 0 ]"
 check "g: the inbox still holds exactly the same 11 ids" inbox_is_ids $R
@@ -197,7 +202,7 @@ check "r: the sender answers (recover_count >= 6)" wait_until 15 bash -c \
 n=$(peer_field $R $S recover_count)
 check "r: the inbox holds exactly the 11 ids again" wait_until 15 inbox_is_ids $R
 check "r: ... the other $((n - 6)) were answered as duplicates" \
-	wait_until 15 bash -c "[ \$(status_field $R duplicates) = $((dup0 + n - 6)) ]"
+	wait_until 15 bash -c "[ \$(status_field $R duplicates) -ge $((dup0 + n - 6)) ]"
 check "r: the sender has 11 delivered, 0 pending" wait_until 15 bash -c \
 	"[ \$(outbox_ids $S delivered | wc -l) = 11 ] && [ \$(outbox_ids $S pending | wc -l) = 0 ]"
 
