@@ -455,6 +455,21 @@ static void frame(const char *name, uint32_t version, const sh_buf *const *sigs,
 	sh_buf_free(&b);
 }
 
+/* seinctl recover: the request (recipient -> sender) and its answer. */
+static void resend_frames(void)
+{
+	Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
+	uint8_t b[64];
+	f.format_version = 1;
+	f.resend_since_ms = 1796000000000;
+	seed("fuzz_peerframe", "resend-request", b,
+	     seinhuis__peer_frame__pack(&f, b));
+	f.resend_answer = 1;
+	f.resend_count = 6;
+	seed("fuzz_peerframe", "resend-answer", b,
+	     seinhuis__peer_frame__pack(&f, b));
+}
+
 /* A batch-signed frame of the envelopes' signals, as a daemon sends it;
  * flip: one bit of its signature changed. */
 static void batch(const char *name, const sh_buf *const *envs, size_t n,
@@ -496,6 +511,7 @@ static void peerframe_seeds(void)
 	frame("signal-and-receipt", 1, one, 1, 1);
 	frame("frame-v2", 2, one, 1, 0);
 	frame("empty", 1, NULL, 0, 0);
+	resend_frames();
 	batch("batch-one", one, 1, 0);
 	batch("batch-three", three, 3, 0);
 	batch("batch-bad-signature", three, 3, 1);
