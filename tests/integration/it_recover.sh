@@ -8,7 +8,7 @@
 # answers them as duplicates. Wrong uses are refused and change nothing.
 # The kept envelopes survive a restart of the sender, and a sender killed
 # (-9) while it sends them again sends the rest after its restart, each
-# arriving once.
+# arriving once; so does a recipient killed while they arrive.
 # A sender keeps delivered envelopes for resend_window seconds only: with
 # a window of 2 seconds and a retention sweep every second, a later
 # request finds nothing to send. Both sides audit the request
@@ -241,6 +241,28 @@ check "k: ... exactly the 11 ids, each once" inbox_is_ids $R
 check "k: the sender has 11 delivered, 0 pending" wait_until 15 bash -c \
 	"[ \$(outbox_ids $S delivered | wc -l) = 11 ] && [ \$(outbox_ids $S pending | wc -l) = 0 ]"
 check "k: the sender's audit log verifies after the crash" ctl $S audit verify
+
+# --- l. the restored recipient crashes (kill -9) while they arrive -----------
+# Its request lives in memory only, but the sender holds the signals as
+# pending by then: they arrive after the recipient's restart, each once.
+stop $R
+restore $R "$WORK/backup-gem"
+start $R
+t=$(now_ms)
+rc=0
+out=$(ctl $R recover --since "@$T0" 2>&1) || rc=$?
+check "l: recover --since @$T0, the recipient at 1 signal/s ($rc): $out" recover_ok $rc "$out"
+check "l: some of them arrive" wait_until 20 bash -c "[ \$(inbox_ids $R | wc -l) -gt 5 ]"
+n=$(inbox_ids $R | wc -l)
+crash $R
+check "l: killed (-9) while they arrive: $n of 11 in the inbox just before" [ "$n" -lt 11 ]
+start $R
+check "l: after the recipient's kill (-9) and restart, all 11 arrive" \
+	wait_until 40 bash -c "[ \$(inbox_ids $R | wc -l) = 11 ]"
+check "l: ... exactly the 11 ids, each once" inbox_is_ids $R
+check "l: the sender has 11 delivered, 0 pending" wait_until 15 bash -c \
+	"[ \$(outbox_ids $S delivered | wc -l) = 11 ] && [ \$(outbox_ids $S pending | wc -l) = 0 ]"
+check "l: the recipient's audit log verifies after the crash" ctl $R audit verify
 stop $R
 set_conf $R
 start $R
