@@ -1135,18 +1135,16 @@ static void op_inbox_ack(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 
 /* ----------------------------------------------------------- status */
 
-/* RECOVER: after a backup of this store was restored, ask partners to send
- * again what they delivered here since then (peer.c, "recover"). */
 /* --since backup: the store's last commit before this start, less this
  * (the partners' clocks may differ from ours) */
 #define SH_RECOVER_MARGIN_MS 300000
 
+/* RECOVER: after a backup of this store was restored, ask partners to send
+ * again what they delivered here since then (peer.c, "recover"). */
 static void op_recover(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 {
 	int64_t since = q->since_us / 1000, now = sh_now_ms();
 	if (q->since_backup) {
-		/* the time the store we started with holds everything up
-		 * to, less a margin for the partners' clocks */
 		int64_t at = sh_store_committed_before(d->store);
 		if (at <= 0) {
 			sh_ctl_refuse(d, c, SH_ERR_NOTFOUND,

@@ -734,10 +734,11 @@ static void answer_resend(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 	 * that a recipient with our max_signal_age would not refuse them as
 	 * STALE on arrival (a minute to spare), go again: one it refuses
 	 * turns failed here, as any refused signal does. */
-	uint32_t keep_s = d->cfg.resend_window_s < d->cfg.max_signal_age_s
-	                      ? d->cfg.resend_window_s
-	                      : d->cfg.max_signal_age_s;
-	int64_t min_created = now - (int64_t)keep_s * 1000 + 60000;
+	int64_t min_created = now - (int64_t)d->cfg.resend_window_s * 1000,
+	        min_fresh =
+	            now - (int64_t)d->cfg.max_signal_age_s * 1000 + 60000;
+	if (min_created < min_fresh)
+		min_created = min_fresh;
 	if (since > 0 && since <= now + 60000) {
 		struct requeue_ctx c = {d, p};
 		e = sh_store_outbox_requeue(d->store, p->card.partner, since,

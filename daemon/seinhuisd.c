@@ -570,11 +570,8 @@ static sh_err outbox_retention(sh_daemon *d, int64_t now, int *more)
 {
 	int64_t t0 = sh_mono_ms();
 	struct out_sweep c = {d, now, INT64_MAX / 2000, 0, NULL, 0, 0};
-	if (d->cat.ntypes == 0) {
-		size_t dropped;
-		return sh_store_outbox_env_expire(
-		    d->store, now, SH_OUTBOX_SWEEP_MAX, &dropped, more);
-	}
+	if (d->cat.ntypes == 0)
+		return SH_OK;
 	/* The scan stops at the first record younger than the shortest
 	 * keep_sent of the types this partner sends: a shorter one of a type
 	 * it never sends (a municipality's status_feedback, 6 months, at a
@@ -621,13 +618,17 @@ static sh_err outbox_retention(sh_daemon *d, int64_t now, int *more)
 	if (c.n >= SH_OUTBOX_SWEEP_MAX)
 		*more = 1;
 	free(c.seqs);
-	/* then the envelopes of delivered signals kept for a recipient's
-	 * recover, past resend_window */
+	return e;
+}
+
+/* The envelopes of delivered signals kept for a recipient's recover, past
+ * resend_window (store.c). */
+static sh_err envelope_retention(sh_daemon *d, int64_t now, int *more)
+{
 	size_t dropped = 0;
 	int env_more = 0;
-	if (e == SH_OK)
-		e = sh_store_outbox_env_expire(
-		    d->store, now, SH_OUTBOX_SWEEP_MAX, &dropped, &env_more);
+	sh_err e = sh_store_outbox_env_expire(
+	    d->store, now, SH_OUTBOX_SWEEP_MAX, &dropped, &env_more);
 	if (dropped)
 		sh_info("retention: the envelopes of %zu delivered signal(s) "
 		        "dropped, past resend_window",
@@ -641,7 +642,8 @@ static sh_err outbox_retention(sh_daemon *d, int64_t now, int *more)
  * keep_unanswered for its type is removed from the inbox. Its id stays in
  * `seen`, so a late re-send cannot bring it back. Then case records past
  * their keep period are removed (sh_cases_retention, cases.c), and the
- * sender's settled outbox records past keep_sent (outbox_retention). */
+ * sender's settled outbox records past keep_sent (outbox_retention) and
+ * the envelopes of delivered ones past resend_window (envelope_retention). */
 int sh_retention_sweep(sh_daemon *d)
 {
 	struct sweep_ctx c = {d, sh_now_ms(), NULL, NULL, 0};
@@ -675,6 +677,8 @@ int sh_retention_sweep(sh_daemon *d)
 		e = sh_cases_retention(d, c.now);
 	if (e == SH_OK)
 		e = outbox_retention(d, c.now, &more);
+	if (e == SH_OK)
+		e = envelope_retention(d, c.now, &more);
 	if (c.n >= 10000)
 		more = 1;
 	if (e)

@@ -1453,9 +1453,9 @@ sh_err sh_store_outbox_remove(sh_store *st, uint64_t seq,
 
 /* ------------------------------------------ the resend window (recover) */
 
-/* The sequence numbers of `outbox_env`, from the first, up to max (the
- * table holds the pending records' envelopes and the delivered ones kept
- * for the resend window: far fewer than `outbox`). */
+/* The sequence numbers of `outbox_env`, from the first (the table holds
+ * the pending records' envelopes and the delivered ones kept for the
+ * resend window: far fewer than `outbox`). */
 static sh_err env_seqs(sh_store *st, uint64_t **seqs, size_t *n)
 {
 	MDB_cursor *cur;
@@ -1485,6 +1485,25 @@ static sh_err env_seqs(sh_store *st, uint64_t **seqs, size_t *n)
 	return rc == MDB_NOTFOUND ? SH_OK : mdb_err(rc);
 }
 
+/* The outbox record of an `outbox_env` entry: 1 and *r (the caller frees
+ * it); 0 if there is none (an envelope left behind); -1 if it does not
+ * decode (logged; sh_store_check refuses such a store at start-up). */
+static int env_record(sh_store *st, uint64_t seq, Seinhuis__OutboxRecord **r)
+{
+	uint8_t kb[8];
+	u64be(kb, seq);
+	MDB_val k = {8, kb}, v;
+	*r = NULL;
+	if (mdb_get(st->txn, st->outbox, &k, &v))
+		return 0;
+	*r = seinhuis__outbox_record__unpack(NULL, v.mv_size, v.mv_data);
+	if (*r)
+		return 1;
+	sh_error("store: outbox record %llu does not decode",
+	         (unsigned long long)seq);
+	return -1;
+}
+
 sh_err sh_store_outbox_requeue(sh_store *st, const char *recipient,
                                int64_t since_ms, int64_t min_created_ms,
                                sh_outbox_fn fn, void *ctx, size_t *n)
@@ -1497,18 +1516,8 @@ sh_err sh_store_outbox_requeue(sh_store *st, const char *recipient,
 	sh_err e = env_seqs(st, &seqs, &ns);
 	for (size_t i = 0; e == SH_OK && i < ns; i++) {
 		Seinhuis__OutboxRecord *r;
-		uint8_t kb[8];
-		u64be(kb, seqs[i]);
-		MDB_val k = {8, kb}, v;
-		if (mdb_get(st->txn, st->outbox, &k, &v))
-			continue; /* an envelope left without its record */
-		r = seinhuis__outbox_record__unpack(NULL, v.mv_size, v.mv_data);
-		if (!r) {
-			sh_error("store: outbox record %llu does not decode",
-			         (unsigned long long)seqs[i]);
-			e = SH_ERR_STORE_CORRUPT;
-			break;
-		}
+		if (env_record(st, seqs[i], &r) != 1)
+			continue;
 		if (r->state == SEINHUIS__OUT_STATE__OUT_DELIVERED &&
 		    r->message_id.len == SH_ID_LEN && r->done_ms >= since_ms &&
 		    r->created_ms >= min_created_ms &&
@@ -1544,34 +1553,30 @@ sh_err sh_store_outbox_env_expire(sh_store *st, int64_t now_ms, size_t max,
 	size_t ns;
 	sh_err e = env_seqs(st, &seqs, &ns);
 	for (size_t i = 0; e == SH_OK && i < ns; i++) {
-		uint8_t kb[8];
-		u64be(kb, seqs[i]);
-		MDB_val k = {8, kb}, v;
-		int drop = 1; /* an envelope without its record: drop it */
-		if (mdb_get(st->txn, st->outbox, &k, &v) == 0) {
-			Seinhuis__OutboxRecord *r =
-			    seinhuis__outbox_record__unpack(NULL, v.mv_size,
-			                                    v.mv_data);
-			if (!r)
-				drop = 0; /* sh_store_check names it */
-			else if (r->state == SEINHUIS__OUT_STATE__OUT_PENDING)
-				drop = 0; /* still to be delivered */
-			else if (keeps_env(st, r->state, r->created_ms,
-			                   now_ms)) {
-				/* kept in the order accepted: the rest are
-				 * younger */
-				seinhuis__outbox_record__free_unpacked(r, NULL);
-				break;
-			}
-			if (r)
-				seinhuis__outbox_record__free_unpacked(r, NULL);
+		Seinhuis__OutboxRecord *r;
+		/* without its record: dropped; not decoding: left */
+		int got = env_record(st, seqs[i], &r), younger = 0, drop = !got;
+		if (got == 1) {
+			/* kept in the order accepted: after a young one, the
+			 * rest are younger; a pending one is still to be
+			 * delivered */
+			younger =
+			    keeps_env(st, r->state, r->created_ms, now_ms);
+			drop = r->state != SEINHUIS__OUT_STATE__OUT_PENDING &&
+			       !younger;
+			seinhuis__outbox_record__free_unpacked(r, NULL);
 		}
+		if (younger)
+			break;
 		if (!drop)
 			continue;
 		if (*dropped == max) {
 			*more = 1;
 			break;
 		}
+		uint8_t kb[8];
+		u64be(kb, seqs[i]);
+		MDB_val k = {8, kb};
 		int rc = jdel(st, st->outbox_env, &k);
 		if (rc && rc != MDB_NOTFOUND)
 			e = mdb_err(rc);

@@ -34,6 +34,15 @@ export -f peer_field inbox_is_ids resend_audit
 now_ms() { date +%s%3N; }
 # recover_ok RC OUTPUT: seinctl recover succeeded and asked one partner.
 recover_ok() { [ "$1" = 0 ] && grep -q '^recover: asked 1 partner(s)' <<<"$2"; }
+# ask STEP ARGS...: seinctl recover ARGS at the recipient asks one partner;
+# t is set to the time just before, for answered_after
+ask() {
+	local step=$1 rc=0 out
+	shift
+	t=$(now_ms)
+	out=$(ctl $R recover "$@" 2>&1) || rc=$?
+	check "$step: recover $* asks one partner ($rc): $out" recover_ok $rc "$out"
+}
 # answered_after MS COUNT: the sender's answer to a request made at or
 # after MS arrived, saying it sends COUNT signals again.
 answered_after() {
@@ -136,10 +145,7 @@ check "e: ... no request recorded in status or audit, none pending at the sender
 sent_entries() { ctl "$1" --json audit list --limit 100000 --event sent | jq length; }
 export -f sent_entries
 sent0=$(sent_entries $S)
-t=$(now_ms)
-rc=0
-out=$(ctl $R recover --since "@$T0" 2>&1) || rc=$?
-check "f: recover --since @$T0 succeeds ($rc): $out" recover_ok $rc "$out"
+ask f --since "@$T0"
 check "f: the recipient's status records the request (recover_since_ms = T0)" \
 	wait_until 5 bash -c "[ \"\$(peer_field $R $S recover_since_ms)\" = ${T0}000 ]"
 check "f: the sender answers: recover_answered_ms set, recover_count 6" \
@@ -154,10 +160,7 @@ check "f: only the 6 after T0 were sent again: 6 more 'sent' entries in the send
 # --- g. recover from before the first signal: all 11 again --------------------
 since=$(date -d @$TA +%Y-%m-%dT%H:%M:%S)
 dup0=$(status_field $R duplicates)
-t=$(now_ms)
-rc=0
-out=$(ctl $R recover --since "$since" --partner $S 2>&1) || rc=$?
-check "g: recover --since $since --partner $S succeeds ($rc): $out" recover_ok $rc "$out"
+ask g --since "$since" --partner $S
 check "g: the sender answers with recover_count 11" wait_until 15 answered_after "$t" 11
 check "g: ... recover_since_ms is the new T" \
 	bash -c "[ \"\$(peer_field $R $S recover_since_ms)\" = ${TA}000 ]"
@@ -224,10 +227,7 @@ stop $R
 restore $R "$WORK/backup-gem"
 set_conf $R "peer_rate = 1"
 start $R
-t=$(now_ms)
-rc=0
-out=$(ctl $R recover --since "@$T0" 2>&1) || rc=$?
-check "k: recover --since @$T0 with the recipient at 1 signal/s ($rc): $out" recover_ok $rc "$out"
+ask k --since "@$T0"
 check "k: the sender answers (recover_count >= 6)" wait_until 15 bash -c \
 	"[ \$(peer_field $R $S recover_answered_ms) -ge $t ] && [ \$(peer_field $R $S recover_count) -ge 6 ]"
 sleep 1
@@ -248,10 +248,7 @@ check "k: the sender's audit log verifies after the crash" ctl $S audit verify
 stop $R
 restore $R "$WORK/backup-gem"
 start $R
-t=$(now_ms)
-rc=0
-out=$(ctl $R recover --since "@$T0" 2>&1) || rc=$?
-check "l: recover --since @$T0, the recipient at 1 signal/s ($rc): $out" recover_ok $rc "$out"
+ask l --since "@$T0"
 check "l: some of them arrive" wait_until 20 bash -c "[ \$(inbox_ids $R | wc -l) -gt 5 ]"
 n=$(inbox_ids $R | wc -l)
 crash $R
@@ -276,15 +273,13 @@ check "i: resend_window above a year is refused" bash -c \
 	"! as_user '$SEINHUISD' -t -c '$WORK/bad.conf' >'$WORK/bad.out' 2>&1 && grep -q resend_window '$WORK/bad.out'"
 set_conf $S "resend_window = 2" "retention_interval = 1"
 start $S
-sleep 4
+check "i: the sender's retention drops the kept envelopes past the 2 s window" \
+	wait_until 10 grep -q "retention: the envelopes of [0-9]* delivered signal(s) dropped, past resend_window" "$WORK/$S.log"
 stop $R
 restore $R "$WORK/backup-gem"
 start $R
 check "i: restored again: the recipient holds the 5" bash -c "[ \$(inbox_ids $R | wc -l) = 5 ]"
-t=$(now_ms)
-rc=0
-out=$(ctl $R recover --since "@$T0" --partner $S 2>&1) || rc=$?
-check "i: recover --since @$T0 --partner $S succeeds ($rc): $out" recover_ok $rc "$out"
+ask i --since "@$T0" --partner $S
 check "i: the sender answers with recover_count 0 (window of 2 s passed)" \
 	wait_until 15 answered_after "$t" 0
 sleep 2
