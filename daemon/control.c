@@ -1185,16 +1185,26 @@ static void op_recover(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		if (p->removed || (only && p != only))
 			continue;
 		e = sh_audit_resend(d, c, p->card.partner, "asked", detail);
+		if (e == SH_OK)
+			e = sh_store_recover_set(d->store, p->card.partner,
+			                         since);
+		asked++;
+	}
+	if (e != SH_OK) {
+		sh_daemon_txn_fail(d, e);
+		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
+		return;
+	}
+	/* kept in the store until each partner answers (peer.c) */
+	for (size_t i = 0; i < d->npeers; i++) {
+		sh_peer *p = &d->peers[i];
+		if (p->removed || (only && p != only))
+			continue;
 		p->recover_since_ms = since;
 		p->recover_sent_at = 0;
 		p->recover_tries = 0;
 		p->recover_answered_ms = 0;
 		p->recover_count = 0;
-		asked++;
-	}
-	if (e != SH_OK) {
-		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
-		return;
 	}
 	sh_info("recover: local user %d asked %u partner(s) to send again what "
 	        "they delivered since %s",

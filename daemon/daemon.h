@@ -313,6 +313,9 @@ void sh_peer_handle_router(sh_daemon *d);
 void sh_peer_handle_dealer(sh_daemon *d, sh_peer *p);
 void sh_peer_handle_monitor(sh_daemon *d, sh_peer *p);
 void sh_peer_pump(sh_daemon *d);
+/* seinctl recover: a request to p made before this start and not yet
+ * answered (kept in the store) is taken up again. */
+void sh_peer_recover_load(sh_daemon *d, sh_peer *p);
 int64_t sh_peer_next_timer(sh_daemon *d);
 /* Receipts are held back from the turn they arrive in and settled at the
  * end of a turn that commits anyway (seinhuisd.c): settling a receipt is

@@ -687,8 +687,11 @@ static void defer_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
  * resend_window (store.c), turns each such record pending again and sends
  * it as any other; the recipient's seen table answers those it still has
  * as duplicates, so each signal ends up in its inbox once. The request is
- * repeated until answered (it is kept in memory only: asking again is
- * harmless). */
+ * repeated while the partner is connected until it answers, and kept in
+ * the store (meta "recover/<partner>") until then, so that a restart goes
+ * on asking: a partner that is down for a weekend is asked when it comes
+ * back, even if this daemon was restarted in between. Asking again is
+ * harmless. */
 
 /* Asked again after this long without an answer, at most this often. */
 #define RECOVER_RETRY_MS 5000
@@ -813,7 +816,8 @@ static void recover_ask(sh_daemon *d, sh_peer *p, int64_t now)
 	         p->card.partner, when);
 }
 
-/* Recipient: p answered. */
+/* Recipient: p answered. The request leaves the store in the turn that
+ * audits the answer; if that turn fails, p is asked again. */
 static void recover_answered(sh_daemon *d, sh_peer *p,
                              const Seinhuis__PeerFrame *f)
 {
@@ -824,14 +828,48 @@ static void recover_answered(sh_daemon *d, sh_peer *p,
 		         p->card.partner);
 		return;
 	}
-	p->recover_answered_ms = sh_now_ms();
-	p->recover_count = f->resend_count;
 	sh_fmt_utc(when, sizeof(when), f->resend_since_ms);
 	snprintf(detail, sizeof(detail),
 	         "sends %llu signal(s) delivered since %s again",
 	         (unsigned long long)f->resend_count, when);
+	sh_err e = sh_daemon_txn(d);
+	if (e == SH_OK &&
+	    (e = sh_store_recover_set(d->store, p->card.partner, 0)) != SH_OK) {
+		sh_daemon_txn_fail(d, e);
+		sh_daemon_error(d,
+		                "peer %s: cannot record its recover answer: "
+		                "%s; it is asked again",
+		                p->card.partner, sh_err_rule(e));
+	}
+	if (e == SH_OK)
+		e = sh_audit_resend(d, NULL, p->card.partner, "answered",
+		                    detail);
+	if (e != SH_OK)
+		return; /* asked again after RECOVER_RETRY_MS */
+	p->recover_answered_ms = sh_now_ms();
+	p->recover_count = f->resend_count;
 	sh_info("peer %s %s", p->card.partner, detail);
-	sh_audit_resend(d, NULL, p->card.partner, "answered", detail);
+}
+
+void sh_peer_recover_load(sh_daemon *d, sh_peer *p)
+{
+	MDB_txn *txn = sh_store_read_begin(d->store);
+	if (!txn)
+		return;
+	int64_t since = sh_store_recover_get(d->store, txn, p->card.partner);
+	sh_store_read_end(d->store, txn);
+	if (!since)
+		return;
+	p->recover_since_ms = since;
+	p->recover_sent_at = 0;
+	p->recover_tries = 0;
+	p->recover_answered_ms = 0;
+	p->recover_count = 0;
+	char when[40];
+	sh_fmt_utc(when, sizeof(when), since);
+	sh_info("recover: %s is still to be asked to send again what it "
+	        "delivered since %s (asked before this start, no answer yet)",
+	        p->card.partner, when);
 }
 
 static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,

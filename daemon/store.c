@@ -7,6 +7,10 @@
  *              when LMDB last committed turns (a checkpoint, or an open
  *              that replayed the journal): in a restored backup, the time
  *              it holds everything up to (sh_store_committed_before).
+ *              "recover/<partner>": the time from which this daemon
+ *              asked that partner to send again what it delivered here
+ *              (seinctl recover), until it answers
+ *              (sh_store_recover_set).
  *   outbox     u64 sequence (big-endian, so FIFO) -> OutboxRecord. A signal
  *              is here, state pending, before its sender hears "accepted";
  *              it turns delivered or failed on receipt. Since schema 3
@@ -907,6 +911,43 @@ int64_t sh_store_committed_before(const sh_store *st)
 size_t sh_store_replayed(const sh_store *st)
 {
 	return st->replayed;
+}
+
+/* meta "recover/<partner>" -> u64 since (Unix ms), big-endian */
+static int recover_key(char *key, size_t n, const char *partner)
+{
+	int len = snprintf(key, n, "recover/%s", partner);
+	return len > 0 && (size_t)len < n ? len : -1;
+}
+
+sh_err sh_store_recover_set(sh_store *st, const char *partner, int64_t since_ms)
+{
+	char key[128];
+	int len = recover_key(key, sizeof(key), partner);
+	if (!st->turn || len < 0)
+		return SH_ERR_STORE;
+	MDB_val k = {(size_t)len, key};
+	if (since_ms <= 0) {
+		int rc = jdel(st, st->meta, &k);
+		return rc == MDB_NOTFOUND ? SH_OK : mdb_err(rc);
+	}
+	uint8_t b[8];
+	u64be(b, (uint64_t)since_ms);
+	MDB_val v = {8, b};
+	return mdb_err(jput(st, st->meta, &k, &v, 0));
+}
+
+int64_t sh_store_recover_get(sh_store *st, MDB_txn *txn, const char *partner)
+{
+	char key[128];
+	int len = recover_key(key, sizeof(key), partner);
+	if (len < 0)
+		return 0;
+	MDB_val k = {(size_t)len, key}, v;
+	if (mdb_get(txn, st->meta, &k, &v) != 0 || v.mv_size != 8)
+		return 0;
+	int64_t since = (int64_t)be64(v.mv_data);
+	return since > 0 ? since : 0;
 }
 
 sh_err sh_store_checkpoint(sh_store *st)

@@ -69,6 +69,13 @@ int64_t sh_store_committed_before(const sh_store *st);
 /* Turns replayed from the journal when the store was opened (after a
  * crash). */
 size_t sh_store_replayed(const sh_store *st);
+/* seinctl recover at this daemon: the time (Unix ms) from which a partner
+ * is asked to send again what it delivered here, kept until it answers so
+ * that a restart goes on asking. since_ms 0 clears it. Set only in a turn;
+ * get returns 0 for none. */
+sh_err sh_store_recover_set(sh_store *st, const char *partner,
+                            int64_t since_ms);
+int64_t sh_store_recover_get(sh_store *st, MDB_txn *txn, const char *partner);
 /* Called when the write transaction ends: committed 1 after a successful
  * commit, 0 after an abort or a failed commit. For modules that keep an
  * in-memory view of what they wrote (the audit log's tree). */

@@ -8,7 +8,9 @@
 # answers them as duplicates. Wrong uses are refused and change nothing.
 # The kept envelopes survive a restart of the sender, and a sender killed
 # (-9) while it sends them again sends the rest after its restart, each
-# arriving once; so does a recipient killed while they arrive.
+# arriving once; so does a recipient killed while they arrive. A request
+# to a sender that is down is kept in the recipient's store: a restart of
+# the recipient goes on asking, and the sender answers once it is back.
 # A sender keeps delivered envelopes for resend_window seconds only: with
 # a window of 2 seconds and a retention sweep every second, a later
 # request finds nothing to send. Both sides audit the request
@@ -243,8 +245,8 @@ check "k: the sender has 11 delivered, 0 pending" wait_until 15 bash -c \
 check "k: the sender's audit log verifies after the crash" ctl $S audit verify
 
 # --- l. the restored recipient crashes (kill -9) while they arrive -----------
-# Its request lives in memory only, but the sender holds the signals as
-# pending by then: they arrive after the recipient's restart, each once.
+# Its request was answered before the kill, and the sender holds the signals
+# as pending by then: they arrive after the recipient's restart, each once.
 stop $R
 restore $R "$WORK/backup-gem"
 start $R
@@ -263,6 +265,39 @@ check "l: the recipient's audit log verifies after the crash" ctl $R audit verif
 stop $R
 set_conf $R
 start $R
+
+# --- p. a request outlives a restart of the recipient ------------------------
+# The sender is down when the restored recipient asks, and the recipient is
+# killed (-9) and started again before the sender is back. The request was
+# kept in its store: the restarted recipient asks again, the sender answers
+# once it is up, and the inbox has all 11 again. Once answered, the request
+# is gone from the store: a further restart asks nothing.
+stop $S
+stop $R
+restore $R "$WORK/backup-gem"
+start $R
+ask p --since "@$T0"
+sleep 1
+check "p: no answer while the sender is down" \
+	[ "$(peer_field $R $S recover_answered_ms)" = 0 ]
+still() { grep -c "recover: $S is still to be asked to send again what it delivered since" "$WORK/$R.log"; }
+n0=$(still)
+crash $R
+start $R
+check "p: the restarted recipient goes on asking (log)" [ "$(still)" = $((n0 + 1)) ]
+check "p: ... and its status shows the request from T0, unanswered" bash -c \
+	"[ \$(peer_field $R $S recover_since_ms) = ${T0}000 ] && [ \$(peer_field $R $S recover_answered_ms) = 0 ]"
+start $S
+check "p: the sender, started again, answers (recover_count >= 6)" wait_until 20 bash -c \
+	"[ \$(peer_field $R $S recover_answered_ms) -ge $t ] && [ \$(peer_field $R $S recover_count) -ge 6 ]"
+check "p: the inbox holds exactly the 11 ids again" wait_until 20 inbox_is_ids $R
+check "p: the sender has 11 delivered, 0 pending" wait_until 15 bash -c \
+	"[ \$(outbox_ids $S delivered | wc -l) = 11 ] && [ \$(outbox_ids $S pending | wc -l) = 0 ]"
+stop $R
+start $R
+check "p: answered, the request is gone: a restart asks nothing" bash -c \
+	"[ \$(peer_field $R $S recover_since_ms) = 0 ] && [ \$(grep -c 'is still to be asked' '$WORK/$R.log') = $((n0 + 1)) ]"
+check "p: the recipient's audit log verifies" ctl $R audit verify
 
 # --- i. past the resend window, nothing is left to send -----------------------
 stop $S

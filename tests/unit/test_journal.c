@@ -2071,6 +2071,63 @@ static void committed_time(void)
 	}
 }
 
+/* seinctl recover's request kept per partner in meta: read back after a
+ * reopen, undone with an aborted turn, cleared by 0, and refused outside a
+ * turn. */
+static int64_t recover_of(sh_store *st, const char *partner)
+{
+	MDB_txn *txn = sh_store_read_begin(st);
+	if (!txn)
+		return -1;
+	int64_t v = sh_store_recover_get(st, txn, partner);
+	sh_store_read_end(st, txn);
+	return v;
+}
+
+static void recover_request(void)
+{
+	char dir[512], why[1024];
+	new_dir(dir, sizeof(dir), "recover");
+	sh_store *st = store_open(dir, why, sizeof(why));
+	if (!CHECK(st != NULL))
+		return;
+	check_case("recover request: none in a new store");
+	CHECK(recover_of(st, "corp-a") == 0);
+	CHECK_ERR(sh_store_recover_set(st, "corp-a", 1700000000123),
+	          SH_ERR_STORE);
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(sh_store_recover_set(st, "corp-a", 1700000000123), SH_OK);
+	CHECK_ERR(sh_store_recover_set(st, "corp-b", 1700000000456), SH_OK);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	sh_store_close(&st);
+	check_case("recover request: kept across a reopen, per partner");
+	st = store_open(dir, why, sizeof(why));
+	if (!CHECK(st != NULL))
+		return;
+	CHECK(recover_of(st, "corp-a") == 1700000000123);
+	CHECK(recover_of(st, "corp-b") == 1700000000456);
+	CHECK(recover_of(st, "corp-c") == 0);
+	check_case("recover request: an aborted clear leaves it");
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(sh_store_recover_set(st, "corp-a", 0), SH_OK);
+	CHECK(recover_of(st, "corp-a") == 0);
+	sh_store_abort(st);
+	CHECK(recover_of(st, "corp-a") == 1700000000123);
+	check_case("recover request: cleared by 0, twice is harmless");
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(sh_store_recover_set(st, "corp-a", 0), SH_OK);
+	CHECK_ERR(sh_store_recover_set(st, "corp-a", 0), SH_OK);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_ERR(sh_store_check(st, why, sizeof(why)), SH_OK);
+	sh_store_close(&st);
+	st = store_open(dir, why, sizeof(why));
+	if (!CHECK(st != NULL))
+		return;
+	CHECK(recover_of(st, "corp-a") == 0);
+	CHECK(recover_of(st, "corp-b") == 1700000000456);
+	sh_store_close(&st);
+}
+
 /* sh_store_natkey_get through a reader of its own */
 static sh_err nk_lookup(sh_store *st, const uint8_t key[SH_KEY_LEN],
                         uint8_t id[SH_ID_LEN])
@@ -2250,6 +2307,7 @@ int main(void)
 	outbox_envelopes();
 	resend_window();
 	committed_time();
+	recover_request();
 	outbox_remove();
 	schema_unknown();
 	fx_rm_rf(root_dir);
