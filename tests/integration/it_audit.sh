@@ -55,8 +55,9 @@ check "the sender's outbox is settled" \
 check "start-up recorded: configuration, own keys, trust store" bash -c \
 	"[ \$(count gem-au --event config_loaded) -ge 1 -a \$(count gem-au --event key_changed) -ge 1 \
 	   -a \$(count gem-au --event trust_added) = 1 -a \$(count gem-au --event trust_loaded) -ge 1 ]"
-check "sender: $SENT accepted by root (maintenance), 1 refused with its rule" bash -c \
+check "sender: $SENT accepted by root (maintenance), $REFUSED_AT_SUBMISSION refused with its rule" bash -c \
 	"[ \$(count corp-au --event accepted) = $SENT -a \
+	   \$(count corp-au --event refused) = $REFUSED_AT_SUBMISSION -a \
 	   \$(alist corp-au --event accepted | jq '[.[]|select(.user==\"root\" and .role==\"maintenance\")]|length') = $SENT -a \
 	   \$(alist corp-au --event refused | jq -r '.[0].rule') = FIELD_UNKNOWN ]"
 # The accepted entry is made from what the submit built (no second opening

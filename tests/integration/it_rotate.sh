@@ -52,7 +52,7 @@ as_user cp -a "$WORK/old-keys" "$WORK/corp-old/keys"
 # Signals signed with the old key, waiting in the outbox: the municipality
 # is down.
 stop $G
-for i in 1 2 3 4 5; do send $C; done
+for _ in 1 2 3 4 5; do send $C; done
 check "while the municipality is down, five signals wait" [ "$(status_field $C outbox_pending)" = 5 ]
 
 out=$(as_user "$SEINKEY" rotate --dir "$WORK/$C/keys" --overlap "${OVERLAP}s" 2>&1)

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # lib.sh - shared harness for the integration tests: real daemons, real
 # keys, real LMDB files and real CURVE sockets on 127.0.0.1, started as the
 # unprivileged `seinhuis` user (seinhuisd refuses root) and stopped by pid.

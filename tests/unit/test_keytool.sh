@@ -48,7 +48,7 @@ absent() {
 has() { grep -qF -- "$2" "$1"; }
 snapshot() { # the content, mode and inode of every file in a directory
 	(cd "$1" && for f in *; do
-		printf '%s %s %s ' "$f" "$(stat -c '%a %i' "$f")"
+		printf '%s %s ' "$f" "$(stat -c '%a %i' "$f")"
 		sha256sum <"$f"
 	done)
 }
