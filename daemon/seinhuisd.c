@@ -189,6 +189,7 @@ static void trust_reload(sh_daemon *d)
 			sh_daemon_error(
 			    d, "outbox: cannot read pending signals for %s",
 			    p->card.partner);
+		sh_peer_recover_load(d, p);
 	}
 	sh_trust_free(&d->trust);
 	d->trust = nt;
@@ -1116,6 +1117,8 @@ int main(int argc, char **argv)
 		         sh_err_str(e));
 		return 1;
 	}
+	for (size_t i = 0; !check_only && i < d.npeers; i++)
+		sh_peer_recover_load(&d, &d.peers[i]);
 	if (check_only) {
 		if (sh_audit_check_offline(&d) != SH_OK)
 			rc = 1;
