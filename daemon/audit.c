@@ -110,9 +110,13 @@
  * Roles (roles.c), resident's inspection and the report (seinctl_audit.c)
  *   are described in those files; the entries they rely on are above.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "audit.h"
 
@@ -144,6 +148,12 @@ struct sh_audit {
 	int in_txn; /* txn_tree is the open transaction's */
 	uint64_t head_size, txn_head_size;
 	sh_err append_error; /* first error in the emit callback */
+	/* the last signed head, also kept in a file beside the store
+	 * (sh_audit_set_head_file): written once its turn has committed */
+	char *head_file;
+	int txn_head_new;
+	uint8_t txn_head_root[32];
+	int64_t txn_head_time;
 };
 
 /* -------------------------------------------------------------- names */
@@ -177,6 +187,7 @@ static const char *const event_names[] = {
     [SEINHUIS__AUDIT_EVENT__AUDIT_CASE_RELEASED] = "case_released",
     [SEINHUIS__AUDIT_EVENT__AUDIT_CASE_STEP] = "case_step",
     [SEINHUIS__AUDIT_EVENT__AUDIT_RESEND_REQUESTED] = "resend_requested",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_LOG_ROLLED_BACK] = "log_rolled_back",
 };
 #define N_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
 
@@ -367,14 +378,97 @@ static sh_err get_state_u64(sh_audit *a, MDB_txn *txn, const char *key,
 	return SH_OK;
 }
 
+static void write_head_file(sh_audit *a);
+
 static void txn_end(void *ctx, int committed)
 {
 	sh_audit *a = ctx;
 	if (a->in_txn && committed) {
 		a->tree = a->txn_tree;
 		a->head_size = a->txn_head_size;
+		if (a->txn_head_new)
+			write_head_file(a);
 	}
+	a->txn_head_new = 0;
 	a->in_txn = 0;
+}
+
+/* ------------------------------------------------------ the head file
+ *
+ * The log lives in the data store, so restoring a backup of data.mdb (or
+ * putting another store in its place) takes the log back to an earlier
+ * state without a trace in it: the entries after the backup are gone, and
+ * the next ones take their indexes. A tree head handed to an auditor after
+ * the backup then no longer holds, which looks like tampering. So the
+ * daemon keeps its last signed head in a file of its own beside the store,
+ * "<size> <root hash, hex> <time in Unix ms>", replaced (fsynced, renamed)
+ * after each turn that signed one. At start-up sh_audit_head_file_check
+ * compares the log with it, and the daemon records a difference in the
+ * log itself (log_rolled_back) and says so. */
+
+static void write_head_file(sh_audit *a)
+{
+	if (!a->head_file)
+		return;
+	char tmp[4200], line[128], hex[65];
+	snprintf(tmp, sizeof(tmp), "%s.new", a->head_file);
+	sh_hex(hex, a->txn_head_root, 32);
+	int n = snprintf(line, sizeof(line), "%llu %s %lld\n",
+	                 (unsigned long long)a->txn_head_size, hex,
+	                 (long long)a->txn_head_time);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	int ok = fd >= 0 && write(fd, line, (size_t)n) == n && fsync(fd) == 0;
+	if (fd >= 0 && close(fd) != 0)
+		ok = 0;
+	if (ok && rename(tmp, a->head_file) != 0)
+		ok = 0;
+	if (!ok) {
+		sh_warn("audit: cannot keep the last tree head in %s: %s "
+		        "(a restore of the store is then not noticed)",
+		        a->head_file, strerror(errno));
+		unlink(tmp);
+	}
+}
+
+void sh_audit_set_head_file(sh_audit *a, const char *path)
+{
+	free(a->head_file);
+	a->head_file = path ? sh_strdup(path) : NULL;
+}
+
+sh_err sh_audit_head_file_check(sh_audit *a, MDB_txn *txn,
+                                sh_audit_head_rec *rec)
+{
+	memset(rec, 0, sizeof(*rec));
+	if (!a->head_file)
+		return SH_ERR_NOTFOUND;
+	FILE *f = fopen(a->head_file, "re");
+	if (!f)
+		return SH_ERR_NOTFOUND;
+	char line[160], hex[65], extra;
+	unsigned long long size;
+	long long at;
+	int got = fgets(line, sizeof(line), f) != NULL;
+	fclose(f);
+	if (!got ||
+	    sscanf(line, "%llu %64[0-9a-f] %lld %c", &size, hex, &at, &extra) !=
+	        3 ||
+	    strlen(hex) != 64 || sh_unhex(rec->root, 32, hex) != 0)
+		return SH_ERR_STORE_CORRUPT;
+	rec->size = size;
+	rec->time_ms = at;
+	if (size > a->tree.size) {
+		rec->rolled_back = 1;
+		return SH_OK;
+	}
+	if (size == 0)
+		return SH_OK;
+	uint8_t root[32];
+	sh_err e = sh_audit_root_at(a, txn, size, root);
+	if (e != SH_OK)
+		return e;
+	rec->rolled_back = memcmp(root, rec->root, 32) != 0;
+	return SH_OK;
 }
 
 /* Store's pre-commit hook: the tree's size and right edge, once per
@@ -512,6 +606,7 @@ void sh_audit_close(sh_audit **ap)
 		return;
 	sh_store_set_txn_hook(a->st, NULL, NULL);
 	sh_store_set_precommit_hook(a->st, NULL, NULL);
+	free(a->head_file);
 	free(a);
 	*ap = NULL;
 }
@@ -681,6 +776,9 @@ sh_err sh_audit_sign_head(sh_audit *a, const sh_identity *self, int64_t now_ms)
 	seinhuis__signed_tree_head__pack(&h, v.mv_data);
 	sh_store_filled(a->st, a->heads, &k, &v);
 	a->txn_head_size = h.tree_size;
+	a->txn_head_new = 1;
+	memcpy(a->txn_head_root, root, 32);
+	a->txn_head_time = now_ms;
 	return SH_OK;
 }
 
@@ -1201,6 +1299,19 @@ sh_err sh_audit_prove_inclusion(sh_audit *a, MDB_txn *txn, uint64_t index,
 		return SH_ERR_NOTFOUND;
 	return sh_merkle_inclusion_proof(proof_node, &c, index, size, path,
 	                                 len);
+}
+
+sh_err sh_audit_root_at(sh_audit *a, MDB_txn *txn, uint64_t size,
+                        uint8_t root[32])
+{
+	struct node_ctx c = {a, txn};
+	if (size > a->tree.size)
+		return SH_ERR_NOTFOUND;
+	if (size == 0) {
+		sh_merkle_empty(root);
+		return SH_OK;
+	}
+	return sh_merkle_range(proof_node, &c, 0, size, root);
 }
 
 sh_err sh_audit_prove_consistency(sh_audit *a, MDB_txn *txn, uint64_t m,

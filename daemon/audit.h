@@ -87,6 +87,25 @@ typedef struct sh_audit sh_audit;
 sh_err sh_audit_open(sh_audit **a, sh_store *st, const char *partner, char *why,
                      size_t whylen, char *warning, size_t wlen);
 void sh_audit_close(sh_audit **a);
+/* The file the last signed head is kept in beside the store (audit.c,
+ * "the head file"); NULL: none. */
+void sh_audit_set_head_file(sh_audit *a, const char *path);
+typedef struct {
+	uint64_t size;    /* the head file's tree size */
+	uint8_t root[32]; /* and root hash */
+	int64_t time_ms;  /* when that head was signed */
+	int rolled_back;  /* the log no longer extends that tree */
+} sh_audit_head_rec;
+/* Compare the committed log with the head file: SH_OK and *rec (with
+ * rolled_back set when the log holds fewer entries than that head, or
+ * others under it: a backup was restored or the store replaced);
+ * SH_ERR_NOTFOUND without a file; SH_ERR_STORE_CORRUPT if it does not
+ * read. */
+sh_err sh_audit_head_file_check(sh_audit *a, MDB_txn *txn,
+                                sh_audit_head_rec *rec);
+/* The root hash of the first size entries (RFC 6962 MTH). */
+sh_err sh_audit_root_at(sh_audit *a, MDB_txn *txn, uint64_t size,
+                        uint8_t root[32]);
 
 /* Append an entry within the store's open write transaction; sets its
  * index and, if 0, its time. */

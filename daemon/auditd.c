@@ -350,6 +350,51 @@ static sh_err record_keys(sh_daemon *d)
 	return e;
 }
 
+/* The log against the last tree head kept beside the store (audit.c, "the
+ * head file"): 1 and *detail if it was taken back (a backup restored, the
+ * store replaced). */
+static int head_file_check(sh_daemon *d, char *detail, size_t n)
+{
+	sh_audit *log = d->auditd->log;
+	sh_audit_head_rec rec;
+	MDB_txn *txn = sh_store_read_begin(d->store);
+	sh_err e =
+	    txn ? sh_audit_head_file_check(log, txn, &rec) : SH_ERR_STORE;
+	sh_store_read_end(d->store, txn);
+	if (e == SH_ERR_NOTFOUND)
+		return 0; /* none yet: a new store, or an older version's */
+	if (e != SH_OK) {
+		sh_warn(
+		    "audit: %s/audit-head does not read (%s); it is written "
+		    "again with the next tree head",
+		    d->cfg.datadir, sh_err_rule(e));
+		return 0;
+	}
+	if (!rec.rolled_back)
+		return 0;
+	char at[40];
+	sh_fmt_utc(at, sizeof(at), rec.time_ms);
+	unsigned long long now = sh_audit_size(log),
+	                   was = (unsigned long long)rec.size;
+	if (rec.size > now)
+		snprintf(
+		    detail, n,
+		    "the log held %llu entries at the last tree head "
+		    "signed here (%s) and holds %llu now: the data store "
+		    "was restored from a backup (or replaced); entries %llu "
+		    "to %llu are not in it, and heads signed after the "
+		    "backup no longer hold",
+		    was, at, now, now, was - 1);
+	else
+		snprintf(
+		    detail, n,
+		    "the log's first %llu entries are not those of the last "
+		    "tree head signed here (%s): the data store was replaced "
+		    "or restored; heads signed before no longer hold",
+		    was, at);
+	return 1;
+}
+
 sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 {
 	char warning[300], detail[700];
@@ -372,6 +417,24 @@ sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 	d->auditd = ad;
 	if (warning[0])
 		sh_daemon_error(d, "audit: %s", warning);
+	char hf[4200];
+	snprintf(hf, sizeof(hf), "%s/audit-head", d->cfg.datadir);
+	sh_audit_set_head_file(ad->log, hf);
+	if (head_file_check(d, detail, sizeof(detail))) {
+		sh_daemon_error(d, "audit: %s", detail);
+		Seinhuis__AuditEntry rb = SEINHUIS__AUDIT_ENTRY__INIT;
+		rb.event = SEINHUIS__AUDIT_EVENT__AUDIT_LOG_ROLLED_BACK;
+		rb.outcome = "rolled_back";
+		rb.detail = detail;
+		if ((e = sh_audit_record(d, &rb)) != SH_OK) {
+			sh_store_abort(d->store);
+			d->txn_error = SH_OK;
+			snprintf(why, wl,
+			         "cannot record the start in the audit log: %s",
+			         sh_err_str(e));
+			return e;
+		}
+	}
 
 	/* The configuration as read, by digest (it holds no secrets, but a
 	 * digest is what shows a change). */

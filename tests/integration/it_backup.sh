@@ -7,6 +7,10 @@
 # exactly once. A journal left beside a restored data.mdb is not replayed
 # into it (its records belong to a later checkpoint). A backup of the
 # recipient made with the daemon stopped restores its inbox as it was.
+# A restore takes the audit log back with the store: each daemon notices it
+# at start-up against the last tree head it keeps beside the store, says so
+# and records it in the log (log_rolled_back); a clean restart and a kill
+# -9 do not.
 . "$(dirname "$0")/lib.sh"
 it_setup backup
 if ! command -v mdb_copy >/dev/null; then
@@ -51,6 +55,12 @@ restore() { # restore ID BACKUP-DIR [keep-journal]
 	chmod 600 "$WORK/$1/data/data.mdb"
 	[ "${3:-}" = keep-journal ] || rm -f "$WORK/$1/data/journal"
 }
+# rolled_back ID: the log_rolled_back entries of a daemon's audit log
+rolled_back() { ctl "$1" --json audit list --limit 100000 --event log_rolled_back | jq length; }
+export -f rolled_back
+check "before any restore (after clean restarts), no rollback at either daemon" bash -c \
+	"[ \$(rolled_back gem-bk) = 0 ] && [ \$(ctl gem-bk --json audit list --limit 100000 --event stopped | jq length) -ge 1 ] &&
+	 ! grep -q 'audit: the log held' '$WORK/corp-bk.log'"
 restore corp-bk "$WORK/backup-corp"
 check "seinhuisd -t accepts the restored store, with the 3 pending" bash -c \
 	"as_user '$SEINHUISD' -t -c '$WORK/corp-bk.conf' 2>&1 | grep -q 'outbox pending 3,'"
@@ -62,6 +72,9 @@ check "... and the sender settles them: 8 delivered, none pending" \
 check "the recipient's inbox holds each of the 8 signals exactly once" bash -c \
 	"[ \"\$(inbox_ids gem-bk | sort)\" = \"\$(printf '%s\n' ${ID[*]} | sort)\" ]"
 check "the restored sender's audit log verifies" ctl corp-bk audit verify
+check "the restored sender recorded that its audit log was taken back (log_rolled_back)" bash -c \
+	"ctl corp-bk --json audit list --event log_rolled_back | jq -e 'length == 1 and (.[0].detail | test(\"restored from a backup\"))' >/dev/null"
+check "... and said so in its log" grep -q "audit: the log held [0-9]* entries at the last tree head signed here" "$WORK/corp-bk.log"
 stop corp-bk
 
 # --- a journal left beside a restored store ----------------------------------
@@ -77,6 +90,16 @@ check "... none pending at the sender" \
 	wait_until 15 bash -c "[ \$(outbox_ids corp-bk pending | wc -l) = 0 ]"
 check "... and the inbox still holds 8" bash -c "[ \$(inbox_ids gem-bk | wc -l) = 8 ]"
 
+# --- no false alarm: a kill -9 and a clean restart ---------------------------
+# After a kill -9 the log holds more than the last head (replayed from the
+# journal); that is no rollback.
+crash gem-bk
+start gem-bk
+stop gem-bk
+start gem-bk
+check "a kill -9 and restarts of the recipient record no log_rolled_back" \
+	[ "$(rolled_back gem-bk)" = 0 ]
+
 # --- the recipient, backed up stopped ----------------------------------------
 stop gem-bk
 mkdir -p "$WORK/backup-gem"
@@ -90,4 +113,8 @@ start gem-bk
 check "the restored recipient's inbox is the backup's: 8 signals" \
 	bash -c "[ \$(inbox_ids gem-bk | wc -l) = 8 ]"
 check "its audit log verifies" ctl gem-bk audit verify
+check "the restored recipient recorded the rollback once, naming the entries gone" bash -c \
+	"ctl gem-bk --json audit list --event log_rolled_back | jq -e 'length == 1 and (.[0].detail | test(\"entries [0-9]+ to [0-9]+ are not in it\"))' >/dev/null"
+check "... and seinctl status shows it among the last errors" bash -c \
+	"ctl gem-bk status | grep -q 'the data store was restored from a backup'"
 it_done

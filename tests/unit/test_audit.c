@@ -16,6 +16,9 @@
  * entry below a head signed in the middle of a block.
  */
 #include <lmdb.h>
+#include <stdio.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -682,6 +685,98 @@ static void transactions(void)
 	check_case("%s", "");
 }
 
+static sh_err head_check(logfx *x, sh_audit_head_rec *rec)
+{
+	MDB_txn *txn = sh_store_read_begin(x->st);
+	sh_err e = sh_audit_head_file_check(x->log, txn, rec);
+	sh_store_read_end(x->st, txn);
+	return e;
+}
+
+static void put_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+	if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+		printf("cannot write %s\n", path);
+		exit(2);
+	}
+}
+
+/* The head file: written with each committed head (not an aborted one),
+ * and a log compared with it: extends it (no rollback), holds fewer
+ * entries (rolled back), holds others under it (replaced); none or
+ * unreadable is said so. */
+static void head_file(void)
+{
+	logfx x;
+	sh_audit_head_rec rec;
+	char path[800], text[200], hex[65];
+	uint8_t root[32];
+	fx_open(&x);
+	snprintf(path, sizeof(path), "%s/audit-head", x.dir);
+	check_case("%s", "head file: none set, none there");
+	CHECK_ERR(head_check(&x, &rec), SH_ERR_NOTFOUND);
+	sh_audit_set_head_file(x.log, path);
+	CHECK_ERR(head_check(&x, &rec), SH_ERR_NOTFOUND);
+	append(&x, 21, 0);
+	check_case("%s", "head file: an aborted head writes none");
+	CHECK_ERR(sh_store_begin(x.st), SH_OK);
+	CHECK_ERR(sh_audit_sign_head(x.log, &self, 1790000000000), SH_OK);
+	sh_store_abort(x.st);
+	CHECK(access(path, F_OK) != 0);
+	check_case("%s", "head file: written with a committed head");
+	sign_head(&x);
+	struct stat sb;
+	CHECK(stat(path, &sb) == 0 && (sb.st_mode & 0777) == 0600);
+	CHECK_ERR(head_check(&x, &rec), SH_OK);
+	CHECK_INT(rec.size, 21);
+	CHECK_INT(rec.time_ms, 1790000000000);
+	CHECK_INT(rec.rolled_back, 0);
+	MDB_txn *txn = sh_store_read_begin(x.st);
+	CHECK_ERR(sh_audit_root_at(x.log, txn, 21, root), SH_OK);
+	sh_store_read_end(x.st, txn);
+	CHECK(memcmp(root, rec.root, 32) == 0);
+	check_case("%s", "head file: a log that grew extends it");
+	append(&x, 30, 0);
+	CHECK(reopen(&x));
+	sh_audit_set_head_file(x.log, path);
+	CHECK_ERR(head_check(&x, &rec), SH_OK);
+	CHECK_INT(rec.size, 21);
+	CHECK_INT(rec.rolled_back, 0);
+	check_case("%s", "head file: a head beyond the log is a rollback");
+	sh_hex(hex, root, 32);
+	snprintf(text, sizeof(text), "52 %s 1790000000000\n", hex);
+	put_file(path, text);
+	CHECK_ERR(head_check(&x, &rec), SH_OK);
+	CHECK_INT(rec.size, 52);
+	CHECK_INT(rec.rolled_back, 1);
+	check_case("%s", "head file: other entries under the head");
+	root[5] ^= 1;
+	sh_hex(hex, root, 32);
+	snprintf(text, sizeof(text), "21 %s 1790000000000\n", hex);
+	put_file(path, text);
+	CHECK_ERR(head_check(&x, &rec), SH_OK);
+	CHECK_INT(rec.rolled_back, 1);
+	check_case("%s", "head file: unreadable ones");
+	static const char *const bad[] = {
+	    "",
+	    "21\n",
+	    "x 00 1\n",
+	    "21 abc 1790000000000\n",
+	    "21 "
+	    "ZZ00000000000000000000000000000000000000000000000000000000000000 "
+	    "1\n",
+	    "21 "
+	    "0000000000000000000000000000000000000000000000000000000000000000 "
+	    "1 extra\n"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		put_file(path, bad[i]);
+		CHECK_ERR(head_check(&x, &rec), SH_ERR_STORE_CORRUPT);
+	}
+	check_case("%s", "");
+	fx_close(&x);
+}
+
 /* sh_audit_entry_write gives protobuf-c's bytes: every field alone at
  * the edges of its type (zero, small, negative, large, empty), then
  * pseudo-random entries with any mix of fields. */
@@ -785,6 +880,7 @@ int main(void)
 	old_layout();
 	tampering();
 	transactions();
+	head_file();
 	fx_rm_rf(root_dir);
 	free(root_dir);
 	return check_done();

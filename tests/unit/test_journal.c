@@ -2084,6 +2084,17 @@ static int64_t recover_of(sh_store *st, const char *partner)
 	return v;
 }
 
+static int recover_turn(sh_store *st, unsigned i)
+{
+	char partner[32];
+	snprintf(partner, sizeof(partner), "corp-%u", i);
+	if (sh_store_begin(st) != SH_OK)
+		return 1;
+	if (sh_store_recover_set(st, partner, 1700000000000 + i) != SH_OK)
+		return 2;
+	return sh_store_commit(st) == SH_OK ? 0 : 3;
+}
+
 static void recover_request(void)
 {
 	char dir[512], why[1024];
@@ -2124,6 +2135,16 @@ static void recover_request(void)
 	if (!CHECK(st != NULL))
 		return;
 	CHECK(recover_of(st, "corp-a") == 0);
+	CHECK(recover_of(st, "corp-b") == 1700000000456);
+	sh_store_close(&st);
+	check_case("recover request: a crash before the checkpoint keeps it");
+	CHECK_INT(crash_child_with(dir, 1, 4, 99, recover_turn), 0);
+	st = store_open(dir, why, sizeof(why));
+	if (!CHECK(st != NULL))
+		return;
+	CHECK_INT(sh_store_replayed(st), 3);
+	CHECK(recover_of(st, "corp-1") == 1700000000001);
+	CHECK(recover_of(st, "corp-3") == 1700000000003);
 	CHECK(recover_of(st, "corp-b") == 1700000000456);
 	sh_store_close(&st);
 }
