@@ -353,9 +353,15 @@ static sh_err record_keys(sh_daemon *d)
 /* The log against the last tree head kept beside the store (audit.c, "the
  * head file"): 1 and *detail if it was taken back (a backup restored, the
  * store replaced). */
-static int head_file_check(sh_daemon *d, char *detail, size_t n)
+static void set_head_file(const sh_daemon *d, sh_audit *log)
 {
-	sh_audit *log = d->auditd->log;
+	char hf[4200];
+	snprintf(hf, sizeof(hf), "%s/audit-head", d->cfg.datadir);
+	sh_audit_set_head_file(log, hf);
+}
+
+static int head_file_check(sh_daemon *d, sh_audit *log, char *detail, size_t n)
+{
 	sh_audit_head_rec rec;
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	sh_err e =
@@ -417,10 +423,8 @@ sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 	d->auditd = ad;
 	if (warning[0])
 		sh_daemon_error(d, "audit: %s", warning);
-	char hf[4200];
-	snprintf(hf, sizeof(hf), "%s/audit-head", d->cfg.datadir);
-	sh_audit_set_head_file(ad->log, hf);
-	if (head_file_check(d, detail, sizeof(detail))) {
+	set_head_file(d, ad->log);
+	if (head_file_check(d, ad->log, detail, sizeof(detail))) {
 		sh_daemon_error(d, "audit: %s", detail);
 		Seinhuis__AuditEntry rb = SEINHUIS__AUDIT_ENTRY__INIT;
 		rb.event = SEINHUIS__AUDIT_EVENT__AUDIT_LOG_ROLLED_BACK;
@@ -1183,6 +1187,11 @@ sh_err sh_audit_check_offline(sh_daemon *d)
 	} else {
 		sh_error("audit log: cannot verify: %s", sh_err_str(e));
 	}
+	/* a restore is no failure, but the administrator hears of it */
+	char detail[700];
+	set_head_file(d, log);
+	if (head_file_check(d, log, detail, sizeof(detail)))
+		printf("seinhuisd: %s\n", detail);
 	sh_audit_close(&log);
 	return e;
 }

@@ -63,7 +63,9 @@ check "before any restore (after clean restarts), no rollback at either daemon" 
 	 ! grep -q 'audit: the log held' '$WORK/corp-bk.log'"
 restore corp-bk "$WORK/backup-corp"
 check "seinhuisd -t accepts the restored store, with the 3 pending" bash -c \
-	"as_user '$SEINHUISD' -t -c '$WORK/corp-bk.conf' 2>&1 | grep -q 'outbox pending 3,'"
+	"as_user '$SEINHUISD' -t -c '$WORK/corp-bk.conf' >'$WORK/t.out' 2>&1 && grep -q 'outbox pending 3,' '$WORK/t.out'"
+check "... and says the audit log was taken back" \
+	grep -q "^seinhuisd: the log held [0-9]* entries at the last tree head signed here" "$WORK/t.out"
 start corp-bk
 check "the restored sender sends the 3 again; the recipient answers them as duplicates" \
 	wait_until 15 bash -c "[ \$(status_field gem-bk duplicates) = $((dup0 + 3)) ]"
