@@ -1590,41 +1590,61 @@ sh_err sh_store_outbox_env_expire(sh_store *st, int64_t now_ms, size_t max,
 	*more = 0;
 	if (!st->turn)
 		return SH_ERR_STORE;
-	uint64_t *seqs;
-	size_t ns;
-	sh_err e = env_seqs(st, &seqs, &ns);
-	for (size_t i = 0; e == SH_OK && i < ns; i++) {
+	/* Which to drop, found with a cursor (at most max of them; the scan
+	 * stops at the first young one), then dropped with it closed: what
+	 * is held is bounded by max, not by the envelopes kept. */
+	uint64_t *drop = malloc((max ? max : 1) * sizeof(*drop));
+	if (!drop)
+		return SH_ERR_NOMEM;
+	size_t nd = 0;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc = mdb_cursor_open(st->txn, st->outbox_env, &cur);
+	if (rc) {
+		free(drop);
+		return mdb_err(rc);
+	}
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8)
+			continue;
+		uint64_t seq = be64(k.mv_data);
 		Seinhuis__OutboxRecord *r;
 		/* without its record: dropped; not decoding: left */
-		int got = env_record(st, seqs[i], &r), younger = 0, drop = !got;
+		int got = env_record(st, seq, &r), younger = 0, gone = !got;
 		if (got == 1) {
 			/* kept in the order accepted: after a young one, the
 			 * rest are younger; a pending one is still to be
 			 * delivered */
 			younger =
 			    keeps_env(st, r->state, r->created_ms, now_ms);
-			drop = r->state != SEINHUIS__OUT_STATE__OUT_PENDING &&
+			gone = r->state != SEINHUIS__OUT_STATE__OUT_PENDING &&
 			       !younger;
 			seinhuis__outbox_record__free_unpacked(r, NULL);
 		}
 		if (younger)
 			break;
-		if (!drop)
+		if (!gone)
 			continue;
-		if (*dropped == max) {
+		if (nd == max) {
 			*more = 1;
 			break;
 		}
+		drop[nd++] = seq;
+	}
+	mdb_cursor_close(cur);
+	sh_err e = rc == 0 || rc == MDB_NOTFOUND ? SH_OK : mdb_err(rc);
+	for (size_t i = 0; e == SH_OK && i < nd; i++) {
 		uint8_t kb[8];
-		u64be(kb, seqs[i]);
-		MDB_val k = {8, kb};
-		int rc = jdel(st, st->outbox_env, &k);
+		u64be(kb, drop[i]);
+		MDB_val dk = {8, kb};
+		rc = jdel(st, st->outbox_env, &dk);
 		if (rc && rc != MDB_NOTFOUND)
 			e = mdb_err(rc);
 		else
 			(*dropped)++;
 	}
-	free(seqs);
+	free(drop);
 	return e;
 }
 

@@ -2039,6 +2039,68 @@ static void resend_window(void)
 	check_case("%s", "");
 }
 
+/* sh_store_outbox_env_expire drops at most `max` a call and says there is
+ * more; a pending record among old ones is passed over, and the scan stops
+ * at the first young one. */
+static void expire_capped(void)
+{
+	char dir[512], why[1024];
+	const int64_t t0 = 1790000000000;
+	new_dir(dir, sizeof(dir), "expcap");
+	sh_store *st = store_open(dir, why, sizeof(why));
+	if (!CHECK(st != NULL))
+		return;
+	sh_store_set_resend_window(st, 10000);
+	static const uint8_t env[200] = {1, 2, 3};
+	uint8_t id[9][SH_ID_LEN];
+	uint64_t seq[9];
+	Seinhuis__SignalType type;
+	size_t dropped = 0;
+	int more = 0;
+	long envs, el;
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	for (unsigned i = 0; i < 9; i++) {
+		Seinhuis__OutboxRecord r =
+		    pending_rec(id[i], 800 + i, env, sizeof(env));
+		/* 0..6 old, 7 and 8 young */
+		r.created_ms = t0 + (i < 7 ? 0 : 60000);
+		CHECK_ERR(sh_store_outbox_add(st, &r, &seq[i]), SH_OK);
+	}
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	for (unsigned i = 0; i < 9; i++)
+		if (i != 3) /* 3 stays pending */
+			CHECK_INT(
+			    settle_one(st, seq[i], id[i], 1, t0 + 1000, &type),
+			    1);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	check_case("expire: capped at max, more said");
+	size_t total = 0;
+	for (int round = 0; round < 3; round++) {
+		CHECK_ERR(sh_store_begin(st), SH_OK);
+		CHECK_ERR(sh_store_outbox_env_expire(st, t0 + 65000, 4,
+		                                     &dropped, &more),
+		          SH_OK);
+		CHECK_ERR(sh_store_commit(st), SH_OK);
+		total += dropped;
+		if (round == 0) {
+			CHECK_INT(dropped, 4);
+			CHECK_INT(more, 1);
+		} else if (round == 1) {
+			CHECK_INT(dropped, 2); /* 5 and 6; 3 passed over */
+			CHECK_INT(more, 0);
+		} else {
+			CHECK_INT(dropped, 0);
+		}
+	}
+	CHECK_INT(total, 6);
+	CHECK_ERR(sh_store_check(st, why, sizeof(why)), SH_OK);
+	sh_store_close(&st);
+	table_stat(dir, "outbox_env", &envs, &el);
+	CHECK_INT(envs, 3); /* pending 3, young 7 and 8 */
+	check_case("%s", "");
+}
+
 /* sh_store_committed_before: 0 for a new store; after turns and a
  * checkpoint, that checkpoint's time at the next open; an open without
  * turns (seinhuisd -t on a restored backup) leaves it. */
@@ -2328,6 +2390,7 @@ int main(void)
 	outbox_envelopes();
 	resend_window();
 	committed_time();
+	expire_capped();
 	recover_request();
 	outbox_remove();
 	schema_unknown();
