@@ -1243,6 +1243,7 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 	Seinhuis__PeerStatus **pp = sh_xcalloc(d->npeers, sizeof(*pp));
 	uint64_t delivered = 0;
 	size_t np = 0;
+	MDB_txn *txn = sh_store_read_begin(d->store);
 	for (size_t i = 0; i < d->npeers; i++) {
 		sh_peer *p = &d->peers[i];
 		if (p->removed)
@@ -1268,9 +1269,13 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 		pst->recover_since_ms = p->recover_since_ms;
 		pst->recover_answered_ms = p->recover_answered_ms;
 		pst->recover_count = p->recover_count;
+		if (p->head)
+			pst->oldest_pending_ms = sh_store_outbox_created(
+			    d->store, txn, p->head->seq);
 		pp[np++] = pst;
 		delivered += p->delivered;
 	}
+	sh_store_read_end(d->store, txn);
 	st.delivered_out = delivered;
 	st.n_peers = np;
 	st.peers = pp;

@@ -59,6 +59,10 @@ static void usage(FILE *f)
 	    "  inbox ack ID           the team has taken the signal\n"
 	    "  status                 peers, queue depths, last errors, "
 	    "version\n"
+	    "  check [--pending-warn AGE] [--pending-crit AGE]\n"
+	    "                         health in one line for monitoring "
+	    "(exit 0 OK,\n"
+	    "                         1 WARNING, 2 CRITICAL, 3 UNKNOWN)\n"
 	    "  recover --since T|backup [--partner P]\n"
 	    "                         after restoring a backup of the store: "
 	    "ask\n"
@@ -966,6 +970,9 @@ static int cmd_status(const char *sock)
 			    po, "last_receipt_ms",
 			    json_object_new_int64(p->last_receipt_ms));
 			json_object_object_add(
+			    po, "oldest_pending_ms",
+			    json_object_new_int64(p->oldest_pending_ms));
+			json_object_object_add(
 			    po, "last_error",
 			    json_object_new_string(p->last_error));
 			json_object_array_add(peers, po);
@@ -1015,10 +1022,13 @@ static int cmd_status(const char *sock)
 		}
 		/* OVER RATE: their signals we dropped over our peer_rate /
 		 * ours they deferred over theirs */
-		printf("\n%-24s  %-17s  %-4s  %8s  %9s  %7s  %11s  %-19s  "
-		       "%s\n",
-		       "PARTNER", "ROLE", "LINK", "PENDING", "IN FLIGHT",
-		       "RETRY", "OVER RATE", "LAST HEARD FROM", "LAST ERROR");
+		printf("\n%-24s  %-17s  %-4s  %8s  %6s  %9s  %7s  %11s  "
+		       "%-19s  %s\n",
+		       "PARTNER", "ROLE", "LINK", "PENDING", "OLDEST",
+		       "IN FLIGHT", "RETRY", "OVER RATE", "LAST HEARD FROM",
+		       "LAST ERROR");
+		struct timespec now_ts;
+		clock_gettime(CLOCK_REALTIME, &now_ts);
 		for (size_t i = 0; i < s->n_peers; i++) {
 			const Seinhuis__PeerStatus *p = s->peers[i];
 			char heard[32];
@@ -1028,10 +1038,16 @@ static int cmd_status(const char *sock)
 			snprintf(rate, sizeof(rate), "%llu/%llu",
 			         (unsigned long long)p->rate_limited,
 			         (unsigned long long)p->deferred);
-			printf("%-24s  %-17s  %-4s  %8llu  %9llu  %5ums  %11s  "
-			       "%-19s  %s\n",
+			char oldest[24] = "-";
+			if (p->pending && p->oldest_pending_ms > 0)
+				seinctl_fmt_age(oldest, sizeof(oldest),
+				                (long long)now_ts.tv_sec -
+				                    p->oldest_pending_ms /
+				                        1000);
+			printf("%-24s  %-17s  %-4s  %8llu  %6s  %9llu  %5ums  "
+			       "%11s  %-19s  %s\n",
 			       p->partner, p->role, p->link,
-			       (unsigned long long)p->pending,
+			       (unsigned long long)p->pending, oldest,
 			       (unsigned long long)p->inflight, p->retry_ms,
 			       rate, heard, p->last_error);
 		}
@@ -1580,6 +1596,8 @@ int main(int argc, char **argv)
 		return cmd_import(sock, sub_argc, sub_argv);
 	if (strcmp(cmd, "recover") == 0)
 		return cmd_recover(sock, sub_argc, sub_argv);
+	if (strcmp(cmd, "check") == 0)
+		return seinctl_check(sock, json_out, sub_argc, sub_argv);
 	if (strcmp(cmd, "quarantine") == 0)
 		return cmd_quarantine(sock, sub_argc, sub_argv);
 	if (strcmp(cmd, "consent") == 0)

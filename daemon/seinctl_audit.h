@@ -33,6 +33,12 @@ const char *seinctl_field_of(const Seinhuis__InboxItem *it, const char *name);
 
 int seinctl_audit(const char *sock, int json, int argc, char **argv);
 int seinctl_report(const char *sock, int json, int argc, char **argv);
+/* seinctl_check.c: the health in one line for a monitoring system; its
+ * exit status is the monitoring plugin's (0 OK, 1 WARNING, 2 CRITICAL,
+ * 3 UNKNOWN). */
+int seinctl_check(const char *sock, int json, int argc, char **argv);
+/* An age in seconds as "45s", "12m", "3h05m", "2d04h". */
+void seinctl_fmt_age(char *out, size_t n, long long s);
 /* argv: "inbox" "reveal" ID --reason TEXT */
 int seinctl_inbox_reveal(const char *sock, int json, int argc, char **argv);
 

@@ -1648,6 +1648,22 @@ sh_err sh_store_outbox_env_expire(sh_store *st, int64_t now_ms, size_t max,
 	return e;
 }
 
+int64_t sh_store_outbox_created(sh_store *st, MDB_txn *txn, uint64_t seq)
+{
+	uint8_t kb[8];
+	u64be(kb, seq);
+	MDB_val k = {8, kb}, v;
+	if (!txn || mdb_get(txn, st->outbox, &k, &v))
+		return 0;
+	Seinhuis__OutboxRecord *r =
+	    seinhuis__outbox_record__unpack(NULL, v.mv_size, v.mv_data);
+	if (!r)
+		return 0;
+	int64_t at = r->created_ms;
+	seinhuis__outbox_record__free_unpacked(r, NULL);
+	return at;
+}
+
 sh_err sh_store_outbox_scan(sh_store *st, MDB_txn *txn, int newest_first,
                             sh_outbox_fn fn, void *ctx)
 {

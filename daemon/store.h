@@ -128,6 +128,9 @@ sh_err sh_store_outbox_envelope(sh_store *st, MDB_txn *txn, uint64_t seq,
  * in the index and its natural key, if that still names this message.
  * The message id is then unknown here: a late receipt or status feedback
  * for it is refused as for any unknown id. */
+/* When the outbox record seq was accepted (created_ms), 0 if there is
+ * none or it does not decode. */
+int64_t sh_store_outbox_created(sh_store *st, MDB_txn *txn, uint64_t seq);
 sh_err sh_store_outbox_remove(sh_store *st, uint64_t seq,
                               const Seinhuis__OutboxRecord *rec);
 typedef int (*sh_outbox_fn)(void *ctx, uint64_t seq,

@@ -1,0 +1,259 @@
+/*
+ * seinctl_check.c - `seinctl check`: the daemon's health in one line, for
+ * a monitoring system (Nagios, Icinga, Zabbix, Checkmk: the monitoring
+ * plugin conventions). It reads the daemon's status and says OK, WARNING
+ * or CRITICAL, with exit status 0, 1 or 2 (3: UNKNOWN, the check itself
+ * was given wrong arguments), one line of text naming each problem and,
+ * after '|', figures for graphs.
+ *
+ * What it looks at, all from STATUS:
+ *   - the daemon answers on its control socket (CRITICAL if not);
+ *   - signals waiting for a partner: the age of the one first in its
+ *     queue (WARNING past --pending-warn, 15 minutes by default; CRITICAL
+ *     past --pending-crit, 4 hours), with the link state and the last
+ *     error for that partner;
+ *   - the data store: WARNING from 60 % of the map, with the room kept
+ *     for what it holds; CRITICAL from 75 %, where new signals are refused;
+ *   - a recover request a partner never answered (WARNING).
+ * Nothing in the line is personal data: partner ids, counts and ages.
+ */
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "seinctl_audit.h"
+
+enum { CHECK_OK, CHECK_WARNING, CHECK_CRITICAL, CHECK_UNKNOWN };
+static const char *const state_name[] = {"OK", "WARNING", "CRITICAL",
+                                         "UNKNOWN"};
+
+/* The store's thresholds, as the daemon applies them (seinhuisd.c). */
+#define STORE_WARN_PCT 60.0
+#define STORE_FULL_PCT 75.0
+
+/* "90s", "15m", "4h", "2d"; a bare number is minutes. -1 if none. */
+static long long parse_duration_s(const char *s)
+{
+	char *end;
+	long long n = strtoll(s, &end, 10);
+	if (end == s || n <= 0 || n > 3650LL * 86400)
+		return -1;
+	long long mul = 60;
+	if (*end) {
+		if (end[1])
+			return -1;
+		switch (*end) {
+		case 's': mul = 1; break;
+		case 'm': mul = 60; break;
+		case 'h': mul = 3600; break;
+		case 'd': mul = 86400; break;
+		default: return -1;
+		}
+	}
+	return n * mul;
+}
+
+void seinctl_fmt_age(char *out, size_t n, long long s)
+{
+	if (s < 0)
+		s = 0;
+	if (s < 60)
+		snprintf(out, n, "%llds", s);
+	else if (s < 3600)
+		snprintf(out, n, "%lldm", s / 60);
+	else if (s < 86400)
+		snprintf(out, n, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+	else
+		snprintf(out, n, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
+}
+
+typedef struct {
+	int state;
+	char text[400];
+} problem;
+
+typedef struct {
+	problem *v;
+	size_t n;
+	int state;
+} problems;
+
+static void add(problems *ps, int state, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void add(problems *ps, int state, const char *fmt, ...)
+{
+	ps->v = realloc(ps->v, (ps->n + 1) * sizeof(*ps->v));
+	if (!ps->v) {
+		fprintf(stderr, "seinctl: out of memory\n");
+		exit(CHECK_UNKNOWN);
+	}
+	problem *p = &ps->v[ps->n++];
+	p->state = state;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->text, sizeof(p->text), fmt, ap);
+	va_end(ap);
+	if (state > ps->state)
+		ps->state = state;
+}
+
+static int usage_unknown(void)
+{
+	fprintf(stderr, "usage: seinctl check [--pending-warn AGE] "
+	                "[--pending-crit AGE]\n"
+	                "  AGE: N[s|m|h|d] (a bare number is minutes); "
+	                "defaults 15m and 4h\n");
+	printf("SEINHUIS UNKNOWN - wrong arguments to seinctl check\n");
+	return CHECK_UNKNOWN;
+}
+
+int seinctl_check(const char *sock, int json, int argc, char **argv)
+{
+	static struct option opts[] = {
+	    {"pending-warn", required_argument, 0, 'w'},
+	    {"pending-crit", required_argument, 0, 'c'},
+	    {0, 0, 0, 0}};
+	long long warn_s = 15 * 60, crit_s = 4 * 3600;
+	int opt;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		long long *to = opt == 'w' ? &warn_s : &crit_s;
+		if (opt != 'w' && opt != 'c')
+			return usage_unknown();
+		if ((*to = parse_duration_s(optarg)) < 0) {
+			fprintf(stderr,
+			        "seinctl: --pending-%s: '%s' is not an "
+			        "age (N[s|m|h|d])\n",
+			        opt == 'w' ? "warn" : "crit", optarg);
+			return usage_unknown();
+		}
+	}
+	if (optind != argc)
+		return usage_unknown();
+	if (warn_s >= crit_s) {
+		fprintf(stderr, "seinctl: --pending-warn must be shorter than "
+		                "--pending-crit\n");
+		return usage_unknown();
+	}
+
+	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+	q.op = SEINHUIS__CTL_REQUEST__OP__STATUS;
+	Seinhuis__CtlReply *r = NULL;
+	problems ps = {NULL, 0, CHECK_OK};
+	const Seinhuis__DaemonStatus *s = NULL;
+	if (seinctl_call(sock, &q, &r) != 0 || !(s = r->status)) {
+		add(&ps, CHECK_CRITICAL,
+		    "no status from seinhuisd on %s (not running, or this user "
+		    "may not ask)",
+		    sock);
+	}
+	long long now_s = 0;
+	char summary[300] = "", perf[300] = "";
+	if (s) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now_s = (long long)ts.tv_sec;
+		double kept = s->store_map_bytes
+		                  ? (double)s->store_kept_bytes * 100.0 /
+		                        (double)s->store_map_bytes
+		                  : 0.0;
+		if (kept >= STORE_FULL_PCT)
+			add(&ps, CHECK_CRITICAL,
+			    "data store %.0f%% full: new signals are refused "
+			    "from %.0f%% (raise map_size)",
+			    kept, STORE_FULL_PCT);
+		else if (kept >= STORE_WARN_PCT)
+			add(&ps, CHECK_WARNING,
+			    "data store %.0f%% full (new signals are refused "
+			    "from %.0f%%)",
+			    kept, STORE_FULL_PCT);
+		size_t up = 0;
+		long long oldest = 0;
+		for (size_t i = 0; i < s->n_peers; i++) {
+			const Seinhuis__PeerStatus *p = s->peers[i];
+			if (p->connected)
+				up++;
+			if (p->recover_answered_ms < 0)
+				add(&ps, CHECK_WARNING,
+				    "%s never answered the recover request "
+				    "(seinctl status)",
+				    p->partner);
+			if (!p->pending || p->oldest_pending_ms <= 0)
+				continue;
+			long long age = now_s - p->oldest_pending_ms / 1000;
+			if (age > oldest)
+				oldest = age;
+			if (age < warn_s)
+				continue;
+			char a[24];
+			seinctl_fmt_age(a, sizeof(a), age);
+			add(&ps, age >= crit_s ? CHECK_CRITICAL : CHECK_WARNING,
+			    "%s: %llu signal(s) waiting, the first for %s "
+			    "(link %s%s%.120s)",
+			    p->partner, (unsigned long long)p->pending, a,
+			    p->link, p->last_error[0] ? "; last error: " : "",
+			    p->last_error);
+		}
+		snprintf(summary, sizeof(summary),
+		         "%s (%s): %zu partner(s), %zu link(s) up; %llu "
+		         "pending, %llu failed; inbox %llu; store %.0f%%",
+		         s->partner, s->role, s->n_peers, up,
+		         (unsigned long long)s->outbox_pending,
+		         (unsigned long long)s->outbox_failed,
+		         (unsigned long long)s->inbox_depth, kept);
+		snprintf(perf, sizeof(perf),
+		         "pending=%llu failed=%llu inbox=%llu "
+		         "store=%.1f%%;%.0f;%.0f;0;100 "
+		         "oldest_pending=%llds;%lld;%lld;0",
+		         (unsigned long long)s->outbox_pending,
+		         (unsigned long long)s->outbox_failed,
+		         (unsigned long long)s->inbox_depth, kept,
+		         STORE_WARN_PCT, STORE_FULL_PCT, oldest, warn_s,
+		         crit_s);
+	}
+	if (json) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(
+		    o, "state", json_object_new_string(state_name[ps.state]));
+		json_object_object_add(o, "exit",
+		                       json_object_new_int(ps.state));
+		json_object_object_add(o, "summary",
+		                       json_object_new_string(summary));
+		json_object *arr = json_object_new_array();
+		for (size_t i = 0; i < ps.n; i++) {
+			json_object *po = json_object_new_object();
+			json_object_object_add(
+			    po, "state",
+			    json_object_new_string(state_name[ps.v[i].state]));
+			json_object_object_add(
+			    po, "text", json_object_new_string(ps.v[i].text));
+			json_object_array_add(arr, po);
+		}
+		json_object_object_add(o, "problems", arr);
+		seinctl_print_json(o);
+	} else {
+		/* the worst first, then the rest, then the summary */
+		printf("SEINHUIS %s - ", state_name[ps.state]);
+		int first = 1;
+		for (int st = CHECK_CRITICAL; st >= CHECK_WARNING; st--)
+			for (size_t i = 0; i < ps.n; i++)
+				if (ps.v[i].state == st) {
+					printf("%s%s", first ? "" : "; ",
+					       ps.v[i].text);
+					first = 0;
+				}
+		if (summary[0])
+			printf("%s%s", first ? "" : "; ", summary);
+		if (perf[0])
+			printf(" | %s", perf);
+		printf("\n");
+	}
+	free(ps.v);
+	if (r)
+		seinhuis__ctl_reply__free_unpacked(r, NULL);
+	return ps.state;
+}
