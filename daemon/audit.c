@@ -417,7 +417,10 @@ static void write_head_file(sh_audit *a)
 	                 (unsigned long long)a->txn_head_size, hex,
 	                 (long long)a->txn_head_time);
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	int ok = fd >= 0 && write(fd, line, (size_t)n) == n && fsync(fd) == 0;
+	ssize_t w = fd >= 0 ? write(fd, line, (size_t)n) : -1;
+	if (w >= 0 && w != n)
+		errno = EIO; /* short write */
+	int ok = w == n && fsync(fd) == 0;
 	if (fd >= 0 && close(fd) != 0)
 		ok = 0;
 	if (ok && rename(tmp, a->head_file) != 0)
@@ -454,7 +457,7 @@ sh_err sh_audit_head_file_check(sh_audit *a, MDB_txn *txn,
 	    sscanf(line, "%llu %64[0-9a-f] %lld %c", &size, hex, &at, &extra) !=
 	        3 ||
 	    strlen(hex) != 64 || sh_unhex(rec->root, 32, hex) != 0)
-		return SH_ERR_STORE_CORRUPT;
+		return SH_ERR_WIRE_DECODE;
 	rec->size = size;
 	rec->time_ms = at;
 	if (size > a->tree.size) {

@@ -99,8 +99,8 @@ typedef struct {
 /* Compare the committed log with the head file: SH_OK and *rec (with
  * rolled_back set when the log holds fewer entries than that head, or
  * others under it: a backup was restored or the store replaced);
- * SH_ERR_NOTFOUND without a file; SH_ERR_STORE_CORRUPT if it does not
- * read. */
+ * SH_ERR_NOTFOUND without a file; SH_ERR_WIRE_DECODE if it is not a head
+ * (size, root, time); another error if the log cannot be read. */
 sh_err sh_audit_head_file_check(sh_audit *a, MDB_txn *txn,
                                 sh_audit_head_rec *rec);
 /* The root hash of the first size entries (RFC 6962 MTH). */

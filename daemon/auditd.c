@@ -369,11 +369,19 @@ static int head_file_check(sh_daemon *d, sh_audit *log, char *detail, size_t n)
 	sh_store_read_end(d->store, txn);
 	if (e == SH_ERR_NOTFOUND)
 		return 0; /* none yet: a new store, or an older version's */
+	if (e == SH_ERR_WIRE_DECODE) {
+		sh_warn("audit: %s/audit-head is not a tree head (size, root, "
+		        "time); not compared, and written again with the next "
+		        "tree head",
+		        d->cfg.datadir);
+		return 0;
+	}
 	if (e != SH_OK) {
-		sh_warn(
-		    "audit: %s/audit-head does not read (%s); it is written "
-		    "again with the next tree head",
-		    d->cfg.datadir, sh_err_rule(e));
+		sh_daemon_error(d,
+		                "audit: the log cannot be compared with the "
+		                "last tree head signed here (%s); run 'seinctl "
+		                "audit verify'",
+		                sh_err_rule(e));
 		return 0;
 	}
 	if (!rec.rolled_back)
@@ -424,7 +432,8 @@ sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 	if (warning[0])
 		sh_daemon_error(d, "audit: %s", warning);
 	set_head_file(d, ad->log);
-	if (head_file_check(d, ad->log, detail, sizeof(detail))) {
+	int rolled = head_file_check(d, ad->log, detail, sizeof(detail));
+	if (rolled) {
 		sh_daemon_error(d, "audit: %s", detail);
 		Seinhuis__AuditEntry rb = SEINHUIS__AUDIT_ENTRY__INIT;
 		rb.event = SEINHUIS__AUDIT_EVENT__AUDIT_LOG_ROLLED_BACK;
@@ -471,6 +480,11 @@ sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 		tl.detail = detail;
 		e = sh_audit_record(d, &tl);
 	}
+	/* after a rollback, a head over the log as it now is, kept in the
+	 * head file with this turn: a crash before the first periodic head
+	 * does not record the rollback a second time */
+	if (e == SH_OK && rolled)
+		e = sh_audit_sign_head(ad->log, &d->self, sh_now_ms());
 	if (e == SH_OK)
 		e = sh_store_commit(d->store);
 	else

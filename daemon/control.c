@@ -1195,16 +1195,15 @@ static void op_recover(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
 		return;
 	}
-	/* kept in the store until each partner answers (peer.c) */
+	/* kept in the store until each partner answers (peer.c); asked
+	 * once this turn has committed */
 	for (size_t i = 0; i < d->npeers; i++) {
 		sh_peer *p = &d->peers[i];
 		if (p->removed || (only && p != only))
 			continue;
-		p->recover_since_ms = since;
-		p->recover_sent_at = 0;
-		p->recover_tries = 0;
-		p->recover_answered_ms = 0;
-		p->recover_count = 0;
+		sh_defer *df = sh_defer_add(d, DEFER_RECOVER_ASK);
+		df->peer = p;
+		df->at = since;
 	}
 	sh_info("recover: local user %d asked %u partner(s) to send again what "
 	        "they delivered since %s",
@@ -1239,6 +1238,8 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 	st.store_used_bytes = (uint64_t)(used * (double)d->cfg.map_size);
 	st.store_kept_bytes = (uint64_t)(need * (double)d->cfg.map_size);
 	st.store_committed_ms = sh_store_committed_before(d->store);
+	/* as sh_daemon_store_full decides, without its log line */
+	st.store_refusing = (d->full_latched && used >= 0.65) || need > 0.75;
 	Seinhuis__PeerStatus *ps = sh_xcalloc(d->npeers, sizeof(*ps));
 	Seinhuis__PeerStatus **pp = sh_xcalloc(d->npeers, sizeof(*pp));
 	uint64_t delivered = 0;

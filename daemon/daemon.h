@@ -135,11 +135,13 @@ typedef struct sh_ctl_conn {
 /* Work done inside the current write transaction whose effects (replies,
  * receipts, queue changes) may only happen once it has committed. */
 typedef enum {
-	DEFER_CTL_REPLY, /* reply bytes to a control client */
-	DEFER_RECEIPTS,  /* a receipts frame to a peer (via ROUTER) */
-	DEFER_ENQUEUE,   /* new outbox entry to put on a peer's queue */
-	DEFER_DONE,      /* outbox entry settled by a receipt: drop it */
-	DEFER_REQUEUE,   /* a delivered signal to send again (recover) */
+	DEFER_CTL_REPLY,        /* reply bytes to a control client */
+	DEFER_RECEIPTS,         /* a receipts frame to a peer (via ROUTER) */
+	DEFER_ENQUEUE,          /* new outbox entry to put on a peer's queue */
+	DEFER_DONE,             /* outbox entry settled by a receipt: drop it */
+	DEFER_REQUEUE,          /* a delivered signal to send again (recover) */
+	DEFER_RECOVER_ASK,      /* seinctl recover: ask peer from `at` */
+	DEFER_RECOVER_ANSWERED, /* peer answered: it sends `seq` signals */
 } sh_defer_kind;
 
 typedef struct sh_defer {
@@ -152,6 +154,7 @@ typedef struct sh_defer {
 	int is_write;      /* CTL_REPLY: fails if the commit fails */
 	int status;        /* DONE: 1 delivered, 0 rejected */
 	uint64_t seq;
+	int64_t at; /* RECOVER_ASK: the time asked from (Unix ms) */
 	uint8_t id[SH_ID_LEN];
 	sh_outq_env *env; /* ENQUEUE: the envelope for the entry, or NULL */
 	struct sh_defer *next;
@@ -316,6 +319,8 @@ void sh_peer_pump(sh_daemon *d);
 /* seinctl recover: a request to p made before this start and not yet
  * answered (kept in the store) is taken up again. */
 void sh_peer_recover_load(sh_daemon *d, sh_peer *p);
+/* Ask p (again) from since_ms, as new: no answer, no tries yet. */
+void sh_peer_recover_set(sh_peer *p, int64_t since_ms);
 int64_t sh_peer_next_timer(sh_daemon *d);
 /* Receipts are held back from the turn they arrive in and settled at the
  * end of a turn that commits anyway (seinhuisd.c): settling a receipt is

@@ -846,9 +846,20 @@ static void recover_answered(sh_daemon *d, sh_peer *p,
 		                    detail);
 	if (e != SH_OK)
 		return; /* asked again after RECOVER_RETRY_MS */
-	p->recover_answered_ms = sh_now_ms();
-	p->recover_count = f->resend_count;
+	/* answered once the turn commits (else asked again) */
+	sh_defer *df = sh_defer_add(d, DEFER_RECOVER_ANSWERED);
+	df->peer = p;
+	df->seq = f->resend_count;
 	sh_info("peer %s %s", p->card.partner, detail);
+}
+
+void sh_peer_recover_set(sh_peer *p, int64_t since_ms)
+{
+	p->recover_since_ms = since_ms;
+	p->recover_sent_at = 0;
+	p->recover_tries = 0;
+	p->recover_answered_ms = 0;
+	p->recover_count = 0;
 }
 
 void sh_peer_recover_load(sh_daemon *d, sh_peer *p)
@@ -860,11 +871,7 @@ void sh_peer_recover_load(sh_daemon *d, sh_peer *p)
 	sh_store_read_end(d->store, txn);
 	if (!since)
 		return;
-	p->recover_since_ms = since;
-	p->recover_sent_at = 0;
-	p->recover_tries = 0;
-	p->recover_answered_ms = 0;
-	p->recover_count = 0;
+	sh_peer_recover_set(p, since);
 	char when[40];
 	sh_fmt_utc(when, sizeof(when), since);
 	sh_info("recover: %s is still to be asked to send again what it "

@@ -915,6 +915,9 @@ static int cmd_status(const char *sock)
 		json_object_object_add(
 		    o, "store_committed_ms",
 		    json_object_new_int64(s->store_committed_ms));
+		json_object_object_add(
+		    o, "store_refusing",
+		    json_object_new_boolean(s->store_refusing));
 		json_object *peers = json_object_new_array();
 		for (size_t i = 0; i < s->n_peers; i++) {
 			const Seinhuis__PeerStatus *p = s->peers[i];
@@ -1012,6 +1015,9 @@ static int cmd_status(const char *sock)
 		    (double)s->store_map_bytes / 1048576.0,
 		    pct(s->store_used_bytes, s->store_map_bytes),
 		    pct(s->store_kept_bytes, s->store_map_bytes));
+		if (s->store_refusing)
+			printf("             new signals are refused now "
+			       "(STORAGE_FULL): raise map_size and restart\n");
 		if (s->store_committed_ms > 0) {
 			char at[32];
 			seinctl_fmt_time(at, sizeof(at), s->store_committed_ms);

@@ -13,7 +13,8 @@
  *     past --pending-crit, 4 hours), with the link state and the last
  *     error for that partner;
  *   - the data store: WARNING from 60 % of the map, with the room kept
- *     for what it holds; CRITICAL from 75 %, where new signals are refused;
+ *     for what it holds; CRITICAL while new signals are refused (from
+ *     75 %, or after a commit found the map full);
  *   - a recover request a partner never answered (WARNING).
  * Nothing in the line is personal data: partner ids, counts and ages.
  */
@@ -161,10 +162,11 @@ int seinctl_check(const char *sock, int json, int argc, char **argv)
 		                  ? (double)s->store_kept_bytes * 100.0 /
 		                        (double)s->store_map_bytes
 		                  : 0.0;
-		if (kept >= STORE_FULL_PCT)
+		if (s->store_refusing || kept >= STORE_FULL_PCT)
 			add(&ps, CHECK_CRITICAL,
 			    "data store %.0f%% full: new signals are refused "
-			    "from %.0f%% (raise map_size)",
+			    "(from %.0f%%, and after the map was found full "
+			    "until below 65%% in use; raise map_size)",
 			    kept, STORE_FULL_PCT);
 		else if (kept >= STORE_WARN_PCT)
 			add(&ps, CHECK_WARNING,

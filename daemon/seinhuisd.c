@@ -479,6 +479,17 @@ static void finish_turn(sh_daemon *d)
 				sh_outq_append(d, df->peer, df->seq, df->id,
 				               NULL);
 			break;
+		case DEFER_RECOVER_ASK:
+			if (e == SH_OK)
+				sh_peer_recover_set(df->peer, df->at);
+			break;
+		case DEFER_RECOVER_ANSWERED:
+			/* not committed: it is asked again */
+			if (e == SH_OK) {
+				df->peer->recover_answered_ms = sh_now_ms();
+				df->peer->recover_count = df->seq;
+			}
+			break;
 		case DEFER_DONE:
 			if (e == SH_OK) {
 				if (df->status)

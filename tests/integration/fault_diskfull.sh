@@ -90,6 +90,10 @@ ctl $S --json status >"$WORK/status-full.json"
 check "A1: status gives the store's size: map $(jq .store_map_bytes "$WORK/status-full.json") bytes, $(jq .store_used_bytes "$WORK/status-full.json") used, $(jq .store_kept_bytes "$WORK/status-full.json") with the room kept" \
 	jq -e '.store_map_bytes == 1048576 and .store_used_bytes > 0 and .store_used_bytes <= 1048576 and .store_kept_bytes >= 0.6 * 1048576 and .store_kept_bytes >= .store_used_bytes' "$WORK/status-full.json"
 check "A1: seinctl status prints it" bash -c "ctl $S status | grep -qE '^store +[0-9.]+ MB of 1.0 MB in use \\([0-9]+%\\), ([6-9][0-9]|[1-9][0-9][0-9])% with the room kept'"
+rc=0
+ctl $S check >"$WORK/check.out" 2>&1 || rc=$?
+check "A1: seinctl check says CRITICAL (exit $rc): $(head -n 1 "$WORK/check.out")" bash -c \
+	"[ $rc = 2 ] && grep -qE '^SEINHUIS CRITICAL - data store [0-9]+% full: new signals are refused' '$WORK/check.out'"
 # A2. a full sender restarts with everything it accepted
 stop $S
 start $S

@@ -771,7 +771,7 @@ static void head_file(void)
 	    "1 extra\n"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		put_file(path, bad[i]);
-		CHECK_ERR(head_check(&x, &rec), SH_ERR_STORE_CORRUPT);
+		CHECK_ERR(head_check(&x, &rec), SH_ERR_WIRE_DECODE);
 	}
 	check_case("%s", "");
 	fx_close(&x);
