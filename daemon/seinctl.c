@@ -1602,8 +1602,12 @@ int main(int argc, char **argv)
 		return cmd_import(sock, sub_argc, sub_argv);
 	if (strcmp(cmd, "recover") == 0)
 		return cmd_recover(sock, sub_argc, sub_argv);
-	if (strcmp(cmd, "check") == 0)
-		return seinctl_check(sock, json_out, sub_argc, sub_argv);
+	if (strcmp(cmd, "check") == 0) {
+		/* one JSON object, the check's: a refusal goes to stderr */
+		int json = json_out;
+		json_out = 0;
+		return seinctl_check(sock, json, sub_argc, sub_argv);
+	}
 	if (strcmp(cmd, "quarantine") == 0)
 		return cmd_quarantine(sock, sub_argc, sub_argv);
 	if (strcmp(cmd, "consent") == 0)

@@ -87,6 +87,8 @@ stop $S
 rc=$(check_rc $S)
 check "e: the sender stopped: CRITICAL, exit 2 ($rc): $(line)" bash -c \
 	"[ $rc = 2 ] && grep -q '^SEINHUIS CRITICAL - no status from seinhuisd on ' '$WORK/check.out'"
+check "e: ... and with --json, one object saying so" bash -c \
+	"ctl $S --json check 2>/dev/null | jq -se 'length == 1 and .[0].state == \"CRITICAL\" and .[0].exit == 2' >/dev/null"
 stop $R
 check "f: no personal data in the check lines" bash -c \
 	"! grep -qiE 'Testpersoon|Teststraat|1234 ?AB|Teststad' '$WORK/check.out' '$WORK/check.json'"
