@@ -163,7 +163,7 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 	                             "caseworker_group", "audit_head_interval",
 	                             "peer_rate",        "max_signal_age",
 	                             "checkpoint_ms",    "helper_thread",
-	                             "resend_window"};
+	                             "resend_window",    "resend_step"};
 	size_t i, nkeys = sizeof(keys) / sizeof(keys[0]);
 	for (i = 0; i < nkeys; i++)
 		if (strcmp(key, keys[i]) == 0)
@@ -321,6 +321,12 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 			return SH_ERR_CONFIG;
 		}
 		return SH_OK;
+	case 25:
+		if (sh_parse_u32(v, 1, 1000000, &cfg->resend_step) < 0) {
+			snprintf(why, wl, "must be 1 to 1000000 signals");
+			return SH_ERR_CONFIG;
+		}
+		return SH_OK;
 	}
 	return SH_ERR_CONFIG;
 }
@@ -339,6 +345,7 @@ static void config_defaults(sh_config *cfg)
 	cfg->peer_rate = 20000;
 	cfg->max_signal_age_s = 14 * 86400;
 	cfg->resend_window_s = 14 * 86400;
+	cfg->resend_step = 5000;
 	snprintf(cfg->catalogue, sizeof(cfg->catalogue),
 	         "/etc/seinhuis/catalogue.conf");
 	cfg->retention_interval_s = 3600;

@@ -108,6 +108,14 @@ typedef struct sh_peer {
 	uint64_t recover_count;
 	/* answering this partner's requests: when we last did (monotonic) */
 	int64_t recover_handled_at;
+	/* answering one, a step a loop turn (peer.c): the time asked from,
+	 * the oldest acceptance that goes again, the outbox sequence the
+	 * next step starts at, how many were queued so far, and the routing
+	 * id of the connection to answer on */
+	int resend_busy;
+	int64_t resend_since, resend_min_created;
+	uint64_t resend_from, resend_total;
+	sh_buf resend_rid;
 } sh_peer;
 
 /* ---------------------------------------------------- control clients */
@@ -142,6 +150,9 @@ typedef enum {
 	DEFER_REQUEUE,          /* a delivered signal to send again (recover) */
 	DEFER_RECOVER_ASK,      /* seinctl recover: ask peer from `at` */
 	DEFER_RECOVER_ANSWERED, /* peer answered: it sends `seq` signals */
+	DEFER_RESEND_STEP,      /* a step of answering peer's recover request
+	                           from `at`: `count` queued, next from `seq`
+	                           (0: answered) */
 } sh_defer_kind;
 
 typedef struct sh_defer {
@@ -154,7 +165,8 @@ typedef struct sh_defer {
 	int is_write;      /* CTL_REPLY: fails if the commit fails */
 	int status;        /* DONE: 1 delivered, 0 rejected */
 	uint64_t seq;
-	int64_t at; /* RECOVER_ASK: the time asked from (Unix ms) */
+	int64_t at;     /* RECOVER_ASK, RESEND_STEP: the time asked from */
+	uint64_t count; /* RESEND_STEP: signals queued in the step */
 	uint8_t id[SH_ID_LEN];
 	sh_outq_env *env; /* ENQUEUE: the envelope for the entry, or NULL */
 	struct sh_defer *next;
@@ -181,6 +193,8 @@ typedef struct sh_daemon {
 	void *zap;       /* ZAP handler (REP on inproc://zeromq.zap.01) */
 	sh_peer *peers;  /* slots never move: queue entries point into them */
 	size_t npeers, peers_cap;
+	size_t
+	    resend_busy_n; /* peers whose recover request is being answered */
 	int64_t next_trust_check;    /* monotonic ms */
 	int64_t prev_keys_checked_s; /* rotation_tick: Unix s, 0 at start */
 	int64_t trust_mtime_ns;
@@ -321,6 +335,13 @@ void sh_peer_pump(sh_daemon *d);
 void sh_peer_recover_load(sh_daemon *d, sh_peer *p);
 /* Ask p (again) from since_ms, as new: no answer, no tries yet. */
 void sh_peer_recover_set(sh_peer *p, int64_t since_ms);
+/* Sender: one step of answering each partner's recover request, in the
+ * loop's turn (a large one takes several turns, so that the loop serves
+ * the rest in between); sh_peer_resend_step_done applies a step once its
+ * turn has ended (committed: ok), sh_peer_resend_end drops the work. */
+void sh_peer_resend_steps(sh_daemon *d);
+void sh_peer_resend_step_done(sh_daemon *d, const sh_defer *df, int ok);
+void sh_peer_resend_end(sh_daemon *d, sh_peer *p);
 int64_t sh_peer_next_timer(sh_daemon *d);
 /* Receipts are held back from the turn they arrive in and settled at the
  * end of a turn that commits anyway (seinhuisd.c): settling a receipt is

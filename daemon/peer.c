@@ -717,62 +717,138 @@ static int requeue_one(void *vctx, uint64_t seq,
 	return 1;
 }
 
-/* Sender: partner p asks for what we delivered to it since `since`. */
+/* Sender: partner p asks for what we delivered to it since `since`. The
+ * answer takes one step a loop turn (sh_peer_resend_steps) and is sent
+ * with the last; the same request again meanwhile only moves the answer
+ * to the connection it came on. */
 static void answer_resend(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
                           int64_t since)
 {
 	int64_t mono = sh_mono_ms(), now = sh_now_ms();
-	if (p->recover_handled_at &&
-	    mono - p->recover_handled_at < RECOVER_MIN_MS)
-		return; /* it asks again if it hears nothing */
+	if (!(p->resend_busy && p->resend_since == since)) {
+		if (p->recover_handled_at &&
+		    mono - p->recover_handled_at < RECOVER_MIN_MS)
+			return; /* it asks again if it hears nothing */
+		p->recover_handled_at = mono;
+		/* Only signals within the resend window, and young enough
+		 * that a recipient with our max_signal_age would not refuse
+		 * them as STALE on arrival (a minute to spare), go again:
+		 * one it refuses turns failed here, as any refused signal
+		 * does. */
+		int64_t min_created =
+		            now - (int64_t)d->cfg.resend_window_s * 1000,
+		        min_fresh = now -
+		                    (int64_t)d->cfg.max_signal_age_s * 1000 +
+		                    60000;
+		if (!p->resend_busy)
+			d->resend_busy_n++;
+		p->resend_busy = 1;
+		p->resend_since = since;
+		p->resend_min_created =
+		    min_created > min_fresh ? min_created : min_fresh;
+		p->resend_from = 0;
+		p->resend_total = 0;
+	}
+	p->resend_rid.len = 0;
+	sh_buf_add(&p->resend_rid, zmq_msg_data(rid), zmq_msg_size(rid));
+}
+
+void sh_peer_resend_end(sh_daemon *d, sh_peer *p)
+{
+	if (!p->resend_busy)
+		return;
+	p->resend_busy = 0;
+	d->resend_busy_n--;
+	sh_buf_free(&p->resend_rid);
+}
+
+static void resend_step(sh_daemon *d, sh_peer *p)
+{
 	if (sh_daemon_txn(d) != SH_OK)
 		return;
-	p->recover_handled_at = mono;
-	char when[40], detail[160];
-	sh_fmt_utc(when, sizeof(when), since);
+	int64_t now = sh_now_ms(), since = p->resend_since;
 	size_t n = 0;
+	uint64_t next = 0;
 	sh_err e = SH_OK;
-	/* A time ahead of our clock (beyond a minute's skew) asks for
-	 * nothing. Only signals within the resend window, and young enough
-	 * that a recipient with our max_signal_age would not refuse them as
-	 * STALE on arrival (a minute to spare), go again: one it refuses
-	 * turns failed here, as any refused signal does. */
-	int64_t min_created = now - (int64_t)d->cfg.resend_window_s * 1000,
-	        min_fresh =
-	            now - (int64_t)d->cfg.max_signal_age_s * 1000 + 60000;
-	if (min_created < min_fresh)
-		min_created = min_fresh;
+	/* a time ahead of our clock (beyond a minute's skew) asks for
+	 * nothing */
 	if (since > 0 && since <= now + 60000) {
 		struct requeue_ctx c = {d, p};
-		e = sh_store_outbox_requeue(d->store, p->card.partner, since,
-		                            min_created, requeue_one, &c, &n);
+		e = sh_store_outbox_requeue_from(
+		    d->store, p->card.partner, since, p->resend_min_created,
+		    p->resend_from, d->cfg.resend_step, requeue_one, &c, &n,
+		    &next);
 	}
-	snprintf(detail, sizeof(detail),
-	         "%zu signal(s) delivered since %s queued to be sent again", n,
-	         when);
-	if (e == SH_OK)
+	char when[40], detail[160];
+	sh_fmt_utc(when, sizeof(when), since);
+	uint64_t total = p->resend_total + n;
+	if (e == SH_OK && !next) {
+		snprintf(detail, sizeof(detail),
+		         "%llu signal(s) delivered since %s queued to be sent "
+		         "again",
+		         (unsigned long long)total, when);
 		e = sh_audit_resend(d, NULL, p->card.partner, "queued", detail);
+	}
 	if (e != SH_OK) {
 		sh_daemon_txn_fail(d, e);
 		sh_daemon_error(
 		    d, "peer %s: cannot answer its recover request: %s",
 		    p->card.partner, sh_err_rule(e));
+		sh_peer_resend_end(d, p); /* it asks again */
+		return;
+	}
+	sh_defer *df = sh_defer_add(d, DEFER_RESEND_STEP);
+	df->peer = p;
+	df->at = since;
+	df->seq = next;
+	df->count = n;
+	if (next) {
+		sh_debug("peer %s: recover since %s: %llu queued so far",
+		         p->card.partner, when, (unsigned long long)total);
 		return;
 	}
 	sh_info("peer %s asked for the signals delivered to it since %s "
-	        "(it restored a backup): %zu queued to be sent again",
-	        p->card.partner, when, n);
+	        "(it restored a backup): %llu queued to be sent again",
+	        p->card.partner, when, (unsigned long long)total);
 	Seinhuis__PeerFrame out = SEINHUIS__PEER_FRAME__INIT;
 	out.format_version = SH_FORMAT_VERSION;
 	out.resend_answer = 1;
 	out.resend_since_ms = since;
-	out.resend_count = n;
-	sh_defer *df = sh_defer_add(d, DEFER_RECEIPTS);
+	out.resend_count = total;
+	df = sh_defer_add(d, DEFER_RECEIPTS);
 	df->peer = p;
-	sh_buf_add(&df->routing_id, zmq_msg_data(rid), zmq_msg_size(rid));
+	sh_buf_add(&df->routing_id, p->resend_rid.data, p->resend_rid.len);
 	size_t len = seinhuis__peer_frame__get_packed_size(&out);
 	sh_buf_add(&df->data, NULL, len);
 	seinhuis__peer_frame__pack(&out, df->data.data);
+}
+
+void sh_peer_resend_steps(sh_daemon *d)
+{
+	for (size_t i = 0; d->resend_busy_n && i < d->npeers; i++) {
+		sh_peer *p = &d->peers[i];
+		if (!p->resend_busy)
+			continue;
+		if (p->removed)
+			sh_peer_resend_end(d, p);
+		else
+			resend_step(d, p);
+	}
+}
+
+void sh_peer_resend_step_done(sh_daemon *d, const sh_defer *df, int ok)
+{
+	sh_peer *p = df->peer;
+	if (!p->resend_busy || p->resend_since != df->at)
+		return; /* asked anew meanwhile: that answer starts over */
+	if (!ok) {
+		sh_peer_resend_end(d, p); /* it asks again */
+		return;
+	}
+	p->resend_total += df->count;
+	p->resend_from = df->seq;
+	if (!df->seq)
+		sh_peer_resend_end(d, p); /* answered */
 }
 
 /* Recipient: ask p (connected) again if it has not answered for a while. */

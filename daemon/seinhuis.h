@@ -363,6 +363,9 @@ typedef struct {
 	/* a delivered signal's envelope is kept this long after it was
 	 * created, to send it again when the recipient asks (recover) */
 	uint32_t resend_window_s;
+	/* kept envelopes one loop turn looks at while answering a recover
+	 * request (peer.c) */
+	uint32_t resend_step;
 	uint32_t retention_interval_s;
 	size_t map_size;
 	size_t max_message;

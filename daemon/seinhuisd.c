@@ -483,6 +483,9 @@ static void finish_turn(sh_daemon *d)
 			if (e == SH_OK)
 				sh_peer_recover_set(df->peer, df->at);
 			break;
+		case DEFER_RESEND_STEP:
+			sh_peer_resend_step_done(d, df, e == SH_OK);
+			break;
 		case DEFER_RECOVER_ANSWERED:
 			/* not committed: it is asked again */
 			if (e == SH_OK) {
@@ -859,8 +862,9 @@ static int run(sh_daemon *d)
 		for (sh_ctl_conn *c = d->conns; c; c = c->next)
 			if (sh_control_has_frame(c))
 				timeout = 0; /* requests already read wait */
-		if (any_ready)
-			timeout = 0; /* messages already there wait */
+		if (any_ready || d->resend_busy_n)
+			timeout = 0; /* messages already there, or a recover
+			                request being answered, wait */
 		long to_wait = sh_control_wait_timeout(d);
 		if (to_wait >= 0 && (timeout < 0 || to_wait < timeout))
 			timeout = to_wait;
@@ -961,6 +965,8 @@ static int run(sh_daemon *d)
 		for (sh_ctl_conn *c = d->conns; c; c = c->next)
 			if (sh_control_has_frame(c))
 				sh_control_process(d, c);
+		if (d->resend_busy_n)
+			sh_peer_resend_steps(d);
 		/* The lazy writes ride along with a turn that commits anyway,
 		 * or get a commit of their own once due. "Sent" entries go
 		 * first: a receipt settled here is never recorded before the
@@ -1187,6 +1193,7 @@ out:
 		sh_peer *p = &d.peers[i];
 		while (p->head)
 			sh_outq_remove(&d, p->head);
+		sh_peer_resend_end(&d, p);
 		sh_wipe(&p->keys, sizeof(p->keys));
 	}
 	free(d.peers);

@@ -1497,35 +1497,6 @@ sh_err sh_store_outbox_remove(sh_store *st, uint64_t seq,
 /* The sequence numbers of `outbox_env`, from the first (the table holds
  * the pending records' envelopes and the delivered ones kept for the
  * resend window: far fewer than `outbox`). */
-static sh_err env_seqs(sh_store *st, uint64_t **seqs, size_t *n)
-{
-	MDB_cursor *cur;
-	MDB_val k, v;
-	size_t cap = 0;
-	*seqs = NULL;
-	*n = 0;
-	int rc = mdb_cursor_open(st->txn, st->outbox_env, &cur);
-	if (rc)
-		return mdb_err(rc);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 8)
-			continue;
-		if (*n == cap) {
-			cap = cap ? 2 * cap : 256;
-			uint64_t *s = realloc(*seqs, cap * sizeof(**seqs));
-			if (!s) {
-				mdb_cursor_close(cur);
-				return SH_ERR_NOMEM;
-			}
-			*seqs = s;
-		}
-		(*seqs)[(*n)++] = be64(k.mv_data);
-	}
-	mdb_cursor_close(cur);
-	return rc == MDB_NOTFOUND ? SH_OK : mdb_err(rc);
-}
-
 /* The outbox record of an `outbox_env` entry: 1 and *r (the caller frees
  * it); 0 if there is none (an envelope left behind); -1 if it does not
  * decode (logged; sh_store_check refuses such a store at start-up). */
@@ -1545,16 +1516,53 @@ static int env_record(sh_store *st, uint64_t seq, Seinhuis__OutboxRecord **r)
 	return -1;
 }
 
-sh_err sh_store_outbox_requeue(sh_store *st, const char *recipient,
-                               int64_t since_ms, int64_t min_created_ms,
-                               sh_outbox_fn fn, void *ctx, size_t *n)
+sh_err sh_store_outbox_requeue_from(sh_store *st, const char *recipient,
+                                    int64_t since_ms, int64_t min_created_ms,
+                                    uint64_t from, size_t max, sh_outbox_fn fn,
+                                    void *ctx, size_t *n, uint64_t *next)
 {
 	*n = 0;
-	if (!st->turn)
+	if (next)
+		*next = 0;
+	if (!st->turn || !max)
 		return SH_ERR_STORE;
-	uint64_t *seqs;
-	size_t ns;
-	sh_err e = env_seqs(st, &seqs, &ns);
+	/* the sequence numbers of this step, found with a cursor and taken
+	 * with it closed (the records are rewritten) */
+	uint64_t *seqs = NULL;
+	size_t ns = 0, cap = 0;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	uint8_t fb[8];
+	u64be(fb, from);
+	int rc = mdb_cursor_open(st->txn, st->outbox_env, &cur);
+	if (rc)
+		return mdb_err(rc);
+	k.mv_size = 8;
+	k.mv_data = fb;
+	sh_err e = SH_OK;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size != 8)
+			continue;
+		if (ns == max) {
+			if (next)
+				*next = be64(k.mv_data);
+			break;
+		}
+		if (ns == cap) {
+			cap = cap ? 2 * cap : 256;
+			uint64_t *g = realloc(seqs, cap * sizeof(*seqs));
+			if (!g) {
+				e = SH_ERR_NOMEM;
+				break;
+			}
+			seqs = g;
+		}
+		seqs[ns++] = be64(k.mv_data);
+	}
+	mdb_cursor_close(cur);
+	if (e == SH_OK && rc != 0 && rc != MDB_NOTFOUND)
+		e = mdb_err(rc);
 	for (size_t i = 0; e == SH_OK && i < ns; i++) {
 		Seinhuis__OutboxRecord *r;
 		if (env_record(st, seqs[i], &r) != 1)
@@ -1581,6 +1589,15 @@ sh_err sh_store_outbox_requeue(sh_store *st, const char *recipient,
 	}
 	free(seqs);
 	return e;
+}
+
+sh_err sh_store_outbox_requeue(sh_store *st, const char *recipient,
+                               int64_t since_ms, int64_t min_created_ms,
+                               sh_outbox_fn fn, void *ctx, size_t *n)
+{
+	return sh_store_outbox_requeue_from(st, recipient, since_ms,
+	                                    min_created_ms, 0, SIZE_MAX, fn,
+	                                    ctx, n, NULL);
 }
 
 sh_err sh_store_outbox_env_expire(sh_store *st, int64_t now_ms, size_t max,

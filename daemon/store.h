@@ -147,6 +147,12 @@ void sh_store_set_resend_window(sh_store *st, int64_t ms);
 sh_err sh_store_outbox_requeue(sh_store *st, const char *recipient,
                                int64_t since_ms, int64_t min_created_ms,
                                sh_outbox_fn fn, void *ctx, size_t *n);
+/* The same in steps: it looks at most at `max` kept envelopes, from outbox
+ * sequence `from` on; *next is where the next step starts (0: none left). */
+sh_err sh_store_outbox_requeue_from(sh_store *st, const char *recipient,
+                                    int64_t since_ms, int64_t min_created_ms,
+                                    uint64_t from, size_t max, sh_outbox_fn fn,
+                                    void *ctx, size_t *n, uint64_t *next);
 /* Retention: drop the kept envelopes of records older than the resend
  * window at now_ms, at most max (*more = 1 if more are due). Within a
  * turn. */

@@ -21,7 +21,9 @@ it_setup recover
 R=gem-rv
 S=corp-rv
 partner $R municipality_debt 17954
-partner $S landlord 17955 "checkpoint_ms = 100"
+# resend_step = 2: the sender answers a request in steps of two kept
+# envelopes, a loop turn each (log_level debug shows the steps)
+partner $S landlord 17955 "checkpoint_ms = 100" "resend_step = 2" "log_level = debug"
 trust_all
 start $R
 start $S
@@ -158,6 +160,8 @@ check "f: the sender has 11 delivered, 0 pending" wait_until 15 bash -c \
 	"[ \$(outbox_ids $S delivered | wc -l) = 11 ] && [ \$(outbox_ids $S pending | wc -l) = 0 ]"
 check "f: only the 6 after T0 were sent again: 6 more 'sent' entries in the sender's audit log" \
 	bash -c "[ \$(sent_entries $S) = $((sent0 + 6)) ]"
+check "f: the sender answered in steps of 2 (at least 5 steps before the answer)" bash -c \
+	"[ \$(grep -c 'peer $R: recover since .* queued so far' '$WORK/$S.log') -ge 5 ]"
 
 # --- g. recover from before the first signal: all 11 again --------------------
 since=$(date -d @$TA +%Y-%m-%dT%H:%M:%S)

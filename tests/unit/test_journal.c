@@ -2039,6 +2039,91 @@ static void resend_window(void)
 	check_case("%s", "");
 }
 
+/* sh_store_outbox_requeue_from in steps of 3 turns the same records
+ * pending as one call would: 7 delivered to one partner, 2 to another and
+ * 1 pending among them; each step's *next is where the next starts, the
+ * last says 0, and a step never takes a record twice. */
+static int requeue_note(void *ctx, uint64_t seq,
+                        const Seinhuis__OutboxRecord *r)
+{
+	(void)r;
+	uint64_t *seen = ctx;
+	for (size_t i = 1; i <= seen[0]; i++)
+		if (seen[i] == seq)
+			return 0; /* twice: not taken again */
+	seen[++seen[0]] = seq;
+	return 1;
+}
+
+static void requeue_steps(void)
+{
+	char dir[512], why[1024];
+	const int64_t t0 = 1790000000000;
+	new_dir(dir, sizeof(dir), "reqsteps");
+	sh_store *st = store_open(dir, why, sizeof(why));
+	if (!CHECK(st != NULL))
+		return;
+	sh_store_set_resend_window(st, 3600000);
+	static const uint8_t env[100] = {5};
+	uint8_t id[10][SH_ID_LEN];
+	uint64_t seq[10], seen[16] = {0};
+	Seinhuis__SignalType type;
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	for (unsigned i = 0; i < 10; i++) {
+		Seinhuis__OutboxRecord r =
+		    pending_rec(id[i], 900 + i, env, sizeof(env));
+		r.created_ms = t0;
+		if (i == 2 || i == 6)
+			r.recipient = "other-partner";
+		CHECK_ERR(sh_store_outbox_add(st, &r, &seq[i]), SH_OK);
+	}
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	for (unsigned i = 0; i < 10; i++)
+		if (i != 4) /* 4 stays pending */
+			CHECK_INT(
+			    settle_one(st, seq[i], id[i], 1, t0 + 1000, &type),
+			    1);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	check_case("requeue in steps of 3");
+	uint64_t from = 0, next = 0;
+	size_t n = 0, total = 0, steps = 0;
+	do {
+		CHECK_ERR(sh_store_begin(st), SH_OK);
+		CHECK_ERR(sh_store_outbox_requeue_from(
+		              st, "gemeente-test", t0, t0, from, 3,
+		              requeue_note, seen, &n, &next),
+		          SH_OK);
+		CHECK_ERR(sh_store_commit(st), SH_OK);
+		CHECK(next == 0 || next > from);
+		total += n;
+		from = next;
+	} while (next && ++steps < 10);
+	CHECK_INT(steps, 3); /* 10 envelopes: 3 + 3 + 3 + 1 */
+	CHECK_INT(total, 7);
+	CHECK_INT(seen[0], 7);
+	for (size_t i = 1; i <= seen[0]; i++)
+		CHECK(seen[i] != seq[2] && seen[i] != seq[6] &&
+		      seen[i] != seq[4]);
+	check_case(
+	    "requeue in steps: all pending now, a second pass takes none");
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(sh_store_outbox_requeue_from(st, "gemeente-test", t0, t0, 0,
+	                                       100, requeue_note, seen, &n,
+	                                       &next),
+	          SH_OK);
+	CHECK_INT(n, 0);
+	CHECK_INT(next, 0);
+	CHECK_ERR(sh_store_outbox_requeue_from(st, "gemeente-test", t0, t0, 0,
+	                                       0, requeue_note, seen, &n,
+	                                       &next),
+	          SH_ERR_STORE);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_ERR(sh_store_check(st, why, sizeof(why)), SH_OK);
+	sh_store_close(&st);
+	check_case("%s", "");
+}
+
 /* sh_store_outbox_env_expire drops at most `max` a call and says there is
  * more; a pending record among old ones is passed over, and the scan stops
  * at the first young one. */
@@ -2391,6 +2476,7 @@ int main(void)
 	resend_window();
 	committed_time();
 	expire_capped();
+	requeue_steps();
 	recover_request();
 	outbox_remove();
 	schema_unknown();
