@@ -2,7 +2,8 @@
 # recover.sh - what answering a large `seinctl recover` costs the sender:
 # how long until it answers and until every signal it sent again has come
 # back as a duplicate, and how responsive it stays meanwhile (the time a
-# `seinctl status` takes at the sender, asked over and over).
+# `seinctl status` takes at the sender, asked over and over, against the
+# same with the sender idle).
 #
 #   bash tests/bench/recover.sh [BUILD-DIR]      (default: build)
 #
@@ -73,6 +74,14 @@ for run in $(seq 1 "$RUNS"); do
 			>/dev/null || exit 1
 		until [ "$(field "$from" .outbox_pending)" = 0 ]; do sleep 0.5; done
 		dup0=$(field "$to" .duplicates)
+		# the same probe with the sender idle, for comparison
+		idle=$( (for _ in 1 2 3 4 5; do
+			a=$(date +%s%N)
+			as_user "$SEINCTL" -s "$WORK/$from/control.sock" status \
+				>/dev/null
+			b=$(date +%s%N)
+			echo $(((b - a) / 1000))
+		done) | sort -n | sed -n 3p)
 		asked=$(now_ms)
 		as_user "$SEINCTL" -s "$WORK/$to/control.sock" recover \
 			--since "@$((t0 - 1))" >/dev/null || exit 1
@@ -94,7 +103,8 @@ for run in $(seq 1 "$RUNS"); do
 		done_ms=$(now_ms)
 		sort -n "$WORK/lat" | awk -v r="$run" -v s="$step" \
 			-v ans="$((answered - asked))" -v all="$((done_ms - asked))" \
-			-v c="$count" '{ v[NR] = $1 } END {
+			-v c="$count" -v idle="$idle" '{ v[NR] = $1 } END {
+			    printf "%s %s status_idle_ms %.1f\n", r, s, idle / 1000
 			    printf "%s %s answer_ms %d\n%s %s all_back_ms %d\n", r, s, ans, r, s, all
 			    printf "%s %s status_max_ms %.1f\n", r, s, v[NR] / 1000
 			    printf "%s %s status_median_ms %.1f\n", r, s, v[int((NR + 1) / 2)] / 1000
@@ -108,7 +118,8 @@ for run in $(seq 1 "$RUNS"); do
 	done
 done
 for step in $STEPS; do
-	for w in count answer_ms all_back_ms status_median_ms status_max_ms; do
+	for w in count answer_ms all_back_ms status_idle_ms status_median_ms \
+		status_max_ms; do
 		awk -v s="$step" -v w="$w" '$2 == s && $3 == w { print $4 }' \
 			"$RESULTS" | sort -g | awk -v s="$step" -v w="$w" '
 		    { v[NR] = $1 } END { printf "resend_step %-8s median %-17s %.1f over %d run(s)\n",
