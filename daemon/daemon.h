@@ -109,11 +109,11 @@ typedef struct sh_peer {
 	/* answering this partner's requests: when we last did (monotonic) */
 	int64_t recover_handled_at;
 	/* answering one, a step a loop turn (peer.c): the time asked from,
-	 * the oldest acceptance that goes again, the outbox sequence the
-	 * next step starts at, how many were queued so far, and the routing
-	 * id of the connection to answer on */
+	 * the outbox sequence the next step starts at, how many were queued
+	 * so far, no step before this (monotonic ms; after a failed one),
+	 * and the routing id of the connection to answer on */
 	int resend_busy;
-	int64_t resend_since, resend_min_created;
+	int64_t resend_since, resend_wait_until;
 	uint64_t resend_from, resend_total;
 	sh_buf resend_rid;
 } sh_peer;

@@ -724,30 +724,21 @@ static int requeue_one(void *vctx, uint64_t seq,
 static void answer_resend(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
                           int64_t since)
 {
-	int64_t mono = sh_mono_ms(), now = sh_now_ms();
+	int64_t mono = sh_mono_ms();
 	if (!(p->resend_busy && p->resend_since == since)) {
+		/* at most once a second, counted from the last answer (a
+		 * repeat that crossed it on the wire is not a new request) */
 		if (p->recover_handled_at &&
 		    mono - p->recover_handled_at < RECOVER_MIN_MS)
 			return; /* it asks again if it hears nothing */
 		p->recover_handled_at = mono;
-		/* Only signals within the resend window, and young enough
-		 * that a recipient with our max_signal_age would not refuse
-		 * them as STALE on arrival (a minute to spare), go again:
-		 * one it refuses turns failed here, as any refused signal
-		 * does. */
-		int64_t min_created =
-		            now - (int64_t)d->cfg.resend_window_s * 1000,
-		        min_fresh = now -
-		                    (int64_t)d->cfg.max_signal_age_s * 1000 +
-		                    60000;
 		if (!p->resend_busy)
 			d->resend_busy_n++;
 		p->resend_busy = 1;
 		p->resend_since = since;
-		p->resend_min_created =
-		    min_created > min_fresh ? min_created : min_fresh;
 		p->resend_from = 0;
 		p->resend_total = 0;
+		p->resend_wait_until = 0;
 	}
 	p->resend_rid.len = 0;
 	sh_buf_add(&p->resend_rid, zmq_msg_data(rid), zmq_msg_size(rid));
@@ -762,20 +753,37 @@ void sh_peer_resend_end(sh_daemon *d, sh_peer *p)
 	sh_buf_free(&p->resend_rid);
 }
 
+/* A step that could not be made, or whose turn failed, is made again
+ * (from the same place) this long after. */
+#define RESEND_RETRY_MS 1000
+
 static void resend_step(sh_daemon *d, sh_peer *p)
 {
-	if (sh_daemon_txn(d) != SH_OK)
+	if (sh_mono_ms() < p->resend_wait_until)
 		return;
+	if (sh_daemon_txn(d) != SH_OK) {
+		p->resend_wait_until = sh_mono_ms() + RESEND_RETRY_MS;
+		return;
+	}
 	int64_t now = sh_now_ms(), since = p->resend_since;
 	size_t n = 0;
 	uint64_t next = 0;
 	sh_err e = SH_OK;
-	/* a time ahead of our clock (beyond a minute's skew) asks for
-	 * nothing */
+	/* Only signals within the resend window, and young enough that a
+	 * recipient with our max_signal_age would not refuse them as STALE
+	 * on arrival (a minute to spare), go again: one it refuses turns
+	 * failed here, as any refused signal does. Taken at each step: a
+	 * pass may take a while. A time ahead of our clock (beyond a
+	 * minute's skew) asks for nothing. */
+	int64_t min_created = now - (int64_t)d->cfg.resend_window_s * 1000,
+	        min_fresh =
+	            now - (int64_t)d->cfg.max_signal_age_s * 1000 + 60000;
+	if (min_created < min_fresh)
+		min_created = min_fresh;
 	if (since > 0 && since <= now + 60000) {
 		struct requeue_ctx c = {d, p};
 		e = sh_store_outbox_requeue_from(
-		    d->store, p->card.partner, since, p->resend_min_created,
+		    d->store, p->card.partner, since, min_created,
 		    p->resend_from, d->cfg.resend_step, requeue_one, &c, &n,
 		    &next);
 	}
@@ -791,10 +799,11 @@ static void resend_step(sh_daemon *d, sh_peer *p)
 	}
 	if (e != SH_OK) {
 		sh_daemon_txn_fail(d, e);
-		sh_daemon_error(
-		    d, "peer %s: cannot answer its recover request: %s",
-		    p->card.partner, sh_err_rule(e));
-		sh_peer_resend_end(d, p); /* it asks again */
+		sh_daemon_error(d,
+		                "peer %s: cannot answer its recover request "
+		                "now: %s; tried again in a second",
+		                p->card.partner, sh_err_rule(e));
+		p->resend_wait_until = sh_mono_ms() + RESEND_RETRY_MS;
 		return;
 	}
 	sh_defer *df = sh_defer_add(d, DEFER_RESEND_STEP);
@@ -842,13 +851,16 @@ void sh_peer_resend_step_done(sh_daemon *d, const sh_defer *df, int ok)
 	if (!p->resend_busy || p->resend_since != df->at)
 		return; /* asked anew meanwhile: that answer starts over */
 	if (!ok) {
-		sh_peer_resend_end(d, p); /* it asks again */
+		/* undone with its turn: the same step again, a little later */
+		p->resend_wait_until = sh_mono_ms() + RESEND_RETRY_MS;
 		return;
 	}
 	p->resend_total += df->count;
 	p->resend_from = df->seq;
-	if (!df->seq)
+	if (!df->seq) {
+		p->recover_handled_at = sh_mono_ms();
 		sh_peer_resend_end(d, p); /* answered */
+	}
 }
 
 /* Recipient: ask p (connected) again if it has not answered for a while. */
@@ -1955,6 +1967,14 @@ int64_t sh_peer_next_timer(sh_daemon *d)
 		}
 		if (p->redial && p->head && p->redial_at < next)
 			next = p->redial_at;
+		/* a recover request being answered: the next step */
+		if (p->resend_busy && !p->removed) {
+			int64_t at = p->resend_wait_until > now
+			                 ? p->resend_wait_until
+			                 : now;
+			if (at < next)
+				next = at;
+		}
 	}
 	return next < now ? 0 : next - now;
 }

@@ -862,9 +862,8 @@ static int run(sh_daemon *d)
 		for (sh_ctl_conn *c = d->conns; c; c = c->next)
 			if (sh_control_has_frame(c))
 				timeout = 0; /* requests already read wait */
-		if (any_ready || d->resend_busy_n)
-			timeout = 0; /* messages already there, or a recover
-			                request being answered, wait */
+		if (any_ready)
+			timeout = 0; /* messages already there wait */
 		long to_wait = sh_control_wait_timeout(d);
 		if (to_wait >= 0 && (timeout < 0 || to_wait < timeout))
 			timeout = to_wait;

@@ -1494,9 +1494,6 @@ sh_err sh_store_outbox_remove(sh_store *st, uint64_t seq,
 
 /* ------------------------------------------ the resend window (recover) */
 
-/* The sequence numbers of `outbox_env`, from the first (the table holds
- * the pending records' envelopes and the delivered ones kept for the
- * resend window: far fewer than `outbox`). */
 /* The outbox record of an `outbox_env` entry: 1 and *r (the caller frees
  * it); 0 if there is none (an envelope left behind); -1 if it does not
  * decode (logged; sh_store_check refuses such a store at start-up). */

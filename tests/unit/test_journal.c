@@ -2042,7 +2042,8 @@ static void resend_window(void)
 /* sh_store_outbox_requeue_from in steps of 3 turns the same records
  * pending as one call would: 7 delivered to one partner, 2 to another and
  * 1 pending among them; each step's *next is where the next starts, the
- * last says 0, and a step never takes a record twice. */
+ * last says 0, and a step never takes a record twice; a step undone with
+ * its turn and made again takes the same ones. */
 static int requeue_note(void *ctx, uint64_t seq,
                         const Seinhuis__OutboxRecord *r)
 {
@@ -2089,6 +2090,19 @@ static void requeue_steps(void)
 	uint64_t from = 0, next = 0;
 	size_t n = 0, total = 0, steps = 0;
 	do {
+		if (steps == 1) {
+			/* a step whose turn fails is made again from the same
+			 * place (peer.c): it takes what the failed one took */
+			uint64_t keep[16];
+			memcpy(keep, seen, sizeof(keep));
+			CHECK_ERR(sh_store_begin(st), SH_OK);
+			CHECK_ERR(sh_store_outbox_requeue_from(
+			              st, "gemeente-test", t0, t0, from, 3,
+			              requeue_note, seen, &n, &next),
+			          SH_OK);
+			sh_store_abort(st);
+			memcpy(seen, keep, sizeof(keep));
+		}
 		CHECK_ERR(sh_store_begin(st), SH_OK);
 		CHECK_ERR(sh_store_outbox_requeue_from(
 		              st, "gemeente-test", t0, t0, from, 3,
