@@ -34,18 +34,10 @@ chmod 755 "$WORK/bin/seinctl"
 SEINCTL=$WORK/bin/seinctl
 RESULTS=$WORK/results
 
-# IMPORT_ROWS distinct fictional residents and claims, one quoted field.
-import_file() {
-	awk -v n="$IMPORT_ROWS" -v p="$1" 'BEGIN {
-	    print "creditor_reference;arrears_kind;amount_cents;arrears_since;" \
-		"contact_attempt_date;reminder_date;urgency;creditor_contact;" \
-		"initials;surname;street;house_number;postcode;place"
-	    for (i = 1; i <= n; i++)
-		printf "%s-%08d;rent;%d;2026-08-01;2026-09-01;2026-09-15;" \
-		    "none;\"incasso; desk\";T.;Testpersoon-%d;Fictieve Laan;" \
-		    "%d;1234 AB;Teststad\n", p, i, 1000 + i % 90000, i,
-		    1 + i % 999 }'
-}
+# IMPORT_ROWS distinct fictional residents and claims (rows.sh)
+# shellcheck source=tests/bench/rows.sh
+. "$HERE/rows.sh"
+import_file() { arrears_rows "$IMPORT_ROWS" "$1"; }
 
 # import_run RUN WHAT FILE TO
 import_run() {

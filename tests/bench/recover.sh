@@ -37,17 +37,8 @@ chmod 755 "$WORK/bin/seinctl"
 SEINCTL=$WORK/bin/seinctl
 RESULTS=$WORK/results
 
-rows() {
-	awk -v n="$RECOVER_ROWS" -v p="$1" 'BEGIN {
-	    print "creditor_reference;arrears_kind;amount_cents;arrears_since;" \
-		"contact_attempt_date;reminder_date;urgency;creditor_contact;" \
-		"initials;surname;street;house_number;postcode;place"
-	    for (i = 1; i <= n; i++)
-		printf "%s-%08d;rent;%d;2026-08-01;2026-09-01;2026-09-15;" \
-		    "none;incasso desk;T.;Testpersoon-%d;Fictieve Laan;" \
-		    "%d;1234 AB;Teststad\n", p, i, 1000 + i % 90000, i,
-		    1 + i % 999 }'
-}
+# shellcheck source=tests/bench/rows.sh
+. "$HERE/rows.sh"
 
 field() { # field ID JQ: from the daemon's status
 	as_user "$SEINCTL" -s "$WORK/$1/control.sock" --json status | jq -r "$2"
@@ -67,7 +58,7 @@ for run in $(seq 1 "$RUNS"); do
 		start "$from" && start "$to" || exit 1
 		t0=$(date +%s)
 		sleep 1.1
-		rows "R$run" | as_user tee "$WORK/a.csv" >/dev/null
+		arrears_rows "$RECOVER_ROWS" "R$run" | as_user tee "$WORK/a.csv" >/dev/null
 		as_user "$SEINCTL" -s "$WORK/$from/control.sock" import \
 			"$WORK/a.csv" --type arrears --to "$to" --quiet \
 			--set legal_basis=legal_duty --set municipality_code=0599 \

@@ -310,19 +310,11 @@ cp "$SEINBENCH" "$WORK/bin/seinbench"
 chmod 755 "$WORK/bin/seinbench"
 SEINBENCH=$WORK/bin/seinbench
 
-# The CSV file of the import phase: IMPORT_ROWS distinct fictional
-# residents and claims (creditor references PREFIX-n), with a quoted field.
-import_file() {
-	awk -v n="$IMPORT_ROWS" -v p="$1" 'BEGIN {
-	    print "creditor_reference;arrears_kind;amount_cents;arrears_since;" \
-		"contact_attempt_date;reminder_date;urgency;creditor_contact;" \
-		"initials;surname;street;house_number;postcode;place"
-	    for (i = 1; i <= n; i++)
-		printf "%s-%08d;rent;%d;2026-08-01;2026-09-01;" \
-		    "2026-09-15;none;\"incasso; desk\";T.;Testpersoon-%d;" \
-		    "Fictieve Laan;%d;1234 AB;Teststad\n",
-		    p, i, 1000 + i % 90000, i, 1 + i % 999 }'
-}
+# The CSV file of the import phase: IMPORT_ROWS rows (rows.sh), creditor
+# references PREFIX-n.
+# shellcheck source=tests/bench/rows.sh
+. "$HERE/rows.sh"
+import_file() { arrears_rows "$IMPORT_ROWS" "$1"; }
 
 # seinctl import as the run user, timed; figures import_* (or
 # reimport_* for the second time).
