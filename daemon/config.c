@@ -111,6 +111,29 @@ int sh_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 	return 0;
 }
 
+int sh_parse_duration(const char *v, int64_t max_s, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	if (!isdigit((unsigned char)*v))
+		return -1;
+	long long n = strtoll(v, &end, 10);
+	long long unit = 0;
+	if (errno || n < 1 || end[0] == '\0' || end[1] != '\0')
+		return -1;
+	switch (*end) {
+	case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
+	default: return -1;
+	}
+	if (n > max_s / unit)
+		return -1;
+	*out = n * unit;
+	return 0;
+}
+
 struct cfg_ctx {
 	sh_config *cfg;
 	uint64_t seen;

@@ -1238,8 +1238,7 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 	st.store_used_bytes = (uint64_t)(used * (double)d->cfg.map_size);
 	st.store_kept_bytes = (uint64_t)(need * (double)d->cfg.map_size);
 	st.store_committed_ms = sh_store_committed_before(d->store);
-	/* as sh_daemon_store_full decides, without its log line */
-	st.store_refusing = (d->full_latched && used >= 0.65) || need > 0.75;
+	st.store_refusing = sh_daemon_store_refusing(d, need);
 	Seinhuis__PeerStatus *ps = sh_xcalloc(d->npeers, sizeof(*ps));
 	Seinhuis__PeerStatus **pp = sh_xcalloc(d->npeers, sizeof(*pp));
 	uint64_t delivered = 0;

@@ -274,8 +274,13 @@ sh_err sh_daemon_txn(sh_daemon *d);
 void sh_daemon_txn_fail(sh_daemon *d, sh_err e);
 /* May the turn take one more write (signal, receipt, ack)? Counts it. */
 int sh_daemon_write_ok(sh_daemon *d);
-/* Is the store so full that new signals must be refused? */
+/* Is the store so full that new signals must be refused? (Logged, at
+ * most once a second.) */
 int sh_daemon_store_full(sh_daemon *d);
+/* The same decision, given need from sh_daemon_store_usage, not logged:
+ * past SH_STORE_REFUSE, or after a commit found the map full until below
+ * SH_STORE_UNLATCH. */
+int sh_daemon_store_refusing(sh_daemon *d, double need);
 /* The share of the map in use (committed pages), refreshed if older than
  * max_age_ms; *need (if not NULL): that with the room kept for the signals
  * the store holds, which new signals are refused by. Warns in the log

@@ -1045,11 +1045,15 @@ static int cmd_status(const char *sock)
 			         (unsigned long long)p->rate_limited,
 			         (unsigned long long)p->deferred);
 			char oldest[24] = "-";
-			if (p->pending && p->oldest_pending_ms > 0)
-				seinctl_fmt_age(oldest, sizeof(oldest),
-				                (long long)now_ts.tv_sec -
-				                    p->oldest_pending_ms /
-				                        1000);
+			if (p->pending && p->oldest_pending_ms > 0) {
+				/* to the ms: a signal of this very second is 0
+				 * old, not less */
+				int64_t age = (int64_t)now_ts.tv_sec * 1000 +
+				              now_ts.tv_nsec / 1000000 -
+				              p->oldest_pending_ms;
+				seinctl_fmt_dur(oldest, sizeof(oldest),
+				                age > 0 ? age : 0);
+			}
 			printf("%-24s  %-17s  %-4s  %8llu  %6s  %9llu  %5ums  "
 			       "%11s  %-19s  %s\n",
 			       p->partner, p->role, p->link,

@@ -1382,7 +1382,7 @@ static int64_t percentile(const int64_t *v, size_t n, unsigned p)
 	return v[rank - 1];
 }
 
-static void fmt_dur(char *out, size_t n, int64_t ms)
+void seinctl_fmt_dur(char *out, size_t n, int64_t ms)
 {
 	if (ms < 1000)
 		snprintf(out, n, "%lldms", (long long)ms);
@@ -1626,8 +1626,8 @@ int seinctl_report(const char *sock, int json, int argc, char **argv)
 				snprintf(p90, sizeof(p90), "%lld",
 				         (long long)p);
 			} else {
-				fmt_dur(med, sizeof(med), m);
-				fmt_dur(p90, sizeof(p90), p);
+				seinctl_fmt_dur(med, sizeof(med), m);
+				seinctl_fmt_dur(p90, sizeof(p90), p);
 			}
 		}
 		uint64_t nums[] = {r->received,  r->refused,     r->delivered,

@@ -37,8 +37,8 @@ int seinctl_report(const char *sock, int json, int argc, char **argv);
  * exit status is the monitoring plugin's (0 OK, 1 WARNING, 2 CRITICAL,
  * 3 UNKNOWN). */
 int seinctl_check(const char *sock, int json, int argc, char **argv);
-/* An age in seconds as "45s", "12m", "3h05m", "2d04h". */
-void seinctl_fmt_age(char *out, size_t n, long long s);
+/* A duration in ms as "850ms", "4.2s", "12m05s", "3h05m", "2d04h". */
+void seinctl_fmt_dur(char *out, size_t n, int64_t ms);
 /* argv: "inbox" "reveal" ID --reason TEXT */
 int seinctl_inbox_reveal(const char *sock, int json, int argc, char **argv);
 

@@ -31,45 +31,9 @@ enum { CHECK_OK, CHECK_WARNING, CHECK_CRITICAL, CHECK_UNKNOWN };
 static const char *const state_name[] = {"OK", "WARNING", "CRITICAL",
                                          "UNKNOWN"};
 
-/* The store's thresholds, as the daemon applies them (seinhuisd.c). */
-#define STORE_WARN_PCT 60.0
-#define STORE_FULL_PCT 75.0
-
-/* "90s", "15m", "4h", "2d"; a bare number is minutes. -1 if none. */
-static long long parse_duration_s(const char *s)
-{
-	char *end;
-	long long n = strtoll(s, &end, 10);
-	if (end == s || n <= 0 || n > 3650LL * 86400)
-		return -1;
-	long long mul = 60;
-	if (*end) {
-		if (end[1])
-			return -1;
-		switch (*end) {
-		case 's': mul = 1; break;
-		case 'm': mul = 60; break;
-		case 'h': mul = 3600; break;
-		case 'd': mul = 86400; break;
-		default: return -1;
-		}
-	}
-	return n * mul;
-}
-
-void seinctl_fmt_age(char *out, size_t n, long long s)
-{
-	if (s < 0)
-		s = 0;
-	if (s < 60)
-		snprintf(out, n, "%llds", s);
-	else if (s < 3600)
-		snprintf(out, n, "%lldm", s / 60);
-	else if (s < 86400)
-		snprintf(out, n, "%lldh%02lldm", s / 3600, s % 3600 / 60);
-	else
-		snprintf(out, n, "%lldd%02lldh", s / 86400, s % 86400 / 3600);
-}
+/* The store's thresholds, as the daemon applies them (seinhuis.h). */
+#define STORE_WARN_PCT (SH_STORE_WARN * 100.0)
+#define STORE_FULL_PCT (SH_STORE_REFUSE * 100.0)
 
 typedef struct {
 	int state;
@@ -106,8 +70,8 @@ static int usage_unknown(void)
 {
 	fprintf(stderr, "usage: seinctl check [--pending-warn AGE] "
 	                "[--pending-crit AGE]\n"
-	                "  AGE: N[s|m|h|d] (a bare number is minutes); "
-	                "defaults 15m and 4h\n");
+	                "  AGE: N followed by s, m, h or d (at most 366 "
+	                "days); defaults 15m and 4h\n");
 	printf("SEINHUIS UNKNOWN - wrong arguments to seinctl check\n");
 	return CHECK_UNKNOWN;
 }
@@ -118,17 +82,18 @@ int seinctl_check(const char *sock, int json, int argc, char **argv)
 	    {"pending-warn", required_argument, 0, 'w'},
 	    {"pending-crit", required_argument, 0, 'c'},
 	    {0, 0, 0, 0}};
-	long long warn_s = 15 * 60, crit_s = 4 * 3600;
+	int64_t warn_s = 15 * 60, crit_s = 4 * 3600;
 	int opt;
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		long long *to = opt == 'w' ? &warn_s : &crit_s;
+		int64_t *to = opt == 'w' ? &warn_s : &crit_s;
 		if (opt != 'w' && opt != 'c')
 			return usage_unknown();
-		if ((*to = parse_duration_s(optarg)) < 0) {
+		if (sh_parse_duration(optarg, 366LL * 86400, to) < 0) {
 			fprintf(stderr,
 			        "seinctl: --pending-%s: '%s' is not an "
-			        "age (N[s|m|h|d])\n",
+			        "age (N followed by s, m, h or d; at most 366 "
+			        "days)\n",
 			        opt == 'w' ? "warn" : "crit", optarg);
 			return usage_unknown();
 		}
@@ -187,12 +152,15 @@ int seinctl_check(const char *sock, int json, int argc, char **argv)
 			if (!p->pending || p->oldest_pending_ms <= 0)
 				continue;
 			long long age = now_s - p->oldest_pending_ms / 1000;
+			if (age < 0)
+				age = 0; /* a clock a little behind the daemon's
+				          */
 			if (age > oldest)
 				oldest = age;
 			if (age < warn_s)
 				continue;
 			char a[24];
-			seinctl_fmt_age(a, sizeof(a), age);
+			seinctl_fmt_dur(a, sizeof(a), age * 1000);
 			add(&ps, age >= crit_s ? CHECK_CRITICAL : CHECK_WARNING,
 			    "%s: %llu signal(s) waiting, the first for %s "
 			    "(link %s%s%.120s)",
@@ -214,8 +182,8 @@ int seinctl_check(const char *sock, int json, int argc, char **argv)
 		         (unsigned long long)s->outbox_pending,
 		         (unsigned long long)s->outbox_failed,
 		         (unsigned long long)s->inbox_depth, kept,
-		         STORE_WARN_PCT, STORE_FULL_PCT, oldest, warn_s,
-		         crit_s);
+		         STORE_WARN_PCT, STORE_FULL_PCT, oldest,
+		         (long long)warn_s, (long long)crit_s);
 	}
 	if (json) {
 		json_object *o = json_object_new_object();

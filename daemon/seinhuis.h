@@ -393,7 +393,19 @@ typedef sh_err (*sh_kv_fn)(void *ctx, const char *key, const char *value,
 sh_err sh_kv_parse(const char *text, size_t len, sh_kv_fn fn, void *ctx,
                    char *why, size_t whylen);
 int sh_parse_size(const char *s, size_t *out); /* "64M", "1G", "4096" */
+/* The data store's thresholds, as shares of map_size counted with the room
+ * kept for what the store holds: the log warns from SH_STORE_WARN, new
+ * signals are refused past SH_STORE_REFUSE, and after a commit found the
+ * map full until less than SH_STORE_UNLATCH is in use (seinhuisd.c;
+ * seinctl check reports them). */
+#define SH_STORE_WARN    0.60
+#define SH_STORE_REFUSE  0.75
+#define SH_STORE_UNLATCH 0.65
+
 int sh_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+/* "90s", "15m", "2h", "7d" (the unit is required) as seconds, from 1 to
+ * max_s; 0 on success, -1 otherwise. */
+int sh_parse_duration(const char *v, int64_t max_s, int64_t *out);
 
 sh_err sh_config_load(sh_config *cfg, const char *path, char *why,
                       size_t whylen);

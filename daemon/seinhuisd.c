@@ -293,12 +293,11 @@ int sh_daemon_write_ok(sh_daemon *d)
 #define SH_SETTLE_RESERVE 1536
 #define SH_TAKE_RESERVE   512
 
-/* From this share of the map, counted as the refusal below counts it
+/* From SH_STORE_WARN of the map, counted as the refusal below counts it
  * (in use, plus the room kept for what the store holds), the log warns,
  * at most once an hour, that the store is filling: new signals are
- * refused from 75 %, and raising map_size needs a restart, so the
- * operator hears of it while there is time. */
-#define SH_STORE_WARN      0.60
+ * refused past SH_STORE_REFUSE, and raising map_size needs a restart, so
+ * the operator hears of it while there is time. */
 #define SH_STORE_WARN_EACH (3600 * 1000)
 
 double sh_daemon_store_usage(sh_daemon *d, int64_t max_age_ms, double *need)
@@ -336,6 +335,13 @@ double sh_daemon_store_usage(sh_daemon *d, int64_t max_age_ms, double *need)
 	return d->usage;
 }
 
+int sh_daemon_store_refusing(sh_daemon *d, double need)
+{
+	if (d->full_latched && d->usage < SH_STORE_UNLATCH)
+		d->full_latched = 0;
+	return d->full_latched || need > SH_STORE_REFUSE;
+}
+
 int sh_daemon_store_full(sh_daemon *d)
 {
 	int64_t now = sh_mono_ms();
@@ -344,9 +350,7 @@ int sh_daemon_store_full(sh_daemon *d)
 	/* Keep a quarter of the map for the writes that free room: settling
 	 * receipts (dropping envelopes), taking signals, retention. Once a
 	 * commit found the map full, new signals wait until it is below 65%. */
-	if (d->full_latched && d->usage < 0.65)
-		d->full_latched = 0;
-	int full = d->full_latched || need > 0.75;
+	int full = sh_daemon_store_refusing(d, need);
 	if (full && now - d->full_logged >= 1000) {
 		sh_store_counts sc;
 		sh_store_counts_get(d->store, &sc);

@@ -318,28 +318,6 @@ static int cmd_list(int argc, char **argv)
 	return 0;
 }
 
-/* "90s", "15m", "2h", "7d": seconds, 1 s to 366 days. */
-static int parse_overlap(const char *v, int64_t *out)
-{
-	char *end;
-	errno = 0;
-	long long n = strtoll(v, &end, 10);
-	long long unit = 0;
-	if (end == v || errno || n < 1 || end[0] == '\0' || end[1] != '\0')
-		return -1;
-	switch (*end) {
-	case 's': unit = 1; break;
-	case 'm': unit = 60; break;
-	case 'h': unit = 3600; break;
-	case 'd': unit = 86400; break;
-	default: return -1;
-	}
-	if (n > 366LL * 86400 / unit)
-		return -1;
-	*out = n * unit;
-	return 0;
-}
-
 static int cmd_rotate(int argc, char **argv)
 {
 	const char *dir = NULL, *overlap = NULL;
@@ -363,7 +341,7 @@ static int cmd_rotate(int argc, char **argv)
 		return 2;
 	}
 	int64_t secs;
-	if (parse_overlap(overlap, &secs) < 0) {
+	if (sh_parse_duration(overlap, 366LL * 86400, &secs) < 0) {
 		fprintf(
 		    stderr,
 		    "seinkey: --overlap '%.40s': a number and a unit s, m, h "

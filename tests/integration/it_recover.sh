@@ -32,6 +32,12 @@ start $S
 peer_field() { ctl "$1" --json status | jq -r --arg p "$2" ".peers[] | select(.partner == \$p) | .$3"; }
 # The recipient's inbox holds exactly the ids in $WORK/ids (sorted).
 inbox_is_ids() { [ "$(inbox_ids "$1" | sort)" = "$(cat "$WORK/ids")" ]; }
+# The sender holds all 11 as delivered and none pending.
+sender_settled() {
+	[ "$(outbox_ids $S delivered | wc -l)" = 11 ] && [ "$(outbox_ids $S pending | wc -l)" = 0 ]
+}
+# The recipient's inbox holds N signals.
+inbox_has() { [ "$(inbox_ids $R | wc -l)" = "$1" ]; }
 # resend_requested audit entries (JSON array) at a daemon.
 resend_audit() { ctl "$1" --json audit list --limit 100000 --event resend_requested; }
 export -f peer_field inbox_is_ids resend_audit
@@ -85,7 +91,7 @@ for n in 1 2 3 4 5; do
 	out=$(send_arrears $S $R "$n")
 	ID+=("${out#accepted }")
 done
-check "a: 5 signals delivered" wait_until 15 bash -c "[ \$(inbox_ids $R | wc -l) = 5 ]"
+check "a: 5 signals delivered" wait_until 15 inbox_has 5
 check "a: ... and settled at the sender" \
 	wait_until 15 bash -c "[ \$(outbox_ids $S delivered | wc -l) = 5 ]"
 
@@ -106,7 +112,7 @@ done
 printf '%s\n' "${ID[@]}" | sort >"$WORK/ids"
 check "c: the sender accepted 11 distinct signals" \
 	bash -c "[ \$(grep -c . '$WORK/ids') = 11 ] && [ \$(sort -u '$WORK/ids' | wc -l) = 11 ]"
-check "c: 11 in the recipient's inbox" wait_until 15 bash -c "[ \$(inbox_ids $R | wc -l) = 11 ]"
+check "c: 11 in the recipient's inbox" wait_until 15 inbox_has 11
 check "c: 11 delivered at the sender" \
 	wait_until 15 bash -c "[ \$(outbox_ids $S delivered | wc -l) = 11 ]"
 
@@ -138,7 +144,7 @@ out=$(ctl $R recover --since "@$T0" --partner nosuch 2>&1) || rc=$?
 check "e: recover --partner nosuch: exit 1 ($rc)" [ $rc = 1 ]
 check "e: ... refused as NOT_FOUND: $out" grep -q "NOT_FOUND" <<<"$out"
 sleep 1
-check "e: nothing changed: the inbox holds the 5" bash -c "[ \$(inbox_ids $R | wc -l) = 5 ]"
+check "e: nothing changed: the inbox holds the 5" inbox_has 5
 check "e: ... no request recorded in status or audit, none pending at the sender" bash -c \
 	"[ \"\$(peer_field $R $S recover_since_ms)\" = 0 ] && [ \$(outbox_ids $S pending | wc -l) = 0 ] &&
 	 resend_audit $R | json_has '[.[] | select(.outcome == \"asked\")] | length == 0'"
@@ -154,10 +160,9 @@ check "f: the recipient's status records the request (recover_since_ms = T0)" \
 	wait_until 5 bash -c "[ \"\$(peer_field $R $S recover_since_ms)\" = ${T0}000 ]"
 check "f: the sender answers: recover_answered_ms set, recover_count 6" \
 	wait_until 15 answered_after "$t" 6
-check "f: the inbox holds the 11 again" wait_until 15 bash -c "[ \$(inbox_ids $R | wc -l) = 11 ]"
+check "f: the inbox holds the 11 again" wait_until 15 inbox_has 11
 check "f: ... 11 distinct ids, exactly those the sender accepted" inbox_is_ids $R
-check "f: the sender has 11 delivered, 0 pending" wait_until 15 bash -c \
-	"[ \$(outbox_ids $S delivered | wc -l) = 11 ] && [ \$(outbox_ids $S pending | wc -l) = 0 ]"
+check "f: the sender has 11 delivered, 0 pending" wait_until 15 sender_settled
 check "f: only the 6 after T0 were sent again: 6 more 'sent' entries in the sender's audit log" \
 	bash -c "[ \$(sent_entries $S) = $((sent0 + 6)) ]"
 check "f: the sender answered in steps of 2 (at least 5 steps before the answer)" bash -c \
@@ -173,8 +178,7 @@ check "g: ... recover_since_ms is the new T" \
 # (at least: a retry after a time-out, on a slow machine, adds more)
 check "g: the recipient answers the 11 as duplicates" \
 	wait_until 15 bash -c "[ \$(status_field $R duplicates) -ge $((dup0 + 11)) ]"
-check "g: ... the sender settles them: 11 delivered, 0 pending" wait_until 15 bash -c \
-	"[ \$(outbox_ids $S delivered | wc -l) = 11 ] && [ \$(outbox_ids $S pending | wc -l) = 0 ]"
+check "g: ... the sender settles them: 11 delivered, 0 pending" wait_until 15 sender_settled
 check "g: the inbox still holds exactly the same 11 ids" inbox_is_ids $R
 
 # --- h. audit -----------------------------------------------------------------
@@ -212,8 +216,7 @@ n=$(peer_field $R $S recover_count)
 check "r: the inbox holds exactly the 11 ids again" wait_until 15 inbox_is_ids $R
 check "r: ... the other $((n - 6)) were answered as duplicates" \
 	wait_until 15 bash -c "[ \$(status_field $R duplicates) -ge $((dup0 + n - 6)) ]"
-check "r: the sender has 11 delivered, 0 pending" wait_until 15 bash -c \
-	"[ \$(outbox_ids $S delivered | wc -l) = 11 ] && [ \$(outbox_ids $S pending | wc -l) = 0 ]"
+check "r: the sender has 11 delivered, 0 pending" wait_until 15 sender_settled
 
 # --- k. the sender crashes (kill -9) while it sends them again ----------------
 # The restored recipient takes 1 signal a second (peer_rate), so the signals
@@ -242,10 +245,9 @@ n=$(inbox_ids $R | wc -l)
 check "k: killed (-9) while sending them again: $n of 11 in the inbox" [ "$n" -lt 11 ]
 start $S
 check "k: after its restart the rest arrive: 11 in the inbox" \
-	wait_until 40 bash -c "[ \$(inbox_ids $R | wc -l) = 11 ]"
+	wait_until 40 inbox_has 11
 check "k: ... exactly the 11 ids, each once" inbox_is_ids $R
-check "k: the sender has 11 delivered, 0 pending" wait_until 15 bash -c \
-	"[ \$(outbox_ids $S delivered | wc -l) = 11 ] && [ \$(outbox_ids $S pending | wc -l) = 0 ]"
+check "k: the sender has 11 delivered, 0 pending" wait_until 15 sender_settled
 check "k: the sender's audit log verifies after the crash" ctl $S audit verify
 
 # --- l. the restored recipient crashes (kill -9) while they arrive -----------
@@ -261,10 +263,9 @@ crash $R
 check "l: killed (-9) while they arrive: $n of 11 in the inbox just before" [ "$n" -lt 11 ]
 start $R
 check "l: after the recipient's kill (-9) and restart, all 11 arrive" \
-	wait_until 40 bash -c "[ \$(inbox_ids $R | wc -l) = 11 ]"
+	wait_until 40 inbox_has 11
 check "l: ... exactly the 11 ids, each once" inbox_is_ids $R
-check "l: the sender has 11 delivered, 0 pending" wait_until 15 bash -c \
-	"[ \$(outbox_ids $S delivered | wc -l) = 11 ] && [ \$(outbox_ids $S pending | wc -l) = 0 ]"
+check "l: the sender has 11 delivered, 0 pending" wait_until 15 sender_settled
 check "l: the recipient's audit log verifies after the crash" ctl $R audit verify
 stop $R
 set_conf $R
@@ -295,8 +296,7 @@ start $S
 check "p: the sender, started again, answers (recover_count >= 6)" wait_until 20 bash -c \
 	"[ \$(peer_field $R $S recover_answered_ms) -ge $t ] && [ \$(peer_field $R $S recover_count) -ge 6 ]"
 check "p: the inbox holds exactly the 11 ids again" wait_until 20 inbox_is_ids $R
-check "p: the sender has 11 delivered, 0 pending" wait_until 15 bash -c \
-	"[ \$(outbox_ids $S delivered | wc -l) = 11 ] && [ \$(outbox_ids $S pending | wc -l) = 0 ]"
+check "p: the sender has 11 delivered, 0 pending" wait_until 15 sender_settled
 stop $R
 start $R
 check "p: answered, the request is gone: a restart asks nothing" bash -c \
@@ -317,7 +317,7 @@ check "i: the sender's retention drops the kept envelopes past the 2 s window" \
 stop $R
 restore $R "$WORK/backup-gem"
 start $R
-check "i: restored again: the recipient holds the 5" bash -c "[ \$(inbox_ids $R | wc -l) = 5 ]"
+check "i: restored again: the recipient holds the 5" inbox_has 5
 ask i --since "@$T0" --partner $S
 check "i: the sender answers with recover_count 0 (window of 2 s passed)" \
 	wait_until 15 answered_after "$t" 0

@@ -54,6 +54,8 @@ static void test_full(void)
 	                           "retry_max_ms = 60000\n"
 	                           "checkpoint_ms = 250\n"
 	                           "helper_thread = no\n"
+	                           "resend_window = 86400\n"
+	                           "resend_step = 250\n"
 	                           "window = 100\n"
 	                           "batch_max = 50"; /* no final newline */
 	sh_config cfg;
@@ -72,6 +74,8 @@ static void test_full(void)
 	CHECK_INT(cfg.retry_min_ms, 250);
 	CHECK_INT(cfg.checkpoint_ms, 250);
 	CHECK_INT(cfg.helper_thread, SH_HELPER_NO);
+	CHECK_INT(cfg.resend_window_s, 86400);
+	CHECK_INT(cfg.resend_step, 250);
 	CHECK_INT(cfg.retry_max_ms, 60000);
 	CHECK_INT(cfg.window, 100);
 	CHECK_INT(cfg.batch_max, 50);
@@ -96,6 +100,8 @@ static void test_defaults(void)
 	CHECK_INT(cfg.retry_max_ms, 30000);
 	CHECK_INT(cfg.checkpoint_ms, 1000);
 	CHECK_INT(cfg.helper_thread, SH_HELPER_AUTO);
+	CHECK_INT(cfg.resend_window_s, 14 * 86400);
+	CHECK_INT(cfg.resend_step, 5000);
 	CHECK(cfg.retry_min_ms <= cfg.retry_max_ms);
 	CHECK_INT(cfg.window, 8192);
 	CHECK_INT(cfg.batch_max, 256);
@@ -221,6 +227,11 @@ static void test_line_errors(void)
 	    {"checkpoint_ms = -1", "checkpoint_ms", "10 to 600000"},
 	    {"checkpoint_ms =", "checkpoint_ms", "10 to 600000"},
 	    {"helper_thread = 2", "helper_thread", "auto, yes or no"},
+	    {"resend_window = 31536001", "resend_window", "0 to 31536000"},
+	    {"resend_window = 14d", "resend_window", "0 to 31536000"},
+	    {"resend_step = 0", "resend_step", "1 to 1000000"},
+	    {"resend_step = 1000001", "resend_step", "1 to 1000000"},
+	    {"resend_step = many", "resend_step", "1 to 1000000"},
 	    {"helper_thread = true", "helper_thread", "auto, yes or no"},
 	    {"retry_max_ms = 99", "retry_max_ms", "100 to 3600000"},
 	    {"retry_max_ms = 99999999999999999999", "retry_max_ms",
