@@ -169,27 +169,41 @@ static const char *socket_from_config(const char *conf)
 	return cfg.control;
 }
 
-/* One request, one reply; a refusal is printed (as JSON with --json) and
- * answered with 1, an unreachable daemon with 3. Shared with the audit
- * commands (seinctl_audit.c). */
-int seinctl_call(const char *sock, Seinhuis__CtlRequest *req,
-                 Seinhuis__CtlReply **rep)
+/* One request, one reply. With why, nothing is printed: an unreachable
+ * daemon (3) or a refusal (1) is described in why. Without it, a refusal
+ * is printed (as JSON with --json) and answered with 1, an unreachable
+ * daemon with 3. Shared with the audit and check commands. */
+int seinctl_call_why(const char *sock, Seinhuis__CtlRequest *req,
+                     Seinhuis__CtlReply **rep, char *why, size_t why_n)
 {
 	int fd;
-	char why[512];
-	if (sh_ctl_connect(sock, &fd, why, sizeof(why)) != SH_OK) {
-		fprintf(stderr, "seinctl: %s\n", why);
+	char buf[512];
+	*rep = NULL;
+	if (sh_ctl_connect(sock, &fd, buf, sizeof(buf)) != SH_OK) {
+		if (why)
+			snprintf(why, why_n, "%s", buf);
+		else
+			fprintf(stderr, "seinctl: %s\n", buf);
 		return 3;
 	}
 	sh_err e = sh_ctl_call(fd, req, rep, TIMEOUT_MS);
 	close(fd);
 	if (e != SH_OK) {
-		fprintf(stderr, "seinctl: no answer from the daemon: %s\n",
-		        sh_err_str(e));
+		*rep = NULL;
+		if (why)
+			snprintf(why, why_n, "no answer from the daemon: %s",
+			         sh_err_str(e));
+		else
+			fprintf(stderr,
+			        "seinctl: no answer from the daemon: %s\n",
+			        sh_err_str(e));
 		return 3;
 	}
 	if (!(*rep)->ok) {
-		if (json_out) {
+		if (why) {
+			snprintf(why, why_n, "refused: %s: %s", (*rep)->rule,
+			         (*rep)->error);
+		} else if (json_out) {
 			json_object *o = json_object_new_object();
 			json_object_object_add(o, "ok",
 			                       json_object_new_boolean(0));
@@ -209,6 +223,12 @@ int seinctl_call(const char *sock, Seinhuis__CtlRequest *req,
 		return 1;
 	}
 	return 0;
+}
+
+int seinctl_call(const char *sock, Seinhuis__CtlRequest *req,
+                 Seinhuis__CtlReply **rep)
+{
+	return seinctl_call_why(sock, req, rep, NULL, 0);
 }
 
 static int call(const char *sock, Seinhuis__CtlRequest *req,

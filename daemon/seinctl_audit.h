@@ -17,6 +17,10 @@
  * of an inbox item ("" if absent). */
 int seinctl_call(const char *sock, Seinhuis__CtlRequest *req,
                  Seinhuis__CtlReply **rep);
+/* The same, printing nothing: why the call failed (3: no daemon or no
+ * answer; 1: refused, with the rule) goes into why. */
+int seinctl_call_why(const char *sock, Seinhuis__CtlRequest *req,
+                     Seinhuis__CtlReply **rep, char *why, size_t why_n);
 /* The rest of a paged INBOX_LIST whose first page is r: further pages
  * appended to r until the listing ends or q->limit (0: no limit) items
  * are there; seinctl's exit status. */

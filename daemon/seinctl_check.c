@@ -111,12 +111,13 @@ int seinctl_check(const char *sock, int json, int argc, char **argv)
 	Seinhuis__CtlReply *r = NULL;
 	problems ps = {NULL, 0, CHECK_OK};
 	const Seinhuis__DaemonStatus *s = NULL;
-	if (seinctl_call(sock, &q, &r) != 0 || !(s = r->status)) {
-		add(&ps, CHECK_CRITICAL,
-		    "no status from seinhuisd on %s (not running, or this user "
-		    "may not ask)",
-		    sock);
-	}
+	char why[600] = "";
+	int rc = seinctl_call_why(sock, &q, &r, why, sizeof(why));
+	if (rc == 0 && !(s = r->status))
+		snprintf(why, sizeof(why), "a reply without a status");
+	if (!s)
+		add(&ps, CHECK_CRITICAL, "no status from seinhuisd on %s: %s",
+		    sock, why);
 	long long now_s = 0;
 	char summary[300] = "", perf[300] = "";
 	if (s) {

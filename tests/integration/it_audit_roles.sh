@@ -81,6 +81,12 @@ check "caseworker: refused on the audit log" \
 out=$(as "$U_NONE" status 2>&1)
 check "a user with no role is refused with a clear message" \
 	grep -q "local user '$U_NONE' (uid $(id -u "$U_NONE")) has no role on this daemon" <<<"$out"
+out=$(as "$U_NONE" check 2>&1)
+rc=$?
+check "seinctl check by a user with no role: CRITICAL, exit 2 ($rc), naming the refusal" \
+	bash -c "[ $rc = 2 ] && grep -q '^SEINHUIS CRITICAL - no status from seinhuisd on .*: refused: [A-Z_]*: local user .$U_NONE. .uid [0-9]*. has no role' <<<\"\$1\"" _ "$out"
+check "... and with --json, one object (the refusal is in it, not printed before it)" \
+	bash -c "as $U_NONE --json check 2>/dev/null | jq -se 'length == 1 and .[0].exit == 2 and (.[0].problems[0].text | test(\"refused: \"))' >/dev/null"
 out=$(as "$U_OUT" status 2>&1)
 rc=$?
 check "a user not allowed on the socket cannot open it (file mode)" [ $rc = 3 ]
