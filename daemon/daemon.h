@@ -45,6 +45,7 @@ typedef struct sh_outq_entry {
 	 * entries when partners are unreachable for long) */
 	uint8_t settling; /* a receipt for it is in the open transaction */
 	uint8_t corrupt;  /* its stored envelope does not decode: not sent */
+	uint8_t resent;   /* delivered before, queued again for a recover */
 	struct sh_peer *peer;
 	struct sh_outq_entry *prev, *next;
 	sh_outq_env *env; /* kept since acceptance, until sent; or NULL */
@@ -300,8 +301,8 @@ sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
 
 /* outq.c */
 /* The entry takes env (NULL: none kept), which sh_outq_env_keep made. */
-void sh_outq_append(sh_daemon *d, sh_peer *p, uint64_t seq,
-                    const uint8_t id[SH_ID_LEN], sh_outq_env *env);
+sh_outq_entry *sh_outq_append(sh_daemon *d, sh_peer *p, uint64_t seq,
+                              const uint8_t id[SH_ID_LEN], sh_outq_env *env);
 void sh_outq_remove(sh_daemon *d, sh_outq_entry *e);
 /* A copy of a just-built envelope to keep with its queue entry, or NULL if
  * it is not worth keeping (the partner is not connected) or the room for

@@ -77,8 +77,8 @@ void sh_outq_env_drop_peer(sh_daemon *d, sh_peer *p)
 		sh_outq_env_drop(d, &e->env);
 }
 
-void sh_outq_append(sh_daemon *d, sh_peer *p, uint64_t seq,
-                    const uint8_t id[SH_ID_LEN], sh_outq_env *env)
+sh_outq_entry *sh_outq_append(sh_daemon *d, sh_peer *p, uint64_t seq,
+                              const uint8_t id[SH_ID_LEN], sh_outq_env *env)
 {
 	sh_outq_entry *e = sh_xcalloc(1, sizeof(*e));
 	e->seq = seq;
@@ -95,6 +95,7 @@ void sh_outq_append(sh_daemon *d, sh_peer *p, uint64_t seq,
 		p->cursor = e;
 	p->queued++;
 	sh_idmap_put(&d->pending, e);
+	return e;
 }
 
 void sh_outq_remove(sh_daemon *d, sh_outq_entry *e)

@@ -481,7 +481,8 @@ static void finish_turn(sh_daemon *d)
 		case DEFER_REQUEUE:
 			if (e == SH_OK)
 				sh_outq_append(d, df->peer, df->seq, df->id,
-				               NULL);
+				               NULL)
+				    ->resent = 1;
 			break;
 		case DEFER_RECOVER_ASK:
 			if (e == SH_OK)
@@ -499,9 +500,11 @@ static void finish_turn(sh_daemon *d)
 			break;
 		case DEFER_DONE:
 			if (e == SH_OK) {
-				if (df->status)
+				/* a recover's re-sent signal was counted
+				 * when it was delivered the first time */
+				if (df->entry->resent == 0 && df->status)
 					df->peer->delivered++;
-				else
+				else if (df->entry->resent == 0)
 					df->peer->rejected_out++;
 				sh_outq_remove(d, df->entry);
 			} else {

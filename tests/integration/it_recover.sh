@@ -180,6 +180,8 @@ check "g: the recipient answers the 11 as duplicates" \
 	wait_until 15 bash -c "[ \$(status_field $R duplicates) -ge $((dup0 + 11)) ]"
 check "g: ... the sender settles them: 11 delivered, 0 pending" wait_until 15 sender_settled
 check "g: the inbox still holds exactly the same 11 ids" inbox_is_ids $R
+check "g: the sender's 'delivered since start' still counts 11 (the 17 sent again are not counted twice)" \
+	bash -c "[ \$(status_field $S delivered_out) = 11 ]"
 
 # --- h. audit -----------------------------------------------------------------
 check "h: the recipient's audit log verifies" ctl $R audit verify
