@@ -502,10 +502,10 @@ static void finish_turn(sh_daemon *d)
 			if (e == SH_OK) {
 				/* a recover's re-sent signal was counted
 				 * when it was delivered the first time */
-				if (df->entry->resent == 0 && df->status)
-					df->peer->delivered++;
-				else if (df->entry->resent == 0)
+				if (!df->status)
 					df->peer->rejected_out++;
+				else if (!df->entry->resent)
+					df->peer->delivered++;
 				sh_outq_remove(d, df->entry);
 			} else {
 				df->entry->settling = 0;
