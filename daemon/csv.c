@@ -212,8 +212,9 @@ sh_err sh_csv_open(sh_csv *c, const uint8_t *data, size_t len, char *why,
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(hdr.cols[j], hdr.cols[i]) == 0) {
 				snprintf(why, wl,
-				         "line 1: column '%.40s' appears twice",
-				         hdr.cols[i]);
+				         "line 1: columns %zu and %zu have the "
+				         "same name",
+				         j + 1, i + 1);
 				sh_csv_row_free(&hdr);
 				sh_csv_close(c);
 				return SH_ERR_FIELD_FORMAT;

@@ -945,6 +945,22 @@ static sh_err check_field(const sh_type_rule *t, Seinhuis__SignalType type,
 	return check_value(r, fields[i]->value, today, detail, dl);
 }
 
+int sh_field_name_ok(const char *name)
+{
+	if (strncmp(name, "person", 6) == 0 && name[6] >= '1' &&
+	    name[6] <= '9' && name[7] == '.')
+		name += 8;
+	size_t i = 0;
+	if (!(name[0] >= 'a' && name[0] <= 'z'))
+		return 0;
+	for (; name[i]; i++)
+		if (!((name[i] >= 'a' && name[i] <= 'z') ||
+		      (name[i] >= '0' && name[i] <= '9') || name[i] == '_') ||
+		    i >= 48)
+			return 0;
+	return 1;
+}
+
 sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
                        const char *sender_role, const char *recipient_role,
                        Seinhuis__Field **fields, size_t n, const char *today,
@@ -986,6 +1002,14 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 		const sh_field_rule *r = NULL;
 		sh_err e = check_field(t, type, sender_role, fields, i, hs,
 		                       basis, today, &r, detail, dl);
+		if (e && !sh_field_name_ok(fields[i]->name)) {
+			snprintf(field, fl, "#%zu", i + 1);
+			snprintf(detail, dl,
+			         "not a field name (lower-case letters, digits "
+			         "and '_'; the name is not repeated: it may be "
+			         "data)");
+			return SH_ERR_FIELD_UNKNOWN;
+		}
 		if (e) {
 			sh_copy_str(field, fl, fields[i]->name);
 			return e;

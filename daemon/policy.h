@@ -79,9 +79,17 @@ const sh_type_rule *sh_catalogue_type(const sh_catalogue *cat,
 /* 1 if role is one of a type's roles (its senders or recipients). */
 int sh_role_in(const char *roles, const char *role);
 
+/* 1 if name has the form of a field name: lower-case letters, digits and
+ * '_', starting with a letter, at most 48 characters, with "personN."
+ * (N 1 to 9) in front for a further person's field. A name of another
+ * form is never repeated in an error: it may be a resident's data (a CSV
+ * file whose header row is missing gives its first row as names). */
+int sh_field_name_ok(const char *name);
+
 /* Check one signal against the catalogue. On refusal, field names the
- * field (or "type", "sender", "recipient") and detail says what the rule
- * requires, never what the value was. today is YYYY-MM-DD. */
+ * field (or "type", "sender", "recipient"; "#N" for the N-th field if its
+ * name is not of the form above) and detail says what the rule requires,
+ * never what the value was. today is YYYY-MM-DD. */
 sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
                        const char *sender_role, const char *recipient_role,
                        Seinhuis__Field **fields, size_t n, const char *today,

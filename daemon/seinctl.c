@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "csv.h"
+#include "policy.h"
 #include "seinctl_audit.h"
 #include "seinctl_cases.h"
 #include "seinhuis.h"
@@ -1307,6 +1308,21 @@ static int cmd_import(const char *sock, int argc, char **argv)
 	free(data);
 	if (e) {
 		fprintf(stderr, "seinctl: %s: %s\n", file, why);
+		return 1;
+	}
+	/* A file whose header row is missing names its columns with its
+	 * first row's values: refused here, without repeating them. */
+	for (size_t i = 0; i < csv.ncols; i++) {
+		if (strcmp(csv.header[i], "to") == 0 ||
+		    sh_field_name_ok(csv.header[i]))
+			continue;
+		fprintf(stderr,
+		        "seinctl: %s: line 1: the name of column %zu is not a "
+		        "field name (lower-case letters, digits and '_', as in "
+		        "the catalogue; not repeated here: it may be data). Is "
+		        "the header row missing?\n",
+		        file, i + 1);
+		sh_csv_close(&csv);
 		return 1;
 	}
 	if (!st.quiet)

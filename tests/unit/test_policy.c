@@ -1472,7 +1472,12 @@ static void test_unknown(const struct tctx *c)
 		char title[256], buf[96];
 		make_base(&s, t, c->sender, c->basis);
 		sig_add(&s, name, v);
-		expect_set(&x, SH_ERR_FIELD_UNKNOWN, name, v, strlen(v) < 3);
+		/* a name not of a field name's form is given by its place */
+		char place[16];
+		snprintf(place, sizeof(place), "#%zu", s.n);
+		expect_set(&x, SH_ERR_FIELD_UNKNOWN,
+		           sh_field_name_ok(name) ? name : place, v,
+		           strlen(v) < 3);
 		snprintf(title, sizeof(title), "%s: unknown name \"%s\" = %s",
 		         c->tname, name, show(v, buf));
 		run(title, c->cat, t->type, c->sender, c->recipient, &s, &x);
@@ -1651,6 +1656,10 @@ static void test_shipped(const sh_catalogue *cat)
 			continue;
 		CHECK_INT(t->persons, want[i].persons);
 		CHECK_INT(has_word(t->bases, " ", "consent"), want[i].consent);
+		/* its names are repeated in refusals: of a field name's form */
+		for (size_t j = 0; j < t->nfields; j++)
+			if (!CHECK(sh_field_name_ok(t->fields[j].name)))
+				printf("     '%s'\n", t->fields[j].name);
 		CHECK(t->keep_unanswered_s > 0 && t->keep_taken_s > 0 &&
 		      t->keep_sent_s > 0);
 		int last = 0;
@@ -1833,6 +1842,35 @@ static void test_helpers(void)
 		f[i].value = (char *)nv[i][1];
 		p[i] = &f[i];
 	}
+	check_case("sh_field_name_ok: a field name's form");
+	static const char *const ok[] = {
+	    "a",
+	    "amount_cents",
+	    "person2.surname",
+	    "person9.bsn",
+	    "x1",
+	    "abcdefghijabcdefghijabcdefghijabcdefghijabcdefgh"};
+	static const char *const bad[] = {
+	    "",
+	    "Jansen",
+	    "jansen-zuidhof",
+	    "123456782",
+	    "1980-05-12",
+	    "1234 AB",
+	    "j.jansen@example.nl",
+	    "_x",
+	    "person0.surname",
+	    "person2.",
+	    "person2.Surname",
+	    "a b",
+	    "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghi",
+	    "caf\xc3\xa9"};
+	for (size_t i = 0; i < N(ok); i++)
+		if (!CHECK(sh_field_name_ok(ok[i])))
+			printf("     '%s'\n", ok[i]);
+	for (size_t i = 0; i < N(bad); i++)
+		if (!CHECK(!sh_field_name_ok(bad[i])))
+			printf("     '%s'\n", bad[i]);
 	check_case("sh_field_value");
 	CHECK_STR(sh_field_value(p, 3, "a"), "1");
 	CHECK_STR(sh_field_value(p, 3, "b"), "2");
