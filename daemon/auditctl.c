@@ -566,56 +566,6 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 
 /* -------------------------------------------------------------- reveal */
 
-/* The reason is recorded verbatim: refuse what looks like personal data. */
-static int reason_ok(const char *r, char *why, size_t wl)
-{
-	size_t n = strlen(r), digits = 0;
-	if (n < 3 || n > 200) {
-		snprintf(why, wl, "give a reason of 3 to 200 characters");
-		return 0;
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char ch = (unsigned char)r[i];
-		if (ch < 0x20 || ch == 0x7f) {
-			snprintf(why, wl,
-			         "the reason may not hold control "
-			         "characters");
-			return 0;
-		}
-		if (ch == '@') {
-			snprintf(why, wl,
-			         "the reason may not hold an e-mail "
-			         "address: say why, not who");
-			return 0;
-		}
-		digits = isdigit(ch) ? digits + 1 : 0;
-		if (digits >= 5) {
-			snprintf(why, wl,
-			         "the reason may not hold long numbers "
-			         "(a BSN, phone number or reference of a "
-			         "person): say why, not who");
-			return 0;
-		}
-		if (i + 4 <= n && isdigit(ch) &&
-		    isdigit((unsigned char)r[i + 1]) &&
-		    isdigit((unsigned char)r[i + 2]) &&
-		    isdigit((unsigned char)r[i + 3])) {
-			size_t j = i + 4;
-			if (j < n && r[j] == ' ')
-				j++;
-			if (j + 1 < n && isalpha((unsigned char)r[j]) &&
-			    isalpha((unsigned char)r[j + 1]) &&
-			    (j + 2 == n || !isalpha((unsigned char)r[j + 2]))) {
-				snprintf(why, wl,
-				         "the reason may not hold a "
-				         "postcode: say why, not who");
-				return 0;
-			}
-		}
-	}
-	return 1;
-}
-
 static void add_revealed(Seinhuis__Field ***out, size_t *n, const char *name,
                          const char *value, sh_buf *names)
 {
@@ -649,9 +599,8 @@ static void op_reveal(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	if (sh_unhex(id, SH_ID_LEN, q->message_id) < 0)
 		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
 		                     "a message id is 32 hex digits");
-	if (!reason_ok(q->reason, why, sizeof(why)))
-		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
-		                     "reveal needs --reason: %s", why);
+	if (!sh_reveal_reason_ok(q->reason, why, sizeof(why)))
+		return sh_ctl_refuse(d, c, SH_ERR_USAGE, "--reason: %s", why);
 	if ((e = sh_daemon_txn(d)) != SH_OK)
 		return sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
 	e = sh_store_inbox_get(d->store, sh_store_txn(d->store), id, &rec);

@@ -1069,3 +1069,61 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 	field[0] = '\0';
 	return SH_OK;
 }
+
+/* The reason is recorded verbatim: refuse what looks like personal data. */
+int sh_reveal_reason_ok(const char *r, char *why, size_t wl)
+{
+	size_t n = strlen(r), digits = 0;
+	if (n < 3 || n > 200) {
+		snprintf(why, wl, "give a reason of 3 to 200 characters");
+		return 0;
+	}
+	for (size_t i = 0; i < n; i++) {
+		unsigned char ch = (unsigned char)r[i];
+		if (ch < 0x20 || ch == 0x7f) {
+			snprintf(why, wl,
+			         "the reason may not hold control "
+			         "characters");
+			return 0;
+		}
+		if (ch == '@') {
+			snprintf(why, wl,
+			         "the reason may not hold an e-mail "
+			         "address: say why, not who");
+			return 0;
+		}
+		/* digits counted on across one separator between digits:
+		 * numbers and dates written in groups */
+		if (isdigit(ch))
+			digits++;
+		else if (!(digits && i + 1 < n &&
+		           isdigit((unsigned char)r[i + 1]) &&
+		           strchr(" -./", ch)))
+			digits = 0;
+		if (digits >= 5) {
+			snprintf(why, wl,
+			         "the reason may not hold long numbers or "
+			         "dates, also not in groups (a BSN, phone "
+			         "number, birth date or reference of a "
+			         "person): say why, not who");
+			return 0;
+		}
+		if (i + 4 <= n && isdigit(ch) &&
+		    isdigit((unsigned char)r[i + 1]) &&
+		    isdigit((unsigned char)r[i + 2]) &&
+		    isdigit((unsigned char)r[i + 3])) {
+			size_t j = i + 4;
+			if (j < n && r[j] == ' ')
+				j++;
+			if (j + 1 < n && isalpha((unsigned char)r[j]) &&
+			    isalpha((unsigned char)r[j + 1]) &&
+			    (j + 2 == n || !isalpha((unsigned char)r[j + 2]))) {
+				snprintf(why, wl,
+				         "the reason may not hold a "
+				         "postcode: say why, not who");
+				return 0;
+			}
+		}
+	}
+	return 1;
+}

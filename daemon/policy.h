@@ -98,4 +98,11 @@ const char *sh_field_value(Seinhuis__Field **fields, size_t n,
                            const char *name);
 void sh_today(char out[11]);
 
+/* 1 if a reveal's reason may be recorded (it is kept verbatim in the
+ * audit log); else 0 and why says which rule it breaks. It refuses what
+ * looks like a person's data: an e-mail address, a postcode, five or more
+ * digits in a row, also in groups ("06 1234 5678", "123.456.782",
+ * "1980-05-12"). */
+int sh_reveal_reason_ok(const char *r, char *why, size_t wl);
+
 #endif

@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "audit.h"
+#include "policy.h"
 #include "check.h"
 #include "fixture.h"
 
@@ -867,6 +868,44 @@ static void entry_bytes(void)
 	check_case("%s", "");
 }
 
+/* What a reveal's reason may hold: it is kept verbatim in the log. */
+static void reveal_reasons(void)
+{
+	static const char *const ok[] = {
+	    "contact the resident about debt help",
+	    "huisbezoek gepland, adres nodig",
+	    "call back before 12:00 on day 3",
+	    "case 2026 step 4",
+	    "team 12-34",
+	};
+	static const char *const bad[] = {
+	    "called from 06 12345678",
+	    "06 1234 5678",
+	    "06-1234-5678",
+	    "bsn 123.456.782",
+	    "bsn 123 456 782",
+	    "born 1980-05-12",
+	    "born 12/05/1980",
+	    "ref 12345",
+	    "mail j.jansen@example.nl",
+	    "lives at 1234 AB",
+	    "lives at 1234AB",
+	    "ab",
+	    "tab\there",
+	};
+	char why[300];
+	check_case("reveal reasons");
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (!CHECK(sh_reveal_reason_ok(ok[i], why, sizeof(why))))
+			printf("     '%s' refused: %s\n", ok[i], why);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why[0] = '\0';
+		if (!CHECK(!sh_reveal_reason_ok(bad[i], why, sizeof(why))))
+			printf("     '%s' accepted\n", bad[i]);
+		CHECK(why[0] != '\0');
+	}
+}
+
 int main(void)
 {
 	uint8_t pub[32];
@@ -881,6 +920,7 @@ int main(void)
 	tampering();
 	transactions();
 	head_file();
+	reveal_reasons();
 	fx_rm_rf(root_dir);
 	free(root_dir);
 	return check_done();
