@@ -693,6 +693,7 @@ size_t sh_audit_entry_write(const Seinhuis__AuditEntry *e, uint8_t *out)
 	o = pb_str(out, o, 14, e->role);
 	o = pb_str(out, o, 15, e->reason);
 	o = pb_str(out, o, 16, e->detail);
+	o = pb_bytes(out, o, 17, e->household.data, e->household.len);
 	return o;
 }
 

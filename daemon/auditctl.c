@@ -69,12 +69,20 @@ void sh_ctl_refuse(sh_daemon *d, sh_ctl_conn *c, sh_err e, const char *fmt, ...)
 
 /* ------------------------------------------------------------ matching */
 
-/* A set of 32-byte values (case keys, pseudonyms) and of message ids. */
+/* A set of 32-byte values (resident keys, pseudonyms, case keys) and of
+ * message ids. With households set (a resident's look-up), the case keys
+ * of the households the matched signals were delivered under are
+ * gathered too, for the entries of their cases (claims and steps): not
+ * for the other signals of a household, which may be about someone
+ * else. */
 typedef struct {
 	uint8_t (*keys)[32];
 	size_t nkeys;
 	uint8_t (*ids)[SH_ID_LEN];
 	size_t nids, capids;
+	int households;
+	uint8_t (*hh)[32];
+	size_t nhh;
 } match_set;
 
 static int key_in(const match_set *m, const ProtobufCBinaryData *b)
@@ -83,6 +91,24 @@ static int key_in(const match_set *m, const ProtobufCBinaryData *b)
 		return 0;
 	for (size_t i = 0; i < m->nkeys; i++)
 		if (memcmp(m->keys[i], b->data, 32) == 0)
+			return 1;
+	return 0;
+}
+
+/* an entry that carries a key of the set */
+static int keys_in(const match_set *m, const Seinhuis__AuditEntry *e)
+{
+	return key_in(m, &e->subject) || key_in(m, &e->case_key) ||
+	       key_in(m, &e->household);
+}
+
+/* a case's own entry (no message id) of a gathered household */
+static int case_in(const match_set *m, const Seinhuis__AuditEntry *e)
+{
+	if (e->message_id.len || e->household.len != 32)
+		return 0;
+	for (size_t i = 0; i < m->nhh; i++)
+		if (memcmp(m->hh[i], e->household.data, 32) == 0)
 			return 1;
 	return 0;
 }
@@ -103,9 +129,19 @@ static int collect_ids(void *vctx, uint64_t index, const uint8_t *bytes,
 {
 	match_set *m = vctx;
 	(void)index, (void)bytes, (void)len;
-	if (!e || e->message_id.len != SH_ID_LEN ||
-	    !(key_in(m, &e->subject) || key_in(m, &e->case_key)))
+	if (!e || e->message_id.len != SH_ID_LEN || !keys_in(m, e))
 		return 0;
+	if (m->households && e->household.len == 32) {
+		int have = 0;
+		for (size_t i = 0; i < m->nhh && !have; i++)
+			have = memcmp(m->hh[i], e->household.data, 32) == 0;
+		if (!have) {
+			m->hh = realloc(m->hh, (m->nhh + 1) * 32);
+			if (!m->hh)
+				abort();
+			memcpy(m->hh[m->nhh++], e->household.data, 32);
+		}
+	}
 	if (m->nids == m->capids) {
 		m->capids = m->capids ? m->capids * 2 : 64;
 		m->ids = realloc(m->ids, m->capids * SH_ID_LEN);
@@ -135,6 +171,7 @@ static void match_free(match_set *m)
 {
 	free(m->keys);
 	free(m->ids);
+	free(m->hh);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -166,8 +203,8 @@ static int list_match(const struct list_ctx *c, const Seinhuis__AuditEntry *e)
 	if (c->have_id && (e->message_id.len != SH_ID_LEN ||
 	                   memcmp(e->message_id.data, c->id, SH_ID_LEN) != 0))
 		return 0;
-	if (c->match && !key_in(c->match, &e->subject) &&
-	    !key_in(c->match, &e->case_key) && !id_in(c->match, &e->message_id))
+	if (c->match && !keys_in(c->match, e) &&
+	    !id_in(c->match, &e->message_id) && !case_in(c->match, e))
 		return 0;
 	return 1;
 }
@@ -468,8 +505,10 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		for (k = 0; k < 6; k++)
 			if (strcmp(q->fields[i]->name, allowed[k]) == 0)
 				break;
-		if (k == 6)
+		if (k == 6 && sh_field_name_ok(q->fields[i]->name))
 			snprintf(bad, sizeof(bad), "%.60s", q->fields[i]->name);
+		else if (k == 6)
+			snprintf(bad, sizeof(bad), "#%zu (not a name)", i + 1);
 		else
 			*slot[k] = q->fields[i]->value;
 	}
@@ -531,6 +570,7 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	lc.q = &all;
 	lc.match = &m;
 	lc.limit = (size_t)-1;
+	m.households = 1; /* what the team did: its cases' entries */
 	e = match_prepare(sh_audit_log(d), txn, &m);
 	if (e == SH_OK)
 		e = sh_audit_scan(sh_audit_log(d), txn, 0, list_one, &lc);
@@ -681,6 +721,8 @@ static void op_reveal(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		en.case_key.data = ck;
 		en.case_key.len = 32;
 	}
+	if (rec->case_key.len == 32)
+		en.household = rec->case_key;
 	en.detail = (char *)names.data;
 	if ((e = sh_audit_record(d, &en)) != SH_OK) {
 		sh_ctl_refuse(d, c, e,

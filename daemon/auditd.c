@@ -48,8 +48,8 @@ struct sh_auditd {
 	int ack_found;
 	char ack_sender[SH_PARTNER_MAX + 1];
 	Seinhuis__SignalType ack_type;
-	uint8_t ack_subject[SH_PSEUDO_LEN];
-	int ack_has_subject;
+	uint8_t ack_subject[SH_PSEUDO_LEN], ack_household[32];
+	int ack_has_subject, ack_has_household;
 	/* the signal sh_daemon_submit accepted last, for its entry */
 	int note_valid;
 	uint8_t note_id[SH_ID_LEN];
@@ -177,8 +177,15 @@ static void fill_from_signal(sh_daemon *d, Seinhuis__AuditEntry *e,
 	e->type = s->type;
 	if (s->subject.len == SH_PSEUDO_LEN)
 		e->subject = s->subject;
-	e->legal_basis =
-	    clean(b->legal_basis, sizeof(b->legal_basis), s->legal_basis);
+	/* A partner's word is recorded only if the catalogue knows it for
+	 * this type: a refused signal's may be anything. */
+	const sh_type_rule *t = sh_catalogue_type(&d->cat, s->type);
+	if (t && !strpbrk(s->legal_basis, " ,") &&
+	    sh_role_in(t->bases, s->legal_basis))
+		e->legal_basis = clean(b->legal_basis, sizeof(b->legal_basis),
+		                       s->legal_basis);
+	else if (s->legal_basis[0])
+		e->legal_basis = "(not one of the catalogue's)";
 	if (keys) {
 		Seinhuis__SealedContent *sc = NULL;
 		if (sh_wire_open(s, keys, &sc) == SH_OK && sc->n_persons > 0 &&
@@ -696,7 +703,7 @@ static Seinhuis__Signal *signed_signal(const sh_daemon *d, const sh_peer *p,
 void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
                       const uint8_t *env, size_t envlen,
                       const uint8_t id[SH_ID_LEN], Seinhuis__ReceiptStatus rs,
-                      sh_err why, const uint8_t case_key[32])
+                      sh_err why, const sh_inbound_keys *keys)
 {
 	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
 	struct signal_bits b;
@@ -713,9 +720,13 @@ void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 	/* no keys: the caller opened the sealed part once, for its checks,
 	 * and made the case key then */
 	fill_from_signal(d, &en, s, NULL, &b);
-	if (s && delivered && case_key) {
-		en.case_key.data = (uint8_t *)case_key;
+	if (s && delivered && keys && keys->have_resident) {
+		en.case_key.data = (uint8_t *)keys->resident;
 		en.case_key.len = 32;
+	}
+	if (s && delivered && keys && keys->have_household) {
+		en.household.data = (uint8_t *)keys->household;
+		en.household.len = 32;
 	}
 	if (delivered) {
 		en.outcome = "delivered";
@@ -796,7 +807,7 @@ sh_err sh_audit_receipt(sh_daemon *d, sh_peer *p, Seinhuis__SignalType type,
 		break;
 	default:
 		en.outcome = "rejected";
-		en.rule = clean(rule, sizeof(rule), r->rule);
+		en.rule = clean(rule, sizeof(rule), sh_err_known_rule(r->rule));
 		en.detail = clean(detail, sizeof(detail), r->detail);
 		break;
 	}
@@ -904,6 +915,31 @@ sh_err sh_audit_signal_event(sh_daemon *d, Seinhuis__AuditEvent ev,
 	return sh_audit_record(d, &en);
 }
 
+sh_err sh_audit_consent(sh_daemon *d, const sh_ctl_conn *c,
+                        Seinhuis__AuditEvent ev, const uint8_t ref[16],
+                        const char *partner, const uint8_t *subject,
+                        const uint8_t *resident, const char *outcome,
+                        const char *detail)
+{
+	char name[80];
+	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+	en.event = ev;
+	set_id(&en, ref);
+	en.partner = (char *)partner;
+	en.outcome = (char *)outcome;
+	en.detail = (char *)detail;
+	sh_audit_set_caller(&en, c, name, sizeof(name));
+	if (subject) {
+		en.subject.data = (uint8_t *)subject;
+		en.subject.len = SH_PSEUDO_LEN;
+	}
+	if (resident) {
+		en.case_key.data = (uint8_t *)resident;
+		en.case_key.len = 32;
+	}
+	return sh_audit_record(d, &en);
+}
+
 /* ------------------------------------------------------ control socket */
 
 static void refuse_by_role(sh_daemon *d, sh_ctl_conn *c,
@@ -976,6 +1012,9 @@ static void stash_ack(sh_daemon *d, Seinhuis__CtlRequest *q)
 		ad->ack_has_subject = s && s->subject.len == SH_PSEUDO_LEN;
 		if (ad->ack_has_subject)
 			memcpy(ad->ack_subject, s->subject.data, SH_PSEUDO_LEN);
+		ad->ack_has_household = rec->case_key.len == 32;
+		if (ad->ack_has_household)
+			memcpy(ad->ack_household, rec->case_key.data, 32);
 		if (s)
 			seinhuis__signal__free_unpacked(s, NULL);
 		seinhuis__inbox_record__free_unpacked(rec, NULL);
@@ -1069,7 +1108,7 @@ static void record_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q,
 	if (!r->ok) {
 		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_REFUSED;
 		en.outcome = "refused";
-		en.rule = clean(rule, sizeof(rule), r->rule);
+		en.rule = clean(rule, sizeof(rule), sh_err_known_rule(r->rule));
 		en.detail = clean(detail, sizeof(detail), r->error);
 		en.type = sh_signal_type_parse(q->type);
 		if (sh_peer_find(d, q->recipient))
@@ -1119,6 +1158,10 @@ static void record_ack(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	if (ad->ack_has_subject) {
 		en.subject.data = ad->ack_subject;
 		en.subject.len = SH_PSEUDO_LEN;
+	}
+	if (ad->ack_has_household) {
+		en.household.data = ad->ack_household;
+		en.household.len = 32;
 	}
 	sh_audit_record(d, &en);
 	ad->ack_found = 0;

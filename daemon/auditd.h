@@ -64,14 +64,20 @@ void sh_audit_sent(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN],
 void sh_audit_sent_known(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN],
                          Seinhuis__SignalType type, const uint8_t *subject,
                          const char *legal_basis);
-/* s: the verified signal, or NULL; env: its envelope as received;
- * case_key: for a delivered signal, the case key of its first person
- * (sh_audit_case_key), made by the caller while the sealed part was open,
- * or NULL when it names none. */
+/* The keys of a delivered signal for its audit entries, made by the
+ * recipient while the sealed part was open: the resident key of its first
+ * person (sh_audit_case_key) and the inbox's case key of the household. */
+typedef struct {
+	uint8_t resident[32], household[32];
+	int have_resident, have_household;
+} sh_inbound_keys;
+
+/* s: the verified signal, or NULL; env: its envelope as received; keys:
+ * for a delivered signal (NULL, or a key not had, when it names none). */
 void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
                       const uint8_t *env, size_t envlen,
                       const uint8_t id[SH_ID_LEN], Seinhuis__ReceiptStatus rs,
-                      sh_err why, const uint8_t case_key[32]);
+                      sh_err why, const sh_inbound_keys *keys);
 /* sh_daemon_submit accepted signal `id` for p: the accepted entry of the
  * SEND request being handled is made from this note (copied; wiped once
  * the request's entry is made). */
@@ -106,6 +112,14 @@ sh_err sh_audit_signal_event(sh_daemon *d, Seinhuis__AuditEvent ev,
                              const uint8_t id[SH_ID_LEN], const char *partner,
                              Seinhuis__SignalType type, const char *outcome,
                              const char *rule, const char *detail);
+/* A consent granted or revoked (ev) by the caller c: its reference, the
+ * partner it is for, the resident's pseudonym for that partner and (when
+ * known) this daemon's resident key. */
+sh_err sh_audit_consent(sh_daemon *d, const sh_ctl_conn *c,
+                        Seinhuis__AuditEvent ev, const uint8_t ref[16],
+                        const char *partner, const uint8_t *subject,
+                        const uint8_t *resident, const char *outcome,
+                        const char *detail);
 
 /* Helpers shared with auditctl.c. */
 sh_err sh_audit_record(sh_daemon *d, Seinhuis__AuditEntry *e);

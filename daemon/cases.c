@@ -164,8 +164,8 @@ static void audit_case(sh_daemon *d, sh_ctl_conn *c, Seinhuis__AuditEvent ev,
 	char name[80];
 	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
 	en.event = ev;
-	en.case_key.data = (uint8_t *)key;
-	en.case_key.len = SH_KEY_LEN;
+	en.household.data = (uint8_t *)key;
+	en.household.len = SH_KEY_LEN;
 	sh_audit_set_caller(&en, c, name, sizeof(name));
 	en.outcome = (char *)outcome;
 	en.rule = (char *)rule;
@@ -648,12 +648,25 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 			if (e == SH_OK) {
 				uint8_t nid[SH_ID_LEN];
 				sh_unhex(nid, SH_ID_LEN, idhex);
-				e = sh_audit_signal_event(
-				    d, SEINHUIS__AUDIT_EVENT__AUDIT_ACCEPTED,
-				    nid, tg[k].peer->card.partner,
-				    SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK,
-				    "accepted", "",
-				    "status feedback on a case step");
+				/* who sent it, and for which case */
+				char uname[80];
+				Seinhuis__AuditEntry en =
+				    SEINHUIS__AUDIT_ENTRY__INIT;
+				en.event =
+				    SEINHUIS__AUDIT_EVENT__AUDIT_ACCEPTED;
+				en.message_id.data = nid;
+				en.message_id.len = SH_ID_LEN;
+				en.partner = tg[k].peer->card.partner;
+				en.type =
+				    SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK;
+				en.outcome = "accepted";
+				en.legal_basis = (char *)tg[k].basis;
+				en.detail = "status feedback on a case step";
+				en.household.data = key;
+				en.household.len = SH_KEY_LEN;
+				sh_audit_set_caller(&en, c, uname,
+				                    sizeof(uname));
+				e = sh_audit_record(d, &en);
 			}
 			if (e) {
 				/* partly queued: the whole turn must not commit
@@ -886,8 +899,7 @@ sh_err sh_cases_retention(sh_daemon *d, int64_t now_ms)
 			break;
 		Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
 		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_RETENTION_REMOVED;
-		en.case_key.data = r->case_key.data;
-		en.case_key.len = SH_KEY_LEN;
+		en.household = r->case_key;
 		en.outcome = "removed";
 		en.detail = closed ? "case record: closed, past keep_taken of "
 		                     "the catalogue"

@@ -546,10 +546,18 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 	for (size_t i = 0; i < q->n_fields; i++)
 		if (!sh_pb_field(&seinhuis__person__descriptor,
 		                 q->fields[i]->name)) {
-			sh_ctl_refuse(
-			    d, c, SH_ERR_FIELD_UNKNOWN,
-			    "field '%.40s': not a resident identifier",
-			    q->fields[i]->name);
+			if (sh_field_name_ok(q->fields[i]->name))
+				sh_ctl_refuse(d, c, SH_ERR_FIELD_UNKNOWN,
+				              "field '%s': not a resident "
+				              "identifier",
+				              q->fields[i]->name);
+			else
+				sh_ctl_refuse(
+				    d, c, SH_ERR_FIELD_UNKNOWN,
+				    "field #%zu: not a field name (the "
+				    "name is not repeated: it may be "
+				    "data)",
+				    i + 1);
 			return;
 		}
 	char canon[300];
@@ -559,11 +567,15 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 		return;
 	}
 	if ((e = sh_peer_keys(d, p)) != SH_OK) {
+		sh_wipe(canon, sizeof(canon));
 		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
 		return;
 	}
-	uint8_t ref[16], subject[SH_PSEUDO_LEN];
+	uint8_t ref[16], subject[SH_PSEUDO_LEN], resident[32];
 	sh_pseudonym(subject, p->keys.pseudo_key, canon);
+	int have_resident = d->auditd != NULL;
+	if (have_resident)
+		sh_audit_case_key_canon(d, canon, resident);
 	sh_wipe(canon, sizeof(canon));
 	if ((e = sh_random(ref, sizeof(ref))) || (e = sh_daemon_txn(d))) {
 		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
@@ -588,10 +600,10 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 	sh_hex(refhex, ref, sizeof(ref));
 	char what[120];
 	snprintf(what, sizeof(what), "purpose %s", q->purpose);
-	if ((e = sh_audit_signal_event(
-	         d, SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_GRANTED, ref,
-	         p->card.partner, SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED,
-	         "granted", "", what)) != SH_OK) {
+	if ((e = sh_audit_consent(
+	         d, c, SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_GRANTED, ref,
+	         p->card.partner, subject, have_resident ? resident : NULL,
+	         "granted", what)) != SH_OK) {
 		sh_daemon_txn_fail(d, e);
 		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
 		return;
@@ -637,10 +649,12 @@ static void op_consent_revoke(sh_daemon *d, sh_ctl_conn *c,
 	rec->revoked_ms = sh_now_ms();
 	e = sh_store_consent_put(d->store, rec);
 	if (e == SH_OK)
-		e = sh_audit_signal_event(
-		    d, SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_REVOKED, ref,
-		    rec->recipient, SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED,
-		    "revoked", "", "");
+		e = sh_audit_consent(
+		    d, c, SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_REVOKED, ref,
+		    rec->recipient,
+		    rec->subject.len == SH_PSEUDO_LEN ? rec->subject.data
+		                                      : NULL,
+		    NULL, "revoked", "");
 	sh_peer *p = sh_peer_find(d, rec->recipient);
 	char idhex[33] = "", field[64], detail[300], today[11];
 	sh_today(today);

@@ -6,6 +6,8 @@
  * line that was wrong; they never add the offending value, because that
  * value may be personal data.
  */
+#include <string.h>
+
 #include "seinhuis.h"
 
 static const struct {
@@ -105,6 +107,14 @@ const char *sh_err_rule(sh_err e)
 	if (e < 0 || e >= SH_ERR__COUNT || !table[e].rule)
 		return "UNKNOWN";
 	return table[e].rule;
+}
+
+const char *sh_err_known_rule(const char *rule)
+{
+	for (int e = 0; rule && e < SH_ERR__COUNT; e++)
+		if (table[e].rule && strcmp(table[e].rule, rule) == 0)
+			return table[e].rule;
+	return "UNKNOWN";
 }
 
 const char *sh_err_str(sh_err e)

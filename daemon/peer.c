@@ -514,18 +514,18 @@ static sh_err apply_revocation(sh_daemon *d, sh_peer *p, const char *ref)
  * consent (if any) was not withdrawn, and the catalogue's rules hold. A
  * signal that breaks the catalogue is quarantined. Then it is committed to
  * the inbox with its case key. A delivered signal naming a person also
- * gets its audit case key (audit_key, *have_audit_key) here, where the
- * sealed part is open: the audit entry would otherwise open it again. */
+ * gets its audit keys (resident and household) here, where the sealed
+ * part is open: the audit entry would otherwise open it again. */
 static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
                                 const Seinhuis__Signal *s,
                                 const uint8_t id[SH_ID_LEN], const uint8_t *eb,
                                 size_t elen, char *detail, size_t dl,
-                                uint8_t audit_key[32], int *have_audit_key)
+                                sh_inbound_keys *ak)
 {
 	Seinhuis__SealedContent *sc = NULL;
 	Seinhuis__Field **fields = NULL;
 	size_t nfields = 0;
-	uint8_t case_key[SH_KEY_LEN];
+	uint8_t *case_key = ak->household;
 	int have_case = 0;
 	MDB_txn *txn = sh_store_txn(d->store);
 	/* A new id on an old signal is a replay the seen table cannot catch:
@@ -635,8 +635,11 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 	if (e == SH_OK && s->type == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
 		e = apply_revocation(d, p, s->consent_ref);
 	if (e == SH_OK && sc && sc->n_persons > 0)
-		*have_audit_key =
-		    sh_audit_case_key(d, sc->persons[0], audit_key);
+		ak->have_resident =
+		    sh_audit_case_key(d, sc->persons[0], ak->resident);
+	/* in the inbox under it (a status feedback is not) */
+	ak->have_household = e == SH_OK && have_case &&
+	                     s->type != SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK;
 out:
 	/* sc and fields are in the signal's arena: wiped by handle_frame's
 	 * reset of it once the signal is answered and audited */
@@ -1104,8 +1107,8 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		    proven ? proofs[i].data : f->signals[i].data;
 		size_t elen = proven ? proofs[i].len : f->signals[i].len;
 		Seinhuis__Signal *s = NULL;
-		uint8_t id[SH_ID_LEN] = {0}, audit_key[32];
-		int have_audit_key = 0;
+		uint8_t id[SH_ID_LEN] = {0};
+		sh_inbound_keys ak = {.have_resident = 0};
 		char idhex[33];
 		/* A re-sent signal that was delivered before is answered from
 		 * the seen table, without paying for its signature again. It
@@ -1134,8 +1137,7 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		} else {
 			e = e ? e
 			      : check_and_deliver(d, p, s, id, eb, elen, detail,
-			                          sizeof(detail), audit_key,
-			                          &have_audit_key);
+			                          sizeof(detail), &ak);
 			if (e == SH_OK) {
 				rs =
 				    SEINHUIS__RECEIPT_STATUS__RECEIPT_DELIVERED;
@@ -1162,9 +1164,8 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 				    detail[0] ? detail : sh_err_str(e));
 			}
 		}
-		sh_audit_inbound(d, p, s, eb, elen, id, rs, e,
-		                 have_audit_key ? audit_key : NULL);
-		sh_wipe(audit_key, sizeof(audit_key));
+		sh_audit_inbound(d, p, s, eb, elen, id, rs, e, &ak);
+		sh_wipe(&ak, sizeof(ak));
 		static const uint8_t zero[SH_ID_LEN];
 		int have_id = memcmp(id, zero, SH_ID_LEN) != 0;
 		if (store_ok)
@@ -1323,7 +1324,7 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
 				free(rec->rule);
 			if (rec->detail != protobuf_c_empty_string)
 				free(rec->detail);
-			rec->rule = clean_text(r->rule, 40);
+			rec->rule = clean_text(sh_err_known_rule(r->rule), 40);
 			rec->detail = clean_text(r->detail, 200);
 			/* A corrected signal with the same natural key may be
 			 * sent again: this one never arrived. */

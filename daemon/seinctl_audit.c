@@ -168,6 +168,8 @@ static json_object *entry_json(const Seinhuis__AuditEntry *e)
 	                       hex_json(e->subject.data, e->subject.len));
 	json_object_object_add(o, "case_key",
 	                       hex_json(e->case_key.data, e->case_key.len));
+	json_object_object_add(o, "household",
+	                       hex_json(e->household.data, e->household.len));
 	json_object_object_add(o, "legal_basis",
 	                       json_object_new_string(e->legal_basis));
 	json_object_object_add(o, "user", json_object_new_string(e->user));
@@ -351,12 +353,12 @@ static void csv_field(const char *s, int last)
 static const char *csv_cols[] = {
     "index",      "time",    "time_us", "event",   "outcome",  "rule",
     "message_id", "partner", "type",    "subject", "case_key", "legal_basis",
-    "user",       "uid",     "role",    "reason",  "detail"};
+    "user",       "uid",     "role",    "reason",  "detail",   "household"};
 #define N_CSV (sizeof(csv_cols) / sizeof(csv_cols[0]))
 
 static void table_header(void)
 {
-	printf("%6s  %-19s  %-17s  %-10s  %-24s  %-15s  %-32s  %-20s  %s\n",
+	printf("%6s  %-19s  %-17s  %-15s  %-24s  %-15s  %-32s  %-20s  %s\n",
 	       "INDEX", "TIME", "EVENT", "OUTCOME", "PARTNER", "TYPE",
 	       "MESSAGE ID", "USER (ROLE)", "RULE / DETAIL");
 }
@@ -399,10 +401,10 @@ static int print_entry(void *vctx, const Seinhuis__AuditEntry *e)
 		                                                      : "",
 		         e->reason[0] ? "reason: " : "", e->reason,
 		         e->reason[0] ? "" : e->detail);
-		printf("%6llu  %-19s  %-17s  %-10s  %-24s  %-15s  %-32s  %-20s "
+		printf("%6llu  %-19s  %-17s  %-15s  %-24s  %-15s  %-32s  %-20s "
 		       " %s\n",
 		       (unsigned long long)e->index, t,
-		       sh_audit_event_name(e->event), safe(e->outcome, b1, 11),
+		       sh_audit_event_name(e->event), safe(e->outcome, b1, 16),
 		       safe(e->partner, b2, 25),
 		       e->type ? sh_signal_type_name(e->type) : "-", id,
 		       who[0] ? who : "-", safe(note, b3, sizeof(b3)));
@@ -993,17 +995,19 @@ static const char *basis_phrase(const char *b)
 	return b[0] ? b : "not recorded";
 }
 
+/* cls: 0 about a signal or consent (by its id), 1 the household's case,
+ * 2 look-ups */
 struct subject_item {
 	uint8_t id[SH_ID_LEN];
-	int has_id;
+	int has_id, cls;
 	Seinhuis__AuditEntry *e;
 };
 
 static int cmp_item(const void *a, const void *b)
 {
 	const struct subject_item *x = a, *y = b;
-	if (x->has_id != y->has_id)
-		return x->has_id ? -1 : 1;
+	if (x->cls != y->cls)
+		return x->cls < y->cls ? -1 : 1;
 	int c = x->has_id ? memcmp(x->id, y->id, SH_ID_LEN) : 0;
 	if (c)
 		return c;
@@ -1071,16 +1075,36 @@ static void subject_line(const Seinhuis__AuditEntry *e)
 		       safe(e->reason, reason, sizeof(reason)));
 		break;
 	case SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_GRANTED:
-		printf("  %s  consent given\n", t);
+		printf("  %s  consent given%s\n", t, u);
 		break;
 	case SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_REVOKED:
-		printf("  %s  consent withdrawn\n", t);
+		printf("  %s  consent withdrawn%s\n", t, u);
 		break;
 	case SEINHUIS__AUDIT_EVENT__AUDIT_RETENTION_REMOVED:
 		printf("  %s  removed at the end of its retention period\n", t);
 		break;
 	case SEINHUIS__AUDIT_EVENT__AUDIT_SUBJECT_ACCESS:
 		printf("  %s  these records were looked up%s\n", t, u);
+		break;
+	case SEINHUIS__AUDIT_EVENT__AUDIT_CASE_CLAIMED:
+		if (strcmp(e->outcome, "refused") == 0)
+			printf("  %s  an attempt to take the case on was "
+			       "refused (rule %s)%s\n",
+			       t, r, u);
+		else
+			printf("  %s  the case was taken on%s\n", t, u);
+		break;
+	case SEINHUIS__AUDIT_EVENT__AUDIT_ACCESS_DENIED:
+		printf("  %s  an action was refused (rule %s)%s\n", t, r, u);
+		break;
+	case SEINHUIS__AUDIT_EVENT__AUDIT_CASE_RELEASED:
+		printf("  %s  the case was handed back%s\n", t, u);
+		break;
+	case SEINHUIS__AUDIT_EVENT__AUDIT_CASE_STEP:
+		printf("  %s  step \"%s\"%s%s%s\n", t,
+		       safe(e->outcome, r, sizeof(r)), u,
+		       e->detail[0] ? "; " : "",
+		       safe(e->detail, reason, sizeof(reason)));
 		break;
 	default: printf("  %s  %s\n", t, sh_audit_event_name(e->event));
 	}
@@ -1167,6 +1191,9 @@ static int cmd_subject(const char *sock, int argc)
 			break;
 		}
 		items[i].has_id = items[i].e->message_id.len == SH_ID_LEN;
+		items[i].cls = items[i].has_id                   ? 0
+		               : items[i].e->household.len == 32 ? 1
+		                                                 : 2;
 		if (items[i].has_id)
 			memcpy(items[i].id, items[i].e->message_id.data,
 			       SH_ID_LEN);
@@ -1204,14 +1231,28 @@ static int cmd_subject(const char *sock, int argc)
 						basis = items[j].e->legal_basis;
 				}
 				sh_hex(idh, items[i].id, SH_ID_LEN);
-				printf("\nSignal %s: %s, legal basis: %s\n",
-				       idh, type_phrase(t),
-				       safe(basis_phrase(basis), b, sizeof(b)));
-				nsig++;
+				if (e->event ==
+				        SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_GRANTED ||
+				    e->event ==
+				        SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_REVOKED) {
+					printf("\nConsent %s, for %s:\n", idh,
+					       safe(e->partner, b, sizeof(b)));
+				} else {
+					printf("\nSignal %s: %s, legal basis: "
+					       "%s\n",
+					       idh, type_phrase(t),
+					       safe(basis_phrase(basis), b,
+					            sizeof(b)));
+					nsig++;
+				}
 			} else if (!items[i].has_id &&
-			           (i == 0 || items[i - 1].has_id)) {
-				printf(
-				    "\nLook-ups of this resident's records:\n");
+			           (i == 0 ||
+			            items[i - 1].cls != items[i].cls)) {
+				printf(items[i].cls == 1
+				           ? "\nWhat the team did in the "
+				             "household's case:\n"
+				           : "\nLook-ups of this resident's "
+				             "records:\n");
 			}
 			subject_line(e);
 		}

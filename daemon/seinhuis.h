@@ -93,7 +93,10 @@ typedef enum {
 } sh_err;
 
 const char *sh_err_rule(sh_err e); /* short stable code: "STORE_FULL" */
-const char *sh_err_str(sh_err e);  /* one sentence for people */
+/* A rule code a partner gave (in a receipt): the same if it is one of
+ * ours, else "UNKNOWN" (a partner's text is not recorded as a rule). */
+const char *sh_err_known_rule(const char *rule);
+const char *sh_err_str(sh_err e); /* one sentence for people */
 
 /* ---------------------------------------------------------------- log */
 

@@ -189,6 +189,23 @@ assert all(r[h.index('case_key')]=='$A' and r[-1]=='revealed' for r in rows[1:])
 after=$(as "$U_ADMIN" --json audit list --event revealed | jq length)
 check "... each reveal audited (3 more revealed entries, with reason and user)" bash -c \
 	"[ $((after - before)) = 3 ] && as $U_ADMIN --json audit list --event revealed | jq -e '[.[] | select(.reason==\"debt help intake\" and .user==\"$U_CW1\")] | length == 3' >/dev/null"
+# From a case to its signals' entries: the inbox's case key is on the
+# entries of the signals delivered under it (household), not only on the
+# case's own.
+check "audit list --case-key (the inbox's): the household's 3 signals, delivered and revealed under it" bash -c \
+	"as $U_ADMIN --json audit list --case-key $A | jq -e '
+	  ([.[] | select(.event==\"delivered\" and .household==\"$A\") | .message_id] | sort) == ([\"$a1\",\"$a2\",\"$a3\"] | sort) and
+	  ([.[] | select(.event==\"revealed\" and .household==\"$A\")] | length) == 3 and
+	  ([.[] | select(.event==\"case_step\" and .household==\"$A\")] | length) == 4 and
+	  ([.[] | select(.message_id==\"$b1\" or .message_id==\"$c1\")] | length) == 0' >/dev/null"
+out=$(printf 'surname=de Vries\npostcode=9901 WA\nhouse_number=12\n' | as "$U_ADMIN" audit subject 2>&1)
+echo "$out"
+check "audit subject: what the team did in the household's case, by whom" bash -c \
+	"grep -q \"What the team did in the household's case:\" <<<\"\$0\" &&
+	 grep -qE 'step \"contact_attempted\" \(local user $U_CW1, caseworker\)' <<<\"\$0\" &&
+	 grep -qE 'the case was taken on \(local user $U_ADMIN, admin\)' <<<\"\$0\"" "$out"
+check "... and not the signals of the other households" bash -c \
+	"! grep -q -e $b1 -e $c1 <<<\"\$0\"" "$out"
 out=$(as "$U_ADMIN" export --format json --reveal --reason "debt help intake" --out "$WORK/admin.json" 2>&1)
 check "an administrator may not export with --reveal (DENIED), and no file is left" bash -c \
 	"grep -q 'refused: DENIED' <<<\"\$0\" && [ ! -e '$WORK/admin.json' ]" "$out"

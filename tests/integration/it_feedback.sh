@@ -123,6 +123,13 @@ out=$(probe gem-fb "$other" consent "$ref_corp")
 check "feedback on a signal sent to another municipality: rejected" grep -qE "^RECEIPT [0-9a-f]{32} REJECTED FEEDBACK" <<<"$out"
 out=$(probe gem-fb "$rent" legal_task)
 check "feedback without the consent the catalogue needs: rejected" grep -qE "^RECEIPT [0-9a-f]{32} REJECTED FEEDBACK" <<<"$out"
+out=$(probe gem-fb "$rent" "Vries-9901WA" "$ref_corp")
+check "feedback under a legal basis the catalogue does not know: rejected (LEGAL_BASIS)" \
+	grep -qE "^RECEIPT [0-9a-f]{32} REJECTED LEGAL_BASIS" <<<"$out"
+lbid=$(awk '/^SENT/ {print $2}' <<<"$out")
+check "... its audit entry does not repeat the partner's word" bash -c \
+	"ctl corp-fb --json audit list --id $lbid | json_has '.[] | select(.event==\"rejected\" and .legal_basis==\"(not one of the catalogue'\"'\"'s)\")' &&
+	 ! ctl corp-fb --json audit list --id $lbid | grep -qi vries"
 out=$(probe gem2-fb "$rent" consent "$ref_corp")
 check "feedback from a municipality the signal was not sent to: rejected" grep -qE "^RECEIPT [0-9a-f]{32} REJECTED FEEDBACK" <<<"$out"
 out=$(PEER_FEEDBACK_COPIES=2 probe gem-fb "$rent" consent "$ref_corp")

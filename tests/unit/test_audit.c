@@ -794,16 +794,16 @@ static void entry_bytes(void)
 	uint64_t r = 0x243f6a8885a308d3u;
 	for (int round = 0; round < 3000; round++) {
 		Seinhuis__AuditEntry e = SEINHUIS__AUDIT_ENTRY__INIT;
-		/* round < 16 * 12: field round/12 alone, value round%12;
+		/* round < 17 * 12: field round/12 alone, value round%12;
 		 * then random mixes */
-		for (unsigned f = 1; f <= 16; f++) {
+		for (unsigned f = 1; f <= 17; f++) {
 			r = r * 6364136223846793005u + 1442695040888963407u;
 			unsigned pick = (unsigned)(r >> 33);
-			if (round < 16 * 12 ? f != (unsigned)round / 12 + 1
+			if (round < 17 * 12 ? f != (unsigned)round / 12 + 1
 			                    : pick % 3 == 0)
 				continue;
 			unsigned k =
-			    round < 16 * 12 ? (unsigned)round % 12 : pick >> 2;
+			    round < 17 * 12 ? (unsigned)round % 12 : pick >> 2;
 			int64_t v = nums[k % 12];
 			const char *s = strs[k % 5];
 			size_t bl = k % 5 == 0 ? 0 : (k * 7) % sizeof(blob);
@@ -837,6 +837,10 @@ static void entry_bytes(void)
 			case 14: e.role = (char *)s; break;
 			case 15: e.reason = (char *)s; break;
 			case 16: e.detail = (char *)s; break;
+			case 17:
+				e.household.data = blob + 2;
+				e.household.len = bl > 1 ? bl - 2 : 0;
+				break;
 			}
 		}
 		/* protobuf-c's string fields are never NULL once set */

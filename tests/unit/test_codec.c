@@ -1654,6 +1654,14 @@ static void test_names(void)
 			}
 	}
 	CHECK(ok);
+	/* a partner's rule is taken only if it is one of ours */
+	for (int e = 0; e < SH_ERR__COUNT; e++)
+		CHECK_STR(sh_err_known_rule(sh_err_rule((sh_err)e)),
+		          sh_err_rule((sh_err)e));
+	CHECK_STR(sh_err_known_rule("JANSEN"), "UNKNOWN");
+	CHECK_STR(sh_err_known_rule("FIELD_FORMAT "), "UNKNOWN");
+	CHECK_STR(sh_err_known_rule(""), "UNKNOWN");
+	CHECK_STR(sh_err_known_rule(NULL), "UNKNOWN");
 	CHECK_STR(sh_err_rule(SH_ERR__COUNT), "UNKNOWN");
 	CHECK_STR(sh_err_rule((sh_err)-1), "UNKNOWN");
 	CHECK_STR(sh_err_str(SH_ERR__COUNT), "unknown error");
