@@ -198,6 +198,7 @@ typedef struct sh_daemon {
 	    resend_busy_n; /* peers whose recover request is being answered */
 	int64_t next_trust_check;    /* monotonic ms */
 	int64_t prev_keys_checked_s; /* rotation_tick: Unix s, 0 at start */
+	int64_t prev_keys_stuck; /* ... KEYDIR/previous not removable: when */
 	int64_t trust_mtime_ns;
 	sh_idmap pending;
 	int ctl_listen;

@@ -240,16 +240,22 @@ int sh_identity_prune_previous(const char *dir, int64_t now_s)
 	int64_t until;
 	if (!sh_identity_previous(dir, &until, NULL) || now_s < until)
 		return 0;
-	static const char *files[] = {"until", "curve.key", "sign.key", "card"};
+	/* the secret keys first, "until" last: a removal cut short leaves
+	 * a previous/ that is still recognised, and tried again */
+	static const char *files[] = {"curve.key", "sign.key", "card", "until"};
 	char path[1100];
+	int err = 0;
 	for (size_t i = 0; i < 4; i++) {
 		snprintf(path, sizeof(path), "%s/" PREV_DIR "/%s", dir,
 		         files[i]);
-		unlink(path);
+		if (unlink(path) < 0 && errno != ENOENT && !err)
+			err = errno;
 	}
 	snprintf(path, sizeof(path), "%s/" PREV_DIR, dir);
-	rmdir(path);
-	return 1;
+	if (rmdir(path) < 0 && !err)
+		err = errno;
+	errno = err;
+	return err ? -1 : 1;
 }
 
 sh_err sh_identity_rotate(const char *dir, int64_t until, sh_card *out,
@@ -276,6 +282,7 @@ sh_err sh_identity_rotate(const char *dir, int64_t until, sh_card *out,
 		sh_identity_prune_previous(dir, prev_until);
 	}
 	snprintf(pdir, sizeof(pdir), "%s/" PREV_DIR, dir);
+	rmdir(pdir); /* one left empty by a removal cut short */
 	if (access(pdir, F_OK) == 0) {
 		snprintf(why, whylen,
 		         "%s exists without a valid 'until' file: move it away "

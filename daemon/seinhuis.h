@@ -326,7 +326,9 @@ sh_err sh_identity_rotate(const char *dir, int64_t until, sh_card *out,
 /* 1 and the overlap's end (and the previous card, if card) when KEYDIR
  * holds the keys of a rotation; 0 when not. */
 int sh_identity_previous(const char *dir, int64_t *until, sh_card *card);
-/* Remove KEYDIR/previous/ once its overlap has ended; 1 if removed. */
+/* Remove KEYDIR/previous/ once its overlap has ended: 1 if removed, 0 if
+ * there is nothing to remove (yet), -1 if it could not be removed (errno
+ * of the first failure: a read-only KEYDIR, say). */
 int sh_identity_prune_previous(const char *dir, int64_t now_s);
 
 /* Trust store: a directory of partner cards, one file per partner. */

@@ -226,10 +226,26 @@ static void rotation_tick(sh_daemon *d)
 	}
 	if (ended)
 		sh_peer_rebind(d);
-	if (sh_identity_prune_previous(d->cfg.keydir, now))
+	if (d->prev_keys_stuck && now - d->prev_keys_stuck < 3600)
+		return; /* tried again hourly */
+	int pr = sh_identity_prune_previous(d->cfg.keydir, now);
+	if (pr > 0) {
+		d->prev_keys_stuck = 0;
 		sh_info("key rotation: the previous keys' overlap has ended; "
 		        "%s/previous removed",
 		        d->cfg.keydir);
+	} else if (pr < 0) {
+		if (!d->prev_keys_stuck)
+			sh_daemon_error(
+			    d,
+			    "key rotation: the previous keys' overlap has "
+			    "ended, but %s/previous cannot be removed: %s "
+			    "(the daemon needs write access to its key "
+			    "directory; the next 'seinkey rotate' removes it "
+			    "too); tried again hourly",
+			    d->cfg.keydir, strerror(errno));
+		d->prev_keys_stuck = now;
+	}
 }
 
 /* At most this many done defers are kept, and only with buffers of up to

@@ -703,7 +703,23 @@ static void test_rotate(const char *root, const sh_identity *b,
 	/* The previous keys are removed once the overlap has ended. */
 	CHECK_INT(sh_identity_prune_previous(bdir, until - 1), 0);
 	CHECK(exists(pdir, "sign.key"));
-	CHECK_INT(sh_identity_prune_previous(bdir, until), 1);
+	/* ... and what cannot be removed is said, the secret keys gone
+	 * first (a stranger in previous/ keeps the directory) */
+	fx_path(path, sizeof(path), pdir, "stranger");
+	FILE *f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (f)
+		fclose(f);
+	CHECK_INT(sh_identity_prune_previous(bdir, until), -1);
+	CHECK(!exists(pdir, "sign.key") && !exists(pdir, "curve.key"));
+	unlink(path);
+	CHECK_INT(sh_identity_prune_previous(bdir, until), 0); /* no until */
+	CHECK(exists(bdir, "previous"));
+	/* an empty previous/ left so does not stop the next rotation */
+	CHECK_ERR(sh_identity_rotate(bdir, until + 200, &nc, why, sizeof(why)),
+	          SH_OK);
+	CHECK(exists(pdir, "until") && exists(pdir, "sign.key"));
+	CHECK_INT(sh_identity_prune_previous(bdir, until + 200), 1);
 	CHECK(!exists(bdir, "previous"));
 	CHECK_INT(sh_identity_previous(bdir, &got, NULL), 0);
 }
