@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # deploy/install.sh - install Seinhuis from a build directory.
 #
-#   sudo deploy/install.sh [BUILD_DIR]        (default BUILD_DIR: ./build)
+#   deploy/install.sh [BUILD_DIR]   (as root; default BUILD_DIR: ./build)
 #   PREFIX_ROOT=/tmp/stage deploy/install.sh build
 #
 # Installs seinhuisd to /usr/sbin, seinctl and seinkey to /usr/bin, the
@@ -152,16 +152,16 @@ cat <<EOF
 Next steps:
  1. Review /etc/seinhuis/seinhuisd.conf (at least 'listen'); see seinhuisd.conf(5).
  2. Create this partner's identity, as the user '$user':
-      sudo -u $user seinkey -c /etc/seinhuis/seinhuisd.conf init \\
+      runuser -u $user -- seinkey -c /etc/seinhuis/seinhuisd.conf init \\
         --partner ID --name "NAME" --role ROLE --endpoint tcp://HOST:7100
  3. Exchange cards with each partner, and compare the key fingerprints
     with them by telephone:
-      sudo -u $user seinkey -c /etc/seinhuis/seinhuisd.conf card > ID.card
+      runuser -u $user -- seinkey -c /etc/seinhuis/seinhuisd.conf card > ID.card
  4. Trust each partner's card:
       seinkey -c /etc/seinhuis/seinhuisd.conf trust PARTNER.card
       seinkey -c /etc/seinhuis/seinhuisd.conf list
  5. Check everything, then start the daemon:
-      sudo -u $user seinhuisd -t -c /etc/seinhuis/seinhuisd.conf
+      runuser -u $user -- seinhuisd -t -c /etc/seinhuis/seinhuisd.conf
       systemctl enable --now seinhuisd
  6. Let the people who send and take signals use seinctl:
       usermod -a -G $group USERNAME

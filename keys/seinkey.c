@@ -15,9 +15,12 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "seinhuis.h"
 
@@ -68,6 +71,27 @@ static void need_conf(void)
 		fprintf(stderr, "seinkey: %s\n", why);
 		exit(2);
 	}
+}
+
+/* Keys written by root into a key directory that belongs to the daemon's
+ * user would be unreadable for the daemon: refused, naming the user. */
+static int owner_ok(const char *dir)
+{
+	struct stat st;
+	if (geteuid() != 0 || stat(dir, &st) < 0 || st.st_uid == 0)
+		return 1;
+	struct passwd *pw = getpwuid(st.st_uid);
+	char who[64];
+	if (pw)
+		snprintf(who, sizeof(who), "%s", pw->pw_name);
+	else
+		snprintf(who, sizeof(who), "%u", (unsigned)st.st_uid);
+	fprintf(stderr,
+	        "seinkey: %s belongs to user '%s': run seinkey as that user "
+	        "(runuser -u %s -- seinkey ...), or the daemon could not read "
+	        "the keys written as root\n",
+	        dir, who, who);
+	return 0;
 }
 
 static int cmd_init(int argc, char **argv)
@@ -133,6 +157,8 @@ static int cmd_init(int argc, char **argv)
 		fprintf(stderr, "seinkey: %s\n", why);
 		return 2;
 	}
+	if (!owner_ok(dir))
+		return 1;
 	if (sh_identity_create(dir, &c, why, sizeof(why)) != SH_OK) {
 		fprintf(stderr, "seinkey: %s\n", why);
 		return 1;
@@ -349,6 +375,8 @@ static int cmd_rotate(int argc, char **argv)
 		    overlap);
 		return 2;
 	}
+	if (!owner_ok(dir))
+		return 1;
 	char why[1024], fpo[17], fpn[17], until[32];
 	sh_card c;
 	int64_t end = sh_now_ms() / 1000 + secs;

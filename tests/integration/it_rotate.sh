@@ -55,6 +55,15 @@ stop $G
 for _ in 1 2 3 4 5; do send $C; done
 check "while the municipality is down, five signals wait" [ "$(status_field $C outbox_pending)" = 5 ]
 
+# As root into the daemon user's key directory: refused, nothing changed
+# (the daemon could not read keys root wrote).
+sum0=$(sha256sum <"$WORK/$C/keys/card")
+rc=0
+out=$("$SEINKEY" rotate --dir "$WORK/$C/keys" --overlap "${OVERLAP}s" 2>&1) || rc=$?
+check "seinkey rotate as root in $RUN_USER's key directory: refused (exit $rc), naming the user" bash -c \
+	"[ $rc = 1 ] && grep -q \"belongs to user '$RUN_USER': run seinkey as that user (runuser -u $RUN_USER\" <<<\"\$0\"" "$out"
+check "... the keys unchanged, no previous/" bash -c \
+	"[ \"\$(sha256sum <'$WORK/$C/keys/card')\" = '$sum0' ] && [ ! -e '$WORK/$C/keys/previous' ]"
 out=$(as_user "$SEINKEY" rotate --dir "$WORK/$C/keys" --overlap "${OVERLAP}s" 2>&1)
 echo "$out" | head -1
 check "seinkey rotate makes new keys" grep -q "rotated '$C': new key" <<<"$out"
