@@ -199,8 +199,17 @@ static sh_err roles_list(struct parse *p, const char *v, char *out,
 static sh_err parse_field(struct parse *p, const char *name, char *v)
 {
 	sh_type_rule *t = p->cur;
-	char *w[64];
-	int n = split(v, w, 64), i = 0;
+	char *w[65];
+	int n = split(v, w, 65), i = 0;
+	if (n > 64)
+		return perr(p, "field '%s': more than 64 words", name);
+	for (int k = 0; k < n; k++)
+		if (w[k][0] == '#')
+			return perr(
+			    p,
+			    "field '%s': a comment goes on a line of its "
+			    "own ('#' in a field line)",
+			    name);
 	int cls = sh_wire_field_class(t->type, name);
 	if (cls == SH_FIELD_NONE)
 		return perr(p,
@@ -252,6 +261,15 @@ static sh_err parse_field(struct parse *p, const char *name, char *v)
 			return perr(p, "field '%s': %s takes MIN MAX%s", name,
 			            kind,
 			            r.kind == CHK_TEXT ? " (0..4000)" : "");
+		/* proto3 does not send a 0: the recipient would find a
+		 * required field missing and quarantine the signal */
+		if (r.kind == CHK_INT && r.required && a <= 0 && b >= 0)
+			return perr(
+			    p,
+			    "field '%s': a required int may not allow 0 "
+			    "(the wire format leaves 0 out: the "
+			    "recipient would find the field missing)",
+			    name);
 		r.min = a, r.max = b;
 		i += 2;
 	} else if (strcmp(kind, "enum") == 0) {
@@ -519,19 +537,26 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 		return SH_OK;
 	}
 	if (strcmp(key, "natural_key") == 0) {
-		char buf[256], *w[8];
+		char buf[256], *w[9];
 		snprintf(buf, sizeof(buf), "%s", v);
-		int n = split(buf, w, 8);
-		if (n == 0 || strlen(v) >= sizeof(t->natural_key))
+		int n = split(buf, w, 9);
+		if (n == 0 || n > 8 || strlen(v) >= sizeof(t->natural_key))
 			return perr(p, "natural_key names 1 to 8 fields");
-		for (int i = 0; i < n; i++)
+		/* kept with single spaces between the names: the sender
+		 * splits it on spaces (tabs were taken as one name there) */
+		t->natural_key[0] = '\0';
+		for (int i = 0; i < n; i++) {
 			if (!field_rule(t, w[i]))
 				return perr(
 				    p,
 				    "natural_key: '%s' has no field line (give "
 				    "the field lines first)",
 				    w[i]);
-		snprintf(t->natural_key, sizeof(t->natural_key), "%s", v);
+			size_t at = strlen(t->natural_key);
+			snprintf(t->natural_key + at,
+			         sizeof(t->natural_key) - at, "%s%s",
+			         i ? " " : "", w[i]);
+		}
 		return SH_OK;
 	}
 	if (strcmp(key, "persons") == 0) {

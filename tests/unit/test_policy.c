@@ -1908,6 +1908,20 @@ static const struct broken {
      1, 1, "seinhuis_catalogue"},
     {"magic line of format 2", "seinhuis_catalogue = 2\n", 1, 1, "must be 1"},
     {"unknown statement", HEAD "colour = blue\n", 6, 6, "unknown statement"},
+    {"a comment after an enum's words",
+     HEAD "field urgency = required enum none eviction # the usual\n", 6, 6,
+     "a comment goes on a line of its own"},
+    {"a required int that allows 0",
+     HEAD "field amount_cents = required int 0 5\n", 6, 6, "may not allow 0"},
+    {"a required int from below 0",
+     HEAD "field amount_cents = required int -3 5\n", 6, 6, "may not allow 0"},
+    {"natural_key of nine names",
+     HEAD "field creditor_reference = optional text 1 64\n"
+          "natural_key = creditor_reference creditor_reference "
+          "creditor_reference creditor_reference creditor_reference "
+          "creditor_reference creditor_reference creditor_reference "
+          "creditor_reference\n",
+     7, 7, "natural_key names 1 to 8 fields"},
     {"statement outside a section",
      "seinhuis_catalogue = 1\n\nsenders = "
      "landlord\n",
@@ -2114,6 +2128,22 @@ static void test_parser(const char *path)
 	    sh_catalogue_parse(&cat, nul, sizeof(nul) - 1, why, sizeof(why)),
 	    SH_ERR_CATALOGUE);
 	CHECK_HAS(why, "NUL");
+	check_case("natural_key with tabs: kept with single spaces");
+	static const char tabs[] =
+	    HEAD "field creditor_reference = optional text 1 64\n"
+	         "field arrears_kind = required enum rent gas\n"
+	         "natural_key = creditor_reference\t\tarrears_kind \n";
+	if (CHECK_ERR(
+	        sh_catalogue_parse(&cat, tabs, strlen(tabs), why, sizeof(why)),
+	        SH_OK)) {
+		const sh_type_rule *t =
+		    sh_catalogue_type(&cat, SEINHUIS__SIGNAL_TYPE__ARREARS);
+		CHECK(t != NULL);
+		if (t)
+			CHECK_STR(t->natural_key,
+			          "creditor_reference arrears_kind");
+		sh_catalogue_free(&cat);
+	}
 	check_case("catalogue without types");
 	static const char none[] = "seinhuis_catalogue = 1\n# nothing\n";
 	CHECK_ERR(
