@@ -24,6 +24,10 @@ enum {
 sh_err sh_roles_check(const sh_config *cfg, char *why, size_t whylen);
 /* The roles of a caller on an accepted control connection. */
 unsigned sh_roles_of(const sh_config *cfg, int fd, uid_t uid, gid_t gid);
+/* 1 if the caller on local socket fd is in group: its primary group, a
+ * supplementary group of the calling process, or a member in the group
+ * database. */
+int sh_in_group(const char *group, int fd, uid_t uid, gid_t gid);
 const char *sh_roles_name(unsigned roles);
 /* The roles that may run an operation. */
 unsigned sh_roles_needed(Seinhuis__CtlRequest__Op op);

@@ -96,24 +96,15 @@ void sh_control_stop(sh_daemon *d)
 	d->ctl_listen = -1;
 }
 
-static int caller_allowed(sh_daemon *d, uid_t uid, gid_t gid)
+/* The daemon's user, root, or a member of control_group as the roles
+ * count members (roles.c): primary group, the calling process's
+ * supplementary groups, or the group database. */
+static int caller_allowed(sh_daemon *d, int fd, uid_t uid, gid_t gid)
 {
 	if (uid == geteuid() || uid == 0)
 		return 1;
-	if (!d->cfg.control_group[0])
-		return 0;
-	struct group *g = getgrnam(d->cfg.control_group);
-	if (!g)
-		return 0;
-	if (gid == g->gr_gid)
-		return 1;
-	struct passwd *pw = getpwuid(uid);
-	if (!pw)
-		return 0;
-	for (char **m = g->gr_mem; *m; m++)
-		if (strcmp(*m, pw->pw_name) == 0)
-			return 1;
-	return 0;
+	return d->cfg.control_group[0] &&
+	       sh_in_group(d->cfg.control_group, fd, uid, gid);
 }
 
 void sh_control_accept(sh_daemon *d)
@@ -126,7 +117,7 @@ void sh_control_accept(sh_daemon *d)
 		struct ucred cr;
 		socklen_t len = sizeof(cr);
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 ||
-		    !caller_allowed(d, cr.uid, cr.gid)) {
+		    !caller_allowed(d, fd, cr.uid, cr.gid)) {
 			sh_daemon_error(d, "control: refused local user %d",
 			                (int)cr.uid);
 			sh_audit_caller_refused(d, cr.uid);

@@ -71,7 +71,7 @@ void sh_user_name(uid_t uid, char *out, size_t n)
 
 /* Is the caller in the group: primary group, supplementary groups of the
  * calling process, or listed as a member in the group database. */
-static int in_group(const char *group, int fd, uid_t uid, gid_t gid)
+int sh_in_group(const char *group, int fd, uid_t uid, gid_t gid)
 {
 	struct group *g = getgrnam(group);
 	if (!g)
@@ -104,10 +104,10 @@ unsigned sh_roles_of(const sh_config *cfg, int fd, uid_t uid, gid_t gid)
 	if (!cfg->admin_group[0] && !cfg->caseworker_group[0])
 		return SH_ROLES_ALL | SH_ROLE_OPEN;
 	unsigned r = 0;
-	if (cfg->admin_group[0] && in_group(cfg->admin_group, fd, uid, gid))
+	if (cfg->admin_group[0] && sh_in_group(cfg->admin_group, fd, uid, gid))
 		r |= SH_ROLE_ADMIN;
 	if (cfg->caseworker_group[0] &&
-	    in_group(cfg->caseworker_group, fd, uid, gid))
+	    sh_in_group(cfg->caseworker_group, fd, uid, gid))
 		r |= SH_ROLE_CASEWORKER;
 	return r;
 }

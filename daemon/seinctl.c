@@ -191,13 +191,22 @@ int seinctl_call_why(const char *sock, Seinhuis__CtlRequest *req,
 	close(fd);
 	if (e != SH_OK) {
 		*rep = NULL;
+		/* connected, then closed: the daemon cuts off a caller it
+		 * does not allow on its socket */
+		const char *text =
+		    e == SH_ERR_CONNECT
+		        ? "the daemon closed the connection (it does so to a "
+		          "local user it does not allow: not its own user, "
+		          "root or a member of control_group; its log names "
+		          "the user)"
+		        : sh_err_str(e);
 		if (why)
 			snprintf(why, why_n, "no answer from the daemon: %s",
-			         sh_err_str(e));
+			         text);
 		else
 			fprintf(stderr,
 			        "seinctl: no answer from the daemon: %s\n",
-			        sh_err_str(e));
+			        text);
 		return 3;
 	}
 	if (!(*rep)->ok) {

@@ -91,13 +91,23 @@ out=$(as "$U_OUT" status 2>&1)
 rc=$?
 check "a user not allowed on the socket cannot open it (file mode)" [ $rc = 3 ]
 # With the socket's group as a supplementary group of the process only
-# (not in the group database), the file lets it connect and the daemon's
-# own check refuses it.
+# (not in the group database), the file lets it connect, and the daemon
+# counts it as a member of control_group too, as the roles count their
+# groups (seinhuisd(8)): it is on the socket, and holds no role.
 out=$(setpriv --reuid="$U_OUT" --regid="$(id -g "$U_OUT")" --groups=seinhuis -- \
 	"$SEINCTL" -s "$WORK/gem-ro/control.sock" status 2>&1)
 rc=$?
-[ $rc = 3 ] || echo "seinctl exited $rc: $out"
-check "... and one who gets past the file mode is refused by the daemon" [ $rc = 3 ]
+check "control_group as a supplementary group of the process: on the socket, no role (exit $rc): $out" \
+	bash -c "[ $rc = 1 ] && grep -q \"local user '$U_OUT' (uid $(id -u "$U_OUT")) has no role on this daemon\" <<<\"\$0\"" "$out"
+# A socket file opened to everyone by mistake: the daemon's own check
+# still cuts off a user who is not in control_group.
+chmod 0666 "$WORK/gem-ro/control.sock"
+out=$(setpriv --reuid="$U_OUT" --regid="$(id -g "$U_OUT")" --clear-groups -- \
+	"$SEINCTL" -s "$WORK/gem-ro/control.sock" status 2>&1)
+rc=$?
+chmod 0660 "$WORK/gem-ro/control.sock"
+check "... past a socket file mode opened by mistake, the daemon cuts it off (exit $rc): $out" \
+	bash -c "[ $rc = 3 ] && grep -q 'the daemon closed the connection' <<<\"\$0\"" "$out"
 
 # --- all of it in the audit log ----------------------------------------------
 denied=$(ctl gem-ro --json audit list --event access_denied)
