@@ -519,17 +519,15 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 		return;
 	}
 	const char *from = q->valid_from[0] ? q->valid_from : today;
-	uint8_t dummy[16];
-	int from_ok = strlen(from) == 10 && from[4] == '-' && from[7] == '-';
+	int from_ok = sh_date_ok(from);
 	int until_ok =
 	    !q->valid_until[0] ||
-	    (strlen(q->valid_until) == 10 && q->valid_until[4] == '-' &&
-	     strcmp(q->valid_until, from) >= 0);
-	(void)dummy;
+	    (sh_date_ok(q->valid_until) && strcmp(q->valid_until, from) >= 0);
 	if (!from_ok || !until_ok) {
-		sh_ctl_refuse(
-		    d, c, SH_ERR_USAGE,
-		    "dates are YYYY-MM-DD and the end is not before the start");
+		sh_ctl_refuse(d, c, SH_ERR_USAGE,
+		              "--%s: dates are calendar dates YYYY-MM-DD, and "
+		              "the end is not before the start",
+		              from_ok ? "until" : "from");
 		return;
 	}
 	Seinhuis__Person person;

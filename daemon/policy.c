@@ -692,7 +692,7 @@ static int utf8_text_ok(const char *s, size_t *len)
 	return sh_utf8_valid(p + i, n - i);
 }
 
-static int date_ok(const char *s)
+int sh_date_ok(const char *s)
 {
 	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
 		return 0;
@@ -838,7 +838,7 @@ static sh_err check_value(const sh_field_rule *r, const char *v,
 			       SH_ERR_FIELD_ENUM;
 		return SH_OK;
 	case CHK_DATE:
-		if (!date_ok(v))
+		if (!sh_date_ok(v))
 			return snprintf(detail, dl,
 			                "must be a date YYYY-MM-DD"),
 			       SH_ERR_FIELD_FORMAT;

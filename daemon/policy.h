@@ -97,6 +97,8 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 const char *sh_field_value(Seinhuis__Field **fields, size_t n,
                            const char *name);
 void sh_today(char out[11]);
+/* 1 if s is a calendar date YYYY-MM-DD (from 1900 on). */
+int sh_date_ok(const char *s);
 
 /* 1 if a reveal's reason may be recorded (it is kept verbatim in the
  * audit log); else 0 and why says which rule it breaks. It refuses what

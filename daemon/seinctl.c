@@ -1239,8 +1239,8 @@ static int import_reply(struct import_state *st)
 	Seinhuis__CtlReply *r;
 	if ((st->out.len && import_flush(st) < 0) || !(r = import_next(st))) {
 		fprintf(stderr,
-		        "seinctl: no answer from the daemon; rows after "
-		        "row %d may or may not be accepted (re-import: rows "
+		        "seinctl: no answer from the daemon; rows from "
+		        "row %d on may or may not be accepted (re-import: rows "
 		        "sent before are skipped)\n",
 		        st->rows[st->head]);
 		return -1;
@@ -1285,7 +1285,8 @@ static int cmd_import(const char *sock, int argc, char **argv)
 		case 't': type = optarg; break;
 		case 'r': to = optarg; break;
 		case 's':
-			if (nsets == 32 || !strchr(optarg, '=')) {
+			if (nsets == 32 || !strchr(optarg, '=') ||
+			    optarg[0] == '=') {
 				fprintf(
 				    stderr,
 				    "seinctl: --set NAME=VALUE, at most 32\n");
@@ -1543,9 +1544,14 @@ static int cmd_consent(const char *sock, int argc, char **argv)
 		                : "consent %s\n",
 		       r->message_id);
 	} else if (q.op == SEINHUIS__CTL_REQUEST__OP__CONSENT_REVOKE) {
-		printf(json_out ? "{\"revocation\": \"%s\"}\n"
-		                : "revoked; revocation signal %s\n",
-		       r->message_id);
+		if (json_out)
+			printf("{\"revocation\": \"%s\"}\n", r->message_id);
+		else if (r->message_id[0])
+			printf("revoked; revocation signal %s\n",
+			       r->message_id);
+		else
+			printf("revoked; no revocation signal sent (the "
+			       "partner is no longer in the trust store)\n");
 	} else {
 		json_object *arr = json_object_new_array();
 		if (!json_out)
@@ -1578,12 +1584,23 @@ static int cmd_consent(const char *sock, int argc, char **argv)
 				    json_object_new_int64(it->revoked_ms));
 				json_object_array_add(arr, o);
 			} else {
+				/* as the daemon decides it (consent_valid) */
+				char today[11];
+				sh_today(today);
+				const char *state =
+				    it->revoked_ms ? "revoked"
+				    : strcmp(today, it->valid_from) < 0
+				        ? "not yet"
+				    : it->valid_until[0] &&
+				            strcmp(today, it->valid_until) > 0
+				        ? "expired"
+				        : "valid";
 				printf(
 				    "%-32s  %-24s  %-16s  %-10s  %-10s  %s\n",
 				    it->ref, it->recipient, it->purpose,
 				    it->valid_from,
 				    it->valid_until[0] ? it->valid_until : "-",
-				    it->revoked_ms ? "revoked" : "valid");
+				    state);
 			}
 		}
 		if (json_out)

@@ -25,6 +25,15 @@ ref=$(ctl gp-cs consent grant --to team-cs --purpose referral <<<"$resident" | a
 check "consent granted, with a reference" [ ${#ref} = 32 ]
 check "consent list shows it valid, without identifiers" bash -c \
 	"ctl gp-cs consent list | grep '$ref' | grep -q valid && ! ctl gp-cs consent list | grep -qi vries"
+rc=0
+out=$(ctl gp-cs consent grant --to team-cs --purpose referral --until 2026-13-45 <<<"$resident" 2>&1) || rc=$?
+check "a consent until a date that does not exist is refused (exit $rc): $out" bash -c \
+	"[ $rc = 1 ] && grep -q 'USAGE: --until: dates are calendar dates' <<<\"\$0\"" "$out"
+expired_ref=$(ctl gp-cs consent grant --to team-cs --purpose referral --from 2020-01-01 --until 2020-12-31 <<<"$resident" | awk '{print $2}')
+check "consent list shows a consent past its end as expired" bash -c \
+	"ctl gp-cs consent list | grep '$expired_ref' | grep -q expired"
+check "the audit entry of a grant names the local user, the pseudonym and the resident key" bash -c \
+	"ctl gp-cs --json audit list --event consent_granted --id $ref | jq -e '.[0] | .user==\"root\" and (.subject|length)==64 and (.case_key|length)==64' >/dev/null"
 referral() { # referral CONSENT_REF SURNAME [TO]
 	ctl gp-cs send --type referral --to "${3:-team-cs}" legal_basis=consent \
 		consent_ref="$1" purpose="please contact about debts" surname="$2" \
@@ -57,7 +66,7 @@ check "a new referral under the revoked consent is refused at the sender" revoke
 check "revoking twice is refused" bash -c "! ctl gp-cs consent revoke $ref 2>/dev/null"
 # Both sides record it in the audit log.
 check "audit (sender): the consent granted, for team-cs, purpose referral" bash -c \
-	"ctl gp-cs --json audit list --event consent_granted | json_has 'length == 1 and .[0].partner == \"team-cs\" and (.[0].detail | test(\"referral\"))'"
+	"ctl gp-cs --json audit list --event consent_granted --id $ref | json_has 'length == 1 and .[0].partner == \"team-cs\" and (.[0].detail | test(\"referral\"))'"
 check "audit (sender): the consent revoked" bash -c \
 	"ctl gp-cs --json audit list --event consent_revoked | json_has 'length == 1 and .[0].partner == \"team-cs\"'"
 check "audit (recipient): the revocation, and each waiting referral it removed" bash -c \
