@@ -828,12 +828,22 @@ static int cmd_check_proof(int argc, char **argv)
 		rc = check_result(0, why);
 		goto out;
 	}
-	char when[48], fp[17];
+	char when[48], fp[17], cfp[17], keynote[200];
 	fmt_utc(when, sizeof(when), head.timestamp_ms * 1000);
 	sh_key_fingerprint(fp, cp ? card.sign_pub : head.sign_key.data);
-	const char *keynote = cp ? "the key on the partner's card"
-	                         : "the key named in the head (pass --card to "
-	                           "check that it is the partner's)";
+	/* seinkey trust and list show a card by its CURVE key's
+	 * fingerprint: that one is named too, to compare with */
+	if (cp) {
+		sh_key_fingerprint(cfp, card.curve_pub);
+		snprintf(keynote, sizeof(keynote),
+		         "the signing key on the partner's card (the card "
+		         "seinkey list shows as %s)",
+		         cfp);
+	} else {
+		snprintf(keynote, sizeof(keynote),
+		         "the key named in the head (pass --card to check that "
+		         "it is the partner's)");
+	}
 	if (strcmp(kind, "tree_head") == 0) {
 		snprintf(text, sizeof(text),
 		         "tree head of '%s' at size %llu, signed %s by key %s, "
