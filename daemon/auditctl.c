@@ -70,19 +70,12 @@ void sh_ctl_refuse(sh_daemon *d, sh_ctl_conn *c, sh_err e, const char *fmt, ...)
 /* ------------------------------------------------------------ matching */
 
 /* A set of 32-byte values (resident keys, pseudonyms, case keys) and of
- * message ids. With households set (a resident's look-up), the case keys
- * of the households the matched signals were delivered under are
- * gathered too, for the entries of their cases (claims and steps): not
- * for the other signals of a household, which may be about someone
- * else. */
+ * message ids. */
 typedef struct {
 	uint8_t (*keys)[32];
 	size_t nkeys;
 	uint8_t (*ids)[SH_ID_LEN];
 	size_t nids, capids;
-	int households;
-	uint8_t (*hh)[32];
-	size_t nhh;
 } match_set;
 
 static int key_in(const match_set *m, const ProtobufCBinaryData *b)
@@ -100,17 +93,6 @@ static int keys_in(const match_set *m, const Seinhuis__AuditEntry *e)
 {
 	return key_in(m, &e->subject) || key_in(m, &e->case_key) ||
 	       key_in(m, &e->household);
-}
-
-/* a case's own entry (no message id) of a gathered household */
-static int case_in(const match_set *m, const Seinhuis__AuditEntry *e)
-{
-	if (e->message_id.len || e->household.len != 32)
-		return 0;
-	for (size_t i = 0; i < m->nhh; i++)
-		if (memcmp(m->hh[i], e->household.data, 32) == 0)
-			return 1;
-	return 0;
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -131,17 +113,6 @@ static int collect_ids(void *vctx, uint64_t index, const uint8_t *bytes,
 	(void)index, (void)bytes, (void)len;
 	if (!e || e->message_id.len != SH_ID_LEN || !keys_in(m, e))
 		return 0;
-	if (m->households && e->household.len == 32) {
-		int have = 0;
-		for (size_t i = 0; i < m->nhh && !have; i++)
-			have = memcmp(m->hh[i], e->household.data, 32) == 0;
-		if (!have) {
-			m->hh = realloc(m->hh, (m->nhh + 1) * 32);
-			if (!m->hh)
-				abort();
-			memcpy(m->hh[m->nhh++], e->household.data, 32);
-		}
-	}
 	if (m->nids == m->capids) {
 		m->capids = m->capids ? m->capids * 2 : 64;
 		m->ids = realloc(m->ids, m->capids * SH_ID_LEN);
@@ -171,7 +142,6 @@ static void match_free(match_set *m)
 {
 	free(m->keys);
 	free(m->ids);
-	free(m->hh);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -204,7 +174,7 @@ static int list_match(const struct list_ctx *c, const Seinhuis__AuditEntry *e)
 	                   memcmp(e->message_id.data, c->id, SH_ID_LEN) != 0))
 		return 0;
 	if (c->match && !keys_in(c->match, e) &&
-	    !id_in(c->match, &e->message_id) && !case_in(c->match, e))
+	    !id_in(c->match, &e->message_id))
 		return 0;
 	return 1;
 }
@@ -570,7 +540,6 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	lc.q = &all;
 	lc.match = &m;
 	lc.limit = (size_t)-1;
-	m.households = 1; /* what the team did: its cases' entries */
 	e = match_prepare(sh_audit_log(d), txn, &m);
 	if (e == SH_OK)
 		e = sh_audit_scan(sh_audit_log(d), txn, 0, list_one, &lc);

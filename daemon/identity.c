@@ -246,6 +246,8 @@ int sh_identity_prune_previous(const char *dir, int64_t now_s)
 	char path[1100];
 	int err = 0;
 	for (size_t i = 0; i < 4; i++) {
+		if (i == 3 && err)
+			break; /* a key left: "until" stays, tried again */
 		snprintf(path, sizeof(path), "%s/" PREV_DIR "/%s", dir,
 		         files[i]);
 		if (unlink(path) < 0 && errno != ENOENT && !err)

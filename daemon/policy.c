@@ -56,6 +56,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "policy.h"
@@ -1095,10 +1096,54 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 	return SH_OK;
 }
 
+/* A month's name or abbreviation, Dutch or English, as a whole word of
+ * length n. */
+static int month_word(const char *w, size_t n)
+{
+	static const char *const m[] = {
+	    "jan",  "januari",   "january", "feb",      "februari", "february",
+	    "mrt",  "maart",     "mar",     "march",    "apr",      "april",
+	    "mei",  "may",       "jun",     "juni",     "june",     "jul",
+	    "juli", "july",      "aug",     "augustus", "august",   "sep",
+	    "sept", "september", "okt",     "oktober",  "oct",      "october",
+	    "nov",  "november",  "dec",     "december"};
+	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (strlen(m[i]) == n && strncasecmp(w, m[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+/* A date written with a month's name: a day (1 or 2 digits) before or
+ * after it ("12 mei 1980", "May 12"). */
+static int named_date(const char *r)
+{
+	const char *w[64];
+	size_t len[64], nw = 0;
+	for (const char *p = r; *p && nw < 64;) {
+		while (*p && !isalnum((unsigned char)*p))
+			p++;
+		const char *b = p;
+		while (isalnum((unsigned char)*p))
+			p++;
+		if (p > b)
+			w[nw] = b, len[nw++] = (size_t)(p - b);
+	}
+	for (size_t i = 0; i < nw; i++) {
+		if (!month_word(w[i], len[i]))
+			continue;
+		for (size_t j = i ? i - 1 : 0; j <= i + 1 && j < nw; j++)
+			if (j != i && len[j] <= 2 &&
+			    isdigit((unsigned char)w[j][0]) &&
+			    (len[j] == 1 || isdigit((unsigned char)w[j][1])))
+				return 1;
+	}
+	return 0;
+}
+
 /* The reason is recorded verbatim: refuse what looks like personal data. */
 int sh_reveal_reason_ok(const char *r, char *why, size_t wl)
 {
-	size_t n = strlen(r), digits = 0;
+	size_t n = strlen(r), digits = 0, groups = 0;
 	if (n < 3 || n > 200) {
 		snprintf(why, wl, "give a reason of 3 to 200 characters");
 		return 0;
@@ -1118,14 +1163,20 @@ int sh_reveal_reason_ok(const char *r, char *why, size_t wl)
 			return 0;
 		}
 		/* digits counted on across one separator between digits:
-		 * numbers and dates written in groups */
-		if (isdigit(ch))
+		 * numbers and dates written in groups; three groups joined
+		 * by '-', '/' or '.' are a date however short ("1-1-80") */
+		int joins = digits && i + 1 < n &&
+		            isdigit((unsigned char)r[i + 1]) &&
+		            strchr(" -./", ch);
+		if (isdigit(ch)) {
 			digits++;
-		else if (!(digits && i + 1 < n &&
-		           isdigit((unsigned char)r[i + 1]) &&
-		           strchr(" -./", ch)))
-			digits = 0;
-		if (digits >= 5) {
+			groups += groups == 0;
+		} else if (joins) {
+			groups = ch == ' ' ? groups : groups + 1;
+		} else {
+			digits = groups = 0;
+		}
+		if (digits >= 5 || groups >= 3) {
 			snprintf(why, wl,
 			         "the reason may not hold long numbers or "
 			         "dates, also not in groups (a BSN, phone "
@@ -1138,7 +1189,7 @@ int sh_reveal_reason_ok(const char *r, char *why, size_t wl)
 		    isdigit((unsigned char)r[i + 2]) &&
 		    isdigit((unsigned char)r[i + 3])) {
 			size_t j = i + 4;
-			if (j < n && r[j] == ' ')
+			if (j < n && (r[j] == ' ' || r[j] == '-'))
 				j++;
 			if (j + 1 < n && isalpha((unsigned char)r[j]) &&
 			    isalpha((unsigned char)r[j + 1]) &&
@@ -1149,6 +1200,12 @@ int sh_reveal_reason_ok(const char *r, char *why, size_t wl)
 				return 0;
 			}
 		}
+	}
+	if (named_date(r)) {
+		snprintf(why, wl,
+		         "the reason may not hold a date (a birth date): say "
+		         "why, not who");
+		return 0;
 	}
 	return 1;
 }

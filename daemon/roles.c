@@ -24,6 +24,7 @@
  * entry. Operations added later default to "any role".
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -85,12 +86,22 @@ int sh_in_group(const char *group, int fd, uid_t uid, gid_t gid)
 			if (strcmp(*m, pw->pw_name) == 0)
 				return 1;
 #ifdef SO_PEERGROUPS
-	gid_t groups[256];
-	socklen_t len = sizeof(groups);
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == 0)
-		for (size_t i = 0; i < len / sizeof(gid_t); i++)
-			if (groups[i] == want)
-				return 1;
+	/* up to 256 groups at once; more (ERANGE gives the size) on the
+	 * heap */
+	gid_t small[256], *groups = small;
+	socklen_t len = sizeof(small);
+	int rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
+	if (rc < 0 && errno == ERANGE && len > sizeof(small)) {
+		groups = sh_xmalloc(len);
+		rc = getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len);
+	}
+	int found = 0;
+	for (size_t i = 0; rc == 0 && i < len / sizeof(gid_t) && !found; i++)
+		found = groups[i] == want;
+	if (groups != small)
+		free(groups);
+	if (found)
+		return 1;
 #else
 	(void)fd;
 #endif

@@ -198,7 +198,7 @@ int seinctl_call_why(const char *sock, Seinhuis__CtlRequest *req,
 		        ? "the daemon closed the connection (it does so to a "
 		          "local user it does not allow: not its own user, "
 		          "root or a member of control_group; its log names "
-		          "the user)"
+		          "the user), or it stopped"
 		        : sh_err_str(e);
 		if (why)
 			snprintf(why, why_n, "no answer from the daemon: %s",

@@ -1005,19 +1005,17 @@ static const char *basis_phrase(const char *b)
 	return b[0] ? b : "not recorded";
 }
 
-/* cls: 0 about a signal or consent (by its id), 1 the household's case,
- * 2 look-ups */
 struct subject_item {
 	uint8_t id[SH_ID_LEN];
-	int has_id, cls;
+	int has_id;
 	Seinhuis__AuditEntry *e;
 };
 
 static int cmp_item(const void *a, const void *b)
 {
 	const struct subject_item *x = a, *y = b;
-	if (x->cls != y->cls)
-		return x->cls < y->cls ? -1 : 1;
+	if (x->has_id != y->has_id)
+		return x->has_id ? -1 : 1;
 	int c = x->has_id ? memcmp(x->id, y->id, SH_ID_LEN) : 0;
 	if (c)
 		return c;
@@ -1095,26 +1093,6 @@ static void subject_line(const Seinhuis__AuditEntry *e)
 		break;
 	case SEINHUIS__AUDIT_EVENT__AUDIT_SUBJECT_ACCESS:
 		printf("  %s  these records were looked up%s\n", t, u);
-		break;
-	case SEINHUIS__AUDIT_EVENT__AUDIT_CASE_CLAIMED:
-		if (strcmp(e->outcome, "refused") == 0)
-			printf("  %s  an attempt to take the case on was "
-			       "refused (rule %s)%s\n",
-			       t, r, u);
-		else
-			printf("  %s  the case was taken on%s\n", t, u);
-		break;
-	case SEINHUIS__AUDIT_EVENT__AUDIT_ACCESS_DENIED:
-		printf("  %s  an action was refused (rule %s)%s\n", t, r, u);
-		break;
-	case SEINHUIS__AUDIT_EVENT__AUDIT_CASE_RELEASED:
-		printf("  %s  the case was handed back%s\n", t, u);
-		break;
-	case SEINHUIS__AUDIT_EVENT__AUDIT_CASE_STEP:
-		printf("  %s  step \"%s\"%s%s%s\n", t,
-		       safe(e->outcome, r, sizeof(r)), u,
-		       e->detail[0] ? "; " : "",
-		       safe(e->detail, reason, sizeof(reason)));
 		break;
 	default: printf("  %s  %s\n", t, sh_audit_event_name(e->event));
 	}
@@ -1201,9 +1179,6 @@ static int cmd_subject(const char *sock, int argc)
 			break;
 		}
 		items[i].has_id = items[i].e->message_id.len == SH_ID_LEN;
-		items[i].cls = items[i].has_id                   ? 0
-		               : items[i].e->household.len == 32 ? 1
-		                                                 : 2;
 		if (items[i].has_id)
 			memcpy(items[i].id, items[i].e->message_id.data,
 			       SH_ID_LEN);
@@ -1256,13 +1231,9 @@ static int cmd_subject(const char *sock, int argc)
 					nsig++;
 				}
 			} else if (!items[i].has_id &&
-			           (i == 0 ||
-			            items[i - 1].cls != items[i].cls)) {
-				printf(items[i].cls == 1
-				           ? "\nWhat the team did in the "
-				             "household's case:\n"
-				           : "\nLook-ups of this resident's "
-				             "records:\n");
+			           (i == 0 || items[i - 1].has_id)) {
+				printf(
+				    "\nLook-ups of this resident's records:\n");
 			}
 			subject_line(e);
 		}

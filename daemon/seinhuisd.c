@@ -229,6 +229,8 @@ static void rotation_tick(sh_daemon *d)
 	if (d->prev_keys_stuck && now - d->prev_keys_stuck < 3600)
 		return; /* tried again hourly */
 	int pr = sh_identity_prune_previous(d->cfg.keydir, now);
+	if (pr == 0)
+		d->prev_keys_stuck = 0; /* nothing (left) to remove */
 	if (pr > 0) {
 		d->prev_keys_stuck = 0;
 		sh_info("key rotation: the previous keys' overlap has ended; "

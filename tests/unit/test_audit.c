@@ -881,6 +881,8 @@ static void reveal_reasons(void)
 	    "call back before 12:00 on day 3",
 	    "case 2026 step 4",
 	    "team 12-34",
+	    "2 decisions pending in May",
+	    "call in week 12 of the intake",
 	};
 	static const char *const bad[] = {
 	    "called from 06 12345678",
@@ -894,6 +896,12 @@ static void reveal_reasons(void)
 	    "mail j.jansen@example.nl",
 	    "lives at 1234 AB",
 	    "lives at 1234AB",
+	    "lives at 1234-AB",
+	    "born 1-1-80",
+	    "born 5/3/71",
+	    "born 12 mei 1980",
+	    "born May 12",
+	    "3 maart",
 	    "ab",
 	    "tab\there",
 	};
