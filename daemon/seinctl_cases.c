@@ -19,6 +19,7 @@
  * daemon and only `export --reveal` (each signal an audited reveal)
  * opens them.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -244,21 +245,31 @@ static int view_load(const char *sock, struct cs_view *w)
 
 /* A case key, or a unique prefix of at least 8 hex digits of one in the
  * inbox or the case records. */
-static int resolve_case(const char *sock, const char *arg, char out[65])
+static int resolve_case(const char *sock, const char *given, char out[65])
 {
-	size_t len = strlen(arg);
-	if (len == 64) {
-		snprintf(out, 65, "%s", arg);
-		return 0;
-	}
-	if (len < 8 || len > 64 || strspn(arg, "0123456789abcdef") != len) {
+	/* hex digits in either case, as copied from anywhere */
+	char arg[65];
+	size_t len = strlen(given);
+	if (len < 8 || len > 64 ||
+	    strspn(given, "0123456789abcdefABCDEF") != len) {
 		fprintf(stderr,
 		        "seinctl: a case is its case key (64 hex digits) "
 		        "or at least its first 8\n");
 		return 2;
 	}
+	for (size_t i = 0; i <= len; i++)
+		arg[i] = (char)tolower((unsigned char)given[i]);
+	if (len == 64) {
+		snprintf(out, 65, "%s", arg);
+		return 0;
+	}
 	struct cs_view w;
 	int rc = view_load(sock, &w);
+	if (rc == 1)
+		fprintf(stderr, "seinctl: (a prefix is looked up in the inbox; "
+		                "without the right to list it, as an "
+		                "administrator, give the full 64-digit case "
+		                "key)\n");
 	if (rc)
 		return rc;
 	size_t found = 0;

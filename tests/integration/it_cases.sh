@@ -131,6 +131,12 @@ check "caseworker 2 records a step" bash -c "as $U_CW2 case step $A help_accepte
 check "caseworker 1 is refused now" bash -c "as $U_CW1 claim $A 2>&1 | grep -q \"CASE_CLAIMED: the case is claimed by '$U_CW2'\""
 check "an administrator forces the claim" bash -c "as $U_ADMIN claim $A --force | grep -q 'owner $U_ADMIN'"
 check "an administrator may record a step" bash -c "as $U_ADMIN case step $A closed >/dev/null"
+out=$(as "$U_ADMIN" case show "${A:0:10}" 2>&1)
+check "an administrator giving a prefix is told to give the full key" \
+	grep -q "as an administrator, give the full 64-digit case key" <<<"$out"
+up=$(tr 'a-f' 'A-F' <<<"${A:0:12}")
+check "a prefix in upper-case hex finds the case too" bash -c \
+	"as $U_CW1 --json case show $up | jq -e '.case_key == \"$A\"' >/dev/null"
 check "the claims are in the audit log with user and role, without personal data" bash -c \
 	"as $U_ADMIN --json audit list --case-key $A | jq -e '
 	  ([.[] | select(.event==\"case_claimed\" and .outcome!=\"refused\")] | length) == 3 and
