@@ -442,6 +442,7 @@ sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 	int rolled = head_file_check(d, ad->log, detail, sizeof(detail));
 	if (rolled) {
 		sh_daemon_error(d, "audit: %s", detail);
+		d->audit_rolled_back_ms = sh_now_ms();
 		Seinhuis__AuditEntry rb = SEINHUIS__AUDIT_ENTRY__INIT;
 		rb.event = SEINHUIS__AUDIT_EVENT__AUDIT_LOG_ROLLED_BACK;
 		rb.outcome = "rolled_back";

@@ -230,7 +230,8 @@ typedef struct sh_daemon {
 	struct sh_held_receipts *held;
 	size_t nheld, capheld;
 	int64_t held_first_mono;
-	char last_errors[8][200];
+	char last_errors[8][400];
+	int64_t audit_rolled_back_ms; /* this start found it so: Unix ms */
 	int last_error_pos;
 	struct sh_auditd *auditd; /* the audit log and its hooks (auditd.c) */
 	size_t corrupt_waiting;   /* entries marked corrupt, not yet failed */

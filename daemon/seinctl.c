@@ -948,6 +948,9 @@ static int cmd_status(const char *sock)
 		json_object_object_add(
 		    o, "store_refusing",
 		    json_object_new_boolean(s->store_refusing));
+		json_object_object_add(
+		    o, "audit_rolled_back_ms",
+		    json_object_new_int64(s->audit_rolled_back_ms));
 		json_object *peers = json_object_new_array();
 		for (size_t i = 0; i < s->n_peers; i++) {
 			const Seinhuis__PeerStatus *p = s->peers[i];

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "csv.h"
 #include "seinctl_audit.h"
 
 #define TIMEOUT_MS 120000
@@ -1307,8 +1308,84 @@ static const char *jstr(json_object *o, const char *k)
 	return "";
 }
 
+/* The CSV of audit export (its header names the columns): the same
+ * entries as its JSON lines. */
+static int rep_from_csv(const char *path, const char *data, size_t len,
+                        rep_list *l)
+{
+	sh_csv c;
+	char why[300];
+	if (sh_csv_open(&c, (const uint8_t *)data, len, why, sizeof(why)) !=
+	    SH_OK) {
+		fprintf(stderr, "seinctl: %s: %s\n", path, why);
+		return 2;
+	}
+	static const char *const want[] = {"time_us",   "event",   "outcome",
+	                                   "rule",      "partner", "type",
+	                                   "message_id"};
+	size_t at[7];
+	for (size_t k = 0; k < 7; k++) {
+		at[k] = SIZE_MAX;
+		for (size_t i = 0; i < c.ncols; i++)
+			if (strcmp(c.header[i], want[k]) == 0)
+				at[k] = i;
+		if (at[k] == SIZE_MAX) {
+			fprintf(stderr,
+			        "seinctl: %s: not an audit export: no column "
+			        "'%s' (make the file with 'seinctl audit "
+			        "export')\n",
+			        path, want[k]);
+			sh_csv_close(&c);
+			return 2;
+		}
+	}
+	sh_csv_row row;
+	int got, rc = 0;
+	while ((got = sh_csv_next(&c, &row, why, sizeof(why))) != 0) {
+		char *end;
+		long long t = 0;
+		if (got > 0)
+			t = strtoll(row.cols[at[0]], &end, 10);
+		if (got < 0 || end == row.cols[at[0]] || *end) {
+			fprintf(stderr, "seinctl: %s: %s\n", path,
+			        got < 0 ? why : "a row without time_us");
+			if (got > 0)
+				sh_csv_row_free(&row);
+			rc = 2;
+			break;
+		}
+		rep_entry r;
+		memset(&r, 0, sizeof(r));
+		r.time_us = t;
+		r.event = sh_audit_event_parse(row.cols[at[1]]);
+		snprintf(r.outcome, sizeof(r.outcome), "%s", row.cols[at[2]]);
+		snprintf(r.rule, sizeof(r.rule), "%s", row.cols[at[3]]);
+		snprintf(r.partner, sizeof(r.partner), "%s", row.cols[at[4]]);
+		r.type = sh_signal_type_parse(row.cols[at[5]]);
+		r.has_id = sh_unhex(r.id, SH_ID_LEN, row.cols[at[6]]) == 0;
+		rep_add(l, &r);
+		sh_csv_row_free(&row);
+	}
+	sh_csv_close(&c);
+	return rc;
+}
+
 static int rep_from_file(const char *path, rep_list *l)
 {
+	/* JSON lines (the export's default) or its CSV */
+	char *data = NULL;
+	size_t len = 0;
+	if (sh_read_file(path, (size_t)1 << 30, &data, &len) == SH_OK) {
+		size_t i = 0;
+		while (i < len && isspace((unsigned char)data[i]))
+			i++;
+		if (i < len && data[i] != '{') {
+			int rc = rep_from_csv(path, data, len, l);
+			free(data);
+			return rc;
+		}
+		free(data);
+	}
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0;

@@ -63,7 +63,7 @@ static void on_signal(int sig)
 
 void sh_daemon_error(sh_daemon *d, const char *fmt, ...)
 {
-	char line[200];
+	char line[400]; /* the longest (a rolled back audit log) fit whole */
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);

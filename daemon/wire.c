@@ -77,6 +77,25 @@ sh_err sh_pair_keys_derive(sh_pair_keys *k, const sh_identity *self,
 	return e;
 }
 
+/* A field in a oneof of its own (presence kept): mark it given, so that a
+ * 0 is sent. */
+static void set_present(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+		*(uint32_t *)((char *)m + f->quantifier_offset) = f->id;
+}
+
+/* 1 if the field was given: one in a oneof by its case, another one (no
+ * presence) when it is not 0. */
+static int int_given(const ProtobufCMessage *m,
+                     const ProtobufCFieldDescriptor *f, int64_t v)
+{
+	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)
+		return *(const uint32_t *)((const char *)m +
+		                           f->quantifier_offset) == f->id;
+	return v != 0;
+}
+
 /* Set one scalar field of a message (in arena a) from text. */
 static sh_err set_scalar(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
                          const char *value, sh_arena *a)
@@ -96,6 +115,7 @@ static sh_err set_scalar(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		    isspace((unsigned char)*value))
 			return SH_ERR_FIELD_VALUE;
 		*(int64_t *)at = v;
+		set_present(m, f);
 		return SH_OK;
 	}
 	case PROTOBUF_C_TYPE_INT32: {
@@ -105,6 +125,7 @@ static sh_err set_scalar(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		    v > INT32_MAX || isspace((unsigned char)*value))
 			return SH_ERR_FIELD_VALUE;
 		*(int32_t *)at = (int32_t)v;
+		set_present(m, f);
 		return SH_OK;
 	}
 	default: return SH_ERR_FIELD_UNKNOWN;
@@ -843,8 +864,9 @@ size_t sh_wire_clear_fields(const Seinhuis__Signal *s, Seinhuis__Field ***out)
 	return l.n;
 }
 
-/* skip_zero_ints: proto3 cannot tell an integer 0 from one not given, so
- * for the policy check a 0 reads as absent. */
+/* skip_zero_ints: proto3 cannot tell an integer 0 from one not given
+ * (unless the field is in a oneof, with presence), so for the policy check
+ * a 0 of a field without presence reads as absent. */
 static void clear_fields(const Seinhuis__Signal *s, field_list *l,
                          int skip_zero_ints)
 {
@@ -866,14 +888,16 @@ static void clear_fields(const Seinhuis__Signal *s, field_list *l,
 				add_field(l, f->name, *(char *const *)at);
 			break;
 		case PROTOBUF_C_TYPE_INT64:
-			if (skip_zero_ints && *(const int64_t *)at == 0)
+			if (skip_zero_ints &&
+			    !int_given(p, f, *(const int64_t *)at))
 				break;
 			snprintf(num, sizeof(num), "%lld",
 			         (long long)*(const int64_t *)at);
 			add_field(l, f->name, num);
 			break;
 		case PROTOBUF_C_TYPE_INT32:
-			if (skip_zero_ints && *(const int32_t *)at == 0)
+			if (skip_zero_ints &&
+			    !int_given(p, f, *(const int32_t *)at))
 				break;
 			snprintf(num, sizeof(num), "%d", *(const int32_t *)at);
 			add_field(l, f->name, num);
@@ -979,6 +1003,17 @@ int sh_wire_field_class(Seinhuis__SignalType type, const char *name)
 	    f->type == PROTOBUF_C_TYPE_BYTES)
 		return SH_FIELD_NONE;
 	return SH_FIELD_CLEAR;
+}
+
+int sh_wire_zero_travels(Seinhuis__SignalType type, const char *name)
+{
+	const char *member = payload_member(type);
+	if (!member)
+		return 0;
+	const ProtobufCFieldDescriptor *pf =
+	    sh_pb_field(&seinhuis__signal__descriptor, member);
+	const ProtobufCFieldDescriptor *f = sh_pb_field(pf->descriptor, name);
+	return f && (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF);
 }
 
 static void add_person_fields(field_list *l, const Seinhuis__Person *p,

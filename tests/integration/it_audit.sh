@@ -168,6 +168,14 @@ check "report (sender): accepted $SENT, refused 1, sent $SENT, confirmed $SENT" 
 	[ "$(col 13),$(col 14),$(col 15),$(col 16),$(col 17)" = "$SENT,1,$SENT,$SENT,0" ]
 row=$(ctl gem-au report --csv --from "$WORK/gem.jsonl" | grep "^$month,corp-au,arrears,")
 check "report from an export file, without the daemon" [ "$(col 4),$(col 8),$(col 9),$(col 10)" = "$((SENT + 2)),$TAKE,$want" ]
+ctl gem-au audit export --format csv >"$WORK/gem.csv"
+row=$(ctl gem-au report --csv --from "$WORK/gem.csv" | grep "^$month,corp-au,arrears,")
+check "... and from the CSV export the same figures" [ "$(col 4),$(col 8),$(col 9),$(col 10)" = "$((SENT + 2)),$TAKE,$want" ]
+printf 'a,b\n1,2\n' >"$WORK/other.csv"
+rc=0
+out=$(ctl gem-au report --from "$WORK/other.csv" 2>&1) || rc=$?
+check "a CSV that is no audit export is refused, naming the column missing (exit $rc)" bash -c \
+	"[ $rc = 2 ] && grep -q \"not an audit export: no column 'time_us'\" <<<\"\$0\"" "$out"
 check "report as a readable table" bash -c \
 	"ctl gem-au report | grep -E '^$month +corp-au +arrears +$((SENT + 2)) +1 +$DELIVERED +$TAKE '"
 

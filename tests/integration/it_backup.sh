@@ -77,6 +77,11 @@ check "the restored sender's audit log verifies" ctl corp-bk audit verify
 check "the restored sender recorded that its audit log was taken back (log_rolled_back)" bash -c \
 	"ctl corp-bk --json audit list --event log_rolled_back | jq -e 'length == 1 and (.[0].detail | test(\"restored from a backup\"))' >/dev/null"
 check "... and said so in its log" grep -q "audit: the log held [0-9]* entries at the last tree head signed here" "$WORK/corp-bk.log"
+check "... and in status, where seinctl check warns of it (exit 1)" bash -c \
+	"[ \$(status_field corp-bk audit_rolled_back_ms) -gt 0 ] &&
+	 out=\$(ctl corp-bk check); rc=\$?; [ \$rc = 1 ] && grep -q 'audit log was found rolled back at start' <<<\"\$out\""
+check "... the whole message in status's last errors (not cut)" bash -c \
+	"ctl corp-bk --json status | jq -r '.last_errors[]' | grep -q 'audit: the log held .*no longer hold'"
 stop corp-bk
 
 # --- a journal left beside a restored store ----------------------------------

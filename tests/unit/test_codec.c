@@ -435,6 +435,14 @@ static const struct kv vt_notice[] = {
     {"contact_point", "Veilig Thuis adviesdesk", 0},
 };
 
+/* escalation level 0 given: it must arrive as given, not as absent */
+static const struct kv vt_notice_zero[] = {
+    {"legal_basis", "legal_task", 0},
+    {"report_id", "00112233445566778899aabbccddeeff", 0},
+    {"status", "received", 0},
+    {"escalation_level", "0", 0},
+};
+
 static const struct kv feedback[] = {
     {"legal_basis", "consent", 0},
     {"consent_ref", "TOE-2024-77", 0},
@@ -469,6 +477,9 @@ static void test_roundtrips(void)
 	          meldcode, N(meldcode), &B, &C, &A);
 	roundtrip("vt_notice", SEINHUIS__SIGNAL_TYPE__VT_NOTICE, vt_notice,
 	          N(vt_notice), &C, &B, &A);
+	roundtrip("vt_notice, escalation level 0",
+	          SEINHUIS__SIGNAL_TYPE__VT_NOTICE, vt_notice_zero,
+	          N(vt_notice_zero), &C, &B, &A);
 	roundtrip("status_feedback", SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK,
 	          feedback, N(feedback), &B, &A, &C);
 	roundtrip("referral", SEINHUIS__SIGNAL_TYPE__REFERRAL, referral,

@@ -2128,6 +2128,17 @@ static void test_parser(const char *path)
 	    sh_catalogue_parse(&cat, nul, sizeof(nul) - 1, why, sizeof(why)),
 	    SH_ERR_CATALOGUE);
 	CHECK_HAS(why, "NUL");
+	check_case("a required int that allows 0, where 0 travels");
+	static const char zero_ok[] =
+	    "seinhuis_catalogue = 1\n[vt_notice]\nsenders = veilig_thuis\n"
+	    "recipients = municipality_team\nlegal_basis = legal_task\n"
+	    "field escalation_level = required int 0 4\n";
+	if (CHECK_ERR(sh_catalogue_parse(&cat, zero_ok, strlen(zero_ok), why,
+	                                 sizeof(why)),
+	              SH_OK))
+		sh_catalogue_free(&cat);
+	else
+		printf("     %s\n", why);
 	check_case("natural_key with tabs: kept with single spaces");
 	static const char tabs[] =
 	    HEAD "field creditor_reference = optional text 1 64\n"
