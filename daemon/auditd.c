@@ -48,8 +48,9 @@ struct sh_auditd {
 	int ack_found;
 	char ack_sender[SH_PARTNER_MAX + 1];
 	Seinhuis__SignalType ack_type;
-	uint8_t ack_subject[SH_PSEUDO_LEN], ack_household[32];
-	int ack_has_subject, ack_has_household;
+	uint8_t ack_subject[SH_PSEUDO_LEN], ack_household[32], ack_resident[32];
+	int ack_has_subject, ack_has_household, ack_has_resident;
+	char ack_basis[48];
 	/* the signal sh_daemon_submit accepted last, for its entry */
 	int note_valid;
 	uint8_t note_id[SH_ID_LEN];
@@ -1013,6 +1014,19 @@ static void stash_ack(sh_daemon *d, Seinhuis__CtlRequest *q)
 		ad->ack_has_subject = s && s->subject.len == SH_PSEUDO_LEN;
 		if (ad->ack_has_subject)
 			memcpy(ad->ack_subject, s->subject.data, SH_PSEUDO_LEN);
+		/* the legal basis and the resident key, as on the signal's
+		 * other entries (the sealed part opened for the key, wiped) */
+		Seinhuis__AuditEntry tmp = SEINHUIS__AUDIT_ENTRY__INIT;
+		struct signal_bits b;
+		sh_peer *p = sh_peer_find(d, rec->sender);
+		fill_from_signal(
+		    d, &tmp, s,
+		    p && sh_peer_keys(d, p) == SH_OK ? &p->keys : NULL, &b);
+		snprintf(ad->ack_basis, sizeof(ad->ack_basis), "%s",
+		         tmp.legal_basis ? tmp.legal_basis : "");
+		ad->ack_has_resident = tmp.case_key.len == 32;
+		if (ad->ack_has_resident)
+			memcpy(ad->ack_resident, tmp.case_key.data, 32);
 		ad->ack_has_household = rec->case_key.len == 32;
 		if (ad->ack_has_household)
 			memcpy(ad->ack_household, rec->case_key.data, 32);
@@ -1164,6 +1178,11 @@ static void record_ack(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		en.household.data = ad->ack_household;
 		en.household.len = 32;
 	}
+	if (ad->ack_has_resident) {
+		en.case_key.data = ad->ack_resident;
+		en.case_key.len = 32;
+	}
+	en.legal_basis = ad->ack_basis;
 	sh_audit_record(d, &en);
 	ad->ack_found = 0;
 }

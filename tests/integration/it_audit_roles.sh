@@ -73,6 +73,9 @@ check "caseworker: reveal without a reason is refused" bash -c \
 check "caseworker: a reason that holds personal data is refused" bash -c \
 	"as $U_CW inbox reveal ${ids[1]} --reason 'called from 06 12345678' 2>&1 | grep -q 'say why, not who'"
 check "caseworker: may take a signal" as "$U_CW" inbox ack "${ids[0]}"
+check "the taken entry names the legal basis, the resident key and the household, as the signal's other entries" bash -c \
+	"ctl gem-ro --json audit list --event taken --id ${ids[0]} | jq -e '.[0] | .legal_basis == \"legal_duty\" and (.case_key | length) == 64 and (.household | length) == 64 and .user == \"$U_CW\"' >/dev/null &&
+	 [ \"\$(ctl gem-ro --json audit list --id ${ids[0]} | jq -r '[.[] | select(.event==\"delivered\" or .event==\"taken\") | .case_key] | unique | length')\" = 1 ]"
 out=$(as "$U_CW" audit list 2>&1)
 check "caseworker: refused on the audit log" \
 	grep -q "audit_list is for administrators (admin_group '$ADMIN_GROUP')" <<<"$out"
