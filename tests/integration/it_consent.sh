@@ -101,4 +101,6 @@ out=$(ctl gp2-cs import "$WORK/referrals.csv" --type referral --to team2-cs \
 check "  and once more: all skipped as sent before" grep -q "10 rows: 0 accepted, 0 refused, 10 skipped" <<<"$out"
 check "  the ten arrive, each once" wait_until 10 bash -c \
 	"[ \$(ctl team2-cs --json inbox list | jq '[.[] | select(.type == \"referral\")] | length') = 10 ]"
+# stopped by pid, cleanly (so that a run under valgrind reports leaks)
+for p in gp-cs team-cs team2-cs gp2-cs; do stop $p; done
 it_done
