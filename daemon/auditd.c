@@ -439,6 +439,12 @@ sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 	d->auditd = ad;
 	if (warning[0])
 		sh_daemon_error(d, "audit: %s", warning);
+	MDB_txn *rt = sh_store_read_begin(d->store);
+	if (rt) {
+		d->audit_rolled_back_ms =
+		    sh_store_meta_time_get(d->store, rt, "audit_rolled_back");
+		sh_store_read_end(d->store, rt);
+	}
 	set_head_file(d, ad->log);
 	int rolled = head_file_check(d, ad->log, detail, sizeof(detail));
 	if (rolled) {
@@ -448,7 +454,13 @@ sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 		rb.event = SEINHUIS__AUDIT_EVENT__AUDIT_LOG_ROLLED_BACK;
 		rb.outcome = "rolled_back";
 		rb.detail = detail;
-		if ((e = sh_audit_record(d, &rb)) != SH_OK) {
+		e = sh_audit_record(d, &rb);
+		/* kept, so that a restart within the day still shows it */
+		if (e == SH_OK)
+			e = sh_store_meta_time_set(d->store,
+			                           "audit_rolled_back",
+			                           d->audit_rolled_back_ms);
+		if (e != SH_OK) {
 			sh_store_abort(d->store);
 			d->txn_error = SH_OK;
 			snprintf(why, wl,

@@ -264,8 +264,7 @@ static sh_err parse_field(struct parse *p, const char *name, char *v)
 			            r.kind == CHK_TEXT ? " (0..4000)" : "");
 		/* proto3 does not send a 0: the recipient would find a
 		 * required field missing and quarantine the signal */
-		if (r.kind == CHK_INT && r.required && a <= 0 && b >= 0 &&
-		    !sh_wire_zero_travels(t->type, name))
+		if (r.kind == CHK_INT && r.required && a <= 0 && b >= 0)
 			return perr(
 			    p,
 			    "field '%s': a required int may not allow 0 "

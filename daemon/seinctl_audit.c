@@ -26,6 +26,7 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -1344,9 +1345,11 @@ static int rep_from_csv(const char *path, const char *data, size_t len,
 	while ((got = sh_csv_next(&c, &row, why, sizeof(why))) != 0) {
 		char *end;
 		long long t = 0;
-		if (got > 0)
+		if (got > 0) {
+			errno = 0;
 			t = strtoll(row.cols[at[0]], &end, 10);
-		if (got < 0 || end == row.cols[at[0]] || *end) {
+		}
+		if (got < 0 || errno || end == row.cols[at[0]] || *end) {
 			fprintf(stderr, "seinctl: %s: %s\n", path,
 			        got < 0 ? why : "a row without time_us");
 			if (got > 0)
@@ -1372,20 +1375,6 @@ static int rep_from_csv(const char *path, const char *data, size_t len,
 
 static int rep_from_file(const char *path, rep_list *l)
 {
-	/* JSON lines (the export's default) or its CSV */
-	char *data = NULL;
-	size_t len = 0;
-	if (sh_read_file(path, (size_t)1 << 30, &data, &len) == SH_OK) {
-		size_t i = 0;
-		while (i < len && isspace((unsigned char)data[i]))
-			i++;
-		if (i < len && data[i] != '{') {
-			int rc = rep_from_csv(path, data, len, l);
-			free(data);
-			return rc;
-		}
-		free(data);
-	}
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
 	size_t cap = 0;
@@ -1395,6 +1384,27 @@ static int rep_from_file(const char *path, rep_list *l)
 		fprintf(stderr, "seinctl: %s: cannot read\n", path);
 		return 2;
 	}
+	/* JSON lines (the export's default), read as they come, or its
+	 * CSV (read whole: the parser wants the text); told apart by the
+	 * first character, read once (the file may be a pipe) */
+	int ch;
+	while ((ch = fgetc(f)) != EOF && isspace(ch))
+		;
+	if (ch != EOF && ch != '{') {
+		sh_buf b = {0};
+		char chunk[8192];
+		size_t got;
+		chunk[0] = (char)ch;
+		sh_buf_add(&b, chunk, 1);
+		while ((got = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			sh_buf_add(&b, chunk, got);
+		fclose(f);
+		rc = rep_from_csv(path, (const char *)b.data, b.len, l);
+		sh_buf_free(&b);
+		return rc;
+	}
+	if (ch != EOF)
+		ungetc(ch, f);
 	while ((n = getline(&line, &cap, f)) > 0) {
 		lineno++;
 		if (n <= 1)

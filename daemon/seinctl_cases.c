@@ -267,7 +267,7 @@ static int resolve_case(const char *sock, const char *given, char out[65])
 	int rc = view_load(sock, &w);
 	if (rc == 1)
 		fprintf(stderr, "seinctl: (a prefix is looked up in the inbox; "
-		                "without the right to list it, as an "
+		                "if that was refused as DENIED, as to an "
 		                "administrator, give the full 64-digit case "
 		                "key)\n");
 	if (rc)

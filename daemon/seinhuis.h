@@ -563,10 +563,6 @@ void sh_fields_free(Seinhuis__Field **f, size_t n);
  * personal (travels sealed) or not a field of that type at all. */
 enum { SH_FIELD_NONE, SH_FIELD_CLEAR, SH_FIELD_PERSONAL };
 int sh_wire_field_class(Seinhuis__SignalType type, const char *name);
-/* 1 if a clear field of the type is sent even when it is 0 (it has
- * presence on the wire: a oneof of its own); 0 if a 0 is left out and
- * reads as not given. */
-int sh_wire_zero_travels(Seinhuis__SignalType type, const char *name);
 /* Every field of a received signal, clear and (if sc) opened personal
  * ones, as name/value pairs for the policy check. FIELD_UNKNOWN if any part
  * carries fields this schema does not know. */

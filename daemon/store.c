@@ -920,34 +920,45 @@ static int recover_key(char *key, size_t n, const char *partner)
 	return len > 0 && (size_t)len < n ? len : -1;
 }
 
-sh_err sh_store_recover_set(sh_store *st, const char *partner, int64_t since_ms)
+sh_err sh_store_meta_time_set(sh_store *st, const char *key, int64_t ms)
 {
-	char key[128];
-	int len = recover_key(key, sizeof(key), partner);
-	if (!st->turn || len < 0)
+	size_t len = strlen(key);
+	if (!st->turn || !len)
 		return SH_ERR_STORE;
-	MDB_val k = {(size_t)len, key};
-	if (since_ms <= 0) {
+	MDB_val k = {len, (void *)key};
+	if (ms <= 0) {
 		int rc = jdel(st, st->meta, &k);
 		return rc == MDB_NOTFOUND ? SH_OK : mdb_err(rc);
 	}
 	uint8_t b[8];
-	u64be(b, (uint64_t)since_ms);
+	u64be(b, (uint64_t)ms);
 	MDB_val v = {8, b};
 	return mdb_err(jput(st, st->meta, &k, &v, 0));
+}
+
+int64_t sh_store_meta_time_get(sh_store *st, MDB_txn *txn, const char *key)
+{
+	MDB_val k = {strlen(key), (void *)key}, v;
+	if (!k.mv_size || mdb_get(txn, st->meta, &k, &v) != 0 || v.mv_size != 8)
+		return 0;
+	int64_t ms = (int64_t)be64(v.mv_data);
+	return ms > 0 ? ms : 0;
+}
+
+sh_err sh_store_recover_set(sh_store *st, const char *partner, int64_t since_ms)
+{
+	char key[128];
+	if (recover_key(key, sizeof(key), partner) < 0)
+		return SH_ERR_STORE;
+	return sh_store_meta_time_set(st, key, since_ms);
 }
 
 int64_t sh_store_recover_get(sh_store *st, MDB_txn *txn, const char *partner)
 {
 	char key[128];
-	int len = recover_key(key, sizeof(key), partner);
-	if (len < 0)
+	if (recover_key(key, sizeof(key), partner) < 0)
 		return 0;
-	MDB_val k = {(size_t)len, key}, v;
-	if (mdb_get(txn, st->meta, &k, &v) != 0 || v.mv_size != 8)
-		return 0;
-	int64_t since = (int64_t)be64(v.mv_data);
-	return since > 0 ? since : 0;
+	return sh_store_meta_time_get(st, txn, key);
 }
 
 sh_err sh_store_checkpoint(sh_store *st)

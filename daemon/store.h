@@ -76,6 +76,10 @@ size_t sh_store_replayed(const sh_store *st);
 sh_err sh_store_recover_set(sh_store *st, const char *partner,
                             int64_t since_ms);
 int64_t sh_store_recover_get(sh_store *st, MDB_txn *txn, const char *partner);
+/* A time (Unix ms) kept in the meta table under key, in the open turn;
+ * ms <= 0 removes it. The get answers 0 for none. */
+sh_err sh_store_meta_time_set(sh_store *st, const char *key, int64_t ms);
+int64_t sh_store_meta_time_get(sh_store *st, MDB_txn *txn, const char *key);
 /* Called when the write transaction ends: committed 1 after a successful
  * commit, 0 after an abort or a failed commit. For modules that keep an
  * in-memory view of what they wrote (the audit log's tree). */

@@ -888,7 +888,8 @@ static void clear_fields(const Seinhuis__Signal *s, field_list *l,
 				add_field(l, f->name, *(char *const *)at);
 			break;
 		case PROTOBUF_C_TYPE_INT64:
-			if (skip_zero_ints &&
+			if ((skip_zero_ints ||
+			     (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)) &&
 			    !int_given(p, f, *(const int64_t *)at))
 				break;
 			snprintf(num, sizeof(num), "%lld",
@@ -896,7 +897,8 @@ static void clear_fields(const Seinhuis__Signal *s, field_list *l,
 			add_field(l, f->name, num);
 			break;
 		case PROTOBUF_C_TYPE_INT32:
-			if (skip_zero_ints &&
+			if ((skip_zero_ints ||
+			     (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF)) &&
 			    !int_given(p, f, *(const int32_t *)at))
 				break;
 			snprintf(num, sizeof(num), "%d", *(const int32_t *)at);
@@ -1003,17 +1005,6 @@ int sh_wire_field_class(Seinhuis__SignalType type, const char *name)
 	    f->type == PROTOBUF_C_TYPE_BYTES)
 		return SH_FIELD_NONE;
 	return SH_FIELD_CLEAR;
-}
-
-int sh_wire_zero_travels(Seinhuis__SignalType type, const char *name)
-{
-	const char *member = payload_member(type);
-	if (!member)
-		return 0;
-	const ProtobufCFieldDescriptor *pf =
-	    sh_pb_field(&seinhuis__signal__descriptor, member);
-	const ProtobufCFieldDescriptor *f = sh_pb_field(pf->descriptor, name);
-	return f && (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF);
 }
 
 static void add_person_fields(field_list *l, const Seinhuis__Person *p,

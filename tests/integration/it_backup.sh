@@ -82,6 +82,11 @@ check "... and in status, where seinctl check warns of it (exit 1)" bash -c \
 	 out=\$(ctl corp-bk check); rc=\$?; [ \$rc = 1 ] && grep -q 'audit log was found rolled back at start' <<<\"\$out\""
 check "... the whole message in status's last errors (not cut)" bash -c \
 	"ctl corp-bk --json status | jq -r '.last_errors[]' | grep -q 'audit: the log held .*no longer hold'"
+rb=$(status_field corp-bk audit_rolled_back_ms)
+stop corp-bk
+start corp-bk
+check "... and after a clean restart the same day, status and check still say so" bash -c \
+	"[ \"\$(status_field corp-bk audit_rolled_back_ms)\" = '$rb' ] && { ctl corp-bk check >/dev/null; [ \$? = 1 ]; }"
 stop corp-bk
 
 # --- a journal left beside a restored store ----------------------------------

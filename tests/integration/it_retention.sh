@@ -54,6 +54,7 @@ for h in 11 12 13; do
 	ctl gem-rc claim "${KEY[$h]}" >/dev/null
 	ctl gem-rc case step "${KEY[$h]}" contact_attempted >/dev/null
 done
+t_steps=$(date +%s%N)
 # 11: taken and closed; 12: taken, left open; 13: open, signal still waiting
 ctl gem-rc inbox ack "${ID[11]}" >/dev/null
 ctl gem-rc case step "${KEY[11]}" closed >/dev/null
@@ -62,8 +63,14 @@ has_record() { ctl gem-rc --json case show "$1" | jq -e '.owner != "" and (.step
 no_record() { ctl gem-rc --json case show "$1" | jq -e '.owner == "" and (.steps | length) == 0' >/dev/null; }
 export -f has_record no_record
 check "three case records with owner and steps" bash -c "has_record ${KEY[11]} && has_record ${KEY[12]} && has_record ${KEY[13]}"
-sleep 1.5
-check "within keep_taken all three are kept" bash -c "has_record ${KEY[11]} && has_record ${KEY[12]} && has_record ${KEY[13]}"
+# Still there a while later, well within keep_taken (4 s) of the steps;
+# on a machine so loaded that 3 s went by already, that cannot be told.
+sleep 1
+if [ $(($(date +%s%N) - t_steps)) -lt 3000000000 ]; then
+	check "within keep_taken all three are kept" bash -c "has_record ${KEY[11]} && has_record ${KEY[12]} && has_record ${KEY[13]}"
+else
+	echo "skipped: within keep_taken all three are kept (3 s of the 4 went by before the check)"
+fi
 check "the closed case is removed after keep_taken" wait_until 15 no_record "${KEY[11]}"
 check "the open case without signals and without a step for keep_taken is removed" wait_until 5 no_record "${KEY[12]}"
 sleep 2

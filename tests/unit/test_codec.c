@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "policy.h"
 #include "fixture.h"
 #include "seinhuis.h"
 
@@ -467,6 +468,54 @@ static const struct kv revocation[] = {
     {"consent_ref", "TOE-2024-77", 0},
 };
 
+/* A vt_notice's escalation level: 0 given arrives as 0 (and is on the
+ * wire); none given arrives as none, in the listing and in the fields the
+ * recipient's policy check reads. */
+static void escalation_zero(void)
+{
+	static const struct kv none[] = {
+	    {"legal_basis", "legal_task", 0},
+	    {"report_id", "00112233445566778899aabbccddeeff", 0},
+	    {"status", "received", 0},
+	};
+	const struct kv *sets[2] = {vt_notice_zero, none};
+	size_t ns[2] = {N(vt_notice_zero), N(none)};
+	for (int k = 0; k < 2; k++) {
+		uint8_t id[SH_ID_LEN], id2[SH_ID_LEN];
+		sh_buf env = {0};
+		char errf[128];
+		Seinhuis__Signal *s = NULL;
+		check_case("vt_notice escalation level %s",
+		           k ? "not given" : "0 given");
+		CHECK_ERR(build(&C, &B.card, SEINHUIS__SIGNAL_TYPE__VT_NOTICE,
+		                sets[k], ns[k], id, &env, errf, sizeof(errf)),
+		          SH_OK);
+		CHECK_ERR(
+		    sh_wire_verify(&B, &C.card, env.data, env.len, &s, id2),
+		    SH_OK);
+		if (s) {
+			/* tag 3 with the value 0 inside the vt_notice */
+			CHECK_INT(
+			    s->notice &&
+			        s->notice->escalation_case ==
+			            SEINHUIS__VT_NOTICE__ESCALATION_ESCALATION_LEVEL,
+			    k == 0);
+			Seinhuis__Field **f = NULL, **pf = NULL;
+			size_t n = sh_wire_clear_fields(s, &f), pn = 0;
+			const char *v =
+			    sh_field_value(f, n, "escalation_level");
+			CHECK(k ? v == NULL : v && strcmp(v, "0") == 0);
+			CHECK_ERR(sh_wire_fields(s, NULL, &pf, &pn), SH_OK);
+			v = sh_field_value(pf, pn, "escalation_level");
+			CHECK(k ? v == NULL : v && strcmp(v, "0") == 0);
+			sh_fields_free(f, n);
+			sh_fields_free(pf, pn);
+			seinhuis__signal__free_unpacked(s, NULL);
+		}
+		sh_buf_free(&env);
+	}
+}
+
 static void test_roundtrips(void)
 {
 	roundtrip("arrears", SEINHUIS__SIGNAL_TYPE__ARREARS, arrears,
@@ -480,6 +529,7 @@ static void test_roundtrips(void)
 	roundtrip("vt_notice, escalation level 0",
 	          SEINHUIS__SIGNAL_TYPE__VT_NOTICE, vt_notice_zero,
 	          N(vt_notice_zero), &C, &B, &A);
+	escalation_zero();
 	roundtrip("status_feedback", SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK,
 	          feedback, N(feedback), &B, &A, &C);
 	roundtrip("referral", SEINHUIS__SIGNAL_TYPE__REFERRAL, referral,
