@@ -475,10 +475,11 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		for (k = 0; k < 6; k++)
 			if (strcmp(q->fields[i]->name, allowed[k]) == 0)
 				break;
-		if (k == 6 && sh_field_name_ok(q->fields[i]->name))
-			snprintf(bad, sizeof(bad), "%.60s", q->fields[i]->name);
-		else if (k == 6)
-			snprintf(bad, sizeof(bad), "#%zu (not a name)", i + 1);
+		char shown[24];
+		if (k == 6)
+			snprintf(bad, sizeof(bad), "%.60s",
+			         sh_field_shown(shown, sizeof(shown),
+			                        q->fields[i]->name, i));
 		else
 			*slot[k] = q->fields[i]->value;
 	}

@@ -535,18 +535,11 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 	for (size_t i = 0; i < q->n_fields; i++)
 		if (!sh_pb_field(&seinhuis__person__descriptor,
 		                 q->fields[i]->name)) {
-			if (sh_field_name_ok(q->fields[i]->name))
-				sh_ctl_refuse(d, c, SH_ERR_FIELD_UNKNOWN,
-				              "field '%s': not a resident "
-				              "identifier",
-				              q->fields[i]->name);
-			else
-				sh_ctl_refuse(
-				    d, c, SH_ERR_FIELD_UNKNOWN,
-				    "field #%zu: not a field name (the "
-				    "name is not repeated: it may be "
-				    "data)",
-				    i + 1);
+			char shown[24];
+			sh_ctl_refuse(d, c, SH_ERR_FIELD_UNKNOWN,
+			              "field '%s': not a resident identifier",
+			              sh_field_shown(shown, sizeof(shown),
+			                             q->fields[i]->name, i));
 			return;
 		}
 	char canon[300];

@@ -987,6 +987,14 @@ int sh_field_name_ok(const char *name)
 	return 1;
 }
 
+const char *sh_field_shown(char *out, size_t n, const char *name, size_t i)
+{
+	if (sh_field_name_ok(name))
+		return name;
+	snprintf(out, n, "#%zu", i + 1);
+	return out;
+}
+
 sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
                        const char *sender_role, const char *recipient_role,
                        Seinhuis__Field **fields, size_t n, const char *today,
@@ -1028,16 +1036,19 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 		const sh_field_rule *r = NULL;
 		sh_err e = check_field(t, type, sender_role, fields, i, hs,
 		                       basis, today, &r, detail, dl);
-		if (e && !sh_field_name_ok(fields[i]->name)) {
-			snprintf(field, fl, "#%zu", i + 1);
-			snprintf(detail, dl,
-			         "not a field name (lower-case letters, digits "
-			         "and '_'; the name is not repeated: it may be "
-			         "data)");
-			return SH_ERR_FIELD_UNKNOWN;
-		}
 		if (e) {
-			sh_copy_str(field, fl, fields[i]->name);
+			char shown[24];
+			const char *f = sh_field_shown(shown, sizeof(shown),
+			                               fields[i]->name, i);
+			sh_copy_str(field, fl, f);
+			if (f != fields[i]->name) {
+				snprintf(
+				    detail, dl,
+				    "not a field name (lower-case letters, "
+				    "digits and '_'; the name is not "
+				    "repeated: it may be data)");
+				e = SH_ERR_FIELD_UNKNOWN;
+			}
 			return e;
 		}
 		size_t k = r ? (size_t)(r - t->fields) : 64;

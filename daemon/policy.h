@@ -85,6 +85,9 @@ int sh_role_in(const char *roles, const char *role);
  * form is never repeated in an error: it may be a resident's data (a CSV
  * file whose header row is missing gives its first row as names). */
 int sh_field_name_ok(const char *name);
+/* How a refusal names the i-th field (from 0): its name if it has that
+ * form, else "#N" (N from 1) written into out. */
+const char *sh_field_shown(char *out, size_t n, const char *name, size_t i);
 
 /* Check one signal against the catalogue. On refusal, field names the
  * field (or "type", "sender", "recipient"; "#N" for the N-th field if its

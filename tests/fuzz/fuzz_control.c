@@ -192,14 +192,11 @@ static void op_consent_grant(const Seinhuis__CtlRequest *q)
 	for (size_t i = 0; i < q->n_fields; i++)
 		if (!protobuf_c_message_descriptor_get_field_by_name(
 		        &seinhuis__person__descriptor, q->fields[i]->name)) {
-			if (sh_field_name_ok(q->fields[i]->name))
-				snprintf(text, sizeof(text),
-				         "field '%s': not a resident "
-				         "identifier",
-				         q->fields[i]->name);
-			else
-				snprintf(text, sizeof(text),
-				         "field #%zu: not a field name", i + 1);
+			char shown[24];
+			snprintf(text, sizeof(text),
+			         "field '%s': not a resident identifier",
+			         sh_field_shown(shown, sizeof(shown),
+			                        q->fields[i]->name, i));
 			return reply_err(SH_ERR_FIELD_UNKNOWN, text);
 		}
 	char canon[300];
