@@ -1027,15 +1027,22 @@ static void stash_ack(sh_daemon *d, Seinhuis__CtlRequest *q)
 		if (ad->ack_has_subject)
 			memcpy(ad->ack_subject, s->subject.data, SH_PSEUDO_LEN);
 		/* the legal basis and the resident key, as on the signal's
-		 * other entries (the sealed part opened for the key, wiped) */
+		 * other entries. The key was kept in the record at receipt;
+		 * only a record of an older version has the sealed part
+		 * opened for it here (wiped at once). */
 		Seinhuis__AuditEntry tmp = SEINHUIS__AUDIT_ENTRY__INIT;
 		struct signal_bits b;
-		sh_peer *p = sh_peer_find(d, rec->sender);
+		int kept = rec->resident_key.len == 32;
+		sh_peer *p = kept ? NULL : sh_peer_find(d, rec->sender);
 		fill_from_signal(
 		    d, &tmp, s,
 		    p && sh_peer_keys(d, p) == SH_OK ? &p->keys : NULL, &b);
 		snprintf(ad->ack_basis, sizeof(ad->ack_basis), "%s",
 		         tmp.legal_basis ? tmp.legal_basis : "");
+		if (kept) {
+			tmp.case_key.data = rec->resident_key.data;
+			tmp.case_key.len = 32;
+		}
 		ad->ack_has_resident = tmp.case_key.len == 32;
 		if (ad->ack_has_resident)
 			memcpy(ad->ack_resident, tmp.case_key.data, 32);

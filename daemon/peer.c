@@ -621,6 +621,12 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 		}
 		sh_wipe(hh, sizeof(hh));
 	}
+	/* the audit log's key for the resident, kept in the inbox record
+	 * too, so that taking the signal does not open it again */
+	int have_resident = 0;
+	if (e == SH_OK && sc && sc->n_persons > 0 && sh_audit_case_secret(d))
+		have_resident =
+		    sh_audit_case_key(d, sc->persons[0], ak->resident);
 	if (e == SH_OK) /* status feedback: checked and attached (cases.c) */
 		e = sh_feedback_deliver(d, p, s, detail, dl);
 	/* A status feedback is attached to the creditor's outbox record and
@@ -631,12 +637,11 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 	else if (e == SH_OK)
 		e = sh_store_inbox_add(d->store, id, p->card.partner, s->type,
 		                       eb, elen, have_case ? case_key : NULL,
+		                       have_resident ? ak->resident : NULL,
 		                       s->consent_ref);
 	if (e == SH_OK && s->type == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
 		e = apply_revocation(d, p, s->consent_ref);
-	if (e == SH_OK && sc && sc->n_persons > 0)
-		ak->have_resident =
-		    sh_audit_case_key(d, sc->persons[0], ak->resident);
+	ak->have_resident = e == SH_OK && have_resident;
 	/* in the inbox under it (a status feedback is not) */
 	ak->have_household = e == SH_OK && have_case &&
 	                     s->type != SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK;

@@ -1726,7 +1726,8 @@ sh_err sh_store_outbox_scan(sh_store *st, MDB_txn *txn, int newest_first,
 sh_err sh_store_inbox_add(sh_store *st, const uint8_t id[SH_ID_LEN],
                           const char *sender, Seinhuis__SignalType type,
                           const uint8_t *env, size_t envlen,
-                          const uint8_t *case_key, const char *consent_ref)
+                          const uint8_t *case_key, const uint8_t *resident_key,
+                          const char *consent_ref)
 {
 	if (!st->turn)
 		return SH_ERR_STORE;
@@ -1753,6 +1754,10 @@ sh_err sh_store_inbox_add(sh_store *st, const uint8_t id[SH_ID_LEN],
 	if (case_key) {
 		r.case_key.data = (uint8_t *)case_key;
 		r.case_key.len = SH_KEY_LEN;
+	}
+	if (resident_key) {
+		r.resident_key.data = (uint8_t *)resident_key;
+		r.resident_key.len = SH_KEY_LEN;
 	}
 	if (consent_ref)
 		r.consent_ref = (char *)consent_ref;

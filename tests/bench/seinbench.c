@@ -2136,10 +2136,10 @@ static int cmd_inbox_fill(int argc, char **argv)
 		for (int k = 0; k < 10000 && added < count; k++, added++) {
 			if (sh_random(id, SH_ID_LEN) != SH_OK)
 				goto out;
-			sh_err e =
-			    sh_store_inbox_add(st, id, p.self.card.partner,
-			                       SEINHUIS__SIGNAL_TYPE__ARREARS,
-			                       env.data, env.len, NULL, "");
+			sh_err e = sh_store_inbox_add(
+			    st, id, p.self.card.partner,
+			    SEINHUIS__SIGNAL_TYPE__ARREARS, env.data, env.len,
+			    NULL, NULL, "");
 			if (e != SH_OK) {
 				fprintf(
 				    stderr,

@@ -134,6 +134,17 @@ check "the daemon's own user and root hold both roles (maintenance)" bash -c \
 	"ctl gem-ro inbox reveal ${ids[1]} --reason 'check of a signal' >/dev/null && ctl gem-ro audit verify >/dev/null"
 check "the audit log still verifies" ctl gem-ro audit verify >/dev/null
 
+# A partner that leaves the network (its card removed from the trust store)
+# leaves its signals in the inbox; taking one still records the resident
+# key, kept in the inbox record at receipt (the pair's keys that would open
+# the signal again are gone with the card).
+rm -f "$WORK/gem-ro/trust/corp-ro".*
+check "the card removed: the daemon says so" \
+	wait_until 10 grep -q "trust store: corp-ro removed" "$WORK/gem-ro.log"
+check "the signal of a removed partner may still be taken" ctl gem-ro inbox ack "${ids[1]}"
+check "  its taken entry has the resident key of its delivered entry" bash -c \
+	"[ \"\$(ctl gem-ro --json audit list --id ${ids[1]} | jq -r '[.[] | select(.event==\"delivered\" or .event==\"taken\") | .case_key] | map(select(length == 64)) | length, (unique | length)' | tr '\n' ' ')\" = '2 1 ' ]"
+
 # --- configuration --------------------------------------------------------------
 stop gem-ro && pass "gem-ro stops cleanly" || fail "gem-ro exit status"
 sed "s/^caseworker_group = .*/caseworker_group = $ADMIN_GROUP/" "$WORK/gem-ro.conf" >"$WORK/same.conf"
