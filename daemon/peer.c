@@ -804,6 +804,17 @@ static void resend_step(sh_daemon *d, sh_peer *p)
 		         "again",
 		         (unsigned long long)total, when);
 		e = sh_audit_resend(d, NULL, p->card.partner, "queued", detail);
+	} else if (e == SH_OK && n) {
+		/* a step before the last commits what it queued: its entry
+		 * commits with it, so that a stop before the answer leaves
+		 * no signal queued again without a word in the log */
+		snprintf(detail, sizeof(detail),
+		         "%llu signal(s) delivered since %s queued to be sent "
+		         "again, %llu so far; the answer follows",
+		         (unsigned long long)n, when,
+		         (unsigned long long)total);
+		e = sh_audit_resend(d, NULL, p->card.partner, "queuing",
+		                    detail);
 	}
 	if (e != SH_OK) {
 		sh_daemon_txn_fail(d, e);

@@ -189,6 +189,11 @@ check "h: the sender's audit log verifies" ctl $S audit verify
 check "h: the recipient audited its 2 requests as asked" audit_outcomes $R asked $S 2
 check "h: ... and the 2 answers as answered" audit_outcomes $R answered $S 2
 check "h: the sender audited them as queued, with the counts 6 and 11" queued_counts 6 11
+# each step before the last audited what it queued in its own turn (at most
+# resend_step = 2 each), so that a stop before the answer leaves no signal
+# queued again without an entry
+check "h: ... and each step before the last as queuing, at most 2 signals each, 17 at most in all" bash -c \
+	"resend_audit $S | jq -e --arg p $R '[.[] | select(.outcome == \"queuing\" and .partner == \$p) | .detail | capture(\"^(?<n>[0-9]+) signal\").n | tonumber] | length >= 2 and all(. >= 1 and . <= 2) and add <= 17' >/dev/null"
 
 # --- the kept envelopes survive a restart of the sender ------------------------
 # Step g delivered all 11 again, so all 11 count as delivered after T0 now:
