@@ -1320,7 +1320,9 @@ static int cmd_import(const char *sock, int argc, char **argv)
 	sh_wipe(data, len);
 	free(data);
 	if (e) {
-		fprintf(stderr, "seinctl: %s: %s\n", file, why);
+		/* refused as a whole: the rule as in a row's refusal */
+		fprintf(stderr, "seinctl: %s: refused, no row sent: CSV: %s\n",
+		        file, why);
 		return 1;
 	}
 	/* A file whose header row is missing names its columns with its
@@ -1330,7 +1332,8 @@ static int cmd_import(const char *sock, int argc, char **argv)
 		    sh_field_name_ok(csv.header[i]))
 			continue;
 		fprintf(stderr,
-		        "seinctl: %s: line 1: the name of column %zu is not a "
+		        "seinctl: %s: refused, no row sent: CSV: line 1: the "
+		        "name of column %zu is not a "
 		        "field name (lower-case letters, digits and '_', as in "
 		        "the catalogue; not repeated here: it may be data). Is "
 		        "the header row missing?\n",

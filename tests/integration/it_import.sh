@@ -47,11 +47,11 @@ tail -n +2 "$IN/export1.csv" >"$IN/noheader.csv"
 rc=0
 out=$(ctl corp-im import "$IN/noheader.csv" --type arrears --set legal_basis=legal_duty 2>&1) || rc=$?
 check "a file without a header row is refused as a whole (exit $rc): $out" bash -c \
-	"[ $rc = 1 ] && grep -q 'line 1: the name of column 1 is not a field name.*header row missing' <<<\"\$0\"" "$out"
+	"[ $rc = 1 ] && grep -q 'refused, no row sent: CSV: line 1: the name of column 1 is not a field name.*header row missing' <<<\"\$0\"" "$out"
 check "... without repeating the row's values" bash -c "! grep -q -e R1 -e Jansen -e '1011 AA' -e Gracht <<<\"\$0\"" "$out"
 printf 'surname;amount_cents;surname\nJansen;100;Jansen\n' >"$IN/twice.csv"
 out=$(ctl corp-im import "$IN/twice.csv" --type arrears 2>&1)
-check "a column named twice is named by its places: $out" grep -q "line 1: columns 1 and 3 have the same name" <<<"$out"
+check "a column named twice is named by its places, with the rule: $out" grep -q "refused, no row sent: CSV: line 1: columns 1 and 3 have the same name" <<<"$out"
 check "each municipality gets exactly its own: 2 for 0363" \
 	wait_until 10 bash -c "[ \$(inbox_ids gem-a-im | wc -l) = 2 ]"
 check "and 3 for 0599/0600" wait_until 10 bash -c "[ \$(inbox_ids gem-b-im | wc -l) = 3 ]"
