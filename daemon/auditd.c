@@ -1028,11 +1028,12 @@ static void stash_ack(sh_daemon *d, Seinhuis__CtlRequest *q)
 			memcpy(ad->ack_subject, s->subject.data, SH_PSEUDO_LEN);
 		/* the legal basis and the resident key, as on the signal's
 		 * other entries. The key was kept in the record at receipt;
-		 * only a record of an older version has the sealed part
-		 * opened for it here (wiped at once). */
+		 * a record without it (of an older version, or one for which
+		 * none could be made) has the sealed part opened for it here
+		 * (wiped at once). */
 		Seinhuis__AuditEntry tmp = SEINHUIS__AUDIT_ENTRY__INIT;
 		struct signal_bits b;
-		int kept = rec->resident_key.len == 32;
+		int kept = rec->resident_key.len == SH_KEY_LEN;
 		sh_peer *p = kept ? NULL : sh_peer_find(d, rec->sender);
 		fill_from_signal(
 		    d, &tmp, s,
@@ -1041,7 +1042,7 @@ static void stash_ack(sh_daemon *d, Seinhuis__CtlRequest *q)
 		         tmp.legal_basis ? tmp.legal_basis : "");
 		if (kept) {
 			tmp.case_key.data = rec->resident_key.data;
-			tmp.case_key.len = 32;
+			tmp.case_key.len = SH_KEY_LEN;
 		}
 		ad->ack_has_resident = tmp.case_key.len == 32;
 		if (ad->ack_has_resident)

@@ -118,8 +118,8 @@ void sh_control_accept(sh_daemon *d)
 		socklen_t len = sizeof(cr);
 		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 ||
 		    !caller_allowed(d, fd, cr.uid, cr.gid)) {
-			sh_daemon_error(d, "control: refused local user %d",
-			                (int)cr.uid);
+			sh_daemon_warn(d, "control: refused local user %d",
+			               (int)cr.uid);
 			sh_audit_caller_refused(d, cr.uid);
 			close(fd);
 			continue;
@@ -1468,7 +1468,7 @@ void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
 		}
 		if (nf == 0) {
 			if (bad) {
-				sh_daemon_error(
+				sh_daemon_warn(
 				    d, "control: oversized frame; closing");
 				c->closing = 1;
 			}

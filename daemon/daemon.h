@@ -268,7 +268,14 @@ int sh_prep_done(sh_daemon *d, size_t i);
 /* Stops the helper thread. */
 void sh_prep_free(sh_daemon *d);
 
+/* A problem for status's last errors and the log: sh_daemon_error at the
+ * error level for what puts this daemon's own data or duty at risk and
+ * wants an administrator (the store, the audit log, its keys);
+ * sh_daemon_warn at the warn level for a partner's conduct, a connection,
+ * or what the daemon works around by itself. */
 void sh_daemon_error(sh_daemon *d, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void sh_daemon_warn(sh_daemon *d, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 sh_defer *sh_defer_add(sh_daemon *d, sh_defer_kind kind);
 /* Open the turn's write transaction (group commit); SH_OK or the error

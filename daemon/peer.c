@@ -205,15 +205,15 @@ void sh_peer_rebind(sh_daemon *d)
 {
 	/* Unbinding ends the listener and every connection it accepted. */
 	if (zmq_unbind(d->router, d->cfg.listen) != 0)
-		sh_daemon_error(d, "cannot unbind %s: %s", d->cfg.listen,
-		                zmq_strerror(errno));
+		sh_daemon_warn(d, "cannot unbind %s: %s", d->cfg.listen,
+		               zmq_strerror(errno));
 	for (int tries = 0; tries < 50; tries++) {
 		if (zmq_bind(d->router, d->cfg.listen) == 0)
 			return;
 		usleep(20000);
 	}
-	sh_daemon_error(d, "cannot listen again on %s: %s", d->cfg.listen,
-	                zmq_strerror(errno));
+	sh_daemon_warn(d, "cannot listen again on %s: %s", d->cfg.listen,
+	               zmq_strerror(errno));
 }
 
 void sh_peer_stop(sh_daemon *d)
@@ -321,10 +321,10 @@ err:
 		         "cannot open a connection: %s (open files %ld, "
 		         "ZeroMQ sockets %d)",
 		         zmq_strerror(errno), d->nofile, d->max_sockets);
-		sh_daemon_error(d,
-		                "peer %s: %s; its signals wait in the outbox "
-		                "and the connection is tried again",
-		                p->card.partner, p->last_error);
+		sh_daemon_warn(d,
+		               "peer %s: %s; its signals wait in the outbox "
+		               "and the connection is tried again",
+		               p->card.partner, p->last_error);
 	}
 	close_sockets(d, p);
 	p->redial = 1;
@@ -376,7 +376,7 @@ void sh_peer_handle_zap(sh_daemon *d)
 		c = sh_trust_find_curve_at(&d->trust, (uint8_t *)frames[6],
 		                           sh_now_ms() / 1000, &st);
 		if (c && st == SH_KEY_EXPIRED) {
-			sh_daemon_error(
+			sh_daemon_warn(
 			    d,
 			    "refused connection from %s: its previous "
 			    "CURVE key is no longer accepted (%s)",
@@ -395,14 +395,14 @@ void sh_peer_handle_zap(sh_daemon *d)
 			snprintf(addr, sizeof(addr), "%.*s",
 			         (int)(lens[3] < 63 ? lens[3] : 63), frames[3]);
 			d->refused_peers++;
-			sh_daemon_error(
+			sh_daemon_warn(
 			    d,
 			    "refused connection from %s: CURVE key %s is "
 			    "not in the trust store",
 			    addr, fp);
 		}
 	} else {
-		sh_daemon_error(d, "refused connection: not a CURVE handshake");
+		sh_daemon_warn(d, "refused connection: not a CURVE handshake");
 	}
 	if (!c && !expired)
 		sh_audit_peer_refused(
@@ -801,8 +801,9 @@ static void resend_step(sh_daemon *d, sh_peer *p)
 	if (e == SH_OK && !next) {
 		snprintf(detail, sizeof(detail),
 		         "%llu signal(s) delivered since %s queued to be sent "
-		         "again",
-		         (unsigned long long)total, when);
+		         "again in all, %llu of them in this last step",
+		         (unsigned long long)total, when,
+		         (unsigned long long)n);
 		e = sh_audit_resend(d, NULL, p->card.partner, "queued", detail);
 	} else if (e == SH_OK && n) {
 		/* a step before the last commits what it queued: its entry
@@ -810,7 +811,7 @@ static void resend_step(sh_daemon *d, sh_peer *p)
 		 * no signal queued again without a word in the log */
 		snprintf(detail, sizeof(detail),
 		         "%llu signal(s) delivered since %s queued to be sent "
-		         "again, %llu so far; the answer follows",
+		         "again, %llu so far; more steps may follow",
 		         (unsigned long long)n, when,
 		         (unsigned long long)total);
 		e = sh_audit_resend(d, NULL, p->card.partner, "queuing",
@@ -818,10 +819,10 @@ static void resend_step(sh_daemon *d, sh_peer *p)
 	}
 	if (e != SH_OK) {
 		sh_daemon_txn_fail(d, e);
-		sh_daemon_error(d,
-		                "peer %s: cannot answer its recover request "
-		                "now: %s; tried again in a second",
-		                p->card.partner, sh_err_rule(e));
+		sh_daemon_warn(d,
+		               "peer %s: cannot answer its recover request "
+		               "now: %s; tried again in a second",
+		               p->card.partner, sh_err_rule(e));
 		p->resend_wait_until = sh_mono_ms() + RESEND_RETRY_MS;
 		return;
 	}
@@ -902,11 +903,11 @@ static void recover_ask(sh_daemon *d, sh_peer *p, int64_t now)
 		p->recover_answered_ms = -1;
 		snprintf(p->last_error, sizeof(p->last_error),
 		         "no answer to recover since %s", when);
-		sh_daemon_error(d,
-		                "peer %s: no answer to %u requests to send "
-		                "again what it delivered since %s (a version "
-		                "without recover?); given up",
-		                p->card.partner, p->recover_tries, when);
+		sh_daemon_warn(d,
+		               "peer %s: no answer to %u requests to send "
+		               "again what it delivered since %s (a version "
+		               "without recover?); given up",
+		               p->card.partner, p->recover_tries, when);
 		return;
 	}
 	Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
@@ -943,10 +944,10 @@ static void recover_answered(sh_daemon *d, sh_peer *p,
 	if (e == SH_OK &&
 	    (e = sh_store_recover_set(d->store, p->card.partner, 0)) != SH_OK) {
 		sh_daemon_txn_fail(d, e);
-		sh_daemon_error(d,
-		                "peer %s: cannot record its recover answer: "
-		                "%s; it is asked again",
-		                p->card.partner, sh_err_rule(e));
+		sh_daemon_warn(d,
+		               "peer %s: cannot record its recover answer: "
+		               "%s; it is asked again",
+		               p->card.partner, sh_err_rule(e));
 	}
 	if (e == SH_OK)
 		e = sh_audit_resend(d, NULL, p->card.partner, "answered",
@@ -998,9 +999,9 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		sh_arena_reset(fa);
 		p->rejected_in++;
 		d->rejected_in++;
-		sh_daemon_error(d,
-		                "peer %s: malformed frame of %zu bytes refused",
-		                p->card.partner, len);
+		sh_daemon_warn(d,
+		               "peer %s: malformed frame of %zu bytes refused",
+		               p->card.partner, len);
 		sh_audit_frame_refused(d, p, SH_ERR_WIRE_DECODE);
 		return 0;
 	}
@@ -1008,8 +1009,8 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 	    f->format_version != SH_FRAME_BATCH_VERSION) {
 		p->rejected_in++;
 		d->rejected_in++;
-		sh_daemon_error(d, "peer %s: frame format version %u refused",
-		                p->card.partner, f->format_version);
+		sh_daemon_warn(d, "peer %s: frame format version %u refused",
+		               p->card.partner, f->format_version);
 		sh_audit_frame_refused(d, p, SH_ERR_WIRE_VERSION);
 		sh_arena_reset(fa);
 		return 0;
@@ -1048,7 +1049,7 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		p->rate_limited += nsignals;
 		if (now - p->limited_logged >= 1000) {
 			p->limited_logged = now;
-			sh_daemon_error(
+			sh_daemon_warn(
 			    d,
 			    "peer %s: over %u signals a second; %llu "
 			    "signals dropped so far, to be re-sent",
@@ -1101,12 +1102,12 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 			    st == SH_KEY_EXPIRED ? SH_ERR_KEY_EXPIRED : SH_OK;
 		}
 		if (batch_e != SH_OK)
-			sh_daemon_error(d,
-			                "peer %s: batch of %zu signals "
-			                "refused: %s (%s)",
-			                p->card.partner, f->n_signals,
-			                sh_err_rule(batch_e),
-			                sh_err_str(batch_e));
+			sh_daemon_warn(d,
+			               "peer %s: batch of %zu signals "
+			               "refused: %s (%s)",
+			               p->card.partner, f->n_signals,
+			               sh_err_rule(batch_e),
+			               sh_err_str(batch_e));
 	}
 	Seinhuis__PeerFrame out = SEINHUIS__PEER_FRAME__INIT;
 	out.format_version = SH_FORMAT_VERSION;
@@ -1173,7 +1174,7 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 				rs = SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED;
 				p->rejected_in++;
 				d->rejected_in++;
-				sh_daemon_error(
+				sh_daemon_warn(
 				    d,
 				    "peer %s: signal %s refused: %s (%.120s)",
 				    p->card.partner, idhex, sh_err_rule(e),
@@ -1236,15 +1237,14 @@ void sh_peer_handle_router(sh_daemon *d)
 		sh_peer *p = user ? sh_peer_find(d, user) : NULL;
 		if (!p) {
 			d->rejected_in++;
-			sh_daemon_error(
+			sh_daemon_warn(
 			    d, "frame from a connection with no trusted "
 			       "partner id dropped");
 		} else if (zmq_msg_more(&body)) {
 			p->rejected_in++;
 			d->rejected_in++;
-			sh_daemon_error(d,
-			                "peer %s: multi-part message refused",
-			                p->card.partner);
+			sh_daemon_warn(d, "peer %s: multi-part message refused",
+			               p->card.partner);
 			/* discard the remaining parts */
 			while (zmq_msg_more(&body)) {
 				zmq_msg_close(&body);
@@ -1487,7 +1487,7 @@ void sh_peer_handle_dealer(sh_daemon *d, sh_peer *p)
 		                                       zmq_msg_data(&m));
 		if (!f || f->format_version != SH_FORMAT_VERSION) {
 			p->rejected_in++;
-			sh_daemon_error(
+			sh_daemon_warn(
 			    d, "peer %s: malformed receipt frame refused",
 			    p->card.partner);
 		} else if (f->resend_answer) {
@@ -1600,8 +1600,8 @@ void sh_peer_handle_monitor(sh_daemon *d, sh_peer *p)
 			         "handshake refused by %.80s (is our card in "
 			         "its trust store?)",
 			         p->card.endpoint);
-			sh_daemon_error(d, "peer %s: %s", p->card.partner,
-			                p->last_error);
+			sh_daemon_warn(d, "peer %s: %s", p->card.partner,
+			               p->last_error);
 			break;
 		default: break;
 		}

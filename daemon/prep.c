@@ -119,10 +119,10 @@ static struct sh_prep *helper(sh_daemon *d)
 	int rc = pthread_create(&w->thread, NULL, helper_main, w);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {
-		sh_daemon_error(d,
-		                "control: no helper thread (%s); requests "
-		                "are prepared on the main thread",
-		                strerror(rc));
+		sh_daemon_warn(d,
+		               "control: no helper thread (%s); requests "
+		               "are prepared on the main thread",
+		               strerror(rc));
 		sh_arena_free(&w->arena);
 		pthread_mutex_destroy(&w->mu);
 		pthread_cond_destroy(&w->wake);

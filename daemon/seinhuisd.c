@@ -61,17 +61,40 @@ static void on_signal(int sig)
 		the_daemon->stop = 1;
 }
 
-void sh_daemon_error(sh_daemon *d, const char *fmt, ...)
+/* SIGHUP, which tools send to ask a daemon to reload, must not end this
+ * one: it is logged, and nothing else happens. */
+static volatile sig_atomic_t got_hup;
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	got_hup = 1;
+}
+
+static void daemon_problem(sh_daemon *d, int level, const char *fmt, va_list ap)
 {
 	char line[400]; /* the longest (a rolled back audit log) fit whole */
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	sh_warn("%s", line);
+	sh_log(level, "%s", line);
 	snprintf(d->last_errors[d->last_error_pos], sizeof(d->last_errors[0]),
 	         "%s", line);
 	d->last_error_pos = (d->last_error_pos + 1) % 8;
+}
+
+void sh_daemon_error(sh_daemon *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	daemon_problem(d, SH_LOG_ERROR, fmt, ap);
+	va_end(ap);
+}
+
+void sh_daemon_warn(sh_daemon *d, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	daemon_problem(d, SH_LOG_WARN, fmt, ap);
+	va_end(ap);
 }
 
 sh_peer *sh_peer_find(sh_daemon *d, const char *partner)
@@ -120,7 +143,7 @@ static void trust_reload(sh_daemon *d)
 		return;
 	d->trust_mtime_ns = m;
 	if (sh_trust_load(&nt, d->cfg.trustdir, why, sizeof(why)) != SH_OK) {
-		sh_daemon_error(
+		sh_daemon_warn(
 		    d, "trust store not reloaded, the old one stays: %.150s",
 		    why);
 		return;
@@ -148,6 +171,9 @@ static void trust_reload(sh_daemon *d)
 			            &p->card, "removed from the trust store");
 			while (p->head)
 				sh_outq_remove(d, p->head);
+			/* the pair keys that open its signals go with it */
+			sh_wipe(&p->keys, sizeof(p->keys));
+			p->keys_ready = 0;
 			p->removed = 1;
 			removed++;
 			sh_info("trust store: %s removed; its connections are "
@@ -169,7 +195,7 @@ static void trust_reload(sh_daemon *d)
 		if (sh_peer_find(d, nt.cards[i].partner))
 			continue;
 		if (d->npeers == d->peers_cap) {
-			sh_daemon_error(
+			sh_daemon_warn(
 			    d,
 			    "trust store: no room for partner %s until "
 			    "a restart",
@@ -217,7 +243,7 @@ static void rotation_tick(sh_daemon *d)
 		    c->prev_until > now || c->prev_until <= since)
 			continue;
 		ended++;
-		sh_daemon_error(
+		sh_daemon_warn(
 		    d,
 		    "peer %s: the overlap of its previous key has ended; "
 		    "that key is refused from now on (%s)",
@@ -816,6 +842,14 @@ static int run(sh_daemon *d)
 	size_t nready = 0, ready_cap = 0;
 
 	while (!d->stop) {
+		if (got_hup) {
+			got_hup = 0;
+			sh_info(
+			    "SIGHUP: nothing is reloaded: the configuration "
+			    "and the own keys are read at start-up (restart "
+			    "the daemon), the trust store within a second of "
+			    "a change");
+		}
 		size_t n = 0, need = 4;
 		for (sh_ctl_conn *c = d->conns; c; c = c->next)
 			need++;
@@ -1186,6 +1220,8 @@ int main(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	struct sigaction sh = {.sa_handler = on_hup};
+	sigaction(SIGHUP, &sh, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	the_daemon = &d;
 	if (sh_audit_start(&d, why, sizeof(why)) != SH_OK) {

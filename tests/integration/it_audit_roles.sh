@@ -136,9 +136,9 @@ check "the audit log still verifies" ctl gem-ro audit verify >/dev/null
 
 # A partner that leaves the network (its card removed from the trust store)
 # leaves its signals in the inbox; taking one still records the resident
-# key, kept in the inbox record at receipt (the pair's keys that would open
-# the signal again are gone with the card).
-rm -f "$WORK/gem-ro/trust/corp-ro".*
+# key, kept in the inbox record at receipt (the pair keys that would open
+# the signal again can no longer be made, and are wiped).
+as_user "$SEINKEY" revoke --trustdir "$WORK/gem-ro/trust" corp-ro >/dev/null
 check "the card removed: the daemon says so" \
 	wait_until 10 grep -q "trust store: corp-ro removed" "$WORK/gem-ro.log"
 check "the signal of a removed partner may still be taken" ctl gem-ro inbox ack "${ids[1]}"

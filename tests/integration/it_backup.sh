@@ -76,7 +76,7 @@ check "the recipient's inbox holds each of the 8 signals exactly once" bash -c \
 check "the restored sender's audit log verifies" ctl corp-bk audit verify
 check "the restored sender recorded that its audit log was taken back (log_rolled_back)" bash -c \
 	"ctl corp-bk --json audit list --event log_rolled_back | jq -e 'length == 1 and (.[0].detail | test(\"restored from a backup\"))' >/dev/null"
-check "... and said so in its log" grep -q "audit: the log held [0-9]* entries at the last tree head signed here" "$WORK/corp-bk.log"
+check "... and said so in its log, at the error level" grep -q "seinhuisd\[error\] audit: the log held [0-9]* entries at the last tree head signed here" "$WORK/corp-bk.log"
 check "... and in status, where seinctl check warns of it (exit 1)" bash -c \
 	"[ \$(status_field corp-bk audit_rolled_back_ms) -gt 0 ] &&
 	 out=\$(ctl corp-bk check); rc=\$?; [ \$rc = 1 ] && grep -q 'audit log was found rolled back at start' <<<\"\$out\""

@@ -67,6 +67,13 @@ check "a watch with nothing arriving ends after its timeout, header only" \
 check "inbox watch --timeout 0 is refused with the usage" bash -c \
 	"ctl gem-test inbox watch --timeout 0 2>&1 | grep -q usage"
 
+# SIGHUP (what tools send to ask for a reload) is logged and ignored.
+kill -HUP "${IT_PIDS[gem-test]}"
+check "SIGHUP is logged as reloading nothing" \
+	wait_until 5 grep -q "seinhuisd\[info\] SIGHUP: nothing is reloaded" "$WORK/gem-test.log"
+check "  and the daemon goes on serving" bash -c \
+	"kill -0 ${IT_PIDS[gem-test]} && [ \"\$(status_field gem-test received)\" -ge 54 ]"
+
 stop gem-test && pass "recipient stops cleanly on SIGTERM" || fail "recipient exit status"
 stop corp-test && pass "sender stops cleanly on SIGTERM" || fail "sender exit status"
 it_done

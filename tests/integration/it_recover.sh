@@ -194,6 +194,13 @@ check "h: the sender audited them as queued, with the counts 6 and 11" queued_co
 # queued again without an entry
 check "h: ... and each step before the last as queuing, at most 2 signals each, 17 at most in all" bash -c \
 	"resend_audit $S | jq -e --arg p $R '[.[] | select(.outcome == \"queuing\" and .partner == \$p) | .detail | capture(\"^(?<n>[0-9]+) signal\").n | tonumber] | length >= 2 and all(. >= 1 and . <= 2) and add <= 17' >/dev/null"
+check "h: ... each answer's total is its steps' counts and its last step's" bash -c \
+	"resend_audit $S | jq -e --arg p $R '[.[] | select(.partner == \$p and (.outcome == \"queuing\" or .outcome == \"queued\"))]
+	 | reduce .[] as \$e ({sum: 0, ok: true, answers: 0};
+	     if \$e.outcome == \"queuing\" then .sum += (\$e.detail | capture(\"^(?<n>[0-9]+) signal\").n | tonumber)
+	     else (\$e.detail | capture(\"^(?<t>[0-9]+) signal.* (?<l>[0-9]+) of them in this last step\")) as \$c
+	       | .ok = (.ok and (.sum + (\$c.l | tonumber) == (\$c.t | tonumber))) | .sum = 0 | .answers += 1 end)
+	 | .ok and .answers == 2' >/dev/null"
 
 # --- the kept envelopes survive a restart of the sender ------------------------
 # Step g delivered all 11 again, so all 11 count as delivered after T0 now:
