@@ -1637,6 +1637,7 @@ static void out_sigs_free(out_sig *sigs, size_t n)
 static sh_err out_sig_read(sh_daemon *d, MDB_txn *txn, const sh_outq_entry *e,
                            out_sig *o)
 {
+	*o = (out_sig){NULL, {0, NULL}, NULL}; /* no kept hash */
 	sh_err err = sh_store_outbox_envelope(d->store, txn, e->seq, &o->rec);
 	if (err == SH_OK)
 		o->env = o->rec->envelope;
