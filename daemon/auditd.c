@@ -755,7 +755,7 @@ void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 	if (delivered) {
 		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_DELIVERED;
 		en.outcome = "inbox";
-		if (s->type == SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK &&
+		if (s && s->type == SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK &&
 		    s->feedback) {
 			/* attached to our own outbox record, not in the inbox;
 			 * the detail names that record (a message id) */
