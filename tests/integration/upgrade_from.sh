@@ -62,6 +62,17 @@ inbox_ids gem-up | sort >"$WORK/inbox"
 check "accepted $(wc -l <"$WORK/acc") (600), in the inbox $(wc -l <"$WORK/inbox"), the same ids" \
 	bash -c "[ $(wc -l <"$WORK/acc") = 600 ] && cmp -s '$WORK/acc' '$WORK/inbox'"
 check "none twice" [ -z "$(uniq -d "$WORK/inbox")" ]
+# Taking a signal delivered by the old build (its inbox record may lack
+# what newer builds keep there, such as the resident key) and one delivered
+# by this build: each taken entry has its delivered entry's resident key.
+old_id=$(head -n 1 "$WORK/accepted") new_id=$(tail -n 1 "$WORK/accepted")
+same_key() {
+	ctl gem-up --json audit list --id "$1" | jq -e '[.[] | select(.event == "delivered" or .event == "taken") | .case_key] | length == 2 and (unique | length) == 1 and (.[0] | length) == 64' >/dev/null
+}
+for id in "$old_id" "$new_id"; do
+	check "take $id: accepted" ctl gem-up inbox ack "$id"
+	check "  its taken entry has its delivered entry's resident key" same_key "$id"
+done
 stop corp-up
 stop gem-up
 check "this build: -t accepts the upgraded store" \
