@@ -7,8 +7,10 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -17,6 +19,23 @@
 static const char *log_ident = "seinhuis";
 static int log_level = SH_LOG_INFO;
 static int log_syslog;
+static int log_journal = -1; /* -1: not looked yet */
+
+/* Is standard error systemd's journal? systemd sets JOURNAL_STREAM to the
+ * device and inode of the stream it connects; a redirected stderr (a file,
+ * a pipe of our own) no longer matches. The journal then takes each line's
+ * priority from a "<N>" in front and adds its own time stamp. */
+static int stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 ||
+	    fstat(2, &st) < 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
 
 void sh_log_init(const char *ident, int level, int to_syslog)
 {
@@ -50,6 +69,13 @@ void sh_log(int level, const char *fmt, ...)
 	va_end(ap);
 	if (log_syslog) {
 		syslog(prio[level], "%s", line);
+		return;
+	}
+	if (log_journal < 0)
+		log_journal = stderr_is_journal();
+	if (log_journal) {
+		fprintf(stderr, "<%d>%s[%s] %s\n", prio[level], log_ident,
+		        tag[level], line);
 		return;
 	}
 	struct timespec ts;
