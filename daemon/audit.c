@@ -426,9 +426,9 @@ static void write_head_file(sh_audit *a)
 	if (ok && rename(tmp, a->head_file) != 0)
 		ok = 0;
 	if (!ok) {
-		sh_warn("audit: cannot keep the last tree head in %s: %s "
-		        "(a restore of the store is then not noticed)",
-		        a->head_file, strerror(errno));
+		sh_error("audit: cannot keep the last tree head in %s: %s "
+		         "(a restore of the store is then not noticed)",
+		         a->head_file, strerror(errno));
 		unlink(tmp);
 	}
 }
@@ -723,7 +723,7 @@ sh_err sh_audit_append(sh_audit *a, Seinhuis__AuditEntry *e)
 		/* Damaged: an entry at or beyond the tree's size exists,
 		 * written outside the tree. The tree goes on; `audit verify`
 		 * has reported the stranger until now. */
-		sh_warn(
+		sh_error(
 		    "audit: the table holds entries from index %llu on that "
 		    "are not in the tree; writing over them",
 		    (unsigned long long)e->index);

@@ -446,6 +446,19 @@ static void add_identity(sh_daemon *d, match_set *m, const char *canon,
 	}
 	for (size_t i = 0; i < d->npeers; i++) {
 		sh_peer *p = &d->peers[i];
+		if (p->removed) {
+			/* a former partner's entries are still found; its
+			 * keys are made for this look-up alone and wiped */
+			sh_pair_keys pk;
+			if (sh_pair_keys_derive(&pk, &d->self, &p->card) ==
+			    SH_OK) {
+				sh_pseudonym(k, pk.pseudo_key, canon);
+				add_key(m, k);
+			}
+			sh_wipe(&pk, sizeof(pk));
+			sh_crypto_forget();
+			continue;
+		}
 		if (sh_peer_keys(d, p) != SH_OK)
 			continue;
 		sh_pseudonym(k, p->keys.pseudo_key, canon);

@@ -1098,8 +1098,8 @@ static Seinhuis__CtlReply *last_reply(sh_daemon *d, sh_ctl_conn *c)
 	if (!df || df->kind != DEFER_CTL_REPLY || df->conn != c ||
 	    sh_frame_peek(df->data.data, df->data.len, &body, &blen, &flen) !=
 	        1) {
-		sh_warn("audit: the reply to a control request was not found; "
-		        "the request is not recorded");
+		sh_daemon_error(d, "audit: the reply to a control request was "
+		                   "not found; the request is not recorded");
 		return NULL;
 	}
 	return seinhuis__ctl_reply__unpack(NULL, blen, body);
@@ -1156,8 +1156,10 @@ static void record_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q,
 	if (sh_unhex(id, SH_ID_LEN, r->message_id) < 0 ||
 	    sh_store_outbox_find(d->store, sh_store_txn(d->store), id, &seq,
 	                         &rec) != SH_OK) {
-		sh_warn("audit: accepted signal %.40s not found in the outbox",
-		        r->message_id);
+		sh_daemon_error(d,
+		                "audit: accepted signal %.40s not found in the "
+		                "outbox; its accepted entry is not recorded",
+		                r->message_id);
 		return;
 	}
 	sh_peer *p = sh_peer_find(d, rec->recipient);

@@ -106,9 +106,19 @@ typedef struct {
 } hmac_pads;
 static _Thread_local hmac_pads hmac_kept[HMAC_KEEP];
 static _Thread_local unsigned hmac_next;
+/* Raised by sh_crypto_forget_everywhere: a thread that finds it changed
+ * wipes what it kept before its next HMAC. */
+static atomic_uint hmac_generation;
+static _Thread_local unsigned hmac_seen;
 
 static const hmac_pads *hmac_pads_of(const uint8_t *key, size_t klen)
 {
+	unsigned g =
+	    atomic_load_explicit(&hmac_generation, memory_order_relaxed);
+	if (g != hmac_seen) {
+		sh_crypto_forget();
+		hmac_seen = g;
+	}
 	for (unsigned i = 0; i < HMAC_KEEP; i++)
 		if (hmac_kept[i].klen == klen && klen &&
 		    CRYPTO_memcmp(hmac_kept[i].key, key, klen) == 0)
@@ -160,6 +170,12 @@ void sh_crypto_forget(void)
 {
 	sh_wipe(hmac_kept, sizeof(hmac_kept));
 	hmac_next = 0;
+}
+
+void sh_crypto_forget_everywhere(void)
+{
+	atomic_fetch_add_explicit(&hmac_generation, 1, memory_order_relaxed);
+	sh_crypto_forget();
 }
 
 void sh_wipe(void *p, size_t n)

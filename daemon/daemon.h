@@ -6,6 +6,8 @@
 #ifndef SEINHUIS_DAEMON_H
 #define SEINHUIS_DAEMON_H
 
+#include <signal.h>
+
 #include "policy.h"
 #include "route.h"
 #include "seinhuis.h"
@@ -199,6 +201,7 @@ typedef struct sh_daemon {
 	int64_t next_trust_check;    /* monotonic ms */
 	int64_t prev_keys_checked_s; /* rotation_tick: Unix s, 0 at start */
 	int64_t prev_keys_stuck; /* ... KEYDIR/previous not removable: when */
+	int listen_lost;         /* a re-bind failed: bound again each second */
 	int64_t trust_mtime_ns;
 	sh_idmap pending;
 	int ctl_listen;
@@ -223,7 +226,7 @@ typedef struct sh_daemon {
 	int64_t usage_at, full_logged, usage_warned;
 	int full_latched;
 	int64_t started_ms;
-	volatile int stop;
+	volatile sig_atomic_t stop;
 	/* counters */
 	uint64_t accepted, received, duplicates, rejected_in, refused_peers;
 	/* receipt frames held for a lazy settle (peer.c) */
@@ -339,6 +342,8 @@ size_t sh_peer_room(const sh_daemon *d);
 void sh_peer_stop(sh_daemon *d);
 void sh_peer_close(sh_daemon *d, sh_peer *p);
 void sh_peer_rebind(sh_daemon *d);
+/* After a re-bind that failed: bind again (once a second). */
+void sh_peer_listen_retry(sh_daemon *d);
 sh_err sh_peer_keys(sh_daemon *d, sh_peer *p);
 void sh_peer_handle_zap(sh_daemon *d);
 void sh_peer_handle_router(sh_daemon *d);

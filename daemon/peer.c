@@ -208,12 +208,27 @@ void sh_peer_rebind(sh_daemon *d)
 		sh_daemon_warn(d, "cannot unbind %s: %s", d->cfg.listen,
 		               zmq_strerror(errno));
 	for (int tries = 0; tries < 50; tries++) {
-		if (zmq_bind(d->router, d->cfg.listen) == 0)
+		if (zmq_bind(d->router, d->cfg.listen) == 0) {
+			d->listen_lost = 0;
 			return;
+		}
 		usleep(20000);
 	}
-	sh_daemon_warn(d, "cannot listen again on %s: %s", d->cfg.listen,
-	               zmq_strerror(errno));
+	/* no partner can reach this daemon until it listens again */
+	d->listen_lost = 1;
+	sh_daemon_error(d,
+	                "cannot listen again on %s: %s; partners cannot "
+	                "deliver to this daemon until it does (tried again "
+	                "each second)",
+	                d->cfg.listen, zmq_strerror(errno));
+}
+
+void sh_peer_listen_retry(sh_daemon *d)
+{
+	if (!d->listen_lost || zmq_bind(d->router, d->cfg.listen) != 0)
+		return;
+	d->listen_lost = 0;
+	sh_info("listening again on %s", d->cfg.listen);
 }
 
 void sh_peer_stop(sh_daemon *d)
@@ -903,11 +918,11 @@ static void recover_ask(sh_daemon *d, sh_peer *p, int64_t now)
 		p->recover_answered_ms = -1;
 		snprintf(p->last_error, sizeof(p->last_error),
 		         "no answer to recover since %s", when);
-		sh_daemon_warn(d,
-		               "peer %s: no answer to %u requests to send "
-		               "again what it delivered since %s (a version "
-		               "without recover?); given up",
-		               p->card.partner, p->recover_tries, when);
+		sh_daemon_error(d,
+		                "peer %s: no answer to %u requests to send "
+		                "again what it delivered since %s (a version "
+		                "without recover?); given up",
+		                p->card.partner, p->recover_tries, when);
 		return;
 	}
 	Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;

@@ -226,6 +226,9 @@ void sh_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t klen,
                     const void *data, size_t n);
 /* Wipes the calling thread's kept HMAC key states. */
 void sh_crypto_forget(void);
+/* The same now for the calling thread, and for every other thread before
+ * its next HMAC (a partner's keys gone from the trust store). */
+void sh_crypto_forget_everywhere(void);
 sh_err sh_hkdf(uint8_t *out, size_t outlen, const uint8_t *ikm, size_t ikmlen,
                const char *salt, const char *info);
 /* Ed25519 */

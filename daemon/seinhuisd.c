@@ -143,7 +143,7 @@ static void trust_reload(sh_daemon *d)
 		return;
 	d->trust_mtime_ns = m;
 	if (sh_trust_load(&nt, d->cfg.trustdir, why, sizeof(why)) != SH_OK) {
-		sh_daemon_warn(
+		sh_daemon_error(
 		    d, "trust store not reloaded, the old one stays: %.150s",
 		    why);
 		return;
@@ -171,9 +171,11 @@ static void trust_reload(sh_daemon *d)
 			            &p->card, "removed from the trust store");
 			while (p->head)
 				sh_outq_remove(d, p->head);
-			/* the pair keys that open its signals go with it */
+			/* the pair keys that open its signals go with it,
+			 * also from the threads' HMAC states */
 			sh_wipe(&p->keys, sizeof(p->keys));
 			p->keys_ready = 0;
+			sh_crypto_forget_everywhere();
 			p->removed = 1;
 			removed++;
 			sh_info("trust store: %s removed; its connections are "
@@ -183,6 +185,7 @@ static void trust_reload(sh_daemon *d)
 			p->card = *c;
 			sh_wipe(&p->keys, sizeof(p->keys));
 			p->keys_ready = 0;
+			sh_crypto_forget_everywhere();
 			trust_event(d,
 			            SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_CHANGED,
 			            c, "card changed");
@@ -195,7 +198,7 @@ static void trust_reload(sh_daemon *d)
 		if (sh_peer_find(d, nt.cards[i].partner))
 			continue;
 		if (d->npeers == d->peers_cap) {
-			sh_daemon_warn(
+			sh_daemon_error(
 			    d,
 			    "trust store: no room for partner %s until "
 			    "a restart",
@@ -1009,6 +1012,7 @@ static int run(sh_daemon *d)
 		if (sh_mono_ms() >= d->next_trust_check) {
 			trust_reload(d);
 			rotation_tick(d);
+			sh_peer_listen_retry(d);
 			(void)sh_daemon_store_usage(d, 10000, NULL); /* warns */
 			d->next_trust_check = sh_mono_ms() + 1000;
 		}
@@ -1096,6 +1100,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* from the start: a SIGHUP during a long start-up (a large store
+	 * checked, a journal replayed) must not end the daemon either */
+	struct sigaction hup = {.sa_handler = on_hup};
+	sigaction(SIGHUP, &hup, NULL);
 	sh_log_init("seinhuisd", SH_LOG_INFO, 0);
 	d.ctl_listen = -1;
 	d.epfd = -1;
@@ -1220,8 +1228,6 @@ int main(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	struct sigaction sh = {.sa_handler = on_hup};
-	sigaction(SIGHUP, &sh, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	the_daemon = &d;
 	if (sh_audit_start(&d, why, sizeof(why)) != SH_OK) {

@@ -26,15 +26,15 @@ start $S || { it_done; exit 1; }
 arrears_json 300 $R 1 >"$WORK/b1.json"
 ctl $S --json send --file "$WORK/b1.json" >/dev/null
 check "setup: 300 signals delivered" wait_until 60 bash -c "[ \"\$(status_field $S outbox_pending)\" = 0 ]"
-stop $R
+check "setup: the recipient stops cleanly" stop $R
 arrears_json 200 $R 2 >"$WORK/b2.json"
 ctl $S --json send --file "$WORK/b2.json" >/dev/null
 check "setup: 200 more pending at the sender" [ "$(status_field $S outbox_pending)" = 200 ]
 outbox_ids $S pending | sort >"$WORK/pending.ids"
-stop $S # before the recipient is back, so that the 200 stay pending
+check "setup: the sender stops cleanly" stop $S # before the recipient is back: the 200 stay pending
 start $R
 inbox_ids $R | sort >"$WORK/inbox.ids"
-stop $R
+check "setup: the recipient stops cleanly again" stop $R
 check "setup: 300 in the recipient's inbox" [ "$(wc -l <"$WORK/inbox.ids")" = 300 ]
 for id in $S $R; do cp -a "$WORK/$id/data" "$WORK/$id.pristine"; done
 VICTIM=$(head -n1 "$WORK/pending.ids") # a pending signal at the sender
@@ -145,10 +145,12 @@ try_start() {
 	STATUS='{}'
 	rm -f "$WORK/$id/control.sock"
 	if [ "$(id -u)" = 0 ]; then
+		# shellcheck disable=SC2086 # WRAP is words (valgrind ...)
 		setpriv --reuid="$RUN_USER" --regid="$RUN_USER" --clear-groups -- \
-			"$SEINHUISD" -c "$WORK/$id.conf" >"$WORK/try.log" 2>&1 &
+			$WRAP "$SEINHUISD" -c "$WORK/$id.conf" >"$WORK/try.log" 2>&1 &
 	else
-		"$SEINHUISD" -c "$WORK/$id.conf" >"$WORK/try.log" 2>&1 &
+		# shellcheck disable=SC2086
+		$WRAP "$SEINHUISD" -c "$WORK/$id.conf" >"$WORK/try.log" 2>&1 &
 	fi
 	pid=$!
 	IT_PIDS[try]=$pid
@@ -319,12 +321,18 @@ fi
 
 # Records written before 2026-12-04 hold their envelope's SHA-256 (field
 # 15), later ones their signal's (field 16). The older kind is still sent
-# when intact, and still caught when damaged.
+# when intact, and still caught when damaged. The sender waits only 10 ms
+# for a receipt here, so that a frame is also sent again from the store
+# (under valgrind, as CI runs this, nearly always), which once built its
+# leaves from an unset hash for such records.
+sed -i 's/^retry_min_ms = .*/retry_min_ms = 10/' "$WORK/$S.conf"
+echo "log_level = debug" >>"$WORK/$S.conf"
 for mode in legacy legacyflip; do
 	restore $S
 	restore $R
 	n=$(patch "$WORK/$S/data/data.mdb" "$(out_record)" $mode)
 	check "$mode: found the record ($n copies)" [ "$n" -ge 1 ]
+	resent0=$(grep -c 'resent the oldest' "$WORK/$S.log")
 	start $R
 	start $S
 	check "$mode: the sender's queue settles" \
@@ -341,6 +349,8 @@ for mode in legacy legacyflip; do
 		check "legacyflip: the other 199 were delivered ($delivered)" \
 			[ "$delivered" = 199 ]
 	fi
+	echo "   $mode: frames sent again from the store:" \
+		"$(($(grep -c 'resent the oldest' "$WORK/$S.log") - resent0))"
 	# (under WRAP=valgrind, as CI runs this test too, an error is the
 	# exit status)
 	check "$mode: the sender stops cleanly" stop $S

@@ -142,6 +142,8 @@ as_user "$SEINKEY" revoke --trustdir "$WORK/gem-ro/trust" corp-ro >/dev/null
 check "the card removed: the daemon says so" \
 	wait_until 10 grep -q "trust store: corp-ro removed" "$WORK/gem-ro.log"
 check "the signal of a removed partner may still be taken" ctl gem-ro inbox ack "${ids[1]}"
+check "the former partner's signals are still found by the resident's identifiers" bash -c \
+	"printf 'surname=Testpersoon2\npostcode=1234 AB\nhouse_number=2\n' | ctl gem-ro --json audit subject | jq -e '[.[] | select(.event == \"delivered\" and .message_id == \"${ids[1]}\")] | length == 1' >/dev/null"
 check "  its taken entry has the resident key of its delivered entry" bash -c \
 	"[ \"\$(ctl gem-ro --json audit list --id ${ids[1]} | jq -r '[.[] | select(.event==\"delivered\" or .event==\"taken\") | .case_key] | map(select(length == 64)) | length, (unique | length)' | tr '\n' ' ')\" = '2 1 ' ]"
 
