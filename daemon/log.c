@@ -19,7 +19,7 @@
 static const char *log_ident = "seinhuis";
 static int log_level = SH_LOG_INFO;
 static int log_syslog;
-static int log_journal = -1; /* -1: not looked yet */
+static int log_journal; /* standard error is the journal's stream */
 
 /* Is standard error systemd's journal? systemd sets JOURNAL_STREAM to the
  * device and inode of the stream it connects; a redirected stderr (a file,
@@ -42,6 +42,8 @@ void sh_log_init(const char *ident, int level, int to_syslog)
 	log_ident = ident;
 	log_level = level;
 	log_syslog = to_syslog;
+	/* here, on the main thread before any other runs */
+	log_journal = !to_syslog && stderr_is_journal();
 	if (to_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -71,8 +73,6 @@ void sh_log(int level, const char *fmt, ...)
 		syslog(prio[level], "%s", line);
 		return;
 	}
-	if (log_journal < 0)
-		log_journal = stderr_is_journal();
 	if (log_journal) {
 		fprintf(stderr, "<%d>%s[%s] %s\n", prio[level], log_ident,
 		        tag[level], line);
