@@ -112,6 +112,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -154,7 +155,34 @@ struct sh_audit {
 	int txn_head_new;
 	uint8_t txn_head_root[32];
 	int64_t txn_head_time;
+	/* where a problem of the log is told (sh_audit_set_problem_hook);
+	 * NULL: the log at the error level */
+	void (*problem)(void *ctx, const char *line);
+	void *problem_ctx;
 };
+
+static void audit_problem(sh_audit *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+static void audit_problem(sh_audit *a, const char *fmt, ...)
+{
+	char line[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (a->problem)
+		a->problem(a->problem_ctx, line);
+	else
+		sh_error("%s", line);
+}
+
+void sh_audit_set_problem_hook(sh_audit *a,
+                               void (*fn)(void *ctx, const char *line),
+                               void *ctx)
+{
+	a->problem = fn;
+	a->problem_ctx = ctx;
+}
 
 /* -------------------------------------------------------------- names */
 
@@ -426,9 +454,10 @@ static void write_head_file(sh_audit *a)
 	if (ok && rename(tmp, a->head_file) != 0)
 		ok = 0;
 	if (!ok) {
-		sh_error("audit: cannot keep the last tree head in %s: %s "
-		         "(a restore of the store is then not noticed)",
-		         a->head_file, strerror(errno));
+		audit_problem(a,
+		              "audit: cannot keep the last tree head in %s: %s "
+		              "(a restore of the store is then not noticed)",
+		              a->head_file, strerror(errno));
 		unlink(tmp);
 	}
 }
@@ -723,7 +752,8 @@ sh_err sh_audit_append(sh_audit *a, Seinhuis__AuditEntry *e)
 		/* Damaged: an entry at or beyond the tree's size exists,
 		 * written outside the tree. The tree goes on; `audit verify`
 		 * has reported the stranger until now. */
-		sh_error(
+		audit_problem(
+		    a,
 		    "audit: the table holds entries from index %llu on that "
 		    "are not in the tree; writing over them",
 		    (unsigned long long)e->index);

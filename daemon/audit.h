@@ -90,6 +90,12 @@ void sh_audit_close(sh_audit **a);
 /* The file the last signed head is kept in beside the store (audit.c,
  * "the head file"); NULL: none. */
 void sh_audit_set_head_file(sh_audit *a, const char *path);
+/* Where a problem of the log (entries written over, the head file not
+ * kept) is told, as one line; without a hook, the log at the error level.
+ * The daemon's hook also keeps it for status. */
+void sh_audit_set_problem_hook(sh_audit *a,
+                               void (*fn)(void *ctx, const char *line),
+                               void *ctx);
 typedef struct {
 	uint64_t size;    /* the head file's tree size */
 	uint8_t root[32]; /* and root hash */

@@ -361,11 +361,17 @@ static sh_err record_keys(sh_daemon *d)
 /* The log against the last tree head kept beside the store (audit.c, "the
  * head file"): 1 and *detail if it was taken back (a backup restored, the
  * store replaced). */
-static void set_head_file(const sh_daemon *d, sh_audit *log)
+static void log_problem(void *ctx, const char *line)
+{
+	sh_daemon_error(ctx, "%s", line);
+}
+
+static void set_head_file(sh_daemon *d, sh_audit *log)
 {
 	char hf[4200];
 	snprintf(hf, sizeof(hf), "%s/audit-head", d->cfg.datadir);
 	sh_audit_set_head_file(log, hf);
+	sh_audit_set_problem_hook(log, log_problem, d);
 }
 
 static int head_file_check(sh_daemon *d, sh_audit *log, char *detail, size_t n)

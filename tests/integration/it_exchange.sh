@@ -80,6 +80,16 @@ check "  a line elsewhere its time stamp, also with JOURNAL_STREAM naming anothe
 	grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z seinhuisd\[error\] data store: ' "$WORK/third.err"
 check "  the running daemon is not disturbed" bash -c "kill -0 ${IT_PIDS[gem-test]} && ctl gem-test status >/dev/null"
 
+# A tree head that cannot be kept beside the store (here a directory is in
+# the way of the file's new copy) is an error in the log and in status.
+as_user mkdir "$WORK/gem-test/data/audit-head.new"
+ctl gem-test audit head >/dev/null
+check "a tree head file that cannot be written: an error in the log" \
+	wait_until 5 grep -q 'seinhuisd\[error\] audit: cannot keep the last tree head' "$WORK/gem-test.log"
+check "  and in status's last errors" bash -c \
+	"ctl gem-test --json status | jq -e '[.last_errors[] | select(startswith(\"audit: cannot keep the last tree head\"))] | length == 1' >/dev/null"
+rmdir "$WORK/gem-test/data/audit-head.new"
+
 # SIGHUP (what tools send to ask for a reload) is logged and ignored.
 kill -HUP "${IT_PIDS[gem-test]}"
 check "SIGHUP is logged as reloading nothing" \
