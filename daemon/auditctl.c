@@ -444,6 +444,7 @@ static void add_identity(sh_daemon *d, match_set *m, const char *canon,
 		memcpy(first_case_key, k, 32);
 		*have_first = 1;
 	}
+	int former = 0;
 	for (size_t i = 0; i < d->npeers; i++) {
 		sh_peer *p = &d->peers[i];
 		if (p->removed) {
@@ -456,7 +457,7 @@ static void add_identity(sh_daemon *d, match_set *m, const char *canon,
 				add_key(m, k);
 			}
 			sh_wipe(&pk, sizeof(pk));
-			sh_crypto_forget();
+			former = 1;
 			continue;
 		}
 		if (sh_peer_keys(d, p) != SH_OK)
@@ -464,6 +465,8 @@ static void add_identity(sh_daemon *d, match_set *m, const char *canon,
 		sh_pseudonym(k, p->keys.pseudo_key, canon);
 		add_key(m, k);
 	}
+	if (former) /* their keys out of this thread's HMAC states too */
+		sh_crypto_forget();
 	sh_wipe(k, sizeof(k));
 }
 

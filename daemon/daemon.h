@@ -234,7 +234,8 @@ typedef struct sh_daemon {
 	size_t nheld, capheld;
 	int64_t held_first_mono;
 	char last_errors[8][400];
-	int64_t audit_rolled_back_ms; /* this start found it so: Unix ms */
+	int64_t audit_rolled_back_ms; /* a start last found it so: Unix ms
+	                               * (kept in the store's meta) */
 	int last_error_pos;
 	struct sh_auditd *auditd; /* the audit log and its hooks (auditd.c) */
 	size_t corrupt_waiting;   /* entries marked corrupt, not yet failed */
