@@ -216,6 +216,8 @@ static const char *const event_names[] = {
     [SEINHUIS__AUDIT_EVENT__AUDIT_CASE_STEP] = "case_step",
     [SEINHUIS__AUDIT_EVENT__AUDIT_RESEND_REQUESTED] = "resend_requested",
     [SEINHUIS__AUDIT_EVENT__AUDIT_LOG_ROLLED_BACK] = "log_rolled_back",
+    [SEINHUIS__AUDIT_EVENT__AUDIT_PARTNER_LOG_ROLLED_BACK] =
+        "partner_log_rolled_back",
 };
 #define N_EVENTS (sizeof(event_names) / sizeof(event_names[0]))
 
@@ -276,6 +278,18 @@ int sh_tree_head_verify(const Seinhuis__SignedTreeHead *h,
 	int ok = sh_ed25519_verify(h->signature.data, pub, b.data, b.len);
 	sh_buf_free(&b);
 	return ok;
+}
+
+int sh_tree_head_signed_by(const Seinhuis__SignedTreeHead *h, const sh_card *c)
+{
+	if (h->sign_key.len != SH_KEY_LEN || h->root_hash.len != 32 ||
+	    strcmp(h->partner, c->partner) != 0)
+		return 0;
+	if (memcmp(h->sign_key.data, c->sign_pub, SH_KEY_LEN) != 0 &&
+	    !(c->has_prev &&
+	      memcmp(h->sign_key.data, c->prev_sign, SH_KEY_LEN) == 0))
+		return 0;
+	return sh_tree_head_verify(h, h->sign_key.data);
 }
 
 /* ------------------------------------------------------ open, append */

@@ -535,6 +535,8 @@ static void sign_head(sh_daemon *d)
 		sh_daemon_txn_fail(d, e);
 		sh_daemon_error(d, "audit: cannot sign a tree head: %s",
 		                sh_err_rule(e));
+	} else {
+		sh_witness_due(d, NULL); /* after the turn commits */
 	}
 }
 

@@ -1266,6 +1266,9 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 		pst->recover_since_ms = p->recover_since_ms;
 		pst->recover_answered_ms = p->recover_answered_ms;
 		pst->recover_count = p->recover_count;
+		sh_witness_status(d, txn, p);
+		pst->witnessed_size = p->wit_size;
+		pst->witnessed_ms = p->wit_ms;
 		if (p->head)
 			pst->oldest_pending_ms = sh_store_outbox_created(
 			    d->store, txn, p->head->seq);

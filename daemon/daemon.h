@@ -119,6 +119,15 @@ typedef struct sh_peer {
 	int64_t resend_since, resend_wait_until;
 	uint64_t resend_from, resend_total;
 	sh_buf resend_rid;
+	/* audit heads (witness.c): ours is due to go to it (after a
+	 * handshake or a head signed), and not later than wit_next
+	 * (monotonic ms); the newest of its heads kept here: tree size and
+	 * signing time (Unix ms), once read (wit_loaded) */
+	int wit_due, wit_loaded;
+	int64_t wit_next, wit_ms;
+	uint64_t wit_size;
+	int64_t wit_in_at; /* its witness frames: this second's (monotonic) */
+	unsigned wit_in_n; /* ... and how many came in it */
 } sh_peer;
 
 /* ---------------------------------------------------- control clients */
@@ -198,6 +207,11 @@ typedef struct sh_daemon {
 	size_t npeers, peers_cap;
 	size_t
 	    resend_busy_n; /* peers whose recover request is being answered */
+	/* witness.c: a head is due to some partner; none before this
+	 * (monotonic ms), so that the loop does not look at every partner
+	 * each turn */
+	int wit_any_due;
+	int64_t wit_next_any;
 	int64_t next_trust_check;    /* monotonic ms */
 	int64_t prev_keys_checked_s; /* rotation_tick: Unix s, 0 at start */
 	int64_t prev_keys_stuck; /* ... KEYDIR/previous not removable: when */
@@ -234,7 +248,8 @@ typedef struct sh_daemon {
 	size_t nheld, capheld;
 	int64_t held_first_mono;
 	char last_errors[8][400];
-	int64_t audit_rolled_back_ms; /* a start last found it so: Unix ms
+	int64_t audit_rolled_back_ms; /* last found so (at a start, or by a
+	                               * partner's witness): Unix ms
 	                               * (kept in the store's meta) */
 	int last_error_pos;
 	struct sh_auditd *auditd; /* the audit log and its hooks (auditd.c) */
@@ -375,6 +390,21 @@ int64_t sh_peer_held_due(const sh_daemon *d, int64_t lazy_ms);
 /* Mark failed, in the turn's transaction, the signals whose stored
  * envelope did not decode when they were due to be sent. */
 void sh_peer_fail_corrupt(sh_daemon *d);
+
+/* witness.c: partners keep each other's signed audit tree heads. */
+/* A witness frame came in on the ROUTER from p (audit_head or
+ * witnessed_head set): check and keep, and answer on rid after the turn
+ * commits. */
+void sh_witness_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__PeerFrame *f,
+                        const void *rid, size_t ridlen);
+/* p's answer to ours came in on its DEALER. */
+void sh_witness_answer(sh_daemon *d, sh_peer *p, const Seinhuis__PeerFrame *f);
+/* Our head is due to go to p (NULL: to every partner). */
+void sh_witness_due(sh_daemon *d, sh_peer *p);
+/* Send what is due, outside a turn (only committed heads go out). */
+void sh_witness_pump(sh_daemon *d);
+/* Fill p's wit_size and wit_ms from the store, once. */
+void sh_witness_status(sh_daemon *d, MDB_txn *txn, sh_peer *p);
 
 /* control.c */
 sh_err sh_control_start(sh_daemon *d, char *why, size_t whylen);

@@ -1035,6 +1035,9 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		        p->card.partner);
 	if (f->resend_since_ms)
 		answer_resend(d, p, rid, f->resend_since_ms);
+	if (f->audit_head.len || f->witnessed_head.len)
+		sh_witness_inbound(d, p, f, zmq_msg_data(rid),
+		                   zmq_msg_size(rid));
 	size_t nsignals = f->n_signals;
 	if (f->n_signals == 0) {
 		sh_arena_reset(fa);
@@ -1507,6 +1510,9 @@ void sh_peer_handle_dealer(sh_daemon *d, sh_peer *p)
 			    p->card.partner);
 		} else if (f->resend_answer) {
 			recover_answered(d, p, f);
+		} else if ((f->audit_head.len || f->witnessed_head.len) &&
+		           !f->n_receipts) {
+			sh_witness_answer(d, p, f);
 		} else if (f->deferred_from.len == SH_ID_LEN) {
 			/* over the partner's peer_rate: send that frame
 			 * again once its bucket holds it, not at once (which
@@ -1588,6 +1594,7 @@ void sh_peer_handle_monitor(sh_daemon *d, sh_peer *p)
 			p->last_progress = sh_mono_ms();
 			sh_outq_rewind(
 			    p); /* resend what the old link may have lost */
+			sh_witness_due(d, p);
 			sh_info("peer %s: connected (%s)", p->card.partner,
 			        p->card.endpoint);
 			break;

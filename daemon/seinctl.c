@@ -1009,6 +1009,12 @@ static int cmd_status(const char *sock)
 			    po, "oldest_pending_ms",
 			    json_object_new_int64(p->oldest_pending_ms));
 			json_object_object_add(
+			    po, "witnessed_size",
+			    json_object_new_int64((int64_t)p->witnessed_size));
+			json_object_object_add(
+			    po, "witnessed_ms",
+			    json_object_new_int64(p->witnessed_ms));
+			json_object_object_add(
 			    po, "last_error",
 			    json_object_new_string(p->last_error));
 			json_object_array_add(peers, po);
@@ -1093,6 +1099,20 @@ static int cmd_status(const char *sock)
 			       (unsigned long long)p->pending, oldest,
 			       (unsigned long long)p->inflight, p->retry_ms,
 			       rate, heard, p->last_error);
+		}
+		int wit = 0;
+		for (size_t i = 0; i < s->n_peers; i++) {
+			const Seinhuis__PeerStatus *p = s->peers[i];
+			char at[32];
+			if (!p->witnessed_ms)
+				continue;
+			if (!wit++)
+				printf(
+				    "\naudit logs of partners, as witnessed "
+				    "here (their newest signed tree head):\n");
+			seinctl_fmt_time(at, sizeof(at), p->witnessed_ms);
+			printf("  %-24s  %llu entries, signed %s\n", p->partner,
+			       (unsigned long long)p->witnessed_size, at);
 		}
 		int head = 0;
 		for (size_t i = 0; i < s->n_peers; i++) {

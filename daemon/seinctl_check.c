@@ -144,10 +144,11 @@ int seinctl_check(const char *sock, int json, int argc, char **argv)
 		if (s->audit_rolled_back_ms &&
 		    now_s - s->audit_rolled_back_ms / 1000 < 86400)
 			add(&ps, CHECK_WARNING,
-			    "the audit log was found rolled back at start (a "
-			    "restored store): ask the partners to send again "
-			    "with seinctl recover; see seinctl audit list "
-			    "--event log_rolled_back");
+			    "the audit log was found rolled back (a restored "
+			    "store: at start, or by a partner that keeps its "
+			    "heads): ask the partners to send again with "
+			    "seinctl recover; see seinctl audit list --event "
+			    "log_rolled_back");
 		size_t up = 0;
 		long long oldest = 0;
 		for (size_t i = 0; i < s->n_peers; i++) {

@@ -1040,6 +1040,7 @@ static int run(sh_daemon *d)
 		finish_turn(d);
 		sh_control_reap(d);
 		sh_peer_pump(d);
+		sh_witness_pump(d);
 		checkpoint_if_due(d);
 		sh_err broken = sh_store_broken(d->store);
 		if (broken != SH_OK) {

@@ -10,6 +10,7 @@
  */
 #include <stdlib.h>
 
+#include "audit.h"
 #include "fuzz.h"
 
 /* sh_batch_verify on the frame, then each signal's proof as an envelope.
@@ -121,6 +122,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			char hex[2 * SH_ID_LEN + 1];
 			sh_hex(hex, r->message_id.data, SH_ID_LEN);
 		}
+	}
+	/* tree heads a partner hands over (witness.c): decoded and checked
+	 * against both cards, as the daemon checks its own and a partner's */
+	const ProtobufCBinaryData *heads[2] = {&f->audit_head,
+	                                       &f->witnessed_head};
+	for (int i = 0; i < 2; i++) {
+		if (!heads[i]->len)
+			continue;
+		Seinhuis__SignedTreeHead *h =
+		    seinhuis__signed_tree_head__unpack(NULL, heads[i]->len,
+		                                       heads[i]->data);
+		if (!h)
+			continue;
+		const fuzz_world_t *w = fuzz_world();
+		(void)sh_tree_head_signed_by(h, &w->recipient.card);
+		(void)sh_tree_head_signed_by(h, &w->sender.card);
+		seinhuis__signed_tree_head__free_unpacked(h, NULL);
 	}
 	if (f->format_version == SH_FRAME_BATCH_VERSION)
 		receive_batch(f);

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "fuzz.h"
 #include "journal.h"
 
@@ -470,6 +471,52 @@ static void resend_frames(void)
 	     seinhuis__peer_frame__pack(&f, b));
 }
 
+/* Tree heads handed over (witness.c): the sender's own newest head, and
+ * the head of the recipient's log it keeps, both properly signed. */
+static void witness_frames(void)
+{
+	const fuzz_world_t *w = fuzz_world();
+	const sh_identity *ids[2] = {&w->sender, &w->recipient};
+	uint8_t root[32], sig[2][SH_SIG_LEN];
+	memset(root, 0x5a, sizeof(root));
+	Seinhuis__SignedTreeHead h[2];
+	sh_buf packed[2] = {{0}, {0}};
+	for (int i = 0; i < 2; i++) {
+		seinhuis__signed_tree_head__init(&h[i]);
+		h[i].partner = (char *)ids[i]->card.partner;
+		h[i].tree_size = 41 + (uint64_t)i;
+		h[i].root_hash.data = root;
+		h[i].root_hash.len = 32;
+		h[i].timestamp_ms = 1796000000000;
+		h[i].sign_key.data = (uint8_t *)ids[i]->card.sign_pub;
+		h[i].sign_key.len = SH_KEY_LEN;
+		sh_buf tbs = {0};
+		sh_tree_head_tbs(&h[i], &tbs);
+		if (sh_ed25519_sign(sig[i], ids[i]->sign_sec, tbs.data,
+		                    tbs.len) != SH_OK)
+			die("witness", "cannot sign a tree head");
+		sh_buf_free(&tbs);
+		h[i].signature.data = sig[i];
+		h[i].signature.len = SH_SIG_LEN;
+		sh_buf_add(&packed[i], NULL,
+		           seinhuis__signed_tree_head__get_packed_size(&h[i]));
+		seinhuis__signed_tree_head__pack(&h[i], packed[i].data);
+	}
+	Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
+	f.format_version = 1;
+	f.audit_head.data = packed[0].data;
+	f.audit_head.len = packed[0].len;
+	f.witnessed_head.data = packed[1].data;
+	f.witnessed_head.len = packed[1].len;
+	sh_buf b = {0};
+	sh_buf_add(&b, NULL, seinhuis__peer_frame__get_packed_size(&f));
+	seinhuis__peer_frame__pack(&f, b.data);
+	seed("fuzz_peerframe", "witness", b.data, b.len);
+	sh_buf_free(&b);
+	for (int i = 0; i < 2; i++)
+		sh_buf_free(&packed[i]);
+}
+
 /* A batch-signed frame of the envelopes' signals, as a daemon sends it;
  * flip: one bit of its signature changed. */
 static void batch(const char *name, const sh_buf *const *envs, size_t n,
@@ -512,6 +559,7 @@ static void peerframe_seeds(void)
 	frame("frame-v2", 2, one, 1, 0);
 	frame("empty", 1, NULL, 0, 0);
 	resend_frames();
+	witness_frames();
 	batch("batch-one", one, 1, 0);
 	batch("batch-three", three, 3, 0);
 	batch("batch-bad-signature", three, 3, 1);

@@ -79,7 +79,7 @@ check "the restored sender recorded that its audit log was taken back (log_rolle
 check "... and said so in its log, at the error level" grep -q "seinhuisd\[error\] audit: the log held [0-9]* entries at the last tree head signed here" "$WORK/corp-bk.log"
 check "... and in status, where seinctl check warns of it (exit 1)" bash -c \
 	"[ \$(status_field corp-bk audit_rolled_back_ms) -gt 0 ] &&
-	 out=\$(ctl corp-bk check); rc=\$?; [ \$rc = 1 ] && grep -q 'audit log was found rolled back at start' <<<\"\$out\""
+	 out=\$(ctl corp-bk check); rc=\$?; [ \$rc = 1 ] && grep -q 'audit log was found rolled back (a restored store' <<<\"\$out\""
 check "... the whole message in status's last errors (not cut)" bash -c \
 	"ctl corp-bk --json status | jq -r '.last_errors[]' | grep -q 'audit: the log held .*no longer hold'"
 rb=$(status_field corp-bk audit_rolled_back_ms)

@@ -20,11 +20,24 @@
  * (default legal_task) and, if set, consent $PEER_FEEDBACK_CONSENT: what
  * a municipality's daemon sends, but without its checks. With
  * PEER_FEEDBACK_COPIES=2 the frame carries it twice, as a re-send would.
+ *
+ * Witness modes (witness.c) send a frame of tree heads alone and print
+ * the answer as "WITNESS head <size|-> witnessed <size|->" (the daemon's
+ * own newest head, and the one of ours it kept before):
+ *   witness         a head of our own log, signed with our key: of
+ *                   $PEER_HEAD_SIZE entries (100), signed at $PEER_HEAD_MS
+ *                   (now), its root all $PEER_HEAD_FILL bytes (1);
+ *   witness-bad     the same with its signature broken;
+ *   witness-forged  a head of the daemon's log over a million entries,
+ *                   as if it kept it, signed with our key;
+ *   witness-forged-key  the same naming the daemon's signing key, with a
+ *                   signature that is not the daemon's.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <zmq.h>
 
+#include "audit.h"
 #include "seinhuis.h"
 
 static void die(const char *what, const char *why)
@@ -157,6 +170,55 @@ static void resign(const sh_identity *self, sh_buf *env, int64_t shift_ms,
  *   bad-path   the same with one bit of its audit path flipped
  * The frame goes to *frame; the ids of the signals it carries to ids.
  * Returns how many. */
+/* A tree head of partner's log over size entries, its root all fill
+ * bytes, signed at at with sec; sign_key says pub. */
+static void make_head(sh_buf *out, const char *partner, uint64_t size,
+                      int64_t at, int fill, const uint8_t pub[32],
+                      const uint8_t sec[32], int break_sig)
+{
+	uint8_t root[32], sig[SH_SIG_LEN];
+	memset(root, fill, sizeof(root));
+	Seinhuis__SignedTreeHead h = SEINHUIS__SIGNED_TREE_HEAD__INIT;
+	h.partner = (char *)partner;
+	h.tree_size = size;
+	h.root_hash.data = root;
+	h.root_hash.len = 32;
+	h.timestamp_ms = at;
+	h.sign_key.data = (uint8_t *)pub;
+	h.sign_key.len = 32;
+	sh_buf tbs = {0};
+	sh_tree_head_tbs(&h, &tbs);
+	if (sh_ed25519_sign(sig, sec, tbs.data, tbs.len) != SH_OK)
+		die("head", "cannot sign");
+	sh_buf_free(&tbs);
+	if (break_sig)
+		sig[0] ^= 1;
+	h.signature.data = sig;
+	h.signature.len = SH_SIG_LEN;
+	out->len = 0;
+	sh_buf_add(out, NULL, seinhuis__signed_tree_head__get_packed_size(&h));
+	seinhuis__signed_tree_head__pack(&h, out->data);
+}
+
+static long long env_num(const char *name, long long dflt)
+{
+	const char *v = getenv(name);
+	return v && *v ? strtoll(v, NULL, 10) : dflt;
+}
+
+static void print_head_size(const ProtobufCBinaryData *b)
+{
+	Seinhuis__SignedTreeHead *h =
+	    b->len ? seinhuis__signed_tree_head__unpack(NULL, b->len, b->data)
+	           : NULL;
+	if (h)
+		printf("%llu", (unsigned long long)h->tree_size);
+	else
+		printf("-");
+	if (h)
+		seinhuis__signed_tree_head__free_unpacked(h, NULL);
+}
+
 static int batch_mode(const sh_identity *self, const sh_card *peer,
                       const char *how, sh_buf *frame, uint8_t ids[3][SH_ID_LEN])
 {
@@ -243,7 +305,9 @@ int main(int argc, char **argv)
 		                "unknown-field flood old future\n"
 		                "       batch-valid batch-bad-signature "
 		                "batch-altered batch-proof batch-bad-path\n"
-		                "       feedback (see PEER_FEEDBACK_*)\n");
+		                "       feedback (see PEER_FEEDBACK_*)\n"
+		                "       witness witness-bad witness-forged "
+		                "witness-forged-key (see PEER_HEAD_*)\n");
 		return 2;
 	}
 	const char *mode = argv[3];
@@ -320,6 +384,33 @@ int main(int argc, char **argv)
 	}
 	if (strncmp(mode, "batch-", 6) == 0) {
 		nbatch = batch_mode(&self, &peer, mode + 6, &frame, bids);
+	} else if (strncmp(mode, "witness", 7) == 0) {
+		sh_buf head = {0};
+		if (strcmp(mode, "witness") == 0 ||
+		    strcmp(mode, "witness-bad") == 0) {
+			make_head(&head, self.card.partner,
+			          (uint64_t)env_num("PEER_HEAD_SIZE", 100),
+			          env_num("PEER_HEAD_MS", sh_now_ms()),
+			          (int)env_num("PEER_HEAD_FILL", 1),
+			          self.card.sign_pub, self.sign_sec,
+			          mode[7] == '-');
+			f.audit_head.data = head.data;
+			f.audit_head.len = head.len;
+		} else if (strcmp(mode, "witness-forged") == 0 ||
+		           strcmp(mode, "witness-forged-key") == 0) {
+			make_head(&head, peer.partner, 1000000, sh_now_ms(), 7,
+			          mode[14] ? peer.sign_pub : self.card.sign_pub,
+			          self.sign_sec, 0);
+			f.witnessed_head.data = head.data;
+			f.witnessed_head.len = head.len;
+		} else {
+			die("mode", "unknown witness mode");
+		}
+		sh_buf_add(&frame, NULL,
+		           seinhuis__peer_frame__get_packed_size(&f));
+		seinhuis__peer_frame__pack(&f, frame.data);
+		sh_buf_free(&head);
+		have_id = 0;
 	} else if (strcmp(mode, "garbage") == 0) {
 		for (int i = 0; i < 200; i++)
 			sh_buf_add(&frame, "\xff\x01\x7f", 3);
@@ -411,6 +502,14 @@ int main(int argc, char **argv)
 		}
 		Seinhuis__PeerFrame *r = seinhuis__peer_frame__unpack(
 		    NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+		if (r && (r->audit_head.len || r->witnessed_head.len)) {
+			printf("WITNESS head ");
+			print_head_size(&r->audit_head);
+			printf(" witnessed ");
+			print_head_size(&r->witnessed_head);
+			printf("\n");
+			got++;
+		}
 		for (size_t i = 0; r && i < r->n_receipts; i++) {
 			char rid[33] = "-";
 			if (r->receipts[i]->message_id.len == SH_ID_LEN)

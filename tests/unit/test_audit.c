@@ -918,6 +918,50 @@ static void reveal_reasons(void)
 	}
 }
 
+/* Whose head is it (witness.c keeps partners' heads and checks its own
+ * coming back): the card's partner, signed with its key or, during a key
+ * change, the previous one; nothing else. */
+static void head_signer(void)
+{
+	logfx x;
+	fx_open(&x);
+	append(&x, 5, 5);
+	sign_head(&x);
+	MDB_txn *rt = sh_store_read_begin(x.st);
+	Seinhuis__SignedTreeHead *h = NULL;
+	CHECK_ERR(sh_audit_get_head(x.log, rt, 0, &h), SH_OK);
+	sh_store_read_end(x.st, rt);
+	if (!CHECK(h != NULL)) {
+		fx_close(&x);
+		return;
+	}
+	sh_card c = self.card;
+	CHECK(sh_tree_head_signed_by(h, &c));
+	snprintf(c.partner, sizeof(c.partner), "someone-else");
+	CHECK(!sh_tree_head_signed_by(h, &c)); /* another partner's card */
+	c = self.card;
+	uint8_t other_sec[32];
+	sh_ed25519_keygen(c.sign_pub, other_sec);
+	CHECK(!sh_tree_head_signed_by(h, &c)); /* a key it never had */
+	memcpy(c.prev_sign, self.card.sign_pub, 32);
+	c.has_prev = 1;
+	CHECK(sh_tree_head_signed_by(h, &c)); /* its previous key */
+	c = self.card;
+	h->signature.data[5] ^= 1;
+	CHECK(!sh_tree_head_signed_by(h, &c)); /* a changed signature */
+	h->signature.data[5] ^= 1;
+	h->tree_size++;
+	CHECK(!sh_tree_head_signed_by(h, &c)); /* a changed size */
+	h->tree_size--;
+	h->sign_key.len = 31;
+	CHECK(!sh_tree_head_signed_by(h, &c)); /* a key of another length */
+	h->sign_key.len = 32;
+	CHECK(sh_tree_head_signed_by(h, &c));
+	seinhuis__signed_tree_head__free_unpacked(h, NULL);
+	sh_wipe(other_sec, sizeof(other_sec));
+	fx_close(&x);
+}
+
 int main(void)
 {
 	uint8_t pub[32];
@@ -932,6 +976,7 @@ int main(void)
 	tampering();
 	transactions();
 	head_file();
+	head_signer();
 	reveal_reasons();
 	fx_rm_rf(root_dir);
 	free(root_dir);

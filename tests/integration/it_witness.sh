@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Partners keep each other's audit tree heads (witness.c). A sender's data
+# store restored together with its audit-head file passes the start-up
+# check (the file agrees with the restored log), but the recipient still
+# keeps the newer head it was handed before the restore: the sender finds
+# its log rolled back when that head comes back to it, and records
+# log_rolled_back; the recipient, handed a newer head over fewer entries,
+# records partner_log_rolled_back. Neither is recorded twice, nor after a
+# kill -9. Heads a partner cannot have had from us (signed with another
+# key, or not verifying) are ignored, and a partner's heads are kept only
+# if they verify and are newer than the one kept.
+. "$(dirname "$0")/lib.sh"
+it_setup witness
+PEER_TOOL=${PEER_TOOL:-$(dirname "$0")/../../build/tests/integration/peer_tool}
+partner gem-wi municipality_debt 17958 "audit_head_interval = 1"
+partner corp-wi landlord 17959 "audit_head_interval = 1" "checkpoint_ms = 100"
+partner tool-wi energy 17949 # peer_tool speaks with its keys
+trust_all
+start gem-wi
+start corp-wi
+
+alist() { ctl "$1" --json audit list --limit 100000 "${@:2}"; }
+count() { alist "$@" | jq length; }
+# peer_field ID PARTNER FIELD: a field of ID's status for PARTNER
+peer_field() { ctl "$1" --json status | jq -r ".peers[] | select(.partner == \"$2\") | .$3"; }
+export -f alist count peer_field
+
+sent=0
+send_n() { # send_n COUNT
+	local last=$((sent + $1))
+	while [ "$sent" -lt "$last" ]; do
+		sent=$((sent + 1))
+		send_arrears corp-wi gem-wi "$sent" >/dev/null
+	done
+	wait_until 20 bash -c "[ \$(inbox_ids gem-wi | wc -l) = $sent ]"
+}
+
+# --- heads travel both ways --------------------------------------------------
+check "3 signals delivered" send_n 3
+check "the recipient keeps a head of the sender's log" \
+	wait_until 15 bash -c "[ \"\$(peer_field gem-wi corp-wi witnessed_size)\" -gt 0 ]"
+check "... and the sender one of the recipient's (in the answer)" \
+	wait_until 15 bash -c "[ \"\$(peer_field corp-wi gem-wi witnessed_size)\" -gt 0 ]"
+check "seinctl status lists the witnessed logs" bash -c \
+	"ctl gem-wi status | grep -A1 'audit logs of partners, as witnessed here' | grep -q 'corp-wi .* entries, signed'"
+check "no rollback recorded at either" bash -c \
+	"[ \$(count corp-wi --event log_rolled_back) = 0 ] && [ \$(count gem-wi --event partner_log_rolled_back) = 0 ]"
+
+# --- a kill -9 is no rollback ------------------------------------------------
+for _ in 1 2 3 4 5; do
+	sent=$((sent + 1))
+	send_arrears corp-wi gem-wi "$sent" >/dev/null
+done
+crash corp-wi
+start corp-wi
+check "after a kill -9 of the sender, all $sent delivered" \
+	wait_until 20 bash -c "[ \$(inbox_ids gem-wi | wc -l) = $sent ]"
+crash gem-wi
+start gem-wi
+check "... and of the recipient, one more" send_n 1
+sleep 3 # heads signed each second go out and come back
+check "a kill -9 of either makes no rollback at either" bash -c \
+	"[ \$(count corp-wi --event log_rolled_back) = 0 ] && [ \$(count gem-wi --event partner_log_rolled_back) = 0 ] &&
+	 [ \$(count gem-wi --event log_rolled_back) = 0 ]"
+
+# --- the sender's store restored with its audit-head file --------------------
+before=$(peer_field gem-wi corp-wi witnessed_size)
+stop corp-wi
+mkdir -p "$WORK/backup"
+cp "$WORK/corp-wi/data/data.mdb" "$WORK/corp-wi/data/audit-head" "$WORK/backup/"
+start corp-wi
+check "after the backup, 10 more delivered" send_n 10
+# the witness holds a head over the log the restore takes away (heads are
+# signed each second while the log grows; the receipts' entries come last)
+sleep 3
+big=$(peer_field gem-wi corp-wi witnessed_size)
+check "the recipient keeps the sender's head over those ($big entries)" \
+	[ "$big" -gt "$before" ]
+stop corp-wi
+for f in data.mdb audit-head; do
+	cp "$WORK/backup/$f" "$WORK/corp-wi/data/$f"
+	chown "$RUN_USER:" "$WORK/corp-wi/data/$f"
+done
+rm -f "$WORK/corp-wi/data/journal"
+check "seinhuisd -t finds nothing wrong: the audit-head file came back too" bash -c \
+	"as_user '$SEINHUISD' -t -c '$WORK/corp-wi.conf' >'$WORK/t.out' 2>&1 && ! grep -q 'the log held' '$WORK/t.out'"
+start corp-wi
+check "... nor does the start" \
+	bash -c "[ \$(count corp-wi --event log_rolled_back) = 0 ]"
+# a new signal opens the connection; the recipient hands back the head it kept
+sent=$((sent + 1))
+send_arrears corp-wi gem-wi "$sent" >/dev/null
+check "the sender finds its log rolled back against the recipient's head" \
+	wait_until 15 bash -c "[ \$(count corp-wi --event log_rolled_back) = 1 ]"
+check "... recorded naming the witness and the entries gone" bash -c \
+	"alist corp-wi --event log_rolled_back | jq -e '.[0].partner == \"gem-wi\" and (.[0].detail | test(\"partner gem-wi keeps a tree head of this log .* over $big entries.*entries [0-9]+ to $((big - 1)) are not in it\"))' >/dev/null"
+check "... logged at the error level" \
+	grep -q "seinhuisd\[error\] audit: partner gem-wi keeps a tree head of this log" "$WORK/corp-wi.log"
+check "... in status, where seinctl check warns of it (exit 1)" bash -c \
+	"[ \$(status_field corp-wi audit_rolled_back_ms) -gt 0 ] &&
+	 out=\$(ctl corp-wi check); rc=\$?; [ \$rc = 1 ] && grep -q 'audit log was found rolled back' <<<\"\$out\""
+check "the restored sender's log verifies" ctl corp-wi audit verify
+check "the recipient records that the sender's log went back (a newer head, fewer entries)" \
+	wait_until 15 bash -c "[ \$(count gem-wi --event partner_log_rolled_back) = 1 ]"
+check "... naming the sender and both sizes" bash -c \
+	"alist gem-wi --event partner_log_rolled_back | jq -e '.[0].partner == \"corp-wi\" and (.[0].detail | test(\"kept here $big: its audit log went back\"))' >/dev/null"
+check "... and shows it in status" bash -c \
+	"peer_field gem-wi corp-wi last_error | grep -q 'its audit log went back'"
+check "the signal sent after the restore is delivered" \
+	wait_until 15 bash -c "[ \$(inbox_ids gem-wi | wc -l) = $sent ]"
+stop corp-wi
+start corp-wi
+check "after a restart and more signals, both are still recorded once" send_n 2
+sleep 3
+check "... (log_rolled_back 1, partner_log_rolled_back 1)" bash -c \
+	"[ \$(count corp-wi --event log_rolled_back) = 1 ] && [ \$(count gem-wi --event partner_log_rolled_back) = 1 ]"
+
+# --- heads a partner cannot have had, and heads out of order -----------------
+probe() { as_user "$PEER_TOOL" "$WORK/tool-wi/keys" "$WORK/gem-wi/keys/card" "$@"; }
+export -f probe
+g0=$(count gem-wi --event log_rolled_back)
+check "a head of the recipient's log signed with another key is ignored" bash -c \
+	"out=\$(probe witness-forged) && grep -q '^WITNESS head [0-9]* witnessed -' <<<\"\$out\""
+check "... and so is one naming its key that does not verify" bash -c \
+	"out=\$(probe witness-forged-key) && grep -q '^WITNESS head [0-9]* witnessed -' <<<\"\$out\""
+check "... neither is taken for a rollback" \
+	[ "$(count gem-wi --event log_rolled_back)" = "$g0" ]
+now=$(($(date +%s) * 1000))
+check "a head of the prober's log that does not verify is not kept" bash -c \
+	"out=\$(probe witness-bad) && grep -q '^WITNESS head [0-9]* witnessed -\$' <<<\"\$out\" &&
+	 [ \"\$(peer_field gem-wi tool-wi witnessed_size)\" = 0 ] &&
+	 grep -q 'peer tool-wi: a tree head of its audit log that does not verify' '$WORK/gem-wi.log'"
+check "a valid one is kept (100 entries)" bash -c \
+	"PEER_HEAD_MS=$now probe witness >/dev/null && [ \"\$(peer_field gem-wi tool-wi witnessed_size)\" = 100 ]"
+check "... and handed back the next time" bash -c \
+	"out=\$(PEER_HEAD_MS=$((now + 1)) PEER_HEAD_SIZE=120 probe witness) && grep -q '^WITNESS head [0-9]* witnessed 100\$' <<<\"\$out\""
+check "an older one (out of order) is not kept, and records nothing" bash -c \
+	"PEER_HEAD_MS=$((now - 1000)) PEER_HEAD_SIZE=50 probe witness >/dev/null &&
+	 [ \"\$(peer_field gem-wi tool-wi witnessed_size)\" = 120 ] && [ \$(count gem-wi --event partner_log_rolled_back) = 1 ]"
+check "a newer one over as many entries with another root is recorded" bash -c \
+	"PEER_HEAD_MS=$((now + 2)) PEER_HEAD_SIZE=120 PEER_HEAD_FILL=2 probe witness >/dev/null &&
+	 alist gem-wi --event partner_log_rolled_back | jq -e 'length == 2 and .[1].partner == \"tool-wi\" and (.[1].detail | test(\"120 entries \\\\(other ones\\\\)\"))' >/dev/null"
+check "a newer one over fewer entries is recorded" bash -c \
+	"PEER_HEAD_MS=$((now + 3)) PEER_HEAD_SIZE=90 probe witness >/dev/null &&
+	 [ \$(count gem-wi --event partner_log_rolled_back) = 3 ] && [ \"\$(peer_field gem-wi tool-wi witnessed_size)\" = 90 ]"
+check "the recipient's log verifies" ctl gem-wi audit verify
+it_done
