@@ -662,6 +662,11 @@ uint64_t sh_audit_size(const sh_audit *a)
 	return a->in_txn ? a->txn_tree.size : a->tree.size;
 }
 
+uint64_t sh_audit_committed_size(const sh_audit *a)
+{
+	return a->tree.size;
+}
+
 uint64_t sh_audit_head_size(const sh_audit *a)
 {
 	return a->in_txn ? a->txn_head_size : a->head_size;

@@ -125,6 +125,7 @@ sh_err sh_audit_append(sh_audit *a, Seinhuis__AuditEntry *e);
 size_t sh_audit_entry_write(const Seinhuis__AuditEntry *e, uint8_t *out);
 uint64_t sh_audit_size(const sh_audit *a);      /* with the open transaction */
 uint64_t sh_audit_head_size(const sh_audit *a); /* latest signed head */
+uint64_t sh_audit_committed_size(const sh_audit *a); /* without the turn */
 /* Sign a head over the current tree, within the write transaction. */
 sh_err sh_audit_sign_head(sh_audit *a, const sh_identity *self, int64_t now_ms);
 /* The signed head at size (0: the latest); SH_ERR_NOTFOUND if none. */

@@ -307,6 +307,8 @@ static void op_head(sh_daemon *d, sh_ctl_conn *c)
 		e = sh_audit_sign_head(log, &d->self, sh_now_ms());
 		if (e != SH_OK)
 			sh_daemon_txn_fail(d, e);
+		else
+			sh_witness_due(d, NULL); /* once it commits */
 	}
 	Seinhuis__SignedTreeHead *h = NULL;
 	if (e == SH_OK)

@@ -126,8 +126,10 @@ typedef struct sh_peer {
 	int wit_due, wit_loaded;
 	int64_t wit_next, wit_ms;
 	uint64_t wit_size;
-	int64_t wit_in_at; /* its witness frames: this second's (monotonic) */
-	unsigned wit_in_n; /* ... and how many came in it */
+	int64_t wit_in_at;   /* its witness frames: this second's (monotonic) */
+	unsigned wit_in_n;   /* ... and how many came in it */
+	int64_t wit_rb_at;   /* its log found going back: recorded then */
+	int64_t wit_warn_at; /* a head of it refused: logged then */
 } sh_peer;
 
 /* ---------------------------------------------------- control clients */
@@ -162,6 +164,8 @@ typedef enum {
 	DEFER_REQUEUE,          /* a delivered signal to send again (recover) */
 	DEFER_RECOVER_ASK,      /* seinctl recover: ask peer from `at` */
 	DEFER_RECOVER_ANSWERED, /* peer answered: it sends `seq` signals */
+	DEFER_ROLLED_BACK,      /* witness.c: the log found rolled back at `at`
+	                         */
 	DEFER_RESEND_STEP,      /* a step of answering peer's recover request
 	                           from `at`: `count` queued, next from `seq`
 	                           (0: answered) */
@@ -212,6 +216,7 @@ typedef struct sh_daemon {
 	 * each turn */
 	int wit_any_due;
 	int64_t wit_next_any;
+	int64_t wit_rb_pending_ms;   /* a rollback recorded in the open turn */
 	int64_t next_trust_check;    /* monotonic ms */
 	int64_t prev_keys_checked_s; /* rotation_tick: Unix s, 0 at start */
 	int64_t prev_keys_stuck; /* ... KEYDIR/previous not removable: when */

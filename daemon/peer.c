@@ -1035,7 +1035,7 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		        p->card.partner);
 	if (f->resend_since_ms)
 		answer_resend(d, p, rid, f->resend_since_ms);
-	if (f->audit_head.len || f->witnessed_head.len)
+	if (f->audit_head.len || f->n_witnessed_head)
 		sh_witness_inbound(d, p, f, zmq_msg_data(rid),
 		                   zmq_msg_size(rid));
 	size_t nsignals = f->n_signals;
@@ -1510,7 +1510,7 @@ void sh_peer_handle_dealer(sh_daemon *d, sh_peer *p)
 			    p->card.partner);
 		} else if (f->resend_answer) {
 			recover_answered(d, p, f);
-		} else if ((f->audit_head.len || f->witnessed_head.len) &&
+		} else if ((f->audit_head.len || f->n_witnessed_head) &&
 		           !f->n_receipts) {
 			sh_witness_answer(d, p, f);
 		} else if (f->deferred_from.len == SH_ID_LEN) {

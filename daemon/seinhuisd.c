@@ -490,6 +490,7 @@ static void finish_turn(sh_daemon *d)
 	}
 	d->turn_writes = 0;
 	d->txn_error = SH_OK;
+	d->wit_rb_pending_ms = 0;
 	sh_control_turn_reset(d);
 	sh_defer *df = d->defer_head;
 	d->defer_head = d->defer_tail = NULL;
@@ -537,6 +538,12 @@ static void finish_turn(sh_daemon *d)
 			break;
 		case DEFER_RESEND_STEP:
 			sh_peer_resend_step_done(d, df, e == SH_OK);
+			break;
+		case DEFER_ROLLED_BACK:
+			/* not committed: the next head handed back finds it
+			 * again */
+			if (e == SH_OK)
+				d->audit_rolled_back_ms = df->at;
 			break;
 		case DEFER_RECOVER_ANSWERED:
 			/* not committed: it is asked again */

@@ -12,32 +12,38 @@
  *   - Over each connection this daemon opens to a partner (its DEALER),
  *     right after the handshake and then when it signs a head, at least
  *     once per audit_head_interval, it sends a frame of its own holding
- *     its newest head (audit_head) and the newest head of the partner's
- *     log that it keeps (witnessed_head). Only heads of committed turns
- *     go out: one that a crash could take back is never handed over.
- *   - The partner answers on the same connection with the same two
- *     fields, seen from its side: its own newest head, and the head of
- *     ours that it kept before this frame.
+ *     its newest head (audit_head) and the heads of the partner's log
+ *     that it keeps (witnessed_head). Only heads of committed turns go
+ *     out: one that a crash could take back is never handed over.
+ *   - The partner answers on the same connection with the same fields,
+ *     seen from its side: its own newest head, and the heads of ours that
+ *     it kept before this frame.
  *   - A head of our own log coming back from a partner is checked against
  *     the log: if the log holds fewer entries than that head, or others
  *     under it, the log was taken back after the head was signed. That is
  *     recorded as log_rolled_back (the same event as at start-up), logged
- *     as an error and kept for status and seinctl check; a head signed
- *     before a rollback already recorded is explained by it.
- *   - A partner's head is kept if it is newer (by its signing time) than
- *     the one kept. A newer head over fewer entries, or over as many but
- *     with another root, shows that the partner's log went back: that is
- *     recorded here as partner_log_rolled_back and shown in status.
+ *     as an error and kept for status and seinctl check, once the turn
+ *     commits; a head signed before a rollback already recorded is
+ *     explained by it.
+ *   - A partner's head is kept if it is newer (by its signing time, and
+ *     not from more than an hour ahead) than the one kept. A newer head
+ *     over fewer entries, or over as many but with another root, shows
+ *     that the partner's log went back: that is recorded here as
+ *     partner_log_rolled_back (at most once an hour per partner) and
+ *     shown in status. The head it supersedes is kept as well for
+ *     WITNESS_OLD_KEEP_MS and handed back with the newest, so that the
+ *     partner finds its rollback even if the first answer is lost.
  *
  * Heads are kept in the audit log's state table under "witness/<partner>"
- * as the partner signed them, and checked with the partner's signing key
- * from its card (the current one or, during a key change, the previous).
- * A head that does not verify is ignored: no partner can make us record
- * a rollback of our own log that did not happen, only hold back the heads
- * it witnessed. What a partner cannot show without a consistency proof is
- * a log that went back and then grew past the head it kept before the
- * next one was signed; this daemon itself still finds that when the
- * partner echoes the older head.
+ * as the partner signed them ("witness-old/<partner>": the time it was
+ * superseded, 8 bytes little-endian, then the head), and checked with the
+ * partner's signing key from its card (the current one or, during a key
+ * change, the previous). A head that does not verify is ignored: no
+ * partner can make us record a rollback of our own log that did not
+ * happen, only hold back the heads it witnessed. What a partner cannot
+ * show without a consistency proof is a log that went back and then grew
+ * past the head it kept before the next one was signed; this daemon itself
+ * still finds that when the partner hands the older head back.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,33 +52,75 @@
 #include "auditd.h"
 #include "daemon.h"
 
-#define WITNESS_PREFIX "witness/"
+#define WITNESS_NEW "witness/"
+#define WITNESS_OLD "witness-old/"
+/* a superseded head is handed back this long */
+#define WITNESS_OLD_KEEP_MS (7 * 86400 * 1000LL)
+/* a partner's head signed further ahead than this is not kept */
+#define WITNESS_AHEAD_MS (3600 * 1000LL)
+/* partner_log_rolled_back at most this often per partner */
+#define WITNESS_RECORD_MS (3600 * 1000LL)
 
-static int state_key(char *k, size_t n, const char *partner)
+static int state_key(char *k, size_t n, const char *prefix, const char *partner)
 {
-	int w = snprintf(k, n, WITNESS_PREFIX "%s", partner);
+	int w = snprintf(k, n, "%s%s", prefix, partner);
 	return w > 0 && (size_t)w < n;
 }
 
-/* The head of p's log kept here, raw (as signed) into raw and decoded;
- * NULL if none (or it does not decode: then replaced by the next). */
-static Seinhuis__SignedTreeHead *kept_head(sh_daemon *d, MDB_txn *txn,
-                                           const sh_peer *p, sh_buf *raw)
+static Seinhuis__SignedTreeHead *decode(const uint8_t *b, size_t n)
 {
-	char key[SH_PARTNER_MAX + 16];
-	raw->len = 0;
-	if (!txn || !state_key(key, sizeof(key), p->card.partner) ||
-	    sh_audit_state_get(sh_audit_log(d), txn, key, raw) != SH_OK)
-		return NULL;
 	Seinhuis__SignedTreeHead *h =
-	    seinhuis__signed_tree_head__unpack(NULL, raw->len, raw->data);
+	    n ? seinhuis__signed_tree_head__unpack(NULL, n, b) : NULL;
 	if (h && h->root_hash.len != 32) {
 		seinhuis__signed_tree_head__free_unpacked(h, NULL);
 		h = NULL;
 	}
-	if (!h)
-		raw->len = 0;
 	return h;
+}
+
+/* The head of p's log kept here, raw (as signed) into raw, and decoded
+ * into *out (NULL: none, or one that does not decode, which the next
+ * replaces). SH_OK, or the error that the store gave. */
+static sh_err kept_head(sh_daemon *d, MDB_txn *txn, const sh_peer *p,
+                        sh_buf *raw, Seinhuis__SignedTreeHead **out)
+{
+	char key[SH_PARTNER_MAX + 16];
+	raw->len = 0;
+	*out = NULL;
+	if (!txn)
+		return SH_ERR_STORE;
+	if (!state_key(key, sizeof(key), WITNESS_NEW, p->card.partner))
+		return SH_ERR_STORE;
+	sh_err e = sh_audit_state_get(sh_audit_log(d), txn, key, raw);
+	if (e == SH_ERR_NOTFOUND)
+		return SH_OK;
+	if (e != SH_OK)
+		return e;
+	*out = decode(raw->data, raw->len);
+	if (!*out)
+		raw->len = 0;
+	return SH_OK;
+}
+
+/* The head a newer one over fewer entries superseded, raw, if that was
+ * less than WITNESS_OLD_KEEP_MS ago (else raw is left empty). */
+static void old_head(sh_daemon *d, MDB_txn *txn, const sh_peer *p, sh_buf *raw)
+{
+	char key[SH_PARTNER_MAX + 16];
+	raw->len = 0;
+	if (!txn ||
+	    !state_key(key, sizeof(key), WITNESS_OLD, p->card.partner) ||
+	    sh_audit_state_get(sh_audit_log(d), txn, key, raw) != SH_OK)
+		return;
+	uint64_t at = 0;
+	for (int i = 7; raw->len > 8 && i >= 0; i--)
+		at = at << 8 | raw->data[i];
+	if (raw->len <= 8 || (int64_t)at + WITNESS_OLD_KEEP_MS < sh_now_ms()) {
+		raw->len = 0;
+		return;
+	}
+	memmove(raw->data, raw->data + 8, raw->len - 8);
+	raw->len -= 8;
 }
 
 static void note_kept(sh_peer *p, const Seinhuis__SignedTreeHead *h)
@@ -87,8 +135,9 @@ void sh_witness_status(sh_daemon *d, MDB_txn *txn, sh_peer *p)
 	if (p->wit_loaded || !sh_audit_log(d) || !txn)
 		return;
 	sh_buf raw = {0};
-	Seinhuis__SignedTreeHead *h = kept_head(d, txn, p, &raw);
-	note_kept(p, h);
+	Seinhuis__SignedTreeHead *h = NULL;
+	if (kept_head(d, txn, p, &raw, &h) == SH_OK)
+		note_kept(p, h);
 	if (h)
 		seinhuis__signed_tree_head__free_unpacked(h, NULL);
 	sh_buf_free(&raw);
@@ -111,36 +160,42 @@ static void own_head(sh_daemon *d, MDB_txn *txn, sh_buf *out)
 static void check_own(sh_daemon *d, sh_peer *p, const uint8_t *b, size_t n)
 {
 	sh_audit *log = sh_audit_log(d);
-	Seinhuis__SignedTreeHead *h =
-	    seinhuis__signed_tree_head__unpack(NULL, n, b);
+	Seinhuis__SignedTreeHead *h = decode(b, n);
 	if (!h || !sh_tree_head_signed_by(h, &d->self.card)) {
 		sh_debug("peer %s: a head of our audit log that is not one we "
 		         "signed (or not with a key of ours now) ignored",
 		         p->card.partner);
 		goto out;
 	}
-	MDB_txn *txn = sh_store_read_begin(d->store);
-	if (!txn)
-		goto out;
-	uint64_t size = sh_audit_size(log);
+	/* only committed entries: a head handed over was of a committed
+	 * turn, and a turn is committed before anything of it goes out */
+	uint64_t size = sh_audit_committed_size(log);
 	int gone = h->tree_size > size, replaced = 0;
+	int64_t known = d->audit_rolled_back_ms > d->wit_rb_pending_ms
+	                    ? d->audit_rolled_back_ms
+	                    : d->wit_rb_pending_ms;
 	if (!gone && h->tree_size > 0) {
+		MDB_txn *txn = sh_store_read_begin(d->store);
+		if (!txn)
+			goto out;
 		uint8_t root[32];
 		sh_err e = sh_audit_root_at(log, txn, h->tree_size, root);
-		replaced = e == SH_OK && memcmp(root, h->root_hash.data, 32);
-		if (e != SH_OK)
+		sh_store_read_end(d->store, txn);
+		if (e != SH_OK) {
 			sh_daemon_error(
 			    d,
 			    "audit: cannot compare the log with the "
 			    "head %s keeps of it: %s",
 			    p->card.partner, sh_err_rule(e));
+			goto out;
+		}
+		replaced = memcmp(root, h->root_hash.data, 32) != 0;
 	}
-	sh_store_read_end(d->store, txn);
 	if (!gone && !replaced)
 		goto out;
 	char at[40], detail[700];
 	sh_fmt_utc(at, sizeof(at), h->timestamp_ms);
-	if (h->timestamp_ms <= d->audit_rolled_back_ms) {
+	if (h->timestamp_ms <= known) {
 		sh_debug("peer %s keeps a head of our log signed %s that the "
 		         "log no longer extends: the rollback already recorded",
 		         p->card.partner, at);
@@ -180,71 +235,118 @@ static void check_own(sh_daemon *d, sh_peer *p, const uint8_t *b, size_t n)
 		sh_daemon_txn_fail(d, e);
 		goto out; /* found again at the next exchange */
 	}
-	/* recorded once: heads signed before now are explained by it (if the
-	 * turn fails, the partner's next answer finds it again) */
-	d->audit_rolled_back_ms = now;
+	/* Once the turn commits, heads signed before now are explained by
+	 * it (DEFER_ROLLED_BACK); until then by the turn's own entry. If the
+	 * turn fails, the next head handed back finds it again. */
+	d->wit_rb_pending_ms = now;
+	sh_defer *df = sh_defer_add(d, DEFER_ROLLED_BACK);
+	df->at = now;
 out:
 	if (h)
 		seinhuis__signed_tree_head__free_unpacked(h, NULL);
 }
 
+/* Log a refused head of p's, at most once a minute. */
+static void refused(sh_daemon *d, sh_peer *p, const char *why)
+{
+	int64_t now = sh_mono_ms();
+	if (p->wit_warn_at && now - p->wit_warn_at < 60000) {
+		sh_debug("peer %s: a tree head of its audit log %s",
+		         p->card.partner, why);
+		return;
+	}
+	p->wit_warn_at = now;
+	sh_daemon_warn(d, "peer %s: a tree head of its audit log %s; ignored",
+	               p->card.partner, why);
+}
+
 /* A head of p's log: keep it if newer than the one kept; a newer one
- * over fewer entries, or others, shows that p's log went back. The head
- * kept before goes into before (raw; empty if none). */
+ * over fewer entries, or others, shows that p's log went back. The heads
+ * kept before (the newest, and a superseded one) go into before[]
+ * (raw; empty if none). */
 static void keep_partner(sh_daemon *d, sh_peer *p, const uint8_t *b, size_t n,
-                         sh_buf *before)
+                         sh_buf before[2])
 {
 	sh_audit *log = sh_audit_log(d);
-	char key[SH_PARTNER_MAX + 16];
+	char key[SH_PARTNER_MAX + 16], okey[SH_PARTNER_MAX + 16];
 	Seinhuis__SignedTreeHead *h = NULL, *old = NULL;
 	MDB_txn *txn = sh_store_read_begin(d->store);
-	old = kept_head(d, txn, p, before);
+	sh_err ke = kept_head(d, txn, p, &before[0], &old);
+	old_head(d, txn, p, &before[1]);
 	sh_store_read_end(d->store, txn);
+	if (ke != SH_OK)
+		goto out; /* not knowing the kept one, keep nothing */
 	if (!p->wit_loaded)
 		note_kept(p, old);
 	if (!n)
 		goto out;
-	h = seinhuis__signed_tree_head__unpack(NULL, n, b);
+	h = decode(b, n);
 	if (!h || !sh_tree_head_signed_by(h, &p->card)) {
-		sh_daemon_warn(d,
-		               "peer %s: a tree head of its audit log that "
-		               "does not verify with its card's signing key "
-		               "ignored",
-		               p->card.partner);
+		refused(d, p,
+		        "that does not verify with its card's signing key");
+		goto out;
+	}
+	int64_t now = sh_now_ms();
+	if (h->timestamp_ms > now + WITNESS_AHEAD_MS) {
+		refused(d, p, "signed more than an hour ahead of our clock");
 		goto out;
 	}
 	if (old && h->timestamp_ms <= old->timestamp_ms)
 		goto out; /* the same, or older than the one kept */
-	if (!state_key(key, sizeof(key), p->card.partner) ||
+	if (!state_key(key, sizeof(key), WITNESS_NEW, p->card.partner) ||
+	    !state_key(okey, sizeof(okey), WITNESS_OLD, p->card.partner) ||
 	    sh_daemon_txn(d) != SH_OK)
 		goto out;
+	sh_err e = SH_OK;
 	if (old && (h->tree_size < old->tree_size ||
 	            (h->tree_size == old->tree_size &&
 	             memcmp(h->root_hash.data, old->root_hash.data, 32)))) {
-		char was[40], now[40], detail[600];
+		char was[40], at[40], detail[600];
 		sh_fmt_utc(was, sizeof(was), old->timestamp_ms);
-		sh_fmt_utc(now, sizeof(now), h->timestamp_ms);
+		sh_fmt_utc(at, sizeof(at), h->timestamp_ms);
 		snprintf(detail, sizeof(detail),
 		         "its tree head signed %s covers %llu entries%s, the "
 		         "one it signed %s and kept here %llu: its audit log "
 		         "went back (a restored or replaced data store)",
-		         now, (unsigned long long)h->tree_size,
+		         at, (unsigned long long)h->tree_size,
 		         h->tree_size == old->tree_size ? " (other ones)" : "",
 		         was, (unsigned long long)old->tree_size);
 		snprintf(p->last_error, sizeof(p->last_error),
 		         "its audit log went back: %llu entries after %llu",
 		         (unsigned long long)h->tree_size,
 		         (unsigned long long)old->tree_size);
-		sh_daemon_warn(d, "peer %s: %s", p->card.partner, detail);
-		Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
-		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_PARTNER_LOG_ROLLED_BACK;
-		en.outcome = "rolled_back";
-		en.partner = p->card.partner;
-		en.detail = detail;
-		if (sh_audit_record(d, &en) != SH_OK)
-			goto out;
+		/* the superseded head, handed back for a while */
+		sh_buf ov = {0};
+		uint8_t t[8];
+		for (int i = 0; i < 8; i++)
+			t[i] = (uint8_t)((uint64_t)now >> (8 * i));
+		sh_buf_add(&ov, t, 8);
+		sh_buf_add(&ov, before[0].data, before[0].len);
+		e = sh_audit_state_put(log, okey, ov.data, ov.len);
+		sh_buf_free(&ov);
+		int64_t mono = sh_mono_ms();
+		if (e == SH_OK && p->wit_rb_at &&
+		    mono - p->wit_rb_at < WITNESS_RECORD_MS) {
+			/* a partner cannot fill our log with these */
+			sh_debug("peer %s: %s (recorded less than an hour ago; "
+			         "not again)",
+			         p->card.partner, detail);
+		} else if (e == SH_OK) {
+			sh_daemon_warn(d, "peer %s: %s", p->card.partner,
+			               detail);
+			Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+			en.event =
+			    SEINHUIS__AUDIT_EVENT__AUDIT_PARTNER_LOG_ROLLED_BACK;
+			en.outcome = "rolled_back";
+			en.partner = p->card.partner;
+			en.detail = detail;
+			e = sh_audit_record(d, &en);
+			if (e == SH_OK)
+				p->wit_rb_at = mono;
+		}
 	}
-	sh_err e = sh_audit_state_put(log, key, b, n);
+	if (e == SH_OK)
+		e = sh_audit_state_put(log, key, b, n);
 	if (e != SH_OK) {
 		sh_daemon_txn_fail(d, e);
 		goto out;
@@ -259,7 +361,7 @@ out:
 }
 
 /* A partner sends a head when it connects, signs one, or every
- * audit_head_interval: a few a minute. Each costs up to two signature
+ * audit_head_interval: a few a minute. Each costs up to three signature
  * checks and a write here, so more than WITNESS_PER_S a second from one
  * partner are left unanswered. */
 #define WITNESS_PER_S 20
@@ -281,47 +383,70 @@ static int witness_allowed(sh_daemon *d, sh_peer *p)
 	return 0;
 }
 
+/* Both sides: what a witness frame from p holds. */
+static void take(sh_daemon *d, sh_peer *p, const Seinhuis__PeerFrame *f,
+                 sh_buf before[2])
+{
+	/* at most two are sent; more are not looked at */
+	for (size_t i = 0; i < f->n_witnessed_head && i < 2; i++)
+		check_own(d, p, f->witnessed_head[i].data,
+		          f->witnessed_head[i].len);
+	keep_partner(d, p, f->audit_head.data, f->audit_head.len, before);
+}
+
+/* Pack a witness frame: head (ours) and the kept heads (either may be
+ * empty) into out. */
+static void pack_frame(sh_buf *out, const sh_buf *head, const sh_buf kept[2])
+{
+	ProtobufCBinaryData w[2];
+	size_t nw = 0;
+	for (int i = 0; i < 2; i++)
+		if (kept[i].len) {
+			w[nw].data = kept[i].data;
+			w[nw++].len = kept[i].len;
+		}
+	Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
+	f.format_version = SH_FORMAT_VERSION;
+	f.audit_head.data = head->data;
+	f.audit_head.len = head->len;
+	f.n_witnessed_head = nw;
+	f.witnessed_head = w;
+	out->len = 0;
+	sh_buf_add(out, NULL, seinhuis__peer_frame__get_packed_size(&f));
+	seinhuis__peer_frame__pack(&f, out->data);
+}
+
 void sh_witness_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__PeerFrame *f,
                         const void *rid, size_t ridlen)
 {
 	if (!sh_audit_log(d) || !witness_allowed(d, p))
 		return;
-	sh_buf before = {0}, mine = {0};
-	if (f->witnessed_head.len)
-		check_own(d, p, f->witnessed_head.data, f->witnessed_head.len);
-	keep_partner(d, p, f->audit_head.data, f->audit_head.len, &before);
+	sh_buf before[2] = {{0}, {0}}, mine = {0};
+	take(d, p, f, before);
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	own_head(d, txn, &mine);
 	sh_store_read_end(d->store, txn);
 	/* the answer goes out once this turn commits (DEFER_RECEIPTS): a
 	 * head signed in it is then durable */
-	Seinhuis__PeerFrame out = SEINHUIS__PEER_FRAME__INIT;
-	out.format_version = SH_FORMAT_VERSION;
-	out.audit_head.data = mine.data;
-	out.audit_head.len = mine.len;
-	out.witnessed_head.data = before.data;
-	out.witnessed_head.len = before.len;
-	if (mine.len || before.len) {
+	if (mine.len || before[0].len || before[1].len) {
 		sh_defer *df = sh_defer_add(d, DEFER_RECEIPTS);
 		df->peer = p;
 		sh_buf_add(&df->routing_id, rid, ridlen);
-		size_t n = seinhuis__peer_frame__get_packed_size(&out);
-		sh_buf_add(&df->data, NULL, n);
-		seinhuis__peer_frame__pack(&out, df->data.data);
+		pack_frame(&df->data, &mine, before);
 	}
 	sh_buf_free(&mine);
-	sh_buf_free(&before);
+	sh_buf_free(&before[0]);
+	sh_buf_free(&before[1]);
 }
 
 void sh_witness_answer(sh_daemon *d, sh_peer *p, const Seinhuis__PeerFrame *f)
 {
 	if (!sh_audit_log(d) || !witness_allowed(d, p))
 		return;
-	sh_buf before = {0};
-	if (f->witnessed_head.len)
-		check_own(d, p, f->witnessed_head.data, f->witnessed_head.len);
-	keep_partner(d, p, f->audit_head.data, f->audit_head.len, &before);
-	sh_buf_free(&before);
+	sh_buf before[2] = {{0}, {0}};
+	take(d, p, f, before);
+	sh_buf_free(&before[0]);
+	sh_buf_free(&before[1]);
 }
 
 void sh_witness_due(sh_daemon *d, sh_peer *p)
@@ -344,7 +469,7 @@ void sh_witness_pump(sh_daemon *d)
 		return;
 	int64_t every = (int64_t)d->cfg.audit_head_interval * 1000;
 	MDB_txn *txn = NULL;
-	sh_buf mine = {0}, theirs = {0};
+	sh_buf mine = {0}, kept[2] = {{0}, {0}}, frame = {0};
 	int have_mine = 0;
 	/* not later than a second from now: a connection that comes up
 	 * meanwhile is marked due itself, one whose head waits on a full
@@ -366,33 +491,29 @@ void sh_witness_pump(sh_daemon *d)
 			own_head(d, txn, &mine);
 			have_mine = 1;
 		}
-		Seinhuis__SignedTreeHead *k = kept_head(d, txn, p, &theirs);
+		Seinhuis__SignedTreeHead *k = NULL;
+		if (kept_head(d, txn, p, &kept[0], &k) != SH_OK)
+			kept[0].len = 0;
 		if (k)
 			seinhuis__signed_tree_head__free_unpacked(k, NULL);
+		old_head(d, txn, p, &kept[1]);
 		p->wit_due = 0;
 		p->wit_next = now + every;
-		if (!mine.len && !theirs.len)
+		if (!mine.len && !kept[0].len && !kept[1].len)
 			continue; /* nothing signed, nothing kept yet */
-		Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
-		f.format_version = SH_FORMAT_VERSION;
-		f.audit_head.data = mine.data;
-		f.audit_head.len = mine.len;
-		f.witnessed_head.data = theirs.data;
-		f.witnessed_head.len = theirs.len;
-		size_t n = seinhuis__peer_frame__get_packed_size(&f);
-		uint8_t *buf = sh_xmalloc(n);
-		seinhuis__peer_frame__pack(&f, buf);
+		pack_frame(&frame, &mine, kept);
 		p->zcheck = 1;
-		if (zmq_send(p->dealer, buf, n, ZMQ_DONTWAIT) < 0) {
+		if (zmq_send(p->dealer, frame.data, frame.len, ZMQ_DONTWAIT) <
+		    0)
 			p->wit_due = 1; /* within a second */
-		} else {
+		else
 			sh_debug("peer %s: our audit tree head handed over",
 			         p->card.partner);
-		}
-		free(buf);
 	}
 	if (txn)
 		sh_store_read_end(d->store, txn);
 	sh_buf_free(&mine);
-	sh_buf_free(&theirs);
+	sh_buf_free(&kept[0]);
+	sh_buf_free(&kept[1]);
+	sh_buf_free(&frame);
 }

@@ -125,14 +125,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	/* tree heads a partner hands over (witness.c): decoded and checked
 	 * against both cards, as the daemon checks its own and a partner's */
-	const ProtobufCBinaryData *heads[2] = {&f->audit_head,
-	                                       &f->witnessed_head};
-	for (int i = 0; i < 2; i++) {
-		if (!heads[i]->len)
+	for (size_t i = 0; i <= f->n_witnessed_head && i <= 2; i++) {
+		const ProtobufCBinaryData *b =
+		    i ? &f->witnessed_head[i - 1] : &f->audit_head;
+		if (!b->len)
 			continue;
 		Seinhuis__SignedTreeHead *h =
-		    seinhuis__signed_tree_head__unpack(NULL, heads[i]->len,
-		                                       heads[i]->data);
+		    seinhuis__signed_tree_head__unpack(NULL, b->len, b->data);
 		if (!h)
 			continue;
 		const fuzz_world_t *w = fuzz_world();

@@ -506,8 +506,9 @@ static void witness_frames(void)
 	f.format_version = 1;
 	f.audit_head.data = packed[0].data;
 	f.audit_head.len = packed[0].len;
-	f.witnessed_head.data = packed[1].data;
-	f.witnessed_head.len = packed[1].len;
+	ProtobufCBinaryData kept = {packed[1].len, packed[1].data};
+	f.n_witnessed_head = 1;
+	f.witnessed_head = &kept;
 	sh_buf b = {0};
 	sh_buf_add(&b, NULL, seinhuis__peer_frame__get_packed_size(&f));
 	seinhuis__peer_frame__pack(&f, b.data);

@@ -6,9 +6,13 @@
 # its log rolled back when that head comes back to it, and records
 # log_rolled_back; the recipient, handed a newer head over fewer entries,
 # records partner_log_rolled_back. Neither is recorded twice, nor after a
-# kill -9. Heads a partner cannot have had from us (signed with another
-# key, or not verifying) are ignored, and a partner's heads are kept only
-# if they verify and are newer than the one kept.
+# kill -9. The same for the recipient's store, found on the other path (the
+# sender's frame carries the head it keeps). Heads a partner cannot have
+# had from us (signed with another key, or not verifying) are ignored; a
+# partner's heads are kept only if they verify, are newer than the one
+# kept and not from hours ahead; its log going back is recorded at most
+# once an hour, and the head it superseded is handed back beside the
+# newest.
 . "$(dirname "$0")/lib.sh"
 it_setup witness
 PEER_TOOL=${PEER_TOOL:-$(dirname "$0")/../../build/tests/integration/peer_tool}
@@ -47,6 +51,8 @@ check "no rollback recorded at either" bash -c \
 	"[ \$(count corp-wi --event log_rolled_back) = 0 ] && [ \$(count gem-wi --event partner_log_rolled_back) = 0 ]"
 
 # --- a kill -9 is no rollback ------------------------------------------------
+w_gem=$(peer_field gem-wi corp-wi witnessed_size)
+w_corp=$(peer_field corp-wi gem-wi witnessed_size)
 for _ in 1 2 3 4 5; do
 	sent=$((sent + 1))
 	send_arrears corp-wi gem-wi "$sent" >/dev/null
@@ -61,7 +67,9 @@ check "... and of the recipient, one more" send_n 1
 sleep 3 # heads signed each second go out and come back
 check "a kill -9 of either makes no rollback at either" bash -c \
 	"[ \$(count corp-wi --event log_rolled_back) = 0 ] && [ \$(count gem-wi --event partner_log_rolled_back) = 0 ] &&
-	 [ \$(count gem-wi --event log_rolled_back) = 0 ]"
+	 [ \$(count gem-wi --event log_rolled_back) = 0 ] && [ \$(count corp-wi --event partner_log_rolled_back) = 0 ]"
+check "... while both keep newer heads of the other's log than before" bash -c \
+	"[ \"\$(peer_field gem-wi corp-wi witnessed_size)\" -gt $w_gem ] && [ \"\$(peer_field corp-wi gem-wi witnessed_size)\" -gt $w_corp ]"
 
 # --- the sender's store restored with its audit-head file --------------------
 before=$(peer_field gem-wi corp-wi witnessed_size)
@@ -73,10 +81,10 @@ check "after the backup, 10 more delivered" send_n 10
 # the witness holds a head over the log the restore takes away (heads are
 # signed each second while the log grows; the receipts' entries come last)
 sleep 3
+stop corp-wi
 big=$(peer_field gem-wi corp-wi witnessed_size)
 check "the recipient keeps the sender's head over those ($big entries)" \
 	[ "$big" -gt "$before" ]
-stop corp-wi
 for f in data.mdb audit-head; do
 	cp "$WORK/backup/$f" "$WORK/corp-wi/data/$f"
 	chown "$RUN_USER:" "$WORK/corp-wi/data/$f"
@@ -115,6 +123,30 @@ sleep 3
 check "... (log_rolled_back 1, partner_log_rolled_back 1)" bash -c \
 	"[ \$(count corp-wi --event log_rolled_back) = 1 ] && [ \$(count gem-wi --event partner_log_rolled_back) = 1 ]"
 
+# --- the recipient's store restored with its audit-head file -----------------
+# The sender dials the recipient; its frames carry the recipient's head it
+# keeps, which the restored recipient checks on arrival (the other path).
+sleep 2
+stop gem-wi
+mkdir -p "$WORK/backup-gem"
+cp "$WORK/gem-wi/data/data.mdb" "$WORK/gem-wi/data/audit-head" "$WORK/backup-gem/"
+start gem-wi
+check "after the recipient's backup, 10 more delivered" send_n 10
+sleep 3
+stop gem-wi
+gbig=$(peer_field corp-wi gem-wi witnessed_size)
+for f in data.mdb audit-head; do
+	cp "$WORK/backup-gem/$f" "$WORK/gem-wi/data/$f"
+	chown "$RUN_USER:" "$WORK/gem-wi/data/$f"
+done
+rm -f "$WORK/gem-wi/data/journal"
+start gem-wi
+check "the restored recipient finds its log rolled back against the sender's head ($gbig entries)" \
+	wait_until 15 bash -c "alist gem-wi --event log_rolled_back | jq -e 'length == 1 and .[0].partner == \"corp-wi\" and (.[0].detail | test(\"over $gbig entries\"))' >/dev/null"
+check "... and the sender, handed its newer head, that the recipient's log went back" \
+	wait_until 15 bash -c "[ \$(count corp-wi --event partner_log_rolled_back) = 1 ]"
+check "the restored recipient's log verifies" ctl gem-wi audit verify
+
 # --- heads a partner cannot have had, and heads out of order -----------------
 probe() { as_user "$PEER_TOOL" "$WORK/tool-wi/keys" "$WORK/gem-wi/keys/card" "$@"; }
 export -f probe
@@ -140,8 +172,13 @@ check "an older one (out of order) is not kept, and records nothing" bash -c \
 check "a newer one over as many entries with another root is recorded" bash -c \
 	"PEER_HEAD_MS=$((now + 2)) PEER_HEAD_SIZE=120 PEER_HEAD_FILL=2 probe witness >/dev/null &&
 	 alist gem-wi --event partner_log_rolled_back | jq -e 'length == 2 and .[1].partner == \"tool-wi\" and (.[1].detail | test(\"120 entries \\\\(other ones\\\\)\"))' >/dev/null"
-check "a newer one over fewer entries is recorded" bash -c \
+check "a newer one over fewer entries within the hour is kept, not recorded again" bash -c \
 	"PEER_HEAD_MS=$((now + 3)) PEER_HEAD_SIZE=90 probe witness >/dev/null &&
-	 [ \$(count gem-wi --event partner_log_rolled_back) = 3 ] && [ \"\$(peer_field gem-wi tool-wi witnessed_size)\" = 90 ]"
+	 [ \$(count gem-wi --event partner_log_rolled_back) = 2 ] && [ \"\$(peer_field gem-wi tool-wi witnessed_size)\" = 90 ]"
+check "the superseded head is handed back beside the newest" bash -c \
+	"out=\$(PEER_HEAD_MS=$((now + 4)) PEER_HEAD_SIZE=95 probe witness) && grep -q '^WITNESS head [0-9]* witnessed 90 120\$' <<<\"\$out\""
+check "a head signed two hours ahead is not kept" bash -c \
+	"PEER_HEAD_MS=$((now + 7200000)) PEER_HEAD_SIZE=200 probe witness >/dev/null &&
+	 [ \"\$(peer_field gem-wi tool-wi witnessed_size)\" = 95 ]"
 check "the recipient's log verifies" ctl gem-wi audit verify
 it_done

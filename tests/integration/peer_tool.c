@@ -22,8 +22,8 @@
  * PEER_FEEDBACK_COPIES=2 the frame carries it twice, as a re-send would.
  *
  * Witness modes (witness.c) send a frame of tree heads alone and print
- * the answer as "WITNESS head <size|-> witnessed <size|->" (the daemon's
- * own newest head, and the one of ours it kept before):
+ * the answer as "WITNESS head <size|-> witnessed <size>... | -" (the
+ * daemon's own newest head, and the ones of ours it kept before):
  *   witness         a head of our own log, signed with our key: of
  *                   $PEER_HEAD_SIZE entries (100), signed at $PEER_HEAD_MS
  *                   (now), its root all $PEER_HEAD_FILL bytes (1);
@@ -386,6 +386,7 @@ int main(int argc, char **argv)
 		nbatch = batch_mode(&self, &peer, mode + 6, &frame, bids);
 	} else if (strncmp(mode, "witness", 7) == 0) {
 		sh_buf head = {0};
+		ProtobufCBinaryData forged;
 		if (strcmp(mode, "witness") == 0 ||
 		    strcmp(mode, "witness-bad") == 0) {
 			make_head(&head, self.card.partner,
@@ -401,8 +402,10 @@ int main(int argc, char **argv)
 			make_head(&head, peer.partner, 1000000, sh_now_ms(), 7,
 			          mode[14] ? peer.sign_pub : self.card.sign_pub,
 			          self.sign_sec, 0);
-			f.witnessed_head.data = head.data;
-			f.witnessed_head.len = head.len;
+			forged.data = head.data;
+			forged.len = head.len;
+			f.n_witnessed_head = 1;
+			f.witnessed_head = &forged;
 		} else {
 			die("mode", "unknown witness mode");
 		}
@@ -502,11 +505,16 @@ int main(int argc, char **argv)
 		}
 		Seinhuis__PeerFrame *r = seinhuis__peer_frame__unpack(
 		    NULL, zmq_msg_size(&m), zmq_msg_data(&m));
-		if (r && (r->audit_head.len || r->witnessed_head.len)) {
+		if (r && (r->audit_head.len || r->n_witnessed_head)) {
 			printf("WITNESS head ");
 			print_head_size(&r->audit_head);
-			printf(" witnessed ");
-			print_head_size(&r->witnessed_head);
+			printf(" witnessed");
+			for (size_t i = 0; i < r->n_witnessed_head; i++) {
+				printf(" ");
+				print_head_size(&r->witnessed_head[i]);
+			}
+			if (!r->n_witnessed_head)
+				printf(" -");
 			printf("\n");
 			got++;
 		}
