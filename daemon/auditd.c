@@ -374,9 +374,11 @@ static void set_head_file(sh_daemon *d, sh_audit *log)
 	sh_audit_set_problem_hook(log, log_problem, d);
 }
 
-static int head_file_check(sh_daemon *d, sh_audit *log, char *detail, size_t n)
+static int head_file_check(sh_daemon *d, sh_audit *log, char *detail, size_t n,
+                           int64_t *head_ms)
 {
 	sh_audit_head_rec rec;
+	*head_ms = 0;
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	sh_err e =
 	    txn ? sh_audit_head_file_check(log, txn, &rec) : SH_ERR_STORE;
@@ -400,6 +402,7 @@ static int head_file_check(sh_daemon *d, sh_audit *log, char *detail, size_t n)
 	}
 	if (!rec.rolled_back)
 		return 0;
+	*head_ms = rec.time_ms;
 	char at[40];
 	sh_fmt_utc(at, sizeof(at), rec.time_ms);
 	unsigned long long now = sh_audit_size(log),
@@ -449,13 +452,22 @@ sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 	if (rt) {
 		d->audit_rolled_back_ms =
 		    sh_store_meta_time_get(d->store, rt, "audit_rolled_back");
+		d->audit_explained_ms =
+		    sh_store_meta_time_get(d->store, rt, "audit_explained");
 		sh_store_read_end(d->store, rt);
 	}
 	set_head_file(d, ad->log);
-	int rolled = head_file_check(d, ad->log, detail, sizeof(detail));
+	int64_t head_ms;
+	int rolled =
+	    head_file_check(d, ad->log, detail, sizeof(detail), &head_ms);
 	if (rolled) {
 		sh_daemon_error(d, "audit: %s", detail);
 		d->audit_rolled_back_ms = sh_now_ms();
+		/* heads signed up to the last one (witness.c), also with a
+		 * clock that the restore set back */
+		d->audit_explained_ms = head_ms > d->audit_rolled_back_ms
+		                            ? head_ms
+		                            : d->audit_rolled_back_ms;
 		Seinhuis__AuditEntry rb = SEINHUIS__AUDIT_ENTRY__INIT;
 		rb.event = SEINHUIS__AUDIT_EVENT__AUDIT_LOG_ROLLED_BACK;
 		rb.outcome = "rolled_back";
@@ -466,6 +478,9 @@ sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 			e = sh_store_meta_time_set(d->store,
 			                           "audit_rolled_back",
 			                           d->audit_rolled_back_ms);
+		if (e == SH_OK)
+			e = sh_store_meta_time_set(d->store, "audit_explained",
+			                           d->audit_explained_ms);
 		if (e != SH_OK) {
 			sh_store_abort(d->store);
 			d->txn_error = SH_OK;
@@ -1296,8 +1311,9 @@ sh_err sh_audit_check_offline(sh_daemon *d)
 	}
 	/* a restore is no failure, but the administrator hears of it */
 	char detail[700];
+	int64_t head_ms;
 	set_head_file(d, log);
-	if (head_file_check(d, log, detail, sizeof(detail)))
+	if (head_file_check(d, log, detail, sizeof(detail), &head_ms))
 		printf("seinhuisd: %s\n", detail);
 	sh_audit_close(&log);
 	return e;

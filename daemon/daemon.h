@@ -164,11 +164,13 @@ typedef enum {
 	DEFER_REQUEUE,          /* a delivered signal to send again (recover) */
 	DEFER_RECOVER_ASK,      /* seinctl recover: ask peer from `at` */
 	DEFER_RECOVER_ANSWERED, /* peer answered: it sends `seq` signals */
-	DEFER_ROLLED_BACK,      /* witness.c: the log found rolled back at `at`
-	                         */
-	DEFER_RESEND_STEP,      /* a step of answering peer's recover request
-	                           from `at`: `count` queued, next from `seq`
-	                           (0: answered) */
+	DEFER_ROLLED_BACK,      /* witness.c: the log found rolled back at `at`,
+	                           heads up to `seq` (ms) explained */
+	DEFER_PARTNER_ROLLED_BACK, /* witness.c: peer's recorded; if the turn
+	                              fails, its limit goes back to `at` */
+	DEFER_RESEND_STEP,         /* a step of answering peer's recover request
+	                              from `at`: `count` queued, next from `seq`
+	                              (0: answered) */
 } sh_defer_kind;
 
 typedef struct sh_defer {
@@ -216,7 +218,10 @@ typedef struct sh_daemon {
 	 * each turn */
 	int wit_any_due;
 	int64_t wit_next_any;
-	int64_t wit_rb_pending_ms;   /* a rollback recorded in the open turn */
+	/* heads of our log signed up to then are explained by a rollback
+	 * already recorded (witness.c; meta audit_explained); one recorded
+	 * in the open turn */
+	int64_t audit_explained_ms, wit_rb_pending_ms;
 	int64_t next_trust_check;    /* monotonic ms */
 	int64_t prev_keys_checked_s; /* rotation_tick: Unix s, 0 at start */
 	int64_t prev_keys_stuck; /* ... KEYDIR/previous not removable: when */

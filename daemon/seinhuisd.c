@@ -542,8 +542,17 @@ static void finish_turn(sh_daemon *d)
 		case DEFER_ROLLED_BACK:
 			/* not committed: the next head handed back finds it
 			 * again */
-			if (e == SH_OK)
+			if (e == SH_OK) {
 				d->audit_rolled_back_ms = df->at;
+				if ((int64_t)df->seq > d->audit_explained_ms)
+					d->audit_explained_ms =
+					    (int64_t)df->seq;
+			}
+			break;
+		case DEFER_PARTNER_ROLLED_BACK:
+			/* not recorded: the next head finds it again */
+			if (e != SH_OK)
+				df->peer->wit_rb_at = df->at;
 			break;
 		case DEFER_RECOVER_ANSWERED:
 			/* not committed: it is asked again */

@@ -167,13 +167,19 @@ static void check_own(sh_daemon *d, sh_peer *p, const uint8_t *b, size_t n)
 		         p->card.partner);
 		goto out;
 	}
+	/* heads signed before a rollback already recorded (or up to the
+	 * newest such head) are explained by it: not looked at */
+	int64_t known = d->audit_rolled_back_ms;
+	if (d->audit_explained_ms > known)
+		known = d->audit_explained_ms;
+	if (d->wit_rb_pending_ms > known)
+		known = d->wit_rb_pending_ms;
+	if (h->timestamp_ms <= known)
+		goto out;
 	/* only committed entries: a head handed over was of a committed
 	 * turn, and a turn is committed before anything of it goes out */
 	uint64_t size = sh_audit_committed_size(log);
 	int gone = h->tree_size > size, replaced = 0;
-	int64_t known = d->audit_rolled_back_ms > d->wit_rb_pending_ms
-	                    ? d->audit_rolled_back_ms
-	                    : d->wit_rb_pending_ms;
 	if (!gone && h->tree_size > 0) {
 		MDB_txn *txn = sh_store_read_begin(d->store);
 		if (!txn)
@@ -195,12 +201,6 @@ static void check_own(sh_daemon *d, sh_peer *p, const uint8_t *b, size_t n)
 		goto out;
 	char at[40], detail[700];
 	sh_fmt_utc(at, sizeof(at), h->timestamp_ms);
-	if (h->timestamp_ms <= known) {
-		sh_debug("peer %s keeps a head of our log signed %s that the "
-		         "log no longer extends: the rollback already recorded",
-		         p->card.partner, at);
-		goto out;
-	}
 	if (gone)
 		snprintf(detail, sizeof(detail),
 		         "partner %s keeps a tree head of this log signed here "
@@ -223,6 +223,9 @@ static void check_own(sh_daemon *d, sh_peer *p, const uint8_t *b, size_t n)
 		    (unsigned long long)h->tree_size);
 	sh_daemon_error(d, "audit: %s", detail);
 	int64_t now = sh_now_ms();
+	/* explained from now on: heads signed up to now, or up to this one
+	 * if the restore also set the clock back (a VM snapshot) */
+	int64_t upto = h->timestamp_ms > now ? h->timestamp_ms : now;
 	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
 	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_LOG_ROLLED_BACK;
 	en.outcome = "rolled_back";
@@ -231,16 +234,19 @@ static void check_own(sh_daemon *d, sh_peer *p, const uint8_t *b, size_t n)
 	sh_err e = sh_audit_record(d, &en);
 	if (e == SH_OK)
 		e = sh_store_meta_time_set(d->store, "audit_rolled_back", now);
+	if (e == SH_OK)
+		e = sh_store_meta_time_set(d->store, "audit_explained", upto);
 	if (e != SH_OK) {
 		sh_daemon_txn_fail(d, e);
 		goto out; /* found again at the next exchange */
 	}
-	/* Once the turn commits, heads signed before now are explained by
-	 * it (DEFER_ROLLED_BACK); until then by the turn's own entry. If the
+	/* Once the turn commits, these heads are explained by it
+	 * (DEFER_ROLLED_BACK); until then by the turn's own entry. If the
 	 * turn fails, the next head handed back finds it again. */
-	d->wit_rb_pending_ms = now;
+	d->wit_rb_pending_ms = upto;
 	sh_defer *df = sh_defer_add(d, DEFER_ROLLED_BACK);
 	df->at = now;
+	df->seq = (uint64_t)upto;
 out:
 	if (h)
 		seinhuis__signed_tree_head__free_unpacked(h, NULL);
@@ -341,8 +347,14 @@ static void keep_partner(sh_daemon *d, sh_peer *p, const uint8_t *b, size_t n,
 			en.partner = p->card.partner;
 			en.detail = detail;
 			e = sh_audit_record(d, &en);
-			if (e == SH_OK)
+			if (e == SH_OK) {
+				/* the limit counts once the turn commits */
+				sh_defer *df =
+				    sh_defer_add(d, DEFER_PARTNER_ROLLED_BACK);
+				df->peer = p;
+				df->at = p->wit_rb_at;
 				p->wit_rb_at = mono;
+			}
 		}
 	}
 	if (e == SH_OK)

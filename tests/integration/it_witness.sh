@@ -63,28 +63,30 @@ check "after a kill -9 of the sender, all $sent delivered" \
 	wait_until 20 bash -c "[ \$(inbox_ids gem-wi | wc -l) = $sent ]"
 crash gem-wi
 start gem-wi
+t0=$(date +%s%3N)
 check "... and of the recipient, one more" send_n 1
-sleep 3 # heads signed each second go out and come back
+# heads both sign after the restarts go out and come back
+check "... after which each keeps a head of the other's log signed since" \
+	wait_until 20 bash -c "[ \"\$(peer_field gem-wi corp-wi witnessed_ms)\" -gt $t0 ] && [ \"\$(peer_field corp-wi gem-wi witnessed_ms)\" -gt $t0 ]"
+check "... over more entries than before" bash -c \
+	"[ \"\$(peer_field gem-wi corp-wi witnessed_size)\" -gt $w_gem ] && [ \"\$(peer_field corp-wi gem-wi witnessed_size)\" -gt $w_corp ]"
 check "a kill -9 of either makes no rollback at either" bash -c \
 	"[ \$(count corp-wi --event log_rolled_back) = 0 ] && [ \$(count gem-wi --event partner_log_rolled_back) = 0 ] &&
 	 [ \$(count gem-wi --event log_rolled_back) = 0 ] && [ \$(count corp-wi --event partner_log_rolled_back) = 0 ]"
-check "... while both keep newer heads of the other's log than before" bash -c \
-	"[ \"\$(peer_field gem-wi corp-wi witnessed_size)\" -gt $w_gem ] && [ \"\$(peer_field corp-wi gem-wi witnessed_size)\" -gt $w_corp ]"
 
 # --- the sender's store restored with its audit-head file --------------------
-before=$(peer_field gem-wi corp-wi witnessed_size)
 stop corp-wi
 mkdir -p "$WORK/backup"
 cp "$WORK/corp-wi/data/data.mdb" "$WORK/corp-wi/data/audit-head" "$WORK/backup/"
+bsize=$(cut -d' ' -f1 "$WORK/backup/audit-head") # the backup's log
 start corp-wi
 check "after the backup, 10 more delivered" send_n 10
-# the witness holds a head over the log the restore takes away (heads are
-# signed each second while the log grows; the receipts' entries come last)
-sleep 3
+# the witness comes to hold a head over entries the restore takes away
+# (heads are signed each second while the log grows)
+check "the recipient keeps a head of the sender's log beyond the backup's $bsize entries" \
+	wait_until 20 bash -c "[ \"\$(peer_field gem-wi corp-wi witnessed_size)\" -gt $((bsize + 10)) ]"
 stop corp-wi
 big=$(peer_field gem-wi corp-wi witnessed_size)
-check "the recipient keeps the sender's head over those ($big entries)" \
-	[ "$big" -gt "$before" ]
 for f in data.mdb audit-head; do
 	cp "$WORK/backup/$f" "$WORK/corp-wi/data/$f"
 	chown "$RUN_USER:" "$WORK/corp-wi/data/$f"
@@ -118,21 +120,24 @@ check "the signal sent after the restore is delivered" \
 	wait_until 15 bash -c "[ \$(inbox_ids gem-wi | wc -l) = $sent ]"
 stop corp-wi
 start corp-wi
-check "after a restart and more signals, both are still recorded once" send_n 2
-sleep 3
-check "... (log_rolled_back 1, partner_log_rolled_back 1)" bash -c \
+t1=$(date +%s%3N)
+check "after a restart and more signals" send_n 2
+check "... and heads signed since handed both ways" \
+	wait_until 20 bash -c "[ \"\$(peer_field gem-wi corp-wi witnessed_ms)\" -gt $t1 ] && [ \"\$(peer_field corp-wi gem-wi witnessed_ms)\" -gt $t1 ]"
+check "... both are still recorded once (log_rolled_back 1, partner_log_rolled_back 1)" bash -c \
 	"[ \$(count corp-wi --event log_rolled_back) = 1 ] && [ \$(count gem-wi --event partner_log_rolled_back) = 1 ]"
 
 # --- the recipient's store restored with its audit-head file -----------------
 # The sender dials the recipient; its frames carry the recipient's head it
 # keeps, which the restored recipient checks on arrival (the other path).
-sleep 2
 stop gem-wi
 mkdir -p "$WORK/backup-gem"
 cp "$WORK/gem-wi/data/data.mdb" "$WORK/gem-wi/data/audit-head" "$WORK/backup-gem/"
+gsize=$(cut -d' ' -f1 "$WORK/backup-gem/audit-head")
 start gem-wi
 check "after the recipient's backup, 10 more delivered" send_n 10
-sleep 3
+check "the sender keeps a head of the recipient's log beyond the backup's $gsize entries" \
+	wait_until 20 bash -c "[ \"\$(peer_field corp-wi gem-wi witnessed_size)\" -gt $((gsize + 10)) ]"
 stop gem-wi
 gbig=$(peer_field corp-wi gem-wi witnessed_size)
 for f in data.mdb audit-head; do
@@ -150,6 +155,7 @@ check "the restored recipient's log verifies" ctl gem-wi audit verify
 # --- heads a partner cannot have had, and heads out of order -----------------
 probe() { as_user "$PEER_TOOL" "$WORK/tool-wi/keys" "$WORK/gem-wi/keys/card" "$@"; }
 export -f probe
+export PEER_WAIT_MS=15000 # the answer follows a durable commit
 g0=$(count gem-wi --event log_rolled_back)
 check "a head of the recipient's log signed with another key is ignored" bash -c \
 	"out=\$(probe witness-forged) && grep -q '^WITNESS head [0-9]* witnessed -' <<<\"\$out\""

@@ -20,6 +20,7 @@
  * (default legal_task) and, if set, consent $PEER_FEEDBACK_CONSENT: what
  * a municipality's daemon sends, but without its checks. With
  * PEER_FEEDBACK_COPIES=2 the frame carries it twice, as a re-send would.
+ * PEER_WAIT_MS: how long to wait for an answer (3000).
  *
  * Witness modes (witness.c) send a frame of tree heads alone and print
  * the answer as "WITNESS head <size|-> witnessed <size>... | -" (the
@@ -494,7 +495,7 @@ int main(int argc, char **argv)
 	for (int c = 0; c < copies; c++)
 		zmq_send(s, frame.data, frame.len, 0);
 
-	int got = 0, timeout = 3000;
+	int got = 0, timeout = (int)env_num("PEER_WAIT_MS", 3000);
 	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
 	for (int c = 0; c < copies; c++) {
 		zmq_msg_t m;
