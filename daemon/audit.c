@@ -285,9 +285,10 @@ int sh_tree_head_signed_by(const Seinhuis__SignedTreeHead *h, const sh_card *c)
 	if (h->sign_key.len != SH_KEY_LEN || h->root_hash.len != 32 ||
 	    strcmp(h->partner, c->partner) != 0)
 		return 0;
-	if (memcmp(h->sign_key.data, c->sign_pub, SH_KEY_LEN) != 0 &&
-	    !(c->has_prev &&
-	      memcmp(h->sign_key.data, c->prev_sign, SH_KEY_LEN) == 0))
+	/* the previous key for heads signed before its overlap ended */
+	sh_key_state ks = sh_card_key_state(c, SH_KEY_SIGN, h->sign_key.data,
+	                                    h->timestamp_ms / 1000);
+	if (ks != SH_KEY_CURRENT && ks != SH_KEY_PREVIOUS)
 		return 0;
 	return sh_tree_head_verify(h, h->sign_key.data);
 }

@@ -78,7 +78,8 @@ void sh_tree_head_tbs(const Seinhuis__SignedTreeHead *h, sh_buf *out);
 int sh_tree_head_verify(const Seinhuis__SignedTreeHead *h,
                         const uint8_t pub[32]);
 /* 1 if h is a head of card c's partner's log, signed with one of its
- * signing keys (the card's, or the previous one during a key change). */
+ * signing keys: the card's, or the previous one if the head was signed
+ * before that key's overlap ended (sh_card_key_state). */
 int sh_tree_head_signed_by(const Seinhuis__SignedTreeHead *h, const sh_card *c);
 
 typedef struct sh_audit sh_audit;

@@ -426,6 +426,28 @@ static int head_file_check(sh_daemon *d, sh_audit *log, char *detail, size_t n,
 	return 1;
 }
 
+sh_err sh_audit_rolled_back(sh_daemon *d, const char *partner,
+                            const char *detail, int64_t head_ms, int64_t now,
+                            int64_t *upto)
+{
+	/* heads signed up to the one that found it, should the restore
+	 * also have set the clock back (a virtual machine snapshot) */
+	*upto = head_ms > now ? head_ms : now;
+	Seinhuis__AuditEntry rb = SEINHUIS__AUDIT_ENTRY__INIT;
+	rb.event = SEINHUIS__AUDIT_EVENT__AUDIT_LOG_ROLLED_BACK;
+	rb.outcome = "rolled_back";
+	if (partner)
+		rb.partner = (char *)partner;
+	rb.detail = (char *)detail;
+	sh_err e = sh_audit_record(d, &rb);
+	/* kept, so that a restart within the day still shows it */
+	if (e == SH_OK)
+		e = sh_store_meta_time_set(d->store, "audit_rolled_back", now);
+	if (e == SH_OK)
+		e = sh_store_meta_time_set(d->store, "audit_explained", *upto);
+	return e;
+}
+
 sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 {
 	char warning[300], detail[700];
@@ -463,24 +485,9 @@ sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 	if (rolled) {
 		sh_daemon_error(d, "audit: %s", detail);
 		d->audit_rolled_back_ms = sh_now_ms();
-		/* heads signed up to the last one (witness.c), also with a
-		 * clock that the restore set back */
-		d->audit_explained_ms = head_ms > d->audit_rolled_back_ms
-		                            ? head_ms
-		                            : d->audit_rolled_back_ms;
-		Seinhuis__AuditEntry rb = SEINHUIS__AUDIT_ENTRY__INIT;
-		rb.event = SEINHUIS__AUDIT_EVENT__AUDIT_LOG_ROLLED_BACK;
-		rb.outcome = "rolled_back";
-		rb.detail = detail;
-		e = sh_audit_record(d, &rb);
-		/* kept, so that a restart within the day still shows it */
-		if (e == SH_OK)
-			e = sh_store_meta_time_set(d->store,
-			                           "audit_rolled_back",
-			                           d->audit_rolled_back_ms);
-		if (e == SH_OK)
-			e = sh_store_meta_time_set(d->store, "audit_explained",
-			                           d->audit_explained_ms);
+		e = sh_audit_rolled_back(d, NULL, detail, head_ms,
+		                         d->audit_rolled_back_ms,
+		                         &d->audit_explained_ms);
 		if (e != SH_OK) {
 			sh_store_abort(d->store);
 			d->txn_error = SH_OK;

@@ -128,8 +128,9 @@ typedef struct sh_peer {
 	uint64_t wit_size;
 	int64_t wit_in_at;   /* its witness frames: this second's (monotonic) */
 	unsigned wit_in_n;   /* ... and how many came in it */
-	int64_t wit_rb_at;   /* its log found going back: recorded then */
-	int64_t wit_warn_at; /* a head of it refused: logged then */
+	int64_t wit_rb_at;   /* its log found going back: recorded then
+	                        (monotonic ms) */
+	int64_t wit_warn_at; /* a head of it refused: logged then (monotonic) */
 } sh_peer;
 
 /* ---------------------------------------------------- control clients */

@@ -512,8 +512,9 @@ static void finish_turn(sh_daemon *d)
 			     zmq_send(d->router, df->data.data, df->data.len,
 			              ZMQ_DONTWAIT) < 0))
 				sh_debug(
-				    "peer %s: receipts not sent (%s); the peer "
-				    "will resend and get them then",
+				    "peer %s: a frame to it not sent (%s): "
+				    "receipts come again when it resends, "
+				    "heads with the next exchange",
 				    df->peer->card.partner,
 				    zmq_strerror(errno));
 			break;

@@ -23,8 +23,13 @@
  *     under it, the log was taken back after the head was signed. That is
  *     recorded as log_rolled_back (the same event as at start-up), logged
  *     as an error and kept for status and seinctl check, once the turn
- *     commits; a head signed before a rollback already recorded is
- *     explained by it.
+ *     commits; a head signed before a rollback already recorded (or up to
+ *     the head that found it, should the restore have set the clock back)
+ *     is explained by it.
+ *   - Heads travel only over connections there are: a daemon opens one
+ *     to a partner when it has signals (or a recover request) for it.
+ *     A restore is therefore found at the next exchange with a partner
+ *     that keeps a head of the log, not before.
  *   - A partner's head is kept if it is newer (by its signing time, and
  *     not from more than an hour ahead) than the one kept. A newer head
  *     over fewer entries, or over as many but with another root, shows
@@ -36,7 +41,7 @@
  *
  * Heads are kept in the audit log's state table under "witness/<partner>"
  * as the partner signed them ("witness-old/<partner>": the time it was
- * superseded, 8 bytes little-endian, then the head), and checked with the
+ * superseded, 8 bytes big-endian, then the head), and checked with the
  * partner's signing key from its card (the current one or, during a key
  * change, the previous). A head that does not verify is ignored: no
  * partner can make us record a rollback of our own log that did not
@@ -102,8 +107,9 @@ static sh_err kept_head(sh_daemon *d, MDB_txn *txn, const sh_peer *p,
 	return SH_OK;
 }
 
-/* The head a newer one over fewer entries superseded, raw, if that was
- * less than WITNESS_OLD_KEEP_MS ago (else raw is left empty). */
+/* The head a newer one over fewer entries (or another root) superseded,
+ * raw, if that was less than WITNESS_OLD_KEEP_MS ago (else raw is left
+ * empty). */
 static void old_head(sh_daemon *d, MDB_txn *txn, const sh_peer *p, sh_buf *raw)
 {
 	char key[SH_PARTNER_MAX + 16];
@@ -113,7 +119,7 @@ static void old_head(sh_daemon *d, MDB_txn *txn, const sh_peer *p, sh_buf *raw)
 	    sh_audit_state_get(sh_audit_log(d), txn, key, raw) != SH_OK)
 		return;
 	uint64_t at = 0;
-	for (int i = 7; raw->len > 8 && i >= 0; i--)
+	for (int i = 0; raw->len > 8 && i < 8; i++)
 		at = at << 8 | raw->data[i];
 	if (raw->len <= 8 || (int64_t)at + WITNESS_OLD_KEEP_MS < sh_now_ms()) {
 		raw->len = 0;
@@ -222,20 +228,9 @@ static void check_own(sh_daemon *d, sh_peer *p, const uint8_t *b, size_t n)
 		    p->card.partner, at, (unsigned long long)h->tree_size,
 		    (unsigned long long)h->tree_size);
 	sh_daemon_error(d, "audit: %s", detail);
-	int64_t now = sh_now_ms();
-	/* explained from now on: heads signed up to now, or up to this one
-	 * if the restore also set the clock back (a VM snapshot) */
-	int64_t upto = h->timestamp_ms > now ? h->timestamp_ms : now;
-	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
-	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_LOG_ROLLED_BACK;
-	en.outcome = "rolled_back";
-	en.partner = p->card.partner;
-	en.detail = detail;
-	sh_err e = sh_audit_record(d, &en);
-	if (e == SH_OK)
-		e = sh_store_meta_time_set(d->store, "audit_rolled_back", now);
-	if (e == SH_OK)
-		e = sh_store_meta_time_set(d->store, "audit_explained", upto);
+	int64_t now = sh_now_ms(), upto;
+	sh_err e = sh_audit_rolled_back(d, p->card.partner, detail,
+	                                h->timestamp_ms, now, &upto);
 	if (e != SH_OK) {
 		sh_daemon_txn_fail(d, e);
 		goto out; /* found again at the next exchange */
@@ -325,7 +320,7 @@ static void keep_partner(sh_daemon *d, sh_peer *p, const uint8_t *b, size_t n,
 		sh_buf ov = {0};
 		uint8_t t[8];
 		for (int i = 0; i < 8; i++)
-			t[i] = (uint8_t)((uint64_t)now >> (8 * i));
+			t[i] = (uint8_t)((uint64_t)now >> (56 - 8 * i));
 		sh_buf_add(&ov, t, 8);
 		sh_buf_add(&ov, before[0].data, before[0].len);
 		e = sh_audit_state_put(log, okey, ov.data, ov.len);
@@ -363,7 +358,8 @@ static void keep_partner(sh_daemon *d, sh_peer *p, const uint8_t *b, size_t n,
 		sh_daemon_txn_fail(d, e);
 		goto out;
 	}
-	/* kept once the turn commits; status may show it a turn early */
+	/* kept once the turn commits; status shows it at once (and, if the
+	 * turn fails, until the next head of p is kept) */
 	note_kept(p, h);
 out:
 	if (h)
@@ -373,9 +369,10 @@ out:
 }
 
 /* A partner sends a head when it connects, signs one, or every
- * audit_head_interval: a few a minute. Each costs up to three signature
- * checks and a write here, so more than WITNESS_PER_S a second from one
- * partner are left unanswered. */
+ * audit_head_interval, and answers ours: a few a minute. Each costs up to
+ * three signature checks and a write here, so more than WITNESS_PER_S
+ * frames with heads a second from one partner (its own or its answers)
+ * are ignored: not checked, kept or answered. */
 #define WITNESS_PER_S 20
 
 static int witness_allowed(sh_daemon *d, sh_peer *p)

@@ -945,7 +945,10 @@ static void head_signer(void)
 	CHECK(!sh_tree_head_signed_by(h, &c)); /* a key it never had */
 	memcpy(c.prev_sign, self.card.sign_pub, 32);
 	c.has_prev = 1;
+	c.prev_until = h->timestamp_ms / 1000 + 60;
 	CHECK(sh_tree_head_signed_by(h, &c)); /* its previous key */
+	c.prev_until = h->timestamp_ms / 1000;
+	CHECK(!sh_tree_head_signed_by(h, &c)); /* ... signed after its end */
 	c = self.card;
 	h->signature.data[5] ^= 1;
 	CHECK(!sh_tree_head_signed_by(h, &c)); /* a changed signature */
