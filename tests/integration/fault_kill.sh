@@ -40,8 +40,10 @@ echo "fault_kill: signals $FAULT_SIGNALS, kills $FAULT_KILLS, chunk $FAULT_CHUNK
 
 S=corp-fk # the sender (a landlord)
 R=gem-fk  # the recipient (a municipality's debt-help team)
-partner $R municipality_debt 17701 "map_size = 2G" # room for a 100,000-signal soak
-partner $S landlord 17702 "map_size = 2G"
+# heads signed each second: the partners keep each other's (witness.c),
+# and no kill may make either find a rollback that did not happen
+partner $R municipality_debt 17701 "map_size = 2G" "audit_head_interval = 1" # room for a 100,000-signal soak
+partner $S landlord 17702 "map_size = 2G" "audit_head_interval = 1"
 trust_all
 start $R || { it_done; exit 1; }
 start $S || { it_done; exit 1; }
@@ -190,6 +192,11 @@ check "the recipient refused nothing" bash -c "! grep -q 'refused:' '$WORK/$R.lo
 if [ "$accepted" -le 20000 ] || ! command -v mdb_dump >/dev/null; then
 	inbox_ids $R | sort >"$WORK/inbox.listed"
 fi
+check "the partners keep heads of each other's audit logs" bash -c \
+	"[ \"\$(ctl $R --json status | jq -r '.peers[] | select(.partner == \"$S\") | .witnessed_size')\" -gt 0 ] &&
+	 [ \"\$(ctl $S --json status | jq -r '.peers[] | select(.partner == \"$R\") | .witnessed_size')\" -gt 0 ]"
+check "no kill made either find a rollback against a kept head" bash -c \
+	"! grep -E 'keeps a tree head of this log|its audit log went back' '$WORK/$R.log' '$WORK/$S.log'"
 check "the sender stops cleanly" stop $S
 check "the recipient stops cleanly" stop $R
 if command -v mdb_dump >/dev/null; then
