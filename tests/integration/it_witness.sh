@@ -29,6 +29,26 @@ count() { alist "$@" | jq length; }
 peer_field() { ctl "$1" --json status | jq -r ".peers[] | select(.partner == \"$2\") | .$3"; }
 export -f alist count peer_field
 
+# back_up ID: a copy of ID's data.mdb and audit-head into $WORK/backup-ID,
+# made with ID stopped (started again after)
+back_up() {
+	stop "$1"
+	mkdir -p "$WORK/backup-$1"
+	cp "$WORK/$1/data/data.mdb" "$WORK/$1/data/audit-head" "$WORK/backup-$1/"
+	start "$1"
+}
+# backup_size ID: the tree size of the backed-up log (its audit-head)
+backup_size() { cut -d' ' -f1 "$WORK/backup-$1/audit-head"; }
+# restore ID: both files back in place of ID's (stopped), its journal gone
+restore() {
+	local f
+	for f in data.mdb audit-head; do
+		cp "$WORK/backup-$1/$f" "$WORK/$1/data/$f"
+		chown "$RUN_USER:" "$WORK/$1/data/$f"
+	done
+	rm -f "$WORK/$1/data/journal"
+}
+
 sent=0
 send_n() { # send_n COUNT
 	local last=$((sent + $1))
@@ -75,11 +95,8 @@ check "a kill -9 of either makes no rollback at either" bash -c \
 	 [ \$(count gem-wi --event log_rolled_back) = 0 ] && [ \$(count corp-wi --event partner_log_rolled_back) = 0 ]"
 
 # --- the sender's store restored with its audit-head file --------------------
-stop corp-wi
-mkdir -p "$WORK/backup"
-cp "$WORK/corp-wi/data/data.mdb" "$WORK/corp-wi/data/audit-head" "$WORK/backup/"
-bsize=$(cut -d' ' -f1 "$WORK/backup/audit-head") # the backup's log
-start corp-wi
+back_up corp-wi
+bsize=$(backup_size corp-wi)
 check "after the backup, 10 more delivered" send_n 10
 # the witness comes to hold a head over entries the restore takes away
 # (heads are signed each second while the log grows)
@@ -87,11 +104,7 @@ check "the recipient keeps a head of the sender's log beyond the backup's $bsize
 	wait_until 20 bash -c "[ \"\$(peer_field gem-wi corp-wi witnessed_size)\" -gt $((bsize + 10)) ]"
 stop corp-wi
 big=$(peer_field gem-wi corp-wi witnessed_size)
-for f in data.mdb audit-head; do
-	cp "$WORK/backup/$f" "$WORK/corp-wi/data/$f"
-	chown "$RUN_USER:" "$WORK/corp-wi/data/$f"
-done
-rm -f "$WORK/corp-wi/data/journal"
+restore corp-wi
 check "seinhuisd -t finds nothing wrong: the audit-head file came back too" bash -c \
 	"as_user '$SEINHUISD' -t -c '$WORK/corp-wi.conf' >'$WORK/t.out' 2>&1 && ! grep -q 'the log held' '$WORK/t.out'"
 start corp-wi
@@ -130,21 +143,14 @@ check "... both are still recorded once (log_rolled_back 1, partner_log_rolled_b
 # --- the recipient's store restored with its audit-head file -----------------
 # The sender dials the recipient; its frames carry the recipient's head it
 # keeps, which the restored recipient checks on arrival (the other path).
-stop gem-wi
-mkdir -p "$WORK/backup-gem"
-cp "$WORK/gem-wi/data/data.mdb" "$WORK/gem-wi/data/audit-head" "$WORK/backup-gem/"
-gsize=$(cut -d' ' -f1 "$WORK/backup-gem/audit-head")
-start gem-wi
+back_up gem-wi
+gsize=$(backup_size gem-wi)
 check "after the recipient's backup, 10 more delivered" send_n 10
 check "the sender keeps a head of the recipient's log beyond the backup's $gsize entries" \
 	wait_until 20 bash -c "[ \"\$(peer_field corp-wi gem-wi witnessed_size)\" -gt $((gsize + 10)) ]"
 stop gem-wi
 gbig=$(peer_field corp-wi gem-wi witnessed_size)
-for f in data.mdb audit-head; do
-	cp "$WORK/backup-gem/$f" "$WORK/gem-wi/data/$f"
-	chown "$RUN_USER:" "$WORK/gem-wi/data/$f"
-done
-rm -f "$WORK/gem-wi/data/journal"
+restore gem-wi
 start gem-wi
 check "the restored recipient finds its log rolled back against the sender's head ($gbig entries)" \
 	wait_until 15 bash -c "alist gem-wi --event log_rolled_back | jq -e 'length == 1 and .[0].partner == \"corp-wi\" and (.[0].detail | test(\"over $gbig entries\"))' >/dev/null"

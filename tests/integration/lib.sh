@@ -45,6 +45,22 @@ it_cleanup() {
 	fi
 }
 
+# Scripts run by hand against an older build (upgrade_from, mixed_versions):
+# it_setup_two_builds NAME, in place of it_setup NAME, needs OLD_SEINHUISD
+# and puts both daemons in the work directory, as seinhuisd-old and
+# seinhuisd-new; SEINHUISD is left as this build's.
+it_setup_two_builds() {
+	local old=${OLD_SEINHUISD:-} new=$SEINHUISD
+	if [ -z "$old" ] || [ ! -x "$old" ]; then
+		echo "$1: set OLD_SEINHUISD to an older build's seinhuisd" >&2
+		exit 2
+	fi
+	it_setup "$1"
+	cp "$new" "$WORK/bin/seinhuisd-new"
+	cp "$old" "$WORK/bin/seinhuisd-old"
+	chmod 755 "$WORK/bin"/seinhuisd-*
+}
+
 it_setup() {
 	IT_NAME=$1
 	if [ "$(id -u)" = 0 ] && ! id "$RUN_USER" >/dev/null 2>&1; then

@@ -10,16 +10,7 @@
 #   cmake --build /tmp/old/build --target seinhuisd
 #   OLD_SEINHUISD=/tmp/old/build/seinhuisd bash tests/integration/mixed_versions.sh
 . "$(dirname "$0")/lib.sh"
-OLD=${OLD_SEINHUISD:-}
-if [ -z "$OLD" ] || [ ! -x "$OLD" ]; then
-	echo "mixed_versions: set OLD_SEINHUISD to an older build's seinhuisd" >&2
-	exit 2
-fi
-NEW=$SEINHUISD
-it_setup mixed
-cp "$NEW" "$WORK/bin/seinhuisd-new"
-cp "$OLD" "$WORK/bin/seinhuisd-old"
-chmod 755 "$WORK/bin"/seinhuisd-*
+it_setup_two_builds mixed_versions
 # gem-mx runs the old build, corp-mx this one; then the other way round
 partner gem-mx municipality_debt 17943 "audit_head_interval = 1"
 partner corp-mx landlord 17944 "audit_head_interval = 1" "log_level = debug"

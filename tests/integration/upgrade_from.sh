@@ -14,17 +14,8 @@
 # start-up check afterwards. Then, if the store's schema changed, that the
 # older build refuses it and names the schema.
 . "$(dirname "$0")/lib.sh"
-OLD=${OLD_SEINHUISD:-}
-if [ -z "$OLD" ] || [ ! -x "$OLD" ]; then
-	echo "upgrade_from: set OLD_SEINHUISD to an older build's seinhuisd" >&2
-	exit 2
-fi
-NEW=$SEINHUISD
-SEINHUISD=$OLD
-it_setup upgrade
-cp "$NEW" "$WORK/bin/seinhuisd-new"
-cp "$OLD" "$WORK/bin/seinhuisd-old"
-chmod 755 "$WORK/bin"/seinhuisd-*
+it_setup_two_builds upgrade_from
+SEINHUISD=$WORK/bin/seinhuisd-old
 schema() { mdb_dump -p -s meta "$WORK/$1/data" | awk 'v { print substr($0, 2); exit } $0 == " schema" { v = 1 }'; }
 partner gem-up municipality_debt 17941
 partner corp-up landlord 17942
