@@ -1129,7 +1129,7 @@ sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const uint8_t sign_pub[32],
 	seinhuis__audit_verify_result__init(r);
 	r->ok = 1;
 	memset(&f, 0, sizeof(f));
-	if ((rc = get_state_u64(a, txn, "size", &size)) != SH_OK) {
+	if (get_state_u64(a, txn, "size", &size) != SH_OK) {
 		set_problem(r, 0, 0, "the log's recorded size is damaged");
 		return SH_OK;
 	}

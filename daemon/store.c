@@ -202,7 +202,7 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	sh_err e;
 
 	*out = NULL;
-	if ((e = sh_mkdir_p(dir, 0700)) != SH_OK) {
+	if (sh_mkdir_p(dir, 0700) != SH_OK) {
 		snprintf(why, wl, "%s: cannot create data directory: %s", dir,
 		         strerror(errno));
 		free(st);

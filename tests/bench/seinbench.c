@@ -1082,7 +1082,6 @@ batch_out:
 	sh_buf_free(&frame);
 	if (ret)
 		goto out;
-	ret = 1;
 
 	figure("crypto_wire_build_us", build_us);
 	figure("crypto_wire_verify_us", verify_us);
@@ -1853,6 +1852,8 @@ static int cmd_scale(int argc, char **argv)
 	pid = opt_str("--pid", NULL);
 	tag = opt_str("--tag", NULL);
 	size_t np = (size_t)nd, per = (size_t)md, fsz = (size_t)fd;
+	if (np == 0 || fsz == 0)
+		return 2; /* opt_num keeps both at 1 or more */
 	if (fsz > per)
 		fsz = per;
 	/* Frames each partner may have unanswered: the in-flight budget

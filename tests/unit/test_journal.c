@@ -264,6 +264,10 @@ static void records(void)
 	}
 	/* The file is grown ahead with zeros. */
 	CHECK(flen > total);
+	if (!f || flen <= total) {
+		free(f);
+		return;
+	}
 
 	/* The documented layout, byte for byte. */
 	sh_buf hand = {0};
@@ -927,7 +931,7 @@ static void crash_recovery(void)
 	check_case("crash: the journal cut in its last record");
 	new_dir(dir, sizeof(dir), "torn");
 	CHECK_INT(crash_child(dir, 0, 4, 99), 0);
-	size_t off[8], len[8];
+	size_t off[8] = {0}, len[8] = {0};
 	CHECK_INT(journal_records(dir, off, len, 8), 4);
 	snprintf(jpath, sizeof(jpath), "%s/journal", dir);
 	CHECK(truncate(jpath, (off_t)(off[3] + len[3] / 2)) == 0);
