@@ -226,8 +226,8 @@ static void op_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		    "event '%.40s' is not known (see seinctl(1))", q->event);
 	if (q->type[0] && !(lc.type = sh_signal_type_parse(q->type)))
 		return sh_ctl_refuse(d, c, SH_ERR_TYPE,
-		                     "signal type '%.40s' is not known",
-		                     q->type);
+		                     "the signal type given is not known "
+		                     "(see seinctl(1))");
 	if (q->message_id[0]) {
 		if (sh_unhex(lc.id, SH_ID_LEN, q->message_id) < 0)
 			return sh_ctl_refuse(d, c, SH_ERR_USAGE,
@@ -496,7 +496,7 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		char shown[24];
 		if (k == 6)
 			snprintf(bad, sizeof(bad), "%.60s",
-			         sh_field_shown(shown, sizeof(shown),
+			         sh_field_shown(&d->cat, shown, sizeof(shown),
 			                        q->fields[i]->name, i));
 		else
 			*slot[k] = q->fields[i]->value;

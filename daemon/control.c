@@ -400,10 +400,24 @@ static void send_resolve(sh_daemon *d, const Seinhuis__CtlRequest *q,
 		return;                                                        \
 	} while (0)
 	if (t == SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED ||
-	    t == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
+	    t == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {
+		/* the name is repeated only if it is a type's: it may be
+		 * anything a client sent */
+		char types[256] = "";
+		for (size_t i = 0; i < d->cat.ntypes; i++) {
+			Seinhuis__SignalType k = d->cat.types[i].type;
+			if (k == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
+				continue;
+			size_t l = strlen(types);
+			snprintf(types + l, sizeof(types) - l, "%s%s",
+			         l ? ", " : "", sh_signal_type_name(k));
+		}
 		REFUSE(SH_ERR_TYPE,
-		       "signal type '%.40s' is not one that can be sent",
-		       q->type);
+		       "the signal type %s%s%s is not one that can be sent "
+		       "(the catalogue's: %s)",
+		       t ? "'" : "", t ? sh_signal_type_name(t) : "given",
+		       t ? "'" : "", types);
+	}
 	sh_peer *p = NULL;
 	if (!q->recipient[0] || strcmp(q->recipient, "auto") == 0) {
 		/* Route by the resident's postcode to the municipality. */
@@ -439,9 +453,11 @@ static void send_resolve(sh_daemon *d, const Seinhuis__CtlRequest *q,
 		p = sh_peer_find(d, q->recipient);
 	}
 	if (!p)
+		/* not repeated: a CSV column "to" may hold anything */
 		REFUSE(SH_ERR_UNTRUSTED,
-		       "recipient '%.64s' is not in the trust store",
-		       q->recipient);
+		       "the recipient given (--to, or the row's column "
+		       "'to') is not a partner in the trust store; "
+		       "'seinkey list' shows the partners");
 #undef REFUSE
 	s->p = p;
 }
@@ -538,7 +554,8 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 			char shown[24];
 			sh_ctl_refuse(d, c, SH_ERR_FIELD_UNKNOWN,
 			              "field '%s': not a resident identifier",
-			              sh_field_shown(shown, sizeof(shown),
+			              sh_field_shown(&d->cat, shown,
+			                             sizeof(shown),
 			                             q->fields[i]->name, i));
 			return;
 		}

@@ -987,9 +987,33 @@ int sh_field_name_ok(const char *name)
 	return 1;
 }
 
-const char *sh_field_shown(char *out, size_t n, const char *name, size_t i)
+int sh_field_known(const sh_catalogue *cat, const char *name)
 {
-	if (sh_field_name_ok(name))
+	if (!sh_field_name_ok(name))
+		return 0;
+	if (strncmp(name, "person", 6) == 0 && name[7] == '.')
+		name += 8; /* the form is checked above */
+	if (strcmp(name, "legal_basis") == 0 ||
+	    strcmp(name, "consent_ref") == 0 ||
+	    sh_pb_field(&seinhuis__person__descriptor, name))
+		return 1;
+	/* a field of a signal type's payload on the wire */
+	const ProtobufCMessageDescriptor *sd = &seinhuis__signal__descriptor;
+	for (unsigned i = 0; i < sd->n_fields; i++)
+		if (sd->fields[i].type == PROTOBUF_C_TYPE_MESSAGE &&
+		    sh_pb_field(sd->fields[i].descriptor, name))
+			return 1;
+	for (size_t t = 0; cat && t < cat->ntypes; t++)
+		for (size_t f = 0; f < cat->types[t].nfields; f++)
+			if (strcmp(cat->types[t].fields[f].name, name) == 0)
+				return 1;
+	return 0;
+}
+
+const char *sh_field_shown(const sh_catalogue *cat, char *out, size_t n,
+                           const char *name, size_t i)
+{
+	if (sh_field_known(cat, name))
 		return name;
 	snprintf(out, n, "#%zu", i + 1);
 	return out;
@@ -1038,15 +1062,19 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 		                       basis, today, &r, detail, dl);
 		if (e) {
 			char shown[24];
-			const char *f = sh_field_shown(shown, sizeof(shown),
-			                               fields[i]->name, i);
+			const char *f = sh_field_shown(
+			    cat, shown, sizeof(shown), fields[i]->name, i);
 			sh_copy_str(field, fl, f);
 			if (f != fields[i]->name) {
 				snprintf(
 				    detail, dl,
-				    "not a field name (lower-case letters, "
-				    "digits and '_'; the name is not "
-				    "repeated: it may be data)");
+				    sh_field_name_ok(fields[i]->name)
+				        ? "not a field of any signal type in "
+				          "the catalogue (the name is not "
+				          "repeated: it may be data)"
+				        : "not a field name (lower-case "
+				          "letters, digits and '_'; the name "
+				          "is not repeated: it may be data)");
 				e = SH_ERR_FIELD_UNKNOWN;
 			}
 			return e;

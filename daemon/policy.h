@@ -85,13 +85,21 @@ int sh_role_in(const char *roles, const char *role);
  * form is never repeated in an error: it may be a resident's data (a CSV
  * file whose header row is missing gives its first row as names). */
 int sh_field_name_ok(const char *name);
-/* How a refusal names the i-th field (from 0): its name if it has that
- * form, else "#N" (N from 1) written into out. */
-const char *sh_field_shown(char *out, size_t n, const char *name, size_t i);
+/* 1 if name is a field name some signal knows: of the form above, and
+ * (after a "personN." prefix) legal_basis, consent_ref, a field of the
+ * wire format's Person or of a signal type's payload, or a field of a
+ * type in cat.
+ * A name of the right form that no signal knows ("jansen") may still be
+ * data, so only these are repeated in refusals. */
+int sh_field_known(const sh_catalogue *cat, const char *name);
+/* How a refusal names the i-th field (from 0): its name if
+ * sh_field_known, else "#N" (N from 1) written into out. */
+const char *sh_field_shown(const sh_catalogue *cat, char *out, size_t n,
+                           const char *name, size_t i);
 
 /* Check one signal against the catalogue. On refusal, field names the
  * field (or "type", "sender", "recipient"; "#N" for the N-th field if its
- * name is not of the form above) and detail says what the rule requires,
+ * name is not one sh_field_known) and detail says what the rule requires,
  * never what the value was. today is YYYY-MM-DD. */
 sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
                        const char *sender_role, const char *recipient_role,

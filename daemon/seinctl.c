@@ -83,7 +83,7 @@ static void usage(FILE *f)
 	    "  case list | case show CASE\n"
 	    "                         cases: signals per household, owner, "
 	    "steps\n"
-	    "  claim CASE [--release] [--force]\n"
+	    "  claim CASE [--release] [--force]   (also: case claim CASE ...)\n"
 	    "                         take a case (one owner; --force: admin)\n"
 	    "  case step CASE STEP [--feedback [--consent REF]...]\n"
 	    "                         record contact_attempted, "
@@ -102,8 +102,8 @@ static void usage(FILE *f)
 	    "head\n"
 	    "  audit head             sign a tree head now; print it (JSON)\n"
 	    "  audit prove --index N [--size S]    inclusion proof (JSON)\n"
-	    "  audit prove --old HEAD.json [--size S]  consistency proof "
-	    "(JSON)\n"
+	    "  audit prove --old HEAD.json|--old-size M [--size S]\n"
+	    "                         consistency proof (JSON)\n"
 	    "  audit check-proof FILE [--old HEAD.json] [--card CARD]  "
 	    "offline\n"
 	    "  audit subject          a resident's records; identifiers on "
@@ -289,19 +289,21 @@ static int fields_from_json(Seinhuis__CtlRequest *q, json_object *o, char *type,
 		        idx);
 		return -1;
 	}
+	size_t pos = 0;
 	json_object_object_foreach(o, key, val)
 	{
 		const char *v;
+		pos++;
 		if (json_object_is_type(val, json_type_string))
 			v = json_object_get_string(val);
 		else if (json_object_is_type(val, json_type_int))
 			v = json_object_get_string(val);
 		else {
+			/* by its place: a key may be data too */
 			fprintf(stderr,
-			        "seinctl: item %zu: field '%s' must be a "
-			        "string or an "
-			        "integer\n",
-			        idx, key);
+			        "seinctl: item %zu: the value of its field "
+			        "#%zu must be a string or an integer\n",
+			        idx, pos);
 			return -1;
 		}
 		if (strcmp(key, "type") == 0)
@@ -375,10 +377,12 @@ static int cmd_send(const char *sock, int argc, char **argv)
 		for (int a = optind; a < argc; a++) {
 			char *eq = strchr(argv[a], '=');
 			if (!eq || eq == argv[a]) {
-				fprintf(
-				    stderr,
-				    "seinctl: '%s': fields are NAME=VALUE\n",
-				    argv[a]);
+				/* not repeated: it may be a value */
+				fprintf(stderr,
+				        "seinctl: argument %d after the "
+				        "options is not NAME=VALUE (fields "
+				        "are given as NAME=VALUE)\n",
+				        a - optind + 1);
 				clear_fields(&q);
 				rc = 2;
 				break;

@@ -277,8 +277,10 @@ static int parse_filter(int argc, char **argv, filter *f, const char **format)
 		}
 	}
 	if (optind != argc) {
-		fprintf(stderr, "seinctl: unexpected argument '%s'\n",
-		        argv[optind]);
+		fprintf(stderr,
+		        "seinctl: unexpected argument #%d after the options "
+		        "(not repeated: it may be data)\n",
+		        optind + 1);
 		return 2;
 	}
 	return 0;
@@ -1138,11 +1140,11 @@ static int cmd_subject(const char *sock, int argc)
 		if (k == 6 || strlen(val) >= sizeof(vals[k])) {
 			fprintf(
 			    stderr,
-			    "seinctl: stdin line %d: '%.40s' is not one of "
-			    "surname, "
-			    "postcode, house_number, house_number_addition, "
-			    "birth_date, bsn (or its value is too long)\n",
-			    lineno, key);
+			    "seinctl: stdin line %d: the name before '=' is "
+			    "not one of surname, postcode, house_number, "
+			    "house_number_addition, birth_date, bsn (or its "
+			    "value is too long)\n",
+			    lineno);
 			rc = 2;
 			break;
 		}

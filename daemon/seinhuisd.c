@@ -1091,11 +1091,12 @@ static void usage(FILE *f)
 {
 	fprintf(
 	    f,
-	    "usage: seinhuisd -c FILE [-t]\n"
+	    "usage: seinhuisd -c FILE [-t] | -V | -h\n"
 	    "  -c FILE   configuration file (see seinhuisd.conf(5))\n"
 	    "  -t        check the configuration, keys, trust store and data "
 	    "store, then exit\n"
-	    "  -V        print the version\n");
+	    "  -V        print the version\n"
+	    "  -h        print this help\n");
 }
 
 int main(int argc, char **argv)
@@ -1221,6 +1222,12 @@ int main(int argc, char **argv)
 	for (size_t i = 0; !check_only && i < d.npeers; i++)
 		sh_peer_recover_load(&d, &d.peers[i]);
 	if (check_only) {
+		char gwhy[300];
+		if (sh_roles_check(&d.cfg, gwhy, sizeof(gwhy)) != SH_OK) {
+			/* the start would stop here */
+			fprintf(stderr, "seinhuisd: %s\n", gwhy);
+			rc = 1;
+		}
 		if (sh_audit_check_offline(&d) != SH_OK)
 			rc = 1;
 		sh_store_counts c;

@@ -5,6 +5,7 @@
  *   seinkey init  --dir KEYDIR --partner ID --name NAME --role ROLE
  *                 --endpoint tcp://HOST:PORT [--municipalities 0363,0599]
  *   seinkey card  --dir KEYDIR
+ *   seinkey show  CARD...
  *   seinkey trust --trustdir DIR CARD...
  *   seinkey list  --trustdir DIR
  *   seinkey rotate --dir KEYDIR --overlap 7d
@@ -34,6 +35,10 @@ static void usage(FILE *f)
 	    "                       create a partner identity (refuses to "
 	    "overwrite)\n"
 	    "  card  --dir KEYDIR   print the public partner card\n"
+	    "  show  CARD...        check partner cards and print their key "
+	    "fingerprints,\n"
+	    "                       without trusting them (compare with the "
+	    "partner)\n"
 	    "  trust --trustdir DIR CARD...  add partner cards to the trust "
 	    "store\n"
 	    "  list  --trustdir DIR list the trusted partners (and previous "
@@ -276,6 +281,35 @@ static int cmd_trust(int argc, char **argv)
 	return rc;
 }
 
+/* A card checked as trust would check it, and shown for comparing its
+ * fingerprint with the partner's before it is trusted; nothing is written. */
+static int cmd_show(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	int rc = 0;
+	for (int i = 1; i < argc; i++) {
+		char why[1024], fp[17], until[32];
+		sh_card c;
+		if (sh_card_load(&c, argv[i], why, sizeof(why)) != SH_OK) {
+			fprintf(stderr, "seinkey: not a valid card: %s\n", why);
+			rc = 1;
+			continue;
+		}
+		sh_key_fingerprint(fp, c.curve_pub);
+		printf("%s: partner '%s' (%s) at %s, key %s, name %s\n",
+		       argv[i], c.partner, c.role, c.endpoint, fp, c.name);
+		if (c.has_prev) {
+			sh_key_fingerprint(fp, c.prev_curve);
+			utc_text(c.prev_until, until, sizeof(until));
+			printf("  continues key %s until %s\n", fp, until);
+		}
+	}
+	return rc;
+}
+
 static int cmd_revoke(int argc, char **argv)
 {
 	const char *dir = trustdir_arg(argc, argv);
@@ -415,6 +449,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	sh_log_init("seinkey", SH_LOG_WARN, 0);
+	need_conf(); /* -c: the whole file is checked, whatever is used */
 	const char *cmd = argv[optind];
 	argc -= optind;
 	argv += optind;
@@ -423,6 +458,8 @@ int main(int argc, char **argv)
 		return cmd_init(argc, argv);
 	if (strcmp(cmd, "card") == 0)
 		return cmd_card(argc, argv);
+	if (strcmp(cmd, "show") == 0)
+		return cmd_show(argc, argv);
 	if (strcmp(cmd, "trust") == 0)
 		return cmd_trust(argc, argv);
 	if (strcmp(cmd, "list") == 0)

@@ -164,8 +164,8 @@ static void op_send(const Seinhuis__CtlRequest *q)
 	if (t == SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED ||
 	    t == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {
 		snprintf(text, sizeof(text),
-		         "signal type '%.40s' is not one that can be sent",
-		         q->type);
+		         "the signal type %s is not one that can be sent",
+		         t ? sh_signal_type_name(t) : "given");
 		return reply_err(SH_ERR_TYPE, text);
 	}
 	if (strcmp(sh_signal_type_name(t), q->type) != 0)
@@ -195,7 +195,8 @@ static void op_consent_grant(const Seinhuis__CtlRequest *q)
 			char shown[24];
 			snprintf(text, sizeof(text),
 			         "field '%s': not a resident identifier",
-			         sh_field_shown(shown, sizeof(shown),
+			         sh_field_shown(&fuzz_world()->cat, shown,
+			                        sizeof(shown),
 			                        q->fields[i]->name, i));
 			return reply_err(SH_ERR_FIELD_UNKNOWN, text);
 		}

@@ -134,7 +134,9 @@ check "subject: a resident without signals has none" bash -c \
 check "subject: each look-up is recorded, with user and case key" bash -c \
 	"[ \$(alist gem-au --event subject_access | jq '[.[]|select(.user==\"root\" and (.case_key|length)==64)]|length') -ge 3 ]"
 check "subject: an unknown identifier is refused before anything is sent" bash -c \
-	"printf 'colour=blue\n' | ctl gem-au audit subject 2>&1 | grep -q \"'colour' is not one of\""
+	"printf 'colour=blue\n' | ctl gem-au audit subject 2>&1 | grep -q \"line 1: the name before '=' is not one of\""
+check "subject: the unknown name is not repeated (it may be data)" bash -c \
+	"! printf 'colour=blue\n' | ctl gem-au audit subject 2>&1 | grep -q colour"
 check "subject: an identifier of the wrong form is refused by the daemon" bash -c \
 	"printf 'bsn=123456789\n' | ctl gem-au audit subject 2>&1 | grep -q FIELD_VALUE"
 check "subject: identifiers are not stored (LMDB file)" bash -c \

@@ -156,5 +156,7 @@ sed "s/^admin_group = .*/admin_group = sh-test-nogroup-$P/" "$WORK/gem-ro.conf" 
 chmod 644 "$WORK/same.conf" "$WORK/nogroup.conf"
 check "a role group that does not exist stops the daemon at start-up" bash -c \
 	"as_user timeout 20 $SEINHUISD -c $WORK/nogroup.conf 2>&1 | grep -q \"admin_group 'sh-test-nogroup-$P' does not exist\""
+check "seinhuisd -t finds it too (exit status 1)" bash -c \
+	"as_user $SEINHUISD -t -c $WORK/nogroup.conf >$WORK/nogroup.out 2>&1; [ \$? = 1 ] && grep -q \"admin_group 'sh-test-nogroup-$P' does not exist\" $WORK/nogroup.out"
 stop corp-ro && pass "corp-ro stops cleanly" || fail "corp-ro exit status"
 it_done

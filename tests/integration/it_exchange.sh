@@ -27,8 +27,10 @@ check "  also in the text output" bash -c \
 	"ctl gem-test inbox show $id | grep -q '^signature    verified: batch signature'"
 check "status counts one received" [ "$(status_field gem-test received)" = 1 ]
 
-check "unknown field is refused with its name" \
-	bash -c "ctl corp-test send --type arrears --to gem-test legal_basis=legal_duty colour=blue 2>&1 | grep -q \"FIELD_UNKNOWN: field 'colour'\""
+check "a field of another signal type is refused with its name" \
+	bash -c "ctl corp-test send --type arrears --to gem-test legal_basis=legal_duty concern_category=neglect 2>&1 | grep -q \"FIELD_UNKNOWN: field 'concern_category': not allowed in arrears signals\""
+check "a name no signal type knows is refused by its place (it may be data)" \
+	bash -c "ctl corp-test send --type arrears --to gem-test legal_basis=legal_duty colour=blue 2>&1 | grep -q \"FIELD_UNKNOWN: field '#2': not a field of any signal type\""
 check "unknown recipient is refused" \
 	bash -c "ctl corp-test send --type arrears --to nobody x=1 2>&1 | grep -q UNTRUSTED"
 

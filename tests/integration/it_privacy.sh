@@ -50,6 +50,39 @@ ctl gp-pv send --type referral --to team-pv legal_basis=consent consent_ref="$re
 # A refused signal must not leak the refused value either.
 ctl ins-pv send --type arrears --to gem-pv legal_basis=legal_duty \
 	surname=Zwanenburg-Quist postcode="9904 QXX" >/dev/null 2>&1
+# Data in the wrong place: a resident's name in a CSV file's column "to",
+# as an argument without '=', as a field name in JSON (of a field name's
+# form, and with a value seinctl refuses), as a consent identifier's name
+# and on the wrong side of an audit subject's line. Each is refused, and
+# neither the answer on standard error (kept in $WORK, so searched below)
+# nor the refused entry in the audit log repeats it.
+WRONG=(Zwanenburg-Quist-Misplaced quistmisplaced quistkeyonly oudendijkmisplaced)
+INPUTS=$(mktemp -d /tmp/seinhuis-inputs.XXXXXX)
+REVEALED=$(mktemp -d /tmp/seinhuis-revealed.XXXXXX)
+trap 'rm -rf "$REVEALED" "$INPUTS"; it_cleanup' EXIT
+{
+	echo "to;legal_basis;arrears_kind;amount_cents;arrears_since;contact_attempt_date;reminder_date;urgency;creditor_contact;surname;house_number;postcode"
+	echo "${WRONG[0]};legal_duty;water;100;2026-07-01;2026-09-02;2026-09-20;none;desk;Vlaskamp-Oudendijk;3;9904 QX"
+} >"$INPUTS/rows.csv"
+ctl wat-pv import "$INPUTS/rows.csv" --type arrears >/dev/null 2>>"$WORK/refusals.txt"
+ctl wat-pv send --type arrears --to gem-pv legal_basis=legal_duty \
+	"${WRONG[0]}" >/dev/null 2>>"$WORK/refusals.txt"
+printf '{"legal_basis": "legal_duty", "arrears_kind": "water", "%s": "x"}\n' \
+	"${WRONG[1]}" >"$INPUTS/named.json"
+ctl wat-pv send --type arrears --to gem-pv --file "$INPUTS/named.json" \
+	>/dev/null 2>>"$WORK/refusals.txt"
+printf '{"legal_basis": "legal_duty", "%s": true}\n' "${WRONG[2]}" >"$INPUTS/bool.json"
+ctl wat-pv send --type arrears --to gem-pv --file "$INPUTS/bool.json" \
+	>/dev/null 2>>"$WORK/refusals.txt"
+printf 'surname=Vlaskamp\n%s=1\n' "${WRONG[3]}" |
+	ctl gp-pv consent grant --to team-pv --purpose referral >/dev/null 2>>"$WORK/refusals.txt"
+printf '%s=surname\n' "${WRONG[0]}" |
+	ctl gem-pv audit subject >/dev/null 2>>"$WORK/refusals.txt"
+for rule in "UNTRUSTED: the recipient given" "argument 2 after the options" \
+	"FIELD_UNKNOWN: field '#3'" "its field #2 must be" \
+	"FIELD_UNKNOWN: field '#2'" "stdin line 1: the name before"; do
+	check "refused, and said: $rule" grep -q -F -- "$rule" "$WORK/refusals.txt"
+done
 check "everything delivered" wait_until 15 bash -c \
 	"[ \$(status_field gem-pv inbox_depth) = 2 -a \$(status_field vt-pv inbox_depth) = 1 -a \$(status_field team-pv inbox_depth) = 1 ]"
 
@@ -65,8 +98,6 @@ for p in gem-pv ins-pv wat-pv team-pv vt-pv gp-pv; do
 	ctl $p audit export --format csv >"$WORK/$p.audit.csv"
 done
 # What a caseworker reveals goes elsewhere: it is meant to hold them.
-REVEALED=$(mktemp -d /tmp/seinhuis-revealed.XXXXXX)
-trap 'rm -rf "$REVEALED"; it_cleanup' EXIT
 for p in gem-pv vt-pv team-pv; do
 	for id in $(inbox_ids $p); do
 		ctl $p inbox reveal "$id" --reason "privacy test" >>"$REVEALED/$p.txt" 2>&1
@@ -77,7 +108,7 @@ for p in gem-pv ins-pv wat-pv team-pv vt-pv gp-pv; do stop $p; done
 files=$(find "$WORK" -type f | wc -l)
 check "the daemons wrote LMDB stores and logs to search ($files files)" \
 	[ -s "$WORK/gem-pv/data/data.mdb" -a -s "$WORK/gem-pv.log" ]
-for secret in "${SECRETS[@]}"; do
+for secret in "${SECRETS[@]}" "${WRONG[@]}"; do
 	hits=$(grep -r -a -F -l -- "$secret" "$WORK" || true)
 	check "'${secret:0:4}...' appears in no file the daemons wrote" [ -z "$hits" ]
 	[ -n "$hits" ] && echo "$hits"

@@ -136,8 +136,19 @@ check "municipalities on the card" has "$WORK/out" "municipalities = 0363,0437"
 cp "$WORK/out" "$WORK/gemeente.card"
 
 TRUST=$WORK/trust
+check "show checks a card without trusting it" run 0 show "$WORK/woonstad.card"
+check "show names the partner" has "$WORK/out" "partner 'woonstad' (landlord)"
+shown_fp=$(sed -n 's/.*, key \([0-9a-f]\{16\}\), name .*/\1/p' "$WORK/out")
+check "show prints a fingerprint" [ ${#shown_fp} = 16 ]
+check "show wrote no trust store" [ ! -e "$TRUST" ]
+printf 'seinhuis_card = 1\npartner = x\n' >"$WORK/bad.card"
+check "show refuses a card that is not valid" \
+	run 1 show "$WORK/bad.card" "$WORK/woonstad.card"
+check "show says which card" has "$WORK/err" "not a valid card"
+check "show still shows the valid one" has "$WORK/out" "partner 'woonstad'"
 check "trust accepts the card" run 0 trust --trustdir "$TRUST" "$WORK/woonstad.card"
 check "trust reports the partner" has "$WORK/out" "trusted 'woonstad'"
+check "trust prints the fingerprint show printed" has "$WORK/out" "key $shown_fp"
 check "trusted card stored" [ -f "$TRUST/woonstad.card" ]
 check "trusted card 0644" [ "$(mode "$TRUST/woonstad.card")" = 644 ]
 check "list works" run 0 list --trustdir "$TRUST"

@@ -1416,6 +1416,31 @@ static void test_conds(const struct tctx *c)
 	}
 }
 
+/* Whether a refusal may repeat a name (sh_field_shown's rule, written
+ * out again here): of a field name's form, and a name some signal knows. */
+static int repeatable(const sh_catalogue *cat, const char *name)
+{
+	if (!sh_field_name_ok(name))
+		return 0;
+	const char *b = name;
+	if (strncmp(b, "person", 6) == 0 && b[7] == '.')
+		b += 8;
+	if (strcmp(b, "legal_basis") == 0 || strcmp(b, "consent_ref") == 0 ||
+	    protobuf_c_message_descriptor_get_field_by_name(
+	        &seinhuis__person__descriptor, b))
+		return 1;
+	for (size_t i = 0; i < cat->ntypes; i++)
+		if (rule_of(&cat->types[i], b))
+			return 1;
+	for (int t = 1; t < 16; t++) {
+		const ProtobufCMessageDescriptor *d =
+		    payload_desc((Seinhuis__SignalType)t);
+		if (d && protobuf_c_message_descriptor_get_field_by_name(d, b))
+			return 1;
+	}
+	return 0;
+}
+
 /* Names a signal of this type may not carry. */
 static void test_unknown(const struct tctx *c)
 {
@@ -1438,6 +1463,8 @@ static void test_unknown(const struct tctx *c)
 	                                    "arrears",
 	                                    "created_ms",
 	                                    "person2.",
+	                                    "jansen",
+	                                    "person2.jansen",
 	                                    ""};
 	const char *names[200];
 	size_t n = 0;
@@ -1472,11 +1499,12 @@ static void test_unknown(const struct tctx *c)
 		char title[256], buf[96];
 		make_base(&s, t, c->sender, c->basis);
 		sig_add(&s, name, v);
-		/* a name not of a field name's form is given by its place */
+		/* a name no signal knows is given by its place: it may be
+		 * data ("jansen"), even if it has a field name's form */
 		char place[16];
 		snprintf(place, sizeof(place), "#%zu", s.n);
 		expect_set(&x, SH_ERR_FIELD_UNKNOWN,
-		           sh_field_name_ok(name) ? name : place, v,
+		           repeatable(cat, name) ? name : place, v,
 		           strlen(v) < 3);
 		snprintf(title, sizeof(title), "%s: unknown name \"%s\" = %s",
 		         c->tname, name, show(v, buf));
@@ -1808,6 +1836,37 @@ static void test_strict_utf8(const sh_catalogue *cat)
  * is not a legal basis (sh_policy_check is called with card roles, which
  * sh_role_valid() keeps to single words; this is the function's own
  * guard). */
+/* Which names a refusal repeats, by name: the catalogue's and the wire
+ * format's (a payload's field too, where the catalogue has no line for
+ * it), never a word no signal knows. */
+static void test_known_names(const sh_catalogue *cat)
+{
+	check_case("sh_field_known and sh_field_shown");
+	static const char *const known[] = {
+	    "surname",      "person2.surname", "person9.bsn", "amount_cents",
+	    "arrears_kind", "legal_basis",     "consent_ref", "postcode"};
+	static const char *const unknown[] = {
+	    "jansen", "person2.jansen", "qz_shoe_size", "type",
+	    "Jansen", "1234 AB",        "person2.",     ""};
+	char out[24];
+	for (size_t i = 0; i < N(known); i++) {
+		if (!CHECK(sh_field_known(cat, known[i])))
+			printf("     '%s'\n", known[i]);
+		CHECK_STR(sh_field_shown(cat, out, sizeof(out), known[i], 4),
+		          known[i]);
+	}
+	for (size_t i = 0; i < N(unknown); i++) {
+		if (!CHECK(!sh_field_known(cat, unknown[i])))
+			printf("     '%s'\n", unknown[i]);
+		CHECK_STR(sh_field_shown(cat, out, sizeof(out), unknown[i], 4),
+		          "#5");
+	}
+	/* without a catalogue only the wire format's names are known */
+	CHECK(sh_field_known(NULL, "surname"));
+	CHECK(sh_field_known(NULL, "amount_cents"));
+	CHECK(!sh_field_known(NULL, "jansen"));
+}
+
 static void test_role_words(const sh_catalogue *cat)
 {
 	const sh_type_rule *a =
@@ -2293,6 +2352,7 @@ int main(int argc, char **argv)
 			test_type(&cat, &cat.types[i]);
 		test_strict_utf8(&cat);
 		test_role_words(&cat);
+		test_known_names(&cat);
 	}
 	check_case("%s", "");
 	printf("%d signals checked at the sender, %d of them again at the "
