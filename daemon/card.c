@@ -449,6 +449,16 @@ sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
 	sh_err e = sh_card_load(&c, card_path, why, whylen);
 	if (e != SH_OK)
 		return e;
+	/* seinkey rotate gives at most 366 days of overlap: retired keys
+	 * accepted for longer (a card made by hand) are refused here */
+	if (c.has_prev && c.prev_until > sh_now_ms() / 1000 + 367 * 86400LL) {
+		snprintf(why, whylen,
+		         "%s: its previous keys would stay accepted for more "
+		         "than a year (previous_until); ask the partner for a "
+		         "card with a shorter overlap",
+		         card_path);
+		return SH_ERR_CARD;
+	}
 	if ((e = sh_mkdir_p(dir, 0755)) != SH_OK) {
 		snprintf(why, whylen, "%s: cannot create: %s", dir,
 		         strerror(errno));
@@ -481,7 +491,14 @@ sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
 		if (clash)
 			return SH_ERR_CARD;
 	} else {
-		c.has_prev = 0;
+		/* The daemon refuses such a store as a whole: adding to it
+		 * would only look done, and could not be checked. */
+		snprintf(why, whylen,
+		         "the trust store does not load, so %s is not added: "
+		         "%s (mend that card, or remove it with seinkey "
+		         "revoke, then trust again)",
+		         card_path, sub);
+		return SH_ERR_CARD;
 	}
 	sh_buf b = {0};
 	sh_card_format(&c, &b);

@@ -421,8 +421,9 @@ sh_err sh_config_load(sh_config *cfg, const char *path, char *why,
 	sh_err e = sh_read_file(path, 1 << 20, &text, &len);
 	if (e != SH_OK) {
 		snprintf(why, whylen, "%s: cannot read: %s", path,
-		         e == SH_ERR_NOTFOUND ? "no such file"
-		                              : strerror(errno));
+		         e == SH_ERR_NOTFOUND    ? "no such file"
+		         : e == SH_ERR_WIRE_SIZE ? "larger than 1 MiB"
+		                                 : strerror(errno));
 		return SH_ERR_CONFIG;
 	}
 	char sub[600];

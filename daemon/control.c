@@ -403,7 +403,7 @@ static void send_resolve(sh_daemon *d, const Seinhuis__CtlRequest *q,
 	    t == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {
 		/* the name is repeated only if it is a type's: it may be
 		 * anything a client sent */
-		char types[256] = "";
+		char types[96] = ""; /* the five types take 62 */
 		for (size_t i = 0; i < d->cat.ntypes; i++) {
 			Seinhuis__SignalType k = d->cat.types[i].type;
 			if (k == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
@@ -645,6 +645,35 @@ static void op_consent_revoke(sh_daemon *d, sh_ctl_conn *c,
 		              q->message_id);
 		return;
 	}
+	sh_peer *p = sh_peer_find(d, rec->recipient);
+	char idhex[33] = "", field[64] = "", detail[300] = "", today[11];
+	sh_today(today);
+	/* The notice that tells the recipient, so that it stops delivering. */
+	Seinhuis__Field f[3], *fp[3];
+	const char *kv[3][2] = {{"legal_basis", "consent"},
+	                        {"consent_ref", q->message_id},
+	                        {"revoked_on", today}};
+	for (int i = 0; i < 3; i++) {
+		seinhuis__field__init(&f[i]);
+		f[i].name = (char *)kv[i][0];
+		f[i].value = (char *)kv[i][1];
+		fp[i] = &f[i];
+	}
+	/* A notice the catalogue refuses is refused before anything is
+	 * written: the revocation alone fails, naming the rule, and the
+	 * other requests of this turn stand. */
+	if (p && (e = sh_policy_check(
+	              &d->cat, SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION,
+	              d->self.card.role, p->card.role, fp, 3, today, field,
+	              sizeof(field), detail, sizeof(detail))) != SH_OK) {
+		sh_ctl_refuse(d, c, e,
+		              "the revocation cannot be sent to %s (field "
+		              "'%s': %s); the consent is not revoked",
+		              rec->recipient, field,
+		              detail[0] ? detail : sh_err_str(e));
+		seinhuis__consent_record__free_unpacked(rec, NULL);
+		return;
+	}
 	rec->revoked_ms = sh_now_ms();
 	e = sh_store_consent_put(d->store, rec);
 	if (e == SH_OK)
@@ -654,21 +683,7 @@ static void op_consent_revoke(sh_daemon *d, sh_ctl_conn *c,
 		    rec->subject.len == SH_PSEUDO_LEN ? rec->subject.data
 		                                      : NULL,
 		    NULL, "revoked", "");
-	sh_peer *p = sh_peer_find(d, rec->recipient);
-	char idhex[33] = "", field[64], detail[300], today[11];
-	sh_today(today);
 	if (e == SH_OK && p) {
-		/* Tell the recipient, so that it stops delivering. */
-		Seinhuis__Field f[3], *fp[3];
-		const char *kv[3][2] = {{"legal_basis", "consent"},
-		                        {"consent_ref", q->message_id},
-		                        {"revoked_on", today}};
-		for (int i = 0; i < 3; i++) {
-			seinhuis__field__init(&f[i]);
-			f[i].name = (char *)kv[i][0];
-			f[i].value = (char *)kv[i][1];
-			fp[i] = &f[i];
-		}
 		e = sh_daemon_submit(
 		    d, p, SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION, fp, 3,
 		    idhex, field, sizeof(field), detail, sizeof(detail));

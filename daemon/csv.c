@@ -45,8 +45,19 @@ static void put_utf8(sh_buf *b, uint32_t cp)
 	}
 }
 
+/* After a record found bad: go on at the start of the next line, so that
+ * nothing of the bad one is read as a record of its own. */
+static void skip_line(sh_csv *c)
+{
+	while (c->pos < c->len && c->text[c->pos] != '\n')
+		c->pos++;
+	if (c->pos < c->len)
+		c->pos++, c->line++;
+}
+
 /* Read one record starting at c->pos into fields; returns the number of
- * fields, or -1 with why for an unterminated quote or a stray quote. */
+ * fields, or -1 with why for an unterminated quote, a stray quote or a
+ * carriage return inside a field (reading goes on at the next line). */
 static long read_record(sh_csv *c, sh_csv_row *row, char *why, size_t wl)
 {
 	sh_buf field = {0};
@@ -94,6 +105,7 @@ static long read_record(sh_csv *c, sh_csv_row *row, char *why, size_t wl)
 					         "inside a field",
 					         start_line);
 					sh_buf_free(&field);
+					skip_line(c);
 					sh_csv_row_free(row);
 					return -1;
 				}
@@ -124,11 +136,7 @@ static long read_record(sh_csv *c, sh_csv_row *row, char *why, size_t wl)
 			snprintf(why, wl, "line %d: text after a closing quote",
 			         start_line);
 			sh_buf_free(&field);
-			/* skip to the end of this line */
-			while (c->pos < c->len && c->text[c->pos] != '\n')
-				c->pos++;
-			if (c->pos < c->len)
-				c->pos++, c->line++;
+			skip_line(c);
 			sh_csv_row_free(row);
 			return -1;
 		}

@@ -130,7 +130,9 @@ static sh_err read_secret(const char *dir, const char *name, char *out,
 	sh_err e = sh_read_file(path, 4096, &text, &len);
 	if (e != SH_OK) {
 		snprintf(why, whylen, "%s: cannot read: %s", path,
-		         strerror(errno));
+		         e == SH_ERR_WIRE_SIZE ? "larger than 4096 bytes: not "
+		                                 "a key file"
+		                               : strerror(errno));
 		return SH_ERR_KEYFILE;
 	}
 	char *t = sh_trim(text);

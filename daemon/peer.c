@@ -1303,9 +1303,17 @@ static void settled(sh_daemon *d, sh_peer *p, sh_outq_entry *e,
 static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
                    int64_t arrived_mono)
 {
-	if (r->message_id.len != SH_ID_LEN ||
-	    r->status == SEINHUIS__RECEIPT_STATUS__RECEIPT_UNSPECIFIED)
+	if (r->message_id.len != SH_ID_LEN)
 		return;
+	if (r->status != SEINHUIS__RECEIPT_STATUS__RECEIPT_DELIVERED &&
+	    r->status != SEINHUIS__RECEIPT_STATUS__RECEIPT_DUPLICATE &&
+	    r->status != SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED) {
+		/* unspecified, or a status of a later version: the signal
+		 * stays pending (sent again, answered as a duplicate) */
+		sh_debug("peer %s: a receipt of status %d ignored",
+		         p->card.partner, (int)r->status);
+		return;
+	}
 	sh_outq_entry *e = sh_idmap_get(&d->pending, r->message_id.data);
 	if (!e || e->peer != p || e->settling)
 		return; /* settled before: a late duplicate receipt */

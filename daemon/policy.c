@@ -122,7 +122,14 @@ struct parse {
 	int line;
 	char *why;
 	size_t wl;
+	unsigned seen; /* statements of the current section (once[]) */
 };
+
+/* Statements a section has at most once: a second would replace (or add
+ * to) the first without a word. */
+static const char *const once[] = {
+    "senders",    "recipients", "legal_basis", "purpose", "keep_unanswered",
+    "keep_taken", "keep_sent",  "natural_key", "persons", "feedback"};
 
 static sh_err perr(struct parse *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -393,6 +400,10 @@ static sh_err parse_rule(struct parse *p, char *line)
 		            field);
 	if (!known_name(t, field) || !known_name(t, w[i + 1]))
 		return perr(p, "rule names a field that has no field line");
+	if (strlen(w[i + 3]) >= sizeof(c.value) ||
+	    (i == 2 && strlen(w[1]) >= sizeof(c.includes)))
+		return perr(p, "rule for '%s': a value of at most %zu bytes",
+		            field, sizeof(c.value) - 1);
 	snprintf(c.field, sizeof(c.field), "%s", field);
 	snprintf(c.when, sizeof(c.when), "%s", w[i + 1]);
 	snprintf(c.value, sizeof(c.value), "%s", w[i + 3]);
@@ -449,6 +460,7 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 		if (!c->types)
 			abort();
 		p->cur = &c->types[c->ntypes++];
+		p->seen = 0;
 		memset(p->cur, 0, sizeof(*p->cur));
 		p->cur->type = ty;
 		p->cur->line = p->line;
@@ -489,6 +501,13 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 		return perr(p, "'%s' outside a [signal_type] section", key);
 	if (strncmp(key, "field ", 6) == 0)
 		return parse_field(p, sh_trim(key + 6), v);
+	for (unsigned k = 0; k < sizeof(once) / sizeof(once[0]); k++)
+		if (strcmp(key, once[k]) == 0) {
+			if (p->seen & 1u << k)
+				return perr(p, "'%s' is given twice in [%s]",
+				            key, sh_signal_type_name(t->type));
+			p->seen |= 1u << k;
+		}
 	if (strcmp(key, "senders") == 0)
 		return roles_list(p, v, t->senders, sizeof(t->senders));
 	if (strcmp(key, "recipients") == 0)
@@ -581,7 +600,7 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 sh_err sh_catalogue_parse(sh_catalogue *cat, const char *text, size_t len,
                           char *why, size_t whylen)
 {
-	struct parse p = {cat, NULL, 0, why, whylen};
+	struct parse p = {cat, NULL, 0, why, whylen, 0};
 	int seen_magic = 0;
 	size_t pos = 0;
 	char line[2048];
@@ -626,8 +645,9 @@ sh_err sh_catalogue_load(sh_catalogue *cat, const char *path, char *why,
 	sh_err e = sh_read_file(path, 1 << 20, &text, &len);
 	if (e != SH_OK) {
 		snprintf(why, whylen, "%s: cannot read: %s", path,
-		         e == SH_ERR_NOTFOUND ? "no such file"
-		                              : strerror(errno));
+		         e == SH_ERR_NOTFOUND    ? "no such file"
+		         : e == SH_ERR_WIRE_SIZE ? "larger than 1 MiB"
+		                                 : strerror(errno));
 		return SH_ERR_CATALOGUE;
 	}
 	e = sh_catalogue_parse(cat, text, len, sub, sizeof(sub));

@@ -127,8 +127,9 @@ sh_err sh_routes_load(sh_routes *r, const char *path, char *why, size_t wl)
 	sh_err e = sh_read_file(path, (size_t)256 << 20, &text, &len);
 	if (e != SH_OK) {
 		snprintf(why, wl, "%s: cannot read: %s", path,
-		         e == SH_ERR_NOTFOUND ? "no such file"
-		                              : strerror(errno));
+		         e == SH_ERR_NOTFOUND    ? "no such file"
+		         : e == SH_ERR_WIRE_SIZE ? "larger than 256 MiB"
+		                                 : strerror(errno));
 		return SH_ERR_CONFIG;
 	}
 	e = sh_routes_parse(r, text, len, sub, sizeof(sub));

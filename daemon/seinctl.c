@@ -843,7 +843,8 @@ static int cmd_recover(const char *sock, int argc, char **argv)
 				fprintf(stderr,
 				        "seinctl: --since: give YYYY-MM-DD, "
 				        "YYYY-MM-DDTHH:MM[:SS] (local time), "
-				        "@UNIX-SECONDS or backup\n");
+				        "@UNIX-SECONDS or backup (a real date, "
+				        "1970 to 9999)\n");
 				return 2;
 			}
 			have_since = 1;
@@ -1413,9 +1414,18 @@ static int cmd_import(const char *sock, int argc, char **argv)
 				add_field(&q, csv.header[i], v);
 			}
 		}
-		while (st.outstanding >= IMPORT_WINDOW && rc == 0)
+		/* A row larger than one control request may be is refused
+		 * here: sent, it would make the daemon close the connection
+		 * and lose the rows after it. */
+		int too_big = protobuf_c_message_get_packed_size(&q.base) >
+		              SH_CTL_MAX_FRAME;
+		if (too_big)
+			report_row(&st, row.line, "WIRE_SIZE",
+			           "the row is larger than one control request "
+			           "may be (16 MiB)");
+		while (!too_big && st.outstanding >= IMPORT_WINDOW && rc == 0)
 			rc = import_reply(&st) < 0 ? 3 : 0;
-		if (rc == 0) {
+		if (rc == 0 && !too_big) {
 			sh_frame_append(&st.out, &q.base);
 			if (++st.out_frames >= IMPORT_BURST &&
 			    import_flush(&st) < 0)
@@ -1427,6 +1437,8 @@ static int cmd_import(const char *sock, int argc, char **argv)
 		sh_csv_row_free(&row);
 		if (rc)
 			break;
+		if (too_big)
+			continue;
 		st.rows[(st.head + st.outstanding) % IMPORT_WINDOW] = row.line;
 		st.outstanding++;
 		if (rows % 1000 == 0)

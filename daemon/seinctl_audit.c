@@ -36,6 +36,7 @@
 
 #include "audit.h"
 #include "csv.h"
+#include "policy.h"
 #include "seinctl_audit.h"
 
 #define TIMEOUT_MS 120000
@@ -89,13 +90,18 @@ static const char *safe(const char *s, char *buf, size_t n)
 	return buf;
 }
 
-/* "2026-11-23", "2026-11-23T10:00[:00]" (local time) or "@SECONDS". */
+/* "2026-11-23", "2026-11-23T10:00[:00]" (local time) or "@SECONDS",
+ * from 1970 to 9999; a date that is not in the calendar (2026-02-30,
+ * 25:00) is refused, not moved to another. */
 int seinctl_parse_time(const char *s, int64_t *us)
 {
+	const long long last = 253402300799LL; /* 9999-12-31T23:59:59Z */
 	if (s[0] == '@') {
 		char *end;
+		errno = 0;
 		long long v = strtoll(s + 1, &end, 10);
-		if (end == s + 1 || *end)
+		if (end == s + 1 || *end || errno ||
+		    !isdigit((unsigned char)s[1]) || v > last)
 			return -1;
 		*us = (int64_t)v * 1000000;
 		return 0;
@@ -121,11 +127,20 @@ int seinctl_parse_time(const char *s, int64_t *us)
 	}
 	if (*rest)
 		return -1;
+	if (tm.tm_year < 1970 || tm.tm_year > 9999 || tm.tm_hour < 0 ||
+	    tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59 ||
+	    tm.tm_sec < 0 || tm.tm_sec > 59)
+		return -1;
+	char day[11];
+	snprintf(day, sizeof(day), "%04d-%02d-%02d", tm.tm_year, tm.tm_mon,
+	         tm.tm_mday);
+	if (!sh_date_ok(day)) /* the calendar, leap years included */
+		return -1;
 	tm.tm_year -= 1900;
 	tm.tm_mon -= 1;
 	tm.tm_isdst = -1;
 	time_t t = mktime(&tm);
-	if (t == (time_t)-1)
+	if (t == (time_t)-1 || t < 0)
 		return -1;
 	*us = (int64_t)t * 1000000;
 	return 0;
@@ -246,7 +261,8 @@ static int parse_filter(int argc, char **argv, filter *f, const char **format)
 			                                   : &f->until) < 0) {
 				fprintf(stderr,
 				        "seinctl: --%s: give YYYY-MM-DD, "
-				        "YYYY-MM-DDTHH:MM[:SS] or @SECONDS\n",
+				        "YYYY-MM-DDTHH:MM[:SS] or @SECONDS (a "
+				        "real date, 1970 to 9999)\n",
 				        opt == 'S' ? "since" : "until");
 				return 2;
 			}
@@ -1553,10 +1569,11 @@ int seinctl_report(const char *sock, int json, int argc, char **argv)
 		case 'U':
 			if (seinctl_parse_time(
 			        optarg, opt == 'S' ? &since : &until) < 0) {
-				fprintf(stderr,
-				        "seinctl: --since/--until: give "
-				        "YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] or "
-				        "@SECONDS\n");
+				fprintf(
+				    stderr,
+				    "seinctl: --since/--until: give "
+				    "YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS] or "
+				    "@SECONDS (a real date, 1970 to 9999)\n");
 				return 2;
 			}
 			break;

@@ -189,6 +189,8 @@ sh_err sh_read_file(const char *path, size_t max, char **out, size_t *len)
 		if (b.len + (size_t)r > max) {
 			close(fd);
 			sh_buf_free(&b);
+			/* callers say strerror(errno): "File too large" */
+			errno = EFBIG;
 			return SH_ERR_WIRE_SIZE;
 		}
 		sh_buf_add(&b, chunk, (size_t)r);

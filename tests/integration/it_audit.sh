@@ -112,6 +112,13 @@ check "filter by case key finds the resident's signal and what followed" bash -c
 check "filter by time: nothing after tomorrow, everything since yesterday" bash -c \
 	"[ \$(count gem-au --since $(date -d tomorrow +%F)) = 0 -a \
 	   \$(count gem-au --since $(date -d yesterday +%F) --until $(date -d tomorrow +%F)) = $total ]"
+# A time that is not in the calendar is refused, not moved to another day;
+# seconds that do not fit are refused, not wrapped round.
+for t in 2026-02-30 2026-13-01 2026-11-23T24:00 @-5 @18446744073710; do
+	check "a time that is no time is refused: $t" bash -c \
+		"ctl gem-au audit list --since '$t' >/dev/null 2>$WORK/t.err; [ \$? = 2 ] && grep -q 'a real date' $WORK/t.err"
+done
+check "a leap day is a day" bash -c "ctl gem-au audit list --since 2024-02-29 --limit 1 >/dev/null"
 check "the human listing ends with the count" bash -c \
 	"ctl gem-au audit list --event taken | tail -n 1 | grep -qx '$TAKE entries'"
 check "an unknown event name is refused" bash -c \

@@ -8,8 +8,11 @@ partner gp-cs professional 17271
 partner team-cs municipality_team 17272
 partner team2-cs municipality_team 17273
 # A professional whose catalogue gives referrals a natural key (used below)
+# and lets it send no consent revocation to a wijkteam
 awk '/^\[/ { if (inref) print "natural_key = purpose surname postcode house_number"; inref = ($0 == "[referral]") } { print }' \
-	"$CATALOGUE" | as_user tee "$WORK/natkey.conf" >/dev/null
+	"$CATALOGUE" |
+	sed '/^\[consent_revocation\]/,/^\[/ s/^recipients = .*/recipients = professional municipality_debt/' |
+	as_user tee "$WORK/natkey.conf" >/dev/null
 partner gp2-cs professional 17274 "catalogue = $WORK/natkey.conf"
 trust_all
 start gp-cs
@@ -101,6 +104,18 @@ out=$(ctl gp2-cs import "$WORK/referrals.csv" --type referral --to team2-cs \
 check "  and once more: all skipped as sent before" grep -q "10 rows: 0 accepted, 0 refused, 10 skipped" <<<"$out"
 check "  the ten arrive, each once" wait_until 10 bash -c \
 	"[ \$(ctl team2-cs --json inbox list | jq '[.[] | select(.type == \"referral\")] | length') = 10 ]"
+# A revocation whose notice the catalogue does not allow is refused before
+# anything is written, naming the rule: the consent stays valid, and the
+# daemon goes on serving.
+rc=0
+out=$(ctl gp2-cs consent revoke "$ref2" 2>&1) || rc=$?
+check "a revocation the catalogue cannot send is refused (exit $rc): $out" bash -c \
+	"[ $rc != 0 ] && grep -q 'RECIPIENT_ROLE.*cannot be sent to team2-cs.*not revoked' <<<\"\$0\"" "$out"
+check "  the consent is still valid" bash -c "ctl gp2-cs consent list | grep '${ref2:0:16}' | grep -q valid"
+check "  and the daemon still accepts work" bash -c \
+	"ctl gp2-cs send --type referral --to team2-cs legal_basis=consent consent_ref=$ref2 purpose=revoke-test \
+	 surname='de Vries' postcode='9901 WA' house_number=12 birth_date=1970-05-06 | grep -q accepted"
+
 # stopped by pid, cleanly (so that a run under valgrind reports leaks)
 for p in gp-cs team-cs team2-cs gp2-cs; do stop $p; done
 it_done

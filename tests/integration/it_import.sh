@@ -120,6 +120,45 @@ check "  the bad row is refused by its rule" grep -q "row 8, column 3: FIELD_RAN
 check "  the 8 arrive, each once" wait_until 10 bash -c \
 	"[ \$(inbox_ids gem-b-im | sort -u | wc -l) = $((before + 8)) -a \$(inbox_ids gem-b-im | wc -l) = $((before + 8)) ]"
 
+# A carriage return alone inside a row's first field: that row is refused
+# and nothing of it is read as a row of its own; the rows after it are
+# read as usual.
+{
+	echo "$hdr"
+	row CR1 "3011 CC" 31
+	row "CR2$(printf '\r')X" "3011 CC" 32
+	row CR3 "3011 CC" 33
+} >"$IN/cr.csv"
+before=$(inbox_ids gem-b-im | wc -l)
+out=$(ctl corp-im import "$IN/cr.csv" --type arrears --set legal_basis=legal_duty 2>&1)
+echo "$out"
+check "a carriage return inside a field: 3 rows, 2 accepted, 1 refused" \
+	grep -q "3 rows: 2 accepted, 1 refused, 0 skipped" <<<"$out"
+check "  refused by its line and rule" grep -q "line 3: a carriage return inside a field" <<<"$out"
+check "  the two good rows arrive, and no third" wait_until 10 bash -c \
+	"[ \$(inbox_ids gem-b-im | wc -l) = $((before + 2)) ]"
+sleep 1
+check "  still two after a second" [ "$(inbox_ids gem-b-im | wc -l)" = $((before + 2)) ]
+
+# A row larger than one control request may be (16 MiB) is refused by
+# seinctl itself; the rows after it are still sent.
+{
+	echo "$hdr"
+	row BIG1 "3011 CC" 41
+	printf 'BIG2;rent;100;2026-08-01;2026-09-01;2026-09-15;none;'
+	head -c 17000000 /dev/zero | tr '\0' d
+	printf ';J.;Jansen;Gracht;42;3011 CC;Stad\n'
+	row BIG3 "3011 CC" 43
+} >"$IN/huge.csv"
+before=$(inbox_ids gem-b-im | wc -l)
+out=$(ctl corp-im import "$IN/huge.csv" --type arrears --set legal_basis=legal_duty 2>&1)
+echo "$out" | cut -c1-200
+check "a row over 16 MiB: 3 rows, 2 accepted, 1 refused" \
+	grep -q "3 rows: 2 accepted, 1 refused, 0 skipped" <<<"$out"
+check "  refused by its row and rule" grep -q "row 3, column -: WIRE_SIZE" <<<"$out"
+check "  the rows around it arrive" wait_until 10 bash -c \
+	"[ \$(inbox_ids gem-b-im | wc -l) = $((before + 2)) ]"
+
 # Raw control frames in one write (one window): five status requests, a
 # body that is no control message, an inbox show with a malformed id, five
 # status requests. Each is answered, in order; the bad ones name their

@@ -5,6 +5,7 @@
  * refusal is checked for its error and for the line number it reports,
  * because "line N" is what an operator follows to the mistake.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -439,6 +440,21 @@ static void test_load(void)
 	CHECK_ERR(sh_config_load(&cfg, path, why, sizeof(why)), SH_ERR_CONFIG);
 	CHECK_HAS(why, path);
 	CHECK_HAS(why, "no such file");
+
+	/* One over the limit: said so, not "Success" from a stale errno. */
+	fx_path(path, sizeof(path), dir, "big.conf");
+	size_t big = (1u << 20) + 1;
+	char *text = malloc(big + 1);
+	if (CHECK(text != NULL)) {
+		memset(text, '#', big);
+		text[big] = '\0';
+		CHECK_INT(fx_write(path, text, 0644), 0);
+		free(text);
+		errno = 0;
+		CHECK_ERR(sh_config_load(&cfg, path, why, sizeof(why)),
+		          SH_ERR_CONFIG);
+		CHECK_HAS(why, "larger than 1 MiB");
+	}
 	fx_rm_rf(dir);
 	free(dir);
 }

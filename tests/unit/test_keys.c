@@ -724,6 +724,33 @@ static void test_rotate(const char *root, const sh_identity *b,
 	CHECK_INT(sh_identity_previous(bdir, &got, NULL), 0);
 }
 
+/* A card whose previous keys stay accepted for more than a year (seinkey
+ * rotate gives at most 366 days; this one is made through the library) is
+ * not trusted; one of a year is. */
+static void test_long_overlap(const char *root, const char *cdir,
+                              const char *adir)
+{
+	char tdir[1024], path[1024], why[1024];
+	sh_card nc;
+	int64_t now = sh_now_ms() / 1000;
+	snprintf(tdir, sizeof(tdir), "%s/etc/trust-long", root);
+	fx_path(path, sizeof(path), cdir, "card");
+	check_case("a card with an overlap of two years is refused");
+	CHECK_ERR(sh_identity_rotate(cdir, now + 2 * 366 * 86400LL, &nc, why,
+	                             sizeof(why)),
+	          SH_OK);
+	CHECK_ERR(sh_trust_add(tdir, path, why, sizeof(why)), SH_ERR_CARD);
+	CHECK_HAS(why, "more than a year");
+	CHECK(!exists(tdir, "vt-rijnmond.card"));
+	check_case("one of a year is trusted");
+	CHECK_ERR(sh_identity_rotate(adir, now + 365 * 86400LL, &nc, why,
+	                             sizeof(why)),
+	          SH_OK);
+	fx_path(path, sizeof(path), adir, "card");
+	CHECK_ERR(sh_trust_add(tdir, path, why, sizeof(why)), SH_OK);
+	check_case("%s", "");
+}
+
 int main(void)
 {
 	char *root = fx_tmpdir("keys");
@@ -744,6 +771,7 @@ int main(void)
 	test_card_refusals(&a);
 	test_trust(root, &a, adir, &c, cdir);
 	test_rotate(root, &b, bdir);
+	test_long_overlap(root, cdir, adir);
 	sh_identity_wipe(&a);
 	sh_identity_wipe(&b);
 	sh_identity_wipe(&c);

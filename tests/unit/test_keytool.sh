@@ -168,6 +168,19 @@ check "list shows that fingerprint" bash -c \
 	'"$1" list --trustdir "$2" | grep gemeente-0363 | grep -qF -- "$3"' \
 	_ "$SEINKEY" "$TRUST" "${fp:-none}"
 
+# A store the daemon would refuse as a whole (a damaged card in it) takes
+# no card: trust says which card is at fault, and writes nothing.
+cp "$WORK/bad.card" "$TRUST/broken.card"
+check "third identity" run 0 init --dir "$WORK/keys/third" --partner third \
+	--name Third --role water --endpoint tcp://127.0.0.1:7103
+"$SEINKEY" card --dir "$WORK/keys/third" >"$WORK/third.card"
+check "trust into a store that does not load is refused" \
+	run 1 trust --trustdir "$TRUST" "$WORK/third.card"
+check "  naming the card at fault" has "$WORK/err" "broken.card"
+check "  and what to do" has "$WORK/err" "seinkey revoke"
+check "  the card is not written" [ ! -e "$TRUST/third.card" ]
+rm -f "$TRUST/broken.card"
+
 # --- corrupted cards are not trusted
 before=$(snapshot "$TRUST")
 corrupt() { # NAME SED-EXPRESSION

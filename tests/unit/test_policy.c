@@ -2149,6 +2149,21 @@ static const struct broken {
           "field urgency = optional enum eviction\n",
      7, 7, "given twice"},
     {"bad feedback", HEAD "feedback = sometimes\n", 6, 6, "feedback is"},
+    {"senders given twice", HEAD "senders = energy\n", 6, 6,
+     "'senders' is given twice in [arrears]"},
+    {"legal_basis given twice", HEAD "legal_basis = consent\n", 6, 6,
+     "'legal_basis' is given twice"},
+    {"persons given twice", HEAD "persons = 2\npersons = 3\n", 7, 7,
+     "'persons' is given twice"},
+    {"keep_sent given twice", HEAD "keep_sent = 1 days\nkeep_sent = 2 days\n",
+     7, 7, "'keep_sent' is given twice"},
+    {"a rule's value too long",
+     HEAD "field arrears_kind = required enum rent\n"
+          "field urgency = optional enum none\n"
+          "rule urgency required when arrears_kind = "
+          "a123456789b123456789c123456789d123456789e123456789f123456789"
+          "g1234\n",
+     8, 8, "a value of at most 63 bytes"},
 };
 
 static void test_parser(const char *path)
