@@ -525,8 +525,9 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 	sh_today(today);
 	if (!p) {
 		sh_ctl_refuse(d, c, SH_ERR_UNTRUSTED,
-		              "recipient '%.64s' is not in the trust store",
-		              q->recipient);
+		              "the recipient given (--to) is not a partner in "
+		              "the trust store; 'seinkey list' shows the "
+		              "partners");
 		return;
 	}
 	if (!sh_partner_id_valid(q->purpose)) {
@@ -558,6 +559,27 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 			                             sizeof(shown),
 			                             q->fields[i]->name, i));
 			return;
+		} else {
+			/* a second value would quietly replace the first */
+			for (size_t j = 0; j < i; j++)
+				if (strcmp(q->fields[j]->name,
+				           q->fields[i]->name) == 0) {
+					sh_ctl_refuse(d, c, SH_ERR_FIELD_VALUE,
+					              "field '%s': given twice",
+					              q->fields[i]->name);
+					return;
+				}
+			/* a consent for a birth date that no signal can
+			 * carry would never match */
+			if (strcmp(q->fields[i]->name, "birth_date") == 0 &&
+			    (!sh_date_ok(q->fields[i]->value) ||
+			     strcmp(q->fields[i]->value, today) > 0)) {
+				sh_ctl_refuse(
+				    d, c, SH_ERR_FIELD_FORMAT,
+				    "field 'birth_date': must be a date "
+				    "YYYY-MM-DD, not in the future");
+				return;
+			}
 		}
 	char canon[300];
 	sh_err e = sh_canonical_identity(&person, canon, sizeof(canon));

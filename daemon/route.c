@@ -37,6 +37,20 @@ static int norm_pc(const char *in, char out[7])
 	return sh_postcode_norm(in, out, 1);
 }
 
+/* A value quoted as a whole loses its quotes; one with a quote anywhere
+ * else (text after the closing one, or none closing) is NULL. */
+static char *unquote(char *s)
+{
+	if (*s == '"') {
+		char *q = strchr(s + 1, '"');
+		if (!q || q[1])
+			return NULL;
+		*q = '\0';
+		return s + 1;
+	}
+	return strchr(s, '"') ? NULL : s;
+}
+
 sh_err sh_routes_parse(sh_routes *r, const char *text, size_t len, char *why,
                        size_t wl)
 {
@@ -67,16 +81,17 @@ sh_err sh_routes_parse(sh_routes *r, const char *text, size_t len, char *why,
 			return SH_ERR_CONFIG;
 		}
 		*sep = '\0';
-		char *pc = sh_trim(l), *code = sh_trim(sep + 1);
-		if (*code == '"')
-			code++;
-		if (*pc == '"')
-			pc++;
-		char *q;
-		if ((q = strchr(pc, '"')))
-			*q = '\0';
-		if ((q = strchr(code, '"')))
-			*q = '\0';
+		char *pc = unquote(sh_trim(l)),
+		     *code = unquote(sh_trim(sep + 1));
+		if (!pc || !code) {
+			snprintf(why, wl,
+			         "line %d: a value is quoted as a whole "
+			         "(\"1011AB\") "
+			         "or not at all",
+			         line);
+			sh_routes_free(r);
+			return SH_ERR_CONFIG;
+		}
 		/* "GM0363" as in CBS files, or "0363" */
 		if ((code[0] == 'G' || code[0] == 'g') &&
 		    (code[1] == 'M' || code[1] == 'm'))

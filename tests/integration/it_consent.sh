@@ -32,6 +32,16 @@ rc=0
 out=$(ctl gp-cs consent grant --to team-cs --purpose referral --until 2026-13-45 <<<"$resident" 2>&1) || rc=$?
 check "a consent until a date that does not exist is refused (exit $rc): $out" bash -c \
 	"[ $rc = 1 ] && grep -q 'USAGE: --until: dates are calendar dates' <<<\"\$0\"" "$out"
+rc=0
+out=$(printf 'surname=de Vries\nsurname=Jansen\npostcode=9901 WA\nhouse_number=12\n' |
+	ctl gp-cs consent grant --to team-cs --purpose referral 2>&1) || rc=$?
+check "an identifier given twice is refused, not replaced (exit $rc): $out" bash -c \
+	"[ $rc = 1 ] && grep -q \"FIELD_VALUE: field 'surname': given twice\" <<<\"\$0\" && ! grep -q Jansen <<<\"\$0\"" "$out"
+rc=0
+out=$(printf 'surname=de Vries\npostcode=9901 WA\nhouse_number=12\nbirth_date=1970-02-31\n' |
+	ctl gp-cs consent grant --to team-cs --purpose referral 2>&1) || rc=$?
+check "a birth date that is no date is refused (exit $rc): $out" bash -c \
+	"[ $rc = 1 ] && grep -q \"FIELD_FORMAT: field 'birth_date'\" <<<\"\$0\" && ! grep -q 1970 <<<\"\$0\"" "$out"
 expired_ref=$(ctl gp-cs consent grant --to team-cs --purpose referral --from 2020-01-01 --until 2020-12-31 <<<"$resident" | awk '{print $2}')
 check "consent list shows a consent past its end as expired" bash -c \
 	"ctl gp-cs consent list | grep '$expired_ref' | grep -q expired"

@@ -90,4 +90,29 @@ check "a valid stored proof, sent alone, verifies by itself: DELIVERED" \
 	grep -q "RECEIPT $i DELIVERED" <<<"$out"
 check "the daemon is still up" ctl gem-tp status
 stop gem-tp && pass "daemon stops cleanly" || fail "daemon exit status"
+
+# The other way round: peer_tool is the recipient (at gem-tp's endpoint)
+# and answers corp-tp's signals with receipts of a status no version has.
+# The sender must not take them as delivered: they stay pending and are
+# sent again, and settle when they are answered delivered.
+start corp-tp
+PEER_WAIT_MS=15000 PEER_EXPECT=3 as_user "$PEER_TOOL" "$WORK/gem-tp/keys" "$WORK/corp-tp/keys/card" \
+	receive-unknown >"$WORK/receiver.out" 2>&1 &
+rpid=$!
+wait_until 10 grep -q LISTENING "$WORK/receiver.out"
+for i in 1 2 3; do
+	ctl corp-tp send --type arrears --to gem-tp legal_basis=legal_duty arrears_kind=rent \
+		amount_cents=$((100 + i)) arrears_since=2026-08-01 contact_attempt_date=2026-09-01 \
+		reminder_date=2026-09-15 urgency=none creditor_contact=desk creditor_reference=UNK$i \
+		surname=Tamper street=Weg house_number=$i postcode="1011 AB" place=Stad >/dev/null
+done
+rrc=0
+wait "$rpid" || rrc=$?
+cat "$WORK/receiver.out"
+check "receipts of an unknown status: the signals are sent again (exit $rrc)" \
+	bash -c "[ $rrc = 0 ] && grep -q '^ANSWERED 3, AGAIN 3' '$WORK/receiver.out'"
+check "  and settle as delivered once answered so: 3" wait_until 10 bash -c \
+	"[ \$(ctl corp-tp --json outbox --state delivered | jq length) = 3 ]"
+check "  none failed" [ "$(ctl corp-tp --json outbox --state failed | jq length)" = 0 ]
+stop corp-tp && pass "sender stops cleanly" || fail "sender exit status"
 it_done

@@ -33,6 +33,15 @@
  *                   as if it kept it, signed with our key;
  *   witness-forged-key  the same naming the daemon's signing key, with a
  *                   signature that is not the daemon's.
+ *
+ * Mode "receive-unknown" is the other side: peer_tool binds the endpoint
+ * of its own card as the partner the daemon on PEER_CARD sends to, and
+ * answers each signal it has not seen with a receipt of a status no
+ * version has (a later version's), printing "UNKNOWN <n>"; when one comes
+ * again it answers it delivered, printing "AGAIN <n>". It stops once
+ * PEER_EXPECT (1) signals came again, or no frame came for PEER_WAIT_MS
+ * (3000), and prints "ANSWERED <n>, AGAIN <n>". Frames without signals
+ * (tree heads) are not answered.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -297,6 +306,119 @@ static int batch_mode(const sh_identity *self, const sh_card *peer,
 	return n;
 }
 
+/* Answer every signal of f on socket s, to the peer rid: a receipt of a
+ * status no version has (4) for an id not seen before, which is noted in
+ * seen, and DELIVERED for one seen before (sent again), which is counted
+ * in *again. */
+enum { MAXIDS = 1024 };
+static size_t answer_frame(void *s, zmq_msg_t *rid,
+                           const Seinhuis__PeerFrame *f,
+                           uint8_t (*seen)[SH_ID_LEN], size_t *nseen,
+                           int *delivered, size_t *again)
+{
+	size_t n = f->n_signals < MAXIDS ? f->n_signals : MAXIDS;
+	Seinhuis__Receipt *rs = calloc(n ? n : 1, sizeof(*rs));
+	Seinhuis__Receipt **rp = calloc(n ? n : 1, sizeof(*rp));
+	uint8_t(*ids)[SH_ID_LEN] = calloc(n ? n : 1, SH_ID_LEN);
+	if (!rs || !rp || !ids)
+		die("memory", "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		if (sh_wire_peek_id(f->signals[i].data, f->signals[i].len,
+		                    ids[i]) != SH_OK)
+			die("frame", "a signal without a message id");
+		size_t k = 0;
+		while (k < *nseen && memcmp(seen[k], ids[i], SH_ID_LEN))
+			k++;
+		int st = 4;
+		if (k < *nseen) {
+			st = SEINHUIS__RECEIPT_STATUS__RECEIPT_DELIVERED;
+			if (!delivered[k])
+				(*again)++;
+			delivered[k] = 1;
+		} else if (*nseen < MAXIDS) {
+			memcpy(seen[(*nseen)++], ids[i], SH_ID_LEN);
+		}
+		seinhuis__receipt__init(&rs[i]);
+		rs[i].message_id.data = ids[i];
+		rs[i].message_id.len = SH_ID_LEN;
+		rs[i].status = (Seinhuis__ReceiptStatus)st;
+		rp[i] = &rs[i];
+	}
+	Seinhuis__PeerFrame a = SEINHUIS__PEER_FRAME__INIT;
+	a.format_version = SH_FORMAT_VERSION;
+	a.n_receipts = n;
+	a.receipts = rp;
+	sh_buf b = {0};
+	sh_buf_add(&b, NULL, seinhuis__peer_frame__get_packed_size(&a));
+	seinhuis__peer_frame__pack(&a, b.data);
+	zmq_msg_t r;
+	zmq_msg_init(&r);
+	zmq_msg_copy(&r, rid);
+	zmq_msg_send(&r, s, ZMQ_SNDMORE);
+	zmq_send(s, b.data, b.len, 0);
+	sh_buf_free(&b);
+	free(rs);
+	free(rp);
+	free(ids);
+	return n;
+}
+
+/* Mode receive-unknown: until PEER_EXPECT (1) signals have each come
+ * twice, or no frame comes for PEER_WAIT_MS. */
+static int receive_unknown(const sh_identity *self)
+{
+	void *ctx = zmq_ctx_new();
+	void *s = zmq_socket(ctx, ZMQ_ROUTER);
+	int one = 1, linger = 0, timeout = (int)env_num("PEER_WAIT_MS", 3000);
+	size_t expect = (size_t)env_num("PEER_EXPECT", 1);
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(s, ZMQ_CURVE_SERVER, &one, sizeof(one));
+	zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, self->curve_sec_z85, 40);
+	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
+	if (zmq_bind(s, self->card.endpoint) != 0)
+		die("bind", zmq_strerror(zmq_errno()));
+	printf("LISTENING\n");
+	fflush(stdout);
+	static uint8_t seen[MAXIDS][SH_ID_LEN];
+	static int delivered[MAXIDS];
+	size_t nseen = 0, again = 0;
+	while (again < expect) {
+		zmq_msg_t rid, m;
+		zmq_msg_init(&rid);
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&rid, s, 0) < 0 ||
+		    zmq_msg_recv(&m, s, 0) < 0) {
+			printf("NO-FRAME\n");
+			zmq_msg_close(&rid);
+			zmq_msg_close(&m);
+			break;
+		}
+		Seinhuis__PeerFrame *f = seinhuis__peer_frame__unpack(
+		    NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+		if (f && f->n_signals) {
+			size_t before = nseen, was = again;
+			answer_frame(s, &rid, f, seen, &nseen, delivered,
+			             &again);
+			if (nseen > before)
+				printf("UNKNOWN %zu\n", nseen - before);
+			if (again > was)
+				printf("AGAIN %zu\n", again - was);
+			fflush(stdout);
+		}
+		if (f)
+			seinhuis__peer_frame__free_unpacked(f, NULL);
+		zmq_msg_close(&rid);
+		zmq_msg_close(&m);
+	}
+	printf("ANSWERED %zu, AGAIN %zu\n", nseen, again);
+	/* let the delivered receipts go out before the socket closes */
+	linger = 2000;
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_close(s);
+	zmq_ctx_term(ctx);
+	return again >= expect ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
@@ -308,7 +430,8 @@ int main(int argc, char **argv)
 		                "batch-altered batch-proof batch-bad-path\n"
 		                "       feedback (see PEER_FEEDBACK_*)\n"
 		                "       witness witness-bad witness-forged "
-		                "witness-forged-key (see PEER_HEAD_*)\n");
+		                "witness-forged-key (see PEER_HEAD_*)\n"
+		                "       receive-unknown (as the recipient)\n");
 		return 2;
 	}
 	const char *mode = argv[3];
@@ -319,6 +442,8 @@ int main(int argc, char **argv)
 		die("identity", why);
 	if (sh_card_load(&peer, argv[2], why, sizeof(why)) != SH_OK)
 		die("card", why);
+	if (strcmp(mode, "receive-unknown") == 0)
+		return receive_unknown(&self);
 
 	sh_buf env = {0}, frame = {0};
 	uint8_t id[SH_ID_LEN] = {0}, bids[3][SH_ID_LEN];

@@ -11,6 +11,7 @@
 
 #include "check.h"
 #include "fixture.h"
+#include "route.h"
 #include "seinhuis.h"
 
 #define REQUIRED                                                               \
@@ -509,8 +510,41 @@ static void test_sample(const char *path)
 	free(text);
 }
 
+/* The postcode table (route.c): quotes around a whole value are taken
+ * off; a quote anywhere else is refused, not cut off with what follows. */
+static void test_postcode_quotes(void)
+{
+	static const struct {
+		const char *text;
+		int ok;
+	} cases[] = {
+	    {"\"1011AB\";\"GM0363\"\n", 1}, {"1011AB;0363\n", 1},
+	    {"1011AB\"x;0363\"junk\n", 0},  {"\"1011AB;0363\n", 0},
+	    {"1011AB;\"0363\" x\n", 0},     {"1011AB;03\"63\n", 0},
+	};
+	char why[300];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		check_case("postcode table: %s", cases[i].text);
+		sh_routes r;
+		sh_err e = sh_routes_parse(
+		    &r, cases[i].text, strlen(cases[i].text), why, sizeof(why));
+		if (cases[i].ok) {
+			if (CHECK_ERR(e, SH_OK)) {
+				const char *m = sh_routes_find(&r, "1011 AB");
+				CHECK(m && strcmp(m, "0363") == 0);
+				sh_routes_free(&r);
+			}
+		} else {
+			CHECK_ERR(e, SH_ERR_CONFIG);
+			CHECK_HAS(why, "line 1");
+		}
+	}
+	check_case("%s", "");
+}
+
 int main(int argc, char **argv)
 {
+	test_postcode_quotes();
 	test_full();
 	test_defaults();
 	test_bounds_accepted();
