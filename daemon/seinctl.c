@@ -1551,13 +1551,29 @@ static int cmd_consent(const char *sock, int argc, char **argv)
 		}
 		/* Identifiers come on stdin, never on the command line, so
 		 * that they do not show in the process list. */
+		int lineno = 0;
 		while (fgets(line, sizeof(line), stdin)) {
+			lineno++;
+			/* a line longer than the buffer would be read as
+			 * two: refused as a whole */
+			if (!strchr(line, '\n') && !feof(stdin)) {
+				fprintf(stderr,
+				        "seinctl: stdin line %d: longer than "
+				        "%zu bytes\n",
+				        lineno, sizeof(line) - 2);
+				sh_wipe(line, sizeof(line));
+				clear_fields(&q);
+				return 2;
+			}
 			char *l = sh_trim(line), *eq = strchr(l, '=');
 			if (!*l || *l == '#')
 				continue;
 			if (!eq) {
-				fprintf(stderr, "seinctl: identifiers are "
-				                "NAME=VALUE lines\n");
+				fprintf(stderr,
+				        "seinctl: stdin line %d: identifiers "
+				        "are NAME=VALUE lines\n",
+				        lineno);
+				sh_wipe(line, sizeof(line));
 				clear_fields(&q);
 				return 2;
 			}

@@ -42,6 +42,11 @@ out=$(printf 'surname=de Vries\npostcode=9901 WA\nhouse_number=12\nbirth_date=19
 	ctl gp-cs consent grant --to team-cs --purpose referral 2>&1) || rc=$?
 check "a birth date that is no date is refused (exit $rc): $out" bash -c \
 	"[ $rc = 1 ] && grep -q \"FIELD_FORMAT: field 'birth_date'\" <<<\"\$0\" && ! grep -q 1970 <<<\"\$0\"" "$out"
+rc=0
+out=$({ printf 'surname='; head -c 700 /dev/zero | tr '\0' a; printf '\npostcode=9901 WA\nhouse_number=12\n'; } |
+	ctl gp-cs consent grant --to team-cs --purpose referral 2>&1) || rc=$?
+check "a line too long is refused as a whole, by its number (exit $rc): $out" bash -c \
+	"[ $rc = 2 ] && grep -q 'stdin line 1: longer than' <<<\"\$0\"" "$out"
 expired_ref=$(ctl gp-cs consent grant --to team-cs --purpose referral --from 2020-01-01 --until 2020-12-31 <<<"$resident" | awk '{print $2}')
 check "consent list shows a consent past its end as expired" bash -c \
 	"ctl gp-cs consent list | grep '$expired_ref' | grep -q expired"
