@@ -1011,8 +1011,9 @@ int sh_field_known(const sh_catalogue *cat, const char *name)
 {
 	if (!sh_field_name_ok(name))
 		return 0;
-	if (strncmp(name, "person", 6) == 0 && name[7] == '.')
-		name += 8; /* the form is checked above */
+	if (strncmp(name, "person", 6) == 0 &&
+	    isdigit((unsigned char)name[6]) && name[7] == '.')
+		name += 8;
 	if (strcmp(name, "legal_basis") == 0 ||
 	    strcmp(name, "consent_ref") == 0 ||
 	    sh_pb_field(&seinhuis__person__descriptor, name))

@@ -835,6 +835,10 @@ static int cmd_recover(const char *sock, int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'S':
+			if (!optarg) { /* required_argument: never */
+				usage(stderr);
+				return 2;
+			}
 			if (strcmp(optarg, "backup") == 0) {
 				q.since_backup = 1;
 			} else if (seinctl_parse_time(optarg, &q.since_us) <

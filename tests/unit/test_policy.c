@@ -1423,7 +1423,8 @@ static int repeatable(const sh_catalogue *cat, const char *name)
 	if (!sh_field_name_ok(name))
 		return 0;
 	const char *b = name;
-	if (strncmp(b, "person", 6) == 0 && b[7] == '.')
+	if (strncmp(b, "person", 6) == 0 && isdigit((unsigned char)b[6]) &&
+	    b[7] == '.')
 		b += 8;
 	if (strcmp(b, "legal_basis") == 0 || strcmp(b, "consent_ref") == 0 ||
 	    protobuf_c_message_descriptor_get_field_by_name(
@@ -1847,7 +1848,8 @@ static void test_known_names(const sh_catalogue *cat)
 	    "arrears_kind", "legal_basis",     "consent_ref", "postcode"};
 	static const char *const unknown[] = {
 	    "jansen", "person2.jansen", "qz_shoe_size", "type",
-	    "Jansen", "1234 AB",        "person2.",     ""};
+	    "Jansen", "1234 AB",        "person2.",     "",
+	    "person", "person2"};
 	char out[24];
 	for (size_t i = 0; i < N(known); i++) {
 		if (!CHECK(sh_field_known(cat, known[i])))
