@@ -572,6 +572,7 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 			/* a consent for a birth date that no signal can
 			 * carry would never match */
 			if (strcmp(q->fields[i]->name, "birth_date") == 0 &&
+			    q->fields[i]->value[0] &&
 			    (!sh_date_ok(q->fields[i]->value) ||
 			     strcmp(q->fields[i]->value, today) > 0)) {
 				sh_ctl_refuse(

@@ -627,6 +627,30 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 			goto out;
 		}
 	}
+	/* The subject pseudonym travels beside the seal: it must be the one
+	 * of the sealed first person, as the sender computed it with the
+	 * pair's key, or a consent check on it would look at another
+	 * resident. One canonical form serves it and the audit's key. */
+	char canon[300];
+	int have_canon = 0;
+	if (e == SH_OK && sc && sc->n_persons > 0) {
+		uint8_t want[SH_PSEUDO_LEN];
+		have_canon = sh_canonical_identity(sc->persons[0], canon,
+		                                   sizeof(canon)) == SH_OK;
+		if (have_canon)
+			sh_pseudonym(want, p->keys.pseudo_key, canon);
+		if (!have_canon || s->subject.len != SH_PSEUDO_LEN ||
+		    memcmp(want, s->subject.data, SH_PSEUDO_LEN) != 0) {
+			snprintf(detail, dl,
+			         "the subject pseudonym is not that of the "
+			         "signal's first person");
+			e = SH_ERR_FIELD_VALUE;
+		}
+	} else if (e == SH_OK && s->subject.len != 0) {
+		snprintf(detail, dl,
+		         "a subject pseudonym without a person to match");
+		e = SH_ERR_FIELD_VALUE;
+	}
 	if (e == SH_OK && sc && sc->n_persons > 0) {
 		char hh[128];
 		if (sh_household(sc->persons[0], hh, sizeof(hh)) == SH_OK) {
@@ -639,9 +663,9 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 	/* the audit log's key for the resident, kept in the inbox record
 	 * too, so that taking the signal does not open it again */
 	int have_resident = 0;
-	if (e == SH_OK && sc && sc->n_persons > 0 && sh_audit_case_secret(d))
-		have_resident =
-		    sh_audit_case_key(d, sc->persons[0], ak->resident);
+	if (e == SH_OK && have_canon && sh_audit_case_secret(d))
+		have_resident = sh_audit_case_key_canon(d, canon, ak->resident);
+	sh_wipe(canon, sizeof(canon));
 	if (e == SH_OK) /* status feedback: checked and attached (cases.c) */
 		e = sh_feedback_deliver(d, p, s, detail, dl);
 	/* A status feedback is attached to the creditor's outbox record and

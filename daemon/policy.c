@@ -125,11 +125,11 @@ struct parse {
 	unsigned seen; /* statements of the current section (once[]) */
 };
 
-/* Statements a section has at most once: a second would replace (or add
- * to) the first without a word. */
-static const char *const once[] = {
-    "senders",    "recipients", "legal_basis", "purpose", "keep_unanswered",
-    "keep_taken", "keep_sent",  "natural_key", "persons", "feedback"};
+/* Statements a section has at most once: a second would replace the first
+ * without a word. (legal_basis lines add up, as documented.) */
+static const char *const once[] = {"senders",         "recipients", "purpose",
+                                   "keep_unanswered", "keep_taken", "keep_sent",
+                                   "natural_key",     "persons",    "feedback"};
 
 static sh_err perr(struct parse *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -57,6 +57,8 @@ sh_err sh_routes_parse(sh_routes *r, const char *text, size_t len, char *why,
 	size_t pos = 0, cap = 0;
 	int line = 0, first = 1;
 	memset(r, 0, sizeof(*r));
+	if (len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0)
+		pos = 3; /* a UTF-8 byte order mark, as spreadsheets write */
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;

@@ -1566,6 +1566,9 @@ static int cmd_consent(const char *sock, int argc, char **argv)
 				        "%zu bytes\n",
 				        lineno, sizeof(line) - 2);
 				sh_wipe(line, sizeof(line));
+				for (size_t i = 0; i < q.n_fields; i++)
+					sh_wipe(q.fields[i]->value,
+					        strlen(q.fields[i]->value));
 				clear_fields(&q);
 				return 2;
 			}
@@ -1578,6 +1581,9 @@ static int cmd_consent(const char *sock, int argc, char **argv)
 				        "are NAME=VALUE lines\n",
 				        lineno);
 				sh_wipe(line, sizeof(line));
+				for (size_t i = 0; i < q.n_fields; i++)
+					sh_wipe(q.fields[i]->value,
+					        strlen(q.fields[i]->value));
 				clear_fields(&q);
 				return 2;
 			}

@@ -140,7 +140,7 @@ int seinctl_parse_time(const char *s, int64_t *us)
 	tm.tm_mon -= 1;
 	tm.tm_isdst = -1;
 	time_t t = mktime(&tm);
-	if (t == (time_t)-1 || t < 0)
+	if (t == (time_t)-1)
 		return -1;
 	*us = (int64_t)t * 1000000;
 	return 0;
@@ -294,9 +294,8 @@ static int parse_filter(int argc, char **argv, filter *f, const char **format)
 	}
 	if (optind != argc) {
 		fprintf(stderr,
-		        "seinctl: unexpected argument #%d after the options "
-		        "(not repeated: it may be data)\n",
-		        optind + 1);
+		        "seinctl: an unexpected argument after the options "
+		        "(not repeated: it may be data)\n");
 		return 2;
 	}
 	return 0;

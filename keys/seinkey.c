@@ -305,6 +305,15 @@ static int cmd_show(int argc, char **argv)
 			sh_key_fingerprint(fp, c.prev_curve);
 			utc_text(c.prev_until, until, sizeof(until));
 			printf("  continues key %s until %s\n", fp, until);
+			/* as sh_trust_add refuses it */
+			if (c.prev_until > sh_now_ms() / 1000 + 367 * 86400LL) {
+				fprintf(stderr,
+				        "seinkey: %s: trust would refuse it: "
+				        "its previous keys would stay "
+				        "accepted for more than a year\n",
+				        argv[i]);
+				rc = 1;
+			}
 		}
 	}
 	return rc;

@@ -47,6 +47,9 @@ out=$({ printf 'surname='; head -c 700 /dev/zero | tr '\0' a; printf '\npostcode
 	ctl gp-cs consent grant --to team-cs --purpose referral 2>&1) || rc=$?
 check "a line too long is refused as a whole, by its number (exit $rc): $out" bash -c \
 	"[ $rc = 2 ] && grep -q 'stdin line 1: longer than' <<<\"\$0\"" "$out"
+check "an empty birth date is no birth date, as in a signal" bash -c \
+	"printf 'surname=de Vries\npostcode=9901 WA\nhouse_number=12\nbirth_date=\n' |
+	 ctl gp-cs consent grant --to team-cs --purpose referral | grep -q '^consent '"
 expired_ref=$(ctl gp-cs consent grant --to team-cs --purpose referral --from 2020-01-01 --until 2020-12-31 <<<"$resident" | awk '{print $2}')
 check "consent list shows a consent past its end as expired" bash -c \
 	"ctl gp-cs consent list | grep '$expired_ref' | grep -q expired"

@@ -30,6 +30,14 @@ out=$(probe old)
 check "a signed signal dated a year back (replay, new id): REJECTED STALE" grep -q "REJECTED STALE" <<<"$out"
 out=$(probe future)
 check "a signal dated an hour ahead: REJECTED STALE" grep -q "REJECTED STALE" <<<"$out"
+out=$(probe wrong-subject)
+id=$(awk '$1=="SENT"{print $2}' <<<"$out")
+check "a subject pseudonym that is not the sealed person's: REJECTED FIELD_VALUE" \
+	grep -q "RECEIPT $id REJECTED FIELD_VALUE" <<<"$out"
+check "  and not in the inbox" bash -c "! inbox_ids gem-tp | grep -q $id"
+out=$(probe no-subject)
+check "a signal naming a person without its subject pseudonym: REJECTED FIELD_VALUE" \
+	grep -q "REJECTED FIELD_VALUE" <<<"$out"
 check "nothing bad reached the inbox" [ -z "$(inbox_ids gem-tp)" ]
 check "refusals are counted" [ "$(status_field gem-tp rejected_in)" -ge 6 ]
 check "and counted for that partner" bash -c \

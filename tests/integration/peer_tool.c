@@ -133,6 +133,9 @@ static void build(const sh_identity *self, const sh_card *peer,
 /* Change a built envelope's signal (shift created_ms, or append an unknown
  * field 99) and sign it again with the sender's key, as a misbehaving but
  * trusted partner could. */
+/* resign(): 1 changes a byte of the subject pseudonym, 2 leaves it out */
+static int subject_edit;
+
 static void resign(const sh_identity *self, sh_buf *env, int64_t shift_ms,
                    int unknown_field)
 {
@@ -144,6 +147,10 @@ static void resign(const sh_identity *self, sh_buf *env, int64_t shift_ms,
 	if (!sg)
 		die("resign", "cannot decode own signal");
 	sg->created_ms += shift_ms;
+	if (subject_edit == 1 && sg->subject.len)
+		sg->subject.data[0] ^= 0x01;
+	if (subject_edit == 2)
+		sg->subject.len = 0;
 	sh_buf sb = {0}, tosign = {0};
 	sh_buf_add(&sb, NULL, seinhuis__signal__get_packed_size(sg));
 	seinhuis__signal__pack(sg, sb.data);
@@ -382,13 +389,22 @@ static int receive_unknown(const sh_identity *self)
 	static uint8_t seen[MAXIDS][SH_ID_LEN];
 	static int delivered[MAXIDS];
 	size_t nseen = 0, again = 0;
-	while (again < expect) {
+	/* Once every one came again, 2 s more for copies sent again before
+	 * the answers arrived (answered delivered too), then stop. */
+	int draining = 0;
+	for (;;) {
+		if (!draining && again >= expect) {
+			int drain = 2000;
+			zmq_setsockopt(s, ZMQ_RCVTIMEO, &drain, sizeof(drain));
+			draining = 1;
+		}
 		zmq_msg_t rid, m;
 		zmq_msg_init(&rid);
 		zmq_msg_init(&m);
 		if (zmq_msg_recv(&rid, s, 0) < 0 ||
 		    zmq_msg_recv(&m, s, 0) < 0) {
-			printf("NO-FRAME\n");
+			if (!draining)
+				printf("NO-FRAME\n");
 			zmq_msg_close(&rid);
 			zmq_msg_close(&m);
 			break;
@@ -425,7 +441,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: peer_tool KEYDIR PEER_CARD MODE\n"
 		                "modes: valid bad-signature wrong-recipient "
 		                "wrong-version garbage oversize replay policy "
-		                "unknown-field flood old future\n"
+		                "unknown-field flood old future wrong-subject "
+		                "no-subject\n"
 		                "       batch-valid batch-bad-signature "
 		                "batch-altered batch-proof batch-bad-path\n"
 		                "       feedback (see PEER_FEEDBACK_*)\n"
@@ -572,6 +589,12 @@ int main(int argc, char **argv)
 			have_id = 0;
 		} else if (strcmp(mode, "replay") == 0) {
 			copies = 2;
+		} else if (strcmp(mode, "wrong-subject") == 0 ||
+		           strcmp(mode, "no-subject") == 0) {
+			/* Properly signed, but the pseudonym beside the seal
+			 * is not the sealed person's (or is missing). */
+			subject_edit = mode[0] == 'w' ? 1 : 2;
+			resign(&self, &env, 0, 0);
 		} else if (strcmp(mode, "old") == 0 ||
 		           strcmp(mode, "future") == 0) {
 			/* The same signal, dated a year back (or an hour
@@ -588,6 +611,8 @@ int main(int argc, char **argv)
 		           strcmp(mode, "policy") != 0 &&
 		           strcmp(mode, "unknown-field") != 0 &&
 		           strcmp(mode, "old") != 0 &&
+		           strcmp(mode, "wrong-subject") != 0 &&
+		           strcmp(mode, "no-subject") != 0 &&
 		           strcmp(mode, "future") != 0) {
 			die("mode", "unknown mode");
 		}

@@ -518,9 +518,14 @@ static void test_postcode_quotes(void)
 		const char *text;
 		int ok;
 	} cases[] = {
-	    {"\"1011AB\";\"GM0363\"\n", 1}, {"1011AB;0363\n", 1},
-	    {"1011AB\"x;0363\"junk\n", 0},  {"\"1011AB;0363\n", 0},
-	    {"1011AB;\"0363\" x\n", 0},     {"1011AB;03\"63\n", 0},
+	    {"\"1011AB\";\"GM0363\"\n", 1},
+	    {"1011AB;0363\n", 1},
+	    {"1011AB\"x;0363\"junk\n", 0},
+	    {"\"1011AB;0363\n", 0},
+	    {"1011AB;\"0363\" x\n", 0},
+	    {"1011AB;03\"63\n", 0},
+	    {"\xef\xbb\xbf\"PC6\";\"Gemeente2024\"\n\"1011AB\";\"GM0363\"\n",
+	     1},
 	};
 	char why[300];
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

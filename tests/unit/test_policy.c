@@ -2153,8 +2153,6 @@ static const struct broken {
     {"bad feedback", HEAD "feedback = sometimes\n", 6, 6, "feedback is"},
     {"senders given twice", HEAD "senders = energy\n", 6, 6,
      "'senders' is given twice in [arrears]"},
-    {"legal_basis given twice", HEAD "legal_basis = consent\n", 6, 6,
-     "'legal_basis' is given twice"},
     {"persons given twice", HEAD "persons = 2\npersons = 3\n", 7, 7,
      "'persons' is given twice"},
     {"keep_sent given twice", HEAD "keep_sent = 1 days\nkeep_sent = 2 days\n",
