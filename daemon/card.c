@@ -442,6 +442,12 @@ const sh_card *sh_trust_find_curve(const sh_trust *t, const uint8_t key[32])
 	return NULL;
 }
 
+int sh_card_overlap_ok(const sh_card *c, int64_t now_s)
+{
+	return !c->has_prev ||
+	       c->prev_until <= now_s + SH_OVERLAP_MAX_S + 86400;
+}
+
 sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
                     size_t whylen)
 {
@@ -449,9 +455,7 @@ sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
 	sh_err e = sh_card_load(&c, card_path, why, whylen);
 	if (e != SH_OK)
 		return e;
-	/* seinkey rotate gives at most 366 days of overlap: retired keys
-	 * accepted for longer (a card made by hand) are refused here */
-	if (c.has_prev && c.prev_until > sh_now_ms() / 1000 + 367 * 86400LL) {
+	if (!sh_card_overlap_ok(&c, sh_now_ms() / 1000)) {
 		snprintf(why, whylen,
 		         "%s: its previous keys would stay accepted for more "
 		         "than a year (previous_until); ask the partner for a "

@@ -268,9 +268,11 @@ static void add_field(Seinhuis__CtlRequest *q, const char *name,
 	q->fields[q->n_fields++] = f;
 }
 
+/* Values may be a resident's data: wiped before they are freed. */
 static void clear_fields(Seinhuis__CtlRequest *q)
 {
 	for (size_t i = 0; i < q->n_fields; i++) {
+		sh_wipe(q->fields[i]->value, strlen(q->fields[i]->value));
 		free(q->fields[i]->name);
 		free(q->fields[i]->value);
 		free(q->fields[i]);
@@ -1435,8 +1437,6 @@ static int cmd_import(const char *sock, int argc, char **argv)
 			    import_flush(&st) < 0)
 				rc = 3;
 		}
-		for (size_t i = 0; i < q.n_fields; i++)
-			sh_wipe(q.fields[i]->value, strlen(q.fields[i]->value));
 		clear_fields(&q);
 		sh_csv_row_free(&row);
 		if (rc)
@@ -1566,9 +1566,6 @@ static int cmd_consent(const char *sock, int argc, char **argv)
 				        "%zu bytes\n",
 				        lineno, sizeof(line) - 2);
 				sh_wipe(line, sizeof(line));
-				for (size_t i = 0; i < q.n_fields; i++)
-					sh_wipe(q.fields[i]->value,
-					        strlen(q.fields[i]->value));
 				clear_fields(&q);
 				return 2;
 			}
@@ -1581,9 +1578,6 @@ static int cmd_consent(const char *sock, int argc, char **argv)
 				        "are NAME=VALUE lines\n",
 				        lineno);
 				sh_wipe(line, sizeof(line));
-				for (size_t i = 0; i < q.n_fields; i++)
-					sh_wipe(q.fields[i]->value,
-					        strlen(q.fields[i]->value));
 				clear_fields(&q);
 				return 2;
 			}
@@ -1602,8 +1596,6 @@ static int cmd_consent(const char *sock, int argc, char **argv)
 	}
 	Seinhuis__CtlReply *r;
 	int rc = call(sock, &q, &r);
-	for (size_t i = 0; i < q.n_fields; i++)
-		sh_wipe(q.fields[i]->value, strlen(q.fields[i]->value));
 	clear_fields(&q);
 	if (rc)
 		return rc;

@@ -348,6 +348,11 @@ const sh_card *sh_trust_find_curve(const sh_trust *t, const uint8_t key[32]);
  * two and whether it is still accepted (*st); NULL if none. */
 const sh_card *sh_trust_find_curve_at(const sh_trust *t, const uint8_t key[32],
                                       int64_t now_s, sh_key_state *st);
+/* The longest overlap seinkey rotate gives a rotated card's previous keys. */
+#define SH_OVERLAP_MAX_S (366LL * 86400)
+/* 1 unless c's previous keys stay accepted longer than SH_OVERLAP_MAX_S
+ * (and a day) from now_s: a card made by hand that trust refuses. */
+int sh_card_overlap_ok(const sh_card *c, int64_t now_s);
 sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
                     size_t whylen);
 /* Remove a partner's card; a running daemon drops it within seconds. */

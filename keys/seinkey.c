@@ -305,8 +305,7 @@ static int cmd_show(int argc, char **argv)
 			sh_key_fingerprint(fp, c.prev_curve);
 			utc_text(c.prev_until, until, sizeof(until));
 			printf("  continues key %s until %s\n", fp, until);
-			/* as sh_trust_add refuses it */
-			if (c.prev_until > sh_now_ms() / 1000 + 367 * 86400LL) {
+			if (!sh_card_overlap_ok(&c, sh_now_ms() / 1000)) {
 				fprintf(stderr,
 				        "seinkey: %s: trust would refuse it: "
 				        "its previous keys would stay "
@@ -410,7 +409,7 @@ static int cmd_rotate(int argc, char **argv)
 		return 2;
 	}
 	int64_t secs;
-	if (sh_parse_duration(overlap, 366LL * 86400, &secs) < 0) {
+	if (sh_parse_duration(overlap, SH_OVERLAP_MAX_S, &secs) < 0) {
 		fprintf(
 		    stderr,
 		    "seinkey: --overlap '%.40s': a number and a unit s, m, h "

@@ -99,6 +99,22 @@ check "the signal listing gathers every page: $((N + 3)) signals, each once" bas
 check "the case listing does too: $((N + 3)) households" bash -c \
 	"[ \$(ctl gem-a-im --json inbox | jq length) = $((N + 3)) ]"
 
+# import_b FILE TITLE SUMMARY REFUSAL NEW: import FILE (rows for gem-b-im);
+# its summary line, the bad row refused by its row and rule, and exactly NEW
+# signals arriving, each once, and no more a second later.
+import_b() {
+	local file=$1 title=$2 summary=$3 refusal=$4 new=$5 before out
+	before=$(inbox_ids gem-b-im | wc -l)
+	out=$(ctl corp-im import "$file" --type arrears --set legal_basis=legal_duty 2>&1)
+	echo "$out" | cut -c1-200
+	check "$title: $summary" grep -q -- "$summary" <<<"$out"
+	check "  the bad row is refused by its row and rule" grep -q -- "$refusal" <<<"$out"
+	check "  the $new good rows arrive, each once" wait_until 10 bash -c \
+		"[ \$(inbox_ids gem-b-im | sort -u | wc -l) = $((before + new)) -a \$(inbox_ids gem-b-im | wc -l) = $((before + new)) ]"
+	sleep 1
+	check "  and no more a second later" [ "$(inbox_ids gem-b-im | wc -l)" = $((before + new)) ]
+}
+
 # One window of requests: the daemon prepares a window's signals on two
 # threads and commits them in order. A row repeated within the file is
 # accepted once and skipped after; a bad row between good ones is refused
@@ -111,14 +127,8 @@ check "the case listing does too: $((N + 3)) households" bash -c \
 	row W2 "3011 CC" 22
 	for i in 7 8 9; do row "W$i" "3011 CC" "$((20 + i))"; done
 } >"$IN/repeats.csv"
-before=$(inbox_ids gem-b-im | wc -l)
-out=$(ctl corp-im import "$IN/repeats.csv" --type arrears --set legal_basis=legal_duty 2>&1)
-echo "$out"
-check "rows repeated within one file: 11 rows, 8 accepted, 1 refused, 2 skipped" \
-	grep -q "11 rows: 8 accepted, 1 refused, 2 skipped" <<<"$out"
-check "  the bad row is refused by its rule" grep -q "row 8, column 3: FIELD_RANGE" <<<"$out"
-check "  the 8 arrive, each once" wait_until 10 bash -c \
-	"[ \$(inbox_ids gem-b-im | sort -u | wc -l) = $((before + 8)) -a \$(inbox_ids gem-b-im | wc -l) = $((before + 8)) ]"
+import_b "$IN/repeats.csv" "rows repeated within one file" \
+	"11 rows: 8 accepted, 1 refused, 2 skipped" "row 8, column 3: FIELD_RANGE" 8
 
 # A carriage return alone inside a row's first field: that row is refused
 # and nothing of it is read as a row of its own; the rows after it are
@@ -129,16 +139,9 @@ check "  the 8 arrive, each once" wait_until 10 bash -c \
 	row "CR2$(printf '\r')X" "3011 CC" 32
 	row CR3 "3011 CC" 33
 } >"$IN/cr.csv"
-before=$(inbox_ids gem-b-im | wc -l)
-out=$(ctl corp-im import "$IN/cr.csv" --type arrears --set legal_basis=legal_duty 2>&1)
-echo "$out"
-check "a carriage return inside a field: 3 rows, 2 accepted, 1 refused" \
-	grep -q "3 rows: 2 accepted, 1 refused, 0 skipped" <<<"$out"
-check "  refused by its line and rule" grep -q "line 3: a carriage return inside a field" <<<"$out"
-check "  the two good rows arrive, and no third" wait_until 10 bash -c \
-	"[ \$(inbox_ids gem-b-im | wc -l) = $((before + 2)) ]"
-sleep 1
-check "  still two after a second" [ "$(inbox_ids gem-b-im | wc -l)" = $((before + 2)) ]
+import_b "$IN/cr.csv" "a carriage return inside a field" \
+	"3 rows: 2 accepted, 1 refused, 0 skipped" \
+	"row 3, column -: CSV: line 3: a carriage return inside a field" 2
 
 # A row larger than one control request may be (16 MiB) is refused by
 # seinctl itself; the rows after it are still sent.
@@ -150,14 +153,8 @@ check "  still two after a second" [ "$(inbox_ids gem-b-im | wc -l)" = $((before
 	printf ';J.;Jansen;Gracht;42;3011 CC;Stad\n'
 	row BIG3 "3011 CC" 43
 } >"$IN/huge.csv"
-before=$(inbox_ids gem-b-im | wc -l)
-out=$(ctl corp-im import "$IN/huge.csv" --type arrears --set legal_basis=legal_duty 2>&1)
-echo "$out" | cut -c1-200
-check "a row over 16 MiB: 3 rows, 2 accepted, 1 refused" \
-	grep -q "3 rows: 2 accepted, 1 refused, 0 skipped" <<<"$out"
-check "  refused by its row and rule" grep -q "row 3, column -: WIRE_SIZE" <<<"$out"
-check "  the rows around it arrive" wait_until 10 bash -c \
-	"[ \$(inbox_ids gem-b-im | wc -l) = $((before + 2)) ]"
+import_b "$IN/huge.csv" "a row over 16 MiB" \
+	"3 rows: 2 accepted, 1 refused, 0 skipped" "row 3, column -: WIRE_SIZE" 2
 
 # Raw control frames in one write (one window): five status requests, a
 # body that is no control message, an inbox show with a malformed id, five
