@@ -548,42 +548,15 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 		return;
 	}
 	Seinhuis__Person person;
-	sh_person_from_fields(&person, q->fields, q->n_fields);
-	for (size_t i = 0; i < q->n_fields; i++)
-		if (!sh_pb_field(&seinhuis__person__descriptor,
-		                 q->fields[i]->name)) {
-			char shown[24];
-			sh_ctl_refuse(d, c, SH_ERR_FIELD_UNKNOWN,
-			              "field '%s': not a resident identifier",
-			              sh_field_shown(&d->cat, shown,
-			                             sizeof(shown),
-			                             q->fields[i]->name, i));
-			return;
-		} else {
-			/* a second value would quietly replace the first */
-			for (size_t j = 0; j < i; j++)
-				if (strcmp(q->fields[j]->name,
-				           q->fields[i]->name) == 0) {
-					sh_ctl_refuse(d, c, SH_ERR_FIELD_VALUE,
-					              "field '%s': given twice",
-					              q->fields[i]->name);
-					return;
-				}
-			/* a consent for a birth date that no signal can
-			 * carry would never match */
-			if (strcmp(q->fields[i]->name, "birth_date") == 0 &&
-			    q->fields[i]->value[0] &&
-			    (!sh_date_ok(q->fields[i]->value) ||
-			     strcmp(q->fields[i]->value, today) > 0)) {
-				sh_ctl_refuse(
-				    d, c, SH_ERR_FIELD_FORMAT,
-				    "field 'birth_date': must be a date "
-				    "YYYY-MM-DD, not in the future");
-				return;
-			}
-		}
+	char why[160];
+	sh_err e = sh_consent_identifiers(&d->cat, q->fields, q->n_fields,
+	                                  today, &person, why, sizeof(why));
+	if (e != SH_OK) {
+		sh_ctl_refuse(d, c, e, "%s", why);
+		return;
+	}
 	char canon[300];
-	sh_err e = sh_canonical_identity(&person, canon, sizeof(canon));
+	e = sh_canonical_identity(&person, canon, sizeof(canon));
 	if (e) {
 		sh_ctl_refuse(d, c, e, "field '%s': %s", canon, sh_err_str(e));
 		return;

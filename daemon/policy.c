@@ -1040,6 +1040,38 @@ const char *sh_field_shown(const sh_catalogue *cat, char *out, size_t n,
 	return out;
 }
 
+sh_err sh_consent_identifiers(const sh_catalogue *cat, Seinhuis__Field **f,
+                              size_t n, const char *today,
+                              Seinhuis__Person *person, char *text, size_t tlen)
+{
+	char shown[24];
+	sh_person_from_fields(person, f, n);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = f[i]->name;
+		if (!sh_pb_field(&seinhuis__person__descriptor, name))
+			return snprintf(text, tlen,
+			                "field '%s': not a resident identifier",
+			                sh_field_shown(cat, shown,
+			                               sizeof(shown), name, i)),
+			       SH_ERR_FIELD_UNKNOWN;
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(f[j]->name, name) == 0)
+				return snprintf(text, tlen,
+				                "field '%s': given twice",
+				                name),
+				       SH_ERR_FIELD_VALUE;
+		if (strcmp(name, "birth_date") == 0 && f[i]->value[0] &&
+		    (!sh_date_ok(f[i]->value) ||
+		     strcmp(f[i]->value, today) > 0))
+			return snprintf(text, tlen,
+			                "field 'birth_date': must be a date "
+			                "YYYY-MM-DD, not in the future"),
+			       SH_ERR_FIELD_FORMAT;
+	}
+	text[0] = '\0';
+	return SH_OK;
+}
+
 sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
                        const char *sender_role, const char *recipient_role,
                        Seinhuis__Field **fields, size_t n, const char *today,
@@ -1173,21 +1205,36 @@ static int month_word(const char *w, size_t n)
 	return 0;
 }
 
+/* A word of r: letters and digits, any byte of a UTF-8 sequence counted
+ * as a letter. */
+static int word_byte(unsigned char c)
+{
+	return isalnum(c) || c >= 0x80;
+}
+
+/* The first max words of r: their starts and lengths; returns how many. */
+static size_t split_words(const char *r, const char **w, size_t *len,
+                          size_t max)
+{
+	size_t nw = 0;
+	for (const char *p = r; *p && nw < max;) {
+		while (*p && !word_byte((unsigned char)*p))
+			p++;
+		const char *b = p;
+		while (word_byte((unsigned char)*p))
+			p++;
+		if (p > b)
+			w[nw] = b, len[nw++] = (size_t)(p - b);
+	}
+	return nw;
+}
+
 /* A date written with a month's name: a day (1 or 2 digits) before or
  * after it ("12 mei 1980", "May 12"). */
 static int named_date(const char *r)
 {
 	const char *w[64];
-	size_t len[64], nw = 0;
-	for (const char *p = r; *p && nw < 64;) {
-		while (*p && !isalnum((unsigned char)*p))
-			p++;
-		const char *b = p;
-		while (isalnum((unsigned char)*p))
-			p++;
-		if (p > b)
-			w[nw] = b, len[nw++] = (size_t)(p - b);
-	}
+	size_t len[64], nw = split_words(r, w, len, 64);
 	for (size_t i = 0; i < nw; i++) {
 		if (!month_word(w[i], len[i]))
 			continue;
@@ -1196,6 +1243,46 @@ static int named_date(const char *r)
 			    isdigit((unsigned char)w[j][0]) &&
 			    (len[j] == 1 || isdigit((unsigned char)w[j][1])))
 				return 1;
+	}
+	return 0;
+}
+
+static int word_is(const char *w, size_t n, const char *const *list, size_t nl)
+{
+	for (size_t i = 0; i < nl; i++)
+		if (strlen(list[i]) == n && strncasecmp(w, list[i], n) == 0)
+			return 1;
+	return 0;
+}
+
+/* A form of address before a name ("mw. Jansen", "de heer De Vries",
+ * "dhr. J. Bakker", "Mrs Smith"): a title, then perhaps a surname's
+ * prefix or two (van, de, der, ...), then a word that starts with a
+ * capital (or a letter outside ASCII). A name written in lower case is
+ * not recognised. */
+static int addressed_name(const char *r)
+{
+	static const char *const title[] = {
+	    "mw",   "mevr",   "mvr", "mevrouw",  "dhr",    "hr",
+	    "heer", "meneer", "mej", "juffrouw", "fam",    "familie",
+	    "mr",   "mrs",    "ms",  "miss",     "mister", "madam",
+	    "dr",   "drs",    "ing", "ir",       "prof",   "mx"};
+	static const char *const prefix[] = {
+	    "van", "de", "der", "den", "het", "t",  "ter", "ten", "te", "in",
+	    "op",  "la", "le",  "du",  "da",  "di", "el",  "von", "v",  "d"};
+	const char *w[64];
+	size_t len[64], nw = split_words(r, w, len, 64);
+	for (size_t i = 0; i + 1 < nw; i++) {
+		if (!word_is(w[i], len[i], title,
+		             sizeof(title) / sizeof(*title)))
+			continue;
+		size_t j = i + 1;
+		while (j + 1 < nw && word_is(w[j], len[j], prefix,
+		                             sizeof(prefix) / sizeof(*prefix)))
+			j++;
+		unsigned char c = (unsigned char)w[j][0];
+		if (isupper(c) || c >= 0x80)
+			return 1;
 	}
 	return 0;
 }
@@ -1264,6 +1351,13 @@ int sh_reveal_reason_ok(const char *r, char *why, size_t wl)
 	if (named_date(r)) {
 		snprintf(why, wl,
 		         "the reason may not hold a date (a birth date): say "
+		         "why, not who");
+		return 0;
+	}
+	if (addressed_name(r)) {
+		snprintf(why, wl,
+		         "the reason may not hold a name (a form of address "
+		         "such as mw., dhr. or mevrouw before a capital): say "
 		         "why, not who");
 		return 0;
 	}

@@ -97,6 +97,17 @@ int sh_field_known(const sh_catalogue *cat, const char *name);
 const char *sh_field_shown(const sh_catalogue *cat, char *out, size_t n,
                            const char *name, size_t i);
 
+/* The resident identifiers of a consent grant: each a field of the wire
+ * format's Person, none given twice (a second value would quietly replace
+ * the first), a birth_date a real date YYYY-MM-DD not after today (empty:
+ * none; a consent for a birth date no signal can carry would never
+ * match). person is filled from them. On refusal text names the rule and
+ * the field as sh_field_shown does, never a value. */
+sh_err sh_consent_identifiers(const sh_catalogue *cat, Seinhuis__Field **f,
+                              size_t n, const char *today,
+                              Seinhuis__Person *person, char *text,
+                              size_t tlen);
+
 /* Check one signal against the catalogue. On refusal, field names the
  * field (or "type", "sender", "recipient"; "#N" for the N-th field if its
  * name is not one sh_field_known) and detail says what the rule requires,

@@ -13,8 +13,10 @@
  *                   the catalogue allows for the type, picked by the
  *                   request's limit (unused by SEND), so that every type is
  *                   reachable; the build follows the second check.
- *   CONSENT_GRANT   purpose, sh_person_from_fields, the resident
- *                   identifiers, sh_canonical_identity, sh_pseudonym
+ *   CONSENT_GRANT   purpose, the resident identifiers as the daemon
+ *                   checks them (sh_consent_identifiers: Person fields,
+ *                   none twice, a birth date that is one),
+ *                   sh_canonical_identity, sh_pseudonym
  *   CONSENT_REVOKE  message_id (sh_unhex), then the consent_revocation
  *                   signal the daemon sends, submitted as SEND is
  *   OUTBOX          state (pending, delivered, failed) and limit
@@ -188,20 +190,34 @@ static void op_consent_grant(const Seinhuis__CtlRequest *q)
 	if (!sh_partner_id_valid(q->purpose))
 		return reply_err(SH_ERR_USAGE, "purpose is one word");
 	Seinhuis__Person person;
-	sh_person_from_fields(&person, q->fields, q->n_fields);
-	for (size_t i = 0; i < q->n_fields; i++)
+	char today[11];
+	sh_today(today);
+	sh_err e =
+	    sh_consent_identifiers(&fuzz_world()->cat, q->fields, q->n_fields,
+	                           today, &person, text, sizeof(text));
+	if (e != SH_OK) {
+		if (!text[0])
+			FAIL("a consent identifier refused without a reason");
+		return reply_err(e, text);
+	}
+	for (size_t i = 0; i < q->n_fields; i++) {
+		const char *name = q->fields[i]->name;
 		if (!protobuf_c_message_descriptor_get_field_by_name(
-		        &seinhuis__person__descriptor, q->fields[i]->name)) {
-			char shown[24];
-			snprintf(text, sizeof(text),
-			         "field '%s': not a resident identifier",
-			         sh_field_shown(&fuzz_world()->cat, shown,
-			                        sizeof(shown),
-			                        q->fields[i]->name, i));
-			return reply_err(SH_ERR_FIELD_UNKNOWN, text);
-		}
+		        &seinhuis__person__descriptor, name))
+			FAIL("a consent identifier that is no Person field "
+			     "was accepted");
+		for (size_t j = 0; j < i; j++)
+			if (strcmp(q->fields[j]->name, name) == 0)
+				FAIL("a consent identifier given twice was "
+				     "accepted");
+		if (strcmp(name, "birth_date") == 0 && q->fields[i]->value[0] &&
+		    (strlen(q->fields[i]->value) != 10 ||
+		     strcmp(q->fields[i]->value, today) > 0))
+			FAIL("a birth date that is none, or ahead, was "
+			     "accepted");
+	}
 	char canon[300];
-	sh_err e = sh_canonical_identity(&person, canon, sizeof(canon));
+	e = sh_canonical_identity(&person, canon, sizeof(canon));
 	if (e != SH_OK) {
 		snprintf(text, sizeof(text), "field '%.40s': %s", canon,
 		         sh_err_str(e));

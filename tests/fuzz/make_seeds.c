@@ -87,6 +87,8 @@ static void make_fixture(const char *partner, const char *role,
 
 /* --------------------------------------------------------------- seeds */
 
+/* Removes the seeds an earlier make_seeds wrote; inputs a fuzzer found
+ * (named found-*, committed by hand) stay. */
 static void clear_corpus(const char *target)
 {
 	char dir[1024];
@@ -99,7 +101,8 @@ static void clear_corpus(const char *target)
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		char path[1400];
-		if (de->d_name[0] == '.')
+		if (de->d_name[0] == '.' ||
+		    strncmp(de->d_name, "found-", 6) == 0)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		unlink(path);
@@ -712,6 +715,18 @@ static void control_seeds(void)
 	consent_request(&b, SEINHUIS__CTL_REQUEST__OP__CONSENT_GRANT,
 	                not_resident, "referral", NULL, NULL, NULL);
 	seed(t, "consent-grant-bad-field", b.data, b.len);
+	static const nv_t same_twice[] = {
+	    {"surname", "Jansen"}, {"surname", "Pietersen"}, {NULL, NULL}};
+	b.len = 0;
+	consent_request(&b, SEINHUIS__CTL_REQUEST__OP__CONSENT_GRANT,
+	                same_twice, "referral", NULL, NULL, NULL);
+	seed(t, "consent-grant-twice", b.data, b.len);
+	static const nv_t no_date[] = {
+	    {"surname", "Jansen"}, {"birth_date", "1980-02-30"}, {NULL, NULL}};
+	b.len = 0;
+	consent_request(&b, SEINHUIS__CTL_REQUEST__OP__CONSENT_GRANT, no_date,
+	                "referral", NULL, NULL, NULL);
+	seed(t, "consent-grant-bad-birth-date", b.data, b.len);
 	b.len = 0;
 	consent_request(&b, SEINHUIS__CTL_REQUEST__OP__CONSENT_REVOKE, NULL,
 	                NULL, NULL, NULL, "0123456789abcdef0123456789abcdef");

@@ -72,6 +72,9 @@ check "caseworker: reveal without a reason is refused" bash -c \
 	"! as $U_CW inbox reveal ${ids[1]} 2>/dev/null"
 check "caseworker: a reason that holds personal data is refused" bash -c \
 	"as $U_CW inbox reveal ${ids[1]} --reason 'called from 06 12345678' 2>&1 | grep -q 'say why, not who'"
+check "caseworker: a reason that names a resident (mw. Qwertyuiop) is refused, and the name is in no audit entry" bash -c \
+	"as $U_CW inbox reveal ${ids[1]} --reason 'bellen met mw. Qwertyuiop' 2>&1 | grep -q 'a form of address' &&
+	 log=\$(ctl gem-ro audit export --format jsonl) && grep -q '\"reveal' <<<\"\$log\" && ! grep -qi qwertyuiop <<<\"\$log\""
 check "caseworker: may take a signal" as "$U_CW" inbox ack "${ids[0]}"
 check "the taken entry names the legal basis, the resident key and the household, as the signal's other entries" bash -c \
 	"ctl gem-ro --json audit list --event taken --id ${ids[0]} | jq -e '.[0] | .legal_basis == \"legal_duty\" and (.case_key | length) == 64 and (.household | length) == 64 and .user == \"$U_CW\"' >/dev/null &&

@@ -883,6 +883,11 @@ static void reveal_reasons(void)
 	    "team 12-34",
 	    "2 decisions pending in May",
 	    "call in week 12 of the intake",
+	    "mevrouw heeft gebeld, terugbellen",
+	    "gesprek met de heer over de huur",
+	    "Mw. wil hulp bij de aanvraag",
+	    "team IR intake",
+	    "bel Dr",
 	};
 	static const char *const bad[] = {
 	    "called from 06 12345678",
@@ -904,6 +909,14 @@ static void reveal_reasons(void)
 	    "3 maart",
 	    "ab",
 	    "tab\there",
+	    "bellen met mw. Jansen",
+	    "bellen met mw Jansen",
+	    "huisbezoek bij de heer De Vries",
+	    "afspraak met dhr. J. Bakker",
+	    "mevrouw van der Berg belt terug",
+	    "gesprek met fam. Yilmaz",
+	    "call Mrs Smith back",
+	    "meneer \xc3\x96zdemir",
 	};
 	char why[300];
 	check_case("reveal reasons");

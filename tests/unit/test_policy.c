@@ -1869,6 +1869,78 @@ static void test_known_names(const sh_catalogue *cat)
 	CHECK(!sh_field_known(NULL, "jansen"));
 }
 
+/* A consent grant's identifiers, as the daemon checks them (control.c):
+ * each named rule refuses, a value is never repeated, and the good set
+ * fills the person. */
+static void test_consent_identifiers(const sh_catalogue *cat)
+{
+	check_case("sh_consent_identifiers");
+	struct {
+		const char *kv[4][2];
+		size_t n;
+		sh_err want;
+		const char *text; /* a part of the refusal */
+	} c[] = {
+	    {{{"bsn", "123456782"}}, 1, SH_OK, ""},
+	    {{{"surname", "Jansen"},
+	      {"birth_date", "1970-02-01"},
+	      {"postcode", "1011AB"},
+	      {"house_number", "1"}},
+	     4,
+	     SH_OK,
+	     ""},
+	    {{{"surname", "Jansen"}, {"birth_date", ""}}, 2, SH_OK, ""},
+	    {{{"bsn", "123456782"}, {"jansen", "x"}},
+	     2,
+	     SH_ERR_FIELD_UNKNOWN,
+	     "field '#2': not a resident"},
+	    {{{"amount_cents", "12"}},
+	     1,
+	     SH_ERR_FIELD_UNKNOWN,
+	     "field 'amount_cents': not a resident"},
+	    {{{"surname", "Jansen"}, {"surname", "Pietersen"}},
+	     2,
+	     SH_ERR_FIELD_VALUE,
+	     "field 'surname': given twice"},
+	    {{{"birth_date", "1970-02-31"}},
+	     1,
+	     SH_ERR_FIELD_FORMAT,
+	     "field 'birth_date': must be a date"},
+	    {{{"birth_date", "9999-01-01"}},
+	     1,
+	     SH_ERR_FIELD_FORMAT,
+	     "not in the future"},
+	    {{{"birth_date", "01-02-1970"}},
+	     1,
+	     SH_ERR_FIELD_FORMAT,
+	     "YYYY-MM-DD"},
+	};
+	for (size_t k = 0; k < N(c); k++) {
+		Seinhuis__Field f[4], *fp[4];
+		for (size_t i = 0; i < c[k].n; i++) {
+			seinhuis__field__init(&f[i]);
+			f[i].name = (char *)c[k].kv[i][0];
+			f[i].value = (char *)c[k].kv[i][1];
+			fp[i] = &f[i];
+		}
+		Seinhuis__Person p;
+		char text[160];
+		sh_err e = sh_consent_identifiers(cat, fp, c[k].n, "2026-12-05",
+		                                  &p, text, sizeof(text));
+		if (!CHECK(e == c[k].want) || !CHECK(strstr(text, c[k].text)))
+			printf("     case %zu: %s: '%s'\n", k, sh_err_rule(e),
+			       text);
+		/* never a value: not Jansen, not the bad date */
+		for (size_t i = 0; i < c[k].n; i++)
+			if (strlen(c[k].kv[i][1]) > 2 &&
+			    !CHECK(!strstr(text, c[k].kv[i][1])))
+				printf("     case %zu repeats a value\n", k);
+		if (e == SH_OK && c[k].n == 4)
+			CHECK(strcmp(p.surname, "Jansen") == 0 &&
+			      strcmp(p.birth_date, "1970-02-01") == 0);
+	}
+}
+
 static void test_role_words(const sh_catalogue *cat)
 {
 	const sh_type_rule *a =
@@ -2368,6 +2440,7 @@ int main(int argc, char **argv)
 		test_strict_utf8(&cat);
 		test_role_words(&cat);
 		test_known_names(&cat);
+		test_consent_identifiers(&cat);
 	}
 	check_case("%s", "");
 	printf("%d signals checked at the sender, %d of them again at the "
