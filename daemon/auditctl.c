@@ -70,13 +70,27 @@ void sh_ctl_refuse(sh_daemon *d, sh_ctl_conn *c, sh_err e, const char *fmt, ...)
 /* ------------------------------------------------------------ matching */
 
 /* A set of 32-byte values (resident keys, pseudonyms, case keys) and of
- * message ids. */
+ * message ids. With safety set, also the message ids of every meldcode
+ * report and Veilig Thuis notice in the log (safe_ids), whose entries a
+ * resident's look-up leaves out. */
 typedef struct {
 	uint8_t (*keys)[32];
 	size_t nkeys;
 	uint8_t (*ids)[SH_ID_LEN];
 	size_t nids, capids;
+	int safety;
+	uint8_t (*safe_ids)[SH_ID_LEN];
+	size_t nsafe, capsafe;
 } match_set;
+
+/* The signal types of the meldcode loop: a resident's right of access
+ * gives way to safety there (a report about someone at home may have been
+ * made because of the person who asks). */
+static int safety_type(Seinhuis__SignalType t)
+{
+	return t == SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT ||
+	       t == SEINHUIS__SIGNAL_TYPE__VT_NOTICE;
+}
 
 static int key_in(const match_set *m, const ProtobufCBinaryData *b)
 {
@@ -100,10 +114,41 @@ static int cmp_id(const void *a, const void *b)
 	return memcmp(a, b, SH_ID_LEN);
 }
 
+static int in_ids(uint8_t (*ids)[SH_ID_LEN], size_t n,
+                  const ProtobufCBinaryData *b)
+{
+	return b->len == SH_ID_LEN && n &&
+	       bsearch(b->data, ids, n, SH_ID_LEN, cmp_id) != NULL;
+}
+
 static int id_in(const match_set *m, const ProtobufCBinaryData *b)
 {
-	return b->len == SH_ID_LEN && m->nids &&
-	       bsearch(b->data, m->ids, m->nids, SH_ID_LEN, cmp_id) != NULL;
+	return in_ids(m->ids, m->nids, b);
+}
+
+static void add_id(uint8_t (**ids)[SH_ID_LEN], size_t *n, size_t *cap,
+                   const uint8_t *id)
+{
+	if (*n == *cap) {
+		*cap = *cap ? *cap * 2 : 64;
+		*ids = realloc(*ids, *cap * SH_ID_LEN);
+		if (!*ids)
+			abort();
+	}
+	memcpy((*ids)[(*n)++], id, SH_ID_LEN);
+}
+
+/* sorted, each once */
+static size_t sort_ids(uint8_t (*ids)[SH_ID_LEN], size_t n)
+{
+	if (n < 2)
+		return n;
+	qsort(ids, n, SH_ID_LEN, cmp_id);
+	size_t o = 1;
+	for (size_t i = 1; i < n; i++)
+		if (memcmp(ids[i], ids[o - 1], SH_ID_LEN) != 0)
+			memcpy(ids[o++], ids[i], SH_ID_LEN);
+	return o;
 }
 
 static int collect_ids(void *vctx, uint64_t index, const uint8_t *bytes,
@@ -111,29 +156,24 @@ static int collect_ids(void *vctx, uint64_t index, const uint8_t *bytes,
 {
 	match_set *m = vctx;
 	(void)index, (void)bytes, (void)len;
-	if (!e || e->message_id.len != SH_ID_LEN || !keys_in(m, e))
+	if (!e || e->message_id.len != SH_ID_LEN)
 		return 0;
-	if (m->nids == m->capids) {
-		m->capids = m->capids ? m->capids * 2 : 64;
-		m->ids = realloc(m->ids, m->capids * SH_ID_LEN);
-		if (!m->ids)
-			abort();
-	}
-	memcpy(m->ids[m->nids++], e->message_id.data, SH_ID_LEN);
+	if (m->safety && safety_type(e->type))
+		add_id(&m->safe_ids, &m->nsafe, &m->capsafe,
+		       e->message_id.data);
+	if (keys_in(m, e))
+		add_id(&m->ids, &m->nids, &m->capids, e->message_id.data);
 	return 0;
 }
 
-/* Pass one: the message ids of the entries that carry a key. */
+/* Pass one: the message ids of the entries that carry a key (and with
+ * safety, of the meldcode loop's signals). */
 static sh_err match_prepare(sh_audit *log, MDB_txn *txn, match_set *m)
 {
 	sh_err e = sh_audit_scan(log, txn, 0, collect_ids, m);
-	if (e == SH_OK && m->nids) {
-		qsort(m->ids, m->nids, SH_ID_LEN, cmp_id);
-		size_t o = 1;
-		for (size_t i = 1; i < m->nids; i++)
-			if (memcmp(m->ids[i], m->ids[o - 1], SH_ID_LEN) != 0)
-				memcpy(m->ids[o++], m->ids[i], SH_ID_LEN);
-		m->nids = o;
+	if (e == SH_OK) {
+		m->nids = sort_ids(m->ids, m->nids);
+		m->nsafe = sort_ids(m->safe_ids, m->nsafe);
 	}
 	return e;
 }
@@ -142,6 +182,7 @@ static void match_free(match_set *m)
 {
 	free(m->keys);
 	free(m->ids);
+	free(m->safe_ids);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -155,6 +196,7 @@ struct list_ctx {
 	ProtobufCBinaryData *items;
 	size_t n, cap, bytes, limit;
 	uint64_t next;
+	size_t withheld; /* left out for safety (match->safety) */
 };
 
 static int list_match(const struct list_ctx *c, const Seinhuis__AuditEntry *e)
@@ -185,6 +227,12 @@ static int list_one(void *vctx, uint64_t index, const uint8_t *bytes,
 	struct list_ctx *c = vctx;
 	if (!e || !list_match(c, e))
 		return 0;
+	if (c->match && c->match->safety &&
+	    (safety_type(e->type) ||
+	     in_ids(c->match->safe_ids, c->match->nsafe, &e->message_id))) {
+		c->withheld++;
+		return 0;
+	}
 	if (c->n >= c->limit || c->bytes + len > LIST_MAX_BYTES) {
 		c->next = index;
 		return 1;
@@ -559,6 +607,7 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	lc.q = &all;
 	lc.match = &m;
 	lc.limit = (size_t)-1;
+	m.safety = !q->with_meldcode;
 	e = match_prepare(sh_audit_log(d), txn, &m);
 	if (e == SH_OK)
 		e = sh_audit_scan(sh_audit_log(d), txn, 0, list_one, &lc);
@@ -572,8 +621,13 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		sh_audit_set_caller(&en, c, name, sizeof(name));
 		en.case_key.data = first;
 		en.case_key.len = 32;
-		snprintf(detail, sizeof(detail),
-		         "%zu entries about %zu signals", lc.n, m.nids);
+		/* what was shown, and whether the meldcode loop was asked
+		 * for; not how many entries were left out, which a later
+		 * look-up would list */
+		snprintf(detail, sizeof(detail), "%zu entries shown%s", lc.n,
+		         q->with_meldcode ? ", with meldcode reports and "
+		                            "Veilig Thuis notices (asked for)"
+		                          : "");
 		en.detail = detail;
 		e = sh_audit_record(d, &en);
 	}
@@ -583,6 +637,7 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		r.n_audit_entries = lc.n;
 		r.audit_entries = lc.items;
 		r.next_index = lc.next;
+		r.withheld = (uint32_t)lc.withheld;
 		sh_ctl_reply(d, c, &r, 1);
 	} else {
 		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));

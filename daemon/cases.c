@@ -42,12 +42,14 @@
  * case record is removed once its last activity (its newest step, or the
  * claim when it has none) is older than its keep period, if the case is
  * closed (its newest step is `closed`) or if none of its signals is left
- * in the inbox. The keep period is the longest `keep_taken` among the
- * catalogue entries of its signals still in the inbox; with none left
- * (taken or removed, so their types are no longer known), the longest
- * `keep_taken` among the types this partner's role may receive, so that a
- * case is never removed before the keep period of any of its signals. The
- * removal is an audit entry (retention_removed) with the case key only.
+ * in the inbox. The keep period of a closed case is the longest
+ * `keep_closed` (default 18 months), of an open one the longest
+ * `keep_taken`, among the catalogue entries of its signals still in the
+ * inbox; with none left (taken or removed, so their types are no longer
+ * known), the longest among the types this partner's role may receive, so
+ * that a case is never removed before the keep period of any of its
+ * signals. The removal is an audit entry (retention_removed) with the case
+ * key only.
  */
 #define _GNU_SOURCE
 #include <stdlib.h>
@@ -854,13 +856,19 @@ sh_err sh_cases_retention(sh_daemon *d, int64_t now_ms)
 		e = sh_store_inbox_scan(d->store, txn, ret_sig_one, &c);
 	if (c.nsigs > 1)
 		qsort(c.sigs, c.nsigs, sizeof(*c.sigs), ret_sig_cmp);
-	/* Signals no longer in the inbox: the longest keep_taken of the
-	 * types this partner may receive. */
-	int64_t keep_any = 0;
-	for (size_t i = 0; i < d->cat.ntypes; i++)
-		if (sh_role_in(d->cat.types[i].recipients, d->self.card.role) &&
-		    d->cat.types[i].keep_taken_s > keep_any)
-			keep_any = d->cat.types[i].keep_taken_s;
+	/* Signals no longer in the inbox: the longest keep_taken (open
+	 * cases) and keep_closed (closed ones) of the types this partner may
+	 * receive. */
+	int64_t keep_any = 0, keep_any_closed = 0;
+	for (size_t i = 0; i < d->cat.ntypes; i++) {
+		const sh_type_rule *t = &d->cat.types[i];
+		if (!sh_role_in(t->recipients, d->self.card.role))
+			continue;
+		if (t->keep_taken_s > keep_any)
+			keep_any = t->keep_taken_s;
+		if (t->keep_closed_s > keep_any_closed)
+			keep_any_closed = t->keep_closed_s;
+	}
 	for (size_t i = 0; e == SH_OK && i < c.ncases; i++) {
 		const Seinhuis__CaseRecord *r = c.cases[i];
 		/* the case's signals still in the inbox, and their keep */
@@ -873,6 +881,9 @@ sh_err sh_cases_retention(sh_daemon *d, int64_t now_ms)
 			else
 				hi = mid;
 		}
+		int closed =
+		    r->n_steps &&
+		    strcmp(r->steps[r->n_steps - 1]->step, "closed") == 0;
 		int64_t keep = 0;
 		for (size_t k = lo;
 		     k < c.nsigs &&
@@ -880,18 +891,17 @@ sh_err sh_cases_retention(sh_daemon *d, int64_t now_ms)
 		     k++, nsig++) {
 			const sh_type_rule *t =
 			    sh_catalogue_type(&d->cat, c.sigs[k].type);
-			int64_t kt = t ? t->keep_taken_s : keep_any;
+			int64_t kt = !t ? (closed ? keep_any_closed : keep_any)
+			             : closed ? t->keep_closed_s
+			                      : t->keep_taken_s;
 			if (kt > keep)
 				keep = kt;
 		}
 		if (nsig == 0)
-			keep = keep_any;
+			keep = closed ? keep_any_closed : keep_any;
 		int64_t last = r->claimed_ms;
 		if (r->n_steps && r->steps[r->n_steps - 1]->time_ms > last)
 			last = r->steps[r->n_steps - 1]->time_ms;
-		int closed =
-		    r->n_steps &&
-		    strcmp(r->steps[r->n_steps - 1]->step, "closed") == 0;
 		if ((!closed && nsig > 0) || last + keep * 1000 > now_ms)
 			continue;
 		e = sh_store_case_del(d->store, r->case_key.data);
@@ -901,7 +911,7 @@ sh_err sh_cases_retention(sh_daemon *d, int64_t now_ms)
 		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_RETENTION_REMOVED;
 		en.household = r->case_key;
 		en.outcome = "removed";
-		en.detail = closed ? "case record: closed, past keep_taken of "
+		en.detail = closed ? "case record: closed, past keep_closed of "
 		                     "the catalogue"
 		                   : "case record: no signal left and no step "
 		                     "within keep_taken of the catalogue";

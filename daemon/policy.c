@@ -19,7 +19,9 @@
  *   legal_basis = legal_duty      of legal_duty meldrecht consent legal_task
  *   purpose = debt_help           what a consent must be for
  *   keep_unanswered = 6 months    retention in the recipient's inbox
- *   keep_taken = 12 months        retention once the team took it
+ *   keep_taken = 12 months        retention once the team took it (a
+ *                                 case record after its newest step)
+ *   keep_closed = 18 months       retention of a closed case's record
  *   keep_sent = 12 months         retention of the sender's settled outbox
  *                                 record and its natural key (each keep
  *                                 period: N seconds|minutes|hours|days|
@@ -127,9 +129,9 @@ struct parse {
 
 /* Statements a section has at most once: a second would replace the first
  * without a word. (legal_basis lines add up, as documented.) */
-static const char *const once[] = {"senders",         "recipients", "purpose",
-                                   "keep_unanswered", "keep_taken", "keep_sent",
-                                   "natural_key",     "persons",    "feedback"};
+static const char *const once[] = {
+    "senders",     "recipients", "purpose",     "keep_unanswered", "keep_taken",
+    "keep_closed", "keep_sent",  "natural_key", "persons",         "feedback"};
 
 static sh_err perr(struct parse *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -466,6 +468,7 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 		p->cur->line = p->line;
 		p->cur->keep_unanswered_s = 6 * 2592000LL;
 		p->cur->keep_taken_s = 12 * 2592000LL;
+		p->cur->keep_closed_s = 18 * 2592000LL;
 		p->cur->keep_sent_s = 12 * 2592000LL;
 		p->cur->persons = 1;
 		snprintf(p->cur->feedback, sizeof(p->cur->feedback), "none");
@@ -539,9 +542,11 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 		return SH_OK;
 	}
 	if (strcmp(key, "keep_unanswered") == 0 ||
-	    strcmp(key, "keep_taken") == 0 || strcmp(key, "keep_sent") == 0) {
+	    strcmp(key, "keep_taken") == 0 || strcmp(key, "keep_closed") == 0 ||
+	    strcmp(key, "keep_sent") == 0) {
 		int64_t *dst = key[5] == 'u'   ? &t->keep_unanswered_s
 		               : key[5] == 't' ? &t->keep_taken_s
+		               : key[5] == 'c' ? &t->keep_closed_s
 		                               : &t->keep_sent_s;
 		if (parse_duration(v, dst) < 0)
 			return perr(

@@ -53,6 +53,7 @@ typedef struct {
 	char bases[128];  /* legal bases allowed */
 	char purpose[64]; /* what a consent for this type must be for */
 	int64_t keep_unanswered_s, keep_taken_s;
+	int64_t keep_closed_s; /* a closed case's record (owner, steps) */
 	int64_t keep_sent_s;   /* the sender's settled outbox record */
 	char feedback[32];     /* none, consent, legal_task */
 	int persons;           /* how many persons one signal may name */

@@ -106,7 +106,8 @@ static void usage(FILE *f)
 	    "                         consistency proof (JSON)\n"
 	    "  audit check-proof FILE [--old HEAD.json] [--card CARD]  "
 	    "offline\n"
-	    "  audit subject          a resident's records; identifiers on "
+	    "  audit subject [--with-meldcode]\n"
+	    "                         a resident's records; identifiers on "
 	    "stdin\n"
 	    "  report [--by week|month] [--since T] [--until T] [--csv]\n"
 	    "         [--from EXPORT.jsonl]   figures from the audit log\n"
@@ -159,12 +160,19 @@ int seinctl_inbox_rest(const char *sock, Seinhuis__CtlRequest *q,
 	return 0;
 }
 
-static const char *socket_from_config(const char *conf)
+/* For check, a configuration that cannot be read is the plugin's
+ * UNKNOWN (3, with its status line), not a CRITICAL daemon. */
+static const char *socket_from_config(const char *conf, int for_check)
 {
 	static sh_config cfg;
 	char why[1024];
 	if (sh_config_load(&cfg, conf, why, sizeof(why)) != SH_OK) {
 		fprintf(stderr, "seinctl: %s\n", why);
+		if (for_check) {
+			printf("SEINHUIS UNKNOWN - the configuration given "
+			       "with -c cannot be read\n");
+			exit(3);
+		}
 		exit(2);
 	}
 	return cfg.control;
@@ -1709,7 +1717,8 @@ int main(int argc, char **argv)
 	if (sockopt)
 		sock = sockopt;
 	else if (conf)
-		sock = socket_from_config(conf);
+		sock = socket_from_config(conf,
+		                          strcmp(argv[optind], "check") == 0);
 	if (!sock || !*sock)
 		sock = DEFAULT_SOCKET;
 	sh_log_init("seinctl", SH_LOG_WARN, 0);

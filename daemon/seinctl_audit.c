@@ -1117,7 +1117,7 @@ static void subject_line(const Seinhuis__AuditEntry *e)
 	}
 }
 
-static int cmd_subject(const char *sock, int argc)
+static int cmd_subject(const char *sock, int argc, char **argv)
 {
 	static const char *keys[] = {"surname",      "postcode",
 	                             "house_number", "house_number_addition",
@@ -1127,10 +1127,13 @@ static int cmd_subject(const char *sock, int argc)
 	char vals[6][256];
 	char line[1024];
 	int rc = 0, lineno = 0;
-	if (argc != 1) {
+	int with_meldcode =
+	    argc == 2 && strcmp(argv[1], "--with-meldcode") == 0;
+	if (argc != 1 && !with_meldcode) {
 		fprintf(stderr,
-		        "seinctl: audit subject takes the identifiers on "
-		        "standard input, one key=value per line\n");
+		        "seinctl: audit subject [--with-meldcode] takes the "
+		        "identifiers on standard input, one key=value per "
+		        "line\n");
 		return 2;
 	}
 	memset(vals, 0, sizeof(vals));
@@ -1183,6 +1186,7 @@ static int cmd_subject(const char *sock, int argc)
 	if (rc == 0) {
 		q.op = SEINHUIS__CTL_REQUEST__OP__AUDIT_SUBJECT;
 		q.fields = fp;
+		q.with_meldcode = with_meldcode;
 		rc = call(sock, &q, &r);
 	}
 	sh_wipe(vals, sizeof(vals));
@@ -1204,6 +1208,17 @@ static int cmd_subject(const char *sock, int argc)
 	}
 	if (n)
 		qsort(items, n, sizeof(*items), cmp_item);
+	/* For the administrator, not in what the resident is given. */
+	if (r->withheld)
+		fprintf(
+		    stderr,
+		    "seinctl: note: %u entries about meldcode reports or "
+		    "Veilig Thuis notices are left out: the right of "
+		    "access gives way where safety is at stake. Weigh that "
+		    "(with Veilig Thuis or the reporter) before giving them; "
+		    "--with-meldcode shows them, and the look-up records "
+		    "that it was asked.\n",
+		    (unsigned)r->withheld);
 	if (json_out) {
 		json_object *arr = json_object_new_array();
 		for (size_t i = 0; i < n; i++)
@@ -1954,7 +1969,7 @@ int seinctl_audit(const char *sock, int json, int argc, char **argv)
 	if (strcmp(sub, "check-proof") == 0)
 		return cmd_check_proof(argc, argv);
 	if (strcmp(sub, "subject") == 0)
-		return cmd_subject(sock, argc);
+		return cmd_subject(sock, argc, argv);
 	fprintf(
 	    stderr,
 	    "seinctl: audit list|export|verify|head|prove|check-proof|subject "

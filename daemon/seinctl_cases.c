@@ -107,10 +107,16 @@ static void case_figures(struct cs_case *c)
 			c->urgency = u;
 		if (a->received_ms > c->newest_ms)
 			c->newest_ms = a->received_ms;
+		/* a creditor is a sender of arrears: a referral from a GP
+		 * practice in the same case is not one */
 		size_t j;
-		for (j = 0; j < i && strcmp(c->sig[j]->sender, a->sender); j++)
+		int arrears = strcmp(a->type, "arrears") == 0;
+		for (j = 0; arrears && j < i &&
+		            (strcmp(c->sig[j]->sender, a->sender) ||
+		             strcmp(c->sig[j]->type, "arrears"));
+		     j++)
 			;
-		if (j == i)
+		if (arrears && j == i)
 			c->creditors++;
 		/* the newest of its creditor and kind counts; an older one
 		 * with a lower amount means rising arrears */

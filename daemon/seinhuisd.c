@@ -590,6 +590,10 @@ struct sweep_ctx {
 	int64_t now;
 	uint64_t *seqs;
 	uint8_t (*ids)[SH_ID_LEN];
+	/* each one's sender and type, for its audit entry (and so for the
+	 * report's retention removals per partner and type) */
+	char (*senders)[SH_PARTNER_MAX + 1];
+	Seinhuis__SignalType *types;
 	size_t n;
 };
 
@@ -602,10 +606,14 @@ static int sweep_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *r)
 		return 0;
 	c->seqs = realloc(c->seqs, (c->n + 1) * sizeof(*c->seqs));
 	c->ids = realloc(c->ids, (c->n + 1) * sizeof(*c->ids));
-	if (!c->seqs || !c->ids)
+	c->senders = realloc(c->senders, (c->n + 1) * sizeof(*c->senders));
+	c->types = realloc(c->types, (c->n + 1) * sizeof(*c->types));
+	if (!c->seqs || !c->ids || !c->senders || !c->types)
 		abort();
 	c->seqs[c->n] = seq;
 	memcpy(c->ids[c->n], r->message_id.data, SH_ID_LEN);
+	snprintf(c->senders[c->n], sizeof(c->senders[c->n]), "%s", r->sender);
+	c->types[c->n] = r->type;
 	return ++c->n >= 10000; /* the next sweep takes the rest */
 }
 
@@ -732,7 +740,7 @@ static sh_err envelope_retention(sh_daemon *d, int64_t now, int *more)
  * the envelopes of delivered ones past resend_window (envelope_retention). */
 int sh_retention_sweep(sh_daemon *d)
 {
-	struct sweep_ctx c = {d, sh_now_ms(), NULL, NULL, 0};
+	struct sweep_ctx c = {d, sh_now_ms(), NULL, NULL, NULL, NULL, 0};
 	int more = 0;
 	if (sh_daemon_txn(d) != SH_OK)
 		return 0;
@@ -745,9 +753,7 @@ int sh_retention_sweep(sh_daemon *d)
 		if (e == SH_OK)
 			e = sh_audit_signal_event(
 			    d, SEINHUIS__AUDIT_EVENT__AUDIT_RETENTION_REMOVED,
-			    c.ids[i], "",
-			    SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED,
-			    "removed", "",
+			    c.ids[i], c.senders[i], c.types[i], "removed", "",
 			    "past keep_unanswered of the catalogue");
 		if (e == SH_OK)
 			sh_debug("retention: %s removed from the inbox", idhex);
@@ -771,6 +777,8 @@ int sh_retention_sweep(sh_daemon *d)
 		sh_daemon_txn_fail(d, e);
 	free(c.seqs);
 	free(c.ids);
+	free(c.senders);
+	free(c.types);
 	return e == SH_OK && more;
 }
 

@@ -34,9 +34,10 @@ partner gem-cs municipality_debt 17641 "control_group = seinhuis" \
 	"admin_group = $ADMIN_GROUP" "caseworker_group = $CW_GROUP"
 partner corp-cs landlord 17642
 partner nrg-cs energy 17643
+partner gp-cs professional 17644
 trust_all
 chmod 711 "$WORK/gem-cs"
-for p in gem-cs corp-cs nrg-cs; do start $p; done
+for p in gem-cs corp-cs nrg-cs gp-cs; do start $p; done
 as() { # as USER seinctl-args...
 	local u=$1
 	shift
@@ -223,5 +224,16 @@ check "an unknown format is refused (exit 2)" grep -q "usage: seinctl export" <<
 check "no personal data in the daemon's log" bash -c "! grep -qiE 'vries|bakker|jansen|molenweg|9901 ?wa' '$WORK/gem-cs.log'"
 check "the audit log verifies" bash -c "as $U_ADMIN audit verify >/dev/null"
 
-for p in gem-cs corp-cs nrg-cs; do stop $p; done
+# --- a GP practice's referral in a case is no creditor ------------------------
+B=$(ctl gem-cs --json inbox list | jq -r ".[] | select(.message_id==\"$b1\") | .case_key")
+ref=$(printf 'surname=Bakker\npostcode=1234 AB\nhouse_number=5\n' |
+	ctl gp-cs consent grant --to gem-cs --purpose referral | awk '{print $2}')
+out=$(ctl gp-cs send --type referral --to gem-cs legal_basis=consent consent_ref="$ref" \
+	purpose="please contact about debts" surname=Bakker postcode="1234 AB" house_number=5)
+r1=${out#accepted }
+check "a referral about household B is delivered" wait_until 10 bash -c "inbox_ids gem-cs | grep -qx '$r1'"
+check "household B: 2 signals, still 1 creditor (the GP practice is none), total unchanged" bash -c \
+	"as $U_CW1 --json inbox | jq -e '.[] | select(.case_key == \"$B\") | .signals == 2 and .creditors == 1 and .total_cents == 10000' >/dev/null"
+
+for p in gem-cs corp-cs nrg-cs gp-cs; do stop $p; done
 it_done

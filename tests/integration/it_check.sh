@@ -48,6 +48,8 @@ for args in "--pending-warn x" "--pending-warn 0" "--pending-crit 5q" "--pending
 	check "b: check $args: UNKNOWN, exit 3 ($rc)" bash -c \
 		"[ $rc = 3 ] && grep -q '^SEINHUIS UNKNOWN - wrong arguments' '$WORK/check.out'"
 done
+check "b: check with a configuration that cannot be read: UNKNOWN, exit 3" bash -c \
+	"out=\$('$SEINCTL' -c '$WORK/no-such.conf' check 2>/dev/null); [ \$? = 3 ] && grep -q '^SEINHUIS UNKNOWN - the configuration' <<<\"\$out\""
 
 # --- c. the recipient down, signals waiting ------------------------------------
 stop $R

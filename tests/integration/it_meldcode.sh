@@ -3,7 +3,8 @@
 # with the weighing recorded, or consent); Veilig Thuis answers the
 # reporter with notices and hands the case to the municipality's liaison,
 # who receives the notice meant for the local team. Notices carry no
-# description of the person.
+# description of the person. A resident's look-up (audit subject) leaves
+# the report out unless asked for: safety comes first.
 . "$(dirname "$0")/lib.sh"
 it_setup meldcode
 partner school-mc professional 17341
@@ -54,4 +55,23 @@ check "the municipality's liaison receives the hand-over notice" wait_until 10 b
 	"ctl team-mc --json inbox list | json_has 'length == 1 and .[0].fields.status == \"handed_over\" and .[0].fields.escalation_level == \"2\"'"
 check "the hand-over names the next step" bash -c \
 	"ctl team-mc --json inbox list | json_has '.[0].fields.next_step == \"local team takes over\"'"
+
+# --- the resident's right of access, and its safety exception ---------------
+printf 'surname=Fictief\npostcode=9901 WA\nhouse_number=4\n' >"$WORK/person"
+for p in school-mc vt-mc; do
+	out=$(ctl $p audit subject <"$WORK/person" 2>"$WORK/subject.err")
+	check "$p: audit subject leaves the meldcode report out" bash -c \
+		"grep -q '^Nothing' <<<\"\$0\" && ! grep -qi 'meldcode\|$rid' <<<\"\$0\"" "$out"
+	check "$p: ... and tells the administrator on stderr how many entries" \
+		grep -Eq "note: [1-9][0-9]* entries about meldcode reports or Veilig Thuis notices are left out" "$WORK/subject.err"
+	check "$p: the same in JSON: no entry of the report (the first look-up's own entry only)" bash -c \
+		"ctl $p --json audit subject <'$WORK/person' 2>/dev/null | jq -e 'length == 1 and .[0].event == \"subject_access\" and ([.[] | select(.type == \"meldcode_report\" or .message_id == \"$rid\")] | length) == 0' >/dev/null"
+	out=$(ctl $p audit subject --with-meldcode <"$WORK/person" 2>"$WORK/subject.err")
+	check "$p: with --with-meldcode the report is shown" bash -c \
+		"grep -q 'Signal $rid: meldcode report to Veilig Thuis, legal basis: meldrecht' <<<\"\$0\" && [ ! -s '$WORK/subject.err' ]" "$out"
+	check "$p: the look-ups are audited, the second as asked for with the meldcode entries" bash -c \
+		"ctl $p --json audit list --event subject_access | jq -e '[.[].detail] | (map(select(contains(\"with meldcode\"))) | length) == 1 and length == 3' >/dev/null"
+done
+check "audit subject with another argument is refused" bash -c \
+	"! ctl vt-mc audit subject --with-everything <'$WORK/person' 2>/dev/null"
 it_done

@@ -2,9 +2,10 @@
 # Retention: a signal the team has not taken within the catalogue's
 # keep_unanswered is removed from the inbox, and a late re-send cannot
 # bring it back. A debt-help team's case record (owner, steps) is removed
-# after the catalogue's keep_taken once the case is closed, or once none of
-# its signals is left and no step was recorded for that long; an open case
-# with signals in the inbox is kept. Removals are audited by case key.
+# after the catalogue's keep_closed once the case is closed, or after its
+# keep_taken once none of its signals is left and no step was recorded for
+# that long; an open case with signals in the inbox is kept. Removals are
+# audited by case key.
 # At the sender, a settled outbox record and its natural key are removed
 # after keep_sent (the same row imported again is then a new signal); a
 # pending one is kept until it is delivered.
@@ -14,10 +15,12 @@ sed 's/^keep_unanswered = 6 months$/keep_unanswered = 3 seconds/' "$CATALOGUE" |
 	as_user tee "$WORK/short.conf" >/dev/null
 partner gem-rt municipality_debt 17281 "catalogue = $WORK/short.conf" "retention_interval = 1"
 partner corp-rt landlord 17282
-# keep_taken of 4 seconds for every type: the case records' keep period.
-sed 's/^keep_taken = .*$/keep_taken = 4 seconds/' "$CATALOGUE" |
+# keep_taken of 4 seconds and keep_closed of 8 for every type: the case
+# records' keep periods, open and closed.
+sed 's/^keep_taken = .*$/keep_taken = 4 seconds/; s/^keep_closed = .*$/keep_closed = 8 seconds/' "$CATALOGUE" |
 	as_user tee "$WORK/short-cases.conf" >/dev/null
-grep -q '^keep_taken = 4 seconds$' "$WORK/short-cases.conf" || fail "test catalogue with keep_taken = 4 seconds"
+grep -q '^keep_taken = 4 seconds$' "$WORK/short-cases.conf" && grep -q '^keep_closed = 8 seconds$' "$WORK/short-cases.conf" ||
+	fail "test catalogue with keep_taken = 4 seconds, keep_closed = 8 seconds"
 partner gem-rc municipality_debt 17283 "catalogue = $WORK/short-cases.conf" "retention_interval = 1"
 # keep_sent of 4 seconds for every type: the sender's outbox records.
 sed 's/^keep_sent = .*$/keep_sent = 4 seconds/' "$CATALOGUE" |
@@ -37,8 +40,10 @@ check "it is still there within the retention period" [ "$(inbox_ids gem-rt)" = 
 check "it is removed after keep_unanswered" wait_until 10 bash -c "[ -z \"\$(inbox_ids gem-rt)\" ]"
 check "the removal is logged, one line for the sweep" grep -q "retention: 1 signal(s) removed from the inbox" "$WORK/gem-rt.log"
 check "status shows an empty inbox" [ "$(status_field gem-rt inbox_depth)" = 0 ]
-check "the removal is in the audit log, by message id" bash -c \
-	"ctl gem-rt --json audit list --event retention_removed | json_has 'length == 1 and .[0].message_id == \"$id\"'"
+check "the removal is in the audit log, by message id, with its sender and type" bash -c \
+	"ctl gem-rt --json audit list --event retention_removed | json_has 'length == 1 and .[0].message_id == \"$id\" and .[0].partner == \"corp-rt\" and .[0].type == \"arrears\"'"
+check "the report counts it: one retention removal for corp-rt, arrears" bash -c \
+	"ctl gem-rt report --csv | awk -F, '\$2 == \"corp-rt\" && \$3 == \"arrears\" { n += \$12 } END { exit n != 1 }'"
 check "it was delivered before it was removed (audit order)" bash -c \
 	"[ \"\$(ctl gem-rt --json audit list --id $id | jq -r '[.[].event]|map(select(. == \"delivered\" or . == \"retention_removed\"))|join(\",\")')\" = delivered,retention_removed ]"
 
@@ -71,13 +76,20 @@ if [ $(($(date +%s%N) - t_steps)) -lt 3000000000 ]; then
 else
 	echo "skipped: within keep_taken all three are kept (3 s of the 4 went by before the check)"
 fi
-check "the closed case is removed after keep_taken" wait_until 15 no_record "${KEY[11]}"
-check "the open case without signals and without a step for keep_taken is removed" wait_until 5 no_record "${KEY[12]}"
+check "the open case without signals and without a step for keep_taken is removed" wait_until 15 no_record "${KEY[12]}"
+# The closed case outlives keep_taken: its keep_closed is 8 s.
+if [ $(($(date +%s%N) - t_steps)) -lt 7000000000 ]; then
+	check "the closed case is still kept after keep_taken (keep_closed is longer)" has_record "${KEY[11]}"
+else
+	echo "skipped: the closed case is still kept after keep_taken (7 s of the 8 went by before the check)"
+fi
+check "the closed case is removed after keep_closed" wait_until 15 no_record "${KEY[11]}"
+check "... and not before: 8 s after its steps" [ $(($(date +%s%N) - t_steps)) -ge 8000000000 ]
 sleep 2
 check "the open case whose signal still waits is kept (its step is older than keep_taken)" has_record "${KEY[13]}"
 check "... and so is its signal" bash -c "inbox_ids gem-rc | grep -qx ${ID[13]}"
 check "the removals are audited by case key, with the reason" bash -c \
-	"ctl gem-rc --json audit list --event retention_removed --case-key ${KEY[11]} | json_has 'length == 1 and (.[0].detail | contains(\"closed\"))' &&
+	"ctl gem-rc --json audit list --event retention_removed --case-key ${KEY[11]} | json_has 'length == 1 and (.[0].detail | contains(\"closed, past keep_closed\"))' &&
 	 ctl gem-rc --json audit list --event retention_removed --case-key ${KEY[12]} | json_has 'length == 1 and (.[0].detail | contains(\"no signal left\"))' &&
 	 ctl gem-rc --json audit list --event retention_removed --case-key ${KEY[13]} | json_has 'length == 0'"
 check "the removals are logged by case key prefix" bash -c \

@@ -1690,7 +1690,9 @@ static void test_shipped(const sh_catalogue *cat)
 			if (!CHECK(sh_field_name_ok(t->fields[j].name)))
 				printf("     '%s'\n", t->fields[j].name);
 		CHECK(t->keep_unanswered_s > 0 && t->keep_taken_s > 0 &&
-		      t->keep_sent_s > 0);
+		      t->keep_closed_s > 0 && t->keep_sent_s > 0);
+		/* the shipped file says the 18 months of a closed case */
+		CHECK_INT(t->keep_closed_s, 18 * 2592000LL);
 		int last = 0;
 		for (size_t j = 0; j < t->nfields; j++) {
 			const sh_field_rule *r = &t->fields[j];
@@ -1774,6 +1776,15 @@ static void test_types(const sh_catalogue *cat)
 	                                  why, sizeof(why)),
 	               SH_OK))
 		return;
+	/* no keep lines: the defaults of municipal practice, 6 / 12 / 18
+	 * months */
+	const sh_type_rule *ma =
+	    sh_catalogue_type(&mini, SEINHUIS__SIGNAL_TYPE__ARREARS);
+	if (CHECK(ma != NULL)) {
+		CHECK_INT(ma->keep_unanswered_s, 6 * 2592000LL);
+		CHECK_INT(ma->keep_taken_s, 12 * 2592000LL);
+		CHECK_INT(ma->keep_closed_s, 18 * 2592000LL);
+	}
 	const sh_type_rule *ref =
 	    sh_catalogue_type(cat, SEINHUIS__SIGNAL_TYPE__REFERRAL);
 	if (CHECK(ref != NULL)) {
@@ -2229,6 +2240,13 @@ static const struct broken {
      "'persons' is given twice"},
     {"keep_sent given twice", HEAD "keep_sent = 1 days\nkeep_sent = 2 days\n",
      7, 7, "'keep_sent' is given twice"},
+    {"keep_closed given twice",
+     HEAD "keep_closed = 1 days\nkeep_closed = 2 days\n", 7, 7,
+     "'keep_closed' is given twice"},
+    {"keep_closed 0", HEAD "keep_closed = 0 days\n", 6, 6,
+     "keep_closed must be longer than 0"},
+    {"keep_closed without unit", HEAD "keep_closed = 18\n", 6, 6,
+     "keep_closed takes"},
     {"a rule's value too long",
      HEAD "field arrears_kind = required enum rent\n"
           "field urgency = optional enum none\n"
