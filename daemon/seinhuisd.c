@@ -587,6 +587,7 @@ static void finish_turn(sh_daemon *d)
 
 struct sweep_ctx {
 	sh_daemon *d;
+	MDB_txn *txn;
 	int64_t now;
 	uint64_t *seqs;
 	uint8_t (*ids)[SH_ID_LEN];
@@ -594,8 +595,31 @@ struct sweep_ctx {
 	 * report's retention removals per partner and type) */
 	char (*senders)[SH_PARTNER_MAX + 1];
 	Seinhuis__SignalType *types;
+	unsigned char *picked; /* its case was picked up: past keep_taken */
 	size_t n;
 };
+
+/* A signal whose case a caseworker claimed or recorded a step for has been
+ * picked up, though not taken out of the inbox: it is kept until
+ * keep_taken after the case's newest step or claim. Returns 1 while it is
+ * kept so, 2 once that is over, 0 for a case nobody picked up. */
+static int picked_up(struct sweep_ctx *c, const Seinhuis__InboxRecord *r,
+                     const sh_type_rule *t)
+{
+	Seinhuis__CaseRecord *cr = NULL;
+	if (r->case_key.len != SH_KEY_LEN ||
+	    sh_store_case_get(c->d->store, c->txn, r->case_key.data, &cr) !=
+	        SH_OK)
+		return 0;
+	int64_t last = cr->claimed_ms;
+	if (cr->n_steps && cr->steps[cr->n_steps - 1]->time_ms > last)
+		last = cr->steps[cr->n_steps - 1]->time_ms;
+	int picked = cr->owner[0] || cr->n_steps;
+	seinhuis__case_record__free_unpacked(cr, NULL);
+	if (!picked)
+		return 0;
+	return last + t->keep_taken_s * 1000 > c->now ? 1 : 2;
+}
 
 static int sweep_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *r)
 {
@@ -604,12 +628,17 @@ static int sweep_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *r)
 	if (!t || r->message_id.len != SH_ID_LEN ||
 	    r->received_ms + t->keep_unanswered_s * 1000 > c->now)
 		return 0;
+	int picked = picked_up(c, r, t);
+	if (picked == 1)
+		return 0;
 	c->seqs = realloc(c->seqs, (c->n + 1) * sizeof(*c->seqs));
 	c->ids = realloc(c->ids, (c->n + 1) * sizeof(*c->ids));
 	c->senders = realloc(c->senders, (c->n + 1) * sizeof(*c->senders));
 	c->types = realloc(c->types, (c->n + 1) * sizeof(*c->types));
-	if (!c->seqs || !c->ids || !c->senders || !c->types)
+	c->picked = realloc(c->picked, c->n + 1);
+	if (!c->seqs || !c->ids || !c->senders || !c->types || !c->picked)
 		abort();
+	c->picked[c->n] = picked == 2;
 	c->seqs[c->n] = seq;
 	memcpy(c->ids[c->n], r->message_id.data, SH_ID_LEN);
 	snprintf(c->senders[c->n], sizeof(c->senders[c->n]), "%s", r->sender);
@@ -733,19 +762,21 @@ static sh_err envelope_retention(sh_daemon *d, int64_t now, int *more)
 }
 
 /* Retention: a signal the team has not taken within the catalogue's
- * keep_unanswered for its type is removed from the inbox. Its id stays in
+ * keep_unanswered for its type is removed from the inbox (one in a case a
+ * caseworker claimed or recorded a step for, keep_taken after the case's
+ * newest step or claim: picked_up). Its id stays in
  * `seen`, so a late re-send cannot bring it back. Then case records past
  * their keep period are removed (sh_cases_retention, cases.c), and the
  * sender's settled outbox records past keep_sent (outbox_retention) and
  * the envelopes of delivered ones past resend_window (envelope_retention). */
 int sh_retention_sweep(sh_daemon *d)
 {
-	struct sweep_ctx c = {d, sh_now_ms(), NULL, NULL, NULL, NULL, 0};
+	struct sweep_ctx c = {.d = d, .now = sh_now_ms()};
 	int more = 0;
 	if (sh_daemon_txn(d) != SH_OK)
 		return 0;
-	sh_err e = sh_store_inbox_scan(d->store, sh_store_txn(d->store),
-	                               sweep_one, &c);
+	c.txn = sh_store_txn(d->store);
+	sh_err e = sh_store_inbox_scan(d->store, c.txn, sweep_one, &c);
 	for (size_t i = 0; e == SH_OK && i < c.n; i++) {
 		char idhex[33];
 		sh_hex(idhex, c.ids[i], SH_ID_LEN);
@@ -754,7 +785,10 @@ int sh_retention_sweep(sh_daemon *d)
 			e = sh_audit_signal_event(
 			    d, SEINHUIS__AUDIT_EVENT__AUDIT_RETENTION_REMOVED,
 			    c.ids[i], c.senders[i], c.types[i], "removed", "",
-			    "past keep_unanswered of the catalogue");
+			    c.picked[i]
+			        ? "past keep_taken of the catalogue (its "
+			          "case was picked up)"
+			        : "past keep_unanswered of the catalogue");
 		if (e == SH_OK)
 			sh_debug("retention: %s removed from the inbox", idhex);
 	}
@@ -762,7 +796,8 @@ int sh_retention_sweep(sh_daemon *d)
 	 * audit log (retention_removed) and, at log_level debug, here */
 	if (e == SH_OK && c.n)
 		sh_info("retention: %zu signal(s) removed from the inbox, past "
-		        "keep_unanswered of the catalogue",
+		        "keep_unanswered of the catalogue (or keep_taken, "
+		        "once their case was picked up)",
 		        c.n);
 	/* then the debt-help team's case records past their keep period */
 	if (e == SH_OK)
@@ -779,6 +814,7 @@ int sh_retention_sweep(sh_daemon *d)
 	free(c.ids);
 	free(c.senders);
 	free(c.types);
+	free(c.picked);
 	return e == SH_OK && more;
 }
 

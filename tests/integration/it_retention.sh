@@ -11,7 +11,7 @@
 # pending one is kept until it is delivered.
 . "$(dirname "$0")/lib.sh"
 it_setup retention
-sed 's/^keep_unanswered = 6 months$/keep_unanswered = 3 seconds/' "$CATALOGUE" |
+sed 's/^keep_unanswered = 6 months$/keep_unanswered = 3 seconds/; s/^keep_taken = .*$/keep_taken = 8 seconds/' "$CATALOGUE" |
 	as_user tee "$WORK/short.conf" >/dev/null
 partner gem-rt municipality_debt 17281 "catalogue = $WORK/short.conf" "retention_interval = 1"
 partner corp-rt landlord 17282
@@ -46,6 +46,29 @@ check "the report counts it: one retention removal for corp-rt, arrears" bash -c
 	"ctl gem-rt report --csv | awk -F, '\$2 == \"corp-rt\" && \$3 == \"arrears\" { n += \$12 } END { exit n != 1 }'"
 check "it was delivered before it was removed (audit order)" bash -c \
 	"[ \"\$(ctl gem-rt --json audit list --id $id | jq -r '[.[].event]|map(select(. == \"delivered\" or . == \"retention_removed\"))|join(\",\")')\" = delivered,retention_removed ]"
+
+# A signal whose case a caseworker claimed has been picked up, though not
+# taken: it stays for keep_taken (8 s here) after the claim, while an
+# unclaimed one beside it goes after keep_unanswered (3 s).
+out=$(send_arrears corp-rt gem-rt 21)
+id21=${out#accepted }
+out=$(send_arrears corp-rt gem-rt 22)
+id22=${out#accepted }
+check "two more signals delivered" wait_until 10 bash -c "[ \$(inbox_ids gem-rt | wc -l) = 2 ]"
+key21=$(ctl gem-rt --json inbox list | jq -r ".[] | select(.message_id==\"$id21\") | .case_key")
+ctl gem-rt claim "$key21" >/dev/null
+t_claim=$(date +%s%N)
+check "the unclaimed one is removed after keep_unanswered" wait_until 10 bash -c "! inbox_ids gem-rt | grep -qx $id22"
+sleep 1.5
+if [ $(($(date +%s%N) - t_claim)) -lt 7000000000 ]; then
+	check "the one in the claimed case is kept, past keep_unanswered" bash -c "inbox_ids gem-rt | grep -qx $id21"
+else
+	echo "skipped: the one in the claimed case is kept (7 s of the 8 went by before the check)"
+fi
+check "... and removed after keep_taken from the claim, audited so" wait_until 15 bash -c "! inbox_ids gem-rt | grep -qx $id21"
+check "... not before: 8 s after the claim" [ $(($(date +%s%N) - t_claim)) -ge 8000000000 ]
+check "... its entry says past keep_taken, its case picked up; the other's past keep_unanswered" bash -c \
+	"ctl gem-rt --json audit list --event retention_removed | json_has '([.[] | select(.message_id == \"$id21\")][0].detail | contains(\"keep_taken\") and contains(\"picked up\")) and ([.[] | select(.message_id == \"$id22\")][0].detail | contains(\"keep_unanswered\"))'"
 
 # --- case records ------------------------------------------------------------
 declare -A ID=() KEY=()
