@@ -57,6 +57,8 @@ struct cs_case {
 	const char *urgency;
 	int rising;
 	int64_t newest_ms;
+	int64_t
+	    due_ms; /* first conversation due (Wgs), earliest of its signals */
 	const Seinhuis__CaseRecord *rec;
 };
 
@@ -96,6 +98,46 @@ static int by_created(const void *a, const void *b)
 	                                         : 0;
 }
 
+/* ms plus n working days (Monday to Friday, local time; public holidays
+ * are not known here), at the same time of day. */
+static int64_t plus_working_days(int64_t ms, int n)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	for (int added = 0; added < n;) {
+		tm.tm_mday++;
+		tm.tm_isdst = -1;
+		t = mktime(&tm);
+		localtime_r(&t, &tm);
+		if (tm.tm_wday != 0 && tm.tm_wday != 6)
+			added++;
+	}
+	return (int64_t)t * 1000 + ms % 1000;
+}
+
+/* The Wgs deadlines for a first conversation: 3 working days when
+ * eviction, disconnection or termination of the insurance threatens,
+ * else 4 weeks; counted here from the signal's arrival. */
+static int64_t signal_due(const Seinhuis__InboxItem *a)
+{
+	if (urgency_rank(seinctl_field_of(a, "urgency")) > 0)
+		return plus_working_days(a->received_ms, 3);
+	return a->received_ms + 28LL * 86400000;
+}
+
+/* A conversation took place: a step from in_conversation on. */
+static int contact_made(const Seinhuis__CaseRecord *r)
+{
+	static const char *const after[] = {"in_conversation", "help_accepted",
+	                                    "help_declined", "closed"};
+	for (size_t i = 0; r && i < r->n_steps; i++)
+		for (size_t k = 0; k < sizeof(after) / sizeof(*after); k++)
+			if (strcmp(r->steps[i]->step, after[k]) == 0)
+				return 1;
+	return 0;
+}
+
 static void case_figures(struct cs_case *c)
 {
 	qsort(c->sig, c->nsig, sizeof(*c->sig), by_created);
@@ -107,6 +149,11 @@ static void case_figures(struct cs_case *c)
 			c->urgency = u;
 		if (a->received_ms > c->newest_ms)
 			c->newest_ms = a->received_ms;
+		if (strcmp(a->type, "arrears") == 0) {
+			int64_t due = signal_due(a);
+			if (!c->due_ms || due < c->due_ms)
+				c->due_ms = due;
+		}
 		/* a creditor is a sender of arrears: a referral from a GP
 		 * practice in the same case is not one */
 		size_t j;
@@ -353,6 +400,10 @@ static json_object *case_json(const struct cs_case *c, int with_signals)
 	json_object_object_add(o, "rising", json_object_new_boolean(c->rising));
 	json_object_object_add(o, "newest_ms",
 	                       json_object_new_int64(c->newest_ms));
+	/* 0: no arrears signal in the case */
+	json_object_object_add(o, "due_ms", json_object_new_int64(c->due_ms));
+	json_object_object_add(o, "contact_made",
+	                       json_object_new_boolean(contact_made(c->rec)));
 	json_object_object_add(
 	    o, "owner", json_object_new_string(c->rec ? c->rec->owner : ""));
 	json_object_object_add(o, "step", json_object_new_string(step));
@@ -374,6 +425,19 @@ static void euro(char *out, size_t n, long long cents)
 	snprintf(out, n, "EUR %lld.%02lld", cents / 100, cents % 100);
 }
 
+/* "met" once a conversation took place, "-" without arrears, else the
+ * date and time it is due ("!" once past). */
+static void due_text(char *out, size_t n, const struct cs_case *c, int64_t now)
+{
+	if (contact_made(c->rec) || !c->due_ms) {
+		snprintf(out, n, "%s", c->due_ms ? "met" : "-");
+		return;
+	}
+	char when[32];
+	seinctl_fmt_time(when, sizeof(when), c->due_ms);
+	snprintf(out, n, "%.16s%s", when, c->due_ms < now ? " !" : "");
+}
+
 /* ----------------------------------------------------------- list */
 
 int seinctl_case_list(const char *sock, int json)
@@ -389,22 +453,25 @@ int seinctl_case_list(const char *sock, int json)
 			json_object_array_add(a, case_json(&w.v[k], 0));
 		seinctl_print_json(a);
 	} else {
-		printf("%-16s  %4s  %4s  %14s  %-13s  %-6s  %-19s  %-16s  %s\n",
+		printf("%-16s  %4s  %4s  %14s  %-13s  %-6s  %-19s  %-18s  "
+		       "%-16s  %s\n",
 		       "CASE", "SIGS", "CRED", "TOTAL", "URGENCY", "RISING",
-		       "NEWEST", "OWNER", "STEP");
+		       "NEWEST", "CONTACT DUE", "OWNER", "STEP");
+		int64_t now = (int64_t)time(NULL) * 1000;
 		for (size_t k = 0; k < w.n; k++) {
 			const struct cs_case *c = &w.v[k];
-			char total[32], newest[32];
+			char total[32], newest[32], due[40];
 			euro(total, sizeof(total), c->total_cents);
 			seinctl_fmt_time(newest, sizeof(newest), c->newest_ms);
+			due_text(due, sizeof(due), c, now);
 			const char *owner =
 			    c->rec && c->rec->owner[0] ? c->rec->owner : "-";
 			const char *step = last_step(c->rec, NULL);
 			printf(
 			    "%-16.16s  %4zu  %4zu  %14s  %-13s  %-6s  %-19s  "
-			    "%-16s  %s\n",
+			    "%-18s  %-16s  %s\n",
 			    c->key, c->nsig, c->creditors, total, c->urgency,
-			    c->rising ? "yes" : "no", newest, owner,
+			    c->rising ? "yes" : "no", newest, due, owner,
 			    step[0] ? step : "-");
 		}
 		size_t loose = 0;
@@ -453,6 +520,13 @@ static int case_show(const char *sock, const char *arg)
 	       c->creditors);
 	printf("total        %s%s\n", total, c->rising ? " (rising)" : "");
 	printf("urgency      %s\n", c->urgency);
+	char due[40];
+	due_text(due, sizeof(due), c, (int64_t)time(NULL) * 1000);
+	printf("contact due  %s%s\n", due,
+	       c->due_ms && !contact_made(c->rec)
+	           ? " (Wgs: 3 working days when eviction, disconnection or "
+	             "termination threatens, else 4 weeks)"
+	           : "");
 	seinctl_fmt_time(when, sizeof(when), c->rec ? c->rec->claimed_ms : 0);
 	printf("owner        %s%s%s\n",
 	       c->rec && c->rec->owner[0] ? c->rec->owner : "-",

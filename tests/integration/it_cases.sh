@@ -87,6 +87,20 @@ check "the text listing: three cases, no personal values" bash -c \
 check "the signal listing stays available (inbox --signals)" bash -c \
 	"as $U_CW1 inbox --signals | grep -q '^5 signals'"
 check "inbox list still lists the signals" bash -c "as $U_CW1 --json inbox list | jq -e 'length == 5' >/dev/null"
+# The Wgs deadline for a first conversation: 3 working days under a threat
+# (A: disconnection, from a3's arrival), else 4 weeks (C).
+rcv() { ctl gem-cs --json inbox list | jq -r ".[] | select(.message_id==\"$1\") | .received_ms"; }
+want_a=$(python3 -c "
+import datetime, sys, time
+ms = int(sys.argv[1]); d = datetime.datetime.fromtimestamp(ms // 1000); n = 0
+while n < 3:
+    d += datetime.timedelta(days=1)
+    n += d.weekday() < 5
+print(int(time.mktime(d.timetuple())) * 1000 + ms % 1000)" "$(rcv "$a3")")
+want_c=$(($(rcv "$c1") + 28 * 86400000))
+check "contact due: A 3 working days after the disconnection signal ($want_a), C 4 weeks ($want_c); no contact yet" \
+	json_has ".[0].due_ms == $want_a and .[1].due_ms == $want_c and all(.[]; .contact_made == false)" <<<"$list"
+check "the text listing has the due column" bash -c "as $U_CW1 inbox | grep -q 'CONTACT DUE'"
 
 # --- claim ----------------------------------------------------------------------
 out=$(as "$U_CW1" claim "${A:0:12}")
@@ -116,6 +130,8 @@ check "... and in_conversation" bash -c "as $U_CW1 case step $A in_conversation 
 list=$(as "$U_CW1" --json inbox)
 check "the listing shows owner and latest step" \
 	json_has ".[] | select(.case_key==\"$A\") | .owner == \"$U_CW1\" and .step == \"in_conversation\" and .step_ms > 0" <<<"$list"
+check "... and the first conversation as made (contact due: met)" bash -c \
+	"jq -e '.[] | select(.case_key==\"$A\") | .contact_made == true' <<<\"\$0\" >/dev/null && as $U_CW1 case show $A | grep -q '^contact due  met'" "$list"
 show=$(as "$U_CW1" --json case show "$A")
 check "case show: both steps in order, with user and time" \
 	json_has ".steps | length == 2 and .[0].step == \"contact_attempted\" and .[1].step == \"in_conversation\" and all(.user == \"$U_CW1\" and .time_ms > 0)" <<<"$show"
