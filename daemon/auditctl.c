@@ -17,7 +17,10 @@
  *                  and without birth date), and from each this daemon's
  *                  case key and the pairwise pseudonym for every trusted
  *                  partner; answered with every entry that carries one of
- *                  them and every entry about the same signals. The
+ *                  them and every entry about the same signals, except
+ *                  (unless with_meldcode) those of meldcode reports and
+ *                  Veilig Thuis notices and the look-ups that asked for
+ *                  them: safety first (their number is in withheld). The
  *                  identifiers are wiped from memory once used and are
  *                  never logged or stored; the lookup itself is recorded
  *                  (subject_access, with the case key, user and role).
@@ -221,6 +224,11 @@ static int list_match(const struct list_ctx *c, const Seinhuis__AuditEntry *e)
 	return 1;
 }
 
+/* The outcome suffix of a look-up that asked for the meldcode entries: a
+ * later look-up without them leaves it out too (that it was asked for
+ * would say that there is something to ask for). */
+#define SUBJECT_WITH_MELDCODE "_with_meldcode"
+
 static int list_one(void *vctx, uint64_t index, const uint8_t *bytes,
                     size_t len, const Seinhuis__AuditEntry *e)
 {
@@ -229,7 +237,9 @@ static int list_one(void *vctx, uint64_t index, const uint8_t *bytes,
 		return 0;
 	if (c->match && c->match->safety &&
 	    (safety_type(e->type) ||
-	     in_ids(c->match->safe_ids, c->match->nsafe, &e->message_id))) {
+	     in_ids(c->match->safe_ids, c->match->nsafe, &e->message_id) ||
+	     (e->event == SEINHUIS__AUDIT_EVENT__AUDIT_SUBJECT_ACCESS &&
+	      strstr(e->outcome, SUBJECT_WITH_MELDCODE)))) {
 		c->withheld++;
 		return 0;
 	}
@@ -617,13 +627,15 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		char name[80], detail[120];
 		Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
 		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_SUBJECT_ACCESS;
-		en.outcome = lc.next ? "partial" : "listed";
+		en.outcome = lc.next            ? (q->with_meldcode
+		                                       ? "partial" SUBJECT_WITH_MELDCODE
+		                                       : "partial")
+		             : q->with_meldcode ? "listed" SUBJECT_WITH_MELDCODE
+		                                : "listed";
 		sh_audit_set_caller(&en, c, name, sizeof(name));
 		en.case_key.data = first;
 		en.case_key.len = 32;
-		/* what was shown, and whether the meldcode loop was asked
-		 * for; not how many entries were left out, which a later
-		 * look-up would list */
+		/* what was shown; not how many entries were left out */
 		snprintf(detail, sizeof(detail), "%zu entries shown%s", lc.n,
 		         q->with_meldcode ? ", with meldcode reports and "
 		                            "Veilig Thuis notices (asked for)"

@@ -434,6 +434,22 @@ static sh_err finish_type(struct parse *p)
 	else if (word_in(t->bases, "consent") && !t->purpose[0])
 		e = perr(p, "section [%s] allows consent but names no purpose",
 		         sh_signal_type_name(t->type));
+	/* A closed case is kept at least as long as an idle open one: not
+	 * given, keep_closed is 18 months or keep_taken if that is longer;
+	 * given shorter, it is refused. */
+	unsigned closed_bit = 0;
+	for (unsigned k = 0; k < sizeof(once) / sizeof(once[0]); k++)
+		if (strcmp(once[k], "keep_closed") == 0)
+			closed_bit = 1u << k;
+	if (e == SH_OK && !(p->seen & closed_bit) &&
+	    t->keep_closed_s < t->keep_taken_s)
+		t->keep_closed_s = t->keep_taken_s;
+	else if (e == SH_OK && t->keep_closed_s < t->keep_taken_s)
+		e = perr(p,
+		         "section [%s]: keep_closed is shorter than "
+		         "keep_taken (a closed case would go before an idle "
+		         "open one)",
+		         sh_signal_type_name(t->type));
 	p->line = here;
 	return e;
 }
@@ -1217,6 +1233,9 @@ static int word_byte(unsigned char c)
 	return isalnum(c) || c >= 0x80;
 }
 
+/* A reason holds at most 200 bytes, so at most 100 words. */
+#define SH_REASON_WORDS 101
+
 /* The first max words of r: their starts and lengths; returns how many. */
 static size_t split_words(const char *r, const char **w, size_t *len,
                           size_t max)
@@ -1238,8 +1257,9 @@ static size_t split_words(const char *r, const char **w, size_t *len,
  * after it ("12 mei 1980", "May 12"). */
 static int named_date(const char *r)
 {
-	const char *w[64];
-	size_t len[64], nw = split_words(r, w, len, 64);
+	const char *w[SH_REASON_WORDS];
+	size_t len[SH_REASON_WORDS],
+	    nw = split_words(r, w, len, SH_REASON_WORDS);
 	for (size_t i = 0; i < nw; i++) {
 		if (!month_word(w[i], len[i]))
 			continue;
@@ -1267,19 +1287,29 @@ static int word_is(const char *w, size_t n, const char *const *list, size_t nl)
  * not recognised. */
 static int addressed_name(const char *r)
 {
-	static const char *const title[] = {
-	    "mw",   "mevr",   "mvr", "mevrouw",  "dhr",    "hr",
-	    "heer", "meneer", "mej", "juffrouw", "fam",    "familie",
-	    "mr",   "mrs",    "ms",  "miss",     "mister", "madam",
-	    "dr",   "drs",    "ing", "ir",       "prof",   "mx"};
+	/* abbreviations, then whole words (not "ms" or "ing": MS Teams, ING
+	 * Bank) */
+	static const char *const abbr[] = {"mw",  "mevr", "mvr", "dhr", "hr",
+	                                   "mej", "fam",  "mr",  "mrs", "dr",
+	                                   "drs", "ir",   "prof"};
+	static const char *const title[] = {"mevrouw",  "heer",    "meneer",
+	                                    "juffrouw", "familie", "miss",
+	                                    "mister",   "madam"};
 	static const char *const prefix[] = {
 	    "van", "de", "der", "den", "het", "t",  "ter", "ten", "te", "in",
 	    "op",  "la", "le",  "du",  "da",  "di", "el",  "von", "v",  "d"};
-	const char *w[64];
-	size_t len[64], nw = split_words(r, w, len, 64);
+	const char *w[SH_REASON_WORDS];
+	size_t len[SH_REASON_WORDS],
+	    nw = split_words(r, w, len, SH_REASON_WORDS);
 	for (size_t i = 0; i + 1 < nw; i++) {
-		if (!word_is(w[i], len[i], title,
-		             sizeof(title) / sizeof(*title)))
+		int is_abbr =
+		    word_is(w[i], len[i], abbr, sizeof(abbr) / sizeof(*abbr));
+		if (!is_abbr && !word_is(w[i], len[i], title,
+		                         sizeof(title) / sizeof(*title)))
+			continue;
+		/* a whole word before a full stop ends a sentence ("... met
+		 * mevrouw. Daarna ...") */
+		if (!is_abbr && w[i][len[i]] == '.')
 			continue;
 		size_t j = i + 1;
 		while (j + 1 < nw && word_is(w[j], len[j], prefix,

@@ -1221,8 +1221,16 @@ static int cmd_subject(const char *sock, int argc, char **argv)
 		    (unsigned)r->withheld);
 	if (json_out) {
 		json_object *arr = json_object_new_array();
-		for (size_t i = 0; i < n; i++)
-			json_object_array_add(arr, entry_json(items[i].e));
+		for (size_t i = 0; i < n; i++) {
+			json_object *o = entry_json(items[i].e);
+			/* an earlier look-up's counts are for administrators
+			 * (audit list): those recorded before 2026-12-05 also
+			 * counted the meldcode signals left out here */
+			if (items[i].e->event ==
+			    SEINHUIS__AUDIT_EVENT__AUDIT_SUBJECT_ACCESS)
+				json_object_object_del(o, "detail");
+			json_object_array_add(arr, o);
+		}
 		seinctl_print_json(arr);
 	} else {
 		printf(

@@ -7,7 +7,8 @@
  * (owner, outreach steps: cases.c); the figures of the listing are worked
  * out here, from the inbox listing's clear fields:
  *   signals     the inbox signals with the case key
- *   creditors   distinct senders
+ *   creditors   distinct senders of arrears signals
+ *   due         when a first conversation is due (Wgs; signal_due)
  *   total       sum of amount_cents over the newest signal per creditor
  *               and arrears kind (a later signal replaces an earlier one)
  *   urgency     the highest: eviction > disconnection > termination > none
@@ -98,19 +99,23 @@ static int by_created(const void *a, const void *b)
 	                                         : 0;
 }
 
-/* ms plus n working days (Monday to Friday, local time; public holidays
- * are not known here), at the same time of day. */
-static int64_t plus_working_days(int64_t ms, int n)
+/* ms plus n calendar days, or n working days (Monday to Friday; public
+ * holidays are not known here), in local time at the same time of day
+ * (across a change to or from summer time too). */
+static int64_t plus_days(int64_t ms, int n, int working)
 {
 	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	localtime_r(&t, &tm);
+	struct tm start, tm;
+	localtime_r(&t, &start);
+	tm = start;
 	for (int added = 0; added < n;) {
 		tm.tm_mday++;
+		tm.tm_hour = start.tm_hour;
+		tm.tm_min = start.tm_min;
+		tm.tm_sec = start.tm_sec;
 		tm.tm_isdst = -1;
 		t = mktime(&tm);
-		localtime_r(&t, &tm);
-		if (tm.tm_wday != 0 && tm.tm_wday != 6)
+		if (!working || (tm.tm_wday != 0 && tm.tm_wday != 6))
 			added++;
 	}
 	return (int64_t)t * 1000 + ms % 1000;
@@ -122,15 +127,17 @@ static int64_t plus_working_days(int64_t ms, int n)
 static int64_t signal_due(const Seinhuis__InboxItem *a)
 {
 	if (urgency_rank(seinctl_field_of(a, "urgency")) > 0)
-		return plus_working_days(a->received_ms, 3);
-	return a->received_ms + 28LL * 86400000;
+		return plus_days(a->received_ms, 3, 1);
+	return plus_days(a->received_ms, 28, 0);
 }
 
-/* A conversation took place: a step from in_conversation on. */
+/* A conversation took place: in_conversation, help_accepted or
+ * help_declined was recorded (closed alone is no conversation: the status
+ * feedback calls that no_contact). */
 static int contact_made(const Seinhuis__CaseRecord *r)
 {
 	static const char *const after[] = {"in_conversation", "help_accepted",
-	                                    "help_declined", "closed"};
+	                                    "help_declined"};
 	for (size_t i = 0; r && i < r->n_steps; i++)
 		for (size_t k = 0; k < sizeof(after) / sizeof(*after); k++)
 			if (strcmp(r->steps[i]->step, after[k]) == 0)
@@ -425,12 +432,17 @@ static void euro(char *out, size_t n, long long cents)
 	snprintf(out, n, "EUR %lld.%02lld", cents / 100, cents % 100);
 }
 
-/* "met" once a conversation took place, "-" without arrears, else the
- * date and time it is due ("!" once past). */
+/* "met" once a conversation took place, "closed" for a case closed
+ * without one, "-" without arrears, else the date and time it is due ("!"
+ * once past). */
 static void due_text(char *out, size_t n, const struct cs_case *c, int64_t now)
 {
 	if (contact_made(c->rec) || !c->due_ms) {
 		snprintf(out, n, "%s", c->due_ms ? "met" : "-");
+		return;
+	}
+	if (strcmp(last_step(c->rec, NULL), "closed") == 0) {
+		snprintf(out, n, "closed");
 		return;
 	}
 	char when[32];

@@ -599,10 +599,12 @@ struct sweep_ctx {
 	size_t n;
 };
 
-/* A signal whose case a caseworker claimed or recorded a step for has been
- * picked up, though not taken out of the inbox: it is kept until
- * keep_taken after the case's newest step or claim. Returns 1 while it is
- * kept so, 2 once that is over, 0 for a case nobody picked up. */
+/* A signal whose case a caseworker claimed or recorded a step for (since
+ * the signal arrived) has been picked up, though not taken out of the
+ * inbox: it is kept until keep_taken after the case's newest step or
+ * claim. Not once the case is closed: then it is unanswered again. Returns
+ * 1 while it is kept so, 2 once that is over, 0 for a signal nobody picked
+ * up. */
 static int picked_up(struct sweep_ctx *c, const Seinhuis__InboxRecord *r,
                      const sh_type_rule *t)
 {
@@ -614,7 +616,9 @@ static int picked_up(struct sweep_ctx *c, const Seinhuis__InboxRecord *r,
 	int64_t last = cr->claimed_ms;
 	if (cr->n_steps && cr->steps[cr->n_steps - 1]->time_ms > last)
 		last = cr->steps[cr->n_steps - 1]->time_ms;
-	int picked = cr->owner[0] || cr->n_steps;
+	int picked = (cr->owner[0] || cr->n_steps) && last >= r->received_ms &&
+	             !(cr->n_steps &&
+	               strcmp(cr->steps[cr->n_steps - 1]->step, "closed") == 0);
 	seinhuis__case_record__free_unpacked(cr, NULL);
 	if (!picked)
 		return 0;

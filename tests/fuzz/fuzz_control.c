@@ -211,7 +211,7 @@ static void op_consent_grant(const Seinhuis__CtlRequest *q)
 				FAIL("a consent identifier given twice was "
 				     "accepted");
 		if (strcmp(name, "birth_date") == 0 && q->fields[i]->value[0] &&
-		    (strlen(q->fields[i]->value) != 10 ||
+		    (!sh_date_ok(q->fields[i]->value) ||
 		     strcmp(q->fields[i]->value, today) > 0))
 			FAIL("a birth date that is none, or ahead, was "
 			     "accepted");

@@ -90,14 +90,18 @@ check "inbox list still lists the signals" bash -c "as $U_CW1 --json inbox list 
 # The Wgs deadline for a first conversation: 3 working days under a threat
 # (A: disconnection, from a3's arrival), else 4 weeks (C).
 rcv() { ctl gem-cs --json inbox list | jq -r ".[] | select(.message_id==\"$1\") | .received_ms"; }
-want_a=$(python3 -c "
+due() { # due MS WORKING_DAYS|CALENDAR_DAYS N: local time, same time of day
+	python3 -c "
 import datetime, sys, time
-ms = int(sys.argv[1]); d = datetime.datetime.fromtimestamp(ms // 1000); n = 0
-while n < 3:
+ms, working, n = int(sys.argv[1]), sys.argv[2] == 'working', int(sys.argv[3])
+d = datetime.datetime.fromtimestamp(ms // 1000); k = 0
+while k < n:
     d += datetime.timedelta(days=1)
-    n += d.weekday() < 5
-print(int(time.mktime(d.timetuple())) * 1000 + ms % 1000)" "$(rcv "$a3")")
-want_c=$(($(rcv "$c1") + 28 * 86400000))
+    k += (not working) or d.weekday() < 5
+print(int(time.mktime(d.timetuple())) * 1000 + ms % 1000)" "$@"
+}
+want_a=$(due "$(rcv "$a3")" working 3)
+want_c=$(due "$(rcv "$c1")" calendar 28)
 check "contact due: A 3 working days after the disconnection signal ($want_a), C 4 weeks ($want_c); no contact yet" \
 	json_has ".[0].due_ms == $want_a and .[1].due_ms == $want_c and all(.[]; .contact_made == false)" <<<"$list"
 check "the text listing has the due column" bash -c "as $U_CW1 inbox | grep -q 'CONTACT DUE'"

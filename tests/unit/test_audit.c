@@ -888,6 +888,9 @@ static void reveal_reasons(void)
 	    "Mw. wil hulp bij de aanvraag",
 	    "team IR intake",
 	    "bel Dr",
+	    "overleg via MS Teams",
+	    "betaling via ING Bank",
+	    "gesprek met mevrouw. Daarna Overleg",
 	};
 	static const char *const bad[] = {
 	    "called from 06 12345678",
@@ -929,6 +932,16 @@ static void reveal_reasons(void)
 			printf("     '%s' accepted\n", bad[i]);
 		CHECK(why[0] != '\0');
 	}
+	/* a name after 90 short words (a reason of 190 bytes) and a date
+	 * after them: every word of a reason is looked at */
+	char longer[201] = "";
+	for (int i = 0; i < 90; i++)
+		strcat(longer, "a ");
+	strcat(longer, "mw. Jansen");
+	CHECK(!sh_reveal_reason_ok(longer, why, sizeof(why)));
+	longer[180] = '\0';
+	strcat(longer, "12 mei");
+	CHECK(!sh_reveal_reason_ok(longer, why, sizeof(why)));
 }
 
 /* Whose head is it (witness.c keeps partners' heads and checks its own

@@ -1785,6 +1785,23 @@ static void test_types(const sh_catalogue *cat)
 		CHECK_INT(ma->keep_taken_s, 12 * 2592000LL);
 		CHECK_INT(ma->keep_closed_s, 18 * 2592000LL);
 	}
+	/* not given, keep_closed is at least keep_taken */
+	static const char long_text[] = "seinhuis_catalogue = 1\n"
+	                                "[arrears]\n"
+	                                "senders = landlord\n"
+	                                "recipients = municipality_debt\n"
+	                                "legal_basis = legal_duty\n"
+	                                "keep_taken = 24 months\n";
+	sh_catalogue longer;
+	if (CHECK_ERR(sh_catalogue_parse(&longer, long_text, strlen(long_text),
+	                                 why, sizeof(why)),
+	              SH_OK)) {
+		const sh_type_rule *la =
+		    sh_catalogue_type(&longer, SEINHUIS__SIGNAL_TYPE__ARREARS);
+		if (CHECK(la != NULL))
+			CHECK_INT(la->keep_closed_s, 24 * 2592000LL);
+		sh_catalogue_free(&longer);
+	}
 	const sh_type_rule *ref =
 	    sh_catalogue_type(cat, SEINHUIS__SIGNAL_TYPE__REFERRAL);
 	if (CHECK(ref != NULL)) {
@@ -2247,6 +2264,9 @@ static const struct broken {
      "keep_closed must be longer than 0"},
     {"keep_closed without unit", HEAD "keep_closed = 18\n", 6, 6,
      "keep_closed takes"},
+    {"keep_closed shorter than keep_taken",
+     HEAD "keep_taken = 24 months\nkeep_closed = 12 months\n", 2, 2,
+     "keep_closed is shorter than keep_taken"},
     {"a rule's value too long",
      HEAD "field arrears_kind = required enum rent\n"
           "field urgency = optional enum none\n"
