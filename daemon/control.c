@@ -14,6 +14,7 @@
  * Requests that only read are answered from a read transaction.
  */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -193,10 +194,41 @@ static sh_err consent_valid(sh_daemon *d, sh_peer *p, const sh_type_rule *t,
  * sh_buf_printf(k, "|%s", s) gave (the stored keys of earlier signals must
  * still match). Not printf: this runs for every part of every signal, and
  * formatting cost about as much as hashing the key. */
+/* The natural key before 2026-12-05 (late): the values as given, after
+ * '|'. Still looked up, so that a row sent before the change is not sent
+ * again; no longer written. */
 static void natkey_part(sh_buf *k, const char *s)
 {
 	sh_buf_add(k, "|", 1);
 	sh_buf_add(k, s, strlen(s));
+}
+
+/* The natural key's values in the form that two ways of writing one row
+ * share: no spaces, ASCII letters in lower case ("9901 WA" and "9901wa");
+ * a house number together with its addition, letters and digits only
+ * ("12-a", "12 A" and "12a"), so that flats 12A and 12B differ. Each
+ * value after its length, so that no value can shift the next. */
+static void natkey_part2(sh_buf *k, const char *name, Seinhuis__Field **fields,
+                         size_t n)
+{
+	char v[512];
+	size_t o = 0;
+	int house = strcmp(name, "house_number") == 0;
+	const char *add =
+	    house ? sh_field_value(fields, n, "house_number_addition") : NULL;
+	const char *parts[2] = {sh_field_value(fields, n, name), add};
+	for (int p = 0; p < 2; p++)
+		for (const char *c = parts[p]; c && *c && o < sizeof(v); c++) {
+			unsigned char ch = (unsigned char)*c;
+			if (isspace(ch) || (house && ch < 0x80 && !isalnum(ch)))
+				continue;
+			v[o++] = (char)tolower(ch);
+		}
+	char len[24];
+	int ln = snprintf(len, sizeof(len), "|%zu:", o);
+	sh_buf_add(k, len, (size_t)ln);
+	sh_buf_add(k, v, o);
+	sh_wipe(v, o);
 }
 
 /* A signal on its way in: what sh_daemon_submit works out before it
@@ -213,9 +245,9 @@ typedef struct {
 	int checked;
 	sh_err policy_e;
 	char field[128], detail[300];
-	/* the natural key, hashed */
+	/* the natural key, hashed; and in its form before 2026-12-05 */
 	int have_natkey;
-	uint8_t natkey[SH_KEY_LEN];
+	uint8_t natkey[SH_KEY_LEN], natkey_old[SH_KEY_LEN];
 	/* the built, sealed signal */
 	int built;
 	sh_err build_e;
@@ -237,6 +269,7 @@ static void submit_drop(sh_submit_prep *s)
 {
 	sh_wipe(&s->note, sizeof(s->note));
 	sh_wipe(s->natkey, sizeof(s->natkey));
+	sh_wipe(s->natkey_old, sizeof(s->natkey_old));
 	sh_buf_free(&s->env);
 }
 
@@ -256,21 +289,31 @@ static void submit_check(sh_daemon *d, sh_submit_prep *s,
 	 * row) is not sent again. The key is hashed: no values are stored. */
 	const sh_type_rule *tr = sh_catalogue_type(&d->cat, s->t);
 	if (tr && tr->natural_key[0]) {
-		sh_buf k = {0};
+		sh_buf k = {0}, old = {0};
 		char names[256], *save = NULL;
-		sh_buf_add(&k, "natural", 7);
-		natkey_part(&k, sh_signal_type_name(s->t));
-		natkey_part(&k, s->p->card.partner);
+		sh_buf_add(&k, "natural2", 8);
+		sh_buf_add(&old, "natural", 7);
+		for (int i = 0; i < 2; i++) {
+			const char *v =
+			    i ? s->p->card.partner : sh_signal_type_name(s->t);
+			natkey_part(&k, v);
+			natkey_part(&old, v);
+		}
 		snprintf(names, sizeof(names), "%s", tr->natural_key);
 		for (char *w = strtok_r(names, " ", &save); w;
 		     w = strtok_r(NULL, " ", &save)) {
 			const char *v = sh_field_value(fields, n, w);
-			natkey_part(&k, v ? v : "");
+			natkey_part(&old, v ? v : "");
+			natkey_part2(&k, w, fields, n);
 		}
 		sh_hmac_sha256(s->natkey, d->case_secret, SH_KEY_LEN, k.data,
 		               k.len);
+		sh_hmac_sha256(s->natkey_old, d->case_secret, SH_KEY_LEN,
+		               old.data, old.len);
 		sh_wipe(k.data, k.len);
+		sh_wipe(old.data, old.len);
 		sh_buf_free(&k);
+		sh_buf_free(&old);
 		s->have_natkey = 1;
 	}
 }
@@ -311,8 +354,11 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 		if ((e = sh_daemon_txn(d)) != SH_OK)
 			goto out;
 		uint8_t prev[SH_ID_LEN];
-		if (sh_store_natkey_get(d->store, sh_store_txn(d->store),
-		                        s->natkey, prev) == SH_OK) {
+		MDB_txn *txn = sh_store_txn(d->store);
+		if (sh_store_natkey_get(d->store, txn, s->natkey, prev) ==
+		        SH_OK ||
+		    sh_store_natkey_get(d->store, txn, s->natkey_old, prev) ==
+		        SH_OK) {
 			char phex[33];
 			sh_hex(phex, prev, SH_ID_LEN);
 			snprintf(field, fl, "natural_key");
