@@ -36,6 +36,10 @@
  *   field NAME = required|optional [personal] CHECK [only ROLE...]
  *   rule FIELD required when FIELD2 = VALUE
  *   rule FIELD includes A,B,C when FIELD2 = VALUE
+ *   rule FIELD one_of A,B,C when sender = ROLE
+ *                                 (FIELD2 may be "sender": the sender's
+ *                                 role; one_of: if given, FIELD is one of
+ *                                 the list)
  *
  * CHECK is one of: text MIN MAX (length in bytes), int MIN MAX,
  * enum WORD..., date [past], postcode, housenumber, phone, email, bsn,
@@ -387,12 +391,15 @@ static sh_err parse_rule(struct parse *p, char *line)
 	c.line = p->line;
 	if (n >= 1 && strcmp(w[0], "required") == 0) {
 		i = 1;
-	} else if (n >= 2 && strcmp(w[0], "includes") == 0) {
+	} else if (n >= 2 && (strcmp(w[0], "includes") == 0 ||
+	                      strcmp(w[0], "one_of") == 0)) {
 		snprintf(c.includes, sizeof(c.includes), "%s", w[1]);
+		c.one_of = w[0][0] == 'o';
 		i = 2;
 	} else {
 		return perr(p,
-		            "rule for '%s': say 'required' or 'includes LIST'",
+		            "rule for '%s': say 'required', 'includes LIST' or "
+		            "'one_of LIST'",
 		            field);
 	}
 	if (n != i + 4 || strcmp(w[i], "when") != 0 ||
@@ -400,8 +407,14 @@ static sh_err parse_rule(struct parse *p, char *line)
 		return perr(p,
 		            "rule for '%s': expected '... when FIELD = VALUE'",
 		            field);
-	if (!known_name(t, field) || !known_name(t, w[i + 1]))
+	int by_sender = strcmp(w[i + 1], "sender") == 0;
+	if (!known_name(t, field) || (!by_sender && !known_name(t, w[i + 1])))
 		return perr(p, "rule names a field that has no field line");
+	if (by_sender && !word_in(t->senders, w[i + 3]))
+		return perr(p,
+		            "rule for '%s': '%s' is not one of the section's "
+		            "senders",
+		            field, w[i + 3]);
 	if (strlen(w[i + 3]) >= sizeof(c.value) ||
 	    (i == 2 && strlen(w[1]) >= sizeof(c.includes)))
 		return perr(p, "rule for '%s': a value of at most %zu bytes",
@@ -1182,11 +1195,29 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 	}
 	for (size_t i = 0; i < t->nconds; i++) {
 		const sh_cond_rule *c = &t->conds[i];
-		const char *w = sh_field_value(fields, n, c->when);
+		const char *w = strcmp(c->when, "sender") == 0
+		                    ? sender_role
+		                    : sh_field_value(fields, n, c->when);
 		if (!w || strcmp(w, c->value) != 0)
 			continue;
 		const char *v = sh_field_value(fields, n, c->field);
 		snprintf(field, fl, "%s", c->field);
+		if (c->one_of) {
+			/* the field's own line says whether it is needed */
+			char allowed[64];
+			int found = !v || !*v;
+			snprintf(allowed, sizeof(allowed), "%s", c->includes);
+			for (char *s = strtok(allowed, ","); s && !found;
+			     s = strtok(NULL, ","))
+				found = strcmp(v, s) == 0;
+			if (!found)
+				return snprintf(
+				           detail, dl,
+				           "must be one of %s when %s is %s",
+				           c->includes, c->when, c->value),
+				       SH_ERR_CONDITION;
+			continue;
+		}
 		if (!v || !*v)
 			return snprintf(detail, dl, "required when %s is %s",
 			                c->when, c->value),

@@ -36,11 +36,14 @@ typedef struct {
 	uint32_t hash; /* of name (sh_name_hash), to find the rule fast */
 } sh_field_rule;
 
-/* "rule FIELD required when WHEN = VALUE" or
- * "rule FIELD includes A,B,C when WHEN = VALUE" */
+/* "rule FIELD required when WHEN = VALUE",
+ * "rule FIELD includes A,B,C when WHEN = VALUE" or
+ * "rule FIELD one_of A,B,C when WHEN = VALUE"; WHEN may be "sender", the
+ * sender's role */
 typedef struct {
 	char field[48];
 	char includes[64]; /* empty: required */
+	int one_of;        /* includes lists the values allowed */
 	char when[48];
 	char value[64];
 	int line;

@@ -63,7 +63,7 @@ check "re-importing the same file sends nothing again" grep -q "9 rows: 0 accept
 	echo "$hdr" | tr ';' ','
 	row R1 "1011 AA" 1 | sed 's/"incasso; desk"/desk/' | tr ';' ','
 	row R3 "3011 CC" 3 | sed 's/"incasso; desk"/desk/' | tr ';' ','
-	printf 'R10,gas,1200,2026-08-01,2026-09-01,2026-09-15,none,desk,E.,Caf\xe9-M\xfcller,Stra\xdfe,10,1012 BB,Stad\r\n'
+	printf 'R10,rent,1200,2026-08-01,2026-09-01,2026-09-15,none,desk,E.,Caf\xe9-M\xfcller,Stra\xdfe,10,1012 BB,Stad\r\n'
 	printf 'R11,rent,1300,2026-08-01,2026-09-01,2026-09-15,eviction,desk,E.,"Oost, van",Weg,11,3012 AB,Stad\r\n'
 } >"$IN/export2.csv"
 out=$(ctl corp-im import "$IN/export2.csv" --type arrears --set legal_basis=legal_duty 2>&1)

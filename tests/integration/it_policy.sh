@@ -7,16 +7,22 @@
 . "$(dirname "$0")/lib.sh"
 it_setup policy
 PEER_TOOL=${PEER_TOOL:-$(dirname "$0")/../../build/tests/integration/peer_tool}
-# The landlord's catalogue wrongly allows it to send a birth date.
-sed 's/^field birth_date = optional personal date past only water health_insurer$/field birth_date = optional personal date past/' \
+# The landlord's catalogue wrongly allows it to send a birth date, and any
+# kind of arrears.
+sed -e 's/^field birth_date = optional personal date past only water health_insurer$/field birth_date = optional personal date past/' \
+	-e '/^rule arrears_kind one_of .* when sender = landlord$/d' \
 	"$CATALOGUE" | as_user tee "$WORK/lax.conf" >/dev/null
+grep -q '^rule arrears_kind one_of .* when sender = landlord$' "$CATALOGUE" &&
+	! grep -q 'when sender = landlord$' "$WORK/lax.conf" || fail "test catalogue without the landlord's kinds"
 partner gem-pl municipality_debt 17261
 partner corp-pl landlord 17262 "catalogue = $WORK/lax.conf"
 partner vt-pl veilig_thuis 17263
+partner nrg-pl energy 17264
 trust_all
 start gem-pl
 start corp-pl
 start vt-pl
+start nrg-pl
 
 base=(legal_basis=legal_duty arrears_kind=rent amount_cents=12345
 	arrears_since=2026-09-01 contact_attempt_date=2026-10-01
@@ -49,6 +55,9 @@ check "sender refuses a signal type its role may not send" bash -c \
 	"ctl corp-pl send --type vt_notice --to gem-pl legal_basis=legal_task 2>&1 | grep -q SENDER_ROLE"
 check "sender refuses a recipient whose role may not receive it" bash -c \
 	"ctl corp-pl send --type arrears --to vt-pl ${base[*]@Q} 2>&1 | grep -q RECIPIENT_ROLE"
+out=$(ctl nrg-pl send --type arrears --to gem-pl "${base[@]}" 2>&1) || :
+check "sender refuses another creditor's kind of arrears (rent from an energy supplier), naming the kinds it may send" \
+	grep -q "CONDITION: field 'arrears_kind': must be one of electricity,gas,heat,end_of_supply,municipal_tax,mortgage when sender is energy" <<<"$out"
 check "nothing refused reached the recipient" [ -z "$(inbox_ids gem-pl)" ]
 
 # The lax sender accepts a birth date; the recipient's catalogue forbids it.
@@ -62,6 +71,12 @@ check "it is in the recipient's quarantine with rule and field" \
 check "it is not in the recipient's inbox" [ -z "$(inbox_ids gem-pl)" ]
 check "the quarantine shows no personal value" bash -c "! ctl gem-pl --json quarantine list | grep -q 1980-02-03"
 check "the refusal is logged without the value" bash -c "grep -q FIELD_ROLE $WORK/gem-pl.log && ! grep -q 1980-02-03 $WORK/gem-pl.log"
+# The lax landlord accepts electricity arrears; the recipient, checking
+# against the role on the landlord's card, does not.
+out=$(ctl corp-pl send --type arrears --to gem-pl "${base[@]/arrears_kind=rent/arrears_kind=electricity}")
+eid=${out#accepted }
+check "the recipient refuses a landlord's electricity arrears: failed with CONDITION at the sender" \
+	wait_until 15 bash -c "ctl corp-pl --json outbox --state failed | json_has '.[] | select(.message_id==\"$eid\" and .rule==\"CONDITION\")'"
 
 # A trusted peer that bypasses its daemon: what breaks the catalogue, or
 # carries a field the schema does not know, is quarantined, not dropped.
@@ -69,7 +84,7 @@ out=$(as_user "$PEER_TOOL" "$WORK/corp-pl/keys" "$WORK/gem-pl/keys/card" policy)
 check "a signal without a required field is rejected FIELD_MISSING" grep -q "REJECTED FIELD_MISSING" <<<"$out"
 out=$(as_user "$PEER_TOOL" "$WORK/corp-pl/keys" "$WORK/gem-pl/keys/card" unknown-field)
 check "a signed signal with an unknown field is rejected FIELD_UNKNOWN" grep -q "REJECTED FIELD_UNKNOWN" <<<"$out"
-check "three signals in quarantine now" [ "$(ctl gem-pl --json quarantine list | jq length)" = 3 ]
+check "four signals in quarantine now" [ "$(ctl gem-pl --json quarantine list | jq length)" = 4 ]
 # And a good one still goes through.
 ctl corp-pl send --type arrears --to gem-pl "${base[@]}" >/dev/null
 check "a valid signal next to them is delivered" wait_until 10 bash -c "[ \"\$(inbox_ids gem-pl | wc -l)\" = 1 ]"

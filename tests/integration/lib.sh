@@ -106,6 +106,7 @@ partner() {
 		return 1
 	}
 	as_user mkdir -p "$WORK/$id/trust"
+	echo "$role" >"$WORK/$id.role"
 	# Defaults, each replaced by an extra CONF-LINE with the same key.
 	local defaults=("keydir = $WORK/$id/keys" "trustdir = $WORK/$id/trust"
 		"datadir = $WORK/$id/data" "listen = tcp://127.0.0.1:$port"
@@ -236,8 +237,14 @@ export WORK SEINCTL SEINHUISD SEINKEY RUN_USER CATALOGUE
 
 # A fictional arrears signal from $1 to $2 with a numbered resident.
 send_arrears() {
-	local from=$1 to=$2 n=$3
-	ctl "$from" send --type arrears --to "$to" arrears_kind=rent \
+	local from=$1 to=$2 n=$3 kind=rent
+	# each creditor its own kind (the catalogue's rule arrears_kind one_of)
+	case $(cat "$WORK/$from.role" 2>/dev/null) in
+	energy) kind=electricity ;;
+	water) kind=water ;;
+	health_insurer) kind=health_insurance ;;
+	esac
+	ctl "$from" send --type arrears --to "$to" arrears_kind="$kind" \
 		amount_cents=$((10000 + n)) arrears_since=2026-09-01 \
 		contact_attempt_date=2026-10-01 reminder_date=2026-10-15 \
 		urgency=none creditor_contact="incasso desk" \

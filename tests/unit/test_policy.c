@@ -844,10 +844,22 @@ static int allowed(const sh_field_rule *r, const char *sender)
 	return !r->only[0] || has_word(r->only, " ", sender);
 }
 
-static int cond_fires(const sh_cond_rule *c, const struct sig *s)
+static int cond_fires(const sh_cond_rule *c, const struct sig *s,
+                      const char *sender)
 {
-	const char *w = sig_get(s, c->when);
+	const char *w =
+	    strcmp(c->when, "sender") == 0 ? sender : sig_get(s, c->when);
 	return w && strcmp(w, c->value) == 0;
+}
+
+/* v is one of the comma-separated items of list */
+static int one_of(const char *v, const char *list)
+{
+	char item[64];
+	for (int i = 0; word_at(list, ",", i, item, sizeof(item)); i++)
+		if (strcmp(v, item) == 0)
+			return 1;
+	return 0;
 }
 
 static int includes_all(const char *v, const char *list)
@@ -880,9 +892,15 @@ static void make_base(struct sig *s, const sh_type_rule *t, const char *sender,
 	for (size_t i = 0; i < t->nconds; i++) {
 		const sh_cond_rule *c = &t->conds[i];
 		const sh_field_rule *r = rule_of(t, c->field);
-		if (!cond_fires(c, s) || !r)
+		if (!cond_fires(c, s, sender) || !r)
 			continue;
-		if (c->includes[0]) {
+		if (c->one_of) { /* a value of the list, if there is one */
+			const char *cur = sig_get(s, c->field);
+			char first[64];
+			if (cur && !one_of(cur, c->includes) &&
+			    word_at(c->includes, ",", 0, first, sizeof(first)))
+				sig_set(s, c->field, first);
+		} else if (c->includes[0]) {
 			sig_set(s, c->field, c->includes);
 		} else if (!sig_get(s, c->field)) {
 			char *v = good0(r);
@@ -902,7 +920,7 @@ static sh_err absent_answer(const sh_type_rule *t, const char *name,
 		return SH_ERR_FIELD_MISSING;
 	for (size_t i = 0; i < t->nconds; i++)
 		if (strcmp(t->conds[i].field, name) == 0 &&
-		    cond_fires(&t->conds[i], s))
+		    !t->conds[i].one_of && cond_fires(&t->conds[i], s, sender))
 			return SH_ERR_CONDITION;
 	return SH_OK;
 }
@@ -956,8 +974,11 @@ static void value_case(const struct tctx *c, const sh_field_rule *r,
 	for (size_t i = 0; plain && sm->want == SH_OK && i < c->t->nconds;
 	     i++) {
 		const sh_cond_rule *cr = &c->t->conds[i];
-		if (strcmp(cr->field, name) == 0 && cr->includes[0] &&
-		    cond_fires(cr, &s) && !includes_all(sm->v, cr->includes)) {
+		if (strcmp(cr->field, name) != 0 || !cr->includes[0] ||
+		    !cond_fires(cr, &s, sender))
+			continue;
+		if (cr->one_of ? sm->v[0] && !one_of(sm->v, cr->includes)
+		               : !includes_all(sm->v, cr->includes)) {
 			x.want = x.recv = SH_ERR_CONDITION;
 			x.nodetail = 1; /* the detail names the list */
 		}
@@ -1335,6 +1356,44 @@ static void test_conds(const struct tctx *c)
 		CHECK(r != NULL);
 		if (!r)
 			continue;
+
+		if (cr->one_of) {
+			/* from the sender it names: a value of the list is
+			 * kept, a word of the field outside it refused */
+			int by_sender = strcmp(cr->when, "sender") == 0;
+			const char *snd = by_sender ? cr->value : c->sender;
+			char w[64];
+			int outside = 0;
+			for (int i = 0; r->kind == CHK_ENUM &&
+			                word_at(r->words, " ", i, w, sizeof(w));
+			     i++)
+				if (!one_of(w, cr->includes)) {
+					outside = 1;
+					break;
+				}
+			for (int bad = 0; bad <= outside; bad++) {
+				if (by_sender)
+					make_base(&s, t, snd, basis);
+				else
+					cond_base(&s, c, cr, basis);
+				if (bad)
+					sig_set(&s, cr->field, w);
+				expect_set(&x, bad ? SH_ERR_CONDITION : SH_OK,
+				           bad ? cr->field : NULL, NULL, 0);
+				snprintf(title, sizeof(title),
+				         "%s: rule line %d from %s, %s = %s",
+				         c->tname, cr->line, snd, cr->field,
+				         sig_get(&s, cr->field));
+				run(title, c->cat, t->type, snd, c->recipient,
+				    &s, &x);
+				sig_free(&s);
+				if (bad)
+					c->cov->cond_fired[ci]++;
+				else
+					c->cov->cond_ok[ci]++;
+			}
+			continue;
+		}
 
 		cond_base(&s, c, cr, basis);
 		expect_set(&x, SH_OK, NULL, NULL, 0);
@@ -2211,7 +2270,15 @@ static const struct broken {
     {"rule neither required nor includes",
      HEAD "field urgency = optional enum none\n"
           "rule urgency maybe when legal_basis = legal_duty\n",
-     7, 7, "'required' or 'includes"},
+     7, 7, "'required', 'includes LIST' or 'one_of LIST'"},
+    {"rule one_of for a role that does not send the type",
+     HEAD "field arrears_kind = required enum rent water\n"
+          "rule arrears_kind one_of water when sender = water\n",
+     7, 7, "'water' is not one of the section's senders"},
+    {"rule one_of without a list",
+     HEAD "field arrears_kind = required enum rent water\n"
+          "rule arrears_kind one_of when sender = landlord\n",
+     7, 7, "when FIELD = VALUE"},
     {"rule without when",
      HEAD "field urgency = optional enum none\n"
           "rule urgency required if legal_basis = legal_duty\n",
