@@ -154,7 +154,9 @@ static sh_err perr(struct parse *p, const char *fmt, ...)
 static int split(char *s, char **w, int max)
 {
 	int n = 0;
-	for (char *t = strtok(s, " \t"); t && n < max; t = strtok(NULL, " \t"))
+	char *save = NULL;
+	for (char *t = strtok_r(s, " \t", &save); t && n < max;
+	     t = strtok_r(NULL, " \t", &save))
 		w[n++] = t;
 	return n;
 }
@@ -1207,8 +1209,10 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 			char allowed[64];
 			int found = !v || !*v;
 			snprintf(allowed, sizeof(allowed), "%s", c->includes);
-			for (char *s = strtok(allowed, ","); s && !found;
-			     s = strtok(NULL, ","))
+			/* strtok_r: the helper thread checks signals too */
+			char *save = NULL;
+			for (char *s = strtok_r(allowed, ",", &save);
+			     s && !found; s = strtok_r(NULL, ",", &save))
 				found = strcmp(v, s) == 0;
 			if (!found)
 				return snprintf(
@@ -1225,8 +1229,9 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 		if (c->includes[0]) {
 			char need[64];
 			snprintf(need, sizeof(need), "%s", c->includes);
-			for (char *s = strtok(need, ","); s;
-			     s = strtok(NULL, ","))
+			char *save = NULL;
+			for (char *s = strtok_r(need, ",", &save); s;
+			     s = strtok_r(NULL, ",", &save))
 				if (!word_in(v, s))
 					return snprintf(detail, dl,
 					                "must include %s when "

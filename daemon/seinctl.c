@@ -1384,8 +1384,6 @@ static int cmd_import(const char *sock, int argc, char **argv)
 		fprintf(stderr, "%s: %s, separator '%c', %zu columns\n", file,
 		        csv.cp1252 ? "Windows-1252 (converted)" : "UTF-8",
 		        csv.sep, csv.ncols);
-	sh_buf_add(&st.in, NULL, 65536); /* never a null buffer */
-	st.in.len = 0;
 	st.header = csv.header;
 	st.ncols = csv.ncols;
 	st.tty = isatty(2);
@@ -1394,6 +1392,8 @@ static int cmd_import(const char *sock, int argc, char **argv)
 		sh_csv_close(&csv);
 		return 3;
 	}
+	sh_buf_add(&st.in, NULL, 65536); /* never a null buffer */
+	st.in.len = 0;
 	size_t to_col = SIZE_MAX, rows = 0;
 	for (size_t i = 0; i < csv.ncols; i++)
 		if (strcmp(csv.header[i], "to") == 0)
