@@ -1205,15 +1205,11 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 		const char *v = sh_field_value(fields, n, c->field);
 		snprintf(field, fl, "%s", c->field);
 		if (c->one_of) {
-			/* the field's own line says whether it is needed */
-			char allowed[64];
-			int found = !v || !*v;
-			snprintf(allowed, sizeof(allowed), "%s", c->includes);
-			/* strtok_r: the helper thread checks signals too */
-			char *save = NULL;
-			for (char *s = strtok_r(allowed, ",", &save);
-			     s && !found; s = strtok_r(NULL, ",", &save))
-				found = strcmp(v, s) == 0;
+			/* the field's own line says whether it is needed; a
+			 * value is one whole item of the list */
+			int found =
+			    !v || !*v ||
+			    (!strpbrk(v, ", ") && word_in(c->includes, v));
 			if (!found)
 				return snprintf(
 				           detail, dl,
