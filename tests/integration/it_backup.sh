@@ -68,7 +68,7 @@ check "... and says the audit log was taken back" \
 	grep -q "^seinhuisd: the log held [0-9]* entries at the last tree head signed here" "$WORK/t.out"
 start corp-bk
 check "the restored sender sends the 3 again; the recipient answers them as duplicates" \
-	wait_until 15 bash -c "[ \$(status_field gem-bk duplicates) = $((dup0 + 3)) ]"
+	wait_until 15 bash -c "[ \$(status_field gem-bk duplicates) -ge $((dup0 + 3)) ]"
 check "... and the sender settles them: 8 delivered, none pending" \
 	wait_until 15 bash -c "[ \$(outbox_ids corp-bk delivered | wc -l) = 8 ] && [ \$(outbox_ids corp-bk pending | wc -l) = 0 ]"
 check "the recipient's inbox holds each of the 8 signals exactly once" bash -c \

@@ -79,7 +79,9 @@ check "... and so does the other creditor's" wait_until 20 bash -c \
 check "the signal to the other municipality has no feedback" bash -c \
 	"ctl corp-fb --json outbox | json_has '.[] | select(.message_id==\"$other\" and (has(\"feedback\") | not))'"
 check "the text listing shows it too" bash -c "ctl corp-fb outbox | grep '$rent' | grep -q 'feedback: contact_made'"
-fb_ids=$(jq -r '.feedback_ids[]' <<<"$out")
+# on one line: the checks below put them into a bash -c script, where a
+# newline would end the printf and run the second id as a command
+fb_ids=$(jq -r '.feedback_ids | join(" ")' <<<"$out")
 check "the feedback is not a loose item in the creditor's inbox" bash -c \
 	"[ \$(ctl corp-fb --json inbox list | jq '[.[] | select(.type==\"status_feedback\")] | length') = 0 ] &&
 	 [ \$(ctl nrg-fb --json inbox list | jq 'length') = 0 ]"
