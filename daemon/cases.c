@@ -15,7 +15,13 @@
  *              another's case is refused with CASE_CLAIMED until its owner
  *              releases it, or an administrator forces the claim.
  *   step       only the owner (or an administrator) records a step, on a
- *              claimed case; unknown words are CASE_STEP.
+ *              claimed case; unknown words are CASE_STEP. What the national
+ *              statistics of early warning count goes with it: for a
+ *              contact_attempted step how (phone, visit, letter, email,
+ *              text_message, other), whether it reached the resident and
+ *              the part of the day (from the time recorded if not given);
+ *              on any step the marks crisis and warm hand-over. Words
+ *              only, each checked; given with another step, CASE_STEP.
  *   feedback   a step with a meaning for the creditor (in_conversation and
  *              help_declined: contact_made; help_accepted; closed before
  *              any contact: no_contact) may be told to each creditor whose
@@ -52,8 +58,11 @@
  * key only.
  */
 #define _GNU_SOURCE
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "auditd.h"
 #include "cases.h"
@@ -64,11 +73,91 @@ static const char *const step_words[] = {"contact_attempted", "in_conversation",
                                          "closed"};
 #define N_STEPS (sizeof(step_words) / sizeof(step_words[0]))
 
+static int word_of(const char *s, const char *const *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s, w[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static int step_valid(const char *s)
 {
-	for (size_t i = 0; i < N_STEPS; i++)
-		if (strcmp(s, step_words[i]) == 0)
-			return 1;
+	return word_of(s, step_words, N_STEPS);
+}
+
+/* The national statistics of early warning record per contact attempt its
+ * kind, whether it reached the resident and the part of the day. */
+static const char *const how_words[] = {"phone", "visit",        "letter",
+                                        "email", "text_message", "other"};
+static const char *const reached_words[] = {"yes", "no"};
+static const char *const part_words[] = {"morning", "afternoon", "evening"};
+
+/* Adds a part to a detail text, after a comma if it is not the first. */
+static void detail_add(char *out, size_t n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void detail_add(char *out, size_t n, const char *fmt, ...)
+{
+	size_t len = strlen(out);
+	if (len && len + 2 < n) {
+		memcpy(out + len, ", ", 3);
+		len += 2;
+	}
+	if (len + 1 >= n)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(out + len, n - len, fmt, ap);
+	va_end(ap);
+}
+
+/* The part of the day of a time: before noon morning, before six in the
+ * evening afternoon, else evening (local time). */
+static const char *part_of(int64_t ms)
+{
+	time_t t = (time_t)(ms / 1000);
+	struct tm tm;
+	if (!localtime_r(&t, &tm))
+		return "morning";
+	return tm.tm_hour >= 6 && tm.tm_hour < 12    ? "morning"
+	       : tm.tm_hour >= 12 && tm.tm_hour < 18 ? "afternoon"
+	                                             : "evening";
+}
+
+/* The statistics details of a CASE_STEP request: each a known word, the
+ * attempt's only with contact_attempted. 0, or -1 with the rule broken in
+ * why. */
+static int step_details_check(const Seinhuis__CtlRequest *q, char *why,
+                              size_t wl)
+{
+	const char *how = q->contact_how ? q->contact_how : "";
+	const char *reached = q->contact_reached ? q->contact_reached : "";
+	const char *part = q->part_of_day ? q->part_of_day : "";
+	if ((how[0] || reached[0] || part[0]) &&
+	    strcmp(q->step, "contact_attempted") != 0) {
+		snprintf(why, wl,
+		         "how, reached and part of day describe a contact "
+		         "attempt: they go with step contact_attempted, not "
+		         "'%s'",
+		         q->step);
+		return -1;
+	}
+	if (how[0] && !word_of(how, how_words, 6)) {
+		snprintf(why, wl,
+		         "how must be one of phone, visit, letter, email, "
+		         "text_message, other");
+		return -1;
+	}
+	if (reached[0] && !word_of(reached, reached_words, 2)) {
+		snprintf(why, wl, "reached must be yes or no");
+		return -1;
+	}
+	if (part[0] && !word_of(part, part_words, 3)) {
+		snprintf(why, wl,
+		         "part of day must be one of morning, afternoon, "
+		         "evening");
+		return -1;
+	}
 	return 0;
 }
 
@@ -478,6 +567,8 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		    "step must be one of contact_attempted, "
 		    "in_conversation, help_accepted, help_declined, "
 		    "closed");
+	if (step_details_check(q, why, sizeof(why)) < 0)
+		return sh_ctl_refuse(d, c, SH_ERR_CASE_STEP, "%s", why);
 	if (!sh_daemon_write_ok(d) || (q->feedback && sh_daemon_store_full(d)))
 		return sh_ctl_refuse(d, c, SH_ERR_STORE_FULL,
 		                     "%s; nothing was recorded",
@@ -690,6 +781,16 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	st.user = user;
 	st.feedback = q->feedback ? (char *)status : "";
 	st.feedback_count = (uint32_t)nids;
+	if (strcmp(q->step, "contact_attempted") == 0) {
+		st.contact_how = q->contact_how ? q->contact_how : "";
+		st.contact_reached =
+		    q->contact_reached ? q->contact_reached : "";
+		st.part_of_day = q->part_of_day && q->part_of_day[0]
+		                     ? q->part_of_day
+		                     : (char *)part_of(st.time_ms);
+	}
+	st.crisis = q->crisis;
+	st.warm_handover = q->warm_handover;
 	Seinhuis__CaseRecord nr = *old;
 	nr.steps = sh_xcalloc(old->n_steps + 1, sizeof(*nr.steps));
 	if (old->n_steps)
@@ -702,9 +803,23 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
 		goto out;
 	}
+	/* what the statistics need, in the audit entry too: words only */
+	if (st.contact_how && st.contact_how[0])
+		detail_add(detail, sizeof(detail), "by %s", st.contact_how);
+	if (st.contact_reached && st.contact_reached[0])
+		detail_add(detail, sizeof(detail), "%s",
+		           strcmp(st.contact_reached, "yes") == 0
+		               ? "reached"
+		               : "not reached");
+	if (st.part_of_day && st.part_of_day[0])
+		detail_add(detail, sizeof(detail), "in the %s", st.part_of_day);
+	if (st.crisis)
+		detail_add(detail, sizeof(detail), "crisis");
+	if (st.warm_handover)
+		detail_add(detail, sizeof(detail), "warm hand-over");
 	if (q->feedback)
-		snprintf(detail, sizeof(detail),
-		         "feedback %s to %zu creditor(s)", status, nids);
+		detail_add(detail, sizeof(detail),
+		           "feedback %s to %zu creditor(s)", status, nids);
 	audit_case(d, c, SEINHUIS__AUDIT_EVENT__AUDIT_CASE_STEP, key, q->step,
 	           "", detail);
 	sh_info("case %.16s...: step %s by local user %d%s%s", q->case_key,

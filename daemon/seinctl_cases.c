@@ -366,6 +366,40 @@ static const char *last_step(const Seinhuis__CaseRecord *r, int64_t *when)
 	return r->steps[r->n_steps - 1]->step;
 }
 
+/* A step's statistics details as words: "by phone, not reached, in the
+ * morning, crisis, warm hand-over"; "" if it has none. */
+static void step_detail(char *out, size_t n, const Seinhuis__CaseStep *s)
+{
+	const char *part[5];
+	char by[40], when[40];
+	size_t k = 0;
+	out[0] = 0;
+	if (s->contact_how[0]) {
+		snprintf(by, sizeof(by), "by %s", s->contact_how);
+		part[k++] = by;
+	}
+	if (s->contact_reached[0])
+		part[k++] = strcmp(s->contact_reached, "yes") == 0
+		                ? "reached"
+		                : "not reached";
+	if (s->part_of_day[0]) {
+		snprintf(when, sizeof(when), "in the %s", s->part_of_day);
+		part[k++] = when;
+	}
+	if (s->crisis)
+		part[k++] = "crisis";
+	if (s->warm_handover)
+		part[k++] = "warm hand-over";
+	size_t len = 0;
+	for (size_t i = 0; i < k && len < n; i++) {
+		int w = snprintf(out + len, n - len, "%s%s", i ? ", " : "",
+		                 part[i]);
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+}
+
 static json_object *steps_json(const Seinhuis__CaseRecord *r)
 {
 	json_object *a = json_object_new_array();
@@ -385,6 +419,23 @@ static json_object *steps_json(const Seinhuis__CaseRecord *r)
 			    o, "feedback_signals",
 			    json_object_new_int64(s->feedback_count));
 		}
+		if (s->contact_how[0])
+			json_object_object_add(
+			    o, "how", json_object_new_string(s->contact_how));
+		if (s->contact_reached[0])
+			json_object_object_add(
+			    o, "reached",
+			    json_object_new_string(s->contact_reached));
+		if (s->part_of_day[0])
+			json_object_object_add(
+			    o, "part_of_day",
+			    json_object_new_string(s->part_of_day));
+		if (s->crisis)
+			json_object_object_add(o, "crisis",
+			                       json_object_new_boolean(1));
+		if (s->warm_handover)
+			json_object_object_add(o, "warm_handover",
+			                       json_object_new_boolean(1));
 		json_object_array_add(a, o);
 	}
 	return a;
@@ -549,6 +600,10 @@ static int case_show(const char *sock, const char *arg)
 		const Seinhuis__CaseStep *s = c->rec->steps[i];
 		seinctl_fmt_time(when, sizeof(when), s->time_ms);
 		printf("  %-19s  %-17s  %-16s", when, s->step, s->user);
+		char det[160];
+		step_detail(det, sizeof(det), s);
+		if (det[0])
+			printf("  %s", det);
 		if (s->feedback[0])
 			printf("  feedback %s to %u creditor(s)", s->feedback,
 			       s->feedback_count);
@@ -649,6 +704,11 @@ static int case_step(const char *sock, int argc, char **argv)
 	static const struct option opts[] = {
 	    {"feedback", no_argument, 0, 'b'},
 	    {"consent", required_argument, 0, 'c'},
+	    {"how", required_argument, 0, 'h'},
+	    {"reached", required_argument, 0, 'r'},
+	    {"part", required_argument, 0, 'p'},
+	    {"crisis", no_argument, 0, 'x'},
+	    {"warm-handover", no_argument, 0, 'w'},
 	    {0, 0, 0, 0}};
 	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
 	char *refs[16];
@@ -660,6 +720,16 @@ static int case_step(const char *sock, int argc, char **argv)
 			q.feedback = 1;
 		else if (opt == 'c' && q.n_consent_refs < 16)
 			refs[q.n_consent_refs++] = optarg;
+		else if (opt == 'h')
+			q.contact_how = optarg;
+		else if (opt == 'r')
+			q.contact_reached = optarg;
+		else if (opt == 'p')
+			q.part_of_day = optarg;
+		else if (opt == 'x')
+			q.crisis = 1;
+		else if (opt == 'w')
+			q.warm_handover = 1;
 		else
 			goto usage;
 	}
@@ -683,9 +753,304 @@ static int case_step(const char *sock, int argc, char **argv)
 usage:
 	fprintf(stderr,
 	        "usage: seinctl case step CASE STEP [--feedback "
-	        "[--consent REF]...]\n"
+	        "[--consent REF]...] [--how HOW] [--reached yes|no] "
+	        "[--part PART] [--crisis] [--warm-handover]\n"
 	        "  STEP: contact_attempted, in_conversation, help_accepted, "
-	        "help_declined, closed\n");
+	        "help_declined, closed\n"
+	        "  HOW (contact_attempted): phone, visit, letter, email, "
+	        "text_message, other\n"
+	        "  PART (contact_attempted): morning, afternoon, evening\n");
+	return 2;
+}
+
+/* ------------------------------------------------------- monitor */
+
+static void csv_cell(FILE *f, const char *s, int last);
+
+/* The partner type the national statistics count, from the arrears kind
+ * (the kinds each creditor role may send: the catalogue's one_of rules). */
+static const char *partner_type(const char *kind)
+{
+	static const char *const map[][2] = {
+	    {"rent", "rent"},
+	    {"electricity", "energy"},
+	    {"gas", "energy"},
+	    {"heat", "energy"},
+	    {"end_of_supply", "energy"},
+	    {"water", "water"},
+	    {"health_insurance", "health_insurance"}};
+	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+		if (strcmp(kind, map[i][0]) == 0)
+			return map[i][1];
+	return "other";
+}
+
+/* Whether any step of the case carries the mark. */
+static int case_marked(const Seinhuis__CaseRecord *r, int warm)
+{
+	for (size_t i = 0; r && i < r->n_steps; i++)
+		if (warm ? r->steps[i]->warm_handover : r->steps[i]->crisis)
+			return 1;
+	return 0;
+}
+
+static int in_period(int64_t ms, int64_t since_us, int64_t until_us)
+{
+	int64_t us = ms * 1000;
+	return us >= since_us && (until_us == 0 || us < until_us);
+}
+
+static void count_word(const char *const *words, size_t *counts, size_t n,
+                       const char *w)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(words[i], w) == 0) {
+			counts[i]++;
+			return;
+		}
+	counts[n - 1]++; /* the last one: anything else */
+}
+
+/* `case monitor`: the figures of the national statistics standard for
+ * arrears signals, for a period: per signal its partner type, kind,
+ * amount, start of the arrears, urgency, the case's status and marks;
+ * per contact attempt its kind, whether it reached the resident, its date
+ * and part of the day. Cases are numbered in the report, not named by
+ * their case key, so the figures can go to whoever compiles them. */
+static int case_monitor(const char *sock, int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"since", required_argument, 0, 's'},
+	    {"until", required_argument, 0, 'u'},
+	    {"format", required_argument, 0, 'f'},
+	    {"attempts", no_argument, 0, 'a'},
+	    {0, 0, 0, 0}};
+	int64_t since_us = 0, until_us = 0;
+	const char *format = "text";
+	int attempts = 0, opt;
+	optind = 0;
+	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if ((opt == 's' || opt == 'u') &&
+		    seinctl_parse_time(optarg, opt == 's' ? &since_us
+		                                          : &until_us) < 0) {
+			fprintf(stderr,
+			        "seinctl: --%s: give YYYY-MM-DD, "
+			        "YYYY-MM-DDTHH:MM[:SS] (local time) or "
+			        "@SECONDS\n",
+			        opt == 's' ? "since" : "until");
+			return 2;
+		} else if (opt == 'f') {
+			format = optarg;
+		} else if (opt == 'a') {
+			attempts = 1;
+		} else if (opt != 's' && opt != 'u') {
+			goto usage;
+		}
+	}
+	if (optind != argc ||
+	    (strcmp(format, "text") != 0 && strcmp(format, "csv") != 0))
+		goto usage;
+	if (until_us && until_us <= since_us) {
+		fprintf(stderr, "seinctl: --until must come after --since\n");
+		return 2;
+	}
+	struct cs_view w;
+	int rc = view_load(sock, &w);
+	if (rc)
+		return rc;
+	static const char *const ptypes[] = {"rent", "energy", "water",
+	                                     "health_insurance", "other"};
+	static const char *const statuses[] = {
+	    "new",           "contact_attempted", "in_conversation",
+	    "help_accepted", "help_declined",     "closed"};
+	static const char *const hows[] = {"phone",    "visit",        "letter",
+	                                   "email",    "text_message", "other",
+	                                   "not given"};
+	size_t n_pt[5] = {0}, n_st[6] = {0}, n_how[7] = {0};
+	size_t nsig = 0, nhouse = 0, ncrisis = 0, nwarm = 0, natt = 0,
+	       nreached = 0, nnot = 0;
+	json_object *jsig = json_out ? json_object_new_array() : NULL;
+	json_object *jatt = json_out ? json_object_new_array() : NULL;
+	int csv = !json_out && strcmp(format, "csv") == 0;
+	if (csv && !attempts)
+		printf("\"case\",\"received\",\"partner_type\",\"arrears_"
+		       "kind\",\"amount_cents\",\"arrears_since\",\"urgency\","
+		       "\"status\",\"crisis\",\"warm_handover\",\"contact_"
+		       "made\"\n");
+	else if (csv)
+		printf("\"case\",\"date\",\"how\",\"reached\",\"part_of_"
+		       "day\"\n");
+	for (size_t k = 0; k < w.n; k++) {
+		const struct cs_case *c = &w.v[k];
+		size_t here = 0, here_att = 0;
+		const char *status = last_step(c->rec, NULL);
+		if (!status[0])
+			status = "new";
+		int crisis = case_marked(c->rec, 0),
+		    warm = case_marked(c->rec, 1), made = contact_made(c->rec);
+		for (size_t i = 0; i < c->nsig; i++)
+			here += strcmp(c->sig[i]->type, "arrears") == 0 &&
+			        in_period(c->sig[i]->received_ms, since_us,
+			                  until_us);
+		for (size_t i = 0; c->rec && i < c->rec->n_steps; i++)
+			here_att += strcmp(c->rec->steps[i]->step,
+			                   "contact_attempted") == 0 &&
+			            in_period(c->rec->steps[i]->time_ms,
+			                      since_us, until_us);
+		if (!here && !here_att)
+			continue;
+		size_t num = ++nhouse;
+		ncrisis += crisis;
+		nwarm += warm;
+		char cn[24];
+		snprintf(cn, sizeof(cn), "%zu", num);
+		for (size_t i = 0; i < c->nsig; i++) {
+			const Seinhuis__InboxItem *it = c->sig[i];
+			if (strcmp(it->type, "arrears") != 0 ||
+			    !in_period(it->received_ms, since_us, until_us))
+				continue;
+			const char *kind = seinctl_field_of(it, "arrears_kind");
+			const char *pt = partner_type(kind);
+			nsig++;
+			count_word(ptypes, n_pt, 5, pt);
+			count_word(statuses, n_st, 6, status);
+			char day[32];
+			seinctl_fmt_time(day, sizeof(day), it->received_ms);
+			day[10] = 0;
+			if (jsig) {
+				json_object *o = json_object_new_object();
+				json_object_object_add(
+				    o, "case",
+				    json_object_new_int64((int64_t)num));
+				json_object_object_add(
+				    o, "received", json_object_new_string(day));
+				json_object_object_add(
+				    o, "partner_type",
+				    json_object_new_string(pt));
+				json_object_object_add(
+				    o, "arrears_kind",
+				    json_object_new_string(kind));
+				json_object_object_add(
+				    o, "amount_cents",
+				    json_object_new_int64(atoll(
+				        seinctl_field_of(it, "amount_cents"))));
+				json_object_object_add(
+				    o, "arrears_since",
+				    json_object_new_string(
+				        seinctl_field_of(it, "arrears_since")));
+				json_object_object_add(
+				    o, "urgency",
+				    json_object_new_string(
+				        seinctl_field_of(it, "urgency")));
+				json_object_object_add(
+				    o, "status",
+				    json_object_new_string(status));
+				json_object_object_add(
+				    o, "crisis",
+				    json_object_new_boolean(crisis));
+				json_object_object_add(
+				    o, "warm_handover",
+				    json_object_new_boolean(warm));
+				json_object_object_add(
+				    o, "contact_made",
+				    json_object_new_boolean(made));
+				json_object_array_add(jsig, o);
+			} else if (csv && !attempts) {
+				csv_cell(stdout, cn, 0);
+				csv_cell(stdout, day, 0);
+				csv_cell(stdout, pt, 0);
+				csv_cell(stdout, kind, 0);
+				csv_cell(stdout,
+				         seinctl_field_of(it, "amount_cents"),
+				         0);
+				csv_cell(stdout,
+				         seinctl_field_of(it, "arrears_since"),
+				         0);
+				csv_cell(stdout,
+				         seinctl_field_of(it, "urgency"), 0);
+				csv_cell(stdout, status, 0);
+				csv_cell(stdout, crisis ? "yes" : "no", 0);
+				csv_cell(stdout, warm ? "yes" : "no", 0);
+				csv_cell(stdout, made ? "yes" : "no", 1);
+			}
+		}
+		for (size_t i = 0; c->rec && i < c->rec->n_steps; i++) {
+			const Seinhuis__CaseStep *st = c->rec->steps[i];
+			if (strcmp(st->step, "contact_attempted") != 0 ||
+			    !in_period(st->time_ms, since_us, until_us))
+				continue;
+			natt++;
+			count_word(hows, n_how, 7,
+			           st->contact_how[0] ? st->contact_how
+			                              : "not given");
+			nreached += strcmp(st->contact_reached, "yes") == 0;
+			nnot += strcmp(st->contact_reached, "no") == 0;
+			char day[32];
+			seinctl_fmt_time(day, sizeof(day), st->time_ms);
+			day[10] = 0;
+			if (jatt) {
+				json_object *o = json_object_new_object();
+				json_object_object_add(
+				    o, "case",
+				    json_object_new_int64((int64_t)num));
+				json_object_object_add(
+				    o, "date", json_object_new_string(day));
+				json_object_object_add(
+				    o, "how",
+				    json_object_new_string(st->contact_how));
+				json_object_object_add(
+				    o, "reached",
+				    json_object_new_string(
+				        st->contact_reached));
+				json_object_object_add(
+				    o, "part_of_day",
+				    json_object_new_string(st->part_of_day));
+				json_object_array_add(jatt, o);
+			} else if (csv && attempts) {
+				csv_cell(stdout, cn, 0);
+				csv_cell(stdout, day, 0);
+				csv_cell(stdout, st->contact_how, 0);
+				csv_cell(stdout, st->contact_reached, 0);
+				csv_cell(stdout, st->part_of_day, 1);
+			}
+		}
+	}
+	if (json_out) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "signals", jsig);
+		json_object_object_add(o, "attempts", jatt);
+		seinctl_print_json(o);
+	} else if (!csv) {
+		char from[32] = "the start", to[32] = "now";
+		if (since_us)
+			seinctl_fmt_time(from, sizeof(from), since_us / 1000);
+		if (until_us)
+			seinctl_fmt_time(to, sizeof(to), until_us / 1000);
+		printf("period      %s to %s\n", from, to);
+		printf("signals     %zu arrears signal(s):", nsig);
+		for (size_t i = 0; i < 5; i++)
+			printf(" %s %zu%s", ptypes[i], n_pt[i],
+			       i < 4 ? "," : "");
+		printf("\nhouseholds  %zu; crisis %zu, warm hand-over %zu\n",
+		       nhouse, ncrisis, nwarm);
+		printf("status      (of each signal's case)");
+		for (size_t i = 0; i < 6; i++)
+			printf(" %s %zu%s", statuses[i], n_st[i],
+			       i < 5 ? "," : "");
+		printf("\nattempts    %zu contact attempt(s):", natt);
+		for (size_t i = 0; i < 7; i++)
+			printf(" %s %zu%s", hows[i], n_how[i],
+			       i < 6 ? "," : "");
+		printf("; reached %zu, not reached %zu, not said %zu\n",
+		       nreached, nnot, natt - nreached - nnot);
+		printf("(signals by arrival, attempts by when they were "
+		       "recorded; only signals still in the inbox count)\n");
+	}
+	view_free(&w);
+	return 0;
+usage:
+	fprintf(stderr, "usage: seinctl case monitor [--since TIME] [--until "
+	                "TIME] [--format text|csv] [--attempts]\n");
 	return 2;
 }
 
@@ -707,9 +1072,14 @@ int seinctl_case(const char *sock, int json, int argc, char **argv)
 		return case_claim(sock, argc - 1, argv + 1);
 	if (strcmp(sub, "step") == 0)
 		return case_step(sock, argc - 1, argv + 1);
+	if (strcmp(sub, "monitor") == 0)
+		return case_monitor(sock, argc - 1, argv + 1);
 	fprintf(stderr, "usage: seinctl case list | show CASE | claim CASE "
 	                "[--release] [--force] | step CASE STEP [--feedback "
-	                "[--consent REF]...]\n");
+	                "[--consent REF]...] [--how HOW] [--reached yes|no] "
+	                "[--part PART] [--crisis] [--warm-handover] | monitor "
+	                "[--since TIME] [--until TIME] [--format text|csv] "
+	                "[--attempts]\n");
 	return 2;
 }
 

@@ -209,7 +209,10 @@ ctl gemeente-waterdam inbox ack "$first"
 say "8. A caseworker claims the most urgent case and records the outreach"
 urgent=$(ctl gemeente-waterdam inbox | awk 'NR==2{print $1}')
 ctl gemeente-waterdam claim "$urgent" | sed 's/^/    /'
-ctl gemeente-waterdam case step "$urgent" contact_attempted | sed 's/^/    /'
+ctl gemeente-waterdam case step "$urgent" contact_attempted --how phone --reached no \
+	--part morning | sed 's/^/    /'
+ctl gemeente-waterdam case step "$urgent" contact_attempted --how visit --reached yes \
+	--crisis | sed 's/^/    /'
 # Household 6 (the eviction) agrees that its landlord is told about the
 # contact; the team registers that consent (fictional identifiers, on
 # standard input) and sends the step to the case's creditors under it.
@@ -235,6 +238,8 @@ ctl gemeente-waterdam export --format csv --out "$DIR/cases.csv" | sed 's/^/    
 ls -l "$DIR/cases.csv" | sed 's/^/    /'
 head -n 4 "$DIR/cases.csv" | cut -c 1-160 | sed 's/^/    /'
 grep -q "$surname" "$DIR/cases.csv" && { echo "personal data in the export" >&2; exit 1; }
+say "   The figures of the national statistics for this period (case monitor)"
+ctl gemeente-waterdam case monitor --since "$(date +%F)" | sed 's/^/    /'
 
 say "9. Veilig Thuis received the report; the wijkteam received the notice"
 ctl veilig-thuis-waterdam inbox list

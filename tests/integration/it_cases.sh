@@ -129,7 +129,20 @@ check "no claim on a case key that is not in the inbox" bash -c \
 	"as $U_CW1 claim $(printf 'ab%.0s' {1..32}) 2>&1 | grep -q 'refused: NOT_FOUND: no signal in the inbox has case key'"
 
 # --- steps ----------------------------------------------------------------------
-check "the owner records contact_attempted" bash -c "as $U_CW1 case step $A contact_attempted >/dev/null"
+# what the national statistics count goes with the steps; each word checked
+out=$(as "$U_CW1" case step "$A" in_conversation --how phone 2>&1)
+check "how goes with contact_attempted only (CASE_STEP)" \
+	grep -q "refused: CASE_STEP: how, reached and part of day describe a contact attempt: they go with step contact_attempted, not 'in_conversation'" <<<"$out"
+out=$(as "$U_CW1" case step "$A" contact_attempted --how pigeon 2>&1)
+check "an unknown way of contact is refused, naming the known ones" \
+	grep -q "refused: CASE_STEP: how must be one of phone, visit, letter, email, text_message, other" <<<"$out"
+out=$(as "$U_CW1" case step "$A" contact_attempted --how phone --reached maybe 2>&1)
+check "reached is yes or no" grep -q "refused: CASE_STEP: reached must be yes or no" <<<"$out"
+out=$(as "$U_CW1" case step "$A" contact_attempted --how phone --part night 2>&1)
+check "a part of the day is morning, afternoon or evening" \
+	grep -q "refused: CASE_STEP: part of day must be one of morning, afternoon, evening" <<<"$out"
+check "the owner records contact_attempted (by phone, not reached, in the morning, a crisis)" bash -c \
+	"as $U_CW1 case step $A contact_attempted --how phone --reached no --part morning --crisis >/dev/null"
 check "... and in_conversation" bash -c "as $U_CW1 case step $A in_conversation >/dev/null"
 list=$(as "$U_CW1" --json inbox)
 check "the listing shows owner and latest step" \
@@ -144,11 +157,15 @@ check "case show: the three signals with their clear fields" \
 text=$(as "$U_CW1" case show "$A")
 check "case show (text): steps and user, no personal values" bash -c \
 	"grep -qE 'contact_attempted +$U_CW1' <<<'$text' && ! grep -qiE 'vries|molenweg|9901 ?wa' <<<'$text'"
+check "case show: the attempt's details, in JSON and text" bash -c \
+	"jq -e '.steps[0] | .how == \"phone\" and .reached == \"no\" and .part_of_day == \"morning\" and .crisis == true and (has(\"warm_handover\") | not)' <<<'$show' >/dev/null &&
+	 grep -qE 'contact_attempted +$U_CW1 +by phone, not reached, in the morning, crisis' <<<'$text'"
 
 # --- release, second caseworker, forced claim ------------------------------------
 check "the owner releases the case" bash -c "as $U_CW1 claim $A --release | grep -q released"
 check "now caseworker 2 may claim it" bash -c "as $U_CW2 claim $A | grep -q 'owner $U_CW2'"
-check "caseworker 2 records a step" bash -c "as $U_CW2 case step $A help_accepted >/dev/null"
+check "caseworker 2 records a step (help accepted, handed over in person)" bash -c \
+	"as $U_CW2 case step $A help_accepted --warm-handover >/dev/null"
 check "caseworker 1 is refused now" bash -c "as $U_CW1 claim $A 2>&1 | grep -q \"CASE_CLAIMED: the case is claimed by '$U_CW2'\""
 check "an administrator forces the claim" bash -c "as $U_ADMIN claim $A --force | grep -q 'owner $U_ADMIN'"
 check "an administrator may record a step" bash -c "as $U_ADMIN case step $A closed >/dev/null"
@@ -243,6 +260,61 @@ out=$(as "$U_CW1" export --format xml 2>&1)
 check "an unknown format is refused (exit 2)" grep -q "usage: seinctl export" <<<"$out"
 check "no personal data in the daemon's log" bash -c "! grep -qiE 'vries|bakker|jansen|molenweg|9901 ?wa' '$WORK/gem-cs.log'"
 check "the audit log verifies" bash -c "as $U_ADMIN audit verify >/dev/null"
+
+# --- the national statistics: case monitor -----------------------------------
+# Household C: a letter that reached the resident, its part of the day taken
+# from the time it was recorded.
+C=$(ctl gem-cs --json inbox list | jq -r ".[] | select(.message_id==\"$c1\") | .case_key")
+h0=$(date +%-H)
+as "$U_CW1" claim "$C" >/dev/null
+as "$U_CW1" case step "$C" contact_attempted --how letter --reached yes >/dev/null
+h1=$(date +%-H)
+part() { if [ "$1" -ge 6 ] && [ "$1" -lt 12 ]; then echo morning; elif [ "$1" -ge 12 ] && [ "$1" -lt 18 ]; then echo afternoon; else echo evening; fi; }
+got=$(as "$U_CW1" --json case show "$C" | jq -r '.steps[0].part_of_day')
+check "a part of the day not given is the one it was recorded in ($got)" \
+	bash -c "[ '$got' = '$(part "$h0")' ] || [ '$got' = '$(part "$h1")' ]"
+check "the step's audit entry carries the words, nothing personal" bash -c \
+	"as $U_ADMIN --json audit list --event case_step --case-key $A | jq -e 'any(.detail == \"by phone, not reached, in the morning, crisis\")' >/dev/null &&
+	 as $U_ADMIN --json audit list --event case_step --case-key $C | jq -e 'any(.detail | test(\"^by letter, reached, in the (morning|afternoon|evening)$\"))' >/dev/null"
+mon=$(as "$U_CW1" case monitor)
+echo "$mon"
+check "monitor: 5 arrears signals by partner type" \
+	grep -q "^signals     5 arrears signal(s): rent 3, energy 2, water 0, health_insurance 0, other 0$" <<<"$mon"
+check "... 3 households, 1 crisis, 1 warm hand-over" \
+	grep -q "^households  3; crisis 1, warm hand-over 1$" <<<"$mon"
+check "... each signal's case status (A closed, B new, C contact attempted)" \
+	grep -q "new 1, contact_attempted 1, in_conversation 0, help_accepted 0, help_declined 0, closed 3$" <<<"$mon"
+check "... 2 attempts: by phone and by letter, 1 reached, 1 not" \
+	grep -q "^attempts    2 contact attempt(s): phone 1, visit 0, letter 1, email 0, text_message 0, other 0, not given 0; reached 1, not reached 1, not said 0$" <<<"$mon"
+csv=$(as "$U_CW1" case monitor --format csv)
+check "monitor CSV: a header and one row per signal, A's rows with its marks" python3 -c "
+import csv, io, sys
+rows = list(csv.reader(io.StringIO(sys.argv[1])))
+h = rows[0]
+assert h == ['case','received','partner_type','arrears_kind','amount_cents','arrears_since','urgency','status','crisis','warm_handover','contact_made'], h
+assert len(rows) == 6, rows
+a = [r for r in rows[1:] if r[h.index('status')] == 'closed']
+assert sorted(r[h.index('amount_cents')] for r in a) == ['20000', '45000', '60000'], a
+assert all(r[h.index('crisis')] == 'yes' and r[h.index('warm_handover')] == 'yes' and r[h.index('contact_made')] == 'yes' for r in a), a
+assert len({r[0] for r in rows[1:]}) == 3
+assert {r[h.index('partner_type')] for r in rows[1:]} == {'rent', 'energy'}
+assert all(r[h.index('arrears_since')] == '2026-09-01' for r in rows[1:])
+" "$csv"
+check "... cases numbered, no case key and no personal value in it" bash -c \
+	"! grep -qE '[0-9a-f]{64}|vries|bakker|jansen|molenweg' <<<'$csv'"
+check "monitor --attempts: one row per attempt" bash -c \
+	"[ \"\$(as $U_CW1 case monitor --format csv --attempts | cut -d, -f3-4 | sort | tr '\n' ' ')\" = '\"how\",\"reached\" \"letter\",\"yes\" \"phone\",\"no\" ' ]"
+check "monitor JSON: 5 signals, 2 attempts" bash -c \
+	"as $U_CW1 --json case monitor | jq -e '(.signals | length) == 5 and (.attempts | length) == 2 and ([.attempts[].how] | sort) == [\"letter\",\"phone\"]' >/dev/null"
+check "monitor for a period after today: nothing" bash -c \
+	"as $U_CW1 case monitor --since $(date -d tomorrow +%F) | grep -q '^signals     0 arrears' &&
+	 as $U_CW1 case monitor --since $(date -d tomorrow +%F) | grep -q '^attempts    0 contact'"
+out=$(as "$U_CW1" case monitor --since "$(date +%F)" --until "$(date -d yesterday +%F)" 2>&1)
+check "monitor: an end before the start is refused (exit 2)" bash -c \
+	"as $U_CW1 case monitor --since $(date +%F) --until $(date -d yesterday +%F) >/dev/null 2>&1; [ \$? = 2 ] && grep -q 'until must come after --since' <<<'$out'"
+check "monitor: an unknown format or a bad date is refused (exit 2)" bash -c \
+	"as $U_CW1 case monitor --format xml >/dev/null 2>&1; [ \$? = 2 ] &&
+	 { as $U_CW1 case monitor --since 2026-02-30 >/dev/null 2>&1; [ \$? = 2 ]; }"
 
 # --- a GP practice's referral in a case is no creditor ------------------------
 B=$(ctl gem-cs --json inbox list | jq -r ".[] | select(.message_id==\"$b1\") | .case_key")
