@@ -111,8 +111,8 @@ static void detail_add(char *out, size_t n, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The part of the day of a time: before noon morning, before six in the
- * evening afternoon, else evening (local time). */
+/* The part of the day of a time, in local time: from 6:00 to noon
+ * morning, from noon to 18:00 afternoon, else (the night too) evening. */
 static const char *part_of(int64_t ms)
 {
 	time_t t = (time_t)(ms / 1000);

@@ -1,7 +1,8 @@
 /*
  * seinctl_cases.c - seinctl's commands for the debt-help team's cases:
  * the case listing (`inbox` on a municipality_debt daemon, `case list`),
- * `case show`, `claim` (`case claim`), `case step` and `export`.
+ * `case show`, `claim` (`case claim`), `case step`, `case monitor` (the
+ * figures of the national statistics standard) and `export`.
  *
  * The daemon keeps the signals (inbox) and what the team adds to a case
  * (owner, outreach steps: cases.c); the figures of the listing are worked
@@ -767,11 +768,23 @@ usage:
 
 static void csv_cell(FILE *f, const char *s, int last);
 
-/* The partner type the national statistics count, from the arrears kind
- * (the kinds each creditor role may send: the catalogue's one_of rules). */
-static const char *partner_type(const char *kind)
+/* The partner type the national statistics count (energy, rent, water,
+ * health insurance) is the creditor's: from the sender's role on its
+ * card, as the daemon's status lists its partners; for a sender that is
+ * no longer a partner, from the arrears kind. */
+struct mon_roles {
+	Seinhuis__CtlReply *status; /* NULL: the status could not be had */
+};
+
+static const char *partner_type(const struct mon_roles *r,
+                                const Seinhuis__InboxItem *it)
 {
-	static const char *const map[][2] = {
+	static const char *const by_role[][2] = {
+	    {"landlord", "rent"},
+	    {"energy", "energy"},
+	    {"water", "water"},
+	    {"health_insurer", "health_insurance"}};
+	static const char *const by_kind[][2] = {
 	    {"rent", "rent"},
 	    {"electricity", "energy"},
 	    {"gas", "energy"},
@@ -779,25 +792,58 @@ static const char *partner_type(const char *kind)
 	    {"end_of_supply", "energy"},
 	    {"water", "water"},
 	    {"health_insurance", "health_insurance"}};
-	for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
-		if (strcmp(kind, map[i][0]) == 0)
-			return map[i][1];
+	const Seinhuis__DaemonStatus *st = r->status ? r->status->status : NULL;
+	for (size_t i = 0; st && i < st->n_peers; i++) {
+		if (strcmp(st->peers[i]->partner, it->sender) != 0)
+			continue;
+		for (size_t k = 0; k < 4; k++)
+			if (strcmp(st->peers[i]->role, by_role[k][0]) == 0)
+				return by_role[k][1];
+		return "other";
+	}
+	const char *kind = seinctl_field_of(it, "arrears_kind");
+	for (size_t k = 0; k < sizeof(by_kind) / sizeof(by_kind[0]); k++)
+		if (strcmp(kind, by_kind[k][0]) == 0)
+			return by_kind[k][1];
 	return "other";
-}
-
-/* Whether any step of the case carries the mark. */
-static int case_marked(const Seinhuis__CaseRecord *r, int warm)
-{
-	for (size_t i = 0; r && i < r->n_steps; i++)
-		if (warm ? r->steps[i]->warm_handover : r->steps[i]->crisis)
-			return 1;
-	return 0;
 }
 
 static int in_period(int64_t ms, int64_t since_us, int64_t until_us)
 {
 	int64_t us = ms * 1000;
 	return us >= since_us && (until_us == 0 || us < until_us);
+}
+
+/* A case as it stood at the end of the period: its latest step (new if
+ * none), the latest of in_conversation, help_accepted and help_declined
+ * (the outcome; none if none), whether a first conversation took place,
+ * and its crisis and warm hand-over marks, from the steps recorded before
+ * until_us (0: all). */
+struct mon_case {
+	const char *status, *outcome;
+	int made, crisis, warm;
+};
+
+static void case_at(const Seinhuis__CaseRecord *r, int64_t until_us,
+                    struct mon_case *m)
+{
+	m->status = "new";
+	m->outcome = "none";
+	m->made = m->crisis = m->warm = 0;
+	for (size_t i = 0; r && i < r->n_steps; i++) {
+		const Seinhuis__CaseStep *s = r->steps[i];
+		if (until_us && s->time_ms * 1000 >= until_us)
+			break; /* in order */
+		m->status = s->step;
+		if (strcmp(s->step, "in_conversation") == 0 ||
+		    strcmp(s->step, "help_accepted") == 0 ||
+		    strcmp(s->step, "help_declined") == 0) {
+			m->outcome = s->step;
+			m->made = 1;
+		}
+		m->crisis |= s->crisis;
+		m->warm |= s->warm_handover;
+	}
 }
 
 static void count_word(const char *const *words, size_t *counts, size_t n,
@@ -808,15 +854,187 @@ static void count_word(const char *const *words, size_t *counts, size_t n,
 			counts[i]++;
 			return;
 		}
-	counts[n - 1]++; /* the last one: anything else */
+}
+
+static int by_ptr(const void *a, const void *b)
+{
+	uintptr_t x = (uintptr_t) * (const void *const *)a;
+	uintptr_t y = (uintptr_t) * (const void *const *)b;
+	return x < y ? -1 : x > y;
+}
+
+struct mon_totals {
+	size_t pt[5], st[6], how[7], part[4];
+	size_t nsig, nhouse, ncrisis, nwarm, natt, nreached, nnot;
+	long long cents[5];
+};
+
+static const char *const mon_ptypes[] = {"rent", "energy", "water",
+                                         "health_insurance", "other"};
+static const char *const mon_statuses[] = {
+    "new",           "contact_attempted", "in_conversation",
+    "help_accepted", "help_declined",     "closed"};
+static const char *const mon_hows[] = {
+    "phone", "visit", "letter", "email", "text_message", "other", ""};
+static const char *const mon_parts[] = {"morning", "afternoon", "evening", ""};
+
+struct mon_out {
+	int csv, attempts;
+	json_object *jsig, *jatt;
+	int64_t since_us, until_us;
+	const struct mon_roles *roles;
+	struct mon_totals t;
+};
+
+/* One case's rows: its arrears signals that arrived in the period, its
+ * contact attempts recorded in it; nothing if it has neither. */
+static void monitor_case(struct mon_out *o, const struct cs_case *c,
+                         const Seinhuis__CaseRecord *rec)
+{
+	size_t here = 0;
+	struct mon_case m;
+	case_at(rec, o->until_us, &m);
+	for (size_t i = 0; c && i < c->nsig; i++)
+		here +=
+		    strcmp(c->sig[i]->type, "arrears") == 0 &&
+		    in_period(c->sig[i]->received_ms, o->since_us, o->until_us);
+	for (size_t i = 0; rec && i < rec->n_steps; i++)
+		here +=
+		    strcmp(rec->steps[i]->step, "contact_attempted") == 0 &&
+		    in_period(rec->steps[i]->time_ms, o->since_us, o->until_us);
+	if (!here)
+		return;
+	struct mon_totals *t = &o->t;
+	size_t num = ++t->nhouse;
+	t->ncrisis += m.crisis;
+	t->nwarm += m.warm;
+	char cn[24];
+	snprintf(cn, sizeof(cn), "%zu", num);
+	for (size_t i = 0; c && i < c->nsig; i++) {
+		const Seinhuis__InboxItem *it = c->sig[i];
+		if (strcmp(it->type, "arrears") != 0 ||
+		    !in_period(it->received_ms, o->since_us, o->until_us))
+			continue;
+		const char *pt = partner_type(o->roles, it);
+		const char *cents = seinctl_field_of(it, "amount_cents");
+		t->nsig++;
+		count_word(mon_ptypes, t->pt, 5, pt);
+		count_word(mon_statuses, t->st, 6, m.status);
+		for (size_t k = 0; k < 5; k++)
+			if (strcmp(pt, mon_ptypes[k]) == 0)
+				t->cents[k] += atoll(cents);
+		char day[32];
+		seinctl_fmt_time(day, sizeof(day), it->received_ms);
+		day[10] = 0;
+		const char *cols[][2] = {
+		    {"case", cn},
+		    {"received", day},
+		    {"partner_type", pt},
+		    {"arrears_kind", seinctl_field_of(it, "arrears_kind")},
+		    {"amount_cents", cents},
+		    {"arrears_since", seinctl_field_of(it, "arrears_since")},
+		    {"urgency", seinctl_field_of(it, "urgency")},
+		    {"status", m.status},
+		    {"outcome", m.outcome},
+		    {"crisis", m.crisis ? "yes" : "no"},
+		    {"warm_handover", m.warm ? "yes" : "no"},
+		    {"contact_made", m.made ? "yes" : "no"}};
+		size_t nc = sizeof(cols) / sizeof(cols[0]);
+		if (o->jsig) {
+			json_object *j = json_object_new_object();
+			for (size_t k = 0; k < nc; k++)
+				json_object_object_add(
+				    j, cols[k][0],
+				    k == 0 || k == 4 ? json_object_new_int64(
+				                           atoll(cols[k][1]))
+				    : k >= 9
+				        ? json_object_new_boolean(
+				              cols[k][1][0] == 'y')
+				        : json_object_new_string(cols[k][1]));
+			json_object_array_add(o->jsig, j);
+		} else if (o->csv && !o->attempts) {
+			for (size_t k = 0; k < nc; k++)
+				csv_cell(stdout, cols[k][1], k + 1 == nc);
+		}
+	}
+	for (size_t i = 0; rec && i < rec->n_steps; i++) {
+		const Seinhuis__CaseStep *st = rec->steps[i];
+		if (strcmp(st->step, "contact_attempted") != 0 ||
+		    !in_period(st->time_ms, o->since_us, o->until_us))
+			continue;
+		t->natt++;
+		count_word(mon_hows, t->how, 7, st->contact_how);
+		count_word(mon_parts, t->part, 4, st->part_of_day);
+		t->nreached += strcmp(st->contact_reached, "yes") == 0;
+		t->nnot += strcmp(st->contact_reached, "no") == 0;
+		char day[32];
+		seinctl_fmt_time(day, sizeof(day), st->time_ms);
+		day[10] = 0;
+		const char *cols[][2] = {{"case", cn},
+		                         {"date", day},
+		                         {"how", st->contact_how},
+		                         {"reached", st->contact_reached},
+		                         {"part_of_day", st->part_of_day}};
+		if (o->jatt) {
+			json_object *j = json_object_new_object();
+			for (size_t k = 0; k < 5; k++)
+				json_object_object_add(
+				    j, cols[k][0],
+				    k == 0
+				        ? json_object_new_int64((int64_t)num)
+				        : json_object_new_string(cols[k][1]));
+			json_object_array_add(o->jatt, j);
+		} else if (o->csv && o->attempts) {
+			for (size_t k = 0; k < 5; k++)
+				csv_cell(stdout, cols[k][1], k == 4);
+		}
+	}
+}
+
+static void monitor_summary(const struct mon_out *o)
+{
+	const struct mon_totals *t = &o->t;
+	char from[32] = "the start", to[32] = "now", eur[32];
+	if (o->since_us)
+		seinctl_fmt_time(from, sizeof(from), o->since_us / 1000);
+	if (o->until_us)
+		seinctl_fmt_time(to, sizeof(to), o->until_us / 1000);
+	printf("period      %s to %s\n", from, to);
+	printf("signals     %zu arrears signal(s):", t->nsig);
+	for (size_t i = 0; i < 5; i++)
+		printf(" %s %zu%s", mon_ptypes[i], t->pt[i], i < 4 ? "," : "");
+	printf("\namounts    ");
+	for (size_t i = 0; i < 5; i++) {
+		euro(eur, sizeof(eur), t->cents[i]);
+		printf(" %s %s%s", mon_ptypes[i], eur, i < 4 ? "," : "");
+	}
+	printf("\nhouseholds  %zu; crisis %zu, warm hand-over %zu\n", t->nhouse,
+	       t->ncrisis, t->nwarm);
+	printf("status      (of each signal's case at the end of the period)");
+	for (size_t i = 0; i < 6; i++)
+		printf(" %s %zu%s", mon_statuses[i], t->st[i],
+		       i < 5 ? "," : "");
+	printf("\nattempts    %zu contact attempt(s):", t->natt);
+	for (size_t i = 0; i < 7; i++)
+		printf(" %s %zu%s", mon_hows[i][0] ? mon_hows[i] : "not given",
+		       t->how[i], i < 6 ? "," : "");
+	printf("; reached %zu, not reached %zu, not said %zu;", t->nreached,
+	       t->nnot, t->natt - t->nreached - t->nnot);
+	for (size_t i = 0; i < 4; i++)
+		printf(" %s %zu%s", mon_parts[i][0] ? mon_parts[i] : "no part",
+		       t->part[i], i < 3 ? "," : "");
+	printf("\n(signals by arrival, attempts by when they were recorded; "
+	       "signals taken with inbox ack or removed by retention are no "
+	       "longer counted)\n");
 }
 
 /* `case monitor`: the figures of the national statistics standard for
  * arrears signals, for a period: per signal its partner type, kind,
- * amount, start of the arrears, urgency, the case's status and marks;
- * per contact attempt its kind, whether it reached the resident, its date
- * and part of the day. Cases are numbered in the report, not named by
- * their case key, so the figures can go to whoever compiles them. */
+ * amount, start of the arrears, urgency, its case's status, outcome and
+ * marks at the end of the period; per contact attempt its kind, whether
+ * it reached the resident, its date and part of the day. Cases are
+ * numbered in the report, not named by their case key, so that the
+ * figures can go to whoever compiles them. */
 static int case_monitor(const char *sock, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -825,32 +1043,46 @@ static int case_monitor(const char *sock, int argc, char **argv)
 	    {"format", required_argument, 0, 'f'},
 	    {"attempts", no_argument, 0, 'a'},
 	    {0, 0, 0, 0}};
-	int64_t since_us = 0, until_us = 0;
+	struct mon_out o = {0};
+	struct mon_roles roles = {NULL};
 	const char *format = "text";
-	int attempts = 0, opt;
+	int opt;
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if ((opt == 's' || opt == 'u') &&
-		    seinctl_parse_time(optarg, opt == 's' ? &since_us
-		                                          : &until_us) < 0) {
-			fprintf(stderr,
-			        "seinctl: --%s: give YYYY-MM-DD, "
-			        "YYYY-MM-DDTHH:MM[:SS] (local time) or "
-			        "@SECONDS\n",
-			        opt == 's' ? "since" : "until");
-			return 2;
+		if (opt == 's' || opt == 'u') {
+			if (seinctl_parse_time(optarg, opt == 's'
+			                                   ? &o.since_us
+			                                   : &o.until_us) < 0) {
+				fprintf(stderr,
+				        "seinctl: --%s: give YYYY-MM-DD, "
+				        "YYYY-MM-DDTHH:MM[:SS] (local time) "
+				        "or @SECONDS\n",
+				        opt == 's' ? "since" : "until");
+				return 2;
+			}
 		} else if (opt == 'f') {
 			format = optarg;
 		} else if (opt == 'a') {
-			attempts = 1;
-		} else if (opt != 's' && opt != 'u') {
+			o.attempts = 1;
+		} else {
 			goto usage;
 		}
 	}
 	if (optind != argc ||
 	    (strcmp(format, "text") != 0 && strcmp(format, "csv") != 0))
 		goto usage;
-	if (until_us && until_us <= since_us) {
+	o.csv = strcmp(format, "csv") == 0;
+	if (json_out && o.csv) {
+		fprintf(stderr, "seinctl: --json and --format csv exclude each "
+		                "other\n");
+		return 2;
+	}
+	if (o.attempts && !o.csv) {
+		fprintf(stderr, "seinctl: --attempts goes with --format csv "
+		                "(the text and --json give both)\n");
+		return 2;
+	}
+	if (o.until_us && o.until_us <= o.since_us) {
 		fprintf(stderr, "seinctl: --until must come after --since\n");
 		return 2;
 	}
@@ -858,199 +1090,56 @@ static int case_monitor(const char *sock, int argc, char **argv)
 	int rc = view_load(sock, &w);
 	if (rc)
 		return rc;
-	static const char *const ptypes[] = {"rent", "energy", "water",
-	                                     "health_insurance", "other"};
-	static const char *const statuses[] = {
-	    "new",           "contact_attempted", "in_conversation",
-	    "help_accepted", "help_declined",     "closed"};
-	static const char *const hows[] = {"phone",    "visit",        "letter",
-	                                   "email",    "text_message", "other",
-	                                   "not given"};
-	size_t n_pt[5] = {0}, n_st[6] = {0}, n_how[7] = {0};
-	size_t nsig = 0, nhouse = 0, ncrisis = 0, nwarm = 0, natt = 0,
-	       nreached = 0, nnot = 0;
-	json_object *jsig = json_out ? json_object_new_array() : NULL;
-	json_object *jatt = json_out ? json_object_new_array() : NULL;
-	int csv = !json_out && strcmp(format, "csv") == 0;
-	if (csv && !attempts)
+	Seinhuis__CtlRequest sq = SEINHUIS__CTL_REQUEST__INIT;
+	char why[300];
+	sq.op = SEINHUIS__CTL_REQUEST__OP__STATUS;
+	if (seinctl_call_why(sock, &sq, &roles.status, why, sizeof(why)) != 0)
+		roles.status = NULL; /* partner types from the kinds */
+	o.roles = &roles;
+	if (json_out) {
+		o.jsig = json_object_new_array();
+		o.jatt = json_object_new_array();
+	} else if (o.csv && !o.attempts) {
 		printf("\"case\",\"received\",\"partner_type\",\"arrears_"
 		       "kind\",\"amount_cents\",\"arrears_since\",\"urgency\","
-		       "\"status\",\"crisis\",\"warm_handover\",\"contact_"
-		       "made\"\n");
-	else if (csv)
+		       "\"status\",\"outcome\",\"crisis\",\"warm_handover\","
+		       "\"contact_made\"\n");
+	} else if (o.csv) {
 		printf("\"case\",\"date\",\"how\",\"reached\",\"part_of_"
 		       "day\"\n");
+	}
+	/* the cases with signals in the inbox, then the case records whose
+	 * signals are gone (taken, or past retention): their attempts */
+	const void **seen = sh_xcalloc(w.n + 1, sizeof(*seen));
+	size_t nseen = 0;
 	for (size_t k = 0; k < w.n; k++) {
-		const struct cs_case *c = &w.v[k];
-		size_t here = 0, here_att = 0;
-		const char *status = last_step(c->rec, NULL);
-		if (!status[0])
-			status = "new";
-		int crisis = case_marked(c->rec, 0),
-		    warm = case_marked(c->rec, 1), made = contact_made(c->rec);
-		for (size_t i = 0; i < c->nsig; i++)
-			here += strcmp(c->sig[i]->type, "arrears") == 0 &&
-			        in_period(c->sig[i]->received_ms, since_us,
-			                  until_us);
-		for (size_t i = 0; c->rec && i < c->rec->n_steps; i++)
-			here_att += strcmp(c->rec->steps[i]->step,
-			                   "contact_attempted") == 0 &&
-			            in_period(c->rec->steps[i]->time_ms,
-			                      since_us, until_us);
-		if (!here && !here_att)
-			continue;
-		size_t num = ++nhouse;
-		ncrisis += crisis;
-		nwarm += warm;
-		char cn[24];
-		snprintf(cn, sizeof(cn), "%zu", num);
-		for (size_t i = 0; i < c->nsig; i++) {
-			const Seinhuis__InboxItem *it = c->sig[i];
-			if (strcmp(it->type, "arrears") != 0 ||
-			    !in_period(it->received_ms, since_us, until_us))
-				continue;
-			const char *kind = seinctl_field_of(it, "arrears_kind");
-			const char *pt = partner_type(kind);
-			nsig++;
-			count_word(ptypes, n_pt, 5, pt);
-			count_word(statuses, n_st, 6, status);
-			char day[32];
-			seinctl_fmt_time(day, sizeof(day), it->received_ms);
-			day[10] = 0;
-			if (jsig) {
-				json_object *o = json_object_new_object();
-				json_object_object_add(
-				    o, "case",
-				    json_object_new_int64((int64_t)num));
-				json_object_object_add(
-				    o, "received", json_object_new_string(day));
-				json_object_object_add(
-				    o, "partner_type",
-				    json_object_new_string(pt));
-				json_object_object_add(
-				    o, "arrears_kind",
-				    json_object_new_string(kind));
-				json_object_object_add(
-				    o, "amount_cents",
-				    json_object_new_int64(atoll(
-				        seinctl_field_of(it, "amount_cents"))));
-				json_object_object_add(
-				    o, "arrears_since",
-				    json_object_new_string(
-				        seinctl_field_of(it, "arrears_since")));
-				json_object_object_add(
-				    o, "urgency",
-				    json_object_new_string(
-				        seinctl_field_of(it, "urgency")));
-				json_object_object_add(
-				    o, "status",
-				    json_object_new_string(status));
-				json_object_object_add(
-				    o, "crisis",
-				    json_object_new_boolean(crisis));
-				json_object_object_add(
-				    o, "warm_handover",
-				    json_object_new_boolean(warm));
-				json_object_object_add(
-				    o, "contact_made",
-				    json_object_new_boolean(made));
-				json_object_array_add(jsig, o);
-			} else if (csv && !attempts) {
-				csv_cell(stdout, cn, 0);
-				csv_cell(stdout, day, 0);
-				csv_cell(stdout, pt, 0);
-				csv_cell(stdout, kind, 0);
-				csv_cell(stdout,
-				         seinctl_field_of(it, "amount_cents"),
-				         0);
-				csv_cell(stdout,
-				         seinctl_field_of(it, "arrears_since"),
-				         0);
-				csv_cell(stdout,
-				         seinctl_field_of(it, "urgency"), 0);
-				csv_cell(stdout, status, 0);
-				csv_cell(stdout, crisis ? "yes" : "no", 0);
-				csv_cell(stdout, warm ? "yes" : "no", 0);
-				csv_cell(stdout, made ? "yes" : "no", 1);
-			}
-		}
-		for (size_t i = 0; c->rec && i < c->rec->n_steps; i++) {
-			const Seinhuis__CaseStep *st = c->rec->steps[i];
-			if (strcmp(st->step, "contact_attempted") != 0 ||
-			    !in_period(st->time_ms, since_us, until_us))
-				continue;
-			natt++;
-			count_word(hows, n_how, 7,
-			           st->contact_how[0] ? st->contact_how
-			                              : "not given");
-			nreached += strcmp(st->contact_reached, "yes") == 0;
-			nnot += strcmp(st->contact_reached, "no") == 0;
-			char day[32];
-			seinctl_fmt_time(day, sizeof(day), st->time_ms);
-			day[10] = 0;
-			if (jatt) {
-				json_object *o = json_object_new_object();
-				json_object_object_add(
-				    o, "case",
-				    json_object_new_int64((int64_t)num));
-				json_object_object_add(
-				    o, "date", json_object_new_string(day));
-				json_object_object_add(
-				    o, "how",
-				    json_object_new_string(st->contact_how));
-				json_object_object_add(
-				    o, "reached",
-				    json_object_new_string(
-				        st->contact_reached));
-				json_object_object_add(
-				    o, "part_of_day",
-				    json_object_new_string(st->part_of_day));
-				json_object_array_add(jatt, o);
-			} else if (csv && attempts) {
-				csv_cell(stdout, cn, 0);
-				csv_cell(stdout, day, 0);
-				csv_cell(stdout, st->contact_how, 0);
-				csv_cell(stdout, st->contact_reached, 0);
-				csv_cell(stdout, st->part_of_day, 1);
-			}
-		}
+		monitor_case(&o, &w.v[k], w.v[k].rec);
+		if (w.v[k].rec)
+			seen[nseen++] = w.v[k].rec;
 	}
+	if (nseen > 1)
+		qsort(seen, nseen, sizeof(*seen), by_ptr);
+	for (size_t i = 0; i < w.cases->n_cases; i++) {
+		const void *r = w.cases->cases[i];
+		if (!nseen || !bsearch(&r, seen, nseen, sizeof(*seen), by_ptr))
+			monitor_case(&o, NULL, w.cases->cases[i]);
+	}
+	free(seen);
 	if (json_out) {
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "signals", jsig);
-		json_object_object_add(o, "attempts", jatt);
-		seinctl_print_json(o);
-	} else if (!csv) {
-		char from[32] = "the start", to[32] = "now";
-		if (since_us)
-			seinctl_fmt_time(from, sizeof(from), since_us / 1000);
-		if (until_us)
-			seinctl_fmt_time(to, sizeof(to), until_us / 1000);
-		printf("period      %s to %s\n", from, to);
-		printf("signals     %zu arrears signal(s):", nsig);
-		for (size_t i = 0; i < 5; i++)
-			printf(" %s %zu%s", ptypes[i], n_pt[i],
-			       i < 4 ? "," : "");
-		printf("\nhouseholds  %zu; crisis %zu, warm hand-over %zu\n",
-		       nhouse, ncrisis, nwarm);
-		printf("status      (of each signal's case)");
-		for (size_t i = 0; i < 6; i++)
-			printf(" %s %zu%s", statuses[i], n_st[i],
-			       i < 5 ? "," : "");
-		printf("\nattempts    %zu contact attempt(s):", natt);
-		for (size_t i = 0; i < 7; i++)
-			printf(" %s %zu%s", hows[i], n_how[i],
-			       i < 6 ? "," : "");
-		printf("; reached %zu, not reached %zu, not said %zu\n",
-		       nreached, nnot, natt - nreached - nnot);
-		printf("(signals by arrival, attempts by when they were "
-		       "recorded; only signals still in the inbox count)\n");
+		json_object *j = json_object_new_object();
+		json_object_object_add(j, "signals", o.jsig);
+		json_object_object_add(j, "attempts", o.jatt);
+		seinctl_print_json(j);
+	} else if (!o.csv) {
+		monitor_summary(&o);
 	}
+	if (roles.status)
+		seinhuis__ctl_reply__free_unpacked(roles.status, NULL);
 	view_free(&w);
 	return 0;
 usage:
 	fprintf(stderr, "usage: seinctl case monitor [--since TIME] [--until "
-	                "TIME] [--format text|csv] [--attempts]\n");
+	                "TIME] [--format text|csv [--attempts]]\n");
 	return 2;
 }
 
@@ -1078,8 +1167,8 @@ int seinctl_case(const char *sock, int json, int argc, char **argv)
 	                "[--release] [--force] | step CASE STEP [--feedback "
 	                "[--consent REF]...] [--how HOW] [--reached yes|no] "
 	                "[--part PART] [--crisis] [--warm-handover] | monitor "
-	                "[--since TIME] [--until TIME] [--format text|csv] "
-	                "[--attempts]\n");
+	                "[--since TIME] [--until TIME] [--format text|csv "
+	                "[--attempts]]\n");
 	return 2;
 }
 

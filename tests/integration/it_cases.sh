@@ -164,8 +164,7 @@ check "case show: the attempt's details, in JSON and text" bash -c \
 # --- release, second caseworker, forced claim ------------------------------------
 check "the owner releases the case" bash -c "as $U_CW1 claim $A --release | grep -q released"
 check "now caseworker 2 may claim it" bash -c "as $U_CW2 claim $A | grep -q 'owner $U_CW2'"
-check "caseworker 2 records a step (help accepted, handed over in person)" bash -c \
-	"as $U_CW2 case step $A help_accepted --warm-handover >/dev/null"
+check "caseworker 2 records a step" bash -c "as $U_CW2 case step $A help_accepted >/dev/null"
 check "caseworker 1 is refused now" bash -c "as $U_CW1 claim $A 2>&1 | grep -q \"CASE_CLAIMED: the case is claimed by '$U_CW2'\""
 check "an administrator forces the claim" bash -c "as $U_ADMIN claim $A --force | grep -q 'owner $U_ADMIN'"
 check "an administrator may record a step" bash -c "as $U_ADMIN case step $A closed >/dev/null"
@@ -262,12 +261,19 @@ check "no personal data in the daemon's log" bash -c "! grep -qiE 'vries|bakker|
 check "the audit log verifies" bash -c "as $U_ADMIN audit verify >/dev/null"
 
 # --- the national statistics: case monitor -----------------------------------
+# Household D: municipal tax arrears from the landlord, a pilot's kind: its
+# partner type is the landlord's (rent), not "other".
+d1=$(arrears corp-cs municipal_tax 5000 none TAX-1 Smit Laan 3 "4321 ZZ")
+check "household D's municipal tax signal is delivered" wait_until 10 bash -c "inbox_ids gem-cs | grep -qx '$d1'"
 # Household C: a letter that reached the resident, its part of the day taken
-# from the time it was recorded.
+# from the time it was recorded, and a warm hand-over; recorded after t_mid.
 C=$(ctl gem-cs --json inbox list | jq -r ".[] | select(.message_id==\"$c1\") | .case_key")
+sleep 1
+t_mid=$(date +%s)
+sleep 1
 h0=$(date +%-H)
 as "$U_CW1" claim "$C" >/dev/null
-as "$U_CW1" case step "$C" contact_attempted --how letter --reached yes >/dev/null
+as "$U_CW1" case step "$C" contact_attempted --how letter --reached yes --warm-handover >/dev/null
 h1=$(date +%-H)
 part() { if [ "$1" -ge 6 ] && [ "$1" -lt 12 ]; then echo morning; elif [ "$1" -ge 12 ] && [ "$1" -lt 18 ]; then echo afternoon; else echo evening; fi; }
 got=$(as "$U_CW1" --json case show "$C" | jq -r '.steps[0].part_of_day')
@@ -275,46 +281,67 @@ check "a part of the day not given is the one it was recorded in ($got)" \
 	bash -c "[ '$got' = '$(part "$h0")' ] || [ '$got' = '$(part "$h1")' ]"
 check "the step's audit entry carries the words, nothing personal" bash -c \
 	"as $U_ADMIN --json audit list --event case_step --case-key $A | jq -e 'any(.detail == \"by phone, not reached, in the morning, crisis\")' >/dev/null &&
-	 as $U_ADMIN --json audit list --event case_step --case-key $C | jq -e 'any(.detail | test(\"^by letter, reached, in the (morning|afternoon|evening)$\"))' >/dev/null"
+	 as $U_ADMIN --json audit list --event case_step --case-key $C | jq -e 'any(.detail | test(\"^by letter, reached, in the (morning|afternoon|evening), warm hand-over$\"))' >/dev/null"
 mon=$(as "$U_CW1" case monitor)
 echo "$mon"
-check "monitor: 5 arrears signals by partner type" \
-	grep -q "^signals     5 arrears signal(s): rent 3, energy 2, water 0, health_insurance 0, other 0$" <<<"$mon"
-check "... 3 households, 1 crisis, 1 warm hand-over" \
-	grep -q "^households  3; crisis 1, warm hand-over 1$" <<<"$mon"
-check "... each signal's case status (A closed, B new, C contact attempted)" \
-	grep -q "new 1, contact_attempted 1, in_conversation 0, help_accepted 0, help_declined 0, closed 3$" <<<"$mon"
-check "... 2 attempts: by phone and by letter, 1 reached, 1 not" \
-	grep -q "^attempts    2 contact attempt(s): phone 1, visit 0, letter 1, email 0, text_message 0, other 0, not given 0; reached 1, not reached 1, not said 0$" <<<"$mon"
+check "monitor: 6 arrears signals by the sender's partner type (municipal tax from the landlord is rent)" \
+	grep -q "^signals     6 arrears signal(s): rent 4, energy 2, water 0, health_insurance 0, other 0$" <<<"$mon"
+check "... and their amounts (rent 450 + 600 + 100 + 50, energy 200 + 300 euro)" \
+	grep -q "^amounts     rent EUR 1200.00, energy EUR 500.00, water EUR 0.00, health_insurance EUR 0.00, other EUR 0.00$" <<<"$mon"
+check "... 4 households, 1 crisis (A), 1 warm hand-over (C)" \
+	grep -q "^households  4; crisis 1, warm hand-over 1$" <<<"$mon"
+check "... each signal's case status (A closed, B and D new, C contact attempted)" \
+	grep -q "new 2, contact_attempted 1, in_conversation 0, help_accepted 0, help_declined 0, closed 3$" <<<"$mon"
+check "... 2 attempts: by phone and by letter, 1 reached, 1 not, one in the morning" \
+	grep -qE "^attempts    2 contact attempt\(s\): phone 1, visit 0, letter 1, email 0, text_message 0, other 0, not given 0; reached 1, not reached 1, not said 0; morning [12], afternoon [01], evening [01], no part 0$" <<<"$mon"
 csv=$(as "$U_CW1" case monitor --format csv)
-check "monitor CSV: a header and one row per signal, A's rows with its marks" python3 -c "
+check "monitor CSV: a header and one row per signal, each case's status, outcome and marks" python3 -c "
 import csv, io, sys
 rows = list(csv.reader(io.StringIO(sys.argv[1])))
 h = rows[0]
-assert h == ['case','received','partner_type','arrears_kind','amount_cents','arrears_since','urgency','status','crisis','warm_handover','contact_made'], h
-assert len(rows) == 6, rows
-a = [r for r in rows[1:] if r[h.index('status')] == 'closed']
-assert sorted(r[h.index('amount_cents')] for r in a) == ['20000', '45000', '60000'], a
-assert all(r[h.index('crisis')] == 'yes' and r[h.index('warm_handover')] == 'yes' and r[h.index('contact_made')] == 'yes' for r in a), a
-assert len({r[0] for r in rows[1:]}) == 3
-assert {r[h.index('partner_type')] for r in rows[1:]} == {'rent', 'energy'}
-assert all(r[h.index('arrears_since')] == '2026-09-01' for r in rows[1:])
+assert h == ['case','received','partner_type','arrears_kind','amount_cents','arrears_since','urgency','status','outcome','crisis','warm_handover','contact_made'], h
+assert len(rows) == 7, rows
+col = lambda r, n: r[h.index(n)]
+a = [r for r in rows[1:] if col(r, 'status') == 'closed']
+assert sorted(col(r, 'amount_cents') for r in a) == ['20000', '45000', '60000'], a
+assert all((col(r, 'outcome'), col(r, 'crisis'), col(r, 'warm_handover'), col(r, 'contact_made')) == ('help_accepted', 'yes', 'no', 'yes') for r in a), a
+c = [r for r in rows[1:] if col(r, 'status') == 'contact_attempted']
+assert [(col(r, 'arrears_kind'), col(r, 'outcome'), col(r, 'crisis'), col(r, 'warm_handover'), col(r, 'contact_made')) for r in c] == [('gas', 'none', 'no', 'yes', 'no')], c
+d = [r for r in rows[1:] if col(r, 'arrears_kind') == 'municipal_tax']
+assert [(col(r, 'partner_type'), col(r, 'status')) for r in d] == [('rent', 'new')], d
+assert len({r[0] for r in rows[1:]}) == 4
+assert all(col(r, 'arrears_since') == '2026-09-01' for r in rows[1:])
 " "$csv"
 check "... cases numbered, no case key and no personal value in it" bash -c \
-	"! grep -qE '[0-9a-f]{64}|vries|bakker|jansen|molenweg' <<<'$csv'"
+	"! grep -qiE '[0-9a-f]{64}|vries|bakker|jansen|smit|molenweg|laan' <<<'$csv'"
 check "monitor --attempts: one row per attempt" bash -c \
 	"[ \"\$(as $U_CW1 case monitor --format csv --attempts | cut -d, -f3-4 | sort | tr '\n' ' ')\" = '\"how\",\"reached\" \"letter\",\"yes\" \"phone\",\"no\" ' ]"
-check "monitor JSON: 5 signals, 2 attempts" bash -c \
-	"as $U_CW1 --json case monitor | jq -e '(.signals | length) == 5 and (.attempts | length) == 2 and ([.attempts[].how] | sort) == [\"letter\",\"phone\"]' >/dev/null"
+check "monitor JSON: 6 signals, 2 attempts" bash -c \
+	"as $U_CW1 --json case monitor | jq -e '(.signals | length) == 6 and (.attempts | length) == 2 and ([.attempts[].how] | sort) == [\"letter\",\"phone\"] and ([.signals[] | select(.crisis)] | length) == 3' >/dev/null"
+mon=$(as "$U_CW1" case monitor --until "@$t_mid")
+check "monitor up to a time before C's step: C new, no warm hand-over, one attempt" bash -c \
+	"grep -q '^households  4; crisis 1, warm hand-over 0$' <<<\"\$0\" &&
+	 grep -q 'new 3, contact_attempted 0, in_conversation 0, help_accepted 0, help_declined 0, closed 3$' <<<\"\$0\" &&
+	 grep -q '^attempts    1 contact attempt(s): phone 1, ' <<<\"\$0\"" "$mon"
 check "monitor for a period after today: nothing" bash -c \
 	"as $U_CW1 case monitor --since $(date -d tomorrow +%F) | grep -q '^signals     0 arrears' &&
 	 as $U_CW1 case monitor --since $(date -d tomorrow +%F) | grep -q '^attempts    0 contact'"
 out=$(as "$U_CW1" case monitor --since "$(date +%F)" --until "$(date -d yesterday +%F)" 2>&1)
 check "monitor: an end before the start is refused (exit 2)" bash -c \
 	"as $U_CW1 case monitor --since $(date +%F) --until $(date -d yesterday +%F) >/dev/null 2>&1; [ \$? = 2 ] && grep -q 'until must come after --since' <<<'$out'"
-check "monitor: an unknown format or a bad date is refused (exit 2)" bash -c \
-	"as $U_CW1 case monitor --format xml >/dev/null 2>&1; [ \$? = 2 ] &&
-	 { as $U_CW1 case monitor --since 2026-02-30 >/dev/null 2>&1; [ \$? = 2 ]; }"
+check "monitor: an unknown format, a bad date, --attempts without csv, --json with csv: refused (exit 2)" bash -c \
+	"as $U_CW1 case monitor --format xml >/dev/null 2>&1; [ \$? = 2 ] || exit 1
+	 as $U_CW1 case monitor --since 2026-02-30 >/dev/null 2>&1; [ \$? = 2 ] || exit 1
+	 as $U_CW1 case monitor --attempts >/dev/null 2>&1; [ \$? = 2 ] || exit 1
+	 as $U_CW1 --json case monitor --format csv >/dev/null 2>&1; [ \$? = 2 ]"
+# C's only signal taken from the inbox: its attempt still counts, its
+# signal no longer does
+as "$U_CW1" inbox ack "$c1" >/dev/null
+mon=$(as "$U_CW1" case monitor)
+check "a case whose signals were taken: its attempt still counts, its signal not" bash -c \
+	"grep -q '^signals     5 arrears signal(s): rent 4, energy 1, ' <<<\"\$0\" &&
+	 grep -q '^households  4; crisis 1, warm hand-over 1$' <<<\"\$0\" &&
+	 grep -q '^attempts    2 contact attempt(s): ' <<<\"\$0\"" "$mon"
 
 # --- a GP practice's referral in a case is no creditor ------------------------
 B=$(ctl gem-cs --json inbox list | jq -r ".[] | select(.message_id==\"$b1\") | .case_key")
