@@ -19,7 +19,8 @@
  *              statistics of early warning count goes with it: for a
  *              contact_attempted step how (phone, visit, letter, email,
  *              text_message, other), whether it reached the resident and
- *              the part of the day (from the time recorded if not given);
+ *              the part of the day (from its time if not given), and
+ *              its time when earlier than now (at most 31 days back);
  *              on any step the marks crisis and warm hand-over. Words
  *              only, each checked; given with another step, CASE_STEP.
  *   feedback   a step with a meaning for the creditor (in_conversation and
@@ -133,13 +134,24 @@ static int step_details_check(const Seinhuis__CtlRequest *q, char *why,
 	const char *how = q->contact_how ? q->contact_how : "";
 	const char *reached = q->contact_reached ? q->contact_reached : "";
 	const char *part = q->part_of_day ? q->part_of_day : "";
-	if ((how[0] || reached[0] || part[0]) &&
+	if ((how[0] || reached[0] || part[0] || q->attempt_ms) &&
 	    strcmp(q->step, "contact_attempted") != 0) {
 		snprintf(why, wl,
-		         "how, reached and part of day describe a contact "
-		         "attempt: they go with step contact_attempted, not "
-		         "'%s'",
+		         "how, reached, part of day and time describe a "
+		         "contact attempt: they go with step "
+		         "contact_attempted, not '%s'",
 		         q->step);
+		return -1;
+	}
+	int64_t now = sh_now_ms();
+	if (q->attempt_ms && q->attempt_ms > now + 60000) {
+		snprintf(why, wl, "the attempt's time is ahead of now");
+		return -1;
+	}
+	if (q->attempt_ms && q->attempt_ms < now - 31LL * 86400000) {
+		snprintf(why, wl,
+		         "the attempt's time is more than 31 days ago: "
+		         "record attempts as they are made");
 		return -1;
 	}
 	if (how[0] && !word_of(how, how_words, 6)) {
@@ -785,9 +797,12 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		st.contact_how = q->contact_how ? q->contact_how : "";
 		st.contact_reached =
 		    q->contact_reached ? q->contact_reached : "";
-		st.part_of_day = q->part_of_day && q->part_of_day[0]
-		                     ? q->part_of_day
-		                     : (char *)part_of(st.time_ms);
+		st.attempt_ms = q->attempt_ms;
+		st.part_of_day =
+		    q->part_of_day && q->part_of_day[0]
+		        ? q->part_of_day
+		        : (char *)part_of(st.attempt_ms ? st.attempt_ms
+		                                        : st.time_ms);
 	}
 	st.crisis = q->crisis;
 	st.warm_handover = q->warm_handover;

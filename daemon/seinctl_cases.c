@@ -371,10 +371,16 @@ static const char *last_step(const Seinhuis__CaseRecord *r, int64_t *when)
  * morning, crisis, warm hand-over"; "" if it has none. */
 static void step_detail(char *out, size_t n, const Seinhuis__CaseStep *s)
 {
-	const char *part[5];
-	char by[40], when[40];
+	const char *part[6];
+	char by[40], when[40], made[48];
 	size_t k = 0;
 	out[0] = 0;
+	if (s->attempt_ms) {
+		char t[32];
+		seinctl_fmt_time(t, sizeof(t), s->attempt_ms);
+		snprintf(made, sizeof(made), "made %.16s", t);
+		part[k++] = made;
+	}
 	if (s->contact_how[0]) {
 		snprintf(by, sizeof(by), "by %s", s->contact_how);
 		part[k++] = by;
@@ -431,6 +437,10 @@ static json_object *steps_json(const Seinhuis__CaseRecord *r)
 			json_object_object_add(
 			    o, "part_of_day",
 			    json_object_new_string(s->part_of_day));
+		if (s->attempt_ms)
+			json_object_object_add(
+			    o, "attempt_ms",
+			    json_object_new_int64(s->attempt_ms));
 		if (s->crisis)
 			json_object_object_add(o, "crisis",
 			                       json_object_new_boolean(1));
@@ -710,6 +720,7 @@ static int case_step(const char *sock, int argc, char **argv)
 	    {"part", required_argument, 0, 'p'},
 	    {"crisis", no_argument, 0, 'x'},
 	    {"warm-handover", no_argument, 0, 'w'},
+	    {"at", required_argument, 0, 't'},
 	    {0, 0, 0, 0}};
 	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
 	char *refs[16];
@@ -731,7 +742,17 @@ static int case_step(const char *sock, int argc, char **argv)
 			q.crisis = 1;
 		else if (opt == 'w')
 			q.warm_handover = 1;
-		else
+		else if (opt == 't') {
+			int64_t us;
+			if (seinctl_parse_time(optarg, &us) < 0 || us <= 0) {
+				fprintf(
+				    stderr,
+				    "seinctl: --at: give YYYY-MM-DDTHH:MM[:SS] "
+				    "(local time) or @SECONDS\n");
+				return 2;
+			}
+			q.attempt_ms = us / 1000;
+		} else
 			goto usage;
 	}
 	if (optind + 2 != argc)
@@ -755,12 +776,14 @@ usage:
 	fprintf(stderr,
 	        "usage: seinctl case step CASE STEP [--feedback "
 	        "[--consent REF]...] [--how HOW] [--reached yes|no] "
-	        "[--part PART] [--crisis] [--warm-handover]\n"
+	        "[--part PART] [--at TIME] [--crisis] [--warm-handover]\n"
 	        "  STEP: contact_attempted, in_conversation, help_accepted, "
 	        "help_declined, closed\n"
 	        "  HOW (contact_attempted): phone, visit, letter, email, "
 	        "text_message, other\n"
-	        "  PART (contact_attempted): morning, afternoon, evening\n");
+	        "  PART (contact_attempted): morning, afternoon, evening\n"
+	        "  TIME (contact_attempted, when it was made if earlier): "
+	        "YYYY-MM-DDTHH:MM[:SS] or @SECONDS\n");
 	return 2;
 }
 
@@ -806,6 +829,12 @@ static const char *partner_type(const struct mon_roles *r,
 		if (strcmp(kind, by_kind[k][0]) == 0)
 			return by_kind[k][1];
 	return "other";
+}
+
+/* When a contact attempt was made: given with --at, else when recorded. */
+static int64_t attempt_time(const Seinhuis__CaseStep *s)
+{
+	return s->attempt_ms ? s->attempt_ms : s->time_ms;
 }
 
 static int in_period(int64_t ms, int64_t since_us, int64_t until_us)
@@ -899,9 +928,9 @@ static void monitor_case(struct mon_out *o, const struct cs_case *c,
 		    strcmp(c->sig[i]->type, "arrears") == 0 &&
 		    in_period(c->sig[i]->received_ms, o->since_us, o->until_us);
 	for (size_t i = 0; rec && i < rec->n_steps; i++)
-		here +=
-		    strcmp(rec->steps[i]->step, "contact_attempted") == 0 &&
-		    in_period(rec->steps[i]->time_ms, o->since_us, o->until_us);
+		here += strcmp(rec->steps[i]->step, "contact_attempted") == 0 &&
+		        in_period(attempt_time(rec->steps[i]), o->since_us,
+		                  o->until_us);
 	if (!here)
 		return;
 	struct mon_totals *t = &o->t;
@@ -960,7 +989,7 @@ static void monitor_case(struct mon_out *o, const struct cs_case *c,
 	for (size_t i = 0; rec && i < rec->n_steps; i++) {
 		const Seinhuis__CaseStep *st = rec->steps[i];
 		if (strcmp(st->step, "contact_attempted") != 0 ||
-		    !in_period(st->time_ms, o->since_us, o->until_us))
+		    !in_period(attempt_time(st), o->since_us, o->until_us))
 			continue;
 		t->natt++;
 		count_word(mon_hows, t->how, 7, st->contact_how);
@@ -968,7 +997,7 @@ static void monitor_case(struct mon_out *o, const struct cs_case *c,
 		t->nreached += strcmp(st->contact_reached, "yes") == 0;
 		t->nnot += strcmp(st->contact_reached, "no") == 0;
 		char day[32];
-		seinctl_fmt_time(day, sizeof(day), st->time_ms);
+		seinctl_fmt_time(day, sizeof(day), attempt_time(st));
 		day[10] = 0;
 		const char *cols[][2] = {{"case", cn},
 		                         {"date", day},
@@ -1023,7 +1052,7 @@ static void monitor_summary(const struct mon_out *o)
 	for (size_t i = 0; i < 4; i++)
 		printf(" %s %zu%s", mon_parts[i][0] ? mon_parts[i] : "no part",
 		       t->part[i], i < 3 ? "," : "");
-	printf("\n(signals by arrival, attempts by when they were recorded; "
+	printf("\n(signals by arrival, attempts by when they were made; "
 	       "signals taken with inbox ack or removed by retention are no "
 	       "longer counted)\n");
 }
@@ -1166,7 +1195,8 @@ int seinctl_case(const char *sock, int json, int argc, char **argv)
 	fprintf(stderr, "usage: seinctl case list | show CASE | claim CASE "
 	                "[--release] [--force] | step CASE STEP [--feedback "
 	                "[--consent REF]...] [--how HOW] [--reached yes|no] "
-	                "[--part PART] [--crisis] [--warm-handover] | monitor "
+	                "[--part PART] [--at TIME] [--crisis] "
+	                "[--warm-handover] | monitor "
 	                "[--since TIME] [--until TIME] [--format text|csv "
 	                "[--attempts]]\n");
 	return 2;

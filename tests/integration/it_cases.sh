@@ -132,7 +132,7 @@ check "no claim on a case key that is not in the inbox" bash -c \
 # what the national statistics count goes with the steps; each word checked
 out=$(as "$U_CW1" case step "$A" in_conversation --how phone 2>&1)
 check "how goes with contact_attempted only (CASE_STEP)" \
-	grep -q "refused: CASE_STEP: how, reached and part of day describe a contact attempt: they go with step contact_attempted, not 'in_conversation'" <<<"$out"
+	grep -q "refused: CASE_STEP: how, reached, part of day and time describe a contact attempt: they go with step contact_attempted, not 'in_conversation'" <<<"$out"
 out=$(as "$U_CW1" case step "$A" contact_attempted --how pigeon 2>&1)
 check "an unknown way of contact is refused, naming the known ones" \
 	grep -q "refused: CASE_STEP: how must be one of phone, visit, letter, email, text_message, other" <<<"$out"
@@ -342,6 +342,28 @@ check "a case whose signals were taken: its attempt still counts, its signal not
 	"grep -q '^signals     5 arrears signal(s): rent 4, energy 1, ' <<<\"\$0\" &&
 	 grep -q '^households  4; crisis 1, warm hand-over 1$' <<<\"\$0\" &&
 	 grep -q '^attempts    2 contact attempt(s): ' <<<\"\$0\"" "$mon"
+
+# An attempt recorded the day after it was made: its date and part of the
+# day are the attempt's, not the recording's.
+D=$(ctl gem-cs --json inbox list | jq -r ".[] | select(.message_id==\"$d1\") | .case_key")
+as "$U_CW1" claim "$D" >/dev/null
+y=$(date -d yesterday +%F)
+out=$(as "$U_CW1" case step "$D" in_conversation --at "${y}T19:30" 2>&1)
+check "--at goes with contact_attempted only (CASE_STEP)" \
+	grep -q "refused: CASE_STEP: how, reached, part of day and time describe a contact attempt" <<<"$out"
+out=$(as "$U_CW1" case step "$D" contact_attempted --at "$(date -d tomorrow +%F)T10:00" 2>&1)
+check "an attempt ahead of now is refused" grep -q "refused: CASE_STEP: the attempt's time is ahead of now" <<<"$out"
+out=$(as "$U_CW1" case step "$D" contact_attempted --at "$(date -d '40 days ago' +%F)T10:00" 2>&1)
+check "an attempt more than 31 days back is refused" grep -q "refused: CASE_STEP: the attempt's time is more than 31 days ago" <<<"$out"
+out=$(as "$U_CW1" case step "$D" contact_attempted --at "not-a-time" 2>&1)
+check "a time that is no time is refused by seinctl (exit 2)" grep -q "seinctl: --at: give" <<<"$out"
+as "$U_CW1" case step "$D" contact_attempted --how visit --reached no --at "${y}T19:30" >/dev/null
+want=$(($(date -d "${y} 19:30" +%s) * 1000))
+check "the attempt made yesterday evening: its time kept, its part of the day evening" bash -c \
+	"as $U_CW1 --json case show $D | jq -e '.steps[-1] | .attempt_ms == $want and .part_of_day == \"evening\" and .how == \"visit\"' >/dev/null &&
+	 as $U_CW1 case show $D | grep -qE 'contact_attempted +$U_CW1 +made ${y} 19:30, by visit, not reached, in the evening'"
+check "monitor for yesterday: that attempt alone, dated yesterday" bash -c \
+	"[ \"\$(as $U_CW1 case monitor --format csv --attempts --since $y --until $(date +%F) | tail -n +2 | cut -d, -f2-5)\" = '\"$y\",\"visit\",\"no\",\"evening\"' ]"
 
 # --- a GP practice's referral in a case is no creditor ------------------------
 B=$(ctl gem-cs --json inbox list | jq -r ".[] | select(.message_id==\"$b1\") | .case_key")
