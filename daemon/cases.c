@@ -819,19 +819,7 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		goto out;
 	}
 	/* what the statistics need, in the audit entry too: words only */
-	if (st.contact_how && st.contact_how[0])
-		detail_add(detail, sizeof(detail), "by %s", st.contact_how);
-	if (st.contact_reached && st.contact_reached[0])
-		detail_add(detail, sizeof(detail), "%s",
-		           strcmp(st.contact_reached, "yes") == 0
-		               ? "reached"
-		               : "not reached");
-	if (st.part_of_day && st.part_of_day[0])
-		detail_add(detail, sizeof(detail), "in the %s", st.part_of_day);
-	if (st.crisis)
-		detail_add(detail, sizeof(detail), "crisis");
-	if (st.warm_handover)
-		detail_add(detail, sizeof(detail), "warm hand-over");
+	sh_step_words(detail, sizeof(detail), &st);
 	if (q->feedback)
 		detail_add(detail, sizeof(detail),
 		           "feedback %s to %zu creditor(s)", status, nids);

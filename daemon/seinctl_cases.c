@@ -367,44 +367,18 @@ static const char *last_step(const Seinhuis__CaseRecord *r, int64_t *when)
 	return r->steps[r->n_steps - 1]->step;
 }
 
-/* A step's statistics details as words: "by phone, not reached, in the
- * morning, crisis, warm hand-over"; "" if it has none. */
+/* A step's details for case show: when an attempt was made, if given,
+ * then its statistics words (sh_step_words). */
 static void step_detail(char *out, size_t n, const Seinhuis__CaseStep *s)
 {
-	const char *part[6];
-	char by[40], when[40], made[48];
-	size_t k = 0;
-	out[0] = 0;
-	if (s->attempt_ms) {
-		char t[32];
-		seinctl_fmt_time(t, sizeof(t), s->attempt_ms);
-		snprintf(made, sizeof(made), "made %.16s", t);
-		part[k++] = made;
+	char words[112], t[32];
+	sh_step_words(words, sizeof(words), s);
+	if (!s->attempt_ms) {
+		snprintf(out, n, "%s", words);
+		return;
 	}
-	if (s->contact_how[0]) {
-		snprintf(by, sizeof(by), "by %s", s->contact_how);
-		part[k++] = by;
-	}
-	if (s->contact_reached[0])
-		part[k++] = strcmp(s->contact_reached, "yes") == 0
-		                ? "reached"
-		                : "not reached";
-	if (s->part_of_day[0]) {
-		snprintf(when, sizeof(when), "in the %s", s->part_of_day);
-		part[k++] = when;
-	}
-	if (s->crisis)
-		part[k++] = "crisis";
-	if (s->warm_handover)
-		part[k++] = "warm hand-over";
-	size_t len = 0;
-	for (size_t i = 0; i < k && len < n; i++) {
-		int w = snprintf(out + len, n - len, "%s%s", i ? ", " : "",
-		                 part[i]);
-		if (w < 0)
-			break;
-		len += (size_t)w;
-	}
+	seinctl_fmt_time(t, sizeof(t), s->attempt_ms);
+	snprintf(out, n, "made %.16s%s%s", t, words[0] ? ", " : "", words);
 }
 
 static json_object *steps_json(const Seinhuis__CaseRecord *r)

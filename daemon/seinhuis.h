@@ -137,6 +137,10 @@ char *sh_trim(char *s);
 /* Copy src into dst of size n (n > 0), cut to fit, always terminated:
  * snprintf(dst, n, "%s", src) without the cost of formatting. */
 void sh_copy_str(char *dst, size_t n, const char *src);
+/* A case step's statistics details as words, for the audit entry and
+ * `case show`: "by phone, not reached, in the morning, crisis, warm
+ * hand-over"; "" if it has none. Only checked words go into it. */
+void sh_step_words(char *out, size_t n, const Seinhuis__CaseStep *s);
 /* strcmp(a, b) == 0, the first bytes compared inline first (field names
  * are looked up many times a signal and most differ at once). */
 static inline int sh_same_name(const char *a, const char *b)

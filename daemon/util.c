@@ -408,3 +408,35 @@ int sh_utf8_valid(const uint8_t *p, size_t n)
 	}
 	return 1;
 }
+
+void sh_step_words(char *out, size_t n, const Seinhuis__CaseStep *s)
+{
+	const char *part[5];
+	char by[40], when[40];
+	size_t k = 0, len = 0;
+	if (n)
+		out[0] = 0;
+	if (s->contact_how[0]) {
+		snprintf(by, sizeof(by), "by %s", s->contact_how);
+		part[k++] = by;
+	}
+	if (s->contact_reached[0])
+		part[k++] = strcmp(s->contact_reached, "yes") == 0
+		                ? "reached"
+		                : "not reached";
+	if (s->part_of_day[0]) {
+		snprintf(when, sizeof(when), "in the %s", s->part_of_day);
+		part[k++] = when;
+	}
+	if (s->crisis)
+		part[k++] = "crisis";
+	if (s->warm_handover)
+		part[k++] = "warm hand-over";
+	for (size_t i = 0; i < k && len < n; i++) {
+		int w = snprintf(out + len, n - len, "%s%s", i ? ", " : "",
+		                 part[i]);
+		if (w < 0)
+			break;
+		len += (size_t)w;
+	}
+}
