@@ -224,9 +224,15 @@ static void natkey_part2(sh_buf *k, const char *name, Seinhuis__Field **fields,
 				continue;
 			v[o++] = (char)tolower(ch);
 		}
-	char len[24];
-	int ln = snprintf(len, sizeof(len), "|%zu:", o);
-	sh_buf_add(k, len, (size_t)ln);
+	/* "|", the length in decimal, ":" */
+	char len[24], *e = len + sizeof(len), *q = e;
+	*--q = ':';
+	size_t m = o;
+	do
+		*--q = (char)('0' + m % 10);
+	while ((m /= 10) != 0);
+	*--q = '|';
+	sh_buf_add(k, q, (size_t)(e - q));
 	sh_buf_add(k, v, o);
 	sh_wipe(v, o);
 }
@@ -245,8 +251,9 @@ typedef struct {
 	int checked;
 	sh_err policy_e;
 	char field[128], detail[300];
-	/* the natural key, hashed; and in its form before 2026-12-05 */
-	int have_natkey;
+	/* the natural key, hashed; and in its form before 2026-12-05, while
+	 * the store may hold keys of that form (have_natkey_old) */
+	int have_natkey, have_natkey_old;
 	uint8_t natkey[SH_KEY_LEN], natkey_old[SH_KEY_LEN];
 	/* the built, sealed signal */
 	int built;
@@ -291,25 +298,32 @@ static void submit_check(sh_daemon *d, sh_submit_prep *s,
 	if (tr && tr->natural_key[0]) {
 		sh_buf k = {0}, old = {0};
 		char names[256], *save = NULL;
+		int with_old = d->natkey_old;
 		sh_buf_add(&k, "natural2", 8);
-		sh_buf_add(&old, "natural", 7);
+		if (with_old)
+			sh_buf_add(&old, "natural", 7);
 		for (int i = 0; i < 2; i++) {
 			const char *v =
 			    i ? s->p->card.partner : sh_signal_type_name(s->t);
 			natkey_part(&k, v);
-			natkey_part(&old, v);
+			if (with_old)
+				natkey_part(&old, v);
 		}
 		snprintf(names, sizeof(names), "%s", tr->natural_key);
 		for (char *w = strtok_r(names, " ", &save); w;
 		     w = strtok_r(NULL, " ", &save)) {
-			const char *v = sh_field_value(fields, n, w);
-			natkey_part(&old, v ? v : "");
+			if (with_old) {
+				const char *v = sh_field_value(fields, n, w);
+				natkey_part(&old, v ? v : "");
+			}
 			natkey_part2(&k, w, fields, n);
 		}
 		sh_hmac_sha256(s->natkey, d->case_secret, SH_KEY_LEN, k.data,
 		               k.len);
-		sh_hmac_sha256(s->natkey_old, d->case_secret, SH_KEY_LEN,
-		               old.data, old.len);
+		if (with_old)
+			sh_hmac_sha256(s->natkey_old, d->case_secret,
+			               SH_KEY_LEN, old.data, old.len);
+		s->have_natkey_old = with_old;
 		sh_wipe(k.data, k.len);
 		sh_wipe(old.data, old.len);
 		sh_buf_free(&k);
@@ -357,8 +371,9 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 		MDB_txn *txn = sh_store_txn(d->store);
 		if (sh_store_natkey_get(d->store, txn, s->natkey, prev) ==
 		        SH_OK ||
-		    sh_store_natkey_get(d->store, txn, s->natkey_old, prev) ==
-		        SH_OK) {
+		    (s->have_natkey_old &&
+		     sh_store_natkey_get(d->store, txn, s->natkey_old, prev) ==
+		         SH_OK)) {
 			char phex[33];
 			sh_hex(phex, prev, SH_ID_LEN);
 			snprintf(field, fl, "natural_key");
@@ -1552,6 +1567,8 @@ void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
 			break;
 		}
 		size_t i = 0;
+		/* read by the helper too: set only between windows */
+		d->natkey_old = sh_store_natkey_old_live(d->store);
 		if (nf < CTL_WINDOW_MIN) {
 			for (; i < nf && !c->closing && !c->waiting; i++) {
 				dispatch(d, c, w->slot[i].body,

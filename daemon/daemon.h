@@ -275,6 +275,10 @@ typedef struct sh_daemon {
 	 * and the main thread (prep.c, control.c) */
 	struct sh_prep *prep;
 	int prep_off; /* no helper: off by configuration, or not started */
+	/* the store may hold natural keys of the form before 2026-12-05:
+	 * senders compute and look up that form too (control.c); set at
+	 * open and before each window, read by the helper in it */
+	int natkey_old;
 	void (*prep_fn)(struct sh_daemon *d, void *ctx, size_t i,
 	                sh_arena *build);
 	void *prep_ctx;

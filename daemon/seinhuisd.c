@@ -1216,6 +1216,8 @@ int main(int argc, char **argv)
 	}
 	sh_err e = sh_store_open(&d.store, d.cfg.datadir, d.cfg.map_size,
 	                         d.self.card.partner, why, sizeof(why));
+	if (e == SH_OK) /* refreshed before each window of requests */
+		d.natkey_old = sh_store_natkey_old_live(d.store);
 	if (e == SH_OK &&
 	    (e = sh_store_check(d.store, why, sizeof(why))) != SH_OK) {
 		char sub[2048];

@@ -126,6 +126,11 @@ struct sh_store {
 	struct nk_slot *nk;
 	size_t nk_cap, nk_used, nk_live;
 	uint64_t nk_next, txn_nk_next;
+	/* keys below sequence nk_form2 may be of the form before 2026-12-05
+	 * (meta natkey_form2: the first sequence that a build writing only
+	 * the normalised form gave); nk_old of them are in the index */
+	uint64_t nk_form2;
+	size_t nk_old;
 	struct nk_undo *nku;
 	size_t nnku, capnku;
 };
@@ -2095,6 +2100,8 @@ static void nk_insert(sh_store *st, uint64_t tag, uint64_t seq)
 	st->nk[i].tag = tag;
 	st->nk[i].seq = seq;
 	st->nk_live++;
+	if (seq < st->nk_form2)
+		st->nk_old++;
 }
 
 static void nk_remove(sh_store *st, uint64_t tag, uint64_t seq)
@@ -2107,6 +2114,8 @@ static void nk_remove(sh_store *st, uint64_t tag, uint64_t seq)
 		if (st->nk[i].tag == tag && st->nk[i].seq == seq) {
 			st->nk[i].tag = NK_GONE;
 			st->nk_live--;
+			if (seq < st->nk_form2)
+				st->nk_old--;
 			return;
 		}
 }
@@ -2220,6 +2229,39 @@ static sh_err natkeys_open(sh_store *st, MDB_txn *txn, const char *dir,
 		MDB_val sk = {6, "schema"}, sv = {strlen(SCHEMA), SCHEMA};
 		rc = mdb_put(txn, st->meta, &sk, &sv, 0);
 	}
+	/* Where the normalised form began: the keys before it may be of the
+	 * old form, which sh_store_natkey_old_live() tells the sender to look
+	 * up too. Set once, at the first open by a build that writes only
+	 * the normalised form: a new store's first key is 1, so it never
+	 * looks up the old form; an older store's keys all count as old
+	 * until keep_sent removes them. */
+	if (!rc) {
+		MDB_val fk = {12, "natkey_form2"}, fv;
+		rc = mdb_get(txn, st->meta, &fk, &fv);
+		if (rc == 0 && fv.mv_size == 8 && !moved) {
+			st->nk_form2 = be64(fv.mv_data);
+		} else if (rc == 0 && fv.mv_size == 8) {
+			/* keys of schema 1, moved now: of the old form */
+			uint8_t fb[8];
+			u64be(fb, next);
+			fv = (MDB_val){8, fb};
+			st->nk_form2 = next;
+			rc = mdb_put(txn, st->meta, &fk, &fv, 0);
+		} else if (rc == 0) {
+			snprintf(why, wl,
+			         "%s: the store's entry natkey_form2 has the "
+			         "wrong size. Keep a copy of the directory and "
+			         "restore data.mdb from the last backup",
+			         dir);
+			return SH_ERR_STORE_CORRUPT;
+		} else if (rc == MDB_NOTFOUND) {
+			uint8_t fb[8];
+			u64be(fb, next);
+			fv = (MDB_val){8, fb};
+			st->nk_form2 = next;
+			rc = mdb_put(txn, st->meta, &fk, &fv, 0);
+		}
+	}
 	if (!rc)
 		rc = mdb_cursor_open(txn, st->natkeys, &c);
 	while (!rc && (rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
@@ -2259,6 +2301,11 @@ sh_err sh_store_natkey_get(sh_store *st, MDB_txn *txn,
 {
 	uint64_t seq;
 	return nk_find(st, txn, key, &seq, id);
+}
+
+int sh_store_natkey_old_live(const sh_store *st)
+{
+	return st->nk_old > 0;
 }
 
 sh_err sh_store_natkey_put(sh_store *st, const uint8_t key[SH_KEY_LEN],

@@ -207,6 +207,10 @@ sh_err sh_store_natkey_get(sh_store *st, MDB_txn *txn,
 sh_err sh_store_natkey_put(sh_store *st, const uint8_t key[SH_KEY_LEN],
                            const uint8_t id[SH_ID_LEN]);
 sh_err sh_store_natkey_del(sh_store *st, const uint8_t key[SH_KEY_LEN]);
+/* Whether keys that may be of the form before 2026-12-05 are still kept
+ * (a store opened first by an older build, until keep_sent removes them):
+ * only then does the sender compute and look up that form as well. */
+int sh_store_natkey_old_live(const sh_store *st);
 
 /* Consent register (sender side) and revoked consents (recipient side). */
 sh_err sh_store_consent_put(sh_store *st, const Seinhuis__ConsentRecord *rec);

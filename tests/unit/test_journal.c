@@ -1205,6 +1205,22 @@ static void damage_natkeys(const char *dir)
 	CHECK_INT(raw_end(env, txn, rc), 0);
 }
 
+/* The store's meta entry natkey_form2 taken out, as a store last opened
+ * by a build before it has none. */
+static void drop_form2(const char *dir)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta;
+	MDB_val k = {12, "natkey_form2"};
+	int rc = raw_begin(dir, 0, &env, &txn);
+	if (!rc)
+		rc = mdb_dbi_open(txn, "meta", 0, &meta);
+	if (!rc)
+		rc = mdb_del(txn, meta, &k, NULL);
+	CHECK_INT(raw_end(env, txn, rc), 0);
+}
+
 /* The natural keys' table is kept in the order put and found through an
  * index in memory (store.c): every key put is found with its id, through
  * the index's growth, tag collisions, deletes, an aborted turn, reopening
@@ -1224,6 +1240,8 @@ static void natural_keys(void)
 	CHECK_ERR(put_turn(st, 0, 2500, 0, 0xA1), SH_OK);
 	CHECK_ERR(put_turn(st, 2500, 5000, 0, 0xA1), SH_OK);
 	CHECK_INT(found_keys(st, 0, 5000, 0, 0xA1), 5000);
+	/* a new store holds no key of the form before 2026-12-05 */
+	CHECK_INT(sh_store_natkey_old_live(st), 0);
 	CHECK_INT(found_keys(st, 5000, 6000, 0, 0xA1), 0);
 	/* 40 keys with one tag (first 8 bytes), found each with its own id */
 	CHECK_ERR(put_turn(st, 0, 40, 7, 0xA2), SH_OK);
@@ -1284,6 +1302,54 @@ static void natural_keys(void)
 		/* and appends after what is there */
 		CHECK_ERR(put_turn(st, 7000, 7010, 0, 0xA7), SH_OK);
 		CHECK_INT(found_keys(st, 7000, 7010, 0, 0xA7), 10);
+		CHECK_INT(sh_store_natkey_old_live(st), 0);
+		sh_store_close(&st);
+	}
+
+	/* A store last opened by a build before natkey_form2 (which may
+	 * have written keys of the old form): every key it holds counts as
+	 * old, keys put now do not, and the sender looks up the old form
+	 * until the last old key is removed (an aborted turn's removal
+	 * undone); then no longer, also after reopening. */
+	new_dir(dir, sizeof(dir), "natkeyform");
+	st = store_open(dir, w, sizeof(w));
+	if (!CHECK(st != NULL))
+		return;
+	CHECK_ERR(put_turn(st, 0, 100, 0, 0xB1), SH_OK);
+	CHECK_INT(sh_store_natkey_old_live(st), 0);
+	sh_store_close(&st);
+	drop_form2(dir);
+	st = store_open(dir, w, sizeof(w));
+	if (!CHECK(st != NULL))
+		return;
+	CHECK_INT(sh_store_natkey_old_live(st), 1);
+	CHECK_ERR(put_turn(st, 100, 110, 0, 0xB2), SH_OK);
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	for (unsigned i = 0; i < 100; i++) {
+		many_key(k, i, 0);
+		CHECK_ERR(sh_store_natkey_del(st, k), SH_OK);
+	}
+	CHECK_INT(sh_store_natkey_old_live(st), 0);
+	sh_store_abort(st);
+	CHECK_INT(sh_store_natkey_old_live(st), 1);
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	for (unsigned i = 0; i < 99; i++) {
+		many_key(k, i, 0);
+		CHECK_ERR(sh_store_natkey_del(st, k), SH_OK);
+	}
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_INT(sh_store_natkey_old_live(st), 1); /* key 99 is left */
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	many_key(k, 99, 0);
+	CHECK_ERR(sh_store_natkey_del(st, k), SH_OK);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK_INT(sh_store_natkey_old_live(st), 0);
+	CHECK_INT(found_keys(st, 100, 110, 0, 0xB2), 10);
+	sh_store_close(&st);
+	st = store_open(dir, w, sizeof(w));
+	if (CHECK(st != NULL)) {
+		CHECK_INT(sh_store_natkey_old_live(st), 0);
+		CHECK_INT(found_keys(st, 100, 110, 0, 0xB2), 10);
 		sh_store_close(&st);
 	}
 
@@ -1301,6 +1367,9 @@ static void natural_keys(void)
 	CHECK_STR(schema, "1");
 	st = store_open(dir, w, sizeof(w));
 	if (CHECK(st != NULL)) {
+		/* schema 1's keys are of the old form, though this build
+		 * opened the store before they were written */
+		CHECK_INT(sh_store_natkey_old_live(st), 1);
 		CHECK_INT(found_keys(st, 0, 300, 0, 0xE0), 300);
 		CHECK_INT(found_keys(st, 300, 400, 0, 0xE0), 0);
 		CHECK_ERR(put_turn(st, 300, 310, 0, 0xE1), SH_OK);
