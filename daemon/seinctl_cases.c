@@ -684,6 +684,43 @@ usage:
 	return 2;
 }
 
+/* A daemon older than this seinctl records a step and drops the options
+ * it does not know (protobuf keeps unknown fields, and the daemon builds
+ * the step from those it knows). The reply holds the case as stored: an
+ * option given and not in its last step is named, exit status 1. */
+static int step_kept(const Seinhuis__CtlReply *r, const Seinhuis__CtlRequest *q)
+{
+	const Seinhuis__CaseRecord *c = r->n_cases ? r->cases[0] : NULL;
+	const Seinhuis__CaseStep *st =
+	    c && c->n_steps ? c->steps[c->n_steps - 1] : NULL;
+	if (!st || strcmp(st->step, q->step) != 0)
+		return 0; /* not a reply this check can read */
+	const char *lost[6];
+	size_t n = 0;
+	if (q->contact_how && q->contact_how[0] && !st->contact_how[0])
+		lost[n++] = "--how";
+	if (q->contact_reached && q->contact_reached[0] &&
+	    !st->contact_reached[0])
+		lost[n++] = "--reached";
+	if (q->part_of_day && q->part_of_day[0] && !st->part_of_day[0])
+		lost[n++] = "--part";
+	if (q->attempt_ms && st->attempt_ms != q->attempt_ms)
+		lost[n++] = "--at";
+	if (q->crisis && !st->crisis)
+		lost[n++] = "--crisis";
+	if (q->warm_handover && !st->warm_handover)
+		lost[n++] = "--warm-handover";
+	if (n == 0)
+		return 0;
+	fprintf(stderr, "seinctl: the daemon recorded the step without");
+	for (size_t i = 0; i < n; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", lost[i]);
+	fprintf(stderr,
+	        ": it is older than this seinctl. Upgrade seinhuisd; the "
+	        "step stays recorded as shown\n");
+	return 1;
+}
+
 static int case_step(const char *sock, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -744,8 +781,9 @@ static int case_step(const char *sock, int argc, char **argv)
 	char what[160];
 	snprintf(what, sizeof(what), "case %.16s: %s recorded", key, q.step);
 	print_case_reply(r, what);
+	rc = step_kept(r, &q);
 	seinhuis__ctl_reply__free_unpacked(r, NULL);
-	return 0;
+	return rc;
 usage:
 	fprintf(stderr,
 	        "usage: seinctl case step CASE STEP [--feedback "

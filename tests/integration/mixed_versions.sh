@@ -41,4 +41,23 @@ check "the new sender handed its heads to the old recipient" \
 round corp-mx gem-mx 21 20
 check "no refused or malformed frame logged by either" bash -c \
 	"! grep -Ei 'malformed|refused|not verify' '$WORK/gem-mx.log' '$WORK/corp-mx.log'"
+# This seinctl with the old daemon: a case step's statistics options that
+# the old build does not know are dropped by it (protobuf keeps unknown
+# fields); seinctl must say so, not report the step as recorded in full.
+SEINHUISD=$WORK/bin/seinhuisd-old start gem-mx || { it_done; exit 1; }
+K=$(ctl gem-mx --json inbox | jq -r '.[0].case_key')
+ctl gem-mx case claim "$K" >/dev/null
+ctl gem-mx case step "$K" contact_attempted --how phone --reached yes --crisis \
+	>"$WORK/step.out" 2>"$WORK/step.err"
+step_rc=$?
+how=$(ctl gem-mx --json case show "$K" | jq -r '.steps[-1].how // ""')
+echo "the old daemon stored how='$how'; seinctl exited $step_rc: $(cat "$WORK/step.err")"
+if [ -z "$how" ]; then
+	check "options the old daemon dropped are named, exit 1" bash -c \
+		"[ $step_rc = 1 ] && grep -q 'recorded the step without --how, --reached, --crisis: it is older than this seinctl' '$WORK/step.err'"
+else
+	check "options the old daemon kept: exit 0, nothing said" bash -c \
+		"[ $step_rc = 0 ] && [ ! -s '$WORK/step.err' ]"
+fi
+stop gem-mx
 it_done
