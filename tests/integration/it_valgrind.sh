@@ -55,6 +55,18 @@ check "  and again: all 31 good rows skipped" bash -c \
 check "  the helper thread did the preparing" grep -q "control: a helper thread prepares bulk requests" "$WORK/corp-vg.log"
 check "  the 30 arrive" wait_until 60 bash -c "[ \"\$(inbox_ids gem-vg | wc -l)\" = 49 ]"
 ctl corp-vg audit export --format csv >/dev/null
+# The debt-help team's cases: a claim, steps with the statistics details,
+# a refused step, the case shown and the national statistics' figures.
+K=$(ctl gem-vg --json inbox | jq -r '.[0].case_key')
+check "cases work under valgrind: claim, steps, show, monitor" bash -c \
+	"ctl gem-vg case claim $K >/dev/null &&
+	 ctl gem-vg case step $K contact_attempted --how phone --reached no --crisis >/dev/null &&
+	 ctl gem-vg case step $K in_conversation --warm-handover >/dev/null &&
+	 ctl gem-vg --json case show $K | jq -e '.steps | length == 2' >/dev/null &&
+	 ctl gem-vg case monitor | grep -q '^attempts    1 contact' &&
+	 ctl gem-vg case monitor --format csv --attempts | grep -q '\"phone\",\"no\"'"
+check "  a step with an unknown word is refused under valgrind" bash -c \
+	"! ctl gem-vg case step $K contact_attempted --how pigeon 2>/dev/null"
 stop gem-vg && pass "recipient: valgrind reports no errors or leaks" ||
 	fail "recipient: valgrind errors (see $WORK/valgrind.*.log)"
 stop corp-vg && pass "sender: valgrind reports no errors or leaks" ||
