@@ -205,7 +205,19 @@ struct case_sig {
 	int64_t created_ms;
 	uint8_t subject[SH_PSEUDO_LEN];
 	int have_subject;
+	char muni[8]; /* an arrears signal's municipality_code, or "" */
 };
+
+/* A CBS municipality code: four digits. */
+static int muni_valid(const char *m)
+{
+	if (!m || strlen(m) != 4)
+		return 0;
+	for (size_t i = 0; i < 4; i++)
+		if (m[i] < '0' || m[i] > '9')
+			return 0;
+	return 1;
+}
 
 struct case_scan {
 	const uint8_t *key;
@@ -242,6 +254,9 @@ static int case_sig_one(void *vctx, uint64_t seq,
 			memcpy(s->subject, sg->subject.data, SH_PSEUDO_LEN);
 			s->have_subject = 1;
 		}
+		if (sg->payload_case == SEINHUIS__SIGNAL__PAYLOAD_ARREARS &&
+		    sg->arrears && muni_valid(sg->arrears->municipality_code))
+			memcpy(s->muni, sg->arrears->municipality_code, 5);
 		seinhuis__signal__free_unpacked(sg, NULL);
 	}
 	if (env)
@@ -256,6 +271,34 @@ static sh_err case_signals(sh_daemon *d, MDB_txn *txn, const uint8_t *key,
 	cs->v = NULL;
 	cs->n = 0;
 	return sh_store_inbox_scan(d->store, txn, case_sig_one, cs);
+}
+
+/* The case's municipalities: those its record holds and those its
+ * signals in the inbox name, each once, at most CASE_MUNIS, into buf;
+ * nr->municipalities points at them. */
+#define CASE_MUNIS 8
+static void case_munis(Seinhuis__CaseRecord *nr,
+                       const Seinhuis__CaseRecord *old,
+                       const struct case_scan *cs, char buf[][8], char *ptr[])
+{
+	size_t n = 0;
+	size_t nold = old ? old->n_municipalities : 0;
+	for (size_t i = 0; i < nold + cs->n; i++) {
+		const char *m =
+		    i < nold ? old->municipalities[i] : cs->v[i - nold].muni;
+		if (!muni_valid(m) || n == CASE_MUNIS)
+			continue;
+		size_t k = 0;
+		while (k < n && strcmp(buf[k], m) != 0)
+			k++;
+		if (k == n) {
+			memcpy(buf[n], m, 5);
+			ptr[n] = buf[n];
+			n++;
+		}
+	}
+	nr->municipalities = ptr;
+	nr->n_municipalities = n;
 }
 
 /* ---------------------------------------------------------- helpers */
@@ -399,19 +442,25 @@ static void op_case_claim(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		return sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
 	MDB_txn *txn = sh_store_txn(d->store);
 	e = sh_store_case_get(d->store, txn, key, &old);
-	if (e == SH_ERR_NOTFOUND) {
-		struct case_scan cs;
-		e = case_signals(d, txn, key, &cs);
-		free(cs.v);
-		if (e == SH_OK && cs.n == 0)
+	struct case_scan cs = {NULL, NULL, 0};
+	if (e == SH_OK || e == SH_ERR_NOTFOUND) {
+		sh_err se = case_signals(d, txn, key, &cs);
+		if (se == SH_OK && cs.n == 0 && e == SH_ERR_NOTFOUND) {
+			free(cs.v);
 			return sh_ctl_refuse(
 			    d, c, SH_ERR_NOTFOUND,
 			    "no signal in the inbox has case key "
 			    "%.64s",
 			    q->case_key);
+		}
+		e = se != SH_OK ? se : SH_OK; /* no record yet: a new case */
 	}
-	if (e)
+	if (e) {
+		free(cs.v);
+		if (old)
+			seinhuis__case_record__free_unpacked(old, NULL);
 		return sh_ctl_refuse(d, c, e, "case: %s", sh_err_str(e));
+	}
 	const char *owner = old ? old->owner : "";
 	Seinhuis__CaseRecord nr = SEINHUIS__CASE_RECORD__INIT;
 	nr.case_key.data = key;
@@ -420,6 +469,9 @@ static void op_case_claim(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		nr.steps = old->steps;
 		nr.n_steps = old->n_steps;
 	}
+	char mbuf[CASE_MUNIS][8], *mptr[CASE_MUNIS];
+	case_munis(&nr, old, &cs, mbuf, mptr);
+	free(cs.v);
 	Seinhuis__AuditEvent ev;
 	const char *outcome;
 	if (q->release) {
@@ -806,7 +858,13 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	}
 	st.crisis = q->crisis;
 	st.warm_handover = q->warm_handover;
+	if (!q->feedback && (e = case_signals(d, txn, key, &cs)) != SH_OK) {
+		sh_ctl_refuse(d, c, e, "case: %s", sh_err_str(e));
+		goto out;
+	}
 	Seinhuis__CaseRecord nr = *old;
+	char mbuf[CASE_MUNIS][8], *mptr[CASE_MUNIS];
+	case_munis(&nr, old, &cs, mbuf, mptr);
 	nr.steps = sh_xcalloc(old->n_steps + 1, sizeof(*nr.steps));
 	if (old->n_steps)
 		memcpy(nr.steps, old->steps, old->n_steps * sizeof(*nr.steps));

@@ -262,6 +262,13 @@ typedef struct {
 	uint8_t id[SH_ID_LEN];
 	sh_buf env;
 	sh_build_note note;
+	/* the request's fields, with municipality_code added when the signal
+	 * was routed by postcode and the request gave none (send_resolve) */
+	Seinhuis__Field **fields;
+	size_t nfields;
+	Seinhuis__Field **own_fields; /* fields, if made here: freed */
+	Seinhuis__Field muni_field;
+	char muni[8];
 } sh_submit_prep;
 
 static void submit_init(sh_submit_prep *s, sh_peer *p, Seinhuis__SignalType t)
@@ -278,6 +285,8 @@ static void submit_drop(sh_submit_prep *s)
 	sh_wipe(s->natkey, sizeof(s->natkey));
 	sh_wipe(s->natkey_old, sizeof(s->natkey_old));
 	sh_buf_free(&s->env);
+	free(s->own_fields);
+	s->own_fields = NULL;
 }
 
 /* The policy check and the natural key's hash. */
@@ -447,6 +456,14 @@ sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
 	return submit_finish(d, &s, fields, n, idhex, field, fl, detail, dl);
 }
 
+static int type_has_field(const sh_type_rule *tr, const char *name)
+{
+	for (size_t i = 0; i < tr->nfields; i++)
+		if (strcmp(tr->fields[i].name, name) == 0)
+			return 1;
+	return 0;
+}
+
 /* op_send's first part: the type and the recipient (by name, or routed by
  * the resident's postcode). Reads tables only; a refusal is kept in s. */
 static void send_resolve(sh_daemon *d, const Seinhuis__CtlRequest *q,
@@ -454,6 +471,8 @@ static void send_resolve(sh_daemon *d, const Seinhuis__CtlRequest *q,
 {
 	Seinhuis__SignalType t = sh_signal_type_parse(q->type);
 	submit_init(s, NULL, t);
+	s->fields = q->fields;
+	s->nfields = q->n_fields;
 #define REFUSE(code, ...)                                                      \
 	do {                                                                   \
 		s->refuse_e = (code);                                          \
@@ -509,6 +528,38 @@ static void send_resolve(sh_daemon *d, const Seinhuis__CtlRequest *q,
 			REFUSE(SH_ERR_ROUTE,
 			       "municipality %s has no trusted %s partner card",
 			       muni, role);
+		/* The municipality the postcode lies in travels with the
+		 * signal (where the type has the field), so that a team
+		 * acting for several municipalities can tell them apart
+		 * (seinctl case monitor --municipality). One given that
+		 * the postcode contradicts is refused: the statistics would
+		 * count the resident elsewhere. */
+		const char *given =
+		    sh_field_value(q->fields, q->n_fields, "municipality_code");
+		if (given && given[0] && strcmp(given, muni) != 0)
+			REFUSE(SH_ERR_ROUTE,
+			       "field 'municipality_code': the postcode lies "
+			       "in municipality %s, not in the one given",
+			       muni);
+		if ((!given || !given[0]) && tr &&
+		    type_has_field(tr, "municipality_code") &&
+		    strlen(muni) < sizeof(s->muni)) {
+			size_t n = q->n_fields;
+			Seinhuis__Field **f = sh_xmalloc((n + 1) * sizeof(*f));
+			size_t k = 0;
+			for (size_t i = 0; i < n;
+			     i++) /* an empty one is left out */
+				if (strcmp(q->fields[i]->name,
+				           "municipality_code") != 0)
+					f[k++] = q->fields[i];
+			snprintf(s->muni, sizeof(s->muni), "%s", muni);
+			seinhuis__field__init(&s->muni_field);
+			s->muni_field.name = "municipality_code";
+			s->muni_field.value = s->muni;
+			f[k++] = &s->muni_field;
+			s->own_fields = s->fields = f;
+			s->nfields = k;
+		}
 		p = sh_peer_find(d, card->partner);
 	} else {
 		p = sh_peer_find(d, q->recipient);
@@ -531,14 +582,14 @@ static void send_prepare(sh_daemon *d, const Seinhuis__CtlRequest *q,
 	send_resolve(d, q, s);
 	if (s->refuse_e)
 		return;
-	submit_check(d, s, q->fields, q->n_fields);
+	submit_check(d, s, s->fields, s->nfields);
 	/* The main thread commits right after: it builds then, after the
 	 * natural-key look-up (a re-sent row costs no build). The helper
 	 * builds ahead: the natural keys' index is the main thread's
 	 * (store.c), so a re-imported row is built here and then skipped. */
 	if (!build || s->policy_e || !s->p->keys_ready)
 		return;
-	submit_build(d, s, q->fields, q->n_fields, build);
+	submit_build(d, s, s->fields, s->nfields, build);
 }
 
 /* pre: what send_prepare made of q, or NULL (done here, then). */
@@ -563,8 +614,8 @@ static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q,
 		submit_drop(pre);
 		return;
 	}
-	sh_err e = submit_finish(d, pre, q->fields, q->n_fields, idhex, field,
-	                         sizeof(field), detail, sizeof(detail));
+	sh_err e = submit_finish(d, pre, pre->fields, pre->nfields, idhex,
+	                         field, sizeof(field), detail, sizeof(detail));
 	if (e) {
 		sh_ctl_refuse(d, c, e, "field '%s': %s", field,
 		              detail[0] ? detail : sh_err_str(e));

@@ -426,6 +426,35 @@ static json_object *steps_json(const Seinhuis__CaseRecord *r)
 	return a;
 }
 
+/* The municipalities a case belongs to: those its arrears signals name
+ * and those its record kept (taken signals' codes), at most 8. */
+struct case_munis {
+	const char *v[8];
+	size_t n;
+};
+
+static void munis_add(struct case_munis *cm, const char *m)
+{
+	if (!m || !m[0] || cm->n == 8)
+		return;
+	for (size_t i = 0; i < cm->n; i++)
+		if (strcmp(cm->v[i], m) == 0)
+			return;
+	cm->v[cm->n++] = m;
+}
+
+static void munis_of(const struct cs_case *c, const Seinhuis__CaseRecord *rec,
+                     struct case_munis *cm)
+{
+	cm->n = 0;
+	for (size_t i = 0; c && i < c->nsig; i++)
+		if (strcmp(c->sig[i]->type, "arrears") == 0)
+			munis_add(cm, seinctl_field_of(c->sig[i],
+			                               "municipality_code"));
+	for (size_t i = 0; rec && i < rec->n_municipalities; i++)
+		munis_add(cm, rec->municipalities[i]);
+}
+
 static json_object *case_json(const struct cs_case *c, int with_signals)
 {
 	json_object *o = json_object_new_object();
@@ -451,6 +480,12 @@ static json_object *case_json(const struct cs_case *c, int with_signals)
 	    o, "owner", json_object_new_string(c->rec ? c->rec->owner : ""));
 	json_object_object_add(o, "step", json_object_new_string(step));
 	json_object_object_add(o, "step_ms", json_object_new_int64(step_ms));
+	struct case_munis cm;
+	munis_of(c, c->rec, &cm);
+	json_object *mu = json_object_new_array();
+	for (size_t i = 0; i < cm.n; i++)
+		json_object_array_add(mu, json_object_new_string(cm.v[i]));
+	json_object_object_add(o, "municipalities", mu);
 	if (with_signals) {
 		json_object_object_add(o, "steps", steps_json(c->rec));
 		json_object *a = json_object_new_array();
@@ -568,6 +603,14 @@ static int case_show(const char *sock, const char *arg)
 	       c->creditors);
 	printf("total        %s%s\n", total, c->rising ? " (rising)" : "");
 	printf("urgency      %s\n", c->urgency);
+	struct case_munis cm;
+	munis_of(c, c->rec, &cm);
+	if (cm.n) {
+		printf("municipality");
+		for (size_t i = 0; i < cm.n; i++)
+			printf("%s%s", i ? ", " : " ", cm.v[i]);
+		printf("\n");
+	}
 	char due[40];
 	due_text(due, sizeof(due), c, (int64_t)time(NULL) * 1000);
 	printf("contact due  %s%s\n", due,
@@ -919,13 +962,53 @@ static const char *const mon_hows[] = {
     "phone", "visit", "letter", "email", "text_message", "other", ""};
 static const char *const mon_parts[] = {"morning", "afternoon", "evening", ""};
 
+/* Signals per municipality (their municipality_code), for a team that
+ * acts for several. */
+#define MON_MUNIS 64
+struct mon_munis {
+	char code[MON_MUNIS][8];
+	size_t n[MON_MUNIS], ncodes, unknown, other; /* other: past MON_MUNIS */
+};
+
 struct mon_out {
 	int csv, attempts;
 	json_object *jsig, *jatt;
 	int64_t since_us, until_us;
+	const char *muni; /* --municipality: only its signals and cases */
 	const struct mon_roles *roles;
 	struct mon_totals t;
+	struct mon_munis m;
 };
+
+/* A signal's municipality: its own code, or else its case's if the case
+ * has exactly one; "" if neither tells. */
+static const char *sig_muni(const Seinhuis__InboxItem *it,
+                            const struct case_munis *cm)
+{
+	const char *m = seinctl_field_of(it, "municipality_code");
+	if (m[0])
+		return m;
+	return cm->n == 1 ? cm->v[0] : "";
+}
+
+static void count_muni(struct mon_munis *mm, const char *m)
+{
+	if (!m[0]) {
+		mm->unknown++;
+		return;
+	}
+	for (size_t i = 0; i < mm->ncodes; i++)
+		if (strcmp(mm->code[i], m) == 0) {
+			mm->n[i]++;
+			return;
+		}
+	if (mm->ncodes == MON_MUNIS) {
+		mm->other++;
+		return;
+	}
+	snprintf(mm->code[mm->ncodes], sizeof(mm->code[0]), "%s", m);
+	mm->n[mm->ncodes++] = 1;
+}
 
 /* One case's rows: its arrears signals that arrived in the period, its
  * contact attempts recorded in it; nothing if it has neither. */
@@ -934,6 +1017,15 @@ static void monitor_case(struct mon_out *o, const struct cs_case *c,
 {
 	size_t here = 0;
 	struct mon_case m;
+	struct case_munis cm;
+	munis_of(c, rec, &cm);
+	if (o->muni) {
+		size_t k = 0;
+		while (k < cm.n && strcmp(cm.v[k], o->muni) != 0)
+			k++;
+		if (k == cm.n)
+			return; /* not a case of this municipality */
+	}
 	case_at(rec, o->until_us, &m);
 	for (size_t i = 0; c && i < c->nsig; i++)
 		here +=
@@ -956,6 +1048,10 @@ static void monitor_case(struct mon_out *o, const struct cs_case *c,
 		if (strcmp(it->type, "arrears") != 0 ||
 		    !in_period(it->received_ms, o->since_us, o->until_us))
 			continue;
+		const char *mu = sig_muni(it, &cm);
+		if (o->muni && strcmp(mu, o->muni) != 0)
+			continue; /* the household's signal to another one */
+		count_muni(&o->m, mu);
 		const char *pt = partner_type(o->roles, it);
 		const char *cents = seinctl_field_of(it, "amount_cents");
 		t->nsig++;
@@ -979,7 +1075,8 @@ static void monitor_case(struct mon_out *o, const struct cs_case *c,
 		    {"outcome", m.outcome},
 		    {"crisis", m.crisis ? "yes" : "no"},
 		    {"warm_handover", m.warm ? "yes" : "no"},
-		    {"contact_made", m.made ? "yes" : "no"}};
+		    {"contact_made", m.made ? "yes" : "no"},
+		    {"municipality", mu}};
 		size_t nc = sizeof(cols) / sizeof(cols[0]);
 		if (o->jsig) {
 			json_object *j = json_object_new_object();
@@ -988,7 +1085,7 @@ static void monitor_case(struct mon_out *o, const struct cs_case *c,
 				    j, cols[k][0],
 				    k == 0 || k == 4 ? json_object_new_int64(
 				                           atoll(cols[k][1]))
-				    : k >= 9
+				    : k >= 9 && k <= 11
 				        ? json_object_new_boolean(
 				              cols[k][1][0] == 'y')
 				        : json_object_new_string(cols[k][1]));
@@ -1041,6 +1138,24 @@ static void monitor_summary(const struct mon_out *o)
 	if (o->until_us)
 		seinctl_fmt_time(to, sizeof(to), o->until_us / 1000);
 	printf("period      %s to %s\n", from, to);
+	if (o->muni)
+		printf("municipality %s (its signals, and the cases they or "
+		       "the team's steps placed there)\n",
+		       o->muni);
+	else if (o->m.ncodes) {
+		printf("municipalities");
+		for (size_t i = 0; i < o->m.ncodes; i++)
+			printf(" %s %zu%s", o->m.code[i], o->m.n[i],
+			       i + 1 < o->m.ncodes || o->m.unknown || o->m.other
+			           ? ","
+			           : "");
+		if (o->m.other)
+			printf(" more %zu%s", o->m.other,
+			       o->m.unknown ? "," : "");
+		if (o->m.unknown)
+			printf(" not given %zu", o->m.unknown);
+		printf(" (arrears signals)\n");
+	}
 	printf("signals     %zu arrears signal(s):", t->nsig);
 	for (size_t i = 0; i < 5; i++)
 		printf(" %s %zu%s", mon_ptypes[i], t->pt[i], i < 4 ? "," : "");
@@ -1083,6 +1198,7 @@ static int case_monitor(const char *sock, int argc, char **argv)
 	    {"until", required_argument, 0, 'u'},
 	    {"format", required_argument, 0, 'f'},
 	    {"attempts", no_argument, 0, 'a'},
+	    {"municipality", required_argument, 0, 'm'},
 	    {0, 0, 0, 0}};
 	struct mon_out o = {0};
 	struct mon_roles roles = {NULL};
@@ -1105,6 +1221,15 @@ static int case_monitor(const char *sock, int argc, char **argv)
 			format = optarg;
 		} else if (opt == 'a') {
 			o.attempts = 1;
+		} else if (opt == 'm') {
+			if (strlen(optarg) != 4 ||
+			    strspn(optarg, "0123456789") != 4) {
+				fprintf(stderr,
+				        "seinctl: --municipality: give the "
+				        "four-digit CBS code (0363)\n");
+				return 2;
+			}
+			o.muni = optarg;
 		} else {
 			goto usage;
 		}
@@ -1144,7 +1269,7 @@ static int case_monitor(const char *sock, int argc, char **argv)
 		printf("\"case\",\"received\",\"partner_type\",\"arrears_"
 		       "kind\",\"amount_cents\",\"arrears_since\",\"urgency\","
 		       "\"status\",\"outcome\",\"crisis\",\"warm_handover\","
-		       "\"contact_made\"\n");
+		       "\"contact_made\",\"municipality\"\n");
 	} else if (o.csv) {
 		printf("\"case\",\"date\",\"how\",\"reached\",\"part_of_"
 		       "day\"\n");
@@ -1172,6 +1297,21 @@ static int case_monitor(const char *sock, int argc, char **argv)
 		json_object_object_add(j, "attempts", o.jatt);
 		seinctl_print_json(j);
 	} else if (!o.csv) {
+		/* municipalities in the order of their codes */
+		struct mon_munis *mm = &o.m;
+		for (size_t i = 1; i < mm->ncodes; i++)
+			for (size_t j = i;
+			     j > 0 && strcmp(mm->code[j - 1], mm->code[j]) > 0;
+			     j--) {
+				char tc[8];
+				size_t tn = mm->n[j];
+				memcpy(tc, mm->code[j], sizeof(tc));
+				memcpy(mm->code[j], mm->code[j - 1],
+				       sizeof(tc));
+				memcpy(mm->code[j - 1], tc, sizeof(tc));
+				mm->n[j] = mm->n[j - 1];
+				mm->n[j - 1] = tn;
+			}
 		monitor_summary(&o);
 	}
 	if (roles.status)
@@ -1180,7 +1320,8 @@ static int case_monitor(const char *sock, int argc, char **argv)
 	return 0;
 usage:
 	fprintf(stderr, "usage: seinctl case monitor [--since TIME] [--until "
-	                "TIME] [--format text|csv [--attempts]]\n");
+	                "TIME] [--municipality CODE] [--format text|csv "
+	                "[--attempts]]\n");
 	return 2;
 }
 
@@ -1209,8 +1350,8 @@ int seinctl_case(const char *sock, int json, int argc, char **argv)
 	                "[--consent REF]...] [--how HOW] [--reached yes|no] "
 	                "[--part PART] [--at TIME] [--crisis] "
 	                "[--warm-handover] | monitor "
-	                "[--since TIME] [--until TIME] [--format text|csv "
-	                "[--attempts]]\n");
+	                "[--since TIME] [--until TIME] [--municipality CODE] "
+	                "[--format text|csv [--attempts]]\n");
 	return 2;
 }
 

@@ -299,9 +299,10 @@ check "monitor CSV: a header and one row per signal, each case's status, outcome
 import csv, io, sys
 rows = list(csv.reader(io.StringIO(sys.argv[1])))
 h = rows[0]
-assert h == ['case','received','partner_type','arrears_kind','amount_cents','arrears_since','urgency','status','outcome','crisis','warm_handover','contact_made'], h
+assert h == ['case','received','partner_type','arrears_kind','amount_cents','arrears_since','urgency','status','outcome','crisis','warm_handover','contact_made','municipality'], h
 assert len(rows) == 7, rows
 col = lambda r, n: r[h.index(n)]
+assert all(col(r, 'municipality') == '' for r in rows[1:]), rows
 a = [r for r in rows[1:] if col(r, 'status') == 'closed']
 assert sorted(col(r, 'amount_cents') for r in a) == ['20000', '45000', '60000'], a
 assert all((col(r, 'outcome'), col(r, 'crisis'), col(r, 'warm_handover'), col(r, 'contact_made')) == ('help_accepted', 'yes', 'no', 'yes') for r in a), a
@@ -375,6 +376,50 @@ r1=${out#accepted }
 check "a referral about household B is delivered" wait_until 10 bash -c "inbox_ids gem-cs | grep -qx '$r1'"
 check "household B: 2 signals, still 1 creditor (the GP practice is none), total unchanged" bash -c \
 	"as $U_CW1 --json inbox | jq -e '.[] | select(.case_key == \"$B\") | .signals == 2 and .creditors == 1 and .total_cents == 10000' >/dev/null"
+
+# --- one team acting for several municipalities ------------------------------
+# Households E (0363) and F (0384) name their municipality; E's case is
+# claimed (its record keeps 0363), an attempt recorded and its signal
+# taken: the 0363 report still holds E's case and attempt, not F.
+e1=$(ctl corp-cs send --type arrears --to gem-cs arrears_kind=rent amount_cents=70000 \
+	arrears_since=2026-09-01 contact_attempt_date=2026-10-01 reminder_date=2026-10-15 \
+	urgency=none creditor_reference=HUUR-E creditor_contact=desk legal_basis=legal_duty \
+	surname=Smit street=Laan house_number=3 postcode="1011 AB" place=Waterdam \
+	municipality_code=0363 | awk '{print $2}')
+f1=$(ctl nrg-cs send --type arrears --to gem-cs arrears_kind=gas amount_cents=8000 \
+	arrears_since=2026-09-01 contact_attempt_date=2026-10-01 reminder_date=2026-10-15 \
+	urgency=none creditor_reference=GAS-F creditor_contact=desk legal_basis=legal_duty \
+	surname=Smit street=Laan house_number=4 postcode="1011 AB" place=Waterdam \
+	municipality_code=0384 | awk '{print $2}')
+check "E (0363) and F (0384) delivered" wait_until 10 bash -c \
+	"inbox_ids gem-cs | grep -qx '$e1' && inbox_ids gem-cs | grep -qx '$f1'"
+mon=$(as "$U_CW1" case monitor)
+check "the summary counts arrears signals per municipality" \
+	grep -q '^municipalities 0363 1, 0384 1, not given 5 (arrears signals)$' <<<"$mon"
+E=$(ctl gem-cs --json inbox list | jq -r ".[] | select(.message_id==\"$e1\") | .case_key")
+as "$U_CW1" claim "$E" >/dev/null
+as "$U_CW1" case step "$E" contact_attempted --how phone --reached yes >/dev/null
+mon=$(as "$U_CW1" case monitor --municipality 0363)
+check "--municipality 0363: E's signal, its household and its attempt, nothing of F or the others" bash -c \
+	"grep -q '^municipality 0363 ' <<<\"\$0\" &&
+	 grep -q '^signals     1 arrears signal(s): rent 1, energy 0, ' <<<\"\$0\" &&
+	 grep -q '^amounts     rent EUR 700.00, energy EUR 0.00, ' <<<\"\$0\" &&
+	 grep -q '^households  1; ' <<<\"\$0\" &&
+	 grep -q '^attempts    1 contact attempt(s): phone 1, ' <<<\"\$0\"" "$mon"
+check "--municipality 0384 in CSV: F's row alone, with its code" bash -c \
+	"[ \"\$(as $U_CW1 case monitor --municipality 0384 --format csv | tail -n +2 | cut -d, -f4,5,13)\" = '\"gas\",\"8000\",\"0384\"' ]"
+as "$U_CW1" inbox ack "$e1" >/dev/null
+mon=$(as "$U_CW1" case monitor --municipality 0363)
+check "E's signal taken: its case and attempt still count for 0363 (from the case record)" bash -c \
+	"grep -q '^signals     0 arrears signal(s)' <<<\"\$0\" &&
+	 grep -q '^households  1; ' <<<\"\$0\" &&
+	 grep -q '^attempts    1 contact attempt(s): phone 1, ' <<<\"\$0\"" "$mon"
+check "E's case record keeps its municipality after its signal is taken (case show)" bash -c \
+	"as $U_CW1 --json case show $E | jq -e '.signals == 0 and .municipalities == [\"0363\"]' >/dev/null &&
+	 as $U_CW1 case show $E | grep -q '^municipality 0363$'"
+check "--municipality takes a four-digit code only (exit 2)" bash -c \
+	"as $U_CW1 case monitor --municipality GM0363 >/dev/null 2>&1; [ \$? = 2 ] || exit 1
+	 as $U_CW1 case monitor --municipality 363 2>&1 | grep -q 'give the four-digit CBS code'"
 
 for p in gem-cs corp-cs nrg-cs gp-cs; do stop $p; done
 it_done

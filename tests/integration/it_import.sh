@@ -55,6 +55,22 @@ check "a column named twice is named by its places, with the rule: $out" grep -q
 check "each municipality gets exactly its own: 2 for 0363" \
 	wait_until 10 bash -c "[ \$(inbox_ids gem-a-im | wc -l) = 2 ]"
 check "and 3 for 0599/0600" wait_until 10 bash -c "[ \$(inbox_ids gem-b-im | wc -l) = 3 ]"
+check "each routed signal names the municipality its postcode lies in" bash -c \
+	"[ \"\$(ctl gem-b-im --json inbox list | jq -r '[.[].fields.municipality_code] | sort | join(\",\")')\" = 0599,0599,0600 ] &&
+	 [ \"\$(ctl gem-a-im --json inbox list | jq -r '[.[].fields.municipality_code] | sort | join(\",\")')\" = 0363,0363 ]"
+# A municipality_code given agrees with the postcode, or the row is refused
+# (the statistics would count the resident elsewhere).
+{
+	echo "$hdr;municipality_code"
+	echo "$(row M1 "3011 CC" 21);0599"
+	echo "$(row M2 "3011 CC" 22);0363"
+} >"$IN/munis.csv"
+out=$(ctl corp-im import "$IN/munis.csv" --type arrears --set legal_basis=legal_duty 2>&1)
+check "a given municipality_code the postcode contradicts is refused as ROUTE, the other row kept" bash -c \
+	"grep -q '2 rows: 1 accepted, 1 refused, 0 skipped' <<<\"\$0\" &&
+	 grep -q \"row 3, column 15: ROUTE: field 'municipality_code': the postcode lies in municipality 0599, not in the one given\" <<<\"\$0\"" "$out"
+check "  the agreeing row arrives with its code once" wait_until 10 bash -c \
+	"[ \"\$(ctl gem-b-im --json inbox list | jq -r '[.[].fields.municipality_code] | sort | join(\",\")')\" = 0599,0599,0599,0600 ]"
 
 out=$(ctl corp-im import "$IN/export1.csv" --type arrears --set legal_basis=legal_duty 2>&1)
 check "re-importing the same file sends nothing again" grep -q "9 rows: 0 accepted, 4 refused, 5 skipped" <<<"$out"
@@ -71,7 +87,7 @@ echo "$out"
 check "Windows-1252 with ',' is detected" grep -q "Windows-1252 (converted), separator ','" <<<"$out"
 check "an overlapping file sends only the new rows" grep -q "4 rows: 2 accepted, 0 refused, 2 skipped" <<<"$out"
 check "the new rows arrive where they live" wait_until 10 bash -c \
-	"[ \$(inbox_ids gem-a-im | wc -l) = 3 -a \$(inbox_ids gem-b-im | wc -l) = 4 ]"
+	"[ \$(inbox_ids gem-a-im | wc -l) = 3 -a \$(inbox_ids gem-b-im | wc -l) = 5 ]"
 
 # The insurer reports the household of R4 (3012 AB, house 4): same case.
 ctl ins-im send --type arrears legal_basis=legal_duty arrears_kind=health_insurance \
@@ -79,9 +95,9 @@ ctl ins-im send --type arrears legal_basis=legal_duty arrears_kind=health_insura
 	reminder_date=2026-09-10 urgency=none creditor_contact=desk surname=Jansen-Zuidhof \
 	street=Gracht house_number=4 postcode="3012AB" place=Stad bsn=111222333 >/dev/null
 check "the insurer's signal is routed to the same municipality" \
-	wait_until 10 bash -c "[ \$(inbox_ids gem-b-im | wc -l) = 5 ]"
+	wait_until 10 bash -c "[ \$(inbox_ids gem-b-im | wc -l) = 6 ]"
 cases=$(ctl gem-b-im --json inbox list | jq -r 'group_by(.case_key) | map(length) | sort | join(",")')
-check "landlord's and insurer's signals about one household share a case key" [ "$cases" = "1,1,1,2" ]
+check "landlord's and insurer's signals about one household share a case key" [ "$cases" = "1,1,1,1,2" ]
 check "nothing left pending at the landlord" [ "$(status_field corp-im outbox_pending)" = 0 ]
 
 # A large export: more signals than one control reply (4 MiB) holds, so
