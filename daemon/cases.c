@@ -286,7 +286,7 @@ static void case_munis(Seinhuis__CaseRecord *nr,
 	for (size_t i = 0; i < nold + cs->n; i++) {
 		const char *m =
 		    i < nold ? old->municipalities[i] : cs->v[i - nold].muni;
-		if (!muni_valid(m) || n == CASE_MUNIS)
+		if (!m || !muni_valid(m) || n == CASE_MUNIS)
 			continue;
 		size_t k = 0;
 		while (k < n && strcmp(buf[k], m) != 0)

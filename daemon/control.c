@@ -289,6 +289,30 @@ static void submit_drop(sh_submit_prep *s)
 	s->own_fields = NULL;
 }
 
+/* The natural key in its form before 2026-12-05 (the values as given),
+ * hashed, while the store may hold keys of that form. */
+static void natkey_old_hash(sh_daemon *d, sh_submit_prep *s,
+                            const sh_type_rule *tr, Seinhuis__Field **fields,
+                            size_t n)
+{
+	sh_buf old = {0};
+	char names[256], *save = NULL;
+	sh_buf_add(&old, "natural", 7);
+	natkey_part(&old, sh_signal_type_name(s->t));
+	natkey_part(&old, s->p->card.partner);
+	snprintf(names, sizeof(names), "%s", tr->natural_key);
+	for (char *w = strtok_r(names, " ", &save); w;
+	     w = strtok_r(NULL, " ", &save)) {
+		const char *v = sh_field_value(fields, n, w);
+		natkey_part(&old, v ? v : "");
+	}
+	sh_hmac_sha256(s->natkey_old, d->case_secret, SH_KEY_LEN, old.data,
+	               old.len);
+	sh_wipe(old.data, old.len);
+	sh_buf_free(&old);
+	s->have_natkey_old = 1;
+}
+
 /* The policy check and the natural key's hash. */
 static void submit_check(sh_daemon *d, sh_submit_prep *s,
                          Seinhuis__Field **fields, size_t n)
@@ -305,39 +329,22 @@ static void submit_check(sh_daemon *d, sh_submit_prep *s,
 	 * row) is not sent again. The key is hashed: no values are stored. */
 	const sh_type_rule *tr = sh_catalogue_type(&d->cat, s->t);
 	if (tr && tr->natural_key[0]) {
-		sh_buf k = {0}, old = {0};
+		sh_buf k = {0};
 		char names[256], *save = NULL;
-		int with_old = d->natkey_old;
 		sh_buf_add(&k, "natural2", 8);
-		if (with_old)
-			sh_buf_add(&old, "natural", 7);
-		for (int i = 0; i < 2; i++) {
-			const char *v =
-			    i ? s->p->card.partner : sh_signal_type_name(s->t);
-			natkey_part(&k, v);
-			if (with_old)
-				natkey_part(&old, v);
-		}
+		natkey_part(&k, sh_signal_type_name(s->t));
+		natkey_part(&k, s->p->card.partner);
 		snprintf(names, sizeof(names), "%s", tr->natural_key);
 		for (char *w = strtok_r(names, " ", &save); w;
-		     w = strtok_r(NULL, " ", &save)) {
-			if (with_old) {
-				const char *v = sh_field_value(fields, n, w);
-				natkey_part(&old, v ? v : "");
-			}
+		     w = strtok_r(NULL, " ", &save))
 			natkey_part2(&k, w, fields, n);
-		}
 		sh_hmac_sha256(s->natkey, d->case_secret, SH_KEY_LEN, k.data,
 		               k.len);
-		if (with_old)
-			sh_hmac_sha256(s->natkey_old, d->case_secret,
-			               SH_KEY_LEN, old.data, old.len);
-		s->have_natkey_old = with_old;
 		sh_wipe(k.data, k.len);
-		sh_wipe(old.data, old.len);
 		sh_buf_free(&k);
-		sh_buf_free(&old);
 		s->have_natkey = 1;
+		if (d->natkey_old)
+			natkey_old_hash(d, s, tr, fields, n);
 	}
 }
 
@@ -376,6 +383,11 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 	if (s->have_natkey) {
 		if ((e = sh_daemon_txn(d)) != SH_OK)
 			goto out;
+		/* prepared without the old form, which the store may hold
+		 * again (a turn that removed its last keys undone) */
+		if (!s->have_natkey_old && sh_store_natkey_old_live(d->store))
+			natkey_old_hash(d, s, sh_catalogue_type(&d->cat, t),
+			                fields, n);
 		uint8_t prev[SH_ID_LEN];
 		MDB_txn *txn = sh_store_txn(d->store);
 		if (sh_store_natkey_get(d->store, txn, s->natkey, prev) ==
@@ -534,21 +546,31 @@ static void send_resolve(sh_daemon *d, const Seinhuis__CtlRequest *q,
 		 * (seinctl case monitor --municipality). One given that
 		 * the postcode contradicts is refused: the statistics would
 		 * count the resident elsewhere. */
-		const char *given =
-		    sh_field_value(q->fields, q->n_fields, "municipality_code");
-		if (given && given[0] && strcmp(given, muni) != 0)
-			REFUSE(SH_ERR_ROUTE,
-			       "field 'municipality_code': the postcode lies "
-			       "in municipality %s, not in the one given",
-			       muni);
-		if ((!given || !given[0]) && tr &&
-		    type_has_field(tr, "municipality_code") &&
+		int given = 0;
+		for (size_t i = 0; i < q->n_fields; i++) {
+			const char *v = q->fields[i]->value;
+			if (strcmp(q->fields[i]->name, "municipality_code") ||
+			    !v[0])
+				continue;
+			given = 1;
+			/* one not of four digits is the policy check's
+			 * (FIELD_FORMAT), as is one given twice */
+			if (strlen(v) == 4 && strspn(v, "0123456789") == 4 &&
+			    strcmp(v, muni) != 0)
+				REFUSE(
+				    SH_ERR_ROUTE,
+				    "field 'municipality_code': the postcode "
+				    "lies in municipality %s, not in the one "
+				    "given",
+				    muni);
+		}
+		if (!given && tr && type_has_field(tr, "municipality_code") &&
 		    strlen(muni) < sizeof(s->muni)) {
 			size_t n = q->n_fields;
 			Seinhuis__Field **f = sh_xmalloc((n + 1) * sizeof(*f));
 			size_t k = 0;
-			for (size_t i = 0; i < n;
-			     i++) /* an empty one is left out */
+			/* an empty one is left out */
+			for (size_t i = 0; i < n; i++)
 				if (strcmp(q->fields[i]->name,
 				           "municipality_code") != 0)
 					f[k++] = q->fields[i];

@@ -658,11 +658,21 @@ static int case_show(const char *sock, const char *arg)
 
 /* ---------------------------------------------------- claim, step */
 
-static void print_case_reply(const Seinhuis__CtlReply *r, const char *what)
+/* lost: options the daemon did not record (case step, an older daemon),
+ * nlost of them */
+static void print_case_reply(const Seinhuis__CtlReply *r, const char *what,
+                             const char *const *lost, size_t nlost)
 {
 	if (json_out) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "ok", json_object_new_boolean(1));
+		if (nlost) {
+			json_object *l = json_object_new_array();
+			for (size_t i = 0; i < nlost; i++)
+				json_object_array_add(
+				    l, json_object_new_string(lost[i]));
+			json_object_object_add(o, "not_recorded", l);
+		}
 		if (r->n_cases) {
 			char key[65];
 			const Seinhuis__CaseRecord *c = r->cases[0];
@@ -687,6 +697,14 @@ static void print_case_reply(const Seinhuis__CtlReply *r, const char *what)
 	       c && c->owner[0] ? c->owner : "");
 	for (size_t i = 0; i < r->n_feedback_ids; i++)
 		printf("feedback accepted %s\n", r->feedback_ids[i]);
+	if (!nlost)
+		return;
+	fprintf(stderr, "seinctl: the daemon recorded the step without");
+	for (size_t i = 0; i < nlost; i++)
+		fprintf(stderr, "%s %s", i ? "," : "", lost[i]);
+	fprintf(stderr,
+	        ": it is older than this seinctl. Upgrade seinhuisd; the "
+	        "step stays recorded as shown\n");
 }
 
 static int case_claim(const char *sock, int argc, char **argv)
@@ -719,7 +737,7 @@ static int case_claim(const char *sock, int argc, char **argv)
 	char what[120];
 	snprintf(what, sizeof(what), "case %.16s %s", key,
 	         q.release ? "released" : "claimed");
-	print_case_reply(r, what);
+	print_case_reply(r, what, NULL, 0);
 	seinhuis__ctl_reply__free_unpacked(r, NULL);
 	return 0;
 usage:
@@ -729,16 +747,17 @@ usage:
 
 /* A daemon older than this seinctl records a step and drops the options
  * it does not know (protobuf keeps unknown fields, and the daemon builds
- * the step from those it knows). The reply holds the case as stored: an
- * option given and not in its last step is named, exit status 1. */
-static int step_kept(const Seinhuis__CtlReply *r, const Seinhuis__CtlRequest *q)
+ * the step from those it knows). The reply holds the case as stored: the
+ * options given and not in its last step go into lost[6]; their number
+ * is returned. */
+static size_t step_lost(const Seinhuis__CtlReply *r,
+                        const Seinhuis__CtlRequest *q, const char *lost[6])
 {
 	const Seinhuis__CaseRecord *c = r->n_cases ? r->cases[0] : NULL;
 	const Seinhuis__CaseStep *st =
 	    c && c->n_steps ? c->steps[c->n_steps - 1] : NULL;
 	if (!st || strcmp(st->step, q->step) != 0)
 		return 0; /* not a reply this check can read */
-	const char *lost[6];
 	size_t n = 0;
 	if (q->contact_how && q->contact_how[0] && !st->contact_how[0])
 		lost[n++] = "--how";
@@ -753,15 +772,7 @@ static int step_kept(const Seinhuis__CtlReply *r, const Seinhuis__CtlRequest *q)
 		lost[n++] = "--crisis";
 	if (q->warm_handover && !st->warm_handover)
 		lost[n++] = "--warm-handover";
-	if (n == 0)
-		return 0;
-	fprintf(stderr, "seinctl: the daemon recorded the step without");
-	for (size_t i = 0; i < n; i++)
-		fprintf(stderr, "%s %s", i ? "," : "", lost[i]);
-	fprintf(stderr,
-	        ": it is older than this seinctl. Upgrade seinhuisd; the "
-	        "step stays recorded as shown\n");
-	return 1;
+	return n;
 }
 
 static int case_step(const char *sock, int argc, char **argv)
@@ -823,10 +834,11 @@ static int case_step(const char *sock, int argc, char **argv)
 		return rc;
 	char what[160];
 	snprintf(what, sizeof(what), "case %.16s: %s recorded", key, q.step);
-	print_case_reply(r, what);
-	rc = step_kept(r, &q);
+	const char *lost[6];
+	size_t nlost = step_lost(r, &q, lost);
+	print_case_reply(r, what, lost, nlost);
 	seinhuis__ctl_reply__free_unpacked(r, NULL);
-	return rc;
+	return nlost ? 4 : 0; /* recorded, but not all of it */
 usage:
 	fprintf(stderr,
 	        "usage: seinctl case step CASE STEP [--feedback "
@@ -1028,9 +1040,11 @@ static void monitor_case(struct mon_out *o, const struct cs_case *c,
 	}
 	case_at(rec, o->until_us, &m);
 	for (size_t i = 0; c && i < c->nsig; i++)
-		here +=
-		    strcmp(c->sig[i]->type, "arrears") == 0 &&
-		    in_period(c->sig[i]->received_ms, o->since_us, o->until_us);
+		here += strcmp(c->sig[i]->type, "arrears") == 0 &&
+		        in_period(c->sig[i]->received_ms, o->since_us,
+		                  o->until_us) &&
+		        (!o->muni ||
+		         strcmp(sig_muni(c->sig[i], &cm), o->muni) == 0);
 	for (size_t i = 0; rec && i < rec->n_steps; i++)
 		here += strcmp(rec->steps[i]->step, "contact_attempted") == 0 &&
 		        in_period(attempt_time(rec->steps[i]), o->since_us,

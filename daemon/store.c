@@ -1064,6 +1064,13 @@ sh_err sh_store_commit(sh_store *st)
 			rc = jput(st, st->meta, &k2, &v, 0);
 		}
 	}
+	if (!rc && st->txn_nk_next != st->nk_next) {
+		/* natural keys put: how far this build wrote (natkeys_open) */
+		uint8_t b[8];
+		MDB_val k = {9, "natkey_hw"}, v = {8, b};
+		u64be(b, st->txn_nk_next);
+		rc = jput(st, st->meta, &k, &v, 0);
+	}
 	if (rc) {
 		turn_abort(st);
 		return mdb_err(rc);
@@ -2231,37 +2238,47 @@ static sh_err natkeys_open(sh_store *st, MDB_txn *txn, const char *dir,
 	}
 	/* Where the normalised form began: the keys before it may be of the
 	 * old form, which sh_store_natkey_old_live() tells the sender to look
-	 * up too. Set once, at the first open by a build that writes only
-	 * the normalised form: a new store's first key is 1, so it never
-	 * looks up the old form; an older store's keys all count as old
-	 * until keep_sent removes them. */
+	 * up too. natkey_form2 is that first sequence; natkey_hw the next
+	 * sequence after the last key a build writing only the normalised
+	 * form put (each turn that puts keys writes it). Keys beyond natkey_hw
+	 * were put by an older build (a data directory taken back to one, or
+	 * schema 1 keys moved now): then they all count as old. A new store
+	 * starts at 1 and never looks up the old form; a store from before
+	 * these entries counts all its keys as old until keep_sent removes
+	 * them. */
+	uint64_t form2 = next, hw = 0;
+	int have_form2 = 0, have_hw = 0;
 	if (!rc) {
-		MDB_val fk = {12, "natkey_form2"}, fv;
-		rc = mdb_get(txn, st->meta, &fk, &fv);
-		if (rc == 0 && fv.mv_size == 8 && !moved) {
-			st->nk_form2 = be64(fv.mv_data);
-		} else if (rc == 0 && fv.mv_size == 8) {
-			/* keys of schema 1, moved now: of the old form */
-			uint8_t fb[8];
-			u64be(fb, next);
-			fv = (MDB_val){8, fb};
-			st->nk_form2 = next;
-			rc = mdb_put(txn, st->meta, &fk, &fv, 0);
-		} else if (rc == 0) {
+		MDB_val fk = {12, "natkey_form2"}, hk = {9, "natkey_hw"}, fv;
+		int r1 = mdb_get(txn, st->meta, &fk, &fv);
+		if (r1 == 0 && fv.mv_size == 8) {
+			form2 = be64(fv.mv_data);
+			have_form2 = 1;
+		}
+		int r2 = r1 && r1 != MDB_NOTFOUND
+		             ? r1
+		             : mdb_get(txn, st->meta, &hk, &fv);
+		if (r2 == 0 && fv.mv_size == 8) {
+			hw = be64(fv.mv_data);
+			have_hw = 1;
+		}
+		if ((r1 == 0 && !have_form2) || (r2 == 0 && !have_hw)) {
 			snprintf(why, wl,
-			         "%s: the store's entry natkey_form2 has the "
-			         "wrong size. Keep a copy of the directory and "
-			         "restore data.mdb from the last backup",
+			         "%s: the store's entry natkey_form2 or "
+			         "natkey_hw has the wrong size. Keep a copy of "
+			         "the directory and restore data.mdb from the "
+			         "last backup",
 			         dir);
 			return SH_ERR_STORE_CORRUPT;
-		} else if (rc == MDB_NOTFOUND) {
-			uint8_t fb[8];
-			u64be(fb, next);
-			fv = (MDB_val){8, fb};
-			st->nk_form2 = next;
-			rc = mdb_put(txn, st->meta, &fk, &fv, 0);
 		}
+		if (r1 && r1 != MDB_NOTFOUND)
+			rc = r1;
+		else if (r2 && r2 != MDB_NOTFOUND)
+			rc = r2;
 	}
+	if (moved || (have_hw && next > hw))
+		form2 = next; /* keys an older build put */
+	st->nk_form2 = form2;
 	if (!rc)
 		rc = mdb_cursor_open(txn, st->natkeys, &c);
 	while (!rc && (rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
@@ -2274,6 +2291,23 @@ static sh_err natkeys_open(sh_store *st, MDB_txn *txn, const char *dir,
 	mdb_cursor_close(c);
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
+	/* none of the old form left: the boundary moves up to the next key
+	 * (so that one put after every key was removed, numbered from 1
+	 * again, is not taken for one) */
+	if (!rc && st->nk_old == 0)
+		st->nk_form2 = next;
+	if (!rc) {
+		uint8_t fb[8];
+		MDB_val fk = {12, "natkey_form2"}, fv = {8, fb};
+		u64be(fb, st->nk_form2);
+		rc = mdb_put(txn, st->meta, &fk, &fv, 0);
+	}
+	if (!rc) {
+		uint8_t hb[8];
+		MDB_val hk = {9, "natkey_hw"}, hv = {8, hb};
+		u64be(hb, next);
+		rc = mdb_put(txn, st->meta, &hk, &hv, 0);
+	}
 	if (rc) {
 		if (rc == MDB_CORRUPTED)
 			snprintf(why, wl,

@@ -417,6 +417,32 @@ check "E's signal taken: its case and attempt still count for 0363 (from the cas
 check "E's case record keeps its municipality after its signal is taken (case show)" bash -c \
 	"as $U_CW1 --json case show $E | jq -e '.signals == 0 and .municipalities == [\"0363\"]' >/dev/null &&
 	 as $U_CW1 case show $E | grep -q '^municipality 0363$'"
+# Household G moved: a signal naming 0363 and one naming 0384. Its case
+# (claimed: the record keeps both) counts for 0363 only through its 0363
+# signal; once that is taken, only through a step: a case of 0384 alone in
+# the period adds no household to 0363.
+g1=$(ctl corp-cs send --type arrears --to gem-cs arrears_kind=rent amount_cents=5000 \
+	arrears_since=2026-09-01 contact_attempt_date=2026-10-01 reminder_date=2026-10-15 \
+	urgency=none creditor_reference=HUUR-G creditor_contact=desk legal_basis=legal_duty \
+	surname=Smit street=Laan house_number=9 postcode="1011 AB" place=Waterdam \
+	municipality_code=0363 | awk '{print $2}')
+g2=$(ctl nrg-cs send --type arrears --to gem-cs arrears_kind=gas amount_cents=6000 \
+	arrears_since=2026-09-01 contact_attempt_date=2026-10-01 reminder_date=2026-10-15 \
+	urgency=none creditor_reference=GAS-G creditor_contact=desk legal_basis=legal_duty \
+	surname=Smit street=Laan house_number=9 postcode="1011 AB" place=Waterdam \
+	municipality_code=0384 | awk '{print $2}')
+check "G's two signals delivered" wait_until 10 bash -c \
+	"inbox_ids gem-cs | grep -qx '$g1' && inbox_ids gem-cs | grep -qx '$g2'"
+G=$(ctl gem-cs --json inbox list | jq -r ".[] | select(.message_id==\"$g1\") | .case_key")
+as "$U_CW1" claim "$G" >/dev/null
+as "$U_CW1" inbox ack "$g1" >/dev/null
+check "G's case keeps both municipalities" bash -c \
+	"as $U_CW1 --json case show $G | jq -e '.municipalities == [\"0384\",\"0363\"] or .municipalities == [\"0363\",\"0384\"]' >/dev/null"
+check "--municipality 0363: G (only its 0384 signal left, no attempt) adds no household" bash -c \
+	"as $U_CW1 case monitor --municipality 0363 | grep -q '^households  1; '"
+check "--municipality 0384: F and G, each with its 0384 signal" bash -c \
+	"as $U_CW1 case monitor --municipality 0384 | grep -q '^households  2; ' &&
+	 as $U_CW1 case monitor --municipality 0384 | grep -q '^signals     2 arrears signal(s)'"
 check "--municipality takes a four-digit code only (exit 2)" bash -c \
 	"as $U_CW1 case monitor --municipality GM0363 >/dev/null 2>&1; [ \$? = 2 ] || exit 1
 	 as $U_CW1 case monitor --municipality 363 2>&1 | grep -q 'give the four-digit CBS code'"

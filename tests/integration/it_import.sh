@@ -69,6 +69,12 @@ out=$(ctl corp-im import "$IN/munis.csv" --type arrears --set legal_basis=legal_
 check "a given municipality_code the postcode contradicts is refused as ROUTE, the other row kept" bash -c \
 	"grep -q '2 rows: 1 accepted, 1 refused, 0 skipped' <<<\"\$0\" &&
 	 grep -q \"row 3, column 15: ROUTE: field 'municipality_code': the postcode lies in municipality 0599, not in the one given\" <<<\"\$0\"" "$out"
+out=$(ctl corp-im send --type arrears legal_basis=legal_duty arrears_kind=rent \
+	amount_cents=100 arrears_since=2026-07-01 contact_attempt_date=2026-09-01 \
+	reminder_date=2026-09-10 urgency=none creditor_contact=desk surname=Jansen \
+	street=Gracht house_number=30 postcode="3011 CC" place=Stad municipality_code=GM0599 2>&1)
+check "a code not of four digits is the catalogue's to refuse (FIELD_FORMAT), not ROUTE: $out" \
+	grep -q "refused: FIELD_FORMAT: field 'municipality_code'" <<<"$out"
 check "  the agreeing row arrives with its code once" wait_until 10 bash -c \
 	"[ \"\$(ctl gem-b-im --json inbox list | jq -r '[.[].fields.municipality_code] | sort | join(\",\")')\" = 0599,0599,0599,0600 ]"
 
@@ -99,6 +105,10 @@ check "the insurer's signal is routed to the same municipality" \
 cases=$(ctl gem-b-im --json inbox list | jq -r 'group_by(.case_key) | map(length) | sort | join(",")')
 check "landlord's and insurer's signals about one household share a case key" [ "$cases" = "1,1,1,1,2" ]
 check "nothing left pending at the landlord" [ "$(status_field corp-im outbox_pending)" = 0 ]
+# 0599: R3, R5 and M1; 0600: R4, R11 and the insurer's
+mon=$(ctl gem-b-im case monitor)
+check "the team acting for 0599 and 0600 counts its signals per municipality" \
+	grep -q '^municipalities 0599 3, 0600 3 (arrears signals)$' <<<"$mon"
 
 # A large export: more signals than one control reply (4 MiB) holds, so
 # that the signal listing and the case listing are gathered from pages.

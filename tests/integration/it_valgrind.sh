@@ -65,8 +65,8 @@ check "cases work under valgrind: claim, steps, show, monitor" bash -c \
 	 ctl gem-vg --json case show $K | jq -e '.steps | length == 2' >/dev/null &&
 	 ctl gem-vg case monitor | grep -q '^attempts    1 contact' &&
 	 ctl gem-vg case monitor --format csv --attempts | grep -q '\"phone\",\"no\"'"
-check "  a step with an unknown word is refused under valgrind" bash -c \
-	"! ctl gem-vg case step $K contact_attempted --how pigeon 2>/dev/null"
+check "  a step with an unknown word is refused under valgrind (exit 1, CASE_STEP)" bash -c \
+	"out=\$(ctl gem-vg case step $K contact_attempted --how pigeon 2>&1); [ \$? = 1 ] && grep -q 'refused: CASE_STEP' <<<\"\$out\""
 stop gem-vg && pass "recipient: valgrind reports no errors or leaks" ||
 	fail "recipient: valgrind errors (see $WORK/valgrind.*.log)"
 stop corp-vg && pass "sender: valgrind reports no errors or leaks" ||

@@ -14,6 +14,8 @@ it_setup_two_builds mixed_versions
 # gem-mx runs the old build, corp-mx this one; then the other way round
 partner gem-mx municipality_debt 17943 "audit_head_interval = 1"
 partner corp-mx landlord 17944 "audit_head_interval = 1" "log_level = debug"
+# a recipient only the old build opens (a data directory does not go back)
+partner gem-m3 municipality_debt 17945
 trust_all
 round() { # round OLD-ID NEW-ID FROM N
 	local old=$1 new=$2 from=$3 n=$4
@@ -44,20 +46,29 @@ check "no refused or malformed frame logged by either" bash -c \
 # This seinctl with the old daemon: a case step's statistics options that
 # the old build does not know are dropped by it (protobuf keeps unknown
 # fields); seinctl must say so, not report the step as recorded in full.
-SEINHUISD=$WORK/bin/seinhuisd-old start gem-mx || { it_done; exit 1; }
-K=$(ctl gem-mx --json inbox | jq -r '.[0].case_key')
-ctl gem-mx case claim "$K" >/dev/null
-ctl gem-mx case step "$K" contact_attempted --how phone --reached yes --crisis \
+# (Builds before 2026-12-06 know no statistics options: the first branch.)
+SEINHUISD=$WORK/bin/seinhuisd-old start gem-m3 || { it_done; exit 1; }
+SEINHUISD=$WORK/bin/seinhuisd-new start corp-mx || { it_done; exit 1; }
+send_arrears corp-mx gem-m3 1 >/dev/null
+check "a signal for the old recipient" wait_until 30 bash -c "[ \$(inbox_ids gem-m3 | wc -l) = 1 ]"
+K=$(ctl gem-m3 --json inbox | jq -r '.[0].case_key')
+ctl gem-m3 case claim "$K" >/dev/null
+ctl gem-m3 case step "$K" contact_attempted --how phone --reached yes --crisis \
 	>"$WORK/step.out" 2>"$WORK/step.err"
 step_rc=$?
-how=$(ctl gem-mx --json case show "$K" | jq -r '.steps[-1].how // ""')
+how=$(ctl gem-m3 --json case show "$K" | jq -r '.steps[-1].how // ""')
 echo "the old daemon stored how='$how'; seinctl exited $step_rc: $(cat "$WORK/step.err")"
 if [ -z "$how" ]; then
-	check "options the old daemon dropped are named, exit 1" bash -c \
-		"[ $step_rc = 1 ] && grep -q 'recorded the step without --how, --reached, --crisis: it is older than this seinctl' '$WORK/step.err'"
+	check "options the old daemon dropped are named, exit 4 (recorded in part)" bash -c \
+		"[ $step_rc = 4 ] && grep -q 'recorded the step without --how, --reached, --crisis: it is older than this seinctl' '$WORK/step.err'"
+	ctl gem-m3 --json case step "$K" contact_attempted --how letter >"$WORK/step.json" 2>/dev/null
+	json_rc=$?
+	check "  and with --json, in not_recorded, exit 4" bash -c \
+		"[ $json_rc = 4 ] && jq -e '.ok and .not_recorded == [\"--how\"]' '$WORK/step.json' >/dev/null"
 else
 	check "options the old daemon kept: exit 0, nothing said" bash -c \
 		"[ $step_rc = 0 ] && [ ! -s '$WORK/step.err' ]"
 fi
-stop gem-mx
+stop gem-m3
+stop corp-mx
 it_done

@@ -1221,6 +1221,27 @@ static void drop_form2(const char *dir)
 	CHECK_INT(raw_end(env, txn, rc), 0);
 }
 
+/* A key put at sequence seq of `natkeys` with LMDB directly, as a build
+ * older than natkey_hw would (a data directory taken back to one). */
+static void foreign_key(const char *dir, uint64_t seq, unsigned i)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi nk;
+	uint8_t kb[8], vb[SH_KEY_LEN + SH_ID_LEN];
+	for (int b = 0; b < 8; b++)
+		kb[b] = (uint8_t)(seq >> (56 - 8 * b));
+	many_key(vb, i, 0);
+	msgid(vb + SH_KEY_LEN, i, 0xC1);
+	MDB_val kv = {8, kb}, vv = {sizeof(vb), vb};
+	int rc = raw_begin(dir, 0, &env, &txn);
+	if (!rc)
+		rc = mdb_dbi_open(txn, "natkeys", 0, &nk);
+	if (!rc)
+		rc = mdb_put(txn, nk, &kv, &vv, 0);
+	CHECK_INT(raw_end(env, txn, rc), 0);
+}
+
 /* The natural keys' table is kept in the order put and found through an
  * index in memory (store.c): every key put is found with its id, through
  * the index's growth, tag collisions, deletes, an aborted turn, reopening
@@ -1320,8 +1341,10 @@ static void natural_keys(void)
 	sh_store_close(&st);
 	drop_form2(dir);
 	st = store_open(dir, w, sizeof(w));
-	if (!CHECK(st != NULL))
+	if (!CHECK(st != NULL)) {
+		printf("  %s\n", w);
 		return;
+	}
 	CHECK_INT(sh_store_natkey_old_live(st), 1);
 	CHECK_ERR(put_turn(st, 100, 110, 0, 0xB2), SH_OK);
 	CHECK_ERR(sh_store_begin(st), SH_OK);
@@ -1350,6 +1373,38 @@ static void natural_keys(void)
 	if (CHECK(st != NULL)) {
 		CHECK_INT(sh_store_natkey_old_live(st), 0);
 		CHECK_INT(found_keys(st, 100, 110, 0, 0xB2), 10);
+		sh_store_close(&st);
+	}
+	/* taken back to an older build, which put a key after this build's
+	 * last one (at sequence 111): every key counts as old again */
+	foreign_key(dir, 111, 500);
+	st = store_open(dir, w, sizeof(w));
+	if (CHECK(st != NULL)) {
+		CHECK_INT(sh_store_natkey_old_live(st), 1);
+		CHECK_INT(found_keys(st, 500, 501, 0, 0xC1), 1);
+		/* every key removed: after reopening, keys numbered from 1
+		 * again are not taken for old ones */
+		CHECK_ERR(sh_store_begin(st), SH_OK);
+		for (unsigned i = 100; i < 110; i++) {
+			many_key(k, i, 0);
+			CHECK_ERR(sh_store_natkey_del(st, k), SH_OK);
+		}
+		many_key(k, 500, 0);
+		CHECK_ERR(sh_store_natkey_del(st, k), SH_OK);
+		CHECK_ERR(sh_store_commit(st), SH_OK);
+		CHECK_INT(sh_store_natkey_old_live(st), 0);
+		sh_store_close(&st);
+	}
+	st = store_open(dir, w, sizeof(w));
+	if (CHECK(st != NULL)) {
+		CHECK_ERR(put_turn(st, 600, 610, 0, 0xB3), SH_OK);
+		CHECK_INT(sh_store_natkey_old_live(st), 0);
+		sh_store_close(&st);
+	}
+	st = store_open(dir, w, sizeof(w));
+	if (CHECK(st != NULL)) {
+		CHECK_INT(sh_store_natkey_old_live(st), 0);
+		CHECK_INT(found_keys(st, 600, 610, 0, 0xB3), 10);
 		sh_store_close(&st);
 	}
 
