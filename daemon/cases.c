@@ -858,10 +858,9 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	}
 	st.crisis = q->crisis;
 	st.warm_handover = q->warm_handover;
-	if (!q->feedback && (e = case_signals(d, txn, key, &cs)) != SH_OK) {
-		sh_ctl_refuse(d, c, e, "case: %s", sh_err_str(e));
-		goto out;
-	}
+	/* the municipalities of the signals read for feedback join those
+	 * kept; a plain step reads no signal (the inbox is read whole, which
+	 * a claim does, not every step) */
 	Seinhuis__CaseRecord nr = *old;
 	char mbuf[CASE_MUNIS][8], *mptr[CASE_MUNIS];
 	case_munis(&nr, old, &cs, mbuf, mptr);
