@@ -476,6 +476,73 @@ static int type_has_field(const sh_type_rule *tr, const char *name)
 	return 0;
 }
 
+static int four_digits(const char *v)
+{
+	return strlen(v) == 4 && strspn(v, "0123456789") == 4;
+}
+
+/* The municipality of a signal to s->p: the one its postcode lies in (by
+ * the postcode table, if one is loaded), and municipality_code if given.
+ * A given code the postcode contradicts is refused (the statistics would
+ * count the resident elsewhere), and so, when the recipient was named and
+ * its card lists the municipalities it serves, is a signal of another one
+ * (personal data for a municipality's team that does not serve the
+ * resident). Where the type has the field and none is given, the code the
+ * postcode lies in is filled in, so that a team acting for several
+ * municipalities can tell them apart (seinctl case monitor
+ * --municipality). A code not of four digits, or given twice, is the
+ * policy check's (FIELD_FORMAT). A refusal goes into s. */
+static void signal_muni(sh_daemon *d, const Seinhuis__CtlRequest *q,
+                        sh_submit_prep *s, int named)
+{
+	const sh_card *card = &s->p->card;
+	const char *pc = sh_field_value(q->fields, q->n_fields, "postcode");
+	const char *muni =
+	    pc && d->routes.n ? sh_routes_find(&d->routes, pc) : NULL;
+	const char *given = NULL;
+	for (size_t i = 0; i < q->n_fields; i++)
+		if (strcmp(q->fields[i]->name, "municipality_code") == 0 &&
+		    q->fields[i]->value[0]) {
+			given = q->fields[i]->value;
+			if (four_digits(given) && muni && strcmp(given, muni)) {
+				s->refuse_e = SH_ERR_ROUTE;
+				snprintf(s->refuse_msg, sizeof(s->refuse_msg),
+				         "field 'municipality_code': the "
+				         "postcode lies in municipality %s, "
+				         "not in the one given",
+				         muni);
+				return;
+			}
+		}
+	const char *mc = given && four_digits(given) ? given : muni;
+	if (named && card->municipalities[0] && mc &&
+	    !sh_card_serves(card, mc)) {
+		s->refuse_e = SH_ERR_ROUTE;
+		snprintf(s->refuse_msg, sizeof(s->refuse_msg),
+		         "field '%s': the resident's municipality is %s, and "
+		         "partner %s serves %.100s",
+		         mc == given ? "municipality_code" : "postcode", mc,
+		         card->partner, card->municipalities);
+		return;
+	}
+	const sh_type_rule *tr = sh_catalogue_type(&d->cat, s->t);
+	if (given || !muni || !tr || !type_has_field(tr, "municipality_code") ||
+	    strlen(muni) >= sizeof(s->muni))
+		return;
+	size_t n = q->n_fields, k = 0;
+	Seinhuis__Field **f = sh_xmalloc((n + 1) * sizeof(*f));
+	for (size_t i = 0; i < n; i++) /* an empty one is left out */
+		if (strcmp(q->fields[i]->name, "municipality_code") != 0)
+			f[k++] = q->fields[i];
+	snprintf(s->muni, sizeof(s->muni), "%s", muni);
+	seinhuis__field__init(&s->muni_field);
+	s->muni_field.name = "municipality_code";
+	s->muni_field.value = s->muni;
+	f[k++] = &s->muni_field;
+	s->own_fields = s->fields = f;
+	s->nfields = k;
+}
+
 /* op_send's first part: the type and the recipient (by name, or routed by
  * the resident's postcode). Reads tables only; a refusal is kept in s. */
 static void send_resolve(sh_daemon *d, const Seinhuis__CtlRequest *q,
@@ -511,6 +578,7 @@ static void send_resolve(sh_daemon *d, const Seinhuis__CtlRequest *q,
 		       t ? "'" : "", types);
 	}
 	sh_peer *p = NULL;
+	int named = 0;
 	if (!q->recipient[0] || strcmp(q->recipient, "auto") == 0) {
 		/* Route by the resident's postcode to the municipality. */
 		const sh_type_rule *tr = sh_catalogue_type(&d->cat, t);
@@ -540,51 +608,10 @@ static void send_resolve(sh_daemon *d, const Seinhuis__CtlRequest *q,
 			REFUSE(SH_ERR_ROUTE,
 			       "municipality %s has no trusted %s partner card",
 			       muni, role);
-		/* The municipality the postcode lies in travels with the
-		 * signal (where the type has the field), so that a team
-		 * acting for several municipalities can tell them apart
-		 * (seinctl case monitor --municipality). One given that
-		 * the postcode contradicts is refused: the statistics would
-		 * count the resident elsewhere. */
-		int given = 0;
-		for (size_t i = 0; i < q->n_fields; i++) {
-			const char *v = q->fields[i]->value;
-			if (strcmp(q->fields[i]->name, "municipality_code") ||
-			    !v[0])
-				continue;
-			given = 1;
-			/* one not of four digits is the policy check's
-			 * (FIELD_FORMAT), as is one given twice */
-			if (strlen(v) == 4 && strspn(v, "0123456789") == 4 &&
-			    strcmp(v, muni) != 0)
-				REFUSE(
-				    SH_ERR_ROUTE,
-				    "field 'municipality_code': the postcode "
-				    "lies in municipality %s, not in the one "
-				    "given",
-				    muni);
-		}
-		if (!given && tr && type_has_field(tr, "municipality_code") &&
-		    strlen(muni) < sizeof(s->muni)) {
-			size_t n = q->n_fields;
-			Seinhuis__Field **f = sh_xmalloc((n + 1) * sizeof(*f));
-			size_t k = 0;
-			/* an empty one is left out */
-			for (size_t i = 0; i < n; i++)
-				if (strcmp(q->fields[i]->name,
-				           "municipality_code") != 0)
-					f[k++] = q->fields[i];
-			snprintf(s->muni, sizeof(s->muni), "%s", muni);
-			seinhuis__field__init(&s->muni_field);
-			s->muni_field.name = "municipality_code";
-			s->muni_field.value = s->muni;
-			f[k++] = &s->muni_field;
-			s->own_fields = s->fields = f;
-			s->nfields = k;
-		}
 		p = sh_peer_find(d, card->partner);
 	} else {
 		p = sh_peer_find(d, q->recipient);
+		named = 1;
 	}
 	if (!p)
 		/* not repeated: a CSV column "to" may hold anything */
@@ -594,6 +621,7 @@ static void send_resolve(sh_daemon *d, const Seinhuis__CtlRequest *q,
 		       "'seinkey list' shows the partners");
 #undef REFUSE
 	s->p = p;
+	signal_muni(d, q, s, named);
 }
 
 /* All that can be done of a send request before the store (see prep.c):

@@ -185,22 +185,26 @@ const char *sh_routes_find(const sh_routes *r, const char *postcode)
 	return m;
 }
 
+int sh_card_serves(const sh_card *c, const char *muni)
+{
+	for (const char *p = c->municipalities; *p;) {
+		if (strncmp(p, muni, 4) == 0 && (p[4] == ',' || p[4] == '\0'))
+			return 1;
+		p = strchr(p, ',');
+		if (!p)
+			break;
+		p++;
+	}
+	return 0;
+}
+
 const sh_card *sh_route_partner(const sh_trust *t, const char *role,
                                 const char *muni)
 {
 	for (size_t i = 0; i < t->n; i++) {
 		const sh_card *c = &t->cards[i];
-		if (strcmp(c->role, role) != 0)
-			continue;
-		for (const char *p = c->municipalities; *p;) {
-			if (strncmp(p, muni, 4) == 0 &&
-			    (p[4] == ',' || p[4] == '\0'))
-				return c;
-			p = strchr(p, ',');
-			if (!p)
-				break;
-			p++;
-		}
+		if (strcmp(c->role, role) == 0 && sh_card_serves(c, muni))
+			return c;
 	}
 	return NULL;
 }

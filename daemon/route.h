@@ -24,6 +24,9 @@ void sh_routes_free(sh_routes *r);
 /* The municipality code for a postcode ("1011 ab" is fine), PC6 first,
  * then PC4; NULL when the table has none. */
 const char *sh_routes_find(const sh_routes *r, const char *postcode);
+/* Whether the card lists the municipality (four digits) among those it
+ * serves. */
+int sh_card_serves(const sh_card *c, const char *muni);
 /* The trusted partner of the given role that serves the municipality. */
 const sh_card *sh_route_partner(const sh_trust *t, const char *role,
                                 const char *muni);

@@ -249,4 +249,26 @@ PY
 echo "answers: $answers"
 check "a window with two bad requests: each answered in order, the bad ones by rule" \
 	[ "$answers" = "ok ok ok ok ok CONTROL USAGE ok ok ok ok ok" ]
+
+# A recipient named with --to whose card lists the municipalities it
+# serves: a resident of another one is refused (personal data for a team
+# that does not serve them), by the postcode's municipality or by the code
+# given; one of its own goes, the code filled in from the postcode.
+named() { # named POSTCODE [FIELD=VALUE]
+	ctl corp-im send --type arrears --to gem-a-im legal_basis=legal_duty arrears_kind=rent \
+		amount_cents=100 arrears_since=2026-07-01 contact_attempt_date=2026-09-01 \
+		reminder_date=2026-09-10 urgency=none creditor_contact=desk surname=Jansen \
+		street=Gracht house_number=40 postcode="$1" place=Stad ${2:+"$2"} 2>&1
+}
+out=$(named "3011 CC")
+check "--to a team that does not serve the postcode's municipality: ROUTE, naming both: $out" \
+	grep -q "refused: ROUTE: field 'postcode': the resident's municipality is 0599, and partner gem-a-im serves 0363" <<<"$out"
+out=$(named "9999 XX" municipality_code=0600)
+check "  nor the municipality_code given: $out" \
+	grep -q "refused: ROUTE: field 'municipality_code': the resident's municipality is 0600, and partner gem-a-im serves 0363" <<<"$out"
+before=$(status_field gem-a-im inbox_depth)
+id=$(named "1011 AA" | awk '{print $2}')
+check "  a resident of its own goes, with the code filled in" wait_until 10 bash -c \
+	"ctl gem-a-im --json inbox list --limit 100000 | jq -e '.[] | select(.message_id == \"$id\") | .fields.municipality_code == \"0363\"' >/dev/null"
+check "  and nothing else arrived" [ "$(status_field gem-a-im inbox_depth)" = $((before + 1)) ]
 it_done
