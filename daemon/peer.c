@@ -30,6 +30,7 @@
 #include "auditd.h"
 #include "cases.h"
 #include "daemon.h"
+#include "route.h"
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define DRAIN_MAX    64  /* frames read per socket per loop turn */
@@ -554,6 +555,23 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 		         "seconds",
 		         d->cfg.max_signal_age_s);
 		return SH_ERR_STALE;
+	}
+	/* An arrears signal naming a municipality this daemon's card does not
+	 * list is not for this team: refused before its sealed part is
+	 * opened, so no personal data of a resident it does not serve is
+	 * read or kept (the sender checks it too, when it has the card). */
+	const char *mc =
+	    s->payload_case == SEINHUIS__SIGNAL__PAYLOAD_ARREARS && s->arrears
+	        ? s->arrears->municipality_code
+	        : "";
+	if (d->self.card.municipalities[0] && strlen(mc) == 4 &&
+	    strspn(mc, "0123456789") == 4 &&
+	    !sh_card_serves(&d->self.card, mc)) {
+		snprintf(detail, dl,
+		         "municipality_code %s is not one this daemon serves "
+		         "(%.100s)",
+		         mc, d->self.card.municipalities);
+		return SH_ERR_ROUTE;
 	}
 	sh_err e = sh_peer_keys(d, p);
 	if (e == SH_OK) {

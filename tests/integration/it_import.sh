@@ -271,4 +271,20 @@ id=$(named "1011 AA" | awk '{print $2}')
 check "  a resident of its own goes, with the code filled in" wait_until 10 bash -c \
 	"ctl gem-a-im --json inbox list --limit 100000 | jq -e '.[] | select(.message_id == \"$id\") | .fields.municipality_code == \"0363\"' >/dev/null"
 check "  and nothing else arrived" [ "$(status_field gem-a-im inbox_depth)" = $((before + 1)) ]
+# The recipient checks again: a trusted peer that bypasses its daemon's
+# check and names a municipality the team does not serve is rejected with
+# ROUTE (before the sealed part is opened; nothing kept), one it serves
+# is delivered.
+before=$(status_field gem-a-im inbox_depth)
+qbefore=$(ctl gem-a-im --json quarantine list | jq length)
+out=$(as_user env PEER_MUNICIPALITY=0599 "$PEER_TOOL" "$WORK/corp-im/keys" "$WORK/gem-a-im/keys/card" valid)
+check "the recipient rejects a municipality its card does not list: ROUTE: $out" \
+	grep -q "REJECTED ROUTE" <<<"$out"
+check "  not in the inbox, not in quarantine" bash -c \
+	"[ \$(status_field gem-a-im inbox_depth) = $before ] && [ \$(ctl gem-a-im --json quarantine list | jq length) = $qbefore ]"
+check "  audited as rejected under ROUTE, the reason logged with the codes" bash -c \
+	"ctl gem-a-im --json audit list --event rejected | jq -e 'map(select(.rule == \"ROUTE\")) | length == 1' >/dev/null &&
+	 grep -q 'refused: ROUTE (municipality_code 0599 is not one this daemon serves (0363))' '$WORK/gem-a-im.log'"
+out=$(as_user env PEER_MUNICIPALITY=0363 "$PEER_TOOL" "$WORK/corp-im/keys" "$WORK/gem-a-im/keys/card" valid)
+check "  one it serves is delivered: $out" grep -q "DELIVERED" <<<"$out"
 it_done

@@ -21,6 +21,8 @@
  * a municipality's daemon sends, but without its checks. With
  * PEER_FEEDBACK_COPIES=2 the frame carries it twice, as a re-send would.
  * PEER_WAIT_MS: how long to wait for an answer (3000).
+ * PEER_MUNICIPALITY: a municipality_code in the arrears signal of the
+ * single-signal modes (valid, policy, ...).
  *
  * Witness modes (witness.c) send a frame of tree heads alone and print
  * the answer as "WITNESS head <size|-> witnessed <size>... | -" (the
@@ -115,12 +117,22 @@ static void build(const sh_identity *self, const sh_card *peer,
 	/* "policy" mode leaves out a field the catalogue requires (the wire
 	 * format does not); the recipient must quarantine it. */
 	size_t nkv = policy_break ? 12 : 13;
-	Seinhuis__Field f[13], *fp[13];
+	Seinhuis__Field f[14], *fp[14];
 	for (size_t i = 0; i < nkv; i++) {
 		seinhuis__field__init(&f[i]);
 		f[i].name = (char *)kv[i][0];
 		f[i].value = (char *)kv[i][1];
 		fp[i] = &f[i];
+	}
+	/* $PEER_MUNICIPALITY: a municipality_code, as a sender without the
+	 * recipient's card check would send it */
+	const char *muni = getenv("PEER_MUNICIPALITY");
+	if (muni && muni[0]) {
+		seinhuis__field__init(&f[nkv]);
+		f[nkv].name = "municipality_code";
+		f[nkv].value = (char *)muni;
+		fp[nkv] = &f[nkv];
+		nkv++;
 	}
 	char field[128];
 	sh_err e =
