@@ -244,7 +244,7 @@ static void natkey_part2(sh_buf *k, const char *name, Seinhuis__Field **fields,
 typedef struct {
 	/* op_send's resolution of type and recipient */
 	sh_err refuse_e;
-	char refuse_msg[200];
+	char refuse_msg[256];
 	sh_peer *p;
 	Seinhuis__SignalType t;
 	/* the policy check */
@@ -508,7 +508,7 @@ static void signal_muni(sh_daemon *d, const Seinhuis__CtlRequest *q,
 				s->refuse_e = SH_ERR_ROUTE;
 				snprintf(s->refuse_msg, sizeof(s->refuse_msg),
 				         "field 'municipality_code': the "
-				         "postcode lies in municipality %s, "
+				         "postcode lies in municipality %.4s, "
 				         "not in the one given",
 				         muni);
 				return;
@@ -519,8 +519,8 @@ static void signal_muni(sh_daemon *d, const Seinhuis__CtlRequest *q,
 	    !sh_card_serves(card, mc)) {
 		s->refuse_e = SH_ERR_ROUTE;
 		snprintf(s->refuse_msg, sizeof(s->refuse_msg),
-		         "field '%s': the resident's municipality is %s, and "
-		         "partner %s serves %.100s",
+		         "field '%s': the resident's municipality is %.4s, "
+		         "and partner %.64s serves %.100s",
 		         mc == given ? "municipality_code" : "postcode", mc,
 		         card->partner, card->municipalities);
 		return;
