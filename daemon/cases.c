@@ -442,6 +442,13 @@ static void op_case_claim(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		return sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
 	MDB_txn *txn = sh_store_txn(d->store);
 	e = sh_store_case_get(d->store, txn, key, &old);
+	if (e == SH_OK && !q->release && strcmp(old->owner, user) == 0) {
+		/* already ours: nothing changes, nothing to read */
+		Seinhuis__CaseRecord *v[1] = {old};
+		reply_cases(d, c, v, 1, NULL, 0, 0);
+		seinhuis__case_record__free_unpacked(old, NULL);
+		return;
+	}
 	struct case_scan cs = {NULL, NULL, 0};
 	if (e == SH_OK || e == SH_ERR_NOTFOUND) {
 		sh_err se = case_signals(d, txn, key, &cs);
@@ -495,12 +502,6 @@ static void op_case_claim(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		outcome = "released";
 		snprintf(detail, sizeof(detail), "owner was '%s'", owner);
 	} else {
-		if (strcmp(owner, user) == 0) {
-			/* already ours: nothing changes */
-			Seinhuis__CaseRecord *v[1] = {old};
-			reply_cases(d, c, v, 1, NULL, 0, 0);
-			goto out;
-		}
 		if (owner[0] && !q->force) {
 			snprintf(detail, sizeof(detail), "claimed by '%s'",
 			         owner);

@@ -289,28 +289,30 @@ static void submit_drop(sh_submit_prep *s)
 	s->own_fields = NULL;
 }
 
-/* The natural key in its form before 2026-12-05 (the values as given),
- * hashed, while the store may hold keys of that form. */
-static void natkey_old_hash(sh_daemon *d, sh_submit_prep *s,
-                            const sh_type_rule *tr, Seinhuis__Field **fields,
-                            size_t n)
+/* The natural key of s, hashed into out: in the normalised form, or (old)
+ * in the form before 2026-12-05, the values as given, which is looked up
+ * while the store may hold keys of that form. */
+static void natkey_hash(sh_daemon *d, const sh_submit_prep *s,
+                        const sh_type_rule *tr, Seinhuis__Field **fields,
+                        size_t n, int old, uint8_t out[SH_KEY_LEN])
 {
-	sh_buf old = {0};
+	sh_buf k = {0};
 	char names[256], *save = NULL;
-	sh_buf_add(&old, "natural", 7);
-	natkey_part(&old, sh_signal_type_name(s->t));
-	natkey_part(&old, s->p->card.partner);
+	sh_buf_add(&k, old ? "natural" : "natural2", old ? 7 : 8);
+	natkey_part(&k, sh_signal_type_name(s->t));
+	natkey_part(&k, s->p->card.partner);
 	snprintf(names, sizeof(names), "%s", tr->natural_key);
 	for (char *w = strtok_r(names, " ", &save); w;
 	     w = strtok_r(NULL, " ", &save)) {
-		const char *v = sh_field_value(fields, n, w);
-		natkey_part(&old, v ? v : "");
+		const char *v = old ? sh_field_value(fields, n, w) : NULL;
+		if (old)
+			natkey_part(&k, v ? v : "");
+		else
+			natkey_part2(&k, w, fields, n);
 	}
-	sh_hmac_sha256(s->natkey_old, d->case_secret, SH_KEY_LEN, old.data,
-	               old.len);
-	sh_wipe(old.data, old.len);
-	sh_buf_free(&old);
-	s->have_natkey_old = 1;
+	sh_hmac_sha256(out, d->case_secret, SH_KEY_LEN, k.data, k.len);
+	sh_wipe(k.data, k.len);
+	sh_buf_free(&k);
 }
 
 /* The policy check and the natural key's hash. */
@@ -329,22 +331,12 @@ static void submit_check(sh_daemon *d, sh_submit_prep *s,
 	 * row) is not sent again. The key is hashed: no values are stored. */
 	const sh_type_rule *tr = sh_catalogue_type(&d->cat, s->t);
 	if (tr && tr->natural_key[0]) {
-		sh_buf k = {0};
-		char names[256], *save = NULL;
-		sh_buf_add(&k, "natural2", 8);
-		natkey_part(&k, sh_signal_type_name(s->t));
-		natkey_part(&k, s->p->card.partner);
-		snprintf(names, sizeof(names), "%s", tr->natural_key);
-		for (char *w = strtok_r(names, " ", &save); w;
-		     w = strtok_r(NULL, " ", &save))
-			natkey_part2(&k, w, fields, n);
-		sh_hmac_sha256(s->natkey, d->case_secret, SH_KEY_LEN, k.data,
-		               k.len);
-		sh_wipe(k.data, k.len);
-		sh_buf_free(&k);
+		natkey_hash(d, s, tr, fields, n, 0, s->natkey);
 		s->have_natkey = 1;
-		if (d->natkey_old)
-			natkey_old_hash(d, s, tr, fields, n);
+		if (d->natkey_old) {
+			natkey_hash(d, s, tr, fields, n, 1, s->natkey_old);
+			s->have_natkey_old = 1;
+		}
 	}
 }
 
@@ -385,9 +377,11 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 			goto out;
 		/* prepared without the old form, which the store may hold
 		 * again (a turn that removed its last keys undone) */
-		if (!s->have_natkey_old && sh_store_natkey_old_live(d->store))
-			natkey_old_hash(d, s, sh_catalogue_type(&d->cat, t),
-			                fields, n);
+		if (!s->have_natkey_old && sh_store_natkey_old_live(d->store)) {
+			natkey_hash(d, s, sh_catalogue_type(&d->cat, t), fields,
+			            n, 1, s->natkey_old);
+			s->have_natkey_old = 1;
+		}
 		uint8_t prev[SH_ID_LEN];
 		MDB_txn *txn = sh_store_txn(d->store);
 		if (sh_store_natkey_get(d->store, txn, s->natkey, prev) ==

@@ -109,6 +109,11 @@ check "the text listing has the due column" bash -c "as $U_CW1 inbox | grep -q '
 # --- claim ----------------------------------------------------------------------
 out=$(as "$U_CW1" claim "${A:0:12}")
 check "caseworker 1 claims case A (by a prefix of its key)" grep -q "claimed; owner $U_CW1" <<<"$out"
+n_claimed=$(ctl gem-cs --json audit list --event case_claimed | jq length)
+out=$(as "$U_CW1" --json claim "$A" 2>&1)
+check "claiming it again: answered with the case, nothing recorded" bash -c \
+	"jq -e '.ok and .owner == \"$U_CW1\"' <<<\"\$0\" >/dev/null &&
+	 [ \$(ctl gem-cs --json audit list --event case_claimed | jq length) = $n_claimed ]" "$out"
 out=$(as "$U_CW2" claim "$A" 2>&1)
 rc=$?
 check "caseworker 2 is refused (exit 1, CASE_CLAIMED, names the owner)" bash -c \
