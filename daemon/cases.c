@@ -728,6 +728,37 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 				    d, txn, tg[k].peer, tg[k].sig, sf->purpose,
 				    q->consent_refs, q->n_consent_refs,
 				    tg[k].consent_ref, why, sizeof(why));
+				/* The creditor's newest signal may be about
+				 * a housemate: a consent is one resident's,
+				 * so the feedback answers the newest of its
+				 * signals about a resident who consented. */
+				const struct case_sig *alt = NULL;
+				char altref[33], altwhy[sizeof(why)];
+				for (size_t i = 0; e && i < cs.n; i++) {
+					const struct case_sig *o = &cs.v[i];
+					if (o == tg[k].sig ||
+					    strcmp(o->sender,
+					           tg[k].peer->card.partner) !=
+					        0 ||
+					    o->type != tg[k].sig->type ||
+					    (alt &&
+					     o->created_ms <= alt->created_ms))
+						continue;
+					if (find_consent(
+					        d, txn, tg[k].peer, o,
+					        sf->purpose, q->consent_refs,
+					        q->n_consent_refs, altref,
+					        altwhy,
+					        sizeof(altwhy)) == SH_OK) {
+						alt = o;
+						memcpy(tg[k].consent_ref,
+						       altref, sizeof(altref));
+					}
+				}
+				if (alt) {
+					tg[k].sig = alt;
+					e = SH_OK;
+				}
 				if (e) {
 					sh_ctl_refuse(d, c, e,
 					              "%s; nothing was sent or "

@@ -190,6 +190,80 @@ static sh_err consent_valid(sh_daemon *d, sh_peer *p, const sh_type_rule *t,
 	return e;
 }
 
+/* A status_feedback answers one signal in this daemon's inbox that the
+ * partner it goes to sent, under the legal basis the catalogue gives that
+ * signal's type (its feedback = consent | legal_task | none), and under
+ * consent only with a consent of the resident that signal is about: the
+ * checks `case step --feedback` makes, for a request made by hand or from
+ * a file. The signal's subject goes to *subject for the consent check. */
+static sh_err feedback_target(sh_daemon *d, sh_peer *p,
+                              Seinhuis__Field **fields, size_t n,
+                              const char *basis, uint8_t *subject,
+                              int *have_subject, char *detail, size_t dl)
+{
+	const char *sid = sh_field_value(fields, n, "signal_id");
+	uint8_t id[SH_ID_LEN];
+	*have_subject = 0;
+	if (!sid || strlen(sid) != 2 * SH_ID_LEN ||
+	    sh_unhex(id, SH_ID_LEN, sid) < 0)
+		return snprintf(detail, dl, "a signal id is 32 hex digits"),
+		       SH_ERR_FIELD_FORMAT;
+	sh_err e = sh_daemon_txn(d);
+	if (e)
+		return e;
+	Seinhuis__InboxRecord *rec = NULL;
+	e = sh_store_inbox_get(d->store, sh_store_txn(d->store), id, &rec);
+	if (e == SH_ERR_NOTFOUND)
+		return snprintf(detail, dl,
+		                "signal %.32s is not in the inbox: feedback "
+		                "answers a signal still in it",
+		                sid),
+		       SH_ERR_FEEDBACK;
+	if (e)
+		return e;
+	const sh_type_rule *rt = sh_catalogue_type(&d->cat, rec->type);
+	const char *fb = rt ? rt->feedback : "none";
+	if (strcmp(rec->sender, p->card.partner) != 0) {
+		snprintf(detail, dl,
+		         "signal %.32s came from another partner than '%s'",
+		         sid, p->card.partner);
+		e = SH_ERR_FEEDBACK;
+	} else if (strcmp(fb, basis) != 0) {
+		snprintf(detail, dl,
+		         "the catalogue's [%s] entry says feedback = %s; this "
+		         "feedback gives legal_basis %s",
+		         sh_signal_type_name(rec->type), fb, basis);
+		e = SH_ERR_FEEDBACK;
+	} else {
+		Seinhuis__Envelope *env = seinhuis__envelope__unpack(
+		    NULL, rec->envelope.len, rec->envelope.data);
+		Seinhuis__Signal *sg =
+		    env ? seinhuis__signal__unpack(NULL, env->signal.len,
+		                                   env->signal.data)
+		        : NULL;
+		if (!sg) {
+			e = SH_ERR_STORE_CORRUPT;
+		} else if (sg->subject.len == SH_PSEUDO_LEN) {
+			memcpy(subject, sg->subject.data, SH_PSEUDO_LEN);
+			*have_subject = 1;
+		}
+		if (sg)
+			seinhuis__signal__free_unpacked(sg, NULL);
+		if (env)
+			seinhuis__envelope__free_unpacked(env, NULL);
+		if (e == SH_OK && !*have_subject &&
+		    strcmp(basis, "consent") == 0) {
+			snprintf(detail, dl,
+			         "signal %.32s names no resident, so no "
+			         "consent can cover feedback on it",
+			         sid);
+			e = SH_ERR_FEEDBACK;
+		}
+	}
+	seinhuis__inbox_record__free_unpacked(rec, NULL);
+	return e;
+}
+
 /* The next part of a natural key: "|" and the text, the bytes that
  * sh_buf_printf(k, "|%s", s) gave (the stored keys of earlier signals must
  * still match). Not printf: this runs for every part of every signal, and
@@ -402,13 +476,21 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 	e = s->build_e;
 	if (e != SH_OK)
 		snprintf(field, fl, "%s", s->build_field);
+	const uint8_t *subject = s->note.subject;
+	int have_subject = s->note.has_subject;
+	uint8_t answered[SH_PSEUDO_LEN];
+	if (e == SH_OK && t == SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK) {
+		snprintf(field, fl, "signal_id");
+		e = feedback_target(d, p, fields, n, s->note.legal_basis,
+		                    answered, &have_subject, detail, dl);
+		subject = answered;
+	}
 	if (e == SH_OK && strcmp(s->note.legal_basis, "consent") == 0 &&
 	    t != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {
 		snprintf(field, fl, "consent_ref");
 		e = consent_valid(d, p, sh_catalogue_type(&d->cat, t),
-		                  s->note.consent_ref, s->note.subject,
-		                  s->note.has_subject ? SH_PSEUDO_LEN : 0,
-		                  detail, dl);
+		                  s->note.consent_ref, subject,
+		                  have_subject ? SH_PSEUDO_LEN : 0, detail, dl);
 	}
 	if (e == SH_OK)
 		e = sh_daemon_txn(d);

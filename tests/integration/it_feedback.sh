@@ -145,8 +145,67 @@ check "... the first one by its message id" bash -c \
 	"ctl corp-fb --json audit list --id $fid | json_has '.[] | select(.event==\"rejected\")'"
 check "the forged feedback changed nothing on the outbox record" bash -c \
 	"ctl corp-fb --json outbox | json_has '.[] | select(.message_id==\"$rent\" and .feedback.status==\"contact_made\")'"
-check "no personal data in the creditor's log" bash -c "! grep -qi 'vries\|molenweg\|9901 \?wa' '$WORK/corp-fb.log'"
-check "no personal data in the municipality's log" bash -c "! grep -qi 'vries\|molenweg\|9901 \?wa' '$WORK/gem-fb.log'"
+# --- feedback sent by hand (seinctl send): the same checks ----------------------
+byhand() { # byhand TO SIGNAL-ID BASIS [CONSENT]
+	ctl gem-fb send --type status_feedback --to "$1" signal_id="$2" status=help_accepted \
+		legal_basis="$3" ${4:+consent_ref=$4} 2>&1
+}
+out=$(byhand corp-fb "$rent" consent "$ref_other")
+check "by hand, a consent for another creditor: refused (CONSENT)" \
+	grep -q "refused: CONSENT: field 'consent_ref': the consent is for another recipient" <<<"$out"
+ref_corp_other=$(ctl gem-fb consent grant --to corp-fb --purpose collection_pause <<<'surname=Jansen
+postcode=9901 WA
+house_number=14' | awk '{print $2}')
+out=$(byhand corp-fb "$rent" consent "$ref_corp_other")
+check "by hand, a consent for this creditor by another resident: refused (CONSENT)" \
+	grep -q "refused: CONSENT: field 'consent_ref': the consent was given by another resident" <<<"$out"
+out=$(byhand corp-fb "$rent" legal_task)
+check "by hand, a legal basis other than the catalogue's feedback rule: refused (FEEDBACK)" \
+	grep -q "refused: FEEDBACK: field 'signal_id': the catalogue's \[arrears\] entry says feedback = consent; this feedback gives legal_basis legal_task" <<<"$out"
+out=$(byhand corp-fb 00112233445566778899aabbccddeeff consent "$ref_corp")
+check "by hand, a signal not in the inbox: refused (FEEDBACK)" \
+	grep -q "refused: FEEDBACK: field 'signal_id': signal 00112233445566778899aabbccddeeff is not in the inbox" <<<"$out"
+out=$(byhand corp-fb "$elec" consent "$ref_corp")
+check "by hand, another creditor's signal: refused (FEEDBACK)" \
+	grep -q "refused: FEEDBACK: field 'signal_id': signal $elec came from another partner than 'corp-fb'" <<<"$out"
+check "... none of these was sent" bash -c \
+	"[ \$(ctl gem-fb --json outbox | jq '[.[] | select(.type==\"status_feedback\")] | length') = 2 ]"
+out=$(byhand corp-fb "$rent" consent "$ref_corp")
+check "by hand, the resident's own consent: accepted" grep -qE "^accepted [0-9a-f]{32}" <<<"$out"
+check "... and attached at the creditor" wait_until 20 bash -c \
+	"ctl corp-fb --json outbox | json_has '.[] | select(.message_id==\"$rent\" and .feedback.status==\"help_accepted\")'"
+
+# --- two residents of one household, one creditor ------------------------------
+# The creditor's newest signal in the case is about a housemate; the resident
+# who consented is told about through their own signal.
+a1=$(ctl corp-fb send --type arrears --to gem-fb arrears_kind=rent amount_cents=50000 \
+	arrears_since=2026-09-01 contact_attempt_date=2026-10-01 reminder_date=2026-10-15 \
+	urgency=none creditor_reference=T-1 creditor_contact="incasso desk" legal_basis=legal_duty \
+	initials=A. surname=Smit street=Kerkpad house_number=3 postcode="9901 WB" place=Waterdam |
+	awk '{print $2}')
+sleep 0.01
+a2=$(ctl corp-fb send --type arrears --to gem-fb arrears_kind=rent amount_cents=60000 \
+	arrears_since=2026-09-01 contact_attempt_date=2026-10-01 reminder_date=2026-10-15 \
+	urgency=none creditor_reference=T-2 creditor_contact="incasso desk" legal_basis=legal_duty \
+	initials=B. surname=Bakker street=Kerkpad house_number=3 postcode="9901 WB" place=Waterdam |
+	awk '{print $2}')
+check "two housemates' signals delivered" wait_until 20 bash -c \
+	"inbox_ids gem-fb | grep -qx $a1 && inbox_ids gem-fb | grep -qx $a2"
+case3=$(ctl gem-fb --json inbox | jq -r ".[] | select(.signals == 2 and .case_key != \"$case\") | .case_key")
+check "... in one case" [ ${#case3} = 64 ]
+ctl gem-fb claim "$case3" >/dev/null
+ref_smit=$(ctl gem-fb consent grant --to corp-fb --purpose collection_pause <<<'surname=Smit
+postcode=9901 WB
+house_number=3' | awk '{print $2}')
+out=$(ctl gem-fb --json case step "$case3" in_conversation --feedback --consent "$ref_smit" 2>&1)
+check "feedback with the consent of the resident of the older signal: sent" \
+	json_has '.ok and (.feedback_ids | length) == 1' <<<"$out"
+check "... attached to that resident's signal, not the housemate's" wait_until 20 bash -c \
+	"ctl corp-fb --json outbox | json_has '.[] | select(.message_id==\"$a1\" and .feedback.status==\"contact_made\")' &&
+	 ctl corp-fb --json outbox | json_has '.[] | select(.message_id==\"$a2\" and (has(\"feedback\") | not))'"
+
+check "no personal data in the creditor's log" bash -c "! grep -qi 'vries\|molenweg\|9901 \?wa\|smit\|bakker\|kerkpad' '$WORK/corp-fb.log'"
+check "no personal data in the municipality's log" bash -c "! grep -qi 'vries\|molenweg\|9901 \?wa\|smit\|bakker\|kerkpad' '$WORK/gem-fb.log'"
 check "audit logs verify" bash -c "ctl gem-fb audit verify >/dev/null && ctl corp-fb audit verify >/dev/null"
 
 for p in gem-fb gem2-fb corp-fb nrg-fb; do stop $p; done
