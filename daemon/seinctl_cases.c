@@ -10,14 +10,16 @@
  *   signals     the inbox signals with the case key
  *   creditors   distinct senders of arrears signals
  *   due         when a first conversation is due (Wgs; signal_due)
- *   total       sum of amount_cents over the newest signal per creditor
- *               and arrears kind (a later signal replaces an earlier one)
+ *   total       sum of amount_cents over the newest signal per creditor,
+ *               arrears kind and resident (a later signal replaces an
+ *               earlier one)
  *   urgency     the highest: eviction > disconnection > termination > none
- *   rising      a newer signal of the same creditor and kind has a higher
- *               amount than an older one
- * Order: cases with a threatened eviction, disconnection or termination
- * first, then several creditors, then rising arrears, then the newest
- * arrival. Nothing personal is listed: personal fields are sealed in the
+ *   rising      a newer signal of the same creditor, kind and resident has
+ *               a higher amount than an older one
+ * Order: cases with a first conversation due (case_due) before those a
+ * conversation or closure has answered; within each, a threatened
+ * eviction, disconnection or termination first, then several creditors,
+ * then rising arrears, then the newest arrival. Nothing personal is listed: personal fields are sealed in the
  * daemon and only `export --reveal` (each signal an audited reveal)
  * opens them.
  */
@@ -59,8 +61,11 @@ struct cs_case {
 	const char *urgency;
 	int rising;
 	int64_t newest_ms;
-	int64_t
-	    due_ms; /* first conversation due (Wgs), earliest of its signals */
+	/* first conversation due (Wgs): the earliest due of the arrears
+	 * signals no conversation or closure has answered yet, or, once
+	 * every one is answered (answered = 1), of all of them */
+	int64_t due_ms;
+	int answered;
 	const Seinhuis__CaseRecord *rec;
 };
 
@@ -157,11 +162,6 @@ static void case_figures(struct cs_case *c)
 			c->urgency = u;
 		if (a->received_ms > c->newest_ms)
 			c->newest_ms = a->received_ms;
-		if (strcmp(a->type, "arrears") == 0) {
-			int64_t due = signal_due(a);
-			if (!c->due_ms || due < c->due_ms)
-				c->due_ms = due;
-		}
 		/* a creditor is a sender of arrears: a referral from a GP
 		 * practice in the same case is not one */
 		size_t j;
@@ -173,14 +173,17 @@ static void case_figures(struct cs_case *c)
 			;
 		if (arrears && j == i)
 			c->creditors++;
-		/* the newest of its creditor and kind counts; an older one
-		 * with a lower amount means rising arrears */
+		/* the newest of its creditor, kind and resident (the
+		 * pseudonym: two housemates' arrears with one creditor add
+		 * up) counts; an older one with a lower amount means rising
+		 * arrears */
 		int newest = 1;
 		for (j = 0; j < c->nsig; j++) {
 			const Seinhuis__InboxItem *b = c->sig[j];
 			if (j == i || strcmp(b->sender, a->sender) ||
 			    strcmp(seinctl_field_of(b, "arrears_kind"),
-			           seinctl_field_of(a, "arrears_kind")))
+			           seinctl_field_of(a, "arrears_kind")) ||
+			    strcmp(b->subject, a->subject))
 				continue;
 			if (j > i)
 				newest = 0;
@@ -194,13 +197,40 @@ static void case_figures(struct cs_case *c)
 	}
 }
 
+/* A conversation or a closure answers the arrears signals that had
+ * arrived when it was recorded. One that arrives later (a new threat of
+ * eviction after help was declined, say) makes a first conversation due
+ * again, counted from that signal. */
+static void case_due(struct cs_case *c)
+{
+	int64_t answered_to = 0, open = 0, all = 0;
+	for (size_t i = 0; c->rec && i < c->rec->n_steps; i++) {
+		const Seinhuis__CaseStep *st = c->rec->steps[i];
+		if (strcmp(st->step, "contact_attempted") != 0 &&
+		    st->time_ms > answered_to)
+			answered_to = st->time_ms;
+	}
+	for (size_t i = 0; i < c->nsig; i++) {
+		const Seinhuis__InboxItem *a = c->sig[i];
+		if (strcmp(a->type, "arrears") != 0)
+			continue;
+		int64_t due = signal_due(a);
+		if (!all || due < all)
+			all = due;
+		if (a->received_ms > answered_to && (!open || due < open))
+			open = due;
+	}
+	c->due_ms = open ? open : all;
+	c->answered = !open && all;
+}
+
 static int case_order(const void *a, const void *b)
 {
 	const struct cs_case *x = a, *y = b;
-	int sx = (urgency_rank(x->urgency) > 0) * 4 + (x->creditors > 1) * 2 +
-	         x->rising;
-	int sy = (urgency_rank(y->urgency) > 0) * 4 + (y->creditors > 1) * 2 +
-	         y->rising;
+	int sx = !x->answered * 8 + (urgency_rank(x->urgency) > 0) * 4 +
+	         (x->creditors > 1) * 2 + x->rising;
+	int sy = !y->answered * 8 + (urgency_rank(y->urgency) > 0) * 4 +
+	         (y->creditors > 1) * 2 + y->rising;
 	if (sx != sy)
 		return sy - sx;
 	if (urgency_rank(x->urgency) != urgency_rank(y->urgency))
@@ -296,6 +326,7 @@ static int view_load(const char *sock, struct cs_view *w)
 				hit = &w->keys[r];
 		if (hit)
 			c->rec = w->cases->cases[hit - w->keys];
+		case_due(c);
 		i = j;
 	}
 	free(its);
@@ -476,6 +507,10 @@ static json_object *case_json(const struct cs_case *c, int with_signals)
 	json_object_object_add(o, "due_ms", json_object_new_int64(c->due_ms));
 	json_object_object_add(o, "contact_made",
 	                       json_object_new_boolean(contact_made(c->rec)));
+	/* a signal no conversation or closure has answered yet */
+	json_object_object_add(
+	    o, "contact_due",
+	    json_object_new_boolean(c->due_ms && !c->answered));
 	json_object_object_add(
 	    o, "owner", json_object_new_string(c->rec ? c->rec->owner : ""));
 	json_object_object_add(o, "step", json_object_new_string(step));
@@ -503,17 +538,16 @@ static void euro(char *out, size_t n, long long cents)
 	snprintf(out, n, "EUR %lld.%02lld", cents / 100, cents % 100);
 }
 
-/* "met" once a conversation took place, "closed" for a case closed
- * without one, "-" without arrears, else the date and time it is due ("!"
- * once past). */
+/* "-" without arrears; once a conversation or closure has answered
+ * every arrears signal, "met" if a conversation took place, else
+ * "closed"; else the date and time it is due ("!" once past). */
 static void due_text(char *out, size_t n, const struct cs_case *c, int64_t now)
 {
-	if (contact_made(c->rec) || !c->due_ms) {
-		snprintf(out, n, "%s", c->due_ms ? "met" : "-");
-		return;
-	}
-	if (strcmp(last_step(c->rec, NULL), "closed") == 0) {
-		snprintf(out, n, "closed");
+	if (!c->due_ms || c->answered) {
+		snprintf(out, n, "%s",
+		         !c->due_ms             ? "-"
+		         : contact_made(c->rec) ? "met"
+		                                : "closed");
 		return;
 	}
 	char when[32];
@@ -614,7 +648,7 @@ static int case_show(const char *sock, const char *arg)
 	char due[40];
 	due_text(due, sizeof(due), c, (int64_t)time(NULL) * 1000);
 	printf("contact due  %s%s\n", due,
-	       c->due_ms && !contact_made(c->rec)
+	       c->due_ms && !c->answered
 	           ? " (Wgs: 3 working days when eviction, disconnection or "
 	             "termination threatens, else 4 weeks)"
 	           : "");

@@ -452,5 +452,36 @@ check "--municipality takes a four-digit code only (exit 2)" bash -c \
 	"as $U_CW1 case monitor --municipality GM0363 >/dev/null 2>&1; [ \$? = 2 ] || exit 1
 	 as $U_CW1 case monitor --municipality 363 2>&1 | grep -q 'give the four-digit CBS code'"
 
+# --- housemates, and a new threat after the case was answered ----------------
+# Household H: two residents behind on rent with the same landlord: their
+# arrears add up, and the second signal is no rise. The team talks with
+# them (contact due: met); then the energy supplier announces
+# disconnection: a first conversation is due again, within 3 working days
+# of that signal, and the case goes before the answered ones.
+h1=$(arrears corp-cs rent 50000 none HUUR-H1 Visser Brink 2 "9901 WC")
+sleep 0.05
+h2=$(arrears corp-cs rent 30000 none HUUR-H2 Mulder Brink 2 "9901 WC")
+check "H's two signals delivered" wait_until 10 bash -c \
+	"inbox_ids gem-cs | grep -qx '$h1' && inbox_ids gem-cs | grep -qx '$h2'"
+H=$(ctl gem-cs --json inbox list | jq -r ".[] | select(.message_id==\"$h1\") | .case_key")
+check "... one case: the housemates' arrears add up (500 + 300 euro), not rising" bash -c \
+	"as $U_CW1 --json inbox | jq -e '.[] | select(.case_key == \"$H\") | .signals == 2 and .total_cents == 80000 and .rising == false' >/dev/null"
+as "$U_CW1" claim "$H" >/dev/null
+as "$U_CW1" case step "$H" in_conversation >/dev/null
+check "after the conversation: contact due met" bash -c \
+	"as $U_CW1 case show $H | grep -q '^contact due  met\$' &&
+	 as $U_CW1 --json inbox | jq -e '.[] | select(.case_key == \"$H\") | .contact_due == false' >/dev/null"
+sleep 0.05
+h3=$(arrears nrg-cs electricity 20000 disconnection EL-H Visser Brink 2 "9901 WC")
+check "a disconnection announced after it is delivered" wait_until 10 bash -c "inbox_ids gem-cs | grep -qx '$h3'"
+arrived=$(ctl gem-cs --json inbox list | jq ".[] | select(.message_id==\"$h3\") | .received_ms")
+list=$(as "$U_CW1" --json inbox)
+check "... a first conversation is due again, 3 to 5 days (3 working days) after its arrival" \
+	json_has ".[] | select(.case_key == \"$H\") | .contact_due == true and .due_ms - $arrived >= 3*86400000 - 3600000 and .due_ms - $arrived <= 5*86400000 + 3600000" <<<"$list"
+check "... case show gives the date, not met" bash -c \
+	"as $U_CW1 case show $H | grep -q '^contact due  20[0-9][0-9]-[0-9][0-9]-[0-9][0-9] '"
+check "... and the case is listed before household A, whose signals its closure answered" \
+	json_has "(map(.case_key) | index(\"$H\")) < (map(.case_key) | index(\"$A\")) and (.[] | select(.case_key == \"$A\") | .contact_due == false)" <<<"$list"
+
 for p in gem-cs corp-cs nrg-cs gp-cs; do stop $p; done
 it_done
