@@ -773,6 +773,36 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 		              "purpose is one word, e.g. referral");
 		return;
 	}
+	/* A consent no signal could use (a purpose mistyped, or one for
+	 * which this daemon sends the partner nothing under consent) would
+	 * only surface later as a CONSENT refusal. The purposes usable: of
+	 * the catalogue's types this daemon may send that partner under
+	 * consent. */
+	char usable[200] = "";
+	int known = 0;
+	for (size_t i = 0; i < d->cat.ntypes; i++) {
+		const sh_type_rule *t = &d->cat.types[i];
+		/* (a revocation goes under the consent it revokes) */
+		if (t->type == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION ||
+		    !t->purpose[0] || !sh_role_in(t->bases, "consent") ||
+		    !sh_role_in(t->senders, d->self.card.role) ||
+		    !sh_role_in(t->recipients, p->card.role))
+			continue;
+		known |= strcmp(t->purpose, q->purpose) == 0;
+		if (!sh_role_in(usable, t->purpose) &&
+		    strlen(usable) + strlen(t->purpose) + 2 < sizeof(usable))
+			snprintf(usable + strlen(usable),
+			         sizeof(usable) - strlen(usable), "%s%s",
+			         usable[0] ? " " : "", t->purpose);
+	}
+	if (!known) {
+		sh_ctl_refuse(d, c, SH_ERR_CONSENT,
+		              "--purpose: no signal this daemon may send "
+		              "'%s' uses a consent for the purpose given "
+		              "(the catalogue's purposes for it: %s)",
+		              p->card.partner, usable[0] ? usable : "none");
+		return;
+	}
 	const char *from = q->valid_from[0] ? q->valid_from : today;
 	int from_ok = sh_date_ok(from);
 	int until_ok =

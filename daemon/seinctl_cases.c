@@ -19,9 +19,9 @@
  * Order: cases with a first conversation due (case_due) before those a
  * conversation or closure has answered; within each, a threatened
  * eviction, disconnection or termination first, then several creditors,
- * then rising arrears, then the newest arrival. Nothing personal is listed: personal fields are sealed in the
- * daemon and only `export --reveal` (each signal an audited reveal)
- * opens them.
+ * then rising arrears, then the newest arrival. Nothing personal is listed:
+ * personal fields are sealed in the daemon and only `export --reveal` (each
+ * signal an audited reveal) opens them.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -625,6 +625,14 @@ static int case_show(const char *sock, const char *arg)
 	for (size_t i = 0; c == &none && i < w.cases->n_cases; i++)
 		if (strcmp(w.keys[i], key) == 0)
 			none.rec = w.cases->cases[i];
+	if (c == &none && !none.rec) {
+		fprintf(stderr,
+		        "seinctl: refused: NOT_FOUND: no signal in the inbox "
+		        "and no case record has case key %s\n",
+		        key);
+		view_free(&w);
+		return 1;
+	}
 	if (json_out) {
 		seinctl_print_json(case_json(c, 1));
 		view_free(&w);

@@ -452,6 +452,11 @@ check "--municipality takes a four-digit code only (exit 2)" bash -c \
 	"as $U_CW1 case monitor --municipality GM0363 >/dev/null 2>&1; [ \$? = 2 ] || exit 1
 	 as $U_CW1 case monitor --municipality 363 2>&1 | grep -q 'give the four-digit CBS code'"
 
+out=$(as "$U_CW1" case show 0000000000000000000000000000000000000000000000000000000000000000 2>&1)
+rc=$?
+check "case show of a key no signal or record has: NOT_FOUND, exit 1" bash -c \
+	"[ $rc = 1 ] && grep -q 'refused: NOT_FOUND: no signal in the inbox and no case record has case key 0000' <<<\"\$0\"" "$out"
+
 # --- housemates, and a new threat after the case was answered ----------------
 # Household H: two residents behind on rent with the same landlord: their
 # arrears add up, and the second signal is no rise. The team talks with

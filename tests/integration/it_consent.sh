@@ -29,6 +29,10 @@ check "consent granted, with a reference" [ ${#ref} = 32 ]
 check "consent list shows it valid, without identifiers" bash -c \
 	"ctl gp-cs consent list | grep '$ref' | grep -q valid && ! ctl gp-cs consent list | grep -qi vries"
 rc=0
+out=$(ctl gp-cs consent grant --to team-cs --purpose refferal <<<"$resident" 2>&1) || rc=$?
+check "a purpose no signal to that partner uses is refused, naming those it could be (exit $rc): $out" bash -c \
+	"[ $rc = 1 ] && grep -q \"CONSENT: --purpose: no signal this daemon may send 'team-cs' uses a consent for the purpose given (the catalogue's purposes for it: referral)\" <<<\"\$0\" && ! grep -q refferal <<<\"\$0\"" "$out"
+rc=0
 out=$(ctl gp-cs consent grant --to team-cs --purpose referral --until 2026-13-45 <<<"$resident" 2>&1) || rc=$?
 check "a consent until a date that does not exist is refused (exit $rc): $out" bash -c \
 	"[ $rc = 1 ] && grep -q 'USAGE: --until: dates are calendar dates' <<<\"\$0\"" "$out"
