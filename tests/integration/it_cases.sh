@@ -376,7 +376,7 @@ B=$(ctl gem-cs --json inbox list | jq -r ".[] | select(.message_id==\"$b1\") | .
 ref=$(printf 'surname=Bakker\npostcode=1234 AB\nhouse_number=5\n' |
 	ctl gp-cs consent grant --to gem-cs --purpose referral | awk '{print $2}')
 out=$(ctl gp-cs send --type referral --to gem-cs legal_basis=consent consent_ref="$ref" \
-	purpose="please contact about debts" surname=Bakker postcode="1234 AB" house_number=5)
+	purpose=debts surname=Bakker postcode="1234 AB" house_number=5)
 r1=${out#accepted }
 check "a referral about household B is delivered" wait_until 10 bash -c "inbox_ids gem-cs | grep -qx '$r1'"
 check "household B: 2 signals, still 1 creditor (the GP practice is none), total unchanged" bash -c \

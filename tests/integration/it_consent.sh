@@ -9,7 +9,7 @@ partner team-cs municipality_team 17272
 partner team2-cs municipality_team 17273
 # A professional whose catalogue gives referrals a natural key (used below)
 # and lets it send no consent revocation to a wijkteam
-awk '/^\[/ { if (inref) print "natural_key = purpose surname postcode house_number"; inref = ($0 == "[referral]") } { print }' \
+awk '/^\[/ { if (inref) print "natural_key = purpose description surname postcode house_number"; inref = ($0 == "[referral]") } { print }' \
 	"$CATALOGUE" |
 	sed '/^\[consent_revocation\]/,/^\[/ s/^recipients = .*/recipients = professional municipality_debt/' |
 	as_user tee "$WORK/natkey.conf" >/dev/null
@@ -61,7 +61,7 @@ check "the audit entry of a grant names the local user, the pseudonym and the re
 	"ctl gp-cs --json audit list --event consent_granted --id $ref | jq -e '.[0] | .user==\"root\" and (.subject|length)==64 and (.case_key|length)==64' >/dev/null"
 referral() { # referral CONSENT_REF SURNAME [TO]
 	ctl gp-cs send --type referral --to "${3:-team-cs}" legal_basis=consent \
-		consent_ref="$1" purpose="please contact about debts" surname="$2" \
+		consent_ref="$1" purpose=debts surname="$2" \
 		postcode="9901 WA" house_number=12 birth_date=1970-05-06
 }
 out=$(referral "$ref" "de Vries")
@@ -70,13 +70,13 @@ check "a referral under the consent is accepted" [ ${#id} = 32 ]
 check "and delivered, carrying the consent reference" wait_until 10 bash -c \
 	"ctl team-cs --json inbox list | json_has '.[] | select(.message_id==\"$id\" and .consent_ref==\"$ref\")'"
 check "a referral about another resident is refused (CONSENT)" bash -c \
-	"ctl gp-cs send --type referral --to team-cs legal_basis=consent consent_ref=$ref purpose=x surname=Jansen postcode='9901 WA' house_number=12 2>&1 | grep -q 'CONSENT: field .consent_ref.'"
+	"ctl gp-cs send --type referral --to team-cs legal_basis=consent consent_ref=$ref purpose=debts surname=Jansen postcode='9901 WA' house_number=12 2>&1 | grep -q 'CONSENT: field .consent_ref.'"
 check "a referral to another recipient is refused (CONSENT)" bash -c \
-	"ctl gp-cs send --type referral --to team2-cs legal_basis=consent consent_ref=$ref purpose=x surname='de Vries' postcode='9901 WA' house_number=12 birth_date=1970-05-06 2>&1 | grep -q CONSENT"
+	"ctl gp-cs send --type referral --to team2-cs legal_basis=consent consent_ref=$ref purpose=debts surname='de Vries' postcode='9901 WA' house_number=12 birth_date=1970-05-06 2>&1 | grep -q CONSENT"
 check "a referral without consent_ref is refused" bash -c \
-	"ctl gp-cs send --type referral --to team-cs legal_basis=consent purpose=x surname=X postcode='9901 WA' house_number=1 2>&1 | grep -q \"FIELD_MISSING: field 'consent_ref'\""
+	"ctl gp-cs send --type referral --to team-cs legal_basis=consent purpose=debts surname=X postcode='9901 WA' house_number=1 2>&1 | grep -q \"FIELD_MISSING: field 'consent_ref'\""
 check "an unknown consent reference is refused" bash -c \
-	"ctl gp-cs send --type referral --to team-cs legal_basis=consent consent_ref=00112233445566778899aabbccddeeff purpose=x surname=X postcode='9901 WA' house_number=1 2>&1 | grep -q CONSENT"
+	"ctl gp-cs send --type referral --to team-cs legal_basis=consent consent_ref=00112233445566778899aabbccddeeff purpose=debts surname=X postcode='9901 WA' house_number=1 2>&1 | grep -q CONSENT"
 # A second referral, not yet taken; then the resident withdraws consent.
 referral "$ref" "de Vries" >/dev/null
 check "two referrals waiting at the team" wait_until 10 bash -c "[ \"\$(inbox_ids team-cs | wc -l)\" = 2 ]"
@@ -110,8 +110,8 @@ check "no identifier of the resident in either audit log" bash -c \
 # given back.
 ref2=$(ctl gp2-cs consent grant --to team2-cs --purpose referral <<<"$resident" | awk '{print $2}')
 {
-	echo "purpose;surname;postcode;house_number;birth_date"
-	for i in 0 1 2 3 4 5 6 7 8 9; do echo "visit $i;de Vries;9901 WA;12;1970-05-06"; done
+	echo "purpose;description;surname;postcode;house_number;birth_date"
+	for i in 0 1 2 3 4 5 6 7 8 9; do echo "debts;visit $i;de Vries;9901 WA;12;1970-05-06"; done
 } | as_user tee "$WORK/referrals.csv" >/dev/null
 out=$(ctl gp2-cs import "$WORK/referrals.csv" --type referral --to team2-cs \
 	--set legal_basis=consent --set consent_ref=00112233445566778899aabbccddeeff 2>&1)
@@ -135,7 +135,7 @@ check "a revocation the catalogue cannot send is refused (exit $rc): $out" bash 
 	"[ $rc != 0 ] && grep -q 'RECIPIENT_ROLE.*cannot be sent to team2-cs.*not revoked' <<<\"\$0\"" "$out"
 check "  the consent is still valid" bash -c "ctl gp2-cs consent list | grep '${ref2:0:16}' | grep -q valid"
 check "  and the daemon still accepts work" bash -c \
-	"ctl gp2-cs send --type referral --to team2-cs legal_basis=consent consent_ref=$ref2 purpose=revoke-test \
+	"ctl gp2-cs send --type referral --to team2-cs legal_basis=consent consent_ref=$ref2 purpose=other \
 	 surname='de Vries' postcode='9901 WA' house_number=12 birth_date=1970-05-06 | grep -q accepted"
 
 # stopped by pid, cleanly (so that a run under valgrind reports leaks)

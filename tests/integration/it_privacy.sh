@@ -44,9 +44,14 @@ ctl team-pv send --type meldcode_report --to vt-pv legal_basis=meldrecht \
 ref=$(printf 'surname=Zwanenburg-Quist\npostcode=9904 QX\nhouse_number=7\nbirth_date=1961-07-14\n' |
 	ctl gp-pv consent grant --to team-pv --purpose referral | awk '{print $2}')
 ctl gp-pv send --type referral --to team-pv legal_basis=consent consent_ref="$ref" \
-	purpose="contact about money worries" surname=Zwanenburg-Quist \
+	purpose=debts surname=Zwanenburg-Quist \
 	house_number=7 postcode="9904 QX" birth_date=1961-07-14 \
 	phone=0612345678 email=zwanenburg.fixture@example.nl >/dev/null
+# A referral's purpose is a word of a list: one that names the resident is
+# refused (and the name not repeated, as below), not sent in clear.
+ctl gp-pv send --type referral --to team-pv legal_basis=consent consent_ref="$ref" \
+	purpose="Mw. Zwanenburg-Quist bellen" surname=Zwanenburg-Quist \
+	house_number=7 postcode="9904 QX" birth_date=1961-07-14 >/dev/null 2>>"$WORK/refusals.txt"
 # A refused signal must not leak the refused value either.
 ctl ins-pv send --type arrears --to gem-pv legal_basis=legal_duty \
 	surname=Zwanenburg-Quist postcode="9904 QXX" >/dev/null 2>&1
@@ -80,7 +85,8 @@ printf '%s=surname\n' "${WRONG[0]}" |
 	ctl gem-pv audit subject >/dev/null 2>>"$WORK/refusals.txt"
 for rule in "UNTRUSTED: the recipient given" "argument 2 after the options" \
 	"FIELD_UNKNOWN: field '#3'" "its field #2 must be" \
-	"FIELD_UNKNOWN: field '#2'" "stdin line 1: the name before"; do
+	"FIELD_UNKNOWN: field '#2'" "stdin line 1: the name before" \
+	"FIELD_ENUM: field 'purpose': must be one of"; do
 	check "refused, and said: $rule" grep -q -F -- "$rule" "$WORK/refusals.txt"
 done
 check "everything delivered" wait_until 15 bash -c \
