@@ -1409,11 +1409,47 @@ static void op_inbox_ack(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		return;
 	}
 	sh_err e = sh_daemon_txn(d);
+	/* A signal of a claimed case is its owner's to take (or an
+	 * administrator's): taking it removes its sealed part, the contact
+	 * data the owner works from. */
+	Seinhuis__InboxRecord *rec = NULL;
+	Seinhuis__CaseRecord *cr = NULL;
+	if (e == SH_OK &&
+	    sh_store_inbox_get(d->store, sh_store_txn(d->store), id, &rec) ==
+	        SH_OK &&
+	    rec->case_key.len == SH_KEY_LEN && !(c->roles & SH_ROLE_ADMIN) &&
+	    sh_store_case_get(d->store, sh_store_txn(d->store),
+	                      rec->case_key.data, &cr) == SH_OK &&
+	    cr->owner[0]) {
+		char user[64];
+		sh_user_name(c->uid, user, sizeof(user));
+		if (strcmp(cr->owner, user) != 0)
+			e = SH_ERR_CASE_OWNER;
+	}
+	if (e == SH_ERR_CASE_OWNER) {
+		char key[2 * SH_KEY_LEN + 1];
+		sh_hex(key, rec->case_key.data, SH_KEY_LEN);
+		sh_ctl_refuse(d, c, e,
+		              "signal %s is in case %.16s, claimed by '%s': "
+		              "only they take its signals (or an "
+		              "administrator who forces the claim)",
+		              q->message_id, key, cr->owner);
+	}
+	if (rec)
+		seinhuis__inbox_record__free_unpacked(rec, NULL);
+	if (cr)
+		seinhuis__case_record__free_unpacked(cr, NULL);
+	if (e == SH_ERR_CASE_OWNER)
+		return;
 	if (e == SH_OK)
 		e = sh_store_inbox_ack(d->store, id);
 	if (e == SH_ERR_NOTFOUND)
-		return sh_ctl_refuse(d, c, e, "no signal %s in the inbox",
-		                     q->message_id);
+		return sh_ctl_refuse(
+		    d, c, e, "no signal %s in the inbox%s", q->message_id,
+		    sh_store_seen(d->store, sh_store_txn(d->store), id)
+		        ? " (it was delivered, and has been taken or removed "
+		          "since)"
+		        : "");
 	if (e) {
 		sh_daemon_txn_fail(d, e);
 		return sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));

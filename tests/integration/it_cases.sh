@@ -488,5 +488,17 @@ check "... case show gives the date, not met" bash -c \
 check "... and the case is listed before household A, whose signals its closure answered" \
 	json_has "(map(.case_key) | index(\"$H\")) < (map(.case_key) | index(\"$A\")) and (.[] | select(.case_key == \"$A\") | .contact_due == false)" <<<"$list"
 
+# --- taking a signal of a claimed case ------------------------------------------
+out=$(as "$U_CW2" inbox ack "$h1" 2>&1)
+rc=$?
+check "another caseworker may not take a signal of H (claimed by the first): CASE_OWNER, exit 1" bash -c \
+	"[ $rc = 1 ] && grep -q \"refused: CASE_OWNER: signal $h1 is in case ${H:0:16}, claimed by '$U_CW1'\" <<<\"\$0\"" "$out"
+check "... the signal is still in the inbox" bash -c "inbox_ids gem-cs | grep -qx '$h1'"
+check "the owner takes it" bash -c "as $U_CW1 inbox ack $h1 >/dev/null"
+out=$(as "$U_CW1" inbox ack "$h1" 2>&1)
+check "taking it again: NOT_FOUND, saying it was delivered and taken since" \
+	grep -q "refused: NOT_FOUND: no signal $h1 in the inbox (it was delivered, and has been taken or removed since)" <<<"$out"
+check "... and its other signal" bash -c "as $U_CW1 inbox ack $h2 >/dev/null"
+
 for p in gem-cs corp-cs nrg-cs gp-cs; do stop $p; done
 it_done
