@@ -484,6 +484,14 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 		e = feedback_target(d, p, fields, n, s->note.legal_basis,
 		                    answered, &have_subject, detail, dl);
 		subject = answered;
+		/* The feedback names no resident on the wire, but its audit
+		 * entries carry the pseudonym of the resident it tells the
+		 * creditor about: `audit subject` lists it among the
+		 * disclosures made about them. */
+		if (e == SH_OK && have_subject) {
+			memcpy(s->note.subject, answered, SH_PSEUDO_LEN);
+			s->note.has_subject = 1;
+		}
 	}
 	if (e == SH_OK && strcmp(s->note.legal_basis, "consent") == 0 &&
 	    t != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {

@@ -204,6 +204,12 @@ check "... attached to that resident's signal, not the housemate's" wait_until 2
 	"ctl corp-fb --json outbox | json_has '.[] | select(.message_id==\"$a1\" and .feedback.status==\"contact_made\")' &&
 	 ctl corp-fb --json outbox | json_has '.[] | select(.message_id==\"$a2\" and (has(\"feedback\") | not))'"
 
+check "audit subject (municipality): the feedback about the resident is among the disclosures made about them" bash -c \
+	"printf 'surname=Smit\npostcode=9901 WB\nhouse_number=3\n' | ctl gem-fb --json audit subject |
+	 jq -e '[.[] | select(.type == \"status_feedback\" and .event == \"accepted\" and .partner == \"corp-fb\")] | length == 1' >/dev/null"
+check "... and not among the housemate's" bash -c \
+	"printf 'surname=Bakker\npostcode=9901 WB\nhouse_number=3\n' | ctl gem-fb --json audit subject |
+	 jq -e '[.[] | select(.type == \"status_feedback\" and .event == \"accepted\")] | length == 0' >/dev/null"
 check "no personal data in the creditor's log" bash -c "! grep -qi 'vries\|molenweg\|9901 \?wa\|smit\|bakker\|kerkpad' '$WORK/corp-fb.log'"
 check "no personal data in the municipality's log" bash -c "! grep -qi 'vries\|molenweg\|9901 \?wa\|smit\|bakker\|kerkpad' '$WORK/gem-fb.log'"
 check "audit logs verify" bash -c "ctl gem-fb audit verify >/dev/null && ctl corp-fb audit verify >/dev/null"
