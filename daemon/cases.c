@@ -931,6 +931,16 @@ out:
 
 void sh_cases_dispatch(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 {
+	/* Cases are households with arrears and the Wgs deadlines: on a
+	 * Veilig Thuis or wijkteam daemon they would list acute reports as
+	 * calm cases without creditors. */
+	if (strcmp(d->self.card.role, "municipality_debt") != 0)
+		return sh_ctl_refuse(
+		    d, c, SH_ERR_USAGE,
+		    "cases are the debt-help team's (a municipality_debt "
+		    "daemon); this daemon is a %s: its signals are listed "
+		    "with 'seinctl inbox list'",
+		    d->self.card.role);
 	switch (q->op) {
 	case SEINHUIS__CTL_REQUEST__OP__CASE_LIST: op_case_list(d, c, q); break;
 	case SEINHUIS__CTL_REQUEST__OP__CASE_CLAIM:

@@ -32,6 +32,10 @@ check "a report under meldrecht with the weighing is accepted" [ ${#rid} = 32 ]
 check "Veilig Thuis receives it" wait_until 10 bash -c "[ \"\$(inbox_ids vt-mc)\" = $rid ]"
 check "the report's description stays sealed at Veilig Thuis" bash -c \
 	"! ctl vt-mc --json inbox show $rid | grep -q 'fictional concern'"
+check "cases are the debt-help team's: case list on Veilig Thuis is refused, pointing to inbox list" bash -c \
+	"ctl vt-mc case list 2>&1 | grep -q \"refused: USAGE: cases are the debt-help team's (a municipality_debt daemon); this daemon is a veilig_thuis: its signals are listed with 'seinctl inbox list'\""
+check "... and so is a claim" bash -c \
+	"! ctl vt-mc claim \$(printf '%064d' 0) >/dev/null 2>&1"
 
 notice() { # notice TO STATUS LEVEL [EXTRA...]
 	local to=$1 status=$2 level=$3
