@@ -551,7 +551,7 @@ static int cmd_outbox(const char *sock, int argc, char **argv)
 		}
 		seinctl_print_json(arr);
 	} else {
-		printf("%-32s  %-24s  %-15s  %-9s  %3s  %-19s  %s\n",
+		printf("%-32s  %-24s  %-18s  %-9s  %3s  %-19s  %s\n",
 		       "MESSAGE ID", "RECIPIENT", "TYPE", "STATE", "TRY",
 		       "CREATED", "REASON");
 		for (size_t i = 0; i < r->n_outbox; i++) {
@@ -562,7 +562,7 @@ static int cmd_outbox(const char *sock, int argc, char **argv)
 			if (it->feedback_status[0])
 				seinctl_fmt_time(fbwhen, sizeof(fbwhen),
 				                 it->feedback_ms);
-			printf("%-32s  %-24s  %-15s  %-9s  %3u  %-19s  "
+			printf("%-32s  %-24s  %-18s  %-9s  %3u  %-19s  "
 			       "%s%s%s%s%s%s%s\n",
 			       it->message_id, it->recipient, it->type,
 			       it->state, it->attempts, when, it->rule,
@@ -619,7 +619,7 @@ const char *seinctl_field_of(const Seinhuis__InboxItem *it, const char *name)
 
 static void inbox_header(void)
 {
-	printf("%-32s  %-24s  %-15s  %-19s  %-16s  %12s  %s\n", "MESSAGE ID",
+	printf("%-32s  %-24s  %-18s  %-19s  %-16s  %12s  %s\n", "MESSAGE ID",
 	       "FROM", "TYPE", "RECEIVED", "KIND", "AMOUNT", "URGENCY");
 }
 
@@ -638,7 +638,7 @@ static void inbox_line(const Seinhuis__InboxItem *it)
 		kind = seinctl_field_of(it, "concern_category");
 	if (!kind[0])
 		kind = seinctl_field_of(it, "status");
-	printf("%-32s  %-24s  %-15s  %-19s  %-16s  %12s  %s\n", it->message_id,
+	printf("%-32s  %-24s  %-18s  %-19s  %-16s  %12s  %s\n", it->message_id,
 	       it->sender, it->type, rcv, kind, amount,
 	       seinctl_field_of(it, "urgency"));
 }
@@ -744,9 +744,15 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 		int debt = sr->status &&
 		           strcmp(sr->status->role, "municipality_debt") == 0;
 		seinhuis__ctl_reply__free_unpacked(sr, NULL);
-		if (debt || sub[0])
-			return argc <= 2 ? seinctl_case_list(sock, json_out)
-			                 : (usage(stderr), 2);
+		if (debt || sub[0]) {
+			if (argc <= 2)
+				return seinctl_case_list(sock, json_out);
+			fprintf(stderr,
+			        "seinctl: 'inbox' on a debt-help team's daemon "
+			        "lists cases and takes no options; 'inbox list "
+			        "[--limit N] ...' lists the signals\n");
+			return 2;
+		}
 		sub = "list";
 	} else if (strcmp(sub, "--signals") == 0) {
 		sub = "list";
@@ -764,7 +770,13 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 				q.limit = limit;
 				a++;
 			} else {
-				usage(stderr);
+				fprintf(
+				    stderr,
+				    "seinctl: inbox list takes only --limit "
+				    "N, a number from 1 to 10000000 "
+				    "(argument %d after 'inbox' is not "
+				    "that)\n",
+				    a);
 				return 2;
 			}
 		}
@@ -774,7 +786,11 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 		                     : SEINHUIS__CTL_REQUEST__OP__INBOX_ACK;
 		q.message_id = argv[2];
 	} else {
-		usage(stderr);
+		/* (the argument is not repeated: it may be data) */
+		fprintf(stderr,
+		        "seinctl: inbox takes list [--limit N], --signals "
+		        "[--limit N], show ID, ack ID, watch or reveal ID; "
+		        "what follows 'inbox' here is none of them\n");
 		return 2;
 	}
 	Seinhuis__CtlReply *r;

@@ -66,6 +66,8 @@ out=$(ctl gem-test inbox watch --timeout 1)
 t1=$(date +%s%N)
 check "a watch with nothing arriving ends after its timeout, header only" \
 	[ $(((t1 - t0) / 1000000)) -ge 900 -a "$(wc -l <<<"$out")" = 1 ]
+check "inbox with an option that belongs to inbox list: exit 2, saying what inbox takes" bash -c \
+	"ctl gem-test inbox --limit 2 2>&1 | grep -q \"inbox takes list \\[--limit N\\]\"; s=(\"\${PIPESTATUS[@]}\"); [ \${s[0]} = 2 ]"
 check "inbox watch --timeout 0 is refused with the usage" bash -c \
 	"ctl gem-test inbox watch --timeout 0 2>&1 | grep -q usage"
 
