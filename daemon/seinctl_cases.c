@@ -62,8 +62,9 @@ struct cs_case {
 	int rising;
 	int64_t newest_ms;
 	/* first conversation due (Wgs): the earliest due of the arrears
-	 * signals no conversation or closure has answered yet, or, once
-	 * every one is answered (answered = 1), of all of them */
+	 * signals and referrals no conversation or closure has answered
+	 * yet, or, once every one is answered (answered = 1), of all of
+	 * them */
 	int64_t due_ms;
 	int answered;
 	const Seinhuis__CaseRecord *rec;
@@ -212,7 +213,10 @@ static void case_due(struct cs_case *c)
 	}
 	for (size_t i = 0; i < c->nsig; i++) {
 		const Seinhuis__InboxItem *a = c->sig[i];
-		if (strcmp(a->type, "arrears") != 0)
+		/* a referral, made with the resident's consent, is a request
+		 * for help: the Wgs gives 4 weeks for it too */
+		if (strcmp(a->type, "arrears") != 0 &&
+		    strcmp(a->type, "referral") != 0)
 			continue;
 		int64_t due = signal_due(a);
 		if (!all || due < all)

@@ -382,6 +382,17 @@ check "a referral about household B is delivered" wait_until 10 bash -c "inbox_i
 check "household B: 2 signals, still 1 creditor (the GP practice is none), total unchanged" bash -c \
 	"as $U_CW1 --json inbox | jq -e '.[] | select(.case_key == \"$B\") | .signals == 2 and .creditors == 1 and .total_cents == 10000' >/dev/null"
 
+ref_r=$(printf 'surname=Dekker\npostcode=1234 AC\nhouse_number=8\n' |
+	ctl gp-cs consent grant --to gem-cs --purpose referral | awk '{print $2}')
+out=$(ctl gp-cs send --type referral --to gem-cs legal_basis=consent consent_ref="$ref_r" \
+	purpose=debts surname=Dekker postcode="1234 AC" house_number=8)
+r2=${out#accepted }
+check "a referral about a household without arrears is delivered" wait_until 10 bash -c "inbox_ids gem-cs | grep -qx '$r2'"
+R=$(ctl gem-cs --json inbox list | jq -r ".[] | select(.message_id==\"$r2\") | .case_key")
+arrived=$(ctl gem-cs --json inbox list | jq ".[] | select(.message_id==\"$r2\") | .received_ms")
+check "... a request for help: a first conversation is due 4 weeks after it (Wgs), no creditor" bash -c \
+	"as $U_CW1 --json inbox | jq -e '.[] | select(.case_key == \"$R\") | .creditors == 0 and .contact_due and (.due_ms - $arrived) >= 27*86400000 and (.due_ms - $arrived) <= 29*86400000' >/dev/null"
+
 # --- one team acting for several municipalities ------------------------------
 # Households E (0363) and F (0384) name their municipality; E's case is
 # claimed (its record keeps 0363), an attempt recorded and its signal
