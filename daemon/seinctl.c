@@ -842,8 +842,10 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 		for (size_t i = 0; i < it->n_fields; i++)
 			printf("%-20s %s\n", it->fields[i]->name,
 			       it->fields[i]->value);
-		printf("(personal data stays sealed; it is opened only by "
-		       "reveal)\n");
+		printf("%s\n", it->subject[0]
+		                   ? "(personal data stays sealed; it is "
+		                     "opened only by reveal)"
+		                   : "(it names no resident)");
 	} else {
 		inbox_header();
 		for (size_t i = 0; i < r->n_inbox; i++)

@@ -53,6 +53,10 @@ n3=$(notice team-mc handed_over 2 next_step="local team takes over")
 check "three notices accepted" [ "${n1%% *}${n2%% *}${n3%% *}" = acceptedacceptedaccepted ]
 check "the reporter receives its two notices, referring to its report" wait_until 10 bash -c \
 	"ctl school-mc --json inbox list | json_has 'length == 2 and all(.[]; .fields.report_id == \"$rid\" and .type == \"vt_notice\")'"
+check "inbox show of a notice says it names no resident (it has no sealed part)" bash -c \
+	"ctl school-mc inbox show ${n1#accepted } | grep -qx '(it names no resident)'"
+check "... while Veilig Thuis's view of the report says its personal data stays sealed" bash -c \
+	"ctl vt-mc inbox show $rid | grep -q '^(personal data stays sealed'"
 check "in order: received, then assessed" bash -c \
 	"[ \"\$(ctl school-mc --json inbox list | jq -r '[.[].fields.status]|join(\",\")')\" = received,assessed ]"
 check "the municipality's liaison receives the hand-over notice" wait_until 10 bash -c \
