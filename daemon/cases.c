@@ -1019,6 +1019,39 @@ sh_err sh_feedback_deliver(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 	return e;
 }
 
+/* --------------------------------- Veilig Thuis notice, at the reporter */
+
+sh_err sh_notice_attach(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s)
+{
+	const Seinhuis__VtNotice *n = s->notice;
+	uint8_t ref[SH_ID_LEN];
+	uint64_t seq;
+	Seinhuis__OutboxRecord *rec = NULL;
+	if (s->type != SEINHUIS__SIGNAL_TYPE__VT_NOTICE || !n ||
+	    strlen(n->report_id) != 2 * SH_ID_LEN ||
+	    sh_unhex(ref, SH_ID_LEN, n->report_id) < 0)
+		return SH_OK;
+	sh_err e = sh_store_outbox_find(d->store, sh_store_txn(d->store), ref,
+	                                &seq, &rec);
+	if (e == SH_ERR_NOTFOUND)
+		return SH_OK; /* a hand-over: another reporter's report */
+	if (e)
+		return e;
+	if (rec->type == SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT &&
+	    strcmp(rec->recipient, p->card.partner) == 0) {
+		char *old_status = rec->feedback_status;
+		ProtobufCBinaryData old_id = rec->feedback_id;
+		rec->feedback_status = n->status;
+		rec->feedback_ms = sh_now_ms();
+		rec->feedback_id = s->message_id;
+		e = sh_store_outbox_put(d->store, seq, rec);
+		rec->feedback_status = old_status;
+		rec->feedback_id = old_id;
+	}
+	seinhuis__outbox_record__free_unpacked(rec, NULL);
+	return e;
+}
+
 /* ------------------------------------------------------- retention */
 
 /* The case key and type of each inbox signal that has one. */

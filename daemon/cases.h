@@ -18,5 +18,11 @@ sh_err sh_cases_retention(sh_daemon *d, int64_t now_ms);
  * status is attached to that outbox record. SH_OK for other types. */
 sh_err sh_feedback_deliver(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
                            char *detail, size_t dl);
+/* A Veilig Thuis notice delivered to the reporter: its status is noted on
+ * the outbox record of the report it answers (if this daemon sent that
+ * report to that partner), so the reporter's outbox shows where the
+ * report stands. A notice about another reporter's report (a hand-over)
+ * is only delivered. Within the delivering write transaction. */
+sh_err sh_notice_attach(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s);
 
 #endif

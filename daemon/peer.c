@@ -698,6 +698,8 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 		                       s->consent_ref);
 	if (e == SH_OK && s->type == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
 		e = apply_revocation(d, p, s->consent_ref);
+	if (e == SH_OK && s->type == SEINHUIS__SIGNAL_TYPE__VT_NOTICE)
+		e = sh_notice_attach(d, p, s);
 	ak->have_resident = e == SH_OK && have_resident;
 	/* in the inbox under it (a status feedback is not) */
 	ak->have_household = e == SH_OK && have_case &&

@@ -53,6 +53,9 @@ n3=$(notice team-mc handed_over 2 next_step="local team takes over")
 check "three notices accepted" [ "${n1%% *}${n2%% *}${n3%% *}" = acceptedacceptedaccepted ]
 check "the reporter receives its two notices, referring to its report" wait_until 10 bash -c \
 	"ctl school-mc --json inbox list | json_has 'length == 2 and all(.[]; .fields.report_id == \"$rid\" and .type == \"vt_notice\")'"
+check "the reporter's outbox shows where its report stands: the latest notice's status" bash -c \
+	"ctl school-mc --json outbox | json_has '.[] | select(.message_id==\"$rid\" and .feedback.status==\"assessed\")' &&
+	 ctl school-mc outbox | grep '$rid' | grep -q 'feedback: assessed'"
 check "inbox show of a notice says it names no resident (it has no sealed part)" bash -c \
 	"ctl school-mc inbox show ${n1#accepted } | grep -qx '(it names no resident)'"
 check "... while Veilig Thuis's view of the report says its personal data stays sealed" bash -c \
