@@ -1355,6 +1355,68 @@ static int addressed_name(const char *r)
 }
 
 /* The reason is recorded verbatim: refuse what looks like personal data. */
+/* An address in a reason: a word that ends in a Dutch street word
+ * (Molenweg, Kerkstraat, Stationsplein; longer than the street word
+ * itself, so "op weg 2" is none) and then a house number. */
+static int street_address(const char *r)
+{
+	static const char *const street[] = {
+	    "straat", "weg",  "laan",   "plein", "kade",    "gracht",
+	    "dijk",   "pad",  "singel", "steeg", "hof",     "dreef",
+	    "markt",  "baan", "wal",    "ring",  "park",    "plantsoen",
+	    "erf",    "veld", "burg",   "haven", "kwartier"};
+	const char *w = r;
+	while (*w) {
+		while (*w && !isalpha((unsigned char)*w))
+			w++;
+		const char *e = w;
+		while (*e && (isalpha((unsigned char)*e) || *e == '-'))
+			e++;
+		size_t len = (size_t)(e - w);
+		const char *after = e;
+		while (*after == ' ')
+			after++;
+		if (len && after > e && isdigit((unsigned char)*after))
+			for (size_t i = 0; i < sizeof(street) / sizeof(*street);
+			     i++) {
+				size_t sl = strlen(street[i]);
+				if (len > sl &&
+				    strncasecmp(e - sl, street[i], sl) == 0)
+					return 1;
+			}
+		w = e;
+	}
+	return 0;
+}
+
+/* the length of w at r (case ignored) if one of words[] starts there */
+static size_t word_at(const char *r, const char *const *words, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strncasecmp(r, words[i], strlen(words[i])) == 0)
+			return strlen(words[i]);
+	return 0;
+}
+
+/* An e-mail address spelled out: "NAME at DOMAIN dot TLD", one word
+ * between the two (also "apenstaartje" and "punt"). */
+static int spelled_email(const char *r)
+{
+	static const char *const at[] = {" at ", " apenstaartje "};
+	static const char *const dot[] = {" dot ", " punt "};
+	for (; *r; r++) {
+		size_t k = word_at(r, at, 2);
+		if (!k)
+			continue;
+		const char *d = r + k;
+		while (*d && *d != ' ')
+			d++;
+		if (d > r + k && word_at(d, dot, 2))
+			return 1;
+	}
+	return 0;
+}
+
 int sh_reveal_reason_ok(const char *r, char *why, size_t wl)
 {
 	size_t n = strlen(r), digits = 0, groups = 0;
@@ -1419,6 +1481,18 @@ int sh_reveal_reason_ok(const char *r, char *why, size_t wl)
 		snprintf(why, wl,
 		         "the reason may not hold a date (a birth date): say "
 		         "why, not who");
+		return 0;
+	}
+	if (street_address(r)) {
+		snprintf(why, wl,
+		         "the reason may not hold an address (a street and "
+		         "house number): say why, not who");
+		return 0;
+	}
+	if (spelled_email(r)) {
+		snprintf(why, wl,
+		         "the reason may not hold an e-mail address, also not "
+		         "spelled out: say why, not who");
 		return 0;
 	}
 	if (addressed_name(r)) {

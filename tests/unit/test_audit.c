@@ -891,6 +891,9 @@ static void reveal_reasons(void)
 	    "overleg via MS Teams",
 	    "betaling via ING Bank",
 	    "gesprek met mevrouw. Daarna Overleg",
+	    "op weg 2 keer gebeld",
+	    "overleg met wijkteam Oost, 3 dagen",
+	    "look at the case, dot the i's",
 	};
 	static const char *const bad[] = {
 	    "called from 06 12345678",
@@ -920,6 +923,11 @@ static void reveal_reasons(void)
 	    "gesprek met fam. Yilmaz",
 	    "call Mrs Smith back",
 	    "meneer \xc3\x96zdemir",
+	    "contact Bakker, Molenweg 43 Waterdam",
+	    "huisbezoek Kerkstraat 1a",
+	    "bezoek aan de Stationsplein 12",
+	    "client.bakker at gmail dot com",
+	    "bakker apenstaartje ziggo punt nl",
 	};
 	char why[300];
 	check_case("reveal reasons");
