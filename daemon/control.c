@@ -1502,6 +1502,9 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 	st.store_committed_ms = sh_store_committed_before(d->store);
 	st.store_refusing = sh_daemon_store_refusing(d, need);
 	st.audit_rolled_back_ms = d->audit_rolled_back_ms;
+	st.keys_replaced = d->keys_replaced;
+	st.keys_replaced_until_ms =
+	    d->keys_replaced ? d->keys_replaced_until * 1000 : 0;
 	Seinhuis__PeerStatus *ps = sh_xcalloc(d->npeers, sizeof(*ps));
 	Seinhuis__PeerStatus **pp = sh_xcalloc(d->npeers, sizeof(*pp));
 	uint64_t delivered = 0;

@@ -230,15 +230,71 @@ static void trust_reload(sh_daemon *d)
 		    added, changed, removed);
 }
 
+/* seinkey rotate while the daemon runs: it goes on with the keys it
+ * started with, which its key directory now keeps in previous/, until it
+ * is restarted, and partners accept them only until the overlap ends.
+ * Said at the warn level when noticed and hourly after, at the error level
+ * once the overlap has ended (seinctl status and check show it too). A
+ * card that cannot be read (being written) is looked at again next time.
+ */
+static void keys_check(sh_daemon *d, int64_t now)
+{
+	char path[1100], why[256];
+	sh_card c;
+	snprintf(path, sizeof(path), "%s/card", d->cfg.keydir);
+	if (sh_card_load(&c, path, why, sizeof(why)) != SH_OK)
+		return;
+	const sh_card *own = &d->self.card;
+	if (memcmp(c.curve_pub, own->curve_pub, SH_KEY_LEN) == 0 &&
+	    memcmp(c.sign_pub, own->sign_pub, SH_KEY_LEN) == 0) {
+		d->keys_replaced = 0;
+		return;
+	}
+	d->keys_replaced = 1;
+	d->keys_replaced_until =
+	    c.has_prev && memcmp(c.prev_curve, own->curve_pub, SH_KEY_LEN) == 0
+	        ? c.prev_until
+	        : 0;
+	int ended = now >= d->keys_replaced_until;
+	if (d->keys_replaced_logged && now - d->keys_replaced_logged < 3600 &&
+	    ended == d->keys_replaced_logged_ended)
+		return;
+	d->keys_replaced_logged = now;
+	d->keys_replaced_logged_ended = ended;
+	char fp[17], until[32] = "";
+	sh_key_fingerprint(fp, own->curve_pub);
+	if (d->keys_replaced_until)
+		sh_fmt_utc(until, sizeof(until), d->keys_replaced_until * 1000);
+	if (!ended)
+		sh_daemon_warn(
+		    d,
+		    "key rotation: %s/card is no longer the card this daemon "
+		    "runs with (key %s): restart seinhuisd to use the new "
+		    "keys once every partner has trusted the new card, "
+		    "before the overlap ends at %s; after that partners "
+		    "refuse the keys it runs with (KEY_EXPIRED)",
+		    d->cfg.keydir, fp, until);
+	else
+		sh_daemon_error(
+		    d,
+		    "key rotation: this daemon still runs with key %s, which "
+		    "%s/card replaced%s%s; partners that trusted the new card "
+		    "refuse it (KEY_EXPIRED): restart seinhuisd now",
+		    fp, d->cfg.keydir,
+		    until[0] ? " and whose overlap ended at " : "", until);
+}
+
 /* Key rotation, checked each second. A partner's previous key whose
  * overlap just ended: the listener is re-bound, which closes connections
  * made with it (new ones are refused by ZAP as KEY_EXPIRED), logged and
  * audited. Our own previous keys (KEYDIR/previous/) are removed once their
- * overlap has ended. */
+ * overlap has ended, unless they are the keys this daemon runs with (it
+ * was not restarted after the rotation; keys_check). */
 static void rotation_tick(sh_daemon *d)
 {
 	int64_t now = sh_now_ms() / 1000, since = d->prev_keys_checked_s;
 	int ended = 0;
+	keys_check(d, now);
 	d->prev_keys_checked_s = now;
 	for (size_t i = 0; since && i < d->npeers; i++) {
 		const sh_card *c = &d->peers[i].card;
@@ -255,8 +311,9 @@ static void rotation_tick(sh_daemon *d)
 	}
 	if (ended)
 		sh_peer_rebind(d);
-	if (d->prev_keys_stuck && now - d->prev_keys_stuck < 3600)
-		return; /* tried again hourly */
+	if (d->keys_replaced ||
+	    (d->prev_keys_stuck && now - d->prev_keys_stuck < 3600))
+		return; /* kept while in use; tried again hourly */
 	int pr = sh_identity_prune_previous(d->cfg.keydir, now);
 	if (pr == 0)
 		d->prev_keys_stuck = 0; /* nothing (left) to remove */
