@@ -45,8 +45,11 @@ sh_err sh_audit_start(sh_daemon *d, char *why, size_t whylen);
 /* Record a clean stop, sign a last head, commit, close. */
 void sh_audit_stop(sh_daemon *d);
 sh_audit *sh_audit_log(sh_daemon *d);
-/* seinhuisd -t: verify the whole log and print the result. */
-sh_err sh_audit_check_offline(sh_daemon *d);
+/* seinhuisd -t: verify the whole log and print the result. An error if
+ * the log cannot be opened or read (the daemon would not start);
+ * *failed set (and SH_OK) if it reads but fails verification, which the
+ * daemon starts with. */
+sh_err sh_audit_check_offline(sh_daemon *d, int *failed);
 /* Record the signals handed to the network in the turns before, sign a
  * head when one is due. May open the turn's transaction, so that these
  * entries share its one commit; the loop calls it at the end of a turn
