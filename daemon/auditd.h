@@ -22,6 +22,11 @@ enum {
 
 /* Check at start-up that the configured role groups exist. */
 sh_err sh_roles_check(const sh_config *cfg, char *why, size_t whylen);
+/* control_group, if set: it exists and this process is a member (the
+ * daemon gives it the control socket, which needs that); its gid in *gid,
+ * (gid_t)-1 without one. */
+sh_err sh_control_group_check(const sh_config *cfg, gid_t *gid, char *why,
+                              size_t whylen);
 /* The roles of a caller on an accepted control connection. */
 unsigned sh_roles_of(const sh_config *cfg, int fd, uid_t uid, gid_t gid);
 /* 1 if the caller on local socket fd is in group: its primary group, a

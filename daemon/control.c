@@ -35,17 +35,10 @@ sh_err sh_control_start(sh_daemon *d, char *why, size_t wl)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct stat st;
 	const char *path = d->cfg.control;
-	gid_t gid = (gid_t)-1;
-
-	if (d->cfg.control_group[0]) {
-		struct group *g = getgrnam(d->cfg.control_group);
-		if (!g) {
-			snprintf(why, wl, "control_group '%s' does not exist",
-			         d->cfg.control_group);
-			return SH_ERR_CONFIG;
-		}
-		gid = g->gr_gid;
-	}
+	gid_t gid;
+	sh_err e = sh_control_group_check(&d->cfg, &gid, why, wl);
+	if (e != SH_OK)
+		return e;
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			snprintf(why, wl, "%s exists and is not a socket",

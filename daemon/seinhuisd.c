@@ -1332,10 +1332,18 @@ int main(int argc, char **argv)
 	for (size_t i = 0; !check_only && i < d.npeers; i++)
 		sh_peer_recover_load(&d, &d.peers[i]);
 	if (check_only) {
-		char gwhy[300];
+		char gwhy[600];
 		if (sh_roles_check(&d.cfg, gwhy, sizeof(gwhy)) != SH_OK) {
 			/* the start would stop here */
 			fprintf(stderr, "seinhuisd: %s\n", gwhy);
+			rc = 1;
+		}
+		gid_t cgid;
+		if (sh_control_group_check(&d.cfg, &cgid, gwhy, sizeof(gwhy)) !=
+		    SH_OK) {
+			/* ... or at the control socket */
+			fprintf(stderr, "seinhuisd: control socket: %s\n",
+			        gwhy);
 			rc = 1;
 		}
 		/* An audit log that fails verification is loud (at the

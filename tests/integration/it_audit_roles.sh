@@ -165,6 +165,14 @@ sed "s/^admin_group = .*/admin_group = sh-test-nogroup-$P/" "$WORK/gem-ro.conf" 
 chmod 644 "$WORK/same.conf" "$WORK/nogroup.conf"
 check "a role group that does not exist stops the daemon at start-up" bash -c \
 	"as_user timeout 20 $SEINHUISD -c $WORK/nogroup.conf 2>&1 | grep -q \"admin_group 'sh-test-nogroup-$P' does not exist\""
+# A control_group the daemon's user is not in: it cannot give the socket
+# to that group. The start and -t say so, and what to do.
+sed "s/^control_group = .*/control_group = $ADMIN_GROUP/" "$WORK/gem-ro.conf" >"$WORK/cgroup.conf"
+chmod 644 "$WORK/cgroup.conf"
+check "a control_group the daemon's user is not in stops the start, saying to add the user" bash -c \
+	"as_user timeout 20 $SEINHUISD -c $WORK/cgroup.conf 2>&1 | grep -q \"control socket: control_group '$ADMIN_GROUP': the daemon's user '$RUN_USER' is not a member, .*add it (usermod -a -G $ADMIN_GROUP $RUN_USER)\""
+check "seinhuisd -t finds it too (exit status 1)" bash -c \
+	"as_user $SEINHUISD -t -c $WORK/cgroup.conf >$WORK/cgroup.out 2>&1; [ \$? = 1 ] && grep -q \"control_group '$ADMIN_GROUP': the daemon's user '$RUN_USER' is not a member\" $WORK/cgroup.out"
 check "seinhuisd -t finds it too (exit status 1), and does not call the rest valid" bash -c \
 	"as_user $SEINHUISD -t -c $WORK/nogroup.conf >$WORK/nogroup.out 2>&1; [ \$? = 1 ] && grep -q \"admin_group 'sh-test-nogroup-$P' does not exist\" $WORK/nogroup.out && grep -q 'the daemon would not start: see the error above' $WORK/nogroup.out && ! grep -q valid $WORK/nogroup.out"
 if stop corp-ro; then pass "corp-ro stops cleanly"; else fail "corp-ro exit status"; fi
