@@ -109,10 +109,12 @@ static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
 		strcpy(c->role, v);
 		return SH_OK;
 	case 4:
-		if (strncmp(v, "tcp://", 6) != 0 ||
-		    strlen(v) >= sizeof(c->endpoint))
-			return snprintf(why, wl, "must be a tcp:// endpoint"),
+		if (strlen(v) >= sizeof(c->endpoint))
+			return snprintf(why, wl, "has at most %zu characters",
+			                sizeof(c->endpoint) - 1),
 			       SH_ERR_CARD;
+		if (sh_endpoint_check(v, why, wl) != SH_OK)
+			return SH_ERR_CARD;
 		strcpy(c->endpoint, v);
 		return SH_OK;
 	case 5:

@@ -178,6 +178,23 @@ static void test_bounds_accepted(void)
 		CHECK_INT(cfg.window, u[i].window);
 		CHECK_INT(cfg.batch_max, u[i].batch);
 	}
+	/* listen: tcp://HOST:PORT with PORT 1 to 65535, HOST '*', an IPv4
+	 * address, a host or interface name */
+	static const char *listen_ok[] = {
+	    "tcp://*:7100", "tcp://127.0.0.1:1", "tcp://127.0.0.1:65535",
+	    "tcp://seinhuis.gemeente-voorbeeld.example:7100",
+	    "tcp://eth0:7100"};
+	for (size_t i = 0; i < sizeof(listen_ok) / sizeof(listen_ok[0]); i++) {
+		char text[1024], why[600];
+		sh_config cfg;
+		snprintf(text, sizeof(text),
+		         "keydir = /k\ntrustdir = /t\ndatadir = /d\ncontrol = "
+		         "/c\nlisten = %s\n",
+		         listen_ok[i]);
+		check_case("%s", listen_ok[i]);
+		CHECK_ERR(parse(&cfg, text, why, sizeof(why)), SH_OK);
+		CHECK_STR(cfg.listen, listen_ok[i]);
+	}
 	check_case("%s", "");
 }
 
@@ -286,6 +303,16 @@ static void test_line_errors(void)
 	} misc[] = {
 	    {"listen = udp://127.0.0.1:7100", "tcp://"},
 	    {"listen = 127.0.0.1:7100", "tcp://"},
+	    {"listen = tcp://127.0.0.1:88641",
+	     "the PORT must be a number from 1 to 65535, not '88641'"},
+	    {"listen = tcp://127.0.0.1:0", "PORT must be a number from 1 to"},
+	    {"listen = tcp://127.0.0.1:71x", "PORT must be a number from 1"},
+	    {"listen = tcp://127.0.0.1", "the :PORT is missing"},
+	    {"listen = tcp://:7100", "the HOST is missing"},
+	    {"listen = tcp://[::1]:7100",
+	     "IPv6 addresses are not supported: give an IPv4 address or a "
+	     "host name"},
+	    {"listen = tcp://::1:7100", "IPv6 addresses are not supported"},
 	    {"control = /run/"
 	     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
