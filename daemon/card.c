@@ -85,8 +85,10 @@ static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
 	case 1:
 		if (!sh_partner_id_valid(v))
 			return snprintf(why, wl,
-			                "a partner id has 2-64 characters a-z "
-			                "0-9 . _ -"),
+			                "a partner id has 2-64 characters: "
+			                "lowercase a-z, digits 0-9, '.', '_' "
+			                "and '-', beginning with a letter or "
+			                "digit"),
 			       SH_ERR_CARD;
 		strcpy(c->partner, v);
 		return SH_OK;

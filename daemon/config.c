@@ -277,8 +277,11 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 	case 6:
 		if (sh_parse_size(v, &cfg->map_size) < 0 ||
 		    cfg->map_size < (1u << 20)) {
-			snprintf(why, wl,
-			         "must be a size of at least 1M, e.g. 1G");
+			snprintf(
+			    why, wl,
+			    "must be a size from 1M to 16384G: a number of "
+			    "bytes, or with the suffix K, M or G (no T), "
+			    "e.g. 1G");
 			return SH_ERR_CONFIG;
 		}
 		return SH_OK;
