@@ -22,6 +22,11 @@ enum {
 
 /* Check at start-up that the configured role groups exist. */
 sh_err sh_roles_check(const sh_config *cfg, char *why, size_t whylen);
+/* control_group, if set: it exists and this process is a member (the
+ * daemon gives it the control socket, which needs that); its gid in *gid,
+ * (gid_t)-1 without one. */
+sh_err sh_control_group_check(const sh_config *cfg, gid_t *gid, char *why,
+                              size_t whylen);
 /* The roles of a caller on an accepted control connection. */
 unsigned sh_roles_of(const sh_config *cfg, int fd, uid_t uid, gid_t gid);
 /* 1 if the caller on local socket fd is in group: its primary group, a
@@ -45,8 +50,11 @@ sh_err sh_audit_start(sh_daemon *d, char *why, size_t whylen);
 /* Record a clean stop, sign a last head, commit, close. */
 void sh_audit_stop(sh_daemon *d);
 sh_audit *sh_audit_log(sh_daemon *d);
-/* seinhuisd -t: verify the whole log and print the result. */
-sh_err sh_audit_check_offline(sh_daemon *d);
+/* seinhuisd -t: verify the whole log and print the result. An error if
+ * the log cannot be opened or read (the daemon would not start);
+ * *failed set (and SH_OK) if it reads but fails verification, which the
+ * daemon starts with. */
+sh_err sh_audit_check_offline(sh_daemon *d, int *failed);
 /* Record the signals handed to the network in the turns before, sign a
  * head when one is due. May open the turn's transaction, so that these
  * entries share its one commit; the loop calls it at the end of a turn

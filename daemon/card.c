@@ -85,8 +85,10 @@ static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
 	case 1:
 		if (!sh_partner_id_valid(v))
 			return snprintf(why, wl,
-			                "a partner id has 2-64 characters a-z "
-			                "0-9 . _ -"),
+			                "a partner id has 2-64 characters: "
+			                "lowercase a-z, digits 0-9, '.', '_' "
+			                "and '-', beginning with a letter or "
+			                "digit"),
 			       SH_ERR_CARD;
 		strcpy(c->partner, v);
 		return SH_OK;
@@ -109,10 +111,12 @@ static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
 		strcpy(c->role, v);
 		return SH_OK;
 	case 4:
-		if (strncmp(v, "tcp://", 6) != 0 ||
-		    strlen(v) >= sizeof(c->endpoint))
-			return snprintf(why, wl, "must be a tcp:// endpoint"),
+		if (strlen(v) >= sizeof(c->endpoint))
+			return snprintf(why, wl, "has at most %zu characters",
+			                sizeof(c->endpoint) - 1),
 			       SH_ERR_CARD;
+		if (sh_endpoint_check(v, why, wl) != SH_OK)
+			return SH_ERR_CARD;
 		strcpy(c->endpoint, v);
 		return SH_OK;
 	case 5:

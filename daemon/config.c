@@ -78,6 +78,49 @@ sh_err sh_kv_parse(const char *text, size_t len, sh_kv_fn fn, void *ctx,
 	return SH_OK;
 }
 
+sh_err sh_endpoint_check(const char *v, char *why, size_t wl)
+{
+	static const char form[] = "tcp://HOST:PORT, e.g. tcp://127.0.0.1:7100";
+	if (strncmp(v, "tcp://", 6) != 0) {
+		snprintf(why, wl, "must be a tcp:// endpoint: %s", form);
+		return SH_ERR_CONFIG;
+	}
+	const char *host = v + 6, *colon = strrchr(host, ':');
+	if (*host == '[' || (colon && memchr(host, ':', colon - host))) {
+		snprintf(why, wl,
+		         "IPv6 addresses are not supported: give an IPv4 "
+		         "address or a host name (%s)",
+		         form);
+		return SH_ERR_CONFIG;
+	}
+	if (!colon || colon == host) {
+		snprintf(why, wl, "must be %s: %s", form,
+		         colon ? "the HOST is missing"
+		               : "the :PORT is missing");
+		return SH_ERR_CONFIG;
+	}
+	int star = colon == host + 1 && *host == '*';
+	for (const char *h = host; h < colon && !star; h++)
+		if (!isalnum((unsigned char)*h) && !strchr(".-_", *h)) {
+			snprintf(why, wl,
+			         "must be %s: the HOST has a character other "
+			         "than a letter, digit, '.', '-' or '_'",
+			         form);
+			return SH_ERR_CONFIG;
+		}
+	const char *p = colon + 1;
+	size_t nd = strspn(p, "0123456789");
+	long port = nd && nd <= 5 && p[nd] == '\0' ? strtol(p, NULL, 10) : -1;
+	if (port < 1 || port > 65535) {
+		snprintf(why, wl,
+		         "must be %s: the PORT must be a number from 1 to "
+		         "65535, not '%.16s'",
+		         form, p);
+		return SH_ERR_CONFIG;
+	}
+	return SH_OK;
+}
+
 int sh_parse_size(const char *s, size_t *out)
 {
 	char *end;
@@ -208,13 +251,13 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 		                wl);
 	case 2: return set_path(cfg->datadir, sizeof(cfg->datadir), v, why, wl);
 	case 3:
-		if (strncmp(v, "tcp://", 6) != 0 ||
-		    strlen(v) >= sizeof(cfg->listen)) {
-			snprintf(why, wl,
-			         "must be a tcp:// endpoint, e.g. "
-			         "tcp://127.0.0.1:7100");
+		if (strlen(v) >= sizeof(cfg->listen)) {
+			snprintf(why, wl, "has at most %zu characters",
+			         sizeof(cfg->listen) - 1);
 			return SH_ERR_CONFIG;
 		}
+		if (sh_endpoint_check(v, why, wl) != SH_OK)
+			return SH_ERR_CONFIG;
 		strcpy(cfg->listen, v);
 		return SH_OK;
 	case 4:
@@ -234,8 +277,11 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 	case 6:
 		if (sh_parse_size(v, &cfg->map_size) < 0 ||
 		    cfg->map_size < (1u << 20)) {
-			snprintf(why, wl,
-			         "must be a size of at least 1M, e.g. 1G");
+			snprintf(
+			    why, wl,
+			    "must be a size from 1M to 16384G: a number of "
+			    "bytes, or with the suffix K, M or G (no T), "
+			    "e.g. 1G");
 			return SH_ERR_CONFIG;
 		}
 		return SH_OK;

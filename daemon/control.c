@@ -35,17 +35,10 @@ sh_err sh_control_start(sh_daemon *d, char *why, size_t wl)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct stat st;
 	const char *path = d->cfg.control;
-	gid_t gid = (gid_t)-1;
-
-	if (d->cfg.control_group[0]) {
-		struct group *g = getgrnam(d->cfg.control_group);
-		if (!g) {
-			snprintf(why, wl, "control_group '%s' does not exist",
-			         d->cfg.control_group);
-			return SH_ERR_CONFIG;
-		}
-		gid = g->gr_gid;
-	}
+	gid_t gid;
+	sh_err e = sh_control_group_check(&d->cfg, &gid, why, wl);
+	if (e != SH_OK)
+		return e;
 	if (lstat(path, &st) == 0) {
 		if (!S_ISSOCK(st.st_mode)) {
 			snprintf(why, wl, "%s exists and is not a socket",
@@ -1576,6 +1569,9 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 	st.store_committed_ms = sh_store_committed_before(d->store);
 	st.store_refusing = sh_daemon_store_refusing(d, need);
 	st.audit_rolled_back_ms = d->audit_rolled_back_ms;
+	st.keys_replaced = d->keys_replaced;
+	st.keys_replaced_until_ms =
+	    d->keys_replaced ? d->keys_replaced_until * 1000 : 0;
 	Seinhuis__PeerStatus *ps = sh_xcalloc(d->npeers, sizeof(*ps));
 	Seinhuis__PeerStatus **pp = sh_xcalloc(d->npeers, sizeof(*pp));
 	uint64_t delivered = 0;

@@ -226,7 +226,15 @@ typedef struct sh_daemon {
 	int64_t next_trust_check;    /* monotonic ms */
 	int64_t prev_keys_checked_s; /* rotation_tick: Unix s, 0 at start */
 	int64_t prev_keys_stuck; /* ... KEYDIR/previous not removable: when */
-	int listen_lost;         /* a re-bind failed: bound again each second */
+	/* seinkey rotate while running: the card in KEYDIR is no longer the
+	 * one the daemon runs with (keys_check in seinhuisd.c). Until when
+	 * partners accept the keys it runs with (Unix s; 0: not known, the
+	 * card there does not continue ours), and when the log last said so
+	 * (Unix s) and whether the overlap had ended then. */
+	int keys_replaced;
+	int64_t keys_replaced_until, keys_replaced_logged;
+	int keys_replaced_logged_ended;
+	int listen_lost; /* a re-bind failed: bound again each second */
 	int64_t trust_mtime_ns;
 	sh_idmap pending;
 	int ctl_listen;

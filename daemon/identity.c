@@ -147,11 +147,37 @@ static sh_err read_secret(const char *dir, const char *name, char *out,
 	return e;
 }
 
+/* KEYDIR/name: a secret key of 64 hex digits (Ed25519 or X25519, as
+ * type), whose public key must be the card's (pub). */
+static sh_err hex_key(const char *dir, const char *name, int type,
+                      uint8_t sec[32], const uint8_t pub[32], char *why,
+                      size_t whylen)
+{
+	char hex[80];
+	uint8_t got[32];
+	sh_err e = read_secret(dir, name, hex, sizeof(hex), why, whylen);
+	if (e == SH_OK && sh_unhex(sec, 32, hex) < 0) {
+		snprintf(why, whylen,
+		         "%s/%s: not a key: expected 64 hexadecimal characters "
+		         "(an %s secret key)",
+		         dir, name,
+		         type == EVP_PKEY_ED25519 ? "Ed25519" : "X25519");
+		e = SH_ERR_KEYFILE;
+	} else if (e == SH_OK && (derive_pub(type, sec, got) != SH_OK ||
+	                          memcmp(got, pub, 32) != 0)) {
+		snprintf(why, whylen, "%s/%s: not the %s key of this card", dir,
+		         name,
+		         type == EVP_PKEY_ED25519 ? "signing" : "sealing");
+		e = SH_ERR_KEYFILE;
+	}
+	sh_wipe(hex, sizeof(hex));
+	return e;
+}
+
 sh_err sh_identity_load(sh_identity *id, const char *dir, char *why,
                         size_t whylen)
 {
-	char path[1024], hex[80];
-	uint8_t pub[32];
+	char path[1024];
 	sh_err e;
 
 	memset(id, 0, sizeof(*id));
@@ -163,40 +189,28 @@ sh_err sh_identity_load(sh_identity *id, const char *dir, char *why,
 		goto err;
 	char z85pub[41];
 	if (strlen(id->curve_sec_z85) != 40 ||
-	    zmq_curve_public(z85pub, id->curve_sec_z85) != 0 ||
-	    strcmp(z85pub, id->card.curve_z85) != 0) {
+	    zmq_curve_public(z85pub, id->curve_sec_z85) != 0) {
+		snprintf(why, whylen,
+		         "%s/curve.key: not a key: expected 40 Z85 characters "
+		         "(a CURVE secret key)",
+		         dir);
+		e = SH_ERR_KEYFILE;
+		goto err;
+	}
+	if (strcmp(z85pub, id->card.curve_z85) != 0) {
 		snprintf(why, whylen,
 		         "%s/curve.key: not the CURVE secret key of this card",
 		         dir);
 		e = SH_ERR_KEYFILE;
 		goto err;
 	}
-	if ((e = read_secret(dir, "sign.key", hex, sizeof(hex), why, whylen)) !=
-	    SH_OK)
+	if ((e = hex_key(dir, "sign.key", EVP_PKEY_ED25519, id->sign_sec,
+	                 id->card.sign_pub, why, whylen)) != SH_OK ||
+	    (e = hex_key(dir, "seal.key", EVP_PKEY_X25519, id->seal_sec,
+	                 id->card.seal_pub, why, whylen)) != SH_OK)
 		goto err;
-	if (sh_unhex(id->sign_sec, 32, hex) < 0 ||
-	    derive_pub(EVP_PKEY_ED25519, id->sign_sec, pub) != SH_OK ||
-	    memcmp(pub, id->card.sign_pub, 32) != 0) {
-		snprintf(why, whylen,
-		         "%s/sign.key: not the signing key of this card", dir);
-		e = SH_ERR_KEYFILE;
-		goto err;
-	}
-	if ((e = read_secret(dir, "seal.key", hex, sizeof(hex), why, whylen)) !=
-	    SH_OK)
-		goto err;
-	if (sh_unhex(id->seal_sec, 32, hex) < 0 ||
-	    derive_pub(EVP_PKEY_X25519, id->seal_sec, pub) != SH_OK ||
-	    memcmp(pub, id->card.seal_pub, 32) != 0) {
-		snprintf(why, whylen,
-		         "%s/seal.key: not the sealing key of this card", dir);
-		e = SH_ERR_KEYFILE;
-		goto err;
-	}
-	sh_wipe(hex, sizeof(hex));
 	return SH_OK;
 err:
-	sh_wipe(hex, sizeof(hex));
 	sh_identity_wipe(id);
 	return e;
 }

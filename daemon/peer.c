@@ -1671,9 +1671,12 @@ void sh_peer_handle_monitor(sh_daemon *d, sh_peer *p)
 				p->redial_ms = d->cfg.retry_max_ms;
 			p->redial_at = sh_mono_ms() + p->redial_ms;
 			snprintf(p->last_error, sizeof(p->last_error),
-			         "handshake refused by %.80s (is our card in "
-			         "its trust store?)",
-			         p->card.endpoint);
+			         "handshake refused by %.80s (%s)",
+			         p->card.endpoint,
+			         d->keys_replaced
+			             ? "this daemon runs with keys its key "
+			               "directory replaced: restart it"
+			             : "is our card in its trust store?");
 			sh_daemon_warn(d, "peer %s: %s", p->card.partner,
 			               p->last_error);
 			break;

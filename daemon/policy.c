@@ -272,11 +272,16 @@ static sh_err parse_field(struct parse *p, const char *name, char *v)
 	if (strcmp(kind, "text") == 0 || strcmp(kind, "int") == 0) {
 		r.kind = kind[0] == 't' ? CHK_TEXT : CHK_INT;
 		if (i + 1 >= n + 0 || i + 1 > n - 1 || parse_ll(w[i], &a) < 0 ||
-		    parse_ll(w[i + 1], &b) < 0 || a > b ||
+		    parse_ll(w[i + 1], &b) < 0 ||
 		    (r.kind == CHK_TEXT && (a < 0 || b > 4000)))
 			return perr(p, "field '%s': %s takes MIN MAX%s", name,
 			            kind,
 			            r.kind == CHK_TEXT ? " (0..4000)" : "");
+		if (a > b)
+			return perr(p,
+			            "field '%s': %s MIN MAX: MIN (%lld) is "
+			            "greater than MAX (%lld)",
+			            name, kind, a, b);
 		/* proto3 does not send a 0: the recipient would find a
 		 * required field missing and quarantine the signal */
 		if (r.kind == CHK_INT && r.required && a <= 0 && b >= 0)
@@ -505,7 +510,7 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 		snprintf(p->cur->feedback, sizeof(p->cur->feedback), "none");
 		return SH_OK;
 	}
-	if (strncmp(l, "rule ", 5) == 0) {
+	if (strncmp(l, "rule", 4) == 0 && (l[4] == ' ' || l[4] == '\t')) {
 		if (!p->cur)
 			return perr(p,
 			            "a rule outside a [signal_type] section");
@@ -533,8 +538,14 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 	sh_type_rule *t = p->cur;
 	if (!t)
 		return perr(p, "'%s' outside a [signal_type] section", key);
-	if (strncmp(key, "field ", 6) == 0)
+	if (strncmp(key, "field", 5) == 0 && (key[5] == ' ' || key[5] == '\t'))
 		return parse_field(p, sh_trim(key + 6), v);
+	const char *hash = strchr(v, '#');
+	if (hash && (hash == v || isspace((unsigned char)hash[-1])))
+		return perr(p,
+		            "%s: a comment goes on a line of its own, not "
+		            "after a statement ('#' in the value)",
+		            key);
 	for (unsigned k = 0; k < sizeof(once) / sizeof(once[0]); k++)
 		if (strcmp(key, once[k]) == 0) {
 			if (p->seen & 1u << k)

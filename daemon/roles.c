@@ -47,6 +47,40 @@ sh_err sh_roles_check(const sh_config *cfg, char *why, size_t wl)
 	return SH_OK;
 }
 
+sh_err sh_control_group_check(const sh_config *cfg, gid_t *gid, char *why,
+                              size_t wl)
+{
+	*gid = (gid_t)-1;
+	if (!cfg->control_group[0])
+		return SH_OK;
+	struct group *g = getgrnam(cfg->control_group);
+	if (!g) {
+		snprintf(why, wl, "control_group '%s' does not exist",
+		         cfg->control_group);
+		return SH_ERR_CONFIG;
+	}
+	*gid = g->gr_gid;
+	/* chown to a group needs the process to be in it (its effective or
+	 * a supplementary group, set from the group database at login or by
+	 * systemd at start) */
+	gid_t groups[256];
+	int n = getgroups(256, groups);
+	int in = getegid() == g->gr_gid;
+	for (int i = 0; !in && i < n; i++)
+		in = groups[i] == g->gr_gid;
+	if (in)
+		return SH_OK;
+	char user[64];
+	sh_user_name(geteuid(), user, sizeof(user));
+	snprintf(why, wl,
+	         "control_group '%s': the daemon's user '%s' is not a member, "
+	         "so it cannot give the control socket to that group; add it "
+	         "(usermod -a -G %s %s) and start the daemon again, or "
+	         "choose a group it is in",
+	         cfg->control_group, user, cfg->control_group, user);
+	return SH_ERR_CONFIG;
+}
+
 void sh_user_name(uid_t uid, char *out, size_t n)
 {
 	/* Every control request is audited with its caller's name, and

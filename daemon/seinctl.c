@@ -1000,6 +1000,12 @@ static int cmd_status(const char *sock)
 		json_object_object_add(
 		    o, "audit_rolled_back_ms",
 		    json_object_new_int64(s->audit_rolled_back_ms));
+		json_object_object_add(
+		    o, "keys_replaced",
+		    json_object_new_boolean(s->keys_replaced));
+		json_object_object_add(
+		    o, "keys_replaced_until_ms",
+		    json_object_new_int64(s->keys_replaced_until_ms));
 		json_object *peers = json_object_new_array();
 		for (size_t i = 0; i < s->n_peers; i++) {
 			const Seinhuis__PeerStatus *p = s->peers[i];
@@ -1113,6 +1119,16 @@ static int cmd_status(const char *sock)
 			    "             last committed %s before this start "
 			    "(after a restore: the backup's time)\n",
 			    at);
+		}
+		if (s->keys_replaced) {
+			char at[32] = "(not known)";
+			if (s->keys_replaced_until_ms > 0)
+				seinctl_fmt_time(at, sizeof(at),
+				                 s->keys_replaced_until_ms);
+			printf("keys         replaced in the key directory "
+			       "(seinkey rotate): restart seinhuisd; partners "
+			       "accept the keys it runs with until %s\n",
+			       at);
 		}
 		/* OVER RATE: their signals we dropped over our peer_rate /
 		 * ours they deferred over theirs */

@@ -15,7 +15,9 @@
  *   - the data store: WARNING from 60 % of the map, with the room kept
  *     for what it holds; CRITICAL while new signals are refused (from
  *     75 %, or after a commit found the map full);
- *   - a recover request a partner never answered (WARNING).
+ *   - a recover request a partner never answered (WARNING);
+ *   - keys replaced by seinkey rotate without a restart (WARNING, and
+ *     CRITICAL once partners refuse the keys the daemon runs with).
  * Nothing in the line is personal data: partner ids, counts and ages.
  */
 #include <getopt.h>
@@ -149,6 +151,22 @@ int seinctl_check(const char *sock, int json, int argc, char **argv)
 			    "heads): ask the partners to send again with "
 			    "seinctl recover; see seinctl audit list --event "
 			    "log_rolled_back");
+		/* seinkey rotate without a restart (seinkey(1), rotate) */
+		if (s->keys_replaced) {
+			long long until = s->keys_replaced_until_ms / 1000;
+			char left[24] = "";
+			if (until > now_s)
+				seinctl_fmt_dur(left, sizeof(left),
+				                (until - now_s) * 1000);
+			add(&ps, until > now_s ? CHECK_WARNING : CHECK_CRITICAL,
+			    "the daemon runs with keys its key directory "
+			    "replaced (seinkey rotate): restart it once every "
+			    "partner trusted the new card; %s%s",
+			    until > now_s ? "partners accept its keys for "
+			                  : "partners refuse its keys "
+			                    "(KEY_EXPIRED)",
+			    left);
+		}
 		size_t up = 0;
 		long long oldest = 0;
 		for (size_t i = 0; i < s->n_peers; i++) {

@@ -410,6 +410,11 @@ typedef sh_err (*sh_kv_fn)(void *ctx, const char *key, const char *value,
 sh_err sh_kv_parse(const char *text, size_t len, sh_kv_fn fn, void *ctx,
                    char *why, size_t whylen);
 int sh_parse_size(const char *s, size_t *out); /* "64M", "1G", "4096" */
+/* A listen address or card endpoint: tcp://HOST:PORT, PORT 1 to 65535,
+ * HOST an IPv4 address or a host name (listen: also '*'); IPv6 literals
+ * are refused (the transport is not set up for IPv6). SH_OK, or
+ * SH_ERR_CONFIG after writing the rule broken to why. */
+sh_err sh_endpoint_check(const char *v, char *why, size_t whylen);
 /* The data store's thresholds, as shares of map_size counted with the room
  * kept for what the store holds: the log warns from SH_STORE_WARN, new
  * signals are refused past SH_STORE_REFUSE, and after a commit found the

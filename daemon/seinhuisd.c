@@ -230,15 +230,71 @@ static void trust_reload(sh_daemon *d)
 		    added, changed, removed);
 }
 
+/* seinkey rotate while the daemon runs: it goes on with the keys it
+ * started with, which its key directory now keeps in previous/, until it
+ * is restarted, and partners accept them only until the overlap ends.
+ * Said at the warn level when noticed and hourly after, at the error level
+ * once the overlap has ended (seinctl status and check show it too). A
+ * card that cannot be read (being written) is looked at again next time.
+ */
+static void keys_check(sh_daemon *d, int64_t now)
+{
+	char path[1100], why[256];
+	sh_card c;
+	snprintf(path, sizeof(path), "%s/card", d->cfg.keydir);
+	if (sh_card_load(&c, path, why, sizeof(why)) != SH_OK)
+		return;
+	const sh_card *own = &d->self.card;
+	if (memcmp(c.curve_pub, own->curve_pub, SH_KEY_LEN) == 0 &&
+	    memcmp(c.sign_pub, own->sign_pub, SH_KEY_LEN) == 0) {
+		d->keys_replaced = 0;
+		return;
+	}
+	d->keys_replaced = 1;
+	d->keys_replaced_until =
+	    c.has_prev && memcmp(c.prev_curve, own->curve_pub, SH_KEY_LEN) == 0
+	        ? c.prev_until
+	        : 0;
+	int ended = now >= d->keys_replaced_until;
+	if (d->keys_replaced_logged && now - d->keys_replaced_logged < 3600 &&
+	    ended == d->keys_replaced_logged_ended)
+		return;
+	d->keys_replaced_logged = now;
+	d->keys_replaced_logged_ended = ended;
+	char fp[17], until[32] = "";
+	sh_key_fingerprint(fp, own->curve_pub);
+	if (d->keys_replaced_until)
+		sh_fmt_utc(until, sizeof(until), d->keys_replaced_until * 1000);
+	if (!ended)
+		sh_daemon_warn(
+		    d,
+		    "key rotation: %s/card is no longer the card this daemon "
+		    "runs with (key %s): restart seinhuisd to use the new "
+		    "keys once every partner has trusted the new card, "
+		    "before the overlap ends at %s; after that partners "
+		    "refuse the keys it runs with (KEY_EXPIRED)",
+		    d->cfg.keydir, fp, until);
+	else
+		sh_daemon_error(
+		    d,
+		    "key rotation: this daemon still runs with key %s, which "
+		    "%s/card replaced%s%s; partners that trusted the new card "
+		    "refuse it (KEY_EXPIRED): restart seinhuisd now",
+		    fp, d->cfg.keydir,
+		    until[0] ? " and whose overlap ended at " : "", until);
+}
+
 /* Key rotation, checked each second. A partner's previous key whose
  * overlap just ended: the listener is re-bound, which closes connections
  * made with it (new ones are refused by ZAP as KEY_EXPIRED), logged and
  * audited. Our own previous keys (KEYDIR/previous/) are removed once their
- * overlap has ended. */
+ * overlap has ended, unless they are the keys this daemon runs with (it
+ * was not restarted after the rotation; keys_check). */
 static void rotation_tick(sh_daemon *d)
 {
 	int64_t now = sh_now_ms() / 1000, since = d->prev_keys_checked_s;
 	int ended = 0;
+	keys_check(d, now);
 	d->prev_keys_checked_s = now;
 	for (size_t i = 0; since && i < d->npeers; i++) {
 		const sh_card *c = &d->peers[i].card;
@@ -255,8 +311,9 @@ static void rotation_tick(sh_daemon *d)
 	}
 	if (ended)
 		sh_peer_rebind(d);
-	if (d->prev_keys_stuck && now - d->prev_keys_stuck < 3600)
-		return; /* tried again hourly */
+	if (d->keys_replaced ||
+	    (d->prev_keys_stuck && now - d->prev_keys_stuck < 3600))
+		return; /* kept while in use; tried again hourly */
 	int pr = sh_identity_prune_previous(d->cfg.keydir, now);
 	if (pr == 0)
 		d->prev_keys_stuck = 0; /* nothing (left) to remove */
@@ -1139,10 +1196,12 @@ static void usage(FILE *f)
 {
 	fprintf(
 	    f,
-	    "usage: seinhuisd -c FILE [-t] | -V | -h\n"
+	    "usage: seinhuisd -c FILE [-t | -T] | -V | -h\n"
 	    "  -c FILE   configuration file (see seinhuisd.conf(5))\n"
 	    "  -t        check the configuration, keys, trust store and data "
 	    "store, then exit\n"
+	    "  -T        as -t, and exit 1 also when the audit log fails "
+	    "verification\n"
 	    "  -V        print the version\n"
 	    "  -h        print this help\n");
 }
@@ -1150,14 +1209,15 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	const char *conf = NULL;
-	int check_only = 0, opt, rc = 0;
+	int check_only = 0, strict = 0, opt, rc = 0;
 	char why[1024];
 	static sh_daemon d;
 
-	while ((opt = getopt(argc, argv, "c:thV")) != -1) {
+	while ((opt = getopt(argc, argv, "c:tThV")) != -1) {
 		switch (opt) {
 		case 'c': conf = optarg; break;
 		case 't': check_only = 1; break;
+		case 'T': check_only = strict = 1; break;
 		case 'V': printf("seinhuisd %s\n", SH_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
 		default: usage(stderr); return 2;
@@ -1272,23 +1332,44 @@ int main(int argc, char **argv)
 	for (size_t i = 0; !check_only && i < d.npeers; i++)
 		sh_peer_recover_load(&d, &d.peers[i]);
 	if (check_only) {
-		char gwhy[300];
+		char gwhy[600];
 		if (sh_roles_check(&d.cfg, gwhy, sizeof(gwhy)) != SH_OK) {
 			/* the start would stop here */
 			fprintf(stderr, "seinhuisd: %s\n", gwhy);
 			rc = 1;
 		}
-		if (sh_audit_check_offline(&d) != SH_OK)
+		gid_t cgid;
+		if (sh_control_group_check(&d.cfg, &cgid, gwhy, sizeof(gwhy)) !=
+		    SH_OK) {
+			/* ... or at the control socket */
+			fprintf(stderr, "seinhuisd: control socket: %s\n",
+			        gwhy);
+			rc = 1;
+		}
+		/* An audit log that fails verification is loud (at the
+		 * error level), but the daemon starts on it so that signals
+		 * keep flowing: only -T makes it fail the check. */
+		int audit_failed = 0;
+		if (sh_audit_check_offline(&d, &audit_failed) != SH_OK)
 			rc = 1;
 		sh_store_counts c;
 		sh_store_counts_get(d.store, &c);
-		printf(
-		    "seinhuisd: configuration, identity '%s', trust store "
-		    "(%zu partners) and data store are valid; outbox pending "
-		    "%llu, inbox %llu\n",
-		    d.self.card.partner, d.trust.n,
-		    (unsigned long long)c.outbox_pending,
-		    (unsigned long long)c.inbox_depth);
+		if (rc)
+			printf("seinhuisd: the daemon would not start: see the "
+			       "error above");
+		else
+			printf("seinhuisd: configuration, identity '%s', trust "
+			       "store (%zu partners) and data store are "
+			       "valid%s",
+			       d.self.card.partner, d.trust.n,
+			       audit_failed ? "; the audit log is NOT (the "
+			                      "daemon starts on it)"
+			                    : "");
+		printf("; outbox pending %llu, inbox %llu\n",
+		       (unsigned long long)c.outbox_pending,
+		       (unsigned long long)c.inbox_depth);
+		if (audit_failed && strict)
+			rc = 1;
 		if (sh_store_committed_before(d.store) > 0) {
 			char at[40];
 			sh_fmt_utc(at, sizeof(at),

@@ -12,9 +12,13 @@
 #   /etc/seinhuis/keys    0700 seinhuis:seinhuis  (own identity, secret keys)
 #   /etc/seinhuis/trust   0750 root:seinhuis      (partner cards)
 #   /var/lib/seinhuis     0700 seinhuis:seinhuis  (data store)
-# and /etc/seinhuis/seinhuisd.conf from the sample only if it does not exist
-# yet. Running it again updates programs, pages and unit, and changes
-# nothing else.
+# and /etc/seinhuis/seinhuisd.conf from the sample and
+# /etc/seinhuis/catalogue.conf only if they do not exist yet. Running it
+# again updates programs, pages and unit, and changes nothing else; when
+# the site's catalogue differs from the one shipped, the shipped one is put
+# next to it as catalogue.conf.dist, to compare. The unit file is
+# overwritten each time: put local changes in a drop-in (systemctl edit
+# seinhuisd), not in the unit file.
 #
 # PREFIX_ROOT (default empty) is put in front of every path written, so the
 # installation can be staged or tested in another directory. With
@@ -57,7 +61,7 @@ for b in seinhuisd seinctl seinkey; do
 	fi
 done
 for f in man/seinhuisd.8 man/seinhuisd.conf.5 man/seinctl.1 man/seinkey.1 \
-	systemd/seinhuisd.service seinhuisd.conf.sample; do
+	systemd/seinhuisd.service seinhuisd.conf.sample catalogue.conf; do
 	[ -f "$here/$f" ] || die "$here/$f is missing"
 done
 if [ -z "$root" ] && [ "$(id -u)" -ne 0 ]; then
@@ -107,6 +111,7 @@ install -m 0644 "$here/man/seinhuisd.8" "$root/usr/share/man/man8/"
 install -m 0644 "$here/systemd/seinhuisd.service" "$root/etc/systemd/system/seinhuisd.service"
 install -m 0644 "$here/seinhuisd.conf.sample" "$root/usr/share/doc/seinhuis/seinhuisd.conf.sample"
 echo "installed programs, manual pages and $root/etc/systemd/system/seinhuisd.service"
+echo "(the unit file is replaced at each install: local changes go in a drop-in, systemctl edit seinhuisd)"
 
 # --- configuration, keys, trust store, data ------------------------------
 own_dir 0750 root "$group" /etc/seinhuis
@@ -115,8 +120,13 @@ own_dir 0750 root "$group" /etc/seinhuis/trust
 mkdir -p "$root/var/lib"
 own_dir 0700 "$user" "$group" /var/lib/seinhuis
 
-if [ -e "$root/etc/seinhuis/catalogue.conf" ]; then
-	echo "kept the existing $root/etc/seinhuis/catalogue.conf"
+cat=$root/etc/seinhuis/catalogue.conf
+if [ -e "$cat" ]; then
+	echo "kept the existing $cat"
+	if ! cmp -s "$here/catalogue.conf" "$cat"; then
+		install -m 0644 "$here/catalogue.conf" "$cat.dist"
+		echo "installed the shipped catalogue as $cat.dist: compare it with yours (diff -u $cat $cat.dist)"
+	fi
 else
 	install -m 0644 "$here/catalogue.conf" "$root/etc/seinhuis/catalogue.conf"
 	echo "installed the signal catalogue as $root/etc/seinhuis/catalogue.conf"

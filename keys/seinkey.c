@@ -112,6 +112,7 @@ static int cmd_init(int argc, char **argv)
 	    {"municipalities", required_argument, 0, 'm'},
 	    {0, 0, 0, 0}};
 	int opt;
+	unsigned given = 0; /* --partner, --name, --role, --endpoint */
 	memset(&c, 0, sizeof(c));
 	char text[4096];
 	size_t len = 0;
@@ -122,10 +123,10 @@ static int cmd_init(int argc, char **argv)
 		const char *key = NULL;
 		switch (opt) {
 		case 'd': dir = optarg; continue;
-		case 'p': key = "partner"; break;
-		case 'n': key = "name"; break;
-		case 'r': key = "role"; break;
-		case 'e': key = "endpoint"; break;
+		case 'p': key = "partner", given |= 1; break;
+		case 'n': key = "name", given |= 2; break;
+		case 'r': key = "role", given |= 4; break;
+		case 'e': key = "endpoint", given |= 8; break;
 		case 'm': key = "municipalities"; break;
 		default: usage(stderr); return 2;
 		}
@@ -150,6 +151,16 @@ static int cmd_init(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	static const char *const needed[] = {"partner", "name", "role",
+	                                     "endpoint"};
+	for (int i = 0; i < 4; i++)
+		if (!(given & 1u << i)) {
+			fprintf(stderr,
+			        "seinkey: init needs --%s (--partner, --name, "
+			        "--role and --endpoint are required)\n",
+			        needed[i]);
+			return 2;
+		}
 	/* Validate the public fields through the card parser, with dummy
 	 * keys, so that init and trust apply the very same rules. */
 	len += (size_t)snprintf(
@@ -159,7 +170,13 @@ static int cmd_init(int argc, char **argv)
 	    0, 0);
 	char why[1024];
 	if (sh_card_parse(&c, text, len, why, sizeof(why)) != SH_OK) {
-		fprintf(stderr, "seinkey: %s\n", why);
+		/* "line N: KEY: reason" of the card made from the options:
+		 * named by the option instead */
+		const char *r = why;
+		if (strncmp(r, "line ", 5) == 0 && (r = strstr(r, ": ")))
+			fprintf(stderr, "seinkey: --%s\n", r + 2);
+		else
+			fprintf(stderr, "seinkey: %s\n", why);
 		return 2;
 	}
 	if (!owner_ok(dir))

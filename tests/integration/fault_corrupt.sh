@@ -212,7 +212,7 @@ intact() {
 intact "control: intact sender store" $S 200 0
 intact "control: intact recipient store" $R 0 300
 check "control: seinhuisd -t accepts the intact stores" bash -c \
-	"as_user $SEINHUISD -t -c $WORK/$S.conf >/dev/null && as_user $SEINHUISD -t -c $WORK/$R.conf >/dev/null"
+	"as_user $SEINHUISD -T -c $WORK/$S.conf >/dev/null && as_user $SEINHUISD -T -c $WORK/$R.conf >/dev/null"
 
 restore $S
 F=$WORK/$S/data/data.mdb

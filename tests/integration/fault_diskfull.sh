@@ -212,5 +212,5 @@ echo "B figures: accepted $total_b, inbox full at $depth, taken by the team $(co
 stop $S
 stop $R
 check "all four stores pass the start-up check (-t)" bash -c \
-	"for c in gem-fd corp-fd gem-fi corp-fi; do as_user $SEINHUISD -t -c $WORK/\$c.conf >/dev/null || exit 1; done"
+	"for c in gem-fd corp-fd gem-fi corp-fi; do as_user $SEINHUISD -T -c $WORK/\$c.conf >/dev/null || exit 1; done"
 it_done

@@ -234,7 +234,7 @@ fi
 check "unanswered-but-delivered signals came from interrupted calls" \
 	bash -c "[ $extra -le $((interrupted * FAULT_CHUNK + unreached * FAULT_CHUNK)) ]"
 check "both stores pass the start-up check (-t)" bash -c \
-	"as_user $SEINHUISD -t -c $WORK/$R.conf >/dev/null && as_user $SEINHUISD -t -c $WORK/$S.conf >/dev/null"
+	"as_user $SEINHUISD -T -c $WORK/$R.conf >/dev/null && as_user $SEINHUISD -T -c $WORK/$S.conf >/dev/null"
 # Most kills land within a checkpoint interval of the last acknowledged
 # turn, so the restarts recover from the journal: the exactly-once checks
 # above cover that path only if it was taken.

@@ -21,13 +21,19 @@ roles_cleanup() {
 	it_cleanup
 }
 trap roles_cleanup EXIT
-groupadd "$ADMIN_GROUP" && groupadd "$CW_GROUP" || { fail "groupadd"; exit 1; }
+if ! { groupadd "$ADMIN_GROUP" && groupadd "$CW_GROUP"; }; then
+	fail "groupadd"
+	exit 1
+fi
 # Primary group seinhuis: allowed on the socket (control_group). The
 # outsider keeps the default group and is not.
-useradd -M -N -s /usr/sbin/nologin -g seinhuis -G "$ADMIN_GROUP" "$U_ADMIN" &&
+if ! { useradd -M -N -s /usr/sbin/nologin -g seinhuis -G "$ADMIN_GROUP" "$U_ADMIN" &&
 	useradd -M -N -s /usr/sbin/nologin -g seinhuis -G "$CW_GROUP" "$U_CW" &&
 	useradd -M -N -s /usr/sbin/nologin -g seinhuis "$U_NONE" &&
-	useradd -M -N -s /usr/sbin/nologin "$U_OUT" || { fail "useradd"; exit 1; }
+	useradd -M -N -s /usr/sbin/nologin "$U_OUT"; }; then
+	fail "useradd"
+	exit 1
+fi
 
 partner gem-ro municipality_debt 17611 "control_group = seinhuis" \
 	"admin_group = $ADMIN_GROUP" "caseworker_group = $CW_GROUP"
@@ -151,7 +157,7 @@ check "  its taken entry has the resident key of its delivered entry" bash -c \
 	"[ \"\$(ctl gem-ro --json audit list --id ${ids[1]} | jq -r '[.[] | select(.event==\"delivered\" or .event==\"taken\") | .case_key] | map(select(length == 64)) | length, (unique | length)' | tr '\n' ' ')\" = '2 1 ' ]"
 
 # --- configuration --------------------------------------------------------------
-stop gem-ro && pass "gem-ro stops cleanly" || fail "gem-ro exit status"
+if stop gem-ro; then pass "gem-ro stops cleanly"; else fail "gem-ro exit status"; fi
 sed "s/^caseworker_group = .*/caseworker_group = $ADMIN_GROUP/" "$WORK/gem-ro.conf" >"$WORK/same.conf"
 check "one group for both roles is refused" bash -c \
 	"as_user $SEINHUISD -t -c $WORK/same.conf 2>&1 | grep -q 'must be different groups'"
@@ -159,7 +165,15 @@ sed "s/^admin_group = .*/admin_group = sh-test-nogroup-$P/" "$WORK/gem-ro.conf" 
 chmod 644 "$WORK/same.conf" "$WORK/nogroup.conf"
 check "a role group that does not exist stops the daemon at start-up" bash -c \
 	"as_user timeout 20 $SEINHUISD -c $WORK/nogroup.conf 2>&1 | grep -q \"admin_group 'sh-test-nogroup-$P' does not exist\""
+# A control_group the daemon's user is not in: it cannot give the socket
+# to that group. The start and -t say so, and what to do.
+sed "s/^control_group = .*/control_group = $ADMIN_GROUP/" "$WORK/gem-ro.conf" >"$WORK/cgroup.conf"
+chmod 644 "$WORK/cgroup.conf"
+check "a control_group the daemon's user is not in stops the start, saying to add the user" bash -c \
+	"as_user timeout 20 $SEINHUISD -c $WORK/cgroup.conf 2>&1 | grep -q \"control socket: control_group '$ADMIN_GROUP': the daemon's user '$RUN_USER' is not a member, .*add it (usermod -a -G $ADMIN_GROUP $RUN_USER)\""
 check "seinhuisd -t finds it too (exit status 1)" bash -c \
-	"as_user $SEINHUISD -t -c $WORK/nogroup.conf >$WORK/nogroup.out 2>&1; [ \$? = 1 ] && grep -q \"admin_group 'sh-test-nogroup-$P' does not exist\" $WORK/nogroup.out"
-stop corp-ro && pass "corp-ro stops cleanly" || fail "corp-ro exit status"
+	"as_user $SEINHUISD -t -c $WORK/cgroup.conf >$WORK/cgroup.out 2>&1; [ \$? = 1 ] && grep -q \"control_group '$ADMIN_GROUP': the daemon's user '$RUN_USER' is not a member\" $WORK/cgroup.out"
+check "seinhuisd -t finds it too (exit status 1), and does not call the rest valid" bash -c \
+	"as_user $SEINHUISD -t -c $WORK/nogroup.conf >$WORK/nogroup.out 2>&1; [ \$? = 1 ] && grep -q \"admin_group 'sh-test-nogroup-$P' does not exist\" $WORK/nogroup.out && grep -q 'the daemon would not start: see the error above' $WORK/nogroup.out && ! grep -q valid $WORK/nogroup.out"
+if stop corp-ro; then pass "corp-ro stops cleanly"; else fail "corp-ro exit status"; fi
 it_done

@@ -24,6 +24,14 @@ out=$(PREFIX_ROOT="$WORK/never" bash "$INSTALL" "$WORK/no-build" 2>&1) || rc=$?
 check "a build directory without programs is refused, and says so" bash -c \
 	'[ "$1" = 1 ] && grep -q "no-build/seinhuisd not found: build first" <<<"$2"' _ "$rc" "$out"
 check "... and nothing was written" [ ! -e "$WORK/never" ]
+# A source tree without the catalogue: refused before anything is written.
+cp -a "$(dirname "$INSTALL")" "$WORK/deploy-nocat"
+rm "$WORK/deploy-nocat/catalogue.conf"
+rc=0
+out=$(PREFIX_ROOT="$WORK/never" bash "$WORK/deploy-nocat/install.sh" "$BUILD" 2>&1) || rc=$?
+check "a source tree without catalogue.conf is refused, and says so" bash -c \
+	'[ "$1" = 1 ] && grep -q "deploy-nocat/catalogue.conf is missing" <<<"$2"' _ "$rc" "$out"
+check "... and nothing was written" [ ! -e "$WORK/never" ]
 
 # --- a staged installation per partner ---------------------------------------
 for id in corp-in gem-in; do
@@ -79,6 +87,17 @@ check "a second run exits 0 and says it kept the configuration and catalogue" ba
 check "... and both still hold the site's change" bash -c "
 	tail -n1 '$S/etc/seinhuis/seinhuisd.conf' | grep -qx '# site: reviewed' &&
 	tail -n1 '$S/etc/seinhuis/catalogue.conf' | grep -qx '# site: reviewed'"
+check "... the shipped catalogue is put next to the site's as catalogue.conf.dist, and it says so" bash -c "
+	cmp -s '$(dirname "$INSTALL")/catalogue.conf' '$S/etc/seinhuis/catalogue.conf.dist' &&
+	[ \$(stat -c %a '$S/etc/seinhuis/catalogue.conf.dist') = 644 ] &&
+	grep -q 'installed the shipped catalogue as .*/etc/seinhuis/catalogue.conf.dist: compare it with yours' '$WORK/again.out'"
+check "... and says the unit file is replaced (local changes in a drop-in)" \
+	grep -q 'local changes go in a drop-in, systemctl edit seinhuisd' "$WORK/again.out"
+rc=0
+PREFIX_ROOT=$WORK/corp-in-root bash "$INSTALL" "$BUILD" >"$WORK/again2.out" 2>&1 || rc=$?
+check "a second run over the shipped catalogue, unchanged, puts no .dist next to it" bash -c "
+	[ $rc = 0 ] && [ ! -e '$WORK/corp-in-root/etc/seinhuis/catalogue.conf.dist' ] &&
+	! grep -q 'catalogue.conf.dist' '$WORK/again2.out'"
 
 # --- the first start, as "Next steps" says -----------------------------------
 # Step 1, reviewing the configuration: the installed one with the paths of

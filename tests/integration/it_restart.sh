@@ -86,5 +86,5 @@ echo "accepted $(wc -l <"$WORK/accepted"), in inbox $(wc -l <"$WORK/inbox")" \
 stop gem-rs
 stop corp-rs
 check "both stores pass the start-up check (-t)" bash -c \
-	"as_user $SEINHUISD -t -c $WORK/gem-rs.conf >/dev/null && as_user $SEINHUISD -t -c $WORK/corp-rs.conf >/dev/null"
+	"as_user $SEINHUISD -T -c $WORK/gem-rs.conf >/dev/null && as_user $SEINHUISD -T -c $WORK/corp-rs.conf >/dev/null"
 it_done

@@ -177,7 +177,7 @@ check "no personal data in the sender's log or audit log" bash -c \
 	"! { cat '$WORK/corp-rs.log'; ctl corp-rs --json audit list; } | grep -qi 'testpersoon\|teststraat\|1234 \?ab'"
 check "the sender's audit log verifies" bash -c "ctl corp-rs audit verify >/dev/null"
 stop corp-rs
-check "the sender's store passes the start-up check" as_user "$SEINHUISD" -t -c "$WORK/corp-rs.conf"
+check "the sender's store passes the start-up check" as_user "$SEINHUISD" -T -c "$WORK/corp-rs.conf"
 start corp-rs
 check "after a restart the removed records stay gone" bash -c \
 	"ctl corp-rs --json outbox --limit 100 | json_has 'map(.message_id) | index(\"${first%%,*}\") == null and index(\"${first##*,}\") == null'"

@@ -4,8 +4,12 @@
 # trusts the new card; until the overlap ends it still accepts the old
 # keys, both for the CURVE handshake and for signal signatures, and after
 # it refuses them (KEY_EXPIRED, logged and audited). Signals the landlord
-# signed with its old key before the rotation, and sent after a restart
-# with the new keys, are delivered exactly once.
+# accepted before the rotation, and sent after a restart
+# with the new keys, are delivered exactly once (frames are signed when
+# sent, so these go out under the new key). Until its restart the rotated
+# daemon says that it runs with keys its key directory replaced (log,
+# status, seinctl check); at the end a rotation without a restart: the
+# daemon keeps previous/ past the overlap and says to restart.
 #
 # Besides the landlord (corp-ro) two stand-ins of it run for a moment, with
 # the same partner id and their own store: corp-old with the keys from
@@ -49,8 +53,8 @@ stand_in() { # stand_in ID PORT: a config for a stand-in of the landlord
 stand_in corp-old 17903
 as_user cp -a "$WORK/old-keys" "$WORK/corp-old/keys"
 
-# Signals signed with the old key, waiting in the outbox: the municipality
-# is down.
+# Signals accepted before the rotation, waiting in the outbox: the
+# municipality is down.
 stop $G
 for _ in 1 2 3 4 5; do send $C; done
 check "while the municipality is down, five signals wait" [ "$(status_field $C outbox_pending)" = 5 ]
@@ -76,6 +80,16 @@ check "seinkey list shows the landlord's own previous key and its end" bash -c \
 	"as_user '$SEINKEY' -c '$WORK/$C.conf' list | grep -q 'own previous key .* accepted until'"
 check "a second rotation during the overlap is refused" \
 	bash -c "! as_user '$SEINKEY' rotate --dir '$WORK/$C/keys' --overlap 10s 2>/dev/null"
+# The landlord's daemon runs on with the old keys until its restart, and
+# says so: in the log at the warn level, in status, and in seinctl check.
+check "the running daemon warns that its key directory's card replaced the one it runs with" \
+	wait_until 5 grep -q "\[warn\] key rotation: $WORK/$C/keys/card is no longer the card this daemon runs with .*restart seinhuisd" "$WORK/$C.log"
+check "... status shows keys_replaced and the end of the overlap" bash -c \
+	"[ \$(status_field $C keys_replaced) = true ] && [ \$(status_field $C keys_replaced_until_ms) = $((until_s * 1000)) ]"
+rc=0
+out=$(ctl $C check) || rc=$?
+check "... seinctl check says WARNING (exit $rc): restart" bash -c \
+	"[ $rc = 1 ] && grep -q 'runs with keys its key directory replaced (seinkey rotate): restart it' <<<\"\$0\"" "$out"
 # The new CURVE key with the old signing key (see the header).
 as_user mkdir -p "$WORK/corp-mix/keys"
 as_user chmod 700 "$WORK/corp-mix/keys"
@@ -96,6 +110,7 @@ check "seinkey list shows the previous key and its end" bash -c \
 # outbox still holds the five signals signed with the old one.
 stop $C
 start $C || { it_done; exit 1; }
+check "restarted with the new keys: keys_replaced is false" [ "$(status_field $C keys_replaced)" = false ]
 start $G || { it_done; exit 1; }
 check "the signals signed with the old key are delivered during the overlap" \
 	wait_until 20 bash -c "[ \$(status_field $C outbox_pending) = 0 ] && [ \$(inbox_count) = 7 ]"
@@ -161,6 +176,33 @@ check "every signal accepted within the overlap is in the inbox ($(wc -l <"$WORK
 check "no duplicates in the inbox" [ -z "$(uniq -d "$WORK/inbox")" ]
 check "nothing in the inbox that was not accepted" [ -z "$(comm -13 "$WORK/all" "$WORK/inbox")" ]
 check "nothing failed at the landlord" [ -z "$(outbox_ids $C failed)" ]
+
+# A rotation without a restart: the landlord rotates again (a short
+# overlap), the municipality trusts its new card, and the landlord's
+# daemon is not restarted. When the overlap ends it keeps previous/ (the
+# keys it runs with), says at the error level to restart, seinctl check
+# is CRITICAL, and the refused handshake names the cause.
+as_user "$SEINKEY" rotate --dir "$WORK/$C/keys" --overlap 6s >/dev/null
+c_until=$(sed -n 's/^previous_until = //p' "$WORK/$C/keys/card")
+as_user "$SEINKEY" trust --trustdir "$WORK/$G/trust" "$WORK/$C/keys/card" >/dev/null
+check "rotated again, not restarted: a warning, and seinctl check says WARNING" wait_until 5 \
+	bash -c "[ \$(grep -c '\[warn\] key rotation: $WORK/$C/keys/card is no longer' '$WORK/$C.log') = 2 ] && { ctl $C check >/dev/null; [ \$? = 1 ]; }"
+sleep $((c_until - $(date +%s) + 1))
+check "after the overlap: an error, restart now" wait_until 5 \
+	grep -q "\[error\] key rotation: this daemon still runs with key .*, which $WORK/$C/keys/card replaced and whose overlap ended at .*restart seinhuisd now" "$WORK/$C.log"
+check "... the previous keys it runs with are kept" \
+	bash -c "sleep 2; [ -e '$WORK/$C/keys/previous/curve.key' ] && [ \$(grep -c 'previous removed' '$WORK/$C.log') = 1 ]"
+rc=0
+out=$(ctl $C check) || rc=$?
+check "... seinctl check says CRITICAL (exit $rc)" bash -c \
+	"[ $rc = 2 ] && grep -q 'partners refuse its keys (KEY_EXPIRED)' <<<\"\$0\"" "$out"
+send $C
+check "... a refused handshake names the cause" wait_until 10 \
+	grep -q "peer $G: handshake refused by .* (this daemon runs with keys its key directory replaced: restart it)" "$WORK/$C.log"
+stop $C
+start $C || { it_done; exit 1; }
+check "restarted with the new keys: the previous keys are removed, the signal is delivered" wait_until 10 \
+	bash -c "[ ! -e '$WORK/$C/keys/previous' ] && [ \$(status_field $C keys_replaced) = false ] && [ \$(inbox_count) = 12 ]"
 stop $C
 stop $G
 it_done

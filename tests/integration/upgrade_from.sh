@@ -37,8 +37,8 @@ stop corp-up
 old_schema=$(schema corp-up)
 echo "the old build's store has schema '$old_schema'"
 SEINHUISD=$WORK/bin/seinhuisd-new
-check "this build: -t accepts the old store" \
-	as_user "$SEINHUISD" -t -c "$WORK/corp-up.conf"
+check "this build: -T accepts the old store" \
+	as_user "$SEINHUISD" -T -c "$WORK/corp-up.conf"
 start corp-up || { it_done; exit 1; }
 new_schema=$(schema corp-up)
 echo "this build's store has schema '$new_schema'"
@@ -76,8 +76,8 @@ for id in "$old_id" "$new_id"; do
 done
 stop corp-up
 stop gem-up
-check "this build: -t accepts the upgraded store" \
-	as_user "$SEINHUISD" -t -c "$WORK/corp-up.conf"
+check "this build: -T accepts the upgraded store" \
+	as_user "$SEINHUISD" -T -c "$WORK/corp-up.conf"
 if [ "$old_schema" != "$new_schema" ]; then
 	as_user "$WORK/bin/seinhuisd-old" -t -c "$WORK/corp-up.conf" >"$WORK/old.out" 2>&1
 	check "the old build refuses the upgraded store, naming its schema ($(tail -n1 "$WORK/old.out"))" \

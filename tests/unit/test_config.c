@@ -178,6 +178,23 @@ static void test_bounds_accepted(void)
 		CHECK_INT(cfg.window, u[i].window);
 		CHECK_INT(cfg.batch_max, u[i].batch);
 	}
+	/* listen: tcp://HOST:PORT with PORT 1 to 65535, HOST '*', an IPv4
+	 * address, a host or interface name */
+	static const char *listen_ok[] = {
+	    "tcp://*:7100", "tcp://127.0.0.1:1", "tcp://127.0.0.1:65535",
+	    "tcp://seinhuis.gemeente-voorbeeld.example:7100",
+	    "tcp://eth0:7100"};
+	for (size_t i = 0; i < sizeof(listen_ok) / sizeof(listen_ok[0]); i++) {
+		char text[1024], why[600];
+		sh_config cfg;
+		snprintf(text, sizeof(text),
+		         "keydir = /k\ntrustdir = /t\ndatadir = /d\ncontrol = "
+		         "/c\nlisten = %s\n",
+		         listen_ok[i]);
+		check_case("%s", listen_ok[i]);
+		CHECK_ERR(parse(&cfg, text, why, sizeof(why)), SH_OK);
+		CHECK_STR(cfg.listen, listen_ok[i]);
+	}
 	check_case("%s", "");
 }
 
@@ -198,14 +215,14 @@ static void test_line_errors(void)
 	    {"= value", NULL, "key is empty"},
 	    {"just some words", NULL, "expected 'key = value'"},
 	    {"map_size 1G", NULL, "expected 'key = value'"},
-	    {"map_size = 512K", "map_size", "at least 1M"},
-	    {"map_size = 1048575", "map_size", "at least 1M"},
+	    {"map_size = 512K", "map_size", "from 1M to 16384G"},
+	    {"map_size = 1048575", "map_size", "from 1M to 16384G"},
 	    {"map_size = abc", "map_size", "size"},
 	    {"map_size = -1G", "map_size", "size"},
-	    {"map_size = 1T", "map_size", "size"},
+	    {"map_size = 1T", "map_size", "suffix K, M or G (no T)"},
 	    {"map_size = 10MB", "map_size", "size"},
 	    {"map_size = 1.5G", "map_size", "size"},
-	    {"map_size = 16385G", "map_size", "size"},
+	    {"map_size = 16385G", "map_size", "from 1M to 16384G"},
 	    {"map_size = 99999999999999999999999", "map_size", "size"},
 	    {"map_size =", "map_size", "size"},
 	    {"max_message = 4095", "max_message", "4K to 64M"},
@@ -286,6 +303,16 @@ static void test_line_errors(void)
 	} misc[] = {
 	    {"listen = udp://127.0.0.1:7100", "tcp://"},
 	    {"listen = 127.0.0.1:7100", "tcp://"},
+	    {"listen = tcp://127.0.0.1:88641",
+	     "the PORT must be a number from 1 to 65535, not '88641'"},
+	    {"listen = tcp://127.0.0.1:0", "PORT must be a number from 1 to"},
+	    {"listen = tcp://127.0.0.1:71x", "PORT must be a number from 1"},
+	    {"listen = tcp://127.0.0.1", "the :PORT is missing"},
+	    {"listen = tcp://:7100", "the HOST is missing"},
+	    {"listen = tcp://[::1]:7100",
+	     "IPv6 addresses are not supported: give an IPv4 address or a "
+	     "host name"},
+	    {"listen = tcp://::1:7100", "IPv6 addresses are not supported"},
 	    {"control = /run/"
 	     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
 	     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"

@@ -217,6 +217,25 @@ static void test_load_refusals(const char *adir, const char *bdir)
 		free(mine);
 		free(theirs);
 	}
+	/* A key file that holds no key at all: said so, with the form. */
+	static const char *const form[] = {"40 Z85 characters",
+	                                   "64 hexadecimal characters",
+	                                   "64 hexadecimal characters"};
+	for (size_t f = 0; f < 3; f++) {
+		char *mine = read_in(adir, secret[f]);
+		fx_path(path, sizeof(path), adir, secret[f]);
+		check_case("%s not a key", secret[f]);
+		CHECK_INT(fx_write(path, "hello\n", 0600), 0);
+		why[0] = '\0';
+		CHECK_ERR(sh_identity_load(&id, adir, why, sizeof(why)),
+		          SH_ERR_KEYFILE);
+		CHECK_HAS(why, secret[f]);
+		CHECK_HAS(why, "not a key: expected");
+		CHECK_HAS(why, form[f]);
+		CHECK(all_zero(&id, sizeof(id)));
+		CHECK_INT(fx_write(path, mine ? mine : "", 0600), 0);
+		free(mine);
+	}
 	/* The card of another identity over our keys. */
 	{
 		char *mine = read_in(adir, "card");

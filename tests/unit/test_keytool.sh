@@ -113,8 +113,19 @@ refuse_init "partner id with a slash" "partner id has 2-64 characters" \
 	--partner "../etc" --name N --role landlord --endpoint tcp://h:1
 refuse_init "one-letter partner id" "partner id has 2-64 characters" \
 	--partner w --name N --role landlord --endpoint tcp://h:1
+refuse_init "partner id Woco: named by its option, with the rule, no line number" \
+	"seinkey: --partner: a partner id has 2-64 characters: lowercase a-z, digits 0-9, '.', '_' and '-', beginning with a letter or digit" \
+	--partner Woco --name N --role landlord --endpoint tcp://h:1
+refuse_init "init without --partner: names it" "seinkey: init needs --partner (" \
+	--name N --role landlord --endpoint tcp://h:1
 refuse_init "endpoint without tcp://" "tcp://" --partner p1 --name N \
 	--role landlord --endpoint 127.0.0.1:7100
+refuse_init "endpoint with port 88641" "the PORT must be a number from 1 to 65535, not '88641'" \
+	--partner p1 --name N --role landlord --endpoint tcp://h:88641
+refuse_init "endpoint without a port" "the :PORT is missing" --partner p1 \
+	--name N --role landlord --endpoint tcp://h
+refuse_init "IPv6 endpoint" "IPv6 addresses are not supported: give an IPv4 address or a host name" \
+	--partner p1 --name N --role landlord --endpoint 'tcp://[::1]:7100'
 refuse_init "line break in the name" "line break" --partner p1 \
 	--name "$(printf 'a\nsign = 00')" --role landlord --endpoint tcp://h:1
 refuse_init "missing role" "role" --partner p1 --name N \

@@ -2193,7 +2193,16 @@ static const struct broken {
     {"int not a number", HEAD "field amount_cents = required int one 5\n", 6, 6,
      "MIN MAX"},
     {"int MIN > MAX", HEAD "field amount_cents = required int 5 1\n", 6, 6,
-     "MIN MAX"},
+     "MIN (5) is greater than MAX (1)"},
+    {"int MIN > MAX, large",
+     HEAD "field amount_cents = required int 100000000 1\n", 6, 6,
+     "int MIN MAX: MIN (100000000) is greater than MAX (1)"},
+    {"a comment after keep_sent", HEAD "keep_sent = 12 months # AVG\n", 6, 6,
+     "keep_sent: a comment goes on a line of its own, not after a "
+     "statement"},
+    {"a comment after senders",
+     "seinhuis_catalogue = 1\n[arrears]\nsenders = landlord #x\n", 3, 3,
+     "senders: a comment goes on a line of its own"},
     {"digits 0", HEAD "field municipality_code = optional digits 0\n", 6, 6,
      "digits"},
     {"digits 33", HEAD "field municipality_code = optional digits 33\n", 6, 6,
@@ -2404,6 +2413,19 @@ static void test_parser(const char *path)
 		if (t)
 			CHECK_STR(t->natural_key,
 			          "creditor_reference arrears_kind");
+		sh_catalogue_free(&cat);
+	}
+	check_case("field and rule followed by a tab");
+	static const char tabbed[] =
+	    HEAD "field\tamount_cents = required int 1 5\n"
+	         "field arrears_kind = required enum rent gas\n"
+	         "rule\tarrears_kind one_of rent when sender = landlord\n";
+	if (CHECK_ERR(sh_catalogue_parse(&cat, tabbed, strlen(tabbed), why,
+	                                 sizeof(why)),
+	              SH_OK)) {
+		const sh_type_rule *t =
+		    sh_catalogue_type(&cat, SEINHUIS__SIGNAL_TYPE__ARREARS);
+		CHECK(t && rule_of(t, "amount_cents") != NULL);
 		sh_catalogue_free(&cat);
 	}
 	check_case("catalogue without types");
