@@ -1572,6 +1572,8 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 	st.keys_replaced = d->keys_replaced;
 	st.keys_replaced_until_ms =
 	    d->keys_replaced ? d->keys_replaced_until * 1000 : 0;
+	st.last_failed_ms = d->last_failed_ms;
+	st.last_quarantined_ms = d->last_quarantined_ms;
 	Seinhuis__PeerStatus *ps = sh_xcalloc(d->npeers, sizeof(*ps));
 	Seinhuis__PeerStatus **pp = sh_xcalloc(d->npeers, sizeof(*pp));
 	uint64_t delivered = 0;

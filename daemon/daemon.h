@@ -232,6 +232,9 @@ typedef struct sh_daemon {
 	 * card there does not continue ours), and when the log last said so
 	 * (Unix s) and whether the overlap had ended then. */
 	int keys_replaced;
+	/* since this start: when a signal last failed at its recipient, and
+	 * when one from a partner was last quarantined (Unix ms) */
+	int64_t last_failed_ms, last_quarantined_ms;
 	int64_t keys_replaced_until, keys_replaced_logged;
 	int keys_replaced_logged_ended;
 	int listen_lost; /* a re-bind failed: bound again each second */

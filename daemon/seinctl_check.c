@@ -17,7 +17,10 @@
  *     75 %, or after a commit found the map full);
  *   - a recover request a partner never answered (WARNING);
  *   - keys replaced by seinkey rotate without a restart (WARNING, and
- *     CRITICAL once partners refuse the keys the daemon runs with).
+ *     CRITICAL once partners refuse the keys the daemon runs with);
+ *   - for a day: a signal refused by its recipient (failed: a legal
+ *     duty's report that did not arrive), or one from a partner put in
+ *     quarantine (WARNING).
  * Nothing in the line is personal data: partner ids, counts and ages.
  */
 #include <getopt.h>
@@ -151,6 +154,26 @@ int seinctl_check(const char *sock, int json, int argc, char **argv)
 			    "heads): ask the partners to send again with "
 			    "seinctl recover; see seinctl audit list --event "
 			    "log_rolled_back");
+		/* refusals wait for a person: shown for a day after the last */
+		if (s->last_failed_ms &&
+		    now_s - s->last_failed_ms / 1000 < 86400) {
+			char at[32];
+			seinctl_fmt_time(at, sizeof(at), s->last_failed_ms);
+			add(&ps, CHECK_WARNING,
+			    "a signal was refused by its recipient at %s (%llu "
+			    "failed in all): see seinctl outbox --state failed",
+			    at, (unsigned long long)s->outbox_failed);
+		}
+		if (s->last_quarantined_ms &&
+		    now_s - s->last_quarantined_ms / 1000 < 86400) {
+			char at[32];
+			seinctl_fmt_time(at, sizeof(at),
+			                 s->last_quarantined_ms);
+			add(&ps, CHECK_WARNING,
+			    "a partner's signal was put in quarantine at %s: "
+			    "see seinctl quarantine list",
+			    at);
+		}
 		/* seinkey rotate without a restart (seinkey(1), rotate) */
 		if (s->keys_replaced) {
 			long long until = s->keys_replaced_until_ms / 1000;
