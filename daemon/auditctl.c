@@ -334,12 +334,17 @@ static void op_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 static void op_verify(sh_daemon *d, sh_ctl_conn *c)
 {
 	Seinhuis__AuditVerifyResult v;
+	sh_audit_keys keys;
+	char why[1600];
+	sh_audit_keys_load(&keys, &d->self.card, d->cfg.keydir, why,
+	                   sizeof(why));
+	if (why[0])
+		sh_warn("audit verify: %s", why);
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	if (!txn)
 		return sh_ctl_refuse(d, c, SH_ERR_STORE,
 		                     "cannot read the store");
-	sh_err e =
-	    sh_audit_verify(sh_audit_log(d), txn, d->self.card.sign_pub, &v);
+	sh_err e = sh_audit_verify(sh_audit_log(d), txn, &keys, &v);
 	sh_store_read_end(d->store, txn);
 	if (e != SH_OK)
 		return sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));

@@ -1295,9 +1295,13 @@ sh_err sh_audit_check_offline(sh_daemon *d)
 		sh_error("audit log: %s", why);
 		return e;
 	}
+	sh_audit_keys keys;
+	sh_audit_keys_load(&keys, &d->self.card, d->cfg.keydir, why,
+	                   sizeof(why));
+	if (why[0])
+		sh_warn("audit log: %s", why);
 	MDB_txn *txn = sh_store_read_begin(d->store);
-	e = txn ? sh_audit_verify(log, txn, d->self.card.sign_pub, &r)
-	        : SH_ERR_STORE;
+	e = txn ? sh_audit_verify(log, txn, &keys, &r) : SH_ERR_STORE;
 	if (txn)
 		sh_store_read_end(d->store, txn);
 	if (e == SH_OK) {

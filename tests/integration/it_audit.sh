@@ -286,6 +286,22 @@ tampered "the first byte of entry 7 changed" 7 flip 7 0
 tampered "entry $k deleted" $k delete $k
 tampered "the last entry deleted" $((n - 1)) delete $((n - 1))
 tampered "entries $k and $((k + 3)) swapped" $k swap $k $((k + 3))
+# Rewritten consistently (entry, stored tree, right edge, audit-head) and
+# every head signed again with a fresh key: only the key can show it.
+restore
+as_user "$AUDIT_TAMPER" "$WORK/gem-au/data" resign "$k" >/dev/null || fail "resign: audit_tamper"
+out=$(as_user $SEINHUISD -t -c $WORK/gem-au.conf 2>&1) && rc=0 || rc=$?
+check "heads signed again with a key not of the card: seinhuisd -t refuses the log (exit $rc)" \
+	bash -c "[ $rc != 0 ] && grep -q 'FAILS verification' <<<\"\$0\"" "$out"
+start gem-au
+rc=0
+out=$(ctl gem-au audit verify) || rc=$?
+echo "    $(grep problem <<<"$out")"
+check "heads signed again with a key not of the card: audit verify fails (exit $rc)" [ $rc = 1 ]
+check "  naming the first such head's size and the key's fingerprint" \
+	grep -Eq 'the tree head at size [0-9]+ \(.*\) is signed with key [0-9a-f]{16}, which is not a signing key of this partner' <<<"$out"
+check "  and saying how an earlier card is vouched for" grep -q "put the card it had then in earlier/" <<<"$out"
+stop gem-au || fail "resign: gem-au exit status"
 restore
 start gem-au
 check "restored: the untouched log verifies again" ctl gem-au audit verify
