@@ -23,6 +23,8 @@
  *
  *   audit_tamper DATADIR seen-drop HEXID  remove an inbox signal's entry
  *                                         from the seen index
+ *   audit_tamper DATADIR meta-time KEY MS set a time the store keeps in its
+ *                                         meta table (audit_explained)
  */
 #include <lmdb.h>
 #include <stdio.h>
@@ -204,6 +206,20 @@ int main(int argc, char **argv)
 		resign(env, argv[1], strtoull(argv[3], NULL, 10));
 		mdb_env_close(env);
 		printf("resign done\n");
+		return 0;
+	}
+	if (strcmp(mode, "meta-time") == 0) {
+		unsigned char b[8];
+		if (argc < 5)
+			die("meta-time needs a key and a time", 0);
+		key_of(b, strtoull(argv[4], NULL, 10));
+		MDB_val k = {strlen(argv[3]), argv[3]}, v = {8, b};
+		if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) ||
+		    (rc = mdb_dbi_open(txn, "meta", 0, &dbi)) ||
+		    (rc = mdb_put(txn, dbi, &k, &v, 0)) ||
+		    (rc = mdb_txn_commit(txn)))
+			die("meta-time", rc);
+		mdb_env_close(env);
 		return 0;
 	}
 	if (strcmp(mode, "seen-drop") == 0) {
