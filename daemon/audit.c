@@ -1264,6 +1264,11 @@ sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const sh_audit_keys *keys,
 			break;
 		}
 		uint64_t claims = e->index;
+		if (e->event == SEINHUIS__AUDIT_EVENT__AUDIT_LOG_ROLLED_BACK) {
+			r->rollbacks++;
+			if (e->time_us > r->latest_rollback_us)
+				r->latest_rollback_us = e->time_us;
+		}
 		seinhuis__audit_entry__free_unpacked(e, NULL);
 		if (claims != i) {
 			set_problem(
@@ -1405,6 +1410,21 @@ sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const sh_audit_keys *keys,
 		r->problem = sh_strdup(text);
 	}
 	return SH_OK;
+}
+
+void sh_audit_rollback_note(char *out, size_t n, uint64_t count,
+                            const char *latest)
+{
+	out[0] = '\0';
+	if (count)
+		snprintf(out, n,
+		         "the log records %llu rollback%s of itself "
+		         "(log_rolled_back), the latest %s: a restored or "
+		         "replaced data store, whose entries from after its "
+		         "backup are not in it; 'seinctl audit list --event "
+		         "log_rolled_back' says which",
+		         (unsigned long long)count, count == 1 ? "" : "s",
+		         latest);
 }
 
 void sh_audit_verify_free(Seinhuis__AuditVerifyResult *r)

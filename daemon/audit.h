@@ -171,6 +171,10 @@ void sh_audit_keys_load(sh_audit_keys *k, const sh_card *own,
 sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const sh_audit_keys *keys,
                        Seinhuis__AuditVerifyResult *r);
 void sh_audit_verify_free(Seinhuis__AuditVerifyResult *r);
+/* The note verify's reader prints for r->rollbacks (no failure: the log
+ * says so itself) with the latest one's time as text; "" for none. */
+void sh_audit_rollback_note(char *out, size_t n, uint64_t count,
+                            const char *latest);
 
 /* Proofs from the stored tree, for a tree size that has been committed. */
 sh_err sh_audit_prove_inclusion(sh_audit *a, MDB_txn *txn, uint64_t index,

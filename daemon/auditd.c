@@ -1357,6 +1357,11 @@ sh_err sh_audit_check_offline(sh_daemon *d)
 			    r.problem[0] ? "; " : "", r.problem);
 		else
 			sh_error("audit log FAILS verification: %s", r.problem);
+		char note[400], at[40];
+		sh_fmt_utc(at, sizeof(at), r.latest_rollback_us / 1000);
+		sh_audit_rollback_note(note, sizeof(note), r.rollbacks, at);
+		if (note[0])
+			printf("seinhuisd: note: %s\n", note);
 		if (!r.ok)
 			e = SH_ERR_STORE_CORRUPT;
 		sh_audit_verify_free(&r);

@@ -481,9 +481,12 @@ static int cmd_verify(const char *sock)
 		seinhuis__ctl_reply__free_unpacked(r, NULL);
 		return 1;
 	}
-	char t[48] = "-", root[65] = "", buf[600];
+	char t[48] = "-", root[65] = "", buf[600], rb[48] = "-", rbnote[300];
 	if (v->latest_head_ms)
 		fmt_utc(t, sizeof(t), v->latest_head_ms * 1000);
+	if (v->rollbacks)
+		fmt_utc(rb, sizeof(rb), v->latest_rollback_us);
+	sh_audit_rollback_note(rbnote, sizeof(rbnote), v->rollbacks, rb);
 	if (v->root_hash.len == 32)
 		sh_hex(root, v->root_hash.data, 32);
 	if (json_out) {
@@ -507,6 +510,12 @@ static int cmd_verify(const char *sock)
 		    json_object_new_int64((int64_t)v->latest_head_size));
 		json_object_object_add(o, "latest_head_time",
 		                       json_object_new_string(t));
+		json_object_object_add(
+		    o, "rollbacks",
+		    json_object_new_int64((int64_t)v->rollbacks));
+		json_object_object_add(o, "latest_rollback_time",
+		                       v->rollbacks ? json_object_new_string(rb)
+		                                    : NULL);
 		seinctl_print_json(o);
 	} else if (v->ok) {
 		printf(
@@ -518,6 +527,8 @@ static int cmd_verify(const char *sock)
 		if (v->problem[0])
 			printf("  note: %s\n",
 			       safe(v->problem, buf, sizeof(buf)));
+		if (v->rollbacks)
+			printf("  note: %s\n", rbnote);
 	} else {
 		printf("audit log FAILS verification\n");
 		if (v->has_bad_entry)

@@ -123,6 +123,13 @@ check "... in status, where seinctl check warns of it (exit 1)" bash -c \
 	"[ \$(status_field corp-wi audit_rolled_back_ms) -gt 0 ] &&
 	 out=\$(ctl corp-wi check); rc=\$?; [ \$rc = 1 ] && grep -q 'audit log was found rolled back' <<<\"\$out\""
 check "the restored sender's log verifies" ctl corp-wi audit verify
+check "... with a note of the rollback it records and when" bash -c \
+	"ctl corp-wi audit verify | grep -q '^  note: the log records 1 rollback of itself (log_rolled_back), the latest $(date -u +%Y)-.*Z: a restored or replaced data store'"
+check "... also in --json (rollbacks, latest_rollback_time)" bash -c \
+	"ctl corp-wi --json audit verify | jq -e '.ok and .rollbacks == 1 and (.latest_rollback_time | test(\"^[0-9-]+T[0-9:.]+Z\$\"))' >/dev/null"
+check "a log without rollbacks has no such note" bash -c \
+	"ctl gem-wi --json audit verify | jq -e '.rollbacks == 0 and .latest_rollback_time == null' >/dev/null &&
+	 ! ctl gem-wi audit verify | grep -q 'rollback'"
 check "the recipient records that the sender's log went back (a newer head, fewer entries)" \
 	wait_until 15 bash -c "[ \$(count gem-wi --event partner_log_rolled_back) = 1 ]"
 check "... naming the sender and both sizes" bash -c \
@@ -235,4 +242,6 @@ check "a time in 2100 stored as explaining rollbacks is reported and taken as no
 	grep -q "audit: the store says a rollback of the log was found or explained up to 2100-01-01.*, after now: taken as now" "$WORK/corp-wi.log"
 check "... and a later restore is still found" restored_again $((c0 + 3))
 stop corp-wi
+check "seinhuisd -t notes the $((c0 + 3)) rollbacks the log records" bash -c \
+	"as_user '$SEINHUISD' -t -c '$WORK/corp-wi.conf' | grep -q '^seinhuisd: note: the log records $((c0 + 3)) rollbacks of itself (log_rolled_back), the latest '"
 it_done
