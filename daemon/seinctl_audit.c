@@ -738,37 +738,79 @@ static int get_u64(json_object *o, const char *k, uint64_t *out)
 	return 0;
 }
 
-/* Check a head's signature: under the card's key when one is given (and
- * then the head must be that partner's), else under the key it names. */
+/* Check a head's signature. With a card, the head must be that partner's
+ * and signed with the card's signing key or, if signed before that key's
+ * overlap ended, the previous one the card names (a head kept from before
+ * a rotation); without, under the key the head names. *what says which
+ * key it was, for the result. */
 static int head_ok(const Seinhuis__SignedTreeHead *h, const sh_card *card,
-                   char *why, size_t wl)
+                   char *what, size_t whatl, char *why, size_t wl)
 {
-	if (card) {
-		if (strcmp(h->partner, card->partner) != 0) {
-			snprintf(why, wl,
-			         "the tree head at size %llu is of partner "
-			         "'%s', not of '%s' (the card)",
-			         (unsigned long long)h->tree_size, h->partner,
-			         card->partner);
-			return 0;
-		}
-		if (!sh_tree_head_verify(h, card->sign_pub)) {
-			snprintf(why, wl,
-			         "the tree head at size %llu is not signed "
-			         "with the key on '%s''s card",
-			         (unsigned long long)h->tree_size,
-			         card->partner);
-			return 0;
-		}
-		return 1;
-	}
-	if (!sh_tree_head_verify(h, h->sign_key.data)) {
-		snprintf(why, wl,
-		         "the signature of the tree head at size %llu "
-		         "does not verify",
-		         (unsigned long long)h->tree_size);
+	char fp[17], cfp[17], until[48];
+	unsigned long long size = (unsigned long long)h->tree_size;
+	if (h->sign_key.len != 32) {
+		snprintf(why, wl, "the tree head at size %llu names no key",
+		         size);
 		return 0;
 	}
+	sh_key_fingerprint(fp, h->sign_key.data);
+	if (!card) {
+		if (!sh_tree_head_verify(h, h->sign_key.data)) {
+			snprintf(why, wl,
+			         "the signature of the tree head at size %llu "
+			         "does not verify",
+			         size);
+			return 0;
+		}
+		snprintf(what, whatl,
+		         "key %s, the key named in the head (pass --card to "
+		         "check that it is the partner's)",
+		         fp);
+		return 1;
+	}
+	if (strcmp(h->partner, card->partner) != 0) {
+		snprintf(
+		    why, wl,
+		    "the tree head at size %llu is of partner '%s', not of "
+		    "'%s' (the card)",
+		    size, h->partner, card->partner);
+		return 0;
+	}
+	/* seinkey trust and list show a card by its CURVE key's
+	 * fingerprint: that one is named too, to compare with */
+	sh_key_fingerprint(cfp, card->curve_pub);
+	fmt_utc(until, sizeof(until), card->prev_until * 1000000);
+	sh_key_state ks = sh_card_key_state(card, SH_KEY_SIGN, h->sign_key.data,
+	                                    h->timestamp_ms / 1000);
+	if (ks == SH_KEY_EXPIRED) {
+		snprintf(why, wl,
+		         "the tree head at size %llu is signed with the "
+		         "previous signing key on '%s''s card (%s) after that "
+		         "key's overlap ended (%s)",
+		         size, card->partner, fp, until);
+		return 0;
+	}
+	if ((ks != SH_KEY_CURRENT && ks != SH_KEY_PREVIOUS) ||
+	    !sh_tree_head_verify(h, h->sign_key.data)) {
+		snprintf(why, wl,
+		         "the tree head at size %llu is not signed with the "
+		         "signing key on '%s''s card%s",
+		         size, card->partner,
+		         card->has_prev ? " nor with the previous one it names"
+		                        : "");
+		return 0;
+	}
+	if (ks == SH_KEY_CURRENT)
+		snprintf(what, whatl,
+		         "key %s, the signing key on the partner's card (the "
+		         "card seinkey list shows as %s)",
+		         fp, cfp);
+	else
+		snprintf(what, whatl,
+		         "key %s, the previous signing key the partner's card "
+		         "names (previous_sign, accepted for heads signed "
+		         "before %s; the card seinkey list shows as %s)",
+		         fp, until, cfp);
 	return 1;
 }
 
@@ -790,20 +832,67 @@ static int read_path(json_object *o, uint8_t path[SH_MERKLE_MAX_PATH][32],
 	return 0;
 }
 
-static int check_result(int ok, const char *text)
+/* The result; entry (taken, may be NULL) is the entry a valid
+ * inclusion proof proves, decoded from its leaf. */
+static int check_result_entry(int ok, const char *text, json_object *entry)
 {
 	if (json_out) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "valid", json_object_new_boolean(ok));
 		json_object_object_add(o, ok ? "what" : "reason",
 		                       json_object_new_string(text));
+		if (entry)
+			json_object_object_add(o, "entry", entry);
 		seinctl_print_json(o);
-	} else if (ok) {
+		return ok ? 0 : 1;
+	}
+	if (ok)
 		printf("proof valid: %s\n", text);
-	} else {
+	else
 		printf("proof INVALID: %s\n", text);
+	if (entry) {
+		printf("  the entry proven (decoded from its leaf bytes): %s\n",
+		       json_object_to_json_string_ext(
+		           entry, JSON_C_TO_STRING_PLAIN |
+		                      JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(entry);
 	}
 	return ok ? 0 : 1;
+}
+
+static int check_result(int ok, const char *text)
+{
+	return check_result_entry(ok, text, NULL);
+}
+
+/* The readable "entry" a proof file carries beside the leaf: every field
+ * it shows must be the proven entry's (a file of an older version may
+ * show fewer). 1 if so, or if it carries none; else 0, naming the first
+ * field that differs. */
+static int entry_shown_ok(json_object *file, json_object *proven, char *why,
+                          size_t wl)
+{
+	json_object *shown;
+	if (!json_object_object_get_ex(file, "entry", &shown) || !shown)
+		return 1;
+	if (!json_object_is_type(shown, json_type_object)) {
+		snprintf(why, wl, "the file's \"entry\" is not an entry");
+		return 0;
+	}
+	json_object_object_foreach(shown, key, val)
+	{
+		json_object *p = NULL;
+		if (!json_object_object_get_ex(proven, key, &p) ||
+		    !json_object_equal(val, p)) {
+			snprintf(why, wl,
+			         "the entry shown in the file is not the one "
+			         "proven: its \"%.40s\" differs from the entry "
+			         "the leaf holds",
+			         key);
+			return 0;
+		}
+	}
+	return 1;
 }
 
 static int cmd_check_proof(int argc, char **argv)
@@ -814,7 +903,7 @@ static int cmd_check_proof(int argc, char **argv)
 	    {0, 0, 0, 0}};
 	const char *old_file = NULL, *card_file = NULL;
 	int opt, rc = 1;
-	char why[600], text[900];
+	char why[600], text[1200];
 	sh_card card;
 	json_object *o = NULL, *oldo = NULL, *v;
 	sh_buf hb[3] = {{0}}, ob[3] = {{0}}, leaf = {0};
@@ -854,32 +943,17 @@ static int cmd_check_proof(int argc, char **argv)
 		rc = check_result(0, why);
 		goto out;
 	}
-	if (!head_ok(&head, cp, why, sizeof(why))) {
+	char when[48], keynote[300], oldnote[300];
+	if (!head_ok(&head, cp, keynote, sizeof(keynote), why, sizeof(why))) {
 		rc = check_result(0, why);
 		goto out;
 	}
-	char when[48], fp[17], cfp[17], keynote[200];
 	fmt_utc(when, sizeof(when), head.timestamp_ms * 1000);
-	sh_key_fingerprint(fp, cp ? card.sign_pub : head.sign_key.data);
-	/* seinkey trust and list show a card by its CURVE key's
-	 * fingerprint: that one is named too, to compare with */
-	if (cp) {
-		sh_key_fingerprint(cfp, card.curve_pub);
-		snprintf(keynote, sizeof(keynote),
-		         "the signing key on the partner's card (the card "
-		         "seinkey list shows as %s)",
-		         cfp);
-	} else {
-		snprintf(keynote, sizeof(keynote),
-		         "the key named in the head (pass --card to check that "
-		         "it is the partner's)");
-	}
 	if (strcmp(kind, "tree_head") == 0) {
 		snprintf(text, sizeof(text),
-		         "tree head of '%s' at size %llu, signed %s by key %s, "
-		         "%s",
+		         "tree head of '%s' at size %llu, signed %s by %s",
 		         head.partner, (unsigned long long)head.tree_size, when,
-		         fp, keynote);
+		         keynote);
 		rc = check_result(1, text);
 	} else if (strcmp(kind, "inclusion") == 0) {
 		uint64_t index, size;
@@ -892,13 +966,17 @@ static int cmd_check_proof(int argc, char **argv)
 			rc = check_result(0, "the proof file is incomplete");
 			goto out;
 		}
+		/* what is shown is decoded from the proven bytes, never
+		 * taken from the file's readable copy */
 		Seinhuis__AuditEntry *e =
 		    seinhuis__audit_entry__unpack(NULL, leaf.len, leaf.data);
 		int idx_ok = e && e->index == index;
 		char ev[40] = "?";
+		json_object *proven = NULL;
 		if (e) {
 			snprintf(ev, sizeof(ev), "%s",
 			         sh_audit_event_name(e->event));
+			proven = entry_json(e);
 			seinhuis__audit_entry__free_unpacked(e, NULL);
 		}
 		sh_merkle_leaf(lh, leaf.data, leaf.len);
@@ -916,17 +994,19 @@ static int cmd_check_proof(int argc, char **argv)
 			    0, "the entry is not in the tree of the "
 			       "signed head: the audit path does not "
 			       "lead to its root");
+		else if (!entry_shown_ok(o, proven, why, sizeof(why)))
+			rc = check_result(0, why);
 		else {
 			snprintf(
 			    text, sizeof(text),
 			    "entry %llu (%s) is in the audit log of '%s' at "
-			    "tree size %llu, whose head was signed %s by key "
-			    "%s, "
-			    "%s",
+			    "tree size %llu, whose head was signed %s by %s",
 			    (unsigned long long)index, ev, head.partner,
-			    (unsigned long long)size, when, fp, keynote);
-			rc = check_result(1, text);
+			    (unsigned long long)size, when, keynote);
+			rc = check_result_entry(1, text, proven);
+			proven = NULL;
 		}
+		json_object_put(proven);
 	} else if (strcmp(kind, "consistency") == 0) {
 		uint64_t m, n;
 		if (get_u64(o, "old_size", &m) < 0 ||
@@ -955,13 +1035,31 @@ static int cmd_check_proof(int argc, char **argv)
 			                  "the one you kept with --old");
 			goto out;
 		}
-		if (!head_ok(&oldh, cp, why, sizeof(why)))
+		char ofp[17], nfp[17];
+		sh_key_fingerprint(ofp, oldh.sign_key.data);
+		sh_key_fingerprint(nfp, head.sign_key.data);
+		int same_key =
+		    memcmp(oldh.sign_key.data, head.sign_key.data, 32) == 0;
+		if (!head_ok(&oldh, cp, oldnote, sizeof(oldnote), why,
+		             sizeof(why)))
 			rc = check_result(0, why);
 		else if (strcmp(oldh.partner, head.partner) != 0)
 			rc = check_result(0,
 			                  "the two tree heads are of different "
 			                  "partners");
-		else if (oldh.tree_size != m || head.tree_size != n)
+		else if (!cp && !same_key) {
+			/* nothing ties two keys named in the heads to one
+			 * partner; its card can */
+			snprintf(
+			    text, sizeof(text),
+			    "the two tree heads are signed with different "
+			    "keys (%s at size %llu, %s at size %llu): give "
+			    "the partner's card with --card to check that "
+			    "both are its keys",
+			    ofp, (unsigned long long)oldh.tree_size, nfp,
+			    (unsigned long long)head.tree_size);
+			rc = check_result(0, text);
+		} else if (oldh.tree_size != m || head.tree_size != n)
 			rc = check_result(
 			    0, "the proof is not between the sizes of "
 			       "these two tree heads");
@@ -975,14 +1073,23 @@ static int cmd_check_proof(int argc, char **argv)
 		else {
 			char owhen[48];
 			fmt_utc(owhen, sizeof(owhen), oldh.timestamp_ms * 1000);
+			char heads[700];
+			if (same_key)
+				snprintf(heads, sizeof(heads),
+				         "both heads signed by %s", keynote);
+			else
+				snprintf(
+				    heads, sizeof(heads),
+				    "the older head signed by %s; the newer "
+				    "by %s",
+				    oldnote, keynote);
 			snprintf(
 			    text, sizeof(text),
 			    "the audit log of '%s' at size %llu (signed %s) "
 			    "extends the one at size %llu (signed %s) without "
-			    "changing or removing any of its entries; heads "
-			    "signed by key %s, %s",
+			    "changing or removing any of its entries; %s",
 			    head.partner, (unsigned long long)n, when,
-			    (unsigned long long)m, owhen, fp, keynote);
+			    (unsigned long long)m, owhen, heads);
 			rc = check_result(1, text);
 		}
 	} else {

@@ -242,6 +242,42 @@ check "forged: an older head that was not signed so" \
 	forge '.' cons.json --old "$WORK/head1-forged.json"
 check "forged: the proof between other sizes than the kept head" \
 	forge '.old_size -= 1' cons.json --old "$WORK/head1.json"
+check "a consistency proof says which key signed both heads" bash -c \
+	"$SEINCTL audit check-proof $WORK/cons.json --old $WORK/head1.json | grep -q 'both heads signed by key [0-9a-f]\{16\}, the key named in the head'"
+# The entry an inclusion proof shows is the one its leaf holds: a file whose
+# readable copy says something else is refused; an older file showing fewer
+# fields is not.
+check "forged: the readable entry changed, the leaf not" \
+	forge '.entry.reason = "routine check"' incl.json
+check "  refused, naming the field" bash -c \
+	"jq '.entry.reason = \"routine check\"' $WORK/incl.json >$WORK/forged.json;
+	 $SEINCTL audit check-proof $WORK/forged.json | grep -q 'the entry shown in the file is not the one proven: its \"reason\" differs'"
+check "a readable entry with fewer fields (an older file) still checks" bash -c \
+	"jq 'del(.entry.household)' $WORK/incl.json >$WORK/older.json && $SEINCTL audit check-proof $WORK/older.json >/dev/null"
+check "check-proof shows the entry decoded from the proven leaf" bash -c \
+	"$SEINCTL audit check-proof $WORK/incl.json | grep -q '^  the entry proven (decoded from its leaf bytes): {.*\"event\":\"revealed\"' &&
+	 $SEINCTL --json audit check-proof $WORK/incl.json | jq -e '.valid and .entry.index == $idx' >/dev/null"
+
+# After a key rotation: a head kept from before it checks against the new
+# card (its previous signing key); a consistency proof across it needs the
+# card, which names both keys, and says which signed which.
+stop gem-au
+as_user "$SEINKEY" rotate --dir "$WORK/gem-au/keys" --overlap 1d >/dev/null
+start gem-au
+ctl gem-au inbox ack "${ids[$((TAKE + 1))]}" >/dev/null
+ctl gem-au audit head >"$WORK/head3.json"
+ctl gem-au audit prove --old "$WORK/head1.json" >"$WORK/cons4.json"
+check "a head kept from before a rotation checks against the new card, as its previous key" bash -c \
+	"$SEINCTL audit check-proof $WORK/head1.json --card $WORK/gem-au/keys/card | grep -q 'by key [0-9a-f]\{16\}, the previous signing key the partner.s card names (previous_sign'"
+rc=0
+out=$("$SEINCTL" audit check-proof "$WORK/cons4.json" --old "$WORK/head1.json") || rc=$?
+check "a consistency proof between heads of two keys without --card is refused (exit $rc)" bash -c \
+	"[ $rc = 1 ] && grep -q 'the two tree heads are signed with different keys .*: give the partner.s card with --card' <<<\"\$0\"" "$out"
+check "  with the card it verifies, saying which key signed which" bash -c \
+	"$SEINCTL audit check-proof $WORK/cons4.json --old $WORK/head1.json --card $WORK/gem-au/keys/card |
+	 grep -q 'the older head signed by key [0-9a-f]\{16\}, the previous signing key .*; the newer by key [0-9a-f]\{16\}, the signing key on the partner.s card'"
+check "  and not with the card from before the rotation" \
+	forge '.' cons4.json --old "$WORK/head1.json" --card "$WORK/gem-au/keys/earlier/"*.card
 check "audit verify: the untouched log verifies" ctl gem-au audit verify
 check "audit verify --json says ok with no bad entry" bash -c \
 	"ctl gem-au --json audit verify | jq -e '.ok and .first_bad_entry == null' >/dev/null"
