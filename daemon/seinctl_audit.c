@@ -229,6 +229,7 @@ typedef struct {
 	int64_t since, until;
 	char *partner, *type, *event, *id, *case_key;
 	size_t limit; /* 0: all */
+	int more;     /* fetch: the limit was reached, more entries match */
 } filter;
 
 static const struct option filter_opts[] = {
@@ -298,6 +299,19 @@ static int parse_filter(int argc, char **argv, filter *f, const char **format)
 		        "(not repeated: it may be data)\n");
 		return 2;
 	}
+	/* bad usage, found before the daemon is asked (exit 2) */
+	if (f->event && !sh_audit_event_parse(f->event)) {
+		fprintf(stderr, "seinctl: --event: not an event; one of:");
+		for (int i = 1; strcmp(sh_audit_event_name(i), "unknown"); i++)
+			fprintf(stderr, " %s", sh_audit_event_name(i));
+		fprintf(stderr, "\n");
+		return 2;
+	}
+	if (f->type && !sh_signal_type_parse(f->type)) {
+		fprintf(stderr, "seinctl: --type: not a signal type of the "
+		                "catalogue (see seinctl(1))\n");
+		return 2;
+	}
 	return 0;
 }
 
@@ -339,6 +353,8 @@ static int fetch(const char *sock, filter *f, entry_fn fn, void *ctx)
 		}
 		start = r->next_index;
 		seinhuis__ctl_reply__free_unpacked(r, NULL);
+		if (start && f->limit && got >= f->limit)
+			f->more = 1;
 		if (start == 0 || (f->limit && got >= f->limit))
 			return 0;
 	}
@@ -461,7 +477,15 @@ static int cmd_list(const char *sock, int argc, char **argv, int export)
 			json_object_put(pc.arr);
 	}
 	if (rc == 0 && strcmp(pc.format, "table") == 0)
-		printf("%zu entries\n", pc.n);
+		printf("%zu entries%s\n", pc.n,
+		       f.more ? " (the limit: more entries match; raise "
+		                "--limit or narrow the filter)"
+		              : "");
+	else if (rc == 0 && f.more)
+		fprintf(stderr,
+		        "seinctl: %zu entries, the limit: more entries match; "
+		        "raise --limit or narrow the filter\n",
+		        pc.n);
 	return rc;
 }
 
@@ -1235,6 +1259,40 @@ static void subject_line(const Seinhuis__AuditEntry *e)
 	}
 }
 
+/* The identifiers a look-up did not use that could find more records. */
+static void subject_more(char *out, size_t n, int surname, int addition,
+                         int birth, int bsn)
+{
+	const char *part[5];
+	size_t np = 0, o = 0;
+	if (!bsn)
+		part[np++] = "the BSN (bsn), for signals that named the "
+		             "resident by it";
+	if (!surname)
+		part[np++] = "surname, postcode and house_number, for signals "
+		             "that named the resident by name and address";
+	if (surname && !birth)
+		part[np++] = "the birth date (birth_date), for signals that "
+		             "carried it";
+	if (surname && !addition)
+		part[np++] = "the house-number addition "
+		             "(house_number_addition), if the address has one";
+	part[np++] = "an earlier address (surname, postcode and "
+	             "house_number where the resident lived before), one "
+	             "look-up per address";
+	out[0] = '\0';
+	for (size_t i = 0; i < np && o < n; i++) {
+		int w = snprintf(out + o, n - o, "%s%s",
+		                 i == 0        ? ""
+		                 : i + 1 == np ? "; or "
+		                               : "; ",
+		                 part[i]);
+		if (w < 0)
+			break;
+		o += (size_t)w;
+	}
+}
+
 static int cmd_subject(const char *sock, int argc, char **argv)
 {
 	static const char *keys[] = {"surname",      "postcode",
@@ -1307,6 +1365,17 @@ static int cmd_subject(const char *sock, int argc, char **argv)
 		q.with_meldcode = with_meldcode;
 		rc = call(sock, &q, &r);
 	}
+	/* Which identities the daemon could look for (auditctl.c): by BSN,
+	 * and by name and address with the birth date and without; which
+	 * names were given, never their values. */
+	char given[120] = "", more[600] = "";
+	for (size_t k = 0; k < 6; k++)
+		if (vals[k][0])
+			snprintf(given + strlen(given),
+			         sizeof(given) - strlen(given), "%s%s",
+			         given[0] ? ", " : "", keys[k]);
+	subject_more(more, sizeof(more), vals[0][0] != 0, vals[3][0] != 0,
+	             vals[4][0] != 0, vals[5][0] != 0);
 	sh_wipe(vals, sizeof(vals));
 	if (rc)
 		return rc;
@@ -1399,12 +1468,21 @@ static int cmd_subject(const char *sock, int argc, char **argv)
 		}
 		if (n == 0)
 			printf(
-			    "\nNothing: this partner has no record of signals "
-			    "about this resident.\n");
+			    "\nNothing found for the identifiers given (%s): "
+			    "this partner has no record of signals about the "
+			    "resident under them.\n",
+			    given);
 		else
-			printf("\n%zu signals, %zu entries%s\n", nsig, n,
+			printf("\n%zu signals, %zu entries%s, found with the "
+			       "identifiers given (%s)\n",
+			       nsig, n,
 			       r->next_index ? " (more than fit in one answer)"
-			                     : "");
+			                     : "",
+			       given);
+		if (more[0])
+			printf("Other identifiers may find more, as a partner "
+			       "may have known the resident by them: %s.\n",
+			       more);
 	}
 	for (size_t i = 0; i < n; i++)
 		seinhuis__audit_entry__free_unpacked(items[i].e, NULL);

@@ -121,8 +121,16 @@ done
 check "a leap day is a day" bash -c "ctl gem-au audit list --since 2024-02-29 --limit 1 >/dev/null"
 check "the human listing ends with the count" bash -c \
 	"ctl gem-au audit list --event taken | tail -n 1 | grep -qx '$TAKE entries'"
-check "an unknown event name is refused" bash -c \
-	"! ctl gem-au audit list --event nonsense 2>/dev/null"
+check "an unknown event name is refused as bad usage (exit 2), listing the events" bash -c \
+	"ctl gem-au audit list --event nonsense 2>$WORK/t.err; [ \$? = 2 ] && grep -q 'not an event; one of: accepted' $WORK/t.err"
+check "an unknown signal type is refused as bad usage (exit 2)" bash -c \
+	"ctl gem-au audit list --type nonsense 2>/dev/null; [ \$? = 2 ]"
+check "a listing cut off at --limit says that more entries match" bash -c \
+	"ctl gem-au audit list --limit 2 | tail -n 1 | grep -qx '2 entries (the limit: more entries match; raise --limit or narrow the filter)'"
+check "  (also with --json, on standard error)" bash -c \
+	"ctl gem-au --json audit list --limit 2 2>&1 >/dev/null | grep -q 'the limit: more entries match'"
+check "  and one that is not cut off does not" bash -c \
+	"ctl gem-au audit list --event taken --limit $TAKE | tail -n 1 | grep -qx '$TAKE entries'"
 
 # --- resident's right to inspect -------------------------------------------
 printf 'surname = Testpersoon1\npostcode = 1234ab\nhouse_number = 1\n' >"$WORK/resident1"
@@ -136,8 +144,17 @@ check "subject: messy input (1234ab) gives the same pseudonyms" \
 	[ "$(jq -r 'select(.message_id=="'"$r1_id"'" and .event=="delivered") | .subject' "$WORK/gem.jsonl" | wc -l)" = 1 ]
 check "subject: the sender finds it too (its own case key)" bash -c \
 	"ctl corp-au audit subject <$WORK/resident1 | grep -q 'sent to gem-au'"
-check "subject: a resident without signals has none" bash -c \
-	"printf 'surname=Niemand\npostcode=9999 ZZ\nhouse_number=99\n' | ctl gem-au audit subject | grep -q '^Nothing'"
+printf 'surname=Niemand\npostcode=9999 ZZ\nhouse_number=99\n' | ctl gem-au audit subject >"$WORK/nothing.out"
+check "subject: a resident without signals has none" grep -q '^Nothing' "$WORK/nothing.out"
+check "subject: nothing is said to hold for the identifiers given, by name" \
+	grep -q '^Nothing found for the identifiers given (surname, postcode, house_number): this partner has no record' "$WORK/nothing.out"
+check "  naming the identifiers that could find more (BSN, birth date, addition, earlier address)" bash -c \
+	"grep -q '^Other identifiers may find more, as a partner may have known the resident by them: the BSN (bsn), .*; the birth date (birth_date), .*; the house-number addition (house_number_addition), .*; or an earlier address' $WORK/nothing.out"
+check "  without repeating a value given" bash -c "! grep -qiE 'Niemand|9999' $WORK/nothing.out"
+check "subject: what is found is said to be found with the identifiers given" \
+	grep -q "entries, found with the identifiers given (surname, postcode, house_number)" <<<"$subj"
+check "subject: a surname without postcode is refused as missing it, not as malformed" bash -c \
+	"printf 'surname=Niemand\n' | ctl gem-au audit subject 2>&1 | grep -q \"identifier 'postcode' is missing\""
 check "subject: each look-up is recorded, with user and case key" bash -c \
 	"[ \$(alist gem-au --event subject_access | jq '[.[]|select(.user==\"root\" and (.case_key|length)==64)]|length') -ge 3 ]"
 check "subject: an unknown identifier is refused before anything is sent" bash -c \
