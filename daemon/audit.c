@@ -103,13 +103,18 @@
  *   commit to the stored tree and the entries; that they still match is
  *   what `audit verify` checks, and an inclusion proof carries the entry
  *   itself.
- *   Heads signed with an earlier key (a new identity on the same data
- *   directory) still verify under the key they name and are reported as
- *   such, not as failures.
+ *   A head must be signed with a key of this partner's own card lineage
+ *   (sh_audit_keys_load): the card's signing key, the previous one it
+ *   names, or one of an earlier card kept in KEYDIR/earlier/. A head
+ *   signed with any other key fails, naming the key's fingerprint: else
+ *   anyone who rewrote the entries and the tree could sign the heads
+ *   again with a key of their own. Heads signed with an earlier key of
+ *   the lineage are counted in a note, not as failures.
  *
  * Roles (roles.c), resident's inspection and the report (seinctl_audit.c)
  *   are described in those files; the entries they rely on are above.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -291,6 +296,78 @@ int sh_tree_head_signed_by(const Seinhuis__SignedTreeHead *h, const sh_card *c)
 	if (ks != SH_KEY_CURRENT && ks != SH_KEY_PREVIOUS)
 		return 0;
 	return sh_tree_head_verify(h, h->sign_key.data);
+}
+
+/* ------------------------------------------------- own signing keys */
+
+int sh_audit_keys_has(const sh_audit_keys *k, const uint8_t key[SH_KEY_LEN])
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (memcmp(k->key[i], key, SH_KEY_LEN) == 0)
+			return 1;
+	return 0;
+}
+
+static int keys_add(sh_audit_keys *k, const uint8_t key[SH_KEY_LEN])
+{
+	if (sh_audit_keys_has(k, key))
+		return 1;
+	if (k->n == SH_AUDIT_MAX_KEYS)
+		return 0;
+	memcpy(k->key[k->n++], key, SH_KEY_LEN);
+	return 1;
+}
+
+void sh_audit_keys_init(sh_audit_keys *k, const sh_card *own)
+{
+	k->n = 0;
+	sh_audit_keys_add_card(k, own, own);
+}
+
+int sh_audit_keys_add_card(sh_audit_keys *k, const sh_card *own,
+                           const sh_card *c)
+{
+	if (strcmp(c->partner, own->partner) != 0)
+		return 0;
+	int ok = keys_add(k, c->sign_pub);
+	if (c->has_prev && !keys_add(k, c->prev_sign))
+		ok = 0;
+	return ok;
+}
+
+void sh_audit_keys_load(sh_audit_keys *k, const sh_card *own,
+                        const char *keydir, char *why, size_t wl)
+{
+	char path[1200], cwhy[300];
+	int64_t until;
+	sh_card c;
+	why[0] = '\0';
+	sh_audit_keys_init(k, own);
+	if (sh_identity_previous(keydir, &until, &c) && c.partner[0])
+		sh_audit_keys_add_card(k, own, &c);
+	snprintf(path, sizeof(path), "%s/" SH_EARLIER_CARDS, keydir);
+	DIR *dir = opendir(path);
+	struct dirent *de;
+	while (dir && (de = readdir(dir))) {
+		size_t nl = strlen(de->d_name);
+		if (de->d_name[0] == '.' || nl < 6 ||
+		    strcmp(de->d_name + nl - 5, ".card") != 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/" SH_EARLIER_CARDS "/%s",
+		         keydir, de->d_name);
+		if (sh_card_load(&c, path, cwhy, sizeof(cwhy)) != SH_OK) {
+			if (!why[0])
+				snprintf(why, wl, "%s: left out: %s", path,
+				         cwhy);
+		} else if (!sh_audit_keys_add_card(k, own, &c) && !why[0]) {
+			snprintf(why, wl,
+			         "%s: left out: not a card of '%s' (or more "
+			         "than %d keys)",
+			         path, own->partner, SH_AUDIT_MAX_KEYS);
+		}
+	}
+	if (dir)
+		closedir(dir);
 }
 
 /* ------------------------------------------------------ open, append */
@@ -1051,7 +1128,7 @@ enum { HEAD_BAD, HEAD_OK, HEAD_DIFFERS };
  * entries' (the caller may find a stored hash that says more). */
 static int check_head(Seinhuis__AuditVerifyResult *r, const MDB_val *k,
                       const MDB_val *v, const uint8_t root[32],
-                      const uint8_t sign_pub[32], const char *partner,
+                      const sh_audit_keys *keys, const char *partner,
                       uint64_t *other_key, char *differs, size_t dl)
 {
 	Seinhuis__SignedTreeHead *h = NULL;
@@ -1081,7 +1158,22 @@ static int check_head(Seinhuis__AuditVerifyResult *r, const MDB_val *k,
 		    (unsigned long long)size, when);
 		goto out;
 	}
-	if (memcmp(h->sign_key.data, sign_pub, 32) != 0)
+	if (!sh_audit_keys_has(keys, h->sign_key.data)) {
+		char fp[17];
+		sh_key_fingerprint(fp, h->sign_key.data);
+		set_problem(
+		    r, 0, 0,
+		    "the tree head at size %llu (%s) is signed with key %s, "
+		    "which is not a signing key of this partner (its card's, "
+		    "the previous one the card names, or an earlier card's in "
+		    "the key directory's earlier/): the log was rewritten and "
+		    "its heads signed again. If this partner rotated its keys "
+		    "more than once, put the card it had then in earlier/ and "
+		    "verify again",
+		    (unsigned long long)size, when, fp);
+		goto out;
+	}
+	if (memcmp(h->sign_key.data, keys->key[0], 32) != 0)
 		(*other_key)++;
 	if (memcmp(h->root_hash.data, root, 32) != 0) {
 		snprintf(differs, dl,
@@ -1104,7 +1196,7 @@ out:
 	return ok;
 }
 
-sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const uint8_t sign_pub[32],
+sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const sh_audit_keys *keys,
                        Seinhuis__AuditVerifyResult *r)
 {
 	MDB_cursor *cur = NULL, *hcur = NULL;
@@ -1172,6 +1264,11 @@ sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const uint8_t sign_pub[32],
 			break;
 		}
 		uint64_t claims = e->index;
+		if (e->event == SEINHUIS__AUDIT_EVENT__AUDIT_LOG_ROLLED_BACK) {
+			r->rollbacks++;
+			if (e->time_us > r->latest_rollback_us)
+				r->latest_rollback_us = e->time_us;
+		}
 		seinhuis__audit_entry__free_unpacked(e, NULL);
 		if (claims != i) {
 			set_problem(
@@ -1233,7 +1330,7 @@ sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const uint8_t sign_pub[32],
 		    get_u64(hk.mv_data) == i + 1) {
 			sh_merkle_root(&f, root);
 			int hr =
-			    check_head(r, &hk, &hv, root, sign_pub, a->partner,
+			    check_head(r, &hk, &hv, root, keys, a->partner,
 			               &other_key, differs, sizeof(differs));
 			if (hr == HEAD_BAD)
 				break;
@@ -1308,11 +1405,26 @@ sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const uint8_t sign_pub[32],
 		snprintf(
 		    text, sizeof(text),
 		    "%llu tree heads are signed with an earlier key of this "
-		    "partner",
+		    "partner (one its cards name)",
 		    (unsigned long long)other_key);
 		r->problem = sh_strdup(text);
 	}
 	return SH_OK;
+}
+
+void sh_audit_rollback_note(char *out, size_t n, uint64_t count,
+                            const char *latest)
+{
+	out[0] = '\0';
+	if (count)
+		snprintf(out, n,
+		         "the log records %llu rollback%s of itself "
+		         "(log_rolled_back), the latest %s: a restored or "
+		         "replaced data store, whose entries from after its "
+		         "backup are not in it; 'seinctl audit list --event "
+		         "log_rolled_back' says which",
+		         (unsigned long long)count, count == 1 ? "" : "s",
+		         latest);
 }
 
 void sh_audit_verify_free(Seinhuis__AuditVerifyResult *r)

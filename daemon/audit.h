@@ -141,13 +141,40 @@ sh_err sh_audit_scan(sh_audit *a, MDB_txn *txn, uint64_t from,
                      sh_audit_scan_fn fn, void *ctx);
 sh_err sh_audit_entry(sh_audit *a, MDB_txn *txn, uint64_t index, sh_buf *out);
 
+/* The signing keys a head of this partner's own log may be signed with:
+ * its card lineage. key[0] is the current card's. */
+#define SH_AUDIT_MAX_KEYS 32
+typedef struct {
+	size_t n;
+	uint8_t key[SH_AUDIT_MAX_KEYS][SH_KEY_LEN];
+} sh_audit_keys;
+/* The card's signing key and the previous one it names (prev_sign). */
+void sh_audit_keys_init(sh_audit_keys *k, const sh_card *own);
+/* Also card c's two keys; 0 if it is not own's partner's (or no room). */
+int sh_audit_keys_add_card(sh_audit_keys *k, const sh_card *own,
+                           const sh_card *c);
+int sh_audit_keys_has(const sh_audit_keys *k, const uint8_t key[SH_KEY_LEN]);
+/* The lineage as the key directory keeps it: own's keys, then
+ * KEYDIR/previous/card (a rotation's overlap) and every *.card in
+ * KEYDIR/earlier/ (seinkey rotate keeps each card it replaces there; an
+ * administrator vouches for an older key by putting its card there). A
+ * card there that does not load, or is another partner's, is left out
+ * and the first such is told in why (else why is ""). */
+void sh_audit_keys_load(sh_audit_keys *k, const sh_card *own,
+                        const char *keydir, char *why, size_t wl);
+
 /* Recompute the whole tree from the entries and check it against the
- * stored tree and every signed head. r's strings and bytes are allocated
- * (free with sh_audit_verify_free). Returns SH_OK when the check ran,
- * whatever it found. */
-sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const uint8_t sign_pub[32],
+ * stored tree and every signed head, each of which must be signed with
+ * one of keys. r's strings and bytes are allocated (free with
+ * sh_audit_verify_free). Returns SH_OK when the check ran, whatever it
+ * found. */
+sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const sh_audit_keys *keys,
                        Seinhuis__AuditVerifyResult *r);
 void sh_audit_verify_free(Seinhuis__AuditVerifyResult *r);
+/* The note verify's reader prints for r->rollbacks (no failure: the log
+ * says so itself) with the latest one's time as text; "" for none. */
+void sh_audit_rollback_note(char *out, size_t n, uint64_t count,
+                            const char *latest);
 
 /* Proofs from the stored tree, for a tree size that has been committed. */
 sh_err sh_audit_prove_inclusion(sh_audit *a, MDB_txn *txn, uint64_t index,

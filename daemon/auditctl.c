@@ -334,12 +334,17 @@ static void op_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 static void op_verify(sh_daemon *d, sh_ctl_conn *c)
 {
 	Seinhuis__AuditVerifyResult v;
+	sh_audit_keys keys;
+	char why[1600];
+	sh_audit_keys_load(&keys, &d->self.card, d->cfg.keydir, why,
+	                   sizeof(why));
+	if (why[0])
+		sh_warn("audit verify: %s", why);
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	if (!txn)
 		return sh_ctl_refuse(d, c, SH_ERR_STORE,
 		                     "cannot read the store");
-	sh_err e =
-	    sh_audit_verify(sh_audit_log(d), txn, d->self.card.sign_pub, &v);
+	sh_err e = sh_audit_verify(sh_audit_log(d), txn, &keys, &v);
 	sh_store_read_end(d->store, txn);
 	if (e != SH_OK)
 		return sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
@@ -544,7 +549,7 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	uint8_t first[32];
 	int have_first = 0;
 	char canon[300], bad[80] = "";
-	sh_err e = SH_OK;
+	sh_err e = SH_OK, bad_why = SH_ERR_FIELD_VALUE;
 
 	for (size_t i = 0; i < q->n_fields && !bad[0]; i++) {
 		size_t k;
@@ -590,13 +595,21 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 					             &have_first);
 			}
 		} else {
+			/* the name of the identifier missing or malformed */
 			snprintf(bad, sizeof(bad), "%.60s", canon);
+			bad_why = e;
 		}
 	}
 	sh_wipe(canon, sizeof(canon));
 	wipe_fields(q);
 	if (bad[0] || !have_first) {
 		match_free(&m);
+		if (bad[0] && bad_why == SH_ERR_FIELD_MISSING)
+			return sh_ctl_refuse(
+			    d, c, SH_ERR_FIELD_MISSING,
+			    "identifier '%s' is missing: with a surname give "
+			    "postcode and house_number too (or only a bsn)",
+			    bad);
 		if (bad[0])
 			return sh_ctl_refuse(
 			    d, c, SH_ERR_FIELD_VALUE,

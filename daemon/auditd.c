@@ -374,11 +374,13 @@ static void set_head_file(sh_daemon *d, sh_audit *log)
 	sh_audit_set_problem_hook(log, log_problem, d);
 }
 
-static int head_file_check(sh_daemon *d, sh_audit *log, char *detail, size_t n,
-                           int64_t *head_ms)
+/* A head file signed later than this ahead of the clock is damage (an
+ * altered file, or a clock set back): a minute, for the clock's steps. */
+#define HEAD_FILE_AHEAD_MS 60000
+
+static int head_file_check(sh_daemon *d, sh_audit *log, char *detail, size_t n)
 {
 	sh_audit_head_rec rec;
-	*head_ms = 0;
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	sh_err e =
 	    txn ? sh_audit_head_file_check(log, txn, &rec) : SH_ERR_STORE;
@@ -400,11 +402,23 @@ static int head_file_check(sh_daemon *d, sh_audit *log, char *detail, size_t n,
 		                sh_err_rule(e));
 		return 0;
 	}
+	char at[40], now_at[40];
+	int64_t now_ms = sh_now_ms();
+	sh_fmt_utc(at, sizeof(at), rec.time_ms);
+	if (rec.time_ms > now_ms + HEAD_FILE_AHEAD_MS) {
+		/* never taken as a time: heads partners hand back are
+		 * checked from now on whatever the file says */
+		sh_fmt_utc(now_at, sizeof(now_at), now_ms);
+		sh_daemon_error(d,
+		                "audit: %s/audit-head says its tree head was "
+		                "signed %s, after now (%s): the file was "
+		                "altered or the clock set back; that time is "
+		                "not used. Check the clock and run 'seinctl "
+		                "audit verify'",
+		                d->cfg.datadir, at, now_at);
+	}
 	if (!rec.rolled_back)
 		return 0;
-	*head_ms = rec.time_ms;
-	char at[40];
-	sh_fmt_utc(at, sizeof(at), rec.time_ms);
 	unsigned long long now = sh_audit_size(log),
 	                   was = (unsigned long long)rec.size;
 	if (rec.size > now)
@@ -427,12 +441,13 @@ static int head_file_check(sh_daemon *d, sh_audit *log, char *detail, size_t n,
 }
 
 sh_err sh_audit_rolled_back(sh_daemon *d, const char *partner,
-                            const char *detail, int64_t head_ms, int64_t now,
-                            int64_t *upto)
+                            const char *detail, int64_t now)
 {
-	/* heads signed up to the one that found it, should the restore
-	 * also have set the clock back (a virtual machine snapshot) */
-	*upto = head_ms > now ? head_ms : now;
+	/* Heads signed up to now are explained by it, never later ones: a
+	 * time from the head file or a head handed back (which someone who
+	 * can write the data directory may set) would otherwise switch off
+	 * the witnesses' check until then. A head signed ahead of the clock
+	 * (a restore that set the clock back) is found again. */
 	Seinhuis__AuditEntry rb = SEINHUIS__AUDIT_ENTRY__INIT;
 	rb.event = SEINHUIS__AUDIT_EVENT__AUDIT_LOG_ROLLED_BACK;
 	rb.outcome = "rolled_back";
@@ -444,7 +459,7 @@ sh_err sh_audit_rolled_back(sh_daemon *d, const char *partner,
 	if (e == SH_OK)
 		e = sh_store_meta_time_set(d->store, "audit_rolled_back", now);
 	if (e == SH_OK)
-		e = sh_store_meta_time_set(d->store, "audit_explained", *upto);
+		e = sh_store_meta_time_set(d->store, "audit_explained", now);
 	return e;
 }
 
@@ -478,24 +493,52 @@ sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 		    sh_store_meta_time_get(d->store, rt, "audit_explained");
 		sh_store_read_end(d->store, rt);
 	}
+	/* Stored times are never after now (sh_audit_rolled_back): one that
+	 * is (altered, or written by an older version from the head file)
+	 * is taken as now, said, and stored so. */
+	int64_t now = sh_now_ms();
+	if (d->audit_explained_ms > now || d->audit_rolled_back_ms > now) {
+		char at[40];
+		sh_fmt_utc(at, sizeof(at),
+		           d->audit_explained_ms > d->audit_rolled_back_ms
+		               ? d->audit_explained_ms
+		               : d->audit_rolled_back_ms);
+		sh_daemon_error(
+		    d,
+		    "audit: the store says a rollback of the log "
+		    "was found or explained up to %s, after now: "
+		    "taken as now, so that heads partners hand back "
+		    "are checked again",
+		    at);
+		if (d->audit_explained_ms > now)
+			d->audit_explained_ms = now;
+		if (d->audit_rolled_back_ms > now)
+			d->audit_rolled_back_ms = now;
+		e = sh_daemon_txn(d);
+		if (e == SH_OK)
+			e = sh_store_meta_time_set(d->store, "audit_explained",
+			                           d->audit_explained_ms);
+		if (e == SH_OK)
+			e = sh_store_meta_time_set(d->store,
+			                           "audit_rolled_back",
+			                           d->audit_rolled_back_ms);
+	}
 	set_head_file(d, ad->log);
-	int64_t head_ms;
 	int rolled =
-	    head_file_check(d, ad->log, detail, sizeof(detail), &head_ms);
+	    e == SH_OK && head_file_check(d, ad->log, detail, sizeof(detail));
 	if (rolled) {
 		sh_daemon_error(d, "audit: %s", detail);
-		d->audit_rolled_back_ms = sh_now_ms();
-		e = sh_audit_rolled_back(d, NULL, detail, head_ms,
-		                         d->audit_rolled_back_ms,
-		                         &d->audit_explained_ms);
-		if (e != SH_OK) {
-			sh_store_abort(d->store);
-			d->txn_error = SH_OK;
-			snprintf(why, wl,
-			         "cannot record the start in the audit log: %s",
-			         sh_err_str(e));
-			return e;
-		}
+		d->audit_rolled_back_ms = now;
+		d->audit_explained_ms = now;
+		e = sh_audit_rolled_back(d, NULL, detail, now);
+	}
+	if (e != SH_OK) {
+		sh_store_abort(d->store);
+		d->txn_error = SH_OK;
+		snprintf(why, wl,
+		         "cannot record the start in the audit log: %s",
+		         sh_err_str(e));
+		return e;
 	}
 
 	/* The configuration as read, by digest (it holds no secrets, but a
@@ -1295,9 +1338,13 @@ sh_err sh_audit_check_offline(sh_daemon *d, int *failed)
 		sh_error("audit log: %s", why);
 		return e;
 	}
+	sh_audit_keys keys;
+	sh_audit_keys_load(&keys, &d->self.card, d->cfg.keydir, why,
+	                   sizeof(why));
+	if (why[0])
+		sh_warn("audit log: %s", why);
 	MDB_txn *txn = sh_store_read_begin(d->store);
-	e = txn ? sh_audit_verify(log, txn, d->self.card.sign_pub, &r)
-	        : SH_ERR_STORE;
+	e = txn ? sh_audit_verify(log, txn, &keys, &r) : SH_ERR_STORE;
 	if (txn)
 		sh_store_read_end(d->store, txn);
 	if (e == SH_OK) {
@@ -1315,15 +1362,19 @@ sh_err sh_audit_check_offline(sh_daemon *d, int *failed)
 			    "'seinctl audit verify' names the entries)",
 			    r.problem);
 		*failed = !r.ok;
+		char note[400], at[40];
+		sh_fmt_utc(at, sizeof(at), r.latest_rollback_us / 1000);
+		sh_audit_rollback_note(note, sizeof(note), r.rollbacks, at);
+		if (note[0])
+			printf("seinhuisd: note: %s\n", note);
 		sh_audit_verify_free(&r);
 	} else {
 		sh_error("audit log: cannot verify: %s", sh_err_str(e));
 	}
 	/* a restore is no failure, but the administrator hears of it */
 	char detail[700];
-	int64_t head_ms;
 	set_head_file(d, log);
-	if (head_file_check(d, log, detail, sizeof(detail), &head_ms))
+	if (head_file_check(d, log, detail, sizeof(detail)))
 		printf("seinhuisd: %s\n", detail);
 	sh_audit_close(&log);
 	return e;

@@ -135,15 +135,14 @@ sh_err sh_audit_consent(sh_daemon *d, const sh_ctl_conn *c,
 
 /* Helpers shared with auditctl.c. */
 sh_err sh_audit_record(sh_daemon *d, Seinhuis__AuditEntry *e);
-/* The log was found rolled back, at now, against a head signed at head_ms
- * (the head file's at start-up, partner NULL; or one partner keeps,
- * witness.c): the log_rolled_back entry saying so (detail), and in the
- * meta table when (audit_rolled_back) and up to when heads are explained
- * by it (audit_explained, *upto: the later of now and head_ms), all in
- * the open turn. */
+/* The log was found rolled back, at now (against the head file's head at
+ * start-up, partner NULL; or against one a partner keeps, witness.c): the
+ * log_rolled_back entry saying so (detail), and in the meta table when
+ * (audit_rolled_back) and up to when heads are explained by it
+ * (audit_explained): both now, never a time a head or the head file
+ * gives, all in the open turn. */
 sh_err sh_audit_rolled_back(sh_daemon *d, const char *partner,
-                            const char *detail, int64_t head_ms, int64_t now,
-                            int64_t *upto);
+                            const char *detail, int64_t now);
 void sh_audit_set_caller(Seinhuis__AuditEntry *e, const sh_ctl_conn *c,
                          char *namebuf, size_t namelen);
 /* This daemon's case key of a resident; 0 if the identity is incomplete. */

@@ -342,6 +342,18 @@ sh_err sh_identity_rotate(const char *dir, int64_t until, sh_card *out,
 	sh_card_format(&old.card, &b);
 	snprintf(path, sizeof(path), "%s/card", pdir);
 	e = sh_write_replace(path, 0644, b.data, b.len);
+	if (e == SH_OK) {
+		/* kept for good: heads signed with the old key still verify
+		 * after the next rotation (sh_audit_keys_load) */
+		char fp[17];
+		sh_key_fingerprint(fp, old.card.sign_pub);
+		snprintf(path, sizeof(path), "%s/" SH_EARLIER_CARDS, dir);
+		e = sh_mkdir_p(path, 0700);
+		snprintf(path, sizeof(path), "%s/" SH_EARLIER_CARDS "/%s.card",
+		         dir, fp);
+		if (e == SH_OK)
+			e = sh_write_replace(path, 0644, b.data, b.len);
+	}
 	sh_buf_free(&b);
 	snprintf(path, sizeof(path), "%s/until", pdir);
 	snprintf(text, sizeof(text), "%lld\n", (long long)until);

@@ -229,6 +229,7 @@ typedef struct {
 	int64_t since, until;
 	char *partner, *type, *event, *id, *case_key;
 	size_t limit; /* 0: all */
+	int more;     /* fetch: the limit was reached, more entries match */
 } filter;
 
 static const struct option filter_opts[] = {
@@ -298,6 +299,19 @@ static int parse_filter(int argc, char **argv, filter *f, const char **format)
 		        "(not repeated: it may be data)\n");
 		return 2;
 	}
+	/* bad usage, found before the daemon is asked (exit 2) */
+	if (f->event && !sh_audit_event_parse(f->event)) {
+		fprintf(stderr, "seinctl: --event: not an event; one of:");
+		for (int i = 1; strcmp(sh_audit_event_name(i), "unknown"); i++)
+			fprintf(stderr, " %s", sh_audit_event_name(i));
+		fprintf(stderr, "\n");
+		return 2;
+	}
+	if (f->type && !sh_signal_type_parse(f->type)) {
+		fprintf(stderr, "seinctl: --type: not a signal type of the "
+		                "catalogue (see seinctl(1))\n");
+		return 2;
+	}
 	return 0;
 }
 
@@ -339,6 +353,8 @@ static int fetch(const char *sock, filter *f, entry_fn fn, void *ctx)
 		}
 		start = r->next_index;
 		seinhuis__ctl_reply__free_unpacked(r, NULL);
+		if (start && f->limit && got >= f->limit)
+			f->more = 1;
 		if (start == 0 || (f->limit && got >= f->limit))
 			return 0;
 	}
@@ -461,7 +477,15 @@ static int cmd_list(const char *sock, int argc, char **argv, int export)
 			json_object_put(pc.arr);
 	}
 	if (rc == 0 && strcmp(pc.format, "table") == 0)
-		printf("%zu entries\n", pc.n);
+		printf("%zu entries%s\n", pc.n,
+		       f.more ? " (the limit: more entries match; raise "
+		                "--limit or narrow the filter)"
+		              : "");
+	else if (rc == 0 && f.more)
+		fprintf(stderr,
+		        "seinctl: %zu entries, the limit: more entries match; "
+		        "raise --limit or narrow the filter\n",
+		        pc.n);
 	return rc;
 }
 
@@ -481,9 +505,12 @@ static int cmd_verify(const char *sock)
 		seinhuis__ctl_reply__free_unpacked(r, NULL);
 		return 1;
 	}
-	char t[48] = "-", root[65] = "", buf[600];
+	char t[48] = "-", root[65] = "", buf[600], rb[48] = "-", rbnote[300];
 	if (v->latest_head_ms)
 		fmt_utc(t, sizeof(t), v->latest_head_ms * 1000);
+	if (v->rollbacks)
+		fmt_utc(rb, sizeof(rb), v->latest_rollback_us);
+	sh_audit_rollback_note(rbnote, sizeof(rbnote), v->rollbacks, rb);
 	if (v->root_hash.len == 32)
 		sh_hex(root, v->root_hash.data, 32);
 	if (json_out) {
@@ -507,6 +534,12 @@ static int cmd_verify(const char *sock)
 		    json_object_new_int64((int64_t)v->latest_head_size));
 		json_object_object_add(o, "latest_head_time",
 		                       json_object_new_string(t));
+		json_object_object_add(
+		    o, "rollbacks",
+		    json_object_new_int64((int64_t)v->rollbacks));
+		json_object_object_add(o, "latest_rollback_time",
+		                       v->rollbacks ? json_object_new_string(rb)
+		                                    : NULL);
 		seinctl_print_json(o);
 	} else if (v->ok) {
 		printf(
@@ -518,6 +551,8 @@ static int cmd_verify(const char *sock)
 		if (v->problem[0])
 			printf("  note: %s\n",
 			       safe(v->problem, buf, sizeof(buf)));
+		if (v->rollbacks)
+			printf("  note: %s\n", rbnote);
 	} else {
 		printf("audit log FAILS verification\n");
 		if (v->has_bad_entry)
@@ -727,37 +762,79 @@ static int get_u64(json_object *o, const char *k, uint64_t *out)
 	return 0;
 }
 
-/* Check a head's signature: under the card's key when one is given (and
- * then the head must be that partner's), else under the key it names. */
+/* Check a head's signature. With a card, the head must be that partner's
+ * and signed with the card's signing key or, if signed before that key's
+ * overlap ended, the previous one the card names (a head kept from before
+ * a rotation); without, under the key the head names. *what says which
+ * key it was, for the result. */
 static int head_ok(const Seinhuis__SignedTreeHead *h, const sh_card *card,
-                   char *why, size_t wl)
+                   char *what, size_t whatl, char *why, size_t wl)
 {
-	if (card) {
-		if (strcmp(h->partner, card->partner) != 0) {
-			snprintf(why, wl,
-			         "the tree head at size %llu is of partner "
-			         "'%s', not of '%s' (the card)",
-			         (unsigned long long)h->tree_size, h->partner,
-			         card->partner);
-			return 0;
-		}
-		if (!sh_tree_head_verify(h, card->sign_pub)) {
-			snprintf(why, wl,
-			         "the tree head at size %llu is not signed "
-			         "with the key on '%s''s card",
-			         (unsigned long long)h->tree_size,
-			         card->partner);
-			return 0;
-		}
-		return 1;
-	}
-	if (!sh_tree_head_verify(h, h->sign_key.data)) {
-		snprintf(why, wl,
-		         "the signature of the tree head at size %llu "
-		         "does not verify",
-		         (unsigned long long)h->tree_size);
+	char fp[17], cfp[17], until[48];
+	unsigned long long size = (unsigned long long)h->tree_size;
+	if (h->sign_key.len != 32) {
+		snprintf(why, wl, "the tree head at size %llu names no key",
+		         size);
 		return 0;
 	}
+	sh_key_fingerprint(fp, h->sign_key.data);
+	if (!card) {
+		if (!sh_tree_head_verify(h, h->sign_key.data)) {
+			snprintf(why, wl,
+			         "the signature of the tree head at size %llu "
+			         "does not verify",
+			         size);
+			return 0;
+		}
+		snprintf(what, whatl,
+		         "key %s, the key named in the head (pass --card to "
+		         "check that it is the partner's)",
+		         fp);
+		return 1;
+	}
+	if (strcmp(h->partner, card->partner) != 0) {
+		snprintf(
+		    why, wl,
+		    "the tree head at size %llu is of partner '%s', not of "
+		    "'%s' (the card)",
+		    size, h->partner, card->partner);
+		return 0;
+	}
+	/* seinkey trust and list show a card by its CURVE key's
+	 * fingerprint: that one is named too, to compare with */
+	sh_key_fingerprint(cfp, card->curve_pub);
+	fmt_utc(until, sizeof(until), card->prev_until * 1000000);
+	sh_key_state ks = sh_card_key_state(card, SH_KEY_SIGN, h->sign_key.data,
+	                                    h->timestamp_ms / 1000);
+	if (ks == SH_KEY_EXPIRED) {
+		snprintf(why, wl,
+		         "the tree head at size %llu is signed with the "
+		         "previous signing key on '%s''s card (%s) after that "
+		         "key's overlap ended (%s)",
+		         size, card->partner, fp, until);
+		return 0;
+	}
+	if ((ks != SH_KEY_CURRENT && ks != SH_KEY_PREVIOUS) ||
+	    !sh_tree_head_verify(h, h->sign_key.data)) {
+		snprintf(why, wl,
+		         "the tree head at size %llu is not signed with the "
+		         "signing key on '%s''s card%s",
+		         size, card->partner,
+		         card->has_prev ? " nor with the previous one it names"
+		                        : "");
+		return 0;
+	}
+	if (ks == SH_KEY_CURRENT)
+		snprintf(what, whatl,
+		         "key %s, the signing key on the partner's card (the "
+		         "card seinkey list shows as %s)",
+		         fp, cfp);
+	else
+		snprintf(what, whatl,
+		         "key %s, the previous signing key the partner's card "
+		         "names (previous_sign, accepted for heads signed "
+		         "before %s; the card seinkey list shows as %s)",
+		         fp, until, cfp);
 	return 1;
 }
 
@@ -779,20 +856,67 @@ static int read_path(json_object *o, uint8_t path[SH_MERKLE_MAX_PATH][32],
 	return 0;
 }
 
-static int check_result(int ok, const char *text)
+/* The result; entry (taken, may be NULL) is the entry a valid
+ * inclusion proof proves, decoded from its leaf. */
+static int check_result_entry(int ok, const char *text, json_object *entry)
 {
 	if (json_out) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "valid", json_object_new_boolean(ok));
 		json_object_object_add(o, ok ? "what" : "reason",
 		                       json_object_new_string(text));
+		if (entry)
+			json_object_object_add(o, "entry", entry);
 		seinctl_print_json(o);
-	} else if (ok) {
+		return ok ? 0 : 1;
+	}
+	if (ok)
 		printf("proof valid: %s\n", text);
-	} else {
+	else
 		printf("proof INVALID: %s\n", text);
+	if (entry) {
+		printf("  the entry proven (decoded from its leaf bytes): %s\n",
+		       json_object_to_json_string_ext(
+		           entry, JSON_C_TO_STRING_PLAIN |
+		                      JSON_C_TO_STRING_NOSLASHESCAPE));
+		json_object_put(entry);
 	}
 	return ok ? 0 : 1;
+}
+
+static int check_result(int ok, const char *text)
+{
+	return check_result_entry(ok, text, NULL);
+}
+
+/* The readable "entry" a proof file carries beside the leaf: every field
+ * it shows must be the proven entry's (a file of an older version may
+ * show fewer). 1 if so, or if it carries none; else 0, naming the first
+ * field that differs. */
+static int entry_shown_ok(json_object *file, json_object *proven, char *why,
+                          size_t wl)
+{
+	json_object *shown;
+	if (!json_object_object_get_ex(file, "entry", &shown) || !shown)
+		return 1;
+	if (!json_object_is_type(shown, json_type_object)) {
+		snprintf(why, wl, "the file's \"entry\" is not an entry");
+		return 0;
+	}
+	json_object_object_foreach(shown, key, val)
+	{
+		json_object *p = NULL;
+		if (!json_object_object_get_ex(proven, key, &p) ||
+		    !json_object_equal(val, p)) {
+			snprintf(why, wl,
+			         "the entry shown in the file is not the one "
+			         "proven: its \"%.40s\" differs from the entry "
+			         "the leaf holds",
+			         key);
+			return 0;
+		}
+	}
+	return 1;
 }
 
 static int cmd_check_proof(int argc, char **argv)
@@ -803,7 +927,7 @@ static int cmd_check_proof(int argc, char **argv)
 	    {0, 0, 0, 0}};
 	const char *old_file = NULL, *card_file = NULL;
 	int opt, rc = 1;
-	char why[600], text[900];
+	char why[600], text[1200];
 	sh_card card;
 	json_object *o = NULL, *oldo = NULL, *v;
 	sh_buf hb[3] = {{0}}, ob[3] = {{0}}, leaf = {0};
@@ -843,32 +967,17 @@ static int cmd_check_proof(int argc, char **argv)
 		rc = check_result(0, why);
 		goto out;
 	}
-	if (!head_ok(&head, cp, why, sizeof(why))) {
+	char when[48], keynote[300], oldnote[300];
+	if (!head_ok(&head, cp, keynote, sizeof(keynote), why, sizeof(why))) {
 		rc = check_result(0, why);
 		goto out;
 	}
-	char when[48], fp[17], cfp[17], keynote[200];
 	fmt_utc(when, sizeof(when), head.timestamp_ms * 1000);
-	sh_key_fingerprint(fp, cp ? card.sign_pub : head.sign_key.data);
-	/* seinkey trust and list show a card by its CURVE key's
-	 * fingerprint: that one is named too, to compare with */
-	if (cp) {
-		sh_key_fingerprint(cfp, card.curve_pub);
-		snprintf(keynote, sizeof(keynote),
-		         "the signing key on the partner's card (the card "
-		         "seinkey list shows as %s)",
-		         cfp);
-	} else {
-		snprintf(keynote, sizeof(keynote),
-		         "the key named in the head (pass --card to check that "
-		         "it is the partner's)");
-	}
 	if (strcmp(kind, "tree_head") == 0) {
 		snprintf(text, sizeof(text),
-		         "tree head of '%s' at size %llu, signed %s by key %s, "
-		         "%s",
+		         "tree head of '%s' at size %llu, signed %s by %s",
 		         head.partner, (unsigned long long)head.tree_size, when,
-		         fp, keynote);
+		         keynote);
 		rc = check_result(1, text);
 	} else if (strcmp(kind, "inclusion") == 0) {
 		uint64_t index, size;
@@ -881,13 +990,17 @@ static int cmd_check_proof(int argc, char **argv)
 			rc = check_result(0, "the proof file is incomplete");
 			goto out;
 		}
+		/* what is shown is decoded from the proven bytes, never
+		 * taken from the file's readable copy */
 		Seinhuis__AuditEntry *e =
 		    seinhuis__audit_entry__unpack(NULL, leaf.len, leaf.data);
 		int idx_ok = e && e->index == index;
 		char ev[40] = "?";
+		json_object *proven = NULL;
 		if (e) {
 			snprintf(ev, sizeof(ev), "%s",
 			         sh_audit_event_name(e->event));
+			proven = entry_json(e);
 			seinhuis__audit_entry__free_unpacked(e, NULL);
 		}
 		sh_merkle_leaf(lh, leaf.data, leaf.len);
@@ -905,17 +1018,19 @@ static int cmd_check_proof(int argc, char **argv)
 			    0, "the entry is not in the tree of the "
 			       "signed head: the audit path does not "
 			       "lead to its root");
+		else if (!entry_shown_ok(o, proven, why, sizeof(why)))
+			rc = check_result(0, why);
 		else {
 			snprintf(
 			    text, sizeof(text),
 			    "entry %llu (%s) is in the audit log of '%s' at "
-			    "tree size %llu, whose head was signed %s by key "
-			    "%s, "
-			    "%s",
+			    "tree size %llu, whose head was signed %s by %s",
 			    (unsigned long long)index, ev, head.partner,
-			    (unsigned long long)size, when, fp, keynote);
-			rc = check_result(1, text);
+			    (unsigned long long)size, when, keynote);
+			rc = check_result_entry(1, text, proven);
+			proven = NULL;
 		}
+		json_object_put(proven);
 	} else if (strcmp(kind, "consistency") == 0) {
 		uint64_t m, n;
 		if (get_u64(o, "old_size", &m) < 0 ||
@@ -944,13 +1059,31 @@ static int cmd_check_proof(int argc, char **argv)
 			                  "the one you kept with --old");
 			goto out;
 		}
-		if (!head_ok(&oldh, cp, why, sizeof(why)))
+		char ofp[17], nfp[17];
+		sh_key_fingerprint(ofp, oldh.sign_key.data);
+		sh_key_fingerprint(nfp, head.sign_key.data);
+		int same_key =
+		    memcmp(oldh.sign_key.data, head.sign_key.data, 32) == 0;
+		if (!head_ok(&oldh, cp, oldnote, sizeof(oldnote), why,
+		             sizeof(why)))
 			rc = check_result(0, why);
 		else if (strcmp(oldh.partner, head.partner) != 0)
 			rc = check_result(0,
 			                  "the two tree heads are of different "
 			                  "partners");
-		else if (oldh.tree_size != m || head.tree_size != n)
+		else if (!cp && !same_key) {
+			/* nothing ties two keys named in the heads to one
+			 * partner; its card can */
+			snprintf(
+			    text, sizeof(text),
+			    "the two tree heads are signed with different "
+			    "keys (%s at size %llu, %s at size %llu): give "
+			    "the partner's card with --card to check that "
+			    "both are its keys",
+			    ofp, (unsigned long long)oldh.tree_size, nfp,
+			    (unsigned long long)head.tree_size);
+			rc = check_result(0, text);
+		} else if (oldh.tree_size != m || head.tree_size != n)
 			rc = check_result(
 			    0, "the proof is not between the sizes of "
 			       "these two tree heads");
@@ -964,14 +1097,23 @@ static int cmd_check_proof(int argc, char **argv)
 		else {
 			char owhen[48];
 			fmt_utc(owhen, sizeof(owhen), oldh.timestamp_ms * 1000);
+			char heads[700];
+			if (same_key)
+				snprintf(heads, sizeof(heads),
+				         "both heads signed by %s", keynote);
+			else
+				snprintf(
+				    heads, sizeof(heads),
+				    "the older head signed by %s; the newer "
+				    "by %s",
+				    oldnote, keynote);
 			snprintf(
 			    text, sizeof(text),
 			    "the audit log of '%s' at size %llu (signed %s) "
 			    "extends the one at size %llu (signed %s) without "
-			    "changing or removing any of its entries; heads "
-			    "signed by key %s, %s",
+			    "changing or removing any of its entries; %s",
 			    head.partner, (unsigned long long)n, when,
-			    (unsigned long long)m, owhen, fp, keynote);
+			    (unsigned long long)m, owhen, heads);
 			rc = check_result(1, text);
 		}
 	} else {
@@ -1117,6 +1259,40 @@ static void subject_line(const Seinhuis__AuditEntry *e)
 	}
 }
 
+/* The identifiers a look-up did not use that could find more records. */
+static void subject_more(char *out, size_t n, int surname, int addition,
+                         int birth, int bsn)
+{
+	const char *part[5];
+	size_t np = 0, o = 0;
+	if (!bsn)
+		part[np++] = "the BSN (bsn), for signals that named the "
+		             "resident by it";
+	if (!surname)
+		part[np++] = "surname, postcode and house_number, for signals "
+		             "that named the resident by name and address";
+	if (surname && !birth)
+		part[np++] = "the birth date (birth_date), for signals that "
+		             "carried it";
+	if (surname && !addition)
+		part[np++] = "the house-number addition "
+		             "(house_number_addition), if the address has one";
+	part[np++] = "an earlier address (surname, postcode and "
+	             "house_number where the resident lived before), one "
+	             "look-up per address";
+	out[0] = '\0';
+	for (size_t i = 0; i < np && o < n; i++) {
+		int w = snprintf(out + o, n - o, "%s%s",
+		                 i == 0        ? ""
+		                 : i + 1 == np ? "; or "
+		                               : "; ",
+		                 part[i]);
+		if (w < 0)
+			break;
+		o += (size_t)w;
+	}
+}
+
 static int cmd_subject(const char *sock, int argc, char **argv)
 {
 	static const char *keys[] = {"surname",      "postcode",
@@ -1189,6 +1365,17 @@ static int cmd_subject(const char *sock, int argc, char **argv)
 		q.with_meldcode = with_meldcode;
 		rc = call(sock, &q, &r);
 	}
+	/* Which identities the daemon could look for (auditctl.c): by BSN,
+	 * and by name and address with the birth date and without; which
+	 * names were given, never their values. */
+	char given[120] = "", more[600] = "";
+	for (size_t k = 0; k < 6; k++)
+		if (vals[k][0])
+			snprintf(given + strlen(given),
+			         sizeof(given) - strlen(given), "%s%s",
+			         given[0] ? ", " : "", keys[k]);
+	subject_more(more, sizeof(more), vals[0][0] != 0, vals[3][0] != 0,
+	             vals[4][0] != 0, vals[5][0] != 0);
 	sh_wipe(vals, sizeof(vals));
 	if (rc)
 		return rc;
@@ -1281,12 +1468,21 @@ static int cmd_subject(const char *sock, int argc, char **argv)
 		}
 		if (n == 0)
 			printf(
-			    "\nNothing: this partner has no record of signals "
-			    "about this resident.\n");
+			    "\nNothing found for the identifiers given (%s): "
+			    "this partner has no record of signals about the "
+			    "resident under them.\n",
+			    given);
 		else
-			printf("\n%zu signals, %zu entries%s\n", nsig, n,
+			printf("\n%zu signals, %zu entries%s, found with the "
+			       "identifiers given (%s)\n",
+			       nsig, n,
 			       r->next_index ? " (more than fit in one answer)"
-			                     : "");
+			                     : "",
+			       given);
+		if (more[0])
+			printf("Other identifiers may find more, as a partner "
+			       "may have known the resident by them: %s.\n",
+			       more);
 	}
 	for (size_t i = 0; i < n; i++)
 		seinhuis__audit_entry__free_unpacked(items[i].e, NULL);

@@ -330,6 +330,10 @@ void sh_identity_wipe(sh_identity *id);
  * rotation's overlap lasts. The new card goes to *out. */
 sh_err sh_identity_rotate(const char *dir, int64_t until, sh_card *out,
                           char *why, size_t whylen);
+/* KEYDIR/earlier/: every card a rotation replaced, kept for good (public;
+ * named by the signing key's fingerprint), so that heads of the audit log
+ * signed with those keys still verify after later rotations. */
+#define SH_EARLIER_CARDS "earlier"
 /* 1 and the overlap's end (and the previous card, if card) when KEYDIR
  * holds the keys of a rotation; 0 when not. */
 int sh_identity_previous(const char *dir, int64_t *until, sh_card *card);

@@ -23,9 +23,9 @@
  *     under it, the log was taken back after the head was signed. That is
  *     recorded as log_rolled_back (the same event as at start-up), logged
  *     as an error and kept for status and seinctl check, once the turn
- *     commits; a head signed before a rollback already recorded (or up to
- *     the head that found it, should the restore have set the clock back)
- *     is explained by it.
+ *     commits; a head signed before a rollback already recorded is
+ *     explained by it (up to when it was found, never later: no time
+ *     the data directory holds can switch this check off).
  *   - Heads travel only over connections there are: a daemon opens one
  *     to a partner when it has signals (or a recover request) for it.
  *     A restore is therefore found at the next exchange with a partner
@@ -228,9 +228,8 @@ static void check_own(sh_daemon *d, sh_peer *p, const uint8_t *b, size_t n)
 		    p->card.partner, at, (unsigned long long)h->tree_size,
 		    (unsigned long long)h->tree_size);
 	sh_daemon_error(d, "audit: %s", detail);
-	int64_t now = sh_now_ms(), upto;
-	sh_err e = sh_audit_rolled_back(d, p->card.partner, detail,
-	                                h->timestamp_ms, now, &upto);
+	int64_t now = sh_now_ms();
+	sh_err e = sh_audit_rolled_back(d, p->card.partner, detail, now);
 	if (e != SH_OK) {
 		sh_daemon_txn_fail(d, e);
 		goto out; /* found again at the next exchange */
@@ -238,10 +237,10 @@ static void check_own(sh_daemon *d, sh_peer *p, const uint8_t *b, size_t n)
 	/* Once the turn commits, these heads are explained by it
 	 * (DEFER_ROLLED_BACK); until then by the turn's own entry. If the
 	 * turn fails, the next head handed back finds it again. */
-	d->wit_rb_pending_ms = upto;
+	d->wit_rb_pending_ms = now;
 	sh_defer *df = sh_defer_add(d, DEFER_ROLLED_BACK);
 	df->at = now;
-	df->seq = (uint64_t)upto;
+	df->seq = (uint64_t)now;
 out:
 	if (h)
 		seinhuis__signed_tree_head__free_unpacked(h, NULL);

@@ -121,8 +121,16 @@ done
 check "a leap day is a day" bash -c "ctl gem-au audit list --since 2024-02-29 --limit 1 >/dev/null"
 check "the human listing ends with the count" bash -c \
 	"ctl gem-au audit list --event taken | tail -n 1 | grep -qx '$TAKE entries'"
-check "an unknown event name is refused" bash -c \
-	"! ctl gem-au audit list --event nonsense 2>/dev/null"
+check "an unknown event name is refused as bad usage (exit 2), listing the events" bash -c \
+	"ctl gem-au audit list --event nonsense 2>$WORK/t.err; [ \$? = 2 ] && grep -q 'not an event; one of: accepted' $WORK/t.err"
+check "an unknown signal type is refused as bad usage (exit 2)" bash -c \
+	"ctl gem-au audit list --type nonsense 2>/dev/null; [ \$? = 2 ]"
+check "a listing cut off at --limit says that more entries match" bash -c \
+	"ctl gem-au audit list --limit 2 | tail -n 1 | grep -qx '2 entries (the limit: more entries match; raise --limit or narrow the filter)'"
+check "  (also with --json, on standard error)" bash -c \
+	"ctl gem-au --json audit list --limit 2 2>&1 >/dev/null | grep -q 'the limit: more entries match'"
+check "  and one that is not cut off does not" bash -c \
+	"ctl gem-au audit list --event taken --limit $TAKE | tail -n 1 | grep -qx '$TAKE entries'"
 
 # --- resident's right to inspect -------------------------------------------
 printf 'surname = Testpersoon1\npostcode = 1234ab\nhouse_number = 1\n' >"$WORK/resident1"
@@ -136,8 +144,17 @@ check "subject: messy input (1234ab) gives the same pseudonyms" \
 	[ "$(jq -r 'select(.message_id=="'"$r1_id"'" and .event=="delivered") | .subject' "$WORK/gem.jsonl" | wc -l)" = 1 ]
 check "subject: the sender finds it too (its own case key)" bash -c \
 	"ctl corp-au audit subject <$WORK/resident1 | grep -q 'sent to gem-au'"
-check "subject: a resident without signals has none" bash -c \
-	"printf 'surname=Niemand\npostcode=9999 ZZ\nhouse_number=99\n' | ctl gem-au audit subject | grep -q '^Nothing'"
+printf 'surname=Niemand\npostcode=9999 ZZ\nhouse_number=99\n' | ctl gem-au audit subject >"$WORK/nothing.out"
+check "subject: a resident without signals has none" grep -q '^Nothing' "$WORK/nothing.out"
+check "subject: nothing is said to hold for the identifiers given, by name" \
+	grep -q '^Nothing found for the identifiers given (surname, postcode, house_number): this partner has no record' "$WORK/nothing.out"
+check "  naming the identifiers that could find more (BSN, birth date, addition, earlier address)" bash -c \
+	"grep -q '^Other identifiers may find more, as a partner may have known the resident by them: the BSN (bsn), .*; the birth date (birth_date), .*; the house-number addition (house_number_addition), .*; or an earlier address' $WORK/nothing.out"
+check "  without repeating a value given" bash -c "! grep -qiE 'Niemand|9999' $WORK/nothing.out"
+check "subject: what is found is said to be found with the identifiers given" \
+	grep -q "entries, found with the identifiers given (surname, postcode, house_number)" <<<"$subj"
+check "subject: a surname without postcode is refused as missing it, not as malformed" bash -c \
+	"printf 'surname=Niemand\n' | ctl gem-au audit subject 2>&1 | grep -q \"identifier 'postcode' is missing\""
 check "subject: each look-up is recorded, with user and case key" bash -c \
 	"[ \$(alist gem-au --event subject_access | jq '[.[]|select(.user==\"root\" and (.case_key|length)==64)]|length') -ge 3 ]"
 check "subject: an unknown identifier is refused before anything is sent" bash -c \
@@ -242,6 +259,42 @@ check "forged: an older head that was not signed so" \
 	forge '.' cons.json --old "$WORK/head1-forged.json"
 check "forged: the proof between other sizes than the kept head" \
 	forge '.old_size -= 1' cons.json --old "$WORK/head1.json"
+check "a consistency proof says which key signed both heads" bash -c \
+	"$SEINCTL audit check-proof $WORK/cons.json --old $WORK/head1.json | grep -q 'both heads signed by key [0-9a-f]\{16\}, the key named in the head'"
+# The entry an inclusion proof shows is the one its leaf holds: a file whose
+# readable copy says something else is refused; an older file showing fewer
+# fields is not.
+check "forged: the readable entry changed, the leaf not" \
+	forge '.entry.reason = "routine check"' incl.json
+check "  refused, naming the field" bash -c \
+	"jq '.entry.reason = \"routine check\"' $WORK/incl.json >$WORK/forged.json;
+	 $SEINCTL audit check-proof $WORK/forged.json | grep -q 'the entry shown in the file is not the one proven: its \"reason\" differs'"
+check "a readable entry with fewer fields (an older file) still checks" bash -c \
+	"jq 'del(.entry.household)' $WORK/incl.json >$WORK/older.json && $SEINCTL audit check-proof $WORK/older.json >/dev/null"
+check "check-proof shows the entry decoded from the proven leaf" bash -c \
+	"$SEINCTL audit check-proof $WORK/incl.json | grep -q '^  the entry proven (decoded from its leaf bytes): {.*\"event\":\"revealed\"' &&
+	 $SEINCTL --json audit check-proof $WORK/incl.json | jq -e '.valid and .entry.index == $idx' >/dev/null"
+
+# After a key rotation: a head kept from before it checks against the new
+# card (its previous signing key); a consistency proof across it needs the
+# card, which names both keys, and says which signed which.
+stop gem-au
+as_user "$SEINKEY" rotate --dir "$WORK/gem-au/keys" --overlap 1d >/dev/null
+start gem-au
+ctl gem-au inbox ack "${ids[$((TAKE + 1))]}" >/dev/null
+ctl gem-au audit head >"$WORK/head3.json"
+ctl gem-au audit prove --old "$WORK/head1.json" >"$WORK/cons4.json"
+check "a head kept from before a rotation checks against the new card, as its previous key" bash -c \
+	"$SEINCTL audit check-proof $WORK/head1.json --card $WORK/gem-au/keys/card | grep -q 'by key [0-9a-f]\{16\}, the previous signing key the partner.s card names (previous_sign'"
+rc=0
+out=$("$SEINCTL" audit check-proof "$WORK/cons4.json" --old "$WORK/head1.json") || rc=$?
+check "a consistency proof between heads of two keys without --card is refused (exit $rc)" bash -c \
+	"[ $rc = 1 ] && grep -q 'the two tree heads are signed with different keys .*: give the partner.s card with --card' <<<\"\$0\"" "$out"
+check "  with the card it verifies, saying which key signed which" bash -c \
+	"$SEINCTL audit check-proof $WORK/cons4.json --old $WORK/head1.json --card $WORK/gem-au/keys/card |
+	 grep -q 'the older head signed by key [0-9a-f]\{16\}, the previous signing key .*; the newer by key [0-9a-f]\{16\}, the signing key on the partner.s card'"
+check "  and not with the card from before the rotation" \
+	forge '.' cons4.json --old "$WORK/head1.json" --card "$WORK/gem-au/keys/earlier/"*.card
 check "audit verify: the untouched log verifies" ctl gem-au audit verify
 check "audit verify --json says ok with no bad entry" bash -c \
 	"ctl gem-au --json audit verify | jq -e '.ok and .first_bad_entry == null' >/dev/null"
@@ -292,6 +345,22 @@ tampered "the first byte of entry 7 changed" 7 flip 7 0
 tampered "entry $k deleted" $k delete $k
 tampered "the last entry deleted" $((n - 1)) delete $((n - 1))
 tampered "entries $k and $((k + 3)) swapped" $k swap $k $((k + 3))
+# Rewritten consistently (entry, stored tree, right edge, audit-head) and
+# every head signed again with a fresh key: only the key can show it.
+restore
+as_user "$AUDIT_TAMPER" "$WORK/gem-au/data" resign "$k" >/dev/null || fail "resign: audit_tamper"
+out=$(as_user $SEINHUISD -T -c $WORK/gem-au.conf 2>&1) && rc=0 || rc=$?
+check "heads signed again with a key not of the card: seinhuisd -T refuses the log (exit $rc)" \
+	bash -c "[ $rc != 0 ] && grep -q 'FAILS verification' <<<\"\$0\"" "$out"
+start gem-au
+rc=0
+out=$(ctl gem-au audit verify) || rc=$?
+echo "    $(grep problem <<<"$out")"
+check "heads signed again with a key not of the card: audit verify fails (exit $rc)" [ $rc = 1 ]
+check "  naming the first such head's size and the key's fingerprint" \
+	grep -Eq 'the tree head at size [0-9]+ \(.*\) is signed with key [0-9a-f]{16}, which is not a signing key of this partner' <<<"$out"
+check "  and saying how an earlier card is vouched for" grep -q "put the card it had then in earlier/" <<<"$out"
+stop gem-au || fail "resign: gem-au exit status"
 restore
 start gem-au
 check "restored: the untouched log verifies again" ctl gem-au audit verify

@@ -204,5 +204,25 @@ start $C || { it_done; exit 1; }
 check "restarted with the new keys: the previous keys are removed, the signal is delivered" wait_until 10 \
 	bash -c "[ ! -e '$WORK/$C/keys/previous' ] && [ \$(status_field $C keys_replaced) = false ] && [ \$(inbox_count) = 12 ]"
 stop $C
+# The landlord's audit log holds heads signed with its first key (before
+# the restart above), its second and its third. After a third rotation and
+# the end of its overlap, no card the daemon has names the first key any more but
+# the one rotate kept in earlier/: audit verify takes the heads signed
+# with it from there, and without that card refuses them.
 stop $G
+out=$(as_user "$SEINKEY" rotate --dir "$WORK/$C/keys" --overlap 2s 2>&1)
+check "a third rotation once the second overlap has ended" grep -q "rotated '$C': new key" <<<"$out"
+check "each card a rotation replaced is kept in earlier/" \
+	[ "$(ls "$WORK/$C/keys/earlier" | grep -c '\.card$')" = 3 ]
+start $C || { it_done; exit 1; }
+check "  the third overlap ends, previous/ is removed" \
+	wait_until 15 bash -c "[ ! -e '$WORK/$C/keys/previous' ]"
+check "audit verify: heads signed with each of the four keys verify" ctl $C audit verify
+as_user mv "$WORK/$C/keys/earlier" "$WORK/$C/keys/earlier.away"
+rc=0
+out=$(ctl $C audit verify) || rc=$?
+check "without earlier/, the heads signed with the first key fail (exit $rc), naming the key" bash -c \
+	"[ $rc = 1 ] && grep -q 'is signed with key [0-9a-f]\{16\}, which is not a signing key' <<<\"\$0\"" "$out"
+as_user mv "$WORK/$C/keys/earlier.away" "$WORK/$C/keys/earlier"
+stop $C
 it_done

@@ -123,6 +123,13 @@ check "... in status, where seinctl check warns of it (exit 1)" bash -c \
 	"[ \$(status_field corp-wi audit_rolled_back_ms) -gt 0 ] &&
 	 out=\$(ctl corp-wi check); rc=\$?; [ \$rc = 1 ] && grep -q 'audit log was found rolled back' <<<\"\$out\""
 check "the restored sender's log verifies" ctl corp-wi audit verify
+check "... with a note of the rollback it records and when" bash -c \
+	"ctl corp-wi audit verify | grep -q '^  note: the log records 1 rollback of itself (log_rolled_back), the latest $(date -u +%Y)-.*Z: a restored or replaced data store'"
+check "... also in --json (rollbacks, latest_rollback_time)" bash -c \
+	"ctl corp-wi --json audit verify | jq -e '.ok and .rollbacks == 1 and (.latest_rollback_time | test(\"^[0-9-]+T[0-9:.]+Z\$\"))' >/dev/null"
+check "a log without rollbacks has no such note" bash -c \
+	"ctl gem-wi --json audit verify | jq -e '.rollbacks == 0 and .latest_rollback_time == null' >/dev/null &&
+	 ! ctl gem-wi audit verify | grep -q 'rollback'"
 check "the recipient records that the sender's log went back (a newer head, fewer entries)" \
 	wait_until 15 bash -c "[ \$(count gem-wi --event partner_log_rolled_back) = 1 ]"
 check "... naming the sender and both sizes" bash -c \
@@ -193,4 +200,48 @@ check "a head signed two hours ahead is not kept" bash -c \
 	"PEER_HEAD_MS=$((now + 7200000)) PEER_HEAD_SIZE=200 probe witness >/dev/null &&
 	 [ \"\$(peer_field gem-wi tool-wi witnessed_size)\" = 95 ]"
 check "the recipient's log verifies" ctl gem-wi audit verify
+
+# --- a time far ahead explains no later rollback --------------------------------
+# Someone who can write the data directory puts a time in 2100 into
+# audit-head, over more entries than the log holds: the start records the
+# rollback and reports the time as damage, and rollbacks are explained only
+# up to the start, so a later restore is still found by the witness. The
+# same for that time written into the store's record of it.
+AUDIT_TAMPER=${AUDIT_TAMPER:-$(dirname "$0")/../../build/tests/integration/audit_tamper}
+# restored_again N: a backup of corp-wi, 10 signals, the backup restored; a
+# new signal makes the witness hand back its head: log_rolled_back N times
+restored_again() {
+	back_up corp-wi
+	local b n
+	b=$(backup_size corp-wi)
+	for n in $(seq 10); do
+		sent=$((sent + 1))
+		send_arrears corp-wi gem-wi "$sent" >/dev/null
+	done
+	wait_until 20 bash -c "[ \"\$(peer_field gem-wi corp-wi witnessed_size)\" -gt $((b + 10)) ]" || return 1
+	stop corp-wi
+	restore corp-wi
+	start corp-wi
+	sent=$((sent + 1))
+	send_arrears corp-wi gem-wi "$sent" >/dev/null
+	wait_until 15 bash -c "[ \$(count corp-wi --event log_rolled_back) = $1 ]"
+}
+c0=$(count corp-wi --event log_rolled_back)
+stop corp-wi
+hex=$(cut -d' ' -f2 "$WORK/corp-wi/data/audit-head")
+echo "99999 $hex 4102444800000" >"$WORK/corp-wi/data/audit-head"
+start corp-wi
+check "a head file signed in 2100 is reported as damage" \
+	grep -q "audit-head says its tree head was signed 2100-01-01.*, after now .*: the file was altered or the clock set back; that time is not used" "$WORK/corp-wi.log"
+check "... and the rollback it shows is recorded" [ "$(count corp-wi --event log_rolled_back)" = $((c0 + 1)) ]
+check "a later restore is still found against the recipient's head" restored_again $((c0 + 2))
+stop corp-wi
+as_user "$AUDIT_TAMPER" "$WORK/corp-wi/data" meta-time audit_explained 4102444800000
+start corp-wi
+check "a time in 2100 stored as explaining rollbacks is reported and taken as now" \
+	grep -q "audit: the store says a rollback of the log was found or explained up to 2100-01-01.*, after now: taken as now" "$WORK/corp-wi.log"
+check "... and a later restore is still found" restored_again $((c0 + 3))
+stop corp-wi
+check "seinhuisd -t notes the $((c0 + 3)) rollbacks the log records" bash -c \
+	"as_user '$SEINHUISD' -t -c '$WORK/corp-wi.conf' | grep -q '^seinhuisd: note: the log records $((c0 + 3)) rollbacks of itself (log_rolled_back), the latest '"
 it_done

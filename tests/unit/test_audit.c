@@ -160,8 +160,10 @@ static void ref_build(logfx *x, reftree *t)
 static Seinhuis__AuditVerifyResult verify(logfx *x)
 {
 	Seinhuis__AuditVerifyResult r;
+	sh_audit_keys keys;
+	sh_audit_keys_init(&keys, &self.card);
 	MDB_txn *txn = sh_store_read_begin(x->st);
-	CHECK_ERR(sh_audit_verify(x->log, txn, self.card.sign_pub, &r), SH_OK);
+	CHECK_ERR(sh_audit_verify(x->log, txn, &keys, &r), SH_OK);
 	sh_store_read_end(x->st, txn);
 	return r;
 }
@@ -999,6 +1001,71 @@ static void head_signer(void)
 	fx_close(&x);
 }
 
+/* audit verify takes a head only if a key of the partner's own card
+ * lineage signed it: the card's, the previous one it names, an earlier
+ * card's given; a head signed with any other key fails, naming it. */
+static void verify_signers(void)
+{
+	logfx x;
+	sh_identity other = self;
+	Seinhuis__AuditVerifyResult r;
+	sh_audit_keys keys;
+	char fp[17];
+	fx_open(&x);
+	append(&x, 20, 7);
+	sign_head(&x); /* self's key */
+	sh_ed25519_keygen(other.card.sign_pub, other.sign_sec);
+	sh_key_fingerprint(fp, other.card.sign_pub);
+	append(&x, 5, 5);
+	CHECK_ERR(sh_store_begin(x.st), SH_OK);
+	CHECK_ERR(sh_audit_sign_head(x.log, &other, 1790000001000), SH_OK);
+	CHECK_ERR(sh_store_commit(x.st), SH_OK);
+	MDB_txn *txn = sh_store_read_begin(x.st);
+	check_case("%s", "verify: a head signed with a key not of the card");
+	fails(&x, -1, "is signed with key ");
+	r = verify(&x);
+	CHECK_HAS(r.problem, fp);
+	CHECK_HAS(r.problem, "tree head at size 25");
+	sh_audit_verify_free(&r);
+	check_case("%s", "verify: the card's previous key signed the older");
+	sh_card rotated = other.card;
+	rotated.has_prev = 1;
+	memcpy(rotated.prev_sign, self.card.sign_pub, 32);
+	sh_audit_keys_init(&keys, &rotated);
+	CHECK_ERR(sh_audit_verify(x.log, txn, &keys, &r), SH_OK);
+	CHECK(r.ok);
+	CHECK_INT(r.heads, 2);
+	CHECK_HAS(r.problem, "1 tree heads are signed with an earlier key");
+	sh_audit_verify_free(&r);
+	check_case("%s",
+	           "verify: two rotations on, only with the earlier card");
+	sh_card third = rotated;
+	uint8_t sec3[32];
+	sh_ed25519_keygen(third.sign_pub, sec3);
+	memcpy(third.prev_sign, other.card.sign_pub, 32);
+	sh_audit_keys_init(&keys, &third);
+	CHECK_ERR(sh_audit_verify(x.log, txn, &keys, &r), SH_OK);
+	CHECK(!r.ok);
+	CHECK_HAS(r.problem, "tree head at size 20");
+	sh_audit_verify_free(&r);
+	CHECK(sh_audit_keys_add_card(&keys, &third, &rotated));
+	CHECK_ERR(sh_audit_verify(x.log, txn, &keys, &r), SH_OK);
+	CHECK(r.ok);
+	sh_audit_verify_free(&r);
+	check_case("%s", "verify: another partner's card adds no key");
+	snprintf(rotated.partner, sizeof(rotated.partner), "someone-else");
+	sh_audit_keys_init(&keys, &third);
+	CHECK(!sh_audit_keys_add_card(&keys, &third, &rotated));
+	CHECK_ERR(sh_audit_verify(x.log, txn, &keys, &r), SH_OK);
+	CHECK(!r.ok);
+	sh_audit_verify_free(&r);
+	check_case("%s", "");
+	sh_store_read_end(x.st, txn);
+	sh_wipe(&other, sizeof(other));
+	sh_wipe(sec3, sizeof(sec3));
+	fx_close(&x);
+}
+
 int main(void)
 {
 	uint8_t pub[32];
@@ -1014,6 +1081,7 @@ int main(void)
 	transactions();
 	head_file();
 	head_signer();
+	verify_signers();
 	reveal_reasons();
 	fx_rm_rf(root_dir);
 	free(root_dir);
