@@ -213,7 +213,7 @@ stop $G
 out=$(as_user "$SEINKEY" rotate --dir "$WORK/$C/keys" --overlap 2s 2>&1)
 check "a third rotation once the second overlap has ended" grep -q "rotated '$C': new key" <<<"$out"
 check "each card a rotation replaced is kept in earlier/" \
-	[ "$(ls "$WORK/$C/keys/earlier" | grep -c '\.card$')" = 3 ]
+	[ "$(find "$WORK/$C/keys/earlier" -maxdepth 1 -name '*.card' | wc -l)" = 3 ]
 start $C || { it_done; exit 1; }
 check "  the third overlap ends, previous/ is removed" \
 	wait_until 15 bash -c "[ ! -e '$WORK/$C/keys/previous' ]"
