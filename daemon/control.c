@@ -1397,6 +1397,15 @@ static void op_inbox_show(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	free_reply_lists(&r);
 }
 
+/* An administrator by configuration (admin_group), or root or the
+ * daemon's own user. Without role groups everyone holds both roles; that
+ * alone makes no caseworker the owner of another's case. */
+static int admin_proper(const sh_ctl_conn *c)
+{
+	return (c->roles & SH_ROLE_MAINTENANCE) ||
+	       ((c->roles & SH_ROLE_ADMIN) && !(c->roles & SH_ROLE_OPEN));
+}
+
 static void op_inbox_ack(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 {
 	uint8_t id[SH_ID_LEN];
@@ -1418,23 +1427,23 @@ static void op_inbox_ack(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	if (e == SH_OK &&
 	    sh_store_inbox_get(d->store, sh_store_txn(d->store), id, &rec) ==
 	        SH_OK &&
-	    rec->case_key.len == SH_KEY_LEN && !(c->roles & SH_ROLE_ADMIN) &&
+	    rec->case_key.len == SH_KEY_LEN && !admin_proper(c) &&
 	    sh_store_case_get(d->store, sh_store_txn(d->store),
 	                      rec->case_key.data, &cr) == SH_OK &&
 	    cr->owner[0]) {
 		char user[64];
 		sh_user_name(c->uid, user, sizeof(user));
-		if (strcmp(cr->owner, user) != 0)
+		if (strcmp(cr->owner, user) != 0) {
+			char key[2 * SH_KEY_LEN + 1];
+			sh_hex(key, rec->case_key.data, SH_KEY_LEN);
 			e = SH_ERR_CASE_OWNER;
-	}
-	if (e == SH_ERR_CASE_OWNER) {
-		char key[2 * SH_KEY_LEN + 1];
-		sh_hex(key, rec->case_key.data, SH_KEY_LEN);
-		sh_ctl_refuse(d, c, e,
-		              "signal %s is in case %.16s, claimed by '%s': "
-		              "only they take its signals (or an "
-		              "administrator who forces the claim)",
-		              q->message_id, key, cr->owner);
+			sh_ctl_refuse(d, c, e,
+			              "signal %s is in case %.16s, claimed by "
+			              "'%s': only they take its signals (they "
+			              "may release the case; an administrator "
+			              "may force the claim)",
+			              q->message_id, key, cr->owner);
+		}
 	}
 	if (rec)
 		seinhuis__inbox_record__free_unpacked(rec, NULL);

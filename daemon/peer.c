@@ -1674,7 +1674,7 @@ void sh_peer_handle_monitor(sh_daemon *d, sh_peer *p)
 				p->redial_ms = d->cfg.retry_max_ms;
 			p->redial_at = sh_mono_ms() + p->redial_ms;
 			snprintf(p->last_error, sizeof(p->last_error),
-			         "handshake refused by %.80s (%s)",
+			         "handshake refused by %.64s (%s)",
 			         p->card.endpoint,
 			         d->keys_replaced
 			             ? "this daemon runs with keys its key "

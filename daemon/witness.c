@@ -236,11 +236,15 @@ static void check_own(sh_daemon *d, sh_peer *p, const uint8_t *b, size_t n)
 	}
 	/* Once the turn commits, these heads are explained by it
 	 * (DEFER_ROLLED_BACK); until then by the turn's own entry. If the
-	 * turn fails, the next head handed back finds it again. */
-	d->wit_rb_pending_ms = now;
+	 * turn fails, the next head handed back finds it again. Up to this
+	 * head's time if that is later than now (a clock set back with the
+	 * restore: the head is one we signed), or every head handed back
+	 * until the clock passes it would be recorded again. */
+	int64_t upto = h->timestamp_ms > now ? h->timestamp_ms : now;
+	d->wit_rb_pending_ms = upto;
 	sh_defer *df = sh_defer_add(d, DEFER_ROLLED_BACK);
 	df->at = now;
-	df->seq = (uint64_t)now;
+	df->seq = (uint64_t)upto;
 out:
 	if (h)
 		seinhuis__signed_tree_head__free_unpacked(h, NULL);

@@ -35,9 +35,11 @@ partner gem-cs municipality_debt 17641 "control_group = seinhuis" \
 partner corp-cs landlord 17642
 partner nrg-cs energy 17643
 partner gp-cs professional 17644
+# a team without role groups: every local user in control_group may do all
+partner gem2-cs municipality_debt 17645 "control_group = seinhuis"
 trust_all
-chmod 711 "$WORK/gem-cs"
-for p in gem-cs corp-cs nrg-cs gp-cs; do start $p; done
+chmod 711 "$WORK/gem-cs" "$WORK/gem2-cs"
+for p in gem-cs corp-cs nrg-cs gp-cs gem2-cs; do start $p; done
 as() { # as USER seinctl-args...
 	local u=$1
 	shift
@@ -511,5 +513,27 @@ check "taking it again: NOT_FOUND, saying it was delivered and taken since" \
 	grep -q "refused: NOT_FOUND: no signal $h1 in the inbox (it was delivered, and has been taken or removed since)" <<<"$out"
 check "... and its other signal" bash -c "as $U_CW1 inbox ack $h2 >/dev/null"
 
-for p in gem-cs corp-cs nrg-cs gp-cs; do stop $p; done
+# Without role groups the owner's claim still holds for inbox ack: only
+# root or the daemon's own user pass over it.
+as2() { # as2 USER seinctl-args... (the team without role groups)
+	local u=$1
+	shift
+	setpriv --reuid="$u" --regid="$(id -g "$u")" --init-groups -- \
+		"$SEINCTL" -s "$WORK/gem2-cs/control.sock" "$@"
+}
+export -f as2
+k1=$(ctl corp-cs send --type arrears --to gem2-cs arrears_kind=rent amount_cents=1000 \
+	arrears_since=2026-09-01 contact_attempt_date=2026-10-01 reminder_date=2026-10-15 \
+	urgency=none creditor_reference=K-1 creditor_contact=desk legal_basis=legal_duty \
+	surname=Kok street=Dam house_number=1 postcode="9901 WD" place=Waterdam | awk '{print $2}')
+check "no role groups: a signal delivered" wait_until 10 bash -c "inbox_ids gem2-cs | grep -qx '$k1'"
+K=$(ctl gem2-cs --json inbox list | jq -r ".[] | select(.message_id==\"$k1\") | .case_key")
+as2 "$U_CW1" claim "$K" >/dev/null
+out=$(as2 "$U_CW2" inbox ack "$k1" 2>&1)
+rc=$?
+check "no role groups: another user may not take a signal of a case the first claimed (CASE_OWNER, exit 1)" bash -c \
+	"[ $rc = 1 ] && grep -q 'refused: CASE_OWNER: signal $k1 is in case' <<<\"\$0\"" "$out"
+check "... root may" bash -c "ctl gem2-cs inbox ack $k1 >/dev/null"
+
+for p in gem-cs corp-cs nrg-cs gp-cs gem2-cs; do stop $p; done
 it_done
