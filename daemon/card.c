@@ -117,6 +117,12 @@ static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
 			       SH_ERR_CARD;
 		if (sh_endpoint_check(v, why, wl) != SH_OK)
 			return SH_ERR_CARD;
+		/* '*' listens on every address; a partner cannot dial it */
+		if (strncmp(v, "tcp://*:", 8) == 0)
+			return snprintf(why, wl,
+			                "must name a host partners can reach, "
+			                "not '*' (that is for listen)"),
+			       SH_ERR_CARD;
 		strcpy(c->endpoint, v);
 		return SH_OK;
 	case 5:

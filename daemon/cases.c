@@ -1035,6 +1035,15 @@ sh_err sh_notice_attach(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s)
 	                                &seq, &rec);
 	if (e == SH_ERR_NOTFOUND)
 		return SH_OK; /* a hand-over: another reporter's report */
+	if (e == SH_ERR_STORE_CORRUPT) {
+		/* the note is not worth the notice: delivered all the same */
+		sh_daemon_warn(d,
+		               "outbox: the record of report %.32s does not "
+		               "decode; Veilig Thuis's notice on it is "
+		               "delivered without being noted there",
+		               n->report_id);
+		return SH_OK;
+	}
 	if (e)
 		return e;
 	if (rec->type == SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT &&

@@ -355,10 +355,12 @@ sh_err sh_identity_rotate(const char *dir, int64_t until, sh_card *out,
 			e = sh_write_replace(path, 0644, b.data, b.len);
 	}
 	sh_buf_free(&b);
-	snprintf(path, sizeof(path), "%s/until", pdir);
 	snprintf(text, sizeof(text), "%lld\n", (long long)until);
-	if (e == SH_OK)
+	if (e == SH_OK) {
+		/* (path names what failed) */
+		snprintf(path, sizeof(path), "%s/until", pdir);
 		e = sh_write_replace(path, 0600, text, strlen(text));
+	}
 	if (e != SH_OK) {
 		snprintf(why, whylen, "%s: cannot write: %s", path,
 		         strerror(errno));

@@ -636,7 +636,7 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 			q.envelope.len = elen;
 			sh_err qe = sh_store_quarantine_add(d->store, &q);
 			if (qe == SH_OK)
-				d->last_quarantined_ms = q.received_ms;
+				d->turn_quarantined_ms = q.received_ms;
 			if (qe == SH_OK)
 				qe = sh_audit_signal_event(
 				    d, SEINHUIS__AUDIT_EVENT__AUDIT_QUARANTINED,
@@ -1419,7 +1419,7 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
 			if (rec->natural_key.len == SH_KEY_LEN)
 				err = sh_store_natkey_del(
 				    d->store, rec->natural_key.data);
-			d->last_failed_ms = rec->done_ms;
+			d->turn_failed_ms = rec->done_ms;
 		}
 		if (err == SH_OK)
 			err = sh_store_outbox_replace(

@@ -1368,14 +1368,16 @@ static int addressed_name(const char *r)
 /* The reason is recorded verbatim: refuse what looks like personal data. */
 /* An address in a reason: a word that ends in a Dutch street word
  * (Molenweg, Kerkstraat, Stationsplein; longer than the street word
- * itself, so "op weg 2" is none) and then a house number. */
+ * itself, so "op weg 2" is none; "Kerkstr." too), then, after spaces, a
+ * comma or "nr.", a house number. Words that end so and are no street
+ * ("onderweg") are let through. */
 static int street_address(const char *r)
 {
 	static const char *const street[] = {
-	    "straat", "weg",  "laan",   "plein", "kade",    "gracht",
-	    "dijk",   "pad",  "singel", "steeg", "hof",     "dreef",
-	    "markt",  "baan", "wal",    "ring",  "park",    "plantsoen",
-	    "erf",    "veld", "burg",   "haven", "kwartier"};
+	    "straat", "weg", "laan",   "plein",     "kade", "gracht",
+	    "dijk",   "pad", "singel", "steeg",     "hof",  "dreef",
+	    "markt",  "wal", "park",   "plantsoen", "str."};
+	static const char *const not_street[] = {"onderweg", "halfweg"};
 	const char *w = r;
 	while (*w) {
 		while (*w && !isalpha((unsigned char)*w))
@@ -1383,24 +1385,41 @@ static int street_address(const char *r)
 		const char *e = w;
 		while (*e && (isalpha((unsigned char)*e) || *e == '-'))
 			e++;
+		if (*e == '.')
+			e++; /* an abbreviation: "Kerkstr." */
 		size_t len = (size_t)(e - w);
 		const char *after = e;
-		while (*after == ' ')
+		while (*after == ' ' || *after == ',')
 			after++;
+		if (strncasecmp(after, "nr", 2) == 0 ||
+		    strncasecmp(after, "no", 2) == 0) {
+			after += 2;
+			while (*after == '.' || *after == ' ')
+				after++;
+		}
+		int street_word = 0;
 		if (len && after > e && isdigit((unsigned char)*after))
 			for (size_t i = 0; i < sizeof(street) / sizeof(*street);
 			     i++) {
 				size_t sl = strlen(street[i]);
 				if (len > sl &&
 				    strncasecmp(e - sl, street[i], sl) == 0)
-					return 1;
+					street_word = 1;
 			}
+		for (size_t i = 0; street_word &&
+		                   i < sizeof(not_street) / sizeof(*not_street);
+		     i++)
+			if (len == strlen(not_street[i]) &&
+			    strncasecmp(w, not_street[i], len) == 0)
+				street_word = 0;
+		if (street_word)
+			return 1;
 		w = e;
 	}
 	return 0;
 }
 
-/* the length of w at r (case ignored) if one of words[] starts there */
+/* the length of the word of words[] that starts at r (case ignored) */
 static size_t word_at(const char *r, const char *const *words, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -1409,20 +1428,27 @@ static size_t word_at(const char *r, const char *const *words, size_t n)
 	return 0;
 }
 
-/* An e-mail address spelled out: "NAME at DOMAIN dot TLD", one word
- * between the two (also "apenstaartje" and "punt"). */
+/* An e-mail address spelled out: "NAME at DOMAIN dot TLD" with one word
+ * between the two (also "(at)", "[at]", "apenstaartje", "(dot)", "punt"),
+ * or "NAME at DOMAIN.TLD". */
 static int spelled_email(const char *r)
 {
-	static const char *const at[] = {" at ", " apenstaartje "};
-	static const char *const dot[] = {" dot ", " punt "};
+	static const char *const at[] = {" at ", " (at) ", " [at] ",
+	                                 " apenstaartje "};
+	static const char *const dot[] = {" dot ", " (dot) ", " [dot] ",
+	                                  " punt "};
 	for (; *r; r++) {
-		size_t k = word_at(r, at, 2);
+		size_t k = word_at(r, at, sizeof(at) / sizeof(*at));
 		if (!k)
 			continue;
-		const char *d = r + k;
-		while (*d && *d != ' ')
+		const char *d = r + k, *dotted = NULL;
+		while (*d && *d != ' ') {
+			if (*d == '.' && d > r + k &&
+			    isalnum((unsigned char)d[1]))
+				dotted = d;
 			d++;
-		if (d > r + k && word_at(d, dot, 2))
+		}
+		if (dotted || (d > r + k && word_at(d, dot, 4)))
 			return 1;
 	}
 	return 0;

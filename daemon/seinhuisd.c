@@ -548,6 +548,11 @@ static void finish_turn(sh_daemon *d)
 	d->turn_writes = 0;
 	d->txn_error = SH_OK;
 	d->wit_rb_pending_ms = 0;
+	if (e == SH_OK && d->turn_failed_ms)
+		d->last_failed_ms = d->turn_failed_ms;
+	if (e == SH_OK && d->turn_quarantined_ms)
+		d->last_quarantined_ms = d->turn_quarantined_ms;
+	d->turn_failed_ms = d->turn_quarantined_ms = 0;
 	sh_control_turn_reset(d);
 	sh_defer *df = d->defer_head;
 	d->defer_head = d->defer_tail = NULL;
@@ -1261,6 +1266,21 @@ int main(int argc, char **argv)
 		sh_error("catalogue: %s", why);
 		return 1;
 	}
+	/* A catalogue from before 2026-12-06, kept by an upgrade, still
+	 * lets a referral's purpose, which travels unsealed, be free text. */
+	const sh_type_rule *ref =
+	    sh_catalogue_type(&d.cat, SEINHUIS__SIGNAL_TYPE__REFERRAL);
+	for (size_t i = 0; ref && i < ref->nfields; i++)
+		if (strcmp(ref->fields[i].name, "purpose") == 0 &&
+		    !ref->fields[i].personal && ref->fields[i].kind == CHK_TEXT)
+			sh_warn(
+			    "catalogue %s: [referral] purpose is free text, "
+			    "which travels and is kept unsealed (a name "
+			    "typed there is not sealed); the shipped "
+			    "catalogue makes it one word of a list (see "
+			    "catalogue.conf.dist beside it after an "
+			    "upgrade)",
+			    d.cfg.catalogue);
 	if (d.cfg.postcode_table[0] &&
 	    sh_routes_load(&d.routes, d.cfg.postcode_table, why, sizeof(why)) !=
 	        SH_OK) {

@@ -140,4 +140,14 @@ check "  and the daemon still accepts work" bash -c \
 
 # stopped by pid, cleanly (so that a run under valgrind reports leaks)
 for p in gp-cs team-cs team2-cs gp2-cs; do stop $p; done
+# A catalogue kept from before 2026-12-06, whose referral purpose is free
+# text: the daemon says so (here through -t), and what to do.
+sed 's/^field purpose = required enum .*/field purpose = required text 1 200/' "$CATALOGUE" |
+	as_user tee "$WORK/catalogue-old.conf" >/dev/null
+sed "s|^catalogue = .*|catalogue = $WORK/catalogue-old.conf|" "$WORK/gp-cs.conf" |
+	as_user tee "$WORK/gp-old.conf" >/dev/null
+check "a catalogue whose referral purpose is free text: a warning naming it" bash -c \
+	"as_user '$SEINHUISD' -t -c '$WORK/gp-old.conf' 2>&1 | grep -q '\[referral\] purpose is free text, which travels and is kept unsealed'"
+check "... and none with the shipped catalogue" bash -c \
+	"! as_user '$SEINHUISD' -t -c '$WORK/gp-cs.conf' 2>&1 | grep -q 'purpose is free text'"
 it_done

@@ -896,6 +896,11 @@ static void reveal_reasons(void)
 	    "op weg 2 keer gebeld",
 	    "overleg met wijkteam Oost, 3 dagen",
 	    "look at the case, dot the i's",
+	    "uitkering 2 maanden achter",
+	    "zorgverzekering 3 maanden",
+	    "vordering 2 van de verhuurder",
+	    "onderweg 2 keer gebeld",
+	    "look at the file. Then call",
 	};
 	static const char *const bad[] = {
 	    "called from 06 12345678",
@@ -930,6 +935,11 @@ static void reveal_reasons(void)
 	    "bezoek aan de Stationsplein 12",
 	    "client.bakker at gmail dot com",
 	    "bakker apenstaartje ziggo punt nl",
+	    "contact Bakker, Molenweg, 43",
+	    "huisbezoek Molenweg nr. 43",
+	    "huisbezoek Kerkstr. 1",
+	    "bakker at gmail.com",
+	    "bakker (at) gmail (dot) com",
 	};
 	char why[300];
 	check_case("reveal reasons");
