@@ -125,6 +125,10 @@ static void resign(MDB_env *env, const char *datadir, unsigned long long idx)
 		if (!h || h->root_hash.len != 32)
 			die("a head does not decode", 0);
 		uint8_t sig[64];
+		/* the head's own key and signature, given back before it is
+		 * freed */
+		ProtobufCBinaryData own_key = h->sign_key,
+		                    own_sig = h->signature;
 		sh_merkle_root(&f, root);
 		memcpy(h->root_hash.data, root, 32);
 		h->sign_key.data = pub, h->sign_key.len = 32;
@@ -140,8 +144,7 @@ static void resign(MDB_env *env, const char *datadir, unsigned long long idx)
 		seinhuis__signed_tree_head__pack(h, hn.mv_data);
 		last_ms = h->timestamp_ms;
 		memcpy(last_root, root, 32);
-		h->sign_key.data = NULL, h->signature.data = NULL;
-		h->sign_key.len = h->signature.len = 0;
+		h->sign_key = own_key, h->signature = own_sig;
 		seinhuis__signed_tree_head__free_unpacked(h, NULL);
 		MDB_val hkey = {8, kb};
 		if ((rc = mdb_put(txn, heads, &hkey, &hn, 0)))
