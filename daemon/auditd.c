@@ -207,6 +207,20 @@ static void set_id(Seinhuis__AuditEntry *e, const uint8_t *id)
 	}
 }
 
+/* The consent a signal accepted here went out under, for its accepted
+ * entry: the disclosure's legal ground, provable from the log. Only a
+ * reference of the register's form (32 hex digits; consent_valid
+ * checked it). */
+static void consent_detail(Seinhuis__AuditEntry *e, char *buf, size_t n,
+                           const char *basis, const char *ref)
+{
+	if (!basis || strcmp(basis, "consent") != 0 || !ref ||
+	    strlen(ref) != 32 || strspn(ref, "0123456789abcdefABCDEF") != 32)
+		return;
+	snprintf(buf, n, "consent_ref %s", ref);
+	e->detail = buf;
+}
+
 static void consent_revoked(sh_daemon *d, const Seinhuis__AuditEntry *base,
                             Seinhuis__SignalType type, const char *consent_ref)
 {
@@ -1202,6 +1216,10 @@ static void record_accepted(sh_daemon *d, sh_ctl_conn *c)
 		en.case_key.data = ad->note.case_key;
 		en.case_key.len = 32;
 	}
+	char cdetail[64];
+	if (ad->note_type != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
+		consent_detail(&en, cdetail, sizeof(cdetail),
+		               ad->note.legal_basis, ad->note.consent_ref);
 	if (sh_audit_record(d, &en) == SH_OK)
 		consent_revoked(d, &en, ad->note_type, ad->note.consent_ref);
 }
@@ -1244,6 +1262,10 @@ static void record_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q,
 	en.type = rec->type;
 	set_id(&en, id);
 	fill_from_signal(d, &en, s, p && p->keys_ready ? &p->keys : NULL, &b);
+	char cdetail[64];
+	if (s && s->type != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
+		consent_detail(&en, cdetail, sizeof(cdetail), s->legal_basis,
+		               s->consent_ref);
 	if (sh_audit_record(d, &en) == SH_OK && s)
 		consent_revoked(d, &en, s->type, s->consent_ref);
 	if (s)
