@@ -232,9 +232,10 @@ typedef struct sh_daemon {
 	 * card there does not continue ours), and when the log last said so
 	 * (Unix s) and whether the overlap had ended then. */
 	int keys_replaced;
-	/* since this start: when a signal last failed at its recipient, and
-	 * when one from a partner was last quarantined (Unix ms); set from
-	 * the turn's own (turn_*) once the turn has committed */
+	/* when a signal last failed at its recipient, and when one from a
+	 * partner was last quarantined (Unix ms; kept in the store's meta,
+	 * read at start); set from the turn's own (turn_*) once the turn has
+	 * committed */
 	int64_t last_failed_ms, last_quarantined_ms;
 	int64_t turn_failed_ms, turn_quarantined_ms;
 	int64_t keys_replaced_until, keys_replaced_logged;

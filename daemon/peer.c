@@ -636,6 +636,10 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 			q.envelope.len = elen;
 			sh_err qe = sh_store_quarantine_add(d->store, &q);
 			if (qe == SH_OK)
+				qe = sh_store_meta_time_set(d->store,
+				                            "last_quarantined",
+				                            q.received_ms);
+			if (qe == SH_OK)
 				d->turn_quarantined_ms = q.received_ms;
 			if (qe == SH_OK)
 				qe = sh_audit_signal_event(
@@ -1419,6 +1423,9 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
 			if (rec->natural_key.len == SH_KEY_LEN)
 				err = sh_store_natkey_del(
 				    d->store, rec->natural_key.data);
+			if (err == SH_OK)
+				err = sh_store_meta_time_set(
+				    d->store, "last_failed", rec->done_ms);
 			d->turn_failed_ms = rec->done_ms;
 		}
 		if (err == SH_OK)

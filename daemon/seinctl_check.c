@@ -20,7 +20,7 @@
  *     CRITICAL once partners refuse the keys the daemon runs with);
  *   - for a day: a signal refused by its recipient (failed: a legal
  *     duty's report that did not arrive), or one from a partner put in
- *     quarantine (WARNING).
+ *     quarantine (WARNING); the times are kept across restarts.
  * Nothing in the line is personal data: partner ids, counts and ages.
  */
 #include <getopt.h>

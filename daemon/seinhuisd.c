@@ -1298,6 +1298,16 @@ int main(int argc, char **argv)
 	                         d.self.card.partner, why, sizeof(why));
 	if (e == SH_OK) /* refreshed before each window of requests */
 		d.natkey_old = sh_store_natkey_old_live(d.store);
+	/* seinctl check's warnings after a failed or quarantined signal
+	 * outlast a restart */
+	MDB_txn *mt = e == SH_OK ? sh_store_read_begin(d.store) : NULL;
+	if (mt) {
+		d.last_failed_ms =
+		    sh_store_meta_time_get(d.store, mt, "last_failed");
+		d.last_quarantined_ms =
+		    sh_store_meta_time_get(d.store, mt, "last_quarantined");
+		sh_store_read_end(d.store, mt);
+	}
 	if (e == SH_OK &&
 	    (e = sh_store_check(d.store, why, sizeof(why))) != SH_OK) {
 		char sub[2048];

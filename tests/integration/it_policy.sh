@@ -79,6 +79,18 @@ rc=0
 out=$(ctl gem-pl check 2>&1) || rc=$?
 check "seinctl check at the recipient: WARNING (exit 1), a signal in quarantine ($rc)" bash -c \
 	"[ $rc = 1 ] && grep -q \"a partner's signal was put in quarantine at .*: see seinctl quarantine list\" <<<\"\$0\"" "$out"
+stop corp-pl
+stop gem-pl
+start corp-pl
+start gem-pl
+rc=0
+out=$(ctl corp-pl check 2>&1) || rc=$?
+check "... still WARNING after a restart of the sender ($rc)" bash -c \
+	"[ $rc = 1 ] && grep -q 'a signal was refused by its recipient at ' <<<\"\$0\"" "$out"
+rc=0
+out=$(ctl gem-pl check 2>&1) || rc=$?
+check "... and of the recipient ($rc)" bash -c \
+	"[ $rc = 1 ] && grep -q \"a partner's signal was put in quarantine at \" <<<\"\$0\"" "$out"
 # The lax landlord accepts electricity arrears; the recipient, checking
 # against the role on the landlord's card, does not.
 out=$(ctl corp-pl send --type arrears --to gem-pl "${base[@]/arrears_kind=rent/arrears_kind=electricity}")
