@@ -71,26 +71,22 @@ check "it is in the recipient's quarantine with rule and field" \
 check "it is not in the recipient's inbox" [ -z "$(inbox_ids gem-pl)" ]
 check "the quarantine shows no personal value" bash -c "! ctl gem-pl --json quarantine list | grep -q 1980-02-03"
 check "the refusal is logged without the value" bash -c "grep -q FIELD_ROLE $WORK/gem-pl.log && ! grep -q 1980-02-03 $WORK/gem-pl.log"
-rc=0
-out=$(ctl corp-pl check 2>&1) || rc=$?
-check "seinctl check at the sender: WARNING (exit 1), a signal refused by its recipient ($rc)" bash -c \
-	"[ $rc = 1 ] && grep -q 'a signal was refused by its recipient at .* (1 failed in all): see seinctl outbox --state failed' <<<\"\$0\"" "$out"
-rc=0
-out=$(ctl gem-pl check 2>&1) || rc=$?
-check "seinctl check at the recipient: WARNING (exit 1), a signal in quarantine ($rc)" bash -c \
-	"[ $rc = 1 ] && grep -q \"a partner's signal was put in quarantine at .*: see seinctl quarantine list\" <<<\"\$0\"" "$out"
+# warns ID WHAT TEXT: seinctl check at ID exits 1 (WARNING) with TEXT
+warns() {
+	local rc=0 out
+	out=$(ctl "$1" check 2>&1) || rc=$?
+	check "$2 ($rc)" bash -c "[ $rc = 1 ] && grep -q -- \"\$1\" <<<\"\$0\"" "$out" "$3"
+}
+warns corp-pl "seinctl check at the sender: WARNING (exit 1), a signal refused by its recipient" \
+	'a signal was refused by its recipient at .* (1 failed in all): see seinctl outbox --state failed'
+warns gem-pl "seinctl check at the recipient: WARNING (exit 1), a signal in quarantine" \
+	"a partner's signal was put in quarantine at .*: see seinctl quarantine list"
 stop corp-pl
 stop gem-pl
 start corp-pl
 start gem-pl
-rc=0
-out=$(ctl corp-pl check 2>&1) || rc=$?
-check "... still WARNING after a restart of the sender ($rc)" bash -c \
-	"[ $rc = 1 ] && grep -q 'a signal was refused by its recipient at ' <<<\"\$0\"" "$out"
-rc=0
-out=$(ctl gem-pl check 2>&1) || rc=$?
-check "... and of the recipient ($rc)" bash -c \
-	"[ $rc = 1 ] && grep -q \"a partner's signal was put in quarantine at \" <<<\"\$0\"" "$out"
+warns corp-pl "... still WARNING after a restart of the sender" 'a signal was refused by its recipient at '
+warns gem-pl "... and of the recipient" "a partner's signal was put in quarantine at "
 # The lax landlord accepts electricity arrears; the recipient, checking
 # against the role on the landlord's card, does not.
 out=$(ctl corp-pl send --type arrears --to gem-pl "${base[@]/arrears_kind=rent/arrears_kind=electricity}")
