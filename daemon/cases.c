@@ -953,6 +953,24 @@ void sh_cases_dispatch(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 
 /* ------------------------------------------- feedback, at the creditor */
 
+/* An outbox record stored again with the partner's answer (a status
+ * feedback's or a Veilig Thuis notice's status) noted on it; the strings
+ * the record owns are swapped back before the caller frees it. */
+static sh_err outbox_answered(sh_daemon *d, uint64_t seq,
+                              Seinhuis__OutboxRecord *rec, char *status,
+                              const Seinhuis__Signal *s)
+{
+	char *old_status = rec->feedback_status;
+	ProtobufCBinaryData old_id = rec->feedback_id;
+	rec->feedback_status = status;
+	rec->feedback_ms = sh_now_ms();
+	rec->feedback_id = s->message_id;
+	sh_err e = sh_store_outbox_put(d->store, seq, rec);
+	rec->feedback_status = old_status;
+	rec->feedback_id = old_id;
+	return e;
+}
+
 sh_err sh_feedback_deliver(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
                            char *detail, size_t dl)
 {
@@ -1001,16 +1019,7 @@ sh_err sh_feedback_deliver(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 		e = SH_ERR_FEEDBACK;
 	}
 	if (e == SH_OK) {
-		/* The record as stored, with the feedback set; the strings
-		 * it owns are swapped back before it is freed. */
-		char *old_status = rec->feedback_status;
-		ProtobufCBinaryData old_id = rec->feedback_id;
-		rec->feedback_status = fb->status;
-		rec->feedback_ms = sh_now_ms();
-		rec->feedback_id = s->message_id;
-		e = sh_store_outbox_put(d->store, seq, rec);
-		rec->feedback_status = old_status;
-		rec->feedback_id = old_id;
+		e = outbox_answered(d, seq, rec, fb->status, s);
 		if (e == SH_OK)
 			sh_info("outbox: %s has feedback %s from %s",
 			        fb->signal_id, fb->status, p->card.partner);
@@ -1048,14 +1057,7 @@ sh_err sh_notice_attach(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s)
 		return e;
 	if (rec->type == SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT &&
 	    strcmp(rec->recipient, p->card.partner) == 0) {
-		char *old_status = rec->feedback_status;
-		ProtobufCBinaryData old_id = rec->feedback_id;
-		rec->feedback_status = n->status;
-		rec->feedback_ms = sh_now_ms();
-		rec->feedback_id = s->message_id;
-		e = sh_store_outbox_put(d->store, seq, rec);
-		rec->feedback_status = old_status;
-		rec->feedback_id = old_id;
+		e = outbox_answered(d, seq, rec, n->status, s);
 	}
 	seinhuis__outbox_record__free_unpacked(rec, NULL);
 	return e;
