@@ -829,8 +829,14 @@ void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 		en.household.data = (uint8_t *)keys->household;
 		en.household.len = 32;
 	}
+	char cdetail[64];
 	if (delivered) {
 		en.outcome = "delivered";
+		/* the ground it came under, as the sender's accepted entry
+		 * has it: this side's log shows it too */
+		if (s && s->type != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
+			consent_detail(&en, cdetail, sizeof(cdetail),
+			               s->legal_basis, s->consent_ref);
 	} else if (rs == SEINHUIS__RECEIPT_STATUS__RECEIPT_DUPLICATE) {
 		en.outcome = "duplicate";
 	} else {
@@ -842,6 +848,7 @@ void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 	if (delivered) {
 		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_DELIVERED;
 		en.outcome = "inbox";
+		en.detail = NULL;
 		if (s && s->type == SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK &&
 		    s->feedback) {
 			/* attached to our own outbox record, not in the inbox;

@@ -94,6 +94,8 @@ check "audit (sender): the consent granted, for team-cs, purpose referral" bash 
 	"ctl gp-cs --json audit list --event consent_granted --id $ref | json_has 'length == 1 and .[0].partner == \"team-cs\" and (.[0].detail | test(\"referral\"))'"
 check "audit (sender): each referral's accepted entry names the consent it went out under" bash -c \
 	"ctl gp-cs --json audit list --event accepted --type referral | json_has 'length >= 2 and all(.[]; .legal_basis == \"consent\" and .detail == \"consent_ref $ref\")'"
+check "audit (recipient): each referral's received entry names the consent it came under" bash -c \
+	"ctl team-cs --json audit list --event received --type referral | json_has 'length >= 2 and all(.[]; .outcome == \"delivered\" and .detail == \"consent_ref $ref\")'"
 check "audit (sender): the consent revoked" bash -c \
 	"ctl gp-cs --json audit list --event consent_revoked | json_has 'length == 1 and .[0].partner == \"team-cs\"'"
 check "audit (recipient): the revocation, and each waiting referral it removed" bash -c \
