@@ -1207,8 +1207,8 @@ static void usage(FILE *f)
 	    "store, then exit\n"
 	    "  -T        as -t, and exit 1 also when the audit log fails "
 	    "verification\n"
-	    "  -V        print the version\n"
-	    "  -h        print this help\n");
+	    "  -V, --version  print the version\n"
+	    "  -h, --help     print this help\n");
 }
 
 int main(int argc, char **argv)
@@ -1218,7 +1218,12 @@ int main(int argc, char **argv)
 	char why[1024];
 	static sh_daemon d;
 
-	while ((opt = getopt(argc, argv, "c:tThV")) != -1) {
+	static const struct option longopts[] = {
+	    {"help", no_argument, 0, 'h'},
+	    {"version", no_argument, 0, 'V'},
+	    {0, 0, 0, 0}};
+	while ((opt = getopt_long(argc, argv, "c:tThV", longopts, NULL)) !=
+	       -1) {
 		switch (opt) {
 		case 'c': conf = optarg; break;
 		case 't': check_only = 1; break;

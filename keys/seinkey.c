@@ -29,7 +29,8 @@ static void usage(FILE *f)
 {
 	fprintf(
 	    f,
-	    "usage: seinkey [-c CONF] COMMAND ...\n"
+	    "usage: seinkey [-c CONF] COMMAND ...   (-h, --help; -V, "
+	    "--version)\n"
 	    "  init  --dir KEYDIR --partner ID --name NAME --role ROLE\n"
 	    "        --endpoint tcp://HOST:PORT [--municipalities CODES]\n"
 	    "                       create a partner identity (refuses to "
@@ -461,7 +462,10 @@ static int cmd_rotate(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	int opt;
-	while ((opt = getopt(argc, argv, "+c:hV")) != -1) {
+	static const struct option top[] = {{"help", no_argument, 0, 'h'},
+	                                    {"version", no_argument, 0, 'V'},
+	                                    {0, 0, 0, 0}};
+	while ((opt = getopt_long(argc, argv, "+c:hV", top, NULL)) != -1) {
 		switch (opt) {
 		case 'c': conf_path = optarg; break;
 		case 'h': usage(stdout); return 0;

@@ -70,6 +70,10 @@ check "inbox with an option that belongs to inbox list: exit 2, saying what inbo
 	"ctl gem-test inbox --limit 2 2>&1 | grep -q \"inbox takes list \\[--limit N\\]\"; s=(\"\${PIPESTATUS[@]}\"); [ \${s[0]} = 2 ]"
 check "inbox watch --timeout 0 is refused with the usage" bash -c \
 	"ctl gem-test inbox watch --timeout 0 2>&1 | grep -q usage"
+for tool in "$SEINHUISD" "$SEINKEY" "$SEINCTL"; do
+	check "$(basename "$tool") --help and --version: exit 0, on standard output" bash -c \
+		"'$tool' --help 2>/dev/null | grep -q '^usage: ' && '$tool' --version 2>/dev/null | grep -q ' [0-9]*\.[0-9]*\.[0-9]*\$'"
+done
 
 # Under systemd, whose journal takes standard error (JOURNAL_STREAM names
 # it), each line leads with its priority for the journal and leaves the time
