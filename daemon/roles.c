@@ -63,11 +63,13 @@ sh_err sh_control_group_check(const sh_config *cfg, gid_t *gid, char *why,
 	/* chown to a group needs the process to be in it (its effective or
 	 * a supplementary group, set from the group database at login or by
 	 * systemd at start) */
-	gid_t groups[256];
-	int n = getgroups(256, groups);
+	int n = getgroups(0, NULL);
+	gid_t *groups = sh_xcalloc(n > 0 ? (size_t)n : 1, sizeof(*groups));
+	n = n > 0 ? getgroups(n, groups) : 0;
 	int in = getegid() == g->gr_gid;
 	for (int i = 0; !in && i < n; i++)
 		in = groups[i] == g->gr_gid;
+	free(groups);
 	if (in)
 		return SH_OK;
 	char user[64];
