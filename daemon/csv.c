@@ -14,6 +14,17 @@
  * A record that breaks a rule is reported with its line and the rule, and
  * reading goes on with the next one; no field value is ever put in a
  * message.
+ *
+ * Writing (sh_csv_cell): seinctl's exports, reports and statistics are
+ * opened by administrators and team leads in a spreadsheet, and their
+ * cells hold what partners sent (free text, and after --reveal the sealed
+ * fields) and what users typed (a reveal's reason). A cell that starts
+ * with =, +, -, @, a tab or a carriage return is run as a formula by
+ * spreadsheet programs (=HYPERLINK to a page of the sender's choosing, or
+ * worse): such a cell is written with an apostrophe in front, which the
+ * spreadsheet takes as "this is text". Plain negative numbers are left
+ * alone: -12.50 is a figure, not a formula, and the apostrophe would turn
+ * it into text that no longer adds up.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -283,4 +294,41 @@ void sh_csv_close(sh_csv *c)
 		free(c->text);
 	}
 	memset(c, 0, sizeof(*c));
+}
+
+int sh_csv_formula_like(const char *s)
+{
+	if (!s[0] || !strchr("=+-@\t\r", s[0]))
+		return 0;
+	if (s[0] != '-')
+		return 1;
+	if (!s[1])
+		return 0; /* a lone '-' computes nothing */
+	/* -DIGITS[.DIGITS] is a number; anything more may be a formula
+	 * ("-1+1", "-2+3+cmd|' /C calc'!A0") */
+	const char *p = s + 1;
+	size_t n = strspn(p, "0123456789");
+	if (n && p[n] == '.') {
+		p += n + 1;
+		n = strspn(p, "0123456789");
+	}
+	return !n || p[n] != '\0';
+}
+
+void sh_csv_cell(FILE *f, const char *s, int quote_always, int last)
+{
+	int formula = sh_csv_formula_like(s);
+	int quote = quote_always || formula || strpbrk(s, ",\"\n\r");
+	if (quote)
+		fputc('"', f);
+	if (formula)
+		fputc('\'', f);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', f);
+		fputc(*s, f);
+	}
+	if (quote)
+		fputc('"', f);
+	fputc(last ? '\n' : ',', f);
 }

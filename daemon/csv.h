@@ -1,5 +1,6 @@
 /*
- * csv.h - reading the CSV files partners' own systems export. See csv.c.
+ * csv.h - reading the CSV files partners' own systems export, and writing
+ * the cells of seinctl's CSV outputs. See csv.c.
  */
 #ifndef SEINHUIS_CSV_H
 #define SEINHUIS_CSV_H
@@ -31,5 +32,16 @@ sh_err sh_csv_open(sh_csv *c, const uint8_t *data, size_t len, char *why,
 int sh_csv_next(sh_csv *c, sh_csv_row *row, char *why, size_t whylen);
 void sh_csv_row_free(sh_csv_row *row);
 void sh_csv_close(sh_csv *c);
+
+/* Would a spreadsheet take the cell s for a formula? It starts with =, +,
+ * -, @, a tab or a carriage return, and is not a plain number (-3,
+ * -12.50) nor the lone - that stands for nothing. */
+int sh_csv_formula_like(const char *s);
+/* Write s as one cell to f, then ',' or, if last, a line end. Quoted if
+ * quote_always, or if s holds a separator, quote or line break (a quote
+ * inside doubled); a formula-like cell is quoted with an apostrophe in
+ * front, so that the spreadsheet shows it as text instead of running it.
+ * Every CSV seinctl writes goes through here. */
+void sh_csv_cell(FILE *f, const char *s, int quote_always, int last);
 
 #endif

@@ -368,21 +368,10 @@ struct print_ctx {
 	size_t n;
 };
 
+/* Quoted where needed only: scripts read these lines with cut and grep. */
 static void csv_field(const char *s, int last)
 {
-	int quote = strpbrk(s, ",\"\n\r") != NULL;
-	if (quote) {
-		putchar('"');
-		for (; *s; s++) {
-			if (*s == '"')
-				putchar('"');
-			putchar(*s);
-		}
-		putchar('"');
-	} else {
-		fputs(s, stdout);
-	}
-	putchar(last ? '\n' : ',');
+	sh_csv_cell(stdout, s, 0, last);
 }
 
 static const char *csv_cols[] = {

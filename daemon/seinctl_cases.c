@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "csv.h"
 #include "seinctl_audit.h"
 #include "seinctl_cases.h"
 
@@ -1428,20 +1429,10 @@ static int reveal(const char *sock, const char *id, const char *reason,
 	return seinctl_call(sock, &q, r);
 }
 
+/* Every cell quoted (sh_csv_cell neutralises formula-like ones). */
 static void csv_cell(FILE *f, const char *s, int last)
 {
-	/* quoted always; a quote doubled; a leading = + - @ is kept as text
-	 * by a spreadsheet only with a quote in front */
-	fputc('"', f);
-	if (strchr("=+-@", s[0]) && s[0])
-		fputc('\'', f);
-	for (; *s; s++) {
-		if (*s == '"')
-			fputc('"', f);
-		fputc(*s, f);
-	}
-	fputc('"', f);
-	fputc(last ? '\n' : ',', f);
+	sh_csv_cell(f, s, 1, last);
 }
 
 struct names {

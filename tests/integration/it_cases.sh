@@ -63,9 +63,13 @@ a1=$(arrears corp-cs rent 45000 none HUUR-1 "de Vries" Molenweg 12 "9901 WA")
 sleep 0.05
 a2=$(arrears corp-cs rent 60000 none HUUR-2 "de Vries" Molenweg 12 "9901 WA")
 a3=$(arrears nrg-cs electricity 20000 disconnection EL-1 "Vries" Molenweg 12 "9901wa")
-b1=$(arrears corp-cs rent 10000 none HUUR-3 Bakker Dorpsstraat 5 "1234 AB")
+# B's and C's references are formulas (as a careless or hostile creditor's
+# system may send them; the catalogue takes any text): the CSV exports must
+# not hand them to a spreadsheet as formulas.
+REF_B='=HYPERLINK("https://x.example/","open")' REF_C=$'\t@SUM(1+1)'
+b1=$(arrears corp-cs rent 10000 none "$REF_B" Bakker Dorpsstraat 5 "1234 AB")
 sleep 1.1
-c1=$(arrears nrg-cs gas 30000 none GAS-1 Jansen Kerkweg 7 "5678 CD")
+c1=$(arrears nrg-cs gas 30000 none "$REF_C" Jansen Kerkweg 7 "5678 CD")
 check "five signals accepted" bash -c "[ ${#a1}${#a2}${#a3}${#b1}${#c1} = 3232323232 ]"
 check "five signals delivered" wait_until 20 bash -c "[ \$(inbox_ids gem-cs | wc -l) = 5 ]"
 
@@ -221,6 +225,22 @@ assert 'case_key' in h and 'amount_cents' in h and 'surname' not in h
 assert sorted(r[h.index('message_id')] for r in rows[1:])==sorted('$a1 $a2 $a3 $b1 $c1'.split())
 assert all(r[-1]=='sealed' for r in rows[1:])
 "
+check "export CSV: a cell that starts like a formula (=, @, a tab) gets an apostrophe in front; the others as they were" \
+	python3 -c "
+import csv, sys
+rows = list(csv.reader(open('$WORK/cases.csv')))
+h = rows[0]
+by = {r[h.index('message_id')]: r for r in rows[1:]}
+ref = lambda m: by[m][h.index('creditor_reference')]
+assert ref('$b1') == \"'\" + sys.argv[1], ref('$b1')
+assert ref('$c1') == \"'\" + sys.argv[2], repr(ref('$c1'))
+assert ref('$a1') == 'HUUR-1' and by['$a1'][h.index('amount_cents')] == '45000'
+assert all(r[h.index('creditor_contact')] == 'incasso desk' for r in rows[1:])
+assert by['$b1'][h.index('amount_cents')] == '10000' and by['$c1'][h.index('arrears_kind')] == 'gas'
+" "$REF_B" "$REF_C"
+check "export JSON: the same references as sent" bash -c \
+	"jq -e --arg b \"\$1\" --arg c \"\$2\" '[.[].signal_list[].fields.creditor_reference] | index(\$b) != null and index(\$c) != null' '$WORK/cases.json' >/dev/null" \
+	_ "$REF_B" "$REF_C"
 check "export CSV: no personal values, mode 0600" bash -c \
 	"! grep -qiE 'vries|bakker|jansen|molenweg|9901 ?wa' '$WORK/cases.csv' && [ \$(stat -c %a '$WORK/cases.csv') = 600 ]"
 before=$(as "$U_ADMIN" --json audit list --event revealed | jq length)
@@ -248,6 +268,25 @@ check "audit list --case-key (the inbox's): the household's 3 signals, delivered
 	  ([.[] | select(.event==\"revealed\" and .household==\"$A\")] | length) == 3 and
 	  ([.[] | select(.event==\"case_step\" and .household==\"$A\")] | length) == 4 and
 	  ([.[] | select(.message_id==\"$b1\" or .message_id==\"$c1\")] | length) == 0' >/dev/null"
+# A reveal's reason is the caseworker's own text, and goes into the audit
+# log's CSV export as given: a formula in it is neutralised there too.
+REASON='=HYPERLINK("https://x.example/","why")'
+as "$U_CW1" inbox reveal "$b1" --reason "$REASON" >/dev/null
+check "audit export CSV: a reason that starts like a formula gets an apostrophe in front; the other cells as they were" \
+	python3 -c "
+import csv, io, sys
+rows = list(csv.reader(io.StringIO(sys.argv[1])))
+h = rows[0]
+mine = [r for r in rows[1:] if r[h.index('message_id')] == '$b1']
+assert len(mine) == 1, len(mine)
+r = mine[0]
+assert r[h.index('reason')] == \"'\" + sys.argv[2], r[h.index('reason')]
+assert r[h.index('event')] == 'revealed' and r[h.index('user')] == '$U_CW1' and r[h.index('index')].isdigit()
+assert all(x[h.index('reason')] == 'debt help intake' for x in rows[1:] if x is not r)
+" "$(as "$U_ADMIN" audit export --format csv --event revealed)" "$REASON"
+check "... and the JSON lines export gives the reason as recorded" bash -c \
+	"as $U_ADMIN audit export --event revealed | jq -e --arg r \"\$1\" 'select(.message_id == \"$b1\") | .reason == \$r' >/dev/null" \
+	_ "$REASON"
 out=$(printf 'surname=de Vries\npostcode=9901 WA\nhouse_number=12\n' | as "$U_ADMIN" audit subject 2>&1)
 echo "$out"
 # The case's claims and steps are the household's: someone else at the

@@ -14,6 +14,8 @@
 # once an hour, and the head it superseded is handed back beside the
 # newest.
 . "$(dirname "$0")/lib.sh"
+W_SENDER=corp-wi W_RECIPIENT=gem-wi
+. "$(dirname "$0")/witness_lib.sh"
 it_setup witness
 PEER_TOOL=${PEER_TOOL:-$(dirname "$0")/../../build/tests/integration/peer_tool}
 partner gem-wi municipality_debt 17958 "audit_head_interval = 1"
@@ -22,42 +24,6 @@ partner tool-wi energy 17949 # peer_tool speaks with its keys
 trust_all
 start gem-wi
 start corp-wi
-
-alist() { ctl "$1" --json audit list --limit 100000 "${@:2}"; }
-count() { alist "$@" | jq length; }
-# peer_field ID PARTNER FIELD: a field of ID's status for PARTNER
-peer_field() { ctl "$1" --json status | jq -r ".peers[] | select(.partner == \"$2\") | .$3"; }
-export -f alist count peer_field
-
-# back_up ID: a copy of ID's data.mdb and audit-head into $WORK/backup-ID,
-# made with ID stopped (started again after)
-back_up() {
-	stop "$1"
-	mkdir -p "$WORK/backup-$1"
-	cp "$WORK/$1/data/data.mdb" "$WORK/$1/data/audit-head" "$WORK/backup-$1/"
-	start "$1"
-}
-# backup_size ID: the tree size of the backed-up log (its audit-head)
-backup_size() { cut -d' ' -f1 "$WORK/backup-$1/audit-head"; }
-# restore ID: both files back in place of ID's (stopped), its journal gone
-restore() {
-	local f
-	for f in data.mdb audit-head; do
-		cp "$WORK/backup-$1/$f" "$WORK/$1/data/$f"
-		chown "$RUN_USER:" "$WORK/$1/data/$f"
-	done
-	rm -f "$WORK/$1/data/journal"
-}
-
-sent=0
-send_n() { # send_n COUNT
-	local last=$((sent + $1))
-	while [ "$sent" -lt "$last" ]; do
-		sent=$((sent + 1))
-		send_arrears corp-wi gem-wi "$sent" >/dev/null
-	done
-	wait_until 20 bash -c "[ \$(inbox_ids gem-wi | wc -l) = $sent ]"
-}
 
 # --- heads travel both ways --------------------------------------------------
 check "3 signals delivered" send_n 3
@@ -95,14 +61,8 @@ check "a kill -9 of either makes no rollback at either" bash -c \
 	 [ \$(count gem-wi --event log_rolled_back) = 0 ] && [ \$(count corp-wi --event partner_log_rolled_back) = 0 ]"
 
 # --- the sender's store restored with its audit-head file --------------------
-back_up corp-wi
-bsize=$(backup_size corp-wi)
-check "after the backup, 10 more delivered" send_n 10
-# the witness comes to hold a head over entries the restore takes away
-# (heads are signed each second while the log grows)
-check "the recipient keeps a head of the sender's log beyond the backup's $bsize entries" \
-	wait_until 20 bash -c "[ \"\$(peer_field gem-wi corp-wi witnessed_size)\" -gt $((bsize + 10)) ]"
-stop corp-wi
+check "after the backup, 10 more delivered, and the recipient keeps a head of the sender's log beyond the backup's entries" \
+	outgrow_backup
 big=$(peer_field gem-wi corp-wi witnessed_size)
 restore corp-wi
 check "seinhuisd -t finds nothing wrong: the audit-head file came back too" bash -c \
