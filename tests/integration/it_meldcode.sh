@@ -6,6 +6,7 @@
 # description of the person. A resident's look-up (audit subject) leaves
 # the report out unless asked for: safety comes first.
 . "$(dirname "$0")/lib.sh"
+PEER_TOOL=${PEER_TOOL:-$(dirname "$0")/../../build/tests/integration/peer_tool}
 it_setup meldcode
 partner school-mc professional 17341
 partner vt-mc veilig_thuis 17342
@@ -66,6 +67,33 @@ check "the municipality's liaison receives the hand-over notice" wait_until 10 b
 	"ctl team-mc --json inbox list | json_has 'length == 1 and .[0].fields.status == \"handed_over\" and .[0].fields.escalation_level == \"2\"'"
 check "the hand-over names the next step" bash -c \
 	"ctl team-mc --json inbox list | json_has '.[0].fields.next_step == \"local team takes over\"'"
+
+# --- notices out of order: the outbox keeps the newest ----------------------
+# peer_tool speaks for vt-mc (with its keys): a notice "closed" created now,
+# then one "investigating" created a minute earlier, as one that waited to
+# be sent again (after a lost connection, a recover) can come after a newer
+# one. Both are delivered and audited; the report's outbox record keeps
+# the one created last.
+vt_notice() { # vt_notice STATUS CREATED-SHIFT-MS
+	PEER_NOTICE_ID=$rid PEER_NOTICE_STATUS=$1 PEER_CREATED_SHIFT_MS=$2 \
+		as_user "$PEER_TOOL" "$WORK/vt-mc/keys" "$WORK/school-mc/keys/card" notice
+}
+out=$(vt_notice closed 0)
+check "a newer notice (closed) is delivered" grep -qE '^RECEIPT [0-9a-f]{32} DELIVERED' <<<"$out"
+check "... and noted on the report" bash -c \
+	"ctl school-mc --json outbox | json_has '.[] | select(.message_id==\"$rid\" and .feedback.status==\"closed\")'"
+out=$(vt_notice investigating -60000)
+old_notice=$(awk '/^SENT/ {print $2}' <<<"$out")
+check "an older notice (investigating) arriving after it is delivered too" \
+	grep -qE "^RECEIPT $old_notice DELIVERED" <<<"$out"
+check "... into the reporter's inbox" bash -c "inbox_ids school-mc | grep -qx $old_notice"
+check "... and audited as received and delivered" bash -c \
+	"[ \$(ctl school-mc --json audit list --id $old_notice | jq '[.[] | select(.event==\"received\" or .event==\"delivered\")] | length') = 2 ]"
+check "the outbox still shows the newest status, closed, not the older one that came last" bash -c \
+	"ctl school-mc --json outbox | json_has '.[] | select(.message_id==\"$rid\" and .feedback.status==\"closed\")' &&
+	 ctl school-mc outbox | grep '$rid' | grep -q 'feedback: closed'"
+check "the reporter's log says the older notice was not noted" \
+	grep -q "outbox: $rid keeps its answer closed; $old_notice from vt-mc (investigating) was created before it" "$WORK/school-mc.log"
 
 # --- the resident's right of access, and its safety exception ---------------
 printf 'surname=Fictief\npostcode=9901 WA\nhouse_number=4\n' >"$WORK/person"
