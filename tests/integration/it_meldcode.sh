@@ -14,9 +14,9 @@ partner team-mc municipality_team 17343
 trust_all
 for p in school-mc vt-mc team-mc; do start $p; done
 
-report() { # report EXTRA-FIELDS...
+report() { # [URGENCY=acute] report EXTRA-FIELDS...
 	ctl school-mc send --type meldcode_report --to vt-mc concern_category=child_abuse \
-		urgency=structural reporter_role=school surname=Fictief house_number=4 \
+		urgency="${URGENCY:-structural}" reporter_role=school surname=Fictief house_number=4 \
 		postcode="9901 WA" description="fictional concern" \
 		reporter_contact="school desk" "$@"
 }
@@ -94,6 +94,26 @@ check "the outbox still shows the newest status, closed, not the older one that 
 	 ctl school-mc outbox | grep '$rid' | grep -q 'feedback: closed'"
 check "the reporter's log says the older notice was not noted" \
 	grep -q "outbox: $rid keeps its answer closed; $old_notice from vt-mc (investigating) was created before it" "$WORK/school-mc.log"
+
+# --- Veilig Thuis's inbox: acute reports first ------------------------------
+for i in 1 2 3; do
+	out=$(report legal_basis=meldrecht steps_taken=1,2,3,4 justification=structural_unsafety)
+	structural[i]=${out#accepted }
+done
+out=$(URGENCY=acute report legal_basis=meldrecht steps_taken=1,2,3,4 justification=acute_unsafety)
+acute=${out#accepted }
+check "three structural reports and then an acute one arrive at Veilig Thuis" wait_until 20 bash -c \
+	"[ \$(inbox_ids vt-mc | wc -l) = 5 ] && inbox_ids vt-mc | grep -qx '$acute'"
+check "inbox list shows the acute report first, then the others by arrival" bash -c \
+	"[ \"\$(ctl vt-mc inbox list | awk 'NR > 1 && NF > 2 {print \$1}' | paste -sd ' ')\" = '$acute $rid ${structural[*]}' ]"
+check "... its urgency column says acute" bash -c \
+	"ctl vt-mc inbox list | awk 'NR == 2' | grep -q ' acute\$'"
+check "--json lists in the same order" bash -c \
+	"[ \"\$(ctl vt-mc --json inbox list | jq -r '[.[].message_id] | join(\" \")')\" = '$acute $rid ${structural[*]}' ]"
+check "--limit 1 takes the acute report, though it arrived last" bash -c \
+	"[ \"\$(ctl vt-mc --json inbox list --limit 1 | jq -r '.[].message_id')\" = '$acute' ]"
+check "--limit 3: the acute report and the two oldest structural ones" bash -c \
+	"[ \"\$(ctl vt-mc --json inbox list --limit 3 | jq -r '[.[].message_id] | join(\" \")')\" = '$acute $rid ${structural[1]}' ]"
 
 # --- the resident's right of access, and its safety exception ---------------
 printf 'surname=Fictief\npostcode=9901 WA\nhouse_number=4\n' >"$WORK/person"
