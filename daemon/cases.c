@@ -40,8 +40,9 @@
  *              partner that answers, and its type's `feedback` allows the
  *              basis the answer came under; then the status and time are
  *              attached to that outbox record in the delivering
- *              transaction. Anything else is rejected like any refused
- *              signal (negative receipt, audit entry).
+ *              transaction, unless an answer created later is attached
+ *              there already (outbox_answered). Anything else is rejected
+ *              like any refused signal (negative receipt, audit entry).
  * Claims, releases and steps are audit entries with the case key, user
  * and role, in the transaction that records them.
  *
@@ -954,20 +955,46 @@ void sh_cases_dispatch(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 /* ------------------------------------------- feedback, at the creditor */
 
 /* An outbox record stored again with the partner's answer (a status
- * feedback's or a Veilig Thuis notice's status) noted on it; the strings
- * the record owns are swapped back before the caller frees it. */
+ * feedback's or a Veilig Thuis notice's status) noted on it, unless the
+ * answer noted there was created after this one. Answers can arrive out
+ * of order (one that waited to be sent again, after a lost connection or
+ * a recover, can come after a newer one, or a second daemon of the
+ * partner sent it), and the note is to show where the signal stands: the
+ * newest answer, not the last to arrive. The answer's own creation time
+ * decides, as its sender signed it. On equal times the later arrival is
+ * noted: from one sender's queue it is also the later one sent, and it
+ * is what the note did before. A record noted by an older version has no
+ * creation time (0), so any answer replaces its note, as it did then. An
+ * answer not noted is still delivered and audited; the log says which it
+ * was. The strings the record owns are swapped back before the caller
+ * frees it. */
 static sh_err outbox_answered(sh_daemon *d, uint64_t seq,
                               Seinhuis__OutboxRecord *rec, char *status,
-                              const Seinhuis__Signal *s)
+                              const Seinhuis__Signal *s, const char *from)
 {
+	char rid[2 * SH_ID_LEN + 1] = "-", aid[2 * SH_ID_LEN + 1] = "-";
+	if (rec->message_id.len == SH_ID_LEN)
+		sh_hex(rid, rec->message_id.data, SH_ID_LEN);
+	if (s->message_id.len == SH_ID_LEN)
+		sh_hex(aid, s->message_id.data, SH_ID_LEN);
+	if (s->created_ms < rec->feedback_created_ms) {
+		sh_info("outbox: %s keeps its answer %s; %s from %s (%s) was "
+		        "created before it and is not noted",
+		        rid, rec->feedback_status, aid, from, status);
+		return SH_OK;
+	}
 	char *old_status = rec->feedback_status;
 	ProtobufCBinaryData old_id = rec->feedback_id;
 	rec->feedback_status = status;
 	rec->feedback_ms = sh_now_ms();
 	rec->feedback_id = s->message_id;
+	rec->feedback_created_ms = s->created_ms;
 	sh_err e = sh_store_outbox_put(d->store, seq, rec);
 	rec->feedback_status = old_status;
 	rec->feedback_id = old_id;
+	if (e == SH_OK)
+		sh_info("outbox: %s has the answer %s (%s) from %s", rid,
+		        status, aid, from);
 	return e;
 }
 
@@ -1018,12 +1045,9 @@ sh_err sh_feedback_deliver(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 		         sh_signal_type_name(rec->type), allowed);
 		e = SH_ERR_FEEDBACK;
 	}
-	if (e == SH_OK) {
-		e = outbox_answered(d, seq, rec, fb->status, s);
-		if (e == SH_OK)
-			sh_info("outbox: %s has feedback %s from %s",
-			        fb->signal_id, fb->status, p->card.partner);
-	}
+	if (e == SH_OK)
+		e = outbox_answered(d, seq, rec, fb->status, s,
+		                    p->card.partner);
 	seinhuis__outbox_record__free_unpacked(rec, NULL);
 	return e;
 }
@@ -1057,7 +1081,7 @@ sh_err sh_notice_attach(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s)
 		return e;
 	if (rec->type == SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT &&
 	    strcmp(rec->recipient, p->card.partner) == 0) {
-		e = outbox_answered(d, seq, rec, n->status, s);
+		e = outbox_answered(d, seq, rec, n->status, s, p->card.partner);
 	}
 	seinhuis__outbox_record__free_unpacked(rec, NULL);
 	return e;

@@ -1195,6 +1195,20 @@ static char *signature_note(sh_daemon *d, const Seinhuis__InboxRecord *rec)
 	return sh_strdup(out);
 }
 
+/* The signal an inbox record holds, decoded; NULL if it does not decode.
+ * (Its bytes fields are copies: the envelope is freed here.) */
+static Seinhuis__Signal *inbox_signal(const Seinhuis__InboxRecord *rec)
+{
+	Seinhuis__Envelope *env = seinhuis__envelope__unpack(
+	    NULL, rec->envelope.len, rec->envelope.data);
+	Seinhuis__Signal *s = env ? seinhuis__signal__unpack(
+	                                NULL, env->signal.len, env->signal.data)
+	                          : NULL;
+	if (env)
+		seinhuis__envelope__free_unpacked(env, NULL);
+	return s;
+}
+
 static Seinhuis__InboxItem *inbox_item(const Seinhuis__InboxRecord *rec)
 {
 	Seinhuis__InboxItem *it = sh_xmalloc(sizeof(*it));
@@ -1211,11 +1225,7 @@ static Seinhuis__InboxItem *inbox_item(const Seinhuis__InboxRecord *rec)
 		it->case_key = sh_strdup(hex);
 	}
 	it->consent_ref = sh_strdup(rec->consent_ref);
-	Seinhuis__Envelope *env = seinhuis__envelope__unpack(
-	    NULL, rec->envelope.len, rec->envelope.data);
-	Seinhuis__Signal *s = env ? seinhuis__signal__unpack(
-	                                NULL, env->signal.len, env->signal.data)
-	                          : NULL;
+	Seinhuis__Signal *s = inbox_signal(rec);
 	if (s) {
 		it->created_ms = s->created_ms;
 		if (s->subject.len == SH_PSEUDO_LEN) {
@@ -1226,8 +1236,6 @@ static Seinhuis__InboxItem *inbox_item(const Seinhuis__InboxRecord *rec)
 		it->n_fields = sh_wire_clear_fields(s, &it->fields);
 		seinhuis__signal__free_unpacked(s, NULL);
 	}
-	if (env)
-		seinhuis__envelope__free_unpacked(env, NULL);
 	return it;
 }
 
@@ -1248,16 +1256,79 @@ static int inbox_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *rec)
 	return 0;
 }
 
+/* An acute meldcode report (acute unsafety: Veilig Thuis acts the same
+ * day) must not wait below the structural ones that arrived before it.
+ * On a daemon whose role receives meldcode reports, INBOX_LIST lists in
+ * two passes over the inbox: the acute reports, then all the others,
+ * each oldest first. The daemon orders, not seinctl, so that a limit and
+ * the pages of a long list take the first signals of that order across
+ * the whole inbox, and every listing (text, JSON, other tools) has the
+ * same order. A page's next_index says where the next one continues:
+ * the sequence number, with INBOX_REST set in the second pass. Other
+ * daemons receive no signal that can be acute: one pass, arrival order,
+ * with no report to decode. (INBOX_WAIT stays in the order of commits.) */
+#define INBOX_REST (UINT64_C(1) << 63)
+
+static int acute_first(const sh_daemon *d)
+{
+	const sh_type_rule *t =
+	    sh_catalogue_type(&d->cat, SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT);
+	return t && sh_role_in(t->recipients, d->self.card.role);
+}
+
+static int inbox_acute(const Seinhuis__InboxRecord *rec)
+{
+	if (rec->type != SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT)
+		return 0;
+	Seinhuis__Signal *s = inbox_signal(rec);
+	int acute = s &&
+	            s->payload_case == SEINHUIS__SIGNAL__PAYLOAD_MELDCODE &&
+	            strcmp(s->meldcode->urgency, "acute") == 0;
+	if (s)
+		seinhuis__signal__free_unpacked(s, NULL);
+	return acute;
+}
+
+struct order_ctx {
+	struct list_ctx lc;
+	int rest; /* 0: the acute reports; 1: the others */
+};
+
+static int ordered_one(void *vctx, uint64_t seq,
+                       const Seinhuis__InboxRecord *rec)
+{
+	struct order_ctx *o = vctx;
+	if (inbox_acute(rec) == o->rest)
+		return 0; /* listed in the other pass */
+	int stop = inbox_one(&o->lc, seq, rec);
+	if (o->rest && o->lc.r->next_index)
+		o->lc.r->next_index |= INBOX_REST;
+	return stop;
+}
+
 static void op_inbox_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 {
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
-	struct list_ctx lc = {&r, "", limit_of(q), d, 0};
+	struct order_ctx o = {{&r, "", limit_of(q), d, 0},
+	                      (q->start_index & INBOX_REST) != 0};
+	uint64_t from = q->start_index & ~INBOX_REST;
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	if (!txn)
 		return sh_ctl_refuse(d, c, SH_ERR_STORE,
 		                     "cannot read the store");
-	sh_err e = sh_store_inbox_scan_from(d->store, txn, q->start_index,
-	                                    inbox_one, &lc);
+	sh_err e = SH_OK;
+	if (!acute_first(d)) {
+		e = sh_store_inbox_scan_from(d->store, txn, q->start_index,
+		                             inbox_one, &o.lc);
+	} else {
+		/* the second pass starts from the first signal again */
+		for (; e == SH_OK && o.rest < 2; o.rest++, from = 0) {
+			e = sh_store_inbox_scan_from(d->store, txn, from,
+			                             ordered_one, &o);
+			if (r.next_index || r.n_inbox >= o.lc.limit)
+				break; /* the page is full */
+		}
+	}
 	sh_store_read_end(d->store, txn);
 	if (e) {
 		free_reply_lists(&r);

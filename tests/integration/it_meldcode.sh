@@ -6,6 +6,7 @@
 # description of the person. A resident's look-up (audit subject) leaves
 # the report out unless asked for: safety comes first.
 . "$(dirname "$0")/lib.sh"
+PEER_TOOL=${PEER_TOOL:-$(dirname "$0")/../../build/tests/integration/peer_tool}
 it_setup meldcode
 partner school-mc professional 17341
 partner vt-mc veilig_thuis 17342
@@ -13,9 +14,9 @@ partner team-mc municipality_team 17343
 trust_all
 for p in school-mc vt-mc team-mc; do start $p; done
 
-report() { # report EXTRA-FIELDS...
+report() { # [URGENCY=acute] report EXTRA-FIELDS...
 	ctl school-mc send --type meldcode_report --to vt-mc concern_category=child_abuse \
-		urgency=structural reporter_role=school surname=Fictief house_number=4 \
+		urgency="${URGENCY:-structural}" reporter_role=school surname=Fictief house_number=4 \
 		postcode="9901 WA" description="fictional concern" \
 		reporter_contact="school desk" "$@"
 }
@@ -66,6 +67,53 @@ check "the municipality's liaison receives the hand-over notice" wait_until 10 b
 	"ctl team-mc --json inbox list | json_has 'length == 1 and .[0].fields.status == \"handed_over\" and .[0].fields.escalation_level == \"2\"'"
 check "the hand-over names the next step" bash -c \
 	"ctl team-mc --json inbox list | json_has '.[0].fields.next_step == \"local team takes over\"'"
+
+# --- notices out of order: the outbox keeps the newest ----------------------
+# peer_tool speaks for vt-mc (with its keys): a notice "closed" created now,
+# then one "investigating" created a minute earlier, as one that waited to
+# be sent again (after a lost connection, a recover) can come after a newer
+# one. Both are delivered and audited; the report's outbox record keeps
+# the one created last.
+vt_notice() { # vt_notice STATUS CREATED-SHIFT-MS
+	PEER_NOTICE_ID=$rid PEER_NOTICE_STATUS=$1 PEER_CREATED_SHIFT_MS=$2 \
+		as_user "$PEER_TOOL" "$WORK/vt-mc/keys" "$WORK/school-mc/keys/card" notice
+}
+out=$(vt_notice closed 0)
+check "a newer notice (closed) is delivered" grep -qE '^RECEIPT [0-9a-f]{32} DELIVERED' <<<"$out"
+check "... and noted on the report" bash -c \
+	"ctl school-mc --json outbox | json_has '.[] | select(.message_id==\"$rid\" and .feedback.status==\"closed\")'"
+out=$(vt_notice investigating -60000)
+old_notice=$(awk '/^SENT/ {print $2}' <<<"$out")
+check "an older notice (investigating) arriving after it is delivered too" \
+	grep -qE "^RECEIPT $old_notice DELIVERED" <<<"$out"
+check "... into the reporter's inbox" bash -c "inbox_ids school-mc | grep -qx $old_notice"
+check "... and audited as received and delivered" bash -c \
+	"[ \$(ctl school-mc --json audit list --id $old_notice | jq '[.[] | select(.event==\"received\" or .event==\"delivered\")] | length') = 2 ]"
+check "the outbox still shows the newest status, closed, not the older one that came last" bash -c \
+	"ctl school-mc --json outbox | json_has '.[] | select(.message_id==\"$rid\" and .feedback.status==\"closed\")' &&
+	 ctl school-mc outbox | grep '$rid' | grep -q 'feedback: closed'"
+check "the reporter's log says the older notice was not noted" \
+	grep -q "outbox: $rid keeps its answer closed; $old_notice from vt-mc (investigating) was created before it" "$WORK/school-mc.log"
+
+# --- Veilig Thuis's inbox: acute reports first ------------------------------
+for i in 1 2 3; do
+	out=$(report legal_basis=meldrecht steps_taken=1,2,3,4 justification=structural_unsafety)
+	structural[i]=${out#accepted }
+done
+out=$(URGENCY=acute report legal_basis=meldrecht steps_taken=1,2,3,4 justification=acute_unsafety)
+acute=${out#accepted }
+check "three structural reports and then an acute one arrive at Veilig Thuis" wait_until 20 bash -c \
+	"[ \$(inbox_ids vt-mc | wc -l) = 5 ] && inbox_ids vt-mc | grep -qx '$acute'"
+check "inbox list shows the acute report first, then the others by arrival" bash -c \
+	"[ \"\$(ctl vt-mc inbox list | awk 'NR > 1 && NF > 2 {print \$1}' | paste -sd ' ')\" = '$acute $rid ${structural[*]}' ]"
+check "... its urgency column says acute" bash -c \
+	"ctl vt-mc inbox list | awk 'NR == 2' | grep -q ' acute\$'"
+check "--json lists in the same order" bash -c \
+	"[ \"\$(ctl vt-mc --json inbox list | jq -r '[.[].message_id] | join(\" \")')\" = '$acute $rid ${structural[*]}' ]"
+check "--limit 1 takes the acute report, though it arrived last" bash -c \
+	"[ \"\$(ctl vt-mc --json inbox list --limit 1 | jq -r '.[].message_id')\" = '$acute' ]"
+check "--limit 3: the acute report and the two oldest structural ones" bash -c \
+	"[ \"\$(ctl vt-mc --json inbox list --limit 3 | jq -r '[.[].message_id] | join(\" \")')\" = '$acute $rid ${structural[1]}' ]"
 
 # --- the resident's right of access, and its safety exception ---------------
 printf 'surname=Fictief\npostcode=9901 WA\nhouse_number=4\n' >"$WORK/person"

@@ -20,6 +20,11 @@
  * (default legal_task) and, if set, consent $PEER_FEEDBACK_CONSENT: what
  * a municipality's daemon sends, but without its checks. With
  * PEER_FEEDBACK_COPIES=2 the frame carries it twice, as a re-send would.
+ * Mode "notice" sends a vt_notice (legal_task) about the report with the
+ * id in $PEER_NOTICE_ID, of status $PEER_NOTICE_STATUS (received), created
+ * $PEER_CREATED_SHIFT_MS ms from now (0; negative: earlier), re-signed:
+ * what a Veilig Thuis daemon sends, at the time of its choosing, so that
+ * a test can make an older notice arrive after a newer one.
  * PEER_WAIT_MS: how long to wait for an answer (3000).
  * PEER_MUNICIPALITY: a municipality_code in the arrears signal of the
  * single-signal modes (valid, policy, ...).
@@ -60,22 +65,20 @@ static void die(const char *what, const char *why)
 
 static int policy_break;
 static int feedback_mode;
+static int notice_mode;
 
-static void build_feedback(const sh_identity *self, const sh_card *peer,
-                           sh_buf *env, uint8_t id[SH_ID_LEN])
+/* A signal of the given type with the n fields of kv, built and signed
+ * for peer as a daemon would. */
+static void build_fields(const sh_identity *self, const sh_card *peer,
+                         Seinhuis__SignalType type, const char *kv[][2],
+                         size_t n, sh_buf *env, uint8_t id[SH_ID_LEN])
 {
 	sh_pair_keys keys;
 	if (sh_pair_keys_derive(&keys, self, peer) != SH_OK)
 		die("keys", "cannot derive pair keys");
-	const char *ref = getenv("PEER_FEEDBACK_ID");
-	const char *basis = getenv("PEER_FEEDBACK_BASIS");
-	const char *consent = getenv("PEER_FEEDBACK_CONSENT");
-	const char *kv[4][2] = {{"signal_id", ref ? ref : ""},
-	                        {"status", "contact_made"},
-	                        {"legal_basis", basis ? basis : "legal_task"},
-	                        {"consent_ref", consent ? consent : ""}};
-	size_t n = consent && consent[0] ? 4 : 3;
-	Seinhuis__Field f[4], *fp[4];
+	Seinhuis__Field f[16], *fp[16];
+	if (n > 16)
+		die("build", "too many fields");
 	for (size_t i = 0; i < n; i++) {
 		seinhuis__field__init(&f[i]);
 		f[i].name = (char *)kv[i][0];
@@ -83,63 +86,73 @@ static void build_feedback(const sh_identity *self, const sh_card *peer,
 		fp[i] = &f[i];
 	}
 	char field[128];
-	sh_err e = sh_wire_build(self, peer, &keys,
-	                         SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK, fp, n,
-	                         id, env, field, sizeof(field));
+	sh_err e = sh_wire_build(self, peer, &keys, type, fp, n, id, env, field,
+	                         sizeof(field));
 	if (e != SH_OK)
 		die("build", sh_err_str(e));
+}
+
+static void build_feedback(const sh_identity *self, const sh_card *peer,
+                           sh_buf *env, uint8_t id[SH_ID_LEN])
+{
+	const char *ref = getenv("PEER_FEEDBACK_ID");
+	const char *basis = getenv("PEER_FEEDBACK_BASIS");
+	const char *consent = getenv("PEER_FEEDBACK_CONSENT");
+	const char *kv[4][2] = {{"signal_id", ref ? ref : ""},
+	                        {"status", "contact_made"},
+	                        {"legal_basis", basis ? basis : "legal_task"},
+	                        {"consent_ref", consent ? consent : ""}};
+	build_fields(self, peer, SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK, kv,
+	             consent && consent[0] ? 4 : 3, env, id);
+}
+
+static void build_notice(const sh_identity *self, const sh_card *peer,
+                         sh_buf *env, uint8_t id[SH_ID_LEN])
+{
+	const char *ref = getenv("PEER_NOTICE_ID");
+	const char *status = getenv("PEER_NOTICE_STATUS");
+	const char *kv[4][2] = {{"report_id", ref ? ref : ""},
+	                        {"status", status ? status : "received"},
+	                        {"legal_basis", "legal_task"},
+	                        {"contact_point", "VT advice line"}};
+	build_fields(self, peer, SEINHUIS__SIGNAL_TYPE__VT_NOTICE, kv, 4, env,
+	             id);
 }
 
 static void build(const sh_identity *self, const sh_card *peer,
                   const char *recipient_override, sh_buf *env,
                   uint8_t id[SH_ID_LEN])
 {
-	sh_pair_keys keys;
 	sh_card target = *peer;
 	if (recipient_override)
 		snprintf(target.partner, sizeof(target.partner), "%s",
 		         recipient_override);
-	if (sh_pair_keys_derive(&keys, self, &target) != SH_OK)
-		die("keys", "cannot derive pair keys");
-	static const char *kv[][2] = {{"arrears_kind", "rent"},
-	                              {"amount_cents", "45000"},
-	                              {"legal_basis", "legal_duty"},
-	                              {"arrears_since", "2026-09-01"},
-	                              {"contact_attempt_date", "2026-10-01"},
-	                              {"reminder_date", "2026-10-15"},
-	                              {"urgency", "none"},
-	                              {"creditor_contact", "incasso desk"},
-	                              {"surname", "Testpersoon"},
-	                              {"street", "Proefstraat"},
-	                              {"postcode", "9999 ZZ"},
-	                              {"house_number", "1"},
-	                              {"place", "Teststad"}};
+	const char *kv[14][2] = {{"arrears_kind", "rent"},
+	                         {"amount_cents", "45000"},
+	                         {"legal_basis", "legal_duty"},
+	                         {"arrears_since", "2026-09-01"},
+	                         {"contact_attempt_date", "2026-10-01"},
+	                         {"reminder_date", "2026-10-15"},
+	                         {"urgency", "none"},
+	                         {"creditor_contact", "incasso desk"},
+	                         {"surname", "Testpersoon"},
+	                         {"street", "Proefstraat"},
+	                         {"postcode", "9999 ZZ"},
+	                         {"house_number", "1"},
+	                         {"place", "Teststad"}};
 	/* "policy" mode leaves out a field the catalogue requires (the wire
 	 * format does not); the recipient must quarantine it. */
 	size_t nkv = policy_break ? 12 : 13;
-	Seinhuis__Field f[14], *fp[14];
-	for (size_t i = 0; i < nkv; i++) {
-		seinhuis__field__init(&f[i]);
-		f[i].name = (char *)kv[i][0];
-		f[i].value = (char *)kv[i][1];
-		fp[i] = &f[i];
-	}
 	/* $PEER_MUNICIPALITY: a municipality_code, as a sender without the
 	 * recipient's card check would send it */
 	const char *muni = getenv("PEER_MUNICIPALITY");
 	if (muni && muni[0]) {
-		seinhuis__field__init(&f[nkv]);
-		f[nkv].name = "municipality_code";
-		f[nkv].value = (char *)muni;
-		fp[nkv] = &f[nkv];
+		kv[nkv][0] = "municipality_code";
+		kv[nkv][1] = muni;
 		nkv++;
 	}
-	char field[128];
-	sh_err e =
-	    sh_wire_build(self, &target, &keys, SEINHUIS__SIGNAL_TYPE__ARREARS,
-	                  fp, nkv, id, env, field, sizeof(field));
-	if (e != SH_OK)
-		die("build", sh_err_str(e));
+	build_fields(self, &target, SEINHUIS__SIGNAL_TYPE__ARREARS, kv, nkv,
+	             env, id);
 }
 
 /* Change a built envelope's signal (shift created_ms, or append an unknown
@@ -457,7 +470,8 @@ int main(int argc, char **argv)
 		                "no-subject\n"
 		                "       batch-valid batch-bad-signature "
 		                "batch-altered batch-proof batch-bad-path\n"
-		                "       feedback (see PEER_FEEDBACK_*)\n"
+		                "       feedback (see PEER_FEEDBACK_*), "
+		                "notice (see PEER_NOTICE_*)\n"
 		                "       witness witness-bad witness-forged "
 		                "witness-forged-key (see PEER_HEAD_*)\n"
 		                "       receive-unknown (as the recipient)\n");
@@ -582,10 +596,16 @@ int main(int argc, char **argv)
 	} else {
 		policy_break = strcmp(mode, "policy") == 0;
 		feedback_mode = strcmp(mode, "feedback") == 0;
+		notice_mode = strcmp(mode, "notice") == 0;
 		if (feedback_mode) {
 			build_feedback(&self, &peer, &env, id);
 			const char *c = getenv("PEER_FEEDBACK_COPIES");
 			copies = c && strcmp(c, "2") == 0 ? 2 : 1;
+		} else if (notice_mode) {
+			build_notice(&self, &peer, &env, id);
+			long long shift = env_num("PEER_CREATED_SHIFT_MS", 0);
+			if (shift)
+				resign(&self, &env, shift, 0);
 		} else
 			build(&self, &peer,
 			      strcmp(mode, "wrong-recipient") == 0
@@ -619,6 +639,7 @@ int main(int argc, char **argv)
 			 * properly signed. */
 			resign(&self, &env, 0, 1);
 		} else if (strcmp(mode, "valid") != 0 && !feedback_mode &&
+		           !notice_mode &&
 		           strcmp(mode, "wrong-recipient") != 0 &&
 		           strcmp(mode, "policy") != 0 &&
 		           strcmp(mode, "unknown-field") != 0 &&

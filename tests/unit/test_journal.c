@@ -1750,6 +1750,7 @@ static void settle_in_place(void)
 	full.feedback_ms = 1790000000999;
 	full.feedback_id.data = fid;
 	full.feedback_id.len = SH_ID_LEN;
+	full.feedback_created_ms = 1790000000900;
 	full.envelope_sha256.data = sha;
 	full.envelope_sha256.len = sizeof(sha);
 	Seinhuis__OutboxRecord few = SEINHUIS__OUTBOX_RECORD__INIT;
