@@ -977,7 +977,12 @@ static sh_err outbox_answered(sh_daemon *d, uint64_t seq,
 		sh_hex(rid, rec->message_id.data, SH_ID_LEN);
 	if (s->message_id.len == SH_ID_LEN)
 		sh_hex(aid, s->message_id.data, SH_ID_LEN);
-	if (s->created_ms < rec->feedback_created_ms) {
+	/* a creation time ahead of this daemon's clock (the sender's runs
+	 * fast: up to the 5 minutes the wire check allows) counts as now, so
+	 * that it cannot hold off the answers that come after it */
+	int64_t now = sh_now_ms();
+	int64_t created = s->created_ms < now ? s->created_ms : now;
+	if (created < rec->feedback_created_ms) {
 		sh_info("outbox: %s keeps its answer %s; %s from %s (%s) was "
 		        "created before it and is not noted",
 		        rid, rec->feedback_status, aid, from, status);
@@ -986,9 +991,9 @@ static sh_err outbox_answered(sh_daemon *d, uint64_t seq,
 	char *old_status = rec->feedback_status;
 	ProtobufCBinaryData old_id = rec->feedback_id;
 	rec->feedback_status = status;
-	rec->feedback_ms = sh_now_ms();
+	rec->feedback_ms = now;
 	rec->feedback_id = s->message_id;
-	rec->feedback_created_ms = s->created_ms;
+	rec->feedback_created_ms = created;
 	sh_err e = sh_store_outbox_put(d->store, seq, rec);
 	rec->feedback_status = old_status;
 	rec->feedback_id = old_id;

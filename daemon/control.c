@@ -1318,8 +1318,8 @@ static void op_inbox_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		                     "cannot read the store");
 	sh_err e = SH_OK;
 	if (!acute_first(d)) {
-		e = sh_store_inbox_scan_from(d->store, txn, q->start_index,
-		                             inbox_one, &o.lc);
+		e = sh_store_inbox_scan_from(d->store, txn, from, inbox_one,
+		                             &o.lc);
 	} else {
 		/* the second pass starts from the first signal again */
 		for (; e == SH_OK && o.rest < 2; o.rest++, from = 0) {

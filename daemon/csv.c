@@ -318,7 +318,9 @@ int sh_csv_formula_like(const char *s)
 void sh_csv_cell(FILE *f, const char *s, int quote_always, int last)
 {
 	int formula = sh_csv_formula_like(s);
-	int quote = quote_always || formula || strpbrk(s, ",\"\n\r");
+	/* ';' too: a spreadsheet set up for Dutch splits on it, and an
+	 * unquoted "x;=1+1" would give it a cell that starts with '=' */
+	int quote = quote_always || formula || strpbrk(s, ",;\"\n\r\t");
 	if (quote)
 		fputc('"', f);
 	if (formula)

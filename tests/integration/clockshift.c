@@ -22,15 +22,27 @@
 
 static long long shift_s;
 
-/* Read once, before main and before any thread: never changes after. */
-__attribute__((constructor)) static void clockshift_init(void)
+/* Read before main and before any thread, and never changed after; also
+ * read at the first call, should another library's constructor ask the
+ * time before this one ran (the value is the same either way). */
+static void clockshift_read(void)
 {
 	const char *v = getenv("SH_CLOCK_SHIFT_S");
 	shift_s = v ? strtoll(v, NULL, 10) : 0;
 }
 
+__attribute__((constructor)) static void clockshift_init(void)
+{
+	clockshift_read();
+}
+
 int clock_gettime(clockid_t clk, struct timespec *ts)
 {
+	static int read_once;
+	if (!read_once) {
+		clockshift_read();
+		read_once = 1;
+	}
 	long r = syscall(SYS_clock_gettime, clk, ts);
 	if (r == 0 && (clk == CLOCK_REALTIME || clk == CLOCK_REALTIME_COARSE))
 		ts->tv_sec += (time_t)shift_s;

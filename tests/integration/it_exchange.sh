@@ -72,7 +72,7 @@ check "inbox watch --timeout 0 is refused with the usage" bash -c \
 	"ctl gem-test inbox watch --timeout 0 2>&1 | grep -q usage"
 for tool in "$SEINHUISD" "$SEINKEY" "$SEINCTL"; do
 	check "$(basename "$tool") --help and --version: exit 0, on standard output" bash -c \
-		"'$tool' --help 2>/dev/null | grep -q '^usage: ' && '$tool' --version 2>/dev/null | grep -q ' [0-9]*\.[0-9]*\.[0-9]*\$'"
+		"'$tool' --help 2>/dev/null | grep -q '^usage: ' && '$tool' --version 2>/dev/null | grep -Eq ' [0-9]+\.[0-9]+\.[0-9]+\$'"
 done
 
 # Under systemd, whose journal takes standard error (JOURNAL_STREAM names

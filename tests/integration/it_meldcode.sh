@@ -94,6 +94,17 @@ check "the outbox still shows the newest status, closed, not the older one that 
 	 ctl school-mc outbox | grep '$rid' | grep -q 'feedback: closed'"
 check "the reporter's log says the older notice was not noted" \
 	grep -q "outbox: $rid keeps its answer closed; $old_notice from vt-mc (investigating) was created before it" "$WORK/school-mc.log"
+# A notice dated ahead (Veilig Thuis's clock runs 4 minutes fast; the wire
+# allows 5) counts as made now: it does not hold off the next one.
+out=$(vt_notice assessed 240000)
+check "a notice dated 4 minutes ahead is delivered and noted" bash -c \
+	"grep -qE '^RECEIPT [0-9a-f]{32} DELIVERED' <<<\"\$0\" &&
+	 ctl school-mc --json outbox | json_has '.[] | select(.message_id==\"$rid\" and .feedback.status==\"assessed\")'" "$out"
+sleep 0.01
+out=$(vt_notice closed 0)
+check "... and the notice made after it, at the right time, replaces it" bash -c \
+	"grep -qE '^RECEIPT [0-9a-f]{32} DELIVERED' <<<\"\$0\" &&
+	 ctl school-mc --json outbox | json_has '.[] | select(.message_id==\"$rid\" and .feedback.status==\"closed\")'" "$out"
 
 # --- Veilig Thuis's inbox: acute reports first ------------------------------
 for i in 1 2 3; do

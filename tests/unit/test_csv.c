@@ -49,6 +49,8 @@ int main(void)
 	    {"45000", "45000\n", "\"45000\"\n"},
 	    {"incasso desk", "incasso desk\n", "\"incasso desk\"\n"},
 	    {"a=b", "a=b\n", "\"a=b\"\n"},
+	    /* a Dutch spreadsheet splits on ';': quoted, so it cannot */
+	    {"x;=1+1", "\"x;=1+1\"\n", "\"x;=1+1\"\n"},
 	    {"", "\n", "\"\"\n"},
 	    {"de \"Vries\", J.", "\"de \"\"Vries\"\", J.\"\n",
 	     "\"de \"\"Vries\"\", J.\"\n"},
@@ -80,6 +82,7 @@ int main(void)
 	CHECK_INT(c.ncols, 5);
 	sh_csv_row r;
 	CHECK_INT(sh_csv_next(&c, &r, why, sizeof(why)), 1);
+	CHECK_INT(r.n, 5);
 	if (r.n == 5) {
 		CHECK_STR(r.cols[0], "case_key");
 		CHECK_STR(r.cols[1], "'=HYPERLINK(\"https://x.example/\")");
