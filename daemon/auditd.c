@@ -855,7 +855,10 @@ void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 			 * the detail names that record (a message id) */
 			en.outcome = "outbox";
 			snprintf(detail, sizeof(detail),
-			         "attached to outbox record %.32s",
+			         keys && keys->not_noted
+			             ? "older than the answer on outbox record "
+			               "%.32s; not noted there"
+			             : "attached to outbox record %.32s",
 			         s->feedback->signal_id);
 			en.detail = detail;
 		}

@@ -78,10 +78,13 @@ void sh_audit_sent_known(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN],
                          const char *legal_basis);
 /* The keys of a delivered signal for its audit entries, made by the
  * recipient while the sealed part was open: the resident key of its first
- * person (sh_audit_case_key) and the inbox's case key of the household. */
+ * person (sh_audit_case_key) and the inbox's case key of the household;
+ * and, for a status feedback, whether it was older than the answer noted
+ * on the outbox record already (delivered, not noted: cases.c). */
 typedef struct {
 	uint8_t resident[32], household[32];
 	int have_resident, have_household;
+	int not_noted;
 } sh_inbound_keys;
 
 /* s: the verified signal, or NULL; env: its envelope as received; keys:

@@ -970,7 +970,8 @@ void sh_cases_dispatch(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
  * frees it. */
 static sh_err outbox_answered(sh_daemon *d, uint64_t seq,
                               Seinhuis__OutboxRecord *rec, char *status,
-                              const Seinhuis__Signal *s, const char *from)
+                              const Seinhuis__Signal *s, const char *from,
+                              int *not_noted)
 {
 	char rid[2 * SH_ID_LEN + 1] = "-", aid[2 * SH_ID_LEN + 1] = "-";
 	if (rec->message_id.len == SH_ID_LEN)
@@ -986,6 +987,8 @@ static sh_err outbox_answered(sh_daemon *d, uint64_t seq,
 		sh_info("outbox: %s keeps its answer %s; %s from %s (%s) was "
 		        "created before it and is not noted",
 		        rid, rec->feedback_status, aid, from, status);
+		if (not_noted)
+			*not_noted = 1;
 		return SH_OK;
 	}
 	char *old_status = rec->feedback_status;
@@ -1004,7 +1007,7 @@ static sh_err outbox_answered(sh_daemon *d, uint64_t seq,
 }
 
 sh_err sh_feedback_deliver(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
-                           char *detail, size_t dl)
+                           char *detail, size_t dl, int *not_noted)
 {
 	if (s->type != SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK)
 		return SH_OK;
@@ -1051,8 +1054,8 @@ sh_err sh_feedback_deliver(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 		e = SH_ERR_FEEDBACK;
 	}
 	if (e == SH_OK)
-		e = outbox_answered(d, seq, rec, fb->status, s,
-		                    p->card.partner);
+		e = outbox_answered(d, seq, rec, fb->status, s, p->card.partner,
+		                    not_noted);
 	seinhuis__outbox_record__free_unpacked(rec, NULL);
 	return e;
 }
@@ -1086,7 +1089,8 @@ sh_err sh_notice_attach(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s)
 		return e;
 	if (rec->type == SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT &&
 	    strcmp(rec->recipient, p->card.partner) == 0) {
-		e = outbox_answered(d, seq, rec, n->status, s, p->card.partner);
+		e = outbox_answered(d, seq, rec, n->status, s, p->card.partner,
+		                    NULL);
 	}
 	seinhuis__outbox_record__free_unpacked(rec, NULL);
 	return e;

@@ -15,9 +15,10 @@ sh_err sh_cases_retention(sh_daemon *d, int64_t now_ms);
 /* At delivery, in the delivering transaction: a status_feedback signal
  * must refer to a signal in this partner's outbox, sent to p, whose type's
  * catalogue entry allows feedback under the signal's basis; then the
- * status is attached to that outbox record. SH_OK for other types. */
+ * status is attached to that outbox record, unless the answer noted there
+ * was created after it (*not_noted set). SH_OK for other types. */
 sh_err sh_feedback_deliver(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
-                           char *detail, size_t dl);
+                           char *detail, size_t dl, int *not_noted);
 /* A Veilig Thuis notice delivered to the reporter: its status is noted on
  * the outbox record of the report it answers (if this daemon sent that
  * report to that partner), so the reporter's outbox shows where the

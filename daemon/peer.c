@@ -691,7 +691,7 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 		have_resident = sh_audit_case_key_canon(d, canon, ak->resident);
 	sh_wipe(canon, sizeof(canon));
 	if (e == SH_OK) /* status feedback: checked and attached (cases.c) */
-		e = sh_feedback_deliver(d, p, s, detail, dl);
+		e = sh_feedback_deliver(d, p, s, detail, dl, &ak->not_noted);
 	/* A status feedback is attached to the creditor's outbox record and
 	 * audited; it is no inbox item that someone has to take. Its id is
 	 * seen (as taken), so a re-sent copy is answered as a duplicate. */

@@ -137,6 +137,12 @@ check "feedback from a municipality the signal was not sent to: rejected" grep -
 out=$(PEER_FEEDBACK_COPIES=2 probe gem-fb "$rent" consent "$ref_corp")
 check "a valid feedback sent twice in one frame: delivered once, then a duplicate" bash -c \
 	"grep -qE '^RECEIPT [0-9a-f]{32} DELIVERED' <<<'$out' && grep -qE '^RECEIPT [0-9a-f]{32} DUPLICATE' <<<'$out'"
+out=$(PEER_CREATED_SHIFT_MS=-60000 probe gem-fb "$rent" consent "$ref_corp")
+oldfb=$(awk '/^SENT/ {print $2}' <<<"$out")
+check "a feedback made before the one noted, arriving after it: delivered" \
+	grep -qE "^RECEIPT $oldfb DELIVERED" <<<"$out"
+check "... its audit entry says it was not noted, not that it was attached" bash -c \
+	"ctl corp-fb --json audit list --id $oldfb | json_has '.[] | select(.event==\"delivered\" and .detail==\"older than the answer on outbox record $rent; not noted there\")'"
 check "... still no inbox item at the creditor" bash -c \
 	"[ \$(ctl corp-fb --json inbox list | jq 'length') = 0 ]"
 check "the rejections are in the creditor's audit log with rule FEEDBACK" bash -c \

@@ -19,7 +19,8 @@
  * signal id in $PEER_FEEDBACK_ID, under the basis in $PEER_FEEDBACK_BASIS
  * (default legal_task) and, if set, consent $PEER_FEEDBACK_CONSENT: what
  * a municipality's daemon sends, but without its checks. With
- * PEER_FEEDBACK_COPIES=2 the frame carries it twice, as a re-send would.
+ * PEER_FEEDBACK_COPIES=2 the frame carries it twice, as a re-send would;
+ * PEER_CREATED_SHIFT_MS moves its creation time, as for a notice.
  * Mode "notice" sends a vt_notice (legal_task) about the report with the
  * id in $PEER_NOTICE_ID, of status $PEER_NOTICE_STATUS (received), created
  * $PEER_CREATED_SHIFT_MS ms from now (0; negative: earlier), re-signed:
@@ -597,13 +598,15 @@ int main(int argc, char **argv)
 		policy_break = strcmp(mode, "policy") == 0;
 		feedback_mode = strcmp(mode, "feedback") == 0;
 		notice_mode = strcmp(mode, "notice") == 0;
+		long long shift = env_num("PEER_CREATED_SHIFT_MS", 0);
 		if (feedback_mode) {
 			build_feedback(&self, &peer, &env, id);
 			const char *c = getenv("PEER_FEEDBACK_COPIES");
 			copies = c && strcmp(c, "2") == 0 ? 2 : 1;
+			if (shift)
+				resign(&self, &env, shift, 0);
 		} else if (notice_mode) {
 			build_notice(&self, &peer, &env, id);
-			long long shift = env_num("PEER_CREATED_SHIFT_MS", 0);
 			if (shift)
 				resign(&self, &env, shift, 0);
 		} else
