@@ -244,6 +244,24 @@ sh_err sh_card_parse(sh_card *c, const char *text, size_t len, char *why,
 	return SH_OK;
 }
 
+sh_err sh_card_set(sh_card *c, const char *key, const char *value, char *why,
+                   size_t whylen)
+{
+	if (strcmp(key, "endpoint") != 0 && strcmp(key, "name") != 0 &&
+	    strcmp(key, "municipalities") != 0) {
+		snprintf(why, whylen, "%s: not a detail that can be changed",
+		         key);
+		return SH_ERR_CARD;
+	}
+	if (strcmp(key, "municipalities") == 0 && !value[0]) {
+		c->municipalities[0] = '\0';
+		return SH_OK;
+	}
+	/* the very rules a card read from a file is held to */
+	struct card_ctx cc = {c, 0};
+	return card_kv(&cc, key, value, why, whylen);
+}
+
 sh_err sh_card_load(sh_card *c, const char *path, char *why, size_t whylen)
 {
 	char *text;

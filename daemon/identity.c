@@ -416,3 +416,79 @@ done:
 	sh_identity_wipe(&nw);
 	return e;
 }
+
+sh_err sh_identity_card_update(const char *dir, const char *endpoint,
+                               const char *name, const char *munis,
+                               sh_card *old_out, sh_card *out, char *why,
+                               size_t whylen)
+{
+	/* the whole identity, so that only a key directory whose secret
+	 * keys are the card's gets a new card */
+	sh_identity id;
+	sh_err e = sh_identity_load(&id, dir, why, whylen);
+	if (e != SH_OK)
+		return e;
+	sh_card nc = id.card;
+	static const char *const keys[3] = {"endpoint", "name",
+	                                    "municipalities"};
+	const char *vals[3] = {endpoint, name, munis};
+	char sub[512];
+	for (int i = 0; i < 3 && e == SH_OK; i++)
+		if (vals[i] && (e = sh_card_set(&nc, keys[i], vals[i], sub,
+		                                sizeof(sub))) != SH_OK)
+			snprintf(why, whylen, "--%s: %s", keys[i], sub);
+	if (e != SH_OK)
+		goto done;
+	if (nc.has_prev && sh_now_ms() / 1000 >= nc.prev_until) {
+		/* the overlap is over: partners refuse those keys anyway */
+		nc.has_prev = 0;
+		memset(nc.prev_curve, 0, sizeof(nc.prev_curve));
+		memset(nc.prev_curve_z85, 0, sizeof(nc.prev_curve_z85));
+		memset(nc.prev_sign, 0, sizeof(nc.prev_sign));
+		memset(nc.prev_sig, 0, sizeof(nc.prev_sig));
+		nc.prev_until = 0;
+	} else if (nc.has_prev) {
+		/* partners check that the holder of the keys they trusted
+		 * made the card: its rotation signature covers the endpoint */
+		uint8_t psec[32];
+		char pdir[1100];
+		snprintf(pdir, sizeof(pdir), "%s/" PREV_DIR, dir);
+		e = hex_key(pdir, "sign.key", EVP_PKEY_ED25519, psec,
+		            nc.prev_sign, sub, sizeof(sub));
+		if (e == SH_OK)
+			e = sh_card_sign_previous(&nc, psec);
+		sh_wipe(psec, sizeof(psec));
+		if (e != SH_OK) {
+			snprintf(why, whylen,
+			         "the card continues a key rotation whose "
+			         "overlap lasts until %lld (Unix time), and "
+			         "the changed card must be signed with the "
+			         "previous signing key: %s",
+			         (long long)nc.prev_until, sub);
+			goto done;
+		}
+	}
+	/* read back as partners will read it before it replaces the old */
+	sh_buf b = {0};
+	sh_card_format(&nc, &b);
+	sh_card check;
+	char path[1100];
+	if ((e = sh_card_parse(&check, (const char *)b.data, b.len, sub,
+	                       sizeof(sub))) != SH_OK) {
+		snprintf(why, whylen, "the changed card does not check: %s",
+		         sub);
+	} else {
+		snprintf(path, sizeof(path), "%s/card", dir);
+		if ((e = sh_write_replace(path, 0644, b.data, b.len)) != SH_OK)
+			snprintf(why, whylen, "%s: cannot write: %s", path,
+			         strerror(errno));
+	}
+	sh_buf_free(&b);
+	if (e == SH_OK) {
+		*old_out = id.card;
+		*out = nc;
+	}
+done:
+	sh_identity_wipe(&id);
+	return e;
+}

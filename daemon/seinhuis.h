@@ -286,6 +286,11 @@ typedef struct {
 sh_err sh_card_parse(sh_card *c, const char *text, size_t len, char *why,
                      size_t whylen);
 sh_err sh_card_load(sh_card *c, const char *path, char *why, size_t whylen);
+/* Change one of the details a card gives besides its keys: endpoint,
+ * name or municipalities ("" for none), checked as a card file's line is;
+ * the card is left as it was on an error. */
+sh_err sh_card_set(sh_card *c, const char *key, const char *value, char *why,
+                   size_t whylen);
 void sh_card_format(const sh_card *c, sh_buf *out);
 /* Sign a rotated card with the previous signing key (has_prev set, the
  * previous keys and prev_until filled in). */
@@ -341,6 +346,17 @@ int sh_identity_previous(const char *dir, int64_t *until, sh_card *card);
  * there is nothing to remove (yet), -1 if it could not be removed (errno
  * of the first failure: a read-only KEYDIR, say). */
 int sh_identity_prune_previous(const char *dir, int64_t now_s);
+/* Give KEYDIR/card another endpoint, name or municipalities (NULL:
+ * unchanged; municipalities "": none), keeping its keys: what a partner
+ * needs when its daemon moves to another address. The old card goes to
+ * *old_out, the new one to *out. A card that continues a rotation whose
+ * overlap lasts is signed again with the previous signing key (in
+ * KEYDIR/previous); once the overlap is over, the card no longer names
+ * the previous keys. Nothing is written if a detail breaks a card rule. */
+sh_err sh_identity_card_update(const char *dir, const char *endpoint,
+                               const char *name, const char *munis,
+                               sh_card *old_out, sh_card *out, char *why,
+                               size_t whylen);
 
 /* Trust store: a directory of partner cards, one file per partner. */
 typedef struct {

@@ -4,7 +4,8 @@
  *
  *   seinkey init  --dir KEYDIR --partner ID --name NAME --role ROLE
  *                 --endpoint tcp://HOST:PORT [--municipalities 0363,0599]
- *   seinkey card  --dir KEYDIR
+ *   seinkey card  --dir KEYDIR [--endpoint URL] [--name NAME]
+ *                 [--municipalities CODES]
  *   seinkey show  CARD...
  *   seinkey trust --trustdir DIR CARD...
  *   seinkey list  --trustdir DIR
@@ -36,6 +37,10 @@ static void usage(FILE *f)
 	    "                       create a partner identity (refuses to "
 	    "overwrite)\n"
 	    "  card  --dir KEYDIR   print the public partner card\n"
+	    "        [--endpoint tcp://HOST:PORT] [--name NAME] "
+	    "[--municipalities CODES]\n"
+	    "                       change what it says, keeping the keys "
+	    "(a move)\n"
 	    "  show  CARD...        check partner cards and print their key "
 	    "fingerprints,\n"
 	    "                       without trusting them (compare with the "
@@ -195,18 +200,74 @@ static int cmd_init(int argc, char **argv)
 	return 0;
 }
 
-static int cmd_card(int argc, char **argv)
+/* card --endpoint/--name/--municipalities: the card changed, keys kept. */
+static int card_update(const char *dir, const char *endpoint, const char *name,
+                       const char *munis)
 {
-	const char *dir = NULL;
-	static struct option opts[] = {{"dir", required_argument, 0, 'd'},
-	                               {0, 0, 0, 0}};
-	int opt;
-	while ((opt = getopt_long(argc, argv, "d:", opts, NULL)) != -1) {
-		if (opt != 'd') {
-			usage(stderr);
+	const char *vals[3] = {endpoint, name, munis};
+	static const char *const opt_names[3] = {"endpoint", "name",
+	                                         "municipalities"};
+	for (int i = 0; i < 3; i++)
+		if (vals[i] &&
+		    (strchr(vals[i], '\n') || strchr(vals[i], '\r'))) {
+			fprintf(stderr,
+			        "seinkey: --%s may not hold a line break\n",
+			        opt_names[i]);
 			return 2;
 		}
-		dir = optarg;
+	if (!owner_ok(dir))
+		return 1;
+	char why[1024];
+	sh_card old, nw;
+	if (sh_identity_card_update(dir, endpoint, name, munis, &old, &nw, why,
+	                            sizeof(why)) != SH_OK) {
+		fprintf(stderr, "seinkey: card not changed: %s\n", why);
+		return strncmp(why, "--", 2) == 0 ? 2 : 1;
+	}
+	printf("changed the card of '%s' in %s/card; its keys are the same\n",
+	       nw.partner, dir);
+	const char *was[3] = {old.endpoint, old.name, old.municipalities};
+	const char *now[3] = {nw.endpoint, nw.name, nw.municipalities};
+	for (int i = 0; i < 3; i++)
+		if (vals[i])
+			printf("  %-15s %s -> %s\n", opt_names[i],
+			       was[i][0] ? was[i] : "(none)",
+			       now[i][0] ? now[i] : "(none)");
+	if (old.has_prev && !nw.has_prev)
+		printf("  the previous keys' overlap is over: the card no "
+		       "longer names them\n");
+	else if (nw.has_prev)
+		printf("  signed again with the previous signing key (the "
+		       "rotation's overlap lasts)\n");
+	printf("  give the card to your partners: seinkey trust FILE "
+	       "replaces the old one,\n"
+	       "  and their daemons use it within seconds, without a "
+	       "restart\n");
+	if (endpoint && strcmp(old.endpoint, nw.endpoint) != 0)
+		printf("  this daemon listens where seinhuisd.conf's 'listen' "
+		       "says: change it to match\n"
+		       "  and restart seinhuisd (seinhuisd -t first)\n");
+	return 0;
+}
+
+static int cmd_card(int argc, char **argv)
+{
+	const char *dir = NULL, *endpoint = NULL, *name = NULL, *munis = NULL;
+	static struct option opts[] = {
+	    {"dir", required_argument, 0, 'd'},
+	    {"endpoint", required_argument, 0, 'e'},
+	    {"name", required_argument, 0, 'n'},
+	    {"municipalities", required_argument, 0, 'm'},
+	    {0, 0, 0, 0}};
+	int opt;
+	while ((opt = getopt_long(argc, argv, "d:e:n:m:", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'd': dir = optarg; break;
+		case 'e': endpoint = optarg; break;
+		case 'n': name = optarg; break;
+		case 'm': munis = optarg; break;
+		default: usage(stderr); return 2;
+		}
 	}
 	if (!dir) {
 		need_conf();
@@ -216,6 +277,8 @@ static int cmd_card(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (endpoint || name || munis)
+		return card_update(dir, endpoint, name, munis);
 	char path[1024], why[1024];
 	sh_card c;
 	snprintf(path, sizeof(path), "%s/card", dir);

@@ -105,6 +105,30 @@ check "SIGHUP is logged as reloading nothing" \
 check "  and the daemon goes on serving" bash -c \
 	"kill -0 ${IT_PIDS[gem-test]} && [ \"\$(status_field gem-test received)\" -ge 54 ]"
 
+# The municipality's daemon moves to another port: seinkey card changes its
+# card's endpoint (the keys stay), its listen line follows, and the
+# landlord's daemon, running on, takes the new card from its trust store
+# and delivers there, without a restart.
+before_move=$(inbox_ids gem-test | wc -l)
+stop gem-test
+out=$(as_user "$SEINKEY" card --dir "$WORK/gem-test/keys" --endpoint "tcp://127.0.0.1:$((17203 + ${SEINHUIS_PORT_OFFSET:-0}))" 2>&1)
+check "seinkey card --endpoint changes the card, keys kept" bash -c \
+	"grep -q \"changed the card of 'gem-test'.*its keys are the same\" <<<\"\$0\" &&
+	 grep -q '^endpoint = tcp://127.0.0.1:$((17203 + ${SEINHUIS_PORT_OFFSET:-0}))\$' '$WORK/gem-test/keys/card' &&
+	 as_user '$SEINKEY' show '$WORK/gem-test/keys/card' >/dev/null" "$out"
+rc=0
+as_user "$SEINKEY" card --dir "$WORK/gem-test/keys" --endpoint "tcp://*:17203" 2>/dev/null || rc=$?
+check "... an endpoint partners cannot dial is refused (exit $rc), the card as it was" bash -c \
+	"[ $rc = 2 ] && grep -q '^endpoint = tcp://127.0.0.1:$((17203 + ${SEINHUIS_PORT_OFFSET:-0}))\$' '$WORK/gem-test/keys/card'"
+as_user sed -i "s|^listen = .*|listen = tcp://127.0.0.1:$((17203 + ${SEINHUIS_PORT_OFFSET:-0}))|" "$WORK/gem-test.conf"
+start gem-test
+as_user "$SEINKEY" trust --trustdir "$WORK/corp-test/trust" "$WORK/gem-test/keys/card" >/dev/null
+check "the landlord's daemon takes the changed card without a restart" \
+	wait_until 10 grep -q "trust store: gem-test changed; reconnecting" "$WORK/corp-test.log"
+moved=$(send_arrears corp-test gem-test 9001 | awk '$1 == "accepted" {print $2}')
+check "... and delivers to the new endpoint" wait_until 15 bash -c \
+	"inbox_ids gem-test | grep -qx '$moved' && [ \$(inbox_ids gem-test | wc -l) = $((before_move + 1)) ]"
+
 stop gem-test && pass "recipient stops cleanly on SIGTERM" || fail "recipient exit status"
 stop corp-test && pass "sender stops cleanly on SIGTERM" || fail "sender exit status"
 it_done

@@ -80,6 +80,11 @@ check "seinkey list shows the landlord's own previous key and its end" bash -c \
 	"as_user '$SEINKEY' -c '$WORK/$C.conf' list | grep -q 'own previous key .* accepted until'"
 check "a second rotation during the overlap is refused" \
 	bash -c "! as_user '$SEINKEY' rotate --dir '$WORK/$C/keys' --overlap 10s 2>/dev/null"
+out=$(as_user "$SEINKEY" card --dir "$WORK/$C/keys" --name "Woonstichting Nieuwe Naam" 2>&1)
+check "seinkey card --name during the overlap signs the card again with the previous key" bash -c \
+	"grep -q 'signed again with the previous signing key' <<<\"\$0\" &&
+	 grep -q '^name = Woonstichting Nieuwe Naam\$' '$WORK/$C/keys/card' &&
+	 as_user '$SEINKEY' show '$WORK/$C/keys/card' | grep -q 'continues key'" "$out"
 # The landlord's daemon runs on with the old keys until its restart, and
 # says so: in the log at the warn level, in status, and in seinctl check.
 check "the running daemon warns that its key directory's card replaced the one it runs with" \
