@@ -1654,6 +1654,8 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 	    d->keys_replaced ? d->keys_replaced_until * 1000 : 0;
 	st.last_failed_ms = d->last_failed_ms;
 	st.last_quarantined_ms = d->last_quarantined_ms;
+	st.checkpoint_failing_ms = sh_store_checkpoint_failing(d->store, NULL);
+	st.checkpoint_error = st.checkpoint_failing_ms ? d->ckpt_cause : "";
 	Seinhuis__PeerStatus *ps = sh_xcalloc(d->npeers, sizeof(*ps));
 	Seinhuis__PeerStatus **pp = sh_xcalloc(d->npeers, sizeof(*pp));
 	uint64_t delivered = 0;

@@ -237,6 +237,11 @@ typedef struct sh_daemon {
 	 * read at start); set from the turn's own (turn_*) once the turn has
 	 * committed */
 	int64_t last_failed_ms, last_quarantined_ms;
+	/* failed checkpoints since the last one that succeeded, and when
+	 * that was last logged (monotonic ms): once a minute, not each try */
+	uint64_t ckpt_failures;
+	int64_t ckpt_failure_logged;
+	char ckpt_cause[320]; /* the last failure's cause and free space */
 	int64_t turn_failed_ms, turn_quarantined_ms;
 	int64_t keys_replaced_until, keys_replaced_logged;
 	int keys_replaced_logged_ended;

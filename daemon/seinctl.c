@@ -1006,6 +1006,12 @@ static int cmd_status(const char *sock)
 		json_object_object_add(
 		    o, "keys_replaced_until_ms",
 		    json_object_new_int64(s->keys_replaced_until_ms));
+		json_object_object_add(
+		    o, "checkpoint_failing_ms",
+		    json_object_new_int64(s->checkpoint_failing_ms));
+		json_object_object_add(
+		    o, "checkpoint_error",
+		    json_object_new_string(s->checkpoint_error));
 		json_object *peers = json_object_new_array();
 		for (size_t i = 0; i < s->n_peers; i++) {
 			const Seinhuis__PeerStatus *p = s->peers[i];
@@ -1112,6 +1118,15 @@ static int cmd_status(const char *sock)
 		if (s->store_refusing)
 			printf("             new signals are refused now "
 			       "(STORAGE_FULL): raise map_size and restart\n");
+		if (s->checkpoint_failing_ms > 0) {
+			char at[32];
+			seinctl_fmt_time(at, sizeof(at),
+			                 s->checkpoint_failing_ms);
+			printf("             checkpoints fail since %s (%s): "
+			       "what was accepted is in the journal; new "
+			       "signals are refused once it cannot grow\n",
+			       at, s->checkpoint_error);
+		}
 		if (s->store_committed_ms > 0) {
 			char at[32];
 			seinctl_fmt_time(at, sizeof(at), s->store_committed_ms);

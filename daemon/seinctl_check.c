@@ -14,7 +14,8 @@
  *     error for that partner;
  *   - the data store: WARNING from 60 % of the map, with the room kept
  *     for what it holds; CRITICAL while new signals are refused (from
- *     75 %, or after a commit found the map full);
+ *     75 %, or after a commit found the map full), and while its
+ *     checkpoints fail (a full file system);
  *   - a recover request a partner never answered (WARNING);
  *   - keys replaced by seinkey rotate without a restart (WARNING, and
  *     CRITICAL once partners refuse the keys the daemon runs with);
@@ -144,6 +145,19 @@ int seinctl_check(const char *sock, int json, int argc, char **argv)
 			    "data store %.0f%% full (new signals are refused "
 			    "from %.0f%%)",
 			    kept, STORE_FULL_PCT);
+		/* the map has room, the disk may not: what was accepted is
+		 * safe in the journal, which grows until nothing more fits */
+		if (s->checkpoint_failing_ms > 0) {
+			char at[32];
+			seinctl_fmt_time(at, sizeof(at),
+			                 s->checkpoint_failing_ms);
+			add(&ps, CHECK_CRITICAL,
+			    "data store: checkpoints fail since %s (%.240s): "
+			    "new signals are refused once the journal cannot "
+			    "grow; make room in the data directory's file "
+			    "system",
+			    at, s->checkpoint_error);
+		}
 		/* a restore took the audit log back: for a day, so that the
 		 * monitoring shows it and someone runs seinctl recover */
 		if (s->audit_rolled_back_ms &&

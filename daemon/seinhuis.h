@@ -116,6 +116,12 @@ int sh_log_level_parse(const char *s);
 int64_t sh_now_ms(void);
 /* Unix ms as "2026-12-05T06:00:00Z" (UTC), for logs and audit details. */
 void sh_fmt_utc(char *out, size_t n, int64_t ms);
+/* "N KiB free in the file system of DIR" into out, for messages about a
+ * store that cannot write (LMDB reports a write cut short by a full disk
+ * as an input/output error, not as no space); 1 if that is under 16 MiB
+ * (full, for a store that writes megabytes at a checkpoint), 0 if not,
+ * -1 (out empty) if it cannot be told. */
+int sh_fs_free_note(char *out, size_t n, const char *dir);
 int64_t sh_mono_ms(void);
 int64_t sh_mono_us(void);
 void sh_hex(char *out, const uint8_t *in, size_t n);  /* out: 2n+1 */

@@ -905,12 +905,41 @@ static void checkpoint_if_due(sh_daemon *d)
 	d->usage_at = 0; /* committed pages changed */
 	sh_debug("store: checkpoint in %.1f ms",
 	         (double)(sh_mono_us() - t0) / 1000.0);
-	if (e != SH_OK)
-		sh_daemon_error(d,
-		                "store: checkpoint failed: %s (%s); what it "
-		                "would have committed is in the journal, and "
-		                "it is tried again in a second",
-		                sh_err_rule(e), sh_err_str(e));
+	if (e == SH_OK) {
+		if (d->ckpt_failures)
+			sh_info("store: checkpoint made after %llu failed "
+			        "tries; the journal is short again",
+			        (unsigned long long)d->ckpt_failures);
+		d->ckpt_failures = 0;
+		return;
+	}
+	/* Each try replays the journal; the log says so once a minute. A
+	 * full file system (not the map: status shows that) is the usual
+	 * cause, and what an operator must hear: signals are accepted while
+	 * the journal can grow, then refused with STORAGE_FULL. */
+	d->ckpt_failures++;
+	const char *cause = "";
+	sh_store_checkpoint_failing(d->store, &cause);
+	char room[256];
+	int full = sh_fs_free_note(room, sizeof(room), d->cfg.datadir);
+	snprintf(d->ckpt_cause, sizeof(d->ckpt_cause), "%s%s%s", cause,
+	         room[0] ? "; " : "", room);
+	if (d->ckpt_failures > 1 && now - d->ckpt_failure_logged < 60000)
+		return;
+	d->ckpt_failure_logged = now;
+	sh_daemon_error(d,
+	                "store: checkpoint failed (%llu tries so far): %s "
+	                "(%s); what it would have committed is safe in the "
+	                "journal, and it is tried again each second",
+	                (unsigned long long)d->ckpt_failures, sh_err_rule(e),
+	                d->ckpt_cause);
+	if (full == 1)
+		sh_daemon_error(
+		    d,
+		    "store: make room in the file system of %s: new "
+		    "signals are refused (STORAGE_FULL) once the "
+		    "journal cannot grow",
+		    d->cfg.datadir);
 }
 
 /* Has a ZeroMQ socket a message to read? Asking (ZMQ_EVENTS) also takes
@@ -1326,7 +1355,16 @@ int main(int argc, char **argv)
 		snprintf(why, sizeof(why), "%.1000s", sub);
 	}
 	if (e != SH_OK) {
-		sh_error("data store: %s", why);
+		char room[256];
+		if (e != SH_ERR_STORE_CORRUPT &&
+		    sh_fs_free_note(room, sizeof(room), d.cfg.datadir) == 1)
+			sh_error(
+			    "data store: %s (%s: make room there and start "
+			    "again; what was accepted is safe in the "
+			    "journal)",
+			    why, room);
+		else
+			sh_error("data store: %s", why);
 		return 1;
 	}
 	sh_store_set_checkpoint_ms(d.store, d.cfg.checkpoint_ms);

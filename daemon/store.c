@@ -108,8 +108,10 @@ struct sh_store {
 	size_t jmax;              /* journal bytes that make one due at once */
 	size_t replayed;          /* turns replayed from the journal at open */
 	const char *replay_why;
-	sh_err broken;         /* the transaction could not be rebuilt */
-	int64_t ckpt_retry_at; /* a checkpoint failed: not before then */
+	sh_err broken;              /* the transaction could not be rebuilt */
+	int64_t ckpt_retry_at;      /* a checkpoint failed: not before then */
+	const char *ckpt_cause;     /* and that failure in words */
+	int64_t ckpt_failing_since; /* Unix ms of the first of them, or 0 */
 	MDB_dbi tabs[SH_STORE_TABLES];   /* journal table number -> dbi */
 	uint8_t tab_of[SH_STORE_MAXDBI]; /* dbi -> journal table number */
 	sh_store_txn_fn txn_hook;
@@ -885,8 +887,12 @@ static sh_err checkpoint(sh_store *st, int force)
 		if (e != SH_OK)
 			st->broken = e;
 		st->ckpt_retry_at = sh_mono_ms() + 1000;
+		st->ckpt_cause = rc ? mdb_strerror(rc) : sh_err_str(ge);
+		if (!st->ckpt_failing_since)
+			st->ckpt_failing_since = sh_now_ms();
 		return ge != SH_OK ? ge : mdb_err(rc);
 	}
+	st->ckpt_failing_since = 0;
 	st->jgen = gen;
 	sh_journal_reset(st->jr, gen);
 	st->jturns = 0;
@@ -964,6 +970,15 @@ int64_t sh_store_recover_get(sh_store *st, MDB_txn *txn, const char *partner)
 	if (recover_key(key, sizeof(key), partner) < 0)
 		return 0;
 	return sh_store_meta_time_get(st, txn, key);
+}
+
+int64_t sh_store_checkpoint_failing(const sh_store *st, const char **cause)
+{
+	if (cause)
+		*cause = st->ckpt_failing_since && st->ckpt_cause
+		             ? st->ckpt_cause
+		             : "";
+	return st->ckpt_failing_since;
 }
 
 sh_err sh_store_checkpoint(sh_store *st)

@@ -55,6 +55,11 @@ int sh_store_del(sh_store *st, MDB_dbi dbi, MDB_val *k);
 void sh_store_set_checkpoint_ms(sh_store *st, uint32_t ms);
 sh_err sh_store_checkpoint(sh_store *st);
 int64_t sh_store_checkpoint_due(const sh_store *st);
+/* Since when checkpoints fail (Unix ms of the first failure since the
+ * last one that succeeded; 0: they do not), and why in words (LMDB passes
+ * the system's error through: "No space left on device"). Until one
+ * succeeds, what was accepted stays in the journal, which grows. */
+int64_t sh_store_checkpoint_failing(const sh_store *st, const char **cause);
 /* Not SH_OK once the write transaction could not be rebuilt from the
  * journal after a failed turn or checkpoint: nothing can be written any
  * more (sh_store_begin returns it). What was acknowledged is in the

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -439,4 +440,16 @@ void sh_step_words(char *out, size_t n, const Seinhuis__CaseStep *s)
 			break;
 		len += (size_t)w;
 	}
+}
+
+int sh_fs_free_note(char *out, size_t n, const char *dir)
+{
+	struct statvfs v;
+	out[0] = '\0';
+	if (statvfs(dir, &v) != 0)
+		return -1;
+	unsigned long long kib =
+	    (unsigned long long)v.f_bavail * v.f_frsize / 1024;
+	snprintf(out, n, "%llu KiB free in the file system of %s", kib, dir);
+	return kib < 16384 ? 1 : 0;
 }
