@@ -913,7 +913,8 @@ static void checkpoint_if_due(sh_daemon *d)
 		d->ckpt_failures = 0;
 		return;
 	}
-	/* Each try replays the journal; the log says so once a minute. A
+	/* Each try replays the journal (store.c spaces them out); the log
+	 * says so once a minute. A
 	 * full file system (not the map: status shows that) is the usual
 	 * cause, and what an operator must hear: signals are accepted while
 	 * the journal can grow, then refused with STORAGE_FULL. */
@@ -930,7 +931,7 @@ static void checkpoint_if_due(sh_daemon *d)
 	sh_daemon_error(d,
 	                "store: checkpoint failed (%llu tries so far): %s "
 	                "(%s); what it would have committed is safe in the "
-	                "journal, and it is tried again each second",
+	                "journal, and it is tried again (at most 8 s apart)",
 	                (unsigned long long)d->ckpt_failures, sh_err_rule(e),
 	                d->ckpt_cause);
 	if (full == 1)

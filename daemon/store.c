@@ -112,6 +112,7 @@ struct sh_store {
 	int64_t ckpt_retry_at;      /* a checkpoint failed: not before then */
 	const char *ckpt_cause;     /* and that failure in words */
 	int64_t ckpt_failing_since; /* Unix ms of the first of them, or 0 */
+	int64_t ckpt_backoff;       /* ms to the next try: 1 s, doubling */
 	MDB_dbi tabs[SH_STORE_TABLES];   /* journal table number -> dbi */
 	uint8_t tab_of[SH_STORE_MAXDBI]; /* dbi -> journal table number */
 	sh_store_txn_fn txn_hook;
@@ -864,6 +865,8 @@ static sh_err rebuild(sh_store *st)
 	return SH_OK;
 }
 
+#define CKPT_BACKOFF_MAX 8000
+
 static sh_err checkpoint(sh_store *st, int force)
 {
 	if (st->turn || !st->txn ||
@@ -882,17 +885,24 @@ static sh_err checkpoint(sh_store *st, int force)
 	st->txn = NULL;
 	if (ge != SH_OK || rc) {
 		/* Still in the journal: carry on from it, try again in a
-		 * second (each try replays the journal). */
+		 * second, then less often (each try replays the journal: on a
+		 * full disk, a cost for nothing) up to every CKPT_BACKOFF_MAX
+		 * ms. */
 		sh_err e = rebuild(st);
 		if (e != SH_OK)
 			st->broken = e;
-		st->ckpt_retry_at = sh_mono_ms() + 1000;
+		st->ckpt_backoff = !st->ckpt_backoff ? 1000
+		                   : st->ckpt_backoff * 2 > CKPT_BACKOFF_MAX
+		                       ? CKPT_BACKOFF_MAX
+		                       : st->ckpt_backoff * 2;
+		st->ckpt_retry_at = sh_mono_ms() + st->ckpt_backoff;
 		st->ckpt_cause = rc ? mdb_strerror(rc) : sh_err_str(ge);
 		if (!st->ckpt_failing_since)
 			st->ckpt_failing_since = sh_now_ms();
 		return ge != SH_OK ? ge : mdb_err(rc);
 	}
 	st->ckpt_failing_since = 0;
+	st->ckpt_backoff = 0;
 	st->jgen = gen;
 	sh_journal_reset(st->jr, gen);
 	st->jturns = 0;

@@ -48,7 +48,8 @@ int sh_store_del(sh_store *st, MDB_dbi dbi, MDB_val *k);
  * first of them, or at once past SH_STORE_JOURNAL_MAX bytes of journal
  * (a 64th of the map if that is less);
  * sh_store_checkpoint_due gives that time (sh_mono_ms clock, INT64_MAX
- * for none). Not within a turn, nor within a second of a failed one.
+ * for none). Not within a turn, nor within a second of a failed one (two,
+ * four, up to eight after more failures in a row).
  * sh_store_close makes one. */
 #define SH_STORE_CHECKPOINT_MS 1000
 #define SH_STORE_JOURNAL_MAX   (8u << 20)

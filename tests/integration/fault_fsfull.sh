@@ -78,7 +78,7 @@ check "1: the failures are logged once a minute, not at each try ($lines lines i
 
 # 2. room made while it runs
 mount -o remount,size=32m "$MNT"
-check "2: room made: the next checkpoint succeeds and says so" wait_until 10 grep -q \
+check "2: room made: the next checkpoint succeeds and says so" wait_until 15 grep -q \
 	"store: checkpoint made after [0-9]* failed tries" "$WORK/$S.log"
 check "2: status no longer reports failing checkpoints" bash -c \
 	"ctl $S --json status | json_has '.checkpoint_failing_ms == 0'"
