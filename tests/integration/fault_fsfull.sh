@@ -54,7 +54,7 @@ submit() { # submit COUNT: one pipelined call; accepted ids and refusal rules ke
 t0=$(date +%s)
 rc=0
 for ((i = 0; i < 400; i++)); do
-	submit 50 || { rc=$?; break; }
+	submit 200 || { rc=$?; break; }
 done
 n=$(wc -l <"$WORK/$S.accepted")
 echo "the file system filled after $n signals ($CALL calls)"
@@ -90,7 +90,7 @@ mount -o remount,size=$(($(df -k --output=used "$MNT" | tail -1) + 1024))k "$MNT
 n0=$(wc -l <"$WORK/$S.accepted")
 rc=0
 for ((i = 0; i < 400; i++)); do
-	submit 50 || { rc=$?; break; }
+	submit 200 || { rc=$?; break; }
 done
 n=$(wc -l <"$WORK/$S.accepted")
 check "3: full again after $((n - n0)) more signals" [ "$rc" = 1 -a "$n" -gt "$n0" ]
