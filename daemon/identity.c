@@ -434,9 +434,13 @@ sh_err sh_identity_card_update(const char *dir, const char *endpoint,
 	const char *vals[3] = {endpoint, name, munis};
 	char sub[512];
 	for (int i = 0; i < 3 && e == SH_OK; i++)
-		if (vals[i] && (e = sh_card_set(&nc, keys[i], vals[i], sub,
-		                                sizeof(sub))) != SH_OK)
+		if (vals[i] && sh_card_set(&nc, keys[i], vals[i], sub,
+		                           sizeof(sub)) != SH_OK) {
+			/* a value given that breaks a card rule: the caller's
+			 */
 			snprintf(why, whylen, "--%s: %s", keys[i], sub);
+			e = SH_ERR_USAGE;
+		}
 	if (e != SH_OK)
 		goto done;
 	if (nc.has_prev && sh_now_ms() / 1000 >= nc.prev_until) {

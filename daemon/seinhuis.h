@@ -358,7 +358,8 @@ int sh_identity_prune_previous(const char *dir, int64_t now_s);
  * *old_out, the new one to *out. A card that continues a rotation whose
  * overlap lasts is signed again with the previous signing key (in
  * KEYDIR/previous); once the overlap is over, the card no longer names
- * the previous keys. Nothing is written if a detail breaks a card rule. */
+ * the previous keys. Nothing is written if a detail breaks a card rule
+ * (SH_ERR_USAGE, naming the option). */
 sh_err sh_identity_card_update(const char *dir, const char *endpoint,
                                const char *name, const char *munis,
                                sh_card *old_out, sh_card *out, char *why,

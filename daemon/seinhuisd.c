@@ -914,10 +914,10 @@ static void checkpoint_if_due(sh_daemon *d)
 		return;
 	}
 	/* Each try replays the journal (store.c spaces them out); the log
-	 * says so once a minute. A
-	 * full file system (not the map: status shows that) is the usual
-	 * cause, and what an operator must hear: signals are accepted while
-	 * the journal can grow, then refused with STORAGE_FULL. */
+	 * says so once a minute. A full file system (not the map: status
+	 * shows that) is the usual cause, and what an operator must hear:
+	 * signals are accepted while the journal can grow, then refused
+	 * with STORAGE_FULL. */
 	d->ckpt_failures++;
 	const char *cause = "";
 	sh_store_checkpoint_failing(d->store, &cause);

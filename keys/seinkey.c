@@ -219,10 +219,11 @@ static int card_update(const char *dir, const char *endpoint, const char *name,
 		return 1;
 	char why[1024];
 	sh_card old, nw;
-	if (sh_identity_card_update(dir, endpoint, name, munis, &old, &nw, why,
-	                            sizeof(why)) != SH_OK) {
+	sh_err e = sh_identity_card_update(dir, endpoint, name, munis, &old,
+	                                   &nw, why, sizeof(why));
+	if (e != SH_OK) {
 		fprintf(stderr, "seinkey: card not changed: %s\n", why);
-		return strncmp(why, "--", 2) == 0 ? 2 : 1;
+		return e == SH_ERR_USAGE ? 2 : 1;
 	}
 	printf("changed the card of '%s' in %s/card; its keys are the same\n",
 	       nw.partner, dir);
