@@ -1689,6 +1689,8 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 		sh_witness_status(d, txn, p);
 		pst->witnessed_size = p->wit_size;
 		pst->witnessed_ms = p->wit_ms;
+		pst->clock_offset_ms = sh_peer_clock_offset(p);
+		pst->clock_read_ms = p->clk_read_ms;
 		if (p->head)
 			pst->oldest_pending_ms = sh_store_outbox_created(
 			    d->store, txn, p->head->seq);

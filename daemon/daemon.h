@@ -131,6 +131,16 @@ typedef struct sh_peer {
 	int64_t wit_rb_at;   /* its log found going back: recorded then
 	                        (monotonic ms) */
 	int64_t wit_warn_at; /* a head of it refused: logged then (monotonic) */
+	/* its clock against ours, from its frames' sent_ms (sh_peer_clock):
+	 * the largest reading (sent_ms less our clock at arrival) of the
+	 * current window and of the one before it, when the current one
+	 * began (monotonic ms), whether the one before it ended right before
+	 * (else it is not used), when last read (Unix ms; 0: never),
+	 * whether the difference is being warned about, and whether the next
+	 * reading starts afresh (a new connection: the partner may have been
+	 * restarted with its clock put right) */
+	int64_t clk_cur, clk_prev, clk_win_at, clk_read_ms;
+	int clk_have_prev, clk_warned, clk_fresh;
 } sh_peer;
 
 /* ---------------------------------------------------- control clients */
@@ -399,6 +409,12 @@ void sh_peer_handle_zap(sh_daemon *d);
 void sh_peer_handle_router(sh_daemon *d);
 void sh_peer_handle_dealer(sh_daemon *d, sh_peer *p);
 void sh_peer_handle_monitor(sh_daemon *d, sh_peer *p);
+/* A frame from p carried its sender's clock (sent_ms, Unix ms; 0: none):
+ * keep the reading, and warn once when p's clock and ours differ by a
+ * minute or more (again once they agree within half a minute). */
+void sh_peer_clock(sh_daemon *d, sh_peer *p, int64_t sent_ms);
+/* p's clock less ours (ms), as read from its recent frames; 0 if never. */
+int64_t sh_peer_clock_offset(const sh_peer *p);
 void sh_peer_pump(sh_daemon *d);
 /* seinctl recover: a request to p made before this start and not yet
  * answered (kept in the store) is taken up again. */

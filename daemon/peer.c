@@ -405,6 +405,11 @@ void sh_peer_handle_zap(sh_daemon *d)
 		} else if (c) {
 			status = "200", text = "OK";
 			snprintf(user, sizeof(user), "%s", c->partner);
+			/* a new connection: perhaps a restart with its clock
+			 * put right; its frames are read afresh */
+			sh_peer *cp = sh_peer_find(d, c->partner);
+			if (cp)
+				cp->clk_fresh = 1;
 		} else {
 			char fp[17], addr[64];
 			sh_key_fingerprint(fp, (uint8_t *)frames[6]);
@@ -548,8 +553,16 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 	 * only signals created within max_signal_age (and not ahead of our
 	 * clock by more than five minutes) are taken. */
 	int64_t now = sh_now_ms();
-	if (s->created_ms < now - (int64_t)d->cfg.max_signal_age_s * 1000 ||
-	    s->created_ms > now + 300000) {
+	if (s->created_ms > now + SH_AHEAD_MAX_MS) {
+		snprintf(detail, dl,
+		         "created %lld s ahead of the recipient's clock (at "
+		         "most %d allowed): the two machines' clocks differ; "
+		         "check their time synchronisation (NTP)",
+		         (long long)((s->created_ms - now) / 1000),
+		         SH_AHEAD_MAX_MS / 1000);
+		return SH_ERR_STALE;
+	}
+	if (s->created_ms < now - (int64_t)d->cfg.max_signal_age_s * 1000) {
 		snprintf(detail, dl,
 		         "created outside the accepted window of %u "
 		         "seconds",
@@ -739,6 +752,7 @@ static void defer_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 	out.deferred_from = s->message_id;
 	out.retry_after_ms = retry_after_ms;
 	out.rate_per_s = d->cfg.peer_rate;
+	out.sent_ms = sh_now_ms();
 	size_t n = seinhuis__peer_frame__get_packed_size(&out);
 	if (n > sizeof(buf))
 		return;
@@ -909,6 +923,7 @@ static void resend_step(sh_daemon *d, sh_peer *p)
 	out.resend_answer = 1;
 	out.resend_since_ms = since;
 	out.resend_count = total;
+	out.sent_ms = sh_now_ms();
 	df = sh_defer_add(d, DEFER_RECEIPTS);
 	df->peer = p;
 	sh_buf_add(&df->routing_id, p->resend_rid.data, p->resend_rid.len);
@@ -979,6 +994,7 @@ static void recover_ask(sh_daemon *d, sh_peer *p, int64_t now)
 	uint8_t buf[64];
 	f.format_version = SH_FORMAT_VERSION;
 	f.resend_since_ms = p->recover_since_ms;
+	f.sent_ms = sh_now_ms();
 	size_t len = seinhuis__peer_frame__pack(&f, buf);
 	p->zcheck = 1;
 	if (zmq_send(p->dealer, buf, len, ZMQ_DONTWAIT) < 0)
@@ -1052,6 +1068,73 @@ void sh_peer_recover_load(sh_daemon *d, sh_peer *p)
 	        p->card.partner, when);
 }
 
+/* A partner's clock. Each frame carries its sender's clock at packing;
+ * less ours at arrival, that is the difference of the two clocks less the
+ * time on the way (and in queues), so a reading is never above the
+ * difference, and the largest of a few seconds' readings is the best
+ * guess. Kept: the largest of the current window and of the window before
+ * it, so that a clock put right shows within two windows. */
+#define CLOCK_WINDOW_MS 10000
+#define CLOCK_WARN_MS   60000 /* warned about from a minute */
+#define CLOCK_CLEAR_MS  30000 /* ... until within half a minute */
+
+int64_t sh_peer_clock_offset(const sh_peer *p)
+{
+	if (!p->clk_read_ms)
+		return 0;
+	return p->clk_have_prev && p->clk_prev > p->clk_cur ? p->clk_prev
+	                                                    : p->clk_cur;
+}
+
+void sh_peer_clock(sh_daemon *d, sh_peer *p, int64_t sent_ms)
+{
+	if (sent_ms <= 0)
+		return;
+	int64_t now = sh_now_ms(), mono = sh_mono_ms();
+	int64_t r = sent_ms - now;
+	if (!p->clk_read_ms || p->clk_fresh ||
+	    mono - p->clk_win_at >= CLOCK_WINDOW_MS) {
+		p->clk_have_prev = p->clk_read_ms && !p->clk_fresh &&
+		                   mono - p->clk_win_at < 2 * CLOCK_WINDOW_MS;
+		p->clk_fresh = 0;
+		p->clk_prev = p->clk_cur;
+		p->clk_cur = r;
+		p->clk_win_at = mono;
+	} else if (r > p->clk_cur) {
+		p->clk_cur = r;
+	}
+	p->clk_read_ms = now;
+	int64_t off = sh_peer_clock_offset(p);
+	long long s = (long long)((off < 0 ? -off : off) / 1000);
+	if (!p->clk_warned && s * 1000 >= CLOCK_WARN_MS) {
+		p->clk_warned = 1;
+		if (off > 0)
+			sh_daemon_warn(
+			    d,
+			    "peer %s: its clock is %lld s ahead of ours (read "
+			    "from the times on its frames), or ours is behind: "
+			    "a signal created more than %d s ahead of its "
+			    "recipient's clock is refused (STALE); check both "
+			    "machines' time synchronisation (NTP)",
+			    p->card.partner, s, SH_AHEAD_MAX_MS / 1000);
+		else
+			sh_daemon_warn(
+			    d,
+			    "peer %s: its clock is %lld s behind ours (read "
+			    "from the times on its frames), or ours is ahead, "
+			    "or its frames wait that long on the way: a "
+			    "signal created more than %d s ahead of its "
+			    "recipient's clock is refused (STALE); check both "
+			    "machines' time synchronisation (NTP)",
+			    p->card.partner, s, SH_AHEAD_MAX_MS / 1000);
+	} else if (p->clk_warned && s * 1000 < CLOCK_CLEAR_MS) {
+		p->clk_warned = 0;
+		sh_info("peer %s: its clock and ours now differ by %lld s "
+		        "(read from the times on its frames)",
+		        p->card.partner, s);
+	}
+}
+
 static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
                            const uint8_t *data, size_t len)
 {
@@ -1080,6 +1163,7 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		sh_arena_reset(fa);
 		return 0;
 	}
+	sh_peer_clock(d, p, f->sent_ms);
 	if (f->n_receipts)
 		sh_warn("peer %s: receipts on the inbound socket ignored",
 		        p->card.partner);
@@ -1179,6 +1263,7 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 	}
 	Seinhuis__PeerFrame out = SEINHUIS__PEER_FRAME__INIT;
 	out.format_version = SH_FORMAT_VERSION;
+	out.sent_ms = sh_now_ms();
 	out.receipts = sh_arena_alloc(fa, f->n_signals * sizeof(*out.receipts));
 	int store_ok = sh_daemon_txn(d) == SH_OK;
 	for (size_t i = 0; i < f->n_signals && store_ok; i++) {
@@ -1565,6 +1650,8 @@ void sh_peer_handle_dealer(sh_daemon *d, sh_peer *p)
 		        ? NULL
 		        : seinhuis__peer_frame__unpack(NULL, zmq_msg_size(&m),
 		                                       zmq_msg_data(&m));
+		if (f && f->format_version == SH_FORMAT_VERSION)
+			sh_peer_clock(d, p, f->sent_ms);
 		if (!f || f->format_version != SH_FORMAT_VERSION) {
 			p->rejected_in++;
 			sh_daemon_warn(
@@ -1651,6 +1738,7 @@ void sh_peer_handle_monitor(sh_daemon *d, sh_peer *p)
 		switch (ev) {
 		case ZMQ_EVENT_HANDSHAKE_SUCCEEDED:
 			p->connected = 1;
+			p->clk_fresh = 1;
 			p->redial_ms = 0;
 			p->rto_ms = d->cfg.retry_min_ms;
 			p->last_progress = sh_mono_ms();

@@ -1076,6 +1076,12 @@ static int cmd_status(const char *sock)
 			    po, "witnessed_ms",
 			    json_object_new_int64(p->witnessed_ms));
 			json_object_object_add(
+			    po, "clock_offset_ms",
+			    json_object_new_int64(p->clock_offset_ms));
+			json_object_object_add(
+			    po, "clock_read_ms",
+			    json_object_new_int64(p->clock_read_ms));
+			json_object_object_add(
 			    po, "last_error",
 			    json_object_new_string(p->last_error));
 			json_object_array_add(peers, po);
@@ -1179,6 +1185,24 @@ static int cmd_status(const char *sock)
 			       (unsigned long long)p->pending, oldest,
 			       (unsigned long long)p->inflight, p->retry_ms,
 			       rate, heard, p->last_error);
+		}
+		int clk = 0;
+		for (size_t i = 0; i < s->n_peers; i++) {
+			const Seinhuis__PeerStatus *p = s->peers[i];
+			int64_t off = p->clock_offset_ms;
+			char at[32];
+			if (!p->clock_read_ms || (off < 10000 && off > -10000))
+				continue;
+			if (!clk++)
+				printf(
+				    "\nclocks of partners that differ from "
+				    "ours by 10 s or more (from the times on "
+				    "their frames):\n");
+			seinctl_fmt_time(at, sizeof(at), p->clock_read_ms);
+			printf("  %-24s  %lld s %s ours (read %s)\n",
+			       p->partner,
+			       (long long)((off < 0 ? -off : off) / 1000),
+			       off < 0 ? "behind" : "ahead of", at);
 		}
 		int wit = 0;
 		for (size_t i = 0; i < s->n_peers; i++) {

@@ -17,6 +17,9 @@
  *     75 %, or after a commit found the map full), and while its
  *     checkpoints fail (a full file system);
  *   - a recover request a partner never answered (WARNING);
+ *   - a partner's clock that differs from ours, as read from its frames
+ *     within the hour (WARNING from a minute, CRITICAL from 4 minutes:
+ *     signals created over 5 minutes ahead of a recipient are refused);
  *   - keys replaced by seinkey rotate without a restart (WARNING, and
  *     CRITICAL once partners refuse the keys the daemon runs with);
  *   - for a day: a signal refused by its recipient (failed: a legal
@@ -40,6 +43,11 @@ static const char *const state_name[] = {"OK", "WARNING", "CRITICAL",
 /* The store's thresholds, as the daemon applies them (seinhuis.h). */
 #define STORE_WARN_PCT (SH_STORE_WARN * 100.0)
 #define STORE_FULL_PCT (SH_STORE_REFUSE * 100.0)
+/* A partner's clock against ours: WARNING from a minute's difference,
+ * CRITICAL from 4 minutes, near where signals are refused (SH_AHEAD_MAX_MS:
+ * one of the two daemons refuses the other's). */
+#define CLOCK_WARN_S 60
+#define CLOCK_CRIT_S 240
 
 typedef struct {
 	int state;
@@ -215,6 +223,22 @@ int seinctl_check(const char *sock, int json, int argc, char **argv)
 				    "%s never answered the recover request "
 				    "(seinctl status)",
 				    p->partner);
+			/* clocks: read from its frames within the hour */
+			long long off = (long long)p->clock_offset_ms / 1000;
+			long long mag = off < 0 ? -off : off;
+			if (p->clock_read_ms &&
+			    now_s - p->clock_read_ms / 1000 < 3600 &&
+			    mag >= CLOCK_WARN_S)
+				add(&ps,
+				    mag >= CLOCK_CRIT_S ? CHECK_CRITICAL
+				                        : CHECK_WARNING,
+				    "%s: its clock is %lld s %s ours: signals "
+				    "created more than %d s ahead of their "
+				    "recipient's clock are refused; check both "
+				    "machines' time synchronisation (NTP)",
+				    p->partner, mag,
+				    off < 0 ? "behind" : "ahead of",
+				    SH_AHEAD_MAX_MS / 1000);
 			if (!p->pending || p->oldest_pending_ms <= 0)
 				continue;
 			long long age = now_s - p->oldest_pending_ms / 1000;

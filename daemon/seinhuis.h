@@ -36,6 +36,10 @@
 #define SH_PARTNER_MAX         64 /* partner id length */
 #define SH_PSEUDO_LEN          32 /* subject pseudonym */
 
+/* A signal created further ahead of the recipient's clock than this is
+ * refused (STALE): a replayed or forged time, or clocks that differ. */
+#define SH_AHEAD_MAX_MS 300000
+
 /* ------------------------------------------------------------- errors */
 
 typedef enum {

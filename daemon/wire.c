@@ -585,6 +585,7 @@ sh_err sh_batch_build_h(const sh_identity *self, const char *recipient,
 		f.signals = entries;
 		f.batch_signature.data = sig;
 		f.batch_signature.len = SH_SIG_LEN;
+		f.sent_ms = sh_now_ms();
 		size_t len = seinhuis__peer_frame__get_packed_size(&f);
 		size_t old = frame_out->len;
 		sh_buf_add(frame_out, NULL, len);

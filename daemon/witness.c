@@ -423,6 +423,7 @@ static void pack_frame(sh_buf *out, const sh_buf *head, const sh_buf kept[2])
 	f.audit_head.len = head->len;
 	f.n_witnessed_head = nw;
 	f.witnessed_head = w;
+	f.sent_ms = sh_now_ms();
 	out->len = 0;
 	sh_buf_add(out, NULL, seinhuis__peer_frame__get_packed_size(&f));
 	seinhuis__peer_frame__pack(&f, out->data);

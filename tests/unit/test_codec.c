@@ -148,6 +148,22 @@ static void packed_of(const ProtobufCMessage *m, sh_buf *out)
 	protobuf_c_message_pack(m, out->data + out->len - n);
 }
 
+/* A packed PeerFrame's sent_ms, and the frame packed again without it
+ * (in place); -1 if it does not decode. */
+static int64_t frame_unsent(sh_buf *frame)
+{
+	Seinhuis__PeerFrame *f =
+	    seinhuis__peer_frame__unpack(NULL, frame->len, frame->data);
+	if (!f)
+		return -1;
+	int64_t t = f->sent_ms;
+	f->sent_ms = 0;
+	frame->len = 0;
+	packed_of(&f->base, frame);
+	seinhuis__peer_frame__free_unpacked(f, NULL);
+	return t;
+}
+
 static int same_message(const void *a, const void *b)
 {
 	sh_buf x = {0}, y = {0};
@@ -1265,6 +1281,11 @@ static void test_batch_frames(void)
 			CHECK_ERR(sh_batch_build_h(&A, B.card.partner, sigs,
 			                           NULL, packed, n, &frame2),
 			          SH_OK);
+			/* byte for byte but for the time each frame was
+			 * packed at (sent_ms, set by both) */
+			int64_t t1 = frame_unsent(&frame),
+			        t2 = frame_unsent(&frame2);
+			CHECK(t1 > 0 && t2 >= t1 && t2 - t1 < 60000);
 			CHECK(frame2.len == frame.len &&
 			      memcmp(frame2.data, frame.data, frame.len) == 0);
 			free(packed);

@@ -1383,7 +1383,9 @@ static void test_conds(const struct tctx *c)
 				snprintf(title, sizeof(title),
 				         "%s: rule line %d from %s, %s = %s",
 				         c->tname, cr->line, snd, cr->field,
-				         sig_get(&s, cr->field));
+				         sig_get(&s, cr->field)
+				             ? sig_get(&s, cr->field)
+				             : "(not set)");
 				run(title, c->cat, t->type, snd, c->recipient,
 				    &s, &x);
 				sig_free(&s);
