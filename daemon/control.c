@@ -30,6 +30,8 @@
 #include "cases.h"
 #include "daemon.h"
 
+static void list_page_start(sh_daemon *d);
+
 sh_err sh_control_start(sh_daemon *d, char *why, size_t wl)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
@@ -67,6 +69,7 @@ sh_err sh_control_start(sh_daemon *d, char *why, size_t wl)
 		         d->cfg.control_group, strerror(errno));
 		return SH_ERR_SYS;
 	}
+	list_page_start(d);
 	return SH_OK;
 }
 
@@ -1066,8 +1069,35 @@ static const char *out_state_name(Seinhuis__OutState s)
 }
 
 /* A reply stays well inside one control frame (SH_CTL_MAX_FRAME); a
- * longer inbox listing comes in pages, continued from next_index. */
+ * longer inbox listing comes in pages, continued from next_index.
+ *
+ * For tests only: SEINHUIS_TEST_LIST_PAGE_BYTES in the daemon's
+ * environment at start makes the pages smaller (1 to LIST_PAGE_BYTES
+ * bytes; a page holds at least one signal, so 1 gives a page a signal),
+ * so that a test of a few signals crosses page boundaries. It is no
+ * configuration setting: a value outside that range is ignored with a
+ * warning, and a daemon that uses one says so in its log. */
 #define LIST_PAGE_BYTES (4u << 20)
+
+static void list_page_start(sh_daemon *d)
+{
+	d->list_page_bytes = LIST_PAGE_BYTES;
+	const char *v = getenv("SEINHUIS_TEST_LIST_PAGE_BYTES");
+	if (!v || !v[0])
+		return;
+	uint32_t n;
+	if (sh_parse_u32(v, 1, LIST_PAGE_BYTES, &n) != 0) {
+		sh_warn("SEINHUIS_TEST_LIST_PAGE_BYTES is not a number from 1 "
+		        "to %u: ignored; inbox listings come in pages of %u "
+		        "bytes",
+		        LIST_PAGE_BYTES, LIST_PAGE_BYTES);
+		return;
+	}
+	d->list_page_bytes = n;
+	sh_warn("SEINHUIS_TEST_LIST_PAGE_BYTES=%u: inbox listings come in "
+	        "pages of %u bytes instead of %u (a setting for tests)",
+	        n, n, LIST_PAGE_BYTES);
+}
 
 struct list_ctx {
 	Seinhuis__CtlReply *r;
@@ -1244,7 +1274,8 @@ static int inbox_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *rec)
 	struct list_ctx *c = vctx;
 	if (c->r->n_inbox >= c->limit)
 		return 1;
-	if (c->bytes >= LIST_PAGE_BYTES) {
+	if (c->bytes >=
+	    (c->d->list_page_bytes ? c->d->list_page_bytes : LIST_PAGE_BYTES)) {
 		c->r->next_index = seq; /* more from here */
 		return 1;
 	}
@@ -1266,7 +1297,19 @@ static int inbox_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *rec)
  * same order. A page's next_index says where the next one continues:
  * the sequence number, with INBOX_REST set in the second pass. Other
  * daemons receive no signal that can be acute: one pass, arrival order,
- * with no report to decode. (INBOX_WAIT stays in the order of commits.) */
+ * with no report to decode. (INBOX_WAIT stays in the order of commits.)
+ *
+ * Each page is read in a transaction of its own, so an acute report can
+ * arrive while a long listing is read. One that arrives during the first
+ * pass comes after it in the inbox and is found there. One that arrives
+ * once the first pass is over would be left out of both passes: so the
+ * page that starts the second pass tells (acute_until) where the first
+ * one ended, the caller passes that back, and the second pass lists an
+ * acute report from there on where it finds it, marked acute and counted
+ * in late_acute (seinctl then shows it with the other acute reports, and
+ * says that it arrived meanwhile). late_acute_unlisted counts those
+ * beyond the page's last signal, so that a listing cut short by a limit
+ * can say that an acute report arrived that it does not show. */
 #define INBOX_REST (UINT64_C(1) << 63)
 
 static int acute_first(const sh_daemon *d)
@@ -1276,14 +1319,16 @@ static int acute_first(const sh_daemon *d)
 	return t && sh_role_in(t->recipients, d->self.card.role);
 }
 
+/* The mark noted at receipt; a record of a version before the mark was
+ * kept has none, and its report is decoded to know. */
 static int inbox_acute(const Seinhuis__InboxRecord *rec)
 {
 	if (rec->type != SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT)
 		return 0;
+	if (rec->acute != SEINHUIS__ACUTE_MARK__ACUTE_UNNOTED)
+		return rec->acute == SEINHUIS__ACUTE_MARK__ACUTE_YES;
 	Seinhuis__Signal *s = inbox_signal(rec);
-	int acute = s &&
-	            s->payload_case == SEINHUIS__SIGNAL__PAYLOAD_MELDCODE &&
-	            strcmp(s->meldcode->urgency, "acute") == 0;
+	int acute = s && sh_signal_acute(s) == SEINHUIS__ACUTE_MARK__ACUTE_YES;
 	if (s)
 		seinhuis__signal__free_unpacked(s, NULL);
 	return acute;
@@ -1291,26 +1336,50 @@ static int inbox_acute(const Seinhuis__InboxRecord *rec)
 
 struct order_ctx {
 	struct list_ctx lc;
-	int rest; /* 0: the acute reports; 1: the others */
+	int rest;             /* 0: the acute reports; 1: the others */
+	uint64_t acute_until; /* the first pass ended below this (0: unknown) */
+	uint64_t stop;        /* the signal this page stopped at (0: none) */
 };
 
 static int ordered_one(void *vctx, uint64_t seq,
                        const Seinhuis__InboxRecord *rec)
 {
 	struct order_ctx *o = vctx;
-	if (inbox_acute(rec) == o->rest)
+	int acute = inbox_acute(rec);
+	int late = o->rest && acute && o->acute_until && seq >= o->acute_until;
+	if (!o->rest)
+		o->acute_until = seq + 1;
+	if (acute == o->rest && !late)
 		return 0; /* listed in the other pass */
-	int stop = inbox_one(&o->lc, seq, rec);
-	if (o->rest && o->lc.r->next_index)
-		o->lc.r->next_index |= INBOX_REST;
-	return stop;
+	size_t n = o->lc.r->n_inbox;
+	if (inbox_one(&o->lc, seq, rec)) {
+		o->stop = seq;
+		if (o->rest && o->lc.r->next_index)
+			o->lc.r->next_index |= INBOX_REST;
+		return 1;
+	}
+	o->lc.r->inbox[n]->acute = acute;
+	o->lc.r->late_acute += (uint32_t)late;
+	return 0;
+}
+
+/* Late acute reports (see above) beyond where a page of the second pass
+ * stopped: new arrivals only, which carry the mark. */
+static int late_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *rec)
+{
+	(void)seq;
+	uint32_t *n = vctx;
+	*n += (uint32_t)inbox_acute(rec);
+	return 0;
 }
 
 static void op_inbox_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 {
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
 	struct order_ctx o = {{&r, "", limit_of(q), d, 0},
-	                      (q->start_index & INBOX_REST) != 0};
+	                      (q->start_index & INBOX_REST) != 0,
+	                      q->acute_until,
+	                      0};
 	uint64_t from = q->start_index & ~INBOX_REST;
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	if (!txn)
@@ -1321,12 +1390,23 @@ static void op_inbox_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		e = sh_store_inbox_scan_from(d->store, txn, from, inbox_one,
 		                             &o.lc);
 	} else {
+		if (!o.rest) /* the first pass reads on to the end from here */
+			o.acute_until = from;
 		/* the second pass starts from the first signal again */
 		for (; e == SH_OK && o.rest < 2; o.rest++, from = 0) {
 			e = sh_store_inbox_scan_from(d->store, txn, from,
 			                             ordered_one, &o);
-			if (r.next_index || r.n_inbox >= o.lc.limit)
+			if (o.stop || r.n_inbox >= o.lc.limit)
 				break; /* the page is full */
+		}
+		if (e == SH_OK && o.rest == 1) {
+			r.acute_until = o.acute_until;
+			if (o.stop && o.acute_until)
+				e = sh_store_inbox_scan_from(
+				    d->store, txn,
+				    o.stop > o.acute_until ? o.stop
+				                           : o.acute_until,
+				    late_one, &r.late_acute_unlisted);
 		}
 	}
 	sh_store_read_end(d->store, txn);

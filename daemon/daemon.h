@@ -259,6 +259,9 @@ typedef struct sh_daemon {
 	int64_t trust_mtime_ns;
 	sh_idmap pending;
 	int ctl_listen;
+	/* an inbox listing's page (LIST_PAGE_BYTES; smaller only in tests:
+	 * SEINHUIS_TEST_LIST_PAGE_BYTES, control.c) */
+	size_t list_page_bytes;
 	sh_ctl_conn *conns;
 	sh_defer *defer_head, *defer_tail;
 	/* defers done with, kept for the next ones with their buffers

@@ -714,7 +714,7 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 		e = sh_store_inbox_add(d->store, id, p->card.partner, s->type,
 		                       eb, elen, have_case ? case_key : NULL,
 		                       have_resident ? ak->resident : NULL,
-		                       s->consent_ref);
+		                       s->consent_ref, sh_signal_acute(s));
 	if (e == SH_OK && s->type == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
 		e = apply_revocation(d, p, s->consent_ref);
 	if (e == SH_OK && s->type == SEINHUIS__SIGNAL_TYPE__VT_NOTICE)

@@ -150,6 +150,7 @@ int seinctl_inbox_rest(const char *sock, Seinhuis__CtlRequest *q,
 	while (r->next_index && (!want || r->n_inbox < want)) {
 		Seinhuis__CtlReply *more;
 		q->start_index = r->next_index;
+		q->acute_until = r->acute_until;
 		if (want)
 			q->limit = want - (uint32_t)r->n_inbox;
 		int rc = seinctl_call(sock, q, &more);
@@ -166,6 +167,9 @@ int seinctl_inbox_rest(const char *sock, Seinhuis__CtlRequest *q,
 		}
 		r->n_inbox += more->n_inbox;
 		r->next_index = more->next_index;
+		r->acute_until = more->acute_until;
+		r->late_acute += more->late_acute;
+		r->late_acute_unlisted = more->late_acute_unlisted;
 		more->n_inbox = 0; /* the items now belong to r */
 		seinhuis__ctl_reply__free_unpacked(more, NULL);
 	}
@@ -727,6 +731,39 @@ static int inbox_watch(const char *sock, int argc, char **argv)
 	return rc;
 }
 
+/* An acute report that arrived while a long listing was read, after its
+ * first pass (the acute reports) had passed: the daemon lists it in the
+ * second pass, where it finds it, and marks it acute. It is moved up to
+ * the other acute reports (in arrival order, as they are), and stderr
+ * says that it came meanwhile; also when it lies beyond --limit and is
+ * not shown, so that it is never left out unsaid. */
+static void acute_arrived(Seinhuis__CtlReply *r)
+{
+	size_t n = r->n_inbox, k = 0;
+	Seinhuis__InboxItem **v = sh_xmalloc((n ? n : 1) * sizeof(*v));
+	for (int acute = 1; acute >= 0; acute--)
+		for (size_t i = 0; i < n; i++)
+			if (r->inbox[i]->acute == acute)
+				v[k++] = r->inbox[i];
+	memcpy(r->inbox, v, n * sizeof(*v));
+	free(v);
+	uint32_t m = r->late_acute;
+	if (m)
+		fprintf(stderr,
+		        "seinctl: note: %u acute report%s arrived while this "
+		        "list was being read; %s listed with the acute reports "
+		        "at the top\n",
+		        m, m == 1 ? "" : "s", m == 1 ? "it is" : "they are");
+	m = r->late_acute_unlisted;
+	if (m)
+		fprintf(stderr,
+		        "seinctl: note: %u acute report%s arrived while this "
+		        "list was being read and %s beyond the %zu signals "
+		        "it shows (its limit); list again to see %s first\n",
+		        m, m == 1 ? "" : "s", m == 1 ? "is" : "are", n,
+		        m == 1 ? "it" : "them");
+}
+
 static int cmd_inbox(const char *sock, int argc, char **argv)
 {
 	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
@@ -803,6 +840,8 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 		seinhuis__ctl_reply__free_unpacked(r, NULL);
 		return rc;
 	}
+	if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_LIST)
+		acute_arrived(r);
 	if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_ACK) {
 		if (json_out) {
 			json_object *o = json_object_new_object();

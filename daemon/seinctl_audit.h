@@ -23,7 +23,8 @@ int seinctl_call_why(const char *sock, Seinhuis__CtlRequest *req,
                      Seinhuis__CtlReply **rep, char *why, size_t why_n);
 /* The rest of a paged INBOX_LIST whose first page is r: further pages
  * appended to r until the listing ends or q->limit (0: no limit) items
- * are there; seinctl's exit status. */
+ * are there; seinctl's exit status. r->late_acute is then the sum over
+ * the pages, acute_until and late_acute_unlisted the last page's. */
 int seinctl_inbox_rest(const char *sock, Seinhuis__CtlRequest *q,
                        Seinhuis__CtlReply *r);
 void seinctl_print_json(json_object *o);

@@ -221,6 +221,9 @@ char *sh_arena_strdup(sh_arena *a, const char *s);
 void sh_arena_reset(sh_arena *a);
 void sh_arena_free(sh_arena *a); /* reset, and the chunk too */
 const char *sh_signal_type_name(Seinhuis__SignalType t);
+/* Whether a decoded signal is an acute meldcode report (urgency acute:
+ * Veilig Thuis acts the same day), as the inbox record notes it. */
+Seinhuis__AcuteMark sh_signal_acute(const Seinhuis__Signal *s);
 Seinhuis__SignalType sh_signal_type_parse(const char *s);
 
 /* ------------------------------------------------------------- crypto */

@@ -132,6 +132,15 @@ const char *sh_signal_type_name(Seinhuis__SignalType t)
 	return type_names[t];
 }
 
+Seinhuis__AcuteMark sh_signal_acute(const Seinhuis__Signal *s)
+{
+	return s->type == SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT &&
+	               s->payload_case == SEINHUIS__SIGNAL__PAYLOAD_MELDCODE &&
+	               s->meldcode && strcmp(s->meldcode->urgency, "acute") == 0
+	           ? SEINHUIS__ACUTE_MARK__ACUTE_YES
+	           : SEINHUIS__ACUTE_MARK__ACUTE_NOT;
+}
+
 Seinhuis__SignalType sh_signal_type_parse(const char *s)
 {
 	for (size_t i = 1; i < sizeof(type_names) / sizeof(type_names[0]); i++)

@@ -25,6 +25,14 @@
  *                                         from the seen index
  *   audit_tamper DATADIR meta-time KEY MS set a time the store keeps in its
  *                                         meta table (audit_explained)
+ *
+ * and, for the order of an inbox listing (it_meldcode.sh), the acute mark
+ * an inbox record keeps:
+ *
+ *   audit_tamper DATADIR inbox-mark all|HEXID unnoted|yes|not
+ *                                         unnoted: as a version before the
+ *                                         mark wrote its records
+ *   audit_tamper DATADIR inbox-marks      each record's id and mark
  */
 #include <lmdb.h>
 #include <stdio.h>
@@ -190,6 +198,68 @@ static void resign(MDB_env *env, const char *datadir, unsigned long long idx)
 	sh_wipe(sec, sizeof(sec));
 }
 
+/* Give every inbox record (all), or the one of message id HEXID, the
+ * acute mark `mark`; prints how many it changed. Without a mark, print
+ * each record's id and mark instead. */
+static void inbox_mark(MDB_env *env, const char *which, const char *mark)
+{
+	Seinhuis__AcuteMark m =
+	    !mark                      ? SEINHUIS__ACUTE_MARK__ACUTE_UNNOTED
+	    : strcmp(mark, "yes") == 0 ? SEINHUIS__ACUTE_MARK__ACUTE_YES
+	    : strcmp(mark, "not") == 0 ? SEINHUIS__ACUTE_MARK__ACUTE_NOT
+	                               : SEINHUIS__ACUTE_MARK__ACUTE_UNNOTED;
+	if (mark && m == SEINHUIS__ACUTE_MARK__ACUTE_UNNOTED &&
+	    strcmp(mark, "unnoted") != 0)
+		die("inbox-mark: the mark is unnoted, yes or not", 0);
+	MDB_txn *txn;
+	MDB_dbi dbi;
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc, n = 0;
+	if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) ||
+	    (rc = mdb_dbi_open(txn, "inbox", 0, &dbi)) ||
+	    (rc = mdb_cursor_open(txn, dbi, &cur)))
+		die("inbox table", rc);
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		Seinhuis__InboxRecord *r =
+		    seinhuis__inbox_record__unpack(NULL, v.mv_size, v.mv_data);
+		if (!r)
+			die("an inbox record does not decode", 0);
+		char hex[2 * SH_ID_LEN + 1] = "";
+		if (r->message_id.len == SH_ID_LEN)
+			sh_hex(hex, r->message_id.data, SH_ID_LEN);
+		if (!mark) {
+			static const char *names[] = {"unnoted", "not", "yes"};
+			printf("%s %s\n", hex,
+			       (unsigned)r->acute < 3 ? names[r->acute] : "?");
+		} else if (strcmp(which, "all") == 0 ||
+		           strcmp(which, hex) == 0) {
+			r->acute = m;
+			size_t len = seinhuis__inbox_record__get_packed_size(r);
+			uint8_t *b = malloc(len ? len : 1);
+			seinhuis__inbox_record__pack(r, b);
+			/* the key is copied: a put that resizes the value
+			 * moves what the cursor's key points to */
+			unsigned char kb[8];
+			if (k.mv_size != sizeof(kb))
+				die("an inbox key is not 8 bytes", 0);
+			memcpy(kb, k.mv_data, sizeof(kb));
+			MDB_val kc = {sizeof(kb), kb}, nv = {len, b};
+			if ((rc = mdb_put(txn, dbi, &kc, &nv, 0)))
+				die("put", rc);
+			free(b);
+			n++;
+		}
+		seinhuis__inbox_record__free_unpacked(r, NULL);
+	}
+	mdb_cursor_close(cur);
+	if ((rc = mdb_txn_commit(txn)))
+		die("commit", rc);
+	if (mark)
+		printf("%d\n", n);
+}
+
 int main(int argc, char **argv)
 {
 	MDB_env *env;
@@ -222,6 +292,19 @@ int main(int argc, char **argv)
 		    (rc = mdb_put(txn, dbi, &k, &v, 0)) ||
 		    (rc = mdb_txn_commit(txn)))
 			die("meta-time", rc);
+		mdb_env_close(env);
+		return 0;
+	}
+	if (strcmp(mode, "inbox-mark") == 0) {
+		if (argc < 5)
+			die("inbox-mark needs all or an id, and a mark", 0);
+		inbox_mark(env, argv[3], argv[4]);
+		mdb_env_close(env);
+		printf("inbox-mark done\n");
+		return 0;
+	}
+	if (strcmp(mode, "inbox-marks") == 0) {
+		inbox_mark(env, "", NULL);
 		mdb_env_close(env);
 		return 0;
 	}

@@ -7,12 +7,18 @@
 # the report out unless asked for: safety comes first.
 . "$(dirname "$0")/lib.sh"
 PEER_TOOL=${PEER_TOOL:-$(dirname "$0")/../../build/tests/integration/peer_tool}
+AUDIT_TAMPER=${AUDIT_TAMPER:-$(dirname "$0")/../../build/tests/integration/audit_tamper}
+CTLPAUSE=${CTLPAUSE:-}
 it_setup meldcode
 partner school-mc professional 17341
 partner vt-mc veilig_thuis 17342
 partner team-mc municipality_team 17343
 trust_all
-for p in school-mc vt-mc team-mc; do start $p; done
+# Veilig Thuis's daemon lists its inbox in pages of one signal (a setting
+# for tests only, control.c): every listing of it below crosses pages.
+start school-mc
+SEINHUIS_TEST_LIST_PAGE_BYTES=1 start vt-mc
+start team-mc
 
 report() { # [URGENCY=acute] report EXTRA-FIELDS...
 	ctl school-mc send --type meldcode_report --to vt-mc concern_category=child_abuse \
@@ -107,24 +113,137 @@ check "... and the notice made after it, at the right time, replaces it" bash -c
 	 ctl school-mc --json outbox | json_has '.[] | select(.message_id==\"$rid\" and .feedback.status==\"closed\")'" "$out"
 
 # --- Veilig Thuis's inbox: acute reports first ------------------------------
+# Arrival: rid s1 s2 s3 a1 s4 a2. Listed: a1 a2, then rid s1 s2 s3 s4, each
+# page one signal, so the listing crosses six page boundaries, one of them
+# between the two passes (acute reports, then the others).
 for i in 1 2 3; do
 	out=$(report legal_basis=meldrecht steps_taken=1,2,3,4 justification=structural_unsafety)
-	structural[i]=${out#accepted }
+	s[i]=${out#accepted }
 done
 out=$(URGENCY=acute report legal_basis=meldrecht steps_taken=1,2,3,4 justification=acute_unsafety)
-acute=${out#accepted }
-check "three structural reports and then an acute one arrive at Veilig Thuis" wait_until 20 bash -c \
-	"[ \$(inbox_ids vt-mc | wc -l) = 5 ] && inbox_ids vt-mc | grep -qx '$acute'"
-check "inbox list shows the acute report first, then the others by arrival" bash -c \
-	"[ \"\$(ctl vt-mc inbox list | awk 'NR > 1 && NF > 2 {print \$1}' | paste -sd ' ')\" = '$acute $rid ${structural[*]}' ]"
-check "... its urgency column says acute" bash -c \
-	"ctl vt-mc inbox list | awk 'NR == 2' | grep -q ' acute\$'"
-check "--json lists in the same order" bash -c \
-	"[ \"\$(ctl vt-mc --json inbox list | jq -r '[.[].message_id] | join(\" \")')\" = '$acute $rid ${structural[*]}' ]"
-check "--limit 1 takes the acute report, though it arrived last" bash -c \
-	"[ \"\$(ctl vt-mc --json inbox list --limit 1 | jq -r '.[].message_id')\" = '$acute' ]"
-check "--limit 3: the acute report and the two oldest structural ones" bash -c \
-	"[ \"\$(ctl vt-mc --json inbox list --limit 3 | jq -r '[.[].message_id] | join(\" \")')\" = '$acute $rid ${structural[1]}' ]"
+a[1]=${out#accepted }
+out=$(report legal_basis=meldrecht steps_taken=1,2,3,4 justification=structural_unsafety)
+s[4]=${out#accepted }
+out=$(URGENCY=acute report legal_basis=meldrecht steps_taken=1,2,3,4 justification=acute_unsafety)
+a[2]=${out#accepted }
+check "four structural reports and two acute ones arrive at Veilig Thuis" wait_until 20 bash -c \
+	"[ \$(inbox_ids vt-mc | wc -l) = 7 ] && inbox_ids vt-mc | grep -qx '${a[2]}'"
+# listed VT-ARGS...: the message ids seinctl lists, in its order, from the
+# text (the first column) or, with --json first, from the JSON
+listed() {
+	if [ "$1" = --json ]; then
+		timeout 20 "$SEINCTL" -s "$WORK/vt-mc/control.sock" "$@" | jq -r '[.[].message_id] | join(" ")'
+	else
+		timeout 20 "$SEINCTL" -s "$WORK/vt-mc/control.sock" "$@" | awk 'NR > 1 && NF > 2 {print $1}' | paste -sd ' '
+	fi
+}
+all="${a[1]} ${a[2]} $rid ${s[1]} ${s[2]} ${s[3]} ${s[4]}"
+check "inbox list, page by page: the acute reports first, then the others by arrival, each once" \
+	[ "$(listed inbox list)" = "$all" ]
+check "... its urgency column says acute for the first two and only those" bash -c \
+	"[ \"\$(ctl vt-mc inbox list | awk 'NR > 1 && NF > 2 {print \$NF}' | paste -sd ' ')\" = 'acute acute structural structural structural structural structural' ]"
+check "--json lists in the same order, each once" [ "$(listed --json inbox list)" = "$all" ]
+check "--limit 1 takes the first acute report, though it arrived fifth" \
+	[ "$(listed --json inbox list --limit 1)" = "${a[1]}" ]
+check "--limit 3: both acute reports and the oldest structural one (across the passes)" \
+	[ "$(listed --json inbox list --limit 3)" = "${a[1]} ${a[2]} $rid" ]
+check "--limit 5 in text: the same order, cut after five" \
+	[ "$(listed inbox list --limit 5)" = "${a[1]} ${a[2]} $rid ${s[1]} ${s[2]}" ]
+# pages: how many pages (connections) vt-mc's inbox list takes (ctlpause.c)
+pages() {
+	rm -rf "$WORK/pages"
+	mkdir -p "$WORK/pages"
+	timeout 20 env LD_PRELOAD="$CTLPAUSE" CTLPAUSE_SOCK="$WORK/vt-mc/control.sock" \
+		CTLPAUSE_DIR="$WORK/pages" CTLPAUSE_AT=0 "$SEINCTL" -s "$WORK/vt-mc/control.sock" inbox list >/dev/null
+	cat "$WORK/pages/count" 2>/dev/null
+}
+if [ -n "$CTLPAUSE" ]; then
+	check "that listing came in seven pages of one signal (SEINHUIS_TEST_LIST_PAGE_BYTES=1)" [ "$(pages)" = 7 ]
+fi
+check "the daemon's log says it lists in pages of a test's size" \
+	grep -q "SEINHUIS_TEST_LIST_PAGE_BYTES=1: inbox listings come in pages of 1 bytes instead of 4194304 (a setting for tests)" "$WORK/vt-mc.log"
+
+# --- an acute report that arrives while a listing is read ------------------
+# seinctl is held (ctlpause.c) before page AT, after the first pass has
+# passed; an acute report is sent and delivered meanwhile. It must not
+# vanish from that listing: seinctl shows it with the acute reports at the
+# top and says on stderr that it arrived meanwhile. Not in the sanitizer
+# builds, where the library cannot be preloaded.
+paused_list() { # paused_list AT OUT ERR SEINCTL-ARGS...; the new report's id in $late
+	local at=$1 out=$2 err=$3 dir=$WORK/pause pid
+	shift 3
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	timeout 60 env LD_PRELOAD="$CTLPAUSE" CTLPAUSE_SOCK="$WORK/vt-mc/control.sock" \
+		CTLPAUSE_DIR="$dir" CTLPAUSE_AT="$at" \
+		"$SEINCTL" -s "$WORK/vt-mc/control.sock" "$@" >"$out" 2>"$err" &
+	pid=$!
+	wait_until 20 test -e "$dir/paused" || fail "seinctl was not held before page $at"
+	late=$(URGENCY=acute report legal_basis=meldrecht steps_taken=1,2,3,4 justification=acute_unsafety)
+	late=${late#accepted }
+	wait_until 20 bash -c "inbox_ids vt-mc | grep -qx '$late'" || fail "the late report was not delivered"
+	touch "$dir/go"
+	wait "$pid" || fail "the held seinctl failed"
+}
+if [ -z "$CTLPAUSE" ]; then
+	echo "# skipped: acute reports arriving during a listing (CTLPAUSE not set: a sanitizer build)"
+else
+	# pages: a1 | a2 (the first pass ends) | rid (acute_until) | held
+	paused_list 4 "$WORK/late.out" "$WORK/late.err" inbox list
+	a[3]=$late
+	check "an acute report that arrived after the first pass is in the listing, with the acute reports at the top" \
+		[ "$(awk 'NR > 1 && NF > 2 {print $1}' "$WORK/late.out" | paste -sd ' ')" = "${a[1]} ${a[2]} ${a[3]} $rid ${s[1]} ${s[2]} ${s[3]} ${s[4]}" ]
+	check "... the listing counts 8 signals" grep -qx "8 signals" "$WORK/late.out"
+	check "... and stderr says that it arrived while the list was read" grep -qx \
+		"seinctl: note: 1 acute report arrived while this list was being read; it is listed with the acute reports at the top" "$WORK/late.err"
+	# pages: a1 | a2 | a3 (the first pass ends) | rid | held
+	paused_list 5 "$WORK/late.json" "$WORK/late.err" --json inbox list
+	a[4]=$late
+	check "--json: the same, the late one fourth, each report once" \
+		[ "$(jq -r '[.[].message_id] | join(" ")' "$WORK/late.json")" = "${a[1]} ${a[2]} ${a[3]} ${a[4]} $rid ${s[1]} ${s[2]} ${s[3]} ${s[4]}" ]
+	check "... with the note on stderr (the JSON stays a plain list)" grep -q \
+		"^seinctl: note: 1 acute report arrived while this list was being read" "$WORK/late.err"
+	# --limit 6 stops at s1, before the end where the late report lies:
+	# pages a1 | a2 | a3 | a4 (the first pass ends) | rid | held | s1
+	paused_list 6 "$WORK/late.out" "$WORK/late.err" inbox list --limit 6
+	a[5]=$late
+	check "--limit 6: the six first signals as they were when the listing began" \
+		[ "$(awk 'NR > 1 && NF > 2 {print $1}' "$WORK/late.out" | paste -sd ' ')" = "${a[1]} ${a[2]} ${a[3]} ${a[4]} $rid ${s[1]}" ]
+	check "... and stderr says an acute report arrived that it does not show" grep -qx \
+		"seinctl: note: 1 acute report arrived while this list was being read and is beyond the 6 signals it shows (its limit); list again to see it first" "$WORK/late.err"
+	check "listed again, it is the fifth" \
+		[ "$(listed --json inbox list --limit 6)" = "${a[1]} ${a[2]} ${a[3]} ${a[4]} ${a[5]} $rid" ]
+fi
+
+# --- the acute mark kept in the inbox record --------------------------------
+# A record keeps whether its report is acute, so a listing need not decode
+# it. Records of versions before the mark have none: their reports are
+# decoded. audit_tamper takes the mark from every record (as those
+# versions wrote them) and gives s1 a mark "acute" it does not deserve,
+# which shows that the mark is what the listing reads where it is there.
+# vt-mc starts again with pages of four signals (an item of a listing is
+# 350 to 400 bytes: a page takes signals while it has fewer than 1300), so
+# that one page holds the last acute reports and the first others.
+stop vt-mc
+acutes="${a[1]} ${a[2]}"
+if [ -n "$CTLPAUSE" ]; then acutes="$acutes ${a[3]} ${a[4]} ${a[5]}"; fi
+as_user "$AUDIT_TAMPER" "$WORK/vt-mc/data" inbox-marks >"$WORK/marks"
+marked() { # marked MARK: the ids with that mark, in arrival order
+	awk -v m="$1" '$2 == m {print $1}' "$WORK/marks" | paste -sd ' '
+}
+check "each inbox record was marked at receipt: acute for the acute reports, not for the others" \
+	[ "$(marked yes)|$(marked not)|$(marked unnoted)" = "$acutes|$rid ${s[1]} ${s[2]} ${s[3]} ${s[4]}|" ]
+as_user "$AUDIT_TAMPER" "$WORK/vt-mc/data" inbox-mark all unnoted >/dev/null || fail "inbox-mark: audit_tamper"
+as_user "$AUDIT_TAMPER" "$WORK/vt-mc/data" inbox-mark "${s[1]}" yes >/dev/null || fail "inbox-mark: audit_tamper"
+SEINHUIS_TEST_LIST_PAGE_BYTES=1300 start vt-mc
+check "records without the mark: their acute reports are still listed first (decoded); the one marked acute with them" \
+	[ "$(listed inbox list)" = "${s[1]} $acutes $rid ${s[2]} ${s[3]} ${s[4]}" ]
+check "... the same in --json" \
+	[ "$(listed --json inbox list)" = "${s[1]} $acutes $rid ${s[2]} ${s[3]} ${s[4]}" ]
+if [ -n "$CTLPAUSE" ]; then
+	# s1 a1 a2 a3 | a4 a5, rid s2 | s3 s4
+	check "... in three pages of four signals, one with both passes" [ "$(pages)" = 3 ]
+fi
 
 # --- the resident's right of access, and its safety exception ---------------
 printf 'surname=Fictief\npostcode=9901 WA\nhouse_number=4\n' >"$WORK/person"

@@ -732,7 +732,8 @@ static int one_turn(sh_store *st, unsigned i)
 	    sh_store_outbox_add(st, &rec, &seq) != SH_OK ||
 	    sh_store_inbox_add(st, iid, "woningcorporatie-test",
 	                       SEINHUIS__SIGNAL_TYPE__ARREARS, env, sizeof(env),
-	                       NULL, NULL, NULL) != SH_OK) {
+	                       NULL, NULL, NULL,
+	                       SEINHUIS__ACUTE_MARK__ACUTE_NOT) != SH_OK) {
 		sh_store_abort(st);
 		return 2;
 	}
@@ -838,7 +839,8 @@ static int late_turn(sh_store *st, unsigned i)
 	if (sh_store_natkey_put(st, k, id) != SH_OK ||
 	    sh_store_inbox_add(st, iid, "woningcorporatie-test",
 	                       SEINHUIS__SIGNAL_TYPE__ARREARS, env, sizeof(env),
-	                       NULL, NULL, NULL) != SH_OK ||
+	                       NULL, NULL, NULL,
+	                       SEINHUIS__ACUTE_MARK__ACUTE_NOT) != SH_OK ||
 	    sh_store_inbox_remove(st, iseq, iid) != SH_OK ||
 	    sh_store_outbox_add(st, &rec, &oseq) != SH_OK) {
 		sh_store_abort(st);
