@@ -252,6 +252,13 @@ typedef struct sh_daemon {
 	uint64_t ckpt_failures;
 	int64_t ckpt_failure_logged;
 	char ckpt_cause[320]; /* the last failure's cause and free space */
+	/* turns refused because the journal could not grow (a full file
+	 * system) since one was last stored, when that was last logged
+	 * (monotonic ms): once a minute, not at each turn; and whether a
+	 * line told of them since turns were last stored */
+	uint64_t jfull_refused;
+	int64_t jfull_logged;
+	int jfull_told;
 	int64_t turn_failed_ms, turn_quarantined_ms;
 	int64_t keys_replaced_until, keys_replaced_logged;
 	int keys_replaced_logged_ended;

@@ -520,6 +520,51 @@ static void defers_free(sh_daemon *d)
 	d->defer_nfree = 0;
 }
 
+/* A turn that could not be stored is logged; nothing of it was
+ * acknowledged (a client hears the error, a partner gets no receipt and
+ * sends the signals again). On a full file system the journal cannot
+ * grow and every turn that writes fails, each time a partner resends or a
+ * client tries again: that is logged once a minute, with the turns
+ * refused so far and the free space, and after such a line once when
+ * turns are stored again. */
+static void commit_logged(sh_daemon *d, sh_err e)
+{
+	int jfull = sh_store_journal_full(d->store);
+	if (e == SH_OK && jfull == 0 && d->jfull_refused) {
+		/* once for each line that told of refusals: on a disk that
+		 * frees and fills again, not at each turn that fits */
+		if (d->jfull_told)
+			sh_info("store: turns are stored again, after %llu "
+			        "refused for want of room in the file system",
+			        (unsigned long long)d->jfull_refused);
+		d->jfull_refused = 0;
+		d->jfull_told = 0;
+	}
+	if (e == SH_OK)
+		return;
+	if (e != SH_ERR_STORE_FULL || !jfull) {
+		sh_daemon_error(d, "store: commit failed: %s (%s)",
+		                sh_err_rule(e), sh_err_str(e));
+		return;
+	}
+	int64_t now = sh_mono_ms();
+	d->jfull_refused++;
+	if (d->jfull_logged && now - d->jfull_logged < 60000)
+		return;
+	d->jfull_logged = now;
+	d->jfull_told = 1;
+	char room[256];
+	sh_fs_free_note(room, sizeof(room), d->cfg.datadir);
+	sh_daemon_error(d,
+	                "store: commit failed: %s (the journal cannot grow: "
+	                "%s; %llu turn(s) refused since one was last stored, "
+	                "logged once a minute); nothing of them was "
+	                "acknowledged (partners send their signals again, "
+	                "clients were told): make room there",
+	                sh_err_rule(e), room[0] ? room : "no space left",
+	                (unsigned long long)d->jfull_refused);
+}
+
 /* Commit the turn's transaction and carry out what waited for it. */
 static void finish_turn(sh_daemon *d)
 {
@@ -530,9 +575,7 @@ static void finish_turn(sh_daemon *d)
 			e = sh_store_commit(d->store);
 		else
 			sh_store_abort(d->store);
-		if (e != SH_OK)
-			sh_daemon_error(d, "store: commit failed: %s (%s)",
-			                sh_err_rule(e), sh_err_str(e));
+		commit_logged(d, e);
 		if (e == SH_ERR_STORE_FULL) {
 			/* fewer writes per turn until they fit again */
 			d->write_cap =

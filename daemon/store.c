@@ -113,6 +113,7 @@ struct sh_store {
 	const char *ckpt_cause;     /* and that failure in words */
 	int64_t ckpt_failing_since; /* Unix ms of the first of them, or 0 */
 	int64_t ckpt_backoff;       /* ms to the next try: 1 s, doubling */
+	int jfull; /* the last turn that wrote found no room for its record */
 	MDB_dbi tabs[SH_STORE_TABLES];   /* journal table number -> dbi */
 	uint8_t tab_of[SH_STORE_MAXDBI]; /* dbi -> journal table number */
 	sh_store_txn_fn txn_hook;
@@ -794,9 +795,12 @@ int sh_store_del(sh_store *st, MDB_dbi dbi, MDB_val *k)
 /* Append this turn's record durably. */
 static sh_err journal_turn(sh_store *st)
 {
+	st->jfull = 0;
 	if (st->jrec.len - SH_JOURNAL_HDR > SH_JOURNAL_MAX_RECORD)
 		return SH_ERR_STORE_FULL;
-	return sh_journal_append(st->jr, st->jrec.data, st->jrec.len);
+	sh_err e = sh_journal_append(st->jr, st->jrec.data, st->jrec.len);
+	st->jfull = e == SH_ERR_STORE_FULL; /* ENOSPC or EDQUOT */
+	return e;
 }
 
 static sh_err apply_op(void *ctx, int op, unsigned table, const uint8_t *key,
@@ -982,6 +986,11 @@ int64_t sh_store_recover_get(sh_store *st, MDB_txn *txn, const char *partner)
 	return sh_store_meta_time_get(st, txn, key);
 }
 
+int sh_store_journal_full(const sh_store *st)
+{
+	return st->jfull;
+}
+
 int64_t sh_store_checkpoint_failing(const sh_store *st, const char **cause)
 {
 	if (cause)
@@ -1074,6 +1083,7 @@ sh_err sh_store_commit(sh_store *st)
 	if (st->precommit) {
 		sh_err e = st->precommit(st->precommit_ctx, st->txn);
 		if (e != SH_OK) {
+			st->jfull = 0;
 			turn_abort(st);
 			return e;
 		}
@@ -1097,6 +1107,7 @@ sh_err sh_store_commit(sh_store *st)
 		rc = jput(st, st->meta, &k, &v, 0);
 	}
 	if (rc) {
+		st->jfull = 0;
 		turn_abort(st);
 		return mdb_err(rc);
 	}
@@ -1131,8 +1142,10 @@ sh_err sh_store_commit(sh_store *st)
 
 void sh_store_abort(sh_store *st)
 {
-	if (st->turn)
+	if (st->turn) {
+		st->jfull = 0; /* failed in the turn (the map full, ...) */
 		turn_abort(st);
+	}
 }
 
 void sh_store_set_txn_hook(sh_store *st, sh_store_txn_fn fn, void *ctx)

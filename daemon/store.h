@@ -61,6 +61,12 @@ int64_t sh_store_checkpoint_due(const sh_store *st);
  * the system's error through: "No space left on device"). Until one
  * succeeds, what was accepted stays in the journal, which grows. */
 int64_t sh_store_checkpoint_failing(const sh_store *st, const char **cause);
+/* 1 if the last turn that wrote failed because its journal record found
+ * no room in the file system (ENOSPC, EDQUOT: the journal cannot grow,
+ * however much room the map has), 0 once one is appended again or a turn
+ * failed for another reason. Turns that write nothing leave it as it is.
+ * Until room is made, every turn that writes fails so. */
+int sh_store_journal_full(const sh_store *st);
 /* Not SH_OK once the write transaction could not be rebuilt from the
  * journal after a failed turn or checkpoint: nothing can be written any
  * more (sh_store_begin returns it). What was acknowledged is in the

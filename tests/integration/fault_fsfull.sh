@@ -23,20 +23,7 @@ partner $R municipality_debt 17741
 partner $S landlord 17742
 trust_all
 MNT=$WORK/$S/data
-as_user mkdir -p "$MNT"
-if ! mount -t tmpfs -o "size=6m,mode=0700,uid=$(id -u "$RUN_USER"),gid=$(id -g "$RUN_USER")" tmpfs "$MNT" 2>/dev/null; then
-	echo "fault_fsfull: cannot mount a tmpfs here (not root, or not allowed): skipped"
-	exit 77
-fi
-# the daemons first (they hold files there), then the tmpfs
-fsfull_cleanup() {
-	local p
-	for p in "${IT_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
-	sleep 0.3
-	umount "$MNT" 2>/dev/null
-	it_cleanup
-}
-trap fsfull_cleanup EXIT
+it_tmpfs "$MNT" 6m
 start $S || { it_done; exit 1; }
 : >"$WORK/$S.accepted"
 : >"$WORK/$S.refused"

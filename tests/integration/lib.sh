@@ -218,6 +218,29 @@ it_done() {
 	[ "$IT_FAILED" -eq 0 ]
 }
 
+# it_tmpfs DIR SIZE: a small file system (a tmpfs of SIZE, as mount's
+# size=) at DIR, the daemon user's, for a test that fills one. At exit the
+# daemons are killed first (they hold files there), then it is unmounted.
+# Exits 77 (skipped) where mounting is refused (not root, or not allowed).
+it_tmpfs() {
+	as_user mkdir -p "$1"
+	if ! mount -t tmpfs -o "size=$2,mode=0700,uid=$(id -u "$RUN_USER"),gid=$(id -g "$RUN_USER")" \
+		tmpfs "$1" 2>/dev/null; then
+		echo "$(basename "$0" .sh): cannot mount a tmpfs here (not root, or not allowed): skipped"
+		exit 77
+	fi
+	IT_TMPFS=$1
+	trap it_tmpfs_cleanup EXIT
+}
+
+it_tmpfs_cleanup() {
+	local p
+	for p in "${IT_PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+	sleep 0.3
+	umount "$IT_TMPFS" 2>/dev/null
+	it_cleanup
+}
+
 # Message ids in a daemon's inbox / outbox (by state), one per line.
 inbox_ids() { ctl "$1" --json inbox list --limit 10000000 | jq -r '.[].message_id'; }
 outbox_ids() { ctl "$1" --json outbox --state "$2" --limit 10000000 | jq -r '.[].message_id'; }
