@@ -6,9 +6,11 @@
 # FUZZ_SECONDS  seconds per target (default 20; the long run is 600)
 # FUZZ_BUILD    clang fuzz build directory (default build-fuzz); configured
 #               here with -DSEINHUIS_FUZZ=ON if it does not exist yet
-# FUZZ_ARGS     extra libFuzzer options, e.g. "-jobs=2" or "-max_len=8192"
+# FUZZ_ARGS     extra libFuzzer options, e.g. "-max_len=8192"
+# FUZZ_PARALLEL targets run at once (default: the number of CPUs); each
+#               runs on one CPU for FUZZ_SECONDS, as when run alone
 #
-# Targets run one after the other, each on its work corpus in
+# Targets run side by side, each on its work corpus in
 # tests/fuzz/corpus-work/<target>/ (not committed), which starts as a copy
 # of tests/fuzz/corpus/<target>/ and keeps what earlier runs found. The
 # libFuzzer output of each run is in corpus-work/<target>.log, and crash,
@@ -44,25 +46,27 @@ make -C "$build" -j2 $targets >"$work/build.log" 2>&1 || {
 	exit 2
 }
 
-failed=0
-report=()
 for t in $targets; do
-	bin=$build/tests/fuzz/$t
-	if [ ! -x "$bin" ]; then
+	if [ ! -x "$build/tests/fuzz/$t" ]; then
 		echo "run.sh: no target $t in $build" >&2
 		exit 2
 	fi
+done
+
+# run_one TARGET: fuzz it; its line of figures into $work/TARGET.line;
+# exit status 1 if it failed
+run_one() {
+	local t=$1 bin=$build/tests/fuzz/$1 log=$work/$1.log rc
 	mkdir -p "$work/$t" "$work/artifacts/$t"
 	cp "$here/corpus/$t/"* "$work/$t/" 2>/dev/null # seeds stay current
-	dict=()
+	local dict=()
 	[ -f "$here/dict/$t.dict" ] && dict=("-dict=$here/dict/$t.dict")
-	log=$work/$t.log
-	echo "== $t: ${seconds}s"
 	# shellcheck disable=SC2086
 	"$bin" -max_total_time="$seconds" -print_final_stats=1 -timeout=25 \
 		-rss_limit_mb=2048 -artifact_prefix="$work/artifacts/$t/" \
 		${dict[@]+"${dict[@]}"} $extra "$work/$t" >"$log" 2>&1
 	rc=$?
+	local last cov ft corp execs rate status=ok what unit
 	last=$(grep -E '^#[0-9]+.* cov: ' "$log" | tail -1)
 	cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$last")
 	ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$last")
@@ -72,18 +76,38 @@ for t in $targets; do
 	if [ -z "$execs" ]; then
 		execs=$(sed -nE 's/^#([0-9]+).*/\1/p' <<<"$last")
 	fi
-	status=ok
 	if [ "$rc" -ne 0 ]; then
-		failed=1
 		what=$(grep -m1 -E 'fuzz setup:|invariant broken|runtime error:|ERROR: (AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|libFuzzer)' "$log")
 		unit=$(sed -nE 's/.*Test unit written to (.*)/\1/p' "$log" | tail -1)
 		status="FAILED (exit $rc): ${what:-see $log}${unit:+; input: $unit}"
 	fi
-	line=$(printf '%-15s execs %-10s exec/s %-6s cov %-5s ft %-6s corpus %-5s %s' \
+	printf '%-15s execs %-10s exec/s %-6s cov %-5s ft %-6s corpus %-5s %s\n' \
 		"$t" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" \
-		"$status")
-	echo "$line"
-	report+=("$line")
+		"$status" | tee "$work/$t.line"
+	[ "$rc" -eq 0 ]
+}
+
+parallel=${FUZZ_PARALLEL:-$(nproc 2>/dev/null || echo 1)}
+[ "$parallel" -ge 1 ] 2>/dev/null || parallel=1
+failed=0
+running=0
+for t in $targets; do
+	if [ "$running" -ge "$parallel" ]; then
+		wait -n || failed=1
+		running=$((running - 1))
+	fi
+	echo "== $t: ${seconds}s"
+	rm -f "$work/$t.line"
+	run_one "$t" &
+	running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+	wait -n || failed=1
+	running=$((running - 1))
+done
+report=()
+for t in $targets; do
+	report+=("$(cat "$work/$t.line" 2>/dev/null || echo "$t: no result")")
 done
 
 echo
