@@ -740,13 +740,15 @@ static int inbox_watch(const char *sock, int argc, char **argv)
 static void acute_arrived(Seinhuis__CtlReply *r)
 {
 	size_t n = r->n_inbox, k = 0;
-	Seinhuis__InboxItem **v = sh_xmalloc((n ? n : 1) * sizeof(*v));
-	for (int acute = 1; acute >= 0; acute--)
-		for (size_t i = 0; i < n; i++)
-			if (r->inbox[i]->acute == acute)
-				v[k++] = r->inbox[i];
-	memcpy(r->inbox, v, n * sizeof(*v));
-	free(v);
+	if (n) { /* an empty page has no array at all */
+		Seinhuis__InboxItem **v = sh_xmalloc(n * sizeof(*v));
+		for (int acute = 1; acute >= 0; acute--)
+			for (size_t i = 0; i < n; i++)
+				if (r->inbox[i]->acute == acute)
+					v[k++] = r->inbox[i];
+		memcpy(r->inbox, v, n * sizeof(*v));
+		free(v);
+	}
 	uint32_t m = r->late_acute;
 	if (m)
 		fprintf(stderr,
