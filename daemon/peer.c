@@ -558,7 +558,7 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 		         "created %lld s ahead of the recipient's clock (at "
 		         "most %d allowed): the two machines' clocks differ; "
 		         "check their time synchronisation (NTP)",
-		         (long long)((s->created_ms - now) / 1000),
+		         (long long)((s->created_ms - now + 999) / 1000),
 		         SH_AHEAD_MAX_MS / 1000);
 		return SH_ERR_STALE;
 	}

@@ -539,6 +539,10 @@ static void commit_logged(sh_daemon *d, sh_err e)
 			        (unsigned long long)d->jfull_refused);
 		d->jfull_refused = 0;
 		d->jfull_told = 0;
+		/* jfull_logged stays: on a nearly full disk turns that fit
+		 * and turns that do not alternate, and a line at each would
+		 * be the flood this is to prevent. Refusals within a minute
+		 * of a line are only counted. */
 	}
 	if (e == SH_OK)
 		return;
@@ -555,12 +559,14 @@ static void commit_logged(sh_daemon *d, sh_err e)
 	d->jfull_told = 1;
 	char room[256];
 	sh_fs_free_note(room, sizeof(room), d->cfg.datadir);
+	/* the advice before the counts: a long data directory path in the
+	 * free-space note may cut the line's end off */
 	sh_daemon_error(d,
 	                "store: commit failed: %s (the journal cannot grow: "
-	                "%s; %llu turn(s) refused since one was last stored, "
-	                "logged once a minute); nothing of them was "
-	                "acknowledged (partners send their signals again, "
-	                "clients were told): make room there",
+	                "%s; make room there; %llu turn(s) refused since one "
+	                "was last stored, logged once a minute); nothing of "
+	                "them was acknowledged (partners send their signals "
+	                "again, clients were told)",
 	                sh_err_rule(e), room[0] ? room : "no space left",
 	                (unsigned long long)d->jfull_refused);
 }

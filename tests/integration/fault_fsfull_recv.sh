@@ -131,7 +131,7 @@ out=$(ctl $R check) || rc=$?
 check "1: the recipient's seinctl check says CRITICAL (exit $rc) with the free space" bash -c \
 	"[ $rc = 2 ] && grep -q 'CRITICAL.*KiB free in the file system of' <<<\"\$0\"" "$out"
 check "1: its log names the cause of the refused turns and the free space" grep -qE \
-	"store: commit failed: STORAGE_FULL \(the journal cannot grow: [0-9]+ KiB free in the file system of $MNT; [0-9]+ turn\(s\) refused" \
+	"store: commit failed: STORAGE_FULL \(the journal cannot grow: [0-9]+ KiB free in the file system of $MNT; make room there; [0-9]+ turn\(s\) refused" \
 	"$WORK/$R.log"
 lines=$(grep -c "store: commit failed" "$WORK/$R.log")
 ckpt=$(grep -c "store: checkpoint failed" "$WORK/$R.log")
