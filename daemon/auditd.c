@@ -1073,7 +1073,13 @@ static void refuse_by_role(sh_daemon *d, sh_ctl_conn *c,
 	const char *what = q->op == SEINHUIS__CTL_REQUEST__OP__INBOX_REVEAL
 	                       ? "revealing personal data"
 	                       : op;
-	if (!(c->roles & SH_ROLES_ALL))
+	if (c->roles & SH_ROLE_MONITOR && !(c->roles & SH_ROLES_ALL))
+		sh_ctl_refuse(d, c, SH_ERR_DENIED,
+		              "local user '%s' is a monitor (monitor_group "
+		              "'%s'): it may ask the status only, not %s; the "
+		              "refusal is recorded in the audit log",
+		              name, d->cfg.monitor_group, what);
+	else if (!(c->roles & SH_ROLES_ALL))
 		sh_ctl_refuse(
 		    d, c, SH_ERR_DENIED,
 		    "local user '%s' (uid %u) has no role on this "

@@ -17,6 +17,7 @@ enum {
 	SH_ROLE_CASEWORKER = 2,  /* work the inbox, reveal, send */
 	SH_ROLE_MAINTENANCE = 4, /* the daemon's own user or root: both */
 	SH_ROLE_OPEN = 8,        /* no role groups configured: both */
+	SH_ROLE_MONITOR = 16,    /* monitor_group: the status only */
 };
 #define SH_ROLES_ALL (SH_ROLE_ADMIN | SH_ROLE_CASEWORKER)
 

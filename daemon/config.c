@@ -229,7 +229,8 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 	                             "caseworker_group", "audit_head_interval",
 	                             "peer_rate",        "max_signal_age",
 	                             "checkpoint_ms",    "helper_thread",
-	                             "resend_window",    "resend_step"};
+	                             "resend_window",    "resend_step",
+	                             "monitor_group"};
 	size_t i, nkeys = sizeof(keys) / sizeof(keys[0]);
 	for (i = 0; i < nkeys; i++)
 		if (strcmp(key, keys[i]) == 0)
@@ -390,6 +391,9 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 			return SH_ERR_CONFIG;
 		}
 		return SH_OK;
+	case 26:
+		return set_group(cfg->monitor_group, sizeof(cfg->monitor_group),
+		                 v, why, wl);
 	case 25:
 		if (sh_parse_u32(v, 1, 1000000, &cfg->resend_step) < 0) {
 			snprintf(why, wl, "must be 1 to 1000000 signals");
@@ -454,6 +458,15 @@ sh_err sh_config_parse(sh_config *cfg, const char *text, size_t len, char *why,
 		         "admin_group and caseworker_group must be "
 		         "different groups: administrators may not "
 		         "reveal personal data");
+		return SH_ERR_CONFIG;
+	}
+	if (cfg->monitor_group[0] &&
+	    (strcmp(cfg->monitor_group, cfg->admin_group) == 0 ||
+	     strcmp(cfg->monitor_group, cfg->caseworker_group) == 0)) {
+		snprintf(why, whylen,
+		         "monitor_group must be a group of its own: its "
+		         "members may ask the status only, not what an "
+		         "administrator or a caseworker may");
 		return SH_ERR_CONFIG;
 	}
 	return SH_OK;

@@ -19,6 +19,12 @@
  * caseworker_group configured, roles are off and every caller allowed on
  * the socket holds both (as before roles existed). With only one
  * configured, the other role is held by maintenance alone.
+ *   monitor        member of monitor_group: may ask the status (seinctl
+ *                  status and check, for a monitoring system) and nothing
+ *                  else. Only with roles on (admin_group or
+ *                  caseworker_group set): without them every caller on
+ *                  the socket holds both roles, and the daemon warns at
+ *                  start that monitor_group does not restrict anyone.
  * A request the caller's roles do not cover is refused with DENIED, a
  * sentence that says which role it needs, and an access_denied audit
  * entry. Operations added later default to "any role".
@@ -36,14 +42,22 @@
 
 sh_err sh_roles_check(const sh_config *cfg, char *why, size_t wl)
 {
-	const char *names[2] = {cfg->admin_group, cfg->caseworker_group};
-	const char *keys[2] = {"admin_group", "caseworker_group"};
-	for (int i = 0; i < 2; i++)
+	const char *names[3] = {cfg->admin_group, cfg->caseworker_group,
+	                        cfg->monitor_group};
+	const char *keys[3] = {"admin_group", "caseworker_group",
+	                       "monitor_group"};
+	for (int i = 0; i < 3; i++)
 		if (names[i][0] && !getgrnam(names[i])) {
 			snprintf(why, wl, "%s '%s' does not exist", keys[i],
 			         names[i]);
 			return SH_ERR_CONFIG;
 		}
+	if (cfg->monitor_group[0] && !cfg->admin_group[0] &&
+	    !cfg->caseworker_group[0])
+		sh_warn("monitor_group '%s' restricts no one: without "
+		        "admin_group or caseworker_group every caller allowed "
+		        "on the control socket holds every role",
+		        cfg->monitor_group);
 	return SH_OK;
 }
 
@@ -156,6 +170,9 @@ unsigned sh_roles_of(const sh_config *cfg, int fd, uid_t uid, gid_t gid)
 	if (cfg->caseworker_group[0] &&
 	    sh_in_group(cfg->caseworker_group, fd, uid, gid))
 		r |= SH_ROLE_CASEWORKER;
+	if (cfg->monitor_group[0] &&
+	    sh_in_group(cfg->monitor_group, fd, uid, gid))
+		r |= SH_ROLE_MONITOR;
 	return r;
 }
 
@@ -169,7 +186,7 @@ const char *sh_roles_name(unsigned r)
 	case SH_ROLE_ADMIN: return "admin";
 	case SH_ROLE_CASEWORKER: return "caseworker";
 	case SH_ROLES_ALL: return "admin+caseworker";
-	default: return "none";
+	default: return r & SH_ROLE_MONITOR ? "monitor" : "none";
 	}
 }
 
@@ -197,6 +214,9 @@ unsigned sh_roles_needed(Seinhuis__CtlRequest__Op op)
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_PROVE:
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_SUBJECT:
 	case SEINHUIS__CTL_REQUEST__OP__RECOVER: return SH_ROLE_ADMIN;
+	/* partner ids, counts, times and errors: no personal data */
+	case SEINHUIS__CTL_REQUEST__OP__STATUS:
+		return SH_ROLES_ALL | SH_ROLE_MONITOR;
 	default: return SH_ROLES_ALL;
 	}
 }

@@ -433,6 +433,7 @@ typedef struct {
 	/* roles on the control socket and the audit log (roles.c, audit.c) */
 	char admin_group[64];
 	char caseworker_group[64];
+	char monitor_group[64]; /* may ask the status only (seinctl check) */
 	uint32_t audit_head_interval; /* seconds between signed tree heads */
 } sh_config;
 

@@ -12,16 +12,17 @@ if [ "$(id -u)" != 0 ]; then
 fi
 it_setup audit-roles
 P=$$
-ADMIN_GROUP=sh-test-admin-$P CW_GROUP=sh-test-cw-$P
+ADMIN_GROUP=sh-test-admin-$P CW_GROUP=sh-test-cw-$P MON_GROUP=sh-test-mon-$P
 U_ADMIN=sh-test-adm-$P U_CW=sh-test-cwu-$P U_NONE=sh-test-none-$P U_OUT=sh-test-out-$P
+U_MON=sh-test-monu-$P
 roles_cleanup() {
 	local u g
-	for u in $U_ADMIN $U_CW $U_NONE $U_OUT; do userdel "$u" 2>/dev/null; done
-	for g in $ADMIN_GROUP $CW_GROUP; do groupdel "$g" 2>/dev/null; done
+	for u in $U_ADMIN $U_CW $U_NONE $U_OUT $U_MON; do userdel "$u" 2>/dev/null; done
+	for g in $ADMIN_GROUP $CW_GROUP $MON_GROUP; do groupdel "$g" 2>/dev/null; done
 	it_cleanup
 }
 trap roles_cleanup EXIT
-if ! { groupadd "$ADMIN_GROUP" && groupadd "$CW_GROUP"; }; then
+if ! { groupadd "$ADMIN_GROUP" && groupadd "$CW_GROUP" && groupadd "$MON_GROUP"; }; then
 	fail "groupadd"
 	exit 1
 fi
@@ -30,13 +31,15 @@ fi
 if ! { useradd -M -N -s /usr/sbin/nologin -g seinhuis -G "$ADMIN_GROUP" "$U_ADMIN" &&
 	useradd -M -N -s /usr/sbin/nologin -g seinhuis -G "$CW_GROUP" "$U_CW" &&
 	useradd -M -N -s /usr/sbin/nologin -g seinhuis "$U_NONE" &&
+	useradd -M -N -s /usr/sbin/nologin -g seinhuis -G "$MON_GROUP" "$U_MON" &&
 	useradd -M -N -s /usr/sbin/nologin "$U_OUT"; }; then
 	fail "useradd"
 	exit 1
 fi
 
 partner gem-ro municipality_debt 17611 "control_group = seinhuis" \
-	"admin_group = $ADMIN_GROUP" "caseworker_group = $CW_GROUP"
+	"admin_group = $ADMIN_GROUP" "caseworker_group = $CW_GROUP" \
+	"monitor_group = $MON_GROUP"
 partner corp-ro landlord 17612
 trust_all
 chmod 711 "$WORK/gem-ro" # the socket's directory, for the test users
@@ -89,6 +92,23 @@ out=$(as "$U_CW" audit list 2>&1)
 check "caseworker: refused on the audit log" \
 	grep -q "audit_list is for administrators (admin_group '$ADMIN_GROUP')" <<<"$out"
 
+# --- monitor: the status only (a monitoring system's seinctl check) ----------
+out=$(as "$U_MON" check 2>&1)
+rc=$?
+check "monitor: seinctl check answers (exit $rc): $out" \
+	bash -c "[ $rc -le 1 ] && grep -qE '^SEINHUIS (OK|WARNING) - gem-ro ' <<<\"\$0\"" "$out"
+check "monitor: may see the status" bash -c "as $U_MON --json status | jq -e '.partner == \"gem-ro\" and (.peers | length) == 1' >/dev/null"
+out=$(as "$U_MON" inbox list 2>&1)
+rc=$?
+check "monitor: refused on the inbox (exit $rc), saying why" \
+	bash -c "[ $rc = 1 ] && grep -q \"refused: DENIED: local user '$U_MON' is a monitor (monitor_group '$MON_GROUP'): it may ask the status only, not inbox_list\" <<<\"\$0\"" "$out"
+check "monitor: refused on the outbox, the audit log and sending" bash -c \
+	"! as $U_MON outbox >/dev/null 2>&1 && ! as $U_MON audit list >/dev/null 2>&1 &&
+	 ! as $U_MON send --type arrears --to corp-ro arrears_kind=rent >/dev/null 2>&1"
+check "monitor_group equal to admin_group: the configuration is refused, saying why" bash -c \
+	"sed 's/^monitor_group = .*/monitor_group = $ADMIN_GROUP/' '$WORK/gem-ro.conf' >'$WORK/mon-bad.conf' &&
+	 out=\$('$SEINHUISD' -t -c '$WORK/mon-bad.conf' 2>&1); [ \$? != 0 ] && grep -q 'monitor_group must be a group of its own' <<<\"\$out\""
+
 # --- no role, not allowed ----------------------------------------------------
 out=$(as "$U_NONE" status 2>&1)
 check "a user with no role is refused with a clear message" \
@@ -130,6 +150,8 @@ check "audited: the administrator's refused inbox list" \
 	has "any(.[]; .user==\"$U_ADMIN\" and .detail==\"op inbox_list\")"
 check "audited: the caseworker's refused audit query" \
 	has "any(.[]; .user==\"$U_CW\" and .role==\"caseworker\" and .detail==\"op audit_list\")"
+check "audited: the monitor's refused inbox list, with its role" \
+	has "any(.[]; .user==\"$U_MON\" and .role==\"monitor\" and .detail==\"op inbox_list\" and .rule==\"DENIED\")"
 check "audited: the user with no role" \
 	has "any(.[]; .user==\"$U_NONE\" and .role==\"none\" and .detail==\"op status\")"
 check "audited: the user not allowed on the socket" \
