@@ -923,7 +923,6 @@ static void resend_step(sh_daemon *d, sh_peer *p)
 	out.resend_answer = 1;
 	out.resend_since_ms = since;
 	out.resend_count = total;
-	out.sent_ms = sh_now_ms();
 	df = sh_defer_add(d, DEFER_RECEIPTS);
 	df->peer = p;
 	sh_buf_add(&df->routing_id, p->resend_rid.data, p->resend_rid.len);
@@ -1263,7 +1262,6 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 	}
 	Seinhuis__PeerFrame out = SEINHUIS__PEER_FRAME__INIT;
 	out.format_version = SH_FORMAT_VERSION;
-	out.sent_ms = sh_now_ms();
 	out.receipts = sh_arena_alloc(fa, f->n_signals * sizeof(*out.receipts));
 	int store_ok = sh_daemon_txn(d) == SH_OK;
 	for (size_t i = 0; i < f->n_signals && store_ok; i++) {

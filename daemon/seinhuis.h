@@ -571,6 +571,12 @@ sh_err sh_batch_build_h(const sh_identity *self, const char *recipient,
                         const uint8_t *const *hash,
                         const ProtobufCBinaryData *packed, size_t n,
                         sh_buf *frame_out);
+/* Append PeerFrame.sent_ms = ms to a packed frame that has none: for a
+ * frame packed before it is sent (a turn's receipts wait for its flush),
+ * so that the time is that of the send. A field appended to a packed
+ * message is part of it, and protobuf-c writes fields in the order of
+ * their numbers, so these are the bytes the frame packed with it has. */
+void sh_frame_stamp(sh_buf *frame, int64_t ms);
 /* 1 if env is exactly an Envelope of format_version SH_FORMAT_VERSION and
  * a non-empty signal, in the bytes protobuf-c packs it to (as a signal's
  * unsigned envelope is built, and a batch's entry is packed); *signal is

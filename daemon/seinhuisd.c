@@ -616,6 +616,9 @@ static void finish_turn(sh_daemon *d)
 				           df->data.len);
 			break;
 		case DEFER_RECEIPTS:
+			/* its sender's clock as it goes (sh_peer_clock) */
+			if (e == SH_OK)
+				sh_frame_stamp(&df->data, sh_now_ms());
 			if (e == SH_OK &&
 			    (zmq_send(d->router, df->routing_id.data,
 			              df->routing_id.len,
@@ -1413,6 +1416,15 @@ int main(int argc, char **argv)
 			    "again; what was accepted is safe in the "
 			    "journal)",
 			    why, room);
+		else if (e == SH_ERR_STORE_CORRUPT && !strstr(why, "backup"))
+			/* a damaged page met while opening (LMDB's
+			 * PAGE_NOTFOUND, CORRUPTED): what to do, as for
+			 * what the check finds */
+			sh_error("data store: %s. The data store is damaged; "
+			         "seinhuisd will not start on it. Keep a copy "
+			         "of the directory and restore data.mdb from "
+			         "the last backup",
+			         why);
 		else
 			sh_error("data store: %s", why);
 		return 1;
@@ -1448,8 +1460,13 @@ int main(int argc, char **argv)
 	sh_arena_init(&d.build_arena, 16u << 10);
 	d.write_cap = SIZE_MAX;
 	if ((e = sh_outq_load(&d)) != SH_OK) {
-		sh_error("data store: cannot read the outbox: %s",
-		         sh_err_str(e));
+		sh_error("data store: %s: cannot read the outbox: %s%s",
+		         d.cfg.datadir, sh_err_str(e),
+		         e == SH_ERR_STORE_CORRUPT
+		             ? ". The data store is damaged; seinhuisd will "
+		               "not start on it. Keep a copy of the directory "
+		               "and restore data.mdb from the last backup"
+		             : "");
 		return 1;
 	}
 	for (size_t i = 0; !check_only && i < d.npeers; i++)

@@ -597,6 +597,20 @@ sh_err sh_batch_build_h(const sh_identity *self, const char *recipient,
 	return e;
 }
 
+void sh_frame_stamp(sh_buf *frame, int64_t ms)
+{
+	uint8_t v[11];
+	size_t n = 0;
+	uint64_t x = (uint64_t)ms;
+	v[n++] = 13u << 3; /* field 13, varint */
+	do {
+		uint8_t b = (uint8_t)(x & 0x7f);
+		x >>= 7;
+		v[n++] = b | (x ? 0x80 : 0);
+	} while (x);
+	sh_buf_add(frame, v, n);
+}
+
 sh_err sh_batch_verify(const sh_identity *self, const sh_card *from,
                        const Seinhuis__PeerFrame *f, sh_buf *proofs,
                        sh_sig_memo *memo)

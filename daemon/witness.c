@@ -408,7 +408,8 @@ static void take(sh_daemon *d, sh_peer *p, const Seinhuis__PeerFrame *f,
 
 /* Pack a witness frame: head (ours) and the kept heads (either may be
  * empty) into out. */
-static void pack_frame(sh_buf *out, const sh_buf *head, const sh_buf kept[2])
+static void pack_frame(sh_buf *out, const sh_buf *head, const sh_buf kept[2],
+                       int64_t sent_ms)
 {
 	ProtobufCBinaryData w[2];
 	size_t nw = 0;
@@ -423,7 +424,7 @@ static void pack_frame(sh_buf *out, const sh_buf *head, const sh_buf kept[2])
 	f.audit_head.len = head->len;
 	f.n_witnessed_head = nw;
 	f.witnessed_head = w;
-	f.sent_ms = sh_now_ms();
+	f.sent_ms = sent_ms;
 	out->len = 0;
 	sh_buf_add(out, NULL, seinhuis__peer_frame__get_packed_size(&f));
 	seinhuis__peer_frame__pack(&f, out->data);
@@ -445,7 +446,8 @@ void sh_witness_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__PeerFrame *f,
 		sh_defer *df = sh_defer_add(d, DEFER_RECEIPTS);
 		df->peer = p;
 		sh_buf_add(&df->routing_id, rid, ridlen);
-		pack_frame(&df->data, &mine, before);
+		pack_frame(&df->data, &mine, before,
+		           0); /* stamped at the send */
 	}
 	sh_buf_free(&mine);
 	sh_buf_free(&before[0]);
@@ -514,7 +516,7 @@ void sh_witness_pump(sh_daemon *d)
 		p->wit_next = now + every;
 		if (!mine.len && !kept[0].len && !kept[1].len)
 			continue; /* nothing signed, nothing kept yet */
-		pack_frame(&frame, &mine, kept);
+		pack_frame(&frame, &mine, kept, sh_now_ms());
 		p->zcheck = 1;
 		if (zmq_send(p->dealer, frame.data, frame.len, ZMQ_DONTWAIT) <
 		    0)

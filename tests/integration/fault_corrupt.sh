@@ -269,6 +269,15 @@ restore $S
 dd if=/dev/zero of="$WORK/$S/data/data.mdb" bs=4096 count=1 conv=notrunc status=none
 refused "first page zeroed" $S
 
+# Every page but LMDB's two meta pages overwritten: the first read, as the
+# store is opened, meets a damaged page (the page in the middle above may
+# be met there too, or by the check after it, depending on the layout).
+restore $S
+F=$WORK/$S/data/data.mdb
+perl -e 'print "\xa5" x (4096 * ($ARGV[0] - 2))' "$(($(stat -c %s "$F") / 4096))" |
+	dd of="$F" bs=4096 seek=2 conv=notrunc status=none
+refused "all pages but the meta pages overwritten" $S
+
 restore $S
 rm -f "$WORK/$S/data/data.mdb"
 refused "data.mdb deleted, lock.mdb left" $S

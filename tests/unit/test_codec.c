@@ -1901,6 +1901,41 @@ static void test_direct_decode(void)
 	sh_buf_free(&b);
 }
 
+/* sh_frame_stamp: the time appended to a packed frame gives the bytes of
+ * the frame packed with it, and decodes back, for small and large times. */
+static void test_frame_stamp(void)
+{
+	static const int64_t times[] = {1, 127, 128, 1765000000000LL,
+	                                INT64_MAX};
+	uint8_t head[40], rid[16];
+	memset(head, 0xab, sizeof(head));
+	memset(rid, 0x11, sizeof(rid));
+	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {
+		Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
+		f.format_version = SH_FORMAT_VERSION;
+		f.resend_answer = 1;
+		f.resend_count = 42;
+		f.audit_head.data = head;
+		f.audit_head.len = sizeof(head);
+		f.deferred_from.data = rid;
+		f.deferred_from.len = sizeof(rid);
+		sh_buf a = {0}, b = {0};
+		packed_of(&f.base, &a);
+		sh_frame_stamp(&a, times[i]);
+		f.sent_ms = times[i];
+		packed_of(&f.base, &b);
+		CHECK(a.len == b.len && memcmp(a.data, b.data, a.len) == 0);
+		Seinhuis__PeerFrame *u =
+		    seinhuis__peer_frame__unpack(NULL, a.len, a.data);
+		CHECK(u && u->sent_ms == times[i] && u->resend_count == 42 &&
+		      u->audit_head.len == sizeof(head));
+		if (u)
+			seinhuis__peer_frame__free_unpacked(u, NULL);
+		sh_buf_free(&a);
+		sh_buf_free(&b);
+	}
+}
+
 int main(void)
 {
 	char *root = fx_tmpdir("codec");
@@ -1920,6 +1955,7 @@ int main(void)
 	test_handmade_signals();
 	test_peer_frame();
 	test_batch_frames();
+	test_frame_stamp();
 	test_control_frames();
 	test_varints();
 	test_direct_decode();
