@@ -1107,25 +1107,18 @@ void sh_peer_clock(sh_daemon *d, sh_peer *p, int64_t sent_ms)
 	long long s = (long long)((off < 0 ? -off : off) / 1000);
 	if (!p->clk_warned && s * 1000 >= CLOCK_WARN_MS) {
 		p->clk_warned = 1;
-		if (off > 0)
-			sh_daemon_warn(
-			    d,
-			    "peer %s: its clock is %lld s ahead of ours (read "
-			    "from the times on its frames), or ours is behind: "
-			    "a signal created more than %d s ahead of its "
-			    "recipient's clock is refused (STALE); check both "
-			    "machines' time synchronisation (NTP)",
-			    p->card.partner, s, SH_AHEAD_MAX_MS / 1000);
-		else
-			sh_daemon_warn(
-			    d,
-			    "peer %s: its clock is %lld s behind ours (read "
-			    "from the times on its frames), or ours is ahead, "
-			    "or its frames wait that long on the way: a "
-			    "signal created more than %d s ahead of its "
-			    "recipient's clock is refused (STALE); check both "
-			    "machines' time synchronisation (NTP)",
-			    p->card.partner, s, SH_AHEAD_MAX_MS / 1000);
+		sh_daemon_warn(
+		    d,
+		    "peer %s: its clock is %lld s %s ours (read from "
+		    "the times on its frames), or ours is %s: a "
+		    "signal created more than %d s ahead of its "
+		    "recipient's clock is refused (STALE); check "
+		    "both machines' time synchronisation (NTP)",
+		    p->card.partner, s, off > 0 ? "ahead of" : "behind",
+		    off > 0 ? "behind"
+		            : "ahead, or its frames wait that long on "
+		              "the way",
+		    SH_AHEAD_MAX_MS / 1000);
 	} else if (p->clk_warned && s * 1000 < CLOCK_CLEAR_MS) {
 		p->clk_warned = 0;
 		sh_info("peer %s: its clock and ours now differ by %lld s "
