@@ -1293,12 +1293,6 @@ static void usage(FILE *f)
 	    "  -h, --help     print this help\n");
 }
 
-/* What to do about a store found damaged at start, however it was found. */
-#define STORE_DAMAGED                                                          \
-	"The data store is damaged; seinhuisd will not start on it, so that "  \
-	"no signal is lost silently. Keep a copy of the directory and "        \
-	"restore data.mdb from the last backup"
-
 int main(int argc, char **argv)
 {
 	const char *conf = NULL;
@@ -1404,7 +1398,7 @@ int main(int argc, char **argv)
 	if (e == SH_OK &&
 	    (e = sh_store_check(d.store, why, sizeof(why))) != SH_OK) {
 		char sub[2048];
-		snprintf(sub, sizeof(sub), "%s: %s. " STORE_DAMAGED,
+		snprintf(sub, sizeof(sub), "%s: %s. " SH_STORE_DAMAGED,
 		         d.cfg.datadir, why);
 		snprintf(why, sizeof(why), "%.1000s", sub);
 	}
@@ -1417,11 +1411,6 @@ int main(int argc, char **argv)
 			    "again; what was accepted is safe in the "
 			    "journal)",
 			    why, room);
-		else if (e == SH_ERR_STORE_CORRUPT && !strstr(why, "backup"))
-			/* a damaged page met while opening (LMDB's
-			 * PAGE_NOTFOUND, CORRUPTED), where the store's own
-			 * message (MDB_INVALID's has it) gave no advice */
-			sh_error("data store: %s. " STORE_DAMAGED, why);
 		else
 			sh_error("data store: %s", why);
 		return 1;
@@ -1459,7 +1448,8 @@ int main(int argc, char **argv)
 	if ((e = sh_outq_load(&d)) != SH_OK) {
 		sh_error("data store: %s: cannot read the outbox: %s%s",
 		         d.cfg.datadir, sh_err_str(e),
-		         e == SH_ERR_STORE_CORRUPT ? ". " STORE_DAMAGED : "");
+		         e == SH_ERR_STORE_CORRUPT ? ". " SH_STORE_DAMAGED
+		                                   : "");
 		return 1;
 	}
 	for (size_t i = 0; !check_only && i < d.npeers; i++)

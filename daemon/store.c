@@ -209,6 +209,7 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	                                                : SH_STORE_JOURNAL_MAX;
 	int rc;
 	sh_err e;
+	int advised = 0; /* the message says what to do (else STORE_DAMAGED) */
 
 	*out = NULL;
 	if (sh_mkdir_p(dir, 0700) != SH_OK) {
@@ -235,6 +236,7 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 		    "directory aside",
 		    dir);
 		e = SH_ERR_STORE_CORRUPT;
+		advised = 1;
 		goto err;
 	}
 	/* The journal first: its lock keeps a second process out. */
@@ -254,6 +256,7 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 		    dir, mdb_strerror(rc));
 		e = mdb_err(rc) == SH_ERR_STORE_CORRUPT ? SH_ERR_STORE_CORRUPT
 		                                        : SH_ERR_STORE;
+		advised = 1;
 		goto err;
 	}
 	/* LMDB maps the file: reading a page past its end would kill the
@@ -280,6 +283,7 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 			    ((unsigned long long)info.me_last_pgno + 1) *
 			        ms.ms_psize);
 			e = SH_ERR_STORE_CORRUPT;
+			advised = 1;
 			goto err;
 		}
 	}
@@ -345,11 +349,14 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 		    *(const char *)v.mv_data > SCHEMA[0]) {
 			snprintf(why, wl,
 			         "%s: the store has schema '%.*s'; this "
-			         "seinhuisd reads "
-			         "schemas 1 to " SCHEMA,
+			         "seinhuisd reads schemas 1 to " SCHEMA
+			         ": a store written by a newer seinhuisd is "
+			         "read by that version (or restore a backup "
+			         "made by this one)",
 			         dir, (int)(v.mv_size > 16 ? 16 : v.mv_size),
 			         (const char *)v.mv_data);
 			e = SH_ERR_STORE_CORRUPT;
+			advised = 1;
 			goto err;
 		}
 		MDB_val pk = {7, "partner"}, pv;
@@ -393,6 +400,7 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 		               "follow it (or the store's generation entry is)"
 		         : e == SH_ERR_STORE ? "it cannot be read"
 		                             : "LMDB refused a change in it");
+		advised = 1;
 		goto err;
 	}
 	if ((e = natkeys_open(st, txn, dir, why, wl)) != SH_OK)
@@ -442,6 +450,12 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	*out = st;
 	return SH_OK;
 err:
+	if (e == SH_ERR_STORE_CORRUPT && !advised) {
+		/* a damaged page met while opening the tables or reading
+		 * them (LMDB's PAGE_NOTFOUND, CORRUPTED) */
+		size_t n = strlen(why);
+		snprintf(why + n, wl - n, ". " SH_STORE_DAMAGED);
+	}
 	if (txn)
 		mdb_txn_abort(txn);
 	if (st->env)

@@ -52,7 +52,14 @@ int sh_store_del(sh_store *st, MDB_dbi dbi, MDB_val *k);
  * four, up to eight after more failures in a row).
  * sh_store_close makes one. */
 #define SH_STORE_CHECKPOINT_MS 1000
-#define SH_STORE_JOURNAL_MAX   (8u << 20)
+
+/* What to do about a store found damaged at start, however it was found:
+ * the advice sh_store_open gives, and the daemon after its other checks. */
+#define SH_STORE_DAMAGED                                                       \
+	"The data store is damaged; seinhuisd will not start on it, so that "  \
+	"no signal is lost silently. Keep a copy of the directory and "        \
+	"restore data.mdb from the last backup"
+#define SH_STORE_JOURNAL_MAX (8u << 20)
 void sh_store_set_checkpoint_ms(sh_store *st, uint32_t ms);
 sh_err sh_store_checkpoint(sh_store *st);
 int64_t sh_store_checkpoint_due(const sh_store *st);
