@@ -893,6 +893,8 @@ static void op_consent_revoke(sh_daemon *d, sh_ctl_conn *c,
 		              "a consent reference is 32 hex digits");
 		return;
 	}
+	for (char *r = q->message_id; *r; r++) /* one form, as granted */
+		*r = (char)tolower((unsigned char)*r);
 	sh_err e = sh_daemon_txn(d);
 	if (e == SH_OK)
 		e = sh_store_consent_get(d->store, sh_store_txn(d->store), ref,

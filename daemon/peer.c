@@ -20,6 +20,7 @@
  * partner that is not connected; heartbeats detect dead connections.
  */
 #include <errno.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -490,7 +491,7 @@ static int revoke_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *r)
 {
 	struct revoke_ctx *c = vctx;
 	if (strcmp(r->sender, c->sender) != 0 ||
-	    strcmp(r->consent_ref, c->ref) != 0 ||
+	    strcasecmp(r->consent_ref, c->ref) != 0 || /* any case sent */
 	    r->message_id.len != SH_ID_LEN ||
 	    r->type == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
 		return 0;
@@ -586,10 +587,26 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 		         mc, d->self.card.municipalities);
 		return SH_ERR_ROUTE;
 	}
+	/* A NUL inside a text field would cut it short for every check
+	 * below, while the envelope, kept as received, holds the rest. */
+	const char *nulf;
+	int nul = sh_wire_text_nul(eb, elen, &nulf);
+	if (nul > 0)
+		return snprintf(detail, dl, "field '%s' holds a NUL byte",
+		                nulf),
+		       SH_ERR_FIELD_FORMAT;
+	if (nul < 0)
+		return snprintf(detail, dl, "the signal does not decode"),
+		       SH_ERR_WIRE_DECODE;
 	sh_err e = sh_peer_keys(d, p);
 	if (e == SH_OK) {
 		e = sh_wire_open_a(s, &p->keys, &d->sig_arena, &sc);
 		e = e == SH_ERR_NOTFOUND ? SH_OK : e;
+		if (e == SH_ERR_FIELD_FORMAT)
+			return snprintf(detail, dl,
+			                "a text field of the sealed part "
+			                "holds a NUL byte"),
+			       e;
 		if (e)
 			return snprintf(detail, dl,
 			                "the sealed part does not open "

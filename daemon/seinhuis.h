@@ -631,6 +631,12 @@ sh_err sh_wire_fields(const Seinhuis__Signal *s,
 sh_err sh_wire_fields_a(const Seinhuis__Signal *s,
                         const Seinhuis__SealedContent *sc, sh_arena *a,
                         Seinhuis__Field ***out, size_t *n);
+/* Whether a text field of the signal in an envelope's bytes holds a NUL
+ * byte (which protobuf-c would cut the text at, hiding the rest from the
+ * checks): 1 with the field's schema name in *name, 0 if none, -1 if the
+ * bytes do not parse. sh_wire_open_a refuses a sealed part with one
+ * (FIELD_FORMAT). */
+int sh_wire_text_nul(const uint8_t *envb, size_t envlen, const char **name);
 /* Open the sealed content of a signal received from a partner. */
 sh_err sh_wire_open(const Seinhuis__Signal *s, const sh_pair_keys *keys,
                     Seinhuis__SealedContent **out);

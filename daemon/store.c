@@ -67,6 +67,7 @@
  * sh_store_check() runs that check over everything at start-up so that a
  * damaged data directory stops the daemon instead of losing signals.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -2063,12 +2064,27 @@ sh_err sh_store_consent_scan(sh_store *st, MDB_txn *txn, sh_consent_fn fn,
 	return e;
 }
 
+/* "sender|ref", the reference in lower case (case 'l'), upper case ('u')
+ * or as given ('='): senders before 2026-12-06 sent it as typed, and the
+ * revoked table kept it so. */
+static int revoked_key(char *key, size_t kl, const char *sender,
+                       const char *ref_hex, char how)
+{
+	int n = snprintf(key, kl, "%s|%s", sender, ref_hex);
+	if (n <= 0 || (size_t)n >= kl)
+		return -1;
+	for (char *r = key + strlen(sender) + 1; how != '=' && *r; r++)
+		*r = (char)(how == 'l' ? tolower((unsigned char)*r)
+		                       : toupper((unsigned char)*r));
+	return n;
+}
+
 sh_err sh_store_revoked_add(sh_store *st, const char *sender,
                             const char *ref_hex)
 {
 	char key[128];
-	int n = snprintf(key, sizeof(key), "%s|%s", sender, ref_hex);
-	if (!st->turn || n <= 0 || (size_t)n >= sizeof(key))
+	int n = revoked_key(key, sizeof(key), sender, ref_hex, 'l');
+	if (!st->turn || n < 0)
 		return SH_ERR_STORE;
 	MDB_val k = {(size_t)n, key}, v = {0, ""};
 	return mdb_err(jput(st, st->revoked, &k, &v, 0));
@@ -2078,11 +2094,15 @@ int sh_store_revoked_has(sh_store *st, MDB_txn *txn, const char *sender,
                          const char *ref_hex)
 {
 	char key[128];
-	int n = snprintf(key, sizeof(key), "%s|%s", sender, ref_hex);
-	if (n <= 0 || (size_t)n >= sizeof(key))
-		return 0;
-	MDB_val k = {(size_t)n, key}, v;
-	return mdb_get(txn, st->revoked, &k, &v) == 0;
+	for (const char *how = "lu="; *how; how++) {
+		int n = revoked_key(key, sizeof(key), sender, ref_hex, *how);
+		if (n < 0)
+			return 0;
+		MDB_val k = {(size_t)n, key}, v;
+		if (mdb_get(txn, st->revoked, &k, &v) == 0)
+			return 1;
+	}
+	return 0;
 }
 
 int sh_store_seen(sh_store *st, MDB_txn *txn, const uint8_t id[SH_ID_LEN])

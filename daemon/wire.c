@@ -252,6 +252,12 @@ static sh_err build_in(const sh_identity *self, const sh_card *peer,
 		goto err;
 	}
 
+	/* A consent reference is hex, in any case as typed; one form on the
+	 * wire, so that a revocation finds every signal sent under it. */
+	if (sig->consent_ref && strlen(sig->consent_ref) == 32 &&
+	    strspn(sig->consent_ref, "0123456789abcdefABCDEF") == 32)
+		for (char *r = sig->consent_ref; *r; r++)
+			*r = (char)tolower((unsigned char)*r);
 	if ((e = sh_random_id(msg_id)) != SH_OK)
 		goto err;
 	sig->format_version = SH_FORMAT_VERSION;
@@ -792,6 +798,10 @@ sh_err sh_wire_verify_decoded(const sh_identity *self, const sh_card *from,
 		return SH_ERR_SIGNATURE;
 	if (s->format_version != SH_FORMAT_VERSION)
 		return SH_ERR_WIRE_VERSION;
+	/* nothing unsigned rides along into the inbox: the envelope is kept
+	 * as received */
+	if (env->base.n_unknown_fields)
+		return SH_ERR_FIELD_UNKNOWN;
 	if (strcmp(s->sender, from->partner) != 0)
 		return SH_ERR_SENDER;
 	if (strcmp(s->recipient, self->card.partner) != 0)
@@ -931,6 +941,90 @@ void sh_fields_free(Seinhuis__Field **f, size_t n)
 	free(f);
 }
 
+/* The first text field, at any depth of a message's wire bytes, that
+ * holds a NUL byte. protobuf-c hands a text field over as a C string, so
+ * whatever follows a NUL would pass the catalogue's checks unseen and be
+ * kept as received. 1 with its schema name in *name, 0 if there is none,
+ * -1 if the bytes do not parse. Fields the schema does not know are
+ * skipped here: they are refused where each part is checked. */
+static int nul_in_text(const ProtobufCMessageDescriptor *d, const uint8_t *p,
+                       size_t n, unsigned depth, const char **name)
+{
+	size_t off = 0;
+	if (depth > 8)
+		return -1;
+	while (off < n) {
+		uint64_t key, len;
+		if (sh_pb_varint_get(p, n, &off, 10, &key) < 0)
+			return -1;
+		switch (key & 7) {
+		case 0:
+			if (sh_pb_varint_get(p, n, &off, 10, &len) < 0)
+				return -1;
+			continue;
+		case 1:
+			if (n - off < 8)
+				return -1;
+			off += 8;
+			continue;
+		case 5:
+			if (n - off < 4)
+				return -1;
+			off += 4;
+			continue;
+		case 2: break;
+		default: return -1;
+		}
+		if (sh_pb_varint_get(p, n, &off, 10, &len) < 0 || len > n - off)
+			return -1;
+		const ProtobufCFieldDescriptor *f =
+		    (key >> 3) <= UINT32_MAX
+		        ? protobuf_c_message_descriptor_get_field(
+		              d, (unsigned)(key >> 3))
+		        : NULL;
+		if (f && f->type == PROTOBUF_C_TYPE_STRING &&
+		    memchr(p + off, 0, len)) {
+			*name = f->name;
+			return 1;
+		}
+		if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+			int r = nul_in_text(f->descriptor, p + off, len,
+			                    depth + 1, name);
+			if (r)
+				return r;
+		}
+		off += (size_t)len;
+	}
+	return 0;
+}
+
+int sh_wire_text_nul(const uint8_t *envb, size_t envlen, const char **name)
+{
+	const ProtobufCFieldDescriptor *sf =
+	    sh_pb_field(&seinhuis__envelope__descriptor, "signal");
+	size_t off = 0;
+	*name = "";
+	while (off < envlen) {
+		uint64_t key, len;
+		if (sh_pb_varint_get(envb, envlen, &off, 10, &key) < 0)
+			return -1;
+		if ((key & 7) == 0) {
+			if (sh_pb_varint_get(envb, envlen, &off, 10, &len) < 0)
+				return -1;
+			continue;
+		}
+		if ((key & 7) != 2 ||
+		    sh_pb_varint_get(envb, envlen, &off, 10, &len) < 0 ||
+		    len > envlen - off)
+			return -1;
+		if (sf && (key >> 3) == sf->id)
+			return nul_in_text(&seinhuis__signal__descriptor,
+			                   envb + off, (size_t)len, 0, name);
+		off += (size_t)len;
+	}
+	return 0;
+}
+
 sh_err sh_wire_open(const Seinhuis__Signal *s, const sh_pair_keys *keys,
                     Seinhuis__SealedContent **out)
 {
@@ -968,6 +1062,10 @@ sh_err sh_wire_open_a(const Seinhuis__Signal *s, const sh_pair_keys *keys,
 	sh_err e = sh_open(plain, keys->seal_key, ad, adlen, bd->data, bd->len);
 	if (!a)
 		free(ad);
+	const char *nul;
+	if (e == SH_OK && nul_in_text(&seinhuis__sealed_content__descriptor,
+	                              plain, plen, 0, &nul) > 0)
+		e = SH_ERR_FIELD_FORMAT; /* a NUL in a sealed text field */
 	if (e == SH_OK) {
 		*out = seinhuis__sealed_content__unpack(pc_of(a), plen, plain);
 		if (!*out)

@@ -77,10 +77,16 @@ check "a referral without consent_ref is refused" bash -c \
 	"ctl gp-cs send --type referral --to team-cs legal_basis=consent purpose=debts surname=X postcode='9901 WA' house_number=1 2>&1 | grep -q \"FIELD_MISSING: field 'consent_ref'\""
 check "an unknown consent reference is refused" bash -c \
 	"ctl gp-cs send --type referral --to team-cs legal_basis=consent consent_ref=00112233445566778899aabbccddeeff purpose=debts surname=X postcode='9901 WA' house_number=1 2>&1 | grep -q CONSENT"
-# A second referral, not yet taken; then the resident withdraws consent.
-referral "$ref" "de Vries" >/dev/null
+# A second referral, not yet taken, with the reference typed in capitals;
+# then the resident withdraws consent, again typed in capitals. A reference
+# is hex in any case: the revocation must find both referrals.
+REF=$(tr a-f A-F <<<"$ref")
+out=$(referral "$REF" "de Vries")
+id2=${out#accepted }
 check "two referrals waiting at the team" wait_until 10 bash -c "[ \"\$(inbox_ids team-cs | wc -l)\" = 2 ]"
-out=$(ctl gp-cs consent revoke "$ref")
+check "the one sent with the reference in capitals carries it in one form" bash -c \
+	"ctl team-cs --json inbox list | json_has '.[] | select(.message_id==\"$id2\" and .consent_ref==\"$ref\")'"
+out=$(ctl gp-cs consent revoke "$REF")
 check "revocation accepted and sent" grep -q "revoked; revocation signal [0-9a-f]\{32\}" <<<"$out"
 check "consent list shows it revoked" bash -c "ctl gp-cs consent list | grep '$ref' | grep -q revoked"
 check "the recipient removed the waiting referrals; only the revocation remains" \

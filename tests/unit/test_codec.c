@@ -1044,6 +1044,154 @@ static void test_handmade_signals(void)
 	check_case("%s", "");
 }
 
+/* A NUL inside a text field: protobuf-c gives the field as a C string, so
+ * the checks would see the text up to the NUL while the envelope, kept as
+ * received, holds the rest. The recipient refuses it, in the clear part
+ * and in the sealed part. The bytes are made with a placeholder of the
+ * same length, turned into a NUL after packing. */
+static void patch_nul(uint8_t *p, size_t n, const char *marker)
+{
+	size_t m = strlen(marker);
+	for (size_t i = 0; i + m <= n; i++)
+		if (memcmp(p + i, marker, m) == 0) {
+			p[i + m - 1] = 0;
+			return;
+		}
+	CHECK(!"marker not found in the packed bytes");
+}
+
+static void test_text_nul(void)
+{
+	uint8_t mid[SH_ID_LEN], subj[SH_PSEUDO_LEN];
+	sh_random(mid, sizeof(mid));
+	sh_random(subj, sizeof(subj));
+	sh_pair_keys ka, kb;
+	sh_pair_keys_derive(&ka, &A, &B.card);
+	sh_pair_keys_derive(&kb, &B, &A.card);
+	for (int where = 0; where < 4; where++) {
+		static const char *const title[] = {
+		    "text NUL: none", "text NUL: payload field",
+		    "text NUL: legal_basis", "text NUL: sealed person field"};
+		check_case("%s", title[where]);
+		Seinhuis__ArrearsSignal ar = SEINHUIS__ARREARS_SIGNAL__INIT;
+		ar.arrears_kind = (char *)"water";
+		ar.amount_cents = 4200;
+		ar.creditor_reference =
+		    (char *)(where == 1 ? "REF-1#J. Jansen" : "REF-1");
+		Seinhuis__Person pe = SEINHUIS__PERSON__INIT, *pp = &pe;
+		pe.surname =
+		    (char *)(where == 3 ? "Jansen#1980-05-12" : "Jansen");
+		Seinhuis__SealedContent sc = SEINHUIS__SEALED_CONTENT__INIT;
+		sc.n_persons = 1;
+		sc.persons = &pp;
+		Seinhuis__Signal s = SEINHUIS__SIGNAL__INIT;
+		s.format_version = SH_FORMAT_VERSION;
+		s.message_id.data = mid;
+		s.message_id.len = SH_ID_LEN;
+		s.sender = (char *)A.card.partner;
+		s.recipient = (char *)B.card.partner;
+		s.type = SEINHUIS__SIGNAL_TYPE__ARREARS;
+		s.created_ms = sh_now_ms();
+		s.subject.data = subj;
+		s.subject.len = SH_PSEUDO_LEN;
+		s.legal_basis =
+		    (char *)(where == 2 ? "legal_duty#extra" : "legal_duty");
+		s.payload_case = SEINHUIS__SIGNAL__PAYLOAD_ARREARS;
+		s.arrears = &ar;
+		/* the sealed part, under the pair's key, as wire.c seals it */
+		size_t pl = seinhuis__sealed_content__get_packed_size(&sc);
+		uint8_t *plain = malloc(pl), *sealed = malloc(pl + 28);
+		seinhuis__sealed_content__pack(&sc, plain);
+		if (where == 3)
+			patch_nul(plain, pl, "Jansen#");
+		uint8_t ad[SH_ID_LEN + 200];
+		int adl = snprintf((char *)ad + SH_ID_LEN, 200, "%s|%s",
+		                   A.card.partner, B.card.partner);
+		memcpy(ad, mid, SH_ID_LEN);
+		CHECK_ERR(sh_seal(sealed, ka.seal_key, ad,
+		                  SH_ID_LEN + (size_t)adl, plain, pl),
+		          SH_OK);
+		ar.sealed.data = sealed;
+		ar.sealed.len = pl + SH_SEAL_OVERHEAD;
+		/* the clear part, signed as the sender signs it */
+		size_t n = seinhuis__signal__get_packed_size(&s);
+		uint8_t *buf = malloc(SH_SIG_DOMAIN_LEN + n), sig[SH_SIG_LEN];
+		memcpy(buf, sh_sig_domain, SH_SIG_DOMAIN_LEN);
+		seinhuis__signal__pack(&s, buf + SH_SIG_DOMAIN_LEN);
+		if (where == 1)
+			patch_nul(buf + SH_SIG_DOMAIN_LEN, n, "REF-1#");
+		if (where == 2)
+			patch_nul(buf + SH_SIG_DOMAIN_LEN, n, "legal_duty#");
+		sh_ed25519_sign(sig, A.sign_sec, buf, SH_SIG_DOMAIN_LEN + n);
+		Seinhuis__Envelope env = SEINHUIS__ENVELOPE__INIT;
+		env.format_version = SH_FORMAT_VERSION;
+		env.signal.data = buf + SH_SIG_DOMAIN_LEN;
+		env.signal.len = n;
+		env.signature.data = sig;
+		env.signature.len = SH_SIG_LEN;
+		sh_buf eb = {0};
+		sh_buf_add(&eb, NULL,
+		           seinhuis__envelope__get_packed_size(&env));
+		seinhuis__envelope__pack(&env, eb.data);
+
+		/* the signature holds: only the NUL check stands in the way */
+		Seinhuis__Signal *got = NULL;
+		uint8_t id[SH_ID_LEN];
+		CHECK_ERR(
+		    sh_wire_verify(&B, &A.card, eb.data, eb.len, &got, id),
+		    SH_OK);
+		const char *name = NULL;
+		int r = sh_wire_text_nul(eb.data, eb.len, &name);
+		CHECK(r == (where == 1 || where == 2));
+		if (where == 1)
+			CHECK_STR(name, "creditor_reference");
+		if (where == 2)
+			CHECK_STR(name, "legal_basis");
+		Seinhuis__SealedContent *open = NULL;
+		if (got)
+			CHECK_ERR(sh_wire_open(got, &kb, &open),
+			          where == 3 ? SH_ERR_FIELD_FORMAT : SH_OK);
+		if (open) {
+			CHECK(where != 3);
+			seinhuis__sealed_content__free_unpacked(open, NULL);
+		}
+		/* bytes cut short inside the signal are not read past their
+		 * end */
+		CHECK(sh_wire_text_nul(eb.data, 10, &name) == -1);
+		if (got)
+			seinhuis__signal__free_unpacked(got, NULL);
+		sh_buf_free(&eb);
+		free(buf);
+		free(plain);
+		free(sealed);
+	}
+	/* an envelope with a field the schema does not have is refused */
+	check_case("%s", "envelope with an unknown field");
+	{
+		Seinhuis__ArrearsSignal ar = SEINHUIS__ARREARS_SIGNAL__INIT;
+		ar.arrears_kind = (char *)"water";
+		Seinhuis__Signal s = SEINHUIS__SIGNAL__INIT;
+		s.format_version = SH_FORMAT_VERSION;
+		s.message_id.data = mid;
+		s.message_id.len = SH_ID_LEN;
+		s.sender = (char *)A.card.partner;
+		s.recipient = (char *)B.card.partner;
+		s.type = SEINHUIS__SIGNAL_TYPE__ARREARS;
+		s.created_ms = sh_now_ms();
+		s.legal_basis = (char *)"legal_duty";
+		s.payload_case = SEINHUIS__SIGNAL__PAYLOAD_ARREARS;
+		s.arrears = &ar;
+		sh_buf env = {0};
+		seal_envelope(&s, A.sign_sec, 1, SH_FORMAT_VERSION, &env);
+		CHECK_ERR(verify_b(&env), SH_OK);
+		/* field 15, bytes: "unsigned" */
+		sh_buf_add(&env, "\x7a\x08unsigned", 10);
+		CHECK_ERR(verify_b(&env), SH_ERR_FIELD_UNKNOWN);
+		sh_buf_free(&env);
+	}
+	check_case("%s", "");
+}
+
 static void test_peer_frame(void)
 {
 	uint8_t id[SH_ID_LEN];
@@ -1953,6 +2101,7 @@ int main(void)
 	test_build_refusals();
 	test_verify_refusals();
 	test_handmade_signals();
+	test_text_nul();
 	test_peer_frame();
 	test_batch_frames();
 	test_frame_stamp();
