@@ -1056,19 +1056,46 @@ sh_err sh_audit_consent(sh_daemon *d, const sh_ctl_conn *c,
 static void refuse_by_role(sh_daemon *d, sh_ctl_conn *c,
                            Seinhuis__CtlRequest *q, unsigned need)
 {
-	char name[80], detail[120];
+	char name[80], detail[160], key[100];
 	uint8_t id[SH_ID_LEN];
+	uint32_t left_out = 0;
 	const char *op = sh_ctl_op_name(q->op);
-	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
-	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_ACCESS_DENIED;
-	en.outcome = "refused";
-	en.rule = (char *)sh_err_rule(SH_ERR_DENIED);
-	sh_audit_set_caller(&en, c, name, sizeof(name));
-	snprintf(detail, sizeof(detail), "op %s", op);
-	en.detail = detail;
-	if (q->message_id[0] && sh_unhex(id, SH_ID_LEN, q->message_id) == 0)
-		set_id(&en, id);
-	sh_audit_record(d, &en);
+	int has_id =
+	    q->message_id[0] && sh_unhex(id, SH_ID_LEN, q->message_id) == 0;
+	/* Once a minute per user and request (per signal for a reveal), 60
+	 * a minute in all, the rest counted: a caller without the role
+	 * cannot fill the store with refusals. */
+	snprintf(
+	    key, sizeof(key), "deny:%u:%d%s%.32s", (unsigned)c->uid, (int)q->op,
+	    q->op == SEINHUIS__CTL_REQUEST__OP__INBOX_REVEAL && has_id ? ":"
+	                                                               : "",
+	    q->op == SEINHUIS__CTL_REQUEST__OP__INBOX_REVEAL && has_id
+	        ? q->message_id
+	        : "");
+	int recorded = limit_allow(d->auditd, key, &left_out);
+	sh_user_name(c->uid, name, sizeof(name));
+	if (recorded) {
+		Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_ACCESS_DENIED;
+		en.outcome = "refused";
+		en.rule = (char *)sh_err_rule(SH_ERR_DENIED);
+		sh_audit_set_caller(&en, c, name, sizeof(name));
+		snprintf(detail, sizeof(detail), "op %s", op);
+		if (left_out)
+			snprintf(detail + strlen(detail),
+			         sizeof(detail) - strlen(detail),
+			         "; earlier refusals not recorded: %u",
+			         left_out);
+		en.detail = detail;
+		if (has_id)
+			set_id(&en, id);
+		sh_audit_record(d, &en);
+	}
+	const char *logged =
+	    recorded ? "the refusal is recorded in the audit log"
+	             : "the refusal is counted in the audit log (the same "
+	               "request refused to the same user is recorded once a "
+	               "minute)";
 
 	const char *what = q->op == SEINHUIS__CTL_REQUEST__OP__INBOX_REVEAL
 	                       ? "revealing personal data"
@@ -1076,36 +1103,34 @@ static void refuse_by_role(sh_daemon *d, sh_ctl_conn *c,
 	if (c->roles & SH_ROLE_MONITOR && !(c->roles & SH_ROLES_ALL))
 		sh_ctl_refuse(d, c, SH_ERR_DENIED,
 		              "local user '%s' is a monitor (monitor_group "
-		              "'%s'): it may ask the status only, not %s; the "
-		              "refusal is recorded in the audit log",
-		              name, d->cfg.monitor_group, what);
+		              "'%s'): it may ask the status only, not %s; %s",
+		              name, d->cfg.monitor_group, what, logged);
 	else if (!(c->roles & SH_ROLES_ALL))
 		sh_ctl_refuse(
 		    d, c, SH_ERR_DENIED,
 		    "local user '%s' (uid %u) has no role on this "
 		    "daemon: an administrator is a member of "
 		    "admin_group '%s', a caseworker of caseworker_group "
-		    "'%s'; the refusal is recorded in the audit log",
+		    "'%s'; %s",
 		    name, (unsigned)c->uid,
 		    d->cfg.admin_group[0] ? d->cfg.admin_group : "-",
-		    d->cfg.caseworker_group[0] ? d->cfg.caseworker_group : "-");
+		    d->cfg.caseworker_group[0] ? d->cfg.caseworker_group : "-",
+		    logged);
 	else if (need == SH_ROLE_CASEWORKER)
 		sh_ctl_refuse(
 		    d, c, SH_ERR_DENIED,
 		    "%s is for caseworkers (caseworker_group '%s'); local "
-		    "user '%s' is %s; the refusal is recorded in the "
-		    "audit log",
+		    "user '%s' is %s; %s",
 		    what,
 		    d->cfg.caseworker_group[0] ? d->cfg.caseworker_group : "-",
-		    name, "an administrator");
+		    name, "an administrator", logged);
 	else
 		sh_ctl_refuse(
 		    d, c, SH_ERR_DENIED,
 		    "%s is for administrators (admin_group '%s'); local "
-		    "user '%s' is a caseworker; the refusal is recorded "
-		    "in the audit log",
+		    "user '%s' is a caseworker; %s",
 		    what, d->cfg.admin_group[0] ? d->cfg.admin_group : "-",
-		    name);
+		    name, logged);
 }
 
 static void stash_ack(sh_daemon *d, Seinhuis__CtlRequest *q)

@@ -20,6 +20,14 @@ enum {
 	SH_ROLE_MONITOR = 16,    /* monitor_group: the status only */
 };
 #define SH_ROLES_ALL (SH_ROLE_ADMIN | SH_ROLE_CASEWORKER)
+/* An administrator by configuration (admin_group), or root or the
+ * daemon's own user. Without role groups everyone holds both roles; that
+ * alone makes no caseworker the owner of another's case. */
+static inline int sh_admin_proper(unsigned roles)
+{
+	return (roles & SH_ROLE_MAINTENANCE) ||
+	       ((roles & SH_ROLE_ADMIN) && !(roles & SH_ROLE_OPEN));
+}
 
 /* Check at start-up that the configured role groups exist. */
 sh_err sh_roles_check(const sh_config *cfg, char *why, size_t whylen);

@@ -656,11 +656,16 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		sh_ctl_refuse(d, c, e, "case: %s", sh_err_str(e));
 		goto out;
 	}
-	if (strcmp(old->owner, user) != 0 && !(c->roles & SH_ROLE_ADMIN)) {
+	/* without role groups everyone holds the administrator's role; the
+	 * claim still holds (an explicit claim --force takes the case over) */
+	if (strcmp(old->owner, user) != 0 && !sh_admin_proper(c->roles)) {
 		sh_ctl_refuse(d, c, SH_ERR_CASE_OWNER,
 		              "the case is claimed by '%s'; only they or an "
-		              "administrator may record its steps",
-		              old->owner);
+		              "administrator may record its steps%s",
+		              old->owner,
+		              c->roles & SH_ROLE_OPEN
+		                  ? " (claim --force takes it over)"
+		                  : "");
 		goto out;
 	}
 	const char *status = feedback_status(q->step, old);

@@ -1550,15 +1550,6 @@ static void op_inbox_show(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	free_reply_lists(&r);
 }
 
-/* An administrator by configuration (admin_group), or root or the
- * daemon's own user. Without role groups everyone holds both roles; that
- * alone makes no caseworker the owner of another's case. */
-static int admin_proper(const sh_ctl_conn *c)
-{
-	return (c->roles & SH_ROLE_MAINTENANCE) ||
-	       ((c->roles & SH_ROLE_ADMIN) && !(c->roles & SH_ROLE_OPEN));
-}
-
 static void op_inbox_ack(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 {
 	uint8_t id[SH_ID_LEN];
@@ -1580,7 +1571,7 @@ static void op_inbox_ack(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	if (e == SH_OK &&
 	    sh_store_inbox_get(d->store, sh_store_txn(d->store), id, &rec) ==
 	        SH_OK &&
-	    rec->case_key.len == SH_KEY_LEN && !admin_proper(c) &&
+	    rec->case_key.len == SH_KEY_LEN && !sh_admin_proper(c->roles) &&
 	    sh_store_case_get(d->store, sh_store_txn(d->store),
 	                      rec->case_key.data, &cr) == SH_OK &&
 	    cr->owner[0]) {

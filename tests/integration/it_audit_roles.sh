@@ -105,6 +105,17 @@ check "monitor: refused on the inbox (exit $rc), saying why" \
 check "monitor: refused on the outbox, the audit log and sending" bash -c \
 	"! as $U_MON outbox >/dev/null 2>&1 && ! as $U_MON audit list >/dev/null 2>&1 &&
 	 ! as $U_MON send --type arrears --to corp-ro arrears_kind=rent >/dev/null 2>&1"
+# A caller refused again and again (a loop in a monitoring script, or on
+# purpose) cannot fill the store with refusals: the same request refused to
+# the same user is recorded once a minute, the rest counted.
+mon_denied() { ctl gem-ro --json audit list --event access_denied | jq "[.[]|select(.user==\"$U_MON\")]|length"; }
+before=$(mon_denied)
+for _ in $(seq 1 100); do as "$U_MON" inbox list >/dev/null 2>&1; done
+out=$(as "$U_MON" inbox list 2>&1)
+after=$(mon_denied)
+check "monitor: 101 more refused inbox lists add at most one audit entry ($before -> $after)" \
+	[ "$after" -le $((before + 1)) ]
+check "... and the refusal says it was counted: $out" grep -q "the refusal is counted in the audit log" <<<"$out"
 check "monitor_group equal to admin_group: the configuration is refused, saying why" bash -c \
 	"sed 's/^monitor_group = .*/monitor_group = $ADMIN_GROUP/' '$WORK/gem-ro.conf' >'$WORK/mon-bad.conf' &&
 	 out=\$('$SEINHUISD' -t -c '$WORK/mon-bad.conf' 2>&1); [ \$? != 0 ] && grep -q 'monitor_group must be a group of its own' <<<\"\$out\""

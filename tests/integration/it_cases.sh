@@ -572,6 +572,11 @@ out=$(as2 "$U_CW2" inbox ack "$k1" 2>&1)
 rc=$?
 check "no role groups: another user may not take a signal of a case the first claimed (CASE_OWNER, exit 1)" bash -c \
 	"[ $rc = 1 ] && grep -q 'refused: CASE_OWNER: signal $k1 is in case' <<<\"\$0\"" "$out"
+out=$(as2 "$U_CW2" case step "$K" contact_attempted 2>&1)
+rc=$?
+check "no role groups: nor record a step on it (CASE_OWNER, exit 1)" bash -c \
+	"[ $rc = 1 ] && grep -q \"refused: CASE_OWNER: the case is claimed by '$U_CW1'; only they or an administrator may record its steps (claim --force takes it over)\" <<<\"\$0\"" "$out"
+check "... the owner may" bash -c "as2 $U_CW1 case step $K contact_attempted >/dev/null"
 check "... root may" bash -c "ctl gem2-cs inbox ack $k1 >/dev/null"
 
 for p in gem-cs corp-cs nrg-cs gp-cs gem2-cs; do stop $p; done
