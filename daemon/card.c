@@ -547,17 +547,46 @@ sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
 sh_err sh_trust_remove(const char *dir, const char *partner, char *why,
                        size_t whylen)
 {
-	char path[1024];
+	char path[1024], named[300];
 	if (!sh_partner_id_valid(partner)) {
 		snprintf(why, whylen, "'%.64s' is not a partner id", partner);
 		return SH_ERR_USAGE;
 	}
-	snprintf(path, sizeof(path), "%s/%s.card", dir, partner);
-	if (unlink(path) < 0) {
-		snprintf(why, whylen, "%s: %s", path,
-		         errno == ENOENT ? "not in the trust store"
-		                         : strerror(errno));
-		return errno == ENOENT ? SH_ERR_NOTFOUND : SH_ERR_SYS;
+	/* Its card is PARTNER.card as trust writes it, but the store trusts
+	 * any *.card file (one copied in by hand under another name): each
+	 * file whose card names the partner goes, or it stays trusted. */
+	DIR *d = opendir(dir);
+	if (!d) {
+		snprintf(why, whylen, "%s: cannot open trust store: %s", dir,
+		         strerror(errno));
+		return SH_ERR_SYS;
 	}
-	return SH_OK;
+	snprintf(named, sizeof(named), "%s.card", partner);
+	struct dirent *de;
+	size_t removed = 0;
+	sh_err e = SH_OK;
+	while ((de = readdir(d))) {
+		if (!has_suffix(de->d_name, ".card"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		sh_card c;
+		char sub[256];
+		if (strcmp(de->d_name, named) != 0 &&
+		    (sh_card_load(&c, path, sub, sizeof(sub)) != SH_OK ||
+		     strcmp(c.partner, partner) != 0))
+			continue;
+		if (unlink(path) < 0 && errno != ENOENT) {
+			snprintf(why, whylen, "%s: %s", path, strerror(errno));
+			e = SH_ERR_SYS;
+			break;
+		}
+		removed++;
+	}
+	closedir(d);
+	if (e == SH_OK && removed == 0) {
+		snprintf(why, whylen, "%s/%s: not in the trust store", dir,
+		         named);
+		e = SH_ERR_NOTFOUND;
+	}
+	return e;
 }

@@ -506,10 +506,25 @@ static int cmd_outbox(const char *sock, int argc, char **argv)
 			return 2;
 		}
 	}
+	if (optind < argc) {
+		fprintf(stderr,
+		        "seinctl: outbox: unexpected argument '%s' (a state "
+		        "goes with --state)\n",
+		        argv[optind]);
+		return 2;
+	}
 	Seinhuis__CtlReply *r;
 	int rc = call(sock, &q, &r);
 	if (rc)
 		return rc;
+	/* the daemon stops at the limit (1000 unless given) or at a reply
+	 * of some megabytes, newest first */
+	if (r->next_index || r->n_outbox >= (q.limit ? q.limit : 1000))
+		fprintf(stderr,
+		        "seinctl: outbox: the listing stops at %zu signals, "
+		        "newest first; there may be more (--state or --limit "
+		        "choose)\n",
+		        r->n_outbox);
 	if (json_out) {
 		json_object *arr = json_object_new_array();
 		for (size_t i = 0; i < r->n_outbox; i++) {
@@ -1859,6 +1874,10 @@ int main(int argc, char **argv)
 		return cmd_inbox(sock, sub_argc, sub_argv);
 	if (strcmp(cmd, "status") == 0 && sub_argc == 1)
 		return cmd_status(sock);
+	if (strcmp(cmd, "status") == 0) {
+		fprintf(stderr, "seinctl: status takes no arguments\n");
+		return 2;
+	}
 	if (strcmp(cmd, "import") == 0)
 		return cmd_import(sock, sub_argc, sub_argv);
 	if (strcmp(cmd, "recover") == 0)

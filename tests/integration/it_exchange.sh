@@ -129,6 +129,18 @@ moved=$(send_arrears corp-test gem-test 9001 | awk '$1 == "accepted" {print $2}'
 check "... and delivers to the new endpoint" wait_until 15 bash -c \
 	"inbox_ids gem-test | grep -qx '$moved' && [ \$(inbox_ids gem-test | wc -l) = $((before_move + 1)) ]"
 
+# The outbox listing: a state given without --state is refused, not
+# ignored; a listing cut by --limit says there may be more.
+out=$(ctl corp-test outbox pending 2>&1)
+rc=$?
+check "outbox with a stray argument: refused (exit $rc), naming it: $out" bash -c \
+	"[ $rc = 2 ] && grep -q \"unexpected argument 'pending' (a state goes with --state)\" <<<\"\$0\"" "$out"
+check "outbox --limit 1 of several: one listed, and a note that there may be more" bash -c \
+	"ctl corp-test --json outbox --limit 1 2>'$WORK/ob.err' | jq -e 'length == 1' >/dev/null &&
+	 grep -q 'the listing stops at 1 signals, newest first; there may be more' '$WORK/ob.err'"
+check "status with an argument: refused, saying so" bash -c \
+	"! ctl corp-test status extra 2>&1 | grep -q 'unknown command' && ctl corp-test status extra 2>&1 | grep -q 'status takes no arguments'"
+
 stop gem-test && pass "recipient stops cleanly on SIGTERM" || fail "recipient exit status"
 stop corp-test && pass "sender stops cleanly on SIGTERM" || fail "sender exit status"
 it_done

@@ -553,6 +553,30 @@ static void test_trust(const char *root, const sh_identity *a, const char *adir,
 	sh_trust_free(&t);
 	CHECK(t.cards == NULL && t.n == 0);
 
+	/* A card copied in by hand under another name is trusted as well, so
+	 * removing the partner removes it too (by the partner its card
+	 * names), and nothing else. */
+	char from[1100], to[1100];
+	snprintf(from, sizeof(from), "%s/vt-rijnmond.card", tdir);
+	snprintf(to, sizeof(to), "%s/vt-2026-copy.card", tdir);
+	CHECK(rename(from, to) == 0);
+	CHECK_ERR(sh_trust_load(&t, tdir, why, sizeof(why)), SH_OK);
+	CHECK(sh_trust_find(&t, "vt-rijnmond") != NULL);
+	sh_trust_free(&t);
+	int ncards = count_cards(tdir);
+	CHECK_ERR(sh_trust_remove(tdir, "vt-rijnmond", why, sizeof(why)),
+	          SH_OK);
+	CHECK_INT(count_cards(tdir), ncards - 1);
+	CHECK_ERR(sh_trust_load(&t, tdir, why, sizeof(why)), SH_OK);
+	CHECK(sh_trust_find(&t, "vt-rijnmond") == NULL);
+	CHECK(sh_trust_find(&t, "woonstad") != NULL);
+	sh_trust_free(&t);
+	CHECK_ERR(sh_trust_remove(tdir, "vt-rijnmond", why, sizeof(why)),
+	          SH_ERR_NOTFOUND);
+	CHECK(strstr(why, "vt-rijnmond.card: not in the trust store") != NULL);
+	fx_path(path, sizeof(path), cdir, "card");
+	CHECK_ERR(sh_trust_add(tdir, path, why, sizeof(why)), SH_OK);
+
 	/* A corrupted card is not trusted, and nothing is written. */
 	char *good = read_in(adir, "card");
 	sh_buf bad = {0};
