@@ -640,9 +640,7 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 		sh_today(today);
 		e = sh_wire_fields_a(s, sc, &d->sig_arena, &fields, &nfields);
 		if (e)
-			snprintf(detail, dl,
-			         "the signal carries fields this daemon "
-			         "does not know");
+			sh_wire_unknown_part(s, sc, detail, dl);
 		else
 			e = sh_policy_check(&d->cat, s->type, p->card.role,
 			                    d->self.card.role, fields, nfields,
@@ -650,8 +648,9 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 			                    dl);
 		if (e) {
 			char full[300];
-			snprintf(full, sizeof(full), "field '%s': %s", field,
-			         detail);
+			snprintf(full, sizeof(full), "%s%s%s%s",
+			         field[0] ? "field '" : "", field,
+			         field[0] ? "': " : "", detail);
 			snprintf(detail, dl, "%s", full);
 			Seinhuis__QuarantineRecord q =
 			    SEINHUIS__QUARANTINE_RECORD__INIT;

@@ -637,6 +637,11 @@ sh_err sh_wire_fields_a(const Seinhuis__Signal *s,
  * bytes do not parse. sh_wire_open_a refuses a sealed part with one
  * (FIELD_FORMAT). */
 int sh_wire_text_nul(const uint8_t *envb, size_t envlen, const char **name);
+/* Where sh_wire_fields found what this daemon does not know (the part and
+ * the first unknown field's number), for a refusal's detail; buf. */
+const char *sh_wire_unknown_part(const Seinhuis__Signal *s,
+                                 const Seinhuis__SealedContent *sc, char *buf,
+                                 size_t n);
 /* Open the sealed content of a signal received from a partner. */
 sh_err sh_wire_open(const Seinhuis__Signal *s, const sh_pair_keys *keys,
                     Seinhuis__SealedContent **out);

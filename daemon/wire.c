@@ -1163,6 +1163,39 @@ static sh_err fields(const Seinhuis__Signal *s,
 	return SH_OK;
 }
 
+const char *sh_wire_unknown_part(const Seinhuis__Signal *s,
+                                 const Seinhuis__SealedContent *sc, char *buf,
+                                 size_t n)
+{
+	const ProtobufCMessage *p = payload_of(s), *m = NULL;
+	char part[40] = "";
+	if (s->base.n_unknown_fields)
+		m = &s->base, snprintf(part, sizeof(part), "the signal");
+	else if (p && p->n_unknown_fields)
+		m = p, snprintf(part, sizeof(part), "its payload");
+	else if (sc && sc->n_persons > 8) {
+		snprintf(buf, n,
+		         "the sealed part names %zu persons (at most 8)",
+		         sc->n_persons);
+		return buf;
+	} else if (sc && sc->base.n_unknown_fields)
+		m = &sc->base, snprintf(part, sizeof(part), "the sealed part");
+	for (size_t i = 0; !m && sc && i < sc->n_persons; i++)
+		if (sc->persons[i]->base.n_unknown_fields)
+			m = &sc->persons[i]->base,
+			snprintf(part, sizeof(part), "sealed person %zu",
+			         i + 1);
+	if (!m)
+		snprintf(buf, n,
+		         "the signal carries fields this daemon does not know");
+	else
+		snprintf(buf, n,
+		         "%s carries field number %u, which this daemon does "
+		         "not know (sent by a newer version?)",
+		         part, (unsigned)m->unknown_fields[0].tag);
+	return buf;
+}
+
 sh_err sh_wire_fields(const Seinhuis__Signal *s,
                       const Seinhuis__SealedContent *sc, Seinhuis__Field ***out,
                       size_t *nout)

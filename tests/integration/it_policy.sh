@@ -101,6 +101,16 @@ check "a signal without a required field is rejected FIELD_MISSING" grep -q "REJ
 out=$(as_user "$PEER_TOOL" "$WORK/corp-pl/keys" "$WORK/gem-pl/keys/card" unknown-field)
 check "a signed signal with an unknown field is rejected FIELD_UNKNOWN" grep -q "REJECTED FIELD_UNKNOWN" <<<"$out"
 check "four signals in quarantine now" [ "$(ctl gem-pl --json quarantine list | jq length)" = 4 ]
+check "... the unknown field's refusal names the part and the field number" bash -c \
+	"ctl gem-pl --json quarantine list | json_has 'any(.[]; .rule==\"FIELD_UNKNOWN\" and (.detail | test(\"the signal carries field number 99, which this daemon does not know\")))'"
+# A NUL inside a text field: the text before it passes every check, and
+# protobuf-c would give only that to them while the envelope kept the rest.
+out=$(as_user "$PEER_TOOL" "$WORK/corp-pl/keys" "$WORK/gem-pl/keys/card" text-nul)
+check "a signed signal with a NUL inside a text field is rejected FIELD_FORMAT" \
+	grep -q "REJECTED FIELD_FORMAT" <<<"$out"
+check "... the refusal names the field" \
+	grep -q "refused: FIELD_FORMAT (field 'creditor_contact' holds a NUL byte)" "$WORK/gem-pl.log"
+check "... and not delivered" [ "$(inbox_ids gem-pl | wc -l)" = 0 ]
 # And a good one still goes through.
 ctl corp-pl send --type arrears --to gem-pl "${base[@]}" >/dev/null
 check "a valid signal next to them is delivered" wait_until 10 bash -c "[ \"\$(inbox_ids gem-pl | wc -l)\" = 1 ]"

@@ -161,6 +161,9 @@ static void build(const sh_identity *self, const sh_card *peer,
  * trusted partner could. */
 /* resign(): 1 changes a byte of the subject pseudonym, 2 leaves it out */
 static int subject_edit;
+/* resign(): a NUL in place of the space of creditor_contact "incasso desk"
+ * (its text up to the NUL passes every check) */
+static int nul_edit;
 
 static void resign(const sh_identity *self, sh_buf *env, int64_t shift_ms,
                    int unknown_field)
@@ -182,6 +185,9 @@ static void resign(const sh_identity *self, sh_buf *env, int64_t shift_ms,
 	seinhuis__signal__pack(sg, sb.data);
 	if (unknown_field)
 		sh_buf_add(&sb, "\x98\x06\x01", 3);
+	for (size_t i = 0; nul_edit && i + 12 <= sb.len; i++)
+		if (memcmp(sb.data + i, "incasso desk", 12) == 0)
+			sb.data[i + 7] = 0;
 	sh_buf_add(&tosign, sh_sig_domain, SH_SIG_DOMAIN_LEN);
 	sh_buf_add(&tosign, sb.data, sb.len);
 	uint8_t signature[SH_SIG_LEN];
@@ -467,7 +473,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: peer_tool KEYDIR PEER_CARD MODE\n"
 		                "modes: valid bad-signature wrong-recipient "
 		                "wrong-version garbage oversize replay policy "
-		                "unknown-field flood old future wrong-subject "
+		                "unknown-field text-nul flood old future "
+		                "wrong-subject "
 		                "no-subject\n"
 		                "       batch-valid batch-bad-signature "
 		                "batch-altered batch-proof batch-bad-path\n"
@@ -636,6 +643,9 @@ int main(int argc, char **argv)
 			 * ahead), properly signed: a replay with a fresh id. */
 			resign(&self, &env,
 			       mode[0] == 'o' ? -365LL * 86400000 : 3600000, 0);
+		} else if (strcmp(mode, "text-nul") == 0) {
+			nul_edit = 1;
+			resign(&self, &env, 0, 0);
 		} else if (strcmp(mode, "unknown-field") == 0) {
 			/* Field number 99 appended to the signed signal,
 			 * re-signed: a field this schema does not know,
@@ -646,6 +656,7 @@ int main(int argc, char **argv)
 		           strcmp(mode, "wrong-recipient") != 0 &&
 		           strcmp(mode, "policy") != 0 &&
 		           strcmp(mode, "unknown-field") != 0 &&
+		           strcmp(mode, "text-nul") != 0 &&
 		           strcmp(mode, "old") != 0 &&
 		           strcmp(mode, "wrong-subject") != 0 &&
 		           strcmp(mode, "no-subject") != 0 &&
