@@ -421,6 +421,19 @@ static void submit_build(sh_daemon *d, sh_submit_prep *s,
 	    s->build_field, sizeof(s->build_field), &s->note, a);
 }
 
+/* A field of the resident's canonical identity refused by the build: what
+ * is wrong with it, into detail (left as it is when there is no more to
+ * say than the rule's words). */
+static void identity_why(Seinhuis__Field **fields, size_t n, const char *field,
+                         char *detail, size_t dl)
+{
+	Seinhuis__Person person;
+	sh_person_from_fields(&person, fields, n);
+	const char *why = sh_canonical_why(&person, field);
+	if (why)
+		snprintf(detail, dl, "%s", why);
+}
+
 /* The rest, on the main thread: pair keys, the natural-key look-up,
  * building if not done, consent, outbox entry. Drops s. */
 static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
@@ -470,8 +483,11 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 	if (!s->built)
 		submit_build(d, s, fields, n, &d->build_arena);
 	e = s->build_e;
-	if (e != SH_OK)
+	if (e != SH_OK) {
 		snprintf(field, fl, "%s", s->build_field);
+		if (e == SH_ERR_FIELD_VALUE)
+			identity_why(fields, n, field, detail, dl);
+	}
 	const uint8_t *subject = s->note.subject;
 	int have_subject = s->note.has_subject;
 	uint8_t answered[SH_PSEUDO_LEN];
@@ -830,7 +846,9 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 	char canon[300];
 	e = sh_canonical_identity(&person, canon, sizeof(canon));
 	if (e) {
-		sh_ctl_refuse(d, c, e, "field '%s': %s", canon, sh_err_str(e));
+		const char *bad = sh_canonical_why(&person, canon);
+		sh_ctl_refuse(d, c, e, "field '%s': %s", canon,
+		              bad ? bad : sh_err_str(e));
 		return;
 	}
 	if ((e = sh_peer_keys(d, p)) != SH_OK) {

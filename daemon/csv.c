@@ -3,8 +3,12 @@
  *
  * Dutch systems write CSV in UTF-8 or Windows-1252, separated by ';' (the
  * Dutch locale's list separator) or ','. The reader takes the whole file:
- *   - encoding: strict UTF-8 (a leading byte-order mark is dropped) if the
- *     bytes are valid UTF-8, otherwise Windows-1252, converted to UTF-8;
+ *   - encoding: decided record by record, since one stray byte must not
+ *     re-encode or refuse the rows around it: a record whose bytes are
+ *     valid UTF-8 is UTF-8, otherwise Windows-1252 converted to UTF-8 if
+ *     the code page defines all its bytes; a record that holds a NUL or a
+ *     byte Windows-1252 does not define is refused alone (CSV_ENCODING).
+ *     A leading byte-order mark is dropped;
  *   - separator: whichever of ';' and ',' occurs more often outside quotes
  *     in the header line (';' on a tie);
  *   - records: fields may be quoted with '"', a quote inside is doubled,
@@ -160,42 +164,150 @@ static long read_record(sh_csv *c, sh_csv_row *row, char *why, size_t wl)
 	}
 }
 
+/* How a record's bytes are read. */
+enum rec_enc { ENC_ASCII, ENC_UTF8, ENC_CP1252, ENC_NUL, ENC_NEITHER };
+
+/* The encoding of one record's bytes (its fields with the quotes and
+ * separators between them, which are ASCII in both encodings): UTF-8 if
+ * they are valid UTF-8, otherwise Windows-1252 if the code page defines
+ * every byte; a NUL byte is text in neither. */
+static enum rec_enc record_enc(const uint8_t *p, size_t n)
+{
+	if (memchr(p, '\0', n))
+		return ENC_NUL;
+	size_t i = 0;
+	while (i < n && p[i] < 0x80)
+		i++;
+	if (i == n)
+		return ENC_ASCII;
+	if (sh_utf8_valid(p + i, n - i))
+		return ENC_UTF8;
+	for (; i < n; i++)
+		if (p[i] >= 0x80 && p[i] < 0xa0 && !cp1252_high[p[i] - 0x80])
+			return ENC_NEITHER;
+	return ENC_CP1252;
+}
+
+/* A record read from text[start..c->pos): as it is if UTF-8, its fields
+ * converted if Windows-1252, refused (row freed, why and c->rule set)
+ * if neither. */
+static int decode_record(sh_csv *c, sh_csv_row *row, size_t start, char *why,
+                         size_t wl)
+{
+	enum rec_enc enc =
+	    record_enc((const uint8_t *)c->text + start, c->pos - start);
+	row->cp1252 = 0;
+	if (enc == ENC_ASCII || enc == ENC_UTF8)
+		return 0;
+	if (enc == ENC_CP1252) {
+		for (size_t i = 0; i < row->n; i++) {
+			sh_buf b = {0};
+			size_t n = strlen(row->cols[i]);
+			for (size_t k = 0; k < n; k++) {
+				uint8_t ch = (uint8_t)row->cols[i][k];
+				put_utf8(&b, ch < 0x80 ? ch
+				             : ch < 0xa0
+				                 ? cp1252_high[ch - 0x80]
+				                 : ch);
+			}
+			sh_buf_add(&b, "", 1);
+			sh_wipe(row->cols[i], n);
+			free(row->cols[i]);
+			row->cols[i] = (char *)b.data;
+		}
+		row->cp1252 = 1;
+		return 0;
+	}
+	c->rule = "CSV_ENCODING";
+	if (enc == ENC_NUL) {
+		snprintf(why, wl,
+		         "line %d: not UTF-8 and not Windows-1252: the record "
+		         "holds a NUL byte",
+		         row->line);
+	} else {
+		/* the column and the byte, not the value */
+		size_t col = 0, at = 0;
+		for (size_t i = 0; i < row->n && !col; i++)
+			for (const uint8_t *q = (const uint8_t *)row->cols[i];
+			     *q && !col; q++)
+				if (*q >= 0x80 && *q < 0xa0 &&
+				    !cp1252_high[*q - 0x80])
+					col = i + 1, at = *q;
+		snprintf(why, wl,
+		         "line %d: not UTF-8 and not Windows-1252: column %zu "
+		         "holds byte 0x%02zx, which Windows-1252 does not "
+		         "define",
+		         row->line, col, at);
+	}
+	sh_csv_row_free(row);
+	return -1;
+}
+
+/* Blank lines are skipped; returns 0 at the end of the text. */
+static int skip_blank(sh_csv *c)
+{
+	for (;;) {
+		if (c->pos >= c->len)
+			return 0;
+		if (c->text[c->pos] == '\n' ||
+		    (c->text[c->pos] == '\r' && c->pos + 1 < c->len &&
+		     c->text[c->pos + 1] == '\n')) {
+			c->pos += c->text[c->pos] == '\r' ? 2 : 1;
+			c->line++;
+			continue;
+		}
+		return 1;
+	}
+}
+
+/* Read every record once, from the header on, to count how the file's
+ * rows are encoded (for the line seinctl prints before sending); the
+ * reading itself starts again afterwards. */
+static void count_encodings(sh_csv *c)
+{
+	size_t pos = c->pos;
+	int line = c->line;
+	char why[8];
+	while (skip_blank(c)) {
+		size_t start = c->pos;
+		sh_csv_row r;
+		if (read_record(c, &r, why, sizeof(why)) < 0)
+			continue;
+		sh_csv_row_free(&r);
+		switch (record_enc((const uint8_t *)c->text + start,
+		                   c->pos - start)) {
+		case ENC_ASCII: break;
+		case ENC_UTF8: c->rows_utf8++; break;
+		case ENC_CP1252: c->rows_cp1252++; break;
+		default: c->rows_neither++; break;
+		}
+	}
+	c->pos = pos;
+	c->line = line;
+}
+
 sh_err sh_csv_open(sh_csv *c, const uint8_t *data, size_t len, char *why,
                    size_t wl)
 {
 	memset(c, 0, sizeof(*c));
+	c->rule = "CSV";
 	sh_buf b = {0};
-	if (memchr(data, '\0', len)) {
-		snprintf(why, wl,
-		         "the file holds NUL bytes: not a CSV text file");
-		return SH_ERR_FIELD_FORMAT;
-	}
-	if (sh_utf8_valid(data, len)) {
-		size_t skip =
-		    len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
-		sh_buf_add(&b, data + skip, len - skip);
-	} else {
-		c->cp1252 = 1;
-		for (size_t i = 0; i < len; i++) {
-			uint8_t ch = data[i];
-			uint32_t cp = ch < 0x80   ? ch
-			              : ch < 0xa0 ? cp1252_high[ch - 0x80]
-			                          : ch;
-			if (cp == 0) {
-				snprintf(why, wl,
-				         "byte 0x%02x at offset %zu is neither "
-				         "UTF-8 nor Windows-1252",
-				         ch, i);
-				sh_buf_free(&b);
-				return SH_ERR_FIELD_FORMAT;
-			}
-			put_utf8(&b, cp);
-		}
-	}
+	/* a byte-order mark says UTF-8; it is not part of the header */
+	size_t skip = len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+	sh_buf_add(&b, data + skip, len - skip);
 	sh_buf_add(&b, "", 1);
 	c->text = (char *)b.data;
 	c->len = b.len - 1;
 	c->line = 1;
+	/* The encoding is decided record by record (decode_record): a stray
+	 * Windows-1252 byte in one row must not re-encode the UTF-8 rows
+	 * around it, nor a byte that is text in neither refuse them. A file
+	 * that is valid UTF-8 as a whole needs no counting. */
+	if (memchr(c->text, '\0', c->len) ||
+	    !sh_utf8_valid((const uint8_t *)c->text, c->len)) {
+		count_encodings(c);
+		c->cp1252 = c->rows_cp1252 > 0 && c->rows_utf8 == 0;
+	}
 	/* separator: count outside quotes on the first line */
 	size_t semi = 0, comma = 0;
 	int q = 0;
@@ -210,6 +322,11 @@ sh_err sh_csv_open(sh_csv *c, const uint8_t *data, size_t len, char *why,
 	c->sep = comma > semi ? ',' : ';';
 	sh_csv_row hdr;
 	long n = read_record(c, &hdr, why, wl);
+	if (n > 0 && decode_record(c, &hdr, 0, why, wl) < 0) {
+		/* without a header no row can be read */
+		sh_csv_close(c);
+		return SH_ERR_FIELD_FORMAT;
+	}
 	if (n <= 0 || (n == 1 && hdr.cols[0][0] == '\0')) {
 		if (n > 0)
 			sh_csv_row_free(&hdr);
@@ -246,21 +363,12 @@ sh_err sh_csv_open(sh_csv *c, const uint8_t *data, size_t len, char *why,
 
 int sh_csv_next(sh_csv *c, sh_csv_row *row, char *why, size_t wl)
 {
-	for (;;) {
-		if (c->pos >= c->len)
-			return 0;
-		/* blank lines are skipped */
-		if (c->text[c->pos] == '\n' ||
-		    (c->text[c->pos] == '\r' && c->pos + 1 < c->len &&
-		     c->text[c->pos + 1] == '\n')) {
-			c->pos += c->text[c->pos] == '\r' ? 2 : 1;
-			c->line++;
-			continue;
-		}
-		break;
-	}
+	c->rule = "CSV";
+	if (!skip_blank(c))
+		return 0;
+	size_t start = c->pos;
 	long n = read_record(c, row, why, wl);
-	if (n < 0)
+	if (n < 0 || decode_record(c, row, start, why, wl) < 0)
 		return -1;
 	if ((size_t)n != c->ncols) {
 		snprintf(why, wl,
@@ -286,7 +394,7 @@ void sh_csv_row_free(sh_csv_row *row)
 void sh_csv_close(sh_csv *c)
 {
 	if (c->header) {
-		sh_csv_row h = {c->header, c->ncols, 0};
+		sh_csv_row h = {c->header, c->ncols, 0, 0};
 		sh_csv_row_free(&h);
 	}
 	if (c->text) {

@@ -8,11 +8,18 @@
 #include "seinhuis.h"
 
 typedef struct {
-	char *text; /* the whole file as UTF-8, owned */
+	char *text; /* the whole file's bytes (without a byte-order mark) */
 	size_t len, pos;
 	char sep;
-	int cp1252; /* the input was Windows-1252 and was converted */
+	/* Records by encoding, counted when opening a file that is not
+	 * UTF-8 as a whole (all zero for one that is); records of ASCII
+	 * only, the same in both encodings, are not counted. */
+	size_t rows_utf8, rows_cp1252, rows_neither;
+	int cp1252; /* every record that is not ASCII is Windows-1252 */
 	int line;   /* line number of the next record */
+	/* the rule the last record refused broke: "CSV", or "CSV_ENCODING"
+	 * for one that is neither UTF-8 nor Windows-1252 */
+	const char *rule;
 	char **header;
 	size_t ncols;
 } sh_csv;
@@ -20,15 +27,19 @@ typedef struct {
 typedef struct {
 	char **cols;
 	size_t n;
-	int line; /* where the record starts */
+	int line;   /* where the record starts */
+	int cp1252; /* it was Windows-1252, converted to UTF-8 */
 } sh_csv_row;
 
-/* Take the file's bytes; detect encoding and separator; read the header.
- * Fails with why (line-numbered) if the header is not usable. */
+/* Take the file's bytes; detect the separator, count the records'
+ * encodings; read the header. Fails with why (line-numbered) if the header
+ * is not usable. */
 sh_err sh_csv_open(sh_csv *c, const uint8_t *data, size_t len, char *why,
                    size_t whylen);
 /* Next record: 1 and a row, 0 at the end, -1 for a record that cannot be
- * read (why says which rule; reading goes on with the next record). */
+ * read (c->rule is the rule, why says what and where; reading goes on with
+ * the next record). Each record is UTF-8 or, if its bytes are not, read as
+ * Windows-1252 (row->cp1252). */
 int sh_csv_next(sh_csv *c, sh_csv_row *row, char *why, size_t whylen);
 void sh_csv_row_free(sh_csv_row *row);
 void sh_csv_close(sh_csv *c);

@@ -13,7 +13,11 @@
  *   - otherwise "nap:" surname "|" birth date "|" postcode "|" house number
  *     "|" addition, where
  *       surname      has diacritics folded to ASCII (é->e, ü->u, ß->ss,
- *                    ĳ->ij, æ->ae), leading Dutch prefixes that were typed
+ *                    ĳ->ij, æ->ae, ș->s; a combining accent after a
+ *                    letter, as in a decomposed "u" U+0308, is dropped,
+ *                    so that "Müller" gives the same in either form;
+ *                    U+00C0..U+024F and the marks U+0300..U+036F),
+ *                    leading Dutch prefixes that were typed
  *                    into the surname (van, de, van der, ter, 't, ...)
  *                    removed, and only the letters and digits kept, in
  *                    lower case: "Van der Berg-Öztürk" -> "bergozturk";
@@ -31,7 +35,7 @@
 
 /* On refusal, out holds the name of the field at fault. */
 
-/* ASCII folding of U+00C0..U+017F; entries are one or two letters. */
+/* ASCII folding of U+00C0..U+00FF; entries are one or two letters. */
 static const char *const fold_c0[64] = {
     "a", "a", "a", "a", "a",  "a",  "ae", "c", "e", "e", "e",  "e", "i",
     "i", "i", "i", "d", "n",  "o",  "o",  "o", "o", "o", "",   "o", "u",
@@ -39,43 +43,120 @@ static const char *const fold_c0[64] = {
     "c", "e", "e", "e", "e",  "i",  "i",  "i", "i", "d", "n",  "o", "o",
     "o", "o", "o", "",  "o",  "u",  "u",  "u", "u", "y", "th", "y"};
 
-static const char *fold_ext_a(unsigned cp)
+/* ASCII folding of U+0100..U+024F: Latin Extended-A, and the letters of
+ * Latin Extended-B that are a plain Latin letter with a mark (Romanian
+ * comma below, the carons and double graves of transliterations,
+ * Vietnamese horns, the digraphs of Serbo-Croatian in Latin script).
+ * Letters of Extended-B without such a base (schwa, ezh, yogh, the click
+ * letters) stay refused. Extended-B was refused as a whole before, so no
+ * identity accepted then changes. */
+static const char *fold_ext(unsigned cp)
 {
 	static const struct {
 		unsigned lo, hi;
 		const char *to;
-	} r[] = {{0x100, 0x105, "a"}, {0x106, 0x10d, "c"},  {0x10e, 0x111, "d"},
-	         {0x112, 0x11b, "e"}, {0x11c, 0x123, "g"},  {0x124, 0x127, "h"},
-	         {0x128, 0x131, "i"}, {0x132, 0x133, "ij"}, {0x134, 0x135, "j"},
-	         {0x136, 0x138, "k"}, {0x139, 0x142, "l"},  {0x143, 0x14b, "n"},
-	         {0x14c, 0x151, "o"}, {0x152, 0x153, "oe"}, {0x154, 0x159, "r"},
-	         {0x15a, 0x161, "s"}, {0x162, 0x167, "t"},  {0x168, 0x173, "u"},
-	         {0x174, 0x175, "w"}, {0x176, 0x178, "y"},  {0x179, 0x17e, "z"},
-	         {0x17f, 0x17f, "s"}};
+	} r[] = {/* Latin Extended-A */
+	         {0x100, 0x105, "a"},
+	         {0x106, 0x10d, "c"},
+	         {0x10e, 0x111, "d"},
+	         {0x112, 0x11b, "e"},
+	         {0x11c, 0x123, "g"},
+	         {0x124, 0x127, "h"},
+	         {0x128, 0x131, "i"},
+	         {0x132, 0x133, "ij"},
+	         {0x134, 0x135, "j"},
+	         {0x136, 0x138, "k"},
+	         {0x139, 0x142, "l"},
+	         {0x143, 0x14b, "n"},
+	         {0x14c, 0x151, "o"},
+	         {0x152, 0x153, "oe"},
+	         {0x154, 0x159, "r"},
+	         {0x15a, 0x161, "s"},
+	         {0x162, 0x167, "t"},
+	         {0x168, 0x173, "u"},
+	         {0x174, 0x175, "w"},
+	         {0x176, 0x178, "y"},
+	         {0x179, 0x17e, "z"},
+	         {0x17f, 0x17f, "s"},
+	         /* Latin Extended-B */
+	         {0x180, 0x180, "b"},
+	         {0x187, 0x188, "c"},
+	         {0x191, 0x192, "f"},
+	         {0x197, 0x197, "i"},
+	         {0x1a0, 0x1a1, "o"},
+	         {0x1af, 0x1b0, "u"},
+	         {0x1b5, 0x1b6, "z"},
+	         {0x1c4, 0x1c6, "dz"},
+	         {0x1c7, 0x1c9, "lj"},
+	         {0x1ca, 0x1cc, "nj"},
+	         {0x1cd, 0x1ce, "a"},
+	         {0x1cf, 0x1d0, "i"},
+	         {0x1d1, 0x1d2, "o"},
+	         {0x1d3, 0x1dc, "u"},
+	         {0x1de, 0x1e1, "a"},
+	         {0x1e2, 0x1e3, "ae"},
+	         {0x1e4, 0x1e7, "g"},
+	         {0x1e8, 0x1e9, "k"},
+	         {0x1ea, 0x1ed, "o"},
+	         {0x1f0, 0x1f0, "j"},
+	         {0x1f1, 0x1f3, "dz"},
+	         {0x1f4, 0x1f5, "g"},
+	         {0x1f8, 0x1f9, "n"},
+	         {0x1fa, 0x1fb, "a"},
+	         {0x1fc, 0x1fd, "ae"},
+	         {0x1fe, 0x1ff, "o"},
+	         {0x200, 0x203, "a"},
+	         {0x204, 0x207, "e"},
+	         {0x208, 0x20b, "i"},
+	         {0x20c, 0x20f, "o"},
+	         {0x210, 0x213, "r"},
+	         {0x214, 0x217, "u"},
+	         {0x218, 0x219, "s"},
+	         {0x21a, 0x21b, "t"},
+	         {0x21e, 0x21f, "h"},
+	         {0x226, 0x227, "a"},
+	         {0x228, 0x229, "e"},
+	         {0x22a, 0x231, "o"},
+	         {0x232, 0x233, "y"}};
 	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
 		if (cp >= r[i].lo && cp <= r[i].hi)
 			return r[i].to;
 	return NULL;
 }
 
+/* Why a surname has no canonical form (fold, norm_surname). */
+enum fold_why {
+	FOLD_OK,
+	FOLD_CHAR,  /* a character outside the Latin alphabet and the marks */
+	FOLD_MARK,  /* a combining mark that follows no letter */
+	FOLD_UTF8,  /* bytes that are not UTF-8 */
+	FOLD_LONG,  /* longer than the canonical form holds */
+	FOLD_EMPTY, /* no letter or digit at all */
+};
+
 /* Fold UTF-8 to lower-case ASCII words separated by single spaces.
  * Punctuation other than letters and digits becomes a separator, except
- * the apostrophe, which is dropped ('t stays one word "t"). Returns -1 for
- * characters that cannot be folded (outside Latin) or overflow. */
-static int fold(const char *in, char *out, size_t outlen)
+ * the apostrophe, which is dropped ('t stays one word "t"). A combining
+ * mark (U+0300..U+036F) after a letter is dropped as the folding drops
+ * the mark of a precomposed letter, so that a name written decomposed
+ * (NFD: "u" and U+0308) folds as the precomposed one ("ü") does. Returns
+ * FOLD_OK, or why the input cannot be folded (characters outside Latin,
+ * overflow). */
+static enum fold_why fold(const char *in, char *out, size_t outlen)
 {
 	size_t o = 0;
-	int pending_space = 0;
+	int pending_space = 0, after_letter = 0;
 	const unsigned char *p = (const unsigned char *)in;
 	while (*p) {
 		const char *add = NULL;
 		unsigned cp;
 		if (*p < 0x80) {
 			cp = *p++;
+			after_letter = isalpha((int)cp);
 			if (isalnum((int)cp)) {
 				/* the common case, as below for one byte */
 				if (o + 3 >= outlen)
-					return -1;
+					return FOLD_LONG;
 				if (pending_space)
 					out[o++] = ' ';
 				pending_space = 0;
@@ -90,6 +171,14 @@ static int fold(const char *in, char *out, size_t outlen)
 		} else if ((*p & 0xe0) == 0xc0 && (p[1] & 0xc0) == 0x80) {
 			cp = ((unsigned)(*p & 0x1f) << 6) | (p[1] & 0x3f);
 			p += 2;
+			if (cp >= 0x300 && cp <= 0x36f) {
+				/* a combining mark: part of the letter before
+				 */
+				if (!after_letter)
+					return FOLD_MARK;
+				continue;
+			}
+			after_letter = 0;
 			if (cp == 0x00b4) /* acute accent used as apostrophe */
 				continue;
 			if (cp == 0x00a0) { /* no-break space */
@@ -99,18 +188,20 @@ static int fold(const char *in, char *out, size_t outlen)
 			if (cp >= 0xc0 && cp <= 0xff)
 				add = fold_c0[cp - 0xc0];
 			else
-				add = fold_ext_a(cp);
+				add = fold_ext(cp);
 			if (!add)
-				return -1;
+				return cp < 0x80 ? FOLD_UTF8 : FOLD_CHAR;
 			if (!*add) {
 				pending_space = o > 0;
 				continue;
 			}
+			after_letter = 1;
 		} else if ((*p & 0xf0) == 0xe0 && (p[1] & 0xc0) == 0x80 &&
 		           (p[2] & 0xc0) == 0x80) {
 			cp = ((unsigned)(*p & 0x0f) << 12) |
 			     ((unsigned)(p[1] & 0x3f) << 6) | (p[2] & 0x3f);
 			p += 3;
+			after_letter = 0;
 			if (cp == 0x2019 ||
 			    cp == 0x2018) /* typographic apostrophes */
 				continue;
@@ -118,13 +209,18 @@ static int fold(const char *in, char *out, size_t outlen)
 				pending_space = o > 0;
 				continue;
 			}
-			return -1;
+			return cp < 0x800 ? FOLD_UTF8 : FOLD_CHAR;
 		} else {
-			return -1;
+			/* four-byte UTF-8 (outside Latin) or not UTF-8 */
+			return (*p & 0xf8) == 0xf0 && (p[1] & 0xc0) == 0x80 &&
+			               (p[2] & 0xc0) == 0x80 &&
+			               (p[3] & 0xc0) == 0x80
+			           ? FOLD_CHAR
+			           : FOLD_UTF8;
 		}
 		size_t n = strlen(add);
 		if (o + n + 2 >= outlen)
-			return -1;
+			return FOLD_LONG;
 		if (pending_space)
 			out[o++] = ' ';
 		pending_space = 0;
@@ -132,7 +228,7 @@ static int fold(const char *in, char *out, size_t outlen)
 		o += n;
 	}
 	out[o] = '\0';
-	return 0;
+	return FOLD_OK;
 }
 
 static int is_prefix_word(const char *w, size_t n)
@@ -148,11 +244,12 @@ static int is_prefix_word(const char *w, size_t n)
 	return 0;
 }
 
-static int norm_surname(const char *in, char *out, size_t outlen)
+static enum fold_why norm_surname(const char *in, char *out, size_t outlen)
 {
 	char f[256];
-	if (fold(in, f, sizeof(f)) < 0)
-		return -1;
+	enum fold_why why = fold(in, f, sizeof(f));
+	if (why != FOLD_OK)
+		return why;
 	/* Drop leading prefix words while another word follows. */
 	char *s = f;
 	for (;;) {
@@ -165,11 +262,11 @@ static int norm_surname(const char *in, char *out, size_t outlen)
 	for (; *s; s++)
 		if (*s != ' ') {
 			if (o + 1 >= outlen)
-				return -1;
+				return FOLD_LONG;
 			out[o++] = *s;
 		}
 	out[o] = '\0';
-	return o ? 0 : -1;
+	return o ? FOLD_OK : FOLD_EMPTY;
 }
 
 int sh_postcode_norm(const char *in, char out[7], int allow_area)
@@ -290,7 +387,7 @@ sh_err sh_canonical_identity(const Seinhuis__Person *p, char *out,
 		       SH_ERR_FIELD_MISSING;
 	if (!birth_date_valid(p->birth_date))
 		return snprintf(out, outlen, "birth_date"), SH_ERR_FIELD_VALUE;
-	if (norm_surname(p->surname, sur, sizeof(sur)) < 0)
+	if (norm_surname(p->surname, sur, sizeof(sur)) != FOLD_OK)
 		return snprintf(out, outlen, "surname"), SH_ERR_FIELD_VALUE;
 	if (norm_postcode(p->postcode, pc) < 0)
 		return snprintf(out, outlen, "postcode"), SH_ERR_FIELD_VALUE;
@@ -304,6 +401,31 @@ sh_err sh_canonical_identity(const Seinhuis__Person *p, char *out,
 	                      hn, "|", ha},
 	     10);
 	return SH_OK;
+}
+
+const char *sh_canonical_why(const Seinhuis__Person *p, const char *field)
+{
+	char sur[128];
+	if (strcmp(field, "surname") != 0 || !p->surname || !p->surname[0])
+		return NULL;
+	switch (norm_surname(p->surname, sur, sizeof(sur))) {
+	case FOLD_CHAR:
+		return "the surname holds a character that is not a letter of "
+		       "the Latin alphabet (with or without accents), a digit, "
+		       "a space, a hyphen or an apostrophe";
+	case FOLD_MARK:
+		return "the surname holds a combining accent that does not "
+		       "follow a letter";
+	case FOLD_UTF8: return "the surname is not valid UTF-8";
+	case FOLD_LONG:
+		return "the surname is too long for a canonical identity (at "
+		       "most 127 letters and digits)";
+	case FOLD_EMPTY:
+		return "the surname holds no letter (only spaces or "
+		       "punctuation)";
+	case FOLD_OK: break;
+	}
+	return NULL;
 }
 
 void sh_pseudonym(uint8_t out[SH_PSEUDO_LEN], const uint8_t key[SH_KEY_LEN],

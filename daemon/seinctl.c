@@ -320,9 +320,24 @@ static int fields_from_json(Seinhuis__CtlRequest *q, json_object *o, char *type,
 	{
 		const char *v;
 		pos++;
-		if (json_object_is_type(val, json_type_string))
+		if (json_object_is_type(val, json_type_string)) {
 			v = json_object_get_string(val);
-		else if (json_object_is_type(val, json_type_int))
+			/* "\u0000" is valid JSON, but a value cut at it would
+			 * be sent as its first part only */
+			if (strlen(v) !=
+			    (size_t)json_object_get_string_len(val)) {
+				fprintf(
+				    stderr,
+				    "seinctl: item %zu: the value of its "
+				    "field #%zu%s%s%s holds a NUL character "
+				    "(\\u0000), which no field may hold\n",
+				    idx, pos,
+				    sh_field_name_ok(key) ? " ('" : "",
+				    sh_field_name_ok(key) ? key : "",
+				    sh_field_name_ok(key) ? "')" : "");
+				return -1;
+			}
+		} else if (json_object_is_type(val, json_type_int))
 			v = json_object_get_string(val);
 		else {
 			/* by its place: a key may be data too */
@@ -1330,7 +1345,30 @@ struct import_state {
 	size_t ncols;
 	size_t accepted, refused, skipped, printed;
 	int quiet, tty;
+	/* rows read as Windows-1252 in a file whose other rows are UTF-8:
+	 * the first of them by number, and how many */
+	int converted[200];
+	size_t nconverted;
 };
+
+/* In a file of both encodings, which rows were converted: by number,
+ * never by value. */
+static void report_converted(const struct import_state *st, const char *file)
+{
+	if (!st->nconverted)
+		return;
+	size_t listed = st->nconverted < 200 ? st->nconverted : 200;
+	fprintf(stderr,
+	        "%s: %zu row%s read as Windows-1252 (converted), the others "
+	        "as UTF-8: row%s",
+	        file, st->nconverted, st->nconverted == 1 ? "" : "s",
+	        st->nconverted == 1 ? "" : "s");
+	for (size_t i = 0; i < listed; i++)
+		fprintf(stderr, "%s %d", i ? "," : "", st->converted[i]);
+	if (listed < st->nconverted)
+		fprintf(stderr, " and %zu more", st->nconverted - listed);
+	fprintf(stderr, "\n");
+}
 
 static void report_row(struct import_state *st, int row, const char *rule,
                        const char *error)
@@ -1521,7 +1559,17 @@ static int cmd_import(const char *sock, int argc, char **argv)
 		sh_csv_close(&csv);
 		return 1;
 	}
-	if (!st.quiet)
+	/* Each row is UTF-8 or, if it is not, Windows-1252: a file of one
+	 * encoding is named by it, one of both says how many rows were
+	 * converted (listed by number after the rows). */
+	int mixed = csv.rows_cp1252 && !csv.cp1252;
+	if (!st.quiet && mixed)
+		fprintf(stderr,
+		        "%s: UTF-8, %zu row%s Windows-1252 (converted, listed "
+		        "at the end), separator '%c', %zu columns\n",
+		        file, csv.rows_cp1252, csv.rows_cp1252 == 1 ? "" : "s",
+		        csv.sep, csv.ncols);
+	else if (!st.quiet)
 		fprintf(stderr, "%s: %s, separator '%c', %zu columns\n", file,
 		        csv.cp1252 ? "Windows-1252 (converted)" : "UTF-8",
 		        csv.sep, csv.ncols);
@@ -1547,9 +1595,13 @@ static int cmd_import(const char *sock, int argc, char **argv)
 		if (got < 0) {
 			int line = 0;
 			sscanf(why, "line %d", &line);
-			report_row(&st, line, "CSV", why);
+			report_row(&st, line, csv.rule, why);
 			continue;
 		}
+		if (mixed && row.cp1252 &&
+		    st.nconverted++ <
+		        sizeof(st.converted) / sizeof(st.converted[0]))
+			st.converted[st.nconverted - 1] = row.line;
 		Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
 		q.op = SEINHUIS__CTL_REQUEST__OP__SEND;
 		q.type = (char *)type;
@@ -1600,6 +1652,7 @@ static int cmd_import(const char *sock, int argc, char **argv)
 	while (st.outstanding > 0 && rc == 0)
 		rc = import_reply(&st) < 0 ? 3 : 0;
 	progress(&st, rows, 1);
+	report_converted(&st, file);
 	close(st.fd);
 	if (st.out.data)
 		sh_wipe(st.out.data, st.out.cap);

@@ -652,6 +652,10 @@ sh_err sh_wire_open_a(const Seinhuis__Signal *s, const sh_pair_keys *keys,
 /* Canonical identity of a resident (pseudonym.c) and its pseudonym. */
 sh_err sh_canonical_identity(const Seinhuis__Person *p, char *out,
                              size_t outlen);
+/* When sh_canonical_identity refused p's field `field` (the name it left in
+ * out): what is wrong with it, in words that repeat no value; NULL when
+ * the rule's own words say it all. */
+const char *sh_canonical_why(const Seinhuis__Person *p, const char *field);
 void sh_pseudonym(uint8_t out[SH_PSEUDO_LEN], const uint8_t key[SH_KEY_LEN],
                   const char *canonical);
 /* Normalise a Dutch postcode: "1234 ab" -> "1234AB"; with allow_area a

@@ -8,7 +8,8 @@
  *   - an opened file has a header of named, distinct columns and a ';' or
  *     ',' separator, and every record has exactly as many fields;
  *   - all text handed out is valid UTF-8 without NUL bytes, whichever
- *     encoding the input had;
+ *     encoding each record had; a refused record names its rule (CSV, or
+ *     CSV_ENCODING for one that is neither UTF-8 nor Windows-1252);
  *   - record line numbers never go down, and reading always ends (each
  *     call consumes input).
  */
@@ -72,6 +73,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		last_pos = c.pos;
 		if (got < 0) {
 			check_why(why);
+			if (!c.rule || (strcmp(c.rule, "CSV") != 0 &&
+			                strcmp(c.rule, "CSV_ENCODING") != 0))
+				FAIL("a refused record without its rule");
 			why[0] = '\0';
 			continue;
 		}

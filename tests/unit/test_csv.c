@@ -3,7 +3,10 @@
  * sh_csv_cell). A cell a spreadsheet would run as a formula gets an
  * apostrophe in front, inside the quotes; plain numbers, negative ones
  * too, stay as they are; and what is written reads back through the
- * reader as the same cells.
+ * reader as the same cells. And the reader's encodings, decided record by
+ * record: a UTF-8 row stays as it is next to a Windows-1252 one, which is
+ * converted, and a row that is neither is refused alone by its line and
+ * rule, without its value.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,164 @@ static char *cell(const char *s, int quote_always)
 	sh_csv_cell(f, s, quote_always, 1);
 	fclose(f);
 	return out;
+}
+
+/* One record as the reader gave it. */
+struct rec {
+	int got, line, cp1252;
+	char rule[16], why[300], cols[3][64];
+};
+
+/* Open the file (len bytes) and read every record; returns how many
+ * (at most max), or -1 if the file was refused (why in rec[0]). */
+static int read_all(const char *data, size_t len, sh_csv *c, struct rec *rec,
+                    int max)
+{
+	char why[300];
+	memset(rec, 0, sizeof(*rec) * (size_t)max);
+	if (sh_csv_open(c, (const uint8_t *)data, len, why, sizeof(why)) !=
+	    SH_OK) {
+		snprintf(rec[0].why, sizeof(rec[0].why), "%s", why);
+		return -1;
+	}
+	int n = 0, got;
+	sh_csv_row r;
+	while (n < max && (got = sh_csv_next(c, &r, why, sizeof(why))) != 0) {
+		struct rec *x = &rec[n++];
+		x->got = got;
+		snprintf(x->rule, sizeof(x->rule), "%s",
+		         got < 0 && c->rule ? c->rule : "");
+		if (got < 0) {
+			snprintf(x->why, sizeof(x->why), "%s", why);
+			continue;
+		}
+		x->line = r.line;
+		x->cp1252 = r.cp1252;
+		for (size_t i = 0; i < r.n && i < 3; i++)
+			snprintf(x->cols[i], sizeof(x->cols[i]), "%s",
+			         r.cols[i]);
+		sh_csv_row_free(&r);
+	}
+	return n;
+}
+
+#define READ(lit, c, rec) read_all(lit, sizeof(lit) - 1, c, rec, 8)
+
+static void test_encodings(void)
+{
+	sh_csv c;
+	struct rec r[8];
+
+	check_case("%s", "a UTF-8 row next to a Windows-1252 one");
+	CHECK_INT(READ("creditor_reference;creditor_contact;surname\n"
+	               "R1;desk Zo\xc3\xab;M\xc3\xbcller\n"
+	               "R2;caf\xe9;Dupr\xe9\n"
+	               "R3;plain;Jansen\n",
+	               &c, r),
+	          3);
+	CHECK_INT(c.cp1252, 0); /* not a Windows-1252 file */
+	CHECK_INT(c.rows_cp1252, 1);
+	CHECK_INT(c.rows_utf8, 1);
+	CHECK_INT(r[0].got, 1);
+	CHECK_STR(r[0].cols[1], "desk Zo\xc3\xab"); /* as it was */
+	CHECK_STR(r[0].cols[2], "M\xc3\xbcller");
+	CHECK_INT(r[0].cp1252, 0);
+	CHECK_INT(r[1].got, 1);
+	CHECK_STR(r[1].cols[1], "caf\xc3\xa9"); /* converted */
+	CHECK_STR(r[1].cols[2], "Dupr\xc3\xa9");
+	CHECK_INT(r[1].cp1252, 1);
+	CHECK_INT(r[1].line, 3);
+	CHECK_INT(r[2].got, 1);
+	CHECK_INT(r[2].cp1252, 0);
+	sh_csv_close(&c);
+
+	check_case("%s", "a byte Windows-1252 does not define");
+	CHECK_INT(READ("a;b\n"
+	               "x;Zo\xc3\xab\n"
+	               "SECRET;SECRET\x81VALUE\n"
+	               "z;caf\xe9\n",
+	               &c, r),
+	          3);
+	CHECK_INT(r[0].got, 1);
+	CHECK_STR(r[0].cols[1], "Zo\xc3\xab");
+	CHECK_INT(r[1].got, -1);
+	CHECK_STR(r[1].rule, "CSV_ENCODING");
+	CHECK_HAS(r[1].why, "line 3: not UTF-8 and not Windows-1252");
+	CHECK_HAS(r[1].why, "column 2");
+	CHECK_HAS(r[1].why, "0x81");
+	CHECK(!strstr(r[1].why, "SECRET"));
+	CHECK_INT(r[2].got, 1);
+	CHECK_STR(r[2].cols[1], "caf\xc3\xa9");
+	sh_csv_close(&c);
+
+	check_case("%s", "a NUL byte");
+	CHECK_INT(READ("a;b\n"
+	               "x;y\n"
+	               "SECRET;SEC\0RET\n"
+	               "z;w\n",
+	               &c, r),
+	          3);
+	CHECK_INT(r[0].got, 1);
+	CHECK_INT(r[1].got, -1);
+	CHECK_STR(r[1].rule, "CSV_ENCODING");
+	CHECK_HAS(r[1].why, "line 3: not UTF-8 and not Windows-1252");
+	CHECK_HAS(r[1].why, "NUL");
+	CHECK(!strstr(r[1].why, "SEC"));
+	CHECK_INT(r[2].got, 1);
+	CHECK_STR(r[2].cols[0], "z");
+	sh_csv_close(&c);
+
+	check_case("%s", "a rule broken by a record is still CSV");
+	CHECK_INT(READ("a;b\nx\nz;w\n", &c, r), 2);
+	CHECK_INT(r[0].got, -1);
+	CHECK_STR(r[0].rule, "CSV");
+	CHECK_INT(r[1].got, 1);
+	sh_csv_close(&c);
+
+	check_case("%s", "a Windows-1252 file");
+	CHECK_INT(READ("a,b\nM\xfcller,\x80\nplain,x\n", &c, r), 2);
+	CHECK_INT(c.cp1252, 1);
+	CHECK_STR(r[0].cols[0], "M\xc3\xbcller");
+	CHECK_STR(r[0].cols[1], "\xe2\x82\xac");
+	CHECK_INT(r[0].cp1252, 1);
+	CHECK_STR(r[1].cols[0], "plain");
+	sh_csv_close(&c);
+
+	check_case("%s", "a UTF-8 file with a byte-order mark");
+	CHECK_INT(READ("\xef\xbb\xbf"
+	               "a;b\nx;\xc3\xa9\n",
+	               &c, r),
+	          1);
+	CHECK_STR(c.header[0], "a");
+	CHECK_INT(c.cp1252, 0);
+	CHECK_STR(r[0].cols[1], "\xc3\xa9");
+	sh_csv_close(&c);
+
+	check_case("%s", "a byte-order mark and a Windows-1252 row");
+	CHECK_INT(READ("\xef\xbb\xbf"
+	               "a;b\nx;\xe9\n",
+	               &c, r),
+	          1);
+	CHECK_STR(c.header[0], "a");
+	CHECK_STR(r[0].cols[1], "\xc3\xa9");
+	sh_csv_close(&c);
+
+	check_case("%s", "a quoted field over two lines");
+	CHECK_INT(READ("a;b\n\"one\nM\xfcller\";x\ny;Zo\xc3\xab\n", &c, r), 2);
+	CHECK_STR(r[0].cols[0], "one\nM\xc3\xbcller");
+	CHECK_INT(r[0].cp1252, 1);
+	CHECK_INT(r[1].line, 4);
+	CHECK_STR(r[1].cols[1], "Zo\xc3\xab");
+	CHECK_INT(r[1].cp1252, 0);
+	sh_csv_close(&c);
+
+	check_case("%s", "a header that is neither");
+	CHECK_INT(READ("a\x81;b\nx;y\n", &c, r), -1);
+	CHECK_HAS(r[0].why, "line 1: not UTF-8 and not Windows-1252");
+	CHECK(c.text == NULL);
+	CHECK_INT(READ("a\0;b\nx;y\n", &c, r), -1);
+	CHECK_HAS(r[0].why, "NUL");
+	check_case("%s", "");
 }
 
 int main(void)
@@ -94,5 +255,6 @@ int main(void)
 	CHECK_INT(sh_csv_next(&c, &r, why, sizeof(why)), 0);
 	sh_csv_close(&c);
 	free(out);
+	test_encodings();
 	return check_done();
 }

@@ -434,6 +434,250 @@ static void test_refusals(void)
 	check_case("%s", "");
 }
 
+/* The canonical identities of names accepted before the folding learned
+ * Latin Extended-B and combining marks, as the code before that change
+ * computed them: pseudonyms must stay the same across versions and
+ * partners, so only names refused before may gain a folding. The last
+ * table covers every code point of U+00C0..U+017F, sixteen at a time. */
+static void test_pinned(void)
+{
+	static const struct {
+		const char *surname, *canon_surname;
+	} pin[] = {
+	    {"van der Berg", "berg"},
+	    {"Van der Berg-\xc3\x96zt\xc3\xbcrk", "bergozturk"},
+	    {"'t Hart", "hart"},
+	    {"\xe2\x80\x99t Hart", "hart"},
+	    {"Strau\xc3\x9f", "strauss"},
+	    {"R\xc4\xb3nders", "rijnders"},
+	    {"Dupr\xc3\xa9", "dupre"},
+	    {"M\xc3\xbcller", "muller"},
+	    {"\xc3\x98rsted", "orsted"},
+	    {"\xc5\x81ukasiewicz", "lukasiewicz"},
+	    {"\xc3\x9e\xc3\xb3r\xc3\xb0"
+	     "ard\xc3\xb3ttir",
+	     "thordardottir"},
+	    {"\xc5\x92uvray", "oeuvray"},
+	    {"\xc4\xb2zerman", "ijzerman"},
+	    {"d'Ancona", "dancona"},
+	    {"O'Neill", "oneill"},
+	    {"de la Fuente", "fuente"},
+	    {"\xc3\x87"
+	     "elik",
+	     "celik"},
+	    {"Dvo\xc5\x99\xc3\xa1k", "dvorak"},
+	    {"\xc5\xa0im\xc5\xafnek", "simunek"},
+	    {"\xc5\xbb\xc3\xb3\xc5\x82kiewski", "zolkiewski"},
+	    {"A\xc4\x9f"
+	     "ao\xc4\x9flu",
+	     "agaoglu"},
+	    {"K\xc4\xb1van\xc3\xa7", "kivanc"},
+	    {"\xc5\x9etef\xc4\x83nescu", "stefanescu"},
+	    {"\xc5\xa2\xc4\x83ranu", "taranu"},
+	    {"van 't Hof", "hof"},
+	    {"ten Brink", "brink"},
+	    {"Jansen 2", "jansen2"},
+	    {"El Amrani", "amrani"},
+	    {"Ben-Ali", "benali"},
+	    {"Smith\xc2\xb4s", "smiths"},
+	    {"van\xc2\xa0"
+	     "Dijk",
+	     "dijk"},
+	    {"Al\xe2\x80\x90Hashimi", "alhashimi"},
+	    {"Berg\xe2\x80\x91"
+	     "Ozturk",
+	     "bergozturk"},
+	    {"Berg\xe2\x80\x93"
+	     "Ozturk",
+	     "bergozturk"},
+	    {"D\xe2\x80\x98Souza", "dsouza"},
+	    {"Jansen / Pietersen", "jansenpietersen"},
+	    {"Meijer (geb. Smit)", "meijergebsmit"},
+	    {"de Jong-van Dam", "jongvandam"},
+	    {"van", "van"},
+	    {"de Vries", "vries"},
+	    {"V.d. Berg", "berg"},
+	    {"du Pr\xc3\xa9", "pre"},
+	    {"\xc3\x85str\xc3\xb6m", "astrom"},
+	    {"G\xc3\xb6\xc3\xa7men", "gocmen"},
+	    {"\xc3\x91\xc3\xba\xc3\xb1"
+	     "ez",
+	     "nunez"},
+	    {"\xc3\x97\xc3\xb7"
+	     "x",
+	     "x"},
+	    {"Ma\xc3\xaftre", "maitre"},
+	    {"\xc5\xbf"
+	     "chmidt",
+	     "schmidt"},
+	    {"l'Or\xc3\xa9"
+	     "al",
+	     "loreal"},
+	    {"123", "123"},
+	};
+	char out[300], want[300];
+	for (size_t i = 0; i < sizeof(pin) / sizeof(pin[0]); i++) {
+		struct who w = BASE(pin[i].surname);
+		check_case("pinned %zu (%s)", i, pin[i].canon_surname);
+		snprintf(want, sizeof(want), "nap:%s|1970-05-06|3512JK|7|",
+		         pin[i].canon_surname);
+		if (CHECK_ERR(canon(&w, out, sizeof(out)), SH_OK))
+			CHECK_STR(out, want);
+	}
+	static const struct {
+		unsigned lo;
+		const char *canon_surname;
+	} block[] = {
+	    {0xc0, "aaaaaaaeceeeeiiii"}, {0xd0, "dnoooooouuuuythss"},
+	    {0xe0, "aaaaaaaeceeeeiiii"}, {0xf0, "dnoooooouuuuythy"},
+	    {0x100, "aaaaaaccccccccdd"}, {0x110, "ddeeeeeeeeeegggg"},
+	    {0x120, "gggghhhhiiiiiiii"}, {0x130, "iiijijjjkkklllllll"},
+	    {0x140, "lllnnnnnnnnnoooo"}, {0x150, "oooeoerrrrrrssssss"},
+	    {0x160, "ssttttttuuuuuuuu"}, {0x170, "uuuuwwyyyzzzzzzs"},
+	};
+	for (size_t i = 0; i < sizeof(block) / sizeof(block[0]); i++) {
+		char s[64];
+		size_t n = 0;
+		for (unsigned cp = block[i].lo; cp < block[i].lo + 16; cp++) {
+			s[n++] = (char)(0xc0 | cp >> 6);
+			s[n++] = (char)(0x80 | (cp & 0x3f));
+		}
+		s[n] = '\0';
+		struct who w = {s, NULL, "3512 JK", "7", NULL, NULL, NULL};
+		check_case("pinned block U+%04X", block[i].lo);
+		snprintf(want, sizeof(want), "nap:%s||3512JK|7|",
+		         block[i].canon_surname);
+		if (CHECK_ERR(canon(&w, out, sizeof(out)), SH_OK))
+			CHECK_STR(out, want);
+	}
+	check_case("%s", "");
+}
+
+/* Names refused before the folding learned Latin Extended-B and combining
+ * marks: Romanian comma-below letters fold as their cedilla forms do, a
+ * name written decomposed (NFD: base letter, then U+0300..U+036F) gives
+ * the same identity and so the same pseudonym as the precomposed one. */
+static void test_extended(void)
+{
+	static const struct who stefan[] = {
+	    BASE("\xc8\x98tef\xc4\x83nescu"), /* Ș U+0218, ă */
+	    BASE("\xc5\x9etef\xc4\x83nescu"), /* Ş U+015E (cedilla) */
+	    BASE("Stefanescu"),
+	    BASE("S\xcc\xa6tefa\xcc\x86nescu"), /* NFD: S U+0326, a U+0306 */
+	    BASE("\xc8\x99TEF\xc4\x82NESCU")};  /* ș U+0219 */
+	same_group("Romanian comma below", stefan,
+	           sizeof(stefan) / sizeof(stefan[0]));
+
+	static const struct who tuca[] = {BASE("\xc8\x9a"
+	                                       "uca"), /* Ț U+021A */
+	                                  BASE("\xc5\xa2"
+	                                       "uca"), /* Ţ U+0162 */
+	                                  BASE("T\xcc\xa6"
+	                                       "uca"), /* NFD */
+	                                  BASE("\xc8\x9b"
+	                                       "uca")}; /* ț U+021B */
+	same_group("t comma below", tuca, sizeof(tuca) / sizeof(tuca[0]));
+
+	static const struct who mueller[] = {
+	    BASE("M\xc3\xbcller"),  /* NFC */
+	    BASE("Mu\xcc\x88ller"), /* NFD: u U+0308 */
+	    BASE("MU\xcc\x88LLER"), BASE("Muller")};
+	same_group("NFD and NFC", mueller,
+	           sizeof(mueller) / sizeof(mueller[0]));
+
+	static const struct who caron[] = {
+	    BASE("Aaiouu"),
+	    BASE("\xc7\x8d\xc7\x8e\xc7\x8f\xc7\x92\xc7\x93\xc7\x94"), /* Ǎǎ Ǐ ǒ
+	                                                                 Ǔǔ */
+	    BASE("\xc7\x8e\xc7\x8d\xc7\x90\xc7\x91\xc7\x94\xc7\x93"), /* ǎǍ ǐ Ǒ
+	                                                                 ǔǓ */
+	    BASE("A\xcc\x8c"
+	         "a\xcc\x8c"
+	         "I\xcc\x8c"
+	         "o\xcc\x8c"
+	         "U\xcc\x8c"
+	         "u\xcc\x8c")}; /* NFD, U+030C */
+	same_group("carons of Latin Extended-B", caron,
+	           sizeof(caron) / sizeof(caron[0]));
+
+	static const struct who stacked[] = {
+	    BASE("Nguy\xe1\xbb\x85n"),      /* ễ U+1EC5: outside the table */
+	    BASE("Nguye\xcc\x82\xcc\x83n"), /* NFD: e U+0302 U+0303 */
+	    BASE("Nguyen")};
+	/* the precomposed form stays refused (Latin Extended Additional is
+	 * not folded); its decomposed form folds */
+	char a[300], b[300];
+	check_case("%s", "stacked marks");
+	CHECK_ERR(canon(&stacked[0], a, sizeof(a)), SH_ERR_FIELD_VALUE);
+	if (CHECK_ERR(canon(&stacked[1], a, sizeof(a)), SH_OK) &&
+	    CHECK_ERR(canon(&stacked[2], b, sizeof(b)), SH_OK))
+		CHECK_STR(a, b);
+
+	/* the same pseudonym for the two forms under a pair's key */
+	uint8_t key[SH_KEY_LEN], p1[SH_PSEUDO_LEN], p2[SH_PSEUDO_LEN];
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(i * 7 + 1);
+	check_case("%s", "NFD pseudonym");
+	if (CHECK_ERR(canon(&mueller[0], a, sizeof(a)), SH_OK) &&
+	    CHECK_ERR(canon(&mueller[1], b, sizeof(b)), SH_OK)) {
+		sh_pseudonym(p1, key, a);
+		sh_pseudonym(p2, key, b);
+		CHECK_MEM(p1, p2, SH_PSEUDO_LEN);
+	}
+	check_case("%s", "");
+}
+
+/* What is wrong with a refused surname, in words that repeat no value. */
+static void test_refusal_why(void)
+{
+	static const struct {
+		const char *surname, *says;
+	} r[] = {
+	    {"\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd\xd0\xbe\xd0\xb2",
+	     "not a letter of the Latin alphabet"}, /* Cyrillic */
+	    {"Jansen\xf0\x9f\x98\x80", "not a letter of the Latin alphabet"},
+	    {"\xc7\x9d"
+	     "a",
+	     "not a letter of the Latin alphabet"}, /* ǝ */
+	    {"\xcc\x88"
+	     "Muller",
+	     "combining accent that does not follow"},
+	    {"Mu \xcc\x88ller", "combining accent that does not follow"},
+	    {"12\xcc\x88", "combining accent that does not follow"},
+	    {"Jans\xc3", "not valid UTF-8"},
+	    {"-", "holds no letter"},
+	};
+	char out[300];
+	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++) {
+		struct who w = BASE(r[i].surname);
+		Seinhuis__Person p;
+		person_from(&p, &w);
+		check_case("refusal why %zu", i);
+		CHECK_ERR(canon(&w, out, sizeof(out)), SH_ERR_FIELD_VALUE);
+		CHECK_STR(out, "surname");
+		const char *why = sh_canonical_why(&p, "surname");
+		if (CHECK(why != NULL))
+			CHECK_HAS(why, r[i].says);
+	}
+	char longname[400];
+	memset(longname, 'a', 300);
+	longname[300] = '\0';
+	struct who w = BASE(longname);
+	Seinhuis__Person p;
+	person_from(&p, &w);
+	check_case("%s", "refusal why: too long");
+	CHECK_ERR(canon(&w, out, sizeof(out)), SH_ERR_FIELD_VALUE);
+	const char *why = sh_canonical_why(&p, "surname");
+	if (CHECK(why != NULL))
+		CHECK_HAS(why, "too long");
+	/* an accepted surname, another field: nothing more to say */
+	CHECK(sh_canonical_why(&p, "postcode") == NULL);
+	struct who ok = BASE("Jansen");
+	person_from(&p, &ok);
+	CHECK(sh_canonical_why(&p, "surname") == NULL);
+	check_case("%s", "");
+}
+
 static void test_pseudonyms(void)
 {
 	char *root = fx_tmpdir("pseudonym");
@@ -523,6 +767,9 @@ int main(void)
 	test_different();
 	test_bsn();
 	test_refusals();
+	test_pinned();
+	test_extended();
+	test_refusal_why();
 	test_pseudonyms();
 	return check_done();
 }
