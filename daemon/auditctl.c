@@ -54,6 +54,7 @@ void sh_ctl_reply(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlReply *r,
 	df->conn = c;
 	df->is_write = is_write;
 	sh_frame_append(&df->data, &r->base);
+	c->pending += df->data.len; /* until the commit (control.c) */
 }
 
 void sh_ctl_refuse(sh_daemon *d, sh_ctl_conn *c, sh_err e, const char *fmt, ...)

@@ -12,12 +12,17 @@
  * after the commit, so "accepted" always means "on disk". If the commit
  * fails (storage full), those replies become errors naming the rule.
  * Requests that only read are answered from a read transaction.
+ *
+ * Bounds: each local user has at most CTL_CONNS_PER_UID connections open,
+ * and a connection whose replies are not read takes no further requests
+ * once CTL_OUT_MAX of them wait (back-pressure, sh_control_events).
  */
 #define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,11 +109,87 @@ static int caller_allowed(sh_daemon *d, int fd, uid_t uid, gid_t gid)
 	       sh_in_group(d->cfg.control_group, fd, uid, gid);
 }
 
+/* Connections one local user may have open at once; further ones are
+ * closed as they come (told why, if they read). Each may buffer a request
+ * of up to SH_CTL_MAX_FRAME. */
+#define CTL_CONNS_PER_UID 64
+/* accept4 out of descriptors (EMFILE, ENFILE): the listening socket is
+ * left alone this long, instead of being readable in every turn */
+#define CTL_ACCEPT_PAUSE_MS 250
+#define CTL_LOG_EVERY_MS    60000
+
+static size_t conns_of(const sh_daemon *d, uid_t uid)
+{
+	size_t n = 0;
+	for (const sh_ctl_conn *c = d->conns; c; c = c->next)
+		n += !c->closing && c->uid == uid;
+	return n;
+}
+
+static int log_due(int64_t *last, int64_t now)
+{
+	if (*last && now - *last < CTL_LOG_EVERY_MS)
+		return 0;
+	*last = now;
+	return 1;
+}
+
+static void refuse_over_cap(sh_daemon *d, int fd, uid_t uid)
+{
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	char text[160];
+	sh_buf b = {0};
+	snprintf(text, sizeof(text),
+	         "this user has %d control connections open, the most "
+	         "allowed; close some and try again",
+	         CTL_CONNS_PER_UID);
+	r.rule = (char *)sh_err_rule(SH_ERR_DENIED);
+	r.error = text;
+	sh_frame_append(&b, &r.base);
+	/* the answer to its first request, if the socket takes it now */
+	if (write(fd, b.data, b.len) < 0) {
+		/* closed all the same */
+	}
+	sh_buf_free(&b);
+	close(fd);
+	d->ctl_cap_refused++;
+	if (log_due(&d->ctl_cap_logged, sh_mono_ms())) {
+		sh_daemon_warn(d,
+		               "control: local user %d has %d connections "
+		               "open, the most allowed; further ones are "
+		               "closed (%lu closed since the last such line)",
+		               (int)uid, CTL_CONNS_PER_UID, d->ctl_cap_refused);
+		d->ctl_cap_refused = 0;
+	}
+}
+
+static void accept_pause(sh_daemon *d, int err)
+{
+	int64_t now = sh_mono_ms();
+	d->ctl_accept_paused_until = now + CTL_ACCEPT_PAUSE_MS;
+	if (log_due(&d->ctl_accept_logged, now))
+		sh_daemon_warn(d,
+		               "control: cannot accept a connection (%s); new "
+		               "connections wait, %d ms at a time, until "
+		               "descriptors are free (see LimitNOFILE)",
+		               strerror(err), CTL_ACCEPT_PAUSE_MS);
+}
+
+int sh_control_accepting(sh_daemon *d)
+{
+	return sh_mono_ms() >= d->ctl_accept_paused_until;
+}
+
 void sh_control_accept(sh_daemon *d)
 {
 	for (;;) {
 		int fd = accept4(d->ctl_listen, NULL, NULL,
 		                 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && (errno == EINTR || errno == ECONNABORTED))
+			continue;
+		if (fd < 0 && (errno == EMFILE || errno == ENFILE ||
+		               errno == ENOBUFS || errno == ENOMEM))
+			accept_pause(d, errno);
 		if (fd < 0)
 			return;
 		struct ucred cr;
@@ -119,6 +200,10 @@ void sh_control_accept(sh_daemon *d)
 			               (int)cr.uid);
 			sh_audit_caller_refused(d, cr.uid);
 			close(fd);
+			continue;
+		}
+		if (conns_of(d, cr.uid) >= CTL_CONNS_PER_UID) {
+			refuse_over_cap(d, fd, cr.uid);
 			continue;
 		}
 		sh_ctl_conn *c = sh_xcalloc(1, sizeof(*c));
@@ -1521,6 +1606,8 @@ long sh_control_wait_timeout(sh_daemon *d)
 {
 	long best = -1;
 	int64_t now = sh_mono_ms();
+	if (d->ctl_accept_paused_until > now)
+		best = (long)(d->ctl_accept_paused_until - now);
 	for (sh_ctl_conn *c = d->conns; c; c = c->next) {
 		if (!c->waiting || c->closing)
 			continue;
@@ -1946,11 +2033,41 @@ static void ready_keys(sh_daemon *d)
 			sh_peer_keys(d, &d->peers[i]);
 }
 
+/* Back-pressure: a connection whose replies not yet written (in out, and
+ * waiting for the turn's commit) reach CTL_OUT_MAX takes no further
+ * request, and is not read, until the client has read them below it; a
+ * client that sends and never reads holds about that much, and its
+ * requests wait in its socket. The bound is looked at before each
+ * request, so one reply (an inbox page, LIST_PAGE_BYTES) may pass it. A
+ * parked INBOX_WAIT is read no further once CTL_IN_PARKED of its later
+ * requests wait behind it. */
+#define CTL_OUT_MAX   (1u << 20)
+#define CTL_IN_PARKED (1u << 20)
+
+static int out_full(const sh_ctl_conn *c)
+{
+	return c->out.len - c->out_off + c->pending >= CTL_OUT_MAX;
+}
+
+/* it takes no request now */
+static int held(const sh_ctl_conn *c)
+{
+	return c->closing || c->waiting || out_full(c);
+}
+
+short sh_control_events(const sh_ctl_conn *c)
+{
+	short ev = c->out.len ? POLLOUT : 0;
+	if (!(c->waiting && c->in.len >= CTL_IN_PARKED) && !out_full(c))
+		ev |= POLLIN;
+	return ev;
+}
+
 int sh_control_has_frame(const sh_ctl_conn *c)
 {
 	const uint8_t *body;
 	size_t blen, flen;
-	return !c->closing && !c->waiting &&
+	return !held(c) &&
 	       sh_frame_peek(c->in.data, c->in.len, &body, &blen, &flen) != 0;
 }
 
@@ -1964,7 +2081,7 @@ int sh_control_has_frame(const sh_ctl_conn *c)
 void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
 {
 	size_t off = 0;
-	while (c->turn_handled < CTL_TURN_MAX && !c->closing && !c->waiting) {
+	while (c->turn_handled < CTL_TURN_MAX && !held(c)) {
 		/* the whole requests waiting, up to a window */
 		struct sh_ctl_window *w = window_of(d);
 		size_t room = CTL_TURN_MAX - c->turn_handled, nf = 0, at = off;
@@ -1994,7 +2111,7 @@ void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
 		/* read by the helper too: set only between windows */
 		d->natkey_old = sh_store_natkey_old_live(d->store);
 		if (nf < CTL_WINDOW_MIN) {
-			for (; i < nf && !c->closing && !c->waiting; i++) {
+			for (; i < nf && !held(c); i++) {
 				dispatch(d, c, w->slot[i].body,
 				         w->slot[i].blen);
 				c->turn_handled++;
@@ -2004,7 +2121,7 @@ void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
 		}
 		ready_keys(d);
 		sh_prep_start(d, prepare_slot, w, nf);
-		for (; i < nf && !c->closing && !c->waiting; i++) {
+		for (; i < nf && !held(c); i++) {
 			ctl_slot *s = &w->slot[i];
 			sh_prep_take(d, i);
 			if (!s->q)
@@ -2034,8 +2151,14 @@ void sh_control_read(sh_daemon *d, sh_ctl_conn *c)
 	uint8_t chunk[65536];
 	size_t used = 0; /* bytes of chunk that read() wrote */
 	int64_t start = sh_mono_ms();
+	if (!(sh_control_events(c) & POLLIN)) {
+		/* not asked to be read, yet woken (POLLHUP, POLLERR): the
+		 * client hung up; what it would be answered, it cannot read */
+		c->closing = 1;
+		return;
+	}
 	while (!c->closing && c->turn_handled < CTL_TURN_MAX &&
-	       !(c->waiting && c->in.len >= (1u << 20))) {
+	       (sh_control_events(c) & POLLIN)) {
 		ssize_t n = read(c->fd, chunk, sizeof(chunk));
 		if (n > 0 && (size_t)n > used)
 			used = (size_t)n;
@@ -2077,11 +2200,18 @@ void sh_control_write(sh_daemon *d, sh_ctl_conn *c)
 		if (w < 0) {
 			if (errno != EAGAIN && errno != EINTR)
 				c->closing = 1;
-			return;
+			break;
 		}
 		c->out_off += (size_t)w;
 	}
-	c->out.len = c->out_off = 0;
+	/* what was written goes once it is the larger part: a client that
+	 * reads slowly while replies keep coming does not grow the buffer */
+	if (c->out_off && c->out_off >= c->out.len - c->out_off) {
+		memmove(c->out.data, c->out.data + c->out_off,
+		        c->out.len - c->out_off);
+		c->out.len -= c->out_off;
+		c->out_off = 0;
+	}
 }
 
 void sh_control_reap(sh_daemon *d)

@@ -264,5 +264,9 @@ sh_err sh_ctl_call(int fd, const Seinhuis__CtlRequest *req,
                    Seinhuis__CtlReply **reply, int timeout_ms)
 {
 	sh_err e = sh_ctl_send(fd, req);
+	/* a daemon that closed the connection at once (a caller over its
+	 * connection cap) may have left its reason in the socket */
+	if (e && sh_ctl_recv(fd, reply, 0) == SH_OK)
+		return SH_OK;
 	return e ? e : sh_ctl_recv(fd, reply, timeout_ms);
 }

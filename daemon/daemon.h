@@ -156,6 +156,9 @@ typedef struct sh_ctl_conn {
 	struct sh_ctl_conn *next;
 	unsigned roles;      /* SH_ROLE_* of the caller (roles.c) */
 	size_t turn_handled; /* requests answered in this turn (control.c) */
+	/* bytes of its replies in the deferred list, not yet in out: with
+	 * out's unsent bytes, what the back-pressure bound counts */
+	size_t pending;
 	/* INBOX_WAIT parked until the inbox has a signal from wait_from on,
 	 * or until wait_until (monotonic ms); the connection's later
 	 * requests wait behind it, in order */
@@ -266,6 +269,11 @@ typedef struct sh_daemon {
 	int64_t trust_mtime_ns;
 	sh_idmap pending;
 	int ctl_listen;
+	/* accept4 ran out of descriptors: the listening socket is not
+	 * polled until then (monotonic ms); when that was last logged, and
+	 * when a caller over its connection cap was (control.c) */
+	int64_t ctl_accept_paused_until, ctl_accept_logged, ctl_cap_logged;
+	unsigned long ctl_cap_refused; /* since the last such line */
 	/* an inbox listing's page (LIST_PAGE_BYTES; smaller only in tests:
 	 * SEINHUIS_TEST_LIST_PAGE_BYTES, control.c) */
 	size_t list_page_bytes;
@@ -480,10 +488,18 @@ void sh_control_process(sh_daemon *d, sh_ctl_conn *c);
 /* A new turn: the bound starts again. */
 void sh_control_turn_reset(sh_daemon *d);
 int sh_control_has_frame(const sh_ctl_conn *c);
+/* The poll events to ask for c: POLLOUT while replies are unsent, POLLIN
+ * unless it is held (its unsent replies above the bound, or a parked
+ * INBOX_WAIT with a megabyte of requests behind it). */
+short sh_control_events(const sh_ctl_conn *c);
+/* Whether to poll the listening socket (not while accept4 is backing off
+ * from a lack of descriptors). */
+int sh_control_accepting(sh_daemon *d);
 /* After a turn's commit: answer the INBOX_WAIT requests that have new
  * inbox signals or whose wait is over. */
 void sh_control_waiters(sh_daemon *d);
-/* Milliseconds until the next INBOX_WAIT runs out (-1: none waits). */
+/* Milliseconds until the next INBOX_WAIT runs out or the listening
+ * socket is polled again (-1: neither). */
 long sh_control_wait_timeout(sh_daemon *d);
 void sh_control_write(sh_daemon *d, sh_ctl_conn *c);
 void sh_control_reap(sh_daemon *d);

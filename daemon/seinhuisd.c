@@ -609,6 +609,7 @@ static void finish_turn(sh_daemon *d)
 		sh_defer *next = df->next;
 		switch (df->kind) {
 		case DEFER_CTL_REPLY:
+			df->conn->pending -= df->data.len;
 			if (df->is_write && e != SH_OK)
 				error_reply(&df->conn->out, e);
 			else
@@ -1117,16 +1118,12 @@ static int run(sh_daemon *d)
 		}
 		any_ready |= nready > 0;
 		ADD(NULL, d->epfd, POLLIN, 6, NULL);
-		ADD(NULL, d->ctl_listen, POLLIN, 4, NULL);
-		/* a client whose INBOX_WAIT is parked is read no further once
-		 * a megabyte of its requests waits behind it */
+		/* (a negative descriptor: poll leaves it alone) */
+		ADD(NULL, sh_control_accepting(d) ? d->ctl_listen : -1, POLLIN,
+		    4, NULL);
+		/* a client held by back-pressure is not read (control.c) */
 		for (sh_ctl_conn *c = d->conns; c; c = c->next)
-			ADD(NULL, c->fd,
-			    (short)((c->waiting && c->in.len >= (1u << 20)
-			                 ? 0
-			                 : POLLIN) |
-			            (c->out.len ? POLLOUT : 0)),
-			    5, c);
+			ADD(NULL, c->fd, sh_control_events(c), 5, c);
 #undef ADDZ
 #undef ADD
 		long timeout = (long)sh_peer_next_timer(d);
