@@ -731,10 +731,18 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 		                       eb, elen, have_case ? case_key : NULL,
 		                       have_resident ? ak->resident : NULL,
 		                       s->consent_ref, sh_signal_acute(s));
+	int in_inbox = e == SH_OK;
 	if (e == SH_OK && s->type == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
 		e = apply_revocation(d, p, s->consent_ref);
 	if (e == SH_OK && s->type == SEINHUIS__SIGNAL_TYPE__VT_NOTICE)
 		e = sh_notice_attach(d, p, s);
+	/* Once the signal is in this turn's inbox it may not be answered
+	 * REJECTED (the turn would commit it, the sender mark it failed):
+	 * whatever fails after that fails the turn, and the sender sends
+	 * it again. */
+	if (in_inbox && e != SH_OK && e != SH_ERR_STORE &&
+	    e != SH_ERR_STORE_FULL && e != SH_ERR_STORE_CORRUPT)
+		e = SH_ERR_STORE;
 	ak->have_resident = e == SH_OK && have_resident;
 	/* in the inbox under it (a status feedback is not) */
 	ak->have_household = e == SH_OK && have_case &&
