@@ -573,6 +573,18 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 		if (e == SH_ERR_FIELD_VALUE)
 			identity_why(fields, n, field, detail, dl);
 	}
+	/* A signal is sent in a frame of its own at the least: one that does
+	 * not fit max_message would be dropped by the partner (and sent
+	 * again, for ever). Sizes only in the detail: no value of it. */
+	if (e == SH_OK && s->env.len > d->cfg.max_message - SH_FRAME_OVERHEAD) {
+		e = SH_ERR_WIRE_SIZE;
+		snprintf(field, fl, "signal");
+		snprintf(detail, dl,
+		         "sealed, it takes %zu bytes; a frame to a partner "
+		         "holds at most %zu (max_message %zu less %d)",
+		         s->env.len, d->cfg.max_message - SH_FRAME_OVERHEAD,
+		         d->cfg.max_message, SH_FRAME_OVERHEAD);
+	}
 	const uint8_t *subject = s->note.subject;
 	int have_subject = s->note.has_subject;
 	uint8_t answered[SH_PSEUDO_LEN];

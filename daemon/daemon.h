@@ -46,12 +46,26 @@ typedef struct sh_outq_entry {
 	/* bytes, not ints: with env the entry stays 72 bytes (millions of
 	 * entries when partners are unreachable for long) */
 	uint8_t settling; /* a receipt for it is in the open transaction */
-	uint8_t corrupt;  /* its stored envelope does not decode: not sent */
+	uint8_t corrupt;  /* SH_OUTQ_*: it cannot be sent, and is failed in
+	                     the next turn (sh_peer_fail_corrupt); 0: sendable */
 	uint8_t resent;   /* delivered before, queued again for a recover */
 	struct sh_peer *peer;
 	struct sh_outq_entry *prev, *next;
 	sh_outq_env *env; /* kept since acceptance, until sent; or NULL */
 } sh_outq_entry;
+
+/* Why an entry cannot be sent (sh_outq_entry.corrupt). */
+enum {
+	SH_OUTQ_BAD_ENVELOPE = 1, /* its stored envelope is damaged */
+	SH_OUTQ_BAD_RECORD,       /* its outbox record does not decode */
+	SH_OUTQ_TOO_LARGE,        /* its frame would pass max_message */
+};
+
+/* A frame to a partner with one signal in it is the signal's envelope and
+ * at most this many bytes more (format version, the entry's tag and length,
+ * the batch signature, sent_ms): a larger envelope than max_message less
+ * this can never be sent, and is refused at acceptance. */
+#define SH_FRAME_OVERHEAD 128
 
 /* Map from message id to entry (open addressing). */
 typedef struct {
@@ -171,12 +185,12 @@ typedef struct sh_ctl_conn {
 /* Work done inside the current write transaction whose effects (replies,
  * receipts, queue changes) may only happen once it has committed. */
 typedef enum {
-	DEFER_CTL_REPLY,        /* reply bytes to a control client */
-	DEFER_RECEIPTS,         /* a receipts frame to a peer (via ROUTER) */
-	DEFER_ENQUEUE,          /* new outbox entry to put on a peer's queue */
-	DEFER_DONE,             /* outbox entry settled by a receipt: drop it */
-	DEFER_REQUEUE,          /* a delivered signal to send again (recover) */
-	DEFER_RECOVER_ASK,      /* seinctl recover: ask peer from `at` */
+	DEFER_CTL_REPLY,   /* reply bytes to a control client */
+	DEFER_RECEIPTS,    /* a receipts frame to a peer (via ROUTER) */
+	DEFER_ENQUEUE,     /* new outbox entry to put on a peer's queue */
+	DEFER_DONE,        /* outbox entry `id` settled by a receipt: drop it */
+	DEFER_REQUEUE,     /* a delivered signal to send again (recover) */
+	DEFER_RECOVER_ASK, /* seinctl recover: ask peer from `at` */
 	DEFER_RECOVER_ANSWERED, /* peer answered: it sends `seq` signals */
 	DEFER_ROLLED_BACK,      /* witness.c: the log found rolled back at `at`,
 	                           heads up to `seq` (ms) explained */
@@ -191,7 +205,6 @@ typedef struct sh_defer {
 	sh_defer_kind kind;
 	sh_ctl_conn *conn;
 	sh_peer *peer;
-	sh_outq_entry *entry;
 	sh_buf data;       /* reply or frame bytes */
 	sh_buf routing_id; /* ROUTER identity for receipts */
 	int is_write;      /* CTL_REPLY: fails if the commit fails */
@@ -310,8 +323,10 @@ typedef struct sh_daemon {
 	                               * partner's witness): Unix ms
 	                               * (kept in the store's meta) */
 	int last_error_pos;
-	struct sh_auditd *auditd; /* the audit log and its hooks (auditd.c) */
-	size_t corrupt_waiting;   /* entries marked corrupt, not yet failed */
+	struct sh_auditd *auditd;  /* the audit log and its hooks (auditd.c) */
+	size_t corrupt_waiting;    /* entries marked corrupt, not yet failed */
+	int64_t unreadable_logged; /* an outbox record that could not be
+	                              read now was logged then (monotonic) */
 	size_t env_kept; /* bytes of envelopes kept with entries (outq.c) */
 	/* What a received frame decodes (the frame, its entries, receipts)
 	 * and what each of its signals does (envelope, signal, opened sealed
@@ -394,6 +409,14 @@ sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
 sh_outq_entry *sh_outq_append(sh_daemon *d, sh_peer *p, uint64_t seq,
                               const uint8_t id[SH_ID_LEN], sh_outq_env *env);
 void sh_outq_remove(sh_daemon *d, sh_outq_entry *e);
+/* Every entry of p's queue removed (its partner left the trust store, or
+ * the daemon stops). */
+void sh_outq_drop_peer(sh_daemon *d, sh_peer *p);
+/* The turn in which a receipt settled p's signal `id` (DEFER_DONE) has
+ * committed (ok) or failed. Found by id: an entry removed meanwhile (its
+ * partner left the trust store in the same turn) is let be. */
+void sh_outq_settled(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN],
+                     int delivered, int ok);
 /* A copy of a just-built envelope to keep with its queue entry, or NULL if
  * it is not worth keeping (the partner is not connected) or the room for
  * kept envelopes (SH_OUTQ_ENV_MAX) is taken. */

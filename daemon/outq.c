@@ -114,9 +114,40 @@ void sh_outq_remove(sh_daemon *d, sh_outq_entry *e)
 	else
 		p->tail = e->prev;
 	p->queued--;
+	/* one marked and not yet failed (its partner left the trust store,
+	 * or a receipt settled it first) is no longer waited for */
+	if (e->corrupt)
+		d->corrupt_waiting--;
 	sh_idmap_del(&d->pending, e->id);
 	sh_outq_env_drop(d, &e->env);
 	free(e);
+}
+
+void sh_outq_drop_peer(sh_daemon *d, sh_peer *p)
+{
+	while (p->head)
+		sh_outq_remove(d, p->head);
+}
+
+void sh_outq_settled(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN],
+                     int delivered, int ok)
+{
+	/* Not a pointer kept since the receipt: a partner removed from the
+	 * trust store later in the same turn had its queue freed then. */
+	sh_outq_entry *e = sh_idmap_get(&d->pending, id);
+	if (!e || e->peer != p || !e->settling)
+		return;
+	if (!ok) {
+		e->settling = 0; /* settled when the receipt comes again */
+		return;
+	}
+	/* a recover's re-sent signal was counted when it was delivered the
+	 * first time */
+	if (!delivered)
+		p->rejected_out++;
+	else if (!e->resent)
+		p->delivered++;
+	sh_outq_remove(d, e);
 }
 
 void sh_outq_rewind(sh_peer *p)

@@ -1450,6 +1450,52 @@ static void settled(sh_daemon *d, sh_peer *p, sh_outq_entry *e,
                     int64_t arrived_mono, sh_err err, int delivered,
                     const char *rule);
 
+static void mark_unsendable(sh_daemon *d, sh_peer *p, sh_outq_entry *e, int why,
+                            size_t size);
+
+/* A receipt for a signal whose outbox record does not decode (damaged in
+ * the store while the daemon ran): its record is replaced by what the
+ * queue knows of it (sh_store_outbox_fail_damaged), so that it settles and
+ * what follows it in the outbox can be read again. */
+static void settle_damaged(sh_daemon *d, sh_peer *p, sh_outq_entry *e,
+                           const Seinhuis__Receipt *r, int64_t arrived_mono,
+                           int delivered)
+{
+	if (!delivered) {
+		/* to be failed: marked so (and logged) once */
+		mark_unsendable(d, p, e, SH_OUTQ_BAD_RECORD, 0);
+	} else {
+		/* not marked: if the turn fails, the next receipt settles it
+		 * as delivered, not the failing of marked ones */
+		char idhex[33];
+		sh_hex(idhex, e->id, SH_ID_LEN);
+		sh_daemon_error(d,
+		                "outbox record %llu (signal %s to %s) does not "
+		                "decode, damaged in the store: settled as "
+		                "delivered by its receipt",
+		                (unsigned long long)e->seq, idhex,
+		                p->card.partner);
+	}
+	int64_t now = sh_now_ms();
+	char *rule = clean_text(sh_err_known_rule(r->rule), 40);
+	char *detail = clean_text(r->detail, 200);
+	sh_err err = sh_store_outbox_fail_damaged(
+	    d->store, e->seq, e->id, p->card.partner,
+	    delivered ? SEINHUIS__OUT_STATE__OUT_DELIVERED
+	              : SEINHUIS__OUT_STATE__OUT_FAILED,
+	    e->attempts, now, rule, detail);
+	if (err == SH_OK && !delivered) {
+		err = sh_store_meta_time_set(d->store, "last_failed", now);
+		d->turn_failed_ms = now;
+	}
+	if (err == SH_OK)
+		err = sh_audit_receipt(
+		    d, p, SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED, e->id, r);
+	settled(d, p, e, arrived_mono, err, delivered, rule);
+	free(rule);
+	free(detail);
+}
+
 static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
                    int64_t arrived_mono)
 {
@@ -1493,8 +1539,13 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
 			return;
 		}
 	}
-	err = sh_store_outbox_envelope(d->store, sh_store_txn(d->store), seq,
-	                               &rec);
+	int undecodable = 0;
+	err = sh_store_outbox_read(d->store, sh_store_txn(d->store), seq, &rec,
+	                           &undecodable);
+	if (undecodable) {
+		settle_damaged(d, p, e, r, arrived_mono, delivered);
+		return;
+	}
 	if (err == SH_OK &&
 	    memcmp(rec->message_id.data, r->message_id.data, SH_ID_LEN) != 0) {
 		seinhuis__outbox_record__free_unpacked(rec, NULL);
@@ -1562,7 +1613,7 @@ static void settled(sh_daemon *d, sh_peer *p, sh_outq_entry *e,
 		e->settling = 1;
 		sh_defer *df = sh_defer_add(d, DEFER_DONE);
 		df->peer = p;
-		df->entry = e;
+		memcpy(df->id, e->id, SH_ID_LEN);
 		df->status = delivered;
 		if (!delivered) {
 			char idhex[33];
@@ -1584,16 +1635,32 @@ void sh_peer_fail_corrupt(sh_daemon *d)
 			sh_outq_entry *next = e->next;
 			if (e->corrupt && !e->settling) {
 				Seinhuis__Receipt r = SEINHUIS__RECEIPT__INIT;
+				char detail[160];
 				r.message_id.data = e->id;
 				r.message_id.len = SH_ID_LEN;
 				r.status =
 				    SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED;
 				r.rule =
 				    (char *)sh_err_rule(SH_ERR_STORE_CORRUPT);
-				r.detail =
-				    (char *)"not sent: the stored signal "
-				            "is damaged (sender's "
-				            "data store)";
+				r.detail = detail;
+				if (e->corrupt == SH_OUTQ_TOO_LARGE) {
+					r.rule = (char *)sh_err_rule(
+					    SH_ERR_WIRE_SIZE);
+					snprintf(
+					    detail, sizeof(detail),
+					    "not sent: larger than a frame "
+					    "to the partner may be "
+					    "(max_message %zu)",
+					    d->cfg.max_message);
+				} else {
+					snprintf(
+					    detail, sizeof(detail),
+					    "not sent: the stored %s is "
+					    "damaged (sender's data store)",
+					    e->corrupt == SH_OUTQ_BAD_RECORD
+					        ? "record"
+					        : "signal");
+				}
 				settle(d, p, &r, sh_mono_ms());
 				if (e->settling) {
 					e->corrupt = 0;
@@ -1823,11 +1890,14 @@ static void free_buf(void *data, void *hint)
 
 /* A signal on its way into a frame: its envelope as kept with the queue
  * entry since it was accepted (rec NULL), or as read back from the store
- * (rec, which env points into). */
+ * (rec, which env points into); or none (skip), the entry marked as one
+ * that cannot be sent. */
 typedef struct {
+	sh_outq_entry *ent;
 	Seinhuis__OutboxRecord *rec;
 	ProtobufCBinaryData env;
 	const uint8_t *hash; /* a kept envelope's signal_sha256 */
+	int skip;
 } out_sig;
 
 static void out_sigs_free(out_sig *sigs, size_t n)
@@ -1838,25 +1908,118 @@ static void out_sigs_free(out_sig *sigs, size_t n)
 			                                       NULL);
 }
 
-/* Read an entry's envelope back from the store. */
-static sh_err out_sig_read(sh_daemon *d, MDB_txn *txn, const sh_outq_entry *e,
-                           out_sig *o)
+/* An entry that cannot be sent (why: SH_OUTQ_*; size: its envelope's, for
+ * SH_OUTQ_TOO_LARGE) is marked, said once in the log, and marked failed
+ * in the next turn (sh_peer_fail_corrupt), so that it is not lost
+ * silently and what is queued behind it goes. */
+static void mark_unsendable(sh_daemon *d, sh_peer *p, sh_outq_entry *e, int why,
+                            size_t size)
 {
-	*o = (out_sig){NULL, {0, NULL}, NULL}; /* no kept hash */
-	sh_err err = sh_store_outbox_envelope(d->store, txn, e->seq, &o->rec);
-	if (err == SH_OK)
+	if (e->corrupt)
+		return; /* said when it was marked */
+	char idhex[33];
+	sh_hex(idhex, e->id, SH_ID_LEN);
+	if (why == SH_OUTQ_TOO_LARGE)
+		sh_daemon_error(d,
+		                "outbox signal %s to %s is larger than a frame "
+		                "may be (%zu bytes; max_message %zu allows "
+		                "%zu): not sent, marked failed",
+		                idhex, p->card.partner, size,
+		                d->cfg.max_message,
+		                d->cfg.max_message - SH_FRAME_OVERHEAD);
+	else if (why == SH_OUTQ_BAD_RECORD)
+		sh_daemon_error(
+		    d,
+		    "outbox record %llu (signal %s to %s) does not "
+		    "decode, damaged in the store: not sent, marked "
+		    "failed",
+		    (unsigned long long)e->seq, idhex, p->card.partner);
+	else
+		sh_daemon_error(d,
+		                "outbox signal %s to %s is damaged in the "
+		                "store: not sent, marked failed",
+		                idhex, p->card.partner);
+	e->corrupt = (uint8_t)why;
+	d->corrupt_waiting++;
+}
+
+/* Take entry e's envelope for a frame into *o: 1 if it goes; 0 if it
+ * cannot be sent (o->skip: marked, failed in the next turn); -1 if the
+ * store cannot be read now (logged at most once a minute; tried again). */
+static int out_sig_take(sh_daemon *d, sh_peer *p, MDB_txn *txn,
+                        sh_outq_entry *e, out_sig *o)
+{
+	*o = (out_sig){e, NULL, {0, NULL}, NULL, 0};
+	if (e->corrupt) {
+		o->skip = 1; /* marked already (sent again after a rewind) */
+		return 0;
+	}
+	if (e->env) {
+		o->env.data = e->env->data;
+		o->env.len = e->env->len;
+		o->hash = e->env->signal_sha256;
+	} else {
+		int undecodable = 0;
+		sh_err err = sh_store_outbox_read(d->store, txn, e->seq,
+		                                  &o->rec, &undecodable);
+		if (undecodable) {
+			mark_unsendable(d, p, e, SH_OUTQ_BAD_RECORD, 0);
+			o->skip = 1;
+			return 0;
+		}
+		if (err != SH_OK) {
+			int64_t now = sh_mono_ms();
+			if (!d->unreadable_logged ||
+			    now - d->unreadable_logged >= 60000) {
+				d->unreadable_logged = now;
+				sh_daemon_error(
+				    d,
+				    "outbox record %llu unreadable: %s; "
+				    "sending "
+				    "to %s waits (said once a minute)",
+				    (unsigned long long)e->seq,
+				    sh_err_rule(err), p->card.partner);
+			}
+			return -1;
+		}
 		o->env = o->rec->envelope;
-	return err;
+	}
+	/* accepted by an older version, or under a larger max_message */
+	if (o->env.len > d->cfg.max_message - SH_FRAME_OVERHEAD) {
+		mark_unsendable(d, p, e, SH_OUTQ_TOO_LARGE, o->env.len);
+		out_sigs_free(o, 1);
+		*o = (out_sig){e, NULL, {0, NULL}, NULL, 1};
+		return 0;
+	}
+	return 1;
+}
+
+/* What a signal adds to a frame: its envelope, the entry's tag and its
+ * length. */
+static size_t frame_cost(size_t len)
+{
+	size_t v = 1;
+	for (size_t x = len; x >= 0x80; x >>= 7)
+		v++;
+	return len + 1 + v;
+}
+
+/* The bytes of signals a frame holds beyond its first (max_message less
+ * room for the rest of the frame), so that it stays below max_message. */
+static size_t frame_room(const sh_daemon *d)
+{
+	return d->cfg.max_message > 4096 ? d->cfg.max_message - 4096 : 0;
 }
 
 /* One batch-signed frame of these signals: one Ed25519 signature for all
  * of them (sh_batch_build). A stored envelope that is not what was built
  * (its SHA-256 differs) or does not decode (a damaged store) is left out
  * and its entry marked corrupt: the next turn marks it failed with rule
- * STORE_CORRUPT (sh_peer_fail_corrupt), so it is not lost silently.
- * Returns -1 if no frame was made (*m untouched). */
-static int batch_frame(sh_daemon *d, sh_peer *p, const out_sig *sigs,
-                       sh_outq_entry *first, size_t n, zmq_msg_t *m)
+ * STORE_CORRUPT (sh_peer_fail_corrupt), so it is not lost silently. So are
+ * those marked when taken (skip). Returns -1 if no frame was made (*m
+ * untouched), -2 if none of the signals could go into one. */
+static int batch_frame(sh_daemon *d, sh_peer *p, const out_sig *sigs, size_t n,
+                       zmq_msg_t *m)
 {
 	ProtobufCBinaryData signals[1024], packed[1024];
 	Seinhuis__Envelope *envs[1024];
@@ -1865,14 +2028,15 @@ static int batch_frame(sh_daemon *d, sh_peer *p, const out_sig *sigs,
 	size_t k = 0;
 	if (n == 0 || n > 1024)
 		return -1;
-	sh_outq_entry *e = first;
-	for (size_t i = 0; i < n; i++, e = e ? e->next : NULL) {
+	for (size_t i = 0; i < n; i++) {
 		const ProtobufCBinaryData *eb = &sigs[i].env;
 		const Seinhuis__OutboxRecord *rec = sigs[i].rec;
 		const uint8_t *known = sigs[i].hash;
 		ProtobufCBinaryData sv = {0, NULL};
 		int intact = 1;
 		envs[i] = NULL;
+		if (sigs[i].skip)
+			continue;
 		/* Only an envelope read from the store is checked: the hash
 		 * guards against damage in the store. A kept envelope (no
 		 * rec) is a copy of the bytes the hash was computed from at
@@ -1910,15 +2074,9 @@ static int batch_frame(sh_daemon *d, sh_peer *p, const out_sig *sigs,
 			packed[k] =
 			    direct ? *eb : (ProtobufCBinaryData){0, NULL};
 			signals[k++] = sv;
-		} else if (e && !e->corrupt) {
-			char idhex[33];
-			sh_hex(idhex, e->id, SH_ID_LEN);
-			sh_daemon_error(d,
-			                "outbox signal %s to %s is damaged in "
-			                "the store: not sent, marked failed",
-			                idhex, p->card.partner);
-			e->corrupt = 1;
-			d->corrupt_waiting++;
+		} else {
+			mark_unsendable(d, p, sigs[i].ent, SH_OUTQ_BAD_ENVELOPE,
+			                0);
 		}
 	}
 	sh_buf out = {0};
@@ -1933,7 +2091,7 @@ static int batch_frame(sh_daemon *d, sh_peer *p, const out_sig *sigs,
 			sh_daemon_error(d, "peer %s: cannot sign a frame: %s",
 			                p->card.partner, sh_err_rule(err));
 		sh_buf_free(&out);
-		return -1;
+		return err == SH_ERR_NOTFOUND ? -2 : -1;
 	}
 	HANDED_OVER(out.data);
 	zmq_msg_init_data(m, out.data, out.len, free_buf, NULL);
@@ -1994,13 +2152,13 @@ static size_t pace_need(const sh_daemon *d, const sh_peer *p)
 	return need < full ? need : full;
 }
 
-/* Send one frame of up to batch_max signals from the peer's cursor.
- * Returns 1 if it sent something and more may follow. */
+/* Send one frame of up to batch_max signals from the peer's cursor, below
+ * max_message. Returns 1 if it sent something and more may follow. */
 static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 {
 	out_sig sigs[1024];
 	size_t n = 0, bytes = 0, cap = d->cfg.batch_max;
-	size_t limit = d->cfg.max_message - 4096;
+	size_t limit = frame_room(d);
 	int64_t now = sh_mono_ms();
 	sh_outq_entry *e = p->cursor, *first = p->cursor;
 	if (cap > 1024)
@@ -2014,42 +2172,31 @@ static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 			cap = allow;
 	}
 	while (e && n < cap && p->inflight + n < d->cfg.window) {
-		out_sig o = {NULL, {0, NULL}, NULL};
-		if (e->env) {
-			o.env.data = e->env->data;
-			o.env.len = e->env->len;
-			o.hash = e->env->signal_sha256;
-		} else {
-			sh_err err = out_sig_read(d, txn, e, &o);
-			if (err != SH_OK) {
-				sh_daemon_error(
-				    d, "outbox record %llu unreadable: %s",
-				    (unsigned long long)e->seq,
-				    sh_err_rule(err));
-				break;
-			}
-		}
-		if (n > 0 && bytes + o.env.len > limit) {
+		out_sig o;
+		int took = out_sig_take(d, p, txn, e, &o);
+		if (took < 0)
+			break;
+		/* the first always fits (out_sig_take saw to that) */
+		if (took && bytes && bytes + frame_cost(o.env.len) > limit) {
 			out_sigs_free(&o, 1);
 			break;
 		}
-		sigs[n] = o;
-		bytes += o.env.len;
-		n++;
+		sigs[n++] = o;
+		if (took)
+			bytes += frame_cost(o.env.len);
 		e = e->next;
 	}
 	if (n == 0)
 		return 0;
 	zmq_msg_t m;
-	size_t corrupt_before = d->corrupt_waiting;
-	int rc = batch_frame(d, p, sigs, first, n, &m);
+	int rc = batch_frame(d, p, sigs, n, &m);
 	if (rc == 0) {
 		rc = zmq_msg_send(&m, p->dealer, ZMQ_DONTWAIT);
 		p->zcheck = 1; /* see run() in seinhuisd.c */
 		if (rc < 0)
 			zmq_msg_close(&m);
-	} else if (d->corrupt_waiting > corrupt_before) {
-		rc = 0; /* nothing decodable: on as if sent, failed next turn */
+	} else if (rc == -2) {
+		rc = 0; /* nothing to send: on as if sent, failed next turn */
 	}
 	/* Nothing was out: the wait for a receipt starts now, not at the
 	 * last receipt, which may be long ago (an idle partner, or a paced
@@ -2078,32 +2225,44 @@ static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 	return 1;
 }
 
-/* Send the oldest in-flight signals (up to one batch) again, leaving the
- * queue's cursor where it is. They were sent before and kept no envelope:
- * read from the store. */
+/* Send the oldest in-flight signals (up to one batch, below max_message
+ * as send_batch's frames) again, leaving the queue's cursor where it is.
+ * They were sent before and kept no envelope: read from the store. Those
+ * marked as not to be sent are left out. */
 static void resend_oldest(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 {
 	out_sig sigs[1024];
-	size_t n = 0, cap = d->cfg.batch_max > 1024 ? 1024 : d->cfg.batch_max;
+	size_t n = 0, bytes = 0, limit = frame_room(d);
+	size_t cap = d->cfg.batch_max > 1024 ? 1024 : d->cfg.batch_max;
 	int64_t now = sh_mono_ms();
-	sh_outq_entry *first = p->head;
 	for (sh_outq_entry *e = p->head; e && e != p->cursor && n < cap;
 	     e = e->next) {
-		if (out_sig_read(d, txn, e, &sigs[n]) != SH_OK)
+		if (e->corrupt || e->settling)
+			continue; /* failed, or settled, in this turn */
+		out_sig o;
+		int took = out_sig_take(d, p, txn, e, &o);
+		if (took < 0)
 			break;
+		if (!took)
+			continue;
+		if (bytes && bytes + frame_cost(o.env.len) > limit) {
+			out_sigs_free(&o, 1);
+			break;
+		}
+		bytes += frame_cost(o.env.len);
 		e->sent_at = now;
 		e->attempts++;
-		n++;
+		sigs[n++] = o;
 	}
 	zmq_msg_t m;
-	if (n && batch_frame(d, p, sigs, first, n, &m) == 0) {
+	if (n && batch_frame(d, p, sigs, n, &m) == 0) {
 		/* signed again: a resent frame is a new batch */
 		p->zcheck = 1;
 		if (zmq_msg_send(&m, p->dealer, ZMQ_DONTWAIT) < 0)
 			zmq_msg_close(&m);
-		sh_debug(
-		    "peer %s: no receipts for %u ms, resent the oldest %zu",
-		    p->card.partner, p->rto_ms, n);
+		sh_debug("peer %s: no receipts for %u ms, resent the oldest "
+		         "%zu (%zu bytes)",
+		         p->card.partner, p->rto_ms, n, bytes);
 	}
 	out_sigs_free(sigs, n);
 }

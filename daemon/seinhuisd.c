@@ -169,8 +169,10 @@ static void trust_reload(sh_daemon *d)
 			trust_event(d,
 			            SEINHUIS__AUDIT_EVENT__AUDIT_TRUST_REMOVED,
 			            &p->card, "removed from the trust store");
-			while (p->head)
-				sh_outq_remove(d, p->head);
+			/* its entries, also those a receipt or a failure
+			 * settles in this turn: DEFER_DONE finds them by id
+			 * and lets them be */
+			sh_outq_drop_peer(d, p);
 			/* the pair keys that open its signals go with it,
 			 * also from the threads' HMAC states */
 			sh_wipe(&p->keys, sizeof(p->keys));
@@ -634,16 +636,21 @@ static void finish_turn(sh_daemon *d)
 				    zmq_strerror(errno));
 			break;
 		case DEFER_ENQUEUE:
-			if (e == SH_OK) {
+			/* a partner removed from the trust store later in
+			 * the turn gets no queue entry: the record waits, as
+			 * its other pending ones do, until it is trusted
+			 * again (sh_outq_load_partner) */
+			if (e == SH_OK && !df->peer->removed) {
 				sh_outq_append(d, df->peer, df->seq, df->id,
 				               df->env);
 				df->env = NULL; /* the entry has it now */
-				d->accepted++;
 			}
+			if (e == SH_OK)
+				d->accepted++;
 			sh_outq_env_drop(d, &df->env);
 			break;
 		case DEFER_REQUEUE:
-			if (e == SH_OK)
+			if (e == SH_OK && !df->peer->removed)
 				sh_outq_append(d, df->peer, df->seq, df->id,
 				               NULL)
 				    ->resent = 1;
@@ -678,17 +685,8 @@ static void finish_turn(sh_daemon *d)
 			}
 			break;
 		case DEFER_DONE:
-			if (e == SH_OK) {
-				/* a recover's re-sent signal was counted
-				 * when it was delivered the first time */
-				if (!df->status)
-					df->peer->rejected_out++;
-				else if (!df->entry->resent)
-					df->peer->delivered++;
-				sh_outq_remove(d, df->entry);
-			} else {
-				df->entry->settling = 0;
-			}
+			sh_outq_settled(d, df->peer, df->id, df->status,
+			                e == SH_OK);
 			break;
 		}
 		defer_done(d, df);
@@ -1533,8 +1531,7 @@ int main(int argc, char **argv)
 out:
 	for (size_t i = 0; i < d.npeers; i++) {
 		sh_peer *p = &d.peers[i];
-		while (p->head)
-			sh_outq_remove(&d, p->head);
+		sh_outq_drop_peer(&d, p);
 		sh_peer_resend_end(&d, p);
 		sh_wipe(&p->keys, sizeof(p->keys));
 	}

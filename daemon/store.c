@@ -1318,12 +1318,18 @@ sh_err sh_store_outbox_add(sh_store *st, Seinhuis__OutboxRecord *rec,
 	return SH_OK;
 }
 
-static sh_err get_outbox(sh_store *st, MDB_txn *txn, uint64_t seq,
-                         Seinhuis__OutboxRecord **rec)
+/* Outbox record seq, with its envelope. One that is there but does not
+ * decode is SH_ERR_STORE_CORRUPT with *undecodable = 1, logged unless
+ * quiet. */
+static sh_err get_outbox_q(sh_store *st, MDB_txn *txn, uint64_t seq,
+                           Seinhuis__OutboxRecord **rec, int quiet,
+                           int *undecodable)
 {
 	uint8_t kb[8];
 	u64be(kb, seq);
 	MDB_val k = {8, kb}, v;
+	*rec = NULL;
+	*undecodable = 0;
 	int rc = mdb_get(txn, st->outbox, &k, &v);
 	if (rc)
 		return mdb_err(rc);
@@ -1332,8 +1338,10 @@ static sh_err get_outbox(sh_store *st, MDB_txn *txn, uint64_t seq,
 		if (*rec)
 			seinhuis__outbox_record__free_unpacked(*rec, NULL);
 		*rec = NULL;
-		sh_error("store: outbox record %llu does not decode",
-		         (unsigned long long)seq);
+		*undecodable = 1;
+		if (!quiet)
+			sh_error("store: outbox record %llu does not decode",
+			         (unsigned long long)seq);
 		return SH_ERR_STORE_CORRUPT;
 	}
 	sh_err e = attach_env(st, txn, &k, *rec);
@@ -1342,6 +1350,63 @@ static sh_err get_outbox(sh_store *st, MDB_txn *txn, uint64_t seq,
 		*rec = NULL;
 	}
 	return e;
+}
+
+static sh_err get_outbox(sh_store *st, MDB_txn *txn, uint64_t seq,
+                         Seinhuis__OutboxRecord **rec)
+{
+	int undecodable;
+	return get_outbox_q(st, txn, seq, rec, 0, &undecodable);
+}
+
+sh_err sh_store_outbox_read(sh_store *st, MDB_txn *txn, uint64_t seq,
+                            Seinhuis__OutboxRecord **rec, int *undecodable)
+{
+	return get_outbox_q(st, txn, seq, rec, 1, undecodable);
+}
+
+sh_err sh_store_outbox_fail_damaged(sh_store *st, uint64_t seq,
+                                    const uint8_t id[SH_ID_LEN],
+                                    const char *recipient,
+                                    Seinhuis__OutState state, uint32_t attempts,
+                                    int64_t done_ms, const char *rule,
+                                    const char *detail)
+{
+	if (!st->turn)
+		return SH_ERR_STORE;
+	Seinhuis__OutboxRecord *old;
+	int undecodable;
+	sh_err e = get_outbox_q(st, st->txn, seq, &old, 1, &undecodable);
+	if (e == SH_OK) {
+		/* it decodes (again): not this function's to replace */
+		seinhuis__outbox_record__free_unpacked(old, NULL);
+		return SH_ERR_USAGE;
+	}
+	if (!undecodable)
+		return e;
+	/* Its place in the outbox's order: accepted as its predecessor was,
+	 * as far as anyone can tell (retention reads the records in order
+	 * and stops at the first one too young to go). */
+	int64_t created =
+	    seq > 1 ? sh_store_outbox_created(st, st->txn, seq - 1) : 0;
+	Seinhuis__OutboxRecord r = SEINHUIS__OUTBOX_RECORD__INIT;
+	r.message_id.data = (uint8_t *)id;
+	r.message_id.len = SH_ID_LEN;
+	r.recipient = (char *)recipient;
+	r.state = state;
+	r.created_ms = created ? created : done_ms;
+	r.done_ms = done_ms;
+	r.attempts = attempts;
+	if (state == SEINHUIS__OUT_STATE__OUT_FAILED) {
+		r.rule = (char *)rule;
+		r.detail = (char *)detail;
+	}
+	if ((e = put_outbox(st, seq, &r, 0)) != SH_OK)
+		return e;
+	/* it was pending when counted (damaged since) */
+	count_state(&st->txn_counts, SEINHUIS__OUT_STATE__OUT_PENDING, -1);
+	count_state(&st->txn_counts, state, 1);
+	return SH_OK;
 }
 
 sh_err sh_store_outbox_find(sh_store *st, MDB_txn *txn,

@@ -147,6 +147,24 @@ sh_err sh_store_outbox_settle(sh_store *st, uint64_t seq,
  * caller frees it with seinhuis__outbox_record__free_unpacked. */
 sh_err sh_store_outbox_envelope(sh_store *st, MDB_txn *txn, uint64_t seq,
                                 Seinhuis__OutboxRecord **rec);
+/* The same, without a log line: *undecodable = 1 (and
+ * SH_ERR_STORE_CORRUPT) when the record is there but does not decode, for
+ * a caller that says so itself, once. */
+sh_err sh_store_outbox_read(sh_store *st, MDB_txn *txn, uint64_t seq,
+                            Seinhuis__OutboxRecord **rec, int *undecodable);
+/* A pending record that does not decode (damaged in the store while the
+ * daemon ran: the start-up check refuses such a store) settled anyway: it
+ * is replaced by a record of what the queue knows of it (message id,
+ * recipient), in `state`, with rule and detail if failed, its envelope
+ * dropped. Its type and natural key are lost with it: a row imported
+ * again with that key is refused as accepted already. SH_ERR_USAGE if the
+ * record decodes. Within a turn. */
+sh_err sh_store_outbox_fail_damaged(sh_store *st, uint64_t seq,
+                                    const uint8_t id[SH_ID_LEN],
+                                    const char *recipient,
+                                    Seinhuis__OutState state, uint32_t attempts,
+                                    int64_t done_ms, const char *rule,
+                                    const char *detail);
 /* Remove a settled record (retention at the sender): the record, its id
  * in the index and its natural key, if that still names this message.
  * The message id is then unknown here: a late receipt or status feedback

@@ -366,6 +366,53 @@ for mode in legacy legacyflip; do
 	check "$mode: the recipient stops cleanly" stop $R
 done
 
+# An outbox record damaged while the daemon runs, so that it no longer
+# decodes (the start-up check refuses a store with such a record): its
+# signal is marked failed with STORE_CORRUPT, said once in the log, and the
+# signals queued behind it go. Before, each pump logged "outbox record N
+# unreadable" and stopped there, and every signal behind it waited for ever.
+# The bytes are changed in place, in the file the running daemon maps.
+patch_live() { # patch_live FILE HEX-PATTERN: the record's first two bytes
+	perl -e '
+	my ($file, $pat) = @ARGV;
+	open(my $fh, "+<:raw", $file) or die "$file: $!";
+	local $/; my $d = <$fh>;
+	my $needle = pack("H*", $pat);
+	my ($pos, $n) = (0, 0);
+	while (($pos = index($d, $needle, $pos)) >= 0) {
+		seek($fh, $pos, 0); print $fh "\xff\xff"; $n++;
+		$pos += length($needle);
+	}
+	close($fh);
+	print "$n\n";
+	' "$@"
+}
+restore $S
+restore $R
+start $S
+n=$(patch_live "$WORK/$S/data/data.mdb" "$(out_record)")
+check "record damaged while running: found the record ($n copies)" [ "$n" -ge 1 ]
+lines0=$(wc -l <"$WORK/$S.log")
+start $R
+check "record damaged while running: the sender's queue settles" \
+	wait_until 60 bash -c "[ \"\$(status_field $S outbox_pending)\" = 0 ]"
+ctl $S --json outbox --state failed >"$WORK/failed.json"
+check "record damaged while running: its signal is failed with STORE_CORRUPT, and only it" \
+	bash -c "jq -e --arg id $VICTIM 'length == 1 and .[0].message_id == \$id and .[0].rule == \"STORE_CORRUPT\"' '$WORK/failed.json' >/dev/null"
+echo "   rule: $(jq -r '.[0] | "\(.rule): \(.detail)"' "$WORK/failed.json")"
+inbox_ids $R | sort >"$WORK/inbox.after"
+check "record damaged while running: the 199 behind and around it were delivered" \
+	[ "$(comm -12 "$WORK/pending.ids" "$WORK/inbox.after" | wc -l)" = 199 ]
+sleep 1 # pumps go on: the line must not come again
+tail -n +$((lines0 + 1)) "$WORK/$S.log" >"$WORK/live.log"
+grep -E 'does not decode|unreadable' "$WORK/live.log" | head -3 | sed 's/^/   /'
+check "record damaged while running: one log line, naming record and signal" bash -c \
+	"[ \"\$(grep -cE 'does not decode|unreadable' '$WORK/live.log')\" = 1 ] &&
+	grep -qE 'outbox record [0-9]+ \\(signal $VICTIM to $R\\) does not decode' '$WORK/live.log'"
+check "record damaged while running: the sender stops cleanly" stop $S
+check "record damaged while running: the recipient stops cleanly" stop $R
+intact "record damaged while running: the sender starts again (record replaced)" $S 0 0
+
 echo "what the daemon did with each damaged store:"
 printf '  %s\n' "${SUMMARY[@]}"
 it_done
