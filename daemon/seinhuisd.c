@@ -30,6 +30,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -69,6 +70,21 @@ static void on_hup(int sig)
 {
 	(void)sig;
 	got_hup = 1;
+}
+
+/* LMDB maps data.mdb: a damaged page that names a page past the end of
+ * the file makes the read of it a SIGBUS. While the store is opened and
+ * checked at start that is a damaged store, said as such; later it is a
+ * crash as before (the restart then meets it here). */
+static sigjmp_buf bus_at;
+static volatile sig_atomic_t bus_armed;
+
+static void on_bus(int sig)
+{
+	if (bus_armed)
+		siglongjmp(bus_at, 1);
+	signal(sig, SIG_DFL);
+	raise(sig);
 }
 
 static void daemon_problem(sh_daemon *d, int level, const char *fmt, va_list ap)
@@ -1291,7 +1307,9 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
 	const char *conf = NULL;
-	int check_only = 0, strict = 0, opt, rc = 0;
+	/* volatile: main's frame is where a SIGBUS at start lands */
+	volatile int check_only = 0, strict = 0, rc = 0;
+	int opt;
 	char why[1024];
 	static sh_daemon d;
 
@@ -1376,6 +1394,16 @@ int main(int argc, char **argv)
 		sh_error("cannot derive the case-key secret");
 		return 1;
 	}
+	struct sigaction bus = {.sa_handler = on_bus};
+	sigaction(SIGBUS, &bus, NULL);
+	if (sigsetjmp(bus_at, 1)) {
+		sh_error("data store: %s: a read of data.mdb met a page past "
+		         "the end of the file, which a damaged page "
+		         "names. " SH_STORE_DAMAGED,
+		         d.cfg.datadir);
+		_exit(1); /* LMDB was left mid-read: nothing more of it */
+	}
+	bus_armed = 1;
 	sh_err e = sh_store_open(&d.store, d.cfg.datadir, d.cfg.map_size,
 	                         d.self.card.partner, why, sizeof(why));
 	if (e == SH_OK) /* refreshed before each window of requests */
@@ -1497,6 +1525,7 @@ int main(int argc, char **argv)
 			    "%s\n",
 			    at);
 		}
+		bus_armed = 0;
 		goto out;
 	}
 	struct sigaction sa = {.sa_handler = on_signal};
@@ -1523,6 +1552,7 @@ int main(int argc, char **argv)
 	    "partners",
 	    SH_VERSION, d.self.card.partner, d.self.card.role, d.cfg.listen,
 	    d.npeers);
+	bus_armed = 0; /* the store was read through at start */
 	rc = run(&d);
 	sh_info("stopping");
 	sh_control_stop(&d);
