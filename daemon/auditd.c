@@ -231,8 +231,12 @@ static void consent_revoked(sh_daemon *d, const Seinhuis__AuditEntry *base,
 	e.index = 0;
 	e.event = SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_REVOKED;
 	e.outcome = "revoked";
+	/* a partner's word: only a reference of the register's form */
+	int form = consent_ref && strlen(consent_ref) == 32 &&
+	           strspn(consent_ref, "0123456789abcdefABCDEF") == 32;
 	snprintf(detail, sizeof(detail), "consent_ref %s",
-	         clean(ref, sizeof(ref), consent_ref));
+	         form ? clean(ref, sizeof(ref), consent_ref)
+	              : "(not of the register's form)");
 	e.detail = detail;
 	sh_audit_record(d, &e);
 }

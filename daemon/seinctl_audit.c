@@ -146,8 +146,11 @@ int seinctl_parse_time(const char *s, int64_t *us)
 	return 0;
 }
 
+/* Hex of any even length; NULL (a JSON null where text belongs) is not. */
 static int unhex_var(const char *h, sh_buf *out)
 {
+	if (!h)
+		return -1;
 	size_t n = strlen(h);
 	if (n % 2)
 		return -1;

@@ -235,6 +235,10 @@ check "forged: the entry changed (reason)" \
 check "forged: a path hash changed" \
 	forge '.path[0] |= (if .[0:1] == "0" then "1" else "0" end) + .[1:]' incl.json
 check "forged: another index claimed" forge '.index += 1' incl.json
+check "forged: the leaf null: refused as a proof, not a crash" bash -c \
+	"jq '.leaf = null' '$WORK/incl.json' >'$WORK/nullleaf.json';
+	 '$SEINCTL' audit check-proof '$WORK/nullleaf.json' --card '$WORK/gem-au/keys/card' >/dev/null 2>&1
+	 rc=\$?; [ \$rc -ge 1 ] && [ \$rc -lt 128 ]"
 check "forged: a root not signed by the partner" \
 	forge '.head.root_hash |= (if .[0:1] == "0" then "1" else "0" end) + .[1:]' incl.json
 check "forged: checked against another partner's card" \
