@@ -965,13 +965,19 @@ static int64_t lazy_due(const sh_daemon *d)
 static void checkpoint_if_due(sh_daemon *d)
 {
 	int64_t now = sh_mono_ms(), due = sh_store_checkpoint_due(d->store);
-	if (due == INT64_MAX || (due > now && d->usage < 0.5))
+	/* (a failed one waits out its pause, however full the map) */
+	if (due == INT64_MAX ||
+	    (due > now && (d->usage < 0.5 || d->ckpt_failures)))
 		return;
 	int64_t t0 = sh_mono_us();
 	sh_err e = sh_store_checkpoint(d->store);
 	d->usage_at = 0; /* committed pages changed */
 	sh_debug("store: checkpoint in %.1f ms",
 	         (double)(sh_mono_us() - t0) / 1000.0);
+	/* made only if the journal's turns are committed now: the store
+	 * answers OK too when it did not try (a turn open, a pause) */
+	if (e == SH_OK && sh_store_checkpoint_due(d->store) != INT64_MAX)
+		return;
 	if (e == SH_OK) {
 		if (d->ckpt_failures)
 			sh_info("store: checkpoint made after %llu failed "
