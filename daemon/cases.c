@@ -1114,7 +1114,14 @@ struct ret_scan {
 	size_t nsigs;
 	Seinhuis__CaseRecord **cases;
 	size_t ncases;
+	sh_daemon *d;
+	int capped;
 };
+
+/* Case records read per sweep: a sweep that stops there goes on after
+ * the last one read the next time, round the table, so that cases kept
+ * at its start never hide later ones that are due. */
+#define RET_CASES 10000
 
 static int ret_sig_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *r)
 {
@@ -1133,11 +1140,21 @@ static int ret_sig_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *r)
 static int ret_case_one(void *vctx, const Seinhuis__CaseRecord *rec)
 {
 	struct ret_scan *c = vctx;
+	sh_daemon *d = c->d;
+	if (rec->case_key.len != SH_KEY_LEN)
+		return 0;
+	if (d->case_sweep_more &&
+	    memcmp(rec->case_key.data, d->case_sweep_after, SH_KEY_LEN) <= 0)
+		return 0; /* read by the sweep before */
 	c->cases = realloc(c->cases, (c->ncases + 1) * sizeof(*c->cases));
 	if (!c->cases)
 		abort();
 	c->cases[c->ncases++] = copy_case(rec);
-	return c->ncases >= 10000; /* the next sweep takes the rest */
+	if (c->ncases < RET_CASES)
+		return 0;
+	memcpy(d->case_sweep_after, rec->case_key.data, SH_KEY_LEN);
+	c->capped = 1;
+	return 1;
 }
 
 static int ret_sig_cmp(const void *a, const void *b)
@@ -1148,9 +1165,10 @@ static int ret_sig_cmp(const void *a, const void *b)
 
 sh_err sh_cases_retention(sh_daemon *d, int64_t now_ms)
 {
-	struct ret_scan c = {NULL, 0, NULL, 0};
+	struct ret_scan c = {NULL, 0, NULL, 0, d, 0};
 	MDB_txn *txn = sh_store_txn(d->store);
 	sh_err e = sh_store_case_scan(d->store, txn, ret_case_one, &c);
+	d->case_sweep_more = e == SH_OK && c.capped; /* else from the start */
 	if (e == SH_OK && c.ncases)
 		e = sh_store_inbox_scan(d->store, txn, ret_sig_one, &c);
 	if (c.nsigs > 1)

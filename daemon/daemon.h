@@ -341,6 +341,10 @@ typedef struct sh_daemon {
 	 * senders compute and look up that form too (control.c); set at
 	 * open and before each window, read by the helper in it */
 	int natkey_old;
+	/* case retention (cases.c): where the next sweep goes on, after the
+	 * last case record the previous one read when it stopped at its cap */
+	uint8_t case_sweep_after[SH_KEY_LEN];
+	int case_sweep_more;
 	void (*prep_fn)(struct sh_daemon *d, void *ctx, size_t i,
 	                sh_arena *build);
 	void *prep_ctx;

@@ -16,10 +16,10 @@ partner $S landlord 18052 "map_size = 8M"
 trust_all
 MNT=$WORK/$S/data
 it_tmpfs "$MNT" 64m
-start $R && start $S || {
+if ! start $R || ! start $S; then
 	it_done
 	exit 1
-}
+fi
 CALL=0
 submit() { # submit COUNT: one pipelined call of arrears signals
 	CALL=$((CALL + 1))
