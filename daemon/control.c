@@ -194,8 +194,15 @@ void sh_control_accept(sh_daemon *d)
 			return;
 		struct ucred cr;
 		socklen_t len = sizeof(cr);
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 ||
-		    !caller_allowed(d, fd, cr.uid, cr.gid)) {
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0) {
+			sh_daemon_warn(d,
+			               "control: refused a caller whose "
+			               "credentials cannot be read: %s",
+			               strerror(errno));
+			close(fd);
+			continue;
+		}
+		if (!caller_allowed(d, fd, cr.uid, cr.gid)) {
 			sh_daemon_warn(d, "control: refused local user %d",
 			               (int)cr.uid);
 			sh_audit_caller_refused(d, cr.uid);
