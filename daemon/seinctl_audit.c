@@ -101,8 +101,8 @@ int seinctl_parse_time(const char *s, int64_t *us)
 		errno = 0;
 		long long v = strtoll(s + 1, &end, 10);
 		if (end == s + 1 || *end || errno ||
-		    !isdigit((unsigned char)s[1]) || v > last)
-			return -1;
+		    !isdigit((unsigned char)s[1]) || v > last || v == 0)
+			return -1; /* (0 means no bound to the daemon) */
 		*us = (int64_t)v * 1000000;
 		return 0;
 	}
@@ -140,7 +140,7 @@ int seinctl_parse_time(const char *s, int64_t *us)
 	tm.tm_mon -= 1;
 	tm.tm_isdst = -1;
 	time_t t = mktime(&tm);
-	if (t == (time_t)-1)
+	if (t <= 0) /* before 1970 in UTC, or the start itself: no bound */
 		return -1;
 	*us = (int64_t)t * 1000000;
 	return 0;
