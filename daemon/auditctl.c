@@ -201,6 +201,7 @@ struct list_ctx {
 	size_t n, cap, bytes, limit;
 	uint64_t next;
 	size_t withheld; /* left out for safety (match->safety) */
+	size_t undecodable;
 };
 
 static int list_match(const struct list_ctx *c, const Seinhuis__AuditEntry *e)
@@ -234,7 +235,11 @@ static int list_one(void *vctx, uint64_t index, const uint8_t *bytes,
                     size_t len, const Seinhuis__AuditEntry *e)
 {
 	struct list_ctx *c = vctx;
-	if (!e || !list_match(c, e))
+	if (!e) {
+		c->undecodable++; /* damaged: said, not skipped in silence */
+		return 0;
+	}
+	if (!list_match(c, e))
 		return 0;
 	if (c->match && c->match->safety &&
 	    (safety_type(e->type) ||
@@ -321,6 +326,7 @@ static void op_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		r.n_audit_entries = lc.n;
 		r.audit_entries = lc.items;
 		r.next_index = lc.next;
+		r.undecodable = (uint32_t)lc.undecodable;
 		sh_ctl_reply(d, c, &r, 0);
 	}
 	sh_store_read_end(d->store, txn);

@@ -321,7 +321,8 @@ static int parse_filter(int argc, char **argv, filter *f, const char **format)
 typedef int (*entry_fn)(void *ctx, const Seinhuis__AuditEntry *e);
 
 /* Fetch the entries that pass the filter, page by page. */
-static int fetch(const char *sock, filter *f, entry_fn fn, void *ctx)
+static int fetch_pages(const char *sock, filter *f, entry_fn fn, void *ctx,
+                       size_t *bad)
 {
 	uint64_t start = 0;
 	size_t got = 0;
@@ -342,12 +343,15 @@ static int fetch(const char *sock, filter *f, entry_fn fn, void *ctx)
 		int rc = call(sock, &q, &r);
 		if (rc)
 			return rc;
+		*bad += r->undecodable;
 		for (size_t i = 0; i < r->n_audit_entries; i++) {
 			Seinhuis__AuditEntry *e = seinhuis__audit_entry__unpack(
 			    NULL, r->audit_entries[i].len,
 			    r->audit_entries[i].data);
-			if (!e)
+			if (!e) {
+				++*bad;
 				continue;
+			}
 			int stop = fn(ctx, e);
 			seinhuis__audit_entry__free_unpacked(e, NULL);
 			got++;
@@ -361,6 +365,21 @@ static int fetch(const char *sock, filter *f, entry_fn fn, void *ctx)
 		if (start == 0 || (f->limit && got >= f->limit))
 			return 0;
 	}
+}
+
+/* An entry that does not decode is damaged: a listing or an export that
+ * left it out in silence would look complete. */
+static int fetch(const char *sock, filter *f, entry_fn fn, void *ctx)
+{
+	size_t bad = 0;
+	int rc = fetch_pages(sock, f, fn, ctx, &bad);
+	if (bad)
+		fprintf(stderr,
+		        "seinctl: %zu damaged entr%s in this range of the "
+		        "audit log (not decodable), not listed: seinctl audit "
+		        "verify names them\n",
+		        bad, bad == 1 ? "y" : "ies");
+	return rc;
 }
 
 /* ----------------------------------------------------- list and export */

@@ -8,6 +8,8 @@
  *   audit_tamper DATADIR flip INDEX [OFF] change one byte of an entry (at
  *                                         byte OFF; default: the middle)
  *   audit_tamper DATADIR delete INDEX     remove an entry
+ *   audit_tamper DATADIR garble INDEX     an entry made one byte no decoder
+ *                                         reads
  *   audit_tamper DATADIR swap A B         exchange two entries' contents
  *
  * and, as someone without the daemon's signing key would who rewrites the
@@ -357,6 +359,11 @@ int main(int argc, char **argv)
 		if ((rc = mdb_put(txn, dbi, &k, &nv, 0)))
 			die("put", rc);
 		free(copy);
+	} else if (strcmp(mode, "garble") == 0) {
+		/* one byte that no decoder reads: a varint never ended */
+		MDB_val nv = {1, "\xff"};
+		if ((rc = mdb_put(txn, dbi, &k, &nv, 0)))
+			die("put", rc);
 	} else if (strcmp(mode, "delete") == 0) {
 		if ((rc = mdb_del(txn, dbi, &k, NULL)))
 			die("delete", rc);

@@ -347,6 +347,12 @@ k=$((n / 2))
 tampered "one byte changed in entry $k" $k flip $k
 tampered "the first byte of entry 7 changed" 7 flip 7 0
 tampered "entry $k deleted" $k delete $k
+tampered "entry $k made undecodable" $k garble $k
+start gem-au
+out=$(ctl gem-au audit list 2>&1 >/dev/null)
+check "an undecodable entry: audit list says it is left out, not in silence: $out" \
+	grep -q "1 damaged entry in this range of the audit log (not decodable), not listed" <<<"$out"
+stop gem-au || fail "garbled: gem-au exit status"
 tampered "the last entry deleted" $((n - 1)) delete $((n - 1))
 tampered "entries $k and $((k + 3)) swapped" $k swap $k $((k + 3))
 # Rewritten consistently (entry, stored tree, right edge, audit-head) and
