@@ -1180,6 +1180,54 @@ static void op_quarantine_list(sh_daemon *d, sh_ctl_conn *c)
 	free(r.quarantine);
 }
 
+/* QUARANTINE_REMOVE: an administrator removes one quarantined signal
+ * (its envelope holds the resident's sealed data); audited as a
+ * quarantined entry with outcome "removed", with the user and role. */
+static void op_quarantine_remove(sh_daemon *d, sh_ctl_conn *c,
+                                 Seinhuis__CtlRequest *q)
+{
+	uint8_t id[SH_ID_LEN];
+	if (sh_unhex(id, SH_ID_LEN, q->message_id) < 0)
+		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
+		                     "a message id is 32 hex digits");
+	Seinhuis__QuarantineRecord *rec = NULL;
+	sh_err e = sh_daemon_txn(d);
+	if (e == SH_OK)
+		e = sh_store_quarantine_find(d->store, sh_store_txn(d->store),
+		                             id, &rec);
+	if (e == SH_ERR_NOTFOUND)
+		return sh_ctl_refuse(d, c, e, "no signal %s in quarantine",
+		                     q->message_id);
+	if (e == SH_OK)
+		e = sh_store_quarantine_del(d->store, id);
+	if (e == SH_OK) {
+		char name[80];
+		Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_QUARANTINED;
+		en.outcome = "removed";
+		en.message_id.data = id;
+		en.message_id.len = SH_ID_LEN;
+		en.partner = rec->sender;
+		en.type = rec->type;
+		en.detail =
+		    "removed from quarantine by seinctl quarantine remove";
+		sh_audit_set_caller(&en, c, name, sizeof(name));
+		e = sh_audit_record(d, &en);
+	}
+	if (rec)
+		seinhuis__quarantine_record__free_unpacked(rec, NULL);
+	if (e) {
+		sh_daemon_txn_fail(d, e);
+		return sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
+	}
+	sh_info("quarantine: %s removed by local user %d", q->message_id,
+	        (int)c->uid);
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	r.ok = 1;
+	r.message_id = q->message_id;
+	sh_ctl_reply(d, c, &r, 1);
+}
+
 /* ----------------------------------------------------------- outbox */
 
 static const char *out_state_name(Seinhuis__OutState s)
@@ -1943,6 +1991,9 @@ static void dispatch_q(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q,
 	case SEINHUIS__CTL_REQUEST__OP__RECOVER: op_recover(d, c, q); break;
 	case SEINHUIS__CTL_REQUEST__OP__QUARANTINE_LIST:
 		op_quarantine_list(d, c);
+		break;
+	case SEINHUIS__CTL_REQUEST__OP__QUARANTINE_REMOVE:
+		op_quarantine_remove(d, c, q);
 		break;
 	case SEINHUIS__CTL_REQUEST__OP__CONSENT_GRANT:
 		op_consent_grant(d, c, q);

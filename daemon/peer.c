@@ -505,11 +505,50 @@ static int revoke_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *r)
 	return 0;
 }
 
+struct revoke_q_ctx {
+	const char *sender, *ref;
+	uint8_t (*ids)[SH_ID_LEN];
+	Seinhuis__SignalType *types;
+	size_t n;
+};
+
+/* A quarantined signal of the sender under the consent: its reference is
+ * in the signal, read from the envelope kept as it arrived. */
+static int revoke_q_one(void *vctx, const Seinhuis__QuarantineRecord *r)
+{
+	struct revoke_q_ctx *c = vctx;
+	if (strcmp(r->sender, c->sender) != 0 ||
+	    r->message_id.len != SH_ID_LEN ||
+	    r->type == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
+		return 0;
+	sh_wire_decoded dec;
+	uint8_t id[SH_ID_LEN];
+	sh_wire_decode_a(r->envelope.data, r->envelope.len, NULL, &dec, id);
+	int match = dec.sig && dec.sig->consent_ref &&
+	            strcasecmp(dec.sig->consent_ref, c->ref) == 0;
+	if (dec.sig)
+		seinhuis__signal__free_unpacked(dec.sig, NULL);
+	if (dec.env)
+		seinhuis__envelope__free_unpacked(dec.env, NULL);
+	if (!match)
+		return 0;
+	c->ids = realloc(c->ids, (c->n + 1) * sizeof(*c->ids));
+	c->types = realloc(c->types, (c->n + 1) * sizeof(*c->types));
+	if (!c->ids || !c->types)
+		abort();
+	memcpy(c->ids[c->n], r->message_id.data, SH_ID_LEN);
+	c->types[c->n] = r->type;
+	c->n++;
+	return 0;
+}
+
 /* A consent was withdrawn: remember it, and take out of the inbox what was
- * sent under it and not yet taken by the team. */
+ * sent under it and not yet taken by the team, and out of the quarantine
+ * what was sent under it and held back there. */
 static sh_err apply_revocation(sh_daemon *d, sh_peer *p, const char *ref)
 {
 	struct revoke_ctx c = {p->card.partner, ref, NULL, NULL, 0};
+	struct revoke_q_ctx qc = {p->card.partner, ref, NULL, NULL, 0};
 	sh_err e = sh_store_revoked_add(d->store, p->card.partner, ref);
 	if (e == SH_OK)
 		e = sh_store_inbox_scan(d->store, sh_store_txn(d->store),
@@ -525,10 +564,26 @@ static sh_err apply_revocation(sh_daemon *d, sh_peer *p, const char *ref)
 			    "consent reference in the signal");
 	}
 	if (e == SH_OK)
-		sh_info("consent %s of %s revoked: %zu waiting signals removed",
-		        ref, p->card.partner, c.n);
+		e = sh_store_quarantine_scan(d->store, sh_store_txn(d->store),
+		                             revoke_q_one, &qc);
+	for (size_t i = 0; e == SH_OK && i < qc.n; i++) {
+		e = sh_store_quarantine_del(d->store, qc.ids[i]);
+		if (e == SH_OK)
+			e = sh_audit_signal_event(
+			    d, SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_REVOKED,
+			    qc.ids[i], p->card.partner, qc.types[i],
+			    "removed from quarantine: consent withdrawn", "",
+			    "consent reference in the signal");
+	}
+	if (e == SH_OK)
+		sh_info(
+		    "consent %s of %s revoked: %zu waiting signals removed, "
+		    "%zu quarantined",
+		    ref, p->card.partner, c.n, qc.n);
 	free(c.seqs);
 	free(c.ids);
+	free(qc.ids);
+	free(qc.types);
 	return e;
 }
 

@@ -18,7 +18,8 @@
  *                                 roles that may receive it
  *   legal_basis = legal_duty      of legal_duty meldrecht consent legal_task
  *   purpose = debt_help           what a consent must be for
- *   keep_unanswered = 6 months    retention in the recipient's inbox
+ *   keep_unanswered = 6 months    retention in the recipient's inbox (and
+ *                                 of a signal it quarantined)
  *   keep_taken = 12 months        retention once the team took it (a
  *                                 case record after its newest step)
  *   keep_closed = 18 months       retention of a closed case's record

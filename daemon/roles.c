@@ -7,7 +7,8 @@
  * caller's supplementary groups) and the group database:
  *   administrator  member of admin_group: may see status and outbox,
  *                  query, export, verify and prove the audit log, look up
- *                  a resident's entries (audit subject) and make reports;
+ *                  a resident's entries (audit subject), make reports,
+ *                  list and remove quarantined signals;
  *                  may not read the inbox or reveal personal data.
  *   caseworker     member of caseworker_group: may see status and outbox,
  *                  send signals, read and act on the inbox and reveal
@@ -208,6 +209,7 @@ unsigned sh_roles_needed(Seinhuis__CtlRequest__Op op)
 	case SEINHUIS__CTL_REQUEST__OP__CASE_CLAIM:
 	case SEINHUIS__CTL_REQUEST__OP__CASE_STEP: return SH_ROLES_ALL;
 	case SEINHUIS__CTL_REQUEST__OP__QUARANTINE_LIST:
+	case SEINHUIS__CTL_REQUEST__OP__QUARANTINE_REMOVE:
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_LIST:
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_VERIFY:
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_HEAD:
@@ -239,6 +241,8 @@ const char *sh_ctl_op_name(Seinhuis__CtlRequest__Op op)
 	case SEINHUIS__CTL_REQUEST__OP__AUDIT_SUBJECT: return "audit_subject";
 	case SEINHUIS__CTL_REQUEST__OP__QUARANTINE_LIST:
 		return "quarantine_list";
+	case SEINHUIS__CTL_REQUEST__OP__QUARANTINE_REMOVE:
+		return "quarantine_remove";
 	case SEINHUIS__CTL_REQUEST__OP__CONSENT_GRANT: return "consent_grant";
 	case SEINHUIS__CTL_REQUEST__OP__CONSENT_REVOKE: return "consent_revoke";
 	case SEINHUIS__CTL_REQUEST__OP__CONSENT_LIST: return "consent_list";

@@ -72,6 +72,7 @@ static void usage(FILE *f)
 	    "                         since T (administrators)\n"
 	    "  quarantine list        signals that broke the catalogue "
 	    "(recipient)\n"
+	    "  quarantine remove ID   remove one of them (administrators)\n"
 	    "  consent grant --to PARTNER --purpose P [--from DATE] [--until "
 	    "DATE]\n"
 	    "                         resident's identifiers as NAME=VALUE "
@@ -796,6 +797,21 @@ static void acute_arrived(Seinhuis__CtlReply *r)
 		        m == 1 ? "it" : "them");
 }
 
+/* What a request that acted on one signal did: "VERB ID", or with --json
+ * {"ok":true,"message_id":ID}. */
+static void print_done(const char *verb, const char *id)
+{
+	if (json_out) {
+		json_object *o = json_object_new_object();
+		json_object_object_add(o, "ok", json_object_new_boolean(1));
+		json_object_object_add(o, "message_id",
+		                       json_object_new_string(id));
+		seinctl_print_json(o);
+	} else {
+		printf("%s %s\n", verb, id);
+	}
+}
+
 static int cmd_inbox(const char *sock, int argc, char **argv)
 {
 	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
@@ -875,17 +891,7 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 	if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_LIST)
 		acute_arrived(r);
 	if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_ACK) {
-		if (json_out) {
-			json_object *o = json_object_new_object();
-			json_object_object_add(o, "ok",
-			                       json_object_new_boolean(1));
-			json_object_object_add(
-			    o, "message_id",
-			    json_object_new_string(r->message_id));
-			seinctl_print_json(o);
-		} else {
-			printf("taken %s\n", r->message_id);
-		}
+		print_done("taken", r->message_id);
 	} else if (json_out) {
 		if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW &&
 		    r->n_inbox == 1) {
@@ -1675,14 +1681,24 @@ static int cmd_import(const char *sock, int argc, char **argv)
 
 static int cmd_quarantine(const char *sock, int argc, char **argv)
 {
+	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+	Seinhuis__CtlReply *r;
+	int rc;
+	if (argc == 3 && strcmp(argv[1], "remove") == 0) {
+		q.op = SEINHUIS__CTL_REQUEST__OP__QUARANTINE_REMOVE;
+		q.message_id = argv[2];
+		if ((rc = call(sock, &q, &r)) != 0)
+			return rc;
+		print_done("removed", r->message_id);
+		seinhuis__ctl_reply__free_unpacked(r, NULL);
+		return 0;
+	}
 	if (argc != 2 || strcmp(argv[1], "list") != 0) {
 		usage(stderr);
 		return 2;
 	}
-	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
 	q.op = SEINHUIS__CTL_REQUEST__OP__QUARANTINE_LIST;
-	Seinhuis__CtlReply *r;
-	int rc = call(sock, &q, &r);
+	rc = call(sock, &q, &r);
 	if (rc)
 		return rc;
 	json_object *arr = json_object_new_array();

@@ -1238,7 +1238,10 @@ static void subject_line(const Seinhuis__AuditEntry *e)
 		       t, p, r);
 		break;
 	case SEINHUIS__AUDIT_EVENT__AUDIT_QUARANTINED:
-		printf("  %s  held back for review\n", t);
+		if (strcmp(e->outcome, "removed") == 0)
+			printf("  %s  removed from quarantine%s\n", t, u);
+		else
+			printf("  %s  held back for review\n", t);
 		break;
 	case SEINHUIS__AUDIT_EVENT__AUDIT_RECEIPT:
 		if (strcmp(e->outcome, "rejected") == 0)

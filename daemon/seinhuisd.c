@@ -894,14 +894,97 @@ static sh_err envelope_retention(sh_daemon *d, int64_t now, int *more)
 	return e;
 }
 
+/* Quarantined signals removed in one retention sweep at most: only the
+ * records removed count, so that records kept do not stop the sweep
+ * before the ones past their keep period behind them. */
+struct q_sweep {
+	sh_daemon *d;
+	int64_t now, keep_max_s;
+	uint8_t (*ids)[SH_ID_LEN];
+	char (*senders)[SH_PARTNER_MAX + 1];
+	Seinhuis__SignalType *types;
+	size_t n, cap;
+};
+
+static int q_sweep_one(void *vctx, const Seinhuis__QuarantineRecord *r)
+{
+	struct q_sweep *c = vctx;
+	if (r->message_id.len != SH_ID_LEN)
+		return 0;
+	const sh_type_rule *t = sh_catalogue_type(&c->d->cat, r->type);
+	int64_t keep = t ? t->keep_unanswered_s : c->keep_max_s;
+	if (r->received_ms + keep * 1000 > c->now)
+		return 0;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64;
+		c->ids = realloc(c->ids, c->cap * sizeof(*c->ids));
+		c->senders = realloc(c->senders, c->cap * sizeof(*c->senders));
+		c->types = realloc(c->types, c->cap * sizeof(*c->types));
+		if (!c->ids || !c->senders || !c->types)
+			abort();
+	}
+	memcpy(c->ids[c->n], r->message_id.data, SH_ID_LEN);
+	snprintf(c->senders[c->n], sizeof(c->senders[c->n]), "%s", r->sender);
+	c->types[c->n] = r->type;
+	return ++c->n >= SH_OUTBOX_SWEEP_MAX; /* the next sweep, soon */
+}
+
+/* Retention of the quarantine: a signal that broke the catalogue was never
+ * delivered, so it is kept as one nobody took, keep_unanswered of its type
+ * after it was received; a type the catalogue no longer has, the longest
+ * keep_unanswered of the types this partner may receive. Each removal is
+ * audited by message id, sender and type. */
+static sh_err quarantine_retention(sh_daemon *d, int64_t now, int *more)
+{
+	struct q_sweep c = {d, now, 0, NULL, NULL, NULL, 0, 0};
+	if (d->cat.ntypes == 0)
+		return SH_OK;
+	int64_t max_all = 0;
+	for (size_t i = 0; i < d->cat.ntypes; i++) {
+		const sh_type_rule *t = &d->cat.types[i];
+		if (sh_role_in(t->recipients, d->self.card.role) &&
+		    t->keep_unanswered_s > c.keep_max_s)
+			c.keep_max_s = t->keep_unanswered_s;
+		if (t->keep_unanswered_s > max_all)
+			max_all = t->keep_unanswered_s;
+	}
+	if (c.keep_max_s == 0)
+		c.keep_max_s = max_all;
+	sh_err e = sh_store_quarantine_scan(d->store, sh_store_txn(d->store),
+	                                    q_sweep_one, &c);
+	size_t removed = 0;
+	for (size_t i = 0; e == SH_OK && i < c.n; i++) {
+		e = sh_store_quarantine_del(d->store, c.ids[i]);
+		if (e == SH_OK)
+			e = sh_audit_signal_event(
+			    d, SEINHUIS__AUDIT_EVENT__AUDIT_RETENTION_REMOVED,
+			    c.ids[i], c.senders[i], c.types[i], "removed", "",
+			    "quarantined signal past keep_unanswered of the "
+			    "catalogue");
+		if (e == SH_OK)
+			removed++;
+	}
+	if (removed)
+		sh_info("retention: %zu quarantined signal(s) removed, past "
+		        "keep_unanswered of the catalogue",
+		        removed);
+	if (c.n >= SH_OUTBOX_SWEEP_MAX)
+		*more = 1;
+	free(c.ids);
+	free(c.senders);
+	free(c.types);
+	return e;
+}
+
 /* Retention: a signal the team has not taken within the catalogue's
  * keep_unanswered for its type is removed from the inbox (one in a case a
  * caseworker claimed or recorded a step for, keep_taken after the case's
  * newest step or claim: picked_up). Its id stays in
  * `seen`, so a late re-send cannot bring it back. Then case records past
  * their keep period are removed (sh_cases_retention, cases.c), and the
- * sender's settled outbox records past keep_sent (outbox_retention) and
- * the envelopes of delivered ones past resend_window (envelope_retention). */
+ * sender's settled outbox records past keep_sent (outbox_retention),
+ * the envelopes of delivered ones past resend_window (envelope_retention)
+ * and quarantined signals past keep_unanswered (quarantine_retention). */
 int sh_retention_sweep(sh_daemon *d)
 {
 	struct sweep_ctx c = {.d = d, .now = sh_now_ms()};
@@ -939,6 +1022,8 @@ int sh_retention_sweep(sh_daemon *d)
 		e = outbox_retention(d, c.now, &more);
 	if (e == SH_OK)
 		e = envelope_retention(d, c.now, &more);
+	if (e == SH_OK)
+		e = quarantine_retention(d, c.now, &more);
 	if (c.n >= 10000)
 		more = 1;
 	if (e)

@@ -2067,6 +2067,14 @@ sh_err sh_store_quarantine_find(sh_store *st, MDB_txn *txn,
 	return *rec ? SH_OK : SH_ERR_STORE_CORRUPT;
 }
 
+sh_err sh_store_quarantine_del(sh_store *st, const uint8_t id[SH_ID_LEN])
+{
+	if (!st->turn)
+		return SH_ERR_STORE;
+	MDB_val k = {SH_ID_LEN, (void *)id};
+	return mdb_err(jdel(st, st->quarantine, &k));
+}
+
 sh_err sh_store_quarantine_scan(sh_store *st, MDB_txn *txn, sh_quarantine_fn fn,
                                 void *ctx)
 {

@@ -229,6 +229,9 @@ sh_err sh_store_quarantine_add(sh_store *st,
 sh_err sh_store_quarantine_find(sh_store *st, MDB_txn *txn,
                                 const uint8_t id[SH_ID_LEN],
                                 Seinhuis__QuarantineRecord **rec);
+/* Remove one quarantined signal (in the open turn); SH_ERR_NOTFOUND if
+ * the id is not quarantined. */
+sh_err sh_store_quarantine_del(sh_store *st, const uint8_t id[SH_ID_LEN]);
 typedef int (*sh_quarantine_fn)(void *ctx,
                                 const Seinhuis__QuarantineRecord *rec);
 sh_err sh_store_quarantine_scan(sh_store *st, MDB_txn *txn, sh_quarantine_fn fn,

@@ -120,6 +120,25 @@ check "monitor_group equal to admin_group: the configuration is refused, saying 
 	"sed 's/^monitor_group = .*/monitor_group = $ADMIN_GROUP/' '$WORK/gem-ro.conf' >'$WORK/mon-bad.conf' &&
 	 out=\$('$SEINHUISD' -t -c '$WORK/mon-bad.conf' 2>&1); [ \$? != 0 ] && grep -q 'monitor_group must be a group of its own' <<<\"\$out\""
 
+# --- quarantine: removed by an administrator ---------------------------------
+# A trusted peer that bypasses its daemon sends a signal that breaks the
+# catalogue: it is quarantined, with the resident's sealed data.
+PEER_TOOL=${PEER_TOOL:-$(dirname "$0")/../../build/tests/integration/peer_tool}
+qid=$(as_user "$PEER_TOOL" "$WORK/corp-ro/keys" "$WORK/gem-ro/keys/card" policy | awk '$1 == "SENT" { print $2; exit }')
+in_quarantine() { ctl gem-ro --json quarantine list | jq -e --arg id "$1" 'any(.[]; .message_id == $id)' >/dev/null; }
+export -f in_quarantine
+in_quarantine "$qid" || fail "setup: a signal in gem-ro's quarantine"
+out=$(as "$U_CW" quarantine remove "$qid" 2>&1)
+rc=$?
+check "caseworker: refused on quarantine remove (exit $rc), DENIED, the signal kept: $out" bash -c \
+	"[ $rc = 1 ] && grep -q \"refused: DENIED: quarantine_remove is for administrators (admin_group '$ADMIN_GROUP')\" <<<\"\$0\" && in_quarantine $qid" "$out"
+check "administrator: may remove a quarantined signal" bash -c \
+	"as $U_ADMIN quarantine remove $qid | grep -qx 'removed $qid' && ! in_quarantine $qid"
+check "audited: the removal, with message id, sender, type, user and role" bash -c \
+	"ctl gem-ro --json audit list --event quarantined --id $qid | jq -e 'map(select(.outcome == \"removed\")) | length == 1 and .[0].user == \"$U_ADMIN\" and .[0].role == \"admin\" and .[0].partner == \"corp-ro\" and .[0].type == \"arrears\"' >/dev/null"
+check "audited: the caseworker's refused removal" bash -c \
+	"ctl gem-ro --json audit list --event access_denied | jq -e 'any(.[]; .user == \"$U_CW\" and .detail == \"op quarantine_remove\" and .rule == \"DENIED\")' >/dev/null"
+
 # --- no role, not allowed ----------------------------------------------------
 out=$(as "$U_NONE" status 2>&1)
 check "a user with no role is refused with a clear message" \

@@ -14,6 +14,12 @@ awk '/^\[/ { if (inref) print "natural_key = purpose description surname postcod
 	sed '/^\[consent_revocation\]/,/^\[/ s/^recipients = .*/recipients = professional municipality_debt/' |
 	as_user tee "$WORK/natkey.conf" >/dev/null
 partner gp2-cs professional 17274 "catalogue = $WORK/natkey.conf"
+# A professional whose catalogue allows referrals longer initials than the
+# team's: what it sends with them is quarantined at the team.
+sed '/^\[referral\]/,/^\[/ s/^field initials = optional personal text 1 20$/field initials = optional personal text 1 40/' \
+	"$CATALOGUE" | as_user tee "$WORK/longinit.conf" >/dev/null
+grep -q '^field initials = optional personal text 1 40$' "$WORK/longinit.conf" || fail "test catalogue with longer initials"
+partner gp3-cs professional 18041 "catalogue = $WORK/longinit.conf"
 trust_all
 start gp-cs
 start team-cs
@@ -148,8 +154,34 @@ check "  and the daemon still accepts work" bash -c \
 	"ctl gp2-cs send --type referral --to team2-cs legal_basis=consent consent_ref=$ref2 purpose=other \
 	 surname='de Vries' postcode='9901 WA' house_number=12 birth_date=1970-05-06 | grep -q accepted"
 
+# A withdrawn consent reaches the quarantine too: a referral held there
+# under it (with the resident's sealed data) is removed, by its reference in
+# any case; one under another consent stays.
+start gp3-cs
+ref3=$(ctl gp3-cs consent grant --to team-cs --purpose referral <<<"$resident" | awk '{print $2}')
+ref4=$(ctl gp3-cs consent grant --to team-cs --purpose referral <<<"$resident" | awk '{print $2}')
+long_referral() {
+	ctl gp3-cs send --type referral --to team-cs legal_basis=consent consent_ref="$1" \
+		purpose=debts initials=ABCDEFGHIJKLMNOPQRSTUVWXY surname="de Vries" \
+		postcode="9901 WA" house_number=12 birth_date=1970-05-06
+}
+out=$(long_referral "$(tr a-f A-F <<<"$ref3")")
+qid3=${out#accepted }
+out=$(long_referral "$ref4")
+qid4=${out#accepted }
+team_q() { ctl team-cs --json quarantine list | jq -r '.[].message_id' | sort | paste -sd,; }
+export -f team_q
+both=$(printf '%s\n' "$qid3" "$qid4" | sort | paste -sd,)
+wait_until 15 bash -c "[ \"\$(team_q)\" = $both ]" || fail "setup: two referrals in the team's quarantine"
+ctl gp3-cs consent revoke "$ref3" >/dev/null || fail "setup: consent $ref3 revoked"
+check "the quarantined referral under the withdrawn consent is removed, the other kept" \
+	wait_until 10 bash -c "[ \"\$(team_q)\" = $qid4 ]"
+check "audit (recipient): removed from quarantine, with message id, sender and type" bash -c \
+	"ctl team-cs --json audit list --event consent_revoked --id $qid3 | json_has 'length == 1 and .[0].outcome == \"removed from quarantine: consent withdrawn\" and .[0].partner == \"gp3-cs\" and .[0].type == \"referral\"'"
+check "the recipient logged it" grep -q "consent $ref3 of gp3-cs revoked: 0 waiting signals removed, 1 quarantined" "$WORK/team-cs.log"
+
 # stopped by pid, cleanly (so that a run under valgrind reports leaks)
-for p in gp-cs team-cs team2-cs gp2-cs; do stop $p; done
+for p in gp-cs team-cs team2-cs gp2-cs gp3-cs; do stop $p; done
 # A catalogue kept from before 2026-12-06, whose referral purpose is free
 # text: the daemon says so (here through -t), and what to do.
 sed 's/^field purpose = required enum .*/field purpose = required text 1 200/' "$CATALOGUE" |

@@ -111,6 +111,20 @@ check "a signed signal with a NUL inside a text field is rejected FIELD_FORMAT" 
 check "... the refusal names the field" \
 	grep -q "refused: FIELD_FORMAT (field 'creditor_contact' holds a NUL byte)" "$WORK/gem-pl.log"
 check "... and not delivered" [ "$(inbox_ids gem-pl | wc -l)" = 0 ]
+# An administrator (here root: roles are off) removes a quarantined signal;
+# the removal is audited with user and role.
+nq=$(ctl gem-pl --json quarantine list | jq length)
+out=$(ctl gem-pl quarantine remove "$id" 2>&1)
+check "quarantine remove: the signal is removed ($out)" bash -c \
+	"[ '$out' = 'removed $id' ] && ctl gem-pl --json quarantine list | json_has 'length == $((nq - 1)) and all(.[]; .message_id != \"$id\")'"
+check "... audited as quarantined, outcome removed, with user and role" bash -c \
+	"ctl gem-pl --json audit list --event quarantined --id $id | json_has 'map(select(.outcome == \"removed\")) | length == 1 and .[0].user == \"root\" and .[0].role == \"maintenance\" and .[0].partner == \"corp-pl\" and .[0].type == \"arrears\"'"
+rc=0
+out=$(ctl gem-pl quarantine remove "$id" 2>&1) || rc=$?
+check "removing it again: NOT_FOUND (exit $rc)" bash -c "[ $rc = 1 ] && grep -q 'refused: NOT_FOUND: no signal $id in quarantine' <<<\"\$0\"" "$out"
+rc=0
+out=$(ctl gem-pl quarantine remove xyz 2>&1) || rc=$?
+check "a message id that is not 32 hex digits: USAGE (exit $rc)" bash -c "[ $rc = 1 ] && grep -q 'refused: USAGE: a message id is 32 hex digits' <<<\"\$0\"" "$out"
 # And a good one still goes through.
 ctl corp-pl send --type arrears --to gem-pl "${base[@]}" >/dev/null
 check "a valid signal next to them is delivered" wait_until 10 bash -c "[ \"\$(inbox_ids gem-pl | wc -l)\" = 1 ]"
