@@ -458,14 +458,28 @@ static int head_file_check(sh_daemon *d, sh_audit *log, char *detail, size_t n)
 	return 1;
 }
 
+/* The audit log's state key holding the index of its newest
+ * log_rolled_back entry (8 bytes, big-endian). */
+#define ROLLED_BACK_KEY "rolled-back"
+
+static sh_err put_rolled_back(sh_audit *log, uint64_t index)
+{
+	uint8_t b[8];
+	for (int i = 7; i >= 0; i--, index >>= 8)
+		b[i] = (uint8_t)index;
+	return sh_audit_state_put(log, ROLLED_BACK_KEY, b, 8);
+}
+
 sh_err sh_audit_rolled_back(sh_daemon *d, const char *partner,
                             const char *detail, int64_t now)
 {
-	/* Heads signed up to now are explained by it, never later ones: a
-	 * time from the head file or a head handed back (which someone who
-	 * can write the data directory may set) would otherwise switch off
-	 * the witnesses' check until then. A head signed ahead of the clock
-	 * (a restore that set the clock back) is found again. */
+	/* Heads signed up to the entry's time are explained by it (at the
+	 * next start, by that time as the log holds it: newest_rollback),
+	 * never later ones: a time from the head file or a head handed back
+	 * (which someone who can write the data directory may set) would
+	 * otherwise switch off the witnesses' check until then. A head
+	 * signed ahead of the clock (a restore that set the clock back) is
+	 * found again. */
 	Seinhuis__AuditEntry rb = SEINHUIS__AUDIT_ENTRY__INIT;
 	rb.event = SEINHUIS__AUDIT_EVENT__AUDIT_LOG_ROLLED_BACK;
 	rb.outcome = "rolled_back";
@@ -473,11 +487,156 @@ sh_err sh_audit_rolled_back(sh_daemon *d, const char *partner,
 		rb.partner = (char *)partner;
 	rb.detail = (char *)detail;
 	sh_err e = sh_audit_record(d, &rb);
-	/* kept, so that a restart within the day still shows it */
+	if (e == SH_OK && d->auditd)
+		e = put_rolled_back(d->auditd->log, rb.index);
+	/* as versions before the entry was read back kept them; now only
+	 * compared with the entry at start-up */
 	if (e == SH_OK)
 		e = sh_store_meta_time_set(d->store, "audit_rolled_back", now);
 	if (e == SH_OK)
 		e = sh_store_meta_time_set(d->store, "audit_explained", now);
+	return e;
+}
+
+struct newest_rb {
+	uint64_t size, index;
+	int64_t time_us;
+	int found;
+};
+
+static int newest_rb_fn(void *ctx, uint64_t index, const uint8_t *bytes,
+                        size_t len, const Seinhuis__AuditEntry *e)
+{
+	struct newest_rb *n = ctx;
+	(void)bytes, (void)len;
+	if (index >= n->size)
+		return 1;
+	if (e && e->event == SEINHUIS__AUDIT_EVENT__AUDIT_LOG_ROLLED_BACK) {
+		n->found = 1;
+		n->index = index;
+		n->time_us = e->time_us;
+	}
+	return 0;
+}
+
+/* The newest log_rolled_back entry of the committed log, into *n: the
+ * entry ROLLED_BACK_KEY names if it is one (*key 1), else the newest the
+ * whole log holds, read when the key names no such entry (*key -1: it was
+ * altered) or, without the key (*key 0), when scan is set (a log of a
+ * version that kept no such key). The log is the only source of the time
+ * up to which heads handed back are explained: the tree covers it and an
+ * auditor sees it, where a time in the store's meta table could be set to
+ * anything by whoever can write the data directory. */
+static sh_err newest_rollback(sh_audit *log, MDB_txn *txn, int scan,
+                              struct newest_rb *n, int *key)
+{
+	sh_buf raw = {0};
+	memset(n, 0, sizeof(*n));
+	n->size = sh_audit_committed_size(log);
+	sh_err e = sh_audit_state_get(log, txn, ROLLED_BACK_KEY, &raw);
+	*key = e == SH_OK ? -1 : 0;
+	if (e == SH_OK && raw.len == 8) {
+		uint64_t i = 0;
+		for (int k = 0; k < 8; k++)
+			i = i << 8 | raw.data[k];
+		raw.len = 0;
+		if (i < n->size && sh_audit_entry(log, txn, i, &raw) == SH_OK) {
+			Seinhuis__AuditEntry *en =
+			    seinhuis__audit_entry__unpack(NULL, raw.len,
+			                                  raw.data);
+			if (en &&
+			    en->event ==
+			        SEINHUIS__AUDIT_EVENT__AUDIT_LOG_ROLLED_BACK &&
+			    en->index == i) {
+				n->found = *key = 1;
+				n->index = i;
+				n->time_us = en->time_us;
+			}
+			if (en)
+				seinhuis__audit_entry__free_unpacked(en, NULL);
+		}
+	}
+	sh_buf_free(&raw);
+	if (e != SH_OK && e != SH_ERR_NOTFOUND)
+		return e;
+	if (*key == 1 || (*key == 0 && !scan))
+		return SH_OK;
+	return sh_audit_scan(log, txn, 0, newest_rb_fn, n);
+}
+
+/* At start-up: up to when heads of our log that partners hand back are
+ * explained by a rollback recorded, from the log's newest log_rolled_back
+ * entry (newest_rollback), into d. A time the meta table keeps that is
+ * later is reported and replaced by the log's, the index of that entry
+ * kept when it was looked for; all in the open turn. */
+static sh_err explained_from_log(sh_daemon *d, sh_audit *log)
+{
+	MDB_txn *rt = sh_store_read_begin(d->store);
+	if (!rt)
+		return SH_ERR_STORE;
+	int64_t kept_rb =
+	            sh_store_meta_time_get(d->store, rt, "audit_rolled_back"),
+	        kept_ex =
+	            sh_store_meta_time_get(d->store, rt, "audit_explained");
+	int64_t kept = kept_rb > kept_ex ? kept_rb : kept_ex;
+	struct newest_rb n;
+	int key;
+	/* a store without the key records no rollback, unless the meta
+	 * table says it does (an earlier version's, or altered): then the
+	 * log is read once */
+	sh_err e = newest_rollback(log, rt, kept > 0, &n, &key);
+	sh_store_read_end(d->store, rt);
+	if (e != SH_OK)
+		return e;
+	int64_t now = sh_now_ms(), at = n.found ? n.time_us / 1000 : 0;
+	char when[40], now_at[40];
+	if (at > now) {
+		sh_fmt_utc(when, sizeof(when), at);
+		sh_fmt_utc(now_at, sizeof(now_at), now);
+		sh_daemon_error(
+		    d,
+		    "audit: the log's newest log_rolled_back entry "
+		    "(%llu) was recorded %s, after now (%s): the clock "
+		    "was set back or the log altered; taken as now, so "
+		    "that heads partners hand back are checked again",
+		    (unsigned long long)n.index, when, now_at);
+		at = now;
+	}
+	d->audit_rolled_back_ms = d->audit_explained_ms = at;
+	if (kept <= at && key == (n.found ? 1 : 0))
+		return SH_OK;
+	if ((e = sh_daemon_txn(d)) != SH_OK)
+		return e;
+	if (kept > at) {
+		char log_at[120];
+		sh_fmt_utc(when, sizeof(when), kept);
+		if (n.found) {
+			sh_fmt_utc(now_at, sizeof(now_at), at);
+			snprintf(log_at, sizeof(log_at),
+			         "the newest log_rolled_back entry in the log "
+			         "was recorded %s",
+			         now_at);
+		} else {
+			snprintf(log_at, sizeof(log_at),
+			         "the log records no rollback");
+		}
+		sh_daemon_error(
+		    d,
+		    "audit: the store says a rollback of the log was found "
+		    "or explained up to %s, and %s: that time is not used "
+		    "(the store was altered, or an earlier version kept "
+		    "it); heads partners hand back are checked against the "
+		    "log",
+		    when, log_at);
+		e = sh_store_meta_time_set(d->store, "audit_explained", at);
+		if (e == SH_OK)
+			e = sh_store_meta_time_set(d->store,
+			                           "audit_rolled_back", at);
+	}
+	if (e == SH_OK && n.found && key != 1)
+		e = put_rolled_back(log, n.index);
+	else if (e == SH_OK && !n.found && key == -1)
+		e = sh_audit_state_del(log, ROLLED_BACK_KEY);
 	return e;
 }
 
@@ -503,44 +662,8 @@ sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 	d->auditd = ad;
 	if (warning[0])
 		sh_daemon_error(d, "audit: %s", warning);
-	MDB_txn *rt = sh_store_read_begin(d->store);
-	if (rt) {
-		d->audit_rolled_back_ms =
-		    sh_store_meta_time_get(d->store, rt, "audit_rolled_back");
-		d->audit_explained_ms =
-		    sh_store_meta_time_get(d->store, rt, "audit_explained");
-		sh_store_read_end(d->store, rt);
-	}
-	/* Stored times are never after now (sh_audit_rolled_back): one that
-	 * is (altered, or written by an older version from the head file)
-	 * is taken as now, said, and stored so. */
+	e = explained_from_log(d, ad->log);
 	int64_t now = sh_now_ms();
-	if (d->audit_explained_ms > now || d->audit_rolled_back_ms > now) {
-		char at[40];
-		sh_fmt_utc(at, sizeof(at),
-		           d->audit_explained_ms > d->audit_rolled_back_ms
-		               ? d->audit_explained_ms
-		               : d->audit_rolled_back_ms);
-		sh_daemon_error(
-		    d,
-		    "audit: the store says a rollback of the log "
-		    "was found or explained up to %s, after now: "
-		    "taken as now, so that heads partners hand back "
-		    "are checked again",
-		    at);
-		if (d->audit_explained_ms > now)
-			d->audit_explained_ms = now;
-		if (d->audit_rolled_back_ms > now)
-			d->audit_rolled_back_ms = now;
-		e = sh_daemon_txn(d);
-		if (e == SH_OK)
-			e = sh_store_meta_time_set(d->store, "audit_explained",
-			                           d->audit_explained_ms);
-		if (e == SH_OK)
-			e = sh_store_meta_time_set(d->store,
-			                           "audit_rolled_back",
-			                           d->audit_rolled_back_ms);
-	}
 	set_head_file(d, ad->log);
 	int rolled =
 	    e == SH_OK && head_file_check(d, ad->log, detail, sizeof(detail));

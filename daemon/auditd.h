@@ -149,10 +149,12 @@ sh_err sh_audit_consent(sh_daemon *d, const sh_ctl_conn *c,
 sh_err sh_audit_record(sh_daemon *d, Seinhuis__AuditEntry *e);
 /* The log was found rolled back, at now (against the head file's head at
  * start-up, partner NULL; or against one a partner keeps, witness.c): the
- * log_rolled_back entry saying so (detail), and in the meta table when
- * (audit_rolled_back) and up to when heads are explained by it
- * (audit_explained): both now, never a time a head or the head file
- * gives, all in the open turn. */
+ * log_rolled_back entry saying so (detail), its index kept in the log's
+ * state, so that the next start takes from it up to when heads are
+ * explained (its time: never a time a head, the head file or the meta
+ * table gives), and now in the meta table (audit_rolled_back,
+ * audit_explained; only compared with the entry), all in the open
+ * turn. */
 sh_err sh_audit_rolled_back(sh_daemon *d, const char *partner,
                             const char *detail, int64_t now);
 void sh_audit_set_caller(Seinhuis__AuditEntry *e, const sh_ctl_conn *c,

@@ -246,8 +246,9 @@ typedef struct sh_daemon {
 	int wit_any_due;
 	int64_t wit_next_any;
 	/* heads of our log signed up to then are explained by a rollback
-	 * already recorded (witness.c; meta audit_explained); one recorded
-	 * in the open turn */
+	 * already recorded (witness.c; at start-up the time of the log's
+	 * newest log_rolled_back entry, auditd.c); one recorded in the open
+	 * turn */
 	int64_t audit_explained_ms, wit_rb_pending_ms;
 	int64_t next_trust_check;    /* monotonic ms */
 	int64_t prev_keys_checked_s; /* rotation_tick: Unix s, 0 at start */

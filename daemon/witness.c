@@ -25,7 +25,10 @@
  *     as an error and kept for status and seinctl check, once the turn
  *     commits; a head signed before a rollback already recorded is
  *     explained by it (up to when it was found, never later: no time
- *     the data directory holds can switch this check off).
+ *     the data directory holds can switch this check off). After a
+ *     start, "when it was found" is the time of the newest
+ *     log_rolled_back entry in the log itself, which the tree covers and
+ *     an auditor sees; a time kept beside it in the store is not used.
  *   - Heads travel only over connections there are: a daemon opens one
  *     to a partner when it has signals (or a recover request) for it.
  *     A restore is therefore found at the next exchange with a partner
@@ -174,10 +177,10 @@ static void check_own(sh_daemon *d, sh_peer *p, const uint8_t *b, size_t n)
 		goto out;
 	}
 	/* heads signed before a rollback already recorded (or up to the
-	 * newest such head) are explained by it: not looked at */
-	int64_t known = d->audit_rolled_back_ms;
-	if (d->audit_explained_ms > known)
-		known = d->audit_explained_ms;
+	 * newest such head) are explained by it: not looked at. Only the
+	 * log says up to when (auditd.c, explained_from_log), never a time
+	 * the store keeps beside it */
+	int64_t known = d->audit_explained_ms;
 	if (d->wit_rb_pending_ms > known)
 		known = d->wit_rb_pending_ms;
 	if (h->timestamp_ms <= known)

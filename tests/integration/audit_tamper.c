@@ -27,6 +27,9 @@
  *                                         from the seen index
  *   audit_tamper DATADIR meta-time KEY MS set a time the store keeps in its
  *                                         meta table (audit_explained)
+ *   audit_tamper DATADIR state-del KEY    remove a value the audit log
+ *                                         keeps beside the tree (its
+ *                                         state table: rolled-back)
  *
  * and, for the order of an inbox listing (it_meldcode.sh), the acute mark
  * an inbox record keeps:
@@ -294,6 +297,18 @@ int main(int argc, char **argv)
 		    (rc = mdb_put(txn, dbi, &k, &v, 0)) ||
 		    (rc = mdb_txn_commit(txn)))
 			die("meta-time", rc);
+		mdb_env_close(env);
+		return 0;
+	}
+	if (strcmp(mode, "state-del") == 0) {
+		if (argc < 4)
+			die("state-del needs a key", 0);
+		MDB_val k = {strlen(argv[3]), argv[3]};
+		if ((rc = mdb_txn_begin(env, NULL, 0, &txn)) ||
+		    (rc = mdb_dbi_open(txn, "audit_state", 0, &dbi)) ||
+		    (rc = mdb_del(txn, dbi, &k, NULL)) ||
+		    (rc = mdb_txn_commit(txn)))
+			die("state-del", rc);
 		mdb_env_close(env);
 		return 0;
 	}

@@ -168,8 +168,9 @@ check "the recipient's log verifies" ctl gem-wi audit verify
 # up to the start, so a later restore is still found by the witness. The
 # same for that time written into the store's record of it.
 AUDIT_TAMPER=${AUDIT_TAMPER:-$(dirname "$0")/../../build/tests/integration/audit_tamper}
-# restored_again N: a backup of corp-wi, 10 signals, the backup restored; a
-# new signal makes the witness hand back its head: log_rolled_back N times
+# restored_again N [CMD...]: a backup of corp-wi, 10 signals, the backup
+# restored (and CMD run on the stopped daemon's files); a new signal makes
+# the witness hand back its head: log_rolled_back N times
 restored_again() {
 	back_up corp-wi
 	local b n
@@ -181,6 +182,7 @@ restored_again() {
 	wait_until 20 bash -c "[ \"\$(peer_field gem-wi corp-wi witnessed_size)\" -gt $((b + 10)) ]" || return 1
 	stop corp-wi
 	restore corp-wi
+	"${@:2}"
 	start corp-wi
 	sent=$((sent + 1))
 	send_arrears corp-wi gem-wi "$sent" >/dev/null
@@ -198,10 +200,51 @@ check "a later restore is still found against the recipient's head" restored_aga
 stop corp-wi
 as_user "$AUDIT_TAMPER" "$WORK/corp-wi/data" meta-time audit_explained 4102444800000
 start corp-wi
-check "a time in 2100 stored as explaining rollbacks is reported and taken as now" \
-	grep -q "audit: the store says a rollback of the log was found or explained up to 2100-01-01.*, after now: taken as now" "$WORK/corp-wi.log"
+check "a time in 2100 stored as explaining rollbacks is reported and not used" \
+	grep -q "audit: the store says a rollback of the log was found or explained up to 2100-01-01.*, and the newest log_rolled_back entry in the log was recorded $(date -u +%Y)-.*: that time is not used" "$WORK/corp-wi.log"
 check "... and a later restore is still found" restored_again $((c0 + 3))
+
+# --- a time stored as explaining rollbacks, that the log does not back ---------
+# The same with a time before now: the backup restored, and the time the
+# restore was made stored as the one up to which rollbacks were found and
+# explained. Only the log's newest log_rolled_back entry explains heads a
+# partner hands back, so the restore is still found, once.
+# (explain_now del: the log's record of its newest log_rolled_back entry
+# removed too, so that the daemon looks for it in the whole log)
+explain_now() {
+	local k
+	for k in audit_explained audit_rolled_back; do
+		as_user "$AUDIT_TAMPER" "$WORK/corp-wi/data" meta-time "$k" "$(date +%s%3N)" || return 1
+	done
+	[ "${1:-}" != del ] || as_user "$AUDIT_TAMPER" "$WORK/corp-wi/data" state-del rolled-back
+}
+t2=$(date +%s%3N)
+check "a restore with now stored as explaining rollbacks (audit_explained, audit_rolled_back) is still found" \
+	restored_again $((c0 + 4)) explain_now
+check "... recorded once since, naming the witness" bash -c \
+	"alist corp-wi --event log_rolled_back | jq -e '[.[] | select(.time_us > $t2 * 1000)] | length == 1 and .[0].partner == \"gem-wi\"' >/dev/null"
+check "... the stored time reported as not backed by the log" \
+	grep -q "audit: the store says a rollback of the log was found or explained up to $(date -u +%Y)-.*, and the newest log_rolled_back entry in the log was recorded .*: that time is not used" "$WORK/corp-wi.log"
+check "... audit verify notes the $((c0 + 4)) rollbacks" bash -c \
+	"ctl corp-wi audit verify | grep -q '^  note: the log records $((c0 + 4)) rollbacks of itself (log_rolled_back), the latest $(date -u +%Y)-.*Z: a restored or replaced data store'"
+check "... and so is one with the log's record of its newest rollback removed too" \
+	restored_again $((c0 + 5)) explain_now del
+t3=$(date +%s%3N)
 stop corp-wi
-check "seinhuisd -t notes the $((c0 + 3)) rollbacks the log records" bash -c \
-	"as_user '$SEINHUISD' -t -c '$WORK/corp-wi.conf' | grep -q '^seinhuisd: note: the log records $((c0 + 3)) rollbacks of itself (log_rolled_back), the latest '"
+start corp-wi
+# (the signals sent before the restore that had not arrived went with it:
+# counted from those that have)
+n0=$(inbox_ids gem-wi | wc -l)
+for _ in 1 2; do
+	sent=$((sent + 1))
+	send_arrears corp-wi gem-wi "$sent" >/dev/null
+done
+check "after a restart, 2 more signals delivered" \
+	wait_until 20 bash -c "[ \$(inbox_ids gem-wi | wc -l) -ge $((n0 + 2)) ]"
+check "... and heads signed since handed back" \
+	wait_until 20 bash -c "[ \"\$(peer_field corp-wi gem-wi witnessed_ms)\" -gt $t3 ] && [ \"\$(peer_field gem-wi corp-wi witnessed_ms)\" -gt $t3 ]"
+check "... the rollback is not recorded again" [ "$(count corp-wi --event log_rolled_back)" = $((c0 + 5)) ]
+stop corp-wi
+check "seinhuisd -t notes the $((c0 + 5)) rollbacks the log records" bash -c \
+	"as_user '$SEINHUISD' -t -c '$WORK/corp-wi.conf' | grep -q '^seinhuisd: note: the log records $((c0 + 5)) rollbacks of itself (log_rolled_back), the latest '"
 it_done
