@@ -278,16 +278,30 @@ perl -e 'print "\xa5" x (4096 * ($ARGV[0] - 2))' "$(($(stat -c %s "$F") / 4096))
 	dd of="$F" bs=4096 seek=2 conv=notrunc status=none
 refused "all pages but the meta pages overwritten" $S
 
-# The last page overwritten: it holds the newest copy of the main table's
-# root, and a damaged node there points past the end of the file. LMDB
-# maps the file, so the read of it is a SIGBUS: the daemon must still say
-# that the store is damaged and exit, not die by the signal (before, it
-# did here every time, and in the case above one run in three).
+# The main table's root made a page of garbage whose node offsets reach
+# past the end of the file: the newest meta page is pointed at the last
+# page LMDB counts, and that page overwritten (the meta page's layout:
+# the main table's root at byte 128, the last page at 136, the
+# transaction id at 144). LMDB maps the file, so reading past its end is
+# a SIGBUS: the daemon must still say that the store is damaged and exit,
+# not die by the signal (the daemon before d9b4e53 died here every time,
+# and in the case above whenever its layout put a damaged root there).
 restore $S
 F=$WORK/$S/data/data.mdb
-perl -e 'print "\xa5" x 4096' |
-	dd of="$F" bs=4096 seek=$(($(stat -c %s "$F") / 4096 - 1)) conv=notrunc status=none
-refused "the last page overwritten" $S
+perl -e '
+	open(my $f, "+<", $ARGV[0]) or die; binmode $f;
+	my ($best, $at) = (-1, 0);
+	for my $m (0, 4096) {
+		seek($f, $m + 144, 0); read($f, my $t, 8);
+		my $id = unpack("Q<", $t);
+		($best, $at) = ($id, $m) if $id > $best;
+	}
+	seek($f, $at + 136, 0); read($f, my $l, 8);
+	my $last = unpack("Q<", $l);
+	seek($f, $last * 4096, 0); print $f "\xa5" x 4096;
+	seek($f, $at + 128, 0); print $f pack("Q<", $last);
+	close($f);' "$F"
+refused "main table's root: garbage at the file's end" $S
 
 restore $S
 rm -f "$WORK/$S/data/data.mdb"
