@@ -125,8 +125,10 @@ void sh_outq_remove(sh_daemon *d, sh_outq_entry *e)
 
 void sh_outq_drop_peer(sh_daemon *d, sh_peer *p)
 {
-	while (p->head)
-		sh_outq_remove(d, p->head);
+	for (sh_outq_entry *e = p->head, *next; e; e = next) {
+		next = e->next; /* read before it is freed */
+		sh_outq_remove(d, e);
+	}
 }
 
 void sh_outq_settled(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN],
