@@ -121,7 +121,7 @@ N=${IT_IMPORT_LARGE:-12000}
 } >"$IN/big.csv"
 out=$(ctl corp-im import "$IN/big.csv" --type arrears --set legal_basis=legal_duty --quiet 2>&1)
 check "a $N-row export is accepted" grep -q "$N rows: $N accepted, 0 refused, 0 skipped" <<<"$out"
-check "all $N arrive" wait_until 60 bash -c "[ \$(status_field gem-a-im inbox_depth) = $((N + 3)) ]"
+check "all $N arrive" wait_until 120 bash -c "[ \$(status_field gem-a-im inbox_depth) = $((N + 3)) ]"
 check "the signal listing gathers every page: $((N + 3)) signals, each once" bash -c \
 	"[ \$(ctl gem-a-im --json inbox list --limit 100000 | jq -r '.[].message_id' | sort -u | wc -l) = $((N + 3)) ]"
 check "the case listing does too: $((N + 3)) households" bash -c \
