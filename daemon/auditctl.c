@@ -557,6 +557,7 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	int have_first = 0;
 	char canon[300], bad[80] = "";
 	sh_err e = SH_OK, bad_why = SH_ERR_FIELD_VALUE;
+	const char *bad_how = NULL; /* what is wrong with it, if known */
 
 	for (size_t i = 0; i < q->n_fields && !bad[0]; i++) {
 		size_t k;
@@ -605,6 +606,7 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 			/* the name of the identifier missing or malformed */
 			snprintf(bad, sizeof(bad), "%.60s", canon);
 			bad_why = e;
+			bad_how = sh_canonical_why(&p, canon);
 		}
 	}
 	sh_wipe(canon, sizeof(canon));
@@ -621,8 +623,8 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 			return sh_ctl_refuse(
 			    d, c, SH_ERR_FIELD_VALUE,
 			    "identifier '%s' does not have the "
-			    "required form",
-			    bad);
+			    "required form%s%s",
+			    bad, bad_how ? ": " : "", bad_how ? bad_how : "");
 		return sh_ctl_refuse(d, c, SH_ERR_FIELD_MISSING,
 		                     "give a bsn, or surname, postcode and "
 		                     "house_number");

@@ -155,6 +155,10 @@ check "subject: what is found is said to be found with the identifiers given" \
 	grep -q "entries, found with the identifiers given (surname, postcode, house_number)" <<<"$subj"
 check "subject: a surname without postcode is refused as missing it, not as malformed" bash -c \
 	"printf 'surname=Niemand\n' | ctl gem-au audit subject 2>&1 | grep -q \"identifier 'postcode' is missing\""
+check "subject: a malformed surname is refused saying what is wrong, not what it is" bash -c \
+	"out=\$(printf 'surname=Nie\\xce\\xa9mand\npostcode=9999 ZZ\nhouse_number=99\n' | ctl gem-au audit subject 2>&1);
+	 grep -q \"identifier 'surname' does not have the required form: the surname holds a character that is not a letter\" <<<\"\$out\" &&
+	 ! grep -q 'Nie' <<<\"\$out\""
 check "subject: each look-up is recorded, with user and case key" bash -c \
 	"[ \$(alist gem-au --event subject_access | jq '[.[]|select(.user==\"root\" and (.case_key|length)==64)]|length') -ge 3 ]"
 check "subject: an unknown identifier is refused before anything is sent" bash -c \
