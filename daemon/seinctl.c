@@ -523,10 +523,9 @@ static int cmd_outbox(const char *sock, int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr,
-		        "seinctl: outbox: unexpected argument '%s' (a state "
-		        "goes with --state)\n",
-		        argv[optind]);
+		fprintf(stderr, "seinctl: outbox: an unexpected argument "
+		                "after the options (a state goes with "
+		                "--state)\n");
 		return 2;
 	}
 	Seinhuis__CtlReply *r;

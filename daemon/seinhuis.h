@@ -163,7 +163,8 @@ const ProtobufCFieldDescriptor *sh_pb_field(const ProtobufCMessageDescriptor *d,
                                             const char *name);
 /* Varints of protobuf's wire format, for the few places that read or
  * write it by hand (a receipt's settlement in store.c, a plain SEND in
- * ctlclient.c, an envelope as built in wire.c, audit entries in audit.c):
+ * ctlclient.c, an envelope as built in wire.c, audit entries in audit.c,
+ * the NUL check of received text in wire.c):
  * sh_pb_varint_get reads one of at most maxbytes bytes (10 for any 64-bit
  * value) at p[*off], below n, and moves *off past it; -1 if it is cut
  * short or longer. sh_pb_varint_put writes v at out (NULL: only counts)
@@ -192,6 +193,43 @@ static inline size_t sh_pb_varint_put(uint8_t *out, uint64_t v)
 	if (out)
 		out[n] = (uint8_t)v;
 	return n + 1;
+}
+/* One field of protobuf's wire format at p[*off], below n: its number and
+ * wire type, the varint's value (type 0) or the length of its bytes (type
+ * 2, which start at *data), and *off moved past it. -1 if it is cut short
+ * or no field (a group, field number 0 or past 2^29 - 1). */
+static inline int sh_pb_field_next(const uint8_t *p, size_t n, size_t *off,
+                                   uint32_t *num, unsigned *wt, uint64_t *v,
+                                   size_t *data)
+{
+	uint64_t tag;
+	*v = 0;
+	*data = 0;
+	if (sh_pb_varint_get(p, n, off, 10, &tag) < 0 || tag >> 3 == 0 ||
+	    tag >> 3 > 0x1fffffff)
+		return -1;
+	*num = (uint32_t)(tag >> 3);
+	*wt = (unsigned)(tag & 7);
+	switch (*wt) {
+	case 0: return sh_pb_varint_get(p, n, off, 10, v);
+	case 1:
+		if (n - *off < 8)
+			return -1;
+		*off += 8;
+		return 0;
+	case 2:
+		if (sh_pb_varint_get(p, n, off, 10, v) < 0 || n - *off < *v)
+			return -1;
+		*data = *off;
+		*off += (size_t)*v;
+		return 0;
+	case 5:
+		if (n - *off < 4)
+			return -1;
+		*off += 4;
+		return 0;
+	default: return -1;
+	}
 }
 /* Growable byte buffer. */
 typedef struct {

@@ -1486,36 +1486,13 @@ static int wire_split(const uint8_t *p, size_t n, wire_field *f, size_t max,
 {
 	size_t off = 0, k = 0;
 	while (off < n) {
-		uint64_t tag, v = 0;
-		size_t at = off;
-		if (k == max || sh_pb_varint_get(p, n, &off, 10, &tag) < 0 ||
-		    tag >> 3 == 0 || tag >> 3 > 0x1fffffff)
-			return -1;
-		switch (tag & 7) {
-		case 0:
-			if (sh_pb_varint_get(p, n, &off, 10, &v) < 0)
-				return -1;
-			break;
-		case 1:
-			if (n - off < 8)
-				return -1;
-			off += 8;
-			break;
-		case 2:
-			if (sh_pb_varint_get(p, n, &off, 10, &v) < 0 ||
-			    n - off < v)
-				return -1;
-			off += (size_t)v;
-			break;
-		case 5:
-			if (n - off < 4)
-				return -1;
-			off += 4;
-			break;
-		default: return -1;
-		}
-		uint32_t num = (uint32_t)(tag >> 3);
-		if (k && num <= f[k - 1].num)
+		size_t at = off, data;
+		uint32_t num;
+		unsigned wt;
+		uint64_t v;
+		if (k == max ||
+		    sh_pb_field_next(p, n, &off, &num, &wt, &v, &data) < 0 ||
+		    (k && num <= f[k - 1].num))
 			return -1;
 		f[k++] = (wire_field){num, at, off - at, v};
 	}

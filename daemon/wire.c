@@ -950,50 +950,29 @@ void sh_fields_free(Seinhuis__Field **f, size_t n)
 static int nul_in_text(const ProtobufCMessageDescriptor *d, const uint8_t *p,
                        size_t n, unsigned depth, const char **name)
 {
-	size_t off = 0;
+	size_t off = 0, at;
+	uint32_t num;
+	unsigned wt;
+	uint64_t len;
 	if (depth > 8)
 		return -1;
 	while (off < n) {
-		uint64_t key, len;
-		if (sh_pb_varint_get(p, n, &off, 10, &key) < 0)
-			return -1;
-		switch (key & 7) {
-		case 0:
-			if (sh_pb_varint_get(p, n, &off, 10, &len) < 0)
-				return -1;
-			continue;
-		case 1:
-			if (n - off < 8)
-				return -1;
-			off += 8;
-			continue;
-		case 5:
-			if (n - off < 4)
-				return -1;
-			off += 4;
-			continue;
-		case 2: break;
-		default: return -1;
-		}
-		if (sh_pb_varint_get(p, n, &off, 10, &len) < 0 || len > n - off)
+		if (sh_pb_field_next(p, n, &off, &num, &wt, &len, &at) < 0)
 			return -1;
 		const ProtobufCFieldDescriptor *f =
-		    (key >> 3) <= UINT32_MAX
-		        ? protobuf_c_message_descriptor_get_field(
-		              d, (unsigned)(key >> 3))
-		        : NULL;
+		    wt == 2 ? protobuf_c_message_descriptor_get_field(d, num)
+		            : NULL;
 		if (f && f->type == PROTOBUF_C_TYPE_STRING &&
-		    memchr(p + off, 0, len)) {
+		    memchr(p + at, 0, len)) {
 			*name = f->name;
 			return 1;
 		}
 		if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
-			int r = nul_in_text(f->descriptor, p + off, len,
+			int r = nul_in_text(f->descriptor, p + at, len,
 			                    depth + 1, name);
 			if (r)
 				return r;
 		}
-		off += (size_t)len;
 	}
 	return 0;
 }
@@ -1002,25 +981,18 @@ int sh_wire_text_nul(const uint8_t *envb, size_t envlen, const char **name)
 {
 	const ProtobufCFieldDescriptor *sf =
 	    sh_pb_field(&seinhuis__envelope__descriptor, "signal");
-	size_t off = 0;
+	size_t off = 0, at;
+	uint32_t num;
+	unsigned wt;
+	uint64_t len;
 	*name = "";
 	while (off < envlen) {
-		uint64_t key, len;
-		if (sh_pb_varint_get(envb, envlen, &off, 10, &key) < 0)
+		if (sh_pb_field_next(envb, envlen, &off, &num, &wt, &len, &at) <
+		    0)
 			return -1;
-		if ((key & 7) == 0) {
-			if (sh_pb_varint_get(envb, envlen, &off, 10, &len) < 0)
-				return -1;
-			continue;
-		}
-		if ((key & 7) != 2 ||
-		    sh_pb_varint_get(envb, envlen, &off, 10, &len) < 0 ||
-		    len > envlen - off)
-			return -1;
-		if (sf && (key >> 3) == sf->id)
+		if (sf && wt == 2 && num == sf->id)
 			return nul_in_text(&seinhuis__signal__descriptor,
-			                   envb + off, (size_t)len, 0, name);
-		off += (size_t)len;
+			                   envb + at, (size_t)len, 0, name);
 	}
 	return 0;
 }

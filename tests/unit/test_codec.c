@@ -1060,6 +1060,23 @@ static void patch_nul(uint8_t *p, size_t n, const char *marker)
 	CHECK(!"marker not found in the packed bytes");
 }
 
+/* An arrears signal from A to B with message id mid, dated now. */
+static void arrears_a_to_b(Seinhuis__Signal *s, uint8_t mid[SH_ID_LEN],
+                           Seinhuis__ArrearsSignal *ar, const char *basis)
+{
+	seinhuis__signal__init(s);
+	s->format_version = SH_FORMAT_VERSION;
+	s->message_id.data = mid;
+	s->message_id.len = SH_ID_LEN;
+	s->sender = (char *)A.card.partner;
+	s->recipient = (char *)B.card.partner;
+	s->type = SEINHUIS__SIGNAL_TYPE__ARREARS;
+	s->created_ms = sh_now_ms();
+	s->legal_basis = (char *)basis;
+	s->payload_case = SEINHUIS__SIGNAL__PAYLOAD_ARREARS;
+	s->arrears = ar;
+}
+
 static void test_text_nul(void)
 {
 	uint8_t mid[SH_ID_LEN], subj[SH_PSEUDO_LEN];
@@ -1084,20 +1101,11 @@ static void test_text_nul(void)
 		Seinhuis__SealedContent sc = SEINHUIS__SEALED_CONTENT__INIT;
 		sc.n_persons = 1;
 		sc.persons = &pp;
-		Seinhuis__Signal s = SEINHUIS__SIGNAL__INIT;
-		s.format_version = SH_FORMAT_VERSION;
-		s.message_id.data = mid;
-		s.message_id.len = SH_ID_LEN;
-		s.sender = (char *)A.card.partner;
-		s.recipient = (char *)B.card.partner;
-		s.type = SEINHUIS__SIGNAL_TYPE__ARREARS;
-		s.created_ms = sh_now_ms();
+		Seinhuis__Signal s;
+		arrears_a_to_b(&s, mid, &ar,
+		               where == 2 ? "legal_duty#extra" : "legal_duty");
 		s.subject.data = subj;
 		s.subject.len = SH_PSEUDO_LEN;
-		s.legal_basis =
-		    (char *)(where == 2 ? "legal_duty#extra" : "legal_duty");
-		s.payload_case = SEINHUIS__SIGNAL__PAYLOAD_ARREARS;
-		s.arrears = &ar;
 		/* the sealed part, under the pair's key, as wire.c seals it */
 		size_t pl = seinhuis__sealed_content__get_packed_size(&sc);
 		uint8_t *plain = malloc(pl), *sealed = malloc(pl + 28);
@@ -1170,17 +1178,8 @@ static void test_text_nul(void)
 	{
 		Seinhuis__ArrearsSignal ar = SEINHUIS__ARREARS_SIGNAL__INIT;
 		ar.arrears_kind = (char *)"water";
-		Seinhuis__Signal s = SEINHUIS__SIGNAL__INIT;
-		s.format_version = SH_FORMAT_VERSION;
-		s.message_id.data = mid;
-		s.message_id.len = SH_ID_LEN;
-		s.sender = (char *)A.card.partner;
-		s.recipient = (char *)B.card.partner;
-		s.type = SEINHUIS__SIGNAL_TYPE__ARREARS;
-		s.created_ms = sh_now_ms();
-		s.legal_basis = (char *)"legal_duty";
-		s.payload_case = SEINHUIS__SIGNAL__PAYLOAD_ARREARS;
-		s.arrears = &ar;
+		Seinhuis__Signal s;
+		arrears_a_to_b(&s, mid, &ar, "legal_duty");
 		sh_buf env = {0};
 		seal_envelope(&s, A.sign_sec, 1, SH_FORMAT_VERSION, &env);
 		CHECK_ERR(verify_b(&env), SH_OK);
