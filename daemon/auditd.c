@@ -471,7 +471,7 @@ static sh_err put_rolled_back(sh_audit *log, uint64_t index)
 }
 
 sh_err sh_audit_rolled_back(sh_daemon *d, const char *partner,
-                            const char *detail, int64_t now)
+                            const char *detail, int64_t *at)
 {
 	/* Heads signed up to the entry's time are explained by it (at the
 	 * next start, by that time as the log holds it: newest_rollback),
@@ -487,6 +487,10 @@ sh_err sh_audit_rolled_back(sh_daemon *d, const char *partner,
 		rb.partner = (char *)partner;
 	rb.detail = (char *)detail;
 	sh_err e = sh_audit_record(d, &rb);
+	/* the entry's own time, which a restart reads back
+	 * (explained_from_log): status shows the same time before and after */
+	int64_t now = rb.time_us ? rb.time_us / 1000 : sh_now_ms();
+	*at = now;
 	if (e == SH_OK && d->auditd)
 		e = put_rolled_back(d->auditd->log, rb.index);
 	/* as versions before the entry was read back kept them; now only
@@ -663,15 +667,15 @@ sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 	if (warning[0])
 		sh_daemon_error(d, "audit: %s", warning);
 	e = explained_from_log(d, ad->log);
-	int64_t now = sh_now_ms();
 	set_head_file(d, ad->log);
 	int rolled =
 	    e == SH_OK && head_file_check(d, ad->log, detail, sizeof(detail));
 	if (rolled) {
 		sh_daemon_error(d, "audit: %s", detail);
-		d->audit_rolled_back_ms = now;
-		d->audit_explained_ms = now;
-		e = sh_audit_rolled_back(d, NULL, detail, now);
+		int64_t at = 0;
+		e = sh_audit_rolled_back(d, NULL, detail, &at);
+		d->audit_rolled_back_ms = at;
+		d->audit_explained_ms = at;
 	}
 	if (e != SH_OK) {
 		sh_store_abort(d->store);

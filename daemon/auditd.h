@@ -147,16 +147,16 @@ sh_err sh_audit_consent(sh_daemon *d, const sh_ctl_conn *c,
 
 /* Helpers shared with auditctl.c. */
 sh_err sh_audit_record(sh_daemon *d, Seinhuis__AuditEntry *e);
-/* The log was found rolled back, at now (against the head file's head at
+/* The log was found rolled back (against the head file's head at
  * start-up, partner NULL; or against one a partner keeps, witness.c): the
  * log_rolled_back entry saying so (detail), its index kept in the log's
  * state, so that the next start takes from it up to when heads are
  * explained (its time: never a time a head, the head file or the meta
- * table gives), and now in the meta table (audit_rolled_back,
- * audit_explained; only compared with the entry), all in the open
- * turn. */
+ * table gives), and that time, into *at (ms), in the meta table
+ * (audit_rolled_back, audit_explained; only compared with the entry), all
+ * in the open turn. */
 sh_err sh_audit_rolled_back(sh_daemon *d, const char *partner,
-                            const char *detail, int64_t now);
+                            const char *detail, int64_t *at);
 void sh_audit_set_caller(Seinhuis__AuditEntry *e, const sh_ctl_conn *c,
                          char *namebuf, size_t namelen);
 /* This daemon's case key of a resident; 0 if the identity is incomplete. */

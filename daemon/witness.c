@@ -231,8 +231,8 @@ static void check_own(sh_daemon *d, sh_peer *p, const uint8_t *b, size_t n)
 		    p->card.partner, at, (unsigned long long)h->tree_size,
 		    (unsigned long long)h->tree_size);
 	sh_daemon_error(d, "audit: %s", detail);
-	int64_t now = sh_now_ms();
-	sh_err e = sh_audit_rolled_back(d, p->card.partner, detail, now);
+	int64_t now = 0;
+	sh_err e = sh_audit_rolled_back(d, p->card.partner, detail, &now);
 	if (e != SH_OK) {
 		sh_daemon_txn_fail(d, e);
 		goto out; /* found again at the next exchange */
