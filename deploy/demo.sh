@@ -219,7 +219,8 @@ ctl gemeente-waterdam case step "$urgent" contact_attempted --how visit --reache
 IFS='|' read -r surname street number postcode <<<"${HH[6]}"
 consent=$(printf 'surname=%s\npostcode=%s\nhouse_number=%s\n' "$surname" "$postcode" "$number" |
 	ctl gemeente-waterdam consent grant --to woonstichting-hoeksteen \
-		--purpose collection_pause --until 2027-06-30 | awk '{print $2}')
+		--purpose collection_pause --until "$(date -u -d '+6 months' +%F)" |
+	awk '{print $2}')
 echo "    consent $consent: the resident agrees that the landlord hears of the contact"
 ctl gemeente-waterdam case step "$urgent" in_conversation --feedback --consent "$consent" |
 	sed 's/^/    /'
