@@ -1570,17 +1570,19 @@ int main(int argc, char **argv)
 		sh_peer_recover_load(&d, &d.peers[i]);
 	if (check_only) {
 		char gwhy[600];
+		/* At the error level, as the start says them: under systemd
+		 * the journal then files them as errors, where 'journalctl
+		 * -p err' finds why an ExecStartPre check failed. */
 		if (sh_roles_check(&d.cfg, gwhy, sizeof(gwhy)) != SH_OK) {
 			/* the start would stop here */
-			fprintf(stderr, "seinhuisd: %s\n", gwhy);
+			sh_error("%s", gwhy);
 			rc = 1;
 		}
 		gid_t cgid;
 		if (sh_control_group_check(&d.cfg, &cgid, gwhy, sizeof(gwhy)) !=
 		    SH_OK) {
 			/* ... or at the control socket */
-			fprintf(stderr, "seinhuisd: control socket: %s\n",
-			        gwhy);
+			sh_error("control socket: %s", gwhy);
 			rc = 1;
 		}
 		/* An audit log that fails verification is loud (at the

@@ -227,5 +227,13 @@ check "seinhuisd -t finds it too (exit status 1)" bash -c \
 	"as_user $SEINHUISD -t -c $WORK/cgroup.conf >$WORK/cgroup.out 2>&1; [ \$? = 1 ] && grep -q \"control_group '$ADMIN_GROUP': the daemon's user '$RUN_USER' is not a member\" $WORK/cgroup.out"
 check "seinhuisd -t finds it too (exit status 1), and does not call the rest valid" bash -c \
 	"as_user $SEINHUISD -t -c $WORK/nogroup.conf >$WORK/nogroup.out 2>&1; [ \$? = 1 ] && grep -q \"admin_group 'sh-test-nogroup-$P' does not exist\" $WORK/nogroup.out && grep -q 'the daemon would not start: see the error above' $WORK/nogroup.out && ! grep -q valid $WORK/nogroup.out"
+# Under systemd (ExecStartPre=seinhuisd -t) the journal takes standard
+# error: the group errors of -t carry the error priority, '<3>', so that
+# 'journalctl -p err' shows why the check failed.
+for c in nogroup cgroup; do
+	as_user bash -c "exec 2>'$WORK/$c.jerr'; JOURNAL_STREAM=\$(stat -c %d:%i '$WORK/$c.jerr') exec '$SEINHUISD' -t -c '$WORK/$c.conf'" >/dev/null || true
+done
+check "seinhuisd -t under the journal: the group errors at the error level" bash -c \
+	"grep -q \"^<3>seinhuisd\\[error\\] admin_group 'sh-test-nogroup-$P' does not exist\" '$WORK/nogroup.jerr' && grep -q \"^<3>seinhuisd\\[error\\] control socket: control_group '$ADMIN_GROUP': \" '$WORK/cgroup.jerr'"
 if stop corp-ro; then pass "corp-ro stops cleanly"; else fail "corp-ro exit status"; fi
 it_done
