@@ -1626,6 +1626,12 @@ int main(int argc, char **argv)
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	the_daemon = &d;
+	/* the role groups before the audit log, whose entries name roles;
+	 * said as -t says it, not as a fault of the log */
+	if (sh_roles_check(&d.cfg, why, sizeof(why)) != SH_OK) {
+		sh_error("%s", why);
+		return 1;
+	}
 	if (sh_audit_start(&d, why, sizeof(why)) != SH_OK) {
 		sh_error("audit log: %s", why);
 		return 1;

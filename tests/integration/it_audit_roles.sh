@@ -216,7 +216,7 @@ check "one group for both roles is refused" bash -c \
 sed "s/^admin_group = .*/admin_group = sh-test-nogroup-$P/" "$WORK/gem-ro.conf" >"$WORK/nogroup.conf"
 chmod 644 "$WORK/same.conf" "$WORK/nogroup.conf"
 check "a role group that does not exist stops the daemon at start-up" bash -c \
-	"as_user timeout 20 $SEINHUISD -c $WORK/nogroup.conf 2>&1 | grep -q \"admin_group 'sh-test-nogroup-$P' does not exist\""
+	"as_user timeout 20 $SEINHUISD -c $WORK/nogroup.conf 2>&1 | grep -q \"\\[error\\] admin_group 'sh-test-nogroup-$P' does not exist\""
 # A control_group the daemon's user is not in: it cannot give the socket
 # to that group. The start and -t say so, and what to do.
 sed "s/^control_group = .*/control_group = $ADMIN_GROUP/" "$WORK/gem-ro.conf" >"$WORK/cgroup.conf"
