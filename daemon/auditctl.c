@@ -287,7 +287,7 @@ static void op_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	if (q->event[0] && !(lc.event = sh_audit_event_parse(q->event)))
 		return sh_ctl_refuse(
 		    d, c, SH_ERR_USAGE,
-		    "event '%.40s' is not known (see seinctl(1))", q->event);
+		    "the event given is not known (see seinctl(1))");
 	if (q->type[0] && !(lc.type = sh_signal_type_parse(q->type)))
 		return sh_ctl_refuse(d, c, SH_ERR_TYPE,
 		                     "the signal type given is not known "

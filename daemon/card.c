@@ -549,7 +549,11 @@ sh_err sh_trust_remove(const char *dir, const char *partner, char *why,
 {
 	char path[1024], named[300];
 	if (!sh_partner_id_valid(partner)) {
-		snprintf(why, whylen, "'%.64s' is not a partner id", partner);
+		/* not repeated: the text given may be data */
+		snprintf(why, whylen,
+		         "the partner given is not a partner id (2-64 "
+		         "characters: lowercase a-z, digits 0-9, '.', '_' and "
+		         "'-')");
 		return SH_ERR_USAGE;
 	}
 	/* Its card is PARTNER.card as trust writes it, but the store trusts
@@ -584,8 +588,11 @@ sh_err sh_trust_remove(const char *dir, const char *partner, char *why,
 	}
 	closedir(d);
 	if (e == SH_OK && removed == 0) {
-		snprintf(why, whylen, "%s/%s: not in the trust store", dir,
-		         named);
+		/* not repeated: a partner id of the right form ("jansen")
+		 * may still be data */
+		snprintf(why, whylen,
+		         "the partner given has no card in the trust store %s",
+		         dir);
 		e = SH_ERR_NOTFOUND;
 	}
 	return e;

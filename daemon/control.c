@@ -1823,9 +1823,10 @@ static void op_recover(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	}
 	sh_peer *only = NULL;
 	if (q->partner[0] && !(only = sh_peer_find(d, q->partner))) {
+		/* not repeated: the text given may be data */
 		sh_ctl_refuse(d, c, SH_ERR_NOTFOUND,
-		              "partner %.64s is not in the trust store",
-		              q->partner);
+		              "the partner given (--partner) is not in the "
+		              "trust store; 'seinkey list' shows the partners");
 		return;
 	}
 	char when[40], detail[120];

@@ -117,6 +117,14 @@ const char *sh_err_known_rule(const char *rule)
 	return "UNKNOWN";
 }
 
+sh_err sh_err_of_rule(const char *rule)
+{
+	for (int e = SH_OK + 1; rule && e < SH_ERR__COUNT; e++)
+		if (table[e].rule && strcmp(table[e].rule, rule) == 0)
+			return (sh_err)e;
+	return SH_ERR__COUNT;
+}
+
 const char *sh_err_str(sh_err e)
 {
 	if (e < 0 || e >= SH_ERR__COUNT || !table[e].text)

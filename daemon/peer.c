@@ -1733,12 +1733,76 @@ struct sh_held_receipts {
 	int64_t arrived_mono;
 };
 
+/* What is kept of a partner's refusal, in the outbox record and the
+ * audit log: the rule, and the field it names if that is a field some
+ * signal knows, each in our own words (for STALE, how far its clock is
+ * from ours as read here). Never the partner's text: it is written by
+ * another organisation's software and may repeat the refused value
+ * ("value 'Jansen' not in our register"). */
+static void receipt_detail(const sh_daemon *d, const sh_peer *p,
+                           const char *rule, const char *given, char *out,
+                           size_t n)
+{
+	sh_err e = sh_err_of_rule(rule);
+	const char *text = e == SH_ERR__COUNT
+	                       ? "the partner refused the signal under a rule "
+	                         "this daemon does not know"
+	                       : sh_err_str(e);
+	char name[64];
+	size_t len = 0;
+	if (given && strncmp(given, "field '", 7) == 0) {
+		len = strcspn(given + 7, "'");
+		if (given[7 + len] != '\'' || len == 0 || len >= sizeof(name))
+			len = 0;
+	}
+	if (len) {
+		memcpy(name, given + 7, len);
+		name[len] = '\0';
+	}
+	if (len && sh_field_known(&d->cat, name))
+		snprintf(out, n, "field '%s': %s", name, text);
+	else
+		snprintf(out, n, "%s", text);
+	int64_t off = sh_peer_clock_offset(p);
+	long long sec = (long long)((off < 0 ? -off : off) / 1000);
+	size_t used = strlen(out);
+	if (e == SH_ERR_STALE && sec > 0 && used < n)
+		snprintf(out + used, n - used,
+		         "; the partner's clock is %lld s %s ours (read from "
+		         "the times on its frames)",
+		         sec, off > 0 ? "ahead of" : "behind");
+}
+
+/* Each receipt of f as it is kept: a rule of ours or UNKNOWN, and a
+ * detail of receipt_detail (none unless it refuses). */
+static void receipts_own_words(const sh_daemon *d, const sh_peer *p,
+                               Seinhuis__PeerFrame *f)
+{
+	for (size_t i = 0; i < f->n_receipts; i++) {
+		Seinhuis__Receipt *r = f->receipts[i];
+		char detail[200] = "";
+		const char *rule = sh_err_known_rule(r->rule);
+		if (r->status == SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED)
+			receipt_detail(d, p, r->rule, r->detail, detail,
+			               sizeof(detail));
+		if (r->rule != protobuf_c_empty_string)
+			free(r->rule);
+		if (r->detail != protobuf_c_empty_string)
+			free(r->detail);
+		r->rule = sh_xmalloc(strlen(rule) + 1);
+		strcpy(r->rule, rule);
+		r->detail = sh_xmalloc(strlen(detail) + 1);
+		strcpy(r->detail, detail);
+	}
+}
+
 static void hold(sh_daemon *d, sh_peer *p, Seinhuis__PeerFrame *f)
 {
 	if (f->n_receipts == 0) {
 		seinhuis__peer_frame__free_unpacked(f, NULL);
 		return;
 	}
+	receipts_own_words(d, p, f);
 	if (d->nheld == d->capheld) {
 		d->capheld = d->capheld ? 2 * d->capheld : 64;
 		d->held = realloc(d->held, d->capheld * sizeof(*d->held));

@@ -327,15 +327,16 @@ static int fields_from_json(Seinhuis__CtlRequest *q, json_object *o, char *type,
 			 * be sent as its first part only */
 			if (strlen(v) !=
 			    (size_t)json_object_get_string_len(val)) {
+				/* named only if a signal knows it: a key
+				 * of a field name's form may be a name */
+				int known = sh_field_known(NULL, key);
 				fprintf(
 				    stderr,
 				    "seinctl: item %zu: the value of its "
 				    "field #%zu%s%s%s holds a NUL character "
 				    "(\\u0000), which no field may hold\n",
-				    idx, pos,
-				    sh_field_name_ok(key) ? " ('" : "",
-				    sh_field_name_ok(key) ? key : "",
-				    sh_field_name_ok(key) ? "')" : "");
+				    idx, pos, known ? " ('" : "",
+				    known ? key : "", known ? "')" : "");
 				return -1;
 			}
 		} else if (json_object_is_type(val, json_type_int))
@@ -373,7 +374,10 @@ static int cmd_send(const char *sock, int argc, char **argv)
 		case 't': snprintf(type, sizeof(type), "%s", optarg); break;
 		case 'r': snprintf(to, sizeof(to), "%s", optarg); break;
 		case 'f': file = optarg; break;
-		default: usage(stderr); return 2;
+		default:
+			sh_opt_refused("seinctl send", argc, argv,
+			               "+t:r:f:", opts);
+			return 2;
 		}
 	}
 	json_object *items = NULL;
@@ -517,7 +521,11 @@ static int cmd_outbox(const char *sock, int argc, char **argv)
 		else if (opt == 'l' &&
 		         sh_parse_u32(optarg, 1, 10000000, &limit) == 0)
 			q.limit = limit;
-		else {
+		else if (opt == '?') {
+			sh_opt_refused("seinctl outbox", argc, argv,
+			               "s:l:", opts);
+			return 2;
+		} else {
 			usage(stderr);
 			return 2;
 		}
@@ -971,6 +979,7 @@ static int cmd_recover(const char *sock, int argc, char **argv)
 			break;
 		case 'p': q.partner = optarg; break;
 		default:
+			sh_opt_refused("seinctl recover", argc, argv, "", opts);
 			fprintf(stderr, "usage: seinctl recover --since "
 			                "T|backup [--partner P]\n");
 			return 2;
@@ -1521,7 +1530,10 @@ static int cmd_import(const char *sock, int argc, char **argv)
 			sets[nsets++] = optarg;
 			break;
 		case 'q': st.quiet = 1; break;
-		default: usage(stderr); return 2;
+		default:
+			sh_opt_refused("seinctl import", argc, argv, "t:r:s:q",
+			               opts);
+			return 2;
 		}
 	}
 	if (!type || optind != argc - 1) {
@@ -1763,7 +1775,10 @@ static int cmd_consent(const char *sock, int argc, char **argv)
 			case 'p': q.purpose = optarg; break;
 			case 'f': q.valid_from = optarg; break;
 			case 'u': q.valid_until = optarg; break;
-			default: usage(stderr); return 2;
+			default:
+				sh_opt_refused("seinctl consent grant", argc,
+				               argv, "t:p:f:u:", opts);
+				return 2;
 			}
 		}
 		if (!q.recipient[0] || !q.purpose[0] || optind != argc) {
@@ -1900,6 +1915,7 @@ int main(int argc, char **argv)
 	                               {"version", no_argument, 0, 'V'},
 	                               {0, 0, 0, 0}};
 	int opt;
+	opterr = 0; /* a refused option is not repeated: sh_opt_refused */
 	/* --json may also follow the command: take it out wherever it is. */
 	for (int a = 1; a < argc; a++)
 		if (strcmp(argv[a], "--json") == 0) {
@@ -1916,7 +1932,9 @@ int main(int argc, char **argv)
 		case 's': sockopt = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("seinctl %s\n", SH_VERSION); return 0;
-		default: usage(stderr); return 2;
+		default:
+			sh_opt_refused("seinctl", argc, argv, "+jc:s:hV", opts);
+			return 2;
 		}
 	}
 	if (optind >= argc) {
@@ -1970,7 +1988,9 @@ int main(int argc, char **argv)
 		return seinctl_export(sock, json_out, sub_argc, sub_argv);
 	if (strcmp(cmd, "report") == 0)
 		return seinctl_report(sock, json_out, sub_argc, sub_argv);
-	fprintf(stderr, "seinctl: unknown command '%s'\n", cmd);
+	/* not repeated: a word typed first may be a name */
+	fprintf(stderr, "seinctl: the command given is not known (not "
+	                "repeated: it may be data)\n");
 	usage(stderr);
 	return 2;
 }

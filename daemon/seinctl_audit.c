@@ -290,9 +290,13 @@ static int parse_filter(int argc, char **argv, filter *f, const char **format)
 			}
 			/* fall through */
 		default:
-			fprintf(stderr,
-			        "seinctl: see 'seinctl --help' for the audit "
-			        "options\n");
+			if (opt == '?')
+				sh_opt_refused("seinctl audit", argc, argv, "",
+				               filter_opts);
+			else
+				fprintf(stderr,
+				        "seinctl: see 'seinctl --help' for the "
+				        "audit options\n");
 			return 2;
 		}
 	}
@@ -668,6 +672,11 @@ static int cmd_prove(const char *sock, int argc, char **argv)
 	    0; /* re-initialise: seinctl's own options stop at the command */
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		unsigned long long v = 0;
+		if (opt == '?') {
+			sh_opt_refused("seinctl audit prove", argc, argv, "",
+			               opts);
+			return 2;
+		}
 		if (opt != 'o') {
 			v = strtoull(optarg, &end, 10);
 			if (end == optarg || *end ||
@@ -953,8 +962,11 @@ static int cmd_check_proof(int argc, char **argv)
 			old_file = optarg;
 		else if (opt == 'c')
 			card_file = optarg;
-		else
+		else {
+			sh_opt_refused("seinctl audit check-proof", argc, argv,
+			               "", opts);
 			goto usage;
+		}
 	}
 	if (optind + 1 != argc)
 		goto usage;
@@ -1810,6 +1822,7 @@ int seinctl_report(const char *sock, int json, int argc, char **argv)
 			}
 			break;
 		default:
+			sh_opt_refused("seinctl report", argc, argv, "", opts);
 			fprintf(stderr,
 			        "seinctl: report [--by week|month] [--since T] "
 			        "[--until T] [--csv] [--from EXPORT.jsonl]\n");
@@ -2127,8 +2140,11 @@ int seinctl_inbox_reveal(const char *sock, int json, int argc, char **argv)
 	optind =
 	    0; /* re-initialise: seinctl's own options stop at the command */
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (opt != 'r')
+		if (opt != 'r') {
+			sh_opt_refused("seinctl inbox reveal", argc, argv, "",
+			               opts);
 			goto usage;
+		}
 		q.reason = optarg;
 	}
 	if (optind + 1 != argc || !q.reason[0])

@@ -383,7 +383,8 @@ static int resolve_case(const char *sock, const char *given, char out[65])
 	view_free(&w);
 	if (found == 1)
 		return 0;
-	fprintf(stderr, "seinctl: %s: %s\n", arg,
+	/* not repeated: hex digits only, but 9 of them may be a BSN */
+	fprintf(stderr, "seinctl: the case prefix given: %s\n",
 	        found ? "more than one case starts so; give more digits"
 	              : "no case in the inbox starts so");
 	return 1;
@@ -768,8 +769,11 @@ static int case_claim(const char *sock, int argc, char **argv)
 			q.release = 1;
 		else if (opt == 'f')
 			q.force = 1;
-		else
+		else {
+			sh_opt_refused("seinctl case claim", argc, argv, "",
+			               opts);
 			goto usage;
+		}
 	}
 	if (optind + 1 != argc)
 		goto usage;
@@ -864,8 +868,12 @@ static int case_step(const char *sock, int argc, char **argv)
 				return 2;
 			}
 			q.attempt_ms = us / 1000;
-		} else
+		} else {
+			if (opt == '?')
+				sh_opt_refused("seinctl case step", argc, argv,
+				               "", opts);
 			goto usage;
+		}
 	}
 	if (optind + 2 != argc)
 		goto usage;
@@ -1292,6 +1300,8 @@ static int case_monitor(const char *sock, int argc, char **argv)
 			}
 			o.muni = optarg;
 		} else {
+			sh_opt_refused("seinctl case monitor", argc, argv, "",
+			               opts);
 			goto usage;
 		}
 	}
@@ -1480,7 +1490,9 @@ int seinctl_export(const char *sock, int json, int argc, char **argv)
 		case 'c': only = optarg; break;
 		case 'r': do_reveal = 1; break;
 		case 'R': reason = optarg; break;
-		default: goto usage;
+		default:
+			sh_opt_refused("seinctl export", argc, argv, "", opts);
+			goto usage;
 		}
 	}
 	if (optind != argc || !format ||

@@ -101,14 +101,17 @@ int seinctl_check(const char *sock, int json, int argc, char **argv)
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		int64_t *to = opt == 'w' ? &warn_s : &crit_s;
-		if (opt != 'w' && opt != 'c')
+		if (opt != 'w' && opt != 'c') {
+			sh_opt_refused("seinctl check", argc, argv, "", opts);
 			return usage_unknown();
+		}
 		if (sh_parse_duration(optarg, 366LL * 86400, to) < 0) {
+			/* the value is not repeated: it may be data */
 			fprintf(stderr,
-			        "seinctl: --pending-%s: '%s' is not an "
-			        "age (N followed by s, m, h or d; at most 366 "
-			        "days)\n",
-			        opt == 'w' ? "warn" : "crit", optarg);
+			        "seinctl: --pending-%s: the value given is not "
+			        "an age (N followed by s, m, h or d; at most "
+			        "366 days)\n",
+			        opt == 'w' ? "warn" : "crit");
 			return usage_unknown();
 		}
 	}

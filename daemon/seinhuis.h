@@ -100,6 +100,9 @@ const char *sh_err_rule(sh_err e); /* short stable code: "STORE_FULL" */
 /* A rule code a partner gave (in a receipt): the same if it is one of
  * ours, else "UNKNOWN" (a partner's text is not recorded as a rule). */
 const char *sh_err_known_rule(const char *rule);
+/* The sh_err whose rule code is rule; SH_ERR__COUNT if none is (nor for
+ * "OK"). */
+sh_err sh_err_of_rule(const char *rule);
 const char *sh_err_str(sh_err e); /* one sentence for people */
 
 /* ---------------------------------------------------------------- log */
@@ -501,6 +504,18 @@ int sh_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 /* "90s", "15m", "2h", "7d" (the unit is required) as seconds, from 1 to
  * max_s; 0 on success, -1 otherwise. */
 int sh_parse_duration(const char *v, int64_t max_s, int64_t *out);
+
+/* Command-line options. Each program sets opterr = 0 at its start, so
+ * that getopt never prints an option it refuses: "--surname=Jansen" is
+ * data typed in the wrong place. When getopt_long returns '?', this says
+ * on stderr, after "PROG: ", that an option is not known or lacks its
+ * argument, without the option's text; it names the option (from
+ * shortopts/longopts, never from argv) only when it is one of ours that
+ * lacks its value or takes none. argv[optind - 1] tells a long option
+ * ("--...") from a short one. The caller exits with the usage code (2). */
+struct option;
+void sh_opt_refused(const char *prog, int argc, char *const argv[],
+                    const char *shortopts, const struct option *longopts);
 
 sh_err sh_config_load(sh_config *cfg, const char *path, char *why,
                       size_t whylen);

@@ -1408,6 +1408,7 @@ int main(int argc, char **argv)
 	    {"help", no_argument, 0, 'h'},
 	    {"version", no_argument, 0, 'V'},
 	    {0, 0, 0, 0}};
+	opterr = 0; /* a refused option is not repeated: sh_opt_refused */
 	while ((opt = getopt_long(argc, argv, "c:tThV", longopts, NULL)) !=
 	       -1) {
 		switch (opt) {
@@ -1416,7 +1417,11 @@ int main(int argc, char **argv)
 		case 'T': check_only = strict = 1; break;
 		case 'V': printf("seinhuisd %s\n", SH_VERSION); return 0;
 		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		default:
+			sh_opt_refused("seinhuisd", argc, argv, "c:tThV",
+			               longopts);
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (!conf || optind != argc) {

@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -461,4 +462,46 @@ int sh_fs_free_note(char *out, size_t n, const char *dir)
 	    (unsigned long long)v.f_bavail * v.f_frsize / 1024;
 	snprintf(out, n, "%llu KiB free in the file system of %s", kib, dir);
 	return kib < 16384 ? 1 : 0;
+}
+
+void sh_opt_refused(const char *prog, int argc, char *const argv[],
+                    const char *shortopts, const struct option *longopts)
+{
+	/* the tool for the --help hint: prog up to its first space */
+	int toollen = (int)strcspn(prog, " ");
+	const char *arg =
+	    optind >= 1 && optind - 1 < argc ? argv[optind - 1] : NULL;
+	int is_long = arg && strncmp(arg, "--", 2) == 0;
+	const struct option *lo = NULL;
+	for (size_t i = 0; optopt && longopts && longopts[i].name; i++)
+		if (!longopts[i].flag && longopts[i].val == optopt) {
+			lo = &longopts[i];
+			break;
+		}
+	const char *sc = optopt > 0 && optopt < 128 && optopt != ':' &&
+	                         optopt != '+' && optopt != '-' && shortopts
+	                     ? strchr(shortopts, optopt)
+	                     : NULL;
+	if (is_long && lo && lo->has_arg == required_argument) {
+		fprintf(stderr, "%s: option --%s needs a value\n", prog,
+		        lo->name);
+	} else if (is_long && lo && lo->has_arg == no_argument) {
+		fprintf(stderr,
+		        "%s: option --%s takes no value (the value given is "
+		        "not repeated: it may be data)\n",
+		        prog, lo->name);
+	} else if (!is_long && sc && sc[1] == ':') {
+		/* a short option of ours that lacks its argument */
+		if (lo)
+			fprintf(stderr, "%s: option -%c (--%s) needs a value\n",
+			        prog, optopt, lo->name);
+		else
+			fprintf(stderr, "%s: option -%c needs a value\n", prog,
+			        optopt);
+	} else {
+		fprintf(stderr,
+		        "%s: an option is not known or lacks its argument "
+		        "(not repeated: it may be data); see %.*s --help\n",
+		        prog, toollen, prog);
+	}
 }

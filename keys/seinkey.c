@@ -134,7 +134,10 @@ static int cmd_init(int argc, char **argv)
 		case 'r': key = "role", given |= 4; break;
 		case 'e': key = "endpoint", given |= 8; break;
 		case 'm': key = "municipalities"; break;
-		default: usage(stderr); return 2;
+		default:
+			sh_opt_refused("seinkey init", argc, argv,
+			               "d:p:n:r:e:m:", opts);
+			return 2;
 		}
 		if (strchr(optarg, '\n') || strchr(optarg, '\r')) {
 			fprintf(stderr,
@@ -267,7 +270,10 @@ static int cmd_card(int argc, char **argv)
 		case 'e': endpoint = optarg; break;
 		case 'n': name = optarg; break;
 		case 'm': munis = optarg; break;
-		default: usage(stderr); return 2;
+		default:
+			sh_opt_refused("seinkey card", argc, argv,
+			               "d:e:n:m:", opts);
+			return 2;
 		}
 	}
 	if (!dir) {
@@ -302,7 +308,7 @@ static const char *trustdir_arg(int argc, char **argv)
 	int opt;
 	while ((opt = getopt_long(argc, argv, "t:", opts, NULL)) != -1) {
 		if (opt != 't') {
-			usage(stderr);
+			sh_opt_refused("seinkey", argc, argv, "t:", opts);
 			exit(2);
 		}
 		dir = optarg;
@@ -479,7 +485,10 @@ static int cmd_rotate(int argc, char **argv)
 		switch (opt) {
 		case 'd': dir = optarg; break;
 		case 'o': overlap = optarg; break;
-		default: usage(stderr); return 2;
+		default:
+			sh_opt_refused("seinkey rotate", argc, argv,
+			               "d:o:", opts);
+			return 2;
 		}
 	}
 	if (!dir) {
@@ -492,11 +501,11 @@ static int cmd_rotate(int argc, char **argv)
 	}
 	int64_t secs;
 	if (sh_parse_duration(overlap, SH_OVERLAP_MAX_S, &secs) < 0) {
-		fprintf(
-		    stderr,
-		    "seinkey: --overlap '%.40s': a number and a unit s, m, h "
-		    "or d (e.g. 7d), at least 1s and at most 366d\n",
-		    overlap);
+		/* the value is not repeated: it may be data */
+		fprintf(stderr,
+		        "seinkey: --overlap: the value given is not a number "
+		        "and a unit s, m, h or d (e.g. 7d), at least 1s and at "
+		        "most 366d\n");
 		return 2;
 	}
 	if (!owner_ok(dir))
@@ -529,12 +538,15 @@ int main(int argc, char **argv)
 	static const struct option top[] = {{"help", no_argument, 0, 'h'},
 	                                    {"version", no_argument, 0, 'V'},
 	                                    {0, 0, 0, 0}};
+	opterr = 0; /* a refused option is not repeated: sh_opt_refused */
 	while ((opt = getopt_long(argc, argv, "+c:hV", top, NULL)) != -1) {
 		switch (opt) {
 		case 'c': conf_path = optarg; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("seinkey %s\n", SH_VERSION); return 0;
-		default: usage(stderr); return 2;
+		default:
+			sh_opt_refused("seinkey", argc, argv, "+c:hV", top);
+			return 2;
 		}
 	}
 	if (optind >= argc) {
@@ -561,7 +573,9 @@ int main(int argc, char **argv)
 		return cmd_revoke(argc, argv);
 	if (strcmp(cmd, "rotate") == 0)
 		return cmd_rotate(argc, argv);
-	fprintf(stderr, "seinkey: unknown command '%s'\n", cmd);
+	/* not repeated: a word typed first may be a name */
+	fprintf(stderr, "seinkey: the command given is not known (not "
+	                "repeated: it may be data)\n");
 	usage(stderr);
 	return 2;
 }

@@ -110,11 +110,99 @@ for p in gem-pv vt-pv team-pv; do
 	done
 done
 check "audit exports were written" [ -s "$WORK/gem-pv.audit.jsonl" -a -s "$WORK/gem-pv.audit.csv" ]
-for p in gem-pv ins-pv wat-pv team-pv vt-pv gp-pv; do stop $p; done
+
+# Data typed into an argument: a name or a BSN as an unknown option, a
+# command, a case prefix, an age, a partner; and a field name of the
+# right form, not one any signal knows, whose JSON value holds a NUL.
+# Each is refused saying which rule was broken, never repeating what was
+# given (the answers are kept in $WORK/args.txt, searched below too).
+ECHOED=(Quistoption 111222333 Quistcommand quistnulkey Quistpartner)
+args_refused() { # args_refused "rule text" command... : refused, saying so
+	local rule=$1 rc=0 out
+	shift
+	out=$("$@" 2>&1) || rc=$?
+	printf '%s\n' "$out" >>"$WORK/args.txt"
+	check "refused ($rc), naming no argument: ${rule:0:60}" bash -c \
+		'[ "$1" != 0 ] && grep -q -F -- "$2" <<<"$3" && ! grep -q -e Quist -e quist -e 111222333 <<<"$3"' \
+		_ "$rc" "$rule" "$out"
+}
+args_refused "send: an option is not known or lacks its argument (not repeated" \
+	ctl gem-pv send --type arrears --to gem-pv --surname=Quistoption
+args_refused "send: an option is not known or lacks its argument" \
+	ctl gem-pv send --type arrears --to gem-pv -Q 111222333
+args_refused "option --type needs a value" ctl gem-pv send --type
+args_refused "option --json takes no value" ctl gem-pv --json=111222333 status
+args_refused "an option is not known" ctl gem-pv audit list --bsn=111222333
+args_refused "an option is not known" ctl gem-pv export --format json --surname=Quistoption
+args_refused "the command given is not known" ctl gem-pv Quistcommand
+args_refused "the command given is not known" ctl gem-pv 111222333
+args_refused "the case prefix given: no case in the inbox starts so" ctl gem-pv case show 111222333
+args_refused "--pending-warn: the value given is not an age" ctl gem-pv check --pending-warn 111222333
+args_refused "the partner given (--partner) is not in the trust store" \
+	ctl gem-pv recover --since 2026-01-01 --partner 111222333
+args_refused "the partner given (--partner) is not in the trust store" \
+	ctl gem-pv recover --since 2026-01-01 --partner quistpartner
+printf '{"legal_basis": "legal_duty", "%s": "a\\u0000b"}\n' "${ECHOED[3]}" >"$INPUTS/nul.json"
+args_refused "the value of its field #2 holds a NUL character" \
+	ctl wat-pv send --type arrears --to gem-pv --file "$INPUTS/nul.json"
+printf '{"legal_basis": "legal_duty", "surname": "a\\u0000b"}\n' >"$INPUTS/nulknown.json"
+check "... a field some signal knows is named" bash -c \
+	"'$SEINCTL' -s '$WORK/wat-pv/control.sock' send --type arrears --to gem-pv --file '$INPUTS/nulknown.json' 2>&1 | grep -q \"field #2 ('surname') holds a NUL\""
+args_refused "seinkey: the command given is not known" "$SEINKEY" Quistcommand
+args_refused "seinkey: an option is not known" "$SEINKEY" --bsn=111222333 list
+args_refused "seinkey: --overlap: the value given is not" \
+	"$SEINKEY" rotate --dir "$WORK/gem-pv/keys" --overlap 111222333
+args_refused "the partner given has no card in the trust store" \
+	"$SEINKEY" revoke --trustdir "$WORK/gem-pv/trust" 111222333
+args_refused "the partner given is not a partner id" \
+	"$SEINKEY" revoke --trustdir "$WORK/gem-pv/trust" Quistpartner
+args_refused "seinhuisd: an option is not known" "$SEINHUISD" --surname=Quistoption
+
+# A partner's refusal is kept in our words: its rule, and the field it
+# names if a signal knows it; never its free text, which may repeat the
+# value (here a name and a BSN). peer_tool answers as gem-pv, refusing.
+stop gem-pv
+REFUSED=(Quistrefused 999888777)
+reject_one() { # reject_one RULE DETAIL CREDITOR_REFERENCE
+	PEER_WAIT_MS=15000 PEER_REJECT_RULE=$1 PEER_REJECT_DETAIL=$2 as_user "$PEER_TOOL" \
+		"$WORK/gem-pv/keys" "$WORK/ins-pv/keys/card" receive-reject >"$WORK/receiver.out" 2>&1 &
+	local rpid=$! rrc=0
+	wait_until 10 grep -q LISTENING "$WORK/receiver.out"
+	ctl ins-pv send --type arrears --to gem-pv legal_basis=legal_duty \
+		arrears_kind=health_insurance amount_cents=100 arrears_since=2026-06-01 \
+		contact_attempt_date=2026-09-01 reminder_date=2026-09-15 urgency=none \
+		creditor_contact="premie desk" creditor_reference="$3" surname=Zwanenburg-Quist \
+		street=Ooievaarsplein house_number=7 postcode="9904 QX" place=Quistwoude >/dev/null
+	wait "$rpid" || rrc=$?
+	check "peer_tool refused the signal ($rrc)" grep -q '^REJECTED 1' "$WORK/receiver.out"
+}
+reject_one FIELD_VALUE "field 'surname': value '${REFUSED[0]}' not in our register (BSN ${REFUSED[1]})" REJ1
+reject_one NOT_OURS "field 'quistrefused': ${REFUSED[0]} ${REFUSED[1]} unknown" REJ2
+check "both refusals settled: failed" wait_until 10 bash -c \
+	"[ \$(ctl ins-pv --json outbox --state failed | jq length) = 2 ]"
+ctl ins-pv --json outbox --state failed >"$WORK/ins-pv.failed.json"
+ctl ins-pv outbox --state failed >"$WORK/ins-pv.failed.txt"
+ctl ins-pv --json audit list --event receipt >"$WORK/ins-pv.receipts.json"
+ctl ins-pv audit export --format jsonl >"$WORK/ins-pv.audit2.jsonl"
+ctl ins-pv audit export --format csv >"$WORK/ins-pv.audit2.csv"
+check "outbox: the rule and the field a signal knows, in our words" json_has \
+	'any(.[]; .rule == "FIELD_VALUE" and .detail == "field '"'"'surname'"'"': the field value does not have the required form")' \
+	<"$WORK/ins-pv.failed.json"
+check "outbox: a rule not ours is UNKNOWN, its field (no signal knows it) not named" json_has \
+	'any(.[]; .rule == "UNKNOWN" and (.detail | test("rule this daemon does not know")) and (.detail | test("field") | not))' \
+	<"$WORK/ins-pv.failed.json"
+check "audit receipts: rejected, FIELD_VALUE with the field, and UNKNOWN" json_has \
+	'any(.[]; .outcome == "rejected" and .rule == "FIELD_VALUE" and (.detail | test("^field .surname.: the field value"))) and any(.[]; .outcome == "rejected" and .rule == "UNKNOWN")' \
+	<"$WORK/ins-pv.receipts.json"
+for f in ins-pv.failed.json ins-pv.failed.txt ins-pv.receipts.json ins-pv.audit2.jsonl ins-pv.audit2.csv ins-pv.log; do
+	check "$f keeps none of the partner's text" bash -c \
+		"! grep -q -e '${REFUSED[0]}' -e '${REFUSED[1]}' -e 'not in our register' -e quistrefused '$WORK/$f'"
+done
+for p in ins-pv wat-pv team-pv vt-pv gp-pv; do stop $p; done
 files=$(find "$WORK" -type f | wc -l)
 check "the daemons wrote LMDB stores and logs to search ($files files)" \
 	[ -s "$WORK/gem-pv/data/data.mdb" -a -s "$WORK/gem-pv.log" ]
-for secret in "${SECRETS[@]}" "${WRONG[@]}"; do
+for secret in "${SECRETS[@]}" "${WRONG[@]}" "${ECHOED[@]}" "${REFUSED[@]}"; do
 	hits=$(grep -r -a -F -l -- "$secret" "$WORK" || true)
 	check "'${secret:0:4}...' appears in no file the daemons wrote" [ -z "$hits" ]
 	[ -n "$hits" ] && echo "$hits"

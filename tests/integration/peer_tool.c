@@ -50,6 +50,11 @@
  * PEER_EXPECT (1) signals came again, or no frame came for PEER_WAIT_MS
  * (3000), and prints "ANSWERED <n>, AGAIN <n>". Frames without signals
  * (tree heads) are not answered.
+ * Mode "receive-reject" is the same recipient, refusing: it answers every
+ * signal REJECTED with rule $PEER_REJECT_RULE (FIELD_VALUE) and detail
+ * $PEER_REJECT_DETAIL (a partner's free text, as another organisation's
+ * software may write it), printing "REJECTED <n>"; it stops once
+ * PEER_EXPECT (1) signals were refused, or no frame came for PEER_WAIT_MS.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -348,7 +353,8 @@ static int batch_mode(const sh_identity *self, const sh_card *peer,
 /* Answer every signal of f on socket s, to the peer rid: a receipt of a
  * status no version has (4) for an id not seen before, which is noted in
  * seen, and DELIVERED for one seen before (sent again), which is counted
- * in *again. */
+ * in *again. With reject_detail, each is answered REJECTED with it. */
+static const char *reject_detail;
 enum { MAXIDS = 1024 };
 static size_t answer_frame(void *s, zmq_msg_t *rid,
                            const Seinhuis__PeerFrame *f,
@@ -381,6 +387,13 @@ static size_t answer_frame(void *s, zmq_msg_t *rid,
 		rs[i].message_id.data = ids[i];
 		rs[i].message_id.len = SH_ID_LEN;
 		rs[i].status = (Seinhuis__ReceiptStatus)st;
+		if (reject_detail) {
+			const char *rule = getenv("PEER_REJECT_RULE");
+			rs[i].status =
+			    SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED;
+			rs[i].rule = (char *)(rule ? rule : "FIELD_VALUE");
+			rs[i].detail = (char *)reject_detail;
+		}
 		rp[i] = &rs[i];
 	}
 	Seinhuis__PeerFrame a = SEINHUIS__PEER_FRAME__INIT;
@@ -425,7 +438,8 @@ static int receive_unknown(const sh_identity *self)
 	 * the answers arrived (answered delivered too), then stop. */
 	int draining = 0;
 	for (;;) {
-		if (!draining && again >= expect) {
+		if (!draining &&
+		    (reject_detail ? nseen >= expect : again >= expect)) {
 			int drain = 2000;
 			zmq_setsockopt(s, ZMQ_RCVTIMEO, &drain, sizeof(drain));
 			draining = 1;
@@ -448,7 +462,9 @@ static int receive_unknown(const sh_identity *self)
 			answer_frame(s, &rid, f, seen, &nseen, delivered,
 			             &again);
 			if (nseen > before)
-				printf("UNKNOWN %zu\n", nseen - before);
+				printf("%s %zu\n",
+				       reject_detail ? "REJECTED" : "UNKNOWN",
+				       nseen - before);
 			if (again > was)
 				printf("AGAIN %zu\n", again - was);
 			fflush(stdout);
@@ -459,6 +475,8 @@ static int receive_unknown(const sh_identity *self)
 		zmq_msg_close(&m);
 	}
 	printf("ANSWERED %zu, AGAIN %zu\n", nseen, again);
+	if (reject_detail)
+		again = nseen; /* done once as many were refused */
 	/* let the delivered receipts go out before the socket closes */
 	linger = 2000;
 	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
@@ -482,7 +500,8 @@ int main(int argc, char **argv)
 		                "notice (see PEER_NOTICE_*)\n"
 		                "       witness witness-bad witness-forged "
 		                "witness-forged-key (see PEER_HEAD_*)\n"
-		                "       receive-unknown (as the recipient)\n");
+		                "       receive-unknown receive-reject (as the "
+		                "recipient)\n");
 		return 2;
 	}
 	const char *mode = argv[3];
@@ -495,6 +514,11 @@ int main(int argc, char **argv)
 		die("card", why);
 	if (strcmp(mode, "receive-unknown") == 0)
 		return receive_unknown(&self);
+	if (strcmp(mode, "receive-reject") == 0) {
+		const char *dt = getenv("PEER_REJECT_DETAIL");
+		reject_detail = dt ? dt : "";
+		return receive_unknown(&self);
+	}
 
 	sh_buf env = {0}, frame = {0};
 	uint8_t id[SH_ID_LEN] = {0}, bids[3][SH_ID_LEN];
