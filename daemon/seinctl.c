@@ -308,12 +308,13 @@ static void clear_fields(Seinhuis__CtlRequest *q)
 }
 
 /* Fill a request from one JSON object: string or number values. */
+/* An item of send --file into q; -1 with the reason in why (the rule is
+ * FIELD_FORMAT) if it is not an object of string or integer values. */
 static int fields_from_json(Seinhuis__CtlRequest *q, json_object *o, char *type,
-                            char *to, size_t idx)
+                            char *to, char *why, size_t wl)
 {
 	if (!json_object_is_type(o, json_type_object)) {
-		fprintf(stderr, "seinctl: item %zu: expected a JSON object\n",
-		        idx);
+		snprintf(why, wl, "expected a JSON object");
 		return -1;
 	}
 	size_t pos = 0;
@@ -330,23 +331,22 @@ static int fields_from_json(Seinhuis__CtlRequest *q, json_object *o, char *type,
 				/* named only if a signal knows it: a key
 				 * of a field name's form may be a name */
 				int known = sh_field_known(NULL, key);
-				fprintf(
-				    stderr,
-				    "seinctl: item %zu: the value of its "
-				    "field #%zu%s%s%s holds a NUL character "
-				    "(\\u0000), which no field may hold\n",
-				    idx, pos, known ? " ('" : "",
-				    known ? key : "", known ? "')" : "");
+				snprintf(why, wl,
+				         "the value of its field #%zu%s%s%s "
+				         "holds a NUL character (\\u0000), "
+				         "which no field may hold",
+				         pos, known ? " ('" : "",
+				         known ? key : "", known ? "')" : "");
 				return -1;
 			}
 		} else if (json_object_is_type(val, json_type_int))
 			v = json_object_get_string(val);
 		else {
 			/* by its place: a key may be data too */
-			fprintf(stderr,
-			        "seinctl: item %zu: the value of its field "
-			        "#%zu must be a string or an integer\n",
-			        idx, pos);
+			snprintf(why, wl,
+			         "the value of its field #%zu must be a string "
+			         "or an integer",
+			         pos);
 			return -1;
 		}
 		if (strcmp(key, "type") == 0)
@@ -397,6 +397,26 @@ static int cmd_send(const char *sock, int argc, char **argv)
 		items = json_object_new_array();
 		json_object_array_add(items, json_object_new_object());
 	}
+	for (int a = optind; a < argc; a++) {
+		const char *eq = strchr(argv[a], '=');
+		if (!eq || eq == argv[a]) {
+			/* not repeated: it may be a value */
+			fprintf(stderr,
+			        "seinctl: argument %d after the options is not "
+			        "NAME=VALUE (fields are given as NAME=VALUE)\n",
+			        a - optind + 1);
+			json_object_put(items);
+			return 2;
+		}
+	}
+	if (!file && !type[0]) {
+		fprintf(stderr,
+		        "seinctl: send needs --type (or \"type\" in the "
+		        "JSON); without --to the daemon routes by "
+		        "postcode\n");
+		json_object_put(items);
+		return 2;
+	}
 	int fd, rc = 0;
 	char why[512];
 	if (sh_ctl_connect(sock, &fd, why, sizeof(why)) != SH_OK) {
@@ -406,47 +426,37 @@ static int cmd_send(const char *sock, int argc, char **argv)
 	}
 	size_t n = json_object_array_length(items), accepted = 0, refused = 0;
 	json_object *results = json_object_new_array();
+	/* An item of the file that is not a signal's form is refused alone
+	 * (its reason kept here), the others sent. */
+	char **local = sh_xcalloc(n ? n : 1, sizeof(*local));
+	const char **local_rule = sh_xcalloc(n ? n : 1, sizeof(*local_rule));
 	/* Pipeline: send every request, then read the replies in order. */
-	size_t sent = 0;
-	for (size_t i = 0; i < n; i++) {
+	size_t upto = 0;
+	for (size_t i = 0; i < n; i++, upto = i) {
 		Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
 		char ty[64], rcpt[80];
 		snprintf(ty, sizeof(ty), "%s", type);
 		snprintf(rcpt, sizeof(rcpt), "%s", to);
 		q.op = SEINHUIS__CTL_REQUEST__OP__SEND;
 		if (fields_from_json(&q, json_object_array_get_idx(items, i),
-		                     ty, rcpt, i + 1) < 0) {
+		                     ty, rcpt, why, sizeof(why)) < 0) {
 			clear_fields(&q);
-			rc = 2;
-			break;
+			local[i] = sh_strdup(why);
+			local_rule[i] = "FIELD_FORMAT";
+			continue;
 		}
 		for (int a = optind; a < argc; a++) {
 			char *eq = strchr(argv[a], '=');
-			if (!eq || eq == argv[a]) {
-				/* not repeated: it may be a value */
-				fprintf(stderr,
-				        "seinctl: argument %d after the "
-				        "options is not NAME=VALUE (fields "
-				        "are given as NAME=VALUE)\n",
-				        a - optind + 1);
-				clear_fields(&q);
-				rc = 2;
-				break;
-			}
 			*eq = '\0';
 			add_field(&q, argv[a], eq + 1);
 			*eq = '=';
 		}
-		if (rc)
-			break;
 		if (!ty[0]) {
-			fprintf(stderr,
-			        "seinctl: send needs --type (or \"type\" in "
-			        "the JSON); without --to the daemon routes by "
-			        "postcode\n");
 			clear_fields(&q);
-			rc = 2;
-			break;
+			local[i] = sh_strdup("the item has no \"type\" and no "
+			                     "--type was given");
+			local_rule[i] = "FIELD_MISSING";
+			continue;
 		}
 		q.type = ty;
 		q.recipient = rcpt;
@@ -456,19 +466,35 @@ static int cmd_send(const char *sock, int argc, char **argv)
 			rc = 3;
 			break;
 		}
-		sent++;
 	}
-	for (size_t i = 0; i < sent; i++) {
-		Seinhuis__CtlReply *r;
+	for (size_t i = 0; i < upto; i++) {
+		Seinhuis__CtlReply *r = NULL;
+		json_object *o = json_object_new_object();
+		if (local[i]) {
+			json_object_object_add(o, "ok",
+			                       json_object_new_boolean(0));
+			json_object_object_add(
+			    o, "rule", json_object_new_string(local_rule[i]));
+			json_object_object_add(
+			    o, "error", json_object_new_string(local[i]));
+			refused++;
+			if (!json_out)
+				fprintf(
+				    stderr,
+				    "signal %zu refused: %s: item %zu: %s\n",
+				    i + 1, local_rule[i], i + 1, local[i]);
+			json_object_array_add(results, o);
+			continue;
+		}
 		if (sh_ctl_recv(fd, &r, TIMEOUT_MS) != SH_OK) {
 			fprintf(stderr,
 			        "seinctl: no answer from the daemon for "
 			        "signal %zu; it may or may not be accepted\n",
 			        i + 1);
+			json_object_put(o);
 			rc = 3;
 			break;
 		}
-		json_object *o = json_object_new_object();
 		json_object_object_add(o, "ok", json_object_new_boolean(r->ok));
 		if (r->ok) {
 			accepted++;
@@ -490,6 +516,10 @@ static int cmd_send(const char *sock, int argc, char **argv)
 		json_object_array_add(results, o);
 		seinhuis__ctl_reply__free_unpacked(r, NULL);
 	}
+	for (size_t i = 0; i < n; i++)
+		free(local[i]);
+	free(local);
+	free(local_rule);
 	close(fd);
 	if (json_out)
 		seinctl_print_json(results);

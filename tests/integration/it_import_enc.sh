@@ -95,8 +95,29 @@ before=$(inbox_ids gem-enc | wc -l)
 rc=0
 out=$(ctl corp-enc send --file "$IN/nul.json" 2>&1) || rc=$?
 check "a JSON value holding \\u0000 is refused, naming the field and the rule (exit $rc): $out" bash -c \
-	"[ $rc = 2 ] && grep -q \"item 1: the value of its field #11 ('creditor_reference') holds a NUL character\" <<<\"\$0\"" "$out"
+	"[ $rc = 1 ] && grep -q \"signal 1 refused: FIELD_FORMAT: item 1: the value of its field #11 ('creditor_reference') holds a NUL character\" <<<\"\$0\"" "$out"
 check "  without the value" bash -c "! grep -q -e hidden -e tail <<<\"\$0\"" "$out"
 sleep 1
 check "  and nothing is sent" [ "$(inbox_ids gem-enc | wc -l)" = "$before" ]
+
+# A malformed item among good ones is refused alone; the others are sent.
+good='{"type": "arrears", "to": "gem-enc", "legal_basis": "legal_duty", "arrears_kind": "rent",
+ "amount_cents": 100, "arrears_since": "2026-07-01", "contact_attempt_date": "2026-09-01",
+ "reminder_date": "2026-09-10", "urgency": "none", "creditor_contact": "desk",
+ "creditor_reference": "MIX-%s", "surname": "Jansen", "street": "Gracht",
+ "house_number": "%s", "postcode": "3011 CC", "place": "Stad"}'
+{
+	printf '['
+	# shellcheck disable=SC2059
+	printf "$good," A 11
+	printf '"not an object", {"type": "arrears", "amount_cents": [1]},'
+	# shellcheck disable=SC2059
+	printf "$good" B 12
+	printf ']\n'
+} >"$IN/mixed.json"
+rc=0
+out=$(ctl corp-enc --json send --file "$IN/mixed.json" 2>&1) || rc=$?
+check "send --file: two malformed items among four are refused alone, the rest sent (exit $rc): $out" bash -c \
+	"[ $rc = 1 ] && jq -e 'length == 4 and .[0].ok and .[3].ok and (.[1].ok | not) and .[1].rule == \"FIELD_FORMAT\" and (.[1].error | test(\"expected a JSON object\")) and .[2].rule == \"FIELD_FORMAT\" and (.[2].error | test(\"field #2 must be a string or an integer\"))' <<<\"\$0\" >/dev/null" "$out"
+check "  and both good ones arrive" wait_until 15 bash -c "[ \$(inbox_ids gem-enc | wc -l) = $((before + 2)) ]"
 it_done
