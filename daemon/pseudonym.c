@@ -16,7 +16,8 @@
  *                    ĳ->ij, æ->ae, ș->s; a combining accent after a
  *                    letter, as in a decomposed "u" U+0308, is dropped,
  *                    so that "Müller" gives the same in either form;
- *                    U+00C0..U+024F and the marks U+0300..U+036F),
+ *                    U+00C0..U+024F, U+1E00..U+1EFF and the marks
+ *                    U+0300..U+036F),
  *                    leading Dutch prefixes that were typed
  *                    into the surname (van, de, van der, ter, 't, ...)
  *                    removed, and only the letters and digits kept, in
@@ -117,7 +118,47 @@ static const char *fold_ext(unsigned cp)
 	         {0x226, 0x227, "a"},
 	         {0x228, 0x229, "e"},
 	         {0x22a, 0x231, "o"},
-	         {0x232, 0x233, "y"}};
+	         {0x232, 0x233, "y"},
+	         /* Latin Extended Additional: the precomposed letters of
+	          * Vietnamese and of transliterations, each a plain Latin
+	          * letter with marks (as their decomposed forms, which
+	          * were accepted before, fold) */
+	         {0x1e00, 0x1e01, "a"},
+	         {0x1e02, 0x1e07, "b"},
+	         {0x1e08, 0x1e09, "c"},
+	         {0x1e0a, 0x1e13, "d"},
+	         {0x1e14, 0x1e1d, "e"},
+	         {0x1e1e, 0x1e1f, "f"},
+	         {0x1e20, 0x1e21, "g"},
+	         {0x1e22, 0x1e2b, "h"},
+	         {0x1e2c, 0x1e2f, "i"},
+	         {0x1e30, 0x1e35, "k"},
+	         {0x1e36, 0x1e3d, "l"},
+	         {0x1e3e, 0x1e43, "m"},
+	         {0x1e44, 0x1e4b, "n"},
+	         {0x1e4c, 0x1e53, "o"},
+	         {0x1e54, 0x1e57, "p"},
+	         {0x1e58, 0x1e5f, "r"},
+	         {0x1e60, 0x1e69, "s"},
+	         {0x1e6a, 0x1e71, "t"},
+	         {0x1e72, 0x1e7b, "u"},
+	         {0x1e7c, 0x1e7f, "v"},
+	         {0x1e80, 0x1e89, "w"},
+	         {0x1e8a, 0x1e8d, "x"},
+	         {0x1e8e, 0x1e8f, "y"},
+	         {0x1e90, 0x1e95, "z"},
+	         {0x1e96, 0x1e96, "h"},
+	         {0x1e97, 0x1e97, "t"},
+	         {0x1e98, 0x1e98, "w"},
+	         {0x1e99, 0x1e99, "y"},
+	         {0x1e9b, 0x1e9b, "s"},  /* long s with dot, as U+017F */
+	         {0x1e9e, 0x1e9e, "ss"}, /* capital sharp s, as U+00DF */
+	         {0x1ea0, 0x1eb7, "a"},
+	         {0x1eb8, 0x1ec7, "e"},
+	         {0x1ec8, 0x1ecb, "i"},
+	         {0x1ecc, 0x1ee3, "o"},
+	         {0x1ee4, 0x1ef1, "u"},
+	         {0x1ef2, 0x1ef9, "y"}};
 	for (size_t i = 0; i < sizeof(r) / sizeof(r[0]); i++)
 		if (cp >= r[i].lo && cp <= r[i].hi)
 			return r[i].to;
@@ -209,7 +250,9 @@ static enum fold_why fold(const char *in, char *out, size_t outlen)
 				pending_space = o > 0;
 				continue;
 			}
-			return cp < 0x800 ? FOLD_UTF8 : FOLD_CHAR;
+			if (cp < 0x800 || !(add = fold_ext(cp)))
+				return cp < 0x800 ? FOLD_UTF8 : FOLD_CHAR;
+			after_letter = 1;
 		} else {
 			/* four-byte UTF-8 (outside Latin) or not UTF-8 */
 			return (*p & 0xf8) == 0xf0 && (p[1] & 0xc0) == 0x80 &&
