@@ -346,7 +346,14 @@ void sh_audit_keys_load(sh_audit_keys *k, const sh_card *own,
 	if (sh_identity_previous(keydir, &until, &c) && c.partner[0])
 		sh_audit_keys_add_card(k, own, &c);
 	snprintf(path, sizeof(path), "%s/" SH_EARLIER_CARDS, keydir);
-	DIR *dir = opendir(path);
+	/* a card there is taken as one of ours: not from a directory that
+	 * others may write to */
+	DIR *dir = NULL;
+	if (access(path, F_OK) == 0 &&
+	    sh_keydir_check(path, cwhy, sizeof(cwhy)) != SH_OK)
+		snprintf(why, wl, "left out: %s", cwhy);
+	else
+		dir = opendir(path);
 	struct dirent *de;
 	while (dir && (de = readdir(dir))) {
 		size_t nl = strlen(de->d_name);

@@ -266,7 +266,18 @@ sh_err sh_card_load(sh_card *c, const char *path, char *why, size_t whylen)
 {
 	char *text;
 	size_t len;
-	sh_err e = sh_read_file(path, 64 * 1024, &text, &len);
+	struct stat st;
+	int fd = sh_open_regular(path, &st);
+	if (fd == -2) {
+		/* a FIFO would hang the reader (seinkey list, the daemon's
+		 * trust store reload) until something wrote to it */
+		snprintf(why, whylen,
+		         "%s: cannot read (%s: a card must be a regular file)",
+		         path, sh_file_type_name(st.st_mode));
+		return SH_ERR_CARD;
+	}
+	sh_err e = fd < 0 ? (errno == ENOENT ? SH_ERR_NOTFOUND : SH_ERR_SYS)
+	                  : sh_read_fd(fd, 64 * 1024, &text, &len);
 	if (e != SH_OK) {
 		snprintf(why, whylen, "%s: cannot read (%s)", path,
 		         e == SH_ERR_NOTFOUND    ? "no such file"

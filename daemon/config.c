@@ -125,8 +125,11 @@ int sh_parse_size(const char *s, size_t *out)
 {
 	char *end;
 	errno = 0;
+	/* digits first: strtoull would take a sign, and spaces */
+	if (!isdigit((unsigned char)*s))
+		return -1;
 	unsigned long long v = strtoull(s, &end, 10);
-	if (errno || end == s || *s == '-')
+	if (errno || end == s)
 		return -1;
 	unsigned long long mul = 1;
 	if (*end == 'K' || *end == 'k')
@@ -269,12 +272,8 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 		}
 		return set_path(cfg->control, sizeof(cfg->control), v, why, wl);
 	case 5:
-		if (strlen(v) >= sizeof(cfg->control_group) || *v == '\0') {
-			snprintf(why, wl, "must be a group name");
-			return SH_ERR_CONFIG;
-		}
-		strcpy(cfg->control_group, v);
-		return SH_OK;
+		return set_group(cfg->control_group, sizeof(cfg->control_group),
+		                 v, why, wl);
 	case 6:
 		if (sh_parse_size(v, &cfg->map_size) < 0 ||
 		    cfg->map_size < (1u << 20)) {

@@ -6,13 +6,19 @@
  *   curve.key  CURVE secret key, Z85      (mode 0600)
  *   sign.key   Ed25519 secret key, hex    (mode 0600)
  *   seal.key   X25519 secret key, hex     (mode 0600)
+ * and after a rotation previous/ and earlier/ (below), and while one is
+ * being made rotating/.
  *
  * Secret files are created with O_EXCL at mode 0600, so they never exist
- * with a wider mode and are never overwritten. Loading refuses a secret
- * file that group or others can read, and checks that each secret key
- * matches the public key on the card, so a mixed-up key directory is
- * caught at start-up rather than as failing handshakes later.
+ * with a wider mode and are never overwritten. Loading refuses a key
+ * directory (or its earlier/, previous/) that group or others may write
+ * or that belongs to another user, and a secret file that group or others
+ * can read, that belongs to another user or that is not a regular file
+ * (a FIFO would block the reader); it checks that each secret key matches
+ * the public key on the card, so a mixed-up key directory is caught at
+ * start-up rather than as failing handshakes later.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +29,67 @@
 #include <openssl/evp.h>
 
 #include "seinhuis.h"
+
+/* Subdirectories of KEYDIR: see the rotation section. */
+#define PREV_DIR "previous"
+#define ROT_DIR  "rotating"
+
+/* The owner and mode rules of a key directory (dir) or a secret key file:
+ * this user's (a directory also root's), not writable (a directory) or
+ * readable (a key file) by group or others. */
+static sh_err owner_mode_check(const char *path, const struct stat *st, int dir,
+                               char *why, size_t whylen)
+{
+	uid_t me = geteuid();
+	if (st->st_uid != me && !(dir && st->st_uid == 0)) {
+		snprintf(why, whylen,
+		         "%s: %s must belong to the user that uses it (uid "
+		         "%u)%s, not to uid %u",
+		         path, dir ? "a key directory" : "a secret key file",
+		         (unsigned)me, dir ? " or to root" : "",
+		         (unsigned)st->st_uid);
+		return SH_ERR_KEYFILE;
+	}
+	if (st->st_mode & (dir ? 022 : 077)) {
+		snprintf(why, whylen,
+		         dir ? "%s: a key directory must not be writable by "
+		               "group or others, and this one has mode %03o "
+		               "(chmod go-w %s)"
+		             : "%s: secret key file has mode %03o; it must not "
+		               "be readable by group or others (chmod 600 %s)",
+		         path, (unsigned)(st->st_mode & 0777), path);
+		return SH_ERR_KEYFILE;
+	}
+	return SH_OK;
+}
+
+sh_err sh_keydir_check(const char *dir, char *why, size_t whylen)
+{
+	struct stat st;
+	if (stat(dir, &st) < 0) {
+		snprintf(why, whylen, "%s: %s", dir, strerror(errno));
+		return errno == ENOENT ? SH_ERR_NOTFOUND : SH_ERR_KEYFILE;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(why, whylen, "%s: not a directory", dir);
+		return SH_ERR_KEYFILE;
+	}
+	return owner_mode_check(dir, &st, 1, why, whylen);
+}
+
+/* KEYDIR and those of its subdirectories that exist. */
+static sh_err keydir_check_all(const char *dir, char *why, size_t whylen)
+{
+	static const char *const subs[] = {SH_EARLIER_CARDS, PREV_DIR, ROT_DIR};
+	char path[1100];
+	sh_err e = sh_keydir_check(dir, why, whylen);
+	for (size_t i = 0; i < 3 && e == SH_OK; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, subs[i]);
+		if (access(path, F_OK) == 0)
+			e = sh_keydir_check(path, why, whylen);
+	}
+	return e;
+}
 
 static sh_err derive_pub(int type, const uint8_t sec[32], uint8_t pub[32])
 {
@@ -39,23 +106,36 @@ sh_err sh_identity_create(const char *dir, const sh_card *pub, char *why,
 {
 	sh_identity id;
 	sh_err e;
-	char path[1024], hex[65];
+	char path[1024], hex[65], signhex[66], sealhex[66], curve[42];
 	sh_buf b = {0};
+	/* what this call wrote, removed again if it fails */
+	static const char *files[] = {"curve.key", "sign.key", "seal.key",
+	                              "card"};
+	int written[4] = {0, 0, 0, 0};
 
 	memset(&id, 0, sizeof(id));
+	curve[0] = signhex[0] = sealhex[0] = '\0';
 	id.card = *pub;
+	if (strlen(dir) >= SH_KEYDIR_MAX) {
+		snprintf(why, whylen,
+		         "the key directory's path has at most %d characters",
+		         SH_KEYDIR_MAX - 1);
+		return SH_ERR_USAGE;
+	}
 	if ((e = sh_mkdir_p(dir, 0700)) != SH_OK) {
 		snprintf(why, whylen, "%s: cannot create directory: %s", dir,
 		         strerror(errno));
 		return e;
 	}
+	/* an existing directory too: keys in a directory others may write
+	 * to could be swapped or removed under the daemon */
+	if ((e = sh_keydir_check(dir, why, whylen)) != SH_OK)
+		return e;
 	/* Refuse before generating anything if any file exists. */
-	static const char *files[] = {"card", "curve.key", "sign.key",
-	                              "seal.key"};
 	for (size_t i = 0; i < 4; i++) {
 		struct stat st;
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		if (stat(path, &st) == 0) {
+		if (lstat(path, &st) == 0) {
 			snprintf(why, whylen,
 			         "%s exists: refusing to overwrite an identity",
 			         path);
@@ -70,45 +150,50 @@ sh_err sh_identity_create(const char *dir, const sh_card *pub, char *why,
 		e = SH_ERR_CRYPTO;
 		goto err;
 	}
-	struct {
-		const char *name;
-		const char *text;
-	} secrets[3];
-	char signhex[66], sealhex[66], curve[42];
 	snprintf(curve, sizeof(curve), "%s\n", id.curve_sec_z85);
 	sh_hex(hex, id.sign_sec, 32);
 	snprintf(signhex, sizeof(signhex), "%s\n", hex);
 	sh_hex(hex, id.seal_sec, 32);
 	snprintf(sealhex, sizeof(sealhex), "%s\n", hex);
-	secrets[0].name = "curve.key", secrets[0].text = curve;
-	secrets[1].name = "sign.key", secrets[1].text = signhex;
-	secrets[2].name = "seal.key", secrets[2].text = sealhex;
-	for (size_t i = 0; i < 3; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, secrets[i].name);
-		if ((e = sh_write_new(path, 0600, secrets[i].text,
-		                      strlen(secrets[i].text))) != SH_OK) {
+	sh_card_format(&id.card, &b);
+	const char *texts[4] = {curve, signhex, sealhex, (const char *)b.data};
+	size_t lens[4] = {strlen(curve), strlen(signhex), strlen(sealhex),
+	                  b.len};
+	/* the card last: a directory with a card is a whole identity */
+	for (size_t i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if ((e = sh_write_new(path, i == 3 ? 0644 : 0600, texts[i],
+		                      lens[i])) != SH_OK) {
 			snprintf(why, whylen, "%s: cannot create: %s", path,
 			         e == SH_ERR_EXISTS ? "exists"
 			                            : strerror(errno));
 			goto err;
 		}
+		written[i] = 1;
 	}
-	sh_wipe(curve, sizeof(curve));
-	sh_wipe(signhex, sizeof(signhex));
-	sh_wipe(sealhex, sizeof(sealhex));
-	sh_card_format(&id.card, &b);
-	snprintf(path, sizeof(path), "%s/card", dir);
-	if ((e = sh_write_new(path, 0644, b.data, b.len)) != SH_OK)
-		snprintf(why, whylen, "%s: cannot create: %s", path,
+	if ((e = sh_fsync_dir(dir)) != SH_OK)
+		snprintf(why, whylen, "%s: cannot sync: %s", dir,
 		         strerror(errno));
 err:
+	if (e != SH_OK) {
+		/* no partial identity: a retry starts from an empty dir */
+		for (size_t i = 0; i < 4; i++) {
+			snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+			if (written[i])
+				unlink(path);
+		}
+	}
 	sh_buf_free(&b);
 	sh_identity_wipe(&id);
 	sh_wipe(hex, sizeof(hex));
+	sh_wipe(curve, sizeof(curve));
+	sh_wipe(signhex, sizeof(signhex));
+	sh_wipe(sealhex, sizeof(sealhex));
 	return e;
 }
 
-/* Read a secret key file: mode must be 0600 or stricter. */
+/* Read a secret key file: a regular file of this user's, mode 0600 or
+ * stricter, checked on the very descriptor that is read. */
 static sh_err read_secret(const char *dir, const char *name, char *out,
                           size_t outlen, char *why, size_t whylen)
 {
@@ -116,18 +201,22 @@ static sh_err read_secret(const char *dir, const char *name, char *out,
 	size_t len;
 	struct stat st;
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	if (stat(path, &st) < 0) {
+	int fd = sh_open_regular(path, &st);
+	if (fd == -2) {
+		snprintf(why, whylen,
+		         "%s: %s: a secret key file must be a regular file",
+		         path, sh_file_type_name(st.st_mode));
+		return SH_ERR_KEYFILE;
+	}
+	if (fd < 0) {
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
 		return SH_ERR_KEYFILE;
 	}
-	if (st.st_mode & 077) {
-		snprintf(why, whylen,
-		         "%s: secret key file has mode %03o; it must not be "
-		         "readable by group or others (chmod 600 %s)",
-		         path, (unsigned)(st.st_mode & 0777), path);
+	if (owner_mode_check(path, &st, 0, why, whylen) != SH_OK) {
+		close(fd);
 		return SH_ERR_KEYFILE;
 	}
-	sh_err e = sh_read_file(path, 4096, &text, &len);
+	sh_err e = sh_read_fd(fd, 4096, &text, &len);
 	if (e != SH_OK) {
 		snprintf(why, whylen, "%s: cannot read: %s", path,
 		         e == SH_ERR_WIRE_SIZE ? "larger than 4096 bytes: not "
@@ -181,6 +270,18 @@ sh_err sh_identity_load(sh_identity *id, const char *dir, char *why,
 	sh_err e;
 
 	memset(id, 0, sizeof(*id));
+	if ((e = keydir_check_all(dir, why, whylen)) != SH_OK)
+		return e == SH_ERR_NOTFOUND ? SH_ERR_KEYFILE : e;
+	snprintf(path, sizeof(path), "%s/" ROT_DIR "/ready", dir);
+	if (access(path, F_OK) == 0) {
+		snprintf(why, whylen,
+		         "%s/" ROT_DIR
+		         ": a key rotation was cut short after its new keys "
+		         "were complete, and the key directory holds some of "
+		         "each: run seinkey rotate again, which finishes it",
+		         dir);
+		return SH_ERR_KEYFILE;
+	}
 	snprintf(path, sizeof(path), "%s/card", dir);
 	if ((e = sh_card_load(&id->card, path, why, whylen)) != SH_OK)
 		return e == SH_ERR_CARD ? SH_ERR_KEYFILE : e;
@@ -224,22 +325,43 @@ void sh_identity_wipe(sh_identity *id)
 
 /* KEYDIR/previous/ holds what the last rotation replaced: its curve.key
  * and sign.key (mode 0600), its card, and "until", the end of the overlap
- * in Unix seconds, written last. The daemon removes it once the overlap
- * has ended (sh_identity_prune_previous). */
-#define PREV_DIR "previous"
+ * in Unix seconds (1 to 253402300799, as on a card). The daemon removes it
+ * once the overlap has ended (sh_identity_prune_previous).
+ *
+ * A rotation is made in steps that can each be cut short (a crash, a full
+ * disk) and is finished or undone by the next `seinkey rotate`:
+ *   1. KEYDIR/rotating/ gets the new curve.key, sign.key and card, and
+ *      previous/ the current keys, card and until, each fsynced;
+ *   2. rotating/ready is written: from here on the rotation is decided;
+ *   3. the new files are renamed from rotating/ over the current ones, the
+ *      directory fsynced, and rotating/ removed.
+ * Cut short before 2, the identity is as it was (it loads), and the next
+ * rotation removes rotating/ and the previous/ that holds copies of the
+ * current keys. Cut short after 2, the key directory may hold some new
+ * and some old files: loading refuses it, and the next rotation finishes
+ * the renames instead of starting another. */
+
+static int64_t parse_until(const char *text)
+{
+	char *end;
+	errno = 0;
+	long long t = strtoll(text, &end, 10);
+	if (errno || end == text || (*end != '\n' && *end != '\0') ||
+	    (*end == '\n' && end[1] != '\0') || t < 1 || t > 253402300799LL)
+		return 0;
+	return t;
+}
 
 int sh_identity_previous(const char *dir, int64_t *until, sh_card *card)
 {
 	char path[1100], *text;
 	size_t len;
 	snprintf(path, sizeof(path), "%s/" PREV_DIR "/until", dir);
-	if (sh_read_file(path, 64, &text, &len) != SH_OK)
+	if (sh_read_regular(path, 64, &text, &len) != SH_OK)
 		return 0;
-	char *end;
-	long long t = strtoll(text, &end, 10);
-	int ok = end != text && (*end == '\n' || *end == '\0') && t > 0;
+	int64_t t = parse_until(text);
 	free(text);
-	if (!ok)
+	if (!t)
 		return 0;
 	*until = t;
 	if (card) {
@@ -251,122 +373,223 @@ int sh_identity_previous(const char *dir, int64_t *until, sh_card *card)
 	return 1;
 }
 
+/* Remove the files a rotation puts in KEYDIR/sub (secret keys first) and
+ * temporary copies left beside them, then the directory: 0, or -1 with
+ * errno of the first failure (ENOTEMPTY: it holds other files). */
+static int remove_rotation_dir(const char *dir, const char *sub)
+{
+	static const char *files[] = {"curve.key", "sign.key", "card", "until",
+	                              "ready"};
+	char path[1400], d[1100];
+	int err = 0;
+	snprintf(d, sizeof(d), "%s/%s", dir, sub);
+	for (size_t i = 0; i < 5; i++) {
+		snprintf(path, sizeof(path), "%s/%s", d, files[i]);
+		if (unlink(path) < 0 && errno != ENOENT && !err)
+			err = errno;
+	}
+	DIR *dd = opendir(d);
+	struct dirent *de;
+	while (dd && (de = readdir(dd))) {
+		for (size_t i = 0; i < 5; i++) {
+			size_t n = strlen(files[i]);
+			if (strncmp(de->d_name, files[i], n) == 0 &&
+			    strncmp(de->d_name + n, ".tmp.", 5) == 0) {
+				snprintf(path, sizeof(path), "%s/%s", d,
+				         de->d_name);
+				if (unlink(path) < 0 && !err)
+					err = errno;
+			}
+		}
+	}
+	if (dd)
+		closedir(dd);
+	if (rmdir(d) < 0 && errno != ENOENT && !err)
+		err = errno;
+	sh_fsync_dir(dir);
+	errno = err;
+	return err ? -1 : 0;
+}
+
 int sh_identity_prune_previous(const char *dir, int64_t now_s)
 {
 	int64_t until;
 	if (!sh_identity_previous(dir, &until, NULL) || now_s < until)
 		return 0;
+	/* not in a directory that others could have filled */
+	char why[256], pdir[1100];
+	snprintf(pdir, sizeof(pdir), "%s/" PREV_DIR, dir);
+	if (sh_keydir_check(dir, why, sizeof(why)) != SH_OK ||
+	    sh_keydir_check(pdir, why, sizeof(why)) != SH_OK) {
+		errno = EPERM;
+		return -1;
+	}
 	/* the secret keys first, "until" last: a removal cut short leaves
 	 * a previous/ that is still recognised, and tried again */
 	static const char *files[] = {"curve.key", "sign.key", "card", "until"};
-	char path[1100];
+	char path[1200];
 	int err = 0;
 	for (size_t i = 0; i < 4; i++) {
 		if (i == 3 && err)
 			break; /* a key left: "until" stays, tried again */
-		snprintf(path, sizeof(path), "%s/" PREV_DIR "/%s", dir,
-		         files[i]);
+		snprintf(path, sizeof(path), "%s/%s", pdir, files[i]);
 		if (unlink(path) < 0 && errno != ENOENT && !err)
 			err = errno;
 	}
-	snprintf(path, sizeof(path), "%s/" PREV_DIR, dir);
-	if (rmdir(path) < 0 && !err)
+	if (rmdir(pdir) < 0 && !err)
 		err = errno;
 	errno = err;
 	return err ? -1 : 1;
 }
 
+/* Whether KEYDIR/sub/name holds the secret text (trimmed) or is absent. */
+static int copy_or_absent(const char *dir, const char *sub, const char *name,
+                          const char *secret)
+{
+	char path[1200], *text;
+	size_t len;
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, name);
+	sh_err e = sh_read_regular(path, 4096, &text, &len);
+	if (e == SH_ERR_NOTFOUND)
+		return 1;
+	if (e != SH_OK)
+		return 0;
+	int same = strcmp(sh_trim(text), secret) == 0;
+	sh_wipe(text, len);
+	free(text);
+	return same;
+}
+
+/* Step 3: the new files from rotating/ over the current ones. Each rename
+ * is atomic, and one already made is not made again. */
+static sh_err rotation_finish(const char *dir, char *why, size_t whylen)
+{
+	static const char *names[3] = {"curve.key", "sign.key", "card"};
+	char from[1200], to[1200];
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(from, sizeof(from), "%s/" ROT_DIR "/%s", dir,
+		         names[i]);
+		snprintf(to, sizeof(to), "%s/%s", dir, names[i]);
+		if (rename(from, to) < 0 && errno != ENOENT) {
+			snprintf(why, whylen,
+			         "%s: cannot put the new key in place: %s; the "
+			         "new keys are complete in %s/" ROT_DIR
+			         ": run seinkey rotate again to finish (the "
+			         "daemon does not start until then)",
+			         to, strerror(errno), dir);
+			return SH_ERR_SYS;
+		}
+	}
+	if (sh_fsync_dir(dir) != SH_OK ||
+	    remove_rotation_dir(dir, ROT_DIR) < 0) {
+		snprintf(why, whylen, "%s/" ROT_DIR ": cannot remove: %s", dir,
+		         strerror(errno));
+		return SH_ERR_SYS;
+	}
+	return SH_OK;
+}
+
+/* Write KEYDIR/sub/name, a new file, fsynced; why names it on failure. */
+static sh_err put(const char *dir, const char *sub, const char *name, int mode,
+                  const void *data, size_t len, char *why, size_t whylen)
+{
+	char path[1200];
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, name);
+	sh_err e = sh_write_new(path, mode, data, len);
+	if (e != SH_OK)
+		snprintf(why, whylen, "%s: cannot create: %s", path,
+		         e == SH_ERR_EXISTS ? "exists" : strerror(errno));
+	return e;
+}
+
 sh_err sh_identity_rotate(const char *dir, int64_t until, sh_card *out,
-                          char *why, size_t whylen)
+                          int *resumed, char *why, size_t whylen)
 {
 	sh_identity old, nw;
-	char path[1200], pdir[1100], text[200];
+	char path[1200], pdir[1100], rdir[1100], text[200], hex[65];
+	char oldcurve[48], oldsign[72], curve[48], sign[72];
+	sh_buf ob = {0}, cb = {0};
 	sh_err e;
-	int64_t prev_until;
+	int64_t prev_until = 0;
+
+	memset(&old, 0, sizeof(old));
+	memset(&nw, 0, sizeof(nw));
+	oldcurve[0] = oldsign[0] = curve[0] = sign[0] = '\0';
+	if (resumed)
+		*resumed = 0;
+	snprintf(pdir, sizeof(pdir), "%s/" PREV_DIR, dir);
+	snprintf(rdir, sizeof(rdir), "%s/" ROT_DIR, dir);
+	if ((e = keydir_check_all(dir, why, whylen)) != SH_OK)
+		return e == SH_ERR_NOTFOUND ? SH_ERR_KEYFILE : e;
+	/* A rotation decided (step 2) but cut short: finished, not
+	 * started again. */
+	snprintf(path, sizeof(path), "%s/ready", rdir);
+	if (access(path, F_OK) == 0) {
+		if ((e = rotation_finish(dir, why, whylen)) != SH_OK)
+			return e;
+		if ((e = sh_identity_load(&nw, dir, why, whylen)) == SH_OK) {
+			if (out)
+				*out = nw.card;
+			if (resumed)
+				*resumed = 1;
+		}
+		sh_identity_wipe(&nw);
+		return e;
+	}
 	if ((e = sh_identity_load(&old, dir, why, whylen)) != SH_OK)
 		return e;
-	memset(&nw, 0, sizeof(nw));
-	if (sh_identity_previous(dir, &prev_until, NULL)) {
-		if (sh_now_ms() / 1000 < prev_until) {
-			snprintf(
-			    why, whylen,
-			    "%s/" PREV_DIR
-			    ": the last rotation's overlap lasts "
-			    "until %lld (Unix time); rotate again after it",
-			    dir, (long long)prev_until);
-			e = SH_ERR_EXISTS;
+	snprintf(oldcurve, sizeof(oldcurve), "%s", old.curve_sec_z85);
+	sh_hex(oldsign, old.sign_sec, 32);
+	/* One cut short before it was decided: undone. Its previous/ is
+	 * removed only if it holds copies of the current keys (or none),
+	 * never the keys of an earlier rotation. */
+	if (access(rdir, F_OK) == 0) {
+		if (remove_rotation_dir(dir, ROT_DIR) < 0) {
+			snprintf(why, whylen,
+			         "%s: a rotation cut short left it, and it "
+			         "cannot be removed: %s",
+			         rdir, strerror(errno));
+			e = SH_ERR_SYS;
 			goto done;
 		}
-		sh_identity_prune_previous(dir, prev_until);
+		if (access(pdir, F_OK) == 0 &&
+		    copy_or_absent(dir, PREV_DIR, "curve.key", oldcurve) &&
+		    copy_or_absent(dir, PREV_DIR, "sign.key", oldsign))
+			remove_rotation_dir(dir, PREV_DIR);
 	}
-	snprintf(pdir, sizeof(pdir), "%s/" PREV_DIR, dir);
-	rmdir(pdir); /* one left empty by a removal cut short */
-	if (access(pdir, F_OK) == 0) {
+	/* The overlap of the last rotation: as previous/until says; with no
+	 * valid until (lost, damaged) as the card says, if previous/ holds
+	 * keys other than copies of the current ones (those are what a
+	 * rotation cut short by an older version left). */
+	int64_t now = sh_now_ms() / 1000, end = 0;
+	if (sh_identity_previous(dir, &prev_until, NULL))
+		end = prev_until;
+	else if (old.card.has_prev && access(pdir, F_OK) == 0 &&
+	         !(copy_or_absent(dir, PREV_DIR, "curve.key", oldcurve) &&
+	           copy_or_absent(dir, PREV_DIR, "sign.key", oldsign)))
+		end = old.card.prev_until;
+	if (now < end) {
 		snprintf(why, whylen,
-		         "%s exists without a valid 'until' file: move it away "
-		         "first",
-		         pdir);
+		         "%s: the last rotation's overlap lasts until %lld "
+		         "(Unix time); rotate again after it",
+		         pdir, (long long)end);
 		e = SH_ERR_EXISTS;
 		goto done;
 	}
-	if ((e = sh_mkdir_p(pdir, 0700)) != SH_OK) {
-		snprintf(why, whylen, "%s: cannot create: %s", pdir,
-		         strerror(errno));
+	/* Over: what previous/ holds is no longer accepted by anyone. */
+	if (access(pdir, F_OK) == 0 && remove_rotation_dir(dir, PREV_DIR) < 0) {
+		snprintf(why, whylen,
+		         "%s: cannot remove the keys of the last rotation, "
+		         "whose overlap is over: %s%s",
+		         pdir, strerror(errno),
+		         errno == ENOTEMPTY ? " (it holds other files: move "
+		                              "them away)"
+		                            : "");
+		e = SH_ERR_EXISTS;
 		goto done;
 	}
-	/* The previous keys first: a rotation cut short leaves the identity
-	 * as it was, plus a previous/ that the next attempt replaces. */
-	char hex[65];
-	struct {
-		const char *name;
-		int mode;
-		char text[80];
-	} keep[2] = {{"curve.key", 0600, ""}, {"sign.key", 0600, ""}};
-	snprintf(keep[0].text, sizeof(keep[0].text), "%s\n", old.curve_sec_z85);
-	sh_hex(hex, old.sign_sec, 32);
-	snprintf(keep[1].text, sizeof(keep[1].text), "%s\n", hex);
-	sh_wipe(hex, sizeof(hex));
-	for (size_t i = 0; i < 2 && e == SH_OK; i++) {
-		snprintf(path, sizeof(path), "%s/%s", pdir, keep[i].name);
-		unlink(path);
-		e = sh_write_new(path, keep[i].mode, keep[i].text,
-		                 strlen(keep[i].text));
-		sh_wipe(keep[i].text, sizeof(keep[i].text));
-		if (e != SH_OK)
-			snprintf(why, whylen, "%s: cannot create: %s", path,
-			         strerror(errno));
-	}
-	if (e != SH_OK)
-		goto done;
-	sh_buf b = {0};
-	sh_card_format(&old.card, &b);
-	snprintf(path, sizeof(path), "%s/card", pdir);
-	e = sh_write_replace(path, 0644, b.data, b.len);
-	if (e == SH_OK) {
-		/* kept for good: heads signed with the old key still verify
-		 * after the next rotation (sh_audit_keys_load) */
-		char fp[17];
-		sh_key_fingerprint(fp, old.card.sign_pub);
-		snprintf(path, sizeof(path), "%s/" SH_EARLIER_CARDS, dir);
-		e = sh_mkdir_p(path, 0700);
-		snprintf(path, sizeof(path), "%s/" SH_EARLIER_CARDS "/%s.card",
-		         dir, fp);
-		if (e == SH_OK)
-			e = sh_write_replace(path, 0644, b.data, b.len);
-	}
-	sh_buf_free(&b);
-	snprintf(text, sizeof(text), "%lld\n", (long long)until);
-	if (e == SH_OK) {
-		/* (path names what failed) */
-		snprintf(path, sizeof(path), "%s/until", pdir);
-		e = sh_write_replace(path, 0600, text, strlen(text));
-	}
-	if (e != SH_OK) {
-		snprintf(why, whylen, "%s: cannot write: %s", path,
-		         strerror(errno));
-		goto done;
-	}
-	/* The new keys, on a card that names the previous ones. */
+
+	/* Step 1: the new keys, on a card that names the previous ones. */
 	nw.card = old.card;
 	if (zmq_curve_keypair(nw.card.curve_z85, nw.curve_sec_z85) != 0 ||
 	    !zmq_z85_decode(nw.card.curve_pub, nw.card.curve_z85) ||
@@ -385,33 +608,86 @@ sh_err sh_identity_rotate(const char *dir, int64_t until, sh_card *out,
 		snprintf(why, whylen, "signing the new card failed");
 		goto done;
 	}
-	char curve[48], sign[72];
 	snprintf(curve, sizeof(curve), "%s\n", nw.curve_sec_z85);
 	sh_hex(hex, nw.sign_sec, 32);
 	snprintf(sign, sizeof(sign), "%s\n", hex);
-	sh_wipe(hex, sizeof(hex));
-	sh_buf cb = {0};
 	sh_card_format(&nw.card, &cb);
-	const char *names[3] = {"curve.key", "sign.key", "card"};
-	const char *texts[3] = {curve, sign, (const char *)cb.data};
-	size_t lens[3] = {strlen(curve), strlen(sign), cb.len};
-	int modes[3] = {0600, 0600, 0644};
-	for (size_t i = 0; i < 3 && e == SH_OK; i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		e = sh_write_replace(path, modes[i], texts[i], lens[i]);
-		if (e != SH_OK)
-			snprintf(
-			    why, whylen,
-			    "%s: cannot write: %s (the previous keys are in "
-			    "%s)",
-			    path, strerror(errno), pdir);
+	sh_card_format(&old.card, &ob);
+	if (mkdir(rdir, 0700) < 0 || mkdir(pdir, 0700) < 0 ||
+	    sh_fsync_dir(dir) != SH_OK) {
+		snprintf(why, whylen, "%s: cannot create %s/, %s/: %s", dir,
+		         ROT_DIR, PREV_DIR, strerror(errno));
+		e = SH_ERR_SYS;
+		goto done;
 	}
+	snprintf(text, sizeof(text), "%lld\n", (long long)until);
+	size_t ol = strlen(oldcurve), sl = strlen(oldsign);
+	oldcurve[ol] = '\n', oldcurve[ol + 1] = '\0';
+	oldsign[sl] = '\n', oldsign[sl + 1] = '\0';
+	if ((e = put(dir, ROT_DIR, "curve.key", 0600, curve, strlen(curve), why,
+	             whylen)) != SH_OK ||
+	    (e = put(dir, ROT_DIR, "sign.key", 0600, sign, strlen(sign), why,
+	             whylen)) != SH_OK ||
+	    (e = put(dir, ROT_DIR, "card", 0644, cb.data, cb.len, why,
+	             whylen)) != SH_OK ||
+	    (e = put(dir, PREV_DIR, "curve.key", 0600, oldcurve, ol + 1, why,
+	             whylen)) != SH_OK ||
+	    (e = put(dir, PREV_DIR, "sign.key", 0600, oldsign, sl + 1, why,
+	             whylen)) != SH_OK ||
+	    (e = put(dir, PREV_DIR, "card", 0644, ob.data, ob.len, why,
+	             whylen)) != SH_OK ||
+	    (e = put(dir, PREV_DIR, "until", 0600, text, strlen(text), why,
+	             whylen)) != SH_OK)
+		goto undo;
+	/* kept for good: heads signed with the old key still verify after
+	 * the next rotation (sh_audit_keys_load) */
+	char fp[17];
+	sh_key_fingerprint(fp, old.card.sign_pub);
+	snprintf(path, sizeof(path), "%s/" SH_EARLIER_CARDS, dir);
+	if ((e = sh_mkdir_p(path, 0700)) == SH_OK) {
+		snprintf(path, sizeof(path), "%s/" SH_EARLIER_CARDS "/%s.card",
+		         dir, fp);
+		e = sh_write_replace(path, 0644, ob.data, ob.len);
+	}
+	if (e != SH_OK) {
+		snprintf(why, whylen, "%s: cannot write: %s", path,
+		         strerror(errno));
+		goto undo;
+	}
+	if (sh_fsync_dir(pdir) != SH_OK || sh_fsync_dir(rdir) != SH_OK) {
+		snprintf(why, whylen, "%s: cannot sync: %s", dir,
+		         strerror(errno));
+		e = SH_ERR_SYS;
+		goto undo;
+	}
+	/* Step 2: decided. */
+	sh_key_fingerprint(fp, nw.card.curve_pub);
+	snprintf(text, sizeof(text), "new key %s\n", fp);
+	if ((e = put(dir, ROT_DIR, "ready", 0600, text, strlen(text), why,
+	             whylen)) != SH_OK)
+		goto undo;
+	if (sh_fsync_dir(rdir) != SH_OK) {
+		snprintf(why, whylen, "%s: cannot sync: %s", rdir,
+		         strerror(errno));
+		e = SH_ERR_SYS;
+		goto done; /* decided or not: the next rotate tells */
+	}
+	/* Step 3. */
+	if ((e = rotation_finish(dir, why, whylen)) == SH_OK && out)
+		*out = nw.card;
+	goto done;
+undo:
+	/* nothing of the current identity was touched */
+	remove_rotation_dir(dir, ROT_DIR);
+	remove_rotation_dir(dir, PREV_DIR);
+done:
+	sh_buf_free(&ob);
+	sh_buf_free(&cb);
+	sh_wipe(hex, sizeof(hex));
+	sh_wipe(oldcurve, sizeof(oldcurve));
+	sh_wipe(oldsign, sizeof(oldsign));
 	sh_wipe(curve, sizeof(curve));
 	sh_wipe(sign, sizeof(sign));
-	sh_buf_free(&cb);
-	if (e == SH_OK && out)
-		*out = nw.card;
-done:
 	sh_identity_wipe(&old);
 	sh_identity_wipe(&nw);
 	return e;

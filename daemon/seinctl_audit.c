@@ -678,14 +678,17 @@ static int cmd_prove(const char *sock, int argc, char **argv)
 			return 2;
 		}
 		if (opt != 'o') {
+			errno = 0;
 			v = strtoull(optarg, &end, 10);
-			if (end == optarg || *end ||
+			if (errno || end == optarg || *end ||
 			    !isdigit((unsigned char)*optarg)) {
-				fprintf(stderr,
-				        "seinctl: --%s takes a number\n",
-				        opt == 'i'   ? "index"
-				        : opt == 's' ? "size"
-				                     : "old-size");
+				fprintf(
+				    stderr,
+				    "seinctl: --%s takes a number from 0 to "
+				    "18446744073709551615\n",
+				    opt == 'i'   ? "index"
+				    : opt == 's' ? "size"
+				                 : "old-size");
 				return 2;
 			}
 		}

@@ -20,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <string.h>
 
 #include "seinhuis.pb-c.h"
@@ -137,9 +138,28 @@ int sh_partner_id_valid(const char *s);
 const char *sh_role_valid(const char *s); /* canonical role or NULL */
 /* Read a whole file (at most max bytes); caller frees *out. */
 sh_err sh_read_file(const char *path, size_t max, char **out, size_t *len);
+/* No core dumps of this process (RLIMIT_CORE 0, not dumpable): called
+ * first by programs that hold secret keys. 0, or -1 (errno) on a failure. */
+int sh_no_core_dumps(void);
+/* Open path for reading only if it is a regular file, without blocking on
+ * a FIFO (symbolic links followed); *st is the opened file's fstat. -1 if
+ * it cannot be opened (errno), -2 if it is not a regular file (st_mode
+ * says what it is: sh_file_type_name). */
+int sh_open_regular(const char *path, struct stat *st);
+/* Read all of fd, at most max bytes, as sh_read_file does; closes fd. */
+sh_err sh_read_fd(int fd, size_t max, char **out, size_t *len);
+/* sh_read_file for a file that must be a regular one (a key, a card):
+ * SH_ERR_KEYFILE if it is not. */
+sh_err sh_read_regular(const char *path, size_t max, char **out, size_t *len);
+/* "a FIFO", "a directory", ... for a file that is not a regular one. */
+const char *sh_file_type_name(mode_t m);
+/* fsync a directory, so that a rename or creation in it is on disk. */
+sh_err sh_fsync_dir(const char *dir);
 /* Create a file exclusively with the given mode and write data to it. */
 sh_err sh_write_new(const char *path, int mode, const void *data, size_t len);
-/* Write atomically (temp file + rename), replacing an existing file. */
+/* Write atomically (temp file path.tmp.PID at mode, fsynced, renamed,
+ * directory fsynced), replacing an existing file. Stale temp files of
+ * writers that no longer run are removed first. */
 sh_err sh_write_replace(const char *path, int mode, const void *data,
                         size_t len);
 sh_err sh_mkdir_p(const char *path, int mode);
@@ -386,9 +406,19 @@ void sh_identity_wipe(sh_identity *id);
 /* Key rotation: move the CURVE and signing keys to KEYDIR/previous/ (kept
  * until the Unix time `until`), make new ones and a card that continues
  * the old one (signed by the old signing key). Refused while an earlier
- * rotation's overlap lasts. The new card goes to *out. */
+ * rotation's overlap lasts. The new card goes to *out. A rotation cut
+ * short is undone first, or, if it had been decided (its new keys
+ * complete), finished instead of making another: *resumed (if not NULL)
+ * is then 1 and *out that rotation's card (identity.c). */
 sh_err sh_identity_rotate(const char *dir, int64_t until, sh_card *out,
-                          char *why, size_t whylen);
+                          int *resumed, char *why, size_t whylen);
+/* The length limit of a key directory's path (with its '\0'), as for
+ * seinhuisd.conf's keydir. */
+#define SH_KEYDIR_MAX 512
+/* A key directory (or a subdirectory of one) that is safe to use: a
+ * directory of the effective user's or root's, not writable by group or
+ * others. why names the rule broken. */
+sh_err sh_keydir_check(const char *dir, char *why, size_t whylen);
 /* KEYDIR/earlier/: every card a rotation replaced, kept for good (public;
  * named by the signing key's fingerprint), so that heads of the audit log
  * signed with those keys still verify after later rotations. */
@@ -442,7 +472,7 @@ sh_err sh_trust_remove(const char *dir, const char *partner, char *why,
 
 typedef struct {
 	char path[512];
-	char keydir[512];
+	char keydir[SH_KEYDIR_MAX];
 	char trustdir[512];
 	char datadir[512];
 	char listen[256];

@@ -1404,6 +1404,15 @@ int main(int argc, char **argv)
 	char why[1024];
 	static sh_daemon d;
 
+	/* before anything is read: the secret keys must never end up in a
+	 * core dump (a crash, a SIGQUIT, gcore by the same user) */
+	if (sh_no_core_dumps() < 0) {
+		fprintf(stderr,
+		        "seinhuisd: cannot turn core dumps off (the secret "
+		        "keys would be in one): %s\n",
+		        strerror(errno));
+		return 1;
+	}
 	static const struct option longopts[] = {
 	    {"help", no_argument, 0, 'h'},
 	    {"version", no_argument, 0, 'V'},

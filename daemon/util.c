@@ -8,18 +8,34 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "seinhuis.h"
+
+int sh_no_core_dumps(void)
+{
+	/* both: RLIMIT_CORE 0 stops a core file, and a process that is not
+	 * dumpable is not written by a core_pattern pipe (systemd-coredump)
+	 * either, nor read or traced by other processes of the same user */
+	struct rlimit rl = {0, 0};
+	int r = setrlimit(RLIMIT_CORE, &rl);
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		r = -1;
+	return r;
+}
 
 int64_t sh_now_ms(void)
 {
@@ -188,33 +204,100 @@ char *sh_trim(char *s)
 	return s;
 }
 
-sh_err sh_read_file(const char *path, size_t max, char **out, size_t *len)
+/* Read all of fd (at most max bytes) and close it. The chunk buffer on
+ * the stack held the file's bytes (a secret key, say): wiped. */
+static sh_err read_fd(int fd, size_t max, char **out, size_t *len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return errno == ENOENT ? SH_ERR_NOTFOUND : SH_ERR_SYS;
 	sh_buf b = {0};
 	char chunk[8192];
 	ssize_t r;
-	while ((r = read(fd, chunk, sizeof(chunk))) > 0) {
+	sh_err e = SH_OK;
+	while ((r = read(fd, chunk, sizeof(chunk))) != 0) {
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			e = SH_ERR_SYS;
+			break;
+		}
 		if (b.len + (size_t)r > max) {
-			close(fd);
-			sh_buf_free(&b);
 			/* callers say strerror(errno): "File too large" */
 			errno = EFBIG;
-			return SH_ERR_WIRE_SIZE;
+			e = SH_ERR_WIRE_SIZE;
+			break;
 		}
 		sh_buf_add(&b, chunk, (size_t)r);
 	}
+	int saved = errno;
+	sh_wipe(chunk, sizeof(chunk));
 	close(fd);
-	if (r < 0) {
+	errno = saved;
+	if (e != SH_OK) {
 		sh_buf_free(&b);
-		return SH_ERR_SYS;
+		return e;
 	}
 	sh_buf_add(&b, "", 1);
 	*out = (char *)b.data;
 	*len = b.len - 1;
 	return SH_OK;
+}
+
+sh_err sh_read_file(const char *path, size_t max, char **out, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? SH_ERR_NOTFOUND : SH_ERR_SYS;
+	return read_fd(fd, max, out, len);
+}
+
+int sh_open_regular(const char *path, struct stat *st)
+{
+	/* O_NONBLOCK: opening a FIFO for reading would wait for a writer;
+	 * symbolic links are followed (a key directory may link its files
+	 * elsewhere), and what is checked is what was opened */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, st) < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		close(fd);
+		errno = EINVAL;
+		return -2;
+	}
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
+}
+
+sh_err sh_read_fd(int fd, size_t max, char **out, size_t *len)
+{
+	return read_fd(fd, max, out, len);
+}
+
+sh_err sh_read_regular(const char *path, size_t max, char **out, size_t *len)
+{
+	struct stat st;
+	int fd = sh_open_regular(path, &st);
+	if (fd == -2)
+		return SH_ERR_KEYFILE;
+	if (fd < 0)
+		return errno == ENOENT ? SH_ERR_NOTFOUND : SH_ERR_SYS;
+	return read_fd(fd, max, out, len);
+}
+
+const char *sh_file_type_name(mode_t m)
+{
+	return S_ISDIR(m)    ? "a directory"
+	       : S_ISFIFO(m) ? "a FIFO"
+	       : S_ISSOCK(m) ? "a socket"
+	       : S_ISCHR(m)  ? "a character device"
+	       : S_ISBLK(m)  ? "a block device"
+	                     : "not a regular file";
 }
 
 static sh_err write_all(int fd, const void *data, size_t len)
@@ -241,26 +324,95 @@ sh_err sh_write_new(const char *path, int mode, const void *data, size_t len)
 	sh_err e = write_all(fd, data, len);
 	if (e == SH_OK && (fchmod(fd, (mode_t)mode) < 0 || fsync(fd) < 0))
 		e = SH_ERR_SYS;
+	int saved = errno;
 	close(fd);
 	if (e != SH_OK)
 		unlink(path);
+	errno = saved;
 	return e;
+}
+
+sh_err sh_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return SH_ERR_SYS;
+	int r = fsync(fd);
+	int saved = errno;
+	close(fd);
+	errno = saved;
+	return r < 0 && errno != EINVAL ? SH_ERR_SYS : SH_OK;
+}
+
+/* The directory part of path (".": none), in out of size n. */
+static void dir_of(char *out, size_t n, const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(out, n, ".");
+	else if (slash == path)
+		snprintf(out, n, "/");
+	else
+		snprintf(out, n, "%.*s", (int)(slash - path), path);
+}
+
+/* NAME.tmp.PID beside path whose PID no longer runs: the copy of a
+ * sh_write_replace cut short (a crash, a kill -9). Created at the mode of
+ * the file it was to replace (0600 for a secret key), never wider; removed
+ * here so that a secret does not linger in it. A PID of another PID
+ * namespace looks gone: that writer's rename then fails and it says so. */
+static void remove_stale_tmp(const char *path)
+{
+	char dir[1024], tmp[1100];
+	dir_of(dir, sizeof(dir), path);
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	size_t bl = strlen(base);
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		const char *n = de->d_name;
+		if (strncmp(n, base, bl) != 0 || strncmp(n + bl, ".tmp.", 5))
+			continue;
+		char *end;
+		errno = 0;
+		long pid = strtol(n + bl + 5, &end, 10);
+		if (errno || *end || end == n + bl + 5 || pid <= 0 ||
+		    pid == (long)getpid())
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;
+		if ((size_t)snprintf(tmp, sizeof(tmp), "%s/%s", dir, n) <
+		    sizeof(tmp))
+			unlink(tmp);
+	}
+	closedir(d);
 }
 
 sh_err sh_write_replace(const char *path, int mode, const void *data,
                         size_t len)
 {
-	char tmp[1024];
-	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid());
+	char tmp[1024], dir[1024];
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path,
+	                     (int)getpid()) >= sizeof(tmp)) {
+		errno = ENAMETOOLONG;
+		return SH_ERR_SYS;
+	}
+	remove_stale_tmp(path);
 	unlink(tmp);
 	sh_err e = sh_write_new(tmp, mode, data, len);
 	if (e != SH_OK)
 		return e;
 	if (rename(tmp, path) < 0) {
+		int saved = errno;
 		unlink(tmp);
+		errno = saved;
 		return SH_ERR_SYS;
 	}
-	return SH_OK;
+	/* the rename itself is on disk only once the directory is */
+	dir_of(dir, sizeof(dir), path);
+	return sh_fsync_dir(dir);
 }
 
 sh_err sh_mkdir_p(const char *path, int mode)

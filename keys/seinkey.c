@@ -72,6 +72,20 @@ static void utc_text(int64_t t, char *buf, size_t len)
 }
 
 static const char *conf_path;
+
+/* --dir and --trustdir: paths are built from them in fixed buffers, so one
+ * longer than seinhuisd.conf allows for keydir/trustdir is refused, not
+ * cut short. */
+static const char *dir_arg(const char *opt, const char *v)
+{
+	if (!*v || strlen(v) >= SH_KEYDIR_MAX) {
+		fprintf(stderr,
+		        "seinkey: --%s must be a path of 1 to %d characters\n",
+		        opt, SH_KEYDIR_MAX - 1);
+		exit(2);
+	}
+	return v;
+}
 static sh_config cfg;
 
 static void need_conf(void)
@@ -128,7 +142,7 @@ static int cmd_init(int argc, char **argv)
 	       -1) {
 		const char *key = NULL;
 		switch (opt) {
-		case 'd': dir = optarg; continue;
+		case 'd': dir = dir_arg("dir", optarg); continue;
 		case 'p': key = "partner", given |= 1; break;
 		case 'n': key = "name", given |= 2; break;
 		case 'r': key = "role", given |= 4; break;
@@ -266,7 +280,7 @@ static int cmd_card(int argc, char **argv)
 	int opt;
 	while ((opt = getopt_long(argc, argv, "d:e:n:m:", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'd': dir = optarg; break;
+		case 'd': dir = dir_arg("dir", optarg); break;
 		case 'e': endpoint = optarg; break;
 		case 'n': name = optarg; break;
 		case 'm': munis = optarg; break;
@@ -311,7 +325,7 @@ static const char *trustdir_arg(int argc, char **argv)
 			sh_opt_refused("seinkey", argc, argv, "t:", opts);
 			exit(2);
 		}
-		dir = optarg;
+		dir = dir_arg("trustdir", optarg);
 	}
 	if (!dir) {
 		need_conf();
@@ -483,7 +497,7 @@ static int cmd_rotate(int argc, char **argv)
 	int opt;
 	while ((opt = getopt_long(argc, argv, "d:o:", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'd': dir = optarg; break;
+		case 'd': dir = dir_arg("dir", optarg); break;
 		case 'o': overlap = optarg; break;
 		default:
 			sh_opt_refused("seinkey rotate", argc, argv,
@@ -513,9 +527,18 @@ static int cmd_rotate(int argc, char **argv)
 	char why[1024], fpo[17], fpn[17], until[32];
 	sh_card c;
 	int64_t end = sh_now_ms() / 1000 + secs;
-	if (sh_identity_rotate(dir, end, &c, why, sizeof(why)) != SH_OK) {
+	int resumed = 0;
+	if (sh_identity_rotate(dir, end, &c, &resumed, why, sizeof(why)) !=
+	    SH_OK) {
 		fprintf(stderr, "seinkey: not rotated: %s\n", why);
 		return 1;
+	}
+	if (resumed) {
+		/* its own overlap, not --overlap's */
+		end = c.prev_until;
+		printf("finished the rotation that was cut short (its new keys "
+		       "were complete); --overlap %s was not used\n",
+		       overlap);
 	}
 	sh_key_fingerprint(fpo, c.prev_curve);
 	sh_key_fingerprint(fpn, c.curve_pub);
@@ -535,6 +558,8 @@ static int cmd_rotate(int argc, char **argv)
 int main(int argc, char **argv)
 {
 	int opt;
+	/* secret keys pass through this process: never into a core dump */
+	sh_no_core_dumps();
 	static const struct option top[] = {{"help", no_argument, 0, 'h'},
 	                                    {"version", no_argument, 0, 'V'},
 	                                    {0, 0, 0, 0}};

@@ -260,6 +260,11 @@ static void test_line_errors(void)
 	    {"batch_max = 0", "batch_max", "1 to 1024"},
 	    {"batch_max = 1025", "batch_max", "1 to 1024"},
 	    {"control_group =", "control_group", "group name"},
+	    /* at parse time, as admin_group is: not first at start-up */
+	    {"control_group = no such group!", "control_group",
+	     "must be a group name (letters, digits, _ - .)"},
+	    {"control_group = -wheel", "control_group", "group name"},
+	    {"map_size = +1G", "map_size", "from 1M to 16384G"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char text[2048], why[600], want[32];
@@ -422,7 +427,8 @@ static void test_sizes(void)
 	}
 	static const char *bad[] = {"",     "K",    "-1",
 	                            "1KB",  "1 K",  "1T",
-	                            "0x10", "1.0M", "17592186044417"};
+	                            "0x10", "1.0M", "17592186044417",
+	                            "+16K", " 16K", "+0"};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		size_t got = 777;
 		check_case("sh_parse_size(\"%s\")", bad[i]);

@@ -654,6 +654,15 @@ static void test_trust(const char *root, const sh_identity *a, const char *adir,
 	free(good);
 }
 
+/* sh_identity_load refuses dir, why saying text. */
+static void load_refused(const char *dir, const char *text)
+{
+	sh_identity id;
+	char why[1024];
+	CHECK_ERR(sh_identity_load(&id, dir, why, sizeof(why)), SH_ERR_KEYFILE);
+	CHECK_HAS(why, text);
+}
+
 /* Key rotation: new CURVE and signing keys, the old ones kept (0600) for
  * the overlap, a card that continues the old one, signed by the old key;
  * a trust store keeps the previous keys only if it trusted them, accepts
@@ -673,7 +682,7 @@ static void test_rotate(const char *root, const sh_identity *b,
 	fx_path(path, sizeof(path), bdir, "card");
 	CHECK_ERR(sh_trust_add(tdir, path, why, sizeof(why)), SH_OK);
 
-	CHECK_ERR(sh_identity_rotate(bdir, until, &nc, why, sizeof(why)),
+	CHECK_ERR(sh_identity_rotate(bdir, until, &nc, NULL, why, sizeof(why)),
 	          SH_OK);
 	CHECK_INT(mode_of(pdir, "curve.key"), 0600);
 	CHECK_INT(mode_of(pdir, "sign.key"), 0600);
@@ -692,7 +701,7 @@ static void test_rotate(const char *root, const sh_identity *b,
 	CHECK_INT(sh_identity_previous(bdir, &got, NULL), 1);
 	CHECK(got == until);
 	/* No second rotation while the overlap lasts. */
-	CHECK_ERR(sh_identity_rotate(bdir, until, &nc, why, sizeof(why)),
+	CHECK_ERR(sh_identity_rotate(bdir, until, &nc, NULL, why, sizeof(why)),
 	          SH_ERR_EXISTS);
 	CHECK_HAS(why, "overlap");
 
@@ -768,12 +777,60 @@ static void test_rotate(const char *root, const sh_identity *b,
 	CHECK_INT(sh_identity_prune_previous(bdir, until), 0); /* no until */
 	CHECK(exists(bdir, "previous"));
 	/* an empty previous/ left so does not stop the next rotation */
-	CHECK_ERR(sh_identity_rotate(bdir, until + 200, &nc, why, sizeof(why)),
-	          SH_OK);
+	CHECK_ERR(
+	    sh_identity_rotate(bdir, until + 200, &nc, NULL, why, sizeof(why)),
+	    SH_OK);
 	CHECK(exists(pdir, "until") && exists(pdir, "sign.key"));
 	CHECK_INT(sh_identity_prune_previous(bdir, until + 200), 1);
 	CHECK(!exists(bdir, "previous"));
 	CHECK_INT(sh_identity_previous(bdir, &got, NULL), 0);
+
+	/* previous/until: a time as on a card, 1 to 253402300799; one out
+	 * of range (or that overflows) is no until at all */
+	static const struct {
+		const char *text;
+		int ok;
+	} untils[] = {{"253402300799\n", 1},
+	              {"253402300800\n", 0},
+	              {"99999999999999999999\n", 0},
+	              {"0\n", 0},
+	              {"-5\n", 0},
+	              {"12x\n", 0},
+	              {"12\n\n", 0}};
+	CHECK(mkdir(pdir, 0700) == 0);
+	fx_path(path, sizeof(path), pdir, "until");
+	for (size_t i = 0; i < sizeof(untils) / sizeof(untils[0]); i++) {
+		check_case("previous/until %s", untils[i].text);
+		unlink(path);
+		CHECK_ERR(sh_write_new(path, 0600, untils[i].text,
+		                       strlen(untils[i].text)),
+		          SH_OK);
+		CHECK_INT(sh_identity_previous(bdir, &got, NULL), untils[i].ok);
+	}
+	check_case("%s", "");
+	/* a FIFO as until is not waited on */
+	unlink(path);
+	CHECK(mkfifo(path, 0600) == 0);
+	CHECK_INT(sh_identity_previous(bdir, &got, NULL), 0);
+	unlink(path);
+	rmdir(pdir);
+	/* nor as a secret key: refused, naming the rule */
+	sh_identity fifo;
+	fx_path(path, sizeof(path), bdir, "seal.key");
+	char keep[1100];
+	snprintf(keep, sizeof(keep), "%s.keep", path);
+	CHECK(rename(path, keep) == 0);
+	CHECK(mkfifo(path, 0600) == 0);
+	load_refused(bdir, "seal.key: a FIFO: a secret key file must be a "
+	                   "regular file");
+	CHECK(rename(keep, path) == 0);
+	/* a key directory group or others may write to is refused */
+	CHECK(chmod(bdir, 0770) == 0);
+	load_refused(bdir, "a key directory must not be writable by group or "
+	                   "others, and this one has mode 770");
+	CHECK(chmod(bdir, 0700) == 0);
+	CHECK_ERR(sh_identity_load(&fifo, bdir, why, sizeof(why)), SH_OK);
+	sh_identity_wipe(&fifo);
 }
 
 /* A card whose previous keys stay accepted for more than a year (seinkey
@@ -788,14 +845,14 @@ static void test_long_overlap(const char *root, const char *cdir,
 	snprintf(tdir, sizeof(tdir), "%s/etc/trust-long", root);
 	fx_path(path, sizeof(path), cdir, "card");
 	check_case("a card with an overlap of two years is refused");
-	CHECK_ERR(sh_identity_rotate(cdir, now + 2 * 366 * 86400LL, &nc, why,
-	                             sizeof(why)),
+	CHECK_ERR(sh_identity_rotate(cdir, now + 2 * 366 * 86400LL, &nc, NULL,
+	                             why, sizeof(why)),
 	          SH_OK);
 	CHECK_ERR(sh_trust_add(tdir, path, why, sizeof(why)), SH_ERR_CARD);
 	CHECK_HAS(why, "more than a year");
 	CHECK(!exists(tdir, "vt-rijnmond.card"));
 	check_case("one of a year is trusted");
-	CHECK_ERR(sh_identity_rotate(adir, now + 365 * 86400LL, &nc, why,
+	CHECK_ERR(sh_identity_rotate(adir, now + 365 * 86400LL, &nc, NULL, why,
 	                             sizeof(why)),
 	          SH_OK);
 	fx_path(path, sizeof(path), adir, "card");

@@ -238,6 +238,34 @@ echo "windows = 1" >>"$WORK/seinhuisd.conf"
 check "bad config refused" run nonzero -c "$WORK/seinhuisd.conf" card
 check "bad config names the line" has "$WORK/err" "line 6"
 
+# --- a FIFO as a card in the trust store: refused at once, not waited on
+mkfifo "$WORK/trust/fifo.card"
+rc=0
+timeout 10 "$SEINKEY" list --trustdir "$TRUST" >"$WORK/out" 2>"$WORK/err" || rc=$?
+check "list with a FIFO card refused at once (exit $rc; 124: it waited)" [ $rc = 1 ]
+check "  naming the rule" has "$WORK/err" \
+	"fifo.card: cannot read (a FIFO: a card must be a regular file)"
+rm -f "$WORK/trust/fifo.card"
+
+# --- a key directory that group or others may write to
+mkdir -m 0777 "$WORK/open"
+chmod 0777 "$WORK/open"
+check "init into an existing directory of mode 0777 refused" \
+	run 1 init --dir "$WORK/open" --partner op --name O --role water \
+	--endpoint tcp://127.0.0.1:7104
+check "  naming the rule" has "$WORK/err" \
+	"a key directory must not be writable by group or others, and this one has mode 777"
+check "  nothing written" [ -z "$(ls -A "$WORK/open")" ]
+
+# --- a --dir longer than a key directory's path may be: refused, not cut
+long=$WORK/$(printf 'd%.0s' $(seq 520))
+check "init with a --dir of 520+ characters refused" \
+	run 2 init --dir "$long" --partner lo --name L --role water \
+	--endpoint tcp://127.0.0.1:7105
+check "  naming the rule" has "$WORK/err" "--dir must be a path of 1 to 511 characters"
+check "rotate with such a --dir refused" run 2 rotate --dir "$long" --overlap 1d
+check "list with such a --trustdir refused" run 2 list --trustdir "$long"
+
 # --- usage errors
 check "no command" run 2
 check "unknown command" run 2 frobnicate
