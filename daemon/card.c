@@ -28,11 +28,15 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
+#include "route.h"
 #include "seinhuis.h"
 
 #define CARD_MAGIC "seinhuis_card"
@@ -75,6 +79,14 @@ static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
 	if (cc->seen & (1u << i))
 		return snprintf(why, wl, "given twice"), SH_ERR_CARD;
 	cc->seen |= 1u << i;
+	/* as sh_kv_parse does for a card file; sh_card_set comes here */
+	int ctl = sh_control_byte(v);
+	if (ctl >= 0)
+		return snprintf(why, wl,
+		                "holds a control character (byte 0x%02x): a "
+		                "value is printable text",
+		                (unsigned)ctl),
+		       SH_ERR_CARD;
 	switch (i) {
 	case 0:
 		if (strcmp(v, "1") != 0)
@@ -97,6 +109,17 @@ static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
 			return snprintf(why, wl, "must be 1 to %zu characters",
 			                sizeof(c->name) - 1),
 			       SH_ERR_CARD;
+		if (!sh_utf8_valid((const uint8_t *)v, strlen(v)))
+			return snprintf(why, wl, "must be valid UTF-8 text"),
+			       SH_ERR_CARD;
+		for (const char *p = v; *p; p++)
+			if ((unsigned char)p[0] == 0xc2 &&
+			    (unsigned char)p[1] >= 0x80 &&
+			    (unsigned char)p[1] <= 0x9f)
+				return snprintf(why, wl,
+				                "holds a control character "
+				                "(U+0080 to U+009F)"),
+				       SH_ERR_CARD;
 		strcpy(c->name, v);
 		return SH_OK;
 	case 3:
@@ -387,7 +410,42 @@ static int has_suffix(const char *s, const char *suf)
 	return n > m && strcmp(s + n - m, suf) == 0;
 }
 
-sh_err sh_trust_load(sh_trust *t, const char *dir, char *why, size_t whylen)
+static void trust_warn(sh_trust *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void trust_warn(sh_trust *t, const char *fmt, ...)
+{
+	char(*nw)[SH_TRUST_WARN_LEN] =
+	    realloc(t->warn, (t->nwarn + 1) * sizeof(*nw));
+	if (!nw)
+		return;
+	t->warn = nw;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(t->warn[t->nwarn++], sizeof(*nw), fmt, ap);
+	va_end(ap);
+}
+
+int sh_card_is_own(const sh_card *c, const sh_card *own, char *why,
+                   size_t whylen)
+{
+	const char *what =
+	    strcmp(c->partner, own->partner) == 0           ? "partner id"
+	    : memcmp(c->curve_pub, own->curve_pub, 32) == 0 ? "CURVE key"
+	    : memcmp(c->sign_pub, own->sign_pub, 32) == 0   ? "signing key"
+	    : memcmp(c->seal_pub, own->seal_pub, 32) == 0   ? "sealing key"
+	                                                    : NULL;
+	if (!what)
+		return 0;
+	snprintf(why, whylen,
+	         "it has the %s of '%s', this partner itself: a partner "
+	         "does not trust its own card",
+	         what, own->partner);
+	return 1;
+}
+
+sh_err sh_trust_load_as(sh_trust *t, const char *dir, const sh_card *own,
+                        char *why, size_t whylen)
 {
 	memset(t, 0, sizeof(*t));
 	DIR *d = opendir(dir);
@@ -398,50 +456,147 @@ sh_err sh_trust_load(sh_trust *t, const char *dir, char *why, size_t whylen)
 	}
 	struct dirent *de;
 	size_t cap = 0;
+	int64_t now_s = sh_now_ms() / 1000;
 	sh_err e = SH_OK;
 	while ((de = readdir(d))) {
 		if (!has_suffix(de->d_name, ".card"))
 			continue;
-		char path[1024];
+		char path[1024], sub[256];
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		if (t->n == cap) {
 			cap = cap ? cap * 2 : 16;
 			sh_card *nc = realloc(t->cards, cap * sizeof(*nc));
-			if (!nc) {
+			char(*nf)[256] =
+			    nc ? realloc(t->files, cap * sizeof(*nf)) : NULL;
+			if (nc)
+				t->cards = nc;
+			if (!nf) {
 				e = SH_ERR_NOMEM;
 				break;
 			}
-			t->cards = nc;
+			t->files = nf;
 		}
 		sh_card *c = &t->cards[t->n];
 		if ((e = sh_card_load(c, path, why, whylen)) != SH_OK)
 			break;
+		/* before the checks for twice: two copies of the own card
+		 * are left out each, and the store loads */
+		if (own && sh_card_is_own(c, own, sub, sizeof(sub))) {
+			trust_warn(t, "%s: left out: %s", path, sub);
+			continue;
+		}
 		for (size_t i = 0; i < t->n; i++)
 			if (strcmp(t->cards[i].partner, c->partner) == 0 ||
 			    memcmp(t->cards[i].curve_pub, c->curve_pub, 32) ==
 			        0) {
 				snprintf(why, whylen,
 				         "%s: partner id or CURVE key also on "
-				         "another card",
-				         path);
+				         "another card (%s)",
+				         path, t->files[i]);
 				e = SH_ERR_CARD;
 				break;
 			}
 		if (e != SH_OK)
 			break;
+		/* seinkey trust refuses such a card; one copied in by hand
+		 * keeps its current keys (good data beside the bad is
+		 * kept), its previous ones are not accepted at all */
+		if (!sh_card_overlap_ok(c, now_s)) {
+			trust_warn(t,
+			           "%s: its previous keys are dropped: they "
+			           "would stay accepted for more than a year "
+			           "(previous_until); only its current keys "
+			           "are trusted",
+			           path);
+			c->has_prev = 0;
+		}
+		snprintf(t->files[t->n], sizeof(t->files[0]), "%s", de->d_name);
 		t->n++;
 	}
 	closedir(d);
-	if (e != SH_OK)
+	if (e != SH_OK) {
 		sh_trust_free(t);
-	return e;
+		return e;
+	}
+	/* Routing by municipality needs one partner per role and code: the
+	 * store loads, and signals routed to the code are refused naming
+	 * both (sh_route_partner). */
+	for (size_t i = 0; i < t->n; i++)
+		for (size_t j = i + 1; j < t->n; j++) {
+			char code[5];
+			if (!sh_cards_share_muni(&t->cards[i], &t->cards[j],
+			                         code))
+				continue;
+			int sw = strcmp(t->cards[i].partner,
+			                t->cards[j].partner) > 0;
+			const sh_card *a = &t->cards[sw ? j : i],
+			              *b = &t->cards[sw ? i : j];
+			trust_warn(t,
+			           "the cards of '%s' and '%s' both serve "
+			           "municipality %s as %s: signals routed to "
+			           "it by postcode are refused until one of "
+			           "them no longer lists it",
+			           a->partner, b->partner, code, a->role);
+		}
+	return SH_OK;
+}
+
+sh_err sh_trust_load(sh_trust *t, const char *dir, char *why, size_t whylen)
+{
+	return sh_trust_load_as(t, dir, NULL, why, whylen);
+}
+
+uint64_t sh_trust_signature(const char *dir, int *recent)
+{
+	struct stat st;
+	uint64_t sig = 0;
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	*recent = 0;
+	DIR *d = opendir(dir);
+	if (!d || fstat(dirfd(d), &st) < 0) {
+		if (d)
+			closedir(d);
+		return 1; /* the load that follows says why */
+	}
+	/* FNV-1a of each entry, summed: the order readdir gives does not
+	 * matter */
+	uint64_t dv[2] = {(uint64_t)st.st_mtim.tv_sec,
+	                  (uint64_t)st.st_mtim.tv_nsec};
+	for (size_t k = 0; k < sizeof(dv); k++)
+		sig = (sig ^ ((const uint8_t *)dv)[k]) * 0x100000001b3ULL;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		if (!has_suffix(de->d_name, ".card") ||
+		    fstatat(dirfd(d), de->d_name, &st, 0) < 0)
+			continue;
+		uint64_t v[7] = {
+		    (uint64_t)st.st_ino,         (uint64_t)st.st_size,
+		    (uint64_t)st.st_mtim.tv_sec, (uint64_t)st.st_mtim.tv_nsec,
+		    (uint64_t)st.st_ctim.tv_sec, (uint64_t)st.st_ctim.tv_nsec,
+		    (uint64_t)st.st_dev};
+		uint64_t h = 0xcbf29ce484222325ULL;
+		for (const char *p = de->d_name; *p; p++)
+			h = (h ^ (uint8_t)*p) * 0x100000001b3ULL;
+		for (size_t k = 0; k < sizeof(v); k++)
+			h = (h ^ ((const uint8_t *)v)[k]) * 0x100000001b3ULL;
+		sig += h;
+		/* (a time ahead of the clock is not recent: a clock set
+		 * back must not make every check a reload) */
+		if (st.st_ctim.tv_sec >= now.tv_sec - 2 &&
+		    st.st_ctim.tv_sec <= now.tv_sec + 1)
+			*recent = 1;
+	}
+	closedir(d);
+	return sig ? sig : 2;
 }
 
 void sh_trust_free(sh_trust *t)
 {
 	free(t->cards);
-	t->cards = NULL;
-	t->n = 0;
+	free(t->files);
+	free(t->warn);
+	memset(t, 0, sizeof(*t));
 }
 
 const sh_card *sh_trust_find(const sh_trust *t, const char *partner)
@@ -508,32 +663,8 @@ sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
 		return e;
 	}
 	sh_trust t;
-	char sub[512];
-	if (sh_trust_load(&t, dir, sub, sizeof(sub)) == SH_OK) {
-		const sh_card *other = sh_trust_find_curve(&t, c.curve_pub);
-		int clash = other && strcmp(other->partner, c.partner) != 0;
-		/* A rotated card keeps its previous keys accepted only if
-		 * they are the keys this store trusted for the partner (or
-		 * the card is the same rotation again); keys the store
-		 * never trusted get no overlap. */
-		const sh_card *old = sh_trust_find(&t, c.partner);
-		if (c.has_prev &&
-		    !(old && memcmp(old->curve_pub, c.prev_curve, 32) == 0 &&
-		      memcmp(old->sign_pub, c.prev_sign, 32) == 0) &&
-		    !(old && old->has_prev &&
-		      memcmp(old->curve_pub, c.curve_pub, 32) == 0 &&
-		      memcmp(old->prev_curve, c.prev_curve, 32) == 0 &&
-		      memcmp(old->prev_sign, c.prev_sign, 32) == 0))
-			c.has_prev = 0;
-		if (clash)
-			snprintf(
-			    why, whylen,
-			    "%s: its CURVE key is already on the card of '%s'",
-			    card_path, other->partner);
-		sh_trust_free(&t);
-		if (clash)
-			return SH_ERR_CARD;
-	} else {
+	char sub[512], file[256];
+	if (sh_trust_load(&t, dir, sub, sizeof(sub)) != SH_OK) {
 		/* The daemon refuses such a store as a whole: adding to it
 		 * would only look done, and could not be checked. */
 		snprintf(why, whylen,
@@ -543,10 +674,66 @@ sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
 		         card_path, sub);
 		return SH_ERR_CARD;
 	}
+	const sh_card *other = sh_trust_find_curve(&t, c.curve_pub);
+	int refused = other && strcmp(other->partner, c.partner) != 0;
+	if (refused)
+		snprintf(why, whylen,
+		         "%s: its CURVE key is already on the card of '%s'",
+		         card_path, other->partner);
+	/* A rotated card keeps its previous keys accepted only if they are
+	 * the keys this store trusted for the partner (or the card is the
+	 * same rotation again); keys the store never trusted get no
+	 * overlap. */
+	const sh_card *old = sh_trust_find(&t, c.partner);
+	if (c.has_prev &&
+	    !(old && memcmp(old->curve_pub, c.prev_curve, 32) == 0 &&
+	      memcmp(old->sign_pub, c.prev_sign, 32) == 0) &&
+	    !(old && old->has_prev &&
+	      memcmp(old->curve_pub, c.curve_pub, 32) == 0 &&
+	      memcmp(old->prev_curve, c.prev_curve, 32) == 0 &&
+	      memcmp(old->prev_sign, c.prev_sign, 32) == 0))
+		c.has_prev = 0;
+	/* Routing by postcode needs one partner per role and municipality. */
+	for (size_t i = 0; i < t.n && !refused; i++) {
+		char code[5];
+		if (strcmp(t.cards[i].partner, c.partner) != 0 &&
+		    sh_cards_share_muni(&c, &t.cards[i], code)) {
+			snprintf(why, whylen,
+			         "%s: '%s' and '%s' would both serve "
+			         "municipality %s as %s, and signals to it "
+			         "could not be routed; one of the two cards "
+			         "must no longer list %s",
+			         card_path, c.partner, t.cards[i].partner, code,
+			         c.role, code);
+			refused = 1;
+		}
+	}
+	/* The file that holds the partner's card is replaced, whatever its
+	 * name (one copied in by hand): a second file for the partner would
+	 * make the store refuse to load. A new partner gets PARTNER.card,
+	 * unless a file of that name holds another partner's card. */
+	snprintf(file, sizeof(file), "%s.card", c.partner);
+	for (size_t i = 0; i < t.n && !refused; i++) {
+		if (strcmp(t.cards[i].partner, c.partner) == 0) {
+			snprintf(file, sizeof(file), "%s", t.files[i]);
+			break;
+		}
+		if (strcmp(t.files[i], file) == 0 && !old) {
+			snprintf(why, whylen,
+			         "%s/%s holds the card of '%s', so %s is not "
+			         "added (rename that file to %s.card)",
+			         dir, file, t.cards[i].partner, card_path,
+			         t.cards[i].partner);
+			refused = 1;
+		}
+	}
+	sh_trust_free(&t);
+	if (refused)
+		return SH_ERR_CARD;
 	sh_buf b = {0};
 	sh_card_format(&c, &b);
-	char path[1024];
-	snprintf(path, sizeof(path), "%s/%s.card", dir, c.partner);
+	char path[1300];
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
 	e = sh_write_replace(path, 0644, b.data, b.len);
 	sh_buf_free(&b);
 	if (e != SH_OK)

@@ -19,6 +19,14 @@
 
 #include "seinhuis.h"
 
+int sh_control_byte(const char *v)
+{
+	for (; *v; v++)
+		if ((unsigned char)*v < 0x20 || *v == 0x7f)
+			return (unsigned char)*v;
+	return -1;
+}
+
 sh_err sh_kv_parse(const char *text, size_t len, sh_kv_fn fn, void *ctx,
                    char *why, size_t whylen)
 {
@@ -67,6 +75,18 @@ sh_err sh_kv_parse(const char *text, size_t len, sh_kv_fn fn, void *ctx,
 				    lineno);
 				return SH_ERR_CONFIG;
 			}
+		/* A value is printed back (seinkey show and list, the log): a
+		 * control character in it could move the cursor or rewrite
+		 * the line an operator compares. Tabs and spaces around key
+		 * and value are trimmed as before; inside a value, none. */
+		int ctl = sh_control_byte(value);
+		if (ctl >= 0) {
+			snprintf(why, whylen,
+			         "line %d: %s: holds a control character (byte "
+			         "0x%02x): a value is printable text",
+			         lineno, key, (unsigned)ctl);
+			return SH_ERR_CONFIG;
+		}
 		char sub[512] = "";
 		sh_err e = fn(ctx, key, value, sub, sizeof(sub));
 		if (e != SH_OK) {

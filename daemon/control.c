@@ -788,8 +788,10 @@ static void send_resolve(sh_daemon *d, const Seinhuis__CtlRequest *q,
 		char role[32] = "";
 		if (tr)
 			sscanf(tr->recipients, "%31s", role);
+		const sh_card *also = NULL;
 		const sh_card *card =
-		    muni ? sh_route_partner(&d->trust, role, muni) : NULL;
+		    muni ? sh_route_partner(&d->trust, role, muni, &also)
+		         : NULL;
 		char norm[7];
 		if (pc && sh_postcode_norm(pc, norm, 0) < 0)
 			/* A malformed postcode is the field's fault, not the
@@ -808,6 +810,16 @@ static void send_resolve(sh_daemon *d, const Seinhuis__CtlRequest *q,
 			REFUSE(SH_ERR_ROUTE,
 			       "municipality %s has no trusted %s partner card",
 			       muni, role);
+		if (also) {
+			/* named in a fixed order, whatever the directory's */
+			int swap = strcmp(card->partner, also->partner) > 0;
+			REFUSE(SH_ERR_ROUTE,
+			       "municipality %s is served by two trusted %s "
+			       "cards, '%s' and '%s': give --to, or have "
+			       "one no longer list it",
+			       muni, role, (swap ? also : card)->partner,
+			       (swap ? card : also)->partner);
+		}
 		p = sh_peer_find(d, card->partner);
 	} else {
 		p = sh_peer_find(d, q->recipient);

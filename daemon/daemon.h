@@ -279,8 +279,8 @@ typedef struct sh_daemon {
 	int64_t turn_failed_ms, turn_quarantined_ms;
 	int64_t keys_replaced_until, keys_replaced_logged;
 	int keys_replaced_logged_ended;
-	int listen_lost; /* a re-bind failed: bound again each second */
-	int64_t trust_mtime_ns;
+	int listen_lost;    /* a re-bind failed: bound again each second */
+	uint64_t trust_sig; /* sh_trust_signature at the last load */
 	sh_idmap pending;
 	int ctl_listen;
 	/* accept4 ran out of descriptors: the listening socket is not

@@ -199,12 +199,32 @@ int sh_card_serves(const sh_card *c, const char *muni)
 }
 
 const sh_card *sh_route_partner(const sh_trust *t, const char *role,
-                                const char *muni)
+                                const char *muni, const sh_card **also)
 {
+	const sh_card *found = NULL;
+	*also = NULL;
 	for (size_t i = 0; i < t->n; i++) {
 		const sh_card *c = &t->cards[i];
-		if (strcmp(c->role, role) == 0 && sh_card_serves(c, muni))
-			return c;
+		if (strcmp(c->role, role) != 0 || !sh_card_serves(c, muni))
+			continue;
+		if (found) {
+			*also = c;
+			break;
+		}
+		found = c;
 	}
-	return NULL;
+	return found;
+}
+
+int sh_cards_share_muni(const sh_card *a, const sh_card *b, char code[5])
+{
+	if (strcmp(a->role, b->role) != 0)
+		return 0;
+	for (const char *p = a->municipalities; *p; p += p[4] ? 5 : 4) {
+		memcpy(code, p, 4);
+		code[4] = '\0';
+		if (sh_card_serves(b, code))
+			return 1;
+	}
+	return 0;
 }

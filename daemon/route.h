@@ -27,8 +27,14 @@ const char *sh_routes_find(const sh_routes *r, const char *postcode);
 /* Whether the card lists the municipality (four digits) among those it
  * serves. */
 int sh_card_serves(const sh_card *c, const char *muni);
-/* The trusted partner of the given role that serves the municipality. */
+/* The trusted partner of the given role that serves the municipality;
+ * NULL if none. When a second card of that role serves it too, *also is
+ * that card (else NULL): the signal cannot be routed, and the caller
+ * refuses it naming both (the trust store warns of it when loaded). */
 const sh_card *sh_route_partner(const sh_trust *t, const char *role,
-                                const char *muni);
+                                const char *muni, const sh_card **also);
+/* 1 if a and b have one role and serve a municipality in common (its
+ * code to code), 0 if not. */
+int sh_cards_share_muni(const sh_card *a, const sh_card *b, char code[5]);
 
 #endif

@@ -444,12 +444,40 @@ sh_err sh_identity_card_update(const char *dir, const char *endpoint,
                                size_t whylen);
 
 /* Trust store: a directory of partner cards, one file per partner. */
+#define SH_TRUST_WARN_LEN 400
 typedef struct {
 	sh_card *cards;
 	size_t n;
+	char (*files)[256]; /* the file each card was read from, in dir */
+	/* What the loader set aside without refusing the store, one line
+	 * each naming the file and the rule: this partner's own card, a
+	 * rotation's overlap longer than trust allows (the previous keys
+	 * dropped), two cards of one role serving one municipality. */
+	char (*warn)[SH_TRUST_WARN_LEN];
+	size_t nwarn;
 } sh_trust;
 
+/* Load every *.card in dir. A card that does not parse, or two cards with
+ * one partner id or CURVE key, refuse the store (why). Previous keys kept
+ * longer than sh_card_overlap_ok allows are dropped, the card's current
+ * keys kept, with a warning (t->warn). */
 sh_err sh_trust_load(sh_trust *t, const char *dir, char *why, size_t whylen);
+/* The same, for the partner whose own card is own (NULL: not known): a
+ * card with its partner id or one of its keys is left out, with a
+ * warning. */
+sh_err sh_trust_load_as(sh_trust *t, const char *dir, const sh_card *own,
+                        char *why, size_t whylen);
+/* 1 if c has own's partner id or one of its public keys (why says which
+ * and that a partner does not trust itself), 0 if not. */
+int sh_card_is_own(const sh_card *c, const sh_card *own, char *why,
+                   size_t whylen);
+/* What a running daemon compares to see that the trust store changed: the
+ * directory's mtime and each *.card's name, inode, size, mtime and ctime
+ * (a card copied over an existing one in place leaves the directory as it
+ * was). *recent is set when a card changed less than 2 s ago, so that
+ * a change within the file system's time granularity, or a card still
+ * being written, is looked at again. */
+uint64_t sh_trust_signature(const char *dir, int *recent);
 void sh_trust_free(sh_trust *t);
 const sh_card *sh_trust_find(const sh_trust *t, const char *partner);
 const sh_card *sh_trust_find_curve(const sh_trust *t, const uint8_t key[32]);
@@ -513,6 +541,10 @@ typedef struct {
  * SH_OK or an error after writing why; the parser prefixes "line N: ". */
 typedef sh_err (*sh_kv_fn)(void *ctx, const char *key, const char *value,
                            char *why, size_t whylen);
+/* The first byte of v below 0x20 or 0x7f (a control character, which
+ * printed raw could move the cursor or rewrite a line), or -1 if none.
+ * sh_kv_parse refuses a value that holds one. */
+int sh_control_byte(const char *v);
 sh_err sh_kv_parse(const char *text, size_t len, sh_kv_fn fn, void *ctx,
                    char *why, size_t whylen);
 int sh_parse_size(const char *s, size_t *out); /* "64M", "1G", "4096" */

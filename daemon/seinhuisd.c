@@ -122,14 +122,6 @@ sh_peer *sh_peer_find(sh_daemon *d, const char *partner)
 	return NULL;
 }
 
-static int64_t dir_mtime_ns(const char *dir)
-{
-	struct stat st;
-	if (stat(dir, &st) < 0)
-		return -1;
-	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
-}
-
 static void trust_event(sh_daemon *d, Seinhuis__AuditEvent ev, const sh_card *c,
                         const char *what)
 {
@@ -154,15 +146,33 @@ static void trust_reload(sh_daemon *d)
 {
 	char why[1024];
 	sh_trust nt;
-	int64_t m = dir_mtime_ns(d->cfg.trustdir);
-	if (m == d->trust_mtime_ns)
+	int recent;
+	uint64_t sig = sh_trust_signature(d->cfg.trustdir, &recent);
+	if (sig == d->trust_sig)
 		return;
-	d->trust_mtime_ns = m;
-	if (sh_trust_load(&nt, d->cfg.trustdir, why, sizeof(why)) != SH_OK) {
+	if (sh_trust_load_as(&nt, d->cfg.trustdir, &d->self.card, why,
+	                     sizeof(why)) != SH_OK) {
+		/* a card changed just now may be one being written (cp over
+		 * it): looked at again next time, and said once it stays */
+		if (recent)
+			return;
+		d->trust_sig = sig;
 		sh_daemon_error(
 		    d, "trust store not reloaded, the old one stays: %.150s",
 		    why);
 		return;
+	}
+	/* a change within the file system's time granularity would leave
+	 * the signature as it is: read again until the cards are older */
+	d->trust_sig = recent ? 0 : sig;
+	/* what the loader set aside, said when it is new */
+	for (size_t i = 0; i < nt.nwarn; i++) {
+		size_t k = 0;
+		while (k < d->trust.nwarn &&
+		       strcmp(d->trust.warn[k], nt.warn[i]) != 0)
+			k++;
+		if (k == d->trust.nwarn)
+			sh_daemon_warn(d, "trust store: %.300s", nt.warn[i]);
 	}
 	size_t added = 0, changed = 0, removed = 0;
 	for (size_t i = 0; i < d->npeers; i++) {
@@ -1461,11 +1471,17 @@ int main(int argc, char **argv)
 		sh_error("identity: %s", why);
 		return 1;
 	}
-	if (sh_trust_load(&d.trust, d.cfg.trustdir, why, sizeof(why)) !=
-	    SH_OK) {
+	int recent;
+	d.trust_sig = sh_trust_signature(d.cfg.trustdir, &recent);
+	if (recent)
+		d.trust_sig = 0; /* read again once running */
+	if (sh_trust_load_as(&d.trust, d.cfg.trustdir, &d.self.card, why,
+	                     sizeof(why)) != SH_OK) {
 		sh_error("trust store: %s", why);
 		return 1;
 	}
+	for (size_t i = 0; i < d.trust.nwarn; i++)
+		sh_warn("trust store: %s", d.trust.warn[i]);
 	if (sh_catalogue_load(&d.cat, d.cfg.catalogue, why, sizeof(why)) !=
 	    SH_OK) {
 		sh_error("catalogue: %s", why);
@@ -1562,7 +1578,6 @@ int main(int argc, char **argv)
 	 * move, because queue entries point into them. */
 	d.peers_cap = d.trust.n * 4 > 1024 ? d.trust.n * 4 : 1024;
 	d.peers = sh_xcalloc(d.peers_cap, sizeof(*d.peers));
-	d.trust_mtime_ns = dir_mtime_ns(d.cfg.trustdir);
 	for (size_t i = 0; i < d.npeers; i++) {
 		d.peers[i].card = d.trust.cards[i];
 		d.peers[i].rto_ms = d.cfg.retry_min_ms;

@@ -345,31 +345,50 @@ static int cmd_trust(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* With -c this partner's own card is known: trusting it is
+	 * refused here (without -c, the daemon leaves it out). */
+	sh_card own;
+	int own_known = 0;
+	if (cfg.path[0]) {
+		char path[1100], why[1024];
+		snprintf(path, sizeof(path), "%s/card", cfg.keydir);
+		own_known = sh_card_load(&own, path, why, sizeof(why)) == SH_OK;
+	}
 	int rc = 0;
 	for (int i = optind; i < argc; i++) {
-		char why[1024];
+		char why[1024], sub[512];
 		sh_card c;
+		if (sh_card_load(&c, argv[i], why, sizeof(why)) == SH_OK &&
+		    own_known && sh_card_is_own(&c, &own, sub, sizeof(sub))) {
+			snprintf(why, sizeof(why), "%.500s: %s", argv[i], sub);
+			fprintf(stderr, "seinkey: not trusted: %s\n", why);
+			rc = 1;
+			continue;
+		}
 		if (sh_card_load(&c, argv[i], why, sizeof(why)) != SH_OK ||
 		    sh_trust_add(dir, argv[i], why, sizeof(why)) != SH_OK) {
 			fprintf(stderr, "seinkey: not trusted: %s\n", why);
 			rc = 1;
 			continue;
 		}
-		char fp[17], path[1200];
+		char fp[17];
 		sh_key_fingerprint(fp, c.curve_pub);
 		printf("trusted '%s' (%s) at %s, key %s\n", c.partner, c.role,
 		       c.endpoint, fp);
 		/* What the store kept: the previous keys only if it trusted
-		 * them (sh_trust_add). */
-		snprintf(path, sizeof(path), "%s/%s.card", dir, c.partner);
+		 * them (sh_trust_add). The card may be in a file of another
+		 * name (one copied in by hand, replaced). */
 		if (c.has_prev) {
-			sh_card kept;
+			sh_trust t;
+			const sh_card *kept = NULL;
 			char until[32];
 			sh_key_fingerprint(fp, c.prev_curve);
 			utc_text(c.prev_until, until, sizeof(until));
-			if (sh_card_load(&kept, path, why, sizeof(why)) ==
-			        SH_OK &&
-			    kept.has_prev)
+			if (sh_trust_load(&t, dir, why, sizeof(why)) == SH_OK)
+				kept = sh_trust_find(&t, c.partner);
+			int has_prev = kept && kept->has_prev;
+			sh_trust_free(&t);
+			if (has_prev)
 				printf(
 				    "  continues key %s, accepted until %s\n",
 				    fp, until);
@@ -447,10 +466,19 @@ static int cmd_list(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	if (sh_trust_load(&t, dir, why, sizeof(why)) != SH_OK) {
+	/* With -c, as the daemon loads it: without this partner's own card */
+	sh_card self;
+	char path[1100];
+	snprintf(path, sizeof(path), "%s/card", cfg.keydir);
+	int self_known =
+	    cfg.path[0] && sh_card_load(&self, path, why, sizeof(why)) == SH_OK;
+	if (sh_trust_load_as(&t, dir, self_known ? &self : NULL, why,
+	                     sizeof(why)) != SH_OK) {
 		fprintf(stderr, "seinkey: %s\n", why);
 		return 1;
 	}
+	for (size_t i = 0; i < t.nwarn; i++)
+		fprintf(stderr, "seinkey: warning: %s\n", t.warn[i]);
 	printf("%-24s  %-18s  %-28s  %-16s  %s\n", "PARTNER", "ROLE",
 	       "ENDPOINT", "KEY", "NAME");
 	for (size_t i = 0; i < t.n; i++) {

@@ -129,6 +129,50 @@ moved=$(send_arrears corp-test gem-test 9001 | awk '$1 == "accepted" {print $2}'
 check "... and delivers to the new endpoint" wait_until 15 bash -c \
 	"inbox_ids gem-test | grep -qx '$moved' && [ \$(inbox_ids gem-test | wc -l) = $((before_move + 1)) ]"
 
+# A card copied over the trusted one in place (cp keeps the file's inode,
+# and the directory's mtime): the daemon sees the file change all the
+# same. Here the municipality rotates its keys and restarts on the new
+# ones; the landlord's daemon, running on, takes the new card and delivers
+# under the new key, which the old card would not reach.
+card=$WORK/corp-test/trust/gem-test.card
+changes=$(grep -c "trust store: gem-test changed; reconnecting" "$WORK/corp-test.log")
+ino=$(stat -c %i "$card")
+dir_mtime=$(stat -c %y "$WORK/corp-test/trust")
+stop gem-test
+as_user "$SEINKEY" rotate --dir "$WORK/gem-test/keys" --overlap 1h >/dev/null
+start gem-test
+as_user cp "$WORK/gem-test/keys/card" "$card"
+check "cp over the card keeps its file and the directory's mtime" \
+	[ "$(stat -c %i "$card")" = "$ino" -a "$(stat -c %y "$WORK/corp-test/trust")" = "$dir_mtime" ]
+check "the landlord's daemon takes the card copied in place, without a restart" \
+	wait_until 10 bash -c "[ \$(grep -c 'trust store: gem-test changed; reconnecting' '$WORK/corp-test.log') = $((changes + 1)) ]"
+rotated=$(send_arrears corp-test gem-test 9002 | awk '$1 == "accepted" {print $2}')
+check "... and delivers under the new key" wait_until 15 bash -c \
+	"inbox_ids gem-test | grep -qx '$rotated' && [ \"\$(outbox_ids corp-test delivered | grep -cx '$rotated')\" = 1 ]"
+
+# This partner's own card in its trust store (seinkey trust without -c
+# cannot know whose store it is) is left out, with a warning naming the
+# rule; the rest of the store is kept.
+as_user cp "$WORK/corp-test/keys/card" "$WORK/corp-test/trust/own-copy.card"
+# (-t on a copy of the configuration with a data store of its own: the
+# running daemon holds its own)
+sed -e "s|^datadir = .*|datadir = $WORK/corp-t-data|" \
+	-e "s|^control = .*|control = $WORK/corp-t.sock|" "$WORK/corp-test.conf" |
+	as_user tee "$WORK/corp-t.conf" >/dev/null
+out=$(as_user "$SEINHUISD" -t -c "$WORK/corp-t.conf" 2>&1)
+check "seinhuisd -t: the own card is left out, saying why: $out" bash -c \
+	"grep -q \"trust store: .*own-copy.card: left out: it has the partner id of 'corp-test', this partner itself: a partner does not trust its own card\" <<<\"\$0\" &&
+	 grep -q 'trust store (1 partners)' <<<\"\$0\"" "$out"
+check "the running daemon leaves it out too, keeping the rest" \
+	wait_until 10 grep -q "own-copy.card: left out: it has the partner id of 'corp-test'" "$WORK/corp-test.log"
+rc=0
+as_user "$SEINKEY" -c "$WORK/corp-test.conf" trust "$WORK/corp-test/keys/card" 2>"$WORK/own.err" || rc=$?
+check "seinkey -c ... trust of the own card: refused (exit $rc)" bash -c \
+	"[ $rc = 1 ] && grep -q 'a partner does not trust its own card' '$WORK/own.err'"
+as_user rm "$WORK/corp-test/trust/own-copy.card"
+out=$(send_arrears corp-test gem-test 9003)
+check "  signals still flow: $out" grep -q '^accepted ' <<<"$out"
+
 # The outbox listing: a state given without --state is refused, not
 # ignored; a listing cut by --limit says there may be more.
 out=$(ctl corp-test outbox pending 2>&1)

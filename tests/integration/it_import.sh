@@ -296,4 +296,34 @@ check "  audited as rejected under ROUTE, the reason logged with the codes" bash
 	 grep -q 'refused: ROUTE (municipality_code 0599 is not one this daemon serves (0363))' '$WORK/gem-a-im.log'"
 out=$(as_user env PEER_MUNICIPALITY=0363 "$PEER_TOOL" "$WORK/corp-im/keys" "$WORK/gem-a-im/keys/card" valid)
 check "  one it serves is delivered: $out" grep -q "DELIVERED" <<<"$out"
+
+# Two municipality_debt cards serving one municipality: which gets a signal
+# routed by postcode would depend on the order the trust directory lists
+# them in. seinkey trust refuses the second, naming both and the code; one
+# copied in by hand loads with a warning, and routing to that code is
+# refused naming both, while the other codes route as before.
+PARTNER_MUNIS=0363 partner gem-c-im municipality_debt 17305
+rc=0
+out=$(as_user "$SEINKEY" trust --trustdir "$WORK/corp-im/trust" "$WORK/gem-c-im/keys/card" 2>&1) || rc=$?
+check "seinkey trust refuses a second card serving 0363 in that role (exit $rc): $out" bash -c \
+	"[ $rc = 1 ] && grep -q \"'gem-c-im' and 'gem-a-im' would both serve municipality 0363 as municipality_debt\" <<<\"\$0\"" "$out"
+check "  nothing written" [ ! -e "$WORK/corp-im/trust/gem-c-im.card" ]
+as_user cp "$WORK/gem-c-im/keys/card" "$WORK/corp-im/trust/gem-c-im.card"
+check "copied in by hand: the daemon loads it, warning of the two" wait_until 10 grep -q \
+	"trust store: the cards of 'gem-a-im' and 'gem-c-im' both serve municipality 0363 as municipality_debt" "$WORK/corp-im.log"
+check "  and takes the rest of the store" wait_until 10 grep -q "trust store: gem-c-im added" "$WORK/corp-im.log"
+routed() { # routed POSTCODE HOUSE: an arrears signal routed by its postcode
+	ctl corp-im send --type arrears legal_basis=legal_duty arrears_kind=rent \
+		amount_cents=100 arrears_since=2026-07-01 contact_attempt_date=2026-09-01 \
+		reminder_date=2026-09-10 urgency=none creditor_contact=desk surname=Jansen \
+		street=Gracht house_number="$2" postcode="$1" place=Stad 2>&1
+}
+out=$(routed "1011 AA" 50)
+check "a signal routed to 0363 is refused as ROUTE, naming both: $out" \
+	grep -q "refused: ROUTE: municipality 0363 is served by two trusted municipality_debt cards, 'gem-a-im' and 'gem-c-im': give --to" <<<"$out"
+before=$(inbox_ids gem-b-im | wc -l)
+out=$(routed "3011 CC" 51)
+check "  one routed to 0599 is accepted as before: $out" grep -q '^accepted ' <<<"$out"
+check "  and arrives at gem-b-im" wait_until 10 bash -c \
+	"[ \$(inbox_ids gem-b-im | wc -l) = $((before + 1)) ]"
 it_done

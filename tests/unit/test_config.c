@@ -265,6 +265,11 @@ static void test_line_errors(void)
 	     "must be a group name (letters, digits, _ - .)"},
 	    {"control_group = -wheel", "control_group", "group name"},
 	    {"map_size = +1G", "map_size", "from 1M to 16384G"},
+	    /* a value is printed back: no control character inside it */
+	    {"control_group = sein\x1b[2Khuis", "control_group",
+	     "holds a control character (byte 0x1b)"},
+	    {"postcode_table = /etc/a\tb.csv", "postcode_table", "(byte 0x09)"},
+	    {"log_level = info\rwarn", "log_level", "(byte 0x0d)"},
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		char text[2048], why[600], want[32];
@@ -279,6 +284,19 @@ static void test_line_errors(void)
 		if (bad[i].key)
 			CHECK_HAS(why, bad[i].key);
 		CHECK_HAS(why, bad[i].rule);
+	}
+
+	/* Tabs around the key, the '=' and the value, and a Windows line
+	 * end, are whitespace as before. */
+	{
+		char why[600];
+		sh_config cfg;
+		check_case("tabs and CR around a value");
+		CHECK_ERR(parse(&cfg, REQUIRED "\tmap_size\t=\t2G\t\r\n", why,
+		                sizeof(why)),
+		          SH_OK);
+		CHECK(cfg.map_size == (size_t)2 << 30);
+		check_case("%s", "");
 	}
 
 	/* Path-like values: wrong scheme, too long. */

@@ -7,6 +7,8 @@
  * open or belongs to another identity. A card must survive format and
  * parse unchanged, and every damaged line must be refused by its number.
  */
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -14,6 +16,7 @@
 
 #include "check.h"
 #include "fixture.h"
+#include "route.h"
 #include "seinhuis.h"
 
 static const char *const files[] = {"card", "curve.key", "sign.key",
@@ -447,6 +450,18 @@ static void test_card_refusals(const sh_identity *a)
 	    {NULL, "municipalities = 0363;0599", "CBS"},
 	    {NULL, "this line has no equals sign", "expected 'key = value'"},
 	    {NULL, "Partner = woonstad", "a-z"},
+	    /* a value is printed back: no control character in it */
+	    {"name", "name = Test\x1b[1A\x1b[2Kbb: key 0000", "(byte 0x1b)"},
+	    {"name", "name = Test\rbb: key 0000", "(byte 0x0d)"},
+	    {"name", "name = Test\tpartner", "(byte 0x09)"},
+	    {"name", "name = Test\x7f", "(byte 0x7f)"},
+	    {"name", "name = Test \xff\xfe", "valid UTF-8"},
+	    {"name", "name = Test \xc0\xae", "valid UTF-8"},
+	    {"name",
+	     "name = Test \xc2\x9b"
+	     "1A",
+	     "U+0080 to U+009F"},
+	    {"endpoint", "endpoint = tcp://127.0.0.1:7100\x1b", "(byte 0x1b)"},
 	};
 	snprintf(bad[7].line, sizeof(bad[7].line), "partner = %s", long_id);
 	snprintf(bad[14].line, sizeof(bad[14].line), "curve = %s", bad_z85);
@@ -490,6 +505,19 @@ static void test_card_refusals(const sh_identity *a)
 	check_case("%s", "");
 	CHECK_ERR(sh_card_parse(&c, "", 0, why, sizeof(why)), SH_ERR_CARD);
 	CHECK_ERR(sh_card_parse(&c, "\0", 1, why, sizeof(why)), SH_ERR_CARD);
+
+	/* A name in UTF-8 (Frisian, here) is fine. */
+	sh_buf fy = {0};
+	edit_card(text, "name",
+	          "name = Gemeente S\xc3\xba"
+	          "dwest-Frysl\xc3\xa2n",
+	          &fy);
+	CHECK_ERR(
+	    sh_card_parse(&c, (const char *)fy.data, fy.len, why, sizeof(why)),
+	    SH_OK);
+	CHECK_STR(c.name, "Gemeente S\xc3\xba"
+	                  "dwest-Frysl\xc3\xa2n");
+	sh_buf_free(&fy);
 
 	/* A good card still parses after all that (the base was right). */
 	CHECK_ERR(sh_card_parse(&c, text, strlen(text), why, sizeof(why)),
@@ -860,6 +888,175 @@ static void test_long_overlap(const char *root, const char *cdir,
 	check_case("%s", "");
 }
 
+static int has_warning(const sh_trust *t, const char *a, const char *b)
+{
+	for (size_t i = 0; i < t->nwarn; i++)
+		if (strstr(t->warn[i], a) && (!b || strstr(t->warn[i], b)))
+			return 1;
+	return 0;
+}
+
+static void copy_card(const char *from_dir, const char *to_dir,
+                      const char *name)
+{
+	char path[1024];
+	char *text = read_in(from_dir, "card");
+	fx_path(path, sizeof(path), to_dir, name);
+	CHECK(text && fx_write(path, text, 0644) == 0);
+	free(text);
+}
+
+/* The rules a card copied in by hand is held to when the store loads, and
+ * those of seinkey trust beside such a card. c's card (test_long_overlap)
+ * keeps its previous keys for two years. */
+static void test_store_rules(const char *root, const char *adir,
+                             const char *cdir)
+{
+	char tdir[1024], path[1024], why[1024];
+	sh_trust t;
+	sh_card cc, own;
+	snprintf(tdir, sizeof(tdir), "%s/etc/trust-rules", root);
+	CHECK_INT(sh_mkdir_p(tdir, 0755), SH_OK);
+	fx_path(path, sizeof(path), cdir, "card");
+	CHECK_ERR(sh_card_load(&cc, path, why, sizeof(why)), SH_OK);
+	CHECK(cc.has_prev);
+
+	check_case("previous keys kept longer than trust allows");
+	copy_card(cdir, tdir, "vt-by-hand.card");
+	CHECK_ERR(sh_trust_load(&t, tdir, why, sizeof(why)), SH_OK);
+	CHECK_INT(t.n, 1);
+	CHECK(t.n == 1 && !t.cards[0].has_prev);
+	CHECK(t.n == 1 && memcmp(t.cards[0].curve_pub, cc.curve_pub, 32) == 0);
+	CHECK(has_warning(&t, "vt-by-hand.card: its previous keys are dropped",
+	                  "more than a year (previous_until)"));
+	sh_key_state st;
+	CHECK(sh_trust_find_curve_at(&t, cc.prev_curve, sh_now_ms() / 1000,
+	                             &st) == NULL);
+	sh_trust_free(&t);
+
+	check_case("the partner's own card");
+	CHECK_ERR(sh_trust_load_as(&t, tdir, &cc, why, sizeof(why)), SH_OK);
+	CHECK_INT(t.n, 0);
+	CHECK(has_warning(&t,
+	                  "vt-by-hand.card: left out: it has the partner "
+	                  "id of 'vt-rijnmond'",
+	                  "does not trust its own card"));
+	sh_trust_free(&t);
+	own = cc;
+	snprintf(own.partner, sizeof(own.partner), "another-id");
+	CHECK_ERR(sh_trust_load_as(&t, tdir, &own, why, sizeof(why)), SH_OK);
+	CHECK(t.n == 0 &&
+	      has_warning(&t, "the CURVE key of 'another-id'", NULL));
+	sh_trust_free(&t);
+	CHECK(sh_card_is_own(&cc, &own, why, sizeof(why)) == 1);
+	sh_identity x;
+	char xdir[1024];
+	CHECK_INT(fx_identity(&x, root, "x-other", "water", xdir, sizeof(xdir)),
+	          0);
+	CHECK(sh_card_is_own(&cc, &x.card, why, sizeof(why)) == 0);
+	sh_identity_wipe(&x);
+	fx_path(path, sizeof(path), tdir, "vt-by-hand.card");
+	unlink(path);
+
+	check_case("trust replaces the file that holds the partner");
+	copy_card(adir, tdir, "woonstad-from-mail.card");
+	fx_path(path, sizeof(path), adir, "card");
+	CHECK_ERR(sh_trust_add(tdir, path, why, sizeof(why)), SH_OK);
+	CHECK_INT(count_cards(tdir), 1);
+	CHECK(exists(tdir, "woonstad-from-mail.card"));
+	CHECK(!exists(tdir, "woonstad.card"));
+	CHECK_ERR(sh_trust_load(&t, tdir, why, sizeof(why)), SH_OK);
+	CHECK_INT(t.n, 1);
+	sh_trust_free(&t);
+	/* and a new partner's PARTNER.card that holds another one is not
+	 * overwritten */
+	fx_path(path, sizeof(path), tdir, "woonstad-from-mail.card");
+	char to[1100];
+	snprintf(to, sizeof(to), "%s/x-other.card", tdir);
+	CHECK(rename(path, to) == 0);
+	CHECK_INT(
+	    fx_identity(&x, root, "x-other2", "water", xdir, sizeof(xdir)), 0);
+	sh_identity_wipe(&x);
+	char xcard[1100];
+	snprintf(xcard, sizeof(xcard), "%s/card", xdir);
+	char *xtext = fx_read(xcard, NULL);
+	sh_buf xb = {0};
+	edit_card(xtext ? xtext : "", "partner", "partner = x-other", &xb);
+	CHECK(fx_write(xcard, (const char *)xb.data, 0644) == 0);
+	sh_buf_free(&xb);
+	free(xtext);
+	CHECK_ERR(sh_trust_add(tdir, xcard, why, sizeof(why)), SH_ERR_CARD);
+	CHECK_HAS(why, "x-other.card holds the card of 'woonstad'");
+	CHECK_INT(count_cards(tdir), 1);
+	unlink(to);
+
+	check_case("two cards of one role serving one municipality");
+	sh_identity g1, g2;
+	char g1dir[1024], g2dir[1024], g1card[1100], g2card[1100];
+	sh_card o, n;
+	CHECK_INT(fx_identity(&g1, root, "gemeente-a", "municipality_debt",
+	                      g1dir, sizeof(g1dir)),
+	          0);
+	CHECK_INT(fx_identity(&g2, root, "gemeente-b", "municipality_debt",
+	                      g2dir, sizeof(g2dir)),
+	          0);
+	sh_identity_wipe(&g1);
+	sh_identity_wipe(&g2);
+	CHECK_ERR(sh_identity_card_update(g1dir, NULL, NULL, "0363,0599", &o,
+	                                  &n, why, sizeof(why)),
+	          SH_OK);
+	CHECK_ERR(sh_identity_card_update(g2dir, NULL, NULL, "0599", &o, &n,
+	                                  why, sizeof(why)),
+	          SH_OK);
+	snprintf(g1card, sizeof(g1card), "%s/card", g1dir);
+	snprintf(g2card, sizeof(g2card), "%s/card", g2dir);
+	CHECK_ERR(sh_trust_add(tdir, g1card, why, sizeof(why)), SH_OK);
+	CHECK_ERR(sh_trust_add(tdir, g2card, why, sizeof(why)), SH_ERR_CARD);
+	CHECK_HAS(why, "'gemeente-b' and 'gemeente-a' would both serve "
+	               "municipality 0599 as municipality_debt");
+	CHECK(!exists(tdir, "gemeente-b.card"));
+	/* copied in by hand: the store loads, with a warning, and routing
+	 * to 0599 names both */
+	copy_card(g2dir, tdir, "gemeente-b.card");
+	CHECK_ERR(sh_trust_load(&t, tdir, why, sizeof(why)), SH_OK);
+	CHECK_INT(t.n, 2);
+	CHECK(has_warning(&t,
+	                  "the cards of 'gemeente-a' and 'gemeente-b' "
+	                  "both serve municipality 0599 as "
+	                  "municipality_debt",
+	                  NULL));
+	const sh_card *also, *r;
+	r = sh_route_partner(&t, "municipality_debt", "0599", &also);
+	CHECK(r && also && strcmp(r->partner, also->partner) != 0);
+	r = sh_route_partner(&t, "municipality_debt", "0363", &also);
+	CHECK(r && !also && strcmp(r->partner, "gemeente-a") == 0);
+	r = sh_route_partner(&t, "landlord", "0363", &also);
+	CHECK(!r && !also);
+	sh_trust_free(&t);
+
+	check_case("a card overwritten in place changes the signature");
+	int recent;
+	uint64_t s1 = sh_trust_signature(tdir, &recent);
+	CHECK(recent); /* written just now */
+	CHECK(sh_trust_signature(tdir, &recent) == s1);
+	usleep(20000); /* past the file system's time granularity */
+	fx_path(path, sizeof(path), tdir, "gemeente-b.card");
+	struct stat before, after;
+	CHECK(stat(path, &before) == 0);
+	char *same = fx_read(path, NULL);
+	FILE *f = fopen(path, "r+"); /* same inode, same size */
+	CHECK(f && same && fwrite(same, 1, strlen(same), f) == strlen(same));
+	if (f)
+		fclose(f);
+	free(same);
+	CHECK(stat(path, &after) == 0 && after.st_ino == before.st_ino &&
+	      after.st_size == before.st_size);
+	CHECK(sh_trust_signature(tdir, &recent) != s1);
+	fx_path(path, sizeof(path), root, "no-such-dir");
+	CHECK(sh_trust_signature(path, &recent) != 0);
+	check_case("%s", "");
+}
+
 int main(void)
 {
 	char *root = fx_tmpdir("keys");
@@ -881,6 +1078,7 @@ int main(void)
 	test_trust(root, &a, adir, &c, cdir);
 	test_rotate(root, &b, bdir);
 	test_long_overlap(root, cdir, adir);
+	test_store_rules(root, adir, cdir);
 	sh_identity_wipe(&a);
 	sh_identity_wipe(&b);
 	sh_identity_wipe(&c);

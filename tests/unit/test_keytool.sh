@@ -215,6 +215,37 @@ check "missing card file refused" run nonzero trust --trustdir "$TRUST" "$WORK/n
 check "still two trusted" run 0 list --trustdir "$TRUST"
 check "still counts two" has "$WORK/out" "2 trusted partners"
 
+# A card copied in by hand under another name is the one trust replaces:
+# a second file for the partner would make the store refuse to load.
+mv "$TRUST/gemeente-0363.card" "$TRUST/gemeente-from-mail.card"
+check "trust of a partner whose card has another name" run 0 trust --trustdir "$TRUST" "$WORK/gemeente.card"
+check "  replaces that file, writes no second one" bash -c \
+	'[ -f "$1/gemeente-from-mail.card" ] && [ ! -e "$1/gemeente-0363.card" ]' _ "$TRUST"
+check "  the store still loads" run 0 list --trustdir "$TRUST"
+check "  with the two partners" has "$WORK/out" "2 trusted partners"
+mv "$TRUST/gemeente-from-mail.card" "$TRUST/gemeente-0363.card"
+
+# A value with a control character would be printed raw by show and list
+# (an escape sequence could rewrite the fingerprint line): refused.
+sed 's/^name = .*/name = Woonstad\x1b[1A\x1b[2K\rwoonstad: key 0000/' "$WORK/woonstad.card" >"$WORK/esc.card"
+check "show refuses a name with an escape sequence" run 1 show "$WORK/esc.card"
+check "  naming the rule and the byte" has "$WORK/err" "name: holds a control character (byte 0x1b)"
+check "  printing none of it" bash -c '! grep -q "$(printf "\x1b")" "$1/out" "$1/err"' _ "$WORK"
+check "trust refuses it too" run 1 trust --trustdir "$TRUST" "$WORK/esc.card"
+printf 's/^name = .*/name = Woonstad \xff/\n' >"$WORK/utf8.sed"
+sed -f "$WORK/utf8.sed" "$WORK/woonstad.card" >"$WORK/latin.card"
+check "show refuses a name that is not UTF-8" run 1 show "$WORK/latin.card"
+check "  saying so" has "$WORK/err" "name: must be valid UTF-8 text"
+check "init refuses --name with a control character" \
+	run 2 init --dir "$WORK/keys/esc" --partner esc --name "$(printf 'Esc\033[2K')" \
+	--role water --endpoint tcp://127.0.0.1:7109
+check "  naming the option and the rule" has "$WORK/err" "--name: holds a control character (byte 0x1b)"
+before_card=$(cat "$KEYS/card")
+check "card --name with a control character refused" \
+	run nonzero card --dir "$KEYS" --name "$(printf 'Woonstad\033[2K')"
+check "  saying why" has "$WORK/err" "holds a control character (byte 0x1b)"
+check "  the card as it was" [ "$(cat "$KEYS/card")" = "$before_card" ]
+
 # A second card for the same partner id makes the store unusable, and
 # list says so rather than picking one.
 cp "$TRUST/woonstad.card" "$TRUST/woonstad-old.card"
@@ -232,8 +263,14 @@ control = $WORK/control.sock
 EOF
 check "card via -c" run 0 -c "$WORK/seinhuisd.conf" card
 check "card via -c is the card" cmp -s "$WORK/out" "$KEYS/card"
+# The store holds this partner's own card (woonstad, trusted above with
+# --trustdir, where seinkey cannot know whose store it is): with -c it is
+# left out as the daemon leaves it out, saying so, and not trusted again.
 check "list via -c" run 0 -c "$WORK/seinhuisd.conf" list
-check "list via -c counts two" has "$WORK/out" "2 trusted partners"
+check "list via -c counts one: the own card left out" has "$WORK/out" "1 trusted partners"
+check "  saying why" has "$WORK/err" "woonstad.card: left out: it has the partner id of 'woonstad', this partner itself"
+check "trust via -c refuses the own card" run 1 -c "$WORK/seinhuisd.conf" trust "$KEYS/card"
+check "  naming the rule" has "$WORK/err" "a partner does not trust its own card"
 echo "windows = 1" >>"$WORK/seinhuisd.conf"
 check "bad config refused" run nonzero -c "$WORK/seinhuisd.conf" card
 check "bad config names the line" has "$WORK/err" "line 6"
