@@ -33,7 +33,9 @@
  *                  the log does not hold. The reason is recorded as given:
  *                  it must say why, not who, and a reason that looks like
  *                  it holds personal data (an e-mail address, a postcode,
- *                  a long number) is refused.
+ *                  a long number) is refused, as is one that holds a
+ *                  personal value of the signal revealed (its surname,
+ *                  street, ...: PERSONAL_DATA).
  * Which roles may run each one is roles.c's table; it was checked before
  * these run.
  */
@@ -780,6 +782,17 @@ static void op_reveal(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	add_revealed(&fields, &nf, "reporter_contact", sc->reporter_contact,
 	             &names);
 	sh_buf_add(&names, "", 1);
+	/* The reason is kept for ever: it may not name the resident whose
+	 * data it opens (checked now that the sealed part is open). */
+	const char *own = sh_text_own_data(q->reason, fields, nf);
+	if (own) {
+		sh_ctl_refuse(d, c, SH_ERR_PERSONAL,
+		              "--reason: it holds %s of the signal revealed: "
+		              "say why, not who; nothing was revealed or "
+		              "recorded",
+		              own);
+		goto out;
+	}
 
 	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
 	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_REVEALED;

@@ -100,6 +100,10 @@ static const struct {
     [SH_ERR_KEY_EXPIRED] = {"KEY_EXPIRED",
                             "the partner's previous key is no longer accepted: "
                             "its overlap after a key rotation has ended"},
+    [SH_ERR_PERSONAL] =
+        {"PERSONAL_DATA",
+         "a resident's personal data where it would travel or be kept "
+         "unsealed"},
 };
 
 const char *sh_err_rule(sh_err e)

@@ -1249,12 +1249,37 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 					       SH_ERR_CONDITION;
 		}
 	}
+	/* A text field that travels unsealed names a desk, a step or a
+	 * reference, never a resident: one that holds the signal's own
+	 * personal values, or what has the shape of a resident's data, is
+	 * refused, at the sender and again at the recipient (whose fields
+	 * hold the sealed part, opened). */
+	for (size_t i = 0; i < n; i++) {
+		const char *name = fields[i]->name, *v = fields[i]->value;
+		const sh_field_rule *r = rule_by_hash(t, name, name_hash(name));
+		if (!r || r->personal || r->kind != CHK_TEXT || !v[0])
+			continue;
+		const char *kind = sh_text_own_data(v, fields, n);
+		if (!kind)
+			kind = sh_text_data_shape(v, today);
+		if (kind) {
+			sh_copy_str(field, fl, r->name);
+			return snprintf(detail, dl,
+			                "holds %s; it travels unsealed, so "
+			                "personal data go only in the sealed "
+			                "fields",
+			                kind),
+			       SH_ERR_PERSONAL;
+		}
+	}
 	field[0] = '\0';
 	return SH_OK;
 }
 
+/* ----------------------------------------- personal data in free text */
+
 /* A month's name or abbreviation, Dutch or English, as a whole word of
- * length n. */
+ * length n: its number (1 to 12), or 0. */
 static int month_word(const char *w, size_t n)
 {
 	static const char *const m[] = {
@@ -1264,9 +1289,12 @@ static int month_word(const char *w, size_t n)
 	    "juli", "july",      "aug",     "augustus", "august",   "sep",
 	    "sept", "september", "okt",     "oktober",  "oct",      "october",
 	    "nov",  "november",  "dec",     "december"};
+	static const unsigned char num[] = {
+	    1, 1, 1, 2, 2, 2, 3, 3, 3, 3,  4,  4,  5,  5,  6,  6,  6,
+	    7, 7, 7, 8, 8, 8, 9, 9, 9, 10, 10, 10, 10, 11, 11, 12, 12};
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
 		if (strlen(m[i]) == n && strncasecmp(w, m[i], n) == 0)
-			return 1;
+			return num[i];
 	return 0;
 }
 
@@ -1297,13 +1325,10 @@ static size_t split_words(const char *r, const char **w, size_t *len,
 	return nw;
 }
 
-/* A date written with a month's name: a day (1 or 2 digits) before or
- * after it ("12 mei 1980", "May 12"). */
-static int named_date(const char *r)
+/* A date written with a month's name among the nw words w of a text: a
+ * day (1 or 2 digits) before or after it ("12 mei 1980", "May 12"). */
+static int named_date(const char *const *w, const size_t *len, size_t nw)
 {
-	const char *w[SH_REASON_WORDS];
-	size_t len[SH_REASON_WORDS],
-	    nw = split_words(r, w, len, SH_REASON_WORDS);
 	for (size_t i = 0; i < nw; i++) {
 		if (!month_word(w[i], len[i]))
 			continue;
@@ -1329,7 +1354,7 @@ static int word_is(const char *w, size_t n, const char *const *list, size_t nl)
  * prefix or two (van, de, der, ...), then a word that starts with a
  * capital (or a letter outside ASCII). A name written in lower case is
  * not recognised. */
-static int addressed_name(const char *r)
+static int addressed_name(const char *const *w, const size_t *len, size_t nw)
 {
 	/* abbreviations, then whole words (not "ms" or "ing": MS Teams, ING
 	 * Bank) */
@@ -1342,9 +1367,6 @@ static int addressed_name(const char *r)
 	static const char *const prefix[] = {
 	    "van", "de", "der", "den", "het", "t",  "ter", "ten", "te", "in",
 	    "op",  "la", "le",  "du",  "da",  "di", "el",  "von", "v",  "d"};
-	const char *w[SH_REASON_WORDS];
-	size_t len[SH_REASON_WORDS],
-	    nw = split_words(r, w, len, SH_REASON_WORDS);
 	for (size_t i = 0; i + 1 < nw; i++) {
 		int is_abbr =
 		    word_is(w[i], len[i], abbr, sizeof(abbr) / sizeof(*abbr));
@@ -1455,6 +1477,38 @@ static int spelled_email(const char *r)
 	return 0;
 }
 
+/* A postcode at r[i] (of n bytes): four digits, perhaps a space or '-',
+ * two letters, no letter after them. Strict, as in a text that is sent
+ * in clear and may name years and amounts: no '0' first, no letter or
+ * digit before or after it, not SA, SD or SS (no postcode has them), and
+ * the letters capitals unless they follow the digits directly ("1234ab",
+ * not "2024 de"). Returns its length, or 0. */
+static size_t postcode_at(const char *r, size_t i, size_t n, int strict)
+{
+	for (size_t k = 0; k < 4; k++)
+		if (i + k >= n || !isdigit((unsigned char)r[i + k]))
+			return 0;
+	size_t j = i + 4;
+	int sep = j < n && (r[j] == ' ' || r[j] == '-');
+	j += (size_t)sep;
+	if (j + 1 >= n || !isalpha((unsigned char)r[j]) ||
+	    !isalpha((unsigned char)r[j + 1]) ||
+	    (j + 2 < n && isalpha((unsigned char)r[j + 2])))
+		return 0;
+	if (strict) {
+		char a = (char)toupper((unsigned char)r[j]),
+		     b = (char)toupper((unsigned char)r[j + 1]);
+		if (r[i] == '0' ||
+		    (i > 0 && isalnum((unsigned char)r[i - 1])) ||
+		    (j + 2 < n && isdigit((unsigned char)r[j + 2])) ||
+		    (a == 'S' && (b == 'A' || b == 'D' || b == 'S')) ||
+		    (sep && !(isupper((unsigned char)r[j]) &&
+		              isupper((unsigned char)r[j + 1]))))
+			return 0;
+	}
+	return j + 2 - i;
+}
+
 int sh_reveal_reason_ok(const char *r, char *why, size_t wl)
 {
 	size_t n = strlen(r), digits = 0, groups = 0;
@@ -1498,24 +1552,17 @@ int sh_reveal_reason_ok(const char *r, char *why, size_t wl)
 			         "person): say why, not who");
 			return 0;
 		}
-		if (i + 4 <= n && isdigit(ch) &&
-		    isdigit((unsigned char)r[i + 1]) &&
-		    isdigit((unsigned char)r[i + 2]) &&
-		    isdigit((unsigned char)r[i + 3])) {
-			size_t j = i + 4;
-			if (j < n && (r[j] == ' ' || r[j] == '-'))
-				j++;
-			if (j + 1 < n && isalpha((unsigned char)r[j]) &&
-			    isalpha((unsigned char)r[j + 1]) &&
-			    (j + 2 == n || !isalpha((unsigned char)r[j + 2]))) {
-				snprintf(why, wl,
-				         "the reason may not hold a "
-				         "postcode: say why, not who");
-				return 0;
-			}
+		if (postcode_at(r, i, n, 0)) {
+			snprintf(why, wl,
+			         "the reason may not hold a postcode: say why, "
+			         "not who");
+			return 0;
 		}
 	}
-	if (named_date(r)) {
+	const char *w[SH_REASON_WORDS];
+	size_t len[SH_REASON_WORDS],
+	    nw = split_words(r, w, len, SH_REASON_WORDS);
+	if (named_date(w, len, nw)) {
 		snprintf(why, wl,
 		         "the reason may not hold a date (a birth date): say "
 		         "why, not who");
@@ -1533,7 +1580,7 @@ int sh_reveal_reason_ok(const char *r, char *why, size_t wl)
 		         "spelled out: say why, not who");
 		return 0;
 	}
-	if (addressed_name(r)) {
+	if (addressed_name(w, len, nw)) {
 		snprintf(why, wl,
 		         "the reason may not hold a name (a form of address "
 		         "such as mw., dhr. or mevrouw before a capital): say "
@@ -1541,4 +1588,379 @@ int sh_reveal_reason_ok(const char *r, char *why, size_t wl)
 		return 0;
 	}
 	return 1;
+}
+
+/* An e-mail address: a name, '@', a domain with a dot ("a.b@c.nl"). */
+static int email_in(const char *r)
+{
+	for (const char *at = strchr(r, '@'); at; at = strchr(at + 1, '@')) {
+		if (at == r || !(isalnum((unsigned char)at[-1]) ||
+		                 strchr("._%+-", at[-1])))
+			continue;
+		const char *d = at + 1;
+		int dot = 0;
+		while (isalnum((unsigned char)*d) || *d == '-' ||
+		       (*d == '.' && isalnum((unsigned char)d[1]) && (dot = 1)))
+			d++;
+		if (dot && d > at + 1 && at[1] != '.')
+			return 1;
+	}
+	return 0;
+}
+
+/* Digits in groups, as numbers are written: "06 1234 5678", "123.456.782",
+ * "+31 (0)6-12345678"; groups joined by one or two of " -.()/". */
+#define CHAIN_GROUPS 16
+typedef struct {
+	char d[64];                     /* the digits, as far as they fit */
+	size_t n;                       /* how many of them d holds */
+	size_t start[CHAIN_GROUPS + 1]; /* each group's first digit in d */
+	size_t groups;
+} digit_chain;
+
+/* The chain that starts at the digit p; returns the end of it. */
+static const char *chain_at(const char *p, digit_chain *c)
+{
+	c->n = c->groups = 0;
+	while (c->groups < CHAIN_GROUPS) {
+		c->start[c->groups++] = c->n;
+		for (; isdigit((unsigned char)*p); p++)
+			if (c->n + 1 < sizeof(c->d))
+				c->d[c->n++] = *p;
+		const char *q = p;
+		while (q - p < 2 && *q && strchr(" -.()/", *q))
+			q++;
+		if (q == p || !isdigit((unsigned char)*q))
+			break;
+		p = q;
+	}
+	c->start[c->groups] = c->n;
+	c->d[c->n] = '\0';
+	return p;
+}
+
+/* Groups k up to l of a chain as a BSN (nine digits that pass the eleven
+ * test, written as one group, 3+3+3 or 4+2+3) or a Dutch mobile number
+ * (06 and eight digits; +31 6, 0031 6, +31 (0)6): 1 for a BSN, 2 for a
+ * mobile number, else 0. */
+static int chain_kind(const digit_chain *c, size_t k, size_t l)
+{
+	const char *s = c->d + c->start[k];
+	size_t len = c->start[l] - c->start[k], g = l - k;
+	char bsn[10];
+	if (len == 9) {
+		size_t a = c->start[k + 1] - c->start[k],
+		       b = g > 1 ? c->start[k + 2] - c->start[k + 1] : 0;
+		if (g == 1 ||
+		    (g == 3 && ((a == 3 && b == 3) || (a == 4 && b == 2)))) {
+			memcpy(bsn, s, 9);
+			bsn[9] = '\0';
+			if (bsn_ok(bsn))
+				return 1;
+		}
+	}
+	if ((len == 10 && strncmp(s, "06", 2) == 0) ||
+	    (len == 11 && strncmp(s, "316", 3) == 0) ||
+	    (len == 12 && strncmp(s, "3106", 4) == 0) ||
+	    (len == 13 && strncmp(s, "00316", 5) == 0))
+		return 2;
+	return 0;
+}
+
+typedef struct {
+	int y, m, d;
+	int ydigits; /* 4, or 2 for a year written "80" */
+} text_date;
+
+static int days_in(int m, int y)
+{
+	static const int days[] = {31, 29, 31, 30, 31, 30,
+	                           31, 31, 30, 31, 30, 31};
+	if (m == 2 && y >= 0 && !((y % 4 == 0 && y % 100 != 0) || y % 400 == 0))
+		return 28;
+	return days[m - 1];
+}
+
+static int date_set(text_date *t, int y, int ydigits, int m, int d)
+{
+	if (m < 1 || m > 12 || d < 1 || d > days_in(m, ydigits == 4 ? y : -1) ||
+	    (ydigits == 4 && y < 1900))
+		return 0;
+	t->y = y, t->m = m, t->d = d, t->ydigits = ydigits;
+	return 1;
+}
+
+/* A number of 1 to 4 digits at p (no digit after it): its value, and its
+ * length in *len; -1 if none. */
+static int small_number(const char *p, size_t maxlen, size_t *len)
+{
+	int v = 0;
+	size_t k = 0;
+	for (; k < maxlen && isdigit((unsigned char)p[k]); k++)
+		v = v * 10 + (p[k] - '0');
+	*len = k;
+	return k && !isdigit((unsigned char)p[k]) ? v : -1;
+}
+
+/* The full dates in r, a day, month and year: in digits with '-', '/' or
+ * '.' ("12-5-1980", "12/05/80", "1980-05-12") or with a month's name
+ * among the nw words w ("12 mei 1980", "May 12 1980", "12 mei '80").
+ * At most max are put in out; returns how many. */
+static size_t full_dates(const char *r, const char *const *w, const size_t *len,
+                         size_t nw, text_date *out, size_t max)
+{
+	size_t n = 0;
+	for (const char *p = r; *p && n < max; p++) {
+		if (!isdigit((unsigned char)*p) ||
+		    (p > r && isdigit((unsigned char)p[-1])))
+			continue;
+		size_t l1, l2, l3;
+		int a = small_number(p, 4, &l1);
+		char sep = a < 0 ? 0 : p[l1];
+		if (!sep || !strchr("-/.", sep))
+			continue;
+		int b = small_number(p + l1 + 1, 2, &l2);
+		if (b < 0 || p[l1 + 1 + l2] != sep)
+			continue;
+		int c = small_number(p + l1 + l2 + 2, 4, &l3);
+		if (c < 0)
+			continue;
+		if (l1 == 4 && l3 <= 2)
+			n += (size_t)date_set(&out[n], a, 4, b, c);
+		else if (l1 <= 2 && (l3 == 4 || l3 == 2))
+			n += (size_t)date_set(&out[n], c, (int)l3, b, a);
+	}
+	for (size_t i = 0; i + 2 < nw && n < max; i++) {
+		int m = month_word(w[i + 1], len[i + 1]), first = 1;
+		if (!m && (m = month_word(w[i], len[i])) != 0)
+			first = 0; /* "May 12 1980" */
+		if (!m)
+			continue;
+		const char *dw = first ? w[i] : w[i + 1];
+		size_t dl = first ? len[i] : len[i + 1], k;
+		int d = small_number(dw, 2, &k);
+		int y = small_number(w[i + 2], 4, &k);
+		if (d >= 0 && k == len[i + 2] && (k == 4 || k == 2) &&
+		    k == strspn(w[i + 2], "0123456789") &&
+		    dl == strspn(dw, "0123456789"))
+			n += (size_t)date_set(&out[n], y, (int)k, m, d);
+	}
+	return n;
+}
+
+/* Whether a date lies before today (YYYY-MM-DD); a year of two digits is
+ * of this century unless that lies ahead. */
+static int date_before(const text_date *t, const char *today)
+{
+	int ty = atoi(today), tm = atoi(today + 5), td = atoi(today + 8);
+	int y = t->y;
+	if (t->ydigits == 2)
+		y += 2000 + t->y <= ty ? 2000 : 1900;
+	return y != ty ? y < ty : t->m != tm ? t->m < tm : t->d < td;
+}
+
+/* The words of a text: w and len hold strlen(r) / 2 + 1 each. */
+static size_t words_of(const char *r, const char ***w, size_t **len)
+{
+	size_t max = strlen(r) / 2 + 1;
+	*w = sh_xmalloc(max * sizeof(**w));
+	*len = sh_xmalloc(max * sizeof(**len));
+	return split_words(r, *w, *len, max);
+}
+
+const char *sh_text_data_shape(const char *r, const char *today)
+{
+	const char *kind = NULL;
+	size_t n = strlen(r);
+	if (email_in(r) || spelled_email(r))
+		return "an e-mail address";
+	for (const char *p = r; *p && !kind;) {
+		if (!isdigit((unsigned char)*p)) {
+			p++;
+			continue;
+		}
+		digit_chain c;
+		p = chain_at(p, &c);
+		for (size_t k = 0; k < c.groups && !kind; k++)
+			for (size_t l = k + 1; l <= c.groups && !kind; l++) {
+				int ck = chain_kind(&c, k, l);
+				kind = ck == 1 ? "a BSN (nine digits that pass "
+				                 "the eleven test)"
+				       : ck == 2 ? "a mobile phone number"
+				                 : NULL;
+			}
+	}
+	for (size_t i = 0; i < n && !kind; i++)
+		if (postcode_at(r, i, n, 1))
+			kind = "a postcode";
+	if (kind)
+		return kind;
+	const char **w;
+	size_t *len, nw = words_of(r, &w, &len);
+	text_date dates[16];
+	size_t nd = full_dates(r, w, len, nw, dates, 16);
+	for (size_t i = 0; i < nd && !kind; i++)
+		if (date_before(&dates[i], today))
+			kind = "a date of birth (a full date before today)";
+	if (!kind && street_address(r))
+		kind = "an address (a street and a house number)";
+	if (!kind && addressed_name(w, len, nw))
+		kind = "a person's name (a form of address such as mw. or "
+		       "dhr. before a capital)";
+	free(w);
+	free(len);
+	return kind;
+}
+
+/* Whether the folded words of phrase are words of the folded text ft
+ * (which has a space before and after it). */
+static int phrase_in(const char *ft, const char *phrase)
+{
+	size_t n = strlen(phrase);
+	if (!n)
+		return 0;
+	for (const char *p = ft; (p = strstr(p, phrase)); p++)
+		if (p > ft && p[-1] == ' ' && p[n] == ' ')
+			return 1;
+	return 0;
+}
+
+/* A value's digits: BSN and birth date as written; a phone number
+ * without its country code (+31, 0031) and leading 0. */
+static void value_digits(const char *v, char *out, size_t n, int phone)
+{
+	size_t o = 0;
+	for (const char *p = v; *p && o + 1 < n; p++)
+		if (isdigit((unsigned char)*p))
+			out[o++] = *p;
+	out[o] = '\0';
+	if (!phone)
+		return;
+	char *s = out;
+	int intl = strchr(v, '+') != NULL;
+	if (strncmp(s, "00", 2) == 0)
+		s += 2, intl = 1;
+	if (intl && strncmp(s, "31", 2) == 0)
+		s += 2;
+	if (*s == '0')
+		s++;
+	if (strlen(s) >= 8)
+		memmove(out, s, strlen(s) + 1);
+}
+
+const char *sh_text_own_data(const char *text, Seinhuis__Field **fields,
+                             size_t nf)
+{
+	size_t tl = strlen(text);
+	const char *kind = NULL;
+	/* the text folded, " words ", and its digit chains, "|digits|" */
+	char *ft = sh_xmalloc(2 * tl + 4), *digits = sh_xmalloc(tl + 2);
+	char *lower = sh_xmalloc(tl + 1), buf[512];
+	ft[0] = ' ';
+	sh_fold_words(text, ft + 1, 2 * tl + 2);
+	strcat(ft, " ");
+	size_t dn = 0;
+	digits[dn++] = '|';
+	for (const char *p = text; *p;) {
+		if (!isdigit((unsigned char)*p)) {
+			p++;
+			continue;
+		}
+		digit_chain c;
+		p = chain_at(p, &c);
+		memcpy(digits + dn, c.d, c.n);
+		dn += c.n;
+		digits[dn++] = '|';
+	}
+	digits[dn] = '\0';
+	for (size_t i = 0; i <= tl; i++)
+		lower[i] = (char)tolower((unsigned char)text[i]);
+	const char **w = NULL;
+	size_t *len = NULL, nw = 0, nd = 0;
+	text_date dates[16];
+	for (size_t i = 0; i < nf && !kind; i++) {
+		const char *name = fields[i]->name, *v = fields[i]->value;
+		if (strncmp(name, "person", 6) == 0 &&
+		    isdigit((unsigned char)name[6]) && name[7] == '.')
+			name += 8;
+		if (!v || !v[0] || strlen(v) >= 200)
+			continue;
+		if (strcmp(name, "surname") == 0 &&
+		    sh_surname_words(v, buf + 1, sizeof(buf) - 2) == 0) {
+			/* the whole surname, and each part of a double one
+			 * ("Jansen-Zuidhof": "jansen", "zuidhof") of four
+			 * letters or more */
+			if (phrase_in(ft, buf + 1))
+				kind = "the resident's surname";
+			char *save = NULL;
+			for (char *s = strtok_r(buf + 1, " ", &save);
+			     s && !kind; s = strtok_r(NULL, " ", &save))
+				if (strlen(s) >= 4 && phrase_in(ft, s))
+					kind = "the resident's surname";
+		} else if (strcmp(name, "street") == 0) {
+			sh_fold_words(v, buf, sizeof(buf));
+			if (phrase_in(ft, buf))
+				kind = "the resident's street name";
+		} else if (strcmp(name, "postcode") == 0) {
+			char want[7], got[7];
+			if (sh_postcode_norm(v, want, 0) < 0)
+				continue;
+			for (size_t k = 0; k < tl && !kind; k++) {
+				size_t pl = postcode_at(text, k, tl, 0);
+				if (!pl ||
+				    (k && isdigit((unsigned char)text[k - 1])))
+					continue;
+				char pc[8];
+				memcpy(pc, text + k, pl);
+				pc[pl] = '\0';
+				if (pc[4] == '-')
+					pc[4] = ' ';
+				if (sh_postcode_norm(pc, got, 0) == 0 &&
+				    strcmp(got, want) == 0)
+					kind = "the resident's postcode";
+			}
+		} else if (strcmp(name, "bsn") == 0 ||
+		           strcmp(name, "phone") == 0) {
+			value_digits(v, buf, sizeof(buf), name[0] == 'p');
+			if (strlen(buf) >= 8 && strstr(digits, buf))
+				kind = name[0] == 'b' ? "the resident's BSN"
+				                      : "the resident's phone "
+				                        "number";
+		} else if (strcmp(name, "email") == 0) {
+			for (size_t k = 0; v[k] && k + 1 < sizeof(buf); k++)
+				buf[k] = (char)tolower((unsigned char)v[k]),
+				buf[k + 1] = '\0';
+			if (strchr(buf, '@') && strstr(lower, buf))
+				kind = "the resident's e-mail address";
+		} else if (strcmp(name, "birth_date") == 0 && sh_date_ok(v)) {
+			int y = atoi(v), m = atoi(v + 5), d = atoi(v + 8);
+			if (!w) {
+				nw = words_of(text, &w, &len);
+				nd = full_dates(text, w, len, nw, dates, 16);
+			}
+			for (size_t k = 0; k < nd && !kind; k++)
+				if (dates[k].m == m && dates[k].d == d &&
+				    dates[k].y ==
+				        (dates[k].ydigits == 4 ? y : y % 100))
+					kind = "the resident's birth date";
+			/* written without separators: 12051980, 19800512 */
+			char a[9], b[9];
+			memcpy(a, v + 8, 2), memcpy(a + 2, v + 5, 2);
+			memcpy(a + 4, v, 4), a[8] = '\0';
+			memcpy(b, v, 4), memcpy(b + 4, v + 5, 2);
+			memcpy(b + 6, v + 8, 2), b[8] = '\0';
+			if (!kind && (strstr(digits, a) || strstr(digits, b)))
+				kind = "the resident's birth date";
+		}
+	}
+	free(w);
+	free(len);
+	sh_wipe(ft, strlen(ft));
+	sh_wipe(digits, dn);
+	sh_wipe(lower, tl);
+	sh_wipe(buf, sizeof(buf));
+	free(ft);
+	free(digits);
+	free(lower);
+	return kind;
 }

@@ -133,4 +133,25 @@ int sh_date_ok(const char *s);
  * "1980-05-12"). */
 int sh_reveal_reason_ok(const char *r, char *why, size_t wl);
 
+/* Which of the resident's own personal values, among fields (surname,
+ * street, postcode, bsn, phone, email, birth_date, also of "personN."),
+ * text holds: "the resident's surname" and so on, never the value; NULL
+ * if none. Names and streets are compared folded as the canonical
+ * identity folds them, as whole words; a postcode with or without its
+ * space; a BSN and phone number by their digits, also in groups (a phone
+ * number without +31 or its leading 0); a birth date also as 12-5-1980,
+ * 12/05/80, 12 mei 1980 or 12051980. */
+const char *sh_text_own_data(const char *text, Seinhuis__Field **fields,
+                             size_t n);
+/* What a text that travels or is kept in clear holds that has the shape
+ * of a resident's data: an e-mail address (also spelled out), a BSN (nine
+ * digits that pass the eleven test, also 123 456 782 or 1234.56.782), a
+ * Dutch mobile number (06, +31 6), a postcode (1234 AB, 1234ab), a full
+ * date before today (a birth date: 12-5-1980, 1980-05-12, 12 mei 1980),
+ * a street and house number, or a name after a form of address
+ * (mw. Jansen); a phrase for a refusal, or NULL. Desk numbers (020-1234567,
+ * 0800-1234, 088 000 0000) and references (REF-2024/0042) pass. today is
+ * YYYY-MM-DD. */
+const char *sh_text_data_shape(const char *text, const char *today);
+
 #endif

@@ -182,8 +182,11 @@ enum fold_why {
  * the mark of a precomposed letter, so that a name written decomposed
  * (NFD: "u" and U+0308) folds as the precomposed one ("ü") does. Returns
  * FOLD_OK, or why the input cannot be folded (characters outside Latin,
- * overflow). */
-static enum fold_why fold(const char *in, char *out, size_t outlen)
+ * overflow). With loose, what cannot be folded (a character outside
+ * Latin, a stray mark, bytes that are not UTF-8) separates words instead:
+ * free text is folded so to be searched for a name (sh_fold_words). */
+static enum fold_why fold_as(const char *in, char *out, size_t outlen,
+                             int loose)
 {
 	size_t o = 0;
 	int pending_space = 0, after_letter = 0;
@@ -215,7 +218,7 @@ static enum fold_why fold(const char *in, char *out, size_t outlen)
 			if (cp >= 0x300 && cp <= 0x36f) {
 				/* a combining mark: part of the letter before
 				 */
-				if (!after_letter)
+				if (!after_letter && !loose)
 					return FOLD_MARK;
 				continue;
 			}
@@ -230,6 +233,8 @@ static enum fold_why fold(const char *in, char *out, size_t outlen)
 				add = fold_c0[cp - 0xc0];
 			else
 				add = fold_ext(cp);
+			if (!add && loose)
+				add = "";
 			if (!add)
 				return cp < 0x80 ? FOLD_UTF8 : FOLD_CHAR;
 			if (!*add) {
@@ -250,9 +255,21 @@ static enum fold_why fold(const char *in, char *out, size_t outlen)
 				pending_space = o > 0;
 				continue;
 			}
-			if (cp < 0x800 || !(add = fold_ext(cp)))
+			if (cp < 0x800 || !(add = fold_ext(cp))) {
+				if (loose) {
+					pending_space = o > 0;
+					continue;
+				}
 				return cp < 0x800 ? FOLD_UTF8 : FOLD_CHAR;
+			}
 			after_letter = 1;
+		} else if (loose) {
+			/* outside Latin or not UTF-8: its first byte, then
+			 * each continuation byte, ends a word */
+			p++;
+			after_letter = 0;
+			pending_space = o > 0;
+			continue;
 		} else {
 			/* four-byte UTF-8 (outside Latin) or not UTF-8 */
 			return (*p & 0xf8) == 0xf0 && (p[1] & 0xc0) == 0x80 &&
@@ -274,6 +291,17 @@ static enum fold_why fold(const char *in, char *out, size_t outlen)
 	return FOLD_OK;
 }
 
+static enum fold_why fold(const char *in, char *out, size_t outlen)
+{
+	return fold_as(in, out, outlen, 0);
+}
+
+void sh_fold_words(const char *in, char *out, size_t outlen)
+{
+	if (fold_as(in, out, outlen, 1) != FOLD_OK && outlen)
+		out[0] = '\0';
+}
+
 static int is_prefix_word(const char *w, size_t n)
 {
 	static const char *words[] = {
@@ -287,7 +315,9 @@ static int is_prefix_word(const char *w, size_t n)
 	return 0;
 }
 
-static enum fold_why norm_surname(const char *in, char *out, size_t outlen)
+/* The words of a surname, folded, without the prefixes typed into it:
+ * "Van der Berg-Öztürk" -> "berg ozturk". */
+static enum fold_why surname_words(const char *in, char *out, size_t outlen)
 {
 	char f[256];
 	enum fold_why why = fold(in, f, sizeof(f));
@@ -301,8 +331,25 @@ static enum fold_why norm_surname(const char *in, char *out, size_t outlen)
 			break;
 		s = sp + 1;
 	}
+	if (strlen(s) >= outlen)
+		return FOLD_LONG;
+	memcpy(out, s, strlen(s) + 1);
+	return *s ? FOLD_OK : FOLD_EMPTY;
+}
+
+int sh_surname_words(const char *in, char *out, size_t outlen)
+{
+	return surname_words(in, out, outlen) == FOLD_OK ? 0 : -1;
+}
+
+static enum fold_why norm_surname(const char *in, char *out, size_t outlen)
+{
+	char w[256];
+	enum fold_why why = surname_words(in, w, sizeof(w));
+	if (why != FOLD_OK)
+		return why;
 	size_t o = 0;
-	for (; *s; s++)
+	for (const char *s = w; *s; s++)
 		if (*s != ' ') {
 			if (o + 1 >= outlen)
 				return FOLD_LONG;

@@ -94,6 +94,7 @@ typedef enum {
 	SH_ERR_CASE_STEP,    /* not an outreach step, or no feedback meaning */
 	SH_ERR_FEEDBACK,     /* the catalogue does not allow this feedback */
 	SH_ERR_KEY_EXPIRED,  /* a partner's previous key after the overlap */
+	SH_ERR_PERSONAL,     /* personal data where it is kept unsealed */
 	SH_ERR__COUNT
 } sh_err;
 
@@ -773,6 +774,15 @@ sh_err sh_canonical_identity(const Seinhuis__Person *p, char *out,
 const char *sh_canonical_why(const Seinhuis__Person *p, const char *field);
 void sh_pseudonym(uint8_t out[SH_PSEUDO_LEN], const uint8_t key[SH_KEY_LEN],
                   const char *canonical);
+/* Fold UTF-8 text as a surname is folded for the canonical identity:
+ * lower-case ASCII words, one space between; what cannot be folded
+ * separates words. out holds 2 * strlen(in) + 2 bytes (else it is left
+ * empty). */
+void sh_fold_words(const char *in, char *out, size_t outlen);
+/* The folded words of a surname without the prefixes typed into it
+ * ("Van der Berg-Öztürk" -> "berg ozturk"); -1 if it has no canonical
+ * form. */
+int sh_surname_words(const char *in, char *out, size_t outlen);
 /* Normalise a Dutch postcode: "1234 ab" -> "1234AB"; with allow_area a
  * four-digit area ("1234") is accepted too. 0, or -1 if it is none. */
 int sh_postcode_norm(const char *in, char out[7], int allow_area);

@@ -740,10 +740,12 @@ static int wait_settled(conn *c, uint64_t target, int timeout_s,
 /* ----------------------------------------------------- arrears signal */
 
 #define NFIELDS 16
+/* a desk's contact, long; no postcode or e-mail address, which a field
+ * that travels unsealed may not hold (PERSONAL_DATA) */
 #define CREDITOR_CONTACT                                                       \
 	"Woonstichting De Fictieve Haven, team huurachterstand en incasso, "   \
-	"Postbus 0000, 9999 ZZ Teststad, telefoon 010-0000000 (werkdagen "     \
-	"9-17 uur), e-mail incasso@fictieve-haven.example"
+	"Postbus 0000 te Teststad, telefoon 010-0000000 (werkdagen "           \
+	"9-17 uur), of via het klantportaal van de woonstichting"
 
 typedef struct {
 	Seinhuis__CtlRequest req;

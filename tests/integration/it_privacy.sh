@@ -14,6 +14,8 @@ partner wat-pv water 17293
 partner team-pv municipality_team 17294
 partner vt-pv veilig_thuis 17295
 partner gp-pv professional 17296
+# keys only, for peer_tool: a landlord that bypasses its daemon's checks
+partner corp-pv landlord 17297
 trust_all
 for p in gem-pv ins-pv wat-pv team-pv vt-pv gp-pv; do start $p; done
 
@@ -83,7 +85,54 @@ printf 'surname=Vlaskamp\n%s=1\n' "${WRONG[3]}" |
 	ctl gp-pv consent grant --to team-pv --purpose referral >/dev/null 2>>"$WORK/refusals.txt"
 printf '%s=surname\n' "${WRONG[0]}" |
 	ctl gem-pv audit subject >/dev/null 2>>"$WORK/refusals.txt"
-for rule in "UNTRUSTED: the recipient given" "argument 2 after the options" \
+# A text field that travels unsealed names a desk or a step, not the
+# resident: the signal's own surname, street, phone number, e-mail address
+# in creditor_contact, and what has the shape of a resident's data in a
+# Veilig Thuis notice's next_step, are refused at the sender, naming the
+# field and the kind of value, never the value; nothing is stored or sent.
+ctl ins-pv send --type arrears --to gem-pv legal_basis=legal_duty \
+	arrears_kind=health_insurance amount_cents=31200 arrears_since=2026-06-01 \
+	contact_attempt_date=2026-09-01 reminder_date=2026-09-15 urgency=termination \
+	creditor_contact="huurder mw. Zwanenburg-Quist, Ooievaarsplein 7, tel 0612345678, zwanenburg.fixture@example.nl" \
+	initials=M. surname=Zwanenburg-Quist street=Ooievaarsplein house_number=7 \
+	postcode="9904 QX" place=Quistwoude birth_date=1961-07-14 bsn=123456782 \
+	phone=0612345678 email=zwanenburg.fixture@example.nl >/dev/null 2>>"$WORK/refusals.txt"
+ctl ins-pv send --type arrears --to gem-pv legal_basis=legal_duty \
+	arrears_kind=health_insurance amount_cents=31200 arrears_since=2026-06-01 \
+	contact_attempt_date=2026-09-01 reminder_date=2026-09-15 urgency=termination \
+	creditor_contact="premie desk" creditor_reference="geb. 14-7-1961" \
+	surname=Zwanenburg-Quist street=Ooievaarsplein house_number=7 \
+	postcode="9904 QX" place=Quistwoude birth_date=1961-07-14 >/dev/null 2>>"$WORK/refusals.txt"
+check "nothing of the refused arrears is in the sender's outbox" \
+	[ "$(ctl ins-pv --json outbox | jq length)" = 1 ]
+check "the meldcode report reached Veilig Thuis" wait_until 15 bash -c "[ \$(status_field vt-pv inbox_depth) = 1 ]"
+rid=$(inbox_ids vt-pv | head -1)
+for next in "huisbezoek bij mw. Zwanenburg-Quist, Ooievaarsplein 7, geb. 14 juli 1961, BSN 123456782" \
+	"huisbezoek bij mw. Zwanenburg-Quist, geb. 14 juli 1961" "huisbezoek bij mw. Zwanenburg-Quist"; do
+	ctl vt-pv send --type vt_notice --to team-pv legal_basis=legal_task report_id="$rid" \
+		status=received contact_point="VT advice line" next_step="$next" \
+		>/dev/null 2>>"$WORK/refusals.txt"
+done
+check "nothing of the refused notices is in Veilig Thuis's outbox" \
+	[ "$(ctl vt-pv --json outbox | jq length)" = 0 ]
+# A landlord that bypasses its daemon sends the resident's surname in
+# creditor_contact: the recipient, with the sealed part opened, refuses it
+# (quarantined, as for the other rules) and does not deliver it.
+out=$(as_user "$PEER_TOOL" "$WORK/corp-pv/keys" "$WORK/gem-pv/keys/card" clear-surname)
+check "recipient: a signed signal naming its resident in creditor_contact is rejected PERSONAL_DATA" \
+	grep -q "REJECTED PERSONAL_DATA" <<<"$out"
+check "... the refusal names the field and the kind of value, not the value" bash -c \
+	"grep -q \"refused: PERSONAL_DATA (field 'creditor_contact': holds the resident's surname\" '$WORK/gem-pv.log' &&
+	 ! grep -q Testpersoon '$WORK/gem-pv.log' &&
+	 ctl gem-pv --json quarantine list | json_has 'any(.[]; .rule==\"PERSONAL_DATA\")' &&
+	 ! ctl gem-pv --json quarantine list | grep -q Testpersoon &&
+	 ! ctl gem-pv audit export --format jsonl | grep -q Testpersoon"
+for rule in "PERSONAL_DATA: field 'creditor_contact': holds the resident's surname" \
+	"PERSONAL_DATA: field 'creditor_reference': holds the resident's birth date" \
+	"PERSONAL_DATA: field 'next_step': holds a BSN" \
+	"PERSONAL_DATA: field 'next_step': holds a date of birth" \
+	"PERSONAL_DATA: field 'next_step': holds a person's name" \
+	"UNTRUSTED: the recipient given" "argument 2 after the options" \
 	"FIELD_UNKNOWN: field '#3'" "its field #2 must be" \
 	"FIELD_UNKNOWN: field '#2'" "stdin line 1: the name before" \
 	"FIELD_ENUM: field 'purpose': must be one of"; do
@@ -91,6 +140,17 @@ for rule in "UNTRUSTED: the recipient given" "argument 2 after the options" \
 done
 check "everything delivered" wait_until 15 bash -c \
 	"[ \$(status_field gem-pv inbox_depth) = 2 -a \$(status_field vt-pv inbox_depth) = 1 -a \$(status_field team-pv inbox_depth) = 1 ]"
+# A reveal's reason is kept for ever: one that names the resident whose
+# data it opens (here in lower case) is refused, naming the rule, not the
+# value, and nothing is revealed or recorded.
+for id in $(inbox_ids gem-pv); do
+	ctl gem-pv inbox reveal "$id" --reason "bellen met zwanenburg-quist en vlaskamp-oudendijk over de schuld" \
+		>>"$REVEALED/refused.txt" 2>>"$WORK/refusals.txt"
+done
+check "reveal: a reason naming the signal's own resident is refused PERSONAL_DATA, for each signal" \
+	[ "$(grep -c "PERSONAL_DATA: --reason: it holds the resident's surname of the signal revealed" "$WORK/refusals.txt")" = 2 ]
+check "... nothing was revealed or recorded" bash -c \
+	"[ ! -s '$REVEALED/refused.txt' ] && ctl gem-pv --json audit list --event revealed | json_has 'length == 0'"
 
 # Listings are files the daemons' users produce: keep them for the search.
 for p in gem-pv ins-pv wat-pv team-pv vt-pv gp-pv; do

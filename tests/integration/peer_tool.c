@@ -29,6 +29,9 @@
  * PEER_WAIT_MS: how long to wait for an answer (3000).
  * PEER_MUNICIPALITY: a municipality_code in the arrears signal of the
  * single-signal modes (valid, policy, ...).
+ * Mode "clear-surname" sends the arrears signal of "valid" with the
+ * resident's surname in creditor_contact, which travels unsealed: what a
+ * sender without the policy check could let through.
  *
  * Witness modes (witness.c) send a frame of tree heads alone and print
  * the answer as "WITNESS head <size|-> witnessed <size>... | -" (the
@@ -70,6 +73,7 @@ static void die(const char *what, const char *why)
 }
 
 static int policy_break;
+static int clear_surname;
 static int feedback_mode;
 static int notice_mode;
 
@@ -149,6 +153,11 @@ static void build(const sh_identity *self, const sh_card *peer,
 	/* "policy" mode leaves out a field the catalogue requires (the wire
 	 * format does not); the recipient must quarantine it. */
 	size_t nkv = policy_break ? 12 : 13;
+	/* "clear-surname" names the resident in creditor_contact, which
+	 * travels unsealed: the recipient must quarantine it
+	 * (PERSONAL_DATA) */
+	if (clear_surname)
+		kv[7][1] = "incasso desk, huurder Testpersoon";
 	/* $PEER_MUNICIPALITY: a municipality_code, as a sender without the
 	 * recipient's card check would send it */
 	const char *muni = getenv("PEER_MUNICIPALITY");
@@ -493,7 +502,7 @@ int main(int argc, char **argv)
 		                "wrong-version garbage oversize replay policy "
 		                "unknown-field text-nul flood old future "
 		                "wrong-subject "
-		                "no-subject\n"
+		                "no-subject clear-surname\n"
 		                "       batch-valid batch-bad-signature "
 		                "batch-altered batch-proof batch-bad-path\n"
 		                "       feedback (see PEER_FEEDBACK_*), "
@@ -627,6 +636,7 @@ int main(int argc, char **argv)
 		have_id = 0;
 	} else {
 		policy_break = strcmp(mode, "policy") == 0;
+		clear_surname = strcmp(mode, "clear-surname") == 0;
 		feedback_mode = strcmp(mode, "feedback") == 0;
 		notice_mode = strcmp(mode, "notice") == 0;
 		long long shift = env_num("PEER_CREATED_SHIFT_MS", 0);
@@ -678,7 +688,7 @@ int main(int argc, char **argv)
 		} else if (strcmp(mode, "valid") != 0 && !feedback_mode &&
 		           !notice_mode &&
 		           strcmp(mode, "wrong-recipient") != 0 &&
-		           strcmp(mode, "policy") != 0 &&
+		           strcmp(mode, "policy") != 0 && !clear_surname &&
 		           strcmp(mode, "unknown-field") != 0 &&
 		           strcmp(mode, "text-nul") != 0 &&
 		           strcmp(mode, "old") != 0 &&

@@ -715,7 +715,10 @@ static void samples_for(const sh_field_rule *r, struct samples *ss)
 		if (lo > r->max)
 			break;
 		long long mid = 12 < lo ? lo : 12 > r->max ? r->max : 12;
-		put_len(ss, SH_OK, "Kwispeldoorn", 'x', (size_t)mid);
+		/* a clear text field's value is not the surname's, which
+		 * it may not repeat (PERSONAL_DATA) */
+		put_len(ss, SH_OK, r->personal ? "Kwispeldoorn" : "Loketbalie",
+		        'x', (size_t)mid);
 		put_len(ss, SH_OK, "", 'k', (size_t)lo);
 		put_len(ss, SH_OK, "", 'y', (size_t)r->max);
 		for (size_t i = 0; i < N(k->good) && k->good[i]; i++) {
@@ -1922,6 +1925,176 @@ static void test_strict_utf8(const sh_catalogue *cat)
 	}
 }
 
+/* A text field that travels unsealed (creditor_contact, next_step, ...)
+ * may not hold the signal's own personal values, nor what has the shape
+ * of a resident's data (PERSONAL_DATA), on either side; the refusal names
+ * the field and the kind of value, never the value. Desk numbers and
+ * references pass. */
+static void test_clear_text(const sh_catalogue *cat)
+{
+	/* arrears from a health insurer, which may send a BSN and a birth
+	 * date: text, the kind the refusal names (NULL: accepted), and the
+	 * value the detail may not repeat */
+	static const char *const own[][3] = {
+	    {"huurder mw. Jansen, tel 020-1234567", "surname", "Jansen"},
+	    {"JANSEN", "surname", "Jansen"},
+	    {"dossier J\xc3\xa1nsen", "surname", "Jansen"},
+	    {"Molenweg", "street name", "Molenweg"},
+	    {"bezoek Molenweg 12", "street name", "Molenweg"},
+	    {"post 1234ab", "postcode", "1234"},
+	    {"post 1234 ab", "postcode", "1234"},
+	    {"nummer 111 222 333", "BSN", "111"},
+	    {"nummer 111222333", "BSN", "111222333"},
+	    {"tel 06-1234 5678", "phone number", "5678"},
+	    {"tel +31 6 12345678", "phone number", "12345678"},
+	    {"mail M.Fixture@Example.NL", "e-mail address", "fixture"},
+	    {"geb. 12 mei 1980", "birth date", "1980"},
+	    {"geb. 12-5-1980", "birth date", "1980"},
+	    {"geb. 12/05/80", "birth date", "/80"},
+	    {"geb. 1980-05-12", "birth date", "1980"},
+	    {"geb. 12051980", "birth date", "1980"},
+	    {"huurder mw. Jansen, Molenweg 12, tel 0612345678, "
+	     "m.fixture@example.nl",
+	     "surname", "Jansen"},
+	};
+	/* next_step of a vt_notice, which names no resident: the shapes */
+	static const char *const shape[][3] = {
+	    {"mail a.b@voorbeeld.nl", "e-mail address", "voorbeeld"},
+	    {"mail a punt b at voorbeeld dot nl", "e-mail address", "voorb"},
+	    {"BSN 123456782", "BSN", "123456782"},
+	    {"BSN 1234.56.782", "BSN", "1234.56"},
+	    {"bel 06-98765432", "mobile", "98765432"},
+	    {"bel +31 6 9876 5432", "mobile", "9876"},
+	    {"bel 0031 6 98765432", "mobile", "98765432"},
+	    {"post 9999 ZZ", "postcode", "9999"},
+	    {"post 9999zz", "postcode", "9999"},
+	    {"geb. 3 maart 1975", "date of birth", "1975"},
+	    {"geb. 03-03-1975", "date of birth", "1975"},
+	    {"geb. 1975-03-03", "date of birth", "1975"},
+	    {"huisbezoek Kerkstraat 5", "address", "Kerkstraat"},
+	    {"huisbezoek bij mw. De Vries", "person's name", "Vries"},
+	    {"huisbezoek bij mw. Jansen, Molenweg 12, geb. 12 mei 1980, "
+	     "BSN 111222333",
+	     "BSN", "Jansen"},
+	};
+	static const char *const fine[] = {
+	    "incasso desk, 088 000 0000",
+	    "huurincasso 088 000 0001",
+	    "020-1234567",
+	    "0800-1234",
+	    "REF-2024/0042",
+	    "HUUR-2024-0042",
+	    "klantenservice 9-17 uur",
+	    "sinds 2024 de schuld",
+	    "safety assessment within 5 working days",
+	    "huisbezoek op 12 mei",
+	    "VT advice line, 0800-2000",
+	    "wijkteam neemt contact op",
+	    "versie 1.2.3",
+	    /* seinbench's creditor_contact */
+	    "Woonstichting De Fictieve Haven, team huurachterstand en "
+	    "incasso, Postbus 0000 te Teststad, telefoon 010-0000000 "
+	    "(werkdagen 9-17 uur), of via het klantportaal van de "
+	    "woonstichting",
+	};
+	const sh_type_rule *ta =
+	    sh_catalogue_type(cat, SEINHUIS__SIGNAL_TYPE__ARREARS);
+	const sh_type_rule *tv =
+	    sh_catalogue_type(cat, SEINHUIS__SIGNAL_TYPE__VT_NOTICE);
+	if (!CHECK(ta && tv && rule_of(ta, "creditor_contact") &&
+	           rule_of(tv, "next_step")))
+		return;
+	struct sig base;
+	make_base(&base, ta, "health_insurer", "legal_duty");
+	sig_set(&base, "arrears_kind", "health_insurance");
+	sig_set(&base, "surname", "Jansen");
+	sig_set(&base, "street", "Molenweg");
+	sig_set(&base, "postcode", "1234 AB");
+	sig_set(&base, "bsn", "111222333");
+	sig_set(&base, "phone", "0612345678");
+	sig_set(&base, "email", "m.fixture@example.nl");
+	sig_set(&base, "birth_date", "1980-05-12");
+	char title[300];
+	struct expect x;
+	expect_set(&x, SH_OK, NULL, NULL, 0);
+	run("arrears: the personal values of the clear-text cases", cat,
+	    ta->type, "health_insurer", "municipality_debt", &base, &x);
+	for (size_t i = 0; i < N(own) + N(fine); i++) {
+		int bad = i < N(own);
+		const char *v = bad ? own[i][0] : fine[i - N(own)];
+		for (int f = 0; f < 2; f++) {
+			const char *name =
+			    f ? "creditor_reference" : "creditor_contact";
+			if (f && strlen(v) > 64)
+				continue;
+			struct sig s;
+			memset(&s, 0, sizeof(s));
+			for (size_t k = 0; k < base.n; k++)
+				sig_add(&s, base.name[k], base.value[k]);
+			sig_set(&s, name, v);
+			expect_set(&x, bad ? SH_ERR_PERSONAL : SH_OK,
+			           bad ? name : NULL, bad ? own[i][2] : NULL,
+			           0);
+			snprintf(title, sizeof(title), "arrears: %s = \"%s\"",
+			         name, v);
+			run(title, cat, ta->type, "health_insurer",
+			    "municipality_debt", &s, &x);
+			if (bad) {
+				struct view vw;
+				view_of(&vw, &s);
+				const char *k = sh_text_own_data(v, vw.p, vw.n);
+				check_case("%s: names the kind", title);
+				if (!CHECK(k && strstr(k, own[i][1])))
+					printf("     kind: %s\n",
+					       k ? k : "(none)");
+			}
+			sig_free(&s);
+		}
+	}
+	sig_free(&base);
+	for (size_t i = 0; i < N(shape) + N(fine); i++) {
+		int bad = i < N(shape);
+		const char *v = bad ? shape[i][0] : fine[i - N(shape)];
+		for (int f = 0; f < 2; f++) {
+			const char *name = f ? "contact_point" : "next_step";
+			struct sig s;
+			make_base(&s, tv, "veilig_thuis", "legal_task");
+			sig_set(&s, name, v);
+			expect_set(&x, bad ? SH_ERR_PERSONAL : SH_OK,
+			           bad ? name : NULL, bad ? shape[i][2] : NULL,
+			           0);
+			snprintf(title, sizeof(title), "vt_notice: %s = \"%s\"",
+			         name, v);
+			run(title, cat, tv->type, "veilig_thuis",
+			    "municipality_team", &s, &x);
+			sig_free(&s);
+		}
+		const char *k = sh_text_data_shape(v, today);
+		check_case("shape of \"%s\"", v);
+		if (!CHECK(bad ? k && strstr(k, shape[i][1]) != NULL : !k))
+			printf("     kind: %s\n", k ? k : "(none)");
+	}
+	/* a date ahead (an appointment) is no birth date; a second
+	 * person's values count as the first's */
+	char ahead[64];
+	snprintf(ahead, sizeof(ahead), "gesprek op %s", future);
+	check_case("a date ahead");
+	CHECK(sh_text_data_shape(ahead, today) == NULL);
+	Seinhuis__Field f1 = SEINHUIS__FIELD__INIT, *fp[1] = {&f1};
+	f1.name = "person2.surname";
+	f1.value = "Van der Berg-\xc3\x96zt\xc3\xbcrk";
+	check_case("person 2's surname, folded, by a part of it");
+	CHECK(sh_text_own_data("bellen met ozturk", fp, 1) != NULL);
+	CHECK(sh_text_own_data("bellen met Berg \xc3\x96zt\xc3\xbcrk", fp, 1) !=
+	      NULL);
+	CHECK(sh_text_own_data("bellen met de bergen", fp, 1) == NULL);
+	f1.name = "phone";
+	f1.value = "+31 6 12345678";
+	check_case("a phone number given with +31, written with 06");
+	CHECK(sh_text_own_data("tel 06 1234 5678", fp, 1) != NULL);
+	CHECK(sh_text_own_data("tel 020 1234 567", fp, 1) == NULL);
+}
+
 /* A role with a space in it is not a role, as a legal basis with a space
  * is not a legal basis (sh_policy_check is called with card roles, which
  * sh_role_valid() keeps to single words; this is the function's own
@@ -2567,6 +2740,7 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < cat.ntypes; i++)
 			test_type(&cat, &cat.types[i]);
 		test_strict_utf8(&cat);
+		test_clear_text(&cat);
 		test_role_words(&cat);
 		test_known_names(&cat);
 		test_consent_identifiers(&cat);
