@@ -1260,8 +1260,11 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 		if (!r || r->personal || r->kind != CHK_TEXT || !v[0])
 			continue;
 		const char *kind = sh_text_own_data(v, fields, n);
+		/* a contact point (creditor_contact, contact_point) may give
+		 * a desk's mailbox; the resident's own is caught above */
 		if (!kind)
-			kind = sh_text_data_shape(v, today);
+			kind = sh_text_data_shape(
+			    v, today, strstr(r->name, "contact") != NULL);
 		if (kind) {
 			sh_copy_str(field, fl, r->name);
 			return snprintf(detail, dl,
@@ -1768,11 +1771,11 @@ static size_t words_of(const char *r, const char ***w, size_t **len)
 	return split_words(r, *w, *len, max);
 }
 
-const char *sh_text_data_shape(const char *r, const char *today)
+const char *sh_text_data_shape(const char *r, const char *today, int desk_mail)
 {
 	const char *kind = NULL;
 	size_t n = strlen(r);
-	if (email_in(r) || spelled_email(r))
+	if (!desk_mail && (email_in(r) || spelled_email(r)))
 		return "an e-mail address";
 	for (const char *p = r; *p && !kind;) {
 		if (!isdigit((unsigned char)*p)) {
