@@ -1299,7 +1299,8 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 	/* A batch-signed frame: one signature covers all its signals. Each
 	 * signal is then checked, and stored, with its own proof (batch
 	 * signature, leaf, audit path), so that it shows alone who sent it.
-	 * A frame whose signature fails has every signal refused. */
+	 * A frame whose signature fails has every signal refused, but
+	 * those delivered before (answered as duplicates, below). */
 	sh_buf *proofs = NULL;
 	sh_sig_memo memo = {0};
 	sh_err batch_e = SH_OK;
@@ -1353,11 +1354,14 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		/* A re-sent signal that was delivered before is answered from
 		 * the seen table, without paying for its signature again. It
 		 * is decoded once, into the signal's arena, for this look-up
-		 * and for the checks that follow. */
+		 * and for the checks that follow. So it is whatever the
+		 * frame's batch signature: a DUPLICATE only settles the
+		 * sender's own signal and writes nothing, as for a singly
+		 * signed one, where REJECTED would fail a signal that is in
+		 * the inbox (and free its natural key to be sent again). */
 		sh_wire_decoded dec;
 		int seen = sh_wire_decode_a(eb, elen, &d->sig_arena, &dec,
 		                            id) == SH_OK &&
-		           batch_e == SH_OK &&
 		           sh_store_seen(d->store, sh_store_txn(d->store), id);
 		sh_err e = seen ? SH_OK
 		           : batch_e != SH_OK
