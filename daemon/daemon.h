@@ -102,12 +102,21 @@ typedef struct sh_peer {
 	uint32_t srtt_ms;      /* smoothed time from send to receipt */
 	int silent_timeouts;   /* timeouts in a row without any receipt */
 	int64_t last_progress; /* monotonic ms of last receipt or rewind */
+	int64_t overdue_next;  /* monotonic ms: no overdue resend before */
 	int64_t last_receipt_ms;
 	int64_t last_inbound_ms;
 	char last_error[160];
 	/* counters, as seen by this daemon */
 	uint64_t sent, delivered, rejected_out, received, rejected_in,
 	    duplicates, rate_limited, deferred;
+	/* the signals of this turn's frames answered so: added to the three
+	 * above (and the daemon's) when the turn commits (finish_turn); a
+	 * turn that fails answered nothing, and they come again */
+	uint64_t turn_received, turn_rejected_in, turn_duplicates;
+	/* frames after a commit ZeroMQ did not take (seinhuisd.c), and
+	 * when that was last logged */
+	uint64_t frames_unsent;
+	int64_t frames_unsent_logged;
 	int64_t paused_until; /* monotonic ms: it asked us not to send before */
 	/* pacing after a deferral: a copy of the partner's bucket for us */
 	double pace_rate, pace_tokens; /* signals a second; 0: not pacing */
@@ -318,6 +327,7 @@ typedef struct sh_daemon {
 	/* receipt frames held for a lazy settle (peer.c) */
 	struct sh_held_receipts *held;
 	size_t nheld, capheld;
+	size_t held_kept; /* of them, kept from a turn that could not settle */
 	int64_t held_first_mono;
 	char last_errors[8][400];
 	int64_t audit_rolled_back_ms; /* last found so (at a start, or by a
@@ -482,6 +492,8 @@ int64_t sh_peer_next_timer(sh_daemon *d);
  * commit of its own. sh_peer_held_due: when they must be settled at the
  * latest (monotonic ms; INT64_MAX: none held). */
 void sh_peer_settle_held(sh_daemon *d);
+/* Let go of the receipts held (at stop: each is answered again). */
+void sh_peer_held_free(sh_daemon *d);
 int64_t sh_peer_held_due(const sh_daemon *d, int64_t lazy_ms);
 /* Mark failed, in the turn's transaction, the signals whose stored
  * envelope did not decode when they were due to be sent. */

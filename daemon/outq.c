@@ -203,7 +203,12 @@ static int load_one(void *vctx, uint64_t seq, const Seinhuis__OutboxRecord *r)
 		c->orphaned++;
 		return 0;
 	}
-	sh_outq_append(c->d, p, seq, r->message_id.data, NULL);
+	/* Pending with attempts recorded: settled (delivered) before, and
+	 * pending again for a recover (sh_store_outbox_requeue_from keeps
+	 * them); a record pending since acceptance has none stored. Counted
+	 * in delivered once, as before the restart (sh_outq_settled). */
+	sh_outq_append(c->d, p, seq, r->message_id.data, NULL)->resent =
+	    r->attempts > 0;
 	c->loaded++;
 	return 0;
 }

@@ -1299,7 +1299,8 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 	/* A batch-signed frame: one signature covers all its signals. Each
 	 * signal is then checked, and stored, with its own proof (batch
 	 * signature, leaf, audit path), so that it shows alone who sent it.
-	 * A frame whose signature fails has every signal refused. */
+	 * A frame whose signature fails has every signal refused, but
+	 * those delivered before (answered as duplicates, below). */
 	sh_buf *proofs = NULL;
 	sh_sig_memo memo = {0};
 	sh_err batch_e = SH_OK;
@@ -1353,11 +1354,14 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		/* A re-sent signal that was delivered before is answered from
 		 * the seen table, without paying for its signature again. It
 		 * is decoded once, into the signal's arena, for this look-up
-		 * and for the checks that follow. */
+		 * and for the checks that follow. So it is whatever the
+		 * frame's batch signature: a DUPLICATE only settles the
+		 * sender's own signal and writes nothing, as for a singly
+		 * signed one, where REJECTED would fail a signal that is in
+		 * the inbox (and free its natural key to be sent again). */
 		sh_wire_decoded dec;
 		int seen = sh_wire_decode_a(eb, elen, &d->sig_arena, &dec,
 		                            id) == SH_OK &&
-		           batch_e == SH_OK &&
 		           sh_store_seen(d->store, sh_store_txn(d->store), id);
 		sh_err e = seen ? SH_OK
 		           : batch_e != SH_OK
@@ -1372,8 +1376,7 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		char detail[300] = "";
 		if (seen) {
 			rs = SEINHUIS__RECEIPT_STATUS__RECEIPT_DUPLICATE;
-			p->duplicates++;
-			d->duplicates++;
+			p->turn_duplicates++;
 		} else {
 			e = e ? e
 			      : check_and_deliver(d, p, s, id, eb, elen, detail,
@@ -1381,8 +1384,7 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 			if (e == SH_OK) {
 				rs =
 				    SEINHUIS__RECEIPT_STATUS__RECEIPT_DELIVERED;
-				p->received++;
-				d->received++;
+				p->turn_received++;
 				sh_debug("received %s %s from %s", idhex,
 				         sh_signal_type_name(s->type),
 				         p->card.partner);
@@ -1395,8 +1397,7 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 				    SEINHUIS__RECEIPT_STATUS__RECEIPT_UNSPECIFIED;
 			} else {
 				rs = SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED;
-				p->rejected_in++;
-				d->rejected_in++;
+				p->turn_rejected_in++;
 				sh_daemon_warn(
 				    d,
 				    "peer %s: signal %s refused: %s (%.120s)",
@@ -1551,11 +1552,14 @@ static void settle_damaged(sh_daemon *d, sh_peer *p, sh_outq_entry *e,
 	free(detail);
 }
 
-static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
-                   int64_t arrived_mono)
+/* Put receipt r into the turn's transaction. 1: it could not go in this
+ * turn (storage full, or no transaction): the caller keeps it for the
+ * next one. */
+static int settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
+                  int64_t arrived_mono)
 {
 	if (r->message_id.len != SH_ID_LEN)
-		return;
+		return 0;
 	if (r->status != SEINHUIS__RECEIPT_STATUS__RECEIPT_DELIVERED &&
 	    r->status != SEINHUIS__RECEIPT_STATUS__RECEIPT_DUPLICATE &&
 	    r->status != SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED) {
@@ -1563,15 +1567,13 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
 		 * stays pending (sent again, answered as a duplicate) */
 		sh_debug("peer %s: a receipt of status %d ignored",
 		         p->card.partner, (int)r->status);
-		return;
+		return 0;
 	}
 	sh_outq_entry *e = sh_idmap_get(&d->pending, r->message_id.data);
 	if (!e || e->peer != p || e->settling)
-		return; /* settled before: a late duplicate receipt */
-	if (!sh_daemon_write_ok(d))
-		return; /* storage full: settled when the receipt comes again */
-	if (sh_daemon_txn(d) != SH_OK)
-		return;
+		return 0; /* settled before: a late duplicate receipt */
+	if (!sh_daemon_write_ok(d) || sh_daemon_txn(d) != SH_OK)
+		return 1; /* storage full: kept for the next turn */
 	/* The queue entry knows where the record is: no look-up by id. */
 	uint64_t seq = e->seq;
 	int delivered = r->status != SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED;
@@ -1591,7 +1593,7 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
 			    sh_audit_receipt(d, p, type, r->message_id.data, r);
 		if (err != SH_OK || done) {
 			settled(d, p, e, arrived_mono, err, delivered, NULL);
-			return;
+			return 0;
 		}
 	}
 	int undecodable = 0;
@@ -1599,7 +1601,7 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
 	                           &undecodable);
 	if (undecodable) {
 		settle_damaged(d, p, e, r, arrived_mono, delivered);
-		return;
+		return 0;
 	}
 	if (err == SH_OK &&
 	    memcmp(rec->message_id.data, r->message_id.data, SH_ID_LEN) != 0) {
@@ -1609,7 +1611,7 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
 	}
 	if (err != SH_OK) {
 		sh_daemon_txn_fail(d, err);
-		return;
+		return 0;
 	}
 	if (rec->state == SEINHUIS__OUT_STATE__OUT_PENDING) {
 		rec->state = delivered ? SEINHUIS__OUT_STATE__OUT_DELIVERED
@@ -1644,6 +1646,7 @@ static void settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
 	}
 	settled(d, p, e, arrived_mono, err, delivered, rec->rule);
 	seinhuis__outbox_record__free_unpacked(rec, NULL);
+	return 0;
 }
 
 /* After a receipt was put into the transaction (err SH_OK): the entry
@@ -1684,9 +1687,10 @@ void sh_peer_fail_corrupt(sh_daemon *d)
 {
 	if (!d->corrupt_waiting)
 		return;
-	for (size_t i = 0; i < d->npeers; i++) {
+	size_t left = d->corrupt_waiting;
+	for (size_t i = 0; i < d->npeers && left; i++) {
 		sh_peer *p = &d->peers[i];
-		for (sh_outq_entry *e = p->head; e && d->corrupt_waiting;) {
+		for (sh_outq_entry *e = p->head; e && left;) {
 			sh_outq_entry *next = e->next;
 			if (e->corrupt && !e->settling) {
 				Seinhuis__Receipt r = SEINHUIS__RECEIPT__INIT;
@@ -1716,12 +1720,13 @@ void sh_peer_fail_corrupt(sh_daemon *d)
 					        ? "record"
 					        : "signal");
 				}
-				settle(d, p, &r, sh_mono_ms());
-				if (e->settling) {
-					e->corrupt = 0;
-					d->corrupt_waiting--;
-				}
+				/* still marked (and counted in corrupt_waiting)
+				 * until the turn commits: one that fails leaves
+				 * it to be failed in the next turn */
+				(void)settle(d, p, &r, sh_mono_ms());
 			}
+			if (e->corrupt)
+				left--;
 			e = next;
 		}
 	}
@@ -1731,6 +1736,7 @@ struct sh_held_receipts {
 	sh_peer *peer; /* peers stay at their place in d->peers */
 	Seinhuis__PeerFrame *frame;
 	int64_t arrived_mono;
+	size_t done; /* its receipts before this one were settled */
 };
 
 /* What is kept of a partner's refusal, in the outbox record and the
@@ -1812,26 +1818,53 @@ static void hold(sh_daemon *d, sh_peer *p, Seinhuis__PeerFrame *f)
 	int64_t now = sh_mono_ms();
 	if (d->nheld == 0)
 		d->held_first_mono = now;
-	d->held[d->nheld++] = (struct sh_held_receipts){p, f, now};
+	d->held[d->nheld++] = (struct sh_held_receipts){p, f, now, 0};
 }
 
+/* A receipt that could not be settled in its turn (storage full) is kept
+ * for the next one, not dropped: else its signal stayed pending until it
+ * was sent again. For up to retry_max_ms: by then the signal is (the
+ * recipient answers it again, as a duplicate). */
 void sh_peer_settle_held(sh_daemon *d)
 {
+	int64_t now = sh_mono_ms();
+	size_t kept = 0;
 	for (size_t i = 0; i < d->nheld; i++) {
-		struct sh_held_receipts *h = &d->held[i];
-		for (size_t j = 0; j < h->frame->n_receipts; j++)
-			settle(d, h->peer, h->frame->receipts[j],
-			       h->arrived_mono);
-		seinhuis__peer_frame__free_unpacked(h->frame, NULL);
+		struct sh_held_receipts h = d->held[i];
+		Seinhuis__Receipt **r = h.frame->receipts;
+		for (size_t j = h.done; j < h.frame->n_receipts; j++) {
+			if (settle(d, h.peer, r[j], h.arrived_mono))
+				continue;
+			/* settled ones to the front, freed with the frame */
+			Seinhuis__Receipt *t = r[h.done];
+			r[h.done++] = r[j];
+			r[j] = t;
+		}
+		if (h.done < h.frame->n_receipts &&
+		    now - h.arrived_mono < (int64_t)d->cfg.retry_max_ms)
+			d->held[kept++] = h;
+		else
+			seinhuis__peer_frame__free_unpacked(h.frame, NULL);
 	}
-	d->nheld = 0;
+	d->nheld = kept;
+	d->held_kept = kept;
+	if (kept) /* tried again after the lazy wait, not at once */
+		d->held_first_mono = now;
+}
+
+void sh_peer_held_free(sh_daemon *d)
+{
+	for (size_t i = 0; i < d->nheld; i++)
+		seinhuis__peer_frame__free_unpacked(d->held[i].frame, NULL);
+	d->nheld = d->held_kept = 0;
 }
 
 int64_t sh_peer_held_due(const sh_daemon *d, int64_t lazy_ms)
 {
 	if (d->nheld == 0)
 		return INT64_MAX;
-	if (d->nheld >= 64) /* enough for a commit of their own */
+	/* enough for a commit of their own (not counting those kept) */
+	if (d->nheld - d->held_kept >= 64)
 		return 0;
 	return d->held_first_mono + lazy_ms;
 }
@@ -2344,20 +2377,52 @@ static int send_batch(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 	return 1;
 }
 
+/* How long a signal in flight waits for its receipt before it is sent
+ * again by itself (overdue): the link's time-out, doubled for each time
+ * it was sent before, as the link's time-out doubles, up to
+ * retry_max_ms. */
+static int64_t entry_rto(const sh_daemon *d, const sh_peer *p,
+                         const sh_outq_entry *e)
+{
+	int64_t t = p->rto_ms, max = d->cfg.retry_max_ms;
+	for (uint32_t a = 1; a < e->attempts && t < max; a++)
+		t *= 2;
+	return t < max ? t : max;
+}
+
+/* The oldest signal in flight whose receipt is awaited (not one failed,
+ * or settled, in this turn); NULL if none. Almost always the head: one
+ * of those is failed or settled in the next turn. */
+static const sh_outq_entry *oldest_inflight(const sh_peer *p)
+{
+	int skip = 0;
+	for (const sh_outq_entry *e = p->head; e && e != p->cursor; e = e->next)
+		if (e->sent_at && !e->corrupt && !e->settling)
+			return e;
+		else if (++skip == 64)
+			break;
+	return NULL;
+}
+
 /* Send the oldest in-flight signals (up to one batch, below max_message
- * as send_batch's frames) again, leaving the queue's cursor where it is.
- * They were sent before and kept no envelope: read from the store. Those
- * marked as not to be sent are left out. */
-static void resend_oldest(sh_daemon *d, sh_peer *p, MDB_txn *txn)
+ * as send_batch's frames) again, leaving the queue's cursor where it is;
+ * only the overdue ones (entry_rto) if `overdue`. They were sent before
+ * and kept no envelope: read from the store. Those marked as not to be
+ * sent are left out. Returns 1 if more may be left (the frame was full). */
+static int resend_oldest(sh_daemon *d, sh_peer *p, MDB_txn *txn, int overdue)
 {
 	out_sig sigs[1024];
 	size_t n = 0, bytes = 0, limit = frame_room(d);
 	size_t cap = d->cfg.batch_max > 1024 ? 1024 : d->cfg.batch_max;
 	int64_t now = sh_mono_ms();
+	int full = 0;
 	for (sh_outq_entry *e = p->head; e && e != p->cursor && n < cap;
 	     e = e->next) {
 		if (e->corrupt || e->settling)
 			continue; /* failed, or settled, in this turn */
+		if (overdue &&
+		    (!e->sent_at || now - e->sent_at <= entry_rto(d, p, e)))
+			continue;
 		out_sig o;
 		int took = out_sig_take(d, p, txn, e, &o);
 		if (took < 0)
@@ -2366,6 +2431,7 @@ static void resend_oldest(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 			continue;
 		if (bytes && bytes + frame_cost(o.env.len) > limit) {
 			out_sigs_free(&o, 1);
+			full = 1;
 			break;
 		}
 		bytes += frame_cost(o.env.len);
@@ -2379,11 +2445,18 @@ static void resend_oldest(sh_daemon *d, sh_peer *p, MDB_txn *txn)
 		p->zcheck = 1;
 		if (zmq_msg_send(&m, p->dealer, ZMQ_DONTWAIT) < 0)
 			zmq_msg_close(&m);
-		sh_debug("peer %s: no receipts for %u ms, resent the oldest "
-		         "%zu (%zu bytes)",
-		         p->card.partner, p->rto_ms, n, bytes);
+		if (overdue)
+			sh_debug("peer %s: no receipt for %zu signals within "
+			         "their time-out while others came, resent "
+			         "(%zu bytes)",
+			         p->card.partner, n, bytes);
+		else
+			sh_debug("peer %s: no receipts for %u ms, resent the "
+			         "oldest %zu (%zu bytes)",
+			         p->card.partner, p->rto_ms, n, bytes);
 	}
 	out_sigs_free(sigs, n);
+	return full || n == cap;
 }
 
 void sh_peer_pump(sh_daemon *d)
@@ -2425,12 +2498,33 @@ void sh_peer_pump(sh_daemon *d)
 				if (!txn &&
 				    !(txn = sh_store_read_begin(d->store)))
 					return;
-				resend_oldest(d, p, txn);
+				(void)resend_oldest(d, p, txn, 0);
 			}
 			p->last_progress = now;
 			p->rto_ms = p->rto_ms * 2 > d->cfg.retry_max_ms
 			                ? d->cfg.retry_max_ms
 			                : p->rto_ms * 2;
+		} else if (p->connected && p->inflight > 0) {
+			/* Receipts come, but not for the oldest in flight (its
+			 * recipient's turn failed, the receipt was lost on the
+			 * way, or here unsettled): the link timer above waits
+			 * for the whole link to go quiet, which under steady
+			 * traffic it never does. So the oldest has a timer of
+			 * its own (entry_rto); when it is overdue, every
+			 * overdue one is sent again. */
+			const sh_outq_entry *o = oldest_inflight(p);
+			if (o && now - o->sent_at > entry_rto(d, p, o) &&
+			    now >= p->overdue_next) {
+				if (!txn &&
+				    !(txn = sh_store_read_begin(d->store)))
+					return;
+				for (int b = 0;
+				     b < 16 && resend_oldest(d, p, txn, 1); b++)
+					;
+				/* at most so often (if the store could not be
+				 * read, the oldest is overdue still) */
+				p->overdue_next = now + d->cfg.retry_min_ms;
+			}
 		}
 		if (!p->connected || !p->cursor || now < p->paused_until)
 			continue;
@@ -2451,6 +2545,15 @@ int64_t sh_peer_next_timer(sh_daemon *d)
 		sh_peer *p = &d->peers[i];
 		if (p->inflight > 0 && p->last_progress + p->rto_ms + 1 < next)
 			next = p->last_progress + p->rto_ms + 1;
+		const sh_outq_entry *o =
+		    p->connected && p->inflight > 0 ? oldest_inflight(p) : NULL;
+		if (o) {
+			int64_t at = o->sent_at + entry_rto(d, p, o) + 1;
+			if (at < p->overdue_next)
+				at = p->overdue_next;
+			if (at < next)
+				next = at;
+		}
 		if (p->connected && p->cursor && p->inflight < d->cfg.window) {
 			int64_t at = now; /* more to send right away */
 			if (at < p->paused_until)

@@ -599,6 +599,27 @@ static void commit_logged(sh_daemon *d, sh_err e)
 	                (unsigned long long)d->jfull_refused);
 }
 
+/* A frame to a partner after its turn committed (receipts, or an answer
+ * to its recover request or audit head) that ZeroMQ did not take: the
+ * partner gone, or its queue to it full. It sends the unanswered signals
+ * again (answered as duplicates then), asks again, heads go with the next
+ * exchange. Said at the warn level, at most once a minute a partner, with
+ * how many so far: signals waiting on it stay pending meanwhile. */
+static void frame_unsent(sh_daemon *d, sh_peer *p, int err)
+{
+	int64_t now = sh_mono_ms();
+	p->frames_unsent++;
+	if (p->frames_unsent_logged && now - p->frames_unsent_logged < 60000)
+		return;
+	p->frames_unsent_logged = now;
+	sh_daemon_warn(d,
+	               "peer %s: a frame of receipts or answers to it not "
+	               "sent (%s; %llu so far, logged once a minute): it "
+	               "sends those signals again, answered as duplicates",
+	               p->card.partner, zmq_strerror(err),
+	               (unsigned long long)p->frames_unsent);
+}
+
 /* Commit the turn's transaction and carry out what waited for it. */
 static void finish_turn(sh_daemon *d)
 {
@@ -627,6 +648,18 @@ static void finish_turn(sh_daemon *d)
 	d->wit_rb_pending_ms = 0;
 	if (e == SH_OK && d->turn_failed_ms)
 		d->last_failed_ms = d->turn_failed_ms;
+	for (size_t i = 0; i < d->npeers; i++) {
+		sh_peer *p = &d->peers[i];
+		if (e == SH_OK) {
+			p->received += p->turn_received;
+			p->rejected_in += p->turn_rejected_in;
+			p->duplicates += p->turn_duplicates;
+			d->received += p->turn_received;
+			d->rejected_in += p->turn_rejected_in;
+			d->duplicates += p->turn_duplicates;
+		}
+		p->turn_received = p->turn_rejected_in = p->turn_duplicates = 0;
+	}
 	if (e == SH_OK && d->turn_quarantined_ms)
 		d->last_quarantined_ms = d->turn_quarantined_ms;
 	d->turn_failed_ms = d->turn_quarantined_ms = 0;
@@ -654,12 +687,7 @@ static void finish_turn(sh_daemon *d)
 			              ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
 			     zmq_send(d->router, df->data.data, df->data.len,
 			              ZMQ_DONTWAIT) < 0))
-				sh_debug(
-				    "peer %s: a frame to it not sent (%s): "
-				    "receipts come again when it resends, "
-				    "heads with the next exchange",
-				    df->peer->card.partner,
-				    zmq_strerror(errno));
+				frame_unsent(d, df->peer, errno);
 			break;
 		case DEFER_ENQUEUE:
 			/* a partner removed from the trust store later in
@@ -1380,6 +1408,7 @@ static int run(sh_daemon *d)
 		sh_peer_settle_held(d);
 		finish_turn(d);
 	}
+	sh_peer_held_free(d);
 	free(d->held);
 	d->held = NULL;
 	free(ready);

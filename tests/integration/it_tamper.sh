@@ -90,6 +90,20 @@ for i in $good; do
 	check "  and its stored proof verifies: batch of 3, audit path of 1 or 2 hashes" bash -c \
 		"ctl gem-tp --json inbox show $i | json_has '.signature | test(\"^verified: batch signature, signal [1-3] of 3, audit path of (1 hash|2 hashes)$\")'"
 done
+# Delivered signals sent again in a frame whose batch signature fails (a
+# sender past its key rotation's overlap, on a connection opened before:
+# keys are checked at the handshake): answered DUPLICATE from the seen
+# table, never REJECTED, which would fail at the sender a signal that is
+# in the inbox (and let it be sent again under a new id).
+out=$(probe batch-valid-then-bad)
+again=$(awk '$1=="SENT"{print $2}' <<<"$out")
+check "a valid batch, then the same with a broken signature: first DELIVERED" \
+	[ "$(grep -c '^RECEIPT .* DELIVERED' <<<"$out")" = 3 ]
+for i in $again; do
+	check "  then $i answered DUPLICATE, not REJECTED" grep -q "^AGAIN $i DUPLICATE" <<<"$out"
+	check "  and it is in the inbox once" [ "$(inbox_ids gem-tp | grep -c "$i")" = 1 ]
+done
+check "  no REJECTED among the second answers" bash -c "! grep -q '^AGAIN .* REJECTED' <<<'$out'"
 check "a signal signed alone (the earlier format) verifies as such" bash -c \
 	"ctl gem-tp --json inbox show $id | json_has '.signature == \"verified: signed alone\"'"
 out=$(probe batch-proof)

@@ -231,6 +231,11 @@ static void resign(const sh_identity *self, sh_buf *env, int64_t shift_ms,
  *   proof      the second signal's proof (signature, leaf, audit path, as
  *              the recipient stores it) sent alone in a plain frame
  *   bad-path   the same with one bit of its audit path flipped
+ *   valid-then-bad  the valid frame, and once its receipts came the same
+ *              frame again with its batch signature broken (to *again):
+ *              a re-send, on a connection opened before its sender's
+ *              key expired, of signals that were delivered; its answers
+ *              are printed as "AGAIN <id> <status> <rule>"
  * The frame goes to *frame; the ids of the signals it carries to ids.
  * Returns how many. */
 /* A tree head of partner's log over size entries, its root all fill
@@ -263,6 +268,24 @@ static void make_head(sh_buf *out, const char *partner, uint64_t size,
 	seinhuis__signed_tree_head__pack(&h, out->data);
 }
 
+/* Print frame r's receipts, a line each: "TAG <id> <status> <rule>".
+ * Returns how many. */
+static int print_receipts(const Seinhuis__PeerFrame *r, const char *tag)
+{
+	static const char *st[] = {"UNSPECIFIED", "DELIVERED", "DUPLICATE",
+	                           "REJECTED"};
+	int n = 0;
+	for (size_t i = 0; r && i < r->n_receipts; i++, n++) {
+		char rid[33] = "-";
+		if (r->receipts[i]->message_id.len == SH_ID_LEN)
+			sh_hex(rid, r->receipts[i]->message_id.data, SH_ID_LEN);
+		unsigned k = (unsigned)r->receipts[i]->status;
+		printf("%s %s %s %s\n", tag, rid, k < 4 ? st[k] : "?",
+		       r->receipts[i]->rule[0] ? r->receipts[i]->rule : "-");
+	}
+	return n;
+}
+
 static long long env_num(const char *name, long long dflt)
 {
 	const char *v = getenv(name);
@@ -283,7 +306,8 @@ static void print_head_size(const ProtobufCBinaryData *b)
 }
 
 static int batch_mode(const sh_identity *self, const sh_card *peer,
-                      const char *how, sh_buf *frame, uint8_t ids[3][SH_ID_LEN])
+                      const char *how, sh_buf *frame, sh_buf *again,
+                      uint8_t ids[3][SH_ID_LEN])
 {
 	sh_buf envs[3] = {{0}}, bf = {0};
 	Seinhuis__Envelope *ev[3];
@@ -305,6 +329,12 @@ static int batch_mode(const sh_identity *self, const sh_card *peer,
 	int n = 3;
 	if (strcmp(how, "valid") == 0) {
 		;
+	} else if (strcmp(how, "valid-then-bad") == 0) {
+		f->batch_signature.data[10] ^= 0x01;
+		sh_buf_add(again, NULL,
+		           seinhuis__peer_frame__get_packed_size(f));
+		seinhuis__peer_frame__pack(f, again->data);
+		f->batch_signature.data[10] ^= 0x01;
 	} else if (strcmp(how, "bad-signature") == 0) {
 		f->batch_signature.data[10] ^= 0x01;
 	} else if (strcmp(how, "altered") == 0) {
@@ -529,7 +559,7 @@ int main(int argc, char **argv)
 		return receive_unknown(&self);
 	}
 
-	sh_buf env = {0}, frame = {0};
+	sh_buf env = {0}, frame = {0}, again = {0};
 	uint8_t id[SH_ID_LEN] = {0}, bids[3][SH_ID_LEN];
 	int have_id = 1, copies = 1, nbatch = 0;
 	Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
@@ -593,7 +623,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strncmp(mode, "batch-", 6) == 0) {
-		nbatch = batch_mode(&self, &peer, mode + 6, &frame, bids);
+		nbatch =
+		    batch_mode(&self, &peer, mode + 6, &frame, &again, bids);
 	} else if (strncmp(mode, "witness", 7) == 0) {
 		sh_buf head = {0};
 		ProtobufCBinaryData forged;
@@ -750,25 +781,30 @@ int main(int argc, char **argv)
 			printf("\n");
 			got++;
 		}
-		for (size_t i = 0; r && i < r->n_receipts; i++) {
-			char rid[33] = "-";
-			if (r->receipts[i]->message_id.len == SH_ID_LEN)
-				sh_hex(rid, r->receipts[i]->message_id.data,
-				       SH_ID_LEN);
-			static const char *st[] = {"UNSPECIFIED", "DELIVERED",
-			                           "DUPLICATE", "REJECTED"};
-			unsigned k = (unsigned)r->receipts[i]->status;
-			printf("RECEIPT %s %s %s\n", rid, k < 4 ? st[k] : "?",
-			       r->receipts[i]->rule[0] ? r->receipts[i]->rule
-			                               : "-");
-			got++;
-		}
+		got += print_receipts(r, "RECEIPT");
 		if (r)
 			seinhuis__peer_frame__free_unpacked(r, NULL);
 		zmq_msg_close(&m);
 	}
 	if (!got)
 		printf("NO-RECEIPT\n");
+	if (again.len) { /* batch-valid-then-bad: the re-send */
+		zmq_send(s, again.data, again.len, 0);
+		zmq_msg_t m;
+		zmq_msg_init(&m);
+		if (zmq_msg_recv(&m, s, 0) >= 0) {
+			Seinhuis__PeerFrame *r = seinhuis__peer_frame__unpack(
+			    NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+			if (!print_receipts(r, "AGAIN"))
+				printf("AGAIN NO-RECEIPT\n");
+			if (r)
+				seinhuis__peer_frame__free_unpacked(r, NULL);
+		} else {
+			printf("AGAIN NO-RECEIPT\n");
+		}
+		zmq_msg_close(&m);
+		sh_buf_free(&again);
+	}
 	zmq_close(s);
 	zmq_ctx_term(ctx);
 	sh_buf_free(&env);
