@@ -1295,8 +1295,13 @@ static int month_word(const char *w, size_t n)
 	static const unsigned char num[] = {
 	    1, 1, 1, 2, 2, 2, 3, 3, 3, 3,  4,  4,  5,  5,  6,  6,  6,
 	    7, 7, 7, 8, 8, 8, 9, 9, 9, 10, 10, 10, 10, 11, 11, 12, 12};
+	/* most words of a text are none: by length and first letter */
+	int c = tolower((unsigned char)w[0]);
+	if (n < 3 || n > 9 || !strchr("jfmasond", c) || c == 0)
+		return 0;
 	for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++)
-		if (strlen(m[i]) == n && strncasecmp(w, m[i], n) == 0)
+		if (m[i][0] == c && strlen(m[i]) == n &&
+		    strncasecmp(w, m[i], n) == 0)
 			return num[i];
 	return 0;
 }
@@ -1346,8 +1351,10 @@ static int named_date(const char *const *w, const size_t *len, size_t nw)
 
 static int word_is(const char *w, size_t n, const char *const *list, size_t nl)
 {
+	int c = tolower((unsigned char)w[0]);
 	for (size_t i = 0; i < nl; i++)
-		if (strlen(list[i]) == n && strncasecmp(w, list[i], n) == 0)
+		if (list[i][0] == c && strlen(list[i]) == n &&
+		    strncasecmp(w, list[i], n) == 0)
 			return 1;
 	return 0;
 }
@@ -1464,7 +1471,8 @@ static int spelled_email(const char *r)
 	static const char *const dot[] = {" dot ", " (dot) ", " [dot] ",
 	                                  " punt "};
 	for (; *r; r++) {
-		size_t k = word_at(r, at, sizeof(at) / sizeof(*at));
+		size_t k = *r == ' ' ? word_at(r, at, sizeof(at) / sizeof(*at))
+		                     : 0; /* each begins with a space */
 		if (!k)
 			continue;
 		const char *d = r + k, *dotted = NULL;
