@@ -1120,6 +1120,9 @@ sh_err sh_consent_identifiers(const sh_catalogue *cat, Seinhuis__Field **f,
 	return SH_OK;
 }
 
+static const char *text_screen(const char *v, Seinhuis__Field **fields,
+                               size_t nf, const char *today, int desk_mail);
+
 sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
                        const char *sender_role, const char *recipient_role,
                        Seinhuis__Field **fields, size_t n, const char *today,
@@ -1259,12 +1262,10 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 		const sh_field_rule *r = rule_by_hash(t, name, name_hash(name));
 		if (!r || r->personal || r->kind != CHK_TEXT || !v[0])
 			continue;
-		const char *kind = sh_text_own_data(v, fields, n);
 		/* a contact point (creditor_contact, contact_point) may give
-		 * a desk's mailbox; the resident's own is caught above */
-		if (!kind)
-			kind = sh_text_data_shape(
-			    v, today, strstr(r->name, "contact") != NULL);
+		 * a desk's mailbox; the resident's own is still refused */
+		const char *kind = text_screen(
+		    v, fields, n, today, strstr(r->name, "contact") != NULL);
 		if (kind) {
 			sh_copy_str(field, fl, r->name);
 			return snprintf(detail, dl,
@@ -1859,18 +1860,34 @@ static void value_digits(const char *v, char *out, size_t n, int phone)
 		memmove(out, s, strlen(s) + 1);
 }
 
-const char *sh_text_own_data(const char *text, Seinhuis__Field **fields,
-                             size_t nf)
+/* A text prepared for the own-values check: its words folded, " a b ",
+ * its digit chains, "|123|45|", in lower case, and (once asked for) its
+ * full dates. */
+typedef struct {
+	const char *text;
+	size_t tl;
+	char *ft, *digits, *lower;
+	text_date dates[16];
+	size_t nd;
+	int dates_done;
+} text_prep;
+
+/* tp for text, in ft (2 * strlen(text) + 4 bytes), digits (+ 2) and
+ * lower (+ 1). */
+static void text_prep_fill(text_prep *tp, const char *text, char *ft,
+                           char *digits, char *lower)
 {
-	size_t tl = strlen(text);
-	const char *kind = NULL;
-	/* the text folded, " words ", and its digit chains, "|digits|" */
-	char *ft = sh_xmalloc(2 * tl + 4), *digits = sh_xmalloc(tl + 2);
-	char *lower = sh_xmalloc(tl + 1), buf[512];
+	size_t tl = strlen(text), dn = 0;
+	tp->text = text;
+	tp->tl = tl;
+	tp->ft = ft;
+	tp->digits = digits;
+	tp->lower = lower;
+	tp->nd = 0;
+	tp->dates_done = 0;
 	ft[0] = ' ';
 	sh_fold_words(text, ft + 1, 2 * tl + 2);
 	strcat(ft, " ");
-	size_t dn = 0;
 	digits[dn++] = '|';
 	for (const char *p = text; *p;) {
 		if (!isdigit((unsigned char)*p)) {
@@ -1886,9 +1903,16 @@ const char *sh_text_own_data(const char *text, Seinhuis__Field **fields,
 	digits[dn] = '\0';
 	for (size_t i = 0; i <= tl; i++)
 		lower[i] = (char)tolower((unsigned char)text[i]);
-	const char **w = NULL;
-	size_t *len = NULL, nw = 0, nd = 0;
-	text_date dates[16];
+}
+
+/* Which of the signal's own personal values (fields) the prepared text
+ * holds: a phrase, or NULL. */
+static const char *own_data(text_prep *tp, Seinhuis__Field **fields, size_t nf)
+{
+	const char *text = tp->text, *kind = NULL;
+	const char *ft = tp->ft, *digits = tp->digits, *lower = tp->lower;
+	size_t tl = tp->tl;
+	char buf[512];
 	for (size_t i = 0; i < nf && !kind; i++) {
 		const char *name = fields[i]->name, *v = fields[i]->value;
 		if (strncmp(name, "person", 6) == 0 &&
@@ -1917,6 +1941,8 @@ const char *sh_text_own_data(const char *text, Seinhuis__Field **fields,
 			if (sh_postcode_norm(v, want, 0) < 0)
 				continue;
 			for (size_t k = 0; k < tl && !kind; k++) {
+				if (!isdigit((unsigned char)text[k]))
+					continue;
 				size_t pl = postcode_at(text, k, tl, 0);
 				if (!pl ||
 				    (k && isdigit((unsigned char)text[k - 1])))
@@ -1945,11 +1971,17 @@ const char *sh_text_own_data(const char *text, Seinhuis__Field **fields,
 				kind = "the resident's e-mail address";
 		} else if (strcmp(name, "birth_date") == 0 && sh_date_ok(v)) {
 			int y = atoi(v), m = atoi(v + 5), d = atoi(v + 8);
-			if (!w) {
-				nw = words_of(text, &w, &len);
-				nd = full_dates(text, w, len, nw, dates, 16);
+			if (!tp->dates_done) {
+				const char **w;
+				size_t *len, nw = words_of(text, &w, &len);
+				tp->nd =
+				    full_dates(text, w, len, nw, tp->dates, 16);
+				tp->dates_done = 1;
+				free(w);
+				free(len);
 			}
-			for (size_t k = 0; k < nd && !kind; k++)
+			const text_date *dates = tp->dates;
+			for (size_t k = 0; k < tp->nd && !kind; k++)
 				if (dates[k].m == m && dates[k].d == d &&
 				    dates[k].y ==
 				        (dates[k].ydigits == 4 ? y : y % 100))
@@ -1964,14 +1996,93 @@ const char *sh_text_own_data(const char *text, Seinhuis__Field **fields,
 				kind = "the resident's birth date";
 		}
 	}
-	free(w);
-	free(len);
-	sh_wipe(ft, strlen(ft));
-	sh_wipe(digits, dn);
-	sh_wipe(lower, tl);
 	sh_wipe(buf, sizeof(buf));
+	return kind;
+}
+
+const char *sh_text_own_data(const char *text, Seinhuis__Field **fields,
+                             size_t nf)
+{
+	size_t tl = strlen(text);
+	char *ft = sh_xmalloc(2 * tl + 4), *digits = sh_xmalloc(tl + 2);
+	char *lower = sh_xmalloc(tl + 1);
+	text_prep tp;
+	text_prep_fill(&tp, text, ft, digits, lower);
+	const char *kind = own_data(&tp, fields, nf);
+	sh_wipe(ft, 2 * tl + 4);
+	sh_wipe(digits, tl + 2);
+	sh_wipe(lower, tl + 1);
 	free(ft);
 	free(digits);
 	free(lower);
 	return kind;
+}
+
+/* The clear text fields of a stream of signals repeat (a creditor's
+ * desk, the same in every signal it sends): each thread keeps the last
+ * few texts it screened, prepared for the own-values check and with the
+ * shape screen's answer for the day, so that a repeated text costs only
+ * the check against each signal's own values. Kept are texts that
+ * travel in clear anyway; a slot is wiped when it is taken over. Fixed
+ * storage, so that a thread that ends leaves nothing to free. */
+#define TEXT_CACHE_N   8
+#define TEXT_CACHE_MAX 255
+
+typedef struct {
+	size_t tl; /* 0: a free slot */
+	uint64_t used;
+	char text[TEXT_CACHE_MAX + 1];
+	char ft[2 * TEXT_CACHE_MAX + 4], digits[TEXT_CACHE_MAX + 2],
+	    lower[TEXT_CACHE_MAX + 1];
+	text_prep tp;
+	char today[11];
+	signed char shape_done[2];
+	const char *shape[2];
+} text_cached;
+
+static _Thread_local struct {
+	text_cached e[TEXT_CACHE_N];
+	uint64_t tick;
+} text_cache;
+
+/* What a clear text field holds of the signal's own values (fields) or
+ * of the shape of a resident's data (as sh_text_own_data, then
+ * sh_text_data_shape): a phrase, or NULL. */
+static const char *text_screen(const char *v, Seinhuis__Field **fields,
+                               size_t nf, const char *today, int desk_mail)
+{
+	size_t tl = strlen(v);
+	if (tl > TEXT_CACHE_MAX) {
+		const char *kind = sh_text_own_data(v, fields, nf);
+		return kind ? kind : sh_text_data_shape(v, today, desk_mail);
+	}
+	text_cached *c = NULL, *lru = &text_cache.e[0];
+	for (size_t i = 0; i < TEXT_CACHE_N && !c; i++) {
+		text_cached *e = &text_cache.e[i];
+		if (e->tl == tl && memcmp(e->text, v, tl) == 0)
+			c = e;
+		else if (e->used < lru->used)
+			lru = e;
+	}
+	if (!c) {
+		c = lru;
+		sh_wipe(c, sizeof(*c));
+		c->tl = tl;
+		memcpy(c->text, v, tl + 1);
+		text_prep_fill(&c->tp, c->text, c->ft, c->digits, c->lower);
+	}
+	c->used = ++text_cache.tick;
+	const char *kind = own_data(&c->tp, fields, nf);
+	if (kind)
+		return kind;
+	desk_mail = desk_mail != 0;
+	if (strcmp(c->today, today) != 0) {
+		snprintf(c->today, sizeof(c->today), "%s", today);
+		c->shape_done[0] = c->shape_done[1] = 0;
+	}
+	if (!c->shape_done[desk_mail]) {
+		c->shape[desk_mail] = sh_text_data_shape(v, today, desk_mail);
+		c->shape_done[desk_mail] = 1;
+	}
+	return c->shape[desk_mail];
 }
