@@ -546,6 +546,15 @@ sh_err sh_trust_load(sh_trust *t, const char *dir, char *why, size_t whylen)
 	return sh_trust_load_as(t, dir, NULL, why, whylen);
 }
 
+/* FNV-1a over n numbers, a byte at a time, low byte first. */
+static uint64_t fnv_u64(uint64_t h, const uint64_t *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (int b = 0; b < 64; b += 8)
+			h = (h ^ ((v[i] >> b) & 0xff)) * 0x100000001b3ULL;
+	return h;
+}
+
 uint64_t sh_trust_signature(const char *dir, int *recent)
 {
 	struct stat st;
@@ -563,8 +572,7 @@ uint64_t sh_trust_signature(const char *dir, int *recent)
 	 * matter */
 	uint64_t dv[2] = {(uint64_t)st.st_mtim.tv_sec,
 	                  (uint64_t)st.st_mtim.tv_nsec};
-	for (size_t k = 0; k < sizeof(dv); k++)
-		sig = (sig ^ ((const uint8_t *)dv)[k]) * 0x100000001b3ULL;
+	sig = fnv_u64(sig, dv, 2);
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (!has_suffix(de->d_name, ".card") ||
@@ -578,8 +586,7 @@ uint64_t sh_trust_signature(const char *dir, int *recent)
 		uint64_t h = 0xcbf29ce484222325ULL;
 		for (const char *p = de->d_name; *p; p++)
 			h = (h ^ (uint8_t)*p) * 0x100000001b3ULL;
-		for (size_t k = 0; k < sizeof(v); k++)
-			h = (h ^ ((const uint8_t *)v)[k]) * 0x100000001b3ULL;
+		h = fnv_u64(h, v, 7);
 		sig += h;
 		/* (a time ahead of the clock is not recent: a clock set
 		 * back must not make every check a reload) */

@@ -406,7 +406,7 @@ static void natkey_part2(sh_buf *k, const char *name, Seinhuis__Field **fields,
 typedef struct {
 	/* op_send's resolution of type and recipient */
 	sh_err refuse_e;
-	char refuse_msg[256];
+	char refuse_msg[384]; /* two partner ids and words */
 	sh_peer *p;
 	Seinhuis__SignalType t;
 	/* the policy check */

@@ -1120,8 +1120,33 @@ sh_err sh_consent_identifiers(const sh_catalogue *cat, Seinhuis__Field **f,
 	return SH_OK;
 }
 
-static const char *text_screen(const char *v, Seinhuis__Field **fields,
-                               size_t nf, const char *today, int desk_mail);
+/* A signal's own personal values, each in the form a text is searched
+ * for it: a surname's folded words, a street's, a postcode normalised,
+ * the digits of a BSN or phone number, an e-mail address in lower case,
+ * a birth date as YYYY-MM-DD. Made once a signal, for all its clear
+ * text fields; wiped after. */
+enum {
+	OV_SURNAME,
+	OV_STREET,
+	OV_POSTCODE,
+	OV_BSN,
+	OV_PHONE,
+	OV_EMAIL,
+	OV_BIRTH
+};
+typedef struct {
+	int kind;
+	char s[512];
+} own_val;
+typedef struct {
+	own_val *v;
+	size_t n, cap;
+} own_vals;
+
+static const char *text_screen(const char *v, own_vals *ov,
+                               Seinhuis__Field **fields, size_t nf,
+                               const char *today, int desk_mail);
+static void own_vals_free(own_vals *ov);
 
 sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
                        const char *sender_role, const char *recipient_role,
@@ -1257,6 +1282,7 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 	 * personal values, or what has the shape of a resident's data, is
 	 * refused, at the sender and again at the recipient (whose fields
 	 * hold the sealed part, opened). */
+	own_vals ov = {0}; /* made at the first clear text */
 	for (size_t i = 0; i < n; i++) {
 		const char *name = fields[i]->name, *v = fields[i]->value;
 		const sh_field_rule *r = rule_by_hash(t, name, name_hash(name));
@@ -1264,9 +1290,11 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 			continue;
 		/* a contact point (creditor_contact, contact_point) may give
 		 * a desk's mailbox; the resident's own is still refused */
-		const char *kind = text_screen(
-		    v, fields, n, today, strstr(r->name, "contact") != NULL);
+		const char *kind =
+		    text_screen(v, &ov, fields, n, today,
+		                strstr(r->name, "contact") != NULL);
 		if (kind) {
+			own_vals_free(&ov);
 			sh_copy_str(field, fl, r->name);
 			return snprintf(detail, dl,
 			                "holds %s; it travels unsealed, so "
@@ -1276,6 +1304,7 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 			       SH_ERR_PERSONAL;
 		}
 	}
+	own_vals_free(&ov);
 	field[0] = '\0';
 	return SH_OK;
 }
@@ -1848,16 +1877,16 @@ static void value_digits(const char *v, char *out, size_t n, int phone)
 	out[o] = '\0';
 	if (!phone)
 		return;
-	char *s = out;
+	size_t at = 0;
 	int intl = strchr(v, '+') != NULL;
-	if (strncmp(s, "00", 2) == 0)
-		s += 2, intl = 1;
-	if (intl && strncmp(s, "31", 2) == 0)
-		s += 2;
-	if (*s == '0')
-		s++;
-	if (strlen(s) >= 8)
-		memmove(out, s, strlen(s) + 1);
+	if (o >= 2 && out[0] == '0' && out[1] == '0')
+		at = 2, intl = 1;
+	if (intl && o >= at + 2 && out[at] == '3' && out[at + 1] == '1')
+		at += 2;
+	if (o > at && out[at] == '0')
+		at++;
+	if (o - at >= 8)
+		memmove(out, out + at, o - at + 1);
 }
 
 /* A text prepared for the own-values check: its words folded, " a b ",
@@ -1870,6 +1899,9 @@ typedef struct {
 	text_date dates[16];
 	size_t nd;
 	int dates_done;
+	char postcodes[32][7]; /* the postcodes it holds, normalised */
+	size_t npc;
+	int postcodes_done; /* 2: more than fit */
 } text_prep;
 
 /* tp for text, in ft (2 * strlen(text) + 4 bytes), digits (+ 2) and
@@ -1883,8 +1915,8 @@ static void text_prep_fill(text_prep *tp, const char *text, char *ft,
 	tp->ft = ft;
 	tp->digits = digits;
 	tp->lower = lower;
-	tp->nd = 0;
-	tp->dates_done = 0;
+	tp->nd = tp->npc = 0;
+	tp->dates_done = tp->postcodes_done = 0;
 	ft[0] = ' ';
 	sh_fold_words(text, ft + 1, 2 * tl + 2);
 	strcat(ft, " ");
@@ -1905,71 +1937,171 @@ static void text_prep_fill(text_prep *tp, const char *text, char *ft,
 		lower[i] = (char)tolower((unsigned char)text[i]);
 }
 
-/* Which of the signal's own personal values (fields) the prepared text
- * holds: a phrase, or NULL. */
-static const char *own_data(text_prep *tp, Seinhuis__Field **fields, size_t nf)
+static void own_vals_make(own_vals *ov, Seinhuis__Field **fields, size_t nf)
 {
-	const char *text = tp->text, *kind = NULL;
-	const char *ft = tp->ft, *digits = tp->digits, *lower = tp->lower;
-	size_t tl = tp->tl;
-	char buf[512];
-	for (size_t i = 0; i < nf && !kind; i++) {
+	memset(ov, 0, sizeof(*ov));
+	for (size_t i = 0; i < nf; i++) {
 		const char *name = fields[i]->name, *v = fields[i]->value;
 		if (strncmp(name, "person", 6) == 0 &&
 		    isdigit((unsigned char)name[6]) && name[7] == '.')
 			name += 8;
 		if (!v || !v[0] || strlen(v) >= 200)
 			continue;
-		if (strcmp(name, "surname") == 0 &&
-		    sh_surname_words(v, buf + 1, sizeof(buf) - 2) == 0) {
+		if (ov->n == ov->cap) {
+			size_t cap = ov->cap ? 2 * ov->cap : 8;
+			own_val *nv = sh_xcalloc(cap, sizeof(*nv));
+			if (ov->n) {
+				memcpy(nv, ov->v, ov->n * sizeof(*nv));
+				sh_wipe(ov->v, ov->n * sizeof(*nv));
+			}
+			free(ov->v);
+			ov->v = nv;
+			ov->cap = cap;
+		}
+		own_val *o = &ov->v[ov->n];
+		int keep = 0;
+		if (strcmp(name, "surname") == 0) {
+			o->kind = OV_SURNAME;
+			keep = sh_surname_words(v, o->s, sizeof(o->s)) == 0;
+		} else if (strcmp(name, "street") == 0) {
+			o->kind = OV_STREET;
+			sh_fold_words(v, o->s, sizeof(o->s));
+			keep = o->s[0] != '\0';
+		} else if (strcmp(name, "postcode") == 0) {
+			o->kind = OV_POSTCODE;
+			keep = sh_postcode_norm(v, o->s, 0) == 0;
+		} else if (strcmp(name, "bsn") == 0 ||
+		           strcmp(name, "phone") == 0) {
+			o->kind = name[0] == 'b' ? OV_BSN : OV_PHONE;
+			value_digits(v, o->s, sizeof(o->s), name[0] == 'p');
+			keep = strlen(o->s) >= 8;
+		} else if (strcmp(name, "email") == 0) {
+			o->kind = OV_EMAIL;
+			size_t k = 0;
+			for (; v[k] && k + 1 < sizeof(o->s); k++)
+				o->s[k] = (char)tolower((unsigned char)v[k]);
+			o->s[k] = '\0';
+			keep = strchr(o->s, '@') != NULL;
+		} else if (strcmp(name, "birth_date") == 0 && sh_date_ok(v)) {
+			o->kind = OV_BIRTH;
+			snprintf(o->s, sizeof(o->s), "%s", v);
+			keep = 1;
+		}
+		if (keep)
+			ov->n++;
+		else
+			sh_wipe(o, sizeof(*o));
+	}
+}
+
+static void own_vals_free(own_vals *ov)
+{
+	if (ov->v)
+		sh_wipe(ov->v, ov->n * sizeof(*ov->v));
+	free(ov->v);
+	memset(ov, 0, sizeof(*ov));
+}
+
+/* The postcodes in a prepared text, normalised, each to fn until it
+ * answers nonzero; returns that answer, or 0. */
+static int each_postcode(const text_prep *tp, int (*fn)(void *, const char *),
+                         void *ctx)
+{
+	const char *text = tp->text;
+	size_t tl = tp->tl;
+	for (size_t k = 0; k < tl; k++) {
+		if (!isdigit((unsigned char)text[k]) ||
+		    (k && isdigit((unsigned char)text[k - 1])))
+			continue;
+		size_t pl = postcode_at(text, k, tl, 0);
+		if (!pl)
+			continue;
+		char pc[8], norm[7];
+		memcpy(pc, text + k, pl);
+		pc[pl] = '\0';
+		if (pc[4] == '-')
+			pc[4] = ' ';
+		int r;
+		if (sh_postcode_norm(pc, norm, 0) == 0 && (r = fn(ctx, norm)))
+			return r;
+	}
+	return 0;
+}
+
+static int keep_postcode(void *ctx, const char *pc)
+{
+	text_prep *tp = ctx;
+	if (tp->npc == sizeof(tp->postcodes) / sizeof(tp->postcodes[0]))
+		return 1; /* more than fit: searched each time */
+	memcpy(tp->postcodes[tp->npc++], pc, 7);
+	return 0;
+}
+
+static int same_postcode(void *ctx, const char *pc)
+{
+	return strcmp(ctx, pc) == 0;
+}
+
+/* Whether a prepared text holds the normalised postcode want. */
+static int text_has_postcode(text_prep *tp, const char *want)
+{
+	if (!tp->postcodes_done)
+		tp->postcodes_done =
+		    each_postcode(tp, keep_postcode, tp) ? 2 : 1;
+	if (tp->postcodes_done == 2)
+		return each_postcode(tp, same_postcode, (void *)want);
+	for (size_t k = 0; k < tp->npc; k++)
+		if (strcmp(tp->postcodes[k], want) == 0)
+			return 1;
+	return 0;
+}
+
+/* Which of the signal's own personal values (ov) the prepared text
+ * holds: a phrase, or NULL. */
+static const char *own_data(text_prep *tp, const own_vals *ov)
+{
+	const char *text = tp->text, *kind = NULL;
+	const char *ft = tp->ft, *digits = tp->digits, *lower = tp->lower;
+	char buf[512];
+	for (size_t i = 0; i < ov->n && !kind; i++) {
+		const char *v = ov->v[i].s;
+		switch (ov->v[i].kind) {
+		case OV_SURNAME: {
 			/* the whole surname, and each part of a double one
 			 * ("Jansen-Zuidhof": "jansen", "zuidhof") of four
 			 * letters or more */
-			if (phrase_in(ft, buf + 1))
+			if (phrase_in(ft, v)) {
 				kind = "the resident's surname";
+				break;
+			}
+			snprintf(buf, sizeof(buf), "%s", v);
 			char *save = NULL;
-			for (char *s = strtok_r(buf + 1, " ", &save);
-			     s && !kind; s = strtok_r(NULL, " ", &save))
+			for (char *s = strtok_r(buf, " ", &save); s && !kind;
+			     s = strtok_r(NULL, " ", &save))
 				if (strlen(s) >= 4 && phrase_in(ft, s))
 					kind = "the resident's surname";
-		} else if (strcmp(name, "street") == 0) {
-			sh_fold_words(v, buf, sizeof(buf));
-			if (phrase_in(ft, buf))
+			break;
+		}
+		case OV_STREET:
+			if (phrase_in(ft, v))
 				kind = "the resident's street name";
-		} else if (strcmp(name, "postcode") == 0) {
-			char want[7], got[7];
-			if (sh_postcode_norm(v, want, 0) < 0)
-				continue;
-			for (size_t k = 0; k < tl && !kind; k++) {
-				if (!isdigit((unsigned char)text[k]))
-					continue;
-				size_t pl = postcode_at(text, k, tl, 0);
-				if (!pl ||
-				    (k && isdigit((unsigned char)text[k - 1])))
-					continue;
-				char pc[8];
-				memcpy(pc, text + k, pl);
-				pc[pl] = '\0';
-				if (pc[4] == '-')
-					pc[4] = ' ';
-				if (sh_postcode_norm(pc, got, 0) == 0 &&
-				    strcmp(got, want) == 0)
-					kind = "the resident's postcode";
-			}
-		} else if (strcmp(name, "bsn") == 0 ||
-		           strcmp(name, "phone") == 0) {
-			value_digits(v, buf, sizeof(buf), name[0] == 'p');
-			if (strlen(buf) >= 8 && strstr(digits, buf))
-				kind = name[0] == 'b' ? "the resident's BSN"
-				                      : "the resident's phone "
-				                        "number";
-		} else if (strcmp(name, "email") == 0) {
-			for (size_t k = 0; v[k] && k + 1 < sizeof(buf); k++)
-				buf[k] = (char)tolower((unsigned char)v[k]),
-				buf[k + 1] = '\0';
-			if (strchr(buf, '@') && strstr(lower, buf))
+			break;
+		case OV_POSTCODE:
+			if (text_has_postcode(tp, v))
+				kind = "the resident's postcode";
+			break;
+		case OV_BSN:
+		case OV_PHONE:
+			if (strstr(digits, v))
+				kind = ov->v[i].kind == OV_BSN
+				           ? "the resident's BSN"
+				           : "the resident's phone number";
+			break;
+		case OV_EMAIL:
+			if (strstr(lower, v))
 				kind = "the resident's e-mail address";
-		} else if (strcmp(name, "birth_date") == 0 && sh_date_ok(v)) {
+			break;
+		case OV_BIRTH: {
 			int y = atoi(v), m = atoi(v + 5), d = atoi(v + 8);
 			if (!tp->dates_done) {
 				const char **w;
@@ -1994,6 +2126,8 @@ static const char *own_data(text_prep *tp, Seinhuis__Field **fields, size_t nf)
 			memcpy(b + 6, v + 8, 2), b[8] = '\0';
 			if (!kind && (strstr(digits, a) || strstr(digits, b)))
 				kind = "the resident's birth date";
+			break;
+		}
 		}
 	}
 	sh_wipe(buf, sizeof(buf));
@@ -2008,7 +2142,10 @@ const char *sh_text_own_data(const char *text, Seinhuis__Field **fields,
 	char *lower = sh_xmalloc(tl + 1);
 	text_prep tp;
 	text_prep_fill(&tp, text, ft, digits, lower);
-	const char *kind = own_data(&tp, fields, nf);
+	own_vals ov;
+	own_vals_make(&ov, fields, nf);
+	const char *kind = own_data(&tp, &ov);
+	own_vals_free(&ov);
 	sh_wipe(ft, 2 * tl + 4);
 	sh_wipe(digits, tl + 2);
 	sh_wipe(lower, tl + 1);
@@ -2048,8 +2185,9 @@ static _Thread_local struct {
 /* What a clear text field holds of the signal's own values (fields) or
  * of the shape of a resident's data (as sh_text_own_data, then
  * sh_text_data_shape): a phrase, or NULL. */
-static const char *text_screen(const char *v, Seinhuis__Field **fields,
-                               size_t nf, const char *today, int desk_mail)
+static const char *text_screen(const char *v, own_vals *ov,
+                               Seinhuis__Field **fields, size_t nf,
+                               const char *today, int desk_mail)
 {
 	size_t tl = strlen(v);
 	if (tl > TEXT_CACHE_MAX) {
@@ -2072,7 +2210,9 @@ static const char *text_screen(const char *v, Seinhuis__Field **fields,
 		text_prep_fill(&c->tp, c->text, c->ft, c->digits, c->lower);
 	}
 	c->used = ++text_cache.tick;
-	const char *kind = own_data(&c->tp, fields, nf);
+	if (!ov->v)
+		own_vals_make(ov, fields, nf);
+	const char *kind = own_data(&c->tp, ov);
 	if (kind)
 		return kind;
 	desk_mail = desk_mail != 0;

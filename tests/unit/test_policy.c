@@ -2098,6 +2098,19 @@ static void test_clear_text(const sh_catalogue *cat)
 	check_case("a phone number given with +31, written with 06");
 	CHECK(sh_text_own_data("tel 06 1234 5678", fp, 1) != NULL);
 	CHECK(sh_text_own_data("tel 020 1234 567", fp, 1) == NULL);
+	/* the resident's postcode after more postcodes than are kept */
+	f1.name = "postcode";
+	f1.value = "3512 JK";
+	char many[400];
+	size_t o = 0;
+	for (int k = 0; k < 40; k++)
+		o += (size_t)snprintf(many + o, sizeof(many) - o, "%04dAB ",
+		                      1000 + k);
+	snprintf(many + o, sizeof(many) - o, "3512JK");
+	check_case("the resident's postcode after 40 others");
+	CHECK(sh_text_own_data(many, fp, 1) != NULL);
+	many[o] = '\0';
+	CHECK(sh_text_own_data(many, fp, 1) == NULL);
 }
 
 /* A role with a space in it is not a role, as a legal basis with a space
