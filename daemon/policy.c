@@ -1136,7 +1136,7 @@ enum {
 };
 typedef struct {
 	int kind;
-	char s[512];
+	char s[256]; /* a value is under 200 bytes; folded, no longer */
 } own_val;
 typedef struct {
 	own_val *v;
@@ -1945,11 +1945,12 @@ static void own_vals_make(own_vals *ov, Seinhuis__Field **fields, size_t nf)
 		if (strncmp(name, "person", 6) == 0 &&
 		    isdigit((unsigned char)name[6]) && name[7] == '.')
 			name += 8;
-		if (!v || !v[0] || strlen(v) >= 200)
+		/* by the first letter: most fields are none of these */
+		if (!v || !v[0] || !strchr("spbe", name[0]) || strlen(v) >= 200)
 			continue;
 		if (ov->n == ov->cap) {
 			size_t cap = ov->cap ? 2 * ov->cap : 8;
-			own_val *nv = sh_xcalloc(cap, sizeof(*nv));
+			own_val *nv = sh_xmalloc(cap * sizeof(*nv));
 			if (ov->n) {
 				memcpy(nv, ov->v, ov->n * sizeof(*nv));
 				sh_wipe(ov->v, ov->n * sizeof(*nv));
@@ -1960,6 +1961,7 @@ static void own_vals_make(own_vals *ov, Seinhuis__Field **fields, size_t nf)
 		}
 		own_val *o = &ov->v[ov->n];
 		int keep = 0;
+		o->s[0] = '\0';
 		if (strcmp(name, "surname") == 0) {
 			o->kind = OV_SURNAME;
 			keep = sh_surname_words(v, o->s, sizeof(o->s)) == 0;
@@ -1990,7 +1992,7 @@ static void own_vals_make(own_vals *ov, Seinhuis__Field **fields, size_t nf)
 		if (keep)
 			ov->n++;
 		else
-			sh_wipe(o, sizeof(*o));
+			sh_wipe(o->s, sizeof(o->s));
 	}
 }
 
@@ -2164,6 +2166,7 @@ const char *sh_text_own_data(const char *text, Seinhuis__Field **fields,
  * storage, so that a thread that ends leaves nothing to free. */
 #define TEXT_CACHE_N   8
 #define TEXT_CACHE_MAX 255
+#define TEXT_CACHE_MIN 48
 
 typedef struct {
 	size_t tl; /* 0: a free slot */
@@ -2194,6 +2197,20 @@ static const char *text_screen(const char *v, own_vals *ov,
 		const char *kind = sh_text_own_data(v, fields, nf);
 		return kind ? kind : sh_text_data_shape(v, today, desk_mail);
 	}
+	if (!ov->v)
+		own_vals_make(ov, fields, nf);
+	if (tl < TEXT_CACHE_MIN) {
+		/* short (a reference, new in each signal): not worth a slot */
+		char ft[2 * TEXT_CACHE_MIN + 4], digits[TEXT_CACHE_MIN + 2],
+		    lower[TEXT_CACHE_MIN + 1];
+		text_prep tp;
+		text_prep_fill(&tp, v, ft, digits, lower);
+		const char *kind = own_data(&tp, ov);
+		sh_wipe(ft, sizeof(ft));
+		sh_wipe(digits, sizeof(digits));
+		sh_wipe(lower, sizeof(lower));
+		return kind ? kind : sh_text_data_shape(v, today, desk_mail);
+	}
 	text_cached *c = NULL, *lru = &text_cache.e[0];
 	for (size_t i = 0; i < TEXT_CACHE_N && !c; i++) {
 		text_cached *e = &text_cache.e[i];
@@ -2210,8 +2227,6 @@ static const char *text_screen(const char *v, own_vals *ov,
 		text_prep_fill(&c->tp, c->text, c->ft, c->digits, c->lower);
 	}
 	c->used = ++text_cache.tick;
-	if (!ov->v)
-		own_vals_make(ov, fields, nf);
 	const char *kind = own_data(&c->tp, ov);
 	if (kind)
 		return kind;
