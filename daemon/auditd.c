@@ -688,7 +688,8 @@ sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 	 * digest is what shows a change). */
 	char *text = NULL, hex[65] = "unreadable";
 	size_t len = 0;
-	if (sh_read_file(d->cfg.path, 1 << 20, &text, &len) == SH_OK) {
+	if (sh_read_setting(d->cfg.path, 1 << 20, "1 MiB", &text, &len, NULL) ==
+	    SH_OK) {
 		uint8_t dg[32];
 		sh_sha256(dg, text, len);
 		sh_hex(hex, dg, 32);

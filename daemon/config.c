@@ -496,12 +496,10 @@ sh_err sh_config_load(sh_config *cfg, const char *path, char *why,
 {
 	char *text;
 	size_t len;
-	sh_err e = sh_read_file(path, 1 << 20, &text, &len);
+	const char *rw;
+	sh_err e = sh_read_setting(path, 1 << 20, "1 MiB", &text, &len, &rw);
 	if (e != SH_OK) {
-		snprintf(why, whylen, "%s: cannot read: %s", path,
-		         e == SH_ERR_NOTFOUND    ? "no such file"
-		         : e == SH_ERR_WIRE_SIZE ? "larger than 1 MiB"
-		                                 : strerror(errno));
+		snprintf(why, whylen, "%s: cannot read: %s", path, rw);
 		return SH_ERR_CONFIG;
 	}
 	char sub[600];

@@ -690,12 +690,10 @@ sh_err sh_catalogue_load(sh_catalogue *cat, const char *path, char *why,
 {
 	char *text, sub[512];
 	size_t len;
-	sh_err e = sh_read_file(path, 1 << 20, &text, &len);
+	const char *rw;
+	sh_err e = sh_read_setting(path, 1 << 20, "1 MiB", &text, &len, &rw);
 	if (e != SH_OK) {
-		snprintf(why, whylen, "%s: cannot read: %s", path,
-		         e == SH_ERR_NOTFOUND    ? "no such file"
-		         : e == SH_ERR_WIRE_SIZE ? "larger than 1 MiB"
-		                                 : strerror(errno));
+		snprintf(why, whylen, "%s: cannot read: %s", path, rw);
 		return SH_ERR_CATALOGUE;
 	}
 	e = sh_catalogue_parse(cat, text, len, sub, sizeof(sub));

@@ -141,12 +141,11 @@ sh_err sh_routes_load(sh_routes *r, const char *path, char *why, size_t wl)
 {
 	char *text, sub[256];
 	size_t len;
-	sh_err e = sh_read_file(path, (size_t)256 << 20, &text, &len);
+	const char *rw;
+	sh_err e = sh_read_setting(path, (size_t)256 << 20, "256 MiB", &text,
+	                           &len, &rw);
 	if (e != SH_OK) {
-		snprintf(why, wl, "%s: cannot read: %s", path,
-		         e == SH_ERR_NOTFOUND    ? "no such file"
-		         : e == SH_ERR_WIRE_SIZE ? "larger than 256 MiB"
-		                                 : strerror(errno));
+		snprintf(why, wl, "%s: cannot read: %s", path, rw);
 		return SH_ERR_CONFIG;
 	}
 	e = sh_routes_parse(r, text, len, sub, sizeof(sub));

@@ -147,6 +147,13 @@ int sh_no_core_dumps(void);
  * it cannot be opened (errno), -2 if it is not a regular file (st_mode
  * says what it is: sh_file_type_name). */
 int sh_open_regular(const char *path, struct stat *st);
+/* sh_read_file for the daemon's own settings files (configuration,
+ * catalogue, postcode table), which must be regular files: a FIFO there
+ * would hang the start. On failure *why_out (when not NULL) gets a short
+ * reason for a message: "no such file", "a FIFO, not a regular file",
+ * "larger than <max_text>", or strerror. */
+sh_err sh_read_setting(const char *path, size_t max, const char *max_text,
+                       char **out, size_t *len, const char **why_out);
 /* Read all of fd, at most max bytes, as sh_read_file does; closes fd. */
 sh_err sh_read_fd(int fd, size_t max, char **out, size_t *len);
 /* sh_read_file for a file that must be a regular one (a key, a card):

@@ -290,6 +290,31 @@ sh_err sh_read_regular(const char *path, size_t max, char **out, size_t *len)
 	return read_fd(fd, max, out, len);
 }
 
+sh_err sh_read_setting(const char *path, size_t max, const char *max_text,
+                       char **out, size_t *len, const char **why_out)
+{
+	static _Thread_local char why[96];
+	struct stat st;
+	const char *w = why;
+	sh_err e;
+	int fd = sh_open_regular(path, &st);
+	if (fd == -2) {
+		snprintf(why, sizeof(why), "%s, not a regular file",
+		         sh_file_type_name(st.st_mode));
+		e = SH_ERR_CONFIG;
+	} else if (fd < 0) {
+		w = errno == ENOENT ? "no such file" : strerror(errno);
+		e = errno == ENOENT ? SH_ERR_NOTFOUND : SH_ERR_SYS;
+	} else if ((e = read_fd(fd, max, out, len)) == SH_ERR_WIRE_SIZE) {
+		snprintf(why, sizeof(why), "larger than %s", max_text);
+	} else if (e != SH_OK) {
+		w = strerror(errno);
+	}
+	if (why_out)
+		*why_out = w;
+	return e;
+}
+
 const char *sh_file_type_name(mode_t m)
 {
 	return S_ISDIR(m)    ? "a directory"

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The own key directory as an attacker, a mistake or a full disk leaves it:
 # the daemon writes no core dumps (it holds the secret keys); a FIFO as a
-# key file or as a card in the trust store is refused at once, never read
-# (a reader would wait for a writer: seinhuisd -t, seinkey list and a
-# running daemon's trust store reload hung); a key directory (or its
+# key file, as a card in the trust store, or as the configuration,
+# catalogue or postcode table is refused at once, never read (a reader
+# would wait for a writer: seinhuisd -t, seinkey list and a running
+# daemon's trust store reload hung); a key directory (or its
 # earlier/, previous/) that group or others may write, or of another user,
 # is refused; `seinkey init` cut short leaves nothing behind, so that it
 # can be run again; `seinkey rotate` cut short (a file not created, a
@@ -63,6 +64,25 @@ rc=0
 check_with "$WORK/fifo-keys" || rc=$?
 check "seinhuisd -t with a FIFO as curve.key: refused at once (exit $rc, 1)" [ $rc = 1 ]
 check "... naming the rule" says "curve.key: a FIFO: a secret key file must be a regular file"
+
+# --- a FIFO as the configuration, the catalogue or the postcode table:
+# the operator's own files, but a reader would hang the start all the same
+as_user mkfifo "$WORK/settings.fifo"
+rc=0
+timeout "$T" setpriv --reuid="$RUN_USER" --regid="$RUN_USER" --clear-groups -- \
+	"$SEINHUISD" -t -c "$WORK/settings.fifo" >"$WORK/t.out" 2>&1 || rc=$?
+check "seinhuisd -t with a FIFO as its configuration: refused at once (exit $rc, 1)" [ $rc = 1 ]
+check "... naming the rule" says "settings.fifo: cannot read: a FIFO, not a regular file"
+for key in catalogue postcode_table; do
+	{ grep -v "^$key = " "$WORK/$K.conf"; echo "$key = $WORK/settings.fifo"; } |
+		as_user tee "$WORK/fifo.conf" >/dev/null
+	rc=0
+	timeout "$T" setpriv --reuid="$RUN_USER" --regid="$RUN_USER" --clear-groups -- \
+		"$SEINHUISD" -t -c "$WORK/fifo.conf" >"$WORK/t.out" 2>&1 || rc=$?
+	check "seinhuisd -t with a FIFO as its $key: refused at once (exit $rc, 1)" [ $rc = 1 ]
+	check "... naming the rule" says "settings.fifo: cannot read: a FIFO, not a regular file"
+done
+rm -f "$WORK/settings.fifo"
 
 # --- a key directory others may write to, or of another user
 copy_keys open-keys
