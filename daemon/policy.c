@@ -1143,7 +1143,7 @@ typedef struct {
 
 static const char *text_screen(const char *v, own_vals *ov,
                                Seinhuis__Field **fields, size_t nf,
-                               const char *today, int desk_mail);
+                               const char *today, unsigned flags);
 static void own_vals_free(own_vals *ov);
 
 sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
@@ -1287,10 +1287,15 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 		if (!r || r->personal || r->kind != CHK_TEXT || !v[0])
 			continue;
 		/* a contact point (creditor_contact, contact_point) may give
-		 * a desk's mailbox; the resident's own is still refused */
-		const char *kind =
-		    text_screen(v, &ov, fields, n, today,
-		                strstr(r->name, "contact") != NULL);
+		 * a desk's mailbox, a reference (creditor_reference) may be
+		 * nine digits; the resident's own are still refused */
+		size_t nl = strlen(r->name);
+		unsigned flags =
+		    (strstr(r->name, "contact") ? SH_SHAPE_DESK_MAIL : 0u) |
+		    (nl >= 10 && strcmp(r->name + nl - 10, "_reference") == 0
+		         ? SH_SHAPE_REFERENCE
+		         : 0u);
+		const char *kind = text_screen(v, &ov, fields, n, today, flags);
 		if (kind) {
 			own_vals_free(&ov);
 			sh_copy_str(field, fl, r->name);
@@ -1807,11 +1812,11 @@ static size_t words_of(const char *r, const char ***w, size_t **len)
 	return split_words(r, *w, *len, max);
 }
 
-const char *sh_text_data_shape(const char *r, const char *today, int desk_mail)
+const char *sh_text_data_shape(const char *r, const char *today, unsigned flags)
 {
 	const char *kind = NULL;
 	size_t n = strlen(r);
-	if (!desk_mail && (email_in(r) || spelled_email(r)))
+	if (!(flags & SH_SHAPE_DESK_MAIL) && (email_in(r) || spelled_email(r)))
 		return "an e-mail address";
 	for (const char *p = r; *p && !kind;) {
 		if (!isdigit((unsigned char)*p)) {
@@ -1823,6 +1828,8 @@ const char *sh_text_data_shape(const char *r, const char *today, int desk_mail)
 		for (size_t k = 0; k < c.groups && !kind; k++)
 			for (size_t l = k + 1; l <= c.groups && !kind; l++) {
 				int ck = chain_kind(&c, k, l);
+				if (ck == 1 && (flags & SH_SHAPE_REFERENCE))
+					ck = 0;
 				kind = ck == 1 ? "a BSN (nine digits that pass "
 				                 "the eleven test)"
 				       : ck == 2 ? "a mobile phone number"
@@ -2174,8 +2181,8 @@ typedef struct {
 	    lower[TEXT_CACHE_MAX + 1];
 	text_prep tp;
 	char today[11];
-	signed char shape_done[2];
-	const char *shape[2];
+	signed char shape_done[4]; /* by flags */
+	const char *shape[4];
 } text_cached;
 
 static _Thread_local struct {
@@ -2188,12 +2195,12 @@ static _Thread_local struct {
  * sh_text_data_shape): a phrase, or NULL. */
 static const char *text_screen(const char *v, own_vals *ov,
                                Seinhuis__Field **fields, size_t nf,
-                               const char *today, int desk_mail)
+                               const char *today, unsigned flags)
 {
 	size_t tl = strlen(v);
 	if (tl > TEXT_CACHE_MAX) {
 		const char *kind = sh_text_own_data(v, fields, nf);
-		return kind ? kind : sh_text_data_shape(v, today, desk_mail);
+		return kind ? kind : sh_text_data_shape(v, today, flags);
 	}
 	if (!ov->v)
 		own_vals_make(ov, fields, nf);
@@ -2207,7 +2214,7 @@ static const char *text_screen(const char *v, own_vals *ov,
 		sh_wipe(ft, sizeof(ft));
 		sh_wipe(digits, sizeof(digits));
 		sh_wipe(lower, sizeof(lower));
-		return kind ? kind : sh_text_data_shape(v, today, desk_mail);
+		return kind ? kind : sh_text_data_shape(v, today, flags);
 	}
 	text_cached *c = NULL, *lru = &text_cache.e[0];
 	for (size_t i = 0; i < TEXT_CACHE_N && !c; i++) {
@@ -2228,14 +2235,14 @@ static const char *text_screen(const char *v, own_vals *ov,
 	const char *kind = own_data(&c->tp, ov);
 	if (kind)
 		return kind;
-	desk_mail = desk_mail != 0;
+	flags &= 3u;
 	if (strcmp(c->today, today) != 0) {
 		snprintf(c->today, sizeof(c->today), "%s", today);
-		c->shape_done[0] = c->shape_done[1] = 0;
+		memset(c->shape_done, 0, sizeof(c->shape_done));
 	}
-	if (!c->shape_done[desk_mail]) {
-		c->shape[desk_mail] = sh_text_data_shape(v, today, desk_mail);
-		c->shape_done[desk_mail] = 1;
+	if (!c->shape_done[flags]) {
+		c->shape[flags] = sh_text_data_shape(v, today, flags);
+		c->shape_done[flags] = 1;
 	}
-	return c->shape[desk_mail];
+	return c->shape[flags];
 }

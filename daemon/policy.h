@@ -150,10 +150,15 @@ const char *sh_text_own_data(const char *text, Seinhuis__Field **fields,
  * date before today (a birth date: 12-5-1980, 1980-05-12, 12 mei 1980),
  * a street and house number, or a name after a form of address
  * (mw. Jansen); a phrase for a refusal, or NULL. Desk numbers (020-1234567,
- * 0800-1234, 088 000 0000) and references (REF-2024/0042) pass; with
- * desk_mail, an e-mail address does too (a contact point's mailbox).
- * today is YYYY-MM-DD. */
+ * 0800-1234, 088 000 0000) and references (REF-2024/0042) pass. Flags:
+ * with SH_SHAPE_DESK_MAIL an e-mail address passes (a contact point's
+ * mailbox); with SH_SHAPE_REFERENCE nine digits that pass the eleven test
+ * do (a reference is a number by nature, and about 1 in 11 nine-digit
+ * numbers passes by chance; the signal's own BSN is still refused there,
+ * by sh_text_own_data). today is YYYY-MM-DD. */
+#define SH_SHAPE_DESK_MAIL 1u
+#define SH_SHAPE_REFERENCE 2u
 const char *sh_text_data_shape(const char *text, const char *today,
-                               int desk_mail);
+                               unsigned flags);
 
 #endif

@@ -2051,6 +2051,26 @@ static void test_clear_text(const sh_catalogue *cat)
 			sig_free(&s);
 		}
 	}
+	/* a reference may be nine digits that pass the eleven test; a
+	 * contact may not */
+	{
+		struct sig s;
+		memset(&s, 0, sizeof(s));
+		for (size_t k = 0; k < base.n; k++)
+			sig_add(&s, base.name[k], base.value[k]);
+		sig_set(&s, "creditor_reference", "123456782");
+		expect_set(&x, SH_OK, NULL, NULL, 0);
+		run("arrears: creditor_reference = \"123456782\" (not the "
+		    "resident's BSN)",
+		    cat, ta->type, "health_insurer", "municipality_debt", &s,
+		    &x);
+		sig_set(&s, "creditor_contact", "klant 123456782");
+		expect_set(&x, SH_ERR_PERSONAL, "creditor_contact", "123456782",
+		           0);
+		run("arrears: creditor_contact = \"klant 123456782\"", cat,
+		    ta->type, "health_insurer", "municipality_debt", &s, &x);
+		sig_free(&s);
+	}
 	sig_free(&base);
 	for (size_t i = 0; i < N(shape) + N(fine); i++) {
 		int bad = i < N(shape);
@@ -2085,6 +2105,17 @@ static void test_clear_text(const sh_catalogue *cat)
 	snprintf(ahead, sizeof(ahead), "gesprek op %s", future);
 	check_case("a date ahead");
 	CHECK(sh_text_data_shape(ahead, today, 0) == NULL);
+	/* a reference may be nine digits that pass the eleven test (1 in
+	 * 11 of them do by chance); free text may not; the resident's own
+	 * BSN is refused in a reference all the same (the own cases) */
+	check_case("a nine-digit reference that passes the eleven test");
+	CHECK(sh_text_data_shape("123456782", today, SH_SHAPE_REFERENCE) ==
+	      NULL);
+	CHECK(sh_text_data_shape("klant 123456782", today,
+	                         SH_SHAPE_REFERENCE) == NULL);
+	CHECK(sh_text_data_shape("123456782", today, 0) != NULL);
+	CHECK(sh_text_data_shape("06 12345678", today, SH_SHAPE_REFERENCE) !=
+	      NULL);
 	Seinhuis__Field f1 = SEINHUIS__FIELD__INIT, *fp[1] = {&f1};
 	f1.name = "person2.surname";
 	f1.value = "Van der Berg-\xc3\x96zt\xc3\xbcrk";
