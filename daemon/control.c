@@ -889,6 +889,33 @@ static void op_send(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q,
 	sh_ctl_reply(d, c, &r, 1);
 }
 
+/* Which of the request's field names its type does not have, by place:
+ * seinctl import checks a file's header with it before sending a row.
+ * Names only, no values; nothing is sent, nothing recorded. */
+static void op_fields_check(sh_daemon *d, sh_ctl_conn *c,
+                            const Seinhuis__CtlRequest *q)
+{
+	const sh_type_rule *t =
+	    sh_catalogue_type(&d->cat, sh_signal_type_parse(q->type));
+	if (!t) {
+		sh_ctl_refuse(d, c, SH_ERR_TYPE,
+		              "the signal type given is not one in the "
+		              "catalogue");
+		return;
+	}
+	uint32_t *unknown = sh_xmalloc((q->n_fields + 1) * sizeof(*unknown));
+	size_t n = 0;
+	for (size_t i = 0; i < q->n_fields; i++)
+		if (!sh_type_has_field(t, q->fields[i]->name))
+			unknown[n++] = (uint32_t)(i + 1);
+	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+	r.ok = 1;
+	r.n_unknown_fields = n;
+	r.unknown_fields = unknown;
+	sh_ctl_reply(d, c, &r, 0);
+	free(unknown);
+}
+
 /* ----------------------------------------------------------- consent */
 
 static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
@@ -1989,6 +2016,9 @@ static void dispatch_q(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q,
 	}
 	switch (q->op) {
 	case SEINHUIS__CTL_REQUEST__OP__SEND: op_send(d, c, q, pre); break;
+	case SEINHUIS__CTL_REQUEST__OP__FIELDS_CHECK:
+		op_fields_check(d, c, q);
+		break;
 	case SEINHUIS__CTL_REQUEST__OP__OUTBOX: op_outbox(d, c, q); break;
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_LIST:
 		op_inbox_list(d, c, q);

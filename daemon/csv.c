@@ -60,23 +60,40 @@ static void put_utf8(sh_buf *b, uint32_t cp)
 	}
 }
 
-/* After a record found bad: go on at the start of the next line, so that
- * nothing of the bad one is read as a record of its own. */
-static void skip_line(sh_csv *c)
+/* After a record found bad: go on at the start of the line after the one
+ * it started on (from, on line `line`). A record that cannot be read is
+ * refused by its first line alone: the lines after it, which a quote left
+ * open may have run over, are read again as records of their own, so that
+ * every line is either sent or refused, none lost. */
+static void resume_after(sh_csv *c, size_t from, int line)
 {
+	c->pos = from;
+	c->line = line;
 	while (c->pos < c->len && c->text[c->pos] != '\n')
 		c->pos++;
 	if (c->pos < c->len)
 		c->pos++, c->line++;
 }
 
+/* A record that cannot be read: why is set, the fields read so far are
+ * freed, and reading goes on at the line after its first (resume_after). */
+static long refuse_record(sh_csv *c, sh_csv_row *row, sh_buf *field,
+                          size_t from, int line)
+{
+	sh_buf_free(field);
+	sh_csv_row_free(row);
+	resume_after(c, from, line);
+	return -1;
+}
+
 /* Read one record starting at c->pos into fields; returns the number of
- * fields, or -1 with why for an unterminated quote, a stray quote or a
- * carriage return inside a field (reading goes on at the next line). */
+ * fields, or -1 with why for an unterminated quote, text after a closing
+ * quote or a carriage return inside a field (reading goes on at the line
+ * after the record's first: resume_after). */
 static long read_record(sh_csv *c, sh_csv_row *row, char *why, size_t wl)
 {
 	sh_buf field = {0};
-	size_t cap = 0;
+	size_t cap = 0, from = c->pos;
 	int quoted = 0, after_quote = 0, start_line = c->line;
 	row->cols = NULL;
 	row->n = 0;
@@ -88,11 +105,13 @@ static long read_record(sh_csv *c, sh_csv_row *row, char *why, size_t wl)
 			if (at_end) {
 				snprintf(
 				    why, wl,
-				    "line %d: a quoted field is not closed",
-				    start_line);
-				sh_buf_free(&field);
-				sh_csv_row_free(row);
-				return -1;
+				    "line %d: a quoted field is not closed "
+				    "(no quote closes it before the end "
+				    "of the file; reading goes on at line "
+				    "%d)",
+				    start_line, start_line + 1);
+				return refuse_record(c, row, &field, from,
+				                     start_line);
 			}
 			c->pos++;
 			if (ch == '"') {
@@ -115,14 +134,24 @@ static long read_record(sh_csv *c, sh_csv_row *row, char *why, size_t wl)
 				c->pos++;
 				if (c->pos < c->len &&
 				    c->text[c->pos] != '\n') {
-					snprintf(why, wl,
-					         "line %d: a carriage return "
-					         "inside a field",
-					         start_line);
-					sh_buf_free(&field);
-					skip_line(c);
-					sh_csv_row_free(row);
-					return -1;
+					/* a file without one LF: its lines end
+					 * in CR alone (classic Mac OS) */
+					int cr_only =
+					    !memchr(c->text, '\n', c->len);
+					snprintf(
+					    why, wl,
+					    "line %d: a carriage return "
+					    "inside a field%s",
+					    start_line,
+					    cr_only ? " (the file's lines seem "
+					              "to end in a carriage "
+					              "return alone, as on an "
+					              "old Mac: save it with "
+					              "Windows (CRLF) or Unix "
+					              "(LF) line ends)"
+					            : "");
+					return refuse_record(c, row, &field,
+					                     from, start_line);
 				}
 				continue;
 			}
@@ -148,12 +177,17 @@ static long read_record(sh_csv *c, sh_csv_row *row, char *why, size_t wl)
 			continue;
 		}
 		if (after_quote) {
-			snprintf(why, wl, "line %d: text after a closing quote",
-			         start_line);
-			sh_buf_free(&field);
-			skip_line(c);
-			sh_csv_row_free(row);
-			return -1;
+			if (c->line != start_line)
+				snprintf(why, wl,
+				         "line %d: text after a closing quote "
+				         "(the quoted field closes on line %d; "
+				         "reading goes on at line %d)",
+				         start_line, c->line, start_line + 1);
+			else
+				snprintf(why, wl,
+				         "line %d: text after a closing quote",
+				         start_line);
+			return refuse_record(c, row, &field, from, start_line);
 		}
 		c->pos++;
 		if (ch == '"' && field.len == 0) {
@@ -308,10 +342,14 @@ sh_err sh_csv_open(sh_csv *c, const uint8_t *data, size_t len, char *why,
 		count_encodings(c);
 		c->cp1252 = c->rows_cp1252 > 0 && c->rows_utf8 == 0;
 	}
-	/* separator: count outside quotes on the first line */
+	/* blank lines before the header row are skipped, as after it */
+	skip_blank(c);
+	size_t hstart = c->pos;
+	c->header_line = c->line;
+	/* separator: count outside quotes on the header's line */
 	size_t semi = 0, comma = 0;
 	int q = 0;
-	for (size_t i = 0; i < c->len && (q || c->text[i] != '\n'); i++) {
+	for (size_t i = hstart; i < c->len && (q || c->text[i] != '\n'); i++) {
 		if (c->text[i] == '"')
 			q = !q;
 		else if (!q && c->text[i] == ';')
@@ -322,7 +360,7 @@ sh_err sh_csv_open(sh_csv *c, const uint8_t *data, size_t len, char *why,
 	c->sep = comma > semi ? ',' : ';';
 	sh_csv_row hdr;
 	long n = read_record(c, &hdr, why, wl);
-	if (n > 0 && decode_record(c, &hdr, 0, why, wl) < 0) {
+	if (n > 0 && decode_record(c, &hdr, hstart, why, wl) < 0) {
 		/* without a header no row can be read */
 		sh_csv_close(c);
 		return SH_ERR_FIELD_FORMAT;
@@ -331,26 +369,33 @@ sh_err sh_csv_open(sh_csv *c, const uint8_t *data, size_t len, char *why,
 		if (n > 0)
 			sh_csv_row_free(&hdr);
 		if (n == 0 || n == 1)
-			snprintf(why, wl, "line 1: the header row is missing");
+			snprintf(why, wl, "line %d: the header row is missing",
+			         c->header_line);
 		sh_csv_close(c);
 		return SH_ERR_FIELD_FORMAT;
 	}
 	for (size_t i = 0; i < hdr.n; i++) {
+		/* names are trimmed and folded to lower case (ASCII):
+		 * "Postcode " is the field postcode */
 		char *h = sh_trim(hdr.cols[i]);
 		memmove(hdr.cols[i], h, strlen(h) + 1);
+		for (char *p = hdr.cols[i]; *p; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
 		if (!hdr.cols[i][0]) {
-			snprintf(why, wl, "line 1: column %zu has no name",
-			         i + 1);
+			snprintf(why, wl, "line %d: column %zu has no name",
+			         c->header_line, i + 1);
 			sh_csv_row_free(&hdr);
 			sh_csv_close(c);
 			return SH_ERR_FIELD_FORMAT;
 		}
 		for (size_t j = 0; j < i; j++)
 			if (strcmp(hdr.cols[j], hdr.cols[i]) == 0) {
-				snprintf(why, wl,
-				         "line 1: columns %zu and %zu have the "
-				         "same name",
-				         j + 1, i + 1);
+				snprintf(
+				    why, wl,
+				    "line %d: columns %zu and %zu have the "
+				    "same name",
+				    c->header_line, j + 1, i + 1);
 				sh_csv_row_free(&hdr);
 				sh_csv_close(c);
 				return SH_ERR_FIELD_FORMAT;
@@ -361,23 +406,40 @@ sh_err sh_csv_open(sh_csv *c, const uint8_t *data, size_t len, char *why,
 	return SH_OK;
 }
 
+/* Is every field of the row empty, spaces aside? (A spreadsheet's empty
+ * row, saved as ";;;;".) */
+static int row_empty(const sh_csv_row *row)
+{
+	for (size_t i = 0; i < row->n; i++)
+		if (*sh_trim(row->cols[i]))
+			return 0;
+	return 1;
+}
+
 int sh_csv_next(sh_csv *c, sh_csv_row *row, char *why, size_t wl)
 {
 	c->rule = "CSV";
-	if (!skip_blank(c))
-		return 0;
-	size_t start = c->pos;
-	long n = read_record(c, row, why, wl);
-	if (n < 0 || decode_record(c, row, start, why, wl) < 0)
-		return -1;
-	if ((size_t)n != c->ncols) {
-		snprintf(why, wl,
-		         "line %d: %ld fields where the header has %zu",
-		         row->line, n, c->ncols);
-		sh_csv_row_free(row);
-		return -1;
+	for (;;) {
+		if (!skip_blank(c))
+			return 0;
+		size_t start = c->pos;
+		long n = read_record(c, row, why, wl);
+		if (n < 0 || decode_record(c, row, start, why, wl) < 0)
+			return -1;
+		if (row_empty(row)) { /* skipped as a blank line is */
+			c->empty_rows++;
+			sh_csv_row_free(row);
+			continue;
+		}
+		if ((size_t)n != c->ncols) {
+			snprintf(why, wl,
+			         "line %d: %ld fields where the header has %zu",
+			         row->line, n, c->ncols);
+			sh_csv_row_free(row);
+			return -1;
+		}
+		return 1;
 	}
-	return 1;
 }
 
 void sh_csv_row_free(sh_csv_row *row)

@@ -15,8 +15,12 @@ typedef struct {
 	 * UTF-8 as a whole (all zero for one that is); records of ASCII
 	 * only, the same in both encodings, are not counted. */
 	size_t rows_utf8, rows_cp1252, rows_neither;
-	int cp1252; /* every record that is not ASCII is Windows-1252 */
-	int line;   /* line number of the next record */
+	int cp1252;      /* every record that is not ASCII is Windows-1252 */
+	int line;        /* line number of the next record */
+	int header_line; /* the header row's (blank lines before it skipped) */
+	/* records whose every field is empty, spaces aside (a spreadsheet's
+	 * empty row, ";;;;"): skipped as blank lines are, and counted */
+	size_t empty_rows;
 	/* the rule the last record refused broke: "CSV", or "CSV_ENCODING"
 	 * for one that is neither UTF-8 nor Windows-1252 */
 	const char *rule;

@@ -1037,6 +1037,18 @@ static sh_err check_field(const sh_type_rule *t, Seinhuis__SignalType type,
 	return check_value(r, fields[i]->value, today, detail, dl);
 }
 
+int sh_type_has_field(const sh_type_rule *t, const char *name)
+{
+	if (strncmp(name, "person", 6) == 0 &&
+	    isdigit((unsigned char)name[6]) && name[7] == '.') {
+		if (name[6] < '2' || name[6] - '0' > t->persons ||
+		    !sh_pb_field(&seinhuis__person__descriptor, name + 8))
+			return 0;
+		name += 8;
+	}
+	return known_name(t, name);
+}
+
 int sh_field_name_ok(const char *name)
 {
 	if (strncmp(name, "person", 6) == 0 && name[6] >= '1' &&

@@ -89,6 +89,11 @@ int sh_role_in(const char *roles, const char *role);
  * form is never repeated in an error: it may be a resident's data (a CSV
  * file whose header row is missing gives its first row as names). */
 int sh_field_name_ok(const char *name);
+/* 1 if a signal of type t may hold the field name (as the policy check
+ * takes it: legal_basis, consent_ref, a field of the type, or
+ * "personN." (N from 2 to the type's persons) and a person's field of
+ * the type); whether the sender's role may send it is not asked. */
+int sh_type_has_field(const sh_type_rule *t, const char *name);
 /* 1 if name is a field name some signal knows: of the form above, and
  * (after a "personN." prefix) legal_basis, consent_ref, a field of the
  * wire format's Person or of a signal type's payload, or a field of a

@@ -195,6 +195,7 @@ unsigned sh_roles_needed(Seinhuis__CtlRequest__Op op)
 {
 	switch (op) {
 	case SEINHUIS__CTL_REQUEST__OP__SEND:
+	case SEINHUIS__CTL_REQUEST__OP__FIELDS_CHECK:
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_LIST:
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_WAIT:
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_SHOW:
@@ -227,6 +228,7 @@ const char *sh_ctl_op_name(Seinhuis__CtlRequest__Op op)
 {
 	switch (op) {
 	case SEINHUIS__CTL_REQUEST__OP__SEND: return "send";
+	case SEINHUIS__CTL_REQUEST__OP__FIELDS_CHECK: return "fields_check";
 	case SEINHUIS__CTL_REQUEST__OP__OUTBOX: return "outbox";
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_LIST: return "inbox_list";
 	case SEINHUIS__CTL_REQUEST__OP__INBOX_WAIT: return "inbox_wait";

@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -43,6 +44,7 @@ static void usage(FILE *f)
 	    "                         without --to it is routed by postcode\n"
 	    "  import FILE --type TYPE [--to PARTNER] [--set NAME=VALUE]... "
 	    "[--quiet]\n"
+	    "         [--ignore-column NAME]...\n"
 	    "                         send every row of a CSV export (UTF-8 "
 	    "or\n"
 	    "                         Windows-1252, ';' or ','; header = field "
@@ -1531,16 +1533,78 @@ static void progress(struct import_state *st, size_t rows, int done)
 	        rows, st->accepted, st->refused, st->skipped, done ? "\n" : "");
 }
 
+/* Before a row is sent: the columns (and --set names) that are not fields
+ * of the type, asked of the daemon by name alone (FIELDS_CHECK), each
+ * named with its column; the file is then refused as a whole. A column
+ * name of a field's form is the header's, not a resident's data (the
+ * names of other forms were refused before). A daemon that cannot answer
+ * (one older than FIELDS_CHECK) leaves it to each row's check. Returns 1
+ * if the file is refused. */
+static int import_check_names(const char *sock, const char *file,
+                              const char *type, const sh_csv *csv,
+                              const unsigned char *skip, char **sets,
+                              size_t nsets)
+{
+	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
+	Seinhuis__CtlReply *r = NULL;
+	size_t *col = sh_xmalloc((csv->ncols + nsets + 1) * sizeof(*col));
+	char why[512];
+	int refused = 0;
+	q.op = SEINHUIS__CTL_REQUEST__OP__FIELDS_CHECK;
+	q.type = (char *)type;
+	for (size_t i = 0; i < nsets; i++) {
+		char *eq = strchr(sets[i], '=');
+		*eq = '\0';
+		col[q.n_fields] = SIZE_MAX;
+		add_field(&q, sets[i], "");
+		*eq = '=';
+	}
+	for (size_t i = 0; i < csv->ncols; i++)
+		if (!skip[i]) {
+			col[q.n_fields] = i;
+			add_field(&q, csv->header[i], "");
+		}
+	if (seinctl_call_why(sock, &q, &r, why, sizeof(why)) == 0)
+		for (size_t k = 0; k < r->n_unknown_fields; k++) {
+			size_t f = r->unknown_fields[k] - 1;
+			if (f >= q.n_fields)
+				continue;
+			refused = 1;
+			if (col[f] == SIZE_MAX)
+				fprintf(stderr,
+				        "seinctl: %s: refused, no row sent: "
+				        "--set %s: not a field of %s\n",
+				        file, q.fields[f]->name, type);
+			else
+				fprintf(
+				    stderr,
+				    "seinctl: %s: refused, no row sent: "
+				    "CSV: line %d: column %zu ('%s') is not "
+				    "a field of %s: remove the column, or "
+				    "give --ignore-column %s to import "
+				    "without it\n",
+				    file, csv->header_line, col[f] + 1,
+				    q.fields[f]->name, type, q.fields[f]->name);
+		}
+	if (r)
+		seinhuis__ctl_reply__free_unpacked(r, NULL);
+	clear_fields(&q);
+	free(col);
+	return refused;
+}
+
 static int cmd_import(const char *sock, int argc, char **argv)
 {
-	static struct option opts[] = {{"type", required_argument, 0, 't'},
-	                               {"to", required_argument, 0, 'r'},
-	                               {"set", required_argument, 0, 's'},
-	                               {"quiet", no_argument, 0, 'q'},
-	                               {0, 0, 0, 0}};
+	static struct option opts[] = {
+	    {"type", required_argument, 0, 't'},
+	    {"to", required_argument, 0, 'r'},
+	    {"set", required_argument, 0, 's'},
+	    {"quiet", no_argument, 0, 'q'},
+	    {"ignore-column", required_argument, 0, 'I'},
+	    {0, 0, 0, 0}};
 	const char *type = NULL, *to = "";
-	char *sets[32];
-	size_t nsets = 0;
+	char *sets[32], *ignores[32];
+	size_t nsets = 0, nignores = 0;
 	struct import_state st;
 	int opt;
 	memset(&st, 0, sizeof(st));
@@ -1560,6 +1624,15 @@ static int cmd_import(const char *sock, int argc, char **argv)
 			sets[nsets++] = optarg;
 			break;
 		case 'q': st.quiet = 1; break;
+		case 'I':
+			if (nignores == 32) {
+				fprintf(stderr,
+				        "seinctl: --ignore-column NAME, "
+				        "at most 32\n");
+				return 2;
+			}
+			ignores[nignores++] = optarg;
+			break;
 		default:
 			sh_opt_refused("seinctl import", argc, argv, "t:r:s:q",
 			               opts);
@@ -1590,20 +1663,37 @@ static int cmd_import(const char *sock, int argc, char **argv)
 		        file, why);
 		return 1;
 	}
+	/* Columns left out (--ignore-column, by name as the header gives it,
+	 * in any case) and the recipient's column are not fields. */
+	size_t to_col = SIZE_MAX, rows = 0;
+	unsigned char *skip = calloc(csv.ncols, 1);
+	if (!skip)
+		abort();
+	for (size_t i = 0; i < csv.ncols; i++) {
+		for (size_t k = 0; k < nignores; k++)
+			skip[i] |= strcasecmp(csv.header[i], ignores[k]) == 0;
+		if (!skip[i] && strcmp(csv.header[i], "to") == 0)
+			to_col = i, skip[i] = 1;
+	}
 	/* A file whose header row is missing names its columns with its
 	 * first row's values: refused here, without repeating them. */
 	for (size_t i = 0; i < csv.ncols; i++) {
-		if (strcmp(csv.header[i], "to") == 0 ||
-		    sh_field_name_ok(csv.header[i]))
+		if (skip[i] || sh_field_name_ok(csv.header[i]))
 			continue;
 		fprintf(stderr,
-		        "seinctl: %s: refused, no row sent: CSV: line 1: the "
+		        "seinctl: %s: refused, no row sent: CSV: line %d: the "
 		        "name of column %zu is not a "
-		        "field name (lower-case letters, digits and '_', as in "
+		        "field name (letters, digits and '_', as in "
 		        "the catalogue; not repeated here: it may be data). Is "
 		        "the header row missing?\n",
-		        file, i + 1);
+		        file, csv.header_line, i + 1);
 		sh_csv_close(&csv);
+		free(skip);
+		return 1;
+	}
+	if (import_check_names(sock, file, type, &csv, skip, sets, nsets)) {
+		sh_csv_close(&csv);
+		free(skip);
 		return 1;
 	}
 	/* Each row is UTF-8 or, if it is not, Windows-1252: a file of one
@@ -1626,14 +1716,11 @@ static int cmd_import(const char *sock, int argc, char **argv)
 	if (sh_ctl_connect(sock, &st.fd, why, sizeof(why)) != SH_OK) {
 		fprintf(stderr, "seinctl: %s\n", why);
 		sh_csv_close(&csv);
+		free(skip);
 		return 3;
 	}
 	sh_buf_add(&st.in, NULL, 65536); /* never a null buffer */
 	st.in.len = 0;
-	size_t to_col = SIZE_MAX, rows = 0;
-	for (size_t i = 0; i < csv.ncols; i++)
-		if (strcmp(csv.header[i], "to") == 0)
-			to_col = i;
 	int rc = 0;
 	sh_csv_row row;
 	int got;
@@ -1664,7 +1751,7 @@ static int cmd_import(const char *sock, int argc, char **argv)
 			if (i == to_col) {
 				if (*v)
 					q.recipient = v;
-			} else if (*v) {
+			} else if (*v && !skip[i]) {
 				add_field(&q, csv.header[i], v);
 			}
 		}
@@ -1700,12 +1787,19 @@ static int cmd_import(const char *sock, int argc, char **argv)
 		rc = import_reply(&st) < 0 ? 3 : 0;
 	progress(&st, rows, 1);
 	report_converted(&st, file);
+	if (csv.empty_rows)
+		fprintf(
+		    stderr,
+		    "%s: %zu empty row%s skipped (every cell empty, as a "
+		    "spreadsheet saves an empty row; not counted as rows)\n",
+		    file, csv.empty_rows, csv.empty_rows == 1 ? "" : "s");
 	close(st.fd);
 	if (st.out.data)
 		sh_wipe(st.out.data, st.out.cap);
 	sh_buf_free(&st.out);
 	sh_buf_free(&st.in);
 	sh_csv_close(&csv);
+	free(skip);
 	if (json_out)
 		printf("{\"rows\": %zu, \"accepted\": %zu, \"refused\": %zu, "
 		       "\"skipped\": %zu}\n",

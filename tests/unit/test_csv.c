@@ -183,6 +183,115 @@ static void test_encodings(void)
 	check_case("%s", "");
 }
 
+/* What a partner's export holds besides clean rows: a quote never closed,
+ * a quoted field that closes on a later line with text after it, a
+ * spreadsheet's empty rows, a header written with capitals or after blank
+ * lines, lines ended by a carriage return alone. */
+static void test_records(void)
+{
+	sh_csv c;
+	struct rec r[8];
+
+	check_case("%s", "a quote never closed refuses its first line only");
+	CHECK_INT(READ("a;b\n"
+	               "x;1\n"
+	               "y;\"SECRET desk\n"
+	               "z;3\n"
+	               "w;4\n",
+	               &c, r),
+	          4);
+	CHECK_INT(r[0].got, 1);
+	CHECK_INT(r[1].got, -1);
+	CHECK_STR(r[1].rule, "CSV");
+	CHECK_HAS(r[1].why, "line 3: a quoted field is not closed");
+	CHECK(!strstr(r[1].why, "SECRET"));
+	CHECK_INT(r[2].got, 1);
+	CHECK_INT(r[2].line, 4);
+	CHECK_STR(r[2].cols[0], "z");
+	CHECK_INT(r[3].got, 1);
+	CHECK_INT(r[3].line, 5);
+	CHECK_STR(r[3].cols[0], "w");
+	sh_csv_close(&c);
+
+	check_case("%s", "a quoted field closed on a later line, text after");
+	CHECK_INT(READ("a;b\n"
+	               "x;\"one\n"
+	               "y;2\n"
+	               "two\"junk;5\n"
+	               "z;3\n",
+	               &c, r),
+	          4);
+	CHECK_INT(r[0].got, -1);
+	CHECK_HAS(r[0].why, "line 2: text after a closing quote");
+	CHECK_INT(r[1].got, 1);
+	CHECK_INT(r[1].line, 3);
+	CHECK_STR(r[1].cols[0], "y");
+	CHECK_INT(r[2].got, 1); /* a quote inside a field is text */
+	CHECK_INT(r[2].line, 4);
+	CHECK_INT(r[3].got, 1);
+	CHECK_INT(r[3].line, 5);
+	CHECK_STR(r[3].cols[0], "z");
+	sh_csv_close(&c);
+
+	check_case("%s", "a closed field over three lines, then a bad record");
+	CHECK_INT(READ("a;b\n"
+	               "x;\"one\ntwo\nthree\"\n"
+	               "y;\"open\n"
+	               "z;3\n",
+	               &c, r),
+	          3);
+	CHECK_INT(r[0].got, 1);
+	CHECK_STR(r[0].cols[1], "one\ntwo\nthree");
+	CHECK_INT(r[1].got, -1);
+	CHECK_HAS(r[1].why, "line 5:");
+	CHECK_INT(r[2].got, 1);
+	CHECK_INT(r[2].line, 6);
+	sh_csv_close(&c);
+
+	check_case("%s", "a spreadsheet's empty rows are skipped and counted");
+	CHECK_INT(READ("a;b;c\r\n"
+	               ";;\r\n"
+	               "x;1;2\r\n"
+	               " ; ;\"\"\r\n"
+	               ";\r\n"
+	               "z;3;4\r\n"
+	               ";;\r\n",
+	               &c, r),
+	          2);
+	CHECK_INT(r[0].got, 1);
+	CHECK_INT(r[0].line, 3);
+	CHECK_INT(r[1].got, 1);
+	CHECK_INT(r[1].line, 6);
+	CHECK_INT(c.empty_rows, 4);
+	sh_csv_close(&c);
+
+	check_case("%s", "header names are folded to lower case and trimmed");
+	CHECK_INT(READ("Postcode ; SURNAME;house_Number\n1011;x;2\n", &c, r),
+	          1);
+	CHECK_STR(c.header[0], "postcode");
+	CHECK_STR(c.header[1], "surname");
+	CHECK_STR(c.header[2], "house_number");
+	sh_csv_close(&c);
+	if (CHECK_INT(READ("Postcode;postcode\n1;2\n", &c, r), -1))
+		CHECK_HAS(r[0].why, "columns 1 and 2 have the same name");
+	else
+		sh_csv_close(&c);
+
+	check_case("%s", "blank lines before the header row");
+	if (CHECK_INT(READ("\n\r\na;b\nx;y\n", &c, r), 1)) {
+		CHECK_STR(c.header[0], "a");
+		CHECK_INT(c.header_line, 3);
+		CHECK_INT(r[0].line, 4);
+		sh_csv_close(&c);
+	}
+
+	check_case("%s", "lines ended by a carriage return alone");
+	CHECK_INT(READ("a;b\rx;y\rz;w\r", &c, r), -1);
+	CHECK_HAS(r[0].why, "line 1: a carriage return inside a field");
+	CHECK_HAS(r[0].why, "carriage return alone");
+	check_case("%s", "");
+}
+
 int main(void)
 {
 	static const struct {
@@ -256,5 +365,6 @@ int main(void)
 	sh_csv_close(&c);
 	free(out);
 	test_encodings();
+	test_records();
 	return check_done();
 }
