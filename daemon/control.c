@@ -425,6 +425,10 @@ typedef struct {
 	 * (have_natkey_old) */
 	int have_natkey, have_natkey_old;
 	uint8_t natkey[SH_KEY_LEN], natkey2[SH_KEY_LEN], natkey_old[SH_KEY_LEN];
+	/* the digest of the signal's content kept with its key (natkey_digest)
+	 */
+	uint8_t digest[SH_NK_DIGEST_MAX];
+	size_t dlen;
 	/* the built, sealed signal */
 	int built;
 	sh_err build_e;
@@ -510,6 +514,82 @@ static void natkey_hash(sh_daemon *d, const sh_submit_prep *s,
 	sh_buf_free(&k);
 }
 
+/* The digest of a signal's content, kept with its natural key (store
+ * schema 4), so that a row sent before whose content has changed since (an
+ * urgency raised to eviction) is reported as differing, not skipped
+ * without a word. Per field of the type's catalogue entry, in its order, 4
+ * bytes of HMAC-SHA256 under case_secret of the type, the recipient, the
+ * field's name and its value (without spaces, ASCII letters in lower case;
+ * a house number and its addition letters and digits only, as the natural
+ * key has them; "" when absent), after 4 bytes of the same over the list of
+ * names (a catalogue with other fields since: nothing compared). Keyed: it
+ * reveals no value to whoever reads the store; 4 bytes a field say which
+ * fields differ (a change missed once in 2^32), never what they hold. */
+#define NK_TAG 4
+static void natkey_digest(sh_daemon *d, sh_submit_prep *s,
+                          const sh_type_rule *tr, Seinhuis__Field **fields,
+                          size_t n)
+{
+	size_t nf = tr->nfields;
+	if (nf > (SH_NK_DIGEST_MAX - NK_TAG) / NK_TAG)
+		nf = (SH_NK_DIGEST_MAX - NK_TAG) / NK_TAG;
+	sh_buf k = {0};
+	uint8_t mac[32];
+	sh_buf_add(&k, "content1", 8);
+	natkey_part(&k, sh_signal_type_name(s->t));
+	natkey_part(&k, s->p->card.partner);
+	size_t head = k.len;
+	for (size_t i = 0; i < nf; i++)
+		natkey_part(&k, tr->fields[i].name);
+	sh_hmac_sha256(mac, d->case_secret, SH_KEY_LEN, k.data, k.len);
+	memcpy(s->digest, mac, NK_TAG);
+	for (size_t i = 0; i < nf; i++) {
+		const char *name = tr->fields[i].name;
+		const char *v = sh_field_value(fields, n, name);
+		int house = strcmp(name, "house_number") == 0 ||
+		            strcmp(name, "house_number_addition") == 0;
+		k.len = head;
+		natkey_part(&k, name);
+		sh_buf_add(&k, "|", 1);
+		for (const char *c = v; c && *c; c++) {
+			unsigned char ch = (unsigned char)*c;
+			if (isspace(ch) || (house && ch < 0x80 && !isalnum(ch)))
+				continue;
+			char lc = (char)tolower(ch);
+			sh_buf_add(&k, &lc, 1);
+		}
+		sh_hmac_sha256(mac, d->case_secret, SH_KEY_LEN, k.data, k.len);
+		memcpy(s->digest + NK_TAG + i * NK_TAG, mac, NK_TAG);
+	}
+	s->dlen = NK_TAG + nf * NK_TAG;
+	sh_wipe(k.data, k.len);
+	sh_wipe(mac, sizeof(mac));
+	sh_buf_free(&k);
+}
+
+/* The fields whose tags differ between the digest kept (old) and s's,
+ * by name into out; 0 when nothing can be compared (no digest kept, as
+ * with keys of earlier builds, or one over other fields) or nothing
+ * differs. */
+static int natkey_differs(const sh_type_rule *tr, const sh_submit_prep *s,
+                          const uint8_t *old, size_t olen, char *out, size_t ol)
+{
+	out[0] = '\0';
+	if (!olen || olen != s->dlen || memcmp(old, s->digest, NK_TAG) != 0)
+		return 0;
+	int nd = 0;
+	for (size_t i = 0; (i + 1) * NK_TAG < s->dlen; i++) {
+		size_t o = NK_TAG + i * NK_TAG;
+		if (memcmp(old + o, s->digest + o, NK_TAG) == 0)
+			continue;
+		size_t l = strlen(out);
+		snprintf(out + l, ol - l, "%s%s", nd ? ", " : "",
+		         tr->fields[i].name);
+		nd++;
+	}
+	return nd;
+}
+
 /* The policy check and the natural key's hash. */
 static void submit_check(sh_daemon *d, sh_submit_prep *s,
                          Seinhuis__Field **fields, size_t n)
@@ -528,6 +608,7 @@ static void submit_check(sh_daemon *d, sh_submit_prep *s,
 	if (tr && tr->natural_key[0]) {
 		natkey_hash(d, s, tr, fields, n, 3, s->natkey);
 		natkey_hash(d, s, tr, fields, n, 2, s->natkey2);
+		natkey_digest(d, s, tr, fields, n);
 		s->have_natkey = 1;
 		if (d->natkey_old) {
 			natkey_hash(d, s, tr, fields, n, 1, s->natkey_old);
@@ -706,13 +787,14 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 			            n, 1, s->natkey_old);
 			s->have_natkey_old = 1;
 		}
-		uint8_t prev[SH_ID_LEN];
+		uint8_t prev[SH_ID_LEN], odig[SH_NK_DIGEST_MAX];
+		size_t olen = 0;
 		MDB_txn *txn = sh_store_txn(d->store);
 		/* A key of form 2 or 1 was put by an earlier build and names
 		 * no resident: it counts only if its signal was about this
 		 * row's resident (natkey_prev_same). */
-		int dup = sh_store_natkey_get(d->store, txn, s->natkey, prev) ==
-		          SH_OK;
+		int dup = sh_store_natkey_get2(d->store, txn, s->natkey, prev,
+		                               odig, &olen) == SH_OK;
 		if (!dup && sh_store_natkey_get(d->store, txn, s->natkey2,
 		                                prev) == SH_OK)
 			dup = natkey_prev_same(d, prev, fields, n);
@@ -723,8 +805,18 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 		if (dup) {
 			char phex[33];
 			sh_hex(phex, prev, SH_ID_LEN);
+			char diff[200];
 			snprintf(field, fl, "natural_key");
-			snprintf(detail, dl, "already accepted as %s", phex);
+			/* (read by seinctl import: keep the words) */
+			if (natkey_differs(sh_catalogue_type(&d->cat, t), s,
+			                   odig, olen, diff, sizeof(diff)))
+				snprintf(detail, dl,
+				         "already accepted as %s, but differs "
+				         "from what was sent in: %s",
+				         phex, diff);
+			else
+				snprintf(detail, dl, "already accepted as %s",
+				         phex);
 			e = SH_ERR_DUPLICATE;
 			goto out;
 		}
@@ -795,7 +887,8 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 	uint64_t seq;
 	e = sh_store_outbox_add(d->store, &rec, &seq);
 	if (e == SH_OK && s->have_natkey)
-		e = sh_store_natkey_put(d->store, s->natkey, s->id);
+		e = sh_store_natkey_put2(d->store, s->natkey, s->id, s->digest,
+		                         s->dlen);
 	if (e) {
 		sh_daemon_txn_fail(d, e);
 		snprintf(field, fl, "store");

@@ -44,4 +44,34 @@ check "the first resident written another way is skipped, a third one at the add
 check "  3 in the inbox, each once" wait_until 10 bash -c \
 	"[ \$(inbox_ids gem-nk | sort -u | wc -l) = 3 -a \$(inbox_ids gem-nk | wc -l) = 3 ]"
 
+# B. A row sent before, corrected since: skipped, and reported.
+u1() { # u1 URGENCY [AMOUNT]
+	echo "U1;rent;${2:-52000};2026-07-01;2026-08-01;2026-08-15;$1;desk;A.;Bakker;Kade;7;1011 AB;Amsterdam"
+}
+{ echo "$hdr"; u1 none; } >"$IN/month1.csv"
+imp "$IN/month1.csv"
+check "row U1 with urgency none: accepted" grep -q "1 rows: 1 accepted, 0 refused, 0 skipped" <<<"$out"
+u1id=$(ctl corp-nk --json outbox --limit 1000 | jq -r 'max_by(.created_ms) | .message_id')
+imp "$IN/month1.csv"
+check "  the same row again: skipped, nothing differs, exit 0" bash -c \
+	"[ $rc = 0 ] && grep -q '1 rows: 0 accepted, 0 refused, 1 skipped (sent before)\$' <<<\"\$0\"" "$out"
+{ echo "$hdr"; u1 eviction; } >"$IN/month1-evict.csv"
+imp "$IN/month1-evict.csv"
+check "U1 raised to eviction: skipped, counted as differing" \
+	grep -q "1 rows: 0 accepted, 0 refused, 1 skipped (sent before), of which 1 differs" <<<"$out"
+check "  listed by row and the id sent before, naming the field urgency" \
+	grep -q "row 2: sent before as $u1id, but differs from what was sent in: urgency" <<<"$out"
+check "  seinctl exits 4" [ "$rc" = 4 ]
+check "  no value echoed" bash -c "! grep -q -e eviction -e Bakker -e 52000 -e U1 <<<\"\$0\"" "$out"
+{ echo "$hdr"; u1 eviction 61000; u1 none; } >"$IN/month2.csv"
+imp "$IN/month2.csv"
+check "U1 with eviction and a grown amount, and unchanged: 2 skipped, 1 differs, in amount_cents and urgency" bash -c \
+	"grep -q '2 rows: 0 accepted, 0 refused, 2 skipped (sent before), of which 1 differs' <<<\"\$0\" &&
+	 grep -q 'row 2: sent before as $u1id, but differs from what was sent in: amount_cents, urgency' <<<\"\$0\" &&
+	 ! grep -q 'row 3:' <<<\"\$0\"" "$out"
+out=$(ctl corp-nk --json import "$IN/month1-evict.csv" --type arrears --set legal_basis=legal_duty 2>/dev/null)
+check "--json: the summary counts it: $out" bash -c "jq -e '.skipped == 1 and .differs == 1' >/dev/null <<<\"\$0\"" "$out"
+check "the corporation's log and audit log name no value" bash -c \
+	"! grep -q -e eviction -e Bakker -e Pietersen '$WORK/corp-nk.log' &&
+	 ! ctl corp-nk --json audit list | grep -q -e eviction -e Bakker -e Pietersen"
 it_done
