@@ -25,6 +25,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -518,8 +519,9 @@ static void natkey_hash(sh_daemon *d, const sh_submit_prep *s,
  * schema 4), so that a row sent before whose content has changed since (an
  * urgency raised to eviction) is reported as differing, not skipped
  * without a word. Per field of the type's catalogue entry, in its order, 4
- * bytes of HMAC-SHA256 under case_secret of the type, the recipient, the
- * field's name and its value (without spaces, ASCII letters in lower case;
+ * bytes of SipHash-2-4, under a key drawn from case_secret by an HMAC of
+ * the type, the recipient and the type's field names, of the field's name
+ * and its value (without spaces, ASCII letters in lower case;
  * a house number and its addition letters and digits only, as the natural
  * key has them; "" when absent), after 4 bytes of the same over the list of
  * names (a catalogue with other fields since: nothing compared). Keyed: it
@@ -533,34 +535,43 @@ static void natkey_digest(sh_daemon *d, sh_submit_prep *s,
 	size_t nf = tr->nfields;
 	if (nf > (SH_NK_DIGEST_MAX - NK_TAG) / NK_TAG)
 		nf = (SH_NK_DIGEST_MAX - NK_TAG) / NK_TAG;
+	/* one HMAC a signal gives the key of the per-field tags, which are
+	 * SipHash-2-4 (libsodium's crypto_shorthash): a keyed hash made for
+	 * short inputs, some 50 ns a field instead of an HMAC's 1 us */
 	sh_buf k = {0};
-	uint8_t mac[32];
-	sh_buf_add(&k, "content1", 8);
+	uint8_t mac[32], tag[crypto_shorthash_BYTES];
+	sh_buf_add(&k, "content2", 8);
 	natkey_part(&k, sh_signal_type_name(s->t));
 	natkey_part(&k, s->p->card.partner);
-	size_t head = k.len;
 	for (size_t i = 0; i < nf; i++)
 		natkey_part(&k, tr->fields[i].name);
 	sh_hmac_sha256(mac, d->case_secret, SH_KEY_LEN, k.data, k.len);
 	memcpy(s->digest, mac, NK_TAG);
+	/* the tags' key: the rest of the MAC (past the 4 bytes kept) */
+	const uint8_t *tkey = mac + 16;
 	for (size_t i = 0; i < nf; i++) {
 		const char *name = tr->fields[i].name;
 		const char *v = sh_field_value(fields, n, name);
 		int house = strcmp(name, "house_number") == 0 ||
 		            strcmp(name, "house_number_addition") == 0;
-		k.len = head;
-		natkey_part(&k, name);
+		size_t nl = strlen(name), vl = v ? strlen(v) : 0;
+		k.len = 0;
 		sh_buf_add(&k, "|", 1);
-		for (const char *c = v; c && *c; c++) {
-			unsigned char ch = (unsigned char)*c;
+		sh_buf_add(&k, name, nl);
+		sh_buf_add(&k, "|", 1);
+		sh_buf_add(&k, v ? v : "", vl); /* room, written over below */
+		char *o = (char *)k.data + nl + 2;
+		for (size_t j = 0; j < vl; j++) {
+			unsigned char ch = (unsigned char)v[j];
 			if (isspace(ch) || (house && ch < 0x80 && !isalnum(ch)))
 				continue;
-			char lc = (char)tolower(ch);
-			sh_buf_add(&k, &lc, 1);
+			*o++ = (char)tolower(ch);
 		}
-		sh_hmac_sha256(mac, d->case_secret, SH_KEY_LEN, k.data, k.len);
-		memcpy(s->digest + NK_TAG + i * NK_TAG, mac, NK_TAG);
+		k.len = (size_t)(o - (char *)k.data);
+		crypto_shorthash(tag, k.data, k.len, tkey);
+		memcpy(s->digest + NK_TAG + i * NK_TAG, tag, NK_TAG);
 	}
+	sh_wipe(tag, sizeof(tag));
 	s->dlen = NK_TAG + nf * NK_TAG;
 	sh_wipe(k.data, k.len);
 	sh_wipe(mac, sizeof(mac));
