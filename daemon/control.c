@@ -25,6 +25,7 @@
 #include <poll.h>
 #include <pwd.h>
 #include <stdlib.h>
+#include <sodium.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -370,6 +371,20 @@ static void natkey_part(sh_buf *k, const char *s)
  * a house number together with its addition, letters and digits only
  * ("12-a", "12 A" and "12a"), so that flats 12A and 12B differ. Each
  * value after its length, so that no value can shift the next. */
+/* "|", the length of v in decimal, ":", and v. */
+static void natkey_lenpart(sh_buf *k, const char *v, size_t o)
+{
+	char len[24], *e = len + sizeof(len), *q = e;
+	*--q = ':';
+	size_t m = o;
+	do
+		*--q = (char)('0' + m % 10);
+	while ((m /= 10) != 0);
+	*--q = '|';
+	sh_buf_add(k, q, (size_t)(e - q));
+	sh_buf_add(k, v, o);
+}
+
 static void natkey_part2(sh_buf *k, const char *name, Seinhuis__Field **fields,
                          size_t n)
 {
@@ -386,16 +401,7 @@ static void natkey_part2(sh_buf *k, const char *name, Seinhuis__Field **fields,
 				continue;
 			v[o++] = (char)tolower(ch);
 		}
-	/* "|", the length in decimal, ":" */
-	char len[24], *e = len + sizeof(len), *q = e;
-	*--q = ':';
-	size_t m = o;
-	do
-		*--q = (char)('0' + m % 10);
-	while ((m /= 10) != 0);
-	*--q = '|';
-	sh_buf_add(k, q, (size_t)(e - q));
-	sh_buf_add(k, v, o);
+	natkey_lenpart(k, v, o);
 	sh_wipe(v, o);
 }
 
@@ -413,10 +419,17 @@ typedef struct {
 	int checked;
 	sh_err policy_e;
 	char field[128], detail[300];
-	/* the natural key, hashed; and in its form before 2026-12-05, while
-	 * the store may hold keys of that form (have_natkey_old) */
+	/* the natural key, hashed (natkey_hash): natkey in the form with the
+	 * resident (3), the one written; natkey2 in the form of store schema
+	 * 3 and before (2), always looked up; natkey_old in the form before
+	 * 2026-12-05 (1), while the store may hold keys of that form
+	 * (have_natkey_old) */
 	int have_natkey, have_natkey_old;
-	uint8_t natkey[SH_KEY_LEN], natkey_old[SH_KEY_LEN];
+	uint8_t natkey[SH_KEY_LEN], natkey2[SH_KEY_LEN], natkey_old[SH_KEY_LEN];
+	/* the digest of the signal's content kept with its key (natkey_digest)
+	 */
+	uint8_t digest[SH_NK_DIGEST_MAX];
+	size_t dlen;
 	/* the built, sealed signal */
 	int built;
 	sh_err build_e;
@@ -445,36 +458,147 @@ static void submit_drop(sh_submit_prep *s)
 {
 	sh_wipe(&s->note, sizeof(s->note));
 	sh_wipe(s->natkey, sizeof(s->natkey));
+	sh_wipe(s->natkey2, sizeof(s->natkey2));
 	sh_wipe(s->natkey_old, sizeof(s->natkey_old));
 	sh_buf_free(&s->env);
 	free(s->own_fields);
 	s->own_fields = NULL;
 }
 
-/* The natural key of s, hashed into out: in the normalised form, or (old)
- * in the form before 2026-12-05, the values as given, which is looked up
- * while the store may hold keys of that form. */
+/* The natural key of s, hashed into out, in one of its forms:
+ *   3  "natural3": the normalised values (as 2), then the resident's
+ *      canonical identity (pseudonym.c; empty when the row gives none
+ *      that is complete, and then the build refuses the row). Written
+ *      since store schema 4: two residents at one address (rooms let
+ *      separately, no creditor reference) have two keys, and the second
+ *      is no longer skipped as sent before.
+ *   2  "natural2": the normalised values alone, written by builds of
+ *      store schema 3 and before (from 2026-12-05, late). Such a key
+ *      names no resident; a match is "sent before" only for the resident
+ *      its signal was about (natkey_prev_same).
+ *   1  "natural": the values as given (before 2026-12-05), looked up
+ *      while the store may hold keys of that form; as 2 otherwise.
+ * The identity is inside the keyed hash (case_secret): nothing of it is
+ * stored. */
 static void natkey_hash(sh_daemon *d, const sh_submit_prep *s,
                         const sh_type_rule *tr, Seinhuis__Field **fields,
-                        size_t n, int old, uint8_t out[SH_KEY_LEN])
+                        size_t n, int form, uint8_t out[SH_KEY_LEN])
 {
+	static const char *const prefix[] = {"", "natural", "natural2",
+	                                     "natural3"};
 	sh_buf k = {0};
 	char names[256], *save = NULL;
-	sh_buf_add(&k, old ? "natural" : "natural2", old ? 7 : 8);
+	sh_buf_add(&k, prefix[form], strlen(prefix[form]));
 	natkey_part(&k, sh_signal_type_name(s->t));
 	natkey_part(&k, s->p->card.partner);
 	snprintf(names, sizeof(names), "%s", tr->natural_key);
 	for (char *w = strtok_r(names, " ", &save); w;
 	     w = strtok_r(NULL, " ", &save)) {
-		const char *v = old ? sh_field_value(fields, n, w) : NULL;
-		if (old)
+		const char *v = form == 1 ? sh_field_value(fields, n, w) : NULL;
+		if (form == 1)
 			natkey_part(&k, v ? v : "");
 		else
 			natkey_part2(&k, w, fields, n);
 	}
+	if (form == 3) {
+		Seinhuis__Person person;
+		char canon[300];
+		sh_person_from_fields(&person, fields, n);
+		if (sh_canonical_identity(&person, canon, sizeof(canon)) !=
+		    SH_OK)
+			canon[0] = '\0'; /* (it names the field at fault) */
+		natkey_lenpart(&k, canon, strlen(canon));
+		sh_wipe(canon, sizeof(canon));
+	}
 	sh_hmac_sha256(out, d->case_secret, SH_KEY_LEN, k.data, k.len);
 	sh_wipe(k.data, k.len);
 	sh_buf_free(&k);
+}
+
+/* The digest of a signal's content, kept with its natural key (store
+ * schema 4), so that a row sent before whose content has changed since (an
+ * urgency raised to eviction) is reported as differing, not skipped
+ * without a word. Per field of the type's catalogue entry, in its order, 4
+ * bytes of SipHash-2-4, under a key drawn from case_secret by an HMAC of
+ * the type, the recipient and the type's field names, of the field's name
+ * and its value (without spaces, ASCII letters in lower case;
+ * a house number and its addition letters and digits only, as the natural
+ * key has them; "" when absent), after 4 bytes of the same over the list of
+ * names (a catalogue with other fields since: nothing compared). Keyed: it
+ * reveals no value to whoever reads the store; 4 bytes a field say which
+ * fields differ (a change missed once in 2^32), never what they hold. */
+#define NK_TAG 4
+static void natkey_digest(sh_daemon *d, sh_submit_prep *s,
+                          const sh_type_rule *tr, Seinhuis__Field **fields,
+                          size_t n)
+{
+	size_t nf = tr->nfields;
+	if (nf > (SH_NK_DIGEST_MAX - NK_TAG) / NK_TAG)
+		nf = (SH_NK_DIGEST_MAX - NK_TAG) / NK_TAG;
+	/* one HMAC a signal gives the key of the per-field tags, which are
+	 * SipHash-2-4 (libsodium's crypto_shorthash): a keyed hash made for
+	 * short inputs, some 50 ns a field instead of an HMAC's 1 us */
+	sh_buf k = {0};
+	uint8_t mac[32], tag[crypto_shorthash_BYTES];
+	sh_buf_add(&k, "content2", 8);
+	natkey_part(&k, sh_signal_type_name(s->t));
+	natkey_part(&k, s->p->card.partner);
+	for (size_t i = 0; i < nf; i++)
+		natkey_part(&k, tr->fields[i].name);
+	sh_hmac_sha256(mac, d->case_secret, SH_KEY_LEN, k.data, k.len);
+	memcpy(s->digest, mac, NK_TAG);
+	/* the tags' key: the rest of the MAC (past the 4 bytes kept) */
+	const uint8_t *tkey = mac + 16;
+	for (size_t i = 0; i < nf; i++) {
+		const char *name = tr->fields[i].name;
+		const char *v = sh_field_value(fields, n, name);
+		int house = strcmp(name, "house_number") == 0 ||
+		            strcmp(name, "house_number_addition") == 0;
+		size_t nl = strlen(name), vl = v ? strlen(v) : 0;
+		k.len = 0;
+		sh_buf_add(&k, "|", 1);
+		sh_buf_add(&k, name, nl);
+		sh_buf_add(&k, "|", 1);
+		sh_buf_add(&k, v ? v : "", vl); /* room, written over below */
+		char *o = (char *)k.data + nl + 2;
+		for (size_t j = 0; j < vl; j++) {
+			unsigned char ch = (unsigned char)v[j];
+			if (isspace(ch) || (house && ch < 0x80 && !isalnum(ch)))
+				continue;
+			*o++ = (char)tolower(ch);
+		}
+		k.len = (size_t)(o - (char *)k.data);
+		crypto_shorthash(tag, k.data, k.len, tkey);
+		memcpy(s->digest + NK_TAG + i * NK_TAG, tag, NK_TAG);
+	}
+	sh_wipe(tag, sizeof(tag));
+	s->dlen = NK_TAG + nf * NK_TAG;
+	sh_wipe(k.data, k.len);
+	sh_wipe(mac, sizeof(mac));
+	sh_buf_free(&k);
+}
+
+/* The fields whose tags differ between the digest kept (old) and s's,
+ * by name into out; 0 when nothing can be compared (no digest kept, as
+ * with keys of earlier builds, or one over other fields) or nothing
+ * differs. */
+static int natkey_differs(const sh_type_rule *tr, const sh_submit_prep *s,
+                          const uint8_t *old, size_t olen, char *out, size_t ol)
+{
+	out[0] = '\0';
+	if (!olen || olen != s->dlen || memcmp(old, s->digest, NK_TAG) != 0)
+		return 0;
+	int nd = 0;
+	for (size_t i = 0; (i + 1) * NK_TAG < s->dlen; i++) {
+		size_t o = NK_TAG + i * NK_TAG;
+		if (memcmp(old + o, s->digest + o, NK_TAG) == 0)
+			continue;
+		size_t l = strlen(out);
+		snprintf(out + l, ol - l, "%s%s", nd ? ", " : "",
+		         tr->fields[i].name);
+		nd++;
+	}
+	return nd;
 }
 
 /* The policy check and the natural key's hash. */
@@ -493,7 +617,9 @@ static void submit_check(sh_daemon *d, sh_submit_prep *s,
 	 * row) is not sent again. The key is hashed: no values are stored. */
 	const sh_type_rule *tr = sh_catalogue_type(&d->cat, s->t);
 	if (tr && tr->natural_key[0]) {
-		natkey_hash(d, s, tr, fields, n, 0, s->natkey);
+		natkey_hash(d, s, tr, fields, n, 3, s->natkey);
+		natkey_hash(d, s, tr, fields, n, 2, s->natkey2);
+		natkey_digest(d, s, tr, fields, n);
 		s->have_natkey = 1;
 		if (d->natkey_old) {
 			natkey_hash(d, s, tr, fields, n, 1, s->natkey_old);
@@ -524,6 +650,121 @@ static void identity_why(Seinhuis__Field **fields, size_t n, const char *field,
 	const char *why = sh_canonical_why(&person, field);
 	if (why)
 		snprintf(detail, dl, "%s", why);
+}
+
+/* ------------------------------------------ natural keys of earlier builds
+ *
+ * Builds of store schema 3 and before hashed a natural key without the
+ * resident (forms 2 and 1, natkey_hash): two residents at one address,
+ * same kind and start date, no creditor reference, had one key, and the
+ * second was skipped as sent before though nothing was ever sent for him.
+ * Such keys are still in the stores those builds wrote, and their values
+ * cannot be hashed again (only the keyed hash is kept). Upgrade safety
+ * needs both: a row of last month's file sent by the earlier build must
+ * still be skipped (its key of form 2 is found, as before), and a row of
+ * another resident matching that key must be sent. So a match of an old
+ * key is told apart by the resident its signal was about: the accepted
+ * entry of that signal in the audit log (written in the same transaction
+ * as the key) carries this daemon's resident key (case_key: the keyed
+ * hash of the canonical identity, sh_audit_case_key), which is compared
+ * with the row's. The log is read once, at the first such match of a
+ * run, into a table of (message id, resident key) of accepted signals of
+ * types with a natural key; nothing of it is stored. Where the resident
+ * of the earlier signal cannot be known (no audit log, no accepted entry,
+ * or one without a resident key, the row's identity incomplete), the
+ * match counts as sent before, as it did: never sent twice. Keys written
+ * now are of form 3 and name the resident themselves. */
+
+struct nk_res {
+	uint8_t id[SH_ID_LEN];
+	uint8_t resident[16]; /* the first 16 bytes of the resident key */
+};
+
+struct sh_nk_residents {
+	struct nk_res *e;
+	size_t n, cap;
+};
+
+static int nk_res_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, SH_ID_LEN);
+}
+
+struct nk_res_scan {
+	sh_daemon *d;
+	struct sh_nk_residents *r;
+};
+
+static int nk_res_collect(void *ctx, uint64_t index, const uint8_t *bytes,
+                          size_t len, const Seinhuis__AuditEntry *e)
+{
+	struct nk_res_scan *sc = ctx;
+	(void)index, (void)bytes, (void)len;
+	if (!e || e->event != SEINHUIS__AUDIT_EVENT__AUDIT_ACCEPTED ||
+	    e->message_id.len != SH_ID_LEN || e->case_key.len != 32)
+		return 0;
+	const sh_type_rule *tr = sh_catalogue_type(&sc->d->cat, e->type);
+	if (!tr || !tr->natural_key[0])
+		return 0;
+	struct sh_nk_residents *r = sc->r;
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 1024;
+		r->e = realloc(r->e, r->cap * sizeof(*r->e));
+		if (!r->e)
+			abort();
+	}
+	memcpy(r->e[r->n].id, e->message_id.data, SH_ID_LEN);
+	memcpy(r->e[r->n].resident, e->case_key.data, 16);
+	r->n++;
+	return 0;
+}
+
+void sh_natkey_residents_free(sh_daemon *d)
+{
+	if (!d->nk_residents)
+		return;
+	free(d->nk_residents->e);
+	free(d->nk_residents);
+	d->nk_residents = NULL;
+}
+
+/* Whether the earlier signal prev, found by a key of form 2 or 1, counts
+ * as sent before for the row `fields`: 0 only when it is known to have
+ * been about another resident (above). */
+static int natkey_prev_same(sh_daemon *d, const uint8_t prev[SH_ID_LEN],
+                            Seinhuis__Field **fields, size_t n)
+{
+	sh_audit *log = sh_audit_log(d);
+	if (!log)
+		return 1;
+	if (!d->nk_residents) {
+		int64_t t0 = sh_mono_ms();
+		struct sh_nk_residents *r = sh_xcalloc(1, sizeof(*r));
+		struct nk_res_scan sc = {d, r};
+		if (sh_audit_scan(log, sh_store_txn(d->store), 0,
+		                  nk_res_collect, &sc) != SH_OK)
+			r->n = 0; /* nothing known: every match counts */
+		qsort(r->e, r->n, sizeof(*r->e), nk_res_cmp);
+		d->nk_residents = r;
+		sh_info("natural keys: the store holds keys of an earlier "
+		        "build, which name no resident; %zu accepted signals "
+		        "read from the audit log to tell residents apart "
+		        "(%lld ms)",
+		        r->n, (long long)(sh_mono_ms() - t0));
+	}
+	const struct sh_nk_residents *r = d->nk_residents;
+	const struct nk_res *hit =
+	    r->n ? bsearch(prev, r->e, r->n, sizeof(*r->e), nk_res_cmp) : NULL;
+	if (!hit)
+		return 1;
+	Seinhuis__Person person;
+	uint8_t ck[32];
+	sh_person_from_fields(&person, fields, n);
+	if (!sh_audit_case_key(d, &person, ck))
+		return 1;
+	int same = memcmp(ck, hit->resident, sizeof(hit->resident)) == 0;
+	sh_wipe(ck, sizeof(ck));
+	return same;
 }
 
 /* The rest, on the main thread: pair keys, the natural-key look-up,
@@ -557,17 +798,36 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 			            n, 1, s->natkey_old);
 			s->have_natkey_old = 1;
 		}
-		uint8_t prev[SH_ID_LEN];
+		uint8_t prev[SH_ID_LEN], odig[SH_NK_DIGEST_MAX];
+		size_t olen = 0;
 		MDB_txn *txn = sh_store_txn(d->store);
-		if (sh_store_natkey_get(d->store, txn, s->natkey, prev) ==
-		        SH_OK ||
-		    (s->have_natkey_old &&
-		     sh_store_natkey_get(d->store, txn, s->natkey_old, prev) ==
-		         SH_OK)) {
+		/* A key of form 2 or 1 was put by an earlier build and names
+		 * no resident: it counts only if its signal was about this
+		 * row's resident (natkey_prev_same). */
+		int dup = sh_store_natkey_get2(d->store, txn, s->natkey, prev,
+		                               odig, &olen) == SH_OK;
+		if (!dup && sh_store_natkey_get(d->store, txn, s->natkey2,
+		                                prev) == SH_OK)
+			dup = natkey_prev_same(d, prev, fields, n);
+		if (!dup && s->have_natkey_old &&
+		    sh_store_natkey_get(d->store, txn, s->natkey_old, prev) ==
+		        SH_OK)
+			dup = natkey_prev_same(d, prev, fields, n);
+		if (dup) {
 			char phex[33];
 			sh_hex(phex, prev, SH_ID_LEN);
+			char diff[200];
 			snprintf(field, fl, "natural_key");
-			snprintf(detail, dl, "already accepted as %s", phex);
+			/* (read by seinctl import: keep the words) */
+			if (natkey_differs(sh_catalogue_type(&d->cat, t), s,
+			                   odig, olen, diff, sizeof(diff)))
+				snprintf(detail, dl,
+				         "already accepted as %s, but differs "
+				         "from what was sent in: %s",
+				         phex, diff);
+			else
+				snprintf(detail, dl, "already accepted as %s",
+				         phex);
 			e = SH_ERR_DUPLICATE;
 			goto out;
 		}
@@ -638,7 +898,8 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 	uint64_t seq;
 	e = sh_store_outbox_add(d->store, &rec, &seq);
 	if (e == SH_OK && s->have_natkey)
-		e = sh_store_natkey_put(d->store, s->natkey, s->id);
+		e = sh_store_natkey_put2(d->store, s->natkey, s->id, s->digest,
+		                         s->dlen);
 	if (e) {
 		sh_daemon_txn_fail(d, e);
 		snprintf(field, fl, "store");

@@ -352,6 +352,10 @@ typedef struct sh_daemon {
 	 * senders compute and look up that form too (control.c); set at
 	 * open and before each window, read by the helper in it */
 	int natkey_old;
+	/* natural keys of earlier builds told apart by resident: the
+	 * accepted signals' resident keys from the audit log, read at the
+	 * first match of such a key (control.c, natkey_prev_same) */
+	struct sh_nk_residents *nk_residents;
 	/* case retention (cases.c): where the next sweep goes on, after the
 	 * last case record the previous one read when it stopped at its cap */
 	uint8_t case_sweep_after[SH_KEY_LEN];
@@ -415,6 +419,8 @@ sh_peer *sh_peer_find(sh_daemon *d, const char *partner);
  * should then come soon. */
 int sh_retention_sweep(sh_daemon *d);
 /* Queue a signal built by the daemon itself (consent revocations). */
+/* Frees what natkey_prev_same read from the audit log (control.c). */
+void sh_natkey_residents_free(sh_daemon *d);
 sh_err sh_daemon_submit(sh_daemon *d, sh_peer *p, Seinhuis__SignalType t,
                         Seinhuis__Field **fields, size_t n, char *msg_id_hex,
                         char *field, size_t flen, char *detail, size_t dlen);

@@ -1390,6 +1390,9 @@ struct import_state {
 	char **header;
 	size_t ncols;
 	size_t accepted, refused, skipped, printed;
+	/* of the skipped, those whose content differs from what was sent
+	 * (the daemon names the fields), and how many of them were listed */
+	size_t differs, dprinted;
 	int quiet, tty;
 	/* rows read as Windows-1252 in a file whose other rows are UTF-8:
 	 * the first of them by number, and how many */
@@ -1517,9 +1520,32 @@ static int import_reply(struct import_state *st)
 	st->outstanding--;
 	if (r->ok)
 		st->accepted++;
-	else if (strcmp(r->rule, "DUPLICATE") == 0)
+	else if (strcmp(r->rule, "DUPLICATE") == 0) {
 		st->skipped++;
-	else
+		/* "field 'natural_key': already accepted as ID, but differs
+		 * from what was sent in: NAMES" (control.c): field names
+		 * and an id, never a value */
+		static const char mark[] = ", but differs from what was "
+		                           "sent in: ";
+		const char *m = r->error ? strstr(r->error, mark) : NULL;
+		char id[33];
+		if (m && sscanf(r->error,
+		                "field 'natural_key': already accepted as %32s",
+		                id) == 1) {
+			id[strcspn(id, ",")] = '\0';
+			st->differs++;
+			if (st->dprinted++ < 200)
+				fprintf(
+				    stderr,
+				    "row %d: sent before as %s, but differs "
+				    "from what was sent in: %s (not sent "
+				    "again)\n",
+				    row, id, m + sizeof(mark) - 1);
+			else if (st->dprinted == 201)
+				fprintf(stderr, "(further rows that differ are "
+				                "counted, not listed)\n");
+		}
+	} else
 		report_row(st, row, r->rule, r->error);
 	seinhuis__ctl_reply__free_unpacked(r, NULL);
 	return 0;
@@ -1802,16 +1828,29 @@ static int cmd_import(const char *sock, int argc, char **argv)
 	free(skip);
 	if (json_out)
 		printf("{\"rows\": %zu, \"accepted\": %zu, \"refused\": %zu, "
-		       "\"skipped\": %zu}\n",
-		       rows, st.accepted, st.refused, st.skipped);
+		       "\"skipped\": %zu, \"differs\": %zu}\n",
+		       rows, st.accepted, st.refused, st.skipped, st.differs);
+	else if (st.differs)
+		printf("%s: %zu rows: %zu accepted, %zu refused, %zu skipped "
+		       "(sent before), of which %zu differ%s\n",
+		       file, rows, st.accepted, st.refused, st.skipped,
+		       st.differs, st.differs == 1 ? "s" : "");
 	else
 		printf("%s: %zu rows: %zu accepted, %zu refused, %zu skipped "
 		       "(sent "
 		       "before)\n",
 		       file, rows, st.accepted, st.refused, st.skipped);
+	if (st.differs)
+		fprintf(stderr,
+		        "seinctl: %zu row%s sent before now differ%s from what "
+		        "was sent (listed above by row, with the id of the "
+		        "signal sent): not sent again, so the recipient has "
+		        "only the earlier signal\n",
+		        st.differs, st.differs == 1 ? "" : "s",
+		        st.differs == 1 ? "s" : "");
 	if (rc)
 		return rc;
-	return st.refused ? 1 : 0;
+	return st.refused ? 1 : st.differs ? 4 : 0;
 }
 
 static int cmd_quarantine(const char *sock, int argc, char **argv)

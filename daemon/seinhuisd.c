@@ -1729,6 +1729,7 @@ out:
 	sh_arena_free(&d.sig_arena);
 	sh_arena_free(&d.ctl_arena);
 	sh_arena_free(&d.build_arena);
+	sh_natkey_residents_free(&d);
 	sh_store_close(&d.store);
 	sh_trust_free(&d.trust);
 	sh_catalogue_free(&d.cat);

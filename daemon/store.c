@@ -40,7 +40,8 @@
  *              outbox record and never enters the inbox).
  *              The exactly-once rule rests here: an id is added to the
  *              inbox only if it is not in `seen`, in the same transaction.
- *   natkeys    u64 sequence -> natural key (32) || message id (16), in the
+ *   natkeys    u64 sequence -> natural key (32) || message id (16)
+ *              [|| digest of the signal's content, since schema 4], in the
  *              order put; found through an index in memory (below,
  *              "natural keys"). Schema 1's `natkey` (natural key -> id)
  *              is moved here at open and left empty.
@@ -83,8 +84,11 @@
  * a pending outbox record's envelope in `outbox_env` (nothing to move: a
  * schema 2 record keeps its envelope inside until it settles; the number
  * keeps older builds from opening a store whose pending records they
- * would find without one). */
-#define SCHEMA "3"
+ * would find without one). Schema 4: a natural key's record in `natkeys`
+ * may carry a digest of its signal's content after the message id
+ * (sh_store_natkey_put2), which builds of schema 3 would take for a
+ * damaged record; records without one are still read. */
+#define SCHEMA "4"
 
 /* Tables as the journal numbers them (the order they are opened in). */
 #define SH_STORE_TABLES 16
@@ -2196,6 +2200,9 @@ struct nk_slot {
 #define NK_EMPTY 0
 #define NK_GONE  1
 #define NK_VLEN  (SH_KEY_LEN + SH_ID_LEN)
+/* a record's size: the key and id, and a digest of at most
+ * SH_NK_DIGEST_MAX bytes (schema 4) */
+#define NK_VLEN_OK(n) ((n) >= NK_VLEN && (n) <= NK_VLEN + SH_NK_DIGEST_MAX)
 
 static uint64_t nk_tag(const uint8_t key[SH_KEY_LEN])
 {
@@ -2288,9 +2295,12 @@ static void nk_undo_turn(sh_store *st)
 	st->txn_nk_next = st->nk_next;
 }
 
-/* The sequence of `key` in `natkeys` as txn has it, with its message id. */
-static sh_err nk_find(sh_store *st, MDB_txn *txn, const uint8_t key[SH_KEY_LEN],
-                      uint64_t *seq, uint8_t id[SH_ID_LEN])
+/* The sequence of `key` in `natkeys` as txn has it, with its message id
+ * and (digest, when not NULL: SH_NK_DIGEST_MAX bytes) the digest put with
+ * it, *dlen bytes (0: none). */
+static sh_err nk_find_d(sh_store *st, MDB_txn *txn,
+                        const uint8_t key[SH_KEY_LEN], uint64_t *seq,
+                        uint8_t id[SH_ID_LEN], uint8_t *digest, size_t *dlen)
 {
 	if (!st->nk_cap)
 		return SH_ERR_NOTFOUND;
@@ -2308,7 +2318,7 @@ static sh_err nk_find(sh_store *st, MDB_txn *txn, const uint8_t key[SH_KEY_LEN],
 			continue;
 		if (rc)
 			return mdb_err(rc);
-		if (v.mv_size != NK_VLEN)
+		if (!NK_VLEN_OK(v.mv_size))
 			return SH_ERR_STORE_CORRUPT;
 		if (memcmp(v.mv_data, key, SH_KEY_LEN) != 0)
 			continue;
@@ -2316,9 +2326,20 @@ static sh_err nk_find(sh_store *st, MDB_txn *txn, const uint8_t key[SH_KEY_LEN],
 		if (id)
 			memcpy(id, (const uint8_t *)v.mv_data + SH_KEY_LEN,
 			       SH_ID_LEN);
+		if (digest) {
+			*dlen = v.mv_size - NK_VLEN;
+			memcpy(digest, (const uint8_t *)v.mv_data + NK_VLEN,
+			       *dlen);
+		}
 		return SH_OK;
 	}
 	return SH_ERR_NOTFOUND;
+}
+
+static sh_err nk_find(sh_store *st, MDB_txn *txn, const uint8_t key[SH_KEY_LEN],
+                      uint64_t *seq, uint8_t id[SH_ID_LEN])
+{
+	return nk_find_d(st, txn, key, seq, id, NULL, NULL);
 }
 
 /* At open, after the journal's turns: schema 1's `natkey` (key -> id)
@@ -2413,7 +2434,7 @@ static sh_err natkeys_open(sh_store *st, MDB_txn *txn, const char *dir,
 	if (!rc)
 		rc = mdb_cursor_open(txn, st->natkeys, &c);
 	while (!rc && (rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
-		if (k.mv_size != 8 || v.mv_size != NK_VLEN) {
+		if (k.mv_size != 8 || !NK_VLEN_OK(v.mv_size)) {
 			rc = MDB_CORRUPTED;
 			break;
 		}
@@ -2468,6 +2489,15 @@ sh_err sh_store_natkey_get(sh_store *st, MDB_txn *txn,
 	return nk_find(st, txn, key, &seq, id);
 }
 
+sh_err sh_store_natkey_get2(sh_store *st, MDB_txn *txn,
+                            const uint8_t key[SH_KEY_LEN],
+                            uint8_t id[SH_ID_LEN],
+                            uint8_t digest[SH_NK_DIGEST_MAX], size_t *dlen)
+{
+	uint64_t seq;
+	return nk_find_d(st, txn, key, &seq, id, digest, dlen);
+}
+
 int sh_store_natkey_old_live(const sh_store *st)
 {
 	return st->nk_old > 0;
@@ -2476,10 +2506,17 @@ int sh_store_natkey_old_live(const sh_store *st)
 sh_err sh_store_natkey_put(sh_store *st, const uint8_t key[SH_KEY_LEN],
                            const uint8_t id[SH_ID_LEN])
 {
-	if (!st->turn)
+	return sh_store_natkey_put2(st, key, id, NULL, 0);
+}
+
+sh_err sh_store_natkey_put2(sh_store *st, const uint8_t key[SH_KEY_LEN],
+                            const uint8_t id[SH_ID_LEN], const uint8_t *digest,
+                            size_t dlen)
+{
+	if (!st->turn || dlen > SH_NK_DIGEST_MAX)
 		return SH_ERR_STORE;
 	uint64_t seq;
-	uint8_t kb[8], vb[NK_VLEN];
+	uint8_t kb[8], vb[NK_VLEN + SH_NK_DIGEST_MAX];
 	sh_err e = nk_find(st, st->txn, key, &seq, NULL);
 	if (e != SH_OK && e != SH_ERR_NOTFOUND)
 		return e;
@@ -2489,7 +2526,9 @@ sh_err sh_store_natkey_put(sh_store *st, const uint8_t key[SH_KEY_LEN],
 	u64be(kb, seq);
 	memcpy(vb, key, SH_KEY_LEN);
 	memcpy(vb + SH_KEY_LEN, id, SH_ID_LEN);
-	MDB_val k = {8, kb}, v = {sizeof(vb), vb};
+	if (dlen)
+		memcpy(vb + NK_VLEN, digest, dlen);
+	MDB_val k = {8, kb}, v = {NK_VLEN + dlen, vb};
 	int rc = jput(st, st->natkeys, &k, &v, fresh ? MDB_APPEND : 0);
 	if (rc)
 		return mdb_err(rc);

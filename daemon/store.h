@@ -248,6 +248,18 @@ sh_err sh_store_natkey_get(sh_store *st, MDB_txn *txn,
 sh_err sh_store_natkey_put(sh_store *st, const uint8_t key[SH_KEY_LEN],
                            const uint8_t id[SH_ID_LEN]);
 sh_err sh_store_natkey_del(sh_store *st, const uint8_t key[SH_KEY_LEN]);
+/* The same with a digest of the signal's content kept with the key (store
+ * schema 4; control.c, natkey_digest): put with dlen bytes of it (0:
+ * none), got into digest with its length in *dlen (0 for a key put
+ * without one, as builds of schema 3 and before put them all). */
+#define SH_NK_DIGEST_MAX 260
+sh_err sh_store_natkey_put2(sh_store *st, const uint8_t key[SH_KEY_LEN],
+                            const uint8_t id[SH_ID_LEN], const uint8_t *digest,
+                            size_t dlen);
+sh_err sh_store_natkey_get2(sh_store *st, MDB_txn *txn,
+                            const uint8_t key[SH_KEY_LEN],
+                            uint8_t id[SH_ID_LEN],
+                            uint8_t digest[SH_NK_DIGEST_MAX], size_t *dlen);
 /* Whether keys that may be of the form before 2026-12-05 are still kept
  * (a store opened first by an older build, until keep_sent removes them):
  * only then does the sender compute and look up that form as well. */
