@@ -13,9 +13,13 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <grp.h>
+#include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "seinhuis.h"
 
@@ -139,6 +143,113 @@ sh_err sh_endpoint_check(const char *v, char *why, size_t wl)
 		return SH_ERR_CONFIG;
 	}
 	return SH_OK;
+}
+
+/* tcp://HOST:PORT, as sh_endpoint_check passed it, into HOST and PORT;
+ * whether HOST is '*' or an IPv4 address (into *a) is the caller's. */
+static int endpoint_split(const char *ep, char *host, size_t hl, unsigned *port)
+{
+	if (strncmp(ep, "tcp://", 6) != 0)
+		return -1;
+	const char *h = ep + 6, *colon = strrchr(h, ':');
+	if (!colon || (size_t)(colon - h) >= hl)
+		return -1;
+	memcpy(host, h, (size_t)(colon - h));
+	host[colon - h] = '\0';
+	*port = (unsigned)strtoul(colon + 1, NULL, 10);
+	return 0;
+}
+
+int sh_endpoint_mismatch(const char *listen, const char *card, char *fix,
+                         size_t fl, char *why, size_t wl)
+{
+	char lh[256], ch[256];
+	unsigned lp, cp;
+	struct in_addr la, ca;
+	if (endpoint_split(listen, lh, sizeof(lh), &lp) ||
+	    endpoint_split(card, ch, sizeof(ch), &cp))
+		return 0;
+	/* listen on one address, the card another: only when both are
+	 * written as addresses (a host name would need DNS, and '*' takes
+	 * every address) */
+	int other_ip = inet_pton(AF_INET, lh, &la) == 1 &&
+	               inet_pton(AF_INET, ch, &ca) == 1 &&
+	               la.s_addr != ca.s_addr;
+	if (lp == cp && !other_ip)
+		return 0;
+	snprintf(why, wl, "%s%s%s", lp != cp ? "another port" : "",
+	         lp != cp && other_ip ? " and " : "",
+	         other_ip ? "another address" : "");
+	snprintf(fix, fl, "tcp://%s:%u", other_ip ? lh : ch, lp);
+	return 1;
+}
+
+int sh_listen_err(const char *listen, int err, char *why, size_t wl)
+{
+	char host[256];
+	unsigned port;
+	if (endpoint_split(listen, host, sizeof(host), &port))
+		return 0;
+	switch (err) {
+	case EADDRINUSE:
+		snprintf(why, wl,
+		         "port %u is in use (by another program, or a "
+		         "seinhuisd already running; as root, ss -ltnp "
+		         "'sport = :%u' names it)",
+		         port, port);
+		return 1;
+	case EADDRNOTAVAIL:
+		snprintf(why, wl,
+		         "%s is not an address of this machine: give one of "
+		         "its addresses, or tcp://*:%u for all",
+		         host, port);
+		return 1;
+	case EACCES:
+		snprintf(why, wl,
+		         "port %u is a privileged port (below 1024, or below "
+		         "net.ipv4.ip_unprivileged_port_start), which the "
+		         "daemon's user may not listen on: choose a higher one",
+		         port);
+		return 1;
+	}
+	return 0;
+}
+
+int sh_listen_try(const char *listen, char *why, size_t wl)
+{
+	char host[256];
+	unsigned port;
+	struct sockaddr_in sa = {.sin_family = AF_INET};
+	if (endpoint_split(listen, host, sizeof(host), &port))
+		return 0;
+	sa.sin_port = htons((uint16_t)port);
+	if (strcmp(host, "*") == 0)
+		sa.sin_addr.s_addr = htonl(INADDR_ANY);
+	else if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+		snprintf(why, wl,
+		         "%s names a host or interface, not an address: "
+		         "whether port %u is free was not tried",
+		         listen, port);
+		return -1;
+	}
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+	if (fd < 0) {
+		snprintf(why, wl, "whether port %u is free was not tried: %s",
+		         port, strerror(errno));
+		return -1;
+	}
+	/* as ZeroMQ binds: a connection of an earlier run in TIME_WAIT does
+	 * not count, a listener (of any address, for '*') does */
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa)), err = errno;
+	close(fd);
+	if (rc == 0)
+		return 0;
+	char sub[400];
+	if (!sh_listen_err(listen, err, sub, sizeof(sub)))
+		snprintf(sub, sizeof(sub), "%s", strerror(err));
+	snprintf(why, wl, "cannot listen on %s: %s", listen, sub);
+	return 1;
 }
 
 int sh_parse_size(const char *s, size_t *out)

@@ -188,8 +188,12 @@ sh_err sh_peer_start(sh_daemon *d, char *why, size_t wl)
 	              why, wl)))
 		return e;
 	if (zmq_bind(d->router, d->cfg.listen) != 0) {
-		snprintf(why, wl, "cannot listen on %s: %s", d->cfg.listen,
-		         zmq_strerror(errno));
+		int err = errno;
+		char sub[400];
+		if (!sh_listen_err(d->cfg.listen, err, sub, sizeof(sub)))
+			sub[0] = '\0';
+		snprintf(why, wl, "cannot listen on %s: %s%s%s", d->cfg.listen,
+		         zmq_strerror(err), sub[0] ? ": " : "", sub);
 		return SH_ERR_SYS;
 	}
 	return SH_OK;

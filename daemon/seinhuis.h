@@ -561,6 +561,21 @@ int sh_parse_size(const char *s, size_t *out); /* "64M", "1G", "4096" */
  * are refused (the transport is not set up for IPv6). SH_OK, or
  * SH_ERR_CONFIG after writing the rule broken to why. */
 sh_err sh_endpoint_check(const char *v, char *why, size_t whylen);
+/* Whether the card's endpoint can lead to where the daemon listens: 1 when
+ * its port is not listen's, or listen is an IPv4 address and the card names
+ * another (a port forward or proxy may still lead there, so this is a
+ * warning). Then why says what differs ("another port", ...) and fix is
+ * the endpoint that matches listen; else 0. */
+int sh_endpoint_mismatch(const char *listen, const char *card, char *fix,
+                         size_t fixlen, char *why, size_t whylen);
+/* What binding listen failing with errno err means for an operator (port
+ * in use, not an address of this machine, a privileged port): 1 and why
+ * written, or 0 for any other error. */
+int sh_listen_err(const char *listen, int err, char *why, size_t whylen);
+/* Bind listen's address and port once, as the daemon will (SO_REUSEADDR;
+ * '*' is INADDR_ANY), and let go at once: 0 if it can, 1 if not (why says
+ * why), -1 if it was not tried (a name, not an address; why says so). */
+int sh_listen_try(const char *listen, char *why, size_t whylen);
 /* The data store's thresholds, as shares of map_size counted with the room
  * kept for what the store holds: the log warns from SH_STORE_WARN, new
  * signals are refused past SH_STORE_REFUSE, and after a commit found the

@@ -29,6 +29,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <signal.h>
@@ -1420,6 +1421,37 @@ static int run(sh_daemon *d)
 	return failed;
 }
 
+/* The trust store's directory is missing: say how to make it, as
+ * deploy/install.sh does (root's, the daemon's group may read it). An
+ * empty store is allowed. */
+static void trust_dir_missing(const sh_config *cfg, const char *conf,
+                              const char *why)
+{
+	char buf[1024], group[64];
+	struct group gr, *g = NULL;
+	if (getgrgid_r(getegid(), &gr, buf, sizeof(buf), &g) == 0 && g)
+		snprintf(group, sizeof(group), "%s", g->gr_name);
+	else
+		snprintf(group, sizeof(group), "%u", (unsigned)getegid());
+	sh_error("trust store: %s. Create it, as deploy/install.sh does (as "
+	         "root: install -d -m 0750 -o root -g %s %s; it may stay "
+	         "empty), or trust a partner's card, which creates it (seinkey "
+	         "-c %s trust PARTNER.card)",
+	         why, group, cfg->trustdir, conf);
+}
+
+/* Whether a daemon listens on the configuration's control socket: then
+ * -t checks the configuration of a daemon that runs. */
+static int own_daemon_answers(const sh_config *cfg)
+{
+	int fd;
+	char why[256];
+	if (sh_ctl_connect(cfg->control, &fd, why, sizeof(why)) != SH_OK)
+		return 0;
+	close(fd);
+	return 1;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(
@@ -1500,13 +1532,32 @@ int main(int argc, char **argv)
 		sh_error("identity: %s", why);
 		return 1;
 	}
+	/* Partners dial the card's endpoint: one that leads elsewhere leaves
+	 * every link down, with nothing in the log. A warning, not a refusal:
+	 * a port forward, NAT or a proxy may lead from the one to the other. */
+	char fix[300], what[64];
+	if (sh_endpoint_mismatch(d.cfg.listen, d.self.card.endpoint, fix,
+	                         sizeof(fix), what, sizeof(what)))
+		sh_warn("card: the endpoint on this partner's card, %s, is not "
+		        "where the daemon listens (listen = %s: %s); partners "
+		        "dial the card's endpoint, so unless a port forward or "
+		        "a proxy leads from there to here they cannot reach "
+		        "this daemon. Give the card this daemon's endpoint (as "
+		        "the daemon's user: seinkey -c %s card --endpoint %s) "
+		        "and send it to your partners again (they run seinkey "
+		        "trust on it), or set listen to match the card",
+		        d.self.card.endpoint, d.cfg.listen, what, conf, fix);
 	int recent;
 	d.trust_sig = sh_trust_signature(d.cfg.trustdir, &recent);
 	if (recent)
 		d.trust_sig = 0; /* read again once running */
 	if (sh_trust_load_as(&d.trust, d.cfg.trustdir, &d.self.card, why,
 	                     sizeof(why)) != SH_OK) {
-		sh_error("trust store: %s", why);
+		struct stat st;
+		if (stat(d.cfg.trustdir, &st) != 0 && errno == ENOENT)
+			trust_dir_missing(&d.cfg, conf, why);
+		else
+			sh_error("trust store: %s", why);
 		return 1;
 	}
 	for (size_t i = 0; i < d.trust.nwarn; i++)
@@ -1643,6 +1694,26 @@ int main(int argc, char **argv)
 			sh_error("control socket: %s", gwhy);
 			rc = 1;
 		}
+		/* ... or at the listener: a port another program (or a
+		 * daemon of another data directory) holds */
+		int lt = sh_listen_try(d.cfg.listen, gwhy, sizeof(gwhy));
+		if (lt > 0 && own_daemon_answers(&d.cfg))
+			/* -t on the configuration of a daemon that runs (a
+			 * copy with a data directory of its own: the running
+			 * daemon holds its store): the port is presumably
+			 * that daemon's, which a restart stops first */
+			sh_warn(
+			    "transport: %s; a daemon answers on this "
+			    "configuration's control socket %s, so the port "
+			    "is presumably its own: not counted against the "
+			    "configuration (a restart stops that daemon "
+			    "first)",
+			    gwhy, d.cfg.control);
+		else if (lt > 0) {
+			sh_error("transport: %s", gwhy);
+			rc = 1;
+		} else if (lt < 0)
+			sh_info("transport: %s", gwhy);
 		/* An audit log that fails verification is loud (at the
 		 * error level), but the daemon starts on it so that signals
 		 * keep flowing: only -T makes it fail the check. */

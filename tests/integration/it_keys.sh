@@ -11,6 +11,12 @@
 # rename failed: the failio shim, as a full disk would) leaves an identity
 # that either loads as before or is finished by running it again; and a
 # previous/ without a valid `until` no longer blocks the next rotation.
+# Also what -t and the start say about where the identity is reached:
+# the listen port in use fails -t (unless this configuration's own daemon
+# answers on its control socket) and the start, naming the port; a card
+# whose endpoint is not listen's port (or address) is warned about, with
+# the seinkey command that mends it; a missing trust store is refused with
+# how to create it.
 . "$(dirname "$0")/lib.sh"
 it_setup keys
 K=kk
@@ -18,14 +24,17 @@ partner $K landlord 18061
 KD=$WORK/$K/keys
 T=${TIMEOUT_S:-10}
 
-# seinhuisd -t with another key directory: status and output in $WORK/t.out
-check_with() { # check_with KEYDIR
-	sed "s|^keydir = .*|keydir = $1|" "$WORK/$K.conf" | as_user tee "$WORK/alt.conf" >/dev/null
-	local rc=0
+# seinhuisd -t on $K's configuration with some lines replaced, as
+# $WORK/alt.conf: status and output in $WORK/t.out
+check_conf() { # check_conf "KEY = VALUE"...
+	local l rc=0 edits=(-e '')
+	for l in "$@"; do edits+=(-e "s|^${l%% *} = .*|$l|"); done
+	sed "${edits[@]}" "$WORK/$K.conf" | as_user tee "$WORK/alt.conf" >/dev/null
 	timeout "$T" setpriv --reuid="$RUN_USER" --regid="$RUN_USER" --clear-groups -- \
 		"$SEINHUISD" -t -c "$WORK/alt.conf" >"$WORK/t.out" 2>&1 || rc=$?
 	return $rc
 }
+check_with() { check_conf "keydir = $1"; } # check_with KEYDIR
 says() { grep -qF -- "$1" "$WORK/t.out" || { sed 's/^/     /' "$WORK/t.out"; false; }; }
 copy_keys() { rm -rf "${WORK:?}/${1:?}"; as_user cp -a "$KD" "$WORK/$1"; }
 
@@ -37,6 +46,32 @@ check "the running daemon's core file size limit is 0" \
 # not dumpable: the kernel gives its /proc files to root
 check "the running daemon is not dumpable (/proc/PID/status owned by root)" \
 	[ "$(stat -c %u "/proc/$pid/status")" = 0 ]
+
+# --- the listen port in use (here by $K itself, for a configuration with
+# another data directory and control socket: -t on $K's own is refused as
+# its store is in use)
+P=$((18061 + ${SEINHUIS_PORT_OFFSET:-0}))
+as_user mkdir -p "$WORK/other"
+rc=0
+check_conf "datadir = $WORK/other/data" "control = $WORK/other/control.sock" || rc=$?
+check "seinhuisd -t with the listen port in use: refused (exit $rc, 1)" [ $rc = 1 ]
+check "... saying so" says "transport: cannot listen on tcp://127.0.0.1:$P: port $P is in use (by another program, or a seinhuisd already running"
+rc=0
+check_conf "datadir = $WORK/other/data" "control = $WORK/other/control.sock" "listen = tcp://*:$P" || rc=$?
+check "... and with listen = tcp://*:$P, every address (exit $rc, 1)" [ $rc = 1 ]
+check "... saying so" says "cannot listen on tcp://*:$P: port $P is in use"
+rc=0
+timeout "$T" setpriv --reuid="$RUN_USER" --regid="$RUN_USER" --clear-groups -- \
+	"$SEINHUISD" -c "$WORK/alt.conf" >"$WORK/t.out" 2>&1 || rc=$?
+check "a daemon started on that port stops (exit $rc, 1)" [ $rc = 1 ]
+check "... saying why as -t does" says "cannot listen on tcp://*:$P: Address already in use: port $P is in use (by another program"
+# the configuration of the daemon that runs (its control socket answers),
+# checked with a data directory of its own: the port is that daemon's
+rc=0
+check_conf "datadir = $WORK/other/data" || rc=$?
+check "seinhuisd -t while this configuration's daemon runs: valid (exit $rc, 0)" [ $rc = 0 ]
+check "... warning that the port is presumably its own" \
+	says "a daemon answers on this configuration's control socket $WORK/$K/control.sock, so the port is presumably its own"
 
 # --- a FIFO in the trust store: refused, and the running daemon goes on
 as_user mkfifo "$WORK/$K/trust/x.card"
@@ -112,6 +147,44 @@ as_user "$SEINKEY" init --dir "$WORK/open-init" --partner oi --name O --role wat
 check "seinkey init into an existing directory of mode 0777: refused (exit $rc)" [ $rc = 1 ]
 check "... naming the rule" says "must not be writable by group or others"
 check "... and writes nothing" [ -z "$(ls -A "$WORK/open-init")" ]
+
+# --- a card whose endpoint does not lead to listen: partners dial the
+# card's, so -t and the start warn (a port forward may still lead there)
+endpoint_warning="card: the endpoint on this partner's card, tcp://127.0.0.1:$P, is not where the daemon listens"
+rc=0
+check_conf || rc=$?
+check "seinhuisd -t with the card's endpoint as listen: valid (exit $rc)" [ $rc = 0 ]
+check "... and no word about the endpoint" bash -c "! grep -q 'is not where the daemon listens' '$WORK/t.out'"
+P3=$((18063 + ${SEINHUIS_PORT_OFFSET:-0}))
+rc=0
+check_conf "listen = tcp://127.0.0.1:$P3" || rc=$?
+check "seinhuisd -t with listen on another port than the card's: still valid (exit $rc, 0)" [ $rc = 0 ]
+check "... but warns" says "$endpoint_warning (listen = tcp://127.0.0.1:$P3: another port)"
+check "... naming the fix" says "seinkey -c $WORK/alt.conf card --endpoint tcp://127.0.0.1:$P3) and send it to your partners again"
+copy_keys far-keys
+as_user "$SEINKEY" card --dir "$WORK/far-keys" --endpoint "tcp://192.0.2.7:$P" >/dev/null
+rc=0
+check_conf "keydir = $WORK/far-keys" || rc=$?
+check "seinhuisd -t with listen on 127.0.0.1 and a card naming 192.0.2.7: valid (exit $rc, 0)" [ $rc = 0 ]
+check "... but warns" says "partner's card, tcp://192.0.2.7:$P, is not where the daemon listens (listen = tcp://127.0.0.1:$P: another address)"
+check "... naming the fix" says "card --endpoint tcp://127.0.0.1:$P)"
+check_conf "keydir = $WORK/far-keys" "listen = tcp://*:$P"
+check "... with listen = tcp://*:$P (every address): no warning" bash -c "! grep -q 'is not where the daemon listens' '$WORK/t.out'"
+partner kx landlord 18062 "listen = tcp://127.0.0.1:$P3"
+start kx
+check "a daemon started so warns in its log" \
+	grep -qF "card: the endpoint on this partner's card, tcp://127.0.0.1:$((18062 + ${SEINHUIS_PORT_OFFSET:-0})), is not where the daemon listens (listen = tcp://127.0.0.1:$P3: another port)" "$WORK/kx.log"
+stop kx
+
+# --- a trust store that does not exist: -t says how to make it
+rc=0
+check_conf "trustdir = $WORK/no-trust" || rc=$?
+check "seinhuisd -t without its trust store: refused (exit $rc, 1)" [ $rc = 1 ]
+check "... saying how to make it, as deploy/install.sh does" \
+	says "no-trust: cannot open trust store: No such file or directory. Create it, as deploy/install.sh does (as root: install -d -m 0750 -o root -g $(id -gn "$RUN_USER") $WORK/no-trust; it may stay empty)"
+check "... or with seinkey trust" says "or trust a partner's card, which creates it (seinkey -c $WORK/alt.conf trust PARTNER.card)"
+install -d -m 0750 -o root -g "$(id -gn "$RUN_USER")" "$WORK/no-trust"
+check "made so, it passes" check_conf "trustdir = $WORK/no-trust"
 
 if [ -z "${FAILIO:-}" ]; then
 	echo "FAILIO not set (a sanitizer build): the cut-short cases are skipped"

@@ -598,8 +598,48 @@ static void test_postcode_quotes(void)
 	check_case("%s", "");
 }
 
+/* The card's endpoint against listen (sh_endpoint_mismatch): another port
+ * always counts; another address only where both are written as IPv4
+ * addresses and listen is not '*'. The fix keeps the card's host unless
+ * the address differs. */
+static void test_endpoint_mismatch(void)
+{
+	static const struct {
+		const char *listen, *card, *why, *fix;
+	} cases[] = {
+	    {"tcp://127.0.0.1:7100", "tcp://127.0.0.1:7100", NULL, NULL},
+	    {"tcp://*:7100", "tcp://seinhuis.example.nl:7100", NULL, NULL},
+	    {"tcp://*:7100", "tcp://192.0.2.7:7100", NULL, NULL},
+	    {"tcp://127.0.0.1:7100", "tcp://seinhuis.example.nl:7100", NULL,
+	     NULL},
+	    {"tcp://127.0.0.1:7101", "tcp://127.0.0.1:7100", "another port",
+	     "tcp://127.0.0.1:7101"},
+	    {"tcp://*:7101", "tcp://seinhuis.example.nl:7100", "another port",
+	     "tcp://seinhuis.example.nl:7101"},
+	    {"tcp://127.0.0.1:7100", "tcp://192.0.2.7:7100", "another address",
+	     "tcp://127.0.0.1:7100"},
+	    {"tcp://127.0.0.1:7101", "tcp://192.0.2.7:7100",
+	     "another port and another address", "tcp://127.0.0.1:7101"},
+	};
+	char why[100], fix[300];
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		check_case("listen %s, card %s", cases[i].listen,
+		           cases[i].card);
+		int m =
+		    sh_endpoint_mismatch(cases[i].listen, cases[i].card, fix,
+		                         sizeof(fix), why, sizeof(why));
+		CHECK(m == (cases[i].why != NULL));
+		if (m && cases[i].why) {
+			CHECK(strcmp(why, cases[i].why) == 0);
+			CHECK(strcmp(fix, cases[i].fix) == 0);
+		}
+	}
+	check_case("%s", "");
+}
+
 int main(int argc, char **argv)
 {
+	test_endpoint_mismatch();
 	test_postcode_quotes();
 	test_full();
 	test_defaults();
