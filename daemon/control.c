@@ -1092,6 +1092,11 @@ static void op_consent_revoke(sh_daemon *d, sh_ctl_conn *c,
 		    d, p, SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION, fp, 3,
 		    idhex, field, sizeof(field), detail, sizeof(detail));
 	}
+	/* What waits under it and was not sent yet is failed now, in this
+	 * turn (CONSENT_REVOKED); one sent already awaits its receipt, and
+	 * the revocation, sent after it, removes it at the recipient. */
+	if (e == SH_OK && p)
+		e = sh_peer_fail_consent(d, p, ref);
 	seinhuis__consent_record__free_unpacked(rec, NULL);
 	if (e) {
 		sh_daemon_txn_fail(d, e);
