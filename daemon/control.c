@@ -609,6 +609,10 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 			s->note.has_subject = 1;
 		}
 	}
+	if (e == SH_OK && t == SEINHUIS__SIGNAL_TYPE__VT_NOTICE) {
+		snprintf(field, fl, "report_id");
+		e = sh_notice_target(d, p, fields, n, detail, dl);
+	}
 	if (e == SH_OK && strcmp(s->note.legal_basis, "consent") == 0 &&
 	    t != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {
 		snprintf(field, fl, "consent_ref");

@@ -776,6 +776,8 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 	sh_wipe(canon, sizeof(canon));
 	if (e == SH_OK) /* status feedback: checked and attached (cases.c) */
 		e = sh_feedback_deliver(d, p, s, detail, dl, &ak->not_noted);
+	if (e == SH_OK) /* a notice: to its reporter, or a hand-over */
+		e = sh_notice_check(d, p, s, detail, dl);
 	/* A status feedback is attached to the creditor's outbox record and
 	 * audited; it is no inbox item that someone has to take. Its id is
 	 * seen (as taken), so a re-sent copy is answered as a duplicate. */
