@@ -1101,6 +1101,82 @@ sh_err sh_notice_attach(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s)
 	return e;
 }
 
+static int role_takes_handover(const char *role)
+{
+	return strcmp(role, "municipality_team") == 0;
+}
+
+sh_err sh_notice_check(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
+                       char *detail, size_t dl)
+{
+	const Seinhuis__VtNotice *n = s->notice;
+	uint8_t ref[SH_ID_LEN];
+	uint64_t seq;
+	Seinhuis__OutboxRecord *rec = NULL;
+	if (s->type != SEINHUIS__SIGNAL_TYPE__VT_NOTICE ||
+	    role_takes_handover(d->self.card.role))
+		return SH_OK;
+	if (!n || strlen(n->report_id) != 2 * SH_ID_LEN ||
+	    sh_unhex(ref, SH_ID_LEN, n->report_id) < 0) {
+		snprintf(detail, dl, "field 'report_id': not a message id");
+		return SH_ERR_ROUTE;
+	}
+	sh_err e = sh_store_outbox_find(d->store, sh_store_txn(d->store), ref,
+	                                &seq, &rec);
+	if (e == SH_ERR_STORE_CORRUPT)
+		return SH_OK; /* delivered, not noted (sh_notice_attach) */
+	if (e == SH_OK &&
+	    (rec->type != SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT ||
+	     strcmp(rec->recipient, p->card.partner) != 0))
+		e = SH_ERR_NOTFOUND;
+	if (rec)
+		seinhuis__outbox_record__free_unpacked(rec, NULL);
+	if (e == SH_ERR_NOTFOUND) {
+		snprintf(detail, dl,
+		         "field 'report_id': a notice goes to the reporter, "
+		         "and this partner sent %s no such meldcode_report "
+		         "(only a municipality_team takes hand-overs)",
+		         p->card.partner);
+		return SH_ERR_ROUTE;
+	}
+	return e;
+}
+
+sh_err sh_notice_target(sh_daemon *d, sh_peer *p, Seinhuis__Field **fields,
+                        size_t n, char *detail, size_t dl)
+{
+	if (role_takes_handover(p->card.role))
+		return SH_OK;
+	const char *rid = sh_field_value(fields, n, "report_id");
+	uint8_t id[SH_ID_LEN];
+	if (!rid || strlen(rid) != 2 * SH_ID_LEN ||
+	    sh_unhex(id, SH_ID_LEN, rid) < 0)
+		return snprintf(detail, dl, "a report id is 32 hex digits"),
+		       SH_ERR_FIELD_FORMAT;
+	sh_err e = sh_daemon_txn(d);
+	if (e)
+		return e;
+	MDB_txn *txn = sh_store_txn(d->store);
+	Seinhuis__InboxRecord *rec = NULL;
+	e = sh_store_inbox_get(d->store, txn, id, &rec);
+	if (e == SH_ERR_NOTFOUND && sh_store_seen(d->store, txn, id))
+		return SH_OK; /* taken: its sender is checked there */
+	if (e == SH_OK &&
+	    (rec->type != SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT ||
+	     strcmp(rec->sender, p->card.partner) != 0))
+		e = SH_ERR_NOTFOUND;
+	if (rec)
+		seinhuis__inbox_record__free_unpacked(rec, NULL);
+	if (e == SH_ERR_NOTFOUND)
+		return snprintf(detail, dl,
+		                "a notice goes to the partner that made the "
+		                "report: no meldcode_report from '%s' with "
+		                "this id (to a municipality_team: a hand-over)",
+		                p->card.partner),
+		       SH_ERR_ROUTE;
+	return e;
+}
+
 /* ------------------------------------------------------- retention */
 
 /* The case key and type of each inbox signal that has one. */

@@ -25,5 +25,19 @@ sh_err sh_feedback_deliver(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
  * report stands. A notice about another reporter's report (a hand-over)
  * is only delivered. Within the delivering write transaction. */
 sh_err sh_notice_attach(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s);
+/* At delivery, before the inbox: a notice to a daemon that is not a
+ * municipality_team (which takes hand-overs of others' reports) must
+ * answer a meldcode_report in this daemon's outbox sent to p; else
+ * SH_ERR_ROUTE, naming the rule in detail. SH_OK for other types. */
+sh_err sh_notice_check(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
+                       char *detail, size_t dl);
+/* At Veilig Thuis, before a notice to p is accepted: unless p is a
+ * municipality_team (a hand-over), report_id must be a meldcode_report
+ * in this daemon's inbox that p sent, or one taken from the inbox (its
+ * sender is no longer known here: p's daemon checks it, sh_notice_check).
+ * Else SH_ERR_ROUTE, naming the rule in detail. In the turn's
+ * transaction. */
+sh_err sh_notice_target(sh_daemon *d, sh_peer *p, Seinhuis__Field **fields,
+                        size_t n, char *detail, size_t dl);
 
 #endif

@@ -869,6 +869,10 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 			s->note.has_subject = 1;
 		}
 	}
+	if (e == SH_OK && t == SEINHUIS__SIGNAL_TYPE__VT_NOTICE) {
+		snprintf(field, fl, "report_id");
+		e = sh_notice_target(d, p, fields, n, detail, dl);
+	}
 	if (e == SH_OK && strcmp(s->note.legal_basis, "consent") == 0 &&
 	    t != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {
 		snprintf(field, fl, "consent_ref");
@@ -1380,6 +1384,11 @@ static void op_consent_revoke(sh_daemon *d, sh_ctl_conn *c,
 		    d, p, SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION, fp, 3,
 		    idhex, field, sizeof(field), detail, sizeof(detail));
 	}
+	/* What waits under it and was not sent yet is failed now, in this
+	 * turn (CONSENT_REVOKED); one sent already awaits its receipt, and
+	 * the revocation, sent after it, removes it at the recipient. */
+	if (e == SH_OK && p)
+		e = sh_peer_fail_consent(d, p, ref);
 	seinhuis__consent_record__free_unpacked(rec, NULL);
 	if (e) {
 		sh_daemon_txn_fail(d, e);

@@ -59,6 +59,8 @@ enum {
 	SH_OUTQ_BAD_ENVELOPE = 1, /* its stored envelope is damaged */
 	SH_OUTQ_BAD_RECORD,       /* its outbox record does not decode */
 	SH_OUTQ_TOO_LARGE,        /* its frame would pass max_message */
+	SH_OUTQ_CONSENT,          /* its consent's last day has passed */
+	SH_OUTQ_CONSENT_REVOKED,  /* its consent was revoked */
 };
 
 /* A frame to a partner with one signal in it is the signal's envelope and
@@ -504,6 +506,10 @@ int64_t sh_peer_held_due(const sh_daemon *d, int64_t lazy_ms);
 /* Mark failed, in the turn's transaction, the signals whose stored
  * envelope did not decode when they were due to be sent. */
 void sh_peer_fail_corrupt(sh_daemon *d);
+/* A consent was revoked (ref: its 16 bytes): the signals to p under it that
+ * were not sent yet are marked failed (CONSENT_REVOKED) in the turn's
+ * transaction. Signals in flight are left to their receipts. */
+sh_err sh_peer_fail_consent(sh_daemon *d, sh_peer *p, const uint8_t ref[16]);
 
 /* witness.c: partners keep each other's signed audit tree heads. */
 /* A witness frame came in on the ROUTER from p (audit_head or

@@ -780,6 +780,8 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 	sh_wipe(canon, sizeof(canon));
 	if (e == SH_OK) /* status feedback: checked and attached (cases.c) */
 		e = sh_feedback_deliver(d, p, s, detail, dl, &ak->not_noted);
+	if (e == SH_OK) /* a notice: to its reporter, or a hand-over */
+		e = sh_notice_check(d, p, s, detail, dl);
 	/* A status feedback is attached to the creditor's outbox record and
 	 * audited; it is no inbox item that someone has to take. Its id is
 	 * seen (as taken), so a re-sent copy is answered as a duplicate. */
@@ -1706,7 +1708,20 @@ void sh_peer_fail_corrupt(sh_daemon *d)
 				r.rule =
 				    (char *)sh_err_rule(SH_ERR_STORE_CORRUPT);
 				r.detail = detail;
-				if (e->corrupt == SH_OUTQ_TOO_LARGE) {
+				if (e->corrupt == SH_OUTQ_CONSENT ||
+				    e->corrupt == SH_OUTQ_CONSENT_REVOKED) {
+					int rv = e->corrupt ==
+					         SH_OUTQ_CONSENT_REVOKED;
+					r.rule = (char *)sh_err_rule(
+					    rv ? SH_ERR_CONSENT_REVOKED
+					       : SH_ERR_CONSENT);
+					snprintf(
+					    detail, sizeof(detail),
+					    "not sent: %s",
+					    rv ? "the consent was revoked"
+					       : "the consent is no longer "
+					         "valid");
+				} else if (e->corrupt == SH_OUTQ_TOO_LARGE) {
 					r.rule = (char *)sh_err_rule(
 					    SH_ERR_WIRE_SIZE);
 					snprintf(
@@ -1734,6 +1749,60 @@ void sh_peer_fail_corrupt(sh_daemon *d)
 			e = next;
 		}
 	}
+}
+
+static int env_consent_ref(const uint8_t *env, size_t n, uint8_t ref[16]);
+
+sh_err sh_peer_fail_consent(sh_daemon *d, sh_peer *p, const uint8_t ref[16])
+{
+	sh_err err = sh_daemon_txn(d);
+	if (err != SH_OK)
+		return err;
+	MDB_txn *txn = sh_store_txn(d->store);
+	for (sh_outq_entry *e = p->head, *next; e; e = next) {
+		next = e->next;
+		/* one sent before may have been delivered: its receipt
+		 * settles it, and the revocation removes it there */
+		if (e->attempts || e->resent || e->corrupt || e->settling)
+			continue;
+		Seinhuis__OutboxRecord *rec = NULL;
+		ProtobufCBinaryData env;
+		Seinhuis__SignalType type;
+		const char *basis = NULL;
+		if (e->env) {
+			env = (ProtobufCBinaryData){e->env->len, e->env->data};
+			type = e->env->type;
+			basis = e->env->legal_basis;
+		} else {
+			int undecodable = 0;
+			err = sh_store_outbox_read(d->store, txn, e->seq, &rec,
+			                           &undecodable);
+			if (undecodable)
+				continue; /* failed when it is due to be sent */
+			if (err != SH_OK)
+				return err;
+			env = rec->envelope;
+			type = rec->type;
+		}
+		uint8_t r16[16];
+		int match = type != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION &&
+		            (!basis || strcmp(basis, "consent") == 0) &&
+		            env_consent_ref(env.data, env.len, r16) &&
+		            memcmp(r16, ref, 16) == 0;
+		if (rec)
+			seinhuis__outbox_record__free_unpacked(rec, NULL);
+		if (!match)
+			continue;
+		Seinhuis__Receipt r = SEINHUIS__RECEIPT__INIT;
+		r.message_id.data = e->id;
+		r.message_id.len = SH_ID_LEN;
+		r.status = SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED;
+		r.rule = (char *)sh_err_rule(SH_ERR_CONSENT_REVOKED);
+		r.detail = (char *)"not sent: the consent was revoked";
+		if (settle(d, p, &r, sh_mono_ms()))
+			return SH_ERR_STORE_FULL;
+	}
+	return SH_OK;
 }
 
 struct sh_held_receipts {
@@ -2075,7 +2144,15 @@ static void mark_unsendable(sh_daemon *d, sh_peer *p, sh_outq_entry *e, int why,
 		return; /* said when it was marked */
 	char idhex[33];
 	sh_hex(idhex, e->id, SH_ID_LEN);
-	if (why == SH_OUTQ_TOO_LARGE)
+	if (why == SH_OUTQ_CONSENT || why == SH_OUTQ_CONSENT_REVOKED)
+		sh_info("outbox signal %s to %s: its consent %s; not sent, "
+		        "marked failed",
+		        idhex, p->card.partner,
+		        why == SH_OUTQ_CONSENT ? "no longer holds (past its "
+		                                 "last day, or not in the "
+		                                 "register)"
+		                               : "was revoked");
+	else if (why == SH_OUTQ_TOO_LARGE)
 		sh_daemon_error(d,
 		                "outbox signal %s to %s is larger than a frame "
 		                "may be (%zu bytes; max_message %zu allows "
@@ -2097,6 +2174,84 @@ static void mark_unsendable(sh_daemon *d, sh_peer *p, sh_outq_entry *e, int why,
 		                idhex, p->card.partner);
 	e->corrupt = (uint8_t)why;
 	d->corrupt_waiting++;
+}
+
+/* The consent reference of a signal sent under consent, read from its
+ * envelope's clear part (Signal.legal_basis, field 8, and consent_ref,
+ * field 9) without decoding the rest: 1 with ref filled; 0 if its basis is
+ * not consent or it carries no reference of that form. */
+static int env_consent_ref(const uint8_t *env, size_t n, uint8_t ref[16])
+{
+	ProtobufCBinaryData sv = {0, NULL};
+	size_t off = 0, at;
+	uint32_t num;
+	unsigned wt;
+	uint64_t v;
+	if (!sh_envelope_signal_view(env, n, &sv)) {
+		while (off < n) { /* an envelope not in its built form */
+			if (sh_pb_field_next(env, n, &off, &num, &wt, &v, &at) <
+			    0)
+				return 0;
+			if (num == 2 && wt == 2)
+				sv = (ProtobufCBinaryData){v,
+				                           (uint8_t *)env + at};
+		}
+		if (!sv.data)
+			return 0;
+	}
+	const uint8_t *sp = sv.data;
+	int basis = 0;
+	char hex[33] = "";
+	for (off = 0; off < sv.len;) {
+		if (sh_pb_field_next(sp, sv.len, &off, &num, &wt, &v, &at) < 0)
+			return 0;
+		if (num > 9)
+			break; /* written in field order: the payload follows */
+		if (wt != 2)
+			continue;
+		if (num == 8)
+			basis = v == 7 && memcmp(sp + at, "consent", 7) == 0;
+		else if (num == 9 && v == 32) {
+			memcpy(hex, sp + at, 32);
+			hex[32] = '\0';
+		}
+	}
+	return basis && hex[0] && sh_unhex(ref, 16, hex) == 0;
+}
+
+/* Whether the consent a pending signal goes under still holds, looked at
+ * before it is sent: 0 if it does, or the signal goes under none;
+ * SH_OUTQ_CONSENT_REVOKED if it was revoked; SH_OUTQ_CONSENT if its last
+ * day (valid_until) has passed or it is no longer in the register; -1 if
+ * the register cannot be read now (tried again). Only a type whose entry
+ * allows the basis consent is read further, and the register only for a
+ * signal whose basis is consent (basis: as kept since acceptance, or NULL
+ * when the envelope was read from the store). */
+static int consent_lapsed(sh_daemon *d, MDB_txn *txn, Seinhuis__SignalType type,
+                          const char *basis, const ProtobufCBinaryData *env)
+{
+	if (type == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION ||
+	    (basis && strcmp(basis, "consent") != 0))
+		return 0;
+	const sh_type_rule *t = sh_catalogue_type(&d->cat, type);
+	uint8_t ref[16];
+	if ((t && !sh_role_in(t->bases, "consent")) ||
+	    !env_consent_ref(env->data, env->len, ref))
+		return 0;
+	Seinhuis__ConsentRecord *c = NULL;
+	sh_err e = sh_store_consent_get(d->store, txn, ref, &c);
+	if (e == SH_ERR_NOTFOUND)
+		return SH_OUTQ_CONSENT;
+	if (e != SH_OK)
+		return -1;
+	char today[11];
+	sh_today(today);
+	int why = c->revoked_ms ? SH_OUTQ_CONSENT_REVOKED
+	          : c->valid_until[0] && strcmp(today, c->valid_until) > 0
+	              ? SH_OUTQ_CONSENT
+	              : 0;
+	seinhuis__consent_record__free_unpacked(c, NULL);
+	return why;
 }
 
 /* Take entry e's envelope for a frame into *o: 1 if it goes; 0 if it
@@ -2139,6 +2294,22 @@ static int out_sig_take(sh_daemon *d, sh_peer *p, MDB_txn *txn,
 			return -1;
 		}
 		o->env = o->rec->envelope;
+	}
+	/* Never sent yet (by this process): under a consent that was
+	 * revoked or has passed its last day since it was accepted, it is
+	 * not sent at all. One sent before waits for its receipt. */
+	if (e->attempts == 0 && !e->resent) {
+		int why = consent_lapsed(
+		    d, txn, e->env ? e->env->type : o->rec->type,
+		    e->env ? e->env->legal_basis : NULL, &o->env);
+		if (why) {
+			out_sigs_free(o, 1);
+			*o = (out_sig){e, NULL, {0, NULL}, NULL, 1};
+			if (why < 0)
+				return -1;
+			mark_unsendable(d, p, e, why, 0);
+			return 0;
+		}
 	}
 	/* accepted by an older version, or under a larger max_message */
 	if (o->env.len > d->cfg.max_message - SH_FRAME_OVERHEAD) {

@@ -180,8 +180,74 @@ check "audit (recipient): removed from quarantine, with message id, sender and t
 	"ctl team-cs --json audit list --event consent_revoked --id $qid3 | json_has 'length == 1 and .[0].outcome == \"removed from quarantine: consent withdrawn\" and .[0].partner == \"gp3-cs\" and .[0].type == \"referral\"'"
 check "the recipient logged it" grep -q "consent $ref3 of gp3-cs revoked: 0 waiting signals removed, 1 quarantined" "$WORK/team-cs.log"
 
+# A consent revoked while a referral under it waits in the outbox (its
+# recipient down): the referral is failed at once (CONSENT_REVOKED), in the
+# turn of the revocation, and never sent; the recipient gets only the
+# revocation. A referral under another, valid consent that waited beside it
+# still goes.
+partner gp4-cs professional 18043
+partner team4-cs municipality_team 18044
+trust gp4-cs team4-cs
+trust team4-cs gp4-cs
+start gp4-cs
+start team4-cs
+grant4() { # grant4 [--until DATE]: a consent's reference
+	ctl gp4-cs consent grant --to team4-cs --purpose referral "$@" <<<"$resident" | awk '{print $2}'
+}
+referral4() { # referral4 CONSENT_REF DESCRIPTION: the id accepted
+	ctl gp4-cs send --type referral --to team4-cs legal_basis=consent \
+		consent_ref="$1" purpose=debts surname="de Vries" postcode="9901 WA" \
+		house_number=12 birth_date=1970-05-06 description="$2" | sed 's/^accepted //'
+}
+out4() { # out4 ID: "state rule" of an outbox entry at gp4-cs
+	ctl gp4-cs --json outbox --limit 10000 | jq -r ".[] | select(.message_id==\"$1\") | \"\(.state) \(.rule // \"\")\""
+}
+export -f out4
+ref5=$(grant4)
+ref6=$(grant4)
+stop team4-cs
+id5=$(referral4 "$ref5" "waits, then revoked")
+id6=$(referral4 "$ref6" "waits, consent kept")
+check "two referrals accepted while the team is down" [ "${#id5}${#id6}" = 3232 ]
+ctl gp4-cs consent revoke "$ref5" >/dev/null || fail "setup: consent $ref5 revoked"
+check "the referral waiting under the revoked consent is failed at once, CONSENT_REVOKED" bash -c \
+	"[ \"\$(out4 $id5)\" = 'failed CONSENT_REVOKED' ]"
+check "  the other waits still" bash -c "[ \"\$(out4 $id6)\" = 'pending ' ]"
+start team4-cs
+check "  the one under the valid consent is delivered once the team is back" \
+	wait_until 15 bash -c "[ \"\$(out4 $id6)\" = 'delivered ' ]"
+check "  the revocation arrives" wait_until 15 bash -c \
+	"ctl team4-cs --json audit list --event delivered | json_has 'map(select(.type == \"consent_revocation\")) | length == 1'"
+check "  the revoked one never reached the team (no entry of it in its audit log)" bash -c \
+	"[ \"\$(ctl team4-cs --json audit list --id $id5 | jq length)\" = 0 ]"
+check "  and stays failed at the sender" bash -c "[ \"\$(out4 $id5)\" = 'failed CONSENT_REVOKED' ]"
+check "  the team logged the revocation with nothing to remove" \
+	grep -q "consent $ref5 of gp4-cs revoked: 0 waiting signals removed" "$WORK/team4-cs.log"
+check "audit (sender): the failure, with its rule" bash -c \
+	"ctl gp4-cs --json audit list --id $id5 | json_has 'map(select(.detail | test(\"CONSENT_REVOKED|consent was revoked\"))) | length >= 1'"
+# A consent whose last day passes while a referral under it waits: two
+# days later (the clock moved) the referral is failed (CONSENT), not sent.
+if [ -n "${CLOCKSHIFT:-}" ]; then
+	ref7=$(grant4 --until "$(date +%F)")
+	ref8=$(grant4)
+	stop team4-cs
+	id7=$(referral4 "$ref7" "waits past the consent's last day")
+	id8=$(referral4 "$ref8" "waits, consent without end")
+	stop gp4-cs
+	WRAP="env LD_PRELOAD=$CLOCKSHIFT SH_CLOCK_SHIFT_S=172800" start gp4-cs
+	WRAP="env LD_PRELOAD=$CLOCKSHIFT SH_CLOCK_SHIFT_S=172800" start team4-cs
+	check "a referral that waited past its consent's last day is failed, CONSENT" \
+		wait_until 15 bash -c "[ \"\$(out4 $id7)\" = 'failed CONSENT' ]"
+	check "  the one under a consent without end is delivered" \
+		wait_until 15 bash -c "[ \"\$(out4 $id8)\" = 'delivered ' ]"
+	check "  the expired one is not in the team's inbox" bash -c \
+		"! inbox_ids team4-cs | grep -q $id7"
+else
+	echo "SKIP: expiry of a waiting referral (CLOCKSHIFT not set)"
+fi
+
 # stopped by pid, cleanly (so that a run under valgrind reports leaks)
-for p in gp-cs team-cs team2-cs gp2-cs gp3-cs; do stop $p; done
+for p in gp-cs team-cs team2-cs gp2-cs gp3-cs gp4-cs team4-cs; do stop $p; done
 # A catalogue kept from before 2026-12-06, whose referral purpose is free
 # text: the daemon says so (here through -t), and what to do.
 sed 's/^field purpose = required enum .*/field purpose = required text 1 200/' "$CATALOGUE" |

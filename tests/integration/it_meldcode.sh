@@ -13,12 +13,15 @@ it_setup meldcode
 partner school-mc professional 17341
 partner vt-mc veilig_thuis 17342
 partner team-mc municipality_team 17343
+# a professional that made no report
+partner gp-mc professional 17344
 trust_all
 # Veilig Thuis's daemon lists its inbox in pages of one signal (a setting
 # for tests only, control.c): every listing of it below crosses pages.
 start school-mc
 SEINHUIS_TEST_LIST_PAGE_BYTES=1 start vt-mc
 start team-mc
+start gp-mc
 
 report() { # [URGENCY=acute] report EXTRA-FIELDS...
 	ctl school-mc send --type meldcode_report --to vt-mc concern_category=child_abuse \
@@ -111,6 +114,35 @@ out=$(vt_notice closed 0)
 check "... and the notice made after it, at the right time, replaces it" bash -c \
 	"grep -qE '^RECEIPT [0-9a-f]{32} DELIVERED' <<<\"\$0\" &&
 	 ctl school-mc --json outbox | json_has '.[] | select(.message_id==\"$rid\" and .feedback.status==\"closed\")'" "$out"
+
+# --- a notice goes to the reporter, or to a municipality_team ---------------
+# Veilig Thuis refuses a notice to a professional about a report that
+# professional did not make (ROUTE), naming the rule; a hand-over to the
+# local team needs no report of the team's own.
+nobody=0123456789abcdef0123456789abcdef
+check "a notice to a professional on a report id Veilig Thuis never received is refused (ROUTE)" bash -c \
+	"ctl vt-mc send --type vt_notice --to gp-mc legal_basis=legal_task report_id=$nobody status=handed_over escalation_level=3 contact_point=x 2>&1 | grep -q \"ROUTE: field 'report_id'\""
+check "a notice to a professional on another partner's report is refused (ROUTE)" bash -c \
+	"ctl vt-mc send --type vt_notice --to gp-mc legal_basis=legal_task report_id=$rid status=received contact_point=x 2>&1 | grep -q \"ROUTE: field 'report_id'.*no meldcode_report from 'gp-mc'\""
+check "... a notice to the team on another partner's report (a hand-over) is accepted" bash -c \
+	"ctl vt-mc send --type vt_notice --to team-mc legal_basis=legal_task report_id=$rid status=investigating contact_point=x | grep -q '^accepted '"
+# What Veilig Thuis's daemon would refuse, sent for it by peer_tool: the
+# professional rejects it (ROUTE) and keeps nothing.
+tool_notice() { # tool_notice TO REPORT-ID
+	PEER_NOTICE_ID=$2 PEER_NOTICE_STATUS=handed_over PEER_CREATED_SHIFT_MS=0 \
+		as_user "$PEER_TOOL" "$WORK/vt-mc/keys" "$WORK/$1/keys/card" notice
+}
+out=$(tool_notice gp-mc "$rid")
+check "a professional rejects a notice on a report it did not make (ROUTE)" \
+	grep -qE '^RECEIPT [0-9a-f]{32} REJECTED ROUTE' <<<"$out"
+out=$(tool_notice school-mc "$nobody")
+check "the reporter rejects a notice on a report id it never sent (ROUTE)" \
+	grep -qE '^RECEIPT [0-9a-f]{32} REJECTED ROUTE' <<<"$out"
+check "... neither is in an inbox" bash -c \
+	"[ \"\$(inbox_ids gp-mc | wc -l)\" = 0 ] && ! ctl school-mc --json inbox list | jq -r '.[].fields.report_id' | grep -q $nobody"
+out=$(tool_notice team-mc "$nobody")
+check "a municipality_team takes a hand-over on a report it did not make" \
+	grep -qE '^RECEIPT [0-9a-f]{32} DELIVERED' <<<"$out"
 
 # --- Veilig Thuis's inbox: acute reports first ------------------------------
 # Arrival: rid s1 s2 s3 a1 s4 a2. Listed: a1 a2, then rid s1 s2 s3 s4, each
@@ -265,4 +297,10 @@ for p in school-mc vt-mc; do
 done
 check "audit subject with another argument is refused" bash -c \
 	"! ctl vt-mc audit subject --with-everything <'$WORK/person' 2>/dev/null"
+# Veilig Thuis took the report from its inbox: a later notice to the
+# reporter still goes (the reporter's daemon checks it is its report).
+ctl vt-mc inbox ack "$rid" >/dev/null || fail "setup: report taken at Veilig Thuis"
+out=$(notice school-mc closed 0)
+check "a notice on a report Veilig Thuis has taken is accepted" grep -q '^accepted ' <<<"$out"
+check "... and delivered to the reporter" wait_until 10 bash -c "inbox_ids school-mc | grep -qx ${out#accepted }"
 it_done
