@@ -1256,9 +1256,9 @@ static const char *out_state_name(Seinhuis__OutState s)
  * longer inbox listing comes in pages, continued from next_index.
  *
  * For tests only: SEINHUIS_TEST_LIST_PAGE_BYTES in the daemon's
- * environment at start makes the pages smaller (1 to LIST_PAGE_BYTES
- * bytes; a page holds at least one signal, so 1 gives a page a signal),
- * so that a test of a few signals crosses page boundaries. It is no
+ * environment at start makes the pages (also CASE_LIST's, cases.c) smaller (1
+ * to LIST_PAGE_BYTES bytes; a page holds at least one signal, so 1 gives a page
+ * a signal), so that a test of a few signals crosses page boundaries. It is no
  * configuration setting: a value outside that range is ignored with a
  * warning, and a daemon that uses one says so in its log. */
 #define LIST_PAGE_BYTES (4u << 20)
@@ -1279,7 +1279,8 @@ static void list_page_start(sh_daemon *d)
 	}
 	d->list_page_bytes = n;
 	sh_warn("SEINHUIS_TEST_LIST_PAGE_BYTES=%u: inbox listings come in "
-	        "pages of %u bytes instead of %u (a setting for tests)",
+	        "pages of %u bytes instead of %u (a setting for tests; case "
+	        "listings too)",
 	        n, n, LIST_PAGE_BYTES);
 }
 
@@ -2161,6 +2162,27 @@ int sh_control_has_frame(const sh_ctl_conn *c)
 #define CTL_TURN_MAX 8192
 #define CTL_TURN_MS  150
 
+/* A length header over SH_CTL_MAX_FRAME: the request cannot be read, nor
+ * anything after it. The caller is told why (after the replies before
+ * it, once the turn commits) and the connection closed. */
+static void refuse_oversized(sh_daemon *d, sh_ctl_conn *c)
+{
+	sh_ctl_refuse(d, c, SH_ERR_WIRE_SIZE,
+	              "the request is larger than one control request may "
+	              "be (16 MiB); it and anything after it on this "
+	              "connection are not read, and the connection is closed");
+	c->closing = 1;
+	d->ctl_big_refused++;
+	if (log_due(&d->ctl_big_logged, sh_mono_ms())) {
+		sh_daemon_warn(d,
+		               "control: local user %d sent a request larger "
+		               "than 16 MiB; refused and closed (%lu such "
+		               "since the last such line)",
+		               (int)c->uid, d->ctl_big_refused);
+		d->ctl_big_refused = 0;
+	}
+}
+
 void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
 {
 	size_t off = 0;
@@ -2183,11 +2205,8 @@ void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
 			nf++;
 		}
 		if (nf == 0) {
-			if (bad) {
-				sh_daemon_warn(
-				    d, "control: oversized frame; closing");
-				c->closing = 1;
-			}
+			if (bad)
+				refuse_oversized(d, c);
 			break;
 		}
 		size_t i = 0;

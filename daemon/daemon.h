@@ -297,6 +297,10 @@ typedef struct sh_daemon {
 	 * when a caller over its connection cap was (control.c) */
 	int64_t ctl_accept_paused_until, ctl_accept_logged, ctl_cap_logged;
 	unsigned long ctl_cap_refused; /* since the last such line */
+	/* requests refused for their size, half-sent requests cut off
+	 * (control.c): when last logged, how many since */
+	int64_t ctl_big_logged, ctl_stale_logged;
+	unsigned long ctl_big_refused, ctl_stale_closed;
 	/* an inbox listing's page (LIST_PAGE_BYTES; smaller only in tests:
 	 * SEINHUIS_TEST_LIST_PAGE_BYTES, control.c) */
 	size_t list_page_bytes;

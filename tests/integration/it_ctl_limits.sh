@@ -234,5 +234,57 @@ check "served again once the connections closed" wait_until 20 status_ok
 as_user prlimit --pid "$PID" --nofile="$soft":"$hard"
 check "logged once" \
 	test "$(grep -c "cannot accept a connection" "$WORK/$G.log")" -eq 1
+# ---- 4. requests and replies too large for a frame (16 MiB)
+# seinctl send --file: a signal over the frame is refused by seinctl itself
+# (as import does), and the rest are sent
+python3 -c '
+import json, sys
+v = json.load(sys.stdin)
+v[0]["place"] = "x" * 17000000
+json.dump(v, open(sys.argv[1], "w"))' "$WORK/big.json" < <(arrears_json 2 $G 7)
+out=$(ctl $C send --file "$WORK/big.json" 2>&1)
+rc=$?
+check "send --file: a signal over 16 MiB is refused by seinctl (WIRE_SIZE, signal 1), the next one sent (exit 1)" bash -c \
+	"[ $rc = 1 ] && grep -q '^signal 1 refused: WIRE_SIZE: item 1: the signal is larger than one control request may be (16 MiB)' <<<\"\$0\" &&
+	 grep -q '^1 accepted, 1 refused' <<<\"\$0\"" "$out"
+# a raw length header of 0xFFFFFFFF: refused (WIRE_SIZE) before the close
+cat >"$WORK/huge.py" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(10)
+s.sendall(struct.pack(">I", int(sys.argv[2], 0)) + b"x" * 10)
+buf = b""
+try:
+    while True:
+        c = s.recv(65536)
+        if not c: break
+        buf += c
+except (socket.timeout, ConnectionResetError):
+    pass
+print("WIRE_SIZE" if b"WIRE_SIZE" in buf else "none", len(buf))
+PY
+out=$(python3 "$WORK/huge.py" "$SOCK" 0xFFFFFFFF)
+check "a length header of 0xFFFFFFFF is answered WIRE_SIZE before the close ($out)" \
+	grep -q "^WIRE_SIZE" <<<"$out"
+check "... logged with the user's number" \
+	grep -q "control: local user $(id -u) sent a request larger than 16 MiB; refused and closed" "$WORK/$G.log"
+check "... and the daemon serves on" status_ok
+# a reply over the frame (from a stand-in daemon): seinctl says so, not
+# "malformed"
+cat >"$WORK/fake.py" <<'PY'
+import os, socket, struct, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1)
+open(sys.argv[1] + ".up", "w").close()
+c, _ = s.accept(); c.recv(65536)
+c.sendall(struct.pack(">I", (16 << 20) + 1) + b"\0" * 1024); c.close()
+PY
+python3 "$WORK/fake.py" "$WORK/fake.sock" &
+fake=$!
+wait_until 10 test -e "$WORK/fake.sock.up"
+out=$(timeout 10 "$SEINCTL" -s "$WORK/fake.sock" status 2>&1)
+rc=$?
+wait "$fake"
+check "a reply over 16 MiB: seinctl says so (exit 3)" bash -c \
+	"[ $rc = 3 ] && grep -q 'its reply is larger than 16 MiB' <<<\"\$0\"" "$out"
+
 check "the daemon stops cleanly" stop $G
 it_done
