@@ -619,7 +619,7 @@ check "CASE_LIST in pages of one case record: one page each ($pages pages, $tota
 check "... without case_pages (an older seinctl) the whole list, no next page" \
 	bash -c "[ $ok = 1 ] && [ $nxt = - ]"
 check "... the daemon says its pages are small (a setting for tests)" \
-	grep -q "SEINHUIS_TEST_LIST_PAGE_BYTES=1: inbox listings come in pages of 1 bytes instead of 4194304 (a setting for tests; case listings too)" "$WORK/gem-cs.log"
+	grep -q "SEINHUIS_TEST_LIST_PAGE_BYTES=1: inbox listings come in pages of 1 bytes instead of 4194304 (a setting for tests), case listings too" "$WORK/gem-cs.log"
 
 # --- taking a signal of a claimed case ------------------------------------------
 out=$(as "$U_CW2" inbox ack "$h1" 2>&1)
