@@ -23,6 +23,8 @@
  *              its time when earlier than now (at most 31 days back);
  *              on any step the marks crisis and warm hand-over. Words
  *              only, each checked; given with another step, CASE_STEP.
+ *              A closed case is not closed again (CASE_STEP); another
+ *              step reopens it.
  *   feedback   a step with a meaning for the creditor (in_conversation and
  *              help_declined: contact_made; help_accepted; closed before
  *              any contact: no_contact) may be told to each creditor whose
@@ -356,28 +358,59 @@ static int parse_case_key(const char *hex, uint8_t key[SH_KEY_LEN])
 
 /* ------------------------------------------------------------- list */
 
+/* A debt-help team's case records grow with its steps; the whole list can
+ * pass a control frame (SH_CTL_MAX_FRAME). A caller that says it reads
+ * pages (case_pages, seinctl of this version on) gets pages of about
+ * d->list_page_bytes (4 MiB; smaller with SEINHUIS_TEST_LIST_PAGE_BYTES,
+ * control.c), each continued from the case key its next_case gives. An
+ * older caller, which would take a first page for the whole list, gets
+ * the list whole if it fits one frame, and a WIRE_SIZE refusal that says
+ * so if not. */
+#define CASE_PAGE_BYTES (4u << 20)
+/* room in a frame for the reply's other fields */
+#define CASE_WHOLE_MAX (SH_CTL_MAX_FRAME - 4096)
+
 struct list_ctx {
 	Seinhuis__CaseRecord **v;
 	size_t n;
+	size_t bytes, page; /* page: 0, no pages */
+	int over;           /* no pages, and past CASE_WHOLE_MAX */
+	char next[2 * SH_KEY_LEN + 1];
 };
 
 static int case_one(void *vctx, const Seinhuis__CaseRecord *rec)
 {
 	struct list_ctx *l = vctx;
+	size_t sz = seinhuis__case_record__get_packed_size(rec) + 8;
+	if (l->page && l->n && l->bytes + sz > l->page) {
+		sh_hex(l->next, rec->case_key.data, SH_KEY_LEN);
+		return 1; /* the next page starts here */
+	}
+	if (!l->page && l->bytes + sz > CASE_WHOLE_MAX) {
+		l->over = 1;
+		return 1;
+	}
 	l->v = realloc(l->v, (l->n + 1) * sizeof(*l->v));
 	if (!l->v)
 		abort();
 	l->v[l->n++] = copy_case(rec);
+	l->bytes += sz;
 	return 0;
 }
 
 static void op_case_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 {
-	uint8_t key[SH_KEY_LEN];
-	struct list_ctx l = {NULL, 0};
+	uint8_t key[SH_KEY_LEN], from[SH_KEY_LEN];
+	struct list_ctx l = {NULL, 0, 0, 0, 0, ""};
 	if (q->case_key[0] && parse_case_key(q->case_key, key) < 0)
 		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
 		                     "a case key is 64 hex digits");
+	if (q->case_from[0] && parse_case_key(q->case_from, from) < 0)
+		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
+		                     "case_from is a case key, 64 hex digits");
+	if (q->case_pages)
+		l.page =
+		    d->list_page_bytes ? d->list_page_bytes : CASE_PAGE_BYTES;
 	MDB_txn *txn = sh_store_read_begin(d->store);
 	if (!txn)
 		return sh_ctl_refuse(d, c, SH_ERR_STORE,
@@ -393,13 +426,25 @@ static void op_case_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		if (e == SH_ERR_NOTFOUND)
 			e = SH_OK; /* a case nobody claimed yet */
 	} else {
-		e = sh_store_case_scan(d->store, txn, case_one, &l);
+		e = sh_store_case_scan_from(
+		    d->store, txn, q->case_from[0] ? from : NULL, case_one, &l);
 	}
 	sh_store_read_end(d->store, txn);
-	if (e == SH_OK)
-		reply_cases(d, c, l.v, l.n, NULL, 0, 0);
-	else
+	if (e == SH_OK && l.over) {
+		sh_ctl_refuse(d, c, SH_ERR_WIRE_SIZE,
+		              "the case list is larger than one control reply "
+		              "(16 MiB); a seinctl of this daemon's version "
+		              "reads it in pages");
+	} else if (e == SH_OK) {
+		Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+		r.ok = 1;
+		r.cases = l.v;
+		r.n_cases = l.n;
+		r.next_case = l.next;
+		sh_ctl_reply(d, c, &r, 0);
+	} else {
 		sh_ctl_refuse(d, c, e, "cases: %s", sh_err_str(e));
+	}
 	for (size_t i = 0; i < l.n; i++)
 		seinhuis__case_record__free_unpacked(l.v[i], NULL);
 	free(l.v);
@@ -666,6 +711,16 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		              c->roles & SH_ROLE_OPEN
 		                  ? " (claim --force takes it over)"
 		                  : "");
+		goto out;
+	}
+	/* Closing a closed case would tell its creditors no_contact again
+	 * for the same signals. Another step reopens it (a signal that came
+	 * after the closing, say); that may be closed again. */
+	if (strcmp(q->step, "closed") == 0 && old->n_steps &&
+	    strcmp(old->steps[old->n_steps - 1]->step, "closed") == 0) {
+		sh_ctl_refuse(d, c, SH_ERR_CASE_STEP,
+		              "the case is already closed; nothing was "
+		              "recorded");
 		goto out;
 	}
 	const char *status = feedback_status(q->step, old);

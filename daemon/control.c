@@ -22,6 +22,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@
 #include "daemon.h"
 
 static void list_page_start(sh_daemon *d);
+static void partial_start(sh_daemon *d);
 
 sh_err sh_control_start(sh_daemon *d, char *why, size_t wl)
 {
@@ -76,6 +78,7 @@ sh_err sh_control_start(sh_daemon *d, char *why, size_t wl)
 		return SH_ERR_SYS;
 	}
 	list_page_start(d);
+	partial_start(d);
 	return SH_OK;
 }
 
@@ -1553,9 +1556,9 @@ static const char *out_state_name(Seinhuis__OutState s)
  * longer inbox listing comes in pages, continued from next_index.
  *
  * For tests only: SEINHUIS_TEST_LIST_PAGE_BYTES in the daemon's
- * environment at start makes the pages smaller (1 to LIST_PAGE_BYTES
- * bytes; a page holds at least one signal, so 1 gives a page a signal),
- * so that a test of a few signals crosses page boundaries. It is no
+ * environment at start makes the pages (also CASE_LIST's, cases.c) smaller (1
+ * to LIST_PAGE_BYTES bytes; a page holds at least one signal, so 1 gives a page
+ * a signal), so that a test of a few signals crosses page boundaries. It is no
  * configuration setting: a value outside that range is ignored with a
  * warning, and a daemon that uses one says so in its log. */
 #define LIST_PAGE_BYTES (4u << 20)
@@ -1576,7 +1579,8 @@ static void list_page_start(sh_daemon *d)
 	}
 	d->list_page_bytes = n;
 	sh_warn("SEINHUIS_TEST_LIST_PAGE_BYTES=%u: inbox listings come in "
-	        "pages of %u bytes instead of %u (a setting for tests)",
+	        "pages of %u bytes instead of %u (a setting for tests), case "
+	        "listings too",
 	        n, n, LIST_PAGE_BYTES);
 }
 
@@ -2441,9 +2445,204 @@ static int held(const sh_ctl_conn *c)
 short sh_control_events(const sh_ctl_conn *c)
 {
 	short ev = c->out.len ? POLLOUT : 0;
-	if (!(c->waiting && c->in.len >= CTL_IN_PARKED) && !out_full(c))
+	if (!(c->waiting && c->in.len >= CTL_IN_PARKED) && !out_full(c) &&
+	    !c->in_stalled)
 		ev |= POLLIN;
 	return ev;
+}
+
+/* Input limits. A request may be up to SH_CTL_MAX_FRAME (16 MiB) long, and
+ * is buffered whole before it is decoded; without limits 64 connections
+ * of one local user each holding a 16 MiB request half-sent made the
+ * daemon hold a gigabyte. So:
+ *  - a caller whose roles allow no large request (a monitor, or a member
+ *    of control_group without a role) may send requests up to
+ *    CTL_SMALL_REQUEST; the length header of a larger one is answered
+ *    DENIED and the connection closed;
+ *  - a larger request (a send or import of a large signal, an audit
+ *    subject look-up of many identifiers) is read only while the large
+ *    requests being read, together, stay within CTL_IN_TOTAL; the others
+ *    wait, not read, and their buffer is sized to the request;
+ *  - a request half-sent for CTL_PARTIAL_MS (the daemon reading it; not
+ *    while it waits on the daemon) is answered and its connection closed;
+ *  - a buffer of over CTL_IN_KEEP is freed once empty, and memory freed
+ *    that way handed back to the system (malloc_trim).
+ * Each refusal or cut-off is logged at warn, one line a minute, with the
+ * user's number and how many, never data.
+ *
+ * For tests only: SEINHUIS_TEST_CTL_PARTIAL_MS in the daemon's environment
+ * sets the half-sent time (100 to 30000 ms), logged at start. */
+#define CTL_SMALL_REQUEST (64u << 10)
+#define CTL_IN_TOTAL      (64u << 20)
+#define CTL_PARTIAL_MS    30000
+#define CTL_IN_KEEP       (1u << 20)
+
+static void partial_start(sh_daemon *d)
+{
+	d->ctl_partial_ms = CTL_PARTIAL_MS;
+	const char *v = getenv("SEINHUIS_TEST_CTL_PARTIAL_MS");
+	uint32_t n;
+	if (!v || !v[0])
+		return;
+	if (sh_parse_u32(v, 100, CTL_PARTIAL_MS, &n) != 0) {
+		sh_warn("SEINHUIS_TEST_CTL_PARTIAL_MS is not a number from "
+		        "100 to %d: ignored",
+		        CTL_PARTIAL_MS);
+		return;
+	}
+	d->ctl_partial_ms = n;
+	sh_warn("SEINHUIS_TEST_CTL_PARTIAL_MS=%u: a request half-sent for "
+	        "%u ms instead of %d is cut off (a setting for tests)",
+	        n, n, CTL_PARTIAL_MS);
+}
+
+static int large_allowed(const sh_ctl_conn *c)
+{
+	return (c->roles &
+	        (SH_ROLES_ALL | SH_ROLE_MAINTENANCE | SH_ROLE_OPEN)) != 0;
+}
+
+/* The whole length of the request at the front of in if it has not all
+ * come yet (a partial length header counts as a small one), else 0. A
+ * header over SH_CTL_MAX_FRAME is sh_control_process's to refuse. */
+static size_t head_partial(const sh_ctl_conn *c)
+{
+	if (c->in.len < 4)
+		return c->in.len ? 4 : 0;
+	const uint8_t *h = c->in.data;
+	size_t n =
+	    (size_t)h[0] << 24 | (size_t)h[1] << 16 | (size_t)h[2] << 8 | h[3];
+	if (n > SH_CTL_MAX_FRAME || c->in.len >= 4 + n)
+		return 0;
+	return 4 + n;
+}
+
+static void in_release(sh_daemon *d, sh_ctl_conn *c)
+{
+	d->ctl_in_reserved -= c->in_reserved;
+	c->in_reserved = 0;
+	c->in_stalled = 0;
+}
+
+/* in's buffer exactly this large (it holds less), or freed (0) */
+static void in_resize(sh_daemon *d, sh_ctl_conn *c, size_t cap)
+{
+	if (cap == 0) {
+		d->ctl_trim |= c->in.cap > CTL_IN_KEEP;
+		sh_buf_free(&c->in);
+		return;
+	}
+	uint8_t *p = sh_xmalloc(cap);
+	if (c->in.len)
+		memcpy(p, c->in.data, c->in.len);
+	size_t len = c->in.len;
+	d->ctl_trim |= c->in.cap > CTL_IN_KEEP;
+	sh_buf_free(&c->in);
+	c->in.data = p;
+	c->in.len = len;
+	c->in.cap = cap;
+}
+
+/* A connection answered why (after its earlier replies, once the turn
+ * commits) and closed: true if its log line is due, *n counting those
+ * since the last one. */
+static int closed_due(sh_ctl_conn *c, int64_t *logged, unsigned long *n)
+{
+	c->closing = 1;
+	(*n)++;
+	return log_due(logged, sh_mono_ms());
+}
+
+static void refuse_large(sh_daemon *d, sh_ctl_conn *c, size_t n)
+{
+	sh_ctl_refuse(d, c, SH_ERR_DENIED,
+	              "a request larger than %u KiB needs the caseworker or "
+	              "administrator role; the connection is closed",
+	              CTL_SMALL_REQUEST >> 10);
+	if (closed_due(c, &d->ctl_big_logged, &d->ctl_big_refused)) {
+		sh_daemon_warn(d,
+		               "control: local user %d (role %s) sent a "
+		               "request of %zu bytes, more than the %u allowed "
+		               "without the caseworker or administrator role; "
+		               "refused and closed (%lu such since the last "
+		               "such line)",
+		               (int)c->uid, sh_roles_name(c->roles), n,
+		               CTL_SMALL_REQUEST, d->ctl_big_refused);
+		d->ctl_big_refused = 0;
+	}
+}
+
+/* After what was read has been taken: the request at the front, if it is
+ * half-sent, against the limits above. */
+static void in_check(sh_daemon *d, sh_ctl_conn *c, int64_t now)
+{
+	if (c->closing)
+		return;
+	size_t need = head_partial(c);
+	if (c->taken != c->since_taken || !need) {
+		c->since_taken = c->taken; /* another request since */
+		c->in_since = 0;
+	}
+	if (!need || need <= 4 + CTL_SMALL_REQUEST || need != c->in_reserved) {
+		in_release(d, c);
+		if (!c->in.len && c->in.cap > CTL_IN_KEEP)
+			in_resize(d, c, 0);
+	}
+	if (!need)
+		return;
+	if (!c->in_since)
+		c->in_since = now;
+	if (need <= 4 + CTL_SMALL_REQUEST || c->in_reserved)
+		return;
+	if (!large_allowed(c))
+		return refuse_large(d, c, need - 4);
+	if (d->ctl_in_reserved + need > CTL_IN_TOTAL) {
+		c->in_stalled = 1; /* read once others are done */
+		return;
+	}
+	c->in_reserved = need;
+	d->ctl_in_reserved += need;
+	c->in_since = now; /* read from now on */
+	if (c->in.cap < need)
+		in_resize(d, c, need);
+}
+
+static void cut_off(sh_daemon *d, sh_ctl_conn *c)
+{
+	sh_ctl_refuse(d, c, SH_ERR_CONTROL,
+	              "the request was not sent whole within %lld s; the "
+	              "connection is closed",
+	              (long long)(d->ctl_partial_ms / 1000));
+	if (closed_due(c, &d->ctl_stale_logged, &d->ctl_stale_closed)) {
+		sh_daemon_warn(d,
+		               "control: local user %d left a request "
+		               "half-sent for %lld ms; closed (%lu such since "
+		               "the last such line)",
+		               (int)c->uid, (long long)d->ctl_partial_ms,
+		               d->ctl_stale_closed);
+		d->ctl_stale_closed = 0;
+	}
+}
+
+void sh_control_sweep(sh_daemon *d)
+{
+	int64_t now = sh_mono_ms();
+	for (sh_ctl_conn *c = d->conns; c; c = c->next) {
+		if (c->closing)
+			continue;
+		if (c->in_stalled || held(c)) {
+			/* not read now: not the caller's time */
+			if (c->in_since)
+				c->in_since = now;
+			if (c->in_stalled)
+				in_check(d, c, now);
+			continue;
+		}
+		in_check(d, c, now); /* also after requests taken here */
+		if (!c->closing && c->in_since &&
+		    now - c->in_since >= d->ctl_partial_ms)
+			cut_off(d, c);
+	}
 }
 
 int sh_control_has_frame(const sh_ctl_conn *c)
@@ -2460,6 +2659,25 @@ int sh_control_has_frame(const sh_ctl_conn *c)
  * can add; the rest are taken in the next turn without waiting. */
 #define CTL_TURN_MAX 8192
 #define CTL_TURN_MS  150
+
+/* A length header over SH_CTL_MAX_FRAME: the request cannot be read, nor
+ * anything after it. The caller is told why (after the replies before
+ * it, once the turn commits) and the connection closed. */
+static void refuse_oversized(sh_daemon *d, sh_ctl_conn *c)
+{
+	sh_ctl_refuse(d, c, SH_ERR_WIRE_SIZE,
+	              "the request is larger than one control request may "
+	              "be (16 MiB); it and anything after it on this "
+	              "connection are not read, and the connection is closed");
+	if (closed_due(c, &d->ctl_big_logged, &d->ctl_big_refused)) {
+		sh_daemon_warn(d,
+		               "control: local user %d sent a request larger "
+		               "than 16 MiB; refused and closed (%lu such "
+		               "since the last such line)",
+		               (int)c->uid, d->ctl_big_refused);
+		d->ctl_big_refused = 0;
+	}
+}
 
 void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
 {
@@ -2483,11 +2701,8 @@ void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
 			nf++;
 		}
 		if (nf == 0) {
-			if (bad) {
-				sh_daemon_warn(
-				    d, "control: oversized frame; closing");
-				c->closing = 1;
-			}
+			if (bad)
+				refuse_oversized(d, c);
 			break;
 		}
 		size_t i = 0;
@@ -2498,6 +2713,7 @@ void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
 				dispatch(d, c, w->slot[i].body,
 				         w->slot[i].blen);
 				c->turn_handled++;
+				c->taken++;
 				off += w->slot[i].flen;
 			}
 			continue;
@@ -2515,6 +2731,7 @@ void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
 			s->is_send = 0; /* op_send dropped it */
 			slot_clear(s);
 			c->turn_handled++;
+			c->taken++;
 			off += s->flen;
 		}
 		sh_prep_finish(d);
@@ -2556,6 +2773,7 @@ void sh_control_read(sh_daemon *d, sh_ctl_conn *c)
 		sh_buf_add(&c->in, chunk, (size_t)n);
 		size_t before = c->turn_handled;
 		sh_control_process(d, c);
+		in_check(d, c, sh_mono_ms());
 		/* a client that sent a part of a request, or one waiting
 		 * for its replies, sends no more now */
 		if (c->turn_handled == before && (size_t)n < sizeof(chunk))
@@ -2576,7 +2794,6 @@ void sh_control_turn_reset(sh_daemon *d)
 
 void sh_control_write(sh_daemon *d, sh_ctl_conn *c)
 {
-	(void)d;
 	while (c->out_off < c->out.len) {
 		ssize_t w = write(c->fd, c->out.data + c->out_off,
 		                  c->out.len - c->out_off);
@@ -2595,6 +2812,11 @@ void sh_control_write(sh_daemon *d, sh_ctl_conn *c)
 		c->out.len -= c->out_off;
 		c->out_off = 0;
 	}
+	/* a large reply (an inbox page) written: its buffer goes */
+	if (!c->out.len && c->out.cap > CTL_IN_KEEP) {
+		sh_buf_free(&c->out);
+		d->ctl_trim = 1;
+	}
 }
 
 void sh_control_reap(sh_daemon *d)
@@ -2604,6 +2826,9 @@ void sh_control_reap(sh_daemon *d)
 		if (c->closing) {
 			*pc = c->next;
 			close(c->fd);
+			in_release(d, c);
+			d->ctl_trim |=
+			    c->in.cap > CTL_IN_KEEP || c->out.cap > CTL_IN_KEEP;
 			sh_buf_free(&c->in);
 			sh_buf_free(&c->out);
 			free(c);
@@ -2611,4 +2836,10 @@ void sh_control_reap(sh_daemon *d)
 			pc = &c->next;
 		}
 	}
+#ifdef __GLIBC__
+	/* large buffers went back to malloc's heap: hand them back */
+	if (d->ctl_trim)
+		malloc_trim(0);
+#endif
+	d->ctl_trim = 0;
 }

@@ -249,7 +249,7 @@ sh_err sh_ctl_recv(int fd, Seinhuis__CtlReply **reply, int timeout_ms)
 	size_t n = (size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 |
 	           (size_t)hdr[2] << 8 | hdr[3];
 	if (n > SH_CTL_MAX_FRAME)
-		return SH_ERR_CONTROL;
+		return SH_ERR_WIRE_SIZE; /* a reply too large to read */
 	uint8_t *body = sh_xmalloc(n);
 	if ((e = read_full(fd, body, n, timeout_ms)) == SH_OK) {
 		*reply = seinhuis__ctl_reply__unpack(NULL, n, body);

@@ -191,6 +191,14 @@ typedef struct sh_ctl_conn {
 	uint64_t wait_from;
 	int64_t wait_until;
 	uint32_t wait_limit;
+	/* input limits (control.c): requests taken so far; since when the
+	 * request at the front of in has been half-sent (monotonic ms, 0:
+	 * none), as of which request; the bytes of a large request reserved
+	 * against the daemon's total; not read until they can be */
+	uint64_t taken, since_taken;
+	int64_t in_since;
+	size_t in_reserved;
+	int in_stalled;
 } sh_ctl_conn;
 
 /* Work done inside the current write transaction whose effects (replies,
@@ -299,6 +307,13 @@ typedef struct sh_daemon {
 	 * when a caller over its connection cap was (control.c) */
 	int64_t ctl_accept_paused_until, ctl_accept_logged, ctl_cap_logged;
 	unsigned long ctl_cap_refused; /* since the last such line */
+	/* requests refused for their size, half-sent requests cut off
+	 * (control.c): when last logged, how many since */
+	int64_t ctl_big_logged, ctl_stale_logged;
+	unsigned long ctl_big_refused, ctl_stale_closed;
+	size_t ctl_in_reserved; /* large requests being read, in all */
+	int64_t ctl_partial_ms; /* how long a request may stay half-sent */
+	int ctl_trim;           /* a large buffer was freed: malloc_trim */
 	/* an inbox listing's page (LIST_PAGE_BYTES; smaller only in tests:
 	 * SEINHUIS_TEST_LIST_PAGE_BYTES, control.c) */
 	size_t list_page_bytes;
@@ -555,5 +570,7 @@ void sh_control_waiters(sh_daemon *d);
 long sh_control_wait_timeout(sh_daemon *d);
 void sh_control_write(sh_daemon *d, sh_ctl_conn *c);
 void sh_control_reap(sh_daemon *d);
+/* each turn: half-sent requests past their time, waiting large ones */
+void sh_control_sweep(sh_daemon *d);
 
 #endif

@@ -226,6 +226,9 @@ int seinctl_call_why(const char *sock, Seinhuis__CtlRequest *req,
 		          "local user it does not allow: not its own user, "
 		          "root or a member of control_group; its log names "
 		          "the user), or it stopped"
+		    : e == SH_ERR_WIRE_SIZE
+		        ? "its reply is larger than 16 MiB (the control "
+		          "frame limit), more than seinctl reads"
 		        : sh_err_str(e);
 		if (why)
 			snprintf(why, why_n, "no answer from the daemon: %s",
@@ -462,6 +465,17 @@ static int cmd_send(const char *sock, int argc, char **argv)
 		}
 		q.type = ty;
 		q.recipient = rcpt;
+		/* as import does: sent, a signal larger than one control
+		 * request may be would make the daemon close the connection,
+		 * and the signals after it would be lost */
+		if (protobuf_c_message_get_packed_size(&q.base) >
+		    SH_CTL_MAX_FRAME) {
+			clear_fields(&q);
+			local[i] = sh_strdup("the signal is larger than one "
+			                     "control request may be (16 MiB)");
+			local_rule[i] = "WIRE_SIZE";
+			continue;
+		}
 		sh_err e = sh_ctl_send(fd, &q);
 		clear_fields(&q);
 		if (e) {

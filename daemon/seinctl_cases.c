@@ -272,6 +272,45 @@ static void view_free(struct cs_view *w)
 	memset(w, 0, sizeof(*w));
 }
 
+/* The pages of a long case list after the first (a daemon of an older
+ * version sends no next_case: its list came whole). */
+static int cases_rest(const char *sock, Seinhuis__CtlRequest *q,
+                      Seinhuis__CtlReply *r)
+{
+	char from[2 * 32 + 1];
+	while (r->next_case && r->next_case[0]) {
+		Seinhuis__CtlReply *more;
+		snprintf(from, sizeof(from), "%s", r->next_case);
+		q->case_from = from;
+		int rc = seinctl_call(sock, q, &more);
+		q->case_from = (char *)"";
+		if (rc)
+			return rc;
+		/* each page starts after the last: a daemon that answers
+		 * with no progress would loop */
+		if (!more->n_cases || (more->next_case[0] &&
+		                       strcmp(more->next_case, from) <= 0)) {
+			fprintf(stderr, "seinctl: the daemon's case list did "
+			                "not continue where it said\n");
+			seinhuis__ctl_reply__free_unpacked(more, NULL);
+			return 3;
+		}
+		r->cases = realloc(r->cases, (r->n_cases + more->n_cases) *
+		                                 sizeof(*r->cases));
+		if (!r->cases)
+			abort();
+		memcpy(r->cases + r->n_cases, more->cases,
+		       more->n_cases * sizeof(*r->cases));
+		r->n_cases += more->n_cases;
+		more->n_cases = 0; /* the records now belong to r */
+		free(r->next_case);
+		r->next_case = more->next_case;
+		more->next_case = NULL;
+		seinhuis__ctl_reply__free_unpacked(more, NULL);
+	}
+	return 0;
+}
+
 static int view_load(const char *sock, struct cs_view *w)
 {
 	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
@@ -280,7 +319,12 @@ static int view_load(const char *sock, struct cs_view *w)
 	if (rc)
 		return rc;
 	q.op = SEINHUIS__CTL_REQUEST__OP__CASE_LIST;
+	q.case_pages = 1;
 	if ((rc = seinctl_call(sock, &q, &w->cases)) != 0) {
+		view_free(w);
+		return rc;
+	}
+	if ((rc = cases_rest(sock, &q, w->cases)) != 0) {
 		view_free(w);
 		return rc;
 	}

@@ -1377,6 +1377,7 @@ static int run(sh_daemon *d)
 		for (sh_ctl_conn *c = d->conns; c; c = c->next)
 			if (sh_control_has_frame(c))
 				sh_control_process(d, c);
+		sh_control_sweep(d); /* input limits */
 		if (d->resend_busy_n)
 			sh_peer_resend_steps(d);
 		/* The lazy writes ride along with a turn that commits anyway,

@@ -2635,14 +2635,21 @@ sh_err sh_store_case_del(sh_store *st, const uint8_t key[SH_KEY_LEN])
 
 sh_err sh_store_case_scan(sh_store *st, MDB_txn *txn, sh_case_fn fn, void *ctx)
 {
+	return sh_store_case_scan_from(st, txn, NULL, fn, ctx);
+}
+
+sh_err sh_store_case_scan_from(sh_store *st, MDB_txn *txn,
+                               const uint8_t from[SH_KEY_LEN], sh_case_fn fn,
+                               void *ctx)
+{
 	MDB_cursor *cur;
-	MDB_val k, v;
+	MDB_val k = {SH_KEY_LEN, (void *)from}, v;
 	int rc = mdb_cursor_open(txn, st->cases, &cur);
 	if (rc)
 		return mdb_err(rc);
 	sh_err e = SH_OK;
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+	for (rc = mdb_cursor_get(cur, &k, &v, from ? MDB_SET_RANGE : MDB_FIRST);
+	     rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		Seinhuis__CaseRecord *r =
 		    seinhuis__case_record__unpack(NULL, v.mv_size, v.mv_data);
 		if (!r || r->case_key.len != SH_KEY_LEN) {

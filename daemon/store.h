@@ -301,6 +301,10 @@ sh_err sh_store_case_get(sh_store *st, MDB_txn *txn,
 sh_err sh_store_case_del(sh_store *st, const uint8_t key[SH_KEY_LEN]);
 typedef int (*sh_case_fn)(void *ctx, const Seinhuis__CaseRecord *rec);
 sh_err sh_store_case_scan(sh_store *st, MDB_txn *txn, sh_case_fn fn, void *ctx);
+/* From the case key from on (the first one at or after it), in key order */
+sh_err sh_store_case_scan_from(sh_store *st, MDB_txn *txn,
+                               const uint8_t from[SH_KEY_LEN], sh_case_fn fn,
+                               void *ctx);
 
 /* Share of the map in use (pages in use, free pages not counted), 0..1. */
 double sh_store_usage(sh_store *st);

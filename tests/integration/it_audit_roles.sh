@@ -149,6 +149,51 @@ check "seinctl check by a user with no role: CRITICAL, exit 2 ($rc), naming the 
 	bash -c "[ $rc = 2 ] && grep -q '^SEINHUIS CRITICAL - no status from seinhuisd on .*: refused: [A-Z_]*: local user .$U_NONE. .uid [0-9]*. has no role' <<<\"\$1\"" _ "$out"
 check "... and with --json, one object (the refusal is in it, not printed before it)" \
 	bash -c "as $U_NONE --json check 2>/dev/null | jq -se 'length == 1 and .[0].exit == 2 and (.[0].problems[0].text | test(\"refused: \"))' >/dev/null"
+# A large request (over 64 KiB) needs a role that sends or looks up in
+# bulk: from a user with no role or the monitor role its length header is
+# answered DENIED and the connection closed, before the daemon buffers it.
+cat >"$WORK/large.py" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); s.settimeout(10)
+n = int(sys.argv[2]); data = struct.pack(">I", n) + bytes(n); sent = 0
+try:
+    while sent < len(data): sent += s.send(data[sent:sent + 65536])
+except (BrokenPipeError, ConnectionResetError, socket.timeout):
+    pass
+buf = b""
+while True:  # what came before the close
+    try: c = s.recv(65536)
+    except (ConnectionResetError, socket.timeout): break
+    if not c: break
+    buf += c
+print("denied" if b"needs the caseworker or administrator role" in buf
+      else "answered" if buf else "none", sent >> 20)
+PY
+pid=${IT_PIDS[gem-ro]}
+rss0=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$pid/status")
+# (the system's python3: one under root's home cannot be run as the user)
+PY3=/usr/bin/python3
+[ -x "$PY3" ] || PY3=$(command -v python3)
+large() { # large USER BYTES
+	setpriv --reuid="$1" --regid="$(id -g "$1")" --init-groups -- \
+		"$PY3" "$WORK/large.py" "$WORK/gem-ro/control.sock" "$2"
+}
+out=$(large "$U_NONE" $((16 << 20)))
+check "a user with no role: a 16 MiB request is refused (DENIED) from its header ($out)" \
+	grep -q "^denied [0-9]$" <<<"$out"
+out=$(large "$U_MON" $((65 << 10)))
+check "a monitor: a 65 KiB request is refused too ($out)" grep -q "^denied" <<<"$out"
+rss=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$pid/status")
+check "... the daemon did not take them in (VmRSS ${rss} kB, ${rss0} kB before)" \
+	test "$rss" -lt $((rss0 + 8 * 1024))
+check "... logged with the user's number and role, not the data" \
+	grep -q "control: local user $(id -u "$U_NONE") (role none) sent a request of 16777216 bytes, more than the 65536 allowed without the caseworker or administrator role; refused and closed" "$WORK/gem-ro.log"
+out=$(large "$U_MON" 1000)
+check "a monitor's small request is read as before (answered, not for its size)" grep -q "^answered" <<<"$out"
+out=$(large "$U_CW" $((1 << 20)))
+check "a caseworker's 1 MiB request is read (answered, not for its size)" grep -q "^answered" <<<"$out"
+check "the daemon serves on" bash -c "as $U_ADMIN status >/dev/null"
+
 out=$(as "$U_OUT" status 2>&1)
 rc=$?
 check "a user not allowed on the socket cannot open it (file mode)" [ $rc = 3 ]

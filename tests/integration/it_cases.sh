@@ -39,7 +39,10 @@ partner gp-cs professional 17644
 partner gem2-cs municipality_debt 17645 "control_group = seinhuis"
 trust_all
 chmod 711 "$WORK/gem-cs" "$WORK/gem2-cs"
-for p in gem-cs corp-cs nrg-cs gp-cs gem2-cs; do start $p; done
+# gem-cs lists its cases (and inbox) in pages of one record
+# (SEINHUIS_TEST_LIST_PAGE_BYTES=1): every listing below crosses pages
+SEINHUIS_TEST_LIST_PAGE_BYTES=1 start gem-cs
+for p in corp-cs nrg-cs gp-cs gem2-cs; do start $p; done
 as() { # as USER seinctl-args...
 	local u=$1
 	shift
@@ -195,9 +198,15 @@ check "the claims are in the audit log with user and role, without personal data
 	  ([.[] | select(.event==\"case_claimed\" and .role==\"admin\" and (.detail | test(\"forced\")))] | length) == 1' >/dev/null &&
 	 ! as $U_ADMIN --json audit list --case-key $A | grep -qiE 'vries|molenweg|9901 ?wa'"
 
+# --- a closed case is not closed again ---------------------------------------------
+out=$(as "$U_ADMIN" case step "$A" closed 2>&1)
+rc=$?
+check "closing the closed case again is refused (CASE_STEP, exit 1)" bash -c \
+	"[ $rc = 1 ] && grep -q 'refused: CASE_STEP: the case is already closed' <<<\"\$0\"" "$out"
+
 # --- durable ------------------------------------------------------------------
 stop gem-cs
-start gem-cs
+SEINHUIS_TEST_LIST_PAGE_BYTES=1 start gem-cs
 show=$(as "$U_CW1" --json case show "$A")
 check "after a restart: owner and four steps kept" \
 	json_has ".owner == \"$U_ADMIN\" and (.steps | map(.step)) == [\"contact_attempted\",\"in_conversation\",\"help_accepted\",\"closed\"]" <<<"$show"
@@ -539,6 +548,78 @@ check "... case show gives the date, not met" bash -c \
 	"as $U_CW1 case show $H | grep -q '^contact due  20[0-9][0-9]-[0-9][0-9]-[0-9][0-9] '"
 check "... and the case is listed before household A, whose signals its closure answered" \
 	json_has "(map(.case_key) | index(\"$H\")) < (map(.case_key) | index(\"$A\")) and (.[] | select(.case_key == \"$A\") | .contact_due == false)" <<<"$list"
+
+# --- closed, reopened, closed ---------------------------------------------------
+check "H closed" bash -c "as $U_CW1 case step $H closed >/dev/null"
+out=$(as "$U_CW1" case step "$H" closed --feedback 2>&1)
+check "... closed again with feedback: refused before any feedback (CASE_STEP)" \
+	grep -q "refused: CASE_STEP: the case is already closed" <<<"$out"
+check "... another step reopens it" bash -c "as $U_CW1 case step $H contact_attempted >/dev/null"
+check "... and it may be closed again" bash -c "as $U_CW1 case step $H closed >/dev/null"
+check "... H's steps: two closings, not three" bash -c \
+	"as $U_CW1 --json case show $H | jq -e '(.steps | map(.step)) == [\"in_conversation\",\"closed\",\"contact_attempted\",\"closed\"]' >/dev/null"
+
+# --- the case list in pages ---------------------------------------------------------
+# CASE_LIST (08 0b) raw: with case_pages (field 58) each page (of one record
+# here) names where the next starts (next_case, field 17); without it (an
+# older seinctl) the list comes whole, not as a first page.
+cat >"$WORK/caselist.py" <<'PY'
+import socket, struct, sys
+def varint(n):
+    out = b""
+    while True:
+        b = n & 0x7f; n >>= 7
+        if not n: return out + bytes([b])
+        out += bytes([b | 0x80])
+def call(path, body):
+    s = socket.socket(socket.AF_UNIX); s.connect(path)
+    s.sendall(struct.pack(">I", len(body)) + body)
+    buf = b""
+    while len(buf) < 4 or len(buf) < 4 + struct.unpack(">I", buf[:4])[0]:
+        c = s.recv(1 << 20)
+        if not c: break
+        buf += c
+    s.close()
+    r, i, n, nxt, ok = buf[4:], 0, 0, "", 0
+    while i < len(r):
+        tag = 0; sh = 0
+        while True:
+            b = r[i]; i += 1; tag |= (b & 0x7f) << sh; sh += 7
+            if b < 0x80: break
+        if tag & 7 == 0:
+            v = 0; sh = 0
+            while True:
+                b = r[i]; i += 1; v |= (b & 0x7f) << sh; sh += 7
+                if b < 0x80: break
+            ok = v if tag >> 3 == 1 else ok
+            continue
+        l = 0; sh = 0
+        while True:
+            b = r[i]; i += 1; l |= (b & 0x7f) << sh; sh += 7
+            if b < 0x80: break
+        if tag >> 3 == 10: n += 1
+        if tag >> 3 == 17: nxt = r[i:i + l].decode()
+        i += l
+    return ok, n, nxt
+path = sys.argv[1]
+ok, whole, nxt = call(path, b"\x08\x0b")
+pages = total = 0; frm = ""
+while True:
+    body = b"\x08\x0b" + varint(58 << 3) + b"\x01"
+    if frm: body += varint(59 << 3 | 2) + varint(len(frm)) + frm.encode()
+    ok2, n, frm = call(path, body)
+    pages += 1; total += n
+    if not frm or pages > 1000: break
+print(ok, whole, "next" if nxt else "-", pages, total)
+PY
+read -r ok whole nxt pages total < <(python3 "$WORK/caselist.py" "$WORK/gem-cs/control.sock")
+echo "case list: whole $whole ($nxt), in $pages pages $total"
+check "CASE_LIST in pages of one case record: one page each ($pages pages, $total of $whole records)" \
+	bash -c "[ $whole -ge 3 ] && [ $pages = $whole ] && [ $total = $whole ]"
+check "... without case_pages (an older seinctl) the whole list, no next page" \
+	bash -c "[ $ok = 1 ] && [ $nxt = - ]"
+check "... the daemon says its pages are small (a setting for tests)" \
+	grep -q "SEINHUIS_TEST_LIST_PAGE_BYTES=1: inbox listings come in pages of 1 bytes instead of 4194304 (a setting for tests), case listings too" "$WORK/gem-cs.log"
 
 # --- taking a signal of a claimed case ------------------------------------------
 out=$(as "$U_CW2" inbox ack "$h1" 2>&1)
