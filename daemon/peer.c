@@ -668,6 +668,18 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 			                "with our key"),
 			       SH_ERR_SEAL;
 	}
+	/* Whom the signal is for, now that the first person's postcode can
+	 * be read: with a postcode table this daemon works out the
+	 * resident's municipality itself and refuses a resident of one its
+	 * card does not list, and a municipality_code the postcode
+	 * contradicts (without a table, the code alone, as above). Refused,
+	 * not quarantined: nothing of the personal data is kept, and the
+	 * refusal names the codes, never the postcode. */
+	if (e == SH_OK && sc && sc->n_persons > 0 &&
+	    (e = sh_route_recipient_check(&d->routes, &d->self.card,
+	                                  sc->persons[0]->postcode, mc, detail,
+	                                  dl)) != SH_OK)
+		goto out;
 	if (e == SH_OK && s->consent_ref[0] &&
 	    s->type != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION &&
 	    sh_store_revoked_has(d->store, txn, p->card.partner,

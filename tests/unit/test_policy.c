@@ -36,6 +36,7 @@
 #include "check.h"
 #include "fixture.h"
 #include "policy.h"
+#include "route.h"
 #include "seinhuis.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -2748,6 +2749,71 @@ static void test_parser(const char *path)
 
 /* --------------------------------------------------------------- main */
 
+/* The recipient's own routing check (sh_route_recipient_check): with a
+ * postcode table it works the municipality out from the postcode; the
+ * refusal names codes, never the postcode. */
+static void test_route_recipient(void)
+{
+	static const char table[] = "9901WA;0005\n1234AB;0363\n1235;0599\n";
+	sh_routes r = {0}, none = {0};
+	char why[256];
+	check_case("sh_routes_parse");
+	if (!CHECK_ERR(
+	        sh_routes_parse(&r, table, strlen(table), why, sizeof(why)),
+	        SH_OK))
+		return;
+	sh_card self, open;
+	memset(&self, 0, sizeof(self));
+	memset(&open, 0, sizeof(open));
+	snprintf(self.municipalities, sizeof(self.municipalities), "0363");
+	static const struct {
+		int table;
+		const char *pc, *given;
+		sh_err want;
+		const char *says;
+	} cs[] = {
+	    {1, "9901 WA", NULL, SH_ERR_ROUTE,
+	     "municipality (by the postcode "
+	     "table) 0005 is not one"},
+	    {1, "9901wa", "", SH_ERR_ROUTE, "0005"},
+	    {1, "1234 AB", NULL, SH_OK, NULL},
+	    {1, "1234AB", "0363", SH_OK, NULL},
+	    {1, "1234 AB", "0005", SH_ERR_ROUTE,
+	     "municipality_code 0005 is "
+	     "not the municipality"},
+	    {1, "9901 WA", "0363", SH_ERR_ROUTE, "(0005)"},
+	    {1, "1235 ZZ", NULL, SH_ERR_ROUTE, "0599"},
+	    {1, "5555 XX", NULL, SH_OK, NULL},
+	    {1, "5555 XX", "0005", SH_ERR_ROUTE, "municipality_code 0005"},
+	    {1, NULL, "0363", SH_OK, NULL},
+	    {0, "9901 WA", NULL, SH_OK, NULL},
+	    {0, "9901 WA", "0363", SH_OK, NULL},
+	    {0, "9901 WA", "0005", SH_ERR_ROUTE, "municipality_code 0005"},
+	};
+	for (size_t i = 0; i < N(cs); i++) {
+		char detail[300] = "";
+		check_case("recipient route check %zu: %s table, given %s", i,
+		           cs[i].table ? "a" : "no",
+		           cs[i].given ? cs[i].given : "none");
+		sh_err e = sh_route_recipient_check(
+		    cs[i].table ? &r : &none, &self, cs[i].pc, cs[i].given,
+		    detail, sizeof(detail));
+		if (!CHECK_ERR(e, cs[i].want))
+			printf("     detail: %s\n", detail);
+		if (cs[i].says && !CHECK(strstr(detail, cs[i].says) != NULL))
+			printf("     detail: %s\n", detail);
+		CHECK(!strstr(detail, "9901") && !strstr(detail, "1234") &&
+		      !strstr(detail, "5555") && !strstr(detail, "1235"));
+		check_case("... a card without municipalities: nothing to "
+		           "check");
+		CHECK_ERR(sh_route_recipient_check(&r, &open, cs[i].pc,
+		                                   cs[i].given, detail,
+		                                   sizeof(detail)),
+		          SH_OK);
+	}
+	sh_routes_free(&r);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -2793,6 +2859,7 @@ int main(int argc, char **argv)
 		test_role_words(&cat);
 		test_known_names(&cat);
 		test_consent_identifiers(&cat);
+		test_route_recipient();
 	}
 	check_case("%s", "");
 	printf("%d signals checked at the sender, %d of them again at the "
