@@ -703,8 +703,14 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 		goto out;
 	}
 	if (e == SH_OK) {
+		/* "Today" is the Dutch date of the signal's creation, as it
+		 * was at the sender when it accepted the signal, not the day
+		 * it arrives: a signal that waited in an outbox is judged as
+		 * when it was made. created_ms is bounded by our own clock
+		 * above (at most SH_AHEAD_MAX_MS ahead, at most
+		 * max_signal_age old). */
 		char field[64] = "", today[11];
-		sh_today(today);
+		sh_date_nl(s->created_ms, today);
 		e = sh_wire_fields_a(s, sc, &d->sig_arena, &fields, &nfields);
 		if (e)
 			sh_wire_unknown_part(s, sc, detail, dl);

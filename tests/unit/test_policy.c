@@ -32,6 +32,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "fixture.h"
@@ -2749,6 +2750,78 @@ static void test_parser(const char *path)
 
 /* --------------------------------------------------------------- main */
 
+/* The Dutch calendar date (sh_date_nl, sh_today): by hand, CET and CEST,
+ * whatever the machine's time zone. Fixed moments around the changes of
+ * 2026 and the turn of the year, then a sweep compared with the system's
+ * Europe/Amsterdam zone where it is installed (this program has one
+ * thread: it may set TZ). */
+static void test_dutch_date(void)
+{
+	static const struct {
+		int64_t ms;
+		const char *day;
+	} at[] = {
+	    {1774745999000, "2026-03-29"}, /* 00:59:59 UTC, CET */
+	    {1774746000000, "2026-03-29"}, /* 01:00 UTC: CEST from now */
+	    {1774738799000, "2026-03-28"}, /* 23:59:59 CET */
+	    {1774738800000, "2026-03-29"}, /* 00:00 CET */
+	    {1774821599000, "2026-03-29"}, /* 23:59:59 CEST */
+	    {1774821600000, "2026-03-30"}, /* 00:00 CEST */
+	    {1792879199000, "2026-10-24"}, /* 23:59:59 CEST */
+	    {1792879200000, "2026-10-25"}, /* 00:00 CEST */
+	    {1792969199000, "2026-10-25"}, /* 23:59:59 CET */
+	    {1792969200000, "2026-10-26"}, /* 00:00 CET */
+	    {1798757999000, "2026-12-31"},
+	    {1798758000000, "2027-01-01"}, /* 23:00 UTC on New Year's Eve */
+	    {1709161200000, "2024-02-29"},
+	    {-3600000, "1970-01-01"},
+	};
+	char d[11];
+	for (size_t i = 0; i < N(at); i++) {
+		check_case("sh_date_nl(%lld)", (long long)at[i].ms);
+		sh_date_nl(at[i].ms, d);
+		CHECK_STR(d, at[i].day);
+	}
+	check_case("sh_today is the Dutch date of now");
+	char t1[11], t2[11];
+	sh_date_nl((int64_t)time(NULL) * 1000, t1);
+	sh_today(d);
+	sh_date_nl((int64_t)time(NULL) * 1000, t2);
+	CHECK(strcmp(d, t1) == 0 || strcmp(d, t2) == 0);
+
+	const char *old = getenv("TZ");
+	char *keep = old ? strdup(old) : NULL;
+	setenv("TZ", "Europe/Amsterdam", 1);
+	tzset();
+	struct tm probe;
+	time_t summer = 1782000000; /* June 2026 */
+	if (localtime_r(&summer, &probe) && probe.tm_gmtoff == 7200) {
+		check_case("sh_date_nl against the Europe/Amsterdam zone, "
+		           "1997 to 2037");
+		int bad = 0;
+		for (time_t x = 852076800; x < 2145916800 && bad < 5;
+		     x += 2333) {
+			struct tm tm;
+			char want[11];
+			localtime_r(&x, &tm);
+			strftime(want, sizeof(want), "%Y-%m-%d", &tm);
+			sh_date_nl((int64_t)x * 1000, d);
+			if (!CHECK_STR(d, want)) {
+				printf("     at %lld\n", (long long)x);
+				bad++;
+			}
+		}
+	} else {
+		printf("note: no Europe/Amsterdam zone here: sweep skipped\n");
+	}
+	if (keep)
+		setenv("TZ", keep, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(keep);
+}
+
 /* The recipient's own routing check (sh_route_recipient_check): with a
  * postcode table it works the municipality out from the postcode; the
  * refusal names codes, never the postcode. */
@@ -2860,6 +2933,7 @@ int main(int argc, char **argv)
 		test_known_names(&cat);
 		test_consent_identifiers(&cat);
 		test_route_recipient();
+		test_dutch_date();
 	}
 	check_case("%s", "");
 	printf("%d signals checked at the sender, %d of them again at the "
