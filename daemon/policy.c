@@ -921,6 +921,29 @@ static int steps_ok(const char *s)
 }
 
 /* Check one value; on refusal write what the rule requires to detail. */
+int sh_text_blank(const char *v)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	while (*p) {
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		else if (p[0] == 0xc2 && p[1] == 0xa0) /* U+00A0 */
+			p += 2;
+		else if (p[0] == 0xe2 && p[1] == 0x80 &&
+		         ((p[2] >= 0x80 && p[2] <= 0x8d) || p[2] == 0xaf))
+			p += 3; /* U+2000..U+200D, U+202F */
+		else if (p[0] == 0xe2 && p[1] == 0x81 &&
+		         (p[2] == 0x9f || p[2] == 0xa0))
+			p += 3; /* U+205F, U+2060 */
+		else if ((p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) ||
+		         (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf))
+			p += 3; /* U+3000, U+FEFF */
+		else
+			return 0;
+	}
+	return 1;
+}
+
 static sh_err check_value(const sh_field_rule *r, const char *v,
                           const char *today, char *detail, size_t dl)
 {
@@ -932,6 +955,15 @@ static sh_err check_value(const sh_field_rule *r, const char *v,
 			return snprintf(detail, dl,
 			                "must be text without control "
 			                "characters, in UTF-8"),
+			       SH_ERR_FIELD_FORMAT;
+		/* An optional field given a value that only looks like one
+		 * is refused, not dropped: the sender's client sees it, and
+		 * the recipient applies the same rule to the same bytes. */
+		if (v[0] && sh_text_blank(v))
+			return snprintf(detail, dl,
+			                "blank (only spaces or invisible "
+			                "characters): leave the field out or "
+			                "give a value"),
 			       SH_ERR_FIELD_FORMAT;
 		if ((long long)len < r->min || (long long)len > r->max)
 			return snprintf(detail, dl,
@@ -1085,6 +1117,15 @@ static sh_err check_field(const sh_type_rule *t, Seinhuis__SignalType type,
 		       SH_ERR_FIELD_ROLE;
 	if (base == name)
 		*rule = r;
+	/* a required text whose value only looks like one is missing */
+	if (base == name && r->required && r->kind == CHK_TEXT &&
+	    fields[i]->value[0] && sh_text_blank(fields[i]->value))
+		return snprintf(
+		           detail, dl,
+		           "required in %s signals (a value of only "
+		           "spaces or invisible characters does not count)",
+		           sh_signal_type_name(type)),
+		       SH_ERR_FIELD_MISSING;
 	return check_value(r, fields[i]->value, today, detail, dl);
 }
 

@@ -131,6 +131,13 @@ void sh_today(char out[11]);
  * Sunday of October 01:00 UTC. Worked out by hand, without the C
  * library's time zone (which a threaded daemon cannot switch). */
 void sh_date_nl(int64_t ms, char out[11]);
+/* 1 if text is empty after leaving out whitespace (space, tab, line
+ * breaks, U+00A0, U+2000..U+200A, U+202F, U+205F, U+3000) and invisible
+ * format characters (U+200B..U+200D, U+2060, U+FEFF). A text field given
+ * such a value counts as missing where it is required (FIELD_MISSING) and
+ * is refused where it is optional (FIELD_FORMAT, "blank"), at the sender
+ * and at the recipient alike. */
+int sh_text_blank(const char *text);
 /* 1 if s is a calendar date YYYY-MM-DD (from 1900 on). */
 int sh_date_ok(const char *s);
 

@@ -6,7 +6,8 @@
 # quarantine) a resident of a municipality its card does not list, and a
 # municipality_code the postcode contradicts. Its log and audit name the
 # codes, never the postcode. A team without a table keeps checking the
-# municipality_code alone.
+# municipality_code alone. And a required text that is only blank (spaces,
+# U+00A0, U+200B) counts as missing; an optional one is refused.
 . "$(dirname "$0")/lib.sh"
 it_setup route
 printf 'postcode;gemeentecode\n9901WA;GM0005\n1234AB;0363\n' |
@@ -61,4 +62,23 @@ id5=$(send_to gemn-rt "postcode=9901 WA" creditor_reference=R5)
 check "a team without a table takes a signal without municipality_code (it cannot tell)" \
 	wait_until 15 bash -c "inbox_ids gemn-rt | grep -qx $id5"
 
+# Blank values: the sender refuses them, naming the field, never the value.
+blank() { # blank RULE FIELD NAME=VALUE: the base signal with NAME's value replaced
+	local rule=$1 field=$2 change=$3 args=() f out rc=0
+	for f in "${base[@]}"; do
+		[[ $f == "${change%%=*}="* ]] && continue
+		args+=("$f")
+	done
+	out=$(ctl corp-rt send --type arrears --to gem-rt "${args[@]}" "postcode=1234 AB" "$change" 2>&1) || rc=$?
+	[ $rc = 1 ] && grep -q "$rule: field '$field'" <<<"$out"
+}
+nbsp=$(printf '\xc2\xa0')
+zwsp=$(printf '\xe2\x80\x8b')
+check "a creditor_contact of one space is missing" blank FIELD_MISSING creditor_contact "creditor_contact= "
+check "a street of U+00A0 is missing" blank FIELD_MISSING street "street=$nbsp"
+check "a place of U+200B is missing" blank FIELD_MISSING place "place=$zwsp"
+check "an optional creditor_reference of spaces is refused as blank" blank FIELD_FORMAT creditor_reference "creditor_reference=  "
+check "... the refusal says blank" bash -c \
+	"ctl corp-rt send --type arrears --to gem-rt ${base[*]@Q} 'postcode=1234 AB' 'creditor_reference=  ' 2>&1 | grep -q 'blank'"
+check "none of them was sent" bash -c "[ \"\$(inbox_ids gem-rt)\" = $id3 ]"
 it_done

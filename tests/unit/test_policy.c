@@ -2887,6 +2887,77 @@ static void test_route_recipient(void)
 	sh_routes_free(&r);
 }
 
+/* A text value that is blank once whitespace and invisible characters are
+ * left out counts as missing where the field is required, and is refused
+ * as FIELD_FORMAT where it is optional; on both sides. */
+static void test_blank(const sh_catalogue *cat)
+{
+	check_case("sh_text_blank");
+	static const char *const blank[] = {
+	    "",
+	    " ",
+	    "\t ",
+	    "\xc2\xa0",
+	    "\xe2\x80\x8b",
+	    " \xe2\x80\x80\xe2\x80\x8a\xe2\x80\xaf\xe2\x81\x9f\xe3\x80\x80",
+	    "\xef\xbb\xbf\xe2\x80\x8c\xe2\x80\x8d\xe2\x81\xa0",
+	};
+	static const char *const text[] = {"x", " x ",           "\xc2\xa0x",
+	                                   "0", "\xe2\x80\x8bx", "\xc3\xa9"};
+	for (size_t i = 0; i < N(blank); i++)
+		if (!CHECK(sh_text_blank(blank[i])))
+			printf("     blank #%zu\n", i);
+	for (size_t i = 0; i < N(text); i++)
+		if (!CHECK(!sh_text_blank(text[i])))
+			printf("     text #%zu\n", i);
+
+	static const struct {
+		Seinhuis__SignalType type;
+		const char *sender, *recipient, *basis, *field, *v;
+		sh_err want;
+	} cs[] = {
+	    {SEINHUIS__SIGNAL_TYPE__ARREARS, "landlord", "municipality_debt",
+	     "legal_duty", "creditor_contact", " ", SH_ERR_FIELD_MISSING},
+	    {SEINHUIS__SIGNAL_TYPE__ARREARS, "landlord", "municipality_debt",
+	     "legal_duty", "street", "\xc2\xa0", SH_ERR_FIELD_MISSING},
+	    {SEINHUIS__SIGNAL_TYPE__ARREARS, "landlord", "municipality_debt",
+	     "legal_duty", "place", "\xe2\x80\x8b", SH_ERR_FIELD_MISSING},
+	    {SEINHUIS__SIGNAL_TYPE__ARREARS, "landlord", "municipality_debt",
+	     "legal_duty", "place", "  \xe3\x80\x80\xef\xbb\xbf",
+	     SH_ERR_FIELD_MISSING},
+	    {SEINHUIS__SIGNAL_TYPE__ARREARS, "landlord", "municipality_debt",
+	     "legal_duty", "creditor_reference", " ", SH_ERR_FIELD_FORMAT},
+	    {SEINHUIS__SIGNAL_TYPE__ARREARS, "landlord", "municipality_debt",
+	     "legal_duty", "prefix", "\xe2\x80\x8b", SH_ERR_FIELD_FORMAT},
+	    {SEINHUIS__SIGNAL_TYPE__ARREARS, "landlord", "municipality_debt",
+	     "legal_duty", "place", " Stad ", SH_OK},
+	    {SEINHUIS__SIGNAL_TYPE__VT_NOTICE, "veilig_thuis",
+	     "municipality_team", "legal_task", "contact_point", "\xc2\xa0 ",
+	     SH_ERR_FIELD_MISSING},
+	    {SEINHUIS__SIGNAL_TYPE__VT_NOTICE, "veilig_thuis",
+	     "municipality_team", "legal_task", "next_step", "\xe2\x80\xaf",
+	     SH_ERR_FIELD_FORMAT},
+	};
+	for (size_t i = 0; i < N(cs); i++) {
+		const sh_type_rule *t = sh_catalogue_type(cat, cs[i].type);
+		if (!t || !rule_of(t, cs[i].field))
+			continue;
+		struct sig s;
+		struct expect x;
+		char title[256], buf[96];
+		make_base(&s, t, cs[i].sender, cs[i].basis);
+		sig_set(&s, cs[i].field, cs[i].v);
+		expect_set(&x, cs[i].want, cs[i].want ? cs[i].field : NULL,
+		           NULL, 0);
+		snprintf(title, sizeof(title), "%s: blank %s = %s",
+		         sh_signal_type_name(cs[i].type), cs[i].field,
+		         show(cs[i].v, buf));
+		run(title, cat, cs[i].type, cs[i].sender, cs[i].recipient, &s,
+		    &x);
+		sig_free(&s);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -2932,6 +3003,7 @@ int main(int argc, char **argv)
 		test_role_words(&cat);
 		test_known_names(&cat);
 		test_consent_identifiers(&cat);
+		test_blank(&cat);
 		test_route_recipient();
 		test_dutch_date();
 	}
