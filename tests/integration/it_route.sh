@@ -55,8 +55,8 @@ check "the team's log names the rule and the codes" bash -c \
 	 grep -q 'signal $id2 refused: ROUTE (municipality_code 0363 is not the municipality the postcode lies in by this daemon.s postcode table (0005))' $WORK/gem-rt.log"
 check "... and neither its log nor its audit shows the postcode" bash -c \
 	"! grep -qiE '9901 ?WA' $WORK/gem-rt.log && ! ctl gem-rt --json audit list | grep -qiE '9901 ?WA'"
-check "the refusals are audited as rejected" bash -c \
-	"ctl gem-rt --json audit list --id $id1 | json_has 'any(.[]; .outcome == \"rejected\" or .outcome == \"ROUTE\" or (.detail // \"\" | test(\"ROUTE\")))'"
+check "the refusals are audited as received, rejected with rule ROUTE" bash -c \
+	"for i in $id1 $id2; do ctl gem-rt --json audit list --id \$i | json_has 'any(.[]; .event == \"received\" and .outcome == \"rejected\" and .rule == \"ROUTE\")' || exit 1; done"
 # Without a table at the recipient: the municipality_code alone, as before.
 id5=$(send_to gemn-rt "postcode=9901 WA" creditor_reference=R5)
 check "a team without a table takes a signal without municipality_code (it cannot tell)" \
