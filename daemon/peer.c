@@ -672,6 +672,18 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 			                "with our key"),
 			       SH_ERR_SEAL;
 	}
+	/* Whom the signal is for, now that the first person's postcode can
+	 * be read: with a postcode table this daemon works out the
+	 * resident's municipality itself and refuses a resident of one its
+	 * card does not list, and a municipality_code the postcode
+	 * contradicts (without a table, the code alone, as above). Refused,
+	 * not quarantined: nothing of the personal data is kept, and the
+	 * refusal names the codes, never the postcode. */
+	if (e == SH_OK && sc && sc->n_persons > 0 &&
+	    (e = sh_route_recipient_check(&d->routes, &d->self.card,
+	                                  sc->persons[0]->postcode, mc, detail,
+	                                  dl)) != SH_OK)
+		goto out;
 	if (e == SH_OK && s->consent_ref[0] &&
 	    s->type != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION &&
 	    sh_store_revoked_has(d->store, txn, p->card.partner,
@@ -695,8 +707,14 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 		goto out;
 	}
 	if (e == SH_OK) {
+		/* "Today" is the Dutch date of the signal's creation, as it
+		 * was at the sender when it accepted the signal, not the day
+		 * it arrives: a signal that waited in an outbox is judged as
+		 * when it was made. created_ms is bounded by our own clock
+		 * above (at most SH_AHEAD_MAX_MS ahead, at most
+		 * max_signal_age old). */
 		char field[64] = "", today[11];
-		sh_today(today);
+		sh_date_nl(s->created_ms, today);
 		e = sh_wire_fields_a(s, sc, &d->sig_arena, &fields, &nfields);
 		if (e)
 			sh_wire_unknown_part(s, sc, detail, dl);

@@ -98,6 +98,59 @@ static uint32_t name_hash(const char *s)
 	return h;
 }
 
+/* Days since 1970-01-01 of a date in the proleptic Gregorian calendar,
+ * and back (H. Hinnant's algorithms). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/* The last Sunday of month m (31 days long: March, October) of year y, at
+ * 01:00 UTC, in seconds since the epoch: when the Netherlands change to
+ * and from summer time. 1970-01-01 was a Thursday. */
+static int64_t last_sunday_1utc(int64_t y, int m)
+{
+	int64_t last = days_from_civil(y, m, 31);
+	int64_t wday = ((last + 4) % 7 + 7) % 7; /* 0 Sunday */
+	return (last - wday) * 86400 + 3600;
+}
+
+void sh_date_nl(int64_t ms, char out[11])
+{
+	int64_t t = floor_div(ms, 1000), y;
+	int m, d;
+	civil_from_days(floor_div(t, 86400), &y, &m, &d);
+	int summer = t >= last_sunday_1utc(y, 3) && t < last_sunday_1utc(y, 10);
+	civil_from_days(floor_div(t + (summer ? 7200 : 3600), 86400), &y, &m,
+	                &d);
+	if (y < 0 || y > 9999)
+		y = y < 0 ? 0 : 9999;
+	snprintf(out, 11, "%04d-%02d-%02d", (int)y, m, d);
+}
+
 void sh_today(char out[11])
 {
 	/* once a second per thread: it is asked for every signal */
@@ -105,9 +158,7 @@ void sh_today(char out[11])
 	static _Thread_local char day[11];
 	time_t t = time(NULL);
 	if (t != last) {
-		struct tm tm;
-		localtime_r(&t, &tm);
-		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		sh_date_nl((int64_t)t * 1000, day);
 		last = t;
 	}
 	memcpy(out, day, sizeof(day));
@@ -870,6 +921,29 @@ static int steps_ok(const char *s)
 }
 
 /* Check one value; on refusal write what the rule requires to detail. */
+int sh_text_blank(const char *v)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	while (*p) {
+		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+			p++;
+		else if (p[0] == 0xc2 && p[1] == 0xa0) /* U+00A0 */
+			p += 2;
+		else if (p[0] == 0xe2 && p[1] == 0x80 &&
+		         ((p[2] >= 0x80 && p[2] <= 0x8d) || p[2] == 0xaf))
+			p += 3; /* U+2000..U+200D, U+202F */
+		else if (p[0] == 0xe2 && p[1] == 0x81 &&
+		         (p[2] == 0x9f || p[2] == 0xa0))
+			p += 3; /* U+205F, U+2060 */
+		else if ((p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) ||
+		         (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf))
+			p += 3; /* U+3000, U+FEFF */
+		else
+			return 0;
+	}
+	return 1;
+}
+
 static sh_err check_value(const sh_field_rule *r, const char *v,
                           const char *today, char *detail, size_t dl)
 {
@@ -881,6 +955,15 @@ static sh_err check_value(const sh_field_rule *r, const char *v,
 			return snprintf(detail, dl,
 			                "must be text without control "
 			                "characters, in UTF-8"),
+			       SH_ERR_FIELD_FORMAT;
+		/* An optional field given a value that only looks like one
+		 * is refused, not dropped: the sender's client sees it, and
+		 * the recipient applies the same rule to the same bytes. */
+		if (v[0] && sh_text_blank(v))
+			return snprintf(detail, dl,
+			                "blank (only spaces or invisible "
+			                "characters): leave the field out or "
+			                "give a value"),
 			       SH_ERR_FIELD_FORMAT;
 		if ((long long)len < r->min || (long long)len > r->max)
 			return snprintf(detail, dl,
@@ -1034,6 +1117,15 @@ static sh_err check_field(const sh_type_rule *t, Seinhuis__SignalType type,
 		       SH_ERR_FIELD_ROLE;
 	if (base == name)
 		*rule = r;
+	/* a required text whose value only looks like one is missing */
+	if (base == name && r->required && r->kind == CHK_TEXT &&
+	    fields[i]->value[0] && sh_text_blank(fields[i]->value))
+		return snprintf(
+		           detail, dl,
+		           "required in %s signals (a value of only "
+		           "spaces or invisible characters does not count)",
+		           sh_signal_type_name(type)),
+		       SH_ERR_FIELD_MISSING;
 	return check_value(r, fields[i]->value, today, detail, dl);
 }
 

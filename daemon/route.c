@@ -197,6 +197,38 @@ int sh_card_serves(const sh_card *c, const char *muni)
 	return 0;
 }
 
+sh_err sh_route_recipient_check(const sh_routes *r, const sh_card *self,
+                                const char *postcode, const char *given,
+                                char *detail, size_t dl)
+{
+	if (!self->municipalities[0])
+		return SH_OK;
+	const char *muni = postcode && postcode[0] && r->n
+	                       ? sh_routes_find(r, postcode)
+	                       : NULL;
+	int given_ok =
+	    given && strlen(given) == 4 && strspn(given, "0123456789") == 4;
+	if (muni && given_ok && strcmp(muni, given) != 0) {
+		snprintf(detail, dl,
+		         "municipality_code %.4s is not the municipality the "
+		         "postcode lies in by this daemon's postcode table "
+		         "(%.4s)",
+		         given, muni);
+		return SH_ERR_ROUTE;
+	}
+	const char *mc = muni ? muni : given_ok ? given : NULL;
+	if (mc && !sh_card_serves(self, mc)) {
+		snprintf(detail, dl,
+		         "%s %.4s is not one this daemon serves (%.100s)",
+		         muni ? "the resident's municipality (by the postcode "
+		                "table)"
+		              : "municipality_code",
+		         mc, self->municipalities);
+		return SH_ERR_ROUTE;
+	}
+	return SH_OK;
+}
+
 const sh_card *sh_route_partner(const sh_trust *t, const char *role,
                                 const char *muni, const sh_card **also)
 {

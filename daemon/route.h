@@ -27,6 +27,19 @@ const char *sh_routes_find(const sh_routes *r, const char *postcode);
 /* Whether the card lists the municipality (four digits) among those it
  * serves. */
 int sh_card_serves(const sh_card *c, const char *muni);
+/* The recipient's own check of whom a signal is for, once its sealed part
+ * is open: self is this daemon's card, postcode the first person's (or
+ * NULL), given the signal's municipality_code (or NULL / ""). Nothing to
+ * check when the card lists no municipalities. With a table (r->n) that
+ * knows the postcode, its municipality decides: a given code that is
+ * another one is refused, and so is a municipality the card does not
+ * list. Without a table, or for a postcode the table does not know, a
+ * given code of four digits the card does not list is refused. SH_OK or
+ * SH_ERR_ROUTE, with detail naming the rule and the codes, never the
+ * postcode. */
+sh_err sh_route_recipient_check(const sh_routes *r, const sh_card *self,
+                                const char *postcode, const char *given,
+                                char *detail, size_t dl);
 /* The trusted partner of the given role that serves the municipality;
  * NULL if none. When a second card of that role serves it too, *also is
  * that card (else NULL): the signal cannot be routed, and the caller

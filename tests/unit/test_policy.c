@@ -32,10 +32,12 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "check.h"
 #include "fixture.h"
 #include "policy.h"
+#include "route.h"
 #include "seinhuis.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
@@ -2748,6 +2750,214 @@ static void test_parser(const char *path)
 
 /* --------------------------------------------------------------- main */
 
+/* The Dutch calendar date (sh_date_nl, sh_today): by hand, CET and CEST,
+ * whatever the machine's time zone. Fixed moments around the changes of
+ * 2026 and the turn of the year, then a sweep compared with the system's
+ * Europe/Amsterdam zone where it is installed (this program has one
+ * thread: it may set TZ). */
+static void test_dutch_date(void)
+{
+	static const struct {
+		int64_t ms;
+		const char *day;
+	} at[] = {
+	    {1774745999000, "2026-03-29"}, /* 00:59:59 UTC, CET */
+	    {1774746000000, "2026-03-29"}, /* 01:00 UTC: CEST from now */
+	    {1774738799000, "2026-03-28"}, /* 23:59:59 CET */
+	    {1774738800000, "2026-03-29"}, /* 00:00 CET */
+	    {1774821599000, "2026-03-29"}, /* 23:59:59 CEST */
+	    {1774821600000, "2026-03-30"}, /* 00:00 CEST */
+	    {1792879199000, "2026-10-24"}, /* 23:59:59 CEST */
+	    {1792879200000, "2026-10-25"}, /* 00:00 CEST */
+	    {1792969199000, "2026-10-25"}, /* 23:59:59 CET */
+	    {1792969200000, "2026-10-26"}, /* 00:00 CET */
+	    {1798757999000, "2026-12-31"},
+	    {1798758000000, "2027-01-01"}, /* 23:00 UTC on New Year's Eve */
+	    {1709161200000, "2024-02-29"},
+	    {-3600000, "1970-01-01"},
+	};
+	char d[11];
+	for (size_t i = 0; i < N(at); i++) {
+		check_case("sh_date_nl(%lld)", (long long)at[i].ms);
+		sh_date_nl(at[i].ms, d);
+		CHECK_STR(d, at[i].day);
+	}
+	check_case("sh_today is the Dutch date of now");
+	char t1[11], t2[11];
+	sh_date_nl((int64_t)time(NULL) * 1000, t1);
+	sh_today(d);
+	sh_date_nl((int64_t)time(NULL) * 1000, t2);
+	CHECK(strcmp(d, t1) == 0 || strcmp(d, t2) == 0);
+
+	const char *old = getenv("TZ");
+	char *keep = old ? strdup(old) : NULL;
+	setenv("TZ", "Europe/Amsterdam", 1);
+	tzset();
+	struct tm probe;
+	time_t summer = 1782000000; /* June 2026 */
+	if (localtime_r(&summer, &probe) && probe.tm_gmtoff == 7200) {
+		check_case("sh_date_nl against the Europe/Amsterdam zone, "
+		           "1997 to 2037");
+		int bad = 0;
+		for (time_t x = 852076800; x < 2145916800 && bad < 5;
+		     x += 2333) {
+			struct tm tm;
+			char want[11];
+			localtime_r(&x, &tm);
+			strftime(want, sizeof(want), "%Y-%m-%d", &tm);
+			sh_date_nl((int64_t)x * 1000, d);
+			if (!CHECK_STR(d, want)) {
+				printf("     at %lld\n", (long long)x);
+				bad++;
+			}
+		}
+	} else {
+		printf("note: no Europe/Amsterdam zone here: sweep skipped\n");
+	}
+	if (keep)
+		setenv("TZ", keep, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(keep);
+}
+
+/* The recipient's own routing check (sh_route_recipient_check): with a
+ * postcode table it works the municipality out from the postcode; the
+ * refusal names codes, never the postcode. */
+static void test_route_recipient(void)
+{
+	static const char table[] = "9901WA;0005\n1234AB;0363\n1235;0599\n";
+	sh_routes r = {0}, none = {0};
+	char why[256];
+	check_case("sh_routes_parse");
+	if (!CHECK_ERR(
+	        sh_routes_parse(&r, table, strlen(table), why, sizeof(why)),
+	        SH_OK))
+		return;
+	sh_card self, open;
+	memset(&self, 0, sizeof(self));
+	memset(&open, 0, sizeof(open));
+	snprintf(self.municipalities, sizeof(self.municipalities), "0363");
+	static const struct {
+		int table;
+		const char *pc, *given;
+		sh_err want;
+		const char *says;
+	} cs[] = {
+	    {1, "9901 WA", NULL, SH_ERR_ROUTE,
+	     "municipality (by the postcode "
+	     "table) 0005 is not one"},
+	    {1, "9901wa", "", SH_ERR_ROUTE, "0005"},
+	    {1, "1234 AB", NULL, SH_OK, NULL},
+	    {1, "1234AB", "0363", SH_OK, NULL},
+	    {1, "1234 AB", "0005", SH_ERR_ROUTE,
+	     "municipality_code 0005 is "
+	     "not the municipality"},
+	    {1, "9901 WA", "0363", SH_ERR_ROUTE, "(0005)"},
+	    {1, "1235 ZZ", NULL, SH_ERR_ROUTE, "0599"},
+	    {1, "5555 XX", NULL, SH_OK, NULL},
+	    {1, "5555 XX", "0005", SH_ERR_ROUTE, "municipality_code 0005"},
+	    {1, NULL, "0363", SH_OK, NULL},
+	    {0, "9901 WA", NULL, SH_OK, NULL},
+	    {0, "9901 WA", "0363", SH_OK, NULL},
+	    {0, "9901 WA", "0005", SH_ERR_ROUTE, "municipality_code 0005"},
+	};
+	for (size_t i = 0; i < N(cs); i++) {
+		char detail[300] = "";
+		check_case("recipient route check %zu: %s table, given %s", i,
+		           cs[i].table ? "a" : "no",
+		           cs[i].given ? cs[i].given : "none");
+		sh_err e = sh_route_recipient_check(
+		    cs[i].table ? &r : &none, &self, cs[i].pc, cs[i].given,
+		    detail, sizeof(detail));
+		if (!CHECK_ERR(e, cs[i].want))
+			printf("     detail: %s\n", detail);
+		if (cs[i].says && !CHECK(strstr(detail, cs[i].says) != NULL))
+			printf("     detail: %s\n", detail);
+		CHECK(!strstr(detail, "9901") && !strstr(detail, "1234") &&
+		      !strstr(detail, "5555") && !strstr(detail, "1235"));
+		check_case("... a card without municipalities: nothing to "
+		           "check");
+		CHECK_ERR(sh_route_recipient_check(&r, &open, cs[i].pc,
+		                                   cs[i].given, detail,
+		                                   sizeof(detail)),
+		          SH_OK);
+	}
+	sh_routes_free(&r);
+}
+
+/* A text value that is blank once whitespace and invisible characters are
+ * left out counts as missing where the field is required, and is refused
+ * as FIELD_FORMAT where it is optional; on both sides. */
+static void test_blank(const sh_catalogue *cat)
+{
+	check_case("sh_text_blank");
+	static const char *const blank[] = {
+	    "",
+	    " ",
+	    "\t ",
+	    "\xc2\xa0",
+	    "\xe2\x80\x8b",
+	    " \xe2\x80\x80\xe2\x80\x8a\xe2\x80\xaf\xe2\x81\x9f\xe3\x80\x80",
+	    "\xef\xbb\xbf\xe2\x80\x8c\xe2\x80\x8d\xe2\x81\xa0",
+	};
+	static const char *const text[] = {"x", " x ",           "\xc2\xa0x",
+	                                   "0", "\xe2\x80\x8bx", "\xc3\xa9"};
+	for (size_t i = 0; i < N(blank); i++)
+		if (!CHECK(sh_text_blank(blank[i])))
+			printf("     blank #%zu\n", i);
+	for (size_t i = 0; i < N(text); i++)
+		if (!CHECK(!sh_text_blank(text[i])))
+			printf("     text #%zu\n", i);
+
+	static const struct {
+		Seinhuis__SignalType type;
+		const char *sender, *recipient, *basis, *field, *v;
+		sh_err want;
+	} cs[] = {
+	    {SEINHUIS__SIGNAL_TYPE__ARREARS, "landlord", "municipality_debt",
+	     "legal_duty", "creditor_contact", " ", SH_ERR_FIELD_MISSING},
+	    {SEINHUIS__SIGNAL_TYPE__ARREARS, "landlord", "municipality_debt",
+	     "legal_duty", "street", "\xc2\xa0", SH_ERR_FIELD_MISSING},
+	    {SEINHUIS__SIGNAL_TYPE__ARREARS, "landlord", "municipality_debt",
+	     "legal_duty", "place", "\xe2\x80\x8b", SH_ERR_FIELD_MISSING},
+	    {SEINHUIS__SIGNAL_TYPE__ARREARS, "landlord", "municipality_debt",
+	     "legal_duty", "place", "  \xe3\x80\x80\xef\xbb\xbf",
+	     SH_ERR_FIELD_MISSING},
+	    {SEINHUIS__SIGNAL_TYPE__ARREARS, "landlord", "municipality_debt",
+	     "legal_duty", "creditor_reference", " ", SH_ERR_FIELD_FORMAT},
+	    {SEINHUIS__SIGNAL_TYPE__ARREARS, "landlord", "municipality_debt",
+	     "legal_duty", "prefix", "\xe2\x80\x8b", SH_ERR_FIELD_FORMAT},
+	    {SEINHUIS__SIGNAL_TYPE__ARREARS, "landlord", "municipality_debt",
+	     "legal_duty", "place", " Stad ", SH_OK},
+	    {SEINHUIS__SIGNAL_TYPE__VT_NOTICE, "veilig_thuis",
+	     "municipality_team", "legal_task", "contact_point", "\xc2\xa0 ",
+	     SH_ERR_FIELD_MISSING},
+	    {SEINHUIS__SIGNAL_TYPE__VT_NOTICE, "veilig_thuis",
+	     "municipality_team", "legal_task", "next_step", "\xe2\x80\xaf",
+	     SH_ERR_FIELD_FORMAT},
+	};
+	for (size_t i = 0; i < N(cs); i++) {
+		const sh_type_rule *t = sh_catalogue_type(cat, cs[i].type);
+		if (!t || !rule_of(t, cs[i].field))
+			continue;
+		struct sig s;
+		struct expect x;
+		char title[256], buf[96];
+		make_base(&s, t, cs[i].sender, cs[i].basis);
+		sig_set(&s, cs[i].field, cs[i].v);
+		expect_set(&x, cs[i].want, cs[i].want ? cs[i].field : NULL,
+		           NULL, 0);
+		snprintf(title, sizeof(title), "%s: blank %s = %s",
+		         sh_signal_type_name(cs[i].type), cs[i].field,
+		         show(cs[i].v, buf));
+		run(title, cat, cs[i].type, cs[i].sender, cs[i].recipient, &s,
+		    &x);
+		sig_free(&s);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -2793,6 +3003,9 @@ int main(int argc, char **argv)
 		test_role_words(&cat);
 		test_known_names(&cat);
 		test_consent_identifiers(&cat);
+		test_blank(&cat);
+		test_route_recipient();
+		test_dutch_date();
 	}
 	check_case("%s", "");
 	printf("%d signals checked at the sender, %d of them again at the "
