@@ -427,15 +427,36 @@ static void op_prove(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		goto out;
 	}
 	uint64_t n = head ? head->tree_size : 0;
+	/* the entries the log holds now, as this transaction reads them */
+	uint64_t have = sh_audit_committed_size(log);
 	if (e == SH_OK && inclusion) {
+		if (q->index >= have && q->index >= n) {
+			/* no newer head can hold it: say so, not "sign one" */
+			if (have)
+				sh_ctl_refuse(d, c, SH_ERR_NOTFOUND,
+				              "entry %llu is not in the audit "
+				              "log: the log holds only %llu "
+				              "entries (0 to %llu)",
+				              (unsigned long long)q->index,
+				              (unsigned long long)have,
+				              (unsigned long long)(have - 1));
+			else
+				sh_ctl_refuse(d, c, SH_ERR_NOTFOUND,
+				              "entry %llu is not in the audit "
+				              "log: the log is empty",
+				              (unsigned long long)q->index);
+			goto out;
+		}
 		if (q->index >= n) {
 			sh_ctl_refuse(
 			    d, c, SH_ERR_NOTFOUND,
-			    "entry %llu is not in the tree of the signed "
-			    "head (size %llu): sign a newer head with "
-			    "'seinctl audit head'",
-			    (unsigned long long)q->index,
-			    (unsigned long long)n);
+			    "entry %llu is not in the tree of the "
+			    "signed head at size %llu: %s",
+			    (unsigned long long)q->index, (unsigned long long)n,
+			    q->tree_size ? "give a larger --size, or leave it "
+			                   "out for the latest head"
+			                 : "sign a newer head with 'seinctl "
+			                   "audit head'");
 			goto out;
 		}
 		e = sh_audit_prove_inclusion(log, txn, q->index, n, path, &len);
