@@ -354,6 +354,12 @@ static void op_verify(sh_daemon *d, sh_ctl_conn *c)
 		return sh_ctl_refuse(d, c, SH_ERR_STORE,
 		                     "cannot read the store");
 	sh_err e = sh_audit_verify(sh_audit_log(d), txn, &keys, &v);
+	char by[SH_PARTNER_MAX + 1];
+	if (e == SH_OK) {
+		sh_witness_anchored(d, txn, &v.anchored_size, by, sizeof(by),
+		                    &v.anchored_head_ms);
+		v.anchored_by = by;
+	}
 	sh_store_read_end(d->store, txn);
 	if (e != SH_OK)
 		return sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
@@ -687,6 +693,8 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		                          : "");
 		en.detail = detail;
 		e = sh_audit_record(d, &en);
+		if (e == SH_OK)
+			sh_audit_head_soon(d);
 	}
 	if (e == SH_OK) {
 		Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
@@ -842,6 +850,7 @@ static void op_reveal(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		              sh_err_str(e));
 		goto out;
 	}
+	sh_audit_head_soon(d);
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
 	r.ok = 1;
 	r.message_id = q->message_id;

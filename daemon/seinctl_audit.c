@@ -530,6 +530,37 @@ static int cmd_list(const char *sock, int argc, char **argv, int export)
 
 /* -------------------------------------------------------------- verify */
 
+/* What no partner anchors: the entries after the newest head of this log
+ * a partner handed back as kept. Whoever holds this machine's files holds
+ * its signing key too, and can cut off the end of the log and sign again;
+ * only the entries a partner holds a head of are beyond that. */
+static void print_anchored(const Seinhuis__AuditVerifyResult *v, const char *at)
+{
+	char pb[80];
+	unsigned long long a = v->anchored_size, n = v->entries;
+	if (!a) {
+		if (n)
+			printf("  note: no partner has confirmed holding a "
+			       "head of this "
+			       "log yet: entries 0..%llu are not yet anchored "
+			       "by any "
+			       "partner\n",
+			       n ? n - 1 : 0);
+		return;
+	}
+	printf("  anchored: partner %s confirmed holding the head at size "
+	       "%llu (signed %s)\n",
+	       safe(v->anchored_by, pb, sizeof(pb)), a, at);
+	if (n > a)
+		printf("  note: entries %llu..%llu are not yet anchored by any "
+		       "partner\n",
+		       a, n - 1);
+	else if (a > n)
+		printf("  note: a partner confirmed holding a head over %llu "
+		       "entries and the log holds %llu: it went back\n",
+		       a, n);
+}
+
 static int cmd_verify(const char *sock)
 {
 	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
@@ -552,6 +583,9 @@ static int cmd_verify(const char *sock)
 	sh_audit_rollback_note(rbnote, sizeof(rbnote), v->rollbacks, rb);
 	if (v->root_hash.len == 32)
 		sh_hex(root, v->root_hash.data, 32);
+	char at[48] = "-";
+	if (v->anchored_size)
+		fmt_utc(at, sizeof(at), v->anchored_head_ms * 1000);
 	if (json_out) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "ok", json_object_new_boolean(v->ok));
@@ -579,6 +613,22 @@ static int cmd_verify(const char *sock)
 		json_object_object_add(o, "latest_rollback_time",
 		                       v->rollbacks ? json_object_new_string(rb)
 		                                    : NULL);
+		json_object_object_add(
+		    o, "anchored_size",
+		    json_object_new_int64((int64_t)v->anchored_size));
+		json_object_object_add(
+		    o, "anchored_by",
+		    v->anchored_size ? json_object_new_string(v->anchored_by)
+		                     : NULL);
+		json_object_object_add(
+		    o, "anchored_head_time",
+		    v->anchored_size ? json_object_new_string(at) : NULL);
+		json_object_object_add(
+		    o, "unanchored_entries",
+		    json_object_new_int64(
+		        (int64_t)(v->entries > v->anchored_size
+		                      ? v->entries - v->anchored_size
+		                      : 0)));
 		seinctl_print_json(o);
 	} else if (v->ok) {
 		printf(
@@ -592,6 +642,7 @@ static int cmd_verify(const char *sock)
 			       safe(v->problem, buf, sizeof(buf)));
 		if (v->rollbacks)
 			printf("  note: %s\n", rbnote);
+		print_anchored(v, at);
 	} else {
 		printf("audit log FAILS verification\n");
 		if (v->has_bad_entry)
