@@ -354,6 +354,12 @@ static void op_verify(sh_daemon *d, sh_ctl_conn *c)
 		return sh_ctl_refuse(d, c, SH_ERR_STORE,
 		                     "cannot read the store");
 	sh_err e = sh_audit_verify(sh_audit_log(d), txn, &keys, &v);
+	char by[SH_PARTNER_MAX + 1];
+	if (e == SH_OK) {
+		sh_witness_anchored(d, txn, &v.anchored_size, by, sizeof(by),
+		                    &v.anchored_head_ms);
+		v.anchored_by = by;
+	}
 	sh_store_read_end(d->store, txn);
 	if (e != SH_OK)
 		return sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
@@ -427,15 +433,36 @@ static void op_prove(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		goto out;
 	}
 	uint64_t n = head ? head->tree_size : 0;
+	/* the entries the log holds now, as this transaction reads them */
+	uint64_t have = sh_audit_committed_size(log);
 	if (e == SH_OK && inclusion) {
+		if (q->index >= have && q->index >= n) {
+			/* no newer head can hold it: say so, not "sign one" */
+			if (have)
+				sh_ctl_refuse(d, c, SH_ERR_NOTFOUND,
+				              "entry %llu is not in the audit "
+				              "log: the log holds only %llu "
+				              "entries (0 to %llu)",
+				              (unsigned long long)q->index,
+				              (unsigned long long)have,
+				              (unsigned long long)(have - 1));
+			else
+				sh_ctl_refuse(d, c, SH_ERR_NOTFOUND,
+				              "entry %llu is not in the audit "
+				              "log: the log is empty",
+				              (unsigned long long)q->index);
+			goto out;
+		}
 		if (q->index >= n) {
 			sh_ctl_refuse(
 			    d, c, SH_ERR_NOTFOUND,
-			    "entry %llu is not in the tree of the signed "
-			    "head (size %llu): sign a newer head with "
-			    "'seinctl audit head'",
-			    (unsigned long long)q->index,
-			    (unsigned long long)n);
+			    "entry %llu is not in the tree of the "
+			    "signed head at size %llu: %s",
+			    (unsigned long long)q->index, (unsigned long long)n,
+			    q->tree_size ? "give a larger --size, or leave it "
+			                   "out for the latest head"
+			                 : "sign a newer head with 'seinctl "
+			                   "audit head'");
 			goto out;
 		}
 		e = sh_audit_prove_inclusion(log, txn, q->index, n, path, &len);
@@ -666,6 +693,8 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		                          : "");
 		en.detail = detail;
 		e = sh_audit_record(d, &en);
+		if (e == SH_OK)
+			sh_audit_head_soon(d);
 	}
 	if (e == SH_OK) {
 		Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
@@ -821,6 +850,7 @@ static void op_reveal(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		              sh_err_str(e));
 		goto out;
 	}
+	sh_audit_head_soon(d);
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
 	r.ok = 1;
 	r.message_id = q->message_id;

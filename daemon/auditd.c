@@ -896,6 +896,13 @@ int64_t sh_audit_due(const sh_daemon *d, int64_t lazy_ms)
 	return due;
 }
 
+void sh_audit_head_soon(sh_daemon *d)
+{
+	if (d->auditd)
+		d->auditd->last_head_mono =
+		    sh_mono_ms() - (int64_t)d->cfg.audit_head_interval * 1000;
+}
+
 void sh_audit_tick(sh_daemon *d)
 {
 	sh_auditd *ad = d->auditd;

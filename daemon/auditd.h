@@ -72,6 +72,11 @@ void sh_audit_tick(sh_daemon *d);
 /* When sh_audit_tick must run at the latest (monotonic ms): the oldest
  * waiting "sent" entry lazy_ms after it came, or a tree head due. */
 int64_t sh_audit_due(const sh_daemon *d, int64_t lazy_ms);
+/* A head is due now, not at the next audit_head_interval: after a reveal
+ * or a subject look-up, so that it goes to the partners connected (who
+ * keep it: witness.c) at once, and the entry is anchored outside this
+ * machine as early as the connections allow. */
+void sh_audit_head_soon(sh_daemon *d);
 
 /* Hooks. Each appends within the turn's transaction; when that fails the
  * transaction is failed too, so no change commits without its entry. */

@@ -540,6 +540,10 @@ void sh_witness_due(sh_daemon *d, sh_peer *p);
 void sh_witness_pump(sh_daemon *d);
 /* Fill p's wit_size and wit_ms from the store, once. */
 void sh_witness_status(sh_daemon *d, MDB_txn *txn, sh_peer *p);
+/* The newest head of our log that a partner handed back as kept and the
+ * log still extended then: its size (0: none), partner and signing time. */
+void sh_witness_anchored(sh_daemon *d, MDB_txn *txn, uint64_t *size, char *by,
+                         size_t byl, int64_t *ms);
 
 /* control.c */
 sh_err sh_control_start(sh_daemon *d, char *why, size_t whylen);

@@ -121,6 +121,8 @@ static void usage(FILE *f)
 	    "                         consistency proof (JSON)\n"
 	    "  audit check-proof FILE [--old HEAD.json] [--card CARD]  "
 	    "offline\n"
+	    "                         (without --card: exit 5, not tied to "
+	    "any partner)\n"
 	    "  audit subject [--with-meldcode]\n"
 	    "                         a resident's records; identifiers on "
 	    "stdin\n"

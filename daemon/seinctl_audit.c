@@ -22,7 +22,11 @@
  *   reveals, retention removals
  * and, for signals this partner sent: accepted, refused at submission,
  * sent, confirmed (receipt delivered or duplicate), rejected by the
- * partner (receipt rejected).
+ * partner (receipt rejected). Every column but reveals counts signals:
+ * a message id once per row, however many entries it has there (a signal
+ * sent again after a restart has a sent entry per transmission); entries
+ * without one count each. Reveals counts every reveal: a signal opened
+ * twice is two disclosures.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -247,6 +251,22 @@ static const struct option filter_opts[] = {
     {"format", required_argument, 0, 'f'},
     {0, 0, 0, 0}};
 
+/* --since is from, --until before: a range whose start is not before its
+ * end holds nothing, and is a mistake (swapped, or a day given twice).
+ * 1 after saying so, else 0. */
+static int range_refused(int64_t since, int64_t until)
+{
+	if (!since || !until || since < until)
+		return 0;
+	fprintf(stderr,
+	        "seinctl: --since must be before --until (--since is the "
+	        "first moment taken in, --until the first left out): %s\n",
+	        since == until ? "the range is empty; for one day give "
+	                         "--until the day after"
+	                       : "the range is reversed");
+	return 1;
+}
+
 /* Returns 0, or 2 after printing what is wrong. format may be NULL when
  * the command takes no --format. */
 static int parse_filter(int argc, char **argv, filter *f, const char **format)
@@ -278,7 +298,9 @@ static int parse_filter(int argc, char **argv, filter *f, const char **format)
 		case 'k': f->case_key = optarg; break;
 		case 'l':
 			if (sh_parse_u32(optarg, 1, 100000000, &lim) < 0) {
-				fprintf(stderr, "seinctl: --limit: a number\n");
+				fprintf(stderr,
+				        "seinctl: --limit: a number from "
+				        "1 to 100000000\n");
 				return 2;
 			}
 			f->limit = lim;
@@ -307,6 +329,8 @@ static int parse_filter(int argc, char **argv, filter *f, const char **format)
 		return 2;
 	}
 	/* bad usage, found before the daemon is asked (exit 2) */
+	if (range_refused(f->since, f->until))
+		return 2;
 	if (f->event && !sh_audit_event_parse(f->event)) {
 		fprintf(stderr, "seinctl: --event: not an event; one of:");
 		for (int i = 1; strcmp(sh_audit_event_name(i), "unknown"); i++)
@@ -506,6 +530,37 @@ static int cmd_list(const char *sock, int argc, char **argv, int export)
 
 /* -------------------------------------------------------------- verify */
 
+/* What no partner anchors: the entries after the newest head of this log
+ * a partner handed back as kept. Whoever holds this machine's files holds
+ * its signing key too, and can cut off the end of the log and sign again;
+ * only the entries a partner holds a head of are beyond that. */
+static void print_anchored(const Seinhuis__AuditVerifyResult *v, const char *at)
+{
+	char pb[80];
+	unsigned long long a = v->anchored_size, n = v->entries;
+	if (!a) {
+		if (n)
+			printf("  note: no partner has confirmed holding a "
+			       "head of this "
+			       "log yet: entries 0..%llu are not yet anchored "
+			       "by any "
+			       "partner\n",
+			       n ? n - 1 : 0);
+		return;
+	}
+	printf("  anchored: partner %s confirmed holding the head at size "
+	       "%llu (signed %s)\n",
+	       safe(v->anchored_by, pb, sizeof(pb)), a, at);
+	if (n > a)
+		printf("  note: entries %llu..%llu are not yet anchored by any "
+		       "partner\n",
+		       a, n - 1);
+	else if (a > n)
+		printf("  note: a partner confirmed holding a head over %llu "
+		       "entries and the log holds %llu: it went back\n",
+		       a, n);
+}
+
 static int cmd_verify(const char *sock)
 {
 	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
@@ -528,6 +583,9 @@ static int cmd_verify(const char *sock)
 	sh_audit_rollback_note(rbnote, sizeof(rbnote), v->rollbacks, rb);
 	if (v->root_hash.len == 32)
 		sh_hex(root, v->root_hash.data, 32);
+	char at[48] = "-";
+	if (v->anchored_size)
+		fmt_utc(at, sizeof(at), v->anchored_head_ms * 1000);
 	if (json_out) {
 		json_object *o = json_object_new_object();
 		json_object_object_add(o, "ok", json_object_new_boolean(v->ok));
@@ -555,6 +613,22 @@ static int cmd_verify(const char *sock)
 		json_object_object_add(o, "latest_rollback_time",
 		                       v->rollbacks ? json_object_new_string(rb)
 		                                    : NULL);
+		json_object_object_add(
+		    o, "anchored_size",
+		    json_object_new_int64((int64_t)v->anchored_size));
+		json_object_object_add(
+		    o, "anchored_by",
+		    v->anchored_size ? json_object_new_string(v->anchored_by)
+		                     : NULL);
+		json_object_object_add(
+		    o, "anchored_head_time",
+		    v->anchored_size ? json_object_new_string(at) : NULL);
+		json_object_object_add(
+		    o, "unanchored_entries",
+		    json_object_new_int64(
+		        (int64_t)(v->entries > v->anchored_size
+		                      ? v->entries - v->anchored_size
+		                      : 0)));
 		seinctl_print_json(o);
 	} else if (v->ok) {
 		printf(
@@ -568,6 +642,7 @@ static int cmd_verify(const char *sock)
 			       safe(v->problem, buf, sizeof(buf)));
 		if (v->rollbacks)
 			printf("  note: %s\n", rbnote);
+		print_anchored(v, at);
 	} else {
 		printf("audit log FAILS verification\n");
 		if (v->has_bad_entry)
@@ -692,6 +767,16 @@ static int cmd_prove(const char *sock, int argc, char **argv)
 				return 2;
 			}
 		}
+		if (v == 0 && (opt == 's' || opt == 'm')) {
+			fprintf(stderr,
+			        "seinctl: --%s must be at least 1 (%s)\n",
+			        opt == 's' ? "size" : "old-size",
+			        opt == 's' ? "the size of a signed head; leave "
+			                     "it out for the latest"
+			                   : "the number of entries of the "
+			                     "older tree");
+			return 2;
+		}
 		switch (opt) {
 		case 'i': q.index = v, have_index = 1; break;
 		case 's': q.tree_size = v; break;
@@ -809,10 +894,7 @@ static int head_ok(const Seinhuis__SignedTreeHead *h, const sh_card *card,
 			         size);
 			return 0;
 		}
-		snprintf(what, whatl,
-		         "key %s, the key named in the head (pass --card to "
-		         "check that it is the partner's)",
-		         fp);
+		snprintf(what, whatl, "key %s, the key named in the head", fp);
 		return 1;
 	}
 	if (strcmp(h->partner, card->partner) != 0) {
@@ -879,22 +961,39 @@ static int read_path(json_object *o, uint8_t path[SH_MERKLE_MAX_PATH][32],
 	return 0;
 }
 
-/* The result; entry (taken, may be NULL) is the entry a valid
- * inclusion proof proves, decoded from its leaf. */
+/* check-proof's exit status for a file that checks as far as it can
+ * without --card: the signature is by the key the head itself names, so
+ * nothing ties it to the partner it names (anyone can make such a file) */
+#define CHECK_UNTIED 5
+
+/* The result: ok is 1 (valid, the heads checked against the card), 0
+ * (invalid), or CHECK_UNTIED (checked as far as it can be without a card;
+ * text then says what that found). entry (taken, may be NULL) is the
+ * entry the proof proves, decoded from its leaf. */
 static int check_result_entry(int ok, const char *text, json_object *entry)
 {
+	int rc = ok == 1 ? 0 : ok == CHECK_UNTIED ? CHECK_UNTIED : 1;
 	if (json_out) {
 		json_object *o = json_object_new_object();
-		json_object_object_add(o, "valid", json_object_new_boolean(ok));
+		json_object_object_add(o, "valid",
+		                       json_object_new_boolean(ok == 1));
+		json_object_object_add(
+		    o, "tied_to_partner",
+		    json_object_new_boolean(ok != CHECK_UNTIED));
+		if (ok == CHECK_UNTIED)
+			json_object_object_add(o, "checks_without_card",
+			                       json_object_new_boolean(1));
 		json_object_object_add(o, ok ? "what" : "reason",
 		                       json_object_new_string(text));
 		if (entry)
 			json_object_object_add(o, "entry", entry);
 		seinctl_print_json(o);
-		return ok ? 0 : 1;
+		return rc;
 	}
-	if (ok)
+	if (ok == 1)
 		printf("proof valid: %s\n", text);
+	else if (ok == CHECK_UNTIED)
+		printf("proof NOT tied to any partner: %s\n", text);
 	else
 		printf("proof INVALID: %s\n", text);
 	if (entry) {
@@ -904,7 +1003,23 @@ static int check_result_entry(int ok, const char *text, json_object *entry)
 		                      JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(entry);
 	}
-	return ok ? 0 : 1;
+	return rc;
+}
+
+/* Without a card: what was checked, after the warning that it is not
+ * tied to the partner the head names. */
+static void untied_text(char *out, size_t n, const Seinhuis__SignedTreeHead *h,
+                        const char *found)
+{
+	char fp[17] = "?";
+	if (h->sign_key.len == 32)
+		sh_key_fingerprint(fp, h->sign_key.data);
+	snprintf(out, n,
+	         "the head names partner '%s', but the signature is by the "
+	         "key named in the head (%s), which is not checked against "
+	         "a card: pass --card with '%s''s card to check that it is "
+	         "the partner's. Without one, all that is shown is that %s",
+	         h->partner, fp, h->partner, found);
 }
 
 static int check_result(int ok, const char *text)
@@ -950,7 +1065,7 @@ static int cmd_check_proof(int argc, char **argv)
 	    {0, 0, 0, 0}};
 	const char *old_file = NULL, *card_file = NULL;
 	int opt, rc = 1;
-	char why[600], text[1200];
+	char why[600], text[1600];
 	sh_card card;
 	json_object *o = NULL, *oldo = NULL, *v;
 	sh_buf hb[3] = {{0}}, ob[3] = {{0}}, leaf = {0};
@@ -993,18 +1108,29 @@ static int cmd_check_proof(int argc, char **argv)
 		rc = check_result(0, why);
 		goto out;
 	}
-	char when[48], keynote[300], oldnote[300];
+	char when[48], keynote[300], oldnote[300], found[700];
 	if (!head_ok(&head, cp, keynote, sizeof(keynote), why, sizeof(why))) {
 		rc = check_result(0, why);
 		goto out;
 	}
 	fmt_utc(when, sizeof(when), head.timestamp_ms * 1000);
 	if (strcmp(kind, "tree_head") == 0) {
-		snprintf(text, sizeof(text),
-		         "tree head of '%s' at size %llu, signed %s by %s",
-		         head.partner, (unsigned long long)head.tree_size, when,
-		         keynote);
-		rc = check_result(1, text);
+		if (cp) {
+			snprintf(text, sizeof(text),
+			         "tree head of '%s' at size %llu, signed %s by "
+			         "%s",
+			         head.partner,
+			         (unsigned long long)head.tree_size, when,
+			         keynote);
+			rc = check_result(1, text);
+		} else {
+			snprintf(found, sizeof(found),
+			         "the file is a tree head at size %llu, signed "
+			         "%s by that key and not altered since",
+			         (unsigned long long)head.tree_size, when);
+			untied_text(text, sizeof(text), &head, found);
+			rc = check_result(CHECK_UNTIED, text);
+		}
 	} else if (strcmp(kind, "inclusion") == 0) {
 		uint64_t index, size;
 		uint8_t lh[32];
@@ -1046,7 +1172,7 @@ static int cmd_check_proof(int argc, char **argv)
 			       "lead to its root");
 		else if (!entry_shown_ok(o, proven, why, sizeof(why)))
 			rc = check_result(0, why);
-		else {
+		else if (cp) {
 			snprintf(
 			    text, sizeof(text),
 			    "entry %llu (%s) is in the audit log of '%s' at "
@@ -1054,6 +1180,15 @@ static int cmd_check_proof(int argc, char **argv)
 			    (unsigned long long)index, ev, head.partner,
 			    (unsigned long long)size, when, keynote);
 			rc = check_result_entry(1, text, proven);
+			proven = NULL;
+		} else {
+			snprintf(found, sizeof(found),
+			         "entry %llu (%s) is in the tree of that head "
+			         "at tree size %llu, signed %s by that key",
+			         (unsigned long long)index, ev,
+			         (unsigned long long)size, when);
+			untied_text(text, sizeof(text), &head, found);
+			rc = check_result_entry(CHECK_UNTIED, text, proven);
 			proven = NULL;
 		}
 		json_object_put(proven);
@@ -1120,7 +1255,20 @@ static int cmd_check_proof(int argc, char **argv)
 			                  "the newer tree does not extend the "
 			                  "older one: entries before the older "
 			                  "head were changed or removed");
-		else {
+		else if (!cp) {
+			char owhen[48];
+			fmt_utc(owhen, sizeof(owhen), oldh.timestamp_ms * 1000);
+			snprintf(
+			    found, sizeof(found),
+			    "the tree at size %llu (signed %s) extends the "
+			    "one at size %llu (signed %s) without changing "
+			    "or removing any of its entries, both heads "
+			    "signed by that key",
+			    (unsigned long long)n, when, (unsigned long long)m,
+			    owhen);
+			untied_text(text, sizeof(text), &head, found);
+			rc = check_result(CHECK_UNTIED, text);
+		} else {
 			char owhen[48];
 			fmt_utc(owhen, sizeof(owhen), oldh.timestamp_ms * 1000);
 			char heads[700];
@@ -1720,6 +1868,63 @@ typedef struct {
 	size_t nrules;
 } rep_row;
 
+/* The report's columns an entry counts in (RC_NONE: none). */
+typedef enum {
+	RC_NONE,
+	RC_RECEIVED,
+	RC_REFUSED,
+	RC_DELIVERED,
+	RC_TAKEN,
+	RC_REVEALS,
+	RC_REMOVED,
+	RC_ACCEPTED,
+	RC_REFUSED_OUT,
+	RC_SENT,
+	RC_CONFIRMED,
+	RC_REJECTED_OUT
+} rep_col;
+
+static rep_col rep_col_of(const rep_entry *e)
+{
+	switch (e->event) {
+	case SEINHUIS__AUDIT_EVENT__AUDIT_RECEIVED:
+		return strcmp(e->outcome, "duplicate") ? RC_RECEIVED : RC_NONE;
+	case SEINHUIS__AUDIT_EVENT__AUDIT_REJECTED: return RC_REFUSED;
+	case SEINHUIS__AUDIT_EVENT__AUDIT_DELIVERED: return RC_DELIVERED;
+	case SEINHUIS__AUDIT_EVENT__AUDIT_TAKEN: return RC_TAKEN;
+	case SEINHUIS__AUDIT_EVENT__AUDIT_REVEALED: return RC_REVEALS;
+	case SEINHUIS__AUDIT_EVENT__AUDIT_RETENTION_REMOVED: return RC_REMOVED;
+	case SEINHUIS__AUDIT_EVENT__AUDIT_ACCEPTED: return RC_ACCEPTED;
+	case SEINHUIS__AUDIT_EVENT__AUDIT_REFUSED: return RC_REFUSED_OUT;
+	case SEINHUIS__AUDIT_EVENT__AUDIT_SENT: return RC_SENT;
+	case SEINHUIS__AUDIT_EVENT__AUDIT_RECEIPT:
+		return strcmp(e->outcome, "rejected") ? RC_CONFIRMED
+		                                      : RC_REJECTED_OUT;
+	default: return RC_NONE;
+	}
+}
+
+/* An entry that counts a message id in a row's column. */
+typedef struct {
+	size_t row; /* 1 + the row's index */
+	rep_col col;
+	uint8_t id[SH_ID_LEN];
+	size_t entry; /* its place in the list: the first one counts */
+} rep_seen;
+
+static int cmp_seen(const void *a, const void *b)
+{
+	const rep_seen *x = a, *y = b;
+	if (x->row != y->row)
+		return x->row < y->row ? -1 : 1;
+	if (x->col != y->col)
+		return x->col < y->col ? -1 : 1;
+	int c = memcmp(x->id, y->id, SH_ID_LEN);
+	if (c)
+		return c;
+	return x->entry < y->entry ? -1 : x->entry > y->entry;
+}
+
 struct delivered_at {
 	uint8_t id[SH_ID_LEN];
 	int64_t time_us;
@@ -1836,6 +2041,8 @@ int seinctl_report(const char *sock, int json, int argc, char **argv)
 		fprintf(stderr, "seinctl: report --by week or month\n");
 		return 2;
 	}
+	if (range_refused(since, until))
+		return 2;
 	rep_list l = {0};
 	if (from) {
 		rc = rep_from_file(from, &l);
@@ -1860,11 +2067,19 @@ int seinctl_report(const char *sock, int json, int argc, char **argv)
 		}
 	if (ndl)
 		qsort(dl, ndl, sizeof(*dl), cmp_delivered);
+	/* Each entry's row and column; then every column but reveals
+	 * counts a signal (a message id) once per row, however many entries
+	 * it has there: a signal sent again after a restart has a sent entry
+	 * per transmission, a receipt may come twice. */
 	rep_row *rows = NULL;
-	size_t nrows = 0;
+	size_t nrows = 0, nseen = 0;
+	size_t *rowi = sh_xcalloc(l.n ? l.n : 1, sizeof(*rowi));
+	rep_seen *seen = sh_xcalloc(l.n ? l.n : 1, sizeof(*seen));
 	for (size_t i = 0; i < l.n; i++) {
 		const rep_entry *e = &l.v[i];
-		if (!e->partner[0] || (since && e->time_us < since) ||
+		rep_col col = rep_col_of(e);
+		if (col == RC_NONE || !e->partner[0] ||
+		    (since && e->time_us < since) ||
 		    (until && e->time_us >= until))
 			continue;
 		char period[16];
@@ -1873,15 +2088,32 @@ int seinctl_report(const char *sock, int json, int argc, char **argv)
 		localtime_r(&t, &tm);
 		strftime(period, sizeof(period),
 		         by[0] == 'w' ? "%G-W%V" : "%Y-%m", &tm);
-		rep_row *r = NULL;
-#define ROW() (r ? r : (r = row_for(&rows, &nrows, period, e)))
-		switch (e->event) {
-		case SEINHUIS__AUDIT_EVENT__AUDIT_RECEIVED:
-			if (strcmp(e->outcome, "duplicate") != 0)
-				ROW()->received++;
-			break;
-		case SEINHUIS__AUDIT_EVENT__AUDIT_REJECTED: {
-			ROW()->refused++;
+		rowi[i] =
+		    (size_t)(row_for(&rows, &nrows, period, e) - rows) + 1;
+		if (e->has_id && col != RC_REVEALS) {
+			seen[nseen].row = rowi[i];
+			seen[nseen].col = col;
+			memcpy(seen[nseen].id, e->id, SH_ID_LEN);
+			seen[nseen++].entry = i;
+		}
+	}
+	if (nseen)
+		qsort(seen, nseen, sizeof(*seen), cmp_seen);
+	for (size_t k = 1; k < nseen; k++)
+		if (seen[k].row == seen[k - 1].row &&
+		    seen[k].col == seen[k - 1].col &&
+		    memcmp(seen[k].id, seen[k - 1].id, SH_ID_LEN) == 0)
+			rowi[seen[k].entry] = 0; /* counted already */
+	free(seen);
+	for (size_t i = 0; i < l.n; i++) {
+		const rep_entry *e = &l.v[i];
+		if (!rowi[i])
+			continue;
+		rep_row *r = &rows[rowi[i] - 1];
+		switch (rep_col_of(e)) {
+		case RC_RECEIVED: r->received++; break;
+		case RC_REFUSED: {
+			r->refused++;
 			size_t k;
 			for (k = 0; k < r->nrules; k++)
 				if (strcmp(r->by_rule[k].rule, e->rule) == 0)
@@ -1896,11 +2128,9 @@ int seinctl_report(const char *sock, int json, int argc, char **argv)
 				r->by_rule[k].n++;
 			break;
 		}
-		case SEINHUIS__AUDIT_EVENT__AUDIT_DELIVERED:
-			ROW()->delivered++;
-			break;
-		case SEINHUIS__AUDIT_EVENT__AUDIT_TAKEN: {
-			ROW()->taken++;
+		case RC_DELIVERED: r->delivered++; break;
+		case RC_TAKEN: {
+			r->taken++;
 			struct delivered_at *at =
 			    e->has_id ? bsearch(e->id, dl, ndl, sizeof(*dl),
 			                        cmp_delivered)
@@ -1916,29 +2146,17 @@ int seinctl_report(const char *sock, int json, int argc, char **argv)
 			}
 			break;
 		}
-		case SEINHUIS__AUDIT_EVENT__AUDIT_REVEALED:
-			ROW()->reveals++;
-			break;
-		case SEINHUIS__AUDIT_EVENT__AUDIT_RETENTION_REMOVED:
-			ROW()->removed++;
-			break;
-		case SEINHUIS__AUDIT_EVENT__AUDIT_ACCEPTED:
-			ROW()->accepted++;
-			break;
-		case SEINHUIS__AUDIT_EVENT__AUDIT_REFUSED:
-			ROW()->refused_out++;
-			break;
-		case SEINHUIS__AUDIT_EVENT__AUDIT_SENT: ROW()->sent++; break;
-		case SEINHUIS__AUDIT_EVENT__AUDIT_RECEIPT:
-			if (strcmp(e->outcome, "rejected") == 0)
-				ROW()->rejected_out++;
-			else
-				ROW()->confirmed++;
-			break;
-		default: break;
+		case RC_REVEALS: r->reveals++; break;
+		case RC_REMOVED: r->removed++; break;
+		case RC_ACCEPTED: r->accepted++; break;
+		case RC_REFUSED_OUT: r->refused_out++; break;
+		case RC_SENT: r->sent++; break;
+		case RC_CONFIRMED: r->confirmed++; break;
+		case RC_REJECTED_OUT: r->rejected_out++; break;
+		case RC_NONE: break;
 		}
-#undef ROW
 	}
+	free(rowi);
 	if (nrows)
 		qsort(rows, nrows, sizeof(*rows), cmp_row);
 	int any_out = 0;

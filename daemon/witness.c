@@ -29,6 +29,10 @@
  *     start, "when it was found" is the time of the newest
  *     log_rolled_back entry in the log itself, which the tree covers and
  *     an auditor sees; a time kept beside it in the store is not used.
+ *   - A head of our own log that a partner hands back and the log still
+ *     extends is remembered per partner ("anchored/<partner>", when it
+ *     covers more than the one remembered): audit verify shows the
+ *     newest, and the entries after it, which no partner anchors yet.
  *   - Heads travel only over connections there are: a daemon opens one
  *     to a partner when it has signals (or a recover request) for it.
  *     A restore is therefore found at the next exchange with a partner
@@ -62,6 +66,10 @@
 
 #define WITNESS_NEW "witness/"
 #define WITNESS_OLD "witness-old/"
+/* the newest head of our own log a partner handed back as kept, while the
+ * log still extended it: what no one on this machine can take back
+ * unseen (audit verify shows it, and the entries beyond it) */
+#define WITNESS_ANCHORED "anchored/"
 /* a superseded head is handed back this long */
 #define WITNESS_OLD_KEEP_MS (7 * 86400 * 1000LL)
 /* a partner's head signed further ahead than this is not kept */
@@ -165,6 +173,79 @@ static void own_head(sh_daemon *d, MDB_txn *txn, sh_buf *out)
 	seinhuis__signed_tree_head__free_unpacked(h, NULL);
 }
 
+/* p keeps head h (b, n as signed) of our log, which the log extends:
+ * remembered if it covers more than the one remembered for p. */
+static void note_anchored(sh_daemon *d, sh_peer *p, const uint8_t *b, size_t n,
+                          const Seinhuis__SignedTreeHead *h)
+{
+	char key[SH_PARTNER_MAX + 16];
+	sh_buf raw = {0};
+	if (!state_key(key, sizeof(key), WITNESS_ANCHORED, p->card.partner))
+		return;
+	MDB_txn *txn = sh_store_read_begin(d->store);
+	if (!txn)
+		return;
+	sh_err e = sh_audit_state_get(sh_audit_log(d), txn, key, &raw);
+	sh_store_read_end(d->store, txn);
+	Seinhuis__SignedTreeHead *was =
+	    e == SH_OK ? decode(raw.data, raw.len) : NULL;
+	int newer = !was || h->tree_size > was->tree_size;
+	if (was)
+		seinhuis__signed_tree_head__free_unpacked(was, NULL);
+	sh_buf_free(&raw);
+	if (!newer || (e != SH_OK && e != SH_ERR_NOTFOUND) ||
+	    sh_daemon_txn(d) != SH_OK)
+		return;
+	e = sh_audit_state_put(sh_audit_log(d), key, b, n);
+	if (e != SH_OK)
+		sh_daemon_txn_fail(d, e);
+}
+
+struct anchored_scan {
+	sh_daemon *d;
+	MDB_txn *txn;
+	uint64_t size;
+	int64_t ms;
+	char *by;
+	size_t byl;
+};
+
+static void anchored_one(void *ctx, const char *key)
+{
+	struct anchored_scan *a = ctx;
+	sh_buf raw = {0};
+	if (sh_audit_state_get(sh_audit_log(a->d), a->txn, key, &raw) !=
+	    SH_OK) {
+		sh_buf_free(&raw);
+		return;
+	}
+	Seinhuis__SignedTreeHead *h = decode(raw.data, raw.len);
+	sh_buf_free(&raw);
+	if (!h)
+		return;
+	/* the one covering most; of those, the newest */
+	if (sh_tree_head_signed_by(h, &a->d->self.card) &&
+	    (h->tree_size > a->size ||
+	     (h->tree_size == a->size && h->timestamp_ms > a->ms))) {
+		a->size = h->tree_size;
+		a->ms = h->timestamp_ms;
+		snprintf(a->by, a->byl, "%s", key + strlen(WITNESS_ANCHORED));
+	}
+	seinhuis__signed_tree_head__free_unpacked(h, NULL);
+}
+
+void sh_witness_anchored(sh_daemon *d, MDB_txn *txn, uint64_t *size, char *by,
+                         size_t byl, int64_t *ms)
+{
+	struct anchored_scan a = {d, txn, 0, 0, by, byl};
+	by[0] = '\0';
+	if (sh_audit_log(d) && txn)
+		sh_audit_state_keys(sh_audit_log(d), txn, WITNESS_ANCHORED,
+		                    anchored_one, &a);
+	*size = a.size;
+	*ms = a.ms;
+}
+
 /* A head of our own log that p keeps: does the log still extend it? */
 static void check_own(sh_daemon *d, sh_peer *p, const uint8_t *b, size_t n)
 {
@@ -206,8 +287,10 @@ static void check_own(sh_daemon *d, sh_peer *p, const uint8_t *b, size_t n)
 		}
 		replaced = memcmp(root, h->root_hash.data, 32) != 0;
 	}
-	if (!gone && !replaced)
+	if (!gone && !replaced) {
+		note_anchored(d, p, b, n, h);
 		goto out;
+	}
 	char at[40], detail[700];
 	sh_fmt_utc(at, sizeof(at), h->timestamp_ms);
 	if (gone)

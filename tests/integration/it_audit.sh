@@ -119,6 +119,18 @@ for t in 2026-02-30 2026-13-01 2026-11-23T24:00 @-5 @18446744073710; do
 		"ctl gem-au audit list --since '$t' >/dev/null 2>$WORK/t.err; [ \$? = 2 ] && grep -q 'a real date' $WORK/t.err"
 done
 check "a leap day is a day" bash -c "ctl gem-au audit list --since 2024-02-29 --limit 1 >/dev/null"
+# A range that holds nothing by construction is a mistake, not "0 entries".
+check "--since after --until is refused as bad usage (exit 2), naming the rule" bash -c \
+	"ctl gem-au audit list --since 2026-12-07 --until 2026-12-01 >$WORK/t.out 2>$WORK/t.err; [ \$? = 2 ] &&
+	 grep -q 'since must be before --until .*: the range is reversed' $WORK/t.err && ! [ -s $WORK/t.out ]"
+check "  --since equal to --until too (an empty range; the day after is the end of a day)" bash -c \
+	"ctl gem-au audit list --since 2026-12-01 --until 2026-12-01 2>$WORK/t.err; [ \$? = 2 ] &&
+	 grep -q 'the range is empty; for one day give --until the day after' $WORK/t.err"
+check "  and in report" bash -c \
+	"ctl gem-au report --since 2026-12-07 --until 2026-12-01 2>$WORK/t.err; [ \$? = 2 ] &&
+	 grep -q 'since must be before --until' $WORK/t.err"
+check "--limit 0 is refused, saying the range" bash -c \
+	"ctl gem-au audit list --limit 0 2>$WORK/t.err; [ \$? = 2 ] && grep -q -- '--limit: a number from 1 to 100000000' $WORK/t.err"
 check "the human listing ends with the count" bash -c \
 	"ctl gem-au audit list --event taken | tail -n 1 | grep -qx '$TAKE entries'"
 check "an unknown event name is refused as bad usage (exit 2), listing the events" bash -c \
@@ -209,8 +221,45 @@ rc=0
 out=$(ctl gem-au report --from "$WORK/other.csv" 2>&1) || rc=$?
 check "a CSV that is no audit export is refused, naming the column missing (exit $rc)" bash -c \
 	"[ $rc = 2 ] && grep -q \"not an audit export: no column 'time_us'\" <<<\"\$0\"" "$out"
+# Every column but reveals counts signals, not entries: a signal sent again
+# after a restart has a sent entry per transmission (and may get a second
+# receipt). The export with those entries repeated gives the same figures.
+jq -c 'if .event == "sent" or .event == "receipt" or .event == "accepted" then ., . else . end' \
+	"$WORK/corp.jsonl" >"$WORK/corp-resent.jsonl"
+row=$(ctl corp-au report --csv --from "$WORK/corp-resent.jsonl" | grep "^$month,gem-au,arrears,")
+check "report (sender): a signal sent twice counts once in sent, confirmed, accepted ($(col 13),$(col 15),$(col 16))" \
+	[ "$(col 13),$(col 14),$(col 15),$(col 16),$(col 17)" = "$SENT,1,$SENT,$SENT,0" ]
+jq -c 'if .event == "received" or .event == "delivered" or .event == "taken" or .event == "rejected" then ., . else . end' \
+	"$WORK/gem.jsonl" >"$WORK/gem-twice.jsonl"
+row=$(ctl gem-au report --csv --from "$WORK/gem-twice.jsonl" | grep "^$month,corp-au,arrears,")
+check "report (recipient): entries repeated for a signal count once ($(col 4),$(col 5),$(col 7),$(col 8))" \
+	[ "$(col 4),$(col 5),$(col 6),$(col 7),$(col 8),$(col 9),$(col 10)" = "$((SENT + 2)),1,RECIPIENT=1,$DELIVERED,$TAKE,$want" ]
+jq -c 'if .event == "revealed" then ., . else . end' "$WORK/gem.jsonl" >"$WORK/gem-reveal2.jsonl"
+row=$(ctl gem-au report --csv --from "$WORK/gem-reveal2.jsonl" | grep "^$month,corp-au,arrears,")
+check "report: reveals count every reveal (each is a disclosure)" [ "$(col 11)" = $((REVEAL * 2)) ]
 check "report as a readable table" bash -c \
 	"ctl gem-au report | grep -E '^$month +corp-au +arrears +$((SENT + 2)) +1 +$DELIVERED +$TAKE '"
+
+# --- report after the sender restarted with signals pending -----------------
+# Signals handed to a recipient that does not answer (stopped with SIGSTOP)
+# are sent again after each start of the sender, a sent entry each time:
+# the report's sent column still counts each signal once, as accepted does.
+kill -STOP "${IT_PIDS[gem-au]}"
+for n in 101 102 103; do send_arrears corp-au gem-au "$n" >/dev/null; done
+sleep 2
+for _ in 1 2; do
+	stop corp-au || fail "sender exit status (restart)"
+	start corp-au
+	sleep 2
+done
+kill -CONT "${IT_PIDS[gem-au]}"
+check "after the restarts the $((SENT + 3)) signals are delivered" \
+	wait_until 30 bash -c "[ \$(outbox_ids corp-au delivered | wc -l) = $((SENT + 3)) ]"
+check "  with more sent entries than signals" [ "$(count corp-au --event sent)" -gt $((SENT + 3)) ]
+nsent=$(count corp-au --event sent)
+row=$(ctl corp-au report --csv | grep "^$month,gem-au,arrears,")
+check "report (sender) after 2 restarts with 3 signals pending: sent $(col 15) = accepted $(col 13) = $((SENT + 3)) ($nsent sent entries)" \
+	[ "$(col 13),$(col 15),$(col 16)" = "$((SENT + 3)),$((SENT + 3)),$((SENT + 3))" ]
 
 # --- a partner refused at authentication ------------------------------------
 start stranger-au
@@ -233,7 +282,33 @@ idx=$(alist gem-au --event revealed | jq '.[0].index')
 ctl gem-au audit prove --index "$idx" >"$WORK/incl.json"
 check "inclusion proof of a reveal verifies offline" \
 	"$SEINCTL" audit check-proof "$WORK/incl.json" --card "$WORK/gem-au/keys/card"
-forge() { jq "$1" "$WORK/$2" >"$WORK/forged.json"; ! "$SEINCTL" audit check-proof "$WORK/forged.json" "${@:3}" >/dev/null; }
+# Without --card nothing ties the head's key to the partner it names: the
+# proof is checked as far as it can be, the headline says it is not tied
+# to any partner and the exit status is 5 (not 0).
+rc=0
+out=$("$SEINCTL" audit check-proof "$WORK/incl.json") || rc=$?
+check "without --card: exit 5, the headline says the proof is NOT tied to any partner (exit $rc)" bash -c \
+	"[ $rc = 5 ] && grep -q \"^proof NOT tied to any partner: the head names partner 'gem-au', but the signature is by the key named in the head ([0-9a-f]\{16\}), which is not checked against a card: pass --card\" <<<\"\$0\" &&
+	 ! grep -q '^proof valid' <<<\"\$0\" && grep -q 'entry $idx (revealed) is in the tree of that head' <<<\"\$0\"" "$out"
+check "  also for a tree head (exit 5), and with --json valid false, tied_to_partner false" bash -c \
+	"$SEINCTL audit check-proof $WORK/head1.json >/dev/null; [ \$? = 5 ] &&
+	 $SEINCTL --json audit check-proof $WORK/incl.json | jq -e '(.valid | not) and (.tied_to_partner | not) and .checks_without_card' >/dev/null"
+check "  a broken proof without --card is still INVALID (exit 1)" bash -c \
+	"jq '.index += 1' $WORK/incl.json >$WORK/forged.json; $SEINCTL audit check-proof $WORK/forged.json >/dev/null; [ \$? = 1 ]"
+# prove: an index past the end of the log is not cured by a newer head
+rc=0
+out=$(ctl gem-au audit prove --index 999999 2>&1) || rc=$?
+check "prove --index past the log's end says how many entries it holds, not 'sign a newer head' (exit $rc)" bash -c \
+	"[ $rc = 1 ] && grep -q 'entry 999999 is not in the audit log: the log holds only [0-9]* entries' <<<\"\$0\" && ! grep -q 'sign a newer head' <<<\"\$0\"" "$out"
+check "prove --old-size 0 is refused: it must be at least 1 (exit 2)" bash -c \
+	"ctl gem-au audit prove --old-size 0 2>$WORK/t.err; [ \$? = 2 ] && grep -q -- '--old-size must be at least 1' $WORK/t.err"
+check "prove --size 0 is refused too (exit 2)" bash -c \
+	"ctl gem-au audit prove --index 0 --size 0 2>$WORK/t.err; [ \$? = 2 ] && grep -q -- '--size must be at least 1' $WORK/t.err"
+forge() { # INVALID (exit 1), not merely not tied to a card (exit 5)
+	jq "$1" "$WORK/$2" >"$WORK/forged.json"
+	"$SEINCTL" audit check-proof "$WORK/forged.json" "${@:3}" >/dev/null
+	[ $? = 1 ]
+}
 check "forged: the entry changed (reason)" \
 	forge '.leaf |= (.[0:60] + (if .[60:61] == "0" then "1" else "0" end) + .[61:])' incl.json
 check "forged: a path hash changed" \
@@ -255,11 +330,11 @@ check "consistency proof from the kept head to a newer one verifies offline" \
 	"$SEINCTL" audit check-proof "$WORK/cons.json" --old "$WORK/head1.json" --card "$WORK/gem-au/keys/card"
 check "a consistency proof carries the older signed head when there is one" bash -c \
 	"ctl gem-au audit prove --old-size $size1 >$WORK/cons2.json &&
-	 jq -e '.old_head.tree_size == $size1' $WORK/cons2.json >/dev/null && $SEINCTL audit check-proof $WORK/cons2.json"
+	 jq -e '.old_head.tree_size == $size1' $WORK/cons2.json >/dev/null && $SEINCTL audit check-proof $WORK/cons2.json --card $WORK/gem-au/keys/card"
 check "without a signed older head, only a kept head can anchor a proof" bash -c \
 	"jq '.old_head = null' $WORK/cons2.json >$WORK/cons3.json &&
 	 $SEINCTL audit check-proof $WORK/cons3.json | grep -q 'give the one you kept with --old' &&
-	 $SEINCTL audit check-proof $WORK/cons3.json --old $WORK/head1.json >/dev/null"
+	 $SEINCTL audit check-proof $WORK/cons3.json --old $WORK/head1.json --card $WORK/gem-au/keys/card >/dev/null"
 check "forged: a path hash changed" \
 	forge '.path[1] |= (if .[0:1] == "0" then "1" else "0" end) + .[1:]' cons.json --old "$WORK/head1.json"
 jq '.root_hash |= (if .[0:1] == "0" then "1" else "0" end) + .[1:]' "$WORK/head1.json" >"$WORK/head1-forged.json"
@@ -268,7 +343,10 @@ check "forged: an older head that was not signed so" \
 check "forged: the proof between other sizes than the kept head" \
 	forge '.old_size -= 1' cons.json --old "$WORK/head1.json"
 check "a consistency proof says which key signed both heads" bash -c \
-	"$SEINCTL audit check-proof $WORK/cons.json --old $WORK/head1.json | grep -q 'both heads signed by key [0-9a-f]\{16\}, the key named in the head'"
+	"$SEINCTL audit check-proof $WORK/cons.json --old $WORK/head1.json --card $WORK/gem-au/keys/card | grep -q 'both heads signed by key [0-9a-f]\{16\}, the signing key on the partner.s card'"
+check "  without --card: NOT tied to any partner (exit 5), what it checked said after" bash -c \
+	"out=\$($SEINCTL audit check-proof $WORK/cons.json --old $WORK/head1.json); [ \$? = 5 ] &&
+	 grep -q '^proof NOT tied to any partner: .*Without one, all that is shown is that the tree at size [0-9]* (signed .*) extends the one at size $size1' <<<\"\$out\""
 # The entry an inclusion proof shows is the one its leaf holds: a file whose
 # readable copy says something else is refused; an older file showing fewer
 # fields is not.
@@ -278,10 +356,10 @@ check "  refused, naming the field" bash -c \
 	"jq '.entry.reason = \"routine check\"' $WORK/incl.json >$WORK/forged.json;
 	 $SEINCTL audit check-proof $WORK/forged.json | grep -q 'the entry shown in the file is not the one proven: its \"reason\" differs'"
 check "a readable entry with fewer fields (an older file) still checks" bash -c \
-	"jq 'del(.entry.household)' $WORK/incl.json >$WORK/older.json && $SEINCTL audit check-proof $WORK/older.json >/dev/null"
+	"jq 'del(.entry.household)' $WORK/incl.json >$WORK/older.json && $SEINCTL audit check-proof $WORK/older.json --card $WORK/gem-au/keys/card >/dev/null"
 check "check-proof shows the entry decoded from the proven leaf" bash -c \
-	"$SEINCTL audit check-proof $WORK/incl.json | grep -q '^  the entry proven (decoded from its leaf bytes): {.*\"event\":\"revealed\"' &&
-	 $SEINCTL --json audit check-proof $WORK/incl.json | jq -e '.valid and .entry.index == $idx' >/dev/null"
+	"$SEINCTL audit check-proof $WORK/incl.json --card $WORK/gem-au/keys/card | grep -q '^  the entry proven (decoded from its leaf bytes): {.*\"event\":\"revealed\"' &&
+	 $SEINCTL --json audit check-proof $WORK/incl.json --card $WORK/gem-au/keys/card | jq -e '.valid and .tied_to_partner and .entry.index == $idx' >/dev/null"
 
 # After a key rotation: a head kept from before it checks against the new
 # card (its previous signing key); a consistency proof across it needs the
@@ -374,6 +452,16 @@ check "heads signed again with a key not of the card: audit verify fails (exit $
 check "  naming the first such head's size and the key's fingerprint" \
 	grep -Eq 'the tree head at size [0-9]+ \(.*\) is signed with key [0-9a-f]{16}, which is not a signing key of this partner' <<<"$out"
 check "  and saying how an earlier card is vouched for" grep -q "put the card it had then in earlier/" <<<"$out"
+# A proof from the rewritten log, its head signed with the fresh key: without
+# --card it must not say "valid" of gem-au's log; with the card it fails.
+rsize=$(sed -n 's/.*the tree head at size \([0-9]*\) (.*) is signed with key.*/\1/p' <<<"$out" | head -n 1)
+ctl gem-au audit prove --index 0 --size "${rsize:-1}" >"$WORK/resigned.json"
+rc=0
+"$SEINCTL" audit check-proof "$WORK/resigned.json" >"$WORK/t.out" || rc=$?
+check "a proof whose head is signed with a key not of the card: without --card exit 5, NOT tied (exit $rc)" bash -c \
+	"[ $rc = 5 ] && grep -q '^proof NOT tied to any partner' $WORK/t.out"
+check "  with --card INVALID (exit 1)" bash -c \
+	"out=\$($SEINCTL audit check-proof $WORK/resigned.json --card $WORK/gem-au/keys/card); [ \$? = 1 ] && grep -q '^proof INVALID' <<<\"\$out\""
 stop gem-au || fail "resign: gem-au exit status"
 restore
 start gem-au

@@ -77,6 +77,11 @@ check "caseworker: may list the inbox" bash -c "as $U_CW inbox list | grep -q '2
 out=$(as "$U_CW" inbox reveal "${ids[0]}" --reason "$reason")
 check "caseworker: reveal allowed, shows the personal data" \
 	grep -qE "^surname +Testpersoon" <<<"$out"
+# gem-ro signs a head every 300 s (the default): after a reveal one is
+# signed at once, for the partners connected to keep (witness.c)
+ridx=$(ctl gem-ro --json audit list --event revealed | jq '.[0].index')
+check "a tree head covering the reveal is signed at once, not at the next audit_head_interval" \
+	wait_until 3 bash -c "[ \$(ctl gem-ro --json audit verify | jq .latest_head_size) -gt $ridx ]"
 check "caseworker: reveal without a reason is refused" bash -c \
 	"! as $U_CW inbox reveal ${ids[1]} 2>/dev/null"
 check "caseworker: a reason that holds personal data is refused" bash -c \

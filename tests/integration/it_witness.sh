@@ -36,6 +36,22 @@ check "seinctl status lists the witnessed logs" bash -c \
 check "no rollback recorded at either" bash -c \
 	"[ \$(count corp-wi --event log_rolled_back) = 0 ] && [ \$(count gem-wi --event partner_log_rolled_back) = 0 ]"
 
+# --- audit verify: what no partner anchors -----------------------------------
+# The recipient hands back the head of the sender's log it keeps: audit
+# verify names the newest one a partner confirmed holding, and the entries
+# beyond it (made while the partner was away) as not anchored by any.
+check "audit verify names the newest head a partner confirmed holding" \
+	wait_until 15 bash -c "ctl corp-wi audit verify | grep -q '^  anchored: partner gem-wi confirmed holding the head at size [1-9][0-9]* (signed '"
+stop gem-wi
+printf 'surname=Niemand\npostcode=9999 ZZ\nhouse_number=99\n' | ctl corp-wi audit subject >/dev/null
+v=$(ctl corp-wi --json audit verify)
+a=$(jq ".anchored_size // 0" <<<"$v")
+n=$(jq ".entries // 0" <<<"$v")
+check "  and the entries made since as not yet anchored by any partner ($a of $n anchored)" bash -c \
+	"[ $a -gt 0 ] && [ $n -gt $a ] && jq -e '.anchored_by == \"gem-wi\" and .unanchored_entries == $((n - a))' <<<\"\$0\" >/dev/null &&
+	 ctl corp-wi audit verify | grep -qx '  note: entries $a..$((n - 1)) are not yet anchored by any partner'" "$v"
+start gem-wi
+
 # --- a kill -9 is no rollback ------------------------------------------------
 w_gem=$(peer_field gem-wi corp-wi witnessed_size)
 w_corp=$(peer_field corp-wi gem-wi witnessed_size)
