@@ -598,7 +598,7 @@ def call(path, body):
             b = r[i]; i += 1; l |= (b & 0x7f) << sh; sh += 7
             if b < 0x80: break
         if tag >> 3 == 10: n += 1
-        if tag >> 3 == 17: nxt = r[i:i + l].decode()
+        if tag >> 3 == 18: nxt = r[i:i + l].decode()
         i += l
     return ok, n, nxt
 path = sys.argv[1]
