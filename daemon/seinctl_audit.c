@@ -2107,7 +2107,7 @@ int seinctl_report(const char *sock, int json, int argc, char **argv)
 	free(seen);
 	for (size_t i = 0; i < l.n; i++) {
 		const rep_entry *e = &l.v[i];
-		if (!rowi[i])
+		if (!rowi[i] || !rows) /* (rows is made with the first) */
 			continue;
 		rep_row *r = &rows[rowi[i] - 1];
 		switch (rep_col_of(e)) {
