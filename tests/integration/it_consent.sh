@@ -228,7 +228,8 @@ check "audit (sender): the failure, with its rule" bash -c \
 # A consent whose last day passes while a referral under it waits: two
 # days later (the clock moved) the referral is failed (CONSENT), not sent.
 if [ -n "${CLOCKSHIFT:-}" ]; then
-	ref7=$(grant4 --until "$(date +%F)")
+	# the last day is today in the Netherlands, the daemon's calendar
+	ref7=$(grant4 --until "$(TZ=Europe/Amsterdam date +%F)")
 	ref8=$(grant4)
 	stop team4-cs
 	id7=$(referral4 "$ref7" "waits past the consent's last day")
