@@ -424,10 +424,11 @@ typedef struct {
 	char field[128], detail[300];
 	/* the natural key, hashed (natkey_hash): natkey in the form with the
 	 * resident (3), the one written; natkey2 in the form of store schema
-	 * 3 and before (2), always looked up; natkey_old in the form before
+	 * 3 and before (2); natkey_old in the form before
 	 * 2026-12-05 (1), while the store may hold keys of that form
-	 * (have_natkey_old) */
-	int have_natkey, have_natkey_old;
+	 * (have_natkey_old); natkey2 too only while it may hold keys of form 2
+	 * (have_natkey2) */
+	int have_natkey, have_natkey2, have_natkey_old;
 	uint8_t natkey[SH_KEY_LEN], natkey2[SH_KEY_LEN], natkey_old[SH_KEY_LEN];
 	/* the digest of the signal's content kept with its key (natkey_digest)
 	 */
@@ -621,7 +622,10 @@ static void submit_check(sh_daemon *d, sh_submit_prep *s,
 	const sh_type_rule *tr = sh_catalogue_type(&d->cat, s->t);
 	if (tr && tr->natural_key[0]) {
 		natkey_hash(d, s, tr, fields, n, 3, s->natkey);
-		natkey_hash(d, s, tr, fields, n, 2, s->natkey2);
+		if (d->natkey_pre3) {
+			natkey_hash(d, s, tr, fields, n, 2, s->natkey2);
+			s->have_natkey2 = 1;
+		}
 		natkey_digest(d, s, tr, fields, n);
 		s->have_natkey = 1;
 		if (d->natkey_old) {
@@ -801,6 +805,11 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 			            n, 1, s->natkey_old);
 			s->have_natkey_old = 1;
 		}
+		if (!s->have_natkey2 && sh_store_natkey_pre3_live(d->store)) {
+			natkey_hash(d, s, sh_catalogue_type(&d->cat, t), fields,
+			            n, 2, s->natkey2);
+			s->have_natkey2 = 1;
+		}
 		uint8_t prev[SH_ID_LEN], odig[SH_NK_DIGEST_MAX];
 		size_t olen = 0;
 		MDB_txn *txn = sh_store_txn(d->store);
@@ -809,8 +818,9 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 		 * row's resident (natkey_prev_same). */
 		int dup = sh_store_natkey_get2(d->store, txn, s->natkey, prev,
 		                               odig, &olen) == SH_OK;
-		if (!dup && sh_store_natkey_get(d->store, txn, s->natkey2,
-		                                prev) == SH_OK)
+		if (!dup && s->have_natkey2 &&
+		    sh_store_natkey_get(d->store, txn, s->natkey2, prev) ==
+		        SH_OK)
 			dup = natkey_prev_same(d, prev, fields, n);
 		if (!dup && s->have_natkey_old &&
 		    sh_store_natkey_get(d->store, txn, s->natkey_old, prev) ==
@@ -2708,6 +2718,7 @@ void sh_control_process(sh_daemon *d, sh_ctl_conn *c)
 		size_t i = 0;
 		/* read by the helper too: set only between windows */
 		d->natkey_old = sh_store_natkey_old_live(d->store);
+		d->natkey_pre3 = sh_store_natkey_pre3_live(d->store);
 		if (nf < CTL_WINDOW_MIN) {
 			for (; i < nf && !held(c); i++) {
 				dispatch(d, c, w->slot[i].body,

@@ -369,6 +369,9 @@ typedef struct sh_daemon {
 	 * senders compute and look up that form too (control.c); set at
 	 * open and before each window, read by the helper in it */
 	int natkey_old;
+	/* ... and keys of form 2, without the resident (schema 3 and before):
+	 * as natkey_old */
+	int natkey_pre3;
 	/* natural keys of earlier builds told apart by resident: the
 	 * accepted signals' resident keys from the audit log, read at the
 	 * first match of such a key (control.c, natkey_prev_same) */

@@ -1608,8 +1608,10 @@ int main(int argc, char **argv)
 	bus_armed = 1;
 	sh_err e = sh_store_open(&d.store, d.cfg.datadir, d.cfg.map_size,
 	                         d.self.card.partner, why, sizeof(why));
-	if (e == SH_OK) /* refreshed before each window of requests */
+	if (e == SH_OK) { /* refreshed before each window of requests */
 		d.natkey_old = sh_store_natkey_old_live(d.store);
+		d.natkey_pre3 = sh_store_natkey_pre3_live(d.store);
+	}
 	/* seinctl check's warnings after a failed or quarantined signal
 	 * outlast a restart */
 	MDB_txn *mt = e == SH_OK ? sh_store_read_begin(d.store) : NULL;

@@ -140,6 +140,12 @@ struct sh_store {
 	 * the normalised form gave); nk_old of them are in the index */
 	uint64_t nk_form2;
 	size_t nk_old;
+	/* keys below sequence nk_form3 were put by a build of store schema 3
+	 * or before (meta natkey_form3: the first sequence a build writing
+	 * only keys with the resident gave), of form 2 or 1; nk_pre3 of them
+	 * are in the index. None: the sender skips the form-2 key. */
+	uint64_t nk_form3;
+	size_t nk_pre3;
 	struct nk_undo *nku;
 	size_t nnku, capnku;
 };
@@ -2247,6 +2253,8 @@ static void nk_insert(sh_store *st, uint64_t tag, uint64_t seq)
 	st->nk_live++;
 	if (seq < st->nk_form2)
 		st->nk_old++;
+	if (seq < st->nk_form3)
+		st->nk_pre3++;
 }
 
 static void nk_remove(sh_store *st, uint64_t tag, uint64_t seq)
@@ -2261,6 +2269,8 @@ static void nk_remove(sh_store *st, uint64_t tag, uint64_t seq)
 			st->nk_live--;
 			if (seq < st->nk_form2)
 				st->nk_old--;
+			if (seq < st->nk_form3)
+				st->nk_pre3--;
 			return;
 		}
 }
@@ -2431,6 +2441,27 @@ static sh_err natkeys_open(sh_store *st, MDB_txn *txn, const char *dir,
 	if (moved || (have_hw && next > hw))
 		form2 = next; /* keys an older build put */
 	st->nk_form2 = form2;
+	/* Where keys with the resident (form 3) began. A store without the
+	 * entry was last written by a build that did not keep it: every key
+	 * in it counts as possibly of form 2 until retention removes it. */
+	uint64_t form3 = next;
+	if (!rc) {
+		MDB_val tk = {12, "natkey_form3"}, tv;
+		int r3 = mdb_get(txn, st->meta, &tk, &tv);
+		if (r3 == 0 && tv.mv_size != 8) {
+			snprintf(why, wl,
+			         "%s: the store's entry natkey_form3 has the "
+			         "wrong size. Keep a copy of the directory and "
+			         "restore data.mdb from the last backup",
+			         dir);
+			return SH_ERR_STORE_CORRUPT;
+		}
+		if (r3 == 0 && !moved && !(have_hw && next > hw))
+			form3 = be64(tv.mv_data);
+		else if (r3 != MDB_NOTFOUND && r3 != 0)
+			rc = r3;
+	}
+	st->nk_form3 = form3 < form2 ? form2 : form3;
 	if (!rc)
 		rc = mdb_cursor_open(txn, st->natkeys, &c);
 	while (!rc && (rc = mdb_cursor_get(c, &k, &v, MDB_NEXT)) == 0) {
@@ -2443,11 +2474,24 @@ static sh_err natkeys_open(sh_store *st, MDB_txn *txn, const char *dir,
 	mdb_cursor_close(c);
 	if (rc == MDB_NOTFOUND)
 		rc = 0;
-	/* none of the old form left: the boundary moves up to the next key
-	 * (so that one put after every key was removed, numbered from 1
-	 * again, is not taken for one) */
-	if (!rc && st->nk_old == 0)
+	/* None of an earlier form left: a boundary past the next key comes
+	 * down to it, so that a key put after every key was removed (numbered
+	 * from 1 again) is not taken for one. It never moves up past a key
+	 * that is kept: until 2026-12-07 it moved up to the next key at every
+	 * open, so that after a second restart every key this build had put
+	 * counted as of the old form, and each signal was hashed in that form
+	 * too. A store with such a boundary counts its keys as old until they
+	 * are gone, as one from before the entry. */
+	if (!rc && st->nk_old == 0 && st->nk_form2 > next)
 		st->nk_form2 = next;
+	if (!rc && st->nk_pre3 == 0 && st->nk_form3 > next)
+		st->nk_form3 = next;
+	if (!rc) {
+		uint8_t tb[8];
+		MDB_val tk = {12, "natkey_form3"}, tv = {8, tb};
+		u64be(tb, st->nk_form3);
+		rc = mdb_put(txn, st->meta, &tk, &tv, 0);
+	}
 	if (!rc) {
 		uint8_t fb[8];
 		MDB_val fk = {12, "natkey_form2"}, fv = {8, fb};
@@ -2501,6 +2545,11 @@ sh_err sh_store_natkey_get2(sh_store *st, MDB_txn *txn,
 int sh_store_natkey_old_live(const sh_store *st)
 {
 	return st->nk_old > 0;
+}
+
+int sh_store_natkey_pre3_live(const sh_store *st)
+{
+	return st->nk_pre3 > 0;
 }
 
 sh_err sh_store_natkey_put(sh_store *st, const uint8_t key[SH_KEY_LEN],

@@ -264,6 +264,10 @@ sh_err sh_store_natkey_get2(sh_store *st, MDB_txn *txn,
  * (a store opened first by an older build, until keep_sent removes them):
  * only then does the sender compute and look up that form as well. */
 int sh_store_natkey_old_live(const sh_store *st);
+/* Whether the store may hold keys of form 2 (put by a build of store schema
+ * 3 or before, without the resident): while it does, the sender looks
+ * them up too. */
+int sh_store_natkey_pre3_live(const sh_store *st);
 
 /* Consent register (sender side) and revoked consents (recipient side). */
 sh_err sh_store_consent_put(sh_store *st, const Seinhuis__ConsentRecord *rec);
