@@ -34,6 +34,7 @@
 #include <string.h>
 
 #include "csv.h"
+#include "policy.h"
 
 /* Windows-1252 0x80..0x9f; 0 where the code page has no character. */
 static const uint16_t cp1252_high[32] = {
@@ -320,8 +321,41 @@ static void count_encodings(sh_csv *c)
 	c->line = line;
 }
 
+/* A column (not ignored) without a name, or two of one name: 1 with why,
+ * naming them by number (a header cell may be a resident's data). */
+static int names_refused(const sh_csv *c, const unsigned char *ignored,
+                         char *why, size_t wl)
+{
+	for (size_t i = 0; i < c->ncols; i++) {
+		if (ignored && ignored[i])
+			continue;
+		if (!c->header[i][0]) {
+			snprintf(why, wl, "line %d: column %zu has no name",
+			         c->header_line, i + 1);
+			return 1;
+		}
+		for (size_t j = 0; j < i; j++)
+			if ((!ignored || !ignored[j]) &&
+			    strcmp(c->header[j], c->header[i]) == 0) {
+				snprintf(
+				    why, wl,
+				    "line %d: columns %zu and %zu have the "
+				    "same name",
+				    c->header_line, j + 1, i + 1);
+				return 1;
+			}
+	}
+	return 0;
+}
+
 sh_err sh_csv_open(sh_csv *c, const uint8_t *data, size_t len, char *why,
                    size_t wl)
+{
+	return sh_csv_open_flags(c, data, len, 0, why, wl);
+}
+
+sh_err sh_csv_open_flags(sh_csv *c, const uint8_t *data, size_t len,
+                         unsigned flags, char *why, size_t wl)
 {
 	memset(c, 0, sizeof(*c));
 	c->rule = "CSV";
@@ -382,27 +416,16 @@ sh_err sh_csv_open(sh_csv *c, const uint8_t *data, size_t len, char *why,
 		for (char *p = hdr.cols[i]; *p; p++)
 			if (*p >= 'A' && *p <= 'Z')
 				*p = (char)(*p - 'A' + 'a');
-		if (!hdr.cols[i][0]) {
-			snprintf(why, wl, "line %d: column %zu has no name",
-			         c->header_line, i + 1);
-			sh_csv_row_free(&hdr);
-			sh_csv_close(c);
-			return SH_ERR_FIELD_FORMAT;
-		}
-		for (size_t j = 0; j < i; j++)
-			if (strcmp(hdr.cols[j], hdr.cols[i]) == 0) {
-				snprintf(
-				    why, wl,
-				    "line %d: columns %zu and %zu have the "
-				    "same name",
-				    c->header_line, j + 1, i + 1);
-				sh_csv_row_free(&hdr);
-				sh_csv_close(c);
-				return SH_ERR_FIELD_FORMAT;
-			}
 	}
 	c->header = hdr.cols;
 	c->ncols = hdr.n;
+	/* a column without a name, or two of one name: refused here, or
+	 * (SH_CSV_NAMES_LATER) by sh_csv_header_check once the caller knows
+	 * whether row 1 is a header at all */
+	if (!(flags & SH_CSV_NAMES_LATER) && names_refused(c, NULL, why, wl)) {
+		sh_csv_close(c);
+		return SH_ERR_FIELD_FORMAT;
+	}
 	return SH_OK;
 }
 
@@ -464,6 +487,76 @@ void sh_csv_close(sh_csv *c)
 		free(c->text);
 	}
 	memset(c, 0, sizeof(*c));
+}
+
+sh_err sh_csv_header_check(const sh_csv *c, const unsigned char *known,
+                           const unsigned char *ignored, const char *type,
+                           char *why, size_t wl)
+{
+	if (known) {
+		size_t named = 0;
+		for (size_t i = 0; i < c->ncols; i++)
+			named += known[i] && !(ignored && ignored[i]);
+		if (!named) {
+			snprintf(
+			    why, wl,
+			    "line %d: row 1 is not a header: it names none "
+			    "of the fields of %s; the first row must name "
+			    "the columns, with the catalogue's field names "
+			    "(its cells are not repeated here: they may be "
+			    "a resident's data)",
+			    c->header_line, type);
+			return SH_ERR_FIELD_FORMAT;
+		}
+	}
+	if (names_refused(c, ignored, why, wl))
+		return SH_ERR_FIELD_FORMAT;
+	for (size_t i = 0; !known && i < c->ncols; i++) {
+		if ((ignored && ignored[i]) || sh_field_name_ok(c->header[i]))
+			continue;
+		snprintf(why, wl,
+		         "line %d: the name of column %zu is not a field name "
+		         "(letters, digits and '_', as in the catalogue; not "
+		         "repeated here: it may be data). Is the header row "
+		         "missing?",
+		         c->header_line, i + 1);
+		return SH_ERR_FIELD_FORMAT;
+	}
+	return SH_OK;
+}
+
+/* Can a header cell be repeated in a message? A field name some signal
+ * knows can; another only if it has a column name's strict form (short,
+ * ASCII letters, digits, '_', ' ' or '-', a letter first, at most four
+ * digits) and nothing of a resident's data's shape
+ * (sh_text_data_shape). A surname of that form still passes: the caller
+ * shows names only once row 1 has been found to be a header. */
+static int name_showable(const char *name)
+{
+	if (sh_field_known(NULL, name))
+		return 1;
+	size_t n = strlen(name), digits = 0;
+	if (n == 0 || n > 32 || !(name[0] >= 'a' && name[0] <= 'z'))
+		return 0;
+	for (const char *p = name; *p; p++) {
+		if (*p >= '0' && *p <= '9')
+			digits++;
+		else if (!((*p >= 'a' && *p <= 'z') || strchr("_ -", *p)))
+			return 0;
+	}
+	char today[11];
+	sh_today(today);
+	return digits <= 4 && !sh_text_data_shape(name, today, 0);
+}
+
+int sh_csv_column_label(const sh_csv *c, size_t i, char *out, size_t n)
+{
+	int shown = name_showable(c->header[i]);
+	if (shown)
+		snprintf(out, n, "column %zu ('%s')", i + 1, c->header[i]);
+	else
+		snprintf(out, n, "column %zu", i + 1);
+	return shown;
 }
 
 int sh_csv_formula_like(const char *s)

@@ -40,6 +40,34 @@ typedef struct {
  * is not usable. */
 sh_err sh_csv_open(sh_csv *c, const uint8_t *data, size_t len, char *why,
                    size_t whylen);
+/* sh_csv_open, with flags: SH_CSV_NAMES_LATER reads a header whose
+ * columns lack a name or repeat one too, leaving that to
+ * sh_csv_header_check, which first asks whether row 1 is a header at all
+ * (a file exported without one takes its first row for the names, and
+ * its empty cells for columns without a name). */
+#define SH_CSV_NAMES_LATER 1u
+sh_err sh_csv_open_flags(sh_csv *c, const uint8_t *data, size_t len,
+                         unsigned flags, char *why, size_t whylen);
+/* Whether the file's row 1 is a header rows can be read by. known[i]:
+ * column i names a field of the signal type `type` (or a column the
+ * caller takes, such as "to"); NULL when that is not known (a daemon
+ * that cannot say). Columns ignored[i] (NULL: none) are not judged.
+ * Fails with why, never repeating a cell, when
+ *   - no column names a field ("row 1 is not a header"),
+ *   - a column has no name, or two have one name (named by number),
+ *   - known is NULL and a name is not of a field name's form
+ *     (sh_field_name_ok; by number: it may be data).
+ * With known, the columns that name no field are the caller's to refuse,
+ * each named with sh_csv_column_label. */
+sh_err sh_csv_header_check(const sh_csv *c, const unsigned char *known,
+                           const unsigned char *ignored, const char *type,
+                           char *why, size_t whylen);
+/* How a message names column i (from 0): "column N ('name')" if its name
+ * cannot be a resident's data (a field name some signal knows, or a
+ * short name of letters, digits, '_', ' ' and '-' without the shape of
+ * personal data), else "column N" alone. Returns 1 if the name is
+ * shown. */
+int sh_csv_column_label(const sh_csv *c, size_t i, char *out, size_t n);
 /* Next record: 1 and a row, 0 at the end, -1 for a record that cannot be
  * read (c->rule is the rule, why says what and where; reading goes on with
  * the next record). Each record is UTF-8 or, if its bytes are not, read as

@@ -44,7 +44,7 @@ static void usage(FILE *f)
 	    "                         without --to it is routed by postcode\n"
 	    "  import FILE --type TYPE [--to PARTNER] [--set NAME=VALUE]... "
 	    "[--quiet]\n"
-	    "         [--ignore-column NAME]...\n"
+	    "         [--ignore-column NAME|NUMBER]...\n"
 	    "                         send every row of a CSV export (UTF-8 "
 	    "or\n"
 	    "                         Windows-1252, ';' or ','; header = field "
@@ -1575,63 +1575,104 @@ static void progress(struct import_state *st, size_t rows, int done)
 	        rows, st->accepted, st->refused, st->skipped, done ? "\n" : "");
 }
 
-/* Before a row is sent: the columns (and --set names) that are not fields
- * of the type, asked of the daemon by name alone (FIELDS_CHECK), each
- * named with its column; the file is then refused as a whole. A column
- * name of a field's form is the header's, not a resident's data (the
- * names of other forms were refused before). A daemon that cannot answer
- * (one older than FIELDS_CHECK) leaves it to each row's check. Returns 1
- * if the file is refused. */
-static int import_check_names(const char *sock, const char *file,
-                              const char *type, const sh_csv *csv,
-                              const unsigned char *skip, char **sets,
-                              size_t nsets)
+/* Which columns name a field of the type, asked of the daemon by name
+ * alone (FIELDS_CHECK), before a row is sent: known[i] for those, and
+ * for the recipient's column (to_col); a name not of a field name's form
+ * is no field and is not asked (it may be data). set_unknown[k] for a
+ * --set name the type lacks. Returns known (the caller frees it), or
+ * NULL if the daemon cannot say (one older than FIELDS_CHECK: each row's
+ * check decides). */
+static unsigned char *import_known(const char *sock, const char *type,
+                                   const sh_csv *csv,
+                                   const unsigned char *ignored, size_t to_col,
+                                   char **sets, size_t nsets,
+                                   unsigned char *set_unknown)
 {
 	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
 	Seinhuis__CtlReply *r = NULL;
 	size_t *col = sh_xmalloc((csv->ncols + nsets + 1) * sizeof(*col));
+	unsigned char *known = calloc(csv->ncols + 1, 1);
 	char why[512];
-	int refused = 0;
+	if (!known)
+		abort();
 	q.op = SEINHUIS__CTL_REQUEST__OP__FIELDS_CHECK;
 	q.type = (char *)type;
 	for (size_t i = 0; i < nsets; i++) {
 		char *eq = strchr(sets[i], '=');
 		*eq = '\0';
-		col[q.n_fields] = SIZE_MAX;
+		col[q.n_fields] = SIZE_MAX - i;
 		add_field(&q, sets[i], "");
 		*eq = '=';
 	}
-	for (size_t i = 0; i < csv->ncols; i++)
-		if (!skip[i]) {
-			col[q.n_fields] = i;
-			add_field(&q, csv->header[i], "");
-		}
-	if (seinctl_call_why(sock, &q, &r, why, sizeof(why)) == 0)
+	for (size_t i = 0; i < csv->ncols; i++) {
+		if (ignored[i] || i == to_col ||
+		    !sh_field_name_ok(csv->header[i]))
+			continue;
+		col[q.n_fields] = i;
+		known[i] = 1; /* until the daemon says otherwise */
+		add_field(&q, csv->header[i], "");
+	}
+	if (to_col != SIZE_MAX)
+		known[to_col] = 1;
+	if (seinctl_call_why(sock, &q, &r, why, sizeof(why)) == 0) {
 		for (size_t k = 0; k < r->n_unknown_fields; k++) {
 			size_t f = r->unknown_fields[k] - 1;
 			if (f >= q.n_fields)
 				continue;
-			refused = 1;
-			if (col[f] == SIZE_MAX)
-				fprintf(stderr,
-				        "seinctl: %s: refused, no row sent: "
-				        "--set %s: not a field of %s\n",
-				        file, q.fields[f]->name, type);
+			if (col[f] < csv->ncols)
+				known[col[f]] = 0;
 			else
-				fprintf(
-				    stderr,
-				    "seinctl: %s: refused, no row sent: "
-				    "CSV: line %d: column %zu ('%s') is not "
-				    "a field of %s: remove the column, or "
-				    "give --ignore-column %s to import "
-				    "without it\n",
-				    file, csv->header_line, col[f] + 1,
-				    q.fields[f]->name, type, q.fields[f]->name);
+				set_unknown[SIZE_MAX - col[f]] = 1;
 		}
+	} else {
+		free(known);
+		known = NULL;
+	}
 	if (r)
 		seinhuis__ctl_reply__free_unpacked(r, NULL);
 	clear_fields(&q);
 	free(col);
+	return known;
+}
+
+/* Once row 1 is a header: each column that names no field of the type,
+ * and each --set name the type lacks, refused on a line of its own; a
+ * column is named by its number, and by its name only if that cannot be
+ * a resident's data (sh_csv_column_label). Returns 1 if the file is
+ * refused. */
+static int import_unknown(const char *file, const char *type, const sh_csv *csv,
+                          const unsigned char *known,
+                          const unsigned char *ignored, char **sets,
+                          size_t nsets, const unsigned char *set_unknown)
+{
+	int refused = 0;
+	for (size_t k = 0; k < nsets; k++)
+		if (set_unknown[k]) {
+			refused = 1;
+			fprintf(
+			    stderr,
+			    "seinctl: %s: refused, no row sent: --set %.*s: "
+			    "not a field of %s\n",
+			    file, (int)strcspn(sets[k], "="), sets[k], type);
+		}
+	for (size_t i = 0; i < csv->ncols; i++) {
+		if (ignored[i] || known[i])
+			continue;
+		char label[96], num[24];
+		int shown = sh_csv_column_label(csv, i, label, sizeof(label));
+		snprintf(num, sizeof(num), "%zu", i + 1);
+		refused = 1;
+		fprintf(
+		    stderr,
+		    "seinctl: %s: refused, no row sent: CSV: line %d: %s is "
+		    "not a field of %s%s: remove the column, or give "
+		    "--ignore-column %s to import without it\n",
+		    file, csv->header_line, label, type,
+		    shown ? ""
+		          : " (its name is not repeated here: it may "
+		            "be a resident's data)",
+		    shown ? csv->header[i] : num);
+	}
 	return refused;
 }
 
@@ -1669,8 +1710,8 @@ static int cmd_import(const char *sock, int argc, char **argv)
 		case 'I':
 			if (nignores == 32) {
 				fprintf(stderr,
-				        "seinctl: --ignore-column NAME, "
-				        "at most 32\n");
+				        "seinctl: --ignore-column NAME or "
+				        "NUMBER, at most 32\n");
 				return 2;
 			}
 			ignores[nignores++] = optarg;
@@ -1696,7 +1737,8 @@ static int cmd_import(const char *sock, int argc, char **argv)
 		return 2;
 	}
 	sh_csv csv;
-	e = sh_csv_open(&csv, (const uint8_t *)data, len, why, sizeof(why));
+	e = sh_csv_open_flags(&csv, (const uint8_t *)data, len,
+	                      SH_CSV_NAMES_LATER, why, sizeof(why));
 	sh_wipe(data, len);
 	free(data);
 	if (e) {
@@ -1705,35 +1747,56 @@ static int cmd_import(const char *sock, int argc, char **argv)
 		        file, why);
 		return 1;
 	}
-	/* Columns left out (--ignore-column, by name as the header gives it,
-	 * in any case) and the recipient's column are not fields. */
+	/* Columns left out (--ignore-column, by number, or by name as the
+	 * header gives it, in any case) and the recipient's column are not
+	 * fields. */
 	size_t to_col = SIZE_MAX, rows = 0;
 	unsigned char *skip = calloc(csv.ncols, 1);
-	if (!skip)
+	unsigned char *ignored = calloc(csv.ncols, 1);
+	unsigned char set_unknown[32] = {0};
+	if (!skip || !ignored)
 		abort();
+	for (size_t k = 0; k < nignores; k++) {
+		if (!ignores[k][0] ||
+		    strspn(ignores[k], "0123456789") != strlen(ignores[k]))
+			continue;
+		unsigned long n = strtoul(ignores[k], NULL, 10);
+		if (n < 1 || n > csv.ncols) {
+			fprintf(stderr,
+			        "seinctl: --ignore-column %s: the file has "
+			        "columns 1 to %zu\n",
+			        ignores[k], csv.ncols);
+			sh_csv_close(&csv);
+			free(skip);
+			free(ignored);
+			return 2;
+		}
+		ignored[n - 1] = 1;
+	}
 	for (size_t i = 0; i < csv.ncols; i++) {
 		for (size_t k = 0; k < nignores; k++)
-			skip[i] |= strcasecmp(csv.header[i], ignores[k]) == 0;
-		if (!skip[i] && strcmp(csv.header[i], "to") == 0)
+			ignored[i] |=
+			    strcasecmp(csv.header[i], ignores[k]) == 0;
+		skip[i] = ignored[i];
+		if (!skip[i] && to_col == SIZE_MAX &&
+		    strcmp(csv.header[i], "to") == 0)
 			to_col = i, skip[i] = 1;
 	}
-	/* A file whose header row is missing names its columns with its
-	 * first row's values: refused here, without repeating them. */
-	for (size_t i = 0; i < csv.ncols; i++) {
-		if (skip[i] || sh_field_name_ok(csv.header[i]))
-			continue;
-		fprintf(stderr,
-		        "seinctl: %s: refused, no row sent: CSV: line %d: the "
-		        "name of column %zu is not a "
-		        "field name (letters, digits and '_', as in "
-		        "the catalogue; not repeated here: it may be data). Is "
-		        "the header row missing?\n",
-		        file, csv.header_line, i + 1);
-		sh_csv_close(&csv);
-		free(skip);
-		return 1;
-	}
-	if (import_check_names(sock, file, type, &csv, skip, sets, nsets)) {
+	/* Is row 1 a header? A file exported without one names its columns
+	 * with its first row's cells: refused without repeating them. */
+	unsigned char *known = import_known(sock, type, &csv, ignored, to_col,
+	                                    sets, nsets, set_unknown);
+	int refused =
+	    sh_csv_header_check(&csv, known, ignored, type, why, sizeof(why));
+	if (refused)
+		fprintf(stderr, "seinctl: %s: refused, no row sent: CSV: %s\n",
+		        file, why);
+	else if (known)
+		refused = import_unknown(file, type, &csv, known, ignored, sets,
+		                         nsets, set_unknown);
+	free(known);
+	free(ignored);
+	if (refused) {
 		sh_csv_close(&csv);
 		free(skip);
 		return 1;

@@ -6,13 +6,18 @@
  * reader as the same cells. And the reader's encodings, decided record by
  * record: a UTF-8 row stays as it is next to a Windows-1252 one, which is
  * converted, and a row that is neither is refused alone by its line and
- * rule, without its value.
+ * rule, without its value. And the header: a file exported without one,
+ * whose first row holds a resident's data, is refused as "row 1 is not a
+ * header" without a cell of it; a real header's unknown column is named
+ * by its name only if that cannot be data (the shipped catalogue,
+ * argv[1], says which names are fields, as the daemon does).
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
 #include "csv.h"
+#include "policy.h"
 
 /* s written as one cell, as the text written */
 static char *cell(const char *s, int quote_always)
@@ -292,7 +297,143 @@ static void test_records(void)
 	check_case("%s", "");
 }
 
-int main(void)
+/* The cells of the headerless file below, as written and as the header
+ * folds them: none may appear in a refusal. */
+static const char *const resident[] = {"Jansen",     "jansen",
+                                       "1234 AB",    "1234 ab",
+                                       "0612345678", "j.jansen@example.nl",
+                                       "111222333",  "2026-08-01",
+                                       "Kerkstraat", "kerkstraat"};
+
+static void check_no_cell(const char *why)
+{
+	for (size_t k = 0; k < sizeof(resident) / sizeof(resident[0]); k++)
+		if (!CHECK(strstr(why, resident[k]) == NULL))
+			printf("     \"%s\" holds \"%s\"\n", why, resident[k]);
+}
+
+/* known[i]: does column i name a field of t, as the daemon answers
+ * FIELDS_CHECK (only names of a field name's form are asked). */
+static unsigned char *known_of(const sh_csv *c, const sh_type_rule *t)
+{
+	unsigned char *known = calloc(c->ncols + 1, 1);
+	for (size_t i = 0; known && i < c->ncols; i++)
+		known[i] = sh_field_name_ok(c->header[i]) &&
+		           sh_type_has_field(t, c->header[i]);
+	return known;
+}
+
+/* Open data with the names left to sh_csv_header_check, and check it
+ * against type t's fields (known NULL if !t); why is the refusal. */
+static sh_err header_of(const char *data, const sh_type_rule *t,
+                        const unsigned char *ignored, sh_csv *c, char *why,
+                        size_t wl)
+{
+	sh_err e = sh_csv_open_flags(c, (const uint8_t *)data, strlen(data),
+	                             SH_CSV_NAMES_LATER, why, wl);
+	if (e)
+		return e;
+	unsigned char *known = t ? known_of(c, t) : NULL;
+	e = sh_csv_header_check(c, known, ignored, "arrears", why, wl);
+	free(known);
+	return e;
+}
+
+static void test_header(const sh_type_rule *arrears)
+{
+	sh_csv c;
+	char why[400], label[96];
+
+	check_case("%s", "a file without a header: row 1 is a resident's data");
+	/* surname, street, an empty cell, postcode, phone, e-mail, BSN */
+	static const char noheader[] =
+	    "Jansen;Kerkstraat;;1234 AB;0612345678;j.jansen@example.nl;"
+	    "111222333;2026-08-01\n"
+	    "Pietersen;Dorpsweg;;4321 BA;0687654321;p@example.nl;"
+	    "123456782;2026-08-02\n";
+	if (CHECK_ERR(header_of(noheader, arrears, NULL, &c, why, sizeof(why)),
+	              SH_ERR_FIELD_FORMAT)) {
+		CHECK_HAS(why, "line 1: row 1 is not a header: it names none "
+		               "of the fields of arrears; the first row must "
+		               "name the columns");
+		check_no_cell(why);
+	}
+	sh_csv_close(&c);
+	/* every column, by label: a cell of a data shape is named by number */
+	CHECK_ERR(sh_csv_open_flags(&c, (const uint8_t *)noheader,
+	                            sizeof(noheader) - 1, SH_CSV_NAMES_LATER,
+	                            why, sizeof(why)),
+	          SH_OK);
+	for (size_t i = 2; i < c.ncols; i++) {
+		check_case("column %zu of the headerless file", i + 1);
+		CHECK_INT(sh_csv_column_label(&c, i, label, sizeof(label)), 0);
+		check_no_cell(label);
+	}
+	sh_csv_close(&c);
+
+	check_case("%s", "row 1 of names only, none a field of the type");
+	CHECK_ERR(header_of("jansen;kerkstraat;utrecht\nx;y;z\n", arrears, NULL,
+	                    &c, why, sizeof(why)),
+	          SH_ERR_FIELD_FORMAT);
+	CHECK_HAS(why, "row 1 is not a header");
+	check_no_cell(why);
+	CHECK(strstr(why, "utrecht") == NULL);
+	sh_csv_close(&c);
+
+	check_case("%s", "without the type's fields (an older daemon): "
+	                 "refused by number, as before");
+	CHECK_ERR(header_of(noheader, NULL, NULL, &c, why, sizeof(why)),
+	          SH_ERR_FIELD_FORMAT);
+	CHECK_HAS(why, "line 1: column 3 has no name");
+	check_no_cell(why);
+	sh_csv_close(&c);
+	CHECK_ERR(
+	    header_of("jansen;1234 AB\n", NULL, NULL, &c, why, sizeof(why)),
+	    SH_ERR_FIELD_FORMAT);
+	CHECK_HAS(why, "the name of column 2 is not a field name");
+	check_no_cell(why);
+	sh_csv_close(&c);
+
+	check_case("%s", "a real header with a column that is no field");
+	static const char extra[] =
+	    "surname;postcode;Klantnummer;tel0612345678;Jansen-Zuidhof;"
+	    "j@x.nl;;person2.surname\nJansen;1234 AB;1;2;3;4;5;6\n";
+	unsigned char ignored[8] = {0};
+	CHECK_ERR(header_of(extra, arrears, ignored, &c, why, sizeof(why)),
+	          SH_ERR_FIELD_FORMAT);
+	CHECK_HAS(why, "line 1: column 7 has no name");
+	sh_csv_close(&c);
+	ignored[6] = 1; /* --ignore-column 7 */
+	CHECK_ERR(header_of(extra, arrears, ignored, &c, why, sizeof(why)),
+	          SH_OK);
+	CHECK_INT(sh_csv_column_label(&c, 2, label, sizeof(label)), 1);
+	CHECK_STR(label, "column 3 ('klantnummer')");
+	CHECK_INT(sh_csv_column_label(&c, 3, label, sizeof(label)), 0);
+	CHECK_STR(label, "column 4");
+	CHECK_INT(sh_csv_column_label(&c, 5, label, sizeof(label)), 0);
+	CHECK_STR(label, "column 6");
+	CHECK_INT(sh_csv_column_label(&c, 7, label, sizeof(label)), 1);
+	CHECK_STR(label, "column 8 ('person2.surname')");
+	/* a short name of letters passes the shape: shown only because
+	 * row 1 is a header (it names surname and postcode) */
+	CHECK_INT(sh_csv_column_label(&c, 4, label, sizeof(label)), 1);
+	sh_csv_close(&c);
+
+	check_case("%s", "two columns of one name, one of them ignored");
+	CHECK_ERR(
+	    header_of("surname;Surname\n", arrears, NULL, &c, why, sizeof(why)),
+	    SH_ERR_FIELD_FORMAT);
+	CHECK_HAS(why, "columns 1 and 2 have the same name");
+	sh_csv_close(&c);
+	ignored[1] = 1;
+	CHECK_ERR(header_of("surname;Surname\n", arrears, ignored, &c, why,
+	                    sizeof(why)),
+	          SH_OK);
+	sh_csv_close(&c);
+	check_case("%s", "");
+}
+
+int main(int argc, char **argv)
 {
 	static const struct {
 		const char *in, *needed, *always;
@@ -366,5 +507,16 @@ int main(void)
 	free(out);
 	test_encodings();
 	test_records();
+	sh_catalogue cat;
+	const sh_type_rule *arrears = NULL;
+	if (argc == 2 &&
+	    CHECK_ERR(sh_catalogue_load(&cat, argv[1], why, sizeof(why)),
+	              SH_OK))
+		arrears =
+		    sh_catalogue_type(&cat, SEINHUIS__SIGNAL_TYPE__ARREARS);
+	if (CHECK(arrears != NULL)) {
+		test_header(arrears);
+		sh_catalogue_free(&cat);
+	}
 	return check_done();
 }
