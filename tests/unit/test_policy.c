@@ -1903,11 +1903,12 @@ static void test_combinations(const sh_catalogue *cat)
 		for (int k = 0; k < 2 && c[i].set[k][0]; k++)
 			sig_set(&s, c[i].set[k][0], c[i].set[k][1]);
 		expect_set(&x, c[i].want, c[i].field, NULL, 1);
-		snprintf(title, sizeof(title), "%s from %s: %s = %s%s%s%s",
+		snprintf(title, sizeof(title), "%s from %s: %s = %s%s%s%s%s",
 		         sh_signal_type_name(c[i].type), c[i].sender,
 		         c[i].set[0][0], c[i].set[0][1],
 		         c[i].set[1][0] ? ", " : "",
 		         c[i].set[1][0] ? c[i].set[1][0] : "",
+		         c[i].set[1][0] ? " = " : "",
 		         c[i].set[1][0] ? c[i].set[1][1] : "");
 		run(title, cat, c[i].type, c[i].sender, c[i].recipient, &s, &x);
 		sig_free(&s);
