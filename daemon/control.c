@@ -232,11 +232,16 @@ void sh_control_accept(sh_daemon *d)
 
 /* ------------------------------------------------------------- send */
 
-/* Check a signal about to be sent under consent against the register. */
+/* Check a signal about to be sent under consent against the register:
+ * the consent is for its recipient, for the purpose the catalogue gives
+ * it (a type's purpose, or the value of its purpose_field: one consent
+ * per purpose of a referral), valid today and given by its resident. */
 static sh_err consent_valid(sh_daemon *d, sh_peer *p, const sh_type_rule *t,
+                            Seinhuis__Field **fields, size_t n,
                             const char *ref_hex, const uint8_t *subject,
                             size_t subject_len, char *detail, size_t dl)
 {
+	const char *need = sh_consent_purpose(t, fields, n);
 	uint8_t ref[16];
 	Seinhuis__ConsentRecord *c = NULL;
 	char today[11];
@@ -262,12 +267,24 @@ static sh_err consent_valid(sh_daemon *d, sh_peer *p, const sh_type_rule *t,
 	else if (strcmp(c->recipient, p->card.partner) != 0)
 		e = SH_ERR_CONSENT,
 		snprintf(detail, dl, "the consent is for another recipient");
-	else if (strcmp(c->purpose, t->purpose) != 0)
+	else if (t->purpose_field[0] &&
+	         !sh_consent_purpose_usable(t, c->purpose))
+		/* granted for the whole type (before the catalogue tied a
+		 * consent to the signal's purpose field): it does not say
+		 * which purpose the resident agreed to, so it covers none */
+		e = SH_ERR_CONSENT,
+		snprintf(detail, dl,
+		         "the consent is for purpose '%s', which covers no %s "
+		         "signal: a consent for one is for the %s it gives "
+		         "(this one needs '%s'; grant a consent for it)",
+		         c->purpose, sh_signal_type_name(t->type),
+		         t->purpose_field, need);
+	else if (strcmp(c->purpose, need) != 0)
 		e = SH_ERR_CONSENT,
 		snprintf(detail, dl,
 		         "the consent is for purpose '%s', this signal "
 		         "needs '%s'",
-		         c->purpose, t->purpose);
+		         c->purpose, need);
 	else if (strcmp(today, c->valid_from) < 0 ||
 	         (c->valid_until[0] && strcmp(today, c->valid_until) > 0))
 		e = SH_ERR_CONSENT,
@@ -889,8 +906,8 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 	if (e == SH_OK && strcmp(s->note.legal_basis, "consent") == 0 &&
 	    t != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {
 		snprintf(field, fl, "consent_ref");
-		e = consent_valid(d, p, sh_catalogue_type(&d->cat, t),
-		                  s->note.consent_ref, subject,
+		e = consent_valid(d, p, sh_catalogue_type(&d->cat, t), fields,
+		                  n, s->note.consent_ref, subject,
 		                  have_subject ? SH_PSEUDO_LEN : 0, detail, dl);
 	}
 	if (e == SH_OK)
@@ -1219,22 +1236,18 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 	 * only surface later as a CONSENT refusal. The purposes usable: of
 	 * the catalogue's types this daemon may send that partner under
 	 * consent. */
-	char usable[200] = "";
+	char usable[400] = "";
 	int known = 0;
 	for (size_t i = 0; i < d->cat.ntypes; i++) {
 		const sh_type_rule *t = &d->cat.types[i];
 		/* (a revocation goes under the consent it revokes) */
 		if (t->type == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION ||
-		    !t->purpose[0] || !sh_role_in(t->bases, "consent") ||
+		    !sh_role_in(t->bases, "consent") ||
 		    !sh_role_in(t->senders, d->self.card.role) ||
 		    !sh_role_in(t->recipients, p->card.role))
 			continue;
-		known |= strcmp(t->purpose, q->purpose) == 0;
-		if (!sh_role_in(usable, t->purpose) &&
-		    strlen(usable) + strlen(t->purpose) + 2 < sizeof(usable))
-			snprintf(usable + strlen(usable),
-			         sizeof(usable) - strlen(usable), "%s%s",
-			         usable[0] ? " " : "", t->purpose);
+		known |= sh_consent_purpose_usable(t, q->purpose);
+		sh_consent_purposes_add(t, usable, sizeof(usable));
 	}
 	if (!known) {
 		sh_ctl_refuse(d, c, SH_ERR_CONSENT,

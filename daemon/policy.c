@@ -18,6 +18,10 @@
  *                                 roles that may receive it
  *   legal_basis = legal_duty      of legal_duty meldrecht consent legal_task
  *   purpose = debt_help           what a consent must be for
+ *   purpose_field = purpose       or: the field (an enum, required, not
+ *                                 personal, given before) whose value a
+ *                                 consent's purpose must equal: one
+ *                                 consent per purpose of the signal
  *   keep_unanswered = 6 months    retention in the recipient's inbox (and
  *                                 of a signal it quarantined)
  *   keep_taken = 12 months        retention once the team took it (a
@@ -186,8 +190,9 @@ struct parse {
 /* Statements a section has at most once: a second would replace the first
  * without a word. (legal_basis lines add up, as documented.) */
 static const char *const once[] = {
-    "senders",     "recipients", "purpose",     "keep_unanswered", "keep_taken",
-    "keep_closed", "keep_sent",  "natural_key", "persons",         "feedback"};
+    "senders",    "recipients",  "purpose",      "keep_unanswered",
+    "keep_taken", "keep_closed", "keep_sent",    "natural_key",
+    "persons",    "feedback",    "purpose_field"};
 
 static sh_err perr(struct parse *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -436,6 +441,37 @@ static int known_name(const sh_type_rule *t, const char *name)
 	       strcmp(name, "consent_ref") == 0;
 }
 
+const char *sh_consent_purpose(const sh_type_rule *t, Seinhuis__Field **f,
+                               size_t n)
+{
+	if (!t->purpose_field[0])
+		return t->purpose;
+	const char *v = sh_field_value(f, n, t->purpose_field);
+	return v ? v : "";
+}
+
+int sh_consent_purpose_usable(const sh_type_rule *t, const char *purpose)
+{
+	if (!t->purpose_field[0])
+		return t->purpose[0] && strcmp(t->purpose, purpose) == 0;
+	const sh_field_rule *r = field_rule(t, t->purpose_field);
+	return r && word_in(r->words, purpose);
+}
+
+void sh_consent_purposes_add(const sh_type_rule *t, char *out, size_t n)
+{
+	const sh_field_rule *r =
+	    t->purpose_field[0] ? field_rule(t, t->purpose_field) : NULL;
+	char words[sizeof(r->words)], *save = NULL;
+	snprintf(words, sizeof(words), "%s", r ? r->words : t->purpose);
+	for (char *w = strtok_r(words, " ", &save); w;
+	     w = strtok_r(NULL, " ", &save)) {
+		size_t l = strlen(out);
+		if (!word_in(out, w) && l + strlen(w) + 2 <= n)
+			snprintf(out + l, n - l, "%s%s", l ? " " : "", w);
+	}
+}
+
 static sh_err parse_rule(struct parse *p, char *line)
 {
 	sh_type_rule *t = p->cur;
@@ -503,8 +539,21 @@ static sh_err finish_type(struct parse *p)
 	if (missing)
 		e = perr(p, "section [%s] has no '%s' line",
 		         sh_signal_type_name(t->type), missing);
-	else if (word_in(t->bases, "consent") && !t->purpose[0])
-		e = perr(p, "section [%s] allows consent but names no purpose",
+	else if (word_in(t->bases, "consent") && !t->purpose[0] &&
+	         !t->purpose_field[0])
+		e = perr(p,
+		         "section [%s] allows consent but names no purpose "
+		         "(purpose or purpose_field)",
+		         sh_signal_type_name(t->type));
+	else if (t->purpose[0] && t->purpose_field[0])
+		e = perr(p,
+		         "section [%s] gives both purpose and purpose_field: "
+		         "a consent's purpose is one or the other",
+		         sh_signal_type_name(t->type));
+	else if (t->purpose_field[0] && !word_in(t->bases, "consent"))
+		e = perr(p,
+		         "section [%s] gives purpose_field but does not allow "
+		         "the legal basis consent",
 		         sh_signal_type_name(t->type));
 	/* A closed case is kept at least as long as an idle open one: not
 	 * given, keep_closed is 18 months or keep_taken if that is longer;
@@ -633,6 +682,25 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 			return perr(p,
 			            "purpose is one word of a-z, 0-9, _ and -");
 		snprintf(t->purpose, sizeof(t->purpose), "%s", v);
+		return SH_OK;
+	}
+	if (strcmp(key, "purpose_field") == 0) {
+		/* the consent's purpose is a word of the catalogue: logged
+		 * and listed, it must never be a resident's data */
+		const sh_field_rule *r = field_rule(t, v);
+		if (!r)
+			return perr(
+			    p,
+			    "purpose_field: '%s' has no field line (give "
+			    "the field lines first)",
+			    v);
+		if (r->kind != CHK_ENUM || r->personal || !r->required ||
+		    r->only[0])
+			return perr(p,
+			            "purpose_field: '%s' must be a required "
+			            "enum field, not personal, for all senders",
+			            v);
+		snprintf(t->purpose_field, sizeof(t->purpose_field), "%s", v);
 		return SH_OK;
 	}
 	if (strcmp(key, "keep_unanswered") == 0 ||

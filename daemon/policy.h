@@ -55,6 +55,9 @@ typedef struct {
 	char recipients[256];
 	char bases[128];  /* legal bases allowed */
 	char purpose[64]; /* what a consent for this type must be for */
+	/* if set, the field whose value a consent's purpose must equal
+	 * instead (purpose_field = NAME): an enum field of the type */
+	char purpose_field[48];
 	int64_t keep_unanswered_s, keep_taken_s;
 	int64_t keep_closed_s; /* a closed case's record (owner, steps) */
 	int64_t keep_sent_s;   /* the sender's settled outbox record */
@@ -80,6 +83,17 @@ sh_err sh_catalogue_load(sh_catalogue *cat, const char *path, char *why,
 void sh_catalogue_free(sh_catalogue *cat);
 const sh_type_rule *sh_catalogue_type(const sh_catalogue *cat,
                                       Seinhuis__SignalType t);
+/* The purpose a consent must have been granted for to cover a signal of
+ * type t with these fields: the value of the type's purpose_field, or its
+ * purpose; "" if there is none (the field not given). */
+const char *sh_consent_purpose(const sh_type_rule *t, Seinhuis__Field **f,
+                               size_t n);
+/* 1 if a consent granted for purpose may cover some signal of type t: it
+ * is the type's purpose, or a word of its purpose_field's list. */
+int sh_consent_purpose_usable(const sh_type_rule *t, const char *purpose);
+/* The purposes of sh_consent_purpose_usable, space separated, appended to
+ * out (size n) where not there yet. */
+void sh_consent_purposes_add(const sh_type_rule *t, char *out, size_t n);
 /* 1 if role is one of a type's roles (its senders or recipients). */
 int sh_role_in(const char *roles, const char *role);
 

@@ -1453,6 +1453,60 @@ static int own_daemon_answers(const sh_config *cfg)
 	return 1;
 }
 
+/* Consents in force whose purpose no signal type of the catalogue uses:
+ * granted under an earlier catalogue (one for a whole referral type, say,
+ * before a consent was tied to the referral's purpose field). They cover
+ * no signal; said at start, once, so that an upgrade does not narrow
+ * them without a word. Purposes are catalogue words, never data. */
+struct unused_consents {
+	const sh_catalogue *cat;
+	char today[11];
+	size_t n;
+	char purposes[200];
+};
+
+static int consent_unused(void *ctx, const Seinhuis__ConsentRecord *rec)
+{
+	struct unused_consents *u = ctx;
+	if (rec->revoked_ms ||
+	    (rec->valid_until[0] && strcmp(u->today, rec->valid_until) > 0))
+		return 0;
+	for (size_t i = 0; i < u->cat->ntypes; i++) {
+		const sh_type_rule *t = &u->cat->types[i];
+		if (t->type != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION &&
+		    sh_role_in(t->bases, "consent") &&
+		    sh_consent_purpose_usable(t, rec->purpose))
+			return 0;
+	}
+	u->n++;
+	size_t l = strlen(u->purposes);
+	if (sh_partner_id_valid(rec->purpose) &&
+	    !sh_role_in(u->purposes, rec->purpose) &&
+	    l + strlen(rec->purpose) + 2 <= sizeof(u->purposes))
+		snprintf(u->purposes + l, sizeof(u->purposes) - l, "%s%s",
+		         l ? " " : "", rec->purpose);
+	return 0;
+}
+
+static void consents_unused(sh_daemon *d)
+{
+	struct unused_consents u = {.cat = &d->cat};
+	sh_today(u.today);
+	MDB_txn *txn = sh_store_read_begin(d->store);
+	if (!txn)
+		return;
+	sh_store_consent_scan(d->store, txn, consent_unused, &u);
+	sh_store_read_end(d->store, txn);
+	if (u.n)
+		sh_warn("consent register: %zu consent(s) in force are for a "
+		        "purpose no signal type of the catalogue uses (%s): "
+		        "they cover no signal. A referral's consent is for "
+		        "the purpose the referral gives (catalogue "
+		        "purpose_field); grant such consents anew for the "
+		        "resident's purpose (seinctl consent list shows them)",
+		        u.n, u.purposes);
+}
+
 static void usage(FILE *f)
 {
 	fprintf(
@@ -1583,6 +1637,14 @@ int main(int argc, char **argv)
 			    "catalogue.conf.dist beside it after an "
 			    "upgrade)",
 			    d.cfg.catalogue);
+	/* ... and lets one consent cover a referral whatever its purpose */
+	if (ref && sh_role_in(ref->bases, "consent") && !ref->purpose_field[0])
+		sh_warn("catalogue %s: [referral] names no purpose_field, so "
+		        "a consent for '%s' covers a referral whatever its "
+		        "purpose; the shipped catalogue ties a consent to the "
+		        "referral's purpose (purpose_field = purpose; see "
+		        "catalogue.conf.dist beside it after an upgrade)",
+		        d.cfg.catalogue, ref->purpose);
 	if (d.cfg.postcode_table[0] &&
 	    sh_routes_load(&d.routes, d.cfg.postcode_table, why, sizeof(why)) !=
 	        SH_OK) {
@@ -1622,6 +1684,8 @@ int main(int argc, char **argv)
 		    sh_store_meta_time_get(d.store, mt, "last_quarantined");
 		sh_store_read_end(d.store, mt);
 	}
+	if (mt)
+		consents_unused(&d);
 	if (e == SH_OK &&
 	    (e = sh_store_check(d.store, why, sizeof(why))) != SH_OK) {
 		char sub[2048];

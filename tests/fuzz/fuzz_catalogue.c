@@ -92,8 +92,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FAIL("a type is given twice");
 		if (!t->senders[0] || !t->recipients[0] || !t->bases[0])
 			FAIL("a type without senders, recipients or bases");
-		if (strstr(t->bases, "consent") && !t->purpose[0])
+		if (strstr(t->bases, "consent") && !t->purpose[0] &&
+		    !t->purpose_field[0])
 			FAIL("consent allowed without a purpose");
+		if (t->purpose[0] && t->purpose_field[0])
+			FAIL("both purpose and purpose_field");
+		if (t->purpose_field[0]) {
+			/* the consent's purpose is a catalogue word */
+			const sh_field_rule *pf = NULL;
+			for (size_t j = 0; j < t->nfields; j++)
+				if (strcmp(t->fields[j].name,
+				           t->purpose_field) == 0)
+					pf = &t->fields[j];
+			if (!pf || pf->kind != CHK_ENUM || pf->personal ||
+			    !pf->required)
+				FAIL("purpose_field not a required clear enum");
+		}
 		if (t->persons < 1 || t->persons > 8)
 			FAIL("persons outside 1..8");
 		for (size_t j = 0; j < t->nfields; j++) {

@@ -424,7 +424,7 @@ check "monitor for yesterday: that attempt alone, dated yesterday" bash -c \
 # --- a GP practice's referral in a case is no creditor ------------------------
 B=$(ctl gem-cs --json inbox list | jq -r ".[] | select(.message_id==\"$b1\") | .case_key")
 ref=$(printf 'surname=Bakker\npostcode=1234 AB\nhouse_number=5\n' |
-	ctl gp-cs consent grant --to gem-cs --purpose referral | awk '{print $2}')
+	ctl gp-cs consent grant --to gem-cs --purpose debts | awk '{print $2}')
 out=$(ctl gp-cs send --type referral --to gem-cs legal_basis=consent consent_ref="$ref" \
 	purpose=debts surname=Bakker postcode="1234 AB" house_number=5)
 r1=${out#accepted }
@@ -433,7 +433,7 @@ check "household B: 2 signals, still 1 creditor (the GP practice is none), total
 	"as $U_CW1 --json inbox | jq -e '.[] | select(.case_key == \"$B\") | .signals == 2 and .creditors == 1 and .total_cents == 10000' >/dev/null"
 
 ref_r=$(printf 'surname=Dekker\npostcode=1234 AC\nhouse_number=8\n' |
-	ctl gp-cs consent grant --to gem-cs --purpose referral | awk '{print $2}')
+	ctl gp-cs consent grant --to gem-cs --purpose debts | awk '{print $2}')
 out=$(ctl gp-cs send --type referral --to gem-cs legal_basis=consent consent_ref="$ref_r" \
 	purpose=debts surname=Dekker postcode="1234 AC" house_number=8)
 r2=${out#accepted }

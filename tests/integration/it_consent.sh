@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Consent: a referral under consent goes out only with a valid consent for
-# that resident, purpose and recipient; revoking it tells the recipient,
+# that resident, purpose (the referral's own purpose field) and recipient; revoking it tells the recipient,
 # which removes what was not yet taken and refuses what comes later.
 . "$(dirname "$0")/lib.sh"
 it_setup consent
@@ -30,44 +30,48 @@ resident='surname=de Vries
 postcode=9901 WA
 house_number=12
 birth_date=1970-05-06'
-ref=$(ctl gp-cs consent grant --to team-cs --purpose referral <<<"$resident" | awk '{print $2}')
+ref=$(ctl gp-cs consent grant --to team-cs --purpose debts <<<"$resident" | awk '{print $2}')
 check "consent granted, with a reference" [ ${#ref} = 32 ]
 check "consent list shows it valid, without identifiers" bash -c \
 	"ctl gp-cs consent list | grep '$ref' | grep -q valid && ! ctl gp-cs consent list | grep -qi vries"
 rc=0
 out=$(ctl gp-cs consent grant --to team-cs --purpose refferal <<<"$resident" 2>&1) || rc=$?
 check "a purpose no signal to that partner uses is refused, naming those it could be (exit $rc): $out" bash -c \
-	"[ $rc = 1 ] && grep -q \"CONSENT: --purpose: no signal this daemon may send 'team-cs' uses a consent for the purpose given (the catalogue's purposes for it: referral)\" <<<\"\$0\" && ! grep -q refferal <<<\"\$0\"" "$out"
+	"[ $rc = 1 ] && grep -q \"CONSENT: --purpose: no signal this daemon may send 'team-cs' uses a consent for the purpose given (the catalogue's purposes for it: debts income housing health family daily_life other)\" <<<\"\$0\" && ! grep -q refferal <<<\"\$0\"" "$out"
 rc=0
-out=$(ctl gp-cs consent grant --to team-cs --purpose referral --until 2026-13-45 <<<"$resident" 2>&1) || rc=$?
+out=$(ctl gp-cs consent grant --to team-cs --purpose referral <<<"$resident" 2>&1) || rc=$?
+check "a consent for all referrals (the type's name) is refused: one is for a referral's purpose (exit $rc): $out" bash -c \
+	"[ $rc = 1 ] && grep -q \"CONSENT: --purpose: no signal .*(the catalogue's purposes for it: debts income\" <<<\"\$0\"" "$out"
+rc=0
+out=$(ctl gp-cs consent grant --to team-cs --purpose debts --until 2026-13-45 <<<"$resident" 2>&1) || rc=$?
 check "a consent until a date that does not exist is refused (exit $rc): $out" bash -c \
 	"[ $rc = 1 ] && grep -q 'USAGE: --until: dates are calendar dates' <<<\"\$0\"" "$out"
 rc=0
 out=$(printf 'surname=de Vries\nsurname=Jansen\npostcode=9901 WA\nhouse_number=12\n' |
-	ctl gp-cs consent grant --to team-cs --purpose referral 2>&1) || rc=$?
+	ctl gp-cs consent grant --to team-cs --purpose debts 2>&1) || rc=$?
 check "an identifier given twice is refused, not replaced (exit $rc): $out" bash -c \
 	"[ $rc = 1 ] && grep -q \"FIELD_VALUE: field 'surname': given twice\" <<<\"\$0\" && ! grep -q Jansen <<<\"\$0\"" "$out"
 rc=0
 out=$(printf 'surname=de Vries\npostcode=9901 WA\nhouse_number=12\nbirth_date=1970-02-31\n' |
-	ctl gp-cs consent grant --to team-cs --purpose referral 2>&1) || rc=$?
+	ctl gp-cs consent grant --to team-cs --purpose debts 2>&1) || rc=$?
 check "a birth date that is no date is refused (exit $rc): $out" bash -c \
 	"[ $rc = 1 ] && grep -q \"FIELD_FORMAT: field 'birth_date'\" <<<\"\$0\" && ! grep -q 1970 <<<\"\$0\"" "$out"
 rc=0
 out=$({ printf 'surname='; head -c 700 /dev/zero | tr '\0' a; printf '\npostcode=9901 WA\nhouse_number=12\n'; } |
-	ctl gp-cs consent grant --to team-cs --purpose referral 2>&1) || rc=$?
+	ctl gp-cs consent grant --to team-cs --purpose debts 2>&1) || rc=$?
 check "a line too long is refused as a whole, by its number (exit $rc): $out" bash -c \
 	"[ $rc = 2 ] && grep -q 'stdin line 1: longer than' <<<\"\$0\"" "$out"
 check "an empty birth date is no birth date, as in a signal" bash -c \
 	"printf 'surname=de Vries\npostcode=9901 WA\nhouse_number=12\nbirth_date=\n' |
-	 ctl gp-cs consent grant --to team-cs --purpose referral | grep -q '^consent '"
-expired_ref=$(ctl gp-cs consent grant --to team-cs --purpose referral --from 2020-01-01 --until 2020-12-31 <<<"$resident" | awk '{print $2}')
+	 ctl gp-cs consent grant --to team-cs --purpose debts | grep -q '^consent '"
+expired_ref=$(ctl gp-cs consent grant --to team-cs --purpose debts --from 2020-01-01 --until 2020-12-31 <<<"$resident" | awk '{print $2}')
 check "consent list shows a consent past its end as expired" bash -c \
 	"ctl gp-cs consent list | grep '$expired_ref' | grep -q expired"
 check "the audit entry of a grant names the local user, the pseudonym and the resident key" bash -c \
 	"ctl gp-cs --json audit list --event consent_granted --id $ref | jq -e '.[0] | .user==\"root\" and (.subject|length)==64 and (.case_key|length)==64' >/dev/null"
-referral() { # referral CONSENT_REF SURNAME [TO]
+referral() { # [PURPOSE=family] referral CONSENT_REF SURNAME [TO]
 	ctl gp-cs send --type referral --to "${3:-team-cs}" legal_basis=consent \
-		consent_ref="$1" purpose=debts surname="$2" \
+		consent_ref="$1" purpose="${PURPOSE:-debts}" surname="$2" \
 		postcode="9901 WA" house_number=12 birth_date=1970-05-06
 }
 out=$(referral "$ref" "de Vries")
@@ -79,6 +83,16 @@ check "a referral about another resident is refused (CONSENT)" bash -c \
 	"ctl gp-cs send --type referral --to team-cs legal_basis=consent consent_ref=$ref purpose=debts surname=Jansen postcode='9901 WA' house_number=12 2>&1 | grep -q 'CONSENT: field .consent_ref.'"
 check "a referral to another recipient is refused (CONSENT)" bash -c \
 	"ctl gp-cs send --type referral --to team2-cs legal_basis=consent consent_ref=$ref purpose=debts surname='de Vries' postcode='9901 WA' house_number=12 birth_date=1970-05-06 2>&1 | grep -q CONSENT"
+# Consent is per purpose (DOMAIN.md 5): one for debts covers no referral
+# about the family; the refusal names the purposes, never the resident.
+rc=0
+out=$(PURPOSE=family referral "$ref" "de Vries" 2>&1) || rc=$?
+check "a referral for another purpose than the consent's is refused (exit $rc): $out" bash -c \
+	"[ $rc = 1 ] && grep -q \"CONSENT: field 'consent_ref': the consent is for purpose 'debts', this signal needs 'family'\" <<<\"\$0\"" "$out"
+check "  without the resident's data in the refusal or the log" bash -c \
+	"! grep -qi -e vries -e 1970-05-06 -e '9901 WA' <<<\"\$0\" && ! grep -qi -e vries -e 1970-05-06 '$WORK/gp-cs.log'" "$out"
+check "  and nothing of it in the outbox" bash -c \
+	"[ \"\$(ctl gp-cs --json outbox --limit 100 | jq '[.[] | select(.type == \"referral\")] | length')\" = 1 ]"
 check "a referral without consent_ref is refused" bash -c \
 	"ctl gp-cs send --type referral --to team-cs legal_basis=consent purpose=debts surname=X postcode='9901 WA' house_number=1 2>&1 | grep -q \"FIELD_MISSING: field 'consent_ref'\""
 check "an unknown consent reference is refused" bash -c \
@@ -102,8 +116,8 @@ revoked_refused() { referral "$ref" "de Vries" 2>&1 | grep -q CONSENT_REVOKED; }
 check "a new referral under the revoked consent is refused at the sender" revoked_refused
 check "revoking twice is refused" bash -c "! ctl gp-cs consent revoke $ref 2>/dev/null"
 # Both sides record it in the audit log.
-check "audit (sender): the consent granted, for team-cs, purpose referral" bash -c \
-	"ctl gp-cs --json audit list --event consent_granted --id $ref | json_has 'length == 1 and .[0].partner == \"team-cs\" and (.[0].detail | test(\"referral\"))'"
+check "audit (sender): the consent granted, for team-cs, purpose debts" bash -c \
+	"ctl gp-cs --json audit list --event consent_granted --id $ref | json_has 'length == 1 and .[0].partner == \"team-cs\" and (.[0].detail | test(\"debts\"))'"
 check "audit (sender): each referral's accepted entry names the consent it went out under" bash -c \
 	"ctl gp-cs --json audit list --event accepted --type referral | json_has 'length >= 2 and all(.[]; .legal_basis == \"consent\" and .detail == \"consent_ref $ref\")'"
 check "audit (recipient): each referral's received entry names the consent it came under" bash -c \
@@ -124,7 +138,7 @@ check "no identifier of the resident in either audit log" bash -c \
 # import of ten rows is one window of requests, whose signals are built
 # before the key is claimed (control.c), so this is where the claim is
 # given back.
-ref2=$(ctl gp2-cs consent grant --to team2-cs --purpose referral <<<"$resident" | awk '{print $2}')
+ref2=$(ctl gp2-cs consent grant --to team2-cs --purpose debts <<<"$resident" | awk '{print $2}')
 {
 	echo "purpose;description;surname;postcode;house_number;birth_date"
 	for i in 0 1 2 3 4 5 6 7 8 9; do echo "debts;visit $i;de Vries;9901 WA;12;1970-05-06"; done
@@ -151,15 +165,21 @@ check "a revocation the catalogue cannot send is refused (exit $rc): $out" bash 
 	"[ $rc != 0 ] && grep -q 'RECIPIENT_ROLE.*cannot be sent to team2-cs.*not revoked' <<<\"\$0\"" "$out"
 check "  the consent is still valid" bash -c "ctl gp2-cs consent list | grep '${ref2:0:16}' | grep -q valid"
 check "  and the daemon still accepts work" bash -c \
-	"ctl gp2-cs send --type referral --to team2-cs legal_basis=consent consent_ref=$ref2 purpose=other \
+	"ctl gp2-cs send --type referral --to team2-cs legal_basis=consent consent_ref=$ref2 purpose=debts \
 	 surname='de Vries' postcode='9901 WA' house_number=12 birth_date=1970-05-06 | grep -q accepted"
+family=$(ctl gp2-cs consent grant --to team2-cs --purpose family <<<"$resident" | awk '{print $2}')
+check "a referral about the family goes under a consent for family, not one for debts" bash -c \
+	"ctl gp2-cs send --type referral --to team2-cs legal_basis=consent consent_ref=$ref2 purpose=family \
+	 surname='de Vries' postcode='9901 WA' house_number=12 birth_date=1970-05-06 2>&1 | grep -q 'refused: CONSENT: ' &&
+	 ctl gp2-cs send --type referral --to team2-cs legal_basis=consent consent_ref=$family purpose=family \
+	 surname='de Vries' postcode='9901 WA' house_number=12 birth_date=1970-05-06 | grep -q '^accepted '"
 
 # A withdrawn consent reaches the quarantine too: a referral held there
 # under it (with the resident's sealed data) is removed, by its reference in
 # any case; one under another consent stays.
 start gp3-cs
-ref3=$(ctl gp3-cs consent grant --to team-cs --purpose referral <<<"$resident" | awk '{print $2}')
-ref4=$(ctl gp3-cs consent grant --to team-cs --purpose referral <<<"$resident" | awk '{print $2}')
+ref3=$(ctl gp3-cs consent grant --to team-cs --purpose debts <<<"$resident" | awk '{print $2}')
+ref4=$(ctl gp3-cs consent grant --to team-cs --purpose debts <<<"$resident" | awk '{print $2}')
 long_referral() {
 	ctl gp3-cs send --type referral --to team-cs legal_basis=consent consent_ref="$1" \
 		purpose=debts initials=ABCDEFGHIJKLMNOPQRSTUVWXY surname="de Vries" \
@@ -192,7 +212,7 @@ trust team4-cs gp4-cs
 start gp4-cs
 start team4-cs
 grant4() { # grant4 [--until DATE]: a consent's reference
-	ctl gp4-cs consent grant --to team4-cs --purpose referral "$@" <<<"$resident" | awk '{print $2}'
+	ctl gp4-cs consent grant --to team4-cs --purpose debts "$@" <<<"$resident" | awk '{print $2}'
 }
 referral4() { # referral4 CONSENT_REF DESCRIPTION: the id accepted
 	ctl gp4-cs send --type referral --to team4-cs legal_basis=consent \
@@ -251,7 +271,8 @@ fi
 for p in gp-cs team-cs team2-cs gp2-cs gp3-cs gp4-cs team4-cs; do stop $p; done
 # A catalogue kept from before 2026-12-06, whose referral purpose is free
 # text: the daemon says so (here through -t), and what to do.
-sed 's/^field purpose = required enum .*/field purpose = required text 1 200/' "$CATALOGUE" |
+sed -e 's/^field purpose = required enum .*/field purpose = required text 1 200/' \
+	-e 's/^purpose_field = purpose$/purpose = referral/' "$CATALOGUE" |
 	as_user tee "$WORK/catalogue-old.conf" >/dev/null
 sed "s|^catalogue = .*|catalogue = $WORK/catalogue-old.conf|" "$WORK/gp-cs.conf" |
 	as_user tee "$WORK/gp-old.conf" >/dev/null
@@ -259,4 +280,33 @@ check "a catalogue whose referral purpose is free text: a warning naming it" bas
 	"as_user '$SEINHUISD' -t -c '$WORK/gp-old.conf' 2>&1 | grep -q '\[referral\] purpose is free text, which travels and is kept unsealed'"
 check "... and none with the shipped catalogue" bash -c \
 	"! as_user '$SEINHUISD' -t -c '$WORK/gp-cs.conf' 2>&1 | grep -q 'purpose is free text'"
+
+# An upgrade: consents granted while the catalogue had one purpose for all
+# referrals (purpose = referral) say nothing of the referral's purpose.
+# Under the shipped catalogue they cover no referral (never any purpose at
+# all): the daemon says so at start, and a referral under one is refused,
+# naming the rule and what to grant; the resident is never named.
+sed 's/^purpose_field = purpose$/purpose = referral/' "$CATALOGUE" |
+	as_user tee "$WORK/catalogue-v1.conf" >/dev/null
+as_user cp "$WORK/gp-cs.conf" "$WORK/gp-cs.conf.new"
+sed "s|^catalogue = .*|catalogue = $WORK/catalogue-v1.conf|" "$WORK/gp-cs.conf.new" |
+	as_user tee "$WORK/gp-cs.conf" >/dev/null
+start gp-cs
+check "a catalogue whose referral has no purpose_field: a warning that one consent covers every purpose" \
+	grep -q "\[referral\] names no purpose_field, so a consent for 'referral' covers a referral whatever its purpose" "$WORK/gp-cs.log"
+old_ref=$(ctl gp-cs consent grant --to team-cs --purpose referral <<<"$resident" | awk '{print $2}')
+[ ${#old_ref} = 32 ] || fail "setup: a consent for purpose referral under the old catalogue"
+stop gp-cs
+as_user cp "$WORK/gp-cs.conf.new" "$WORK/gp-cs.conf"
+start gp-cs
+check "upgraded: the start names the consents in force that now cover nothing, by purpose only" \
+	grep -q "consent register: 1 consent(s) in force are for a purpose no signal type of the catalogue uses (referral): they cover no signal" "$WORK/gp-cs.log"
+rc=0
+out=$(referral "$old_ref" "de Vries" 2>&1) || rc=$?
+check "upgraded: a referral under a consent for all referrals is refused, saying what to grant (exit $rc): $out" bash -c \
+	"[ $rc = 1 ] && grep -q \"CONSENT: field 'consent_ref': the consent is for purpose 'referral', which covers no referral signal: a consent for one is for the purpose it gives (this one needs 'debts'; grant a consent for it)\" <<<\"\$0\"" "$out"
+check "  the consent stays in the register as it was (not widened, not changed)" bash -c \
+	"ctl gp-cs consent list | grep '${old_ref:0:16}' | grep -q 'referral.*valid'"
+check "  no identifier of the resident in the log" bash -c "! grep -qi -e vries -e 1970-05-06 '$WORK/gp-cs.log'"
+stop gp-cs
 it_done

@@ -34,6 +34,19 @@ check "meldrecht without the weighing outcome is refused" \
 	refused_with "CONDITION: field 'justification'" legal_basis=meldrecht steps_taken=1,2,3,4
 check "meldrecht before steps 1-4 are taken is refused" \
 	refused_with "CONDITION: field 'steps_taken'" legal_basis=meldrecht steps_taken=1,2 justification=structural_unsafety
+# The reporter works where the sending partner does (DOMAIN.md, roles): a
+# professional's daemon does not report as the wijkteam, nor the local
+# team's as a GP (the same check runs at Veilig Thuis: unit_policy).
+out=$(ctl school-mc send --type meldcode_report --to vt-mc concern_category=child_abuse urgency=structural \
+	reporter_role=wijkteam surname=Fictief house_number=4 postcode="9901 WA" description="fictional concern" \
+	reporter_contact="school desk" legal_basis=meldrecht steps_taken=1,2,3,4 justification=structural_unsafety 2>&1) || :
+check "a professional's report as the wijkteam is refused, naming the rule: $out" \
+	grep -q "CONDITION: field 'reporter_role': must be one of school,gp,youth_health,youth_care,other when sender is professional" <<<"$out"
+out=$(ctl team-mc send --type meldcode_report --to vt-mc concern_category=child_abuse urgency=structural \
+	reporter_role=gp surname=Fictief house_number=4 postcode="9901 WA" description="fictional concern" \
+	reporter_contact="team desk" legal_basis=meldrecht steps_taken=1,2,3,4 justification=structural_unsafety 2>&1) || :
+check "a local team's report as a GP is refused, naming the rule, not the person: $out" bash -c \
+	"grep -q \"CONDITION: field 'reporter_role': must be one of wijkteam,other when sender is municipality_team\" <<<\"\$0\" && ! grep -q Fictief <<<\"\$0\"" "$out"
 check "a report by a role that may not report is refused" bash -c \
 	"ctl vt-mc send --type meldcode_report --to vt-mc legal_basis=meldrecht 2>&1 | grep -q -e SENDER_ROLE -e UNTRUSTED"
 out=$(report legal_basis=meldrecht steps_taken=1,2,3,4 justification=structural_unsafety)

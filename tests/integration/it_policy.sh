@@ -7,13 +7,16 @@
 . "$(dirname "$0")/lib.sh"
 it_setup policy
 PEER_TOOL=${PEER_TOOL:-$(dirname "$0")/../../build/tests/integration/peer_tool}
-# The landlord's catalogue wrongly allows it to send a birth date, and any
-# kind of arrears.
+# The landlord's catalogue wrongly allows it to send a birth date, any
+# kind of arrears, and any urgency with any kind (an older catalogue).
 sed -e 's/^field birth_date = optional personal date past only water health_insurer$/field birth_date = optional personal date past/' \
 	-e '/^rule arrears_kind one_of .* when sender = landlord$/d' \
+	-e '/^rule arrears_kind one_of .* when urgency = /d' \
 	"$CATALOGUE" | as_user tee "$WORK/lax.conf" >/dev/null
 grep -q '^rule arrears_kind one_of .* when sender = landlord$' "$CATALOGUE" &&
 	! grep -q 'when sender = landlord$' "$WORK/lax.conf" || fail "test catalogue without the landlord's kinds"
+grep -q '^rule arrears_kind one_of rent when urgency = eviction$' "$CATALOGUE" &&
+	! grep -q 'when urgency = ' "$WORK/lax.conf" || fail "test catalogue without the urgency per kind"
 partner gem-pl municipality_debt 17261
 partner corp-pl landlord 17262 "catalogue = $WORK/lax.conf"
 partner vt-pl veilig_thuis 17263
@@ -58,6 +61,16 @@ check "sender refuses a recipient whose role may not receive it" bash -c \
 out=$(ctl nrg-pl send --type arrears --to gem-pl "${base[@]}" 2>&1) || :
 check "sender refuses another creditor's kind of arrears (rent from an energy supplier), naming the kinds it may send" \
 	grep -q "CONDITION: field 'arrears_kind': must be one of electricity,gas,heat,end_of_supply,municipal_tax,mortgage when sender is energy" <<<"$out"
+# What is announced follows from the kind (DOMAIN.md 1): eviction for rent,
+# disconnection for energy and water, termination of the insurance for its
+# premium.
+gas=("${base[@]/#arrears_kind=*/arrears_kind=gas}")
+out=$(ctl nrg-pl send --type arrears --to gem-pl "${gas[@]/#urgency=*/urgency=eviction}" 2>&1) || :
+check "sender refuses gas arrears announcing eviction, naming the rule and the kinds, not the resident: $out" bash -c \
+	"grep -q \"CONDITION: field 'arrears_kind': must be one of rent when urgency is eviction\" <<<\"\$0\" && ! grep -q -e Jansen -e '1234 AB' <<<\"\$0\"" "$out"
+out=$(ctl nrg-pl send --type arrears --to gem-pl "${gas[@]/#urgency=*/urgency=termination}" 2>&1) || :
+check "... and gas arrears announcing termination of the insurance" \
+	grep -q "CONDITION: field 'arrears_kind': must be one of health_insurance when urgency is termination" <<<"$out"
 check "nothing refused reached the recipient" [ -z "$(inbox_ids gem-pl)" ]
 
 # The lax sender accepts a birth date; the recipient's catalogue forbids it.
@@ -129,4 +142,33 @@ check "a message id that is not 32 hex digits: USAGE (exit $rc)" bash -c "[ $rc 
 ctl corp-pl send --type arrears --to gem-pl "${base[@]}" >/dev/null
 check "a valid signal next to them is delivered" wait_until 10 bash -c "[ \"\$(inbox_ids gem-pl | wc -l)\" = 1 ]"
 check "the inbox entry has a case key" bash -c "ctl gem-pl --json inbox list | json_has '.[0].case_key | length == 64'"
+
+# Urgency and kind, from a file and an import: the refused item is named by
+# its place, the others go.
+arrears_json 3 gem-pl 7 | jq '.[0].arrears_kind = "gas" | .[0].urgency = "disconnection"
+	| .[1].arrears_kind = "gas" | .[1].urgency = "eviction"
+	| .[2].arrears_kind = "electricity" | .[2].urgency = "none"' | as_user tee "$WORK/urgency.json" >/dev/null
+out=$(ctl nrg-pl send --file "$WORK/urgency.json" 2>&1) || :
+check "send --file: the second signal refused by number, the others accepted: $out" bash -c \
+	"grep -q \"^signal 2 refused: CONDITION: field 'arrears_kind': must be one of rent when urgency is eviction\" <<<\"\$0\" &&
+	 [ \"\$(grep -c '^accepted ' <<<\"\$0\")\" = 2 ] && ! grep -q Fictief <<<\"\$0\"" "$out"
+{
+	echo "creditor_reference;arrears_kind;amount_cents;arrears_since;contact_attempt_date;reminder_date;urgency;creditor_contact;surname;street;house_number;postcode;place"
+	echo "U-1;heat;1000;2026-09-01;2026-10-01;2026-10-15;disconnection;desk;Smit;Laan;1;1234 AB;Stad"
+	echo "U-2;heat;1000;2026-09-01;2026-10-01;2026-10-15;termination;desk;Smit;Laan;2;1234 AB;Stad"
+} | as_user tee "$WORK/urgency.csv" >/dev/null
+out=$(ctl nrg-pl import "$WORK/urgency.csv" --type arrears --to gem-pl --set legal_basis=legal_duty 2>&1) || :
+check "import: row 3 refused, naming its column and rule, row 2 sent: $(tail -1 <<<"$out")" bash -c \
+	"grep -q \"^row 3, column 2: CONDITION: field 'arrears_kind': must be one of health_insurance when urgency is termination\" <<<\"\$0\" &&
+	 grep -q '2 rows: 1 accepted, 1 refused' <<<\"\$0\" && ! grep -q Smit <<<\"\$0\"" "$out"
+# A sender whose older catalogue lets any urgency go with any kind: the
+# recipient refuses a landlord's rent arrears announcing disconnection.
+late=("${base[@]/#urgency=*/urgency=disconnection}")
+out=$(ctl corp-pl send --type arrears --to gem-pl "${late[@]/#house_number=*/house_number=6}")
+uid=${out#accepted }
+check "the recipient refuses rent arrears announcing disconnection: failed with CONDITION at the sender" \
+	wait_until 15 bash -c "ctl corp-pl --json outbox --state failed | json_has '.[] | select(.message_id==\"$uid\" and .rule==\"CONDITION\")'"
+check "... quarantined at the recipient naming the rule, not the resident" bash -c \
+	"ctl gem-pl --json quarantine list | json_has '.[] | select(.message_id==\"$uid\" and .rule==\"CONDITION\" and (.detail|test(\"urgency is disconnection\")))' &&
+	 ! ctl gem-pl --json quarantine list | grep -q Jansen"
 it_done

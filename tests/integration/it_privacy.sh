@@ -44,7 +44,7 @@ ctl team-pv send --type meldcode_report --to vt-pv legal_basis=meldrecht \
 	person2.surname=Zwanenburg-Quist person2.house_number=7 person2.postcode="9904 QX" \
 	description="Fixture description of Oudendijk" reporter_contact="wijkteam desk" >/dev/null
 ref=$(printf 'surname=Zwanenburg-Quist\npostcode=9904 QX\nhouse_number=7\nbirth_date=1961-07-14\n' |
-	ctl gp-pv consent grant --to team-pv --purpose referral | awk '{print $2}')
+	ctl gp-pv consent grant --to team-pv --purpose debts | awk '{print $2}')
 ctl gp-pv send --type referral --to team-pv legal_basis=consent consent_ref="$ref" \
 	purpose=debts surname=Zwanenburg-Quist \
 	house_number=7 postcode="9904 QX" birth_date=1961-07-14 \
@@ -82,7 +82,7 @@ printf '{"legal_basis": "legal_duty", "%s": true}\n' "${WRONG[2]}" >"$INPUTS/boo
 ctl wat-pv send --type arrears --to gem-pv --file "$INPUTS/bool.json" \
 	>/dev/null 2>>"$WORK/refusals.txt"
 printf 'surname=Vlaskamp\n%s=1\n' "${WRONG[3]}" |
-	ctl gp-pv consent grant --to team-pv --purpose referral >/dev/null 2>>"$WORK/refusals.txt"
+	ctl gp-pv consent grant --to team-pv --purpose debts >/dev/null 2>>"$WORK/refusals.txt"
 printf '%s=surname\n' "${WRONG[0]}" |
 	ctl gem-pv audit subject >/dev/null 2>>"$WORK/refusals.txt"
 # A text field that travels unsealed names a desk or a step, not the

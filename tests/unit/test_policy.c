@@ -876,6 +876,28 @@ static int includes_all(const char *v, const char *list)
 	return 1;
 }
 
+/* The first rule line, in the catalogue's order, that a signal whose
+ * fields each pass breaks (the one sh_policy_check names), or NULL. A
+ * rule's condition may be another field's value ("rule arrears_kind
+ * one_of rent when urgency = eviction"): setting that field can break it. */
+static const sh_cond_rule *cond_broken(const sh_type_rule *t,
+                                       const struct sig *s, const char *sender)
+{
+	for (size_t i = 0; i < t->nconds; i++) {
+		const sh_cond_rule *c = &t->conds[i];
+		if (!cond_fires(c, s, sender))
+			continue;
+		const char *v = sig_get(s, c->field);
+		int bad = c->one_of ? v && v[0] && !one_of(v, c->includes)
+		                    : !v || !v[0] ||
+		                          (c->includes[0] &&
+		                           !includes_all(v, c->includes));
+		if (bad)
+			return c;
+	}
+	return NULL;
+}
+
 /* A good signal: the legal basis (and consent_ref), every required field
  * the sender may send, and what the rule lines ask for. */
 static void make_base(struct sig *s, const sh_type_rule *t, const char *sender,
@@ -975,18 +997,14 @@ static void value_case(const struct tctx *c, const sh_field_rule *r,
 	make_base(&s, c->t, sender, c->basis);
 	sig_set(&s, name, sm->v);
 	expect_set(&x, sm->want, name, sm->v, sm->nodetail);
-	/* "rule F includes ..." asks more of a good value */
-	for (size_t i = 0; plain && sm->want == SH_OK && i < c->t->nconds;
-	     i++) {
-		const sh_cond_rule *cr = &c->t->conds[i];
-		if (strcmp(cr->field, name) != 0 || !cr->includes[0] ||
-		    !cond_fires(cr, &s, sender))
-			continue;
-		if (cr->one_of ? sm->v[0] && !one_of(sm->v, cr->includes)
-		               : !includes_all(sm->v, cr->includes)) {
-			x.want = x.recv = SH_ERR_CONDITION;
-			x.nodetail = 1; /* the detail names the list */
-		}
+	/* "rule F includes ..." asks more of a good value, and a rule on
+	 * another field may fire on this value ("when F = V") */
+	const sh_cond_rule *cr =
+	    plain && sm->want == SH_OK ? cond_broken(c->t, &s, sender) : NULL;
+	if (cr) {
+		x.want = x.recv = SH_ERR_CONDITION;
+		snprintf(x.field, sizeof(x.field), "%s", cr->field);
+		x.nodetail = 1; /* the detail names the list */
 	}
 	/* proto3: an empty string or an integer 0 does not travel */
 	long long n;
@@ -1376,11 +1394,34 @@ static void test_conds(const struct tctx *c)
 					outside = 1;
 					break;
 				}
+			/* on another field's value: from a sender for
+			 * which a value of the list keeps every rule */
+			char ok[64] = "", sb[32];
+			for (int i = 0;
+			     !by_sender && !ok[0] &&
+			     word_at(t->senders, " ", i, sb, sizeof(sb));
+			     i++)
+				for (int j = 0;
+				     !ok[0] && word_at(cr->includes, ",", j,
+				                       item, sizeof(item));
+				     j++) {
+					make_base(&s, t, sb, basis);
+					sig_set(&s, cr->when, cr->value);
+					sig_set(&s, cr->field, item);
+					if (!cond_broken(t, &s, sb)) {
+						snprintf(ok, sizeof(ok), "%s",
+						         item);
+						snd = sb;
+					}
+					sig_free(&s);
+				}
+			CHECK(by_sender || ok[0]); /* else it never holds */
 			for (int bad = 0; bad <= outside; bad++) {
-				if (by_sender)
-					make_base(&s, t, snd, basis);
-				else
-					cond_base(&s, c, cr, basis);
+				make_base(&s, t, snd, basis);
+				if (!by_sender) {
+					sig_set(&s, cr->when, cr->value);
+					sig_set(&s, cr->field, ok);
+				}
 				if (bad)
 					sig_set(&s, cr->field, w);
 				expect_set(&x, bad ? SH_ERR_CONDITION : SH_OK,
@@ -1665,7 +1706,8 @@ static void check_coverage(const struct tctx *c)
 	if (has_word(t->bases, " ", "consent")) {
 		CHECK(v->ref_missing > 0);
 		CHECK(v->ref_format > 0);
-		CHECK(t->purpose[0] != '\0');
+		/* what a consent is for: the type's, or a field's value */
+		CHECK((t->purpose[0] != '\0') != (t->purpose_field[0] != '\0'));
 	}
 	int non_consent = 0;
 	for (int i = 0; i < 4; i++)
@@ -1795,7 +1837,9 @@ static void test_shipped(const sh_catalogue *cat)
 		CHECK_STR(m->bases, "meldrecht consent");
 		CHECK_STR(m->purpose, "meldcode");
 		CHECK_INT(m->keep_taken_s, 18 * 2592000LL);
-		CHECK_INT(m->nconds, 2);
+		/* the two meldrecht rules, and the reporter's role per
+		 * sender role */
+		CHECK_INT(m->nconds, 4);
 		const sh_field_rule *bd = rule_of(a, "birth_date");
 		if (CHECK(bd != NULL)) {
 			CHECK_STR(bd->only, "water health_insurer");
@@ -1808,6 +1852,108 @@ static void test_shipped(const sh_catalogue *cat)
 			CHECK_INT(am->max, 100000000);
 		}
 	}
+}
+
+/* What is announced follows from the arrears kind (DOMAIN.md 1): eviction
+ * for rent, disconnection for energy and water, termination for the
+ * health-insurance premium; and a meldcode reporter works where the
+ * sending partner does. At the sender and the recipient (run does both). */
+static void test_combinations(const sh_catalogue *cat)
+{
+	/* clang-format off */
+#define ARR(snd, kind, urgency, want)                                          \
+	{SEINHUIS__SIGNAL_TYPE__ARREARS, snd, "municipality_debt", "legal_duty",    \
+	 {{"arrears_kind", kind}, {"urgency", urgency}}, want,                       \
+	 want ? "arrears_kind" : NULL}
+#define MELD(snd, role, want)                                                  \
+	{SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT, snd, "veilig_thuis", "consent",    \
+	 {{"reporter_role", role}, {NULL, NULL}}, want, want ? "reporter_role" : NULL}
+	static const struct {
+		Seinhuis__SignalType type;
+		const char *sender, *recipient, *basis;
+		const char *set[2][2];
+		sh_err want;
+		const char *field;
+	} c[] = {
+	    ARR("landlord", "rent", "eviction", SH_OK),
+	    ARR("landlord", "rent", "disconnection", SH_ERR_CONDITION),
+	    ARR("landlord", "municipal_tax", "eviction", SH_ERR_CONDITION),
+	    ARR("energy", "gas", "eviction", SH_ERR_CONDITION),
+	    ARR("energy", "heat", "disconnection", SH_OK),
+	    ARR("water", "water", "termination", SH_ERR_CONDITION),
+	    ARR("health_insurer", "health_insurance", "termination", SH_OK),
+	    ARR("health_insurer", "health_insurance", "disconnection", SH_ERR_CONDITION),
+	    MELD("municipality_team", "gp", SH_ERR_CONDITION),
+	    MELD("municipality_team", "wijkteam", SH_OK),
+	    MELD("professional", "wijkteam", SH_ERR_CONDITION),
+	    MELD("professional", "gp", SH_OK),
+	};
+#undef ARR
+#undef MELD
+	/* clang-format on */
+	for (size_t i = 0; i < N(c); i++) {
+		const sh_type_rule *t = sh_catalogue_type(cat, c[i].type);
+		check_case("combination %zu", i);
+		if (!CHECK(t != NULL))
+			continue;
+		struct sig s;
+		struct expect x;
+		char title[160];
+		make_base(&s, t, c[i].sender, c[i].basis);
+		for (int k = 0; k < 2 && c[i].set[k][0]; k++)
+			sig_set(&s, c[i].set[k][0], c[i].set[k][1]);
+		expect_set(&x, c[i].want, c[i].field, NULL, 1);
+		snprintf(title, sizeof(title), "%s from %s: %s = %s%s%s%s%s",
+		         sh_signal_type_name(c[i].type), c[i].sender,
+		         c[i].set[0][0], c[i].set[0][1],
+		         c[i].set[1][0] ? ", " : "",
+		         c[i].set[1][0] ? c[i].set[1][0] : "",
+		         c[i].set[1][0] ? " = " : "",
+		         c[i].set[1][0] ? c[i].set[1][1] : "");
+		run(title, cat, c[i].type, c[i].sender, c[i].recipient, &s, &x);
+		sig_free(&s);
+	}
+}
+
+/* A consent is per purpose: a referral's consent is for the referral's
+ * own purpose field (purpose_field), other types' for the type's. */
+static void test_consent_purpose(const sh_catalogue *cat)
+{
+	const sh_type_rule *r =
+	    sh_catalogue_type(cat, SEINHUIS__SIGNAL_TYPE__REFERRAL);
+	const sh_type_rule *m =
+	    sh_catalogue_type(cat, SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT);
+	check_case("consent purpose");
+	if (!CHECK(r && m))
+		return;
+	CHECK_STR(r->purpose_field, "purpose");
+	CHECK_STR(r->purpose, "");
+	struct sig s;
+	struct view v;
+	make_base(&s, r, "professional", "consent");
+	sig_set(&s, "purpose", "family");
+	view_of(&v, &s);
+	CHECK_STR(sh_consent_purpose(r, v.p, v.n), "family");
+	CHECK_STR(sh_consent_purpose(m, v.p, v.n), "meldcode");
+	sig_del(&s, "purpose");
+	view_of(&v, &s);
+	CHECK_STR(sh_consent_purpose(r, v.p, v.n), "");
+	sig_free(&s);
+	/* a consent granted for the whole type before covers no referral */
+	CHECK(!sh_consent_purpose_usable(r, "referral"));
+	CHECK(sh_consent_purpose_usable(r, "debts"));
+	CHECK(sh_consent_purpose_usable(r, "daily_life"));
+	CHECK(!sh_consent_purpose_usable(r, "daily"));
+	CHECK(sh_consent_purpose_usable(m, "meldcode"));
+	CHECK(!sh_consent_purpose_usable(m, "debts"));
+	char list[200] = "meldcode";
+	sh_consent_purposes_add(r, list, sizeof(list));
+	sh_consent_purposes_add(m, list, sizeof(list));
+	CHECK_STR(list, "meldcode debts income housing health family "
+	                "daily_life other");
+	char small[11] = ""; /* room for one word: the rest left out */
+	sh_consent_purposes_add(r, small, sizeof(small));
+	CHECK_STR(small, "debts");
 }
 
 /* A signal type the catalogue does not have. */
@@ -2340,6 +2486,13 @@ static void test_helpers(void)
 	"recipients = municipality_debt\n"                                     \
 	"legal_basis = legal_duty\n"
 
+#define REFHEAD                                                                \
+	"seinhuis_catalogue = 1\n"                                             \
+	"[referral]\n"                                                         \
+	"senders = professional\n"                                             \
+	"recipients = municipality_team\n"                                     \
+	"legal_basis = consent\n"
+
 static const struct broken {
 	const char *title;
 	const char *text;
@@ -2374,6 +2527,31 @@ static const struct broken {
      3, 3, "outside"},
     {"line without =", HEAD "senders landlord\n", 6, 6, "key = value"},
     {"unknown signal type", HEAD "[mortgage]\n", 6, 6, "not a signal type"},
+    {"purpose_field before its field line", REFHEAD "purpose_field = purpose\n",
+     6, 6, "has no field line"},
+    {"purpose_field on a text field",
+     REFHEAD "field purpose = required text 1 20\npurpose_field = purpose\n", 7,
+     7, "required enum field"},
+    {"purpose_field on an optional enum",
+     REFHEAD "field purpose = optional enum debts\npurpose_field = purpose\n",
+     7, 7, "required enum field"},
+    {"purpose_field on a field only some senders send",
+     REFHEAD "field purpose = required enum debts only professional\n"
+             "purpose_field = purpose\n",
+     7, 7, "for all senders"},
+    {"purpose_field given twice",
+     REFHEAD "field purpose = required enum debts\npurpose_field = purpose\n"
+             "purpose_field = purpose\n",
+     8, 8, "given twice"},
+    {"purpose and purpose_field both",
+     REFHEAD "purpose = referral\nfield purpose = required enum debts\n"
+             "purpose_field = purpose\n",
+     2, 2, "both purpose and purpose_field"},
+    {"purpose_field without the basis consent",
+     "seinhuis_catalogue = 1\n[referral]\nsenders = professional\n"
+     "recipients = municipality_team\nlegal_basis = legal_task\n"
+     "field purpose = required enum debts\npurpose_field = purpose\n",
+     2, 2, "does not allow the legal basis consent"},
     {"section line unclosed", HEAD "[referral\n", 6, 6, "section line"},
     {"section line with trailing text", HEAD "[referral] x\n", 6, 6,
      "section line"},
@@ -3003,6 +3181,8 @@ int main(int argc, char **argv)
 		test_role_words(&cat);
 		test_known_names(&cat);
 		test_consent_identifiers(&cat);
+		test_consent_purpose(&cat);
+		test_combinations(&cat);
 		test_blank(&cat);
 		test_route_recipient();
 		test_dutch_date();
