@@ -16,19 +16,19 @@
  *                  partner may have used (by BSN; by name and address with
  *                  and without birth date, the surname also in the
  *                  spellings of sh_surname_variants), and from each this
- *                  daemon's
- *                  case key and the pairwise pseudonym for every trusted
- *                  partner; answered with every entry that carries one of
- *                  them and every entry about the same signals, except
- *                  (unless with_meldcode) those of meldcode reports and
- *                  Veilig Thuis notices and the look-ups that asked for
- *                  them: safety first (their number is in withheld). Each
- *                  entry's subject_match says how its signal was found:
- *                  in another spelling, or only without the birth date
- *                  given (perhaps a housemate's). The
- *                  identifiers are wiped from memory once used and are
- *                  never logged or stored; the lookup itself is recorded
- *                  (subject_access, with the case key, user and role).
+ *                  daemon's case key and the pairwise pseudonym for every
+ *                  trusted partner; answered with every entry that
+ *                  carries one of them and every entry about the same
+ *                  signals, except (unless with_meldcode) those of
+ *                  meldcode reports and Veilig Thuis notices and the
+ *                  look-ups that asked for them: safety first (their
+ *                  number is in withheld). Each entry's subject_match
+ *                  says how its signal was found: in another spelling,
+ *                  or only without the birth date given (perhaps a
+ *                  housemate's). The identifiers are wiped from memory
+ *                  once used and are never logged or stored; the lookup
+ *                  itself is recorded (subject_access, with the case key,
+ *                  user and role).
  *   INBOX_REVEAL   opens the sealed personal data of a signal in the inbox
  *                  (sh_wire_open with the sender's pair keys) for a
  *                  caseworker, and answers with the personal fields. It is
