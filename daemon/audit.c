@@ -827,6 +827,14 @@ size_t sh_audit_entry_write(const Seinhuis__AuditEntry *e, uint8_t *out)
 	o = pb_str(out, o, 15, e->reason);
 	o = pb_str(out, o, 16, e->detail);
 	o = pb_bytes(out, o, 17, e->household.data, e->household.len);
+	for (size_t i = 0; i < e->n_other_persons; i++) {
+		/* repeated: each one, empty ones too, as protobuf-c does */
+		const ProtobufCBinaryData *b = &e->other_persons[i];
+		o = pb_varint(out, pb_tag(out, o, 18, 2), b->len);
+		if (out && b->len)
+			memcpy(out + o, b->data, b->len);
+		o += b->len;
+	}
 	return o;
 }
 

@@ -14,16 +14,21 @@
  *                  caller sends (surname, postcode, house number and
  *                  addition, birth date, BSN), the canonical identities a
  *                  partner may have used (by BSN; by name and address with
- *                  and without birth date), and from each this daemon's
- *                  case key and the pairwise pseudonym for every trusted
- *                  partner; answered with every entry that carries one of
- *                  them and every entry about the same signals, except
- *                  (unless with_meldcode) those of meldcode reports and
- *                  Veilig Thuis notices and the look-ups that asked for
- *                  them: safety first (their number is in withheld). The
- *                  identifiers are wiped from memory once used and are
- *                  never logged or stored; the lookup itself is recorded
- *                  (subject_access, with the case key, user and role).
+ *                  and without birth date, the surname also in the
+ *                  spellings of sh_surname_variants), and from each this
+ *                  daemon's case key and the pairwise pseudonym for every
+ *                  trusted partner; answered with every entry that
+ *                  carries one of them and every entry about the same
+ *                  signals, except (unless with_meldcode) those of
+ *                  meldcode reports and Veilig Thuis notices and the
+ *                  look-ups that asked for them: safety first (their
+ *                  number is in withheld). Each entry's subject_match
+ *                  says how its signal was found: in another spelling,
+ *                  or only without the birth date given (perhaps a
+ *                  housemate's). The identifiers are wiped from memory
+ *                  once used and are never logged or stored; the lookup
+ *                  itself is recorded (subject_access, with the case key,
+ *                  user and role).
  *   INBOX_REVEAL   opens the sealed personal data of a signal in the inbox
  *                  (sh_wire_open with the sender's pair keys) for a
  *                  caseworker, and answers with the personal fields. It is
@@ -75,17 +80,25 @@ void sh_ctl_refuse(sh_daemon *d, sh_ctl_conn *c, sh_err e, const char *fmt, ...)
 
 /* ------------------------------------------------------------ matching */
 
-/* A set of 32-byte values (resident keys, pseudonyms, case keys) and of
- * message ids. With safety set, also the message ids of every meldcode
- * report and Veilig Thuis notice in the log (safe_ids), whose entries a
- * resident's look-up leaves out. */
+/* A message id and how it was found (the best of its entries'). */
+typedef struct {
+	uint8_t id[SH_ID_LEN];
+	unsigned how;
+} match_id;
+
+/* A set of 32-byte values (resident keys, pseudonyms, case keys), each
+ * with how it was made (khow: CtlReply.subject_match's bits; NULL: all
+ * 0), and of message ids. With safety set, also the message ids of every
+ * meldcode report and Veilig Thuis notice in the log (safe_ids), whose
+ * entries a resident's look-up leaves out. */
 typedef struct {
 	uint8_t (*keys)[32];
+	unsigned *khow;
 	size_t nkeys;
-	uint8_t (*ids)[SH_ID_LEN];
+	match_id *ids;
 	size_t nids, capids;
 	int safety;
-	uint8_t (*safe_ids)[SH_ID_LEN];
+	match_id *safe_ids;
 	size_t nsafe, capsafe;
 } match_set;
 
@@ -98,21 +111,41 @@ static int safety_type(Seinhuis__SignalType t)
 	       t == SEINHUIS__SIGNAL_TYPE__VT_NOTICE;
 }
 
-static int key_in(const match_set *m, const ProtobufCBinaryData *b)
+#define HOW_NONE (~0u)
+
+/* b's how if it is a key of the set (the best, as a key may have been
+ * made twice), else HOW_NONE */
+static unsigned key_in(const match_set *m, const ProtobufCBinaryData *b)
 {
+	unsigned how = HOW_NONE;
 	if (b->len != 32)
-		return 0;
+		return how;
 	for (size_t i = 0; i < m->nkeys; i++)
-		if (memcmp(m->keys[i], b->data, 32) == 0)
-			return 1;
-	return 0;
+		if (memcmp(m->keys[i], b->data, 32) == 0) {
+			unsigned h = m->khow ? m->khow[i] : 0;
+			how = h < how ? h : how;
+		}
+	return how;
 }
 
-/* an entry that carries a key of the set */
+/* an entry that carries a key of the set: the best how of its keys, or
+ * HOW_NONE (the further persons' keys too: a meldcode report's) */
+static unsigned keys_how(const match_set *m, const Seinhuis__AuditEntry *e)
+{
+	unsigned how = key_in(m, &e->subject), h;
+	if ((h = key_in(m, &e->case_key)) < how)
+		how = h;
+	if ((h = key_in(m, &e->household)) < how)
+		how = h;
+	for (size_t i = 0; i < e->n_other_persons; i++)
+		if ((h = key_in(m, &e->other_persons[i])) < how)
+			how = h;
+	return how;
+}
+
 static int keys_in(const match_set *m, const Seinhuis__AuditEntry *e)
 {
-	return key_in(m, &e->subject) || key_in(m, &e->case_key) ||
-	       key_in(m, &e->household);
+	return keys_how(m, e) != HOW_NONE;
 }
 
 static int cmp_id(const void *a, const void *b)
@@ -120,11 +153,17 @@ static int cmp_id(const void *a, const void *b)
 	return memcmp(a, b, SH_ID_LEN);
 }
 
-static int in_ids(uint8_t (*ids)[SH_ID_LEN], size_t n,
-                  const ProtobufCBinaryData *b)
+static const match_id *find_id(const match_id *ids, size_t n,
+                               const ProtobufCBinaryData *b)
 {
-	return b->len == SH_ID_LEN && n &&
-	       bsearch(b->data, ids, n, SH_ID_LEN, cmp_id) != NULL;
+	return b->len == SH_ID_LEN && n
+	           ? bsearch(b->data, ids, n, sizeof(*ids), cmp_id)
+	           : NULL;
+}
+
+static int in_ids(const match_id *ids, size_t n, const ProtobufCBinaryData *b)
+{
+	return find_id(ids, n, b) != NULL;
 }
 
 static int id_in(const match_set *m, const ProtobufCBinaryData *b)
@@ -132,28 +171,31 @@ static int id_in(const match_set *m, const ProtobufCBinaryData *b)
 	return in_ids(m->ids, m->nids, b);
 }
 
-static void add_id(uint8_t (**ids)[SH_ID_LEN], size_t *n, size_t *cap,
-                   const uint8_t *id)
+static void add_id(match_id **ids, size_t *n, size_t *cap, const uint8_t *id,
+                   unsigned how)
 {
 	if (*n == *cap) {
 		*cap = *cap ? *cap * 2 : 64;
-		*ids = realloc(*ids, *cap * SH_ID_LEN);
+		*ids = realloc(*ids, *cap * sizeof(**ids));
 		if (!*ids)
 			abort();
 	}
-	memcpy((*ids)[(*n)++], id, SH_ID_LEN);
+	memcpy((*ids)[*n].id, id, SH_ID_LEN);
+	(*ids)[(*n)++].how = how;
 }
 
-/* sorted, each once */
-static size_t sort_ids(uint8_t (*ids)[SH_ID_LEN], size_t n)
+/* sorted, each once, with the best how of its copies */
+static size_t sort_ids(match_id *ids, size_t n)
 {
 	if (n < 2)
 		return n;
-	qsort(ids, n, SH_ID_LEN, cmp_id);
+	qsort(ids, n, sizeof(*ids), cmp_id);
 	size_t o = 1;
 	for (size_t i = 1; i < n; i++)
-		if (memcmp(ids[i], ids[o - 1], SH_ID_LEN) != 0)
-			memcpy(ids[o++], ids[i], SH_ID_LEN);
+		if (memcmp(ids[i].id, ids[o - 1].id, SH_ID_LEN) != 0)
+			ids[o++] = ids[i];
+		else if (ids[i].how < ids[o - 1].how)
+			ids[o - 1].how = ids[i].how;
 	return o;
 }
 
@@ -165,10 +207,11 @@ static int collect_ids(void *vctx, uint64_t index, const uint8_t *bytes,
 	if (!e || e->message_id.len != SH_ID_LEN)
 		return 0;
 	if (m->safety && safety_type(e->type))
-		add_id(&m->safe_ids, &m->nsafe, &m->capsafe,
-		       e->message_id.data);
-	if (keys_in(m, e))
-		add_id(&m->ids, &m->nids, &m->capids, e->message_id.data);
+		add_id(&m->safe_ids, &m->nsafe, &m->capsafe, e->message_id.data,
+		       0);
+	unsigned how = keys_how(m, e);
+	if (how != HOW_NONE)
+		add_id(&m->ids, &m->nids, &m->capids, e->message_id.data, how);
 	return 0;
 }
 
@@ -187,6 +230,7 @@ static sh_err match_prepare(sh_audit *log, MDB_txn *txn, match_set *m)
 static void match_free(match_set *m)
 {
 	free(m->keys);
+	free(m->khow);
 	free(m->ids);
 	free(m->safe_ids);
 	memset(m, 0, sizeof(*m));
@@ -200,6 +244,7 @@ struct list_ctx {
 	int have_id;
 	const match_set *match; /* NULL: no case key filter */
 	ProtobufCBinaryData *items;
+	uint32_t *how; /* with match->khow: each item's (subject_match) */
 	size_t n, cap, bytes, limit;
 	uint64_t next;
 	size_t withheld; /* left out for safety (match->safety) */
@@ -260,6 +305,16 @@ static int list_one(void *vctx, uint64_t index, const uint8_t *bytes,
 		c->items = realloc(c->items, c->cap * sizeof(*c->items));
 		if (!c->items)
 			abort();
+		if (c->match && c->match->khow &&
+		    !(c->how = realloc(c->how, c->cap * sizeof(*c->how))))
+			abort();
+	}
+	if (c->match && c->match->khow) {
+		/* as its signal was found, or as the entry itself was */
+		const match_id *mi =
+		    find_id(c->match->ids, c->match->nids, &e->message_id);
+		unsigned how = mi ? mi->how : keys_how(c->match, e);
+		c->how[c->n] = how == HOW_NONE ? 0 : how;
 	}
 	c->items[c->n].data = sh_xmalloc(len);
 	memcpy(c->items[c->n].data, bytes, len);
@@ -274,7 +329,9 @@ static void list_free(struct list_ctx *c)
 	for (size_t i = 0; i < c->n; i++)
 		free(c->items[i].data);
 	free(c->items);
+	free(c->how);
 	c->items = NULL;
+	c->how = NULL;
 	c->n = c->cap = 0;
 }
 
@@ -526,21 +583,25 @@ static void wipe_fields(Seinhuis__CtlRequest *q)
 			        strlen(q->fields[i]->value));
 }
 
-static void add_key(match_set *m, const uint8_t k[32])
+static void add_key(match_set *m, const uint8_t k[32], unsigned how)
 {
 	m->keys = realloc(m->keys, (m->nkeys + 1) * 32);
-	if (!m->keys)
+	m->khow = realloc(m->khow, (m->nkeys + 1) * sizeof(*m->khow));
+	if (!m->keys || !m->khow)
 		abort();
+	m->khow[m->nkeys] = how;
 	memcpy(m->keys[m->nkeys++], k, 32);
 }
 
-/* Case key and every partner's pseudonym for one canonical identity. */
+/* Case key and every partner's pseudonym for one canonical identity, made
+ * so (how: CtlReply.subject_match's bits). */
 static void add_identity(sh_daemon *d, match_set *m, const char *canon,
-                         uint8_t first_case_key[32], int *have_first)
+                         unsigned how, uint8_t first_case_key[32],
+                         int *have_first)
 {
 	uint8_t k[32];
 	sh_audit_case_key_canon(d, canon, k);
-	add_key(m, k);
+	add_key(m, k, how);
 	if (!*have_first) {
 		memcpy(first_case_key, k, 32);
 		*have_first = 1;
@@ -555,7 +616,7 @@ static void add_identity(sh_daemon *d, match_set *m, const char *canon,
 			if (sh_pair_keys_derive(&pk, &d->self, &p->card) ==
 			    SH_OK) {
 				sh_pseudonym(k, pk.pseudo_key, canon);
-				add_key(m, k);
+				add_key(m, k, how);
 			}
 			sh_wipe(&pk, sizeof(pk));
 			former = 1;
@@ -564,11 +625,41 @@ static void add_identity(sh_daemon *d, match_set *m, const char *canon,
 		if (sh_peer_keys(d, p) != SH_OK)
 			continue;
 		sh_pseudonym(k, p->keys.pseudo_key, canon);
-		add_key(m, k);
+		add_key(m, k, how);
 	}
 	if (former) /* their keys out of this thread's HMAC states too */
 		sh_crypto_forget();
 	sh_wipe(k, sizeof(k));
+}
+
+/* The identities by name and address: the surname as given and in the
+ * spellings a partner may have used (sh_surname_variants), each with the
+ * birth date given and without it (a partner may not have held it: what
+ * is found only so is marked, as it may be a housemate's). The first is
+ * the identity as given: the look-up's own entry carries its case key. */
+static void add_spellings(sh_daemon *d, match_set *m, Seinhuis__Person *p,
+                          uint8_t first[32], int *have_first)
+{
+	sh_surname_variant v[SH_SURNAME_VARIANTS_MAX];
+	char canon[300], *birth = p->birth_date;
+	size_t n = sh_surname_variants(p->surname, v, SH_SURNAME_VARIANTS_MAX);
+	for (int without = 0; without < 2; without++) {
+		if (without && !birth[0])
+			break;
+		if (without)
+			p->birth_date = (char *)protobuf_c_empty_string;
+		for (size_t i = 0; i < n; i++)
+			if (sh_canonical_identity_as(p, v[i].sur, canon,
+			                             sizeof(canon)) == SH_OK)
+				add_identity(
+				    d, m, canon,
+				    v[i].how |
+				        (without ? SH_MATCH_NO_BIRTH : 0),
+				    first, have_first);
+	}
+	p->birth_date = birth;
+	sh_wipe(v, sizeof(v));
+	sh_wipe(canon, sizeof(canon));
 }
 
 static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
@@ -615,23 +706,16 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		Seinhuis__Person b = SEINHUIS__PERSON__INIT;
 		b.bsn = p.bsn;
 		if (sh_canonical_identity(&b, canon, sizeof(canon)) == SH_OK)
-			add_identity(d, &m, canon, first, &have_first);
+			add_identity(d, &m, canon, 0, first, &have_first);
 		else
 			snprintf(bad, sizeof(bad), "bsn");
 	}
 	p.bsn = (char *)protobuf_c_empty_string;
 	if (!bad[0] && p.surname[0]) {
 		e = sh_canonical_identity(&p, canon, sizeof(canon));
-		if (e == SH_OK) {
-			add_identity(d, &m, canon, first, &have_first);
-			if (p.birth_date[0]) {
-				p.birth_date = (char *)protobuf_c_empty_string;
-				if (sh_canonical_identity(
-				        &p, canon, sizeof(canon)) == SH_OK)
-					add_identity(d, &m, canon, first,
-					             &have_first);
-			}
-		} else {
+		if (e == SH_OK)
+			add_spellings(d, &m, &p, first, &have_first);
+		else {
 			/* the name of the identifier missing or malformed */
 			snprintf(bad, sizeof(bad), "%.60s", canon);
 			bad_why = e;
@@ -703,6 +787,8 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		r.audit_entries = lc.items;
 		r.next_index = lc.next;
 		r.withheld = (uint32_t)lc.withheld;
+		r.n_subject_match = lc.n;
+		r.subject_match = lc.how;
 		sh_ctl_reply(d, c, &r, 1);
 	} else {
 		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));

@@ -167,7 +167,21 @@ static Seinhuis__Signal *signal_of(const uint8_t *env, size_t len)
 struct signal_bits {
 	uint8_t case_key[32];
 	char legal_basis[48];
+	uint8_t others[SH_OTHER_PERSONS_MAX][32];
+	ProtobufCBinaryData other[SH_OTHER_PERSONS_MAX];
 };
+
+/* e's other_persons: the n keys of k (b's storage for the entry) */
+static void set_others(Seinhuis__AuditEntry *e, ProtobufCBinaryData *b,
+                       uint8_t (*k)[32], size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		b[i].data = k[i];
+		b[i].len = 32;
+	}
+	e->n_other_persons = n;
+	e->other_persons = n ? b : NULL;
+}
 
 static void fill_from_signal(sh_daemon *d, Seinhuis__AuditEntry *e,
                              const Seinhuis__Signal *s,
@@ -193,6 +207,10 @@ static void fill_from_signal(sh_daemon *d, Seinhuis__AuditEntry *e,
 		    sh_audit_case_key(d, sc->persons[0], b->case_key)) {
 			e->case_key.data = b->case_key;
 			e->case_key.len = 32;
+			set_others(e, b->other, b->others,
+			           sh_other_persons_keys(
+			               d->auditd->case_secret, sc->persons,
+			               sc->n_persons, b->others));
 		}
 		sh_sealed_wipe_free(sc);
 	}
@@ -961,6 +979,8 @@ void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 	if (s && delivered && keys && keys->have_resident) {
 		en.case_key.data = (uint8_t *)keys->resident;
 		en.case_key.len = 32;
+		set_others(&en, b.other, (uint8_t(*)[32])keys->others,
+		           keys->n_others);
 	}
 	if (s && delivered && keys && keys->have_household) {
 		en.household.data = (uint8_t *)keys->household;
@@ -1390,9 +1410,11 @@ static void record_accepted(sh_daemon *d, sh_ctl_conn *c)
 		en.subject.len = SH_PSEUDO_LEN;
 	}
 	en.legal_basis = clean(basis, sizeof(basis), ad->note.legal_basis);
+	ProtobufCBinaryData other[SH_OTHER_PERSONS_MAX];
 	if (ad->note.has_case_key) {
 		en.case_key.data = ad->note.case_key;
 		en.case_key.len = 32;
+		set_others(&en, other, ad->note.others, ad->note.n_others);
 	}
 	char cdetail[64];
 	if (ad->note_type != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)

@@ -99,6 +99,9 @@ typedef struct {
 	uint8_t resident[32], household[32];
 	int have_resident, have_household;
 	int not_noted;
+	/* the resident keys of its further persons (a meldcode report's) */
+	uint8_t others[SH_OTHER_PERSONS_MAX][32];
+	size_t n_others;
 } sh_inbound_keys;
 
 /* s: the verified signal, or NULL; env: its envelope as received; keys:

@@ -793,8 +793,12 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 	/* the audit log's key for the resident, kept in the inbox record
 	 * too, so that taking the signal does not open it again */
 	int have_resident = 0;
-	if (e == SH_OK && have_canon && sh_audit_case_secret(d))
+	if (e == SH_OK && have_canon && sh_audit_case_secret(d)) {
 		have_resident = sh_audit_case_key_canon(d, canon, ak->resident);
+		ak->n_others =
+		    sh_other_persons_keys(sh_audit_case_secret(d), sc->persons,
+		                          sc->n_persons, ak->others);
+	}
 	sh_wipe(canon, sizeof(canon));
 	if (e == SH_OK) /* status feedback: checked and attached (cases.c) */
 		e = sh_feedback_deliver(d, p, s, detail, dl, &ak->not_noted);

@@ -185,9 +185,28 @@ enum fold_why {
  * overflow). With loose, what cannot be folded (a character outside
  * Latin, a stray mark, bytes that are not UTF-8) separates words instead:
  * free text is folded so to be searched for a name (sh_fold_words). */
-static enum fold_why fold_as(const char *in, char *out, size_t outlen,
-                             int loose)
+/* fold_as's ways (flags): loose, as below; umlaut_e, ä, ö and ü (and a
+ * decomposed a, o or u with U+0308) written as the German transliteration
+ * has them, ae, oe and ue: one of the spellings a partner may have used
+ * (sh_surname_variants), never the canonical identity's. */
+enum { FOLD_LOOSE = 1, FOLD_UMLAUT_E = 2 };
+
+static const char *umlaut_e(unsigned cp)
 {
+	switch (cp) {
+	case 0xc4:
+	case 0xe4: return "ae";
+	case 0xd6:
+	case 0xf6: return "oe";
+	case 0xdc:
+	case 0xfc: return "ue";
+	default: return NULL;
+	}
+}
+
+static enum fold_why fold_as(const char *in, char *out, size_t outlen, int how)
+{
+	int loose = how & FOLD_LOOSE;
 	size_t o = 0;
 	int pending_space = 0, after_letter = 0;
 	const unsigned char *p = (const unsigned char *)in;
@@ -220,6 +239,13 @@ static enum fold_why fold_as(const char *in, char *out, size_t outlen,
 				 */
 				if (!after_letter && !loose)
 					return FOLD_MARK;
+				if (cp == 0x308 && (how & FOLD_UMLAUT_E) &&
+				    after_letter && o > 0 &&
+				    strchr("aou", out[o - 1])) {
+					if (o + 2 >= outlen)
+						return FOLD_LONG;
+					out[o++] = 'e';
+				}
 				continue;
 			}
 			after_letter = 0;
@@ -229,7 +255,9 @@ static enum fold_why fold_as(const char *in, char *out, size_t outlen,
 				pending_space = o > 0;
 				continue;
 			}
-			if (cp >= 0xc0 && cp <= 0xff)
+			if ((how & FOLD_UMLAUT_E) && umlaut_e(cp))
+				add = umlaut_e(cp);
+			else if (cp >= 0xc0 && cp <= 0xff)
 				add = fold_c0[cp - 0xc0];
 			else
 				add = fold_ext(cp);
@@ -298,7 +326,7 @@ static enum fold_why fold(const char *in, char *out, size_t outlen)
 
 void sh_fold_words(const char *in, char *out, size_t outlen)
 {
-	if (fold_as(in, out, outlen, 1) != FOLD_OK && outlen)
+	if (fold_as(in, out, outlen, FOLD_LOOSE) != FOLD_OK && outlen)
 		out[0] = '\0';
 }
 
@@ -313,6 +341,16 @@ static int is_prefix_word(const char *w, size_t n)
 		    memcmp(words[i], w, n) == 0)
 			return 1;
 	return 0;
+}
+
+/* The number of leading prefix words of the folded words w[0..n) that
+ * surname_words drops: while another word follows. */
+static size_t leading_prefixes(char *const *w, size_t n)
+{
+	size_t l = 0;
+	while (l + 1 < n && is_prefix_word(w[l], strlen(w[l])))
+		l++;
+	return l;
 }
 
 /* The words of a surname, folded, without the prefixes typed into it:
@@ -457,8 +495,142 @@ static int birth_date_valid(const char *s)
 	return m >= 1 && m <= 12 && d >= 1 && d <= 31 && s[0] >= '1';
 }
 
+/* Split folded words in place: w[] points into f. */
+static size_t split_words(char *f, char **w, size_t max)
+{
+	size_t n = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(f, " ", &save); t && n < max;
+	     t = strtok_r(NULL, " ", &save))
+		w[n++] = t;
+	return n;
+}
+
+/* Join w[from..to) without spaces (or their initials) onto out. 0, or -1
+ * if it does not fit. */
+static int cat_words(char *out, size_t outlen, char *const *w, size_t from,
+                     size_t to, int initials)
+{
+	size_t o = strlen(out);
+	for (size_t i = from; i < to; i++) {
+		size_t n = initials ? 1 : strlen(w[i]);
+		if (o + n >= outlen)
+			return -1;
+		memcpy(out + o, w[i], n);
+		o += n;
+	}
+	out[o] = '\0';
+	return 0;
+}
+
+/* Add sur (how) to v[] unless it is there already. */
+static void add_variant(sh_surname_variant *v, size_t *n, size_t max,
+                        const char *sur, unsigned how)
+{
+	if (!*sur || strlen(sur) >= sizeof(v->sur))
+		return;
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(v[i].sur, sur) == 0)
+			return;
+	if (*n < max) {
+		memcpy(v[*n].sur, sur, strlen(sur) + 1);
+		v[(*n)++].how = how;
+	}
+}
+
+/* ae, oe, ue -> a, o, u: as the sender folds ä, ö, ü (0 if none). */
+static int e_to_umlaut(const char *in, char *out, size_t outlen)
+{
+	size_t o = 0;
+	int any = 0;
+	for (const char *p = in; *p && o + 1 < outlen; p++) {
+		out[o++] = *p;
+		if (strchr("aou", *p) && p[1] == 'e')
+			p++, any = 1;
+	}
+	out[o] = '\0';
+	return any;
+}
+
+size_t sh_surname_variants(const char *in, sh_surname_variant *v, size_t max)
+{
+	size_t n = 0;
+	char sur[128];
+	if (norm_surname(in, sur, sizeof(sur)) != FOLD_OK)
+		return 0;
+	add_variant(v, &n, max, sur, 0);
+	for (int k = 0; k < 2; k++) {
+		char f[256], *w[32];
+		unsigned how = k ? SH_SPELL_UMLAUT_E : 0;
+		if (fold_as(in, f, sizeof(f), k ? FOLD_UMLAUT_E : 0) != FOLD_OK)
+			continue;
+		size_t nw = split_words(f, w, 32);
+		if (!nw)
+			continue;
+		/* the prefix group as typed: before the surname, or after
+		 * it ("Vries, de", "Berg v.d.": the comma and the dots fold
+		 * to spaces) */
+		size_t lead = leading_prefixes(w, nw), trail = 0;
+		while (lead == 0 && trail + 1 < nw &&
+		       is_prefix_word(w[nw - 1 - trail],
+		                      strlen(w[nw - 1 - trail])))
+			trail++;
+		size_t core_from = lead, core_to = nw - trail;
+		size_t pfrom = lead ? 0 : core_to, pto = lead ? lead : nw;
+		char c[128] = "";
+		if (cat_words(c, sizeof(c), w, core_from, core_to, 0) < 0)
+			continue;
+		if (k) { /* as typed, with ä as ae */
+			char t[128] = "";
+			if (cat_words(t, sizeof(t), w, lead, nw, 0) == 0)
+				add_variant(v, &n, max, t, how);
+		}
+		if (pto > pfrom) {
+			char t[128];
+			add_variant(v, &n, max, c, how | SH_SPELL_PREFIX_LEFT);
+			memcpy(t, c, strlen(c) + 1);
+			if (cat_words(t, sizeof(t), w, pfrom, pto, 0) == 0)
+				add_variant(v, &n, max, t,
+				            how | SH_SPELL_PREFIX_AFTER);
+			/* "v.d." for "van der", "v." for "van" */
+			memcpy(t, c, strlen(c) + 1);
+			if ((pto - pfrom > 1 || strcmp(w[pfrom], "van") == 0) &&
+			    cat_words(t, sizeof(t), w, pfrom, pto, 1) == 0)
+				add_variant(v, &n, max, t,
+				            how | SH_SPELL_PREFIX_SHORT);
+		}
+	}
+	/* ue written for ü: the sender folded it to u */
+	for (size_t i = 0, was = n; i < was; i++) {
+		char t[128];
+		if (!(v[i].how & SH_SPELL_UMLAUT_E) &&
+		    e_to_umlaut(v[i].sur, t, sizeof(t)))
+			add_variant(v, &n, max, t,
+			            v[i].how | SH_SPELL_E_UMLAUT);
+	}
+	sh_wipe(sur, sizeof(sur));
+	return n;
+}
+
+/* The canonical identity of p; with sur, that normalised surname in
+ * place of p's own. */
+static sh_err canonical_as(const Seinhuis__Person *p, const char *sur_as,
+                           char *out, size_t outlen);
+
 sh_err sh_canonical_identity(const Seinhuis__Person *p, char *out,
                              size_t outlen)
+{
+	return canonical_as(p, NULL, out, outlen);
+}
+
+sh_err sh_canonical_identity_as(const Seinhuis__Person *p, const char *sur,
+                                char *out, size_t outlen)
+{
+	return canonical_as(p, sur, out, outlen);
+}
+
+static sh_err canonical_as(const Seinhuis__Person *p, const char *sur_as,
+                           char *out, size_t outlen)
 {
 	if (p->bsn && p->bsn[0]) {
 		if (!bsn_valid(p->bsn))
@@ -477,7 +649,10 @@ sh_err sh_canonical_identity(const Seinhuis__Person *p, char *out,
 		       SH_ERR_FIELD_MISSING;
 	if (!birth_date_valid(p->birth_date))
 		return snprintf(out, outlen, "birth_date"), SH_ERR_FIELD_VALUE;
-	if (norm_surname(p->surname, sur, sizeof(sur)) != FOLD_OK)
+	if (sur_as && strlen(sur_as) < sizeof(sur))
+		memcpy(sur, sur_as, strlen(sur_as) + 1);
+	else if (sur_as ||
+	         norm_surname(p->surname, sur, sizeof(sur)) != FOLD_OK)
 		return snprintf(out, outlen, "surname"), SH_ERR_FIELD_VALUE;
 	if (norm_postcode(p->postcode, pc) < 0)
 		return snprintf(out, outlen, "postcode"), SH_ERR_FIELD_VALUE;
@@ -516,6 +691,21 @@ const char *sh_canonical_why(const Seinhuis__Person *p, const char *field)
 	case FOLD_OK: break;
 	}
 	return NULL;
+}
+
+size_t sh_other_persons_keys(const uint8_t secret[SH_KEY_LEN],
+                             Seinhuis__Person *const *persons, size_t n,
+                             uint8_t out[SH_OTHER_PERSONS_MAX][32])
+{
+	size_t k = 0;
+	char canon[300];
+	for (size_t i = 1; i < n && k < SH_OTHER_PERSONS_MAX; i++)
+		if (sh_canonical_identity(persons[i], canon, sizeof(canon)) ==
+		    SH_OK)
+			sh_hmac_sha256(out[k++], secret, SH_KEY_LEN, canon,
+			               strlen(canon));
+	sh_wipe(canon, sizeof(canon));
+	return k;
 }
 
 void sh_pseudonym(uint8_t out[SH_PSEUDO_LEN], const uint8_t key[SH_KEY_LEN],

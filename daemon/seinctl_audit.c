@@ -194,6 +194,14 @@ static json_object *entry_json(const Seinhuis__AuditEntry *e)
 	                       hex_json(e->case_key.data, e->case_key.len));
 	json_object_object_add(o, "household",
 	                       hex_json(e->household.data, e->household.len));
+	if (e->n_other_persons) {
+		json_object *a = json_object_new_array();
+		for (size_t i = 0; i < e->n_other_persons; i++)
+			json_object_array_add(
+			    a, hex_json(e->other_persons[i].data,
+			                e->other_persons[i].len));
+		json_object_object_add(o, "other_persons", a);
+	}
 	json_object_object_add(o, "legal_basis",
 	                       json_object_new_string(e->legal_basis));
 	json_object_object_add(o, "user", json_object_new_string(e->user));
@@ -1343,8 +1351,61 @@ static const char *basis_phrase(const char *b)
 struct subject_item {
 	uint8_t id[SH_ID_LEN];
 	int has_id;
+	unsigned how; /* CtlReply.subject_match */
 	Seinhuis__AuditEntry *e;
 };
+
+/* How an entry was found other than by the identifiers as given
+ * (CtlReply.subject_match): a name for --json, words for the resident's
+ * answer. Never the value. */
+static const struct {
+	unsigned bit;
+	const char *name, *words;
+} subject_how[] = {
+    {SH_SPELL_PREFIX_LEFT, "surname_without_prefixes",
+     "the surname without its prefixes"},
+    {SH_SPELL_PREFIX_AFTER, "prefixes_after_surname",
+     "the prefixes written after the surname"},
+    {SH_SPELL_PREFIX_SHORT, "prefixes_abbreviated",
+     "the prefixes abbreviated after the surname"},
+    {SH_SPELL_UMLAUT_E, "umlaut_as_e", "ä, ö or ü written as ae, oe or ue"},
+    {SH_SPELL_E_UMLAUT, "e_as_umlaut", "ae, oe or ue written as ä, ö or ü"},
+    {SH_MATCH_NO_BIRTH, "without_birth_date",
+     "by name and address without the birth date"},
+};
+
+static json_object *subject_how_json(unsigned how)
+{
+	json_object *a = json_object_new_array();
+	for (size_t i = 0; i < sizeof(subject_how) / sizeof(subject_how[0]);
+	     i++)
+		if (how & subject_how[i].bit)
+			json_object_array_add(
+			    a, json_object_new_string(subject_how[i].name));
+	return a;
+}
+
+/* The notes under a signal found other than by the identifiers given. */
+static void subject_how_print(unsigned how)
+{
+	int any = 0;
+	for (size_t i = 0; i < sizeof(subject_how) / sizeof(subject_how[0]);
+	     i++)
+		if ((how & subject_how[i].bit) &&
+		    subject_how[i].bit != SH_MATCH_NO_BIRTH)
+			printf("%s%s",
+			       any++ ? ", "
+			             : "  (found under another "
+			               "spelling of the surname: ",
+			       subject_how[i].words);
+	if (any)
+		printf(")\n");
+	if (how & SH_MATCH_NO_BIRTH)
+		printf("  (found only by name and address, without the birth "
+		       "date, which the partner did not record: it may concern "
+		       "someone else with this surname at this address; check "
+		       "before handing it over)\n");
+}
 
 static int cmp_item(const void *a, const void *b)
 {
@@ -1551,12 +1612,14 @@ static int cmd_subject(const char *sock, int argc, char **argv)
 			snprintf(given + strlen(given),
 			         sizeof(given) - strlen(given), "%s%s",
 			         given[0] ? ", " : "", keys[k]);
-	subject_more(more, sizeof(more), vals[0][0] != 0, vals[3][0] != 0,
+	/* an addition typed into the number ("12a") is one given */
+	int addition = vals[3][0] || vals[2][strspn(vals[2], " 0123456789")];
+	subject_more(more, sizeof(more), vals[0][0] != 0, addition,
 	             vals[4][0] != 0, vals[5][0] != 0);
 	sh_wipe(vals, sizeof(vals));
 	if (rc)
 		return rc;
-	size_t n = r->n_audit_entries, nsig = 0;
+	size_t n = r->n_audit_entries, nsig = 0, nother = 0;
 	struct subject_item *items = sh_xcalloc(n ? n : 1, sizeof(*items));
 	for (size_t i = 0; i < n; i++) {
 		items[i].e = seinhuis__audit_entry__unpack(
@@ -1566,6 +1629,7 @@ static int cmd_subject(const char *sock, int argc, char **argv)
 			break;
 		}
 		items[i].has_id = items[i].e->message_id.len == SH_ID_LEN;
+		items[i].how = i < r->n_subject_match ? r->subject_match[i] : 0;
 		if (items[i].has_id)
 			memcpy(items[i].id, items[i].e->message_id.data,
 			       SH_ID_LEN);
@@ -1593,6 +1657,9 @@ static int cmd_subject(const char *sock, int argc, char **argv)
 			if (items[i].e->event ==
 			    SEINHUIS__AUDIT_EVENT__AUDIT_SUBJECT_ACCESS)
 				json_object_object_del(o, "detail");
+			if (items[i].how)
+				json_object_object_add(
+				    o, "found", subject_how_json(items[i].how));
 			json_object_array_add(arr, o);
 		}
 		seinctl_print_json(arr);
@@ -1635,7 +1702,10 @@ static int cmd_subject(const char *sock, int argc, char **argv)
 					       safe(basis_phrase(basis), b,
 					            sizeof(b)));
 					nsig++;
+					nother += (items[i].how &
+					           SH_MATCH_NO_BIRTH) != 0;
 				}
+				subject_how_print(items[i].how);
 			} else if (!items[i].has_id &&
 			           (i == 0 || items[i - 1].has_id)) {
 				printf(
@@ -1656,6 +1726,11 @@ static int cmd_subject(const char *sock, int argc, char **argv)
 			       r->next_index ? " (more than fit in one answer)"
 			                     : "",
 			       given);
+		if (nother)
+			printf("%zu of these signals may concern someone else "
+			       "with this surname at this address (marked "
+			       "above): check before handing them over.\n",
+			       nother);
 		if (more[0])
 			printf("Other identifiers may find more, as a partner "
 			       "may have known the resident by them: %s.\n",

@@ -36,6 +36,7 @@
 #define SH_SIG_LEN             64 /* Ed25519 signature */
 #define SH_PARTNER_MAX         64 /* partner id length */
 #define SH_PSEUDO_LEN          32 /* subject pseudonym */
+#define SH_OTHER_PERSONS_MAX   7  /* person2 to person8 */
 
 /* A signal created further ahead of the recipient's clock than this is
  * refused (STALE): a replayed or forged time, or clocks that differ. */
@@ -643,6 +644,9 @@ typedef struct {
 	uint8_t case_key[32]; /* HMAC of the first person's canonical identity
 	                         under case_secret (sh_audit_case_key) */
 	int has_case_key;
+	/* the same of the further persons (sh_other_persons_keys) */
+	uint8_t others[SH_OTHER_PERSONS_MAX][32];
+	size_t n_others;
 	char legal_basis[48];
 	char consent_ref[80];
 	uint8_t signal_sha256[32]; /* of the Envelope's signal bytes */
@@ -790,6 +794,41 @@ sh_err sh_wire_open_a(const Seinhuis__Signal *s, const sh_pair_keys *keys,
 /* Canonical identity of a resident (pseudonym.c) and its pseudonym. */
 sh_err sh_canonical_identity(const Seinhuis__Person *p, char *out,
                              size_t outlen);
+/* The resident keys (HMAC of the canonical identity under secret, as
+ * sh_audit_case_key makes them) of persons[1..n): a meldcode report's
+ * further persons, for their audit entries (AuditEntry.other_persons).
+ * A person whose identity is incomplete has none. Returns how many. */
+size_t sh_other_persons_keys(const uint8_t secret[SH_KEY_LEN],
+                             Seinhuis__Person *const *persons, size_t n,
+                             uint8_t out[SH_OTHER_PERSONS_MAX][32]);
+/* The same with sur, a surname as sh_surname_variants gives it, in place
+ * of p's own (normalised already). */
+sh_err sh_canonical_identity_as(const Seinhuis__Person *p, const char *sur,
+                                char *out, size_t outlen);
+/* The spellings a partner may have used for a surname a resident gives:
+ * a creditor's file may put the prefixes after the surname ("Vries, de"),
+ * abbreviate them ("Berg v.d."), write ü as ue or ue for ü. Each is the
+ * canonical form of the surname (as sh_canonical_identity_as takes it)
+ * and how it differs from the resident's own spelling (SH_SPELL_*; the
+ * first is that spelling itself, how 0). They are for looking up
+ * (auditctl.c); the canonical identity a signal is sent under stays as it
+ * was, so that pseudonyms, case keys and natural keys of residents signalled
+ * before do not change. Returns how many (at most max); 0 if the surname has
+ * no canonical form. v holds personal data: wipe it after use. */
+#define SH_SPELL_PREFIX_LEFT  1u  /* without the prefixes */
+#define SH_SPELL_PREFIX_AFTER 2u  /* the prefixes after the surname */
+#define SH_SPELL_PREFIX_SHORT 4u  /* the prefixes abbreviated after it */
+#define SH_SPELL_UMLAUT_E     8u  /* ä, ö, ü written ae, oe, ue */
+#define SH_SPELL_E_UMLAUT     16u /* ae, oe, ue written ä, ö, ü */
+/* CtlReply.subject_match: found only through the identity without the
+ * birth date, while one was given (someone else at the address?) */
+#define SH_MATCH_NO_BIRTH 256u
+typedef struct {
+	char sur[128];
+	unsigned how;
+} sh_surname_variant;
+#define SH_SURNAME_VARIANTS_MAX 16
+size_t sh_surname_variants(const char *in, sh_surname_variant *v, size_t max);
 /* When sh_canonical_identity refused p's field `field` (the name it left in
  * out): what is wrong with it, in words that repeat no value; NULL when
  * the rule's own words say it all. */

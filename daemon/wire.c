@@ -286,6 +286,9 @@ static sh_err build_in(const sh_identity *self, const sh_card *peer,
 				               note->case_secret, SH_KEY_LEN,
 				               canon, strlen(canon));
 				note->has_case_key = 1;
+				note->n_others = sh_other_persons_keys(
+				    note->case_secret, sc->persons,
+				    sc->n_persons, note->others);
 			}
 		}
 		sh_wipe(canon, sizeof(canon));
@@ -405,8 +408,10 @@ sh_err sh_wire_build_noted(const sh_identity *self, const sh_card *peer,
 	note->case_secret = secret;
 	sh_err e = build(self, peer, keys, type, fields, nfields, msg_id,
 	                 env_out, err_field, err_len, 0, note, a);
-	if (e != SH_OK)
+	if (e != SH_OK) {
 		sh_wipe(note->case_key, sizeof(note->case_key));
+		sh_wipe(note->others, sizeof(note->others));
+	}
 	return e;
 }
 

@@ -856,6 +856,16 @@ static void entry_bytes(void)
 				*sp[i] = NULL;
 			else if (!*sp[i])
 				*sp[i] = "";
+		/* field 18, repeated: none, one, or several (an empty
+		 * one among them) */
+		ProtobufCBinaryData others[3] = {
+		    {32, blob}, {0, NULL}, {32, blob + 3}};
+		e.n_other_persons = round < 17 * 12 ? 0 : (size_t)round % 4;
+		e.other_persons = e.n_other_persons ? others : NULL;
+		if (e.n_other_persons == 3)
+			others[1] = (ProtobufCBinaryData){0, NULL};
+		else if (e.n_other_persons == 2)
+			others[1] = (ProtobufCBinaryData){32, blob + 7};
 		size_t want = seinhuis__audit_entry__get_packed_size(&e);
 		size_t got = sh_audit_entry_write(&e, NULL);
 		uint8_t *w = malloc(want + 1), *g = malloc(got + 1);

@@ -773,6 +773,69 @@ static void test_pseudonyms(void)
 	free(root);
 }
 
+/* The surname part of the canonical identity a sender makes of name. */
+static void sent_as(const char *name, char *out, size_t n)
+{
+	char c[300];
+	struct who w = {name, NULL, "1234AB", "12", NULL, NULL, NULL};
+	out[0] = '\0';
+	if (canon(&w, c, sizeof(c)) == SH_OK && strchr(c, '|'))
+		snprintf(out, n, "%.*s", (int)(strchr(c, '|') - c - 4), c + 4);
+}
+
+/* A resident's look-up finds the identity a creditor made of another
+ * spelling of the surname (audit subject, auditctl.c), and says how it
+ * differs; the sender's own canonical identity is pinned (above). */
+static void test_variants(void)
+{
+	static const struct {
+		const char *sent, *asked;
+		unsigned how; /* the bit the variant found carries */
+	} t[] = {
+	    {"Vries, de", "de Vries", SH_SPELL_PREFIX_AFTER},
+	    {"Vries de", "De Vries", SH_SPELL_PREFIX_AFTER},
+	    {"de Vries", "Vries, de", SH_SPELL_PREFIX_LEFT},
+	    {"Berg, van den", "van den Berg", SH_SPELL_PREFIX_AFTER},
+	    {"Berg v.d.", "van den Berg", SH_SPELL_PREFIX_SHORT},
+	    {"Berg, v. d.", "van der Berg", SH_SPELL_PREFIX_SHORT},
+	    {"Berg v/d", "Van der Berg", SH_SPELL_PREFIX_SHORT},
+	    {"Dijk, v.", "van Dijk", SH_SPELL_PREFIX_SHORT},
+	    {"Mueller", "Müller", SH_SPELL_UMLAUT_E},
+	    {"Mueller", "Mu\xcc\x88ller", SH_SPELL_UMLAUT_E},
+	    {"Müller", "Mueller", SH_SPELL_E_UMLAUT},
+	    {"Goessens", "Gößens", SH_SPELL_UMLAUT_E},
+	    {"Strauss", "Strauß", 0},
+	    {"Öztürk, van", "van Oeztuerk", SH_SPELL_E_UMLAUT},
+	    {"de Vries", "de Vries", 0},
+	};
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		char want[128];
+		sh_surname_variant v[SH_SURNAME_VARIANTS_MAX];
+		sent_as(t[i].sent, want, sizeof(want));
+		size_t n =
+		    sh_surname_variants(t[i].asked, v, SH_SURNAME_VARIANTS_MAX);
+		check_case("sent '%s', asked '%s'", t[i].sent, t[i].asked);
+		CHECK(n >= 1 && v[0].how == 0);
+		size_t k;
+		for (k = 0; k < n; k++)
+			if (strcmp(v[k].sur, want) == 0)
+				break;
+		if (CHECK(k < n))
+			CHECK(t[i].how ? (v[k].how & t[i].how) != 0
+			               : v[k].how == 0);
+	}
+	/* the first is the resident's own spelling, as the sender makes it */
+	sh_surname_variant v[SH_SURNAME_VARIANTS_MAX];
+	char own[128];
+	sent_as("van den Berg", own, sizeof(own));
+	check_case("%s", "own spelling first");
+	CHECK(sh_surname_variants("van den Berg", v, 4) >= 1 &&
+	      strcmp(v[0].sur, own) == 0);
+	check_case("%s", "a surname that has no canonical form has none");
+	CHECK_INT(sh_surname_variants("Nie\xce\xa9mand", v, 4), 0);
+	check_case("%s", "");
+}
+
 int main(void)
 {
 	test_equal_forms();
@@ -783,5 +846,6 @@ int main(void)
 	test_extended();
 	test_refusal_why();
 	test_pseudonyms();
+	test_variants();
 	return check_done();
 }
