@@ -115,14 +115,13 @@ static void detail_add(char *out, size_t n, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The part of the day of a time, in local time: from 6:00 to noon
- * morning, from noon to 18:00 afternoon, else (the night too) evening. */
+/* The part of the day of a time, in Dutch local time (sh_time_nl, not
+ * the machine's zone): from 6:00 to noon morning, from noon to 18:00
+ * afternoon, else (the night too) evening. */
 static const char *part_of(int64_t ms)
 {
-	time_t t = (time_t)(ms / 1000);
 	struct tm tm;
-	if (!localtime_r(&t, &tm))
-		return "morning";
+	sh_time_nl(ms, &tm);
 	return tm.tm_hour >= 6 && tm.tm_hour < 12    ? "morning"
 	       : tm.tm_hour >= 12 && tm.tm_hour < 18 ? "afternoon"
 	                                             : "evening";

@@ -102,59 +102,6 @@ static uint32_t name_hash(const char *s)
 	return h;
 }
 
-/* Days since 1970-01-01 of a date in the proleptic Gregorian calendar,
- * and back (H. Hinnant's algorithms). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
-static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
-	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (*m <= 2);
-}
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-	return a / b - (a % b != 0 && (a < 0) != (b < 0));
-}
-
-/* The last Sunday of month m (31 days long: March, October) of year y, at
- * 01:00 UTC, in seconds since the epoch: when the Netherlands change to
- * and from summer time. 1970-01-01 was a Thursday. */
-static int64_t last_sunday_1utc(int64_t y, int m)
-{
-	int64_t last = days_from_civil(y, m, 31);
-	int64_t wday = ((last + 4) % 7 + 7) % 7; /* 0 Sunday */
-	return (last - wday) * 86400 + 3600;
-}
-
-void sh_date_nl(int64_t ms, char out[11])
-{
-	int64_t t = floor_div(ms, 1000), y;
-	int m, d;
-	civil_from_days(floor_div(t, 86400), &y, &m, &d);
-	int summer = t >= last_sunday_1utc(y, 3) && t < last_sunday_1utc(y, 10);
-	civil_from_days(floor_div(t + (summer ? 7200 : 3600), 86400), &y, &m,
-	                &d);
-	if (y < 0 || y > 9999)
-		y = y < 0 ? 0 : 9999;
-	snprintf(out, 11, "%04d-%02d-%02d", (int)y, m, d);
-}
-
 void sh_today(char out[11])
 {
 	/* once a second per thread: it is asked for every signal */

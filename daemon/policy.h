@@ -145,11 +145,7 @@ const char *sh_field_value(Seinhuis__Field **fields, size_t n,
  * whatever the machine's time zone: what the catalogue's dates and a
  * signal's "before today" are measured against. */
 void sh_today(char out[11]);
-/* The Dutch calendar date of a time in ms since the epoch: CET (UTC+1),
- * and CEST (UTC+2) from the last Sunday of March 01:00 UTC to the last
- * Sunday of October 01:00 UTC. Worked out by hand, without the C
- * library's time zone (which a threaded daemon cannot switch). */
-void sh_date_nl(int64_t ms, char out[11]);
+/* (sh_date_nl and the rest of the Dutch calendar: seinhuis.h) */
 /* 1 if text is empty after leaving out whitespace (space, tab, line
  * breaks, U+00A0, U+2000..U+200A, U+202F, U+205F, U+3000) and invisible
  * format characters (U+200B..U+200D, U+2060, U+FEFF). A text field given

@@ -138,14 +138,7 @@ static void usage(FILE *f)
 
 void seinctl_fmt_time(char *out, size_t n, int64_t ms)
 {
-	if (ms <= 0) {
-		snprintf(out, n, "-");
-		return;
-	}
-	time_t t = (time_t)(ms / 1000);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+	sh_fmt_nl(out, n, ms); /* Dutch local time, whatever TZ says */
 }
 
 int seinctl_inbox_rest(const char *sock, Seinhuis__CtlRequest *q,
@@ -1018,7 +1011,7 @@ static int cmd_recover(const char *sock, int argc, char **argv)
 			           q.since_us <= 0) {
 				fprintf(stderr,
 				        "seinctl: --since: give YYYY-MM-DD, "
-				        "YYYY-MM-DDTHH:MM[:SS] (local time), "
+				        "YYYY-MM-DDTHH:MM[:SS] (Dutch time), "
 				        "@UNIX-SECONDS or backup (a real date, "
 				        "1970 to 9999)\n");
 				return 2;

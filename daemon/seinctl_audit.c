@@ -10,7 +10,7 @@
  *
  * `report` is computed from the audit log alone: the daemon's entries
  * (audit list), or an export made earlier (--from FILE, JSON lines). Per
- * week (ISO week, local time) or month and per partner and signal type it
+ * week (ISO week, Dutch time) or month and per partner and signal type it
  * counts, for the entries in the period:
  *   received   received entries except duplicates
  *   refused    rejected entries (on arrival), also per rule
@@ -65,12 +65,10 @@ static json_object *hex_json(const uint8_t *p, size_t n)
 	return o;
 }
 
+/* Dutch local time, whatever the caller's TZ */
 static void fmt_local(char *out, size_t n, int64_t us)
 {
-	time_t t = (time_t)(us / 1000000);
-	struct tm tm;
-	localtime_r(&t, &tm);
-	strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm);
+	sh_fmt_nl(out, n, us / 1000);
 }
 
 static void fmt_utc(char *out, size_t n, int64_t us)
@@ -94,7 +92,8 @@ static const char *safe(const char *s, char *buf, size_t n)
 	return buf;
 }
 
-/* "2026-11-23", "2026-11-23T10:00[:00]" (local time) or "@SECONDS",
+/* "2026-11-23", "2026-11-23T10:00[:00]" (Dutch local time, whatever the
+ * caller's TZ: sh_nl_to_ms) or "@SECONDS",
  * from 1970 to 9999; a date that is not in the calendar (2026-02-30,
  * 25:00) is refused, not moved to another. */
 int seinctl_parse_time(const char *s, int64_t *us)
@@ -140,13 +139,11 @@ int seinctl_parse_time(const char *s, int64_t *us)
 	         tm.tm_mday);
 	if (!sh_date_ok(day)) /* the calendar, leap years included */
 		return -1;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	tm.tm_isdst = -1;
-	time_t t = mktime(&tm);
-	if (t <= 0) /* before 1970 in UTC, or the start itself: no bound */
+	int64_t ms = sh_nl_to_ms(tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour,
+	                         tm.tm_min, tm.tm_sec);
+	if (ms <= 0) /* before 1970 in UTC, or the start itself: no bound */
 		return -1;
-	*us = (int64_t)t * 1000000;
+	*us = ms * 1000;
 	return 0;
 }
 
@@ -2158,9 +2155,8 @@ int seinctl_report(const char *sock, int json, int argc, char **argv)
 		    (until && e->time_us >= until))
 			continue;
 		char period[16];
-		time_t t = (time_t)(e->time_us / 1000000);
-		struct tm tm;
-		localtime_r(&t, &tm);
+		struct tm tm; /* the Dutch month or ISO week */
+		sh_time_nl(e->time_us / 1000, &tm);
 		strftime(period, sizeof(period),
 		         by[0] == 'w' ? "%G-W%V" : "%Y-%m", &tm);
 		rowi[i] =

@@ -17,9 +17,11 @@
  *   rising      a newer signal of the same creditor, kind and resident has
  *               a higher amount than an older one
  * Order: cases with a first conversation due (case_due) before those a
- * conversation or closure has answered; within each, a threatened
- * eviction, disconnection or termination first, then several creditors,
- * then rising arrears, then the newest arrival. Nothing personal is listed:
+ * conversation or closure has answered; among the due, those past their
+ * due time first; then a threatened eviction, disconnection or
+ * termination first, then several creditors, then rising arrears; then,
+ * among the due, the earliest due, among the answered the newest
+ * arrival. Nothing personal is listed:
  * personal fields are sealed in the daemon and only `export --reveal` (each
  * signal an audited reveal) opens them.
  */
@@ -107,36 +109,16 @@ static int by_created(const void *a, const void *b)
 	                                         : 0;
 }
 
-/* ms plus n calendar days, or n working days (Monday to Friday; public
- * holidays are not known here), in local time at the same time of day
- * (across a change to or from summer time too). */
-static int64_t plus_days(int64_t ms, int n, int working)
-{
-	time_t t = (time_t)(ms / 1000);
-	struct tm start, tm;
-	localtime_r(&t, &start);
-	tm = start;
-	for (int added = 0; added < n;) {
-		tm.tm_mday++;
-		tm.tm_hour = start.tm_hour;
-		tm.tm_min = start.tm_min;
-		tm.tm_sec = start.tm_sec;
-		tm.tm_isdst = -1;
-		t = mktime(&tm);
-		if (!working || (tm.tm_wday != 0 && tm.tm_wday != 6))
-			added++;
-	}
-	return (int64_t)t * 1000 + ms % 1000;
-}
-
 /* The Wgs deadlines for a first conversation: 3 working days when
  * eviction, disconnection or termination of the insurance threatens,
- * else 4 weeks; counted here from the signal's arrival. */
+ * else 4 weeks; counted here from the signal's arrival, in the Dutch
+ * calendar: weekends and public holidays (sh_holiday_nl) are no working
+ * days, the due time is the arrival's Dutch time of day. */
 static int64_t signal_due(const Seinhuis__InboxItem *a)
 {
 	if (urgency_rank(seinctl_field_of(a, "urgency")) > 0)
-		return plus_days(a->received_ms, 3, 1);
-	return plus_days(a->received_ms, 28, 0);
+		return sh_plus_days_nl(a->received_ms, 3, 1);
+	return sh_plus_days_nl(a->received_ms, 28, 0);
 }
 
 /* A conversation took place: in_conversation, help_accepted or
@@ -229,17 +211,30 @@ static void case_due(struct cs_case *c)
 	c->answered = !open && all;
 }
 
+/* The moment the listing is ordered at (case_order: overdue or not). */
+static int64_t order_now;
+
 static int case_order(const void *a, const void *b)
 {
 	const struct cs_case *x = a, *y = b;
-	int sx = !x->answered * 8 + (urgency_rank(x->urgency) > 0) * 4 +
-	         (x->creditors > 1) * 2 + x->rising;
-	int sy = !y->answered * 8 + (urgency_rank(y->urgency) > 0) * 4 +
-	         (y->creditors > 1) * 2 + y->rising;
+	if (x->answered != y->answered)
+		return x->answered ? 1 : -1;
+	/* a first conversation past due comes before one that is not */
+	int ox = !x->answered && x->due_ms && x->due_ms < order_now;
+	int oy = !y->answered && y->due_ms && y->due_ms < order_now;
+	if (ox != oy)
+		return oy - ox;
+	int sx = (urgency_rank(x->urgency) > 0) * 4 + (x->creditors > 1) * 2 +
+	         x->rising;
+	int sy = (urgency_rank(y->urgency) > 0) * 4 + (y->creditors > 1) * 2 +
+	         y->rising;
 	if (sx != sy)
 		return sy - sx;
 	if (urgency_rank(x->urgency) != urgency_rank(y->urgency))
 		return urgency_rank(y->urgency) - urgency_rank(x->urgency);
+	/* due: the earliest due first; answered: the newest first */
+	if (!x->answered && x->due_ms != y->due_ms)
+		return x->due_ms < y->due_ms ? -1 : 1;
 	if (x->newest_ms != y->newest_ms)
 		return x->newest_ms > y->newest_ms ? -1 : 1;
 	return strcmp(x->key, y->key);
@@ -379,6 +374,7 @@ static int view_load(const char *sock, struct cs_view *w)
 		i = j;
 	}
 	free(its);
+	order_now = sh_now_ms();
 	if (w->n > 1)
 		qsort(w->v, w->n, sizeof(*w->v), case_order);
 	return 0;
@@ -908,7 +904,7 @@ static int case_step(const char *sock, int argc, char **argv)
 				fprintf(
 				    stderr,
 				    "seinctl: --at: give YYYY-MM-DDTHH:MM[:SS] "
-				    "(local time) or @SECONDS\n");
+				    "(Dutch time) or @SECONDS\n");
 				return 2;
 			}
 			q.attempt_ms = us / 1000;
@@ -1325,7 +1321,7 @@ static int case_monitor(const char *sock, int argc, char **argv)
 			                                   : &o.until_us) < 0) {
 				fprintf(stderr,
 				        "seinctl: --%s: give YYYY-MM-DD, "
-				        "YYYY-MM-DDTHH:MM[:SS] (local time) "
+				        "YYYY-MM-DDTHH:MM[:SS] (Dutch time) "
 				        "or @SECONDS\n",
 				        opt == 's' ? "since" : "until");
 				return 2;

@@ -126,6 +126,41 @@ int sh_log_level_parse(const char *s);
 int64_t sh_now_ms(void);
 /* Unix ms as "2026-12-05T06:00:00Z" (UTC), for logs and audit details. */
 void sh_fmt_utc(char *out, size_t n, int64_t ms);
+
+/* The Dutch calendar (Europe/Amsterdam), worked out by hand whatever the
+ * machine's time zone, and without the C library's time zone (which a
+ * threaded daemon cannot switch): CET (UTC+1), and CEST (UTC+2) from the
+ * last Sunday of March 01:00 UTC to the last Sunday of October 01:00 UTC.
+ * Every date and time of day that seinctl or the daemon shows, reads or
+ * judges is Dutch (util.c). */
+struct tm;
+/* The Dutch calendar date of a time in ms since the epoch, YYYY-MM-DD. */
+void sh_date_nl(int64_t ms, char out[11]);
+/* The Dutch local time of ms, as localtime_r would give it in the zone
+ * Europe/Amsterdam (tm_year to tm_sec, tm_wday, tm_yday, tm_isdst,
+ * tm_gmtoff, tm_zone), for strftime. */
+void sh_time_nl(int64_t ms, struct tm *tm);
+/* "2026-12-05 07:00:00", the Dutch local time of ms; "-" for 0 or less. */
+void sh_fmt_nl(char *out, size_t n, int64_t ms);
+/* ms since the epoch of a Dutch wall-clock time (month 1..12, each field
+ * in its range). A time the clock shows twice (the last Sunday of
+ * October, 2:00 to 3:00) is the first, in summer time; one it skips (the
+ * last Sunday of March, 2:00 to 3:00) is read as winter time, so an hour
+ * later on the clock. */
+int64_t sh_nl_to_ms(int64_t y, int m, int d, int hh, int mi, int ss);
+/* The public holiday that is a day off on that date (month 1..12), by
+ * name, or NULL: New Year's Day, Easter Monday, King's Day (27 April, 26
+ * April when the 27th is a Sunday; before 2014 Queen's Day, 30 April, 29
+ * when the 30th is a Sunday), Liberation Day (5 May) in the years it is a
+ * general day off (every fifth: 2025, 2030, ...), Ascension Day, Whit
+ * Monday, Christmas Day and Boxing Day; Easter by the Gregorian computus.
+ * Good Friday is not a general day off, nor is Liberation Day in the
+ * other years: they count as working days. */
+const char *sh_holiday_nl(int64_t y, int m, int d);
+/* ms plus n calendar days, or plus n working days (Monday to Friday, not
+ * a sh_holiday_nl), at the same Dutch time of day (across a change to or
+ * from summer time too). */
+int64_t sh_plus_days_nl(int64_t ms, int n, int working);
 /* "N KiB free in the file system of DIR" into out, for messages about a
  * store that cannot write (LMDB reports a write cut short by a full disk
  * as an input/output error, not as no space); 1 if that is under 16 MiB

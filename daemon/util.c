@@ -53,6 +53,176 @@ void sh_fmt_utc(char *out, size_t n, int64_t ms)
 		snprintf(out, n, "%lld ms", (long long)ms);
 }
 
+/* ------------------------------------------------ the Dutch calendar */
+
+/* Days since 1970-01-01 of a date in the proleptic Gregorian calendar,
+ * and back (H. Hinnant's algorithms). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = yoe + era * 400 + (*m <= 2);
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	return a / b - (a % b != 0 && (a < 0) != (b < 0));
+}
+
+/* Day of the week of a day number: 0 Sunday (1970-01-01 was a
+ * Thursday). */
+static int week_day(int64_t days)
+{
+	return (int)(((days + 4) % 7 + 7) % 7);
+}
+
+/* The last Sunday of month m (31 days long: March, October) of year y, at
+ * 01:00 UTC, in seconds since the epoch: when the Netherlands change to
+ * and from summer time. */
+static int64_t last_sunday_1utc(int64_t y, int m)
+{
+	int64_t last = days_from_civil(y, m, 31);
+	return (last - week_day(last)) * 86400 + 3600;
+}
+
+/* The Dutch offset from UTC at t (seconds since the epoch): 3600 or
+ * 7200. */
+static int nl_offset(int64_t t)
+{
+	int64_t y;
+	int m, d;
+	civil_from_days(floor_div(t, 86400), &y, &m, &d);
+	return t >= last_sunday_1utc(y, 3) && t < last_sunday_1utc(y, 10)
+	           ? 7200
+	           : 3600;
+}
+
+void sh_date_nl(int64_t ms, char out[11])
+{
+	int64_t t = floor_div(ms, 1000), y;
+	int m, d;
+	civil_from_days(floor_div(t + nl_offset(t), 86400), &y, &m, &d);
+	if (y < 0 || y > 9999)
+		y = y < 0 ? 0 : 9999;
+	snprintf(out, 11, "%04d-%02d-%02d", (int)y, m, d);
+}
+
+void sh_time_nl(int64_t ms, struct tm *tm)
+{
+	int64_t t = floor_div(ms, 1000), y;
+	int off = nl_offset(t), m, d;
+	int64_t local = t + off, days = floor_div(local, 86400);
+	int64_t sec = local - days * 86400;
+	civil_from_days(days, &y, &m, &d);
+	memset(tm, 0, sizeof(*tm));
+	tm->tm_year = (int)(y - 1900);
+	tm->tm_mon = m - 1;
+	tm->tm_mday = d;
+	tm->tm_hour = (int)(sec / 3600);
+	tm->tm_min = (int)(sec / 60 % 60);
+	tm->tm_sec = (int)(sec % 60);
+	tm->tm_wday = week_day(days);
+	tm->tm_yday = (int)(days - days_from_civil(y, 1, 1));
+	tm->tm_isdst = off == 7200;
+	tm->tm_gmtoff = off;
+	tm->tm_zone = off == 7200 ? "CEST" : "CET";
+}
+
+void sh_fmt_nl(char *out, size_t n, int64_t ms)
+{
+	struct tm tm;
+	if (ms <= 0) {
+		snprintf(out, n, "-");
+		return;
+	}
+	sh_time_nl(ms, &tm);
+	if (strftime(out, n, "%Y-%m-%d %H:%M:%S", &tm) == 0)
+		snprintf(out, n, "%lld ms", (long long)ms);
+}
+
+int64_t sh_nl_to_ms(int64_t y, int m, int d, int hh, int mi, int ss)
+{
+	int64_t local =
+	    days_from_civil(y, m, d) * 86400 + hh * 3600 + mi * 60 + ss;
+	/* summer time if that reading is summer time, else winter time */
+	int64_t t =
+	    nl_offset(local - 7200) == 7200 ? local - 7200 : local - 3600;
+	return t * 1000;
+}
+
+/* Easter Sunday of year y (Gregorian): its day number. The computus as
+ * an arithmetic (the anonymous Gregorian algorithm). */
+static int64_t easter_day(int64_t y)
+{
+	int64_t a = y % 19, b = y / 100, c = y % 100, d = b / 4, e = b % 4;
+	int64_t f = (b + 8) / 25, g = (b - f + 1) / 3;
+	int64_t h = (19 * a + b - d - g + 15) % 30, i = c / 4, k = c % 4;
+	int64_t l = (32 + 2 * e + 2 * i - h - k) % 7;
+	int64_t mm = (a + 11 * h + 22 * l) / 451;
+	int month = (int)((h + l - 7 * mm + 114) / 31);
+	int day = (int)((h + l - 7 * mm + 114) % 31 + 1);
+	return days_from_civil(y, month, day);
+}
+
+const char *sh_holiday_nl(int64_t y, int m, int d)
+{
+	/* (Ascension Day can fall on 5 May, even on 30 April) */
+	int64_t from_easter = days_from_civil(y, m, d) - easter_day(y);
+	if (from_easter == 1 || from_easter == 39 || from_easter == 50)
+		return from_easter == 1    ? "Easter Monday"
+		       : from_easter == 39 ? "Ascension Day"
+		                           : "Whit Monday";
+	if (m == 1 && d == 1)
+		return "New Year's Day";
+	if (m == 12 && (d == 25 || d == 26))
+		return d == 25 ? "Christmas Day" : "Boxing Day";
+	/* the monarch's birthday: moved a day earlier from a Sunday */
+	int royal = y >= 2014 ? 27 : 30;
+	if (m == 4 && (d == royal ? week_day(days_from_civil(y, 4, d)) != 0
+	                          : d == royal - 1 && week_day(days_from_civil(
+	                                                  y, 4, royal)) == 0))
+		return y >= 2014 ? "King's Day" : "Queen's Day";
+	if (m == 5 && d == 5 && y % 5 == 0)
+		return "Liberation Day";
+	return NULL;
+}
+
+int64_t sh_plus_days_nl(int64_t ms, int n, int working)
+{
+	struct tm start;
+	sh_time_nl(ms, &start);
+	int64_t day = days_from_civil((int64_t)start.tm_year + 1900,
+	                              start.tm_mon + 1, start.tm_mday);
+	for (int added = 0; added < n;) {
+		int64_t y;
+		int m, d, wd = week_day(++day);
+		civil_from_days(day, &y, &m, &d);
+		if (!working || (wd != 0 && wd != 6 && !sh_holiday_nl(y, m, d)))
+			added++;
+	}
+	int64_t y;
+	int m, d;
+	civil_from_days(day, &y, &m, &d);
+	return sh_nl_to_ms(y, m, d, start.tm_hour, start.tm_min, start.tm_sec) +
+	       (ms - floor_div(ms, 1000) * 1000);
+}
+
 int64_t sh_mono_us(void)
 {
 	struct timespec ts;

@@ -240,7 +240,7 @@ ls -l "$DIR/cases.csv" | sed 's/^/    /'
 head -n 4 "$DIR/cases.csv" | cut -c 1-160 | sed 's/^/    /'
 grep -q "$surname" "$DIR/cases.csv" && { echo "personal data in the export" >&2; exit 1; }
 say "   The figures of the national statistics for this period (case monitor)"
-ctl gemeente-waterdam case monitor --since "$(date +%F)" | sed 's/^/    /'
+ctl gemeente-waterdam case monitor --since "$(TZ=Europe/Amsterdam date +%F)" | sed 's/^/    /'
 
 say "9. Veilig Thuis received the report; the wijkteam received the notice"
 ctl veilig-thuis-waterdam inbox list

@@ -110,8 +110,8 @@ ck=$(alist gem-au --event delivered --id "${ids[0]}" | jq -r '.[0].case_key')
 check "filter by case key finds the resident's signal and what followed" bash -c \
 	"[ \"\$(alist gem-au --case-key $ck | jq -r '[.[]|select(.outcome!=\"duplicate\")|.event]|join(\",\")')\" = received,delivered,revealed,taken ]"
 check "filter by time: nothing after tomorrow, everything since yesterday" bash -c \
-	"[ \$(count gem-au --since $(date -d tomorrow +%F)) = 0 -a \
-	   \$(count gem-au --since $(date -d yesterday +%F) --until $(date -d tomorrow +%F)) = $total ]"
+	"[ \$(count gem-au --since $(TZ=Europe/Amsterdam date -d tomorrow +%F)) = 0 -a \
+	   \$(count gem-au --since $(TZ=Europe/Amsterdam date -d yesterday +%F) --until $(TZ=Europe/Amsterdam date -d tomorrow +%F)) = $total ]"
 # A time that is not in the calendar is refused, not moved to another day;
 # seconds that do not fit are refused, not wrapped round.
 for t in 2026-02-30 2026-13-01 2026-11-23T24:00 @-5 @18446744073710; do
@@ -183,8 +183,8 @@ check "subject: identifiers are not stored (LMDB file)" bash -c \
 	"! grep -qa 'Testpersoon1' $WORK/gem-au/data/data.mdb"
 
 # --- report ----------------------------------------------------------------
-month=$(date +%Y-%m)
-week=$(date +%G-W%V)
+month=$(TZ=Europe/Amsterdam date +%Y-%m)
+week=$(TZ=Europe/Amsterdam date +%G-W%V)
 rep=$(ctl gem-au report --csv)
 row=$(grep "^$month,corp-au,arrears," <<<"$rep")
 col() { awk -F, -v c="$1" '{print $c}' <<<"$row"; }

@@ -169,7 +169,7 @@ check "f: the sender answered in steps of 2 (at least 5 steps before the answer)
 	"[ \$(grep -c 'peer $R: recover since .* queued so far' '$WORK/$S.log') -ge 5 ]"
 
 # --- g. recover from before the first signal: all 11 again --------------------
-since=$(date -d @$TA +%Y-%m-%dT%H:%M:%S)
+since=$(TZ=Europe/Amsterdam date -d @$TA +%Y-%m-%dT%H:%M:%S)
 dup0=$(status_field $R duplicates)
 ask g --since "$since" --partner $S
 check "g: the sender answers with recover_count 11" wait_until 15 answered_after "$t" 11
@@ -217,7 +217,7 @@ committed=$(ctl $R --json status | jq -r .store_committed_ms)
 check "r: the restored store was last committed between the first signal and T0 ($committed)" \
 	bash -c "[ '$committed' -gt ${TA}000 ] && [ '$committed' -le ${T0}000 ]"
 check "r: seinctl status names that time" bash -c \
-	"ctl $R status | grep -q \"last committed \$(date -d @$((committed / 1000)) '+%Y-%m-%d %H:%M:%S') before this start\""
+	"ctl $R status | grep -q \"last committed \$(TZ=Europe/Amsterdam date -d @$((committed / 1000)) '+%Y-%m-%d %H:%M:%S') before this start\""
 dup0=$(status_field $R duplicates)
 t=$(now_ms)
 rc=0
