@@ -335,46 +335,33 @@ int sh_audit_keys_add_card(sh_audit_keys *k, const sh_card *own,
 	return ok;
 }
 
+struct own_cards {
+	sh_audit_keys *k;
+	const sh_card *own;
+};
+
+static int own_card(void *vctx, const char *path, const sh_card *c, char *why,
+                    size_t wl)
+{
+	struct own_cards *oc = vctx;
+	(void)path;
+	if (sh_audit_keys_add_card(oc->k, oc->own, c))
+		return 1;
+	snprintf(why, wl, "not a card of '%s' (or more than %d keys)",
+	         oc->own->partner, SH_AUDIT_MAX_KEYS);
+	return 0;
+}
+
 void sh_audit_keys_load(sh_audit_keys *k, const sh_card *own,
                         const char *keydir, char *why, size_t wl)
 {
-	char path[1200], cwhy[300];
 	int64_t until;
 	sh_card c;
-	why[0] = '\0';
 	sh_audit_keys_init(k, own);
 	if (sh_identity_previous(keydir, &until, &c) && c.partner[0])
 		sh_audit_keys_add_card(k, own, &c);
-	snprintf(path, sizeof(path), "%s/" SH_EARLIER_CARDS, keydir);
-	/* a card there is taken as one of ours: not from a directory that
-	 * others may write to */
-	DIR *dir = NULL;
-	if (access(path, F_OK) == 0 &&
-	    sh_keydir_check(path, cwhy, sizeof(cwhy)) != SH_OK)
-		snprintf(why, wl, "left out: %s", cwhy);
-	else
-		dir = opendir(path);
-	struct dirent *de;
-	while (dir && (de = readdir(dir))) {
-		size_t nl = strlen(de->d_name);
-		if (de->d_name[0] == '.' || nl < 6 ||
-		    strcmp(de->d_name + nl - 5, ".card") != 0)
-			continue;
-		snprintf(path, sizeof(path), "%s/" SH_EARLIER_CARDS "/%s",
-		         keydir, de->d_name);
-		if (sh_card_load(&c, path, cwhy, sizeof(cwhy)) != SH_OK) {
-			if (!why[0])
-				snprintf(why, wl, "%s: left out: %s", path,
-				         cwhy);
-		} else if (!sh_audit_keys_add_card(k, own, &c) && !why[0]) {
-			snprintf(why, wl,
-			         "%s: left out: not a card of '%s' (or more "
-			         "than %d keys)",
-			         path, own->partner, SH_AUDIT_MAX_KEYS);
-		}
-	}
-	if (dir)
-		closedir(dir);
+	struct own_cards oc = {k, own};
+	sh_earlier_each(keydir, own_card, &oc, why, wl);
 }
 
 /* ------------------------------------------------------ open, append */

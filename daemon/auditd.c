@@ -1006,6 +1006,15 @@ void sh_audit_inbound(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_DELIVERED;
 		en.outcome = "inbox";
 		en.detail = NULL;
+		/* which of the sender's keys signed it: after the sender
+		 * rotates, its stored signals are checked against that key */
+		if (keys && keys->have_sign_key) {
+			char fp[17];
+			sh_key_fingerprint(fp, keys->sign_key);
+			snprintf(detail, sizeof(detail), "signed with key %s",
+			         fp);
+			en.detail = detail;
+		}
 		if (s && s->type == SEINHUIS__SIGNAL_TYPE__STATUS_FEEDBACK &&
 		    s->feedback) {
 			/* attached to our own outbox record, not in the inbox;

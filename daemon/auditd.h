@@ -94,7 +94,10 @@ void sh_audit_sent_known(sh_daemon *d, sh_peer *p, const uint8_t id[SH_ID_LEN],
  * recipient while the sealed part was open: the resident key of its first
  * person (sh_audit_case_key) and the inbox's case key of the household;
  * and, for a status feedback, whether it was older than the answer noted
- * on the outbox record already (delivered, not noted: cases.c). */
+ * on the outbox record already (delivered, not noted: cases.c); and the
+ * sender's signing key its signature verified under (the card's, or the
+ * previous one during an overlap), noted in the inbox record and named in
+ * the delivered entry. */
 typedef struct {
 	uint8_t resident[32], household[32];
 	int have_resident, have_household;
@@ -102,6 +105,8 @@ typedef struct {
 	/* the resident keys of its further persons (a meldcode report's) */
 	uint8_t others[SH_OTHER_PERSONS_MAX][32];
 	size_t n_others;
+	uint8_t sign_key[32];
+	int have_sign_key;
 } sh_inbound_keys;
 
 /* s: the verified signal, or NULL; env: its envelope as received; keys:

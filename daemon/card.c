@@ -734,9 +734,18 @@ sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
 			refused = 1;
 		}
 	}
+	/* the card replaced, kept if a signing key goes (keyhist.c) */
+	int keep = old && !refused;
+	sh_card was;
+	if (keep)
+		was = *old;
 	sh_trust_free(&t);
 	if (refused)
 		return SH_ERR_CARD;
+	if (keep &&
+	    (e = sh_trust_keep_replaced(dir, &was, &c, sh_now_ms() / 1000, why,
+	                                whylen)) != SH_OK)
+		return e;
 	sh_buf b = {0};
 	sh_card_format(&c, &b);
 	char path[1300];

@@ -1696,14 +1696,28 @@ static void op_outbox(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 /* ------------------------------------------------------------ inbox */
 
 /* Whether a stored signal still proves its sender, checked now against
- * the sender's card: signed alone, or by its batch's signature with its
- * audit path. */
-static char *signature_note(sh_daemon *d, const Seinhuis__InboxRecord *rec)
+ * the signing keys the trust store has known for the sender (its card,
+ * and the cards seinkey trust replaced: keyhist.c): signed alone, or by
+ * its batch's signature with its audit path; and by which key. The key
+ * noted at receipt is tried first. it->signing_key: that key's
+ * fingerprint. */
+static void signature_note(sh_daemon *d, const Seinhuis__InboxRecord *rec,
+                           Seinhuis__InboxItem *it)
 {
-	char out[160];
+	char out[400], how[120] = "", by[160] = "";
 	sh_peer *p = sh_peer_find(d, rec->sender);
 	Seinhuis__Envelope *env = seinhuis__envelope__unpack(
 	    NULL, rec->envelope.len, rec->envelope.data);
+	const uint8_t *noted =
+	    rec->signing_key.len == SH_KEY_LEN ? rec->signing_key.data : NULL;
+	if (env && env->batch_count)
+		snprintf(how, sizeof(how),
+		         "batch signature, signal %u of %u, audit path of %zu "
+		         "hash%s",
+		         env->batch_index + 1, env->batch_count,
+		         env->n_batch_path, env->n_batch_path == 1 ? "" : "es");
+	else if (env)
+		snprintf(how, sizeof(how), "signed alone");
 	if (!env) {
 		snprintf(out, sizeof(out),
 		         "not checked: the envelope does not "
@@ -1713,24 +1727,47 @@ static char *signature_note(sh_daemon *d, const Seinhuis__InboxRecord *rec)
 		         "not checked: the sender is no longer "
 		         "in the trust store");
 	} else {
-		const char *v =
-		    sh_wire_signed_by(&d->self, &p->card, rec->envelope.data,
-		                      rec->envelope.len)
-		        ? "verified"
-		        : "DOES NOT VERIFY";
-		if (env->batch_count)
+		sh_keyhist *h = sh_xmalloc(sizeof(*h));
+		sh_keyhist_load(h, d->cfg.trustdir, &p->card);
+		const sh_sign_key *k =
+		    sh_keyhist_signer(h, &d->self, &p->card, rec->envelope.data,
+		                      rec->envelope.len, noted);
+		char fp[17];
+		int noted_ok = 0;
+		if (!k && noted) {
+			sh_card nc = p->card;
+			memcpy(nc.sign_pub, noted, SH_KEY_LEN);
+			noted_ok =
+			    sh_wire_signed_by(&d->self, &nc, rec->envelope.data,
+			                      rec->envelope.len);
+		}
+		if (k) {
+			sh_sign_key_note(by, sizeof(by), k);
+			sh_key_fingerprint(fp, k->key);
+			it->signing_key = sh_strdup(fp);
+			snprintf(out, sizeof(out), "verified: %s, %s", how, by);
+		} else if (noted_ok) {
+			/* the key noted at receipt signed it, but the trust
+			 * store no longer names that key (a card replaced
+			 * by hand, not by seinkey trust) */
+			sh_key_fingerprint(fp, noted);
 			snprintf(out, sizeof(out),
-			         "%s: batch signature, signal %u of %u, audit "
-			         "path of %zu hash%s",
-			         v, env->batch_index + 1, env->batch_count,
-			         env->n_batch_path,
-			         env->n_batch_path == 1 ? "" : "es");
-		else
-			snprintf(out, sizeof(out), "%s: signed alone", v);
+			         "not proven: %s, by key %s as noted at "
+			         "receipt, which no card in the trust store or "
+			         "its " SH_EARLIER_CARDS "/ names%s%.200s",
+			         how, fp, h->why[0] ? "; " : "", h->why);
+		} else {
+			snprintf(out, sizeof(out),
+			         "DOES NOT VERIFY: %s (under none of the %zu "
+			         "signing keys known for %s)%s%.200s",
+			         how, h->n, p->card.partner,
+			         h->why[0] ? "; " : "", h->why);
+		}
+		free(h);
 	}
 	if (env)
 		seinhuis__envelope__free_unpacked(env, NULL);
-	return sh_strdup(out);
+	it->signature = sh_strdup(out);
 }
 
 /* The signal an inbox record holds, decoded; NULL if it does not decode.
@@ -2045,7 +2082,7 @@ static void op_inbox_show(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		r.n_inbox = 1;
 		r.inbox = sh_xmalloc(sizeof(*r.inbox));
 		r.inbox[0] = inbox_item(rec);
-		r.inbox[0]->signature = signature_note(d, rec);
+		signature_note(d, rec, r.inbox[0]);
 		seinhuis__inbox_record__free_unpacked(rec, NULL);
 	}
 	sh_store_read_end(d->store, txn);

@@ -813,7 +813,8 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 		e = sh_store_inbox_add(d->store, id, p->card.partner, s->type,
 		                       eb, elen, have_case ? case_key : NULL,
 		                       have_resident ? ak->resident : NULL,
-		                       s->consent_ref, sh_signal_acute(s));
+		                       s->consent_ref, sh_signal_acute(s),
+		                       ak->have_sign_key ? ak->sign_key : NULL);
 	int in_inbox = e == SH_OK;
 	if (e == SH_OK && s->type == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
 		e = apply_revocation(d, p, s->consent_ref);
@@ -1396,9 +1397,18 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		               ? batch_e
 		               : sh_wire_verify_decoded(&d->self, from, &dec,
 		                                        &memo, proven, &s, id);
+		/* the key that signed it: the card's, or (within an
+		 * overlap) the previous one */
+		const uint8_t *signer = from->sign_pub;
 		/* a singly signed signal by the partner's previous key */
-		if (e == SH_ERR_SIGNATURE && !proofs)
+		if (e == SH_ERR_SIGNATURE && !proofs) {
 			e = verify_previous(d, p, &dec, &s, id);
+			signer = p->card.prev_sign;
+		}
+		if (e == SH_OK && !seen) {
+			memcpy(ak.sign_key, signer, SH_KEY_LEN);
+			ak.have_sign_key = 1;
+		}
 		sh_hex(idhex, id, SH_ID_LEN);
 		Seinhuis__ReceiptStatus rs;
 		char detail[300] = "";

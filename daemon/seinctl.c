@@ -683,6 +683,9 @@ json_object *seinctl_inbox_json(const Seinhuis__InboxItem *it)
 	if (it->signature[0])
 		json_object_object_add(o, "signature",
 		                       json_object_new_string(it->signature));
+	if (it->signing_key[0])
+		json_object_object_add(o, "signing_key",
+		                       json_object_new_string(it->signing_key));
 	json_object *f = json_object_new_object();
 	for (size_t i = 0; i < it->n_fields; i++)
 		json_object_object_add(

@@ -540,6 +540,54 @@ sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
 sh_err sh_trust_remove(const char *dir, const char *partner, char *why,
                        size_t whylen);
 
+/* A partner's signing keys as this trust store has known them (keyhist.c):
+ * the one on its card, the previous one the card continues, and those of
+ * the cards seinkey trust replaced, kept in TRUSTDIR/earlier/, so that a
+ * stored signal verifies under the key that signed it after rotations. */
+#define SH_KEYHIST_MAX 32
+typedef struct {
+	uint8_t key[SH_KEY_LEN];
+	int current;          /* the signing key on the partner's card now */
+	int64_t superseded_s; /* when this store replaced the card whose
+	                         signing key it was (0: not known) */
+	int64_t until_s;      /* a card that continued it accepted it until then
+	                         (0: none known) */
+} sh_sign_key;
+typedef struct {
+	sh_sign_key k[SH_KEYHIST_MAX];
+	size_t n;
+	char why[400]; /* what of earlier/ was left out, "" if nothing */
+} sh_keyhist;
+/* The history of cur's partner in trustdir. */
+void sh_keyhist_load(sh_keyhist *h, const char *trustdir, const sh_card *cur);
+const sh_sign_key *sh_keyhist_find(const sh_keyhist *h,
+                                   const uint8_t key[SH_KEY_LEN]);
+/* The key of the history under which env (as stored: signed alone, or its
+ * batch's signature with its audit path) is from's signature to self;
+ * first (or NULL): the key to try first. NULL if none. */
+const sh_sign_key *sh_keyhist_signer(const sh_keyhist *h,
+                                     const sh_identity *self,
+                                     const sh_card *from, const uint8_t *env,
+                                     size_t len, const uint8_t *first);
+/* "by key FP", with "(superseded on DAY)" (the Dutch date) for a key that
+ * is not the current one. */
+void sh_sign_key_note(char *out, size_t n, const sh_sign_key *k);
+/* Keep the card old, which the card nw replaces in trustdir, in
+ * trustdir/earlier/PARTNER-FP.card (FP: sh_key_fingerprint of its signing
+ * key) if nw has another signing key (now_s is noted as when old's was
+ * superseded) or no longer continues old's previous one. */
+sh_err sh_trust_keep_replaced(const char *trustdir, const sh_card *old,
+                              const sh_card *nw, int64_t now_s, char *why,
+                              size_t wl);
+/* Each card in DIR/earlier/ (a trust store's or a key directory's), loaded:
+ * fn returns 1 if it takes it, 0 if not (why: the rule). *why: the first
+ * card left out, or the directory if group or others may write to it (or
+ * it is not the effective user's or root's); "" if none. */
+typedef int (*sh_earlier_fn)(void *ctx, const char *path, const sh_card *c,
+                             char *why, size_t wl);
+void sh_earlier_each(const char *dir, sh_earlier_fn fn, void *ctx, char *why,
+                     size_t wl);
+
 /* ------------------------------------------------------------- config */
 
 typedef struct {

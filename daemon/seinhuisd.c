@@ -143,6 +143,34 @@ static void trust_event(sh_daemon *d, Seinhuis__AuditEvent ev, const sh_card *c,
  * re-bound, which closes every connection accepted through it; trusted
  * partners reconnect within a fraction of a second and resend what was in
  * flight, while the removed one's new handshakes are refused by ZAP. */
+/* A card replaced while the daemon runs: a signing key it named that the
+ * trust store no longer knows for the partner (the card was copied in by
+ * hand, so nothing kept the replaced one in earlier/) leaves the signals
+ * it signed unproven in seinctl inbox show. Said, with the remedy. */
+static void signing_keys_kept(sh_daemon *d, const sh_card *was,
+                              const sh_card *now)
+{
+	sh_keyhist *h = sh_xmalloc(sizeof(*h));
+	sh_keyhist_load(h, d->cfg.trustdir, now);
+	const uint8_t *k[2] = {was->sign_pub,
+	                       was->has_prev ? was->prev_sign : NULL};
+	for (int i = 0; i < 2; i++) {
+		if (!k[i] || sh_keyhist_find(h, k[i]))
+			continue;
+		char fp[17];
+		sh_key_fingerprint(fp, k[i]);
+		sh_daemon_warn(
+		    d,
+		    "trust store: %s's card no longer names signing key %s, "
+		    "and no card in %.300s/" SH_EARLIER_CARDS "/ does: the "
+		    "signals it signed show as not proven in seinctl inbox "
+		    "show; put the replaced card there (seinkey trust keeps "
+		    "it)",
+		    now->partner, fp, d->cfg.trustdir);
+	}
+	free(h);
+}
+
 static void trust_reload(sh_daemon *d)
 {
 	char why[1024];
@@ -211,6 +239,7 @@ static void trust_reload(sh_daemon *d)
 			        "dropped",
 			        p->card.partner);
 		} else {
+			signing_keys_kept(d, &p->card, c);
 			p->card = *c;
 			sh_wipe(&p->keys, sizeof(p->keys));
 			p->keys_ready = 0;

@@ -1852,7 +1852,8 @@ sh_err sh_store_inbox_add(sh_store *st, const uint8_t id[SH_ID_LEN],
                           const char *sender, Seinhuis__SignalType type,
                           const uint8_t *env, size_t envlen,
                           const uint8_t *case_key, const uint8_t *resident_key,
-                          const char *consent_ref, Seinhuis__AcuteMark acute)
+                          const char *consent_ref, Seinhuis__AcuteMark acute,
+                          const uint8_t *signing_key)
 {
 	if (!st->turn)
 		return SH_ERR_STORE;
@@ -1887,6 +1888,10 @@ sh_err sh_store_inbox_add(sh_store *st, const uint8_t id[SH_ID_LEN],
 	if (consent_ref)
 		r.consent_ref = (char *)consent_ref;
 	r.acute = acute;
+	if (signing_key) {
+		r.signing_key.data = (uint8_t *)signing_key;
+		r.signing_key.len = SH_KEY_LEN;
+	}
 	sh_err e = put_record(st, st->inbox, seq, &r.base, MDB_APPEND);
 	if (e)
 		return e;

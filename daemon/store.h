@@ -206,12 +206,15 @@ sh_err sh_store_outbox_scan(sh_store *st, MDB_txn *txn, int newest_first,
  * SH_ERR_DUPLICATE (and adds nothing) when the id was delivered before.
  * case_key (the household) and resident_key (the audit's key for the
  * first person) are 32 bytes or NULL. acute is the signal's
- * sh_signal_acute, kept in the record for the inbox listing's order. */
+ * sh_signal_acute, kept in the record for the inbox listing's order.
+ * signing_key: the sender's Ed25519 key its signature verified under (32
+ * bytes), or NULL. */
 sh_err sh_store_inbox_add(sh_store *st, const uint8_t id[SH_ID_LEN],
                           const char *sender, Seinhuis__SignalType type,
                           const uint8_t *env, size_t envlen,
                           const uint8_t *case_key, const uint8_t *resident_key,
-                          const char *consent_ref, Seinhuis__AcuteMark acute);
+                          const char *consent_ref, Seinhuis__AcuteMark acute,
+                          const uint8_t *signing_key);
 /* Record a delivered id that does not go into the inbox (status feedback,
  * attached to an outbox record instead): in `seen` as taken already, so
  * that a re-sent copy is a duplicate. SH_ERR_DUPLICATE when seen before. */

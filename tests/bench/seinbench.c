@@ -2142,7 +2142,8 @@ static int cmd_inbox_fill(int argc, char **argv)
 			sh_err e = sh_store_inbox_add(
 			    st, id, p.self.card.partner,
 			    SEINHUIS__SIGNAL_TYPE__ARREARS, env.data, env.len,
-			    NULL, NULL, "", SEINHUIS__ACUTE_MARK__ACUTE_NOT);
+			    NULL, NULL, "", SEINHUIS__ACUTE_MARK__ACUTE_NOT,
+			    NULL);
 			if (e != SH_OK) {
 				fprintf(
 				    stderr,

@@ -16,6 +16,14 @@
 # before the rotation (old CURVE key, old signing key), and corp-mix with
 # the new CURVE key but the old signing key (so that its handshake is
 # accepted and only the signature is at stake).
+#
+# Throughout, every signal in the municipality's inbox still verifies
+# (seinctl inbox show), naming the landlord's key that signed it and, for
+# a key the landlord no longer has, the day it was superseded: the
+# municipality's `seinkey trust` keeps each card it replaces in
+# trust/earlier/. The key is also named in the delivered audit entry.
+# A card copied in by hand instead is warned about, and the signals
+# signed with the key it drops show as not proven.
 . "$(dirname "$0")/lib.sh"
 it_setup rotate
 OVERLAP=${ROTATE_OVERLAP:-25}
@@ -40,6 +48,30 @@ export G
 send $C
 send $C
 check "before: the landlord's signals are delivered" wait_until 10 bash -c "[ \$(inbox_count) = 2 ]"
+
+sign_fp() { # sign_fp CARD: the fingerprint of its signing key
+	printf '%b' "$(sed -n 's/^sign = //p' "$1" | sed 's/../\\x&/g')" | sha256sum | cut -c1-16
+}
+kept_day() { # kept_day FP: the Dutch day the municipality's trust store superseded key FP
+	local t
+	t=$(sed -n 's/^# superseded in this trust store at \([0-9]*\) .*/\1/p' "$WORK/$G/trust/earlier/$C-$1.card")
+	[ -n "$t" ] && TZ=Europe/Amsterdam date -d "@$t" +%F
+}
+signed_by() { # signed_by ID FP [DAY]: inbox show: ID verifies by key FP, superseded on DAY
+	local want="by key $2"
+	[ -n "${3:-}" ] && want="$want (superseded on $3)"
+	ctl $G --json inbox show "$1" >"$WORK/show.json"
+	jq -e --arg w "$want" --arg k "$2" \
+		'(.signature | startswith("verified: ") and endswith(", " + $w)) and .signing_key == $k' \
+		"$WORK/show.json" >/dev/null || { jq -c '{signature, signing_key}' "$WORK/show.json"; return 1; }
+}
+audit_key() { # audit_key ID FP: the delivered entry of ID names key FP
+	ctl $G --json audit list --id "$1" | json_has "any(.[]; .event == \"delivered\" and .detail == \"signed with key $2\")"
+}
+k1=$(sign_fp "$WORK/$C/keys/card")
+first=$(head -1 "$WORK/$C.accepted")
+check "a stored signal verifies and names the landlord's key $k1" signed_by "$first" "$k1"
+check "... and so does its delivered audit entry" audit_key "$first" "$k1"
 
 # The stand-ins' identities: the keys as they are before the rotation.
 as_user cp -a "$WORK/$C/keys" "$WORK/old-keys"
@@ -108,6 +140,12 @@ stand_in corp-mix 17904
 out=$(as_user "$SEINKEY" trust --trustdir "$WORK/$G/trust" "$WORK/$C/keys/card")
 check "the municipality trusts the new card and keeps the old key for the overlap" \
 	grep -q "continues key .* accepted until" <<<"$out"
+k2=$(sign_fp "$WORK/$C/keys/card")
+day1=$(kept_day "$k1")
+check "the card it replaced is kept in trust/earlier/ with the day it was superseded ($day1)" \
+	[ -n "$day1" ]
+check "... and not trusted as a card: the trust store holds one partner" bash -c \
+	"as_user '$SEINKEY' list --trustdir '$WORK/$G/trust' | grep -qx '1 trusted partners'"
 check "seinkey list shows the previous key and its end" bash -c \
 	"as_user '$SEINKEY' list --trustdir '$WORK/$G/trust' | grep -q 'previous key .* accepted until'"
 
@@ -121,6 +159,11 @@ check "the signals signed with the old key are delivered during the overlap" \
 	wait_until 20 bash -c "[ \$(status_field $C outbox_pending) = 0 ] && [ \$(inbox_count) = 7 ]"
 send $C
 check "a signal signed with the new key is delivered" wait_until 10 bash -c "[ \$(inbox_count) = 8 ]"
+check "after the rotation, the signal signed before it verifies by the old key $k1, superseded on $day1" \
+	signed_by "$first" "$k1" "$day1"
+by_k2=$(tail -1 "$WORK/$C.accepted")
+check "the signal signed with the new key verifies by key $k2" signed_by "$by_k2" "$k2"
+check "... as its delivered audit entry says" audit_key "$by_k2" "$k2"
 
 # The old keys, handshake and signature, during the overlap.
 start corp-old || { it_done; exit 1; }
@@ -132,6 +175,10 @@ start corp-mix || { it_done; exit 1; }
 send corp-mix
 check "during the overlap, a signal signed with the old key over a new-key connection is accepted" \
 	wait_until 10 bash -c "[ \$(inbox_count) = 10 ] && [ \$(status_field corp-mix outbox_pending) = 0 ]"
+old_signed=$(head -1 "$WORK/corp-old.accepted")
+check "a signal signed with the previous key during the overlap: its delivered entry names key $k1" \
+	audit_key "$old_signed" "$k1"
+check "... and it verifies by that key" signed_by "$old_signed" "$k1" "$day1"
 stop corp-mix
 stop $G
 start $G || { it_done; exit 1; }
@@ -165,6 +212,10 @@ stop corp-mix
 check "the refusals are in the municipality's audit log, naming KEY_EXPIRED" bash -c \
 	"ctl $G --json audit list --limit 1000 | json_has '[.[] | select(.rule == \"KEY_EXPIRED\")] | length >= 2'"
 check "the refused signal is not in the inbox" [ "$(inbox_count)" = 10 ]
+for id in "$first" "$old_signed"; do
+	check "after the overlap, $id still verifies by key $k1, superseded on $day1" \
+		signed_by "$id" "$k1" "$day1"
+done
 send $C
 check "after the overlap, signals signed with the new key still flow" wait_until 10 bash -c "[ \$(inbox_count) = 11 ]"
 
@@ -208,6 +259,19 @@ stop $C
 start $C || { it_done; exit 1; }
 check "restarted with the new keys: the previous keys are removed, the signal is delivered" wait_until 10 \
 	bash -c "[ ! -e '$WORK/$C/keys/previous' ] && [ \$(status_field $C keys_replaced) = false ] && [ \$(inbox_count) = 12 ]"
+# After the second overlap the landlord's card names only its third key
+# (seinkey card drops the previous keys then); the municipality trusts it.
+as_user "$SEINKEY" card --dir "$WORK/$C/keys" --name "Woonstichting Derde Sleutel" >/dev/null
+as_user "$SEINKEY" trust --trustdir "$WORK/$G/trust" "$WORK/$C/keys/card" >/dev/null
+k3=$(sign_fp "$WORK/$C/keys/card")
+by_k3=$(tail -1 "$WORK/$C.accepted")
+day2=$(kept_day "$k2")
+check "two rotations later, with a card that continues no key: each signal verifies by the key that signed it" \
+	bash -c "[ -n '$day2' ] && [ \$(grep -c '^previous_' '$WORK/$G/trust/$C.card') = 0 ]"
+check "  $first by key $k1, superseded on $day1" signed_by "$first" "$k1" "$day1"
+check "  $old_signed by key $k1" signed_by "$old_signed" "$k1" "$day1"
+check "  $by_k2 by key $k2, superseded on $day2" signed_by "$by_k2" "$k2" "$day2"
+check "  $by_k3 by key $k3, the current one" signed_by "$by_k3" "$k3"
 stop $C
 # The landlord's audit log holds heads signed with its first key (before
 # the restart above), its second and its third. After a third rotation and
@@ -230,4 +294,25 @@ check "without earlier/, the heads signed with the first key fail (exit $rc), na
 	"[ $rc = 1 ] && grep -q 'is signed with key [0-9a-f]\{16\}, which is not a signing key' <<<\"\$0\"" "$out"
 as_user mv "$WORK/$C/keys/earlier.away" "$WORK/$C/keys/earlier"
 stop $C
+# The third rotation's card, after its overlap (naming only the fourth
+# key), copied by hand into a trust store that keeps no earlier/ (one
+# kept so by an older build, say): the daemon says that nothing keeps the
+# key it drops, and the signal signed with that key is not proven (the
+# key noted at receipt is named); with earlier/ back, all verify again.
+as_user "$SEINKEY" card --dir "$WORK/$C/keys" --name "Woonstichting Vierde Sleutel" >/dev/null
+start $G || { it_done; exit 1; }
+as_user mv "$WORK/$G/trust/earlier" "$WORK/$G/trust-earlier.away"
+as_user cp "$WORK/$C/keys/card" "$WORK/$G/trust/$C.card"
+check "a card copied in by hand that drops key $k3: the municipality warns, naming the key" wait_until 10 \
+	grep -q "\[warn\] trust store: $C's card no longer names signing key $k3, and no card in .* does" "$WORK/$G.log"
+check "... the signal signed with it shows as not proven, by the key noted at receipt" bash -c \
+	"ctl $G --json inbox show $by_k3 | json_has '.signature | startswith(\"not proven: \") and contains(\"by key $k3 as noted at receipt\")'"
+check "... and so does one signed with the first key, by key $k1" bash -c \
+	"ctl $G --json inbox show $first | json_has '.signature | startswith(\"not proven: \") and contains(\"by key $k1 as noted at receipt\")'"
+as_user mv "$WORK/$G/trust-earlier.away" "$WORK/$G/trust/earlier"
+check "with earlier/ back: $first by key $k1, superseded on $day1" signed_by "$first" "$k1" "$day1"
+check "  $by_k2 by key $k2" signed_by "$by_k2" "$k2" "$day2"
+check "  $by_k3 by key $k3" bash -c \
+	"ctl $G --json inbox show $by_k3 | json_has '(.signature | startswith(\"verified: \")) and .signing_key == \"$k3\"'"
+stop $G
 it_done

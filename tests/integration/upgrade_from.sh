@@ -10,7 +10,8 @@
 #
 # Checks: this build's `seinhuisd -t` accepts the old store; the daemon
 # upgrades it and keeps the pending signals; everything accepted by either
-# build ends in the recipient's inbox exactly once; the store passes the
+# build ends in the recipient's inbox exactly once; a signal either build
+# delivered verifies after the sender's key rotation; the store passes the
 # start-up check afterwards. Then, if the store's schema changed, that the
 # older build refuses it and names the schema.
 . "$(dirname "$0")/lib.sh"
@@ -93,10 +94,20 @@ inbox_ids gem-up | sort | grep -xF -f "$WORK/acc" >"$WORK/inbox"
 check "accepted $(wc -l <"$WORK/acc") (600), in the inbox $(wc -l <"$WORK/inbox"), the same ids" \
 	bash -c "[ $(wc -l <"$WORK/acc") = 600 ] && cmp -s '$WORK/acc' '$WORK/inbox'"
 check "none twice" [ -z "$(inbox_ids gem-up | sort | uniq -d)" ]
+old_id=$(head -n 1 "$WORK/accepted") new_id=$(tail -n 1 "$WORK/accepted")
+# The sender rotates its keys and the recipient trusts its new card: a
+# signal the old build delivered (its inbox record notes no signing key,
+# and every key known is tried) verifies as one this build delivered does,
+# by the first key, superseded.
+as_user "$SEINKEY" rotate --dir "$WORK/corp-up/keys" --overlap 1h >/dev/null
+as_user "$SEINKEY" trust --trustdir "$WORK/gem-up/trust" "$WORK/corp-up/keys/card" >/dev/null
+for id in "$old_id" "$new_id"; do
+	check "after the sender's rotation, $id verifies by its first key, superseded" wait_until 10 bash -c \
+		"ctl gem-up --json inbox show $id | json_has '(.signature | startswith(\"verified: \") and contains(\"(superseded on \")) and (.signing_key | length == 16)'"
+done
 # Taking a signal delivered by the old build (its inbox record may lack
 # what newer builds keep there, such as the resident key) and one delivered
 # by this build: each taken entry has its delivered entry's resident key.
-old_id=$(head -n 1 "$WORK/accepted") new_id=$(tail -n 1 "$WORK/accepted")
 same_key() {
 	ctl gem-up --json audit list --id "$1" | jq -e '[.[] | select(.event == "delivered" or .event == "taken") | .case_key] | length == 2 and (unique | length) == 1 and (.[0] | length) == 64' >/dev/null
 }

@@ -730,10 +730,10 @@ static int one_turn(sh_store *st, unsigned i)
 		return 1;
 	if (sh_store_natkey_put(st, k, id) != SH_OK ||
 	    sh_store_outbox_add(st, &rec, &seq) != SH_OK ||
-	    sh_store_inbox_add(st, iid, "woningcorporatie-test",
-	                       SEINHUIS__SIGNAL_TYPE__ARREARS, env, sizeof(env),
-	                       NULL, NULL, NULL,
-	                       SEINHUIS__ACUTE_MARK__ACUTE_NOT) != SH_OK) {
+	    sh_store_inbox_add(
+	        st, iid, "woningcorporatie-test",
+	        SEINHUIS__SIGNAL_TYPE__ARREARS, env, sizeof(env), NULL, NULL,
+	        NULL, SEINHUIS__ACUTE_MARK__ACUTE_NOT, NULL) != SH_OK) {
 		sh_store_abort(st);
 		return 2;
 	}
@@ -837,10 +837,10 @@ static int late_turn(sh_store *st, unsigned i)
 		return 1;
 	iseq = sh_store_inbox_next(st);
 	if (sh_store_natkey_put(st, k, id) != SH_OK ||
-	    sh_store_inbox_add(st, iid, "woningcorporatie-test",
-	                       SEINHUIS__SIGNAL_TYPE__ARREARS, env, sizeof(env),
-	                       NULL, NULL, NULL,
-	                       SEINHUIS__ACUTE_MARK__ACUTE_NOT) != SH_OK ||
+	    sh_store_inbox_add(
+	        st, iid, "woningcorporatie-test",
+	        SEINHUIS__SIGNAL_TYPE__ARREARS, env, sizeof(env), NULL, NULL,
+	        NULL, SEINHUIS__ACUTE_MARK__ACUTE_NOT, NULL) != SH_OK ||
 	    sh_store_inbox_remove(st, iseq, iid) != SH_OK ||
 	    sh_store_outbox_add(st, &rec, &oseq) != SH_OK) {
 		sh_store_abort(st);
