@@ -1576,6 +1576,58 @@ static void settle_damaged(sh_daemon *d, sh_peer *p, sh_outq_entry *e,
 	free(detail);
 }
 
+static int env_consent_ref(const uint8_t *env, size_t n, uint8_t ref[16]);
+
+/* Partner p answered CONSENT_REVOKED to signal id, sent under consent ref:
+ * the consent was withdrawn there. A consent of the local register for p
+ * that is still valid here (a withdrawal lost with a restored backup of
+ * this store, or made while the answer crossed it) is marked revoked, so
+ * that it is not used again, and what still waits under it and was not
+ * sent is failed as after `seinctl consent revoke`. Audited
+ * (consent_revoked) by reference, partner and subject pseudonym only; no
+ * revocation is sent back, p has it. A consent for another partner is
+ * left as it is: p can only speak for its own. */
+static sh_err consent_revoked_there(sh_daemon *d, sh_peer *p,
+                                    const uint8_t ref[16],
+                                    const uint8_t id[SH_ID_LEN])
+{
+	Seinhuis__ConsentRecord *cr = NULL;
+	if (sh_store_consent_get(d->store, sh_store_txn(d->store), ref, &cr) !=
+	    SH_OK)
+		return SH_OK; /* not one of ours: nothing to mark */
+	sh_err e = SH_OK;
+	if (!cr->revoked_ms && strcmp(cr->recipient, p->card.partner) == 0) {
+		char refhex[33], idhex[33], detail[160];
+		sh_hex(refhex, ref, 16);
+		sh_hex(idhex, id, SH_ID_LEN);
+		snprintf(detail, sizeof(detail),
+		         "the partner answered CONSENT_REVOKED to signal %s: "
+		         "withdrawn there, marked revoked here",
+		         idhex);
+		cr->revoked_ms = sh_now_ms();
+		e = sh_store_consent_put(d->store, cr);
+		if (e == SH_OK)
+			e = sh_audit_consent(
+			    d, NULL,
+			    SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_REVOKED, ref,
+			    p->card.partner,
+			    cr->subject.len == SH_PSEUDO_LEN ? cr->subject.data
+			                                     : NULL,
+			    NULL, "revoked", detail);
+		if (e == SH_OK)
+			e = sh_peer_fail_consent(d, p, ref);
+		if (e == SH_OK)
+			sh_warn(
+			    "consent %s for %s was still valid here, but %s "
+			    "answered CONSENT_REVOKED (signal %s): marked "
+			    "revoked (a withdrawal lost with a restored "
+			    "backup?)",
+			    refhex, p->card.partner, p->card.partner, idhex);
+	}
+	seinhuis__consent_record__free_unpacked(cr, NULL);
+	return e;
+}
+
 /* Put receipt r into the turn's transaction. 1: it could not go in this
  * turn (storage full, or no transaction): the caller keeps it for the
  * next one. */
@@ -1637,6 +1689,15 @@ static int settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
 		sh_daemon_txn_fail(d, err);
 		return 0;
 	}
+	/* rejected as sent under a consent withdrawn there: its reference,
+	 * read before the envelope is let go */
+	uint8_t cref[16];
+	int revoked_there =
+	    !delivered && rec->state == SEINHUIS__OUT_STATE__OUT_PENDING &&
+	    r->rule &&
+	    strcmp(r->rule, sh_err_rule(SH_ERR_CONSENT_REVOKED)) == 0 &&
+	    rec->type != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION &&
+	    env_consent_ref(rec->envelope.data, rec->envelope.len, cref);
 	if (rec->state == SEINHUIS__OUT_STATE__OUT_PENDING) {
 		rec->state = delivered ? SEINHUIS__OUT_STATE__OUT_DELIVERED
 		                       : SEINHUIS__OUT_STATE__OUT_FAILED;
@@ -1667,6 +1728,9 @@ static int settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
 		if (err == SH_OK)
 			err = sh_audit_receipt(d, p, rec->type,
 			                       rec->message_id.data, r);
+		if (err == SH_OK && revoked_there)
+			err = consent_revoked_there(d, p, cref,
+			                            rec->message_id.data);
 	}
 	settled(d, p, e, arrived_mono, err, delivered, rec->rule);
 	seinhuis__outbox_record__free_unpacked(rec, NULL);
@@ -1768,8 +1832,6 @@ void sh_peer_fail_corrupt(sh_daemon *d)
 		}
 	}
 }
-
-static int env_consent_ref(const uint8_t *env, size_t n, uint8_t ref[16]);
 
 sh_err sh_peer_fail_consent(sh_daemon *d, sh_peer *p, const uint8_t ref[16])
 {
