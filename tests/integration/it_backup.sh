@@ -12,7 +12,8 @@
 # and records it in the log (log_rolled_back); a clean restart and a kill
 # -9 do not. A consent withdrawn after the backup is valid again in the
 # restored register until the partner, which has the withdrawal, answers
-# CONSENT_REVOKED to feedback under it: then it is marked revoked, audited.
+# CONSENT_REVOKED to feedback under it, or lists it in its answer to
+# seinctl recover: then it is marked revoked, audited.
 . "$(dirname "$0")/lib.sh"
 it_setup backup
 if ! command -v mdb_copy >/dev/null; then
@@ -140,18 +141,21 @@ resident2='surname=Testpersoon2
 postcode=1234 AB
 house_number=2'
 cref=$(ctl gem-bk consent grant --to corp-bk --purpose collection_pause <<<"$resident2" | awk '{print $2}')
-check "the municipality grants a consent for the creditor" [ ${#cref} = 32 ]
+cref2=$(ctl gem-bk consent grant --to corp-bk --purpose collection_pause <<<"$resident2" | awk '{print $2}')
+check "the municipality grants two consents for the creditor" [ ${#cref} = 32 -a ${#cref2} = 32 ]
 stop gem-bk
 mkdir -p "$WORK/backup-gem2"
 cp "$WORK/gem-bk/data/data.mdb" "$WORK/backup-gem2/"
 start gem-bk
 ctl gem-bk consent revoke "$cref" >/dev/null
-check "withdrawn after the backup: the revocation is delivered to the creditor" wait_until 15 bash -c \
-	"ctl gem-bk --json outbox --state delivered | json_has '[.[] | select(.type == \"consent_revocation\")] | length == 1'"
+ctl gem-bk consent revoke "$cref2" >/dev/null
+check "both withdrawn after the backup: the revocations are delivered to the creditor" wait_until 15 bash -c \
+	"ctl gem-bk --json outbox --state delivered | json_has '[.[] | select(.type == \"consent_revocation\")] | length == 2'"
 stop gem-bk
 restore gem-bk "$WORK/backup-gem2"
 start gem-bk
-check "restored, the register holds the consent as valid again" bash -c "ctl gem-bk consent list | grep '$cref' | grep -q valid"
+check "restored, the register holds both as valid again" bash -c \
+	"ctl gem-bk consent list | grep '$cref' | grep -q valid && ctl gem-bk consent list | grep '$cref2' | grep -q valid"
 fb() { ctl gem-bk send --type status_feedback --to corp-bk signal_id="${ID[1]}" status=help_accepted legal_basis=consent consent_ref="$cref" 2>&1; }
 out=$(fb)
 fbid=${out#accepted }
@@ -165,8 +169,16 @@ check "... audited as consent_revoked by the daemon, naming the answer, without 
 check "... and logged" grep -q "consent $cref for corp-bk was still valid here, but corp-bk answered CONSENT_REVOKED" "$WORK/gem-bk.log"
 out=$(fb)
 check "feedback under it again is refused here (CONSENT_REVOKED)" grep -q "refused: CONSENT_REVOKED" <<<"$out"
+# The other is learnt back from the creditor's answer to seinctl recover.
+check "seinctl recover --since backup asks the creditor" bash -c "ctl gem-bk recover --since backup | grep -q '^recover: asked 1 partner(s)'"
+check "... whose answer lists the other withdrawn consent: revoked here too" wait_until 15 bash -c \
+	"ctl gem-bk consent list | grep '$cref2' | grep -q revoked"
+check "... audited, naming the recover answer; the first consent not again" bash -c \
+	"ctl gem-bk --json audit list --event consent_revoked --id $cref2 | json_has 'length == 1 and (.[0].detail | contains(\"its answer to seinctl recover\"))' &&
+	 ctl gem-bk --json audit list --event consent_revoked --id $cref | json_has 'length == 1'"
 stop gem-bk
 start gem-bk
-check "after a restart it is still revoked" bash -c "ctl gem-bk consent list | grep '$cref' | grep -q revoked"
+check "after a restart both are still revoked" bash -c \
+	"ctl gem-bk consent list | grep '$cref' | grep -q revoked && ctl gem-bk consent list | grep '$cref2' | grep -q revoked"
 check "the audit log verifies" ctl gem-bk audit verify
 it_done
