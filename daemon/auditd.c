@@ -1205,7 +1205,8 @@ sh_err sh_audit_consent(sh_daemon *d, const sh_ctl_conn *c,
 	en.partner = (char *)partner;
 	en.outcome = (char *)outcome;
 	en.detail = (char *)detail;
-	sh_audit_set_caller(&en, c, name, sizeof(name));
+	if (c) /* else the daemon itself: a partner's answer */
+		sh_audit_set_caller(&en, c, name, sizeof(name));
 	if (subject) {
 		en.subject.data = (uint8_t *)subject;
 		en.subject.len = SH_PSEUDO_LEN;

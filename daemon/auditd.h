@@ -149,9 +149,10 @@ sh_err sh_audit_signal_event(sh_daemon *d, Seinhuis__AuditEvent ev,
                              const uint8_t id[SH_ID_LEN], const char *partner,
                              Seinhuis__SignalType type, const char *outcome,
                              const char *rule, const char *detail);
-/* A consent granted or revoked (ev) by the caller c: its reference, the
- * partner it is for, the resident's pseudonym for that partner and (when
- * known) this daemon's resident key. */
+/* A consent granted or revoked (ev) by the caller c (NULL: by the daemon,
+ * on a partner's answer): its reference, the partner it is for, the
+ * resident's pseudonym for that partner and (when known) this daemon's
+ * resident key. */
 sh_err sh_audit_consent(sh_daemon *d, const sh_ctl_conn *c,
                         Seinhuis__AuditEvent ev, const uint8_t ref[16],
                         const char *partner, const uint8_t *subject,

@@ -886,7 +886,9 @@ static void defer_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
  * the store (meta "recover/<partner>") until then, so that a restart goes
  * on asking: a partner that is down for a weekend is asked when it comes
  * back, even if this daemon was restarted in between. Asking again is
- * harmless. */
+ * harmless. The answer also lists the consents of the asking daemon's
+ * register that the sender holds as revoked: withdrawals made after the
+ * backup are marked again there (consent_revoked_there). */
 
 /* Asked again after this long without an answer, at most this often. */
 #define RECOVER_RETRY_MS 5000
@@ -894,10 +896,31 @@ static void defer_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 /* The sender answers one partner's requests at most this often. */
 #define RECOVER_MIN_MS 1000
 
+/* At most this many revoked consent references go with an answer. */
+#define RECOVER_REVOKED_MAX 4096
+
+static sh_err consent_revoked_there(sh_daemon *d, sh_peer *p,
+                                    const uint8_t ref[16], const char *why);
+
 struct requeue_ctx {
 	sh_daemon *d;
 	sh_peer *p;
 };
+
+struct revoked_refs {
+	uint8_t (*ref)[16];
+	ProtobufCBinaryData *v;
+	size_t n;
+};
+
+static int revoked_ref_one(void *vctx, const uint8_t ref[16])
+{
+	struct revoked_refs *c = vctx;
+	memcpy(c->ref[c->n], ref, 16);
+	c->v[c->n] = (ProtobufCBinaryData){16, c->ref[c->n]};
+	c->n++;
+	return 0;
+}
 
 static int requeue_one(void *vctx, uint64_t seq,
                        const Seinhuis__OutboxRecord *r)
@@ -1031,12 +1054,25 @@ static void resend_step(sh_daemon *d, sh_peer *p)
 	out.resend_answer = 1;
 	out.resend_since_ms = since;
 	out.resend_count = total;
+	/* and the consents it revoked that we hold as revoked: a restored
+	 * store may have lost the withdrawals */
+	struct revoked_refs rr = {
+	    sh_xcalloc(RECOVER_REVOKED_MAX, sizeof(*rr.ref)),
+	    sh_xcalloc(RECOVER_REVOKED_MAX, sizeof(*rr.v)), 0};
+	if (sh_store_revoked_scan(d->store, sh_store_txn(d->store),
+	                          p->card.partner, RECOVER_REVOKED_MAX,
+	                          revoked_ref_one, &rr) != SH_OK)
+		rr.n = 0; /* the signals still go again */
+	out.n_revoked_consents = rr.n;
+	out.revoked_consents = rr.v;
 	df = sh_defer_add(d, DEFER_RECEIPTS);
 	df->peer = p;
 	sh_buf_add(&df->routing_id, p->resend_rid.data, p->resend_rid.len);
 	size_t len = seinhuis__peer_frame__get_packed_size(&out);
 	sh_buf_add(&df->data, NULL, len);
 	seinhuis__peer_frame__pack(&out, df->data.data);
+	free(rr.ref);
+	free(rr.v);
 }
 
 void sh_peer_resend_steps(sh_daemon *d)
@@ -1140,8 +1176,20 @@ static void recover_answered(sh_daemon *d, sh_peer *p,
 	if (e == SH_OK)
 		e = sh_audit_resend(d, NULL, p->card.partner, "answered",
 		                    detail);
+	/* consents withdrawn after the backup, learnt back; one that cannot
+	 * be marked undoes the turn, and p is asked again */
 	if (e != SH_OK)
 		return; /* asked again after RECOVER_RETRY_MS */
+	for (size_t i = 0; e == SH_OK && i < f->n_revoked_consents; i++)
+		if (f->revoked_consents[i].len == 16)
+			e = consent_revoked_there(
+			    d, p, f->revoked_consents[i].data,
+			    "holds it as withdrawn (its answer to seinctl "
+			    "recover)");
+	if (e != SH_OK) {
+		sh_daemon_txn_fail(d, e);
+		return;
+	}
 	/* answered once the turn commits (else asked again) */
 	sh_defer *df = sh_defer_add(d, DEFER_RECOVER_ANSWERED);
 	df->peer = p;
@@ -1590,6 +1638,56 @@ static void settle_damaged(sh_daemon *d, sh_peer *p, sh_outq_entry *e,
 	free(detail);
 }
 
+static int env_consent_ref(const uint8_t *env, size_t n, uint8_t ref[16]);
+
+/* Partner p holds consent ref as withdrawn: it answered CONSENT_REVOKED
+ * to a signal sent under it (settle), or listed it in its answer to
+ * `seinctl recover` (recover_answered); why says which, after "the
+ * partner". A consent of the local register for p that is still valid
+ * here (a withdrawal lost with a restored backup of this store, or made
+ * while the answer crossed it) is marked revoked, so that it is not used
+ * again, and what still waits under it and was not sent is failed as
+ * after `seinctl consent revoke`. Audited (consent_revoked) by reference,
+ * partner and subject pseudonym only; no revocation is sent back, p has
+ * it. A consent for another partner is left as it is: p can only speak
+ * for its own. */
+static sh_err consent_revoked_there(sh_daemon *d, sh_peer *p,
+                                    const uint8_t ref[16], const char *why)
+{
+	Seinhuis__ConsentRecord *cr = NULL;
+	if (sh_store_consent_get(d->store, sh_store_txn(d->store), ref, &cr) !=
+	    SH_OK)
+		return SH_OK; /* not one of ours: nothing to mark */
+	sh_err e = SH_OK;
+	if (!cr->revoked_ms && strcmp(cr->recipient, p->card.partner) == 0) {
+		char refhex[33], detail[200];
+		sh_hex(refhex, ref, 16);
+		snprintf(detail, sizeof(detail),
+		         "the partner %s: withdrawn there, marked revoked here",
+		         why);
+		cr->revoked_ms = sh_now_ms();
+		e = sh_store_consent_put(d->store, cr);
+		if (e == SH_OK)
+			e = sh_audit_consent(
+			    d, NULL,
+			    SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_REVOKED, ref,
+			    p->card.partner,
+			    cr->subject.len == SH_PSEUDO_LEN ? cr->subject.data
+			                                     : NULL,
+			    NULL, "revoked", detail);
+		if (e == SH_OK)
+			e = sh_peer_fail_consent(d, p, ref);
+		if (e == SH_OK)
+			sh_warn(
+			    "consent %s for %s was still valid here, but %s "
+			    "%s: marked revoked (a withdrawal lost with a "
+			    "restored backup?)",
+			    refhex, p->card.partner, p->card.partner, why);
+	}
+	seinhuis__consent_record__free_unpacked(cr, NULL);
+	return e;
+}
+
 /* Put receipt r into the turn's transaction. 1: it could not go in this
  * turn (storage full, or no transaction): the caller keeps it for the
  * next one. */
@@ -1651,6 +1749,15 @@ static int settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
 		sh_daemon_txn_fail(d, err);
 		return 0;
 	}
+	/* rejected as sent under a consent withdrawn there: its reference,
+	 * read before the envelope is let go */
+	uint8_t cref[16];
+	int revoked_there =
+	    !delivered && rec->state == SEINHUIS__OUT_STATE__OUT_PENDING &&
+	    r->rule &&
+	    strcmp(r->rule, sh_err_rule(SH_ERR_CONSENT_REVOKED)) == 0 &&
+	    rec->type != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION &&
+	    env_consent_ref(rec->envelope.data, rec->envelope.len, cref);
 	if (rec->state == SEINHUIS__OUT_STATE__OUT_PENDING) {
 		rec->state = delivered ? SEINHUIS__OUT_STATE__OUT_DELIVERED
 		                       : SEINHUIS__OUT_STATE__OUT_FAILED;
@@ -1681,6 +1788,14 @@ static int settle(sh_daemon *d, sh_peer *p, const Seinhuis__Receipt *r,
 		if (err == SH_OK)
 			err = sh_audit_receipt(d, p, rec->type,
 			                       rec->message_id.data, r);
+		if (err == SH_OK && revoked_there) {
+			char why[80], idhex[33];
+			sh_hex(idhex, rec->message_id.data, SH_ID_LEN);
+			snprintf(why, sizeof(why),
+			         "answered CONSENT_REVOKED to signal %s",
+			         idhex);
+			err = consent_revoked_there(d, p, cref, why);
+		}
 	}
 	settled(d, p, e, arrived_mono, err, delivered, rec->rule);
 	seinhuis__outbox_record__free_unpacked(rec, NULL);
@@ -1782,8 +1897,6 @@ void sh_peer_fail_corrupt(sh_daemon *d)
 		}
 	}
 }
-
-static int env_consent_ref(const uint8_t *env, size_t n, uint8_t ref[16]);
 
 sh_err sh_peer_fail_consent(sh_daemon *d, sh_peer *p, const uint8_t ref[16])
 {

@@ -792,15 +792,19 @@ struct sweep_ctx {
 	 * report's retention removals per partner and type) */
 	char (*senders)[SH_PARTNER_MAX + 1];
 	Seinhuis__SignalType *types;
-	unsigned char *picked; /* its case was picked up: past keep_taken */
+	/* its case was picked up: past keep_taken (2), or closed: past
+	 * keep_closed (3); else 0 */
+	unsigned char *picked;
 	size_t n;
 };
 
 /* A signal whose case a caseworker claimed or recorded a step for (since
  * the signal arrived) has been picked up, though not taken out of the
  * inbox: it is kept until keep_taken after the case's newest step or
- * claim. Not once the case is closed: then it is unanswered again. Returns
- * 1 while it is kept so, 2 once that is over, 0 for a signal nobody picked
+ * claim, and once the case is closed (its newest step is `closed`) as
+ * long as the case record, until keep_closed after the closing if that is
+ * later (sh_cases_retention). Returns 1 while it is kept so, 2 once
+ * keep_taken is over, 3 once keep_closed is, 0 for a signal nobody picked
  * up. */
 static int picked_up(struct sweep_ctx *c, const Seinhuis__InboxRecord *r,
                      const sh_type_rule *t)
@@ -813,13 +817,21 @@ static int picked_up(struct sweep_ctx *c, const Seinhuis__InboxRecord *r,
 	int64_t last = cr->claimed_ms;
 	if (cr->n_steps && cr->steps[cr->n_steps - 1]->time_ms > last)
 		last = cr->steps[cr->n_steps - 1]->time_ms;
-	int picked = (cr->owner[0] || cr->n_steps) && last >= r->received_ms &&
-	             !(cr->n_steps &&
-	               strcmp(cr->steps[cr->n_steps - 1]->step, "closed") == 0);
+	int picked = (cr->owner[0] || cr->n_steps) && last >= r->received_ms;
+	int64_t closed_at =
+	    cr->n_steps &&
+	            strcmp(cr->steps[cr->n_steps - 1]->step, "closed") == 0
+	        ? cr->steps[cr->n_steps - 1]->time_ms
+	        : -1;
 	seinhuis__case_record__free_unpacked(cr, NULL);
 	if (!picked)
 		return 0;
-	return last + t->keep_taken_s * 1000 > c->now ? 1 : 2;
+	int64_t taken_until = last + t->keep_taken_s * 1000;
+	int64_t closed_until =
+	    closed_at < 0 ? -1 : closed_at + t->keep_closed_s * 1000;
+	if (taken_until > c->now || closed_until > c->now)
+		return 1;
+	return closed_until > taken_until ? 3 : 2;
 }
 
 static int sweep_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *r)
@@ -839,7 +851,7 @@ static int sweep_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *r)
 	c->picked = realloc(c->picked, c->n + 1);
 	if (!c->seqs || !c->ids || !c->senders || !c->types || !c->picked)
 		abort();
-	c->picked[c->n] = picked == 2;
+	c->picked[c->n] = (unsigned char)picked;
 	c->seqs[c->n] = seq;
 	memcpy(c->ids[c->n], r->message_id.data, SH_ID_LEN);
 	snprintf(c->senders[c->n], sizeof(c->senders[c->n]), "%s", r->sender);
@@ -1047,7 +1059,8 @@ static sh_err quarantine_retention(sh_daemon *d, int64_t now, int *more)
 /* Retention: a signal the team has not taken within the catalogue's
  * keep_unanswered for its type is removed from the inbox (one in a case a
  * caseworker claimed or recorded a step for, keep_taken after the case's
- * newest step or claim: picked_up). Its id stays in
+ * newest step or claim, and once it is closed keep_closed after the
+ * closing: picked_up). Its id stays in
  * `seen`, so a late re-send cannot bring it back. Then case records past
  * their keep period are removed (sh_cases_retention, cases.c), and the
  * sender's settled outbox records past keep_sent (outbox_retention),
@@ -1069,7 +1082,10 @@ int sh_retention_sweep(sh_daemon *d)
 			e = sh_audit_signal_event(
 			    d, SEINHUIS__AUDIT_EVENT__AUDIT_RETENTION_REMOVED,
 			    c.ids[i], c.senders[i], c.types[i], "removed", "",
-			    c.picked[i]
+			    c.picked[i] == 3
+			        ? "past keep_closed of the catalogue (its "
+			          "case was closed)"
+			    : c.picked[i] == 2
 			        ? "past keep_taken of the catalogue (its "
 			          "case was picked up)"
 			        : "past keep_unanswered of the catalogue");
@@ -1081,7 +1097,8 @@ int sh_retention_sweep(sh_daemon *d)
 	if (e == SH_OK && c.n)
 		sh_info("retention: %zu signal(s) removed from the inbox, past "
 		        "keep_unanswered of the catalogue (or keep_taken, "
-		        "once their case was picked up)",
+		        "once their case was picked up, or keep_closed, once "
+		        "it was closed)",
 		        c.n);
 	/* then the debt-help team's case records past their keep period */
 	if (e == SH_OK)

@@ -2178,6 +2178,41 @@ int sh_store_revoked_has(sh_store *st, MDB_txn *txn, const char *sender,
 	return 0;
 }
 
+sh_err sh_store_revoked_scan(sh_store *st, MDB_txn *txn, const char *sender,
+                             size_t max,
+                             int (*fn)(void *ctx, const uint8_t ref[16]),
+                             void *ctx)
+{
+	char prefix[SH_PARTNER_MAX + 2];
+	int pl = snprintf(prefix, sizeof(prefix), "%s|", sender);
+	if (pl <= 0 || (size_t)pl >= sizeof(prefix))
+		return SH_OK; /* no such partner id: nothing revoked */
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(txn, st->revoked, &cur);
+	if (rc)
+		return mdb_err(rc);
+	MDB_val k = {(size_t)pl, prefix}, v;
+	size_t n = 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && n < max && k.mv_size > (size_t)pl &&
+	     memcmp(k.mv_data, prefix, (size_t)pl) == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		char hex[33];
+		uint8_t ref[16];
+		if (k.mv_size != (size_t)pl + 32)
+			continue;
+		memcpy(hex, (const char *)k.mv_data + pl, 32);
+		hex[32] = 0;
+		if (sh_unhex(ref, sizeof(ref), hex) < 0)
+			continue;
+		n++;
+		if (fn(ctx, ref))
+			break;
+	}
+	mdb_cursor_close(cur);
+	return SH_OK;
+}
+
 int sh_store_seen(sh_store *st, MDB_txn *txn, const uint8_t id[SH_ID_LEN])
 {
 	MDB_val k = {SH_ID_LEN, (void *)id}, v;

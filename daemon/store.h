@@ -283,6 +283,13 @@ sh_err sh_store_revoked_add(sh_store *st, const char *sender,
                             const char *ref_hex);
 int sh_store_revoked_has(sh_store *st, MDB_txn *txn, const char *sender,
                          const char *ref_hex);
+/* The references of the consents sender revoked here, to fn (16 bytes
+ * each, in the table's order), at most max of them; fn returns nonzero to
+ * stop. */
+sh_err sh_store_revoked_scan(sh_store *st, MDB_txn *txn, const char *sender,
+                             size_t max,
+                             int (*fn)(void *ctx, const uint8_t ref[16]),
+                             void *ctx);
 typedef int (*sh_inbox_fn)(void *ctx, uint64_t seq,
                            const Seinhuis__InboxRecord *rec);
 sh_err sh_store_inbox_scan(sh_store *st, MDB_txn *txn, sh_inbox_fn fn,

@@ -10,7 +10,10 @@
 # A restore takes the audit log back with the store: each daemon notices it
 # at start-up against the last tree head it keeps beside the store, says so
 # and records it in the log (log_rolled_back); a clean restart and a kill
-# -9 do not.
+# -9 do not. A consent withdrawn after the backup is valid again in the
+# restored register until the partner, which has the withdrawal, answers
+# CONSENT_REVOKED to feedback under it, or lists it in its answer to
+# seinctl recover: then it is marked revoked, audited.
 . "$(dirname "$0")/lib.sh"
 it_setup backup
 if ! command -v mdb_copy >/dev/null; then
@@ -129,4 +132,53 @@ check "the restored recipient recorded the rollback once, naming the entries gon
 	"ctl gem-bk --json audit list --event log_rolled_back | jq -e 'length == 1 and (.[0].detail | test(\"entries [0-9]+ to [0-9]+ are not in it\"))' >/dev/null"
 check "... and seinctl status shows it among the last errors" bash -c \
 	"ctl gem-bk status | grep -q 'the data store was restored from a backup'"
+
+# --- a consent withdrawn after the backup ------------------------------------
+# The restored register holds it as valid again. The creditor, told of the
+# withdrawal, answers CONSENT_REVOKED to feedback sent under it; the
+# municipality then marks it revoked here, audited, so it is not used again.
+resident2='surname=Testpersoon2
+postcode=1234 AB
+house_number=2'
+cref=$(ctl gem-bk consent grant --to corp-bk --purpose collection_pause <<<"$resident2" | awk '{print $2}')
+cref2=$(ctl gem-bk consent grant --to corp-bk --purpose collection_pause <<<"$resident2" | awk '{print $2}')
+check "the municipality grants two consents for the creditor" [ ${#cref} = 32 -a ${#cref2} = 32 ]
+stop gem-bk
+mkdir -p "$WORK/backup-gem2"
+cp "$WORK/gem-bk/data/data.mdb" "$WORK/backup-gem2/"
+start gem-bk
+ctl gem-bk consent revoke "$cref" >/dev/null
+ctl gem-bk consent revoke "$cref2" >/dev/null
+check "both withdrawn after the backup: the revocations are delivered to the creditor" wait_until 15 bash -c \
+	"ctl gem-bk --json outbox --state delivered | json_has '[.[] | select(.type == \"consent_revocation\")] | length == 2'"
+stop gem-bk
+restore gem-bk "$WORK/backup-gem2"
+start gem-bk
+check "restored, the register holds both as valid again" bash -c \
+	"ctl gem-bk consent list | grep '$cref' | grep -q valid && ctl gem-bk consent list | grep '$cref2' | grep -q valid"
+fb() { ctl gem-bk send --type status_feedback --to corp-bk signal_id="${ID[1]}" status=help_accepted legal_basis=consent consent_ref="$cref" 2>&1; }
+out=$(fb)
+fbid=${out#accepted }
+check "feedback under it is accepted here" [ ${#fbid} = 32 ]
+check "... the creditor rejects it: CONSENT_REVOKED" wait_until 15 bash -c \
+	"ctl gem-bk --json outbox --state failed | json_has '.[] | select(.message_id == \"$fbid\" and .rule == \"CONSENT_REVOKED\")'"
+check "the municipality then holds the consent as revoked" bash -c "ctl gem-bk consent list | grep '$cref' | grep -q revoked"
+check "... audited as consent_revoked by the daemon, naming the answer, without personal data" bash -c \
+	"ctl gem-bk --json audit list --event consent_revoked --id $cref | json_has 'length == 1 and (.[0].detail | contains(\"answered CONSENT_REVOKED to signal $fbid\")) and .[0].partner == \"corp-bk\"' &&
+	 ! ctl gem-bk --json audit list --event consent_revoked --id $cref | grep -qi 'testpersoon\|teststraat\|1234 \?ab'"
+check "... and logged" grep -q "consent $cref for corp-bk was still valid here, but corp-bk answered CONSENT_REVOKED" "$WORK/gem-bk.log"
+out=$(fb)
+check "feedback under it again is refused here (CONSENT_REVOKED)" grep -q "refused: CONSENT_REVOKED" <<<"$out"
+# The other is learnt back from the creditor's answer to seinctl recover.
+check "seinctl recover --since backup asks the creditor" bash -c "ctl gem-bk recover --since backup | grep -q '^recover: asked 1 partner(s)'"
+check "... whose answer lists the other withdrawn consent: revoked here too" wait_until 15 bash -c \
+	"ctl gem-bk consent list | grep '$cref2' | grep -q revoked"
+check "... audited, naming the recover answer; the first consent not again" bash -c \
+	"ctl gem-bk --json audit list --event consent_revoked --id $cref2 | json_has 'length == 1 and (.[0].detail | contains(\"its answer to seinctl recover\"))' &&
+	 ctl gem-bk --json audit list --event consent_revoked --id $cref | json_has 'length == 1'"
+stop gem-bk
+start gem-bk
+check "after a restart both are still revoked" bash -c \
+	"ctl gem-bk consent list | grep '$cref' | grep -q revoked && ctl gem-bk consent list | grep '$cref2' | grep -q revoked"
+check "the audit log verifies" ctl gem-bk audit verify
 it_done

@@ -5,14 +5,17 @@
 # after the catalogue's keep_closed once the case is closed, or after its
 # keep_taken once none of its signals is left and no step was recorded for
 # that long; an open case with signals in the inbox is kept. Removals are
-# audited by case key.
+# audited by case key. A signal in a case picked up and then closed is kept
+# as long as the case record (keep_closed after the closing), counted by
+# case monitor until then.
 # At the sender, a settled outbox record and its natural key are removed
 # after keep_sent (the same row imported again is then a new signal); a
 # pending one is kept until it is delivered.
 . "$(dirname "$0")/lib.sh"
 it_setup retention
-sed 's/^keep_unanswered = 6 months$/keep_unanswered = 3 seconds/; s/^keep_taken = .*$/keep_taken = 8 seconds/' "$CATALOGUE" |
+sed 's/^keep_unanswered = 6 months$/keep_unanswered = 3 seconds/; s/^keep_taken = .*$/keep_taken = 8 seconds/; s/^keep_closed = .*$/keep_closed = 12 seconds/' "$CATALOGUE" |
 	as_user tee "$WORK/short.conf" >/dev/null
+grep -q '^keep_closed = 12 seconds$' "$WORK/short.conf" || fail "test catalogue with keep_closed = 12 seconds"
 partner gem-rt municipality_debt 17281 "catalogue = $WORK/short.conf" "retention_interval = 1"
 partner corp-rt landlord 17282
 # A landlord whose catalogue wrongly allows a birth date: what it sends with
@@ -75,6 +78,47 @@ check "... and removed after keep_taken from the claim, audited so" wait_until 1
 check "... not before: 8 s after the claim" [ $(($(date +%s%N) - t_claim)) -ge 8000000000 ]
 check "... its entry says past keep_taken, its case picked up; the other's past keep_unanswered" bash -c \
 	"ctl gem-rt --json audit list --event retention_removed | json_has '([.[] | select(.message_id == \"$id21\")][0].detail | contains(\"keep_taken\") and contains(\"picked up\")) and ([.[] | select(.message_id == \"$id22\")][0].detail | contains(\"keep_unanswered\"))'"
+
+# A signal whose case was picked up and then closed is kept as long as the
+# case record: keep_closed (12 s here) after the closing, past both
+# keep_unanswered (3 s) and keep_taken (8 s); case monitor counts it all
+# that time. One beside it in a case left open goes after keep_taken.
+out=$(send_arrears corp-rt gem-rt 41)
+id41=${out#accepted }
+out=$(send_arrears corp-rt gem-rt 42)
+id42=${out#accepted }
+check "two signals for closing and for leaving open delivered" wait_until 10 bash -c \
+	"inbox_ids gem-rt | grep -qx $id41 && inbox_ids gem-rt | grep -qx $id42"
+key41=$(ctl gem-rt --json inbox list | jq -r ".[] | select(.message_id==\"$id41\") | .case_key")
+key42=$(ctl gem-rt --json inbox list | jq -r ".[] | select(.message_id==\"$id42\") | .case_key")
+ctl gem-rt claim "$key41" >/dev/null
+ctl gem-rt claim "$key42" >/dev/null
+ctl gem-rt case step "$key41" closed >/dev/null
+t_close=$(date +%s%N)
+monitor_n() { ctl gem-rt --json case monitor | jq '.signals | length'; }
+export -f monitor_n
+# within T0 S WHAT CMD...: check WHAT while fewer than S seconds went by
+# since T0; on a machine so loaded that they did, it cannot be told.
+within() {
+	local t0=$1 s=$2 what=$3
+	shift 3
+	if [ $(($(date +%s%N) - t0)) -lt $((s * 1000000000)) ]; then
+		check "$what" "$@"
+	else
+		echo "skipped: $what ($s s went by before the check)"
+	fi
+}
+sleep 4.5 # past keep_unanswered
+within "$t_close" 7 "the signal of the closed case is kept past keep_unanswered" bash -c "inbox_ids gem-rt | grep -qx $id41"
+within "$t_close" 7 "... and case monitor counts both signals" bash -c "[ \$(monitor_n) = 2 ]"
+check "the one in the open case goes after keep_taken" wait_until 15 bash -c "! inbox_ids gem-rt | grep -qx $id42"
+within "$t_close" 11 "the one in the closed case is kept past keep_taken (keep_closed is longer)" bash -c "inbox_ids gem-rt | grep -qx $id41"
+within "$t_close" 11 "... and case monitor still counts it" bash -c "[ \$(monitor_n) = 1 ]"
+check "... and removed after keep_closed from the closing" wait_until 15 bash -c "! inbox_ids gem-rt | grep -qx $id41"
+check "... not before: 12 s after the closing" [ $(($(date +%s%N) - t_close)) -ge 12000000000 ]
+check "... audited as retention_removed, past keep_closed, its case closed" bash -c \
+	"ctl gem-rt --json audit list --event retention_removed | json_has '[.[] | select(.message_id == \"$id41\")] | length == 1 and (.[0].detail | contains(\"keep_closed\") and contains(\"closed)\"))'"
+check "... logged in the sweep's line" grep -q "retention: 1 signal(s) removed from the inbox" "$WORK/gem-rt.log"
 
 # --- quarantine: keep_unanswered ---------------------------------------------
 # A signal that broke the recipient's catalogue was never delivered: it is
