@@ -12,7 +12,10 @@
  * The trust store is a directory with one <partner>.card per trusted
  * partner. The daemon admits a connecting peer only if its CURVE key is on
  * one of these cards, and accepts a signal only if it verifies under the
- * Ed25519 key on the sender's card.
+ * Ed25519 key on the sender's card. So the directory and its cards must be
+ * root's or the daemon user's and not writable by group or others
+ * (sh_trust_owner_check). Partners compare the card fingerprint, over all
+ * three public keys (sh_card_fingerprint), before they trust a card.
  *
  * Key rotation (seinkey rotate) gives a partner new CURVE and signing keys.
  * Its new card names the keys it continues (previous_curve, previous_sign),
