@@ -12,7 +12,10 @@
  * The trust store is a directory with one <partner>.card per trusted
  * partner. The daemon admits a connecting peer only if its CURVE key is on
  * one of these cards, and accepts a signal only if it verifies under the
- * Ed25519 key on the sender's card.
+ * Ed25519 key on the sender's card. So the directory and its cards must be
+ * root's or the daemon user's and not writable by group or others
+ * (sh_trust_owner_check). Partners compare the card fingerprint, over all
+ * three public keys (sh_card_fingerprint), before they trust a card.
  *
  * Key rotation (seinkey rotate) gives a partner new CURVE and signing keys.
  * Its new card names the keys it continues (previous_curve, previous_sign),
@@ -164,6 +167,13 @@ static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
 	case 7:
 		if (sh_unhex(c->seal_pub, 32, v) < 0)
 			return snprintf(why, wl, "must be 64 hex digits"),
+			       SH_ERR_CARD;
+		/* every pair key and pseudonym with it would be the same */
+		if (!sh_x25519_pub_usable(c->seal_pub))
+			return snprintf(why, wl,
+			                "not a usable X25519 public key (a "
+			                "point of small order: no key can be "
+			                "agreed with it)"),
 			       SH_ERR_CARD;
 		return SH_OK;
 	case 8:
@@ -402,6 +412,18 @@ void sh_key_fingerprint(char out[17], const uint8_t key[32])
 	sh_hex(out, h, 8);
 }
 
+void sh_card_fingerprint(char out[17], const sh_card *c)
+{
+	static const char tag[] = "seinhuis card fingerprint v1\n";
+	uint8_t m[sizeof(tag) - 1 + 3 * 32], h[32];
+	memcpy(m, tag, sizeof(tag) - 1);
+	memcpy(m + sizeof(tag) - 1, c->curve_pub, 32);
+	memcpy(m + sizeof(tag) - 1 + 32, c->sign_pub, 32);
+	memcpy(m + sizeof(tag) - 1 + 64, c->seal_pub, 32);
+	sh_sha256(h, m, sizeof(m));
+	sh_hex(out, h, 8);
+}
+
 /* ------------------------------------------------------- trust store */
 
 static int has_suffix(const char *s, const char *suf)
@@ -569,10 +591,12 @@ uint64_t sh_trust_signature(const char *dir, int *recent)
 		return 1; /* the load that follows says why */
 	}
 	/* FNV-1a of each entry, summed: the order readdir gives does not
-	 * matter */
-	uint64_t dv[2] = {(uint64_t)st.st_mtim.tv_sec,
-	                  (uint64_t)st.st_mtim.tv_nsec};
-	sig = fnv_u64(sig, dv, 2);
+	 * matter. The directory's owner and mode too: a store made writable
+	 * for others is refused at once (sh_trust_owner_check). */
+	uint64_t dv[4] = {(uint64_t)st.st_mtim.tv_sec,
+	                  (uint64_t)st.st_mtim.tv_nsec, (uint64_t)st.st_mode,
+	                  (uint64_t)st.st_uid};
+	sig = fnv_u64(sig, dv, 4);
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		if (!has_suffix(de->d_name, ".card") ||
@@ -596,6 +620,32 @@ uint64_t sh_trust_signature(const char *dir, int *recent)
 	}
 	closedir(d);
 	return sig ? sig : 2;
+}
+
+sh_err sh_trust_owner_check(const char *dir, char *why, size_t whylen)
+{
+	struct stat st;
+	DIR *d = opendir(dir);
+	if (!d)
+		return SH_OK; /* the load says why */
+	sh_err e =
+	    fstat(dirfd(d), &st) < 0
+	        ? SH_OK
+	        : sh_owner_mode_check(dir, &st, SH_OWNED_TRUSTDIR, why, whylen);
+	struct dirent *de;
+	while (e == SH_OK && (de = readdir(d))) {
+		char path[1024];
+		/* what is read: a link's target; not a regular file, the
+		 * load refuses it as such */
+		if (!has_suffix(de->d_name, ".card") ||
+		    fstatat(dirfd(d), de->d_name, &st, 0) < 0 ||
+		    !S_ISREG(st.st_mode))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		e = sh_owner_mode_check(path, &st, SH_OWNED_CARD, why, whylen);
+	}
+	closedir(d);
+	return e == SH_OK ? SH_OK : SH_ERR_CARD;
 }
 
 void sh_trust_free(sh_trust *t)
@@ -781,18 +831,43 @@ sh_err sh_trust_remove(const char *dir, const char *partner, char *why,
 	}
 	snprintf(named, sizeof(named), "%s.card", partner);
 	struct dirent *de;
-	size_t removed = 0;
+	size_t removed = 0, n = 0;
 	sh_err e = SH_OK;
+	/* First the files to remove, then the removal: nothing goes if
+	 * PARTNER.card holds another partner's card. A damaged one goes. */
+	char(*files)[256] = NULL;
 	while ((de = readdir(d))) {
 		if (!has_suffix(de->d_name, ".card"))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
 		sh_card c;
 		char sub[256];
-		if (strcmp(de->d_name, named) != 0 &&
-		    (sh_card_load(&c, path, sub, sizeof(sub)) != SH_OK ||
-		     strcmp(c.partner, partner) != 0))
+		int loaded = sh_card_load(&c, path, sub, sizeof(sub)) == SH_OK;
+		int is_named = strcmp(de->d_name, named) == 0;
+		if (is_named && loaded && strcmp(c.partner, partner) != 0) {
+			snprintf(
+			    why, whylen,
+			    "%s holds the card of '%s', not of '%s': "
+			    "nothing is removed (seinkey revoke %s removes "
+			    "that card)",
+			    path, c.partner, partner, c.partner);
+			e = SH_ERR_CARD;
+			break;
+		}
+		if (!is_named && (!loaded || strcmp(c.partner, partner) != 0))
 			continue;
+		char(*nf)[256] = realloc(files, (n + 1) * sizeof(*nf));
+		if (!nf) {
+			e = SH_ERR_NOMEM;
+			snprintf(why, whylen, "out of memory");
+			break;
+		}
+		files = nf;
+		snprintf(files[n++], sizeof(files[0]), "%s", de->d_name);
+	}
+	closedir(d);
+	for (size_t i = 0; i < n && e == SH_OK; i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
 		if (unlink(path) < 0 && errno != ENOENT) {
 			snprintf(why, whylen, "%s: %s", path, strerror(errno));
 			e = SH_ERR_SYS;
@@ -800,7 +875,7 @@ sh_err sh_trust_remove(const char *dir, const char *partner, char *why,
 		}
 		removed++;
 	}
-	closedir(d);
+	free(files);
 	if (e == SH_OK && removed == 0) {
 		/* not repeated: a partner id of the right form ("jansen")
 		 * may still be data */

@@ -296,6 +296,18 @@ int sh_ed25519_verify(const uint8_t sig[64], const uint8_t pub[32],
 	       crypto_sign_ed25519_verify_detached(sig, msg, n, pub) == 0;
 }
 
+int sh_x25519_pub_usable(const uint8_t pub[32])
+{
+	/* A clamped scalar is a multiple of the cofactor 8: times a point
+	 * of small order it is the identity, which libsodium refuses (-1).
+	 * Any scalar will do, so this one is fixed. */
+	static const uint8_t k[32] = {0x5e, 0x1e, 0x4b, 0x75, 0x15};
+	uint8_t out[32];
+	int ok = sodium_ready() && crypto_scalarmult(out, k, pub) == 0;
+	sodium_memzero(out, sizeof(out));
+	return ok;
+}
+
 sh_err sh_x25519(uint8_t shared[32], const uint8_t sec[32],
                  const uint8_t peer_pub[32])
 {

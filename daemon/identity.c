@@ -20,6 +20,8 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -34,33 +36,74 @@
 #define PREV_DIR "previous"
 #define ROT_DIR  "rotating"
 
-/* The owner and mode rules of a key directory (dir) or a secret key file:
- * this user's (a directory also root's), not writable (a directory) or
- * readable (a key file) by group or others. */
-static sh_err owner_mode_check(const char *path, const struct stat *st, int dir,
-                               char *why, size_t whylen)
+/* The owner and mode rules (kind, seinhuis.h): a key directory, a trust
+ * store or a card in it must be this user's or root's and not writable by
+ * group or others; a secret key file must be this user's and not readable
+ * (or writable) by group or others. */
+sh_err sh_owner_mode_check(const char *path, const struct stat *st,
+                           sh_owned kind, char *why, size_t whylen)
 {
+	static const char *const what[] = {"a key directory",
+	                                   "a secret key file", "a trust store",
+	                                   "a card in the trust store"};
+	int secret = kind == SH_OWNED_SECRET;
 	uid_t me = geteuid();
-	if (st->st_uid != me && !(dir && st->st_uid == 0)) {
+	if (st->st_uid != me && !(!secret && st->st_uid == 0)) {
 		snprintf(why, whylen,
 		         "%s: %s must belong to the user that uses it (uid "
 		         "%u)%s, not to uid %u",
-		         path, dir ? "a key directory" : "a secret key file",
-		         (unsigned)me, dir ? " or to root" : "",
-		         (unsigned)st->st_uid);
+		         path, what[kind], (unsigned)me,
+		         secret ? "" : " or to root", (unsigned)st->st_uid);
 		return SH_ERR_KEYFILE;
 	}
-	if (st->st_mode & (dir ? 022 : 077)) {
-		snprintf(why, whylen,
-		         dir ? "%s: a key directory must not be writable by "
-		               "group or others, and this one has mode %03o "
-		               "(chmod go-w %s)"
-		             : "%s: secret key file has mode %03o; it must not "
-		               "be readable by group or others (chmod 600 %s)",
-		         path, (unsigned)(st->st_mode & 0777), path);
+	if (st->st_mode & (secret ? 077 : 022)) {
+		if (secret)
+			snprintf(why, whylen,
+			         "%s: secret key file has mode %03o; it must "
+			         "not be readable by group or others (chmod "
+			         "600 %s)",
+			         path, (unsigned)(st->st_mode & 0777), path);
+		else
+			snprintf(why, whylen,
+			         "%s: %s must not be writable by group or "
+			         "others, and this one has mode %03o (chmod "
+			         "go-w %s)",
+			         path, what[kind],
+			         (unsigned)(st->st_mode & 0777), path);
 		return SH_ERR_KEYFILE;
 	}
 	return SH_OK;
+}
+
+/* A file of the key directory that this user may not read (EACCES): why
+ * names the file's owner and mode and the rule it breaks, and how keys
+ * are made as the daemon's user, as seinkey says it. */
+static void denied_why(const char *dir, const char *path, char *why,
+                       size_t whylen)
+{
+	char user[64], own[80];
+	struct stat st;
+	struct passwd *pw = getpwuid(geteuid());
+	if (pw)
+		snprintf(user, sizeof(user), "%s", pw->pw_name);
+	else
+		snprintf(user, sizeof(user), "%u", (unsigned)geteuid());
+	if (stat(path, &st) == 0)
+		snprintf(own, sizeof(own), "it belongs to uid %u, mode %03o",
+		         (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777));
+	else if (stat(dir, &st) == 0)
+		snprintf(own, sizeof(own),
+		         "its directory belongs to uid %u, mode %03o",
+		         (unsigned)st.st_uid, (unsigned)(st.st_mode & 0777));
+	else
+		snprintf(own, sizeof(own), "its directory cannot be reached");
+	snprintf(why, whylen,
+	         "%s: permission denied for uid %u (%s): %s. A key directory "
+	         "and its files must be readable by the user that uses them, "
+	         "and each secret key file must belong to that user, mode "
+	         "0600: make the keys as that user (runuser -u %s -- seinkey "
+	         "...), or give them to it (chown -R %s: %s)",
+	         path, (unsigned)geteuid(), user, own, user, user, dir);
 }
 
 sh_err sh_keydir_check(const char *dir, char *why, size_t whylen)
@@ -74,7 +117,7 @@ sh_err sh_keydir_check(const char *dir, char *why, size_t whylen)
 		snprintf(why, whylen, "%s: not a directory", dir);
 		return SH_ERR_KEYFILE;
 	}
-	return owner_mode_check(dir, &st, 1, why, whylen);
+	return sh_owner_mode_check(dir, &st, SH_OWNED_KEYDIR, why, whylen);
 }
 
 /* KEYDIR and those of its subdirectories that exist. */
@@ -208,11 +251,16 @@ static sh_err read_secret(const char *dir, const char *name, char *out,
 		         path, sh_file_type_name(st.st_mode));
 		return SH_ERR_KEYFILE;
 	}
+	if (fd < 0 && errno == EACCES) {
+		denied_why(dir, path, why, whylen);
+		return SH_ERR_KEYFILE;
+	}
 	if (fd < 0) {
 		snprintf(why, whylen, "%s: %s", path, strerror(errno));
 		return SH_ERR_KEYFILE;
 	}
-	if (owner_mode_check(path, &st, 0, why, whylen) != SH_OK) {
+	if (sh_owner_mode_check(path, &st, SH_OWNED_SECRET, why, whylen) !=
+	    SH_OK) {
 		close(fd);
 		return SH_ERR_KEYFILE;
 	}
@@ -283,8 +331,12 @@ sh_err sh_identity_load(sh_identity *id, const char *dir, char *why,
 		return SH_ERR_KEYFILE;
 	}
 	snprintf(path, sizeof(path), "%s/card", dir);
-	if ((e = sh_card_load(&id->card, path, why, whylen)) != SH_OK)
+	if ((e = sh_card_load(&id->card, path, why, whylen)) != SH_OK) {
+		if (faccessat(AT_FDCWD, path, R_OK, AT_EACCESS) < 0 &&
+		    errno == EACCES)
+			denied_why(dir, path, why, whylen);
 		return e == SH_ERR_CARD ? SH_ERR_KEYFILE : e;
+	}
 	if ((e = read_secret(dir, "curve.key", id->curve_sec_z85,
 	                     sizeof(id->curve_sec_z85), why, whylen)) != SH_OK)
 		goto err;

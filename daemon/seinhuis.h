@@ -363,6 +363,9 @@ int sh_ed25519_verify(const uint8_t sig[64], const uint8_t pub[32],
 sh_err sh_x25519_keygen(uint8_t pub[32], uint8_t sec[32]);
 sh_err sh_x25519(uint8_t shared[32], const uint8_t sec[32],
                  const uint8_t peer_pub[32]);
+/* 1 if an X25519 agreement with pub gives a key; 0 for a point of small
+ * order (all zeros, say), with which every agreement gives zeros. */
+int sh_x25519_pub_usable(const uint8_t pub[32]);
 /* AEAD (ChaCha20-Poly1305); sealed = nonce(12) || ciphertext || tag(16). */
 #define SH_SEAL_OVERHEAD 28
 sh_err sh_seal(uint8_t *out, const uint8_t key[32], const uint8_t *ad,
@@ -432,6 +435,9 @@ sh_key_state sh_card_key_state(const sh_card *c, int which,
 sh_key_state sh_card_previous(const sh_card *c, int64_t now_s, sh_card *out);
 /* Short fingerprint of a CURVE public key, for logs: 16 hex chars. */
 void sh_key_fingerprint(char out[17], const uint8_t key[32]);
+/* The card fingerprint, 16 hex chars: of its CURVE, signing and sealing
+ * keys together, which partners compare before they trust a card. */
+void sh_card_fingerprint(char out[17], const sh_card *c);
 
 /* A partner's own identity: its card and its secret keys. */
 typedef struct {
@@ -463,6 +469,17 @@ sh_err sh_identity_rotate(const char *dir, int64_t until, sh_card *out,
  * directory of the effective user's or root's, not writable by group or
  * others. why names the rule broken. */
 sh_err sh_keydir_check(const char *dir, char *why, size_t whylen);
+/* What sh_owner_mode_check holds a file to. */
+typedef enum {
+	SH_OWNED_KEYDIR,   /* the user's or root's, no write for group/others */
+	SH_OWNED_SECRET,   /* the user's, no access for group or others */
+	SH_OWNED_TRUSTDIR, /* as a key directory */
+	SH_OWNED_CARD      /* a card in the trust store: as a key directory */
+} sh_owned;
+/* The owner and mode rule of kind for path (st: its stat); why names the
+ * rule broken and the chmod that mends a mode (identity.c). */
+sh_err sh_owner_mode_check(const char *path, const struct stat *st,
+                           sh_owned kind, char *why, size_t whylen);
 /* KEYDIR/earlier/: every card a rotation replaced, kept for good (public;
  * named by the signing key's fingerprint), so that heads of the audit log
  * signed with those keys still verify after later rotations. */
@@ -522,6 +539,11 @@ int sh_card_is_own(const sh_card *c, const sh_card *own, char *why,
  * a change within the file system's time granularity, or a card still
  * being written, is looked at again. */
 uint64_t sh_trust_signature(const char *dir, int *recent);
+/* The trust store dir and each regular *.card in it against the owner and
+ * mode rule (sh_owner_mode_check: root's or this user's, not writable by
+ * group or others): SH_OK, or why names the first file and rule broken.
+ * A store that cannot be opened is left to the load to report. */
+sh_err sh_trust_owner_check(const char *dir, char *why, size_t whylen);
 void sh_trust_free(sh_trust *t);
 const sh_card *sh_trust_find(const sh_trust *t, const char *partner);
 const sh_card *sh_trust_find_curve(const sh_trust *t, const uint8_t key[32]);

@@ -179,7 +179,8 @@ static void trust_reload(sh_daemon *d)
 	uint64_t sig = sh_trust_signature(d->cfg.trustdir, &recent);
 	if (sig == d->trust_sig)
 		return;
-	if (sh_trust_load_as(&nt, d->cfg.trustdir, &d->self.card, why,
+	if (sh_trust_owner_check(d->cfg.trustdir, why, sizeof(why)) != SH_OK ||
+	    sh_trust_load_as(&nt, d->cfg.trustdir, &d->self.card, why,
 	                     sizeof(why)) != SH_OK) {
 		/* a card changed just now may be one being written (cp over
 		 * it): looked at again next time, and said once it stays */
@@ -187,7 +188,7 @@ static void trust_reload(sh_daemon *d)
 			return;
 		d->trust_sig = sig;
 		sh_daemon_error(
-		    d, "trust store not reloaded, the old one stays: %.150s",
+		    d, "trust store not reloaded, the old one stays: %.300s",
 		    why);
 		return;
 	}
@@ -1652,7 +1653,8 @@ int main(int argc, char **argv)
 	d.trust_sig = sh_trust_signature(d.cfg.trustdir, &recent);
 	if (recent)
 		d.trust_sig = 0; /* read again once running */
-	if (sh_trust_load_as(&d.trust, d.cfg.trustdir, &d.self.card, why,
+	if (sh_trust_owner_check(d.cfg.trustdir, why, sizeof(why)) != SH_OK ||
+	    sh_trust_load_as(&d.trust, d.cfg.trustdir, &d.self.card, why,
 	                     sizeof(why)) != SH_OK) {
 		struct stat st;
 		if (stat(d.cfg.trustdir, &st) != 0 && errno == ENOENT)

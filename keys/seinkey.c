@@ -7,7 +7,7 @@
  *   seinkey card  --dir KEYDIR [--endpoint URL] [--name NAME]
  *                 [--municipalities CODES]
  *   seinkey show  CARD...
- *   seinkey trust --trustdir DIR CARD...
+ *   seinkey trust --trustdir DIR [--new-keys] CARD...
  *   seinkey list  --trustdir DIR
  *   seinkey rotate --dir KEYDIR --overlap 7d
  *
@@ -45,8 +45,12 @@ static void usage(FILE *f)
 	    "fingerprints,\n"
 	    "                       without trusting them (compare with the "
 	    "partner)\n"
-	    "  trust --trustdir DIR CARD...  add partner cards to the trust "
-	    "store\n"
+	    "  trust --trustdir DIR [--new-keys] CARD...  add partner cards "
+	    "to the trust\n"
+	    "                       store (--new-keys: accept other keys "
+	    "for a trusted\n"
+	    "                       partner that are not a signed "
+	    "rotation)\n"
 	    "  list  --trustdir DIR list the trusted partners (and previous "
 	    "keys\n"
 	    "                       still accepted after their key rotation)\n"
@@ -185,11 +189,12 @@ static int cmd_init(int argc, char **argv)
 			return 2;
 		}
 	/* Validate the public fields through the card parser, with dummy
-	 * keys, so that init and trust apply the very same rules. */
+	 * keys (the seal key one an agreement works with), so that init and
+	 * trust apply the very same rules. */
 	len += (size_t)snprintf(
 	    text + len, sizeof(text) - len,
 	    "curve = 0000000000000000000000000000000000000000\n"
-	    "sign = %064d\nseal = %064d\n",
+	    "sign = %064d\nseal = 09%062d\n",
 	    0, 0);
 	char why[1024];
 	if (sh_card_parse(&c, text, len, why, sizeof(why)) != SH_OK) {
@@ -314,13 +319,19 @@ static int cmd_card(int argc, char **argv)
 	return 0;
 }
 
-static const char *trustdir_arg(int argc, char **argv)
+/* --trustdir, and for trust (new_keys not NULL) --new-keys. */
+static const char *trustdir_arg(int argc, char **argv, int *new_keys)
 {
 	static struct option opts[] = {{"trustdir", required_argument, 0, 't'},
+	                               {"new-keys", no_argument, 0, 'n'},
 	                               {0, 0, 0, 0}};
 	const char *dir = NULL;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "t:", opts, NULL)) != -1) {
+		if (opt == 'n' && new_keys) {
+			*new_keys = 1;
+			continue;
+		}
 		if (opt != 't') {
 			sh_opt_refused("seinkey", argc, argv, "t:", opts);
 			exit(2);
@@ -338,9 +349,62 @@ static const char *trustdir_arg(int argc, char **argv)
 	return dir;
 }
 
+/* The keys the trusted card of c's partner (if any) has and c changes,
+ * said in *what ("" when none or a new partner). A change is refused
+ * unless new_keys: the sealing key (a rotation keeps it), and the CURVE
+ * and signing keys unless c is a rotation signed by the trusted ones. */
+static int key_changes(const char *dir, const sh_card *c, int new_keys,
+                       char *what, size_t wl, char *why, size_t whylen)
+{
+	sh_trust t;
+	char sub[512];
+	what[0] = '\0';
+	if (sh_trust_load(&t, dir, sub, sizeof(sub)) != SH_OK)
+		return 0; /* sh_trust_add says why */
+	const sh_card *old = sh_trust_find(&t, c->partner);
+	int cu = old && memcmp(old->curve_pub, c->curve_pub, 32) != 0;
+	int si = old && memcmp(old->sign_pub, c->sign_pub, 32) != 0;
+	int se = old && memcmp(old->seal_pub, c->seal_pub, 32) != 0;
+	int rotation = old && c->has_prev &&
+	               memcmp(old->curve_pub, c->prev_curve, 32) == 0 &&
+	               memcmp(old->sign_pub, c->prev_sign, 32) == 0;
+	int known = old != NULL;
+	sh_trust_free(&t);
+	if (!known)
+		return 0;
+	char keys[40];
+	snprintf(keys, sizeof(keys), "%s%s%s", cu ? ", CURVE" : "",
+	         si ? ", signing" : "", se ? ", sealing" : "");
+	int unsigned_change = se || ((cu || si) && !rotation);
+	if (unsigned_change && !new_keys) {
+		char fp[17];
+		sh_card_fingerprint(fp, c);
+		snprintf(why, whylen,
+		         "it changes keys of '%s', trusted here (%s), and is "
+		         "not a rotation signed by the trusted keys (seinkey "
+		         "rotate, which keeps the sealing key): if the partner "
+		         "made new keys, compare the card fingerprint %s with "
+		         "it by another channel, then trust the card with "
+		         "--new-keys",
+		         c->partner, keys + 2, fp);
+		return -1;
+	}
+	if (!keys[0])
+		snprintf(what, wl, "replaces its card, keys unchanged");
+	else
+		snprintf(what, wl, "replaces its card, keys changed: %s (%s)",
+		         keys + 2,
+		         unsigned_change ? "--new-keys, not signed by the "
+		                           "trusted keys"
+		                         : "a rotation signed by the trusted "
+		                           "keys");
+	return 0;
+}
+
 static int cmd_trust(int argc, char **argv)
 {
-	const char *dir = trustdir_arg(argc, argv);
+	int new_keys = 0;
+	const char *dir = trustdir_arg(argc, argv, &new_keys);
 	if (optind >= argc) {
 		usage(stderr);
 		return 2;
@@ -365,6 +429,15 @@ static int cmd_trust(int argc, char **argv)
 			rc = 1;
 			continue;
 		}
+		char changed[160] = "";
+		if (sh_card_load(&c, argv[i], why, sizeof(why)) == SH_OK &&
+		    key_changes(dir, &c, new_keys, changed, sizeof(changed),
+		                sub, sizeof(sub)) < 0) {
+			fprintf(stderr, "seinkey: not trusted: %.500s: %s\n",
+			        argv[i], sub);
+			rc = 1;
+			continue;
+		}
 		if (sh_card_load(&c, argv[i], why, sizeof(why)) != SH_OK ||
 		    sh_trust_add(dir, argv[i], why, sizeof(why)) != SH_OK) {
 			fprintf(stderr, "seinkey: not trusted: %s\n", why);
@@ -375,6 +448,9 @@ static int cmd_trust(int argc, char **argv)
 		sh_key_fingerprint(fp, c.curve_pub);
 		printf("trusted '%s' (%s) at %s, key %s\n", c.partner, c.role,
 		       c.endpoint, fp);
+		sh_card_fingerprint(fp, &c);
+		printf("  card fingerprint %s%s%s\n", fp,
+		       changed[0] ? "; " : "", changed);
 		/* What the store kept: the previous keys only if it trusted
 		 * them (sh_trust_add). The card may be in a file of another
 		 * name (one copied in by hand, replaced). */
@@ -422,6 +498,10 @@ static int cmd_show(int argc, char **argv)
 		sh_key_fingerprint(fp, c.curve_pub);
 		printf("%s: partner '%s' (%s) at %s, key %s, name %s\n",
 		       argv[i], c.partner, c.role, c.endpoint, fp, c.name);
+		sh_card_fingerprint(fp, &c);
+		printf("  card fingerprint %s (of its CURVE, signing and "
+		       "sealing keys: compare it with the partner)\n",
+		       fp);
 		if (c.has_prev) {
 			sh_key_fingerprint(fp, c.prev_curve);
 			utc_text(c.prev_until, until, sizeof(until));
@@ -441,7 +521,7 @@ static int cmd_show(int argc, char **argv)
 
 static int cmd_revoke(int argc, char **argv)
 {
-	const char *dir = trustdir_arg(argc, argv);
+	const char *dir = trustdir_arg(argc, argv, NULL);
 	if (optind != argc - 1) {
 		usage(stderr);
 		return 2;
@@ -459,7 +539,7 @@ static int cmd_revoke(int argc, char **argv)
 
 static int cmd_list(int argc, char **argv)
 {
-	const char *dir = trustdir_arg(argc, argv);
+	const char *dir = trustdir_arg(argc, argv, NULL);
 	sh_trust t;
 	char why[1024];
 	if (optind != argc) {
@@ -479,14 +559,15 @@ static int cmd_list(int argc, char **argv)
 	}
 	for (size_t i = 0; i < t.nwarn; i++)
 		fprintf(stderr, "seinkey: warning: %s\n", t.warn[i]);
-	printf("%-24s  %-18s  %-28s  %-16s  %s\n", "PARTNER", "ROLE",
-	       "ENDPOINT", "KEY", "NAME");
+	printf("%-24s  %-18s  %-28s  %-16s  %-16s  %s\n", "PARTNER", "ROLE",
+	       "ENDPOINT", "KEY", "CARD", "NAME");
 	for (size_t i = 0; i < t.n; i++) {
-		char fp[17];
+		char fp[17], cfp[17];
 		sh_key_fingerprint(fp, t.cards[i].curve_pub);
-		printf("%-24s  %-18s  %-28s  %-16s  %s\n", t.cards[i].partner,
-		       t.cards[i].role, t.cards[i].endpoint, fp,
-		       t.cards[i].name);
+		sh_card_fingerprint(cfp, &t.cards[i]);
+		printf("%-24s  %-18s  %-28s  %-16s  %-16s  %s\n",
+		       t.cards[i].partner, t.cards[i].role, t.cards[i].endpoint,
+		       fp, cfp, t.cards[i].name);
 		if (t.cards[i].has_prev) {
 			char until[32];
 			sh_key_fingerprint(fp, t.cards[i].prev_curve);

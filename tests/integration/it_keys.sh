@@ -35,6 +35,21 @@ check_conf() { # check_conf "KEY = VALUE"...
 	return $rc
 }
 check_with() { check_conf "keydir = $1"; } # check_with KEYDIR
+# refused_t WHAT TEXT "KEY = VALUE"...: -t with those lines fails (exit 1)
+# and says TEXT
+refused_t() {
+	local what=$1 text=$2 rc=0
+	shift 2
+	check_conf "$@" || rc=$?
+	check "seinhuisd -t $what: refused (exit $rc, 1)" [ $rc = 1 ]
+	check "... naming the rule" says "$text"
+}
+# the daemon started (not -t) on the $WORK/alt.conf check_conf wrote
+# last, output in $WORK/t.out
+start_alt() {
+	timeout "$T" setpriv --reuid="$RUN_USER" --regid="$RUN_USER" --clear-groups -- \
+		"$SEINHUISD" -c "$WORK/alt.conf" >"$WORK/t.out" 2>&1
+}
 says() { grep -qF -- "$1" "$WORK/t.out" || { sed 's/^/     /' "$WORK/t.out"; false; }; }
 copy_keys() { rm -rf "${WORK:?}/${1:?}"; as_user cp -a "$KD" "$WORK/$1"; }
 
@@ -61,8 +76,7 @@ check_conf "datadir = $WORK/other/data" "control = $WORK/other/control.sock" "li
 check "... and with listen = tcp://*:$P, every address (exit $rc, 1)" [ $rc = 1 ]
 check "... saying so" says "cannot listen on tcp://*:$P: port $P is in use"
 rc=0
-timeout "$T" setpriv --reuid="$RUN_USER" --regid="$RUN_USER" --clear-groups -- \
-	"$SEINHUISD" -c "$WORK/alt.conf" >"$WORK/t.out" 2>&1 || rc=$?
+start_alt || rc=$?
 check "a daemon started on that port stops (exit $rc, 1)" [ $rc = 1 ]
 check "... saying why as -t does" says "cannot listen on tcp://*:$P: Address already in use: port $P is in use (by another program"
 # the configuration of the daemon that runs (its control socket answers),
@@ -185,6 +199,115 @@ check "... saying how to make it, as deploy/install.sh does" \
 check "... or with seinkey trust" says "or trust a partner's card, which creates it (seinkey -c $WORK/alt.conf trust PARTNER.card)"
 install -d -m 0750 -o root -g "$(id -gn "$RUN_USER")" "$WORK/no-trust"
 check "made so, it passes" check_conf "trustdir = $WORK/no-trust"
+
+# --- the trust store's owner and mode: root's or the daemon user's, not
+# writable by group or others, and so each card in it (a card put there by
+# another user was trusted, and so was a store of mode 0777)
+U=$(id -u "$RUN_USER")
+as_user "$SEINKEY" init --dir "$WORK/c4/keys" --partner corp-k4 --name C4 \
+	--role landlord --endpoint tcp://127.0.0.1:1 >/dev/null
+as_user mkdir -m 0755 "$WORK/t3"
+as_user "$SEINKEY" trust --trustdir "$WORK/t3" "$WORK/c4/keys/card" >/dev/null
+check "seinhuisd -t with a trust store made as lib.sh and seinkey make it: valid" \
+	check_conf "trustdir = $WORK/t3"
+chmod 0777 "$WORK/t3"
+rule_777="t3: a trust store must not be writable by group or others, and this one has mode 777 (chmod go-w $WORK/t3)"
+refused_t "with a trust store of mode 0777" "$rule_777" "trustdir = $WORK/t3"
+rc=0
+start_alt || rc=$?
+check "a daemon started with it stops (exit $rc, 1)" [ $rc = 1 ]
+check "... naming the rule" says "$rule_777"
+chmod 0755 "$WORK/t3"
+chown nobody "$WORK/t3/corp-k4.card"
+refused_t "with a card of user nobody in the trust store" \
+	"t3/corp-k4.card: a card in the trust store must belong to the user that uses it (uid $U) or to root, not to uid $(id -u nobody)" \
+	"trustdir = $WORK/t3"
+chown root "$WORK/t3/corp-k4.card"
+check "... a card of root's passes" check_conf "trustdir = $WORK/t3"
+chmod 0664 "$WORK/t3/corp-k4.card"
+refused_t "with a group-writable card" \
+	"corp-k4.card: a card in the trust store must not be writable by group or others, and this one has mode 664" \
+	"trustdir = $WORK/t3"
+chown "$RUN_USER" "$WORK/t3/corp-k4.card"
+chmod 0644 "$WORK/t3/corp-k4.card"
+chown root "$WORK/t3"
+check "a trust store of root's, mode 0755, passes" check_conf "trustdir = $WORK/t3"
+chown "$RUN_USER" "$WORK/t3"
+
+# --- keys made as root that the daemon's user cannot read: the file's
+# owner and mode, the rule and how to make keys as that user (it said only
+# "Permission denied")
+"$SEINKEY" init --dir "$WORK/root-keys" --partner rk --name R --role water \
+	--endpoint "tcp://127.0.0.1:$P" >/dev/null
+chmod 0755 "$WORK/root-keys"
+refused_t "with secret keys of root's" \
+	"root-keys/curve.key: permission denied for uid $U ($RUN_USER): it belongs to uid 0, mode 600" \
+	"keydir = $WORK/root-keys"
+check "... the rule" says "each secret key file must belong to that user, mode 0600"
+check "... and the command" says "make the keys as that user (runuser -u $RUN_USER -- seinkey ...), or give them to it (chown -R $RUN_USER: $WORK/root-keys)"
+chmod 0600 "$WORK/root-keys/card"
+refused_t "with a card it cannot read" \
+	"root-keys/card: permission denied for uid $U ($RUN_USER): it belongs to uid 0, mode 600" \
+	"keydir = $WORK/root-keys"
+chown -R "$RUN_USER:" "$WORK/root-keys"
+check "... given to the daemon's user, the keys load" \
+	check_conf "keydir = $WORK/root-keys" "datadir = $WORK/root-data"
+
+# --- the card fingerprint covers the CURVE, signing and sealing keys; a
+# card with another partner's sealing key showed the same fingerprint and
+# trust replaced the trusted one silently
+as_user "$SEINKEY" init --dir "$WORK/c4/new" --partner corp-k4 --name C4 \
+	--role landlord --endpoint tcp://127.0.0.1:1 >/dev/null
+sed "s/^seal = .*/$(grep '^seal = ' "$WORK/c4/new/card")/" "$WORK/c4/keys/card" >"$WORK/swapped.card"
+cardfp() { as_user "$SEINKEY" show "$1" | sed -n 's/^  card fingerprint \([0-9a-f]\{16\}\) .*/\1/p'; }
+keyfp() { as_user "$SEINKEY" show "$1" | sed -n 's/.*, key \([0-9a-f]\{16\}\), name .*/\1/p'; }
+fp_a=$(cardfp "$WORK/c4/keys/card")
+fp_b=$(cardfp "$WORK/swapped.card")
+check "seinkey show: the key fingerprint of a card with another sealing key is the same" \
+	[ "$(keyfp "$WORK/c4/keys/card")" = "$(keyfp "$WORK/swapped.card")" ]
+check "... its card fingerprint differs ($fp_a, $fp_b)" \
+	bash -c "[ ${#fp_a} = 16 ] && [ ${#fp_b} = 16 ] && [ $fp_a != $fp_b ]"
+check "seinkey list shows the card fingerprint show printed" bash -c \
+	"as_user '$SEINKEY' list --trustdir '$WORK/t3' | grep '^corp-k4 ' | grep -qw -- '${fp_a:-none}'"
+cp "$WORK/t3/corp-k4.card" "$WORK/t3.before"
+rc=0
+as_user "$SEINKEY" trust --trustdir "$WORK/t3" "$WORK/swapped.card" >"$WORK/t.out" 2>&1 || rc=$?
+check "seinkey trust of it: refused (exit $rc, 1)" [ $rc = 1 ]
+check "... naming the key and what to do" says "it changes keys of 'corp-k4', trusted here (sealing), and is not a rotation signed by the trusted keys"
+check "... with the card fingerprint to compare" says "compare the card fingerprint $fp_b with it by another channel, then trust the card with --new-keys"
+check "... the trusted card stays" cmp -s "$WORK/t3/corp-k4.card" "$WORK/t3.before"
+rc=0
+as_user "$SEINKEY" trust --trustdir "$WORK/t3" "$WORK/c4/new/card" >"$WORK/t.out" 2>&1 || rc=$?
+check "seinkey trust of a new identity for a trusted partner: refused (exit $rc, 1)" [ $rc = 1 ]
+check "... naming the keys" says "trusted here (CURVE, signing, sealing)"
+rc=0
+as_user "$SEINKEY" trust --trustdir "$WORK/t3" --new-keys "$WORK/swapped.card" >"$WORK/t.out" 2>&1 || rc=$?
+check "... with --new-keys: trusted (exit $rc, 0)" [ $rc = 0 ]
+check "... saying which keys changed" says "  card fingerprint $fp_b; replaces its card, keys changed: sealing (--new-keys, not signed by the trusted keys)"
+as_user "$SEINKEY" trust --trustdir "$WORK/t3" --new-keys "$WORK/c4/keys/card" >/dev/null
+as_user "$SEINKEY" trust --trustdir "$WORK/t3" "$WORK/c4/keys/card" >"$WORK/t.out" 2>&1
+check "the same card again: keys unchanged" says "card fingerprint $fp_a; replaces its card, keys unchanged"
+as_user "$SEINKEY" rotate --dir "$WORK/c4/keys" --overlap 1h >/dev/null
+rc=0
+as_user "$SEINKEY" trust --trustdir "$WORK/t3" "$WORK/c4/keys/card" >"$WORK/t.out" 2>&1 || rc=$?
+check "a rotated card: trusted without --new-keys (exit $rc, 0)" [ $rc = 0 ]
+check "... saying so" says "keys changed: CURVE, signing (a rotation signed by the trusted keys)"
+
+# --- a sealing key of small order (all zeros): every send to it failed
+# with CRYPTO, naming no card; now no command takes such a card
+sed "s/^seal = .*/seal = $(printf '0%.0s' {1..64})/" "$WORK/c4/new/card" |
+	sed 's/^partner = .*/partner = zero-k4/' >"$WORK/zero.card"
+zero_rule="line 11: seal: not a usable X25519 public key (a point of small order: no key can be agreed with it)"
+rc=0
+as_user "$SEINKEY" show "$WORK/zero.card" >"$WORK/t.out" 2>&1 || rc=$?
+check "seinkey show of a card with an all-zero sealing key: refused (exit $rc, 1)" [ $rc = 1 ]
+check "... naming the rule" says "$zero_rule"
+rc=0
+as_user "$SEINKEY" trust --trustdir "$WORK/t3" "$WORK/zero.card" >"$WORK/t.out" 2>&1 || rc=$?
+check "seinkey trust of it: refused (exit $rc, 1)" [ $rc = 1 ]
+as_user cp "$WORK/zero.card" "$WORK/t3/zero-k4.card"
+refused_t "with it in the trust store" "zero-k4.card: $zero_rule" "trustdir = $WORK/t3"
+rm -f "$WORK/t3/zero-k4.card"
 
 if [ -z "${FAILIO:-}" ]; then
 	echo "FAILIO not set (a sanitizer build): the cut-short cases are skipped"

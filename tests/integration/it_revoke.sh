@@ -11,6 +11,21 @@ partner ins-rv health_insurer 17323
 trust_all
 for p in gem-rv corp-rv ins-rv; do start $p; done
 
+# A file named after one partner that holds another's card (copied in by
+# hand): revoke of the first removed the second partner's card
+as_user mkdir -m 0755 "$WORK/t5"
+as_user "$SEINKEY" trust --trustdir "$WORK/t5" "$WORK/gem-rv/keys/card" >/dev/null
+as_user cp "$WORK/corp-rv/keys/card" "$WORK/t5/ins-rv.card"
+rc=0
+out=$(as_user "$SEINKEY" revoke --trustdir "$WORK/t5" ins-rv 2>&1) || rc=$?
+check "seinkey revoke X where X.card holds the card of Y: refused (exit $rc, 1)" [ $rc = 1 ]
+check "... naming both" grep -qF "t5/ins-rv.card holds the card of 'corp-rv', not of 'ins-rv': nothing is removed" <<<"$out"
+check "... both cards stay" bash -c \
+	"as_user '$SEINKEY' list --trustdir '$WORK/t5' | grep -q '^2 trusted partners'"
+out=$(as_user "$SEINKEY" revoke --trustdir "$WORK/t5" corp-rv 2>&1)
+check "seinkey revoke Y removes that file, the one card that names Y" \
+	bash -c "[ ! -e '$WORK/t5/ins-rv.card' ] && [ -e '$WORK/t5/gem-rv.card' ]"
+
 send_arrears corp-rv gem-rv 1 >/dev/null
 check "before: the landlord's signal is delivered" wait_until 10 bash -c "[ \$(inbox_ids gem-rv | wc -l) = 1 ]"
 out=$(as_user "$SEINKEY" revoke --trustdir "$WORK/gem-rv/trust" corp-rv)

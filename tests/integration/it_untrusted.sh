@@ -23,6 +23,22 @@ sleep 1
 check "the signal stays pending at the sender" [ "$(status_field rogue-ut outbox_pending)" = 1 ]
 check "the sender's status reports the refused handshake" \
 	bash -c "ctl rogue-ut --json status | json_has '.peers[0].connected == false'"
+# A card put into the trust store by another user (nobody), or a store
+# made writable for others, is not taken in: the old store stays, and the
+# log names the file and the rule (such a card was added, and trusted)
+cp "$WORK/rogue-ut/keys/card" "$WORK/gem-ut/trust/rogue-ut.card"
+chown nobody "$WORK/gem-ut/trust/rogue-ut.card"
+check "a card of user nobody in the trust store: not taken in, the rule logged" \
+	wait_until 10 grep -qF "trust store not reloaded, the old one stays: $WORK/gem-ut/trust/rogue-ut.card: a card in the trust store must belong to the user that uses it (uid $(id -u "$RUN_USER")) or to root, not to uid $(id -u nobody)" "$WORK/gem-ut.log"
+sleep 2
+check "... the partner is not added" bash -c "! grep -q 'rogue-ut added' '$WORK/gem-ut.log'"
+check "... and nothing reached the inbox" [ -z "$(inbox_ids gem-ut)" ]
+rm -f "$WORK/gem-ut/trust/rogue-ut.card"
+sleep 1.5
+chmod 0777 "$WORK/gem-ut/trust"
+check "a trust store made writable for others: the rule logged" \
+	wait_until 10 grep -qF "trust store not reloaded, the old one stays: $WORK/gem-ut/trust: a trust store must not be writable by group or others, and this one has mode 777" "$WORK/gem-ut.log"
+chmod 0755 "$WORK/gem-ut/trust"
 # Once trusted, the same pending signal is delivered: nothing was lost.
 trust gem-ut rogue-ut
 stop gem-ut

@@ -105,7 +105,9 @@ partner() {
 		fail "seinkey init $id"
 		return 1
 	}
-	as_user mkdir -p "$WORK/$id/trust"
+	# as the daemon wants a trust store: its user's, not writable by
+	# group or others (whatever the umask)
+	as_user mkdir -p -m 0755 "$WORK/$id/trust"
 	echo "$role" >"$WORK/$id.role"
 	# Defaults, each replaced by an extra CONF-LINE with the same key.
 	local defaults=("keydir = $WORK/$id/keys" "trustdir = $WORK/$id/trust"
