@@ -1704,7 +1704,7 @@ static void op_outbox(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 static void signature_note(sh_daemon *d, const Seinhuis__InboxRecord *rec,
                            Seinhuis__InboxItem *it)
 {
-	char out[400], how[120] = "", by[160] = "";
+	char out[768], how[120] = "", by[160] = "";
 	sh_peer *p = sh_peer_find(d, rec->sender);
 	Seinhuis__Envelope *env = seinhuis__envelope__unpack(
 	    NULL, rec->envelope.len, rec->envelope.data);
