@@ -154,17 +154,6 @@ static sh_err perr(struct parse *p, const char *fmt, ...)
 	return SH_ERR_CATALOGUE;
 }
 
-/* Split s in place into words; returns the count. */
-static int split(char *s, char **w, int max)
-{
-	int n = 0;
-	char *save = NULL;
-	for (char *t = strtok_r(s, " \t", &save); t && n < max;
-	     t = strtok_r(NULL, " \t", &save))
-		w[n++] = t;
-	return n;
-}
-
 static int parse_ll(const char *s, long long *v)
 {
 	char *end;
@@ -178,7 +167,7 @@ static int parse_duration(const char *s, int64_t *out)
 	char buf[64], *w[3];
 	long long n;
 	snprintf(buf, sizeof(buf), "%s", s);
-	if (split(buf, w, 3) != 2 || parse_ll(w[0], &n) < 0 || n < 0 ||
+	if (sh_split_words(buf, w, 3) != 2 || parse_ll(w[0], &n) < 0 || n < 0 ||
 	    n > 1000000)
 		return -1;
 	static const struct {
@@ -203,7 +192,7 @@ static sh_err roles_list(struct parse *p, const char *v, char *out,
 {
 	char buf[512], *w[16];
 	snprintf(buf, sizeof(buf), "%s", v);
-	int n = split(buf, w, 16);
+	int n = sh_split_words(buf, w, 16);
 	if (n == 0)
 		return perr(p, "needs at least one role");
 	out[0] = '\0';
@@ -220,7 +209,7 @@ static sh_err parse_field(struct parse *p, const char *name, char *v)
 {
 	sh_type_rule *t = p->cur;
 	char *w[65];
-	int n = split(v, w, 65), i = 0;
+	int n = sh_split_words(v, w, 65), i = 0;
 	if (n > 64)
 		return perr(p, "field '%s': more than 64 words", name);
 	for (int k = 0; k < n; k++)
@@ -423,7 +412,7 @@ static sh_err parse_rule(struct parse *p, char *line)
 {
 	sh_type_rule *t = p->cur;
 	char *all[10];
-	int n = split(line, all, 10) - 1, i = 0;
+	int n = sh_split_words(line, all, 10) - 1, i = 0;
 	if (n < 1)
 		return perr(p, "a rule names a field");
 	const char *field = all[0];
@@ -608,7 +597,7 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 	if (strcmp(key, "legal_basis") == 0) {
 		char buf[256], *w[8];
 		snprintf(buf, sizeof(buf), "%s", v);
-		int n = split(buf, w, 8);
+		int n = sh_split_words(buf, w, 8);
 		if (n == 0)
 			return perr(p, "legal_basis needs at least one basis");
 		for (int i = 0; i < n; i++) {
@@ -673,7 +662,7 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 	if (strcmp(key, "natural_key") == 0) {
 		char buf[256], *w[9];
 		snprintf(buf, sizeof(buf), "%s", v);
-		int n = split(buf, w, 9);
+		int n = sh_split_words(buf, w, 9);
 		if (n == 0 || n > 8 || strlen(v) >= sizeof(t->natural_key))
 			return perr(p, "natural_key names 1 to 8 fields");
 		/* kept with single spaces between the names: the sender

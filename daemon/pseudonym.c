@@ -495,17 +495,6 @@ static int birth_date_valid(const char *s)
 	return m >= 1 && m <= 12 && d >= 1 && d <= 31 && s[0] >= '1';
 }
 
-/* Split folded words in place: w[] points into f. */
-static size_t split_words(char *f, char **w, size_t max)
-{
-	size_t n = 0;
-	char *save = NULL;
-	for (char *t = strtok_r(f, " ", &save); t && n < max;
-	     t = strtok_r(NULL, " ", &save))
-		w[n++] = t;
-	return n;
-}
-
 /* Join w[from..to) without spaces (or their initials) onto out. 0, or -1
  * if it does not fit. */
 static int cat_words(char *out, size_t outlen, char *const *w, size_t from,
@@ -564,7 +553,7 @@ size_t sh_surname_variants(const char *in, sh_surname_variant *v, size_t max)
 		unsigned how = k ? SH_SPELL_UMLAUT_E : 0;
 		if (fold_as(in, f, sizeof(f), k ? FOLD_UMLAUT_E : 0) != FOLD_OK)
 			continue;
-		size_t nw = split_words(f, w, 32);
+		size_t nw = (size_t)sh_split_words(f, w, 32);
 		if (!nw)
 			continue;
 		/* the prefix group as typed: before the surname, or after

@@ -211,6 +211,7 @@ char *sh_strdup(const char *s);
 void *sh_xmalloc(size_t n);
 void *sh_xcalloc(size_t n, size_t m);
 char *sh_trim(char *s);
+int sh_split_words(char *s, char **w, int max);
 /* Copy src into dst of size n (n > 0), cut to fit, always terminated:
  * snprintf(dst, n, "%s", src) without the cost of formatting. */
 void sh_copy_str(char *dst, size_t n, const char *src);

@@ -364,6 +364,18 @@ char *sh_strdup(const char *s)
 	return p;
 }
 
+/* Splits s in place into words at spaces and tabs: w[] points into s, at
+ * most max of them; returns the count. */
+int sh_split_words(char *s, char **w, int max)
+{
+	int n = 0;
+	char *save = NULL;
+	for (char *t = strtok_r(s, " \t", &save); t && n < max;
+	     t = strtok_r(NULL, " \t", &save))
+		w[n++] = t;
+	return n;
+}
+
 char *sh_trim(char *s)
 {
 	while (isspace((unsigned char)*s))
