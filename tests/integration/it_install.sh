@@ -103,7 +103,7 @@ check "a second run over the shipped catalogue, unchanged, puts no .dist next to
 # Step 1, reviewing the configuration: the installed one with the paths of
 # the staged tree, a loopback listen address and a control socket in the
 # work directory. The catalogue is the installed one.
-port=17950
+port=$((17950 + ${SEINHUIS_PORT_OFFSET:-0}))
 for id in corp-in gem-in; do
 	S=$WORK/$id-root
 	conf=$S/etc/seinhuis/seinhuisd.conf
@@ -122,7 +122,7 @@ done
 # Step 2: each partner's identity, made by the installed seinkey as the
 # daemon's user.
 role=landlord
-port=17950
+port=$((17950 + ${SEINHUIS_PORT_OFFSET:-0}))
 for id in corp-in gem-in; do
 	S=$WORK/$id-root
 	check "$id: seinkey init with the installed configuration" \
