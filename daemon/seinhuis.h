@@ -360,6 +360,9 @@ sh_err sh_ed25519_sign(uint8_t sig[64], const uint8_t sec[32], const void *msg,
                        size_t n);
 int sh_ed25519_verify(const uint8_t sig[64], const uint8_t pub[32],
                       const void *msg, size_t n); /* 1 valid */
+/* 1 if pub is a point of Ed25519's prime-order group; 0 for a point of
+ * small order (the identity, all zeros, ...), or one off that group. */
+int sh_ed25519_pub_usable(const uint8_t pub[32]);
 /* X25519 */
 sh_err sh_x25519_keygen(uint8_t pub[32], uint8_t sec[32]);
 sh_err sh_x25519(uint8_t shared[32], const uint8_t sec[32],
