@@ -879,6 +879,20 @@ sh_err sh_trust_remove(const char *dir, const char *partner, char *why,
 		snprintf(files[n++], sizeof(files[0]), "%s", de->d_name);
 	}
 	closedir(d);
+	/* kept first, as that partner's (a damaged card is not) */
+	char kept_why[512] = "";
+	int64_t now_s = sh_now_ms() / 1000;
+	for (size_t i = 0; i < n && e == SH_OK; i++) {
+		sh_card c;
+		char sub[256], kw[512];
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (sh_card_load(&c, path, sub, sizeof(sub)) == SH_OK &&
+		    strcmp(c.partner, partner) == 0 &&
+		    sh_trust_keep_revoked(dir, &c, now_s, kw, sizeof(kw)) !=
+		        SH_OK &&
+		    !kept_why[0])
+			snprintf(kept_why, sizeof(kept_why), "%s", kw);
+	}
 	for (size_t i = 0; i < n && e == SH_OK; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
 		if (unlink(path) < 0 && errno != ENOENT) {
@@ -897,5 +911,7 @@ sh_err sh_trust_remove(const char *dir, const char *partner, char *why,
 		         dir);
 		e = SH_ERR_NOTFOUND;
 	}
+	if (e == SH_OK)
+		snprintf(why, whylen, "%s", kept_why);
 	return e;
 }

@@ -604,9 +604,13 @@ static int count_cards(const char *dir)
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	int n = 0;
-	while (d && (de = readdir(d)))
-		if (de->d_name[0] != '.')
+	while (d && (de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		/* (earlier/, where revoke keeps a card, is not one) */
+		if (de->d_name[0] != '.' && l > 5 &&
+		    strcmp(de->d_name + l - 5, ".card") == 0)
 			n++;
+	}
 	if (d)
 		closedir(d);
 	return n;
