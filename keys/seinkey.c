@@ -621,6 +621,8 @@ static size_t list_revoked(const char *dir, const sh_trust *t,
 	struct kept_ids k = {NULL, 0};
 	char why[400];
 	sh_earlier_each(dir, kept_id, &k, why, sizeof(why));
+	if (why[0] && !t->n) /* else said with the first trusted partner */
+		fprintf(stderr, "seinkey: warning: %s\n", why);
 	if (k.n)
 		qsort(k.id, k.n, sizeof(k.id[0]), id_cmp);
 	size_t shown = 0;
