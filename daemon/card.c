@@ -50,6 +50,25 @@
 
 static void format_lines(const sh_card *c, sh_buf *out, int with_sig);
 
+/* A public key of small order is refused, naming the rule (the key is
+ * named by the line): with a CURVE or sealing key of small order every
+ * agreement gives the same key, whoever made it; a signing key of small
+ * order (or off Ed25519's prime-order group) is no partner's key, and no
+ * signature is checked under it. */
+static sh_err usable_key(const uint8_t k[32], int ed25519, const char *kind,
+                         char *why, size_t wl)
+{
+	if (ed25519 ? sh_ed25519_pub_usable(k) : sh_x25519_pub_usable(k))
+		return SH_OK;
+	snprintf(why, wl, "not a usable %s public key (%s)", kind,
+	         ed25519 ? "a point of small order, or not of the group "
+	                   "Ed25519 keys are made in: no signature is "
+	                   "checked under it"
+	                 : "a point of small order: no key can be agreed "
+	                   "with it");
+	return SH_ERR_CARD;
+}
+
 struct card_ctx {
 	sh_card *c;
 	unsigned seen;
@@ -158,24 +177,18 @@ static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
 			                "characters"),
 			       SH_ERR_CARD;
 		strcpy(c->curve_z85, v);
-		return SH_OK;
+		return usable_key(c->curve_pub, 0, "CURVE", why, wl);
 	case 6:
 		if (sh_unhex(c->sign_pub, 32, v) < 0)
 			return snprintf(why, wl, "must be 64 hex digits"),
 			       SH_ERR_CARD;
-		return SH_OK;
+		return usable_key(c->sign_pub, 1, "Ed25519", why, wl);
 	case 7:
 		if (sh_unhex(c->seal_pub, 32, v) < 0)
 			return snprintf(why, wl, "must be 64 hex digits"),
 			       SH_ERR_CARD;
 		/* every pair key and pseudonym with it would be the same */
-		if (!sh_x25519_pub_usable(c->seal_pub))
-			return snprintf(why, wl,
-			                "not a usable X25519 public key (a "
-			                "point of small order: no key can be "
-			                "agreed with it)"),
-			       SH_ERR_CARD;
-		return SH_OK;
+		return usable_key(c->seal_pub, 0, "X25519", why, wl);
 	case 8:
 		if (strlen(v) >= sizeof(c->municipalities))
 			return snprintf(why, wl, "too long"), SH_ERR_CARD;
@@ -201,12 +214,12 @@ static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
 			                "characters"),
 			       SH_ERR_CARD;
 		strcpy(c->prev_curve_z85, v);
-		return SH_OK;
+		return usable_key(c->prev_curve, 0, "CURVE", why, wl);
 	case 10:
 		if (sh_unhex(c->prev_sign, 32, v) < 0)
 			return snprintf(why, wl, "must be 64 hex digits"),
 			       SH_ERR_CARD;
-		return SH_OK;
+		return usable_key(c->prev_sign, 1, "Ed25519", why, wl);
 	case 11: {
 		char *end;
 		errno = 0;
@@ -866,6 +879,20 @@ sh_err sh_trust_remove(const char *dir, const char *partner, char *why,
 		snprintf(files[n++], sizeof(files[0]), "%s", de->d_name);
 	}
 	closedir(d);
+	/* kept first, as that partner's (a damaged card is not) */
+	char kept_why[512] = "";
+	int64_t now_s = sh_now_ms() / 1000;
+	for (size_t i = 0; i < n && e == SH_OK; i++) {
+		sh_card c;
+		char sub[256], kw[512];
+		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+		if (sh_card_load(&c, path, sub, sizeof(sub)) == SH_OK &&
+		    strcmp(c.partner, partner) == 0 &&
+		    sh_trust_keep_revoked(dir, &c, now_s, kw, sizeof(kw)) !=
+		        SH_OK &&
+		    !kept_why[0])
+			snprintf(kept_why, sizeof(kept_why), "%s", kw);
+	}
 	for (size_t i = 0; i < n && e == SH_OK; i++) {
 		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
 		if (unlink(path) < 0 && errno != ENOENT) {
@@ -884,5 +911,7 @@ sh_err sh_trust_remove(const char *dir, const char *partner, char *why,
 		         dir);
 		e = SH_ERR_NOTFOUND;
 	}
+	if (e == SH_OK)
+		snprintf(why, whylen, "%s", kept_why);
 	return e;
 }

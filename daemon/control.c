@@ -1718,24 +1718,38 @@ static void signature_note(sh_daemon *d, const Seinhuis__InboxRecord *rec,
 		         env->n_batch_path, env->n_batch_path == 1 ? "" : "es");
 	else if (env)
 		snprintf(how, sizeof(how), "signed alone");
+	/* a sender no longer trusted (revoked): by the cards that
+	 * seinkey revoke kept in earlier/ */
+	sh_keyhist *h = sh_xmalloc(sizeof(*h));
+	sh_card *from = sh_xmalloc(sizeof(*from));
+	int known = 0;
+	h->why[0] = '\0';
+	if (env && p) {
+		*from = p->card;
+		sh_keyhist_load(h, d->cfg.trustdir, from);
+		known = 1;
+	} else if (env) {
+		known =
+		    sh_keyhist_load_kept(h, d->cfg.trustdir, rec->sender, from);
+	}
 	if (!env) {
 		snprintf(out, sizeof(out),
 		         "not checked: the envelope does not "
 		         "decode");
-	} else if (!p) {
+	} else if (!known) {
 		snprintf(out, sizeof(out),
-		         "not checked: the sender is no longer "
-		         "in the trust store");
+		         "not checked: the sender is no longer in the trust "
+		         "store, and its " SH_EARLIER_CARDS "/ keeps none of "
+		         "its cards%s%.200s",
+		         h->why[0] ? "; " : "", h->why);
 	} else {
-		sh_keyhist *h = sh_xmalloc(sizeof(*h));
-		sh_keyhist_load(h, d->cfg.trustdir, &p->card);
 		const sh_sign_key *k =
-		    sh_keyhist_signer(h, &d->self, &p->card, rec->envelope.data,
+		    sh_keyhist_signer(h, &d->self, from, rec->envelope.data,
 		                      rec->envelope.len, noted);
 		char fp[17];
 		int noted_ok = 0;
 		if (!k && noted) {
-			sh_card nc = p->card;
+			sh_card nc = *from;
 			memcpy(nc.sign_pub, noted, SH_KEY_LEN);
 			noted_ok =
 			    sh_wire_signed_by(&d->self, &nc, rec->envelope.data,
@@ -1760,11 +1774,12 @@ static void signature_note(sh_daemon *d, const Seinhuis__InboxRecord *rec,
 			snprintf(out, sizeof(out),
 			         "DOES NOT VERIFY: %s (under none of the %zu "
 			         "signing keys known for %s)%s%.200s",
-			         how, h->n, p->card.partner,
+			         how, h->n, from->partner,
 			         h->why[0] ? "; " : "", h->why);
 		}
-		free(h);
 	}
+	free(h);
+	free(from);
 	if (env)
 		seinhuis__envelope__free_unpacked(env, NULL);
 	it->signature = sh_strdup(out);

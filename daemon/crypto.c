@@ -296,6 +296,13 @@ int sh_ed25519_verify(const uint8_t sig[64], const uint8_t pub[32],
 	       crypto_sign_ed25519_verify_detached(sig, msg, n, pub) == 0;
 }
 
+int sh_ed25519_pub_usable(const uint8_t pub[32])
+{
+	/* libsodium: on the curve, canonical, of the prime order group (so
+	 * not of small order: not the identity, not all zeros) */
+	return sodium_ready() && crypto_core_ed25519_is_valid_point(pub) == 1;
+}
+
 int sh_x25519_pub_usable(const uint8_t pub[32])
 {
 	/* A clamped scalar is a multiple of the cofactor 8: times a point

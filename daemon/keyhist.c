@@ -20,6 +20,12 @@
  * .card files of TRUSTDIR itself, and the overlap rules (card.c) decide what is
  * accepted now. They are the key history, read when a stored signal is checked.
  *
+ * seinkey revoke keeps the card it removes there too, as
+ * PARTNER-FP-revoked.card with the time of the revocation in its first
+ * line: a revoked partner's stored signals still verify as its own
+ * (sh_keyhist_load_kept: its history without a card in the store), and
+ * seinkey list shows it as revoked.
+ *
  * A partner's key history: the signing key on its card now, the previous
  * key that card continues, and the signing and previous keys of its cards
  * in earlier/. The directory is held to the rules of a key directory (the
@@ -36,7 +42,8 @@
 #include "policy.h"
 #include "seinhuis.h"
 
-#define KEPT_HEAD "# superseded in this trust store at "
+#define KEPT_HEAD    "# superseded in this trust store at "
+#define REVOKED_HEAD "# revoked in this trust store at "
 
 void sh_earlier_each(const char *dir, sh_earlier_fn fn, void *ctx, char *why,
                      size_t wl)
@@ -88,18 +95,19 @@ static sh_sign_key *hist_add(sh_keyhist *h, const uint8_t key[SH_KEY_LEN])
 	return k;
 }
 
-/* A card's keys: its signing key (replaced at `superseded`, 0: not known
- * or not replaced) and the previous one it continued. 0 if there was no
- * room. */
+/* A card's keys: its signing key (replaced, or its partner revoked, at
+ * kept->t; 0: not known or neither) and the previous one it continued. 0
+ * if there was no room. */
 static int hist_card(sh_keyhist *h, const sh_card *c, int current,
-                     int64_t superseded)
+                     const sh_kept *kept)
 {
 	sh_sign_key *k = hist_add(h, c->sign_pub);
 	if (!k)
 		return 0;
 	k->current |= current;
-	if (superseded > k->superseded_s)
-		k->superseded_s = superseded;
+	int64_t *at = kept->revoked ? &k->revoked_s : &k->superseded_s;
+	if (kept->t > *at)
+		*at = kept->t;
 	if (!c->has_prev)
 		return 1;
 	if (!(k = hist_add(h, c->prev_sign)))
@@ -109,28 +117,33 @@ static int hist_card(sh_keyhist *h, const sh_card *c, int current,
 	return 1;
 }
 
-/* When the kept card at path was replaced, from its first line; 0 if it
- * does not say (a card put there by hand). */
-static int64_t kept_time(const char *path)
+sh_kept sh_kept_when(const char *path)
 {
+	static const char *const heads[2] = {KEPT_HEAD, REVOKED_HEAD};
+	sh_kept k = {0, 0};
 	char *text;
 	size_t len;
-	int64_t t = 0;
 	if (sh_read_regular(path, 64 * 1024, &text, &len) != SH_OK)
-		return 0;
-	size_t hl = strlen(KEPT_HEAD);
-	if (len > hl && memcmp(text, KEPT_HEAD, hl) == 0 &&
-	    memchr(text, '\n', len)) {
-		long long v = strtoll(text + hl, NULL, 10);
-		t = v > 0 && v <= 253402300799LL ? v : 0;
+		return k;
+	for (int i = 0; i < 2; i++) {
+		size_t hl = strlen(heads[i]);
+		if (len > hl && memcmp(text, heads[i], hl) == 0 &&
+		    memchr(text, '\n', len)) {
+			long long v = strtoll(text + hl, NULL, 10);
+			k.t = v > 0 && v <= 253402300799LL ? v : 0;
+			k.revoked = k.t && i == 1;
+		}
 	}
 	free(text);
-	return t;
+	return k;
 }
 
 struct hist_ctx {
 	sh_keyhist *h;
 	const char *partner;
+	sh_card *last; /* the card kept last, if asked for */
+	int64_t last_t;
+	int found;
 };
 
 static int hist_one(void *vctx, const char *path, const sh_card *c, char *why,
@@ -139,7 +152,13 @@ static int hist_one(void *vctx, const char *path, const sh_card *c, char *why,
 	struct hist_ctx *hc = vctx;
 	if (strcmp(c->partner, hc->partner) != 0)
 		return 1; /* another partner's history */
-	if (hist_card(hc->h, c, 0, kept_time(path)))
+	sh_kept kept = sh_kept_when(path);
+	if (hc->last && (!hc->found || kept.t > hc->last_t)) {
+		*hc->last = *c;
+		hc->last_t = kept.t;
+	}
+	hc->found = 1;
+	if (hist_card(hc->h, c, 0, &kept))
 		return 1;
 	snprintf(why, wl, "more than %d signing keys of '%s'", SH_KEYHIST_MAX,
 	         c->partner);
@@ -148,10 +167,20 @@ static int hist_one(void *vctx, const char *path, const sh_card *c, char *why,
 
 void sh_keyhist_load(sh_keyhist *h, const char *trustdir, const sh_card *cur)
 {
+	static const sh_kept now = {0, 0};
 	h->n = 0;
-	hist_card(h, cur, 1, 0);
-	struct hist_ctx hc = {h, cur->partner};
+	hist_card(h, cur, 1, &now);
+	struct hist_ctx hc = {h, cur->partner, NULL, 0, 0};
 	sh_earlier_each(trustdir, hist_one, &hc, h->why, sizeof(h->why));
+}
+
+int sh_keyhist_load_kept(sh_keyhist *h, const char *trustdir,
+                         const char *partner, sh_card *last)
+{
+	h->n = 0;
+	struct hist_ctx hc = {h, partner, last, 0, 0};
+	sh_earlier_each(trustdir, hist_one, &hc, h->why, sizeof(h->why));
+	return hc.found;
 }
 
 const sh_sign_key *sh_keyhist_find(const sh_keyhist *h,
@@ -188,6 +217,9 @@ void sh_sign_key_note(char *out, size_t n, const sh_sign_key *k)
 	sh_key_fingerprint(fp, k->key);
 	if (k->current) {
 		snprintf(out, n, "by key %s", fp);
+	} else if (k->revoked_s > k->superseded_s) { /* the later */
+		sh_date_nl(k->revoked_s * 1000, day);
+		snprintf(out, n, "by key %s (revoked on %s)", fp, day);
 	} else if (k->superseded_s) {
 		sh_date_nl(k->superseded_s * 1000, day);
 		snprintf(out, n, "by key %s (superseded on %s)", fp, day);
@@ -207,6 +239,49 @@ static int card_names(const sh_card *c, const uint8_t key[SH_KEY_LEN])
 	       (c->has_prev && memcmp(c->prev_sign, key, SH_KEY_LEN) == 0);
 }
 
+/* c kept in trustdir/earlier/PARTNER-FP.card (revoked: -revoked.card, so
+ * that a card seinkey trust kept with that signing key, which may name a
+ * previous key, stays), under the first line head with now_s (none if
+ * NULL: then a card kept before under that name stays as it is), and a
+ * comment saying why (by) and that it is never trusted. what: the card,
+ * as the refusal names it. */
+static sh_err keep_card(const char *trustdir, const sh_card *c,
+                        const char *head, int64_t now_s, const char *by,
+                        const char *what, char *why, size_t wl)
+{
+	char dir[1100], path[1300], fp[17], when[32];
+	snprintf(dir, sizeof(dir), "%s/" SH_EARLIER_CARDS, trustdir);
+	sh_key_fingerprint(fp, c->sign_pub);
+	snprintf(path, sizeof(path), "%s/%s-%s%s.card", dir, c->partner, fp,
+	         head && strcmp(head, REVOKED_HEAD) == 0 ? "-revoked" : "");
+	/* only its previous key goes (the card no longer continues it): a
+	 * card kept before with this signing key names it already */
+	if (!head && access(path, F_OK) == 0)
+		return SH_OK;
+	sh_err e = sh_mkdir_p(dir, 0755);
+	if (e == SH_OK) {
+		sh_buf b = {0};
+		sh_fmt_utc(when, sizeof(when), now_s * 1000);
+		if (head)
+			sh_buf_printf(&b, "%s%lld (%s)\n", head,
+			              (long long)now_s, when);
+		sh_buf_printf(&b,
+		              "# %s:\n"
+		              "# signals signed with its keys still verify. "
+		              "Never trusted for new traffic.\n",
+		              by);
+		sh_card_format(c, &b);
+		e = sh_write_replace(path, 0644, b.data, b.len);
+		sh_buf_free(&b);
+	}
+	if (e != SH_OK)
+		snprintf(why, wl,
+		         "%s: cannot keep %s, so that signals signed with its "
+		         "keys still verify: %s",
+		         path, what, strerror(errno));
+	return e;
+}
+
 sh_err sh_trust_keep_replaced(const char *trustdir, const sh_card *old,
                               const sh_card *nw, int64_t now_s, char *why,
                               size_t wl)
@@ -216,34 +291,15 @@ sh_err sh_trust_keep_replaced(const char *trustdir, const sh_card *old,
 	int prev_goes = old->has_prev && !card_names(nw, old->prev_sign);
 	if (!sign_goes && !prev_goes)
 		return SH_OK;
-	char dir[1100], path[1300], fp[17], when[32];
-	snprintf(dir, sizeof(dir), "%s/" SH_EARLIER_CARDS, trustdir);
-	sh_key_fingerprint(fp, old->sign_pub);
-	snprintf(path, sizeof(path), "%s/%s-%s.card", dir, old->partner, fp);
-	/* only its previous key goes (the card no longer continues it): a
-	 * card kept before with this signing key names it already */
-	if (!sign_goes && access(path, F_OK) == 0)
-		return SH_OK;
-	sh_err e = sh_mkdir_p(dir, 0755);
-	if (e == SH_OK) {
-		sh_buf b = {0};
-		sh_fmt_utc(when, sizeof(when), now_s * 1000);
-		if (sign_goes)
-			sh_buf_printf(&b, KEPT_HEAD "%lld (%s)\n",
-			              (long long)now_s, when);
-		sh_buf_printf(&b,
-		              "# Kept by seinkey trust when a card replaced "
-		              "this one: signals signed\n"
-		              "# with its keys still verify. Never trusted "
-		              "for new traffic.\n");
-		sh_card_format(old, &b);
-		e = sh_write_replace(path, 0644, b.data, b.len);
-		sh_buf_free(&b);
-	}
-	if (e != SH_OK)
-		snprintf(why, wl,
-		         "%s: cannot keep the card it replaces, so that "
-		         "signals signed with its keys still verify: %s",
-		         path, strerror(errno));
-	return e;
+	return keep_card(trustdir, old, sign_goes ? KEPT_HEAD : NULL, now_s,
+	                 "Kept by seinkey trust when a card replaced this one",
+	                 "the card it replaces", why, wl);
+}
+
+sh_err sh_trust_keep_revoked(const char *trustdir, const sh_card *c,
+                             int64_t now_s, char *why, size_t wl)
+{
+	return keep_card(trustdir, c, REVOKED_HEAD, now_s,
+	                 "Kept by seinkey revoke, which removed this card",
+	                 "the card it removes", why, wl);
 }

@@ -1180,16 +1180,28 @@ static void recover_answered(sh_daemon *d, sh_peer *p,
 	 * be marked undoes the turn, and p is asked again */
 	if (e != SH_OK)
 		return; /* asked again after RECOVER_RETRY_MS */
-	for (size_t i = 0; e == SH_OK && i < f->n_revoked_consents; i++)
-		if (f->revoked_consents[i].len == 16)
-			e = consent_revoked_there(
-			    d, p, f->revoked_consents[i].data,
-			    "holds it as withdrawn (its answer to seinctl "
-			    "recover)");
+	size_t skipped = 0;
+	for (size_t i = 0; e == SH_OK && i < f->n_revoked_consents; i++) {
+		if (f->revoked_consents[i].len != 16) {
+			skipped++;
+			continue;
+		}
+		e = consent_revoked_there(d, p, f->revoked_consents[i].data,
+		                          "holds it as withdrawn (its answer "
+		                          "to seinctl recover)");
+	}
 	if (e != SH_OK) {
 		sh_daemon_txn_fail(d, e);
 		return;
 	}
+	/* counted, never shown: what a partner sends is not repeated */
+	if (skipped)
+		sh_daemon_warn(d,
+		               "peer %s: %zu of the %zu revoked consent "
+		               "references in its answer to seinctl recover "
+		               "are not 16 bytes long: skipped (those consents "
+		               "are not marked revoked here; ask the partner)",
+		               p->card.partner, skipped, f->n_revoked_consents);
 	/* answered once the turn commits (else asked again) */
 	sh_defer *df = sh_defer_add(d, DEFER_RECOVER_ANSWERED);
 	df->peer = p;

@@ -360,6 +360,9 @@ sh_err sh_ed25519_sign(uint8_t sig[64], const uint8_t sec[32], const void *msg,
                        size_t n);
 int sh_ed25519_verify(const uint8_t sig[64], const uint8_t pub[32],
                       const void *msg, size_t n); /* 1 valid */
+/* 1 if pub is a point of Ed25519's prime-order group; 0 for a point of
+ * small order (the identity, all zeros, ...), or one off that group. */
+int sh_ed25519_pub_usable(const uint8_t pub[32]);
 /* X25519 */
 sh_err sh_x25519_keygen(uint8_t pub[32], uint8_t sec[32]);
 sh_err sh_x25519(uint8_t shared[32], const uint8_t sec[32],
@@ -559,7 +562,11 @@ const sh_card *sh_trust_find_curve_at(const sh_trust *t, const uint8_t key[32],
 int sh_card_overlap_ok(const sh_card *c, int64_t now_s);
 sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
                     size_t whylen);
-/* Remove a partner's card; a running daemon drops it within seconds. */
+/* Remove a partner's card; a running daemon drops it within seconds.
+ * Each card removed is kept first in dir/earlier/ (sh_trust_keep_revoked)
+ * so that the partner's stored signals still verify; one that cannot be
+ * kept is removed all the same (a revocation is not held up): then the
+ * call succeeds with why saying what was not kept ("" otherwise). */
 sh_err sh_trust_remove(const char *dir, const char *partner, char *why,
                        size_t whylen);
 
@@ -575,6 +582,8 @@ typedef struct {
 	                         signing key it was (0: not known) */
 	int64_t until_s;      /* a card that continued it accepted it until then
 	                         (0: none known) */
+	int64_t revoked_s;    /* when seinkey revoke removed the card whose
+	                         signing key it was (0: not known) */
 } sh_sign_key;
 typedef struct {
 	sh_sign_key k[SH_KEYHIST_MAX];
@@ -583,6 +592,20 @@ typedef struct {
 } sh_keyhist;
 /* The history of cur's partner in trustdir. */
 void sh_keyhist_load(sh_keyhist *h, const char *trustdir, const sh_card *cur);
+/* The history of a partner as trustdir/earlier/ alone keeps it (one with
+ * no card in the trust store: revoked); *last (if not NULL): the card
+ * kept last, with the partner id and keys to check a signal under. 0 if
+ * earlier/ keeps none of its cards. */
+int sh_keyhist_load_kept(sh_keyhist *h, const char *trustdir,
+                         const char *partner, sh_card *last);
+/* When and why a card in earlier/ was kept, from its first line: t the
+ * time (0: it does not say, a card put there by hand), revoked 1 if
+ * seinkey revoke kept it, 0 if seinkey trust did (superseded). */
+typedef struct {
+	int64_t t;
+	int revoked;
+} sh_kept;
+sh_kept sh_kept_when(const char *path);
 const sh_sign_key *sh_keyhist_find(const sh_keyhist *h,
                                    const uint8_t key[SH_KEY_LEN]);
 /* The key of the history under which env (as stored: signed alone, or its
@@ -592,8 +615,9 @@ const sh_sign_key *sh_keyhist_signer(const sh_keyhist *h,
                                      const sh_identity *self,
                                      const sh_card *from, const uint8_t *env,
                                      size_t len, const uint8_t *first);
-/* "by key FP", with "(superseded on DAY)" (the Dutch date) for a key that
- * is not the current one. */
+/* "by key FP", with "(superseded on DAY)" or "(revoked on DAY)" (the
+ * later of the two; the Dutch date) for a key that is not the current
+ * one. */
 void sh_sign_key_note(char *out, size_t n, const sh_sign_key *k);
 /* Keep the card old, which the card nw replaces in trustdir, in
  * trustdir/earlier/PARTNER-FP.card (FP: sh_key_fingerprint of its signing
@@ -602,6 +626,12 @@ void sh_sign_key_note(char *out, size_t n, const sh_sign_key *k);
 sh_err sh_trust_keep_replaced(const char *trustdir, const sh_card *old,
                               const sh_card *nw, int64_t now_s, char *why,
                               size_t wl);
+/* Keep the card c, which seinkey revoke removes from trustdir, in
+ * trustdir/earlier/PARTNER-FP-revoked.card, noting now_s as when it was
+ * revoked:
+ * the signals its keys signed still verify, as that partner's. */
+sh_err sh_trust_keep_revoked(const char *trustdir, const sh_card *c,
+                             int64_t now_s, char *why, size_t wl);
 /* Each card in DIR/earlier/ (a trust store's or a key directory's), loaded:
  * fn returns 1 if it takes it, 0 if not (why: the rule). *why: the first
  * card left out, or the directory if group or others may write to it (or

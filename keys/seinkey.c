@@ -53,13 +53,18 @@ static void usage(FILE *f)
 	    "rotation)\n"
 	    "  list  --trustdir DIR list the trusted partners (and previous "
 	    "keys\n"
-	    "                       still accepted after their key rotation)\n"
+	    "                       still accepted after their key rotation, "
+	    "earlier\n"
+	    "                       signing keys kept), then the revoked "
+	    "ones\n"
 	    "  rotate --dir KEYDIR --overlap N(s|m|h|d)\n"
 	    "                       new CURVE and signing keys; the previous "
 	    "ones\n"
 	    "                       stay accepted by partners for the overlap\n"
-	    "  revoke --trustdir DIR PARTNER  remove a partner's card; a "
-	    "running\n"
+	    "  revoke --trustdir DIR PARTNER  remove a partner's card (kept "
+	    "in\n"
+	    "                       earlier/ to verify its stored signals); "
+	    "a running\n"
 	    "                       daemon drops its connections within "
 	    "seconds\n"
 	    "roles: municipality_debt municipality_team landlord energy water\n"
@@ -189,13 +194,14 @@ static int cmd_init(int argc, char **argv)
 			return 2;
 		}
 	/* Validate the public fields through the card parser, with dummy
-	 * keys (the seal key one an agreement works with), so that init and
-	 * trust apply the very same rules. */
+	 * keys (the base points: keys of small order are refused), so that
+	 * init and trust apply the very same rules. */
 	len += (size_t)snprintf(
 	    text + len, sizeof(text) - len,
-	    "curve = 0000000000000000000000000000000000000000\n"
-	    "sign = %064d\nseal = 09%062d\n",
-	    0, 0);
+	    "curve = 2(<@900000000000000000000000000000000000\n"
+	    "sign = 58%s\nseal = 09%062d\n",
+	    "66666666666666666666666666666666666666666666666666666666666666",
+	    0);
 	char why[1024];
 	if (sh_card_parse(&c, text, len, why, sizeof(why)) != SH_OK) {
 		/* "line N: KEY: reason" of the card made from the options:
@@ -534,7 +540,118 @@ static int cmd_revoke(int argc, char **argv)
 	printf("revoked '%s': its card is removed from %s; a running daemon "
 	       "drops its connections within seconds\n",
 	       argv[optind], dir);
+	if (why[0]) {
+		fprintf(stderr, "seinkey: warning: removed all the same: %s\n",
+		        why);
+		return 0;
+	}
+	printf("  its card is kept in %s/" SH_EARLIER_CARDS "/ (never trusted "
+	       "again from there), so that the signals it\n"
+	       "  signed still verify as its own; seinkey list shows it as "
+	       "revoked\n",
+	       dir);
 	return 0;
+}
+
+/* The signing keys of a partner's history other than its card's own,
+ * one line each: when superseded or revoked, and until when a card that
+ * continued it accepted it. */
+static void list_earlier(const sh_keyhist *h)
+{
+	int64_t now_s = sh_now_ms() / 1000;
+	for (size_t i = 0; i < h->n; i++) {
+		const sh_sign_key *k = &h->k[i];
+		char fp[17], at[32], until[48] = "";
+		if (k->current)
+			continue;
+		sh_key_fingerprint(fp, k->key);
+		/* the later, as seinctl inbox show says it */
+		int rev = k->revoked_s > k->superseded_s;
+		int64_t t = rev ? k->revoked_s : k->superseded_s;
+		utc_text(t, at, sizeof(at));
+		char state[64];
+		snprintf(state, sizeof(state), "%s %s",
+		         rev ? "revoked at" : "superseded at",
+		         t ? at : "a time not noted");
+		if (k->until_s) {
+			utc_text(k->until_s, at, sizeof(at));
+			snprintf(until, sizeof(until), "; %s %s",
+			         k->until_s > now_s ? "accepted until"
+			                            : "expired at",
+			         at);
+		}
+		printf("%-24s  earlier signing key %s %s%s\n", "", fp, state,
+		       until);
+	}
+}
+
+/* The partner ids that have cards in earlier/ (sh_earlier_each). */
+struct kept_ids {
+	char (*id)[SH_PARTNER_MAX + 1];
+	size_t n;
+};
+
+static int kept_id(void *vctx, const char *path, const sh_card *c, char *why,
+                   size_t wl)
+{
+	(void)path, (void)why, (void)wl;
+	struct kept_ids *k = vctx;
+	for (size_t i = 0; i < k->n; i++)
+		if (strcmp(k->id[i], c->partner) == 0)
+			return 1;
+	char(*nid)[SH_PARTNER_MAX + 1] =
+	    realloc(k->id, (k->n + 1) * sizeof(*nid));
+	if (!nid)
+		return 1;
+	k->id = nid;
+	snprintf(k->id[k->n++], sizeof(k->id[0]), "%s", c->partner);
+	return 1;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/* Partners with cards in earlier/ but none in the trust store: revoked
+ * (or removed by hand), their keys kept to verify their stored signals. */
+static size_t list_revoked(const char *dir, const sh_trust *t,
+                           const sh_card *self)
+{
+	struct kept_ids k = {NULL, 0};
+	char why[400];
+	sh_earlier_each(dir, kept_id, &k, why, sizeof(why));
+	if (why[0] && !t->n) /* else said with the first trusted partner */
+		fprintf(stderr, "seinkey: warning: %s\n", why);
+	if (k.n)
+		qsort(k.id, k.n, sizeof(k.id[0]), id_cmp);
+	size_t shown = 0;
+	sh_keyhist *h = calloc(1, sizeof(*h));
+	for (size_t i = 0; h && i < k.n; i++) {
+		sh_card last;
+		if (sh_trust_find(t, k.id[i]) ||
+		    (self && strcmp(self->partner, k.id[i]) == 0) ||
+		    !sh_keyhist_load_kept(h, dir, k.id[i], &last))
+			continue;
+		int64_t rev = 0;
+		for (size_t j = 0; j < h->n; j++)
+			if (h->k[j].revoked_s > rev)
+				rev = h->k[j].revoked_s;
+		char at[40] = "not in the trust store";
+		if (rev) {
+			utc_text(rev, at + 11, sizeof(at) - 11);
+			memcpy(at, "revoked at ", 11);
+		}
+		printf("%-24s  %-18s  %s: not trusted; its keys below are "
+		       "kept in " SH_EARLIER_CARDS "/ to verify its stored "
+		       "signals\n",
+		       k.id[i], last.role, at);
+		list_earlier(h);
+		shown++;
+	}
+	free(h);
+	free(k.id);
+	return shown;
 }
 
 static int cmd_list(int argc, char **argv)
@@ -561,6 +678,8 @@ static int cmd_list(int argc, char **argv)
 		fprintf(stderr, "seinkey: warning: %s\n", t.warn[i]);
 	printf("%-24s  %-18s  %-28s  %-16s  %-16s  %s\n", "PARTNER", "ROLE",
 	       "ENDPOINT", "KEY", "CARD", "NAME");
+	sh_keyhist *h = sh_xmalloc(sizeof(*h));
+	h->why[0] = '\0';
 	for (size_t i = 0; i < t.n; i++) {
 		char fp[17], cfp[17];
 		sh_key_fingerprint(fp, t.cards[i].curve_pub);
@@ -578,8 +697,18 @@ static int cmd_list(int argc, char **argv)
 			           : "expired at",
 			       until);
 		}
+		sh_keyhist_load(h, dir, &t.cards[i]);
+		if (h->why[0] && !i)
+			fprintf(stderr, "seinkey: warning: %s\n", h->why);
+		list_earlier(h);
 	}
+	free(h);
 	printf("%zu trusted partners\n", t.n);
+	size_t nrev = list_revoked(dir, &t, self_known ? &self : NULL);
+	if (nrev)
+		printf("%zu revoked partners (not trusted: earlier keys kept "
+		       "for their stored signals)\n",
+		       nrev);
 	/* With -c: this daemon's own previous keys, if it rotated. */
 	int64_t own_until;
 	sh_card own;

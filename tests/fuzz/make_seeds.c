@@ -816,6 +816,18 @@ static void card_seeds(void)
 	sh_buf_printf(&m, "zz%s", sign + 10); /* a non-hex digit */
 	seed(t, "bad-hex", m.data, m.len);
 	m.len = 0;
+	/* keys of small order (the identity; u = 0): refused */
+	sh_buf_add(&m, text, (size_t)(sign - text) + 8);
+	sh_buf_printf(&m, "01%062d%s", 0, sign + 8 + 64);
+	seed(t, "sign-small-order", m.data, m.len);
+	m.len = 0;
+	const char *curve = strstr(text, "\ncurve = ");
+	if (!curve)
+		die("card", "unexpected format");
+	sh_buf_add(&m, text, (size_t)(curve - text) + 9);
+	sh_buf_printf(&m, "%040d%s", 0, curve + 9 + 40);
+	seed(t, "curve-small-order", m.data, m.len);
+	m.len = 0;
 	sh_buf_printf(&m, "%s", text);
 	m.data[strstr((char *)m.data, "seinhuis_card = 1") - (char *)m.data +
 	       16] = '2';

@@ -341,6 +341,29 @@ check "i: the inbox stays at 5, the sender has 11 delivered and 0 pending" bash 
 	 [ \$(outbox_ids $S pending | wc -l) = 0 ]"
 check "i: both audit logs verify" bash -c "ctl $R audit verify && ctl $S audit verify"
 
+# --- m. an answer with consent references of the wrong length ----------------
+# peer_tool, as partner tool-rv, answers a request with three revoked
+# consent references, of 16, 3 and 20 bytes: the two of the wrong length
+# are skipped, and the recipient's log says how many, naming the partner
+# (never what they held); the answer is taken.
+PEER_TOOL=${PEER_TOOL:-$(dirname "$0")/../../build/tests/integration/peer_tool}
+TOOL='tool-rv'
+partner $TOOL landlord 17956
+trust $R $TOOL
+check "m: the recipient takes in the card of $TOOL" \
+	wait_until 5 grep -q "trust store: $TOOL added" "$WORK/$R.log"
+as_user env PEER_WAIT_MS=20000 PEER_REVOKED_LENGTHS=16,3,20 \
+	"$PEER_TOOL" "$WORK/$TOOL/keys" "$WORK/$R/keys/card" answer-recover >"$WORK/tool.out" 2>&1 &
+tool=$!
+wait_until 5 grep -q LISTENING "$WORK/tool.out"
+ask m --since "@$T0" --partner $TOOL
+check "m: $TOOL answered with 3 references" wait_until 15 grep -q "RECOVER-ANSWERED 3" "$WORK/tool.out"
+check "m: the recipient warns that 2 of the 3 were skipped, naming the partner" wait_until 10 \
+	grep -q "\[warn\] peer $TOOL: 2 of the 3 revoked consent references in its answer to seinctl recover are not 16 bytes long: skipped" "$WORK/$R.log"
+check "m: and takes the answer" wait_until 10 bash -c \
+	"[ \"\$(peer_field $R $TOOL recover_answered_ms)\" -ge $t ] 2>/dev/null"
+wait "$tool" || true
+
 # --- j. privacy ---------------------------------------------------------------
 stop $R
 stop $S

@@ -47,8 +47,30 @@ check "status no longer lists the revoked partner" bash -c \
 	"! ctl gem-rv --json status | jq -r '.peers[].partner' | grep -qx corp-rv"
 check "the removal is in the audit log" bash -c \
 	"ctl gem-rv --json audit list --event trust_removed | json_has 'length == 1 and .[0].partner == \"corp-rv\"'"
+# The revoked partner's card is kept in trust/earlier/: its signal in the
+# inbox still verifies as its own, naming its key as revoked; seinkey list
+# shows it as revoked, not trusted.
+fp=$(printf '%b' "$(sed -n 's/^sign = //p' "$WORK/corp-rv/keys/card" | sed 's/../\\x&/g')" | sha256sum | cut -c1-16)
+kept="$WORK/gem-rv/trust/earlier/corp-rv-$fp-revoked.card"
+check "seinkey revoke kept the card in trust/earlier/" grep -q "^# revoked in this trust store at " "$kept"
+day=$(TZ=Europe/Amsterdam date -d "@$(sed -n '1s/^# revoked in this trust store at \([0-9]*\) .*/\1/p' "$kept")" +%F)
+id1=$(ctl gem-rv --json inbox list | jq -r '.[] | select(.sender == "corp-rv") | .message_id')
+shows() { # shows ID TEXT: seinctl inbox show ID's signature line ends with TEXT
+	ctl gem-rv --json inbox show "$1" | jq -e --arg w "$2" \
+		'.signature | startswith("verified: ") and endswith($w)' >/dev/null
+}
+check "its stored signal still verifies, by its key, revoked on $day" \
+	shows "$id1" ", by key $fp (revoked on $day)"
+out=$(as_user "$SEINKEY" list --trustdir "$WORK/gem-rv/trust")
+check "seinkey list: one trusted partner, the revoked one shown as revoked" bash -c \
+	"grep -qx '1 trusted partners' <<<\"\$0\" && grep -q '^corp-rv  *landlord  *revoked at .*: not trusted' <<<\"\$0\" &&
+	 grep -q '^ *earlier signing key $fp revoked at ' <<<\"\$0\" && grep -qx '1 revoked partners .*' <<<\"\$0\"" "$out"
 trust gem-rv corp-rv
 check "trusted again, the waiting signal is delivered" wait_until 20 bash -c \
 	"[ \$(ctl gem-rv --json inbox list | jq '[.[]|select(.sender==\"corp-rv\")]|length') = 2 ]"
 check "and the sender's outbox drains" wait_until 10 bash -c "[ \$(status_field corp-rv outbox_pending) = 0 ]"
+check "its first signal verifies by its key, the current one again" shows "$id1" ", by key $fp"
+out=$(as_user "$SEINKEY" list --trustdir "$WORK/gem-rv/trust")
+check "seinkey list: two trusted partners, none revoked" bash -c \
+	"grep -qx '2 trusted partners' <<<\"\$0\" && ! grep -q revoked <<<\"\$0\"" "$out"
 it_done

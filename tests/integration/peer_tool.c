@@ -58,6 +58,13 @@
  * $PEER_REJECT_DETAIL (a partner's free text, as another organisation's
  * software may write it), printing "REJECTED <n>"; it stops once
  * PEER_EXPECT (1) signals were refused, or no frame came for PEER_WAIT_MS.
+ * Mode "answer-recover" is the partner asked by seinctl recover: it binds
+ * the same endpoint, and answers the first request to send again with
+ * nothing to send (resend_count 0) and the revoked consent references
+ * of the lengths in $PEER_REVOKED_LENGTHS (comma-separated, "16,3,20";
+ * bytes 0x5a), printing "RECOVER-ANSWERED <n>" with their number, or
+ * "NO-FRAME" if no request came within PEER_WAIT_MS; it stops once no
+ * frame came for a second after that.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -389,6 +396,20 @@ static int batch_mode(const sh_identity *self, const sh_card *peer,
 	return n;
 }
 
+/* Frame a to the peer whose routing id is rid (a copy is sent). */
+static void send_routed(void *s, zmq_msg_t *rid, const Seinhuis__PeerFrame *a)
+{
+	sh_buf b = {0};
+	sh_buf_add(&b, NULL, seinhuis__peer_frame__get_packed_size(a));
+	seinhuis__peer_frame__pack(a, b.data);
+	zmq_msg_t r;
+	zmq_msg_init(&r);
+	zmq_msg_copy(&r, rid);
+	zmq_msg_send(&r, s, ZMQ_SNDMORE);
+	zmq_send(s, b.data, b.len, 0);
+	sh_buf_free(&b);
+}
+
 /* Answer every signal of f on socket s, to the peer rid: a receipt of a
  * status no version has (4) for an id not seen before, which is noted in
  * seen, and DELIVERED for one seen before (sent again), which is counted
@@ -439,19 +460,26 @@ static size_t answer_frame(void *s, zmq_msg_t *rid,
 	a.format_version = SH_FORMAT_VERSION;
 	a.n_receipts = n;
 	a.receipts = rp;
-	sh_buf b = {0};
-	sh_buf_add(&b, NULL, seinhuis__peer_frame__get_packed_size(&a));
-	seinhuis__peer_frame__pack(&a, b.data);
-	zmq_msg_t r;
-	zmq_msg_init(&r);
-	zmq_msg_copy(&r, rid);
-	zmq_msg_send(&r, s, ZMQ_SNDMORE);
-	zmq_send(s, b.data, b.len, 0);
-	sh_buf_free(&b);
+	send_routed(s, rid, &a);
 	free(rs);
 	free(rp);
 	free(ids);
 	return n;
+}
+
+static void *bind_own(void *ctx, const sh_identity *self);
+
+/* A frame on a ROUTER and who sent it: 0, or -1 (nothing to close) if
+ * none came in time. */
+static int recv_routed(void *s, zmq_msg_t *rid, zmq_msg_t *m)
+{
+	zmq_msg_init(rid);
+	zmq_msg_init(m);
+	if (zmq_msg_recv(rid, s, 0) >= 0 && zmq_msg_recv(m, s, 0) >= 0)
+		return 0;
+	zmq_msg_close(rid);
+	zmq_msg_close(m);
+	return -1;
 }
 
 /* Mode receive-unknown: until PEER_EXPECT (1) signals have each come
@@ -459,17 +487,9 @@ static size_t answer_frame(void *s, zmq_msg_t *rid,
 static int receive_unknown(const sh_identity *self)
 {
 	void *ctx = zmq_ctx_new();
-	void *s = zmq_socket(ctx, ZMQ_ROUTER);
-	int one = 1, linger = 0, timeout = (int)env_num("PEER_WAIT_MS", 3000);
+	void *s = bind_own(ctx, self);
+	int linger;
 	size_t expect = (size_t)env_num("PEER_EXPECT", 1);
-	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
-	zmq_setsockopt(s, ZMQ_CURVE_SERVER, &one, sizeof(one));
-	zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, self->curve_sec_z85, 40);
-	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
-	if (zmq_bind(s, self->card.endpoint) != 0)
-		die("bind", zmq_strerror(zmq_errno()));
-	printf("LISTENING\n");
-	fflush(stdout);
 	static uint8_t seen[MAXIDS][SH_ID_LEN];
 	static int delivered[MAXIDS];
 	size_t nseen = 0, again = 0;
@@ -484,14 +504,9 @@ static int receive_unknown(const sh_identity *self)
 			draining = 1;
 		}
 		zmq_msg_t rid, m;
-		zmq_msg_init(&rid);
-		zmq_msg_init(&m);
-		if (zmq_msg_recv(&rid, s, 0) < 0 ||
-		    zmq_msg_recv(&m, s, 0) < 0) {
+		if (recv_routed(s, &rid, &m) < 0) {
 			if (!draining)
 				printf("NO-FRAME\n");
-			zmq_msg_close(&rid);
-			zmq_msg_close(&m);
 			break;
 		}
 		Seinhuis__PeerFrame *f = seinhuis__peer_frame__unpack(
@@ -524,6 +539,83 @@ static int receive_unknown(const sh_identity *self)
 	return again >= expect ? 0 : 1;
 }
 
+/* A ROUTER bound at our card's endpoint as the CURVE server, waiting
+ * PEER_WAIT_MS (3000) for a frame. */
+static void *bind_own(void *ctx, const sh_identity *self)
+{
+	void *s = zmq_socket(ctx, ZMQ_ROUTER);
+	int one = 1, linger = 0, timeout = (int)env_num("PEER_WAIT_MS", 3000);
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(s, ZMQ_CURVE_SERVER, &one, sizeof(one));
+	zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, self->curve_sec_z85, 40);
+	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
+	if (zmq_bind(s, self->card.endpoint) != 0)
+		die("bind", zmq_strerror(zmq_errno()));
+	printf("LISTENING\n");
+	fflush(stdout);
+	return s;
+}
+
+/* Mode answer-recover (see the top). */
+static int answer_recover(const sh_identity *self)
+{
+	void *ctx = zmq_ctx_new();
+	void *s = bind_own(ctx, self);
+	const char *lens = getenv("PEER_REVOKED_LENGTHS");
+	static uint8_t fill[64];
+	ProtobufCBinaryData refs[16];
+	size_t n = 0;
+	memset(fill, 0x5a, sizeof(fill));
+	for (const char *p = lens ? lens : "16,3,20"; *p && n < 16;) {
+		char *end;
+		unsigned long l = strtoul(p, &end, 10);
+		if (end == p || l > sizeof(fill))
+			die("PEER_REVOKED_LENGTHS", "lengths of 0 to 64");
+		refs[n++] = (ProtobufCBinaryData){l, fill};
+		p = *end == ',' ? end + 1 : end;
+	}
+	int rc = 1;
+	for (;;) {
+		zmq_msg_t rid, m;
+		if (recv_routed(s, &rid, &m) < 0) {
+			if (rc)
+				printf("NO-FRAME\n");
+			break;
+		}
+		Seinhuis__PeerFrame *f = seinhuis__peer_frame__unpack(
+		    NULL, zmq_msg_size(&m), zmq_msg_data(&m));
+		int64_t since = f && !f->resend_answer ? f->resend_since_ms : 0;
+		if (f)
+			seinhuis__peer_frame__free_unpacked(f, NULL);
+		zmq_msg_close(&m);
+		if (!since) { /* tree heads, signals: not what is waited for */
+			zmq_msg_close(&rid);
+			continue;
+		}
+		Seinhuis__PeerFrame a = SEINHUIS__PEER_FRAME__INIT;
+		a.format_version = SH_FORMAT_VERSION;
+		a.resend_answer = 1;
+		a.resend_since_ms = since;
+		a.n_revoked_consents = n;
+		a.revoked_consents = refs;
+		send_routed(s, &rid, &a);
+		zmq_msg_close(&rid);
+		printf("RECOVER-ANSWERED %zu\n", n);
+		fflush(stdout);
+		/* a daemon may drop what it has not read yet when the
+		 * connection goes: stay until nothing came for a second (a
+		 * request again, answered again) */
+		int quiet = 1000;
+		zmq_setsockopt(s, ZMQ_RCVTIMEO, &quiet, sizeof(quiet));
+		rc = 0;
+	}
+	int linger = 2000; /* let the answer go out */
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_close(s);
+	zmq_ctx_term(ctx);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
@@ -540,7 +632,7 @@ int main(int argc, char **argv)
 		                "       witness witness-bad witness-forged "
 		                "witness-forged-key (see PEER_HEAD_*)\n"
 		                "       receive-unknown receive-reject (as the "
-		                "recipient)\n");
+		                "recipient), answer-recover\n");
 		return 2;
 	}
 	const char *mode = argv[3];
@@ -553,6 +645,8 @@ int main(int argc, char **argv)
 		die("card", why);
 	if (strcmp(mode, "receive-unknown") == 0)
 		return receive_unknown(&self);
+	if (strcmp(mode, "answer-recover") == 0)
+		return answer_recover(&self);
 	if (strcmp(mode, "receive-reject") == 0) {
 		const char *dt = getenv("PEER_REJECT_DETAIL");
 		reject_detail = dt ? dt : "";

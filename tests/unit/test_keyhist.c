@@ -7,6 +7,7 @@
  */
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "fixture.h"
@@ -180,6 +181,53 @@ int main(void)
 	         "by key %s (superseded; accepted until %s)", fp1, day);
 	CHECK_STR(note, want);
 	CHECK_STR(h.why, "");
+
+	/* seinkey revoke: the card goes from the store, and is kept in
+	 * earlier/ (beside the one kept there with its signing key, which
+	 * names the previous key), noted as revoked: the landlord's stored
+	 * signals still verify as its own, each naming its key. */
+	now = sh_now_ms() / 1000;
+	why[0] = 'x';
+	CHECK_ERR(sh_trust_remove(tdir, "woonstad", why, sizeof(why)), SH_OK);
+	CHECK_STR(why, "");
+	CHECK_ERR(sh_trust_load(&t, tdir, why, sizeof(why)), SH_OK);
+	CHECK_INT(t.n, 0);
+	sh_trust_free(&t);
+	snprintf(path, sizeof(path), "%s/woonstad-%s-revoked.card", edir, fp2);
+	kept = NULL;
+	CHECK_ERR(sh_read_file(path, 65536, &kept, &klen), SH_OK);
+	CHECK(kept &&
+	      strncmp(kept, "# revoked in this trust store at ", 33) == 0);
+	free(kept);
+	sh_kept kw = sh_kept_when(path);
+	CHECK(kw.revoked && kw.t >= now && kw.t <= now + 60);
+	snprintf(path, sizeof(path), "%s/woonstad-%s.card", edir, fp2);
+	CHECK(access(path, F_OK) == 0);
+	sh_card last;
+	CHECK_INT(sh_keyhist_load_kept(&h, tdir, "woonstad", &last), 1);
+	CHECK_INT(h.n, 2);
+	CHECK(memcmp(last.sign_pub, l2.card.sign_pub, SH_KEY_LEN) == 0);
+	CHECK_STR(last.partner, "woonstad");
+	k = sh_keyhist_signer(&h, &m, &last, e2.data, e2.len, NULL);
+	CHECK(k && !k->current && k->revoked_s >= now);
+	sh_date_nl(now * 1000, day);
+	note_of(k, note, sizeof(note));
+	snprintf(want, sizeof(want), "by key %s (revoked on %s)", fp2, day);
+	CHECK_STR(note, want);
+	k = sh_keyhist_signer(&h, &m, &last, e1.data, e1.len, NULL);
+	CHECK(k && !k->current && !k->revoked_s && k->until_s == until);
+	CHECK(sh_keyhist_signer(&h, &m, &last, e3.data, e3.len, NULL) == NULL);
+	/* another partner's history, or one never kept: none */
+	CHECK_INT(sh_keyhist_load_kept(&h, tdir, "stranger", &last), 0);
+	CHECK_INT(h.n, 0);
+	/* trusted again with the same card, its key is the current one */
+	snprintf(path, sizeof(path), "%s/alone.card", root);
+	CHECK_ERR(sh_trust_add(tdir, path, why, sizeof(why)), SH_OK);
+	k = signer(tdir, &m, &alone, &e2, &h);
+	CHECK(k && k->current);
+	note_of(k, note, sizeof(note));
+	snprintf(want, sizeof(want), "by key %s", fp2);
+	CHECK_STR(note, want);
 
 	sh_buf_free(&e1);
 	sh_buf_free(&e2);

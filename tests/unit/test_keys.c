@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zmq.h>
 
 #include "check.h"
 #include "fixture.h"
@@ -525,14 +526,91 @@ static void test_card_refusals(const sh_identity *a)
 	sh_buf_free(&base);
 }
 
+/* The card text with key's line (a previous_ one: added) set to value is
+ * refused at that line, naming the key and rule. */
+static void key_refused(const char *text, const char *key, const char *value,
+                        const char *rule)
+{
+	char line[200], want[300], why[1024];
+	sh_card c;
+	sh_buf t = {0};
+	snprintf(line, sizeof(line), "%s = %s", key, value);
+	int lineno = edit_card(
+	    text, strncmp(key, "previous_", 9) == 0 ? NULL : key, line, &t);
+	check_case("%s", line);
+	why[0] = '\0';
+	CHECK_ERR(
+	    sh_card_parse(&c, (const char *)t.data, t.len, why, sizeof(why)),
+	    SH_ERR_CARD);
+	snprintf(want, sizeof(want), "line %d: %s: %s", lineno, key, rule);
+	CHECK_HAS(why, want);
+	sh_buf_free(&t);
+}
+
+/* A card whose CURVE or signing key (or previous one) is a point of small
+ * order is refused at that line, naming the key's kind and the rule, as
+ * one with such a sealing key is: whoever holds the card can agree on no
+ * key with the CURVE or sealing one, and no signature is checked under
+ * the signing one. The encodings are the known points of small order
+ * (X25519: u = 0, 1, p-1, p, p+1 and the two of order 8; Ed25519: the
+ * identity, the points of order 2, 4 and 8, with and without the sign
+ * bit). */
+static void test_small_order_keys(const sh_identity *a)
+{
+	static const char *const x25519[] = {
+	    "0000000000000000000000000000000000000000000000000000000000000000",
+	    "0100000000000000000000000000000000000000000000000000000000000000",
+	    "e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800",
+	    "5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157",
+	    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	    "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	    "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f"};
+	static const char *const ed25519[] = {
+	    "0100000000000000000000000000000000000000000000000000000000000000",
+	    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+	    "0000000000000000000000000000000000000000000000000000000000000000",
+	    "0000000000000000000000000000000000000000000000000000000000000080",
+	    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+	    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+	    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+	    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa"};
+	static const char curve_rule[] =
+	    "not a usable CURVE public key (a point of small order: no key "
+	    "can be agreed with it)";
+	static const char sign_rule[] =
+	    "not a usable Ed25519 public key (a point of small order";
+	sh_buf base = {0};
+	sh_card_format(&a->card, &base);
+	sh_buf_add(&base, "", 1);
+	const char *text = (const char *)base.data;
+	for (size_t i = 0; i < sizeof(x25519) / sizeof(x25519[0]); i++) {
+		uint8_t pub[32];
+		char z85[41];
+		CHECK(sh_unhex(pub, 32, x25519[i]) == 0);
+		CHECK(zmq_z85_encode(z85, pub, 32) != NULL);
+		key_refused(text, "curve", z85, curve_rule);
+		key_refused(text, "previous_curve", z85, curve_rule);
+	}
+	for (size_t i = 0; i < sizeof(ed25519) / sizeof(ed25519[0]); i++) {
+		key_refused(text, "sign", ed25519[i], sign_rule);
+		key_refused(text, "previous_sign", ed25519[i], sign_rule);
+	}
+	check_case("%s", "");
+	sh_buf_free(&base);
+}
+
 static int count_cards(const char *dir)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
 	int n = 0;
-	while (d && (de = readdir(d)))
-		if (de->d_name[0] != '.')
+	while (d && (de = readdir(d))) {
+		size_t l = strlen(de->d_name);
+		/* (earlier/, where revoke keeps a card, is not one) */
+		if (de->d_name[0] != '.' && l > 5 &&
+		    strcmp(de->d_name + l - 5, ".card") == 0)
 			n++;
+	}
 	if (d)
 		closedir(d);
 	return n;
@@ -1075,6 +1153,7 @@ int main(void)
 	test_load_refusals(adir, bdir);
 	test_card_roundtrip(&a, adir);
 	test_card_refusals(&a);
+	test_small_order_keys(&a);
 	test_trust(root, &a, adir, &c, cdir);
 	test_rotate(root, &b, bdir);
 	test_long_overlap(root, cdir, adir);

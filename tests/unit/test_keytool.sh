@@ -303,6 +303,41 @@ check "  naming the rule" has "$WORK/err" "--dir must be a path of 1 to 511 char
 check "rotate with such a --dir refused" run 2 rotate --dir "$long" --overlap 1d
 check "list with such a --trustdir refused" run 2 list --trustdir "$long"
 
+# --- earlier keys and revoked partners in list
+# A rotated partner's card replaced by trust is kept in earlier/: list
+# names its signing key under the partner and when it was superseded.
+# revoke keeps the removed card there too: list then shows the partner as
+# revoked, with its kept keys, not as trusted; trusted again, it is not.
+sign_fp() { # the fingerprint of a card's signing key
+	printf '%b' "$(sed -n 's/^sign = //p' "$1" | sed 's/../\\x&/g')" | sha256sum | cut -c1-16
+}
+T2=$WORK/trust2
+G=$WORK/keys/gemeente
+check "trust the municipality's card in a new store" run 0 trust --trustdir "$T2" "$G/card"
+k1=$(sign_fp "$G/card")
+check "rotate the municipality's keys" run 0 rotate --dir "$G" --overlap 1h
+check "trust its rotated card" run 0 trust --trustdir "$T2" "$G/card"
+k2=$(sign_fp "$G/card")
+check "list after the rotation" run 0 list --trustdir "$T2"
+check "  names the earlier signing key under the partner, superseded at a time" \
+	grep -qE "^ +earlier signing key $k1 superseded at 20[0-9-]+T[0-9:]+Z; accepted until " "$WORK/out"
+check "  not its current one" bash -c "! grep -q 'earlier signing key $k2' '$WORK/out'"
+check "  still one trusted partner" has "$WORK/out" "1 trusted partners"
+check "revoke the municipality" run 0 revoke --trustdir "$T2" gemeente-0363
+check "  says its card is kept" has "$WORK/out" "its card is kept in $T2/earlier/"
+check "  kept as revoked" [ -f "$T2/earlier/gemeente-0363-$k2-revoked.card" ]
+check "list after the revocation" run 0 list --trustdir "$T2"
+check "  no trusted partner" has "$WORK/out" "0 trusted partners"
+check "  the partner shown as revoked, not trusted" \
+	grep -qE "^gemeente-0363 +municipality_debt +revoked at 20[0-9-]+T[0-9:]+Z: not trusted" "$WORK/out"
+check "  with its last key, revoked" grep -qE "^ +earlier signing key $k2 revoked at " "$WORK/out"
+check "  and its earlier one, superseded" grep -qE "^ +earlier signing key $k1 superseded at " "$WORK/out"
+check "  counted as revoked" has "$WORK/out" "1 revoked partners"
+check "trusted again" run 0 trust --trustdir "$T2" "$G/card"
+check "list: trusted, no longer revoked" run 0 list --trustdir "$T2"
+check "  one trusted partner" has "$WORK/out" "1 trusted partners"
+check "  no revoked partner" bash -c "! grep -q 'revoked' '$WORK/out'"
+
 # --- usage errors
 check "no command" run 2
 check "unknown command" run 2 frobnicate
