@@ -561,7 +561,7 @@ static void list_earlier(const sh_keyhist *h)
 	int64_t now_s = sh_now_ms() / 1000;
 	for (size_t i = 0; i < h->n; i++) {
 		const sh_sign_key *k = &h->k[i];
-		char fp[17], at[32], until[48] = "";
+		char fp[17], at[32], until[64] = "";
 		if (k->current)
 			continue;
 		sh_key_fingerprint(fp, k->key);
