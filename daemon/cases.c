@@ -1234,24 +1234,34 @@ sh_err sh_notice_check(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 	return e;
 }
 
+sh_err sh_answered_get(sh_daemon *d, Seinhuis__Field **fields, size_t n,
+                       const char *name, const char *what,
+                       uint8_t id[SH_ID_LEN], Seinhuis__InboxRecord **rec,
+                       char *detail, size_t dl)
+{
+	const char *hex = sh_field_value(fields, n, name);
+	*rec = NULL;
+	if (!hex || strlen(hex) != 2 * SH_ID_LEN ||
+	    sh_unhex(id, SH_ID_LEN, hex) < 0)
+		return snprintf(detail, dl, "a %s id is 32 hex digits", what),
+		       SH_ERR_FIELD_FORMAT;
+	sh_err e = sh_daemon_txn(d);
+	if (e)
+		return e;
+	return sh_store_inbox_get(d->store, sh_store_txn(d->store), id, rec);
+}
+
 sh_err sh_notice_target(sh_daemon *d, sh_peer *p, Seinhuis__Field **fields,
                         size_t n, char *detail, size_t dl)
 {
 	if (role_takes_handover(p->card.role))
 		return SH_OK;
-	const char *rid = sh_field_value(fields, n, "report_id");
 	uint8_t id[SH_ID_LEN];
-	if (!rid || strlen(rid) != 2 * SH_ID_LEN ||
-	    sh_unhex(id, SH_ID_LEN, rid) < 0)
-		return snprintf(detail, dl, "a report id is 32 hex digits"),
-		       SH_ERR_FIELD_FORMAT;
-	sh_err e = sh_daemon_txn(d);
-	if (e)
-		return e;
-	MDB_txn *txn = sh_store_txn(d->store);
 	Seinhuis__InboxRecord *rec = NULL;
-	e = sh_store_inbox_get(d->store, txn, id, &rec);
-	if (e == SH_ERR_NOTFOUND && sh_store_seen(d->store, txn, id))
+	sh_err e = sh_answered_get(d, fields, n, "report_id", "report", id,
+	                           &rec, detail, dl);
+	if (e == SH_ERR_NOTFOUND &&
+	    sh_store_seen(d->store, sh_store_txn(d->store), id))
 		return SH_OK; /* taken: its sender is checked there */
 	if (e == SH_OK &&
 	    (rec->type != SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT ||
