@@ -86,20 +86,39 @@ typedef struct {
 	unsigned how;
 } match_id;
 
-/* A set of 32-byte values (resident keys, pseudonyms, case keys), each
- * with how it was made (khow: CtlReply.subject_match's bits; NULL: all
- * 0), and of message ids. With safety set, also the message ids of every
- * meldcode report and Veilig Thuis notice in the log (safe_ids), whose
- * entries a resident's look-up leaves out. */
+/* A 32-byte value (resident key, pseudonym, case key) and how it was made
+ * (CtlReply.subject_match's bits). */
 typedef struct {
-	uint8_t (*keys)[32];
-	unsigned *khow;
-	size_t nkeys;
+	uint8_t k[32];
+	unsigned how;
+} match_key;
+
+/* An entry the one pass over the log may list: it carries a key, or is
+ * about a message id (whose key may be carried by a later entry), or could
+ * not be decoded (said, not skipped in silence). */
+typedef struct {
+	uint64_t index;
+	uint8_t id[SH_ID_LEN];
+	uint8_t has_id, keyed, damaged;
+} match_ent;
+
+/* A set of keys, sorted by match_scan (each once, with the best how of
+ * its copies) so that each of an entry's keys is one binary search, and
+ * of message ids; with_how: the answer says how each entry was found.
+ * With safety set, also the message ids of every meldcode report and
+ * Veilig Thuis notice in the log (safe_ids), whose entries a resident's
+ * look-up leaves out. ents: what the pass saw, in log order. */
+typedef struct {
+	match_key *keys;
+	size_t nkeys, capkeys;
+	int with_how;
 	match_id *ids;
 	size_t nids, capids;
 	int safety;
 	match_id *safe_ids;
 	size_t nsafe, capsafe;
+	match_ent *ents;
+	size_t nents, capents;
 } match_set;
 
 /* The signal types of the meldcode loop: a resident's right of access
@@ -113,19 +132,47 @@ static int safety_type(Seinhuis__SignalType t)
 
 #define HOW_NONE (~0u)
 
-/* b's how if it is a key of the set (the best, as a key may have been
- * made twice), else HOW_NONE */
+static int cmp_key(const void *a, const void *b)
+{
+	return memcmp(a, b, 32);
+}
+
+static void add_key(match_set *m, const uint8_t k[32], unsigned how)
+{
+	if (m->nkeys == m->capkeys) {
+		m->capkeys = m->capkeys ? m->capkeys * 2 : 64;
+		m->keys = realloc(m->keys, m->capkeys * sizeof(*m->keys));
+		if (!m->keys)
+			abort();
+	}
+	memcpy(m->keys[m->nkeys].k, k, 32);
+	m->keys[m->nkeys++].how = how;
+}
+
+/* sorted, each once, with the best how of its copies (a key may have been
+ * made twice: two spellings with one canonical form) */
+static void sort_keys(match_set *m)
+{
+	if (m->nkeys < 2)
+		return;
+	qsort(m->keys, m->nkeys, sizeof(*m->keys), cmp_key);
+	size_t o = 1;
+	for (size_t i = 1; i < m->nkeys; i++)
+		if (memcmp(m->keys[i].k, m->keys[o - 1].k, 32) != 0)
+			m->keys[o++] = m->keys[i];
+		else if (m->keys[i].how < m->keys[o - 1].how)
+			m->keys[o - 1].how = m->keys[i].how;
+	m->nkeys = o;
+}
+
+/* b's how if it is a key of the (sorted) set, else HOW_NONE */
 static unsigned key_in(const match_set *m, const ProtobufCBinaryData *b)
 {
-	unsigned how = HOW_NONE;
-	if (b->len != 32)
-		return how;
-	for (size_t i = 0; i < m->nkeys; i++)
-		if (memcmp(m->keys[i], b->data, 32) == 0) {
-			unsigned h = m->khow ? m->khow[i] : 0;
-			how = h < how ? h : how;
-		}
-	return how;
+	if (b->len != 32 || !m->nkeys)
+		return HOW_NONE;
+	const match_key *k =
+	    bsearch(b->data, m->keys, m->nkeys, sizeof(*m->keys), cmp_key);
+	return !k ? HOW_NONE : m->with_how ? k->how : 0;
 }
 
 /* an entry that carries a key of the set: the best how of its keys, or
@@ -203,36 +250,76 @@ static int collect_ids(void *vctx, uint64_t index, const uint8_t *bytes,
                        size_t len, const Seinhuis__AuditEntry *e)
 {
 	match_set *m = vctx;
-	(void)index, (void)bytes, (void)len;
-	if (!e || e->message_id.len != SH_ID_LEN)
-		return 0;
-	if (m->safety && safety_type(e->type))
+	(void)bytes, (void)len;
+	int has_id = e && e->message_id.len == SH_ID_LEN;
+	unsigned how = e ? keys_how(m, e) : HOW_NONE;
+	if (has_id && m->safety && safety_type(e->type))
 		add_id(&m->safe_ids, &m->nsafe, &m->capsafe, e->message_id.data,
 		       0);
-	unsigned how = keys_how(m, e);
-	if (how != HOW_NONE)
+	if (has_id && how != HOW_NONE)
 		add_id(&m->ids, &m->nids, &m->capids, e->message_id.data, how);
+	if (e && !has_id && how == HOW_NONE)
+		return 0; /* about no signal and no key: never listed */
+	if (m->nents == m->capents) {
+		m->capents = m->capents ? m->capents * 2 : 1024;
+		m->ents = realloc(m->ents, m->capents * sizeof(*m->ents));
+		if (!m->ents)
+			abort();
+	}
+	match_ent *me = &m->ents[m->nents++];
+	memset(me, 0, sizeof(*me));
+	me->index = index;
+	me->damaged = !e;
+	me->keyed = how != HOW_NONE;
+	if ((me->has_id = (uint8_t)has_id))
+		memcpy(me->id, e->message_id.data, SH_ID_LEN);
 	return 0;
 }
 
-/* Pass one: the message ids of the entries that carry a key (and with
- * safety, of the meldcode loop's signals). */
-static sh_err match_prepare(sh_audit *log, MDB_txn *txn, match_set *m)
+/* The entries that carry a key, every entry about the same message ids
+ * (before or after the one that carries it) and the damaged ones, from
+ * index `from` on, to fn in log order: one pass over the whole log, which
+ * decodes each entry once and keeps what it may list (match_ent); then
+ * those entries alone are read again. With safety, the meldcode loop's
+ * message ids are gathered in the same pass. */
+static sh_err match_scan(sh_audit *log, MDB_txn *txn, match_set *m,
+                         uint64_t from, sh_audit_scan_fn fn, void *ctx)
 {
+	sort_keys(m);
 	sh_err e = sh_audit_scan(log, txn, 0, collect_ids, m);
-	if (e == SH_OK) {
-		m->nids = sort_ids(m->ids, m->nids);
-		m->nsafe = sort_ids(m->safe_ids, m->nsafe);
+	if (e != SH_OK)
+		return e;
+	m->nids = sort_ids(m->ids, m->nids);
+	m->nsafe = sort_ids(m->safe_ids, m->nsafe);
+	sh_buf b = {0};
+	for (size_t i = 0; i < m->nents && e == SH_OK; i++) {
+		const match_ent *me = &m->ents[i];
+		ProtobufCBinaryData id = {SH_ID_LEN, (uint8_t *)me->id};
+		if (me->index < from ||
+		    !(me->damaged || me->keyed ||
+		      (me->has_id && in_ids(m->ids, m->nids, &id))))
+			continue;
+		b.len = 0;
+		if ((e = sh_audit_entry(log, txn, me->index, &b)) != SH_OK)
+			break;
+		Seinhuis__AuditEntry *en =
+		    seinhuis__audit_entry__unpack(NULL, b.len, b.data);
+		int stop = fn(ctx, me->index, b.data, b.len, en);
+		if (en)
+			seinhuis__audit_entry__free_unpacked(en, NULL);
+		if (stop)
+			break;
 	}
+	sh_buf_free(&b);
 	return e;
 }
 
 static void match_free(match_set *m)
 {
 	free(m->keys);
-	free(m->khow);
 	free(m->ids);
 	free(m->safe_ids);
+	free(m->ents);
 	memset(m, 0, sizeof(*m));
 }
 
@@ -244,7 +331,7 @@ struct list_ctx {
 	int have_id;
 	const match_set *match; /* NULL: no case key filter */
 	ProtobufCBinaryData *items;
-	uint32_t *how; /* with match->khow: each item's (subject_match) */
+	uint32_t *how; /* with match->with_how: each item's (subject_match) */
 	size_t n, cap, bytes, limit;
 	uint64_t next;
 	size_t withheld; /* left out for safety (match->safety) */
@@ -305,11 +392,11 @@ static int list_one(void *vctx, uint64_t index, const uint8_t *bytes,
 		c->items = realloc(c->items, c->cap * sizeof(*c->items));
 		if (!c->items)
 			abort();
-		if (c->match && c->match->khow &&
+		if (c->match && c->match->with_how &&
 		    !(c->how = realloc(c->how, c->cap * sizeof(*c->how))))
 			abort();
 	}
-	if (c->match && c->match->khow) {
+	if (c->match && c->match->with_how) {
 		/* as its signal was found, or as the entry itself was */
 		const match_id *mi =
 		    find_id(c->match->ids, c->match->nids, &e->message_id);
@@ -358,15 +445,15 @@ static void op_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		lc.have_id = 1;
 	}
 	if (q->case_key[0]) {
-		m.keys = sh_xmalloc(32);
-		m.nkeys = 1;
-		if (sh_unhex(m.keys[0], 32, q->case_key) < 0) {
+		uint8_t k[32];
+		if (sh_unhex(k, 32, q->case_key) < 0) {
 			match_free(&m);
 			return sh_ctl_refuse(
 			    d, c, SH_ERR_USAGE,
 			    "a case key or pseudonym is 64 hex "
 			    "digits");
 		}
+		add_key(&m, k, 0);
 		lc.match = &m;
 	}
 	MDB_txn *txn = sh_store_read_begin(d->store);
@@ -375,10 +462,10 @@ static void op_list(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		return sh_ctl_refuse(d, c, SH_ERR_STORE,
 		                     "cannot read the store");
 	}
-	sh_err e = lc.match ? match_prepare(sh_audit_log(d), txn, &m) : SH_OK;
-	if (e == SH_OK)
-		e = sh_audit_scan(sh_audit_log(d), txn, q->start_index,
-		                  list_one, &lc);
+	sh_err e = lc.match ? match_scan(sh_audit_log(d), txn, &m,
+	                                 q->start_index, list_one, &lc)
+	                    : sh_audit_scan(sh_audit_log(d), txn,
+	                                    q->start_index, list_one, &lc);
 	Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
 	if (e == SH_OK) {
 		r.ok = 1;
@@ -583,16 +670,6 @@ static void wipe_fields(Seinhuis__CtlRequest *q)
 			        strlen(q->fields[i]->value));
 }
 
-static void add_key(match_set *m, const uint8_t k[32], unsigned how)
-{
-	m->keys = realloc(m->keys, (m->nkeys + 1) * 32);
-	m->khow = realloc(m->khow, (m->nkeys + 1) * sizeof(*m->khow));
-	if (!m->keys || !m->khow)
-		abort();
-	m->khow[m->nkeys] = how;
-	memcpy(m->keys[m->nkeys++], k, 32);
-}
-
 /* Case key and every partner's pseudonym for one canonical identity, made
  * so (how: CtlReply.subject_match's bits). */
 static void add_identity(sh_daemon *d, match_set *m, const char *canon,
@@ -702,6 +779,7 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		    bad);
 	}
 	/* The identities a partner may have used for this resident. */
+	m.with_how = 1;
 	if (p.bsn[0]) {
 		Seinhuis__Person b = SEINHUIS__PERSON__INIT;
 		b.bsn = p.bsn;
@@ -753,9 +831,7 @@ static void op_subject(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	lc.match = &m;
 	lc.limit = (size_t)-1;
 	m.safety = !q->with_meldcode;
-	e = match_prepare(sh_audit_log(d), txn, &m);
-	if (e == SH_OK)
-		e = sh_audit_scan(sh_audit_log(d), txn, 0, list_one, &lc);
+	e = match_scan(sh_audit_log(d), txn, &m, 0, list_one, &lc);
 	sh_store_read_end(d->store, txn);
 	/* Record the lookup, then answer after the commit. */
 	if (e == SH_OK) {

@@ -594,7 +594,27 @@ struct fb_target {
 	const struct case_sig *sig;
 	const char *basis;
 	char consent_ref[33];
+	int told; /* told this status about sig before: not again */
 };
+
+/* Whether the newest step that told a creditor something about signal id
+ * told it status: then telling it again would reach the creditor as a
+ * second, separate feedback about the same signal (a case closed,
+ * reopened and closed again), so it is not sent. Steps of older versions
+ * did not record which signals they answered and are not matched. */
+static int told_before(const Seinhuis__CaseRecord *rec,
+                       const uint8_t id[SH_ID_LEN], const char *status)
+{
+	for (size_t i = rec ? rec->n_steps : 0; i-- > 0;) {
+		const Seinhuis__CaseStep *st = rec->steps[i];
+		for (size_t j = 0; j < st->n_feedback_about; j++)
+			if (st->feedback_about[j].len == SH_ID_LEN &&
+			    memcmp(st->feedback_about[j].data, id, SH_ID_LEN) ==
+			        0)
+				return strcmp(st->feedback, status) == 0;
+	}
+	return 0;
+}
 
 /* A consent among refs that covers feedback to p about sig; on failure
  * why says what was wrong with the closest one. */
@@ -667,7 +687,8 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	struct fb_target *tg = NULL;
 	size_t ntg = 0;
 	char **ids = NULL;
-	size_t nids = 0;
+	size_t nids = 0, ntold = 0;
+	ProtobufCBinaryData *about = NULL;
 	if (parse_case_key(q->case_key, key) < 0)
 		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
 		                     "a case key is 64 hex digits");
@@ -838,6 +859,11 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 				    tname, fb, tg[k].peer->card.partner);
 				goto out;
 			}
+			if (told_before(old, tg[k].sig->id, status)) {
+				tg[k].told = 1;
+				ntold++;
+				continue;
+			}
 			char field[64] = "", pdetail[300] = "", sid[33];
 			sh_hex(sid, tg[k].sig->id, SH_ID_LEN);
 			Seinhuis__Field f[4], *fp[4];
@@ -871,7 +897,10 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		}
 		/* All checked: send. */
 		ids = sh_xcalloc(ntg, sizeof(*ids));
+		about = sh_xcalloc(ntg, sizeof(*about));
 		for (size_t k = 0; k < ntg; k++) {
+			if (tg[k].told)
+				continue;
 			char sid[33], idhex[33], field[64] = "",
 			                         pdetail[300] = "";
 			sh_hex(sid, tg[k].sig->id, SH_ID_LEN);
@@ -928,6 +957,8 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 				    pdetail[0] ? pdetail : sh_err_str(e));
 				goto out;
 			}
+			about[nids].data = (uint8_t *)tg[k].sig->id;
+			about[nids].len = SH_ID_LEN;
 			ids[nids++] = sh_strdup(idhex);
 		}
 	}
@@ -937,6 +968,8 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	st.user = user;
 	st.feedback = q->feedback ? (char *)status : "";
 	st.feedback_count = (uint32_t)nids;
+	st.feedback_about = about;
+	st.n_feedback_about = nids;
 	if (strcmp(q->step, "contact_attempted") == 0) {
 		st.contact_how = q->contact_how ? q->contact_how : "";
 		st.contact_reached =
@@ -972,6 +1005,10 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	if (q->feedback)
 		detail_add(detail, sizeof(detail),
 		           "feedback %s to %zu creditor(s)", status, nids);
+	if (ntold)
+		detail_add(detail, sizeof(detail),
+		           "%zu told %s about the same signal before", ntold,
+		           status);
 	audit_case(d, c, SEINHUIS__AUDIT_EVENT__AUDIT_CASE_STEP, key, q->step,
 	           "", detail);
 	sh_info("case %.16s...: step %s by local user %d%s%s", q->case_key,
@@ -983,6 +1020,7 @@ out:
 	for (size_t i = 0; i < nids; i++)
 		free(ids[i]);
 	free(ids);
+	free(about);
 	free(tg);
 	free(cs.v);
 	if (old)
@@ -1196,24 +1234,34 @@ sh_err sh_notice_check(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 	return e;
 }
 
+sh_err sh_answered_get(sh_daemon *d, Seinhuis__Field **fields, size_t n,
+                       const char *name, const char *what,
+                       uint8_t id[SH_ID_LEN], Seinhuis__InboxRecord **rec,
+                       char *detail, size_t dl)
+{
+	const char *hex = sh_field_value(fields, n, name);
+	*rec = NULL;
+	if (!hex || strlen(hex) != 2 * SH_ID_LEN ||
+	    sh_unhex(id, SH_ID_LEN, hex) < 0)
+		return snprintf(detail, dl, "a %s id is 32 hex digits", what),
+		       SH_ERR_FIELD_FORMAT;
+	sh_err e = sh_daemon_txn(d);
+	if (e)
+		return e;
+	return sh_store_inbox_get(d->store, sh_store_txn(d->store), id, rec);
+}
+
 sh_err sh_notice_target(sh_daemon *d, sh_peer *p, Seinhuis__Field **fields,
                         size_t n, char *detail, size_t dl)
 {
 	if (role_takes_handover(p->card.role))
 		return SH_OK;
-	const char *rid = sh_field_value(fields, n, "report_id");
 	uint8_t id[SH_ID_LEN];
-	if (!rid || strlen(rid) != 2 * SH_ID_LEN ||
-	    sh_unhex(id, SH_ID_LEN, rid) < 0)
-		return snprintf(detail, dl, "a report id is 32 hex digits"),
-		       SH_ERR_FIELD_FORMAT;
-	sh_err e = sh_daemon_txn(d);
-	if (e)
-		return e;
-	MDB_txn *txn = sh_store_txn(d->store);
 	Seinhuis__InboxRecord *rec = NULL;
-	e = sh_store_inbox_get(d->store, txn, id, &rec);
-	if (e == SH_ERR_NOTFOUND && sh_store_seen(d->store, txn, id))
+	sh_err e = sh_answered_get(d, fields, n, "report_id", "report", id,
+	                           &rec, detail, dl);
+	if (e == SH_ERR_NOTFOUND &&
+	    sh_store_seen(d->store, sh_store_txn(d->store), id))
 		return SH_OK; /* taken: its sender is checked there */
 	if (e == SH_OK &&
 	    (rec->type != SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT ||

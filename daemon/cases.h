@@ -31,6 +31,16 @@ sh_err sh_notice_attach(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s);
  * SH_ERR_ROUTE, naming the rule in detail. SH_OK for other types. */
 sh_err sh_notice_check(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
                        char *detail, size_t dl);
+/* Before an answer to a partner's signal is accepted (a status_feedback's
+ * signal_id, a notice's report_id): the inbox record of the signal whose
+ * id field `name` of fields gives, in the turn's transaction (id set to
+ * it). SH_ERR_FIELD_FORMAT, with "a WHAT id is 32 hex digits" in detail,
+ * if the field is no message id; SH_ERR_NOTFOUND if the signal is not in
+ * the inbox. The caller checks its sender and type and frees *rec. */
+sh_err sh_answered_get(sh_daemon *d, Seinhuis__Field **fields, size_t n,
+                       const char *name, const char *what,
+                       uint8_t id[SH_ID_LEN], Seinhuis__InboxRecord **rec,
+                       char *detail, size_t dl);
 /* At Veilig Thuis, before a notice to p is accepted: unless p is a
  * municipality_team (a hand-over), report_id must be a meldcode_report
  * in this daemon's inbox that p sent, or one taken from the inbox (its

@@ -310,18 +310,12 @@ static sh_err feedback_target(sh_daemon *d, sh_peer *p,
                               const char *basis, uint8_t *subject,
                               int *have_subject, char *detail, size_t dl)
 {
-	const char *sid = sh_field_value(fields, n, "signal_id");
 	uint8_t id[SH_ID_LEN];
-	*have_subject = 0;
-	if (!sid || strlen(sid) != 2 * SH_ID_LEN ||
-	    sh_unhex(id, SH_ID_LEN, sid) < 0)
-		return snprintf(detail, dl, "a signal id is 32 hex digits"),
-		       SH_ERR_FIELD_FORMAT;
-	sh_err e = sh_daemon_txn(d);
-	if (e)
-		return e;
 	Seinhuis__InboxRecord *rec = NULL;
-	e = sh_store_inbox_get(d->store, sh_store_txn(d->store), id, &rec);
+	*have_subject = 0;
+	sh_err e = sh_answered_get(d, fields, n, "signal_id", "signal", id,
+	                           &rec, detail, dl);
+	const char *sid = sh_field_value(fields, n, "signal_id");
 	if (e == SH_ERR_NOTFOUND)
 		return snprintf(detail, dl,
 		                "signal %.32s is not in the inbox: feedback "

@@ -214,14 +214,21 @@ static void case_due(struct cs_case *c)
 /* The moment the listing is ordered at (case_order: overdue or not). */
 static int64_t order_now;
 
+/* A first conversation is due and its due time is past at now: the
+ * listing's "!", its JSON's overdue, and the overdue come first. */
+static int case_overdue(const struct cs_case *c, int64_t now)
+{
+	return !c->answered && c->due_ms && c->due_ms < now;
+}
+
 static int case_order(const void *a, const void *b)
 {
 	const struct cs_case *x = a, *y = b;
 	if (x->answered != y->answered)
 		return x->answered ? 1 : -1;
 	/* a first conversation past due comes before one that is not */
-	int ox = !x->answered && x->due_ms && x->due_ms < order_now;
-	int oy = !y->answered && y->due_ms && y->due_ms < order_now;
+	int ox = case_overdue(x, order_now);
+	int oy = case_overdue(y, order_now);
 	if (ox != oy)
 		return oy - ox;
 	int sx = (urgency_rank(x->urgency) > 0) * 4 + (x->creditors > 1) * 2 +
@@ -557,6 +564,9 @@ static json_object *case_json(const struct cs_case *c, int with_signals)
 	json_object_object_add(
 	    o, "contact_due",
 	    json_object_new_boolean(c->due_ms && !c->answered));
+	/* and past its due time: the text listing's "!" */
+	json_object_object_add(
+	    o, "overdue", json_object_new_boolean(case_overdue(c, order_now)));
 	json_object_object_add(
 	    o, "owner", json_object_new_string(c->rec ? c->rec->owner : ""));
 	json_object_object_add(o, "step", json_object_new_string(step));
@@ -598,7 +608,7 @@ static void due_text(char *out, size_t n, const struct cs_case *c, int64_t now)
 	}
 	char when[32];
 	seinctl_fmt_time(when, sizeof(when), c->due_ms);
-	snprintf(out, n, "%.16s%s", when, c->due_ms < now ? " !" : "");
+	snprintf(out, n, "%.16s%s", when, case_overdue(c, now) ? " !" : "");
 }
 
 /* ----------------------------------------------------------- list */
@@ -620,7 +630,7 @@ int seinctl_case_list(const char *sock, int json)
 		       "%-16s  %s\n",
 		       "CASE", "SIGS", "CRED", "TOTAL", "URGENCY", "RISING",
 		       "NEWEST", "CONTACT DUE", "OWNER", "STEP");
-		int64_t now = (int64_t)time(NULL) * 1000;
+		int64_t now = order_now; /* as the listing was ordered */
 		for (size_t k = 0; k < w.n; k++) {
 			const struct cs_case *c = &w.v[k];
 			char total[32], newest[32], due[40];

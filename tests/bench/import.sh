@@ -12,10 +12,6 @@
 # DWARF) of the sending daemon during the first run's PERF_PHASE into DIR.
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-BUILD=${1:-build}
-[ -d "$BUILD" ] || BUILD=$ROOT/$BUILD
-BUILD=$(cd "$BUILD" && pwd)
 IMPORT_ROWS=${IMPORT_ROWS:-100000}
 RUNS=${RUNS:-3}
 PERF_DIR=${PERF_DIR:-}
@@ -25,18 +21,10 @@ case $IMPORT_ROWS$RUNS in
 	exit 2
 	;;
 esac
-export SEINHUISD=$BUILD/seinhuisd SEINKEY=$BUILD/seinkey
-# shellcheck source=tests/integration/lib.sh
-. "$HERE/../integration/lib.sh"
-it_setup bench-import
-cp "$BUILD/seinctl" "$WORK/bin/seinctl"
-chmod 755 "$WORK/bin/seinctl"
-SEINCTL=$WORK/bin/seinctl
-RESULTS=$WORK/results
+# shellcheck source=tests/bench/setup.sh
+. "$HERE/setup.sh" bench-import "${1:-build}"
 
 # IMPORT_ROWS distinct fictional residents and claims (rows.sh)
-# shellcheck source=tests/bench/rows.sh
-. "$HERE/rows.sh"
 import_file() { arrears_rows "$IMPORT_ROWS" "$1"; }
 
 # import_run RUN WHAT FILE TO
@@ -74,17 +62,6 @@ import_run() {
 		"(CPU: sending daemon $(tail -n2 "$RESULTS" | head -n1 | cut -d' ' -f3) s," \
 		"recipient $(tail -n1 "$RESULTS" | cut -d' ' -f3) s): $out (exit $rc)"
 	head -n 3 "$WORK/$what.err" | sed 's/^/    /'
-}
-
-# user + system CPU time of a process so far, in clock ticks
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-
-daemon_pid() { # the seinhuisd pid under lib.sh's start
-	local top=${IT_PIDS[$1]} p
-	[ "$(cat "/proc/$top/comm" 2>/dev/null)" = seinhuisd ] && echo "$top" && return
-	for p in $(ps -o pid= --ppid "$top"); do
-		[ "$(cat "/proc/$p/comm" 2>/dev/null)" = seinhuisd ] && echo "$p" && return
-	done
 }
 
 # perf record of the sending daemon during the first run's PERF_PHASE

@@ -15,10 +15,6 @@
 # existed). Medians over RUNS (default 3).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-BUILD=${1:-build}
-[ -d "$BUILD" ] || BUILD=$ROOT/$BUILD
-BUILD=$(cd "$BUILD" && pwd)
 RECOVER_ROWS=${RECOVER_ROWS:-100000}
 RUNS=${RUNS:-3}
 STEPS=${STEPS:-5000 1000000}
@@ -28,17 +24,8 @@ case $RECOVER_ROWS$RUNS${STEPS// /} in
 	exit 2
 	;;
 esac
-export SEINHUISD=$BUILD/seinhuisd SEINKEY=$BUILD/seinkey
-# shellcheck source=tests/integration/lib.sh
-. "$HERE/../integration/lib.sh"
-it_setup bench-recover
-cp "$BUILD/seinctl" "$WORK/bin/seinctl"
-chmod 755 "$WORK/bin/seinctl"
-SEINCTL=$WORK/bin/seinctl
-RESULTS=$WORK/results
-
-# shellcheck source=tests/bench/rows.sh
-. "$HERE/rows.sh"
+# shellcheck source=tests/bench/setup.sh
+. "$HERE/setup.sh" bench-recover "${1:-build}"
 
 field() { # field ID JQ: from the daemon's status
 	as_user "$SEINCTL" -s "$WORK/$1/control.sock" --json status | jq -r "$2"

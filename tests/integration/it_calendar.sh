@@ -138,6 +138,12 @@ at_29=(env LD_PRELOAD="$CLOCKSHIFT" SH_CLOCK_SHIFT_S="$(shift_to 1798542000)" TZ
 order=$("${at_29[@]}" "$SEINCTL" -s "$WORK/gem-du/control.sock" --json inbox | jq -r '[.[].case_key] | join(" ")')
 check "the overdue first (A, then B: the earliest due), then C, whose arrears rise but which is not yet due" \
 	[ "$order" = "$KA $KB $KC" ]
+json=$("${at_29[@]}" "$SEINCTL" -s "$WORK/gem-du/control.sock" --json inbox)
+check "--json: A and B overdue, C not (the text listing's !)" json_has \
+	"[.[] | {(.case_key): .overdue}] | add == {\"$KA\": true, \"$KB\": true, \"$KC\": false}" <<<"$json"
+check "... and case show --json says so too" bash -c \
+	"\"\${@}\" -s '$WORK/gem-du/control.sock' --json case show $KB | json_has '.overdue == true and .due_ms > 0'" \
+	_ "${at_29[@]}" "$SEINCTL"
 text=$("${at_29[@]}" "$SEINCTL" -s "$WORK/gem-du/control.sock" inbox)
 check "... B marked past due, C due Wednesday 30 December 10:00, not marked" bash -c \
 	"grep -E '^${KB:0:16} ' <<<\"\$0\" | grep -qE '2026-12-29 10:0[0-9] !' &&

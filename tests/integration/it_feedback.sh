@@ -184,25 +184,26 @@ check "... and attached at the creditor" wait_until 20 bash -c \
 # --- two residents of one household, one creditor ------------------------------
 # The creditor's newest signal in the case is about a housemate; the resident
 # who consented is told about through their own signal.
-a1=$(ctl corp-fb send --type arrears --to gem-fb arrears_kind=rent amount_cents=50000 \
-	arrears_since=2026-09-01 contact_attempt_date=2026-10-01 reminder_date=2026-10-15 \
-	urgency=none creditor_reference=T-1 creditor_contact="incasso desk" legal_basis=legal_duty \
-	initials=A. surname=Smit street=Kerkpad house_number=3 postcode="9901 WB" place=Waterdam |
-	awk '{print $2}')
+rent_at() { # rent_at AMOUNT REF INITIALS SURNAME STREET NUMBER POSTCODE: corp-fb to gem-fb
+	ctl corp-fb send --type arrears --to gem-fb arrears_kind=rent amount_cents="$1" \
+		arrears_since=2026-09-01 contact_attempt_date=2026-10-01 reminder_date=2026-10-15 \
+		urgency=none creditor_reference="$2" creditor_contact="incasso desk" legal_basis=legal_duty \
+		initials="$3" surname="$4" street="$5" house_number="$6" postcode="$7" place=Waterdam |
+		awk '{print $2}'
+}
+a1=$(rent_at 50000 T-1 A. Smit Kerkpad 3 "9901 WB")
 sleep 0.01
-a2=$(ctl corp-fb send --type arrears --to gem-fb arrears_kind=rent amount_cents=60000 \
-	arrears_since=2026-09-01 contact_attempt_date=2026-10-01 reminder_date=2026-10-15 \
-	urgency=none creditor_reference=T-2 creditor_contact="incasso desk" legal_basis=legal_duty \
-	initials=B. surname=Bakker street=Kerkpad house_number=3 postcode="9901 WB" place=Waterdam |
-	awk '{print $2}')
+a2=$(rent_at 60000 T-2 B. Bakker Kerkpad 3 "9901 WB")
 check "two housemates' signals delivered" wait_until 20 bash -c \
 	"inbox_ids gem-fb | grep -qx $a1 && inbox_ids gem-fb | grep -qx $a2"
 case3=$(ctl gem-fb --json inbox | jq -r ".[] | select(.signals == 2 and .case_key != \"$case\") | .case_key")
 check "... in one case" [ ${#case3} = 64 ]
-ctl gem-fb claim "$case3" >/dev/null
-ref_smit=$(ctl gem-fb consent grant --to corp-fb --purpose collection_pause <<<'surname=Smit
-postcode=9901 WB
-house_number=3' | awk '{print $2}')
+claim_with_consent() { # claim_with_consent CASE SURNAME POSTCODE NUMBER: prints corp-fb's consent
+	ctl gem-fb claim "$1" >/dev/null
+	printf 'surname=%s\npostcode=%s\nhouse_number=%s\n' "$2" "$3" "$4" |
+		ctl gem-fb consent grant --to corp-fb --purpose collection_pause | awk '{print $2}'
+}
+ref_smit=$(claim_with_consent "$case3" Smit "9901 WB" 3)
 out=$(ctl gem-fb --json case step "$case3" in_conversation --feedback --consent "$ref_smit" 2>&1)
 check "feedback with the consent of the resident of the older signal: sent" \
 	json_has '.ok and (.feedback_ids | length) == 1' <<<"$out"
@@ -216,8 +217,33 @@ check "audit subject (municipality): the feedback about the resident is among th
 check "... and not among the housemate's" bash -c \
 	"printf 'surname=Bakker\npostcode=9901 WB\nhouse_number=3\n' | ctl gem-fb --json audit subject |
 	 jq -e '[.[] | select(.type == \"status_feedback\" and .event == \"accepted\")] | length == 0' >/dev/null"
-check "no personal data in the creditor's log" bash -c "! grep -qi 'vries\|molenweg\|9901 \?wa\|smit\|bakker\|kerkpad' '$WORK/corp-fb.log'"
-check "no personal data in the municipality's log" bash -c "! grep -qi 'vries\|molenweg\|9901 \?wa\|smit\|bakker\|kerkpad' '$WORK/gem-fb.log'"
+# --- closed, reopened, closed: the creditor hears no_contact once ---------------
+k1=$(rent_at 40000 K-1 C. Kok Veldweg 8 "9901 WC")
+check "a signal about a fourth household delivered" wait_until 20 bash -c "inbox_ids gem-fb | grep -qx $k1"
+case4=$(ctl gem-fb --json inbox | jq -r ".[] | select(.signals == 1 and .case_key != \"$case\" and .case_key != \"$case3\") | .case_key")
+ref_kok=$(claim_with_consent "$case4" Kok "9901 WC" 8)
+out=$(ctl gem-fb --json case step "$case4" closed --feedback --consent "$ref_kok" 2>&1)
+check "closed before any contact: no_contact sent to the creditor" \
+	json_has '.ok and (.feedback_ids | length) == 1 and .steps[-1].feedback == "no_contact"' <<<"$out"
+check "... and noted on its signal" wait_until 20 bash -c \
+	"ctl corp-fb --json outbox | json_has '.[] | select(.message_id==\"$k1\" and .feedback.status==\"no_contact\")'"
+check "another step reopens the case" bash -c "ctl gem-fb case step $case4 contact_attempted >/dev/null"
+out=$(ctl gem-fb --json case step "$case4" closed --feedback --consent "$ref_kok" 2>&1)
+check "closed again: the step is recorded, no second no_contact about the same signal" \
+	json_has '.ok and (.feedback_ids | length) == 0 and .steps[-1].step == "closed" and .steps[-1].feedback_signals == 0' <<<"$out"
+check "... the case's steps: closed, contact_attempted, closed" bash -c \
+	"ctl gem-fb --json case show $case4 | jq -e '(.steps | map(.step)) == [\"closed\",\"contact_attempted\",\"closed\"]' >/dev/null"
+# a real change of status after it still goes out; the creditor's queue
+# at the municipality is sent in order, so once it is noted anything sent
+# before it has arrived too
+check "a real change (contact made) is still told" bash -c \
+	"ctl gem-fb --json case step $case4 in_conversation --feedback --consent $ref_kok | jq -e '(.feedback_ids | length) == 1' >/dev/null"
+check "... and noted at the creditor" wait_until 20 bash -c \
+	"ctl corp-fb --json outbox | json_has '.[] | select(.message_id==\"$k1\" and .feedback.status==\"contact_made\")'"
+check "the creditor holds two feedbacks about its signal (no_contact, contact_made), not three" bash -c \
+	"[ \$(ctl corp-fb --json audit list --type status_feedback --event delivered | jq '[.[] | select(.detail | contains(\"$k1\"))] | length') = 2 ]"
+check "no personal data in the creditor's log" bash -c "! grep -qi 'vries\|molenweg\|9901 \?wa\|smit\|bakker\|kerkpad\|kok\|veldweg' '$WORK/corp-fb.log'"
+check "no personal data in the municipality's log" bash -c "! grep -qi 'vries\|molenweg\|9901 \?wa\|smit\|bakker\|kerkpad\|kok\|veldweg' '$WORK/gem-fb.log'"
 check "audit logs verify" bash -c "ctl gem-fb audit verify >/dev/null && ctl corp-fb audit verify >/dev/null"
 
 for p in gem-fb gem2-fb corp-fb nrg-fb; do stop $p; done
