@@ -76,7 +76,7 @@ it_setup() {
 	# catalogue into the work directory.
 	mkdir -p "$WORK/bin"
 	local v
-	for v in SEINHUISD SEINKEY PEER_TOOL AUDIT_TAMPER CLOCKSHIFT FAILIO; do
+	for v in SEINHUISD SEINKEY PEER_TOOL AUDIT_TAMPER MKPARTNERS CLOCKSHIFT FAILIO; do
 		if [ -n "${!v:-}" ] && [ -f "${!v}" ]; then
 			cp "${!v}" "$WORK/bin/"
 			printf -v "$v" '%s' "$WORK/bin/$(basename "${!v}")"
@@ -86,7 +86,7 @@ it_setup() {
 	cp "$CATALOGUE" "$WORK/catalogue.conf"
 	chmod 644 "$WORK/catalogue.conf"
 	CATALOGUE=$WORK/catalogue.conf
-	export SEINHUISD SEINKEY PEER_TOOL AUDIT_TAMPER CLOCKSHIFT FAILIO CATALOGUE
+	export SEINHUISD SEINKEY PEER_TOOL AUDIT_TAMPER MKPARTNERS CLOCKSHIFT FAILIO CATALOGUE
 	trap it_cleanup EXIT
 }
 
