@@ -43,9 +43,17 @@ start corp-rt
 start gem-rc
 out=$(send_arrears corp-rt gem-rt 1)
 id=${out#accepted }
+t_sent=$(date +%s%N)
 check "the signal is delivered" wait_until 10 bash -c "[ \"\$(inbox_ids gem-rt)\" = $id ]"
 sleep 1
-check "it is still there within the retention period" [ "$(inbox_ids gem-rt)" = "$id" ]
+# looked up first, the time taken after: gone while less than
+# keep_unanswered (3 s) went by since it was sent is a failure
+there=$(inbox_ids gem-rt)
+if [ "$there" = "$id" ] || [ $(($(date +%s%N) - t_sent)) -lt 3000000000 ]; then
+	check "it is still there within the retention period" [ "$there" = "$id" ]
+else
+	echo "skipped: it is still there within the retention period (3 s went by before the look-up ended)"
+fi
 check "it is removed after keep_unanswered" wait_until 10 bash -c "[ -z \"\$(inbox_ids gem-rt)\" ]"
 check "the removal is logged, one line for the sweep" grep -q "retention: 1 signal(s) removed from the inbox" "$WORK/gem-rt.log"
 check "status shows an empty inbox" [ "$(status_field gem-rt inbox_depth)" = 0 ]
@@ -59,13 +67,36 @@ check "it was delivered before it was removed (audit order)" bash -c \
 # A signal whose case a caseworker claimed has been picked up, though not
 # taken: it stays for keep_taken (8 s here) after the claim, while an
 # unclaimed one beside it goes after keep_unanswered (3 s).
-out=$(send_arrears corp-rt gem-rt 21)
-id21=${out#accepted }
-out=$(send_arrears corp-rt gem-rt 22)
-id22=${out#accepted }
-check "two more signals delivered" wait_until 10 bash -c "[ \$(inbox_ids gem-rt | wc -l) = 2 ]"
-key21=$(ctl gem-rt --json inbox list | jq -r ".[] | select(.message_id==\"$id21\") | .case_key")
-ctl gem-rt claim "$key21" >/dev/null
+# pair H1 H2 [close]: two signals delivered to gem-rt (P1, P2, their case
+# keys K1, K2), the first's case claimed (with close: both claimed and the
+# first closed) before keep_unanswered (3 s) of either is over. On a machine
+# so loaded that the claims come later, the signals are gone: wait until
+# both are, and try again with two new households (a set-up, not a check).
+pair() {
+	local h1=$1 h2=$2 mode=${3:-} try out list ok
+	for try in 0 1 2; do
+		out=$(send_arrears corp-rt gem-rt $((h1 + 100 * try)))
+		P1=${out#accepted }
+		out=$(send_arrears corp-rt gem-rt $((h2 + 100 * try)))
+		P2=${out#accepted }
+		wait_until 10 bash -c "inbox_ids gem-rt | grep -qx $P1 && inbox_ids gem-rt | grep -qx $P2" || return 1
+		list=$(ctl gem-rt --json inbox list)
+		K1=$(jq -r ".[] | select(.message_id==\"$P1\") | .case_key" <<<"$list")
+		K2=$(jq -r ".[] | select(.message_id==\"$P2\") | .case_key" <<<"$list")
+		ok=yes
+		ctl gem-rt claim "$K1" >/dev/null || ok=no
+		if [ "$mode" = close ]; then
+			ctl gem-rt claim "$K2" >/dev/null || ok=no
+			ctl gem-rt case step "$K1" closed >/dev/null || ok=no
+		fi
+		[ $ok = yes ] && return 0
+		echo "keep_unanswered went by before the claims (attempt $((try + 1))): again with two new households"
+		wait_until 30 bash -c "! inbox_ids gem-rt | grep -qx -e $P1 -e $P2"
+	done
+	return 1
+}
+check "two more signals delivered, one claimed within keep_unanswered" pair 21 22
+id21=$P1 id22=$P2
 t_claim=$(date +%s%N)
 check "the unclaimed one is removed after keep_unanswered" wait_until 10 bash -c "! inbox_ids gem-rt | grep -qx $id22"
 sleep 1.5
@@ -83,17 +114,8 @@ check "... its entry says past keep_taken, its case picked up; the other's past 
 # case record: keep_closed (12 s here) after the closing, past both
 # keep_unanswered (3 s) and keep_taken (8 s); case monitor counts it all
 # that time. One beside it in a case left open goes after keep_taken.
-out=$(send_arrears corp-rt gem-rt 41)
-id41=${out#accepted }
-out=$(send_arrears corp-rt gem-rt 42)
-id42=${out#accepted }
-check "two signals for closing and for leaving open delivered" wait_until 10 bash -c \
-	"inbox_ids gem-rt | grep -qx $id41 && inbox_ids gem-rt | grep -qx $id42"
-key41=$(ctl gem-rt --json inbox list | jq -r ".[] | select(.message_id==\"$id41\") | .case_key")
-key42=$(ctl gem-rt --json inbox list | jq -r ".[] | select(.message_id==\"$id42\") | .case_key")
-ctl gem-rt claim "$key41" >/dev/null
-ctl gem-rt claim "$key42" >/dev/null
-ctl gem-rt case step "$key41" closed >/dev/null
+check "two signals for closing and for leaving open delivered and claimed, one closed" pair 41 42 close
+id41=$P1 id42=$P2
 t_close=$(date +%s%N)
 monitor_n() { ctl gem-rt --json case monitor | jq '.signals | length'; }
 export -f monitor_n
