@@ -556,7 +556,7 @@ static void natkey_digest(sh_daemon *d, sh_submit_prep *s,
 	size_t nf = tr->nfields;
 	if (nf > (SH_NK_DIGEST_MAX - NK_TAG) / NK_TAG)
 		nf = (SH_NK_DIGEST_MAX - NK_TAG) / NK_TAG;
-	/* one HMAC a signal gives the key of the per-field tags, which are
+	/* one HMAC gives the key of the per-field tags, which are
 	 * SipHash-2-4 (libsodium's crypto_shorthash): a keyed hash made for
 	 * short inputs, some 50 ns a field instead of an HMAC's 1 us */
 	sh_buf k = {0};
@@ -566,7 +566,8 @@ static void natkey_digest(sh_daemon *d, sh_submit_prep *s,
 	natkey_part(&k, s->p->card.partner);
 	for (size_t i = 0; i < nf; i++)
 		natkey_part(&k, tr->fields[i].name);
-	sh_hmac_sha256(mac, d->case_secret, SH_KEY_LEN, k.data, k.len);
+	/* the same for every signal of a type to a partner: kept */
+	sh_hmac_sha256_kept(mac, d->case_secret, SH_KEY_LEN, k.data, k.len);
 	memcpy(s->digest, mac, NK_TAG);
 	/* the tags' key: the rest of the MAC (past the 4 bytes kept) */
 	const uint8_t *tkey = mac + 16;

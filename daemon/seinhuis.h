@@ -347,7 +347,13 @@ void sh_sha256_2(uint8_t out[32], const void *a, size_t an, const void *b,
  * few keys it used (secret: wiped by sh_crypto_forget). */
 void sh_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t klen,
                     const void *data, size_t n);
-/* Wipes the calling thread's kept HMAC key states. */
+/* sh_hmac_sha256 for an input that repeats (the same key and bytes
+ * signal after signal): the calling thread keeps its last result, with
+ * the key and input (of up to 64 and 512 bytes), and answers a repeat
+ * from it (secret: wiped by sh_crypto_forget). */
+void sh_hmac_sha256_kept(uint8_t out[32], const uint8_t *key, size_t klen,
+                         const void *data, size_t n);
+/* Wipes the calling thread's kept HMAC key states and results. */
 void sh_crypto_forget(void);
 /* The same now for the calling thread, and for every other thread before
  * its next HMAC (a partner's keys gone from the trust store). */
