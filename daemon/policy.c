@@ -371,6 +371,19 @@ static const sh_field_rule *field_rule(const sh_type_rule *t, const char *name)
 	return rule_by_hash(t, name, name_hash(name));
 }
 
+void sh_type_values(const sh_type_rule *t, Seinhuis__Field **fields, size_t n,
+                    const char *vals[SH_TYPE_VALUES])
+{
+	for (size_t i = 0; i < SH_TYPE_VALUES; i++)
+		vals[i] = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const sh_field_rule *r = field_rule(t, fields[i]->name);
+		size_t k = r ? (size_t)(r - t->fields) : SH_TYPE_VALUES;
+		if (k < SH_TYPE_VALUES && !vals[k])
+			vals[k] = fields[i]->value;
+	}
+}
+
 static int known_name(const sh_type_rule *t, const char *name)
 {
 	return field_rule(t, name) || strcmp(name, "legal_basis") == 0 ||
@@ -668,6 +681,7 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 		/* kept with single spaces between the names: the sender
 		 * splits it on spaces (tabs were taken as one name there) */
 		t->natural_key[0] = '\0';
+		t->n_natural = 0;
 		for (int i = 0; i < n; i++) {
 			if (!field_rule(t, w[i]))
 				return perr(
@@ -675,6 +689,9 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 				    "natural_key: '%s' has no field line (give "
 				    "the field lines first)",
 				    w[i]);
+			t->natural_at[i] =
+			    (size_t)(field_rule(t, w[i]) - t->fields);
+			t->n_natural = (size_t)i + 1;
 			size_t at = strlen(t->natural_key);
 			snprintf(t->natural_key + at,
 			         sizeof(t->natural_key) - at, "%s%s",
