@@ -1308,6 +1308,9 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 	 * rules given a value, for the required ones below. */
 	uint32_t hs[64];
 	uint64_t have = 0;
+	/* the rule of each of the first 64 fields, for the clear-text
+	 * screen below */
+	const sh_field_rule *rs[64];
 	for (size_t i = 0; i < n; i++) {
 		const sh_field_rule *r = NULL;
 		sh_err e = check_field(t, type, sender_role, fields, i, hs,
@@ -1334,6 +1337,8 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 		size_t k = r ? (size_t)(r - t->fields) : 64;
 		if (k < 64 && fields[i]->value[0])
 			have |= (uint64_t)1 << k;
+		if (i < 64)
+			rs[i] = r;
 	}
 	for (size_t i = 0; i < t->nfields; i++) {
 		const sh_field_rule *r = &t->fields[i];
@@ -1408,7 +1413,7 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 	own_vals ov = {0}; /* made at the first clear text */
 	for (size_t i = 0; i < n; i++) {
 		const char *name = fields[i]->name, *v = fields[i]->value;
-		const sh_field_rule *r = rule_by_hash(t, name, name_hash(name));
+		const sh_field_rule *r = i < 64 ? rs[i] : field_rule(t, name);
 		if (!r || r->personal || r->kind != CHK_TEXT || !v[0])
 			continue;
 		/* a contact point (creditor_contact, contact_point) may give
