@@ -2999,6 +2999,11 @@ static void test_dutch_date(void)
 	    {1798758000000, "2027-01-01"}, /* 23:00 UTC on New Year's Eve */
 	    {1709161200000, "2024-02-29"},
 	    {-3600000, "1970-01-01"},
+	    /* four digits of year, two of month and day, whatever the
+	     * year: before 1000, and the last day of 9999 */
+	    {-30627460800000, "0999-06-15"},
+	    {-62009236800000, "0005-01-02"},
+	    {253402257600000, "9999-12-31"},
 	};
 	char d[11];
 	for (size_t i = 0; i < N(at); i++) {
