@@ -426,12 +426,9 @@ static void natkey_part2(sh_buf *k, const sh_type_rule *tr,
 	    house ? sh_field_value(fields, n, "house_number_addition") : NULL;
 	const char *parts[2] = {nk_value(tr, vals, fields, n, at), add};
 	for (int p = 0; p < 2; p++)
-		for (const char *c = parts[p]; c && *c && o < sizeof(v); c++) {
-			unsigned char ch = (unsigned char)*c;
-			if (isspace(ch) || (house && ch < 0x80 && !isalnum(ch)))
-				continue;
-			v[o++] = (char)tolower(ch);
-		}
+		if (parts[p])
+			o += sh_key_fold(v + o, sizeof(v) - o, parts[p],
+			                 strlen(parts[p]), house);
 	natkey_lenpart(k, v, o);
 	sh_wipe(v, o);
 }
@@ -587,8 +584,8 @@ static void natkey_digest(sh_daemon *d, sh_submit_prep *s,
 	for (size_t i = 0; i < nf; i++) { /* nf <= SH_TYPE_VALUES */
 		const char *name = tr->fields[i].name;
 		const char *v = vals[i];
-		int house = strcmp(name, "house_number") == 0 ||
-		            strcmp(name, "house_number_addition") == 0;
+		int house = sh_same_name(name, "house_number") ||
+		            sh_same_name(name, "house_number_addition");
 		size_t nl = strlen(name), vl = v ? strlen(v) : 0;
 		k.len = 0;
 		sh_buf_add(&k, NULL, nl + 2 + vl); /* "|name|", value's room */
@@ -597,12 +594,7 @@ static void natkey_digest(sh_daemon *d, sh_submit_prep *s,
 		memcpy(o, name, nl);
 		o += nl;
 		*o++ = '|';
-		for (size_t j = 0; j < vl; j++) {
-			unsigned char ch = (unsigned char)v[j];
-			if (isspace(ch) || (house && ch < 0x80 && !isalnum(ch)))
-				continue;
-			*o++ = (char)tolower(ch);
-		}
+		o += vl ? sh_key_fold(o, vl, v, vl, house) : 0;
 		k.len = (size_t)(o - (char *)k.data);
 		crypto_shorthash(tag, k.data, k.len, tkey);
 		memcpy(s->digest + NK_TAG + i * NK_TAG, tag, NK_TAG);

@@ -225,6 +225,12 @@ static inline int sh_same_name(const char *a, const char *b)
 {
 	return a[0] == b[0] && strcmp(a, b) == 0;
 }
+/* The first vl bytes of v as the sender's natural key and content digest
+ * compare them, into out (at most max bytes; their number returned): no
+ * spaces, ASCII letters in lower case, and with house set, of the other
+ * ASCII bytes only letters and digits (a house number and its addition);
+ * bytes from 0x80 on as they are. */
+size_t sh_key_fold(char *out, size_t max, const char *v, size_t vl, int house);
 /* protobuf_c_message_descriptor_get_field_by_name, remembered per thread:
  * field names are looked up some hundred times a signal. */
 const ProtobufCFieldDescriptor *sh_pb_field(const ProtobufCMessageDescriptor *d,

@@ -691,6 +691,28 @@ const ProtobufCFieldDescriptor *sh_pb_field(const ProtobufCMessageDescriptor *d,
 	return f;
 }
 
+/* What isspace, isalnum and tolower answer in the C locale, which the
+ * programs keep (none calls setlocale), without a library call per byte:
+ * the values of every signal pass through here, some 500 bytes. */
+size_t sh_key_fold(char *out, size_t max, const char *v, size_t vl, int house)
+{
+	size_t o = 0;
+	for (size_t j = 0; j < vl && o < max; j++) {
+		unsigned char ch = (unsigned char)v[j];
+		if (ch >= 'A' && ch <= 'Z') {
+			ch = (unsigned char)(ch - 'A' + 'a');
+		} else if (!(ch >= 'a' && ch <= 'z') &&
+		           !(ch >= '0' && ch <= '9')) {
+			if (ch == ' ' || (ch >= '\t' && ch <= '\r'))
+				continue;
+			if (house && ch < 0x80)
+				continue;
+		}
+		out[o++] = (char)ch;
+	}
+	return o;
+}
+
 void sh_copy_str(char *dst, size_t n, const char *src)
 {
 	size_t len = strlen(src);
