@@ -399,22 +399,30 @@ static void natkey_lenpart(sh_buf *k, const char *v, size_t o)
 	sh_buf_add(k, v, o);
 }
 
-static void natkey_part2(sh_buf *k, const char *name, Seinhuis__Field **fields,
-                         size_t n)
+/* The value of the type's field at position i (sh_type_values' vals,
+ * or by name past them). */
+static const char *nk_value(const sh_type_rule *tr, const char *const *vals,
+                            Seinhuis__Field **fields, size_t n, size_t i)
+{
+	return i < SH_TYPE_VALUES
+	           ? vals[i]
+	           : sh_field_value(fields, n, tr->fields[i].name);
+}
+
+static void natkey_part2(sh_buf *k, const sh_type_rule *tr,
+                         const char *const *vals, size_t at,
+                         Seinhuis__Field **fields, size_t n)
 {
 	char v[512];
 	size_t o = 0;
-	int house = strcmp(name, "house_number") == 0;
+	int house = strcmp(tr->fields[at].name, "house_number") == 0;
 	const char *add =
 	    house ? sh_field_value(fields, n, "house_number_addition") : NULL;
-	const char *parts[2] = {sh_field_value(fields, n, name), add};
+	const char *parts[2] = {nk_value(tr, vals, fields, n, at), add};
 	for (int p = 0; p < 2; p++)
-		for (const char *c = parts[p]; c && *c && o < sizeof(v); c++) {
-			unsigned char ch = (unsigned char)*c;
-			if (isspace(ch) || (house && ch < 0x80 && !isalnum(ch)))
-				continue;
-			v[o++] = (char)tolower(ch);
-		}
+		if (parts[p])
+			o += sh_key_fold(v + o, sizeof(v) - o, parts[p],
+			                 strlen(parts[p]), house);
 	natkey_lenpart(k, v, o);
 	sh_wipe(v, o);
 }
@@ -496,24 +504,25 @@ static void submit_drop(sh_submit_prep *s)
  * The identity is inside the keyed hash (case_secret): nothing of it is
  * stored. */
 static void natkey_hash(sh_daemon *d, const sh_submit_prep *s,
-                        const sh_type_rule *tr, Seinhuis__Field **fields,
-                        size_t n, int form, uint8_t out[SH_KEY_LEN])
+                        const sh_type_rule *tr, const char *const *vals,
+                        Seinhuis__Field **fields, size_t n, int form,
+                        uint8_t out[SH_KEY_LEN])
 {
 	static const char *const prefix[] = {"", "natural", "natural2",
 	                                     "natural3"};
 	sh_buf k = {0};
-	char names[256], *save = NULL;
 	sh_buf_add(&k, prefix[form], strlen(prefix[form]));
 	natkey_part(&k, sh_signal_type_name(s->t));
 	natkey_part(&k, s->p->card.partner);
-	snprintf(names, sizeof(names), "%s", tr->natural_key);
-	for (char *w = strtok_r(names, " ", &save); w;
-	     w = strtok_r(NULL, " ", &save)) {
-		const char *v = form == 1 ? sh_field_value(fields, n, w) : NULL;
-		if (form == 1)
+	/* the fields the catalogue's natural_key names, in its order */
+	for (size_t i = 0; i < tr->n_natural; i++) {
+		size_t at = tr->natural_at[i];
+		if (form == 1) {
+			const char *v = nk_value(tr, vals, fields, n, at);
 			natkey_part(&k, v ? v : "");
-		else
-			natkey_part2(&k, w, fields, n);
+		} else {
+			natkey_part2(&k, tr, vals, at, fields, n);
+		}
 	}
 	if (form == 3) {
 		Seinhuis__Person person;
@@ -543,14 +552,15 @@ static void natkey_hash(sh_daemon *d, const sh_submit_prep *s,
  * reveals no value to whoever reads the store; 4 bytes a field say which
  * fields differ (a change missed once in 2^32), never what they hold. */
 #define NK_TAG 4
+_Static_assert((SH_NK_DIGEST_MAX - NK_TAG) / NK_TAG <= SH_TYPE_VALUES,
+               "a digest's fields have their values in sh_type_values");
 static void natkey_digest(sh_daemon *d, sh_submit_prep *s,
-                          const sh_type_rule *tr, Seinhuis__Field **fields,
-                          size_t n)
+                          const sh_type_rule *tr, const char *const *vals)
 {
 	size_t nf = tr->nfields;
 	if (nf > (SH_NK_DIGEST_MAX - NK_TAG) / NK_TAG)
 		nf = (SH_NK_DIGEST_MAX - NK_TAG) / NK_TAG;
-	/* one HMAC a signal gives the key of the per-field tags, which are
+	/* one HMAC gives the key of the per-field tags, which are
 	 * SipHash-2-4 (libsodium's crypto_shorthash): a keyed hash made for
 	 * short inputs, some 50 ns a field instead of an HMAC's 1 us */
 	sh_buf k = {0};
@@ -560,28 +570,25 @@ static void natkey_digest(sh_daemon *d, sh_submit_prep *s,
 	natkey_part(&k, s->p->card.partner);
 	for (size_t i = 0; i < nf; i++)
 		natkey_part(&k, tr->fields[i].name);
-	sh_hmac_sha256(mac, d->case_secret, SH_KEY_LEN, k.data, k.len);
+	/* the same for every signal of a type to a partner: kept */
+	sh_hmac_sha256_kept(mac, d->case_secret, SH_KEY_LEN, k.data, k.len);
 	memcpy(s->digest, mac, NK_TAG);
 	/* the tags' key: the rest of the MAC (past the 4 bytes kept) */
 	const uint8_t *tkey = mac + 16;
-	for (size_t i = 0; i < nf; i++) {
+	for (size_t i = 0; i < nf; i++) { /* nf <= SH_TYPE_VALUES */
 		const char *name = tr->fields[i].name;
-		const char *v = sh_field_value(fields, n, name);
-		int house = strcmp(name, "house_number") == 0 ||
-		            strcmp(name, "house_number_addition") == 0;
+		const char *v = vals[i];
+		int house = sh_same_name(name, "house_number") ||
+		            sh_same_name(name, "house_number_addition");
 		size_t nl = strlen(name), vl = v ? strlen(v) : 0;
 		k.len = 0;
-		sh_buf_add(&k, "|", 1);
-		sh_buf_add(&k, name, nl);
-		sh_buf_add(&k, "|", 1);
-		sh_buf_add(&k, v ? v : "", vl); /* room, written over below */
-		char *o = (char *)k.data + nl + 2;
-		for (size_t j = 0; j < vl; j++) {
-			unsigned char ch = (unsigned char)v[j];
-			if (isspace(ch) || (house && ch < 0x80 && !isalnum(ch)))
-				continue;
-			*o++ = (char)tolower(ch);
-		}
+		sh_buf_add(&k, NULL, nl + 2 + vl); /* "|name|", value's room */
+		char *o = (char *)k.data;
+		*o++ = '|';
+		memcpy(o, name, nl);
+		o += nl;
+		*o++ = '|';
+		o += vl ? sh_key_fold(o, vl, v, vl, house) : 0;
 		k.len = (size_t)(o - (char *)k.data);
 		crypto_shorthash(tag, k.data, k.len, tkey);
 		memcpy(s->digest + NK_TAG + i * NK_TAG, tag, NK_TAG);
@@ -632,15 +639,18 @@ static void submit_check(sh_daemon *d, sh_submit_prep *s,
 	 * row) is not sent again. The key is hashed: no values are stored. */
 	const sh_type_rule *tr = sh_catalogue_type(&d->cat, s->t);
 	if (tr && tr->natural_key[0]) {
-		natkey_hash(d, s, tr, fields, n, 3, s->natkey);
+		const char *vals[SH_TYPE_VALUES];
+		sh_type_values(tr, fields, n, vals);
+		natkey_hash(d, s, tr, vals, fields, n, 3, s->natkey);
 		if (d->natkey_pre3) {
-			natkey_hash(d, s, tr, fields, n, 2, s->natkey2);
+			natkey_hash(d, s, tr, vals, fields, n, 2, s->natkey2);
 			s->have_natkey2 = 1;
 		}
-		natkey_digest(d, s, tr, fields, n);
+		natkey_digest(d, s, tr, vals);
 		s->have_natkey = 1;
 		if (d->natkey_old) {
-			natkey_hash(d, s, tr, fields, n, 1, s->natkey_old);
+			natkey_hash(d, s, tr, vals, fields, n, 1,
+			            s->natkey_old);
 			s->have_natkey_old = 1;
 		}
 	}
@@ -811,14 +821,21 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 			goto out;
 		/* prepared without the old form, which the store may hold
 		 * again (a turn that removed its last keys undone) */
-		if (!s->have_natkey_old && sh_store_natkey_old_live(d->store)) {
-			natkey_hash(d, s, sh_catalogue_type(&d->cat, t), fields,
-			            n, 1, s->natkey_old);
+		const sh_type_rule *tr = sh_catalogue_type(&d->cat, t);
+		const char *vals[SH_TYPE_VALUES];
+		int want_old = !s->have_natkey_old &&
+		               sh_store_natkey_old_live(d->store),
+		    want_pre3 =
+		        !s->have_natkey2 && sh_store_natkey_pre3_live(d->store);
+		if (want_old || want_pre3)
+			sh_type_values(tr, fields, n, vals);
+		if (want_old) {
+			natkey_hash(d, s, tr, vals, fields, n, 1,
+			            s->natkey_old);
 			s->have_natkey_old = 1;
 		}
-		if (!s->have_natkey2 && sh_store_natkey_pre3_live(d->store)) {
-			natkey_hash(d, s, sh_catalogue_type(&d->cat, t), fields,
-			            n, 2, s->natkey2);
+		if (want_pre3) {
+			natkey_hash(d, s, tr, vals, fields, n, 2, s->natkey2);
 			s->have_natkey2 = 1;
 		}
 		uint8_t prev[SH_ID_LEN], odig[SH_NK_DIGEST_MAX];

@@ -111,7 +111,18 @@ static _Thread_local unsigned hmac_next;
 static atomic_uint hmac_generation;
 static _Thread_local unsigned hmac_seen;
 
-static const hmac_pads *hmac_pads_of(const uint8_t *key, size_t klen)
+/* The last result of sh_hmac_sha256_kept on this thread, with the key and
+ * input it is of (secret: wiped by sh_crypto_forget). */
+#define HMAC_MEMO_MAX 512
+static _Thread_local struct {
+	size_t klen, n;
+	int valid;
+	uint8_t key[64], data[HMAC_MEMO_MAX], out[32];
+} hmac_memo;
+
+/* What this thread keeps, wiped if sh_crypto_forget_everywhere was called
+ * since it last looked. */
+static void hmac_kept_check(void)
 {
 	unsigned g =
 	    atomic_load_explicit(&hmac_generation, memory_order_relaxed);
@@ -119,6 +130,11 @@ static const hmac_pads *hmac_pads_of(const uint8_t *key, size_t klen)
 		sh_crypto_forget();
 		hmac_seen = g;
 	}
+}
+
+static const hmac_pads *hmac_pads_of(const uint8_t *key, size_t klen)
+{
+	hmac_kept_check();
 	for (unsigned i = 0; i < HMAC_KEEP; i++)
 		if (hmac_kept[i].klen == klen && klen &&
 		    CRYPTO_memcmp(hmac_kept[i].key, key, klen) == 0)
@@ -166,10 +182,34 @@ void sh_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t klen,
 
 SHA_LOWLEVEL_END
 
+void sh_hmac_sha256_kept(uint8_t out[32], const uint8_t *key, size_t klen,
+                         const void *data, size_t n)
+{
+	hmac_kept_check();
+	if (hmac_memo.valid && hmac_memo.klen == klen && hmac_memo.n == n &&
+	    (!klen || CRYPTO_memcmp(hmac_memo.key, key, klen) == 0) &&
+	    (!n || memcmp(hmac_memo.data, data, n) == 0)) {
+		memcpy(out, hmac_memo.out, 32);
+		return;
+	}
+	sh_hmac_sha256(out, key, klen, data, n);
+	if (klen > sizeof(hmac_memo.key) || n > sizeof(hmac_memo.data))
+		return;
+	if (klen)
+		memcpy(hmac_memo.key, key, klen);
+	if (n)
+		memcpy(hmac_memo.data, data, n);
+	memcpy(hmac_memo.out, out, 32);
+	hmac_memo.klen = klen;
+	hmac_memo.n = n;
+	hmac_memo.valid = 1;
+}
+
 void sh_crypto_forget(void)
 {
 	sh_wipe(hmac_kept, sizeof(hmac_kept));
 	hmac_next = 0;
+	sh_wipe(&hmac_memo, sizeof(hmac_memo));
 }
 
 void sh_crypto_forget_everywhere(void)

@@ -113,20 +113,27 @@ const char *sh_err_rule(sh_err e)
 	return table[e].rule;
 }
 
+/* The error whose rule is `rule`, from `from` on; SH_ERR__COUNT if none.
+ * (Every receipt's rule is looked up, most of them the empty one of an
+ * accepted signal: the first letters are compared before the rest.) */
+static int rule_at(const char *rule, int from)
+{
+	for (int e = from; rule && e < SH_ERR__COUNT; e++)
+		if (table[e].rule && table[e].rule[0] == rule[0] &&
+		    strcmp(table[e].rule, rule) == 0)
+			return e;
+	return SH_ERR__COUNT;
+}
+
 const char *sh_err_known_rule(const char *rule)
 {
-	for (int e = 0; rule && e < SH_ERR__COUNT; e++)
-		if (table[e].rule && strcmp(table[e].rule, rule) == 0)
-			return table[e].rule;
-	return "UNKNOWN";
+	int e = rule_at(rule, 0);
+	return e < SH_ERR__COUNT ? table[e].rule : "UNKNOWN";
 }
 
 sh_err sh_err_of_rule(const char *rule)
 {
-	for (int e = SH_OK + 1; rule && e < SH_ERR__COUNT; e++)
-		if (table[e].rule && strcmp(table[e].rule, rule) == 0)
-			return (sh_err)e;
-	return SH_ERR__COUNT;
+	return (sh_err)rule_at(rule, SH_OK + 1);
 }
 
 const char *sh_err_str(sh_err e)

@@ -371,6 +371,19 @@ static const sh_field_rule *field_rule(const sh_type_rule *t, const char *name)
 	return rule_by_hash(t, name, name_hash(name));
 }
 
+void sh_type_values(const sh_type_rule *t, Seinhuis__Field **fields, size_t n,
+                    const char *vals[SH_TYPE_VALUES])
+{
+	for (size_t i = 0; i < SH_TYPE_VALUES; i++)
+		vals[i] = NULL;
+	for (size_t i = 0; i < n; i++) {
+		const sh_field_rule *r = field_rule(t, fields[i]->name);
+		size_t k = r ? (size_t)(r - t->fields) : SH_TYPE_VALUES;
+		if (k < SH_TYPE_VALUES && !vals[k])
+			vals[k] = fields[i]->value;
+	}
+}
+
 static int known_name(const sh_type_rule *t, const char *name)
 {
 	return field_rule(t, name) || strcmp(name, "legal_basis") == 0 ||
@@ -668,6 +681,7 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 		/* kept with single spaces between the names: the sender
 		 * splits it on spaces (tabs were taken as one name there) */
 		t->natural_key[0] = '\0';
+		t->n_natural = 0;
 		for (int i = 0; i < n; i++) {
 			if (!field_rule(t, w[i]))
 				return perr(
@@ -675,6 +689,9 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 				    "natural_key: '%s' has no field line (give "
 				    "the field lines first)",
 				    w[i]);
+			t->natural_at[i] =
+			    (size_t)(field_rule(t, w[i]) - t->fields);
+			t->n_natural = (size_t)i + 1;
 			size_t at = strlen(t->natural_key);
 			snprintf(t->natural_key + at,
 			         sizeof(t->natural_key) - at, "%s%s",
@@ -1291,6 +1308,9 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 	 * rules given a value, for the required ones below. */
 	uint32_t hs[64];
 	uint64_t have = 0;
+	/* the rule of each of the first 64 fields, for the clear-text
+	 * screen below */
+	const sh_field_rule *rs[64];
 	for (size_t i = 0; i < n; i++) {
 		const sh_field_rule *r = NULL;
 		sh_err e = check_field(t, type, sender_role, fields, i, hs,
@@ -1317,6 +1337,8 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 		size_t k = r ? (size_t)(r - t->fields) : 64;
 		if (k < 64 && fields[i]->value[0])
 			have |= (uint64_t)1 << k;
+		if (i < 64)
+			rs[i] = r;
 	}
 	for (size_t i = 0; i < t->nfields; i++) {
 		const sh_field_rule *r = &t->fields[i];
@@ -1391,7 +1413,7 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 	own_vals ov = {0}; /* made at the first clear text */
 	for (size_t i = 0; i < n; i++) {
 		const char *name = fields[i]->name, *v = fields[i]->value;
-		const sh_field_rule *r = rule_by_hash(t, name, name_hash(name));
+		const sh_field_rule *r = i < 64 ? rs[i] : field_rule(t, name);
 		if (!r || r->personal || r->kind != CHK_TEXT || !v[0])
 			continue;
 		/* a contact point (creditor_contact, contact_point) may give

@@ -65,6 +65,8 @@ typedef struct {
 	int persons;           /* how many persons one signal may name */
 	int line;              /* of the section header */
 	char natural_key[256]; /* fields that identify a re-sent row */
+	size_t natural_at[8];  /* their positions in fields */
+	size_t n_natural;
 	sh_field_rule *fields;
 	size_t nfields;
 	sh_cond_rule *conds;
@@ -141,6 +143,14 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
                        char *field, size_t flen, char *detail, size_t dlen);
 const char *sh_field_value(Seinhuis__Field **fields, size_t n,
                            const char *name);
+/* The values of t's first SH_TYPE_VALUES fields in a signal's fields, by
+ * the rule's position: vals[i] is what sh_field_value(fields, n,
+ * t->fields[i].name) gives. One pass over the signal's fields, each found
+ * among the rules by its name's hash, instead of a scan of the signal's
+ * fields for each rule. */
+#define SH_TYPE_VALUES 64
+void sh_type_values(const sh_type_rule *t, Seinhuis__Field **fields, size_t n,
+                    const char *vals[SH_TYPE_VALUES]);
 /* Today's date, YYYY-MM-DD, in the Dutch calendar (Europe/Amsterdam),
  * whatever the machine's time zone: what the catalogue's dates and a
  * signal's "before today" are measured against. */

@@ -225,6 +225,12 @@ static inline int sh_same_name(const char *a, const char *b)
 {
 	return a[0] == b[0] && strcmp(a, b) == 0;
 }
+/* The first vl bytes of v as the sender's natural key and content digest
+ * compare them, into out (at most max bytes; their number returned): no
+ * spaces, ASCII letters in lower case, and with house set, of the other
+ * ASCII bytes only letters and digits (a house number and its addition);
+ * bytes from 0x80 on as they are. */
+size_t sh_key_fold(char *out, size_t max, const char *v, size_t vl, int house);
 /* protobuf_c_message_descriptor_get_field_by_name, remembered per thread:
  * field names are looked up some hundred times a signal. */
 const ProtobufCFieldDescriptor *sh_pb_field(const ProtobufCMessageDescriptor *d,
@@ -347,7 +353,13 @@ void sh_sha256_2(uint8_t out[32], const void *a, size_t an, const void *b,
  * few keys it used (secret: wiped by sh_crypto_forget). */
 void sh_hmac_sha256(uint8_t out[32], const uint8_t *key, size_t klen,
                     const void *data, size_t n);
-/* Wipes the calling thread's kept HMAC key states. */
+/* sh_hmac_sha256 for an input that repeats (the same key and bytes
+ * signal after signal): the calling thread keeps its last result, with
+ * the key and input (of up to 64 and 512 bytes), and answers a repeat
+ * from it (secret: wiped by sh_crypto_forget). */
+void sh_hmac_sha256_kept(uint8_t out[32], const uint8_t *key, size_t klen,
+                         const void *data, size_t n);
+/* Wipes the calling thread's kept HMAC key states and results. */
 void sh_crypto_forget(void);
 /* The same now for the calling thread, and for every other thread before
  * its next HMAC (a partner's keys gone from the trust store). */

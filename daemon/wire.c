@@ -203,19 +203,20 @@ static sh_err build_in(const sh_identity *self, const sh_card *peer,
 				e = SH_ERR_FIELD_VALUE;
 				goto err;
 			}
-		if (strcmp(name, "legal_basis") == 0 ||
-		    strcmp(name, "consent_ref") == 0) {
+		if (sh_same_name(name, "legal_basis") ||
+		    sh_same_name(name, "consent_ref")) {
 			target = &sig->base;
-		} else if (strcmp(name, "description") == 0 ||
-		           strcmp(name, "reporter_contact") == 0) {
+		} else if (sh_same_name(name, "description") ||
+		           sh_same_name(name, "reporter_contact")) {
 			target = &sc->base;
 			if (!first_personal)
 				first_personal = fields[i]->name;
-		} else if (strcmp(name, "sealed") != 0) {
+		} else if (!sh_same_name(name, "sealed")) {
 			const char *pname = name;
 			size_t idx = 0;
-			if (strncmp(name, "person", 6) == 0 && name[6] >= '2' &&
-			    name[6] <= '8' && name[7] == '.') {
+			if (name[0] == 'p' && strncmp(name, "person", 6) == 0 &&
+			    name[6] >= '2' && name[6] <= '8' &&
+			    name[7] == '.') {
 				idx = (size_t)(name[6] - '1');
 				pname = name + 8;
 			}

@@ -1893,6 +1893,14 @@ static void test_names(void)
 	CHECK_STR(sh_err_known_rule("FIELD_FORMAT "), "UNKNOWN");
 	CHECK_STR(sh_err_known_rule(""), "UNKNOWN");
 	CHECK_STR(sh_err_known_rule(NULL), "UNKNOWN");
+	/* and the error of a partner's rule: one of ours but OK */
+	for (int e = SH_OK + 1; e < SH_ERR__COUNT; e++)
+		if (strcmp(sh_err_rule((sh_err)e), "UNKNOWN") != 0)
+			CHECK_INT(sh_err_of_rule(sh_err_rule((sh_err)e)), e);
+	CHECK_INT(sh_err_of_rule(sh_err_rule(SH_OK)), SH_ERR__COUNT);
+	CHECK_INT(sh_err_of_rule("F"), SH_ERR__COUNT);
+	CHECK_INT(sh_err_of_rule(""), SH_ERR__COUNT);
+	CHECK_INT(sh_err_of_rule(NULL), SH_ERR__COUNT);
 	CHECK_STR(sh_err_rule(SH_ERR__COUNT), "UNKNOWN");
 	CHECK_STR(sh_err_rule((sh_err)-1), "UNKNOWN");
 	CHECK_STR(sh_err_str(SH_ERR__COUNT), "unknown error");

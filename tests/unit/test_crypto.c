@@ -86,6 +86,53 @@ static void test_hash_vectors(void)
 	CHECK_MEM(got, want, 32);
 }
 
+/* sh_hmac_sha256_kept answers a repeat from what it kept, and anything
+ * else (another key, another input of the same length, one longer than it
+ * keeps, the same after sh_crypto_forget_everywhere) as sh_hmac_sha256. */
+static void test_hmac_kept(void)
+{
+	const char *msg = "what do ya want for nothing?";
+	uint8_t got[32], want[32];
+	vec(want, 32,
+	    "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+	for (int i = 0; i < 2; i++) {
+		memset(got, 0, sizeof(got));
+		sh_hmac_sha256_kept(got, (const uint8_t *)"Jefe", 4, msg,
+		                    strlen(msg));
+		CHECK_MEM(got, want, 32);
+	}
+	uint8_t other[32];
+	sh_hmac_sha256(other, (const uint8_t *)"Jeff", 4, msg, strlen(msg));
+	sh_hmac_sha256_kept(got, (const uint8_t *)"Jeff", 4, msg, strlen(msg));
+	CHECK_MEM(got, other, 32);
+	CHECK(memcmp(got, want, 32) != 0);
+	char msg2[64];
+	snprintf(msg2, sizeof(msg2), "%s", msg);
+	msg2[strlen(msg2) - 1] = '!';
+	sh_hmac_sha256(other, (const uint8_t *)"Jeff", 4, msg2, strlen(msg2));
+	sh_hmac_sha256_kept(got, (const uint8_t *)"Jeff", 4, msg2,
+	                    strlen(msg2));
+	CHECK_MEM(got, other, 32);
+	sh_hmac_sha256_kept(got, (const uint8_t *)"Jefe", 4, msg, strlen(msg));
+	CHECK_MEM(got, want, 32);
+	sh_crypto_forget_everywhere();
+	sh_hmac_sha256_kept(got, (const uint8_t *)"Jefe", 4, msg, strlen(msg));
+	CHECK_MEM(got, want, 32);
+	static uint8_t big[2000];
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)i;
+	for (int i = 0; i < 2; i++) {
+		sh_hmac_sha256(other, (const uint8_t *)"Jefe", 4, big,
+		               sizeof(big) - (size_t)i);
+		sh_hmac_sha256_kept(got, (const uint8_t *)"Jefe", 4, big,
+		                    sizeof(big) - (size_t)i);
+		CHECK_MEM(got, other, 32);
+	}
+	sh_hmac_sha256(other, NULL, 0, NULL, 0);
+	sh_hmac_sha256_kept(got, NULL, 0, NULL, 0);
+	CHECK_MEM(got, other, 32);
+}
+
 static void test_hkdf(void)
 {
 	uint8_t ikm[22], okm[42], want[42];
@@ -412,6 +459,7 @@ static void test_hex(void)
 int main(void)
 {
 	test_hash_vectors();
+	test_hmac_kept();
 	test_hkdf();
 	test_ed25519();
 	test_x25519();

@@ -1769,6 +1769,52 @@ static void test_type(const sh_catalogue *cat, const sh_type_rule *t)
 
 /* ---------------------------------------------------- whole catalogue */
 
+/* sh_type_values gives, per rule of a type, what sh_field_value finds by
+ * the rule's name: for every field of every type given (in an order of
+ * its own, every third left out), with a field named twice (the first
+ * value counts), a person's second and unknown fields among them; and
+ * natural_at names the fields of natural_key, in its order. */
+static void test_type_values(const sh_catalogue *cat)
+{
+	for (size_t ti = 0; ti < cat->ntypes; ti++) {
+		const sh_type_rule *t = &cat->types[ti];
+		check_case("type values: [%s]", sh_signal_type_name(t->type));
+		struct sig s = {0};
+		char v[64];
+		sig_add(&s, "no_such_field", "x");
+		for (size_t k = t->nfields; k-- > 0;) {
+			if (k % 3 == 1)
+				continue;
+			snprintf(v, sizeof(v), "value %zu", k);
+			sig_add(&s, t->fields[k].name, v);
+			if (k % 3 == 2)
+				sig_add(&s, t->fields[k].name, "second");
+		}
+		sig_add(&s, "person2.surname", "Jansen");
+		struct view vw;
+		view_of(&vw, &s);
+		const char *vals[SH_TYPE_VALUES];
+		sh_type_values(t, vw.p, vw.n, vals);
+		for (size_t k = 0; k < t->nfields && k < SH_TYPE_VALUES; k++) {
+			const char *want =
+			    sh_field_value(vw.p, vw.n, t->fields[k].name);
+			if (!CHECK(vals[k] == want))
+				printf("     field %s\n", t->fields[k].name);
+			CHECK(k % 3 == 1 ? !vals[k] : vals[k] != NULL);
+		}
+		sig_free(&s);
+		char names[256] = "";
+		for (size_t k = 0; k < t->n_natural; k++) {
+			size_t at = strlen(names);
+			CHECK(t->natural_at[k] < t->nfields);
+			snprintf(names + at, sizeof(names) - at, "%s%s",
+			         k ? " " : "",
+			         t->fields[t->natural_at[k]].name);
+		}
+		CHECK_STR(names, t->natural_key);
+	}
+}
+
 static void test_shipped(const sh_catalogue *cat)
 {
 	static const struct {
@@ -2953,6 +2999,11 @@ static void test_dutch_date(void)
 	    {1798758000000, "2027-01-01"}, /* 23:00 UTC on New Year's Eve */
 	    {1709161200000, "2024-02-29"},
 	    {-3600000, "1970-01-01"},
+	    /* four digits of year, two of month and day, whatever the
+	     * year: before 1000, and the last day of 9999 */
+	    {-30627460800000, "0999-06-15"},
+	    {-62009236800000, "0005-01-02"},
+	    {253402257600000, "9999-12-31"},
 	};
 	char d[11];
 	for (size_t i = 0; i < N(at); i++) {
@@ -3173,6 +3224,7 @@ int main(int argc, char **argv)
 		test_helpers();
 		test_parser(argv[1]);
 		test_shipped(&cat);
+		test_type_values(&cat);
 		test_types(&cat);
 		for (size_t i = 0; i < cat.ntypes; i++)
 			test_type(&cat, &cat.types[i]);

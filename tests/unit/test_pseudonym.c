@@ -836,8 +836,40 @@ static void test_variants(void)
 	check_case("%s", "");
 }
 
+/* sh_key_fold, byte by byte against the C library in the C locale (as
+ * the sender's natural key folded its values before): each of the 256
+ * byte values alone, with and without house; then a value with some of
+ * each, and one cut short by max. */
+static void test_key_fold(void)
+{
+	check_case("sh_key_fold");
+	int bad = 0;
+	for (int house = 0; house < 2; house++)
+		for (int b = 1; b < 256 && bad < 5; b++) {
+			char in[1] = {(char)b}, out[4] = "", want[1];
+			size_t wn = 0;
+			if (!(isspace(b) || (house && b < 0x80 && !isalnum(b))))
+				want[wn++] = (char)tolower(b);
+			size_t n = sh_key_fold(out, sizeof(out), in, 1, house);
+			if (!CHECK(n == wn && memcmp(out, want, wn) == 0)) {
+				printf("     byte 0x%02x, house %d\n", b,
+				       house);
+				bad++;
+			}
+		}
+	const char v[] = "12 -A\tB\xc3\xa9z/9";
+	char out[32];
+	size_t n = sh_key_fold(out, sizeof(out), v, strlen(v), 0);
+	CHECK(n == 10 && memcmp(out, "12-ab\xc3\xa9z/9", 10) == 0);
+	n = sh_key_fold(out, sizeof(out), v, strlen(v), 1);
+	CHECK(n == 8 && memcmp(out, "12ab\xc3\xa9z9", 8) == 0);
+	n = sh_key_fold(out, 3, v, strlen(v), 1);
+	CHECK(n == 3 && memcmp(out, "12a", 3) == 0);
+}
+
 int main(void)
 {
+	test_key_fold();
 	test_equal_forms();
 	test_different();
 	test_bsn();
