@@ -420,6 +420,16 @@ typedef struct {
 	uint8_t prev_sig[SH_SIG_LEN];
 } sh_card;
 
+/* Public keys that pass the card parser's key checks (the base points of
+ * X25519 and Ed25519), for checking a card's other fields through
+ * sh_card_parse before its real keys exist (seinkey init). */
+#define SH_CARD_PLACEHOLDER_KEYS                                               \
+	"curve = 2(<@900000000000000000000000000000000000\n"                   \
+	"sign = "                                                              \
+	"58666666666666666666666666666666666666666666666666666666666666"       \
+	"66\n"                                                                 \
+	"seal = "                                                              \
+	"0900000000000000000000000000000000000000000000000000000000000000\n"
 sh_err sh_card_parse(sh_card *c, const char *text, size_t len, char *why,
                      size_t whylen);
 sh_err sh_card_load(sh_card *c, const char *path, char *why, size_t whylen);

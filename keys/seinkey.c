@@ -196,12 +196,8 @@ static int cmd_init(int argc, char **argv)
 	/* Validate the public fields through the card parser, with dummy
 	 * keys (the base points: keys of small order are refused), so that
 	 * init and trust apply the very same rules. */
-	len += (size_t)snprintf(
-	    text + len, sizeof(text) - len,
-	    "curve = 2(<@900000000000000000000000000000000000\n"
-	    "sign = 58%s\nseal = 09%062d\n",
-	    "66666666666666666666666666666666666666666666666666666666666666",
-	    0);
+	len += (size_t)snprintf(text + len, sizeof(text) - len, "%s",
+	                        SH_CARD_PLACEHOLDER_KEYS);
 	char why[1024];
 	if (sh_card_parse(&c, text, len, why, sizeof(why)) != SH_OK) {
 		/* "line N: KEY: reason" of the card made from the options:

@@ -26,15 +26,14 @@ int main(int argc, char **argv)
 	for (long i = 1; i <= n; i++) {
 		char text[1024], dir[SH_KEYDIR_MAX], why[1024];
 		sh_card c;
-		/* dummy keys, as seinkey init validates its options */
+		/* placeholder keys, as seinkey init checks its options */
 		int len = snprintf(
 		    text, sizeof(text),
 		    "seinhuis_card = 1\npartner = far%ld\n"
 		    "name = Fictional far%ld\nrole = municipality_debt\n"
 		    "endpoint = %s\n"
-		    "curve = 0000000000000000000000000000000000000000\n"
-		    "sign = %064d\nseal = 09%062d\n",
-		    i, i, argv[3], 0, 0);
+		    "%s",
+		    i, i, argv[3], SH_CARD_PLACEHOLDER_KEYS);
 		snprintf(dir, sizeof(dir), "%s/%ld/keys", argv[1], i);
 		memset(&c, 0, sizeof(c));
 		if (len < 0 || (size_t)len >= sizeof(text) ||
