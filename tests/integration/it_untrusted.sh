@@ -26,8 +26,11 @@ check "the sender's status reports the refused handshake" \
 # A card put into the trust store by another user (nobody), or a store
 # made writable for others, is not taken in: the old store stays, and the
 # log names the file and the rule (such a card was added, and trusted)
-cp "$WORK/rogue-ut/keys/card" "$WORK/gem-ut/trust/rogue-ut.card"
-chown nobody "$WORK/gem-ut/trust/rogue-ut.card"
+# The card gets its owner before it enters the store (one rename), so the
+# daemon can never see it there while it still belongs to root.
+cp "$WORK/rogue-ut/keys/card" "$WORK/rogue-ut-nobody.card"
+chown nobody "$WORK/rogue-ut-nobody.card"
+mv "$WORK/rogue-ut-nobody.card" "$WORK/gem-ut/trust/rogue-ut.card"
 check "a card of user nobody in the trust store: not taken in, the rule logged" \
 	wait_until 10 grep -qF "trust store not reloaded, the old one stays: $WORK/gem-ut/trust/rogue-ut.card: a card in the trust store must belong to the user that uses it (uid $(id -u "$RUN_USER")) or to root, not to uid $(id -u nobody)" "$WORK/gem-ut.log"
 sleep 2
