@@ -795,6 +795,44 @@ static int natkey_prev_same(sh_daemon *d, const uint8_t prev[SH_ID_LEN],
 	return same;
 }
 
+/* Note a signal accepted under a consent in the consent's record, in the
+ * turn: the retention sweep keeps an ended consent while the outbox still
+ * holds a signal sent under it (seinhuisd.c, consent_retention). The ids
+ * whose outbox record is gone already are dropped on the way. */
+static sh_err consent_note_signal(sh_daemon *d, const char *ref_hex,
+                                  const uint8_t id[SH_ID_LEN])
+{
+	uint8_t ref[16];
+	Seinhuis__ConsentRecord *c = NULL;
+	MDB_txn *txn = sh_store_txn(d->store);
+	if (sh_unhex(ref, sizeof(ref), ref_hex) < 0 || !txn)
+		return SH_ERR_STORE; /* (checked before: consent_valid) */
+	sh_err e = sh_store_consent_get(d->store, txn, ref, &c);
+	if (e != SH_OK)
+		return e;
+	ProtobufCBinaryData *ids =
+	    sh_xmalloc((c->n_signal_ids + 1) * sizeof(*ids));
+	size_t n = 0;
+	for (size_t i = 0; i < c->n_signal_ids; i++) {
+		uint64_t seq;
+		if (c->signal_ids[i].len == SH_ID_LEN &&
+		    sh_store_outbox_find(d->store, txn, c->signal_ids[i].data,
+		                         &seq, NULL) == SH_OK)
+			ids[n++] = c->signal_ids[i];
+	}
+	ids[n++] = (ProtobufCBinaryData){SH_ID_LEN, (uint8_t *)id};
+	ProtobufCBinaryData *had = c->signal_ids;
+	size_t nhad = c->n_signal_ids;
+	c->signal_ids = ids;
+	c->n_signal_ids = n;
+	e = sh_store_consent_put(d->store, c);
+	c->signal_ids = had; /* (what free_unpacked frees) */
+	c->n_signal_ids = nhad;
+	free(ids);
+	seinhuis__consent_record__free_unpacked(c, NULL);
+	return e;
+}
+
 /* The rest, on the main thread: pair keys, the natural-key look-up,
  * building if not done, consent, outbox entry. Drops s. */
 static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
@@ -945,6 +983,9 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 	if (e == SH_OK && s->have_natkey)
 		e = sh_store_natkey_put2(d->store, s->natkey, s->id, s->digest,
 		                         s->dlen);
+	if (e == SH_OK && strcmp(s->note.legal_basis, "consent") == 0 &&
+	    t != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
+		e = consent_note_signal(d, s->note.consent_ref, s->id);
 	if (e) {
 		sh_daemon_txn_fail(d, e);
 		snprintf(field, fl, "store");
@@ -1321,6 +1362,7 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 	rec.valid_from = (char *)from;
 	rec.valid_until = q->valid_until;
 	rec.granted_ms = sh_now_ms();
+	rec.signals_noted = 1; /* (consent_note_signal) */
 	if ((e = sh_store_consent_put(d->store, &rec)) != SH_OK) {
 		sh_daemon_txn_fail(d, e);
 		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));

@@ -28,9 +28,13 @@
  *                                 case record after its newest step)
  *   keep_closed = 18 months       retention of a closed case's record
  *   keep_sent = 12 months         retention of the sender's settled outbox
- *                                 record and its natural key (each keep
- *                                 period: N seconds|minutes|hours|days|
- *                                 months|years, N from 1)
+ *                                 record and its natural key
+ *   keep_consent = 18 months      retention of the sender's record of a
+ *                                 consent for this type's purpose once it
+ *                                 ended, and no shorter than a signal sent
+ *                                 under it is kept (each keep period:
+ *                                 N seconds|minutes|hours|days|months|
+ *                                 years, N from 1)
  *   feedback = consent            status feedback allowed: none, consent,
  *                                 legal_task
  *   natural_key = creditor_reference arrears_kind arrears_since
@@ -137,9 +141,9 @@ struct parse {
 /* Statements a section has at most once: a second would replace the first
  * without a word. (legal_basis lines add up, as documented.) */
 static const char *const once[] = {
-    "senders",    "recipients",  "purpose",      "keep_unanswered",
-    "keep_taken", "keep_closed", "keep_sent",    "natural_key",
-    "persons",    "feedback",    "purpose_field"};
+    "senders",    "recipients",  "purpose",       "keep_unanswered",
+    "keep_taken", "keep_closed", "keep_sent",     "natural_key",
+    "persons",    "feedback",    "purpose_field", "keep_consent"};
 
 static sh_err perr(struct parse *p, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -556,6 +560,7 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 		p->cur->keep_taken_s = 12 * 2592000LL;
 		p->cur->keep_closed_s = 18 * 2592000LL;
 		p->cur->keep_sent_s = 12 * 2592000LL;
+		p->cur->keep_consent_s = 18 * 2592000LL;
 		p->cur->persons = 1;
 		snprintf(p->cur->feedback, sizeof(p->cur->feedback), "none");
 		return SH_OK;
@@ -654,10 +659,12 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 	}
 	if (strcmp(key, "keep_unanswered") == 0 ||
 	    strcmp(key, "keep_taken") == 0 || strcmp(key, "keep_closed") == 0 ||
-	    strcmp(key, "keep_sent") == 0) {
+	    strcmp(key, "keep_sent") == 0 || strcmp(key, "keep_consent") == 0) {
 		int64_t *dst = key[5] == 'u'   ? &t->keep_unanswered_s
 		               : key[5] == 't' ? &t->keep_taken_s
-		               : key[5] == 'c' ? &t->keep_closed_s
+		               : strcmp(key, "keep_closed") == 0
+		                   ? &t->keep_closed_s
+		               : key[5] == 'c' ? &t->keep_consent_s
 		                               : &t->keep_sent_s;
 		if (parse_duration(v, dst) < 0)
 			return perr(
@@ -666,8 +673,8 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 			    "years'",
 			    key);
 		/* 0 would remove what it keeps at the next sweep: a team's
-		 * unread signals, its cases, or the sender's guard against
-		 * sending an imported row twice */
+		 * unread signals, its cases, the sender's guard against
+		 * sending an imported row twice, or its proof of a consent */
 		if (*dst == 0)
 			return perr(p, "%s must be longer than 0", key);
 		return SH_OK;

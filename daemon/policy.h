@@ -61,6 +61,9 @@ typedef struct {
 	int64_t keep_unanswered_s, keep_taken_s;
 	int64_t keep_closed_s; /* a closed case's record (owner, steps) */
 	int64_t keep_sent_s;   /* the sender's settled outbox record */
+	/* the sender's consent record for this type's purpose, after the
+	 * consent ended (revoked, or past its last day) */
+	int64_t keep_consent_s;
 	char feedback[32];     /* none, consent, legal_task */
 	int persons;           /* how many persons one signal may name */
 	int line;              /* of the section header */

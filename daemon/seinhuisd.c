@@ -1057,6 +1057,140 @@ static sh_err quarantine_retention(sh_daemon *d, int64_t now, int *more)
 	return e;
 }
 
+/* When a consent ended: its revocation, or the start of the day after its
+ * last day (the Dutch calendar, as consent_valid judges it), whichever came
+ * first; 0 while it is in force. *revoked: it ended by its revocation. */
+static int64_t consent_ended_ms(const Seinhuis__ConsentRecord *r,
+                                const char *today, int *revoked)
+{
+	int64_t until = 0;
+	int y, m, dd;
+	if (r->valid_until[0] && strcmp(today, r->valid_until) > 0 &&
+	    sscanf(r->valid_until, "%4d-%2d-%2d", &y, &m, &dd) == 3)
+		until = sh_plus_days_nl(sh_nl_to_ms(y, m, dd, 0, 0, 0), 1, 0);
+	*revoked = r->revoked_ms > 0 && (!until || r->revoked_ms < until);
+	return *revoked ? r->revoked_ms : until;
+}
+
+/* keep_consent for a consent of this purpose: the longest of the types
+ * that use a consent for it (not the revocation, which only names it);
+ * where none does (the catalogue changed since it was granted), the
+ * longest of all types. */
+static int64_t consent_keep_s(const sh_catalogue *cat, const char *purpose)
+{
+	int64_t keep = -1, all = 0;
+	for (size_t i = 0; i < cat->ntypes; i++) {
+		const sh_type_rule *t = &cat->types[i];
+		if (t->keep_consent_s > all)
+			all = t->keep_consent_s;
+		if (t->type != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION &&
+		    sh_role_in(t->bases, "consent") &&
+		    sh_consent_purpose_usable(t, purpose) &&
+		    t->keep_consent_s > keep)
+			keep = t->keep_consent_s;
+	}
+	return keep < 0 ? all : keep;
+}
+
+struct c_sweep {
+	sh_daemon *d;
+	MDB_txn *txn;
+	int64_t now, keep_sent_max_s;
+	int outbox_behind; /* the outbox sweep has more to remove */
+	char today[11];
+	uint8_t (*refs)[16];
+	unsigned char *revoked;
+	size_t n, cap;
+};
+
+static int c_sweep_one(void *vctx, const Seinhuis__ConsentRecord *r)
+{
+	struct c_sweep *c = vctx;
+	int revoked;
+	int64_t ended = consent_ended_ms(r, c->today, &revoked);
+	if (r->ref.len != 16 || ended <= 0 ||
+	    ended + consent_keep_s(&c->d->cat, r->purpose) * 1000 > c->now)
+		return 0;
+	/* a signal sent under it that the outbox still holds (pending, or
+	 * settled and within keep_sent) keeps it */
+	for (size_t i = 0; i < r->n_signal_ids; i++) {
+		uint64_t seq;
+		if (r->signal_ids[i].len == SH_ID_LEN &&
+		    sh_store_outbox_find(c->d->store, c->txn,
+		                         r->signal_ids[i].data, &seq,
+		                         NULL) == SH_OK)
+			return 0;
+	}
+	/* granted by a build that did not note its signals: any it had was
+	 * accepted before it ended, so its outbox record goes once the
+	 * longest keep_sent has passed since then (and the outbox sweep
+	 * caught up) */
+	if (!r->signals_noted &&
+	    (c->outbox_behind || ended + c->keep_sent_max_s * 1000 > c->now))
+		return 0;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		c->refs = realloc(c->refs, c->cap * sizeof(*c->refs));
+		c->revoked = realloc(c->revoked, c->cap);
+		if (!c->refs || !c->revoked)
+			abort();
+	}
+	memcpy(c->refs[c->n], r->ref.data, 16);
+	c->revoked[c->n] = (unsigned char)revoked;
+	return ++c->n >= SH_OUTBOX_SWEEP_MAX; /* the next sweep, soon */
+}
+
+/* Retention of the consent register: a consent that ended (revoked, or
+ * past its last day) is removed once keep_consent of the catalogue (for
+ * the types that use a consent of its purpose) has passed since, and the
+ * outbox holds no signal sent under it any more (its signal_ids; such a
+ * signal's record goes after keep_sent). Its proof that a signal went out
+ * lawfully is needed no longer than that. Each removal is audited in the
+ * same turn (retention_removed) by the consent's reference only: no
+ * pseudonym, purpose or date; so is the log line. */
+static sh_err consent_retention(sh_daemon *d, int64_t now, int *more)
+{
+	struct c_sweep c = {.d = d, .now = now, .outbox_behind = *more};
+	if (d->cat.ntypes == 0)
+		return SH_OK;
+	for (size_t i = 0; i < d->cat.ntypes; i++)
+		if (d->cat.types[i].keep_sent_s > c.keep_sent_max_s)
+			c.keep_sent_max_s = d->cat.types[i].keep_sent_s;
+	sh_date_nl(now, c.today);
+	c.txn = sh_store_txn(d->store);
+	sh_err e = sh_store_consent_scan(d->store, c.txn, c_sweep_one, &c);
+	for (size_t i = 0; e == SH_OK && i < c.n; i++) {
+		e = sh_store_consent_del(d->store, c.refs[i]);
+		Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
+		en.event = SEINHUIS__AUDIT_EVENT__AUDIT_RETENTION_REMOVED;
+		en.message_id.data = c.refs[i];
+		en.message_id.len = 16;
+		en.outcome = "removed";
+		en.detail =
+		    c.revoked[i]
+		        ? "consent record: revoked, past keep_consent of "
+		          "the catalogue, no signal sent under it kept"
+		        : "consent record: past its last day and "
+		          "keep_consent of the catalogue, no signal "
+		          "sent under it kept";
+		if (e == SH_OK)
+			e = sh_audit_record(d, &en);
+		if (e == SH_OK) {
+			char hex[33];
+			sh_hex(hex, c.refs[i], 16);
+			sh_info("retention: consent %s removed from the "
+			        "register (%s, past keep_consent of the "
+			        "catalogue; no signal sent under it is kept)",
+			        hex, c.revoked[i] ? "revoked" : "expired");
+		}
+	}
+	if (c.n >= SH_OUTBOX_SWEEP_MAX)
+		*more = 1;
+	free(c.refs);
+	free(c.revoked);
+	return e;
+}
+
 /* Retention: a signal the team has not taken within the catalogue's
  * keep_unanswered for its type is removed from the inbox (one in a case a
  * caseworker claimed or recorded a step for, keep_taken after the case's
@@ -1065,8 +1199,9 @@ static sh_err quarantine_retention(sh_daemon *d, int64_t now, int *more)
  * `seen`, so a late re-send cannot bring it back. Then case records past
  * their keep period are removed (sh_cases_retention, cases.c), and the
  * sender's settled outbox records past keep_sent (outbox_retention),
- * the envelopes of delivered ones past resend_window (envelope_retention)
- * and quarantined signals past keep_unanswered (quarantine_retention). */
+ * the envelopes of delivered ones past resend_window (envelope_retention),
+ * quarantined signals past keep_unanswered (quarantine_retention) and
+ * consents that ended past keep_consent (consent_retention). */
 int sh_retention_sweep(sh_daemon *d)
 {
 	struct sweep_ctx c = {.d = d, .now = sh_now_ms()};
@@ -1110,6 +1245,9 @@ int sh_retention_sweep(sh_daemon *d)
 		e = envelope_retention(d, c.now, &more);
 	if (e == SH_OK)
 		e = quarantine_retention(d, c.now, &more);
+	/* after the outbox: a consent goes once no signal under it is kept */
+	if (e == SH_OK)
+		e = consent_retention(d, c.now, &more);
 	if (c.n >= 10000)
 		more = 1;
 	if (e)

@@ -2100,6 +2100,14 @@ sh_err sh_store_consent_put(sh_store *st, const Seinhuis__ConsentRecord *rec)
 	                  &rec->base);
 }
 
+sh_err sh_store_consent_del(sh_store *st, const uint8_t ref[16])
+{
+	if (!st->turn)
+		return SH_ERR_STORE;
+	MDB_val k = {16, (void *)ref};
+	return mdb_err(jdel(st, st->consent, &k));
+}
+
 sh_err sh_store_consent_get(sh_store *st, MDB_txn *txn, const uint8_t ref[16],
                             Seinhuis__ConsentRecord **rec)
 {

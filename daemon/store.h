@@ -276,6 +276,9 @@ int sh_store_natkey_pre3_live(const sh_store *st);
 sh_err sh_store_consent_put(sh_store *st, const Seinhuis__ConsentRecord *rec);
 sh_err sh_store_consent_get(sh_store *st, MDB_txn *txn, const uint8_t ref[16],
                             Seinhuis__ConsentRecord **rec);
+/* Remove a consent record (retention), in the open turn; SH_ERR_NOTFOUND
+ * if there is none. */
+sh_err sh_store_consent_del(sh_store *st, const uint8_t ref[16]);
 typedef int (*sh_consent_fn)(void *ctx, const Seinhuis__ConsentRecord *rec);
 sh_err sh_store_consent_scan(sh_store *st, MDB_txn *txn, sh_consent_fn fn,
                              void *ctx);

@@ -1883,6 +1883,7 @@ static void test_shipped(const sh_catalogue *cat)
 		CHECK_STR(m->bases, "meldrecht consent");
 		CHECK_STR(m->purpose, "meldcode");
 		CHECK_INT(m->keep_taken_s, 18 * 2592000LL);
+		CHECK_INT(m->keep_consent_s, 18 * 2592000LL);
 		/* the two meldrecht rules, and the reporter's role per
 		 * sender role */
 		CHECK_INT(m->nconds, 4);
@@ -2042,6 +2043,8 @@ static void test_types(const sh_catalogue *cat)
 		CHECK_INT(ma->keep_unanswered_s, 6 * 2592000LL);
 		CHECK_INT(ma->keep_taken_s, 12 * 2592000LL);
 		CHECK_INT(ma->keep_closed_s, 18 * 2592000LL);
+		/* an ended consent: as long as a closed case */
+		CHECK_INT(ma->keep_consent_s, 18 * 2592000LL);
 	}
 	/* not given, keep_closed is at least keep_taken */
 	static const char long_text[] = "seinhuis_catalogue = 1\n"
@@ -2049,15 +2052,18 @@ static void test_types(const sh_catalogue *cat)
 	                                "senders = landlord\n"
 	                                "recipients = municipality_debt\n"
 	                                "legal_basis = legal_duty\n"
-	                                "keep_taken = 24 months\n";
+	                                "keep_taken = 24 months\n"
+	                                "keep_consent = 90 seconds\n";
 	sh_catalogue longer;
 	if (CHECK_ERR(sh_catalogue_parse(&longer, long_text, strlen(long_text),
 	                                 why, sizeof(why)),
 	              SH_OK)) {
 		const sh_type_rule *la =
 		    sh_catalogue_type(&longer, SEINHUIS__SIGNAL_TYPE__ARREARS);
-		if (CHECK(la != NULL))
+		if (CHECK(la != NULL)) {
 			CHECK_INT(la->keep_closed_s, 24 * 2592000LL);
+			CHECK_INT(la->keep_consent_s, 90);
+		}
 		sh_catalogue_free(&longer);
 	}
 	const sh_type_rule *ref =
@@ -2788,6 +2794,13 @@ static const struct broken {
      "'keep_closed' is given twice"},
     {"keep_closed 0", HEAD "keep_closed = 0 days\n", 6, 6,
      "keep_closed must be longer than 0"},
+    {"keep_consent 0", HEAD "keep_consent = 0 days\n", 6, 6,
+     "keep_consent must be longer than 0"},
+    {"keep_consent without unit", HEAD "keep_consent = 18\n", 6, 6,
+     "keep_consent takes 'N seconds|minutes|hours|days|months|years'"},
+    {"keep_consent given twice",
+     HEAD "keep_consent = 1 days\nkeep_consent = 2 days\n", 7, 7,
+     "'keep_consent' is given twice"},
     {"keep_closed without unit", HEAD "keep_closed = 18\n", 6, 6,
      "keep_closed takes"},
     {"keep_closed shorter than keep_taken",
