@@ -270,9 +270,15 @@ static sh_err build_in(const sh_identity *self, const sh_card *peer,
 	sig->created_ms = sh_now_ms();
 
 	if (sc->n_persons > 0) {
-		char canon[300];
-		if ((e = sh_canonical_identity(sc->persons[0], canon,
-		                               sizeof(canon))) != SH_OK) {
+		char canon[SH_CANON_MAX];
+		if (note && note->canon) {
+			sh_copy_str(canon, sizeof(canon), note->canon);
+			e = note->canon_e;
+		} else {
+			e = sh_canonical_identity(sc->persons[0], canon,
+			                          sizeof(canon));
+		}
+		if (e != SH_OK) {
 			snprintf(err_field, err_len, "%s", canon);
 			goto err;
 		}
@@ -405,8 +411,12 @@ sh_err sh_wire_build_noted(const sh_identity *self, const sh_card *peer,
                            sh_arena *a)
 {
 	const uint8_t *secret = note->case_secret;
+	const char *canon = note->canon;
+	sh_err canon_e = note->canon_e;
 	memset(note, 0, sizeof(*note));
 	note->case_secret = secret;
+	note->canon = canon;
+	note->canon_e = canon_e;
 	sh_err e = build(self, peer, keys, type, fields, nfields, msg_id,
 	                 env_out, err_field, err_len, 0, note, a);
 	if (e != SH_OK) {

@@ -1380,6 +1380,52 @@ static void bad_signal(Seinhuis__Envelope *e)
 	e->signal.data[e->signal.len - 1] ^= 0x01;
 }
 
+/* A build given the resident's canonical identity (sh_build_note.canon,
+ * as the sender's natural key works it out first) takes it for the
+ * pseudonym and case key instead of working it out again: the same
+ * answers as without it, and a refusal that names the field it names. */
+static void test_build_noted_canon(void)
+{
+	sh_pair_keys k;
+	struct fieldset fs;
+	if (!CHECK_ERR(sh_pair_keys_derive(&k, &A, &B.card), SH_OK))
+		return;
+	fieldset_of(&fs, arrears, N(arrears));
+	static const uint8_t secret[SH_KEY_LEN] = {7, 7, 7};
+	Seinhuis__Person person;
+	char canon[SH_CANON_MAX], errf[64];
+	sh_person_from_fields(&person, fs.p, fs.n);
+	CHECK_ERR(sh_canonical_identity(&person, canon, sizeof(canon)), SH_OK);
+	/* none noted, the same one noted, another one noted, a refusal */
+	static const char other[] = "bsn:111222333";
+	const char *noted[] = {NULL, canon, other, "birth_date"};
+	sh_err noted_e[] = {SH_OK, SH_OK, SH_OK, SH_ERR_FIELD_VALUE};
+	sh_build_note got[4];
+	for (size_t i = 0; i < 4; i++) {
+		uint8_t id[SH_ID_LEN];
+		sh_buf env = {0};
+		memset(&got[i], 0, sizeof(got[i]));
+		got[i].case_secret = secret;
+		got[i].canon = noted[i];
+		got[i].canon_e = noted_e[i];
+		sh_err e = sh_wire_build_noted(
+		    &A, &B.card, &k, SEINHUIS__SIGNAL_TYPE__ARREARS, fs.p, fs.n,
+		    id, &env, errf, sizeof(errf), &got[i], NULL);
+		CHECK_ERR(e, noted_e[i]);
+		if (i == 3)
+			CHECK_STR(errf, "birth_date");
+		sh_buf_free(&env);
+	}
+	CHECK(got[0].has_subject && got[1].has_subject && got[2].has_subject);
+	CHECK_MEM(got[1].subject, got[0].subject, SH_PSEUDO_LEN);
+	CHECK_MEM(got[1].case_key, got[0].case_key, 32);
+	uint8_t want[SH_PSEUDO_LEN];
+	sh_pseudonym(want, k.pseudo_key, other);
+	CHECK_MEM(got[2].subject, want, SH_PSEUDO_LEN);
+	CHECK_MEM_NE(got[2].subject, got[0].subject, SH_PSEUDO_LEN);
+	sh_wipe(&k, sizeof(k));
+}
+
 /* The envelopes unsigned_signal made (some may be NULL), and the array. */
 static void envelopes_free(Seinhuis__Envelope **envs, size_t n)
 {
@@ -2226,6 +2272,7 @@ int main(void)
 	test_peer_frame();
 	test_batch_frames();
 	test_batch_tree_work();
+	test_build_noted_canon();
 	test_frame_stamp();
 	test_control_frames();
 	test_varints();
