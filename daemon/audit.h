@@ -33,6 +33,10 @@ void sh_merkle_leaf(uint8_t out[32], const void *data, size_t n);
 void sh_merkle_node(uint8_t out[32], const uint8_t left[32],
                     const uint8_t right[32]);
 void sh_merkle_empty(uint8_t out[32]);
+/* How many inner nodes (sh_merkle_node) the calling thread has hashed so
+ * far: what a batch's tree costs, for the tests that hold it to one hash
+ * a node. */
+uint64_t sh_merkle_nodes_hashed(void);
 uint64_t sh_merkle_split(uint64_t n); /* largest power of 2 below n (n>=2) */
 /* Append a leaf hash; emit (may be NULL) sees each completed subtree. */
 void sh_merkle_push(sh_merkle_frontier *f, const uint8_t leaf[32],

@@ -1554,6 +1554,7 @@ void sh_audit_note_accepted(sh_daemon *d, const uint8_t id[SH_ID_LEN],
 	ad->note_type = type;
 	ad->note = *note;
 	ad->note.case_secret = NULL;
+	ad->note.canon = NULL; /* the submitter's, wiped after */
 	ad->note_valid = 1;
 }
 

@@ -449,6 +449,10 @@ typedef struct {
 	 * (have_natkey2) */
 	int have_natkey, have_natkey2, have_natkey_old;
 	uint8_t natkey[SH_KEY_LEN], natkey2[SH_KEY_LEN], natkey_old[SH_KEY_LEN];
+	/* the resident's canonical identity (form 3's, and the build's:
+	 * note.canon), or the field at fault (canon_e) */
+	char canon[SH_CANON_MAX];
+	sh_err canon_e;
 	/* the digest of the signal's content kept with its key (natkey_digest)
 	 */
 	uint8_t digest[SH_NK_DIGEST_MAX];
@@ -480,6 +484,7 @@ static void submit_init(sh_submit_prep *s, sh_peer *p, Seinhuis__SignalType t)
 static void submit_drop(sh_submit_prep *s)
 {
 	sh_wipe(&s->note, sizeof(s->note));
+	sh_wipe(s->canon, sizeof(s->canon));
 	sh_wipe(s->natkey, sizeof(s->natkey));
 	sh_wipe(s->natkey2, sizeof(s->natkey2));
 	sh_wipe(s->natkey_old, sizeof(s->natkey_old));
@@ -490,8 +495,9 @@ static void submit_drop(sh_submit_prep *s)
 
 /* The natural key of s, hashed into out, in one of its forms:
  *   3  "natural3": the normalised values (as 2), then the resident's
- *      canonical identity (pseudonym.c; empty when the row gives none
- *      that is complete, and then the build refuses the row). Written
+ *      canonical identity (pseudonym.c; s->canon, which submit_check
+ *      works out first; empty when the row gives none that is complete,
+ *      and then the build refuses the row). Written
  *      since store schema 4: two residents at one address (rooms let
  *      separately, no creditor reference) have two keys, and the second
  *      is no longer skipped as sent before.
@@ -525,14 +531,9 @@ static void natkey_hash(sh_daemon *d, const sh_submit_prep *s,
 		}
 	}
 	if (form == 3) {
-		Seinhuis__Person person;
-		char canon[300];
-		sh_person_from_fields(&person, fields, n);
-		if (sh_canonical_identity(&person, canon, sizeof(canon)) !=
-		    SH_OK)
-			canon[0] = '\0'; /* (it names the field at fault) */
+		/* (canon_e: canon names the field at fault) */
+		const char *canon = s->canon_e == SH_OK ? s->canon : "";
 		natkey_lenpart(&k, canon, strlen(canon));
-		sh_wipe(canon, sizeof(canon));
 	}
 	sh_hmac_sha256(out, d->case_secret, SH_KEY_LEN, k.data, k.len);
 	sh_wipe(k.data, k.len);
@@ -641,6 +642,15 @@ static void submit_check(sh_daemon *d, sh_submit_prep *s,
 	if (tr && tr->natural_key[0]) {
 		const char *vals[SH_TYPE_VALUES];
 		sh_type_values(tr, fields, n, vals);
+		/* the resident's canonical identity, for the key of form 3
+		 * and then for the build (its pseudonym and case key): the
+		 * same person's fields, worked out once */
+		Seinhuis__Person person;
+		sh_person_from_fields(&person, fields, n);
+		s->canon_e =
+		    sh_canonical_identity(&person, s->canon, sizeof(s->canon));
+		s->note.canon = s->canon;
+		s->note.canon_e = s->canon_e;
 		natkey_hash(d, s, tr, vals, fields, n, 3, s->natkey);
 		if (d->natkey_pre3) {
 			natkey_hash(d, s, tr, vals, fields, n, 2, s->natkey2);

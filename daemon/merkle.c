@@ -40,9 +40,18 @@ void sh_merkle_leaf(uint8_t out[32], const void *data, size_t n)
 	sh_sha256_2(out, &zero, 1, n ? data : "", n);
 }
 
+/* inner nodes this thread has hashed (sh_merkle_nodes_hashed) */
+static _Thread_local uint64_t nodes_hashed;
+
+uint64_t sh_merkle_nodes_hashed(void)
+{
+	return nodes_hashed;
+}
+
 void sh_merkle_node(uint8_t out[32], const uint8_t left[32],
                     const uint8_t right[32])
 {
+	nodes_hashed++;
 	uint8_t in[65];
 	in[0] = 0x01;
 	memcpy(in + 1, left, 32);

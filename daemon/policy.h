@@ -49,6 +49,9 @@ typedef struct {
 	int line;
 } sh_cond_rule;
 
+#define SH_FIELD_SLOTS      128
+#define SH_FIELD_SLOTS_USED 96
+
 typedef struct {
 	Seinhuis__SignalType type;
 	char senders[256]; /* roles, space separated */
@@ -72,6 +75,10 @@ typedef struct {
 	size_t n_natural;
 	sh_field_rule *fields;
 	size_t nfields;
+	/* the fields by name hash, open addressing: from slot
+	 * hash % SH_FIELD_SLOTS on, 1 + the index of a rule, up to a 0;
+	 * used while nfields <= SH_FIELD_SLOTS_USED (else a scan) */
+	uint8_t field_slot[SH_FIELD_SLOTS];
 	sh_cond_rule *conds;
 	size_t nconds;
 } sh_type_rule;

@@ -795,6 +795,9 @@ sh_err sh_wire_build_unsigned(const sh_identity *self, const sh_card *peer,
                               char *err_field, size_t err_len);
 /* What building a signal learned that its sender's audit entry and consent
  * check need, so that neither decodes nor opens the signal again. */
+/* the room for a canonical identity (sh_canonical_identity) */
+#define SH_CANON_MAX 300
+
 typedef struct {
 	const uint8_t *case_secret;     /* in: SH_KEY_LEN bytes, or NULL */
 	uint8_t subject[SH_PSEUDO_LEN]; /* the pairwise pseudonym */
@@ -808,8 +811,16 @@ typedef struct {
 	char legal_basis[48];
 	char consent_ref[80];
 	uint8_t signal_sha256[32]; /* of the Envelope's signal bytes */
+	/* in: the first person's canonical identity from the same fields
+	 * (sh_person_from_fields, sh_canonical_identity: its text, of
+	 * SH_CANON_MAX bytes, and answer), when the caller has worked it out
+	 * already (the sender's natural key), or NULL; the build then takes
+	 * it instead of doing it again. The caller owns and wipes it. */
+	const char *canon;
+	sh_err canon_e;
 } sh_build_note;
-/* sh_wire_build_unsigned, filling *note (its case_secret is read first). */
+/* sh_wire_build_unsigned, filling *note (its case_secret and canon are
+ * read first). */
 sh_err sh_wire_build_noted(const sh_identity *self, const sh_card *peer,
                            const sh_pair_keys *keys, Seinhuis__SignalType type,
                            Seinhuis__Field **fields, size_t nfields,

@@ -694,21 +694,34 @@ const ProtobufCFieldDescriptor *sh_pb_field(const ProtobufCMessageDescriptor *d,
 /* What isspace, isalnum and tolower answer in the C locale, which the
  * programs keep (none calls setlocale), without a library call per byte:
  * the values of every signal pass through here, some 500 bytes. */
+/* sh_key_fold's answer per byte, with house 0 and 1: the byte it keeps,
+ * or KF_DROP. Written out by the compiler from the rules, so that a
+ * value costs a look-up a byte, not its chain of range tests (the sender
+ * folds every field of every signal for its natural key and digest). */
+#define KF_DROP     0x100
+#define KF_UPPER(c) ((c) >= 'A' && (c) <= 'Z')
+#define KF_ALNUM(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= '0' && (c) <= '9'))
+#define KF_SPACE(c) ((c) == ' ' || ((c) >= '\t' && (c) <= '\r'))
+#define KF(c, house)                                                           \
+	(KF_UPPER(c)             ? (c) - 'A' + 'a'                             \
+	 : KF_ALNUM(c)           ? (c)                                         \
+	 : KF_SPACE(c)           ? KF_DROP                                     \
+	 : (house) && (c) < 0x80 ? KF_DROP                                     \
+	                         : (c))
+#define KF4(c, h)  KF(c, h), KF(c + 1, h), KF(c + 2, h), KF(c + 3, h)
+#define KF16(c, h) KF4(c, h), KF4(c + 4, h), KF4(c + 8, h), KF4(c + 12, h)
+#define KF64(c, h) KF16(c, h), KF16(c + 16, h), KF16(c + 32, h), KF16(c + 48, h)
+#define KF256(h)   KF64(0, h), KF64(64, h), KF64(128, h), KF64(192, h)
+static const uint16_t key_fold_tab[2][256] = {{KF256(0)}, {KF256(1)}};
+
 size_t sh_key_fold(char *out, size_t max, const char *v, size_t vl, int house)
 {
+	const uint16_t *t = key_fold_tab[house != 0];
 	size_t o = 0;
 	for (size_t j = 0; j < vl && o < max; j++) {
-		unsigned char ch = (unsigned char)v[j];
-		if (ch >= 'A' && ch <= 'Z') {
-			ch = (unsigned char)(ch - 'A' + 'a');
-		} else if (!(ch >= 'a' && ch <= 'z') &&
-		           !(ch >= '0' && ch <= '9')) {
-			if (ch == ' ' || (ch >= '\t' && ch <= '\r'))
-				continue;
-			if (house && ch < 0x80)
-				continue;
-		}
-		out[o++] = (char)ch;
+		uint16_t f = t[(unsigned char)v[j]];
+		if (f != KF_DROP)
+			out[o++] = (char)f;
 	}
 	return o;
 }

@@ -270,9 +270,15 @@ static sh_err build_in(const sh_identity *self, const sh_card *peer,
 	sig->created_ms = sh_now_ms();
 
 	if (sc->n_persons > 0) {
-		char canon[300];
-		if ((e = sh_canonical_identity(sc->persons[0], canon,
-		                               sizeof(canon))) != SH_OK) {
+		char canon[SH_CANON_MAX];
+		if (note && note->canon) {
+			sh_copy_str(canon, sizeof(canon), note->canon);
+			e = note->canon_e;
+		} else {
+			e = sh_canonical_identity(sc->persons[0], canon,
+			                          sizeof(canon));
+		}
+		if (e != SH_OK) {
 			snprintf(err_field, err_len, "%s", canon);
 			goto err;
 		}
@@ -405,8 +411,12 @@ sh_err sh_wire_build_noted(const sh_identity *self, const sh_card *peer,
                            sh_arena *a)
 {
 	const uint8_t *secret = note->case_secret;
+	const char *canon = note->canon;
+	sh_err canon_e = note->canon_e;
 	memset(note, 0, sizeof(*note));
 	note->case_secret = secret;
+	note->canon = canon;
+	note->canon_e = canon_e;
 	sh_err e = build(self, peer, keys, type, fields, nfields, msg_id,
 	                 env_out, err_field, err_len, 0, note, a);
 	if (e != SH_OK) {
@@ -481,39 +491,66 @@ static int batch_sig_ok(const uint8_t sig[SH_SIG_LEN], const uint8_t pub[32],
 	return 1;
 }
 
-/* The hashes of a batch's tree: level l holds its complete subtrees of
- * 2^l leaves, so that each audit path costs lookups only. */
+/* The hashes of a batch's tree, every node once: level l holds the nodes
+ * over 2^l leaves, and, when its level below has an odd count, last the
+ * node over the leaves left over at the right edge, which is that last
+ * node below carried up unchanged. That is RFC 6962's tree: MTH of an
+ * incomplete range [b, n) splits it at the largest power of two, whose
+ * left part is complete, and its right part ends at n again, so the
+ * right edge's nodes are the only incomplete ones. An audit path and the
+ * root are then lookups; before, each signal's path hashed the right
+ * edge's incomplete subtrees again from the complete ones (sh_merkle_range
+ * per sibling), some three node hashes a signal at the recipient. */
+#define TREE_LEVELS 14 /* SH_BATCH_MAX leaves: levels 0 to 12 */
+_Static_assert(SH_BATCH_MAX <= (1u << (TREE_LEVELS - 2)),
+               "a batch's tree has room for its levels");
 typedef struct {
 	size_t n;
-	uint8_t (*level[14])[32];
-	size_t count[14];
+	uint8_t (*level[TREE_LEVELS])[32];
+	size_t count[TREE_LEVELS];
 } batch_tree;
 
-static sh_err tree_get(void *ctx, unsigned level, uint64_t index,
-                       uint8_t out[32])
-{
-	batch_tree *t = ctx;
-	if (level >= 14 || index >= t->count[level])
-		return SH_ERR_USAGE;
-	memcpy(out, t->level[level][index], 32);
-	return SH_OK;
-}
-
-/* Leaves given; fills the levels above them. n <= SH_BATCH_MAX. */
+/* Leaves given (count[0] = n >= 1); fills the levels above them, up to
+ * the root's, whose count is 1. n <= SH_BATCH_MAX. */
 static void tree_grow(batch_tree *t)
 {
-	for (unsigned l = 1; l < 14; l++) {
-		t->count[l] = t->count[l - 1] / 2;
-		t->level[l] = t->count[l] ? sh_xmalloc(t->count[l] * 32) : NULL;
-		for (size_t i = 0; i < t->count[l]; i++)
+	for (unsigned l = 1; l < TREE_LEVELS && t->count[l - 1] > 1; l++) {
+		size_t below = t->count[l - 1];
+		t->count[l] = (below + 1) / 2;
+		t->level[l] = sh_xmalloc(t->count[l] * 32);
+		for (size_t i = 0; i < below / 2; i++)
 			sh_merkle_node(t->level[l][i], t->level[l - 1][2 * i],
 			               t->level[l - 1][2 * i + 1]);
+		if (below % 2)
+			memcpy(t->level[l][below / 2],
+			       t->level[l - 1][below - 1], 32);
 	}
+}
+
+static void tree_root(const batch_tree *t, uint8_t root[32])
+{
+	unsigned l = 0;
+	while (l + 1 < TREE_LEVELS && t->count[l] > 1)
+		l++;
+	memcpy(root, t->level[l][0], 32);
+}
+
+/* RFC 6962 PATH(m, D[n]), the innermost hash first (as
+ * sh_merkle_inclusion_proof gives it): per level the sibling, if there
+ * is one (a node carried up has none there). */
+static size_t tree_path(const batch_tree *t, size_t m,
+                        uint8_t path[SH_MERKLE_MAX_PATH][32])
+{
+	size_t len = 0;
+	for (unsigned l = 0; l < TREE_LEVELS && t->count[l] > 1; l++, m /= 2)
+		if ((m ^ 1) < t->count[l])
+			memcpy(path[len++], t->level[l][m ^ 1], 32);
+	return len;
 }
 
 static void tree_free(batch_tree *t)
 {
-	for (unsigned l = 0; l < 14; l++)
+	for (unsigned l = 0; l < TREE_LEVELS; l++)
 		free(t->level[l]);
 }
 
@@ -582,14 +619,11 @@ sh_err sh_batch_build_h(const sh_identity *self, const char *recipient,
 	}
 	tree_grow(&t);
 	uint8_t root[32], sig[SH_SIG_LEN], stmt[SH_BATCH_STMT_MAX];
-	size_t slen = 0;
-	sh_err e = sh_merkle_range(tree_get, &t, 0, n, root);
-	if (e == SH_OK) {
-		slen = batch_statement(stmt, self->card.partner, recipient, n,
-		                       root);
-		e = slen ? sh_ed25519_sign(sig, self->sign_sec, stmt, slen)
-		         : SH_ERR_USAGE;
-	}
+	tree_root(&t, root);
+	size_t slen =
+	    batch_statement(stmt, self->card.partner, recipient, n, root);
+	sh_err e = slen ? sh_ed25519_sign(sig, self->sign_sec, stmt, slen)
+	                : SH_ERR_USAGE;
 	if (e == SH_OK) {
 		Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
 		f.format_version = SH_FRAME_BATCH_VERSION;
@@ -664,7 +698,7 @@ sh_err sh_batch_verify_a(const sh_identity *self, const sh_card *from,
 		e = SH_ERR_SIGNATURE;
 	if (e == SH_OK) {
 		tree_grow(&t);
-		e = sh_merkle_range(tree_get, &t, 0, n, root);
+		tree_root(&t, root);
 	}
 	if (e == SH_OK) {
 		size_t slen = batch_statement(stmt, from->partner,
@@ -677,10 +711,7 @@ sh_err sh_batch_verify_a(const sh_identity *self, const sh_card *from,
 	for (size_t i = 0; i < n && e == SH_OK; i++) {
 		uint8_t path[SH_MERKLE_MAX_PATH][32];
 		ProtobufCBinaryData bd[SH_MERKLE_MAX_PATH];
-		size_t plen = 0;
-		e = sh_merkle_inclusion_proof(tree_get, &t, i, n, path, &plen);
-		if (e != SH_OK)
-			break;
+		size_t plen = tree_path(&t, i, path);
 		for (size_t k = 0; k < plen; k++) {
 			bd[k].data = path[k];
 			bd[k].len = 32;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "check.h"
 #include "policy.h"
 #include "fixture.h"
@@ -1379,6 +1380,169 @@ static void bad_signal(Seinhuis__Envelope *e)
 	e->signal.data[e->signal.len - 1] ^= 0x01;
 }
 
+/* A build given the resident's canonical identity (sh_build_note.canon,
+ * as the sender's natural key works it out first) takes it for the
+ * pseudonym and case key instead of working it out again: the same
+ * answers as without it, and a refusal that names the field it names. */
+static void test_build_noted_canon(void)
+{
+	sh_pair_keys k;
+	struct fieldset fs;
+	if (!CHECK_ERR(sh_pair_keys_derive(&k, &A, &B.card), SH_OK))
+		return;
+	fieldset_of(&fs, arrears, N(arrears));
+	static const uint8_t secret[SH_KEY_LEN] = {7, 7, 7};
+	Seinhuis__Person person;
+	char canon[SH_CANON_MAX], errf[64];
+	sh_person_from_fields(&person, fs.p, fs.n);
+	CHECK_ERR(sh_canonical_identity(&person, canon, sizeof(canon)), SH_OK);
+	/* none noted, the same one noted, another one noted, a refusal */
+	static const char other[] = "bsn:111222333";
+	const char *noted[] = {NULL, canon, other, "birth_date"};
+	sh_err noted_e[] = {SH_OK, SH_OK, SH_OK, SH_ERR_FIELD_VALUE};
+	sh_build_note got[4];
+	for (size_t i = 0; i < 4; i++) {
+		uint8_t id[SH_ID_LEN];
+		sh_buf env = {0};
+		memset(&got[i], 0, sizeof(got[i]));
+		got[i].case_secret = secret;
+		got[i].canon = noted[i];
+		got[i].canon_e = noted_e[i];
+		sh_err e = sh_wire_build_noted(
+		    &A, &B.card, &k, SEINHUIS__SIGNAL_TYPE__ARREARS, fs.p, fs.n,
+		    id, &env, errf, sizeof(errf), &got[i], NULL);
+		CHECK_ERR(e, noted_e[i]);
+		if (i == 3)
+			CHECK_STR(errf, "birth_date");
+		sh_buf_free(&env);
+	}
+	CHECK(got[0].has_subject && got[1].has_subject && got[2].has_subject);
+	CHECK_MEM(got[1].subject, got[0].subject, SH_PSEUDO_LEN);
+	CHECK_MEM(got[1].case_key, got[0].case_key, 32);
+	uint8_t want[SH_PSEUDO_LEN];
+	sh_pseudonym(want, k.pseudo_key, other);
+	CHECK_MEM(got[2].subject, want, SH_PSEUDO_LEN);
+	CHECK_MEM_NE(got[2].subject, got[0].subject, SH_PSEUDO_LEN);
+	sh_wipe(&k, sizeof(k));
+}
+
+/* The envelopes unsigned_signal made (some may be NULL), and the array. */
+static void envelopes_free(Seinhuis__Envelope **envs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (envs[i])
+			seinhuis__envelope__free_unpacked(envs[i], NULL);
+	free(envs);
+}
+
+/* The complete subtrees of a list of leaf hashes, for
+ * sh_merkle_inclusion_proof: the reference a batch's paths are held to. */
+typedef struct {
+	const uint8_t (*leaf)[32];
+	size_t n;
+} leaf_list;
+
+static sh_err leaf_subtree(void *ctx, unsigned level, uint64_t index,
+                           uint8_t out[32])
+{
+	const leaf_list *l = ctx;
+	if (level == 0) {
+		if (index >= l->n)
+			return SH_ERR_USAGE;
+		memcpy(out, l->leaf[index], 32);
+		return SH_OK;
+	}
+	uint8_t a[32], b[32];
+	sh_err e = leaf_subtree(ctx, level - 1, 2 * index, a);
+	if (e == SH_OK)
+		e = leaf_subtree(ctx, level - 1, 2 * index + 1, b);
+	if (e == SH_OK)
+		sh_merkle_node(out, a, b);
+	return e;
+}
+
+/* A batch's tree costs one hash per inner node (n - 1 of them), at the
+ * sender and at the recipient, whatever n: the root and each signal's
+ * audit path are looked up in it, the subtrees at its right edge that are
+ * not complete included (they were hashed again per signal before, some
+ * three node hashes a signal at n = 100). Each path is still RFC 6962's. */
+static void test_batch_tree_work(void)
+{
+	static const size_t sizes[] = {1, 2, 3, 7, 64, 100, 257};
+	for (size_t z = 0; z < N(sizes); z++) {
+		size_t n = sizes[z];
+		Seinhuis__Envelope **envs = calloc(n, sizeof(*envs));
+		ProtobufCBinaryData *sigs = calloc(n, sizeof(*sigs));
+		uint8_t(*leaf)[32] = calloc(n, 32);
+		uint8_t id[SH_ID_LEN];
+		int built = 1;
+		for (size_t i = 0; i < n && built; i++) {
+			envs[i] = unsigned_signal(&A, &B.card, i, id);
+			built = envs[i] != NULL;
+			if (built) {
+				uint8_t h[32];
+				sigs[i] = envs[i]->signal;
+				sh_sha256(h, sigs[i].data, sigs[i].len);
+				sh_merkle_leaf(leaf[i], h, 32);
+			}
+		}
+		CHECK(built);
+		sh_buf frame = {0};
+		uint64_t h0 = sh_merkle_nodes_hashed();
+		if (built && CHECK_ERR(sh_batch_build(&A, B.card.partner, sigs,
+		                                      n, &frame),
+		                       SH_OK)) {
+			CHECK_INT(sh_merkle_nodes_hashed() - h0, n - 1);
+			Seinhuis__PeerFrame *f = seinhuis__peer_frame__unpack(
+			    NULL, frame.len, frame.data);
+			sh_buf *proofs = calloc(n, sizeof(*proofs));
+			CHECK(f != NULL);
+			h0 = sh_merkle_nodes_hashed();
+			if (f)
+				CHECK_ERR(sh_batch_verify(&B, &A.card, f,
+				                          proofs, NULL),
+				          SH_OK);
+			CHECK_INT(sh_merkle_nodes_hashed() - h0, n - 1);
+			leaf_list ll = {(const uint8_t(*)[32])leaf, n};
+			for (size_t i = 0; f && i < n; i++) {
+				uint8_t want[SH_MERKLE_MAX_PATH][32];
+				size_t wl = 0;
+				CHECK_ERR(
+				    sh_merkle_inclusion_proof(leaf_subtree, &ll,
+				                              i, n, want, &wl),
+				    SH_OK);
+				Seinhuis__Envelope *pe =
+				    seinhuis__envelope__unpack(
+				        NULL, proofs[i].len, proofs[i].data);
+				CHECK(pe != NULL);
+				if (!pe)
+					continue;
+				CHECK_INT(pe->batch_index, i);
+				CHECK_INT(pe->batch_count, n);
+				CHECK_INT(pe->n_batch_path, wl);
+				for (size_t k = 0;
+				     k < wl && k < pe->n_batch_path; k++) {
+					CHECK_INT(pe->batch_path[k].len, 32);
+					if (pe->batch_path[k].len == 32)
+						CHECK_MEM(
+						    pe->batch_path[k].data,
+						    want[k], 32);
+				}
+				seinhuis__envelope__free_unpacked(pe, NULL);
+			}
+			for (size_t i = 0; i < n; i++)
+				sh_buf_free(&proofs[i]);
+			free(proofs);
+			if (f)
+				seinhuis__peer_frame__free_unpacked(f, NULL);
+		}
+		sh_buf_free(&frame);
+		envelopes_free(envs, n);
+		free(sigs);
+		free(leaf);
+	}
+}
+
 /* Batch signatures: one signature per frame, a proof per signal. */
 static void test_batch_frames(void)
 {
@@ -1582,11 +1746,7 @@ static void test_batch_frames(void)
 			free(b);
 		}
 		sh_buf_free(&frame);
-		for (size_t i = 0; i < n; i++)
-			if (envs[i])
-				seinhuis__envelope__free_unpacked(envs[i],
-				                                  NULL);
-		free(envs);
+		envelopes_free(envs, n);
 		free(sigs);
 		free(ids);
 	}
@@ -2111,6 +2271,8 @@ int main(void)
 	test_text_nul();
 	test_peer_frame();
 	test_batch_frames();
+	test_batch_tree_work();
+	test_build_noted_canon();
 	test_frame_stamp();
 	test_control_frames();
 	test_varints();

@@ -358,6 +358,18 @@ static void test_card_roundtrip(const sh_identity *a, const char *adir)
 	CHECK_INT(strspn(fp1, "0123456789abcdef"), 16);
 	CHECK_STR(fp1, fp2);
 	CHECK(strcmp(fp1, fp3) != 0);
+	/* the first 8 bytes of the key's SHA-256, in hex, whichever key
+	 * came before (sh_key_fingerprint keeps the last one's) */
+	const uint8_t *keys[] = {a->card.curve_pub, other, other,
+	                         a->card.curve_pub, a->card.sign_pub};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
+		uint8_t h[32];
+		char want[17], got[17];
+		sh_sha256(h, keys[i], 32);
+		sh_hex(want, h, 8);
+		sh_key_fingerprint(got, keys[i]);
+		CHECK_STR(got, want);
+	}
 }
 
 /*

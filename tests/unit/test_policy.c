@@ -3200,6 +3200,55 @@ static void test_blank(const sh_catalogue *cat)
 	}
 }
 
+/* Each field rule of every type of the catalogue is found by its name,
+ * at its position (sh_type_values, which the natural key and the policy
+ * check use; rule_by_hash's table), and names that are no field of the
+ * type are not found. */
+static void test_field_lookup(const sh_catalogue *cat)
+{
+	check_case("field rules found by name");
+	static const char *const strangers[] = {"",
+	                                        "x",
+	                                        "arrears",
+	                                        "surname ",
+	                                        "Surname",
+	                                        "person2.surname",
+	                                        "legal_basis",
+	                                        "consent_ref",
+	                                        "amount_cent",
+	                                        "amount_centss"};
+	size_t found = 0;
+	for (size_t ti = 0; ti < cat->ntypes; ti++) {
+		const sh_type_rule *t = &cat->types[ti];
+		for (size_t i = 0; i < t->nfields; i++) {
+			Seinhuis__Field f = SEINHUIS__FIELD__INIT, *fp = &f;
+			const char *vals[SH_TYPE_VALUES];
+			f.name = (char *)t->fields[i].name;
+			f.value = "v";
+			sh_type_values(t, &fp, 1, vals);
+			for (size_t k = 0; k < t->nfields && k < SH_TYPE_VALUES;
+			     k++)
+				if (!CHECK(vals[k] ==
+				           (k == i ? f.value : NULL)))
+					fprintf(stderr, "  %s: %s at %zu\n",
+					        sh_signal_type_name(t->type),
+					        f.name, k);
+			found += vals[i] == f.value;
+		}
+		for (size_t j = 0; j < sizeof(strangers) / sizeof(*strangers);
+		     j++) {
+			Seinhuis__Field f = SEINHUIS__FIELD__INIT, *fp = &f;
+			const char *vals[SH_TYPE_VALUES];
+			f.name = (char *)strangers[j];
+			f.value = "v";
+			sh_type_values(t, &fp, 1, vals);
+			for (size_t k = 0; k < SH_TYPE_VALUES; k++)
+				CHECK(vals[k] == NULL);
+		}
+	}
+	CHECK(found > 50); /* the shipped catalogue's fields, all of them */
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -3249,6 +3298,7 @@ int main(int argc, char **argv)
 		test_consent_purpose(&cat);
 		test_combinations(&cat);
 		test_blank(&cat);
+		test_field_lookup(&cat);
 		test_route_recipient();
 		test_dutch_date();
 	}
