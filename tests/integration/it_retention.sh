@@ -219,7 +219,16 @@ no_record() {
 		jq -e '.owner == "" and (.steps | length) == 0' <<<"$out" >/dev/null
 }
 export -f has_record no_record
-check "three case records with owner and steps" bash -c "has_record ${KEY[11]} && has_record ${KEY[12]} && has_record ${KEY[13]}"
+# The look-ups first, the time after them, as below: on a machine so
+# loaded that keep_taken (4 s) went by since before the first step, a
+# record already gone is what the sweep should do, not a failure.
+made=no
+has_record "${KEY[11]}" && has_record "${KEY[12]}" && has_record "${KEY[13]}" && made=yes
+if [ $made = yes ] || [ $(($(date +%s%N) - t_first)) -lt 4000000000 ]; then
+	check "three case records with owner and steps" [ $made = yes ]
+else
+	echo "skipped: three case records with owner and steps (4 s went by before the look-ups ended)"
+fi
 # Still there a while later, within keep_taken (4 s) of the steps. The
 # look-ups are made first and the time taken after them: a record gone
 # while less than 4 s went by since before the first step is a failure;
