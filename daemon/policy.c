@@ -550,6 +550,22 @@ static sh_err finish_type(struct parse *p)
 	return e;
 }
 
+/* The retention period a keep_* statement sets, or NULL for another key. */
+static int64_t *keep_period(sh_type_rule *t, const char *key)
+{
+	if (strcmp(key, "keep_unanswered") == 0)
+		return &t->keep_unanswered_s;
+	if (strcmp(key, "keep_taken") == 0)
+		return &t->keep_taken_s;
+	if (strcmp(key, "keep_closed") == 0)
+		return &t->keep_closed_s;
+	if (strcmp(key, "keep_sent") == 0)
+		return &t->keep_sent_s;
+	if (strcmp(key, "keep_consent") == 0)
+		return &t->keep_consent_s;
+	return NULL;
+}
+
 static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 {
 	if (*l == '[') {
@@ -679,15 +695,8 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 		snprintf(t->purpose_field, sizeof(t->purpose_field), "%s", v);
 		return SH_OK;
 	}
-	if (strcmp(key, "keep_unanswered") == 0 ||
-	    strcmp(key, "keep_taken") == 0 || strcmp(key, "keep_closed") == 0 ||
-	    strcmp(key, "keep_sent") == 0 || strcmp(key, "keep_consent") == 0) {
-		int64_t *dst = key[5] == 'u'   ? &t->keep_unanswered_s
-		               : key[5] == 't' ? &t->keep_taken_s
-		               : strcmp(key, "keep_closed") == 0
-		                   ? &t->keep_closed_s
-		               : key[5] == 'c' ? &t->keep_consent_s
-		                               : &t->keep_sent_s;
+	int64_t *dst = keep_period(t, key);
+	if (dst) {
 		if (parse_duration(v, dst) < 0)
 			return perr(
 			    p,
