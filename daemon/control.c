@@ -39,6 +39,7 @@
 
 static void list_page_start(sh_daemon *d);
 static void partial_start(sh_daemon *d);
+static void unnoted_start(sh_daemon *d);
 
 sh_err sh_control_start(sh_daemon *d, char *why, size_t wl)
 {
@@ -79,6 +80,7 @@ sh_err sh_control_start(sh_daemon *d, char *why, size_t wl)
 	}
 	list_page_start(d);
 	partial_start(d);
+	unnoted_start(d);
 	return SH_OK;
 }
 
@@ -1372,7 +1374,7 @@ static void op_consent_grant(sh_daemon *d, sh_ctl_conn *c,
 	rec.valid_from = (char *)from;
 	rec.valid_until = q->valid_until;
 	rec.granted_ms = sh_now_ms();
-	rec.signals_noted = 1; /* (consent_note_signal) */
+	rec.signals_noted = !d->consent_unnoted; /* (consent_note_signal) */
 	if ((e = sh_store_consent_put(d->store, &rec)) != SH_OK) {
 		sh_daemon_txn_fail(d, e);
 		sh_ctl_refuse(d, c, e, "%s", sh_err_str(e));
@@ -2632,6 +2634,28 @@ static void partial_start(sh_daemon *d)
 	sh_warn("SEINHUIS_TEST_CTL_PARTIAL_MS=%u: a request half-sent for "
 	        "%u ms instead of %d is cut off (a setting for tests)",
 	        n, n, CTL_PARTIAL_MS);
+}
+
+/* For tests only: SEINHUIS_TEST_CONSENT_UNNOTED=1 in the daemon's
+ * environment at start makes it grant consents as builds before
+ * 2026-12-07 did, without signals_noted, so that a test can show how the
+ * retention sweep treats such a record after an upgrade (it cannot know
+ * which signals were sent under it: seinhuisd.c, c_sweep_one). Logged at
+ * start; any other value is ignored with a warning. */
+static void unnoted_start(sh_daemon *d)
+{
+	const char *v = getenv("SEINHUIS_TEST_CONSENT_UNNOTED");
+	d->consent_unnoted = 0;
+	if (!v || !v[0])
+		return;
+	if (strcmp(v, "1") != 0) {
+		sh_warn("SEINHUIS_TEST_CONSENT_UNNOTED is not 1: ignored");
+		return;
+	}
+	d->consent_unnoted = 1;
+	sh_warn("SEINHUIS_TEST_CONSENT_UNNOTED=1: consents are granted "
+	        "without noting the signals sent under them, as builds "
+	        "before 2026-12-07 granted them (a setting for tests)");
 }
 
 static int large_allowed(const sh_ctl_conn *c)

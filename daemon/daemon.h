@@ -313,6 +313,7 @@ typedef struct sh_daemon {
 	unsigned long ctl_big_refused, ctl_stale_closed;
 	size_t ctl_in_reserved; /* large requests being read, in all */
 	int64_t ctl_partial_ms; /* how long a request may stay half-sent */
+	int consent_unnoted;    /* SEINHUIS_TEST_CONSENT_UNNOTED (control.c) */
 	int ctl_trim;           /* a large buffer was freed: malloc_trim */
 	/* an inbox listing's page (LIST_PAGE_BYTES; smaller only in tests:
 	 * SEINHUIS_TEST_LIST_PAGE_BYTES, control.c) */
