@@ -43,10 +43,13 @@ sample() {
 	ctl $S --json status | jq -r --arg t "$SECONDS" \
 		'"\($t) \(.outbox_pending) \(.peers[0].link) \(.peers[0].retry_ms) \(.peers[0].inflight)"'
 }
-# During an outage: submit a batch every half second and sample status.
+# During an outage: submit a batch every half second and sample status,
+# for OUTAGE_SECONDS and at least 5 batches (the 200 the checks count on):
+# on a machine so loaded that a round of a batch and two samples takes
+# more than 2 s, the outage lasts until the fifth has been submitted.
 outage_traffic() { # outage_traffic SAMPLES-FILE
 	local end=$((SECONDS + OUTAGE_SECONDS)) i=0
-	while [ $SECONDS -lt $end ] && [ $i -lt 400 ]; do
+	while { [ $SECONDS -lt $end ] || [ $i -lt 5 ]; } && [ $i -lt 400 ]; do
 		submit 40
 		sample >>"$1"
 		sleep 0.5

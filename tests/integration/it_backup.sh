@@ -38,11 +38,16 @@ for n in 6 7 8; do
 done
 check "with the recipient stopped, 3 more are pending" \
 	bash -c "[ \$(outbox_ids corp-bk pending | wc -l) = 3 ]"
-# mdb_copy copies the last checkpoint: wait for one (checkpoint_ms 100)
-sleep 0.5
-mkdir -p "$WORK/backup-corp"
-check "mdb_copy copies the running sender's store" \
-	mdb_copy "$WORK/corp-bk/data" "$WORK/backup-corp"
+# mdb_copy copies the last checkpoint (checkpoint_ms 100): copied until
+# the copy's outbox holds the 8 records, the 3 pending among them (a fixed
+# 0.5 s counted on a checkpoint, and its syncs, within it)
+copied() {
+	rm -rf "$WORK/backup-corp" && mkdir -p "$WORK/backup-corp" &&
+		mdb_copy "$WORK/corp-bk/data" "$WORK/backup-corp" &&
+		mdb_stat -s outbox "$WORK/backup-corp" | grep -qx '  Entries: 8'
+}
+check "mdb_copy copies the running sender's store, its last checkpoint holding the 3 pending" \
+	wait_until 10 copied
 start gem-bk
 check "the recipient back, the 3 are delivered (8 in its inbox)" \
 	wait_until 15 bash -c "[ \$(inbox_ids gem-bk | wc -l) = 8 ]"

@@ -75,6 +75,9 @@ a3=$(arrears nrg-cs electricity 20000 disconnection EL-1 "Vries" Molenweg 12 "99
 # not hand them to a spreadsheet as formulas.
 REF_B='=HYPERLINK("https://x.example/","open")' REF_C=$'\t@SUM(1+1)'
 b1=$(arrears corp-cs rent 10000 none "$REF_B" Bakker Dorpsstraat 5 "1234 AB")
+# B arrives first (the order below counts on it), from another sender than
+# C: C is sent once B is in the inbox, not merely 1.1 s after it was sent
+wait_until 20 bash -c "inbox_ids gem-cs | grep -qx '$b1'" || fail "setup: B's signal delivered"
 sleep 1.1
 c1=$(arrears nrg-cs gas 30000 none "$REF_C" Jansen Kerkweg 7 "5678 CD")
 check "five signals accepted" bash -c "[ ${#a1}${#a2}${#a3}${#b1}${#c1} = 3232323232 ]"

@@ -117,13 +117,21 @@ mark=$(wc -l <"$WORK/$S.log")
 # reports go out: after retry_min_ms (200 ms) without a receipt the sender
 # sends the oldest again, twice, then everything. It resumes within the
 # heartbeat timeout (6 s), so the connection stays unless a frame was too
-# large for it.
-kill -STOP "${IT_PIDS[$R]}"
+# large for it. It holds still 3 s from the stop, the sending included,
+# and 1 s after the sending at least (3 s after it took it to 4.6 s of the
+# 6 under ASan at load 11); on a machine so loaded that it held still 5 s
+# or more, whether the connection would have stayed cannot be told.
 meld_json 300 4000 2 >"$WORK/many.json"
+t_stop=$(date +%s%N)
+kill -STOP "${IT_PIDS[$R]}"
 ctl $S --json send --file "$WORK/many.json" >"$WORK/many.reply" || true
 jq -r '.[] | select(.ok) | .message_id' "$WORK/many.reply" | sort >"$WORK/many.ids"
-sleep 3
+left=$((3000 - ($(date +%s%N) - t_stop) / 1000000))
+[ $left -lt 1000 ] && left=1000
+sleep "$(printf '%d.%03d' $((left / 1000)) $((left % 1000)))"
 kill -CONT "${IT_PIDS[$R]}"
+held=$((($(date +%s%N) - t_stop) / 1000000))
+echo "the recipient held still for $held ms"
 check "300 large reports accepted at 512K" [ "$(wc -l <"$WORK/many.ids")" = 300 ]
 check "the outbox empties" \
 	wait_until 60 bash -c "[ \"\$(status_field $S outbox_pending)\" = 0 ]"
@@ -138,8 +146,12 @@ grep 'resent the oldest' "$WORK/phase.log" | sed 's/^/   /' | head -5
 check "the oldest were sent again while it held still ($resends times)" [ "$resends" -ge 1 ]
 check "each such frame below max_message less 4096" bash -c \
 	"! grep -oE 'resent the oldest [0-9]+ \\([0-9]+ bytes' '$WORK/phase.log' | awk '{ gsub(/\\(/, \"\", \$5); if (\$5 + 0 > 524288 - 4096) bad = 1 } END { exit !bad }'"
-check "the connection was never dropped (no size drop at the recipient)" bash -c \
-	"! grep -q 'peer $R: disconnected' '$WORK/phase.log'"
+if [ $held -lt 5000 ]; then
+	check "the connection was never dropped (no size drop at the recipient)" bash -c \
+		"! grep -q 'peer $R: disconnected' '$WORK/phase.log'"
+else
+	echo "skipped: the connection was never dropped (the recipient held still $held ms, 5 s or more, near or past the heartbeat timeout of 6 s)"
+fi
 check "nothing else failed" [ "$(outbox_ids $S failed | wc -l)" = 1 ]
 check "the sender stops cleanly" stop $S
 check "the recipient stops cleanly" stop $R

@@ -69,5 +69,18 @@ done
 check "three signals after quiet spells arrived" wait_until 10 bash -c \
 	"[ \"\$(ctl gem-id --json inbox list --limit 10 | jq 'length')\" = 3 ]"
 sleep 0.5
-check "each was sent once ($(status_field gem-id duplicates) duplicates)" [ "$(status_field gem-id duplicates)" = 0 ]
+# A receipt that takes longer than the time-out (retry_min_ms, 200 ms in
+# these tests) rightly has its signal sent again, as on a loaded machine
+# it can: then the signal settled 200 ms or more after it was accepted.
+# One sent again that settled sooner was sent again before its time-out
+# (what this checks); if every one sent again settled later, it cannot be
+# told.
+dups=$(status_field gem-id duplicates)
+slow=$(ctl corp-id --json outbox --state delivered --limit 10 |
+	jq '[.[] | select(.attempts > 1) | .done_ms - .created_ms] | min // 0')
+if [ "$dups" = 0 ] || [ "$slow" -lt 200 ]; then
+	check "each was sent once ($dups duplicates)" [ "$dups" = 0 ]
+else
+	echo "skipped: each was sent once ($dups duplicates, but each signal sent again settled $slow ms or more after it was accepted, past the 200 ms time-out)"
+fi
 it_done
