@@ -233,6 +233,23 @@ check() { # check "description" command...
 	if "$@"; then pass "$what"; else fail "$what"; fi
 }
 
+# within T0 S WHAT CMD...: check WHAT, a state that a timer ends S seconds
+# after T0 at the earliest (T0 from date +%s%N, taken before the step that
+# starts the timer). The look-up comes first and the time after it: false
+# while fewer than S seconds went by since T0 is a failure; on a machine so
+# loaded that they did, it cannot be told, and it says skipped.
+within() {
+	local t0=$1 s=$2 what=$3
+	shift 3
+	if "$@"; then
+		pass "$what"
+	elif [ $(($(date +%s%N) - t0)) -lt $((s * 1000000000)) ]; then
+		fail "$what"
+	else
+		echo "skipped: $what ($s s went by before the look-up ended)"
+	fi
+}
+
 it_done() {
 	echo "$IT_PASSED passed, $IT_FAILED failed"
 	[ "$IT_FAILED" -eq 0 ]
