@@ -2355,6 +2355,8 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 	st.last_quarantined_ms = d->last_quarantined_ms;
 	st.checkpoint_failing_ms = sh_store_checkpoint_failing(d->store, NULL);
 	st.checkpoint_error = st.checkpoint_failing_ms ? d->ckpt_cause : "";
+	for (const sh_ctl_conn *w = d->conns; w; w = w->next)
+		st.inbox_watches += w->waiting && !w->closing;
 	Seinhuis__PeerStatus *ps = sh_xcalloc(d->npeers, sizeof(*ps));
 	Seinhuis__PeerStatus **pp = sh_xcalloc(d->npeers, sizeof(*pp));
 	uint64_t delivered = 0;

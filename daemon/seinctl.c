@@ -1096,6 +1096,9 @@ static int cmd_status(const char *sock)
 		    o, "inbox_depth",
 		    json_object_new_int64((int64_t)s->inbox_depth));
 		json_object_object_add(
+		    o, "inbox_watches",
+		    json_object_new_int64((int64_t)s->inbox_watches));
+		json_object_object_add(
 		    o, "accepted", json_object_new_int64((int64_t)s->accepted));
 		json_object_object_add(
 		    o, "delivered_out",
@@ -1228,7 +1231,7 @@ static int cmd_status(const char *sock)
 		printf(
 		    "partner      %s (%s)\nversion      %s\nrunning since %s\n"
 		    "outbox       %llu pending, %llu failed\n"
-		    "inbox        %llu waiting\n"
+		    "inbox        %llu waiting, %u inbox watch%s open\n"
 		    "since start  %llu accepted, %llu delivered to partners, "
 		    "%llu "
 		    "received, %llu duplicates ignored, %llu refused\n"
@@ -1239,7 +1242,8 @@ static int cmd_status(const char *sock)
 		    s->partner, s->role, s->version, since,
 		    (unsigned long long)s->outbox_pending,
 		    (unsigned long long)s->outbox_failed,
-		    (unsigned long long)s->inbox_depth,
+		    (unsigned long long)s->inbox_depth, s->inbox_watches,
+		    s->inbox_watches == 1 ? "" : "es",
 		    (unsigned long long)s->accepted,
 		    (unsigned long long)s->delivered_out,
 		    (unsigned long long)s->received,

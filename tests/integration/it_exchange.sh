@@ -50,12 +50,17 @@ before=$(inbox_ids gem-test | sort)
 ctl gem-test --json inbox watch --count 3 --timeout 30 >"$WORK/watch.json" \
 	2>"$WORK/watch.err" &
 watcher=$!
-sleep 1 # the watch waits from the inbox's end as it is when it arrives
+# The watch waits from the inbox's end as it is when its request arrives:
+# send only once the daemon counts it among the open watches.
+check "the daemon's status counts the waiting watch" \
+	wait_until 10 bash -c "ctl gem-test --json status | jq -e '.inbox_watches == 1' >/dev/null"
 for n in 101 102 103; do send_arrears corp-test gem-test $n >/dev/null; done
 check "a watch waiting does not hold up the team's other requests" \
 	bash -c "ctl gem-test --json status | jq -e '.received >= 51' >/dev/null"
 wait "$watcher"
 check "inbox watch --count 3 ends by itself with status 0" [ $? -eq 0 ]
+check "  and is no longer counted" \
+	bash -c "ctl gem-test --json status | jq -e '.inbox_watches == 0' >/dev/null"
 new=$(comm -13 <(echo "$before") <(inbox_ids gem-test | sort))
 check "the watch showed the 3 new signals, each once" \
 	[ "$(jq -r .message_id "$WORK/watch.json" | sort)" = "$new" -a "$(wc -l <"$WORK/watch.json")" = 3 ]
