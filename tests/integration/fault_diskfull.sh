@@ -154,12 +154,16 @@ start $S || { it_done; exit 1; }
 for ((i = 0; i < 25; i++)); do submit $S $R 100; done
 total_b=$(count "$WORK/$S.accepted")
 check "B: the sender (with room) accepted all $((25 * 100)) signals" [ "$total_b" = 2500 ]
-# wait until the inbox stops growing
+# wait until the recipient refuses for lack of room and its inbox stops
+# growing (the same depth twice, 1 s apart, while it says it refuses: a
+# pause in delivery at load alone does not end the wait)
 last=-1
 for ((i = 0; i < 60; i++)); do
 	sleep 1
-	depth=$(status_field $R inbox_depth)
-	[ "$depth" = "$last" ] && [ $i -ge 4 ] && break
+	ctl $R --json status >"$WORK/status-b.json"
+	depth=$(jq -r .inbox_depth "$WORK/status-b.json")
+	[ "$depth" = "$last" ] && [ $i -ge 4 ] &&
+		jq -e .store_refusing "$WORK/status-b.json" >/dev/null && break
 	last=$depth
 done
 pend=$(status_field $S outbox_pending)
