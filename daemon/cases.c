@@ -600,18 +600,41 @@ struct fb_target {
 /* Whether the newest step that told a creditor something about signal id
  * told it status: then telling it again would reach the creditor as a
  * second, separate feedback about the same signal (a case closed,
- * reopened and closed again), so it is not sent. Steps of older versions
- * did not record which signals they answered and are not matched. */
-static int told_before(const Seinhuis__CaseRecord *rec,
+ * reopened and closed again), so it is not sent. A feedback the creditor
+ * refused (its outbox record failed: say, the creditor's catalogue did
+ * not allow it) told it nothing, and that step is passed over, so the
+ * team can send it again once the cause is mended. Steps of older
+ * versions did not record which signals they answered and are not
+ * matched; those before 2026-12-07 did not record the feedback's own id,
+ * and count as told. */
+static int told_before(sh_daemon *d, MDB_txn *txn,
+                       const Seinhuis__CaseRecord *rec,
                        const uint8_t id[SH_ID_LEN], const char *status)
 {
 	for (size_t i = rec ? rec->n_steps : 0; i-- > 0;) {
 		const Seinhuis__CaseStep *st = rec->steps[i];
-		for (size_t j = 0; j < st->n_feedback_about; j++)
-			if (st->feedback_about[j].len == SH_ID_LEN &&
-			    memcmp(st->feedback_about[j].data, id, SH_ID_LEN) ==
+		for (size_t j = 0; j < st->n_feedback_about; j++) {
+			if (st->feedback_about[j].len != SH_ID_LEN ||
+			    memcmp(st->feedback_about[j].data, id, SH_ID_LEN) !=
 			        0)
-				return strcmp(st->feedback, status) == 0;
+				continue;
+			if (j < st->n_feedback_ids &&
+			    st->feedback_ids[j].len == SH_ID_LEN) {
+				uint64_t seq;
+				Seinhuis__OutboxRecord *o = NULL;
+				int failed =
+				    sh_store_outbox_find(
+				        d->store, txn, st->feedback_ids[j].data,
+				        &seq, &o) == SH_OK &&
+				    o->state == SEINHUIS__OUT_STATE__OUT_FAILED;
+				if (o)
+					seinhuis__outbox_record__free_unpacked(
+					    o, NULL);
+				if (failed)
+					break; /* an older step may have told */
+			}
+			return strcmp(st->feedback, status) == 0;
+		}
 	}
 	return 0;
 }
@@ -688,7 +711,8 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	size_t ntg = 0;
 	char **ids = NULL;
 	size_t nids = 0, ntold = 0;
-	ProtobufCBinaryData *about = NULL;
+	ProtobufCBinaryData *about = NULL, *fbids = NULL;
+	uint8_t(*fbid)[SH_ID_LEN] = NULL;
 	if (parse_case_key(q->case_key, key) < 0)
 		return sh_ctl_refuse(d, c, SH_ERR_USAGE,
 		                     "a case key is 64 hex digits");
@@ -859,7 +883,7 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 				    tname, fb, tg[k].peer->card.partner);
 				goto out;
 			}
-			if (told_before(old, tg[k].sig->id, status)) {
+			if (told_before(d, txn, old, tg[k].sig->id, status)) {
 				tg[k].told = 1;
 				ntold++;
 				continue;
@@ -898,6 +922,8 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		/* All checked: send. */
 		ids = sh_xcalloc(ntg, sizeof(*ids));
 		about = sh_xcalloc(ntg, sizeof(*about));
+		fbids = sh_xcalloc(ntg, sizeof(*fbids));
+		fbid = sh_xcalloc(ntg, sizeof(*fbid));
 		for (size_t k = 0; k < ntg; k++) {
 			if (tg[k].told)
 				continue;
@@ -924,7 +950,7 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 			    idhex, field, sizeof(field), pdetail,
 			    sizeof(pdetail));
 			if (e == SH_OK) {
-				uint8_t nid[SH_ID_LEN];
+				uint8_t *nid = fbid[nids];
 				sh_unhex(nid, SH_ID_LEN, idhex);
 				/* who sent it, and for which case */
 				char uname[80];
@@ -959,6 +985,8 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 			}
 			about[nids].data = (uint8_t *)tg[k].sig->id;
 			about[nids].len = SH_ID_LEN;
+			fbids[nids].data = fbid[nids];
+			fbids[nids].len = SH_ID_LEN;
 			ids[nids++] = sh_strdup(idhex);
 		}
 	}
@@ -970,6 +998,8 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	st.feedback_count = (uint32_t)nids;
 	st.feedback_about = about;
 	st.n_feedback_about = nids;
+	st.feedback_ids = fbids;
+	st.n_feedback_ids = nids;
 	if (strcmp(q->step, "contact_attempted") == 0) {
 		st.contact_how = q->contact_how ? q->contact_how : "";
 		st.contact_reached =
@@ -1021,6 +1051,8 @@ out:
 		free(ids[i]);
 	free(ids);
 	free(about);
+	free(fbids);
+	free(fbid);
 	free(tg);
 	free(cs.v);
 	if (old)

@@ -20,9 +20,6 @@
 # map_size), so that the exactly-once checks still run.
 . "$(dirname "$0")/lib.sh"
 it_setup fault-diskfull
-set_conf() { # set_conf ID KEY VALUE
-	as_user sed -i "s|^$2 = .*|$2 = $3|" "$WORK/$1.conf"
-}
 # One pipelined call of COUNT signals from $1 to $2; accepted ids go to
 # $WORK/$1.accepted, refusal rules to $WORK/$1.refused; returns seinctl's
 # exit status.

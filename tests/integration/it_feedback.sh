@@ -242,8 +242,34 @@ check "... and noted at the creditor" wait_until 20 bash -c \
 	"ctl corp-fb --json outbox | json_has '.[] | select(.message_id==\"$k1\" and .feedback.status==\"contact_made\")'"
 check "the creditor holds two feedbacks about its signal (no_contact, contact_made), not three" bash -c \
 	"[ \$(ctl corp-fb --json audit list --type status_feedback --event delivered | jq '[.[] | select(.detail | contains(\"$k1\"))] | length') = 2 ]"
-check "no personal data in the creditor's log" bash -c "! grep -qi 'vries\|molenweg\|9901 \?wa\|smit\|bakker\|kerkpad\|kok\|veldweg' '$WORK/corp-fb.log'"
-check "no personal data in the municipality's log" bash -c "! grep -qi 'vries\|molenweg\|9901 \?wa\|smit\|bakker\|kerkpad\|kok\|veldweg' '$WORK/gem-fb.log'"
+# --- a feedback the creditor refused has told it nothing ---------------------
+# The creditor's catalogue (feedback = none) refuses what the municipality's
+# allows; once the creditor mends it, the team sends the same status again.
+m1=$(rent_at 41000 M-1 D. Meijer Dorpsstraat 5 "9901 WD")
+check "a signal about a fifth household delivered" wait_until 20 bash -c "inbox_ids gem-fb | grep -qx $m1"
+case5=$(ctl gem-fb --json inbox | jq -r ".[] | select(.signals == 1 and .case_key != \"$case\" and .case_key != \"$case3\" and .case_key != \"$case4\") | .case_key")
+ref_meijer=$(claim_with_consent "$case5" Meijer "9901 WD" 5)
+stop corp-fb
+set_conf corp-fb catalogue "$WORK/catalogue-none.conf"
+start corp-fb
+out=$(ctl gem-fb --json case step "$case5" in_conversation --feedback --consent "$ref_meijer" 2>&1)
+fb5=$(jq -r '.feedback_ids[0] // empty' <<<"$out")
+check "feedback sent to a creditor whose catalogue says feedback = none" [ ${#fb5} = 32 ]
+check "... it refuses it: failed in the municipality's outbox with rule FEEDBACK" wait_until 20 bash -c \
+	"ctl gem-fb --json outbox --state failed | json_has '.[] | select(.message_id==\"$fb5\" and .rule==\"FEEDBACK\")'"
+stop corp-fb
+set_conf corp-fb catalogue "$CATALOGUE"
+start corp-fb
+out=$(ctl gem-fb --json case step "$case5" in_conversation --feedback --consent "$ref_meijer" 2>&1)
+check "the same status again, the creditor mended: sent (the refused one told nothing)" \
+	json_has '.ok and (.feedback_ids | length) == 1' <<<"$out"
+check "... and noted at the creditor" wait_until 20 bash -c \
+	"ctl corp-fb --json outbox | json_has '.[] | select(.message_id==\"$m1\" and .feedback.status==\"contact_made\")'"
+out=$(ctl gem-fb --json case step "$case5" in_conversation --feedback --consent "$ref_meijer" 2>&1)
+check "once delivered, the same status is not sent a third time" \
+	json_has '.ok and (.feedback_ids | length) == 0' <<<"$out"
+check "no personal data in the creditor's log" bash -c "! grep -qi 'vries\|molenweg\|9901 \?wa\|smit\|bakker\|kerkpad\|kok\|veldweg\|meijer\|dorpsstraat' '$WORK/corp-fb.log'"
+check "no personal data in the municipality's log" bash -c "! grep -qi 'vries\|molenweg\|9901 \?wa\|smit\|bakker\|kerkpad\|kok\|veldweg\|meijer\|dorpsstraat' '$WORK/gem-fb.log'"
 check "audit logs verify" bash -c "ctl gem-fb audit verify >/dev/null && ctl corp-fb audit verify >/dev/null"
 
 for p in gem-fb gem2-fb corp-fb nrg-fb; do stop $p; done

@@ -36,10 +36,6 @@ report() { # report DESCRIPTION-LENGTH HOUSE: one report, by seinctl send
 		postcode="9901 WA" house_number="$2" reporter_contact="school desk" \
 		description="$(jq -rn --argjson len "$1" '("fictional concern " * 300)[0:$len]')"
 }
-set_conf() { # set_conf ID KEY VALUE: the line KEY = VALUE in ID's config
-	as_user sed -i "/^$2 = /d" "$WORK/$1.conf"
-	echo "$2 = $3" | as_user tee -a "$WORK/$1.conf" >/dev/null
-}
 inbox_n() { inbox_ids $R | wc -l; }
 export -f inbox_n
 export R S

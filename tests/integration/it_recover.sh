@@ -237,7 +237,7 @@ check "r: the sender has 11 delivered, 0 pending" wait_until 15 sender_settled
 # sent again are still on their way when the sender is killed; turned
 # pending in the same turn that answered, they are sent again after its
 # restart, and each arrives once.
-set_conf() { # set_conf ID LINE...: the configuration with these lines
+conf_lines() { # conf_lines ID LINE...: the configuration with these lines
 	local id=$1
 	shift
 	{
@@ -248,7 +248,7 @@ set_conf() { # set_conf ID LINE...: the configuration with these lines
 }
 stop $R
 restore $R "$WORK/backup-gem"
-set_conf $R "peer_rate = 1"
+conf_lines $R "peer_rate = 1"
 start $R
 ask k --since "@$T0"
 check "k: the sender answers (recover_count >= 6)" wait_until 15 bash -c \
@@ -282,7 +282,7 @@ check "l: ... exactly the 11 ids, each once" inbox_is_ids $R
 check "l: the sender has 11 delivered, 0 pending" wait_until 15 sender_settled
 check "l: the recipient's audit log verifies after the crash" ctl $R audit verify
 stop $R
-set_conf $R
+conf_lines $R
 start $R
 
 # --- p. a request outlives a restart of the recipient ------------------------
@@ -324,7 +324,7 @@ echo "resend_window = 31536001" >>"$WORK/bad.conf"
 chmod 644 "$WORK/bad.conf"
 check "i: resend_window above a year is refused" bash -c \
 	"! as_user '$SEINHUISD' -t -c '$WORK/bad.conf' >'$WORK/bad.out' 2>&1 && grep -q resend_window '$WORK/bad.out'"
-set_conf $S "resend_window = 2" "retention_interval = 1"
+conf_lines $S "resend_window = 2" "retention_interval = 1"
 start $S
 check "i: the sender's retention drops the kept envelopes past the 2 s window" \
 	wait_until 10 grep -q "retention: the envelopes of [0-9]* delivered signal(s) dropped, past resend_window" "$WORK/$S.log"

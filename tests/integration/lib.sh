@@ -283,6 +283,13 @@ inbox_ids() { ctl "$1" --json inbox list --limit 10000000 | jq -r '.[].message_i
 outbox_ids() { ctl "$1" --json outbox --state "$2" --limit 10000000 | jq -r '.[].message_id'; }
 status_field() { ctl "$1" --json status | jq -r ".$2"; }
 
+# set_conf ID KEY VALUE: the line KEY = VALUE in ID's configuration (an
+# earlier KEY line is removed); takes effect at ID's next start
+set_conf() {
+	as_user sed -i "/^$2 = /d" "$WORK/$1.conf"
+	echo "$2 = $3" | as_user tee -a "$WORK/$1.conf" >/dev/null
+}
+
 # json_has FILTER: stdin is JSON for which FILTER is true. Unlike a bare
 # `jq -e`, empty input (an unreachable daemon) is a failure, not a pass.
 json_has() {
