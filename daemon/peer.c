@@ -1295,6 +1295,11 @@ void sh_peer_clock(sh_daemon *d, sh_peer *p, int64_t sent_ms)
 	}
 }
 
+/* Refused signals of one frame logged one line each; a partner's frame
+ * of thousands of bad signals would otherwise write thousands of lines
+ * (and push everything else out of a rate-limited journal). */
+#define REFUSALS_TOLD 8
+
 static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
                            const uint8_t *data, size_t len)
 {
@@ -1333,6 +1338,10 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		sh_witness_inbound(d, p, f, zmq_msg_data(rid),
 		                   zmq_msg_size(rid));
 	size_t nsignals = f->n_signals;
+	/* refusals told in the log one by one, the rest of the frame's in
+	 * one line after it (each is still audited and answered) */
+	size_t nrefused = 0;
+	const char *first_rule = NULL;
 	if (f->n_signals == 0) {
 		sh_arena_reset(fa);
 		return 0;
@@ -1496,11 +1505,16 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 			} else {
 				rs = SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED;
 				p->turn_rejected_in++;
-				sh_daemon_warn(
-				    d,
-				    "peer %s: signal %s refused: %s (%.120s)",
-				    p->card.partner, idhex, sh_err_rule(e),
-				    detail[0] ? detail : sh_err_str(e));
+				if (nrefused++ < REFUSALS_TOLD)
+					sh_daemon_warn(
+					    d,
+					    "peer %s: signal %s refused: %s "
+					    "(%.120s)",
+					    p->card.partner, idhex,
+					    sh_err_rule(e),
+					    detail[0] ? detail : sh_err_str(e));
+				else if (!first_rule)
+					first_rule = sh_err_rule(e);
 			}
 		}
 		sh_audit_inbound(d, p, s, eb, elen, id, rs, e, &ak);
@@ -1514,6 +1528,13 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		/* the signal, its opened sealed part and its fields */
 		sh_arena_reset(&d->sig_arena);
 	}
+	if (nrefused > REFUSALS_TOLD)
+		sh_daemon_warn(
+		    d,
+		    "peer %s: %zu more signals of the same frame "
+		    "refused (the first of them: %s); each is in the "
+		    "audit log",
+		    p->card.partner, nrefused - REFUSALS_TOLD, first_rule);
 	if (store_ok && out.n_receipts) {
 		sh_defer *df = sh_defer_add(d, DEFER_RECEIPTS);
 		df->peer = p;

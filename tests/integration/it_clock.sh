@@ -74,6 +74,20 @@ check "the recipient's log warns once, after two frames" \
 	[ "$(grep -c "peer $S: its clock is [0-9]* s ahead of ours" "$WORK/$R.log")" = 1 ]
 check "the sender's log warns once too" \
 	[ "$(grep -c "peer $R: its clock is [0-9]* s behind ours" "$WORK/$S.log")" = 1 ]
+# 40 at once, all refused: the recipient logs a few of each frame one by
+# one and the rest of the frame in one line; every one is audited
+arrears_json 40 $R >"$WORK/batch.json"
+lines0=$(grep -c "peer $S: signal [0-9a-f]* refused: STALE" "$WORK/$R.log")
+ctl $S send --file "$WORK/batch.json" >/dev/null
+check "40 more sent 400 s ahead: all refused" wait_until 20 bash -c \
+	"[ \$(ctl $S --json outbox --state failed | jq '[.[] | select(.rule==\"STALE\")] | length') = 42 ]"
+one=$(($(grep -c "peer $S: signal [0-9a-f]* refused: STALE" "$WORK/$R.log") - lines0))
+more=$(grep -oE "peer $S: [0-9]+ more signals of the same frame refused \(the first of them: STALE\)" "$WORK/$R.log" |
+	awk '{n += $3} END {print n + 0}')
+check "... the recipient's log names $one of them one by one and $more in a line per frame" \
+	[ "$one" -lt 40 -a $((one + more)) = 40 ]
+check "... its audit log has each of them" bash -c \
+	"[ \$(ctl $R --json audit list --event rejected | jq '[.[] | select(.rule==\"STALE\")] | length') -ge 42 ]"
 
 start_at 90
 id=$(sent 4)
