@@ -145,6 +145,23 @@ sh_err sh_audit_scan(sh_audit *a, MDB_txn *txn, uint64_t from,
                      sh_audit_scan_fn fn, void *ctx);
 sh_err sh_audit_entry(sh_audit *a, MDB_txn *txn, uint64_t index, sh_buf *out);
 
+/* Retention of the log (audit_keep, audit.c "removal"): the removal
+ * point, below which the entries were removed in whole blocks of 16 (0:
+ * none), as txn sees it. */
+uint64_t sh_audit_removed(sh_audit *a, MDB_txn *txn);
+/* 1 if the root of the first size entries can still be recomputed: size
+ * is a multiple of 16 or lies past the removal point. */
+int sh_audit_size_provable(sh_audit *a, MDB_txn *txn, uint64_t size);
+/* Within the write transaction: remove, oldest first, up to max_blocks
+ * whole blocks of 16 entries whose newest entry was written before
+ * before_us (Unix microseconds), never the block of the tree's last entry
+ * nor one past the latest signed head, and record the new removal point.
+ * *from..*to-1 are the entries removed (from == to: none). A block whose
+ * entries no longer match their stored hash is kept and why says so;
+ * else why is "". */
+sh_err sh_audit_remove_old(sh_audit *a, int64_t before_us, size_t max_blocks,
+                           uint64_t *from, uint64_t *to, char *why, size_t wl);
+
 /* The signing keys a head of this partner's own log may be signed with:
  * its card lineage. key[0] is the current card's. */
 #define SH_AUDIT_MAX_KEYS 32

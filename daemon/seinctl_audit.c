@@ -566,6 +566,22 @@ static void print_anchored(const Seinhuis__AuditVerifyResult *v, const char *at)
 		       a, n);
 }
 
+/* What audit_keep removed: checked through the stored hashes alone. */
+static void print_removed(const Seinhuis__AuditVerifyResult *v)
+{
+	if (!v->removed_entries)
+		return;
+	printf("  note: entries 0..%llu were removed by audit_keep; the "
+	       "stored hashes cover them\n",
+	       (unsigned long long)v->removed_entries - 1);
+	if (v->heads_not_recomputed)
+		printf("  note: %llu signed tree head%s inside the removed "
+		       "part: signature checked, root not recomputed (a size "
+		       "that is not a multiple of 16)\n",
+		       (unsigned long long)v->heads_not_recomputed,
+		       v->heads_not_recomputed == 1 ? "" : "s");
+}
+
 static int cmd_verify(const char *sock)
 {
 	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
@@ -613,6 +629,12 @@ static int cmd_verify(const char *sock)
 		json_object_object_add(o, "latest_head_time",
 		                       json_object_new_string(t));
 		json_object_object_add(
+		    o, "removed_entries",
+		    json_object_new_int64((int64_t)v->removed_entries));
+		json_object_object_add(
+		    o, "heads_not_recomputed",
+		    json_object_new_int64((int64_t)v->heads_not_recomputed));
+		json_object_object_add(
 		    o, "rollbacks",
 		    json_object_new_int64((int64_t)v->rollbacks));
 		json_object_object_add(o, "latest_rollback_time",
@@ -645,6 +667,7 @@ static int cmd_verify(const char *sock)
 		if (v->problem[0])
 			printf("  note: %s\n",
 			       safe(v->problem, buf, sizeof(buf)));
+		print_removed(v);
 		if (v->rollbacks)
 			printf("  note: %s\n", rbnote);
 		print_anchored(v, at);
