@@ -62,6 +62,8 @@
  *                just before it commits (store.c's pre-commit hook).
  *                "self" and "card:<partner>" -> digests of the keys last
  *                seen (to record key and trust store changes).
+ *                "pruned" -> u64: entries below it were removed by
+ *                audit_keep, in whole blocks of 16 (see "removal" below).
  *   In memory: the tree size and the frontier (the complete subtrees on
  *   the right edge), loaded from audit_nodes and "edge" at start-up, never
  *   from the entries, so a changed entry is not taken into the tree;
@@ -78,7 +80,9 @@
  *   "seinhuis/tree-head/v1\0" || len(partner) || partner || size (u64 BE)
  *   || root (32) || time in ms (i64 BE). Anyone with the partner's card
  *   can check a head.
- *   `audit verify` reads every entry in index order and checks that (1)
+ *   `audit verify` reads every entry in index order (from the removal
+ *   point on, the tree below it from the stored nodes: see "removal"
+ *   below) and checks that (1)
  *   no index is missing, (2) every entry decodes and names its own index
  *   (so two swapped entries show), (3) every stored hash, the nodes of
  *   16 entries and more and the right edge (and a log written before:
