@@ -691,17 +691,11 @@ static sh_err explained_from_log(sh_daemon *d, sh_audit *log)
 
 static void keep_step_start(sh_auditd *ad)
 {
-	ad->keep_step = AUDIT_KEEP_STEP;
-	const char *v = getenv("SEINHUIS_TEST_AUDIT_KEEP_STEP");
-	if (!v || !v[0])
-		return;
 	uint32_t n;
-	if (sh_parse_u32(v, 1, AUDIT_KEEP_STEP, &n) != 0) {
-		sh_warn("SEINHUIS_TEST_AUDIT_KEEP_STEP is not a number from 1 "
-		        "to %u: ignored",
-		        AUDIT_KEEP_STEP);
+	ad->keep_step = AUDIT_KEEP_STEP;
+	if (!sh_test_u32("SEINHUIS_TEST_AUDIT_KEEP_STEP", 1, AUDIT_KEEP_STEP,
+	                 &n))
 		return;
-	}
 	ad->keep_step = n;
 	sh_warn("SEINHUIS_TEST_AUDIT_KEEP_STEP=%u: a retention sweep removes "
 	        "at most %u blocks of the audit log instead of %u (a setting "
@@ -1246,11 +1240,9 @@ sh_err sh_audit_retention(sh_daemon *d, int64_t now_ms, int *more)
 	snprintf(detail, sizeof(detail),
 	         "audit entries %llu..%llu older than audit_keep removed",
 	         (unsigned long long)from, (unsigned long long)to - 1);
-	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
-	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_RETENTION_REMOVED;
-	en.outcome = "removed";
-	en.detail = detail;
-	e = sh_audit_record(d, &en);
+	e = sh_audit_signal_event(
+	    d, SEINHUIS__AUDIT_EVENT__AUDIT_RETENTION_REMOVED, NULL, NULL,
+	    SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED, "removed", NULL, detail);
 	if (e == SH_OK)
 		sh_info("retention: %s; the stored hashes of their blocks "
 		        "keep the tree and its signed heads checkable",

@@ -288,6 +288,19 @@ int sh_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 	return 0;
 }
 
+int sh_test_u32(const char *name, uint32_t min, uint32_t max, uint32_t *out)
+{
+	const char *v = getenv(name);
+	if (!v || !v[0])
+		return 0;
+	if (sh_parse_u32(v, min, max, out) != 0) {
+		sh_warn("%s is not a number from %u to %u: ignored", name, min,
+		        max);
+		return 0;
+	}
+	return 1;
+}
+
 int sh_parse_duration(const char *v, int64_t max_s, int64_t *out)
 {
 	char *end;

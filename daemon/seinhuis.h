@@ -748,6 +748,11 @@ int sh_listen_try(const char *listen, char *why, size_t whylen);
 #define SH_STORE_UNLATCH 0.65
 
 int sh_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+/* A setting for tests only, from the environment variable name: 1 and
+ * *out if it is a number from min to max; 0 if it is not set, or (with a
+ * warning that it is ignored) not such a number. The caller says in the
+ * log that it uses one. */
+int sh_test_u32(const char *name, uint32_t min, uint32_t max, uint32_t *out);
 /* "90s", "15m", "2h", "7d" (the unit is required) as seconds, from 1 to
  * max_s; 0 on success, -1 otherwise. */
 int sh_parse_duration(const char *v, int64_t max_s, int64_t *out);

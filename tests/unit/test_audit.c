@@ -1104,6 +1104,28 @@ static uint64_t remove_old(logfx *x, int64_t before_us, size_t max_blocks,
 	return to;
 }
 
+/* A proof the log gave (ge, got) against the reference's (we, want):
+ * refused (SH_ERR_NOTFOUND, counted) where it must be, else the same. */
+static int proof_as_ref(int refuse, sh_err ge, const uint8_t (*got)[32],
+                        size_t glen, sh_err we, const uint8_t (*want)[32],
+                        size_t wlen, uint64_t *refused)
+{
+	if (refuse) {
+		*refused += ge == SH_ERR_NOTFOUND;
+		return ge == SH_ERR_NOTFOUND;
+	}
+	return ge == SH_OK && we == SH_OK && glen == wlen &&
+	       memcmp(got, want, 32 * glen) == 0;
+}
+
+/* A new log of n entries and a head over them. */
+static void fx_log(logfx *x, uint64_t n)
+{
+	fx_open(x);
+	append(x, n, 0);
+	sign_head(x);
+}
+
 /* Whole blocks of 16 go, oldest first, never past the latest head nor the
  * block of the last entry; every proof of what is kept is the reference's,
  * byte for byte, and everything that needs a removed entry is refused;
@@ -1115,9 +1137,8 @@ static void removal(void)
 	const int64_t t0 = 1790000000000000; /* entry i's time: t0 + i */
 	char why[300];
 	logfx x;
-	fx_open(&x);
-	append(&x, 37, 0);
-	sign_head(&x); /* at 37: in the part removed, not a multiple of 16 */
+	fx_log(&x, 37); /* a head at 37: in the part removed, not a multiple
+	                 * of 16 */
 	append(&x, 27, 0);
 	sign_head(&x); /* at 64 */
 	append(&x, 136, 0);
@@ -1146,15 +1167,10 @@ static void removal(void)
 			if (m < n) {
 				sh_err ge = sh_audit_prove_inclusion(
 				    x.log, txn, m, n, got, &glen);
-				if (m < 96) {
-					refused += ge == SH_ERR_NOTFOUND;
-					bad += ge != SH_ERR_NOTFOUND;
-				} else if (ge != SH_OK ||
-				           sh_merkle_inclusion_proof(
-				               ref_get, &ref, m, n, want,
-				               &wlen) != SH_OK ||
-				           glen != wlen ||
-				           memcmp(got, want, 32 * glen) != 0) {
+				sh_err we = sh_merkle_inclusion_proof(
+				    ref_get, &ref, m, n, want, &wlen);
+				if (!proof_as_ref(m < 96, ge, got, glen, we,
+				                  want, wlen, &refused)) {
 					check_case("inclusion %llu in %llu",
 					           (unsigned long long)m,
 					           (unsigned long long)n);
@@ -1163,15 +1179,10 @@ static void removal(void)
 			}
 			sh_err ge = sh_audit_prove_consistency(x.log, txn, m, n,
 			                                       got, &glen);
-			if (!n_ok || (m % 16 && m <= 96)) {
-				refused += ge == SH_ERR_NOTFOUND;
-				bad += ge != SH_ERR_NOTFOUND;
-			} else if (ge != SH_OK ||
-			           sh_merkle_consistency_proof(
-			               ref_get, &ref, m, n, want, &wlen) !=
-			               SH_OK ||
-			           glen != wlen ||
-			           memcmp(got, want, 32 * glen) != 0) {
+			sh_err we = sh_merkle_consistency_proof(
+			    ref_get, &ref, m, n, want, &wlen);
+			if (!proof_as_ref(!n_ok || (m % 16 && m <= 96), ge, got,
+			                  glen, we, want, wlen, &refused)) {
 				check_case("consistency %llu -> %llu",
 				           (unsigned long long)m,
 				           (unsigned long long)n);
@@ -1221,9 +1232,7 @@ static void removal(void)
 	fx_close(&x);
 
 	check_case("%s", "an entry put back below the removal point");
-	fx_open(&x);
-	append(&x, 40, 0);
-	sign_head(&x);
+	fx_log(&x, 40);
 	CHECK_INT(remove_old(&x, t0 + 1000, 100, why, sizeof(why)), 32);
 	CHECK(verifies(&x));
 	CHECK_ERR(sh_store_begin(x.st), SH_OK);
@@ -1235,9 +1244,7 @@ static void removal(void)
 	fx_close(&x);
 
 	check_case("%s", "never the block of the last entry");
-	fx_open(&x);
-	append(&x, 32, 0);
-	sign_head(&x);
+	fx_log(&x, 32);
 	CHECK_INT(remove_old(&x, t0 + 1000, 100, why, sizeof(why)), 16);
 	CHECK(verifies(&x));
 	fx_close(&x);
