@@ -2,22 +2,23 @@
 # audit_keep: the audit log's entries older than it are removed in whole
 # blocks of 16, oldest first, by the retention sweep; the stored hashes of
 # those blocks keep the tree. The removal point is a multiple of 16 and
-# stops at the latest signed head (gem-ak signs heads only on request
-# here, so the test decides how far it may go); the newest entries stay;
-# `audit verify` passes and names the removed range; a head signed before
-# the removal still checks (at a multiple of 16: its root too, with a
-# consistency proof; else prove says why not); an inclusion proof of a
-# kept entry checks offline; `audit subject` no longer lists a resident's
-# removed entries; each sweep that removed something leaves one
-# retention_removed entry and one log line without personal data; a
-# changed kept entry is still found (and its block not removed); kill -9
-# in the middle of the removal leaves a log that verifies and goes on;
-# without audit_keep (corp-ak) nothing is removed.
+# stops at the latest signed head (gem-ak signs heads here only on request
+# and after a resident's look-up, so the test decides how far it may go);
+# the newest entries stay; `audit verify` passes and names the removed
+# range; a head signed before the removal still checks (at a multiple of
+# 16: its root too, with a consistency proof; else prove says why not); an
+# inclusion proof of a kept entry checks offline; `audit subject` no
+# longer lists a resident's removed entries; each sweep that removed
+# something leaves one retention_removed entry and one log line without
+# personal data; a changed kept entry is still found (and its block not
+# removed); kill -9 in the middle of the removal leaves a log that
+# verifies and goes on; with audit_keep = forever (gem-ak at first) or
+# unset (corp-ak) nothing is removed.
 . "$(dirname "$0")/lib.sh"
 it_setup audit_keep
 AUDIT_TAMPER=${AUDIT_TAMPER:-$(dirname "$0")/../../build/tests/integration/audit_tamper}
 KEEP=3
-partner gem-ak municipality_debt 17671 "audit_keep = $KEEP seconds" \
+partner gem-ak municipality_debt 17671 "audit_keep = forever" \
 	"retention_interval = 1" "audit_head_interval = 3600"
 partner corp-ak landlord 17672 "retention_interval = 1" "audit_head_interval = 1"
 trust gem-ak corp-ak
@@ -71,7 +72,15 @@ S16=$(jq .tree_size "$WORK/head16.json")
 check "heads signed at $odd (not a multiple of 16) and $S16 (one)" \
 	[ $((odd % 16)) != 0 -a $((S16 % 16)) = 0 -a "$S16" -gt "$odd" ]
 
-# --- the removal, block by block; kill -9 in the middle -------------------------
+# --- without audit_keep nothing goes; with it, block by block ---------------------
+sleep 2 # two sweeps
+check "with audit_keep = forever nothing is removed" bash -c \
+	"[ \$(first_index gem-ak) = 0 ] && [ \$(removed) = 0 ]"
+# Now with audit_keep: a kill -9 to change it (a stop would sign a head),
+# and another in the middle of the removal.
+crash gem-ak
+set_conf gem-ak audit_keep "$KEEP seconds"
+start gem-ak
 check "the first block is removed once it is older than audit_keep ($KEEP s)" \
 	wait_until $((KEEP + 15)) bash -c "[ \$(first_index gem-ak) -ge 16 ]"
 crash gem-ak
@@ -97,6 +106,15 @@ check "  the head at $odd, inside the removed part, counted as not recomputed" \
 	json_has '.heads_not_recomputed >= 1' <<<"$v"
 out=$(ctl gem-ak audit verify)
 check "  and says so in words" grep -q "note: entries 0..$((S16 - 1)) were removed by audit_keep; the stored hashes cover them" <<<"$out"
+# (before a look-up signs a newer head: those entries go in their turn)
+rem=$(ctl gem-ak --json audit list --event retention_removed --limit 1000)
+check "each sweep recorded retention_removed 'audit entries A..B older than audit_keep removed', together 0..$((S16 - 1))" \
+	json_has "[.[].detail | capture(\"^audit entries (?<a>[0-9]+)\\\\.\\\\.(?<b>[0-9]+) older than audit_keep removed$\")
+	  | {a: (.a|tonumber), b: (.b|tonumber)}] | sort_by(.a) as \$r
+	  | (\$r|length) >= 1 and \$r[0].a == 0 and \$r[-1].b == $((S16 - 1))
+	  and all(range(1; \$r|length); \$r[.].a == \$r[. - 1].b + 1)" <<<"$rem"
+check "  with no pseudonym, case key or partner" \
+	json_has 'all(.[]; (.subject // "") == "" and (.case_key // "") == "" and (.partner // "") == "")' <<<"$rem"
 check "the newest entries stay: the table starts at $S16" [ "$(first_index gem-ak)" = "$S16" ]
 new_ids=$(subject_ids 1)
 gone() { [ -n "$new_ids" ] && ! grep -qxF "$old_ids" <<<"$new_ids" && [ "$(subject_min 1)" -ge "$S16" ]; }
@@ -109,7 +127,7 @@ check "the head signed before the removal at $S16 still checks offline" \
 rc=0
 ctl gem-ak audit prove --old "$WORK/head_odd.json" >/dev/null 2>"$WORK/t.err" || rc=$?
 check "a consistency proof from $odd (removed, not a multiple of 16) is refused naming audit_keep (exit $rc)" \
-	bash -c "[ $rc != 0 ] && grep -q 'audit_keep removed entries 0 to $((S16 - 1))' $WORK/t.err"
+	bash -c "[ $rc != 0 ] && grep -q 'audit_keep removed entries 0 to [0-9]*, and below there only a size that is a multiple of 16' $WORK/t.err"
 rc=0
 ctl gem-ak audit prove --index 3 >/dev/null 2>"$WORK/t.err" || rc=$?
 check "an inclusion proof of removed entry 3 is refused naming audit_keep (exit $rc)" \
@@ -126,15 +144,7 @@ ctl gem-ak audit prove --index $((S2 - 1)) >"$WORK/incl.json"
 check "an inclusion proof of kept entry $((S2 - 1)) checks offline" \
 	"$SEINCTL" audit check-proof "$WORK/incl.json" --card "$CARD"
 
-# --- the sweep's own record ------------------------------------------------------
-rem=$(ctl gem-ak --json audit list --event retention_removed --limit 1000)
-check "each sweep recorded retention_removed 'audit entries A..B older than audit_keep removed', together 0..$((S16 - 1))" \
-	json_has "[.[].detail | capture(\"^audit entries (?<a>[0-9]+)\\\\.\\\\.(?<b>[0-9]+) older than audit_keep removed$\")
-	  | {a: (.a|tonumber), b: (.b|tonumber)}] | sort_by(.a) as \$r
-	  | (\$r|length) >= 1 and \$r[0].a == 0 and \$r[-1].b == $((S16 - 1))
-	  and all(range(1; \$r|length); \$r[.].a == \$r[. - 1].b + 1)" <<<"$rem"
-check "  with no pseudonym, case key or partner" \
-	json_has 'all(.[]; (.subject // "") == "" and (.case_key // "") == "" and (.partner // "") == "")' <<<"$rem"
+# --- the sweep's log line ---------------------------------------------------------
 check "the log says so, one line a sweep" \
 	grep -q "retention: audit entries 0\.\.15 older than audit_keep removed" "$WORK/gem-ak.log"
 check "no name, street or postcode in either daemon's log" bash -c \
