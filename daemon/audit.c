@@ -1670,6 +1670,24 @@ void sh_audit_rollback_note(char *out, size_t n, uint64_t count,
 		         latest);
 }
 
+void sh_audit_removed_note(char *out, size_t n, char *heads, size_t hn,
+                           const Seinhuis__AuditVerifyResult *r)
+{
+	out[0] = heads[0] = '\0';
+	if (r->removed_entries)
+		snprintf(out, n,
+		         "entries 0..%llu were removed by audit_keep; the "
+		         "stored hashes cover them",
+		         (unsigned long long)r->removed_entries - 1);
+	if (r->heads_not_recomputed)
+		snprintf(heads, hn,
+		         "%llu signed tree head%s inside the removed part: "
+		         "signature checked, root not recomputed (a size that "
+		         "is not a multiple of 16)",
+		         (unsigned long long)r->heads_not_recomputed,
+		         r->heads_not_recomputed == 1 ? "" : "s");
+}
+
 void sh_audit_verify_free(Seinhuis__AuditVerifyResult *r)
 {
 	if (r->problem && r->problem != protobuf_c_empty_string)

@@ -196,6 +196,10 @@ void sh_audit_verify_free(Seinhuis__AuditVerifyResult *r);
  * says so itself) with the latest one's time as text; "" for none. */
 void sh_audit_rollback_note(char *out, size_t n, uint64_t count,
                             const char *latest);
+/* The notes verify's reader prints for what audit_keep removed: out for
+ * r->removed_entries, heads for r->heads_not_recomputed; "" for none. */
+void sh_audit_removed_note(char *out, size_t n, char *heads, size_t hn,
+                           const Seinhuis__AuditVerifyResult *r);
 
 /* Proofs from the stored tree, for a tree size that has been committed. */
 sh_err sh_audit_prove_inclusion(sh_audit *a, MDB_txn *txn, uint64_t index,

@@ -1669,7 +1669,13 @@ sh_err sh_audit_check_offline(sh_daemon *d, int *failed)
 			    "'seinctl audit verify' names the entries)",
 			    r.problem);
 		*failed = !r.ok;
-		char note[400], at[40];
+		char note[400], at[40], heads[200];
+		sh_audit_removed_note(note, sizeof(note), heads, sizeof(heads),
+		                      &r);
+		if (note[0])
+			printf("seinhuisd: note: %s\n", note);
+		if (heads[0])
+			printf("seinhuisd: note: %s\n", heads);
 		sh_fmt_utc(at, sizeof(at), r.latest_rollback_us / 1000);
 		sh_audit_rollback_note(note, sizeof(note), r.rollbacks, at);
 		if (note[0])

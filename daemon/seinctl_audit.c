@@ -566,22 +566,6 @@ static void print_anchored(const Seinhuis__AuditVerifyResult *v, const char *at)
 		       a, n);
 }
 
-/* What audit_keep removed: checked through the stored hashes alone. */
-static void print_removed(const Seinhuis__AuditVerifyResult *v)
-{
-	if (!v->removed_entries)
-		return;
-	printf("  note: entries 0..%llu were removed by audit_keep; the "
-	       "stored hashes cover them\n",
-	       (unsigned long long)v->removed_entries - 1);
-	if (v->heads_not_recomputed)
-		printf("  note: %llu signed tree head%s inside the removed "
-		       "part: signature checked, root not recomputed (a size "
-		       "that is not a multiple of 16)\n",
-		       (unsigned long long)v->heads_not_recomputed,
-		       v->heads_not_recomputed == 1 ? "" : "s");
-}
-
 static int cmd_verify(const char *sock)
 {
 	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
@@ -667,7 +651,12 @@ static int cmd_verify(const char *sock)
 		if (v->problem[0])
 			printf("  note: %s\n",
 			       safe(v->problem, buf, sizeof(buf)));
-		print_removed(v);
+		char rm[200], rmh[200];
+		sh_audit_removed_note(rm, sizeof(rm), rmh, sizeof(rmh), v);
+		if (rm[0])
+			printf("  note: %s\n", rm);
+		if (rmh[0])
+			printf("  note: %s\n", rmh);
 		if (v->rollbacks)
 			printf("  note: %s\n", rbnote);
 		print_anchored(v, at);
