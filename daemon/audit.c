@@ -62,6 +62,8 @@
  *                just before it commits (store.c's pre-commit hook).
  *                "self" and "card:<partner>" -> digests of the keys last
  *                seen (to record key and trust store changes).
+ *                "pruned" -> u64: entries below it were removed by
+ *                audit_keep, in whole blocks of 16 (see "removal" below).
  *   In memory: the tree size and the frontier (the complete subtrees on
  *   the right edge), loaded from audit_nodes and "edge" at start-up, never
  *   from the entries, so a changed entry is not taken into the tree;
@@ -78,7 +80,9 @@
  *   "seinhuis/tree-head/v1\0" || len(partner) || partner || size (u64 BE)
  *   || root (32) || time in ms (i64 BE). Anyone with the partner's card
  *   can check a head.
- *   `audit verify` reads every entry in index order and checks that (1)
+ *   `audit verify` reads every entry in index order (from the removal
+ *   point on, the tree below it from the stored nodes: see "removal"
+ *   below) and checks that (1)
  *   no index is missing, (2) every entry decodes and names its own index
  *   (so two swapped entries show), (3) every stored hash, the nodes of
  *   16 entries and more and the right edge (and a log written before:
@@ -581,6 +585,11 @@ sh_err sh_audit_head_file_check(sh_audit *a, MDB_txn *txn,
 	}
 	if (size == 0)
 		return SH_OK;
+	/* (the sweep never removes past the latest signed head, which the
+	 * file holds; one of a size it could not recompute any more is
+	 * older than what audit_keep keeps, and not compared) */
+	if (!sh_audit_size_provable(a, txn, size))
+		return SH_OK;
 	uint8_t root[32];
 	sh_err e = sh_audit_root_at(a, txn, size, root);
 	if (e != SH_OK)
@@ -677,28 +686,44 @@ sh_err sh_audit_open(sh_audit **out, sh_store *st, const char *partner,
 			goto err;
 		}
 	}
-	/* A cheap agreement check; `audit verify` does the full one. */
+	/* A cheap agreement check; `audit verify` does the full one. The
+	 * entries below the removal point (audit_keep) are gone on purpose:
+	 * the table holds the rest, from there to the tree's end. */
 	MDB_stat ms;
 	MDB_cursor *cur;
 	MDB_val k, v;
+	uint64_t removed = sh_audit_removed(a, txn);
 	mdb_stat(txn, a->entries, &ms);
-	uint64_t last = 0;
-	int have_last = 0;
+	uint64_t first = 0, last = 0;
+	int have = 0;
 	if (mdb_cursor_open(txn, a->entries, &cur) == 0) {
-		if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 &&
+		if (mdb_cursor_get(cur, &k, &v, MDB_FIRST) == 0 &&
 		    k.mv_size == 8) {
-			last = get_u64(k.mv_data);
-			have_last = 1;
+			first = get_u64(k.mv_data);
+			if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 &&
+			    k.mv_size == 8) {
+				last = get_u64(k.mv_data);
+				have = 1;
+			}
 		}
 		mdb_cursor_close(cur);
 	}
-	if (ms.ms_entries != size || (size && (!have_last || last != size - 1)))
-		snprintf(
-		    warning, warnl,
-		    "the audit log holds %llu entries but its tree %llu; run "
-		    "'seinctl audit verify' to find the damage",
-		    (unsigned long long)ms.ms_entries,
-		    (unsigned long long)size);
+	if (removed > size || ms.ms_entries != size - removed ||
+	    (size > removed &&
+	     (!have || first != removed || last != size - 1))) {
+		char of[120] = "";
+		if (removed)
+			snprintf(of, sizeof(of),
+			         ", of which entries 0..%llu were removed by "
+			         "audit_keep",
+			         (unsigned long long)removed - 1);
+		snprintf(warning, warnl,
+		         "the audit log holds %llu entries but its tree "
+		         "%llu%s; run 'seinctl audit verify' to find the "
+		         "damage",
+		         (unsigned long long)ms.ms_entries,
+		         (unsigned long long)size, of);
+	}
 	if (mdb_cursor_open(txn, a->heads, &cur) == 0) {
 		if (mdb_cursor_get(cur, &k, &v, MDB_LAST) == 0 &&
 		    k.mv_size == 8)
@@ -992,6 +1017,112 @@ sh_err sh_audit_entry(sh_audit *a, MDB_txn *txn, uint64_t index, sh_buf *out)
 	return SH_OK;
 }
 
+/* ------------------------------------------- removal (audit_keep)
+ *
+ * The entries hold pseudonyms (subject, case key): pseudonymised personal
+ * data, kept no longer than audit_keep (seinhuisd.conf). Whole blocks of
+ * BLOCK entries go, oldest first: the stored node of each block (level
+ * STORED_LEVEL) and every node above it stay, so every root of a size
+ * that is a multiple of BLOCK, every head's signature, the inclusion
+ * proofs of the entries kept and the consistency proofs between such
+ * sizes can still be made. Below the removal point ("pruned" in
+ * audit_state, a multiple of BLOCK, written in the same transaction as
+ * the deletions) only a size that is a multiple of BLOCK can be
+ * recomputed. The block holding the tree's right edge and any block past
+ * the latest signed head are never removed, so the newest head (the head
+ * file's, the one partners keep) always stays checkable. */
+
+uint64_t sh_audit_removed(sh_audit *a, MDB_txn *txn)
+{
+	uint64_t p = 0;
+	if (get_state_u64(a, txn, "pruned", &p) != SH_OK)
+		return 0; /* damaged: `audit verify` then finds entries gone */
+	return p;
+}
+
+int sh_audit_size_provable(sh_audit *a, MDB_txn *txn, uint64_t size)
+{
+	/* the removal point is a multiple of BLOCK: past it, the partial
+	 * block at the size's edge is kept */
+	return size % BLOCK == 0 || size > sh_audit_removed(a, txn);
+}
+
+sh_err sh_audit_remove_old(sh_audit *a, int64_t before_us, size_t max_blocks,
+                           uint64_t *from, uint64_t *to, char *why, size_t wl)
+{
+	MDB_txn *txn = sh_store_txn(a->st);
+	why[0] = '\0';
+	if (!txn)
+		return SH_ERR_STORE;
+	uint64_t size = txn_tree(a)->size, head = sh_audit_head_size(a);
+	uint64_t p = sh_audit_removed(a, txn), limit;
+	*from = *to = p;
+	if (size == 0 || p % BLOCK)
+		return SH_OK;
+	/* not the block of entry size-1, nor past the latest head */
+	limit = (size - 1) & ~(BLOCK - 1);
+	if ((head & ~(BLOCK - 1)) < limit)
+		limit = head & ~(BLOCK - 1);
+	sh_buf raw = {0};
+	sh_err e = SH_OK;
+	for (size_t n = 0; n < max_blocks && p + BLOCK <= limit; n++) {
+		raw.len = 0;
+		e = sh_audit_entry(a, txn, p + BLOCK - 1, &raw);
+		if (e != SH_OK && e != SH_ERR_NOTFOUND)
+			break;
+		Seinhuis__AuditEntry *en =
+		    e ? NULL
+		      : seinhuis__audit_entry__unpack(NULL, raw.len, raw.data);
+		int64_t t = en ? en->time_us : 0;
+		if (en)
+			seinhuis__audit_entry__free_unpacked(en, NULL);
+		if (en && t >= before_us) {
+			e = SH_OK;
+			break; /* not yet */
+		}
+		/* A block whose entries no longer match its stored hash (one
+		 * missing or not decoding among them) is kept: removing it
+		 * would remove the evidence */
+		uint8_t have[32], stored[32];
+		e = node_from_entries(a, txn, STORED_LEVEL, p / BLOCK, have);
+		if (e == SH_OK || e == SH_ERR_STORE_CORRUPT)
+			e = e ? e
+			      : get_node(a, txn, STORED_LEVEL, p / BLOCK,
+			                 stored);
+		if (e != SH_OK && e != SH_ERR_STORE_CORRUPT &&
+		    e != SH_ERR_NOTFOUND)
+			break;
+		if (!en || e != SH_OK || memcmp(have, stored, 32) != 0) {
+			e = SH_OK;
+			snprintf(why, wl,
+			         "entries %llu to %llu are not removed: they "
+			         "do not match the hash the tree stored for "
+			         "them; run 'seinctl audit verify'",
+			         (unsigned long long)p,
+			         (unsigned long long)(p + BLOCK - 1));
+			break;
+		}
+		for (uint64_t i = p; i < p + BLOCK && e == SH_OK; i++) {
+			uint8_t kb[8];
+			put_u64(kb, i);
+			MDB_val k = {8, kb};
+			e = mdb_to_sh(sh_store_del(a->st, a->entries, &k));
+		}
+		if (e != SH_OK)
+			break;
+		p += BLOCK;
+	}
+	sh_buf_free(&raw);
+	if (e == SH_OK && p != *from) {
+		uint8_t b[8];
+		put_u64(b, p);
+		e = sh_audit_state_put(a, "pruned", b, 8);
+	}
+	if (e == SH_OK)
+		*to = p;
+	return e;
+}
+
 /* ------------------------------------------------------------- verify */
 
 struct verify_ctx {
@@ -1127,7 +1258,10 @@ enum { HEAD_BAD, HEAD_OK, HEAD_DIFFERS };
 /* Check one signed head against the recomputed root at its size. Returns
  * HEAD_BAD and sets the problem if it fails; HEAD_DIFFERS, the problem
  * only written to `differs`, if it is sound but the root is not the
- * entries' (the caller may find a stored hash that says more). */
+ * entries' (the caller may find a stored hash that says more). root NULL:
+ * a head inside the part audit_keep removed whose root cannot be
+ * recomputed; only its signature and key are checked (HEAD_OK), and it
+ * is counted in heads_not_recomputed. */
 static int check_head(Seinhuis__AuditVerifyResult *r, const MDB_val *k,
                       const MDB_val *v, const uint8_t root[32],
                       const sh_audit_keys *keys, const char *partner,
@@ -1177,6 +1311,11 @@ static int check_head(Seinhuis__AuditVerifyResult *r, const MDB_val *k,
 	}
 	if (memcmp(h->sign_key.data, keys->key[0], 32) != 0)
 		(*other_key)++;
+	if (!root) {
+		r->heads_not_recomputed++;
+		ok = HEAD_OK;
+		goto out;
+	}
 	if (memcmp(h->root_hash.data, root, 32) != 0) {
 		snprintf(differs, dl,
 		         "the tree head at size %llu, signed %s, does not "
@@ -1196,6 +1335,79 @@ out:
 	if (h)
 		seinhuis__signed_tree_head__free_unpacked(h, NULL);
 	return ok;
+}
+
+/* A stored node at STORED_LEVEL or above, for a root inside the part
+ * audit_keep removed (nothing below is there to recompute). */
+static sh_err removed_node(void *vctx, unsigned level, uint64_t index,
+                           uint8_t out[32])
+{
+	struct verify_ctx *c = vctx;
+	if (level < STORED_LEVEL)
+		return SH_ERR_NOTFOUND;
+	return get_node(c->a, c->txn, level, index, out);
+}
+
+/* The part audit_keep removed, entries 0..removed-1: f starts as the tree
+ * of that size, from the stored nodes of its blocks, and each signed head
+ * at a size up to there is checked, its root only where the size is a
+ * multiple of BLOCK (the rest: heads_not_recomputed). The head cursor is
+ * left at the first head beyond. 0 with the problem set if it fails. */
+static int verify_removed(Seinhuis__AuditVerifyResult *r, struct verify_ctx *c,
+                          uint64_t removed, sh_merkle_frontier *f,
+                          MDB_cursor *hcur, MDB_val *hk, MDB_val *hv, int *hrc,
+                          const sh_audit_keys *keys, uint64_t *other_key)
+{
+	f->size = removed;
+	for (unsigned l = STORED_LEVEL; l < 64; l++) {
+		if (!((removed >> l) & 1))
+			continue;
+		sh_err e =
+		    get_node(c->a, c->txn, l, (removed >> l) - 1, f->hash[l]);
+		if (e) {
+			uint64_t from = ((removed >> l) - 1) << l;
+			set_problem(r, 0, 0,
+			            "the tree has no sound stored hash of "
+			            "entries %llu to %llu, which audit_keep "
+			            "removed (the stored tree was altered)",
+			            (unsigned long long)from,
+			            (unsigned long long)(from +
+			                                 ((uint64_t)1 << l) -
+			                                 1));
+			return 0;
+		}
+	}
+	for (; *hrc == 0 && hk->mv_size == 8 && get_u64(hk->mv_data) <= removed;
+	     *hrc = mdb_cursor_get(hcur, hk, hv, MDB_NEXT)) {
+		uint64_t n = get_u64(hk->mv_data);
+		uint8_t root[32];
+		char differs[512];
+		int can = n % BLOCK == 0 && n > 0;
+		if (can && sh_merkle_range(removed_node, c, 0, n, root)) {
+			set_problem(r, 0, 0,
+			            "the tree has no stored hash for the head "
+			            "at size %llu, inside the part audit_keep "
+			            "removed (the stored tree was altered)",
+			            (unsigned long long)n);
+			return 0;
+		}
+		int hr = check_head(r, hk, hv, can ? root : NULL, keys,
+		                    c->a->partner, other_key, differs,
+		                    sizeof(differs));
+		if (hr == HEAD_BAD)
+			return 0;
+		if (hr == HEAD_DIFFERS) {
+			set_problem(
+			    r, 0, 0,
+			    "the tree head at size %llu does not match "
+			    "the stored hashes of the entries audit_keep "
+			    "removed below it: the stored tree was "
+			    "altered",
+			    (unsigned long long)n);
+			return 0;
+		}
+	}
+	return 1;
 }
 
 sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const sh_audit_keys *keys,
@@ -1236,7 +1448,25 @@ sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const sh_audit_keys *keys,
 		return mdb_to_sh(rc);
 	}
 	hrc = mdb_cursor_get(hcur, &hk, &hv, MDB_FIRST);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && r->ok;
+	/* Entries 0..removed-1 were removed by audit_keep: the stored
+	 * hashes of their blocks stand for them. */
+	uint64_t removed = sh_audit_removed(a, txn);
+	r->removed_entries = removed;
+	if (removed % BLOCK || removed > size) {
+		set_problem(r, 0, 0,
+		            "the log's removal point (%llu) is damaged: it "
+		            "is not a multiple of %llu within the tree",
+		            (unsigned long long)removed,
+		            (unsigned long long)BLOCK);
+		rc = MDB_NOTFOUND;
+	} else if (removed && !verify_removed(r, &vc, removed, &f, hcur, &hk,
+	                                      &hv, &hrc, keys, &other_key)) {
+		rc = MDB_NOTFOUND;
+	} else {
+		i = removed;
+		rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	}
+	for (; rc == 0 && r->ok;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT), i++) {
 		uint8_t leaf[32], stored[32];
 		if (k.mv_size != 8) {
@@ -1247,6 +1477,17 @@ sh_err sh_audit_verify(sh_audit *a, MDB_txn *txn, const sh_audit_keys *keys,
 			break;
 		}
 		uint64_t key = get_u64(k.mv_data);
+		if (key < removed) {
+			set_problem(
+			    r, 1, key,
+			    "entry %llu is in the table, though the log "
+			    "records entries 0..%llu as removed by "
+			    "audit_keep (put back, or the removal "
+			    "point was altered)",
+			    (unsigned long long)key,
+			    (unsigned long long)removed - 1);
+			break;
+		}
 		if (key != i) {
 			set_problem(
 			    r, 1, i,
@@ -1429,6 +1670,24 @@ void sh_audit_rollback_note(char *out, size_t n, uint64_t count,
 		         latest);
 }
 
+void sh_audit_removed_note(char *out, size_t n, char *heads, size_t hn,
+                           const Seinhuis__AuditVerifyResult *r)
+{
+	out[0] = heads[0] = '\0';
+	if (r->removed_entries)
+		snprintf(out, n,
+		         "entries 0..%llu were removed by audit_keep; the "
+		         "stored hashes cover them",
+		         (unsigned long long)r->removed_entries - 1);
+	if (r->heads_not_recomputed)
+		snprintf(heads, hn,
+		         "%llu signed tree head%s inside the removed part: "
+		         "signature checked, root not recomputed (a size that "
+		         "is not a multiple of 16)",
+		         (unsigned long long)r->heads_not_recomputed,
+		         r->heads_not_recomputed == 1 ? "" : "s");
+}
+
 void sh_audit_verify_free(Seinhuis__AuditVerifyResult *r)
 {
 	if (r->problem && r->problem != protobuf_c_empty_string)
@@ -1463,8 +1722,9 @@ sh_err sh_audit_prove_inclusion(sh_audit *a, MDB_txn *txn, uint64_t index,
                                 size_t *len)
 {
 	struct node_ctx c = {a, txn};
-	if (index >= size || size > a->tree.size)
-		return SH_ERR_NOTFOUND;
+	if (index >= size || size > a->tree.size ||
+	    index < sh_audit_removed(a, txn))
+		return SH_ERR_NOTFOUND; /* (removed: audit_keep) */
 	return sh_merkle_inclusion_proof(proof_node, &c, index, size, path,
 	                                 len);
 }
@@ -1473,7 +1733,7 @@ sh_err sh_audit_root_at(sh_audit *a, MDB_txn *txn, uint64_t size,
                         uint8_t root[32])
 {
 	struct node_ctx c = {a, txn};
-	if (size > a->tree.size)
+	if (size > a->tree.size || !sh_audit_size_provable(a, txn, size))
 		return SH_ERR_NOTFOUND;
 	if (size == 0) {
 		sh_merkle_empty(root);
@@ -1488,8 +1748,9 @@ sh_err sh_audit_prove_consistency(sh_audit *a, MDB_txn *txn, uint64_t m,
                                   size_t *len)
 {
 	struct node_ctx c = {a, txn};
-	if (m > n || n > a->tree.size)
-		return SH_ERR_NOTFOUND;
+	if (m > n || n > a->tree.size || !sh_audit_size_provable(a, txn, m) ||
+	    !sh_audit_size_provable(a, txn, n))
+		return SH_ERR_NOTFOUND; /* (inside what audit_keep removed) */
 	return sh_merkle_consistency_proof(proof_node, &c, m, n, path, len);
 }
 

@@ -145,6 +145,23 @@ sh_err sh_audit_scan(sh_audit *a, MDB_txn *txn, uint64_t from,
                      sh_audit_scan_fn fn, void *ctx);
 sh_err sh_audit_entry(sh_audit *a, MDB_txn *txn, uint64_t index, sh_buf *out);
 
+/* Retention of the log (audit_keep, audit.c "removal"): the removal
+ * point, below which the entries were removed in whole blocks of 16 (0:
+ * none), as txn sees it. */
+uint64_t sh_audit_removed(sh_audit *a, MDB_txn *txn);
+/* 1 if the root of the first size entries can still be recomputed: size
+ * is a multiple of 16 or lies past the removal point. */
+int sh_audit_size_provable(sh_audit *a, MDB_txn *txn, uint64_t size);
+/* Within the write transaction: remove, oldest first, up to max_blocks
+ * whole blocks of 16 entries whose newest entry was written before
+ * before_us (Unix microseconds), never the block of the tree's last entry
+ * nor one past the latest signed head, and record the new removal point.
+ * *from..*to-1 are the entries removed (from == to: none). A block whose
+ * entries no longer match their stored hash is kept and why says so;
+ * else why is "". */
+sh_err sh_audit_remove_old(sh_audit *a, int64_t before_us, size_t max_blocks,
+                           uint64_t *from, uint64_t *to, char *why, size_t wl);
+
 /* The signing keys a head of this partner's own log may be signed with:
  * its card lineage. key[0] is the current card's. */
 #define SH_AUDIT_MAX_KEYS 32
@@ -179,6 +196,10 @@ void sh_audit_verify_free(Seinhuis__AuditVerifyResult *r);
  * says so itself) with the latest one's time as text; "" for none. */
 void sh_audit_rollback_note(char *out, size_t n, uint64_t count,
                             const char *latest);
+/* The notes verify's reader prints for what audit_keep removed: out for
+ * r->removed_entries, heads for r->heads_not_recomputed; "" for none. */
+void sh_audit_removed_note(char *out, size_t n, char *heads, size_t hn,
+                           const Seinhuis__AuditVerifyResult *r);
 
 /* Proofs from the stored tree, for a tree size that has been committed. */
 sh_err sh_audit_prove_inclusion(sh_audit *a, MDB_txn *txn, uint64_t index,

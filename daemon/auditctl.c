@@ -579,6 +579,8 @@ static void op_prove(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	uint64_t n = head ? head->tree_size : 0;
 	/* the entries the log holds now, as this transaction reads them */
 	uint64_t have = sh_audit_committed_size(log);
+	/* entries below it were removed by audit_keep (audit.c) */
+	uint64_t removed = sh_audit_removed(log, txn);
 	if (e == SH_OK && inclusion) {
 		if (q->index >= have && q->index >= n) {
 			/* no newer head can hold it: say so, not "sign one" */
@@ -609,6 +611,17 @@ static void op_prove(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 			                   "audit head'");
 			goto out;
 		}
+		if (q->index < removed) {
+			sh_ctl_refuse(
+			    d, c, SH_ERR_NOTFOUND,
+			    "entry %llu was removed by audit_keep: entries "
+			    "0 to %llu are older than the audit log keeps "
+			    "them (the stored hashes of their blocks still "
+			    "cover them in the tree, the entries are gone)",
+			    (unsigned long long)q->index,
+			    (unsigned long long)removed - 1);
+			goto out;
+		}
 		e = sh_audit_prove_inclusion(log, txn, q->index, n, path, &len);
 		if (e == SH_OK)
 			e = sh_audit_entry(log, txn, q->index, &leaf);
@@ -617,6 +630,21 @@ static void op_prove(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 			sh_ctl_refuse(d, c, SH_ERR_USAGE,
 			              "the older tree size must be 1 to %llu",
 			              (unsigned long long)n);
+			goto out;
+		}
+		uint64_t bad = !sh_audit_size_provable(log, txn, q->old_size)
+		                   ? q->old_size
+		               : !sh_audit_size_provable(log, txn, n) ? n
+		                                                      : 0;
+		if (bad) {
+			sh_ctl_refuse(
+			    d, c, SH_ERR_NOTFOUND,
+			    "the tree of size %llu cannot be recomputed: "
+			    "audit_keep removed entries 0 to %llu, and below "
+			    "there only a size that is a multiple of 16 is "
+			    "covered by the stored hashes",
+			    (unsigned long long)bad,
+			    (unsigned long long)removed - 1);
 			goto out;
 		}
 		e = sh_audit_prove_consistency(log, txn, q->old_size, n, path,

@@ -44,6 +44,9 @@ struct sh_auditd {
 	struct sent_item *sent;
 	size_t nsent, capsent;
 	int64_t sent_first_mono; /* when the oldest waiting "sent" came */
+	/* the last reason audit_keep left a block, as logged (once) */
+	char keep_why[200];
+	uint32_t keep_step; /* blocks a sweep removes at most */
 	/* what an ack is about, looked up before the ack removes it */
 	int ack_found;
 	char ack_sender[SH_PARTNER_MAX + 1];
@@ -545,7 +548,8 @@ static int newest_rb_fn(void *ctx, uint64_t index, const uint8_t *bytes,
  * entry ROLLED_BACK_KEY names if it is one (*key 1), else the newest the
  * whole log holds, read when the key names no such entry (*key -1: it was
  * altered) or, without the key (*key 0), when scan is set (a log of a
- * version that kept no such key). The log is the only source of the time
+ * version that kept no such key); *key 2 if it names an entry audit_keep
+ * removed (nothing found). The log is the only source of the time
  * up to which heads handed back are explained: the tree covers it and an
  * auditor sees it, where a time in the store's meta table could be set to
  * anything by whoever can write the data directory. */
@@ -562,6 +566,12 @@ static sh_err newest_rollback(sh_audit *log, MDB_txn *txn, int scan,
 		for (int k = 0; k < 8; k++)
 			i = i << 8 | raw.data[k];
 		raw.len = 0;
+		if (i < sh_audit_removed(log, txn)) {
+			/* removed by audit_keep: older than the log keeps */
+			sh_buf_free(&raw);
+			*key = 2;
+			return SH_OK;
+		}
 		if (i < n->size && sh_audit_entry(log, txn, i, &raw) == SH_OK) {
 			Seinhuis__AuditEntry *en =
 			    seinhuis__audit_entry__unpack(NULL, raw.len,
@@ -610,6 +620,12 @@ static sh_err explained_from_log(sh_daemon *d, sh_audit *log)
 	sh_store_read_end(d->store, rt);
 	if (e != SH_OK)
 		return e;
+	if (key == 2) {
+		/* the newest rollback's entry is older than audit_keep and
+		 * was removed with the others: what it explained is too */
+		d->audit_rolled_back_ms = d->audit_explained_ms = 0;
+		return SH_OK;
+	}
 	int64_t now = sh_now_ms(), at = n.found ? n.time_us / 1000 : 0;
 	char when[40], now_at[40];
 	if (at > now) {
@@ -662,6 +678,31 @@ static sh_err explained_from_log(sh_daemon *d, sh_audit *log)
 	return e;
 }
 
+/* Blocks of 16 entries removed in one sweep at most (4096 entries, some
+ * 1.5 MB of deletions in one turn); more are left to the next sweep, a
+ * second later.
+ *
+ * For tests only: SEINHUIS_TEST_AUDIT_KEEP_STEP in the daemon's
+ * environment at start makes it smaller (1 to AUDIT_KEEP_STEP), so that a
+ * test of a few hundred entries sees a removal take several sweeps. It is
+ * no configuration setting: a value outside that range is ignored with a
+ * warning, and a daemon that uses one says so in its log. */
+#define AUDIT_KEEP_STEP 256
+
+static void keep_step_start(sh_auditd *ad)
+{
+	uint32_t n;
+	ad->keep_step = AUDIT_KEEP_STEP;
+	if (!sh_test_u32("SEINHUIS_TEST_AUDIT_KEEP_STEP", 1, AUDIT_KEEP_STEP,
+	                 &n))
+		return;
+	ad->keep_step = n;
+	sh_warn("SEINHUIS_TEST_AUDIT_KEEP_STEP=%u: a retention sweep removes "
+	        "at most %u blocks of the audit log instead of %u (a setting "
+	        "for tests)",
+	        n, n, AUDIT_KEEP_STEP);
+}
+
 sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 {
 	char warning[300], detail[700];
@@ -680,6 +721,7 @@ sh_err sh_audit_start(sh_daemon *d, char *why, size_t wl)
 		return e;
 	}
 	d->auditd = ad;
+	keep_step_start(ad);
 	if (warning[0])
 		sh_daemon_error(d, "audit: %s", warning);
 	e = explained_from_log(d, ad->log);
@@ -1176,6 +1218,38 @@ void sh_audit_caller_refused(sh_daemon *d, uid_t uid)
 	sh_audit_record(d, &en);
 }
 
+sh_err sh_audit_retention(sh_daemon *d, int64_t now_ms, int *more)
+{
+	sh_audit *log = sh_audit_log(d);
+	if (!log || d->cfg.audit_keep_s <= 0)
+		return SH_OK;
+	uint64_t from, to;
+	char why[sizeof(d->auditd->keep_why)], detail[160];
+	int64_t before_us = (now_ms - d->cfg.audit_keep_s * 1000) * 1000;
+	sh_err e = sh_audit_remove_old(log, before_us, d->auditd->keep_step,
+	                               &from, &to, why, sizeof(why));
+	if (e != SH_OK)
+		return e;
+	if (why[0] && strcmp(why, d->auditd->keep_why) != 0)
+		sh_daemon_error(d, "audit: audit_keep: %s", why);
+	snprintf(d->auditd->keep_why, sizeof(d->auditd->keep_why), "%s", why);
+	if (to == from)
+		return SH_OK;
+	if (to - from >= (uint64_t)d->auditd->keep_step * 16)
+		*more = 1;
+	snprintf(detail, sizeof(detail),
+	         "audit entries %llu..%llu older than audit_keep removed",
+	         (unsigned long long)from, (unsigned long long)to - 1);
+	e = sh_audit_signal_event(
+	    d, SEINHUIS__AUDIT_EVENT__AUDIT_RETENTION_REMOVED, NULL, NULL,
+	    SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED, "removed", NULL, detail);
+	if (e == SH_OK)
+		sh_info("retention: %s; the stored hashes of their blocks "
+		        "keep the tree and its signed heads checkable",
+		        detail);
+	return e;
+}
+
 sh_err sh_audit_signal_event(sh_daemon *d, Seinhuis__AuditEvent ev,
                              const uint8_t id[SH_ID_LEN], const char *partner,
                              Seinhuis__SignalType type, const char *outcome,
@@ -1595,7 +1669,13 @@ sh_err sh_audit_check_offline(sh_daemon *d, int *failed)
 			    "'seinctl audit verify' names the entries)",
 			    r.problem);
 		*failed = !r.ok;
-		char note[400], at[40];
+		char note[400], at[40], heads[200];
+		sh_audit_removed_note(note, sizeof(note), heads, sizeof(heads),
+		                      &r);
+		if (note[0])
+			printf("seinhuisd: note: %s\n", note);
+		if (heads[0])
+			printf("seinhuisd: note: %s\n", heads);
 		sh_fmt_utc(at, sizeof(at), r.latest_rollback_us / 1000);
 		sh_audit_rollback_note(note, sizeof(note), r.rollbacks, at);
 		if (note[0])

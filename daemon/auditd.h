@@ -159,6 +159,12 @@ sh_err sh_audit_consent(sh_daemon *d, const sh_ctl_conn *c,
                         const uint8_t *resident, const char *outcome,
                         const char *detail);
 
+/* audit_keep (seinhuisd.conf), in the retention sweep's turn: entries
+ * older than it removed in whole blocks of 16 (audit.c, removal), a
+ * bounded number a sweep (*more set when more may wait), recorded as one
+ * retention_removed entry and one log line. */
+sh_err sh_audit_retention(sh_daemon *d, int64_t now_ms, int *more);
+
 /* Helpers shared with auditctl.c. */
 sh_err sh_audit_record(sh_daemon *d, Seinhuis__AuditEntry *e);
 /* The log was found rolled back (against the head file's head at

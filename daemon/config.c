@@ -288,6 +288,19 @@ int sh_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 	return 0;
 }
 
+int sh_test_u32(const char *name, uint32_t min, uint32_t max, uint32_t *out)
+{
+	const char *v = getenv(name);
+	if (!v || !v[0])
+		return 0;
+	if (sh_parse_u32(v, min, max, out) != 0) {
+		sh_warn("%s is not a number from %u to %u: ignored", name, min,
+		        max);
+		return 0;
+	}
+	return 1;
+}
+
 int sh_parse_duration(const char *v, int64_t max_s, int64_t *out)
 {
 	char *end;
@@ -364,7 +377,7 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 	                             "peer_rate",        "max_signal_age",
 	                             "checkpoint_ms",    "helper_thread",
 	                             "resend_window",    "resend_step",
-	                             "monitor_group"};
+	                             "monitor_group",    "audit_keep"};
 	size_t i, nkeys = sizeof(keys) / sizeof(keys[0]);
 	for (i = 0; i < nkeys; i++)
 		if (strcmp(key, keys[i]) == 0)
@@ -527,6 +540,22 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 	case 25:
 		if (sh_parse_u32(v, 1, 1000000, &cfg->resend_step) < 0) {
 			snprintf(why, wl, "must be 1 to 1000000 signals");
+			return SH_ERR_CONFIG;
+		}
+		return SH_OK;
+	case 27:
+		/* left out: kept for ever; 0 would remove every entry but
+		 * the newest block at each sweep */
+		if (strcmp(v, "forever") == 0) {
+			cfg->audit_keep_s = 0;
+			return SH_OK;
+		}
+		if (sh_parse_period(v, &cfg->audit_keep_s) < 0 ||
+		    cfg->audit_keep_s == 0) {
+			snprintf(why, wl,
+			         "must be 'N seconds|minutes|hours|days|months|"
+			         "years' with N from 1 (e.g. 7 years), or "
+			         "forever");
 			return SH_ERR_CONFIG;
 		}
 		return SH_OK;

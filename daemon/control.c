@@ -2622,16 +2622,10 @@ short sh_control_events(const sh_ctl_conn *c)
 static void partial_start(sh_daemon *d)
 {
 	d->ctl_partial_ms = CTL_PARTIAL_MS;
-	const char *v = getenv("SEINHUIS_TEST_CTL_PARTIAL_MS");
 	uint32_t n;
-	if (!v || !v[0])
+	if (!sh_test_u32("SEINHUIS_TEST_CTL_PARTIAL_MS", 100, CTL_PARTIAL_MS,
+	                 &n))
 		return;
-	if (sh_parse_u32(v, 100, CTL_PARTIAL_MS, &n) != 0) {
-		sh_warn("SEINHUIS_TEST_CTL_PARTIAL_MS is not a number from "
-		        "100 to %d: ignored",
-		        CTL_PARTIAL_MS);
-		return;
-	}
 	d->ctl_partial_ms = n;
 	sh_warn("SEINHUIS_TEST_CTL_PARTIAL_MS=%u: a request half-sent for "
 	        "%u ms instead of %d is cut off (a setting for tests)",

@@ -166,7 +166,7 @@ static int parse_ll(const char *s, long long *v)
 	return errno || end == s || *end ? -1 : 0;
 }
 
-static int parse_duration(const char *s, int64_t *out)
+int sh_parse_period(const char *s, int64_t *out)
 {
 	char buf[64], *w[3];
 	long long n;
@@ -697,7 +697,7 @@ static sh_err parse_line(struct parse *p, char *l, int *seen_magic)
 	}
 	int64_t *dst = keep_period(t, key);
 	if (dst) {
-		if (parse_duration(v, dst) < 0)
+		if (sh_parse_period(v, dst) < 0)
 			return perr(
 			    p,
 			    "%s takes 'N seconds|minutes|hours|days|months|"

@@ -613,6 +613,12 @@ static int cmd_verify(const char *sock)
 		json_object_object_add(o, "latest_head_time",
 		                       json_object_new_string(t));
 		json_object_object_add(
+		    o, "removed_entries",
+		    json_object_new_int64((int64_t)v->removed_entries));
+		json_object_object_add(
+		    o, "heads_not_recomputed",
+		    json_object_new_int64((int64_t)v->heads_not_recomputed));
+		json_object_object_add(
 		    o, "rollbacks",
 		    json_object_new_int64((int64_t)v->rollbacks));
 		json_object_object_add(o, "latest_rollback_time",
@@ -645,6 +651,12 @@ static int cmd_verify(const char *sock)
 		if (v->problem[0])
 			printf("  note: %s\n",
 			       safe(v->problem, buf, sizeof(buf)));
+		char rm[200], rmh[200];
+		sh_audit_removed_note(rm, sizeof(rm), rmh, sizeof(rmh), v);
+		if (rm[0])
+			printf("  note: %s\n", rm);
+		if (rmh[0])
+			printf("  note: %s\n", rmh);
 		if (v->rollbacks)
 			printf("  note: %s\n", rbnote);
 		print_anchored(v, at);

@@ -701,6 +701,9 @@ typedef struct {
 	char caseworker_group[64];
 	char monitor_group[64]; /* may ask the status only (seinctl check) */
 	uint32_t audit_head_interval; /* seconds between signed tree heads */
+	/* audit entries older than this are removed in whole blocks
+	 * (audit.c, removal); 0: kept for ever */
+	int64_t audit_keep_s;
 } sh_config;
 
 /* Line parser shared by configuration files and partner cards: calls fn for
@@ -745,9 +748,19 @@ int sh_listen_try(const char *listen, char *why, size_t whylen);
 #define SH_STORE_UNLATCH 0.65
 
 int sh_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+/* A setting for tests only, from the environment variable name: 1 and
+ * *out if it is a number from min to max; 0 if it is not set, or (with a
+ * warning that it is ignored) not such a number. The caller says in the
+ * log that it uses one. */
+int sh_test_u32(const char *name, uint32_t min, uint32_t max, uint32_t *out);
 /* "90s", "15m", "2h", "7d" (the unit is required) as seconds, from 1 to
  * max_s; 0 on success, -1 otherwise. */
 int sh_parse_duration(const char *v, int64_t max_s, int64_t *out);
+/* A retention period as the catalogue and audit_keep write it: "N
+ * seconds|minutes|hours|days|months|years" (a month 30 days, a year 365;
+ * "1 year" too), N from 0 to 1000000, as seconds; 0 on success, -1
+ * otherwise. (policy.c) */
+int sh_parse_period(const char *s, int64_t *out);
 
 /* Command-line options. Each program sets opterr = 0 at its start, so
  * that getopt never prints an option it refuses: "--surname=Jansen" is

@@ -1200,8 +1200,9 @@ static sh_err consent_retention(sh_daemon *d, int64_t now, int *more)
  * their keep period are removed (sh_cases_retention, cases.c), and the
  * sender's settled outbox records past keep_sent (outbox_retention),
  * the envelopes of delivered ones past resend_window (envelope_retention),
- * quarantined signals past keep_unanswered (quarantine_retention) and
- * consents that ended past keep_consent (consent_retention). */
+ * quarantined signals past keep_unanswered (quarantine_retention),
+ * consents that ended past keep_consent (consent_retention) and the audit
+ * log's entries past audit_keep (sh_audit_retention, auditd.c). */
 int sh_retention_sweep(sh_daemon *d)
 {
 	struct sweep_ctx c = {.d = d, .now = sh_now_ms()};
@@ -1248,6 +1249,9 @@ int sh_retention_sweep(sh_daemon *d)
 	/* after the outbox: a consent goes once no signal under it is kept */
 	if (e == SH_OK)
 		e = consent_retention(d, c.now, &more);
+	/* last: the audit log's own entries past audit_keep */
+	if (e == SH_OK)
+		e = sh_audit_retention(d, c.now, &more);
 	if (c.n >= 10000)
 		more = 1;
 	if (e)

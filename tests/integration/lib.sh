@@ -302,9 +302,11 @@ json_has() {
 export -f as_user ctl inbox_ids outbox_ids status_field json_has
 export WORK SEINCTL SEINHUISD SEINKEY RUN_USER CATALOGUE
 
-# A fictional arrears signal from $1 to $2 with a numbered resident.
+# A fictional arrears signal from $1 to $2 with a numbered resident; $4:
+# since when (default 2026-09-01; another date is another arrears of the
+# same resident, not the same one sent again).
 send_arrears() {
-	local from=$1 to=$2 n=$3 kind=rent
+	local from=$1 to=$2 n=$3 since=${4:-2026-09-01} kind=rent
 	# each creditor its own kind (the catalogue's rule arrears_kind one_of)
 	case $(cat "$WORK/$from.role" 2>/dev/null) in
 	energy) kind=electricity ;;
@@ -312,7 +314,7 @@ send_arrears() {
 	health_insurer) kind=health_insurance ;;
 	esac
 	ctl "$from" send --type arrears --to "$to" arrears_kind="$kind" \
-		amount_cents=$((10000 + n)) arrears_since=2026-09-01 \
+		amount_cents=$((10000 + n)) arrears_since="$since" \
 		contact_attempt_date=2026-10-01 reminder_date=2026-10-15 \
 		urgency=none creditor_contact="incasso desk" \
 		legal_basis=legal_duty initials=T. surname="Testpersoon$n" \

@@ -13,7 +13,11 @@
  * changed entry (named exactly where the old layout has its leaf hash,
  * else as the first of the entries one stored hash covers), a changed or
  * missing stored node at any level, a changed right edge, and a changed
- * entry below a head signed in the middle of a block.
+ * entry below a head signed in the middle of a block. Removal (audit_keep)
+ * takes whole blocks of 16, oldest first, never past the latest head nor
+ * the last entry's block nor a changed block; afterwards every proof of
+ * what is kept is still the reference's, what needs a removed entry is
+ * refused, and verify passes and still finds a change.
  */
 #include <lmdb.h>
 #include <stdio.h>
@@ -1086,6 +1090,167 @@ static void verify_signers(void)
 	fx_close(&x);
 }
 
+/* ------------------------------------------------ removal (audit_keep) */
+
+static uint64_t remove_old(logfx *x, int64_t before_us, size_t max_blocks,
+                           char *why, size_t wl)
+{
+	uint64_t from = 0, to = 0;
+	CHECK_ERR(sh_store_begin(x->st), SH_OK);
+	CHECK_ERR(sh_audit_remove_old(x->log, before_us, max_blocks, &from, &to,
+	                              why, wl),
+	          SH_OK);
+	CHECK_ERR(sh_store_commit(x->st), SH_OK);
+	return to;
+}
+
+/* A proof the log gave (ge, got) against the reference's (we, want):
+ * refused (SH_ERR_NOTFOUND, counted) where it must be, else the same. */
+static int proof_as_ref(int refuse, sh_err ge, const uint8_t (*got)[32],
+                        size_t glen, sh_err we, const uint8_t (*want)[32],
+                        size_t wlen, uint64_t *refused)
+{
+	if (refuse) {
+		*refused += ge == SH_ERR_NOTFOUND;
+		return ge == SH_ERR_NOTFOUND;
+	}
+	return ge == SH_OK && we == SH_OK && glen == wlen &&
+	       memcmp(got, want, 32 * glen) == 0;
+}
+
+/* A new log of n entries and a head over them. */
+static void fx_log(logfx *x, uint64_t n)
+{
+	fx_open(x);
+	append(x, n, 0);
+	sign_head(x);
+}
+
+/* Whole blocks of 16 go, oldest first, never past the latest head nor the
+ * block of the last entry; every proof of what is kept is the reference's,
+ * byte for byte, and everything that needs a removed entry is refused;
+ * verify passes, checks the heads in the removed part and still finds a
+ * changed entry; a changed block is not removed; start-up takes the
+ * removal point. */
+static void removal(void)
+{
+	const int64_t t0 = 1790000000000000; /* entry i's time: t0 + i */
+	char why[300];
+	logfx x;
+	fx_log(&x, 37); /* a head at 37: in the part removed, not a multiple
+	                 * of 16 */
+	append(&x, 27, 0);
+	sign_head(&x); /* at 64 */
+	append(&x, 136, 0);
+	ref_build(&x, &ref);
+	check_case("%s", "no further than the latest head (64)");
+	CHECK_INT(remove_old(&x, t0 + 1000, 100, why, sizeof(why)), 64);
+	sign_head(&x); /* at 200 */
+	check_case("%s", "two blocks a step, up to a block not older");
+	CHECK_INT(remove_old(&x, t0 + 100, 2, why, sizeof(why)), 96);
+	CHECK_INT(remove_old(&x, t0 + 100, 2, why, sizeof(why)), 96);
+	CHECK_STR(why, "");
+	MDB_txn *txn = sh_store_read_begin(x.st);
+	CHECK_INT(sh_audit_removed(x.log, txn), 96);
+	sh_buf b = {0};
+	CHECK_ERR(sh_audit_entry(x.log, txn, 95, &b), SH_ERR_NOTFOUND);
+	CHECK_ERR(sh_audit_entry(x.log, txn, 96, &b), SH_OK);
+	sh_buf_free(&b);
+
+	check_case("%s", "proofs after removing 0..95");
+	uint8_t got[SH_MERKLE_MAX_PATH][32], want[SH_MERKLE_MAX_PATH][32];
+	size_t glen, wlen;
+	uint64_t bad = 0, refused = 0, asked = 0;
+	for (uint64_t n = 1; n <= ref.n; n++) {
+		int n_ok = n % 16 == 0 || n > 96;
+		for (uint64_t m = 0; m <= n; m++, asked++) {
+			if (m < n) {
+				sh_err ge = sh_audit_prove_inclusion(
+				    x.log, txn, m, n, got, &glen);
+				sh_err we = sh_merkle_inclusion_proof(
+				    ref_get, &ref, m, n, want, &wlen);
+				if (!proof_as_ref(m < 96, ge, got, glen, we,
+				                  want, wlen, &refused)) {
+					check_case("inclusion %llu in %llu",
+					           (unsigned long long)m,
+					           (unsigned long long)n);
+					bad++;
+				}
+			}
+			sh_err ge = sh_audit_prove_consistency(x.log, txn, m, n,
+			                                       got, &glen);
+			sh_err we = sh_merkle_consistency_proof(
+			    ref_get, &ref, m, n, want, &wlen);
+			if (!proof_as_ref(!n_ok || (m % 16 && m <= 96), ge, got,
+			                  glen, we, want, wlen, &refused)) {
+				check_case("consistency %llu -> %llu",
+				           (unsigned long long)m,
+				           (unsigned long long)n);
+				bad++;
+			}
+		}
+	}
+	CHECK_INT(bad, 0);
+	CHECK(refused > 0 && refused < 2 * asked); /* two proofs an m */
+	uint8_t root[32], rroot[32];
+	CHECK_ERR(sh_audit_root_at(x.log, txn, 37, root), SH_ERR_NOTFOUND);
+	CHECK_ERR(sh_audit_root_at(x.log, txn, 64, root), SH_OK);
+	CHECK_ERR(sh_merkle_range(ref_get, &ref, 0, 64, rroot), SH_OK);
+	CHECK_MEM(root, rroot, 32);
+	CHECK(sh_audit_size_provable(x.log, txn, 97));
+	CHECK(!sh_audit_size_provable(x.log, txn, 95));
+	sh_store_read_end(x.st, txn);
+
+	check_case("%s", "verify after removing 0..95");
+	Seinhuis__AuditVerifyResult r = verify(&x);
+	CHECK(r.ok);
+	CHECK_INT(r.removed_entries, 96);
+	CHECK_INT(r.entries, 200);
+	CHECK_INT(r.heads, 2); /* 64 (from the stored nodes) and 200 */
+	CHECK_INT(r.heads_not_recomputed, 1); /* 37 */
+	sh_merkle_root(&ref.f, rroot);
+	if (CHECK_INT(r.root_hash.len, 32))
+		CHECK_MEM(r.root_hash.data, rroot, 32);
+	sh_audit_verify_free(&r);
+
+	check_case("%s", "reopened: no warning, goes on, verifies");
+	char w[300];
+	sh_audit_close(&x.log);
+	CHECK_ERR(sh_audit_open(&x.log, x.st, PARTNER, why, sizeof(why), w,
+	                        sizeof(w)),
+	          SH_OK);
+	CHECK_STR(w, "");
+	append(&x, 20, 0);
+	CHECK(verifies(&x));
+
+	check_case("%s", "a changed entry after the removal point");
+	change_entry(&x, 100);
+	fails(&x, 96, "entries 96 to 111 do not match");
+	sign_head(&x);
+	CHECK_INT(remove_old(&x, t0 + 1000, 100, why, sizeof(why)), 96);
+	CHECK_HAS(why, "entries 96 to 111 are not removed");
+	fx_close(&x);
+
+	check_case("%s", "an entry put back below the removal point");
+	fx_log(&x, 40);
+	CHECK_INT(remove_old(&x, t0 + 1000, 100, why, sizeof(why)), 32);
+	CHECK(verifies(&x));
+	CHECK_ERR(sh_store_begin(x.st), SH_OK);
+	uint8_t kb[8] = {0, 0, 0, 0, 0, 0, 0, 5};
+	MDB_val k = {8, kb}, v = {3, "abc"};
+	CHECK_INT(mdb_put(sh_store_txn(x.st), x.dbi[0], &k, &v, 0), 0);
+	CHECK_ERR(sh_store_commit(x.st), SH_OK);
+	fails(&x, 5, "though the log records entries 0..31 as removed");
+	fx_close(&x);
+
+	check_case("%s", "never the block of the last entry");
+	fx_log(&x, 32);
+	CHECK_INT(remove_old(&x, t0 + 1000, 100, why, sizeof(why)), 16);
+	CHECK(verifies(&x));
+	fx_close(&x);
+	check_case("%s", "");
+}
+
 int main(void)
 {
 	uint8_t pub[32];
@@ -1103,6 +1268,7 @@ int main(void)
 	head_signer();
 	verify_signers();
 	reveal_reasons();
+	removal();
 	fx_rm_rf(root_dir);
 	free(root_dir);
 	return check_done();
