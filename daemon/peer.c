@@ -36,6 +36,9 @@
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define DRAIN_MAX    64  /* frames read per socket per loop turn */
 #define DEFER_MIN_MS 250 /* a deferred sender waits at least this long */
+/* Signals in a version 1 frame: batch_max's upper bound (config.c) in
+ * every build since 2026-11-23 */
+#define V1_SIGNALS_MAX 1024
 
 static sh_err zset(void *sock, int opt, const void *v, size_t n,
                    const char *what, char *why, size_t wl)
@@ -1320,6 +1323,27 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		sh_daemon_warn(d, "peer %s: frame format version %u refused",
 		               p->card.partner, f->format_version);
 		sh_audit_frame_refused(d, p, SH_ERR_WIRE_VERSION);
+		sh_arena_reset(fa);
+		return 0;
+	}
+	/* A frame of singly signed signals (version 1) holds what one frame
+	 * of a build before batch signing held: batch_max signals, at most
+	 * V1_SIGNALS_MAX whatever that build's or our setting; this build
+	 * sends signals in version 2 frames only. More would be one long
+	 * turn with one journal record, out of reach of TURN_SIGNALS (checked
+	 * between frames); version 2 frames are held to SH_BATCH_MAX by
+	 * sh_batch_verify_a. Refused whole, before any part of it is used. */
+	if (f->format_version == SH_FORMAT_VERSION &&
+	    f->n_signals > V1_SIGNALS_MAX) {
+		p->rejected_in++;
+		d->rejected_in++;
+		sh_daemon_warn(d,
+		               "peer %s: frame of %zu signals refused: %s (a "
+		               "frame of singly signed signals holds at most "
+		               "%d)",
+		               p->card.partner, f->n_signals,
+		               sh_err_rule(SH_ERR_WIRE_DECODE), V1_SIGNALS_MAX);
+		sh_audit_frame_refused(d, p, SH_ERR_WIRE_DECODE);
 		sh_arena_reset(fa);
 		return 0;
 	}

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# it_peer_bounds: what a trusted partner's own keys let it send stays
+# bounded, and is never put on another partner's account.
+#  1. A frame of singly signed signals (version 1) holds at most 1024,
+#     the most an older build ever sent in one (batch_max's bound): one
+#     of 1025 is refused whole as WIRE_DECODE, logged and audited naming
+#     the rule, none of it delivered; one of 1024 is taken.
+#  2. A message id from the seen table, in an envelope that names
+#     another sender or recipient, or that came from another partner, is
+#     refused (SENDER, RECIPIENT), not answered DUPLICATE, and the audit
+#     log credits the partner on that connection with no one else's
+#     signal; an honest re-send is still a duplicate.
+#  3. Receipt frames pushed down our connection for ids we never sent
+#     are refused (logged once, counted): the sender's memory and its
+#     control socket are not held up by them; a true receipt after them
+#     still settles its signal.
+. "$(dirname "$0")/lib.sh"
+it_setup peer_bounds
+PEER_TOOL=${PEER_TOOL:-$(dirname "$0")/../../build/tests/integration/peer_tool}
+partner gem-pb municipality_debt 18311 "log_level = debug"
+partner corp-pb landlord 18312
+partner evb-pb energy 18313
+trust_all
+start gem-pb
+
+# probe FROM MODE: peer_tool with FROM's keys, to gem-pb
+probe() { as_user "$PEER_TOOL" "$WORK/$1/keys" "$WORK/gem-pb/keys/card" "$2"; }
+alist() { ctl gem-pb --json audit list --limit 1000000 "$@"; }
+export -f alist
+
+# ---- 1. version 1 frames
+n0=$(inbox_ids gem-pb | wc -l)
+out=$(PEER_WAIT_MS=5000 probe corp-pb v1-many)
+check "a version 1 frame of 1025 signals: no receipt" grep -q "^NO-RECEIPT" <<<"$out"
+check "  refused whole, logged naming the rule" \
+	grep -q "peer corp-pb: frame of 1025 signals refused: WIRE_DECODE (a frame of singly signed signals holds at most 1024)" \
+	"$WORK/gem-pb.log"
+check "  audited as a refused frame, rule WIRE_DECODE" bash -c \
+	"alist --event rejected | json_has 'any(.[]; .partner == \"corp-pb\" and .rule == \"WIRE_DECODE\")'"
+check "  none of its signals delivered" [ "$(inbox_ids gem-pb | wc -l)" = "$n0" ]
+check "  counted as refused" [ "$(status_field gem-pb rejected_in)" -ge 1 ]
+out=$(PEER_SIGNALS=1024 PEER_WAIT_MS=60000 probe corp-pb v1-many)
+check "a version 1 frame of 1024 signals (the most an older build sent): 1024 DELIVERED" \
+	[ "$(grep -c '^RECEIPT .* DELIVERED' <<<"$out")" = 1024 ]
+check "  all in the inbox" [ "$(inbox_ids gem-pb | wc -l)" = $((n0 + 1024)) ]
+
+check "no resident's data in the recipient's log" \
+	bash -c "! grep -Eq 'Testpersoon|Proefstraat|9999 ZZ' '$WORK/gem-pb.log'"
+check "the recipient is still up" ctl gem-pb status
+if stop gem-pb; then pass "gem-pb stops cleanly"; else fail "gem-pb exit status"; fi
+it_done
