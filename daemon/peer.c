@@ -1298,6 +1298,28 @@ void sh_peer_clock(sh_daemon *d, sh_peer *p, int64_t sent_ms)
 	}
 }
 
+/* A signal in the seen table, sent again: SH_OK if it names p as its
+ * sender and us as its recipient and, while it is in the inbox, came
+ * from p; else the rule it breaks (SENDER, RECIPIENT). Its envelope is
+ * not verified: a duplicate is answered from the seen table. */
+static sh_err seen_foreign(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
+                           const uint8_t id[SH_ID_LEN])
+{
+	if (strcmp(s->sender, p->card.partner) != 0)
+		return SH_ERR_SENDER;
+	if (strcmp(s->recipient, d->self.card.partner) != 0)
+		return SH_ERR_RECIPIENT;
+	Seinhuis__InboxRecord *rec = NULL;
+	sh_err e = SH_OK;
+	if (sh_store_inbox_get(d->store, sh_store_txn(d->store), id, &rec) ==
+	    SH_OK) {
+		if (strcmp(rec->sender, p->card.partner) != 0)
+			e = SH_ERR_SENDER;
+		seinhuis__inbox_record__free_unpacked(rec, NULL);
+	}
+	return e;
+}
+
 static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
                            const uint8_t *data, size_t len)
 {
@@ -1476,7 +1498,15 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		int seen = sh_wire_decode_a(eb, elen, &d->sig_arena, &dec,
 		                            id) == SH_OK &&
 		           sh_store_seen(d->store, sh_store_txn(d->store), id);
-		sh_err e = seen ? SH_OK
+		/* ... but only one that names this partner as its sender and
+		 * us as its recipient, and was not delivered from another
+		 * partner: else it is refused, and its id (another's signal)
+		 * goes into no audit entry of this partner's */
+		sh_err foreign = seen ? seen_foreign(d, p, dec.sig, id) : SH_OK;
+		if (foreign != SH_OK)
+			seen = 0;
+		sh_err e = seen               ? SH_OK
+		           : foreign != SH_OK ? foreign
 		           : batch_e != SH_OK
 		               ? batch_e
 		               : sh_wire_verify_decoded(&d->self, from, &dec,
@@ -1517,6 +1547,18 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 				store_ok = 0;
 				rs =
 				    SEINHUIS__RECEIPT_STATUS__RECEIPT_UNSPECIFIED;
+			} else if (foreign != SH_OK) {
+				rs = SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED;
+				p->turn_rejected_in++;
+				snprintf(detail, sizeof(detail),
+				         "the message id of a signal delivered "
+				         "before, %s",
+				         e == SH_ERR_RECIPIENT
+				             ? "naming another recipient"
+				             : "from another sender");
+				sh_daemon_warn(
+				    d, "peer %s: a signal refused: %s (%s)",
+				    p->card.partner, sh_err_rule(e), detail);
 			} else {
 				rs = SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED;
 				p->turn_rejected_in++;
@@ -1527,9 +1569,12 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 				    detail[0] ? detail : sh_err_str(e));
 			}
 		}
-		sh_audit_inbound(d, p, s, eb, elen, id, rs, e, &ak);
-		sh_wipe(&ak, sizeof(ak));
 		static const uint8_t zero[SH_ID_LEN];
+		/* the refusal of another's id: audited without it, nor what
+		 * the envelope claims */
+		sh_audit_inbound(d, p, s, eb, foreign ? 0 : elen,
+		                 foreign ? zero : id, rs, e, &ak);
+		sh_wipe(&ak, sizeof(ak));
 		int have_id = memcmp(id, zero, SH_ID_LEN) != 0;
 		if (store_ok)
 			out.receipts[out.n_receipts++] =

@@ -44,6 +44,47 @@ check "a version 1 frame of 1024 signals (the most an older build sent): 1024 DE
 	[ "$(grep -c '^RECEIPT .* DELIVERED' <<<"$out")" = 1024 ]
 check "  all in the inbox" [ "$(inbox_ids gem-pb | wc -l)" = $((n0 + 1024)) ]
 
+# ---- 2. duplicates answered only for their own sender
+out=$(probe corp-pb valid)
+X=$(awk '$1 == "SENT" { print $2 }' <<<"$out")
+check "corp-pb delivers a signal" grep -q "RECEIPT $X DELIVERED" <<<"$out"
+r0=$(status_field gem-pb rejected_in)
+# claim SENDER RECIPIENT SIGNED: evb-pb sends corp-pb's id X (-: as built,
+# evb-pb / gem-pb), signed or not (1/0)
+claim() {
+	PEER_DUP_ID=$X PEER_DUP_SENDER=${1#-} PEER_DUP_RECIPIENT=${2#-} \
+		PEER_DUP_SIGNED=$3 probe evb-pb dup-claim
+}
+out=$(claim not-me nobody 0)
+check "evb-pb sends its id three times, unsigned, naming sender not-me: REJECTED SENDER, x3" \
+	[ "$(grep -c "^RECEIPT $X REJECTED SENDER" <<<"$out")" = 3 ]
+check "  never DUPLICATE" bash -c "! grep -q DUPLICATE <<<'$out'"
+out=$(claim - nobody 0)
+check "naming itself as sender, another recipient: REJECTED RECIPIENT" \
+	[ "$(grep -c "^RECEIPT $X REJECTED RECIPIENT" <<<"$out")" = 3 ]
+out=$(PEER_COPIES=1 claim evb-pb gem-pb 1)
+check "naming itself and us, signed by it, but delivered from corp-pb: REJECTED SENDER" \
+	grep -q "^RECEIPT $X REJECTED SENDER" <<<"$out"
+check "  counted as refused (7)" [ "$(status_field gem-pb rejected_in)" = $((r0 + 7)) ]
+check "the audit log credits evb-pb with no entry of that id" bash -c \
+	"alist | json_has '[.[] | select(.message_id == \"$X\" and .partner == \"evb-pb\")] | length == 0'"
+check "  but has its 7 refusals, naming the rule, without the id" bash -c \
+	"alist --event received --partner evb-pb | json_has '([.[] | select(.outcome == \"rejected\" and (.rule == \"SENDER\" or .rule == \"RECIPIENT\") and (.message_id // \"\") == \"\")] | length) == 7'"
+check "  and corp-pb's signal is received and delivered once" bash -c \
+	"alist | json_has '[.[] | select(.message_id == \"$X\") | .event + \"/\" + .outcome + \"/\" + .partner] == [\"received/delivered/corp-pb\", \"delivered/inbox/corp-pb\"]'"
+check "the refusals are logged naming the rule, not the id" bash -c \
+	"grep -q 'peer evb-pb: a signal refused: SENDER (the message id of a signal delivered before, from another sender)' '$WORK/gem-pb.log' &&
+	 ! grep 'peer evb-pb' '$WORK/gem-pb.log' | grep -q $X"
+# corp-pb sending it again (a lost receipt, a reconnect, a recover),
+# signed or (a key past its overlap) not: still a duplicate
+out=$(PEER_COPIES=1 PEER_DUP_ID=$X PEER_DUP_SIGNED=1 probe corp-pb dup-claim)
+check "corp-pb sends its signal again: DUPLICATE" grep -q "^RECEIPT $X DUPLICATE" <<<"$out"
+out=$(PEER_COPIES=1 PEER_DUP_ID=$X probe corp-pb dup-claim)
+check "  unsigned: DUPLICATE" grep -q "^RECEIPT $X DUPLICATE" <<<"$out"
+check "  audited as duplicates from corp-pb" bash -c \
+	"alist | json_has '[.[] | select(.message_id == \"$X\" and .outcome == \"duplicate\" and .partner == \"corp-pb\")] | length == 2'"
+check "  once in the inbox" [ "$(inbox_ids gem-pb | grep -c "$X")" = 1 ]
+
 check "no resident's data in the recipient's log" \
 	bash -c "! grep -Eq 'Testpersoon|Proefstraat|9999 ZZ' '$WORK/gem-pb.log'"
 check "the recipient is still up" ctl gem-pb status

@@ -972,6 +972,10 @@ int main(int argc, char **argv)
 			claim_id = getenv("PEER_DUP_ID");
 			claim_sender = getenv("PEER_DUP_SENDER");
 			claim_recipient = getenv("PEER_DUP_RECIPIENT");
+			if (claim_sender && !*claim_sender)
+				claim_sender = NULL;
+			if (claim_recipient && !*claim_recipient)
+				claim_recipient = NULL;
 			resign(&self, &env, 0, 0);
 			if (claim_id)
 				sh_unhex(id, SH_ID_LEN, claim_id);
