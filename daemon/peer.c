@@ -39,6 +39,16 @@
 /* Signals in a version 1 frame: batch_max's upper bound (config.c) in
  * every build since 2026-11-23 */
 #define V1_SIGNALS_MAX 1024
+/* Frames ZeroMQ queues for us per connection, inbound (ZMQ_RCVHWM): more
+ * wait in the sender's queue and the kernel's buffers. ZeroMQ's default
+ * (1000 frames of up to max_message each) let gigabytes queue. */
+#define RCV_HWM 16
+/* Receipts a partner may have waiting with us beyond one for each of our
+ * signals in flight to it: one frame's (a frame sent again, answered
+ * twice); more are refused (receipts_room) */
+#define RECEIPTS_MARGIN V1_SIGNALS_MAX
+/* A partner's refused receipt frames are logged at most this often. */
+#define RECEIPTS_LOG_MS 60000
 
 static sh_err zset(void *sock, int opt, const void *v, size_t n,
                    const char *what, char *why, size_t wl)
@@ -139,7 +149,7 @@ size_t sh_peer_room(const sh_daemon *d)
 
 sh_err sh_peer_start(sh_daemon *d, char *why, size_t wl)
 {
-	int one = 1, linger = 0;
+	int one = 1, linger = 0, hwm = RCV_HWM;
 	int64_t maxmsg = (int64_t)d->cfg.max_message;
 	sh_err e;
 
@@ -187,6 +197,8 @@ sh_err sh_peer_start(sh_daemon *d, char *why, size_t wl)
 	              "maximum message size", why, wl)) ||
 	    (e = zset(d->router, ZMQ_ROUTER_MANDATORY, &one, sizeof(one),
 	              "router mandatory", why, wl)) ||
+	    (e = zset(d->router, ZMQ_RCVHWM, &hwm, sizeof(hwm),
+	              "receive high-water mark", why, wl)) ||
 	    (e = zset(d->router, ZMQ_LINGER, &linger, sizeof(linger), "linger",
 	              why, wl)))
 		return e;
@@ -271,7 +283,7 @@ static sh_err ensure_dealer(sh_daemon *d, sh_peer *p)
 {
 	char why[256], mon[128];
 	int linger = 0, one = 1, hb = 2000, hbto = 6000, ivl = 100,
-	    ivlmax = 2000;
+	    ivlmax = 2000, hwm = RCV_HWM;
 	int64_t maxmsg = (int64_t)d->cfg.max_message;
 	if (p->dealer)
 		return SH_OK;
@@ -304,7 +316,9 @@ static sh_err ensure_dealer(sh_daemon *d, sh_peer *p)
 	    zset(p->dealer, ZMQ_RECONNECT_IVL_MAX, &ivlmax, sizeof(ivlmax),
 	         "reconnect max", why, sizeof(why)) ||
 	    zset(p->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg),
-	         "maximum message size", why, sizeof(why))) {
+	         "maximum message size", why, sizeof(why)) ||
+	    zset(p->dealer, ZMQ_RCVHWM, &hwm, sizeof(hwm),
+	         "receive high-water mark", why, sizeof(why))) {
 		sh_error("peer %s: %s", p->card.partner, why);
 		goto err;
 	}
@@ -2118,6 +2132,63 @@ static void hold(sh_daemon *d, sh_peer *p, Seinhuis__PeerFrame *f)
 	if (d->nheld == 0)
 		d->held_first_mono = now;
 	d->held[d->nheld++] = (struct sh_held_receipts){p, f, now, 0};
+	p->held_receipts += f->n_receipts;
+}
+
+static void held_frame_free(struct sh_held_receipts *h)
+{
+	h->peer->held_receipts -= h->frame->n_receipts;
+	seinhuis__peer_frame__free_unpacked(h->frame, NULL);
+}
+
+/* The receipts (PeerFrame field receipts) in a frame as it came, counted
+ * without unpacking it; SIZE_MAX if it does not parse. */
+static size_t frame_receipts(const uint8_t *b, size_t n)
+{
+	static uint32_t field;
+	if (!field)
+		field =
+		    sh_pb_field(&seinhuis__peer_frame__descriptor, "receipts")
+		        ->id;
+	size_t off = 0, count = 0, data;
+	uint32_t num;
+	unsigned wt;
+	uint64_t v;
+	while (off < n) {
+		if (sh_pb_field_next(b, n, &off, &num, &wt, &v, &data) < 0)
+			return SIZE_MAX;
+		count += num == field;
+	}
+	return count;
+}
+
+/* Whether a frame of n receipts from p may be taken: a partner answers
+ * our signals in flight to it, each once (and one frame's again), so
+ * more than that waiting with us are for ids we never sent it. Refused
+ * before it is unpacked; logged once a minute, counted as refused. */
+static int receipts_room(sh_daemon *d, sh_peer *p, size_t n)
+{
+	uint64_t room = p->inflight + RECEIPTS_MARGIN;
+	if (n == SIZE_MAX || p->held_receipts + n <= room)
+		return 1; /* one that does not parse is refused as such */
+	p->rejected_in++;
+	d->rejected_in++;
+	p->receipt_frames_refused++;
+	int64_t now = sh_mono_ms();
+	if (!p->receipts_logged ||
+	    now - p->receipts_logged >= RECEIPTS_LOG_MS) {
+		p->receipts_logged = now;
+		sh_daemon_warn(d,
+		               "peer %s: a frame of %zu receipts refused: more "
+		               "than our %llu signals in flight to it answer "
+		               "(with %llu receipts waiting); %llu such frames "
+		               "refused so far, logged once a minute",
+		               p->card.partner, n,
+		               (unsigned long long)p->inflight,
+		               (unsigned long long)p->held_receipts,
+		               (unsigned long long)p->receipt_frames_refused);
+	}
+	return 0;
 }
 
 /* A receipt that could not be settled in its turn (storage full) is kept
@@ -2143,7 +2214,7 @@ void sh_peer_settle_held(sh_daemon *d)
 		    now - h.arrived_mono < (int64_t)d->cfg.retry_max_ms)
 			d->held[kept++] = h;
 		else
-			seinhuis__peer_frame__free_unpacked(h.frame, NULL);
+			held_frame_free(&h);
 	}
 	d->nheld = kept;
 	d->held_kept = kept;
@@ -2154,7 +2225,7 @@ void sh_peer_settle_held(sh_daemon *d)
 void sh_peer_held_free(sh_daemon *d)
 {
 	for (size_t i = 0; i < d->nheld; i++)
-		seinhuis__peer_frame__free_unpacked(d->held[i].frame, NULL);
+		held_frame_free(&d->held[i]);
 	d->nheld = d->held_kept = 0;
 }
 
@@ -2177,6 +2248,13 @@ void sh_peer_handle_dealer(sh_daemon *d, sh_peer *p)
 		if (zmq_msg_recv(&m, p->dealer, ZMQ_DONTWAIT) < 0) {
 			zmq_msg_close(&m);
 			return;
+		}
+		if (!zmq_msg_more(&m) &&
+		    !receipts_room(
+		        d, p,
+		        frame_receipts(zmq_msg_data(&m), zmq_msg_size(&m)))) {
+			zmq_msg_close(&m);
+			continue;
 		}
 		Seinhuis__PeerFrame *f =
 		    zmq_msg_more(&m)

@@ -89,4 +89,43 @@ check "no resident's data in the recipient's log" \
 	bash -c "! grep -Eq 'Testpersoon|Proefstraat|9999 ZZ' '$WORK/gem-pb.log'"
 check "the recipient is still up" ctl gem-pb status
 if stop gem-pb; then pass "gem-pb stops cleanly"; else fail "gem-pb exit status"; fi
+
+# ---- 3. receipts for ids never sent: peer_tool, with gem-pb's keys at
+# its endpoint, waits for corp-pb's signal, then pushes 20 frames of
+# 50,000 receipts for random ids down that connection (1 MB each), then
+# answers the signal
+start corp-pb
+PID=${IT_PIDS[corp-pb]}
+hwm_kb() { awk '$1 == "VmHWM:" { print $2 }' "/proc/$PID/status"; }
+PEER_WAIT_MS=30000 PEER_FLOOD_FRAMES=20 PEER_FLOOD_RECEIPTS=50000 as_user "$PEER_TOOL" \
+	"$WORK/gem-pb/keys" "$WORK/corp-pb/keys/card" receipt-flood >"$WORK/flood.out" 2>&1 &
+fpid=$!
+wait_until 10 grep -q LISTENING "$WORK/flood.out"
+hwm0=$(hwm_kb)
+send_arrears corp-pb gem-pb 1 >/dev/null
+slowest=0 # the slowest status while the tool runs, in ms
+while kill -0 "$fpid" 2>/dev/null; do
+	t0=$(date +%s%N)
+	ctl corp-pb status >/dev/null
+	ms=$((($(date +%s%N) - t0) / 1000000))
+	[ "$ms" -gt "$slowest" ] && slowest=$ms
+	sleep 0.2
+done
+frc=0
+wait "$fpid" || frc=$?
+cat "$WORK/flood.out"
+check "the tool pushed 20 frames of 50000 receipts (exit $frc)" \
+	bash -c "[ $frc = 0 ] && grep -q '^FLOODED 20 x 50000' '$WORK/flood.out'"
+check "  then answered the signal" grep -q "^ANSWERED 1" "$WORK/flood.out"
+check "the signal settles as delivered" wait_until 20 bash -c \
+	"[ \$(ctl corp-pb --json outbox --state delivered | jq length) = 1 ]"
+hwm=$(hwm_kb)
+check "the sender's peak memory stays below start + 40 MB (VmHWM $hwm0 -> $hwm kB)" \
+	[ "$hwm" -lt $((hwm0 + 40 * 1024)) ]
+check "status answered within 2 s meanwhile (slowest $slowest ms)" [ "$slowest" -lt 2000 ]
+check "the refused frames are logged once, naming the partner" \
+	[ "$(grep -c 'peer gem-pb: a frame of 50000 receipts refused: more than our [01] signals in flight to it answer' "$WORK/corp-pb.log")" = 1 ]
+check "  and counted as refused for gem-pb" bash -c \
+	"ctl corp-pb --json status | json_has '.peers[] | select(.partner == \"gem-pb\") | .rejected >= 20'"
+if stop corp-pb; then pass "corp-pb stops cleanly"; else fail "corp-pb exit status"; fi
 it_done
