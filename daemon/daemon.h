@@ -127,6 +127,11 @@ typedef struct sh_peer {
 	int64_t tokens_at;      /* monotonic ms of the last refill */
 	int64_t limited_logged; /* monotonic ms of the last rate-limit log */
 	int64_t refuse_until;   /* monotonic ms: told to wait until then */
+	/* its receipts held for settling (peer.c), its receipt frames
+	 * refused as more than our signals in flight to it answer, and
+	 * when that was last logged (monotonic ms) */
+	uint64_t held_receipts, receipt_frames_refused;
+	int64_t receipts_logged;
 	/* seinctl recover, asking this partner (peer.c): from when (Unix
 	 * ms; 0: not asked), when the request last went out (monotonic ms)
 	 * and how often, when it answered (Unix ms; 0: not yet) and how

@@ -36,6 +36,19 @@
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
 #define DRAIN_MAX    64  /* frames read per socket per loop turn */
 #define DEFER_MIN_MS 250 /* a deferred sender waits at least this long */
+/* Signals in a version 1 frame: batch_max's upper bound (config.c) in
+ * every build since 2026-11-23 */
+#define V1_SIGNALS_MAX 1024
+/* Frames ZeroMQ queues for us per connection, inbound (ZMQ_RCVHWM): more
+ * wait in the sender's queue and the kernel's buffers. ZeroMQ's default
+ * (1000 frames of up to max_message each) let gigabytes queue. */
+#define RCV_HWM 16
+/* Receipts a partner may have waiting with us beyond one for each of our
+ * signals in flight to it: one frame's (a frame sent again, answered
+ * twice); more are refused (receipts_room) */
+#define RECEIPTS_MARGIN V1_SIGNALS_MAX
+/* A partner's refused receipt frames are logged at most this often. */
+#define RECEIPTS_LOG_MS 60000
 
 static sh_err zset(void *sock, int opt, const void *v, size_t n,
                    const char *what, char *why, size_t wl)
@@ -136,7 +149,7 @@ size_t sh_peer_room(const sh_daemon *d)
 
 sh_err sh_peer_start(sh_daemon *d, char *why, size_t wl)
 {
-	int one = 1, linger = 0;
+	int one = 1, linger = 0, hwm = RCV_HWM;
 	int64_t maxmsg = (int64_t)d->cfg.max_message;
 	sh_err e;
 
@@ -184,6 +197,8 @@ sh_err sh_peer_start(sh_daemon *d, char *why, size_t wl)
 	              "maximum message size", why, wl)) ||
 	    (e = zset(d->router, ZMQ_ROUTER_MANDATORY, &one, sizeof(one),
 	              "router mandatory", why, wl)) ||
+	    (e = zset(d->router, ZMQ_RCVHWM, &hwm, sizeof(hwm),
+	              "receive high-water mark", why, wl)) ||
 	    (e = zset(d->router, ZMQ_LINGER, &linger, sizeof(linger), "linger",
 	              why, wl)))
 		return e;
@@ -268,7 +283,7 @@ static sh_err ensure_dealer(sh_daemon *d, sh_peer *p)
 {
 	char why[256], mon[128];
 	int linger = 0, one = 1, hb = 2000, hbto = 6000, ivl = 100,
-	    ivlmax = 2000;
+	    ivlmax = 2000, hwm = RCV_HWM;
 	int64_t maxmsg = (int64_t)d->cfg.max_message;
 	if (p->dealer)
 		return SH_OK;
@@ -301,7 +316,9 @@ static sh_err ensure_dealer(sh_daemon *d, sh_peer *p)
 	    zset(p->dealer, ZMQ_RECONNECT_IVL_MAX, &ivlmax, sizeof(ivlmax),
 	         "reconnect max", why, sizeof(why)) ||
 	    zset(p->dealer, ZMQ_MAXMSGSIZE, &maxmsg, sizeof(maxmsg),
-	         "maximum message size", why, sizeof(why))) {
+	         "maximum message size", why, sizeof(why)) ||
+	    zset(p->dealer, ZMQ_RCVHWM, &hwm, sizeof(hwm),
+	         "receive high-water mark", why, sizeof(why))) {
 		sh_error("peer %s: %s", p->card.partner, why);
 		goto err;
 	}
@@ -1300,6 +1317,28 @@ void sh_peer_clock(sh_daemon *d, sh_peer *p, int64_t sent_ms)
  * (and push everything else out of a rate-limited journal). */
 #define REFUSALS_TOLD 8
 
+/* A signal in the seen table, sent again: SH_OK if it names p as its
+ * sender and us as its recipient and, while it is in the inbox, came
+ * from p; else the rule it breaks (SENDER, RECIPIENT). Its envelope is
+ * not verified: a duplicate is answered from the seen table. */
+static sh_err seen_foreign(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
+                           const uint8_t id[SH_ID_LEN])
+{
+	if (strcmp(s->sender, p->card.partner) != 0)
+		return SH_ERR_SENDER;
+	if (strcmp(s->recipient, d->self.card.partner) != 0)
+		return SH_ERR_RECIPIENT;
+	Seinhuis__InboxRecord *rec = NULL;
+	sh_err e = SH_OK;
+	if (sh_store_inbox_get(d->store, sh_store_txn(d->store), id, &rec) ==
+	    SH_OK) {
+		if (strcmp(rec->sender, p->card.partner) != 0)
+			e = SH_ERR_SENDER;
+		seinhuis__inbox_record__free_unpacked(rec, NULL);
+	}
+	return e;
+}
+
 static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
                            const uint8_t *data, size_t len)
 {
@@ -1325,6 +1364,27 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		sh_daemon_warn(d, "peer %s: frame format version %u refused",
 		               p->card.partner, f->format_version);
 		sh_audit_frame_refused(d, p, SH_ERR_WIRE_VERSION);
+		sh_arena_reset(fa);
+		return 0;
+	}
+	/* A frame of singly signed signals (version 1) holds what one frame
+	 * of a build before batch signing held: batch_max signals, at most
+	 * V1_SIGNALS_MAX whatever that build's or our setting; this build
+	 * sends signals in version 2 frames only. More would be one long
+	 * turn with one journal record, out of reach of TURN_SIGNALS (checked
+	 * between frames); version 2 frames are held to SH_BATCH_MAX by
+	 * sh_batch_verify_a. Refused whole, before any part of it is used. */
+	if (f->format_version == SH_FORMAT_VERSION &&
+	    f->n_signals > V1_SIGNALS_MAX) {
+		p->rejected_in++;
+		d->rejected_in++;
+		sh_daemon_warn(d,
+		               "peer %s: frame of %zu signals refused: %s (a "
+		               "frame of singly signed signals holds at most "
+		               "%d)",
+		               p->card.partner, f->n_signals,
+		               sh_err_rule(SH_ERR_WIRE_DECODE), V1_SIGNALS_MAX);
+		sh_audit_frame_refused(d, p, SH_ERR_WIRE_DECODE);
 		sh_arena_reset(fa);
 		return 0;
 	}
@@ -1461,7 +1521,15 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		int seen = sh_wire_decode_a(eb, elen, &d->sig_arena, &dec,
 		                            id) == SH_OK &&
 		           sh_store_seen(d->store, sh_store_txn(d->store), id);
-		sh_err e = seen ? SH_OK
+		/* ... but only one that names this partner as its sender and
+		 * us as its recipient, and was not delivered from another
+		 * partner: else it is refused, and its id (another's signal)
+		 * goes into no audit entry of this partner's */
+		sh_err foreign = seen ? seen_foreign(d, p, dec.sig, id) : SH_OK;
+		if (foreign != SH_OK)
+			seen = 0;
+		sh_err e = seen               ? SH_OK
+		           : foreign != SH_OK ? foreign
 		           : batch_e != SH_OK
 		               ? batch_e
 		               : sh_wire_verify_decoded(&d->self, from, &dec,
@@ -1502,6 +1570,23 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 				store_ok = 0;
 				rs =
 				    SEINHUIS__RECEIPT_STATUS__RECEIPT_UNSPECIFIED;
+			} else if (foreign != SH_OK) {
+				rs = SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED;
+				p->turn_rejected_in++;
+				snprintf(detail, sizeof(detail),
+				         "the message id of a signal delivered "
+				         "before, %s",
+				         e == SH_ERR_RECIPIENT
+				             ? "naming another recipient"
+				             : "from another sender");
+				if (nrefused++ < REFUSALS_TOLD)
+					sh_daemon_warn(d,
+					               "peer %s: a signal "
+					               "refused: %s (%s)",
+					               p->card.partner,
+					               sh_err_rule(e), detail);
+				else if (!first_rule)
+					first_rule = sh_err_rule(e);
 			} else {
 				rs = SEINHUIS__RECEIPT_STATUS__RECEIPT_REJECTED;
 				p->turn_rejected_in++;
@@ -1517,9 +1602,12 @@ static size_t handle_frame(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 					first_rule = sh_err_rule(e);
 			}
 		}
-		sh_audit_inbound(d, p, s, eb, elen, id, rs, e, &ak);
-		sh_wipe(&ak, sizeof(ak));
 		static const uint8_t zero[SH_ID_LEN];
+		/* the refusal of another's id: audited without it, nor what
+		 * the envelope claims */
+		sh_audit_inbound(d, p, s, eb, foreign ? 0 : elen,
+		                 foreign ? zero : id, rs, e, &ak);
+		sh_wipe(&ak, sizeof(ak));
 		int have_id = memcmp(id, zero, SH_ID_LEN) != 0;
 		if (store_ok)
 			out.receipts[out.n_receipts++] =
@@ -2070,6 +2158,63 @@ static void hold(sh_daemon *d, sh_peer *p, Seinhuis__PeerFrame *f)
 	if (d->nheld == 0)
 		d->held_first_mono = now;
 	d->held[d->nheld++] = (struct sh_held_receipts){p, f, now, 0};
+	p->held_receipts += f->n_receipts;
+}
+
+static void held_frame_free(struct sh_held_receipts *h)
+{
+	h->peer->held_receipts -= h->frame->n_receipts;
+	seinhuis__peer_frame__free_unpacked(h->frame, NULL);
+}
+
+/* The receipts (PeerFrame field receipts) in a frame as it came, counted
+ * without unpacking it; SIZE_MAX if it does not parse. */
+static size_t frame_receipts(const uint8_t *b, size_t n)
+{
+	static uint32_t field;
+	if (!field)
+		field =
+		    sh_pb_field(&seinhuis__peer_frame__descriptor, "receipts")
+		        ->id;
+	size_t off = 0, count = 0, data;
+	uint32_t num;
+	unsigned wt;
+	uint64_t v;
+	while (off < n) {
+		if (sh_pb_field_next(b, n, &off, &num, &wt, &v, &data) < 0)
+			return SIZE_MAX;
+		count += num == field;
+	}
+	return count;
+}
+
+/* Whether a frame of n receipts from p may be taken: a partner answers
+ * our signals in flight to it, each once (and one frame's again), so
+ * more than that waiting with us are for ids we never sent it. Refused
+ * before it is unpacked; logged once a minute, counted as refused. */
+static int receipts_room(sh_daemon *d, sh_peer *p, size_t n)
+{
+	uint64_t room = p->inflight + RECEIPTS_MARGIN;
+	if (n == SIZE_MAX || p->held_receipts + n <= room)
+		return 1; /* one that does not parse is refused as such */
+	p->rejected_in++;
+	d->rejected_in++;
+	p->receipt_frames_refused++;
+	int64_t now = sh_mono_ms();
+	if (!p->receipts_logged ||
+	    now - p->receipts_logged >= RECEIPTS_LOG_MS) {
+		p->receipts_logged = now;
+		sh_daemon_warn(d,
+		               "peer %s: a frame of %zu receipts refused: more "
+		               "than our %llu signals in flight to it answer "
+		               "(with %llu receipts waiting); %llu such frames "
+		               "refused so far, logged once a minute",
+		               p->card.partner, n,
+		               (unsigned long long)p->inflight,
+		               (unsigned long long)p->held_receipts,
+		               (unsigned long long)p->receipt_frames_refused);
+	}
+	return 0;
 }
 
 /* A receipt that could not be settled in its turn (storage full) is kept
@@ -2095,7 +2240,7 @@ void sh_peer_settle_held(sh_daemon *d)
 		    now - h.arrived_mono < (int64_t)d->cfg.retry_max_ms)
 			d->held[kept++] = h;
 		else
-			seinhuis__peer_frame__free_unpacked(h.frame, NULL);
+			held_frame_free(&h);
 	}
 	d->nheld = kept;
 	d->held_kept = kept;
@@ -2106,7 +2251,7 @@ void sh_peer_settle_held(sh_daemon *d)
 void sh_peer_held_free(sh_daemon *d)
 {
 	for (size_t i = 0; i < d->nheld; i++)
-		seinhuis__peer_frame__free_unpacked(d->held[i].frame, NULL);
+		held_frame_free(&d->held[i]);
 	d->nheld = d->held_kept = 0;
 }
 
@@ -2129,6 +2274,13 @@ void sh_peer_handle_dealer(sh_daemon *d, sh_peer *p)
 		if (zmq_msg_recv(&m, p->dealer, ZMQ_DONTWAIT) < 0) {
 			zmq_msg_close(&m);
 			return;
+		}
+		if (!zmq_msg_more(&m) &&
+		    !receipts_room(
+		        d, p,
+		        frame_receipts(zmq_msg_data(&m), zmq_msg_size(&m)))) {
+			zmq_msg_close(&m);
+			continue;
 		}
 		Seinhuis__PeerFrame *f =
 		    zmq_msg_more(&m)

@@ -65,6 +65,23 @@
  * bytes 0x5a), printing "RECOVER-ANSWERED <n>" with their number, or
  * "NO-FRAME" if no request came within PEER_WAIT_MS; it stops once no
  * frame came for a second after that.
+ *
+ * Bounds (it_peer_bounds.sh):
+ *   v1-many     one frame of version 1 (signed signal by signal) holding
+ *               $PEER_SIGNALS (1025) valid signals; "SENT <n> signals"
+ *   dup-claim   $PEER_COPIES (3) copies of a frame with one signal of
+ *               message id $PEER_DUP_ID (32 hex digits), claiming sender
+ *               $PEER_DUP_SENDER and recipient $PEER_DUP_RECIPIENT (as
+ *               built: ours, the peer's), unsigned unless
+ *               PEER_DUP_SIGNED=1; the receipts of each copy are printed
+ *   receipt-flood  binds the endpoint of its own card as the partner
+ *               the daemon on PEER_CARD sends to; once a frame of
+ *               signals came, it sends $PEER_FLOOD_FRAMES (20) frames of
+ *               $PEER_FLOOD_RECEIPTS (50000) DELIVERED receipts for
+ *               random ids down that connection ("FLOODED <f> x <r>"),
+ *               then answers the signals that came DELIVERED
+ *               ("ANSWERED <n>"), and so each copy sent again until
+ *               none came for 3 s; "NO-FRAME" if none came in PEER_WAIT_MS
  */
 #include <stdlib.h>
 #include <string.h>
@@ -185,6 +202,10 @@ static int subject_edit;
 /* resign(): a NUL in place of the space of creditor_contact "incasso desk"
  * (its text up to the NUL passes every check) */
 static int nul_edit;
+/* resign(), mode dup-claim: the message id (hex), sender and recipient
+ * given (NULL: as built), and no signature unless claim_signed */
+static const char *claim_id, *claim_sender, *claim_recipient;
+static int claim_mode, claim_signed;
 
 static void resign(const sh_identity *self, sh_buf *env, int64_t shift_ms,
                    int unknown_field)
@@ -201,9 +222,22 @@ static void resign(const sh_identity *self, sh_buf *env, int64_t shift_ms,
 		sg->subject.data[0] ^= 0x01;
 	if (subject_edit == 2)
 		sg->subject.len = 0;
+	uint8_t cid[SH_ID_LEN];
+	if (claim_id && strlen(claim_id) == 2 * SH_ID_LEN &&
+	    sh_unhex(cid, SH_ID_LEN, claim_id) == 0)
+		memcpy(sg->message_id.data, cid, SH_ID_LEN);
+	else if (claim_id)
+		die("PEER_DUP_ID", "32 hex digits");
+	char *own_sender = sg->sender, *own_recipient = sg->recipient;
+	if (claim_sender)
+		sg->sender = (char *)claim_sender;
+	if (claim_recipient)
+		sg->recipient = (char *)claim_recipient;
 	sh_buf sb = {0}, tosign = {0};
 	sh_buf_add(&sb, NULL, seinhuis__signal__get_packed_size(sg));
 	seinhuis__signal__pack(sg, sb.data);
+	sg->sender = own_sender; /* freed with sg */
+	sg->recipient = own_recipient;
 	if (unknown_field)
 		sh_buf_add(&sb, "\x98\x06\x01", 3);
 	for (size_t i = 0; nul_edit && i + 12 <= sb.len; i++)
@@ -220,7 +254,7 @@ static void resign(const sh_identity *self, sh_buf *env, int64_t shift_ms,
 	ne.signal.data = sb.data;
 	ne.signal.len = sb.len;
 	ne.signature.data = signature;
-	ne.signature.len = SH_SIG_LEN;
+	ne.signature.len = claim_mode && !claim_signed ? 0 : SH_SIG_LEN;
 	env->len = 0;
 	sh_buf_add(env, NULL, seinhuis__envelope__get_packed_size(&ne));
 	seinhuis__envelope__pack(&ne, env->data);
@@ -416,17 +450,27 @@ static void send_routed(void *s, zmq_msg_t *rid, const Seinhuis__PeerFrame *a)
  * in *again. With reject_detail, each is answered REJECTED with it. */
 static const char *reject_detail;
 enum { MAXIDS = 1024 };
+
+/* Room for n receipts, their pointers and their ids. */
+static void receipt_arrays(size_t n, Seinhuis__Receipt **rs,
+                           Seinhuis__Receipt ***rp, uint8_t (**ids)[SH_ID_LEN])
+{
+	*rs = calloc(n ? n : 1, sizeof(**rs));
+	*rp = calloc(n ? n : 1, sizeof(**rp));
+	*ids = calloc(n ? n : 1, SH_ID_LEN);
+	if (!*rs || !*rp || !*ids)
+		die("memory", "out of memory");
+}
+
 static size_t answer_frame(void *s, zmq_msg_t *rid,
                            const Seinhuis__PeerFrame *f,
                            uint8_t (*seen)[SH_ID_LEN], size_t *nseen,
                            int *delivered, size_t *again)
 {
 	size_t n = f->n_signals < MAXIDS ? f->n_signals : MAXIDS;
-	Seinhuis__Receipt *rs = calloc(n ? n : 1, sizeof(*rs));
-	Seinhuis__Receipt **rp = calloc(n ? n : 1, sizeof(*rp));
-	uint8_t(*ids)[SH_ID_LEN] = calloc(n ? n : 1, SH_ID_LEN);
-	if (!rs || !rp || !ids)
-		die("memory", "out of memory");
+	Seinhuis__Receipt *rs, **rp;
+	uint8_t(*ids)[SH_ID_LEN];
+	receipt_arrays(n, &rs, &rp, &ids);
 	for (size_t i = 0; i < n; i++) {
 		if (sh_wire_peek_id(f->signals[i].data, f->signals[i].len,
 		                    ids[i]) != SH_OK)
@@ -616,6 +660,122 @@ static int answer_recover(const sh_identity *self)
 	return rc;
 }
 
+/* Mode v1-many: one version 1 frame of $PEER_SIGNALS signals, each
+ * signed alone, as builds before batch signing sent them. */
+static void v1_many(const sh_identity *self, const sh_card *peer, sh_buf *frame)
+{
+	long long n = env_num("PEER_SIGNALS", 1025);
+	if (n < 1 || n > 20000)
+		die("PEER_SIGNALS", "1 to 20000");
+	sh_buf *envs = calloc((size_t)n, sizeof(*envs));
+	ProtobufCBinaryData *sigs = calloc((size_t)n, sizeof(*sigs));
+	uint8_t id[SH_ID_LEN];
+	if (!envs || !sigs)
+		die("memory", "out of memory");
+	for (long long i = 0; i < n; i++) {
+		build(self, peer, NULL, &envs[i], id);
+		sigs[i] = (ProtobufCBinaryData){envs[i].len, envs[i].data};
+	}
+	Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
+	f.format_version = SH_FORMAT_VERSION;
+	f.n_signals = (size_t)n;
+	f.signals = sigs;
+	sh_buf_add(frame, NULL, seinhuis__peer_frame__get_packed_size(&f));
+	seinhuis__peer_frame__pack(&f, frame->data);
+	for (long long i = 0; i < n; i++)
+		sh_buf_free(&envs[i]);
+	free(envs);
+	free(sigs);
+	printf("SENT %lld signals\n", n);
+}
+
+/* Mode receipt-flood (see the top). */
+static int receipt_flood(const sh_identity *self)
+{
+	void *ctx = zmq_ctx_new();
+	void *s = bind_own(ctx, self);
+	int one = 1;
+	zmq_setsockopt(s, ZMQ_ROUTER_MANDATORY, &one, sizeof(one));
+	zmq_msg_t rid, m;
+	Seinhuis__PeerFrame *f = NULL;
+	while (!f) { /* tree heads are no signals: wait on */
+		if (recv_routed(s, &rid, &m) < 0) {
+			printf("NO-FRAME\n");
+			zmq_close(s);
+			zmq_ctx_term(ctx);
+			return 1;
+		}
+		f = seinhuis__peer_frame__unpack(NULL, zmq_msg_size(&m),
+		                                 zmq_msg_data(&m));
+		zmq_msg_close(&m);
+		if (f && !f->n_signals) {
+			seinhuis__peer_frame__free_unpacked(f, NULL);
+			f = NULL;
+		}
+		if (!f)
+			zmq_msg_close(&rid);
+	}
+	size_t nf = (size_t)env_num("PEER_FLOOD_FRAMES", 20),
+	       nr = (size_t)env_num("PEER_FLOOD_RECEIPTS", 50000);
+	Seinhuis__Receipt *rs, **rp;
+	uint8_t(*ids)[SH_ID_LEN];
+	receipt_arrays(nr, &rs, &rp, &ids);
+	for (size_t k = 0; k < nf; k++) {
+		sh_random(ids, nr * SH_ID_LEN);
+		for (size_t i = 0; i < nr; i++) {
+			seinhuis__receipt__init(&rs[i]);
+			rs[i].message_id =
+			    (ProtobufCBinaryData){SH_ID_LEN, ids[i]};
+			rs[i].status =
+			    SEINHUIS__RECEIPT_STATUS__RECEIPT_DELIVERED;
+			rp[i] = &rs[i];
+		}
+		Seinhuis__PeerFrame a = SEINHUIS__PEER_FRAME__INIT;
+		a.format_version = SH_FORMAT_VERSION;
+		a.n_receipts = nr;
+		a.receipts = rp;
+		send_routed(s, &rid, &a);
+	}
+	printf("FLOODED %zu x %zu\n", nf, nr);
+	fflush(stdout);
+	static uint8_t seen[MAXIDS][SH_ID_LEN];
+	static int delivered[MAXIDS];
+	size_t nseen = 0, again = 0;
+	/* the signals that came: answered DELIVERED (seen as sent again) */
+	for (size_t i = 0; i < f->n_signals && nseen < MAXIDS; i++)
+		if (sh_wire_peek_id(f->signals[i].data, f->signals[i].len,
+		                    seen[nseen]) == SH_OK)
+			nseen++;
+	printf("ANSWERED %zu\n",
+	       answer_frame(s, &rid, f, seen, &nseen, delivered, &again));
+	fflush(stdout);
+	seinhuis__peer_frame__free_unpacked(f, NULL);
+	zmq_msg_close(&rid);
+	/* connected until it sends nothing for 3 s: an answer it has not
+	 * read when the connection goes is lost, and it sends again */
+	int quiet = 3000;
+	zmq_setsockopt(s, ZMQ_RCVTIMEO, &quiet, sizeof(quiet));
+	while (recv_routed(s, &rid, &m) == 0) {
+		f = seinhuis__peer_frame__unpack(NULL, zmq_msg_size(&m),
+		                                 zmq_msg_data(&m));
+		if (f && f->n_signals)
+			answer_frame(s, &rid, f, seen, &nseen, delivered,
+			             &again);
+		if (f)
+			seinhuis__peer_frame__free_unpacked(f, NULL);
+		zmq_msg_close(&rid);
+		zmq_msg_close(&m);
+	}
+	free(rs);
+	free(rp);
+	free(ids);
+	int linger = 10000; /* let them all go out */
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_close(s);
+	zmq_ctx_term(ctx);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
@@ -632,7 +792,9 @@ int main(int argc, char **argv)
 		                "       witness witness-bad witness-forged "
 		                "witness-forged-key (see PEER_HEAD_*)\n"
 		                "       receive-unknown receive-reject (as the "
-		                "recipient), answer-recover\n");
+		                "recipient), answer-recover\n"
+		                "       v1-many dup-claim receipt-flood (see "
+		                "the top)\n");
 		return 2;
 	}
 	const char *mode = argv[3];
@@ -647,6 +809,8 @@ int main(int argc, char **argv)
 		return receive_unknown(&self);
 	if (strcmp(mode, "answer-recover") == 0)
 		return answer_recover(&self);
+	if (strcmp(mode, "receipt-flood") == 0)
+		return receipt_flood(&self);
 	if (strcmp(mode, "receive-reject") == 0) {
 		const char *dt = getenv("PEER_REJECT_DETAIL");
 		reject_detail = dt ? dt : "";
@@ -760,6 +924,9 @@ int main(int argc, char **argv)
 		seinhuis__peer_frame__pack(&f, frame.data);
 		sh_buf_free(&head);
 		have_id = 0;
+	} else if (strcmp(mode, "v1-many") == 0) {
+		v1_many(&self, &peer, &frame);
+		have_id = -1; /* its SENT line is printed */
 	} else if (strcmp(mode, "garbage") == 0) {
 		for (int i = 0; i < 200; i++)
 			sh_buf_add(&frame, "\xff\x01\x7f", 3);
@@ -816,6 +983,20 @@ int main(int argc, char **argv)
 		} else if (strcmp(mode, "text-nul") == 0) {
 			nul_edit = 1;
 			resign(&self, &env, 0, 0);
+		} else if (strcmp(mode, "dup-claim") == 0) {
+			claim_mode = 1;
+			claim_signed = env_num("PEER_DUP_SIGNED", 0) == 1;
+			claim_id = getenv("PEER_DUP_ID");
+			claim_sender = getenv("PEER_DUP_SENDER");
+			claim_recipient = getenv("PEER_DUP_RECIPIENT");
+			if (claim_sender && !*claim_sender)
+				claim_sender = NULL;
+			if (claim_recipient && !*claim_recipient)
+				claim_recipient = NULL;
+			resign(&self, &env, 0, 0);
+			if (claim_id)
+				sh_unhex(id, SH_ID_LEN, claim_id);
+			copies = (int)env_num("PEER_COPIES", 3);
 		} else if (strcmp(mode, "unknown-field") == 0) {
 			/* Field number 99 appended to the signed signal,
 			 * re-signed: a field this schema does not know,
@@ -830,7 +1011,7 @@ int main(int argc, char **argv)
 		           strcmp(mode, "old") != 0 &&
 		           strcmp(mode, "wrong-subject") != 0 &&
 		           strcmp(mode, "no-subject") != 0 &&
-		           strcmp(mode, "future") != 0) {
+		           strcmp(mode, "future") != 0 && !claim_mode) {
 			die("mode", "unknown mode");
 		}
 		ProtobufCBinaryData sig = {env.len, env.data};
@@ -856,7 +1037,7 @@ int main(int argc, char **argv)
 		sh_hex(idhex, bids[i], SH_ID_LEN);
 		printf("SENT %s\n", idhex);
 	}
-	if (!nbatch)
+	if (!nbatch && have_id >= 0)
 		printf("SENT %s\n", have_id ? idhex : "-");
 	fflush(stdout);
 	for (int c = 0; c < copies; c++)
