@@ -2161,7 +2161,7 @@ sh_err sh_store_quarantine_scan(sh_store *st, MDB_txn *txn, sh_quarantine_fn fn,
 static void ci_hash(uint8_t h[CI_H], const char *sender, const char *ref)
 {
 	size_t n = strlen(ref);
-	char small[64], *low = n < sizeof(small) ? small : sh_xmalloc(n);
+	char small[64] = "", *low = n < sizeof(small) ? small : sh_xmalloc(n);
 	for (size_t i = 0; i < n; i++) /* as strcasecmp: ASCII letters */
 		low[i] = ref[i] >= 'A' && ref[i] <= 'Z'
 		             ? (char)(ref[i] - 'A' + 'a')
