@@ -83,4 +83,9 @@ check "the revocation delivered" grep -q "delivered 1 " <<<"$out"
 check "after kill -9 and restart it removed the 4 referrals" \
 	grep -q "consent $REF2 of gp-sc revoked: 4 waiting signals removed" "$WORK/gem-sc.log"
 check "3 referrals left" [ "$(referrals)" = 3 ]
+# stopped (a checkpoint: LMDB holds every turn), the index holds those 3
+# and nothing of what was taken out, revoked or replayed
+stop gem-sc
+entries=$(as_user mdb_stat -s consent_idx "$WORK/gem-sc/data" | awk '/Entries:/ { print $2 }')
+check "the consent index holds exactly the 3 referrals left (${entries:-none})" [ "$entries" = 3 ]
 it_done
