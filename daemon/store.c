@@ -195,6 +195,8 @@ static sh_err natkeys_open(sh_store *st, MDB_txn *txn, const char *dir,
                            char *why, size_t wl);
 static sh_err checkpoint(sh_store *st, int force);
 static int consent_idx_build(sh_store *st, MDB_txn *txn);
+static int ci_has_inbox(sh_store *st, MDB_txn *txn, const uint8_t seq[8],
+                        const Seinhuis__InboxRecord *r);
 static int ci_inbox_del(sh_store *st, const uint8_t seq[8]);
 static int ci_inbox_put(sh_store *st, MDB_txn *txn, const uint8_t seq[8],
                         const char *sender, const char *ref, const uint8_t *id,
@@ -699,6 +701,16 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 				if (r)
 					seinhuis__inbox_record__free_unpacked(
 					    r, NULL);
+				e = SH_ERR_STORE_CORRUPT;
+				break;
+			}
+			if (!ci_has_inbox(st, txn, k.mv_data, r)) {
+				snprintf(
+				    why, wl,
+				    "inbox: record %llu is missing from the "
+				    "consent index",
+				    (unsigned long long)seq);
+				seinhuis__inbox_record__free_unpacked(r, NULL);
 				e = SH_ERR_STORE_CORRUPT;
 				break;
 			}
@@ -2207,6 +2219,19 @@ static int ci_inbox_put(sh_store *st, MDB_txn *txn, const uint8_t seq[8],
 	MDB_val k = {ci_key(key, sender, ref, 'i', seq), key},
 	        v = {SH_ID_LEN, (void *)id};
 	return ci_put(st, txn, &k, &v);
+}
+
+/* sh_store_check: inbox record seq has its entry (or needs none). */
+static int ci_has_inbox(sh_store *st, MDB_txn *txn, const uint8_t seq[8],
+                        const Seinhuis__InboxRecord *r)
+{
+	if (!ci_wanted(r->sender, r->consent_ref, r->message_id.len, r->type))
+		return 1;
+	uint8_t key[CI_KEY];
+	MDB_val k = {ci_key(key, r->sender, r->consent_ref, 'i', seq), key}, v;
+	return mdb_get(txn, st->consent_idx, &k, &v) == 0 &&
+	       v.mv_size == SH_ID_LEN &&
+	       memcmp(v.mv_data, r->message_id.data, SH_ID_LEN) == 0;
 }
 
 /* Before inbox record seq goes: its entry. A record that does not decode

@@ -2818,6 +2818,29 @@ static void consent_index(void)
 	f = ci_look(st, CI_S2, CI_REF);
 	CHECK_INT(f.inbox, 1);
 	CHECK_INT(f.quarantine, 1);
+	CHECK_ERR(sh_store_check(st, why, sizeof(why)), SH_OK);
+	sh_store_close(&st);
+	/* an entry missing (a damaged store): the start-up check says so */
+	rc = raw_begin(dir, 0, &env, &txn);
+	MDB_cursor *cur = NULL;
+	MDB_val ck, cv;
+	if (!rc)
+		rc = mdb_dbi_open(txn, "consent_idx", 0, &idx);
+	if (!rc)
+		rc = mdb_cursor_open(txn, idx, &cur);
+	while (!rc && (rc = mdb_cursor_get(cur, &ck, &cv, MDB_NEXT)) == 0)
+		if (ck.mv_size == 41 && ((uint8_t *)ck.mv_data)[32] == 'i') {
+			rc = mdb_cursor_del(cur, 0);
+			break;
+		}
+	if (cur)
+		mdb_cursor_close(cur);
+	CHECK_INT(raw_end(env, txn, rc), 0);
+	if (!CHECK((st = store_open(dir, why, sizeof(why))) != NULL))
+		return;
+	why[0] = 0;
+	CHECK_ERR(sh_store_check(st, why, sizeof(why)), SH_ERR_STORE_CORRUPT);
+	CHECK(strstr(why, "missing from the consent index") != NULL);
 	sh_store_close(&st);
 	size_t left;
 	char schema[2];
