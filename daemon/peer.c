@@ -501,65 +501,36 @@ static Seinhuis__Receipt *new_receipt(sh_arena *a, const uint8_t *id,
 	return r;
 }
 
+/* What a revocation removes, found through the store's consent index:
+ * inbox signals (seq, id) and quarantined ones (id, type). */
 struct revoke_ctx {
-	const char *sender, *ref;
 	uint64_t *seqs;
 	uint8_t (*ids)[SH_ID_LEN];
 	size_t n;
+	uint8_t (*qids)[SH_ID_LEN];
+	Seinhuis__SignalType *qtypes;
+	size_t nq;
 };
 
-static int revoke_one(void *vctx, uint64_t seq, const Seinhuis__InboxRecord *r)
+static int revoke_one(void *vctx, uint64_t seq, const uint8_t id[SH_ID_LEN],
+                      Seinhuis__SignalType type)
 {
 	struct revoke_ctx *c = vctx;
-	if (strcmp(r->sender, c->sender) != 0 ||
-	    strcasecmp(r->consent_ref, c->ref) != 0 || /* any case sent */
-	    r->message_id.len != SH_ID_LEN ||
-	    r->type == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
+	if (seq) {
+		c->seqs = realloc(c->seqs, (c->n + 1) * sizeof(*c->seqs));
+		c->ids = realloc(c->ids, (c->n + 1) * sizeof(*c->ids));
+		if (!c->seqs || !c->ids)
+			abort();
+		c->seqs[c->n] = seq;
+		memcpy(c->ids[c->n++], id, SH_ID_LEN);
 		return 0;
-	c->seqs = realloc(c->seqs, (c->n + 1) * sizeof(*c->seqs));
-	c->ids = realloc(c->ids, (c->n + 1) * sizeof(*c->ids));
-	if (!c->seqs || !c->ids)
+	}
+	c->qids = realloc(c->qids, (c->nq + 1) * sizeof(*c->qids));
+	c->qtypes = realloc(c->qtypes, (c->nq + 1) * sizeof(*c->qtypes));
+	if (!c->qids || !c->qtypes)
 		abort();
-	c->seqs[c->n] = seq;
-	memcpy(c->ids[c->n], r->message_id.data, SH_ID_LEN);
-	c->n++;
-	return 0;
-}
-
-struct revoke_q_ctx {
-	const char *sender, *ref;
-	uint8_t (*ids)[SH_ID_LEN];
-	Seinhuis__SignalType *types;
-	size_t n;
-};
-
-/* A quarantined signal of the sender under the consent: its reference is
- * in the signal, read from the envelope kept as it arrived. */
-static int revoke_q_one(void *vctx, const Seinhuis__QuarantineRecord *r)
-{
-	struct revoke_q_ctx *c = vctx;
-	if (strcmp(r->sender, c->sender) != 0 ||
-	    r->message_id.len != SH_ID_LEN ||
-	    r->type == SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION)
-		return 0;
-	sh_wire_decoded dec;
-	uint8_t id[SH_ID_LEN];
-	sh_wire_decode_a(r->envelope.data, r->envelope.len, NULL, &dec, id);
-	int match = dec.sig && dec.sig->consent_ref &&
-	            strcasecmp(dec.sig->consent_ref, c->ref) == 0;
-	if (dec.sig)
-		seinhuis__signal__free_unpacked(dec.sig, NULL);
-	if (dec.env)
-		seinhuis__envelope__free_unpacked(dec.env, NULL);
-	if (!match)
-		return 0;
-	c->ids = realloc(c->ids, (c->n + 1) * sizeof(*c->ids));
-	c->types = realloc(c->types, (c->n + 1) * sizeof(*c->types));
-	if (!c->ids || !c->types)
-		abort();
-	memcpy(c->ids[c->n], r->message_id.data, SH_ID_LEN);
-	c->types[c->n] = r->type;
-	c->n++;
+	c->qtypes[c->nq] = type;
+	memcpy(c->qids[c->nq++], id, SH_ID_LEN);
 	return 0;
 }
 
@@ -568,12 +539,12 @@ static int revoke_q_one(void *vctx, const Seinhuis__QuarantineRecord *r)
  * what was sent under it and held back there. */
 static sh_err apply_revocation(sh_daemon *d, sh_peer *p, const char *ref)
 {
-	struct revoke_ctx c = {p->card.partner, ref, NULL, NULL, 0};
-	struct revoke_q_ctx qc = {p->card.partner, ref, NULL, NULL, 0};
+	struct revoke_ctx c = {0};
 	sh_err e = sh_store_revoked_add(d->store, p->card.partner, ref);
 	if (e == SH_OK)
-		e = sh_store_inbox_scan(d->store, sh_store_txn(d->store),
-		                        revoke_one, &c);
+		e = sh_store_consent_signals(d->store, sh_store_txn(d->store),
+		                             p->card.partner, ref, revoke_one,
+		                             &c);
 	for (size_t i = 0; e == SH_OK && i < c.n; i++) {
 		e = sh_store_inbox_remove(d->store, c.seqs[i], c.ids[i]);
 		if (e == SH_OK)
@@ -584,15 +555,12 @@ static sh_err apply_revocation(sh_daemon *d, sh_peer *p, const char *ref)
 			    "removed from the inbox: consent withdrawn", "",
 			    "consent reference in the signal");
 	}
-	if (e == SH_OK)
-		e = sh_store_quarantine_scan(d->store, sh_store_txn(d->store),
-		                             revoke_q_one, &qc);
-	for (size_t i = 0; e == SH_OK && i < qc.n; i++) {
-		e = sh_store_quarantine_del(d->store, qc.ids[i]);
+	for (size_t i = 0; e == SH_OK && i < c.nq; i++) {
+		e = sh_store_quarantine_del(d->store, c.qids[i]);
 		if (e == SH_OK)
 			e = sh_audit_signal_event(
 			    d, SEINHUIS__AUDIT_EVENT__AUDIT_CONSENT_REVOKED,
-			    qc.ids[i], p->card.partner, qc.types[i],
+			    c.qids[i], p->card.partner, c.qtypes[i],
 			    "removed from quarantine: consent withdrawn", "",
 			    "consent reference in the signal");
 	}
@@ -600,11 +568,11 @@ static sh_err apply_revocation(sh_daemon *d, sh_peer *p, const char *ref)
 		sh_info(
 		    "consent %s of %s revoked: %zu waiting signals removed, "
 		    "%zu quarantined",
-		    ref, p->card.partner, c.n, qc.n);
+		    ref, p->card.partner, c.n, c.nq);
 	free(c.seqs);
 	free(c.ids);
-	free(qc.ids);
-	free(qc.types);
+	free(c.qids);
+	free(c.qtypes);
 	return e;
 }
 

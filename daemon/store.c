@@ -45,6 +45,12 @@
  *              order put; found through an index in memory (below,
  *              "natural keys"). Schema 1's `natkey` (natural key -> id)
  *              is moved here at open and left empty.
+ *   consent_idx
+ *              (sender, consent reference) -> the signals sent under it
+ *              that are waiting in `inbox` or held in `quarantine`, so
+ *              that a consent revocation looks up what it removes instead
+ *              of reading the whole inbox (schema 5; built at open for an
+ *              older store). See "consent index" below.
  *   cases      case key -> CaseRecord (debt-help team): who claimed the
  *              case and its outreach steps (cases.c). Created on open, so
  *              a data directory of an older version opens and gains it.
@@ -87,17 +93,20 @@
  * would find without one). Schema 4: a natural key's record in `natkeys`
  * may carry a digest of its signal's content after the message id
  * (sh_store_natkey_put2), which builds of schema 3 would take for a
- * damaged record; records without one are still read. */
-#define SCHEMA "4"
+ * damaged record; records without one are still read. Schema 5: the
+ * consent index `consent_idx`, built at open from the inbox and the
+ * quarantine of an older store; the number keeps older builds, which do
+ * not keep it, from opening the store and leaving it incomplete. */
+#define SCHEMA "5"
 
 /* Tables as the journal numbers them (the order they are opened in). */
-#define SH_STORE_TABLES 16
+#define SH_STORE_TABLES 17
 #define SH_STORE_MAXDBI 64
 
 struct sh_store {
 	MDB_env *env;
 	MDB_dbi meta, outbox, outbox_id, inbox, seen, quarantine, consent,
-	    revoked, natkey, cases, natkeys, outbox_env;
+	    revoked, natkey, cases, natkeys, outbox_env, consent_idx;
 	MDB_dbi audit[4]; /* entries, nodes, heads, state (audit.c) */
 	MDB_txn *txn;     /* the write transaction, open across turns until
 	                     the next checkpoint (see journal.c) */
@@ -185,6 +194,15 @@ static sh_err natkey_del(sh_store *st, const uint8_t key[SH_KEY_LEN],
 static sh_err natkeys_open(sh_store *st, MDB_txn *txn, const char *dir,
                            char *why, size_t wl);
 static sh_err checkpoint(sh_store *st, int force);
+static int consent_idx_build(sh_store *st, MDB_txn *txn);
+static int ci_has_inbox(sh_store *st, MDB_txn *txn, const uint8_t seq[8],
+                        const Seinhuis__InboxRecord *r);
+static int ci_inbox_del(sh_store *st, const uint8_t seq[8]);
+static int ci_inbox_put(sh_store *st, MDB_txn *txn, const uint8_t seq[8],
+                        const char *sender, const char *ref, const uint8_t *id,
+                        size_t idlen, Seinhuis__SignalType type);
+static int ci_quarantine(sh_store *st, MDB_txn *txn,
+                         const Seinhuis__QuarantineRecord *r, int put);
 static sh_err apply_record(void *ctx, const uint8_t *p, size_t n);
 static sh_err new_generation(sh_store *st, MDB_txn *txn, uint64_t *gen,
                              int stamp);
@@ -319,6 +337,8 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	    (rc = mdb_dbi_open(txn, "natkeys", MDB_CREATE, &st->natkeys)) ||
 	    (rc = mdb_dbi_open(txn, "outbox_env", MDB_CREATE,
 	                       &st->outbox_env)) ||
+	    (rc = mdb_dbi_open(txn, "consent_idx", MDB_CREATE,
+	                       &st->consent_idx)) ||
 	    (rc = mdb_dbi_open(txn, "audit", MDB_CREATE, &st->audit[0])) ||
 	    (rc =
 	         mdb_dbi_open(txn, "audit_nodes", MDB_CREATE, &st->audit[1])) ||
@@ -333,10 +353,11 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 		goto err;
 	}
 	MDB_dbi order[SH_STORE_TABLES] = {
-	    st->meta,     st->outbox,     st->outbox_id, st->inbox,
-	    st->seen,     st->quarantine, st->consent,   st->revoked,
-	    st->natkey,   st->cases,      st->audit[0],  st->audit[1],
-	    st->audit[2], st->audit[3],   st->natkeys,   st->outbox_env};
+	    st->meta,       st->outbox,     st->outbox_id, st->inbox,
+	    st->seen,       st->quarantine, st->consent,   st->revoked,
+	    st->natkey,     st->cases,      st->audit[0],  st->audit[1],
+	    st->audit[2],   st->audit[3],   st->natkeys,   st->outbox_env,
+	    st->consent_idx};
 	memset(st->tab_of, 0xff, sizeof(st->tab_of));
 	for (unsigned i = 0; i < SH_STORE_TABLES; i++) {
 		st->tabs[i] = order[i];
@@ -344,6 +365,7 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 			st->tab_of[order[i]] = (uint8_t)i;
 	}
 	MDB_val k = {6, "schema"}, v;
+	char schema_was = SCHEMA[0]; /* a new store has its index */
 	rc = mdb_get(txn, st->meta, &k, &v);
 	if (rc == MDB_NOTFOUND) {
 		MDB_val sv = {strlen(SCHEMA), SCHEMA};
@@ -376,6 +398,7 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 			advised = 1;
 			goto err;
 		}
+		schema_was = *(const char *)v.mv_data;
 		MDB_val pk = {7, "partner"}, pv;
 		if (mdb_get(txn, st->meta, &pk, &pv) ||
 		    pv.mv_size != strlen(partner) ||
@@ -422,6 +445,14 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	}
 	if ((e = natkeys_open(st, txn, dir, why, wl)) != SH_OK)
 		goto err;
+	/* after the journal's turns, which an older build wrote without the
+	 * index; natkeys_open wrote the schema, committed with it below */
+	if (schema_was < '5' && (rc = consent_idx_build(st, txn))) {
+		snprintf(why, wl, "%s: cannot build the consent index: %s", dir,
+		         mdb_strerror(rc));
+		e = mdb_err(rc);
+		goto err;
+	}
 	/* when turns were last committed, before this open (a restored
 	 * backup's: the time it holds everything up to) */
 	MDB_val ck = {12, "committed_ms"}, cv;
@@ -670,6 +701,16 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 				if (r)
 					seinhuis__inbox_record__free_unpacked(
 					    r, NULL);
+				e = SH_ERR_STORE_CORRUPT;
+				break;
+			}
+			if (!ci_has_inbox(st, txn, k.mv_data, r)) {
+				snprintf(
+				    why, wl,
+				    "inbox: record %llu is missing from the "
+				    "consent index",
+				    (unsigned long long)seq);
+				seinhuis__inbox_record__free_unpacked(r, NULL);
 				e = SH_ERR_STORE_CORRUPT;
 				break;
 			}
@@ -1895,6 +1936,9 @@ sh_err sh_store_inbox_add(sh_store *st, const uint8_t id[SH_ID_LEN],
 	sh_err e = put_record(st, st->inbox, seq, &r.base, MDB_APPEND);
 	if (e)
 		return e;
+	if ((rc = ci_inbox_put(st, st->txn, sb, sender, consent_ref, id,
+	                       SH_ID_LEN, type)))
+		return mdb_err(rc);
 	st->txn_next_in = seq + 1;
 	st->seq_dirty = 1;
 	st->txn_counts.inbox_depth++;
@@ -1993,7 +2037,7 @@ sh_err sh_store_inbox_ack(sh_store *st, const uint8_t id[SH_ID_LEN])
 	if (be64(kb) == 0)
 		return SH_ERR_NOTFOUND;
 	MDB_val ik = {8, kb};
-	if ((rc = jdel(st, st->inbox, &ik)))
+	if ((rc = ci_inbox_del(st, kb)) || (rc = jdel(st, st->inbox, &ik)))
 		return mdb_err(rc);
 	uint8_t zero[8] = {0};
 	MDB_val zv = {8, zero};
@@ -2016,7 +2060,9 @@ sh_err sh_store_inbox_remove(sh_store *st, uint64_t seq,
 	uint8_t kb[8], zero[8] = {0};
 	u64be(kb, seq);
 	MDB_val k = {8, kb}, ik = {SH_ID_LEN, (void *)id}, zv = {8, zero};
-	int rc = jdel(st, st->inbox, &k);
+	int rc = ci_inbox_del(st, kb);
+	if (!rc)
+		rc = jdel(st, st->inbox, &k);
 	if (rc)
 		return mdb_err(rc);
 	if ((rc = jput(st, st->seen, &ik, &zv, 0)))
@@ -2043,8 +2089,9 @@ static sh_err put_by_key(sh_store *st, MDB_dbi dbi, const void *key,
 sh_err sh_store_quarantine_add(sh_store *st,
                                const Seinhuis__QuarantineRecord *rec)
 {
-	return put_by_key(st, st->quarantine, rec->message_id.data,
-	                  rec->message_id.len, &rec->base);
+	sh_err e = put_by_key(st, st->quarantine, rec->message_id.data,
+	                      rec->message_id.len, &rec->base);
+	return e ? e : mdb_err(ci_quarantine(st, st->txn, rec, 1));
 }
 
 sh_err sh_store_quarantine_find(sh_store *st, MDB_txn *txn,
@@ -2063,8 +2110,21 @@ sh_err sh_store_quarantine_del(sh_store *st, const uint8_t id[SH_ID_LEN])
 {
 	if (!st->turn)
 		return SH_ERR_STORE;
-	MDB_val k = {SH_ID_LEN, (void *)id};
-	return mdb_err(jdel(st, st->quarantine, &k));
+	MDB_val k = {SH_ID_LEN, (void *)id}, v;
+	int rc = mdb_get(st->txn, st->quarantine, &k, &v);
+	Seinhuis__QuarantineRecord *r =
+	    rc ? NULL
+	       : seinhuis__quarantine_record__unpack(NULL, v.mv_size,
+	                                             v.mv_data);
+	/* one that does not decode is removed all the same; an index entry
+	 * left by it is passed over by sh_store_consent_signals */
+	if (r) {
+		rc = ci_quarantine(st, st->txn, r, 0);
+		seinhuis__quarantine_record__free_unpacked(r, NULL);
+	}
+	if (!rc)
+		rc = jdel(st, st->quarantine, &k);
+	return mdb_err(rc);
 }
 
 sh_err sh_store_quarantine_scan(sh_store *st, MDB_txn *txn, sh_quarantine_fn fn,
@@ -2090,6 +2150,273 @@ sh_err sh_store_quarantine_scan(sh_store *st, MDB_txn *txn, sh_quarantine_fn fn,
 		if (stop)
 			break;
 	}
+	mdb_cursor_close(cur);
+	return e;
+}
+
+/* ------------------------------------------------------ consent index
+ *
+ * `consent_idx` holds, for each signal that a consent revocation would
+ * take out (one with a consent reference, not itself a revocation),
+ *   H || 'i' || u64 inbox sequence -> message id   while in the inbox,
+ *   H || 'q' || message id -> ""                    while quarantined,
+ * where H is the SHA-256 of the sender's partner id, a NUL, and the
+ * reference in lower case (a revocation names it in any case). A
+ * revocation reads the keys under its H (sh_store_consent_signals): its
+ * cost is what it removes, not the inbox. The entries change in the same
+ * turn as the records (inbox add, take, removal; quarantine add, removal),
+ * so the journal replays them together; the table is built at open for a
+ * store of schema 4 or before. */
+#define CI_H   32
+#define CI_KEY (CI_H + 1 + SH_ID_LEN)
+
+static void ci_hash(uint8_t h[CI_H], const char *sender, const char *ref)
+{
+	size_t n = strlen(ref);
+	char small[64] = "", *low = n < sizeof(small) ? small : sh_xmalloc(n);
+	for (size_t i = 0; i < n; i++) /* as strcasecmp: ASCII letters */
+		low[i] = ref[i] >= 'A' && ref[i] <= 'Z'
+		             ? (char)(ref[i] - 'A' + 'a')
+		             : ref[i];
+	sh_sha256_2(h, sender, strlen(sender) + 1, low, n);
+	if (low != small)
+		free(low);
+}
+
+static int ci_wanted(const char *sender, const char *ref, size_t idlen,
+                     Seinhuis__SignalType type)
+{
+	return sender && ref && *ref && idlen == SH_ID_LEN &&
+	       type != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION;
+}
+
+/* The key of a signal: kind 'i' with the sequence, 'q' with the id. */
+static size_t ci_key(uint8_t key[CI_KEY], const char *sender, const char *ref,
+                     char kind, const uint8_t *tail)
+{
+	ci_hash(key, sender, ref);
+	key[CI_H] = (uint8_t)kind;
+	size_t tl = kind == 'i' ? 8 : SH_ID_LEN;
+	memcpy(key + CI_H + 1, tail, tl);
+	return CI_H + 1 + tl;
+}
+
+/* A put through the turn (journaled) or, at open, into txn itself. */
+static int ci_put(sh_store *st, MDB_txn *txn, MDB_val *k, MDB_val *v)
+{
+	return txn == st->txn && st->turn
+	           ? jput(st, st->consent_idx, k, v, 0)
+	           : mdb_put(txn, st->consent_idx, k, v, 0);
+}
+
+static int ci_inbox_put(sh_store *st, MDB_txn *txn, const uint8_t seq[8],
+                        const char *sender, const char *ref, const uint8_t *id,
+                        size_t idlen, Seinhuis__SignalType type)
+{
+	if (!ci_wanted(sender, ref, idlen, type))
+		return 0;
+	uint8_t key[CI_KEY];
+	MDB_val k = {ci_key(key, sender, ref, 'i', seq), key},
+	        v = {SH_ID_LEN, (void *)id};
+	return ci_put(st, txn, &k, &v);
+}
+
+/* sh_store_check: inbox record seq has its entry (or needs none). */
+static int ci_has_inbox(sh_store *st, MDB_txn *txn, const uint8_t seq[8],
+                        const Seinhuis__InboxRecord *r)
+{
+	if (!ci_wanted(r->sender, r->consent_ref, r->message_id.len, r->type))
+		return 1;
+	uint8_t key[CI_KEY];
+	MDB_val k = {ci_key(key, r->sender, r->consent_ref, 'i', seq), key}, v;
+	return mdb_get(txn, st->consent_idx, &k, &v) == 0 &&
+	       v.mv_size == SH_ID_LEN &&
+	       memcmp(v.mv_data, r->message_id.data, SH_ID_LEN) == 0;
+}
+
+/* Before inbox record seq goes: its entry. A record that does not decode
+ * is removed all the same (an entry it left is passed over later). */
+static int ci_inbox_del(sh_store *st, const uint8_t seq[8])
+{
+	MDB_val ik = {8, (void *)seq}, iv;
+	int rc = mdb_get(st->txn, st->inbox, &ik, &iv);
+	if (rc)
+		return rc == MDB_NOTFOUND ? 0 : rc; /* the del reports it */
+	Seinhuis__InboxRecord *r =
+	    seinhuis__inbox_record__unpack(NULL, iv.mv_size, iv.mv_data);
+	if (!r)
+		return 0;
+	if (ci_wanted(r->sender, r->consent_ref, r->message_id.len, r->type)) {
+		uint8_t key[CI_KEY];
+		MDB_val k = {ci_key(key, r->sender, r->consent_ref, 'i', seq),
+		             key};
+		rc = jdel(st, st->consent_idx, &k);
+		if (rc == MDB_NOTFOUND)
+			rc = 0;
+	}
+	seinhuis__inbox_record__free_unpacked(r, NULL);
+	return rc;
+}
+
+/* The consent reference inside a quarantined signal's envelope (kept as
+ * it arrived), from malloc; NULL for none. */
+static char *q_consent_ref(const Seinhuis__QuarantineRecord *r)
+{
+	sh_wire_decoded dec;
+	uint8_t id[SH_ID_LEN];
+	sh_wire_decode_a(r->envelope.data, r->envelope.len, NULL, &dec, id);
+	char *ref = dec.sig && dec.sig->consent_ref && *dec.sig->consent_ref
+	                ? sh_strdup(dec.sig->consent_ref)
+	                : NULL;
+	if (dec.sig)
+		seinhuis__signal__free_unpacked(dec.sig, NULL);
+	if (dec.env)
+		seinhuis__envelope__free_unpacked(dec.env, NULL);
+	return ref;
+}
+
+/* A quarantined signal's entry put (put 1) or removed (0). */
+static int ci_quarantine(sh_store *st, MDB_txn *txn,
+                         const Seinhuis__QuarantineRecord *r, int put)
+{
+	if (!ci_wanted(r->sender, "-", r->message_id.len, r->type))
+		return 0;
+	char *ref = q_consent_ref(r);
+	int rc = 0;
+	if (ref) {
+		uint8_t key[CI_KEY];
+		MDB_val k = {ci_key(key, r->sender, ref, 'q',
+		                    r->message_id.data),
+		             key},
+		        v = {0, ""};
+		rc = put ? ci_put(st, txn, &k, &v)
+		         : jdel(st, st->consent_idx, &k);
+		if (rc == MDB_NOTFOUND && !put)
+			rc = 0;
+	}
+	free(ref);
+	return rc;
+}
+
+/* At open, for a store of schema 4 or before: the index from the inbox
+ * and the quarantine, in the open's transaction. */
+static int consent_idx_build(sh_store *st, MDB_txn *txn)
+{
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	size_t n = 0;
+	int rc = mdb_drop(txn, st->consent_idx, 0);
+	if (!rc)
+		rc = mdb_cursor_open(txn, st->inbox, &cur);
+	while (!rc && (rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+		Seinhuis__InboxRecord *r = k.mv_size == 8
+		                               ? seinhuis__inbox_record__unpack(
+		                                     NULL, v.mv_size, v.mv_data)
+		                               : NULL;
+		if (!r) {
+			rc = MDB_CORRUPTED; /* as sh_store_check would */
+			break;
+		}
+		uint8_t seq[8];
+		memcpy(seq, k.mv_data, 8);
+		rc = ci_inbox_put(st, txn, seq, r->sender, r->consent_ref,
+		                  r->message_id.data, r->message_id.len,
+		                  r->type);
+		seinhuis__inbox_record__free_unpacked(r, NULL);
+		n++;
+	}
+	mdb_cursor_close(cur);
+	cur = NULL;
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	if (!rc)
+		rc = mdb_cursor_open(txn, st->quarantine, &cur);
+	while (!rc && (rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0) {
+		Seinhuis__QuarantineRecord *r =
+		    seinhuis__quarantine_record__unpack(NULL, v.mv_size,
+		                                        v.mv_data);
+		if (!r) {
+			rc = MDB_CORRUPTED;
+			break;
+		}
+		rc = ci_quarantine(st, txn, r, 1);
+		seinhuis__quarantine_record__free_unpacked(r, NULL);
+		n++;
+	}
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		rc = 0;
+	if (!rc && n)
+		sh_info("store: consent index built from %zu inbox and "
+		        "quarantine records (store schema " SCHEMA ")",
+		        n);
+	return rc;
+}
+
+sh_err sh_store_consent_signals(sh_store *st, MDB_txn *txn, const char *sender,
+                                const char *ref, sh_consent_sig_fn fn,
+                                void *ctx)
+{
+	uint8_t h[CI_H];
+	if (!ci_wanted(sender, ref, SH_ID_LEN,
+	               SEINHUIS__SIGNAL_TYPE__SIGNAL_UNSPECIFIED))
+		return SH_OK;
+	ci_hash(h, sender, ref);
+	MDB_cursor *cur;
+	MDB_val k = {CI_H, h}, v;
+	int rc = mdb_cursor_open(txn, st->consent_idx, &cur);
+	if (rc)
+		return mdb_err(rc);
+	sh_err e = SH_OK;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && k.mv_size > CI_H + 1 && memcmp(k.mv_data, h, CI_H) == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		const uint8_t *kb = k.mv_data;
+		/* each entry checked against its record: one that is no
+		 * longer there, or not of this sender and reference (only
+		 * if the index were damaged), is passed over */
+		if (kb[CI_H] == 'i' && k.mv_size == CI_H + 1 + 8 &&
+		    v.mv_size == SH_ID_LEN) {
+			MDB_val ik = {8, (void *)(kb + CI_H + 1)}, iv;
+			Seinhuis__InboxRecord *r =
+			    mdb_get(txn, st->inbox, &ik, &iv) == 0
+			        ? seinhuis__inbox_record__unpack(
+			              NULL, iv.mv_size, iv.mv_data)
+			        : NULL;
+			int ok = r &&
+			         ci_wanted(r->sender, r->consent_ref,
+			                   r->message_id.len, r->type) &&
+			         strcmp(r->sender, sender) == 0 &&
+			         strcasecmp(r->consent_ref, ref) == 0 &&
+			         memcmp(r->message_id.data, v.mv_data,
+			                SH_ID_LEN) == 0;
+			int stop = ok && fn(ctx, be64(kb + CI_H + 1),
+			                    r->message_id.data, r->type);
+			if (r)
+				seinhuis__inbox_record__free_unpacked(r, NULL);
+			if (stop)
+				break;
+		} else if (kb[CI_H] == 'q' && k.mv_size == CI_KEY) {
+			Seinhuis__QuarantineRecord *r = NULL;
+			if (sh_store_quarantine_find(st, txn, kb + CI_H + 1,
+			                             &r) != SH_OK)
+				continue;
+			char *qref = ci_wanted(r->sender, "-",
+			                       r->message_id.len, r->type)
+			                 ? q_consent_ref(r)
+			                 : NULL;
+			int ok = qref && strcmp(r->sender, sender) == 0 &&
+			         strcasecmp(qref, ref) == 0;
+			int stop =
+			    ok && fn(ctx, 0, r->message_id.data, r->type);
+			free(qref);
+			seinhuis__quarantine_record__free_unpacked(r, NULL);
+			if (stop)
+				break;
+		}
+	}
+	if (rc != 0 && rc != MDB_NOTFOUND)
+		e = mdb_err(rc);
 	mdb_cursor_close(cur);
 	return e;
 }

@@ -240,6 +240,20 @@ typedef int (*sh_quarantine_fn)(void *ctx,
 sh_err sh_store_quarantine_scan(sh_store *st, MDB_txn *txn, sh_quarantine_fn fn,
                                 void *ctx);
 
+/* The signals of `sender` sent under consent `ref` (any case) that wait
+ * in the inbox or are held in quarantine, through the consent index: fn
+ * gets each with its inbox sequence, or seq 0 for a quarantined one,
+ * inbox ones first (in arrival order), then quarantined ones (in id
+ * order); a non-zero return stops. A consent revocation's cost is what it
+ * finds, not the size of the inbox. Signals that are themselves
+ * revocations are not in the index. */
+typedef int (*sh_consent_sig_fn)(void *ctx, uint64_t seq,
+                                 const uint8_t id[SH_ID_LEN],
+                                 Seinhuis__SignalType type);
+sh_err sh_store_consent_signals(sh_store *st, MDB_txn *txn, const char *sender,
+                                const char *ref, sh_consent_sig_fn fn,
+                                void *ctx);
+
 /* Natural keys (sender side): keyed hash of a signal's identifying
  * fields -> message id, so a re-imported row is recognised. Found through
  * an index in memory that follows the store's write transaction: for the

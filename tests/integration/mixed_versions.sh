@@ -13,7 +13,7 @@
 it_setup_two_builds mixed_versions
 # gem-mx runs the old build, corp-mx this one; then the other way round,
 # the old build sending as corp-m2: corp-mx's data directory, once this
-# build opened it, does not go back (store schema 4: an older build
+# build opened it, does not go back (store schema 5: an older build
 # refuses it, naming the schema)
 partner gem-mx municipality_debt 17943 "audit_head_interval = 1"
 partner corp-mx landlord 17944 "audit_head_interval = 1" "log_level = debug"

@@ -82,9 +82,20 @@
  *               then answers the signals that came DELIVERED
  *               ("ANSWERED <n>"), and so each copy sent again until
  *               none came for 3 s; "NO-FRAME" if none came in PEER_WAIT_MS
+ * Bulk modes send PEER_BULK_N (1000) valid signals in frames of
+ * PEER_BULK_FRAME (1000), a frame once the one before is answered (after
+ * a deferral over peer_rate, again when the daemon says), and print
+ * "BULK sending" once the first frame is built, then "BULK <kind> sent
+ * <n> receipts <n> delivered <n> slowest <ms>": the longest a frame
+ * waited for its answers. PEER_WAIT_MS: 120000.
+ *   bulk-arrears     the arrears signal of "valid";
+ *   bulk-referral    referrals under consent $PEER_BULK_CONSENT;
+ *   bulk-revocation  consent revocations: of $PEER_BULK_CONSENT first,
+ *                    if set, the others of references unique to the run.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <zmq.h>
 
 #include "audit.h"
@@ -776,6 +787,141 @@ static int receipt_flood(const sh_identity *self)
 	return 0;
 }
 
+/* Bulk modes (see the top): one kind of valid signal, PEER_BULK_N of
+ * them, in frames of PEER_BULK_FRAME, each frame sent once the answers
+ * to the one before came (after a deferral, again when the daemon says). */
+static void bulk_build(const sh_identity *self, const sh_card *peer,
+                       const char *kind, size_t i, const char *consent,
+                       unsigned long long tag, sh_buf *env,
+                       uint8_t id[SH_ID_LEN])
+{
+	char ref[40], today[11];
+	if (strcmp(kind, "arrears") == 0) {
+		build(self, peer, NULL, env, id);
+		return;
+	}
+	/* a revocation names $PEER_BULK_CONSENT first, then references
+	 * of its own (unique to this run) */
+	if (strcmp(kind, "revocation") == 0 && !(i == 0 && consent))
+		snprintf(ref, sizeof(ref), "%016llx%016zx", tag, i);
+	else
+		snprintf(ref, sizeof(ref), "%s", consent ? consent : "");
+	if (strcmp(kind, "referral") == 0) {
+		const char *kv[7][2] = {
+		    {"purpose", "debts"},  {"legal_basis", "consent"},
+		    {"consent_ref", ref},  {"surname", "Testpersoon"},
+		    {"house_number", "1"}, {"postcode", "9999 ZZ"},
+		    {"place", "Teststad"}};
+		build_fields(self, peer, SEINHUIS__SIGNAL_TYPE__REFERRAL, kv, 7,
+		             env, id);
+	} else if (strcmp(kind, "revocation") == 0) {
+		sh_date_nl(sh_now_ms(), today);
+		const char *kv[3][2] = {{"revoked_on", today},
+		                        {"legal_basis", "consent"},
+		                        {"consent_ref", ref}};
+		build_fields(self, peer,
+		             SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION, kv, 3,
+		             env, id);
+	} else {
+		die("mode", "unknown bulk kind");
+	}
+}
+
+static int bulk_mode(const sh_identity *self, const sh_card *peer,
+                     const char *kind)
+{
+	size_t n = (size_t)env_num("PEER_BULK_N", 1000);
+	size_t per = (size_t)env_num("PEER_BULK_FRAME", 1000);
+	const char *consent = getenv("PEER_BULK_CONSENT");
+	unsigned long long tag = (unsigned long long)sh_now_ms() << 20;
+	if (consent && !*consent)
+		consent = NULL;
+	void *ctx = zmq_ctx_new();
+	void *s = zmq_socket(ctx, ZMQ_DEALER);
+	int linger = 0, timeout = (int)env_num("PEER_WAIT_MS", 120000);
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
+	zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, peer->curve_z85, 40);
+	zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, self->card.curve_z85, 40);
+	zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, self->curve_sec_z85, 40);
+	if (zmq_connect(s, peer->endpoint) != 0)
+		die("connect", zmq_strerror(zmq_errno()));
+	size_t receipts = 0, delivered = 0, sent = 0;
+	int64_t slowest = 0;
+	for (size_t first = 0; first < n; first += per) {
+		size_t m = n - first < per ? n - first : per;
+		sh_buf *envs = calloc(m, sizeof(*envs));
+		ProtobufCBinaryData *sigs = calloc(m, sizeof(*sigs));
+		uint8_t id[SH_ID_LEN];
+		if (!envs || !sigs)
+			die("bulk", "out of memory");
+		for (size_t i = 0; i < m; i++) {
+			bulk_build(self, peer, kind, first + i, consent, tag,
+			           &envs[i], id);
+			sigs[i].data = envs[i].data;
+			sigs[i].len = envs[i].len;
+		}
+		Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
+		f.format_version = SH_FORMAT_VERSION;
+		f.n_signals = m;
+		f.signals = sigs;
+		sh_buf fb = {0};
+		sh_buf_add(&fb, NULL,
+		           seinhuis__peer_frame__get_packed_size(&f));
+		seinhuis__peer_frame__pack(&f, fb.data);
+		size_t got = 0;
+		if (first == 0) {
+			printf("BULK sending\n");
+			fflush(stdout);
+		}
+		int64_t t0 = sh_mono_ms();
+		zmq_send(s, fb.data, fb.len, 0);
+		while (got < m) {
+			zmq_msg_t msg;
+			zmq_msg_init(&msg);
+			if (zmq_msg_recv(&msg, s, 0) < 0) {
+				zmq_msg_close(&msg);
+				break;
+			}
+			Seinhuis__PeerFrame *r = seinhuis__peer_frame__unpack(
+			    NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
+			if (r && r->deferred_from.len && !r->n_receipts) {
+				/* over peer_rate: nothing of it stored */
+				struct timespec ts = {
+				    r->retry_after_ms / 1000,
+				    (long)(r->retry_after_ms % 1000) * 1000000};
+				nanosleep(&ts, NULL);
+				t0 = sh_mono_ms();
+				zmq_send(s, fb.data, fb.len, 0);
+			}
+			for (size_t i = 0; r && i < r->n_receipts; i++, got++)
+				delivered +=
+				    r->receipts[i]->status ==
+				    SEINHUIS__RECEIPT_STATUS__RECEIPT_DELIVERED;
+			if (r)
+				seinhuis__peer_frame__free_unpacked(r, NULL);
+			zmq_msg_close(&msg);
+		}
+		if (sh_mono_ms() - t0 > slowest)
+			slowest = sh_mono_ms() - t0;
+		receipts += got;
+		sent += m;
+		for (size_t i = 0; i < m; i++)
+			sh_buf_free(&envs[i]);
+		free(envs);
+		free(sigs);
+		sh_buf_free(&fb);
+		if (got < m)
+			break;
+	}
+	/* the longest a frame waited for its answers, in ms */
+	printf("BULK %s sent %zu receipts %zu delivered %zu slowest %lld\n",
+	       kind, sent, receipts, delivered, (long long)slowest);
+	zmq_close(s);
+	zmq_ctx_term(ctx);
+	return receipts == n ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 4) {
@@ -794,7 +940,9 @@ int main(int argc, char **argv)
 		                "       receive-unknown receive-reject (as the "
 		                "recipient), answer-recover\n"
 		                "       v1-many dup-claim receipt-flood (see "
-		                "the top)\n");
+		                "the top)\n"
+		                "       bulk-arrears bulk-referral "
+		                "bulk-revocation (see PEER_BULK_*)\n");
 		return 2;
 	}
 	const char *mode = argv[3];
@@ -811,6 +959,11 @@ int main(int argc, char **argv)
 		return answer_recover(&self);
 	if (strcmp(mode, "receipt-flood") == 0)
 		return receipt_flood(&self);
+	if (strncmp(mode, "bulk-", 5) == 0) {
+		int rc = bulk_mode(&self, &peer, mode + 5);
+		sh_identity_wipe(&self);
+		return rc;
+	}
 	if (strcmp(mode, "receive-reject") == 0) {
 		const char *dt = getenv("PEER_REJECT_DETAIL");
 		reject_detail = dt ? dt : "";
