@@ -175,6 +175,14 @@ wait_until() {
 	return 0
 }
 
+# ctl_up ID: ID's daemon answers. Until its control socket is there, a
+# test of the file (a shell builtin) says no: a seinctl started then only
+# failed, at 0.09 s of CPU under ASan, two or three times a start. A socket
+# left by a daemon killed earlier is there at once: seinctl is asked then.
+ctl_up() {
+	[ -S "$WORK/$1/control.sock" ] && ctl "$1" status
+}
+
 start() {
 	local id=$1
 	# Not through the as_user function: a backgrounded function is a
@@ -189,7 +197,7 @@ start() {
 		$WRAP "$SEINHUISD" -c "$WORK/$id.conf" >>"$WORK/$id.log" 2>&1 &
 	fi
 	IT_PIDS[$id]=$!
-	if ! wait_until 60 ctl "$id" status; then
+	if ! wait_until 60 ctl_up "$id"; then
 		echo "--- $id.log"
 		tail -n 20 "$WORK/$id.log"
 		fail "daemon $id did not start"
