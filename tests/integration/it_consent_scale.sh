@@ -88,4 +88,6 @@ check "3 referrals left" [ "$(referrals)" = 3 ]
 stop gem-sc
 entries=$(as_user mdb_stat -s consent_idx "$WORK/gem-sc/data" | awk '/Entries:/ { print $2 }')
 check "the consent index holds exactly the 3 referrals left (${entries:-none})" [ "$entries" = 3 ]
+check "no personal data of the resident in the recipient's log" \
+	bash -c "! grep -Eq 'Testpersoon|Proefstraat|9999 ZZ' '$WORK/gem-sc.log'"
 it_done
