@@ -37,7 +37,6 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include "route.h"
 #include "seinhuis.h"
@@ -171,7 +170,7 @@ static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
 		strcpy(c->endpoint, v);
 		return SH_OK;
 	case 5:
-		if (strlen(v) != 40 || !zmq_z85_decode(c->curve_pub, v))
+		if (sh_z85_decode(c->curve_pub, 32, v) != 0)
 			return snprintf(why, wl,
 			                "must be a CURVE public key: 40 Z85 "
 			                "characters"),
@@ -208,7 +207,7 @@ static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
 		strcpy(c->municipalities, v);
 		return SH_OK;
 	case 9:
-		if (strlen(v) != 40 || !zmq_z85_decode(c->prev_curve, v))
+		if (sh_z85_decode(c->prev_curve, 32, v) != 0)
 			return snprintf(why, wl,
 			                "must be a CURVE public key: 40 Z85 "
 			                "characters"),

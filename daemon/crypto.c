@@ -377,6 +377,44 @@ err:
 	return e;
 }
 
+sh_err sh_x25519_public(uint8_t pub[32], const uint8_t sec[32])
+{
+	size_t len = 32;
+	EVP_PKEY *k =
+	    EVP_PKEY_new_raw_private_key(EVP_PKEY_X25519, NULL, sec, 32);
+	sh_err e =
+	    k && EVP_PKEY_get_raw_public_key(k, pub, &len) == 1 && len == 32
+	        ? SH_OK
+	        : SH_ERR_CRYPTO;
+	EVP_PKEY_free(k);
+	return e;
+}
+
+/* A CURVE key pair is an X25519 pair (ZeroMQ's CURVE is CurveZMQ, whose
+ * keys are Curve25519's); ZeroMQ writes both halves as 40 Z85 characters. */
+sh_err sh_curve_keypair(char pub_z85[41], char sec_z85[41])
+{
+	uint8_t pub[32], sec[32];
+	sh_err e = sh_x25519_keygen(pub, sec);
+	if (e == SH_OK) {
+		sh_z85_encode(pub_z85, pub, 32);
+		sh_z85_encode(sec_z85, sec, 32);
+	}
+	sodium_memzero(sec, sizeof(sec));
+	return e;
+}
+
+sh_err sh_curve_public(char pub_z85[41], const char *sec_z85)
+{
+	uint8_t pub[32], sec[32];
+	sh_err e = SH_ERR_CRYPTO;
+	if (sh_z85_decode(sec, 32, sec_z85) == 0 &&
+	    (e = sh_x25519_public(pub, sec)) == SH_OK)
+		sh_z85_encode(pub_z85, pub, 32);
+	sodium_memzero(sec, sizeof(sec));
+	return e;
+}
+
 sh_err sh_seal(uint8_t *out, const uint8_t key[32], const uint8_t *ad,
                size_t adlen, const uint8_t *pt, size_t ptlen)
 {

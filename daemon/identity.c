@@ -26,7 +26,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <zmq.h>
 
 #include <openssl/evp.h>
 
@@ -185,8 +184,8 @@ sh_err sh_identity_create(const char *dir, const sh_card *pub, char *why,
 			return SH_ERR_EXISTS;
 		}
 	}
-	if (zmq_curve_keypair(id.card.curve_z85, id.curve_sec_z85) != 0 ||
-	    !zmq_z85_decode(id.card.curve_pub, id.card.curve_z85) ||
+	if (sh_curve_keypair(id.card.curve_z85, id.curve_sec_z85) != SH_OK ||
+	    sh_z85_decode(id.card.curve_pub, 32, id.card.curve_z85) != 0 ||
 	    sh_ed25519_keygen(id.card.sign_pub, id.sign_sec) != SH_OK ||
 	    sh_x25519_keygen(id.card.seal_pub, id.seal_sec) != SH_OK) {
 		snprintf(why, whylen, "key generation failed");
@@ -342,7 +341,7 @@ sh_err sh_identity_load(sh_identity *id, const char *dir, char *why,
 		goto err;
 	char z85pub[41];
 	if (strlen(id->curve_sec_z85) != 40 ||
-	    zmq_curve_public(z85pub, id->curve_sec_z85) != 0) {
+	    sh_curve_public(z85pub, id->curve_sec_z85) != SH_OK) {
 		snprintf(why, whylen,
 		         "%s/curve.key: not a key: expected 40 Z85 characters "
 		         "(a CURVE secret key)",
@@ -643,8 +642,8 @@ sh_err sh_identity_rotate(const char *dir, int64_t until, sh_card *out,
 
 	/* Step 1: the new keys, on a card that names the previous ones. */
 	nw.card = old.card;
-	if (zmq_curve_keypair(nw.card.curve_z85, nw.curve_sec_z85) != 0 ||
-	    !zmq_z85_decode(nw.card.curve_pub, nw.card.curve_z85) ||
+	if (sh_curve_keypair(nw.card.curve_z85, nw.curve_sec_z85) != SH_OK ||
+	    sh_z85_decode(nw.card.curve_pub, 32, nw.card.curve_z85) != 0 ||
 	    sh_ed25519_keygen(nw.card.sign_pub, nw.sign_sec) != SH_OK) {
 		snprintf(why, whylen, "key generation failed");
 		e = SH_ERR_CRYPTO;

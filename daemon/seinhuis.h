@@ -171,6 +171,10 @@ int64_t sh_mono_ms(void);
 int64_t sh_mono_us(void);
 void sh_hex(char *out, const uint8_t *in, size_t n);  /* out: 2n+1 */
 int sh_unhex(uint8_t *out, size_t n, const char *in); /* 0 on success */
+/* Z85 (ZeroMQ RFC 32) of n bytes, n a multiple of 4: out holds 5n/4+1 */
+void sh_z85_encode(char *out, const uint8_t *in, size_t n);
+/* n bytes from exactly 5n/4 Z85 characters; 0 on success, -1 if not Z85 */
+int sh_z85_decode(uint8_t *out, size_t n, const char *in);
 int sh_partner_id_valid(const char *s);
 const char *sh_role_valid(const char *s); /* canonical role or NULL */
 /* Read a whole file (at most max bytes); caller frees *out. */
@@ -382,6 +386,13 @@ sh_err sh_x25519(uint8_t shared[32], const uint8_t sec[32],
 /* 1 if an X25519 agreement with pub gives a key; 0 for a point of small
  * order (all zeros, say), with which every agreement gives zeros. */
 int sh_x25519_pub_usable(const uint8_t pub[32]);
+/* The X25519 public key of sec */
+sh_err sh_x25519_public(uint8_t pub[32], const uint8_t sec[32]);
+/* A new CURVE key pair, each half as 40 Z85 characters (as ZeroMQ's
+ * zmq_curve_keypair); the public half of a Z85 secret key (SH_ERR_CRYPTO
+ * if sec_z85 is not 40 Z85 characters). */
+sh_err sh_curve_keypair(char pub_z85[41], char sec_z85[41]);
+sh_err sh_curve_public(char pub_z85[41], const char *sec_z85);
 /* AEAD (ChaCha20-Poly1305); sealed = nonce(12) || ciphertext || tag(16). */
 #define SH_SEAL_OVERHEAD 28
 sh_err sh_seal(uint8_t *out, const uint8_t key[32], const uint8_t *ad,

@@ -284,6 +284,51 @@ int sh_unhex(uint8_t *out, size_t n, const char *in)
 	return 0;
 }
 
+/* Z85, ZeroMQ's text form of keys (ZeroMQ RFC 32): each 4 bytes, read
+ * as a big-endian number, are 5 base-85 digits from this alphabet. Here
+ * so that the tools that only read and write key text (seinctl, seinkey)
+ * need not load libzmq and the libraries it brings. */
+static const char z85_digits[] =
+    "0123456789abcdefghijklmnopqrstuvwxyz"
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#";
+
+void sh_z85_encode(char *out, const uint8_t *in, size_t n)
+{
+	for (size_t i = 0; i + 4 <= n; i += 4) {
+		uint32_t v = (uint32_t)in[i] << 24 | (uint32_t)in[i + 1] << 16 |
+		             (uint32_t)in[i + 2] << 8 | in[i + 3];
+		for (int k = 4; k >= 0; k--) {
+			out[k] = z85_digits[v % 85];
+			v /= 85;
+		}
+		out += 5;
+	}
+	*out = '\0';
+}
+
+int sh_z85_decode(uint8_t *out, size_t n, const char *in)
+{
+	if (n % 4 != 0 || strlen(in) != n / 4 * 5)
+		return -1;
+	for (size_t i = 0; i < n; i += 4, in += 5) {
+		uint64_t v = 0;
+		for (int k = 0; k < 5; k++) {
+			const char *d =
+			    in[k] ? strchr(z85_digits, in[k]) : NULL;
+			if (!d)
+				return -1;
+			v = v * 85 + (uint64_t)(d - z85_digits);
+		}
+		if (v > UINT32_MAX) /* "%%%%%" is 85^5 - 1, above 2^32 - 1 */
+			return -1;
+		out[i] = (uint8_t)(v >> 24);
+		out[i + 1] = (uint8_t)(v >> 16);
+		out[i + 2] = (uint8_t)(v >> 8);
+		out[i + 3] = (uint8_t)v;
+	}
+	return 0;
+}
+
 int sh_partner_id_valid(const char *s)
 {
 	size_t n = strlen(s);

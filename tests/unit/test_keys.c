@@ -8,6 +8,7 @@
  * parse unchanged, and every damaged line must be refused by its number.
  */
 #include <dirent.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -611,6 +612,76 @@ static void test_small_order_keys(const sh_identity *a)
 	sh_buf_free(&base);
 }
 
+/* The library's Z85 and CURVE keys (util.c, crypto.c) against libzmq's:
+ * the same text for the same bytes, the same strings refused, the same
+ * public key for a secret one, either way round. */
+static void test_z85_curve(void)
+{
+	/* ZeroMQ RFC 32's example */
+	static const uint8_t hello[8] = {0x86, 0x4F, 0xD2, 0x6F,
+	                                 0xB5, 0x59, 0xF7, 0x5B};
+	char text[41], ztext[41];
+	uint8_t back[32], zback[32];
+	sh_z85_encode(text, hello, 8);
+	CHECK_STR(text, "HelloWorld");
+	CHECK(sh_z85_decode(back, 8, "HelloWorld") == 0 &&
+	      memcmp(back, hello, 8) == 0);
+	CHECK(sh_z85_decode(back, 8, "HelloWorl") != 0);
+	CHECK(sh_z85_decode(back, 8, "HelloWorld!") != 0);
+	CHECK(sh_z85_decode(back, 8, "Hello orld") != 0);
+	CHECK(sh_z85_decode(back, 6, "HelloWorld") != 0);
+	/* the largest group, 2^32 - 1, and the next one up */
+	static const uint8_t ones[4] = {0xFF, 0xFF, 0xFF, 0xFF};
+	sh_z85_encode(text, ones, 4);
+	CHECK(sh_z85_decode(back, 4, text) == 0 && memcmp(back, ones, 4) == 0);
+	CHECK_STR(text, "%nSc0");
+	CHECK(sh_z85_decode(back, 4, "%nSc1") != 0); /* 2^32 */
+	CHECK(zmq_z85_decode(zback, "%nSc1") == NULL);
+	CHECK(sh_z85_decode(back, 4, "%%%%%") != 0);
+	CHECK(zmq_z85_decode(zback, "%%%%%") == NULL);
+
+	int same = 1, refused = 0;
+	for (int i = 0; i < 2000; i++) {
+		uint8_t raw[32];
+		randombytes_buf(raw, sizeof(raw));
+		sh_z85_encode(text, raw, 32);
+		zmq_z85_encode(ztext, raw, 32);
+		if (strcmp(text, ztext) != 0 ||
+		    sh_z85_decode(back, 32, text) != 0 ||
+		    memcmp(back, raw, 32) != 0)
+			same = 0;
+		/* one character changed to any byte: both take it or both
+		 * refuse */
+		text[randombytes_uniform(40)] =
+		    (char)(1 + randombytes_uniform(255));
+		int ours = sh_z85_decode(back, 32, text) == 0;
+		int theirs =
+		    strlen(text) == 40 && zmq_z85_decode(zback, text) != NULL;
+		if (ours != theirs || (ours && memcmp(back, zback, 32) != 0))
+			same = 0;
+		refused += !ours;
+	}
+	CHECK(same);
+	CHECK(refused > 0); /* the loop did try strings that are not Z85 */
+
+	char pub[41], sec[41], zpub[41], zsec[41];
+	int keys_same = 1;
+	for (int i = 0; i < 50; i++) {
+		if (sh_curve_keypair(pub, sec) != SH_OK ||
+		    zmq_curve_public(zpub, sec) != 0 || strcmp(pub, zpub) != 0)
+			keys_same = 0;
+		if (zmq_curve_keypair(zpub, zsec) != 0 ||
+		    sh_curve_public(pub, zsec) != SH_OK ||
+		    strcmp(pub, zpub) != 0)
+			keys_same = 0;
+	}
+	CHECK(keys_same);
+	CHECK_ERR(sh_curve_public(pub, "short"), SH_ERR_CRYPTO);
+	memset(sec, '~', 40); /* not in the alphabet */
+	sec[40] = '\0';
+	CHECK_ERR(sh_curve_public(pub, sec), SH_ERR_CRYPTO);
+}
+
 static int count_cards(const char *dir)
 {
 	DIR *d = opendir(dir);
@@ -1166,6 +1237,7 @@ int main(void)
 	test_card_roundtrip(&a, adir);
 	test_card_refusals(&a);
 	test_small_order_keys(&a);
+	test_z85_curve();
 	test_trust(root, &a, adir, &c, cdir);
 	test_rotate(root, &b, bdir);
 	test_long_overlap(root, cdir, adir);
