@@ -155,7 +155,7 @@ try_start() {
 	: >"$WORK/try.log"
 	STATUS='{}'
 	rm -f "$WORK/$id/control.sock"
-	if [ "$(id -u)" = 0 ]; then
+	if [ "$EUID" = 0 ]; then
 		# shellcheck disable=SC2086 # WRAP is words (valgrind ...)
 		setpriv --reuid="$RUN_USER" --regid="$RUN_USER" --clear-groups -- \
 			$WRAP "$SEINHUISD" -c "$WORK/$id.conf" >"$WORK/try.log" 2>&1 &
@@ -321,7 +321,7 @@ refused "data.mdb deleted, second start" $S
 
 restore $S
 chmod 000 "$WORK/$S/data/data.mdb"
-if [ "$(id -u)" = 0 ] || [ ! -r "$WORK/$S/data/data.mdb" ]; then
+if [ "$EUID" = 0 ] || [ ! -r "$WORK/$S/data/data.mdb" ]; then
 	refused "data.mdb unreadable by the daemon" $S
 fi
 

@@ -6,7 +6,7 @@
 # the audit log with user and role. Needs root (it creates the users and
 # groups, named sh-test-*-PID, and removes them at the end).
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" != 0 ]; then
+if [ "$EUID" != 0 ]; then
 	echo "needs root to create test users: skipped"
 	exit 77
 fi

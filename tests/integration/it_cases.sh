@@ -9,7 +9,7 @@
 # reveal audited, in a file of mode 0600. Needs root (it creates the users
 # and groups, named sh-test-*-PID, and removes them at the end).
 . "$(dirname "$0")/lib.sh"
-if [ "$(id -u)" != 0 ]; then
+if [ "$EUID" != 0 ]; then
 	echo "needs root to create test users: skipped"
 	exit 77
 fi

@@ -18,7 +18,7 @@ if ! command -v valgrind >/dev/null; then
 fi
 vgdir=$(mktemp -d /tmp/seinhuis-valgrind.XXXXXX) || exit 1
 # the daemons run as the seinhuis user and write their logs here
-if [ "$(id -u)" = 0 ]; then
+if [ "$EUID" = 0 ]; then
 	chown seinhuis "$vgdir" || exit 1
 fi
 # Without --track-origins: memcheck finds and reports the same errors (an
