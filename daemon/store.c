@@ -195,6 +195,8 @@ static sh_err natkeys_open(sh_store *st, MDB_txn *txn, const char *dir,
                            char *why, size_t wl);
 static sh_err checkpoint(sh_store *st, int force);
 static int consent_idx_build(sh_store *st, MDB_txn *txn);
+static int ci_has_quarantine(sh_store *st, MDB_txn *txn,
+                             const Seinhuis__QuarantineRecord *r);
 static int ci_has_inbox(sh_store *st, MDB_txn *txn, const uint8_t seq[8],
                         const Seinhuis__InboxRecord *r);
 static int ci_inbox_del(sh_store *st, const uint8_t seq[8]);
@@ -771,6 +773,44 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 				e = SH_ERR_STORE_CORRUPT;
 				break;
 			}
+		}
+		mdb_cursor_close(cur);
+	}
+	if (e == SH_OK) {
+		/* quarantine: every record decodes, sits under its signal's
+		 * id and, if a consent revocation would take it out, is in
+		 * the consent index (else a revocation would miss it, and it
+		 * could be delivered under a consent that was withdrawn) */
+		mdb_cursor_open(txn, st->quarantine, &cur);
+		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+			Seinhuis__QuarantineRecord *r =
+			    seinhuis__quarantine_record__unpack(NULL, v.mv_size,
+			                                        v.mv_data);
+			char idhex[2 * SH_ID_LEN + 1] = "?";
+			if (k.mv_size == SH_ID_LEN)
+				sh_hex(idhex, k.mv_data, SH_ID_LEN);
+			if (!r || k.mv_size != SH_ID_LEN ||
+			    r->message_id.len != SH_ID_LEN ||
+			    memcmp(r->message_id.data, k.mv_data, SH_ID_LEN)) {
+				snprintf(why, wl,
+				         "quarantine: the record of signal %s "
+				         "does not decode",
+				         idhex);
+				e = SH_ERR_STORE_CORRUPT;
+			} else if (!ci_has_quarantine(st, txn, r)) {
+				snprintf(
+				    why, wl,
+				    "quarantine: signal %s is missing from "
+				    "the consent index",
+				    idhex);
+				e = SH_ERR_STORE_CORRUPT;
+			}
+			if (r)
+				seinhuis__quarantine_record__free_unpacked(
+				    r, NULL);
+			if (e)
+				break;
 		}
 		mdb_cursor_close(cur);
 	}
@@ -2273,6 +2313,26 @@ static char *q_consent_ref(const Seinhuis__QuarantineRecord *r)
 	if (dec.env)
 		seinhuis__envelope__free_unpacked(dec.env, NULL);
 	return ref;
+}
+
+/* sh_store_check: quarantined record r has its entry (or needs none). */
+static int ci_has_quarantine(sh_store *st, MDB_txn *txn,
+                             const Seinhuis__QuarantineRecord *r)
+{
+	if (!ci_wanted(r->sender, "-", r->message_id.len, r->type))
+		return 1;
+	char *ref = q_consent_ref(r);
+	int ok = 1;
+	if (ref) {
+		uint8_t key[CI_KEY];
+		MDB_val k = {ci_key(key, r->sender, ref, 'q',
+		                    r->message_id.data),
+		             key},
+		        v;
+		ok = mdb_get(txn, st->consent_idx, &k, &v) == 0;
+	}
+	free(ref);
+	return ok;
 }
 
 /* A quarantined signal's entry put (put 1) or removed (0). */
