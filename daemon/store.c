@@ -2315,47 +2315,39 @@ static char *q_consent_ref(const Seinhuis__QuarantineRecord *r)
 	return ref;
 }
 
+/* The key of quarantined record r's entry into key, and its length; 0 if
+ * it needs none. */
+static size_t ci_quarantine_key(uint8_t key[CI_KEY],
+                                const Seinhuis__QuarantineRecord *r)
+{
+	if (!ci_wanted(r->sender, "-", r->message_id.len, r->type))
+		return 0;
+	char *ref = q_consent_ref(r);
+	size_t n =
+	    ref ? ci_key(key, r->sender, ref, 'q', r->message_id.data) : 0;
+	free(ref);
+	return n;
+}
+
 /* sh_store_check: quarantined record r has its entry (or needs none). */
 static int ci_has_quarantine(sh_store *st, MDB_txn *txn,
                              const Seinhuis__QuarantineRecord *r)
 {
-	if (!ci_wanted(r->sender, "-", r->message_id.len, r->type))
-		return 1;
-	char *ref = q_consent_ref(r);
-	int ok = 1;
-	if (ref) {
-		uint8_t key[CI_KEY];
-		MDB_val k = {ci_key(key, r->sender, ref, 'q',
-		                    r->message_id.data),
-		             key},
-		        v;
-		ok = mdb_get(txn, st->consent_idx, &k, &v) == 0;
-	}
-	free(ref);
-	return ok;
+	uint8_t key[CI_KEY];
+	MDB_val k = {ci_quarantine_key(key, r), key}, v;
+	return k.mv_size == 0 || mdb_get(txn, st->consent_idx, &k, &v) == 0;
 }
 
 /* A quarantined signal's entry put (put 1) or removed (0). */
 static int ci_quarantine(sh_store *st, MDB_txn *txn,
                          const Seinhuis__QuarantineRecord *r, int put)
 {
-	if (!ci_wanted(r->sender, "-", r->message_id.len, r->type))
+	uint8_t key[CI_KEY];
+	MDB_val k = {ci_quarantine_key(key, r), key}, v = {0, ""};
+	if (k.mv_size == 0)
 		return 0;
-	char *ref = q_consent_ref(r);
-	int rc = 0;
-	if (ref) {
-		uint8_t key[CI_KEY];
-		MDB_val k = {ci_key(key, r->sender, ref, 'q',
-		                    r->message_id.data),
-		             key},
-		        v = {0, ""};
-		rc = put ? ci_put(st, txn, &k, &v)
-		         : jdel(st, st->consent_idx, &k);
-		if (rc == MDB_NOTFOUND && !put)
-			rc = 0;
-	}
-	free(ref);
-	return rc;
+	int rc = put ? ci_put(st, txn, &k, &v) : jdel(st, st->consent_idx, &k);
+	return rc == MDB_NOTFOUND && !put ? 0 : rc;
 }
 
 /* At open, for a store of schema 4 or before: the index from the inbox

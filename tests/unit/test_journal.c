@@ -2731,6 +2731,31 @@ static int ci_turn(sh_store *st, unsigned i)
 	return sh_store_commit(st) == SH_OK ? 0 : 3;
 }
 
+/* A damaged store: the first consent index entry of kind 'i' (inbox) or
+ * 'q' (quarantine) taken out behind the store's back. 0 on success. */
+static int ci_drop_entry(const char *dir, char kind)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi idx;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	size_t klen = kind == 'i' ? 32 + 1 + 8 : 32 + 1 + SH_ID_LEN;
+	int rc = raw_begin(dir, 0, &env, &txn);
+	if (!rc)
+		rc = mdb_dbi_open(txn, "consent_idx", 0, &idx);
+	if (!rc)
+		rc = mdb_cursor_open(txn, idx, &cur);
+	while (!rc && (rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) == 0)
+		if (k.mv_size == klen && ((uint8_t *)k.mv_data)[32] == kind) {
+			rc = mdb_cursor_del(cur, 0);
+			break;
+		}
+	if (cur)
+		mdb_cursor_close(cur);
+	return raw_end(env, txn, rc);
+}
+
 static void consent_index(void)
 {
 	char dir[512], why[1024];
@@ -2797,25 +2822,7 @@ static void consent_index(void)
 	sh_store_close(&st);
 	/* a quarantined signal's entry missing (a damaged store): the
 	 * start-up check names the quarantine */
-	MDB_env *env;
-	MDB_txn *txn;
-	MDB_dbi meta, idx;
-	MDB_cursor *cur = NULL;
-	MDB_val ck, cv;
-	int rc = raw_begin(dir, 0, &env, &txn);
-	if (!rc)
-		rc = mdb_dbi_open(txn, "consent_idx", 0, &idx);
-	if (!rc)
-		rc = mdb_cursor_open(txn, idx, &cur);
-	while (!rc && (rc = mdb_cursor_get(cur, &ck, &cv, MDB_NEXT)) == 0)
-		if (ck.mv_size == 49 && ((uint8_t *)ck.mv_data)[32] == 'q') {
-			rc = mdb_cursor_del(cur, 0);
-			break;
-		}
-	if (cur)
-		mdb_cursor_close(cur);
-	cur = NULL;
-	CHECK_INT(raw_end(env, txn, rc), 0);
+	CHECK_INT(ci_drop_entry(dir, 'q'), 0);
 	if (!CHECK((st = store_open(dir, why, sizeof(why))) != NULL))
 		return;
 	why[0] = 0;
@@ -2825,8 +2832,11 @@ static void consent_index(void)
 	sh_store_close(&st);
 	/* a store of schema 4: no index; built at open (which mends the
 	 * entry taken out above) */
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta, idx;
 	MDB_val sk = {6, "schema"}, sv = {1, "4"};
-	rc = raw_begin(dir, 0, &env, &txn);
+	int rc = raw_begin(dir, 0, &env, &txn);
 	if (!rc)
 		rc = mdb_dbi_open(txn, "meta", 0, &meta);
 	if (!rc)
@@ -2846,25 +2856,14 @@ static void consent_index(void)
 	CHECK_INT(f.quarantine, 1);
 	CHECK_ERR(sh_store_check(st, why, sizeof(why)), SH_OK);
 	sh_store_close(&st);
-	/* an entry missing (a damaged store): the start-up check says so */
-	rc = raw_begin(dir, 0, &env, &txn);
-	if (!rc)
-		rc = mdb_dbi_open(txn, "consent_idx", 0, &idx);
-	if (!rc)
-		rc = mdb_cursor_open(txn, idx, &cur);
-	while (!rc && (rc = mdb_cursor_get(cur, &ck, &cv, MDB_NEXT)) == 0)
-		if (ck.mv_size == 41 && ((uint8_t *)ck.mv_data)[32] == 'i') {
-			rc = mdb_cursor_del(cur, 0);
-			break;
-		}
-	if (cur)
-		mdb_cursor_close(cur);
-	CHECK_INT(raw_end(env, txn, rc), 0);
+	/* an inbox signal's entry missing: the start-up check says so */
+	CHECK_INT(ci_drop_entry(dir, 'i'), 0);
 	if (!CHECK((st = store_open(dir, why, sizeof(why))) != NULL))
 		return;
 	why[0] = 0;
 	CHECK_ERR(sh_store_check(st, why, sizeof(why)), SH_ERR_STORE_CORRUPT);
-	CHECK(strstr(why, "missing from the consent index") != NULL);
+	CHECK(strstr(why, "inbox: record ") != NULL &&
+	      strstr(why, " is missing from the consent index") != NULL);
 	sh_store_close(&st);
 	size_t left;
 	char schema[2];
