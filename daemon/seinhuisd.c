@@ -1630,6 +1630,65 @@ static void trust_dir_missing(const sh_config *cfg, const char *conf,
 	         why, group, cfg->trustdir, conf);
 }
 
+/* A period in its largest whole unit, as the catalogue writes them. */
+static void fmt_period(char *out, size_t n, int64_t s)
+{
+	static const struct {
+		int64_t s;
+		const char *unit;
+	} u[] = {{365 * 86400, "years"}, {30 * 86400, "months"},
+	         {86400, "days"},        {3600, "hours"},
+	         {60, "minutes"},        {1, "seconds"}};
+	size_t i = 0;
+	while (i + 1 < sizeof(u) / sizeof(u[0]) && s % u[i].s != 0)
+		i++;
+	long long v = (long long)(s / u[i].s);
+	/* "1 year", as the catalogue may write it */
+	snprintf(out, n, "%lld %.*s", v, (int)strlen(u[i].unit) - (v == 1),
+	         u[i].unit);
+}
+
+/* An audit_keep shorter than a retention period of the catalogue removes
+ * the audit entries of a signal, case or consent that is still kept: the
+ * history of data still held goes first. Allowed (what the log must show,
+ * and for how long, is the partner's to decide), but said at every start
+ * and by -t, naming the longest such period. */
+static void audit_keep_check(const sh_config *cfg, const sh_catalogue *cat)
+{
+	if (cfg->audit_keep_s <= 0) /* forever */
+		return;
+	const sh_type_rule *longest = NULL;
+	const char *key = NULL;
+	int64_t max = 0;
+	for (size_t i = 0; i < cat->ntypes; i++) {
+		const sh_type_rule *t = &cat->types[i];
+		const struct {
+			int64_t s;
+			const char *key;
+		} k[] = {{t->keep_unanswered_s, "keep_unanswered"},
+		         {t->keep_taken_s, "keep_taken"},
+		         {t->keep_closed_s, "keep_closed"},
+		         {t->keep_sent_s, "keep_sent"},
+		         {t->keep_consent_s, "keep_consent"}};
+		for (size_t j = 0; j < sizeof(k) / sizeof(k[0]); j++)
+			if (k[j].s > max) {
+				max = k[j].s;
+				longest = t;
+				key = k[j].key;
+			}
+	}
+	if (!longest || cfg->audit_keep_s >= max)
+		return;
+	char keep[48], other[48];
+	fmt_period(keep, sizeof(keep), cfg->audit_keep_s);
+	fmt_period(other, sizeof(other), max);
+	sh_warn("audit_keep (%s) is shorter than the catalogue's %s of [%s] "
+	        "(%s): the audit entries of what is still kept that long "
+	        "are removed before it; keep audit_keep at least %s (see "
+	        "seinhuisd.conf(5))",
+	        keep, key, sh_signal_type_name(longest->type), other, other);
+}
+
 /* Whether a daemon listens on the configuration's control socket: then
  * -t checks the configuration of a daemon that runs. */
 static int own_daemon_answers(const sh_config *cfg)
@@ -1812,6 +1871,7 @@ int main(int argc, char **argv)
 		sh_error("catalogue: %s", why);
 		return 1;
 	}
+	audit_keep_check(&d.cfg, &d.cat);
 	/* A catalogue from before 2026-12-06, kept by an upgrade, still
 	 * lets a referral's purpose, which travels unsealed, be free text. */
 	const sh_type_rule *ref =

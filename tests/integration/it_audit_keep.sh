@@ -36,6 +36,17 @@ done
 for good in "7 years" "1 year" "forever"; do
 	check "audit_keep = $good is taken" conf_t "$good"
 done
+# shorter than the catalogue's longest retention period (18 months): taken,
+# with a warning that names that period
+warns() {
+	conf_t "$1" && grep -q "audit_keep ($1) is shorter than the catalogue's keep_[a-z]* of \[[a-z_]*\] (18 months): the audit entries of what is still kept that long are removed before it; keep audit_keep at least 18 months" "$WORK/t.out"
+}
+quiet() { conf_t "$1" && ! grep -q "is shorter than the catalogue's" "$WORK/t.out"; }
+check "audit_keep = 1 year: seinhuisd -t warns, naming the catalogue's longest retention period" warns "1 year"
+check "audit_keep = 3 seconds: the same warning" warns "3 seconds"
+for long in "18 months" "7 years" "forever"; do
+	check "audit_keep = $long: no such warning" quiet "$long"
+done
 
 # Each sweep removes at most one block here, so that a removal of a few
 # blocks takes a few sweeps and a kill -9 can fall between them.
