@@ -377,7 +377,8 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 	                             "peer_rate",        "max_signal_age",
 	                             "checkpoint_ms",    "helper_thread",
 	                             "resend_window",    "resend_step",
-	                             "monitor_group",    "audit_keep"};
+	                             "monitor_group",    "audit_keep",
+	                             "recover_interval"};
 	size_t i, nkeys = sizeof(keys) / sizeof(keys[0]);
 	for (i = 0; i < nkeys; i++)
 		if (strcmp(key, keys[i]) == 0)
@@ -543,6 +544,12 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 			return SH_ERR_CONFIG;
 		}
 		return SH_OK;
+	case 28:
+		if (sh_parse_u32(v, 0, 86400, &cfg->recover_interval_s) < 0) {
+			snprintf(why, wl, "must be 0 to 86400 seconds");
+			return SH_ERR_CONFIG;
+		}
+		return SH_OK;
 	case 27:
 		/* left out: kept for ever; 0 would remove every entry but
 		 * the newest block at each sweep */
@@ -578,6 +585,7 @@ static void config_defaults(sh_config *cfg)
 	cfg->max_signal_age_s = 14 * 86400;
 	cfg->resend_window_s = 14 * 86400;
 	cfg->resend_step = 5000;
+	cfg->recover_interval_s = 600;
 	snprintf(cfg->catalogue, sizeof(cfg->catalogue),
 	         "/etc/seinhuis/catalogue.conf");
 	cfg->retention_interval_s = 3600;

@@ -2387,6 +2387,7 @@ static void op_status(sh_daemon *d, sh_ctl_conn *c)
 		pst->recover_since_ms = p->recover_since_ms;
 		pst->recover_answered_ms = p->recover_answered_ms;
 		pst->recover_count = p->recover_count;
+		pst->recover_deferred_until_ms = p->recover_deferred_until_ms;
 		sh_witness_status(d, txn, p);
 		pst->witnessed_size = p->wit_size;
 		pst->witnessed_ms = p->wit_ms;

@@ -139,8 +139,15 @@ typedef struct sh_peer {
 	int64_t recover_since_ms, recover_sent_at, recover_answered_ms;
 	unsigned recover_tries;
 	uint64_t recover_count;
-	/* answering this partner's requests: when we last did (monotonic) */
-	int64_t recover_handled_at;
+	/* ... and when it said it takes the request after its
+	 * recover_interval (Unix ms; 0: it did not) */
+	int64_t recover_deferred_until_ms;
+	/* answering this partner's requests: when we last took one up or
+	 * finished one, when we last finished one (monotonic ms; 0: not
+	 * since start), and whether a request within recover_interval since
+	 * then was logged */
+	int64_t recover_handled_at, recover_done_at;
+	int recover_deferral_logged;
 	/* answering one, a step a loop turn (peer.c): the time asked from,
 	 * the outbox sequence the next step starts at, how many were queued
 	 * so far, no step before this (monotonic ms; after a failed one),

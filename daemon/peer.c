@@ -920,10 +920,46 @@ static int requeue_one(void *vctx, uint64_t seq,
 	return 1;
 }
 
+/* Sender: a request of p within recover_interval of our last answer to
+ * it, answered "ask again in ms" at once (nothing is stored). Logged once
+ * per answer: a partner that asks every second writes one line. */
+static void defer_resend(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
+                         int64_t since, int64_t ms)
+{
+	Seinhuis__PeerFrame out = SEINHUIS__PEER_FRAME__INIT;
+	uint8_t buf[64];
+	out.format_version = SH_FORMAT_VERSION;
+	out.resend_since_ms = since;
+	out.retry_after_ms = (uint32_t)ms;
+	out.sent_ms = sh_now_ms();
+	size_t n = seinhuis__peer_frame__pack(&out, buf);
+	if (zmq_send(d->router, zmq_msg_data(rid), zmq_msg_size(rid),
+	             ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0 ||
+	    zmq_send(d->router, buf, n, ZMQ_DONTWAIT) < 0)
+		sh_debug("peer %s: recover deferral not sent (%s)",
+		         p->card.partner, zmq_strerror(errno));
+	if (p->recover_deferral_logged)
+		return;
+	p->recover_deferral_logged = 1;
+	char when[40];
+	sh_fmt_utc(when, sizeof(when), since);
+	sh_info("peer %s asks again for the signals delivered to it since %s, "
+	        "%lld s after our last answer: taken up after recover_interval "
+	        "(%u s), it is told to ask again in %lld s",
+	        p->card.partner, when,
+	        (long long)((sh_mono_ms() - p->recover_done_at) / 1000),
+	        d->cfg.recover_interval_s, (long long)((ms + 999) / 1000));
+}
+
 /* Sender: partner p asks for what we delivered to it since `since`. The
  * answer takes one step a loop turn (sh_peer_resend_steps) and is sent
  * with the last; the same request again meanwhile only moves the answer
- * to the connection it came on. */
+ * to the connection it came on. A new request within recover_interval of
+ * the last answer is told when to ask again: each answer queues again
+ * all that p was sent within resend_window, and p could otherwise have
+ * that done every second, for all its partners to wait on. A recipient
+ * that restores a backup twice in a row gets its second answer late,
+ * not never. */
 static void answer_resend(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
                           int64_t since)
 {
@@ -934,6 +970,14 @@ static void answer_resend(sh_daemon *d, sh_peer *p, zmq_msg_t *rid,
 		if (p->recover_handled_at &&
 		    mono - p->recover_handled_at < RECOVER_MIN_MS)
 			return; /* it asks again if it hears nothing */
+		int64_t iv = (int64_t)d->cfg.recover_interval_s * 1000;
+		if (!p->resend_busy && p->recover_done_at &&
+		    mono - p->recover_done_at < iv) {
+			p->recover_handled_at = mono;
+			defer_resend(d, p, rid, since,
+			             iv - (mono - p->recover_done_at));
+			return;
+		}
 		p->recover_handled_at = mono;
 		if (!p->resend_busy)
 			d->resend_busy_n++;
@@ -1086,7 +1130,8 @@ void sh_peer_resend_step_done(sh_daemon *d, const sh_defer *df, int ok)
 	p->resend_total += df->count;
 	p->resend_from = df->seq;
 	if (!df->seq) {
-		p->recover_handled_at = sh_mono_ms();
+		p->recover_handled_at = p->recover_done_at = sh_mono_ms();
+		p->recover_deferral_logged = 0;
 		sh_peer_resend_end(d, p); /* answered */
 	}
 }
@@ -1194,6 +1239,37 @@ static void recover_answered(sh_daemon *d, sh_peer *p,
 	sh_info("peer %s %s", p->card.partner, detail);
 }
 
+/* Recipient: p takes our request after its recover_interval; asked again
+ * then (the tries start over: it did answer). */
+static void recover_deferred(sh_daemon *d, sh_peer *p,
+                             const Seinhuis__PeerFrame *f)
+{
+	(void)d;
+	if (!p->recover_since_ms || p->recover_answered_ms > 0 ||
+	    f->resend_since_ms != p->recover_since_ms) {
+		sh_debug("peer %s: a recover deferral not asked for ignored",
+		         p->card.partner);
+		return;
+	}
+	/* a second to a day: what it says, within what a sender may mean */
+	int64_t ms = f->retry_after_ms < 1000       ? 1000
+	             : f->retry_after_ms > 86400000 ? 86400000
+	                                            : f->retry_after_ms;
+	int first = p->recover_deferred_until_ms == 0;
+	p->recover_sent_at = sh_mono_ms() + ms - RECOVER_RETRY_MS;
+	p->recover_tries = 0;
+	p->recover_deferred_until_ms = sh_now_ms() + ms;
+	if (!first)
+		return;
+	char when[40], at[40];
+	sh_fmt_utc(when, sizeof(when), p->recover_since_ms);
+	sh_fmt_utc(at, sizeof(at), p->recover_deferred_until_ms);
+	sh_info("peer %s takes our request to send again what it delivered "
+	        "since %s after its recover_interval (it answered another "
+	        "lately): asked again at %s",
+	        p->card.partner, when, at);
+}
+
 void sh_peer_recover_set(sh_peer *p, int64_t since_ms)
 {
 	p->recover_since_ms = since_ms;
@@ -1201,6 +1277,7 @@ void sh_peer_recover_set(sh_peer *p, int64_t since_ms)
 	p->recover_tries = 0;
 	p->recover_answered_ms = 0;
 	p->recover_count = 0;
+	p->recover_deferred_until_ms = 0;
 }
 
 void sh_peer_recover_load(sh_daemon *d, sh_peer *p)
@@ -2264,6 +2341,9 @@ void sh_peer_handle_dealer(sh_daemon *d, sh_peer *p)
 			    p->card.partner);
 		} else if (f->resend_answer) {
 			recover_answered(d, p, f);
+		} else if (f->resend_since_ms && f->retry_after_ms &&
+		           !f->n_receipts) {
+			recover_deferred(d, p, f);
 		} else if ((f->audit_head.len || f->n_witnessed_head) &&
 		           !f->n_receipts) {
 			sh_witness_answer(d, p, f);

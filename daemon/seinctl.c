@@ -1188,6 +1188,10 @@ static int cmd_status(const char *sock)
 			    po, "recover_count",
 			    json_object_new_int64((int64_t)p->recover_count));
 			json_object_object_add(
+			    po, "recover_deferred_until_ms",
+			    json_object_new_int64(
+			        p->recover_deferred_until_ms));
+			json_object_object_add(
 			    po, "pending",
 			    json_object_new_int64((int64_t)p->pending));
 			json_object_object_add(
@@ -1371,7 +1375,16 @@ static int cmd_status(const char *sock)
 				       p->partner, from,
 				       (unsigned long long)p->recover_count,
 				       at);
-			else
+			else if (p->recover_deferred_until_ms > 0) {
+				char again[32];
+				seinctl_fmt_time(again, sizeof(again),
+				                 p->recover_deferred_until_ms);
+				printf("  %-24s  since %s: it answered another "
+				       "request lately and takes this one "
+				       "after its recover_interval; asked "
+				       "again %s\n",
+				       p->partner, from, again);
+			} else
 				printf("  %-24s  since %s: %s\n", p->partner,
 				       from,
 				       p->recover_answered_ms < 0

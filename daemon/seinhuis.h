@@ -694,6 +694,9 @@ typedef struct {
 	/* kept envelopes one loop turn looks at while answering a recover
 	 * request (peer.c) */
 	uint32_t resend_step;
+	/* a partner's recover requests are answered at most once in this
+	 * (seconds; 0: at most once a second), counted from the last answer */
+	uint32_t recover_interval_s;
 	uint32_t retention_interval_s;
 	size_t map_size;
 	size_t max_message;

@@ -767,6 +767,7 @@ static void finish_turn(sh_daemon *d)
 			if (e == SH_OK) {
 				df->peer->recover_answered_ms = sh_now_ms();
 				df->peer->recover_count = df->seq;
+				df->peer->recover_deferred_until_ms = 0;
 			}
 			break;
 		case DEFER_DONE:

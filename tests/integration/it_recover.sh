@@ -23,7 +23,9 @@ S=corp-rv
 partner $R municipality_debt 17954
 # resend_step = 2: the sender answers a request in steps of two kept
 # envelopes, a loop turn each (log_level debug shows the steps)
-partner $S landlord 17955 "checkpoint_ms = 100" "resend_step = 2" "log_level = debug"
+# recover_interval = 0: it answers each request (step q sets one)
+partner $S landlord 17955 "checkpoint_ms = 100" "resend_step = 2" "log_level = debug" \
+	"recover_interval = 0"
 trust_all
 start $R
 start $S
@@ -241,7 +243,7 @@ conf_lines() { # conf_lines ID LINE...: the configuration with these lines
 	local id=$1
 	shift
 	{
-		grep -vE '^(peer_rate|resend_window|retention_interval) ' "$WORK/$id.conf"
+		grep -vE '^(peer_rate|resend_window|retention_interval|recover_interval) ' "$WORK/$id.conf"
 		printf '%s\n' "$@"
 	} >"$WORK/new.conf"
 	as_user tee "$WORK/$id.conf" <"$WORK/new.conf" >/dev/null
@@ -317,6 +319,45 @@ check "p: answered, the request is gone: a restart asks nothing" bash -c \
 	"[ \$(peer_field $R $S recover_since_ms) = 0 ] && [ \$(grep -c 'is still to be asked' '$WORK/$R.log') = $((n0 + 1)) ]"
 check "p: the recipient's audit log verifies" ctl $R audit verify
 
+# --- q. a partner's requests are answered once in recover_interval ---------
+# The sender answers one partner at most once in its recover_interval (10 s
+# here): a request within it is told when to ask again. A recipient that
+# restores the same backup twice in a row gets its second answer after
+# the interval, and every signal once.
+stop $S
+conf_lines $S "recover_interval = 10"
+start $S
+stop $R
+restore $R "$WORK/backup-gem"
+start $R
+ask q1 --since "@$T0"
+check "q: the sender answers the first request (recover_count >= 6)" wait_until 15 bash -c \
+	"[ \$(peer_field $R $S recover_answered_ms) -ge $t ] && [ \$(peer_field $R $S recover_count) -ge 6 ]"
+check "q: the inbox holds exactly the 11 ids again" wait_until 20 inbox_is_ids $R
+check "q: the sender has 11 delivered, 0 pending" wait_until 15 sender_settled
+stop $R
+restore $R "$WORK/backup-gem"
+start $R
+ask q2 --since "@$T0"
+check "q: the second request, within the interval, is put off: the status says until when" \
+	wait_until 10 bash -c "[ \$(peer_field $R $S recover_deferred_until_ms) -gt $t ] &&
+	 [ \$(peer_field $R $S recover_answered_ms) = 0 ] &&
+	 ctl $R status | grep -q 'takes this one after its recover_interval; asked again'"
+check "q: the sender logs it once, naming the partner and recover_interval" bash -c \
+	"[ \$(grep -c 'peer $R asks again for the signals delivered to it since .*: taken up after recover_interval (10 s)' '$WORK/$S.log') = 1 ]"
+check "q: ... and the recipient, naming when it asks again" \
+	grep -q "peer $S takes our request to send again what it delivered since .* after its recover_interval .*: asked again at" "$WORK/$R.log"
+check "q: after the interval the sender answers (recover_count >= 6)" wait_until 30 bash -c \
+	"[ \$(peer_field $R $S recover_answered_ms) -ge $t ] && [ \$(peer_field $R $S recover_count) -ge 6 ]"
+check "q: the inbox holds exactly the 11 ids again, each once" wait_until 20 inbox_is_ids $R
+check "q: the sender has 11 delivered, 0 pending" wait_until 15 sender_settled
+cp "$WORK/$S.conf" "$WORK/bad.conf"
+sed -i '/^recover_interval /d' "$WORK/bad.conf"
+echo "recover_interval = 86401" >>"$WORK/bad.conf"
+chmod 644 "$WORK/bad.conf"
+check "q: recover_interval above a day is refused, naming the key" bash -c \
+	"! as_user '$SEINHUISD' -t -c '$WORK/bad.conf' >'$WORK/bad.out' 2>&1 && grep -q 'recover_interval.*0 to 86400 seconds' '$WORK/bad.out'"
+
 # --- i. past the resend window, nothing is left to send -----------------------
 stop $S
 cp "$WORK/$S.conf" "$WORK/bad.conf"
@@ -324,7 +365,7 @@ echo "resend_window = 31536001" >>"$WORK/bad.conf"
 chmod 644 "$WORK/bad.conf"
 check "i: resend_window above a year is refused" bash -c \
 	"! as_user '$SEINHUISD' -t -c '$WORK/bad.conf' >'$WORK/bad.out' 2>&1 && grep -q resend_window '$WORK/bad.out'"
-conf_lines $S "resend_window = 2" "retention_interval = 1"
+conf_lines $S "resend_window = 2" "retention_interval = 1" "recover_interval = 10"
 start $S
 check "i: the sender's retention drops the kept envelopes past the 2 s window" \
 	wait_until 10 grep -q "retention: the envelopes of [0-9]* delivered signal(s) dropped, past resend_window" "$WORK/$S.log"
@@ -363,6 +404,24 @@ check "m: the recipient warns that 2 of the 3 were skipped, naming the partner" 
 check "m: and takes the answer" wait_until 10 bash -c \
 	"[ \"\$(peer_field $R $TOOL recover_answered_ms)\" -ge $t ] 2>/dev/null"
 wait "$tool" || true
+
+# --- n. a partner that asks again and again ----------------------------------
+# peer_tool, as tool-rv, asks the sender (recover_interval 10 s) six times,
+# 1.1 s apart, each from another time, as restores would: the first is
+# answered, the other five are told to ask again within the 10 s; the
+# sender queues once (one "queued" audit entry) and logs the repeats once.
+trust $S $TOOL
+check "n: the sender takes in the card of $TOOL" \
+	wait_until 5 grep -q "trust store: $TOOL added" "$WORK/$S.log"
+out=$(as_user env PEER_ASKS=6 PEER_ASK_MS=1100 \
+	"$PEER_TOOL" "$WORK/$TOOL/keys" "$WORK/$S/keys/card" recover-flood 2>&1)
+check "n: 6 asked, 1 answered, 5 told to ask again within 10 s: $out" bash -c \
+	"[[ '$out' =~ RECOVER-FLOOD\ asked\ 6\ answered\ 1\ deferred\ 5\ retry\ ([0-9]+)\.\.([0-9]+) ]] &&
+	 [ \${BASH_REMATCH[1]} -ge 1000 ] && [ \${BASH_REMATCH[2]} -le 10000 ]"
+check "n: the sender queued for $TOOL once (one 'queued' audit entry)" \
+	audit_outcomes $S queued $TOOL 1
+check "n: ... and logged the repeats once" bash -c \
+	"[ \$(grep -c 'peer $TOOL asks again for the signals delivered to it since' '$WORK/$S.log') = 1 ]"
 
 # --- j. privacy ---------------------------------------------------------------
 stop $R

@@ -82,6 +82,13 @@
  *               then answers the signals that came DELIVERED
  *               ("ANSWERED <n>"), and so each copy sent again until
  *               none came for 3 s; "NO-FRAME" if none came in PEER_WAIT_MS
+ *   recover-flood  asks the daemon on PEER_CARD, as a restored recipient
+ *               does, to send again what it delivered to us: $PEER_ASKS
+ *               (12) requests, one every $PEER_ASK_MS (300), each from
+ *               another time (as many restores would), reading the
+ *               answers until none came for 2 s; prints "RECOVER-FLOOD
+ *               asked <n> answered <n> deferred <n> retry <min>..<max>"
+ *               (the answers' counts and the deferrals' retry_after_ms)
  * Bulk modes send PEER_BULK_N (1000) valid signals in frames of
  * PEER_BULK_FRAME (1000), a frame once the one before is answered (after
  * a deferral over peer_rate, again when the daemon says), and print
@@ -342,6 +349,37 @@ static long long env_num(const char *name, long long dflt)
 {
 	const char *v = getenv(name);
 	return v && *v ? strtoll(v, NULL, 10) : dflt;
+}
+
+/* The next frame on DEALER socket s, decoded into *f (NULL if it does not
+ * decode); -1 when none came (time-out). */
+static int recv_frame(void *s, Seinhuis__PeerFrame **f)
+{
+	zmq_msg_t m;
+	zmq_msg_init(&m);
+	int rc = zmq_msg_recv(&m, s, 0) < 0 ? -1 : 0;
+	*f = rc ? NULL
+	        : seinhuis__peer_frame__unpack(NULL, zmq_msg_size(&m),
+	                                       zmq_msg_data(&m));
+	zmq_msg_close(&m);
+	return rc;
+}
+
+/* A DEALER socket of ctx to the daemon on peer's card, over CURVE as self,
+ * connected; receives time out after timeout_ms (-1: never). */
+static void *dealer_to(void *ctx, const sh_identity *self, const sh_card *peer,
+                       int timeout_ms)
+{
+	void *s = zmq_socket(ctx, ZMQ_DEALER);
+	int linger = 0;
+	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
+	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout_ms, sizeof(timeout_ms));
+	zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, peer->curve_z85, 40);
+	zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, self->card.curve_z85, 40);
+	zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, self->curve_sec_z85, 40);
+	if (zmq_connect(s, peer->endpoint) != 0)
+		die("connect", zmq_strerror(zmq_errno()));
+	return s;
 }
 
 static void print_head_size(const ProtobufCBinaryData *b)
@@ -787,6 +825,62 @@ static int receipt_flood(const sh_identity *self)
 	return 0;
 }
 
+/* Mode recover-flood (see the top). */
+static int recover_flood(const sh_identity *self, const sh_card *peer)
+{
+	int asks = (int)env_num("PEER_ASKS", 12),
+	    every = (int)env_num("PEER_ASK_MS", 300);
+	if (asks < 1 || asks > 1000 || every < 10 || every > 60000)
+		die("PEER_ASKS/PEER_ASK_MS", "1 to 1000 asks, 10 to 60000 ms");
+	void *ctx = zmq_ctx_new();
+	void *s = dealer_to(ctx, self, peer, -1);
+	int asked = 0, answered = 0, deferred = 0;
+	int64_t rmin = 0, rmax = 0, next = sh_mono_ms(), quiet_from = 0;
+	int64_t base = sh_now_ms() - 86400000;
+	for (;;) {
+		int64_t now = sh_mono_ms();
+		if (asked < asks && now >= next) {
+			Seinhuis__PeerFrame f = SEINHUIS__PEER_FRAME__INIT;
+			uint8_t buf[64];
+			f.format_version = SH_FORMAT_VERSION;
+			f.resend_since_ms = base + asked * 1000;
+			f.sent_ms = sh_now_ms();
+			size_t n = seinhuis__peer_frame__pack(&f, buf);
+			if (zmq_send(s, buf, n, 0) < 0)
+				die("send", zmq_strerror(zmq_errno()));
+			asked++;
+			next = now + every;
+			quiet_from = now;
+		}
+		if (asked == asks && now - quiet_from > 2000)
+			break;
+		zmq_pollitem_t it = {s, 0, ZMQ_POLLIN, 0};
+		if (zmq_poll(&it, 1, 50) <= 0)
+			continue;
+		Seinhuis__PeerFrame *f;
+		if (recv_frame(s, &f) < 0 || !f)
+			continue;
+		if (f->resend_answer) {
+			answered++;
+			quiet_from = sh_mono_ms();
+		} else if (f->resend_since_ms && f->retry_after_ms) {
+			deferred++;
+			quiet_from = sh_mono_ms();
+			if (!rmin || f->retry_after_ms < rmin)
+				rmin = f->retry_after_ms;
+			if (f->retry_after_ms > rmax)
+				rmax = f->retry_after_ms;
+		}
+		seinhuis__peer_frame__free_unpacked(f, NULL);
+	}
+	printf("RECOVER-FLOOD asked %d answered %d deferred %d retry "
+	       "%lld..%lld\n",
+	       asked, answered, deferred, (long long)rmin, (long long)rmax);
+	zmq_close(s);
+	zmq_ctx_term(ctx);
+	return 0;
+}
+
 /* Bulk modes (see the top): one kind of valid signal, PEER_BULK_N of
  * them, in frames of PEER_BULK_FRAME, each frame sent once the answers
  * to the one before came (after a deferral, again when the daemon says). */
@@ -837,15 +931,8 @@ static int bulk_mode(const sh_identity *self, const sh_card *peer,
 	if (consent && !*consent)
 		consent = NULL;
 	void *ctx = zmq_ctx_new();
-	void *s = zmq_socket(ctx, ZMQ_DEALER);
-	int linger = 0, timeout = (int)env_num("PEER_WAIT_MS", 120000);
-	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
-	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
-	zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, peer->curve_z85, 40);
-	zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, self->card.curve_z85, 40);
-	zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, self->curve_sec_z85, 40);
-	if (zmq_connect(s, peer->endpoint) != 0)
-		die("connect", zmq_strerror(zmq_errno()));
+	void *s =
+	    dealer_to(ctx, self, peer, (int)env_num("PEER_WAIT_MS", 120000));
 	size_t receipts = 0, delivered = 0, sent = 0;
 	int64_t slowest = 0;
 	for (size_t first = 0; first < n; first += per) {
@@ -877,14 +964,9 @@ static int bulk_mode(const sh_identity *self, const sh_card *peer,
 		int64_t t0 = sh_mono_ms();
 		zmq_send(s, fb.data, fb.len, 0);
 		while (got < m) {
-			zmq_msg_t msg;
-			zmq_msg_init(&msg);
-			if (zmq_msg_recv(&msg, s, 0) < 0) {
-				zmq_msg_close(&msg);
+			Seinhuis__PeerFrame *r;
+			if (recv_frame(s, &r) < 0)
 				break;
-			}
-			Seinhuis__PeerFrame *r = seinhuis__peer_frame__unpack(
-			    NULL, zmq_msg_size(&msg), zmq_msg_data(&msg));
 			if (r && r->deferred_from.len && !r->n_receipts) {
 				/* over peer_rate: nothing of it stored */
 				struct timespec ts = {
@@ -900,7 +982,6 @@ static int bulk_mode(const sh_identity *self, const sh_card *peer,
 				    SEINHUIS__RECEIPT_STATUS__RECEIPT_DELIVERED;
 			if (r)
 				seinhuis__peer_frame__free_unpacked(r, NULL);
-			zmq_msg_close(&msg);
 		}
 		if (sh_mono_ms() - t0 > slowest)
 			slowest = sh_mono_ms() - t0;
@@ -939,8 +1020,8 @@ int main(int argc, char **argv)
 		                "witness-forged-key (see PEER_HEAD_*)\n"
 		                "       receive-unknown receive-reject (as the "
 		                "recipient), answer-recover\n"
-		                "       v1-many dup-claim receipt-flood (see "
-		                "the top)\n"
+		                "       v1-many dup-claim receipt-flood "
+		                "recover-flood (see the top)\n"
 		                "       bulk-arrears bulk-referral "
 		                "bulk-revocation (see PEER_BULK_*)\n");
 		return 2;
@@ -959,6 +1040,8 @@ int main(int argc, char **argv)
 		return answer_recover(&self);
 	if (strcmp(mode, "receipt-flood") == 0)
 		return receipt_flood(&self);
+	if (strcmp(mode, "recover-flood") == 0)
+		return recover_flood(&self, &peer);
 	if (strncmp(mode, "bulk-", 5) == 0) {
 		int rc = bulk_mode(&self, &peer, mode + 5);
 		sh_identity_wipe(&self);
@@ -1176,14 +1259,8 @@ int main(int argc, char **argv)
 	}
 
 	void *ctx = zmq_ctx_new();
-	void *s = zmq_socket(ctx, ZMQ_DEALER);
-	int linger = 0;
-	zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof(linger));
-	zmq_setsockopt(s, ZMQ_CURVE_SERVERKEY, peer.curve_z85, 40);
-	zmq_setsockopt(s, ZMQ_CURVE_PUBLICKEY, self.card.curve_z85, 40);
-	zmq_setsockopt(s, ZMQ_CURVE_SECRETKEY, self.curve_sec_z85, 40);
-	if (zmq_connect(s, peer.endpoint) != 0)
-		die("connect", zmq_strerror(zmq_errno()));
+	int got = 0, timeout = (int)env_num("PEER_WAIT_MS", 3000);
+	void *s = dealer_to(ctx, &self, &peer, timeout);
 	char idhex[33];
 	sh_hex(idhex, id, SH_ID_LEN);
 	for (int i = 0; i < nbatch; i++) {
@@ -1196,17 +1273,10 @@ int main(int argc, char **argv)
 	for (int c = 0; c < copies; c++)
 		zmq_send(s, frame.data, frame.len, 0);
 
-	int got = 0, timeout = (int)env_num("PEER_WAIT_MS", 3000);
-	zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout, sizeof(timeout));
 	for (int c = 0; c < copies; c++) {
-		zmq_msg_t m;
-		zmq_msg_init(&m);
-		if (zmq_msg_recv(&m, s, 0) < 0) {
-			zmq_msg_close(&m);
+		Seinhuis__PeerFrame *r;
+		if (recv_frame(s, &r) < 0)
 			break;
-		}
-		Seinhuis__PeerFrame *r = seinhuis__peer_frame__unpack(
-		    NULL, zmq_msg_size(&m), zmq_msg_data(&m));
 		if (r && (r->audit_head.len || r->n_witnessed_head)) {
 			printf("WITNESS head ");
 			print_head_size(&r->audit_head);
@@ -1223,25 +1293,16 @@ int main(int argc, char **argv)
 		got += print_receipts(r, "RECEIPT");
 		if (r)
 			seinhuis__peer_frame__free_unpacked(r, NULL);
-		zmq_msg_close(&m);
 	}
 	if (!got)
 		printf("NO-RECEIPT\n");
 	if (again.len) { /* batch-valid-then-bad: the re-send */
 		zmq_send(s, again.data, again.len, 0);
-		zmq_msg_t m;
-		zmq_msg_init(&m);
-		if (zmq_msg_recv(&m, s, 0) >= 0) {
-			Seinhuis__PeerFrame *r = seinhuis__peer_frame__unpack(
-			    NULL, zmq_msg_size(&m), zmq_msg_data(&m));
-			if (!print_receipts(r, "AGAIN"))
-				printf("AGAIN NO-RECEIPT\n");
-			if (r)
-				seinhuis__peer_frame__free_unpacked(r, NULL);
-		} else {
+		Seinhuis__PeerFrame *r;
+		if (recv_frame(s, &r) < 0 || !print_receipts(r, "AGAIN"))
 			printf("AGAIN NO-RECEIPT\n");
-		}
-		zmq_msg_close(&m);
+		if (r)
+			seinhuis__peer_frame__free_unpacked(r, NULL);
 		sh_buf_free(&again);
 	}
 	zmq_close(s);
