@@ -603,6 +603,29 @@ struct check_ctx {
 	size_t wl;
 };
 
+/* sh_store_check: a cursor over dbi at its first record; LMDB's code for
+ * that record, or the open's (then *cur is NULL). */
+static int check_first(MDB_txn *txn, MDB_dbi dbi, MDB_cursor **cur, MDB_val *k,
+                       MDB_val *v)
+{
+	int rc = mdb_cursor_open(txn, dbi, cur);
+	if (rc) {
+		*cur = NULL;
+		return rc;
+	}
+	return mdb_cursor_get(*cur, k, v, MDB_FIRST);
+}
+
+/* sh_store_check: a walk over table that ended with LMDB's rc; why and
+ * SH_ERR_STORE_CORRUPT if that was an error, not the end. */
+static sh_err check_walked(int rc, const char *table, char *why, size_t wl)
+{
+	if (rc == 0 || rc == MDB_NOTFOUND)
+		return SH_OK;
+	snprintf(why, wl, "%s: %s", table, mdb_strerror(rc));
+	return SH_ERR_STORE_CORRUPT;
+}
+
 sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 {
 	MDB_txn *txn;
@@ -618,8 +641,7 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 		                mdb_strerror(rc)),
 		       mdb_err(rc);
 	/* outbox: every record decodes and its id index points back. */
-	mdb_cursor_open(txn, st->outbox, &cur);
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	for (rc = check_first(txn, st->outbox, &cur, &k, &v); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 		if (k.mv_size != 8) {
 			snprintf(why, wl, "outbox: a key has the wrong size");
@@ -672,11 +694,10 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 		if (e)
 			break;
 	}
-	mdb_cursor_close(cur);
-	if (e == SH_OK && rc != MDB_NOTFOUND && rc != 0) {
-		snprintf(why, wl, "outbox: %s", mdb_strerror(rc));
-		e = SH_ERR_STORE_CORRUPT;
-	}
+	if (cur)
+		mdb_cursor_close(cur);
+	if (e == SH_OK)
+		e = check_walked(rc, "outbox", why, wl);
 	struct seen_pair *pairs = NULL;
 	size_t npairs = 0;
 	if (e == SH_OK) {
@@ -687,8 +708,7 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 		        ? is.ms_entries + 1
 		        : chunk;
 		pairs = sh_xmalloc(cap * sizeof(*pairs));
-		mdb_cursor_open(txn, st->inbox, &cur);
-		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		for (rc = check_first(txn, st->inbox, &cur, &k, &v); rc == 0;
 		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 			uint64_t seq = k.mv_size == 8 ? be64(k.mv_data) : 0;
 			Seinhuis__InboxRecord *r =
@@ -738,11 +758,10 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 			if (e)
 				break;
 		}
-		mdb_cursor_close(cur);
-		if (e == SH_OK && rc != MDB_NOTFOUND && rc != 0) {
-			snprintf(why, wl, "inbox: %s", mdb_strerror(rc));
-			e = SH_ERR_STORE_CORRUPT;
-		}
+		if (cur)
+			mdb_cursor_close(cur);
+		if (e == SH_OK)
+			e = check_walked(rc, "inbox", why, wl);
 		uint64_t bad;
 		if (e == SH_OK &&
 		    !seen_check_chunk(txn, st->seen, pairs, npairs, &bad)) {
@@ -756,8 +775,7 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 	free(pairs);
 	if (e == SH_OK) {
 		/* cases: every record decodes and sits under its own key */
-		mdb_cursor_open(txn, st->cases, &cur);
-		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+		for (rc = check_first(txn, st->cases, &cur, &k, &v); rc == 0;
 		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 			Seinhuis__CaseRecord *r = seinhuis__case_record__unpack(
 			    NULL, v.mv_size, v.mv_data);
@@ -774,16 +792,18 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 				break;
 			}
 		}
-		mdb_cursor_close(cur);
+		if (cur)
+			mdb_cursor_close(cur);
+		if (e == SH_OK)
+			e = check_walked(rc, "cases", why, wl);
 	}
 	if (e == SH_OK) {
 		/* quarantine: every record decodes, sits under its signal's
 		 * id and, if a consent revocation would take it out, is in
 		 * the consent index (else a revocation would miss it, and it
 		 * could be delivered under a consent that was withdrawn) */
-		mdb_cursor_open(txn, st->quarantine, &cur);
-		for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
-		     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		for (rc = check_first(txn, st->quarantine, &cur, &k, &v);
+		     rc == 0; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
 			Seinhuis__QuarantineRecord *r =
 			    seinhuis__quarantine_record__unpack(NULL, v.mv_size,
 			                                        v.mv_data);
@@ -812,7 +832,10 @@ sh_err sh_store_check(sh_store *st, char *why, size_t wl)
 			if (e)
 				break;
 		}
-		mdb_cursor_close(cur);
+		if (cur)
+			mdb_cursor_close(cur);
+		if (e == SH_OK)
+			e = check_walked(rc, "quarantine", why, wl);
 	}
 	if (e == SH_OK) {
 		MDB_stat ms;
@@ -2191,6 +2214,9 @@ sh_err sh_store_quarantine_scan(sh_store *st, MDB_txn *txn, sh_quarantine_fn fn,
 			break;
 	}
 	mdb_cursor_close(cur);
+	/* a walk cut short by LMDB is not the whole quarantine */
+	if (e == SH_OK && rc != 0 && rc != MDB_NOTFOUND)
+		e = mdb_err(rc);
 	return e;
 }
 
