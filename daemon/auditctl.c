@@ -1012,6 +1012,14 @@ static void op_reveal(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		              own);
 		goto out;
 	}
+	if (q->check_only) { /* it would be revealed: say so, nothing more */
+		Seinhuis__CtlReply r = SEINHUIS__CTL_REPLY__INIT;
+		r.ok = 1;
+		r.message_id = q->message_id;
+		r.role = (char *)sh_roles_name(c->roles);
+		sh_ctl_reply(d, c, &r, 1);
+		goto out;
+	}
 
 	Seinhuis__AuditEntry en = SEINHUIS__AUDIT_ENTRY__INIT;
 	en.event = SEINHUIS__AUDIT_EVENT__AUDIT_REVEALED;

@@ -1478,14 +1478,17 @@ int seinctl_case(const char *sock, int json, int argc, char **argv)
 
 /* --------------------------------------------------------- export */
 
-/* The personal fields of one signal: an audited reveal in the daemon. */
+/* The personal fields of one signal: an audited reveal in the daemon;
+ * with check, only whether the daemon would reveal them (nothing revealed
+ * or recorded). */
 static int reveal(const char *sock, const char *id, const char *reason,
-                  Seinhuis__CtlReply **r)
+                  int check, Seinhuis__CtlReply **r)
 {
 	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
 	q.op = SEINHUIS__CTL_REQUEST__OP__INBOX_REVEAL;
 	q.message_id = (char *)id;
 	q.reason = (char *)reason;
+	q.check_only = check != 0;
 	return seinctl_call(sock, &q, r);
 }
 
@@ -1567,6 +1570,24 @@ int seinctl_export(const char *sock, int json, int argc, char **argv)
 	Seinhuis__CtlReply **rv = sh_xcalloc(total + 1, sizeof(*rv));
 	struct names clear = {0}, personal = {0};
 	size_t s = 0;
+	/* The reason is checked against every signal before any is revealed:
+	 * each reveal is recorded with it, and a reason that names the
+	 * resident of one signal must not stay in the log with the reveals
+	 * of those before it. (A daemon of a version before the check
+	 * reveals at once; its answer is then taken as the reveal.) */
+	for (size_t k = 0; do_reveal && k < w.n; k++)
+		for (size_t i = 0; i < w.v[k].nsig; i++, s++) {
+			if (key[0] && strcmp(w.v[k].key, key) != 0)
+				continue;
+			if ((rc = reveal(sock, w.v[k].sig[i]->message_id,
+			                 reason, 1, &rv[s])) != 0)
+				goto done;
+			if (rv[s] && !rv[s]->n_revealed) {
+				seinhuis__ctl_reply__free_unpacked(rv[s], NULL);
+				rv[s] = NULL;
+			}
+		}
+	s = 0;
 	for (size_t k = 0; k < w.n; k++) {
 		if (key[0] && strcmp(w.v[k].key, key) != 0) {
 			s += w.v[k].nsig;
@@ -1578,8 +1599,8 @@ int seinctl_export(const char *sock, int json, int argc, char **argv)
 				names_add(&clear, it->fields[j]->name);
 			if (!do_reveal)
 				continue;
-			if ((rc = reveal(sock, it->message_id, reason,
-			                 &rv[s])) != 0)
+			if (!rv[s] && (rc = reveal(sock, it->message_id, reason,
+			                           0, &rv[s])) != 0)
 				goto done;
 			for (size_t j = 0; j < rv[s]->n_revealed; j++)
 				names_add(&personal, rv[s]->revealed[j]->name);

@@ -288,6 +288,18 @@ assert all(r[h.index('case_key')]=='$A' and r[-1]=='revealed' for r in rows[1:])
 after=$(as "$U_ADMIN" --json audit list --event revealed | jq length)
 check "... each reveal audited (3 more revealed entries, with reason and user)" bash -c \
 	"[ $((after - before)) = 3 ] && as $U_ADMIN --json audit list --event revealed | jq -e '[.[] | select(.reason==\"debt help intake\" and .user==\"$U_CW1\")] | length == 3' >/dev/null"
+# A reason that names the resident of one household is refused for the
+# whole export before anything is revealed: the reveals of the households
+# before it would keep that name in the (append-only) audit log. Each
+# household's surname in turn, so that some are not the first one looked at.
+for who in "de Vries" Bakker Jansen; do
+	out=$(as "$U_CW1" export --format json --reveal --reason "dossier $who, intake" --out "$WORK/named.json" 2>&1)
+	check "export --reveal with a reason naming $who: refused (PERSONAL_DATA), no file" bash -c \
+		"grep -q 'refused: PERSONAL_DATA: --reason: it holds the resident.s surname' <<<\"\$0\" && [ ! -e '$WORK/named.json' ]" "$out"
+done
+check "... and nothing revealed or recorded: no revealed entry more, none with those names" bash -c \
+	"[ \$(as $U_ADMIN --json audit list --event revealed | jq length) = $after ] &&
+	 ! as $U_ADMIN audit export --event revealed | grep -qiE 'vries|bakker|jansen'"
 # From a case to its signals' entries: the inbox's case key is on the
 # entries of the signals delivered under it (household), not only on the
 # case's own.
