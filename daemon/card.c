@@ -95,8 +95,13 @@ static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
 	for (i = 0; i < n; i++)
 		if (strcmp(key, keys[i]) == 0)
 			break;
-	if (i == n)
-		return snprintf(why, wl, "unknown key"), SH_ERR_CARD;
+	if (i == n) {
+		const char *near = sh_nearest_word(key, keys, n);
+		return snprintf(why, wl, "%s%s%s", SH_KV_UNKNOWN,
+		                near ? "; did you mean " : "",
+		                near ? near : ""),
+		       SH_ERR_CARD;
+	}
 	if (cc->seen & (1u << i))
 		return snprintf(why, wl, "given twice"), SH_ERR_CARD;
 	cc->seen |= 1u << i;

@@ -93,6 +93,13 @@ sh_err sh_kv_parse(const char *text, size_t len, sh_kv_fn fn, void *ctx,
 		}
 		char sub[512] = "";
 		sh_err e = fn(ctx, key, value, sub, sizeof(sub));
+		/* an unknown key is not repeated: a line such as "<someone's
+		 * BSN> = 1" would put it in the log */
+		if (e != SH_OK &&
+		    strncmp(sub, SH_KV_UNKNOWN, strlen(SH_KV_UNKNOWN)) == 0) {
+			snprintf(why, whylen, "line %d: %s", lineno, sub);
+			return e;
+		}
 		if (e != SH_OK) {
 			snprintf(why, whylen, "line %d: %s: %s", lineno, key,
 			         sub);
@@ -384,7 +391,10 @@ static sh_err cfg_kv(void *vctx, const char *key, const char *v, char *why,
 		if (strcmp(key, keys[i]) == 0)
 			break;
 	if (i == nkeys) {
-		snprintf(why, wl, "unknown key (see seinhuisd.conf(5))");
+		const char *near = sh_nearest_word(key, keys, nkeys);
+		snprintf(why, wl, "%s%s%s%s(see seinhuisd.conf(5))",
+		         SH_KV_UNKNOWN, near ? "; did you mean " : " ",
+		         near ? near : "", near ? "? " : "");
 		return SH_ERR_CONFIG;
 	}
 	if (c->seen & (1ULL << i)) {

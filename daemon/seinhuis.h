@@ -722,7 +722,10 @@ typedef struct {
 
 /* Line parser shared by configuration files and partner cards: calls fn for
  * each "key = value" line; a line starting with '#' is a comment. fn returns
- * SH_OK or an error after writing why; the parser prefixes "line N: ". */
+ * SH_OK or an error after writing why; the parser prefixes "line N: KEY: ",
+ * or only "line N: " to a why that starts with SH_KV_UNKNOWN: an unknown
+ * key is not repeated, as it may be data typed in the wrong place. */
+#define SH_KV_UNKNOWN "unknown key (not repeated: it may be data)"
 typedef sh_err (*sh_kv_fn)(void *ctx, const char *key, const char *value,
                            char *why, size_t whylen);
 /* The first byte of v below 0x20 or 0x7f (a control character, which
@@ -767,6 +770,11 @@ int sh_parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
  * warning that it is ignored) not such a number. The caller says in the
  * log that it uses one. */
 int sh_test_u32(const char *name, uint32_t min, uint32_t max, uint32_t *out);
+
+/* The one word of list[0..n) within two edits (insert, delete, change a
+ * character, swap two) of w, for "did you mean"; NULL if none, or more
+ * than one as near. */
+const char *sh_nearest_word(const char *w, const char *const *list, size_t n);
 /* "90s", "15m", "2h", "7d" (the unit is required) as seconds, from 1 to
  * max_s; 0 on success, -1 otherwise. */
 int sh_parse_duration(const char *v, int64_t max_s, int64_t *out);

@@ -957,3 +957,44 @@ void sh_opt_refused(const char *prog, int argc, char *const argv[],
 		        prog, toollen, prog);
 	}
 }
+
+/* Edits from a to b (optimal string alignment: insert, delete, change,
+ * swap of neighbours), or 3 for anything further or longer than 63. */
+static int edits_upto2(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 63 || lb > 63 || (la > lb ? la - lb : lb - la) > 2)
+		return 3;
+	unsigned char d[64][64];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = (unsigned char)i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = (unsigned char)j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			int c = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < c)
+				c = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < c)
+				c = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < c)
+				c = d[i - 2][j - 2] + 1;
+			d[i][j] = (unsigned char)(c > 3 ? 3 : c);
+		}
+	return d[la][lb];
+}
+
+const char *sh_nearest_word(const char *w, const char *const *list, size_t n)
+{
+	const char *best = NULL;
+	int bd = 3, ties = 0;
+	for (size_t i = 0; i < n; i++) {
+		int e = edits_upto2(w, list[i]);
+		if (e < bd)
+			best = list[i], bd = e, ties = 0;
+		else if (e == bd && best)
+			ties++;
+	}
+	return bd <= 2 && !ties ? best : NULL;
+}

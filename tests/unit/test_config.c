@@ -207,7 +207,14 @@ static void test_line_errors(void)
 		const char *key;  /* expected in why; NULL: none */
 		const char *rule; /* expected in why */
 	} bad[] = {
-	    {"keydri = /x", "keydri", "unknown key"},
+	    {"keydri = /x", NULL,
+	     "unknown key (not repeated: it may be data); "
+	     "did you mean keydir? (see seinhuisd.conf(5))"},
+	    {"bsn_123456782 = 1", NULL,
+	     "unknown key (not repeated: it may be data) (see "
+	     "seinhuisd.conf(5))"},
+	    {"recover_intervall = 5", NULL, "did you mean recover_interval?"},
+	    {"log_levl = debug", NULL, "did you mean log_level?"},
 	    {"keydir = /again", "keydir", "given twice"},
 	    {"listen = tcp://127.0.0.1:1", "listen", "given twice"},
 	    {"Keydir = /x", NULL, "a-z"},
@@ -284,6 +291,10 @@ static void test_line_errors(void)
 		if (bad[i].key)
 			CHECK_HAS(why, bad[i].key);
 		CHECK_HAS(why, bad[i].rule);
+		/* an unknown key is not repeated (it may be someone's data) */
+		CHECK(strstr(why, "123456782") == NULL);
+		CHECK(strstr(why, "keydri ") == NULL &&
+		      strstr(why, "keydri:") == NULL);
 	}
 
 	/* Tabs around the key, the '=' and the value, and a Windows line
