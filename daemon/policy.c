@@ -1309,6 +1309,22 @@ static const char *text_screen(const char *v, own_vals *ov,
                                const char *today, unsigned flags);
 static void own_vals_free(own_vals *ov);
 
+/* Whether date v is the birth_date of a person of the signal (the first,
+ * or person2. to person8.). */
+static int is_birth_date(Seinhuis__Field **fields, size_t nf, const char *v)
+{
+	for (size_t i = 0; i < nf; i++) {
+		const char *name = fields[i]->name;
+		if (strncmp(name, "person", 6) == 0 &&
+		    isdigit((unsigned char)name[6]) && name[7] == '.')
+			name += 8;
+		if (strcmp(name, "birth_date") == 0 &&
+		    strcmp(fields[i]->value, v) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
                        const char *sender_role, const char *recipient_role,
                        Seinhuis__Field **fields, size_t n, const char *today,
@@ -1452,6 +1468,17 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 	for (size_t i = 0; i < n; i++) {
 		const char *name = fields[i]->name, *v = fields[i]->value;
 		const sh_field_rule *r = i < 64 ? rs[i] : field_rule(t, name);
+		/* a clear date that is a resident's birth date is one */
+		if (r && !r->personal && r->kind == CHK_DATE && v[0] &&
+		    is_birth_date(fields, n, v)) {
+			own_vals_free(&ov);
+			sh_copy_str(field, fl, r->name);
+			return snprintf(detail, dl,
+			                "is the resident's birth date; it "
+			                "travels unsealed, so personal data go "
+			                "only in the sealed fields"),
+			       SH_ERR_PERSONAL;
+		}
 		if (!r || r->personal || r->kind != CHK_TEXT || !v[0])
 			continue;
 		/* a contact point (creditor_contact, contact_point) may give
@@ -2039,6 +2066,33 @@ static int phrase_in(const char *ft, const char *phrase)
 	return 0;
 }
 
+/* Whether the prepared text holds phrase (folded) as whole words, also
+ * with each apostrophe read as a word break: "Jansen's" and "Jansen’s"
+ * hold "jansen". (A phrase with an apostrophe of its own, "d'ancona", is
+ * found in the text as written.) */
+static int text_phrase(const char *text, size_t tl, const char *ft,
+                       const char *phrase)
+{
+	if (phrase_in(ft, phrase))
+		return 1;
+	if (!strchr(text, '\'') && !strstr(text, "\xe2\x80\x99"))
+		return 0;
+	char *t = sh_xmalloc(tl + 1), *f = sh_xmalloc(2 * tl + 4);
+	for (size_t i = 0; i <= tl; i++)
+		t[i] = text[i] == '\'' ? ' ' : text[i];
+	for (char *q = t; (q = strstr(q, "\xe2\x80\x99"));)
+		memset(q, ' ', 3);
+	f[0] = ' ';
+	sh_fold_words(t, f + 1, 2 * tl + 2);
+	strcat(f, " ");
+	int r = phrase_in(f, phrase);
+	sh_wipe(t, tl + 1);
+	sh_wipe(f, 2 * tl + 4);
+	free(t);
+	free(f);
+	return r;
+}
+
 /* A value's digits: BSN and birth date as written; a phone number
  * without its country code (+31, 0031) and leading 0. */
 static void value_digits(const char *v, char *out, size_t n, int phone)
@@ -2245,7 +2299,7 @@ static const char *own_data(text_prep *tp, const own_vals *ov)
 			/* the whole surname, and each part of a double one
 			 * ("Jansen-Zuidhof": "jansen", "zuidhof") of four
 			 * letters or more */
-			if (phrase_in(ft, v)) {
+			if (text_phrase(text, tp->tl, ft, v)) {
 				kind = "the resident's surname";
 				break;
 			}
@@ -2253,12 +2307,13 @@ static const char *own_data(text_prep *tp, const own_vals *ov)
 			char *save = NULL;
 			for (char *s = strtok_r(buf, " ", &save); s && !kind;
 			     s = strtok_r(NULL, " ", &save))
-				if (strlen(s) >= 4 && phrase_in(ft, s))
+				if (strlen(s) >= 4 &&
+				    text_phrase(text, tp->tl, ft, s))
 					kind = "the resident's surname";
 			break;
 		}
 		case OV_STREET:
-			if (phrase_in(ft, v))
+			if (text_phrase(text, tp->tl, ft, v))
 				kind = "the resident's street name";
 			break;
 		case OV_POSTCODE:

@@ -775,6 +775,10 @@ static void samples_for(const sh_field_rule *r, struct samples *ss)
 		break;
 	}
 	case CHK_DATE:
+		/* a resident's date first, as it is usually not today's: a
+		 * clear date equal to a birth date is refused (birth_clash) */
+		if (r->personal)
+			put(ss, SH_OK, 0, "1961-07-19");
 		put(ss, SH_OK, 0, today);
 		for (size_t i = 0; i < N(k->good) && k->good[i]; i++)
 			put(ss, SH_OK, 0, k->good[i]);
@@ -984,6 +988,25 @@ static const char *sender_for(const struct tctx *c, const sh_field_rule *r,
 
 /* One value of field `name` (person 1, or personK.) in a good signal of
  * the field's sender. */
+/* A clear date field of s whose value is a birth date in s (refused as
+ * PERSONAL_DATA: it would travel unsealed), or NULL. */
+static const char *birth_clash(const sh_type_rule *t, const struct sig *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		int k;
+		if (strcmp(person_base(s->name[i], &k), "birth_date") != 0 ||
+		    !s->value[i][0])
+			continue;
+		for (size_t j = 0; j < s->n; j++) {
+			const sh_field_rule *r = rule_of(t, s->name[j]);
+			if (r && !r->personal && r->kind == CHK_DATE &&
+			    strcmp(s->value[j], s->value[i]) == 0)
+				return s->name[j];
+		}
+	}
+	return NULL;
+}
+
 static void value_case(const struct tctx *c, const sh_field_rule *r,
                        const char *name, const struct sample *sm,
                        const char *sender)
@@ -1005,6 +1028,11 @@ static void value_case(const struct tctx *c, const sh_field_rule *r,
 		x.want = x.recv = SH_ERR_CONDITION;
 		snprintf(x.field, sizeof(x.field), "%s", cr->field);
 		x.nodetail = 1; /* the detail names the list */
+	}
+	const char *bc = x.want == SH_OK ? birth_clash(c->t, &s) : NULL;
+	if (bc) {
+		x.want = x.recv = SH_ERR_PERSONAL;
+		snprintf(x.field, sizeof(x.field), "%s", bc);
 	}
 	/* proto3: an empty string or an integer 0 does not travel */
 	long long n;
@@ -2139,7 +2167,10 @@ static void test_clear_text(const sh_catalogue *cat)
 	    {"huurder mw. Jansen, tel 020-1234567", "surname", "Jansen"},
 	    {"JANSEN", "surname", "Jansen"},
 	    {"dossier J\xc3\xa1nsen", "surname", "Jansen"},
+	    {"dossier Jansen's", "surname", "Jansen"},
+	    {"dossier Jansen\xe2\x80\x99s", "surname", "Jansen"},
 	    {"Molenweg", "street name", "Molenweg"},
+	    {"Molenweg's hoek", "street name", "Molenweg"},
 	    {"bezoek Molenweg 12", "street name", "Molenweg"},
 	    {"post 1234ab", "postcode", "1234"},
 	    {"post 1234 ab", "postcode", "1234"},
@@ -2191,6 +2222,7 @@ static void test_clear_text(const sh_catalogue *cat)
 	    "VT advice line, 0800-2000",
 	    "wijkteam neemt contact op",
 	    "versie 1.2.3",
+	    "De Fictieve Haven's klantportaal",
 	    /* seinbench's creditor_contact */
 	    "Woonstichting De Fictieve Haven, team huurachterstand en "
 	    "incasso, Postbus 0000 te Teststad, telefoon 010-0000000 "
@@ -2269,6 +2301,24 @@ static void test_clear_text(const sh_catalogue *cat)
 		           0);
 		run("arrears: creditor_contact = \"klant 123456782\"", cat,
 		    ta->type, "health_insurer", "municipality_debt", &s, &x);
+		sig_free(&s);
+	}
+	/* a clear date may not be the resident's birth date (a birth date
+	 * mapped to the wrong column of an export travels unsealed) */
+	{
+		struct sig s;
+		memset(&s, 0, sizeof(s));
+		for (size_t k = 0; k < base.n; k++)
+			sig_add(&s, base.name[k], base.value[k]);
+		sig_set(&s, "arrears_since", "1980-05-12");
+		expect_set(&x, SH_ERR_PERSONAL, "arrears_since", "1980", 0);
+		run("arrears: arrears_since = the resident's birth date", cat,
+		    ta->type, "health_insurer", "municipality_debt", &s, &x);
+		sig_set(&s, "arrears_since", "1980-05-13");
+		expect_set(&x, SH_OK, NULL, NULL, 0);
+		run("arrears: arrears_since = the day after the birth date",
+		    cat, ta->type, "health_insurer", "municipality_debt", &s,
+		    &x);
 		sig_free(&s);
 	}
 	sig_free(&base);
