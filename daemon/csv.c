@@ -531,7 +531,7 @@ sh_err sh_csv_header_check(const sh_csv *c, const unsigned char *known,
  * digits) and nothing of a resident's data's shape
  * (sh_text_data_shape). A surname of that form still passes: the caller
  * shows names only once row 1 has been found to be a header. */
-static int name_showable(const char *name)
+int sh_csv_name_showable(const char *name)
 {
 	if (sh_field_known(NULL, name))
 		return 1;
@@ -551,7 +551,7 @@ static int name_showable(const char *name)
 
 int sh_csv_column_label(const sh_csv *c, size_t i, char *out, size_t n)
 {
-	int shown = name_showable(c->header[i]);
+	int shown = sh_csv_name_showable(c->header[i]);
 	if (shown)
 		snprintf(out, n, "column %zu ('%s')", i + 1, c->header[i]);
 	else

@@ -68,6 +68,9 @@ sh_err sh_csv_header_check(const sh_csv *c, const unsigned char *known,
  * personal data), else "column N" alone. Returns 1 if the name is
  * shown. */
 int sh_csv_column_label(const sh_csv *c, size_t i, char *out, size_t n);
+/* Whether a column's (or a --set's) name may be repeated in a message, as
+ * sh_csv_column_label decides. */
+int sh_csv_name_showable(const char *name);
 /* Next record: 1 and a row, 0 at the end, -1 for a record that cannot be
  * read (c->rule is the rule, why says what and where; reading goes on with
  * the next record). Each record is UTF-8 or, if its bytes are not, read as

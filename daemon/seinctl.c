@@ -1661,12 +1661,25 @@ static int import_unknown(const char *file, const char *type, const sh_csv *csv,
 	int refused = 0;
 	for (size_t k = 0; k < nsets; k++)
 		if (set_unknown[k]) {
+			/* its name as a column's would be shown (it may be
+			 * data typed in the wrong place) */
+			char name[64];
+			size_t nl = strcspn(sets[k], "=");
+			snprintf(name, sizeof(name), "%.*s",
+			         (int)(nl < sizeof(name) ? nl : 0), sets[k]);
 			refused = 1;
-			fprintf(
-			    stderr,
-			    "seinctl: %s: refused, no row sent: --set %.*s: "
-			    "not a field of %s\n",
-			    file, (int)strcspn(sets[k], "="), sets[k], type);
+			if (sh_csv_name_showable(name))
+				fprintf(stderr,
+				        "seinctl: %s: refused, no row sent: "
+				        "--set %s: not a field of %s\n",
+				        file, name, type);
+			else
+				fprintf(stderr,
+				        "seinctl: %s: refused, no row sent: "
+				        "--set number %zu: not a field of %s "
+				        "(its name is not repeated here: it "
+				        "may be a resident's data)\n",
+				        file, k + 1, type);
 		}
 	for (size_t i = 0; i < csv->ncols; i++) {
 		if (ignored[i] || known[i])
@@ -1775,10 +1788,19 @@ static int cmd_import(const char *sock, int argc, char **argv)
 			continue;
 		unsigned long n = strtoul(ignores[k], NULL, 10);
 		if (n < 1 || n > csv.ncols) {
-			fprintf(stderr,
-			        "seinctl: --ignore-column %s: the file has "
-			        "columns 1 to %zu\n",
-			        ignores[k], csv.ncols);
+			/* a number of more digits than a column's is not
+			 * repeated (a BSN, say, in the wrong place) */
+			if (strlen(ignores[k]) <= 4)
+				fprintf(stderr,
+				        "seinctl: --ignore-column %s: the file "
+				        "has columns 1 to %zu\n",
+				        ignores[k], csv.ncols);
+			else
+				fprintf(stderr,
+				        "seinctl: --ignore-column number %zu "
+				        "(of %zu digits, not repeated): the "
+				        "file has columns 1 to %zu\n",
+				        k + 1, strlen(ignores[k]), csv.ncols);
 			sh_csv_close(&csv);
 			free(skip);
 			free(ignored);

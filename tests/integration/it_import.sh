@@ -299,6 +299,15 @@ rc=0
 out=$(ctl corp-im import "$IN/extra.csv" --type arrears --set legal_basis=legal_duty --ignore-column 16 2>&1) || rc=$?
 check "  a number beyond the last column is a usage error (exit $rc): $out" bash -c \
 	"[ $rc = 2 ] && grep -q -- '--ignore-column 16: the file has columns 1 to 15' <<<\"\$0\"" "$out"
+# A number or a --set name that may be a resident's data (a BSN, a name
+# and address) is not repeated.
+rc=0
+out=$(ctl corp-im import "$IN/extra.csv" --type arrears --set legal_basis=legal_duty --ignore-column 123456782 2>&1) || rc=$?
+check "  --ignore-column 123456782: refused (exit $rc) without repeating it: $out" bash -c \
+	"[ $rc = 2 ] && grep -q -- '--ignore-column number 1 (of 9 digits, not repeated): the file has columns 1 to 15' <<<\"\$0\" && ! grep -q 123456782 <<<\"\$0\"" "$out"
+out=$(ctl corp-im import "$IN/extra.csv" --type arrears --set legal_basis=legal_duty --set "Zwartwoudstra Kerkweg 12=1" 2>&1) || true
+check "  a --set name that may be data is named by its number: $out" bash -c \
+	"grep -q 'refused, no row sent: --set number 2: not a field of arrears (its name is not repeated here' <<<\"\$0\" && ! grep -qi zwartwoudstra <<<\"\$0\"" "$out"
 # A real header's unknown column whose name has the shape of a resident's
 # data (a phone number in it) is named by its number alone.
 {
