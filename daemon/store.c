@@ -79,6 +79,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -231,6 +232,61 @@ static sh_err meta_get_u64(MDB_txn *txn, MDB_dbi dbi, const char *k,
  * it is not lost memory to a leak checker, only memory not freed. */
 static sh_store *volatile opening; /* (volatile: written, never read) */
 
+/* Pages of data.mdb its meta page counts but the file does not hold:
+ * from `from` to `last`. LMDB does not write a page that one write
+ * transaction took from the end and gave back (a record added and removed
+ * before a checkpoint): such a page is in its freelist, nothing points to
+ * it, and the file is whole without it. Whether all of them are free is
+ * read in a child process, with an environment of its own: were the
+ * freelist's own pages cut off (a truncated file), LMDB would read past
+ * the end of the map there, which kills the child (SIGBUS), not the
+ * daemon. Returns 1 if every such page is free; 0 if not, or unknown. */
+#define TAIL_PAGES_MAX 4096
+static int tail_pages_free(const char *dir, size_t map_size, uint64_t from,
+                           uint64_t last)
+{
+	if (from > last || last - from >= TAIL_PAGES_MAX)
+		return 0;
+	pid_t pid = fork();
+	if (pid < 0)
+		return 0;
+	if (pid == 0) {
+		static unsigned char seen[TAIL_PAGES_MAX];
+		MDB_env *env;
+		MDB_txn *txn;
+		MDB_cursor *cur;
+		MDB_val k, v;
+		uint64_t n = last - from + 1, found = 0;
+		if (mdb_env_create(&env) ||
+		    mdb_env_set_mapsize(env, map_size) ||
+		    mdb_env_set_maxdbs(env, 32) ||
+		    mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0600) ||
+		    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) ||
+		    mdb_cursor_open(txn, 0, &cur)) /* 0: the freelist */
+			_exit(1);
+		/* each record: the pages one transaction freed, a count and
+		 * then the page numbers */
+		while (mdb_cursor_get(cur, &k, &v, MDB_NEXT) == 0) {
+			const size_t *ids = v.mv_data;
+			size_t cnt = v.mv_size / sizeof(size_t);
+			if (!cnt || ids[0] > cnt - 1)
+				_exit(1);
+			for (size_t i = 1; i <= ids[0]; i++)
+				if (ids[i] >= from && ids[i] <= last &&
+				    !seen[ids[i] - from]) {
+					seen[ids[i] - from] = 1;
+					found++;
+				}
+		}
+		_exit(found == n ? 0 : 1);
+	}
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 0;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
 sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
                      const char *partner, char *why, size_t wl)
 {
@@ -298,27 +354,37 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	}
 	/* LMDB maps the file: reading a page past its end would kill the
 	 * process (SIGBUS). A file shorter than the pages its meta page
-	 * counts is truncated, and is refused before anything is read. */
+	 * counts is truncated, and is refused before anything is read,
+	 * unless the pages it lacks are all free (tail_pages_free). */
 	if (have_data) {
 		MDB_envinfo info;
-		MDB_stat ms;
+		MDB_stat ms = {.ms_psize = 4096};
 		struct stat now;
+		uint64_t need = 0, held = 0;
 		if (mdb_env_info(st->env, &info) == 0 &&
 		    mdb_env_stat(st->env, &ms) == 0 &&
-		    stat(data_path, &now) == 0 &&
-		    (uint64_t)now.st_size <
-		        ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize) {
-			snprintf(
-			    why, wl,
-			    "%s: data.mdb is truncated (%llu bytes; its pages "
-			    "need %llu). seinhuisd will not start on it: keep "
-			    "a "
-			    "copy of the directory and restore data.mdb from "
-			    "the "
-			    "last backup",
-			    dir, (unsigned long long)now.st_size,
-			    ((unsigned long long)info.me_last_pgno + 1) *
-			        ms.ms_psize);
+		    stat(data_path, &now) == 0) {
+			need = ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize;
+			held = (uint64_t)now.st_size;
+		}
+		if (held < need &&
+		    tail_pages_free(dir, map_size, held / ms.ms_psize,
+		                    info.me_last_pgno)) {
+			sh_info(
+			    "store: %s: data.mdb ends %llu page(s) before "
+			    "the last its meta page counts; all of them "
+			    "are free (never written: LMDB writes a page "
+			    "when it uses it)",
+			    dir,
+			    (unsigned long long)((need - held) / ms.ms_psize));
+		} else if (held < need) {
+			snprintf(why, wl,
+			         "%s: data.mdb is truncated (%llu bytes; its "
+			         "pages need %llu). seinhuisd will not start "
+			         "on it: keep a copy of the directory and "
+			         "restore data.mdb from the last backup",
+			         dir, (unsigned long long)held,
+			         (unsigned long long)need);
 			e = SH_ERR_STORE_CORRUPT;
 			advised = 1;
 			goto err;
