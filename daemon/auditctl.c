@@ -1005,11 +1005,33 @@ static void op_reveal(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 	 * data it opens (checked now that the sealed part is open). */
 	const char *own = sh_text_own_data(q->reason, fields, nf);
 	if (own) {
+		/* A refusal says the reason held that value: recorded (who,
+		 * which signal, which kind; never the reason), so that guesses
+		 * at a signal's sealed data, which a check_only answers
+		 * without revealing anything, leave a trace when they hit. */
+		char detail[160];
+		Seinhuis__AuditEntry rf = SEINHUIS__AUDIT_ENTRY__INIT;
+		rf.event = SEINHUIS__AUDIT_EVENT__AUDIT_ACCESS_DENIED;
+		rf.outcome = "refused";
+		rf.rule = (char *)sh_err_rule(SH_ERR_PERSONAL);
+		sh_audit_set_caller(&rf, c, name, sizeof(name));
+		snprintf(detail, sizeof(detail),
+		         "op inbox_reveal%s: the reason held %s of the signal "
+		         "(the reason is not recorded)",
+		         q->check_only ? " (check only)" : "", own);
+		rf.detail = detail;
+		rf.message_id.data = id;
+		rf.message_id.len = SH_ID_LEN;
+		rf.partner = rec->sender;
+		rf.type = rec->type;
+		int kept = sh_audit_record(d, &rf) == SH_OK;
 		sh_ctl_refuse(d, c, SH_ERR_PERSONAL,
 		              "--reason: it holds %s of the signal revealed: "
-		              "say why, not who; nothing was revealed or "
-		              "recorded",
-		              own);
+		              "say why, not who; nothing was revealed%s",
+		              own,
+		              kept ? " (the refusal is recorded in the audit "
+		                     "log, without the reason)"
+		                   : "");
 		goto out;
 	}
 	if (q->check_only) { /* it would be revealed: say so, nothing more */

@@ -83,22 +83,25 @@ sh_err sh_kv_parse(const char *text, size_t len, sh_kv_fn fn, void *ctx,
 		 * control character in it could move the cursor or rewrite
 		 * the line an operator compares. Tabs and spaces around key
 		 * and value are trimmed as before; inside a value, none. */
-		int ctl = sh_control_byte(value);
-		if (ctl >= 0) {
-			snprintf(why, whylen,
-			         "line %d: %s: holds a control character (byte "
-			         "0x%02x): a value is printable text",
-			         lineno, key, (unsigned)ctl);
-			return SH_ERR_CONFIG;
-		}
 		char sub[512] = "";
-		sh_err e = fn(ctx, key, value, sub, sizeof(sub));
+		int ctl = sh_control_byte(value);
+		/* (fn, given no value, says whether it knows the key: the
+		 * parse stops here either way) */
+		sh_err e = ctl >= 0 ? fn(ctx, key, "", sub, sizeof(sub))
+		                    : fn(ctx, key, value, sub, sizeof(sub));
 		/* an unknown key is not repeated: a line such as "<someone's
 		 * BSN> = 1" would put it in the log */
 		if (e != SH_OK &&
 		    strncmp(sub, SH_KV_UNKNOWN, strlen(SH_KV_UNKNOWN)) == 0) {
 			snprintf(why, whylen, "line %d: %s", lineno, sub);
 			return e;
+		}
+		if (ctl >= 0) {
+			snprintf(why, whylen,
+			         "line %d: %s: holds a control character (byte "
+			         "0x%02x): a value is printable text",
+			         lineno, key, (unsigned)ctl);
+			return SH_ERR_CONFIG;
 		}
 		if (e != SH_OK) {
 			snprintf(why, whylen, "line %d: %s: %s", lineno, key,

@@ -1154,6 +1154,7 @@ static void recover_ask(sh_daemon *d, sh_peer *p, int64_t now)
 	sh_fmt_utc(when, sizeof(when), p->recover_since_ms);
 	if (p->recover_tries >= RECOVER_TRIES) {
 		p->recover_answered_ms = -1;
+		p->recover_deferred_until_ms = 0;
 		snprintf(p->last_error, sizeof(p->last_error),
 		         "no answer to recover since %s", when);
 		sh_daemon_error(d,
@@ -1245,7 +1246,7 @@ static void recover_deferred(sh_daemon *d, sh_peer *p,
                              const Seinhuis__PeerFrame *f)
 {
 	(void)d;
-	if (!p->recover_since_ms || p->recover_answered_ms > 0 ||
+	if (!p->recover_since_ms || p->recover_answered_ms != 0 ||
 	    f->resend_since_ms != p->recover_since_ms) {
 		sh_debug("peer %s: a recover deferral not asked for ignored",
 		         p->card.partner);

@@ -1310,9 +1310,18 @@ static const char *text_screen(const char *v, own_vals *ov,
 static void own_vals_free(own_vals *ov);
 
 /* Whether date v is the birth_date of a person of the signal (the first,
- * or person2. to person8.). */
-static int is_birth_date(Seinhuis__Field **fields, size_t nf, const char *v)
+ * or person2. to person8.) and more than a year before today: what a
+ * birth date put in the wrong column of an export looks like. A date of
+ * the last year may be a newborn's birth date and the day of a report
+ * about it alike, and is let through. */
+static int is_birth_date(Seinhuis__Field **fields, size_t nf, const char *v,
+                         const char *today)
 {
+	char cut[24];
+	snprintf(cut, sizeof(cut), "%04d%.6s", atoi(today) - 1,
+	         strlen(today) >= 4 ? today + 4 : "");
+	if (strcmp(v, cut) >= 0)
+		return 0;
 	for (size_t i = 0; i < nf; i++) {
 		const char *name = fields[i]->name;
 		if (strncmp(name, "person", 6) == 0 &&
@@ -1470,7 +1479,7 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 		const sh_field_rule *r = i < 64 ? rs[i] : field_rule(t, name);
 		/* a clear date that is a resident's birth date is one */
 		if (r && !r->personal && r->kind == CHK_DATE && v[0] &&
-		    is_birth_date(fields, n, v)) {
+		    is_birth_date(fields, n, v, today)) {
 			own_vals_free(&ov);
 			sh_copy_str(field, fl, r->name);
 			return snprintf(detail, dl,
@@ -2067,21 +2076,27 @@ static int phrase_in(const char *ft, const char *phrase)
 }
 
 /* Whether the prepared text holds phrase (folded) as whole words, also
- * with each apostrophe read as a word break: "Jansen's" and "Jansen’s"
- * hold "jansen". (A phrase with an apostrophe of its own, "d'ancona", is
- * found in the text as written.) */
+ * with each apostrophe read as a word break: "Jansen's", "Jansen’s",
+ * "Jansen`s" and "Jansen´s" hold "jansen" (the folding drops these marks
+ * inside a word). A phrase with an apostrophe of its own, "d'ancona", is
+ * found in the text as written. */
 static int text_phrase(const char *text, size_t tl, const char *ft,
                        const char *phrase)
 {
+	static const char *const marks[] = {"'", "`", "\xc2\xb4",
+	                                    "\xe2\x80\x98", "\xe2\x80\x99"};
 	if (phrase_in(ft, phrase))
 		return 1;
-	if (!strchr(text, '\'') && !strstr(text, "\xe2\x80\x99"))
+	int any = 0;
+	for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++)
+		any |= strstr(text, marks[m]) != NULL;
+	if (!any)
 		return 0;
 	char *t = sh_xmalloc(tl + 1), *f = sh_xmalloc(2 * tl + 4);
-	for (size_t i = 0; i <= tl; i++)
-		t[i] = text[i] == '\'' ? ' ' : text[i];
-	for (char *q = t; (q = strstr(q, "\xe2\x80\x99"));)
-		memset(q, ' ', 3);
+	memcpy(t, text, tl + 1);
+	for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++)
+		for (char *q = t; (q = strstr(q, marks[m]));)
+			memset(q, ' ', strlen(marks[m]));
 	f[0] = ' ';
 	sh_fold_words(t, f + 1, 2 * tl + 2);
 	strcat(f, " ");

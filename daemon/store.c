@@ -76,6 +76,7 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -251,16 +252,25 @@ static int tail_pages_free(const char *dir, size_t map_size, uint64_t from,
 	if (pid < 0)
 		return 0;
 	if (pid == 0) {
+		/* killed by a read past the end, not caught (the daemon's
+		 * handler reports a damaged page), and never left hanging */
+		signal(SIGBUS, SIG_DFL);
+		alarm(60);
 		static unsigned char seen[TAIL_PAGES_MAX];
 		MDB_env *env;
 		MDB_txn *txn;
 		MDB_cursor *cur;
 		MDB_val k, v;
 		uint64_t n = last - from + 1, found = 0;
+		/* MDB_NOLOCK: no slot in the reader table, which a child
+		 * that ends without closing would leave behind, keeping
+		 * every page freed from then on from being used again (the
+		 * parent writes nothing meanwhile) */
 		if (mdb_env_create(&env) ||
 		    mdb_env_set_mapsize(env, map_size) ||
 		    mdb_env_set_maxdbs(env, 32) ||
-		    mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS, 0600) ||
+		    mdb_env_open(env, dir, MDB_RDONLY | MDB_NOTLS | MDB_NOLOCK,
+		                 0600) ||
 		    mdb_txn_begin(env, NULL, MDB_RDONLY, &txn) ||
 		    mdb_cursor_open(txn, 0, &cur)) /* 0: the freelist */
 			_exit(1);
@@ -284,6 +294,11 @@ static int tail_pages_free(const char *dir, size_t map_size, uint64_t from,
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return 0;
+	if (WIFSIGNALED(status))
+		sh_info("store: %s: reading data.mdb's freelist stopped the "
+		        "process that read it (signal %d): the file is cut "
+		        "short",
+		        dir, WTERMSIG(status));
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
@@ -370,13 +385,17 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 		if (held < need &&
 		    tail_pages_free(dir, map_size, held / ms.ms_psize,
 		                    info.me_last_pgno)) {
+			/* made whole (zeros: nothing reads a free page),
+			 * so that what copies the file finds every page */
+			int ext = truncate(data_path, (off_t)need) == 0;
 			sh_info(
-			    "store: %s: data.mdb ends %llu page(s) before "
+			    "store: %s: data.mdb ended %llu page(s) before "
 			    "the last its meta page counts; all of them "
 			    "are free (never written: LMDB writes a page "
-			    "when it uses it)",
+			    "when it uses it)%s",
 			    dir,
-			    (unsigned long long)((need - held) / ms.ms_psize));
+			    (unsigned long long)((need - held) / ms.ms_psize),
+			    ext ? "; the file is extended to hold them" : "");
 		} else if (held < need) {
 			snprintf(why, wl,
 			         "%s: data.mdb is truncated (%llu bytes; its "

@@ -149,8 +149,11 @@ for id in $(inbox_ids gem-pv); do
 done
 check "reveal: a reason naming the signal's own resident is refused PERSONAL_DATA, for each signal" \
 	[ "$(grep -c "PERSONAL_DATA: --reason: it holds the resident's surname of the signal revealed" "$WORK/refusals.txt")" = 2 ]
-check "... nothing was revealed or recorded" bash -c \
+check "... nothing was revealed or recorded as revealed" bash -c \
 	"[ ! -s '$REVEALED/refused.txt' ] && ctl gem-pv --json audit list --event revealed | json_has 'length == 0'"
+check "... each refusal recorded (access_denied, PERSONAL_DATA), without the reason" bash -c \
+	"ctl gem-pv --json audit list --event access_denied | json_has '[.[] | select(.rule == \"PERSONAL_DATA\" and (.detail | test(\"reason held the resident.s surname\")))] | length == 2' &&
+	 ! ctl gem-pv audit export | grep -qi zwanenburg"
 
 # Listings are files the daemons' users produce: keep them for the search.
 for p in gem-pv ins-pv wat-pv team-pv vt-pv gp-pv; do

@@ -210,6 +210,8 @@ static void test_line_errors(void)
 	    {"keydri = /x", NULL,
 	     "unknown key (not repeated: it may be data); "
 	     "did you mean keydir? (see seinhuisd.conf(5))"},
+	    {"bsn_123456782 = Jansen\tMolenweg", NULL,
+	     "unknown key (not repeated: it may be data)"},
 	    {"bsn_123456782 = 1", NULL,
 	     "unknown key (not repeated: it may be data) (see "
 	     "seinhuisd.conf(5))"},

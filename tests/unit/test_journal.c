@@ -2966,6 +2966,10 @@ static void free_tail(void)
 	if (!CHECK(st != NULL))
 		printf("     why: %s\n", why);
 	else {
+		struct stat fs0;
+		/* made whole again: a copy of the file finds every page */
+		CHECK(stat(path, &fs0) == 0 &&
+		      (size_t)fs0.st_size >= pages * psize);
 		CHECK_ERR(sh_store_check(st, why, sizeof(why)), SH_OK);
 		CHECK_INT(one_turn(st, 2), 0);
 		CHECK_ERR(sh_store_checkpoint(st), SH_OK);
