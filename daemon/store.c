@@ -240,9 +240,16 @@ static sh_store *volatile opening; /* (volatile: written, never read) */
  * it, and the file is whole without it. Whether all of them are free is
  * read in a child process, with an environment of its own: were the
  * freelist's own pages cut off (a truncated file), LMDB would read past
- * the end of the map there, which kills the child (SIGBUS), not the
+ * the end of the map there, which ends the child (SIGBUS), not the
  * daemon. Returns 1 if every such page is free; 0 if not, or unknown. */
 #define TAIL_PAGES_MAX 4096
+#define TAIL_BUS       3
+static void tail_bus(int sig)
+{
+	(void)sig;
+	_exit(TAIL_BUS);
+}
+
 static int tail_pages_free(const char *dir, size_t map_size, uint64_t from,
                            uint64_t last)
 {
@@ -252,9 +259,13 @@ static int tail_pages_free(const char *dir, size_t map_size, uint64_t from,
 	if (pid < 0)
 		return 0;
 	if (pid == 0) {
-		/* killed by a read past the end, not caught (the daemon's
-		 * handler reports a damaged page), and never left hanging */
-		signal(SIGBUS, SIG_DFL);
+		/* a read past the end ends the child with TAIL_BUS (not the
+		 * daemon's handler, which reports a damaged page), and it is
+		 * never left hanging */
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = tail_bus;
+		sigaction(SIGBUS, &sa, NULL);
 		alarm(60);
 		static unsigned char seen[TAIL_PAGES_MAX];
 		MDB_env *env;
@@ -294,10 +305,13 @@ static int tail_pages_free(const char *dir, size_t map_size, uint64_t from,
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
 			return 0;
-	if (WIFSIGNALED(status))
-		sh_info("store: %s: reading data.mdb's freelist stopped the "
-		        "process that read it (signal %d): the file is cut "
-		        "short",
+	if (WIFEXITED(status) && WEXITSTATUS(status) == TAIL_BUS)
+		sh_info("store: %s: data.mdb's freelist lies partly past the "
+		        "end of the file: the file is cut short",
+		        dir);
+	else if (WIFSIGNALED(status))
+		sh_info("store: %s: the process reading data.mdb's freelist "
+		        "was stopped (signal %d)",
 		        dir, WTERMSIG(status));
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
