@@ -2379,9 +2379,18 @@ static const char *own_data(text_prep *tp, const own_vals *ov)
 	return kind;
 }
 
+static char *text_as_seen(const char *v);
+
 const char *sh_text_own_data(const char *text, Seinhuis__Field **fields,
                              size_t nf)
 {
+	char *seen = text_as_seen(text); /* as text_screen reads it */
+	if (seen) {
+		const char *kind = sh_text_own_data(seen, fields, nf);
+		sh_wipe(seen, strlen(seen));
+		free(seen);
+		return kind;
+	}
 	size_t tl = strlen(text);
 	char *ft = sh_xmalloc(2 * tl + 4), *digits = sh_xmalloc(tl + 2);
 	char *lower = sh_xmalloc(tl + 1);
@@ -2428,13 +2437,86 @@ static _Thread_local struct {
 	uint64_t tick;
 } text_cache;
 
+/* At p, a character that shows nothing (soft hyphen, zero-width space
+ * and joiners, direction marks, word joiner, BOM): its length in bytes,
+ * else 0. With *space set: a space other than ASCII's (no-break, thin,
+ * ideographic, ...), its length. */
+static size_t hidden_at(const unsigned char *p, int *space)
+{
+	*space = 0;
+	if (p[0] == 0xc2 && p[1] == 0xad)
+		return 2; /* U+00AD */
+	if (p[0] == 0xc2 && p[1] == 0xa0)
+		return *space = 1, 2; /* U+00A0 */
+	if ((p[0] == 0xcd && p[1] == 0x8f) || (p[0] == 0xd8 && p[1] == 0x9c))
+		return 2; /* U+034F, U+061C */
+	if (p[0] == 0xe1 && p[1] == 0xa0 && p[2] == 0x8e)
+		return 3; /* U+180E */
+	if (p[0] == 0xe2 && p[1] == 0x80) {
+		if (p[2] >= 0x80 && p[2] <= 0x8a)
+			return *space = 1, 3; /* U+2000..U+200A */
+		if ((p[2] >= 0x8b && p[2] <= 0x8f) ||
+		    (p[2] >= 0xaa && p[2] <= 0xae))
+			return 3; /* U+200B..U+200F, U+202A..U+202E */
+		if (p[2] == 0xaf)
+			return *space = 1, 3; /* U+202F */
+	}
+	if (p[0] == 0xe2 && p[1] == 0x81) {
+		if (p[2] == 0x9f)
+			return *space = 1, 3; /* U+205F */
+		if ((p[2] >= 0xa0 && p[2] <= 0xa4) ||
+		    (p[2] >= 0xa6 && p[2] <= 0xa9))
+			return 3; /* U+2060..U+2064, U+2066..U+2069 */
+	}
+	if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80)
+		return *space = 1, 3; /* U+3000 */
+	if (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+		return 3; /* U+FEFF */
+	return 0;
+}
+
+/* v as a reader sees it: characters that show nothing left out, other
+ * spaces made ASCII ones (from malloc); NULL if v has none of either. */
+static char *text_as_seen(const char *v)
+{
+	const unsigned char *p = (const unsigned char *)v;
+	int space, any = 0;
+	for (; *p && !any; p++)
+		any = hidden_at(p, &space) != 0;
+	if (!any)
+		return NULL;
+	char *out = sh_xmalloc(strlen(v) + 1), *o = out;
+	for (p = (const unsigned char *)v; *p;) {
+		size_t n = hidden_at(p, &space);
+		if (n) {
+			if (space)
+				*o++ = ' ';
+			p += n;
+		} else {
+			*o++ = (char)*p++;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
 /* What a clear text field holds of the signal's own values (fields) or
  * of the shape of a resident's data (as sh_text_own_data, then
- * sh_text_data_shape): a phrase, or NULL. */
+ * sh_text_data_shape): a phrase, or NULL. The text is screened as a
+ * reader sees it: a soft hyphen or zero-width space inside a surname,
+ * a BSN or an e-mail address hides nothing. */
 static const char *text_screen(const char *v, own_vals *ov,
                                Seinhuis__Field **fields, size_t nf,
                                const char *today, unsigned flags)
 {
+	char *seen = text_as_seen(v);
+	if (seen) {
+		const char *kind =
+		    text_screen(seen, ov, fields, nf, today, flags);
+		sh_wipe(seen, strlen(seen));
+		free(seen);
+		return kind;
+	}
 	size_t tl = strlen(v);
 	if (tl > TEXT_CACHE_MAX) {
 		const char *kind = sh_text_own_data(v, fields, nf);

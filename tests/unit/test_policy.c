@@ -2172,6 +2172,24 @@ static void test_clear_text(const sh_catalogue *cat)
 	    {"dossier J\xc3\xa1nsen", "surname", "Jansen"},
 	    {"dossier Jansen's", "surname", "Jansen"},
 	    {"dossier Jansen\xe2\x80\x99s", "surname", "Jansen"},
+	    /* what shows nothing hides nothing */
+	    {"desk Jan\xc2\xadsen", "surname", "Jan"},
+	    {"desk Jan\xe2\x80\x8bsen", "surname", "Jan"},
+	    {"Molen\xe2\x81\xa0weg 12", "street name", "Molen"},
+	    {"post 1234\xc2\xad"
+	     "AB",
+	     "postcode", "1234"},
+	    {"tel 06\xc2\xad"
+	     "12345678",
+	     "phone number", "12345678"},
+	    {"tel 06\xe2\x80\x89"
+	     "12345678",
+	     "phone number", "12345678"},
+	    {"mail m.fixture\xe2\x80\x8b@example.nl", "e-mail address",
+	     "fixture"},
+	    {"nummer 1112\xc2\xad"
+	     "22333",
+	     "BSN", "22333"},
 	    {"dossier Jansen`s", "surname", "Jansen"},
 	    {"dossier Jansen\xc2\xb4s", "surname", "Jansen"},
 	    {"dossier \xe2\x80\x98Jansen\xe2\x80\x99", "surname", "Jansen"},
