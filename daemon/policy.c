@@ -980,23 +980,54 @@ static int steps_ok(const char *s)
 }
 
 /* Check one value; on refusal write what the rule requires to detail. */
+/* At p, a character that shows nothing (soft hyphen, zero-width space
+ * and joiners, direction marks, word joiner, BOM): its length in bytes,
+ * else 0. With *space set: a space other than ASCII's (no-break, thin,
+ * ideographic, ...), its length. */
+static size_t hidden_at(const unsigned char *p, int *space)
+{
+	*space = 0;
+	if (p[0] == 0xc2 && p[1] == 0xad)
+		return 2; /* U+00AD */
+	if (p[0] == 0xc2 && p[1] == 0xa0)
+		return *space = 1, 2; /* U+00A0 */
+	if ((p[0] == 0xcd && p[1] == 0x8f) || (p[0] == 0xd8 && p[1] == 0x9c))
+		return 2; /* U+034F, U+061C */
+	if (p[0] == 0xe1 && p[1] == 0xa0 && p[2] == 0x8e)
+		return 3; /* U+180E */
+	if (p[0] == 0xe2 && p[1] == 0x80) {
+		if (p[2] >= 0x80 && p[2] <= 0x8a)
+			return *space = 1, 3; /* U+2000..U+200A */
+		if ((p[2] >= 0x8b && p[2] <= 0x8f) ||
+		    (p[2] >= 0xaa && p[2] <= 0xae))
+			return 3; /* U+200B..U+200F, U+202A..U+202E */
+		if (p[2] == 0xaf)
+			return *space = 1, 3; /* U+202F */
+	}
+	if (p[0] == 0xe2 && p[1] == 0x81) {
+		if (p[2] == 0x9f)
+			return *space = 1, 3; /* U+205F */
+		if ((p[2] >= 0xa0 && p[2] <= 0xa4) ||
+		    (p[2] >= 0xa6 && p[2] <= 0xa9))
+			return 3; /* U+2060..U+2064, U+2066..U+2069 */
+	}
+	if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80)
+		return *space = 1, 3; /* U+3000 */
+	if (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
+		return 3; /* U+FEFF */
+	return 0;
+}
+
 int sh_text_blank(const char *v)
 {
 	const unsigned char *p = (const unsigned char *)v;
+	int space;
 	while (*p) {
+		size_t n = hidden_at(p, &space);
 		if (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
 			p++;
-		else if (p[0] == 0xc2 && p[1] == 0xa0) /* U+00A0 */
-			p += 2;
-		else if (p[0] == 0xe2 && p[1] == 0x80 &&
-		         ((p[2] >= 0x80 && p[2] <= 0x8d) || p[2] == 0xaf))
-			p += 3; /* U+2000..U+200D, U+202F */
-		else if (p[0] == 0xe2 && p[1] == 0x81 &&
-		         (p[2] == 0x9f || p[2] == 0xa0))
-			p += 3; /* U+205F, U+2060 */
-		else if ((p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80) ||
-		         (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf))
-			p += 3; /* U+3000, U+FEFF */
+		else if (n)
+			p += n;
 		else
 			return 0;
 	}
@@ -2436,44 +2467,6 @@ static _Thread_local struct {
 	text_cached e[TEXT_CACHE_N];
 	uint64_t tick;
 } text_cache;
-
-/* At p, a character that shows nothing (soft hyphen, zero-width space
- * and joiners, direction marks, word joiner, BOM): its length in bytes,
- * else 0. With *space set: a space other than ASCII's (no-break, thin,
- * ideographic, ...), its length. */
-static size_t hidden_at(const unsigned char *p, int *space)
-{
-	*space = 0;
-	if (p[0] == 0xc2 && p[1] == 0xad)
-		return 2; /* U+00AD */
-	if (p[0] == 0xc2 && p[1] == 0xa0)
-		return *space = 1, 2; /* U+00A0 */
-	if ((p[0] == 0xcd && p[1] == 0x8f) || (p[0] == 0xd8 && p[1] == 0x9c))
-		return 2; /* U+034F, U+061C */
-	if (p[0] == 0xe1 && p[1] == 0xa0 && p[2] == 0x8e)
-		return 3; /* U+180E */
-	if (p[0] == 0xe2 && p[1] == 0x80) {
-		if (p[2] >= 0x80 && p[2] <= 0x8a)
-			return *space = 1, 3; /* U+2000..U+200A */
-		if ((p[2] >= 0x8b && p[2] <= 0x8f) ||
-		    (p[2] >= 0xaa && p[2] <= 0xae))
-			return 3; /* U+200B..U+200F, U+202A..U+202E */
-		if (p[2] == 0xaf)
-			return *space = 1, 3; /* U+202F */
-	}
-	if (p[0] == 0xe2 && p[1] == 0x81) {
-		if (p[2] == 0x9f)
-			return *space = 1, 3; /* U+205F */
-		if ((p[2] >= 0xa0 && p[2] <= 0xa4) ||
-		    (p[2] >= 0xa6 && p[2] <= 0xa9))
-			return 3; /* U+2060..U+2064, U+2066..U+2069 */
-	}
-	if (p[0] == 0xe3 && p[1] == 0x80 && p[2] == 0x80)
-		return *space = 1, 3; /* U+3000 */
-	if (p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)
-		return 3; /* U+FEFF */
-	return 0;
-}
 
 /* v as a reader sees it: characters that show nothing left out, other
  * spaces made ASCII ones (from malloc); NULL if v has none of either. */

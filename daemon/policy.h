@@ -168,7 +168,9 @@ void sh_today(char out[11]);
 /* (sh_date_nl and the rest of the Dutch calendar: seinhuis.h) */
 /* 1 if text is empty after leaving out whitespace (space, tab, line
  * breaks, U+00A0, U+2000..U+200A, U+202F, U+205F, U+3000) and invisible
- * format characters (U+200B..U+200D, U+2060, U+FEFF). A text field given
+ * characters that show nothing (as the clear-text screen leaves them out:
+ * U+00AD, U+200B..U+200F, U+202A..U+202E, U+2060..U+2069, U+FEFF and a
+ * few more; policy.c, hidden_at). A text field given
  * such a value counts as missing where it is required (FIELD_MISSING) and
  * is refused where it is optional (FIELD_FORMAT, "blank"), at the sender
  * and at the recipient alike. */

@@ -694,14 +694,6 @@ static int seen_check_chunk(MDB_txn *txn, MDB_dbi seen, struct seen_pair *p,
 	return 1;
 }
 
-struct check_ctx {
-	sh_store *st;
-	MDB_txn *txn;
-	sh_err e;
-	char *why;
-	size_t wl;
-};
-
 /* sh_store_check: a cursor over dbi at its first record; LMDB's code for
  * that record, or the open's (then *cur is NULL). */
 static int check_first(MDB_txn *txn, MDB_dbi dbi, MDB_cursor **cur, MDB_val *k,

@@ -3222,6 +3222,8 @@ static void test_blank(const sh_catalogue *cat)
 	    "\xe2\x80\x8b",
 	    " \xe2\x80\x80\xe2\x80\x8a\xe2\x80\xaf\xe2\x81\x9f\xe3\x80\x80",
 	    "\xef\xbb\xbf\xe2\x80\x8c\xe2\x80\x8d\xe2\x81\xa0",
+	    /* what the clear-text screen leaves out shows nothing either */
+	    "\xc2\xad\xe2\x80\x8e\xe2\x80\xae\xe2\x81\xa9",
 	};
 	static const char *const text[] = {"x", " x ",           "\xc2\xa0x",
 	                                   "0", "\xe2\x80\x8bx", "\xc3\xa9"};
