@@ -1266,6 +1266,80 @@ sh_err sh_notice_check(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 	return e;
 }
 
+/* The notice's clear fields against the persons of a stored signal
+ * (envelope envb) that partner `with` sent or was sent: its sealed part
+ * opened with that pair's keys. A signal that does not open is not
+ * screened here (other checks answer for it). */
+static sh_err screen_against(sh_daemon *d, const char *with,
+                             const uint8_t *envb, size_t elen,
+                             Seinhuis__Field **fields, size_t n,
+                             const char *today, char *field, size_t fl,
+                             char *detail, size_t dl)
+{
+	sh_peer *p = sh_peer_find(d, with);
+	Seinhuis__Envelope *env =
+	    p ? seinhuis__envelope__unpack(NULL, elen, envb) : NULL;
+	Seinhuis__Signal *s = env ? seinhuis__signal__unpack(
+	                                NULL, env->signal.len, env->signal.data)
+	                          : NULL;
+	Seinhuis__SealedContent *sc = NULL;
+	Seinhuis__Field **rf = NULL;
+	size_t nr = 0;
+	sh_err e = SH_OK;
+	if (s && sh_peer_keys(d, p) == SH_OK &&
+	    sh_wire_open(s, &p->keys, &sc) == SH_OK &&
+	    sh_wire_fields(s, sc, &rf, &nr) == SH_OK)
+		e = sh_policy_check_other(
+		    &d->cat, SEINHUIS__SIGNAL_TYPE__VT_NOTICE, fields, n, rf,
+		    nr, today, field, fl, detail, dl);
+	for (size_t i = 0; i < nr; i++)
+		if (rf[i]->value)
+			sh_wipe(rf[i]->value, strlen(rf[i]->value));
+	sh_fields_free(rf, nr);
+	sh_sealed_wipe_free(sc);
+	if (s)
+		seinhuis__signal__free_unpacked(s, NULL);
+	if (env)
+		seinhuis__envelope__free_unpacked(env, NULL);
+	return e;
+}
+
+sh_err sh_notice_screen(sh_daemon *d, Seinhuis__Field **fields, size_t n,
+                        const char *today, char *field, size_t fl, char *detail,
+                        size_t dl)
+{
+	const char *hex = sh_field_value(fields, n, "report_id");
+	uint8_t ref[SH_ID_LEN];
+	uint64_t seq;
+	if (!hex || strlen(hex) != 2 * SH_ID_LEN ||
+	    sh_unhex(ref, SH_ID_LEN, hex) < 0)
+		return SH_OK; /* refused as such by the other checks */
+	sh_err e = sh_daemon_txn(d);
+	if (e)
+		return e;
+	MDB_txn *txn = sh_store_txn(d->store);
+	Seinhuis__InboxRecord *in = NULL;
+	Seinhuis__OutboxRecord *out = NULL;
+	uint8_t *envb = NULL;
+	size_t elen = 0;
+	if (sh_store_inbox_get(d->store, txn, ref, &in) == SH_OK)
+		e = screen_against(d, in->sender, in->envelope.data,
+		                   in->envelope.len, fields, n, today, field,
+		                   fl, detail, dl);
+	else if (sh_store_outbox_find(d->store, txn, ref, &seq, &out) ==
+	             SH_OK &&
+	         sh_store_outbox_env_copy(d->store, txn, seq, &envb, &elen) ==
+	             SH_OK)
+		e = screen_against(d, out->recipient, envb, elen, fields, n,
+		                   today, field, fl, detail, dl);
+	free(envb);
+	if (in)
+		seinhuis__inbox_record__free_unpacked(in, NULL);
+	if (out)
+		seinhuis__outbox_record__free_unpacked(out, NULL);
+	return e;
+}
+
 sh_err sh_answered_get(sh_daemon *d, Seinhuis__Field **fields, size_t n,
                        const char *name, const char *what,
                        uint8_t id[SH_ID_LEN], Seinhuis__InboxRecord **rec,

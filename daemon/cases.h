@@ -49,5 +49,16 @@ sh_err sh_answered_get(sh_daemon *d, Seinhuis__Field **fields, size_t n,
  * transaction. */
 sh_err sh_notice_target(sh_daemon *d, sh_peer *p, Seinhuis__Field **fields,
                         size_t n, char *detail, size_t dl);
+/* A notice's clear fields (next_step, contact_point) against the personal
+ * data of the report it answers, where this daemon still holds that
+ * report: at Veilig Thuis in its inbox (until it is taken), at the
+ * reporter in its outbox (within resend_window), its sealed part opened
+ * with the pair's keys. A notice has no sealed part of its own, so this
+ * is what keeps the reported resident's name or street out of its clear
+ * text. SH_ERR_PERSONAL with the field in field and the kind of value
+ * (never the value) in detail; SH_OK when the report is not held here. */
+sh_err sh_notice_screen(sh_daemon *d, Seinhuis__Field **fields, size_t n,
+                        const char *today, char *field, size_t fl, char *detail,
+                        size_t dl);
 
 #endif

@@ -963,6 +963,11 @@ static sh_err submit_finish(sh_daemon *d, sh_submit_prep *s,
 	if (e == SH_OK && t == SEINHUIS__SIGNAL_TYPE__VT_NOTICE) {
 		snprintf(field, fl, "report_id");
 		e = sh_notice_target(d, p, fields, n, detail, dl);
+		char today[11];
+		sh_today(today);
+		if (e == SH_OK)
+			e = sh_notice_screen(d, fields, n, today, field, fl,
+			                     detail, dl);
 	}
 	if (e == SH_OK && strcmp(s->note.legal_basis, "consent") == 0 &&
 	    t != SEINHUIS__SIGNAL_TYPE__CONSENT_REVOCATION) {

@@ -1547,6 +1547,38 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 	return SH_OK;
 }
 
+sh_err sh_policy_check_other(const sh_catalogue *cat, Seinhuis__SignalType type,
+                             Seinhuis__Field **fields, size_t n,
+                             Seinhuis__Field **other, size_t no,
+                             const char *today, char *field, size_t fl,
+                             char *detail, size_t dl)
+{
+	const sh_type_rule *t = sh_catalogue_type(cat, type);
+	field[0] = detail[0] = '\0';
+	for (size_t i = 0; t && i < n; i++) {
+		const char *v = fields[i]->value;
+		const sh_field_rule *r = field_rule(t, fields[i]->name);
+		if (!r || r->personal || !v || !v[0])
+			continue;
+		const char *kind = NULL;
+		if (r->kind == CHK_DATE && is_birth_date(other, no, v, today))
+			kind = "the birth date of a person";
+		else if (r->kind == CHK_TEXT)
+			kind = sh_text_own_data(v, other, no);
+		if (kind) {
+			sh_copy_str(field, fl, r->name);
+			return snprintf(
+			           detail, dl,
+			           "holds %s of the signal it refers to; it "
+			           "travels unsealed, so personal data go "
+			           "only in the sealed fields",
+			           kind),
+			       SH_ERR_PERSONAL;
+		}
+	}
+	return SH_OK;
+}
+
 /* ----------------------------------------- personal data in free text */
 
 /* A month's name or abbreviation, Dutch or English, as a whole word of
@@ -2331,6 +2363,16 @@ static int text_has_postcode(text_prep *tp, const char *want)
 	return 0;
 }
 
+/* Whether a folded word holds a letter: a part of a surname that is only
+ * digits ("Testpersoon-2026") names nobody, and would match any year. */
+static int has_letter(const char *w)
+{
+	for (; *w; w++)
+		if (isalpha((unsigned char)*w))
+			return 1;
+	return 0;
+}
+
 /* Which of the signal's own personal values (ov) the prepared text
  * holds: a phrase, or NULL. */
 static const char *own_data(text_prep *tp, const own_vals *ov)
@@ -2353,7 +2395,7 @@ static const char *own_data(text_prep *tp, const own_vals *ov)
 			char *save = NULL;
 			for (char *s = strtok_r(buf, " ", &save); s && !kind;
 			     s = strtok_r(NULL, " ", &save))
-				if (strlen(s) >= 4 &&
+				if (strlen(s) >= 4 && has_letter(s) &&
 				    text_phrase(text, tp->tl, ft, s))
 					kind = "the resident's surname";
 			break;

@@ -151,6 +151,18 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
                        const char *sender_role, const char *recipient_role,
                        Seinhuis__Field **fields, size_t n, const char *today,
                        char *field, size_t flen, char *detail, size_t dlen);
+/* Check a signal's clear fields against the personal values of another
+ * signal it refers to (other: that signal's fields, its sealed part
+ * opened), as sh_policy_check does against the signal's own: a Veilig
+ * Thuis notice has no sealed part, yet its next_step could name the
+ * resident of the report it answers. SH_ERR_PERSONAL with the field's
+ * name in field and the kind of value (never the value) in detail, or
+ * SH_OK. */
+sh_err sh_policy_check_other(const sh_catalogue *cat, Seinhuis__SignalType type,
+                             Seinhuis__Field **fields, size_t n,
+                             Seinhuis__Field **other, size_t no,
+                             const char *today, char *field, size_t flen,
+                             char *detail, size_t dlen);
 const char *sh_field_value(Seinhuis__Field **fields, size_t n,
                            const char *name);
 /* The values of t's first SH_TYPE_VALUES fields in a signal's fields, by

@@ -1507,6 +1507,25 @@ static sh_err attach_env(sh_store *st, MDB_txn *txn, const MDB_val *k,
 	return SH_OK;
 }
 
+sh_err sh_store_outbox_env_copy(sh_store *st, MDB_txn *txn, uint64_t seq,
+                                uint8_t **env, size_t *len)
+{
+	uint8_t kb[8];
+	u64be(kb, seq);
+	MDB_val k = {8, kb}, v;
+	*env = NULL;
+	*len = 0;
+	int rc = mdb_get(txn, st->outbox_env, &k, &v);
+	if (rc == 0 && v.mv_size == 0)
+		rc = MDB_NOTFOUND;
+	if (rc)
+		return mdb_err(rc);
+	*env = sh_xmalloc(v.mv_size);
+	memcpy(*env, v.mv_data, v.mv_size);
+	*len = v.mv_size;
+	return SH_OK;
+}
+
 sh_err sh_store_outbox_add(sh_store *st, Seinhuis__OutboxRecord *rec,
                            uint64_t *seq_out)
 {

@@ -143,6 +143,11 @@ sh_err sh_store_outbox_settle(sh_store *st, uint64_t seq,
                               Seinhuis__OutState state, uint32_t attempts,
                               int64_t done_ms, Seinhuis__SignalType *type,
                               int *settled);
+/* A copy (malloc) of the envelope `outbox_env` keeps for outbox record
+ * seq: while it is pending, and once delivered for the resend window;
+ * SH_ERR_NOTFOUND after. */
+sh_err sh_store_outbox_env_copy(sh_store *st, MDB_txn *txn, uint64_t seq,
+                                uint8_t **env, size_t *len);
 /* Outbox record seq (a pending one with a copy of its envelope); the
  * caller frees it with seinhuis__outbox_record__free_unpacked. */
 sh_err sh_store_outbox_envelope(sh_store *st, MDB_txn *txn, uint64_t seq,

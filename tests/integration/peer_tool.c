@@ -25,7 +25,8 @@
  * id in $PEER_NOTICE_ID, of status $PEER_NOTICE_STATUS (received), created
  * $PEER_CREATED_SHIFT_MS ms from now (0; negative: earlier), re-signed:
  * what a Veilig Thuis daemon sends, at the time of its choosing, so that
- * a test can make an older notice arrive after a newer one.
+ * a test can make an older notice arrive after a newer one; with
+ * $PEER_NOTICE_NEXT_STEP, that text as its next_step.
  * PEER_WAIT_MS: how long to wait for an answer (3000).
  * PEER_MUNICIPALITY: a municipality_code in the arrears signal of the
  * single-signal modes (valid, policy, ...).
@@ -163,12 +164,14 @@ static void build_notice(const sh_identity *self, const sh_card *peer,
 {
 	const char *ref = getenv("PEER_NOTICE_ID");
 	const char *status = getenv("PEER_NOTICE_STATUS");
-	const char *kv[4][2] = {{"report_id", ref ? ref : ""},
+	const char *next = getenv("PEER_NOTICE_NEXT_STEP");
+	const char *kv[5][2] = {{"report_id", ref ? ref : ""},
 	                        {"status", status ? status : "received"},
 	                        {"legal_basis", "legal_task"},
-	                        {"contact_point", "VT advice line"}};
-	build_fields(self, peer, SEINHUIS__SIGNAL_TYPE__VT_NOTICE, kv, 4, env,
-	             id);
+	                        {"contact_point", "VT advice line"},
+	                        {"next_step", next ? next : ""}};
+	build_fields(self, peer, SEINHUIS__SIGNAL_TYPE__VT_NOTICE, kv,
+	             next && next[0] ? 5 : 4, env, id);
 }
 
 static void build(const sh_identity *self, const sh_card *peer,

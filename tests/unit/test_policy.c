@@ -2403,6 +2403,11 @@ static void test_clear_text(const sh_catalogue *cat)
 	CHECK(sh_text_own_data("bellen met Berg \xc3\x96zt\xc3\xbcrk", fp, 1) !=
 	      NULL);
 	CHECK(sh_text_own_data("bellen met de bergen", fp, 1) == NULL);
+	/* a part of only digits names nobody: the year in a reference */
+	f1.value = "Testpersoon-2026";
+	check_case("a surname part of only digits is no name");
+	CHECK(sh_text_own_data("WBV-HUUR-2026-00000017", fp, 1) == NULL);
+	CHECK(sh_text_own_data("dossier testpersoon", fp, 1) != NULL);
 	f1.name = "phone";
 	f1.value = "+31 6 12345678";
 	check_case("a phone number given with +31, written with 06");
