@@ -987,6 +987,8 @@ static int steps_ok(const char *s)
 static size_t hidden_at(const unsigned char *p, int *space)
 {
 	*space = 0;
+	if (p[0] < 0xc2 || p[0] > 0xef)
+		return 0; /* ASCII, or a lead byte none of these has */
 	if (p[0] == 0xc2 && p[1] == 0xad)
 		return 2; /* U+00AD */
 	if (p[0] == 0xc2 && p[1] == 0xa0)
@@ -1348,21 +1350,21 @@ static void own_vals_free(own_vals *ov);
 static int is_birth_date(Seinhuis__Field **fields, size_t nf, const char *v,
                          const char *today)
 {
+	int same = 0;
+	for (size_t i = 0; i < nf && !same; i++) {
+		const char *name = fields[i]->name;
+		if (name[0] == 'p' && strncmp(name, "person", 6) == 0 &&
+		    isdigit((unsigned char)name[6]) && name[7] == '.')
+			name += 8;
+		same = name[0] == 'b' && strcmp(name, "birth_date") == 0 &&
+		       strcmp(fields[i]->value, v) == 0;
+	}
+	if (!same)
+		return 0;
 	char cut[24];
 	snprintf(cut, sizeof(cut), "%04d%.6s", atoi(today) - 1,
 	         strlen(today) >= 4 ? today + 4 : "");
-	if (strcmp(v, cut) >= 0)
-		return 0;
-	for (size_t i = 0; i < nf; i++) {
-		const char *name = fields[i]->name;
-		if (strncmp(name, "person", 6) == 0 &&
-		    isdigit((unsigned char)name[6]) && name[7] == '.')
-			name += 8;
-		if (strcmp(name, "birth_date") == 0 &&
-		    strcmp(fields[i]->value, v) == 0)
-			return 1;
-	}
-	return 0;
+	return strcmp(v, cut) < 0;
 }
 
 sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
@@ -2150,9 +2152,11 @@ static int text_phrase(const char *text, size_t tl, const char *ft,
 	                                    "\xe2\x80\x98", "\xe2\x80\x99"};
 	if (phrase_in(ft, phrase))
 		return 1;
+	/* one pass for any of the marks (their first bytes) */
 	int any = 0;
-	for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++)
-		any |= strstr(text, marks[m]) != NULL;
+	for (const char *q = text; !any && (q = strpbrk(q, "'`\xc2\xe2")); q++)
+		for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++)
+			any |= strncmp(q, marks[m], strlen(marks[m])) == 0;
 	if (!any)
 		return 0;
 	char *t = sh_xmalloc(tl + 1), *f = sh_xmalloc(2 * tl + 4);
@@ -2517,7 +2521,7 @@ static char *text_as_seen(const char *v)
 	const unsigned char *p = (const unsigned char *)v;
 	int space, any = 0;
 	for (; *p && !any; p++)
-		any = hidden_at(p, &space) != 0;
+		any = *p >= 0xc2 && *p <= 0xef && hidden_at(p, &space) != 0;
 	if (!any)
 		return NULL;
 	char *out = sh_xmalloc(strlen(v) + 1), *o = out;
