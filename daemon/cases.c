@@ -1191,6 +1191,12 @@ sh_err sh_feedback_deliver(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 
 /* --------------------------------- Veilig Thuis notice, at the reporter */
 
+static sh_err screen_against(sh_daemon *d, const char *with, const char *rid,
+                             const uint8_t *envb, size_t elen,
+                             Seinhuis__Field **fields, size_t n,
+                             const char *today, char *field, size_t fl,
+                             char *detail, size_t dl);
+
 sh_err sh_notice_attach(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s)
 {
 	const Seinhuis__VtNotice *n = s->notice;
@@ -1255,6 +1261,34 @@ sh_err sh_notice_check(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 		e = SH_ERR_NOTFOUND;
 	if (rec)
 		seinhuis__outbox_record__free_unpacked(rec, NULL);
+	/* its clear text against the report's persons, while the outbox
+	 * keeps the report's envelope (resend_window): refused, not
+	 * quarantined, so that Veilig Thuis sees the rule and sends it
+	 * again in other words */
+	uint8_t *envb = NULL;
+	size_t elen = 0;
+	sh_err ce =
+	    e == SH_OK
+	        ? sh_store_outbox_env_copy(d->store, sh_store_txn(d->store),
+	                                   seq, &envb, &elen)
+	        : SH_ERR_NOTFOUND;
+	if (ce == SH_OK) {
+		Seinhuis__Field **cf = NULL;
+		size_t nc = sh_wire_clear_fields(s, &cf);
+		char today[11], field[64], why[200];
+		sh_date_nl(s->created_ms, today);
+		if (screen_against(d, p->card.partner, n->report_id, envb, elen,
+		                   cf, nc, today, field, sizeof(field), why,
+		                   sizeof(why)) != SH_OK) {
+			snprintf(detail, dl, "field '%s': %s", field, why);
+			e = SH_ERR_PERSONAL;
+		}
+		sh_fields_free(cf, nc);
+		free(envb);
+		return e;
+	}
+	if (ce != SH_ERR_NOTFOUND)
+		return ce;
 	if (e == SH_ERR_NOTFOUND) {
 		snprintf(detail, dl,
 		         "field 'report_id': a notice goes to the reporter, "
@@ -1266,11 +1300,12 @@ sh_err sh_notice_check(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 	return e;
 }
 
-/* The notice's clear fields against the persons of a stored signal
- * (envelope envb) that partner `with` sent or was sent: its sealed part
- * opened with that pair's keys. A signal that does not open is not
- * screened here (other checks answer for it). */
-static sh_err screen_against(sh_daemon *d, const char *with,
+/* The notice's clear fields against the persons of meldcode report `rid`
+ * (its envelope envb) that partner `with` sent or was sent: its sealed
+ * part opened with that pair's keys. A report that no longer opens here
+ * (its sender no longer trusted, say) is not compared: said in the log,
+ * by the report's id. */
+static sh_err screen_against(sh_daemon *d, const char *with, const char *rid,
                              const uint8_t *envb, size_t elen,
                              Seinhuis__Field **fields, size_t n,
                              const char *today, char *field, size_t fl,
@@ -1292,6 +1327,14 @@ static sh_err screen_against(sh_daemon *d, const char *with,
 		e = sh_policy_check_other(
 		    &d->cat, SEINHUIS__SIGNAL_TYPE__VT_NOTICE, fields, n, rf,
 		    nr, today, field, fl, detail, dl);
+	else
+		sh_daemon_warn(d,
+		               "report %.32s does not open here (its partner "
+		               "'%s' %s): a notice on it is not compared with "
+		               "its persons",
+		               rid, with,
+		               p ? "gave no key that opens it"
+		                 : "is no longer trusted");
 	for (size_t i = 0; i < nr; i++)
 		if (rf[i]->value)
 			sh_wipe(rf[i]->value, strlen(rf[i]->value));
@@ -1310,33 +1353,23 @@ sh_err sh_notice_screen(sh_daemon *d, Seinhuis__Field **fields, size_t n,
 {
 	const char *hex = sh_field_value(fields, n, "report_id");
 	uint8_t ref[SH_ID_LEN];
-	uint64_t seq;
 	if (!hex || strlen(hex) != 2 * SH_ID_LEN ||
 	    sh_unhex(ref, SH_ID_LEN, hex) < 0)
 		return SH_OK; /* refused as such by the other checks */
 	sh_err e = sh_daemon_txn(d);
-	if (e)
-		return e;
-	MDB_txn *txn = sh_store_txn(d->store);
 	Seinhuis__InboxRecord *in = NULL;
-	Seinhuis__OutboxRecord *out = NULL;
-	uint8_t *envb = NULL;
-	size_t elen = 0;
-	if (sh_store_inbox_get(d->store, txn, ref, &in) == SH_OK)
-		e = screen_against(d, in->sender, in->envelope.data,
+	if (e == SH_OK)
+		e = sh_store_inbox_get(d->store, sh_store_txn(d->store), ref,
+		                       &in);
+	if (e == SH_ERR_NOTFOUND)
+		return SH_OK; /* taken, or never here */
+	if (e)
+		return snprintf(field, fl, "store"), e;
+	if (in->type == SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT)
+		e = screen_against(d, in->sender, hex, in->envelope.data,
 		                   in->envelope.len, fields, n, today, field,
 		                   fl, detail, dl);
-	else if (sh_store_outbox_find(d->store, txn, ref, &seq, &out) ==
-	             SH_OK &&
-	         sh_store_outbox_env_copy(d->store, txn, seq, &envb, &elen) ==
-	             SH_OK)
-		e = screen_against(d, out->recipient, envb, elen, fields, n,
-		                   today, field, fl, detail, dl);
-	free(envb);
-	if (in)
-		seinhuis__inbox_record__free_unpacked(in, NULL);
-	if (out)
-		seinhuis__outbox_record__free_unpacked(out, NULL);
+	seinhuis__inbox_record__free_unpacked(in, NULL);
 	return e;
 }
 

@@ -28,7 +28,10 @@ sh_err sh_notice_attach(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s);
 /* At delivery, before the inbox: a notice to a daemon that is not a
  * municipality_team (which takes hand-overs of others' reports) must
  * answer a meldcode_report in this daemon's outbox sent to p; else
- * SH_ERR_ROUTE, naming the rule in detail. SH_OK for other types. */
+ * SH_ERR_ROUTE, naming the rule in detail. While the outbox keeps that
+ * report's envelope (resend_window), the notice's clear fields may not
+ * hold its persons' data: else SH_ERR_PERSONAL ("field 'next_step':
+ * holds ..."). SH_OK for other types. */
 sh_err sh_notice_check(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
                        char *detail, size_t dl);
 /* Before an answer to a partner's signal is accepted (a status_feedback's
@@ -49,14 +52,15 @@ sh_err sh_answered_get(sh_daemon *d, Seinhuis__Field **fields, size_t n,
  * transaction. */
 sh_err sh_notice_target(sh_daemon *d, sh_peer *p, Seinhuis__Field **fields,
                         size_t n, char *detail, size_t dl);
-/* A notice's clear fields (next_step, contact_point) against the personal
- * data of the report it answers, where this daemon still holds that
- * report: at Veilig Thuis in its inbox (until it is taken), at the
- * reporter in its outbox (within resend_window), its sealed part opened
- * with the pair's keys. A notice has no sealed part of its own, so this
- * is what keeps the reported resident's name or street out of its clear
- * text. SH_ERR_PERSONAL with the field in field and the kind of value
- * (never the value) in detail; SH_OK when the report is not held here. */
+/* At Veilig Thuis, before a notice is accepted: its clear fields
+ * (next_step, contact_point) against the persons of the meldcode report
+ * it answers, while that report is in the inbox (until it is taken), its
+ * sealed part opened with the reporter's pair keys. A notice has no
+ * sealed part of its own, so this is what keeps the reported resident's
+ * name or street out of its clear text (the reporter's daemon checks the
+ * same against its outbox copy: sh_notice_check). SH_ERR_PERSONAL with
+ * the field in field and the kind of value (never the value) in detail;
+ * SH_OK when the report is not in the inbox. */
 sh_err sh_notice_screen(sh_daemon *d, Seinhuis__Field **fields, size_t n,
                         const char *today, char *field, size_t fl, char *detail,
                         size_t dl);

@@ -708,11 +708,6 @@ static sh_err check_and_deliver(sh_daemon *d, sh_peer *p,
 			                    d->self.card.role, fields, nfields,
 			                    today, field, sizeof(field), detail,
 			                    dl);
-		/* a notice names no person: not the reporter's resident
-		 * either, where the report is still held here */
-		if (e == SH_OK && s->type == SEINHUIS__SIGNAL_TYPE__VT_NOTICE)
-			e = sh_notice_screen(d, fields, nfields, today, field,
-			                     sizeof(field), detail, dl);
 		if (e) {
 			char full[300];
 			snprintf(full, sizeof(full), "%s%s%s%s",

@@ -77,7 +77,8 @@ check "three notices accepted" [ "${n1%% *}${n2%% *}${n3%% *}" = acceptedaccepte
 # A notice has no sealed part: its clear text may not name the resident of
 # the report it answers. Veilig Thuis's daemon opens the report in its
 # inbox and refuses; the reporter's opens its own copy (outbox, within
-# resend_window) and quarantines what a daemon without the check sent.
+# resend_window) and refuses (not quarantines) what a daemon without the
+# check sent.
 out=$(notice school-mc assessed 2 next_step="huisbezoek bij fictief" 2>&1) || :
 check "a notice whose next_step names the report's resident is refused (PERSONAL_DATA), naming no value: $out" bash -c \
 	"grep -q \"PERSONAL_DATA: field 'next_step': holds the resident's surname of the signal it refers to\" <<<\"\$0\" && ! grep -qi fictief <<<\"\$0\"" "$out"
@@ -85,10 +86,10 @@ out=$(notice team-mc handed_over 2 next_step="gesprek met de familie Fictief" 2>
 check "... also in a hand-over to the local team" grep -q "PERSONAL_DATA: field 'next_step'" <<<"$out"
 out=$(PEER_NOTICE_ID=$rid PEER_NOTICE_STATUS=assessed PEER_NOTICE_NEXT_STEP="bel FICTIEF" PEER_CREATED_SHIFT_MS=0 \
 	as_user "$PEER_TOOL" "$WORK/vt-mc/keys" "$WORK/school-mc/keys/card" notice)
-check "the reporter quarantines such a notice sent without Veilig Thuis's check: $out" \
-	grep -qE '^RECEIPT [0-9a-f]{32} (REJECTED|QUARANTINED) PERSONAL_DATA' <<<"$out"
-check "... it is not in the reporter's inbox, and the surname is in no log or audit entry" bash -c \
-	"[ \"\$(ctl school-mc --json inbox list | jq 'length')\" = 2 ] && ! grep -qi fictief '$WORK/school-mc.log' '$WORK/vt-mc.log' && ! ctl school-mc --json audit list | grep -qi fictief && ! ctl vt-mc --json audit list | grep -qi fictief"
+check "the reporter refuses such a notice sent without Veilig Thuis's check, naming the field: $out" \
+	bash -c "grep -qE '^RECEIPT [0-9a-f]{32} REJECTED PERSONAL_DATA' <<<\"\$0\" && grep -q \"refused: PERSONAL_DATA (field 'next_step': holds the resident's surname of the signal it refers to\" '$WORK/school-mc.log'" "$out"
+check "... it is in neither the reporter's inbox nor its quarantine, and the surname is in no log or audit entry" bash -c \
+	"[ \"\$(ctl school-mc --json inbox list | jq 'length')\" = 2 ] && [ \"\$(ctl school-mc --json quarantine list | jq 'length')\" = 0 ] && ! grep -qi fictief '$WORK/school-mc.log' '$WORK/vt-mc.log' && ! ctl school-mc --json audit list | grep -qi fictief && ! ctl vt-mc --json audit list | grep -qi fictief"
 check "the reporter receives its two notices, referring to its report" wait_until 10 bash -c \
 	"ctl school-mc --json inbox list | json_has 'length == 2 and all(.[]; .fields.report_id == \"$rid\" and .type == \"vt_notice\")'"
 check "the reporter's outbox shows where its report stands: the latest notice's status" bash -c \
