@@ -1300,16 +1300,12 @@ sh_err sh_notice_check(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 	return e;
 }
 
-/* The notice's clear fields against the persons of meldcode report `rid`
- * (its envelope envb) that partner `with` sent or was sent: its sealed
- * part opened with that pair's keys. A report that no longer opens here
- * (its sender no longer trusted, say) is not compared: said in the log,
- * by the report's id. */
-static sh_err screen_against(sh_daemon *d, const char *with, const char *rid,
-                             const uint8_t *envb, size_t elen,
-                             Seinhuis__Field **fields, size_t n,
-                             const char *today, char *field, size_t fl,
-                             char *detail, size_t dl)
+/* The fields of a stored signal (envelope envb) that partner `with` sent
+ * or was sent, its sealed part opened with that pair's keys, into *out
+ * (fields_wipe_free); -1 if it does not open here (its partner no longer
+ * trusted, say). */
+static int opened_fields(sh_daemon *d, const char *with, const uint8_t *envb,
+                         size_t elen, Seinhuis__Field ***out, size_t *nout)
 {
 	sh_peer *p = sh_peer_find(d, with);
 	Seinhuis__Envelope *env =
@@ -1318,32 +1314,51 @@ static sh_err screen_against(sh_daemon *d, const char *with, const char *rid,
 	                                NULL, env->signal.len, env->signal.data)
 	                          : NULL;
 	Seinhuis__SealedContent *sc = NULL;
-	Seinhuis__Field **rf = NULL;
-	size_t nr = 0;
-	sh_err e = SH_OK;
-	if (s && sh_peer_keys(d, p) == SH_OK &&
-	    sh_wire_open(s, &p->keys, &sc) == SH_OK &&
-	    sh_wire_fields(s, sc, &rf, &nr) == SH_OK)
-		e = sh_policy_check_other(
-		    &d->cat, SEINHUIS__SIGNAL_TYPE__VT_NOTICE, fields, n, rf,
-		    nr, today, field, fl, detail, dl);
-	else
-		sh_daemon_warn(d,
-		               "report %.32s does not open here (its partner "
-		               "'%s' %s): a notice on it is not compared with "
-		               "its persons",
-		               rid, with,
-		               p ? "gave no key that opens it"
-		                 : "is no longer trusted");
-	for (size_t i = 0; i < nr; i++)
-		if (rf[i]->value)
-			sh_wipe(rf[i]->value, strlen(rf[i]->value));
-	sh_fields_free(rf, nr);
+	*out = NULL;
+	*nout = 0;
+	int ok = s && sh_peer_keys(d, p) == SH_OK &&
+	         sh_wire_open(s, &p->keys, &sc) == SH_OK &&
+	         sh_wire_fields(s, sc, out, nout) == SH_OK;
 	sh_sealed_wipe_free(sc);
 	if (s)
 		seinhuis__signal__free_unpacked(s, NULL);
 	if (env)
 		seinhuis__envelope__free_unpacked(env, NULL);
+	return ok ? 0 : -1;
+}
+
+static void fields_wipe_free(Seinhuis__Field **f, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (f[i]->value)
+			sh_wipe(f[i]->value, strlen(f[i]->value));
+	sh_fields_free(f, n);
+}
+
+/* The notice's clear fields against the persons of meldcode report `rid`
+ * (opened_fields). A report that does not open here is not compared:
+ * said in the log, by the report's id. */
+static sh_err screen_against(sh_daemon *d, const char *with, const char *rid,
+                             const uint8_t *envb, size_t elen,
+                             Seinhuis__Field **fields, size_t n,
+                             const char *today, char *field, size_t fl,
+                             char *detail, size_t dl)
+{
+	Seinhuis__Field **rf;
+	size_t nr;
+	sh_err e = SH_OK;
+	if (opened_fields(d, with, envb, elen, &rf, &nr) == 0)
+		e = sh_policy_check_other(
+		    &d->cat, SEINHUIS__SIGNAL_TYPE__VT_NOTICE, fields, n,
+		    &(sh_other){.fields = rf, .n = nr}, today, field, fl,
+		    detail, dl);
+	else
+		sh_daemon_warn(d,
+		               "report %.32s does not open here (its partner "
+		               "'%s'): a notice on it is not compared with its "
+		               "persons",
+		               rid, with);
+	fields_wipe_free(rf, nr);
 	return e;
 }
 
@@ -1361,8 +1376,22 @@ sh_err sh_notice_screen(sh_daemon *d, Seinhuis__Field **fields, size_t n,
 	if (e == SH_OK)
 		e = sh_store_inbox_get(d->store, sh_store_txn(d->store), ref,
 		                       &in);
-	if (e == SH_ERR_NOTFOUND)
-		return SH_OK; /* taken, or never here */
+	if (e == SH_ERR_NOTFOUND) {
+		/* taken: against its print, if one was kept */
+		uint8_t *pr = NULL;
+		size_t pl = 0;
+		e = sh_store_print_get(d->store, sh_store_txn(d->store), ref,
+		                       &pr, &pl);
+		if (e == SH_OK)
+			e = sh_policy_check_other(
+			    &d->cat, SEINHUIS__SIGNAL_TYPE__VT_NOTICE, fields,
+			    n,
+			    &(sh_other){
+			        .print = pr, .plen = pl, .key = d->print_key},
+			    today, field, fl, detail, dl);
+		free(pr);
+		return e == SH_ERR_NOTFOUND ? SH_OK : e;
+	}
 	if (e)
 		return snprintf(field, fl, "store"), e;
 	if (in->type == SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT)
@@ -1370,6 +1399,34 @@ sh_err sh_notice_screen(sh_daemon *d, Seinhuis__Field **fields, size_t n,
 		                   in->envelope.len, fields, n, today, field,
 		                   fl, detail, dl);
 	seinhuis__inbox_record__free_unpacked(in, NULL);
+	return e;
+}
+
+sh_err sh_report_print_keep(sh_daemon *d, const Seinhuis__InboxRecord *rec,
+                            const uint8_t id[SH_ID_LEN])
+{
+	if (rec->type != SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT)
+		return SH_OK;
+	Seinhuis__Field **rf;
+	size_t nr;
+	sh_buf pr = {0};
+	sh_err e = SH_OK;
+	if (opened_fields(d, rec->sender, rec->envelope.data, rec->envelope.len,
+	                  &rf, &nr) == 0) {
+		sh_print_make(rf, nr, d->print_key, &pr);
+		e = sh_store_print_put(d->store, id, sh_now_ms(), pr.data,
+		                       pr.len);
+	} else {
+		char hex[2 * SH_ID_LEN + 1];
+		sh_hex(hex, id, SH_ID_LEN);
+		sh_daemon_warn(d,
+		               "report %s does not open here: taken without a "
+		               "print, so a notice on it is not compared with "
+		               "its persons",
+		               hex);
+	}
+	fields_wipe_free(rf, nr);
+	sh_buf_free(&pr);
 	return e;
 }
 

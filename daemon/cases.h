@@ -54,13 +54,22 @@ sh_err sh_notice_target(sh_daemon *d, sh_peer *p, Seinhuis__Field **fields,
                         size_t n, char *detail, size_t dl);
 /* At Veilig Thuis, before a notice is accepted: its clear fields
  * (next_step, contact_point) against the persons of the meldcode report
- * it answers, while that report is in the inbox (until it is taken), its
- * sealed part opened with the reporter's pair keys. A notice has no
+ * it answers, while that report is in the inbox (its sealed part opened
+ * with the reporter's pair keys), and after it was taken against the
+ * print kept then (sh_report_print_keep). A notice has no
  * sealed part of its own, so this is what keeps the reported resident's
  * name or street out of its clear text (the reporter's daemon checks the
  * same against its outbox copy: sh_notice_check). SH_ERR_PERSONAL with
  * the field in field and the kind of value (never the value) in detail;
- * SH_OK when the report is not in the inbox. */
+ * SH_OK when neither the report nor its print is here. */
+/* When Veilig Thuis's team takes a meldcode report (inbox ack): its
+ * print (sh_print_make under d->print_key), kept in the store until
+ * keep_taken, so that its notices are still compared with its persons
+ * once its sealed part is gone (sh_notice_screen). SH_OK, with a
+ * warning, if the report does not open; SH_OK for other types. In the
+ * turn. */
+sh_err sh_report_print_keep(sh_daemon *d, const Seinhuis__InboxRecord *rec,
+                            const uint8_t id[SH_ID_LEN]);
 sh_err sh_notice_screen(sh_daemon *d, Seinhuis__Field **fields, size_t n,
                         const char *today, char *field, size_t fl, char *detail,
                         size_t dl);

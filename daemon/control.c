@@ -2219,6 +2219,9 @@ static void op_inbox_ack(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 			              q->message_id, key, cr->owner);
 		}
 	}
+	/* a meldcode report leaves its print, for the notices that follow */
+	if (e == SH_OK && rec)
+		e = sh_report_print_keep(d, rec, id);
 	if (rec)
 		seinhuis__inbox_record__free_unpacked(rec, NULL);
 	if (cr)

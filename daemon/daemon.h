@@ -258,7 +258,10 @@ typedef struct sh_daemon {
 	sh_routes routes;
 	uint8_t
 	    case_secret[SH_KEY_LEN]; /* keys case keys; derived, never stored */
-	int64_t next_retention;      /* monotonic ms of the next sweep */
+	/* keys the prints of taken meldcode reports (sh_print_make); derived
+	 * as case_secret is, never stored */
+	uint8_t print_key[SH_KEY_LEN];
+	int64_t next_retention; /* monotonic ms of the next sweep */
 	sh_store *store;
 	void *zctx;
 	long nofile; /* open-file limit (soft), after sh_peer_start raised it */

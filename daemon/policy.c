@@ -1347,6 +1347,16 @@ static void own_vals_free(own_vals *ov);
  * birth date put in the wrong column of an export looks like. A date of
  * the last year may be a newborn's birth date and the day of a report
  * about it alike, and is let through. */
+/* Whether date v lies more than a year before today: a birth date of the
+ * last year may be the day of a report too (a newborn's). */
+static int before_last_year(const char *v, const char *today)
+{
+	char cut[24];
+	snprintf(cut, sizeof(cut), "%04d%.6s", atoi(today) - 1,
+	         strlen(today) >= 4 ? today + 4 : "");
+	return strcmp(v, cut) < 0;
+}
+
 static int is_birth_date(Seinhuis__Field **fields, size_t nf, const char *v,
                          const char *today)
 {
@@ -1359,12 +1369,7 @@ static int is_birth_date(Seinhuis__Field **fields, size_t nf, const char *v,
 		same = name[0] == 'b' && strcmp(name, "birth_date") == 0 &&
 		       strcmp(fields[i]->value, v) == 0;
 	}
-	if (!same)
-		return 0;
-	char cut[24];
-	snprintf(cut, sizeof(cut), "%04d%.6s", atoi(today) - 1,
-	         strlen(today) >= 4 ? today + 4 : "");
-	return strcmp(v, cut) < 0;
+	return same && before_last_year(v, today);
 }
 
 sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
@@ -1551,9 +1556,8 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
 
 sh_err sh_policy_check_other(const sh_catalogue *cat, Seinhuis__SignalType type,
                              Seinhuis__Field **fields, size_t n,
-                             Seinhuis__Field **other, size_t no,
-                             const char *today, char *field, size_t fl,
-                             char *detail, size_t dl)
+                             const sh_other *o, const char *today, char *field,
+                             size_t fl, char *detail, size_t dl)
 {
 	const sh_type_rule *t = sh_catalogue_type(cat, type);
 	field[0] = detail[0] = '\0';
@@ -1563,10 +1567,16 @@ sh_err sh_policy_check_other(const sh_catalogue *cat, Seinhuis__SignalType type,
 		if (!r || r->personal || !v || !v[0])
 			continue;
 		const char *kind = NULL;
-		if (r->kind == CHK_DATE && is_birth_date(other, no, v, today))
+		if (r->kind == CHK_DATE &&
+		    (o->fields
+		         ? is_birth_date(o->fields, o->n, v, today)
+		         : sh_print_has_date(v, o->print, o->plen, o->key) &&
+		               before_last_year(v, today)))
 			kind = "the birth date of a person";
 		else if (r->kind == CHK_TEXT)
-			kind = sh_text_own_data(v, other, no);
+			kind = o->fields ? sh_text_own_data(v, o->fields, o->n)
+			                 : sh_print_match(v, o->print, o->plen,
+			                                  o->key);
 		if (kind) {
 			sh_copy_str(field, fl, r->name);
 			return snprintf(
@@ -2484,6 +2494,290 @@ const char *sh_text_own_data(const char *text, Seinhuis__Field **fields,
 	free(digits);
 	free(lower);
 	return kind;
+}
+
+/* ------------------------------------------ a report's print (notices)
+ *
+ * Veilig Thuis's notices on a report follow for months, long after its
+ * team took the report (and the daemon let its sealed part go). What the
+ * daemon keeps of it instead is its print: for each personal value the
+ * own-values check compares a text with, a tag (HMAC-SHA256 under a key
+ * of this daemon's, 16 bytes) of the value in the form the text is
+ * searched for it, with its kind and length. A text is then searched the
+ * same way, each stretch of the right kind and length tagged and looked
+ * up: the same answers as sh_text_own_data (unit_policy compares them),
+ * without the values. An item: kind (1 byte), length (1), tag (16). */
+
+enum {
+	PR_SURNAME = 1, /* folded words: a run of the text's folded words */
+	PR_STREET,
+	PR_POSTCODE,     /* normalised: one of the text's postcodes */
+	PR_BSN,          /* digits: within one of the text's digit chains */
+	PR_PHONE,        /* (without +31 or its leading 0) */
+	PR_BIRTH_DIGITS, /* 12051980 or 19800512, in a digit chain */
+	PR_EMAIL,        /* lower case: anywhere in the lower-cased text */
+	PR_BIRTH4,       /* a full date in the text: 1980-05-12 */
+	PR_BIRTH2        /* one written with two digits of the year: 80-05-12 */
+};
+#define PR_TAG  16
+#define PR_ITEM (2 + PR_TAG)
+
+static void pr_tag(uint8_t out[PR_TAG], const uint8_t key[SH_KEY_LEN], int kind,
+                   const char *s, size_t n)
+{
+	uint8_t buf[257], full[32];
+	buf[0] = (uint8_t)kind;
+	memcpy(buf + 1, s, n);
+	sh_hmac_sha256(full, key, SH_KEY_LEN, buf, n + 1);
+	memcpy(out, full, PR_TAG);
+	sh_wipe(buf, n + 1);
+	sh_wipe(full, sizeof(full));
+}
+
+static void pr_add(sh_buf *out, const uint8_t key[SH_KEY_LEN], int kind,
+                   const char *s)
+{
+	size_t n = strlen(s);
+	uint8_t item[PR_ITEM];
+	if (!n || n > 255)
+		return;
+	item[0] = (uint8_t)kind;
+	item[1] = (uint8_t)n;
+	pr_tag(item + 2, key, kind, s, n);
+	sh_buf_add(out, item, sizeof(item));
+}
+
+void sh_print_make(Seinhuis__Field **fields, size_t nf,
+                   const uint8_t key[SH_KEY_LEN], sh_buf *out)
+{
+	own_vals ov;
+	own_vals_make(&ov, fields, nf);
+	for (size_t i = 0; i < ov.n; i++) {
+		const char *v = ov.v[i].s;
+		char buf[256];
+		switch (ov.v[i].kind) {
+		case OV_SURNAME: {
+			/* the whole surname, and each part (own_data) */
+			pr_add(out, key, PR_SURNAME, v);
+			sh_copy_str(buf, sizeof(buf), v);
+			char *save = NULL;
+			for (char *s = strtok_r(buf, " ", &save); s;
+			     s = strtok_r(NULL, " ", &save))
+				if (strlen(s) >= 4 && has_letter(s))
+					pr_add(out, key, PR_SURNAME, s);
+			break;
+		}
+		case OV_STREET: pr_add(out, key, PR_STREET, v); break;
+		case OV_POSTCODE: pr_add(out, key, PR_POSTCODE, v); break;
+		case OV_BSN: pr_add(out, key, PR_BSN, v); break;
+		case OV_PHONE: pr_add(out, key, PR_PHONE, v); break;
+		case OV_EMAIL: pr_add(out, key, PR_EMAIL, v); break;
+		case OV_BIRTH: {
+			int y = atoi(v), m = atoi(v + 5), d = atoi(v + 8);
+			snprintf(buf, sizeof(buf), "%04d-%02d-%02d", y, m, d);
+			pr_add(out, key, PR_BIRTH4, buf);
+			snprintf(buf, sizeof(buf), "%02d-%02d-%02d", y % 100, m,
+			         d);
+			pr_add(out, key, PR_BIRTH2, buf);
+			snprintf(buf, sizeof(buf), "%02d%02d%04d", d, m, y);
+			pr_add(out, key, PR_BIRTH_DIGITS, buf);
+			snprintf(buf, sizeof(buf), "%04d%02d%02d", y, m, d);
+			pr_add(out, key, PR_BIRTH_DIGITS, buf);
+			break;
+		}
+		}
+		sh_wipe(buf, sizeof(buf));
+	}
+	own_vals_free(&ov);
+}
+
+/* A search of a text for a print's items of one kind and length. */
+typedef struct {
+	const uint8_t *pr;
+	size_t pl;
+	const uint8_t *key;
+	int kind;
+	size_t len;
+} pr_q;
+
+/* Whether s (q->len bytes) is one of the print's items of q's kind. */
+static int pr_is(const pr_q *q, const char *s)
+{
+	uint8_t tag[PR_TAG];
+	pr_tag(tag, q->key, q->kind, s, q->len);
+	int hit = 0;
+	for (size_t o = 0; o + PR_ITEM <= q->pl && !hit; o += PR_ITEM)
+		hit = q->pr[o] == q->kind && q->pr[o + 1] == q->len &&
+		      memcmp(q->pr + o + 2, tag, PR_TAG) == 0;
+	return hit;
+}
+
+/* Runs of whole words of a folded text " a b c " of q->len bytes. */
+static int pr_words(const pr_q *q, const char *ft)
+{
+	size_t fl = strlen(ft);
+	for (size_t i = 0; i < fl; i++) {
+		if (ft[i] == ' ' || (i && ft[i - 1] != ' '))
+			continue;
+		size_t e = i + q->len;
+		if (e < fl && ft[e] == ' ' && pr_is(q, ft + i))
+			return 1;
+	}
+	return 0;
+}
+
+static int pr_postcode(void *ctx, const char *pc)
+{
+	const pr_q *q = ctx;
+	return strlen(pc) == q->len && pr_is(q, pc);
+}
+
+/* Stretches of q->len digits within one of the chains "|123|45|". */
+static int pr_digits(const pr_q *q, const char *digits)
+{
+	for (const char *c = digits; *c;) {
+		if (*c == '|') {
+			c++;
+			continue;
+		}
+		size_t cl = strcspn(c, "|");
+		for (size_t k = 0; k + q->len <= cl; k++)
+			if (pr_is(q, c + k))
+				return 1;
+		c += cl;
+	}
+	return 0;
+}
+
+static const char *pr_kind_name(int kind)
+{
+	switch (kind) {
+	case PR_SURNAME: return "the resident's surname";
+	case PR_STREET: return "the resident's street name";
+	case PR_POSTCODE: return "the resident's postcode";
+	case PR_BSN: return "the resident's BSN";
+	case PR_PHONE: return "the resident's phone number";
+	case PR_EMAIL: return "the resident's e-mail address";
+	default: return "the resident's birth date";
+	}
+}
+
+/* The text's folded words with each apostrophe read as a word break
+ * (text_phrase), from malloc; NULL if it has none. */
+static char *pr_unmarked(const char *text, size_t tl)
+{
+	static const char *const marks[] = {"'", "`", "\xc2\xb4",
+	                                    "\xe2\x80\x98", "\xe2\x80\x99"};
+	char *t = sh_xmalloc(tl + 1), *f;
+	int any = 0;
+	memcpy(t, text, tl + 1);
+	for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++)
+		for (char *q = t; (q = strstr(q, marks[m])); any = 1)
+			memset(q, ' ', strlen(marks[m]));
+	f = any ? sh_xmalloc(2 * tl + 4) : NULL;
+	if (f) {
+		f[0] = ' ';
+		sh_fold_words(t, f + 1, 2 * tl + 2);
+		strcat(f, " ");
+	}
+	sh_wipe(t, tl + 1);
+	free(t);
+	return f;
+}
+
+const char *sh_print_match(const char *text, const uint8_t *pr, size_t pl,
+                           const uint8_t key[SH_KEY_LEN])
+{
+	char *seen = text_as_seen(text); /* as text_screen reads it */
+	if (seen) {
+		const char *kind = sh_print_match(seen, pr, pl, key);
+		sh_wipe(seen, strlen(seen));
+		free(seen);
+		return kind;
+	}
+	size_t tl = strlen(text);
+	char *ft = sh_xmalloc(2 * tl + 4), *digits = sh_xmalloc(tl + 2);
+	char *lower = sh_xmalloc(tl + 1), *f2 = NULL;
+	text_prep tp;
+	text_prep_fill(&tp, text, ft, digits, lower);
+	const char *kind = NULL;
+	int f2_done = 0;
+	/* each kind and length the print has, once */
+	for (size_t o = 0; o + PR_ITEM <= pl && !kind; o += PR_ITEM) {
+		pr_q q = {pr, pl, key, pr[o], pr[o + 1]};
+		size_t p;
+		for (p = 0; p < o; p += PR_ITEM)
+			if (pr[p] == q.kind && pr[p + 1] == q.len)
+				break;
+		if (p < o)
+			continue; /* searched for already */
+		int hit = 0;
+		switch (q.kind) {
+		case PR_SURNAME:
+		case PR_STREET:
+			hit = pr_words(&q, ft);
+			if (!hit && !f2_done) {
+				f2 = pr_unmarked(text, tl);
+				f2_done = 1;
+			}
+			if (!hit && f2)
+				hit = pr_words(&q, f2);
+			break;
+		case PR_POSTCODE:
+			hit = each_postcode(&tp, pr_postcode, &q);
+			break;
+		case PR_BSN:
+		case PR_PHONE:
+		case PR_BIRTH_DIGITS: hit = pr_digits(&q, digits); break;
+		case PR_EMAIL:
+			for (size_t k = 0; k + q.len <= tl && !hit; k++)
+				hit = pr_is(&q, lower + k);
+			break;
+		case PR_BIRTH4:
+		case PR_BIRTH2: {
+			if (!tp.dates_done) {
+				const char **w;
+				size_t *len, nw = words_of(text, &w, &len);
+				tp.nd =
+				    full_dates(text, w, len, nw, tp.dates, 16);
+				tp.dates_done = 1;
+				free(w);
+				free(len);
+			}
+			for (size_t k = 0; k < tp.nd && !hit; k++) {
+				const text_date *t = &tp.dates[k];
+				char b[16];
+				if ((t->ydigits == 4) != (q.kind == PR_BIRTH4))
+					continue;
+				snprintf(b, sizeof(b),
+				         q.kind == PR_BIRTH4 ? "%04d-%02d-%02d"
+				                             : "%02d-%02d-%02d",
+				         t->y, t->m, t->d);
+				hit = strlen(b) == q.len && pr_is(&q, b);
+			}
+			break;
+		}
+		}
+		if (hit)
+			kind = pr_kind_name(q.kind);
+	}
+	sh_wipe(ft, 2 * tl + 4);
+	sh_wipe(digits, tl + 2);
+	sh_wipe(lower, tl + 1);
+	if (f2)
+		sh_wipe(f2, 2 * tl + 4);
+	free(ft);
+	free(digits);
+	free(lower);
+	free(f2);
+	return kind;
+}
+
+int sh_print_has_date(const char *v, const uint8_t *pr, size_t pl,
+                      const uint8_t key[SH_KEY_LEN])
+{
+	pr_q q = {pr, pl, key, PR_BIRTH4, strlen(v)};
+	return q.len == 10 && pr_is(&q, v);
 }
 
 /* The clear text fields of a stream of signals repeat (a creditor's

@@ -151,18 +151,42 @@ sh_err sh_policy_check(const sh_catalogue *cat, Seinhuis__SignalType type,
                        const char *sender_role, const char *recipient_role,
                        Seinhuis__Field **fields, size_t n, const char *today,
                        char *field, size_t flen, char *detail, size_t dlen);
+/* The personal values of another signal, to check a signal's clear
+ * fields against: its fields (its sealed part opened), or, when fields is
+ * NULL, its print (sh_print_make) under key. */
+typedef struct {
+	Seinhuis__Field **fields;
+	size_t n;
+	const uint8_t *print;
+	size_t plen;
+	const uint8_t *key;
+} sh_other;
 /* Check a signal's clear fields against the personal values of another
- * signal it refers to (other: that signal's fields, its sealed part
- * opened), as sh_policy_check does against the signal's own: a Veilig
- * Thuis notice has no sealed part, yet its next_step could name the
- * resident of the report it answers. SH_ERR_PERSONAL with the field's
- * name in field and the kind of value (never the value) in detail, or
- * SH_OK. */
+ * signal it refers to (o), as sh_policy_check does against the signal's
+ * own: a Veilig Thuis notice has no sealed part, yet its next_step could
+ * name the resident of the report it answers. SH_ERR_PERSONAL with the
+ * field's name in field and the kind of value (never the value) in
+ * detail, or SH_OK. */
 sh_err sh_policy_check_other(const sh_catalogue *cat, Seinhuis__SignalType type,
                              Seinhuis__Field **fields, size_t n,
-                             Seinhuis__Field **other, size_t no,
-                             const char *today, char *field, size_t flen,
-                             char *detail, size_t dlen);
+                             const sh_other *o, const char *today, char *field,
+                             size_t flen, char *detail, size_t dlen);
+/* A signal's print: for each personal value among fields that
+ * sh_text_own_data compares a text with (surname and its parts, street,
+ * postcode, BSN, phone number, e-mail address, birth date in its written
+ * forms), its kind, length and a tag (HMAC-SHA256 under key, cut to 16
+ * bytes) of the value in the form a text is searched for it; appended to
+ * out. No value can be read back from it; a text can be compared with it
+ * (sh_print_match) after the values are gone. */
+void sh_print_make(Seinhuis__Field **fields, size_t n,
+                   const uint8_t key[SH_KEY_LEN], sh_buf *out);
+/* What sh_text_own_data would answer for text and the values print was
+ * made of: a phrase ("the resident's surname"), or NULL. */
+const char *sh_print_match(const char *text, const uint8_t *print, size_t plen,
+                           const uint8_t key[SH_KEY_LEN]);
+/* Whether date v (YYYY-MM-DD) is a birth date print was made of. */
+int sh_print_has_date(const char *v, const uint8_t *print, size_t plen,
+                      const uint8_t key[SH_KEY_LEN]);
 const char *sh_field_value(Seinhuis__Field **fields, size_t n,
                            const char *name);
 /* The values of t's first SH_TYPE_VALUES fields in a signal's fields, by

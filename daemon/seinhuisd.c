@@ -961,6 +961,26 @@ static sh_err outbox_retention(sh_daemon *d, int64_t now, int *more)
 
 /* The envelopes of delivered signals kept for a recipient's recover, past
  * resend_window (store.c). */
+/* The prints of taken meldcode reports (cases.c, sh_report_print_keep)
+ * go after the type's keep_taken: no notice on the report is compared
+ * with it after that. */
+static sh_err print_retention(sh_daemon *d, int64_t now, int *more)
+{
+	const sh_type_rule *t =
+	    sh_catalogue_type(&d->cat, SEINHUIS__SIGNAL_TYPE__MELDCODE_REPORT);
+	size_t removed = 0;
+	int64_t keep = t ? t->keep_taken_s : 0;
+	sh_err e = sh_store_print_expire(d->store, now - keep * 1000,
+	                                 SH_OUTBOX_SWEEP_MAX, &removed);
+	if (removed)
+		sh_info("retention: the prints of %zu taken meldcode "
+		        "report(s) removed, past keep_taken",
+		        removed);
+	if (removed == SH_OUTBOX_SWEEP_MAX)
+		*more = 1;
+	return e;
+}
+
 static sh_err envelope_retention(sh_daemon *d, int64_t now, int *more)
 {
 	size_t dropped = 0;
@@ -1245,6 +1265,8 @@ int sh_retention_sweep(sh_daemon *d)
 		e = outbox_retention(d, c.now, &more);
 	if (e == SH_OK)
 		e = envelope_retention(d, c.now, &more);
+	if (e == SH_OK)
+		e = print_retention(d, c.now, &more);
 	if (e == SH_OK)
 		e = quarantine_retention(d, c.now, &more);
 	/* after the outbox: a consent goes once no signal under it is kept */
@@ -1905,7 +1927,9 @@ int main(int argc, char **argv)
 	/* The case-key secret is derived from our own sealing key: only this
 	 * partner can compute its case keys, and nothing extra is stored. */
 	if (sh_hkdf(d.case_secret, SH_KEY_LEN, d.self.seal_sec, SH_KEY_LEN,
-	            "seinhuis/case/v1", d.self.card.partner) != SH_OK) {
+	            "seinhuis/case/v1", d.self.card.partner) != SH_OK ||
+	    sh_hkdf(d.print_key, SH_KEY_LEN, d.self.seal_sec, SH_KEY_LEN,
+	            "seinhuis/print/v1", d.self.card.partner) != SH_OK) {
 		sh_error("cannot derive the case-key secret");
 		return 1;
 	}
@@ -2124,6 +2148,7 @@ out:
 	sh_catalogue_free(&d.cat);
 	sh_routes_free(&d.routes);
 	sh_wipe(d.case_secret, sizeof(d.case_secret));
+	sh_wipe(d.print_key, sizeof(d.print_key));
 	sh_crypto_forget();
 	sh_identity_wipe(&d.self);
 	return rc;

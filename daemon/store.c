@@ -11,6 +11,11 @@
  *              asked that partner to send again what it delivered here
  *              (seinctl recover), until it answers
  *              (sh_store_recover_set).
+ *              "print/<message id>": when a meldcode report was taken
+ *              from Veilig Thuis's inbox (u64 ms), then the report's
+ *              print, the tags its notices are compared with after its
+ *              sealed part is gone (sh_store_print_put; policy.h,
+ *              sh_print_make); removed after keep_taken.
  *   outbox     u64 sequence (big-endian, so FIFO) -> OutboxRecord. A signal
  *              is here, state pending, before its sender hears "accepted";
  *              it turns delivered or failed on receipt. Since schema 3
@@ -1212,6 +1217,95 @@ int64_t sh_store_recover_get(sh_store *st, MDB_txn *txn, const char *partner)
 	if (recover_key(key, sizeof(key), partner) < 0)
 		return 0;
 	return sh_store_meta_time_get(st, txn, key);
+}
+
+/* ----------------------------------------------------- report prints */
+
+#define PRINT_PREFIX "print/"
+
+static void print_key(char key[sizeof(PRINT_PREFIX) + 2 * SH_ID_LEN],
+                      const uint8_t id[SH_ID_LEN])
+{
+	memcpy(key, PRINT_PREFIX, sizeof(PRINT_PREFIX) - 1);
+	sh_hex(key + sizeof(PRINT_PREFIX) - 1, id, SH_ID_LEN);
+}
+
+sh_err sh_store_print_put(sh_store *st, const uint8_t id[SH_ID_LEN],
+                          int64_t kept_ms, const uint8_t *print, size_t n)
+{
+	if (!st->turn)
+		return SH_ERR_STORE;
+	char key[sizeof(PRINT_PREFIX) + 2 * SH_ID_LEN];
+	print_key(key, id);
+	uint8_t *b = sh_xmalloc(8 + n);
+	u64be(b, (uint64_t)kept_ms);
+	if (n)
+		memcpy(b + 8, print, n);
+	MDB_val k = {sizeof(key) - 1, key}, v = {8 + n, b};
+	int rc = jput(st, st->meta, &k, &v, 0);
+	free(b);
+	return mdb_err(rc);
+}
+
+sh_err sh_store_print_get(sh_store *st, MDB_txn *txn,
+                          const uint8_t id[SH_ID_LEN], uint8_t **print,
+                          size_t *n)
+{
+	char key[sizeof(PRINT_PREFIX) + 2 * SH_ID_LEN];
+	print_key(key, id);
+	MDB_val k = {sizeof(key) - 1, key}, v;
+	*print = NULL;
+	*n = 0;
+	int rc = mdb_get(txn, st->meta, &k, &v);
+	if (rc)
+		return mdb_err(rc);
+	if (v.mv_size < 8)
+		return SH_ERR_STORE_CORRUPT;
+	*n = v.mv_size - 8;
+	*print = sh_xmalloc(*n + 1);
+	if (*n)
+		memcpy(*print, (const uint8_t *)v.mv_data + 8, *n);
+	return SH_OK;
+}
+
+sh_err sh_store_print_expire(sh_store *st, int64_t before_ms, size_t max,
+                             size_t *removed)
+{
+	*removed = 0;
+	if (!st->turn)
+		return SH_ERR_STORE;
+	char(*keys)[sizeof(PRINT_PREFIX) + 2 * SH_ID_LEN] = NULL;
+	size_t nk = 0;
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(st->txn, st->meta, &cur);
+	if (rc)
+		return mdb_err(rc);
+	MDB_val k = {sizeof(PRINT_PREFIX) - 1, (void *)PRINT_PREFIX}, v;
+	keys = sh_xmalloc((max ? max : 1) * sizeof(*keys));
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	     rc == 0 && nk < max; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < sizeof(PRINT_PREFIX) - 1 ||
+		    memcmp(k.mv_data, PRINT_PREFIX, sizeof(PRINT_PREFIX) - 1))
+			break;
+		/* a record too short to say when it was kept goes too */
+		if (k.mv_size == sizeof(*keys) - 1 &&
+		    (v.mv_size < 8 || (int64_t)be64(v.mv_data) < before_ms)) {
+			memcpy(keys[nk], k.mv_data, k.mv_size);
+			keys[nk++][k.mv_size] = '\0';
+		}
+	}
+	mdb_cursor_close(cur);
+	sh_err e = rc == 0 || rc == MDB_NOTFOUND ? SH_OK : mdb_err(rc);
+	for (size_t i = 0; e == SH_OK && i < nk; i++) {
+		MDB_val dk = {sizeof(*keys) - 1, keys[i]};
+		rc = jdel(st, st->meta, &dk);
+		if (rc && rc != MDB_NOTFOUND)
+			e = mdb_err(rc);
+		else
+			(*removed)++;
+	}
+	free(keys);
+	return e;
 }
 
 int sh_store_journal_full(const sh_store *st)

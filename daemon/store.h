@@ -95,6 +95,18 @@ size_t sh_store_replayed(const sh_store *st);
 sh_err sh_store_recover_set(sh_store *st, const char *partner,
                             int64_t since_ms);
 int64_t sh_store_recover_get(sh_store *st, MDB_txn *txn, const char *partner);
+/* A report's print (policy.h, sh_print_make), kept in the meta table
+ * under its message id when Veilig Thuis's team took the report, with
+ * that time (kept_ms); put in the open turn. The get copies it (malloc),
+ * SH_ERR_NOTFOUND if none. The expire removes, in the open turn, up to
+ * max prints kept before before_ms (*removed says how many). */
+sh_err sh_store_print_put(sh_store *st, const uint8_t id[SH_ID_LEN],
+                          int64_t kept_ms, const uint8_t *print, size_t n);
+sh_err sh_store_print_get(sh_store *st, MDB_txn *txn,
+                          const uint8_t id[SH_ID_LEN], uint8_t **print,
+                          size_t *n);
+sh_err sh_store_print_expire(sh_store *st, int64_t before_ms, size_t max,
+                             size_t *removed);
 /* A time (Unix ms) kept in the meta table under key, in the open turn;
  * ms <= 0 removes it. The get answers 0 for none. */
 sh_err sh_store_meta_time_set(sh_store *st, const char *key, int64_t ms);

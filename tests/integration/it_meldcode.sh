@@ -332,4 +332,14 @@ ctl vt-mc inbox ack "$rid" >/dev/null || fail "setup: report taken at Veilig Thu
 out=$(notice school-mc closed 0)
 check "a notice on a report Veilig Thuis has taken is accepted" grep -q '^accepted ' <<<"$out"
 check "... and delivered to the reporter" wait_until 10 bash -c "inbox_ids school-mc | grep -qx ${out#accepted }"
+# The report's sealed part is gone from Veilig Thuis's store; its print (the
+# tags of its persons' values) is what a notice on it is compared with.
+out=$(notice school-mc closed 0 next_step="dossier FICTIEF gesloten" 2>&1) || :
+check "a notice naming the taken report's resident is still refused at Veilig Thuis (its print): $out" \
+	grep -q "PERSONAL_DATA: field 'next_step': holds the resident's surname of the signal it refers to" <<<"$out"
+out=$(notice school-mc closed 0 next_step="zorgen om Fictief's situatie" 2>&1) || :
+check "... and so is one with the surname before an apostrophe: $out" \
+	grep -q "PERSONAL_DATA: field 'next_step': holds the resident's surname" <<<"$out"
+check "... while the report itself is no longer in Veilig Thuis's inbox" bash -c \
+	"ctl vt-mc inbox show $rid 2>&1 | grep -q NOT_FOUND"
 it_done

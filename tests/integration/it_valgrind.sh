@@ -13,6 +13,9 @@ WRAP="valgrind --quiet --error-exitcode=99 --leak-check=full \
 --track-origins=yes --log-file=$WORK/valgrind.%p.log"
 partner gem-vg municipality_debt 17251
 partner corp-vg landlord 17252
+# the Veilig Thuis loop, started at the end
+partner school-vg professional 17253
+partner vt-vg veilig_thuis 17254
 trust_all
 start gem-vg
 start corp-vg
@@ -67,9 +70,32 @@ check "cases work under valgrind: claim, steps, show, monitor" bash -c \
 	 ctl gem-vg case monitor --format csv --attempts | grep -q '\"phone\",\"no\"'"
 check "  a step with an unknown word is refused under valgrind (exit 1, CASE_STEP)" bash -c \
 	"out=\$(ctl gem-vg case step $K contact_attempted --how pigeon 2>&1); [ \$? = 1 ] && grep -q 'refused: CASE_STEP' <<<\"\$out\""
-stop gem-vg && pass "recipient: valgrind reports no errors or leaks" ||
-	fail "recipient: valgrind errors (see $WORK/valgrind.*.log)"
+# A meldcode report and Veilig Thuis's notices: compared with the report
+# in its inbox, then (taken) with its print; the reporter's copy opened.
 stop corp-vg && pass "sender: valgrind reports no errors or leaks" ||
 	fail "sender: valgrind errors (see $WORK/valgrind.*.log)"
+start school-vg
+start vt-vg
+out=$(ctl school-vg send --type meldcode_report --to vt-vg concern_category=child_abuse urgency=structural \
+	reporter_role=school surname=Fictief house_number=4 postcode="9901 WA" description="fictional concern" \
+	reporter_contact="school desk" legal_basis=meldrecht steps_taken=1,2,3,4 justification=structural_unsafety)
+rid=${out#accepted }
+check "a meldcode report delivered under valgrind" wait_until 60 bash -c "inbox_ids vt-vg | grep -qx $rid"
+vt_notice() { ctl vt-vg send --type vt_notice --to school-vg legal_basis=legal_task report_id="$rid" contact_point=desk "$@" 2>&1; }
+export -f vt_notice
+export rid
+check "notices compared with the report, then with its print, under valgrind" bash -c \
+	"vt_notice status=received next_step='bel fictief' | grep -q PERSONAL_DATA &&
+	 vt_notice status=received | grep -q '^accepted ' &&
+	 ctl vt-vg inbox ack $rid >/dev/null &&
+	 vt_notice status=closed next_step='dossier Fictief' | grep -q PERSONAL_DATA &&
+	 vt_notice status=closed | grep -q '^accepted '"
+check "  the reporter takes both notices" wait_until 60 bash -c "[ \"\$(inbox_ids school-vg | wc -l)\" = 2 ]"
+stop vt-vg && pass "Veilig Thuis: valgrind reports no errors or leaks" ||
+	fail "Veilig Thuis: valgrind errors (see $WORK/valgrind.*.log)"
+stop school-vg && pass "reporter: valgrind reports no errors or leaks" ||
+	fail "reporter: valgrind errors (see $WORK/valgrind.*.log)"
+stop gem-vg && pass "recipient: valgrind reports no errors or leaks" ||
+	fail "recipient: valgrind errors (see $WORK/valgrind.*.log)"
 cat "$WORK"/valgrind.*.log 2>/dev/null | head -n 60
 it_done

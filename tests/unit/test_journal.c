@@ -2386,6 +2386,60 @@ static int recover_turn(sh_store *st, unsigned i)
 	return sh_store_commit(st) == SH_OK ? 0 : 3;
 }
 
+/* Prints of taken reports in meta: kept across a reopen, found by id,
+ * expired by the time they were kept, at most max a call; the recover
+ * requests beside them untouched. */
+static void report_prints(void)
+{
+	char dir[512], why[1024];
+	new_dir(dir, sizeof(dir), "prints");
+	sh_store *st = store_open(dir, why, sizeof(why));
+	if (!CHECK(st != NULL))
+		return;
+	uint8_t id[4][SH_ID_LEN], *p = NULL;
+	size_t n = 0, removed = 0;
+	for (int i = 0; i < 4; i++)
+		memset(id[i], 0x40 + i, SH_ID_LEN);
+	check_case("prints: put only in a turn; three kept, and a recover");
+	CHECK_ERR(sh_store_print_put(st, id[0], 100, (const uint8_t *)"a", 1),
+	          SH_ERR_STORE);
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	for (int i = 0; i < 3; i++)
+		CHECK_ERR(sh_store_print_put(st, id[i], 100 * (i + 1),
+		                             (const uint8_t *)"tags", 4),
+		          SH_OK);
+	CHECK_ERR(sh_store_recover_set(st, "corp-a", 50), SH_OK);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	sh_store_close(&st);
+	st = store_open(dir, why, sizeof(why));
+	if (!CHECK(st != NULL))
+		return;
+	check_case("prints: found by id after a reopen, NOT_FOUND for another");
+	CHECK_ERR(sh_store_begin(st), SH_OK);
+	CHECK_ERR(sh_store_print_get(st, sh_store_txn(st), id[1], &p, &n),
+	          SH_OK);
+	CHECK(n == 4 && p && memcmp(p, "tags", 4) == 0);
+	free(p);
+	CHECK_ERR(sh_store_print_get(st, sh_store_txn(st), id[3], &p, &n),
+	          SH_ERR_NOTFOUND);
+	check_case("prints: expired by when they were kept, max a call");
+	CHECK_ERR(sh_store_print_expire(st, 250, 1, &removed), SH_OK);
+	CHECK(removed == 1);
+	CHECK_ERR(sh_store_print_expire(st, 250, 10, &removed), SH_OK);
+	CHECK(removed == 1);
+	CHECK_ERR(sh_store_print_expire(st, 250, 10, &removed), SH_OK);
+	CHECK(removed == 0);
+	CHECK_ERR(sh_store_print_get(st, sh_store_txn(st), id[0], &p, &n),
+	          SH_ERR_NOTFOUND);
+	CHECK_ERR(sh_store_print_get(st, sh_store_txn(st), id[2], &p, &n),
+	          SH_OK);
+	free(p);
+	CHECK_ERR(sh_store_commit(st), SH_OK);
+	CHECK(recover_of(st, "corp-a") == 50);
+	CHECK_ERR(sh_store_check(st, why, sizeof(why)), SH_OK);
+	sh_store_close(&st);
+}
+
 static void recover_request(void)
 {
 	char dir[512], why[1024];
@@ -3019,6 +3073,7 @@ int main(void)
 	expire_capped();
 	requeue_steps();
 	recover_request();
+	report_prints();
 	outbox_remove();
 	schema_unknown();
 	consent_index();

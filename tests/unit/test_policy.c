@@ -2307,6 +2307,39 @@ static void test_clear_text(const sh_catalogue *cat)
 			sig_free(&s);
 		}
 	}
+	/* A report's print (what Veilig Thuis keeps of a report it took)
+	 * answers every one of these texts as the values themselves do. */
+	{
+		static const uint8_t pkey[SH_KEY_LEN] = {7, 1, 7};
+		struct view vw;
+		view_of(&vw, &base);
+		sh_buf pr = {0};
+		sh_print_make(vw.p, vw.n, pkey, &pr);
+		check_case("the print of the clear-text cases' values has an "
+		           "item for each form of each value");
+		CHECK(pr.len == 11 * 18);
+		for (size_t i = 0; i < N(own) + N(fine); i++) {
+			const char *v =
+			    i < N(own) ? own[i][0] : fine[i - N(own)];
+			const char *a = sh_text_own_data(v, vw.p, vw.n);
+			const char *b =
+			    sh_print_match(v, pr.data, pr.len, pkey);
+			check_case("print and values agree on \"%s\"", v);
+			if (!CHECK(a == b || (a && b && strcmp(a, b) == 0)))
+				printf("     values: %s, print: %s\n",
+				       a ? a : "(none)", b ? b : "(none)");
+		}
+		static const uint8_t other[SH_KEY_LEN] = {8};
+		check_case("a print made under another key matches nothing");
+		CHECK(sh_print_match("bel Jansen, Molenweg", pr.data, pr.len,
+		                     other) == NULL);
+		CHECK(sh_print_match("bel Jansen, Molenweg", pr.data, pr.len,
+		                     pkey) != NULL);
+		check_case("a birth date is found among the print's dates");
+		CHECK(sh_print_has_date("1980-05-12", pr.data, pr.len, pkey));
+		CHECK(!sh_print_has_date("1980-05-13", pr.data, pr.len, pkey));
+		sh_buf_free(&pr);
+	}
 	/* a reference may be nine digits that pass the eleven test; a
 	 * contact may not */
 	{
@@ -2403,6 +2436,30 @@ static void test_clear_text(const sh_catalogue *cat)
 	CHECK(sh_text_own_data("bellen met Berg \xc3\x96zt\xc3\xbcrk", fp, 1) !=
 	      NULL);
 	CHECK(sh_text_own_data("bellen met de bergen", fp, 1) == NULL);
+	{
+		static const uint8_t pkey[SH_KEY_LEN] = {3};
+		static const char *const t[] = {
+		    "bellen met ozturk",
+		    "bellen met Berg \xc3\x96zt\xc3\xbcrk",
+		    "bellen met de bergen",
+		    "Berg's dossier",
+		    "bergozturk",
+		    "Öztürk\xc2\xadsen",
+		    "Ozt\xc2\xadurk, later"};
+		sh_buf pr = {0};
+		sh_print_make(fp, 1, pkey, &pr);
+		for (size_t i = 0; i < N(t); i++) {
+			const char *a = sh_text_own_data(t[i], fp, 1);
+			const char *b =
+			    sh_print_match(t[i], pr.data, pr.len, pkey);
+			check_case(
+			    "person 2's surname: print and value agree on "
+			    "\"%s\"",
+			    t[i]);
+			CHECK(a == b || (a && b && strcmp(a, b) == 0));
+		}
+		sh_buf_free(&pr);
+	}
 	/* a part of only digits names nobody: the year in a reference */
 	f1.value = "Testpersoon-2026";
 	check_case("a surname part of only digits is no name");
