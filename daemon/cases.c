@@ -1362,6 +1362,13 @@ static sh_err screen_against(sh_daemon *d, const char *with, const char *rid,
 	return e;
 }
 
+/* The key a report's print is tagged under: of that report alone. */
+static void print_report_key(sh_daemon *d, const uint8_t id[SH_ID_LEN],
+                             uint8_t rk[SH_KEY_LEN])
+{
+	sh_hmac_sha256(rk, d->print_key, SH_KEY_LEN, id, SH_ID_LEN);
+}
+
 sh_err sh_notice_screen(sh_daemon *d, Seinhuis__Field **fields, size_t n,
                         const char *today, char *field, size_t fl, char *detail,
                         size_t dl)
@@ -1378,17 +1385,33 @@ sh_err sh_notice_screen(sh_daemon *d, Seinhuis__Field **fields, size_t n,
 		                       &in);
 	if (e == SH_ERR_NOTFOUND) {
 		/* taken: against its print, if one was kept */
-		uint8_t *pr = NULL;
-		size_t pl = 0;
+		uint8_t *sealed = NULL, *pr = NULL, rk[SH_KEY_LEN];
+		size_t sl = 0;
 		e = sh_store_print_get(d->store, sh_store_txn(d->store), ref,
-		                       &pr, &pl);
-		if (e == SH_OK)
+		                       &sealed, &sl);
+		if (e == SH_OK &&
+		    (sl < SH_SEAL_OVERHEAD ||
+		     !(pr = sh_xmalloc(sl - SH_SEAL_OVERHEAD + 1)) ||
+		     sh_open(pr, d->print_key, ref, SH_ID_LEN, sealed, sl) !=
+		         SH_OK)) {
+			sh_daemon_warn(
+			    d,
+			    "the print of report %.32s does not open: "
+			    "a notice on it is not compared with its "
+			    "persons",
+			    hex);
+		} else if (e == SH_OK) {
+			print_report_key(d, ref, rk);
 			e = sh_policy_check_other(
 			    &d->cat, SEINHUIS__SIGNAL_TYPE__VT_NOTICE, fields,
 			    n,
-			    &(sh_other){
-			        .print = pr, .plen = pl, .key = d->print_key},
+			    &(sh_other){.print = pr,
+			                .plen = sl - SH_SEAL_OVERHEAD,
+			                .key = rk},
 			    today, field, fl, detail, dl);
+			sh_wipe(rk, sizeof(rk));
+		}
+		free(sealed);
 		free(pr);
 		return e == SH_ERR_NOTFOUND ? SH_OK : e;
 	}
@@ -1413,9 +1436,21 @@ sh_err sh_report_print_keep(sh_daemon *d, const Seinhuis__InboxRecord *rec,
 	sh_err e = SH_OK;
 	if (opened_fields(d, rec->sender, rec->envelope.data, rec->envelope.len,
 	                  &rf, &nr) == 0) {
-		sh_print_make(rf, nr, d->print_key, &pr);
-		e = sh_store_print_put(d->store, id, sh_now_ms(), pr.data,
-		                       pr.len);
+		/* tagged under a key of this report's own, so that two
+		 * prints show no value in common; sealed, so that the store
+		 * shows neither their kinds nor how many */
+		uint8_t rk[SH_KEY_LEN];
+		print_report_key(d, id, rk);
+		sh_print_make(rf, nr, rk, &pr);
+		sh_wipe(rk, sizeof(rk));
+		uint8_t *sealed = sh_xmalloc(pr.len + SH_SEAL_OVERHEAD);
+		e = sh_seal(sealed, d->print_key, id, SH_ID_LEN, pr.data,
+		            pr.len);
+		if (e == SH_OK)
+			e = sh_store_print_put(d->store, id, sh_now_ms(),
+			                       sealed,
+			                       pr.len + SH_SEAL_OVERHEAD);
+		free(sealed);
 	} else {
 		char hex[2 * SH_ID_LEN + 1];
 		sh_hex(hex, id, SH_ID_LEN);

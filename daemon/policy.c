@@ -2223,7 +2223,8 @@ typedef struct {
 	int postcodes_done; /* 2: more than fit */
 } text_prep;
 
-/* tp for text, in ft (2 * strlen(text) + 4 bytes), digits (+ 2) and
+/* tp for text, in ft (2 * strlen(text) + 4 bytes), digits (+ 3: a "|"
+ * before the chains and after each, "1,2" giving "|1|2|") and
  * lower (+ 1). */
 static void text_prep_fill(text_prep *tp, const char *text, char *ft,
                            char *digits, char *lower)
@@ -2479,7 +2480,7 @@ const char *sh_text_own_data(const char *text, Seinhuis__Field **fields,
 		return kind;
 	}
 	size_t tl = strlen(text);
-	char *ft = sh_xmalloc(2 * tl + 4), *digits = sh_xmalloc(tl + 2);
+	char *ft = sh_xmalloc(2 * tl + 4), *digits = sh_xmalloc(tl + 3);
 	char *lower = sh_xmalloc(tl + 1);
 	text_prep tp;
 	text_prep_fill(&tp, text, ft, digits, lower);
@@ -2488,7 +2489,7 @@ const char *sh_text_own_data(const char *text, Seinhuis__Field **fields,
 	const char *kind = own_data(&tp, &ov);
 	own_vals_free(&ov);
 	sh_wipe(ft, 2 * tl + 4);
-	sh_wipe(digits, tl + 2);
+	sh_wipe(digits, tl + 3);
 	sh_wipe(lower, tl + 1);
 	free(ft);
 	free(digits);
@@ -2591,49 +2592,52 @@ void sh_print_make(Seinhuis__Field **fields, size_t nf,
 	own_vals_free(&ov);
 }
 
-/* A search of a text for a print's items of one kind and length. */
+/* A search of a text for a print's items of one kind and length; every
+ * item found is marked in hit (by its index), so that the answer names
+ * the kind of the first value found in the order own_data takes them. */
 typedef struct {
 	const uint8_t *pr;
 	size_t pl;
 	const uint8_t *key;
 	int kind;
 	size_t len;
+	unsigned char *hit;
 } pr_q;
 
-/* Whether s (q->len bytes) is one of the print's items of q's kind. */
+/* s (q->len bytes): marks the print's items of q's kind it is. Returns 0,
+ * so that each search goes on to the end of the text (each_postcode). */
 static int pr_is(const pr_q *q, const char *s)
 {
 	uint8_t tag[PR_TAG];
 	pr_tag(tag, q->key, q->kind, s, q->len);
-	int hit = 0;
-	for (size_t o = 0; o + PR_ITEM <= q->pl && !hit; o += PR_ITEM)
-		hit = q->pr[o] == q->kind && q->pr[o + 1] == q->len &&
-		      memcmp(q->pr + o + 2, tag, PR_TAG) == 0;
-	return hit;
+	for (size_t o = 0; o + PR_ITEM <= q->pl; o += PR_ITEM)
+		if (q->pr[o] == q->kind && q->pr[o + 1] == q->len &&
+		    memcmp(q->pr + o + 2, tag, PR_TAG) == 0)
+			q->hit[o / PR_ITEM] = 1;
+	return 0;
 }
 
 /* Runs of whole words of a folded text " a b c " of q->len bytes. */
-static int pr_words(const pr_q *q, const char *ft)
+static void pr_words(const pr_q *q, const char *ft)
 {
 	size_t fl = strlen(ft);
 	for (size_t i = 0; i < fl; i++) {
 		if (ft[i] == ' ' || (i && ft[i - 1] != ' '))
 			continue;
 		size_t e = i + q->len;
-		if (e < fl && ft[e] == ' ' && pr_is(q, ft + i))
-			return 1;
+		if (e < fl && ft[e] == ' ')
+			pr_is(q, ft + i);
 	}
-	return 0;
 }
 
 static int pr_postcode(void *ctx, const char *pc)
 {
 	const pr_q *q = ctx;
-	return strlen(pc) == q->len && pr_is(q, pc);
+	return strlen(pc) == q->len ? pr_is(q, pc) : 0;
 }
 
 /* Stretches of q->len digits within one of the chains "|123|45|". */
-static int pr_digits(const pr_q *q, const char *digits)
+static void pr_digits(const pr_q *q, const char *digits)
 {
 	for (const char *c = digits; *c;) {
 		if (*c == '|') {
@@ -2642,11 +2646,9 @@ static int pr_digits(const pr_q *q, const char *digits)
 		}
 		size_t cl = strcspn(c, "|");
 		for (size_t k = 0; k + q->len <= cl; k++)
-			if (pr_is(q, c + k))
-				return 1;
+			pr_is(q, c + k);
 		c += cl;
 	}
-	return 0;
 }
 
 static const char *pr_kind_name(int kind)
@@ -2695,43 +2697,40 @@ const char *sh_print_match(const char *text, const uint8_t *pr, size_t pl,
 		free(seen);
 		return kind;
 	}
-	size_t tl = strlen(text);
-	char *ft = sh_xmalloc(2 * tl + 4), *digits = sh_xmalloc(tl + 2);
+	size_t tl = strlen(text), ni = pl / PR_ITEM;
+	char *ft = sh_xmalloc(2 * tl + 4), *digits = sh_xmalloc(tl + 3);
 	char *lower = sh_xmalloc(tl + 1), *f2 = NULL;
+	unsigned char *hit = sh_xcalloc(ni + 1, 1);
 	text_prep tp;
 	text_prep_fill(&tp, text, ft, digits, lower);
-	const char *kind = NULL;
 	int f2_done = 0;
-	/* each kind and length the print has, once */
-	for (size_t o = 0; o + PR_ITEM <= pl && !kind; o += PR_ITEM) {
-		pr_q q = {pr, pl, key, pr[o], pr[o + 1]};
+	/* each kind and length the print has, searched for once */
+	for (size_t o = 0; o + PR_ITEM <= pl; o += PR_ITEM) {
+		pr_q q = {pr, pl, key, pr[o], pr[o + 1], hit};
 		size_t p;
 		for (p = 0; p < o; p += PR_ITEM)
 			if (pr[p] == q.kind && pr[p + 1] == q.len)
 				break;
 		if (p < o)
-			continue; /* searched for already */
-		int hit = 0;
+			continue;
 		switch (q.kind) {
 		case PR_SURNAME:
 		case PR_STREET:
-			hit = pr_words(&q, ft);
-			if (!hit && !f2_done) {
+			pr_words(&q, ft);
+			if (!f2_done) {
 				f2 = pr_unmarked(text, tl);
 				f2_done = 1;
 			}
-			if (!hit && f2)
-				hit = pr_words(&q, f2);
+			if (f2)
+				pr_words(&q, f2);
 			break;
-		case PR_POSTCODE:
-			hit = each_postcode(&tp, pr_postcode, &q);
-			break;
+		case PR_POSTCODE: each_postcode(&tp, pr_postcode, &q); break;
 		case PR_BSN:
 		case PR_PHONE:
-		case PR_BIRTH_DIGITS: hit = pr_digits(&q, digits); break;
+		case PR_BIRTH_DIGITS: pr_digits(&q, digits); break;
 		case PR_EMAIL:
-			for (size_t k = 0; k + q.len <= tl && !hit; k++)
-				hit = pr_is(&q, lower + k);
+			for (size_t k = 0; k + q.len <= tl; k++)
+				pr_is(&q, lower + k);
 			break;
 		case PR_BIRTH4:
 		case PR_BIRTH2: {
@@ -2744,7 +2743,7 @@ const char *sh_print_match(const char *text, const uint8_t *pr, size_t pl,
 				free(w);
 				free(len);
 			}
-			for (size_t k = 0; k < tp.nd && !hit; k++) {
+			for (size_t k = 0; k < tp.nd; k++) {
 				const text_date *t = &tp.dates[k];
 				char b[16];
 				if ((t->ydigits == 4) != (q.kind == PR_BIRTH4))
@@ -2753,16 +2752,19 @@ const char *sh_print_match(const char *text, const uint8_t *pr, size_t pl,
 				         q.kind == PR_BIRTH4 ? "%04d-%02d-%02d"
 				                             : "%02d-%02d-%02d",
 				         t->y, t->m, t->d);
-				hit = strlen(b) == q.len && pr_is(&q, b);
+				if (strlen(b) == q.len)
+					pr_is(&q, b);
 			}
 			break;
 		}
 		}
-		if (hit)
-			kind = pr_kind_name(q.kind);
 	}
+	const char *kind = NULL;
+	for (size_t i = 0; i < ni && !kind; i++)
+		if (hit[i])
+			kind = pr_kind_name(pr[i * PR_ITEM]);
 	sh_wipe(ft, 2 * tl + 4);
-	sh_wipe(digits, tl + 2);
+	sh_wipe(digits, tl + 3);
 	sh_wipe(lower, tl + 1);
 	if (f2)
 		sh_wipe(f2, 2 * tl + 4);
@@ -2770,14 +2772,23 @@ const char *sh_print_match(const char *text, const uint8_t *pr, size_t pl,
 	free(digits);
 	free(lower);
 	free(f2);
+	free(hit);
 	return kind;
 }
 
 int sh_print_has_date(const char *v, const uint8_t *pr, size_t pl,
                       const uint8_t key[SH_KEY_LEN])
 {
-	pr_q q = {pr, pl, key, PR_BIRTH4, strlen(v)};
-	return q.len == 10 && pr_is(&q, v);
+	unsigned char *hit = sh_xcalloc(pl / PR_ITEM + 1, 1);
+	pr_q q = {pr, pl, key, PR_BIRTH4, strlen(v), hit};
+	int any = 0;
+	if (q.len == 10) {
+		pr_is(&q, v);
+		for (size_t i = 0; i < pl / PR_ITEM; i++)
+			any |= hit[i];
+	}
+	free(hit);
+	return any;
 }
 
 /* The clear text fields of a stream of signals repeat (a creditor's
@@ -2795,7 +2806,7 @@ typedef struct {
 	size_t tl; /* 0: a free slot */
 	uint64_t used;
 	char text[TEXT_CACHE_MAX + 1];
-	char ft[2 * TEXT_CACHE_MAX + 4], digits[TEXT_CACHE_MAX + 2],
+	char ft[2 * TEXT_CACHE_MAX + 4], digits[TEXT_CACHE_MAX + 3],
 	    lower[TEXT_CACHE_MAX + 1];
 	text_prep tp;
 	char today[11];
@@ -2859,7 +2870,7 @@ static const char *text_screen(const char *v, own_vals *ov,
 		own_vals_make(ov, fields, nf);
 	if (tl < TEXT_CACHE_MIN) {
 		/* short (a reference, new in each signal): not worth a slot */
-		char ft[2 * TEXT_CACHE_MIN + 4], digits[TEXT_CACHE_MIN + 2],
+		char ft[2 * TEXT_CACHE_MIN + 4], digits[TEXT_CACHE_MIN + 3],
 		    lower[TEXT_CACHE_MIN + 1];
 		text_prep tp;
 		text_prep_fill(&tp, v, ft, digits, lower);

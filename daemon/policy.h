@@ -175,13 +175,16 @@ sh_err sh_policy_check_other(const sh_catalogue *cat, Seinhuis__SignalType type,
  * sh_text_own_data compares a text with (surname and its parts, street,
  * postcode, BSN, phone number, e-mail address, birth date in its written
  * forms), its kind, length and a tag (HMAC-SHA256 under key, cut to 16
- * bytes) of the value in the form a text is searched for it; appended to
- * out. No value can be read back from it; a text can be compared with it
- * (sh_print_match) after the values are gone. */
+ * bytes) of the value in the form a text is searched for it, in the
+ * order sh_text_own_data takes the values; appended to out. A text can
+ * be compared with it (sh_print_match) after the values are gone; a value
+ * can be found from it only by trying candidates under the same key (the
+ * caller keeps the key of one print apart from others', and seals it). */
 void sh_print_make(Seinhuis__Field **fields, size_t n,
                    const uint8_t key[SH_KEY_LEN], sh_buf *out);
-/* What sh_text_own_data would answer for text and the values print was
- * made of: a phrase ("the resident's surname"), or NULL. */
+/* What sh_text_own_data answers for text and the values print was made
+ * of: a phrase naming the first of them the text holds ("the resident's
+ * surname"), or NULL. unit_policy compares the two. */
 const char *sh_print_match(const char *text, const uint8_t *print, size_t plen,
                            const uint8_t key[SH_KEY_LEN]);
 /* Whether date v (YYYY-MM-DD) is a birth date print was made of. */

@@ -2335,6 +2335,20 @@ static void test_clear_text(const sh_catalogue *cat)
 		                     other) == NULL);
 		CHECK(sh_print_match("bel Jansen, Molenweg", pr.data, pr.len,
 		                     pkey) != NULL);
+		/* digits and separators in turn: the most digit chains a
+		 * text of its length can hold (ASan: the chains' buffer) */
+		char alt[256];
+		for (size_t k = 0; k < sizeof(alt) - 1; k++)
+			alt[k] = k % 2 ? ',' : '1';
+		alt[sizeof(alt) - 1] = '\0';
+		const char *const chains[] = {"2023,2024,2025,2026,27", "1,2",
+		                              "9", alt};
+		for (size_t k = 0; k < N(chains); k++) {
+			check_case("digit chains: \"%.30s\"", chains[k]);
+			CHECK(sh_text_own_data(chains[k], vw.p, vw.n) == NULL);
+			CHECK(sh_print_match(chains[k], pr.data, pr.len,
+			                     pkey) == NULL);
+		}
 		check_case("a birth date is found among the print's dates");
 		CHECK(sh_print_has_date("1980-05-12", pr.data, pr.len, pkey));
 		CHECK(!sh_print_has_date("1980-05-13", pr.data, pr.len, pkey));
@@ -2459,6 +2473,27 @@ static void test_clear_text(const sh_catalogue *cat)
 			CHECK(a == b || (a && b && strcmp(a, b) == 0));
 		}
 		sh_buf_free(&pr);
+		/* two kinds in one text: both name the first value in the
+		 * order of the fields (the postcode, before person 2) */
+		Seinhuis__Field g1 = SEINHUIS__FIELD__INIT,
+		                g2 = SEINHUIS__FIELD__INIT,
+		                g3 = SEINHUIS__FIELD__INIT,
+		                *gp[3] = {&g1, &g2, &g3};
+		g1.name = "surname";
+		g1.value = "\xc3\x96zt\xc3\xbcrk";
+		g2.name = "postcode";
+		g2.value = "1234 AB";
+		g3.name = "person2.surname";
+		g3.value = "Bakker";
+		sh_buf pr2 = {0};
+		sh_print_make(gp, 3, pkey, &pr2);
+		const char *a = sh_text_own_data("bel 1234 AB, Bakker", gp, 3);
+		const char *b = sh_print_match("bel 1234 AB, Bakker", pr2.data,
+		                               pr2.len, pkey);
+		check_case("two kinds in one text: print and values name the "
+		           "same one");
+		CHECK(a && b && strcmp(a, b) == 0 && strstr(a, "postcode"));
+		sh_buf_free(&pr2);
 	}
 	/* a part of only digits names nobody: the year in a reference */
 	f1.value = "Testpersoon-2026";
