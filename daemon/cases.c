@@ -1243,11 +1243,15 @@ sh_err sh_notice_check(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 	uint8_t ref[SH_ID_LEN];
 	uint64_t seq;
 	Seinhuis__OutboxRecord *rec = NULL;
-	if (s->type != SEINHUIS__SIGNAL_TYPE__VT_NOTICE ||
-	    role_takes_handover(d->self.card.role))
+	/* a municipality_team takes hand-overs of others' reports too; a
+	 * notice on a report of its own is checked as at any reporter */
+	int team = role_takes_handover(d->self.card.role);
+	if (s->type != SEINHUIS__SIGNAL_TYPE__VT_NOTICE)
 		return SH_OK;
 	if (!n || strlen(n->report_id) != 2 * SH_ID_LEN ||
 	    sh_unhex(ref, SH_ID_LEN, n->report_id) < 0) {
+		if (team)
+			return SH_OK;
 		snprintf(detail, dl, "field 'report_id': not a message id");
 		return SH_ERR_ROUTE;
 	}
@@ -1289,6 +1293,8 @@ sh_err sh_notice_check(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
 	}
 	if (ce != SH_ERR_NOTFOUND)
 		return ce;
+	if (e == SH_ERR_NOTFOUND && team)
+		return SH_OK; /* a hand-over */
 	if (e == SH_ERR_NOTFOUND) {
 		snprintf(detail, dl,
 		         "field 'report_id': a notice goes to the reporter, "

@@ -28,10 +28,11 @@ sh_err sh_notice_attach(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s);
 /* At delivery, before the inbox: a notice to a daemon that is not a
  * municipality_team (which takes hand-overs of others' reports) must
  * answer a meldcode_report in this daemon's outbox sent to p; else
- * SH_ERR_ROUTE, naming the rule in detail. While the outbox keeps that
- * report's envelope (resend_window), the notice's clear fields may not
- * hold its persons' data: else SH_ERR_PERSONAL ("field 'next_step':
- * holds ..."). SH_OK for other types. */
+ * SH_ERR_ROUTE, naming the rule in detail. While the outbox keeps the
+ * report's envelope (resend_window), at a municipality_team too, the
+ * notice's clear fields may not hold its persons' data: else
+ * SH_ERR_PERSONAL ("field 'next_step': holds ..."). SH_OK for other
+ * types. */
 sh_err sh_notice_check(sh_daemon *d, sh_peer *p, const Seinhuis__Signal *s,
                        char *detail, size_t dl);
 /* Before an answer to a partner's signal is accepted (a status_feedback's

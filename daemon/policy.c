@@ -2257,6 +2257,74 @@ static void text_prep_fill(text_prep *tp, const char *text, char *ft,
 		lower[i] = (char)tolower((unsigned char)text[i]);
 }
 
+/* One personal value v of field name (without its person prefix) into
+ * ov, in the form own_data compares it. */
+static void own_val_add(own_vals *ov, const char *name, const char *v)
+{
+	if (ov->n == ov->cap) {
+		size_t cap = ov->cap ? 2 * ov->cap : 8;
+		own_val *nv = sh_xmalloc(cap * sizeof(*nv));
+		if (ov->n) {
+			memcpy(nv, ov->v, ov->n * sizeof(*nv));
+			sh_wipe(ov->v, ov->n * sizeof(*nv));
+		}
+		free(ov->v);
+		ov->v = nv;
+		ov->cap = cap;
+	}
+	own_val *o = &ov->v[ov->n];
+	int keep = 0;
+	o->s[0] = '\0';
+	if (strcmp(name, "surname") == 0) {
+		o->kind = OV_SURNAME;
+		keep = sh_surname_words(v, o->s, sizeof(o->s)) == 0;
+	} else if (strcmp(name, "street") == 0) {
+		o->kind = OV_STREET;
+		sh_fold_words(v, o->s, sizeof(o->s));
+		keep = o->s[0] != '\0';
+	} else if (strcmp(name, "postcode") == 0) {
+		o->kind = OV_POSTCODE;
+		keep = sh_postcode_norm(v, o->s, 0) == 0;
+	} else if (strcmp(name, "bsn") == 0 || strcmp(name, "phone") == 0) {
+		o->kind = name[0] == 'b' ? OV_BSN : OV_PHONE;
+		value_digits(v, o->s, sizeof(o->s), name[0] == 'p');
+		keep = strlen(o->s) >= 8;
+	} else if (strcmp(name, "email") == 0) {
+		o->kind = OV_EMAIL;
+		size_t k = 0;
+		for (; v[k] && k + 1 < sizeof(o->s); k++)
+			o->s[k] = (char)tolower((unsigned char)v[k]);
+		o->s[k] = '\0';
+		keep = strchr(o->s, '@') != NULL;
+	} else if (strcmp(name, "birth_date") == 0 && sh_date_ok(v)) {
+		o->kind = OV_BIRTH;
+		sh_copy_str(o->s, sizeof(o->s), v);
+		keep = 1;
+	}
+	if (keep)
+		ov->n++;
+	else
+		sh_wipe(o->s, sizeof(o->s));
+}
+
+/* A surname with an apostrophe (O'Brandnetel, d'Ancona) is also taken
+ * with the apostrophe as a word break, as a text may write it
+ * ("Brandnetel", "O Brandnetel"): the folding drops it inside a word. */
+static void surname_unmarked(own_vals *ov, const char *v)
+{
+	static const char *const marks[] = {"'", "`", "\xc2\xb4",
+	                                    "\xe2\x80\x98", "\xe2\x80\x99"};
+	char t[200];
+	int any = 0;
+	sh_copy_str(t, sizeof(t), v);
+	for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++)
+		for (char *q = t; (q = strstr(q, marks[m])); any = 1)
+			memset(q, ' ', strlen(marks[m]));
+	if (any)
+		own_val_add(ov, "surname", t);
+	sh_wipe(t, sizeof(t));
+}
+
 static void own_vals_make(own_vals *ov, Seinhuis__Field **fields, size_t nf)
 {
 	memset(ov, 0, sizeof(*ov));
@@ -2268,51 +2336,10 @@ static void own_vals_make(own_vals *ov, Seinhuis__Field **fields, size_t nf)
 		/* by the first letter: most fields are none of these */
 		if (!v || !v[0] || !strchr("spbe", name[0]) || strlen(v) >= 200)
 			continue;
-		if (ov->n == ov->cap) {
-			size_t cap = ov->cap ? 2 * ov->cap : 8;
-			own_val *nv = sh_xmalloc(cap * sizeof(*nv));
-			if (ov->n) {
-				memcpy(nv, ov->v, ov->n * sizeof(*nv));
-				sh_wipe(ov->v, ov->n * sizeof(*nv));
-			}
-			free(ov->v);
-			ov->v = nv;
-			ov->cap = cap;
-		}
-		own_val *o = &ov->v[ov->n];
-		int keep = 0;
-		o->s[0] = '\0';
-		if (strcmp(name, "surname") == 0) {
-			o->kind = OV_SURNAME;
-			keep = sh_surname_words(v, o->s, sizeof(o->s)) == 0;
-		} else if (strcmp(name, "street") == 0) {
-			o->kind = OV_STREET;
-			sh_fold_words(v, o->s, sizeof(o->s));
-			keep = o->s[0] != '\0';
-		} else if (strcmp(name, "postcode") == 0) {
-			o->kind = OV_POSTCODE;
-			keep = sh_postcode_norm(v, o->s, 0) == 0;
-		} else if (strcmp(name, "bsn") == 0 ||
-		           strcmp(name, "phone") == 0) {
-			o->kind = name[0] == 'b' ? OV_BSN : OV_PHONE;
-			value_digits(v, o->s, sizeof(o->s), name[0] == 'p');
-			keep = strlen(o->s) >= 8;
-		} else if (strcmp(name, "email") == 0) {
-			o->kind = OV_EMAIL;
-			size_t k = 0;
-			for (; v[k] && k + 1 < sizeof(o->s); k++)
-				o->s[k] = (char)tolower((unsigned char)v[k]);
-			o->s[k] = '\0';
-			keep = strchr(o->s, '@') != NULL;
-		} else if (strcmp(name, "birth_date") == 0 && sh_date_ok(v)) {
-			o->kind = OV_BIRTH;
-			sh_copy_str(o->s, sizeof(o->s), v);
-			keep = 1;
-		}
-		if (keep)
-			ov->n++;
-		else
-			sh_wipe(o->s, sizeof(o->s));
+		own_val_add(ov, name, v);
+		if (name[0] == 's' && strcmp(name, "surname") == 0 &&
+		    strpbrk(v, "'`\xc2\xe2"))
+			surname_unmarked(ov, v);
 	}
 }
 

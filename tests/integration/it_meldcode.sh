@@ -342,4 +342,19 @@ check "... and so is one with the surname before an apostrophe: $out" \
 	grep -q "PERSONAL_DATA: field 'next_step': holds the resident's surname" <<<"$out"
 check "... while the report itself is no longer in Veilig Thuis's inbox" bash -c \
 	"ctl vt-mc inbox show $rid 2>&1 | grep -q NOT_FOUND"
+# A local team that made a report checks a notice on it as any reporter
+# does (it also takes hand-overs of others' reports, unchecked).
+out=$(ctl team-mc send --type meldcode_report --to vt-mc concern_category=child_abuse urgency=structural \
+	reporter_role=wijkteam surname="O'Zonnebloem" house_number=7 postcode="9901 WB" description="fictional concern" \
+	reporter_contact="team desk" legal_basis=meldrecht steps_taken=1,2,3,4 justification=structural_unsafety)
+trid=${out#accepted }
+check "the local team's report arrives at Veilig Thuis" wait_until 10 bash -c "inbox_ids vt-mc | grep -qx $trid"
+out=$(notice_to_team() { ctl vt-mc send --type vt_notice --to team-mc legal_basis=legal_task report_id="$trid" \
+	status=received contact_point=x "$@" 2>&1; }; notice_to_team next_step="bel Zonnebloem") || :
+check "Veilig Thuis refuses a notice naming the team's resident, written without the apostrophe: $out" \
+	grep -q "PERSONAL_DATA: field 'next_step'" <<<"$out"
+out=$(PEER_NOTICE_ID=$trid PEER_NOTICE_STATUS=received PEER_NOTICE_NEXT_STEP="gesprek met Zonnebloem" PEER_CREATED_SHIFT_MS=0 \
+	as_user "$PEER_TOOL" "$WORK/vt-mc/keys" "$WORK/team-mc/keys/card" notice)
+check "the local team refuses such a notice on its own report sent without Veilig Thuis's check: $out" \
+	grep -qE '^RECEIPT [0-9a-f]{32} REJECTED PERSONAL_DATA' <<<"$out"
 it_done

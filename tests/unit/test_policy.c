@@ -2473,6 +2473,21 @@ static void test_clear_text(const sh_catalogue *cat)
 			CHECK(a == b || (a && b && strcmp(a, b) == 0));
 		}
 		sh_buf_free(&pr);
+		/* a surname with an apostrophe, also as a text breaks it */
+		f1.value = "O'Brandnetel";
+		check_case(
+		    "a surname with an apostrophe, written without it or "
+		    "with a space");
+		CHECK(sh_text_own_data("bel Brandnetel", fp, 1) != NULL);
+		CHECK(sh_text_own_data("bel O Brandnetel", fp, 1) != NULL);
+		CHECK(sh_text_own_data("bel OBrandnetel", fp, 1) != NULL);
+		CHECK(sh_text_own_data("brandnetels in de tuin", fp, 1) ==
+		      NULL);
+		sh_buf pr3 = {0};
+		sh_print_make(fp, 1, pkey, &pr3);
+		CHECK(sh_print_match("bel Brandnetel", pr3.data, pr3.len,
+		                     pkey) != NULL);
+		sh_buf_free(&pr3);
 		/* two kinds in one text: both name the first value in the
 		 * order of the fields (the postcode, before person 2) */
 		Seinhuis__Field g1 = SEINHUIS__FIELD__INIT,
