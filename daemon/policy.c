@@ -2846,20 +2846,39 @@ static _Thread_local struct {
 	uint64_t tick;
 } text_cache;
 
+/* At p, a full-width form of an ASCII character (U+FF01..U+FF5E, as East
+ * Asian keyboards type them: "Ｊａｎｓｅｎ" reads as Jansen): that
+ * character, else 0. */
+static char fullwidth_at(const unsigned char *p)
+{
+	if (p[0] != 0xef || (p[1] != 0xbc && p[1] != 0xbd) || p[2] < 0x80 ||
+	    p[2] > 0xbf)
+		return 0;
+	unsigned cp = (unsigned)(p[0] & 0x0f) << 12 |
+	              (unsigned)(p[1] & 0x3f) << 6 | (unsigned)(p[2] & 0x3f);
+	return cp >= 0xff01 && cp <= 0xff5e ? (char)(cp - 0xfee0) : 0;
+}
+
 /* v as a reader sees it: characters that show nothing left out, other
- * spaces made ASCII ones (from malloc); NULL if v has none of either. */
+ * spaces made ASCII ones, full-width letters and digits read as ASCII
+ * (from malloc); NULL if v has none of these. */
 static char *text_as_seen(const char *v)
 {
 	const unsigned char *p = (const unsigned char *)v;
 	int space, any = 0;
 	for (; *p && !any; p++)
-		any = *p >= 0xc2 && *p <= 0xef && hidden_at(p, &space) != 0;
+		any = *p >= 0xc2 && *p <= 0xef &&
+		      (hidden_at(p, &space) != 0 || fullwidth_at(p));
 	if (!any)
 		return NULL;
 	char *out = sh_xmalloc(strlen(v) + 1), *o = out;
 	for (p = (const unsigned char *)v; *p;) {
 		size_t n = hidden_at(p, &space);
-		if (n) {
+		char fw = n ? 0 : fullwidth_at(p);
+		if (fw) {
+			*o++ = fw;
+			p += 3;
+		} else if (n) {
 			if (space)
 				*o++ = ' ';
 			p += n;

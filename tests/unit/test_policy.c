@@ -2473,6 +2473,14 @@ static void test_clear_text(const sh_catalogue *cat)
 			CHECK(a == b || (a && b && strcmp(a, b) == 0));
 		}
 		sh_buf_free(&pr);
+		/* full-width letters read as the letters they show */
+		check_case("a surname in full-width letters");
+		CHECK(sh_text_own_data("bel \xef\xbc\xa2\xef\xbd\x85\xef\xbd"
+		                       "\x92\xef\xbd\x87",
+		                       fp, 1) != NULL); /* Ｂｅｒｇ */
+		CHECK(sh_text_own_data("bel \xef\xbc\xa2\xef\xbd\x85\xef\xbd"
+		                       "\x92",
+		                       fp, 1) == NULL); /* Ｂｅｒ */
 		/* a surname with an apostrophe, also as a text breaks it */
 		f1.value = "O'Brandnetel";
 		check_case(
