@@ -37,6 +37,12 @@ sed 's/^keep_sent = .*$/keep_sent = 4 seconds/' "$CATALOGUE" |
 grep -q '^keep_sent = 4 seconds$' "$WORK/short-sent.conf" || fail "test catalogue with keep_sent = 4 seconds"
 partner gem-rs municipality_debt 17284
 partner corp-rs landlord 17285 "catalogue = $WORK/short-sent.conf" "retention_interval = 1"
+# Veilig Thuis with keep_taken of 10 seconds: the print of a report it took
+# (what its notices on the report are compared with) goes after that.
+sed 's/^keep_taken = .*$/keep_taken = 10 seconds/' "$CATALOGUE" | as_user tee "$WORK/short-taken.conf" >/dev/null
+grep -q '^keep_taken = 10 seconds$' "$WORK/short-taken.conf" || fail "test catalogue with keep_taken = 10 seconds"
+partner vt-rt veilig_thuis 17286 "catalogue = $WORK/short-taken.conf" "retention_interval = 1"
+partner school-rt professional 17287
 trust_all
 start gem-rt
 start corp-rt
@@ -357,4 +363,24 @@ echo "$sweeps"
 check "  in two sweeps: 2,000, then the rest" bash -c \
 	"awk '{ n[NR] = \$2 } END { exit !(NR == 2 && n[1] == 2000 && n[2] >= 500 && n[2] <= 502) }' <<<'$sweeps'"
 for p in gem-rt corp-rt gem-rc gem-rs corp-rs; do stop $p; done
+
+# --- a taken report's print, after keep_taken ------------------------------
+start vt-rt
+start school-rt
+out=$(ctl school-rt send --type meldcode_report --to vt-rt concern_category=child_abuse urgency=structural \
+	reporter_role=school surname=Fictiefsma house_number=4 postcode="9901 WA" description="fictional concern" \
+	reporter_contact="school desk" legal_basis=meldrecht steps_taken=1,2,3,4 justification=structural_unsafety)
+rid=${out#accepted }
+check "a report reaches Veilig Thuis" wait_until 20 bash -c "inbox_ids vt-rt | grep -qx $rid"
+vt_notice() { ctl vt-rt send --type vt_notice --to school-rt legal_basis=legal_task report_id="$rid" status=closed contact_point=desk "$@" 2>&1; }
+ctl vt-rt inbox ack "$rid" >/dev/null || fail "setup: the report taken at Veilig Thuis"
+out=$(vt_notice next_step="dossier Fictiefsma gesloten") || :
+check "right after it was taken, a notice naming its resident is refused (the print): $out" \
+	grep -q "PERSONAL_DATA: field 'next_step'" <<<"$out"
+check "the sweep removes the print after keep_taken (10 s), and says so" wait_until 30 \
+	grep -q "retention: the prints of 1 taken meldcode report(s) removed, past keep_taken" "$WORK/vt-rt.log"
+out=$(vt_notice next_step="dossier Fictiefsma gesloten") || :
+check "after that the notice is compared with nothing of the report (the shape screen only): $out" \
+	grep -q '^accepted ' <<<"$out"
+for p in vt-rt school-rt; do stop $p; done
 it_done
