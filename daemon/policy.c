@@ -2150,6 +2150,40 @@ static int phrase_in(const char *ft, const char *phrase)
 	return 0;
 }
 
+/* The apostrophes the folding drops inside a word (', `, U+00B4, U+2018,
+ * U+2019): each made a space in t. Returns whether t held one. */
+static int blank_marks(char *t)
+{
+	static const char *const marks[] = {"'", "`", "\xc2\xb4",
+	                                    "\xe2\x80\x98", "\xe2\x80\x99"};
+	int any = 0;
+	if (!strpbrk(t, "'`\xc2\xe2")) /* none of their first bytes */
+		return 0;
+	for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++)
+		for (char *q = t; (q = strstr(q, marks[m])); any = 1)
+			memset(q, ' ', strlen(marks[m]));
+	return any;
+}
+
+/* The text's folded words, " a b c ", with each apostrophe read as a word
+ * break (from malloc); NULL if it has none. */
+static char *unmarked_folded(const char *text, size_t tl)
+{
+	if (!strpbrk(text, "'`\xc2\xe2"))
+		return NULL; /* the common case: no copy */
+	char *t = sh_xmalloc(tl + 1), *f = NULL;
+	memcpy(t, text, tl + 1);
+	if (blank_marks(t)) {
+		f = sh_xmalloc(2 * tl + 4);
+		f[0] = ' ';
+		sh_fold_words(t, f + 1, 2 * tl + 2);
+		strcat(f, " ");
+	}
+	sh_wipe(t, tl + 1);
+	free(t);
+	return f;
+}
+
 /* Whether the prepared text holds phrase (folded) as whole words, also
  * with each apostrophe read as a word break: "Jansen's", "Jansen’s",
  * "Jansen`s" and "Jansen´s" hold "jansen" (the folding drops these marks
@@ -2158,29 +2192,12 @@ static int phrase_in(const char *ft, const char *phrase)
 static int text_phrase(const char *text, size_t tl, const char *ft,
                        const char *phrase)
 {
-	static const char *const marks[] = {"'", "`", "\xc2\xb4",
-	                                    "\xe2\x80\x98", "\xe2\x80\x99"};
 	if (phrase_in(ft, phrase))
 		return 1;
-	/* one pass for any of the marks (their first bytes) */
-	int any = 0;
-	for (const char *q = text; !any && (q = strpbrk(q, "'`\xc2\xe2")); q++)
-		for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++)
-			any |= strncmp(q, marks[m], strlen(marks[m])) == 0;
-	if (!any)
-		return 0;
-	char *t = sh_xmalloc(tl + 1), *f = sh_xmalloc(2 * tl + 4);
-	memcpy(t, text, tl + 1);
-	for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++)
-		for (char *q = t; (q = strstr(q, marks[m]));)
-			memset(q, ' ', strlen(marks[m]));
-	f[0] = ' ';
-	sh_fold_words(t, f + 1, 2 * tl + 2);
-	strcat(f, " ");
-	int r = phrase_in(f, phrase);
-	sh_wipe(t, tl + 1);
-	sh_wipe(f, 2 * tl + 4);
-	free(t);
+	char *f = unmarked_folded(text, tl);
+	int r = f && phrase_in(f, phrase);
+	if (f)
+		sh_wipe(f, 2 * tl + 4);
 	free(f);
 	return r;
 }
@@ -2312,15 +2329,9 @@ static void own_val_add(own_vals *ov, const char *name, const char *v)
  * ("Brandnetel", "O Brandnetel"): the folding drops it inside a word. */
 static void surname_unmarked(own_vals *ov, const char *v)
 {
-	static const char *const marks[] = {"'", "`", "\xc2\xb4",
-	                                    "\xe2\x80\x98", "\xe2\x80\x99"};
 	char t[200];
-	int any = 0;
 	sh_copy_str(t, sizeof(t), v);
-	for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++)
-		for (char *q = t; (q = strstr(q, marks[m])); any = 1)
-			memset(q, ' ', strlen(marks[m]));
-	if (any)
+	if (blank_marks(t))
 		own_val_add(ov, "surname", t);
 	sh_wipe(t, sizeof(t));
 }
@@ -2338,7 +2349,7 @@ static void own_vals_make(own_vals *ov, Seinhuis__Field **fields, size_t nf)
 			continue;
 		own_val_add(ov, name, v);
 		if (name[0] == 's' && strcmp(name, "surname") == 0 &&
-		    strpbrk(v, "'`\xc2\xe2"))
+		    strpbrk(v, "'`\xc2\xe2")) /* (blank_marks) */
 			surname_unmarked(ov, v);
 	}
 }
@@ -2691,29 +2702,6 @@ static const char *pr_kind_name(int kind)
 	}
 }
 
-/* The text's folded words with each apostrophe read as a word break
- * (text_phrase), from malloc; NULL if it has none. */
-static char *pr_unmarked(const char *text, size_t tl)
-{
-	static const char *const marks[] = {"'", "`", "\xc2\xb4",
-	                                    "\xe2\x80\x98", "\xe2\x80\x99"};
-	char *t = sh_xmalloc(tl + 1), *f;
-	int any = 0;
-	memcpy(t, text, tl + 1);
-	for (size_t m = 0; m < sizeof(marks) / sizeof(marks[0]); m++)
-		for (char *q = t; (q = strstr(q, marks[m])); any = 1)
-			memset(q, ' ', strlen(marks[m]));
-	f = any ? sh_xmalloc(2 * tl + 4) : NULL;
-	if (f) {
-		f[0] = ' ';
-		sh_fold_words(t, f + 1, 2 * tl + 2);
-		strcat(f, " ");
-	}
-	sh_wipe(t, tl + 1);
-	free(t);
-	return f;
-}
-
 const char *sh_print_match(const char *text, const uint8_t *pr, size_t pl,
                            const uint8_t key[SH_KEY_LEN])
 {
@@ -2745,7 +2733,7 @@ const char *sh_print_match(const char *text, const uint8_t *pr, size_t pl,
 		case PR_STREET:
 			pr_words(&q, ft);
 			if (!f2_done) {
-				f2 = pr_unmarked(text, tl);
+				f2 = unmarked_folded(text, tl);
 				f2_done = 1;
 			}
 			if (f2)
