@@ -104,6 +104,32 @@ check "hung: the link is reported down once heartbeats time out" \
 	grep -q ' down ' "$WORK/hung.samples"
 check "hung: nothing failed" [ "$(status_field $S outbox_failed)" = 0 ]
 kill -CONT "${IT_PIDS[$R]}"
+# ZeroMQ 4.3.4 (Debian 12's) can abort a thawed daemon whose partner
+# dropped the connection while it was frozen and whose receive queue
+# filled as it woke: "Assertion failed: !_io_error
+# (src/stream_engine_base.cpp:331)", upstream issues 3937 and 4364; the
+# README's installation section says so. The systemd unit restarts a
+# daemon that fails, and so does this test, once, for that abort alone:
+# the exactly-once checks below then cover the restart too. Any other
+# end of the recipient fails the test.
+ZMQ_ABORT='Assertion failed: !_io_error (src/stream_engine_base.cpp'
+alive() { # a zombie counts as gone
+	local st
+	st=$(ps -o stat= -p "${IT_PIDS[$R]}") && [ "${st#Z}" = "$st" ]
+}
+delivered_or_gone() { [ "$(status_field $S outbox_pending)" = 0 ] || ! alive; }
+wait_until 90 delivered_or_gone
+if ! alive; then
+	rc=0
+	reap $R || rc=$?
+	if grep -qF "$ZMQ_ABORT" "$WORK/$R.log" && ! grep -q 'ERROR: AddressSanitizer\|runtime error:' "$WORK/$R.log"; then
+		echo "NOTE: the thawed recipient hit ZeroMQ 4.3.4's assertion (exit $rc); restarted as systemd would"
+		start $R
+	else
+		tail -n 20 "$WORK/$R.log"
+		fail "hung: the recipient ended when thawed (exit $rc), not by ZeroMQ's known assertion"
+	fi
+fi
 check "hung: everything is delivered when the recipient wakes up" \
 	wait_until 90 bash -c "[ \"\$(status_field $S outbox_pending)\" = 0 ]"
 check "hung: the recipient is still running" bash -c "ctl $R status >/dev/null"
