@@ -1342,11 +1342,6 @@ static const char *text_screen(const char *v, own_vals *ov,
                                const char *today, unsigned flags);
 static void own_vals_free(own_vals *ov);
 
-/* Whether date v is the birth_date of a person of the signal (the first,
- * or person2. to person8.) and more than a year before today: what a
- * birth date put in the wrong column of an export looks like. A date of
- * the last year may be a newborn's birth date and the day of a report
- * about it alike, and is let through. */
 /* Whether date v lies more than a year before today: a birth date of the
  * last year may be the day of a report too (a newborn's). */
 static int before_last_year(const char *v, const char *today)
@@ -1357,6 +1352,11 @@ static int before_last_year(const char *v, const char *today)
 	return strcmp(v, cut) < 0;
 }
 
+/* Whether date v is the birth_date of a person of the signal (the first,
+ * or person2. to person8.) and more than a year before today: what a
+ * birth date put in the wrong column of an export looks like. A date of
+ * the last year may be a newborn's birth date and the day of a report
+ * about it alike, and is let through. */
 static int is_birth_date(Seinhuis__Field **fields, size_t nf, const char *v,
                          const char *today)
 {

@@ -37,14 +37,10 @@ check "meldrecht before steps 1-4 are taken is refused" \
 # The reporter works where the sending partner does (DOMAIN.md, roles): a
 # professional's daemon does not report as the wijkteam, nor the local
 # team's as a GP (the same check runs at Veilig Thuis: unit_policy).
-out=$(ctl school-mc send --type meldcode_report --to vt-mc concern_category=child_abuse urgency=structural \
-	reporter_role=wijkteam surname=Fictief house_number=4 postcode="9901 WA" description="fictional concern" \
-	reporter_contact="school desk" legal_basis=meldrecht steps_taken=1,2,3,4 justification=structural_unsafety 2>&1) || :
+out=$(ROLE=wijkteam meldcode_send school-mc vt-mc 2>&1) || :
 check "a professional's report as the wijkteam is refused, naming the rule: $out" \
 	grep -q "CONDITION: field 'reporter_role': must be one of school,gp,youth_health,youth_care,other when sender is professional" <<<"$out"
-out=$(ctl team-mc send --type meldcode_report --to vt-mc concern_category=child_abuse urgency=structural \
-	reporter_role=gp surname=Fictief house_number=4 postcode="9901 WA" description="fictional concern" \
-	reporter_contact="team desk" legal_basis=meldrecht steps_taken=1,2,3,4 justification=structural_unsafety 2>&1) || :
+out=$(ROLE=gp CONTACT="team desk" meldcode_send team-mc vt-mc 2>&1) || :
 check "a local team's report as a GP is refused, naming the rule, not the person: $out" bash -c \
 	"grep -q \"CONDITION: field 'reporter_role': must be one of wijkteam,other when sender is municipality_team\" <<<\"\$0\" && ! grep -q Fictief <<<\"\$0\"" "$out"
 check "a report by a role that may not report is refused" bash -c \
@@ -344,9 +340,7 @@ check "... while the report itself is no longer in Veilig Thuis's inbox" bash -c
 	"ctl vt-mc inbox show $rid 2>&1 | grep -q NOT_FOUND"
 # A local team that made a report checks a notice on it as any reporter
 # does (it also takes hand-overs of others' reports, unchecked).
-out=$(ctl team-mc send --type meldcode_report --to vt-mc concern_category=child_abuse urgency=structural \
-	reporter_role=wijkteam surname="O'Zonnebloem" house_number=7 postcode="9901 WB" description="fictional concern" \
-	reporter_contact="team desk" legal_basis=meldrecht steps_taken=1,2,3,4 justification=structural_unsafety)
+out=$(ROLE=wijkteam SURNAME="O'Zonnebloem" HOUSE=7 POSTCODE="9901 WB" CONTACT="team desk" meldcode_send team-mc vt-mc)
 trid=${out#accepted }
 check "the local team's report arrives at Veilig Thuis" wait_until 10 bash -c "inbox_ids vt-mc | grep -qx $trid"
 out=$(notice_to_team() { ctl vt-mc send --type vt_notice --to team-mc legal_basis=legal_task report_id="$trid" \

@@ -367,9 +367,7 @@ for p in gem-rt corp-rt gem-rc gem-rs corp-rs; do stop $p; done
 # --- a taken report's print, after keep_taken ------------------------------
 start vt-rt
 start school-rt
-out=$(ctl school-rt send --type meldcode_report --to vt-rt concern_category=child_abuse urgency=structural \
-	reporter_role=school surname=Fictiefsma house_number=4 postcode="9901 WA" description="fictional concern" \
-	reporter_contact="school desk" legal_basis=meldrecht steps_taken=1,2,3,4 justification=structural_unsafety)
+out=$(SURNAME=Fictiefsma meldcode_send school-rt vt-rt)
 rid=${out#accepted }
 check "a report reaches Veilig Thuis" wait_until 20 bash -c "inbox_ids vt-rt | grep -qx $rid"
 vt_notice() { ctl vt-rt send --type vt_notice --to school-rt legal_basis=legal_task report_id="$rid" status=closed contact_point=desk "$@" 2>&1; }

@@ -76,9 +76,7 @@ stop corp-vg && pass "sender: valgrind reports no errors or leaks" ||
 	fail "sender: valgrind errors (see $WORK/valgrind.*.log)"
 start school-vg
 start vt-vg
-out=$(ctl school-vg send --type meldcode_report --to vt-vg concern_category=child_abuse urgency=structural \
-	reporter_role=school surname=Fictief house_number=4 postcode="9901 WA" description="fictional concern" \
-	reporter_contact="school desk" legal_basis=meldrecht steps_taken=1,2,3,4 justification=structural_unsafety)
+out=$(meldcode_send school-vg vt-vg)
 rid=${out#accepted }
 check "a meldcode report delivered under valgrind" wait_until 60 bash -c "inbox_ids vt-vg | grep -qx $rid"
 vt_notice() { ctl vt-vg send --type vt_notice --to school-vg legal_basis=legal_task report_id="$rid" contact_point=desk "$@" 2>&1; }

@@ -340,6 +340,21 @@ send_arrears() {
 		street=Teststraat postcode="1234 AB" house_number="$n" place=Teststad
 }
 
+# meldcode_send FROM TO [FIELD=VALUE...]: a meldcode report under
+# meldrecht with steps 1 to 4 taken, of a fictional resident; ROLE,
+# SURNAME, HOUSE, POSTCODE and CONTACT (the environment) change its
+# reporter_role, surname, house_number, postcode and reporter_contact.
+# Prints seinctl's answer ("accepted ID"), and returns its status.
+meldcode_send() {
+	local from=$1 to=$2
+	shift 2
+	ctl "$from" send --type meldcode_report --to "$to" concern_category=child_abuse \
+		urgency=structural reporter_role="${ROLE:-school}" surname="${SURNAME:-Fictief}" \
+		house_number="${HOUSE:-4}" postcode="${POSTCODE:-9901 WA}" \
+		description="fictional concern" reporter_contact="${CONTACT:-school desk}" \
+		legal_basis=meldrecht steps_taken=1,2,3,4 justification=structural_unsafety "$@"
+}
+
 # A JSON array of N fictional arrears signals to $2 (houses K*10000+1...).
 arrears_json() {
 	local n=$1 to=$2 k=${3:-0}
