@@ -348,10 +348,29 @@ static int names_refused(const sh_csv *c, const unsigned char *ignored,
 	return 0;
 }
 
+static int row_empty(const sh_csv_row *row);
+
 sh_err sh_csv_open(sh_csv *c, const uint8_t *data, size_t len, char *why,
                    size_t wl)
 {
 	return sh_csv_open_flags(c, data, len, 0, why, wl);
+}
+
+/* A file that is no CSV text but what a spreadsheet saves otherwise: what
+ * it is, else NULL. Read as CSV, a workbook's bytes would be refused for
+ * a carriage return or a NUL in its "header", which says nothing of what
+ * to do. */
+static const char *not_csv(const uint8_t *p, size_t n)
+{
+	if (n >= 4 && memcmp(p, "PK\x03\x04", 4) == 0)
+		return "it is a ZIP archive, as an Excel workbook (.xlsx) or "
+		       "an OpenDocument spreadsheet (.ods) is";
+	if (n >= 8 && memcmp(p, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8) == 0)
+		return "it is an Excel 97-2003 workbook (.xls)";
+	if (n >= 2 &&
+	    (memcmp(p, "\xff\xfe", 2) == 0 || memcmp(p, "\xfe\xff", 2) == 0))
+		return "it is UTF-16 text, as Excel's \"Unicode text\" is";
+	return NULL;
 }
 
 sh_err sh_csv_open_flags(sh_csv *c, const uint8_t *data, size_t len,
@@ -359,6 +378,15 @@ sh_err sh_csv_open_flags(sh_csv *c, const uint8_t *data, size_t len,
 {
 	memset(c, 0, sizeof(*c));
 	c->rule = "CSV";
+	const char *kind = not_csv(data, len);
+	if (kind) {
+		snprintf(why, wl,
+		         "line 1: not a CSV file: %s; save it from the "
+		         "spreadsheet as CSV (separated by semicolons or "
+		         "commas, in UTF-8 or Windows-1252)",
+		         kind);
+		return SH_ERR_FIELD_FORMAT;
+	}
 	sh_buf b = {0};
 	/* a byte-order mark says UTF-8; it is not part of the header */
 	size_t skip = len >= 3 && memcmp(data, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
@@ -377,11 +405,15 @@ sh_err sh_csv_open_flags(sh_csv *c, const uint8_t *data, size_t len,
 		c->cp1252 = c->rows_cp1252 > 0 && c->rows_utf8 == 0;
 	}
 	/* blank lines before the header row are skipped, as after it */
+	size_t hstart;
+	sh_csv_row hdr;
+	long n;
+next_line:
 	skip_blank(c);
-	size_t hstart = c->pos;
+	hstart = c->pos;
 	c->header_line = c->line;
 	/* separator: count outside quotes on the header's line */
-	size_t semi = 0, comma = 0;
+	size_t semi = 0, comma = 0, tab = 0;
 	int q = 0;
 	for (size_t i = hstart; i < c->len && (q || c->text[i] != '\n'); i++) {
 		if (c->text[i] == '"')
@@ -390,14 +422,33 @@ sh_err sh_csv_open_flags(sh_csv *c, const uint8_t *data, size_t len,
 			semi++;
 		else if (!q && c->text[i] == ',')
 			comma++;
+		else if (!q && c->text[i] == '\t')
+			tab++;
+	}
+	if (!semi && !comma && tab) {
+		/* a tab-delimited text file: its header would be one column,
+		 * and be refused as no header at all */
+		snprintf(why, wl,
+		         "line %d: the header row is separated by tabs (a "
+		         "tab-delimited text file), not by semicolons or "
+		         "commas; save the file as CSV",
+		         c->header_line);
+		sh_csv_close(c);
+		return SH_ERR_FIELD_FORMAT;
 	}
 	c->sep = comma > semi ? ',' : ';';
-	sh_csv_row hdr;
-	long n = read_record(c, &hdr, why, wl);
+	n = read_record(c, &hdr, why, wl);
 	if (n > 0 && decode_record(c, &hdr, hstart, why, wl) < 0) {
 		/* without a header no row can be read */
 		sh_csv_close(c);
 		return SH_ERR_FIELD_FORMAT;
+	}
+	if (n > 1 && row_empty(&hdr)) {
+		/* a spreadsheet's empty row above the header (";;;;"), skipped
+		 * and counted as after it */
+		c->empty_rows++;
+		sh_csv_row_free(&hdr);
+		goto next_line;
 	}
 	if (n <= 0 || (n == 1 && hdr.cols[0][0] == '\0')) {
 		if (n > 0)

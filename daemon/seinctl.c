@@ -863,6 +863,23 @@ static void print_done(const char *verb, const char *id)
 	}
 }
 
+/* One clear field of inbox show: a value a partner sent may hold line
+ * breaks (a quoted CSV cell): its further lines are indented under the
+ * value, so that none reads as a field of its own ("urgency  eviction"),
+ * and a carriage return or another control character shows as '?'. */
+static void show_field(const char *name, const char *v)
+{
+	printf("%-20s ", name);
+	for (; *v; v++) {
+		if (*v == '\n')
+			printf("\n%-20s ", "");
+		else
+			putchar((unsigned char)*v < 0x20 || *v == 0x7f ? '?'
+			                                               : *v);
+	}
+	putchar('\n');
+}
+
 static int cmd_inbox(const char *sock, int argc, char **argv)
 {
 	Seinhuis__CtlRequest q = SEINHUIS__CTL_REQUEST__INIT;
@@ -939,8 +956,19 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 		seinhuis__ctl_reply__free_unpacked(r, NULL);
 		return rc;
 	}
-	if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_LIST)
+	if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_LIST) {
 		acute_arrived(r);
+		/* the daemon stops at the limit (1000 unless given) without
+		 * saying so: a team must not take the count for the inbox */
+		if (r->n_inbox >= (limit ? limit : 1000))
+			fprintf(
+			    stderr,
+			    "seinctl: inbox list: the listing stops at %zu "
+			    "signals (its limit), in the order above; there "
+			    "may be more ('seinctl status' counts them; "
+			    "--limit N lists more)\n",
+			    r->n_inbox);
+	}
 	if (q.op == SEINHUIS__CTL_REQUEST__OP__INBOX_ACK) {
 		print_done("taken", r->message_id);
 	} else if (json_out) {
@@ -968,8 +996,7 @@ static int cmd_inbox(const char *sock, int argc, char **argv)
 		printf("signature    %s\n",
 		       it->signature[0] ? it->signature : "-");
 		for (size_t i = 0; i < it->n_fields; i++)
-			printf("%-20s %s\n", it->fields[i]->name,
-			       it->fields[i]->value);
+			show_field(it->fields[i]->name, it->fields[i]->value);
 		printf("%s\n", it->subject[0]
 		                   ? "(personal data stays sealed; it is "
 		                     "opened only by reveal)"

@@ -120,4 +120,49 @@ out=$(ctl corp-enc --json send --file "$IN/mixed.json" 2>&1) || rc=$?
 check "send --file: two malformed items among four are refused alone, the rest sent (exit $rc): $out" bash -c \
 	"[ $rc = 1 ] && jq -e 'length == 4 and .[0].ok and .[3].ok and (.[1].ok | not) and .[1].rule == \"FIELD_FORMAT\" and (.[1].error | test(\"expected a JSON object\")) and .[2].rule == \"FIELD_FORMAT\" and (.[2].error | test(\"field #2 must be a string or an integer\"))' <<<\"\$0\" >/dev/null" "$out"
 check "  and both good ones arrive" wait_until 15 bash -c "[ \$(inbox_ids gem-enc | wc -l) = $((before + 2)) ]"
+# A file saved from the spreadsheet in another format is refused saying
+# what it is (an .xlsx is a ZIP archive, Excel's "Unicode text" UTF-16,
+# a tab-delimited text file has no ';' nor ','), not as a header row with
+# a carriage return or a NUL in it, nor as "row 1 is not a header".
+printf 'PK\003\004\024\000\010\000\010\000\r\000' >"$IN/book.xlsx"
+{ echo "$hdr"; row X1 desk Jansen 21; } | tr ';' '\t' >"$IN/tab.txt"
+{ echo "$hdr"; row X2 desk Jansen 22; } | iconv -f utf-8 -t utf-16 >"$IN/u16.txt"
+for f in book.xlsx:"a ZIP archive, as an Excel workbook (.xlsx)" \
+	tab.txt:"the header row is separated by tabs" \
+	u16.txt:"UTF-16 text, as Excel's \"Unicode text\" is"; do
+	rc=0
+	out=$(ctl corp-enc import "$IN/${f%%:*}" --type arrears --to gem-enc --set legal_basis=legal_duty 2>&1) || rc=$?
+	check "${f%%:*}: refused as a whole, saying what the file is (exit $rc): $out" bash -c \
+		"[ $rc = 1 ] && grep -qF \"refused, no row sent: CSV: line 1: \" <<<\"\$0\" && grep -qF \"\$1\" <<<\"\$0\"" "$out" "${f#*:}"
+done
+
+# A spreadsheet's empty row above the header is skipped as one below it.
+{ echo ';;;;;;;;;;;;;'; echo "$hdr"; row X3 desk Jansen 23; } >"$IN/emptyfirst.csv"
+rc=0
+out=$(ctl corp-enc import "$IN/emptyfirst.csv" --type arrears --to gem-enc --set legal_basis=legal_duty 2>&1) || rc=$?
+check "an empty row above the header is skipped, the row below sent (exit $rc): $out" bash -c \
+	"[ $rc = 0 ] && grep -q '1 rows: 1 accepted, 0 refused' <<<\"\$0\" && grep -q '1 empty row skipped' <<<\"\$0\"" "$out"
+
+# A quoted cell may hold a line break; inbox show indents the lines after
+# the first, so that none reads as a field of its own.
+{
+	echo "$hdr"
+	printf '%s\n' 'X4;rent;45000;2026-08-01;2026-09-01;2026-09-15;none;"desk' \
+		'urgency              eviction";J.;Jansen;Gracht;24;3011 CC;Stad'
+} >"$IN/twolines.csv"
+ctl corp-enc import "$IN/twolines.csv" --type arrears --to gem-enc --set legal_basis=legal_duty >/dev/null 2>&1
+wait_until 15 bash -c "ctl gem-enc --json inbox list --limit 1000 | jq -e 'any(.[]; .fields.creditor_reference == \"X4\")'"
+id=$(ctl gem-enc --json inbox list --limit 1000 | jq -r '.[] | select(.fields.creditor_reference == "X4") | .message_id')
+out=$(ctl gem-enc inbox show "$id" 2>&1)
+check "inbox show: a value's second line is indented, not a field of its own: $out" bash -c \
+	"[ \$(grep -c '^urgency ' <<<\"\$0\") = 1 ] && grep -q '^urgency  *none' <<<\"\$0\" && grep -q '^ \{21\}urgency  *eviction' <<<\"\$0\"" "$out"
+
+# A listing that stops at its limit says so: the count printed is not the
+# inbox's (there are more than 2 signals waiting here).
+rc=0
+out=$(ctl gem-enc inbox list --limit 2 2>&1 >/dev/null) || rc=$?
+check "inbox list --limit 2 says that it stops at its limit (exit $rc): $out" bash -c \
+	"[ $rc = 0 ] && grep -q 'inbox list: the listing stops at 2 signals (its limit)' <<<\"\$0\"" "$out"
+out=$(ctl gem-enc inbox list --limit 1000 2>&1 >/dev/null)
+check "  and says nothing when all are listed: $out" [ -z "$out" ]
 it_done

@@ -197,6 +197,32 @@ static void test_records(void)
 	sh_csv c;
 	struct rec r[8];
 
+	check_case("%s", "a spreadsheet's other formats are named, not read");
+	CHECK_INT(READ("PK\003\004\024\000\010\000\r\000", &c, r), -1);
+	CHECK_HAS(r[0].why, "line 1: not a CSV file: it is a ZIP archive");
+	CHECK_INT(READ("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\000", &c, r), -1);
+	CHECK_HAS(r[0].why, "Excel 97-2003 workbook (.xls)");
+	CHECK_INT(READ("\xff\xfe"
+	               "a\000;\000b\000\n\000",
+	               &c, r),
+	          -1);
+	CHECK_HAS(r[0].why, "UTF-16 text");
+	CHECK_INT(READ("a\tb\tc\nx\t1\t2\n", &c, r), -1);
+	CHECK_HAS(r[0].why, "line 1: the header row is separated by tabs");
+	CHECK_INT(READ("a;b\tc\nx;1\n", &c, r), 1); /* a tab in a name */
+	sh_csv_close(&c);
+
+	check_case("%s", "a spreadsheet's empty rows above the header");
+	CHECK_INT(READ(";;\r\n\r\n,,\na;b\nx;1\n", &c, r), 1);
+	CHECK_INT(c.header_line, 4);
+	CHECK_INT(c.empty_rows, 2);
+	CHECK_INT(c.ncols, 2);
+	CHECK_INT(r[0].line, 5);
+	CHECK_STR(r[0].cols[0], "x");
+	sh_csv_close(&c);
+	CHECK_INT(READ(";;\n;;\n", &c, r), -1);
+	CHECK_HAS(r[0].why, "the header row is missing");
+
 	check_case("%s", "a quote never closed refuses its first line only");
 	CHECK_INT(READ("a;b\n"
 	               "x;1\n"
