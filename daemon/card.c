@@ -166,11 +166,14 @@ static sh_err card_kv(void *vctx, const char *key, const char *v, char *why,
 			       SH_ERR_CARD;
 		if (sh_endpoint_check(v, why, wl) != SH_OK)
 			return SH_ERR_CARD;
-		/* '*' listens on every address; a partner cannot dial it */
-		if (strncmp(v, "tcp://*:", 8) == 0)
+		/* '*' and 0.0.0.0 listen on every address; a partner
+		 * cannot dial them (0.0.0.0 would reach its own machine) */
+		if (strncmp(v, "tcp://*:", 8) == 0 ||
+		    strncmp(v, "tcp://0.0.0.0:", 14) == 0)
 			return snprintf(why, wl,
 			                "must name a host partners can reach, "
-			                "not '*' (that is for listen)"),
+			                "not '%s' (that is for listen)",
+			                v[6] == '*' ? "*" : "0.0.0.0"),
 			       SH_ERR_CARD;
 		strcpy(c->endpoint, v);
 		return SH_OK;

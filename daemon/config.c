@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <arpa/inet.h>
 #include <grp.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +32,11 @@ int sh_control_byte(const char *v)
 	return -1;
 }
 
+size_t sh_utf8_bom_len(const char *text, size_t len)
+{
+	return len >= 3 && memcmp(text, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+}
+
 sh_err sh_kv_parse(const char *text, size_t len, sh_kv_fn fn, void *ctx,
                    char *why, size_t whylen)
 {
@@ -41,6 +47,7 @@ sh_err sh_kv_parse(const char *text, size_t len, sh_kv_fn fn, void *ctx,
 	if (memchr(text, '\0', len))
 		return snprintf(why, whylen, "the file contains a NUL byte"),
 		       SH_ERR_CONFIG;
+	pos = sh_utf8_bom_len(text, len);
 	while (pos < len) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;
@@ -180,9 +187,10 @@ int sh_endpoint_mismatch(const char *listen, const char *card, char *fix,
 	    endpoint_split(card, ch, sizeof(ch), &cp))
 		return 0;
 	/* listen on one address, the card another: only when both are
-	 * written as addresses (a host name would need DNS, and '*' takes
-	 * every address) */
+	 * written as addresses (a host name would need DNS, and '*' and
+	 * 0.0.0.0 take every address) */
 	int other_ip = inet_pton(AF_INET, lh, &la) == 1 &&
+	               la.s_addr != htonl(INADDR_ANY) &&
 	               inet_pton(AF_INET, ch, &ca) == 1 &&
 	               la.s_addr != ca.s_addr;
 	if (lp == cp && !other_ip)
@@ -214,6 +222,16 @@ int sh_listen_err(const char *listen, int err, char *why, size_t wl)
 		         "its addresses, or tcp://*:%u for all",
 		         host, port);
 		return 1;
+	case ENODEV:
+		/* ZeroMQ binds an address or an interface; a host name is
+		 * not looked up, and is taken for an interface */
+		snprintf(why, wl,
+		         "'%.100s' is neither an IPv4 address nor a network "
+		         "interface of this machine (listen takes no host "
+		         "names): give one of its addresses, or tcp://*:%u "
+		         "for all",
+		         host, port);
+		return 1;
 	case EACCES:
 		snprintf(why, wl,
 		         "port %u is a privileged port (below 1024, or below "
@@ -236,9 +254,17 @@ int sh_listen_try(const char *listen, char *why, size_t wl)
 	if (strcmp(host, "*") == 0)
 		sa.sin_addr.s_addr = htonl(INADDR_ANY);
 	else if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+		if (if_nametoindex(host) == 0) {
+			/* as zmq_bind will fail (ENODEV) */
+			char sub[600];
+			sh_listen_err(listen, ENODEV, sub, sizeof(sub));
+			snprintf(why, wl, "cannot listen on %s: %s", listen,
+			         sub);
+			return 2;
+		}
 		snprintf(why, wl,
-		         "%s names a host or interface, not an address: "
-		         "whether port %u is free was not tried",
+		         "%s names an interface, not an address: whether "
+		         "port %u is free was not tried",
 		         listen, port);
 		return -1;
 	}
@@ -345,6 +371,16 @@ static sh_err set_path(char *dst, size_t dlen, const char *v, char *why,
 	if (*v == '\0' || strlen(v) >= dlen) {
 		snprintf(why, wl, "must be a path of 1 to %zu characters",
 		         dlen - 1);
+		return SH_ERR_CONFIG;
+	}
+	/* A relative path would name another file for each working
+	 * directory: the daemon's under systemd (/), and a seinhuisd -t or
+	 * seinkey -c run by hand elsewhere, where -t would make and pass
+	 * an empty data store of its own. */
+	if (*v != '/') {
+		snprintf(why, wl,
+		         "must be an absolute path (beginning with '/'), "
+		         "not one relative to the working directory");
 		return SH_ERR_CONFIG;
 	}
 	strcpy(dst, v);

@@ -56,6 +56,25 @@ sh_err sh_control_start(sh_daemon *d, char *why, size_t wl)
 			         path);
 			return SH_ERR_CONFIG;
 		}
+		/* A socket a process still listens on is not stale: it is
+		 * the control socket of a running seinhuisd (of another data
+		 * directory: one of the same would hold the journal's lock).
+		 * Removing it would leave that daemon unreachable for
+		 * seinctl, also when this start fails later. */
+		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		strcpy(sa.sun_path, path);
+		int live = probe >= 0 && connect(probe, (struct sockaddr *)&sa,
+		                                 sizeof(sa)) == 0;
+		if (probe >= 0)
+			close(probe);
+		if (live) {
+			snprintf(why, wl,
+			         "%s is the control socket of a running "
+			         "process (another seinhuisd?): give each "
+			         "daemon a control path of its own",
+			         path);
+			return SH_ERR_CONFIG;
+		}
 		unlink(path); /* stale socket of an earlier run */
 	}
 	strcpy(sa.sun_path, path);

@@ -620,10 +620,12 @@ sh_err sh_identity_rotate(const char *dir, int64_t until, sh_card *out,
 	           copy_or_absent(dir, PREV_DIR, "sign.key", oldsign)))
 		end = old.card.prev_until;
 	if (now < end) {
+		char at[40];
+		sh_fmt_utc(at, sizeof(at), end * 1000);
 		snprintf(why, whylen,
-		         "%s: the last rotation's overlap lasts until %lld "
-		         "(Unix time); rotate again after it",
-		         pdir, (long long)end);
+		         "%s: the last rotation's overlap lasts until %s; "
+		         "rotate again after it",
+		         pdir, at);
 		e = SH_ERR_EXISTS;
 		goto done;
 	}
@@ -790,12 +792,14 @@ sh_err sh_identity_card_update(const char *dir, const char *endpoint,
 			e = sh_card_sign_previous(&nc, psec);
 		sh_wipe(psec, sizeof(psec));
 		if (e != SH_OK) {
+			char at[40];
+			sh_fmt_utc(at, sizeof(at), nc.prev_until * 1000);
 			snprintf(why, whylen,
 			         "the card continues a key rotation whose "
-			         "overlap lasts until %lld (Unix time), and "
-			         "the changed card must be signed with the "
-			         "previous signing key: %s",
-			         (long long)nc.prev_until, sub);
+			         "overlap lasts until %s, and the changed card "
+			         "must be signed with the previous signing "
+			         "key: %s",
+			         at, sub);
 			goto done;
 		}
 	}

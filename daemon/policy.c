@@ -499,6 +499,56 @@ static sh_err parse_rule(struct parse *p, char *line)
 	return SH_OK;
 }
 
+/* The values a rule's FIELD or WHEN can have, where the catalogue says
+ * them: legal_basis (the section's legal_basis line) and enum fields. */
+static const char *cond_domain(const sh_type_rule *t, const char *name,
+                               const char **what)
+{
+	if (strcmp(name, "legal_basis") == 0) {
+		*what = "the section's legal_basis line";
+		return t->bases;
+	}
+	const sh_field_rule *r = field_rule(t, name);
+	if (r && r->kind == CHK_ENUM) {
+		*what = "its enum";
+		return r->words;
+	}
+	if (r && r->kind == CHK_STEPS) {
+		*what = "steps: 1 to 5";
+		return "1 2 3 4 5";
+	}
+	return NULL;
+}
+
+/* A rule whose VALUE no signal can have never applies, and a one_of or
+ * includes item no signal can have refuses what it means to allow: a
+ * typo (when legal_basis = meldrect) would turn a check off silently. */
+static sh_err cond_values_check(struct parse *p, const sh_type_rule *t,
+                                const sh_cond_rule *c)
+{
+	const char *what, *dom = cond_domain(t, c->when, &what);
+	p->line = c->line;
+	if (dom && !word_in(dom, c->value))
+		return perr(p,
+		            "rule for '%s': '%s' is not a value of '%s' (see "
+		            "%s): the rule would never apply",
+		            c->field, c->value, c->when, what);
+	dom = c->includes[0] ? cond_domain(t, c->field, &what) : NULL;
+	if (!dom)
+		return SH_OK;
+	char items[sizeof(c->includes)], *save = NULL;
+	snprintf(items, sizeof(items), "%s", c->includes);
+	for (char *w = strtok_r(items, ",", &save); w;
+	     w = strtok_r(NULL, ",", &save))
+		if (!word_in(dom, w))
+			return perr(
+			    p,
+			    "rule for '%s': '%s' is not a value of '%s' "
+			    "(see %s)",
+			    c->field, w, c->field, what);
+	return SH_OK;
+}
+
 static sh_err finish_type(struct parse *p)
 {
 	sh_type_rule *t = p->cur;
@@ -546,6 +596,8 @@ static sh_err finish_type(struct parse *p)
 		         "keep_taken (a closed case would go before an idle "
 		         "open one)",
 		         sh_signal_type_name(t->type));
+	for (size_t i = 0; e == SH_OK && i < t->nconds; i++)
+		e = cond_values_check(p, t, &t->conds[i]);
 	p->line = here;
 	return e;
 }
@@ -768,6 +820,7 @@ sh_err sh_catalogue_parse(sh_catalogue *cat, const char *text, size_t len,
 		snprintf(why, whylen, "the file contains a NUL byte");
 		return SH_ERR_CATALOGUE;
 	}
+	pos = sh_utf8_bom_len(text, len);
 	while (pos < len && e == SH_OK) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t n = nl ? (size_t)(nl - (text + pos)) : len - pos;

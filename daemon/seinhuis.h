@@ -732,6 +732,10 @@ typedef sh_err (*sh_kv_fn)(void *ctx, const char *key, const char *value,
  * printed raw could move the cursor or rewrite a line), or -1 if none.
  * sh_kv_parse refuses a value that holds one. */
 int sh_control_byte(const char *v);
+/* 3 if text begins with a UTF-8 byte order mark (a file saved by a
+ * Windows editor), else 0: the configuration, card and catalogue parsers
+ * skip it, as they take CRLF line ends, instead of refusing line 1. */
+size_t sh_utf8_bom_len(const char *text, size_t len);
 sh_err sh_kv_parse(const char *text, size_t len, sh_kv_fn fn, void *ctx,
                    char *why, size_t whylen);
 int sh_parse_size(const char *s, size_t *out); /* "64M", "1G", "4096" */
@@ -748,12 +752,15 @@ sh_err sh_endpoint_check(const char *v, char *why, size_t whylen);
 int sh_endpoint_mismatch(const char *listen, const char *card, char *fix,
                          size_t fixlen, char *why, size_t whylen);
 /* What binding listen failing with errno err means for an operator (port
- * in use, not an address of this machine, a privileged port): 1 and why
+ * in use, not an address of this machine, no such interface (a host
+ * name), a privileged port): 1 and why
  * written, or 0 for any other error. */
 int sh_listen_err(const char *listen, int err, char *why, size_t whylen);
 /* Bind listen's address and port once, as the daemon will (SO_REUSEADDR;
  * '*' is INADDR_ANY), and let go at once: 0 if it can, 1 if not (why says
- * why), -1 if it was not tried (a name, not an address; why says so). */
+ * why), 2 for a name that is no interface of this machine (a host name,
+ * which zmq_bind refuses; why says so), -1 if it was not tried (an
+ * interface name, not an address; why says so). */
 int sh_listen_try(const char *listen, char *why, size_t whylen);
 /* The data store's thresholds, as shares of map_size counted with the room
  * kept for what the store holds: the log warns from SH_STORE_WARN, new

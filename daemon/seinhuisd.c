@@ -2039,7 +2039,7 @@ int main(int argc, char **argv)
 		/* ... or at the listener: a port another program (or a
 		 * daemon of another data directory) holds */
 		int lt = sh_listen_try(d.cfg.listen, gwhy, sizeof(gwhy));
-		if (lt > 0 && own_daemon_answers(&d.cfg))
+		if (lt == 1 && own_daemon_answers(&d.cfg))
 			/* -t on the configuration of a daemon that runs (a
 			 * copy with a data directory of its own: the running
 			 * daemon holds its store): the port is presumably

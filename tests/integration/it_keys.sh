@@ -376,5 +376,7 @@ rc=0
 as_user "$SEINKEY" rotate --dir "$KD" --overlap 60s >"$WORK/t.out" 2>&1 || rc=$?
 check "while that overlap lasts, another is refused (exit $rc)" [ $rc = 1 ]
 check "... naming its end" says "overlap lasts until"
+check "... as a date and time (UTC), not Unix seconds" \
+	grep -q "overlap lasts until [0-9]*-[0-9]*-[0-9]*T[0-9:]*Z;" "$WORK/t.out"
 check "the identity loads (seinhuisd -t)" check_with "$KD"
 it_done

@@ -218,6 +218,10 @@ static void test_line_errors(void)
 	    {"recover_intervall = 5", NULL, "did you mean recover_interval?"},
 	    {"log_levl = debug", NULL, "did you mean log_level?"},
 	    {"keydir = /again", "keydir", "given twice"},
+	    {"postcode_table = postcodes.csv", "postcode_table",
+	     "must be an absolute path"},
+	    {"catalogue = ./catalogue.conf", "catalogue",
+	     "must be an absolute path"},
 	    {"listen = tcp://127.0.0.1:1", "listen", "given twice"},
 	    {"Keydir = /x", NULL, "a-z"},
 	    {"log-level = info", NULL, "a-z"},
@@ -495,6 +499,16 @@ static void test_load(void)
 	CHECK_STR(cfg.path, path);
 	CHECK_INT(cfg.window, 77);
 
+	/* A file saved by a Windows editor: a byte order mark before a
+	 * comment line, and CRLF line ends. */
+	CHECK_INT(fx_write(path,
+	                   "\xef\xbb\xbf# seinhuisd.conf\r\n" REQUIRED
+	                   "window = 78\r\n",
+	                   0644),
+	          0);
+	CHECK_ERR(sh_config_load(&cfg, path, why, sizeof(why)), SH_OK);
+	CHECK_INT(cfg.window, 78);
+
 	/* A refusal from a file names the file and the line. */
 	CHECK_INT(fx_write(path, REQUIRED "windows = 77\n", 0644), 0);
 	CHECK_ERR(sh_config_load(&cfg, path, why, sizeof(why)), SH_ERR_CONFIG);
@@ -633,6 +647,11 @@ static void test_endpoint_mismatch(void)
 	     "tcp://127.0.0.1:7100"},
 	    {"tcp://127.0.0.1:7101", "tcp://192.0.2.7:7100",
 	     "another port and another address", "tcp://127.0.0.1:7101"},
+	    /* 0.0.0.0 is every address, as '*': by port only, and never
+	     * a fix that puts 0.0.0.0 on a card */
+	    {"tcp://0.0.0.0:7100", "tcp://192.0.2.7:7100", NULL, NULL},
+	    {"tcp://0.0.0.0:7101", "tcp://192.0.2.7:7100", "another port",
+	     "tcp://192.0.2.7:7101"},
 	};
 	char why[100], fix[300];
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -650,9 +669,24 @@ static void test_endpoint_mismatch(void)
 	check_case("%s", "");
 }
 
+/* listen with a host name: zmq_bind takes addresses and interfaces only
+ * (a name is taken for an interface, ENODEV), so -t fails on it as the
+ * start would, naming the rule; an interface is not tried. */
+static void test_listen_names(void)
+{
+	char why[700];
+	check_case("%s", "listen tcp://localhost:7100");
+	CHECK(sh_listen_try("tcp://localhost:7100", why, sizeof(why)) == 2);
+	CHECK_HAS(why, "neither an IPv4 address nor a network interface");
+	check_case("%s", "listen tcp://lo:7100");
+	CHECK(sh_listen_try("tcp://lo:7100", why, sizeof(why)) == -1);
+	check_case("%s", "");
+}
+
 int main(int argc, char **argv)
 {
 	test_endpoint_mismatch();
+	test_listen_names();
 	test_postcode_quotes();
 	test_full();
 	test_defaults();

@@ -128,6 +128,8 @@ refuse_init "IPv6 endpoint" "IPv6 addresses are not supported: give an IPv4 addr
 	--partner p1 --name N --role landlord --endpoint 'tcp://[::1]:7100'
 refuse_init "endpoint tcp://*: a card names a host partners can reach" "not '*' (that is for listen)" \
 	--partner p1 --name N --role landlord --endpoint 'tcp://*:7100'
+refuse_init "endpoint tcp://0.0.0.0: as '*', no host partners can reach" "not '0.0.0.0' (that is for listen)" \
+	--partner p1 --name N --role landlord --endpoint 'tcp://0.0.0.0:7100'
 refuse_init "line break in the name" "line break" --partner p1 \
 	--name "$(printf 'a\nsign = 00')" --role landlord --endpoint tcp://h:1
 refuse_init "missing role" "role" --partner p1 --name N \

@@ -2939,6 +2939,26 @@ static const struct broken {
      HEAD "field arrears_kind = required enum rent water\n"
           "rule arrears_kind one_of water when sender = water\n",
      7, 7, "'water' is not one of the section's senders"},
+    {"rule whose value its enum field cannot have",
+     HEAD "field urgency = required enum none eviction\n"
+          "field arrears_kind = required enum rent water\n"
+          "rule arrears_kind one_of rent when urgency = evicton\n",
+     8, 8, "'evicton' is not a value of 'urgency'"},
+    {"rule on a legal basis the section does not allow",
+     HEAD "field urgency = optional enum none\n"
+          "rule urgency required when legal_basis = legal_dty\n",
+     7, 7, "'legal_dty' is not a value of 'legal_basis'"},
+    {"rule one_of an item its enum field cannot have",
+     HEAD "field urgency = required enum none eviction\n"
+          "field arrears_kind = required enum rent water\n"
+          "rule arrears_kind one_of rnt when urgency = eviction\n",
+     8, 8, "'rnt' is not a value of 'arrears_kind'"},
+    {"rule includes a step that is not one",
+     "seinhuis_catalogue = 1\n[meldcode_report]\nsenders = professional\n"
+     "recipients = veilig_thuis\nlegal_basis = meldrecht\n"
+     "field steps_taken = required steps\n"
+     "rule steps_taken includes 1,2,9 when legal_basis = meldrecht\n",
+     7, 7, "'9' is not a value of 'steps_taken'"},
     {"rule one_of without a list",
      HEAD "field arrears_kind = required enum rent water\n"
           "rule arrears_kind one_of when sender = landlord\n",
@@ -3077,6 +3097,13 @@ static void test_parser(const char *path)
 			          "creditor_reference arrears_kind");
 		sh_catalogue_free(&cat);
 	}
+	check_case("a file saved with a UTF-8 byte order mark (Windows)");
+	static const char bom[] = "\xef\xbb\xbf# catalogue\r\n" HEAD
+	                          "field amount_cents = required int 1 5\n";
+	if (CHECK_ERR(
+	        sh_catalogue_parse(&cat, bom, strlen(bom), why, sizeof(why)),
+	        SH_OK))
+		sh_catalogue_free(&cat);
 	check_case("field and rule followed by a tab");
 	static const char tabbed[] =
 	    HEAD "field\tamount_cents = required int 1 5\n"
