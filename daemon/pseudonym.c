@@ -32,6 +32,7 @@
 #include <ctype.h>
 #include <string.h>
 
+#include "policy.h"
 #include "seinhuis.h"
 
 /* On refusal, out holds the name of the field at fault. */
@@ -480,19 +481,12 @@ static int bsn_valid(const char *s)
 	return sum % 11 == 0 && strcmp(s, "000000000") != 0;
 }
 
-/* YYYY-MM-DD with a plausible month and day, or empty. */
+/* YYYY-MM-DD, a day of the calendar (leap years included) from 1900 on,
+ * as the catalogue takes a date field, or empty: a day that is not
+ * (1980-02-30) is refused, not looked up as no one's. */
 static int birth_date_valid(const char *s)
 {
-	if (!s || !*s)
-		return 1;
-	if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-		return 0;
-	for (int i = 0; i < 10; i++)
-		if (i != 4 && i != 7 && !isdigit((unsigned char)s[i]))
-			return 0;
-	int m = (s[5] - '0') * 10 + (s[6] - '0');
-	int d = (s[8] - '0') * 10 + (s[9] - '0');
-	return m >= 1 && m <= 12 && d >= 1 && d <= 31 && s[0] >= '1';
+	return !s || !*s || sh_date_ok(s);
 }
 
 /* Join w[from..to) without spaces (or their initials) onto out. 0, or -1

@@ -109,6 +109,25 @@ int seinctl_parse_time(const char *s, int64_t *us)
 		*us = (int64_t)v * 1000000;
 		return 0;
 	}
+	/* exactly the forms named: sscanf alone also read "2026-12-7",
+	 * " 2026-12-07" and "T1:2" */
+	static const char *const form[] = {"dddd-dd-dd", "dddd-dd-ddTdd:dd",
+	                                   "dddd-dd-ddTdd:dd:dd"};
+	size_t len = strlen(s);
+	int formed = 0;
+	for (size_t f = 0; f < 3 && !formed; f++) {
+		if (len != strlen(form[f]))
+			continue;
+		formed = 1;
+		for (size_t i = 0; i < len && formed; i++)
+			formed = form[f][i] == 'd'
+			             ? isdigit((unsigned char)s[i]) != 0
+			         : form[f][i] == 'T'
+			             ? s[i] == 'T' || s[i] == ' '
+			             : s[i] == form[f][i];
+	}
+	if (!formed)
+		return -1;
 	struct tm tm;
 	memset(&tm, 0, sizeof(tm));
 	int n = 0;
@@ -285,6 +304,14 @@ static int parse_filter(int argc, char **argv, filter *f, const char **format)
 		switch (opt) {
 		case 'S':
 		case 'U':
+			if (opt == 'S' ? f->since != 0 : f->until != 0) {
+				fprintf(stderr,
+				        "seinctl: --%s given twice: a filter "
+				        "takes one value (run one query per "
+				        "value)\n",
+				        opt == 'S' ? "since" : "until");
+				return 2;
+			}
 			if (seinctl_parse_time(optarg, opt == 'S'
 			                                   ? &f->since
 			                                   : &f->until) < 0) {
@@ -296,11 +323,47 @@ static int parse_filter(int argc, char **argv, filter *f, const char **format)
 				return 2;
 			}
 			break;
-		case 'p': f->partner = optarg; break;
-		case 't': f->type = optarg; break;
-		case 'e': f->event = optarg; break;
-		case 'i': f->id = optarg; break;
-		case 'k': f->case_key = optarg; break;
+		case 'p':
+		case 't':
+		case 'e':
+		case 'i':
+		case 'k': {
+			char **slot = opt == 'p'   ? &f->partner
+			              : opt == 't' ? &f->type
+			              : opt == 'e' ? &f->event
+			              : opt == 'i' ? &f->id
+			                           : &f->case_key;
+			if (*slot) {
+				/* one value a filter: a second would
+				 * replace the first in silence */
+				fprintf(stderr,
+				        "seinctl: --%s given twice: a filter "
+				        "takes one value (run one query per "
+				        "value)\n",
+				        opt == 'p'   ? "partner"
+				        : opt == 't' ? "type"
+				        : opt == 'e' ? "event"
+				        : opt == 'i' ? "id"
+				                     : "case-key");
+				return 2;
+			}
+			/* an id or key that no entry can hold is bad usage
+			 * (exit 2), as a bad --event is, not a refusal */
+			uint8_t k[32];
+			if ((opt == 'i' &&
+			     sh_unhex(k, SH_ID_LEN, optarg) < 0) ||
+			    (opt == 'k' && sh_unhex(k, 32, optarg) < 0)) {
+				fprintf(stderr, "seinctl: --%s: %s\n",
+				        opt == 'i' ? "id" : "case-key",
+				        opt == 'i' ? "a message id is 32 hex "
+				                     "digits"
+				                   : "a case key or pseudonym "
+				                     "is 64 hex digits");
+				return 2;
+			}
+			*slot = optarg;
+			break;
+		}
 		case 'l':
 			if (sh_parse_u32(optarg, 1, 100000000, &lim) < 0) {
 				fprintf(stderr,
@@ -1111,6 +1174,11 @@ static int cmd_check_proof(int argc, char **argv)
 		return 2;
 	}
 	const sh_card *cp = card_file ? &card : NULL;
+	if (access(argv[optind], R_OK) != 0) {
+		fprintf(stderr, "seinctl: %s: cannot read: %s\n", argv[optind],
+		        strerror(errno));
+		return 2;
+	}
 	if (!(o = json_object_from_file(argv[optind]))) {
 		fprintf(stderr, "seinctl: %s: not valid JSON\n", argv[optind]);
 		return 2;
@@ -1118,6 +1186,18 @@ static int cmd_check_proof(int argc, char **argv)
 	const char *kind = json_object_object_get_ex(o, "kind", &v)
 	                       ? json_object_get_string(v)
 	                       : "";
+	if (old_file && strcmp(kind, "consistency") != 0) {
+		/* checked against nothing, it would say "valid" of a proof
+		 * whatever head the auditor kept */
+		fprintf(stderr,
+		        "seinctl: --old is for a consistency proof only, and "
+		        "%s is not one: to hold the log to a head you kept, "
+		        "check a proof made with 'seinctl audit prove --old "
+		        "HEAD.json'\n",
+		        argv[optind]);
+		rc = 2;
+		goto out;
+	}
 	json_object *hj = strcmp(kind, "tree_head") == 0 ? o : NULL;
 	if (!hj)
 		json_object_object_get_ex(o, "head", &hj);
@@ -1589,6 +1669,17 @@ static int cmd_subject(const char *sock, int argc, char **argv)
 			rc = 2;
 			break;
 		}
+		if (vals[k][0]) {
+			/* the last would replace the first in silence, and
+			 * the answer would hold for only one of them */
+			fprintf(stderr,
+			        "seinctl: stdin line %d: '%s' is given twice: "
+			        "give each identifier once (one look-up per "
+			        "address)\n",
+			        lineno, keys[k]);
+			rc = 2;
+			break;
+		}
 		snprintf(vals[k], sizeof(vals[k]), "%s", val);
 	}
 	sh_wipe(line, sizeof(line));
@@ -1763,6 +1854,8 @@ typedef struct {
 	Seinhuis__SignalType type;
 	uint8_t id[SH_ID_LEN];
 	int has_id;
+	uint64_t index; /* --from: the entry's index, with has_index */
+	int has_index;
 } rep_entry;
 
 typedef struct {
@@ -1818,16 +1911,16 @@ static int rep_from_csv(const char *path, const char *data, size_t len,
 		fprintf(stderr, "seinctl: %s: %s\n", path, why);
 		return 2;
 	}
-	static const char *const want[] = {"time_us",   "event",   "outcome",
-	                                   "rule",      "partner", "type",
-	                                   "message_id"};
-	size_t at[7];
-	for (size_t k = 0; k < 7; k++) {
+	static const char *const want[] = {"time_us",    "event",   "outcome",
+	                                   "rule",       "partner", "type",
+	                                   "message_id", "index"};
+	size_t at[8];
+	for (size_t k = 0; k < 8; k++) {
 		at[k] = SIZE_MAX;
 		for (size_t i = 0; i < c.ncols; i++)
 			if (strcmp(c.header[i], want[k]) == 0)
 				at[k] = i;
-		if (at[k] == SIZE_MAX) {
+		if (at[k] == SIZE_MAX && k < 7) {
 			fprintf(stderr,
 			        "seinctl: %s: not an audit export: no column "
 			        "'%s' (make the file with 'seinctl audit "
@@ -1863,6 +1956,11 @@ static int rep_from_csv(const char *path, const char *data, size_t len,
 		snprintf(r.partner, sizeof(r.partner), "%s", row.cols[at[4]]);
 		r.type = sh_signal_type_parse(row.cols[at[5]]);
 		r.has_id = sh_unhex(r.id, SH_ID_LEN, row.cols[at[6]]) == 0;
+		if (at[7] != SIZE_MAX && row.cols[at[7]][0]) {
+			errno = 0;
+			r.index = strtoull(row.cols[at[7]], &end, 10);
+			r.has_index = !errno && !*end;
+		}
 		rep_add(l, &r);
 		sh_csv_row_free(&row);
 	}
@@ -1870,7 +1968,48 @@ static int rep_from_csv(const char *path, const char *data, size_t len,
 	return rc;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* An entry read twice (two exports joined, or one appended to another
+ * that overlaps it) would be counted twice: refused, naming its index.
+ * 0, or 2 after saying so. */
+static int rep_once(const char *path, const rep_list *l)
+{
+	uint64_t *ix = sh_xmalloc((l->n ? l->n : 1) * sizeof(*ix));
+	size_t n = 0;
+	int rc = 0;
+	for (size_t i = 0; i < l->n; i++)
+		if (l->v[i].has_index)
+			ix[n++] = l->v[i].index;
+	qsort(ix, n, sizeof(*ix), cmp_u64);
+	for (size_t i = 1; i < n; i++)
+		if (ix[i] == ix[i - 1]) {
+			fprintf(stderr,
+			        "seinctl: %s: entry %llu is in the file more "
+			        "than once (exports joined or overlapping?): "
+			        "each entry may be counted once; make the file "
+			        "with one 'seinctl audit export'\n",
+			        path, (unsigned long long)ix[i]);
+			rc = 2;
+			break;
+		}
+	free(ix);
+	return rc;
+}
+
+static int rep_from_file_read(const char *path, rep_list *l);
+
 static int rep_from_file(const char *path, rep_list *l)
+{
+	int rc = rep_from_file_read(path, l);
+	return rc ? rc : rep_once(path, l);
+}
+
+static int rep_from_file_read(const char *path, rep_list *l)
 {
 	FILE *f = fopen(path, "r");
 	char *line = NULL;
@@ -1928,6 +2067,11 @@ static int rep_from_file(const char *path, rep_list *l)
 		r.type = sh_signal_type_parse(jstr(o, "type"));
 		r.has_id =
 		    sh_unhex(r.id, SH_ID_LEN, jstr(o, "message_id")) == 0;
+		if (json_object_object_get_ex(o, "index", &v) &&
+		    json_object_is_type(v, json_type_int)) {
+			r.index = (uint64_t)json_object_get_int64(v);
+			r.has_index = 1;
+		}
 		rep_add(l, &r);
 		json_object_put(o);
 	}
@@ -2103,6 +2247,13 @@ int seinctl_report(const char *sock, int json, int argc, char **argv)
 		case 'f': from = optarg; break;
 		case 'S':
 		case 'U':
+			if (opt == 'S' ? since != 0 : until != 0) {
+				fprintf(stderr,
+				        "seinctl: --%s given twice: give the "
+				        "period once\n",
+				        opt == 'S' ? "since" : "until");
+				return 2;
+			}
 			if (seinctl_parse_time(
 			        optarg, opt == 'S' ? &since : &until) < 0) {
 				fprintf(

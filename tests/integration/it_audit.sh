@@ -131,6 +131,29 @@ check "  and in report" bash -c \
 	 grep -q 'since must be before --until' $WORK/t.err"
 check "--limit 0 is refused, saying the range" bash -c \
 	"ctl gem-au audit list --limit 0 2>$WORK/t.err; [ \$? = 2 ] && grep -q -- '--limit: a number from 1 to 100000000' $WORK/t.err"
+# A filter given twice would replace the first value in silence: an
+# administrator asking for two events would see one.
+for o in "--event taken --event revealed" "--partner corp-au --partner gem-au" \
+	"--since 2026-12-01 --since 2026-12-02" "--type arrears --type arrears"; do
+	check "a filter given twice is refused as bad usage (exit 2): $o" bash -c \
+		"ctl gem-au audit list $o >$WORK/t.out 2>$WORK/t.err; [ \$? = 2 ] && grep -q 'given twice: a filter takes one value' $WORK/t.err && ! [ -s $WORK/t.out ]"
+done
+# An id or case key no entry can hold is bad usage (exit 2), as a bad
+# --event is, not a refusal by the daemon (exit 1).
+for o in "--id xyz" "--id 0123456789abcdef" "--case-key zz"; do
+	check "audit list $o: bad usage (exit 2), naming the form" bash -c \
+		"ctl gem-au audit list $o >/dev/null 2>$WORK/t.err; [ \$? = 2 ] && grep -q 'hex digits' $WORK/t.err"
+done
+# The forms the manual names, and no others (sscanf read these as dates).
+for t in 2026-12-7 " 2026-12-07" +2026-12-07 2026-12-07T1:2 2026-1-01 "2026-12-07T10:00:-0"; do
+	check "a time not in a form named is refused: '$t'" bash -c \
+		"ctl gem-au audit list --since '$t' >/dev/null 2>$WORK/t.err; [ \$? = 2 ] && grep -q 'give YYYY-MM-DD' $WORK/t.err"
+done
+check "  and in report: --since given twice (exit 2)" bash -c \
+	"ctl gem-au report --since 2026-12-01 --since 2026-11-01 >/dev/null 2>$WORK/t.err; [ \$? = 2 ] && grep -q -- '--since given twice' $WORK/t.err"
+check "  and the forms named are read: 2026-12-01T10:00, 2026-12-01T10:00:30, '2026-12-01 10:00'" bash -c \
+	"ctl gem-au audit list --since 2026-12-01T10:00 --limit 1 >/dev/null && ctl gem-au audit list --since 2026-12-01T10:00:30 --limit 1 >/dev/null &&
+	 ctl gem-au audit list --since '2026-12-01 10:00' --limit 1 >/dev/null"
 check "the human listing ends with the count" bash -c \
 	"ctl gem-au audit list --event taken | tail -n 1 | grep -qx '$TAKE entries'"
 check "an unknown event name is refused as bad usage (exit 2), listing the events" bash -c \
@@ -165,6 +188,15 @@ check "  naming the identifiers that could find more (BSN, birth date, addition,
 check "  without repeating a value given" bash -c "! grep -qiE 'Niemand|9999' $WORK/nothing.out"
 check "subject: what is found is said to be found with the identifiers given" \
 	grep -q "entries, found with the identifiers given (surname, postcode, house_number)" <<<"$subj"
+# An identifier given twice (two addresses in one file) would leave one
+# out in silence, while the answer says it holds for the identifiers given.
+check "subject: an identifier given twice is refused (exit 2), naming it, not its value" bash -c \
+	"printf 'surname=Niemand\npostcode=9999 ZZ\nhouse_number=99\npostcode=9998 ZZ\n' | ctl gem-au audit subject >$WORK/t.out 2>$WORK/t.err; [ \$? = 2 ] &&
+	 grep -q \"line 4: 'postcode' is given twice\" $WORK/t.err && ! grep -q 9998 $WORK/t.err && ! [ -s $WORK/t.out ]"
+# A birth date that is no day is refused, not looked up as no one's.
+check "subject: a birth date not in the calendar (1980-02-30) is refused as malformed" bash -c \
+	"printf 'surname=Niemand\npostcode=9999 ZZ\nhouse_number=99\nbirth_date=1980-02-30\n' | ctl gem-au audit subject 2>&1 |
+	 grep -q \"identifier 'birth_date' does not have the required form\""
 check "subject: a surname without postcode is refused as missing it, not as malformed" bash -c \
 	"printf 'surname=Niemand\n' | ctl gem-au audit subject 2>&1 | grep -q \"identifier 'postcode' is missing\""
 check "subject: a malformed surname is refused saying what is wrong, not what it is" bash -c \
@@ -223,20 +255,34 @@ check "a CSV that is no audit export is refused, naming the column missing (exit
 	"[ $rc = 2 ] && grep -q \"not an audit export: no column 'time_us'\" <<<\"\$0\"" "$out"
 # Every column but reveals counts signals, not entries: a signal sent again
 # after a restart has a sent entry per transmission (and may get a second
-# receipt). The export with those entries repeated gives the same figures.
-jq -c 'if .event == "sent" or .event == "receipt" or .event == "accepted" then ., . else . end' \
+# receipt). The export with those entries repeated (each copy an entry of
+# its own, with its own index) gives the same figures.
+jq -c 'if .event == "sent" or .event == "receipt" or .event == "accepted" then ., (.index += 1000000) else . end' \
 	"$WORK/corp.jsonl" >"$WORK/corp-resent.jsonl"
 row=$(ctl corp-au report --csv --from "$WORK/corp-resent.jsonl" | grep "^$month,gem-au,arrears,")
 check "report (sender): a signal sent twice counts once in sent, confirmed, accepted ($(col 13),$(col 15),$(col 16))" \
 	[ "$(col 13),$(col 14),$(col 15),$(col 16),$(col 17)" = "$SENT,1,$SENT,$SENT,0" ]
-jq -c 'if .event == "received" or .event == "delivered" or .event == "taken" or .event == "rejected" then ., . else . end' \
+jq -c 'if .event == "received" or .event == "delivered" or .event == "taken" or .event == "rejected" then ., (.index += 1000000) else . end' \
 	"$WORK/gem.jsonl" >"$WORK/gem-twice.jsonl"
 row=$(ctl gem-au report --csv --from "$WORK/gem-twice.jsonl" | grep "^$month,corp-au,arrears,")
 check "report (recipient): entries repeated for a signal count once ($(col 4),$(col 5),$(col 7),$(col 8))" \
 	[ "$(col 4),$(col 5),$(col 6),$(col 7),$(col 8),$(col 9),$(col 10)" = "$((SENT + 2)),1,RECIPIENT=1,$DELIVERED,$TAKE,$want" ]
-jq -c 'if .event == "revealed" then ., . else . end' "$WORK/gem.jsonl" >"$WORK/gem-reveal2.jsonl"
+jq -c 'if .event == "revealed" then ., (.index += 1000000) else . end' "$WORK/gem.jsonl" >"$WORK/gem-reveal2.jsonl"
 row=$(ctl gem-au report --csv --from "$WORK/gem-reveal2.jsonl" | grep "^$month,corp-au,arrears,")
 check "report: reveals count every reveal (each is a disclosure)" [ "$(col 11)" = $((REVEAL * 2)) ]
+# The same entry twice (two exports joined, or appended to an overlapping
+# one) is not two events: counted twice, a reveal would be a disclosure
+# that never happened. Refused, naming the entry.
+cat "$WORK/gem.jsonl" "$WORK/gem.jsonl" >"$WORK/gem-joined.jsonl"
+rc=0
+out=$(ctl gem-au report --from "$WORK/gem-joined.jsonl" 2>&1) || rc=$?
+check "report --from: an entry in the file twice is refused, not counted twice (exit $rc)" bash -c \
+	"[ $rc = 2 ] && grep -q 'entry 0 is in the file more than once' <<<\"\$0\"" "$out"
+{ cat "$WORK/gem.csv"; tail -n +2 "$WORK/gem.csv"; } >"$WORK/gem-joined.csv"
+rc=0
+out=$(ctl gem-au report --from "$WORK/gem-joined.csv" 2>&1) || rc=$?
+check "  and so from a CSV export (exit $rc)" bash -c \
+	"[ $rc = 2 ] && grep -q 'entry 0 is in the file more than once' <<<\"\$0\"" "$out"
 check "report as a readable table" bash -c \
 	"ctl gem-au report | grep -E '^$month +corp-au +arrears +$((SENT + 2)) +1 +$DELIVERED +$TAKE '"
 
@@ -295,6 +341,17 @@ check "  also for a tree head (exit 5), and with --json valid false, tied_to_par
 	 $SEINCTL --json audit check-proof $WORK/incl.json | jq -e '(.valid | not) and (.tied_to_partner | not) and .checks_without_card' >/dev/null"
 check "  a broken proof without --card is still INVALID (exit 1)" bash -c \
 	"jq '.index += 1' $WORK/incl.json >$WORK/forged.json; $SEINCTL audit check-proof $WORK/forged.json >/dev/null; [ \$? = 1 ]"
+# --old names the head an auditor kept, for a consistency proof: given
+# with an inclusion proof or a head it was not used, and "valid" was said
+# whatever file it named (another partner's head, or no head at all).
+ctl corp-au audit head >"$WORK/corp-head.json"
+for f in incl.json head1.json; do
+	check "check-proof: --old with a file that is no consistency proof ($f) is refused (exit 2)" bash -c \
+		"$SEINCTL audit check-proof $WORK/$f --old $WORK/corp-head.json --card $WORK/gem-au/keys/card >$WORK/t.out 2>$WORK/t.err; [ \$? = 2 ] &&
+		 grep -q -- '--old is for a consistency proof only' $WORK/t.err && ! grep -q 'proof valid' $WORK/t.out"
+done
+check "check-proof: a file that is not there is said to be unreadable, not invalid JSON (exit 2)" bash -c \
+	"$SEINCTL audit check-proof $WORK/no-such-proof.json 2>$WORK/t.err; [ \$? = 2 ] && grep -q 'no-such-proof.json: cannot read: No such file' $WORK/t.err"
 # prove: an index past the end of the log is not cured by a newer head
 rc=0
 out=$(ctl gem-au audit prove --index 999999 2>&1) || rc=$?

@@ -398,6 +398,15 @@ static void test_refusals(void)
 	    {{"Jans\xc3", NULL, "1234AB", "12", NULL, NULL, NULL},
 	     SH_ERR_FIELD_VALUE,
 	     "surname"}, /* truncated UTF-8 */
+	    {{"Jansen", NULL, "1234AB", "12", NULL, "1980-02-30", NULL},
+	     SH_ERR_FIELD_VALUE,
+	     "birth_date"}, /* not a day: looked up, it finds no one */
+	    {{"Jansen", NULL, "1234AB", "12", NULL, "1981-02-29", NULL},
+	     SH_ERR_FIELD_VALUE,
+	     "birth_date"}, /* no leap year */
+	    {{"Jansen", NULL, "1234AB", "12", NULL, "1980-04-31", NULL},
+	     SH_ERR_FIELD_VALUE,
+	     "birth_date"},
 	    {{"Jansen", NULL, "123AB", "12", NULL, NULL, NULL},
 	     SH_ERR_FIELD_VALUE,
 	     "postcode"},
