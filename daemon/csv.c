@@ -330,8 +330,15 @@ static int names_refused(const sh_csv *c, const unsigned char *ignored,
 		if (ignored && ignored[i])
 			continue;
 		if (!c->header[i][0]) {
-			snprintf(why, wl, "line %d: column %zu has no name",
-			         c->header_line, i + 1);
+			snprintf(why, wl,
+			         "line %d: column %zu has no name%s: name it, "
+			         "or leave it out (seinctl import "
+			         "--ignore-column %zu)",
+			         c->header_line, i + 1,
+			         i + 1 == c->ncols ? " (the header row ends in "
+			                             "a separator)"
+			                           : "",
+			         i + 1);
 			return 1;
 		}
 		for (size_t j = 0; j < i; j++)
@@ -349,6 +356,36 @@ static int names_refused(const sh_csv *c, const unsigned char *ignored,
 }
 
 static int row_empty(const sh_csv_row *row);
+
+/* The length of a blank that a spreadsheet puts around a cell unseen at
+ * p: a no-break space (U+00A0, also Windows-1252's 0xA0 once decoded),
+ * a narrow one (U+202F) or a zero-width one (U+200B, U+FEFF); else 0. */
+static size_t unseen_blank(const char *p)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	if (u[0] == 0xc2 && u[1] == 0xa0)
+		return 2;
+	if (u[0] == 0xe2 && u[1] == 0x80 && (u[2] == 0xaf || u[2] == 0x8b))
+		return 3;
+	return u[0] == 0xef && u[1] == 0xbb && u[2] == 0xbf ? 3 : 0;
+}
+
+/* A header cell without the blanks around it, seen (sh_trim) or not:
+ * "Postcode" with a no-break space after it names the field postcode. */
+static char *name_trim(char *s)
+{
+	for (;;) {
+		s = sh_trim(s);
+		size_t k = unseen_blank(s), n = strlen(s), t = 0;
+		for (size_t b = 2; b <= 3 && !t; b++)
+			if (n >= b && unseen_blank(s + n - b) == b)
+				t = b;
+		if (!k && !t)
+			return s;
+		s[n - t] = '\0';
+		s += k;
+	}
+}
 
 sh_err sh_csv_open(sh_csv *c, const uint8_t *data, size_t len, char *why,
                    size_t wl)
@@ -462,7 +499,7 @@ next_line:
 	for (size_t i = 0; i < hdr.n; i++) {
 		/* names are trimmed and folded to lower case (ASCII):
 		 * "Postcode " is the field postcode */
-		char *h = sh_trim(hdr.cols[i]);
+		char *h = name_trim(hdr.cols[i]);
 		memmove(hdr.cols[i], h, strlen(h) + 1);
 		for (char *p = hdr.cols[i]; *p; p++)
 			if (*p >= 'A' && *p <= 'Z')

@@ -307,6 +307,26 @@ static void test_records(void)
 		CHECK_HAS(r[0].why, "columns 1 and 2 have the same name");
 	else
 		sh_csv_close(&c);
+	/* blanks a spreadsheet shows as nothing: a no-break space (UTF-8,
+	 * and Windows-1252's 0xA0), a narrow or zero-width one */
+	CHECK_INT(READ("Postcode\xc2\xa0;\xe2\x80\x8b surname \xe2\x80\xaf;"
+	               "\xc2\xa0\xc2\xa0house_number\n1011;x;2\n",
+	               &c, r),
+	          1);
+	CHECK_STR(c.header[0], "postcode");
+	CHECK_STR(c.header[1], "surname");
+	CHECK_STR(c.header[2], "house_number");
+	sh_csv_close(&c);
+	CHECK_INT(READ("Postcode\xa0;surname\n1011;x\n", &c, r), 1);
+	CHECK_STR(c.header[0], "postcode");
+	sh_csv_close(&c);
+	if (CHECK_INT(READ("a;\xc2\xa0\n1;2\n", &c, r), -1))
+		CHECK_HAS(r[0].why,
+		          "column 2 has no name (the header row ends in a "
+		          "separator): name it, or leave it out (seinctl "
+		          "import --ignore-column 2)");
+	else
+		sh_csv_close(&c);
 
 	check_case("%s", "blank lines before the header row");
 	if (CHECK_INT(READ("\n\r\na;b\nx;y\n", &c, r), 1)) {
