@@ -747,10 +747,16 @@ sh_err sh_trust_add(const char *dir, const char *card_path, char *why,
 		         card_path);
 		return SH_ERR_CARD;
 	}
-	if ((e = sh_mkdir_p(dir, 0755)) != SH_OK) {
-		snprintf(why, whylen, "%s: cannot create: %s", dir,
-		         strerror(errno));
-		return e;
+	/* The trust store is made here when it is not there yet, but not
+	 * the directories above it: a path mistyped would otherwise start
+	 * a trust store of its own, which no daemon reads. */
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST) {
+		snprintf(why, whylen, "%s: cannot create: %s%s", dir,
+		         strerror(errno),
+		         errno == ENOENT ? " (the directory it goes in is not "
+		                           "there: a typo in the path?)"
+		                         : "");
+		return SH_ERR_SYS;
 	}
 	sh_trust t;
 	char sub[512], file[256];

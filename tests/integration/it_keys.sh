@@ -207,6 +207,12 @@ U=$(id -u "$RUN_USER")
 as_user "$SEINKEY" init --dir "$WORK/c4/keys" --partner corp-k4 --name C4 \
 	--role landlord --endpoint tcp://127.0.0.1:1 >/dev/null
 as_user mkdir -m 0755 "$WORK/t3"
+# a trust store is made where it is not, but not the directories above it
+# (a mistyped path started a trust store of its own, which no daemon read)
+rc=0
+as_user "$SEINKEY" trust --trustdir "$WORK/typo/t3" "$WORK/c4/keys/card" >"$WORK/t.out" 2>&1 || rc=$?
+check "seinkey trust into a directory whose parent is not there: refused (exit $rc), nothing made" bash -c \
+	"[ $rc != 0 ] && [ ! -e '$WORK/typo' ] && grep -q 'the directory it goes in is not there' '$WORK/t.out'"
 as_user "$SEINKEY" trust --trustdir "$WORK/t3" "$WORK/c4/keys/card" >/dev/null
 check "seinhuisd -t with a trust store made as lib.sh and seinkey make it: valid" \
 	check_conf "trustdir = $WORK/t3"

@@ -709,7 +709,14 @@ static void test_trust(const char *root, const sh_identity *a, const char *adir,
 	sh_trust t;
 	snprintf(tdir, sizeof(tdir), "%s/etc/trust", root);
 
+	/* the store is made where it is not, not the directories above it
+	 * (a mistyped path would start a store no daemon reads) */
 	fx_path(path, sizeof(path), adir, "card");
+	CHECK_ERR(sh_trust_add(tdir, path, why, sizeof(why)), SH_ERR_SYS);
+	CHECK_HAS(why, "the directory it goes in is not there");
+	char etc[1024];
+	snprintf(etc, sizeof(etc), "%s/etc", root);
+	CHECK_INT(mkdir(etc, 0755), 0);
 	CHECK_ERR(sh_trust_add(tdir, path, why, sizeof(why)), SH_OK);
 	fx_path(path, sizeof(path), cdir, "card");
 	CHECK_ERR(sh_trust_add(tdir, path, why, sizeof(why)), SH_OK);
