@@ -375,12 +375,24 @@ sh_err sh_store_open(sh_store **out, const char *dir, size_t map_size,
 	    (rc = mdb_env_set_mapsize(st->env, map_size)) ||
 	    (rc = mdb_env_set_maxdbs(st->env, 32)) ||
 	    (rc = mdb_env_open(st->env, dir, MDB_NOTLS, 0600))) {
-		snprintf(
-		    why, wl,
-		    "%s: cannot open the data store: %s. If the files were "
-		    "damaged or truncated, stop, keep a copy of the directory, "
-		    "and restore data.mdb from the last backup",
-		    dir, mdb_strerror(rc));
+		if (rc == EACCES || rc == EPERM || rc == EROFS)
+			/* the files are not the daemon's to write: their
+			 * owner or mode, or a read-only mount, not damage */
+			snprintf(why, wl,
+			         "%s: cannot open the data store: %s. The "
+			         "daemon's user must own the directory and "
+			         "its files and may write them (as "
+			         "deploy/install.sh leaves them: mode 0600, "
+			         "on a file system mounted read-write); "
+			         "nothing needs restoring for this",
+			         dir, mdb_strerror(rc));
+		else
+			snprintf(why, wl,
+			         "%s: cannot open the data store: %s. If the "
+			         "files were damaged or truncated, stop, keep "
+			         "a copy of the directory, and restore "
+			         "data.mdb from the last backup",
+			         dir, mdb_strerror(rc));
 		e = mdb_err(rc) == SH_ERR_STORE_CORRUPT ? SH_ERR_STORE_CORRUPT
 		                                        : SH_ERR_STORE;
 		advised = 1;

@@ -2,8 +2,9 @@
 # it_ops_inputs: what partner IT staff type wrongly. A second daemon (a
 # copy with its own data directory) given the control path of a running
 # one is refused and leaves that daemon's socket alone, also when it
-# would fail later anyway (its port in use); a listen host name, which
-# ZeroMQ cannot bind, fails -t as it fails the start.
+# would fail later anyway (its port in use); a data store the daemon's
+# user may not write is said to be that, not damage; a listen host name,
+# which ZeroMQ cannot bind, fails -t as it fails the start.
 . "$(dirname "$0")/lib.sh"
 it_setup ops_inputs
 partner o1 landlord 7331
@@ -31,6 +32,17 @@ start o1 || exit 1
 crash o1
 start o1 || exit 1
 check "a stale control socket is replaced at the next start" ctl o1 status
+stop o1
+
+# a data store the daemon's user may not write: said so, not "restore
+# data.mdb from the last backup" (nothing is damaged)
+chmod 0400 "$WORK/o1/data/data.mdb"
+as_user timeout 60 "$SEINHUISD" -c "$WORK/o1.conf" >"$WORK/ro.log" 2>&1
+check "a data.mdb the daemon may not write: it stops, naming ownership and mode, not a restore" bash -c \
+	"grep -q 'Permission denied. The daemon.s user must own the directory' '$WORK/ro.log' && ! grep -q 'restore data.mdb' '$WORK/ro.log'"
+chmod 0600 "$WORK/o1/data/data.mdb"
+start o1 || exit 1
+check "with the mode put right it starts on the same store" ctl o1 status
 stop o1
 
 as_user sed -i "s#^listen = .*#listen = tcp://localhost:$port#" "$WORK/o1.conf"
