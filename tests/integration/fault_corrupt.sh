@@ -197,8 +197,8 @@ refused() {
 		bash -c "[ $RC -ge 1 ] && [ $RC -lt 128 ]"
 	check "$what: the message names the data directory" \
 		grep -qF "$WORK/$id/data" "$WORK/try.log"
-	check "$what: the message says how to recover (backup / move aside)" \
-		grep -qiE 'backup|aside' "$WORK/try.log"
+	check "$what: the message says how to recover (backup / move aside, or the files' owner and mode)" \
+		grep -qiE 'backup|aside|must own the directory' "$WORK/try.log"
 	if [ $STARTED = 1 ]; then
 		echo "   it started with outbox_pending $(jq .outbox_pending <<<"$STATUS")," \
 			"inbox_depth $(jq .inbox_depth <<<"$STATUS")"
@@ -323,6 +323,8 @@ restore $S
 chmod 000 "$WORK/$S/data/data.mdb"
 if [ "$EUID" = 0 ] || [ ! -r "$WORK/$S/data/data.mdb" ]; then
 	refused "data.mdb unreadable by the daemon" $S
+	check "data.mdb unreadable by the daemon: said to be its owner and mode, no restore advised" \
+		bash -c "grep -q 'must own the directory and its files' '$WORK/try.log' && ! grep -q 'restore data.mdb' '$WORK/try.log'"
 fi
 
 restore $S
