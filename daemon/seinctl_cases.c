@@ -1522,6 +1522,29 @@ static const char *revealed_of(const Seinhuis__CtlReply *r, const char *name)
 	return "";
 }
 
+/* The case records whose signals all left the inbox (taken, or past
+ * retention) still have an owner and steps, which case show lists: an
+ * export holds them too, as cases without signals. */
+static void view_add_recorded(struct cs_view *w)
+{
+	size_t n0 = w->n;
+	for (size_t r = 0; r < w->cases->n_cases; r++) {
+		size_t k = 0;
+		while (k < n0 && strcmp(w->v[k].key, w->keys[r]) != 0)
+			k++;
+		if (k < n0)
+			continue;
+		w->v = realloc(w->v, (w->n + 1) * sizeof(*w->v));
+		if (!w->v)
+			abort();
+		struct cs_case *c = &w->v[w->n++];
+		memset(c, 0, sizeof(*c));
+		snprintf(c->key, sizeof(c->key), "%s", w->keys[r]);
+		c->urgency = "none";
+		c->rec = w->cases->cases[r];
+	}
+}
+
 int seinctl_export(const char *sock, int json, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1563,6 +1586,7 @@ int seinctl_export(const char *sock, int json, int argc, char **argv)
 	struct cs_view w;
 	if ((rc = view_load(sock, &w)) != 0)
 		return rc;
+	view_add_recorded(&w);
 	/* reveals first: a refusal leaves no file behind */
 	size_t total = 0;
 	for (size_t k = 0; k < w.n; k++)
@@ -1695,6 +1719,15 @@ int seinctl_export(const char *sock, int json, int argc, char **argv)
 					    0);
 				csv_cell(f, rv[s] ? "revealed" : "sealed", 1);
 			}
+			if (c->nsig)
+				continue;
+			/* a case without signals: its owner and step */
+			csv_cell(f, c->key, 0);
+			csv_cell(f, c->rec ? c->rec->owner : "", 0);
+			csv_cell(f, last_step(c->rec, NULL), 0);
+			for (size_t j = 0; j < 5 + clear.n + personal.n; j++)
+				csv_cell(f, "", 0);
+			csv_cell(f, "", 1);
 		}
 	}
 	if (f != stdout && fclose(f) != 0) {
