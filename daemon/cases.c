@@ -26,25 +26,22 @@
  *              A closed case is not closed again (CASE_STEP); another
  *              step reopens it.
  *   feedback   a step with a meaning for the creditor (in_conversation and
- *              help_declined: contact_made; help_accepted; closed before
- *              any contact: no_contact) may be told to each creditor whose
- *              signal is in the case: one status_feedback signal per
- *              creditor, referring to that creditor's newest signal in the
- *              case. The catalogue entry of the referred signal's type
- *              decides (`feedback =`): none refuses (FEEDBACK), consent
- *              needs a granted, unrevoked, valid consent for that creditor
- *              and the catalogue's purpose, given by the same resident
- *              (CONSENT), legal_task allows. Everything is checked before
- *              anything is written: either the step and all its feedback
- *              signals are accepted, or nothing is.
- *   delivery   the creditor's daemon checks again (sh_feedback_deliver):
- *              the referred signal is in its own outbox, was sent to the
- *              partner that answers, and its type's `feedback` allows the
- *              basis the answer came under; then the status and time are
- *              attached to that outbox record in the delivering
- *              transaction, unless an answer created later is attached
- *              there already (outbox_answered). Anything else is rejected
- *              like any refused signal (negative receipt, audit entry).
+ *              help_declined: contact_made; help_accepted; closed after an
+ *              attempt that reached the resident: contact_made; closed
+ *              before any contact: no_contact) may be told to each creditor
+ * whose signal is in the case: one status_feedback signal per creditor,
+ * referring to that creditor's newest signal in the case. The catalogue entry
+ * of the referred signal's type decides (`feedback =`): none refuses
+ * (FEEDBACK), consent needs a granted, unrevoked, valid consent for that
+ * creditor and the catalogue's purpose, given by the same resident (CONSENT),
+ * legal_task allows. Everything is checked before anything is written: either
+ * the step and all its feedback signals are accepted, or nothing is. delivery
+ * the creditor's daemon checks again (sh_feedback_deliver): the referred signal
+ * is in its own outbox, was sent to the partner that answers, and its type's
+ * `feedback` allows the basis the answer came under; then the status and time
+ * are attached to that outbox record in the delivering transaction, unless an
+ * answer created later is attached there already (outbox_answered). Anything
+ * else is rejected like any refused signal (negative receipt, audit entry).
  * Claims, releases and steps are audit entries with the case key, user
  * and role, in the transaction that records them.
  *
@@ -176,7 +173,10 @@ static int step_details_check(const Seinhuis__CtlRequest *q, char *why,
 }
 
 /* What a step tells the creditor, or NULL. closed says no_contact only
- * when no earlier step reached the resident. */
+ * when no earlier step reached the resident: after a conversation step
+ * (which told the creditor contact_made itself) nothing, and after a
+ * contact attempt that reached the resident but led to no conversation
+ * contact_made (the creditor was told nothing of it yet). */
 static const char *feedback_status(const char *step,
                                    const Seinhuis__CaseRecord *rec)
 {
@@ -186,14 +186,17 @@ static const char *feedback_status(const char *step,
 	if (strcmp(step, "help_accepted") == 0)
 		return "help_accepted";
 	if (strcmp(step, "closed") == 0) {
+		int reached = 0;
 		for (size_t i = 0; rec && i < rec->n_steps; i++) {
-			const char *s = rec->steps[i]->step;
-			if (strcmp(s, "in_conversation") == 0 ||
-			    strcmp(s, "help_accepted") == 0 ||
-			    strcmp(s, "help_declined") == 0)
+			const Seinhuis__CaseStep *s = rec->steps[i];
+			if (strcmp(s->step, "in_conversation") == 0 ||
+			    strcmp(s->step, "help_accepted") == 0 ||
+			    strcmp(s->step, "help_declined") == 0)
 				return NULL;
+			reached |= strcmp(s->step, "contact_attempted") == 0 &&
+			           strcmp(s->contact_reached, "yes") == 0;
 		}
-		return "no_contact";
+		return reached ? "contact_made" : "no_contact";
 	}
 	return NULL;
 }
@@ -774,7 +777,8 @@ static void op_case_step(sh_daemon *d, sh_ctl_conn *c, Seinhuis__CtlRequest *q)
 		    "step '%s' tells the creditor nothing: feedback goes "
 		    "with in_conversation or help_declined "
 		    "(contact_made), help_accepted, or closed before any "
-		    "contact (no_contact)",
+		    "conversation (no_contact, or contact_made after an "
+		    "attempt that reached the resident)",
 		    q->step);
 		goto out;
 	}

@@ -268,8 +268,20 @@ check "... and noted at the creditor" wait_until 20 bash -c \
 out=$(ctl gem-fb --json case step "$case5" in_conversation --feedback --consent "$ref_meijer" 2>&1)
 check "once delivered, the same status is not sent a third time" \
 	json_has '.ok and (.feedback_ids | length) == 0' <<<"$out"
-check "no personal data in the creditor's log" bash -c "! grep -qi 'vries\|molenweg\|9901 \?wa\|smit\|bakker\|kerkpad\|kok\|veldweg\|meijer\|dorpsstraat' '$WORK/corp-fb.log'"
-check "no personal data in the municipality's log" bash -c "! grep -qi 'vries\|molenweg\|9901 \?wa\|smit\|bakker\|kerkpad\|kok\|veldweg\|meijer\|dorpsstraat' '$WORK/gem-fb.log'"
+# --- closed after an attempt that reached the resident: contact_made ---------
+# (the resident was reached, if no conversation followed: not no_contact)
+v1=$(rent_at 42000 V-1 E. Visser Molenpad 6 "9901 WE")
+check "a signal about a sixth household delivered" wait_until 20 bash -c "inbox_ids gem-fb | grep -qx $v1"
+case6=$(ctl gem-fb --json inbox | jq -r ".[] | select(.signals == 1 and .case_key != \"$case\" and .case_key != \"$case3\" and .case_key != \"$case4\" and .case_key != \"$case5\") | .case_key")
+ref_visser=$(claim_with_consent "$case6" Visser "9901 WE" 6)
+ctl gem-fb case step "$case6" contact_attempted --how phone --reached yes >/dev/null
+out=$(ctl gem-fb --json case step "$case6" closed --feedback --consent "$ref_visser" 2>&1)
+check "closed after a phone call that reached the resident: contact_made, not no_contact" \
+	json_has '.ok and (.feedback_ids | length) == 1 and .steps[-1].feedback == "contact_made"' <<<"$out"
+check "... and noted at the creditor" wait_until 20 bash -c \
+	"ctl corp-fb --json outbox | json_has '.[] | select(.message_id==\"$v1\" and .feedback.status==\"contact_made\")'"
+check "no personal data in the creditor's log" bash -c "! grep -qi 'vries\|molenweg\|9901 \?wa\|smit\|bakker\|kerkpad\|kok\|veldweg\|meijer\|dorpsstraat\|visser\|molenpad' '$WORK/corp-fb.log'"
+check "no personal data in the municipality's log" bash -c "! grep -qi 'vries\|molenweg\|9901 \?wa\|smit\|bakker\|kerkpad\|kok\|veldweg\|meijer\|dorpsstraat\|visser\|molenpad' '$WORK/gem-fb.log'"
 check "audit logs verify" bash -c "ctl gem-fb audit verify >/dev/null && ctl corp-fb audit verify >/dev/null"
 
 for p in gem-fb gem2-fb corp-fb nrg-fb; do stop $p; done
