@@ -668,6 +668,12 @@ int sh_csv_formula_like(const char *s)
 
 void sh_csv_cell(FILE *f, const char *s, int quote_always, int last)
 {
+	sh_csv_cell_sep(f, s, quote_always, last, ',');
+}
+
+void sh_csv_cell_sep(FILE *f, const char *s, int quote_always, int last,
+                     char sep)
+{
 	int formula = sh_csv_formula_like(s);
 	/* ';' too: a spreadsheet set up for Dutch splits on it, and an
 	 * unquoted "x;=1+1" would give it a cell that starts with '=' */
@@ -683,5 +689,5 @@ void sh_csv_cell(FILE *f, const char *s, int quote_always, int last)
 	}
 	if (quote)
 		fputc('"', f);
-	fputc(last ? '\n' : ',', f);
+	fputc(last ? '\n' : sep, f);
 }

@@ -89,5 +89,9 @@ int sh_csv_formula_like(const char *s);
  * front, so that the spreadsheet shows it as text instead of running it.
  * Every CSV seinctl writes goes through here. */
 void sh_csv_cell(FILE *f, const char *s, int quote_always, int last);
+/* The same with another separator than ',' (';' for a spreadsheet set up
+ * for Dutch: seinctl export --excel). */
+void sh_csv_cell_sep(FILE *f, const char *s, int quote_always, int last,
+                     char sep);
 
 #endif

@@ -105,7 +105,7 @@ static void usage(FILE *f)
 	    "CODE]\n"
 	    "         [--format text|csv [--attempts]]   those figures for "
 	    "a period\n"
-	    "  export --format json|csv [--out FILE] [--case CASE]\n"
+	    "  export --format json|csv [--out FILE] [--case CASE] [--excel]\n"
 	    "         [--reveal --reason TEXT]   cases for case management\n"
 	    "  inbox reveal ID --reason TEXT\n"
 	    "                         open the personal data (caseworkers; "

@@ -1492,10 +1492,13 @@ static int reveal(const char *sock, const char *id, const char *reason,
 	return seinctl_call(sock, &q, r);
 }
 
+/* Between cells: ',', or ';' for export --excel. */
+static char csv_sep = ',';
+
 /* Every cell quoted (sh_csv_cell neutralises formula-like ones). */
 static void csv_cell(FILE *f, const char *s, int last)
 {
-	sh_csv_cell(f, s, 1, last);
+	sh_csv_cell_sep(f, s, 1, last, csv_sep);
 }
 
 struct names {
@@ -1553,10 +1556,11 @@ int seinctl_export(const char *sock, int json, int argc, char **argv)
 	    {"case", required_argument, 0, 'c'},
 	    {"reveal", no_argument, 0, 'r'},
 	    {"reason", required_argument, 0, 'R'},
+	    {"excel", no_argument, 0, 'x'},
 	    {0, 0, 0, 0}};
 	const char *format = json ? "json" : NULL, *out = NULL, *only = NULL,
 	           *reason = NULL;
-	int opt, do_reveal = 0, rc;
+	int opt, do_reveal = 0, excel = 0, rc;
 	char key[65] = "";
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -1566,6 +1570,7 @@ int seinctl_export(const char *sock, int json, int argc, char **argv)
 		case 'c': only = optarg; break;
 		case 'r': do_reveal = 1; break;
 		case 'R': reason = optarg; break;
+		case 'x': excel = 1; break;
 		default:
 			sh_opt_refused("seinctl export", argc, argv, "", opts);
 			goto usage;
@@ -1574,6 +1579,11 @@ int seinctl_export(const char *sock, int json, int argc, char **argv)
 	if (optind != argc || !format ||
 	    (strcmp(format, "json") != 0 && strcmp(format, "csv") != 0))
 		goto usage;
+	if (excel && strcmp(format, "csv") != 0) {
+		fprintf(stderr, "seinctl: export --excel goes with --format "
+		                "csv\n");
+		return 2;
+	}
 	if (do_reveal && (!reason || !reason[0])) {
 		fprintf(stderr, "seinctl: export --reveal needs --reason TEXT: "
 		                "each reveal is recorded with it\n");
@@ -1676,6 +1686,12 @@ int seinctl_export(const char *sock, int json, int argc, char **argv)
 		                   JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(a);
 	} else {
+		/* --excel: what a spreadsheet set up for Dutch reads when the
+		 * file is opened: cells split on ';', and UTF-8 said by a byte
+		 * order mark (else it reads Windows-1252: "Zoë" as "ZoÃ«") */
+		csv_sep = excel ? ';' : ',';
+		if (excel)
+			fputs("\xef\xbb\xbf", f);
 		const char *head[] = {"case_key",   "owner",   "step",
 		                      "message_id", "sender",  "type",
 		                      "created",    "received"};
@@ -1767,6 +1783,6 @@ done:
 	return rc;
 usage:
 	fprintf(stderr, "usage: seinctl export --format json|csv [--out FILE] "
-	                "[--case CASE] [--reveal --reason TEXT]\n");
+	                "[--case CASE] [--excel] [--reveal --reason TEXT]\n");
 	return 2;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # export: a case whose signals were all taken (inbox ack) keeps its owner
 # and steps (case show lists them), and the export holds it too, as a case
-# without signals, whole or with --case.
+# without signals, whole or with --case; --excel writes the CSV as a
+# spreadsheet set up for Dutch reads it.
 . "$(dirname "$0")/lib.sh"
 it_setup export_taken
 partner gem-xt municipality_debt 17681
@@ -24,5 +25,16 @@ check "export --case (JSON) holds the case with its step" bash -c \
 	"ctl gem-xt export --format json --case $case | json_has 'length == 1 and (.[0].steps | length) == 1'"
 check "export (CSV) has a row for it: owner and latest step" bash -c \
 	"ctl gem-xt export --format csv | grep -q '^\"$case\",\"[^\"]*\",\"in_conversation\"'"
+# --excel: what a spreadsheet set up for Dutch reads on opening the file:
+# ';' between cells and a UTF-8 byte order mark first
+ctl gem-xt export --format csv --excel >"$WORK/excel.csv"
+check "export --excel: a byte order mark, then the header split on ';'" bash -c \
+	"head -c 3 '$WORK/excel.csv' | od -An -tx1 | grep -q 'ef bb bf' && head -n 1 '$WORK/excel.csv' | grep -q '\"case_key\";\"owner\";\"step\";'"
+check "  and the case's row split on ';' too" grep -q "^\"$case\";\"[^\"]*\";\"in_conversation\";" "$WORK/excel.csv"
+check "  without --excel: commas, no byte order mark" bash -c \
+	"ctl gem-xt export --format csv | head -n 1 | grep -q '^\"case_key\",\"owner\",'"
+rc=0
+ctl gem-xt export --format json --excel >/dev/null 2>"$WORK/t.err" || rc=$?
+check "  --excel with JSON is bad usage (exit $rc)" bash -c "[ $rc = 2 ] && grep -q 'excel goes with --format csv' '$WORK/t.err'"
 for p in gem-xt corp-xt; do stop $p; done
 it_done
