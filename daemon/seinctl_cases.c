@@ -431,9 +431,14 @@ static int resolve_case(const char *sock, const char *given, char out[65])
 	if (found == 1)
 		return 0;
 	/* not repeated: hex digits only, but 9 of them may be a BSN */
-	fprintf(stderr, "seinctl: the case prefix given: %s\n",
-	        found ? "more than one case starts so; give more digits"
-	              : "no case in the inbox starts so");
+	if (found) {
+		fprintf(stderr, "seinctl: the case prefix given: more than one "
+		                "case starts so; give more digits\n");
+		return 2;
+	}
+	fprintf(stderr, "seinctl: refused: NOT_FOUND: the case prefix given: "
+	                "no case in the inbox or the case records starts "
+	                "so\n");
 	return 1;
 }
 

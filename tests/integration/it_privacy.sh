@@ -199,7 +199,7 @@ args_refused "an option is not known" ctl gem-pv audit list --bsn=111222333
 args_refused "an option is not known" ctl gem-pv export --format json --surname=Quistoption
 args_refused "the command given is not known" ctl gem-pv Quistcommand
 args_refused "the command given is not known" ctl gem-pv 111222333
-args_refused "the case prefix given: no case in the inbox starts so" ctl gem-pv case show 111222333
+args_refused "refused: NOT_FOUND: the case prefix given: no case in the inbox or the case records starts so" ctl gem-pv case show 111222333
 args_refused "--pending-warn: the value given is not an age" ctl gem-pv check --pending-warn 111222333
 args_refused "the partner given (--partner) is not in the trust store" \
 	ctl gem-pv recover --since 2026-01-01 --partner 111222333
