@@ -300,51 +300,41 @@ static int parse_filter(int argc, char **argv, filter *f, const char **format)
 	memset(f, 0, sizeof(*f));
 	optind =
 	    0; /* re-initialise: seinctl's own options stop at the command */
-	while ((opt = getopt_long(argc, argv, "", filter_opts, NULL)) != -1) {
+	int li = 0;
+	while ((opt = getopt_long(argc, argv, "", filter_opts, &li)) != -1) {
+		/* the option's own name, as given in full or abbreviated */
+		const char *name = opt == '?' ? "" : filter_opts[li].name;
+		int64_t *when = opt == 'S' ? &f->since : &f->until;
+		char **slot = opt == 'p'   ? &f->partner
+		              : opt == 't' ? &f->type
+		              : opt == 'e' ? &f->event
+		              : opt == 'i' ? &f->id
+		                           : &f->case_key;
 		switch (opt) {
 		case 'S':
 		case 'U':
-			if (opt == 'S' ? f->since != 0 : f->until != 0) {
-				fprintf(stderr,
-				        "seinctl: --%s given twice: a filter "
-				        "takes one value (run one query per "
-				        "value)\n",
-				        opt == 'S' ? "since" : "until");
-				return 2;
-			}
-			if (seinctl_parse_time(optarg, opt == 'S'
-			                                   ? &f->since
-			                                   : &f->until) < 0) {
-				fprintf(stderr,
-				        "seinctl: --%s: give YYYY-MM-DD, "
-				        "YYYY-MM-DDTHH:MM[:SS] or @SECONDS (a "
-				        "real date, 1970 to 9999)\n",
-				        opt == 'S' ? "since" : "until");
-				return 2;
-			}
-			break;
 		case 'p':
 		case 't':
 		case 'e':
 		case 'i':
-		case 'k': {
-			char **slot = opt == 'p'   ? &f->partner
-			              : opt == 't' ? &f->type
-			              : opt == 'e' ? &f->event
-			              : opt == 'i' ? &f->id
-			                           : &f->case_key;
-			if (*slot) {
+		case 'k':
+			if (opt == 'S' || opt == 'U' ? *when != 0 : !!*slot) {
 				/* one value a filter: a second would
 				 * replace the first in silence */
 				fprintf(stderr,
 				        "seinctl: --%s given twice: a filter "
 				        "takes one value (run one query per "
 				        "value)\n",
-				        opt == 'p'   ? "partner"
-				        : opt == 't' ? "type"
-				        : opt == 'e' ? "event"
-				        : opt == 'i' ? "id"
-				                     : "case-key");
+				        name);
+				return 2;
+			}
+			if ((opt == 'S' || opt == 'U') &&
+			    seinctl_parse_time(optarg, when) < 0) {
+				fprintf(stderr,
+				        "seinctl: --%s: give YYYY-MM-DD, "
+				        "YYYY-MM-DDTHH:MM[:SS] or @SECONDS (a "
+				        "real date, 1970 to 9999)\n",
+				        name);
 				return 2;
 			}
 			/* an id or key that no entry can hold is bad usage
@@ -353,17 +343,16 @@ static int parse_filter(int argc, char **argv, filter *f, const char **format)
 			if ((opt == 'i' &&
 			     sh_unhex(k, SH_ID_LEN, optarg) < 0) ||
 			    (opt == 'k' && sh_unhex(k, 32, optarg) < 0)) {
-				fprintf(stderr, "seinctl: --%s: %s\n",
-				        opt == 'i' ? "id" : "case-key",
+				fprintf(stderr, "seinctl: --%s: %s\n", name,
 				        opt == 'i' ? "a message id is 32 hex "
 				                     "digits"
 				                   : "a case key or pseudonym "
 				                     "is 64 hex digits");
 				return 2;
 			}
-			*slot = optarg;
+			if (opt != 'S' && opt != 'U')
+				*slot = optarg;
 			break;
-		}
 		case 'l':
 			if (sh_parse_u32(optarg, 1, 100000000, &lim) < 0) {
 				fprintf(stderr,
