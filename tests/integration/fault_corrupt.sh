@@ -67,8 +67,11 @@ hexof() { printf %s "$1" | od -An -tx1 | tr -d ' \n'; }
 # flipped. A pending outbox record's envelope is found beside it, in
 # `outbox_env` (store schema 3): an LMDB leaf node (data size in two
 # 16-bit halves, flags, key size 8, then the key) with the record's key,
-# whose value starts as an envelope does (field 1, a varint) and holds
-# the message id near its start. Prints how many copies it changed.
+# whose value starts as an envelope does (field 1, a varint), holds the
+# message id near its start, and carries the signal whose SHA-256 the
+# record holds (an audit entry whose index equals the record's key could
+# pass the first checks, and was once taken for it). Prints how many
+# copies it changed.
 patch() {
 	perl -MDigest::SHA=sha256 -e '
 	my ($file, $pat, $mode) = @ARGV;
@@ -77,16 +80,53 @@ patch() {
 	my $needle = pack("H*", $pat);
 	my $id = substr($needle, 2, 16);
 	my ($pos, $n) = (0, 0);
+	my $p;
+	my $varint = sub { my ($v, $s) = (0, 0);
+		while (1) { my $b = ord(substr($d, $p++, 1));
+			$v |= ($b & 0x7f) << $s; $s += 7;
+			last unless $b & 0x80; } $v };
+	# where the record at $pos holds the SHA-256 of its signal (field 16)
+	my $hash_at = sub {
+		$p = shift;
+		my ($start, $last) = ($p, 0);
+		while ($p < $start + 8192) {
+			my $at = $p;
+			my $k = $varint->(); my ($f, $wt) = ($k >> 3, $k & 7);
+			last if $f <= $last; # past the record
+			$last = $f;
+			if ($wt == 0) { $varint->() }
+			elsif ($wt == 2) { my $l = $varint->();
+				return $at if $f == 16 && $l == 32;
+				$p += $l }
+			elsif ($wt == 1) { $p += 8 } elsif ($wt == 5) { $p += 4 }
+			else { last }
+			last if $f == 16;
+		}
+		return undef;
+	};
+	# Whether the value at $at is the envelope of the signal whose
+	# SHA-256 is $hash: field 1 (a varint), then the signal (field 2).
+	# Another table keyed alike (the audit log, whose index may equal the
+	# outbox key) can hold a value that starts so and names the id too.
+	my $is_env = sub {
+		my ($at, $len, $hash) = @_;
+		$p = $at + 1;
+		$varint->();
+		return 0 unless substr($d, $p++, 1) eq "\x12";
+		my $l = $varint->();
+		return $p + $l <= $at + $len && sha256(substr($d, $p, $l)) eq $hash;
+	};
 	my %envs; # where the envelope copies start -> their length
 	my $find_envs = sub {
-		my $key = shift;
+		my ($key, $hash) = @_;
 		my $q = 8;
 		while (($q = index($d, $key, $q)) >= 0) {
 			my ($lo, $hi, $fl, $ks) = unpack("v4", substr($d, $q - 8, 8));
 			my $len = $lo | ($hi << 16);
 			if ($ks == 8 && $fl == 0 && $len > 64 && $len < 65536 &&
 			    substr($d, $q + 8, 1) eq "\x08" &&
-			    index(substr($d, $q + 8, 64), $id) >= 0) {
+			    index(substr($d, $q + 8, 64), $id) >= 0 &&
+			    $is_env->($q + 8, $len, $hash)) {
 				$envs{$q + 8} = $len;
 			}
 			$q += 8;
@@ -95,11 +135,13 @@ patch() {
 	my @recs;
 	while (($pos = index($d, $needle, $pos)) >= 0) {
 		push @recs, $pos;
-		$find_envs->(substr($d, $pos - 8, 8))
-		    if $mode ne "header" && unpack("v", substr($d, $pos - 10, 2)) == 8;
+		my $h_at = $hash_at->($pos);
+		$find_envs->(substr($d, $pos - 8, 8), substr($d, $h_at + 3, 32))
+		    if $mode ne "header" && defined $h_at &&
+		       unpack("v", substr($d, $pos - 10, 2)) == 8;
 		$pos += length($needle);
 	}
-	my ($env) = map { substr($d, $_, $envs{$_}) } sort keys %envs;
+	my ($env) = map { substr($d, $_, $envs{$_}) } sort { $a <=> $b } keys %envs;
 	for my $pos (@recs) {
 		if ($mode eq "header") {
 			substr($d, $pos, 2) = "\xff\xff";
@@ -107,25 +149,7 @@ patch() {
 			next;
 		}
 		next if $mode eq "envelope";
-		my $p = $pos;
-		my $varint = sub { my ($v, $s) = (0, 0);
-			while (1) { my $b = ord(substr($d, $p++, 1));
-				$v |= ($b & 0x7f) << $s; $s += 7;
-				last unless $b & 0x80; } $v };
-		my ($last, $h_at) = (0);
-		while ($p < $pos + 8192) {
-			my $at = $p;
-			my $k = $varint->(); my ($f, $wt) = ($k >> 3, $k & 7);
-			last if $f <= $last; # past the record
-			$last = $f;
-			if ($wt == 0) { $varint->() }
-			elsif ($wt == 2) { my $l = $varint->();
-				$h_at = $at if $f == 16 && $l == 32;
-				$p += $l }
-			elsif ($wt == 1) { $p += 8 } elsif ($wt == 5) { $p += 4 }
-			else { last }
-			last if $f == 16;
-		}
+		my $h_at = $hash_at->($pos);
 		if (defined $env && defined $h_at &&
 		    substr($d, $h_at, 3) eq "\x82\x01\x20") {
 			substr($d, $h_at, 2) = "\xfa\x00";
